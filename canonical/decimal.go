@@ -3,6 +3,8 @@ package canonical
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/govalues/decimal"
 )
@@ -32,15 +34,51 @@ type Decimal struct {
 	d decimal.Decimal
 }
 
-// ParseDecimal parses a decimal in plain notation ("12.50", "-3", "0.001").
-// It returns an error matching [ErrInvalid] that names the input when s is
-// not a decimal or does not fit.
+// ParseDecimal parses a decimal such as "12.50", "-3", "0.001" or, as JSON
+// numbers may be written, "1.5e3". It never rounds: an input that has more
+// than 19 significant digits, or more than 19 digits after the point once
+// trailing zeros are dropped, is rejected. The error matches [ErrInvalid]
+// and names the input.
 func ParseDecimal(s string) (Decimal, error) {
 	d, err := decimal.Parse(s)
 	if err != nil {
 		return Decimal{}, fmt.Errorf("%w decimal %q", ErrInvalid, s)
 	}
+	if !parsedExactly(s, d) {
+		return Decimal{}, fmt.Errorf("%w decimal %q: more than 19 significant digits or digits after the point", ErrInvalid, s)
+	}
 	return Decimal{d}, nil
+}
+
+// parsedExactly reports whether d, parsed from s, holds the exact value
+// written in s: the parser rounds inputs that do not fit.
+func parsedExactly(s string, d decimal.Decimal) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	exp := 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			return false
+		}
+		exp, s = e, s[:i]
+	}
+	ip, fp, _ := strings.Cut(s, ".")
+	digits := strings.TrimLeft(ip+fp, "0")
+	scale := len(fp) - exp
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		scale--
+	}
+	if digits == "" {
+		return d.IsZero()
+	}
+	for ; scale < 0; scale++ {
+		digits += "0"
+	}
+	t := d.Trim(0)
+	return t.Scale() == scale && strconv.FormatUint(t.Coef(), 10) == digits
 }
 
 // MustParseDecimal is like [ParseDecimal] but panics on error. It is meant
