@@ -1,0 +1,313 @@
+package canonical
+
+import (
+	"strconv"
+	"time"
+)
+
+// HoldKind is the reason class of an order hold, from a closed set.
+type HoldKind string
+
+// Hold kinds.
+const (
+	// HoldCredit: the customer's credit limit or overdue balance.
+	HoldCredit HoldKind = "credit"
+	// HoldPricing: a price needs review.
+	HoldPricing HoldKind = "pricing"
+	// HoldTax: tax could not be determined.
+	HoldTax HoldKind = "tax"
+	// HoldApproval: a manual approval is pending.
+	HoldApproval HoldKind = "approval"
+	// HoldDeliveryBlock: the order must not be released to a warehouse.
+	HoldDeliveryBlock HoldKind = "delivery_block"
+)
+
+// Valid reports whether k is one of the HoldKind constants.
+func (k HoldKind) Valid() bool {
+	switch k {
+	case HoldCredit, HoldPricing, HoldTax, HoldApproval, HoldDeliveryBlock:
+		return true
+	}
+	return false
+}
+
+// Hold is a hold placed on an order by the ERP (or an approver). It is
+// active until ReleasedAt is set.
+type Hold struct {
+	Kind HoldKind `json:"kind" validate:"oneof=credit pricing tax approval delivery_block"`
+	// Reason is the ERP's explanation, for people.
+	Reason string `json:"reason,omitempty"`
+	// Code is the ERP's own hold code, if any.
+	Code       string    `json:"code,omitempty"`
+	PlacedAt   time.Time `json:"placedAt,omitzero"`
+	ReleasedAt time.Time `json:"releasedAt,omitzero"`
+}
+
+// Active reports whether the hold is not released.
+func (h Hold) Active() bool { return h.ReleasedAt.IsZero() }
+
+// Charge is an order- or invoice-level charge (freight, handling,
+// surcharge) or, with a negative amount, an allowance.
+type Charge struct {
+	// Type is a short code such as "freight" or "handling".
+	Type        string `json:"type" validate:"required"`
+	Description string `json:"description,omitempty"`
+	Amount      Money  `json:"amount" validate:"-"`
+}
+
+// Tax is one tax on an order or invoice, as the ERP computed it.
+type Tax struct {
+	// Type is a short code such as "vat" or "sales".
+	Type         string `json:"type" validate:"required"`
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Rate is the rate in percent ("20" for 20 %), when known.
+	Rate    Decimal `json:"rate,omitzero" validate:"-"`
+	Taxable *Money  `json:"taxable,omitempty" validate:"-"`
+	Amount  Money   `json:"amount" validate:"-"`
+}
+
+// Totals are a document's totals as the ERP computed them; they are not
+// recomputed from the lines.
+type Totals struct {
+	Subtotal Money `json:"subtotal" validate:"-"`
+	Charges  Money `json:"charges" validate:"-"`
+	Tax      Money `json:"tax" validate:"-"`
+	Total    Money `json:"total" validate:"-"`
+}
+
+// Note is a free-text note on a document.
+type Note struct {
+	// Type says who the note is for, such as "customer", "internal" or
+	// "warehouse".
+	Type string `json:"type,omitempty"`
+	Text string `json:"text" validate:"required"`
+}
+
+// Order is a sales order: what a customer ordered, with its parties, terms,
+// lines and their quantity buckets. ID is the stable canonical ID; the IDs
+// each system knows it by are in Refs. Version increases with every change
+// of the order document.
+//
+// Its status is derived, never stored: see [Order.Status] for the rules and
+// [Ledger] for how the line buckets are folded. The commercial facts that
+// buckets cannot express (submitted, accepted, rejected, cancelled, closed,
+// holds) are fields set through the transition methods such as
+// [Order.Submit].
+//
+// An Order is a plain value; it is safe for concurrent reads but not for a
+// read concurrent with a write.
+type Order struct {
+	ID         string `json:"id" validate:"required"`
+	Version    int64  `json:"version" validate:"gte=0"`
+	Refs       Refs   `json:"refs,omitempty" validate:"-"`
+	CustomerPO string `json:"customerPO,omitempty"`
+	// SoldTo is the ordering customer; its ID is the customer's canonical
+	// ID.
+	SoldTo PartyRef `json:"soldTo" validate:"-"`
+	ShipTo PartyRef `json:"shipTo" validate:"-"`
+	// BillTo defaults to SoldTo when nil.
+	BillTo *PartyRef `json:"billTo,omitempty" validate:"-"`
+	// Currency is the order currency; every amount on the order is in it.
+	Currency Currency `json:"currency" validate:"iso4217"`
+	// PaymentTerms is the terms code, such as "NET30".
+	PaymentTerms string `json:"paymentTerms,omitempty"`
+	// OrderedAt is when the customer placed the order.
+	OrderedAt time.Time `json:"orderedAt,omitzero"`
+	// RequestedShipDate and RequestedDeliveryDate are the customer's
+	// requested dates for the whole order; a line may override them.
+	RequestedShipDate     time.Time `json:"requestedShipDate,omitzero"`
+	RequestedDeliveryDate time.Time `json:"requestedDeliveryDate,omitzero"`
+	// ShipComplete asks that the order ship in one shipment.
+	ShipComplete bool        `json:"shipComplete,omitempty"`
+	Holds        []Hold      `json:"holds,omitempty" validate:"dive"`
+	Charges      []Charge    `json:"charges,omitempty" validate:"dive"`
+	Taxes        []Tax       `json:"taxes,omitempty" validate:"dive"`
+	Totals       *Totals     `json:"totals,omitempty" validate:"-"`
+	Notes        []Note      `json:"notes,omitempty" validate:"dive"`
+	Lines        []OrderLine `json:"lines" validate:"required,dive"`
+
+	// Commercial facts, set by the transition methods.
+	SubmittedAt time.Time `json:"submittedAt,omitzero"`
+	AcceptedAt  time.Time `json:"acceptedAt,omitzero"`
+	RejectedAt  time.Time `json:"rejectedAt,omitzero"`
+	CancelledAt time.Time `json:"cancelledAt,omitzero"`
+	ClosedAt    time.Time `json:"closedAt,omitzero"`
+}
+
+// OrderLine is one line of an [Order]. Quantity is the ordered quantity;
+// every bucket is in its unit.
+type OrderLine struct {
+	// ID is the stable canonical line ID, unique within the order.
+	ID   string  `json:"id" validate:"required"`
+	Refs Refs    `json:"refs,omitempty" validate:"-"`
+	Item ItemRef `json:"item" validate:"-"`
+	// Quantity is the ordered quantity; it must be positive.
+	Quantity Quantity `json:"quantity" validate:"-"`
+	// UnitPrice is the price of one Quantity.Unit, with the scale the
+	// source sent.
+	UnitPrice     Money     `json:"unitPrice" validate:"-"`
+	RequestedDate time.Time `json:"requestedDate,omitzero"`
+	// PromisedDate is the date the ERP promised, when it did.
+	PromisedDate time.Time `json:"promisedDate,omitzero"`
+	Notes        []Note    `json:"notes,omitempty" validate:"dive"`
+	// Buckets are folded from the quantity ledger by [Ledger.Fold]. A
+	// zero ordered bucket means "not folded yet": [Order.Status] then uses
+	// Quantity.Value.
+	Buckets Buckets `json:"buckets,omitzero" validate:"-"`
+}
+
+// DocumentKind returns [KindOrder].
+func (o *Order) DocumentKind() string { return KindOrder }
+
+// Line returns a pointer to the line with the given ID, or nil.
+func (o *Order) Line(id string) *OrderLine {
+	for i := range o.Lines {
+		if o.Lines[i].ID == id {
+			return &o.Lines[i]
+		}
+	}
+	return nil
+}
+
+// Validate checks the order and returns one [*ValidationError] listing
+// every violation with its JSON path. Besides the presence and format of
+// each field (currency and unit codes, GTIN check digits, hold kinds,
+// party and item refs), it checks that:
+//
+//   - there is at least one line and line IDs are unique;
+//   - every ordered quantity is positive and every bucket non-negative;
+//   - on every line, cancelled + rejected ≤ ordered and shipped ≤
+//     ordered − cancelled − rejected;
+//   - every amount (unit prices, charges, taxes, totals) is in the order
+//     currency.
+func (o *Order) Validate() error {
+	v := violations{kind: "order"}
+	structRules(&v, o)
+	v.addErr("refs", o.Refs.Validate())
+	v.addErr("soldTo", o.SoldTo.Validate())
+	v.addErr("shipTo", o.ShipTo.Validate())
+	if o.BillTo != nil {
+		v.addErr("billTo", o.BillTo.Validate())
+	}
+	cur := o.Currency
+	for i := range o.Charges {
+		checkAmount(&v, "charges", i, "amount", o.Charges[i].Amount, cur)
+	}
+	for i := range o.Taxes {
+		t := &o.Taxes[i]
+		checkAmount(&v, "taxes", i, "amount", t.Amount, cur)
+		if t.Taxable != nil {
+			checkAmount(&v, "taxes", i, "taxable", *t.Taxable, cur)
+		}
+		if t.Rate.IsNeg() {
+			v.add(indexPath("taxes", i, "rate"), "must not be negative")
+		}
+	}
+	if o.Totals != nil {
+		checkTotals(&v, "totals", o.Totals, cur)
+	}
+	for i := range o.Lines {
+		l := &o.Lines[i]
+		for j := range i {
+			if o.Lines[j].ID == l.ID && l.ID != "" {
+				v.add(indexPath("lines", i, "id"), "duplicate line ID "+strconv.Quote(l.ID)+" (also at lines["+strconv.Itoa(j)+"])")
+				break
+			}
+		}
+		if err := l.Item.Validate(); err != nil {
+			v.addErr(indexPath("lines", i, "item"), err)
+		}
+		if err := l.Refs.Validate(); err != nil {
+			v.addErr(indexPath("lines", i, "refs"), err)
+		}
+		checkQuantity(&v, "lines", i, "quantity", l.Quantity, true)
+		checkAmount(&v, "lines", i, "unitPrice", l.UnitPrice, cur)
+		if l.UnitPrice.Amount.IsNeg() {
+			v.add(indexPath("lines", i, "unitPrice.amount"), "must not be negative")
+		}
+		bs := l.Buckets
+		if bs.v[BucketOrdered-1].IsZero() {
+			bs.v[BucketOrdered-1] = l.Quantity.Value
+		}
+		if !bucketsOK(&bs) {
+			bs.check(&v, indexPath("lines", i, "buckets"))
+		}
+	}
+	return v.err()
+}
+
+// bucketsOK is the allocation-free fast path of Buckets.check.
+func bucketsOK(bs *Buckets) bool {
+	for _, d := range bs.v {
+		if d.IsNeg() {
+			return false
+		}
+	}
+	open, err := bs.Open()
+	return err == nil && !open.IsNeg() && bs.Get(BucketShipped).Cmp(open) <= 0
+}
+
+// indexPath returns "list[i].field" (or "list[i]" when field is empty).
+func indexPath(list string, i int, field string) string {
+	p := list + "[" + strconv.Itoa(i) + "]"
+	if field == "" {
+		return p
+	}
+	return p + "." + field
+}
+
+// checkAmount checks m's currency code and that it is cur (when cur is
+// set), recording violations under list[i].field.
+func checkAmount(v *violations, list string, i int, field string, m Money, cur Currency) {
+	if m.Currency == cur && cur != "" {
+		return // cur is checked once by the caller
+	}
+	if err := m.Currency.Validate(); err != nil {
+		v.add(joinPath(indexPath(list, i, field), "currency"), errorMessage(err))
+		return
+	}
+	if cur != "" {
+		v.add(joinPath(indexPath(list, i, field), "currency"), "must be the document currency "+string(cur)+", is "+string(m.Currency))
+	}
+}
+
+func checkTotals(v *violations, path string, t *Totals, cur Currency) {
+	for _, f := range [...]struct {
+		name string
+		m    Money
+	}{{"subtotal", t.Subtotal}, {"charges", t.Charges}, {"tax", t.Tax}, {"total", t.Total}} {
+		if f.m.Currency == cur && cur != "" {
+			continue
+		}
+		if err := f.m.Currency.Validate(); err != nil {
+			v.add(path+"."+f.name+".currency", errorMessage(err))
+		} else if cur != "" {
+			v.add(path+"."+f.name+".currency", "must be the document currency "+string(cur)+", is "+string(f.m.Currency))
+		}
+	}
+}
+
+// checkQuantity checks q's unit and sign under list[i].field (or field
+// alone when list is empty): positive when positive is set, else
+// non-negative.
+func checkQuantity(v *violations, list string, i int, field string, q Quantity, positive bool) {
+	unitErr := q.Unit.Validate()
+	bad := q.Value.IsNeg() || (positive && q.Value.IsZero())
+	if unitErr == nil && !bad {
+		return
+	}
+	p := field
+	if list != "" {
+		p = indexPath(list, i, field)
+	}
+	if unitErr != nil {
+		v.add(p+".unit", errorMessage(unitErr))
+	}
+	if bad {
+		if positive {
+			v.add(p+".value", "must be > 0, is "+q.Value.String())
+		} else {
+			v.add(p+".value", "must not be negative, is "+q.Value.String())
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package canonical
+
+import (
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// structValidator checks the struct-tag rules of the documents (required
+// fields, closed sets, bounds, codes). It is created once, immutable after
+// init and safe for concurrent use; it caches the struct metadata of each
+// document type. Rules that span fields (unique line IDs, one currency per
+// document, bucket arithmetic) and the nested values that have their own
+// Validate method (Money, Quantity, Refs, PartyRef, ItemRef) are checked by
+// hand in each document's Validate.
+var structValidator = newStructValidator()
+
+func newStructValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			return f.Name
+		}
+		return name
+	})
+	rules := map[string]func(string) error{
+		"iso4217": func(s string) error { return Currency(s).Validate() },
+		"rec20":   func(s string) error { return Unit(s).Validate() },
+		"gtin":    func(s string) error { return GTIN(s).Validate() },
+		"sscc":    func(s string) error { return SSCC(s).Validate() },
+	}
+	for tag, check := range rules {
+		err := v.RegisterValidation(tag, func(fl validator.FieldLevel) bool {
+			return check(fl.Field().String()) == nil
+		})
+		if err != nil {
+			panic(err) // a programming error in the tag table above
+		}
+	}
+	return v
+}
+
+// structRules runs the struct-tag rules on s (a pointer to a document) and
+// records each failure under its JSON path.
+func structRules(v *violations, s any) {
+	err := structValidator.Struct(s)
+	if err == nil {
+		return
+	}
+	var fes validator.ValidationErrors
+	if !errors.As(err, &fes) {
+		v.add("", err.Error())
+		return
+	}
+	for _, fe := range fes {
+		v.add(fieldPath(fe.Namespace()), ruleMessage(fe))
+	}
+}
+
+// fieldPath drops the leading struct name validator puts in a namespace:
+// "Order.lines[2].id" is "lines[2].id".
+func fieldPath(ns string) string {
+	_, p, ok := strings.Cut(ns, ".")
+	if !ok {
+		return ""
+	}
+	return p
+}
+
+// ruleMessage turns a validator failure into a message for people.
+func ruleMessage(fe validator.FieldError) string {
+	val := reflect.ValueOf(fe.Value())
+	str := ""
+	if val.Kind() == reflect.String {
+		str = val.String()
+	}
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "oneof":
+		return "must be one of " + strings.ReplaceAll(fe.Param(), " ", ", ") + ", is " + strconv.Quote(str)
+	case "gte", "min":
+		if fe.Kind() == reflect.Slice {
+			return "must have at least " + fe.Param() + " items"
+		}
+		return "must be ≥ " + fe.Param()
+	case "gt":
+		return "must be > " + fe.Param()
+	case "lte", "max":
+		return "must be ≤ " + fe.Param()
+	case "ltefield":
+		return "must not exceed " + fe.Param()
+	case "iso4217":
+		return errorMessage(Currency(str).Validate())
+	case "rec20":
+		return errorMessage(Unit(str).Validate())
+	case "gtin":
+		return errorMessage(GTIN(str).Validate())
+	case "sscc":
+		return errorMessage(SSCC(str).Validate())
+	}
+	return "breaks rule " + fe.Tag()
+}
