@@ -523,6 +523,9 @@ func eventCheckTime(t time.Time) string {
 // eventCheckMediaType checks an RFC 2046 media type such as
 // "application/json; charset=utf-8".
 func eventCheckMediaType(s string) string {
+	if s == "application/json" {
+		return ""
+	}
 	if msg := eventCheckString(s); msg != "" {
 		return msg
 	}
@@ -540,7 +543,7 @@ func eventCheckMediaType(s string) string {
 // ct is empty (application/json is implied) or its subtype is "json" or
 // ends in "+json".
 func eventIsJSONContentType(ct string) bool {
-	if ct == "" {
+	if ct == "" || ct == "application/json" {
 		return true
 	}
 	mt, _, err := mime.ParseMediaType(ct)

@@ -207,72 +207,53 @@ func eventAppendString(b []byte, s string) []byte {
 // [ErrInvalid]) naming every offending attribute. Malformed JSON is
 // reported under the attribute being read, never with a panic.
 func (e *Event) UnmarshalJSON(b []byte) error {
-	var out Event
 	v := violations{kind: "event"}
-	var seen, bad eventAttr
-	var seenExt map[string]struct{}
-
-	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
-	if err != nil {
-		v.add("", "malformed JSON: "+eventJSONError(err))
+	if !json.Valid(b) {
+		field, msg := eventLocateSyntaxError(b)
+		v.add(field, "malformed JSON: "+msg)
 		return v.err()
 	}
-	if tok != json.Delim('{') {
+	var out Event
+	var seen, bad eventAttr
+	var seenExt map[string]struct{}
+	sc := eventScanner{b: b}
+	sc.skipSpace()
+	if sc.peek() != '{' {
 		v.add("", "must be a JSON object")
 		return v.err()
 	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			v.add("", "malformed JSON: "+eventJSONError(err))
-			return v.err()
-		}
-		name, ok := tok.(string)
-		if !ok {
-			v.add("", "malformed JSON: object key is not a string")
-			return v.err()
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			v.add(name, "malformed JSON: "+eventJSONError(err))
-			return v.err()
-		}
-		raw = bytes.TrimSpace(raw)
-		if len(raw) == 0 {
-			v.add(name, "malformed JSON: missing value")
-			return v.err()
-		}
+	sc.i++
+	for sc.skipSpace(); sc.peek() == '"'; {
+		name := eventJSONString(sc.value())
+		sc.skipSpace()
+		sc.i++ // ':'
+		sc.skipSpace()
+		raw := sc.value()
 		if attr := eventAttrByName(name); attr != 0 {
 			if seen&attr != 0 {
 				v.add(name, "duplicate attribute")
 				bad |= attr
-				continue
+			} else {
+				seen |= attr
+				if !out.decodeAttr(&v, attr, name, raw) {
+					bad |= attr
+				}
 			}
-			seen |= attr
-			if !out.decodeAttr(&v, attr, name, raw) {
-				bad |= attr
-			}
-			continue
-		}
-		if _, dup := seenExt[name]; dup {
+		} else if _, dup := seenExt[name]; dup {
 			v.add(name, "duplicate attribute")
 			delete(out.Extensions, name)
-			continue
+		} else {
+			if seenExt == nil {
+				seenExt = make(map[string]struct{})
+			}
+			seenExt[name] = struct{}{}
+			out.decodeExtension(&v, name, raw)
 		}
-		if seenExt == nil {
-			seenExt = make(map[string]struct{})
+		sc.skipSpace()
+		if sc.peek() == ',' {
+			sc.i++
+			sc.skipSpace()
 		}
-		seenExt[name] = struct{}{}
-		out.decodeExtension(&v, name, raw)
-	}
-	if _, err := dec.Token(); err != nil {
-		v.add("", "malformed JSON: "+eventJSONError(err))
-		return v.err()
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		v.add("", "unexpected data after the event object")
-		return v.err()
 	}
 	out.validate(&v, bad)
 	if err := v.err(); err != nil {
@@ -280,6 +261,118 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	*e = out
 	return nil
+}
+
+// eventScanner walks JSON text that json.Valid has accepted. It checks
+// bounds anyway, so that a bug cannot turn into a panic.
+type eventScanner struct {
+	b []byte
+	i int
+}
+
+func (s *eventScanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *eventScanner) skipSpace() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// value returns the JSON value starting at the current position and moves
+// past it.
+func (s *eventScanner) value() []byte {
+	start := s.i
+	switch s.peek() {
+	case '"':
+		s.skipString()
+	case '{', '[':
+		depth := 0
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case '"':
+				s.skipString()
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			s.i++
+			if depth == 0 {
+				break
+			}
+		}
+	default:
+		for s.i < len(s.b) && strings.IndexByte(",}] \t\n\r", s.b[s.i]) < 0 {
+			s.i++
+		}
+	}
+	return s.b[start:s.i]
+}
+
+// skipString moves past the string starting at the current '"'.
+func (s *eventScanner) skipString() {
+	for s.i++; s.i < len(s.b); s.i++ {
+		switch s.b[s.i] {
+		case '\\':
+			s.i++
+		case '"':
+			s.i++
+			return
+		}
+	}
+}
+
+// eventJSONString decodes a valid JSON string literal, without allocating
+// beyond the result when it holds no escapes.
+func eventJSONString(raw []byte) string {
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "" // unreachable: raw is a valid JSON string
+	}
+	return s
+}
+
+// eventLocateSyntaxError describes why b is not valid JSON and names the
+// top-level member whose value is malformed, if any.
+func eventLocateSyntaxError(b []byte) (field, msg string) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return "", eventJSONError(err)
+	}
+	if tok != json.Delim('{') {
+		return "", eventJSONError(json.Unmarshal(b, new(json.RawMessage)))
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", eventJSONError(err)
+		}
+		name, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return name, eventJSONError(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return "", eventJSONError(err)
+	}
+	return "", "unexpected data after the event object"
 }
 
 // eventAttrByName returns the attribute bit of a member name Event has a
@@ -355,13 +448,7 @@ func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.
 			e.Data = json.RawMessage("null") // an explicit null payload
 			return true
 		}
-		var buf bytes.Buffer
-		buf.Grow(len(raw))
-		if err := json.Compact(&buf, raw); err != nil {
-			v.add(name, "malformed JSON: "+eventJSONError(err))
-			return false
-		}
-		e.Data = buf.Bytes()
+		e.Data = eventCompact(raw)
 		return true
 	}
 	if raw[0] == 'n' {
@@ -371,11 +458,7 @@ func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.
 		v.add(name, "must be a JSON string, got "+eventJSONKind(raw))
 		return false
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		v.add(name, "malformed JSON: "+eventJSONError(err))
-		return false
-	}
+	s := eventJSONString(raw)
 	if s == "" && attr != eventAttrDataBase64 {
 		v.add(name, "must not be empty when present")
 		return false
@@ -414,6 +497,27 @@ func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.
 	return true
 }
 
+// eventCompact returns a compacted copy of the valid JSON value raw.
+func eventCompact(raw []byte) json.RawMessage {
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			var buf bytes.Buffer
+			buf.Grow(len(raw))
+			if err := json.Compact(&buf, raw); err != nil {
+				return bytes.Clone(raw) // unreachable: raw is valid JSON
+			}
+			return buf.Bytes()
+		}
+	}
+	return bytes.Clone(raw)
+}
+
 // eventUpperTZ upper-cases the "t" and "z" RFC 3339 allows in lower case.
 func eventUpperTZ(r rune) rune {
 	switch r {
@@ -437,11 +541,7 @@ func (e *Event) decodeExtension(v *violations, name string, raw json.RawMessage)
 	case 'n':
 		return // null: the extension is absent
 	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			v.add(name, "malformed JSON: "+eventJSONError(err))
-			return
-		}
+		s := eventJSONString(raw)
 		if msg := eventCheckString(s); msg != "" {
 			v.add(name, msg)
 			return
