@@ -53,6 +53,23 @@ func FuzzEventJSON(f *testing.F) {
 		enc2, err := e2.MarshalJSON()
 		require.NoError(t, err, "re-encode %s", enc1)
 		require.Equal(t, string(enc1), string(enc2), "decode→encode→decode→encode is stable for %q", input)
+		// Differential check against encoding/json: the encoding holds every
+		// member of the input that is not null (data may be null), with the
+		// same JSON value (time may be normalised).
+		in, out := eventFuzzMembers(t, input), eventFuzzMembers(t, enc1)
+		kept := 0
+		for name, value := range in {
+			if value == nil && name != "data" {
+				require.NotContains(t, out, name, "null member %s of %q is dropped", name, input)
+				continue
+			}
+			kept++
+			require.Contains(t, out, name, "member %s of %q is kept", name, input)
+			if name != "time" {
+				require.Equal(t, value, out[name], "member %s of %q keeps its value", name, input)
+			}
+		}
+		require.Len(t, out, kept, "no member added encoding %q", input)
 		require.True(t, e.Time.Equal(e2.Time), "time survives the round trip of %q", input)
 		e.Time, e2.Time = time.Time{}, time.Time{}
 		require.Equal(t, e, e2, "decode→encode→decode is stable for %q", input)
@@ -88,4 +105,15 @@ func FuzzEventEncode(f *testing.F) {
 		}
 		require.Equal(t, e, got, "round trip of %s", enc)
 	})
+}
+
+// eventFuzzMembers decodes a JSON object with encoding/json, numbers kept
+// exact.
+func eventFuzzMembers(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	require.NoError(t, dec.Decode(&m), "encoding/json decodes %q", b)
+	return m
 }
