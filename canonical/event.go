@@ -204,7 +204,8 @@ func NewEvent(t EventType, doc Document) (Event, error) {
 // [*ValidationError] (matching [ErrInvalid]) when the data is absent,
 // binary, null, not JSON, does not decode into T, or fails T's Validate. A
 // decoding error names the field ("data.lines.quantity: ...") where
-// encoding/json reports it.
+// encoding/json reports it. Members of the data that T does not know are
+// ignored, so a consumer keeps working when a producer adds fields.
 func DecodeData[T Document](e Event) (T, error) {
 	var zero, doc T
 	switch rt := reflect.TypeFor[T](); rt.Kind() {
