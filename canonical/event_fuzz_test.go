@@ -1,0 +1,119 @@
+package canonical_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+)
+
+// FuzzEventJSON checks that decoding never panics, that every error is a
+// *ValidationError matching ErrInvalid, and that a decoded event encodes,
+// and decodes back to the same event and the same bytes.
+func FuzzEventJSON(f *testing.F) {
+	valid, err := eventTestValid().MarshalJSON()
+	require.NoError(f, err, "encode seed")
+	for _, seed := range []string{
+		string(valid),
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","data_base64":"AAEC","datacontenttype":"image/png"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/xml","data":"<a/>"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","data":null,"subject":null}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","time":"2018-04-05t17:31:00.123+05:30","subject":"s","sequence":"00000000000000000009"}`,
+		`{"specversion":"1.0","id":"1","source":"http://[::1]/a%20b?q#f","type":"t","ext":-5,"flag":true,"s":"\u00e9"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{},"data_base64":""}`,
+		`{"specversion":"1.0","id":"1","id":"2"}`,
+		`{"Data":1}`,
+		`[1,2]`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","time":"2018-04-05T17:31:00+24:00"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","ext":2147483648}`,
+		`{`,
+		``,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		var e canonical.Event
+		if err := e.UnmarshalJSON(input); err != nil {
+			require.ErrorIs(t, err, canonical.ErrInvalid, "decode error of %q", input)
+			var ve *canonical.ValidationError
+			require.ErrorAs(t, err, &ve, "decode error of %q", input)
+			require.NotEmpty(t, ve.Errors, "decode error of %q lists violations", input)
+			return
+		}
+		require.NoError(t, e.Validate(), "decoded event of %q validates", input)
+		enc1, err := e.MarshalJSON()
+		require.NoError(t, err, "encode event decoded from %q", input)
+		var e2 canonical.Event
+		require.NoError(t, e2.UnmarshalJSON(enc1), "decode %s (encoded from %q)", enc1, input)
+		enc2, err := e2.MarshalJSON()
+		require.NoError(t, err, "re-encode %s", enc1)
+		require.Equal(t, string(enc1), string(enc2), "decode→encode→decode→encode is stable for %q", input)
+		// Differential check against encoding/json: the encoding holds every
+		// member of the input that is not null (data may be null), with the
+		// same JSON value (time may be normalised).
+		in, out := eventFuzzMembers(t, input), eventFuzzMembers(t, enc1)
+		kept := 0
+		for name, value := range in {
+			if value == nil && name != "data" {
+				require.NotContains(t, out, name, "null member %s of %q is dropped", name, input)
+				continue
+			}
+			kept++
+			require.Contains(t, out, name, "member %s of %q is kept", name, input)
+			if name != "time" {
+				require.Equal(t, value, out[name], "member %s of %q keeps its value", name, input)
+			}
+		}
+		require.Len(t, out, kept, "no member added encoding %q", input)
+		require.True(t, e.Time.Equal(e2.Time), "time survives the round trip of %q", input)
+		e.Time, e2.Time = time.Time{}, time.Time{}
+		require.Equal(t, e, e2, "decode→encode→decode is stable for %q", input)
+	})
+}
+
+// FuzzEventEncode checks that any event Validate accepts encodes to JSON
+// that decodes back to the same event, whatever its strings contain.
+func FuzzEventEncode(f *testing.F) {
+	f.Add("evt-1", "SO-1", "tenant", "acme", uint64(1), []byte(`{"a":1}`))
+	f.Add("q\"\\\u2028", "\u00e9<>&", "x", "\ufffd", uint64(0), []byte(`"s"`))
+	f.Add("a\xffb", "s", "Bad", "v", uint64(1<<63), []byte(`null`))
+	f.Fuzz(func(t *testing.T, id, subject, extName, extValue string, seq uint64, data []byte) {
+		e := canonical.Event{ID: id, Source: "urn:distsync:test", SpecVersion: "1.0", Type: canonical.EventOrderAccepted,
+			Subject: subject, Sequence: seq, Data: data, Extensions: map[string]any{extName: extValue}}
+		if e.Validate() != nil {
+			_, err := e.MarshalJSON()
+			require.ErrorIs(t, err, canonical.ErrInvalid, "MarshalJSON refuses what Validate refuses: %+v", e)
+			return
+		}
+		enc, err := e.MarshalJSON()
+		require.NoError(t, err, "encode valid %+v", e)
+		require.True(t, json.Valid(enc), "valid JSON for %+v: %s", e, enc)
+		var got canonical.Event
+		require.NoError(t, got.UnmarshalJSON(enc), "decode %s", enc)
+		if len(e.Data) == 0 {
+			e.Data = nil // empty Data means absent
+		} else {
+			var compact bytes.Buffer
+			require.NoError(t, json.Compact(&compact, e.Data), "compact valid data %q", e.Data)
+			require.Equal(t, compact.String(), string(got.Data), "data of %s is the compacted input", enc)
+			e.Data, got.Data = nil, nil
+		}
+		require.Equal(t, e, got, "round trip of %s", enc)
+	})
+}
+
+// eventFuzzMembers decodes a JSON object with encoding/json, numbers kept
+// exact.
+func eventFuzzMembers(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	require.NoError(t, dec.Decode(&m), "encoding/json decodes %q", b)
+	return m
+}

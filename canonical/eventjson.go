@@ -1,0 +1,611 @@
+package canonical
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MarshalJSON encodes the event in the CloudEvents JSON structured format
+// (media type application/cloudevents+json). It first validates the event
+// and returns the [*ValidationError] instead of writing an invalid event.
+//
+// Attributes are written in a fixed order: specversion, id, source, type,
+// subject, time, datacontenttype, dataschema, correlationid, causationid,
+// traceparent, sequence, partitionkey, the other extensions sorted by name,
+// then data or data_base64. Time keeps its offset and nanoseconds;
+// Sequence is 20 zero-padded digits; Data is written compacted.
+func (e Event) MarshalJSON() ([]byte, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(256 + len(e.Data) + base64.StdEncoding.EncodedLen(len(e.BinaryData)))
+	eventWriteMember(&buf, "specversion", e.SpecVersion, true)
+	eventWriteMember(&buf, "id", e.ID, false)
+	eventWriteMember(&buf, "source", e.Source, false)
+	eventWriteMember(&buf, "type", string(e.Type), false)
+	eventWriteMember(&buf, "subject", e.Subject, false)
+	if !e.Time.IsZero() {
+		buf.WriteString(`,"time":"`)
+		buf.Write(e.Time.AppendFormat(buf.AvailableBuffer(), time.RFC3339Nano))
+		buf.WriteByte('"')
+	}
+	eventWriteMember(&buf, "datacontenttype", e.DataContentType, false)
+	eventWriteMember(&buf, "dataschema", e.DataSchema, false)
+	eventWriteMember(&buf, "correlationid", e.CorrelationID, false)
+	eventWriteMember(&buf, "causationid", e.CausationID, false)
+	eventWriteMember(&buf, "traceparent", e.TraceParent, false)
+	if e.Sequence != 0 {
+		buf.WriteString(`,"sequence":"`)
+		buf.Write(eventAppendSequence(buf.AvailableBuffer(), e.Sequence))
+		buf.WriteByte('"')
+	}
+	eventWriteMember(&buf, "partitionkey", e.PartitionKey, false)
+	if len(e.Extensions) > 0 {
+		for _, name := range slices.Sorted(maps.Keys(e.Extensions)) {
+			buf.WriteString(`,"`)
+			buf.WriteString(name) // validated: [a-z0-9]+, no escaping needed
+			buf.WriteString(`":`)
+			b := buf.AvailableBuffer()
+			switch x := e.Extensions[name].(type) {
+			case string:
+				b = eventAppendString(b, x)
+			case bool:
+				b = strconv.AppendBool(b, x)
+			case int32:
+				b = strconv.AppendInt(b, int64(x), 10)
+			case int:
+				b = strconv.AppendInt(b, int64(x), 10)
+			case int64:
+				b = strconv.AppendInt(b, x, 10)
+			}
+			buf.Write(b)
+		}
+	}
+	switch {
+	case len(e.Data) > 0:
+		buf.WriteString(`,"data":`)
+		if err := json.Compact(&buf, e.Data); err != nil {
+			// Unreachable: Validate checked json.Valid.
+			return nil, fmt.Errorf("canonical: encode event data: %w", err)
+		}
+	case e.BinaryData != nil:
+		buf.WriteString(`,"data_base64":"`)
+		buf.Write(base64.StdEncoding.AppendEncode(buf.AvailableBuffer(), e.BinaryData))
+		buf.WriteByte('"')
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// eventWriteMember writes `,"name":"value"` (or `{"name":"value"` for the
+// first member), or nothing when value is empty.
+func eventWriteMember(buf *bytes.Buffer, name, value string, first bool) {
+	if value == "" && !first {
+		return
+	}
+	if first {
+		buf.WriteString(`{"`)
+	} else {
+		buf.WriteString(`,"`)
+	}
+	buf.WriteString(name)
+	buf.WriteString(`":`)
+	buf.Write(eventAppendString(buf.AvailableBuffer(), value))
+}
+
+// eventAppendSequence appends n as exactly 20 decimal digits.
+func eventAppendSequence(b []byte, n uint64) []byte {
+	var digits [20]byte
+	for i := len(digits) - 1; i >= 0; i-- {
+		digits[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, digits[:]...)
+}
+
+// eventParseSequence parses exactly 20 decimal digits into a sequence
+// number greater than zero.
+func eventParseSequence(s string) (uint64, string) {
+	const form = `must be exactly 20 decimal digits, zero-padded (such as "00000000000000000042")`
+	if len(s) != 20 {
+		return 0, form
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, form
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, "must not exceed 18446744073709551615"
+	}
+	if n == 0 {
+		return 0, "must be greater than zero (omit it for an unsequenced event)"
+	}
+	return n, ""
+}
+
+// eventAppendString appends s as a JSON string, escaping what JSON requires
+// and replacing invalid UTF-8 with U+FFFD as encoding/json does.
+func eventAppendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// UnmarshalJSON decodes an event in the CloudEvents JSON structured format
+// and validates it as [Event.Validate] does, more strictly than the
+// CloudEvents reference SDKs:
+//
+//   - The input is one JSON object whose member names are exact (case
+//     matters) and appear once.
+//   - Context attributes and distsync's extensions are JSON strings; when
+//     present they are non-empty. A null attribute is absent.
+//   - time is RFC 3339 (a "T" and "Z" in lower case are accepted).
+//   - sequence is exactly 20 decimal digits, greater than zero.
+//   - data_base64 is a JSON string of padded standard Base64 (RFC 4648)
+//     without line breaks; data and data_base64 are never both present.
+//     "data": null is an explicit null payload, kept as Data "null".
+//   - Other members are extensions: names of lowercase a–z and 0–9, values
+//     a JSON string, boolean or integer in the int32 range; null is absent.
+//
+// On error, e is unchanged and the error is a [*ValidationError] (matching
+// [ErrInvalid]) naming every offending attribute. Malformed JSON is
+// reported under the attribute being read, never with a panic.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	v := violations{kind: "event"}
+	if !json.Valid(b) {
+		field, msg := eventLocateSyntaxError(b)
+		v.add(field, "malformed JSON: "+msg)
+		return v.err()
+	}
+	var out Event
+	var seen, bad eventAttr
+	var seenExt map[string]struct{}
+	sc := eventScanner{b: b}
+	sc.skipSpace()
+	if sc.peek() != '{' {
+		v.add("", "must be a JSON object")
+		return v.err()
+	}
+	sc.i++
+	for sc.skipSpace(); sc.peek() == '"'; {
+		name := eventJSONString(sc.value())
+		sc.skipSpace()
+		sc.i++ // ':'
+		sc.skipSpace()
+		raw := sc.value()
+		if attr := eventAttrByName(name); attr != 0 {
+			if seen&attr != 0 {
+				v.add(name, "duplicate attribute")
+				bad |= attr
+			} else {
+				seen |= attr
+				if !out.decodeAttr(&v, attr, name, raw) {
+					bad |= attr
+				}
+			}
+		} else if _, dup := seenExt[name]; dup {
+			v.add(name, "duplicate attribute")
+			delete(out.Extensions, name)
+		} else {
+			if seenExt == nil {
+				seenExt = make(map[string]struct{})
+			}
+			seenExt[name] = struct{}{}
+			out.decodeExtension(&v, name, raw)
+		}
+		sc.skipSpace()
+		if sc.peek() == ',' {
+			sc.i++
+			sc.skipSpace()
+		}
+	}
+	out.validate(&v, bad)
+	if err := v.err(); err != nil {
+		return err
+	}
+	*e = out
+	return nil
+}
+
+// eventScanner walks JSON text that json.Valid has accepted. It checks
+// bounds anyway, so that a bug cannot turn into a panic.
+type eventScanner struct {
+	b []byte
+	i int
+}
+
+func (s *eventScanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *eventScanner) skipSpace() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// value returns the JSON value starting at the current position and moves
+// past it.
+func (s *eventScanner) value() []byte {
+	start := s.i
+	switch s.peek() {
+	case '"':
+		s.skipString()
+	case '{', '[':
+		depth := 0
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case '"':
+				s.skipString()
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			s.i++
+			if depth == 0 {
+				break
+			}
+		}
+	default:
+		for s.i < len(s.b) && strings.IndexByte(",}] \t\n\r", s.b[s.i]) < 0 {
+			s.i++
+		}
+	}
+	return s.b[start:s.i]
+}
+
+// skipString moves past the string starting at the current '"'.
+func (s *eventScanner) skipString() {
+	for s.i++; s.i < len(s.b); s.i++ {
+		switch s.b[s.i] {
+		case '\\':
+			s.i++
+		case '"':
+			s.i++
+			return
+		}
+	}
+}
+
+// eventJSONString decodes a valid JSON string literal, without allocating
+// beyond the result when it holds no escapes.
+func eventJSONString(raw []byte) string {
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "" // unreachable: raw is a valid JSON string
+	}
+	return s
+}
+
+// eventLocateSyntaxError describes why b is not valid JSON and names the
+// top-level member whose value is malformed, if any.
+func eventLocateSyntaxError(b []byte) (field, msg string) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return "", eventJSONError(err)
+	}
+	if tok != json.Delim('{') {
+		return "", eventJSONError(json.Unmarshal(b, new(json.RawMessage)))
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", eventJSONError(err)
+		}
+		name, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return name, eventJSONError(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return "", eventJSONError(err)
+	}
+	return "", "unexpected data after the event object"
+}
+
+// eventAttrByName returns the attribute bit of a member name Event has a
+// field for, or 0 for an extension.
+func eventAttrByName(name string) eventAttr {
+	switch name {
+	case "specversion":
+		return eventAttrSpecVersion
+	case "id":
+		return eventAttrID
+	case "source":
+		return eventAttrSource
+	case "type":
+		return eventAttrType
+	case "subject":
+		return eventAttrSubject
+	case "time":
+		return eventAttrTime
+	case "datacontenttype":
+		return eventAttrDataContentType
+	case "dataschema":
+		return eventAttrDataSchema
+	case "data":
+		return eventAttrData
+	case "data_base64":
+		return eventAttrDataBase64
+	case "correlationid":
+		return eventAttrCorrelationID
+	case "causationid":
+		return eventAttrCausationID
+	case "traceparent":
+		return eventAttrTraceParent
+	case "sequence":
+		return eventAttrSequence
+	case "partitionkey":
+		return eventAttrPartitionKey
+	}
+	return 0
+}
+
+// stringField returns the field of a string attribute.
+func (e *Event) stringField(attr eventAttr) *string {
+	switch attr {
+	case eventAttrSpecVersion:
+		return &e.SpecVersion
+	case eventAttrID:
+		return &e.ID
+	case eventAttrSource:
+		return &e.Source
+	case eventAttrSubject:
+		return &e.Subject
+	case eventAttrDataContentType:
+		return &e.DataContentType
+	case eventAttrDataSchema:
+		return &e.DataSchema
+	case eventAttrCorrelationID:
+		return &e.CorrelationID
+	case eventAttrCausationID:
+		return &e.CausationID
+	case eventAttrTraceParent:
+		return &e.TraceParent
+	case eventAttrPartitionKey:
+		return &e.PartitionKey
+	}
+	return nil
+}
+
+// decodeAttr decodes the member of a known attribute into e. It reports
+// false when it recorded a violation.
+func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.RawMessage) bool {
+	if attr == eventAttrData {
+		if raw[0] == 'n' {
+			e.Data = json.RawMessage("null") // an explicit null payload
+			return true
+		}
+		e.Data = eventCompact(raw)
+		return true
+	}
+	if raw[0] == 'n' {
+		return true // null: the attribute is absent
+	}
+	if raw[0] != '"' {
+		v.add(name, "must be a JSON string, got "+eventJSONKind(raw))
+		return false
+	}
+	s := eventJSONString(raw)
+	if s == "" && attr != eventAttrDataBase64 {
+		v.add(name, "must not be empty when present")
+		return false
+	}
+	switch attr {
+	case eventAttrType:
+		e.Type = EventType(s)
+	case eventAttrTime:
+		t, err := time.Parse(time.RFC3339, strings.Map(eventUpperTZ, s))
+		if err != nil || strings.IndexByte(s, ',') >= 0 {
+			v.add(name, fmt.Sprintf("must be an RFC 3339 timestamp such as \"2026-11-27T21:07:00Z\", got %s", eventShort(s)))
+			return false
+		}
+		e.Time = t
+	case eventAttrSequence:
+		n, msg := eventParseSequence(s)
+		if msg != "" {
+			v.add(name, msg)
+			return false
+		}
+		e.Sequence = n
+	case eventAttrDataBase64:
+		if strings.ContainsAny(s, "\r\n") {
+			v.add(name, "must be Base64 (RFC 4648) without line breaks")
+			return false
+		}
+		data, err := base64.StdEncoding.Strict().DecodeString(s)
+		if err != nil {
+			v.add(name, "must be padded standard Base64 (RFC 4648): "+strings.TrimPrefix(err.Error(), "illegal base64 data "))
+			return false
+		}
+		e.BinaryData = data
+	default:
+		*e.stringField(attr) = s
+	}
+	return true
+}
+
+// eventCompact returns a compacted copy of the valid JSON value raw.
+func eventCompact(raw []byte) json.RawMessage {
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			var buf bytes.Buffer
+			buf.Grow(len(raw))
+			if err := json.Compact(&buf, raw); err != nil {
+				return bytes.Clone(raw) // unreachable: raw is valid JSON
+			}
+			return buf.Bytes()
+		}
+	}
+	return bytes.Clone(raw)
+}
+
+// eventUpperTZ upper-cases the "t" and "z" RFC 3339 allows in lower case.
+func eventUpperTZ(r rune) rune {
+	switch r {
+	case 't':
+		return 'T'
+	case 'z':
+		return 'Z'
+	}
+	return r
+}
+
+// decodeExtension decodes the member of an extension attribute into
+// e.Extensions.
+func (e *Event) decodeExtension(v *violations, name string, raw json.RawMessage) {
+	if msg := eventCheckExtensionName(name); msg != "" {
+		v.add(name, msg)
+		return
+	}
+	var value any
+	switch raw[0] {
+	case 'n':
+		return // null: the extension is absent
+	case '"':
+		s := eventJSONString(raw)
+		if msg := eventCheckString(s); msg != "" {
+			v.add(name, msg)
+			return
+		}
+		value = s
+	case 't', 'f':
+		value = raw[0] == 't'
+	case '{', '[':
+		v.add(name, "must be a JSON string, number or boolean (CloudEvents types), got "+eventJSONKind(raw))
+		return
+	default:
+		n, err := strconv.ParseInt(string(raw), 10, 32)
+		if err != nil {
+			v.add(name, "must be an integer in the int32 range (CloudEvents Integer), got "+eventShort(string(raw)))
+			return
+		}
+		value = int32(n)
+	}
+	if e.Extensions == nil {
+		e.Extensions = make(map[string]any)
+	}
+	e.Extensions[name] = value
+}
+
+// eventJSONKind names the JSON type of a raw value.
+func eventJSONKind(raw json.RawMessage) string {
+	switch raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// eventJSONError describes a JSON decoding error without the "json: "
+// prefix, with the byte offset of a syntax error.
+func eventJSONError(err error) string {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of input"
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		msg = fmt.Sprintf("%s (offset %d)", msg, syntaxErr.Offset)
+	}
+	return msg
+}
+
+// eventShort quotes s for an error message, cut to 40 bytes.
+func eventShort(s string) string {
+	const max = 40
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "..."
+	}
+	return strconv.Quote(s)
+}
