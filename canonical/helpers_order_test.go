@@ -24,7 +24,7 @@ func sampleOrder(n int) canonical.Order {
 		PaymentTerms: "NET30",
 		OrderedAt:    t0,
 		Charges:      []canonical.Charge{{Type: "freight", Amount: canonical.MustParseMoney("15.00", "USD")}},
-		Taxes:        []canonical.Tax{{Type: "sales", Jurisdiction: "US-IL", Rate: canonical.MustParseDecimal("6.25"), Amount: canonical.MustParseMoney("7.81", "USD")}},
+		Taxes:        []canonical.Tax{{Type: "sales", Jurisdiction: "US-IL", Rate: ptr(canonical.MustParseDecimal("6.25")), Amount: canonical.MustParseMoney("7.81", "USD")}},
 		Notes:        []canonical.Note{{Type: "warehouse", Text: "call before delivery"}},
 		SubmittedAt:  t0.Add(time.Minute),
 		AcceptedAt:   t0.Add(2 * time.Minute),
@@ -72,3 +72,5 @@ func fiftyEvents() []canonical.QuantityEvent {
 	}
 	return ev
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -146,10 +146,12 @@ func (e *QuantityEvent) check(v *violations) {
 // concurrent use; use one per goroutine.
 type Ledger struct {
 	entries []ledgerEntry
+	sorted  []ledgerEntry
+	counts  []int32
 	results []ledgerResult
 }
 
-// ledgerEntry is a sort key for one event: slot is line index << 8 |
+// ledgerEntry is a sort key for one event: slot is line index << 4 |
 // bucket, i the event's index.
 type ledgerEntry struct {
 	slot uint32
@@ -176,7 +178,14 @@ func (l *Ledger) Fold(lines []OrderLine, events []QuantityEvent) error {
 		return fmt.Errorf("%w: too many lines or events to fold", ErrInvalid)
 	}
 	l.entries = slices.Grow(l.entries[:0], len(events))
-	last := 0
+	// Slot counts for the counting sort, gathered on the way.
+	nslots := len(lines) << 4
+	counting := nslots <= 16*len(events)+256
+	if counting {
+		l.counts = slices.Grow(l.counts[:0], nslots+1)[:nslots+1]
+		clear(l.counts)
+	}
+	last, maxSlot := 0, uint32(0)
 	for i := range events {
 		e := &events[i]
 		if !e.Bucket.Valid() || (e.Kind != QuantityDelta && e.Kind != QuantitySnapshot) ||
@@ -184,32 +193,30 @@ func (l *Ledger) Fold(lines []OrderLine, events []QuantityEvent) error {
 			(e.Kind == QuantitySnapshot && e.Value.IsNeg()) {
 			return eventError(i, e)
 		}
-		li := -1
-		if last < len(lines) && lines[last].ID == e.LineID {
-			li = last
-		} else {
+		li := last
+		if li >= len(lines) || lines[li].ID != e.LineID {
+			li = -1
 			for j := range lines {
 				if lines[j].ID == e.LineID {
 					li = j
 					break
 				}
 			}
+			if li < 0 {
+				return fmt.Errorf("%w quantity event [%d]: line %q is not in the order", ErrInvalid, i, e.LineID)
+			}
+			last = li
 		}
-		if li < 0 {
-			return fmt.Errorf("%w quantity event [%d]: line %q is not in the order", ErrInvalid, i, e.LineID)
+		slot := uint32(li)<<4 | uint32(e.Bucket)
+		maxSlot = max(maxSlot, slot)
+		if counting {
+			l.counts[slot+1]++
 		}
-		last = li
-		l.entries = append(l.entries, ledgerEntry{slot: uint32(li)<<8 | uint32(e.Bucket), i: int32(i)})
+		l.entries = append(l.entries, ledgerEntry{slot: slot, i: int32(i)})
 	}
-	slices.SortFunc(l.entries, func(a, b ledgerEntry) int {
-		if c := cmp.Compare(a.slot, b.slot); c != 0 {
-			return c
-		}
-		return strings.Compare(events[a.i].SourceMessageID, events[b.i].SourceMessageID)
-	})
+	es := l.sortEntries(counting, int(maxSlot), events)
 
 	l.results = l.results[:0]
-	es := l.entries
 	for start := 0; start < len(es); {
 		slot := es[start].slot
 		end := start + 1
@@ -229,15 +236,72 @@ func (l *Ledger) Fold(lines []OrderLine, events []QuantityEvent) error {
 		lines[i].Buckets.v[BucketOrdered-1] = lines[i].Quantity.Value
 	}
 	for _, r := range l.results {
-		lines[r.slot>>8].Buckets.v[r.slot&0xff-1] = r.val
+		lines[r.slot>>4].Buckets.v[r.slot&0xf-1] = r.val
 	}
 	return nil
+}
+
+// sortEntries orders the entries by slot, then source message ID. It uses a
+// counting sort over the slots when their number is small next to the
+// number of events (the usual case), and a comparison sort otherwise.
+func (l *Ledger) sortEntries(counting bool, maxSlot int, events []QuantityEvent) []ledgerEntry {
+	bySource := func(a, b ledgerEntry) int {
+		if c := cmp.Compare(a.slot, b.slot); c != 0 {
+			return c
+		}
+		return strings.Compare(events[a.i].SourceMessageID, events[b.i].SourceMessageID)
+	}
+	if !counting {
+		slices.SortFunc(l.entries, bySource)
+		return l.entries
+	}
+	for i := 1; i <= maxSlot; i++ {
+		l.counts[i] += l.counts[i-1]
+	}
+	l.sorted = slices.Grow(l.sorted[:0], len(l.entries))[:len(l.entries)]
+	for _, e := range l.entries {
+		l.sorted[l.counts[e.slot]] = e
+		l.counts[e.slot]++
+	}
+	// Order each slot's run by source message ID; runs are short.
+	es := l.sorted
+	for start := 0; start < len(es); {
+		end := start + 1
+		for end < len(es) && es[end].slot == es[start].slot {
+			end++
+		}
+		if run := es[start:end]; len(run) > 12 {
+			slices.SortFunc(run, bySource)
+		} else {
+			for k := 1; k < len(run); k++ {
+				for j := k; j > 0 && events[run[j].i].SourceMessageID < events[run[j-1].i].SourceMessageID; j-- {
+					run[j], run[j-1] = run[j-1], run[j]
+				}
+			}
+		}
+		start = end
+	}
+	return es
 }
 
 // foldSlot folds the events of one (line, bucket) slot, sorted by source
 // message ID.
 func foldSlot(lines []OrderLine, events []QuantityEvent, run []ledgerEntry) (Decimal, error) {
-	li, b := int(run[0].slot>>8), Bucket(run[0].slot&0xff)
+	li, b := int(run[0].slot>>4), Bucket(run[0].slot&0xf)
+	if len(run) == 1 {
+		e := &events[run[0].i]
+		if e.Kind == QuantitySnapshot {
+			return e.Value, nil
+		}
+		if b != BucketOrdered {
+			return e.Value, nil // 0 + delta, exactly and at the delta's scale
+		}
+		v, err := lines[li].Quantity.Value.Add(e.Value)
+		if err != nil {
+			return Decimal{}, fmt.Errorf("%w: line %q, bucket %s: %w", ErrInvalid, e.LineID, b, err)
+		}
+		return v, nil
+	}
 	// Pass 1: duplicates and the latest snapshot.
 	var snap *QuantityEvent
 	for k := range run {

@@ -3,7 +3,6 @@ package canonical_test
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -205,37 +204,6 @@ func TestQuantityEventJSON(t *testing.T) {
 	assert.Equal(t, "QuantityEventKind(9)", canonical.QuantityEventKind(9).String())
 	_, err = canonical.QuantityEventKind(0).MarshalText()
 	assert.ErrorIs(t, err, canonical.ErrInvalid)
-}
-
-func ExampleLedger_Fold() {
-	o := canonical.Order{
-		ID: "ord-1", Currency: "USD",
-		SubmittedAt: t0, AcceptedAt: t0.Add(time.Minute),
-		Lines: []canonical.OrderLine{
-			{ID: "L1", Quantity: canonical.MustParseQuantity("10", "EA")},
-			{ID: "L2", Quantity: canonical.MustParseQuantity("4", "XCS")},
-		},
-	}
-	events := []canonical.QuantityEvent{
-		{LineID: "L1", Bucket: canonical.BucketAllocated, Kind: canonical.QuantitySnapshot, Value: canonical.MustParseDecimal("10"), AsOf: t0.Add(time.Hour), SourceMessageID: "wms/alloc-1"},
-		{LineID: "L2", Bucket: canonical.BucketBackordered, Kind: canonical.QuantitySnapshot, Value: canonical.MustParseDecimal("4"), AsOf: t0.Add(time.Hour), SourceMessageID: "wms/alloc-1"},
-		{LineID: "L1", Bucket: canonical.BucketShipped, Kind: canonical.QuantityDelta, Value: canonical.MustParseDecimal("6"), AsOf: t0.Add(2 * time.Hour), SourceMessageID: "wms/ship-1"},
-		// The same shipment confirmation, delivered twice: it counts once.
-		{LineID: "L1", Bucket: canonical.BucketShipped, Kind: canonical.QuantityDelta, Value: canonical.MustParseDecimal("6"), AsOf: t0.Add(2 * time.Hour), SourceMessageID: "wms/ship-1"},
-	}
-	var l canonical.Ledger
-	if err := l.Fold(o.Lines, events); err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, line := range o.Lines {
-		fmt.Println(line.ID, canonical.LineFulfillment(&line.Buckets), "shipped", line.Buckets.Get(canonical.BucketShipped))
-	}
-	fmt.Println(o.Status())
-	// Output:
-	// L1 partially_shipped shipped 6
-	// L2 backordered shipped 0
-	// accepted/partially_shipped/not_invoiced
 }
 
 func TestLedgerSameMessageConflictError(t *testing.T) {

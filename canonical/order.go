@@ -36,11 +36,11 @@ func (k HoldKind) Valid() bool {
 type Hold struct {
 	Kind HoldKind `json:"kind" validate:"oneof=credit pricing tax approval delivery_block"`
 	// Reason is the ERP's explanation, for people.
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" validate:"-"`
 	// Code is the ERP's own hold code, if any.
-	Code       string    `json:"code,omitempty"`
-	PlacedAt   time.Time `json:"placedAt,omitzero"`
-	ReleasedAt time.Time `json:"releasedAt,omitzero"`
+	Code       string    `json:"code,omitempty" validate:"-"`
+	PlacedAt   time.Time `json:"placedAt,omitzero" validate:"-"`
+	ReleasedAt time.Time `json:"releasedAt,omitzero" validate:"-"`
 }
 
 // Active reports whether the hold is not released.
@@ -51,7 +51,7 @@ func (h Hold) Active() bool { return h.ReleasedAt.IsZero() }
 type Charge struct {
 	// Type is a short code such as "freight" or "handling".
 	Type        string `json:"type" validate:"required"`
-	Description string `json:"description,omitempty"`
+	Description string `json:"description,omitempty" validate:"-"`
 	Amount      Money  `json:"amount" validate:"-"`
 }
 
@@ -59,11 +59,11 @@ type Charge struct {
 type Tax struct {
 	// Type is a short code such as "vat" or "sales".
 	Type         string `json:"type" validate:"required"`
-	Jurisdiction string `json:"jurisdiction,omitempty"`
+	Jurisdiction string `json:"jurisdiction,omitempty" validate:"-"`
 	// Rate is the rate in percent ("20" for 20 %), when known.
-	Rate    Decimal `json:"rate,omitzero" validate:"-"`
-	Taxable *Money  `json:"taxable,omitempty" validate:"-"`
-	Amount  Money   `json:"amount" validate:"-"`
+	Rate    *Decimal `json:"rate,omitempty" validate:"-"`
+	Taxable *Money   `json:"taxable,omitempty" validate:"-"`
+	Amount  Money    `json:"amount" validate:"-"`
 }
 
 // Totals are a document's totals as the ERP computed them; they are not
@@ -79,7 +79,7 @@ type Totals struct {
 type Note struct {
 	// Type says who the note is for, such as "customer", "internal" or
 	// "warehouse".
-	Type string `json:"type,omitempty"`
+	Type string `json:"type,omitempty" validate:"-"`
 	Text string `json:"text" validate:"required"`
 }
 
@@ -100,7 +100,7 @@ type Order struct {
 	ID         string `json:"id" validate:"required"`
 	Version    int64  `json:"version" validate:"gte=0"`
 	Refs       Refs   `json:"refs,omitempty" validate:"-"`
-	CustomerPO string `json:"customerPO,omitempty"`
+	CustomerPO string `json:"customerPO,omitempty" validate:"-"`
 	// SoldTo is the ordering customer; its ID is the customer's canonical
 	// ID.
 	SoldTo PartyRef `json:"soldTo" validate:"-"`
@@ -110,15 +110,15 @@ type Order struct {
 	// Currency is the order currency; every amount on the order is in it.
 	Currency Currency `json:"currency" validate:"iso4217"`
 	// PaymentTerms is the terms code, such as "NET30".
-	PaymentTerms string `json:"paymentTerms,omitempty"`
+	PaymentTerms string `json:"paymentTerms,omitempty" validate:"-"`
 	// OrderedAt is when the customer placed the order.
-	OrderedAt time.Time `json:"orderedAt,omitzero"`
+	OrderedAt time.Time `json:"orderedAt,omitzero" validate:"-"`
 	// RequestedShipDate and RequestedDeliveryDate are the customer's
 	// requested dates for the whole order; a line may override them.
-	RequestedShipDate     time.Time `json:"requestedShipDate,omitzero"`
-	RequestedDeliveryDate time.Time `json:"requestedDeliveryDate,omitzero"`
+	RequestedShipDate     time.Time `json:"requestedShipDate,omitzero" validate:"-"`
+	RequestedDeliveryDate time.Time `json:"requestedDeliveryDate,omitzero" validate:"-"`
 	// ShipComplete asks that the order ship in one shipment.
-	ShipComplete bool        `json:"shipComplete,omitempty"`
+	ShipComplete bool        `json:"shipComplete,omitempty" validate:"-"`
 	Holds        []Hold      `json:"holds,omitempty" validate:"dive"`
 	Charges      []Charge    `json:"charges,omitempty" validate:"dive"`
 	Taxes        []Tax       `json:"taxes,omitempty" validate:"dive"`
@@ -127,11 +127,11 @@ type Order struct {
 	Lines        []OrderLine `json:"lines" validate:"required,dive"`
 
 	// Commercial facts, set by the transition methods.
-	SubmittedAt time.Time `json:"submittedAt,omitzero"`
-	AcceptedAt  time.Time `json:"acceptedAt,omitzero"`
-	RejectedAt  time.Time `json:"rejectedAt,omitzero"`
-	CancelledAt time.Time `json:"cancelledAt,omitzero"`
-	ClosedAt    time.Time `json:"closedAt,omitzero"`
+	SubmittedAt time.Time `json:"submittedAt,omitzero" validate:"-"`
+	AcceptedAt  time.Time `json:"acceptedAt,omitzero" validate:"-"`
+	RejectedAt  time.Time `json:"rejectedAt,omitzero" validate:"-"`
+	CancelledAt time.Time `json:"cancelledAt,omitzero" validate:"-"`
+	ClosedAt    time.Time `json:"closedAt,omitzero" validate:"-"`
 }
 
 // OrderLine is one line of an [Order]. Quantity is the ordered quantity;
@@ -146,14 +146,14 @@ type OrderLine struct {
 	// UnitPrice is the price of one Quantity.Unit, with the scale the
 	// source sent.
 	UnitPrice     Money     `json:"unitPrice" validate:"-"`
-	RequestedDate time.Time `json:"requestedDate,omitzero"`
+	RequestedDate time.Time `json:"requestedDate,omitzero" validate:"-"`
 	// PromisedDate is the date the ERP promised, when it did.
-	PromisedDate time.Time `json:"promisedDate,omitzero"`
+	PromisedDate time.Time `json:"promisedDate,omitzero" validate:"-"`
 	Notes        []Note    `json:"notes,omitempty" validate:"dive"`
 	// Buckets are folded from the quantity ledger by [Ledger.Fold]. A
 	// zero ordered bucket means "not folded yet": [Order.Status] then uses
 	// Quantity.Value.
-	Buckets Buckets `json:"buckets,omitzero" validate:"-"`
+	Buckets Buckets `json:"buckets" validate:"-"`
 }
 
 // DocumentKind returns [KindOrder].
@@ -199,7 +199,7 @@ func (o *Order) Validate() error {
 		if t.Taxable != nil {
 			checkAmount(&v, "taxes", i, "taxable", *t.Taxable, cur)
 		}
-		if t.Rate.IsNeg() {
+		if t.Rate != nil && t.Rate.IsNeg() {
 			v.add(indexPath("taxes", i, "rate"), "must not be negative")
 		}
 	}

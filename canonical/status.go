@@ -198,7 +198,122 @@ func LineFulfillment(bs *Buckets) FulfillmentStatus { return deriveLine(bs).fulf
 //  4. not invoiced.
 func LineBilling(bs *Buckets) BillingStatus { return deriveLine(bs).billing }
 
+// deriveLine derives a line's facts. It works on int64 coefficients at a
+// common scale when every bucket fits (the usual case: a few digits), and
+// on Decimals otherwise; both apply the same rules.
 func deriveLine(bs *Buckets) lineFacts {
+	var q [numBuckets]int64
+	if bs.scaledInts(&q) {
+		return deriveInts(&q)
+	}
+	return deriveDecimals(bs)
+}
+
+// maxScaled bounds the scaled coefficients so that any sum or difference of
+// three of them fits in an int64.
+const maxScaled = 1 << 60
+
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// scaledInts stores every bucket as a signed coefficient at the largest
+// scale of the buckets. It reports false when one does not fit.
+func (bs *Buckets) scaledInts(q *[numBuckets]int64) bool {
+	scale, same := bs.v[0].d.Scale(), true
+	for i := 1; i < len(bs.v); i++ {
+		if s := bs.v[i].d.Scale(); s != scale {
+			scale, same = max(scale, s), false
+		}
+	}
+	if same {
+		for i := range bs.v {
+			c := bs.v[i].d.Coef()
+			if c >= maxScaled {
+				return false
+			}
+			q[i] = int64(c)
+			if bs.v[i].d.IsNeg() {
+				q[i] = -q[i]
+			}
+		}
+		return true
+	}
+	for i := range bs.v {
+		d := bs.v[i].d
+		k := scale - d.Scale()
+		if k >= len(pow10) {
+			return false
+		}
+		c := d.Coef()
+		if c >= maxScaled || int64(c) > maxScaled/pow10[k] {
+			return false
+		}
+		v := int64(c) * pow10[k]
+		if d.IsNeg() {
+			v = -v
+		}
+		q[i] = v
+	}
+	return true
+}
+
+func deriveInts(q *[numBuckets]int64) lineFacts {
+	get := func(b Bucket) int64 { return q[b-1] }
+	var f lineFacts
+	f.cancelled = get(BucketCancelled) > 0
+	f.rejected = get(BucketRejected) > 0
+	open := get(BucketOrdered) - get(BucketCancelled) - get(BucketRejected)
+	shipped, delivered, invoiced := get(BucketShipped), get(BucketDelivered), get(BucketInvoiced)
+
+	switch {
+	case invoiced > 0 && get(BucketReturned) > 0:
+		f.billing = BillingCredited
+	case open > 0 && invoiced >= open:
+		f.billing = BillingInvoiced
+	case invoiced > 0:
+		f.billing = BillingPartiallyInvoiced
+	default:
+		f.billing = BillingNotInvoiced
+	}
+
+	negative := false
+	for _, v := range q {
+		if v < 0 {
+			negative = true
+			break
+		}
+	}
+	if negative || open < 0 || shipped > open || delivered > shipped {
+		f.fulfillment = FulfillmentException
+		f.live = true
+		return f
+	}
+	if open <= 0 {
+		f.fulfillment = FulfillmentUnfulfilled
+		return f
+	}
+	f.live = true
+	f.done = delivered >= open && invoiced >= open
+	covered := max(get(BucketAllocated), get(BucketPicked))
+	switch {
+	case delivered >= open:
+		f.fulfillment = FulfillmentDelivered
+	case shipped >= open:
+		f.fulfillment = FulfillmentShipped
+	case shipped > 0:
+		f.fulfillment = FulfillmentPartiallyShipped
+	case get(BucketBackordered) > 0:
+		f.fulfillment = FulfillmentBackordered
+	case covered >= open:
+		f.fulfillment = FulfillmentAllocated
+	case covered > 0:
+		f.fulfillment = FulfillmentPartiallyAllocated
+	default:
+		f.fulfillment = FulfillmentUnfulfilled
+	}
+	return f
+}
+
+func deriveDecimals(bs *Buckets) lineFacts {
 	var f lineFacts
 	get := func(b Bucket) Decimal { return bs.v[b-1] }
 	f.cancelled = get(BucketCancelled).IsPos()

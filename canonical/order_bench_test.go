@@ -1,0 +1,34 @@
+package canonical_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/distsync/distsync/canonical"
+)
+
+// BenchmarkOrderValidate validates a valid 10-line order.
+func BenchmarkOrderValidate(b *testing.B) {
+	o := sampleOrder(10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := o.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOrderJSON encodes a 10-line order and decodes it back.
+func BenchmarkOrderJSON(b *testing.B) {
+	o := sampleOrder(10)
+	b.ReportAllocs()
+	for b.Loop() {
+		data, err := json.Marshal(&o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := canonical.DecodeOrder(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
