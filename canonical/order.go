@@ -157,7 +157,7 @@ type OrderLine struct {
 }
 
 // DocumentKind returns [KindOrder].
-func (o *Order) DocumentKind() string { return KindOrder }
+func (o Order) DocumentKind() string { return KindOrder }
 
 // Line returns a pointer to the line with the given ID, or nil.
 func (o *Order) Line(id string) *OrderLine {
@@ -180,9 +180,9 @@ func (o *Order) Line(id string) *OrderLine {
 //     ordered − cancelled − rejected;
 //   - every amount (unit prices, charges, taxes, totals) is in the order
 //     currency.
-func (o *Order) Validate() error {
+func (o Order) Validate() error {
 	v := violations{kind: "order"}
-	structRules(&v, o)
+	structRules(&v, &o)
 	v.addErr("refs", o.Refs.Validate())
 	v.addErr("soldTo", o.SoldTo.Validate())
 	v.addErr("shipTo", o.ShipTo.Validate())

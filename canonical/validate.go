@@ -105,3 +105,66 @@ func ruleMessage(fe validator.FieldError) string {
 	}
 	return "breaks rule " + fe.Tag()
 }
+
+// checkUnique records a violation at list[i].field for every item whose
+// key (when not empty) repeats an earlier item's key.
+func checkUnique[T any](v *violations, list string, items []T, field string, key func(*T) string) {
+	if len(items) > 32 {
+		seen := make(map[string]int, len(items))
+		for i := range items {
+			k := key(&items[i])
+			if k == "" {
+				continue
+			}
+			if j, ok := seen[k]; ok {
+				v.add(indexPath(list, i, field), "duplicate "+strconv.Quote(k)+" (also at "+list+"["+strconv.Itoa(j)+"])")
+				continue
+			}
+			seen[k] = i
+		}
+		return
+	}
+	for i := range items {
+		k := key(&items[i])
+		if k == "" {
+			continue
+		}
+		for j := range i {
+			if key(&items[j]) == k {
+				v.add(indexPath(list, i, field), "duplicate "+strconv.Quote(k)+" (also at "+list+"["+strconv.Itoa(j)+"])")
+				break
+			}
+		}
+	}
+}
+
+// checkNonNegative records a violation at path.value when q is negative
+// and at path.unit when its unit is not a Rec 20 code.
+func checkNonNegative(v *violations, path string, q Quantity) {
+	checkQuantity(v, "", 0, path, q, false)
+}
+
+// checkPositive is like checkNonNegative but also refuses zero.
+func checkPositive(v *violations, path string, q Quantity) {
+	checkQuantity(v, "", 0, path, q, true)
+}
+
+// checkMoney records a violation when m's currency is not cur (or, with
+// cur empty, not an ISO 4217 code), and when negative is false and m is
+// negative.
+func checkMoney(v *violations, path string, m Money, cur Currency, negative bool) {
+	if m.Currency != cur || cur == "" {
+		if err := m.Currency.Validate(); err != nil {
+			v.add(path+".currency", errorMessage(err))
+		} else if cur != "" {
+			v.add(path+".currency", "must be the document currency "+string(cur)+", is "+string(m.Currency))
+		}
+	}
+	if !negative && m.Amount.IsNeg() {
+		v.add(path+".amount", "must not be negative, is "+m.Amount.String())
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func quote(s string) string { return strconv.Quote(s) }

@@ -1,0 +1,110 @@
+package canonical
+
+import (
+	"time"
+)
+
+// InvoiceKind says whether an [Invoice] bills or credits, from a closed set.
+type InvoiceKind string
+
+// Invoice kinds.
+const (
+	// InvoiceStandard is an invoice: the customer owes its total.
+	InvoiceStandard InvoiceKind = "invoice"
+	// InvoiceCreditMemo credits the customer its total, for a return or a
+	// price correction; it points to the invoice it credits.
+	InvoiceCreditMemo InvoiceKind = "credit_memo"
+)
+
+// InvoiceLine is one line of an [Invoice].
+type InvoiceLine struct {
+	ID string `json:"id" validate:"required"`
+	// OrderLineID and ShipmentLineID point to what is billed, when known.
+	OrderLineID    string   `json:"orderLineId,omitempty" validate:"-"`
+	ShipmentLineID string   `json:"shipmentLineId,omitempty" validate:"-"`
+	Item           ItemRef  `json:"item" validate:"-"`
+	Quantity       Quantity `json:"quantity" validate:"-"`
+	UnitPrice      Money    `json:"unitPrice" validate:"-"`
+	// Amount is the line amount as the ERP computed it.
+	Amount Money `json:"amount" validate:"-"`
+}
+
+// Invoice is an invoice or a credit memo posted by the ERP. Amounts are
+// never negative: Kind says whether they are owed or credited. Totals are
+// the ERP's numbers, not recomputed. An Invoice is a plain value, safe for
+// concurrent reads.
+type Invoice struct {
+	ID      string      `json:"id" validate:"required"`
+	Version int64       `json:"version" validate:"gte=0"`
+	Refs    Refs        `json:"refs,omitempty" validate:"-"`
+	Kind    InvoiceKind `json:"kind" validate:"oneof=invoice credit_memo"`
+	// Number is the ERP's invoice number, as printed.
+	Number  string `json:"number" validate:"required"`
+	OrderID string `json:"orderId,omitempty" validate:"-"`
+	// CreditsInvoiceID is the invoice a credit memo credits; required for
+	// credit memos, empty for invoices.
+	CreditsInvoiceID string `json:"creditsInvoiceId,omitempty" validate:"-"`
+	// ReturnID is the return a credit memo is for, if any.
+	ReturnID     string        `json:"returnId,omitempty" validate:"-"`
+	BillTo       PartyRef      `json:"billTo" validate:"-"`
+	Currency     Currency      `json:"currency" validate:"iso4217"`
+	PaymentTerms string        `json:"paymentTerms,omitempty" validate:"-"`
+	InvoiceDate  time.Time     `json:"invoiceDate" validate:"required"`
+	DueDate      time.Time     `json:"dueDate,omitzero" validate:"-"`
+	Lines        []InvoiceLine `json:"lines" validate:"required,dive"`
+	Charges      []Charge      `json:"charges,omitempty" validate:"dive"`
+	Taxes        []Tax         `json:"taxes,omitempty" validate:"dive"`
+	Totals       Totals        `json:"totals" validate:"-"`
+}
+
+// DocumentKind returns [KindInvoice].
+func (in Invoice) DocumentKind() string { return KindInvoice }
+
+// Validate checks the invoice: fields and kind, the bill-to party, unique
+// line IDs, positive quantities, that every amount is in the invoice
+// currency and not negative (charges may be negative allowances), that a
+// credit memo names the invoice it credits and an invoice does not, and
+// that the due date is not before the invoice date.
+func (in Invoice) Validate() error {
+	v := violations{kind: "invoice"}
+	structRules(&v, &in)
+	v.addErr("refs", in.Refs.Validate())
+	v.addErr("billTo", in.BillTo.Validate())
+	switch {
+	case in.Kind == InvoiceCreditMemo && in.CreditsInvoiceID == "":
+		v.add("creditsInvoiceId", "is required for a credit memo")
+	case in.Kind == InvoiceStandard && in.CreditsInvoiceID != "":
+		v.add("creditsInvoiceId", "must be empty for an invoice")
+	}
+	if !in.DueDate.IsZero() && in.DueDate.Before(in.InvoiceDate) {
+		v.add("dueDate", "must not be before invoiceDate")
+	}
+	checkUnique(&v, "lines", in.Lines, "id", func(l *InvoiceLine) string { return l.ID })
+	for i := range in.Lines {
+		l := &in.Lines[i]
+		if err := l.Item.Validate(); err != nil {
+			v.addErr(indexPath("lines", i, "item"), err)
+		}
+		checkQuantity(&v, "lines", i, "quantity", l.Quantity, true)
+		checkMoney(&v, indexPath("lines", i, "unitPrice"), l.UnitPrice, in.Currency, false)
+		checkMoney(&v, indexPath("lines", i, "amount"), l.Amount, in.Currency, false)
+	}
+	for i := range in.Charges {
+		checkMoney(&v, indexPath("charges", i, "amount"), in.Charges[i].Amount, in.Currency, true)
+	}
+	for i := range in.Taxes {
+		t := &in.Taxes[i]
+		checkMoney(&v, indexPath("taxes", i, "amount"), t.Amount, in.Currency, false)
+		if t.Taxable != nil {
+			checkMoney(&v, indexPath("taxes", i, "taxable"), *t.Taxable, in.Currency, false)
+		}
+		if t.Rate != nil && t.Rate.IsNeg() {
+			v.add(indexPath("taxes", i, "rate"), "must not be negative")
+		}
+	}
+	checkTotals(&v, "totals", &in.Totals, in.Currency)
+	if in.Totals.Total.Sign() < 0 {
+		v.add("totals.total.amount", "must not be negative; a credit is a credit_memo")
+	}
+	return v.err()
+}

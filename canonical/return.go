@@ -1,0 +1,103 @@
+package canonical
+
+import (
+	"time"
+)
+
+// ReturnCondition is the condition of returned goods, from a closed set.
+type ReturnCondition string
+
+// Return conditions.
+const (
+	ConditionNew       ReturnCondition = "new" // unopened, resaleable
+	ConditionOpened    ReturnCondition = "opened"
+	ConditionDamaged   ReturnCondition = "damaged"
+	ConditionDefective ReturnCondition = "defective"
+)
+
+// Disposition is what is done with returned goods, from a closed set.
+type Disposition string
+
+// Dispositions.
+const (
+	DispositionRestock        Disposition = "restock"
+	DispositionRefurbish      Disposition = "refurbish"
+	DispositionScrap          Disposition = "scrap"
+	DispositionReturnToVendor Disposition = "return_to_vendor"
+	DispositionQuarantine     Disposition = "quarantine"
+)
+
+// ReturnLine is one line of a [Return]: what was authorized and what was
+// received.
+type ReturnLine struct {
+	ID          string   `json:"id" validate:"required"`
+	OrderLineID string   `json:"orderLineId,omitempty" validate:"-"`
+	Item        ItemRef  `json:"item" validate:"-"`
+	Authorized  Quantity `json:"authorized" validate:"-"`
+	// Received is zero until the warehouse receives the goods.
+	Received Quantity `json:"received" validate:"-"`
+	// Condition and Disposition are required once something is received.
+	Condition   ReturnCondition `json:"condition,omitempty" validate:"omitempty,oneof=new opened damaged defective"`
+	Disposition Disposition     `json:"disposition,omitempty" validate:"omitempty,oneof=restock refurbish scrap return_to_vendor quarantine"`
+	Reason      string          `json:"reason,omitempty" validate:"-"`
+}
+
+// Return is a return merchandise authorization (RMA) and, once goods come
+// back, what was received. A Return is a plain value, safe for concurrent
+// reads.
+type Return struct {
+	ID      string `json:"id" validate:"required"`
+	Version int64  `json:"version" validate:"gte=0"`
+	Refs    Refs   `json:"refs,omitempty" validate:"-"`
+	// RMANumber is the authorization number given to the customer.
+	RMANumber string   `json:"rmaNumber" validate:"required"`
+	OrderID   string   `json:"orderId,omitempty" validate:"-"`
+	Customer  PartyRef `json:"customer" validate:"-"`
+	// Warehouse is the canonical ID of the receiving [Location].
+	Warehouse    string       `json:"warehouse" validate:"required"`
+	AuthorizedAt time.Time    `json:"authorizedAt" validate:"required"`
+	ReceivedAt   time.Time    `json:"receivedAt,omitzero" validate:"-"`
+	Lines        []ReturnLine `json:"lines" validate:"required,dive"`
+}
+
+// DocumentKind returns [KindReturn].
+func (r Return) DocumentKind() string { return KindReturn }
+
+// Validate checks the return: fields, customer, unique line IDs, a
+// positive authorized quantity, a non-negative received quantity in the
+// authorized unit and not above it, a condition and a disposition for
+// every received line, and a receivedAt once anything is received.
+func (r Return) Validate() error {
+	v := violations{kind: "return"}
+	structRules(&v, &r)
+	v.addErr("refs", r.Refs.Validate())
+	v.addErr("customer", r.Customer.Validate())
+	checkUnique(&v, "lines", r.Lines, "id", func(l *ReturnLine) string { return l.ID })
+	received := false
+	for i := range r.Lines {
+		l := &r.Lines[i]
+		if err := l.Item.Validate(); err != nil {
+			v.addErr(indexPath("lines", i, "item"), err)
+		}
+		checkQuantity(&v, "lines", i, "authorized", l.Authorized, true)
+		checkQuantity(&v, "lines", i, "received", l.Received, false)
+		if l.Received.Unit != l.Authorized.Unit {
+			v.add(indexPath("lines", i, "received.unit"), "must be the authorized unit "+string(l.Authorized.Unit)+", is "+string(l.Received.Unit))
+		} else if l.Received.Value.Cmp(l.Authorized.Value) > 0 {
+			v.add(indexPath("lines", i, "received.value"), "must not exceed authorized "+l.Authorized.Value.String()+", is "+l.Received.Value.String())
+		}
+		if l.Received.Value.IsPos() {
+			received = true
+			if l.Condition == "" {
+				v.add(indexPath("lines", i, "condition"), "is required once goods are received")
+			}
+			if l.Disposition == "" {
+				v.add(indexPath("lines", i, "disposition"), "is required once goods are received")
+			}
+		}
+	}
+	if received && r.ReceivedAt.IsZero() {
+		v.add("receivedAt", "is required once goods are received")
+	}
+	return v.err()
+}
