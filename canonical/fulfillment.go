@@ -113,12 +113,12 @@ func (a AllocationUpdate) Validate() error {
 		}
 		checkQuantity(&v, "lines", i, "allocated", l.Allocated, false)
 		checkQuantity(&v, "lines", i, "backordered", l.Backordered, false)
-		if l.Backordered.Unit != l.Allocated.Unit {
+		if l.Backordered.Unit != l.Allocated.Unit && l.Backordered.Unit.Validate() == nil {
 			v.add(indexPath("lines", i, "backordered.unit"), "must be the allocated unit "+string(l.Allocated.Unit)+", is "+string(l.Backordered.Unit))
 		}
 		if l.Picked != nil {
 			checkQuantity(&v, "lines", i, "picked", *l.Picked, false)
-			if l.Picked.Unit != l.Allocated.Unit {
+			if l.Picked.Unit != l.Allocated.Unit && l.Picked.Unit.Validate() == nil {
 				v.add(indexPath("lines", i, "picked.unit"), "must be the allocated unit "+string(l.Allocated.Unit)+", is "+string(l.Picked.Unit))
 			}
 		}

@@ -81,7 +81,7 @@ func (r Return) Validate() error {
 		}
 		checkQuantity(&v, "lines", i, "authorized", l.Authorized, true)
 		checkQuantity(&v, "lines", i, "received", l.Received, false)
-		if l.Received.Unit != l.Authorized.Unit {
+		if l.Received.Unit != l.Authorized.Unit && l.Received.Unit.Validate() == nil {
 			v.add(indexPath("lines", i, "received.unit"), "must be the authorized unit "+string(l.Authorized.Unit)+", is "+string(l.Received.Unit))
 		} else if l.Received.Value.Cmp(l.Authorized.Value) > 0 {
 			v.add(indexPath("lines", i, "received.value"), "must not exceed authorized "+l.Authorized.Value.String()+", is "+l.Received.Value.String())
