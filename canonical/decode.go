@@ -68,6 +68,23 @@ func DecodeOrder(data []byte) (Order, error) {
 	return o, nil
 }
 
+// Decode decodes a document of type T from JSON, like [DecodeOrder] does
+// for orders: malformed input never panics and the error is a
+// [*DecodeError] naming the offending field. It does not validate the
+// document.
+func Decode[T Document](data []byte) (T, error) {
+	var doc T
+	kind := "document"
+	if k := reflect.TypeFor[T](); k.Kind() != reflect.Interface && k.Kind() != reflect.Pointer {
+		kind = doc.DocumentKind()
+	}
+	if err := decodeDocument(kind, data, &doc); err != nil {
+		var zero T
+		return zero, err
+	}
+	return doc, nil
+}
+
 // decodeDocument unmarshals data into out (a pointer) and, on failure,
 // finds the JSON path of the offending value.
 func decodeDocument(kind string, data []byte, out any) error {

@@ -510,3 +510,54 @@ func TestDocumentsImplementDocument(t *testing.T) {
 	require.NoError(t, err, "decode shipment event")
 	assert.Equal(t, shipmentFixture(), back, "shipment through an event")
 }
+
+func TestDecodeDocuments(t *testing.T) {
+	data, err := json.Marshal(shipmentFixture())
+	require.NoError(t, err)
+	s, err := canonical.Decode[canonical.Shipment](data)
+	require.NoError(t, err)
+	assert.Equal(t, shipmentFixture(), s, "shipment round trip")
+
+	bad := strings.Replace(string(data), `"sscc":"006141411234567906"`, `"sscc":"006141411234567907"`, 1)
+	require.NotEqual(t, string(data), bad, "fixture must contain the second SSCC")
+	_, err = canonical.Decode[canonical.Shipment]([]byte(bad))
+	var de *canonical.DecodeError
+	require.ErrorAs(t, err, &de, "bad SSCC")
+	assert.Equal(t, "packages[1].sscc", de.Field)
+	assert.Equal(t, "shipment", de.Kind)
+	assert.ErrorIs(t, err, canonical.ErrInvalid)
+
+	_, err = canonical.Decode[canonical.InventoryAdjustment]([]byte(`{"delta":{"value":"x","unit":"EA"}}`))
+	require.ErrorAs(t, err, &de, "bad delta")
+	assert.Equal(t, "delta.value", de.Field)
+	assert.Contains(t, err.Error(), "canonical: decode inventory_adjustment: delta.value: ")
+
+	_, err = canonical.Decode[*canonical.Return]([]byte(`{"lines":[{"authorized":{"unit":"CS"}}]}`))
+	require.ErrorAs(t, err, &de, "bad unit through a pointer type")
+	assert.Equal(t, "lines[0].authorized.unit", de.Field)
+	assert.Equal(t, "document", de.Kind)
+}
+
+func TestValidateConcurrently(t *testing.T) {
+	o := sampleOrder(10)
+	bad := sampleOrder(10)
+	bad.Lines[3].Quantity.Unit = "CS"
+	done := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			if i%2 == 0 {
+				done <- o.Validate()
+				return
+			}
+			done <- bad.Validate()
+		}()
+	}
+	var nerr int
+	for range 16 {
+		if err := <-done; err != nil {
+			nerr++
+			assert.Contains(t, err.Error(), "lines[3].quantity.unit", "concurrent validation")
+		}
+	}
+	assert.Equal(t, 8, nerr, "half the orders are invalid")
+}

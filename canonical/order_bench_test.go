@@ -32,3 +32,17 @@ func BenchmarkOrderJSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOrderValidateParallel validates 10-line orders from every
+// processor: the validator's struct cache is shared.
+func BenchmarkOrderValidateParallel(b *testing.B) {
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		o := sampleOrder(10)
+		for pb.Next() {
+			if err := o.Validate(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
