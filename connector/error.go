@@ -1,0 +1,171 @@
+package connector
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Code classifies a connector error. The set is closed: connectors map
+// every remote failure to one of these codes.
+type Code uint8
+
+// The codes. The comment of each says whether retrying can help.
+const (
+	// CodeUnknown is what CodeOf returns for an error that carries no
+	// *Error. The error policy treats it as permanent.
+	CodeUnknown Code = iota
+	// CodeOK is returned by CodeOf(nil).
+	CodeOK
+	// CodeInvalid: the request breaks a rule of the remote (a missing
+	// field, an unknown item, a bad code). Permanent.
+	CodeInvalid
+	// CodeNotFound: the entity does not exist in the remote. Permanent.
+	CodeNotFound
+	// CodeConflict: the request conflicts with the remote's state, such as
+	// an idempotency key reused with a different document, or an illegal
+	// transition. Permanent.
+	CodeConflict
+	// CodeUnauthorized: credentials are missing, wrong or lack a right.
+	// Permanent until someone fixes the configuration.
+	CodeUnauthorized
+	// CodeRateLimited: the remote asked to slow down (HTTP 429). Transient;
+	// RetryAfter says how long to wait when the remote said so.
+	CodeRateLimited
+	// CodeUnavailable: the remote is down or overloaded (HTTP 502, 503,
+	// connection refused). Transient.
+	CodeUnavailable
+	// CodeTimeout: no answer in time. Transient, but the remote may have
+	// applied the operation: see [Error.MaybeApplied].
+	CodeTimeout
+	// CodeInternal: the remote failed in a way it did not explain (HTTP
+	// 500), or the connector has a bug. Permanent: retrying an unexplained
+	// failure hides bugs; the error policy dead-letters it for a person.
+	CodeInternal
+)
+
+var codeNames = [...]string{
+	CodeUnknown:      "unknown",
+	CodeOK:           "ok",
+	CodeInvalid:      "invalid",
+	CodeNotFound:     "not_found",
+	CodeConflict:     "conflict",
+	CodeUnauthorized: "unauthorized",
+	CodeRateLimited:  "rate_limited",
+	CodeUnavailable:  "unavailable",
+	CodeTimeout:      "timeout",
+	CodeInternal:     "internal",
+}
+
+// String returns the code's name in snake case, such as "rate_limited".
+func (c Code) String() string {
+	if int(c) < len(codeNames) {
+		return codeNames[c]
+	}
+	return "code(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Transient reports whether retrying may help: rate limited, unavailable
+// and timeout.
+func (c Code) Transient() bool {
+	return c == CodeRateLimited || c == CodeUnavailable || c == CodeTimeout
+}
+
+// Error is the error every connector returns for a failed call. Match it
+// with errors.As; read its code with [CodeOf].
+//
+// Error implements the retry package's classification interfaces:
+// RetryAfter() (the server's delay), MayHaveApplied() and Retryable(), so
+// the retry package and the flows' error policy treat it correctly. It is
+// safe for concurrent use once created.
+type Error struct {
+	// Code classifies the failure.
+	Code Code
+	// System names the system, such as "erp" or "wms".
+	System string
+	// Op names the operation, such as "AcceptOrder".
+	Op string
+	// MaybeApplied reports that the remote may have applied the operation
+	// although the call failed (a timeout after the request was sent). A
+	// caller may retry such a call only with the same idempotency key.
+	MaybeApplied bool
+	// Delay is the server's Retry-After, zero when it gave none.
+	Delay time.Duration
+	// Err is the underlying error, such as a *canonical.ValidationError
+	// naming the fields the remote rejected. It may be nil.
+	Err error
+}
+
+// Error returns "connector: SYSTEM OP: CODE: ERR".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("connector: ")
+	if e.System != "" {
+		b.WriteString(e.System)
+		b.WriteByte(' ')
+	}
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Code.String())
+	if e.MaybeApplied {
+		b.WriteString(" (may have been applied)")
+	}
+	if e.Delay > 0 {
+		b.WriteString(" (retry after ")
+		b.WriteString(e.Delay.String())
+		b.WriteByte(')')
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// RetryAfter returns the server's delay, zero when it gave none.
+func (e *Error) RetryAfter() time.Duration { return e.Delay }
+
+// MayHaveApplied reports whether the remote may have applied the operation.
+func (e *Error) MayHaveApplied() bool { return e.MaybeApplied }
+
+// Retryable reports whether retrying may help: true for the transient
+// codes ([Code.Transient]), false for the others.
+func (e *Error) Retryable() bool { return e.Code.Transient() }
+
+// Is reports whether target is an *Error with the same code and, where
+// target sets them, the same system and operation. It lets callers write
+// errors.Is(err, &connector.Error{Code: connector.CodeNotFound}).
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	return t.Code == e.Code &&
+		(t.System == "" || t.System == e.System) &&
+		(t.Op == "" || t.Op == e.Op)
+}
+
+// Errorf returns an *Error with the given code, system and operation
+// wrapping err. It is a shorthand for implementations.
+func Errorf(code Code, system, op string, err error) *Error {
+	return &Error{Code: code, System: system, Op: op, Err: err}
+}
+
+// CodeOf returns the code of the first *Error in err's chain: CodeOK for
+// nil, CodeUnknown for an error that carries no *Error.
+func CodeOf(err error) Code {
+	if err == nil {
+		return CodeOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeUnknown
+}

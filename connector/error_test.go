@@ -1,0 +1,92 @@
+package connector_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+)
+
+func TestCodeOf(t *testing.T) {
+	inner := &connector.Error{Code: connector.CodeRateLimited, System: "erp", Op: "AcceptOrder", Delay: 2 * time.Second}
+	tests := []struct {
+		name string
+		err  error
+		want connector.Code
+	}{
+		{"nil", nil, connector.CodeOK},
+		{"plain error", errors.New("boom"), connector.CodeUnknown},
+		{"context", context.Canceled, connector.CodeUnknown},
+		{"direct", inner, connector.CodeRateLimited},
+		{"wrapped", fmt.Errorf("flow: accept: %w", inner), connector.CodeRateLimited},
+		{"joined", errors.Join(errors.New("x"), connector.Errorf(connector.CodeNotFound, "wms", "Release", nil)), connector.CodeNotFound},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, connector.CodeOf(tt.err), tt.name)
+	}
+}
+
+func TestCodeClassification(t *testing.T) {
+	tests := []struct {
+		code      connector.Code
+		name      string
+		transient bool
+	}{
+		{connector.CodeUnknown, "unknown", false},
+		{connector.CodeOK, "ok", false},
+		{connector.CodeInvalid, "invalid", false},
+		{connector.CodeNotFound, "not_found", false},
+		{connector.CodeConflict, "conflict", false},
+		{connector.CodeUnauthorized, "unauthorized", false},
+		{connector.CodeRateLimited, "rate_limited", true},
+		{connector.CodeUnavailable, "unavailable", true},
+		{connector.CodeTimeout, "timeout", true},
+		{connector.CodeInternal, "internal", false},
+		{connector.Code(200), "code(200)", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.name, tt.code.String())
+		assert.Equal(t, tt.transient, tt.code.Transient(), tt.name)
+		e := &connector.Error{Code: tt.code}
+		assert.Equal(t, tt.transient, e.Retryable(), tt.name)
+	}
+}
+
+func TestErrorMethods(t *testing.T) {
+	ve := &canonical.ValidationError{Kind: "order", Errors: []canonical.FieldError{{Field: "lines[0].item.sku", Message: "unknown item"}}}
+	err := &connector.Error{Code: connector.CodeInvalid, System: "erp", Op: "ValidateOrder", Err: ve}
+	assert.Equal(t, "connector: erp ValidateOrder: invalid: canonical: invalid order: lines[0].item.sku: unknown item", err.Error())
+	assert.ErrorIs(t, err, canonical.ErrInvalid, "unwraps to the validation error")
+	var got *canonical.ValidationError
+	assert.ErrorAs(t, err, &got)
+
+	to := &connector.Error{Code: connector.CodeTimeout, System: "erp", Op: "PostShipment", MaybeApplied: true}
+	assert.True(t, to.MayHaveApplied())
+	assert.Equal(t, "connector: erp PostShipment: timeout (may have been applied)", to.Error())
+
+	rl := &connector.Error{Code: connector.CodeRateLimited, Delay: 3 * time.Second}
+	assert.Equal(t, 3*time.Second, rl.RetryAfter())
+	assert.Equal(t, "connector: rate_limited (retry after 3s)", rl.Error())
+
+	assert.ErrorIs(t, fmt.Errorf("w: %w", to), &connector.Error{Code: connector.CodeTimeout})
+	assert.ErrorIs(t, to, &connector.Error{Code: connector.CodeTimeout, System: "erp"})
+	assert.NotErrorIs(t, to, &connector.Error{Code: connector.CodeTimeout, System: "wms"})
+	assert.NotErrorIs(t, to, &connector.Error{Code: connector.CodeNotFound})
+}
+
+func ExampleCodeOf() {
+	err := fmt.Errorf("accept order SO-1: %w", &connector.Error{
+		Code: connector.CodeRateLimited, System: "erp", Op: "AcceptOrder", Delay: 2 * time.Second,
+	})
+	fmt.Println(connector.CodeOf(err), connector.CodeOf(err).Transient())
+	fmt.Println(connector.CodeOf(nil))
+	// Output:
+	// rate_limited true
+	// ok
+}

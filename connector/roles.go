@@ -1,0 +1,283 @@
+package connector
+
+import (
+	"context"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+)
+
+// Cursor is an opaque position in a feed. The zero Cursor is the start of
+// the feed. Only the feed that returned a cursor interprets it; callers
+// store it and pass it back.
+type Cursor string
+
+// Page is one page of a feed.
+type Page struct {
+	// Events are the events after the cursor, oldest first, at most the
+	// requested limit.
+	Events []canonical.Event
+	// Next is the cursor to pass to get the events after this page. It is
+	// the given cursor when the page is empty.
+	Next Cursor
+	// More reports that more events were available when the page was
+	// read: the caller may poll again at once.
+	More bool
+}
+
+// DefaultPageSize is the page size a feed uses when the caller passes a
+// limit ≤ 0. Feeds cap larger limits at a size of their own, never
+// returning more events than asked for.
+const DefaultPageSize = 100
+
+// LineQuantity is a quantity of one document line.
+type LineQuantity struct {
+	// LineID is the line's canonical ID (a fulfilment line ID when the
+	// request is about a fulfilment order).
+	LineID   string             `json:"lineId"`
+	Quantity canonical.Quantity `json:"quantity"`
+}
+
+// ---- ERP roles ----------------------------------------------------------
+
+// OrderValidator validates an order in the ERP: pricing, credit, tax and
+// terms.
+type OrderValidator interface {
+	// ValidateOrder returns the ERP's verdict on the order without any
+	// side effect: the ack's outcome says whether the ERP would accept,
+	// accept with changes, hold or reject it, with per-line results and
+	// messages. A rejection is an ack, not an error; an error means the
+	// ERP could not judge (CodeInvalid for a malformed order, with the
+	// fields named). Calling it any number of times is safe.
+	ValidateOrder(ctx context.Context, order *canonical.Order) (canonical.OrderAck, error)
+}
+
+// OrderAccepter accepts an order into the ERP, which becomes its system of
+// record.
+type OrderAccepter interface {
+	// AcceptOrder creates (or, for a later version, updates) the order in
+	// the ERP and returns the ack with the ERP's refs, prices, holds and
+	// promised dates. It is idempotent by key: a second call with the same
+	// key returns the first call's ack and creates nothing; the same key
+	// with another order is a CodeConflict error.
+	AcceptOrder(ctx context.Context, key string, order *canonical.Order) (canonical.OrderAck, error)
+}
+
+// OrderReader reads an order as the ERP sees it.
+type OrderReader interface {
+	// GetOrder returns the ERP's view of the order with the given
+	// canonical ID: its lines with the ERP's buckets (confirmed, shipped,
+	// invoiced, ...), holds and refs. CodeNotFound when the ERP does not
+	// know it.
+	GetOrder(ctx context.Context, orderID string) (canonical.Order, error)
+}
+
+// ShipmentPoster posts shipments (delivery and goods issue) and invoices
+// them.
+type ShipmentPoster interface {
+	// PostShipment records the shipment against the order in the ERP and
+	// returns the invoice produced for it. It is idempotent by key: a
+	// second call returns the same invoice and posts nothing.
+	PostShipment(ctx context.Context, key string, shipment canonical.Shipment) (canonical.Invoice, error)
+}
+
+// ReturnPoster posts received returns and credits them.
+type ReturnPoster interface {
+	// PostReturn records what a warehouse received for a return and
+	// returns the credit memo. It is idempotent by key.
+	PostReturn(ctx context.Context, key string, ret canonical.Return) (canonical.Invoice, error)
+}
+
+// InventoryApplier keeps the ERP's inventory ledger in step with the
+// warehouses.
+type InventoryApplier interface {
+	// ApplyInventory applies positions (snapshots or deltas) to the ERP's
+	// ledger. It is idempotent by key; besides, the ERP ignores a position
+	// older (by Sequence, then AsOf) than the one it holds for the same
+	// item, location, lot and status.
+	ApplyInventory(ctx context.Context, key string, positions []canonical.InventoryPosition) error
+}
+
+// ERP is what the flows need of an ERP.
+type ERP interface {
+	OrderValidator
+	OrderAccepter
+	OrderReader
+	ShipmentPoster
+	ReturnPoster
+	InventoryApplier
+}
+
+// ---- WMS roles ----------------------------------------------------------
+
+// Releaser releases fulfilment orders to warehouses.
+type Releaser interface {
+	// Release hands the fulfilment order to its warehouse and returns it
+	// with the WMS's refs and release time. It is idempotent by the
+	// fulfilment order's ID: releasing the same ID again returns the first
+	// result; the same ID with different lines is a CodeConflict error.
+	Release(ctx context.Context, fo canonical.FulfillmentOrder) (canonical.FulfillmentOrder, error)
+}
+
+// CancelRequest asks a warehouse to cancel what it has not shipped of a
+// fulfilment order.
+type CancelRequest struct {
+	FulfillmentOrderID string `json:"fulfillmentOrderId"`
+	// Lines limits the cancellation to these fulfilment lines and at most
+	// these quantities; nil cancels every open quantity.
+	Lines []LineQuantity `json:"lines,omitempty"`
+	// Reason is a short text for people.
+	Reason string `json:"reason,omitempty"`
+}
+
+// CancelResult is what a warehouse actually cancelled: never more than was
+// open (released and not shipped).
+type CancelResult struct {
+	FulfillmentOrderID string         `json:"fulfillmentOrderId"`
+	Cancelled          []LineQuantity `json:"cancelled"`
+}
+
+// ReleaseCanceller cancels released quantities.
+type ReleaseCanceller interface {
+	// CancelRelease cancels the open (unshipped) quantities asked for and
+	// returns what was cancelled, which may be less than asked when goods
+	// already shipped. It is idempotent by key. CodeNotFound for an unknown
+	// fulfilment order.
+	CancelRelease(ctx context.Context, key string, req CancelRequest) (CancelResult, error)
+}
+
+// InventoryQuery selects inventory positions. Empty fields select all.
+type InventoryQuery struct {
+	SKUs      []string `json:"skus,omitempty"`
+	Locations []string `json:"locations,omitempty"`
+}
+
+// InventoryReader reads stock.
+type InventoryReader interface {
+	// Inventory returns the current positions (snapshots) matching q,
+	// sorted by SKU, then location, lot and status.
+	Inventory(ctx context.Context, q InventoryQuery) ([]canonical.InventoryPosition, error)
+}
+
+// ReturnAuthorizer tells a warehouse to expect a return.
+type ReturnAuthorizer interface {
+	// AuthorizeReturn registers the RMA with the warehouse and returns it
+	// with the WMS's refs. It is idempotent by the return's ID.
+	AuthorizeReturn(ctx context.Context, ret canonical.Return) (canonical.Return, error)
+}
+
+// EventFeed is the feed of what happens in the warehouses: allocation
+// updates, backorders, picks, shipments, inventory adjustments and
+// snapshots, returns received.
+type EventFeed interface {
+	// PollEvents returns the events after cursor, at most limit of them
+	// (DefaultPageSize when limit ≤ 0). It never skips an event; it may
+	// repeat events, which consumers deduplicate by their key.
+	PollEvents(ctx context.Context, cursor Cursor, limit int) (Page, error)
+}
+
+// WMS is what the flows need of a warehouse management system.
+type WMS interface {
+	Releaser
+	ReleaseCanceller
+	InventoryReader
+	ReturnAuthorizer
+	EventFeed
+}
+
+// ---- CRM roles ----------------------------------------------------------
+
+// OrderFeed is the CRM's feed of orders converted from opportunities.
+type OrderFeed interface {
+	// PollOrders returns order events (type [canonical.EventOrderSubmitted]
+	// with an Order as data) after cursor, at most limit of them, with the
+	// guarantees of [EventFeed.PollEvents].
+	PollOrders(ctx context.Context, cursor Cursor, limit int) (Page, error)
+}
+
+// LineStatus is the customer-visible state of one order line.
+type LineStatus struct {
+	LineID      string             `json:"lineId"`
+	Ordered     canonical.Quantity `json:"ordered"`
+	Shipped     canonical.Quantity `json:"shipped"`
+	Backordered canonical.Quantity `json:"backordered"`
+	Cancelled   canonical.Quantity `json:"cancelled"`
+	Returned    canonical.Quantity `json:"returned"`
+}
+
+// OrderStatus is what a CRM shows of an order: its status on the three
+// axes, quantities per line, tracking numbers and promised dates.
+type OrderStatus struct {
+	OrderID string `json:"orderId"`
+	// Sequence orders the status updates of one order: the CRM keeps the
+	// one with the highest sequence and ignores older or repeated ones.
+	Sequence int64            `json:"sequence"`
+	Status   canonical.Status `json:"status"`
+	Lines    []LineStatus     `json:"lines,omitempty"`
+	// Holds are the active holds, for a status on hold.
+	Holds           []canonical.Hold `json:"holds,omitempty"`
+	TrackingNumbers []string         `json:"trackingNumbers,omitempty"`
+	PromisedDate    time.Time        `json:"promisedDate,omitzero"`
+	// Messages explain a rejection or hold to the sales rep.
+	Messages  []string  `json:"messages,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// StatusPublisher shows order status in the CRM.
+type StatusPublisher interface {
+	// PublishStatus shows s in the CRM. It is idempotent by (OrderID,
+	// Sequence): an update with a sequence at or below the one shown is
+	// ignored without error. CodeNotFound for an order the CRM does not
+	// know.
+	PublishStatus(ctx context.Context, s OrderStatus) error
+}
+
+// Availability is the available quantity of one item at one location, as
+// a CRM shows it to sales.
+type Availability struct {
+	SKU       string             `json:"sku"`
+	Location  string             `json:"location"`
+	Available canonical.Quantity `json:"available"`
+	AsOf      time.Time          `json:"asOf"`
+	// Sequence orders updates for the same SKU and location; older or
+	// repeated ones are ignored.
+	Sequence int64 `json:"sequence"`
+}
+
+// AvailabilityPublisher shows availability in the CRM.
+type AvailabilityPublisher interface {
+	// PublishAvailability shows the given availabilities. It is idempotent
+	// by (SKU, Location, Sequence).
+	PublishAvailability(ctx context.Context, items []Availability) error
+}
+
+// CRM is what the flows need of a CRM.
+type CRM interface {
+	OrderFeed
+	StatusPublisher
+	AvailabilityPublisher
+}
+
+// ---- Optional capabilities ---------------------------------------------
+
+// Subscriber is implemented by feeds that can push events instead of being
+// polled. Subscribe calls fn for each event after cursor, in feed order,
+// until ctx is done or fn returns an error, which Subscribe returns. An
+// event is delivered again after a restart unless its cursor was stored.
+type Subscriber interface {
+	Subscribe(ctx context.Context, cursor Cursor, fn func(ctx context.Context, e canonical.Event, next Cursor) error) error
+}
+
+// StatusBatchPublisher is implemented by CRMs that take many status
+// updates in one call, with the contract of [StatusPublisher.PublishStatus]
+// for each. The returned slice has one error (or nil) per update.
+type StatusBatchPublisher interface {
+	PublishStatuses(ctx context.Context, updates []OrderStatus) ([]error, error)
+}
+
+// HealthChecker is implemented by connectors that can tell whether their
+// remote is reachable. Health returns nil when it is, else an *Error with
+// CodeUnavailable or CodeUnauthorized.
+type HealthChecker interface {
+	Health(ctx context.Context) error
+}
