@@ -151,6 +151,7 @@ func lineColumn(data []byte, offset int64) (line, col int) {
 var (
 	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	orderLineType       = reflect.TypeFor[OrderLine]()
 )
 
 // locate re-decodes data piece by piece along type t and returns the path
@@ -162,7 +163,8 @@ func locate(data []byte, t reflect.Type, path string) (string, error, bool) {
 		return "", nil, false
 	}
 	pt := reflect.PointerTo(t)
-	if t.Kind() != reflect.Pointer && (pt.Implements(jsonUnmarshalerType) || pt.Implements(textUnmarshalerType)) {
+	// OrderLine's UnmarshalJSON is a fast path over the struct: descend.
+	if t.Kind() != reflect.Pointer && t != orderLineType && (pt.Implements(jsonUnmarshalerType) || pt.Implements(textUnmarshalerType)) {
 		return leaf(data, t, path)
 	}
 	switch t.Kind() {

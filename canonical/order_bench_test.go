@@ -18,19 +18,45 @@ func BenchmarkOrderValidate(b *testing.B) {
 	}
 }
 
-// BenchmarkOrderJSON encodes a 10-line order and decodes it back.
+// BenchmarkOrderJSON encodes a 10-line order and decodes it back
+// (roundtrip), and each half alone.
 func BenchmarkOrderJSON(b *testing.B) {
 	o := sampleOrder(10)
-	b.ReportAllocs()
-	for b.Loop() {
-		data, err := json.Marshal(&o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := canonical.DecodeOrder(data); err != nil {
-			b.Fatal(err)
-		}
+	o.Lines[0].Buckets.Set(canonical.BucketShipped, canonical.DecimalFromInt(4))
+	data, err := json.Marshal(&o)
+	if err != nil {
+		b.Fatal(err)
 	}
+	b.Run("roundtrip", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			data, err := json.Marshal(&o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := canonical.DecodeOrder(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := json.Marshal(&o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := canonical.DecodeOrder(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkOrderValidateParallel validates 10-line orders from every
