@@ -2,19 +2,48 @@ package tracing
 
 import (
 	"context"
+	"sync"
 
 	"github.com/google/uuid"
 )
 
-// ctxKey is the unexported type of this package's context keys, so no other
-// package can read or overwrite them.
-type ctxKey int
+// ctxKey is the unexported type of this package's context key, so no other
+// package can read or overwrite what it stores.
+type ctxKey struct{}
 
-const (
-	correlationKey ctxKey = iota
-	causationKey
-	spanKey
-)
+// values is what this package keeps in a context, under one key so that
+// reading all of it (as the slog Handler does per record) is one lookup.
+type values struct {
+	correlation string
+	causation   string
+	span        *spanEntry // nil when no valid span was set
+}
+
+// spanEntry is a span with its IDs in hex, formatted once on first use.
+type spanEntry struct {
+	sc      SpanContext
+	once    sync.Once
+	traceID string
+	spanID  string
+}
+
+func (e *spanEntry) hex() (traceID, spanID string) {
+	e.once.Do(func() {
+		e.traceID, e.spanID = e.sc.TraceID.String(), e.sc.SpanID.String()
+	})
+	return e.traceID, e.spanID
+}
+
+func valuesFrom(ctx context.Context) values {
+	if v, ok := ctx.Value(ctxKey{}).(*values); ok {
+		return *v
+	}
+	return values{}
+}
+
+func withValues(ctx context.Context, v values) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &v)
+}
 
 // NewCorrelationID returns a new random correlation ID: a version 4 UUID in
 // its canonical lowercase form.
@@ -24,14 +53,13 @@ func NewCorrelationID() string { return uuid.NewString() }
 // the ID of the business flow (such as one order) the work belongs to. An
 // empty id removes it.
 func WithCorrelationID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, correlationKey, id)
+	v := valuesFrom(ctx)
+	v.correlation = id
+	return withValues(ctx, v)
 }
 
 // CorrelationID returns the correlation ID carried by ctx, or "".
-func CorrelationID(ctx context.Context) string {
-	id, _ := ctx.Value(correlationKey).(string)
-	return id
-}
+func CorrelationID(ctx context.Context) string { return valuesFrom(ctx).correlation }
 
 // EnsureCorrelationID returns ctx and its correlation ID when it has one;
 // otherwise it returns a copy of ctx carrying a [NewCorrelationID] and that ID.
@@ -47,25 +75,36 @@ func EnsureCorrelationID(ctx context.Context) (context.Context, string) {
 // ID of the event or request that caused the work done under ctx. An empty
 // id removes it.
 func WithCausationID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, causationKey, id)
+	v := valuesFrom(ctx)
+	v.causation = id
+	return withValues(ctx, v)
 }
 
 // CausationID returns the causation ID carried by ctx, or "".
-func CausationID(ctx context.Context) string {
-	id, _ := ctx.Value(causationKey).(string)
-	return id
+func CausationID(ctx context.Context) string { return valuesFrom(ctx).causation }
+
+// WithSpanContext returns a copy of ctx carrying sc as the current span. An
+// invalid sc removes the span.
+func WithSpanContext(ctx context.Context, sc SpanContext) context.Context {
+	v := valuesFrom(ctx)
+	v.span = newSpanEntry(sc)
+	return withValues(ctx, v)
 }
 
-// WithSpanContext returns a copy of ctx carrying sc as the current span.
-func WithSpanContext(ctx context.Context, sc SpanContext) context.Context {
-	return context.WithValue(ctx, spanKey, sc)
+func newSpanEntry(sc SpanContext) *spanEntry {
+	if !sc.IsValid() {
+		return nil
+	}
+	return &spanEntry{sc: sc}
 }
 
 // SpanContextFrom returns the current span carried by ctx and whether there
-// is a valid one.
+// is one.
 func SpanContextFrom(ctx context.Context) (SpanContext, bool) {
-	sc, ok := ctx.Value(spanKey).(SpanContext)
-	return sc, ok && sc.IsValid()
+	if e := valuesFrom(ctx).span; e != nil {
+		return e.sc, true
+	}
+	return SpanContext{}, false
 }
 
 // Fields are the tracing values an event envelope carries, so a consumer can

@@ -51,6 +51,28 @@ func (p Propagator) causationHeader() string {
 	return p.CausationHeader
 }
 
+// Canonical forms of the default header names.
+const (
+	defaultCorrelationKey = "X-Correlation-Id"
+	defaultCausationKey   = "X-Causation-Id"
+)
+
+// correlationKey returns the correlation header name in canonical form.
+func (p Propagator) correlationKey() string {
+	if p.CorrelationHeader == "" {
+		return defaultCorrelationKey
+	}
+	return http.CanonicalHeaderKey(p.CorrelationHeader)
+}
+
+// causationKey returns the causation header name in canonical form.
+func (p Propagator) causationKey() string {
+	if p.CausationHeader == "" {
+		return defaultCausationKey
+	}
+	return http.CanonicalHeaderKey(p.CausationHeader)
+}
+
 // Validate reports whether the header names are valid HTTP field names,
 // distinct from each other and from traceparent and tracestate. The error
 // matches [ErrInvalidConfig].
@@ -93,7 +115,12 @@ func isToken(s string) bool {
 // without a valid span, traceparent and tracestate are removed from h. An
 // empty tracestate, correlation ID or causation ID removes its header.
 func (p Propagator) Inject(ctx context.Context, h http.Header) {
-	if sc, ok := SpanContextFrom(ctx); ok {
+	p.inject(valuesFrom(ctx), h)
+}
+
+func (p Propagator) inject(v values, h http.Header) {
+	if v.span != nil {
+		sc := v.span.sc
 		h["Traceparent"] = []string{sc.Traceparent()}
 		if sc.State.Len() > 0 {
 			h["Tracestate"] = []string{sc.State.String()}
@@ -104,16 +131,17 @@ func (p Propagator) Inject(ctx context.Context, h http.Header) {
 		delete(h, "Traceparent")
 		delete(h, "Tracestate")
 	}
-	setOrDelete(h, p.correlationHeader(), CorrelationID(ctx))
-	setOrDelete(h, p.causationHeader(), CausationID(ctx))
+	setOrDelete(h, p.correlationKey(), v.correlation)
+	setOrDelete(h, p.causationKey(), v.causation)
 }
 
+// setOrDelete sets or deletes h[key]; key is in canonical form.
 func setOrDelete(h http.Header, key, value string) {
 	if value == "" {
-		h.Del(key)
+		delete(h, key)
 		return
 	}
-	h.Set(key, value)
+	h[key] = []string{value}
 }
 
 // Extract returns a copy of ctx carrying what h says about the caller:
@@ -126,26 +154,37 @@ func setOrDelete(h http.Header, key, value string) {
 //
 // Extract leaves ctx unchanged for anything it ignores.
 func (p Propagator) Extract(ctx context.Context, h http.Header) context.Context {
+	v, changed := p.extract(valuesFrom(ctx), h)
+	if !changed {
+		return ctx
+	}
+	return withValues(ctx, v)
+}
+
+// extract returns v updated from h, and whether anything was found.
+func (p Propagator) extract(v values, h http.Header) (values, bool) {
+	changed := false
 	if tp := h["Traceparent"]; len(tp) == 1 {
 		if sc, err := ParseTraceparent(strings.Trim(tp[0], " \t")); err == nil {
 			if ts := h["Tracestate"]; len(ts) > 0 {
 				sc.State, _ = ParseTraceState(ts...)
 			}
-			ctx = WithSpanContext(ctx, sc)
+			v.span, changed = newSpanEntry(sc), true
 		}
 	}
-	if id, ok := singleID(h, p.correlationHeader()); ok {
-		ctx = WithCorrelationID(ctx, id)
+	if id, ok := singleID(h, p.correlationKey()); ok {
+		v.correlation, changed = id, true
 	}
-	if id, ok := singleID(h, p.causationHeader()); ok {
-		ctx = WithCausationID(ctx, id)
+	if id, ok := singleID(h, p.causationKey()); ok {
+		v.causation, changed = id, true
 	}
-	return ctx
+	return v, changed
 }
 
-// singleID returns the only value of header key when it is a usable ID.
+// singleID returns the only value of header key (in canonical form) when it
+// is a usable ID.
 func singleID(h http.Header, key string) (string, bool) {
-	v := h.Values(key)
+	v := h[key]
 	if len(v) != 1 {
 		return "", false
 	}
@@ -169,15 +208,18 @@ func singleID(h http.Header, key string) (string, bool) {
 // ID is also set on the response header.
 func (p Propagator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := p.Extract(r.Context(), r.Header)
-		if sc, ok := SpanContextFrom(ctx); ok {
-			ctx = WithSpanContext(ctx, sc.Child())
+		ctx := r.Context()
+		v, _ := p.extract(valuesFrom(ctx), r.Header)
+		if v.span != nil {
+			v.span = newSpanEntry(v.span.sc.Child())
 		} else {
-			ctx = WithSpanContext(ctx, NewSpanContext())
+			v.span = newSpanEntry(NewSpanContext())
 		}
-		ctx, id := EnsureCorrelationID(ctx)
-		w.Header().Set(p.correlationHeader(), id)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		if v.correlation == "" {
+			v.correlation = NewCorrelationID()
+		}
+		w.Header()[p.correlationKey()] = []string{v.correlation}
+		next.ServeHTTP(w, r.WithContext(withValues(ctx, v)))
 	})
 }
 
@@ -197,17 +239,17 @@ type Transport struct {
 // RoundTrip sends req with the tracing headers of its context.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	sc, ok := SpanContextFrom(ctx)
-	if ok {
-		sc = sc.Child()
+	v := valuesFrom(ctx)
+	if v.span != nil {
+		v.span = &spanEntry{sc: v.span.sc.Child()}
 	} else {
-		sc = NewSpanContext()
+		v.span = &spanEntry{sc: NewSpanContext()}
 	}
 	out := req.Clone(ctx)
 	if out.Header == nil {
 		out.Header = make(http.Header)
 	}
-	t.Propagator.Inject(WithSpanContext(ctx, sc), out.Header)
+	t.Propagator.inject(v, out.Header)
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport

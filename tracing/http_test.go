@@ -320,3 +320,10 @@ func TestTwoHops(t *testing.T) {
 	assert.Equal(t, seenA.span.SpanID.String(), logA.lines(t)[0]["span_id"], "span_id logged by A")
 	assert.Equal(t, seenB.span.SpanID.String(), logB.lines(t)[0]["span_id"], "span_id logged by B")
 }
+
+func TestDefaultHeaderNamesCanonical(t *testing.T) {
+	h := http.Header{}
+	tracing.Propagator{}.Inject(tracing.WithCausationID(tracing.WithCorrelationID(t.Context(), "c"), "e"), h)
+	assert.Equal(t, "c", h.Get(tracing.DefaultCorrelationHeader), "correlation header readable with Get")
+	assert.Equal(t, "e", h.Get(tracing.DefaultCausationHeader), "causation header readable with Get")
+}

@@ -39,19 +39,21 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 
 // Handle adds the tracing attributes of ctx to r and passes it on.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	v := valuesFrom(ctx)
 	var attrs [4]slog.Attr
 	n := 0
-	if id := CorrelationID(ctx); id != "" {
-		attrs[n] = slog.String(KeyCorrelationID, id)
+	if v.correlation != "" {
+		attrs[n] = slog.String(KeyCorrelationID, v.correlation)
 		n++
 	}
-	if id := CausationID(ctx); id != "" {
-		attrs[n] = slog.String(KeyCausationID, id)
+	if v.causation != "" {
+		attrs[n] = slog.String(KeyCausationID, v.causation)
 		n++
 	}
-	if sc, ok := SpanContextFrom(ctx); ok {
-		attrs[n] = slog.String(KeyTraceID, sc.TraceID.String())
-		attrs[n+1] = slog.String(KeySpanID, sc.SpanID.String())
+	if v.span != nil {
+		traceID, spanID := v.span.hex()
+		attrs[n] = slog.String(KeyTraceID, traceID)
+		attrs[n+1] = slog.String(KeySpanID, spanID)
 		n += 2
 	}
 	if n > 0 {

@@ -265,21 +265,21 @@ var unhexTable = func() (t [256]byte) {
 
 func hexByte(hi, lo byte) (byte, bool) {
 	h, l := unhexTable[hi], unhexTable[lo]
-	if h > 15 || l > 15 {
-		return 0, false
-	}
-	return h<<4 | l, true
+	return h<<4 | l, (h|l)&0xf0 == 0
 }
 
+// decodeHex decodes s, of length 2*len(dst), into dst.
 func decodeHex(dst []byte, s string) bool {
-	for i := range dst {
-		b, ok := hexByte(s[2*i], s[2*i+1])
-		if !ok {
-			return false
-		}
-		dst[i] = b
+	if len(s) != 2*len(dst) {
+		return false
 	}
-	return true
+	var bad byte
+	for i := range dst {
+		h, l := unhexTable[s[2*i]], unhexTable[s[2*i+1]]
+		bad |= h | l
+		dst[i] = h<<4 | l
+	}
+	return bad&0xf0 == 0
 }
 
 func appendHex(dst, src []byte) []byte {

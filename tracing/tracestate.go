@@ -67,10 +67,23 @@ func ParseTraceState(lines ...string) (TraceState, error) {
 			if len(ts.members) == MaxTraceStateMembers {
 				return TraceState{}, tracestateError(line, off, "more than 32 list-members")
 			}
+			if ts.members == nil {
+				ts.members = make([]Member, 0, estimateMembers(lines))
+			}
 			ts.members = append(ts.members, Member{Key: key, Value: value})
 		}
 	}
 	return ts, nil
+}
+
+// estimateMembers returns an upper bound of the members in lines, at most
+// MaxTraceStateMembers, to size the slice once.
+func estimateMembers(lines []string) int {
+	n := 0
+	for _, s := range lines {
+		n += strings.Count(s, ",") + 1
+	}
+	return min(n, MaxTraceStateMembers)
 }
 
 func tracestateError(line, offset int, reason string) error {
