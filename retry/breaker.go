@@ -20,7 +20,8 @@ var ErrCircuitOpen = errors.New("retry: circuit open")
 var ErrInvalidConfig = errors.New("retry: invalid configuration")
 
 // OpenError is returned by [Breaker.Do] when the breaker rejects a call. It
-// matches [ErrCircuitOpen] with errors.Is.
+// matches [ErrCircuitOpen] with errors.Is. It is not modified after it is
+// returned, so it is safe for concurrent use.
 type OpenError struct {
 	// Name is the breaker's name.
 	Name string
@@ -35,7 +36,8 @@ func (e *OpenError) Error() string { return "retry: circuit open: " + e.Name }
 // Is reports whether target is [ErrCircuitOpen].
 func (e *OpenError) Is(target error) bool { return target == ErrCircuitOpen }
 
-// State is the state of a [Breaker].
+// State is the state of a [Breaker]. It is a plain value, safe for
+// concurrent use.
 type State int
 
 // The states of a [Breaker].
@@ -64,7 +66,8 @@ func (s State) String() string {
 }
 
 // BreakerConfig configures a [Breaker]. The zero value of each field is its
-// documented default.
+// documented default. It is read once by [NewBreaker]; the functions it
+// holds are called concurrently and must be safe for concurrent use.
 type BreakerConfig struct {
 	// Name identifies the breaker in errors and callbacks, such as "erp".
 	Name string

@@ -26,7 +26,7 @@ var ErrInvalidRetryAfter = errors.New("retry: invalid Retry-After")
 // RetryAfterer is implemented by errors that carry a delay the server asked
 // for, such as the Retry-After of an HTTP 429 or 503 response. [Do] waits at
 // least that long before the next attempt. A zero or negative delay means
-// the server gave none.
+// the server gave none. Implementations must be safe for concurrent use.
 type RetryAfterer interface {
 	RetryAfter() time.Duration
 }
@@ -36,12 +36,13 @@ type RetryAfterer interface {
 // sent). When MayHaveApplied reports true, [Do] does not retry unless the
 // operation is idempotent (see [Idempotent]); an error must report false
 // only when the remote certainly did not apply the operation.
+// Implementations must be safe for concurrent use.
 type MaybeApplied interface {
 	MayHaveApplied() bool
 }
 
 // PermanentError marks an error that must not be retried; create it with
-// [Permanent].
+// [Permanent]. It is safe for concurrent use when the wrapped error is.
 type PermanentError struct {
 	// Err is the error that must not be retried.
 	Err error
@@ -68,8 +69,13 @@ type afterError struct {
 	delay time.Duration
 }
 
-func (e *afterError) Error() string             { return e.err.Error() }
-func (e *afterError) Unwrap() error             { return e.err }
+// Error returns the text of the wrapped error.
+func (e *afterError) Error() string { return e.err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *afterError) Unwrap() error { return e.err }
+
+// RetryAfter returns the server-given delay.
 func (e *afterError) RetryAfter() time.Duration { return e.delay }
 
 // WithRetryAfter returns err annotated with a server-given delay: it
@@ -83,7 +89,8 @@ func WithRetryAfter(err error, delay time.Duration) error {
 
 // ExhaustedError is returned by [Do] when it gives up on an error it could
 // retry because its budget is spent. It matches [ErrExhausted] with
-// errors.Is and unwraps to the last error.
+// errors.Is and unwraps to the last error. It is safe for concurrent use
+// when the wrapped error is.
 type ExhaustedError struct {
 	// Attempts is how many attempts were made.
 	Attempts int
@@ -105,7 +112,8 @@ func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
 // Unwrap returns the error of the last attempt.
 func (e *ExhaustedError) Unwrap() error { return e.Err }
 
-// Option configures [Do].
+// Option configures [Do]. Options hold no state of their own, so one Option
+// may be shared by concurrent calls.
 type Option func(*config)
 
 type config struct {
@@ -215,9 +223,12 @@ func Do[T any](ctx context.Context, op func(context.Context) (T, error), opts ..
 		return zero, context.Cause(ctx)
 	}
 	var (
-		start = time.Now()
+		start time.Time // set only when MaxElapsed needs it
 		b     *backoff.ExponentialBackOff
 	)
+	if cfg.maxElapsed > 0 {
+		start = time.Now()
+	}
 	for attempt := 1; ; attempt++ {
 		v, err := runAttempt(ctx, op, cfg.attemptTimeout)
 		if err == nil {

@@ -109,7 +109,8 @@ func SpanContextFrom(ctx context.Context) (SpanContext, bool) {
 
 // Fields are the tracing values an event envelope carries, so a consumer can
 // continue the flow, the causation chain and the trace of the producer. The
-// zero value carries nothing.
+// zero value carries nothing. It is a plain value: safe for concurrent use
+// when not modified.
 type Fields struct {
 	// CorrelationID is the business flow's ID.
 	CorrelationID string

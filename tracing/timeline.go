@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// Outcome is how one step of a flow ended.
+// Outcome is how one step of a flow ended. It is a plain value, safe for
+// concurrent use.
 type Outcome string
 
 // The outcomes a [Step] can have.
@@ -31,7 +32,8 @@ const (
 )
 
 // Step is one entry of a flow's timeline: one attempt of one operation
-// against one system.
+// against one system. It is a plain value: safe for concurrent use when not
+// modified.
 type Step struct {
 	// CorrelationID is the flow the step belongs to.
 	CorrelationID string
@@ -62,7 +64,7 @@ type Recorder interface {
 
 // ErrorClasser is implemented by errors that know their class for a
 // timeline, such as a connector error returning its code. [Time] finds it
-// with errors.As.
+// with errors.As. Implementations must be safe for concurrent use.
 type ErrorClasser interface {
 	ErrorClass() string
 }
@@ -126,6 +128,7 @@ func ErrorClass(err error) string {
 }
 
 // MemoryConfig configures a [MemoryRecorder]. The zero value is the default.
+// It is a plain value: safe for concurrent use when not modified.
 type MemoryConfig struct {
 	// MaxFlows is how many correlation IDs are kept; past it the flow that
 	// was recorded to least recently is evicted. 0 means 10000.

@@ -18,7 +18,8 @@ var ErrInvalidTracestate = errors.New("tracing: invalid tracestate")
 
 // ParseError says what is wrong with a traceparent or tracestate value and
 // where. It matches [ErrInvalidTraceparent] or [ErrInvalidTracestate] with
-// errors.Is, depending on Header.
+// errors.Is, depending on Header. It is not modified after it is returned,
+// so it is safe for concurrent use.
 type ParseError struct {
 	// Header is "traceparent" or "tracestate".
 	Header string
@@ -114,7 +115,7 @@ func (id SpanID) String() string {
 
 // TraceFlags are the trace-flags byte of a traceparent. Only [FlagSampled] is
 // defined by Trace Context Level 1; other bits are kept as received and
-// propagated unchanged.
+// propagated unchanged. It is a plain value, safe for concurrent use.
 type TraceFlags byte
 
 // FlagSampled is the sampled bit: the caller may have recorded the trace.

@@ -8,7 +8,8 @@ import (
 // MaxTraceStateMembers is the most list-members a tracestate may hold.
 const MaxTraceStateMembers = 32
 
-// Member is one key=value list-member of a [TraceState].
+// Member is one key=value list-member of a [TraceState]. It is a plain
+// value, safe for concurrent use.
 type Member struct {
 	// Key is a simple key ("rojo") or a multi-tenant key ("tenant@system").
 	Key string
