@@ -86,16 +86,22 @@ func CausationID(ctx context.Context) string { return valuesFrom(ctx).causation 
 // WithSpanContext returns a copy of ctx carrying sc as the current span. An
 // invalid sc removes the span.
 func WithSpanContext(ctx context.Context, sc SpanContext) context.Context {
-	v := valuesFrom(ctx)
-	v.span = newSpanEntry(sc)
-	return withValues(ctx, v)
+	return withSpan(ctx, valuesFrom(ctx), sc)
 }
 
-func newSpanEntry(sc SpanContext) *spanEntry {
+// withSpan returns a copy of ctx carrying v with sc as its span (none when
+// sc is invalid). The values and the span share one allocation.
+func withSpan(ctx context.Context, v values, sc SpanContext) context.Context {
 	if !sc.IsValid() {
-		return nil
+		v.span = nil
+		return withValues(ctx, v)
 	}
-	return &spanEntry{sc: sc}
+	p := &struct {
+		v values
+		e spanEntry
+	}{v: v, e: spanEntry{sc: sc}}
+	p.v.span = &p.e
+	return context.WithValue(ctx, ctxKey{}, &p.v)
 }
 
 // SpanContextFrom returns the current span carried by ctx and whether there

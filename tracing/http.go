@@ -115,33 +115,50 @@ func isToken(s string) bool {
 // without a valid span, traceparent and tracestate are removed from h. An
 // empty tracestate, correlation ID or causation ID removes its header.
 func (p Propagator) Inject(ctx context.Context, h http.Header) {
-	p.inject(valuesFrom(ctx), h)
-}
-
-func (p Propagator) inject(v values, h http.Header) {
+	v := valuesFrom(ctx)
+	var sc *SpanContext
 	if v.span != nil {
-		sc := v.span.sc
-		h["Traceparent"] = []string{sc.Traceparent()}
-		if sc.State.Len() > 0 {
-			h["Tracestate"] = []string{sc.State.String()}
-		} else {
-			delete(h, "Tracestate")
-		}
-	} else {
-		delete(h, "Traceparent")
-		delete(h, "Tracestate")
+		sc = &v.span.sc
 	}
-	setOrDelete(h, p.correlationKey(), v.correlation)
-	setOrDelete(h, p.causationKey(), v.causation)
+	p.inject(v, sc, h)
 }
 
-// setOrDelete sets or deletes h[key]; key is in canonical form.
-func setOrDelete(h http.Header, key, value string) {
-	if value == "" {
-		delete(h, key)
-		return
+// inject writes sc (nil for none) and the IDs of v into h. The values share
+// one backing array, each sliced to capacity 1, as http.Header.Clone does.
+func (p Propagator) inject(v values, sc *SpanContext, h http.Header) {
+	var vals [4]string
+	n := 0
+	if sc != nil {
+		vals[n] = sc.Traceparent()
+		n++
+		if sc.State.Len() > 0 {
+			vals[n] = sc.State.String()
+			n++
+		}
 	}
-	h[key] = []string{value}
+	if v.correlation != "" {
+		vals[n] = v.correlation
+		n++
+	}
+	if v.causation != "" {
+		vals[n] = v.causation
+		n++
+	}
+	backing := make([]string, n)
+	copy(backing, vals[:n])
+	i := 0
+	set := func(key string, present bool) {
+		if !present {
+			delete(h, key)
+			return
+		}
+		h[key] = backing[i : i+1 : i+1]
+		i++
+	}
+	set("Traceparent", sc != nil)
+	set("Tracestate", sc != nil && sc.State.Len() > 0)
+	set(p.correlationKey(), v.correlation != "")
+	set(p.causationKey(), v.causation != "")
 }
 
 // Extract returns a copy of ctx carrying what h says about the caller:
@@ -154,22 +171,27 @@ func setOrDelete(h http.Header, key, value string) {
 //
 // Extract leaves ctx unchanged for anything it ignores.
 func (p Propagator) Extract(ctx context.Context, h http.Header) context.Context {
-	v, changed := p.extract(valuesFrom(ctx), h)
-	if !changed {
-		return ctx
+	v, sc, found, changed := p.extract(valuesFrom(ctx), h)
+	switch {
+	case found:
+		return withSpan(ctx, v, sc)
+	case changed:
+		return withValues(ctx, v)
 	}
-	return withValues(ctx, v)
+	return ctx
 }
 
-// extract returns v updated from h, and whether anything was found.
-func (p Propagator) extract(v values, h http.Header) (values, bool) {
-	changed := false
+// extract returns v with the IDs found in h, the span found in h and
+// whether there was one, and whether anything was found.
+func (p Propagator) extract(v values, h http.Header) (_ values, _ SpanContext, found, changed bool) {
+	var sc SpanContext
 	if tp := h["Traceparent"]; len(tp) == 1 {
-		if sc, err := ParseTraceparent(strings.Trim(tp[0], " \t")); err == nil {
+		var err error
+		if sc, err = ParseTraceparent(strings.Trim(tp[0], " \t")); err == nil {
 			if ts := h["Tracestate"]; len(ts) > 0 {
 				sc.State, _ = ParseTraceState(ts...)
 			}
-			v.span, changed = newSpanEntry(sc), true
+			found, changed = true, true
 		}
 	}
 	if id, ok := singleID(h, p.correlationKey()); ok {
@@ -178,7 +200,7 @@ func (p Propagator) extract(v values, h http.Header) (values, bool) {
 	if id, ok := singleID(h, p.causationKey()); ok {
 		v.causation, changed = id, true
 	}
-	return v, changed
+	return v, sc, found, changed
 }
 
 // singleID returns the only value of header key (in canonical form) when it
@@ -209,17 +231,20 @@ func singleID(h http.Header, key string) (string, bool) {
 func (p Propagator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		v, _ := p.extract(valuesFrom(ctx), r.Header)
-		if v.span != nil {
-			v.span = newSpanEntry(v.span.sc.Child())
-		} else {
-			v.span = newSpanEntry(NewSpanContext())
+		v, sc, found, _ := p.extract(valuesFrom(ctx), r.Header)
+		switch {
+		case found:
+			sc = sc.Child()
+		case v.span != nil:
+			sc = v.span.sc.Child()
+		default:
+			sc = NewSpanContext()
 		}
 		if v.correlation == "" {
 			v.correlation = NewCorrelationID()
 		}
 		w.Header()[p.correlationKey()] = []string{v.correlation}
-		next.ServeHTTP(w, r.WithContext(withValues(ctx, v)))
+		next.ServeHTTP(w, r.WithContext(withSpan(ctx, v, sc)))
 	})
 }
 
@@ -240,16 +265,17 @@ type Transport struct {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	v := valuesFrom(ctx)
+	var sc SpanContext
 	if v.span != nil {
-		v.span = &spanEntry{sc: v.span.sc.Child()}
+		sc = v.span.sc.Child()
 	} else {
-		v.span = &spanEntry{sc: NewSpanContext()}
+		sc = NewSpanContext()
 	}
 	out := req.Clone(ctx)
 	if out.Header == nil {
 		out.Header = make(http.Header)
 	}
-	t.Propagator.inject(v, out.Header)
+	t.Propagator.inject(v, &sc, out.Header)
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport

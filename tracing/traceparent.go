@@ -166,18 +166,30 @@ func (sc SpanContext) Child() SpanContext {
 // "00-" trace-id "-" parent-id "-" trace-flags.
 func (sc SpanContext) Traceparent() string {
 	var b [traceparentLen]byte
-	return string(sc.AppendTraceparent(b[:0]))
+	sc.encode(&b)
+	return string(b[:])
 }
 
 // AppendTraceparent appends the traceparent value of sc (see
 // [SpanContext.Traceparent]) to dst and returns the extended slice.
 func (sc SpanContext) AppendTraceparent(dst []byte) []byte {
-	dst = append(dst, '0', '0', '-')
-	dst = appendHex(dst, sc.TraceID[:])
-	dst = append(dst, '-')
-	dst = appendHex(dst, sc.SpanID[:])
-	dst = append(dst, '-')
-	return appendHex(dst, []byte{byte(sc.Flags)})
+	var b [traceparentLen]byte
+	sc.encode(&b)
+	return append(dst, b[:]...)
+}
+
+// encode writes the version 00 traceparent of sc into b.
+func (sc SpanContext) encode(b *[traceparentLen]byte) {
+	b[0], b[1], b[2] = '0', '0', '-'
+	for i, c := range sc.TraceID {
+		b[3+2*i], b[4+2*i] = hexDigits[c>>4], hexDigits[c&0x0f]
+	}
+	b[35] = '-'
+	for i, c := range sc.SpanID {
+		b[36+2*i], b[37+2*i] = hexDigits[c>>4], hexDigits[c&0x0f]
+	}
+	b[52] = '-'
+	b[53], b[54] = hexDigits[sc.Flags>>4], hexDigits[sc.Flags&0x0f]
 }
 
 // ParseTraceparent parses a traceparent header value per W3C Trace Context
