@@ -26,8 +26,9 @@ const maxIDLen = 256
 // Propagator moves the trace context, correlation ID and causation ID between
 // a [context.Context] and HTTP headers: traceparent and tracestate (W3C Trace
 // Context) and two headers of its own. Its zero value uses
-// [DefaultCorrelationHeader] and [DefaultCausationHeader]. It is safe for
-// concurrent use.
+// [DefaultCorrelationHeader] and [DefaultCausationHeader]. Custom names are
+// not checked when used: call [Propagator.Validate] once after setting them.
+// It is safe for concurrent use.
 type Propagator struct {
 	// CorrelationHeader names the correlation ID header;
 	// "" means DefaultCorrelationHeader.
