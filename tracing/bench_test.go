@@ -111,6 +111,15 @@ func BenchmarkHandler(b *testing.B) {
 				tracing.KeyTraceID, traceID, tracing.KeySpanID, spanID)
 		}
 	})
+	// wrapped-no-ids logs with a context carrying no IDs: the wrapper's
+	// cost when it has nothing to add.
+	b.Run("wrapped-no-ids", func(b *testing.B) {
+		logger := slog.New(tracing.NewHandler(bare))
+		b.ReportAllocs()
+		for b.Loop() {
+			logger.InfoContext(context.Background(), "order accepted", "erp_order", "SO-1001", "lines", 3, "total", "120.50")
+		}
+	})
 	for _, bc := range []struct {
 		name string
 		h    slog.Handler
