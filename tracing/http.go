@@ -262,6 +262,8 @@ type Transport struct {
 	Propagator Propagator
 }
 
+var _ http.RoundTripper = (*Transport)(nil)
+
 // RoundTrip sends req with the tracing headers of its context.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()

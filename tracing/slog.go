@@ -24,6 +24,8 @@ type Handler struct {
 	next slog.Handler
 }
 
+var _ slog.Handler = (*Handler)(nil)
+
 // NewHandler returns a Handler wrapping next; nil next discards everything.
 func NewHandler(next slog.Handler) *Handler {
 	if next == nil {

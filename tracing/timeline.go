@@ -55,7 +55,8 @@ type Step struct {
 }
 
 // Recorder receives the steps of flows. Implementations must be safe for
-// concurrent use. Record must not fail the business step it records: an
+// concurrent use; those that can read timelines back check themselves with
+// the conformance kit in package tracingtest. Record must not fail the business step it records: an
 // implementation that can fail (say, one writing to a database) handles its
 // own errors, for example by logging them.
 type Recorder interface {
