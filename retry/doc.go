@@ -1,0 +1,36 @@
+// Package retry is distsync's one way to retry: [Do] with options, error
+// classification through small interfaces, and a circuit [Breaker].
+//
+// # Retrying
+//
+// [Do] calls an operation until it succeeds, with exponential backoff and
+// jitter (computed by github.com/cenkalti/backoff/v4), a maximum number of
+// attempts, an optional elapsed-time budget and per-attempt timeout, and an
+// [OnRetry] hook for logs, metrics and timelines.
+//
+// # Classification
+//
+// Do retries only what is safe to retry, deciding with errors.Is and
+// errors.As, never by an error's text:
+//
+//   - the caller's cancellation or deadline is never retried;
+//   - an error wrapped with [Permanent] stops at once;
+//   - an error implementing [MaybeApplied] that reports the remote may
+//     already have applied the operation stops, unless the operation is
+//     declared [Idempotent];
+//   - an error implementing [RetryAfterer] (a server's Retry-After; see
+//     [ParseRetryAfter] and [WithRetryAfter]) is waited for at least that
+//     long;
+//   - [ErrCircuitOpen] stops, so that the caller can park the work.
+//
+// Connector errors implement these interfaces; nothing here imports the
+// connector package.
+//
+// # Circuit breaker
+//
+// A [Breaker] protects a dependency: it opens after a number of consecutive
+// failures or a failure ratio over a sliding window, rejects calls with
+// [ErrCircuitOpen] while open, and after a timeout lets probe calls decide
+// whether to close again. Its state-change callback is never called while a
+// lock is held, and its clock can be injected.
+package retry

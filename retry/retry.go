@@ -1,0 +1,337 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// ErrExhausted is matched (with errors.Is) by the [*ExhaustedError] that
+// [Do] returns when its budget is spent: the attempts, the elapsed time, or
+// the time left before the context's deadline.
+var ErrExhausted = errors.New("retry: budget exhausted")
+
+// ErrInvalidRetryAfter is matched (with errors.Is) by the error
+// [ParseRetryAfter] returns for a value that is neither delay-seconds nor an
+// HTTP-date.
+var ErrInvalidRetryAfter = errors.New("retry: invalid Retry-After")
+
+// RetryAfterer is implemented by errors that carry a delay the server asked
+// for, such as the Retry-After of an HTTP 429 or 503 response. [Do] waits at
+// least that long before the next attempt. A zero or negative delay means
+// the server gave none. Implementations must be safe for concurrent use.
+type RetryAfterer interface {
+	RetryAfter() time.Duration
+}
+
+// MaybeApplied is implemented by errors that know whether the remote may
+// already have applied the operation (say, a timeout after the request was
+// sent). When MayHaveApplied reports true, [Do] does not retry unless the
+// operation is idempotent (see [Idempotent]); an error must report false
+// only when the remote certainly did not apply the operation.
+// Implementations must be safe for concurrent use.
+type MaybeApplied interface {
+	MayHaveApplied() bool
+}
+
+// PermanentError marks an error that must not be retried; create it with
+// [Permanent]. It is safe for concurrent use when the wrapped error is.
+type PermanentError struct {
+	// Err is the error that must not be retried.
+	Err error
+}
+
+// Error returns the text of the wrapped error.
+func (e *PermanentError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent returns err marked so that [Do] stops at once and returns it.
+// Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// afterError is the error [WithRetryAfter] returns.
+type afterError struct {
+	err   error
+	delay time.Duration
+}
+
+// Error returns the text of the wrapped error.
+func (e *afterError) Error() string { return e.err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *afterError) Unwrap() error { return e.err }
+
+// RetryAfter returns the server-given delay.
+func (e *afterError) RetryAfter() time.Duration { return e.delay }
+
+// WithRetryAfter returns err annotated with a server-given delay: it
+// implements [RetryAfterer] and unwraps to err. WithRetryAfter(nil, d) is nil.
+func WithRetryAfter(err error, delay time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &afterError{err: err, delay: delay}
+}
+
+// ExhaustedError is returned by [Do] when it gives up on an error it could
+// retry because its budget is spent. It matches [ErrExhausted] with
+// errors.Is and unwraps to the last error. It is safe for concurrent use
+// when the wrapped error is.
+type ExhaustedError struct {
+	// Attempts is how many attempts were made.
+	Attempts int
+	// Reason is which budget was spent: "max attempts", "max elapsed time"
+	// or "context deadline".
+	Reason string
+	// Err is the error of the last attempt.
+	Err error
+}
+
+// Error returns "retry: gave up after N attempts (REASON): LAST ERROR".
+func (e *ExhaustedError) Error() string {
+	return "retry: gave up after " + strconv.Itoa(e.Attempts) + " attempts (" + e.Reason + "): " + e.Err.Error()
+}
+
+// Is reports whether target is [ErrExhausted].
+func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
+
+// Unwrap returns the error of the last attempt.
+func (e *ExhaustedError) Unwrap() error { return e.Err }
+
+// Option configures [Do]. Options hold no state of their own, so one Option
+// may be shared by concurrent calls.
+type Option func(*config)
+
+type config struct {
+	maxAttempts    int
+	maxElapsed     time.Duration
+	attemptTimeout time.Duration
+	initial        time.Duration
+	maxInterval    time.Duration
+	multiplier     float64
+	jitter         float64
+	idempotent     bool
+	onRetry        func(attempt int, err error, delay time.Duration)
+}
+
+// Defaults of [Do].
+const (
+	DefaultMaxAttempts     = 5
+	DefaultInitialInterval = 100 * time.Millisecond
+	DefaultMaxInterval     = 10 * time.Second
+	DefaultMultiplier      = 2
+	DefaultJitter          = 0.5
+)
+
+// MaxAttempts sets how many attempts Do makes in all, the first included;
+// values below 1 mean 1. The default is [DefaultMaxAttempts].
+func MaxAttempts(n int) Option {
+	return func(c *config) { c.maxAttempts = max(n, 1) }
+}
+
+// MaxElapsed sets a budget for the whole call: Do does not start a wait that
+// would end later than d after it was called. Zero (the default) or less
+// means no limit beyond the attempts and the context.
+func MaxElapsed(d time.Duration) Option {
+	return func(c *config) { c.maxElapsed = d }
+}
+
+// AttemptTimeout gives each attempt a context with this timeout. An attempt
+// that fails because its own timeout expired is retried like any other
+// failure. Zero (the default) or less means no per-attempt timeout.
+func AttemptTimeout(d time.Duration) Option {
+	return func(c *config) { c.attemptTimeout = d }
+}
+
+// Backoff sets the exponential backoff: the first delay, the cap on any
+// delay, the growth factor (at least 1) and the jitter (the randomization
+// factor, from 0 for none to 1: a delay d becomes a random value in
+// [d*(1-jitter), d*(1+jitter)]). The defaults are [DefaultInitialInterval],
+// [DefaultMaxInterval], [DefaultMultiplier] and [DefaultJitter]. Values out
+// of range are clamped.
+func Backoff(initial, maxInterval time.Duration, multiplier, jitter float64) Option {
+	return func(c *config) {
+		c.initial = max(initial, 0)
+		c.maxInterval = max(maxInterval, c.initial)
+		c.multiplier = max(multiplier, 1)
+		c.jitter = min(max(jitter, 0), 1)
+	}
+}
+
+// Idempotent declares that the operation is idempotent (for example, it
+// sends an idempotency key), so errors reporting that the remote may have
+// applied it ([MaybeApplied]) may be retried.
+func Idempotent() Option {
+	return func(c *config) { c.idempotent = true }
+}
+
+// OnRetry sets a hook called after each failed attempt that will be
+// retried, before the wait, with the 1-based number of the failed attempt,
+// its error and the delay before the next attempt. It runs on the calling
+// goroutine; use it for logs, metrics and timelines.
+func OnRetry(fn func(attempt int, err error, delay time.Duration)) Option {
+	return func(c *config) { c.onRetry = fn }
+}
+
+// Do calls op until it succeeds, an error must not be retried, or the budget
+// is spent, waiting between attempts with exponential backoff and jitter.
+// The rules, in order:
+//
+//   - when ctx is done (cancelled or past its deadline), Do stops and never
+//     retries; an error from op is returned as it is, and during a wait the
+//     error matches both context.Cause(ctx) and the last error;
+//   - an error marked with [Permanent] is returned as it is;
+//   - an error matching [ErrCircuitOpen] is returned as it is, so the
+//     caller can park the work until the dependency is back;
+//   - an error whose [MaybeApplied] reports true is returned as it is,
+//     unless [Idempotent] was given;
+//   - any other error is retried; when it implements [RetryAfterer], the
+//     wait is at least the server's delay;
+//   - when the attempts are spent, or the next wait would end past
+//     [MaxElapsed] or the context's deadline, Do returns an
+//     [*ExhaustedError] wrapping the last error.
+//
+// The errors are classified with errors.As and errors.Is, never by their
+// text. Do is safe for concurrent use; it starts no goroutines.
+func Do[T any](ctx context.Context, op func(context.Context) (T, error), opts ...Option) (T, error) {
+	cfg := config{
+		maxAttempts: DefaultMaxAttempts,
+		initial:     DefaultInitialInterval,
+		maxInterval: DefaultMaxInterval,
+		multiplier:  DefaultMultiplier,
+		jitter:      DefaultJitter,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var zero T
+	if ctx.Err() != nil {
+		return zero, context.Cause(ctx)
+	}
+	var (
+		start time.Time // set only when MaxElapsed needs it
+		b     *backoff.ExponentialBackOff
+	)
+	if cfg.maxElapsed > 0 {
+		start = time.Now()
+	}
+	for attempt := 1; ; attempt++ {
+		v, err := runAttempt(ctx, op, cfg.attemptTimeout)
+		if err == nil {
+			return v, nil
+		}
+		if ctx.Err() != nil || !retryable(err, cfg.idempotent) {
+			return zero, err
+		}
+		if attempt >= cfg.maxAttempts {
+			return zero, &ExhaustedError{Attempts: attempt, Reason: "max attempts", Err: err}
+		}
+		if b == nil {
+			b = &backoff.ExponentialBackOff{
+				InitialInterval:     cfg.initial,
+				RandomizationFactor: cfg.jitter,
+				Multiplier:          cfg.multiplier,
+				MaxInterval:         cfg.maxInterval,
+				Stop:                backoff.Stop,
+				Clock:               backoff.SystemClock,
+			}
+			b.Reset()
+		}
+		delay := b.NextBackOff()
+		var ra RetryAfterer
+		if errors.As(err, &ra) && ra.RetryAfter() > delay {
+			delay = ra.RetryAfter()
+		}
+		now := time.Now()
+		if cfg.maxElapsed > 0 && now.Add(delay).Sub(start) > cfg.maxElapsed {
+			return zero, &ExhaustedError{Attempts: attempt, Reason: "max elapsed time", Err: err}
+		}
+		if deadline, ok := ctx.Deadline(); ok && now.Add(delay).After(deadline) {
+			return zero, &ExhaustedError{Attempts: attempt, Reason: "context deadline", Err: err}
+		}
+		if cfg.onRetry != nil {
+			cfg.onRetry(attempt, err, delay)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return zero, fmt.Errorf("retry: stopped after %d attempts: %w; last error: %w", attempt, context.Cause(ctx), err)
+		case <-t.C:
+		}
+	}
+}
+
+func runAttempt[T any](ctx context.Context, op func(context.Context) (T, error), timeout time.Duration) (T, error) {
+	if timeout <= 0 {
+		return op(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return op(ctx)
+}
+
+// retryable applies the classification rules of Do to an error of op, the
+// caller's context being still alive.
+func retryable(err error, idempotent bool) bool {
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return false
+	}
+	if errors.Is(err, ErrCircuitOpen) {
+		return false
+	}
+	var ma MaybeApplied
+	if errors.As(err, &ma) && ma.MayHaveApplied() && !idempotent {
+		return false
+	}
+	return true
+}
+
+// ParseRetryAfter parses the value of an HTTP Retry-After header (RFC 9110
+// section 10.2.3) into a delay from now: either delay-seconds (a
+// non-negative decimal integer) or an HTTP-date, in any of the three formats
+// a recipient must accept. A date in the past gives 0. Surrounding
+// whitespace is ignored. Any other value returns an error matching
+// [ErrInvalidRetryAfter].
+func ParseRetryAfter(value string, now time.Time) (time.Duration, error) {
+	v := strings.Trim(value, " \t")
+	if v == "" {
+		return 0, fmt.Errorf("%w: empty value", ErrInvalidRetryAfter)
+	}
+	if isDigits(v) {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > math.MaxInt64/int64(time.Second) {
+			return 0, fmt.Errorf("%w: %q seconds is out of range", ErrInvalidRetryAfter, v)
+		}
+		return time.Duration(secs) * time.Second, nil
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q is neither delay-seconds nor an HTTP-date", ErrInvalidRetryAfter, v)
+	}
+	return max(t.Sub(now), 0), nil
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

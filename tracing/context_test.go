@@ -1,0 +1,57 @@
+package tracing_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/tracing"
+)
+
+func TestContextIDs(t *testing.T) {
+	ctx := context.Background()
+	assert.Empty(t, tracing.CorrelationID(ctx), "no correlation ID")
+	assert.Empty(t, tracing.CausationID(ctx), "no causation ID")
+	_, ok := tracing.SpanContextFrom(ctx)
+	assert.False(t, ok, "no span")
+
+	ctx2, id := tracing.EnsureCorrelationID(ctx)
+	_, err := uuid.Parse(id)
+	require.NoError(t, err, "new correlation ID %q", id)
+	assert.Equal(t, id, tracing.CorrelationID(ctx2), "ensured correlation ID")
+	ctx3, id3 := tracing.EnsureCorrelationID(ctx2)
+	assert.Equal(t, id, id3, "EnsureCorrelationID keeps an existing ID")
+	assert.Equal(t, ctx2, ctx3, "EnsureCorrelationID keeps the context")
+	assert.NotEqual(t, tracing.NewCorrelationID(), tracing.NewCorrelationID(), "NewCorrelationID is random")
+
+	ctx = tracing.WithCausationID(tracing.WithCorrelationID(ctx, "order-42"), "evt-1")
+	assert.Equal(t, "order-42", tracing.CorrelationID(ctx), "correlation ID")
+	assert.Equal(t, "evt-1", tracing.CausationID(ctx), "causation ID")
+	assert.Equal(t, "evt-2", tracing.CausationID(tracing.WithCausationID(ctx, "evt-2")), "causation ID replaced")
+
+	_, ok = tracing.SpanContextFrom(tracing.WithSpanContext(ctx, tracing.SpanContext{}))
+	assert.False(t, ok, "an invalid span is not reported")
+}
+
+func TestFields(t *testing.T) {
+	sc, err := tracing.ParseTraceparent(specExample)
+	require.NoError(t, err)
+	sc.State, err = tracing.ParseTraceState("rojo=1")
+	require.NoError(t, err)
+	ctx := tracing.WithSpanContext(tracing.WithCausationID(tracing.WithCorrelationID(t.Context(), "order-42"), "evt-1"), sc)
+
+	f := tracing.FieldsFrom(ctx)
+	assert.Equal(t, tracing.Fields{CorrelationID: "order-42", CausationID: "evt-1", Traceparent: specExample, Tracestate: "rojo=1"}, f, "FieldsFrom")
+	assert.Equal(t, f, tracing.FieldsFrom(f.Context(context.Background())), "Fields round trip")
+	assert.Equal(t, tracing.Fields{}, tracing.FieldsFrom(context.Background()), "FieldsFrom an empty context")
+
+	bad := tracing.Fields{CorrelationID: "order-42", Traceparent: "00-garbage", Tracestate: "rojo=1"}
+	got := tracing.FieldsFrom(bad.Context(context.Background()))
+	assert.Equal(t, tracing.Fields{CorrelationID: "order-42"}, got, "invalid traceparent dropped with its tracestate")
+	bad = tracing.Fields{Traceparent: specExample, Tracestate: "BAD=1"}
+	got = tracing.FieldsFrom(bad.Context(context.Background()))
+	assert.Equal(t, tracing.Fields{Traceparent: specExample}, got, "invalid tracestate dropped")
+}

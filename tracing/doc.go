@@ -1,0 +1,43 @@
+// Package tracing carries what an operator needs to follow one order across
+// CRM, ERP, WMS and the SDK: correlation and causation IDs, the W3C Trace
+// Context, the log attributes that show them, and per-flow timelines.
+//
+// # Correlation and causation
+//
+// A correlation ID names one business flow (by default one order) and a
+// causation ID names the event or request that caused the current work.
+// Both travel in a [context.Context]: set them with [WithCorrelationID] and
+// [WithCausationID], read them with [CorrelationID] and [CausationID]. The
+// event envelopes the SDK emits copy them, with the trace, from
+// [FieldsFrom]; a consumer restores them with [Fields.Context].
+//
+// # W3C Trace Context
+//
+// [ParseTraceparent] and [ParseTraceState] implement the parsing rules of
+// the W3C Trace Context Level 1 recommendation, including what a receiver
+// must reject: wrong lengths, upper-case hex, all-zero IDs, version ff,
+// illegal characters, invalid keys, duplicated keys and more than 32
+// tracestate members. A future version is read by its first four fields;
+// unknown flag bits are kept. [SpanContext.Traceparent] and
+// [TraceState.String] format them.
+//
+// # HTTP
+//
+// A [Propagator] moves all of it between a context and HTTP headers:
+// [Propagator.Middleware] on the server side, [Transport] on the client side
+// (a new span ID per outgoing call). Exactly one traceparent header is
+// honoured: a duplicated one restarts the trace, as the recommendation
+// requires; several tracestate lines are combined.
+//
+// # Logs
+//
+// [NewHandler] wraps any [log/slog.Handler] so that every record logged with
+// a context gets correlation_id, causation_id, trace_id and span_id.
+//
+// # Timelines
+//
+// A [Recorder] receives the [Step]s of flows; [Timer.Time] times one step.
+// [MemoryRecorder] keeps a bounded number of timelines in memory and returns
+// the timeline of one correlation ID in order: it answers "where is order X
+// and why is it stuck".
+package tracing

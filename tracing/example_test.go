@@ -1,0 +1,106 @@
+package tracing_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/distsync/distsync/tracing"
+)
+
+func ExampleWithCorrelationID() {
+	ctx := tracing.WithCorrelationID(context.Background(), "order-42")
+	ctx = tracing.WithCausationID(ctx, "evt-7")
+
+	fmt.Println(tracing.CorrelationID(ctx), tracing.CausationID(ctx))
+
+	// A flow that may start without one gets a fresh UUID.
+	ctx, id := tracing.EnsureCorrelationID(ctx)
+	fmt.Println(id == tracing.CorrelationID(ctx), id)
+	// Output:
+	// order-42 evt-7
+	// true order-42
+}
+
+func ExampleNewHandler() {
+	// Drop the time so the output is stable.
+	noTime := func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 {
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(tracing.NewHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: noTime})))
+
+	sc, _ := tracing.ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	ctx := tracing.WithSpanContext(context.Background(), sc)
+	ctx = tracing.WithCorrelationID(ctx, "order-42")
+
+	logger.InfoContext(ctx, "order accepted", "erp_order", "SO-1001")
+	// Output:
+	// {"level":"INFO","msg":"order accepted","erp_order":"SO-1001","correlation_id":"order-42","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}
+}
+
+func ExampleParseTraceparent() {
+	for _, v := range []string{
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-05-future-field",
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+	} {
+		sc, err := tracing.ParseTraceparent(v)
+		if err != nil {
+			fmt.Println(errors.Is(err, tracing.ErrInvalidTraceparent), err)
+			continue
+		}
+		fmt.Println(sc.Traceparent(), sc.Flags.Sampled())
+	}
+	// Output:
+	// 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 true
+	// 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-05 true
+	// true tracing: invalid traceparent at offset 3: trace-id must be 32 lowercase hex digits
+}
+
+func ExampleParseTraceState() {
+	// Two tracestate header lines are one list.
+	ts, err := tracing.ParseTraceState("rojo=00f067aa0ba902b7", " congo=t61rcWkgMzE ")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ts, _ = ts.Insert("congo", "ucfJifl5GOE")
+	fmt.Println(ts)
+
+	_, err = tracing.ParseTraceState("rojo=1,rojo=2")
+	fmt.Println(err)
+	// Output:
+	// congo=ucfJifl5GOE,rojo=00f067aa0ba902b7
+	// tracing: invalid tracestate at offset 7: duplicated key "rojo"
+}
+
+func ExampleMemoryRecorder() {
+	rec, _ := tracing.NewMemoryRecorder(tracing.MemoryConfig{MaxFlows: 1000})
+	// A fixed clock advancing 40ms per reading keeps the output stable.
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	timer := tracing.Timer{Recorder: rec, Now: func() time.Time { now = now.Add(40 * time.Millisecond); return now }}
+	ctx := tracing.WithCorrelationID(context.Background(), "order-42")
+
+	_ = timer.Time(ctx, tracing.Step{System: "erp", Operation: "validate_order", Attempt: 1}, func(context.Context) error { return nil })
+	_ = timer.Time(ctx, tracing.Step{System: "wms", Operation: "release", Attempt: 1, Outcome: tracing.OutcomeRetry},
+		func(context.Context) error { return context.DeadlineExceeded })
+	_ = timer.Time(ctx, tracing.Step{System: "wms", Operation: "release", Attempt: 2}, func(context.Context) error { return nil })
+
+	for _, s := range rec.Timeline("order-42") {
+		outcome := string(s.Outcome)
+		if s.ErrorClass != "" {
+			outcome += " (" + s.ErrorClass + ")"
+		}
+		fmt.Println(s.Start.Format("15:04:05.000"), s.System, s.Operation, "attempt", s.Attempt, s.Duration, outcome)
+	}
+	// Output:
+	// 09:00:00.040 erp validate_order attempt 1 40ms ok
+	// 09:00:00.120 wms release attempt 1 40ms retry (deadline_exceeded)
+	// 09:00:00.200 wms release attempt 2 40ms ok
+}

@@ -1,0 +1,329 @@
+package tracing_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/tracing"
+)
+
+func TestExtract(t *testing.T) {
+	tests := []struct {
+		name        string
+		header      http.Header
+		prop        tracing.Propagator
+		wantSpan    bool
+		wantFlags   tracing.TraceFlags
+		wantState   string
+		correlation string
+		causation   string
+	}{
+		{"nothing", http.Header{}, tracing.Propagator{}, false, 0, "", "", ""},
+		{"traceparent and tracestate", http.Header{"Traceparent": {specExample}, "Tracestate": {"rojo=1,congo=2"}}, tracing.Propagator{}, true, 1, "rojo=1,congo=2", "", ""},
+		{"duplicated traceparent restarts the trace", http.Header{"Traceparent": {specExample, specExample}, "Tracestate": {"rojo=1"}}, tracing.Propagator{}, false, 0, "", "", ""},
+		{"several tracestate lines are combined", http.Header{"Traceparent": {specExample}, "Tracestate": {"foo=1,bar=2", "rojo=1,congo=2"}}, tracing.Propagator{}, true, 1, "foo=1,bar=2,rojo=1,congo=2", "", ""},
+		{"invalid tracestate is dropped", http.Header{"Traceparent": {specExample}, "Tracestate": {"foo=1,foo=2"}}, tracing.Propagator{}, true, 1, "", "", ""},
+		{"invalid traceparent ignores tracestate", http.Header{"Traceparent": {strings.ToUpper(specExample)}, "Tracestate": {"rojo=1"}}, tracing.Propagator{}, false, 0, "", "", ""},
+		{"reserved flag bits are kept", http.Header{"Traceparent": {"00-" + specTraceID + "-" + specParentID + "-04"}}, tracing.Propagator{}, true, 4, "", "", ""},
+		{"whitespace around traceparent", http.Header{"Traceparent": {" \t" + specExample + " "}}, tracing.Propagator{}, true, 1, "", "", ""},
+		{"future version", http.Header{"Traceparent": {"cc-" + specTraceID + "-" + specParentID + "-01-future"}}, tracing.Propagator{}, true, 1, "", "", ""},
+		{"correlation and causation", http.Header{"X-Correlation-Id": {"order-42"}, "X-Causation-Id": {"evt-7"}}, tracing.Propagator{}, false, 0, "", "order-42", "evt-7"},
+		{"custom header names", http.Header{"X-Request-Flow": {"order-42"}, "X-Correlation-Id": {"ignored"}, "X-Cause": {"evt-7"}}, tracing.Propagator{CorrelationHeader: "X-Request-Flow", CausationHeader: "X-Cause"}, false, 0, "", "order-42", "evt-7"},
+		{"correlation with a space is ignored", http.Header{"X-Correlation-Id": {"order 42"}}, tracing.Propagator{}, false, 0, "", "", ""},
+		{"duplicated correlation is ignored", http.Header{"X-Correlation-Id": {"a", "b"}}, tracing.Propagator{}, false, 0, "", "", ""},
+		{"too long correlation is ignored", http.Header{"X-Correlation-Id": {strings.Repeat("a", 257)}}, tracing.Propagator{}, false, 0, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := tt.prop.Extract(t.Context(), tt.header)
+			sc, ok := tracing.SpanContextFrom(ctx)
+			require.Equal(t, tt.wantSpan, ok, "span extracted from %v", tt.header)
+			if ok {
+				assert.Equal(t, specTraceID, sc.TraceID.String(), "trace-id from %v", tt.header)
+				assert.Equal(t, specParentID, sc.SpanID.String(), "parent-id from %v", tt.header)
+				assert.Equal(t, tt.wantFlags, sc.Flags, "flags from %v", tt.header)
+				assert.Equal(t, tt.wantState, sc.State.String(), "tracestate from %v", tt.header)
+			}
+			assert.Equal(t, tt.correlation, tracing.CorrelationID(ctx), "correlation ID from %v", tt.header)
+			assert.Equal(t, tt.causation, tracing.CausationID(ctx), "causation ID from %v", tt.header)
+		})
+	}
+}
+
+func TestInjectExtractRoundTrip(t *testing.T) {
+	sc, err := tracing.ParseTraceparent(specExample)
+	require.NoError(t, err)
+	sc.State, err = tracing.ParseTraceState("rojo=1,congo=2")
+	require.NoError(t, err)
+	ctx := tracing.WithSpanContext(t.Context(), sc)
+	ctx = tracing.WithCorrelationID(ctx, "order-42")
+	ctx = tracing.WithCausationID(ctx, "evt-7")
+
+	h := http.Header{}
+	var p tracing.Propagator
+	p.Inject(ctx, h)
+	assert.Equal(t, http.Header{
+		"Traceparent":      {specExample},
+		"Tracestate":       {"rojo=1,congo=2"},
+		"X-Correlation-Id": {"order-42"},
+		"X-Causation-Id":   {"evt-7"},
+	}, h, "injected headers")
+
+	got := p.Extract(context.Background(), h)
+	gotSC, ok := tracing.SpanContextFrom(got)
+	require.True(t, ok, "extracted span")
+	assert.Equal(t, sc.Traceparent(), gotSC.Traceparent(), "traceparent round trip")
+	assert.Equal(t, sc.State.String(), gotSC.State.String(), "tracestate round trip")
+	assert.Equal(t, "order-42", tracing.CorrelationID(got), "correlation round trip")
+	assert.Equal(t, "evt-7", tracing.CausationID(got), "causation round trip")
+
+	// Injecting an empty context clears stale values.
+	p.Inject(context.Background(), h)
+	assert.Empty(t, h, "headers after injecting an empty context")
+}
+
+func TestPropagatorValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		p    tracing.Propagator
+		ok   bool
+	}{
+		{"zero value", tracing.Propagator{}, true},
+		{"custom names", tracing.Propagator{CorrelationHeader: "X-Flow-Id", CausationHeader: "X-Cause"}, true},
+		{"space in name", tracing.Propagator{CorrelationHeader: "X Flow"}, false},
+		{"colon in name", tracing.Propagator{CausationHeader: "X-Cause:"}, false},
+		{"reserved traceparent", tracing.Propagator{CorrelationHeader: "traceparent"}, false},
+		{"reserved tracestate", tracing.Propagator{CausationHeader: "TraceState"}, false},
+		{"same names", tracing.Propagator{CorrelationHeader: "x-id", CausationHeader: "X-ID"}, false},
+		{"causation named like the default correlation", tracing.Propagator{CausationHeader: "x-correlation-id"}, false},
+	}
+	for _, tt := range tests {
+		err := tt.p.Validate()
+		if tt.ok {
+			assert.NoError(t, err, "Validate %s", tt.name)
+		} else {
+			assert.ErrorIs(t, err, tracing.ErrInvalidConfig, "Validate %s", tt.name)
+		}
+	}
+}
+
+func TestMiddleware(t *testing.T) {
+	var got context.Context
+	h := tracing.Propagator{}.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Context()
+	}))
+
+	t.Run("continues the caller's trace", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Traceparent", specExample)
+		req.Header.Set("Tracestate", "rojo=1")
+		req.Header.Set("X-Correlation-ID", "order-42")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		sc, ok := tracing.SpanContextFrom(got)
+		require.True(t, ok, "server span")
+		assert.Equal(t, specTraceID, sc.TraceID.String(), "same trace")
+		assert.NotEqual(t, specParentID, sc.SpanID.String(), "new server span")
+		assert.Equal(t, "rojo=1", sc.State.String(), "tracestate kept")
+		assert.Equal(t, "order-42", tracing.CorrelationID(got), "correlation ID")
+		assert.Equal(t, "order-42", rec.Header().Get("X-Correlation-ID"), "correlation ID echoed")
+	})
+	t.Run("starts a trace and a flow", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header["Traceparent"] = []string{specExample, specExample}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		sc, ok := tracing.SpanContextFrom(got)
+		require.True(t, ok, "server span")
+		assert.NotEqual(t, specTraceID, sc.TraceID.String(), "duplicated traceparent restarts the trace")
+		id := tracing.CorrelationID(got)
+		_, err := uuid.Parse(id)
+		assert.NoError(t, err, "new correlation ID %q is a UUID", id)
+		assert.Equal(t, id, rec.Header().Get("X-Correlation-ID"), "new correlation ID echoed")
+	})
+}
+
+// recordingTransport records the requests it is given.
+type recordingTransport struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (rt *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rt.mu.Lock()
+	rt.reqs = append(rt.reqs, r)
+	rt.mu.Unlock()
+	return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody, Request: r}, nil
+}
+
+func TestTransport(t *testing.T) {
+	base := &recordingTransport{}
+	tr := &tracing.Transport{Base: base}
+	root := tracing.NewSpanContext()
+	ctx := tracing.WithCorrelationID(tracing.WithSpanContext(t.Context(), root), "order-42")
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://erp.invalid/orders", nil)
+	require.NoError(t, err)
+	for i := range 2 {
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err, "RoundTrip %d", i)
+		require.NoError(t, resp.Body.Close())
+	}
+	assert.Empty(t, req.Header, "the caller's request is not modified")
+	require.Len(t, base.reqs, 2, "requests sent")
+	var spans []string
+	for i, r := range base.reqs {
+		sc, err := tracing.ParseTraceparent(r.Header.Get("Traceparent"))
+		require.NoError(t, err, "traceparent of request %d", i)
+		assert.Equal(t, root.TraceID, sc.TraceID, "trace of request %d", i)
+		assert.NotEqual(t, root.SpanID, sc.SpanID, "span of request %d", i)
+		assert.Equal(t, "order-42", r.Header.Get("X-Correlation-ID"), "correlation of request %d", i)
+		spans = append(spans, sc.SpanID.String())
+	}
+	assert.NotEqual(t, spans[0], spans[1], "a new span per call")
+
+	// Without a span in the context, the call starts a trace.
+	req, err = http.NewRequestWithContext(t.Context(), http.MethodGet, "http://erp.invalid/orders", nil)
+	require.NoError(t, err)
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	_, err = tracing.ParseTraceparent(base.reqs[2].Header.Get("Traceparent"))
+	assert.NoError(t, err, "traceparent of a call without a span")
+	assert.Empty(t, base.reqs[2].Header.Get("X-Correlation-ID"), "no correlation ID is invented by the client")
+}
+
+// hop is what one server saw.
+type hop struct {
+	parent      string // traceparent received
+	span        tracing.SpanContext
+	correlation string
+	causation   string
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	s := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
+	for s.Scan() {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(s.Bytes(), &m), "log line %s", s.Text())
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestTwoHops(t *testing.T) {
+	var p tracing.Propagator
+	var logA, logB syncBuffer
+	loggerA := slog.New(tracing.NewHandler(slog.NewJSONHandler(&logA, nil)))
+	loggerB := slog.New(tracing.NewHandler(slog.NewJSONHandler(&logB, nil)))
+	var seenA, seenB hop
+
+	srvB := httptest.NewServer(p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		sc, _ := tracing.SpanContextFrom(ctx)
+		seenB = hop{r.Header.Get("Traceparent"), sc, tracing.CorrelationID(ctx), tracing.CausationID(ctx)}
+		loggerB.InfoContext(ctx, "reserving stock")
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	defer srvB.Close()
+	clientB := &http.Client{Transport: &tracing.Transport{Base: srvB.Client().Transport}}
+
+	srvA := httptest.NewServer(p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		sc, _ := tracing.SpanContextFrom(ctx)
+		seenA = hop{r.Header.Get("Traceparent"), sc, tracing.CorrelationID(ctx), tracing.CausationID(ctx)}
+		loggerA.InfoContext(ctx, "accepting order")
+		req, err := http.NewRequestWithContext(tracing.WithCausationID(ctx, "request-a"), http.MethodPost, srvB.URL, nil)
+		if !assert.NoError(t, err, "request to B") {
+			return
+		}
+		resp, err := clientB.Do(req)
+		if !assert.NoError(t, err, "call to B") {
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	defer srvA.Close()
+	clientA := &http.Client{Transport: &tracing.Transport{Base: srvA.Client().Transport}}
+
+	root := tracing.NewSpanContext()
+	ctx := tracing.WithSpanContext(t.Context(), root)
+	ctx = tracing.WithCorrelationID(ctx, "order-42")
+	ctx = tracing.WithCausationID(ctx, "evt-1")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srvA.URL, nil)
+	require.NoError(t, err)
+	resp, err := clientA.Do(req)
+	require.NoError(t, err, "call to A")
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, "order-42", resp.Header.Get("X-Correlation-ID"), "A echoes the correlation ID")
+
+	parentA, err := tracing.ParseTraceparent(seenA.parent)
+	require.NoError(t, err, "traceparent received by A: %q", seenA.parent)
+	parentB, err := tracing.ParseTraceparent(seenB.parent)
+	require.NoError(t, err, "traceparent received by B: %q", seenB.parent)
+
+	for name, id := range map[string]tracing.TraceID{
+		"client call to A": parentA.TraceID, "A's span": seenA.span.TraceID,
+		"A's call to B": parentB.TraceID, "B's span": seenB.span.TraceID,
+	} {
+		assert.Equal(t, root.TraceID, id, "trace ID of %s", name)
+	}
+	spans := map[tracing.SpanID]string{}
+	for name, id := range map[string]tracing.SpanID{
+		"root": root.SpanID, "client call to A": parentA.SpanID, "A's span": seenA.span.SpanID,
+		"A's call to B": parentB.SpanID, "B's span": seenB.span.SpanID,
+	} {
+		assert.Empty(t, spans[id], "span ID of %s is also the span ID of %s", name, spans[id])
+		spans[id] = name
+	}
+	assert.Equal(t, "order-42", seenA.correlation, "correlation ID at A")
+	assert.Equal(t, "order-42", seenB.correlation, "correlation ID at B")
+	assert.Equal(t, "evt-1", seenA.causation, "causation ID at A")
+	assert.Equal(t, "request-a", seenB.causation, "causation ID at B")
+
+	for name, buf := range map[string]*syncBuffer{"A": &logA, "B": &logB} {
+		lines := buf.lines(t)
+		require.Len(t, lines, 1, "log lines of %s", name)
+		assert.Equal(t, "order-42", lines[0]["correlation_id"], "correlation_id logged by %s", name)
+		assert.Equal(t, root.TraceID.String(), lines[0]["trace_id"], "trace_id logged by %s", name)
+	}
+	assert.Equal(t, seenA.span.SpanID.String(), logA.lines(t)[0]["span_id"], "span_id logged by A")
+	assert.Equal(t, seenB.span.SpanID.String(), logB.lines(t)[0]["span_id"], "span_id logged by B")
+}
+
+func TestDefaultHeaderNamesCanonical(t *testing.T) {
+	h := http.Header{}
+	tracing.Propagator{}.Inject(tracing.WithCausationID(tracing.WithCorrelationID(t.Context(), "c"), "e"), h)
+	assert.Equal(t, "c", h.Get(tracing.DefaultCorrelationHeader), "correlation header readable with Get")
+	assert.Equal(t, "e", h.Get(tracing.DefaultCausationHeader), "causation header readable with Get")
+}

@@ -1,0 +1,19 @@
+package tracing_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/tracing"
+	"github.com/distsync/distsync/tracing/tracingtest"
+)
+
+func TestMemoryRecorderConformance(t *testing.T) {
+	tracingtest.TestRecorder(t, func(t *testing.T) (tracing.Recorder, tracingtest.ReadFunc) {
+		rec, err := tracing.NewMemoryRecorder(tracing.MemoryConfig{MaxFlows: 16, MaxSteps: 64})
+		require.NoError(t, err)
+		return rec, func(_ context.Context, id string) ([]tracing.Step, error) { return rec.Timeline(id), nil }
+	})
+}
