@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/distsync/distsync/retry"
 )
 
 // Code classifies a connector error. The set is closed: connectors map
@@ -169,3 +171,10 @@ func CodeOf(err error) Code {
 	}
 	return CodeUnknown
 }
+
+// Compile-time checks that *Error classifies itself for the retry package.
+var (
+	_ retry.Retryable    = (*Error)(nil)
+	_ retry.RetryAfterer = (*Error)(nil)
+	_ retry.MaybeApplied = (*Error)(nil)
+)

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/retry"
 )
 
 func TestCodeOf(t *testing.T) {
@@ -89,4 +91,33 @@ func ExampleCodeOf() {
 	// Output:
 	// rate_limited true
 	// ok
+}
+
+func TestRetryHonoursCodes(t *testing.T) {
+	tests := []struct {
+		err       *connector.Error
+		opts      []retry.Option
+		wantCalls int
+	}{
+		{&connector.Error{Code: connector.CodeInvalid}, nil, 1},
+		{&connector.Error{Code: connector.CodeNotFound}, nil, 1},
+		{&connector.Error{Code: connector.CodeInternal}, nil, 1},
+		{&connector.Error{Code: connector.CodeUnavailable}, nil, 2},
+		{&connector.Error{Code: connector.CodeRateLimited, Delay: time.Second}, nil, 2},
+		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, nil, 1},
+		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, []retry.Option{retry.Idempotent()}, 2},
+	}
+	for _, tt := range tests {
+		synctest.Test(t, func(t *testing.T) {
+			calls := 0
+			_, _ = retry.Do(t.Context(), func(context.Context) (int, error) {
+				calls++
+				if calls == 1 {
+					return 0, tt.err
+				}
+				return 1, nil
+			}, tt.opts...)
+			assert.Equal(t, tt.wantCalls, calls, "calls for %v", tt.err)
+		})
+	}
 }

@@ -41,6 +41,17 @@ type MaybeApplied interface {
 	MayHaveApplied() bool
 }
 
+// Retryable is implemented by errors that know whether retrying can help,
+// such as connector errors classified by a code: a rate limit or an outage
+// can pass, a rejected document cannot. When Retryable reports false, Do
+// returns the error at once, as for [Permanent]. Reporting true does not
+// override the other rules: a [MaybeApplied] error is still not retried
+// unless the operation is [Idempotent]. Implementations must be safe for
+// concurrent use.
+type Retryable interface {
+	Retryable() bool
+}
+
 // PermanentError marks an error that must not be retried; create it with
 // [Permanent]. It is safe for concurrent use when the wrapped error is.
 type PermanentError struct {
@@ -194,7 +205,8 @@ func OnRetry(fn func(attempt int, err error, delay time.Duration)) Option {
 //   - when ctx is done (cancelled or past its deadline), Do stops and never
 //     retries; an error from op is returned as it is, and during a wait the
 //     error matches both context.Cause(ctx) and the last error;
-//   - an error marked with [Permanent] is returned as it is;
+//   - an error marked with [Permanent], or whose [Retryable] reports false,
+//     is returned as it is;
 //   - an error matching [ErrCircuitOpen] is returned as it is, so the
 //     caller can park the work until the dependency is back;
 //   - an error whose [MaybeApplied] reports true is returned as it is,
@@ -290,6 +302,10 @@ func runAttempt[T any](ctx context.Context, op func(context.Context) (T, error),
 func retryable(err error, idempotent bool) bool {
 	var pe *PermanentError
 	if errors.As(err, &pe) {
+		return false
+	}
+	var rc Retryable
+	if errors.As(err, &rc) && !rc.Retryable() {
 		return false
 	}
 	if errors.Is(err, ErrCircuitOpen) {

@@ -23,6 +23,18 @@ type appliedError struct{ applied bool }
 func (e appliedError) Error() string        { return fmt.Sprintf("applied=%v", e.applied) }
 func (e appliedError) MayHaveApplied() bool { return e.applied }
 
+// codedError is a fake connector error that knows whether retrying helps.
+type codedError struct {
+	retryable bool
+	applied   bool
+}
+
+func (e codedError) Error() string {
+	return fmt.Sprintf("retryable=%v applied=%v", e.retryable, e.applied)
+}
+func (e codedError) Retryable() bool      { return e.retryable }
+func (e codedError) MayHaveApplied() bool { return e.applied }
+
 // noJitter makes delays exact: 100ms, 200ms, 400ms...
 var noJitter = retry.Backoff(100*time.Millisecond, time.Second, 2, 0)
 
@@ -61,6 +73,11 @@ func TestDoClassification(t *testing.T) {
 		{"may have applied is not retried", []error{appliedError{true}}, nil, 1, appliedError{true}, false, 0},
 		{"may have applied is retried when idempotent", []error{appliedError{true}}, []retry.Option{retry.Idempotent()}, 2, nil, false, 100 * time.Millisecond},
 		{"certainly not applied is retried", []error{appliedError{false}}, nil, 2, nil, false, 100 * time.Millisecond},
+		{"not retryable stops at once", []error{fmt.Errorf("w: %w", codedError{retryable: false})}, nil, 1, codedError{retryable: false}, false, 0},
+		{"not retryable stops even when idempotent", []error{codedError{retryable: false}}, []retry.Option{retry.Idempotent()}, 1, codedError{retryable: false}, false, 0},
+		{"retryable is retried", []error{codedError{retryable: true}}, nil, 2, nil, false, 100 * time.Millisecond},
+		{"retryable but may have applied is not retried", []error{codedError{retryable: true, applied: true}}, nil, 1, codedError{retryable: true, applied: true}, false, 0},
+		{"retryable and applied is retried when idempotent", []error{codedError{retryable: true, applied: true}}, []retry.Option{retry.Idempotent()}, 2, nil, false, 100 * time.Millisecond},
 		{"circuit open is not retried", []error{fmt.Errorf("erp: %w", retry.ErrCircuitOpen)}, nil, 1, retry.ErrCircuitOpen, false, 0},
 		{"retry-after waits at least the server's delay", []error{retry.WithRetryAfter(errBoom, 5*time.Second)}, nil, 2, nil, false, 5 * time.Second},
 		{"retry-after shorter than the backoff", []error{errBoom, retry.WithRetryAfter(errBoom, 50*time.Millisecond)}, nil, 3, nil, false, 300 * time.Millisecond},
