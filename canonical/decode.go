@@ -62,6 +62,10 @@ func (e *DecodeError) Is(target error) bool { return target == ErrInvalid }
 // the order; call [Order.Validate] for that.
 func DecodeOrder(data []byte) (Order, error) {
 	var o Order
+	if decodeOrderFast(data, &o) {
+		return o, nil
+	}
+	o = Order{}
 	if err := decodeDocument(KindOrder, data, &o); err != nil {
 		return Order{}, err
 	}
