@@ -5,6 +5,7 @@ import (
 )
 
 // AckOutcome is the ERP's answer to an order as a whole, from a closed set.
+// It is a comparable value, safe for concurrent use.
 type AckOutcome string
 
 // Acknowledgement outcomes.
@@ -16,6 +17,7 @@ const (
 )
 
 // LineResult is the ERP's answer to one order line, from a closed set.
+// It is a comparable value, safe for concurrent use.
 type LineResult string
 
 // Line results.
@@ -30,6 +32,7 @@ const (
 )
 
 // Severity grades an [AckMessage].
+// It is a comparable value, safe for concurrent use.
 type Severity string
 
 // Severities.
@@ -41,6 +44,7 @@ const (
 
 // AckMessage is one message of the ERP about an order or a line: a credit
 // check warning, a pricing error.
+// It is a plain value, safe for concurrent reads.
 type AckMessage struct {
 	// Code is the ERP's message code.
 	Code     string   `json:"code,omitempty" validate:"-"`
@@ -52,6 +56,7 @@ type AckMessage struct {
 }
 
 // AckLine is the ERP's answer to one order line.
+// It is a plain value, safe for concurrent reads.
 type AckLine struct {
 	LineID string     `json:"lineId" validate:"required"`
 	Result LineResult `json:"result" validate:"oneof=accepted quantity_changed price_changed date_changed substituted backordered rejected"`

@@ -10,6 +10,7 @@ import (
 // Bucket names one quantity bucket of an order line. Quantities are the
 // truth of an order; its status is derived from them (see [Order.Status]).
 // The zero Bucket is not a valid bucket.
+// It is a comparable value, safe for concurrent use.
 type Bucket uint8
 
 // The quantity buckets of an order line, in the order of the order-to-cash
@@ -107,6 +108,7 @@ func (b *Bucket) UnmarshalText(text []byte) error {
 // In JSON, Buckets is an object keyed by bucket name with string values,
 // {"ordered":"10","shipped":"4"}; buckets equal to the zero Decimal are left
 // out.
+// It is a plain value, safe for concurrent reads.
 type Buckets struct {
 	v [numBuckets]Decimal
 }

@@ -63,6 +63,7 @@ func (c Customer) LogValue() slog.Value {
 
 // UnitConversion says how many base units of an item one Unit holds: for
 // 1 XCS = 24 EA, Unit is XCS and Factor 24.
+// It is a plain value, safe for concurrent reads.
 type UnitConversion struct {
 	Unit   Unit    `json:"unit" validate:"rec20"`
 	Factor Decimal `json:"factor" validate:"-"`
@@ -163,6 +164,7 @@ func (it Item) Convert(q Quantity, to Unit) (Quantity, error) {
 }
 
 // LocationKind is the kind of a [Location], from a closed set.
+// It is a comparable value, safe for concurrent use.
 type LocationKind string
 
 // Location kinds.

@@ -16,6 +16,7 @@ import (
 // unknown currency, a malformed decimal). It names the field in JSON path
 // form. It matches [ErrInvalid] and unwraps to the underlying error (such as
 // a *json.SyntaxError).
+// It is not modified after it is returned and is safe for concurrent use.
 type DecodeError struct {
 	// Kind is the document kind being decoded, such as "order".
 	Kind string

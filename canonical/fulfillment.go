@@ -8,6 +8,7 @@ import (
 // SplitPosition places a [FulfillmentOrder] in the split of its order: the
 // Index-th (1-based) of Count fulfilment orders of the split Group. An
 // order filled by one warehouse has Index 1 and Count 1.
+// It is a plain value, safe for concurrent reads.
 type SplitPosition struct {
 	Group string `json:"group" validate:"required"`
 	Index int    `json:"index" validate:"gte=1"`
@@ -16,6 +17,7 @@ type SplitPosition struct {
 
 // FulfillmentLine is one line of a [FulfillmentOrder], pointing back to its
 // order line.
+// It is a plain value, safe for concurrent reads.
 type FulfillmentLine struct {
 	ID          string  `json:"id" validate:"required"`
 	OrderLineID string  `json:"orderLineId" validate:"required"`
@@ -72,6 +74,7 @@ func (f FulfillmentOrder) Validate() error {
 
 // AllocationLine is a warehouse's allocation state of one fulfilment line.
 // Its quantities are absolute as of the update's AsOf.
+// It is a plain value, safe for concurrent reads.
 type AllocationLine struct {
 	FulfillmentLineID string   `json:"fulfillmentLineId" validate:"required"`
 	OrderLineID       string   `json:"orderLineId" validate:"required"`

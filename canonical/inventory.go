@@ -5,6 +5,7 @@ import (
 )
 
 // InventoryStatus is the status of a stock quantity, from a closed set.
+// It is a comparable value, safe for concurrent use.
 type InventoryStatus string
 
 // Inventory statuses.
@@ -70,6 +71,7 @@ func (p InventoryPosition) Validate() error {
 }
 
 // AdjustmentReason is why stock was adjusted, from a closed set.
+// It is a comparable value, safe for concurrent use.
 type AdjustmentReason string
 
 // Adjustment reasons.

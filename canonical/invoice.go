@@ -5,6 +5,7 @@ import (
 )
 
 // InvoiceKind says whether an [Invoice] bills or credits, from a closed set.
+// It is a comparable value, safe for concurrent use.
 type InvoiceKind string
 
 // Invoice kinds.
@@ -17,6 +18,7 @@ const (
 )
 
 // InvoiceLine is one line of an [Invoice].
+// It is a plain value, safe for concurrent reads.
 type InvoiceLine struct {
 	ID string `json:"id" validate:"required"`
 	// OrderLineID and ShipmentLineID point to what is billed, when known.

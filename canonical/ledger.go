@@ -16,6 +16,7 @@ var ErrLedgerConflict = fmt.Errorf("%w: conflicting quantity events", ErrInvalid
 
 // QuantityEventKind says whether a [QuantityEvent] moves a bucket by a
 // signed amount or states its absolute value.
+// It is a comparable value, safe for concurrent use.
 type QuantityEventKind uint8
 
 // Kinds of quantity events.

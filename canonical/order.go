@@ -6,6 +6,7 @@ import (
 )
 
 // HoldKind is the reason class of an order hold, from a closed set.
+// It is a comparable value, safe for concurrent use.
 type HoldKind string
 
 // Hold kinds.
@@ -33,6 +34,7 @@ func (k HoldKind) Valid() bool {
 
 // Hold is a hold placed on an order by the ERP (or an approver). It is
 // active until ReleasedAt is set.
+// It is a plain value, safe for concurrent reads.
 type Hold struct {
 	Kind HoldKind `json:"kind" validate:"oneof=credit pricing tax approval delivery_block"`
 	// Reason is the ERP's explanation, for people.
@@ -48,6 +50,7 @@ func (h Hold) Active() bool { return h.ReleasedAt.IsZero() }
 
 // Charge is an order- or invoice-level charge (freight, handling,
 // surcharge) or, with a negative amount, an allowance.
+// It is a plain value, safe for concurrent reads.
 type Charge struct {
 	// Type is a short code such as "freight" or "handling".
 	Type        string `json:"type" validate:"required"`
@@ -56,6 +59,7 @@ type Charge struct {
 }
 
 // Tax is one tax on an order or invoice, as the ERP computed it.
+// It is a plain value, safe for concurrent reads.
 type Tax struct {
 	// Type is a short code such as "vat" or "sales".
 	Type         string `json:"type" validate:"required"`
@@ -68,6 +72,7 @@ type Tax struct {
 
 // Totals are a document's totals as the ERP computed them; they are not
 // recomputed from the lines.
+// It is a plain value, safe for concurrent reads.
 type Totals struct {
 	Subtotal Money `json:"subtotal" validate:"-"`
 	Charges  Money `json:"charges" validate:"-"`
@@ -76,6 +81,7 @@ type Totals struct {
 }
 
 // Note is a free-text note on a document.
+// It is a plain value, safe for concurrent reads.
 type Note struct {
 	// Type says who the note is for, such as "customer", "internal" or
 	// "warehouse".
@@ -136,6 +142,7 @@ type Order struct {
 
 // OrderLine is one line of an [Order]. Quantity is the ordered quantity;
 // every bucket is in its unit.
+// It is a plain value, safe for concurrent reads.
 type OrderLine struct {
 	// ID is the stable canonical line ID, unique within the order.
 	ID   string  `json:"id" validate:"required"`

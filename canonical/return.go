@@ -5,6 +5,7 @@ import (
 )
 
 // ReturnCondition is the condition of returned goods, from a closed set.
+// It is a comparable value, safe for concurrent use.
 type ReturnCondition string
 
 // Return conditions.
@@ -16,6 +17,7 @@ const (
 )
 
 // Disposition is what is done with returned goods, from a closed set.
+// It is a comparable value, safe for concurrent use.
 type Disposition string
 
 // Dispositions.
@@ -29,6 +31,7 @@ const (
 
 // ReturnLine is one line of a [Return]: what was authorized and what was
 // received.
+// It is a plain value, safe for concurrent reads.
 type ReturnLine struct {
 	ID          string   `json:"id" validate:"required"`
 	OrderLineID string   `json:"orderLineId,omitempty" validate:"-"`

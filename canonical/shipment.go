@@ -5,6 +5,7 @@ import (
 )
 
 // Carrier names the carrier of a shipment.
+// It is a plain value, safe for concurrent reads.
 type Carrier struct {
 	// SCAC is the Standard Carrier Alpha Code: 2 to 4 upper-case letters.
 	SCAC string `json:"scac" validate:"required"`
@@ -12,6 +13,7 @@ type Carrier struct {
 }
 
 // LotQuantity is the quantity of one lot (batch) on a shipment line.
+// It is a plain value, safe for concurrent reads.
 type LotQuantity struct {
 	Lot      string   `json:"lot" validate:"required"`
 	Quantity Quantity `json:"quantity" validate:"-"`
@@ -21,6 +23,7 @@ type LotQuantity struct {
 
 // ShipmentLine is one line of a [Shipment]: what left the warehouse for
 // one fulfilment line, and so for one order line.
+// It is a plain value, safe for concurrent reads.
 type ShipmentLine struct {
 	ID                string   `json:"id" validate:"required"`
 	OrderLineID       string   `json:"orderLineId" validate:"required"`
@@ -34,6 +37,7 @@ type ShipmentLine struct {
 }
 
 // PackageLine is the quantity of one shipment line packed in a package.
+// It is a plain value, safe for concurrent reads.
 type PackageLine struct {
 	ShipmentLineID string   `json:"shipmentLineId" validate:"required"`
 	Quantity       Quantity `json:"quantity" validate:"-"`
@@ -41,6 +45,7 @@ type PackageLine struct {
 
 // Package is one handling unit of a shipment (a parcel or a pallet),
 // identified by its SSCC.
+// It is a plain value, safe for concurrent reads.
 type Package struct {
 	SSCC           SSCC   `json:"sscc" validate:"sscc"`
 	TrackingNumber string `json:"trackingNumber,omitempty" validate:"-"`

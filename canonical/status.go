@@ -8,6 +8,7 @@ import (
 // CommercialStatus is the commercial axis of an order's status: where the
 // order stands with the ERP. It is derived by [Order.Status]. The zero value
 // is not a valid status.
+// It is a comparable value, safe for concurrent use.
 type CommercialStatus uint8
 
 // Commercial statuses.
@@ -33,6 +34,7 @@ var commercialNames = []string{"", "draft", "submitted", "on_hold", "accepted", 
 
 // FulfillmentStatus is the fulfilment axis of an order's (or a line's)
 // status. The zero value is not a valid status.
+// It is a comparable value, safe for concurrent use.
 type FulfillmentStatus uint8
 
 // Fulfilment statuses.
@@ -64,6 +66,7 @@ var fulfillmentNames = []string{"", "unfulfilled", "partially_allocated", "alloc
 
 // BillingStatus is the billing axis of an order's (or a line's) status.
 // The zero value is not a valid status.
+// It is a comparable value, safe for concurrent use.
 type BillingStatus uint8
 
 // Billing statuses.

@@ -13,6 +13,7 @@ var ErrTransition = fmt.Errorf("%w: illegal transition", ErrInvalid)
 // Action is a commercial action on an order, checked against the order's
 // commercial status by [CheckTransition]. The zero value is not a valid
 // action.
+// It is a comparable value, safe for concurrent use.
 type Action uint8
 
 // Actions.
@@ -79,6 +80,7 @@ func (a Action) String() string { return enumString(actionNames, uint8(a), "Acti
 // commercial status does not allow, or a quantity change the line's
 // buckets do not allow (cancelling more than is open). It matches
 // [ErrTransition] and [ErrInvalid].
+// It is not modified after it is returned and is safe for concurrent use.
 type TransitionError struct {
 	// Action is the attempted action.
 	Action Action
