@@ -74,3 +74,26 @@ func ExampleLedger_Fold() {
 	// L2 backordered shipped 0
 	// accepted/partially_shipped/not_invoiced
 }
+
+// Commands are checked against the order before they are issued: a
+// rejected order cannot ship, and no more can be cancelled than is open.
+func ExampleOrder_CheckQuantityEvent() {
+	o := canonical.Order{
+		ID: "ord-7", Currency: "USD", SubmittedAt: t0, AcceptedAt: t0.Add(time.Minute),
+		Lines: []canonical.OrderLine{{ID: "L1", Quantity: canonical.MustParseQuantity("10", "EA")}},
+	}
+	o.Lines[0].Buckets.Set(canonical.BucketOrdered, canonical.DecimalFromInt(10))
+	o.Lines[0].Buckets.Set(canonical.BucketShipped, canonical.DecimalFromInt(7))
+
+	cancel := canonical.QuantityEvent{LineID: "L1", Bucket: canonical.BucketCancelled, Kind: canonical.QuantityDelta,
+		Value: canonical.DecimalFromInt(5), AsOf: t0.Add(time.Hour), SourceMessageID: "crm/cancel-1"}
+	fmt.Println(o.CheckQuantityEvent(cancel))
+
+	if err := o.Close(t0.Add(2 * time.Hour)); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(o.Accept(t0.Add(3 * time.Hour)))
+	// Output:
+	// canonical: illegal transition: cancel: line "L1": accepted → cancelled: cancelled 5 EA exceeds what is open: 3 EA (ordered 10 − cancelled 0 − rejected 0 − shipped 7)
+	// canonical: illegal transition: accept: closed → accepted is not allowed (accept needs submitted)
+}
