@@ -37,7 +37,6 @@ var (
 	// ErrInvalidConfig is matched by the error of every Validate method and
 	// constructor given a bad configuration.
 	ErrInvalidConfig = errors.New("idempotency: invalid configuration")
-
 )
 
 // KeyError describes a key that failed validation: what was given, where the
