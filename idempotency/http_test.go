@@ -276,6 +276,8 @@ func TestMiddlewareConcurrentLoadManyKeys(t *testing.T) {
 	bodies := map[int]map[string]bool{}
 	for k := range keys {
 		bodies[k] = map[string]bool{}
+	}
+	for k := range keys {
 		for range copies {
 			wg.Go(func() {
 				r, err := s.do(t, http.MethodPost, fmt.Sprintf(`"load-%d"`, k), fmt.Sprintf(`{"n":%d}`, k))
