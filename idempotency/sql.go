@@ -356,3 +356,6 @@ func (s *SQLStore) Reap(ctx context.Context) (int, error) {
 	}
 	return int(n), nil
 }
+
+// Table returns the name of the store's table.
+func (s *SQLStore) Table() string { return s.table }
