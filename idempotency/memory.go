@@ -65,7 +65,7 @@ var (
 
 type memShard struct {
 	mu sync.Mutex
-	m  map[Key]memRecord
+	m  map[Key]*memRecord
 	_  [48]byte // keep shards on separate cache lines
 }
 
@@ -108,7 +108,7 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 		s.now = time.Now
 	}
 	for i := range s.shards {
-		s.shards[i].m = make(map[Key]memRecord)
+		s.shards[i].m = make(map[Key]*memRecord)
 	}
 	interval := cfg.ReapInterval
 	if interval == 0 {
@@ -176,14 +176,19 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 		// In progress with an expired lease and the same fingerprint:
 		// take it over below.
 	}
+	if !ok {
+		rec = new(memRecord)
+		sh.m[key] = rec
+	}
+	// A new record, or one that expired or was abandoned: (re)initialise it
+	// in place.
 	end := now + int64(lease)
-	rec = memRecord{
+	*rec = memRecord{
 		fp:       fp,
 		token:    s.token.Add(1),
 		leaseEnd: end,
 		expires:  max(end, now+int64(s.retention)),
 	}
-	sh.m[key] = rec
 	return Claim{Status: Claimed, Lease: Lease{Key: key, Token: rec.token, Expires: time.Unix(0, end)}}, nil
 }
 
@@ -206,7 +211,6 @@ func (s *MemoryStore) Complete(ctx context.Context, l Lease, result Result) erro
 	rec.data = data
 	rec.leaseEnd = 0
 	rec.expires = now + int64(s.retention)
-	sh.m[l.Key] = rec
 	return nil
 }
 
@@ -234,8 +238,8 @@ func (s *MemoryStore) Lookup(ctx context.Context, key Key) (Record, error) {
 	now := s.now().UnixNano()
 	sh := s.shard(key)
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	rec, ok := sh.m[key]
-	sh.mu.Unlock()
 	if !ok || rec.expires <= now {
 		return Record{}, fmt.Errorf("idempotency: lookup %q: %w", key.s, ErrNotFound)
 	}
