@@ -14,7 +14,7 @@ import (
 const DefaultLease = 5 * time.Minute
 
 // Outcome is what a [Policy] decides to do with a key once the operation
-// returned.
+// returned. It is a plain value, safe for concurrent use.
 type Outcome int
 
 // The outcomes a Policy can choose.
@@ -240,7 +240,8 @@ func logger(l *slog.Logger) *slog.Logger {
 
 // Event is what [Guard.HandleEvent] needs of an event: its CloudEvents
 // source and id, which together identify it. Any event type with these two
-// methods fits; [EventOf] makes one from two strings.
+// methods fits; [EventOf] makes one from two strings. HandleEvent calls the
+// methods once, from the calling goroutine.
 type Event interface {
 	Source() string
 	ID() string

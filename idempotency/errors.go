@@ -40,7 +40,9 @@ var (
 )
 
 // KeyError describes a key that failed validation: what was given, where the
-// problem is and what it is. It matches [ErrInvalidKey].
+// problem is and what it is. It matches [ErrInvalidKey]. Like other error
+// values it is not modified after it is returned, so it is safe to read
+// concurrently.
 type KeyError struct {
 	// Input is the rejected text (the key, or the whole header value).
 	Input string
@@ -69,7 +71,8 @@ func (e *KeyError) Error() string {
 func (e *KeyError) Is(target error) bool { return target == ErrInvalidKey }
 
 // InProgressError is returned when a live lease held by another caller
-// blocks the key. It matches [ErrInProgress].
+// blocks the key. It matches [ErrInProgress]. It is safe to read
+// concurrently.
 type InProgressError struct {
 	// Key is the blocked key.
 	Key Key
@@ -90,7 +93,7 @@ func (e *InProgressError) Is(target error) bool { return target == ErrInProgress
 // failure: the operation failed permanently on an earlier call and is not
 // run again. Msg is the text of the original error; its type and chain are
 // not kept. A ReplayedError is itself permanent ([ReplayedError.Permanent]
-// returns true).
+// returns true). It is safe to read concurrently.
 type ReplayedError struct {
 	// Msg is the Error() text of the original failure.
 	Msg string

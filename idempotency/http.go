@@ -37,7 +37,9 @@ const DefaultMaxBodyBytes = 1 << 20
 var defaultReplayHeaders = []string{"Content-Type", "Content-Language", "Content-Location", "Location", "ETag", "Last-Modified"}
 
 // MiddlewareConfig configures [Middleware]. Store is required; the other
-// zero values are the documented defaults.
+// zero values are the documented defaults. Middleware copies what it needs,
+// so the config may be reused; the functions in it are called concurrently
+// and must be safe for concurrent use.
 type MiddlewareConfig struct {
 	// Store keeps the keys. Required.
 	Store Store

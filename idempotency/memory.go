@@ -10,7 +10,8 @@ import (
 )
 
 // MemoryConfig configures a [MemoryStore]. The zero value is valid and gives
-// the documented defaults.
+// the documented defaults. Now is called concurrently and must be safe for
+// concurrent use.
 type MemoryConfig struct {
 	// Retention is how long a record is kept after it was claimed or
 	// completed. Zero means [DefaultRetention].

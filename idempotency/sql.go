@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// Dialect is the SQL dialect an [SQLStore] speaks.
+// Dialect is the SQL dialect an [SQLStore] speaks. It is a plain value,
+// safe for concurrent use.
 type Dialect int
 
 // The supported dialects.
@@ -44,7 +45,8 @@ const DefaultTable = "idempotency_keys"
 var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
 // SQLConfig configures an [SQLStore]. Dialect is required; the other zero
-// values are the documented defaults.
+// values are the documented defaults. Now is called concurrently and must
+// be safe for concurrent use.
 type SQLConfig struct {
 	// Dialect is the database's dialect. Required.
 	Dialect Dialect

@@ -35,6 +35,7 @@ type Store interface {
 
 // Looker is an optional interface of a [Store] that can report a key's
 // record without changing it. All stores of this package implement it.
+// Implementations must be safe for concurrent use.
 type Looker interface {
 	// Lookup returns the live record of key, or an error matching
 	// [ErrNotFound] when there is none or its retention has passed.
@@ -43,13 +44,14 @@ type Looker interface {
 
 // Reaper is an optional interface of a [Store] that can delete the records
 // whose retention has passed. Expiry is checked on every read, so reaping
-// only reclaims space.
+// only reclaims space. Implementations must be safe for concurrent use.
 type Reaper interface {
 	// Reap deletes expired records and returns how many it deleted.
 	Reap(ctx context.Context) (int, error)
 }
 
-// Status is the outcome of [Store.Claim].
+// Status is the outcome of [Store.Claim]. It is a plain value, safe for
+// concurrent use.
 type Status int
 
 // The outcomes of a claim.
@@ -83,7 +85,8 @@ func (s Status) String() string {
 }
 
 // Claim is the answer of [Store.Claim]. Which fields are set depends on
-// Status.
+// Status. It is a plain value owned by the caller: safe for concurrent
+// reads, not for concurrent writes.
 type Claim struct {
 	// Status is the outcome.
 	Status Status
@@ -98,7 +101,7 @@ type Claim struct {
 
 // Lease is a claim on a key. Its Token fences it: after the lease expired and
 // another caller took the key over, the old Lease can neither complete nor
-// release it.
+// release it. It is a plain value, safe for concurrent use.
 type Lease struct {
 	// Key is the claimed key.
 	Key Key
@@ -110,7 +113,9 @@ type Lease struct {
 }
 
 // Result is what a completed operation left behind, replayed to later
-// callers of the same key.
+// callers of the same key. Stores copy Data in and out, so a Result is
+// owned by its holder: safe for concurrent reads, not for concurrent
+// writes.
 type Result struct {
 	// Data is the encoded result, or the error text when Failed. Stores
 	// keep their own copy.
@@ -120,7 +125,9 @@ type Result struct {
 	Failed bool
 }
 
-// Record is a key's stored state, as reported by [Looker.Lookup].
+// Record is a key's stored state, as reported by [Looker.Lookup]. It is a
+// snapshot owned by the caller: safe for concurrent reads, not for
+// concurrent writes.
 type Record struct {
 	// Key is the record's key.
 	Key Key

@@ -14,7 +14,8 @@ import (
 	"github.com/distsync/distsync/idempotency"
 )
 
-// Config is what [Run] asks of each store it creates.
+// Config is what [Run] asks of each store it creates. It is a plain value;
+// its Now is safe for concurrent use.
 type Config struct {
 	// Now is the clock the store must use for leases and retention.
 	Now func() time.Time
@@ -22,7 +23,8 @@ type Config struct {
 	Retention time.Duration
 }
 
-// Factory returns a fresh, empty store configured with cfg. It is called
+// Factory returns a fresh, empty store configured with cfg. Run calls it
+// from one goroutine at a time. It is called
 // once per subtest, with the subtest's t: register clean-up (closing the
 // store, dropping its table) with t.Cleanup.
 type Factory func(t *testing.T, cfg Config) idempotency.Store
