@@ -275,9 +275,12 @@ func EventKey(consumer, source, id string) Key {
 // fn did not run; err is then nil, or a [*ReplayedError] when the earlier
 // handling failed permanently. While another delivery of the event is being
 // handled, it returns an error matching [ErrInProgress]: do not
-// acknowledge the message, let it come back. An empty source or id is
-// rejected with an error matching [ErrInvalidKey].
+// acknowledge the message, let it come back. A nil event, or an empty
+// source or id, is rejected with an error matching [ErrInvalidKey].
 func (g Guard) HandleEvent(ctx context.Context, consumer string, ev Event, fn func(ctx context.Context) error) (duplicate bool, err error) {
+	if ev == nil {
+		return false, &KeyError{Input: "", Offset: -1, Reason: "nil event"}
+	}
 	source, id := ev.Source(), ev.ID()
 	if source == "" || id == "" {
 		return false, &KeyError{Input: source + " " + id, Offset: -1, Reason: "event source and id must both be non-empty"}

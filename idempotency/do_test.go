@@ -303,6 +303,8 @@ func TestHandleEventPermanentFailureAndBadInput(t *testing.T) {
 		_, err := f.guard.HandleEvent(ctx, "c", bad, func(context.Context) error { t.Error("handler ran for a bad event"); return nil })
 		assert.ErrorIs(t, err, idempotency.ErrInvalidKey, "HandleEvent(source %q, id %q)", bad.Source(), bad.ID())
 	}
+	_, err = f.guard.HandleEvent(ctx, "c", nil, func(context.Context) error { t.Error("handler ran for a nil event"); return nil })
+	assert.ErrorIs(t, err, idempotency.ErrInvalidKey, "HandleEvent(nil event)")
 	assert.Equal(t, idempotency.EventKey("c", "//crm.example", "evt-9"), idempotency.Derive("c", "cloudevents", "//crm.example", "evt-9"), "EventKey derivation")
 }
 

@@ -333,6 +333,15 @@ func (rw *recorder) Write(b []byte) (int, error) {
 	return rw.ResponseWriter.Write(b)
 }
 
+// Flush sends what was written so far to the client, for handlers that
+// stream; the captured copy is unaffected.
+func (rw *recorder) Flush() {
+	if rw.status == 0 {
+		rw.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(rw.ResponseWriter).Flush()
+}
+
 // Unwrap lets [http.ResponseController] reach the underlying writer.
 func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
 

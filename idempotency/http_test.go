@@ -49,7 +49,9 @@ func (a *orderAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", fmt.Sprintf("req-%d", n))
 	w.Header().Set("Set-Cookie", "session=secret")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"order":%d,"request":%s}`, n, body)
+	fmt.Fprintf(w, `{"order":%d,`, n)
+	w.(http.Flusher).Flush() // streaming handlers keep working behind the middleware
+	fmt.Fprintf(w, `"request":%s}`, body)
 }
 
 type server struct {
