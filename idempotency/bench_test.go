@@ -3,6 +3,7 @@ package idempotency_test
 import (
 	"context"
 	"database/sql"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -33,40 +34,53 @@ func claimComplete(b *testing.B, ctx context.Context, s idempotency.Store, k ide
 	}
 }
 
-// The memory store benchmarks cycle through a fixed set of keys with a
-// retention of 1ns, so each claim finds the previous record of its key
-// expired and replaces it: the steady state of a store whose reaper keeps
-// up, without the map growing for the whole run.
+// The memory store benchmarks cycle through a fixed working set of keys
+// with a retention of 1ns, so each claim finds the previous record of its
+// key expired and replaces it: the steady state of a store whose reaper
+// keeps up, without the map growing for the whole run. The working set
+// size matters (cache misses), so two are measured.
+var memoryWorkingSets = []int{1 << 12, 1 << 16}
+
 func BenchmarkMemoryStoreClaimComplete(b *testing.B) {
-	s := newMemoryStore(b, idempotency.MemoryConfig{Retention: time.Nanosecond, ReapInterval: -1})
-	keys := benchKeys(1<<16, "serial")
-	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		claimComplete(b, ctx, s, keys[i&(len(keys)-1)])
-		i++
+	for _, n := range memoryWorkingSets {
+		b.Run("keys="+strconv.Itoa(n), func(b *testing.B) {
+			s := newMemoryStore(b, idempotency.MemoryConfig{Retention: time.Nanosecond, ReapInterval: -1})
+			keys := benchKeys(n, "serial")
+			ctx := context.Background()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				claimComplete(b, ctx, s, keys[i&(n-1)])
+				i++
+			}
+		})
 	}
 }
 
+// BenchmarkMemoryStoreClaimCompleteParallel splits the same working sets
+// among GOMAXPROCS goroutines, each cycling through its own share.
 func BenchmarkMemoryStoreClaimCompleteParallel(b *testing.B) {
-	s := newMemoryStore(b, idempotency.MemoryConfig{Retention: time.Nanosecond, ReapInterval: -1})
-	const perG = 1 << 12
-	const groups = 256
-	keys := benchKeys(groups*perG, "parallel")
-	var next atomic.Int32
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		g := int(next.Add(1)-1) % groups
-		mine := keys[g*perG : (g+1)*perG]
-		i := 0
-		for pb.Next() {
-			claimComplete(b, ctx, s, mine[i&(perG-1)])
-			i++
-		}
-	})
+	for _, n := range memoryWorkingSets {
+		b.Run("keys="+strconv.Itoa(n), func(b *testing.B) {
+			s := newMemoryStore(b, idempotency.MemoryConfig{Retention: time.Nanosecond, ReapInterval: -1})
+			groups := runtime.GOMAXPROCS(0)
+			perG := n / groups
+			keys := benchKeys(groups*perG, "parallel")
+			var next atomic.Int32
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				g := int(next.Add(1)-1) % groups
+				mine := keys[g*perG : (g+1)*perG]
+				i := 0
+				for pb.Next() {
+					claimComplete(b, ctx, s, mine[i%perG])
+					i++
+				}
+			})
+		})
+	}
 }
 
 func BenchmarkDerive(b *testing.B) {

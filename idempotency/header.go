@@ -113,11 +113,15 @@ func (p *hparser) str() (string, bool) {
 		return "", p.fail(`not a structured-field string: it must be in double quotes (lenient mode accepts a bare key)`)
 	}
 	p.i++
-	var b strings.Builder
+	start := p.i
+	var b []byte // set once an escape is seen; until then s is a substring
 	for p.i < len(p.in) {
 		c := p.in[p.i]
 		switch {
 		case c == '\\':
+			if b == nil {
+				b = append(make([]byte, 0, len(p.in)-start), p.in[start:p.i]...)
+			}
 			p.i++
 			if p.i >= len(p.in) {
 				return "", p.fail("backslash at the end of the value")
@@ -125,14 +129,20 @@ func (p *hparser) str() (string, bool) {
 			if n := p.in[p.i]; n != '"' && n != '\\' {
 				return "", p.fail(`backslash may only escape " or \`)
 			}
-			b.WriteByte(p.in[p.i])
+			b = append(b, p.in[p.i])
 		case c == '"':
+			end := p.i
 			p.i++
-			return b.String(), true
+			if b == nil {
+				return p.in[start:end], true
+			}
+			return string(b), true
 		case c < 0x20 || c > 0x7e:
 			return "", p.fail("byte is not printable ASCII")
 		default:
-			b.WriteByte(c)
+			if b != nil {
+				b = append(b, c)
+			}
 		}
 		p.i++
 	}
