@@ -2,12 +2,16 @@ package idempotency_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/distsync/distsync/idempotency"
 )
@@ -166,4 +170,49 @@ func ExampleParseHeader() {
 	// strict "8e03978e-40d5": "" idempotency: invalid key "8e03978e-40d5": Idempotency-Key header: not a structured-field string: it must be in double quotes (lenient mode accepts a bare key) (at byte 0)
 	// lenient: "8e03978e-40d5" <nil>
 	// "say \"hi\""
+}
+
+// An SQLStore on SQLite through the pure-Go driver modernc.org/sqlite
+// (imported for its side effect: import _ "modernc.org/sqlite"): the
+// program opens the database (the store never registers drivers), creates
+// the table with Migrate and uses the store like any other.
+func ExampleSQLStore() {
+	dir, err := os.MkdirTemp("", "idempotency-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "keys.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+
+	store, err := idempotency.NewSQLStore(db, idempotency.SQLConfig{Dialect: idempotency.SQLite})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	if err := store.Migrate(ctx); err != nil {
+		panic(err)
+	}
+	key := idempotency.Derive("tenant-1", "erp/post-shipment", "shipment-1001", "1")
+	for range 2 {
+		c, err := store.Claim(ctx, key, idempotency.Fingerprint{}, time.Minute)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(c.Status)
+		if c.Status == idempotency.Claimed {
+			if err := store.Complete(ctx, c.Lease, idempotency.Result{Data: []byte(`{"posted":true}`)}); err != nil {
+				panic(err)
+			}
+		} else {
+			fmt.Println(string(c.Result.Data))
+		}
+	}
+	// Output:
+	// claimed
+	// completed
+	// {"posted":true}
 }

@@ -21,7 +21,8 @@ type Dialect int
 const (
 	// SQLite, for example through the pure-Go driver modernc.org/sqlite
 	// (driver name "sqlite"). Open the database in WAL mode with a
-	// busy_timeout so that concurrent claims wait instead of failing.
+	// busy_timeout so that concurrent claims wait instead of failing, as
+	// in "file:keys.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)".
 	SQLite Dialect = iota + 1
 	// Postgres, for example through github.com/jackc/pgx/v5/stdlib (driver
 	// name "pgx").
