@@ -199,7 +199,7 @@ func run(ctx context.Context, g Guard, key Key, fp Fingerprint, op func(context.
 		fctx, cancel := g.finishContext(ctx)
 		defer cancel()
 		if err := g.Store.Release(fctx, l); err != nil {
-			logger(g.Logger).LogAttrs(ctx, slog.LevelError, "idempotency: releasing the key of a panicking operation failed",
+			loggerOrDiscard(g.Logger).LogAttrs(ctx, slog.LevelError, "idempotency: releasing the key of a panicking operation failed",
 				slog.String("key", key.s), slog.Any("error", err))
 		}
 	}()
@@ -231,7 +231,7 @@ func (g Guard) finishContext(ctx context.Context) (context.Context, context.Canc
 	return context.WithTimeout(context.WithoutCancel(ctx), g.lease())
 }
 
-func logger(l *slog.Logger) *slog.Logger {
+func loggerOrDiscard(l *slog.Logger) *slog.Logger {
 	if l == nil {
 		return slog.New(slog.DiscardHandler)
 	}

@@ -130,7 +130,7 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m := &middleware{cfg: cfg, log: logger(cfg.Logger)}
+	m := &middleware{cfg: cfg, log: loggerOrDiscard(cfg.Logger)}
 	if m.cfg.Lease == 0 {
 		m.cfg.Lease = DefaultLease
 	}
