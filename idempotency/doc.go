@@ -30,8 +30,9 @@
 // [MemoryStore] serves one process. [SQLStore] keeps keys in SQLite (the
 // embedded default, for example with the pure-Go modernc.org/sqlite
 // driver) or PostgreSQL (shared by several processes, for example with
-// github.com/jackc/pgx/v5/stdlib). The idempotencytest package is the
-// conformance kit any Store implementation runs.
+// github.com/jackc/pgx/v5/stdlib); [RunReaper] deletes its expired rows.
+// The idempotencytest package is the conformance kit any Store
+// implementation runs.
 //
 // # Running effects
 //

@@ -16,12 +16,19 @@ import (
 // The problem types (RFC 9457) of the responses the middleware writes
 // itself. They are stable identifiers, not necessarily resolvable URLs.
 const (
-	ProblemKeyMissing    = "https://distsync.dev/problems/idempotency-key-missing"
-	ProblemKeyInvalid    = "https://distsync.dev/problems/idempotency-key-invalid"
-	ProblemKeyReused     = "https://distsync.dev/problems/idempotency-key-reused"
-	ProblemInProgress    = "https://distsync.dev/problems/idempotency-request-in-progress"
-	ProblemBodyTooLarge  = "https://distsync.dev/problems/idempotency-body-too-large"
-	ProblemBodyUnread    = "https://distsync.dev/problems/idempotency-body-unreadable"
+	// ProblemKeyMissing: 400, the Idempotency-Key header is required and absent.
+	ProblemKeyMissing = "https://distsync.dev/problems/idempotency-key-missing"
+	// ProblemKeyInvalid: 400, the header is malformed or repeated.
+	ProblemKeyInvalid = "https://distsync.dev/problems/idempotency-key-invalid"
+	// ProblemKeyReused: 422, the key was used for a request with another body.
+	ProblemKeyReused = "https://distsync.dev/problems/idempotency-key-reused"
+	// ProblemInProgress: 409, the first request with the key is still running.
+	ProblemInProgress = "https://distsync.dev/problems/idempotency-request-in-progress"
+	// ProblemBodyTooLarge: 413, the body exceeds MiddlewareConfig.MaxBodyBytes.
+	ProblemBodyTooLarge = "https://distsync.dev/problems/idempotency-body-too-large"
+	// ProblemBodyUnread: 400, the request body could not be read.
+	ProblemBodyUnread = "https://distsync.dev/problems/idempotency-body-unreadable"
+	// ProblemStoreUnusable: 503, the store failed or holds an unreadable response.
 	ProblemStoreUnusable = "https://distsync.dev/problems/idempotency-store-unavailable"
 )
 

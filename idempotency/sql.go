@@ -86,7 +86,8 @@ func (c SQLConfig) Validate() error {
 //
 // The store does not register or open drivers: it uses the *sql.DB it is
 // given. Create the table with [SQLStore.Migrate]. Expired rows are treated
-// as absent; call [SQLStore.Reap] periodically to delete them.
+// as absent; delete them with [SQLStore.Reap], or run [RunReaper] to do so
+// periodically.
 //
 // An SQLStore is safe for concurrent use by goroutines and processes.
 type SQLStore struct {
