@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -85,7 +87,8 @@ func (c SQLConfig) Validate() error {
 // concurrent claims of a key are decided by the database.
 //
 // The store does not register or open drivers: it uses the *sql.DB it is
-// given. Create the table with [SQLStore.Migrate]. Expired rows are treated
+// given, preparing its statements on first use; [SQLStore.Close] releases
+// them. Create the table with [SQLStore.Migrate]. Expired rows are treated
 // as absent; delete them with [SQLStore.Reap], or run [RunReaper] to do so
 // periodically.
 //
@@ -98,6 +101,66 @@ type SQLStore struct {
 	now       func() time.Time
 
 	qClaim, qSelect, qComplete, qRelease, qReap string
+
+	prepMu sync.Mutex                 // serialises preparing
+	prep   atomic.Pointer[statements] // nil until prepared
+}
+
+// statements are the store's prepared statements. *sql.Stmt is safe for
+// concurrent use and re-prepares itself on each connection it runs on.
+type statements struct {
+	claim, sel, complete, release, reap *sql.Stmt
+}
+
+func (st *statements) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{st.claim, st.sel, st.complete, st.release, st.reap} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// statements returns the prepared statements, preparing them on first use
+// (after Migrate has created the table). A failed preparation is not
+// cached: the next call tries again.
+func (s *SQLStore) statements(ctx context.Context) (*statements, error) {
+	if st := s.prep.Load(); st != nil {
+		return st, nil
+	}
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if st := s.prep.Load(); st != nil {
+		return st, nil
+	}
+	st := &statements{}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{{&st.claim, s.qClaim}, {&st.sel, s.qSelect}, {&st.complete, s.qComplete}, {&st.release, s.qRelease}, {&st.reap, s.qReap}} {
+		stmt, err := s.db.PrepareContext(ctx, p.q)
+		if err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("prepare statements (has Migrate run?): %w", err)
+		}
+		*p.dst = stmt
+	}
+	s.prep.Store(st)
+	return st, nil
+}
+
+// Close releases the store's prepared statements. It does not close the
+// *sql.DB, which belongs to the caller. A store used after Close prepares
+// its statements again. Close it before dropping its table.
+func (s *SQLStore) Close() error {
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	st := s.prep.Swap(nil)
+	if st == nil {
+		return nil
+	}
+	return st.close()
 }
 
 var (
@@ -215,19 +278,23 @@ func (s *SQLStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease tim
 	// A row can change between the failed upsert and the read (released,
 	// completed, expired); then try again. Each round makes progress, so
 	// a few rounds suffice in practice.
+	st, err := s.statements(ctx)
+	if err != nil {
+		return Claim{}, s.dbErr(ctx, "claim", key, err)
+	}
 	for range 8 {
 		now := s.now().UnixNano()
 		end := now + int64(lease)
 		token := newToken()
 		var got int64
-		err := s.db.QueryRowContext(ctx, s.qClaim, key.s, fp[:], int64(token), end, max(end, now+int64(s.retention)), now, now).Scan(&got)
+		err := st.claim.QueryRowContext(ctx, key.s, fp[:], int64(token), end, max(end, now+int64(s.retention)), now, now).Scan(&got)
 		switch {
 		case err == nil:
 			return Claim{Status: Claimed, Lease: Lease{Key: key, Token: token, Expires: time.Unix(0, end)}}, nil
 		case !errors.Is(err, sql.ErrNoRows):
 			return Claim{}, s.dbErr(ctx, "claim", key, err)
 		}
-		rec, found, err := s.read(ctx, key)
+		rec, found, err := s.read(ctx, st, key)
 		if err != nil {
 			return Claim{}, s.dbErr(ctx, "claim", key, err)
 		}
@@ -256,14 +323,14 @@ func (s *SQLStore) dbErr(ctx context.Context, op string, key Key, err error) err
 }
 
 // read returns the row of key, expired or not.
-func (s *SQLStore) read(ctx context.Context, key Key) (Record, bool, error) {
+func (s *SQLStore) read(ctx context.Context, st *statements, key Key) (Record, bool, error) {
 	var (
 		fp                           []byte
 		state, failed                int
 		token, leaseUntil, expiresAt int64
 		result                       []byte
 	)
-	err := s.db.QueryRowContext(ctx, s.qSelect, key.s).Scan(&fp, &state, &token, &leaseUntil, &expiresAt, &failed, &result)
+	err := st.sel.QueryRowContext(ctx, key.s).Scan(&fp, &state, &token, &leaseUntil, &expiresAt, &failed, &result)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, false, nil
 	}
@@ -301,8 +368,12 @@ func (s *SQLStore) Complete(ctx context.Context, l Lease, result Result) error {
 	if data == nil {
 		data = []byte{}
 	}
+	st, err := s.statements(ctx)
+	if err != nil {
+		return s.dbErr(ctx, "complete", l.Key, err)
+	}
 	expires := s.now().UnixNano() + int64(s.retention)
-	res, err := s.db.ExecContext(ctx, s.qComplete, failed, data, expires, l.Key.s, int64(l.Token))
+	res, err := st.complete.ExecContext(ctx, failed, data, expires, l.Key.s, int64(l.Token))
 	return s.affected(ctx, "complete", l, res, err)
 }
 
@@ -311,7 +382,11 @@ func (s *SQLStore) Release(ctx context.Context, l Lease) error {
 	if err := checkLease(ctx, l); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, s.qRelease, l.Key.s, int64(l.Token))
+	st, err := s.statements(ctx)
+	if err != nil {
+		return s.dbErr(ctx, "release", l.Key, err)
+	}
+	res, err := st.release.ExecContext(ctx, l.Key.s, int64(l.Token))
 	return s.affected(ctx, "release", l, res, err)
 }
 
@@ -334,7 +409,11 @@ func (s *SQLStore) Lookup(ctx context.Context, key Key) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, context.Cause(ctx)
 	}
-	rec, found, err := s.read(ctx, key)
+	st, err := s.statements(ctx)
+	if err != nil {
+		return Record{}, s.dbErr(ctx, "lookup", key, err)
+	}
+	rec, found, err := s.read(ctx, st, key)
 	if err != nil {
 		return Record{}, s.dbErr(ctx, "lookup", key, err)
 	}
@@ -350,7 +429,11 @@ func (s *SQLStore) Reap(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, context.Cause(ctx)
 	}
-	res, err := s.db.ExecContext(ctx, s.qReap, s.now().UnixNano())
+	st, err := s.statements(ctx)
+	if err != nil {
+		return 0, s.dbErr(ctx, "reap", Key{}, err)
+	}
+	res, err := st.reap.ExecContext(ctx, s.now().UnixNano())
 	if err != nil {
 		return 0, s.dbErr(ctx, "reap", Key{}, err)
 	}

@@ -85,6 +85,9 @@ func newSQLStore(tb testing.TB, db *sql.DB, cfg idempotency.SQLConfig) *idempote
 	require.NoError(tb, s.Migrate(context.Background()), "Migrate %s", cfg.Table)
 	require.NoError(tb, s.Migrate(context.Background()), "second Migrate %s", cfg.Table)
 	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("close store on %s: %v", cfg.Table, err)
+		}
 		_, err := db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+cfg.Table)
 		if err != nil {
 			tb.Errorf("drop table %s: %v", cfg.Table, err)
