@@ -111,3 +111,23 @@ func TestPostgresTwoProcesses(t *testing.T) {
 	require.NoError(t, err, "Lookup through the first store")
 	assert.Equal(t, taken.Lease.Token, rec.Token, "the first store sees the takeover's token")
 }
+
+func TestSQLStoreBeforeMigrateAndAfterClose(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	s, err := idempotency.NewSQLStore(db, idempotency.SQLConfig{Dialect: idempotency.SQLite, Table: "not_yet"})
+	require.NoError(t, err, "NewSQLStore")
+	k := idempotency.MustParse("k")
+	_, err = s.Claim(ctx, k, idempotency.Fingerprint{}, time.Minute)
+	require.Error(t, err, "Claim before Migrate")
+	assert.ErrorContains(t, err, "has Migrate run?", "Claim before Migrate")
+	assert.ErrorContains(t, err, "not_yet", "Claim before Migrate names the table")
+
+	require.NoError(t, s.Migrate(ctx), "Migrate")
+	c, err := s.Claim(ctx, k, idempotency.Fingerprint{}, time.Minute)
+	require.NoError(t, err, "Claim after Migrate (the failed preparation was not cached)")
+	require.NoError(t, s.Close(), "Close")
+	require.NoError(t, s.Close(), "second Close")
+	require.NoError(t, s.Complete(ctx, c.Lease, idempotency.Result{Data: []byte("v")}), "Complete after Close prepares again")
+	require.NoError(t, s.Close(), "Close")
+}
