@@ -372,3 +372,21 @@ func TestMiddlewareConfigValidate(t *testing.T) {
 		assert.ErrorIs(t, err, idempotency.ErrInvalidConfig, "Middleware(%+v)", cfg)
 	}
 }
+
+func TestMiddlewareOverSQLite(t *testing.T) {
+	store := newSQLStore(t, openSQLite(t), idempotency.SQLConfig{Dialect: idempotency.SQLite})
+	mw, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: store})
+	require.NoError(t, err, "Middleware")
+	api := &orderAPI{}
+	srv := httptest.NewServer(mw(api))
+	defer srv.Close()
+	s := &server{Server: srv, api: api}
+	first := s.mustDo(t, http.MethodPost, `"sqlite-key"`, `{"sku":"A"}`)
+	require.Equal(t, http.StatusCreated, first.status, "first POST")
+	again := s.mustDo(t, http.MethodPost, `"sqlite-key"`, `{"sku":"A"}`)
+	assert.Equal(t, first.body, again.body, "replayed body from SQLite")
+	assert.Equal(t, "true", again.header.Get(idempotency.ReplayedHeader), "replay from SQLite")
+	assert.Equal(t, "/orders/1", again.header.Get("Location"), "replayed Location from SQLite")
+	requireProblem(t, s.mustDo(t, http.MethodPost, `"sqlite-key"`, `{"sku":"B"}`), http.StatusUnprocessableEntity, idempotency.ProblemKeyReused, "reuse with another body, SQLite")
+	assert.EqualValues(t, 1, api.runs.Load(), "handler runs")
+}
