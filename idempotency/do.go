@@ -137,7 +137,9 @@ func (g Guard) policy() Policy {
 //
 // If fn succeeded but its result could not be stored (the lease was lost
 // to a takeover, the store failed), Do returns fn's value together with an
-// error saying so: the effect did happen.
+// error saying so: the effect did happen. A value that [encoding/json]
+// cannot encode is recorded as a permanent failure (under [DefaultPolicy]),
+// for the same reason: a retry must not repeat the effect.
 func Do[T any](ctx context.Context, g Guard, key Key, fp Fingerprint, fn func(ctx context.Context) (T, error)) (T, error) {
 	var v T
 	_, err := run(ctx, g, key, fp,
@@ -149,7 +151,9 @@ func Do[T any](ctx context.Context, g Guard, key Key, fp Fingerprint, fn func(ct
 			}
 			data, jerr := json.Marshal(v)
 			if jerr != nil {
-				return nil, fmt.Errorf("idempotency: encode result of %q: %w", key.s, jerr)
+				// The effect happened: releasing the key would let a
+				// retry repeat it. Record the failure instead.
+				return nil, Permanent(fmt.Errorf("idempotency: encode result of %q: %w", key.s, jerr))
 			}
 			return data, nil
 		},

@@ -233,11 +233,18 @@ func TestDoPolicyAndConfig(t *testing.T) {
 		assert.ErrorIs(t, err, idempotency.ErrInvalidConfig, "Do with Guard %+v", bad)
 	}
 
-	// A value that cannot be encoded is not stored, and says why.
+	// A value that cannot be encoded is recorded as a permanent failure:
+	// the effect ran, so a retry must not run it again.
 	ck := idempotency.MustParse("unencodable")
-	_, err := idempotency.Do(ctx, f.guard, ck, fp1, func(context.Context) (chan int, error) { return make(chan int), nil })
+	runs := 0
+	unencodable := func(context.Context) (chan int, error) { runs++; return make(chan int), nil }
+	_, err := idempotency.Do(ctx, f.guard, ck, fp1, unencodable)
 	assert.ErrorContains(t, err, "encode result", "Do(%s) returning a channel", ck)
-	f.requireFree(t, ck)
+	_, err = idempotency.Do(ctx, f.guard, ck, fp1, unencodable)
+	var re *idempotency.ReplayedError
+	assert.ErrorAs(t, err, &re, "second Do(%s) returning a channel", ck)
+	assert.ErrorContains(t, err, "encode result", "second Do(%s) returning a channel", ck)
+	assert.Equal(t, 1, runs, "runs of the effect whose result could not be encoded")
 
 	// A stored result that does not decode as T says so.
 	_, err = idempotency.Do(ctx, f.guard, idempotency.MustParse("typed"), fp1, func(context.Context) (string, error) { return "text", nil })
