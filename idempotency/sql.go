@@ -232,7 +232,9 @@ func (s *SQLStore) rebind(q string) string {
 }
 
 // Migrate creates the table and its index if they do not exist. It is safe
-// to call on every start.
+// to call on every start. On PostgreSQL, CREATE TABLE IF NOT EXISTS is not
+// race-free: if several processes may migrate at once, retry a failed
+// Migrate.
 func (s *SQLStore) Migrate(ctx context.Context) error {
 	blob := "BLOB"
 	if s.dialect == Postgres {
