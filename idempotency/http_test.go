@@ -209,6 +209,9 @@ func TestMiddlewareRetryableStatusReleases(t *testing.T) {
 func TestMiddlewareHandlerPanicReleasesKey(t *testing.T) {
 	s := newServer(t, idempotency.MiddlewareConfig{})
 	s.api.panics.Store(1)
+	// This must be the client's first request: net/http's Transport
+	// retries a request carrying Idempotency-Key by itself when a reused
+	// connection breaks, which would hide the aborted response.
 	_, err := s.do(t, http.MethodPost, `"panic-key"`, `{}`)
 	require.Error(t, err, "the client sees the aborted response of a panicking handler")
 	r := s.mustDo(t, http.MethodPost, `"panic-key"`, `{}`)
