@@ -1,0 +1,21 @@
+module github.com/distsync/distsync/benchmarks
+
+go 1.26.0
+
+replace github.com/distsync/distsync => ../
+
+require (
+	github.com/ThreeDotsLabs/watermill v1.5.1
+	github.com/distsync/distsync v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/lithammer/shortuuid/v3 v3.0.7 // indirect
+	github.com/oklog/ulid v1.3.1 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
+	github.com/sony/gobreaker v1.0.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)

@@ -1,0 +1,295 @@
+package idempotency
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// DefaultLease is the lease of a claim made by [Do] and [Guard.HandleEvent]
+// when Guard.Lease is zero.
+const DefaultLease = 5 * time.Minute
+
+// Outcome is what a [Policy] decides to do with a key once the operation
+// returned. It is a plain value, safe for concurrent use.
+type Outcome int
+
+// The outcomes a Policy can choose.
+const (
+	// Replay completes the key with the operation's result (its value,
+	// or its error text when it failed): later calls replay it and the
+	// operation never runs again for this key.
+	Replay Outcome = iota + 1
+	// Retry releases the key: the next call runs the operation again.
+	Retry
+)
+
+// String returns "replay" or "retry".
+func (o Outcome) String() string {
+	switch o {
+	case Replay:
+		return "replay"
+	case Retry:
+		return "retry"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Policy decides, from the error an operation returned (nil for success),
+// whether its result is stored and replayed or the key is released. It must
+// be safe for concurrent use and must not block.
+//
+// A Policy is how this package learns the error classification of the rest
+// of a program without importing it: write one that asks your own
+// classifier, or mark errors for [DefaultPolicy].
+type Policy func(err error) Outcome
+
+// DefaultPolicy is the Policy used when Guard.Policy is nil:
+//
+//   - success (nil) is stored and replayed;
+//   - an error whose chain ([errors.As]) holds a value with a method
+//     Permanent() bool that returns true is a permanent failure: stored and
+//     replayed. [Permanent] wraps an error that way, and so does any error
+//     type of your own with such a method;
+//   - everything else, context cancellation and deadlines included, is
+//     transient: the key is released so the operation runs again on the
+//     next delivery or retry.
+func DefaultPolicy(err error) Outcome {
+	if err == nil {
+		return Replay
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Retry
+	}
+	var p interface{ Permanent() bool }
+	if errors.As(err, &p) && p.Permanent() {
+		return Replay
+	}
+	return Retry
+}
+
+// Guard carries what [Do] and [Guard.HandleEvent] need: the store, the
+// lease and the result policy. Store is required; the other zero values
+// are the documented defaults.
+//
+// A Guard is a plain value: copy it freely. It is safe for concurrent use
+// when its Store and Policy are.
+type Guard struct {
+	// Store keeps the keys. Required.
+	Store Store
+	// Lease is how long a claim holds its key before another caller may
+	// take it over. Choose it longer than the operation ever runs. Zero
+	// means [DefaultLease].
+	Lease time.Duration
+	// Policy decides what a result does to the key. Nil means
+	// [DefaultPolicy].
+	Policy Policy
+	// Logger receives failures that cannot be returned: a key that could
+	// not be released while a panic unwinds. Nil means discard.
+	Logger *slog.Logger
+}
+
+// Validate reports a configuration error, matching [ErrInvalidConfig].
+func (g Guard) Validate() error {
+	switch {
+	case g.Store == nil:
+		return fmt.Errorf("idempotency: Guard.Store is nil: %w", ErrInvalidConfig)
+	case g.Lease < 0:
+		return fmt.Errorf("idempotency: Guard.Lease %v is negative: %w", g.Lease, ErrInvalidConfig)
+	}
+	return nil
+}
+
+func (g Guard) lease() time.Duration {
+	if g.Lease == 0 {
+		return DefaultLease
+	}
+	return g.Lease
+}
+
+func (g Guard) policy() Policy {
+	if g.Policy == nil {
+		return DefaultPolicy
+	}
+	return g.Policy
+}
+
+// Do runs fn at most once per key to completion and returns its result,
+// replaying the stored result to every later call with the same key.
+//
+// Do claims key with fingerprint fp in g.Store. When it gets the claim it
+// runs fn and then, as g.Policy decides, completes the key with fn's result
+// (encoded with [encoding/json], so T must be JSON-encodable) or releases
+// it. When the key was completed before, fn does not run: Do returns the
+// stored value, or a [*ReplayedError] carrying the stored failure. When
+// another caller holds a live lease, Do returns an [*InProgressError]
+// (matching [ErrInProgress]); when the key was used with a different
+// fingerprint, an error matching [ErrMismatch].
+//
+// A failed attempt never marks the key done unless the policy says the
+// failure is permanent: a transient error, a cancelled context or a panic
+// in fn releases the key (a panic then continues unwinding). Completing and
+// releasing use a context detached from ctx's cancellation, bounded by the
+// lease, so they happen even when ctx ended during fn.
+//
+// If fn succeeded but its result could not be stored (the lease was lost
+// to a takeover, the store failed), Do returns fn's value together with an
+// error saying so: the effect did happen. A value that [encoding/json]
+// cannot encode is recorded as a permanent failure (under [DefaultPolicy]),
+// for the same reason: a retry must not repeat the effect.
+func Do[T any](ctx context.Context, g Guard, key Key, fp Fingerprint, fn func(ctx context.Context) (T, error)) (T, error) {
+	var v T
+	_, err := run(ctx, g, key, fp,
+		func(ctx context.Context) ([]byte, error) {
+			var err error
+			v, err = fn(ctx)
+			if err != nil {
+				return nil, err
+			}
+			data, jerr := json.Marshal(v)
+			if jerr != nil {
+				// The effect happened: releasing the key would let a
+				// retry repeat it. Record the failure instead.
+				return nil, Permanent(fmt.Errorf("idempotency: encode result of %q: %w", key.s, jerr))
+			}
+			return data, nil
+		},
+		func(data []byte) error {
+			if err := json.Unmarshal(data, &v); err != nil {
+				return fmt.Errorf("idempotency: decode stored result of %q as %T: %w", key.s, v, err)
+			}
+			return nil
+		})
+	return v, err
+}
+
+// run is Do without generics. op runs the operation and returns its
+// encoded result; replay decodes a stored one. It reports whether the
+// result was replayed.
+func run(ctx context.Context, g Guard, key Key, fp Fingerprint, op func(context.Context) ([]byte, error), replay func([]byte) error) (replayed bool, err error) {
+	if err := g.Validate(); err != nil {
+		return false, err
+	}
+	c, err := g.Store.Claim(ctx, key, fp, g.lease())
+	if err != nil {
+		return false, err
+	}
+	switch c.Status {
+	case Completed:
+		if c.Result.Failed {
+			return true, &ReplayedError{Msg: string(c.Result.Data)}
+		}
+		return true, replay(c.Result.Data)
+	case InProgress:
+		return false, &InProgressError{Key: key, RetryAfter: c.RetryAfter}
+	case Mismatch:
+		return false, fmt.Errorf("idempotency: key %q: %w", key.s, ErrMismatch)
+	case Claimed:
+	default:
+		return false, fmt.Errorf("idempotency: claim %q: store returned unknown status %v", key.s, c.Status)
+	}
+
+	l := c.Lease
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// fn panicked (or called runtime.Goexit): free the key for the
+		// next attempt while the panic unwinds.
+		fctx, cancel := g.finishContext(ctx)
+		defer cancel()
+		if err := g.Store.Release(fctx, l); err != nil {
+			loggerOrDiscard(g.Logger).LogAttrs(ctx, slog.LevelError, "idempotency: releasing the key of a panicking operation failed",
+				slog.String("key", key.s), slog.Any("error", err))
+		}
+	}()
+	data, opErr := op(ctx)
+	finished = true
+
+	fctx, cancel := g.finishContext(ctx)
+	defer cancel()
+	if g.policy()(opErr) == Retry {
+		if err := g.Store.Release(fctx, l); err != nil {
+			return false, errors.Join(opErr, err)
+		}
+		return false, opErr
+	}
+	res := Result{Data: data}
+	if opErr != nil {
+		res = Result{Data: []byte(opErr.Error()), Failed: true}
+	}
+	if err := g.Store.Complete(fctx, l, res); err != nil {
+		err = fmt.Errorf("idempotency: %q ran but its result was not stored: %w", key.s, err)
+		return false, errors.Join(opErr, err)
+	}
+	return false, opErr
+}
+
+// finishContext returns the context for completing or releasing a claim:
+// ctx's values without its cancellation, bounded by the lease.
+func (g Guard) finishContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), g.lease())
+}
+
+func loggerOrDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+// Event is what [Guard.HandleEvent] needs of an event: its CloudEvents
+// source and id, which together identify it. Any event type with these two
+// methods fits; [EventOf] makes one from two strings. HandleEvent calls the
+// methods once, from the calling goroutine.
+type Event interface {
+	Source() string
+	ID() string
+}
+
+type eventRef struct{ source, id string }
+
+func (e eventRef) Source() string { return e.source }
+func (e eventRef) ID() string     { return e.id }
+
+// EventOf returns an [Event] with the given source and id.
+func EventOf(source, id string) Event { return eventRef{source: source, id: id} }
+
+// EventKey returns the key under which consumer handles the event with the
+// given CloudEvents source and id. Each consumer (a handler with its own
+// effect) has its own keys, so two consumers of one event do not suppress
+// each other.
+func EventKey(consumer, source, id string) Key {
+	return Derive(consumer, "cloudevents", source, id)
+}
+
+// HandleEvent runs fn for ev unless consumer already handled it,
+// deduplicating redeliveries by the event's CloudEvents source and id with
+// the same claim, complete and release discipline as [Do]: fn's success
+// (and a failure g.Policy deems permanent) is recorded, while a transient
+// failure or a panic releases the key, so the redelivery of an event whose
+// handler failed runs the handler again. (Deduplicators that mark an event
+// seen before the handler runs drop that redelivery.)
+//
+// It returns duplicate == true when the event had been handled before and
+// fn did not run; err is then nil, or a [*ReplayedError] when the earlier
+// handling failed permanently. While another delivery of the event is being
+// handled, it returns an error matching [ErrInProgress]: do not
+// acknowledge the message, let it come back. A nil event, or an empty
+// source or id, is rejected with an error matching [ErrInvalidKey].
+func (g Guard) HandleEvent(ctx context.Context, consumer string, ev Event, fn func(ctx context.Context) error) (duplicate bool, err error) {
+	if ev == nil {
+		return false, &KeyError{Input: "", Offset: -1, Reason: "nil event"}
+	}
+	source, id := ev.Source(), ev.ID()
+	if source == "" || id == "" {
+		return false, &KeyError{Input: source + " " + id, Offset: -1, Reason: "event source and id must both be non-empty"}
+	}
+	return run(ctx, g, EventKey(consumer, source, id), Fingerprint{},
+		func(ctx context.Context) ([]byte, error) { return nil, fn(ctx) },
+		func([]byte) error { return nil })
+}

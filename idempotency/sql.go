@@ -1,0 +1,450 @@
+package idempotency
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Dialect is the SQL dialect an [SQLStore] speaks. It is a plain value,
+// safe for concurrent use.
+type Dialect int
+
+// The supported dialects.
+const (
+	// SQLite, for example through the pure-Go driver modernc.org/sqlite
+	// (driver name "sqlite"). Open the database in WAL mode with a
+	// busy_timeout so that concurrent claims wait instead of failing, as
+	// in "file:keys.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)".
+	SQLite Dialect = iota + 1
+	// Postgres, for example through github.com/jackc/pgx/v5/stdlib (driver
+	// name "pgx").
+	Postgres
+)
+
+// String returns "sqlite" or "postgres".
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+// DefaultTable is the table an [SQLStore] uses when SQLConfig.Table is empty.
+const DefaultTable = "idempotency_keys"
+
+var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// SQLConfig configures an [SQLStore]. Dialect is required; the other zero
+// values are the documented defaults. Now is called concurrently and must
+// be safe for concurrent use.
+type SQLConfig struct {
+	// Dialect is the database's dialect. Required.
+	Dialect Dialect
+	// Table is the table name: a letter or underscore followed by up to 62
+	// letters, digits or underscores (it is not quoted). Empty means
+	// [DefaultTable].
+	Table string
+	// Retention is how long a record is kept after it was claimed or
+	// completed. Zero means [DefaultRetention].
+	Retention time.Duration
+	// Now returns the current time. Nil means [time.Now]. Leases and
+	// retention are computed from this clock, not the database's: the
+	// processes sharing a database must keep their clocks in sync (to
+	// well within the lease duration).
+	Now func() time.Time
+}
+
+// Validate reports a configuration error, matching [ErrInvalidConfig].
+func (c SQLConfig) Validate() error {
+	switch {
+	case c.Dialect != SQLite && c.Dialect != Postgres:
+		return fmt.Errorf("idempotency: SQLConfig.Dialect %v is not SQLite or Postgres: %w", c.Dialect, ErrInvalidConfig)
+	case c.Table != "" && !tableName.MatchString(c.Table):
+		return fmt.Errorf("idempotency: SQLConfig.Table %q is not a plain identifier of at most 63 bytes: %w", c.Table, ErrInvalidConfig)
+	case c.Retention < 0:
+		return fmt.Errorf("idempotency: SQLConfig.Retention %v is negative: %w", c.Retention, ErrInvalidConfig)
+	}
+	return nil
+}
+
+// SQLStore is a [Store] in a table of an SQL database reached through
+// [database/sql]: SQLite for a single process, PostgreSQL when several
+// processes share the keys. A claim is one INSERT ... ON CONFLICT DO UPDATE
+// statement that inserts a new record or takes over an expired one, so
+// concurrent claims of a key are decided by the database.
+//
+// The store does not register or open drivers: it uses the *sql.DB it is
+// given, preparing its statements on first use; [SQLStore.Close] releases
+// them. Create the table with [SQLStore.Migrate]. Expired rows are treated
+// as absent; delete them with [SQLStore.Reap], or run [RunReaper] to do so
+// periodically.
+//
+// An SQLStore is safe for concurrent use by goroutines and processes.
+type SQLStore struct {
+	db        *sql.DB
+	dialect   Dialect
+	table     string
+	retention time.Duration
+	now       func() time.Time
+
+	qClaim, qSelect, qComplete, qRelease, qReap string
+
+	prepMu sync.Mutex                 // serialises preparing
+	prep   atomic.Pointer[statements] // nil until prepared
+}
+
+// statements are the store's prepared statements. *sql.Stmt is safe for
+// concurrent use and re-prepares itself on each connection it runs on.
+type statements struct {
+	claim, sel, complete, release, reap *sql.Stmt
+}
+
+func (st *statements) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{st.claim, st.sel, st.complete, st.release, st.reap} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// statements returns the prepared statements, preparing them on first use
+// (after Migrate has created the table). A failed preparation is not
+// cached: the next call tries again.
+func (s *SQLStore) statements(ctx context.Context) (*statements, error) {
+	if st := s.prep.Load(); st != nil {
+		return st, nil
+	}
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if st := s.prep.Load(); st != nil {
+		return st, nil
+	}
+	st := &statements{}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{{&st.claim, s.qClaim}, {&st.sel, s.qSelect}, {&st.complete, s.qComplete}, {&st.release, s.qRelease}, {&st.reap, s.qReap}} {
+		stmt, err := s.db.PrepareContext(ctx, p.q)
+		if err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("prepare statements (has Migrate run?): %w", err)
+		}
+		*p.dst = stmt
+	}
+	s.prep.Store(st)
+	return st, nil
+}
+
+// Close releases the store's prepared statements. It does not close the
+// *sql.DB, which belongs to the caller. A store used after Close prepares
+// its statements again. Close it before dropping its table.
+func (s *SQLStore) Close() error {
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	st := s.prep.Swap(nil)
+	if st == nil {
+		return nil
+	}
+	return st.close()
+}
+
+var (
+	_ Store  = (*SQLStore)(nil)
+	_ Looker = (*SQLStore)(nil)
+	_ Reaper = (*SQLStore)(nil)
+)
+
+// Record states in the state column.
+const (
+	stateClaimed   = 1
+	stateCompleted = 2
+)
+
+// NewSQLStore returns a store over db configured by cfg. It does not touch
+// the database; call Migrate to create the table. The error matches
+// [ErrInvalidConfig].
+func NewSQLStore(db *sql.DB, cfg SQLConfig) (*SQLStore, error) {
+	if db == nil {
+		return nil, fmt.Errorf("idempotency: NewSQLStore: nil *sql.DB: %w", ErrInvalidConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &SQLStore{db: db, dialect: cfg.Dialect, table: cfg.Table, retention: cfg.Retention, now: cfg.Now}
+	if s.table == "" {
+		s.table = DefaultTable
+	}
+	if s.retention == 0 {
+		s.retention = DefaultRetention
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	t := s.table
+	// The claim inserts, or takes over a row whose retention has passed,
+	// or one still in progress whose lease has expired and whose
+	// fingerprint matches. When the WHERE clause rejects the update, no
+	// row is returned and the caller reads the row to learn why.
+	s.qClaim = s.rebind(`INSERT INTO ` + t + ` AS r (k, fingerprint, state, token, lease_until, expires_at, failed, result)
+VALUES (?, ?, 1, ?, ?, ?, 0, NULL)
+ON CONFLICT (k) DO UPDATE SET fingerprint = excluded.fingerprint, state = 1, token = excluded.token,
+	lease_until = excluded.lease_until, expires_at = excluded.expires_at, failed = 0, result = NULL
+WHERE r.expires_at <= ? OR (r.state = 1 AND r.lease_until <= ? AND r.fingerprint = excluded.fingerprint)
+RETURNING token`)
+	s.qSelect = s.rebind(`SELECT fingerprint, state, token, lease_until, expires_at, failed, result FROM ` + t + ` WHERE k = ?`)
+	s.qComplete = s.rebind(`UPDATE ` + t + ` SET state = 2, failed = ?, result = ?, lease_until = 0, expires_at = ? WHERE k = ? AND token = ? AND state = 1`)
+	s.qRelease = s.rebind(`DELETE FROM ` + t + ` WHERE k = ? AND token = ? AND state = 1`)
+	s.qReap = s.rebind(`DELETE FROM ` + t + ` WHERE expires_at <= ?`)
+	return s, nil
+}
+
+// rebind turns ? placeholders into $n for PostgreSQL.
+func (s *SQLStore) rebind(q string) string {
+	if s.dialect != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Migrate creates the table and its index if they do not exist. It is safe
+// to call on every start. On PostgreSQL, CREATE TABLE IF NOT EXISTS is not
+// race-free: if several processes may migrate at once, retry a failed
+// Migrate.
+func (s *SQLStore) Migrate(ctx context.Context) error {
+	blob := "BLOB"
+	if s.dialect == Postgres {
+		blob = "BYTEA"
+	}
+	stmts := []string{
+		`CREATE TABLE IF NOT EXISTS ` + s.table + ` (
+	k TEXT PRIMARY KEY,
+	fingerprint ` + blob + ` NOT NULL,
+	state SMALLINT NOT NULL,
+	token BIGINT NOT NULL,
+	lease_until BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL,
+	failed SMALLINT NOT NULL,
+	result ` + blob + `
+)`,
+		`CREATE INDEX IF NOT EXISTS ` + s.table + `_expires_at ON ` + s.table + ` (expires_at)`,
+	}
+	for _, q := range stmts {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("idempotency: migrate table %s: %w", s.table, err)
+		}
+	}
+	return nil
+}
+
+// newToken returns a random non-zero token that fits a BIGINT.
+func newToken() uint64 {
+	var b [8]byte
+	for {
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+		if t := binary.LittleEndian.Uint64(b[:]) >> 1; t != 0 {
+			return t
+		}
+	}
+}
+
+// Claim implements [Store.Claim].
+func (s *SQLStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease time.Duration) (Claim, error) {
+	if err := checkClaim(ctx, key, lease); err != nil {
+		return Claim{}, err
+	}
+	// A row can change between the failed upsert and the read (released,
+	// completed, expired); then try again. Each round makes progress, so
+	// a few rounds suffice in practice.
+	st, err := s.statements(ctx)
+	if err != nil {
+		return Claim{}, s.dbErr(ctx, "claim", key, err)
+	}
+	for range 8 {
+		now := s.now().UnixNano()
+		end := now + int64(lease)
+		token := newToken()
+		var got int64
+		err := st.claim.QueryRowContext(ctx, key.s, fp[:], int64(token), end, max(end, now+int64(s.retention)), now, now).Scan(&got)
+		switch {
+		case err == nil:
+			return Claim{Status: Claimed, Lease: Lease{Key: key, Token: token, Expires: time.Unix(0, end)}}, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return Claim{}, s.dbErr(ctx, "claim", key, err)
+		}
+		rec, found, err := s.read(ctx, st, key)
+		if err != nil {
+			return Claim{}, s.dbErr(ctx, "claim", key, err)
+		}
+		if !found || rec.Expires.UnixNano() <= now {
+			continue
+		}
+		switch {
+		case rec.Fingerprint != fp:
+			return Claim{Status: Mismatch}, nil
+		case rec.Status == Completed:
+			return Claim{Status: Completed, Result: rec.Result}, nil
+		case rec.LeaseExpires.UnixNano() > now:
+			return Claim{Status: InProgress, RetryAfter: time.Duration(rec.LeaseExpires.UnixNano() - now)}, nil
+		}
+	}
+	return Claim{}, fmt.Errorf("idempotency: claim %q: the record kept changing under the claim; try again", key.s)
+}
+
+// dbErr wraps a database error, preferring the context's cause when the
+// context ended.
+func (s *SQLStore) dbErr(ctx context.Context, op string, key Key, err error) error {
+	if ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	return fmt.Errorf("idempotency: %s %q in table %s: %w", op, key.s, s.table, err)
+}
+
+// read returns the row of key, expired or not.
+func (s *SQLStore) read(ctx context.Context, st *statements, key Key) (Record, bool, error) {
+	var (
+		fp                           []byte
+		state, failed                int
+		token, leaseUntil, expiresAt int64
+		result                       []byte
+	)
+	err := st.sel.QueryRowContext(ctx, key.s).Scan(&fp, &state, &token, &leaseUntil, &expiresAt, &failed, &result)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, false, nil
+	}
+	if err != nil {
+		return Record{}, false, err
+	}
+	rec := Record{Key: key, Token: uint64(token), Expires: time.Unix(0, expiresAt)}
+	if len(fp) != len(rec.Fingerprint) {
+		return Record{}, false, fmt.Errorf("fingerprint column holds %d bytes, want %d", len(fp), len(rec.Fingerprint))
+	}
+	copy(rec.Fingerprint[:], fp)
+	switch state {
+	case stateClaimed:
+		rec.Status = Claimed
+		rec.LeaseExpires = time.Unix(0, leaseUntil)
+	case stateCompleted:
+		rec.Status = Completed
+		rec.Result = Result{Data: clone(result), Failed: failed != 0}
+	default:
+		return Record{}, false, fmt.Errorf("state column holds %d, want 1 or 2", state)
+	}
+	return rec, true, nil
+}
+
+// Complete implements [Store.Complete].
+func (s *SQLStore) Complete(ctx context.Context, l Lease, result Result) error {
+	if err := checkLease(ctx, l); err != nil {
+		return err
+	}
+	failed := 0
+	if result.Failed {
+		failed = 1
+	}
+	data := result.Data
+	if data == nil {
+		data = []byte{}
+	}
+	st, err := s.statements(ctx)
+	if err != nil {
+		return s.dbErr(ctx, "complete", l.Key, err)
+	}
+	expires := s.now().UnixNano() + int64(s.retention)
+	res, err := st.complete.ExecContext(ctx, failed, data, expires, l.Key.s, int64(l.Token))
+	return s.affected(ctx, "complete", l, res, err)
+}
+
+// Release implements [Store.Release].
+func (s *SQLStore) Release(ctx context.Context, l Lease) error {
+	if err := checkLease(ctx, l); err != nil {
+		return err
+	}
+	st, err := s.statements(ctx)
+	if err != nil {
+		return s.dbErr(ctx, "release", l.Key, err)
+	}
+	res, err := st.release.ExecContext(ctx, l.Key.s, int64(l.Token))
+	return s.affected(ctx, "release", l, res, err)
+}
+
+func (s *SQLStore) affected(ctx context.Context, op string, l Lease, res sql.Result, err error) error {
+	if err != nil {
+		return s.dbErr(ctx, op, l.Key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.dbErr(ctx, op, l.Key, err)
+	}
+	if n == 0 {
+		return leaseLost(l)
+	}
+	return nil
+}
+
+// Lookup implements [Looker.Lookup].
+func (s *SQLStore) Lookup(ctx context.Context, key Key) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, context.Cause(ctx)
+	}
+	st, err := s.statements(ctx)
+	if err != nil {
+		return Record{}, s.dbErr(ctx, "lookup", key, err)
+	}
+	rec, found, err := s.read(ctx, st, key)
+	if err != nil {
+		return Record{}, s.dbErr(ctx, "lookup", key, err)
+	}
+	if !found || rec.Expires.UnixNano() <= s.now().UnixNano() {
+		return Record{}, fmt.Errorf("idempotency: lookup %q: %w", key.s, ErrNotFound)
+	}
+	return rec, nil
+}
+
+// Reap implements [Reaper.Reap]: it deletes every row whose retention has
+// passed, in one statement.
+func (s *SQLStore) Reap(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, context.Cause(ctx)
+	}
+	st, err := s.statements(ctx)
+	if err != nil {
+		return 0, s.dbErr(ctx, "reap", Key{}, err)
+	}
+	res, err := st.reap.ExecContext(ctx, s.now().UnixNano())
+	if err != nil {
+		return 0, s.dbErr(ctx, "reap", Key{}, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.dbErr(ctx, "reap", Key{}, err)
+	}
+	return int(n), nil
+}
+
+// Table returns the name of the store's table.
+func (s *SQLStore) Table() string { return s.table }
