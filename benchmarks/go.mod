@@ -7,6 +7,8 @@ replace github.com/distsync/distsync => ../
 require (
 	github.com/ThreeDotsLabs/watermill v1.5.1
 	github.com/distsync/distsync v0.0.0-00010101000000-000000000000
+	github.com/govalues/decimal v0.1.36
+	github.com/shopspring/decimal v1.6.0
 	github.com/stretchr/testify v1.12.1
 )
 
