@@ -42,7 +42,7 @@ type FulfillmentOrder struct {
 	ShipTo            PartyRef          `json:"shipTo" validate:"-"`
 	ShipComplete      bool              `json:"shipComplete,omitempty" validate:"-"`
 	RequestedShipDate time.Time         `json:"requestedShipDate,omitzero" validate:"-"`
-	Lines             []FulfillmentLine `json:"lines" validate:"required,dive"`
+	Lines             []FulfillmentLine `json:"lines" validate:"required,min=1,dive"`
 	ReleasedAt        time.Time         `json:"releasedAt,omitzero" validate:"-"`
 }
 
@@ -97,7 +97,7 @@ type AllocationUpdate struct {
 	Warehouse          string           `json:"warehouse" validate:"required"`
 	AsOf               time.Time        `json:"asOf" validate:"required"`
 	Sequence           int64            `json:"sequence" validate:"gte=0"`
-	Lines              []AllocationLine `json:"lines" validate:"required,dive"`
+	Lines              []AllocationLine `json:"lines" validate:"required,min=1,dive"`
 }
 
 // DocumentKind returns [KindAllocationUpdate].

@@ -53,7 +53,7 @@ type Invoice struct {
 	PaymentTerms string        `json:"paymentTerms,omitempty" validate:"-"`
 	InvoiceDate  time.Time     `json:"invoiceDate" validate:"required"`
 	DueDate      time.Time     `json:"dueDate,omitzero" validate:"-"`
-	Lines        []InvoiceLine `json:"lines" validate:"required,dive"`
+	Lines        []InvoiceLine `json:"lines" validate:"required,min=1,dive"`
 	Charges      []Charge      `json:"charges,omitempty" validate:"dive"`
 	Taxes        []Tax         `json:"taxes,omitempty" validate:"dive"`
 	Totals       Totals        `json:"totals" validate:"-"`

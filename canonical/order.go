@@ -130,7 +130,7 @@ type Order struct {
 	Taxes        []Tax       `json:"taxes,omitempty" validate:"dive"`
 	Totals       *Totals     `json:"totals,omitempty" validate:"-"`
 	Notes        []Note      `json:"notes,omitempty" validate:"dive"`
-	Lines        []OrderLine `json:"lines" validate:"required,dive"`
+	Lines        []OrderLine `json:"lines" validate:"required,min=1,dive"`
 
 	// Commercial facts, set by the transition methods.
 	SubmittedAt time.Time `json:"submittedAt,omitzero" validate:"-"`

@@ -169,3 +169,16 @@ func TestDecodeOrderErrors(t *testing.T) {
 	var se *json.SyntaxError
 	assert.True(t, errors.As(err, &se), "a syntax error unwraps to *json.SyntaxError: %v", err)
 }
+
+func TestOrderWithEmptyLines(t *testing.T) {
+	o := sampleOrder(1)
+	o.Lines = []canonical.OrderLine{}
+	err := o.Validate()
+	var ve *canonical.ValidationError
+	require.ErrorAs(t, err, &ve, "empty lines")
+	require.True(t, ve.Has("lines"), "empty lines: %v", err)
+	assert.Contains(t, err.Error(), "lines: must have at least one item")
+	s := shipmentFixture()
+	s.Lines = []canonical.ShipmentLine{}
+	assert.ErrorContains(t, s.Validate(), "lines: must have at least one item", "shipment without lines")
+}

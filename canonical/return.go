@@ -60,7 +60,7 @@ type Return struct {
 	Warehouse    string       `json:"warehouse" validate:"required"`
 	AuthorizedAt time.Time    `json:"authorizedAt" validate:"required"`
 	ReceivedAt   time.Time    `json:"receivedAt,omitzero" validate:"-"`
-	Lines        []ReturnLine `json:"lines" validate:"required,dive"`
+	Lines        []ReturnLine `json:"lines" validate:"required,min=1,dive"`
 }
 
 // DocumentKind returns [KindReturn].

@@ -71,7 +71,7 @@ type Shipment struct {
 	TrackingNumbers []string       `json:"trackingNumbers,omitempty" validate:"dive,required"`
 	ShippedAt       time.Time      `json:"shippedAt" validate:"required"`
 	Packages        []Package      `json:"packages,omitempty" validate:"dive"`
-	Lines           []ShipmentLine `json:"lines" validate:"required,dive"`
+	Lines           []ShipmentLine `json:"lines" validate:"required,min=1,dive"`
 	// FinalForFulfillment is set on the last shipment of the fulfilment
 	// order: nothing more will ship from it.
 	FinalForFulfillment bool `json:"finalForFulfillment,omitempty" validate:"-"`

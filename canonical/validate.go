@@ -85,6 +85,9 @@ func ruleMessage(fe validator.FieldError) string {
 		return "must be one of " + strings.ReplaceAll(fe.Param(), " ", ", ") + ", is " + strconv.Quote(str)
 	case "gte", "min":
 		if fe.Kind() == reflect.Slice {
+			if fe.Param() == "1" {
+				return "must have at least one item"
+			}
 			return "must have at least " + fe.Param() + " items"
 		}
 		return "must be ≥ " + fe.Param()
