@@ -196,8 +196,13 @@ func (l *Ledger) Fold(lines []OrderLine, events []QuantityEvent) error {
 		}
 		li := last
 		if li >= len(lines) || lines[li].ID != e.LineID {
+			// Events usually come grouped by line, in line order: try the
+			// next line before scanning.
 			li = -1
-			for j := range lines {
+			if n := last + 1; n < len(lines) && lines[n].ID == e.LineID {
+				li = n
+			}
+			for j := 0; li < 0 && j < len(lines); j++ {
 				if lines[j].ID == e.LineID {
 					li = j
 					break
