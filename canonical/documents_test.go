@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -560,4 +561,18 @@ func TestValidateConcurrently(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 8, nerr, "half the orders are invalid")
+}
+
+func TestUniqueIDsOnLongLists(t *testing.T) {
+	s := shipmentFixture()
+	for i := range 40 {
+		s.Lines = append(s.Lines, canonical.ShipmentLine{ID: "X" + strconv.Itoa(i), OrderLineID: "L1", FulfillmentLineID: "FL1", Item: hammer, Quantity: qty("1", "EA")})
+	}
+	require.NoError(t, s.Validate(), "42 distinct lines")
+	s.Lines[41].ID = "X3"
+	err := s.Validate()
+	var ve *canonical.ValidationError
+	require.ErrorAs(t, err, &ve, "42 lines, one duplicate")
+	assert.True(t, ve.Has("lines[41].id"), "duplicate at the end: %v", err)
+	assert.Contains(t, err.Error(), `duplicate "X3" (also at lines[5])`)
 }

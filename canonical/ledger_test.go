@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -145,6 +146,14 @@ func TestBucketsJSON(t *testing.T) {
 	var back canonical.Buckets
 	require.NoError(t, json.Unmarshal(data, &back))
 	assert.Equal(t, bs, back, "round trip of %s", data)
+	assert.True(t, back.Equal(bs), "Equal after round trip")
+	assert.False(t, back.IsZero(), "buckets with values")
+	assert.True(t, canonical.Buckets{}.IsZero(), "zero buckets")
+	back.Set(canonical.BucketShipped, canonical.DecimalFromInt(5))
+	assert.False(t, back.Equal(bs), "after a change")
+	require.NoError(t, json.Unmarshal([]byte("null"), &back), "null")
+	assert.Equal(t, "5", back.Get(canonical.BucketShipped).String(), "null leaves buckets unchanged")
+	assert.True(t, back.Get(0).IsZero(), "invalid bucket reads zero")
 
 	for _, bad := range []string{`{"packed":"1"}`, `{"shipped":"x"}`, `{"shipped":true}`, `[1]`} {
 		var b canonical.Buckets
@@ -211,4 +220,36 @@ func TestLedgerSameMessageConflictError(t *testing.T) {
 	err := l.Fold(oneLine("5"), []canonical.QuantityEvent{snap("L1", canonical.BucketShipped, "1", h, "m"), delta("L1", canonical.BucketShipped, "1", h, "m")})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, canonical.ErrLedgerConflict), "snapshot and delta under one message ID: %v", err)
+}
+
+// TestLedgerFoldSortPaths covers the comparison sort (many lines, few
+// events) and long runs of one slot, in random orders.
+func TestLedgerFoldSortPaths(t *testing.T) {
+	mk := func(n int) canonical.Order {
+		o := canonical.Order{ID: "o"}
+		for i := range n {
+			o.Lines = append(o.Lines, canonical.OrderLine{ID: "L" + strconv.Itoa(i), Quantity: canonical.MustParseQuantity("100", "EA")})
+		}
+		return o
+	}
+	var events []canonical.QuantityEvent
+	for k := range 30 { // one long run: 30 deltas of 1 on L7 shipped, 3 of them redelivered
+		events = append(events, delta("L7", canonical.BucketShipped, "1", time.Duration(k+1)*time.Minute, "ship-"+strconv.Itoa(k)))
+	}
+	events = append(events, events[3], events[9], events[27],
+		snap("L199", canonical.BucketAllocated, "5", h, "alloc-a"),
+		snap("L199", canonical.BucketAllocated, "6", 2*h, "alloc-b"),
+		delta("L0", canonical.BucketCancelled, "2", h, "cx"))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 50 {
+		perm := append([]canonical.QuantityEvent(nil), events...)
+		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		o := mk(200)
+		var l canonical.Ledger
+		require.NoError(t, l.Fold(o.Lines, perm), "round %d", round)
+		assert.Equal(t, "30", o.Lines[7].Buckets.Get(canonical.BucketShipped).String(), "round %d: L7 shipped", round)
+		assert.Equal(t, "6", o.Lines[199].Buckets.Get(canonical.BucketAllocated).String(), "round %d: L199 allocated", round)
+		assert.Equal(t, "2", o.Lines[0].Buckets.Get(canonical.BucketCancelled).String(), "round %d: L0 cancelled", round)
+		assert.Equal(t, "100", o.Lines[50].Buckets.Get(canonical.BucketOrdered).String(), "round %d: untouched line keeps its base", round)
+	}
 }
