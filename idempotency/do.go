@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/distsync/distsync/retry"
 )
 
 // DefaultLease is the lease of a claim made by [Do] and [Guard.HandleEvent]
@@ -50,10 +52,11 @@ type Policy func(err error) Outcome
 // DefaultPolicy is the Policy used when Guard.Policy is nil:
 //
 //   - success (nil) is stored and replayed;
-//   - an error whose chain ([errors.As]) holds a value with a method
-//     Permanent() bool that returns true is a permanent failure: stored and
-//     replayed. [Permanent] wraps an error that way, and so does any error
-//     type of your own with such a method;
+//   - an error that [retry.IsPermanent] classifies as permanent is stored
+//     and replayed: one wrapped with [Permanent] (or any error with a
+//     Permanent() bool method that returns true), one wrapped with
+//     [retry.Permanent], and one whose Retryable() bool method reports false,
+//     such as a connector error with a permanent code;
 //   - everything else, context cancellation and deadlines included, is
 //     transient: the key is released so the operation runs again on the
 //     next delivery or retry.
@@ -64,8 +67,7 @@ func DefaultPolicy(err error) Outcome {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return Retry
 	}
-	var p interface{ Permanent() bool }
-	if errors.As(err, &p) && p.Permanent() {
+	if retry.IsPermanent(err) {
 		return Replay
 	}
 	return Retry

@@ -14,6 +14,7 @@ import (
 
 	"github.com/distsync/distsync/idempotency"
 	"github.com/distsync/distsync/idempotency/idempotencytest"
+	"github.com/distsync/distsync/retry"
 )
 
 type charge struct {
@@ -48,6 +49,12 @@ type permanentByMethod struct{ msg string }
 func (e permanentByMethod) Error() string   { return e.msg }
 func (e permanentByMethod) Permanent() bool { return true }
 
+// codedError is like a connector error: it knows whether retrying helps.
+type codedError struct{ retryable bool }
+
+func (e codedError) Error() string   { return fmt.Sprintf("retryable=%v", e.retryable) }
+func (e codedError) Retryable() bool { return e.retryable }
+
 type notPermanent struct{}
 
 func (notPermanent) Error() string   { return "says no" }
@@ -71,6 +78,9 @@ func TestDefaultPolicy(t *testing.T) {
 		{"deadline", fmt.Errorf("call: %w", context.DeadlineExceeded), idempotency.Retry},
 		{"cancelled marked permanent", idempotency.Permanent(context.Canceled), idempotency.Retry},
 		{"replayed failure", &idempotency.ReplayedError{Msg: "x"}, idempotency.Replay},
+		{"retry.Permanent", fmt.Errorf("w: %w", retry.Permanent(base)), idempotency.Replay},
+		{"Retryable() false (permanent connector code)", fmt.Errorf("w: %w", codedError{retryable: false}), idempotency.Replay},
+		{"Retryable() true (transient connector code)", codedError{retryable: true}, idempotency.Retry},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, idempotency.DefaultPolicy(tt.err), "DefaultPolicy(%s: %v)", tt.name, tt.err)

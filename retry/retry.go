@@ -300,12 +300,7 @@ func runAttempt[T any](ctx context.Context, op func(context.Context) (T, error),
 // retryable applies the classification rules of Do to an error of op, the
 // caller's context being still alive.
 func retryable(err error, idempotent bool) bool {
-	var pe *PermanentError
-	if errors.As(err, &pe) {
-		return false
-	}
-	var rc Retryable
-	if errors.As(err, &rc) && !rc.Retryable() {
+	if IsPermanent(err) {
 		return false
 	}
 	if errors.Is(err, ErrCircuitOpen) {
@@ -316,6 +311,29 @@ func retryable(err error, idempotent bool) bool {
 		return false
 	}
 	return true
+}
+
+// IsPermanent reports whether err says that retrying cannot help: its chain
+// holds a [*PermanentError] (see [Permanent]), an error whose [Retryable]
+// method reports false (a connector error with a permanent code), or an
+// error with a Permanent() bool method that reports true (the convention of
+// the idempotency package). It is the one definition of "permanent" that
+// [Do], the idempotency result policy and the event log's error policy
+// share. IsPermanent(nil) is false.
+func IsPermanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return true
+	}
+	var rc Retryable
+	if errors.As(err, &rc) && !rc.Retryable() {
+		return true
+	}
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }
 
 // ParseRetryAfter parses the value of an HTTP Retry-After header (RFC 9110

@@ -300,3 +300,30 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+type permanentByMethod bool
+
+func (p permanentByMethod) Error() string   { return "permanent by method" }
+func (p permanentByMethod) Permanent() bool { return bool(p) }
+
+func TestIsPermanent(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", errBoom, false},
+		{"Permanent", retry.Permanent(errBoom), true},
+		{"wrapped Permanent", fmt.Errorf("w: %w", retry.Permanent(errBoom)), true},
+		{"Retryable false", fmt.Errorf("w: %w", codedError{retryable: false}), true},
+		{"Retryable true", codedError{retryable: true}, false},
+		{"Permanent() true", permanentByMethod(true), true},
+		{"Permanent() false", permanentByMethod(false), false},
+		{"circuit open", retry.ErrCircuitOpen, false},
+		{"joined", errors.Join(errBoom, retry.Permanent(errBoom)), true},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, retry.IsPermanent(tt.err), tt.name)
+	}
+}
