@@ -229,6 +229,9 @@ func (l *Ledger) Fold(lines []OrderLine, events []QuantityEvent) error {
 		for end < len(es) && es[end].slot == slot {
 			end++
 		}
+		if counting {
+			sortRun(es[start:end], events)
+		}
 		val, err := foldSlot(lines, events, es[start:end])
 		if err != nil {
 			return err
@@ -247,9 +250,11 @@ func (l *Ledger) Fold(lines []OrderLine, events []QuantityEvent) error {
 	return nil
 }
 
-// sortEntries orders the entries by slot, then source message ID. It uses a
-// counting sort over the slots when their number is small next to the
-// number of events (the usual case), and a comparison sort otherwise.
+// sortEntries orders the entries by slot (and, with a comparison sort,
+// by source message ID within a slot). It uses a counting sort over the
+// slots when their number is small next to the number of events (the
+// usual case; Fold then orders each slot's run with sortRun), and a
+// comparison sort otherwise.
 func (l *Ledger) sortEntries(counting bool, maxSlot int, events []QuantityEvent) []ledgerEntry {
 	bySource := func(a, b ledgerEntry) int {
 		if c := cmp.Compare(a.slot, b.slot); c != 0 {
@@ -269,25 +274,22 @@ func (l *Ledger) sortEntries(counting bool, maxSlot int, events []QuantityEvent)
 		l.sorted[l.counts[e.slot]] = e
 		l.counts[e.slot]++
 	}
-	// Order each slot's run by source message ID; runs are short.
-	es := l.sorted
-	for start := 0; start < len(es); {
-		end := start + 1
-		for end < len(es) && es[end].slot == es[start].slot {
-			end++
-		}
-		if run := es[start:end]; len(run) > 12 {
-			slices.SortFunc(run, bySource)
-		} else {
-			for k := 1; k < len(run); k++ {
-				for j := k; j > 0 && events[run[j].i].SourceMessageID < events[run[j-1].i].SourceMessageID; j-- {
-					run[j], run[j-1] = run[j-1], run[j]
-				}
-			}
-		}
-		start = end
+	return l.sorted
+}
+
+// sortRun orders one slot's entries by source message ID; runs are short.
+func sortRun(run []ledgerEntry, events []QuantityEvent) {
+	if len(run) > 12 {
+		slices.SortFunc(run, func(a, b ledgerEntry) int {
+			return strings.Compare(events[a.i].SourceMessageID, events[b.i].SourceMessageID)
+		})
+		return
 	}
-	return es
+	for k := 1; k < len(run); k++ {
+		for j := k; j > 0 && events[run[j].i].SourceMessageID < events[run[j-1].i].SourceMessageID; j-- {
+			run[j], run[j-1] = run[j-1], run[j]
+		}
+	}
 }
 
 // foldSlot folds the events of one (line, bucket) slot, sorted by source
