@@ -9,6 +9,37 @@
 // Amounts travel in JSON as strings ("12.50") so no precision is lost on the
 // way.
 //
+// # Documents
+//
+// An [Order] is what a customer ordered; it is split structurally, never by
+// copying: one [FulfillmentOrder] per warehouse, one or more [Shipment]s per
+// fulfilment order, [Package]s (with an [SSCC] and a tracking number) in a
+// shipment, and lines at every level that point back to the order line.
+// The ERP answers with an [OrderAck] and bills with an [Invoice] (or a
+// credit memo); warehouses report [AllocationUpdate]s,
+// [InventoryPosition]s and [InventoryAdjustment]s; a [Return] carries an RMA
+// from authorization to receipt. Every entity carries [Refs], the IDs each
+// system knows it by, beside its stable canonical ID.
+//
+// # Quantities and status
+//
+// Quantities are the truth and status is derived. Each order line has
+// [Buckets] (ordered, confirmed, rejected, cancelled, allocated,
+// backordered, picked, shipped, delivered, invoiced, returned) that a
+// [Ledger] folds from [QuantityEvent]s, each tagged with its source message
+// ID, so that a redelivered or reordered event changes nothing.
+// [Order.Status] derives the commercial, fulfilment and billing axes from
+// the buckets and the order's commercial facts; [CheckTransition] refuses
+// an illegal change, naming both states.
+//
+// # Events
+//
+// [Event] is a CloudEvents 1.0 envelope with distsync's extensions
+// (correlation and causation IDs, traceparent, per-subject sequence,
+// partition key). Build one with [NewEvent] and read its document with
+// [DecodeData]; [Event.Key] (source + id) deduplicates and
+// [Event.Partition] shards.
+//
 // # Validation
 //
 // Every document has a Validate method. It returns nil or one

@@ -59,7 +59,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 			b := buf.AvailableBuffer()
 			switch x := e.Extensions[name].(type) {
 			case string:
-				b = eventAppendString(b, x)
+				b = appendJSONString(b, x, false)
 			case bool:
 				b = strconv.AppendBool(b, x)
 			case int32:
@@ -101,7 +101,7 @@ func eventWriteMember(buf *bytes.Buffer, name, value string, first bool) {
 	}
 	buf.WriteString(name)
 	buf.WriteString(`":`)
-	buf.Write(eventAppendString(buf.AvailableBuffer(), value))
+	buf.Write(appendJSONString(buf.AvailableBuffer(), value, false))
 }
 
 // eventAppendSequence appends n as exactly 20 decimal digits.
@@ -134,57 +134,6 @@ func eventParseSequence(s string) (uint64, string) {
 		return 0, "must be greater than zero (omit it for an unsequenced event)"
 	}
 	return n, ""
-}
-
-// eventAppendString appends s as a JSON string, escaping what JSON requires
-// and replacing invalid UTF-8 with U+FFFD as encoding/json does.
-func eventAppendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // UnmarshalJSON decodes an event in the CloudEvents JSON structured format

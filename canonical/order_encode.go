@@ -51,7 +51,7 @@ func (e *orderEncoder) key(name string) {
 
 func (e *orderEncoder) str(name, v string) {
 	e.key(name)
-	e.b = appendJSONString(e.b, v)
+	e.b = appendJSONString(e.b, v, true)
 	e.comma = true
 }
 
@@ -131,7 +131,7 @@ func (e *orderEncoder) party(name string, p *PartyRef) {
 				if i > 0 {
 					e.b = append(e.b, ',')
 				}
-				e.b = appendJSONString(e.b, l)
+				e.b = appendJSONString(e.b, l, true)
 			}
 			e.b = append(e.b, ']')
 			e.comma = true
@@ -301,16 +301,18 @@ func (e *orderEncoder) line(l *OrderLine) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string exactly as encoding/json
-// does: <, > and & escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and
-// U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
+// appendJSONString appends s as a JSON string, escaping what JSON requires
+// and, as encoding/json does, replacing invalid UTF-8 with U+FFFD and
+// escaping U+2028 and U+2029. With escapeHTML it also escapes <, > and &,
+// which makes the bytes exactly those of json.Marshal (the order encoder);
+// without, it writes them as they are (the event encoder).
+func appendJSONString(b []byte, s string, escapeHTML bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || (c != '<' && c != '>' && c != '&')) {
 				i++
 				continue
 			}
