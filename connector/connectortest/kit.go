@@ -32,6 +32,8 @@ func ShipAll(order canonical.Order, n int) canonical.Shipment {
 		OrderID:             order.ID,
 		FulfillmentOrderID:  "kit-fo-" + order.ID,
 		Warehouse:           "WH1",
+		Carrier:             canonical.Carrier{SCAC: "UPSN", Name: "UPS"},
+		TrackingNumbers:     []string{"1Z" + order.ID},
 		ShippedAt:           kitTime,
 		FinalForFulfillment: true,
 	}
