@@ -86,34 +86,45 @@ func checkOrder(o *canonical.Order) []canonical.FieldError {
 	}
 	for i := range o.Lines {
 		l := &o.Lines[i]
-		p := "lines[" + strconv.Itoa(i) + "]"
 		if l.ID == "" {
-			add(p+".id", "required")
+			add(at(i, ".id"), "required")
 		} else {
 			for j := range i {
 				if o.Lines[j].ID == l.ID {
-					add(p+".id", fmt.Sprintf("duplicate line ID %q (also at lines[%d])", l.ID, j))
+					add(at(i, ".id"), fmt.Sprintf("duplicate line ID %q (also at lines[%d])", l.ID, j))
 					break
 				}
 			}
 		}
 		if l.Item.SKU == "" {
-			add(p+".item.sku", "required")
+			add(at(i, ".item.sku"), "required")
 		}
 		if !l.Quantity.Value.IsPos() {
-			add(p+".quantity.value", "must be > 0")
+			add(at(i, ".quantity.value"), "must be > 0")
 		}
 		if err := l.Quantity.Unit.Validate(); err != nil {
-			add(p+".quantity.unit", "invalid unit "+strconv.Quote(string(l.Quantity.Unit)))
+			add(at(i, ".quantity.unit"), "invalid unit "+strconv.Quote(string(l.Quantity.Unit)))
 		}
 		if l.UnitPrice.Currency != o.Currency && (l.UnitPrice.Currency != "" || !l.UnitPrice.IsZero()) {
-			add(p+".unitPrice.currency", fmt.Sprintf("must be the document currency %s, is %s", o.Currency, l.UnitPrice.Currency))
+			add(at(i, ".unitPrice.currency"), fmt.Sprintf("must be the document currency %s, is %s", o.Currency, l.UnitPrice.Currency))
 		}
 		if l.UnitPrice.Sign() < 0 {
-			add(p+".unitPrice.amount", "must not be negative")
+			add(at(i, ".unitPrice.amount"), "must not be negative")
 		}
 	}
 	return fes
+}
+
+// at returns the path of a field of line i: at(2, ".id") is "lines[2].id".
+func at(i int, field string) string {
+	return "lines[" + strconv.Itoa(i) + "]" + field
+}
+
+// avail is the available-to-promise quantity of one SKU while an order is
+// judged.
+type avail struct {
+	sku string
+	qty canonical.Decimal
 }
 
 // ValidateOrder returns the ERP's verdict on order without any side
@@ -170,7 +181,9 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 	v.customer = acct
 
 	// Available to promise per SKU, consumed line by line.
-	var atp map[string]canonical.Decimal
+	var atp []avail // consumed line by line; orders have few SKUs
+	prices := make([]canonical.Money, len(o.Lines))
+	backs := make([]canonical.Quantity, len(o.Lines))
 	subtotal := canonical.Decimal{}
 	rejected, changed := 0, 0
 	for i := range o.Lines {
@@ -179,15 +192,9 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		al := &ack.Lines[i]
 		al.LineID = l.ID
 		al.Result = canonical.LineAccepted
-		p := "lines[" + strconv.Itoa(i) + "]"
-		reject := func(field, code, text string) {
-			lv.rejected = true
-			al.Result = canonical.LineRejected
-			al.Messages = append(al.Messages, canonical.AckMessage{Code: code, Severity: canonical.SeverityError, Text: text, Field: field})
-		}
 		item := m.items[l.Item.SKU]
 		if item == nil {
-			reject(p+".item.sku", "ITEM", fmt.Sprintf("unknown item %q", l.Item.SKU))
+			reject(lv, al, at(i, ".item.sku"), "ITEM", fmt.Sprintf("unknown item %q", l.Item.SKU))
 			rejected++
 			continue
 		}
@@ -195,7 +202,7 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		if l.Quantity.Unit != item.BaseUnit {
 			b, err := item.ToBase(canonical.NewQuantity(one, l.Quantity.Unit))
 			if err != nil || b.Unit != item.BaseUnit {
-				reject(p+".quantity.unit", "UOM", fmt.Sprintf("item %s is not sold in %s", item.SKU, l.Quantity.Unit))
+				reject(lv, al, at(i, ".quantity.unit"), "UOM", fmt.Sprintf("item %s is not sold in %s", item.SKU, l.Quantity.Unit))
 				rejected++
 				continue
 			}
@@ -203,20 +210,20 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		}
 		base, err := l.Quantity.Value.Mul(lv.factor)
 		if err != nil {
-			reject(p+".quantity.value", "QTY", "quantity too large")
+			reject(lv, al, at(i, ".quantity.value"), "QTY", "quantity too large")
 			rejected++
 			continue
 		}
 		lv.base = base
 		entry, ok := m.price(item.SKU, acct.Customer.ID, o.Currency, base)
 		if !ok {
-			reject(p+".unitPrice", "PRICE", fmt.Sprintf("no price for %s in %s", item.SKU, o.Currency))
+			reject(lv, al, at(i, ".unitPrice"), "PRICE", fmt.Sprintf("no price for %s in %s", item.SKU, o.Currency))
 			rejected++
 			continue
 		}
 		price, err := entry.UnitPrice.Mul(lv.factor)
 		if err != nil {
-			reject(p+".unitPrice", "PRICE", "price overflow")
+			reject(lv, al, at(i, ".unitPrice"), "PRICE", "price overflow")
 			rejected++
 			continue
 		}
@@ -226,23 +233,23 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 			subtotal, err = subtotal.Add(amount.Round().Amount)
 		}
 		if err != nil {
-			return nil, invalid("ValidateOrder", canonical.KindOrder, canonical.FieldError{Field: p + ".quantity.value", Message: "amount too large"})
+			return nil, invalid("ValidateOrder", canonical.KindOrder, canonical.FieldError{Field: at(i, ".quantity.value"), Message: "amount too large"})
 		}
 		if !l.UnitPrice.Amount.Equal(price.Amount) {
 			al.Result = canonical.LinePriceChanged
-			pr := price
-			al.UnitPrice = &pr
+			prices[i] = price
+			al.UnitPrice = &prices[i]
 			al.Messages = append(al.Messages, canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityInfo,
-				Text: fmt.Sprintf("price %s replaces %s", price, l.UnitPrice), Field: p + ".unitPrice"})
+				Text: "price " + price.String() + " replaces " + l.UnitPrice.String(), Field: at(i, ".unitPrice")})
 		}
 		// Available to promise.
-		if atp == nil {
-			atp = make(map[string]canonical.Decimal, len(o.Lines))
+		k := slices.IndexFunc(atp, func(a avail) bool { return a.sku == item.SKU })
+		if k < 0 {
+			a, _ := m.onHand[item.SKU].Sub(m.demand[item.SKU])
+			atp = append(atp, avail{sku: item.SKU, qty: a})
+			k = len(atp) - 1
 		}
-		avail, seen := atp[item.SKU]
-		if !seen {
-			avail, _ = m.onHand[item.SKU].Sub(m.demand[item.SKU])
-		}
+		avail := atp[k].qty
 		al.PromisedDate = promised(now, m.leadTime)
 		if avail.Cmp(base) >= 0 {
 			avail, _ = avail.Sub(base)
@@ -251,17 +258,18 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 			lv.backordered = short
 			if al.Result == canonical.LinePriceChanged {
 				al.Messages = append(al.Messages, canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityWarning,
-					Text: fmt.Sprintf("backordered line repriced to %s", price), Field: p + ".unitPrice"})
+					Text: "backordered line repriced to " + price.String(), Field: at(i, ".unitPrice")})
 			}
 			al.Result = canonical.LineBackordered
-			q := canonical.NewQuantity(short, l.Quantity.Unit)
-			al.Quantity = &q
+			backs[i] = canonical.NewQuantity(short, l.Quantity.Unit)
+			q := backs[i]
+			al.Quantity = &backs[i]
 			al.PromisedDate = promised(now, m.backorderLeadTime)
 			al.Messages = append(al.Messages, canonical.AckMessage{Code: "ATP", Severity: canonical.SeverityWarning,
-				Text: fmt.Sprintf("%s backordered", q), Field: p + ".quantity"})
+				Text: q.String() + " backordered", Field: at(i, ".quantity")})
 			avail = canonical.Decimal{}
 		}
-		atp[item.SKU] = avail
+		atp[k].qty = avail
 		if al.Result != canonical.LineAccepted {
 			changed++
 		}
@@ -342,6 +350,13 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		ack.Outcome = canonical.AckAccepted
 	}
 	return v, nil
+}
+
+// reject marks a line rejected with a message.
+func reject(lv *lineVerdict, al *canonical.AckLine, field, code, text string) {
+	lv.rejected = true
+	al.Result = canonical.LineRejected
+	al.Messages = append(al.Messages, canonical.AckMessage{Code: code, Severity: canonical.SeverityError, Text: text, Field: field})
 }
 
 // promised returns the promised date for a lead time: the start of the day
