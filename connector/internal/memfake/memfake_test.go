@@ -20,7 +20,6 @@ func TestERPConformance(t *testing.T) {
 	})
 }
 
-
 func TestWMSConformance(t *testing.T) {
 	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
 		w := memfake.NewWMS()
