@@ -316,3 +316,8 @@ func ctxErr(ctx context.Context) error {
 
 // now returns the clock's time in UTC.
 func (m *Memory) now() time.Time { return m.clock().UTC() }
+
+var _ connector.HealthChecker = (*Memory)(nil)
+
+// Health reports that the ERP is reachable: nil, or the context's error.
+func (m *Memory) Health(ctx context.Context) error { return ctxErr(ctx) }

@@ -1,0 +1,65 @@
+package erp_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/connector/connectortest"
+	"github.com/distsync/distsync/erp"
+)
+
+// kitOrder returns the conformance kit's order n: two lines of demo items
+// for C-1 at list price, well inside the credit limit.
+func kitOrder(n int) canonical.Order {
+	o := newOrder(fmt.Sprintf("kit-ord-%d", n), "C-1",
+		line{"SKU-100", fmt.Sprint(1 + n%5), "EA", "12.50"}, line{"SKU-104", "2", "XCS", "37.20"})
+	for i := range o.Lines {
+		o.Lines[i].ID = fmt.Sprintf("kit-%d-L%d", n, i+1)
+	}
+	return o
+}
+
+// kitPositions returns snapshots newer than the demo stock and than those
+// of smaller n.
+func kitPositions(n int) []canonical.InventoryPosition {
+	ps := erp.DemoStock()[:3]
+	for i := range ps {
+		q := canonical.NewQuantity(canonical.DecimalFromInt(int64(100+n+i)), "EA")
+		ps[i].OnHand, ps[i].Available = q, q
+		ps[i].Sequence = int64(1 + n)
+		ps[i].AsOf = erp.DemoEpoch.Add(time.Duration(n) * time.Hour)
+	}
+	return ps
+}
+
+func harness(m *erp.Memory, e connector.ERP) connectortest.ERPHarness {
+	return connectortest.ERPHarness{
+		ERP: e, Order: kitOrder, Positions: kitPositions,
+		Effects: func() connectortest.ERPEffects {
+			c := m.Counts()
+			return connectortest.ERPEffects{Orders: c.Orders, Invoices: c.Invoices, CreditMemos: c.CreditMemos, InventoryApplications: c.InventoryApplications}
+		},
+		Capabilities: connectortest.Capabilities{Health: true},
+	}
+}
+
+func TestConformance(t *testing.T) {
+	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+		m := newERP(t, erp.Config{})
+		return harness(m, m)
+	})
+}
+
+func TestConformanceWrapped(t *testing.T) {
+	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+		m := newERP(t, erp.Config{})
+		w, err := connector.WrapERP(m, connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond})
+		require.NoError(t, err)
+		return harness(m, w)
+	})
+}
