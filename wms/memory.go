@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
@@ -187,7 +188,7 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 		bad = append(bad, canonical.FieldError{Field: "warehouse", Message: fmt.Sprintf("unknown warehouse %q", fo.Warehouse)})
 	}
 	for i, l := range fo.Lines {
-		bad = append(bad, w.checkLine(fmt.Sprintf("lines[%d]", i), l.Item.SKU, l.Quantity)...)
+		bad = append(bad, w.checkLine("lines", i, "quantity", l.Item.SKU, l.Quantity)...)
 	}
 	if len(bad) > 0 {
 		return canonical.FulfillmentOrder{}, invalid(op, "fulfillment order", bad...)
@@ -204,24 +205,32 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 		return canonical.FulfillmentOrder{}, internal(op, err)
 	}
 	w.counts.Releases++
-	w.fos = append(w.fos, f)
+	w.active = append(w.active, f)
 	w.foByID[doc.ID] = f
 	return cloneFO(doc), nil
 }
 
 // checkLine checks that sku is known and q is a bounded quantity in its
-// base unit; path is the line's path.
-func (w *world) checkLine(path, sku string, q canonical.Quantity) []canonical.FieldError {
+// base unit. The fields are named under list[i] (or at the top level when
+// list is empty), the quantity as qtyField. Paths are built only for
+// violations, since this runs for every line of every request.
+func (w *world) checkLine(list string, i int, qtyField, sku string, q canonical.Quantity) []canonical.FieldError {
+	path := func(f string) string {
+		if list == "" {
+			return f
+		}
+		return list + "[" + strconv.Itoa(i) + "]." + f
+	}
 	it, ok := w.items[sku]
 	if !ok {
-		return []canonical.FieldError{{Field: path + ".item.sku", Message: fmt.Sprintf("unknown SKU %q", sku)}}
+		return []canonical.FieldError{{Field: path("item.sku"), Message: fmt.Sprintf("unknown SKU %q", sku)}}
 	}
 	var bad []canonical.FieldError
 	if q.Unit != it.BaseUnit {
-		bad = append(bad, canonical.FieldError{Field: path + ".quantity.unit", Message: fmt.Sprintf("must be the base unit %s of %s, is %s", it.BaseUnit, sku, q.Unit)})
+		bad = append(bad, canonical.FieldError{Field: path(qtyField + ".unit"), Message: fmt.Sprintf("must be the base unit %s of %s, is %s", it.BaseUnit, sku, q.Unit)})
 	}
 	if msg := checkAmount(q.Value); msg != "" {
-		bad = append(bad, canonical.FieldError{Field: path + ".quantity.value", Message: msg})
+		bad = append(bad, canonical.FieldError{Field: path(qtyField + ".value"), Message: msg})
 	}
 	return bad
 }
@@ -453,13 +462,10 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, ret canonical.Return) (can
 	}
 	for i, l := range ret.Lines {
 		p := fmt.Sprintf("lines[%d]", i)
-		bad = append(bad, w.checkLine(p, l.Item.SKU, canonical.Quantity{Value: l.Authorized.Value, Unit: l.Authorized.Unit})...)
+		bad = append(bad, w.checkLine("lines", i, "authorized", l.Item.SKU, l.Authorized)...)
 		if l.Received.Value.IsPos() {
 			bad = append(bad, canonical.FieldError{Field: p + ".received.value", Message: "must be 0: the warehouse has not received the return yet"})
 		}
-	}
-	for i := range bad {
-		bad[i].Field = replaceQuantity(bad[i].Field)
 	}
 	if len(bad) > 0 {
 		return canonical.Return{}, invalid(op, "return", bad...)
@@ -473,17 +479,6 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, ret canonical.Return) (can
 	w.counts.ReturnAuthorizations++
 	w.returns[doc.ID] = &rma{doc: doc}
 	return cloneReturn(doc), nil
-}
-
-// replaceQuantity renames the ".quantity." of checkLine's paths to the
-// ".authorized." of a return line.
-func replaceQuantity(field string) string {
-	for i := 0; i+len(".quantity.") <= len(field); i++ {
-		if field[i:i+len(".quantity.")] == ".quantity." {
-			return field[:i] + ".authorized." + field[i+len(".quantity."):]
-		}
-	}
-	return field
 }
 
 func sameReturn(a, b canonical.Return) bool {

@@ -1,9 +1,7 @@
 package wms
 
 import (
-	"cmp"
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/distsync/distsync/canonical"
@@ -43,7 +41,7 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 	var bad []canonical.FieldError
 	for i := range order.Lines {
 		l := &order.Lines[i]
-		bad = append(bad, w.checkLine(fmt.Sprintf("lines[%d]", i), l.Item.SKU, l.Quantity)...)
+		bad = append(bad, w.checkLine("lines", i, "quantity", l.Item.SKU, l.Quantity)...)
 		open := l.Buckets.Get(canonical.BucketOrdered)
 		if open.IsZero() {
 			open = l.Quantity.Value
@@ -163,22 +161,23 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 // region, then same country, then the others, ties in configuration
 // order.
 func (w *world) rank(a *canonical.Address) []string {
-	score := func(l canonical.Location) int {
-		switch {
-		case a == nil:
-			return 0
-		case l.Address.Country == a.Country && l.Address.Region == a.Region && a.Region != "":
-			return 0
-		case l.Address.Country == a.Country:
-			return 1
+	out := make([]string, 0, len(w.warehouses))
+	for score := range 3 {
+		for i := range w.warehouses {
+			l := &w.warehouses[i]
+			s := 2
+			switch {
+			case a == nil:
+				s = 0
+			case l.Address.Country == a.Country && l.Address.Region == a.Region && a.Region != "":
+				s = 0
+			case l.Address.Country == a.Country:
+				s = 1
+			}
+			if s == score {
+				out = append(out, l.ID)
+			}
 		}
-		return 2
-	}
-	whs := slices.Clone(w.warehouses)
-	slices.SortStableFunc(whs, func(x, y canonical.Location) int { return cmp.Compare(score(x), score(y)) })
-	out := make([]string, len(whs))
-	for i, l := range whs {
-		out[i] = l.ID
 	}
 	return out
 }

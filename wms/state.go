@@ -44,7 +44,9 @@ type world struct {
 	stock map[stockKey]*lot
 	lots  map[whSKU][]*lot
 
-	fos     []*fulfillment // in release order
+	// active holds the fulfilment orders with something open, in release
+	// order.
+	active  []*fulfillment
 	foByID  map[string]*fulfillment
 	cancels map[string]cancelRecord
 

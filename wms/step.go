@@ -3,6 +3,7 @@ package wms
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/distsync/distsync/canonical"
@@ -37,10 +38,20 @@ func (m *Memory) Step(ctx context.Context) (int, error) {
 	w.now = w.now.Add(w.tick)
 	w.counts.Steps++
 	before := len(w.events)
-	for _, f := range w.fos {
+	for _, f := range w.active {
 		if err := m.advance(f); err != nil {
 			return len(w.events) - before, internal(op, err)
 		}
+	}
+	// Fulfilment orders with nothing open leave the active list; nothing
+	// but a new release can reopen them.
+	var c calc
+	w.active = slices.DeleteFunc(w.active, func(f *fulfillment) bool {
+		back, alloc, picked := f.totals(&c)
+		return f.started && back.IsZero() && alloc.IsZero() && picked.IsZero()
+	})
+	if c.err != nil {
+		return len(w.events) - before, internal(op, c.err)
 	}
 	return len(w.events) - before, nil
 }
@@ -75,10 +86,12 @@ func (m *Memory) advance(f *fulfillment) error {
 		return c.err
 	}
 	switch {
+	case back.IsZero() && alloc.IsZero() && picked.IsZero():
+		f.started = true // cancelled before allocation: nothing to do
 	case !f.started:
 		f.started = true
 		m.allocate(f, &c)
-		return m.emitAllocation(f, &c)
+		return m.emitAllocation(f, false, &c)
 	case picked.IsPos():
 		return m.ship(f, &c)
 	case alloc.IsPos() && (!f.doc.ShipComplete || back.IsZero()):
@@ -89,10 +102,10 @@ func (m *Memory) advance(f *fulfillment) error {
 			}
 		}
 		f.pickedOnce = true
-		return m.emitAllocation(f, &c)
+		return m.emitAllocation(f, true, &c)
 	case back.IsPos():
 		if m.allocate(f, &c) {
-			return m.emitAllocation(f, &c)
+			return m.emitAllocation(f, false, &c)
 		}
 	}
 	return c.err
@@ -133,9 +146,10 @@ func (m *Memory) allocate(f *fulfillment, c *calc) bool {
 	return any
 }
 
-// emitAllocation emits f's allocation state: picked once picking has
-// started, else backordered when something is, else allocated.
-func (m *Memory) emitAllocation(f *fulfillment, c *calc) error {
+// emitAllocation emits f's allocation state: picked after picking, else
+// backordered when something is, else allocated. Lines carry their picked
+// quantity once picking has started.
+func (m *Memory) emitAllocation(f *fulfillment, picking bool, c *calc) error {
 	f.updates++
 	u := canonical.AllocationUpdate{FulfillmentOrderID: f.doc.ID, OrderID: f.doc.OrderID, Warehouse: f.doc.Warehouse,
 		AsOf: m.now(), Sequence: f.updates, Lines: make([]canonical.AllocationLine, 0, len(f.lines))}
@@ -155,7 +169,7 @@ func (m *Memory) emitAllocation(f *fulfillment, c *calc) error {
 		}
 		u.Lines = append(u.Lines, al)
 	}
-	if f.pickedOnce {
+	if picking {
 		t = canonical.EventFulfillmentPicked
 	}
 	if c.err != nil {

@@ -145,17 +145,7 @@ func (m *Memory) Adjust(ctx context.Context, adj canonical.InventoryAdjustment) 
 	if _, ok := w.whIndex[adj.Location]; !ok {
 		bad = append(bad, canonical.FieldError{Field: "location", Message: fmt.Sprintf("unknown warehouse %q", adj.Location)})
 	}
-	for _, fe := range w.checkLine("", adj.Item.SKU, adj.Delta) {
-		switch fe.Field {
-		case ".item.sku":
-			fe.Field = "item.sku"
-		case ".quantity.unit":
-			fe.Field = "delta.unit"
-		default:
-			fe.Field = "delta.value"
-		}
-		bad = append(bad, fe)
-	}
+	bad = append(bad, w.checkLine("", 0, "delta", adj.Item.SKU, adj.Delta)...)
 	if len(bad) > 0 {
 		return canonical.InventoryAdjustment{}, invalid(op, "inventory adjustment", bad...)
 	}
