@@ -50,6 +50,11 @@ type verdict struct {
 	total    canonical.Decimal
 	taxes    []canonical.Tax
 	totals   canonical.Totals
+	// Storage the ack and taxes point to, to save allocations.
+	ackTotals canonical.Totals
+	taxRate   canonical.Decimal
+	taxable   canonical.Money
+	tax       [1]canonical.Tax
 }
 
 // lineVerdict is the judgement of one line.
@@ -181,12 +186,24 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 	v.customer = acct
 
 	// Available to promise per SKU, consumed line by line.
-	var atp []avail // consumed line by line; orders have few SKUs
-	prices := make([]canonical.Money, len(o.Lines))
-	backs := make([]canonical.Quantity, len(o.Lines))
+	atp := make([]avail, 0, len(o.Lines)) // consumed line by line; orders have few SKUs
+	extra := make([]lineExtra, len(o.Lines))
+	// The messages of every line share one array: a line's messages are
+	// added while it is judged and sliced off when the next line starts.
+	msgs := make([]canonical.AckMessage, 0, len(o.Lines)+2)
+	mstart := 0
+	finish := func(k int) {
+		if len(msgs) > mstart {
+			ack.Lines[k].Messages = msgs[mstart:len(msgs):len(msgs)]
+		}
+		mstart = len(msgs)
+	}
 	subtotal := canonical.Decimal{}
 	rejected, changed := 0, 0
 	for i := range o.Lines {
+		if i > 0 {
+			finish(i - 1)
+		}
 		l := &o.Lines[i]
 		lv := &v.lines[i]
 		al := &ack.Lines[i]
@@ -194,7 +211,7 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		al.Result = canonical.LineAccepted
 		item := m.items[l.Item.SKU]
 		if item == nil {
-			reject(lv, al, at(i, ".item.sku"), "ITEM", fmt.Sprintf("unknown item %q", l.Item.SKU))
+			msgs = reject(msgs, lv, al, at(i, ".item.sku"), "ITEM", fmt.Sprintf("unknown item %q", l.Item.SKU))
 			rejected++
 			continue
 		}
@@ -202,7 +219,7 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		if l.Quantity.Unit != item.BaseUnit {
 			b, err := item.ToBase(canonical.NewQuantity(one, l.Quantity.Unit))
 			if err != nil || b.Unit != item.BaseUnit {
-				reject(lv, al, at(i, ".quantity.unit"), "UOM", fmt.Sprintf("item %s is not sold in %s", item.SKU, l.Quantity.Unit))
+				msgs = reject(msgs, lv, al, at(i, ".quantity.unit"), "UOM", fmt.Sprintf("item %s is not sold in %s", item.SKU, l.Quantity.Unit))
 				rejected++
 				continue
 			}
@@ -210,20 +227,20 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		}
 		base, err := l.Quantity.Value.Mul(lv.factor)
 		if err != nil {
-			reject(lv, al, at(i, ".quantity.value"), "QTY", "quantity too large")
+			msgs = reject(msgs, lv, al, at(i, ".quantity.value"), "QTY", "quantity too large")
 			rejected++
 			continue
 		}
 		lv.base = base
 		entry, ok := m.price(item.SKU, acct.Customer.ID, o.Currency, base)
 		if !ok {
-			reject(lv, al, at(i, ".unitPrice"), "PRICE", fmt.Sprintf("no price for %s in %s", item.SKU, o.Currency))
+			msgs = reject(msgs, lv, al, at(i, ".unitPrice"), "PRICE", fmt.Sprintf("no price for %s in %s", item.SKU, o.Currency))
 			rejected++
 			continue
 		}
 		price, err := entry.UnitPrice.Mul(lv.factor)
 		if err != nil {
-			reject(lv, al, at(i, ".unitPrice"), "PRICE", "price overflow")
+			msgs = reject(msgs, lv, al, at(i, ".unitPrice"), "PRICE", "price overflow")
 			rejected++
 			continue
 		}
@@ -237,9 +254,9 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		}
 		if !l.UnitPrice.Amount.Equal(price.Amount) {
 			al.Result = canonical.LinePriceChanged
-			prices[i] = price
-			al.UnitPrice = &prices[i]
-			al.Messages = append(al.Messages, canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityInfo,
+			extra[i].price = price
+			al.UnitPrice = &extra[i].price
+			msgs = append(msgs, canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityInfo,
 				Text: "price " + price.String() + " replaces " + l.UnitPrice.String(), Field: at(i, ".unitPrice")})
 		}
 		// Available to promise.
@@ -257,15 +274,15 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 			short := shortfall(avail, base, lv.factor, l.Quantity.Value)
 			lv.backordered = short
 			if al.Result == canonical.LinePriceChanged {
-				al.Messages = append(al.Messages, canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityWarning,
+				msgs = append(msgs, canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityWarning,
 					Text: "backordered line repriced to " + price.String(), Field: at(i, ".unitPrice")})
 			}
 			al.Result = canonical.LineBackordered
-			backs[i] = canonical.NewQuantity(short, l.Quantity.Unit)
-			q := backs[i]
-			al.Quantity = &backs[i]
+			extra[i].back = canonical.NewQuantity(short, l.Quantity.Unit)
+			q := extra[i].back
+			al.Quantity = &extra[i].back
 			al.PromisedDate = promised(now, m.backorderLeadTime)
-			al.Messages = append(al.Messages, canonical.AckMessage{Code: "ATP", Severity: canonical.SeverityWarning,
+			msgs = append(msgs, canonical.AckMessage{Code: "ATP", Severity: canonical.SeverityWarning,
 				Text: q.String() + " backordered", Field: at(i, ".quantity")})
 			avail = canonical.Decimal{}
 		}
@@ -274,6 +291,7 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 			changed++
 		}
 	}
+	finish(len(o.Lines) - 1)
 	if rejected == len(o.Lines) {
 		ack.Outcome = canonical.AckRejected
 		ack.Messages = append(ack.Messages, canonical.AckMessage{Code: "LINES", Severity: canonical.SeverityError, Text: "no line can be accepted"})
@@ -297,9 +315,10 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 			return nil, invalid("ValidateOrder", canonical.KindOrder, canonical.FieldError{Field: "lines", Message: "tax too large"})
 		}
 		tax = t
-		r := rate.Rate
-		taxable := canonical.NewMoney(subtotal, o.Currency)
-		v.taxes = []canonical.Tax{{Type: "sales", Jurisdiction: rate.jurisdiction(), Rate: &r, Taxable: &taxable, Amount: canonical.NewMoney(tax, o.Currency)}}
+		v.taxRate = rate.Rate
+		v.taxable = canonical.NewMoney(subtotal, o.Currency)
+		v.tax[0] = canonical.Tax{Type: "sales", Jurisdiction: rate.jurisdiction(), Rate: &v.taxRate, Taxable: &v.taxable, Amount: canonical.NewMoney(tax, o.Currency)}
+		v.taxes = v.tax[:]
 	} else {
 		holds = append(holds, canonical.Hold{Kind: canonical.HoldTax, Code: "TAX", PlacedAt: now,
 			Reason: "no sales-tax rate for the ship-to address"})
@@ -320,8 +339,8 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		Tax:      canonical.NewMoney(tax, o.Currency).Round(),
 		Total:    canonical.NewMoney(total, o.Currency).Round(),
 	}
-	tot := v.totals
-	ack.Totals = &tot
+	ack.Totals = &v.ackTotals
+	v.ackTotals = v.totals
 
 	// Credit check.
 	if lim := acct.Customer.CreditLimit; lim != nil && lim.Currency == o.Currency {
@@ -352,11 +371,17 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 	return v, nil
 }
 
-// reject marks a line rejected with a message.
-func reject(lv *lineVerdict, al *canonical.AckLine, field, code, text string) {
+// reject marks a line rejected and appends its message to msgs.
+func reject(msgs []canonical.AckMessage, lv *lineVerdict, al *canonical.AckLine, field, code, text string) []canonical.AckMessage {
 	lv.rejected = true
 	al.Result = canonical.LineRejected
-	al.Messages = append(al.Messages, canonical.AckMessage{Code: code, Severity: canonical.SeverityError, Text: text, Field: field})
+	return append(msgs, canonical.AckMessage{Code: code, Severity: canonical.SeverityError, Text: text, Field: field})
+}
+
+// lineExtra holds the values an ack line points to.
+type lineExtra struct {
+	price canonical.Money
+	back  canonical.Quantity
 }
 
 // promised returns the promised date for a lead time: the start of the day
@@ -693,12 +718,28 @@ func cloneOrder(o *canonical.Order) canonical.Order {
 	return c
 }
 
-// cloneAck copies an ack so callers cannot change the stored one.
+// cloneAck copies an ack deeply, so callers cannot change the stored one.
 func cloneAck(a canonical.OrderAck) canonical.OrderAck {
 	c := a
 	c.Lines = slices.Clone(a.Lines)
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		l.Messages = slices.Clone(l.Messages)
+		if l.UnitPrice != nil {
+			p := *l.UnitPrice
+			l.UnitPrice = &p
+		}
+		if l.Quantity != nil {
+			q := *l.Quantity
+			l.Quantity = &q
+		}
+	}
 	c.Holds = slices.Clone(a.Holds)
 	c.Messages = slices.Clone(a.Messages)
 	c.Refs = slices.Clone(a.Refs)
+	if a.Totals != nil {
+		t := *a.Totals
+		c.Totals = &t
+	}
 	return c
 }

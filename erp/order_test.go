@@ -462,3 +462,27 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	assert.NoError(t, erp.Config{}.Validate(), "the demo world is valid")
 }
+
+func TestAcceptOrderResultIsACopy(t *testing.T) {
+	ctx := t.Context()
+	m := newERP(t, erp.Config{})
+	o := newOrder("ord-1", "C-1", line{"SKU-100", "10", "EA", "13.00"})
+	ack, err := m.AcceptOrder(ctx, "k", &o)
+	require.NoError(t, err)
+	require.NotNil(t, ack.Lines[0].UnitPrice)
+	ack.Lines[0].UnitPrice.Amount = canonical.MustParseDecimal("1")
+	ack.Lines[0].Messages[0].Text = "changed"
+	ack.Totals.Total.Amount = canonical.MustParseDecimal("1")
+	again, err := m.AcceptOrder(ctx, "k", &o)
+	require.NoError(t, err)
+	assert.Equal(t, "12.50", again.Lines[0].UnitPrice.Amount.String(), "the stored ack is not changed through a returned one")
+	assert.NotEqual(t, "changed", again.Lines[0].Messages[0].Text)
+	assert.Equal(t, "132.81", again.Totals.Total.Amount.String())
+
+	got, err := m.GetOrder(ctx, "ord-1")
+	require.NoError(t, err)
+	got.Lines[0].Buckets.Set(canonical.BucketShipped, canonical.MustParseDecimal("5"))
+	again2, err := m.GetOrder(ctx, "ord-1")
+	require.NoError(t, err)
+	assert.True(t, again2.Lines[0].Buckets.Get(canonical.BucketShipped).IsZero(), "GetOrder returns a copy")
+}
