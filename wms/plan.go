@@ -37,7 +37,7 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 		line *canonical.OrderLine
 		qty  canonical.Decimal
 	}
-	var needs []need
+	needs := make([]need, 0, len(order.Lines))
 	var bad []canonical.FieldError
 	for i := range order.Lines {
 		l := &order.Lines[i]
@@ -57,47 +57,60 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 		return nil, invalid(op, "order", bad...)
 	}
 	rank := w.rank(order.ShipTo.Address)
-	// avail tracks what this plan has left of each warehouse's stock.
-	avail := map[whSKU]canonical.Decimal{}
-	get := func(wh, sku string) canonical.Decimal {
-		k := whSKU{wh, sku}
-		v, ok := avail[k]
+	// avail[k][wh] is what this plan has left of the k-th distinct SKU in
+	// warehouse wh.
+	skus := make(map[string]int, len(needs))
+	skuOf := make([]int, len(needs))
+	for i, n := range needs {
+		k, ok := skus[n.line.Item.SKU]
 		if !ok {
-			v = w.available(wh, sku, &c)
-			avail[k] = v
+			k = len(skus)
+			skus[n.line.Item.SKU] = k
 		}
-		return v
+		skuOf[i] = k
 	}
-	plan := map[string][]canonical.FulfillmentLine{}
-	assign := func(wh string, l *canonical.OrderLine, q canonical.Decimal) {
+	nwh := len(w.warehouses)
+	flat := make([]canonical.Decimal, len(skus)*nwh)
+	avail := make([][]canonical.Decimal, len(skus))
+	for sku, k := range skus {
+		avail[k] = flat[k*nwh : (k+1)*nwh : (k+1)*nwh]
+		for wh := range w.warehouses {
+			avail[k][wh] = w.available(w.warehouses[wh].ID, sku, &c)
+		}
+	}
+	plan := make([][]canonical.FulfillmentLine, len(w.warehouses))
+	assign := func(wh int, l *canonical.OrderLine, q canonical.Decimal) {
 		for i := range plan[wh] {
 			if fl := &plan[wh][i]; fl.OrderLineID == l.ID {
 				fl.Quantity.Value = c.add(fl.Quantity.Value, q)
 				return
 			}
 		}
+		if plan[wh] == nil {
+			plan[wh] = make([]canonical.FulfillmentLine, 0, len(needs))
+		}
 		plan[wh] = append(plan[wh], canonical.FulfillmentLine{OrderLineID: l.ID, Item: canonical.ItemRef{SKU: l.Item.SKU, GTIN: l.Item.GTIN},
 			Quantity: canonical.NewQuantity(q, l.Quantity.Unit)})
 	}
-	take := func(wh string, n need, q canonical.Decimal) {
-		avail[whSKU{wh, n.line.Item.SKU}] = c.sub(get(wh, n.line.Item.SKU), q)
-		assign(wh, n.line, q)
+	take := func(wh, i int, q canonical.Decimal) {
+		a := avail[skuOf[i]]
+		a[wh] = c.sub(a[wh], q)
+		assign(wh, needs[i].line, q)
 	}
 	switch w.strategy {
 	case StrategyNearest, StrategySplit:
-		for _, n := range needs {
-			order := rank
+		order := slices.Clone(rank)
+		for i, n := range needs {
+			a := avail[skuOf[i]]
 			if w.strategy == StrategySplit {
-				order = slices.Clone(rank)
-				slices.SortStableFunc(order, func(a, b string) int {
-					return get(b, n.line.Item.SKU).Cmp(get(a, n.line.Item.SKU))
-				})
+				copy(order, rank)
+				slices.SortStableFunc(order, func(x, y int) int { return a[y].Cmp(a[x]) })
 			}
 			left := n.qty
 			for _, wh := range order {
-				q := get(wh, n.line.Item.SKU).Min(left)
+				q := a[wh].Min(left)
 				if q.IsPos() {
-					take(wh, n, q)
+					take(wh, i, q)
 					left = c.sub(left, q)
 				}
 			}
@@ -106,13 +119,16 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 			}
 		}
 	case StrategyFillFromOne:
-		left := needs
+		left := make([]int, len(needs))
+		for i := range left {
+			left[i] = i
+		}
 		for len(left) > 0 {
-			best, bestN := "", 0
+			best, bestN := 0, 0
 			for _, wh := range rank {
 				k := 0
-				for _, n := range left {
-					if get(wh, n.line.Item.SKU).Cmp(n.qty) >= 0 {
+				for _, i := range left {
+					if avail[skuOf[i]][wh].Cmp(needs[i].qty) >= 0 {
 						k++
 					}
 				}
@@ -121,17 +137,17 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 				}
 			}
 			if bestN == 0 {
-				for _, n := range left {
-					assign(rank[0], n.line, n.qty)
+				for _, i := range left {
+					assign(rank[0], needs[i].line, needs[i].qty)
 				}
 				break
 			}
-			var rest []need
-			for _, n := range left {
-				if get(best, n.line.Item.SKU).Cmp(n.qty) >= 0 {
-					take(best, n, n.qty)
+			rest := left[:0]
+			for _, i := range left {
+				if avail[skuOf[i]][best].Cmp(needs[i].qty) >= 0 {
+					take(best, i, needs[i].qty)
 				} else {
-					rest = append(rest, n)
+					rest = append(rest, i)
 				}
 			}
 			left = rest
@@ -142,13 +158,14 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 	}
 	var out []canonical.FulfillmentOrder
 	for _, wh := range rank {
-		if lines, ok := plan[wh]; ok {
-			id := order.ID + "-" + wh
+		if lines := plan[wh]; lines != nil {
+			whID := w.warehouses[wh].ID
+			id := order.ID + "-" + whID
 			for i := range lines {
 				lines[i].ID = id + ":" + lines[i].OrderLineID
 			}
 			out = append(out, canonical.FulfillmentOrder{ID: id, Version: 1, OrderID: order.ID, OrderVersion: order.Version,
-				Warehouse: wh, ShipTo: order.ShipTo, ShipComplete: order.ShipComplete, RequestedShipDate: order.RequestedShipDate, Lines: lines})
+				Warehouse: whID, ShipTo: order.ShipTo, ShipComplete: order.ShipComplete, RequestedShipDate: order.RequestedShipDate, Lines: lines})
 		}
 	}
 	for i := range out {
@@ -157,11 +174,11 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 	return out, nil
 }
 
-// rank returns the warehouse IDs by proximity to a: same country and
-// region, then same country, then the others, ties in configuration
-// order.
-func (w *world) rank(a *canonical.Address) []string {
-	out := make([]string, 0, len(w.warehouses))
+// rank returns the indexes of the warehouses by proximity to a: same
+// country and region, then same country, then the others, ties in
+// configuration order.
+func (w *world) rank(a *canonical.Address) []int {
+	out := make([]int, 0, len(w.warehouses))
 	for score := range 3 {
 		for i := range w.warehouses {
 			l := &w.warehouses[i]
@@ -175,7 +192,7 @@ func (w *world) rank(a *canonical.Address) []string {
 				s = 1
 			}
 			if s == score {
-				out = append(out, l.ID)
+				out = append(out, i)
 			}
 		}
 	}
