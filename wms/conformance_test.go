@@ -3,12 +3,18 @@ package wms_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/connectortest"
+	"github.com/distsync/distsync/connector/faults"
+	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -41,20 +47,20 @@ func kitReturn(n int) canonical.Return {
 
 // harness returns a conformance harness over a fresh demo world, with the
 // system under test wrapped by wrap.
-func harness(t *testing.T, wrap func(connector.WMS) connector.WMS, caps connectortest.Capabilities) connectortest.WMSHarness {
+func harness(t *testing.T, wrap func(t *testing.T, w connector.WMS) connector.WMS, caps connectortest.Capabilities) connectortest.WMSHarness {
 	t.Helper()
 	m, err := wms.New(wms.Config{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return connectortest.WMSHarness{
-		WMS: wrap(m),
+		WMS: wrap(t, m),
 		Reopen: func(t *testing.T) connector.WMS {
 			r, err := wms.New(wms.Config{State: m.State()})
 			if err != nil {
 				t.Fatalf("reopen: %v", err)
 			}
-			return wrap(r)
+			return wrap(t, r)
 		},
 		FulfillmentOrder: kitFO,
 		Return:           kitReturn,
@@ -72,6 +78,66 @@ func harness(t *testing.T, wrap func(connector.WMS) connector.WMS, caps connecto
 
 func TestConformance(t *testing.T) {
 	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
-		return harness(t, func(w connector.WMS) connector.WMS { return w }, connectortest.Capabilities{Health: true})
+		return harness(t, func(_ *testing.T, w connector.WMS) connector.WMS { return w }, connectortest.Capabilities{Health: true})
 	})
+}
+
+// retrying are the decorator options of the wrapped runs: quick backoff,
+// enough attempts to get through the injected faults.
+var retrying = connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Microsecond, MaxBackoff: 100 * time.Microsecond,
+	Breaker: retry.BreakerConfig{ConsecutiveFailures: 50}}
+
+func TestConformanceWrapped(t *testing.T) {
+	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+		return harness(t, func(t *testing.T, w connector.WMS) connector.WMS {
+			d, err := connector.WrapWMS(w, retrying)
+			require.NoError(t, err)
+			return d
+		}, connectortest.Capabilities{Health: true})
+	})
+}
+
+// TestConformanceWithFaults runs the kit against the simulator behind
+// seeded fault injection (transient errors, rate limits, timeouts after
+// the effect, latency, an outage, duplicated and reordered feed pages) and
+// the retry decorator.
+func TestConformanceWithFaults(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seed uint64
+		sum  faults.Counts
+	)
+	wrap := func(t *testing.T, w connector.WMS) connector.WMS {
+		mu.Lock()
+		seed++
+		cfg := faults.Config{Seed: seed, Unavailable: 0.15, RateLimited: 0.05, RetryAfter: time.Millisecond, AmbiguousTimeout: 0.15,
+			Latency: time.Second, Sleep: func(context.Context, time.Duration) error { return nil },
+			Duplicate: 0.2, Reorder: 0.2, Outage: faults.Outage{FromCall: 5, UntilCall: 8}}
+		mu.Unlock()
+		f, err := faults.WrapWMS(w, cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			c := f.Counts()
+			mu.Lock()
+			defer mu.Unlock()
+			sum.Unavailable += c.Unavailable
+			sum.RateLimited += c.RateLimited
+			sum.AmbiguousTimeouts += c.AmbiguousTimeouts
+			sum.Outage += c.Outage
+			sum.Duplicates += c.Duplicates
+			sum.Reorders += c.Reorders
+		})
+		d, err := connector.WrapWMS(f, retrying)
+		require.NoError(t, err)
+		return d
+	}
+	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+		return harness(t, wrap, connectortest.Capabilities{Health: true, RepeatsEvents: true})
+	})
+	assert.Positive(t, sum.Unavailable, "unavailable injected: %+v", sum)
+	assert.Positive(t, sum.RateLimited, "rate limits injected: %+v", sum)
+	assert.Positive(t, sum.AmbiguousTimeouts, "timeouts after the effect injected: %+v", sum)
+	assert.Positive(t, sum.Outage, "outage injected: %+v", sum)
+	assert.Positive(t, sum.Duplicates, "duplicate pages injected: %+v", sum)
+	assert.Positive(t, sum.Reorders, "reordered pages injected: %+v", sum)
 }
