@@ -197,7 +197,7 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 	doc := cloneFO(fo)
 	doc.Refs = doc.Refs.With(canonical.ExternalRef{System: System, Type: "outboundOrder", Value: fmt.Sprintf("OB-%06d", w.nextOB)})
 	doc.ReleasedAt = m.now()
-	f := &fulfillment{doc: doc}
+	f := &fulfillment{doc: doc, version: doc.Version}
 	for _, l := range doc.Lines {
 		f.lines = append(f.lines, &foLine{doc: l, backordered: l.Quantity.Value})
 	}
@@ -354,8 +354,8 @@ func (m *Memory) CancelRelease(ctx context.Context, key string, req connector.Ca
 	}
 	if len(data.Lines) > 0 {
 		w.counts.Cancellations++
-		f.doc.Version++
-		data.Version = f.doc.Version
+		f.version++
+		data.Version = f.version
 		if err := m.emit(canonical.EventFulfillmentCancelled, f.doc.ID, f.doc.OrderID, data); err != nil {
 			return connector.CancelResult{}, internal(op, err)
 		}

@@ -37,7 +37,7 @@ func TestCancelRelease(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			m := newSim(t, wms.Config{})
-			release(t, m, makeFO("FO-1", "WH-EAST", line{"SKU-103", tt.qty}))
+			first := release(t, m, makeFO("FO-1", "WH-EAST", line{"SKU-103", tt.qty}))
 			step(t, m, tt.steps)
 			before := m.Counts()
 			req := connector.CancelRequest{FulfillmentOrderID: "FO-1", Lines: tt.lines, Reason: "customer changed mind"}
@@ -61,6 +61,7 @@ func TestCancelRelease(t *testing.T) {
 			require.NoError(t, err, "replay")
 			assert.Equal(t, res, again, "replay returns the first result")
 			assert.Len(t, ofType(allEvents(t, m), canonical.EventFulfillmentCancelled, "FO-1"), len(cancelEvents), "replay emits nothing")
+			assert.Equal(t, first, release(t, m, makeFO("FO-1", "WH-EAST", line{"SKU-103", tt.qty})), "a release replayed after a cancellation returns the first result")
 
 			_, err = m.Settle(ctx, 10)
 			require.NoError(t, err)

@@ -108,7 +108,10 @@ func (l *foLine) picked(c *calc) canonical.Decimal {
 }
 
 type fulfillment struct {
+	// doc is the fulfilment order as Release returned it; version counts
+	// its changes since (cancellations).
 	doc        canonical.FulfillmentOrder
+	version    int64
 	lines      []*foLine
 	started    bool // allocated at least once
 	pickedOnce bool
