@@ -78,7 +78,7 @@ func harness(t *testing.T, wrap func(t *testing.T, w connector.WMS) connector.WM
 
 func TestConformance(t *testing.T) {
 	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
-		return harness(t, func(_ *testing.T, w connector.WMS) connector.WMS { return w }, connectortest.Capabilities{Health: true})
+		return harness(t, func(_ *testing.T, w connector.WMS) connector.WMS { return w }, connectortest.Capabilities{Health: true, Subscribe: true})
 	})
 }
 
@@ -93,7 +93,7 @@ func TestConformanceWrapped(t *testing.T) {
 			d, err := connector.WrapWMS(w, retrying)
 			require.NoError(t, err)
 			return d
-		}, connectortest.Capabilities{Health: true})
+		}, connectortest.Capabilities{Health: true, Subscribe: true})
 	})
 }
 
@@ -132,7 +132,7 @@ func TestConformanceWithFaults(t *testing.T) {
 		return d
 	}
 	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
-		return harness(t, wrap, connectortest.Capabilities{Health: true, RepeatsEvents: true})
+		return harness(t, wrap, connectortest.Capabilities{Health: true, Subscribe: true, RepeatsEvents: true})
 	})
 	assert.Positive(t, sum.Unavailable, "unavailable injected: %+v", sum)
 	assert.Positive(t, sum.RateLimited, "rate limits injected: %+v", sum)

@@ -28,6 +28,8 @@ func (m *Memory) emit(t canonical.EventType, subject, partition string, doc cano
 	}
 	w.subjSeq[subject] = seq
 	w.events = append(w.events, e)
+	close(w.grew)
+	w.grew = make(chan struct{})
 	return nil
 }
 
@@ -105,4 +107,49 @@ func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit 
 	copy(evs, w.events[pos:end])
 	w.mu.Unlock()
 	return connector.Page{Events: evs, Next: FormatCursor(end), More: end < n}, nil
+}
+
+// Subscribe calls fn for each event after cursor, in feed order, with the
+// cursor after that event, and then for each new event as it is appended,
+// until ctx is done (it returns context.Cause(ctx)) or fn returns an
+// error, which it returns. fn is called without any lock held, so it may
+// call the simulator. A cursor this feed did not return is a CodeInvalid
+// error matching ErrCursor.
+func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func(ctx context.Context, e canonical.Event, next connector.Cursor) error) error {
+	const op = "Subscribe"
+	pos, err := ParseCursor(cursor)
+	if err != nil {
+		return connector.Errorf(connector.CodeInvalid, System, op, err)
+	}
+	w := m.w
+	for {
+		if err := ctxErr(ctx, op); err != nil {
+			return err
+		}
+		w.mu.Lock()
+		n := uint64(len(w.events))
+		if pos > n {
+			w.mu.Unlock()
+			return connector.Errorf(connector.CodeInvalid, System, op,
+				fmt.Errorf("%w %q: past the end of the feed (%d events)", ErrCursor, cursor, n))
+		}
+		// The events before n never change, so the slice can be read
+		// after the lock is released.
+		batch := w.events[pos:n:n]
+		grew := w.grew
+		w.mu.Unlock()
+		for _, e := range batch {
+			pos++
+			if err := fn(ctx, e, FormatCursor(pos)); err != nil {
+				return err
+			}
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-grew:
+		}
+	}
 }

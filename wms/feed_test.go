@@ -3,6 +3,7 @@ package wms_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -216,4 +217,42 @@ func FuzzCursor(f *testing.F) {
 		}
 		require.Equal(t, connector.Cursor(s), wms.FormatCursor(pos), "FormatCursor(ParseCursor(%q))", s)
 	})
+}
+
+func TestSubscribe(t *testing.T) {
+	m := busyWorld(t, wms.Config{})
+	all := allEvents(t, m)
+	stored := wms.FormatCursor(uint64(len(all) - 2))
+	errEnough := errors.New("enough")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got []canonical.Event
+	var cursors []connector.Cursor
+	done := make(chan error, 1)
+	seen := make(chan struct{}, 10)
+	go func() {
+		done <- m.Subscribe(ctx, stored, func(ctx context.Context, e canonical.Event, next connector.Cursor) error {
+			got = append(got, e)
+			cursors = append(cursors, next)
+			seen <- struct{}{}
+			if len(got) == 3 {
+				return errEnough
+			}
+			return nil
+		})
+	}()
+	<-seen
+	<-seen // the two stored events; the third comes from a release made while subscribed
+	fo := release(t, m, makeFO("FO-LIVE", "WH-EAST", line{"SKU-100", "1"}))
+	require.ErrorIs(t, <-done, errEnough, "Subscribe returns the callback's error")
+	require.Len(t, got, 3)
+	assert.Equal(t, all[len(all)-2:], got[:2], "the events after the stored cursor")
+	assert.Equal(t, fo.ID, got[2].Subject, "then the live event")
+	assert.Equal(t, wms.FormatCursor(uint64(len(all)+1)), cursors[2], "with the cursor after it")
+
+	cancel()
+	err := m.Subscribe(ctx, "", func(context.Context, canonical.Event, connector.Cursor) error { return nil })
+	assert.ErrorIs(t, err, context.Canceled, "Subscribe ends with its context")
+	err = m.Subscribe(context.Background(), "bogus", nil)
+	assert.ErrorIs(t, err, wms.ErrCursor)
 }

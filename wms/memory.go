@@ -43,6 +43,7 @@ type Memory struct {
 var (
 	_ connector.WMS           = (*Memory)(nil)
 	_ connector.HealthChecker = (*Memory)(nil)
+	_ connector.Subscriber    = (*Memory)(nil)
 )
 
 // New returns a simulator configured by cfg; the zero Config gives the
@@ -451,7 +452,7 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, ret canonical.Return) (can
 		if !sameReturn(r.doc, ret) {
 			return canonical.Return{}, errorf(connector.CodeConflict, op, ErrConflict, "return %q was authorized with other lines or warehouse", ret.ID)
 		}
-		return cloneReturn(r.doc), nil
+		return cloneReturn(r.authorized), nil
 	}
 	var bad []canonical.FieldError
 	if _, ok := w.whIndex[ret.Warehouse]; !ok {
@@ -477,7 +478,7 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, ret canonical.Return) (can
 		doc.Lines[i].Received = canonical.NewQuantity(canonical.Decimal{}, doc.Lines[i].Authorized.Unit)
 	}
 	w.counts.ReturnAuthorizations++
-	w.returns[doc.ID] = &rma{doc: doc}
+	w.returns[doc.ID] = &rma{authorized: doc, doc: cloneReturn(doc)}
 	return cloneReturn(doc), nil
 }
 

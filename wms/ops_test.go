@@ -170,6 +170,12 @@ func TestReturns(t *testing.T) {
 
 			_, err = m.ReceiveReturn(ctx, r.ID, []wms.ReturnReceipt{{LineID: r.Lines[0].ID, Quantity: qty("1"), Condition: tt.condition, Disposition: tt.disposition}})
 			assert.Equal(t, connector.CodeConflict, connector.CodeOf(err), "receiving a line twice: %v", err)
+			replay, err := m.AuthorizeReturn(ctx, r)
+			require.NoError(t, err)
+			assert.Equal(t, auth, replay, "authorizing again after the receipt returns the first result")
+			now, err := m.Return(ctx, r.ID)
+			require.NoError(t, err)
+			assert.Equal(t, got, now, "Return shows the received state")
 		})
 	}
 }

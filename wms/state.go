@@ -55,6 +55,9 @@ type world struct {
 
 	events  []canonical.Event
 	subjSeq map[string]uint64
+	// grew is closed (and replaced) when events are appended, waking
+	// subscribers.
+	grew chan struct{}
 
 	// counters of the WMS's own IDs.
 	nextOB, nextShipment, nextRMA, nextAdj, nextSerial int64
@@ -125,7 +128,9 @@ type cancelRecord struct {
 }
 
 type rma struct {
-	doc canonical.Return
+	// authorized is the return as AuthorizeReturn returned it; doc is its
+	// current state.
+	authorized, doc canonical.Return
 }
 
 // calc does Decimal arithmetic and remembers the first error. The
@@ -162,7 +167,7 @@ func newWorld(cfg Config) *world {
 		stock: map[stockKey]*lot{}, lots: map[whSKU][]*lot{},
 		foByID: map[string]*fulfillment{}, cancels: map[string]cancelRecord{},
 		returns: map[string]*rma{}, adjustments: map[string]canonical.InventoryAdjustment{},
-		subjSeq: map[string]uint64{},
+		subjSeq: map[string]uint64{}, grew: make(chan struct{}),
 	}
 	w.source = "wms://" + w.name
 	if w.carrier == (canonical.Carrier{}) {
