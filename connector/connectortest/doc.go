@@ -45,6 +45,30 @@
 //   - the optional capabilities the harness declares in [Capabilities],
 //     found with [connector.As] so that decorated systems pass too.
 //
+// # Inputs the kit derives
+//
+// Besides the harness's samples, the kit sends documents of its own, so an
+// implementation must accept or reject them as the contracts say:
+//
+//   - malformed copies of the samples: line 0 with a zero quantity (orders,
+//     shipments, fulfilment orders), an empty RMA number (returns), an
+//     empty location (inventory positions), an empty order ID (statuses),
+//     an empty SKU (availability), an empty fulfilment order ID
+//     (cancellations), and a nil order;
+//   - unknown IDs, all starting with "kit-no-such-";
+//   - idempotency keys starting with "kit-";
+//   - by default, shipments from [ShipAll] (warehouse "WH1", carrier UPSN)
+//     and returns from [ReturnAll];
+//   - a fulfilment order already released, with the quantity of line 0
+//     doubled (expecting a conflict);
+//   - status updates with sequences 1 to 4 for orders read from the CRM's
+//     feed, and availability of their items at [CRMHarness.Location].
+//
+// The WMS feed check releases FulfillmentOrder(1) to (3) and calls Advance
+// 20 times, then expects at least 3 distinct events; the CRM feed check
+// calls AddOrders(ctx, 7) and expects at least 7. The inventory check
+// expects stock of the first item of FulfillmentOrder(1).
+//
 // Failures are reported with t.Errorf or t.Fatalf from subtests named after
 // the check, such as "AcceptOrder/ReplaySameKey".
 package connectortest

@@ -46,7 +46,9 @@ type ERPEffects struct {
 }
 
 // ERPHarness is what [TestERP] needs to drive an ERP. The kit only reads
-// it. Fields marked optional may be nil.
+// it. Fields marked optional may be nil. The kit calls its functions from
+// several goroutines at once (the concurrency checks), so they must be
+// safe for concurrent use.
 type ERPHarness struct {
 	// ERP is the implementation under test, possibly decorated.
 	ERP connector.ERP
@@ -82,7 +84,9 @@ type WMSEffects struct {
 }
 
 // WMSHarness is what [TestWMS] needs to drive a WMS. The kit only reads
-// it. Fields marked optional may be nil.
+// it. Fields marked optional may be nil. The kit calls its functions from
+// several goroutines at once (the concurrency checks), so they must be
+// safe for concurrent use.
 type WMSHarness struct {
 	// WMS is the implementation under test, possibly decorated.
 	WMS connector.WMS
@@ -120,7 +124,9 @@ type CRMEffects struct {
 }
 
 // CRMHarness is what [TestCRM] needs to drive a CRM. The kit only reads
-// it. Fields marked optional may be nil.
+// it. Fields marked optional may be nil. The kit calls its functions from
+// several goroutines at once (the concurrency checks), so they must be
+// safe for concurrent use.
 type CRMHarness struct {
 	// CRM is the implementation under test, possibly decorated.
 	CRM connector.CRM
