@@ -68,4 +68,3 @@ func BenchmarkDecoratorOverhead(b *testing.B) {
 		})
 	}
 }
-
