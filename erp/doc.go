@@ -19,7 +19,8 @@
 // [DemoPrices], [DemoTaxRates], [DemoStock]) shared with the crm and wms
 // simulators: customers "C-1" to "C-3" ("C-3" with a low credit limit) and
 // items "SKU-100" to "SKU-105" priced in USD, shipped to US regions with
-// sales tax.
+// sales tax. A world of one's own can be kept as a JSON fixture: see
+// [ParseConfig] and the example in testdata/world.json.
 //
 // # Orders
 //

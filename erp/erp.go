@@ -34,39 +34,39 @@ type Account struct {
 	// Customer is the master data: ID, currency, payment terms, credit
 	// limit (nil for none) and Blocked, which makes the ERP reject every
 	// new order of the customer.
-	Customer canonical.Customer
+	Customer canonical.Customer `json:"customer"`
 	// OpenBalance is what the customer owes on posted invoices, in the
 	// customer's currency. Posting an invoice raises it, a credit memo
 	// lowers it.
-	OpenBalance canonical.Decimal
+	OpenBalance canonical.Decimal `json:"openBalance"`
 }
 
 // Price is one entry of the price list: the price of one base unit of an
 // item from a quantity on. It is a plain value.
 type Price struct {
-	SKU string
+	SKU string `json:"sku"`
 	// CustomerID makes the entry a customer-specific price; empty is the
 	// list price. A customer's own entry takes precedence over the list
 	// price whenever its quantity break applies.
-	CustomerID string
+	CustomerID string `json:"customerId,omitempty"`
 	// MinQuantity is the quantity break, in the item's base unit: the
 	// entry applies to lines of at least this quantity. Zero applies from
 	// the first unit.
-	MinQuantity canonical.Decimal
+	MinQuantity canonical.Decimal `json:"minQuantity"`
 	// UnitPrice is the price of one base unit.
-	UnitPrice canonical.Money
+	UnitPrice canonical.Money `json:"unitPrice"`
 }
 
 // TaxRate is the sales-tax rate of a ship-to country and region. It is a
 // plain value.
 type TaxRate struct {
 	// Country is an ISO 3166-1 alpha-2 code.
-	Country string
+	Country string `json:"country"`
 	// Region is the region code as on addresses ("IL"); empty is the rate
 	// of the whole country, used when no region rate matches.
-	Region string
+	Region string `json:"region,omitempty"`
 	// Rate is in percent: 6.25 for 6.25 %.
-	Rate canonical.Decimal
+	Rate canonical.Decimal `json:"rate"`
 }
 
 // jurisdiction returns "US-IL" or "US".
@@ -79,6 +79,9 @@ func (r TaxRate) jurisdiction() string {
 
 // Config configures a [Memory]. Its zero value is the demo world; a nil
 // slice means the demo data, an empty non-nil slice means none.
+//
+// A Config can be kept as a JSON fixture: see [Config.MarshalJSON] and
+// [ParseConfig].
 type Config struct {
 	// Accounts are the customers; nil means [DemoAccounts].
 	Accounts []Account
