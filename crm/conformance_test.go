@@ -45,7 +45,7 @@ func crmHarness(t *testing.T, m *crm.Memory, wrap func(*testing.T, *crm.Memory) 
 			c := m.Counts()
 			return connectortest.CRMEffects{StatusUpdates: c.StatusUpdates, AvailabilityUpdates: c.AvailabilityUpdates}
 		},
-		Capabilities: connectortest.Capabilities{Health: true, StatusBatch: true},
+		Capabilities: connectortest.Capabilities{Health: true, StatusBatch: true, Subscribe: true},
 	}
 }
 

@@ -132,6 +132,7 @@ type state struct {
 	opps     map[string]*Opportunity
 	orders   map[string]*canonical.Order
 	feed     []canonical.Event
+	wake     chan struct{} // closed and replaced when the feed grows
 	statuses map[string]connector.OrderStatus
 	avail    map[availKey]connector.Availability
 	counts   Counts
@@ -149,6 +150,7 @@ func newState(accounts []Account) (*state, error) {
 		orders:   make(map[string]*canonical.Order),
 		statuses: make(map[string]connector.OrderStatus),
 		avail:    make(map[availKey]connector.Availability),
+		wake:     make(chan struct{}),
 	}
 	for i, a := range accounts {
 		switch {
@@ -184,6 +186,7 @@ var (
 	_ connector.CRM                  = (*Memory)(nil)
 	_ connector.StatusBatchPublisher = (*Memory)(nil)
 	_ connector.HealthChecker        = (*Memory)(nil)
+	_ connector.Subscriber           = (*Memory)(nil)
 )
 
 // New returns a CRM configured by cfg; see [Config] for the defaults. It
@@ -363,6 +366,8 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 	e.CorrelationID = o.ID
 	st.nextOrd = n
 	st.feed = append(st.feed, e)
+	close(st.wake)
+	st.wake = make(chan struct{})
 	st.orders[o.ID] = &o
 	opp.OrderID = o.ID
 	st.counts.Orders++
@@ -404,13 +409,9 @@ func (m *Memory) PollOrders(ctx context.Context, cursor connector.Cursor, limit 
 	st := m.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	pos := 0
-	if cursor != "" {
-		n, err := strconv.Atoi(string(cursor))
-		if err != nil || n < 0 || n > len(st.feed) || strconv.Itoa(n) != string(cursor) {
-			return connector.Page{}, invalid(op, "request", canonical.FieldError{Field: "cursor", Message: "unknown cursor " + strconv.Quote(string(cursor))})
-		}
-		pos = n
+	pos, err := st.position(op, cursor)
+	if err != nil {
+		return connector.Page{}, err
 	}
 	end := min(pos+limit, len(st.feed))
 	p := connector.Page{Next: cursor, More: end < len(st.feed)}
@@ -419,6 +420,57 @@ func (m *Memory) PollOrders(ctx context.Context, cursor connector.Cursor, limit 
 		p.Next = connector.Cursor(strconv.Itoa(end))
 	}
 	return p, nil
+}
+
+// position returns the feed position of a cursor; the caller holds mu.
+func (st *state) position(op string, cursor connector.Cursor) (int, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(string(cursor))
+	if err != nil || n < 0 || n > len(st.feed) || strconv.Itoa(n) != string(cursor) {
+		return 0, invalid(op, "request", canonical.FieldError{Field: "cursor", Message: "unknown cursor " + strconv.Quote(string(cursor))})
+	}
+	return n, nil
+}
+
+// Subscribe calls fn for each order event after cursor, in feed order,
+// with the cursor after that event, and then for each order converted
+// later, as it is converted; it runs in the caller's goroutine until ctx is
+// done (returning its cause) or fn returns an error, which it returns. fn
+// is never called with a lock held, so it may call the CRM. An unknown
+// cursor is CodeInvalid.
+func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func(ctx context.Context, e canonical.Event, next connector.Cursor) error) error {
+	st := m.st
+	st.mu.RLock()
+	pos, err := st.position("Subscribe", cursor)
+	st.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	for {
+		if err := ctxErr(ctx); err != nil {
+			return err
+		}
+		st.mu.RLock()
+		events := slices.Clone(st.feed[pos:])
+		wake := st.wake
+		st.mu.RUnlock()
+		for _, e := range events {
+			pos++
+			if err := fn(ctx, e, connector.Cursor(strconv.Itoa(pos))); err != nil {
+				return err
+			}
+		}
+		if len(events) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-wake:
+		}
+	}
 }
 
 // checkStatus returns the violations of a status update.
