@@ -82,8 +82,10 @@ type Config struct {
 	// Warehouses are the warehouses (kind warehouse), in the order that
 	// breaks proximity ties. Default: DemoWarehouses.
 	Warehouses []canonical.Location
-	// Items is the item master. Stock and fulfilment lines are in an
-	// item's base unit. Default: DemoItems.
+	// Items is the item master. Stock and adjustments are in an item's
+	// base unit; fulfilment and return lines may also be in a unit the
+	// item converts to it (a case, XCS), and are then allocated in whole
+	// units from one lot. Default: DemoItems.
 	Items []canonical.Item
 	// Stock is the initial stock. Default: DemoStock, used only when
 	// Warehouses and Items are also defaulted; empty otherwise.
@@ -270,18 +272,19 @@ func DemoWarehouses() []canonical.Location {
 	}
 }
 
-// DemoItems returns the items of the demo world, new on every call:
-// "SKU-100" to "SKU-105", stocked in EA, as in the erp package.
+// DemoItems returns the items of the demo world, new on every call, as in
+// the erp package: "SKU-100" to "SKU-105", stocked in EA; SKU-102 and
+// SKU-104 are also shipped in cases (XCS) of 24 and 12.
 func DemoItems() []canonical.Item {
-	mk := func(sku, gtin, desc string) canonical.Item {
-		return canonical.Item{SKU: sku, Version: 1, GTIN: canonical.GTIN(gtin), Description: desc, BaseUnit: "EA"}
+	mk := func(sku, gtin, desc string, conv ...canonical.UnitConversion) canonical.Item {
+		return canonical.Item{SKU: sku, Version: 1, GTIN: canonical.GTIN(gtin), Description: desc, BaseUnit: "EA", Conversions: conv}
 	}
 	return []canonical.Item{
 		mk("SKU-100", "0614141001002", "Claw hammer 16 oz"),
 		mk("SKU-101", "0614141001019", "Tape measure 25 ft"),
-		mk("SKU-102", "0614141001026", "Wood screws, box of 100"),
+		mk("SKU-102", "0614141001026", "Wood screws, box of 100", canonical.UnitConversion{Unit: "XCS", Factor: canonical.DecimalFromInt(24)}),
 		mk("SKU-103", "0614141001033", "Cordless drill 18 V"),
-		mk("SKU-104", "0614141001040", "Safety glasses"),
+		mk("SKU-104", "0614141001040", "Safety glasses", canonical.UnitConversion{Unit: "XCS", Factor: canonical.DecimalFromInt(12)}),
 		mk("SKU-105", "0614141001057", "Work gloves, pair"),
 	}
 }

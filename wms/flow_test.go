@@ -254,3 +254,52 @@ func TestLotsFEFO(t *testing.T) {
 	assert.Equal(t, "50", lots[1].Quantity.Value.String())
 	require.NoError(t, ss[0].Validate())
 }
+
+// TestCases ships lines ordered in cases (XCS of 12 for SKU-104), whole
+// cases from one lot, first expiring first.
+func TestCases(t *testing.T) {
+	ctx := context.Background()
+	m := newSim(t, wms.Config{})
+	fo := makeFO("FO-1", "WH-EAST", line{"SKU-104", "10"})
+	fo.Lines[0].Quantity.Unit = "XCS"
+	release(t, m, fo)
+	step(t, m, 3)
+	ss := shipments(t, m, "FO-1")
+	require.Len(t, ss, 1)
+	require.NoError(t, ss[0].Validate())
+	l := ss[0].Lines[0]
+	assert.Equal(t, "10 XCS", l.Quantity.String(), "shipped in the line's unit")
+	require.Len(t, l.Lots, 2)
+	assert.Equal(t, "L2601 8 XCS", l.Lots[0].Lot+" "+l.Lots[0].Quantity.String(), "8 whole cases of the 100 EA of L2601")
+	assert.Equal(t, "L2602 2 XCS", l.Lots[1].Lot+" "+l.Lots[1].Quantity.String())
+	oh, _ := onHand(t, m, "WH-EAST", "SKU-104")
+	assert.Equal(t, "180", oh, "300 − 120 EA")
+
+	// 4 loose EA are left in L2601: the next case comes from L2602.
+	fo2 := makeFO("FO-2", "WH-EAST", line{"SKU-104", "1"})
+	fo2.Lines[0].Quantity.Unit = "XCS"
+	release(t, m, fo2)
+	step(t, m, 3)
+	ss = shipments(t, m, "FO-2")
+	require.Len(t, ss, 1)
+	assert.Equal(t, "L2602", ss[0].Lines[0].Lots[0].Lot, "a case is never split over lots")
+
+	// A case line planned in the demo world: WH-SOUTH holds 10 cases.
+	order := testOrder("TX", line{"SKU-104", "12"})
+	order.Lines[0].Quantity.Unit = "XCS"
+	fos, err := m.Plan(ctx, order)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]map[string]string{"WH-SOUTH": {"1": "10"}, "WH-EAST": {"1": "2"}}, planOf(fos), "plan of 12 XCS to TX")
+
+	// Cancelling a case gives its 12 EA back.
+	fo3 := makeFO("FO-3", "WH-SOUTH", line{"SKU-104", "2"})
+	fo3.Lines[0].Quantity.Unit = "XCS"
+	release(t, m, fo3)
+	step(t, m, 1)
+	_, avail := onHand(t, m, "WH-SOUTH", "SKU-104")
+	assert.Equal(t, "96", avail, "120 − 2 cases")
+	_, err = m.CancelRelease(ctx, "c", connector.CancelRequest{FulfillmentOrderID: "FO-3", Lines: []connector.LineQuantity{{LineID: "FO-3:1", Quantity: canonical.MustParseQuantity("1", "XCS")}}})
+	require.NoError(t, err)
+	_, avail = onHand(t, m, "WH-SOUTH", "SKU-104")
+	assert.Equal(t, "108", avail, "one case back")
+}

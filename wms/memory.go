@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strconv"
 	"time"
@@ -189,7 +190,7 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 		bad = append(bad, canonical.FieldError{Field: "warehouse", Message: fmt.Sprintf("unknown warehouse %q", fo.Warehouse)})
 	}
 	for i, l := range fo.Lines {
-		bad = append(bad, w.checkLine("lines", i, "quantity", l.Item.SKU, l.Quantity)...)
+		bad = append(bad, w.checkLine("lines", i, "quantity", l.Item.SKU, l.Quantity, true)...)
 	}
 	if len(bad) > 0 {
 		return canonical.FulfillmentOrder{}, invalid(op, "fulfillment order", bad...)
@@ -200,7 +201,11 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 	doc.ReleasedAt = m.now()
 	f := &fulfillment{doc: doc, version: doc.Version}
 	for _, l := range doc.Lines {
-		f.lines = append(f.lines, &foLine{doc: l, backordered: l.Quantity.Value})
+		fac, err := w.factor(l.Item.SKU, l.Quantity.Unit)
+		if err != nil {
+			return canonical.FulfillmentOrder{}, internal(op, err)
+		}
+		f.lines = append(f.lines, &foLine{doc: l, factor: fac, backordered: l.Quantity.Value})
 	}
 	if err := m.emit(canonical.EventFulfillmentReleased, doc.ID, doc.OrderID, doc); err != nil {
 		return canonical.FulfillmentOrder{}, internal(op, err)
@@ -212,10 +217,12 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 }
 
 // checkLine checks that sku is known and q is a bounded quantity in its
-// base unit. The fields are named under list[i] (or at the top level when
-// list is empty), the quantity as qtyField. Paths are built only for
-// violations, since this runs for every line of every request.
-func (w *world) checkLine(list string, i int, qtyField, sku string, q canonical.Quantity) []canonical.FieldError {
+// base unit or, when pkg is set, in a unit the item converts to its base
+// unit (a package unit such as XCS, or a fixed-factor unit such as DZN).
+// The fields are named under list[i] (or at the top level when list is
+// empty), the quantity as qtyField. Paths are built only for violations,
+// since this runs for every line of every request.
+func (w *world) checkLine(list string, i int, qtyField, sku string, q canonical.Quantity, pkg bool) []canonical.FieldError {
 	path := func(f string) string {
 		if list == "" {
 			return f
@@ -228,12 +235,50 @@ func (w *world) checkLine(list string, i int, qtyField, sku string, q canonical.
 	}
 	var bad []canonical.FieldError
 	if q.Unit != it.BaseUnit {
-		bad = append(bad, canonical.FieldError{Field: path(qtyField + ".unit"), Message: fmt.Sprintf("must be the base unit %s of %s, is %s", it.BaseUnit, sku, q.Unit)})
+		if !pkg {
+			bad = append(bad, canonical.FieldError{Field: path(qtyField + ".unit"), Message: fmt.Sprintf("must be the base unit %s of %s, is %s", it.BaseUnit, sku, q.Unit)})
+		} else if _, err := w.factor(sku, q.Unit); err != nil {
+			bad = append(bad, canonical.FieldError{Field: path(qtyField + ".unit"), Message: fmt.Sprintf("%s has no conversion from %s to its base unit %s", sku, q.Unit, it.BaseUnit)})
+		}
 	}
 	if msg := checkAmount(q.Value); msg != "" {
 		bad = append(bad, canonical.FieldError{Field: path(qtyField + ".value"), Message: msg})
 	}
 	return bad
+}
+
+// factor returns how many base units of sku one u is.
+func (w *world) factor(sku string, u canonical.Unit) (canonical.Decimal, error) {
+	it := w.items[sku]
+	if u == it.BaseUnit {
+		return one, nil
+	}
+	q, err := it.ToBase(canonical.NewQuantity(one, u))
+	if err != nil {
+		return canonical.Decimal{}, err
+	}
+	if !q.Value.IsPos() || checkAmount(q.Value) != "" {
+		return canonical.Decimal{}, fmt.Errorf("wms: conversion factor %s of %s per %s out of range", q.Value, sku, u)
+	}
+	return q.Value, nil
+}
+
+var one = canonical.DecimalFromInt(1)
+
+// floorDiv returns the largest whole number n with n×f ≤ a, for a ≥ 0 and
+// f > 0: how many whole line units a base quantity holds.
+func floorDiv(a, f canonical.Decimal) canonical.Decimal {
+	ra, ok1 := new(big.Rat).SetString(a.String())
+	rf, ok2 := new(big.Rat).SetString(f.String())
+	if !ok1 || !ok2 || rf.Sign() <= 0 || ra.Sign() <= 0 {
+		return canonical.Decimal{}
+	}
+	q := new(big.Rat).Quo(ra, rf)
+	n := new(big.Int).Quo(q.Num(), q.Denom())
+	if !n.IsInt64() {
+		return maxQuantity
+	}
+	return canonical.DecimalFromInt(n.Int64()).Min(maxQuantity)
 }
 
 func sameRelease(a, b canonical.FulfillmentOrder) bool {
@@ -394,12 +439,12 @@ func (l *foLine) cancel(limit canonical.Decimal, all bool, c *calc) canonical.De
 	for _, r := range slices.Backward(l.res) {
 		n := take(r.allocated)
 		r.allocated = c.sub(r.allocated, n)
-		r.lot.allocated = c.sub(r.lot.allocated, n)
+		r.lot.allocated = c.sub(r.lot.allocated, c.mul(n, l.factor))
 	}
 	for _, r := range slices.Backward(l.res) {
 		n := take(r.picked)
 		r.picked = c.sub(r.picked, n)
-		r.lot.allocated = c.sub(r.lot.allocated, n)
+		r.lot.allocated = c.sub(r.lot.allocated, c.mul(n, l.factor))
 	}
 	l.res = slices.DeleteFunc(l.res, func(r *reservation) bool { return r.allocated.IsZero() && r.picked.IsZero() })
 	l.cancelled = c.add(l.cancelled, done)
@@ -463,7 +508,7 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, ret canonical.Return) (can
 	}
 	for i, l := range ret.Lines {
 		p := fmt.Sprintf("lines[%d]", i)
-		bad = append(bad, w.checkLine("lines", i, "authorized", l.Item.SKU, l.Authorized)...)
+		bad = append(bad, w.checkLine("lines", i, "authorized", l.Item.SKU, l.Authorized, true)...)
 		if l.Received.Value.IsPos() {
 			bad = append(bad, canonical.FieldError{Field: p + ".received.value", Message: "must be 0: the warehouse has not received the return yet"})
 		}

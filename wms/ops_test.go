@@ -481,3 +481,26 @@ func lastSeq(es []canonical.Event, location string) int64 {
 	}
 	return seq
 }
+
+func TestReturnInCases(t *testing.T) {
+	ctx := context.Background()
+	m := newSim(t, wms.Config{})
+	r := kitReturn(1)
+	r.Warehouse = "WH-WEST"
+	r.Lines[0].Item.SKU = "SKU-104"
+	r.Lines[0].Authorized = canonical.MustParseQuantity("2", "XCS")
+	r.Lines[0].Received = canonical.MustParseQuantity("0", "XCS")
+	_, err := m.AuthorizeReturn(ctx, r)
+	require.NoError(t, err)
+	_, err = m.ReceiveReturn(ctx, r.ID, []wms.ReturnReceipt{{LineID: r.Lines[0].ID, Quantity: canonical.MustParseQuantity("2", "XCS"),
+		Condition: canonical.ConditionNew, Disposition: canonical.DispositionRestock}})
+	require.NoError(t, err)
+	_, avail := onHand(t, m, "WH-WEST", "SKU-104")
+	assert.Equal(t, "144", avail, "120 EA + 2 cases of 12 restocked")
+	adj := ofType(allEvents(t, m), canonical.EventInventoryAdjusted, "SKU-104@WH-WEST")
+	require.Len(t, adj, 1)
+	doc, err := canonical.DecodeData[canonical.InventoryAdjustment](adj[0])
+	require.NoError(t, err)
+	assert.Equal(t, "24 EA", doc.Delta.String(), "the adjustment is in the base unit")
+	assert.Equal(t, canonical.AdjustReturnToStock, doc.Reason)
+}

@@ -34,14 +34,15 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 	defer w.mu.Unlock()
 	var c calc
 	type need struct {
-		line *canonical.OrderLine
-		qty  canonical.Decimal
+		line   *canonical.OrderLine
+		qty    canonical.Decimal // in the line's unit
+		factor canonical.Decimal // base units per line unit
 	}
 	needs := make([]need, 0, len(order.Lines))
 	var bad []canonical.FieldError
 	for i := range order.Lines {
 		l := &order.Lines[i]
-		bad = append(bad, w.checkLine("lines", i, "quantity", l.Item.SKU, l.Quantity)...)
+		bad = append(bad, w.checkLine("lines", i, "quantity", l.Item.SKU, l.Quantity, true)...)
 		open := l.Buckets.Get(canonical.BucketOrdered)
 		if open.IsZero() {
 			open = l.Quantity.Value
@@ -49,8 +50,12 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 		for _, b := range [...]canonical.Bucket{canonical.BucketCancelled, canonical.BucketRejected, canonical.BucketShipped} {
 			open = c.sub(open, l.Buckets.Get(b))
 		}
-		if open.IsPos() {
-			needs = append(needs, need{l, open})
+		if open.IsPos() && len(bad) == 0 {
+			f, err := w.factor(l.Item.SKU, l.Quantity.Unit)
+			if err != nil {
+				return nil, internal(op, err)
+			}
+			needs = append(needs, need{l, open, f})
 		}
 	}
 	if len(bad) > 0 {
@@ -92,9 +97,18 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 		plan[wh] = append(plan[wh], canonical.FulfillmentLine{OrderLineID: l.ID, Item: canonical.ItemRef{SKU: l.Item.SKU, GTIN: l.Item.GTIN},
 			Quantity: canonical.NewQuantity(q, l.Quantity.Unit)})
 	}
+	// units returns how much of need i warehouse wh has left, in whole
+	// line units unless the line is in the base unit.
+	units := func(i, wh int) canonical.Decimal {
+		a := avail[skuOf[i]][wh]
+		if needs[i].factor == one {
+			return a
+		}
+		return floorDiv(a, needs[i].factor)
+	}
 	take := func(wh, i int, q canonical.Decimal) {
 		a := avail[skuOf[i]]
-		a[wh] = c.sub(a[wh], q)
+		a[wh] = c.sub(a[wh], c.mul(q, needs[i].factor))
 		assign(wh, needs[i].line, q)
 	}
 	switch w.strategy {
@@ -108,7 +122,7 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 			}
 			left := n.qty
 			for _, wh := range order {
-				q := a[wh].Min(left)
+				q := units(i, wh).Min(left)
 				if q.IsPos() {
 					take(wh, i, q)
 					left = c.sub(left, q)
@@ -128,7 +142,7 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 			for _, wh := range rank {
 				k := 0
 				for _, i := range left {
-					if avail[skuOf[i]][wh].Cmp(needs[i].qty) >= 0 {
+					if units(i, wh).Cmp(needs[i].qty) >= 0 {
 						k++
 					}
 				}
@@ -144,7 +158,7 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 			}
 			rest := left[:0]
 			for _, i := range left {
-				if avail[skuOf[i]][best].Cmp(needs[i].qty) >= 0 {
+				if units(i, best).Cmp(needs[i].qty) >= 0 {
 					take(best, i, needs[i].qty)
 				} else {
 					rest = append(rest, i)

@@ -9,7 +9,7 @@ import (
 )
 
 // ReturnReceipt is what the warehouse received for one line of an
-// authorized return.
+// authorized return. It is a plain value, safe for concurrent reads.
 type ReturnReceipt struct {
 	// LineID is the return line's ID.
 	LineID string
@@ -109,8 +109,17 @@ func (m *Memory) ReceiveReturn(ctx context.Context, returnID string, receipts []
 		default:
 			continue
 		}
+		f, err := w.factor(l.Item.SKU, rc.Quantity.Unit)
+		if err != nil {
+			return canonical.Return{}, internal(op, err)
+		}
+		var c calc
+		delta := canonical.NewQuantity(c.mul(rc.Quantity.Value, f), w.items[l.Item.SKU].BaseUnit)
+		if c.err != nil {
+			return canonical.Return{}, internal(op, c.err)
+		}
 		adj := canonical.InventoryAdjustment{ID: fmt.Sprintf("%s/%s", doc.ID, l.ID), Item: canonical.ItemRef{SKU: l.Item.SKU, GTIN: l.Item.GTIN},
-			Location: doc.Warehouse, Status: status, Delta: rc.Quantity, Reason: reason, Note: "RMA " + doc.RMANumber, AdjustedAt: now}
+			Location: doc.Warehouse, Status: status, Delta: delta, Reason: reason, Note: "RMA " + doc.RMANumber, AdjustedAt: now}
 		if _, err := m.applyAdjustment(op, adj); err != nil {
 			return canonical.Return{}, err
 		}

@@ -86,8 +86,12 @@ type reservation struct {
 	picked    canonical.Decimal // picked, not shipped
 }
 
+// foLine is the state of one fulfilment line. Its quantities, and those
+// of its reservations, are in the line's unit; factor is how many base
+// units (the unit of stock) one line unit is.
 type foLine struct {
 	doc         canonical.FulfillmentLine
+	factor      canonical.Decimal
 	backordered canonical.Decimal
 	shipped     canonical.Decimal
 	cancelled   canonical.Decimal
@@ -140,6 +144,17 @@ type calc struct{ err error }
 
 func (c *calc) add(a, b canonical.Decimal) canonical.Decimal {
 	r, err := a.Add(b)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return r
+}
+
+func (c *calc) mul(a, b canonical.Decimal) canonical.Decimal {
+	if b == one {
+		return a
+	}
+	r, err := a.Mul(b)
 	if err != nil && c.err == nil {
 		c.err = err
 	}

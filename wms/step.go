@@ -123,7 +123,12 @@ func (m *Memory) allocate(f *fulfillment, c *calc) bool {
 			if lt.key.status != canonical.InventoryAvailable {
 				continue
 			}
-			n := c.sub(lt.onHand, lt.allocated).Min(l.backordered)
+			free := c.sub(lt.onHand, lt.allocated)
+			if l.factor != one {
+				// Whole line units (cases) from one lot.
+				free = floorDiv(free, l.factor)
+			}
+			n := free.Min(l.backordered)
 			if !n.IsPos() {
 				continue
 			}
@@ -138,7 +143,7 @@ func (m *Memory) allocate(f *fulfillment, c *calc) bool {
 				l.res = append(l.res, r)
 			}
 			r.allocated = c.add(r.allocated, n)
-			lt.allocated = c.add(lt.allocated, n)
+			lt.allocated = c.add(lt.allocated, c.mul(n, l.factor))
 			l.backordered = c.sub(l.backordered, n)
 			any = true
 		}
@@ -208,8 +213,9 @@ func (m *Memory) ship(f *fulfillment, c *calc) error {
 			if lots {
 				sl.Lots = append(sl.Lots, canonical.LotQuantity{Lot: r.lot.key.lot, Quantity: canonical.NewQuantity(r.picked, l.doc.Quantity.Unit), ExpiresAt: r.lot.expires})
 			}
-			r.lot.onHand = c.sub(r.lot.onHand, r.picked)
-			r.lot.allocated = c.sub(r.lot.allocated, r.picked)
+			base := c.mul(r.picked, l.factor)
+			r.lot.onHand = c.sub(r.lot.onHand, base)
+			r.lot.allocated = c.sub(r.lot.allocated, base)
 			r.picked = canonical.Decimal{}
 		}
 		l.res = deleteEmpty(l.res)

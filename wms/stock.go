@@ -145,7 +145,7 @@ func (m *Memory) Adjust(ctx context.Context, adj canonical.InventoryAdjustment) 
 	if _, ok := w.whIndex[adj.Location]; !ok {
 		bad = append(bad, canonical.FieldError{Field: "location", Message: fmt.Sprintf("unknown warehouse %q", adj.Location)})
 	}
-	bad = append(bad, w.checkLine("", 0, "delta", adj.Item.SKU, adj.Delta)...)
+	bad = append(bad, w.checkLine("", 0, "delta", adj.Item.SKU, adj.Delta, false)...)
 	if len(bad) > 0 {
 		return canonical.InventoryAdjustment{}, invalid(op, "inventory adjustment", bad...)
 	}
