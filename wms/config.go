@@ -23,12 +23,13 @@ const DefaultMaxPageSize = 500
 // erp package.
 var DemoEpoch = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
 
-// ErrConfig is matched (with errors.Is) by the error New returns for an
-// invalid [Config].
+// ErrConfig is matched (with errors.Is) by the errors New and
+// Config.Validate return for an invalid [Config].
 var ErrConfig = errors.New("wms: invalid configuration")
 
 // Strategy decides how [Memory.Plan] sources an order from the
-// warehouses. The zero value is StrategyNearest.
+// warehouses. The zero value is StrategyNearest. A Strategy is a plain
+// value, safe for concurrent use.
 type Strategy uint8
 
 // Sourcing strategies. Warehouses are ranked by proximity to the order's
@@ -58,7 +59,7 @@ func (s Strategy) String() string {
 }
 
 // Stock is an initial stock quantity of one item in one warehouse, lot
-// and status.
+// and status. It is a plain value, safe for concurrent reads.
 type Stock struct {
 	Warehouse string
 	SKU       string
@@ -74,7 +75,9 @@ type Stock struct {
 }
 
 // Config configures a [Memory] simulator. Its zero value is the demo world:
-// see [DemoWarehouses], [DemoItems] and [DemoStock].
+// see [DemoWarehouses], [DemoItems] and [DemoStock]. New reads it once; it
+// is a plain value, safe for concurrent reads, and its Clock must be safe
+// for concurrent use.
 type Config struct {
 	// Name names the instance in its event source, "wms://NAME": lower-case
 	// letters, digits and '-'. Default "sim".

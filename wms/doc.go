@@ -20,7 +20,9 @@
 // fulfilment order (idempotent by its ID). Stock is allocated at the next
 // [Memory.Step] from the fulfilment order's warehouse, lots expiring first;
 // what is short is backordered and allocated, oldest release first, when
-// stock arrives through [Memory.Adjust] or a restocked return.
+// stock arrives through [Memory.Adjust] or a restocked return. Stock is
+// kept in each item's base unit; a line in a package unit (a case, XCS) is
+// allocated in whole cases, each from one lot.
 //
 // # Time and steps
 //
