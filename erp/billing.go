@@ -144,8 +144,14 @@ func (m *Memory) PostShipment(ctx context.Context, key string, s canonical.Shipm
 		}
 	}
 	total := inv.Totals.Total.Amount
-	rec.open, _ = rec.open.Sub(total)
-	rec.open = rec.open.Max(canonical.Decimal{})
+	left, _ := rec.open.Sub(total)
+	left = left.Max(canonical.Decimal{})
+	if paid, err := rec.open.Sub(left); err == nil {
+		if v, err := m.openValue[rec.customer].Sub(paid); err == nil {
+			m.openValue[rec.customer] = v
+		}
+	}
+	rec.open = left
 	if a := m.accounts[rec.customer]; a != nil {
 		a.OpenBalance, _ = a.OpenBalance.Add(total)
 	}

@@ -140,6 +140,7 @@ type Memory struct {
 	stock     map[stockKey]*position
 	onHand    map[string]canonical.Decimal // available on hand per SKU, base unit
 	demand    map[string]canonical.Decimal // open accepted demand per SKU, base unit
+	openValue map[string]canonical.Decimal // uninvoiced value of open orders per customer
 	invKeys   map[string]string            // ApplyInventory key → fingerprint
 	nextSO    int
 	nextInv   int
@@ -213,6 +214,7 @@ func build(cfg Config) (*Memory, error) {
 		stock:             make(map[stockKey]*position),
 		onHand:            make(map[string]canonical.Decimal),
 		demand:            make(map[string]canonical.Decimal),
+		openValue:         make(map[string]canonical.Decimal),
 		invKeys:           make(map[string]string),
 	}
 	if m.clock == nil {

@@ -345,13 +345,11 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 	// Credit check.
 	if lim := acct.Customer.CreditLimit; lim != nil && lim.Currency == o.Currency {
 		exposure, err := acct.OpenBalance.Add(total)
-		for _, other := range m.orders {
-			if err != nil {
-				break
-			}
-			if other.customer == acct.Customer.ID && other.doc.ID != o.ID {
-				exposure, err = exposure.Add(other.open)
-			}
+		if err == nil {
+			exposure, err = exposure.Add(m.openValue[acct.Customer.ID])
+		}
+		if own := m.orders[o.ID]; own != nil && own.customer == acct.Customer.ID && err == nil {
+			exposure, err = exposure.Sub(own.open) // a later version replaces it
 		}
 		if err != nil || exposure.Cmp(lim.Amount) > 0 {
 			text := fmt.Sprintf("credit limit %s exceeded: exposure %s", lim, canonical.NewMoney(exposure, o.Currency).Round())
@@ -628,7 +626,12 @@ func openBase(l *canonical.OrderLine, st lineState) canonical.Decimal {
 	return b
 }
 
+// addDemand adds the open quantities and the uninvoiced value of an order
+// to the ERP's totals; removeDemand takes them away.
 func (m *Memory) addDemand(rec *order) {
+	if v, err := m.openValue[rec.customer].Add(rec.open); err == nil {
+		m.openValue[rec.customer] = v
+	}
 	for i := range rec.doc.Lines {
 		st := rec.lines[i]
 		if d, err := m.demand[st.sku].Add(openBase(&rec.doc.Lines[i], st)); err == nil {
@@ -638,6 +641,9 @@ func (m *Memory) addDemand(rec *order) {
 }
 
 func (m *Memory) removeDemand(rec *order) {
+	if v, err := m.openValue[rec.customer].Sub(rec.open); err == nil {
+		m.openValue[rec.customer] = v
+	}
 	for i := range rec.doc.Lines {
 		st := rec.lines[i]
 		if d, err := m.demand[st.sku].Sub(openBase(&rec.doc.Lines[i], st)); err == nil {

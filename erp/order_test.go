@@ -486,3 +486,30 @@ func TestAcceptOrderResultIsACopy(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, again2.Lines[0].Buckets.Get(canonical.BucketShipped).IsZero(), "GetOrder returns a copy")
 }
+
+func TestCreditExposureOfALaterVersion(t *testing.T) {
+	ctx := t.Context()
+	m := newERP(t, erp.Config{})
+	// C-3 (limit 1000 USD, TX 6.25 %): 50 tape measures are 520.63 USD.
+	v1 := newOrder("ord-1", "C-3", line{"SKU-101", "50", "EA", "9.80"})
+	ack, err := m.AcceptOrder(ctx, "v1", &v1)
+	require.NoError(t, err)
+	require.Equal(t, canonical.AckAccepted, ack.Outcome)
+	// Version 2 asks for 90 (937.13 USD): it replaces version 1, whose
+	// exposure no longer counts.
+	v2 := v1
+	v2.Version = 2
+	v2.Lines = []canonical.OrderLine{v1.Lines[0]}
+	v2.Lines[0].Quantity = canonical.MustParseQuantity("90", "EA")
+	ack, err = m.ValidateOrder(ctx, &v2)
+	require.NoError(t, err)
+	assert.Equal(t, canonical.AckAccepted, ack.Outcome, "validate: %+v", ack.Messages)
+	ack, err = m.AcceptOrder(ctx, "v2", &v2)
+	require.NoError(t, err)
+	assert.Equal(t, canonical.AckAccepted, ack.Outcome, "accept: %+v", ack.Messages)
+	// Another order of 10 (104.13 USD) now exceeds the limit.
+	o2 := newOrder("ord-2", "C-3", line{"SKU-101", "10", "EA", "9.80"})
+	ack, err = m.ValidateOrder(ctx, &o2)
+	require.NoError(t, err)
+	assert.Equal(t, canonical.AckOnHold, ack.Outcome)
+}
