@@ -46,7 +46,7 @@ func addOrders(t *testing.T, h CRMHarness, n int) []canonical.Order {
 	if err := h.AddOrders(t.Context(), n); err != nil {
 		t.Fatalf("AddOrders(%d): %v", n, err)
 	}
-	es, _ := readFeed(t, h.CRM.PollOrders, "", 1000, "PollOrders")
+	es, _ := readFeed(t, h.CRM.PollOrders, "", 1000, h.Capabilities.RepeatsEvents, "PollOrders")
 	var orders []canonical.Order
 	seen := map[string]bool{}
 	for _, e := range es {

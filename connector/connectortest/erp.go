@@ -33,6 +33,14 @@ func TestERP(t *testing.T, newERP func(t *testing.T) ERPHarness) {
 	t.Run("PostReturn", func(t *testing.T) { testPostReturn(t, open(t)) })
 	t.Run("ApplyInventory", func(t *testing.T) { testApplyInventory(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testERPConcurrent(t, open(t)) })
+	t.Run("Reopen", func(t *testing.T) {
+		h := open(t)
+		if h.Reopen == nil {
+			t.Log("ERPHarness.Reopen is nil: keys surviving a restart are not checked")
+			return
+		}
+		testERPReopen(t, h)
+	})
 	t.Run("Cancelled", func(t *testing.T) { testERPCancelled(t, open(t)) })
 	t.Run("Capabilities", func(t *testing.T) {
 		h := open(t)
@@ -357,6 +365,38 @@ func testERPConcurrent(t *testing.T, h ERPHarness) {
 	}
 	if got := h.Effects().Orders - before.Orders; got != 1+duplicates {
 		t.Errorf("after %d distinct concurrent orders: %d orders created, want %d", duplicates, got, 1+duplicates)
+	}
+}
+
+func testERPReopen(t *testing.T, h ERPHarness) {
+	ctx := t.Context()
+	o, ack := accept(t, h, 1)
+	s := h.Shipment(o, 1)
+	inv, err := h.ERP.PostShipment(ctx, "kit-ship-"+s.ID, s)
+	if err != nil {
+		t.Fatalf("PostShipment(%s): %v", s.ID, err)
+	}
+	before := h.Effects()
+	erp := h.Reopen(t)
+	again, err := erp.AcceptOrder(ctx, "kit-accept-"+o.ID, &o)
+	if err != nil {
+		t.Fatalf("AcceptOrder(%s) replayed on a reopened instance: %v", o.ID, err)
+	}
+	if !sameJSON(ack, again) {
+		t.Errorf("AcceptOrder(%s) replayed on a reopened instance returned another ack:\n first %+v\nreplay %+v", o.ID, ack, again)
+	}
+	invAgain, err := erp.PostShipment(ctx, "kit-ship-"+s.ID, s)
+	if err != nil {
+		t.Fatalf("PostShipment(%s) replayed on a reopened instance: %v", s.ID, err)
+	}
+	if !sameJSON(inv, invAgain) {
+		t.Errorf("PostShipment(%s) replayed on a reopened instance returned another invoice", s.ID)
+	}
+	if got, err := erp.GetOrder(ctx, o.ID); err != nil || got.ID != o.ID {
+		t.Errorf("GetOrder(%s) on a reopened instance: %v", o.ID, err)
+	}
+	if after := h.Effects(); after != before {
+		t.Errorf("replays on a reopened instance had effects: %+v, then %+v", before, after)
 	}
 }
 

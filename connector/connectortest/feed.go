@@ -18,7 +18,7 @@ const maxPages = 10000
 
 // readFeed reads poll from cursor to its end with pages of limit events,
 // checking each page, and returns the events and the last cursor.
-func readFeed(t *testing.T, poll pollFunc, cursor connector.Cursor, limit int, what string) ([]canonical.Event, connector.Cursor) {
+func readFeed(t *testing.T, poll pollFunc, cursor connector.Cursor, limit int, repeats bool, what string) ([]canonical.Event, connector.Cursor) {
 	t.Helper()
 	var all []canonical.Event
 	for range maxPages {
@@ -41,6 +41,12 @@ func readFeed(t *testing.T, poll pollFunc, cursor connector.Cursor, limit int, w
 		}
 		all = append(all, p.Events...)
 		cursor = p.Next
+		if !p.More && !repeats {
+			// Nothing happened since: the feed must be at its end.
+			if q, err := poll(t.Context(), cursor, limit); err == nil && len(q.Events) > 0 {
+				t.Errorf("%s: a page said no more events were available, but the next poll returned %d", what, len(q.Events))
+			}
+		}
 	}
 	t.Fatalf("%s: the feed did not end after %d pages", what, maxPages)
 	return nil, cursor
@@ -81,7 +87,7 @@ func checkSameKeys(t *testing.T, got, want map[canonical.EventKey]bool, what str
 // reopen returns the same feed on a new instance over the same state.
 func checkFeed(t *testing.T, poll pollFunc, reopen func(t *testing.T) pollFunc, minEvents int, repeats bool, what string) {
 	t.Helper()
-	all, end := readFeed(t, poll, "", 1000, what+" in one read")
+	all, end := readFeed(t, poll, "", 1000, repeats, what+" in one read")
 	want, _ := keysOf(all)
 	if len(want) < minEvents {
 		t.Fatalf("%s: the feed holds %d distinct events, want at least %d", what, len(want), minEvents)
@@ -92,7 +98,7 @@ func checkFeed(t *testing.T, poll pollFunc, reopen func(t *testing.T) pollFunc, 
 		}
 	}
 	for _, limit := range []int{1, 2, 3, 7, 0} {
-		es, _ := readFeed(t, poll, "", limit, what)
+		es, _ := readFeed(t, poll, "", limit, repeats, what)
 		got, rep := keysOf(es)
 		checkSameKeys(t, got, want, what)
 		if rep > 0 && !repeats {
@@ -123,7 +129,7 @@ func checkFeed(t *testing.T, poll pollFunc, reopen func(t *testing.T) pollFunc, 
 		first = append(first, p.Events...)
 		cursor = p.Next
 	}
-	rest, _ := readFeed(t, reopen(t), cursor, 3, what+" on a reopened instance")
+	rest, _ := readFeed(t, reopen(t), cursor, 3, repeats, what+" on a reopened instance")
 	got, rep := keysOf(append(first, rest...))
 	checkSameKeys(t, got, want, what+" resumed from a stored cursor")
 	if rep > 0 && !repeats {
@@ -146,7 +152,7 @@ func checkSubscriber(t *testing.T, feed any, poll pollFunc, caps Capabilities) {
 	if !caps.Subscribe {
 		return
 	}
-	all, _ := readFeed(t, poll, "", 1000, "subscriber reference read")
+	all, _ := readFeed(t, poll, "", 1000, caps.RepeatsEvents, "subscriber reference read")
 	want, _ := keysOf(all)
 	if len(want) == 0 {
 		t.Fatalf("Subscribe: the feed is empty")

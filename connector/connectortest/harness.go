@@ -68,6 +68,11 @@ type ERPHarness struct {
 	Positions func(n int) []canonical.InventoryPosition
 	// Effects counts the ERP's effects so far.
 	Effects func() ERPEffects
+	// Reopen returns a new instance over the same state, as after a
+	// restart. Optional: when set, the kit also checks that idempotency
+	// keys survive the restart (a replay on the new instance returns the
+	// first result and has no second effect).
+	Reopen func(t *testing.T) connector.ERP
 	// Capabilities declares the optional parts.
 	Capabilities Capabilities
 }

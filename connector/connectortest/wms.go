@@ -270,6 +270,38 @@ func testWMSConcurrent(t *testing.T, h WMSHarness) {
 	if n := h.Effects().Releases - before.Releases; n != 1 {
 		t.Errorf("%d concurrent Release(%s): %d releases, want 1", duplicates, fo.ID, n)
 	}
+	fo2 := release(t, h, 2)
+	req := connector.CancelRequest{FulfillmentOrderID: fo2.ID, Reason: "kit"}
+	before = h.Effects()
+	res, errs := runDuplicates(func() (connector.CancelResult, error) {
+		return h.WMS.CancelRelease(t.Context(), "kit-cancel-"+fo2.ID, req)
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent CancelRelease(%s) #%d: %v", fo2.ID, i, err)
+		}
+		if !sameJSON(res[0], res[i]) {
+			t.Errorf("concurrent CancelRelease(%s) #%d returned another result", fo2.ID, i)
+		}
+	}
+	if n := h.Effects().Cancellations - before.Cancellations; n > 1 {
+		t.Errorf("%d concurrent CancelRelease(%s) with one key: %d cancellations, want at most 1", duplicates, fo2.ID, n)
+	}
+	r := h.Return(1)
+	rets, errs := runDuplicates(func() (canonical.Return, error) {
+		return h.WMS.AuthorizeReturn(t.Context(), r)
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent AuthorizeReturn(%s) #%d: %v", r.ID, i, err)
+		}
+		if !sameJSON(rets[0], rets[i]) {
+			t.Errorf("concurrent AuthorizeReturn(%s) #%d returned another result", r.ID, i)
+		}
+	}
+	if n := h.Effects().ReturnAuthorizations - before.ReturnAuthorizations; n != 1 {
+		t.Errorf("%d concurrent AuthorizeReturn(%s): %d authorizations, want 1", duplicates, r.ID, n)
+	}
 	// Polling while the warehouses move must be safe too.
 	_, errs = runDuplicates(func() (connector.Page, error) {
 		if err := h.Advance(t.Context()); err != nil {

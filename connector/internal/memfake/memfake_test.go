@@ -12,7 +12,9 @@ func TestERPConformance(t *testing.T) {
 	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
 		m := memfake.NewERP()
 		return connectortest.ERPHarness{
-			ERP:       m,
+			ERP: m,
+			// A new value over the same state, as a restart would give.
+			Reopen:    func(*testing.T) connector.ERP { return struct{ connector.ERP }{m} },
 			Order:     memfake.SampleOrder,
 			Positions: memfake.SamplePositions,
 			Effects:   m.Effects,
