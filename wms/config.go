@@ -112,7 +112,8 @@ type Config struct {
 	// minute.
 	Tick time.Duration
 	// Clock, when set, replaces the simulated time; Step still counts
-	// ticks but the times on documents and events come from Clock.
+	// ticks but the times on documents and events come from Clock. It is
+	// called once per call, before the simulator takes its lock.
 	Clock func() time.Time
 	// MaxPageSize caps the page size of PollEvents. Default
 	// DefaultMaxPageSize.

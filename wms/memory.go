@@ -122,13 +122,24 @@ func (m *Memory) Counts() Counts {
 	return c
 }
 
-// now returns the current time; the caller holds the lock.
-func (m *Memory) now() time.Time {
+// lock reads the injected clock, if any, before it takes the lock, so
+// that the clock is never called with the lock held, and records the time
+// of the call for now.
+func (m *Memory) lock() {
+	var t time.Time
 	if m.clock != nil {
-		return m.clock()
+		t = m.clock()
 	}
-	return m.w.now
+	m.w.mu.Lock()
+	if m.clock == nil {
+		t = m.w.now
+	}
+	m.w.callNow = t
 }
+
+// now returns the time of the current call; the caller holds the lock
+// taken with lock.
+func (m *Memory) now() time.Time { return m.w.callNow }
 
 func ctxErr(ctx context.Context, op string) error {
 	if ctx.Err() == nil {
@@ -176,7 +187,7 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 		return canonical.FulfillmentOrder{}, connector.Errorf(connector.CodeInvalid, System, op, err)
 	}
 	w := m.w
-	w.mu.Lock()
+	m.lock()
 	defer w.mu.Unlock()
 	if f, ok := w.foByID[fo.ID]; ok {
 		if !sameRelease(f.doc, fo) {
@@ -343,7 +354,7 @@ func (m *Memory) CancelRelease(ctx context.Context, key string, req connector.Ca
 		return connector.CancelResult{}, invalid(op, "cancel request", canonical.FieldError{Field: "fulfillmentOrderId", Message: "is required"})
 	}
 	w := m.w
-	w.mu.Lock()
+	m.lock()
 	defer w.mu.Unlock()
 	if rec, ok := w.cancels[key]; ok {
 		if !sameCancel(rec.req, req) {
@@ -491,7 +502,7 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, ret canonical.Return) (can
 		return canonical.Return{}, connector.Errorf(connector.CodeInvalid, System, op, err)
 	}
 	w := m.w
-	w.mu.Lock()
+	m.lock()
 	defer w.mu.Unlock()
 	if r, ok := w.returns[ret.ID]; ok {
 		if !sameReturn(r.doc, ret) {

@@ -30,7 +30,7 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 		return nil, connector.Errorf(connector.CodeInvalid, System, op, err)
 	}
 	w := m.w
-	w.mu.Lock()
+	m.lock()
 	defer w.mu.Unlock()
 	var c calc
 	type need struct {

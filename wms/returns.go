@@ -37,7 +37,7 @@ func (m *Memory) ReceiveReturn(ctx context.Context, returnID string, receipts []
 		return canonical.Return{}, err
 	}
 	w := m.w
-	w.mu.Lock()
+	m.lock()
 	defer w.mu.Unlock()
 	r, ok := w.returns[returnID]
 	if !ok {

@@ -31,7 +31,8 @@ type world struct {
 	prefix       string
 	carrier      canonical.Carrier
 	capacity     canonical.Decimal
-	now          time.Time
+	now          time.Time // the simulated time
+	callNow      time.Time // the time of the call holding mu
 	tick         time.Duration
 	counts       Counts
 

@@ -33,9 +33,12 @@ func (m *Memory) Step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	w := m.w
-	w.mu.Lock()
+	m.lock()
 	defer w.mu.Unlock()
 	w.now = w.now.Add(w.tick)
+	if m.clock == nil {
+		w.callNow = w.now
+	}
 	w.counts.Steps++
 	before := len(w.events)
 	for _, f := range w.active {

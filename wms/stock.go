@@ -23,7 +23,7 @@ func (m *Memory) Inventory(ctx context.Context, q connector.InventoryQuery) ([]c
 	if err := ctxErr(ctx, op); err != nil {
 		return nil, err
 	}
-	m.w.mu.Lock()
+	m.lock()
 	defer m.w.mu.Unlock()
 	ps, err := m.positions(q)
 	if err != nil {
@@ -40,7 +40,7 @@ func (m *Memory) Snapshot(ctx context.Context, q connector.InventoryQuery) ([]ca
 	if err := ctxErr(ctx, op); err != nil {
 		return nil, err
 	}
-	m.w.mu.Lock()
+	m.lock()
 	defer m.w.mu.Unlock()
 	ps, err := m.positions(q)
 	if err != nil {
@@ -131,7 +131,7 @@ func (m *Memory) Adjust(ctx context.Context, adj canonical.InventoryAdjustment) 
 		return canonical.InventoryAdjustment{}, connector.Errorf(connector.CodeInvalid, System, op, err)
 	}
 	w := m.w
-	w.mu.Lock()
+	m.lock()
 	defer w.mu.Unlock()
 	if prev, ok := w.adjustments[adj.ID]; ok {
 		if prev.Item.SKU != adj.Item.SKU || prev.Location != adj.Location || prev.Lot != adj.Lot || prev.Status != adj.Status ||
