@@ -40,6 +40,7 @@ func TestKitCatchesBrokenSystems(t *testing.T) {
 		{"wms-skips-events", "was skipped"},
 		{"wms-repeats-events", "repeated"},
 		{"wms-moves-cursor-on-empty", "an empty page moved the cursor"},
+		{"wms-says-no-more", "a page said no more events were available"},
 		{"crm-older-status-wins", "an older status replaced a newer one"},
 		{"crm-unknown-order-ok", "want not_found"},
 	}
@@ -61,7 +62,7 @@ func runBroken(t *testing.T, name string) {
 			m := memfake.NewERP()
 			return connectortest.ERPHarness{ERP: &brokenERP{ERP: m, flaw: name}, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
 		})
-	case "wms-skips-events", "wms-repeats-events", "wms-moves-cursor-on-empty":
+	case "wms-skips-events", "wms-repeats-events", "wms-moves-cursor-on-empty", "wms-says-no-more":
 		connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
 			m := memfake.NewWMS()
 			return connectortest.WMSHarness{
@@ -133,6 +134,8 @@ func (b *brokenWMS) PollEvents(ctx context.Context, cursor connector.Cursor, lim
 		p.Next = connector.Cursor(strconv.Itoa(end - 1))
 	case b.flaw == "wms-moves-cursor-on-empty" && len(p.Events) == 0:
 		p.Next = "0"
+	case b.flaw == "wms-says-no-more":
+		p.More = false
 	}
 	return p, nil
 }
