@@ -187,6 +187,7 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 
 	// Available to promise per SKU, consumed line by line.
 	atp := make([]avail, 0, len(o.Lines)) // consumed line by line; orders have few SKUs
+	own := m.orders[o.ID] // nil when judged for acceptance: AcceptOrder takes it out first
 	extra := make([]lineExtra, len(o.Lines))
 	// The messages of every line share one array: a line's messages are
 	// added while it is judged and sliced off when the next line starts.
@@ -263,6 +264,13 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		k := slices.IndexFunc(atp, func(a avail) bool { return a.sku == item.SKU })
 		if k < 0 {
 			a, _ := m.onHand[item.SKU].Sub(m.demand[item.SKU])
+			if own != nil { // a later version replaces the promises of the recorded one
+				for j := range own.doc.Lines {
+					if own.lines[j].sku == item.SKU {
+						a, _ = a.Add(openBase(&own.doc.Lines[j], own.lines[j]))
+					}
+				}
+			}
 			atp = append(atp, avail{sku: item.SKU, qty: a})
 			k = len(atp) - 1
 		}
