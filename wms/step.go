@@ -117,7 +117,7 @@ func (m *Memory) advance(f *fulfillment) error {
 // allocate reserves available stock for the backordered quantities of f
 // and reports whether it reserved anything.
 func (m *Memory) allocate(f *fulfillment, c *calc) bool {
-	any := false
+	got := false
 	for _, l := range f.lines {
 		for _, lt := range m.w.lots[whSKU{f.doc.Warehouse, l.doc.Item.SKU}] {
 			if !l.backordered.IsPos() {
@@ -148,10 +148,10 @@ func (m *Memory) allocate(f *fulfillment, c *calc) bool {
 			r.allocated = c.add(r.allocated, n)
 			lt.allocated = c.add(lt.allocated, c.mul(n, l.factor))
 			l.backordered = c.sub(l.backordered, n)
-			any = true
+			got = true
 		}
 	}
-	return any
+	return got
 }
 
 // emitAllocation emits f's allocation state: picked after picking, else
