@@ -187,7 +187,7 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 
 	// Available to promise per SKU, consumed line by line.
 	atp := make([]avail, 0, len(o.Lines)) // consumed line by line; orders have few SKUs
-	own := m.orders[o.ID] // nil when judged for acceptance: AcceptOrder takes it out first
+	own := m.orders[o.ID]                 // nil when judged for acceptance: AcceptOrder takes it out first
 	extra := make([]lineExtra, len(o.Lines))
 	// The messages of every line share one array: a line's messages are
 	// added while it is judged and sliced off when the next line starts.
