@@ -242,20 +242,28 @@ func TestWrapBreaker(t *testing.T) {
 			}
 			return nil
 		})
+		rec, err := tracing.NewMemoryRecorder(tracing.MemoryConfig{})
+		require.NoError(t, err)
 		w, err := connector.WrapERP(erp, connector.Options{
 			MaxAttempts: 1,
+			Recorder:    rec,
 			Breaker:     retry.BreakerConfig{ConsecutiveFailures: 3, OpenTimeout: time.Minute},
 		})
 		require.NoError(t, err)
+		ctx := tracing.WithCorrelationID(t.Context(), "b")
 		for i := range 3 {
-			_, err := w.GetOrder(t.Context(), "x")
+			_, err := w.GetOrder(ctx, "x")
 			assert.Equal(t, connector.CodeUnavailable, connector.CodeOf(err), "failure %d", i)
 			assert.NotErrorIs(t, err, retry.ErrCircuitOpen, "failure %d reached the ERP", i)
 		}
-		_, err = w.GetOrder(t.Context(), "x")
+		_, err = w.GetOrder(ctx, "x")
 		assert.ErrorIs(t, err, retry.ErrCircuitOpen, "after 3 failures the circuit is open")
 		assert.Equal(t, connector.CodeUnavailable, connector.CodeOf(err), "an open circuit is unavailable")
 		assert.Equal(t, 3, erp.count("GetOrder"), "the open circuit kept the call from the ERP")
+		steps := rec.Timeline("b")
+		require.Len(t, steps, 4)
+		assert.Equal(t, "unavailable", steps[2].ErrorClass, "a failure reaching the ERP")
+		assert.Equal(t, "circuit_open", steps[3].ErrorClass, "a call the breaker rejected")
 
 		mu.Lock()
 		down = false
@@ -298,6 +306,32 @@ func TestIsBreakerFailure(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, connector.IsBreakerFailure(tt.err), "%v", tt.err)
 	}
+}
+
+// seenERP remembers the correlation ID its GetOrder saw.
+type seenERP struct {
+	connector.ERP
+	mu   sync.Mutex
+	seen []string
+}
+
+func (s *seenERP) GetOrder(ctx context.Context, id string) (canonical.Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = append(s.seen, tracing.CorrelationID(ctx))
+	if len(s.seen) == 1 {
+		return canonical.Order{}, unavailable("GetOrder")
+	}
+	return canonical.Order{ID: id}, nil
+}
+
+func TestWrapPropagatesCorrelation(t *testing.T) {
+	inner := &seenERP{}
+	w, err := connector.WrapERP(inner, connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Microsecond})
+	require.NoError(t, err)
+	_, err = w.GetOrder(tracing.WithCorrelationID(t.Context(), "order-7"), "o7")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"order-7", "order-7"}, inner.seen, "every attempt carries the caller's correlation ID")
 }
 
 func TestWrapCancelled(t *testing.T) {
