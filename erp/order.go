@@ -187,7 +187,11 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 
 	// Available to promise per SKU, consumed line by line.
 	atp := make([]avail, 0, len(o.Lines)) // consumed line by line; orders have few SKUs
-	own := m.orders[o.ID]                 // nil when judged for acceptance: AcceptOrder takes it out first
+	minor, ok := o.Currency.MinorUnits()
+	if !ok {
+		minor = 2 // as Money.Round does for an unknown currency
+	}
+	own := m.orders[o.ID] // nil when judged for acceptance: AcceptOrder takes it out first
 	extra := make([]lineExtra, len(o.Lines))
 	// The messages of every line share one array: a line's messages are
 	// added while it is judged and sliced off when the next line starts.
@@ -248,7 +252,7 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		lv.price = price
 		amount, err := price.Mul(l.Quantity.Value)
 		if err == nil {
-			subtotal, err = subtotal.Add(amount.Round().Amount)
+			subtotal, err = subtotal.Add(amount.Amount.Round(minor))
 		}
 		if err != nil {
 			return nil, invalid("ValidateOrder", canonical.KindOrder, canonical.FieldError{Field: at(i, ".quantity.value"), Message: "amount too large"})
