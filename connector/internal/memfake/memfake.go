@@ -149,8 +149,18 @@ func lookup[T any](m map[string]keyed[T], key string, print []byte, system, op s
 // feed is an append-only event log whose cursor is the decimal count of
 // events read.
 type feed struct {
-	source string
-	events []canonical.Event
+	source  string
+	events  []canonical.Event
+	changed chan struct{} // closed and replaced when an event is added
+}
+
+// wait returns a channel closed when the next event is added. The caller
+// holds the lock guarding f.
+func (f *feed) wait() <-chan struct{} {
+	if f.changed == nil {
+		f.changed = make(chan struct{})
+	}
+	return f.changed
 }
 
 // add appends an event of type t carrying doc about subject.
@@ -164,6 +174,10 @@ func (f *feed) add(t canonical.EventType, subject string, doc canonical.Document
 	e.Subject = subject
 	e.Time = at
 	f.events = append(f.events, e)
+	if f.changed != nil {
+		close(f.changed)
+		f.changed = nil
+	}
 	return nil
 }
 

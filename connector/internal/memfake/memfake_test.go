@@ -1,8 +1,13 @@
 package memfake_test
 
 import (
+	"context"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/connectortest"
 	"github.com/distsync/distsync/connector/internal/memfake"
@@ -32,6 +37,7 @@ func TestWMSConformance(t *testing.T) {
 			Return:           memfake.SampleReturn,
 			Advance:          w.Advance,
 			Effects:          w.Effects,
+			Capabilities:     connectortest.Capabilities{Subscribe: true},
 		}
 	})
 }
@@ -48,4 +54,24 @@ func TestCRMConformance(t *testing.T) {
 			Capabilities: connectortest.Capabilities{Health: true, StatusBatch: true},
 		}
 	})
+}
+
+func TestSubscribeWaitsForEvents(t *testing.T) {
+	w := memfake.NewWMS()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	got := make(chan canonical.Event)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- w.Subscribe(ctx, "", func(_ context.Context, e canonical.Event, _ connector.Cursor) error {
+			got <- e
+			return nil
+		})
+	}()
+	_, err := w.Release(ctx, memfake.SampleFulfillmentOrder(1))
+	require.NoError(t, err)
+	e := <-got
+	assert.Equal(t, canonical.EventFulfillmentReleased, e.Type, "the event released after subscribing")
+	cancel()
+	assert.ErrorIs(t, <-errc, context.Canceled)
 }

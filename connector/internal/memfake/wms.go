@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
@@ -32,7 +33,10 @@ type WMS struct {
 	s *wmsState
 }
 
-var _ connector.WMS = (*WMS)(nil)
+var (
+	_ connector.WMS        = (*WMS)(nil)
+	_ connector.Subscriber = (*WMS)(nil)
+)
 
 // NewWMS returns an empty WMS.
 func NewWMS() *WMS {
@@ -194,4 +198,40 @@ func (w *WMS) PollEvents(ctx context.Context, cursor connector.Cursor, limit int
 	w.s.mu.Lock()
 	defer w.s.mu.Unlock()
 	return w.s.feed.page(wmsSystem, "PollEvents", cursor, limit)
+}
+
+// Subscribe implements [connector.Subscriber]: it calls fn for each event
+// after cursor, outside the lock, and waits for new ones.
+func (w *WMS) Subscribe(ctx context.Context, cursor connector.Cursor, fn func(context.Context, canonical.Event, connector.Cursor) error) error {
+	for {
+		if err := done(ctx); err != nil {
+			return err
+		}
+		w.s.mu.Lock()
+		p, err := w.s.feed.page(wmsSystem, "Subscribe", cursor, connector.DefaultPageSize)
+		changed := w.s.feed.wait()
+		w.s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		start := 0
+		if cursor != "" {
+			start, _ = strconv.Atoi(string(cursor)) // page accepted it
+		}
+		for i, e := range p.Events {
+			next := connector.Cursor(strconv.Itoa(start + i + 1))
+			if err := fn(ctx, e, next); err != nil {
+				return err
+			}
+			cursor = next
+		}
+		if len(p.Events) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-changed:
+		}
+	}
 }
