@@ -3,9 +3,9 @@ package wms
 import (
 	"context"
 	"slices"
+	"strconv"
 
 	"github.com/distsync/distsync/canonical"
-	"github.com/distsync/distsync/connector"
 )
 
 // Plan sources an order from the warehouses with the configured
@@ -19,15 +19,36 @@ import (
 // planned; lines with nothing open are left out. The IDs are derived from
 // the order, so planning the same order over the same stock gives the
 // same fulfilment orders: "ORDER-WAREHOUSE", lines "ORDER-WAREHOUSE:LINE",
-// split group ORDER. An invalid order, or a line whose SKU is unknown or
-// not in the item's base unit, is a CodeInvalid error naming the field.
+// split group ORDER.
+//
+// Plan checks what it needs of the order, not everything the ERP checks:
+// an ID, present and unique line IDs, positive quantities, known SKUs in
+// a unit the item converts to its base unit. A violation is a
+// CodeInvalid error wrapping a *canonical.ValidationError naming the
+// field.
 func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.FulfillmentOrder, error) {
 	const op = "Plan"
 	if err := ctxErr(ctx, op); err != nil {
 		return nil, err
 	}
-	if err := order.Validate(); err != nil {
-		return nil, connector.Errorf(connector.CodeInvalid, System, op, err)
+	var bad []canonical.FieldError
+	if order.ID == "" {
+		bad = append(bad, canonical.FieldError{Field: "id", Message: "is required"})
+	}
+	if len(order.Lines) == 0 {
+		bad = append(bad, canonical.FieldError{Field: "lines", Message: "must have at least one line"})
+	}
+	for i := range order.Lines {
+		l := &order.Lines[i]
+		switch {
+		case l.ID == "":
+			bad = append(bad, canonical.FieldError{Field: "lines[" + strconv.Itoa(i) + "].id", Message: "is required"})
+		case slices.ContainsFunc(order.Lines[:i], func(o canonical.OrderLine) bool { return o.ID == l.ID }):
+			bad = append(bad, canonical.FieldError{Field: "lines[" + strconv.Itoa(i) + "].id", Message: "duplicate line ID " + strconv.Quote(l.ID)})
+		}
+		if !l.Quantity.Value.IsPos() {
+			bad = append(bad, canonical.FieldError{Field: "lines[" + strconv.Itoa(i) + "].quantity.value", Message: "must be > 0, is " + l.Quantity.Value.String()})
+		}
 	}
 	w := m.w
 	m.lock()
@@ -39,7 +60,6 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 		factor canonical.Decimal // base units per line unit
 	}
 	needs := make([]need, 0, len(order.Lines))
-	var bad []canonical.FieldError
 	for i := range order.Lines {
 		l := &order.Lines[i]
 		bad = append(bad, w.checkLine("lines", i, "quantity", l.Item.SKU, l.Quantity, true)...)
