@@ -32,7 +32,7 @@ func kitPositions(n int) []canonical.InventoryPosition {
 		q := canonical.NewQuantity(canonical.DecimalFromInt(int64(100+n+i)), "EA")
 		ps[i].OnHand, ps[i].Available = q, q
 		ps[i].Sequence = int64(1 + n)
-		ps[i].AsOf = erp.DemoEpoch.Add(time.Duration(n) * time.Hour)
+		ps[i].AsOf = erp.DemoEpoch().Add(time.Duration(n) * time.Hour)
 	}
 	return ps
 }

@@ -6,9 +6,10 @@ import (
 	"github.com/distsync/distsync/canonical"
 )
 
-// DemoEpoch is the AsOf of the demo stock positions ([DemoStock]): the
-// start of the demo world, 2026-01-05 08:00 UTC.
-var DemoEpoch = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+// DemoEpoch returns the AsOf of the demo stock positions ([DemoStock]):
+// the start of the demo world, 2026-01-05 08:00 UTC, as in the wms
+// package.
+func DemoEpoch() time.Time { return time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC) }
 
 func usd(amount string) canonical.Money { return canonical.MustParseMoney(amount, "USD") }
 
@@ -143,7 +144,7 @@ func DemoStock() []canonical.InventoryPosition {
 			out = append(out, canonical.InventoryPosition{
 				Item: canonical.ItemRef{SKU: row.sku}, Location: wh, Status: canonical.InventoryAvailable,
 				Kind: canonical.QuantitySnapshot, OnHand: q, Allocated: canonical.NewQuantity(canonical.Decimal{}, "EA"),
-				Available: q, Inbound: canonical.NewQuantity(canonical.Decimal{}, "EA"), AsOf: DemoEpoch, Sequence: 1,
+				Available: q, Inbound: canonical.NewQuantity(canonical.Decimal{}, "EA"), AsOf: DemoEpoch(), Sequence: 1,
 			})
 		}
 	}
