@@ -141,18 +141,19 @@ func (m *Memory) lock() {
 // taken with lock.
 func (m *Memory) now() time.Time { return m.w.callNow }
 
+// ctxErr returns the error of a call whose context is done: the context's
+// error and its cause, not a connector code, so that the caller's own
+// cancellation counts neither as a failure of the remote (for a circuit
+// breaker) nor as something to retry. Nothing was applied.
 func ctxErr(ctx context.Context, op string) error {
-	if ctx.Err() == nil {
+	err := ctx.Err()
+	if err == nil {
 		return nil
 	}
-	err := context.Cause(ctx)
-	code := connector.CodeUnavailable
-	if errors.Is(err, context.DeadlineExceeded) {
-		code = connector.CodeTimeout
+	if cause := context.Cause(ctx); cause != err {
+		return fmt.Errorf("wms: %s: %w: %w", op, err, cause)
 	}
-	// A cancelled call applied nothing: MaybeApplied stays false. The
-	// retry package never retries the caller's own cancellation.
-	return connector.Errorf(code, System, op, err)
+	return fmt.Errorf("wms: %s: %w", op, err)
 }
 
 func errorf(code connector.Code, op string, sentinel error, format string, a ...any) error {
@@ -176,8 +177,11 @@ func internal(op string, err error) error {
 // Release is idempotent by the fulfilment order's ID: the same ID with the
 // same warehouse, order and lines returns the first result; with anything
 // else it is a CodeConflict error. An invalid document, an unknown
-// warehouse or SKU, or a line not in the item's base unit is a CodeInvalid
-// error wrapping a *canonical.ValidationError that names the field.
+// warehouse or SKU, or a line in a unit the item does not convert to its
+// base unit is a CodeInvalid error wrapping a *canonical.ValidationError
+// that names the field. A done context fails the call with an error
+// matching ctx.Err() and its cause; nothing is applied. The other methods
+// treat a done context the same way.
 func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (canonical.FulfillmentOrder, error) {
 	const op = "Release"
 	if err := ctxErr(ctx, op); err != nil {

@@ -468,6 +468,19 @@ func TestCancelledContext(t *testing.T) {
 	}
 	assert.Equal(t, wms.Counts{}, m.Counts(), "cancelled calls have no effect")
 	require.NoError(t, m.Health(context.Background()))
+
+	errShutdown := errors.New("shutting down")
+	cctx, ccancel := context.WithCancelCause(context.Background())
+	ccancel(errShutdown)
+	_, err := m.Release(cctx, makeFO("FO-1", "WH-EAST", line{"SKU-100", "1"}))
+	assert.ErrorIs(t, err, context.Canceled, "Release with a cause")
+	assert.ErrorIs(t, err, errShutdown, "Release reports the cause")
+	assert.Equal(t, connector.CodeUnknown, connector.CodeOf(err), "the caller's cancellation carries no connector code")
+	dctx, dcancel := context.WithDeadline(context.Background(), wms.DemoEpoch)
+	defer dcancel()
+	_, err = m.Inventory(dctx, connector.InventoryQuery{})
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "Inventory past its deadline")
+	assert.Zero(t, m.Counts().Releases)
 }
 
 // lastSeq returns the sequence of the last event of es about SKU-104 at
