@@ -303,3 +303,9 @@ func TestCases(t *testing.T) {
 	_, avail = onHand(t, m, "WH-SOUTH", "SKU-104")
 	assert.Equal(t, "108", avail, "one case back")
 }
+
+func TestStrategyString(t *testing.T) {
+	for s, want := range map[wms.Strategy]string{wms.StrategyNearest: "nearest", wms.StrategyFillFromOne: "fill_from_one", wms.StrategySplit: "split", 7: "Strategy(7)"} {
+		assert.Equal(t, want, s.String(), "Strategy(%d).String()", int(s))
+	}
+}
