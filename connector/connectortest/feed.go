@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
@@ -11,6 +12,10 @@ import (
 
 // pollFunc is the shape of EventFeed.PollEvents and OrderFeed.PollOrders.
 type pollFunc func(ctx context.Context, cursor connector.Cursor, limit int) (connector.Page, error)
+
+// subscribeTimeout bounds the subscription check, for a subscription that
+// never delivers the feed's last event.
+const subscribeTimeout = 10 * time.Second
 
 // maxPages bounds a read of a whole feed, so that a feed that never ends
 // fails the check instead of hanging it.
@@ -157,16 +162,27 @@ func checkSubscriber(t *testing.T, feed any, poll pollFunc, caps Capabilities) {
 	if len(want) == 0 {
 		t.Fatalf("Subscribe: the feed is empty")
 	}
+	// The subscription ends when every event arrived or, for a feed that
+	// neither repeats nor reorders, when its last event arrived (a
+	// subscription delivers in feed order). The timeout only guards
+	// against a subscription that loses an event and waits forever.
+	last := all[len(all)-1].Key()
+	inOrder := !caps.RepeatsEvents
 	errEnough := errors.New("connectortest: enough")
+	ctx, cancel := context.WithTimeout(t.Context(), subscribeTimeout)
+	defer cancel()
 	got := map[canonical.EventKey]bool{}
-	err := sub.Subscribe(t.Context(), "", func(_ context.Context, e canonical.Event, _ connector.Cursor) error {
+	err := sub.Subscribe(ctx, "", func(_ context.Context, e canonical.Event, _ connector.Cursor) error {
 		got[e.Key()] = true
-		if len(got) == len(want) {
+		if inOrder && e.Key() == last || len(got) == len(want) {
 			return errEnough
 		}
 		return nil
 	})
-	if !errors.Is(err, errEnough) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		t.Errorf("Subscribe: %d of %d events arrived within %v", len(got), len(want), subscribeTimeout)
+	case !errors.Is(err, errEnough):
 		t.Errorf("Subscribe: returned %v, want the callback's error", err)
 	}
 	checkSameKeys(t, got, want, "Subscribe")

@@ -23,9 +23,10 @@ type Capabilities struct {
 	// kit requires one result per update and the contract of
 	// PublishStatus for each.
 	StatusBatch bool
-	// RepeatsEvents: the feed may deliver an event more than once (as a
-	// fault injector duplicating deliveries does). The kit then tolerates
-	// repeated events across pages; it never tolerates a skipped one.
+	// RepeatsEvents: the feed may deliver an event more than once, or
+	// out of order within a page (as a fault injector does). The kit then
+	// tolerates repeated and reordered events; it never tolerates a
+	// skipped one.
 	RepeatsEvents bool
 }
 

@@ -41,6 +41,7 @@ func TestKitCatchesBrokenSystems(t *testing.T) {
 		{"wms-repeats-events", "repeated"},
 		{"wms-moves-cursor-on-empty", "an empty page moved the cursor"},
 		{"wms-says-no-more", "a page said no more events were available"},
+		{"wms-subscribe-skips", "Subscribe: event"},
 		{"crm-older-status-wins", "an older status replaced a newer one"},
 		{"crm-unknown-order-ok", "want not_found"},
 	}
@@ -62,7 +63,7 @@ func runBroken(t *testing.T, name string) {
 			m := memfake.NewERP()
 			return connectortest.ERPHarness{ERP: &brokenERP{ERP: m, flaw: name}, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
 		})
-	case "wms-skips-events", "wms-repeats-events", "wms-moves-cursor-on-empty", "wms-says-no-more":
+	case "wms-skips-events", "wms-repeats-events", "wms-moves-cursor-on-empty", "wms-says-no-more", "wms-subscribe-skips":
 		connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
 			m := memfake.NewWMS()
 			return connectortest.WMSHarness{
@@ -70,6 +71,7 @@ func runBroken(t *testing.T, name string) {
 				Reopen:           func(*testing.T) connector.WMS { return &brokenWMS{WMS: m.Reopen(), flaw: name} },
 				FulfillmentOrder: memfake.SampleFulfillmentOrder, Return: memfake.SampleReturn,
 				Advance: m.Advance, Effects: m.Effects,
+				Capabilities: connectortest.Capabilities{Subscribe: true},
 			}
 		})
 	case "crm-older-status-wins", "crm-unknown-order-ok":
@@ -138,6 +140,18 @@ func (b *brokenWMS) PollEvents(ctx context.Context, cursor connector.Cursor, lim
 		p.More = false
 	}
 	return p, nil
+}
+
+// Subscribe skips the feed's first event when the flaw says so.
+func (b *brokenWMS) Subscribe(ctx context.Context, cursor connector.Cursor, fn func(context.Context, canonical.Event, connector.Cursor) error) error {
+	first := true
+	return b.WMS.Subscribe(ctx, cursor, func(ctx context.Context, e canonical.Event, next connector.Cursor) error {
+		if first && b.flaw == "wms-subscribe-skips" {
+			first = false
+			return nil
+		}
+		return fn(ctx, e, next)
+	})
 }
 
 // brokenCRM breaks the status contract of the in-memory CRM.
