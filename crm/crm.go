@@ -1,9 +1,12 @@
 package crm
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"sync"
@@ -39,15 +42,15 @@ var ErrConfig = errors.New("crm: invalid configuration")
 // Account is a customer account in the CRM. It is a plain value.
 type Account struct {
 	// ID is the CRM's account ID.
-	ID   string
-	Name string
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
 	// CustomerID is the canonical ID of the customer in the ERP, used as
 	// the sold-to party of the account's orders.
-	CustomerID string
+	CustomerID string `json:"customerId"`
 	// Currency is the currency of the account's opportunities.
-	Currency canonical.Currency
+	Currency canonical.Currency `json:"currency"`
 	// ShipTo is where the account's orders ship by default.
-	ShipTo canonical.PartyRef
+	ShipTo canonical.PartyRef `json:"shipTo"`
 }
 
 // OpportunityLine is one product line of an opportunity.
@@ -76,13 +79,34 @@ type Opportunity struct {
 	OrderID string
 }
 
-// Config configures a [Memory]. Its zero value is the demo world.
+// Config configures a [Memory]. Its zero value is the demo world. In JSON
+// (a fixture, see [ParseConfig]) it is {"accounts": [...]}; Clock is not
+// encoded.
 type Config struct {
-	// Accounts are the CRM's accounts; nil means [DemoAccounts], an empty
-	// non-nil slice none.
-	Accounts []Account
+	// Accounts are the CRM's accounts; nil (absent in JSON) means
+	// [DemoAccounts], an empty non-nil slice none.
+	Accounts []Account `json:"accounts,omitzero"`
 	// Clock returns the current time; nil means time.Now.
-	Clock func() time.Time
+	Clock func() time.Time `json:"-"`
+}
+
+// ParseConfig decodes a JSON fixture {"accounts": [...]} strictly (an
+// unknown member or a second JSON value is an error) and validates it.
+// Errors match [ErrConfig].
+func ParseConfig(data []byte) (Config, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("%w: fixture: %w", ErrConfig, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("%w: fixture: data after the JSON object", ErrConfig)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
 }
 
 // Validate checks the configuration: every account has a unique ID, a

@@ -357,3 +357,36 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	assert.NoError(t, crm.Config{}.Validate())
 }
+
+func TestParseConfig(t *testing.T) {
+	good := `{"accounts": [{"id": "001A", "name": "Kestrel Foods", "customerId": "K-1", "currency": "EUR",
+		"shipTo": {"id": "K-1-BER", "address": {"lines": ["Hafenstraße 1"], "city": "Berlin", "country": "DE"}}}]}`
+	cfg, err := crm.ParseConfig([]byte(good))
+	require.NoError(t, err)
+	require.Len(t, cfg.Accounts, 1)
+	assert.Equal(t, "K-1", cfg.Accounts[0].CustomerID)
+	m, err := crm.New(cfg)
+	require.NoError(t, err)
+	o, err := m.OpenOpportunity(t.Context(), crm.Opportunity{AccountID: "001A", Lines: []crm.OpportunityLine{{SKU: "TEA-1",
+		Quantity: canonical.MustParseQuantity("6", "XCT"), UnitPrice: canonical.MustParseMoney("58.00", "EUR")}}})
+	require.NoError(t, err)
+	order, err := m.ConvertOpportunity(t.Context(), o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, canonical.Currency("EUR"), order.Currency)
+
+	def, err := crm.ParseConfig([]byte(`{}`))
+	require.NoError(t, err)
+	assert.Nil(t, def.Accounts, "absent accounts: the demo accounts")
+
+	tests := []struct{ name, json, text string }{
+		{"unknown member", `{"acounts": []}`, `unknown field "acounts"`},
+		{"malformed", `{"accounts": [`, "unexpected EOF"},
+		{"two values", `{} {}`, "data after the JSON object"},
+		{"invalid account", `{"accounts": [{"id": "A"}]}`, "accounts[0]: no customer ID"},
+	}
+	for _, tt := range tests {
+		_, err := crm.ParseConfig([]byte(tt.json))
+		require.ErrorIs(t, err, crm.ErrConfig, tt.name)
+		assert.Contains(t, err.Error(), tt.text, tt.name)
+	}
+}

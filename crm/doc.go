@@ -34,5 +34,6 @@
 // a fixed clock sees the same IDs and events on every run.
 //
 // The zero [Config] gives the demo accounts ([DemoAccounts]) for the
-// customers "C-1" to "C-3" of the erp package's demo world.
+// customers "C-1" to "C-3" of the erp package's demo world; [ParseConfig]
+// reads accounts of one's own from a JSON fixture.
 package crm

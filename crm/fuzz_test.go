@@ -1,9 +1,12 @@
 package crm_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
 
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/crm"
 )
 
 // FuzzPollOrdersCursor feeds arbitrary cursors and limits to PollOrders:
@@ -61,6 +64,37 @@ func FuzzPollOrdersCursor(f *testing.F) {
 		}
 		if got := start + len(p.Events) + len(rest.Events); got != 5 {
 			t.Fatalf("cursor %q limit %d: %d before, %d on the page, %d after: want 5 in all", cursor, limit, start, len(p.Events), len(rest.Events))
+		}
+	})
+}
+
+// FuzzParseConfig decodes arbitrary fixtures: ParseConfig never panics,
+// and a fixture it accepts encodes to one it accepts with the same
+// encoding.
+func FuzzParseConfig(f *testing.F) {
+	demo, err := json.Marshal(crm.Config{Accounts: crm.DemoAccounts()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range [][]byte{demo, []byte(`{}`), []byte(`{"accounts":[]}`), []byte(`{"accounts":[{"id":"A"}]}`), []byte(`[`)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := crm.ParseConfig(data)
+		if err != nil {
+			return
+		}
+		enc, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("encoding an accepted fixture: %v", err)
+		}
+		c2, err := crm.ParseConfig(enc)
+		if err != nil {
+			t.Fatalf("the encoding %s of an accepted fixture is rejected: %v", enc, err)
+		}
+		enc2, err := json.Marshal(c2)
+		if err != nil || !bytes.Equal(enc, enc2) {
+			t.Fatalf("round trip changed the fixture (%v):\n%s\n%s", err, enc, enc2)
 		}
 	})
 }

@@ -37,9 +37,12 @@ func kitPositions(n int) []canonical.InventoryPosition {
 	return ps
 }
 
-func harness(m *erp.Memory, e connector.ERP) connectortest.ERPHarness {
+// harness returns the kit's harness over m, wrapped by wrap; Reopen wraps a
+// new handle over m's state the same way.
+func harness(t *testing.T, m *erp.Memory, wrap func(*testing.T, connector.ERP) connector.ERP) connectortest.ERPHarness {
 	return connectortest.ERPHarness{
-		ERP: e, Order: kitOrder, Positions: kitPositions,
+		ERP: wrap(t, m), Order: kitOrder, Positions: kitPositions,
+		Reopen: func(t *testing.T) connector.ERP { return wrap(t, m.Reopen()) },
 		Effects: func() connectortest.ERPEffects {
 			c := m.Counts()
 			return connectortest.ERPEffects{Orders: c.Orders, Invoices: c.Invoices, CreditMemos: c.CreditMemos, InventoryApplications: c.InventoryApplications}
@@ -50,16 +53,16 @@ func harness(m *erp.Memory, e connector.ERP) connectortest.ERPHarness {
 
 func TestConformance(t *testing.T) {
 	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
-		m := newERP(t, erp.Config{})
-		return harness(m, m)
+		return harness(t, newERP(t, erp.Config{}), func(_ *testing.T, e connector.ERP) connector.ERP { return e })
 	})
 }
 
 func TestConformanceWrapped(t *testing.T) {
 	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
-		m := newERP(t, erp.Config{})
-		w, err := connector.WrapERP(m, connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond})
-		require.NoError(t, err)
-		return harness(m, w)
+		return harness(t, newERP(t, erp.Config{}), func(t *testing.T, e connector.ERP) connector.ERP {
+			w, err := connector.WrapERP(e, connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond})
+			require.NoError(t, err)
+			return w
+		})
 	})
 }

@@ -116,8 +116,19 @@ func (c Config) Validate() error {
 
 // Memory is the in-memory ERP. Create it with [New]. It is safe for
 // concurrent use: every method takes one lock, and no method calls out
-// while holding it.
+// while holding it. Handles returned by [Memory.Reopen] share its state and
+// are safe for concurrent use with it.
 type Memory struct {
+	*core
+}
+
+// Reopen returns a new handle over the same state, as a client restarted
+// against the same ERP: orders, invoices, the ledger and the idempotency
+// keys of earlier calls are there.
+func (m *Memory) Reopen() *Memory { return &Memory{core: m.core} }
+
+// core is the state of an ERP, shared by the handles of [Memory.Reopen].
+type core struct {
 	clock             func() time.Time
 	leadTime          time.Duration
 	backorderLeadTime time.Duration
@@ -194,7 +205,7 @@ func build(cfg Config) (*Memory, error) {
 	if cfg.Stock == nil {
 		cfg.Stock = DemoStock()
 	}
-	m := &Memory{
+	m := &Memory{core: &core{
 		clock:             cfg.Clock,
 		leadTime:          cfg.LeadTime,
 		backorderLeadTime: cfg.BackorderLeadTime,
@@ -216,7 +227,7 @@ func build(cfg Config) (*Memory, error) {
 		demand:            make(map[string]canonical.Decimal),
 		openValue:         make(map[string]canonical.Decimal),
 		invKeys:           make(map[string]string),
-	}
+	}}
 	if m.clock == nil {
 		m.clock = time.Now
 	}

@@ -29,26 +29,27 @@ func TestConformanceWithFaults(t *testing.T) {
 	opts := connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Microsecond, MaxBackoff: 100 * time.Microsecond,
 		Breaker: retry.BreakerConfig{ConsecutiveFailures: 50}}
 	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
-		m := newERP(t, erp.Config{})
-		mu.Lock()
-		seed++
-		cfg := faults.Config{Seed: seed, Unavailable: 0.15, RateLimited: 0.05, RetryAfter: time.Millisecond, AmbiguousTimeout: 0.15,
-			Latency: time.Second, Sleep: func(context.Context, time.Duration) error { return nil }, Outage: faults.Outage{FromCall: 5, UntilCall: 8}}
-		mu.Unlock()
-		f, err := faults.WrapERP(m, cfg)
-		require.NoError(t, err)
-		t.Cleanup(func() {
-			c := f.Counts()
+		return harness(t, newERP(t, erp.Config{}), func(t *testing.T, e connector.ERP) connector.ERP {
 			mu.Lock()
-			defer mu.Unlock()
-			sum.Unavailable += c.Unavailable
-			sum.RateLimited += c.RateLimited
-			sum.AmbiguousTimeouts += c.AmbiguousTimeouts
-			sum.Outage += c.Outage
+			seed++
+			cfg := faults.Config{Seed: seed, Unavailable: 0.15, RateLimited: 0.05, RetryAfter: time.Millisecond, AmbiguousTimeout: 0.15,
+				Latency: time.Second, Sleep: func(context.Context, time.Duration) error { return nil }, Outage: faults.Outage{FromCall: 5, UntilCall: 8}}
+			mu.Unlock()
+			f, err := faults.WrapERP(e, cfg)
+			require.NoError(t, err)
+			t.Cleanup(func() {
+				c := f.Counts()
+				mu.Lock()
+				defer mu.Unlock()
+				sum.Unavailable += c.Unavailable
+				sum.RateLimited += c.RateLimited
+				sum.AmbiguousTimeouts += c.AmbiguousTimeouts
+				sum.Outage += c.Outage
+			})
+			w, err := connector.WrapERP(f, opts)
+			require.NoError(t, err)
+			return w
 		})
-		w, err := connector.WrapERP(f, opts)
-		require.NoError(t, err)
-		return harness(m, w)
 	})
 	assert.Positive(t, sum.Unavailable, "unavailable injected: %+v", sum)
 	assert.Positive(t, sum.RateLimited, "rate limits injected: %+v", sum)
