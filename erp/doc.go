@@ -51,6 +51,7 @@
 //
 // [Memory.Reopen] returns a new handle over the same state, as a client
 // restarted against the same ERP: idempotency keys survive it. The
-// simulator reads time only from [Config.Clock] and keeps no goroutines, so a test with a fixed clock sees the same numbers, dates and
-// documents on every run.
+// simulator reads time only from [Config.Clock] and keeps no goroutines,
+// so a test with a fixed clock sees the same numbers, dates and documents
+// on every run.
 package erp
