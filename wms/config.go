@@ -1,8 +1,11 @@
 package wms
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -50,6 +53,27 @@ const (
 
 var strategyNames = [...]string{"nearest", "fill_from_one", "split"}
 
+// MarshalText returns the strategy's name; an unknown strategy is an
+// error.
+func (s Strategy) MarshalText() ([]byte, error) {
+	if int(s) < len(strategyNames) {
+		return []byte(strategyNames[s]), nil
+	}
+	return nil, fmt.Errorf("%w: unknown strategy %d", ErrConfig, int(s))
+}
+
+// UnmarshalText parses a strategy name ("nearest", "fill_from_one",
+// "split").
+func (s *Strategy) UnmarshalText(text []byte) error {
+	for i, n := range strategyNames {
+		if string(text) == n {
+			*s = Strategy(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: unknown strategy %q", ErrConfig, text)
+}
+
 // String returns the strategy's name, such as "fill_from_one".
 func (s Strategy) String() string {
 	if int(s) < len(strategyNames) {
@@ -61,17 +85,17 @@ func (s Strategy) String() string {
 // Stock is an initial stock quantity of one item in one warehouse, lot
 // and status. It is a plain value, safe for concurrent reads.
 type Stock struct {
-	Warehouse string
-	SKU       string
+	Warehouse string `json:"warehouse"`
+	SKU       string `json:"sku"`
 	// Lot is the lot (batch); empty for items not tracked by lot.
-	Lot string
+	Lot string `json:"lot,omitempty"`
 	// ExpiresAt is the lot's expiry, if any. Allocation takes the lot that
 	// expires first (FEFO), then lots without expiry, by lot name.
-	ExpiresAt time.Time
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 	// Status defaults to available. Only available stock is allocated.
-	Status canonical.InventoryStatus
+	Status canonical.InventoryStatus `json:"status,omitempty"`
 	// Quantity is in the item's base unit; it must be positive.
-	Quantity canonical.Decimal
+	Quantity canonical.Decimal `json:"quantity"`
 }
 
 // Config configures a [Memory] simulator. Its zero value is the demo world:
@@ -81,49 +105,49 @@ type Stock struct {
 type Config struct {
 	// Name names the instance in its event source, "wms://NAME": lower-case
 	// letters, digits and '-'. Default "sim".
-	Name string
+	Name string `json:"name,omitempty"`
 	// Warehouses are the warehouses (kind warehouse), in the order that
 	// breaks proximity ties. Default: DemoWarehouses.
-	Warehouses []canonical.Location
+	Warehouses []canonical.Location `json:"warehouses,omitempty"`
 	// Items is the item master. Stock and adjustments are in an item's
 	// base unit; fulfilment and return lines may also be in a unit the
 	// item converts to it (a case, XCS), and are then allocated in whole
 	// units from one lot. Default: DemoItems.
-	Items []canonical.Item
+	Items []canonical.Item `json:"items,omitempty"`
 	// Stock is the initial stock. Default: DemoStock, used only when
 	// Warehouses and Items are also defaulted; empty otherwise.
-	Stock []Stock
+	Stock []Stock `json:"stock,omitempty"`
 	// Strategy is the sourcing strategy of Plan.
-	Strategy Strategy
+	Strategy Strategy `json:"strategy,omitzero"`
 	// Seed seeds the random source of tracking numbers.
-	Seed uint64
+	Seed uint64 `json:"seed,omitempty"`
 	// CompanyPrefix is the GS1 company prefix of the SSCCs of packages: 6
 	// to 12 digits. Default "0614141" (the GS1 example prefix).
-	CompanyPrefix string
+	CompanyPrefix string `json:"companyPrefix,omitempty"`
 	// Carrier ships the packages. Default UPS ground ("UPSN").
-	Carrier canonical.Carrier
+	Carrier canonical.Carrier `json:"carrier,omitzero"`
 	// PackageCapacity is how many base units fit into one package.
 	// Default 10.
-	PackageCapacity canonical.Decimal
+	PackageCapacity canonical.Decimal `json:"packageCapacity,omitzero"`
 	// Start is the simulated time before the first Step when Clock is nil.
 	// Default DemoEpoch.
-	Start time.Time
+	Start time.Time `json:"start,omitzero"`
 	// Tick is how far each Step moves the simulated time. Default one
 	// minute.
-	Tick time.Duration
+	Tick time.Duration `json:"-"`
 	// Clock, when set, replaces the simulated time; Step still counts
 	// ticks but the times on documents and events come from Clock. It is
 	// called once per call, before the simulator takes its lock.
-	Clock func() time.Time
+	Clock func() time.Time `json:"-"`
 	// MaxPageSize caps the page size of PollEvents. Default
 	// DefaultMaxPageSize.
-	MaxPageSize int
+	MaxPageSize int `json:"-"`
 	// State, when set, opens the simulator over an existing state (see
 	// [Memory.State]) instead of building a new world: it resumes where the
 	// state is, and cursors of its feed stay valid. The world fields (Name,
 	// Warehouses, Items, Stock, Strategy, Seed, CompanyPrefix, Carrier,
 	// PackageCapacity, Start, Tick) must then be zero.
-	State *State
+	State *State `json:"-"`
 }
 
 // maxQuantity bounds every quantity the simulator takes, so that its sums
@@ -141,6 +165,70 @@ func checkAmount(d canonical.Decimal) string {
 		return fmt.Sprintf("must have at most %d decimal places, is %s", maxScale, d.String())
 	}
 	return ""
+}
+
+// ParseConfig decodes the world of a simulator from a JSON fixture: the
+// fields of [Config] that have JSON names (name, warehouses, items, stock,
+// strategy, seed, companyPrefix, carrier, packageCapacity, start), with
+// stock quantities as strings. Unknown members are an error, so a typo
+// does not silently give the demo world. It validates the result; every
+// error matches ErrConfig and names the member or problem. Encoding a
+// Config with encoding/json gives a fixture ParseConfig reads back.
+func ParseConfig(data []byte) (Config, error) {
+	// The lists are decoded element by element so that an error names
+	// the element ("stock[2]: ...").
+	var top struct {
+		Config
+		Warehouses []json.RawMessage `json:"warehouses"`
+		Items      []json.RawMessage `json:"items"`
+		Stock      []json.RawMessage `json:"stock"`
+	}
+	if err := decodeStrict(data, &top); err != nil {
+		return Config{}, fmt.Errorf("%w: fixture: %w", ErrConfig, err)
+	}
+	c := top.Config
+	var err error
+	if c.Warehouses, err = decodeList[canonical.Location]("warehouses", top.Warehouses); err != nil {
+		return Config{}, err
+	}
+	if c.Items, err = decodeList[canonical.Item]("items", top.Items); err != nil {
+		return Config{}, err
+	}
+	if c.Stock, err = decodeList[Stock]("stock", top.Stock); err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// decodeStrict decodes one JSON value into v, refusing unknown members and
+// trailing data.
+func decodeStrict(data []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+// decodeList decodes the elements of a fixture list; nil stays nil.
+func decodeList[T any](name string, raws []json.RawMessage) ([]T, error) {
+	if raws == nil {
+		return nil, nil
+	}
+	out := make([]T, len(raws))
+	for i, r := range raws {
+		if err := decodeStrict(r, &out[i]); err != nil {
+			return nil, fmt.Errorf("%w: fixture: %s[%d]: %w", ErrConfig, name, i, err)
+		}
+	}
+	return out, nil
 }
 
 // Validate checks the configuration and returns an error matching

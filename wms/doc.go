@@ -10,7 +10,8 @@
 // WH-WEST and items SKU-100 to SKU-105 (see [DemoStock]). The simulator
 // keeps its own identifiers and exposes them through canonical refs of
 // system "wms": outbound orders "OB-000001", shipments "SHP-000001",
-// expected receipts "RT-000001", adjustments "ADJ-000001".
+// expected receipts "RT-000001", adjustments "ADJ-000001". A world can
+// also be read from a small JSON fixture with [ParseConfig].
 //
 // # Sourcing and allocation
 //
