@@ -72,14 +72,30 @@ func (m *Memory) Source() string { return m.w.source }
 
 // Warehouses returns the warehouses, in configuration order.
 func (m *Memory) Warehouses() []canonical.Location {
-	return slices.Clone(m.w.warehouses)
+	out := make([]canonical.Location, len(m.w.warehouses))
+	for i, l := range m.w.warehouses {
+		out[i] = cloneLocation(l)
+	}
+	return out
+}
+
+func cloneLocation(l canonical.Location) canonical.Location {
+	l.Refs = slices.Clone(l.Refs)
+	l.Address.Lines = slices.Clone(l.Address.Lines)
+	return l
+}
+
+func cloneItem(it canonical.Item) canonical.Item {
+	it.Refs = slices.Clone(it.Refs)
+	it.Conversions = slices.Clone(it.Conversions)
+	return it
 }
 
 // Items returns the item master, sorted by SKU.
 func (m *Memory) Items() []canonical.Item {
 	out := make([]canonical.Item, 0, len(m.w.items))
 	for _, it := range m.w.items {
-		out = append(out, it)
+		out = append(out, cloneItem(it))
 	}
 	slices.SortFunc(out, func(a, b canonical.Item) int { return cmp.Compare(a.SKU, b.SKU) })
 	return out

@@ -517,3 +517,73 @@ func TestReturnInCases(t *testing.T) {
 	assert.Equal(t, "24 EA", doc.Delta.String(), "the adjustment is in the base unit")
 	assert.Equal(t, canonical.AdjustReturnToStock, doc.Reason)
 }
+
+func TestAuthorizeReturnErrors(t *testing.T) {
+	ctx := context.Background()
+	m := newSim(t, wms.Config{})
+	first, err := m.AuthorizeReturn(ctx, kitReturn(1))
+	require.NoError(t, err)
+	mod := func(f func(*canonical.Return)) canonical.Return {
+		r := kitReturn(1)
+		r.Lines = append([]canonical.ReturnLine(nil), r.Lines...)
+		f(&r)
+		return r
+	}
+	fresh := func(f func(*canonical.Return)) canonical.Return {
+		return mod(func(r *canonical.Return) { r.ID = "kit-ret-2"; f(r) })
+	}
+	tests := []struct {
+		name  string
+		ret   canonical.Return
+		code  connector.Code
+		field string
+	}{
+		{"same ID, other quantity", mod(func(r *canonical.Return) { r.Lines[0].Authorized = qty("4") }), connector.CodeConflict, ""},
+		{"same ID, other warehouse", mod(func(r *canonical.Return) { r.Warehouse = "WH-WEST" }), connector.CodeConflict, ""},
+		{"unknown warehouse", fresh(func(r *canonical.Return) { r.Warehouse = "WH-X" }), connector.CodeInvalid, "warehouse"},
+		{"unknown SKU", fresh(func(r *canonical.Return) { r.Lines[0].Item.SKU = "SKU-X" }), connector.CodeInvalid, "lines[0].item.sku"},
+		{"no conversion", fresh(func(r *canonical.Return) {
+			r.Lines[0].Authorized = canonical.MustParseQuantity("1", "XCS")
+			r.Lines[0].Received = canonical.MustParseQuantity("0", "XCS")
+		}), connector.CodeInvalid, "lines[0].authorized.unit"},
+		{"already received", fresh(func(r *canonical.Return) {
+			r.ReceivedAt = wms.DemoEpoch
+			r.Lines[0].Received = qty("1")
+			r.Lines[0].Condition, r.Lines[0].Disposition = canonical.ConditionNew, canonical.DispositionRestock
+		}), connector.CodeInvalid, "receivedAt"},
+	}
+	for _, tt := range tests {
+		_, err := m.AuthorizeReturn(ctx, tt.ret)
+		assert.Equal(t, tt.code, connector.CodeOf(err), "AuthorizeReturn with %s: %v", tt.name, err)
+		if tt.field != "" {
+			var ve *canonical.ValidationError
+			if assert.ErrorAs(t, err, &ve, "AuthorizeReturn with %s", tt.name) {
+				assert.True(t, ve.Has(tt.field), "AuthorizeReturn with %s names %s: %v", tt.name, tt.field, err)
+			}
+		}
+	}
+	assert.Equal(t, 1, m.Counts().ReturnAuthorizations, "failed authorizations count for nothing")
+	_, err = m.Return(ctx, "kit-ret-9")
+	assert.Equal(t, connector.CodeNotFound, connector.CodeOf(err), "Return of an unknown ID")
+	got, err := m.Return(ctx, first.ID)
+	require.NoError(t, err)
+	assert.Equal(t, first, got)
+}
+
+func TestLookups(t *testing.T) {
+	ctx := context.Background()
+	m := newSim(t, wms.Config{})
+	fo := release(t, m, makeFO("FO-1", "WH-EAST", line{"SKU-100", "1"}))
+	got, err := m.FulfillmentOrder(ctx, "FO-1")
+	require.NoError(t, err)
+	assert.Equal(t, fo, got, "FulfillmentOrder returns what Release returned")
+	_, err = m.FulfillmentOrder(ctx, "FO-9")
+	assert.Equal(t, connector.CodeNotFound, connector.CodeOf(err), "FulfillmentOrder of an unknown ID")
+	assert.ErrorIs(t, err, wms.ErrNotFound)
+
+	assert.Equal(t, wms.DemoWarehouses(), m.Warehouses(), "demo warehouses")
+	assert.Equal(t, wms.DemoItems(), m.Items(), "demo items, sorted by SKU")
+	whs := m.Warehouses()
+	whs[0].ID = "changed"
+	assert.Equal(t, "WH-EAST", m.Warehouses()[0].ID, "Warehouses returns a copy")
+}

@@ -205,12 +205,13 @@ func newWorld(cfg Config) *world {
 	if items == nil {
 		items = DemoItems()
 	}
-	w.warehouses = slices.Clone(whs)
-	for i, l := range w.warehouses {
+	w.warehouses = make([]canonical.Location, len(whs))
+	for i, l := range whs {
+		w.warehouses[i] = cloneLocation(l)
 		w.whIndex[l.ID] = i
 	}
 	for _, it := range items {
-		w.items[it.SKU] = it
+		w.items[it.SKU] = cloneItem(it)
 	}
 	var c calc
 	for _, s := range stock {
