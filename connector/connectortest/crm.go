@@ -1,0 +1,244 @@
+package connectortest
+
+import (
+	"testing"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+)
+
+// TestCRM checks a CRM connector against the contracts of
+// [connector.CRM]. newCRM returns a harness over a fresh system; it is
+// called once per check, from the check's subtest.
+func TestCRM(t *testing.T, newCRM func(t *testing.T) CRMHarness) {
+	t.Helper()
+	open := func(t *testing.T) CRMHarness {
+		t.Helper()
+		h := newCRM(t)
+		if h.CRM == nil || h.Reopen == nil || h.AddOrders == nil || h.Shown == nil || h.Effects == nil {
+			t.Fatalf("CRMHarness: CRM, Reopen, AddOrders, Shown and Effects are required")
+		}
+		if h.Location == "" {
+			h.Location = "WH1"
+		}
+		return h
+	}
+	t.Run("OrderFeed", func(t *testing.T) { testOrderFeed(t, open(t)) })
+	t.Run("PublishStatus", func(t *testing.T) { testPublishStatus(t, open(t)) })
+	t.Run("PublishAvailability", func(t *testing.T) { testPublishAvailability(t, open(t)) })
+	t.Run("Concurrent", func(t *testing.T) { testCRMConcurrent(t, open(t)) })
+	t.Run("Cancelled", func(t *testing.T) { testCRMCancelled(t, open(t)) })
+	t.Run("Capabilities", func(t *testing.T) {
+		h := open(t)
+		checkHealth(t, h.CRM, h.Capabilities)
+		if h.Capabilities.Subscribe {
+			addOrders(t, h, 3)
+			checkSubscriber(t, h.CRM, h.CRM.PollOrders, h.Capabilities)
+		}
+		checkStatusBatch(t, h)
+	})
+}
+
+// addOrders asks the harness for n orders and returns every order on the
+// feed.
+func addOrders(t *testing.T, h CRMHarness, n int) []canonical.Order {
+	t.Helper()
+	if err := h.AddOrders(t.Context(), n); err != nil {
+		t.Fatalf("AddOrders(%d): %v", n, err)
+	}
+	es, _ := readFeed(t, h.CRM.PollOrders, "", 1000, h.Capabilities.RepeatsEvents, "PollOrders")
+	var orders []canonical.Order
+	seen := map[string]bool{}
+	for _, e := range es {
+		if e.Type != canonical.EventOrderSubmitted {
+			t.Errorf("PollOrders: event %v has type %q, want %q", e.Key(), e.Type, canonical.EventOrderSubmitted)
+			continue
+		}
+		o, err := canonical.DecodeData[canonical.Order](e)
+		if err != nil {
+			t.Errorf("PollOrders: event %v: %v", e.Key(), err)
+			continue
+		}
+		if !seen[o.ID] {
+			seen[o.ID] = true
+			orders = append(orders, o)
+		}
+	}
+	if len(orders) < n {
+		t.Fatalf("PollOrders after AddOrders(%d) holds %d orders", n, len(orders))
+	}
+	return orders
+}
+
+func testOrderFeed(t *testing.T, h CRMHarness) {
+	addOrders(t, h, 7)
+	reopen := func(t *testing.T) pollFunc { return h.Reopen(t).PollOrders }
+	checkFeed(t, h.CRM.PollOrders, reopen, 7, h.Capabilities.RepeatsEvents, "PollOrders")
+}
+
+// statusOf returns a status update of o with the given sequence.
+func statusOf(o canonical.Order, seq int64) connector.OrderStatus {
+	s := connector.OrderStatus{
+		OrderID:   o.ID,
+		Sequence:  seq,
+		Status:    o.Status(),
+		UpdatedAt: kitTime,
+		Messages:  []string{"kit update"},
+	}
+	for _, l := range o.Lines {
+		s.Lines = append(s.Lines, connector.LineStatus{LineID: l.ID, Ordered: l.Quantity})
+	}
+	return s
+}
+
+func testPublishStatus(t *testing.T, h CRMHarness) {
+	ctx := t.Context()
+	o := addOrders(t, h, 1)[0]
+	before := h.Effects()
+	s2 := statusOf(o, 2)
+	if err := h.CRM.PublishStatus(ctx, s2); err != nil {
+		t.Fatalf("PublishStatus(%s, sequence 2): %v", o.ID, err)
+	}
+	shown, ok := h.Shown(o.ID)
+	if !ok || shown.Sequence != 2 {
+		t.Errorf("after PublishStatus(%s, sequence 2) the CRM shows %+v (shown %v)", o.ID, shown, ok)
+	}
+	if err := h.CRM.PublishStatus(ctx, s2); err != nil {
+		t.Errorf("PublishStatus(%s, sequence 2) repeated: %v", o.ID, err)
+	}
+	s1 := statusOf(o, 1)
+	s1.Messages = []string{"older"}
+	if err := h.CRM.PublishStatus(ctx, s1); err != nil {
+		t.Errorf("PublishStatus(%s, older sequence 1): %v, want it ignored without error", o.ID, err)
+	}
+	if shown, _ := h.Shown(o.ID); shown.Sequence != 2 {
+		t.Errorf("an older status replaced a newer one: the CRM shows sequence %d", shown.Sequence)
+	}
+	if n := h.Effects().StatusUpdates - before.StatusUpdates; n != 1 {
+		t.Errorf("sequence 2 twice and sequence 1: %d status updates, want 1", n)
+	}
+	if err := h.CRM.PublishStatus(ctx, statusOf(o, 3)); err != nil {
+		t.Fatalf("PublishStatus(%s, sequence 3): %v", o.ID, err)
+	}
+	if shown, _ := h.Shown(o.ID); shown.Sequence != 3 {
+		t.Errorf("after sequence 3 the CRM shows sequence %d", shown.Sequence)
+	}
+
+	unknown := statusOf(o, 1)
+	unknown.OrderID = "kit-no-such-order"
+	err := h.CRM.PublishStatus(ctx, unknown)
+	checkCode(t, err, connector.CodeNotFound, "PublishStatus of an unknown order")
+	empty := statusOf(o, 4)
+	empty.OrderID = ""
+	err = h.CRM.PublishStatus(ctx, empty)
+	checkInvalid(t, err, nil, "orderId", "PublishStatus without an order ID")
+}
+
+// availabilityOf returns availability updates for the items of o.
+func availabilityOf(o canonical.Order, loc string, seq int64) []connector.Availability {
+	var as []connector.Availability
+	for _, l := range o.Lines {
+		as = append(as, connector.Availability{SKU: l.Item.SKU, Location: loc, Available: l.Quantity, AsOf: kitTime, Sequence: seq})
+	}
+	return as
+}
+
+func testPublishAvailability(t *testing.T, h CRMHarness) {
+	ctx := t.Context()
+	o := addOrders(t, h, 1)[0]
+	before := h.Effects()
+	as := availabilityOf(o, h.Location, 1)
+	if err := h.CRM.PublishAvailability(ctx, as); err != nil {
+		t.Fatalf("PublishAvailability: %v", err)
+	}
+	if err := h.CRM.PublishAvailability(ctx, as); err != nil {
+		t.Fatalf("PublishAvailability repeated: %v", err)
+	}
+	if n := h.Effects().AvailabilityUpdates - before.AvailabilityUpdates; n != len(as) {
+		t.Errorf("%d availabilities published twice: %d updates, want %d", len(as), n, len(as))
+	}
+	bad := availabilityOf(o, h.Location, 2)
+	bad[0].SKU = ""
+	err := h.CRM.PublishAvailability(ctx, bad)
+	checkInvalid(t, err, nil, "sku", "PublishAvailability without a SKU")
+}
+
+func testCRMConcurrent(t *testing.T, h CRMHarness) {
+	o := addOrders(t, h, 1)[0]
+	before := h.Effects()
+	next := make(chan int64, duplicates)
+	for i := range duplicates {
+		next <- int64(1 + i%3)
+	}
+	close(next)
+	_, errs := runDuplicates(func() (struct{}, error) {
+		return struct{}{}, h.CRM.PublishStatus(t.Context(), statusOf(o, <-next))
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent PublishStatus #%d: %v", i, err)
+		}
+	}
+	if shown, _ := h.Shown(o.ID); shown.Sequence != 3 {
+		t.Errorf("after concurrent updates with sequences 1 to 3 the CRM shows sequence %d", shown.Sequence)
+	}
+	if n := h.Effects().StatusUpdates - before.StatusUpdates; n < 1 || n > 3 {
+		t.Errorf("concurrent updates with sequences 1 to 3: %d status updates, want 1 to 3", n)
+	}
+	_, errs = runDuplicates(func() (struct{}, error) {
+		return struct{}{}, h.CRM.PublishAvailability(t.Context(), availabilityOf(o, h.Location, 5))
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent PublishAvailability #%d: %v", i, err)
+		}
+	}
+	if n := h.Effects().AvailabilityUpdates - before.AvailabilityUpdates; n != len(o.Lines) {
+		t.Errorf("%d concurrent identical PublishAvailability: %d updates, want %d", duplicates, n, len(o.Lines))
+	}
+}
+
+func testCRMCancelled(t *testing.T, h CRMHarness) {
+	o := addOrders(t, h, 1)[0]
+	ctx := cancelled(t)
+	before := h.Effects()
+	err := h.CRM.PublishStatus(ctx, statusOf(o, 1))
+	checkCancelled(t, err, "PublishStatus")
+	err = h.CRM.PublishAvailability(ctx, availabilityOf(o, h.Location, 1))
+	checkCancelled(t, err, "PublishAvailability")
+	_, err = h.CRM.PollOrders(ctx, "", 10)
+	checkCancelled(t, err, "PollOrders")
+	if after := h.Effects(); after != before {
+		t.Errorf("calls with a cancelled context had effects: %+v, then %+v", before, after)
+	}
+}
+
+// checkStatusBatch checks the batch status capability when claimed.
+func checkStatusBatch(t *testing.T, h CRMHarness) {
+	t.Helper()
+	bp, ok := connector.As[connector.StatusBatchPublisher](h.CRM)
+	if h.Capabilities.StatusBatch && !ok {
+		t.Errorf("Capabilities.StatusBatch is set but %T does not implement connector.StatusBatchPublisher", h.CRM)
+		return
+	}
+	if !h.Capabilities.StatusBatch {
+		return
+	}
+	o := addOrders(t, h, 1)[0]
+	unknown := statusOf(o, 1)
+	unknown.OrderID = "kit-no-such-order"
+	errs, err := bp.PublishStatuses(t.Context(), []connector.OrderStatus{statusOf(o, 1), unknown, statusOf(o, 2)})
+	if err != nil {
+		t.Fatalf("PublishStatuses: %v", err)
+	}
+	if len(errs) != 3 {
+		t.Fatalf("PublishStatuses of 3 updates returned %d results", len(errs))
+	}
+	if errs[0] != nil || errs[2] != nil {
+		t.Errorf("PublishStatuses: results %v, want nil for the known order", errs)
+	}
+	checkCode(t, errs[1], connector.CodeNotFound, "PublishStatuses of an unknown order")
+	if shown, _ := h.Shown(o.ID); shown.Sequence != 2 {
+		t.Errorf("after PublishStatuses the CRM shows sequence %d, want 2", shown.Sequence)
+	}
+}

@@ -1,0 +1,74 @@
+// Package connectortest is the conformance kit for implementations of the
+// connector contracts: [TestERP], [TestWMS] and [TestCRM] check any ERP,
+// WMS or CRM connector, in the way testing/fstest.TestFS checks a file
+// system. Our reference systems (packages erp, wms and crm) run it, plain and
+// behind the fault injector of package connector/faults; a team writing its
+// own connector runs it from its own tests.
+//
+// # Harnesses
+//
+// The kit drives a system through a harness the implementation's test
+// provides: the system under test, valid sample documents for it, a way to
+// count its effects, a way to reopen it over the same state (a restart), and,
+// for a WMS or CRM, a way to make events appear on its feed. The kit calls the
+// factory once per check, so every check starts from a fresh system:
+//
+//	func TestConformance(t *testing.T) {
+//		connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+//			m := myerp.New(myerp.Config{})
+//			return connectortest.ERPHarness{
+//				ERP:       m,
+//				Order:     func(n int) canonical.Order { return sampleOrder(n) },
+//				Positions: func(n int) []canonical.InventoryPosition { return samplePositions(n) },
+//				Effects:   func() connectortest.ERPEffects { return m.Effects() },
+//			}
+//		})
+//	}
+//
+// # What is checked
+//
+//   - the happy path of every role, with results that pass canonical
+//     validation and point back at the request;
+//   - idempotent replay: the same key (or document ID) returns the first
+//     result and has one effect, counted through the harness; the same key
+//     with another document is a [connector.CodeConflict] error;
+//   - concurrent duplicate calls have one effect (run the kit with -race);
+//   - malformed input gives [connector.CodeInvalid] naming the offending
+//     field, as canonical validation names it;
+//   - unknown IDs give [connector.CodeNotFound];
+//   - a cancelled context is honoured: the call fails with an error matching
+//     context.Canceled and has no effect;
+//   - feeds return at most the requested number of events, keep the cursor on
+//     an empty page, never skip an event (whatever the page size), never
+//     repeat one unless [Capabilities.RepeatsEvents] says the feed may, and
+//     resume from a stored cursor on a reopened instance;
+//   - the optional capabilities the harness declares in [Capabilities],
+//     found with [connector.As] so that decorated systems pass too.
+//
+// # Inputs the kit derives
+//
+// Besides the harness's samples, the kit sends documents of its own, so an
+// implementation must accept or reject them as the contracts say:
+//
+//   - malformed copies of the samples: line 0 with a zero quantity (orders,
+//     shipments, fulfilment orders), an empty RMA number (returns), an
+//     empty location (inventory positions), an empty order ID (statuses),
+//     an empty SKU (availability), an empty fulfilment order ID
+//     (cancellations), and a nil order;
+//   - unknown IDs, all starting with "kit-no-such-";
+//   - idempotency keys starting with "kit-";
+//   - by default, shipments from [ShipAll] (warehouse "WH1", carrier UPSN)
+//     and returns from [ReturnAll];
+//   - a fulfilment order already released, with the quantity of line 0
+//     doubled (expecting a conflict);
+//   - status updates with sequences 1 to 4 for orders read from the CRM's
+//     feed, and availability of their items at [CRMHarness.Location].
+//
+// The WMS feed check releases FulfillmentOrder(1) to (3) and calls Advance
+// 20 times, then expects at least 3 distinct events; the CRM feed check
+// calls AddOrders(ctx, 7) and expects at least 7. The inventory check
+// expects stock of the first item of FulfillmentOrder(1).
+//
+// Failures are reported with t.Errorf or t.Fatalf from subtests named after
+// the check, such as "AcceptOrder/ReplaySameKey".
+package connectortest

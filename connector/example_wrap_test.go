@@ -1,0 +1,67 @@
+package connector_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/tracing"
+)
+
+// flakyERP fails GetOrder with CodeUnavailable a number of times, then
+// answers. Its other methods are not used here.
+type flakyERP struct {
+	connector.ERP
+	failures int
+}
+
+func (f *flakyERP) GetOrder(_ context.Context, id string) (canonical.Order, error) {
+	if f.failures > 0 {
+		f.failures--
+		return canonical.Order{}, &connector.Error{Code: connector.CodeUnavailable, System: "erp", Op: "GetOrder"}
+	}
+	return canonical.Order{ID: id}, nil
+}
+
+func ExampleWrapERP() {
+	timeline, _ := tracing.NewMemoryRecorder(tracing.MemoryConfig{})
+	erp, err := connector.WrapERP(&flakyERP{failures: 2}, connector.Options{
+		Recorder:       timeline,
+		InitialBackoff: time.Millisecond,
+		MaxBackoff:     time.Millisecond,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := tracing.WithCorrelationID(context.Background(), "order-1")
+	o, err := erp.GetOrder(ctx, "order-1")
+	fmt.Println(o.ID, err)
+	for _, s := range timeline.Timeline("order-1") {
+		fmt.Println(s.System, s.Operation, s.Attempt, s.Outcome, s.ErrorClass)
+	}
+	// Output:
+	// order-1 <nil>
+	// erp GetOrder 1 retry unavailable
+	// erp GetOrder 2 retry unavailable
+	// erp GetOrder 3 ok
+}
+
+func ExampleAs() {
+	erp, _ := connector.WrapERP(&healthyERP{}, connector.Options{})
+	if h, ok := connector.As[connector.HealthChecker](erp); ok {
+		fmt.Println("health:", h.Health(context.Background()))
+	}
+	_, ok := connector.As[connector.Subscriber](erp)
+	fmt.Println("subscriber:", ok)
+	// Output:
+	// health: <nil>
+	// subscriber: false
+}
+
+// healthyERP is an ERP with the optional HealthChecker capability.
+type healthyERP struct{ connector.ERP }
+
+func (healthyERP) Health(context.Context) error { return nil }

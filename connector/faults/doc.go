@@ -1,0 +1,44 @@
+// Package faults wraps connectors to inject the failures real systems
+// have, by seeded probabilities, so that chaos tests are reproducible: a
+// failing run is replayed with its seed.
+//
+// [WrapERP], [WrapWMS] and [WrapCRM] return a connector that, on each call,
+// may:
+//
+//   - fail before reaching the wrapped system with [connector.CodeUnavailable],
+//     or with [connector.CodeRateLimited] carrying a Retry-After
+//     ([Config.Unavailable], [Config.RateLimited]);
+//   - fail after the wrapped system applied the call, with a
+//     [connector.CodeTimeout] error whose MaybeApplied is set: the ambiguous
+//     case that idempotency keys exist for ([Config.AmbiguousTimeout]);
+//   - wait before the call, through an injected sleep function so that tests
+//     do not sleep ([Config.Latency], [Config.Sleep]);
+//   - fail with [connector.CodeUnavailable] during an outage: between two
+//     instants of an injected clock, or for a range of call numbers
+//     ([Config.Outage]).
+//
+// Feeds (PollEvents, PollOrders) may besides:
+//
+//   - deliver a page again: the next poll from the page's cursor returns
+//     the same events and the same next cursor, as when an acknowledgement
+//     is lost ([Config.Duplicate]);
+//   - shuffle the events within a page ([Config.Reorder]). Events are only
+//     ever reordered within one page, whose cursor covers them all, so a
+//     consumer that stores the cursor after handling the whole page never
+//     loses one: a restart resumes after the page, not in its middle.
+//
+// A cancelled context always wins: the wrapper returns its cause and
+// injects nothing, as a real client would not even send the request.
+//
+// # Determinism
+//
+// The faults come from one random source per wrapper, seeded by
+// [Config.Seed] and guarded by a mutex, and every call draws the same number
+// of values from it. A sequence of calls made one after another therefore
+// gets the same faults for the same seed; concurrent calls get the faults
+// in the order they take the lock.
+//
+// Optional capabilities of the wrapped connector are reached with
+// [connector.As], through the wrapper's Unwrap method; faults are not
+// injected into them.
+package faults

@@ -1,0 +1,68 @@
+package erp_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/connector/connectortest"
+	"github.com/distsync/distsync/erp"
+)
+
+// kitOrder returns the conformance kit's order n: two lines of demo items
+// for C-1 at list price, well inside the credit limit.
+func kitOrder(n int) canonical.Order {
+	o := newOrder(fmt.Sprintf("kit-ord-%d", n), "C-1",
+		line{"SKU-100", fmt.Sprint(1 + n%5), "EA", "12.50"}, line{"SKU-104", "2", "XCS", "37.20"})
+	for i := range o.Lines {
+		o.Lines[i].ID = fmt.Sprintf("kit-%d-L%d", n, i+1)
+	}
+	return o
+}
+
+// kitPositions returns snapshots newer than the demo stock and than those
+// of smaller n.
+func kitPositions(n int) []canonical.InventoryPosition {
+	ps := erp.DemoStock()[:3]
+	for i := range ps {
+		q := canonical.NewQuantity(canonical.DecimalFromInt(int64(100+n+i)), "EA")
+		ps[i].OnHand, ps[i].Available = q, q
+		ps[i].Sequence = int64(1 + n)
+		ps[i].AsOf = erp.DemoEpoch().Add(time.Duration(n) * time.Hour)
+	}
+	return ps
+}
+
+// harness returns the kit's harness over m, wrapped by wrap; Reopen wraps a
+// new handle over m's state the same way.
+func harness(t *testing.T, m *erp.Memory, wrap func(*testing.T, connector.ERP) connector.ERP) connectortest.ERPHarness {
+	return connectortest.ERPHarness{
+		ERP: wrap(t, m), Order: kitOrder, Positions: kitPositions,
+		Reopen: func(t *testing.T) connector.ERP { return wrap(t, m.Reopen()) },
+		Effects: func() connectortest.ERPEffects {
+			c := m.Counts()
+			return connectortest.ERPEffects{Orders: c.Orders, Invoices: c.Invoices, CreditMemos: c.CreditMemos, InventoryApplications: c.InventoryApplications}
+		},
+		Capabilities: connectortest.Capabilities{Health: true},
+	}
+}
+
+func TestConformance(t *testing.T) {
+	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+		return harness(t, newERP(t, erp.Config{}), func(_ *testing.T, e connector.ERP) connector.ERP { return e })
+	})
+}
+
+func TestConformanceWrapped(t *testing.T) {
+	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+		return harness(t, newERP(t, erp.Config{}), func(t *testing.T, e connector.ERP) connector.ERP {
+			w, err := connector.WrapERP(e, connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond})
+			require.NoError(t, err)
+			return w
+		})
+	})
+}

@@ -1,0 +1,155 @@
+package wms
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+)
+
+// emit appends an event of type t about subject carrying doc to the feed.
+// The caller holds the lock.
+func (m *Memory) emit(t canonical.EventType, subject, partition string, doc canonical.Document) error {
+	w := m.w
+	e, err := canonical.NewEvent(t, doc)
+	if err != nil {
+		return err
+	}
+	seq := w.subjSeq[subject] + 1
+	e.ID = fmt.Sprintf("EV-%010d", len(w.events)+1)
+	e.Source = w.source
+	e.Subject = subject
+	e.Time = m.now()
+	e.Sequence = seq
+	if partition != subject {
+		e.PartitionKey = partition
+	}
+	w.subjSeq[subject] = seq
+	w.events = append(w.events, e)
+	close(w.grew)
+	w.grew = make(chan struct{})
+	return nil
+}
+
+// inventorySubject is the subject and partition key of the inventory
+// events of one item in one warehouse: "SKU@WAREHOUSE".
+func inventorySubject(sku, wh string) string { return sku + "@" + wh }
+
+// FormatCursor returns the cursor of the feed position pos (the number of
+// events before it). Position 0 is the zero Cursor.
+func FormatCursor(pos uint64) connector.Cursor {
+	if pos == 0 {
+		return ""
+	}
+	return connector.Cursor("p" + strconv.FormatUint(pos, 10))
+}
+
+// ParseCursor returns the feed position of a cursor FormatCursor returned.
+// The error matches ErrCursor and quotes the cursor.
+func ParseCursor(c connector.Cursor) (uint64, error) {
+	s := string(c)
+	if s == "" {
+		return 0, nil
+	}
+	if len(s) < 2 || len(s) > 21 || s[0] != 'p' || s[1] == '0' {
+		return 0, fmt.Errorf("%w %q: not a cursor of this feed", ErrCursor, s)
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, fmt.Errorf("%w %q: not a cursor of this feed", ErrCursor, s)
+		}
+	}
+	n, err := strconv.ParseUint(s[1:], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w %q: position out of range", ErrCursor, s)
+	}
+	return n, nil
+}
+
+// PollEvents returns the events after cursor, oldest first, at most limit
+// of them (connector.DefaultPageSize when limit ≤ 0, and never more than
+// Config.MaxPageSize). The feed is an append-only list and the cursor a
+// position in it, so pages never skip or repeat an event, and a cursor
+// stays valid for any instance opened over the same [State]. A cursor
+// this feed did not return, or one past its end, is a CodeInvalid error
+// matching ErrCursor.
+//
+// Every event has a unique ID within the source "wms://NAME", the time of
+// the simulator's clock, a subject with a per-subject sequence from 1, and
+// a partition key: the fulfilment order ID as subject with the order ID as
+// partition key for fulfilment events, "SKU@WAREHOUSE" for inventory
+// events, the return ID for returns.
+func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit int) (connector.Page, error) {
+	const op = "PollEvents"
+	if err := ctxErr(ctx, op); err != nil {
+		return connector.Page{}, err
+	}
+	pos, err := ParseCursor(cursor)
+	if err != nil {
+		return connector.Page{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+	}
+	if limit <= 0 {
+		limit = connector.DefaultPageSize
+	}
+	limit = min(limit, m.maxPage)
+	w := m.w
+	w.mu.Lock()
+	n := uint64(len(w.events))
+	if pos > n {
+		w.mu.Unlock()
+		return connector.Page{}, connector.Errorf(connector.CodeInvalid, System, op,
+			fmt.Errorf("%w %q: past the end of the feed (%d events)", ErrCursor, cursor, n))
+	}
+	end := min(pos+uint64(limit), n)
+	evs := make([]canonical.Event, end-pos)
+	copy(evs, w.events[pos:end])
+	w.mu.Unlock()
+	return connector.Page{Events: evs, Next: FormatCursor(end), More: end < n}, nil
+}
+
+// Subscribe calls fn for each event after cursor, in feed order, with the
+// cursor after that event, and then for each new event as it is appended,
+// until ctx is done (it returns context.Cause(ctx)) or fn returns an
+// error, which it returns. fn is called without any lock held, so it may
+// call the simulator. A cursor this feed did not return is a CodeInvalid
+// error matching ErrCursor.
+func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func(ctx context.Context, e canonical.Event, next connector.Cursor) error) error {
+	const op = "Subscribe"
+	pos, err := ParseCursor(cursor)
+	if err != nil {
+		return connector.Errorf(connector.CodeInvalid, System, op, err)
+	}
+	w := m.w
+	for {
+		if err := ctxErr(ctx, op); err != nil {
+			return err
+		}
+		w.mu.Lock()
+		n := uint64(len(w.events))
+		if pos > n {
+			w.mu.Unlock()
+			return connector.Errorf(connector.CodeInvalid, System, op,
+				fmt.Errorf("%w %q: past the end of the feed (%d events)", ErrCursor, cursor, n))
+		}
+		// The events before n never change, so the slice can be read
+		// after the lock is released.
+		batch := w.events[pos:n:n]
+		grew := w.grew
+		w.mu.Unlock()
+		for _, e := range batch {
+			pos++
+			if err := fn(ctx, e, FormatCursor(pos)); err != nil {
+				return err
+			}
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-grew:
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package wms
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+)
+
+// Inventory returns the current positions matching q as snapshots, sorted
+// by SKU, then location, lot and status: one per stock quantity (item,
+// warehouse, lot, status), and a zero available position for an item a
+// warehouse holds none of. Available is on hand minus allocated for
+// available stock and zero for stock on hold, damaged or expired. Each
+// position's Sequence is the sequence of the last inventory event of its
+// item and warehouse (zero before any).
+func (m *Memory) Inventory(ctx context.Context, q connector.InventoryQuery) ([]canonical.InventoryPosition, error) {
+	const op = "Inventory"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	m.lock()
+	defer m.w.mu.Unlock()
+	ps, err := m.positions(q)
+	if err != nil {
+		return nil, internal(op, err)
+	}
+	return ps, nil
+}
+
+// Snapshot emits an [canonical.EventInventorySnapshot] for every position
+// Inventory would return for q and returns the positions, each with the
+// sequence of its event.
+func (m *Memory) Snapshot(ctx context.Context, q connector.InventoryQuery) ([]canonical.InventoryPosition, error) {
+	const op = "Snapshot"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	m.lock()
+	defer m.w.mu.Unlock()
+	ps, err := m.positions(q)
+	if err != nil {
+		return nil, internal(op, err)
+	}
+	for i := range ps {
+		subj := inventorySubject(ps[i].Item.SKU, ps[i].Location)
+		ps[i].Sequence = int64(m.w.subjSeq[subj] + 1)
+		if err := m.emit(canonical.EventInventorySnapshot, subj, subj, ps[i]); err != nil {
+			return nil, internal(op, err)
+		}
+	}
+	return ps, nil
+}
+
+func (m *Memory) positions(q connector.InventoryQuery) ([]canonical.InventoryPosition, error) {
+	w := m.w
+	now := m.now()
+	var out []canonical.InventoryPosition
+	var c calc
+	for _, sku := range sortedKeys(w.items) {
+		if len(q.SKUs) > 0 && !slices.Contains(q.SKUs, sku) {
+			continue
+		}
+		it := w.items[sku]
+		ref := canonical.ItemRef{SKU: sku, GTIN: it.GTIN}
+		zero := canonical.NewQuantity(canonical.Decimal{}, it.BaseUnit)
+		for _, wh := range w.warehouses {
+			if len(q.Locations) > 0 && !slices.Contains(q.Locations, wh.ID) {
+				continue
+			}
+			seq := int64(w.subjSeq[inventorySubject(sku, wh.ID)])
+			lots := slices.Clone(w.lots[whSKU{wh.ID, sku}])
+			if len(lots) == 0 {
+				out = append(out, canonical.InventoryPosition{Item: ref, Location: wh.ID, Status: canonical.InventoryAvailable,
+					Kind: canonical.QuantitySnapshot, OnHand: zero, Allocated: zero, Available: zero, Inbound: zero, AsOf: now, Sequence: seq})
+				continue
+			}
+			slices.SortFunc(lots, func(a, b *lot) int {
+				return cmp.Or(cmp.Compare(a.key.lot, b.key.lot), cmp.Compare(a.key.status, b.key.status))
+			})
+			for _, l := range lots {
+				avail := canonical.Decimal{}
+				if l.key.status == canonical.InventoryAvailable {
+					avail = c.sub(l.onHand, l.allocated)
+				}
+				out = append(out, canonical.InventoryPosition{Item: ref, Location: wh.ID, Lot: l.key.lot, Status: l.key.status,
+					Kind: canonical.QuantitySnapshot, OnHand: canonical.NewQuantity(l.onHand, it.BaseUnit),
+					Allocated: canonical.NewQuantity(l.allocated, it.BaseUnit), Available: canonical.NewQuantity(avail, it.BaseUnit),
+					Inbound: zero, AsOf: now, Sequence: seq})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b canonical.InventoryPosition) int {
+		return cmp.Or(cmp.Compare(a.Item.SKU, b.Item.SKU), cmp.Compare(a.Location, b.Location), cmp.Compare(a.Lot, b.Lot), cmp.Compare(a.Status, b.Status))
+	})
+	return out, c.err
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Adjust applies a signed stock change, such as a receipt of goods
+// (reason found or receipt_correction) or a loss (damage, shrinkage), and
+// emits [canonical.EventInventoryAdjusted]. It returns the adjustment with
+// the WMS's ref (wms/adjustment "ADJ-000001") and its Sequence, the
+// sequence of its event among the events of its item and warehouse.
+// Backorders are allocated from added stock at the next [Memory.Step].
+//
+// Adjust is idempotent by the adjustment's ID: the same ID with the same
+// change returns the first result, with another change it is a
+// CodeConflict error. An invalid adjustment, an unknown warehouse or SKU,
+// or a delta not in the item's base unit is a CodeInvalid error naming the
+// field; a loss that would leave less on hand than is allocated is a
+// CodeConflict error.
+func (m *Memory) Adjust(ctx context.Context, adj canonical.InventoryAdjustment) (canonical.InventoryAdjustment, error) {
+	const op = "Adjust"
+	if err := ctxErr(ctx, op); err != nil {
+		return canonical.InventoryAdjustment{}, err
+	}
+	if err := adj.Validate(); err != nil {
+		return canonical.InventoryAdjustment{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+	}
+	w := m.w
+	m.lock()
+	defer w.mu.Unlock()
+	if prev, ok := w.adjustments[adj.ID]; ok {
+		if prev.Item.SKU != adj.Item.SKU || prev.Location != adj.Location || prev.Lot != adj.Lot || prev.Status != adj.Status ||
+			!prev.Delta.Equal(adj.Delta) || prev.Reason != adj.Reason {
+			return canonical.InventoryAdjustment{}, errorf(connector.CodeConflict, op, ErrConflict, "adjustment %q was applied with another change", adj.ID)
+		}
+		prev.Refs = slices.Clone(prev.Refs)
+		return prev, nil
+	}
+	var bad []canonical.FieldError
+	if _, ok := w.whIndex[adj.Location]; !ok {
+		bad = append(bad, canonical.FieldError{Field: "location", Message: fmt.Sprintf("unknown warehouse %q", adj.Location)})
+	}
+	bad = append(bad, w.checkLine("", 0, "delta", adj.Item.SKU, adj.Delta, false)...)
+	if len(bad) > 0 {
+		return canonical.InventoryAdjustment{}, invalid(op, "inventory adjustment", bad...)
+	}
+	return m.applyAdjustment(op, adj)
+}
+
+// applyAdjustment changes the stock by adj, which is checked, and emits
+// its event. The caller holds the lock.
+func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (canonical.InventoryAdjustment, error) {
+	w := m.w
+	k := stockKey{wh: adj.Location, sku: adj.Item.SKU, lot: adj.Lot, status: adj.Status}
+	var c calc
+	l := w.stock[k]
+	onHand := canonical.Decimal{}
+	allocated := canonical.Decimal{}
+	if l != nil {
+		onHand, allocated = l.onHand, l.allocated
+	}
+	after := c.add(onHand, adj.Delta.Value)
+	if c.err != nil {
+		return canonical.InventoryAdjustment{}, internal(op, c.err)
+	}
+	if after.Less(allocated) {
+		return canonical.InventoryAdjustment{}, errorf(connector.CodeConflict, op, ErrConflict,
+			"adjustment %q by %s would leave %s on hand of %s in %s, less than the %s allocated", adj.ID, adj.Delta.Value, after, adj.Item.SKU, adj.Location, allocated)
+	}
+	if after.IsNeg() {
+		return canonical.InventoryAdjustment{}, errorf(connector.CodeConflict, op, ErrConflict,
+			"adjustment %q by %s would leave %s on hand of %s in %s", adj.ID, adj.Delta.Value, after, adj.Item.SKU, adj.Location)
+	}
+	if l == nil {
+		l = w.lot(k, time.Time{})
+	}
+	w.nextAdj++
+	doc := adj
+	doc.Refs = slices.Clone(adj.Refs).With(canonical.ExternalRef{System: System, Type: "adjustment", Value: fmt.Sprintf("ADJ-%06d", w.nextAdj)})
+	subj := inventorySubject(adj.Item.SKU, adj.Location)
+	doc.Sequence = int64(w.subjSeq[subj] + 1)
+	if err := m.emit(canonical.EventInventoryAdjusted, subj, subj, doc); err != nil {
+		return canonical.InventoryAdjustment{}, internal(op, err)
+	}
+	l.onHand = after
+	w.counts.Adjustments++
+	w.adjustments[doc.ID] = doc
+	doc.Refs = slices.Clone(doc.Refs)
+	return doc, nil
+}
