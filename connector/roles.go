@@ -77,14 +77,16 @@ type OrderReader interface {
 type ShipmentPoster interface {
 	// PostShipment records the shipment against the order in the ERP and
 	// returns the invoice produced for it. It is idempotent by key: a
-	// second call returns the same invoice and posts nothing.
+	// second call returns the same invoice and posts nothing. CodeNotFound
+	// when the ERP does not know the shipment's order.
 	PostShipment(ctx context.Context, key string, shipment canonical.Shipment) (canonical.Invoice, error)
 }
 
 // ReturnPoster posts received returns and credits them.
 type ReturnPoster interface {
 	// PostReturn records what a warehouse received for a return and
-	// returns the credit memo. It is idempotent by key.
+	// returns the credit memo. It is idempotent by key. CodeNotFound when
+	// the ERP does not know the return's order.
 	PostReturn(ctx context.Context, key string, ret canonical.Return) (canonical.Invoice, error)
 }
 
