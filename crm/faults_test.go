@@ -42,12 +42,7 @@ func TestConformanceWithFaults(t *testing.T) {
 				c := f.Counts()
 				mu.Lock()
 				defer mu.Unlock()
-				sum.Unavailable += c.Unavailable
-				sum.RateLimited += c.RateLimited
-				sum.AmbiguousTimeouts += c.AmbiguousTimeouts
-				sum.Outage += c.Outage
-				sum.Duplicates += c.Duplicates
-				sum.Reorders += c.Reorders
+				sum.Add(c)
 			})
 			w, err := connector.WrapCRM(f, opts)
 			require.NoError(t, err)

@@ -41,10 +41,7 @@ func TestConformanceWithFaults(t *testing.T) {
 				c := f.Counts()
 				mu.Lock()
 				defer mu.Unlock()
-				sum.Unavailable += c.Unavailable
-				sum.RateLimited += c.RateLimited
-				sum.AmbiguousTimeouts += c.AmbiguousTimeouts
-				sum.Outage += c.Outage
+				sum.Add(c)
 			})
 			w, err := connector.WrapERP(f, opts)
 			require.NoError(t, err)

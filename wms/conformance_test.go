@@ -120,12 +120,7 @@ func TestConformanceWithFaults(t *testing.T) {
 			c := f.Counts()
 			mu.Lock()
 			defer mu.Unlock()
-			sum.Unavailable += c.Unavailable
-			sum.RateLimited += c.RateLimited
-			sum.AmbiguousTimeouts += c.AmbiguousTimeouts
-			sum.Outage += c.Outage
-			sum.Duplicates += c.Duplicates
-			sum.Reorders += c.Reorders
+			sum.Add(c)
 		})
 		d, err := connector.WrapWMS(f, retrying)
 		require.NoError(t, err)

@@ -126,6 +126,19 @@ type Counts struct {
 	Reorders   int64
 }
 
+// Add adds o's counts to c, to total the faults of several wrappers.
+func (c *Counts) Add(o Counts) {
+	c.Calls += o.Calls
+	c.Unavailable += o.Unavailable
+	c.RateLimited += o.RateLimited
+	c.AmbiguousTimeouts += o.AmbiguousTimeouts
+	c.Outage += o.Outage
+	c.Delays += o.Delays
+	c.Delayed += o.Delayed
+	c.Duplicates += o.Duplicates
+	c.Reorders += o.Reorders
+}
+
 // injector is the fault machinery shared by the wrappers.
 type injector struct {
 	cfg    Config

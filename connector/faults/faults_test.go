@@ -341,3 +341,11 @@ func TestAsThroughFaults(t *testing.T) {
 	assert.NoError(t, h.Health(t.Context()), "capabilities are not faulted")
 	assert.False(t, errors.Is(h.Health(t.Context()), faults.ErrInjected))
 }
+
+func TestCountsAdd(t *testing.T) {
+	a := faults.Counts{Calls: 1, Unavailable: 2, RateLimited: 3, AmbiguousTimeouts: 4, Outage: 5, Delays: 6, Delayed: 7, Duplicates: 8, Reorders: 9}
+	var sum faults.Counts
+	sum.Add(a)
+	sum.Add(a)
+	assert.Equal(t, faults.Counts{Calls: 2, Unavailable: 4, RateLimited: 6, AmbiguousTimeouts: 8, Outage: 10, Delays: 12, Delayed: 14, Duplicates: 16, Reorders: 18}, sum)
+}
