@@ -24,7 +24,9 @@ type attemptLog struct {
 	t0 time.Time
 }
 
-func newAttemptLog() *attemptLog { return &attemptLog{at: map[string][]time.Duration{}, t0: time.Now()} }
+func newAttemptLog() *attemptLog {
+	return &attemptLog{at: map[string][]time.Duration{}, t0: time.Now()}
+}
 
 func (l *attemptLog) add(id string) int {
 	l.mu.Lock()
