@@ -2,6 +2,8 @@ package eventlog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"time"
 
@@ -102,13 +104,17 @@ type DeadLetter struct {
 	Audit []Audit
 }
 
-// key is the identity of the dead letter within its consumer group: the
-// event's dedupe key, or its offset when it could not be decoded.
+// key is the identity of the dead letter within its consumer group: a
+// digest of the event's dedupe key (source and id, length-prefixed), or its
+// offset when it could not be decoded. It is printable ASCII, so that any
+// database can store it as text.
 func (d *DeadLetter) key() string {
 	if d.Event.ID == "" {
 		return "offset:" + strconv.FormatUint(d.Offset, 10)
 	}
-	return d.Event.Source + "\x00" + d.Event.ID
+	h := sha256.New()
+	h.Write([]byte(strconv.Itoa(len(d.Event.Source)) + ":" + d.Event.Source + d.Event.ID))
+	return "event:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // Filter selects dead letters. The zero Filter selects all; each set field
