@@ -221,6 +221,18 @@ type run struct {
 	inflight  int
 	notifier  Notifier
 	notify    <-chan struct{} // from notifier, taken before the last read
+	freeItems []*item         // done items, reused
+	freeKeys  []*keyq         // idle key queues, reused
+}
+
+// newItem returns a zeroed item, reused when one is free.
+func (r *run) newItem() *item {
+	if n := len(r.freeItems); n > 0 {
+		it := r.freeItems[n-1]
+		r.freeItems = r.freeItems[:n-1]
+		return it
+	}
+	return &item{}
 }
 
 // Run delivers events until ctx is done, then stops reading, waits for the
@@ -353,7 +365,8 @@ func (r *run) fill(ctx context.Context) {
 		}
 		for i := range entries {
 			e := &entries[i]
-			it := &item{off: e.Offset, ev: e.Event, raw: e.Raw, decErr: e.Err}
+			it := r.newItem()
+			it.off, it.ev, it.raw, it.decErr = e.Offset, e.Event, e.Raw, e.Err
 			if e.Err != nil {
 				it.key = "\x00offset:" + strconv.FormatUint(e.Offset, 10)
 			} else {
@@ -378,7 +391,12 @@ func (r *run) enqueue(it *item) {
 	r.pending++
 	q := r.keys[it.key]
 	if q == nil {
-		q = &keyq{}
+		if n := len(r.freeKeys); n > 0 {
+			q = r.freeKeys[n-1]
+			r.freeKeys = r.freeKeys[:n-1]
+		} else {
+			q = &keyq{}
+		}
 		r.keys[it.key] = q
 	}
 	q.items = append(q.items, it)
@@ -408,6 +426,10 @@ func (r *run) finish(it *item) {
 	q.busy = false
 	if len(q.items) == 0 {
 		delete(r.keys, it.key)
+		q.items = q.items[:0:0]
+		if len(r.freeKeys) < 1024 {
+			r.freeKeys = append(r.freeKeys, q)
+		}
 		return
 	}
 	r.start(q)
@@ -523,6 +545,10 @@ func openUntil(err error) time.Time {
 // the window and stores it when it moved.
 func (r *run) commit(ctx context.Context) {
 	for r.whead < len(r.window) && r.window[r.whead].done {
+		if len(r.freeItems) < r.c.cfg.MaxPending {
+			*r.window[r.whead] = item{}
+			r.freeItems = append(r.freeItems, r.window[r.whead])
+		}
 		r.window[r.whead] = nil
 		r.whead++
 	}

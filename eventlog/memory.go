@@ -30,7 +30,8 @@ type Memory struct {
 	now func() time.Time
 
 	mu      sync.Mutex
-	events  []canonical.Event // offset i+1
+	chunks  [][]canonical.Event // offset i+1 is chunks[i/chunk][i%chunk]
+	n       int                 // events held
 	notify  chan struct{}
 	groups  map[string]*GroupState
 	dead    []*DeadLetter // ID i+1
@@ -60,18 +61,31 @@ func (m *Memory) Append(ctx context.Context, events ...canonical.Event) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
+	appended := len(events) > 0
 	m.mu.Lock()
-	m.events = append(m.events, events...)
+	for len(events) > 0 {
+		if m.n%chunk == 0 {
+			m.chunks = append(m.chunks, make([]canonical.Event, 0, chunk))
+		}
+		last := &m.chunks[len(m.chunks)-1]
+		k := min(len(events), chunk-len(*last))
+		*last = append(*last, events[:k]...)
+		events, m.n = events[k:], m.n+k
+	}
 	ch := m.notify
-	if len(events) > 0 {
+	if appended {
 		m.notify = make(chan struct{})
 	}
 	m.mu.Unlock()
-	if len(events) > 0 {
+	if appended {
 		close(ch)
 	}
 	return nil
 }
+
+// chunk is the number of events per chunk of a Memory: appending never
+// copies the events already held.
+const chunk = 4096
 
 // validate checks every event of a batch to be appended.
 func validate(events []canonical.Event) error {
@@ -94,7 +108,7 @@ func (m *Memory) Appended() <-chan struct{} {
 func (m *Memory) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.events)
+	return m.n
 }
 
 // Read implements [Log.Read].
@@ -104,13 +118,13 @@ func (m *Memory) Read(ctx context.Context, after uint64, limit int) ([]Entry, er
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if after >= uint64(len(m.events)) || limit <= 0 {
+	if after >= uint64(m.n) || limit <= 0 {
 		return nil, nil
 	}
-	end := min(uint64(len(m.events)), after+uint64(limit))
+	end := min(uint64(m.n), after+uint64(limit))
 	out := make([]Entry, 0, end-after)
 	for off := after + 1; off <= end; off++ {
-		out = append(out, Entry{Offset: off, Event: m.events[off-1]})
+		out = append(out, Entry{Offset: off, Event: m.chunks[(off-1)/chunk][(off-1)%chunk]})
 	}
 	return out, nil
 }
