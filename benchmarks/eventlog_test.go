@@ -69,7 +69,7 @@ func waitHandled(b *testing.B, handled *atomic.Int64, signal <-chan struct{}, n 
 func report(b *testing.B, start time.Time, cpu0 time.Duration, n int64) {
 	elapsed := time.Since(start)
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(n), "ns/event")
-	b.ReportMetric(float64((cpuTime() - cpu0).Nanoseconds())/float64(n), "cpu-ns/event")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(n), "cpu-ns/event")
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
 }
 
