@@ -20,7 +20,7 @@ import (
 const (
 	DefaultWorkers      = 4
 	DefaultBatchSize    = 256
-	DefaultMaxPending   = 4096
+	DefaultMaxPending   = 16384
 	DefaultPollInterval = 100 * time.Millisecond
 	DefaultDrainTimeout = 30 * time.Second
 )
@@ -48,9 +48,11 @@ type ConsumerConfig struct {
 	// BatchSize is how many entries one read of the log returns at most.
 	// Zero means [DefaultBatchSize].
 	BatchSize int
-	// MaxPending bounds the events read and not yet done (handled,
-	// parked or waiting behind their key). When it is reached, reading
-	// pauses. Zero means [DefaultMaxPending].
+	// MaxPending bounds the events held in memory: those read after the
+	// oldest event not yet done. When it is reached, reading pauses until
+	// that event is done, so an event parked for long (its key's retry or
+	// circuit wait) eventually pauses the other keys too, once MaxPending
+	// events were read behind it. Zero means [DefaultMaxPending].
 	MaxPending int
 	// PollInterval is how often the log and the replay requests are
 	// polled when the backend does not notify appends. Zero means
@@ -178,6 +180,7 @@ type item struct {
 	last     time.Time
 	due      time.Time
 	err      error
+	dead     *DeadLetter // set while its dead letter could not be stored
 	done     bool
 	hidx     int
 }
@@ -217,7 +220,6 @@ type run struct {
 	replaying map[int64]bool
 	parked    parkHeap
 	ready     []*item
-	pending   int
 	inflight  int
 	notifier  Notifier
 	notify    <-chan struct{} // from notifier, taken before the last read
@@ -322,7 +324,8 @@ func (r *run) loop(ctx context.Context) error {
 			}
 			r.commit(wctx)
 		case <-timer.C:
-			r.unpark()
+			r.unpark(context.WithoutCancel(ctx))
+			r.commit(context.WithoutCancel(ctx))
 		case <-notify:
 			r.caughtUp = false
 		case <-poll.C:
@@ -349,8 +352,8 @@ func (r *run) loop(ctx context.Context) error {
 // what it read behind the keys.
 func (r *run) fill(ctx context.Context) {
 	c := r.c
-	for !r.caughtUp && r.pending < c.cfg.MaxPending {
-		limit := min(c.cfg.BatchSize, c.cfg.MaxPending-r.pending)
+	for !r.caughtUp && r.held() < c.cfg.MaxPending {
+		limit := min(c.cfg.BatchSize, c.cfg.MaxPending-r.held())
 		if r.notifier != nil {
 			r.notify = r.notifier.Appended()
 		}
@@ -386,9 +389,12 @@ func (r *run) fill(ctx context.Context) {
 	}
 }
 
+// held returns the number of log entries held in memory: those read after
+// the low-water mark, done or not.
+func (r *run) held() int { return len(r.window) - r.whead }
+
 // enqueue puts it behind its key, and starts it when the key is idle.
 func (r *run) enqueue(it *item) {
-	r.pending++
 	q := r.keys[it.key]
 	if q == nil {
 		if n := len(r.freeKeys); n > 0 {
@@ -419,7 +425,6 @@ func (r *run) start(q *keyq) {
 // finish removes the done head of its key and starts the next one.
 func (r *run) finish(it *item) {
 	it.done = true
-	r.pending--
 	q := r.keys[it.key]
 	q.items[0] = nil
 	q.items = q.items[1:]
@@ -443,12 +448,21 @@ func (r *run) armTimer(t *time.Timer) {
 	}
 }
 
-// unpark makes the parked items that are due ready.
-func (r *run) unpark() {
+// unpark makes the parked items that are due ready, or stores the dead
+// letters that could not be stored before.
+func (r *run) unpark(ctx context.Context) {
 	now := r.c.now()
+	var again []*item
 	for len(r.parked) > 0 && !r.parked[0].due.After(now) {
 		it := heap.Pop(&r.parked).(*item)
+		if it.dead != nil {
+			again = append(again, it)
+			continue
+		}
 		r.ready = append(r.ready, it)
+	}
+	for _, it := range again {
+		r.deadLetter(ctx, it)
 	}
 }
 
@@ -505,30 +519,38 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 		if it.decErr != nil {
 			reason = ReasonUndecodable
 		}
-		d := DeadLetter{Consumer: c.cfg.Group, Offset: it.off, Event: it.ev, Raw: it.raw, Reason: reason,
+		d := &DeadLetter{Consumer: c.cfg.Group, Offset: it.off, Event: it.ev, Raw: it.raw, Reason: reason,
 			Error: it.err.Error(), ErrorClass: tracing.ErrorClass(it.err), Attempts: it.attempts,
 			FirstFailure: it.first, LastFailure: it.last, CorrelationID: it.ev.CorrelationID}
 		if it.replay != nil {
 			d.Offset = it.replay.Offset
 			d.Raw = it.replay.Raw
 		}
-		id, err := c.b.Put(ctx, d)
-		if err != nil {
-			// Without a durable dead letter the event must not count as
-			// done: try it again later.
-			c.log.ErrorContext(ctx, "eventlog: dead-lettering failed; will retry the event",
-				"group", c.cfg.Group, "offset", it.off, "err", err)
-			it.due = now.Add(c.pol.OpenRecheck)
-			heap.Push(&r.parked, it)
-			return
-		}
-		c.log.WarnContext(ctx, "eventlog: event dead-lettered", "group", c.cfg.Group, "dead_letter", id,
-			"offset", it.off, "reason", string(reason), "attempts", it.attempts, "err", it.err)
-		if it.replay != nil {
-			delete(r.replaying, it.replay.ID)
-		}
-		r.finish(it)
+		it.dead = d
+		r.deadLetter(ctx, it)
 	}
+}
+
+// deadLetter stores it.dead and finishes it. When the store fails, the
+// item stays parked (its key waits) and storing is tried again after
+// OpenRecheck, without running the handler again.
+func (r *run) deadLetter(ctx context.Context, it *item) {
+	c := r.c
+	id, err := c.b.Put(ctx, *it.dead)
+	if err != nil {
+		// Without a durable dead letter the event must not count as done.
+		c.log.ErrorContext(ctx, "eventlog: dead-lettering failed; will try again",
+			"group", c.cfg.Group, "offset", it.off, "err", err)
+		it.due = c.now().Add(c.pol.OpenRecheck)
+		heap.Push(&r.parked, it)
+		return
+	}
+	c.log.WarnContext(ctx, "eventlog: event dead-lettered", "group", c.cfg.Group, "dead_letter", id,
+		"offset", it.off, "reason", string(it.dead.Reason), "attempts", it.attempts, "err", it.err)
+	if it.replay != nil {
+		delete(r.replaying, it.replay.ID)
+	}
+	r.finish(it)
 }
 
 // openUntil returns the time an open circuit lets a probe through, or the

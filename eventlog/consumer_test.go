@@ -3,6 +3,7 @@ package eventlog_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -240,5 +241,74 @@ func TestRunTwice(t *testing.T) {
 		assert.ErrorIs(t, c.Run(ctx), eventlog.ErrRunning, "a second Run at once")
 		cancel()
 		assert.ErrorIs(t, <-errc, context.Canceled, "first Run")
+	})
+}
+
+// failingPuts fails the first n calls of Put.
+type failingPuts struct {
+	eventlog.Backend
+	mu sync.Mutex
+	n  int
+}
+
+func (f *failingPuts) Put(ctx context.Context, d eventlog.DeadLetter) (int64, error) {
+	f.mu.Lock()
+	fail := f.n > 0
+	f.n--
+	f.mu.Unlock()
+	if fail {
+		return 0, errors.New("database is locked")
+	}
+	return f.Backend.Put(ctx, d)
+}
+
+func TestDeadLetterStoreFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := eventlog.NewMemory(eventlog.MemoryConfig{})
+		require.NoError(t, m.Append(t.Context(), eventlogtest.Event("a", 1), eventlogtest.Event("a", 2)), "Append")
+		log := newAttemptLog()
+		b := &failingPuts{Backend: m, n: 2}
+		cfg := eventlog.ConsumerConfig{Group: "g", Policy: eventlog.ErrorPolicy{OpenRecheck: 10 * time.Second},
+			Handler: func(_ context.Context, ev canonical.Event) error {
+				log.add(ev.ID)
+				if ev.ID == "a-1" {
+					return retry.Permanent(errors.New("rejected"))
+				}
+				return nil
+			}}
+		require.ErrorIs(t, runFor(t, b, cfg, time.Minute), context.Canceled, "Run")
+		assert.Equal(t, []time.Duration{0}, log.get("a-1"), "the handler is not run again while the dead letter cannot be stored")
+		assert.Equal(t, []time.Duration{20 * time.Second}, log.get("a-2"), "a-2 waits until a-1's dead letter is stored (third Put)")
+		dls, err := m.List(t.Context(), eventlog.Filter{})
+		require.NoError(t, err, "List")
+		require.Len(t, dls, 1, "dead letters")
+		assert.Equal(t, eventlog.ReasonPermanent, dls[0].Reason, "reason")
+	})
+}
+
+func TestMaxPendingBoundsMemory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := eventlog.NewMemory(eventlog.MemoryConfig{})
+		evs := []canonical.Event{eventlogtest.Event("a", 1)}
+		for i := 1; i <= 6; i++ {
+			evs = append(evs, eventlogtest.Event("b", i))
+		}
+		require.NoError(t, m.Append(t.Context(), evs...), "Append")
+		log := newAttemptLog()
+		cfg := eventlog.ConsumerConfig{Group: "g", MaxPending: 4,
+			Policy: eventlog.ErrorPolicy{InitialInterval: time.Minute, MaxInterval: time.Minute},
+			Handler: func(_ context.Context, ev canonical.Event) error {
+				if log.add(ev.ID) == 1 && ev.ID == "a-1" {
+					return errors.New("down")
+				}
+				return nil
+			}}
+		require.ErrorIs(t, runFor(t, m, cfg, 2*time.Minute), context.Canceled, "Run")
+		for i := 1; i <= 3; i++ {
+			assert.Equal(t, []time.Duration{0}, log.get("b-"+strconv.Itoa(i)), "b-%d is read with a-1 and handled at once", i)
+		}
+		for i := 4; i <= 6; i++ {
+			assert.Equal(t, []time.Duration{time.Minute}, log.get("b-"+strconv.Itoa(i)), "b-%d is read once a-1 is done", i)
+		}
 	})
 }

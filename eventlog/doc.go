@@ -50,9 +50,14 @@
 //     error's RetryAfter(), up to MaxAttempts, then dead-lettered.
 //
 // A parked event (waiting for its due time) holds back the later events of
-// its key, which keeps their order; other keys go on. Once an event is
+// its key, which keeps their order; other keys go on, as long as fewer than
+// ConsumerConfig.MaxPending events were read after the oldest event not
+// yet done (the consumer holds those in memory; beyond that it pauses
+// reading until that event is done or dead-lettered). Once an event is
 // dead-lettered it no longer holds back its key: the next event of the key
-// is handled. A handler that panics fails with a transient error.
+// is handled. A handler that panics fails with a transient error. When the
+// dead letter cannot be stored, the event stays parked and storing is tried
+// again after OpenRecheck; the handler does not run again.
 //
 // # Dead letters
 //
