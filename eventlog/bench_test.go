@@ -27,12 +27,17 @@ func benchEvents(n int) []canonical.Event {
 }
 
 // benchDispatch measures append → handle → ack through a consumer with
-// consumer dedupe and the error policy, batch events per Append. It reports
+// the error policy and, when withDedupe, consumer dedupe in an
+// idempotency.MemoryStore, batch events per Append. It reports
 // ns/event and events/s.
-func benchDispatch(b *testing.B, backend eventlog.Backend, batch int) {
-	dedupe, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1})
-	require.NoError(b, err, "NewMemoryStore")
-	defer dedupe.Close()
+func benchDispatch(b *testing.B, backend eventlog.Backend, batch int, withDedupe bool) {
+	var dedupe idempotency.Store
+	if withDedupe {
+		s, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1})
+		require.NoError(b, err, "NewMemoryStore")
+		defer s.Close()
+		dedupe = s
+	}
 	var handled atomic.Int64
 	done := make(chan struct{}, 1)
 	var target atomic.Int64
@@ -89,23 +94,28 @@ func benchDispatch(b *testing.B, backend eventlog.Backend, batch int) {
 func BenchmarkDispatch(b *testing.B) {
 	b.Run("memory/batch=1", func(b *testing.B) {
 		b.ReportAllocs()
-		benchDispatch(b, eventlog.NewMemory(eventlog.MemoryConfig{}), 1)
+		benchDispatch(b, eventlog.NewMemory(eventlog.MemoryConfig{}), 1, true)
 	})
 	b.Run("memory/batch=100", func(b *testing.B) {
 		b.ReportAllocs()
-		benchDispatch(b, eventlog.NewMemory(eventlog.MemoryConfig{}), 100)
+		benchDispatch(b, eventlog.NewMemory(eventlog.MemoryConfig{}), 100, true)
+	})
+	// Without consumer dedupe: the consumer's own cost.
+	b.Run("memory/nodedupe/batch=100", func(b *testing.B) {
+		b.ReportAllocs()
+		benchDispatch(b, eventlog.NewMemory(eventlog.MemoryConfig{}), 100, false)
 	})
 	b.Run("sqlite/batch=100", func(b *testing.B) {
 		b.ReportAllocs()
 		db := openSQLite(b, filepath.Join(b.TempDir(), "events.db"))
-		benchDispatch(b, newSQL(b, db, eventlog.SQLite, ""), 100)
+		benchDispatch(b, newSQL(b, db, eventlog.SQLite, ""), 100, true)
 	})
 	b.Run("postgres/batch=100", func(b *testing.B) {
 		b.ReportAllocs()
 		db := openPostgres(b, postgresURL(b))
 		s := newSQL(b, db, eventlog.Postgres, uniquePrefix())
 		b.Cleanup(func() { _ = s.Drop(context.Background()) })
-		benchDispatch(b, s, 100)
+		benchDispatch(b, s, 100, true)
 	})
 }
 

@@ -167,6 +167,9 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 	return c, nil
 }
 
+// maxBatch caps the items handed to a worker at once.
+const maxBatch = 32
+
 // item is one delivery: an entry of the log or a replayed dead letter.
 type item struct {
 	off      uint64 // 0 for a replay
@@ -267,13 +270,17 @@ func (r *run) loop(ctx context.Context) error {
 	c := r.c
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hcancel()
-	work := make(chan *item, c.cfg.Workers)
-	done := make(chan *item, c.cfg.Workers)
+	// Items go to the workers in batches of different keys, fewer
+	// channel operations per event when many are ready.
+	work := make(chan []*item, c.cfg.Workers)
+	done := make(chan []*item, c.cfg.Workers)
 	for range c.cfg.Workers {
 		go func() {
-			for it := range work {
-				it.err = c.handle(hctx, it)
-				done <- it
+			for batch := range work {
+				for _, it := range batch {
+					it.err = c.handle(hctx, it)
+				}
+				done <- batch
 			}
 		}()
 	}
@@ -294,10 +301,11 @@ func (r *run) loop(ctx context.Context) error {
 		if !stopping {
 			r.fill(ctx)
 		}
-		var sendCh chan *item
-		var next *item
+		var sendCh chan []*item
+		var next []*item
 		if !stopping && len(r.ready) > 0 {
-			sendCh, next = work, r.ready[0]
+			n := min(max(len(r.ready)/c.cfg.Workers, 1), maxBatch)
+			sendCh, next = work, r.ready[:n:n]
 		}
 		var notify <-chan struct{}
 		if !stopping && r.caughtUp {
@@ -309,18 +317,21 @@ func (r *run) loop(ctx context.Context) error {
 		}
 		select {
 		case sendCh <- next:
-			r.ready[0] = nil
-			r.ready = r.ready[1:]
+			r.ready = r.ready[len(next):]
 			r.inflight++
-		case it := <-done:
+		case batch := <-done:
 			// Outcomes are recorded even when ctx ends meanwhile.
 			wctx := context.WithoutCancel(ctx)
-			r.inflight--
-			r.complete(wctx, it, stopping)
-			for n := len(done); n > 0; n-- {
-				it := <-done
+			for {
 				r.inflight--
-				r.complete(wctx, it, stopping)
+				for i, it := range batch {
+					r.complete(wctx, it, stopping)
+					batch[i] = nil
+				}
+				if len(done) == 0 {
+					break
+				}
+				batch = <-done
 			}
 			r.commit(wctx)
 		case <-timer.C:

@@ -231,6 +231,27 @@ func testAppendInvalid(t *testing.T, open Opener) {
 func testConcurrentAppenders(t *testing.T, open Opener) {
 	b := open(t)
 	const writers, batches, per = 6, 10, 4
+	const total = writers * batches * per
+	// A reader tails the log while the writers append: it must never skip
+	// an offset (an entry committed late behind a visible later one).
+	tailDone := make(chan struct{})
+	var tailed []uint64
+	var tailErr error
+	go func() {
+		defer close(tailDone)
+		var after uint64
+		for len(tailed) < total {
+			entries, err := b.Read(t.Context(), after, 7)
+			if err != nil {
+				tailErr = err
+				return
+			}
+			for _, e := range entries {
+				tailed = append(tailed, e.Offset)
+				after = e.Offset
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*batches)
 	for w := range writers {
@@ -261,7 +282,16 @@ func testConcurrentAppenders(t *testing.T, open Opener) {
 		}
 		all = append(all, entries...)
 	}
-	require.Len(t, all, writers*batches*per, "entries appended concurrently")
+	require.Len(t, all, total, "entries appended concurrently")
+	select {
+	case <-tailDone:
+	case <-time.After(timeout):
+		t.Fatal("the tailing reader did not see every entry")
+	}
+	require.NoError(t, tailErr, "tailing Read")
+	for i, off := range tailed {
+		require.Equal(t, uint64(i+1), off, "the tailing reader saw offsets in order without skipping")
+	}
 	next := map[string]int{}
 	for i, e := range all {
 		require.Equal(t, uint64(i+1), e.Offset, "offsets are contiguous from 1")
