@@ -167,9 +167,6 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 	return c, nil
 }
 
-// maxBatch caps the items handed to a worker at once.
-const maxBatch = 32
-
 // item is one delivery: an entry of the log or a replayed dead letter.
 type item struct {
 	off      uint64 // 0 for a replay
@@ -270,17 +267,15 @@ func (r *run) loop(ctx context.Context) error {
 	c := r.c
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hcancel()
-	// Items go to the workers in batches of different keys, fewer
-	// channel operations per event when many are ready.
-	work := make(chan []*item, c.cfg.Workers)
-	done := make(chan []*item, c.cfg.Workers)
+	// Items go to the workers one at a time: a slow handler never delays
+	// an event of another key that an idle worker could take.
+	work := make(chan *item, c.cfg.Workers)
+	done := make(chan *item, c.cfg.Workers)
 	for range c.cfg.Workers {
 		go func() {
-			for batch := range work {
-				for _, it := range batch {
-					it.err = c.handle(hctx, it)
-				}
-				done <- batch
+			for it := range work {
+				it.err = c.handle(hctx, it)
+				done <- it
 			}
 		}()
 	}
@@ -301,11 +296,10 @@ func (r *run) loop(ctx context.Context) error {
 		if !stopping {
 			r.fill(ctx)
 		}
-		var sendCh chan []*item
-		var next []*item
+		var sendCh chan *item
+		var next *item
 		if !stopping && len(r.ready) > 0 {
-			n := min(max(len(r.ready)/c.cfg.Workers, 1), maxBatch)
-			sendCh, next = work, r.ready[:n:n]
+			sendCh, next = work, r.ready[0]
 		}
 		var notify <-chan struct{}
 		if !stopping && r.caughtUp {
@@ -317,21 +311,19 @@ func (r *run) loop(ctx context.Context) error {
 		}
 		select {
 		case sendCh <- next:
-			r.ready = r.ready[len(next):]
+			r.ready[0] = nil
+			r.ready = r.ready[1:]
 			r.inflight++
-		case batch := <-done:
+		case it := <-done:
 			// Outcomes are recorded even when ctx ends meanwhile.
 			wctx := context.WithoutCancel(ctx)
 			for {
 				r.inflight--
-				for i, it := range batch {
-					r.complete(wctx, it, stopping)
-					batch[i] = nil
-				}
+				r.complete(wctx, it, stopping)
 				if len(done) == 0 {
 					break
 				}
-				batch = <-done
+				it = <-done
 			}
 			r.commit(wctx)
 		case <-timer.C:
