@@ -37,7 +37,8 @@ type Log interface {
 }
 
 // Retry is the durable retry state of one event of a consumer group: how
-// often its handler failed and when it is due again. It is a plain value.
+// often its handler failed and when it is due again. It is a plain value,
+// safe for concurrent reads.
 type Retry struct {
 	// Offset is the event's offset.
 	Offset uint64
@@ -54,7 +55,7 @@ type Retry struct {
 // GroupState is the durable state of a consumer group: its cursor, the
 // low-water mark below which every event is done (acknowledged or
 // dead-lettered), and the retry state of events after it.
-// It is a plain value.
+// It is a plain value, safe for concurrent reads.
 type GroupState struct {
 	// Cursor is the highest offset such that every event at or before it
 	// is done. Zero means nothing is done yet.

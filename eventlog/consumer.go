@@ -26,15 +26,17 @@ const (
 )
 
 // Handler handles one event. Its ctx carries the event's correlation ID
-// (tracing.CorrelationID) and, as causation ID, the event's ID
-// (tracing.CausationID), so that the events and calls it makes are tied to
-// it. It is called concurrently for events of different keys, never for
+// (tracing.CorrelationID), as causation ID the event's ID
+// (tracing.CausationID) and, when the event has a valid traceparent, its
+// span context (tracing.SpanContextFrom), so that the events and calls it
+// makes are tied to it. It is called concurrently for events of different keys, never for
 // two events of the same key at once.
 type Handler func(ctx context.Context, ev canonical.Event) error
 
 // ConsumerConfig configures a [Consumer]. Group and Handler are required;
 // the zero values of the other fields are the documented defaults.
-// The functions it holds are called concurrently.
+// NewConsumer copies it; the functions it holds are called concurrently
+// and must be safe for concurrent use.
 type ConsumerConfig struct {
 	// Group names the consumer group: its cursor, retry states and dead
 	// letters are kept under this name, and it scopes the dedupe keys.
@@ -99,7 +101,7 @@ func (c ConsumerConfig) Validate() error {
 
 // Notifier is an optional interface of a [Backend] that can tell, within
 // the process, when events were appended, so that a consumer does not wait
-// for its next poll.
+// for its next poll. Implementations must be safe for concurrent use.
 type Notifier interface {
 	// Appended returns a channel closed at the next append.
 	Appended() <-chan struct{}
@@ -637,6 +639,11 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 		ctx = tracing.WithCorrelationID(ctx, ev.CorrelationID)
 	}
 	ctx = tracing.WithCausationID(ctx, ev.ID)
+	if ev.TraceParent != "" {
+		if sc, err := tracing.ParseTraceparent(ev.TraceParent); err == nil {
+			ctx = tracing.WithSpanContext(ctx, sc)
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("eventlog: handler panicked: %v", p)

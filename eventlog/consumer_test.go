@@ -16,6 +16,7 @@ import (
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
 	"github.com/distsync/distsync/retry"
+	"github.com/distsync/distsync/tracing"
 )
 
 // attemptLog records when each event's handler ran, in bubble time.
@@ -310,5 +311,36 @@ func TestMaxPendingBoundsMemory(t *testing.T) {
 		for i := 4; i <= 6; i++ {
 			assert.Equal(t, []time.Duration{time.Minute}, log.get("b-"+strconv.Itoa(i)), "b-%d is read once a-1 is done", i)
 		}
+	})
+}
+
+func TestHandlerContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := eventlog.NewMemory(eventlog.MemoryConfig{})
+		ev := eventlogtest.Event("a", 1)
+		ev.TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+		noTrace := eventlogtest.Event("b", 1)
+		noTrace.CorrelationID = ""
+		require.NoError(t, m.Append(t.Context(), ev, noTrace), "Append")
+		type seen struct {
+			corr, cause, trace string
+			hasSpan            bool
+		}
+		var mu sync.Mutex
+		got := map[string]seen{}
+		cfg := eventlog.ConsumerConfig{Group: "g", Handler: func(ctx context.Context, ev canonical.Event) error {
+			sc, ok := tracing.SpanContextFrom(ctx)
+			s := seen{corr: tracing.CorrelationID(ctx), cause: tracing.CausationID(ctx), hasSpan: ok}
+			if ok {
+				s.trace = sc.Traceparent()
+			}
+			mu.Lock()
+			got[ev.ID] = s
+			mu.Unlock()
+			return nil
+		}}
+		require.ErrorIs(t, runFor(t, m, cfg, time.Second), context.Canceled, "Run")
+		assert.Equal(t, seen{corr: "corr-a", cause: "a-1", trace: ev.TraceParent, hasSpan: true}, got["a-1"], "context of an event with a traceparent")
+		assert.Equal(t, seen{cause: "b-1"}, got["b-1"], "context of an event without correlation ID or traceparent")
 	})
 }

@@ -45,7 +45,7 @@ const (
 )
 
 // Audit is one entry of a dead letter's audit trail: who did what, why and
-// when. It is a plain value.
+// when. It is a plain value, safe for concurrent reads.
 type Audit struct {
 	// At is when it happened; DeadLetters methods set it from their clock
 	// when it is zero.
@@ -118,7 +118,7 @@ func (d *DeadLetter) key() string {
 }
 
 // Filter selects dead letters. The zero Filter selects all; each set field
-// narrows the selection.
+// narrows the selection. It is a plain value, safe for concurrent use.
 type Filter struct {
 	// ID selects one dead letter.
 	ID int64

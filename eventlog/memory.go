@@ -11,6 +11,7 @@ import (
 )
 
 // MemoryConfig configures a [Memory] backend. The zero value is valid.
+// Now is called concurrently and must be safe for concurrent use.
 type MemoryConfig struct {
 	// Now is the clock of audit entries. Nil means time.Now.
 	Now func() time.Time

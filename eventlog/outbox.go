@@ -22,7 +22,8 @@ const (
 )
 
 // RelayConfig configures [SQL.Relay] and [SQL.RelayOnce]. The zero value is
-// valid: it moves outbox events into the backend's own log.
+// valid: it moves outbox events into the backend's own log. Publish is
+// called from the relaying goroutine only.
 type RelayConfig struct {
 	// Publish receives the committed outbox events, in outbox order, a
 	// batch at a time; the batch is removed from the outbox only after

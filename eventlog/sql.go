@@ -50,7 +50,8 @@ const DefaultPrefix = "eventlog_"
 var prefixName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
 
 // SQLConfig configures an [SQL] backend. Dialect is required; the other zero
-// values are the documented defaults.
+// values are the documented defaults. Now is called concurrently and must
+// be safe for concurrent use.
 type SQLConfig struct {
 	// Dialect is the database's dialect. Required.
 	Dialect Dialect
