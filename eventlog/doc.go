@@ -73,6 +73,25 @@
 // why in its audit trail. A replayed event is handled behind the events of
 // its key already queued; its retries are not persisted.
 //
+// # Transactional outbox
+//
+// With the SQL backend an application appends events in its own
+// transaction with [SQL.AppendTx]: they are kept in an outbox table and
+// exist if and only if the transaction commits. [SQL.Relay] (or one round,
+// [SQL.RelayOnce]) publishes the committed rows in outbox order: into the
+// backend's own log, in the transaction that removes them from the outbox
+// (exactly once), or to a RelayConfig.Publish function, removing them only
+// after it succeeded (at least once; a failed batch is published again
+// before anything after it, so the order per key holds).
+//
+// # Scope
+//
+// A consumer group is run by one [Consumer] at a time, also across
+// processes sharing a PostgreSQL database: the package does not assign
+// partitions to several instances of a group. Events are kept until the
+// storage is dropped (there is no retention yet), and the Memory backend
+// keeps them all in memory.
+//
 // # Shutdown
 //
 // When Run's context is done the consumer stops reading, lets the handlers
