@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -441,8 +442,9 @@ func testDeadLetters(t *testing.T, open Opener) {
 	assert.Equal(t, 0, n, "a replaying dead letter is not replayed again")
 	got, err := b.List(ctx, eventlog.Filter{State: eventlog.StateReplaying})
 	require.NoError(t, err, "List replaying")
-	assert.Equal(t, []int64{1, 2}, ids(got), "List replaying")
+	require.Equal(t, []int64{1, 2}, ids(got), "List replaying")
 	assert.Equal(t, 1, got[0].Replays, "replay count")
+	require.NotEmpty(t, got[0].Audit, "audit trail after Replay")
 	last := got[0].Audit[len(got[0].Audit)-1]
 	assert.Equal(t, eventlog.Audit{At: last.At, Action: eventlog.ActionReplay, By: "ops@example.com", Why: "ERP fixed"}, last, "replay audit entry")
 	assert.False(t, last.At.IsZero(), "replay audit time is set")
@@ -467,6 +469,7 @@ func testDeadLetters(t *testing.T, open Opener) {
 	d1, err := b.Get(ctx, 1)
 	require.NoError(t, err, "Get 1")
 	assert.Equal(t, eventlog.StateResolved, d1.State, "state after Resolve")
+	require.NotEmpty(t, d1.Audit, "audit trail after Resolve")
 	assert.Equal(t, eventlog.ActionResolved, d1.Audit[len(d1.Audit)-1].Action, "resolve audit action")
 
 	// A dead letter put again after a replay is dead again and keeps its
@@ -497,7 +500,8 @@ func testOrderPerKey(t *testing.T, open Opener) {
 	stop := start(t, b, eventlog.ConsumerConfig{
 		Group: "order", Workers: 4, BatchSize: 16, Policy: fastPolicy(5),
 		Handler: func(ctx context.Context, ev canonical.Event) error {
-			n, _ := strconv.Atoi(ev.ID[len(ev.Subject)+1:])
+			suffix, _ := strings.CutPrefix(ev.ID, ev.Subject+"-")
+			n, _ := strconv.Atoi(suffix)
 			mu.Lock()
 			if n <= lastSeen[ev.Subject] {
 				violations = append(violations, fmt.Sprintf("%s after %s-%d", ev.ID, ev.Subject, lastSeen[ev.Subject]))
