@@ -127,3 +127,38 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkAppendParallel measures concurrent appenders of batches of 10
+// events: ns/op is per batch.
+func BenchmarkAppendParallel(b *testing.B) {
+	backends := []struct {
+		name string
+		open func(b *testing.B) eventlog.Backend
+	}{
+		{"memory", func(*testing.B) eventlog.Backend { return eventlog.NewMemory(eventlog.MemoryConfig{}) }},
+		{"sqlite", func(b *testing.B) eventlog.Backend {
+			return newSQL(b, openSQLite(b, filepath.Join(b.TempDir(), "events.db")), eventlog.SQLite, "")
+		}},
+	}
+	for _, bk := range backends {
+		b.Run(bk.name, func(b *testing.B) {
+			log := bk.open(b)
+			pool := benchEvents(1 << 12)
+			var seq atomic.Int64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				evs := make([]canonical.Event, 10)
+				for pb.Next() {
+					n := int(seq.Add(10))
+					for i := range evs {
+						evs[i] = pool[(n+i)%len(pool)]
+					}
+					if err := log.Append(context.Background(), evs...); err != nil {
+						b.Errorf("Append: %v", err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
