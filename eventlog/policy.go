@@ -36,7 +36,9 @@ const (
 //     longer and IgnoreRetryAfter is false.
 //
 // A parked event holds back the later events of its key; other keys go on.
-// The zero value is the documented defaults. It is a plain value, safe for
+// MayHaveApplied is not consulted: delivery is at least once, so handlers
+// must be idempotent anyway (see ConsumerConfig.Dedupe), which makes their
+// retry safe. The zero value is the documented defaults. It is a plain value, safe for
 // concurrent use.
 type ErrorPolicy struct {
 	// MaxAttempts is how many attempts an event gets, the first included.

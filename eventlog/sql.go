@@ -153,7 +153,10 @@ func (s *SQL) q(query string) string {
 }
 
 // Migrate creates the tables and indexes that do not exist yet. It is
-// explicit: no other method creates anything.
+// explicit: no other method creates anything. On PostgreSQL, two
+// processes migrating the same prefix at the same moment may see one of
+// them fail with a duplicate-object error; migrate from one process, or
+// retry.
 func (s *SQL) Migrate(ctx context.Context) error {
 	serial, blob, big := "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "INTEGER"
 	if s.dialect == Postgres {
