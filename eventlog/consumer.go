@@ -240,9 +240,9 @@ func (r *run) newItem() *item {
 }
 
 // Run delivers events until ctx is done, then stops reading, waits for the
-// handlers in flight (up to DrainTimeout, then cancels their context),
-// records their successes, commits the cursor and returns
-// context.Cause(ctx). A handler failure during that drain is neither
+// handlers in flight (after DrainTimeout it cancels their context and waits
+// for them to return: a handler must honour its context), records their
+// successes, commits the cursor and returns context.Cause(ctx). A handler failure during that drain is neither
 // retried nor dead-lettered: the event is delivered again at the next Run.
 // Run returns an error matching [ErrRunning] when the Consumer is already
 // running, and the backend's error when it cannot read the group's state
@@ -601,10 +601,10 @@ func (r *run) commit(ctx context.Context) {
 }
 
 // pollReplays queues the dead letters of the group an operator asked to
-// replay.
+// replay, the oldest BatchSize of them not yet queued.
 func (r *run) pollReplays(ctx context.Context) {
 	c := r.c
-	dls, err := c.b.List(ctx, Filter{Consumer: c.cfg.Group, State: StateReplaying})
+	dls, err := c.b.List(ctx, Filter{Consumer: c.cfg.Group, State: StateReplaying, Limit: c.cfg.BatchSize})
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log.ErrorContext(ctx, "eventlog: listing replays failed", "group", c.cfg.Group, "err", err)
