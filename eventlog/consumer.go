@@ -107,6 +107,17 @@ type Notifier interface {
 	Appended() <-chan struct{}
 }
 
+// GroupLocker is an optional interface of a [Backend] shared by several
+// processes: [Consumer.Run] holds its group's lock while it runs, so that
+// one consumer at a time runs a group, and a second one waits as a standby.
+// Implementations must be safe for concurrent use.
+type GroupLocker interface {
+	// TryLockGroup takes the lock of group when it is free and returns
+	// ok == true and the function that releases it; when another holder
+	// has it, ok is false.
+	TryLockGroup(ctx context.Context, group string) (unlock func(), ok bool, err error)
+}
+
 // Consumer delivers the events of a [Backend] to a handler as one consumer
 // group: in log order per key ([canonical.Event.Partition]), different keys
 // in parallel on a bounded number of workers, acknowledged after handling,
@@ -244,6 +255,8 @@ func (r *run) newItem() *item {
 // for them to return: a handler must honour its context), records their
 // successes, commits the cursor and returns context.Cause(ctx). A handler failure during that drain is neither
 // retried nor dead-lettered: the event is delivered again at the next Run.
+// When the backend is a [GroupLocker], Run first waits until it holds the
+// group's lock (another process may be running the group).
 // Run returns an error matching [ErrRunning] when the Consumer is already
 // running, and the backend's error when it cannot read the group's state
 // at the start; later backend failures are logged and retried.
@@ -252,6 +265,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer c.running.Store(false)
+	if gl, ok := c.b.(GroupLocker); ok {
+		unlock, err := c.lockGroup(ctx, gl)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	st, err := c.b.Group(ctx, c.cfg.Group)
 	if err != nil {
 		return fmt.Errorf("eventlog: consumer %q: load group state: %w", c.cfg.Group, err)
@@ -263,6 +283,37 @@ func (c *Consumer) Run(ctx context.Context) error {
 		r.retries[rt.Offset] = rt
 	}
 	return r.loop(ctx)
+}
+
+// lockGroup waits until it holds the group's lock, trying every
+// PollInterval; it returns the context's cause when ctx ends first.
+func (c *Consumer) lockGroup(ctx context.Context, gl GroupLocker) (func(), error) {
+	var t *time.Timer
+	for logged := false; ; logged = true {
+		unlock, ok, err := gl.TryLockGroup(ctx, c.cfg.Group)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			c.log.ErrorContext(ctx, "eventlog: taking the group lock failed; will retry", "group", c.cfg.Group, "err", err)
+		case ok:
+			if t != nil {
+				t.Stop()
+			}
+			return unlock, nil
+		case !logged:
+			c.log.InfoContext(ctx, "eventlog: another consumer runs the group; waiting as a standby", "group", c.cfg.Group)
+		}
+		if t == nil {
+			t = time.NewTimer(c.cfg.PollInterval)
+		} else {
+			t.Reset(c.cfg.PollInterval)
+		}
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, context.Cause(ctx)
+		case <-t.C:
+		}
+	}
 }
 
 func (r *run) loop(ctx context.Context) error {

@@ -344,3 +344,38 @@ func TestHandlerContext(t *testing.T) {
 		assert.Equal(t, seen{cause: "b-1"}, got["b-1"], "context of an event without correlation ID or traceparent")
 	})
 }
+
+// lockedFor is a GroupLocker whose group lock is held elsewhere for the
+// first n tries.
+type lockedFor struct {
+	*eventlog.Memory
+	mu       sync.Mutex
+	n        int
+	unlocked bool
+}
+
+func (l *lockedFor) TryLockGroup(context.Context, string) (func(), bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n > 0 {
+		l.n--
+		return nil, false, nil
+	}
+	return func() { l.mu.Lock(); l.unlocked = true; l.mu.Unlock() }, true, nil
+}
+
+func TestRunWaitsForGroupLock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &lockedFor{Memory: eventlog.NewMemory(eventlog.MemoryConfig{}), n: 3}
+		require.NoError(t, b.Append(t.Context(), eventlogtest.Event("a", 1)), "Append")
+		log := newAttemptLog()
+		cfg := eventlog.ConsumerConfig{Group: "g", PollInterval: time.Second,
+			Handler: func(_ context.Context, ev canonical.Event) error { log.add(ev.ID); return nil }}
+		require.ErrorIs(t, runFor(t, b, cfg, time.Minute), context.Canceled, "Run")
+		assert.Equal(t, []time.Duration{3 * time.Second}, log.get("a-1"), "handled once the lock was free (fourth try)")
+		assert.True(t, b.unlocked, "the lock is released when Run returns")
+
+		never := &lockedFor{Memory: eventlog.NewMemory(eventlog.MemoryConfig{}), n: 1 << 30}
+		assert.ErrorIs(t, runFor(t, never, cfg, time.Minute), context.Canceled, "Run waiting for a lock ends with its context")
+	})
+}

@@ -86,9 +86,11 @@
 //
 // # Scope
 //
-// A consumer group is run by one [Consumer] at a time, also across
-// processes sharing a PostgreSQL database: the package does not assign
-// partitions to several instances of a group. Events are kept until the
+// A consumer group is run by one [Consumer] at a time. Across processes
+// sharing a PostgreSQL database this is enforced: the SQL backend is a
+// [GroupLocker], and a second process running the group waits as a standby
+// until the first stops. The package does not spread one group's keys over
+// several instances. Events are kept until the
 // storage is dropped (there is no retention yet), and the Memory backend
 // keeps them all in memory.
 //

@@ -92,8 +92,8 @@ func (c SQLConfig) Validate() error {
 // thereby serialised, as they are on SQLite. Times are stored as Unix
 // nanoseconds.
 //
-// An SQL backend is safe for concurrent use. Each consumer group must be
-// run by one [Consumer] at a time, across processes too.
+// An SQL backend is safe for concurrent use. On PostgreSQL it is a
+// [GroupLocker]: a consumer group runs in one process at a time.
 type SQL struct {
 	db      *sql.DB
 	dialect Dialect
@@ -106,9 +106,36 @@ type SQL struct {
 }
 
 var (
-	_ Backend  = (*SQL)(nil)
-	_ Notifier = (*SQL)(nil)
+	_ Backend     = (*SQL)(nil)
+	_ Notifier    = (*SQL)(nil)
+	_ GroupLocker = (*SQL)(nil)
 )
+
+// TryLockGroup implements [GroupLocker]. On PostgreSQL it takes a
+// session-level advisory lock on a connection it keeps until unlock, so a
+// consumer group runs in one process at a time; if that connection breaks,
+// the lock is lost with it. On SQLite, which one process uses, it always
+// succeeds and locks nothing.
+func (s *SQL) TryLockGroup(ctx context.Context, group string) (unlock func(), ok bool, err error) {
+	if s.dialect != Postgres {
+		return func() {}, true, nil
+	}
+	h := fnv.New64a()
+	h.Write([]byte("distsync/eventlog/group/" + s.p + "/" + group))
+	key := int64(h.Sum64())
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, false, s.wrap("lock group", err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
+		_ = conn.Close()
+		return nil, false, s.wrap("lock group", err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
+		_ = conn.Close()
+	}, true, nil
+}
 
 // NewSQL returns an SQL backend over db. The error matches
 // [ErrInvalidConfig].
