@@ -113,8 +113,9 @@ var (
 
 // TryLockGroup implements [GroupLocker]. On PostgreSQL it takes a
 // session-level advisory lock on a connection it keeps until unlock, so a
-// consumer group runs in one process at a time; if that connection breaks,
-// the lock is lost with it. On SQLite, which one process uses, it always
+// consumer group runs in one process at a time. The connection is one of
+// db's pool, held while the group runs; if it breaks, the lock is lost
+// with it. On SQLite, which one process uses, it always
 // succeeds and locks nothing.
 func (s *SQL) TryLockGroup(ctx context.Context, group string) (unlock func(), ok bool, err error) {
 	if s.dialect != Postgres {
