@@ -1,0 +1,665 @@
+package eventlog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+)
+
+// Dialect is the SQL dialect an [SQL] backend speaks. It is a plain value,
+// safe for concurrent use.
+type Dialect int
+
+// The supported dialects.
+const (
+	// SQLite, for example through the pure-Go driver modernc.org/sqlite
+	// (driver name "sqlite"). SQLite has one writer at a time: open the
+	// database in WAL mode with a busy_timeout, as in
+	// "file:events.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate".
+	SQLite Dialect = iota + 1
+	// Postgres, for example through github.com/jackc/pgx/v5/stdlib (driver
+	// name "pgx").
+	Postgres
+)
+
+// String returns "sqlite" or "postgres".
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+// DefaultPrefix is the table name prefix of an [SQL] backend when
+// SQLConfig.Prefix is empty.
+const DefaultPrefix = "eventlog_"
+
+var prefixName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
+
+// SQLConfig configures an [SQL] backend. Dialect is required; the other zero
+// values are the documented defaults. Now is called concurrently and must
+// be safe for concurrent use.
+type SQLConfig struct {
+	// Dialect is the database's dialect. Required.
+	Dialect Dialect
+	// Prefix starts the names of the tables: PREFIXevents, PREFIXcursors,
+	// PREFIXretries, PREFIXdead and PREFIXoutbox. A letter or underscore
+	// followed by up to 40 letters, digits or underscores (it is not
+	// quoted). Empty means [DefaultPrefix].
+	Prefix string
+	// Now is the clock of audit entries. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate reports a configuration error, matching [ErrInvalidConfig].
+func (c SQLConfig) Validate() error {
+	switch {
+	case c.Dialect != SQLite && c.Dialect != Postgres:
+		return fmt.Errorf("eventlog: SQLConfig.Dialect %v is not SQLite or Postgres: %w", c.Dialect, ErrInvalidConfig)
+	case c.Prefix != "" && !prefixName.MatchString(c.Prefix):
+		return fmt.Errorf("eventlog: SQLConfig.Prefix %q is not a plain identifier of at most 41 bytes: %w", c.Prefix, ErrInvalidConfig)
+	}
+	return nil
+}
+
+// SQL is a [Backend] in tables of an SQL database reached through
+// database/sql: SQLite for one process, PostgreSQL when several processes
+// share the log. It also holds a transactional outbox: [SQL.AppendTx]
+// writes events in the application's own transaction and [SQL.Relay]
+// publishes them.
+//
+// The backend does not register or open drivers: it uses the *sql.DB it is
+// given. Create the tables with [SQL.Migrate]. Events are stored as their
+// CloudEvents JSON; a row that does not decode is read as an [Entry] with a
+// [DecodeError], which a consumer dead-letters.
+//
+// On PostgreSQL, appends to the log (and to the outbox) take a
+// transaction-scoped advisory lock, so that offsets become visible in
+// order and a reader never skips an offset committed late; appends are
+// thereby serialised, as they are on SQLite. Times are stored as Unix
+// nanoseconds.
+//
+// An SQL backend is safe for concurrent use. On PostgreSQL it is a
+// [GroupLocker]: a consumer group runs in one process at a time.
+type SQL struct {
+	db      *sql.DB
+	dialect Dialect
+	p       string
+	now     func() time.Time
+	lockKey int64
+
+	mu     sync.Mutex
+	notify chan struct{}
+}
+
+var (
+	_ Backend     = (*SQL)(nil)
+	_ Notifier    = (*SQL)(nil)
+	_ GroupLocker = (*SQL)(nil)
+)
+
+// TryLockGroup implements [GroupLocker]. On PostgreSQL it takes a
+// session-level advisory lock on a connection it keeps until unlock, so a
+// consumer group runs in one process at a time. The connection is one of
+// db's pool, held while the group runs; if it breaks, the lock is lost
+// with it. On SQLite, which one process uses, it always
+// succeeds and locks nothing.
+func (s *SQL) TryLockGroup(ctx context.Context, group string) (unlock func(), ok bool, err error) {
+	if s.dialect != Postgres {
+		return func() {}, true, nil
+	}
+	h := fnv.New64a()
+	h.Write([]byte("distsync/eventlog/group/" + s.p + "/" + group))
+	key := int64(h.Sum64())
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, false, s.wrap("lock group", err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
+		_ = conn.Close()
+		return nil, false, s.wrap("lock group", err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
+		_ = conn.Close()
+	}, true, nil
+}
+
+// NewSQL returns an SQL backend over db. The error matches
+// [ErrInvalidConfig].
+func NewSQL(db *sql.DB, cfg SQLConfig) (*SQL, error) {
+	if db == nil {
+		return nil, fmt.Errorf("eventlog: NewSQL: nil *sql.DB: %w", ErrInvalidConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &SQL{db: db, dialect: cfg.Dialect, p: cfg.Prefix, now: cfg.Now, notify: make(chan struct{})}
+	if s.p == "" {
+		s.p = DefaultPrefix
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	h := fnv.New64a()
+	h.Write([]byte("distsync/eventlog/" + s.p))
+	s.lockKey = int64(h.Sum64())
+	return s, nil
+}
+
+// q rewrites a query written with ? placeholders and {p} for the prefix
+// into the dialect.
+func (s *SQL) q(query string) string {
+	query = strings.ReplaceAll(query, "{p}", s.p)
+	if s.dialect != Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Migrate creates the tables and indexes that do not exist yet. It is
+// explicit: no other method creates anything. On PostgreSQL, two
+// processes migrating the same prefix at the same moment may see one of
+// them fail with a duplicate-object error; migrate from one process, or
+// retry.
+func (s *SQL) Migrate(ctx context.Context) error {
+	serial, blob, big := "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "INTEGER"
+	if s.dialect == Postgres {
+		serial, blob, big = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "BYTEA", "BIGINT"
+	}
+	stmts := []string{
+		`CREATE TABLE IF NOT EXISTS {p}events (off ` + serial + `, pkey TEXT NOT NULL, payload ` + blob + ` NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS {p}cursors (grp TEXT PRIMARY KEY, cur ` + big + ` NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS {p}retries (grp TEXT NOT NULL, off ` + big + ` NOT NULL, attempts INTEGER NOT NULL,
+			first_ns ` + big + ` NOT NULL, last_ns ` + big + ` NOT NULL, due_ns ` + big + ` NOT NULL, PRIMARY KEY (grp, off))`,
+		`CREATE TABLE IF NOT EXISTS {p}dead (id ` + serial + `, consumer TEXT NOT NULL, ekey TEXT NOT NULL,
+			off ` + big + ` NOT NULL, event ` + blob + `, raw ` + blob + `, reason TEXT NOT NULL, error TEXT NOT NULL,
+			error_class TEXT NOT NULL, attempts INTEGER NOT NULL, first_ns ` + big + ` NOT NULL, last_ns ` + big + ` NOT NULL,
+			correlation_id TEXT NOT NULL, state TEXT NOT NULL, replays INTEGER NOT NULL, audit TEXT NOT NULL,
+			UNIQUE (consumer, ekey))`,
+		`CREATE INDEX IF NOT EXISTS {p}dead_state ON {p}dead (consumer, state)`,
+		`CREATE TABLE IF NOT EXISTS {p}outbox (id ` + serial + `, pkey TEXT NOT NULL, payload ` + blob + ` NOT NULL)`,
+	}
+	for _, st := range stmts {
+		if _, err := s.db.ExecContext(ctx, s.q(st)); err != nil {
+			return fmt.Errorf("eventlog: migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+// Drop drops the backend's tables, for tests and tear-down.
+func (s *SQL) Drop(ctx context.Context) error {
+	for _, t := range []string{"events", "cursors", "retries", "dead", "outbox"} {
+		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.p+t); err != nil {
+			return fmt.Errorf("eventlog: drop %s%s: %w", s.p, t, err)
+		}
+	}
+	return nil
+}
+
+// wrap turns a missing-table error into one matching [ErrNotMigrated].
+func (s *SQL) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist") && strings.Contains(msg, "relation") {
+		return fmt.Errorf("eventlog: %s: %w: %w", op, ErrNotMigrated, err)
+	}
+	return fmt.Errorf("eventlog: %s: %w", op, err)
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *SQL) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrState) {
+			return err
+		}
+		return s.wrap(op, err)
+	}
+	return s.wrap(op, tx.Commit())
+}
+
+// encode validates and encodes events for insertion.
+func encode(events []canonical.Event) ([][]byte, error) {
+	if err := validate(events); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(events))
+	for i := range events {
+		b, err := events[i].MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("eventlog: event %d of %d (id %q): %w: %w", i, len(events), events[i].ID, ErrInvalidEvent, err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// insert writes encoded events into table within tx, in order.
+func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []canonical.Event, payloads [][]byte) error {
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey); err != nil {
+			return err
+		}
+	}
+	const rows = 200
+	for start := 0; start < len(events); start += rows {
+		end := min(start+rows, len(events))
+		var b strings.Builder
+		b.WriteString("INSERT INTO {p}" + table + " (pkey, payload) VALUES ")
+		args := make([]any, 0, 2*(end-start))
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?)")
+			args = append(args, events[i].Partition(), payloads[i])
+		}
+		if _, err := tx.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Append implements [Log.Append], in one transaction.
+func (s *SQL) Append(ctx context.Context, events ...canonical.Event) error {
+	payloads, err := encode(events)
+	if err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	err = s.inTx(ctx, "append", func(tx *sql.Tx) error { return s.insert(ctx, tx, "events", events, payloads) })
+	if err == nil {
+		s.appended()
+	}
+	return err
+}
+
+func (s *SQL) appended() {
+	s.mu.Lock()
+	ch := s.notify
+	s.notify = make(chan struct{})
+	s.mu.Unlock()
+	close(ch)
+}
+
+// Appended implements [Notifier] for the appends made through s (not
+// those of other processes, which consumers find by polling).
+func (s *SQL) Appended() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.notify
+}
+
+// AppendTx appends events to the outbox within tx, the application's own
+// transaction: they are published (by [SQL.Relay]) if and only if tx
+// commits. The error matches [ErrInvalidEvent] for an invalid event.
+func (s *SQL) AppendTx(ctx context.Context, tx *sql.Tx, events ...canonical.Event) error {
+	if tx == nil {
+		return fmt.Errorf("eventlog: AppendTx: nil *sql.Tx: %w", ErrInvalidConfig)
+	}
+	payloads, err := encode(events)
+	if err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	return s.wrap("append to outbox", s.insert(ctx, tx, "outbox", events, payloads))
+}
+
+// decodeEntry decodes a stored payload.
+func decodeEntry(off uint64, payload []byte) Entry {
+	e := Entry{Offset: off}
+	if err := e.Event.UnmarshalJSON(payload); err != nil {
+		e.Event = canonical.Event{}
+		e.Raw = payload
+		e.Err = &DecodeError{Offset: off, Err: err}
+	}
+	return e
+}
+
+// Read implements [Log.Read].
+func (s *SQL) Read(ctx context.Context, after uint64, limit int) ([]Entry, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT off, payload FROM {p}events WHERE off > ? ORDER BY off LIMIT ?"), int64(after), limit)
+	if err != nil {
+		return nil, s.wrap("read", err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var off int64
+		var payload []byte
+		if err := rows.Scan(&off, &payload); err != nil {
+			return nil, s.wrap("read", err)
+		}
+		out = append(out, decodeEntry(uint64(off), payload))
+	}
+	return out, s.wrap("read", rows.Err())
+}
+
+// Group implements [Cursors.Group].
+func (s *SQL) Group(ctx context.Context, group string) (GroupState, error) {
+	var st GroupState
+	var cur int64
+	err := s.db.QueryRowContext(ctx, s.q("SELECT cur FROM {p}cursors WHERE grp = ?"), group).Scan(&cur)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return st, s.wrap("load group", err)
+	default:
+		st.Cursor = uint64(cur)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT off, attempts, first_ns, last_ns, due_ns FROM {p}retries WHERE grp = ? AND off > ? ORDER BY off"), group, cur)
+	if err != nil {
+		return st, s.wrap("load group", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Retry
+		var off, first, last, due int64
+		if err := rows.Scan(&off, &r.Attempts, &first, &last, &due); err != nil {
+			return st, s.wrap("load group", err)
+		}
+		r.Offset, r.FirstFailure, r.LastFailure, r.Due = uint64(off), fromNanos(first), fromNanos(last), fromNanos(due)
+		st.Retries = append(st.Retries, r)
+	}
+	return st, s.wrap("load group", rows.Err())
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// Commit implements [Cursors.Commit].
+func (s *SQL) Commit(ctx context.Context, group string, cursor uint64) error {
+	greatest := "max"
+	if s.dialect == Postgres {
+		greatest = "GREATEST"
+	}
+	return s.inTx(ctx, "commit", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
+			greatest+"({p}cursors.cur, excluded.cur)"), group, int64(cursor)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q("DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM {p}cursors WHERE grp = ?)"), group, group)
+		return err
+	})
+}
+
+// SaveRetry implements [Cursors.SaveRetry].
+func (s *SQL) SaveRetry(ctx context.Context, group string, r Retry) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO {p}retries (grp, off, attempts, first_ns, last_ns, due_ns) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (grp, off) DO UPDATE SET attempts = excluded.attempts, first_ns = excluded.first_ns,
+		last_ns = excluded.last_ns, due_ns = excluded.due_ns`),
+		group, int64(r.Offset), r.Attempts, nanos(r.FirstFailure), nanos(r.LastFailure), nanos(r.Due))
+	return s.wrap("save retry", err)
+}
+
+// Put implements [DeadLetters.Put].
+func (s *SQL) Put(ctx context.Context, d DeadLetter) (int64, error) {
+	var evJSON []byte
+	if d.Event.ID != "" {
+		b, err := d.Event.MarshalJSON()
+		if err != nil {
+			// Keep what can be kept: the dead letter must be stored.
+			evJSON = nil
+			d.Raw = fmt.Appendf(nil, "%+v", d.Event)
+		} else {
+			evJSON = b
+		}
+	}
+	audit := Audit{At: s.now(), Action: ActionDeadLettered, By: d.Consumer, Why: d.Error}
+	var id int64
+	err := s.inTx(ctx, "put dead letter", func(tx *sql.Tx) error {
+		var auditJSON string
+		var first int64
+		err := tx.QueryRowContext(ctx, s.q("SELECT id, first_ns, audit FROM {p}dead WHERE consumer = ? AND ekey = ?"), d.Consumer, d.key()).
+			Scan(&id, &first, &auditJSON)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			a, _ := json.Marshal([]Audit{audit})
+			return tx.QueryRowContext(ctx, s.q(`INSERT INTO {p}dead (consumer, ekey, off, event, raw, reason, error, error_class, attempts,
+				first_ns, last_ns, correlation_id, state, replays, audit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING id`),
+				d.Consumer, d.key(), int64(d.Offset), evJSON, d.Raw, string(d.Reason), d.Error, d.ErrorClass, d.Attempts,
+				nanos(d.FirstFailure), nanos(d.LastFailure), d.CorrelationID, string(StateDead), string(a)).Scan(&id)
+		case err != nil:
+			return err
+		}
+		var trail []Audit
+		_ = json.Unmarshal([]byte(auditJSON), &trail) // a damaged trail restarts
+		a, _ := json.Marshal(append(trail, audit))
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE {p}dead SET off = ?, event = ?, raw = ?, reason = ?, error = ?, error_class = ?,
+			attempts = ?, last_ns = ?, correlation_id = ?, state = ?, audit = ? WHERE id = ?`),
+			int64(d.Offset), evJSON, d.Raw, string(d.Reason), d.Error, d.ErrorClass, d.Attempts, nanos(d.LastFailure),
+			d.CorrelationID, string(StateDead), string(a), id)
+		return err
+	})
+	return id, err
+}
+
+const deadCols = "id, consumer, off, event, raw, reason, error, error_class, attempts, first_ns, last_ns, correlation_id, state, replays, audit"
+
+// where builds the WHERE clause of f.
+func (s *SQL) where(f Filter) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(c string, a any) { conds = append(conds, c); args = append(args, a) }
+	if f.ID != 0 {
+		add("id = ?", f.ID)
+	}
+	if f.Consumer != "" {
+		add("consumer = ?", f.Consumer)
+	}
+	if f.Reason != "" {
+		add("reason = ?", string(f.Reason))
+	}
+	if f.ErrorClass != "" {
+		add("error_class = ?", f.ErrorClass)
+	}
+	if f.CorrelationID != "" {
+		add("correlation_id = ?", f.CorrelationID)
+	}
+	if f.State != "" {
+		add("state = ?", string(f.State))
+	}
+	if !f.Since.IsZero() {
+		add("last_ns >= ?", f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		add("last_ns < ?", f.Until.UnixNano())
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanDead(sc scanner) (DeadLetter, error) {
+	var d DeadLetter
+	var off, first, last int64
+	var ev, raw []byte
+	var reason, state, audit string
+	if err := sc.Scan(&d.ID, &d.Consumer, &off, &ev, &raw, &reason, &d.Error, &d.ErrorClass, &d.Attempts,
+		&first, &last, &d.CorrelationID, &state, &d.Replays, &audit); err != nil {
+		return d, err
+	}
+	d.Offset, d.FirstFailure, d.LastFailure = uint64(off), fromNanos(first), fromNanos(last)
+	d.Reason, d.State, d.Raw = Reason(reason), State(state), raw
+	if len(ev) > 0 {
+		if err := d.Event.UnmarshalJSON(ev); err != nil {
+			d.Event, d.Raw = canonical.Event{}, ev // shown as stored
+		}
+	}
+	_ = json.Unmarshal([]byte(audit), &d.Audit)
+	return d, nil
+}
+
+// List implements [DeadLetters.List].
+func (s *SQL) List(ctx context.Context, f Filter) ([]DeadLetter, error) {
+	w, args := s.where(f)
+	query := "SELECT " + deadCols + " FROM {p}dead" + w + " ORDER BY id"
+	if f.Limit > 0 {
+		query += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, s.wrap("list dead letters", err)
+	}
+	defer rows.Close()
+	var out []DeadLetter
+	for rows.Next() {
+		d, err := scanDead(rows)
+		if err != nil {
+			return nil, s.wrap("list dead letters", err)
+		}
+		out = append(out, d)
+	}
+	return out, s.wrap("list dead letters", rows.Err())
+}
+
+// Get implements [DeadLetters.Get].
+func (s *SQL) Get(ctx context.Context, id int64) (DeadLetter, error) {
+	d, err := scanDead(s.db.QueryRowContext(ctx, s.q("SELECT "+deadCols+" FROM {p}dead WHERE id = ?"), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
+	}
+	return d, s.wrap("get dead letter", err)
+}
+
+// Replay implements [DeadLetters.Replay].
+func (s *SQL) Replay(ctx context.Context, f Filter, a Audit) (int, error) {
+	f.State, f.Limit = StateDead, 0
+	a.Action = ActionReplay
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	n := 0
+	err := s.inTx(ctx, "replay", func(tx *sql.Tx) error {
+		w, args := s.where(f)
+		rows, err := tx.QueryContext(ctx, s.q("SELECT id, audit FROM {p}dead"+w+" ORDER BY id"), args...)
+		if err != nil {
+			return err
+		}
+		type sel struct {
+			id    int64
+			audit string
+		}
+		var sels []sel
+		for rows.Next() {
+			var x sel
+			if err := rows.Scan(&x.id, &x.audit); err != nil {
+				rows.Close()
+				return err
+			}
+			sels = append(sels, x)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, x := range sels {
+			var trail []Audit
+			_ = json.Unmarshal([]byte(x.audit), &trail)
+			b, _ := json.Marshal(append(trail, a))
+			if _, err := tx.ExecContext(ctx, s.q("UPDATE {p}dead SET state = ?, replays = replays + 1, audit = ? WHERE id = ?"),
+				string(StateReplaying), string(b), x.id); err != nil {
+				return err
+			}
+		}
+		n = len(sels)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Discard implements [DeadLetters.Discard].
+func (s *SQL) Discard(ctx context.Context, id int64, a Audit) error {
+	return s.transition(ctx, id, StateDead, StateDiscarded, a, ActionDiscard)
+}
+
+// Resolve implements [DeadLetters.Resolve].
+func (s *SQL) Resolve(ctx context.Context, id int64) error {
+	return s.transition(ctx, id, StateReplaying, StateResolved, Audit{}, ActionResolved)
+}
+
+func (s *SQL) transition(ctx context.Context, id int64, from, to State, a Audit, action string) error {
+	a.Action = action
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	return s.inTx(ctx, action, func(tx *sql.Tx) error {
+		var state, audit string
+		err := tx.QueryRowContext(ctx, s.q("SELECT state, audit FROM {p}dead WHERE id = ?"), id).Scan(&state, &audit)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if State(state) != from {
+			return fmt.Errorf("eventlog: dead letter %d is %s, not %s: %w", id, state, from, ErrState)
+		}
+		var trail []Audit
+		_ = json.Unmarshal([]byte(audit), &trail)
+		b, _ := json.Marshal(append(trail, a))
+		_, err = tx.ExecContext(ctx, s.q("UPDATE {p}dead SET state = ?, audit = ? WHERE id = ? AND state = ?"),
+			string(to), string(b), id, string(from))
+		return err
+	})
+}
+
+// String returns the dialect's name and the table prefix, as
+// "postgres:eventlog_".
+func (s *SQL) String() string { return s.dialect.String() + ":" + s.p }
