@@ -160,19 +160,8 @@ func (p ErrorPolicy) decide(err error, attempts int) (verdict, time.Duration, in
 	return vRetry, d, attempts
 }
 
-// permanent reports whether err says retrying cannot help.
+// permanent reports whether err says retrying cannot help: what
+// [retry.IsPermanent] says, and an undecodable event.
 func permanent(err error) bool {
-	var pe *retry.PermanentError
-	if errors.As(err, &pe) {
-		return true
-	}
-	var r retry.Retryable
-	if errors.As(err, &r) && !r.Retryable() {
-		return true
-	}
-	var ip interface{ Permanent() bool }
-	if errors.As(err, &ip) && ip.Permanent() {
-		return true
-	}
-	return errors.Is(err, ErrUndecodable)
+	return retry.IsPermanent(err) || errors.Is(err, ErrUndecodable)
 }
