@@ -24,7 +24,7 @@ const DefaultMaxPageSize = 500
 // DemoEpoch is where the simulated clock starts when [Config.Start] is
 // zero: 2026-01-05 08:00 UTC, the start of the demo world shared with the
 // erp package.
-var DemoEpoch = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+func DemoEpoch() time.Time { return time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC) }
 
 // ErrConfig is matched (with errors.Is) by the errors New and
 // Config.Validate return for an invalid [Config].

@@ -26,7 +26,7 @@ func ExampleMemory_Step() {
 	m.Settle(ctx, 10)
 	if _, err := m.Adjust(ctx, canonical.InventoryAdjustment{ID: "RCPT-1", Item: canonical.ItemRef{SKU: "SKU-103"},
 		Location: "WH-EAST", Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity("5", "EA"),
-		Reason: canonical.AdjustReceiptCorrection, AdjustedAt: wms.DemoEpoch}); err != nil {
+		Reason: canonical.AdjustReceiptCorrection, AdjustedAt: wms.DemoEpoch()}); err != nil {
 		panic(err)
 	}
 	m.Settle(ctx, 10)

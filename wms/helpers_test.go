@@ -62,7 +62,7 @@ func step(t testing.TB, m *wms.Memory, n int) {
 func adjust(t testing.TB, m *wms.Memory, id, wh, sku, delta string) {
 	t.Helper()
 	_, err := m.Adjust(context.Background(), canonical.InventoryAdjustment{ID: id, Item: canonical.ItemRef{SKU: sku}, Location: wh,
-		Status: canonical.InventoryAvailable, Delta: qty(delta), Reason: canonical.AdjustFound, AdjustedAt: wms.DemoEpoch})
+		Status: canonical.InventoryAvailable, Delta: qty(delta), Reason: canonical.AdjustFound, AdjustedAt: wms.DemoEpoch()})
 	require.NoError(t, err, "Adjust(%s %s %s %s)", id, wh, sku, delta)
 }
 

@@ -275,7 +275,7 @@ func TestReleaseIdempotentAndInvalid(t *testing.T) {
 	ref, ok := first.Refs.Get("wms", "outboundOrder")
 	require.True(t, ok, "released order has the WMS's ref")
 	assert.Equal(t, "OB-000001", ref.Value)
-	assert.Equal(t, wms.DemoEpoch, first.ReleasedAt)
+	assert.Equal(t, wms.DemoEpoch(), first.ReleasedAt)
 
 	again := release(t, m, fo)
 	assert.Equal(t, first, again, "releasing the same ID again returns the first result")
@@ -380,7 +380,7 @@ func TestAdjust(t *testing.T) {
 	step(t, m, 1) // 30 of 40 allocated
 	adj := func(id, sku, wh, delta string, reason canonical.AdjustmentReason) canonical.InventoryAdjustment {
 		return canonical.InventoryAdjustment{ID: id, Item: canonical.ItemRef{SKU: sku}, Location: wh, Status: canonical.InventoryAvailable,
-			Delta: qty(delta), Reason: reason, AdjustedAt: wms.DemoEpoch}
+			Delta: qty(delta), Reason: reason, AdjustedAt: wms.DemoEpoch()}
 	}
 	first, err := m.Adjust(ctx, adj("A-1", "SKU-100", "WH-SOUTH", "-4", canonical.AdjustDamage))
 	require.NoError(t, err)
@@ -476,7 +476,7 @@ func TestCancelledContext(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled, "Release with a cause")
 	assert.ErrorIs(t, err, errShutdown, "Release reports the cause")
 	assert.Equal(t, connector.CodeUnknown, connector.CodeOf(err), "the caller's cancellation carries no connector code")
-	dctx, dcancel := context.WithDeadline(context.Background(), wms.DemoEpoch)
+	dctx, dcancel := context.WithDeadline(context.Background(), wms.DemoEpoch())
 	defer dcancel()
 	_, err = m.Inventory(dctx, connector.InventoryQuery{})
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "Inventory past its deadline")
@@ -547,7 +547,7 @@ func TestAuthorizeReturnErrors(t *testing.T) {
 			r.Lines[0].Received = canonical.MustParseQuantity("0", "XCS")
 		}), connector.CodeInvalid, "lines[0].authorized.unit"},
 		{"already received", fresh(func(r *canonical.Return) {
-			r.ReceivedAt = wms.DemoEpoch
+			r.ReceivedAt = wms.DemoEpoch()
 			r.Lines[0].Received = qty("1")
 			r.Lines[0].Condition, r.Lines[0].Disposition = canonical.ConditionNew, canonical.DispositionRestock
 		}), connector.CodeInvalid, "receivedAt"},

@@ -86,7 +86,7 @@ func randomRun(t *testing.T, seed uint64) {
 			}
 			_, err := m.Adjust(ctx, canonical.InventoryAdjustment{ID: fmt.Sprintf("ADJ-%d", op), Item: canonical.ItemRef{SKU: skus[rng.IntN(len(skus))]},
 				Location: whs[rng.IntN(len(whs))], Status: canonical.InventoryAvailable, Delta: canonical.NewQuantity(canonical.DecimalFromInt(delta), "EA"),
-				Reason: canonical.AdjustCycleCount, AdjustedAt: wms.DemoEpoch})
+				Reason: canonical.AdjustCycleCount, AdjustedAt: wms.DemoEpoch()})
 			if err != nil {
 				require.Equal(t, connector.CodeConflict, connector.CodeOf(err), "op %d: only a loss below what is allocated may fail: %v", op, err)
 			}

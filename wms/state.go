@@ -193,7 +193,7 @@ func newWorld(cfg Config) *world {
 		w.capacity = canonical.DecimalFromInt(10)
 	}
 	if w.now.IsZero() {
-		w.now = DemoEpoch
+		w.now = DemoEpoch()
 	}
 	whs, items, stock := cfg.Warehouses, cfg.Items, cfg.Stock
 	if whs == nil && items == nil && stock == nil {
