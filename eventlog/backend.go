@@ -1,0 +1,91 @@
+package eventlog
+
+import (
+	"context"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+)
+
+// Entry is one event read from a log, with its offset. Offsets start at 1
+// and grow with each appended event; they are the order of the log.
+// An Entry is a plain value, safe for concurrent reads.
+type Entry struct {
+	// Offset is the entry's position in the log, from 1.
+	Offset uint64
+	// Event is the decoded event. It is the zero Event when Err is set.
+	Event canonical.Event
+	// Raw is the stored payload when it could not be decoded (Err is
+	// set), kept so that the dead letter shows what was stored.
+	Raw []byte
+	// Err is a *[DecodeError] when the stored payload is not a valid
+	// event. The consumer dead-letters such an entry at once.
+	Err error
+}
+
+// Log is the ordered, durable sequence of events. Implementations must be
+// safe for concurrent use.
+type Log interface {
+	// Append adds events at the end of the log, in the order given, all
+	// or none. Each event must pass [canonical.Event.Validate]; otherwise
+	// nothing is appended and the error matches [ErrInvalidEvent].
+	Append(ctx context.Context, events ...canonical.Event) error
+	// Read returns up to limit entries with offsets greater than after,
+	// in offset order. No entry is ever skipped: an entry not yet visible
+	// to Read is never followed by a visible one of higher offset.
+	Read(ctx context.Context, after uint64, limit int) ([]Entry, error)
+}
+
+// Retry is the durable retry state of one event of a consumer group: how
+// often its handler failed and when it is due again. It is a plain value.
+type Retry struct {
+	// Offset is the event's offset.
+	Offset uint64
+	// Attempts is how many attempts failed with an error that spends the
+	// budget (not counting circuit-open parks).
+	Attempts int
+	// FirstFailure and LastFailure are when the first and the last attempt
+	// failed.
+	FirstFailure, LastFailure time.Time
+	// Due is when the event may be handled again.
+	Due time.Time
+}
+
+// GroupState is the durable state of a consumer group: its cursor, the
+// low-water mark below which every event is done (acknowledged or
+// dead-lettered), and the retry state of events after it.
+// It is a plain value.
+type GroupState struct {
+	// Cursor is the highest offset such that every event at or before it
+	// is done. Zero means nothing is done yet.
+	Cursor uint64
+	// Retries are the retry states of events after Cursor, in offset
+	// order.
+	Retries []Retry
+}
+
+// Cursors keeps the durable state of consumer groups. Implementations must
+// be safe for concurrent use.
+type Cursors interface {
+	// Group returns the state of group; a group never seen has the zero
+	// GroupState.
+	Group(ctx context.Context, group string) (GroupState, error)
+	// Commit moves the cursor of group to cursor (never backwards: a lower
+	// value leaves it as it is) and deletes the retry states at or before
+	// it.
+	Commit(ctx context.Context, group string, cursor uint64) error
+	// SaveRetry stores the retry state of one event of group, replacing
+	// the previous one.
+	SaveRetry(ctx context.Context, group string, r Retry) error
+}
+
+// Backend is what a [Consumer] needs of a storage: the log, the group
+// cursors and the dead letters, over one storage so that a consumer
+// reopened after a crash finds all three as they were. [Memory] and [SQL]
+// implement it; the eventlogtest package is the conformance kit any
+// implementation runs. Implementations must be safe for concurrent use.
+type Backend interface {
+	Log
+	Cursors
+	DeadLetters
+}

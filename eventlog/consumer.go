@@ -1,0 +1,648 @@
+package eventlog
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/retry"
+	"github.com/distsync/distsync/tracing"
+)
+
+// Defaults of [ConsumerConfig].
+const (
+	DefaultWorkers      = 4
+	DefaultBatchSize    = 256
+	DefaultMaxPending   = 16384
+	DefaultPollInterval = 100 * time.Millisecond
+	DefaultDrainTimeout = 30 * time.Second
+)
+
+// Handler handles one event. Its ctx carries the event's correlation ID
+// (tracing.CorrelationID) and, as causation ID, the event's ID
+// (tracing.CausationID), so that the events and calls it makes are tied to
+// it. It is called concurrently for events of different keys, never for
+// two events of the same key at once.
+type Handler func(ctx context.Context, ev canonical.Event) error
+
+// ConsumerConfig configures a [Consumer]. Group and Handler are required;
+// the zero values of the other fields are the documented defaults.
+// The functions it holds are called concurrently.
+type ConsumerConfig struct {
+	// Group names the consumer group: its cursor, retry states and dead
+	// letters are kept under this name, and it scopes the dedupe keys.
+	// Required; at most 200 bytes.
+	Group string
+	// Handler handles the events. Required.
+	Handler Handler
+	// Workers is how many handlers run at once. Zero means
+	// [DefaultWorkers].
+	Workers int
+	// BatchSize is how many entries one read of the log returns at most.
+	// Zero means [DefaultBatchSize].
+	BatchSize int
+	// MaxPending bounds the events held in memory: those read after the
+	// oldest event not yet done. When it is reached, reading pauses until
+	// that event is done, so an event parked for long (its key's retry or
+	// circuit wait) eventually pauses the other keys too, once MaxPending
+	// events were read behind it. Zero means [DefaultMaxPending].
+	MaxPending int
+	// PollInterval is how often the log and the replay requests are
+	// polled when the backend does not notify appends. Zero means
+	// [DefaultPollInterval].
+	PollInterval time.Duration
+	// Policy is the error policy.
+	Policy ErrorPolicy
+	// Dedupe, when not nil, suppresses the second effect of an event
+	// delivered twice (after a crash between handling and acknowledging):
+	// the handler runs under an idempotency claim keyed by the group and
+	// the event's source and id, completed after success and released
+	// after failure, so a failed event is handled again.
+	Dedupe idempotency.Store
+	// Lease is the dedupe claim's lease; choose it longer than a handler
+	// ever runs. Zero means idempotency.DefaultLease.
+	Lease time.Duration
+	// DrainTimeout bounds how long Run waits for in-flight handlers once
+	// its context is done; then their context is cancelled. Zero means
+	// [DefaultDrainTimeout].
+	DrainTimeout time.Duration
+	// Logger receives dead letters (Warn) and backend failures (Error).
+	// Nil means discard.
+	Logger *slog.Logger
+	// Now is the clock of failure times and due times. Nil means
+	// time.Now. Waits use the time package's timers, so a fake clock must
+	// advance with them, as the clock inside a testing/synctest bubble does.
+	Now func() time.Time
+}
+
+// Validate reports a configuration error, matching [ErrInvalidConfig].
+func (c ConsumerConfig) Validate() error {
+	switch {
+	case c.Group == "" || len(c.Group) > 200:
+		return fmt.Errorf("eventlog: ConsumerConfig.Group %q must be 1 to 200 bytes: %w", c.Group, ErrInvalidConfig)
+	case c.Handler == nil:
+		return fmt.Errorf("eventlog: ConsumerConfig.Handler is nil: %w", ErrInvalidConfig)
+	case c.Workers < 0 || c.BatchSize < 0 || c.MaxPending < 0:
+		return fmt.Errorf("eventlog: ConsumerConfig has a negative Workers, BatchSize or MaxPending: %w", ErrInvalidConfig)
+	case c.PollInterval < 0 || c.Lease < 0 || c.DrainTimeout < 0:
+		return fmt.Errorf("eventlog: ConsumerConfig has a negative duration: %w", ErrInvalidConfig)
+	}
+	return c.Policy.Validate()
+}
+
+// Notifier is an optional interface of a [Backend] that can tell, within
+// the process, when events were appended, so that a consumer does not wait
+// for its next poll.
+type Notifier interface {
+	// Appended returns a channel closed at the next append.
+	Appended() <-chan struct{}
+}
+
+// Consumer delivers the events of a [Backend] to a handler as one consumer
+// group: in log order per key ([canonical.Event.Partition]), different keys
+// in parallel on a bounded number of workers, acknowledged after handling,
+// with failures handled by the [ErrorPolicy]. See the package
+// documentation for the delivery guarantees.
+//
+// A Consumer is safe for concurrent use; Run runs it, once at a time.
+type Consumer struct {
+	b       Backend
+	cfg     ConsumerConfig
+	pol     ErrorPolicy
+	guard   idempotency.Guard
+	log     *slog.Logger
+	now     func() time.Time
+	running atomic.Bool
+}
+
+// NewConsumer returns a Consumer of b configured by cfg. The error matches
+// [ErrInvalidConfig].
+func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
+	if b == nil {
+		return nil, fmt.Errorf("eventlog: NewConsumer: nil Backend: %w", ErrInvalidConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.MaxPending == 0 {
+		cfg.MaxPending = DefaultMaxPending
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	c := &Consumer{b: b, cfg: cfg, pol: cfg.Policy.withDefaults(), log: cfg.Logger, now: cfg.Now}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if cfg.Dedupe != nil {
+		// The consumer decides what a failure means; the key is released
+		// after every failure so that a retry or a replay runs again.
+		c.guard = idempotency.Guard{Store: cfg.Dedupe, Lease: cfg.Lease, Logger: cfg.Logger,
+			Policy: func(err error) idempotency.Outcome {
+				if err == nil {
+					return idempotency.Replay
+				}
+				return idempotency.Retry
+			}}
+	}
+	return c, nil
+}
+
+// item is one delivery: an entry of the log or a replayed dead letter.
+type item struct {
+	off      uint64 // 0 for a replay
+	ev       canonical.Event
+	raw      []byte
+	decErr   error
+	key      string
+	replay   *DeadLetter
+	attempts int
+	first    time.Time
+	last     time.Time
+	due      time.Time
+	err      error
+	dead     *DeadLetter // set while its dead letter could not be stored
+	done     bool
+	hidx     int
+}
+
+// keyq holds the items of one key that are not done, oldest first; the
+// head is in flight or parked when busy.
+type keyq struct {
+	items []*item
+	busy  bool
+}
+
+// parkHeap orders parked items by due time.
+type parkHeap []*item
+
+func (h parkHeap) Len() int           { return len(h) }
+func (h parkHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h parkHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i]; h[i].hidx = i; h[j].hidx = j }
+func (h *parkHeap) Push(x any)        { it := x.(*item); it.hidx = len(*h); *h = append(*h, it) }
+func (h *parkHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return it
+}
+
+// run is the state of one Run, owned by its coordinating goroutine.
+type run struct {
+	c         *Consumer
+	committed uint64
+	readPos   uint64
+	caughtUp  bool
+	window    []*item // log items not done, in offset order (head at whead)
+	whead     int
+	keys      map[string]*keyq
+	retries   map[uint64]Retry
+	replaying map[int64]bool
+	parked    parkHeap
+	ready     []*item
+	inflight  int
+	notifier  Notifier
+	notify    <-chan struct{} // from notifier, taken before the last read
+	freeItems []*item         // done items, reused
+	freeKeys  []*keyq         // idle key queues, reused
+}
+
+// newItem returns a zeroed item, reused when one is free.
+func (r *run) newItem() *item {
+	if n := len(r.freeItems); n > 0 {
+		it := r.freeItems[n-1]
+		r.freeItems = r.freeItems[:n-1]
+		return it
+	}
+	return &item{}
+}
+
+// Run delivers events until ctx is done, then stops reading, waits for the
+// handlers in flight (up to DrainTimeout, then cancels their context),
+// records their successes, commits the cursor and returns
+// context.Cause(ctx). A handler failure during that drain is neither
+// retried nor dead-lettered: the event is delivered again at the next Run.
+// Run returns an error matching [ErrRunning] when the Consumer is already
+// running, and the backend's error when it cannot read the group's state
+// at the start; later backend failures are logged and retried.
+func (c *Consumer) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer c.running.Store(false)
+	st, err := c.b.Group(ctx, c.cfg.Group)
+	if err != nil {
+		return fmt.Errorf("eventlog: consumer %q: load group state: %w", c.cfg.Group, err)
+	}
+	r := &run{c: c, committed: st.Cursor, readPos: st.Cursor,
+		keys: make(map[string]*keyq), retries: make(map[uint64]Retry, len(st.Retries)),
+		replaying: make(map[int64]bool)}
+	for _, rt := range st.Retries {
+		r.retries[rt.Offset] = rt
+	}
+	return r.loop(ctx)
+}
+
+func (r *run) loop(ctx context.Context) error {
+	c := r.c
+	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer hcancel()
+	work := make(chan *item, c.cfg.Workers)
+	done := make(chan *item, c.cfg.Workers)
+	for range c.cfg.Workers {
+		go func() {
+			for it := range work {
+				it.err = c.handle(hctx, it)
+				done <- it
+			}
+		}()
+	}
+	defer close(work)
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	poll := time.NewTicker(c.cfg.PollInterval)
+	defer poll.Stop()
+	r.notifier, _ = c.b.(Notifier)
+	runCtx := ctx
+
+	r.pollReplays(ctx)
+	var drain <-chan time.Time
+	stopping := false
+	for {
+		if !stopping {
+			r.fill(ctx)
+		}
+		var sendCh chan *item
+		var next *item
+		if !stopping && len(r.ready) > 0 {
+			sendCh, next = work, r.ready[0]
+		}
+		var notify <-chan struct{}
+		if !stopping && r.caughtUp {
+			notify = r.notify
+		}
+		r.armTimer(timer)
+		if stopping && r.inflight == 0 {
+			break
+		}
+		select {
+		case sendCh <- next:
+			r.ready[0] = nil
+			r.ready = r.ready[1:]
+			r.inflight++
+		case it := <-done:
+			// Outcomes are recorded even when ctx ends meanwhile.
+			wctx := context.WithoutCancel(ctx)
+			r.inflight--
+			r.complete(wctx, it, stopping)
+			for n := len(done); n > 0; n-- {
+				it := <-done
+				r.inflight--
+				r.complete(wctx, it, stopping)
+			}
+			r.commit(wctx)
+		case <-timer.C:
+			r.unpark(context.WithoutCancel(ctx))
+			r.commit(context.WithoutCancel(ctx))
+		case <-notify:
+			r.caughtUp = false
+		case <-poll.C:
+			r.caughtUp = false
+			if !stopping {
+				r.pollReplays(ctx)
+			}
+		case <-ctx.Done():
+			if !stopping {
+				stopping = true
+				ctx = context.WithoutCancel(ctx)
+				drain = time.After(c.cfg.DrainTimeout)
+			}
+		case <-drain:
+			hcancel()
+			drain = nil
+		}
+	}
+	r.commit(context.WithoutCancel(ctx))
+	return context.Cause(runCtx)
+}
+
+// fill reads the log while there is room and the log has more, and queues
+// what it read behind the keys.
+func (r *run) fill(ctx context.Context) {
+	c := r.c
+	for !r.caughtUp && r.held() < c.cfg.MaxPending {
+		limit := min(c.cfg.BatchSize, c.cfg.MaxPending-r.held())
+		if r.notifier != nil {
+			r.notify = r.notifier.Appended()
+		}
+		entries, err := c.b.Read(ctx, r.readPos, limit)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.ErrorContext(ctx, "eventlog: read failed; retrying at the next poll",
+					"group", c.cfg.Group, "after", r.readPos, "err", err)
+			}
+			r.caughtUp, r.notify = true, nil
+			return
+		}
+		for i := range entries {
+			e := &entries[i]
+			it := r.newItem()
+			it.off, it.ev, it.raw, it.decErr = e.Offset, e.Event, e.Raw, e.Err
+			if e.Err != nil {
+				it.key = "\x00offset:" + strconv.FormatUint(e.Offset, 10)
+			} else {
+				it.key = e.Event.Partition()
+			}
+			if rt, ok := r.retries[e.Offset]; ok {
+				it.attempts, it.first, it.last, it.due = rt.Attempts, rt.FirstFailure, rt.LastFailure, rt.Due
+				delete(r.retries, e.Offset)
+			}
+			r.window = append(r.window, it)
+			r.enqueue(it)
+			r.readPos = e.Offset
+		}
+		if len(entries) < limit {
+			r.caughtUp = true
+		}
+	}
+}
+
+// held returns the number of log entries held in memory: those read after
+// the low-water mark, done or not.
+func (r *run) held() int { return len(r.window) - r.whead }
+
+// enqueue puts it behind its key, and starts it when the key is idle.
+func (r *run) enqueue(it *item) {
+	q := r.keys[it.key]
+	if q == nil {
+		if n := len(r.freeKeys); n > 0 {
+			q = r.freeKeys[n-1]
+			r.freeKeys = r.freeKeys[:n-1]
+		} else {
+			q = &keyq{}
+		}
+		r.keys[it.key] = q
+	}
+	q.items = append(q.items, it)
+	if !q.busy {
+		r.start(q)
+	}
+}
+
+// start makes the head of q ready, or parks it when it is not due yet.
+func (r *run) start(q *keyq) {
+	it := q.items[0]
+	q.busy = true
+	if !it.due.IsZero() && it.due.After(r.c.now()) {
+		heap.Push(&r.parked, it)
+		return
+	}
+	r.ready = append(r.ready, it)
+}
+
+// finish removes the done head of its key and starts the next one.
+func (r *run) finish(it *item) {
+	it.done = true
+	q := r.keys[it.key]
+	q.items[0] = nil
+	q.items = q.items[1:]
+	q.busy = false
+	if len(q.items) == 0 {
+		delete(r.keys, it.key)
+		q.items = q.items[:0:0]
+		if len(r.freeKeys) < 1024 {
+			r.freeKeys = append(r.freeKeys, q)
+		}
+		return
+	}
+	r.start(q)
+}
+
+// armTimer sets timer to fire when the first parked item is due.
+func (r *run) armTimer(t *time.Timer) {
+	t.Stop()
+	if len(r.parked) > 0 {
+		t.Reset(max(r.parked[0].due.Sub(r.c.now()), 0))
+	}
+}
+
+// unpark makes the parked items that are due ready, or stores the dead
+// letters that could not be stored before.
+func (r *run) unpark(ctx context.Context) {
+	now := r.c.now()
+	var again []*item
+	for len(r.parked) > 0 && !r.parked[0].due.After(now) {
+		it := heap.Pop(&r.parked).(*item)
+		if it.dead != nil {
+			again = append(again, it)
+			continue
+		}
+		r.ready = append(r.ready, it)
+	}
+	for _, it := range again {
+		r.deadLetter(ctx, it)
+	}
+}
+
+// complete applies the outcome of a handled item. While stopping, a
+// failure leaves the item as it is, to be delivered again at the next Run.
+func (r *run) complete(ctx context.Context, it *item, stopping bool) {
+	c := r.c
+	if it.err == nil {
+		if it.replay != nil {
+			if err := c.b.Resolve(ctx, it.replay.ID); err != nil {
+				c.log.ErrorContext(ctx, "eventlog: resolving a replayed dead letter failed",
+					"group", c.cfg.Group, "dead_letter", it.replay.ID, "err", err)
+			}
+			delete(r.replaying, it.replay.ID)
+		}
+		r.finish(it)
+		return
+	}
+	if stopping {
+		return
+	}
+	now := c.now()
+	v, delay, attempts := c.pol.decide(it.err, it.attempts)
+	switch v {
+	case vPark, vRetry:
+		if it.first.IsZero() && v == vRetry {
+			it.first = now
+		}
+		if v == vRetry {
+			it.last = now
+		}
+		it.attempts = attempts
+		if delay < 0 { // circuit open until a known time
+			it.due = openUntil(it.err)
+		} else {
+			it.due = now.Add(delay)
+		}
+		if v == vRetry && it.replay == nil {
+			rt := Retry{Offset: it.off, Attempts: it.attempts, FirstFailure: it.first, LastFailure: it.last, Due: it.due}
+			if err := c.b.SaveRetry(ctx, c.cfg.Group, rt); err != nil {
+				c.log.ErrorContext(ctx, "eventlog: saving retry state failed", "group", c.cfg.Group, "offset", it.off, "err", err)
+			}
+		}
+		heap.Push(&r.parked, it)
+	default:
+		if it.first.IsZero() {
+			it.first = now
+		}
+		it.last, it.attempts = now, attempts
+		reason := ReasonExhausted
+		if v == vDead {
+			reason = ReasonPermanent
+		}
+		if it.decErr != nil {
+			reason = ReasonUndecodable
+		}
+		d := &DeadLetter{Consumer: c.cfg.Group, Offset: it.off, Event: it.ev, Raw: it.raw, Reason: reason,
+			Error: it.err.Error(), ErrorClass: tracing.ErrorClass(it.err), Attempts: it.attempts,
+			FirstFailure: it.first, LastFailure: it.last, CorrelationID: it.ev.CorrelationID}
+		if it.replay != nil {
+			d.Offset = it.replay.Offset
+			d.Raw = it.replay.Raw
+		}
+		it.dead = d
+		r.deadLetter(ctx, it)
+	}
+}
+
+// deadLetter stores it.dead and finishes it. When the store fails, the
+// item stays parked (its key waits) and storing is tried again after
+// OpenRecheck, without running the handler again.
+func (r *run) deadLetter(ctx context.Context, it *item) {
+	c := r.c
+	id, err := c.b.Put(ctx, *it.dead)
+	if err != nil {
+		// Without a durable dead letter the event must not count as done.
+		c.log.ErrorContext(ctx, "eventlog: dead-lettering failed; will try again",
+			"group", c.cfg.Group, "offset", it.off, "err", err)
+		it.due = c.now().Add(c.pol.OpenRecheck)
+		heap.Push(&r.parked, it)
+		return
+	}
+	c.log.WarnContext(ctx, "eventlog: event dead-lettered", "group", c.cfg.Group, "dead_letter", id,
+		"offset", it.off, "reason", string(it.dead.Reason), "attempts", it.attempts, "err", it.err)
+	if it.replay != nil {
+		delete(r.replaying, it.replay.ID)
+	}
+	r.finish(it)
+}
+
+// openUntil returns the time an open circuit lets a probe through, or the
+// zero time.
+func openUntil(err error) time.Time {
+	var oe *retry.OpenError
+	if errors.As(err, &oe) {
+		return oe.Until
+	}
+	return time.Time{}
+}
+
+// commit advances the low-water mark over the done items at the head of
+// the window and stores it when it moved.
+func (r *run) commit(ctx context.Context) {
+	for r.whead < len(r.window) && r.window[r.whead].done {
+		if len(r.freeItems) < r.c.cfg.MaxPending {
+			*r.window[r.whead] = item{}
+			r.freeItems = append(r.freeItems, r.window[r.whead])
+		}
+		r.window[r.whead] = nil
+		r.whead++
+	}
+	if r.whead == len(r.window) {
+		r.window, r.whead = r.window[:0], 0
+	} else if r.whead > 1024 && r.whead*2 > len(r.window) {
+		n := copy(r.window, r.window[r.whead:])
+		clear(r.window[n:])
+		r.window, r.whead = r.window[:n], 0
+	}
+	lwm := r.readPos
+	if r.whead < len(r.window) {
+		lwm = r.window[r.whead].off - 1
+	}
+	if lwm <= r.committed {
+		return
+	}
+	if err := r.c.b.Commit(ctx, r.c.cfg.Group, lwm); err != nil {
+		r.c.log.ErrorContext(ctx, "eventlog: commit failed; will retry", "group", r.c.cfg.Group, "cursor", lwm, "err", err)
+		return
+	}
+	r.committed = lwm
+}
+
+// pollReplays queues the dead letters of the group an operator asked to
+// replay.
+func (r *run) pollReplays(ctx context.Context) {
+	c := r.c
+	dls, err := c.b.List(ctx, Filter{Consumer: c.cfg.Group, State: StateReplaying})
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.ErrorContext(ctx, "eventlog: listing replays failed", "group", c.cfg.Group, "err", err)
+		}
+		return
+	}
+	for i := range dls {
+		d := &dls[i]
+		if r.replaying[d.ID] {
+			continue
+		}
+		r.replaying[d.ID] = true
+		it := &item{ev: d.Event, raw: d.Raw, replay: d}
+		if d.Event.ID == "" {
+			it.decErr = &DecodeError{Offset: d.Offset, Err: errors.New("stored payload is not a valid event")}
+			it.key = "\x00dead:" + strconv.FormatInt(d.ID, 10)
+		} else {
+			it.key = d.Event.Partition()
+		}
+		r.enqueue(it)
+	}
+}
+
+// handle runs the handler for it, under the dedupe claim when configured.
+// A panic in the handler is returned as an error.
+func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
+	if it.decErr != nil {
+		return it.decErr
+	}
+	ev := it.ev
+	if ev.CorrelationID != "" {
+		ctx = tracing.WithCorrelationID(ctx, ev.CorrelationID)
+	}
+	ctx = tracing.WithCausationID(ctx, ev.ID)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("eventlog: handler panicked: %v", p)
+		}
+	}()
+	if c.guard.Store == nil {
+		return c.cfg.Handler(ctx, ev)
+	}
+	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventOf(ev.Source, ev.ID),
+		func(ctx context.Context) error { return c.cfg.Handler(ctx, ev) })
+	return err
+}

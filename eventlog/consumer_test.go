@@ -1,0 +1,314 @@
+package eventlog_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/eventlog/eventlogtest"
+	"github.com/distsync/distsync/retry"
+)
+
+// attemptLog records when each event's handler ran, in bubble time.
+type attemptLog struct {
+	mu sync.Mutex
+	at map[string][]time.Duration
+	t0 time.Time
+}
+
+func newAttemptLog() *attemptLog {
+	return &attemptLog{at: map[string][]time.Duration{}, t0: time.Now()}
+}
+
+func (l *attemptLog) add(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.at[id] = append(l.at[id], time.Since(l.t0))
+	return len(l.at[id])
+}
+
+func (l *attemptLog) get(id string) []time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]time.Duration(nil), l.at[id]...)
+}
+
+// runFor runs a consumer inside the current synctest bubble for d of fake
+// time and returns Run's error.
+func runFor(t *testing.T, b eventlog.Backend, cfg eventlog.ConsumerConfig, d time.Duration) error {
+	t.Helper()
+	c, err := eventlog.NewConsumer(b, cfg)
+	require.NoError(t, err, "NewConsumer")
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- c.Run(ctx) }()
+	time.Sleep(d)
+	synctest.Wait()
+	cancel()
+	return <-errc
+}
+
+type afterErr struct{ d time.Duration }
+
+func (e afterErr) Error() string             { return "rate limited" }
+func (e afterErr) RetryAfter() time.Duration { return e.d }
+
+func TestPolicyTiming(t *testing.T) {
+	s := time.Second
+	tests := []struct {
+		name     string
+		policy   eventlog.ErrorPolicy
+		err      func(attempt int) error // nil error: success
+		want     []time.Duration         // attempt times
+		reason   eventlog.Reason         // "" when no dead letter
+		attempts int
+	}{
+		{
+			name:   "backoff doubles up to the cap, then dead letter",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 4, InitialInterval: s, MaxInterval: 3 * s, Multiplier: 2},
+			err:    func(int) error { return errors.New("down") },
+			want:   []time.Duration{0, s, 3 * s, 6 * s}, reason: eventlog.ReasonExhausted, attempts: 4,
+		},
+		{
+			name:   "Retry-After longer than the backoff is honoured",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s},
+			err:    func(int) error { return afterErr{10 * s} },
+			want:   []time.Duration{0, 10 * s, 20 * s}, reason: eventlog.ReasonExhausted, attempts: 3,
+		},
+		{
+			name:   "IgnoreRetryAfter uses the backoff",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s, Multiplier: 1, IgnoreRetryAfter: true},
+			err:    func(int) error { return afterErr{10 * s} },
+			want:   []time.Duration{0, s, 2 * s}, reason: eventlog.ReasonExhausted, attempts: 3,
+		},
+		{
+			name:   "circuit open parks until the breaker's time without spending attempts",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 1},
+			err: func(a int) error {
+				if a <= 3 {
+					return &retry.OpenError{Name: "erp", Until: time.Now().Add(7 * s)}
+				}
+				return nil
+			},
+			want: []time.Duration{0, 7 * s, 14 * s, 21 * s},
+		},
+		{
+			name:   "circuit open without a time rechecks after OpenRecheck",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 1, OpenRecheck: 2 * s},
+			err: func(a int) error {
+				if a <= 2 {
+					return retry.ErrCircuitOpen
+				}
+				return nil
+			},
+			want: []time.Duration{0, 2 * s, 4 * s},
+		},
+		{
+			name:   "permanent error is dead-lettered at once",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 5, InitialInterval: s},
+			err:    func(int) error { return retry.Permanent(errors.New("rejected")) },
+			want:   []time.Duration{0}, reason: eventlog.ReasonPermanent, attempts: 1,
+		},
+		{
+			name:   "a panicking handler is retried",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s, Multiplier: 1},
+			err: func(a int) error {
+				if a == 1 {
+					panic("nil map")
+				}
+				return nil
+			},
+			want: []time.Duration{0, s},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m := eventlog.NewMemory(eventlog.MemoryConfig{})
+				require.NoError(t, m.Append(t.Context(), eventlogtest.Event("a", 1), eventlogtest.Event("a", 2)), "Append")
+				log := newAttemptLog()
+				cfg := eventlog.ConsumerConfig{Group: "g", Policy: tt.policy, Handler: func(_ context.Context, ev canonical.Event) error {
+					n := log.add(ev.ID)
+					if ev.ID == "a-1" {
+						return tt.err(n)
+					}
+					return nil
+				}}
+				require.ErrorIs(t, runFor(t, m, cfg, time.Minute), context.Canceled, "Run")
+				assert.Equal(t, tt.want, log.get("a-1"), "attempt times of a-1 (%s)", tt.name)
+				a2 := log.get("a-2")
+				require.Len(t, a2, 1, "a-2 is handled once after a-1 is done")
+				assert.Equal(t, tt.want[len(tt.want)-1], a2[0], "a-2 waits behind a-1")
+				dls, err := m.List(t.Context(), eventlog.Filter{})
+				require.NoError(t, err, "List")
+				if tt.reason == "" {
+					assert.Empty(t, dls, "dead letters")
+					return
+				}
+				require.Len(t, dls, 1, "dead letters")
+				assert.Equal(t, tt.reason, dls[0].Reason, "reason")
+				assert.Equal(t, tt.attempts, dls[0].Attempts, "attempts")
+				assert.Equal(t, log.t0, dls[0].FirstFailure, "first failure")
+				assert.Equal(t, log.t0.Add(tt.want[len(tt.want)-1]), dls[0].LastFailure, "last failure")
+			})
+		})
+	}
+}
+
+func TestRetryStateSurvivesRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := eventlog.NewMemory(eventlog.MemoryConfig{})
+		require.NoError(t, m.Append(t.Context(), eventlogtest.Event("a", 1)), "Append")
+		log := newAttemptLog()
+		cfg := eventlog.ConsumerConfig{Group: "g",
+			Policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: time.Hour, MaxInterval: time.Hour, Multiplier: 1},
+			Handler: func(_ context.Context, ev canonical.Event) error {
+				log.add(ev.ID)
+				return errors.New("down")
+			}}
+		// First process: one failure, then it stops 10 minutes later.
+		require.ErrorIs(t, runFor(t, m, cfg, 10*time.Minute), context.Canceled, "first Run")
+		st, err := m.Group(t.Context(), "g")
+		require.NoError(t, err, "Group")
+		require.Len(t, st.Retries, 1, "retry state after one failure")
+		assert.Equal(t, 1, st.Retries[0].Attempts, "attempts stored")
+		// Second process: waits until the stored due time, fails twice more,
+		// dead-letters with the attempts of both processes.
+		require.ErrorIs(t, runFor(t, m, cfg, 3*time.Hour), context.Canceled, "second Run")
+		assert.Equal(t, []time.Duration{0, time.Hour, 2 * time.Hour}, log.get("a-1"), "attempt times across a restart")
+		dls, err := m.List(t.Context(), eventlog.Filter{})
+		require.NoError(t, err, "List")
+		require.Len(t, dls, 1, "dead letters")
+		assert.Equal(t, 3, dls[0].Attempts, "attempts across a restart")
+		st, err = m.Group(t.Context(), "g")
+		require.NoError(t, err, "Group")
+		assert.Equal(t, uint64(1), st.Cursor, "cursor once dead-lettered")
+		assert.Empty(t, st.Retries, "retry state once dead-lettered")
+	})
+}
+
+func TestConsumerConfigValidate(t *testing.T) {
+	h := func(context.Context, canonical.Event) error { return nil }
+	tests := []struct {
+		name string
+		cfg  eventlog.ConsumerConfig
+		ok   bool
+	}{
+		{"minimal", eventlog.ConsumerConfig{Group: "g", Handler: h}, true},
+		{"no group", eventlog.ConsumerConfig{Handler: h}, false},
+		{"long group", eventlog.ConsumerConfig{Group: string(make([]byte, 201)), Handler: h}, false},
+		{"no handler", eventlog.ConsumerConfig{Group: "g"}, false},
+		{"negative workers", eventlog.ConsumerConfig{Group: "g", Handler: h, Workers: -1}, false},
+		{"negative poll", eventlog.ConsumerConfig{Group: "g", Handler: h, PollInterval: -1}, false},
+		{"negative attempts", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{MaxAttempts: -1}}, false},
+		{"multiplier below 1", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Multiplier: 0.5}}, false},
+		{"jitter above 1", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Jitter: 1.5}}, false},
+		{"jitter", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Jitter: 0.5}}, true},
+	}
+	for _, tt := range tests {
+		err := tt.cfg.Validate()
+		_, nerr := eventlog.NewConsumer(eventlog.NewMemory(eventlog.MemoryConfig{}), tt.cfg)
+		if tt.ok {
+			assert.NoError(t, err, "Validate %s", tt.name)
+			assert.NoError(t, nerr, "NewConsumer %s", tt.name)
+		} else {
+			assert.ErrorIs(t, err, eventlog.ErrInvalidConfig, "Validate %s", tt.name)
+			assert.ErrorIs(t, nerr, eventlog.ErrInvalidConfig, "NewConsumer %s", tt.name)
+		}
+	}
+	_, err := eventlog.NewConsumer(nil, eventlog.ConsumerConfig{Group: "g", Handler: h})
+	assert.ErrorIs(t, err, eventlog.ErrInvalidConfig, "NewConsumer with a nil backend")
+}
+
+func TestRunTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := eventlog.NewConsumer(eventlog.NewMemory(eventlog.MemoryConfig{}), eventlog.ConsumerConfig{Group: "g",
+			Handler: func(context.Context, canonical.Event) error { return nil }})
+		require.NoError(t, err, "NewConsumer")
+		ctx, cancel := context.WithCancel(t.Context())
+		errc := make(chan error, 1)
+		go func() { errc <- c.Run(ctx) }()
+		synctest.Wait()
+		assert.ErrorIs(t, c.Run(ctx), eventlog.ErrRunning, "a second Run at once")
+		cancel()
+		assert.ErrorIs(t, <-errc, context.Canceled, "first Run")
+	})
+}
+
+// failingPuts fails the first n calls of Put.
+type failingPuts struct {
+	eventlog.Backend
+	mu sync.Mutex
+	n  int
+}
+
+func (f *failingPuts) Put(ctx context.Context, d eventlog.DeadLetter) (int64, error) {
+	f.mu.Lock()
+	fail := f.n > 0
+	f.n--
+	f.mu.Unlock()
+	if fail {
+		return 0, errors.New("database is locked")
+	}
+	return f.Backend.Put(ctx, d)
+}
+
+func TestDeadLetterStoreFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := eventlog.NewMemory(eventlog.MemoryConfig{})
+		require.NoError(t, m.Append(t.Context(), eventlogtest.Event("a", 1), eventlogtest.Event("a", 2)), "Append")
+		log := newAttemptLog()
+		b := &failingPuts{Backend: m, n: 2}
+		cfg := eventlog.ConsumerConfig{Group: "g", Policy: eventlog.ErrorPolicy{OpenRecheck: 10 * time.Second},
+			Handler: func(_ context.Context, ev canonical.Event) error {
+				log.add(ev.ID)
+				if ev.ID == "a-1" {
+					return retry.Permanent(errors.New("rejected"))
+				}
+				return nil
+			}}
+		require.ErrorIs(t, runFor(t, b, cfg, time.Minute), context.Canceled, "Run")
+		assert.Equal(t, []time.Duration{0}, log.get("a-1"), "the handler is not run again while the dead letter cannot be stored")
+		assert.Equal(t, []time.Duration{20 * time.Second}, log.get("a-2"), "a-2 waits until a-1's dead letter is stored (third Put)")
+		dls, err := m.List(t.Context(), eventlog.Filter{})
+		require.NoError(t, err, "List")
+		require.Len(t, dls, 1, "dead letters")
+		assert.Equal(t, eventlog.ReasonPermanent, dls[0].Reason, "reason")
+	})
+}
+
+func TestMaxPendingBoundsMemory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := eventlog.NewMemory(eventlog.MemoryConfig{})
+		evs := []canonical.Event{eventlogtest.Event("a", 1)}
+		for i := 1; i <= 6; i++ {
+			evs = append(evs, eventlogtest.Event("b", i))
+		}
+		require.NoError(t, m.Append(t.Context(), evs...), "Append")
+		log := newAttemptLog()
+		cfg := eventlog.ConsumerConfig{Group: "g", MaxPending: 4,
+			Policy: eventlog.ErrorPolicy{InitialInterval: time.Minute, MaxInterval: time.Minute},
+			Handler: func(_ context.Context, ev canonical.Event) error {
+				if log.add(ev.ID) == 1 && ev.ID == "a-1" {
+					return errors.New("down")
+				}
+				return nil
+			}}
+		require.ErrorIs(t, runFor(t, m, cfg, 2*time.Minute), context.Canceled, "Run")
+		for i := 1; i <= 3; i++ {
+			assert.Equal(t, []time.Duration{0}, log.get("b-"+strconv.Itoa(i)), "b-%d is read with a-1 and handled at once", i)
+		}
+		for i := 4; i <= 6; i++ {
+			assert.Equal(t, []time.Duration{time.Minute}, log.get("b-"+strconv.Itoa(i)), "b-%d is read once a-1 is done", i)
+		}
+	})
+}

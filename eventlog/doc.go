@@ -1,0 +1,83 @@
+// Package eventlog is a durable, at-least-once event log with consumer
+// groups, per-key ordering, one error policy, dead letters with replay and,
+// for SQL databases, a transactional outbox.
+//
+// # Log and backends
+//
+// A [Log] holds [canonical.Event] values in the order they were appended,
+// numbered by offsets from 1. A [Backend] is a Log together with the durable
+// state of consumer groups ([Cursors]) and the dead letters
+// ([DeadLetters]), all in one storage: [Memory] for one process and tests,
+// [SQL] for SQLite (the embedded default) and PostgreSQL (shared by several
+// processes). The eventlogtest package is the conformance kit every backend
+// runs.
+//
+// # Consumers
+//
+// A [Consumer] is one consumer group: it reads the log from its group's
+// cursor and calls its [Handler] with each event. Events are partitioned by
+// [canonical.Event.Partition] (the partition key, else the subject): the
+// events of one key are handled one at a time in log order, different keys
+// in parallel on ConsumerConfig.Workers goroutines. An event is
+// acknowledged after its handler returned nil.
+//
+// # Cursor and crash semantics
+//
+// The durable cursor of a group is its low-water mark: every event at or
+// before it is done (acknowledged or dead-lettered). Events after it may be
+// done too, in memory, while an earlier one is still parked; the cursor
+// moves over them once the earlier one is done. Next to the cursor the
+// backend keeps the retry state (attempts, failure times, due time) of each
+// failing event, and the dead letters. After a crash, a new Run starts after
+// the cursor: events handled but not yet covered by the cursor are
+// delivered again (at least once), with their retry state restored. Set
+// ConsumerConfig.Dedupe to an idempotency store to suppress the second
+// effect: the handler then runs under an idempotency claim keyed by the
+// group and the event's source and id, completed after success and
+// released after failure, so a failed event is always handled again.
+//
+// # Error policy
+//
+// A handler's error is classified once, by [ErrorPolicy], through the
+// interfaces of package retry (connector errors implement them):
+//
+//   - retry.ErrCircuitOpen (a dependency is down) parks the event until the
+//     breaker lets a probe through, or OpenRecheck, without spending an
+//     attempt; so does idempotency.ErrInProgress;
+//   - a permanent error (retry.Permanent, Retryable() false) is
+//     dead-lettered at once, as is an event the backend cannot decode;
+//   - anything else is retried with exponential backoff, at least the
+//     error's RetryAfter(), up to MaxAttempts, then dead-lettered.
+//
+// A parked event (waiting for its due time) holds back the later events of
+// its key, which keeps their order; other keys go on, as long as fewer than
+// ConsumerConfig.MaxPending events were read after the oldest event not
+// yet done (the consumer holds those in memory; beyond that it pauses
+// reading until that event is done or dead-lettered). Once an event is
+// dead-lettered it no longer holds back its key: the next event of the key
+// is handled. A handler that panics fails with a transient error. When the
+// dead letter cannot be stored, the event stays parked and storing is tried
+// again after OpenRecheck; the handler does not run again.
+//
+// # Dead letters
+//
+// A [DeadLetter] records the event (or, when it could not be decoded, its
+// stored bytes), the [Reason], the last error and its class (as
+// tracing.ErrorClass gives it), the attempts, the first and last failure
+// times, the consumer and the correlation ID, with an audit trail of what
+// happened to it. [DeadLetters.List] filters them, [DeadLetters.Get]
+// inspects one, [DeadLetters.Replay] asks for one, a filter or all to be
+// handled again (the consumer group picks them up at its next poll; a
+// success resolves the dead letter, a failure makes it dead again, and the
+// replay count is kept), and [DeadLetters.Discard] drops one with who and
+// why in its audit trail. A replayed event is handled behind the events of
+// its key already queued; its retries are not persisted.
+//
+// # Shutdown
+//
+// When Run's context is done the consumer stops reading, lets the handlers
+// in flight finish (cancelling their context after DrainTimeout), records
+// their successes, commits the cursor and returns. Work interrupted by the
+// shutdown is never dead-lettered nor charged an attempt: it is delivered
+// again at the next Run.
+package eventlog

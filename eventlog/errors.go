@@ -1,0 +1,61 @@
+package eventlog
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Match them with errors.Is; the text of each is API and
+// does not change.
+var (
+	// ErrInvalidConfig is matched by the error of every Validate method and
+	// constructor given a bad configuration.
+	ErrInvalidConfig = errors.New("eventlog: invalid configuration")
+
+	// ErrInvalidEvent is matched by the error Append returns for an event
+	// that fails canonical validation; nothing of the batch is appended.
+	ErrInvalidEvent = errors.New("eventlog: invalid event")
+
+	// ErrNotFound is returned by DeadLetters.Get and Discard for an ID that
+	// names no dead letter.
+	ErrNotFound = errors.New("eventlog: dead letter not found")
+
+	// ErrState is returned by Discard for a dead letter that is not in
+	// [StateDead] (it is being replayed, was resolved or was discarded
+	// already), and by Resolve for one not in [StateReplaying].
+	ErrState = errors.New("eventlog: dead letter in another state")
+
+	// ErrRunning is returned by Consumer.Run when the consumer is already
+	// running.
+	ErrRunning = errors.New("eventlog: consumer already running")
+
+	// ErrNotMigrated is matched by the error of an SQL backend used before
+	// its tables exist; call SQL.Migrate first.
+	ErrNotMigrated = errors.New("eventlog: tables missing, call Migrate")
+
+	// ErrUndecodable is matched by the error of an [Entry] whose stored
+	// payload is not a valid event, and by the Cause of its dead letter.
+	ErrUndecodable = errors.New("eventlog: undecodable event")
+)
+
+// DecodeError describes a stored event that cannot be decoded: the offset
+// it is stored at and why decoding failed. It matches [ErrUndecodable] and
+// unwraps to the decoder's error. It is not modified after it is returned,
+// so it is safe for concurrent use.
+type DecodeError struct {
+	// Offset is the entry's offset in the log.
+	Offset uint64
+	// Err is the decoder's error.
+	Err error
+}
+
+// Error returns "eventlog: undecodable event at offset N: REASON".
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("eventlog: undecodable event at offset %d: %v", e.Offset, e.Err)
+}
+
+// Is reports whether target is [ErrUndecodable].
+func (e *DecodeError) Is(target error) bool { return target == ErrUndecodable }
+
+// Unwrap returns the decoder's error.
+func (e *DecodeError) Unwrap() error { return e.Err }

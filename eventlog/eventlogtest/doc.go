@@ -1,0 +1,32 @@
+// Package eventlogtest checks that an [eventlog.Backend] implementation
+// keeps the contract, and that a [eventlog.Consumer] over it keeps its
+// delivery guarantees, in the manner of [testing/fstest.TestFS]: call
+// [Run] from a test with a [Factory] that creates a fresh, empty storage
+// and returns a function opening it. Each call of that function must open
+// the same storage anew, as a restarted process would (for an SQL backend,
+// a new *sql.DB over the same database); a memory backend returns the same
+// instance each time.
+//
+//	func TestConformance(t *testing.T) {
+//		eventlogtest.Run(t, func(t *testing.T) eventlogtest.Opener {
+//			m := eventlog.NewMemory(eventlog.MemoryConfig{})
+//			return func(t *testing.T) eventlog.Backend { return m }
+//		})
+//	}
+//
+// The kit checks: append and read in order, atomic rejection of an invalid
+// batch, concurrent appenders losing and reordering nothing (run it with
+// -race); cursors that never move back and survive a reopen, retry states;
+// dead letters stored, updated, filtered, replayed, discarded and resolved
+// with their audit trail; per-key order with parallel keys and retried
+// failures; at-least-once delivery after a crash between handling and
+// acknowledging, with the dedupe store suppressing the second effect; a
+// handler that fails once being redelivered and handled; a handler that
+// always fails reaching the dead letters after its budget while other keys
+// flow and the later events of its key wait; a permanent failure
+// dead-lettered at once and handled again after a replay; and a shutdown
+// that never dead-letters the events in flight.
+//
+// The checks wait for real timers of a millisecond or so (the error
+// policy's backoff), never for fixed sleeps.
+package eventlogtest

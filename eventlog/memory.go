@@ -1,0 +1,313 @@
+package eventlog
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+)
+
+// MemoryConfig configures a [Memory] backend. The zero value is valid.
+type MemoryConfig struct {
+	// Now is the clock of audit entries. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Memory is a [Backend] held in process memory: the log, the group cursors
+// and the dead letters. It suits one process and tests; everything is lost
+// when the process ends. A consumer reopened over the same Memory finds
+// its cursor, retry states and dead letters as they were.
+//
+// Append keeps the events it is given: do not modify their Data,
+// BinaryData or Extensions afterwards. Read returns events that share that
+// memory.
+//
+// A Memory is safe for concurrent use. Create it with [NewMemory].
+type Memory struct {
+	now func() time.Time
+
+	mu      sync.Mutex
+	chunks  [][]canonical.Event // offset i+1 is chunks[i/chunk][i%chunk]
+	n       int                 // events held
+	notify  chan struct{}
+	groups  map[string]*GroupState
+	dead    []*DeadLetter // ID i+1
+	deadKey map[string]int64
+}
+
+var (
+	_ Backend  = (*Memory)(nil)
+	_ Notifier = (*Memory)(nil)
+)
+
+// NewMemory returns an empty Memory.
+func NewMemory(cfg MemoryConfig) *Memory {
+	m := &Memory{now: cfg.Now, notify: make(chan struct{}),
+		groups: make(map[string]*GroupState), deadKey: make(map[string]int64)}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	return m
+}
+
+// Append implements [Log.Append].
+func (m *Memory) Append(ctx context.Context, events ...canonical.Event) error {
+	if err := validate(events); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	appended := len(events) > 0
+	m.mu.Lock()
+	for len(events) > 0 {
+		if m.n%chunk == 0 {
+			m.chunks = append(m.chunks, make([]canonical.Event, 0, chunk))
+		}
+		last := &m.chunks[len(m.chunks)-1]
+		k := min(len(events), chunk-len(*last))
+		*last = append(*last, events[:k]...)
+		events, m.n = events[k:], m.n+k
+	}
+	ch := m.notify
+	if appended {
+		m.notify = make(chan struct{})
+	}
+	m.mu.Unlock()
+	if appended {
+		close(ch)
+	}
+	return nil
+}
+
+// chunk is the number of events per chunk of a Memory: appending never
+// copies the events already held.
+const chunk = 4096
+
+// validate checks every event of a batch to be appended.
+func validate(events []canonical.Event) error {
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			return fmt.Errorf("eventlog: event %d of %d (id %q): %w: %w", i, len(events), events[i].ID, ErrInvalidEvent, err)
+		}
+	}
+	return nil
+}
+
+// Appended implements [Notifier].
+func (m *Memory) Appended() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.notify
+}
+
+// Len returns the number of events in the log.
+func (m *Memory) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n
+}
+
+// Read implements [Log.Read].
+func (m *Memory) Read(ctx context.Context, after uint64, limit int) ([]Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if after >= uint64(m.n) || limit <= 0 {
+		return nil, nil
+	}
+	end := min(uint64(m.n), after+uint64(limit))
+	out := make([]Entry, 0, end-after)
+	for off := after + 1; off <= end; off++ {
+		out = append(out, Entry{Offset: off, Event: m.chunks[(off-1)/chunk][(off-1)%chunk]})
+	}
+	return out, nil
+}
+
+// Group implements [Cursors.Group].
+func (m *Memory) Group(ctx context.Context, group string) (GroupState, error) {
+	if err := ctx.Err(); err != nil {
+		return GroupState{}, context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := m.groups[group]
+	if g == nil {
+		return GroupState{}, nil
+	}
+	return GroupState{Cursor: g.Cursor, Retries: slices.Clone(g.Retries)}, nil
+}
+
+// Commit implements [Cursors.Commit].
+func (m *Memory) Commit(ctx context.Context, group string, cursor uint64) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := m.group(group)
+	if cursor > g.Cursor {
+		g.Cursor = cursor
+	}
+	if len(g.Retries) > 0 {
+		g.Retries = slices.DeleteFunc(g.Retries, func(r Retry) bool { return r.Offset <= g.Cursor })
+	}
+	return nil
+}
+
+// SaveRetry implements [Cursors.SaveRetry].
+func (m *Memory) SaveRetry(ctx context.Context, group string, r Retry) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := m.group(group)
+	i, found := slices.BinarySearchFunc(g.Retries, r.Offset, func(a Retry, off uint64) int {
+		switch {
+		case a.Offset < off:
+			return -1
+		case a.Offset > off:
+			return 1
+		}
+		return 0
+	})
+	if found {
+		g.Retries[i] = r
+	} else {
+		g.Retries = slices.Insert(g.Retries, i, r)
+	}
+	return nil
+}
+
+func (m *Memory) group(name string) *GroupState {
+	g := m.groups[name]
+	if g == nil {
+		g = &GroupState{}
+		m.groups[name] = g
+	}
+	return g
+}
+
+// Put implements [DeadLetters.Put].
+func (m *Memory) Put(ctx context.Context, d DeadLetter) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := d.Consumer + "\x00" + d.key()
+	audit := Audit{At: m.now(), Action: ActionDeadLettered, By: d.Consumer, Why: d.Error}
+	if id, ok := m.deadKey[k]; ok {
+		old := m.dead[id-1]
+		d.ID, d.FirstFailure, d.Replays = id, old.FirstFailure, old.Replays
+		d.Audit = append(slices.Clip(old.Audit), audit)
+		d.State = StateDead
+		m.dead[id-1] = &d
+		return id, nil
+	}
+	d.ID = int64(len(m.dead)) + 1
+	d.State = StateDead
+	d.Replays = 0
+	d.Audit = []Audit{audit}
+	m.dead = append(m.dead, &d)
+	m.deadKey[k] = d.ID
+	return d.ID, nil
+}
+
+// List implements [DeadLetters.List].
+func (m *Memory) List(ctx context.Context, f Filter) ([]DeadLetter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []DeadLetter
+	for _, d := range m.dead {
+		if f.Match(d) {
+			c := *d
+			c.Audit = slices.Clone(d.Audit)
+			out = append(out, c)
+			if f.Limit > 0 && len(out) == f.Limit {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// Get implements [DeadLetters.Get].
+func (m *Memory) Get(ctx context.Context, id int64) (DeadLetter, error) {
+	if err := ctx.Err(); err != nil {
+		return DeadLetter{}, context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id < 1 || id > int64(len(m.dead)) {
+		return DeadLetter{}, fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
+	}
+	c := *m.dead[id-1]
+	c.Audit = slices.Clone(c.Audit)
+	return c, nil
+}
+
+// Replay implements [DeadLetters.Replay].
+func (m *Memory) Replay(ctx context.Context, f Filter, a Audit) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, context.Cause(ctx)
+	}
+	f.State, f.Limit = StateDead, 0
+	a.Action = ActionReplay
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a.At.IsZero() {
+		a.At = m.now()
+	}
+	n := 0
+	for _, d := range m.dead {
+		if f.Match(d) {
+			d.State = StateReplaying
+			d.Replays++
+			d.Audit = append(d.Audit, a)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Discard implements [DeadLetters.Discard].
+func (m *Memory) Discard(ctx context.Context, id int64, a Audit) error {
+	return m.transition(ctx, id, StateDead, StateDiscarded, a, ActionDiscard)
+}
+
+// Resolve implements [DeadLetters.Resolve].
+func (m *Memory) Resolve(ctx context.Context, id int64) error {
+	return m.transition(ctx, id, StateReplaying, StateResolved, Audit{}, ActionResolved)
+}
+
+func (m *Memory) transition(ctx context.Context, id int64, from, to State, a Audit, action string) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id < 1 || id > int64(len(m.dead)) {
+		return fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
+	}
+	d := m.dead[id-1]
+	if d.State != from {
+		return fmt.Errorf("eventlog: dead letter %d is %s, not %s: %w", id, d.State, from, ErrState)
+	}
+	a.Action = action
+	if a.At.IsZero() {
+		a.At = m.now()
+	}
+	d.State = to
+	d.Audit = append(d.Audit, a)
+	return nil
+}

@@ -1,0 +1,178 @@
+package eventlog_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/eventlog/eventlogtest"
+)
+
+// placeholders rewrites ? into $n for PostgreSQL.
+func placeholders(s *eventlog.SQL, q string) string {
+	if !strings.HasPrefix(s.String(), "postgres") {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + string(rune('0'+n)))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// placeOrder is the application's own write and its events, in one
+// transaction; commit decides whether both happen.
+func placeOrder(t *testing.T, s *eventlog.SQL, db *sql.DB, table, order string, commit bool, evs ...canonical.Event) {
+	t.Helper()
+	ctx := t.Context()
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err, "begin transaction for %s", order)
+	_, err = tx.ExecContext(ctx, placeholders(s, "INSERT INTO "+table+" (id) VALUES (?)"), order)
+	require.NoError(t, err, "insert order %s", order)
+	require.NoError(t, s.AppendTx(ctx, tx, evs...), "AppendTx for %s", order)
+	if commit {
+		require.NoError(t, tx.Commit(), "commit %s", order)
+	} else {
+		require.NoError(t, tx.Rollback(), "roll back %s", order)
+	}
+}
+
+func readIDs(t *testing.T, s *eventlog.SQL) []string {
+	t.Helper()
+	entries, err := s.Read(t.Context(), 0, 1000)
+	require.NoError(t, err, "Read")
+	var ids []string
+	for _, e := range entries {
+		require.NoError(t, e.Err, "entry %d", e.Offset)
+		ids = append(ids, e.Event.ID)
+	}
+	return ids
+}
+
+func TestOutboxIntoLog(t *testing.T) {
+	sqlBackends(t, func(t *testing.T, s *eventlog.SQL, db *sql.DB, prefix string) {
+		ctx := t.Context()
+		table := prefix + "orders"
+		_, err := db.ExecContext(ctx, "CREATE TABLE "+table+" (id TEXT PRIMARY KEY)")
+		require.NoError(t, err, "create the application's table")
+		t.Cleanup(func() { _, _ = db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+table) })
+
+		placeOrder(t, s, db, table, "o1", true, eventlogtest.Event("o1", 1), eventlogtest.Event("o1", 2))
+		placeOrder(t, s, db, table, "o2", false, eventlogtest.Event("o2", 1))
+		placeOrder(t, s, db, table, "o3", true, eventlogtest.Event("o3", 1))
+		assert.Empty(t, readIDs(t, s), "nothing is in the log before the relay runs")
+
+		bad := eventlogtest.Event("o4", 1)
+		bad.ID = ""
+		tx, err := db.BeginTx(ctx, nil)
+		require.NoError(t, err, "begin")
+		assert.ErrorIs(t, s.AppendTx(ctx, tx, bad), eventlog.ErrInvalidEvent, "AppendTx of an event without ID")
+		assert.ErrorIs(t, s.AppendTx(ctx, nil, eventlogtest.Event("o4", 1)), eventlog.ErrInvalidConfig, "AppendTx without a transaction")
+		require.NoError(t, tx.Rollback(), "rollback")
+
+		n, err := s.RelayOnce(ctx, eventlog.RelayConfig{BatchSize: 2})
+		require.NoError(t, err, "RelayOnce")
+		assert.Equal(t, 2, n, "first round moves a batch of 2")
+		n, err = s.RelayOnce(ctx, eventlog.RelayConfig{BatchSize: 2})
+		require.NoError(t, err, "RelayOnce")
+		assert.Equal(t, 1, n, "second round moves the rest")
+		n, err = s.RelayOnce(ctx, eventlog.RelayConfig{})
+		require.NoError(t, err, "RelayOnce of an empty outbox")
+		assert.Equal(t, 0, n, "an empty outbox moves nothing")
+		assert.Equal(t, []string{"o1-1", "o1-2", "o3-1"}, readIDs(t, s), "committed events, in outbox order; the rolled-back one is absent")
+
+		var orders int
+		require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&orders), "count orders")
+		assert.Equal(t, 2, orders, "the application's writes committed with their events")
+	})
+}
+
+func TestOutboxPublishAtLeastOnce(t *testing.T) {
+	sqlBackends(t, func(t *testing.T, s *eventlog.SQL, db *sql.DB, prefix string) {
+		ctx := t.Context()
+		table := prefix + "orders"
+		_, err := db.ExecContext(ctx, "CREATE TABLE "+table+" (id TEXT PRIMARY KEY)")
+		require.NoError(t, err, "create the application's table")
+		t.Cleanup(func() { _, _ = db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+table) })
+		placeOrder(t, s, db, table, "o1", true, eventlogtest.Event("o1", 1), eventlogtest.Event("o1", 2))
+
+		// An undecodable outbox row is dead-lettered and does not block.
+		q := placeholders(s, "INSERT INTO "+prefix+"outbox (pkey, payload) VALUES (?, ?)")
+		_, err = db.ExecContext(ctx, q, "o1", []byte(`{"broken":`))
+		require.NoError(t, err, "insert an undecodable outbox row")
+		placeOrder(t, s, db, table, "o2", true, eventlogtest.Event("o2", 1))
+
+		var published []string
+		fail := true
+		cfg := eventlog.RelayConfig{Publish: func(_ context.Context, evs []canonical.Event) error {
+			if fail {
+				return errors.New("broker down")
+			}
+			for _, ev := range evs {
+				published = append(published, ev.ID)
+			}
+			return nil
+		}}
+		_, err = s.RelayOnce(ctx, cfg)
+		require.Error(t, err, "RelayOnce with a failing publisher")
+		assert.Empty(t, published, "nothing published")
+		fail = false
+		n, err := s.RelayOnce(ctx, cfg)
+		require.NoError(t, err, "RelayOnce after the publisher recovered")
+		assert.Equal(t, 4, n, "rows removed, the undecodable one included")
+		assert.Equal(t, []string{"o1-1", "o1-2", "o2-1"}, published, "published in outbox order after the failure")
+		assert.Empty(t, readIDs(t, s), "a Publish target leaves the log alone")
+
+		dls, err := s.List(ctx, eventlog.Filter{Consumer: eventlog.OutboxConsumer})
+		require.NoError(t, err, "List outbox dead letters")
+		require.Len(t, dls, 1, "outbox dead letters")
+		assert.Equal(t, eventlog.ReasonUndecodable, dls[0].Reason, "reason")
+		assert.Equal(t, []byte(`{"broken":`), dls[0].Raw, "raw")
+	})
+}
+
+func TestRelayLoop(t *testing.T) {
+	db := openSQLite(t, t.TempDir()+"/events.db")
+	s := newSQL(t, db, eventlog.SQLite, "")
+	got := make(chan string, 10)
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		errc <- s.Relay(ctx, eventlog.RelayConfig{PollInterval: time.Millisecond,
+			Publish: func(_ context.Context, evs []canonical.Event) error {
+				for _, ev := range evs {
+					got <- ev.ID
+				}
+				return nil
+			}})
+	}()
+	tx, err := db.BeginTx(t.Context(), nil)
+	require.NoError(t, err, "begin")
+	require.NoError(t, s.AppendTx(t.Context(), tx, eventlogtest.Event("a", 1), eventlogtest.Event("a", 2)), "AppendTx")
+	require.NoError(t, tx.Commit(), "commit")
+	for _, want := range []string{"a-1", "a-2"} {
+		select {
+		case id := <-got:
+			assert.Equal(t, want, id, "relayed event")
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the relay did not publish %s", want)
+		}
+	}
+	cancel()
+	assert.ErrorIs(t, <-errc, context.Canceled, "Relay's error")
+	assert.ErrorIs(t, s.Relay(t.Context(), eventlog.RelayConfig{BatchSize: -1}), eventlog.ErrInvalidConfig, "Relay with a negative batch")
+}

@@ -1,0 +1,176 @@
+package eventlog
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/retry"
+)
+
+// Defaults of [ErrorPolicy].
+const (
+	DefaultMaxAttempts     = retry.DefaultMaxAttempts
+	DefaultInitialInterval = retry.DefaultInitialInterval
+	DefaultMaxInterval     = retry.DefaultMaxInterval
+	DefaultMultiplier      = retry.DefaultMultiplier
+	DefaultOpenRecheck     = 5 * time.Second
+)
+
+// ErrorPolicy is what a [Consumer] does when its handler fails: one unit,
+// applied in one order, whatever the error.
+//
+//  1. An error matching retry.ErrCircuitOpen parks the event until the
+//     breaker's retry.OpenError.Until, or OpenRecheck from now, without
+//     spending an attempt; so does idempotency.ErrInProgress (another
+//     delivery of the event holds its key), until that lease ends.
+//  2. An error marked with retry.Permanent or idempotency.Permanent, or
+//     whose Retryable() reports false, dead-letters the event at once
+//     ([ReasonPermanent]).
+//  3. Any other error spends an attempt. Once MaxAttempts attempts failed,
+//     the event is dead-lettered ([ReasonExhausted]); before that it is
+//     parked for the backoff delay, or the error's RetryAfter() when
+//     longer and IgnoreRetryAfter is false.
+//
+// A parked event holds back the later events of its key; other keys go on.
+// The zero value is the documented defaults. It is a plain value, safe for
+// concurrent use.
+type ErrorPolicy struct {
+	// MaxAttempts is how many attempts an event gets, the first included.
+	// Zero means [DefaultMaxAttempts].
+	MaxAttempts int
+	// InitialInterval is the delay after the first failed attempt; each
+	// later one is Multiplier times longer, up to MaxInterval. Zero means
+	// [DefaultInitialInterval].
+	InitialInterval time.Duration
+	// MaxInterval caps the delay. Zero means [DefaultMaxInterval].
+	MaxInterval time.Duration
+	// Multiplier is the growth factor, at least 1. Zero means
+	// [DefaultMultiplier].
+	Multiplier float64
+	// Jitter randomizes each delay d into [d*(1-Jitter), d*(1+Jitter)].
+	// Zero means none; at most 1.
+	Jitter float64
+	// IgnoreRetryAfter, when true, ignores the delay an error asks for
+	// through RetryAfter() time.Duration. By default it is honoured.
+	IgnoreRetryAfter bool
+	// OpenRecheck is how long an event parked on an open circuit waits
+	// before it is tried again, when the error does not say. Zero means
+	// [DefaultOpenRecheck].
+	OpenRecheck time.Duration
+}
+
+// Validate reports a configuration error, matching [ErrInvalidConfig].
+func (p ErrorPolicy) Validate() error {
+	switch {
+	case p.MaxAttempts < 0:
+		return fmt.Errorf("eventlog: ErrorPolicy.MaxAttempts %d is negative: %w", p.MaxAttempts, ErrInvalidConfig)
+	case p.InitialInterval < 0 || p.MaxInterval < 0 || p.OpenRecheck < 0:
+		return fmt.Errorf("eventlog: ErrorPolicy has a negative interval: %w", ErrInvalidConfig)
+	case p.Multiplier != 0 && (p.Multiplier < 1 || math.IsNaN(p.Multiplier) || math.IsInf(p.Multiplier, 0)):
+		return fmt.Errorf("eventlog: ErrorPolicy.Multiplier %v is below 1: %w", p.Multiplier, ErrInvalidConfig)
+	case p.Jitter < 0 || p.Jitter > 1 || math.IsNaN(p.Jitter):
+		return fmt.Errorf("eventlog: ErrorPolicy.Jitter %v is outside [0, 1]: %w", p.Jitter, ErrInvalidConfig)
+	}
+	return nil
+}
+
+// withDefaults returns p with its zero fields set to the defaults.
+func (p ErrorPolicy) withDefaults() ErrorPolicy {
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	if p.InitialInterval == 0 {
+		p.InitialInterval = DefaultInitialInterval
+	}
+	if p.MaxInterval == 0 {
+		p.MaxInterval = DefaultMaxInterval
+	}
+	if p.Multiplier == 0 {
+		p.Multiplier = DefaultMultiplier
+	}
+	if p.OpenRecheck == 0 {
+		p.OpenRecheck = DefaultOpenRecheck
+	}
+	return p
+}
+
+// Backoff returns the delay after the given failed attempt (from 1),
+// before jitter and Retry-After. The policy must have its defaults set.
+func (p ErrorPolicy) backoff(attempt int) time.Duration {
+	d := float64(p.InitialInterval) * math.Pow(p.Multiplier, float64(attempt-1))
+	if d > float64(p.MaxInterval) || math.IsInf(d, 0) || math.IsNaN(d) {
+		d = float64(p.MaxInterval)
+	}
+	if p.Jitter > 0 {
+		d *= 1 - p.Jitter + 2*p.Jitter*rand.Float64()
+	}
+	return time.Duration(d)
+}
+
+// verdict is what the policy decides about one failure.
+type verdict int
+
+const (
+	vPark   verdict = iota + 1 // park without spending an attempt
+	vRetry                     // spend an attempt, park for backoff
+	vDead                      // dead-letter as permanent
+	vDeadEx                    // dead-letter as exhausted
+)
+
+// decide classifies err after the given number of failed attempts (err's
+// attempt included when it spends one) and returns the verdict and the
+// delay before the next attempt.
+func (p ErrorPolicy) decide(err error, attempts int) (verdict, time.Duration, int) {
+	if errors.Is(err, retry.ErrCircuitOpen) {
+		d := p.OpenRecheck
+		var oe *retry.OpenError
+		if errors.As(err, &oe) && !oe.Until.IsZero() {
+			// Until is absolute; the caller turns the delay into a due time
+			// from its own clock, so return -1 to say "use Until".
+			return vPark, -1, attempts
+		}
+		return vPark, d, attempts
+	}
+	var ip *idempotency.InProgressError
+	if errors.As(err, &ip) {
+		d := ip.RetryAfter
+		if d <= 0 {
+			d = p.InitialInterval
+		}
+		return vPark, d, attempts
+	}
+	if permanent(err) {
+		return vDead, 0, attempts + 1
+	}
+	attempts++
+	if attempts >= p.MaxAttempts {
+		return vDeadEx, 0, attempts
+	}
+	d := p.backoff(attempts)
+	var ra retry.RetryAfterer
+	if !p.IgnoreRetryAfter && errors.As(err, &ra) && ra.RetryAfter() > d {
+		d = ra.RetryAfter()
+	}
+	return vRetry, d, attempts
+}
+
+// permanent reports whether err says retrying cannot help.
+func permanent(err error) bool {
+	var pe *retry.PermanentError
+	if errors.As(err, &pe) {
+		return true
+	}
+	var r retry.Retryable
+	if errors.As(err, &r) && !r.Retryable() {
+		return true
+	}
+	var ip interface{ Permanent() bool }
+	if errors.As(err, &ip) && ip.Permanent() {
+		return true
+	}
+	return errors.Is(err, ErrUndecodable)
+}

@@ -1,0 +1,228 @@
+package eventlog_test
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/eventlog/eventlogtest"
+)
+
+// sqliteDSN opens path in WAL mode with a busy timeout and immediate
+// transactions, as the SQLite dialect's documentation recommends.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// openSQLite opens a new *sql.DB over the SQLite file path, closed at the
+// end of the test.
+func openSQLite(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	require.NoError(t, err, "open SQLite %s", path)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// postgresURL returns DISTSYNC_TEST_POSTGRES_URL, failing when it is unset
+// under CI=true and skipping otherwise.
+func postgresURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("DISTSYNC_TEST_POSTGRES_URL")
+	if url == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("DISTSYNC_TEST_POSTGRES_URL is not set, and CI=true requires the PostgreSQL tests to run")
+		}
+		t.Skip("skipping: DISTSYNC_TEST_POSTGRES_URL is not set (set it to a PostgreSQL URL to run the PostgreSQL tests)")
+	}
+	return url
+}
+
+// openPostgres opens a new *sql.DB, closed at the end of the test.
+func openPostgres(t testing.TB, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err, "open PostgreSQL from DISTSYNC_TEST_POSTGRES_URL")
+	require.NoError(t, db.PingContext(context.Background()), "ping PostgreSQL at DISTSYNC_TEST_POSTGRES_URL")
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// uniquePrefix returns a table prefix no other test uses.
+func uniquePrefix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "elt_" + hex.EncodeToString(b[:]) + "_"
+}
+
+// newSQL returns a migrated backend over db with the given prefix.
+func newSQL(t testing.TB, db *sql.DB, d eventlog.Dialect, prefix string) *eventlog.SQL {
+	t.Helper()
+	s, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: d, Prefix: prefix})
+	require.NoError(t, err, "NewSQL %v", d)
+	require.NoError(t, s.Migrate(context.Background()), "Migrate %v", d)
+	return s
+}
+
+func TestSQLiteConformance(t *testing.T) {
+	eventlogtest.Run(t, func(t *testing.T) eventlogtest.Opener {
+		path := filepath.Join(t.TempDir(), "events.db")
+		return func(t *testing.T) eventlog.Backend {
+			return newSQL(t, openSQLite(t, path), eventlog.SQLite, "")
+		}
+	})
+}
+
+func TestPostgresConformance(t *testing.T) {
+	url := postgresURL(t)
+	eventlogtest.Run(t, func(t *testing.T) eventlogtest.Opener {
+		prefix := uniquePrefix()
+		t.Cleanup(func() {
+			db, err := sql.Open("pgx", url)
+			if err == nil {
+				s, _ := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.Postgres, Prefix: prefix})
+				_ = s.Drop(context.Background())
+				_ = db.Close()
+			}
+		})
+		return func(t *testing.T) eventlog.Backend {
+			return newSQL(t, openPostgres(t, url), eventlog.Postgres, prefix)
+		}
+	})
+}
+
+// sqlBackends runs fn against SQLite and, when configured, PostgreSQL,
+// with a fresh migrated backend and its *sql.DB.
+func sqlBackends(t *testing.T, fn func(t *testing.T, s *eventlog.SQL, db *sql.DB, prefix string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		db := openSQLite(t, filepath.Join(t.TempDir(), "events.db"))
+		fn(t, newSQL(t, db, eventlog.SQLite, eventlog.DefaultPrefix), db, eventlog.DefaultPrefix)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		db := openPostgres(t, postgresURL(t))
+		prefix := uniquePrefix()
+		s := newSQL(t, db, eventlog.Postgres, prefix)
+		t.Cleanup(func() { _ = s.Drop(context.Background()) })
+		fn(t, s, db, prefix)
+	})
+}
+
+func TestSQLUndecodableRow(t *testing.T) {
+	sqlBackends(t, func(t *testing.T, s *eventlog.SQL, db *sql.DB, prefix string) {
+		ctx := t.Context()
+		require.NoError(t, s.Append(ctx, eventlogtest.Event("a", 1)), "Append a-1")
+		bad := []struct {
+			name    string
+			payload string
+		}{
+			{"not JSON", `{"specversion":"1.0",`},
+			{"missing id", `{"specversion":"1.0","source":"urn:x","type":"t"}`},
+			{"wrong spec version", `{"specversion":"0.3","id":"1","source":"urn:x","type":"t"}`},
+		}
+		q := "INSERT INTO " + prefix + "events (pkey, payload) VALUES (?, ?)"
+		if strings.HasPrefix(s.String(), "postgres") {
+			q = "INSERT INTO " + prefix + "events (pkey, payload) VALUES ($1, $2)"
+		}
+		for _, b := range bad {
+			_, err := db.ExecContext(ctx, q, "a", []byte(b.payload))
+			require.NoError(t, err, "insert a row that is %s", b.name)
+		}
+		require.NoError(t, s.Append(ctx, eventlogtest.Event("a", 2), eventlogtest.Event("b", 1)), "Append a-2, b-1")
+
+		entries, err := s.Read(ctx, 0, 10)
+		require.NoError(t, err, "Read")
+		require.Len(t, entries, 6, "entries")
+		for i, b := range bad {
+			e := entries[1+i]
+			assert.ErrorIs(t, e.Err, eventlog.ErrUndecodable, "entry of a row that is %s", b.name)
+			var de *eventlog.DecodeError
+			require.ErrorAs(t, e.Err, &de, "entry of a row that is %s", b.name)
+			assert.Equal(t, e.Offset, de.Offset, "DecodeError offset of a row that is %s", b.name)
+			assert.Equal(t, []byte(b.payload), e.Raw, "raw payload of a row that is %s", b.name)
+		}
+
+		var mu sync.Mutex
+		var handled []string
+		done := make(chan struct{})
+		c, err := eventlog.NewConsumer(s, eventlog.ConsumerConfig{Group: "g",
+			Handler: func(_ context.Context, ev canonical.Event) error {
+				mu.Lock()
+				defer mu.Unlock()
+				handled = append(handled, ev.ID)
+				if len(handled) == 3 {
+					close(done)
+				}
+				return nil
+			}})
+		require.NoError(t, err, "NewConsumer")
+		rctx, cancel := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { errc <- c.Run(rctx) }()
+		<-done
+		cancel()
+		require.ErrorIs(t, <-errc, context.Canceled, "Run")
+		assert.ElementsMatch(t, []string{"a-1", "a-2", "b-1"}, handled, "the decodable events are handled")
+		dls, err := s.List(ctx, eventlog.Filter{Consumer: "g"})
+		require.NoError(t, err, "List")
+		require.Len(t, dls, len(bad), "dead letters")
+		slices.SortFunc(dls, func(a, b eventlog.DeadLetter) int { return cmp.Compare(a.Offset, b.Offset) })
+		for i, d := range dls {
+			assert.Equal(t, eventlog.ReasonUndecodable, d.Reason, "reason of %s", bad[i].name)
+			assert.Equal(t, 1, d.Attempts, "attempts of %s", bad[i].name)
+			assert.Equal(t, []byte(bad[i].payload), d.Raw, "raw of %s", bad[i].name)
+			assert.Contains(t, d.Error, "undecodable event at offset", "error of %s", bad[i].name)
+		}
+		st, err := s.Group(ctx, "g")
+		require.NoError(t, err, "Group")
+		assert.Equal(t, uint64(6), st.Cursor, "undecodable rows do not hold the cursor back")
+	})
+}
+
+func TestSQLNotMigrated(t *testing.T) {
+	db := openSQLite(t, filepath.Join(t.TempDir(), "events.db"))
+	s, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite})
+	require.NoError(t, err, "NewSQL")
+	err = s.Append(t.Context(), eventlogtest.Event("a", 1))
+	assert.ErrorIs(t, err, eventlog.ErrNotMigrated, "Append before Migrate")
+	_, err = s.Read(t.Context(), 0, 1)
+	assert.ErrorIs(t, err, eventlog.ErrNotMigrated, "Read before Migrate")
+}
+
+func TestSQLConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  eventlog.SQLConfig
+		ok   bool
+	}{
+		{"sqlite", eventlog.SQLConfig{Dialect: eventlog.SQLite}, true},
+		{"postgres with prefix", eventlog.SQLConfig{Dialect: eventlog.Postgres, Prefix: "app_events_"}, true},
+		{"no dialect", eventlog.SQLConfig{}, false},
+		{"prefix with a quote", eventlog.SQLConfig{Dialect: eventlog.SQLite, Prefix: `x"; DROP TABLE t; --`}, false},
+		{"prefix starting with a digit", eventlog.SQLConfig{Dialect: eventlog.SQLite, Prefix: "1x"}, false},
+	}
+	for _, tt := range tests {
+		err := tt.cfg.Validate()
+		if tt.ok {
+			assert.NoError(t, err, "Validate %s", tt.name)
+		} else {
+			assert.ErrorIs(t, err, eventlog.ErrInvalidConfig, "Validate %s", tt.name)
+		}
+	}
+	_, err := eventlog.NewSQL(nil, eventlog.SQLConfig{Dialect: eventlog.SQLite})
+	assert.ErrorIs(t, err, eventlog.ErrInvalidConfig, "NewSQL with a nil db")
+}
