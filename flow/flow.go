@@ -313,12 +313,16 @@ func (f *Flow) idle(ctx context.Context) (bool, error) {
 }
 
 // pollAll polls both feeds and the holds once, returning how many events it
-// appended.
+// appended. A failed hold check is logged, not returned: the next round
+// checks again, and Drain need not wait for it.
 func (f *Flow) pollAll(ctx context.Context) (int, error) {
 	a, err1 := f.PollOrders(ctx)
 	b, err2 := f.PollWarehouse(ctx)
 	c, err3 := f.CheckHolds(ctx)
-	return a + b + c, errors.Join(err1, err2, err3)
+	if err3 != nil && ctx.Err() == nil {
+		f.logger.WarnContext(ctx, "flow: hold check failed; will retry", "err", err3)
+	}
+	return a + b + c, errors.Join(err1, err2)
 }
 
 // PollOrders reads the CRM's order feed from its stored cursor to its end,

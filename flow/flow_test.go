@@ -54,7 +54,7 @@ func TestOrderToCashScenarios(t *testing.T) {
 			phase: "released", fos: 2, minShips: 2,
 			status: canonical.Status{Commercial: canonical.CommercialAccepted, Fulfillment: canonical.FulfillmentShipped, Billing: canonical.BillingInvoiced}},
 		{name: "rejected unknown item", account: "ACC-0001", lines: []string{"SKU-999:1"},
-			phase: "rejected",
+			phase:  "rejected",
 			status: canonical.Status{Commercial: canonical.CommercialRejected, Fulfillment: canonical.FulfillmentUnfulfilled, Billing: canonical.BillingNotInvoiced}},
 	}
 	for _, tt := range tests {
