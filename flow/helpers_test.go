@@ -58,7 +58,7 @@ func (m *countMetrics) get(c flow.Counter) int {
 
 // newWorld builds the demo world; with fc, every connector gets those
 // faults (seeded per system from fc.Seed).
-func newWorld(t testing.TB, fc *faults.Config) *world {
+func newWorld(t testing.TB, fc *faults.Config, wrapERP ...func(connector.ERP) connector.ERP) *world {
 	t.Helper()
 	w := &world{metrics: &countMetrics{}, log: eventlog.NewMemory(eventlog.MemoryConfig{})}
 	var err error
@@ -87,6 +87,9 @@ func newWorld(t testing.TB, fc *faults.Config) *world {
 		require.NoError(t, err, "faults.WrapCRM")
 		ce, cw, cc = fe, fw, fcrm
 		w.faults = append(w.faults, fe, fw, fcrm)
+	}
+	for _, wrap := range wrapERP {
+		ce = wrap(ce)
 	}
 	opts := connector.Options{Recorder: w.rec, MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
 	we, err := connector.WrapERP(ce, opts)
