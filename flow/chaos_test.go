@@ -123,6 +123,9 @@ func TestChaos(t *testing.T) {
 		assert.Positive(t, injected.Duplicates, "duplicated pages injected")
 		assert.Positive(t, injected.Outage, "outage injected")
 		assert.Positive(t, w.metrics.get(flow.CounterDuplicate), "duplicates suppressed")
+		assert.Positive(t, w.metrics.get(flow.CounterRetried), "retried")
+		assert.Positive(t, w.metrics.get(flow.CounterParked), "parked on the open breaker")
+		t.Logf("metrics: %v", w.metrics.n)
 		assert.Less(t, accepted, n, "some orders rejected")
 	})
 }
