@@ -1,0 +1,192 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/tracing"
+)
+
+// Defaults of Config.
+const (
+	// DefaultGroup is the consumer group of the flow's handler.
+	DefaultGroup = "ordertocash"
+	// DefaultScope is the scope of the idempotency keys the flow derives.
+	DefaultScope = "ordertocash"
+	// DefaultPageSize is how many events one poll of a feed asks for.
+	DefaultPageSize = 100
+	// DefaultPollInterval is how often Run polls the feeds and the holds.
+	DefaultPollInterval = time.Second
+	// DefaultSource is the CloudEvents source of the events the flow emits.
+	DefaultSource = "urn:distsync:flow"
+)
+
+// ErrInvalidConfig is matched by the error Config.Validate and New return for
+// an unusable configuration.
+var ErrInvalidConfig = errors.New("flow: invalid configuration")
+
+// Config configures a Flow. ERP, WMS, CRM and Log are required; the zero
+// value of every other field is its documented default. New reads it once;
+// the interfaces it holds are called concurrently and must be safe for
+// concurrent use.
+type Config struct {
+	// ERP, WMS and CRM are the systems, typically decorated with
+	// connector.WrapERP, WrapWMS and WrapCRM (retry, breaker, timeline).
+	ERP connector.ERP
+	WMS connector.WMS
+	CRM connector.CRM
+	// Log is the event log and its consumer state. Required.
+	Log eventlog.Backend
+	// Cursors keeps the feeds' cursors; nil means a new MemoryCursors.
+	Cursors CursorStore
+	// Sourcer chooses warehouses; nil means an InventorySourcer over WMS.
+	Sourcer Sourcer
+	// Policy is the error policy of the consumer.
+	Policy eventlog.ErrorPolicy
+	// Workers is how many orders are handled at once; 0 means
+	// eventlog.DefaultWorkers.
+	Workers int
+	// Dedupe, when not nil, is passed to the consumer to suppress the
+	// second handling of an event delivered again after a crash.
+	Dedupe idempotency.Store
+	// Group is the consumer group; "" means DefaultGroup.
+	Group string
+	// Scope scopes the idempotency keys; "" means DefaultScope.
+	Scope string
+	// Source is the source of the events the flow emits; "" means
+	// DefaultSource.
+	Source string
+	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
+	PageSize int
+	// PollInterval is how often Run polls the feeds and the held orders,
+	// and how often Drain checks whether the consumer caught up; 0 means
+	// DefaultPollInterval for Run and eventlog.DefaultPollInterval for
+	// the consumer and Drain.
+	PollInterval time.Duration
+	// Recorder receives a step per handled event; when it also has a
+	// Timeline(correlationID) []tracing.Step method (as
+	// *tracing.MemoryRecorder has), Where returns the order's timeline.
+	Recorder tracing.Recorder
+	// Metrics, when not nil, observes the flow.
+	Metrics Metrics
+	// Logger receives dead letters and poll failures; nil means discard.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate reports whether c is usable. The error matches ErrInvalidConfig
+// and names the field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ERP == nil {
+		errs = append(errs, errors.New("ERP is required"))
+	}
+	if c.WMS == nil {
+		errs = append(errs, errors.New("WMS is required"))
+	}
+	if c.CRM == nil {
+		errs = append(errs, errors.New("CRM is required"))
+	}
+	if c.Log == nil {
+		errs = append(errs, errors.New("Log is required"))
+	}
+	if c.Workers < 0 {
+		errs = append(errs, fmt.Errorf("Workers is negative: %d", c.Workers))
+	}
+	if c.PageSize < 0 {
+		errs = append(errs, fmt.Errorf("PageSize is negative: %d", c.PageSize))
+	}
+	if c.PollInterval < 0 {
+		errs = append(errs, fmt.Errorf("PollInterval is negative: %s", c.PollInterval))
+	}
+	if err := c.Policy.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("Policy: %w", err))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// Counter names a count reported to Metrics.
+type Counter string
+
+// The counters.
+const (
+	// CounterHandled counts events handled successfully.
+	CounterHandled Counter = "handled"
+	// CounterRetried counts handler failures the error policy retries.
+	CounterRetried Counter = "retried"
+	// CounterParked counts handler failures because a system's breaker is
+	// open: the event is parked until the system is back.
+	CounterParked Counter = "parked"
+	// CounterDeadLettered counts handler failures that are permanent, so the
+	// event is dead-lettered. Events dead-lettered because their retry
+	// budget was spent are counted as retried; list them with DeadLetters.
+	CounterDeadLettered Counter = "dead_lettered"
+	// CounterDuplicate counts events recognised as already applied.
+	CounterDuplicate Counter = "duplicate"
+)
+
+// Metrics observes a Flow. Entity is the kind of the event's document
+// ("order", "allocationUpdate", "shipment", ...) or "" when unknown.
+// Implementations must be safe for concurrent use and must not block; they
+// are called with no lock held.
+type Metrics interface {
+	// Count adds one to counter c for an event about entity.
+	Count(ctx context.Context, c Counter, entity string)
+	// SyncLag reports the time from an event's occurrence in its source
+	// system to its effect being applied in the target systems.
+	SyncLag(ctx context.Context, entity string, lag time.Duration)
+}
+
+// CursorStore keeps the position of each feed the flow polls, so that a
+// restarted flow resumes after the last page it appended to the log.
+// Implementations must be safe for concurrent use.
+type CursorStore interface {
+	// Load returns the stored cursor of feed, the zero Cursor when none is.
+	Load(ctx context.Context, feed string) (connector.Cursor, error)
+	// Save stores the cursor of feed.
+	Save(ctx context.Context, feed string, c connector.Cursor) error
+}
+
+// MemoryCursors is a CursorStore in memory. Its zero value is ready to use;
+// it is safe for concurrent use.
+type MemoryCursors struct {
+	mu sync.Mutex
+	m  map[string]connector.Cursor
+}
+
+var _ CursorStore = (*MemoryCursors)(nil)
+
+// Load implements CursorStore.
+func (m *MemoryCursors) Load(ctx context.Context, feed string) (connector.Cursor, error) {
+	if err := ctx.Err(); err != nil {
+		return "", context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.m[feed], nil
+}
+
+// Save implements CursorStore.
+func (m *MemoryCursors) Save(ctx context.Context, feed string, c connector.Cursor) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = make(map[string]connector.Cursor)
+	}
+	m.m[feed] = c
+	return nil
+}

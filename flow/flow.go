@@ -1,0 +1,1027 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/retry"
+	"github.com/distsync/distsync/tracing"
+)
+
+// Sentinel errors. Match them with errors.Is; their text does not change.
+var (
+	// ErrUnknownOrder: an event or a query names an order the flow does not
+	// know.
+	ErrUnknownOrder = errors.New("flow: unknown order")
+	// ErrUnknownFulfillment: a warehouse event names a fulfilment order the
+	// flow did not plan for its order.
+	ErrUnknownFulfillment = errors.New("flow: unknown fulfilment order")
+	// ErrBadEvent: an event's data does not decode into a valid document of
+	// its type, or its quantities do not fit the order.
+	ErrBadEvent = errors.New("flow: bad event data")
+	// ErrUnhandledEvent: the flow does not handle events of this type.
+	ErrUnhandledEvent = errors.New("flow: unhandled event type")
+	// ErrOrderState: the event does not fit the order's state, such as a
+	// new version of an order already decided (not supported yet).
+	ErrOrderState = errors.New("flow: event does not fit the order's state")
+	// ErrRunning is returned by Run and Drain when the flow is already
+	// running.
+	ErrRunning = errors.New("flow: already running")
+)
+
+// EventError is the error of a handler for an event it cannot apply: it
+// names the event and wraps one of the sentinel errors. The flow returns it
+// marked permanent, so the error policy dead-letters the event at once. It
+// is safe for concurrent use once created.
+type EventError struct {
+	// Type, Source and ID name the event.
+	Type   canonical.EventType
+	Source string
+	ID     string
+	// Err says what is wrong.
+	Err error
+}
+
+// Error returns "flow: event TYPE SOURCE/ID: ERR".
+func (e *EventError) Error() string {
+	return fmt.Sprintf("flow: event %s %s/%s: %v", e.Type, e.Source, e.ID, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *EventError) Unwrap() error { return e.Err }
+
+// Feed names under which the flow stores the feeds' cursors.
+const (
+	FeedCRMOrders = "crm.orders"
+	FeedWMSEvents = "wms.events"
+)
+
+// phase is where an order stands in the flow.
+type phase uint8
+
+const (
+	phaseSubmitted phase = iota + 1
+	phaseRejected
+	phaseHeld
+	phaseAccepted
+	phaseReleased
+)
+
+func (p phase) String() string {
+	switch p {
+	case phaseSubmitted:
+		return "submitted"
+	case phaseRejected:
+		return "rejected"
+	case phaseHeld:
+		return "on_hold"
+	case phaseAccepted:
+		return "accepted"
+	case phaseReleased:
+		return "released"
+	}
+	return "unknown"
+}
+
+// orderState is the flow's state of one order. Its handler (one at a time
+// per order) writes it under Flow.mu; queries read it under Flow.mu.
+type orderState struct {
+	corr     string
+	order    canonical.Order
+	phase    phase
+	decision bool // the decision event (accepted, held, rejected) is appended
+	resumed  bool // the hold watcher appended the resuming accepted event
+	qevents  []canonical.QuantityEvent
+	seq      int64
+	dirty    bool // the CRM has not been shown the latest state
+	messages []string
+	plan     []canonical.FulfillmentOrder
+	released map[string]canonical.FulfillmentOrder
+	alloc    map[string]canonical.AllocationUpdate
+	shipped  map[string]bool
+	ships    []canonical.Shipment
+	invoices map[string]canonical.Invoice
+	invOrder []string
+}
+
+// Flow runs order-to-cash. Create it with New; drive it with Run or Drain.
+// It is safe for concurrent use, but Run and Drain run one at a time.
+type Flow struct {
+	erp      connector.ERP
+	wms      connector.WMS
+	crm      connector.CRM
+	log      eventlog.Backend
+	cursors  CursorStore
+	sourcer  Sourcer
+	consumer *eventlog.Consumer
+	group    string
+	scope    string
+	source   string
+	pageSize int
+	every    time.Duration
+	check    time.Duration
+	now      func() time.Time
+	logger   *slog.Logger
+	metrics  Metrics
+	rec      tracing.Recorder
+
+	running sync.Mutex
+
+	mu     sync.Mutex
+	ledger canonical.Ledger
+	orders map[string]*orderState
+}
+
+// New returns a Flow configured by cfg. The error matches ErrInvalidConfig.
+func New(cfg Config) (*Flow, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	f := &Flow{erp: cfg.ERP, wms: cfg.WMS, crm: cfg.CRM, log: cfg.Log, cursors: cfg.Cursors, sourcer: cfg.Sourcer,
+		group: orDefault(cfg.Group, DefaultGroup), scope: orDefault(cfg.Scope, DefaultScope), source: orDefault(cfg.Source, DefaultSource),
+		pageSize: cfg.PageSize, every: cfg.PollInterval, check: cfg.PollInterval, now: cfg.Now, logger: cfg.Logger,
+		metrics: cfg.Metrics, rec: cfg.Recorder, orders: map[string]*orderState{}}
+	if f.cursors == nil {
+		f.cursors = &MemoryCursors{}
+	}
+	if f.sourcer == nil {
+		f.sourcer = &InventorySourcer{Inventory: cfg.WMS}
+	}
+	if f.pageSize == 0 {
+		f.pageSize = DefaultPageSize
+	}
+	if f.every == 0 {
+		f.every = DefaultPollInterval
+	}
+	if f.check == 0 {
+		f.check = eventlog.DefaultPollInterval
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	if f.logger == nil {
+		f.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: f.handle,
+		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
+		Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("%w: consumer: %w", ErrInvalidConfig, err)
+	}
+	f.consumer = c
+	return f, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// key derives the idempotency key of a step.
+func (f *Flow) key(step string, identity ...string) string {
+	return idempotency.Derive(f.scope, step, identity...).String()
+}
+
+// eventID derives the ID of an event the flow emits, the same for the same
+// arguments, so that an event appended twice is recognised.
+func eventID(parts ...string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(strings.Join(parts, "\x00"))).String()
+}
+
+// Run polls the feeds and the held orders every Config.PollInterval and
+// handles the log with the consumer until ctx is done, then lets the
+// handlers in flight finish and returns context.Cause(ctx). Poll failures
+// are logged and retried at the next poll; nothing in flight is
+// dead-lettered by the shutdown.
+func (f *Flow) Run(ctx context.Context) error {
+	if !f.running.TryLock() {
+		return ErrRunning
+	}
+	defer f.running.Unlock()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan error, 1)
+	go func() { done <- f.consumer.Run(ctx) }()
+	t := time.NewTicker(f.every)
+	defer t.Stop()
+	for {
+		if _, err := f.pollAll(ctx); err != nil && ctx.Err() == nil {
+			f.logger.WarnContext(ctx, "flow: poll failed; will retry", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			<-done
+			return context.Cause(ctx)
+		case err := <-done:
+			cancel(err)
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// errDrained ends the consumer of a Drain.
+var errDrained = errors.New("flow: drained")
+
+// Drain polls the feeds and the held orders and handles the log until a
+// round finds nothing new and the consumer has caught up: every event is
+// handled or dead-lettered and no replay is pending. It waits with timers
+// (Config.PollInterval), so inside a testing/synctest bubble it takes no
+// real time. Transient poll failures are retried; Drain returns the error
+// of a permanent one, or context.Cause(ctx).
+func (f *Flow) Drain(ctx context.Context) error {
+	if !f.running.TryLock() {
+		return ErrRunning
+	}
+	defer f.running.Unlock()
+	cctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f.consumer.Run(cctx) }()
+	stop := func() error {
+		cancel(errDrained)
+		if err := <-done; err != nil && !errors.Is(err, errDrained) {
+			return err
+		}
+		return nil
+	}
+	for {
+		n, err := f.pollAll(ctx)
+		if err != nil {
+			if ctx.Err() != nil || retry.IsPermanent(err) && !errors.Is(err, retry.ErrCircuitOpen) {
+				return errors.Join(err, stop())
+			}
+			n = 1 // try again after a wait
+		}
+		for {
+			idle, err := f.idle(ctx)
+			if err != nil {
+				return errors.Join(err, stop())
+			}
+			if idle {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return errors.Join(context.Cause(ctx), stop())
+			case err := <-done:
+				return err
+			case <-time.After(f.check):
+			}
+		}
+		if n == 0 {
+			return stop()
+		}
+		if err != nil {
+			select {
+			case <-ctx.Done():
+				return errors.Join(context.Cause(ctx), stop())
+			case <-time.After(f.check):
+			}
+		}
+	}
+}
+
+// idle reports whether the consumer has handled the whole log and no replay
+// is pending.
+func (f *Flow) idle(ctx context.Context) (bool, error) {
+	gs, err := f.log.Group(ctx, f.group)
+	if err != nil {
+		return false, err
+	}
+	es, err := f.log.Read(ctx, gs.Cursor, 1)
+	if err != nil || len(es) > 0 {
+		return false, err
+	}
+	dl, err := f.log.List(ctx, eventlog.Filter{Consumer: f.group, State: eventlog.StateReplaying, Limit: 1})
+	return err == nil && len(dl) == 0, err
+}
+
+// pollAll polls both feeds and the holds once, returning how many events it
+// appended. A failed hold check is logged, not returned: the next round
+// checks again, and Drain need not wait for it.
+func (f *Flow) pollAll(ctx context.Context) (int, error) {
+	a, err1 := f.PollOrders(ctx)
+	b, err2 := f.PollWarehouse(ctx)
+	c, err3 := f.CheckHolds(ctx)
+	if err3 != nil && ctx.Err() == nil {
+		f.logger.WarnContext(ctx, "flow: hold check failed; will retry", "err", err3)
+	}
+	return a + b + c, errors.Join(err1, err2)
+}
+
+// PollOrders reads the CRM's order feed from its stored cursor to its end,
+// appends the orders to the log with a correlation ID per order, and stores
+// the cursor after each page. It returns how many events it appended.
+func (f *Flow) PollOrders(ctx context.Context) (int, error) {
+	return f.poll(ctx, FeedCRMOrders, f.crm.PollOrders, func(e *canonical.Event) bool {
+		if e.PartitionKey == "" {
+			e.PartitionKey = e.Subject
+		}
+		e.CorrelationID = f.correlation(e.PartitionKey, e.Key())
+		return true
+	})
+}
+
+// PollWarehouse reads the WMS's event feed from its stored cursor to its
+// end and appends the fulfilment events to the log with their order's
+// correlation ID, storing the cursor after each page. Inventory and return
+// events are not handled by the order-to-cash flow and are skipped. It
+// returns how many events it appended.
+func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
+	return f.poll(ctx, FeedWMSEvents, f.wms.PollEvents, func(e *canonical.Event) bool {
+		if strings.HasPrefix(string(e.Type), "distsync.inventory.") || strings.HasPrefix(string(e.Type), "distsync.return.") {
+			return false
+		}
+		f.mu.Lock()
+		if st := f.orders[e.Partition()]; st != nil {
+			e.CorrelationID = st.corr
+		}
+		f.mu.Unlock()
+		return true
+	})
+}
+
+// correlation returns the correlation ID of an order: the one it has, else
+// a new one derived from the event that brings it, so that the same event
+// read twice gets the same ID.
+func (f *Flow) correlation(orderID string, k canonical.EventKey) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st := f.orders[orderID]; st != nil {
+		return st.corr
+	}
+	return eventID("correlation", k.Source, k.ID)
+}
+
+func (f *Flow) poll(ctx context.Context, feed string, read func(context.Context, connector.Cursor, int) (connector.Page, error), keep func(*canonical.Event) bool) (int, error) {
+	cur, err := f.cursors.Load(ctx, feed)
+	if err != nil {
+		return 0, fmt.Errorf("flow: load cursor of %s: %w", feed, err)
+	}
+	n := 0
+	for {
+		page, err := read(ctx, cur, f.pageSize)
+		if err != nil {
+			return n, fmt.Errorf("flow: poll %s: %w", feed, err)
+		}
+		evs := make([]canonical.Event, 0, len(page.Events))
+		for _, e := range page.Events {
+			if keep(&e) {
+				evs = append(evs, e)
+			}
+		}
+		if err := f.append(ctx, evs); err != nil {
+			return n, fmt.Errorf("flow: append %s: %w", feed, err)
+		}
+		n += len(evs)
+		if page.Next != cur {
+			if err := f.cursors.Save(ctx, feed, page.Next); err != nil {
+				return n, fmt.Errorf("flow: save cursor of %s: %w", feed, err)
+			}
+			cur = page.Next
+		}
+		if !page.More || len(page.Events) == 0 {
+			return n, nil
+		}
+	}
+}
+
+// append appends evs to the log. When the log refuses the batch for an
+// invalid event, it appends the valid ones and dead-letters the invalid
+// ones with the reason, so that one bad event never blocks the others.
+func (f *Flow) append(ctx context.Context, evs []canonical.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	err := f.log.Append(ctx, evs...)
+	if !errors.Is(err, eventlog.ErrInvalidEvent) {
+		return err
+	}
+	for _, e := range evs {
+		err := f.log.Append(ctx, e)
+		if !errors.Is(err, eventlog.ErrInvalidEvent) {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		t := f.now()
+		if _, err := f.log.Put(ctx, eventlog.DeadLetter{Consumer: f.group, Event: e, Reason: eventlog.ReasonPermanent,
+			Error: err.Error(), ErrorClass: "invalid", Attempts: 1, FirstFailure: t, LastFailure: t,
+			CorrelationID: e.CorrelationID}); err != nil {
+			return err
+		}
+		f.count(ctx, CounterDeadLettered, kindOf(e.Type))
+	}
+	return nil
+}
+
+func kindOf(t canonical.EventType) string {
+	k, _ := canonical.EventKind(t)
+	return k
+}
+
+func (f *Flow) count(ctx context.Context, c Counter, entity string) {
+	if f.metrics != nil {
+		f.metrics.Count(ctx, c, entity)
+	}
+}
+
+// emit appends an event the flow produces, carrying doc, caused by cause.
+func (f *Flow) emit(ctx context.Context, t canonical.EventType, doc canonical.Document, orderID, corr string, cause canonical.Event, id string) error {
+	e, err := canonical.NewEvent(t, doc)
+	if err != nil {
+		return retry.Permanent(fmt.Errorf("flow: emit %s for order %s: %w", t, orderID, err))
+	}
+	e.ID, e.Source, e.Subject, e.PartitionKey, e.Time = id, f.source, orderID, orderID, f.now()
+	e.CorrelationID, e.CausationID = corr, cause.ID
+	return f.log.Append(ctx, e)
+}
+
+// handle is the consumer's handler: it applies one event and reports it.
+func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
+	start := f.now()
+	dup, err := f.dispatch(ctx, ev)
+	var ee *EventError
+	if errors.As(err, &ee) {
+		err = retry.Permanent(err)
+	}
+	entity := kindOf(ev.Type)
+	outcome := tracing.OutcomeOK
+	switch {
+	case err == nil && dup:
+		outcome = tracing.OutcomeDuplicate
+		f.count(ctx, CounterDuplicate, entity)
+	case err == nil:
+		f.count(ctx, CounterHandled, entity)
+		if f.metrics != nil && !ev.Time.IsZero() {
+			f.metrics.SyncLag(ctx, entity, f.now().Sub(ev.Time))
+		}
+	case errors.Is(err, retry.ErrCircuitOpen):
+		outcome = tracing.OutcomeParked
+		f.count(ctx, CounterParked, entity)
+	case retry.IsPermanent(err):
+		outcome = tracing.OutcomeFailed
+		f.count(ctx, CounterDeadLettered, entity)
+	default:
+		outcome = tracing.OutcomeRetry
+		f.count(ctx, CounterRetried, entity)
+	}
+	if f.rec != nil {
+		f.rec.Record(ctx, tracing.Step{CorrelationID: ev.CorrelationID, System: "flow",
+			Operation: "handle " + shortType(ev.Type), Start: start, Duration: f.now().Sub(start), Attempt: 1,
+			Outcome: outcome, ErrorClass: tracing.ErrorClass(err)})
+	}
+	return err
+}
+
+// shortType returns "order.submitted" for "distsync.order.submitted.v1".
+func shortType(t canonical.EventType) string {
+	s := strings.TrimPrefix(string(t), "distsync.")
+	if i := strings.LastIndex(s, ".v"); i > 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
+	bad := func(err error) error {
+		return &EventError{Type: ev.Type, Source: ev.Source, ID: ev.ID, Err: err}
+	}
+	switch ev.Type {
+	case canonical.EventOrderSubmitted:
+		o, err := canonical.DecodeData[canonical.Order](ev)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		return f.onSubmitted(ctx, ev, o, bad)
+	case canonical.EventOrderAccepted:
+		o, err := canonical.DecodeData[canonical.Order](ev)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		return f.onAccepted(ctx, ev, o, bad)
+	case canonical.EventOrderRejected, canonical.EventOrderHeld:
+		// Records of the flow's own decisions: their effects were made
+		// by the handler that emitted them.
+		return false, nil
+	case canonical.EventFulfillmentAllocated, canonical.EventFulfillmentBackordered, canonical.EventFulfillmentPicked:
+		u, err := canonical.DecodeData[canonical.AllocationUpdate](ev)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		return f.onAllocation(ctx, u, bad)
+	case canonical.EventFulfillmentShipped:
+		s, err := canonical.DecodeData[canonical.Shipment](ev)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		return f.onShipped(ctx, ev, s, bad)
+	case canonical.EventFulfillmentReleased:
+		// The WMS's echo of a release the flow made.
+		return false, nil
+	}
+	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
+}
+
+// state returns the order's state, or an ErrUnknownOrder error.
+func (f *Flow) state(orderID string, bad func(error) error) (*orderState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.orders[orderID]
+	if st == nil {
+		return nil, bad(fmt.Errorf("%w: %q", ErrUnknownOrder, orderID))
+	}
+	return st, nil
+}
+
+func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.Order, bad func(error) error) (bool, error) {
+	var err error
+	f.mu.Lock()
+	st := f.orders[o.ID]
+	if st == nil {
+		if o.SubmittedAt.IsZero() {
+			err = o.Submit(ev.Time)
+		}
+		if err != nil {
+			f.mu.Unlock()
+			return false, bad(fmt.Errorf("%w: %w", ErrOrderState, err))
+		}
+		for i := range o.Lines {
+			o.Lines[i].Buckets = canonical.Buckets{}
+		}
+		st = &orderState{corr: ev.CorrelationID, order: o, phase: phaseSubmitted, dirty: true,
+			released: map[string]canonical.FulfillmentOrder{}, alloc: map[string]canonical.AllocationUpdate{},
+			shipped: map[string]bool{}, invoices: map[string]canonical.Invoice{}}
+		if err := f.foldLocked(st); err != nil {
+			f.mu.Unlock()
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		f.orders[o.ID] = st
+	}
+	version, ph, decided := st.order.Version, st.phase, st.decision
+	f.mu.Unlock()
+	if o.Version > version {
+		return false, bad(fmt.Errorf("%w: order %s version %d after version %d: changing an order is not supported yet",
+			ErrOrderState, o.ID, o.Version, version))
+	}
+	if o.Version < version || decided {
+		return true, f.publish(ctx, st)
+	}
+	if ph == phaseSubmitted {
+		if err := f.decide(ctx, st); err != nil {
+			return false, err
+		}
+	}
+	if err := f.publish(ctx, st); err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	o = st.order
+	o.Lines = slices.Clone(o.Lines)
+	ph = st.phase
+	f.mu.Unlock()
+	var t canonical.EventType
+	switch ph {
+	case phaseRejected:
+		t = canonical.EventOrderRejected
+	case phaseHeld:
+		t = canonical.EventOrderHeld
+	default:
+		t = canonical.EventOrderAccepted
+	}
+	if err := f.emit(ctx, t, o, o.ID, st.corr, ev, eventID("decision", o.ID, strconv.FormatInt(o.Version, 10))); err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	st.decision = true
+	f.mu.Unlock()
+	return false, nil
+}
+
+// decide validates the order in the ERP and, unless it is rejected, accepts
+// it there (an order on hold is recorded on hold).
+func (f *Flow) decide(ctx context.Context, st *orderState) error {
+	f.mu.Lock()
+	o := st.order
+	o.Lines = slices.Clone(o.Lines)
+	f.mu.Unlock()
+	ack, err := f.erp.ValidateOrder(ctx, &o)
+	if err != nil {
+		return err
+	}
+	if ack.Outcome != canonical.AckRejected {
+		if ack, err = f.erp.AcceptOrder(ctx, f.key("accept", o.ID, strconv.FormatInt(o.Version, 10)), &o); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.applyAckLocked(st, ack)
+}
+
+func messages(ms []canonical.AckMessage) []string {
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		s := m.Text
+		if m.Field != "" {
+			s = m.Field + ": " + s
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// applyAckLocked applies the ERP's answer to the order's state.
+func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
+	o := &st.order
+	t := ack.AckedAt
+	if t.IsZero() {
+		t = f.now()
+	}
+	for _, r := range ack.Refs {
+		o.Refs = o.Refs.With(r)
+	}
+	st.messages = messages(ack.Messages)
+	for _, al := range ack.Lines {
+		st.messages = append(st.messages, messages(al.Messages)...)
+	}
+	st.dirty = true
+	switch ack.Outcome {
+	case canonical.AckRejected:
+		st.phase = phaseRejected
+		if err := o.Reject(t); err != nil {
+			return retry.Permanent(fmt.Errorf("flow: reject order %s: %w", o.ID, err))
+		}
+		return nil
+	case canonical.AckOnHold:
+		st.phase = phaseHeld
+		for _, h := range ack.Holds {
+			if !h.Active() {
+				continue
+			}
+			if err := o.PlaceHold(h); err != nil {
+				return retry.Permanent(fmt.Errorf("flow: hold order %s: %w", o.ID, err))
+			}
+		}
+		return nil
+	}
+	if err := o.Accept(t); err != nil {
+		return retry.Permanent(fmt.Errorf("flow: accept order %s: %w", o.ID, err))
+	}
+	st.phase = phaseAccepted
+	results := map[string]canonical.AckLine{}
+	for _, al := range ack.Lines {
+		results[al.LineID] = al
+	}
+	src := "erp/ack/" + o.ID + "/" + strconv.FormatInt(o.Version, 10)
+	for i := range o.Lines {
+		l := &o.Lines[i]
+		al := results[l.ID]
+		if !al.PromisedDate.IsZero() {
+			l.PromisedDate = al.PromisedDate
+		}
+		b := canonical.BucketConfirmed
+		if al.Result == canonical.LineRejected {
+			b = canonical.BucketRejected
+		}
+		st.qevents = append(st.qevents, canonical.QuantityEvent{LineID: l.ID, Bucket: b, Kind: canonical.QuantitySnapshot,
+			Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
+	}
+	return f.foldLocked(st)
+}
+
+// foldLocked recomputes the line buckets: the ledger's from the quantity
+// events, allocated, backordered and picked as the sum of the latest
+// allocation update of each fulfilment order.
+func (f *Flow) foldLocked(st *orderState) error {
+	if err := f.ledger.Fold(st.order.Lines, st.qevents); err != nil {
+		return err
+	}
+	type agg struct{ alloc, back, picked canonical.Decimal }
+	sums := map[string]*agg{}
+	for _, u := range st.alloc {
+		for _, l := range u.Lines {
+			a := sums[l.OrderLineID]
+			if a == nil {
+				a = &agg{}
+				sums[l.OrderLineID] = a
+			}
+			var err error
+			if a.alloc, err = a.alloc.Add(l.Allocated.Value); err != nil {
+				return err
+			}
+			if a.back, err = a.back.Add(l.Backordered.Value); err != nil {
+				return err
+			}
+			if l.Picked != nil {
+				if a.picked, err = a.picked.Add(l.Picked.Value); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for i := range st.order.Lines {
+		if a := sums[st.order.Lines[i].ID]; a != nil {
+			bs := &st.order.Lines[i].Buckets
+			bs.Set(canonical.BucketAllocated, a.alloc)
+			bs.Set(canonical.BucketBackordered, a.back)
+			bs.Set(canonical.BucketPicked, a.picked)
+		}
+	}
+	return nil
+}
+
+func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canonical.Order, bad func(error) error) (bool, error) {
+	st, err := f.state(erpView.ID, bad)
+	if err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	if st.phase == phaseHeld {
+		// The hold watcher saw the holds released in the ERP.
+		o := &st.order
+		t := f.now()
+		for _, h := range o.Holds {
+			if h.Active() {
+				if err := o.ReleaseHold(h.Kind, t); err != nil {
+					f.mu.Unlock()
+					return false, bad(fmt.Errorf("%w: %w", ErrOrderState, err))
+				}
+			}
+		}
+		ack := canonical.OrderAck{OrderID: o.ID, OrderVersion: o.Version, Refs: erpView.Refs, Outcome: canonical.AckAccepted, AckedAt: t}
+		for _, l := range erpView.Lines {
+			ack.Lines = append(ack.Lines, canonical.AckLine{LineID: l.ID, Result: canonical.LineAccepted, PromisedDate: l.PromisedDate})
+		}
+		if err := f.applyAckLocked(st, ack); err != nil {
+			f.mu.Unlock()
+			return false, err
+		}
+		st.messages = nil
+	}
+	ph, plan := st.phase, st.plan
+	o := st.order
+	o.Lines = slices.Clone(o.Lines)
+	f.mu.Unlock()
+	switch ph {
+	case phaseReleased:
+		return true, f.publish(ctx, st)
+	case phaseAccepted:
+	default:
+		return false, bad(fmt.Errorf("%w: order %s is %s, not accepted", ErrOrderState, o.ID, ph))
+	}
+	if plan == nil {
+		p, err := f.sourcer.Plan(ctx, o)
+		if err != nil {
+			return false, err
+		}
+		if len(p) == 0 {
+			return false, bad(fmt.Errorf("%w: order %s: the sourcer planned no fulfilment order", ErrOrderState, o.ID))
+		}
+		f.mu.Lock()
+		st.plan, plan = p, p
+		f.mu.Unlock()
+	}
+	for _, fo := range plan {
+		f.mu.Lock()
+		_, done := st.released[fo.ID]
+		f.mu.Unlock()
+		if done {
+			continue
+		}
+		r, err := f.wms.Release(ctx, fo)
+		if err != nil {
+			return false, err
+		}
+		f.mu.Lock()
+		st.released[fo.ID] = r
+		st.dirty = true
+		f.mu.Unlock()
+	}
+	if err := f.publish(ctx, st); err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	st.phase = phaseReleased
+	f.mu.Unlock()
+	return false, nil
+}
+
+// planned reports whether the order's plan has the fulfilment order.
+func planned(st *orderState, foID string) bool {
+	return slices.ContainsFunc(st.plan, func(fo canonical.FulfillmentOrder) bool { return fo.ID == foID })
+}
+
+func (f *Flow) onAllocation(ctx context.Context, u canonical.AllocationUpdate, bad func(error) error) (bool, error) {
+	st, err := f.state(u.OrderID, bad)
+	if err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	if !planned(st, u.FulfillmentOrderID) {
+		f.mu.Unlock()
+		return false, bad(fmt.Errorf("%w: %q of order %s", ErrUnknownFulfillment, u.FulfillmentOrderID, u.OrderID))
+	}
+	prev, seen := st.alloc[u.FulfillmentOrderID]
+	dup := seen && prev.Sequence >= u.Sequence
+	if !dup {
+		st.alloc[u.FulfillmentOrderID] = u
+		if err := f.foldLocked(st); err != nil {
+			if seen {
+				st.alloc[u.FulfillmentOrderID] = prev
+			} else {
+				delete(st.alloc, u.FulfillmentOrderID)
+			}
+			_ = f.foldLocked(st)
+			f.mu.Unlock()
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		st.dirty = true
+	}
+	f.mu.Unlock()
+	return dup, f.publish(ctx, st)
+}
+
+func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Shipment, bad func(error) error) (bool, error) {
+	st, err := f.state(s.OrderID, bad)
+	if err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	if !planned(st, s.FulfillmentOrderID) {
+		f.mu.Unlock()
+		return false, bad(fmt.Errorf("%w: %q of order %s", ErrUnknownFulfillment, s.FulfillmentOrderID, s.OrderID))
+	}
+	_, invoiced := st.invoices[s.ID]
+	if invoiced {
+		f.mu.Unlock()
+		return true, f.publish(ctx, st)
+	}
+	if !st.shipped[s.ID] {
+		qe, err := s.QuantityEvents("wms/shipment/" + s.ID)
+		if err == nil {
+			lines := slices.Clone(st.order.Lines)
+			err = f.ledger.Fold(lines, append(slices.Clone(st.qevents), qe...))
+		}
+		if err != nil {
+			_ = f.foldLocked(st)
+			f.mu.Unlock()
+			return false, bad(fmt.Errorf("%w: shipment %s: %w", ErrBadEvent, s.ID, err))
+		}
+		st.qevents = append(st.qevents, qe...)
+		st.shipped[s.ID] = true
+		st.ships = append(st.ships, s)
+		st.dirty = true
+		if err := f.foldLocked(st); err != nil {
+			f.mu.Unlock()
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+	}
+	f.mu.Unlock()
+	inv, err := f.erp.PostShipment(ctx, f.key("post_shipment", s.OrderID, s.ID), s)
+	if err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	var qe []canonical.QuantityEvent
+	src := "erp/invoice/" + inv.ID
+	for _, l := range s.Lines {
+		qe = append(qe, canonical.QuantityEvent{LineID: l.OrderLineID, Bucket: canonical.BucketInvoiced,
+			Kind: canonical.QuantityDelta, Value: l.Quantity.Value, AsOf: s.ShippedAt, SourceMessageID: src})
+	}
+	qe = mergeEvents(qe)
+	st.qevents = append(st.qevents, qe...)
+	if err := f.foldLocked(st); err != nil {
+		st.qevents = st.qevents[:len(st.qevents)-len(qe)]
+		_ = f.foldLocked(st)
+		f.mu.Unlock()
+		return false, retry.Permanent(fmt.Errorf("flow: invoice %s of shipment %s: %w", inv.Number, s.ID, err))
+	}
+	st.invoices[s.ID] = inv
+	st.invOrder = append(st.invOrder, s.ID)
+	st.dirty = true
+	f.mu.Unlock()
+	return false, f.publish(ctx, st)
+}
+
+// mergeEvents sums events of the same line, which the ledger would
+// otherwise count once.
+func mergeEvents(qe []canonical.QuantityEvent) []canonical.QuantityEvent {
+	out := qe[:0]
+	for _, e := range qe {
+		i := slices.IndexFunc(out, func(o canonical.QuantityEvent) bool { return o.LineID == e.LineID })
+		if i < 0 {
+			out = append(out, e)
+			continue
+		}
+		if v, err := out[i].Value.Add(e.Value); err == nil {
+			out[i].Value = v
+		}
+	}
+	return out
+}
+
+// publish shows the order's state in the CRM when it changed since the
+// last publication.
+func (f *Flow) publish(ctx context.Context, st *orderState) error {
+	f.mu.Lock()
+	if !st.dirty {
+		f.mu.Unlock()
+		return nil
+	}
+	st.seq++
+	s := st.statusLocked(f.now())
+	f.mu.Unlock()
+	if err := f.crm.PublishStatus(ctx, s); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	if st.seq == s.Sequence {
+		st.dirty = false
+	}
+	f.mu.Unlock()
+	return nil
+}
+
+// statusLocked returns what the CRM should show of the order.
+func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
+	o := &st.order
+	s := connector.OrderStatus{OrderID: o.ID, Sequence: st.seq, Status: o.Status(), Messages: slices.Clone(st.messages), UpdatedAt: now}
+	for _, h := range o.Holds {
+		if h.Active() {
+			s.Holds = append(s.Holds, h)
+		}
+	}
+	for _, l := range o.Lines {
+		u := l.Quantity.Unit
+		bs := l.Buckets
+		s.Lines = append(s.Lines, connector.LineStatus{LineID: l.ID,
+			Ordered:     canonical.NewQuantity(bs.Get(canonical.BucketOrdered), u),
+			Shipped:     canonical.NewQuantity(bs.Get(canonical.BucketShipped), u),
+			Backordered: canonical.NewQuantity(bs.Get(canonical.BucketBackordered), u),
+			Cancelled:   canonical.NewQuantity(bs.Get(canonical.BucketCancelled), u),
+			Returned:    canonical.NewQuantity(bs.Get(canonical.BucketReturned), u)})
+		if !l.PromisedDate.IsZero() && (s.PromisedDate.IsZero() || l.PromisedDate.Before(s.PromisedDate)) {
+			s.PromisedDate = l.PromisedDate
+		}
+	}
+	for _, sh := range st.ships {
+		s.TrackingNumbers = append(s.TrackingNumbers, sh.TrackingNumbers...)
+	}
+	return s
+}
+
+// CheckHolds re-reads from the ERP every order the flow holds on hold and,
+// for each whose holds the ERP has released, appends an order.accepted
+// event that resumes it. It returns how many it resumed.
+func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
+	f.mu.Lock()
+	var held []*orderState
+	for _, st := range f.orders {
+		if st.phase == phaseHeld && !st.resumed && st.decision {
+			held = append(held, st)
+		}
+	}
+	f.mu.Unlock()
+	slices.SortFunc(held, func(a, b *orderState) int { return strings.Compare(a.order.ID, b.order.ID) })
+	n := 0
+	var errs []error
+	for _, st := range held {
+		id := st.order.ID
+		o, err := f.erp.GetOrder(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if slices.ContainsFunc(o.Holds, canonical.Hold.Active) || o.AcceptedAt.IsZero() {
+			continue
+		}
+		cause := canonical.Event{ID: eventID("decision", id, strconv.FormatInt(st.order.Version, 10))}
+		if err := f.emit(ctx, canonical.EventOrderAccepted, o, id, st.corr, cause, eventID("resume", id, strconv.FormatInt(o.Version, 10))); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		f.mu.Lock()
+		st.resumed = true
+		f.mu.Unlock()
+		n++
+	}
+	return n, errors.Join(errs...)
+}

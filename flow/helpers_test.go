@@ -1,0 +1,201 @@
+package flow_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/connector/faults"
+	"github.com/distsync/distsync/crm"
+	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/tracing"
+	"github.com/distsync/distsync/wms"
+)
+
+// world is the three reference systems with a flow over them.
+type world struct {
+	erp     *erp.Memory
+	wms     *wms.Memory
+	crm     *crm.Memory
+	log     *eventlog.Memory
+	rec     *tracing.MemoryRecorder
+	metrics *countMetrics
+	flow    *flow.Flow
+	faults  []interface{ Counts() faults.Counts }
+}
+
+// countMetrics counts what the flow reports.
+type countMetrics struct {
+	mu sync.Mutex
+	n  map[flow.Counter]int
+}
+
+func (m *countMetrics) Count(_ context.Context, c flow.Counter, _ string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.n == nil {
+		m.n = map[flow.Counter]int{}
+	}
+	m.n[c]++
+}
+
+func (m *countMetrics) SyncLag(context.Context, string, time.Duration) {}
+
+func (m *countMetrics) get(c flow.Counter) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n[c]
+}
+
+// newWorld builds the demo world; with fc, every connector gets those
+// faults (seeded per system from fc.Seed).
+func newWorld(t testing.TB, fc *faults.Config, wrapERP ...func(connector.ERP) connector.ERP) *world {
+	t.Helper()
+	w := &world{metrics: &countMetrics{}, log: eventlog.NewMemory(eventlog.MemoryConfig{})}
+	var err error
+	w.erp, err = erp.New(erp.Config{})
+	require.NoError(t, err, "erp.New")
+	w.wms, err = wms.New(wms.Config{Clock: time.Now})
+	require.NoError(t, err, "wms.New")
+	w.crm, err = crm.New(crm.Config{})
+	require.NoError(t, err, "crm.New")
+	w.rec, err = tracing.NewMemoryRecorder(tracing.MemoryConfig{})
+	require.NoError(t, err, "NewMemoryRecorder")
+	var (
+		ce connector.ERP = w.erp
+		cw connector.WMS = w.wms
+		cc connector.CRM = w.crm
+	)
+	if fc != nil {
+		c := *fc
+		fe, err := faults.WrapERP(w.erp, c)
+		require.NoError(t, err, "faults.WrapERP")
+		c.Seed++
+		fw, err := faults.WrapWMS(w.wms, c)
+		require.NoError(t, err, "faults.WrapWMS")
+		c.Seed++
+		fcrm, err := faults.WrapCRM(w.crm, c)
+		require.NoError(t, err, "faults.WrapCRM")
+		ce, cw, cc = fe, fw, fcrm
+		w.faults = append(w.faults, fe, fw, fcrm)
+	}
+	for _, wrap := range wrapERP {
+		ce = wrap(ce)
+	}
+	opts := connector.Options{Recorder: w.rec, MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
+	we, err := connector.WrapERP(ce, opts)
+	require.NoError(t, err, "WrapERP")
+	ww, err := connector.WrapWMS(cw, opts)
+	require.NoError(t, err, "WrapWMS")
+	wc, err := connector.WrapCRM(cc, opts)
+	require.NoError(t, err, "WrapCRM")
+	w.flow, err = flow.New(flow.Config{ERP: we, WMS: ww, CRM: wc, Log: w.log, Recorder: w.rec, Metrics: w.metrics,
+		PollInterval: 10 * time.Millisecond,
+		Policy: eventlog.ErrorPolicy{MaxAttempts: 20, InitialInterval: 10 * time.Millisecond, MaxInterval: time.Second,
+			OpenRecheck: 200 * time.Millisecond}})
+	require.NoError(t, err, "flow.New")
+	return w
+}
+
+// submit opens and converts an opportunity of account with lines
+// "SKU:QTY" at the list price and returns the order ID.
+func (w *world) submit(t testing.TB, account string, lines ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	prices := map[string]string{"SKU-100": "12.50", "SKU-101": "9.80", "SKU-102": "4.25", "SKU-103": "89.00",
+		"SKU-104": "3.10", "SKU-105": "6.40"}
+	opp := crm.Opportunity{AccountID: account, Name: "test"}
+	for _, l := range lines {
+		sku, qty, _ := strings.Cut(l, ":")
+		price := prices[sku]
+		if price == "" {
+			price = "1.00"
+		}
+		opp.Lines = append(opp.Lines, crm.OpportunityLine{SKU: sku, Quantity: canonical.MustParseQuantity(qty, "EA"),
+			UnitPrice: canonical.MustParseMoney(price, "USD")})
+	}
+	opp, err := w.crm.OpenOpportunity(ctx, opp)
+	require.NoError(t, err, "OpenOpportunity %v", lines)
+	o, err := w.crm.ConvertOpportunity(ctx, opp.ID)
+	require.NoError(t, err, "ConvertOpportunity %v", lines)
+	return o.ID
+}
+
+// settle drains the flow and steps the warehouses until neither has
+// anything left to do.
+func (w *world) settle(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	for range 500 {
+		require.NoError(t, w.flow.Drain(ctx), "Drain")
+		n, err := w.wms.Step(ctx)
+		require.NoError(t, err, "wms.Step")
+		if n == 0 {
+			require.NoError(t, w.flow.Drain(ctx), "Drain")
+			return
+		}
+	}
+	t.Fatal("the world did not settle in 500 rounds")
+}
+
+// adjust adds qty of sku to a warehouse's stock.
+func (w *world) adjust(t testing.TB, id, sku, wh, qty string) {
+	t.Helper()
+	_, err := w.wms.Adjust(context.Background(), canonical.InventoryAdjustment{ID: id, Item: canonical.ItemRef{SKU: sku},
+		Location: wh, Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity(qty, "EA"),
+		Reason: canonical.AdjustFound, AdjustedAt: time.Now()})
+	require.NoError(t, err, "Adjust %s %s %s", sku, wh, qty)
+}
+
+// agree checks that the CRM shows the flow's status and that the ERP's
+// shipped and invoiced quantities and invoices match the flow's.
+func (w *world) agree(t testing.TB, id string) flow.OrderView {
+	t.Helper()
+	v, err := w.flow.Where(context.Background(), id)
+	require.NoError(t, err, "Where %s", id)
+	// Read the systems themselves, not through their faults.
+	shown, ok := w.crm.ShownStatus(id)
+	require.True(t, ok, "CRM shows order %s", id)
+	v.CRM = &shown
+	if eo, err := w.erp.GetOrder(context.Background(), id); err != nil {
+		v.ERP, v.ERPErr = nil, err
+	} else {
+		v.ERP, v.ERPErr = &eo, nil
+	}
+	require.Equal(t, v.Status, v.CRM.Status, "CRM status of %s", id)
+	for i, l := range v.Order.Lines {
+		require.True(t, l.Buckets.Get(canonical.BucketShipped).Equal(v.CRM.Lines[i].Shipped.Value), "CRM shipped of %s line %s", id, l.ID)
+		require.True(t, l.Buckets.Get(canonical.BucketInvoiced).Equal(l.Buckets.Get(canonical.BucketShipped)),
+			"invoiced = shipped for %s line %s: %s", id, l.ID, l.Buckets)
+	}
+	if v.Phase == "rejected" {
+		require.Error(t, v.ERPErr, "ERP must not know rejected order %s", id)
+		return v
+	}
+	require.NoError(t, v.ERPErr, "ERP GetOrder %s", id)
+	for i, l := range v.Order.Lines {
+		el := v.ERP.Lines[i]
+		require.True(t, el.Buckets.Get(canonical.BucketShipped).Equal(l.Buckets.Get(canonical.BucketShipped)),
+			"ERP shipped of %s line %s: erp %s flow %s", id, l.ID, el.Buckets, l.Buckets)
+		require.True(t, el.Buckets.Get(canonical.BucketInvoiced).Equal(l.Buckets.Get(canonical.BucketInvoiced)),
+			"ERP invoiced of %s line %s", id, l.ID)
+	}
+	require.Equal(t, len(v.Shipments), w.erp.InvoiceCount(id), "one ERP invoice per shipment of %s", id)
+	require.Equal(t, v.Order.Status().Commercial, v.ERP.Status().Commercial, "commercial status in the ERP of %s", id)
+	return v
+}
+
+func (w *world) String() string {
+	return fmt.Sprintf("erp %+v wms %+v crm %+v", w.erp.Counts(), w.wms.Counts(), w.crm.Counts())
+}
+
+func eventlogFilter() eventlog.Filter { return eventlog.Filter{} }

@@ -1,0 +1,137 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/tracing"
+)
+
+// StatusViewer is an optional capability of a CRM connector, found with
+// connector.As: it returns what the CRM shows of an order (as crm.Memory's
+// ShownStatus does), and false when it shows nothing.
+type StatusViewer interface {
+	ShownStatus(orderID string) (connector.OrderStatus, bool)
+}
+
+// TimelineReader is an optional capability of a Config.Recorder: it returns
+// the steps recorded for a correlation ID, as *tracing.MemoryRecorder does.
+type TimelineReader interface {
+	Timeline(correlationID string) []tracing.Step
+}
+
+// OrderView answers "where is order X": the order as the flow derives it,
+// what each system shows of it, its fulfilment orders, shipments and
+// invoices, its timeline and its dead letters. It is a plain value, a copy
+// that later changes do not touch.
+type OrderView struct {
+	// Order is the order with its line buckets as the flow folded them.
+	Order canonical.Order
+	// CorrelationID ties its events, calls and timeline together.
+	CorrelationID string
+	// Status is the status the flow derives from the buckets.
+	Status canonical.Status
+	// Phase is where the order stands in the flow: "submitted",
+	// "rejected", "on_hold", "accepted" (not released yet) or "released".
+	Phase string
+	// ERP is the ERP's view of the order (GetOrder), nil when ERPErr is set
+	// (for example CodeNotFound for a rejected order).
+	ERP    *canonical.Order
+	ERPErr error
+	// CRM is what the CRM shows, nil when the CRM does not implement
+	// StatusViewer or shows nothing.
+	CRM *connector.OrderStatus
+	// FulfillmentOrders are the released fulfilment orders as the WMS
+	// returned them, in plan order.
+	FulfillmentOrders []canonical.FulfillmentOrder
+	// Shipments are the shipments in the order the flow received them;
+	// Invoices the ERP's invoices for them, in the same order where posted.
+	Shipments []canonical.Shipment
+	Invoices  []canonical.Invoice
+	// Timeline is the order's steps, when Config.Recorder is a
+	// TimelineReader.
+	Timeline []tracing.Step
+	// DeadLetters are the dead letters of the order's events in the flow's
+	// consumer group.
+	DeadLetters []eventlog.DeadLetter
+}
+
+// Orders returns the IDs of the orders the flow knows, sorted.
+func (f *Flow) Orders() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]string, 0, len(f.orders))
+	for id := range f.orders {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Where returns where the order with the given ID is. It reads the ERP's
+// and the CRM's views and the dead letters; a failure to read the ERP is
+// reported in OrderView.ERPErr, a failure to read the dead letters is
+// returned. An order the flow does not know is an error matching
+// ErrUnknownOrder.
+func (f *Flow) Where(ctx context.Context, orderID string) (OrderView, error) {
+	f.mu.Lock()
+	st := f.orders[orderID]
+	if st == nil {
+		f.mu.Unlock()
+		return OrderView{}, fmt.Errorf("%w: %q", ErrUnknownOrder, orderID)
+	}
+	v := OrderView{Order: st.order, CorrelationID: st.corr, Phase: st.phase.String()}
+	v.Order.Lines = slices.Clone(st.order.Lines)
+	v.Order.Holds = slices.Clone(st.order.Holds)
+	v.Status = v.Order.Status()
+	for _, fo := range st.plan {
+		if r, ok := st.released[fo.ID]; ok {
+			v.FulfillmentOrders = append(v.FulfillmentOrders, r)
+		}
+	}
+	v.Shipments = slices.Clone(st.ships)
+	for _, id := range st.invOrder {
+		v.Invoices = append(v.Invoices, st.invoices[id])
+	}
+	f.mu.Unlock()
+	if o, err := f.erp.GetOrder(ctx, orderID); err != nil {
+		v.ERPErr = err
+	} else {
+		v.ERP = &o
+	}
+	if sv, ok := connector.As[StatusViewer](f.crm); ok {
+		if s, ok := sv.ShownStatus(orderID); ok {
+			v.CRM = &s
+		}
+	}
+	if tr, ok := f.rec.(TimelineReader); ok && v.CorrelationID != "" {
+		v.Timeline = tr.Timeline(v.CorrelationID)
+	}
+	if v.CorrelationID != "" {
+		dl, err := f.log.List(ctx, eventlog.Filter{Consumer: f.group, CorrelationID: v.CorrelationID})
+		if err != nil {
+			return v, fmt.Errorf("flow: dead letters of order %s: %w", orderID, err)
+		}
+		v.DeadLetters = dl
+	}
+	return v, nil
+}
+
+// DeadLetters returns the dead letters of the flow's consumer group that f
+// selects (its Consumer is set to the group).
+func (f *Flow) DeadLetters(ctx context.Context, filter eventlog.Filter) ([]eventlog.DeadLetter, error) {
+	filter.Consumer = f.group
+	return f.log.List(ctx, filter)
+}
+
+// Replay asks for the dead letters of the flow's group that filter selects
+// to be handled again, recording by and why in their audit trail, and
+// returns how many. The next Run or Drain handles them.
+func (f *Flow) Replay(ctx context.Context, filter eventlog.Filter, by, why string) (int, error) {
+	filter.Consumer = f.group
+	return f.log.Replay(ctx, filter, eventlog.Audit{At: f.now(), Action: eventlog.ActionReplay, By: by, Why: why})
+}

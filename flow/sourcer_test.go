@@ -1,0 +1,105 @@
+package flow_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/wms"
+)
+
+func TestInventorySourcer(t *testing.T) {
+	w, err := wms.New(wms.Config{})
+	require.NoError(t, err, "wms.New")
+	line := func(id, sku, qty string) canonical.OrderLine {
+		return canonical.OrderLine{ID: id, Item: canonical.ItemRef{SKU: sku}, Quantity: canonical.MustParseQuantity(qty, "EA")}
+	}
+	tests := []struct {
+		name         string
+		lines        []canonical.OrderLine
+		shipComplete bool
+		// want is "WAREHOUSE LINE QTY" per fulfilment line, in plan order.
+		want []string
+	}{
+		{name: "one warehouse fills all", lines: []canonical.OrderLine{line("L1", "SKU-100", "10"), line("L2", "SKU-104", "5")},
+			want: []string{"WH-EAST L1 10", "WH-EAST L2 5"}},
+		{name: "prefers the one warehouse that fills all", lines: []canonical.OrderLine{line("L1", "SKU-100", "100"), line("L2", "SKU-102", "300")},
+			want: []string{"WH-EAST L1 100", "WH-EAST L2 300"}},
+		{name: "split by most available", lines: []canonical.OrderLine{line("L1", "SKU-101", "100")},
+			want: []string{"WH-EAST L1 80", "WH-WEST L1 20"}},
+		{name: "ship complete never splits", lines: []canonical.OrderLine{line("L1", "SKU-101", "100")}, shipComplete: true,
+			want: []string{"WH-EAST L1 100"}},
+		{name: "missing stock backordered at the best warehouse", lines: []canonical.OrderLine{line("L1", "SKU-105", "7")},
+			want: []string{"WH-EAST L1 7"}},
+		{name: "over total stock", lines: []canonical.OrderLine{line("L1", "SKU-103", "30")},
+			want: []string{"WH-EAST L1 20", "WH-SOUTH L1 5", "WH-WEST L1 5"}},
+		{name: "unit other than the stock's", lines: []canonical.OrderLine{{ID: "L1", Item: canonical.ItemRef{SKU: "SKU-102"},
+			Quantity: canonical.MustParseQuantity("2", "XCS")}},
+			want: []string{"WH-EAST L1 2"}},
+	}
+	s := &flow.InventorySourcer{Inventory: w}
+	for _, tt := range tests {
+		o := canonical.Order{ID: "O1", Version: 1, Lines: tt.lines, ShipComplete: tt.shipComplete}
+		fos, err := s.Plan(context.Background(), o)
+		require.NoError(t, err, "Plan %s", tt.name)
+		var got []string
+		for i, fo := range fos {
+			assert.Equal(t, canonical.SplitPosition{Group: "O1", Index: i + 1, Count: len(fos)}, fo.Split, "split of %s", tt.name)
+			assert.Equal(t, "O1-"+fo.Warehouse, fo.ID, "ID of %s", tt.name)
+			for _, l := range fo.Lines {
+				got = append(got, fo.Warehouse+" "+l.OrderLineID+" "+l.Quantity.Value.String())
+			}
+		}
+		assert.Equal(t, tt.want, got, "plan of %s", tt.name)
+	}
+}
+
+func TestInventorySourcerNoReader(t *testing.T) {
+	_, err := (&flow.InventorySourcer{}).Plan(context.Background(), canonical.Order{ID: "O1"})
+	require.ErrorIs(t, err, flow.ErrInvalidConfig, "nil Inventory")
+}
+
+func TestConfigValidate(t *testing.T) {
+	w, err := wms.New(wms.Config{})
+	require.NoError(t, err, "wms.New")
+	ok := newWorld(t, nil)
+	base := func() flow.Config {
+		return flow.Config{ERP: ok.erp, WMS: w, CRM: ok.crm, Log: ok.log}
+	}
+	tests := []struct {
+		name   string
+		modify func(*flow.Config)
+		want   string
+	}{
+		{name: "valid", modify: func(*flow.Config) {}},
+		{name: "no ERP", modify: func(c *flow.Config) { c.ERP = nil }, want: "ERP is required"},
+		{name: "no WMS", modify: func(c *flow.Config) { c.WMS = nil }, want: "WMS is required"},
+		{name: "no CRM", modify: func(c *flow.Config) { c.CRM = nil }, want: "CRM is required"},
+		{name: "no log", modify: func(c *flow.Config) { c.Log = nil }, want: "Log is required"},
+		{name: "negative workers", modify: func(c *flow.Config) { c.Workers = -1 }, want: "Workers"},
+		{name: "negative page size", modify: func(c *flow.Config) { c.PageSize = -1 }, want: "PageSize"},
+		{name: "negative poll interval", modify: func(c *flow.Config) { c.PollInterval = -1 }, want: "PollInterval"},
+		{name: "bad policy", modify: func(c *flow.Config) { c.Policy.MaxAttempts = -1 }, want: "Policy"},
+	}
+	for _, tt := range tests {
+		c := base()
+		tt.modify(&c)
+		err := c.Validate()
+		_, nerr := flow.New(c)
+		if tt.want == "" {
+			assert.NoError(t, err, "Validate %s", tt.name)
+			assert.NoError(t, nerr, "New %s", tt.name)
+			continue
+		}
+		require.ErrorIs(t, err, flow.ErrInvalidConfig, "Validate %s", tt.name)
+		assert.Contains(t, err.Error(), tt.want, "Validate %s", tt.name)
+		assert.ErrorIs(t, nerr, flow.ErrInvalidConfig, "New %s", tt.name)
+	}
+}
+
+var _ connector.InventoryReader = (*wms.Memory)(nil)
