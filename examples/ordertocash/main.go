@@ -98,7 +98,7 @@ func newWorld(cfg config) (*world, error) {
 	if cfg.orders < 0 {
 		return nil, fmt.Errorf("-orders %d: must not be negative", cfg.orders)
 	}
-	w := &world{clk: &clock{t: wms.DemoEpoch}}
+	w := &world{clk: &clock{t: wms.DemoEpoch()}}
 	var err error
 	if w.erp, err = erp.New(erp.Config{Clock: w.clk.now}); err != nil {
 		return nil, err
