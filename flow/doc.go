@@ -1,8 +1,9 @@
-// Package flow orchestrates order-to-cash across a CRM, an ERP and a WMS:
-// orders converted in the CRM are validated and accepted in the ERP, sourced
-// and released to the warehouses, and the warehouses' allocation, backorder,
-// pick and shipment events are folded into the order, posted and invoiced in
-// the ERP exactly once, and shown in the CRM.
+// Package flow orchestrates order-to-cash and inventory sync across a CRM,
+// an ERP and a WMS: orders converted in the CRM are validated and accepted in
+// the ERP, sourced and released to the warehouses, and the warehouses'
+// allocation, backorder, pick and shipment events are folded into the order,
+// posted and invoiced in the ERP exactly once, and shown in the CRM; the
+// warehouses' stock reaches the ERP's ledger and the CRM's availability.
 //
 // # Events and effects
 //
@@ -37,6 +38,35 @@
 // CRM with a sequence that grows with every publication. [Flow.Where] answers
 // "where is order X" from that state, from what the ERP and the CRM show and
 // from the timeline and dead letters.
+//
+// # Inventory sync
+//
+// [Flow.PollWarehouse] appends the WMS's inventory.adjusted and
+// inventory.snapshot events to the same log, partitioned by "SKU@WAREHOUSE",
+// so the same consumer and error policy handle them, one at a time per key.
+// The flow keeps, per key, the WMS's per-subject sequence of the last
+// position it pushed. An event at or below that sequence is covered by it
+// (a duplicate, a stale snapshot delivered after a newer event, or an
+// earlier event of a burst) and is counted as a duplicate. Any newer event
+// makes the flow re-read the key's current positions from the WMS
+// (connector.InventoryReader) and push them: to the ERP as snapshots with
+// ApplyInventory, under a key derived from ("ordertocash",
+// "apply_inventory", key, event source, event ID), and to the CRM as one
+// availability (the sum of what is available over the key's lots) with
+// PublishAvailability, whose sequence is that same WMS sequence. A retried
+// event pushes the positions it read first, so its key always carries the
+// same positions.
+//
+// Coalescing follows from this rule: when several events of one key are
+// pending, the first one handled pushes the newest position, and the others
+// are covered by it, so the ERP and the CRM get one push per burst. Since
+// only absolute positions read from the source are pushed, and the ERP and
+// the CRM ignore positions not newer than the ones they hold, duplicated or
+// reordered feed events never move them backwards. The sync lag (from the
+// event's time to the push) is reported through [Metrics.SyncLag] for the
+// event that pushed, with entity "inventory_adjustment" or
+// "inventory_position". Availability that changes without an inventory event
+// (allocation of orders) reaches the CRM with the key's next inventory event.
 //
 // # Driving the flow
 //

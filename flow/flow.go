@@ -144,6 +144,8 @@ type Flow struct {
 	mu     sync.Mutex
 	ledger canonical.Ledger
 	orders map[string]*orderState
+
+	inv inventorySync
 }
 
 // New returns a Flow configured by cfg. The error matches ErrInvalidConfig.
@@ -340,11 +342,14 @@ func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 
 // PollWarehouse reads the WMS's event feed from its stored cursor to its
 // end and appends the fulfilment events to the log with their order's
-// correlation ID, storing the cursor after each page. Inventory and return
-// events are not handled by the order-to-cash flow and are skipped. It
-// returns how many events it appended.
+// correlation ID and the inventory events for inventory sync, storing the
+// cursor after each page. Return events are not handled yet and are
+// skipped. It returns how many events it appended.
 func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
 	return f.poll(ctx, FeedWMSEvents, f.wms.PollEvents, func(e *canonical.Event) bool {
+		if isInventory(e.Type) {
+			return true
+		}
 		if strings.HasPrefix(string(e.Type), "distsync.inventory.") || strings.HasPrefix(string(e.Type), "distsync.return.") {
 			return false
 		}
@@ -536,6 +541,8 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	case canonical.EventFulfillmentReleased:
 		// The WMS's echo of a release the flow made.
 		return false, nil
+	case canonical.EventInventoryAdjusted, canonical.EventInventorySnapshot:
+		return f.onInventory(ctx, ev, bad)
 	}
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
 }

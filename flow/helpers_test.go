@@ -64,7 +64,11 @@ func newWorld(t testing.TB, fc *faults.Config, wrapERP ...func(connector.ERP) co
 	var err error
 	w.erp, err = erp.New(erp.Config{})
 	require.NoError(t, err, "erp.New")
-	w.wms, err = wms.New(wms.Config{Clock: time.Now})
+	// Inside a synctest bubble time starts in 2000: shift the WMS's clock
+	// after the ERP's demo stock positions (as of erp.DemoEpoch), or the
+	// ERP takes the WMS's first inventory events for stale ones.
+	shift := max(0, erp.DemoEpoch().Add(time.Minute).Sub(time.Now()))
+	w.wms, err = wms.New(wms.Config{Clock: func() time.Time { return time.Now().Add(shift) }})
 	require.NoError(t, err, "wms.New")
 	w.crm, err = crm.New(crm.Config{})
 	require.NoError(t, err, "crm.New")

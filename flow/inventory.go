@@ -1,0 +1,232 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+)
+
+// ErrInventoryBehind: the WMS's inventory of an item and warehouse is
+// older than an inventory event the WMS emitted for them. The error is
+// transient: the event is retried until the WMS has caught up.
+var ErrInventoryBehind = errors.New("flow: warehouse inventory behind its event")
+
+// inventoryKey is the partition key of the inventory events of an item at
+// a warehouse, as the WMS sets it: "SKU@WAREHOUSE".
+func inventoryKey(sku, location string) string { return sku + "@" + location }
+
+// invState is what the flow has pushed for one SKU@WAREHOUSE key. Its
+// handler (one at a time per key) writes it under inventorySync.mu.
+type invState struct {
+	// seq is the WMS's per-subject sequence of the last position pushed to
+	// the ERP and the CRM; events at or below it are covered by it.
+	seq int64
+	// pending is the position read for an event whose push has not
+	// completed, so that a retry pushes the same positions under the same
+	// idempotency key.
+	pending *invPush
+}
+
+// invPush is one push of a key's positions, for one source event.
+type invPush struct {
+	event     canonical.EventKey
+	positions []canonical.InventoryPosition
+	seq       int64
+}
+
+// inventorySync is the flow's state of inventory sync. Its zero value is
+// ready to use.
+type inventorySync struct {
+	mu   sync.Mutex
+	keys map[string]*invState
+}
+
+func (s *inventorySync) state(key string) *invState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keys == nil {
+		s.keys = map[string]*invState{}
+	}
+	st := s.keys[key]
+	if st == nil {
+		st = &invState{}
+		s.keys[key] = st
+	}
+	return st
+}
+
+// InventorySeq returns the WMS's per-subject sequence of the last inventory
+// position the flow pushed to the ERP and the CRM for sku at location, and
+// false when it pushed none.
+func (f *Flow) InventorySeq(sku, location string) (int64, bool) {
+	f.inv.mu.Lock()
+	defer f.inv.mu.Unlock()
+	st := f.inv.keys[inventoryKey(sku, location)]
+	if st == nil || st.seq == 0 {
+		return 0, false
+	}
+	return st.seq, true
+}
+
+// onInventory handles an inventory.adjusted or inventory.snapshot event
+// of the WMS. See the package documentation, section Inventory sync.
+func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(error) error) (bool, error) {
+	var sku, location string
+	var seq int64
+	switch ev.Type {
+	case canonical.EventInventoryAdjusted:
+		a, err := canonical.DecodeData[canonical.InventoryAdjustment](ev)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		sku, location, seq = a.Item.SKU, a.Location, a.Sequence
+	default:
+		p, err := canonical.DecodeData[canonical.InventoryPosition](ev)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		sku, location, seq = p.Item.SKU, p.Location, p.Sequence
+	}
+	if sku == "" {
+		return false, bad(fmt.Errorf("%w: data.item.sku: required", ErrBadEvent))
+	}
+	key := inventoryKey(sku, location)
+	if p := ev.Partition(); p != key {
+		return false, bad(fmt.Errorf("%w: partition key %q is not the data's %q", ErrBadEvent, p, key))
+	}
+	st := f.inv.state(key)
+	f.inv.mu.Lock()
+	covered := seq <= st.seq
+	push := st.pending
+	f.inv.mu.Unlock()
+	if covered {
+		// A duplicate, a stale event or one of a burst already pushed.
+		return true, nil
+	}
+	if push == nil || push.event != ev.Key() {
+		ps, err := f.wms.Inventory(ctx, connector.InventoryQuery{SKUs: []string{sku}, Locations: []string{location}})
+		if err != nil {
+			return false, err
+		}
+		ps = slices.DeleteFunc(ps, func(p canonical.InventoryPosition) bool { return p.Item.SKU != sku || p.Location != location })
+		if len(ps) == 0 {
+			return false, bad(fmt.Errorf("%w: the WMS has no inventory of %s", ErrBadEvent, key))
+		}
+		agg, err := aggregate(ps)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: inventory of %s: %w", ErrBadEvent, key, err))
+		}
+		push = &invPush{event: ev.Key(), positions: agg}
+		for _, p := range agg {
+			push.seq = max(push.seq, p.Sequence)
+		}
+		if push.seq < seq {
+			return false, fmt.Errorf("%w: %s at sequence %d, event %s at %d", ErrInventoryBehind, key, push.seq, ev.ID, seq)
+		}
+		f.inv.mu.Lock()
+		covered = push.seq <= st.seq
+		if !covered {
+			st.pending = push
+		}
+		f.inv.mu.Unlock()
+		if covered {
+			return true, nil
+		}
+	}
+	avail, err := availability(sku, location, push)
+	if err != nil {
+		return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+	}
+	if err := f.erp.ApplyInventory(ctx, f.key("apply_inventory", key, ev.Source, ev.ID), push.positions); err != nil {
+		return false, err
+	}
+	if err := f.crm.PublishAvailability(ctx, []connector.Availability{avail}); err != nil {
+		return false, err
+	}
+	f.inv.mu.Lock()
+	st.seq = max(st.seq, push.seq)
+	st.pending = nil
+	f.inv.mu.Unlock()
+	return false, nil
+}
+
+// availability sums the available quantity of the positions of status
+// available, as the CRM shows it, with the push's sequence.
+func availability(sku, location string, push *invPush) (connector.Availability, error) {
+	a := connector.Availability{SKU: sku, Location: location, Sequence: push.seq}
+	var sum canonical.Decimal
+	var unit canonical.Unit
+	var asOf time.Time
+	for _, p := range push.positions {
+		if p.AsOf.After(asOf) {
+			asOf = p.AsOf
+		}
+		if unit == "" {
+			unit = p.Available.Unit
+		}
+		if p.Status != canonical.InventoryAvailable {
+			continue
+		}
+		if p.Available.Unit != unit {
+			return a, fmt.Errorf("inventory of %s: available in %s and in %s", inventoryKey(sku, location), unit, p.Available.Unit)
+		}
+		var err error
+		if sum, err = sum.Add(p.Available.Value); err != nil {
+			return a, fmt.Errorf("inventory of %s: %w", inventoryKey(sku, location), err)
+		}
+	}
+	a.Available, a.AsOf = canonical.NewQuantity(sum, unit), asOf
+	return a, nil
+}
+
+// aggregate sums positions of the same item, location and status over
+// their lots: the ERP's ledger is kept per item, warehouse and status, and
+// lots stay in the WMS. The sums are snapshots with the newest sequence and
+// as-of of their lots, in the order of the first lot of each status.
+func aggregate(ps []canonical.InventoryPosition) ([]canonical.InventoryPosition, error) {
+	var out []canonical.InventoryPosition
+	for _, p := range ps {
+		i := slices.IndexFunc(out, func(o canonical.InventoryPosition) bool {
+			return o.Item.SKU == p.Item.SKU && o.Location == p.Location && o.Status == p.Status
+		})
+		if i < 0 {
+			p.Lot, p.Kind = "", canonical.QuantitySnapshot
+			out = append(out, p)
+			continue
+		}
+		o := &out[i]
+		for _, q := range []struct {
+			sum  *canonical.Quantity
+			add  canonical.Quantity
+			name string
+		}{
+			{&o.OnHand, p.OnHand, "onHand"}, {&o.Allocated, p.Allocated, "allocated"},
+			{&o.Available, p.Available, "available"}, {&o.Inbound, p.Inbound, "inbound"},
+		} {
+			if q.sum.Unit != q.add.Unit {
+				return nil, fmt.Errorf("%s of lot %q in %s, of another lot in %s", q.name, p.Lot, q.add.Unit, q.sum.Unit)
+			}
+			v, err := q.sum.Value.Add(q.add.Value)
+			if err != nil {
+				return nil, fmt.Errorf("%s of lot %q: %w", q.name, p.Lot, err)
+			}
+			q.sum.Value = v
+		}
+		o.Sequence = max(o.Sequence, p.Sequence)
+		if p.AsOf.After(o.AsOf) {
+			o.AsOf = p.AsOf
+		}
+	}
+	return out, nil
+}
+
+// isInventory reports whether t is an inventory event the flow syncs.
+func isInventory(t canonical.EventType) bool {
+	return t == canonical.EventInventoryAdjusted || t == canonical.EventInventorySnapshot
+}
