@@ -115,7 +115,8 @@ func DemoWarehouses() []canonical.Location {
 }
 
 // DemoStock returns the demo stock on hand, new on every call, as
-// available snapshots as of [DemoEpoch] with sequence 1:
+// available snapshots as of [DemoEpoch] with sequence 0, so that any
+// position a warehouse sends for them (its sequences start at 1) is newer:
 //
 //	          WH-EAST  WH-SOUTH  WH-WEST
 //	SKU-100       120        40       60
@@ -144,7 +145,7 @@ func DemoStock() []canonical.InventoryPosition {
 			out = append(out, canonical.InventoryPosition{
 				Item: canonical.ItemRef{SKU: row.sku}, Location: wh, Status: canonical.InventoryAvailable,
 				Kind: canonical.QuantitySnapshot, OnHand: q, Allocated: canonical.NewQuantity(canonical.Decimal{}, "EA"),
-				Available: q, Inbound: canonical.NewQuantity(canonical.Decimal{}, "EA"), AsOf: DemoEpoch(), Sequence: 1,
+				Available: q, Inbound: canonical.NewQuantity(canonical.Decimal{}, "EA"), AsOf: DemoEpoch(), Sequence: 0,
 			})
 		}
 	}
