@@ -14,34 +14,26 @@ import (
 	"time"
 
 	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/idempotency"
 )
 
-// Dialect is the SQL dialect an [SQL] backend speaks. It is a plain value,
-// safe for concurrent use.
-type Dialect int
+// Dialect is the SQL dialect an [SQL] backend speaks. It is the
+// idempotency package's type, so one value configures both an event log and
+// an idempotency store over the same database.
+//
+// With SQLite (for example the pure-Go driver modernc.org/sqlite, driver
+// name "sqlite") there is one writer at a time: open the database in WAL
+// mode with a busy_timeout, as in
+// "file:events.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate".
+// With PostgreSQL use, for example, github.com/jackc/pgx/v5/stdlib (driver
+// name "pgx").
+type Dialect = idempotency.Dialect
 
 // The supported dialects.
 const (
-	// SQLite, for example through the pure-Go driver modernc.org/sqlite
-	// (driver name "sqlite"). SQLite has one writer at a time: open the
-	// database in WAL mode with a busy_timeout, as in
-	// "file:events.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate".
-	SQLite Dialect = iota + 1
-	// Postgres, for example through github.com/jackc/pgx/v5/stdlib (driver
-	// name "pgx").
-	Postgres
+	SQLite   = idempotency.SQLite
+	Postgres = idempotency.Postgres
 )
-
-// String returns "sqlite" or "postgres".
-func (d Dialect) String() string {
-	switch d {
-	case SQLite:
-		return "sqlite"
-	case Postgres:
-		return "postgres"
-	}
-	return "Dialect(" + strconv.Itoa(int(d)) + ")"
-}
 
 // DefaultPrefix is the table name prefix of an [SQL] backend when
 // SQLConfig.Prefix is empty.

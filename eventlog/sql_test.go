@@ -6,14 +6,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
@@ -21,6 +19,7 @@ import (
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
+	"github.com/distsync/distsync/internal/pgtest"
 )
 
 // sqliteDSN opens path in WAL mode with a busy timeout and immediate
@@ -39,29 +38,11 @@ func openSQLite(t testing.TB, path string) *sql.DB {
 	return db
 }
 
-// postgresURL returns DISTSYNC_TEST_POSTGRES_URL, failing when it is unset
-// under CI=true and skipping otherwise.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("DISTSYNC_TEST_POSTGRES_URL")
-	if url == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("DISTSYNC_TEST_POSTGRES_URL is not set, and CI=true requires the PostgreSQL tests to run")
-		}
-		t.Skip("skipping: DISTSYNC_TEST_POSTGRES_URL is not set (set it to a PostgreSQL URL to run the PostgreSQL tests)")
-	}
-	return url
-}
+// postgresURL returns the test server's URL (see [pgtest.URL]).
+func postgresURL(t testing.TB) string { return pgtest.URL(t) }
 
 // openPostgres opens a new *sql.DB, closed at the end of the test.
-func openPostgres(t testing.TB, url string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("pgx", url)
-	require.NoError(t, err, "open PostgreSQL from DISTSYNC_TEST_POSTGRES_URL")
-	require.NoError(t, db.PingContext(context.Background()), "ping PostgreSQL at DISTSYNC_TEST_POSTGRES_URL")
-	t.Cleanup(func() { _ = db.Close() })
-	return db
-}
+func openPostgres(t testing.TB, url string) *sql.DB { return pgtest.Open(t, url) }
 
 // uniquePrefix returns a table prefix no other test uses.
 func uniquePrefix() string {

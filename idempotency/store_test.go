@@ -5,16 +5,15 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"os"
 	"path/filepath"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
 	"github.com/distsync/distsync/idempotency"
 	"github.com/distsync/distsync/idempotency/idempotencytest"
+	"github.com/distsync/distsync/internal/pgtest"
 )
 
 func TestMemoryStoreConformance(t *testing.T) {
@@ -55,23 +54,8 @@ func openSQLite(tb testing.TB) *sql.DB {
 	return db
 }
 
-// openPostgres connects to the server named by DISTSYNC_TEST_POSTGRES_URL.
-// Without it the test fails in CI (CI=true) and is skipped elsewhere.
-func openPostgres(tb testing.TB) *sql.DB {
-	tb.Helper()
-	url := os.Getenv("DISTSYNC_TEST_POSTGRES_URL")
-	if url == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("DISTSYNC_TEST_POSTGRES_URL is not set, and CI=true requires the PostgreSQL tests to run")
-		}
-		tb.Skip("skipping: DISTSYNC_TEST_POSTGRES_URL is not set (run .ci/run, or set it to a PostgreSQL URL, to run the PostgreSQL tests)")
-	}
-	db, err := sql.Open("pgx", url)
-	require.NoError(tb, err, "open PostgreSQL from DISTSYNC_TEST_POSTGRES_URL")
-	tb.Cleanup(func() { _ = db.Close() })
-	require.NoError(tb, db.PingContext(context.Background()), "ping PostgreSQL at DISTSYNC_TEST_POSTGRES_URL")
-	return db
-}
+// openPostgres connects to the test server (see [pgtest.URL]).
+func openPostgres(tb testing.TB) *sql.DB { return pgtest.Open(tb, pgtest.URL(tb)) }
 
 // newSQLStore creates a store on a table of its own (random name), migrated,
 // and drops the table at the end of the test.
