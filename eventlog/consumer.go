@@ -78,6 +78,12 @@ type ConsumerConfig struct {
 	// Logger receives dead letters (Warn) and backend failures (Error).
 	// Nil means discard.
 	Logger *slog.Logger
+	// OnDeadLetter, when not nil, is called once for every dead letter the
+	// consumer stores (a permanent error, a spent budget, an undecodable
+	// entry), after it is stored, with its ID set (its State and Audit are
+	// the store's and not filled in). It is called from the
+	// consumer's loop, so it must be quick and must not block.
+	OnDeadLetter func(ctx context.Context, d DeadLetter)
 	// Now is the clock of failure times and due times. Nil means
 	// time.Now. Waits use the time package's timers, so a fake clock must
 	// advance with them, as the clock inside a testing/synctest bubble does.
@@ -603,6 +609,11 @@ func (r *run) deadLetter(ctx context.Context, it *item) {
 	}
 	c.log.WarnContext(ctx, "eventlog: event dead-lettered", "group", c.cfg.Group, "dead_letter", id,
 		"offset", it.off, "reason", string(it.dead.Reason), "attempts", it.attempts, "err", it.err)
+	if c.cfg.OnDeadLetter != nil {
+		d := *it.dead
+		d.ID = id
+		c.cfg.OnDeadLetter(ctx, d)
+	}
 	if it.replay != nil {
 		delete(r.replaying, it.replay.ID)
 	}
@@ -679,6 +690,18 @@ func (r *run) pollReplays(ctx context.Context) {
 	}
 }
 
+type attemptKey struct{}
+
+// Attempt returns which attempt at an event the handler called with ctx is
+// making: 1 the first time a Consumer hands it the event, n+1 after n
+// failed attempts that spent the error policy's budget (waits on an open
+// circuit do not count). A replayed dead letter starts again at 1. It
+// returns 0 for a context that does not come from a Consumer.
+func Attempt(ctx context.Context) int {
+	n, _ := ctx.Value(attemptKey{}).(int)
+	return n
+}
+
 // handle runs the handler for it, under the dedupe claim when configured.
 // A panic in the handler is returned as an error.
 func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
@@ -686,6 +709,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 		return it.decErr
 	}
 	ev := it.ev
+	ctx = context.WithValue(ctx, attemptKey{}, it.attempts+1)
 	if ev.CorrelationID != "" {
 		ctx = tracing.WithCorrelationID(ctx, ev.CorrelationID)
 	}

@@ -72,24 +72,25 @@ func TestPolicyTiming(t *testing.T) {
 		want     []time.Duration         // attempt times
 		reason   eventlog.Reason         // "" when no dead letter
 		attempts int
+		nums     []int // eventlog.Attempt at each attempt
 	}{
 		{
 			name:   "backoff doubles up to the cap, then dead letter",
 			policy: eventlog.ErrorPolicy{MaxAttempts: 4, InitialInterval: s, MaxInterval: 3 * s, Multiplier: 2},
 			err:    func(int) error { return errors.New("down") },
-			want:   []time.Duration{0, s, 3 * s, 6 * s}, reason: eventlog.ReasonExhausted, attempts: 4,
+			want:   []time.Duration{0, s, 3 * s, 6 * s}, reason: eventlog.ReasonExhausted, attempts: 4, nums: []int{1, 2, 3, 4},
 		},
 		{
 			name:   "Retry-After longer than the backoff is honoured",
 			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s},
 			err:    func(int) error { return afterErr{10 * s} },
-			want:   []time.Duration{0, 10 * s, 20 * s}, reason: eventlog.ReasonExhausted, attempts: 3,
+			want:   []time.Duration{0, 10 * s, 20 * s}, reason: eventlog.ReasonExhausted, attempts: 3, nums: []int{1, 2, 3},
 		},
 		{
 			name:   "IgnoreRetryAfter uses the backoff",
 			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s, Multiplier: 1, IgnoreRetryAfter: true},
 			err:    func(int) error { return afterErr{10 * s} },
-			want:   []time.Duration{0, s, 2 * s}, reason: eventlog.ReasonExhausted, attempts: 3,
+			want:   []time.Duration{0, s, 2 * s}, reason: eventlog.ReasonExhausted, attempts: 3, nums: []int{1, 2, 3},
 		},
 		{
 			name:   "circuit open parks until the breaker's time without spending attempts",
@@ -100,7 +101,7 @@ func TestPolicyTiming(t *testing.T) {
 				}
 				return nil
 			},
-			want: []time.Duration{0, 7 * s, 14 * s, 21 * s},
+			want: []time.Duration{0, 7 * s, 14 * s, 21 * s}, nums: []int{1, 1, 1, 1},
 		},
 		{
 			name:   "circuit open without a time rechecks after OpenRecheck",
@@ -111,13 +112,13 @@ func TestPolicyTiming(t *testing.T) {
 				}
 				return nil
 			},
-			want: []time.Duration{0, 2 * s, 4 * s},
+			want: []time.Duration{0, 2 * s, 4 * s}, nums: []int{1, 1, 1},
 		},
 		{
 			name:   "permanent error is dead-lettered at once",
 			policy: eventlog.ErrorPolicy{MaxAttempts: 5, InitialInterval: s},
 			err:    func(int) error { return retry.Permanent(errors.New("rejected")) },
-			want:   []time.Duration{0}, reason: eventlog.ReasonPermanent, attempts: 1,
+			want:   []time.Duration{0}, reason: eventlog.ReasonPermanent, attempts: 1, nums: []int{1},
 		},
 		{
 			name:   "a panicking handler is retried",
@@ -128,7 +129,7 @@ func TestPolicyTiming(t *testing.T) {
 				}
 				return nil
 			},
-			want: []time.Duration{0, s},
+			want: []time.Duration{0, s}, nums: []int{1, 2},
 		},
 	}
 	for _, tt := range tests {
@@ -137,20 +138,44 @@ func TestPolicyTiming(t *testing.T) {
 				m := eventlog.NewMemory(eventlog.MemoryConfig{})
 				require.NoError(t, m.Append(t.Context(), eventlogtest.Event("a", 1), eventlogtest.Event("a", 2)), "Append")
 				log := newAttemptLog()
-				cfg := eventlog.ConsumerConfig{Group: "g", Policy: tt.policy, Handler: func(_ context.Context, ev canonical.Event) error {
+				var (
+					mu     sync.Mutex
+					nums   []int
+					hooked []eventlog.DeadLetter
+				)
+				cfg := eventlog.ConsumerConfig{Group: "g", Policy: tt.policy, Handler: func(ctx context.Context, ev canonical.Event) error {
 					n := log.add(ev.ID)
 					if ev.ID == "a-1" {
+						mu.Lock()
+						nums = append(nums, eventlog.Attempt(ctx))
+						mu.Unlock()
 						return tt.err(n)
 					}
 					return nil
+				}, OnDeadLetter: func(_ context.Context, d eventlog.DeadLetter) {
+					mu.Lock()
+					hooked = append(hooked, d)
+					mu.Unlock()
 				}}
 				require.ErrorIs(t, runFor(t, m, cfg, time.Minute), context.Canceled, "Run")
 				assert.Equal(t, tt.want, log.get("a-1"), "attempt times of a-1 (%s)", tt.name)
+				mu.Lock()
+				assert.Equal(t, tt.nums, nums, "eventlog.Attempt at each attempt of a-1 (%s)", tt.name)
+				mu.Unlock()
 				a2 := log.get("a-2")
 				require.Len(t, a2, 1, "a-2 is handled once after a-1 is done")
 				assert.Equal(t, tt.want[len(tt.want)-1], a2[0], "a-2 waits behind a-1")
 				dls, err := m.List(t.Context(), eventlog.Filter{})
 				require.NoError(t, err, "List")
+				mu.Lock()
+				require.Len(t, hooked, len(dls), "OnDeadLetter is called once per stored dead letter (%s)", tt.name)
+				for i := range dls {
+					assert.Equal(t, dls[i].ID, hooked[i].ID, "OnDeadLetter's dead letter ID")
+					assert.Equal(t, dls[i].Reason, hooked[i].Reason, "OnDeadLetter's reason")
+					assert.Equal(t, dls[i].Attempts, hooked[i].Attempts, "OnDeadLetter's attempts")
+					assert.Equal(t, dls[i].Event.ID, hooked[i].Event.ID, "OnDeadLetter's event")
+				}
+				mu.Unlock()
 				if tt.reason == "" {
 					assert.Empty(t, dls, "dead letters")
 					return

@@ -123,21 +123,23 @@ type Counter string
 const (
 	// CounterHandled counts events handled successfully.
 	CounterHandled Counter = "handled"
-	// CounterRetried counts handler failures the error policy retries.
+	// CounterRetried counts handler failures the error policy retries: not
+	// the last attempt its budget allows.
 	CounterRetried Counter = "retried"
 	// CounterParked counts handler failures because a system's breaker is
 	// open: the event is parked until the system is back.
 	CounterParked Counter = "parked"
-	// CounterDeadLettered counts handler failures that are permanent, so the
-	// event is dead-lettered. Events dead-lettered because their retry
-	// budget was spent are counted as retried; list them with DeadLetters.
+	// CounterDeadLettered counts events dead-lettered: for a permanent
+	// error, a spent retry budget, or data the log cannot decode or accept.
+	// List them with DeadLetters.
 	CounterDeadLettered Counter = "dead_lettered"
 	// CounterDuplicate counts events recognised as already applied.
 	CounterDuplicate Counter = "duplicate"
 )
 
-// Metrics observes a Flow. Entity is the kind of the event's document
-// ("order", "allocationUpdate", "shipment", ...) or "" when unknown.
+// Metrics observes a Flow. Entity is the kind of the event's document, one
+// of the canonical.Kind constants ("order", "allocation_update",
+// "shipment", ...), or "" when unknown.
 // Implementations must be safe for concurrent use and must not block; they
 // are called with no lock held.
 type Metrics interface {

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -138,6 +139,7 @@ type Flow struct {
 	logger   *slog.Logger
 	metrics  Metrics
 	rec      tracing.Recorder
+	attempts int // the error policy's MaxAttempts
 
 	running sync.Mutex
 
@@ -178,9 +180,10 @@ func New(cfg Config) (*Flow, error) {
 	if f.logger == nil {
 		f.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
 	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: f.handle,
 		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
-		Logger: cfg.Logger, Now: cfg.Now})
+		Logger: cfg.Logger, Now: cfg.Now, OnDeadLetter: f.deadLettered})
 	if err != nil {
 		return nil, fmt.Errorf("%w: consumer: %w", ErrInvalidConfig, err)
 	}
@@ -462,6 +465,7 @@ func (f *Flow) emit(ctx context.Context, t canonical.EventType, doc canonical.Do
 // handle is the consumer's handler: it applies one event and reports it.
 func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	start := f.now()
+	attempt := max(eventlog.Attempt(ctx), 1)
 	dup, err := f.dispatch(ctx, ev)
 	var ee *EventError
 	if errors.As(err, &ee) {
@@ -481,19 +485,24 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	case errors.Is(err, retry.ErrCircuitOpen):
 		outcome = tracing.OutcomeParked
 		f.count(ctx, CounterParked, entity)
-	case retry.IsPermanent(err):
+	case retry.IsPermanent(err) || attempt >= f.attempts:
+		// The consumer dead-letters it; deadLettered counts it.
 		outcome = tracing.OutcomeFailed
-		f.count(ctx, CounterDeadLettered, entity)
 	default:
 		outcome = tracing.OutcomeRetry
 		f.count(ctx, CounterRetried, entity)
 	}
 	if f.rec != nil {
 		f.rec.Record(ctx, tracing.Step{CorrelationID: ev.CorrelationID, System: "flow",
-			Operation: "handle " + shortType(ev.Type), Start: start, Duration: f.now().Sub(start), Attempt: 1,
+			Operation: "handle " + shortType(ev.Type), Start: start, Duration: f.now().Sub(start), Attempt: attempt,
 			Outcome: outcome, ErrorClass: tracing.ErrorClass(err)})
 	}
 	return err
+}
+
+// deadLettered is the consumer's OnDeadLetter hook.
+func (f *Flow) deadLettered(ctx context.Context, d eventlog.DeadLetter) {
+	f.count(ctx, CounterDeadLettered, kindOf(d.Event.Type))
 }
 
 // shortType returns "order.submitted" for "distsync.order.submitted.v1".
