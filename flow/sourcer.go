@@ -28,8 +28,11 @@ type Sourcer interface {
 // where what is missing is backordered. What no warehouse has goes to the
 // warehouse with the most of it, or the first, where it is backordered.
 //
-// Stock is compared in the line's unit; a line in another unit than the
-// stock (a case against stock in each) is treated as unavailable everywhere.
+// Stock is compared in the line's unit: stock kept in another unit of the
+// same dimension with a fixed factor (grams against kilograms) is converted,
+// but a line in a packaging unit the stock is not kept in (a case against
+// stock in each, whose factor is the item's) is treated as unavailable
+// everywhere, so it goes where unavailable lines go.
 // An InventorySourcer is safe for concurrent use when its reader is.
 type InventorySourcer struct {
 	// Inventory reads the stock. Required.
@@ -113,10 +116,15 @@ func (s *InventorySourcer) Plan(ctx context.Context, o canonical.Order) ([]canon
 		units[p.Item.SKU] = p.Available.Unit
 	}
 	have := func(l canonical.OrderLine, wh string) canonical.Decimal {
+		v := avail[key{l.Item.SKU, wh}]
 		if u, ok := units[l.Item.SKU]; ok && u != l.Quantity.Unit {
-			return canonical.Decimal{}
+			q, err := canonical.NewQuantity(v, u).ConvertTo(l.Quantity.Unit)
+			if err != nil {
+				return canonical.Decimal{}
+			}
+			return q.Value
 		}
-		return avail[key{l.Item.SKU, wh}]
+		return v
 	}
 	fills := func(wh string) int {
 		n := 0

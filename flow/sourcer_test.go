@@ -103,3 +103,39 @@ func TestConfigValidate(t *testing.T) {
 }
 
 var _ connector.InventoryReader = (*wms.Memory)(nil)
+
+// stockReader returns fixed positions.
+type stockReader []canonical.InventoryPosition
+
+func (s stockReader) Inventory(context.Context, connector.InventoryQuery) ([]canonical.InventoryPosition, error) {
+	return s, nil
+}
+
+func TestInventorySourcerConvertsUnits(t *testing.T) {
+	pos := func(wh, kg string) canonical.InventoryPosition {
+		return canonical.InventoryPosition{Item: canonical.ItemRef{SKU: "FLOUR"}, Location: wh, Status: canonical.InventoryAvailable,
+			Kind: canonical.QuantitySnapshot, Available: canonical.MustParseQuantity(kg, "KGM")}
+	}
+	s := &flow.InventorySourcer{Inventory: stockReader{pos("WH-A", "1.5"), pos("WH-B", "3")}}
+	tests := []struct {
+		name string
+		qty  canonical.Quantity
+		want []string
+	}{
+		{name: "grams against stock in kilograms", qty: canonical.MustParseQuantity("2000", "GRM"), want: []string{"WH-B 2000 GRM"}},
+		{name: "grams split over two warehouses", qty: canonical.MustParseQuantity("4000", "GRM"), want: []string{"WH-A 1000 GRM", "WH-B 3000 GRM"}},
+		{name: "a unit of another dimension is unavailable", qty: canonical.MustParseQuantity("2", "EA"), want: []string{"WH-A 2 EA"}},
+	}
+	for _, tt := range tests {
+		o := canonical.Order{ID: "O1", Version: 1, Lines: []canonical.OrderLine{{ID: "L1", Item: canonical.ItemRef{SKU: "FLOUR"}, Quantity: tt.qty}}}
+		fos, err := s.Plan(context.Background(), o)
+		require.NoError(t, err, "Plan %s", tt.name)
+		var got []string
+		for _, fo := range fos {
+			for _, l := range fo.Lines {
+				got = append(got, fo.Warehouse+" "+l.Quantity.Value.String()+" "+string(l.Quantity.Unit))
+			}
+		}
+		assert.Equal(t, tt.want, got, "plan of %s", tt.name)
+	}
+}
