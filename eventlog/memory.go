@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -15,7 +16,20 @@ import (
 type MemoryConfig struct {
 	// Now is the clock of audit entries. Nil means time.Now.
 	Now func() time.Time
+	// TrimGroups, when not empty, bounds the memory of a long run: the log
+	// drops the events that every one of these consumer groups has
+	// committed, a chunk of 4,096 events at a time, once the chunk is
+	// full. A read that starts before the first event held fails with
+	// [ErrTrimmed], so a group left out of TrimGroups finds out rather
+	// than missing events. Dead letters keep their own copy of the event
+	// and are not trimmed. Empty means the log keeps every event.
+	TrimGroups []string
 }
+
+// ErrTrimmed is matched by the error Memory.Read returns for a read that
+// starts before the first event it still holds (see
+// MemoryConfig.TrimGroups).
+var ErrTrimmed = errors.New("eventlog: events trimmed from the log")
 
 // Memory is a [Backend] held in process memory: the log, the group cursors
 // and the dead letters. It suits one process and tests; everything is lost
@@ -28,11 +42,13 @@ type MemoryConfig struct {
 //
 // A Memory is safe for concurrent use. Create it with [NewMemory].
 type Memory struct {
-	now func() time.Time
+	now  func() time.Time
+	trim []string
 
 	mu      sync.Mutex
-	chunks  [][]canonical.Event // offset i+1 is chunks[i/chunk][i%chunk]
-	n       int                 // events held
+	chunks  [][]canonical.Event // offset i+1 is chunks[i/chunk][i%chunk]; nil when trimmed
+	n       int                 // events appended
+	trimmed uint64              // offsets up to this one are trimmed
 	notify  chan struct{}
 	groups  map[string]*GroupState
 	dead    []*DeadLetter // ID i+1
@@ -46,7 +62,7 @@ var (
 
 // NewMemory returns an empty Memory.
 func NewMemory(cfg MemoryConfig) *Memory {
-	m := &Memory{now: cfg.Now, notify: make(chan struct{}),
+	m := &Memory{now: cfg.Now, trim: slices.Clone(cfg.TrimGroups), notify: make(chan struct{}),
 		groups: make(map[string]*GroupState), deadKey: make(map[string]int64)}
 	if m.now == nil {
 		m.now = time.Now
@@ -105,7 +121,8 @@ func (m *Memory) Appended() <-chan struct{} {
 	return m.notify
 }
 
-// Len returns the number of events in the log.
+// Len returns the number of events appended to the log, trimmed ones
+// included.
 func (m *Memory) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -119,6 +136,9 @@ func (m *Memory) Read(ctx context.Context, after uint64, limit int) ([]Entry, er
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if after < m.trimmed {
+		return nil, fmt.Errorf("eventlog: read after offset %d: offsets through %d are trimmed: %w", after, m.trimmed, ErrTrimmed)
+	}
 	if after >= uint64(m.n) || limit <= 0 {
 		return nil, nil
 	}
@@ -158,7 +178,28 @@ func (m *Memory) Commit(ctx context.Context, group string, cursor uint64) error 
 	if len(g.Retries) > 0 {
 		g.Retries = slices.DeleteFunc(g.Retries, func(r Retry) bool { return r.Offset <= g.Cursor })
 	}
+	m.trimLocked()
 	return nil
+}
+
+// trimLocked drops the full chunks that every group of TrimGroups has
+// committed.
+func (m *Memory) trimLocked() {
+	if len(m.trim) == 0 {
+		return
+	}
+	upTo := uint64(m.n)
+	for _, name := range m.trim {
+		g := m.groups[name]
+		if g == nil {
+			return
+		}
+		upTo = min(upTo, g.Cursor)
+	}
+	for k := m.trimmed / chunk; (k+1)*chunk <= upTo; k++ {
+		m.chunks[k] = nil
+		m.trimmed = (k + 1) * chunk
+	}
 }
 
 // SaveRetry implements [Cursors.SaveRetry].
