@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -40,7 +41,7 @@ func (f *Flow) PollERP(ctx context.Context) (int, error) {
 	if !ok {
 		return 0, nil
 	}
-	return f.poll(ctx, FeedERPEvents, feed.PollEvents, func(e *canonical.Event) bool {
+	return f.poll(ctx, FeedERPEvents, inSequence(feed.PollEvents), func(e *canonical.Event) bool {
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
 		}
@@ -49,13 +50,37 @@ func (f *Flow) PollERP(ctx context.Context) (int, error) {
 	})
 }
 
+// inSequence returns read with the events of each page that holds more
+// than order submissions put in per-subject sequence order (a stable sort
+// by subject, then sequence), so that a cancel request reordered before
+// its order's submission within a page (as a feed may deliver them) is
+// appended to the log after it. Pages of submissions only are returned as
+// they are.
+func inSequence(read func(context.Context, connector.Cursor, int) (connector.Page, error)) func(context.Context, connector.Cursor, int) (connector.Page, error) {
+	return func(ctx context.Context, cur connector.Cursor, limit int) (connector.Page, error) {
+		p, err := read(ctx, cur, limit)
+		if err != nil || !slices.ContainsFunc(p.Events, func(e canonical.Event) bool { return e.Type != canonical.EventOrderSubmitted }) {
+			return p, err
+		}
+		p.Events = slices.Clone(p.Events)
+		slices.SortStableFunc(p.Events, func(a, b canonical.Event) int {
+			if c := strings.Compare(a.Subject, b.Subject); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.Sequence, b.Sequence)
+		})
+		return p, nil
+	}
+}
+
 // onCancelRequested honours a request to cancel the open remainder of an
 // order, from the CRM's order feed or the ERP's event feed:
 //
 //   - on an order not released yet (accepted, or on hold), the open
 //     quantity is cancelled directly: no warehouse has it, and the release
-//     that follows plans only what is still open (nothing when everything
-//     was cancelled);
+//     that follows plans only what is still open; an order cancelled in
+//     full ends in phase released with no fulfilment order (on hold, it
+//     is no longer waiting for its hold);
 //   - on a released order, each fulfilment order is asked, in plan order,
 //     to cancel what it has open of the lines asked for, with
 //     CancelRelease under a key derived from ("cancel", order ID, request
@@ -121,6 +146,11 @@ func (f *Flow) onCancelRequested(ctx context.Context, ev canonical.Event, r cano
 	f.mu.Lock()
 	lines, told := cs.lines, cs.erp
 	corr := st.corr
+	if st.phase == phaseHeld && nothingOpen(&st.order) {
+		// Nothing is left to accept and release: the order is done, as
+		// an accepted order cancelled in full before its release is.
+		st.phase = phaseReleased
+	}
 	f.mu.Unlock()
 	if len(lines) > 0 && !told {
 		if oc, ok := connector.As[connector.OrderCanceller](f.erp); ok {

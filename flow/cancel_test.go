@@ -94,6 +94,17 @@ func TestCancelScenarios(t *testing.T) {
 			},
 			want: want{status: shippedInvoiced, shipped: []string{"L1:5", "L2:4"}, cancelled: []string{"L1:0", "L2:3"}, releases: 1, wmsCancels: 1, erpCancels: 1,
 				message: "cancelled L2 3 EA"}},
+		{name: "on credit hold, whole order from CRM", lines: []string{"SKU-103:600"}, settle: true,
+			act: func(t *testing.T, w *world, id string) {
+				v, err := w.flow.Where(context.Background(), id)
+				require.NoError(t, err, "Where %s", id)
+				require.Equal(t, "on_hold", v.Phase, "phase before the request")
+				_, err = w.crm.RequestCancellation(context.Background(), id, nil, "")
+				require.NoError(t, err, "RequestCancellation %s", id)
+			},
+			want: want{status: canonical.Status{Commercial: canonical.CommercialCancelled, Fulfillment: canonical.FulfillmentUnfulfilled, Billing: canonical.BillingNotInvoiced},
+				shipped: []string{"L1:0"}, cancelled: []string{"L1:600"}, releases: 0, wmsCancels: 0, erpCancels: 1,
+				message: "cancelled L1 600 EA"}},
 		{name: "fully shipped order cancels nothing", lines: []string{"SKU-100:5"}, settle: true,
 			act: func(t *testing.T, w *world, id string) {
 				_, err := w.crm.RequestCancellation(context.Background(), id, nil, "")

@@ -335,7 +335,7 @@ func (f *Flow) pollAll(ctx context.Context) (int, error) {
 // appends the orders to the log with a correlation ID per order, and stores
 // the cursor after each page. It returns how many events it appended.
 func (f *Flow) PollOrders(ctx context.Context) (int, error) {
-	return f.poll(ctx, FeedCRMOrders, f.crm.PollOrders, func(e *canonical.Event) bool {
+	return f.poll(ctx, FeedCRMOrders, inSequence(f.crm.PollOrders), func(e *canonical.Event) bool {
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
 		}
