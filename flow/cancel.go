@@ -10,6 +10,7 @@ import (
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/retry"
+	"github.com/distsync/distsync/tracing"
 )
 
 // FeedERPEvents is the feed name under which the flow stores the cursor of
@@ -154,8 +155,15 @@ func (f *Flow) onCancelRequested(ctx context.Context, ev canonical.Event, r cano
 	f.mu.Unlock()
 	if len(lines) > 0 && !told {
 		if oc, ok := connector.As[connector.OrderCanceller](f.erp); ok {
-			if _, err := oc.CancelOrderLines(ctx, f.key("erp_cancel", r.OrderID, key),
-				connector.OrderCancellation{OrderID: r.OrderID, Lines: lines, Reason: r.Reason}); err != nil {
+			// An optional capability is not decorated: time it here, so
+			// the call is on the order's timeline.
+			c := connector.OrderCancellation{OrderID: r.OrderID, Lines: lines, Reason: r.Reason}
+			err := tracing.Timer{Recorder: f.rec, Now: f.now}.Time(ctx, tracing.Step{CorrelationID: corr, System: "erp",
+				Operation: "CancelOrderLines", Attempt: 1}, func(ctx context.Context) error {
+				_, err := oc.CancelOrderLines(ctx, f.key("erp_cancel", r.OrderID, key), c)
+				return err
+			})
+			if err != nil {
 				return false, err
 			}
 		}
