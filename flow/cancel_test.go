@@ -105,6 +105,17 @@ func TestCancelScenarios(t *testing.T) {
 			want: want{status: canonical.Status{Commercial: canonical.CommercialCancelled, Fulfillment: canonical.FulfillmentUnfulfilled, Billing: canonical.BillingNotInvoiced},
 				shipped: []string{"L1:0"}, cancelled: []string{"L1:600"}, releases: 0, wmsCancels: 0, erpCancels: 1,
 				message: "cancelled L1 600 EA"}},
+		{name: "released to two warehouses, not shipped: part of a line from CRM", lines: []string{"SKU-101:100"},
+			act: func(t *testing.T, w *world, id string) {
+				require.NoError(t, w.flow.Drain(context.Background()), "Drain: accept and release")
+				v, err := w.flow.Where(context.Background(), id)
+				require.NoError(t, err, "Where %s", id)
+				require.Len(t, v.FulfillmentOrders, 2, "split before the request")
+				_, err = w.crm.RequestCancellation(context.Background(), id, cancelLines("L1:90"), "")
+				require.NoError(t, err, "RequestCancellation %s", id)
+			},
+			want: want{status: shippedInvoiced, shipped: []string{"L1:10"}, cancelled: []string{"L1:90"}, releases: 2, wmsCancels: 2, erpCancels: 1,
+				message: "cancelled L1 90 EA"}},
 		{name: "fully shipped order cancels nothing", lines: []string{"SKU-100:5"}, settle: true,
 			act: func(t *testing.T, w *world, id string) {
 				_, err := w.crm.RequestCancellation(context.Background(), id, nil, "")
