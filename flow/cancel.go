@@ -270,9 +270,12 @@ func (f *Flow) cancelOpen(ctx context.Context, st *orderState, key string, r can
 	}
 	if !released {
 		// No warehouse has the order: cancel what is open of each line,
-		// up to what was asked.
+		// up to what was asked. A plan made for a release that failed
+		// before releasing anything is dropped: the release replayed
+		// plans what is left.
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		st.plan = nil
 		var qe []canonical.QuantityEvent
 		for _, l := range st.order.Lines {
 			w, ok := want[l.ID]
