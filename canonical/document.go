@@ -22,4 +22,5 @@ const (
 	KindReturn              = "return"
 	KindCustomer            = "customer"
 	KindItem                = "item"
+	KindCancelRequest       = "cancel_request"
 )

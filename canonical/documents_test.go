@@ -500,6 +500,7 @@ func TestDocumentsImplementDocument(t *testing.T) {
 		canonical.KindReturn:              returnFixture(),
 		canonical.KindCustomer:            customerFixture(),
 		canonical.KindItem:                itemFixture(),
+		canonical.KindCancelRequest:       cancelFixture(),
 	}
 	for kind, d := range docs {
 		assert.Equal(t, kind, d.DocumentKind(), "%s", reflect.TypeOf(d))

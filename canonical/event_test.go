@@ -111,6 +111,7 @@ func TestEventTypes(t *testing.T) {
 		canonical.EventOrderRejected:          canonical.KindOrder,
 		canonical.EventOrderHeld:              canonical.KindOrder,
 		canonical.EventOrderCancelled:         canonical.KindOrder,
+		canonical.EventOrderCancelRequested:   canonical.KindCancelRequest,
 		canonical.EventFulfillmentReleased:    canonical.KindFulfillmentOrder,
 		canonical.EventFulfillmentAllocated:   canonical.KindAllocationUpdate,
 		canonical.EventFulfillmentBackordered: canonical.KindAllocationUpdate,
@@ -125,7 +126,7 @@ func TestEventTypes(t *testing.T) {
 		canonical.EventReturnReceived:         canonical.KindReturn,
 		canonical.EventReturnCredited:         canonical.KindInvoice,
 	}
-	name := regexp.MustCompile(`^distsync\.[a-z]+\.[a-z]+\.v[1-9][0-9]*$`)
+	name := regexp.MustCompile(`^distsync\.[a-z]+\.[a-z]+(_[a-z]+)*\.v[1-9][0-9]*$`)
 	all := canonical.EventTypes()
 	assert.Len(t, all, len(want), "EventTypes lists every declared type")
 	seen := map[canonical.EventType]bool{}

@@ -38,6 +38,11 @@ const (
 	// EventOrderCancelled is emitted when the order, or what was open of it,
 	// has been cancelled.
 	EventOrderCancelled EventType = "distsync.order.cancelled.v1"
+	// EventOrderCancelRequested is emitted when the CRM or the ERP asks to
+	// cancel the open remainder of an order; its data is a
+	// [KindCancelRequest]. What was actually cancelled shows in the order's
+	// cancelled bucket.
+	EventOrderCancelRequested EventType = "distsync.order.cancel_requested.v1"
 )
 
 // Fulfilment events, one stream per fulfilment order (one per warehouse).
@@ -96,6 +101,7 @@ func EventTypes() []EventType {
 		EventOrderRejected,
 		EventOrderHeld,
 		EventOrderCancelled,
+		EventOrderCancelRequested,
 		EventFulfillmentReleased,
 		EventFulfillmentAllocated,
 		EventFulfillmentBackordered,
@@ -118,6 +124,7 @@ func EventTypes() []EventType {
 //
 //	order.submitted, accepted, rejected, held, cancelled  order
 //	order.validated                                       order_ack
+//	order.cancel_requested                                cancel_request
 //	fulfillment.released, cancelled                       fulfillment_order
 //	fulfillment.allocated, backordered, picked            allocation_update
 //	fulfillment.shipped, shipment.confirmed               shipment
@@ -133,6 +140,8 @@ func EventKind(t EventType) (kind string, ok bool) {
 		return KindOrder, true
 	case EventOrderValidated:
 		return KindOrderAck, true
+	case EventOrderCancelRequested:
+		return KindCancelRequest, true
 	case EventFulfillmentReleased, EventFulfillmentCancelled:
 		return KindFulfillmentOrder, true
 	case EventFulfillmentAllocated, EventFulfillmentBackordered, EventFulfillmentPicked:

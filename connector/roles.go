@@ -100,7 +100,35 @@ type InventoryApplier interface {
 	ApplyInventory(ctx context.Context, key string, positions []canonical.InventoryPosition) error
 }
 
-// ERP is what the flows need of an ERP.
+// OrderCancellation tells an ERP what was cancelled of an order's open
+// remainder, so that it no longer expects to ship or invoice it.
+type OrderCancellation struct {
+	OrderID string `json:"orderId"`
+	// Lines are the order lines (order line IDs) and the quantities
+	// cancelled now, in the lines' units, on top of what was cancelled
+	// before.
+	Lines []LineQuantity `json:"lines"`
+	// Reason is a short text for people.
+	Reason string `json:"reason,omitempty"`
+}
+
+// OrderCanceller is an optional capability of an ERP, found with [As]:
+// it records cancelled quantities of an order.
+type OrderCanceller interface {
+	// CancelOrderLines adds the quantities of c to the cancelled bucket of
+	// the order's lines and returns the ERP's view of the order after it.
+	// It is idempotent by key: a second call with the same key cancels
+	// nothing more; the same key with another cancellation is a
+	// CodeConflict error. CodeNotFound for an unknown order; CodeInvalid
+	// for an unknown line, a quantity that is not positive or not in the
+	// line's unit; CodeConflict when a quantity exceeds what is open and
+	// unshipped.
+	CancelOrderLines(ctx context.Context, key string, c OrderCancellation) (canonical.Order, error)
+}
+
+// ERP is what the flows need of an ERP. An ERP may also have an event
+// feed of its own ([EventFeed], found with [As]) on which ERP-side
+// requests appear, such as cancellations of an order's open remainder.
 type ERP interface {
 	OrderValidator
 	OrderAccepter
@@ -170,7 +198,9 @@ type ReturnAuthorizer interface {
 
 // EventFeed is the feed of what happens in the warehouses: allocation
 // updates, backorders, picks, shipments, inventory adjustments and
-// snapshots, returns received.
+// snapshots, returns received. An ERP may implement it too, as an optional
+// capability, for the events that start in the ERP (such as
+// [canonical.EventOrderCancelRequested]).
 type EventFeed interface {
 	// PollEvents returns the events after cursor, at most limit of them
 	// (DefaultPageSize when limit ≤ 0). It never skips an event; it may
@@ -192,8 +222,10 @@ type WMS interface {
 // OrderFeed is the CRM's feed of orders converted from opportunities.
 type OrderFeed interface {
 	// PollOrders returns order events (type [canonical.EventOrderSubmitted]
-	// with an Order as data) after cursor, at most limit of them, with the
-	// guarantees of [EventFeed.PollEvents].
+	// with an Order as data, and [canonical.EventOrderCancelRequested] with
+	// a CancelRequest as data when a user asks to cancel an order's open
+	// remainder) after cursor, at most limit of them, with the guarantees
+	// of [EventFeed.PollEvents].
 	PollOrders(ctx context.Context, cursor Cursor, limit int) (Page, error)
 }
 

@@ -41,6 +41,10 @@ func crmHarness(t *testing.T, m *crm.Memory, wrap func(*testing.T, *crm.Memory) 
 		AddOrders: addOrders(m),
 		Shown:     m.ShownStatus,
 		Location:  "WH-EAST",
+		RequestCancellation: func(ctx context.Context, orderID string) error {
+			_, err := m.RequestCancellation(ctx, orderID, nil, "kit")
+			return err
+		},
 		Effects: func() connectortest.CRMEffects {
 			c := m.Counts()
 			return connectortest.CRMEffects{StatusUpdates: c.StatusUpdates, AvailabilityUpdates: c.AvailabilityUpdates}

@@ -162,6 +162,9 @@ type state struct {
 	counts   Counts
 	nextOpp  int
 	nextOrd  int
+	// Cancellation requests (crm/cancel.go).
+	seq    map[string]uint64 // cancellation requests per order
+	nextCR int
 }
 
 func newState(accounts []Account) (*state, error) {
@@ -175,6 +178,7 @@ func newState(accounts []Account) (*state, error) {
 		statuses: make(map[string]connector.OrderStatus),
 		avail:    make(map[availKey]connector.Availability),
 		wake:     make(chan struct{}),
+		seq:      make(map[string]uint64),
 	}
 	for i, a := range accounts {
 		switch {

@@ -1,6 +1,7 @@
 package erp_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -45,9 +46,28 @@ func harness(t *testing.T, m *erp.Memory, wrap func(*testing.T, connector.ERP) c
 		Reopen: func(t *testing.T) connector.ERP { return wrap(t, m.Reopen()) },
 		Effects: func() connectortest.ERPEffects {
 			c := m.Counts()
-			return connectortest.ERPEffects{Orders: c.Orders, Invoices: c.Invoices, CreditMemos: c.CreditMemos, InventoryApplications: c.InventoryApplications}
+			return connectortest.ERPEffects{Orders: c.Orders, Invoices: c.Invoices, CreditMemos: c.CreditMemos, InventoryApplications: c.InventoryApplications,
+				Cancellations: c.Cancellations}
 		},
-		Capabilities: connectortest.Capabilities{Health: true},
+		AddEvents:    addEvents(m),
+		Capabilities: connectortest.Capabilities{Health: true, Events: true, Cancel: true},
+	}
+}
+
+// addEvents accepts n orders of their own and requests the cancellation
+// of each in the ERP, which puts n cancellation requests on its feed.
+func addEvents(m *erp.Memory) func(ctx context.Context, n int) error {
+	return func(ctx context.Context, n int) error {
+		for i := range n {
+			o := kitOrder(1000 + i)
+			if _, err := m.AcceptOrder(ctx, "kit-events-"+o.ID, &o); err != nil {
+				return err
+			}
+			if _, err := m.RequestCancellation(ctx, o.ID, nil, "kit"); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }
 

@@ -157,6 +157,10 @@ type core struct {
 	nextInv   int
 	nextCM    int
 	counts    Counts
+	// Event feed and cancellations (erp/feed.go, erp/cancel.go).
+	feed    eventFeed
+	cancels map[string]cancelRecord // CancelOrderLines by key
+	nextCR  int
 }
 
 // Counts counts the effects a [Memory] has had since it was created. It is
@@ -172,6 +176,9 @@ type Counts struct {
 	// InventoryApplications is how many ApplyInventory calls changed the
 	// inventory ledger.
 	InventoryApplications int
+	// Cancellations is how many CancelOrderLines calls cancelled
+	// quantities.
+	Cancellations int
 }
 
 // Counts returns the effects so far.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/faults"
 	"github.com/distsync/distsync/flow"
 )
@@ -41,8 +43,9 @@ func TestChaos(t *testing.T) {
 		w := newWorld(t, &fc)
 		rng := rand.New(rand.NewPCG(seed, 7))
 		ctx := context.Background()
-		var ids []string
+		var ids, later []string
 		skus := []string{"SKU-100", "SKU-101", "SKU-102", "SKU-103", "SKU-104", "SKU-105"}
+		requests := 0
 		for i := range n {
 			var lines []string
 			for range 1 + rng.IntN(3) {
@@ -51,9 +54,22 @@ func TestChaos(t *testing.T) {
 			if rng.IntN(20) == 0 {
 				lines = []string{"SKU-999:1"} // rejected: unknown item
 			}
-			ids = append(ids, w.submit(t, []string{"ACC-0001", "ACC-0002"}[rng.IntN(2)], lines...))
+			id := w.submit(t, []string{"ACC-0001", "ACC-0002"}[rng.IntN(2)], lines...)
+			ids = append(ids, id)
+			// About one order in ten is cancelled in part or in full:
+			// half before its release, half after some of it shipped.
+			switch rng.IntN(20) {
+			case 0:
+				requests += w.requestCancel(t, rng, id, len(lines))
+			case 1:
+				later = append(later, id)
+			}
 			if i%25 == 24 {
 				w.settle(t)
+				for _, id := range later {
+					requests += w.requestCancel(t, rng, id, 1)
+				}
+				later = later[:0]
 			}
 		}
 		w.settle(t)
@@ -64,7 +80,7 @@ func TestChaos(t *testing.T) {
 			for _, id := range ids {
 				v, err := w.flow.Where(ctx, id)
 				require.NoError(t, err, "Where %s", id)
-				if v.Phase == "released" && v.Status.Fulfillment != canonical.FulfillmentShipped {
+				if v.Phase == "released" && v.Status.Fulfillment != canonical.FulfillmentShipped && v.Status.Commercial != canonical.CommercialCancelled {
 					open++
 				}
 				if v.Phase == "on_hold" {
@@ -89,7 +105,7 @@ func TestChaos(t *testing.T) {
 			t.Logf("dead letter %s %s: %s", d.Event.Type, d.Reason, d.Error)
 		}
 		require.Empty(t, dls, "dead letters after chaos")
-		fos, accepted := 0, 0
+		fos, accepted, cancelledOrders, cancelledInFull := 0, 0, 0, 0
 		for _, id := range ids {
 			v := w.agree(t, id)
 			if v.Phase == "rejected" {
@@ -98,8 +114,18 @@ func TestChaos(t *testing.T) {
 			accepted++
 			fos += len(v.FulfillmentOrders)
 			assert.Equal(t, "released", v.Phase, "phase of %s", id)
-			assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment of %s", id)
-			assert.Equal(t, canonical.BillingInvoiced, v.Status.Billing, "billing of %s", id)
+			if slices.ContainsFunc(v.Order.Lines, func(l canonical.OrderLine) bool { return l.Buckets.Get(canonical.BucketCancelled).IsPos() }) {
+				cancelledOrders++
+			}
+			if v.Status.Commercial == canonical.CommercialCancelled {
+				// Everything was cancelled before anything shipped.
+				cancelledInFull++
+				assert.Equal(t, canonical.FulfillmentUnfulfilled, v.Status.Fulfillment, "fulfilment of cancelled %s", id)
+				assert.Equal(t, canonical.BillingNotInvoiced, v.Status.Billing, "billing of cancelled %s", id)
+			} else {
+				assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment of %s", id)
+				assert.Equal(t, canonical.BillingInvoiced, v.Status.Billing, "billing of %s", id)
+			}
 			for _, l := range v.Order.Lines {
 				open, err := l.Buckets.Open()
 				require.NoError(t, err, "open of %s line %s", id, l.ID)
@@ -118,7 +144,11 @@ func TestChaos(t *testing.T) {
 			injected.Reorders += c.Reorders
 			injected.Outage += c.Outage
 		}
-		t.Logf("%d orders (%d accepted, %d fulfilment orders); faults: %+v; %s", n, accepted, fos, injected, w)
+		t.Logf("%d orders (%d accepted, %d fulfilment orders, %d cancel requests, %d orders with cancelled quantity, %d cancelled in full); faults: %+v; %s",
+			n, accepted, fos, requests, cancelledOrders, cancelledInFull, injected, w)
+		assert.Positive(t, cancelledOrders, "orders with cancelled quantity")
+		assert.Positive(t, w.wms.Counts().Cancellations, "cancellations in the warehouses")
+		assert.Equal(t, cancelledOrders, w.erp.Counts().Cancellations, "one ERP cancellation per order with cancelled quantity")
 		assert.Positive(t, injected.AmbiguousTimeouts, "ambiguous timeouts injected")
 		assert.Positive(t, injected.Duplicates, "duplicated pages injected")
 		assert.Positive(t, injected.Outage, "outage injected")
@@ -128,4 +158,28 @@ func TestChaos(t *testing.T) {
 		t.Logf("metrics: %v", w.metrics.n)
 		assert.Less(t, accepted, n, "some orders rejected")
 	})
+}
+
+// requestCancel asks the CRM or the ERP (at random) to cancel the open
+// remainder of an order, of every line or of one of its nlines lines (a
+// random quantity), and returns how many requests it made: 0 when the
+// system does not know the order (the ERP does not know a rejected one).
+func (w *world) requestCancel(t *testing.T, rng *rand.Rand, id string, nlines int) int {
+	t.Helper()
+	var lines []canonical.CancelLine
+	if rng.IntN(2) == 0 {
+		lines = []canonical.CancelLine{{LineID: fmt.Sprintf("L%d", 1+rng.IntN(nlines)),
+			Quantity: canonical.NewQuantity(canonical.DecimalFromInt(int64(1+rng.IntN(6))), "EA")}}
+	}
+	var err error
+	if rng.IntN(2) == 0 {
+		_, err = w.crm.RequestCancellation(context.Background(), id, lines, "chaos")
+	} else {
+		_, err = w.erp.RequestCancellation(context.Background(), id, lines, "chaos")
+	}
+	if connector.CodeOf(err) == connector.CodeNotFound {
+		return 0
+	}
+	require.NoError(t, err, "RequestCancellation %s %v", id, lines)
+	return 1
 }

@@ -68,6 +68,27 @@
 // "inventory_position". Availability that changes without an inventory event
 // (allocation of orders) reaches the CRM with the key's next inventory event.
 //
+// # Cancellation of an open remainder
+//
+// A user asks to cancel what has not shipped of an order, in full or of
+// given lines, in the CRM (an order.cancel_requested event on its order
+// feed) or in the ERP (the same event on the ERP's optional event feed,
+// [connector.EventFeed] found with [connector.As], read by [Flow.PollERP]
+// under [FeedERPEvents]). The request is partitioned by order ID, so it is
+// handled in order with the order's other events. Before the release the
+// open quantity is cancelled directly; after it, each fulfilment order is
+// asked to cancel with CancelRelease under a key derived from ("cancel",
+// order ID, request, fulfilment order), and only what the warehouse
+// reports cancelled is folded, so goods it shipped first stay shipped.
+// What was cancelled goes into the cancelled bucket through quantity
+// deltas tagged with the request, reaches the ERP through
+// [connector.OrderCanceller] (when the ERP has it) and the CRM through the
+// status and a message, and is recorded as order.cancelled. A request for
+// an order with nothing open cancels nothing and says so in the CRM's
+// messages; a request delivered again is a duplicate. A remainder
+// cancelled in full completes the order: its status follows from the
+// buckets.
+//
 // # Driving the flow
 //
 // [Flow.Run] runs the pollers, the hold watcher and the consumer until its

@@ -117,6 +117,9 @@ type orderState struct {
 	ships    []canonical.Shipment
 	invoices map[string]canonical.Invoice
 	invOrder []string
+	// Cancellation of an open remainder (flow/cancel.go): the cancel
+	// requests seen, by source and request ID.
+	cancels map[string]*cancelState
 }
 
 // Flow runs order-to-cash. Create it with New; drive it with Run or Drain.
@@ -327,14 +330,15 @@ func (f *Flow) pollAll(ctx context.Context) (int, error) {
 	if err3 != nil && ctx.Err() == nil {
 		f.logger.WarnContext(ctx, "flow: hold check failed; will retry", "err", err3)
 	}
-	return a + b + c, errors.Join(err1, err2)
+	d, err4 := f.PollERP(ctx) // the ERP's optional feed (flow/cancel.go)
+	return a + b + c + d, errors.Join(err1, err2, err4)
 }
 
 // PollOrders reads the CRM's order feed from its stored cursor to its end,
 // appends the orders to the log with a correlation ID per order, and stores
 // the cursor after each page. It returns how many events it appended.
 func (f *Flow) PollOrders(ctx context.Context) (int, error) {
-	return f.poll(ctx, FeedCRMOrders, f.crm.PollOrders, func(e *canonical.Event) bool {
+	return f.poll(ctx, FeedCRMOrders, inSequence(f.crm.PollOrders), func(e *canonical.Event) bool {
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
 		}
@@ -531,7 +535,7 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 		}
 		return f.onAccepted(ctx, ev, o, bad)
-	case canonical.EventOrderRejected, canonical.EventOrderHeld:
+	case canonical.EventOrderRejected, canonical.EventOrderHeld, canonical.EventOrderCancelled:
 		// Records of the flow's own decisions: their effects were made
 		// by the handler that emitted them.
 		return false, nil
@@ -547,9 +551,16 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 		}
 		return f.onShipped(ctx, ev, s, bad)
-	case canonical.EventFulfillmentReleased:
-		// The WMS's echo of a release the flow made.
+	case canonical.EventFulfillmentReleased, canonical.EventFulfillmentCancelled:
+		// The WMS's echo of a release or a cancellation the flow made
+		// (what a cancellation cancelled is folded from its result).
 		return false, nil
+	case canonical.EventOrderCancelRequested:
+		r, err := canonical.DecodeData[canonical.CancelRequest](ev)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		return f.onCancelRequested(ctx, ev, r, bad)
 	case canonical.EventInventoryAdjusted, canonical.EventInventorySnapshot:
 		return f.onInventory(ctx, ev, bad)
 	}
@@ -808,7 +819,7 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		if err != nil {
 			return false, err
 		}
-		if len(p) == 0 {
+		if len(p) == 0 && !nothingOpen(&o) { // everything cancelled: nothing to release
 			return false, bad(fmt.Errorf("%w: order %s: the sourcer planned no fulfilment order", ErrOrderState, o.ID))
 		}
 		f.mu.Lock()

@@ -192,6 +192,10 @@ func (w *world) agree(t testing.TB, id string) flow.OrderView {
 			"ERP shipped of %s line %s: erp %s flow %s", id, l.ID, el.Buckets, l.Buckets)
 		require.True(t, el.Buckets.Get(canonical.BucketInvoiced).Equal(l.Buckets.Get(canonical.BucketInvoiced)),
 			"ERP invoiced of %s line %s", id, l.ID)
+		require.True(t, el.Buckets.Get(canonical.BucketCancelled).Equal(l.Buckets.Get(canonical.BucketCancelled)),
+			"ERP cancelled of %s line %s: erp %s flow %s", id, l.ID, el.Buckets, l.Buckets)
+		require.True(t, v.CRM.Lines[i].Cancelled.Value.Equal(l.Buckets.Get(canonical.BucketCancelled)),
+			"CRM cancelled of %s line %s", id, l.ID)
 	}
 	require.Equal(t, len(v.Shipments), w.erp.InvoiceCount(id), "one ERP invoice per shipment of %s", id)
 	require.Equal(t, v.Order.Status().Commercial, v.ERP.Status().Commercial, "commercial status in the ERP of %s", id)

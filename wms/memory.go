@@ -355,7 +355,9 @@ func (m *Memory) FulfillmentOrder(ctx context.Context, id string) (canonical.Ful
 // Each line of req names a fulfilment line ID and the most to cancel; nil
 // Lines cancels everything open. When something was cancelled it emits
 // [canonical.EventFulfillmentCancelled] whose data is the fulfilment order
-// with the cancelled quantities as its lines.
+// with the cancelled quantities as its lines, followed, once the order was
+// allocated, by an allocation update with what is left allocated and
+// backordered.
 //
 // CancelRelease is idempotent by key: the same key with the same request
 // returns the first result; with another request it is a CodeConflict
@@ -435,6 +437,13 @@ func (m *Memory) CancelRelease(ctx context.Context, key string, req connector.Ca
 		data.Version = f.version
 		if err := m.emit(canonical.EventFulfillmentCancelled, f.doc.ID, f.doc.OrderID, data); err != nil {
 			return connector.CancelResult{}, internal(op, err)
+		}
+		// The allocation state changed: report it, so that consumers
+		// folding the latest update per fulfilment order see it.
+		if f.started {
+			if err := m.emitAllocation(f, false, &c); err != nil {
+				return connector.CancelResult{}, internal(op, err)
+			}
 		}
 	}
 	w.cancels[key] = cancelRecord{req: cloneCancelReq(req), result: cloneCancel(res)}

@@ -66,8 +66,19 @@
 //
 // The WMS feed check releases FulfillmentOrder(1) to (3) and calls Advance
 // 20 times, then expects at least 3 distinct events; the CRM feed check
-// calls AddOrders(ctx, 7) and expects at least 7. The inventory check
-// expects stock of the first item of FulfillmentOrder(1).
+// calls AddOrders(ctx, 7) and expects at least 7, and, when
+// [CRMHarness.RequestCancellation] is set, a cancel request for the first
+// order to appear on the feed. The inventory check expects stock of the
+// first item of FulfillmentOrder(1).
+//
+// An ERP may claim two optional capabilities: [Capabilities.Events] (an
+// event feed, [connector.EventFeed]: AddEvents(ctx, 7) must put at least 7
+// events of known types on it, checked like the other feeds) and
+// [Capabilities.Cancel] ([connector.OrderCanceller]: the last line of
+// Order(1) is cancelled 1 at a time under two keys, one replayed and one
+// sent concurrently, expecting 2 cancelled and 2 effects; an unknown line,
+// an unknown order, a used key with another cancellation and more than
+// the line's quantity are refused).
 //
 // Failures are reported with t.Errorf or t.Fatalf from subtests named after
 // the check, such as "AcceptOrder/ReplaySameKey".

@@ -46,6 +46,8 @@ func TestERP(t *testing.T, newERP func(t *testing.T) ERPHarness) {
 		h := open(t)
 		checkHealth(t, h.ERP, h.Capabilities)
 	})
+	t.Run("Events", func(t *testing.T) { checkERPEvents(t, open(t)) })
+	t.Run("OrderCanceller", func(t *testing.T) { checkOrderCanceller(t, open(t)) })
 }
 
 // invalidOrder returns o with the quantity of its first line zeroed, and

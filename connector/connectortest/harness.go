@@ -28,6 +28,13 @@ type Capabilities struct {
 	// tolerates repeated and reordered events; it never tolerates a
 	// skipped one.
 	RepeatsEvents bool
+	// Events: the ERP implements [connector.EventFeed] (found with
+	// [connector.As]); the kit checks its paging with the events
+	// ERPHarness.AddEvents makes.
+	Events bool
+	// Cancel: the ERP implements [connector.OrderCanceller]; the kit
+	// checks its idempotency and error codes.
+	Cancel bool
 }
 
 // ERPEffects counts the effects an ERP has had since it was created (or
@@ -44,6 +51,9 @@ type ERPEffects struct {
 	// InventoryApplications is how many ApplyInventory calls changed the
 	// ERP's inventory ledger.
 	InventoryApplications int
+	// Cancellations is how many CancelOrderLines calls cancelled
+	// quantities (for an ERP with Capabilities.Cancel).
+	Cancellations int
 }
 
 // ERPHarness is what [TestERP] needs to drive an ERP. The kit only reads
@@ -74,6 +84,10 @@ type ERPHarness struct {
 	// keys survive the restart (a replay on the new instance returns the
 	// first result and has no second effect).
 	Reopen func(t *testing.T) connector.ERP
+	// AddEvents makes the ERP put at least n new events on its event feed
+	// (say, cancellation requests of accepted orders). Required when
+	// Capabilities.Events is set.
+	AddEvents func(ctx context.Context, n int) error
 	// Capabilities declares the optional parts.
 	Capabilities Capabilities
 }
@@ -149,6 +163,11 @@ type CRMHarness struct {
 	// Location is a location the CRM takes availability for; "" means
 	// "WH1".
 	Location string
+	// RequestCancellation makes the CRM put a request to cancel the open
+	// remainder of the order on its order feed. Optional: when set, the
+	// kit checks the request appears there as an
+	// [canonical.EventOrderCancelRequested] event about the order.
+	RequestCancellation func(ctx context.Context, orderID string) error
 	// Effects counts the CRM's effects so far.
 	Effects func() CRMEffects
 	// Capabilities declares the optional parts.

@@ -6,11 +6,14 @@
 // With no flags it runs a scenario: an order shipped complete from one
 // warehouse, one split across two, one shipped in part and completed later
 // from a backorder when stock arrives, one held for credit and released,
-// one rejected for an unknown item, and an ERP outage in the middle.
+// one rejected for an unknown item, one cancelled in part (it ships what
+// is in stock and the customer cancels the backordered remainder in the
+// CRM), and an ERP outage in the middle.
 //
 //	go run ./examples/ordertocash [-orders N] [-faults P] [-seed S]
 //
-// -orders adds N generated orders, -faults injects transient failures,
+// -orders adds N generated orders (every tenth has its first line
+// cancelled in the ERP once released), -faults injects transient failures,
 // ambiguous timeouts and duplicated or reordered feed pages with rate P on
 // every connector, and -seed seeds the generator and the faults.
 package main
@@ -220,6 +223,8 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		{name: "partial shipment, backorder filled later", account: "ACC-0001", lines: []string{"SKU-100:5", "SKU-105:7"}},
 		{name: "credit hold, released", account: "ACC-0003", lines: []string{"SKU-103:15"}},
 		{name: "rejected: unknown item", account: "ACC-0001", lines: []string{"SKU-999:1"}},
+		{name: "cancelled in part: ships what is in stock, the backordered remainder is cancelled", account: "ACC-0002",
+			lines: []string{"SKU-102:8", "SKU-105:6"}},
 	}
 	for _, s := range scenarios {
 		if s.id, err = w.submit(ctx, s.account, s.lines...); err != nil {
@@ -241,12 +246,39 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		generated = append(generated, id)
 	}
 	start := time.Now()
+	if len(generated) > 0 {
+		// Every tenth generated order loses its first line: customer
+		// service cancels it in the ERP once the order is released,
+		// before the warehouse allocates it.
+		if err := w.flow.Drain(ctx); err != nil {
+			return err
+		}
+		for i, id := range generated {
+			if i%10 != 9 {
+				continue
+			}
+			_, err := w.erp.RequestCancellation(ctx, id, []canonical.CancelLine{{LineID: "L1", Quantity: canonical.MustParseQuantity("10", "EA")}}, "customer service")
+			if err != nil && connector.CodeOf(err) != connector.CodeNotFound {
+				return fmt.Errorf("request cancellation of %s in the ERP: %w", id, err)
+			}
+		}
+	}
+	if err := w.settle(ctx); err != nil {
+		return err
+	}
+	// The customer no longer wants what has not shipped: a user cancels
+	// the open remainder in the CRM, before any stock arrives.
+	cancelled := scenarios[5]
+	fmt.Fprintf(out, "== after the first pass: the customer cancels the open remainder of %s in the CRM\n", cancelled.id)
+	if _, err := w.crm.RequestCancellation(ctx, cancelled.id, nil, "customer no longer needs the rest"); err != nil {
+		return fmt.Errorf("request cancellation of %s: %w", cancelled.id, err)
+	}
 	if err := w.settle(ctx); err != nil {
 		return err
 	}
 	// The credit controller releases the hold; stock arrives for the
 	// backorders.
-	fmt.Fprintln(out, "== after the first pass: the credit controller releases the hold, stock arrives")
+	fmt.Fprintln(out, "== then the credit controller releases the hold, stock arrives")
 	if _, err := w.erp.ReleaseHold(ctx, scenarios[3].id, canonical.HoldCredit); err != nil {
 		return fmt.Errorf("release hold of %s: %w", scenarios[3].id, err)
 	}
@@ -261,8 +293,6 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	fmt.Fprintln(out)
-	fmt.Fprintln(out, "(partial cancellation of an open remainder is not implemented yet)")
 	for _, s := range scenarios {
 		v, err := w.flow.Where(ctx, s.id)
 		if err != nil {
@@ -318,58 +348,79 @@ func printTimeline(out io.Writer, steps []tracing.Step) {
 	}
 }
 
-// wmsShipped reads the whole WMS feed and returns the quantity shipped per
-// order and line, and the fulfilment orders released per order.
-func wmsShipped(ctx context.Context, m *wms.Memory) (map[string]map[string]canonical.Decimal, map[string]int, error) {
-	shipped := map[string]map[string]canonical.Decimal{}
-	released := map[string]int{}
+// wmsFeed is what the WMS's feed shows per order: the quantity shipped
+// and cancelled per order line.
+type wmsFeed struct {
+	shipped, cancelled map[string]map[string]canonical.Decimal
+}
+
+// add adds q to m[order][line].
+func add(m map[string]map[string]canonical.Decimal, order, line string, q canonical.Decimal) error {
+	if m[order] == nil {
+		m[order] = map[string]canonical.Decimal{}
+	}
+	v, err := m[order][line].Add(q)
+	m[order][line] = v
+	return err
+}
+
+// readWMS reads the whole WMS feed and returns what it shipped and
+// cancelled per order and line.
+func readWMS(ctx context.Context, m *wms.Memory) (wmsFeed, error) {
+	f := wmsFeed{shipped: map[string]map[string]canonical.Decimal{}, cancelled: map[string]map[string]canonical.Decimal{}}
 	var cur connector.Cursor
 	for {
 		p, err := m.PollEvents(ctx, cur, 500)
 		if err != nil {
-			return nil, nil, err
+			return wmsFeed{}, err
 		}
 		for _, e := range p.Events {
 			switch e.Type {
-			case canonical.EventFulfillmentReleased:
-				released[e.Partition()]++
 			case canonical.EventFulfillmentShipped:
 				s, err := canonical.DecodeData[canonical.Shipment](e)
 				if err != nil {
-					return nil, nil, err
-				}
-				if shipped[s.OrderID] == nil {
-					shipped[s.OrderID] = map[string]canonical.Decimal{}
+					return wmsFeed{}, err
 				}
 				for _, l := range s.Lines {
-					v, err := shipped[s.OrderID][l.OrderLineID].Add(l.Quantity.Value)
-					if err != nil {
-						return nil, nil, err
+					if err := add(f.shipped, s.OrderID, l.OrderLineID, l.Quantity.Value); err != nil {
+						return wmsFeed{}, err
 					}
-					shipped[s.OrderID][l.OrderLineID] = v
+				}
+			case canonical.EventFulfillmentCancelled:
+				fo, err := canonical.DecodeData[canonical.FulfillmentOrder](e)
+				if err != nil {
+					return wmsFeed{}, err
+				}
+				for _, l := range fo.Lines {
+					if err := add(f.cancelled, fo.OrderID, l.OrderLineID, l.Quantity.Value); err != nil {
+						return wmsFeed{}, err
+					}
 				}
 			}
 		}
 		cur = p.Next
 		if !p.More {
-			return shipped, released, nil
+			return f, nil
 		}
 	}
 }
 
 // compare prints what each system shows of every order and reports
 // whether they agree: the CRM shows the flow's status, the ERP its
-// commercial status, shipped and invoiced quantities and one invoice per
-// shipment, and the WMS shipped what the ERP invoiced.
+// commercial status, shipped, invoiced and cancelled quantities and one
+// invoice per shipment, the WMS shipped what the ERP invoiced, and the CRM
+// shows the ERP's cancelled quantities, of which the WMS cancelled what
+// it had been released (the rest was cancelled before the release).
 func compare(ctx context.Context, out io.Writer, w *world, ids []string, rows bool) (bool, error) {
-	shipped, _, err := wmsShipped(ctx, w.wms)
+	feed, err := readWMS(ctx, w.wms)
 	if err != nil {
 		return false, err
 	}
+	shipped := feed.shipped
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 	if rows {
 		fmt.Fprintln(out)
-		fmt.Fprintln(tw, "ORDER\tFLOW\tCRM\tERP\tSHIPPED erp/wms\tINVOICES\tAGREE")
+		fmt.Fprintln(tw, "ORDER\tFLOW\tCRM\tERP\tSHIPPED erp/wms\tCANCELLED erp/crm/wms\tINVOICES\tAGREE")
 	}
 	all := true
 	for _, id := range ids {
@@ -388,7 +439,7 @@ func compare(ctx context.Context, out io.Writer, w *world, ids []string, rows bo
 				problems = append(problems, "CRM status")
 			}
 		}
-		erpText, shipText, invText := "not found", "", ""
+		erpText, shipText, cancelText, invText := "not found", "", "", ""
 		eo, erpErr := w.erp.GetOrder(ctx, id)
 		switch {
 		case erpErr != nil && v.Status.Commercial == canonical.CommercialRejected:
@@ -412,6 +463,25 @@ func compare(ctx context.Context, out io.Writer, w *world, ids []string, rows bo
 				}
 			}
 			shipText = strings.Join(parts, " ")
+			parts = parts[:0]
+			for i, l := range eo.Lines {
+				ec := l.Buckets.Get(canonical.BucketCancelled)
+				wc := feed.cancelled[id][l.ID]
+				var cc canonical.Decimal
+				if i < len(crmShown.Lines) {
+					cc = crmShown.Lines[i].Cancelled.Value
+				}
+				if ec.IsPos() || cc.IsPos() || wc.IsPos() {
+					parts = append(parts, l.ID+":"+ec.String()+"/"+cc.String()+"/"+wc.String())
+				}
+				if !ec.Equal(cc) || !ec.Equal(v.Order.Lines[i].Buckets.Get(canonical.BucketCancelled)) || wc.Cmp(ec) > 0 {
+					problems = append(problems, "cancelled "+l.ID)
+				}
+			}
+			cancelText = strings.Join(parts, " ")
+			if cancelText == "" {
+				cancelText = "-"
+			}
 			n := w.erp.InvoiceCount(id)
 			invText = fmt.Sprintf("%d for %d shipments", n, len(v.Shipments))
 			if n != len(v.Shipments) {
@@ -424,7 +494,7 @@ func compare(ctx context.Context, out io.Writer, w *world, ids []string, rows bo
 			agree = "NO: " + strings.Join(slices.Compact(problems), ", ")
 		}
 		if rows || len(problems) > 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, v.Status, crmText, erpText, shipText, invText, agree)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, v.Status, crmText, erpText, shipText, cancelText, invText, agree)
 		}
 	}
 	return all, tw.Flush()
