@@ -43,8 +43,8 @@ type ReturnRequestLine struct {
 // items, the order's sold-to party as customer, and the CRM's return ref.
 //
 // The CRM checks what it can see: each line names a line of the order, in
-// its unit, for a positive quantity not above what the CRM shows as
-// shipped on that line. It does not count earlier returns: what shipped
+// its unit, for a positive quantity; the request's lines of one order line
+// add up to no more than the CRM shows as shipped on it. It does not count earlier returns: what shipped
 // minus what was already returned is checked by the flow, which holds the
 // order's quantities.
 //
@@ -78,6 +78,7 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, req ReturnRequest) (canoni
 	r := canonical.Return{ID: fmt.Sprintf("RET-%06d", n), Version: 1, RMANumber: fmt.Sprintf("RMA-%06d", n),
 		OrderID: o.ID, Customer: o.SoldTo, Warehouse: req.Warehouse, AuthorizedAt: now,
 		Refs: canonical.Refs{{System: System, Type: RefReturn, Value: fmt.Sprintf("RET-%06d", n)}}}
+	asked := map[string]canonical.Decimal{} // by order line, over the request
 	for i, l := range req.Lines {
 		p := "lines[" + strconv.Itoa(i) + "]"
 		j := slices.IndexFunc(o.Lines, func(ol canonical.OrderLine) bool { return ol.ID == l.OrderLineID })
@@ -86,14 +87,18 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, req ReturnRequest) (canoni
 			continue
 		}
 		ol := o.Lines[j]
+		sum, err := asked[ol.ID].Add(l.Quantity.Value)
+		asked[ol.ID] = sum
 		switch {
+		case err != nil:
+			add(p+".quantity.value", "too large")
 		case l.Quantity.Unit != ol.Quantity.Unit:
 			add(p+".quantity.unit", fmt.Sprintf("must be the order line's unit %s, is %q", ol.Quantity.Unit, l.Quantity.Unit))
 		case !l.Quantity.Value.IsPos():
 			add(p+".quantity.value", "must be > 0, is "+l.Quantity.Value.String())
-		case l.Quantity.Value.Cmp(shownShipped(shown, ol.ID)) > 0:
+		case sum.Cmp(shownShipped(shown, ol.ID)) > 0:
 			add(p+".quantity.value", fmt.Sprintf("must not exceed the %s shown as shipped on line %s, is %s",
-				shownShipped(shown, ol.ID), ol.ID, l.Quantity.Value))
+				shownShipped(shown, ol.ID), ol.ID, sum))
 		}
 		r.Lines = append(r.Lines, canonical.ReturnLine{ID: "R" + strconv.Itoa(i+1), OrderLineID: ol.ID, Item: ol.Item,
 			Authorized: l.Quantity, Received: canonical.NewQuantity(canonical.Decimal{}, l.Quantity.Unit), Reason: l.Reason})

@@ -378,3 +378,113 @@ func TestReturns(t *testing.T) {
 		})
 	}
 }
+
+// erpReturn is a return as an ERP-side integration authorizes it.
+func erpReturn(orderID, id string, lines ...string) canonical.Return {
+	r := canonical.Return{ID: id, Version: 1, RMANumber: "E" + id, OrderID: orderID, Customer: canonical.PartyRef{ID: "C-2"},
+		Warehouse: returnWH}
+	skus := map[string]string{"L1": "SKU-100", "L2": "SKU-104", "L9": "SKU-100"}
+	for i, l := range lines {
+		line, qty, _ := strings.Cut(l, ":")
+		r.Lines = append(r.Lines, canonical.ReturnLine{ID: "E" + string(rune('1'+i)), OrderLineID: line, Item: canonical.ItemRef{SKU: skus[line]},
+			Authorized: canonical.MustParseQuantity(qty, "EA"), Received: canonical.MustParseQuantity("0", "EA")})
+	}
+	return r
+}
+
+func TestAuthorizeReturn(t *testing.T) {
+	tests := []struct {
+		name string
+		ret  func(id string) canonical.Return
+		want error // nil: authorized
+		text string
+	}{
+		{name: "part of two lines", ret: func(id string) canonical.Return { return erpReturn(id, "ERA-1", "L1:10", "L2:1") }},
+		{name: "two lines of one order line beyond shipped", ret: func(id string) canonical.Return { return erpReturn(id, "ERA-1", "L1:6", "L1:5") },
+			want: flow.ErrReturnExceedsShipped, text: "return ERA-1 line E2 (order ORD-000001 line L1): authorizes 11 EA, but 10 shipped and earlier returns authorized 0, leaving 10"},
+		{name: "beyond what the CRM's RMA left", ret: func(id string) canonical.Return { return erpReturn(id, "ERA-1", "L2:19") },
+			want: flow.ErrReturnExceedsShipped, text: "line E1 (order ORD-000001 line L2): authorizes 19 EA, but 20 shipped and earlier returns authorized 2, leaving 18"},
+		{name: "unknown order", ret: func(string) canonical.Return { return erpReturn("ORD-404", "ERA-1", "L1:1") },
+			want: flow.ErrUnknownOrder, text: `"ORD-404"`},
+		{name: "unknown line", ret: func(id string) canonical.Return { return erpReturn(id, "ERA-1", "L9:1") },
+			want: flow.ErrBadEvent, text: `return ERA-1 line E1: order ORD-000001 has no line "L9"`},
+		{name: "another item", ret: func(id string) canonical.Return {
+			r := erpReturn(id, "ERA-1", "L1:1")
+			r.Lines[0].Item.SKU = "SKU-104"
+			return r
+		}, want: flow.ErrBadEvent, text: "item SKU-104 is not the item SKU-100 of order line L1"},
+		{name: "another unit", ret: func(id string) canonical.Return {
+			r := erpReturn(id, "ERA-1", "L1:1")
+			r.Lines[0].Authorized.Unit, r.Lines[0].Received.Unit = "XCS", "XCS"
+			return r
+		}, want: flow.ErrBadEvent, text: "unit XCS is not the unit EA of order line L1"},
+		{name: "already received", ret: func(id string) canonical.Return {
+			r := erpReturn(id, "ERA-1", "L1:2")
+			r.Lines[0].Received.Value = canonical.MustParseDecimal("1")
+			r.Lines[0].Condition, r.Lines[0].Disposition, r.ReceivedAt = canonical.ConditionNew, canonical.DispositionRestock, time.Now()
+			return r
+		}, want: flow.ErrBadEvent, text: "an authorization receives nothing"},
+		{name: "invalid", ret: func(id string) canonical.Return {
+			r := erpReturn(id, "ERA-1", "L1:1")
+			r.RMANumber = ""
+			return r
+		}, want: flow.ErrBadEvent, text: "rmaNumber"},
+		{name: "the CRM's RMA with other lines", ret: func(id string) canonical.Return {
+			r := erpReturn(id, "RET-000001", "L2:1")
+			r.RMANumber = "RMA-000001"
+			return r
+		}, want: flow.ErrOrderState, text: "return RET-000001 of order ORD-000001 was authorized with other lines"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				w := newWorld(t, nil)
+				id := shipForReturn(t, w)
+				w.authorize(t, id, "L2:2")
+				w.settle(t)
+				ret := tt.ret(id)
+				err := w.flow.AuthorizeReturn(ctx, ret)
+				if tt.want != nil {
+					require.ErrorIs(t, err, tt.want, "AuthorizeReturn %s", tt.name)
+					assert.Contains(t, err.Error(), tt.text, "error of %s", tt.name)
+					w.settle(t)
+					_, err := w.wms.Return(ctx, ret.ID)
+					if ret.ID != "RET-000001" {
+						assert.Error(t, err, "the WMS does not know refused return %s", ret.ID)
+					}
+					v := checkReturns(t, w, id)
+					assert.Len(t, v.Returns, 1, "only the CRM's return in %s", tt.name)
+					return
+				}
+				require.NoError(t, err, "AuthorizeReturn %s", tt.name)
+				require.NoError(t, w.flow.AuthorizeReturn(ctx, ret), "AuthorizeReturn %s again", tt.name)
+				w.settle(t)
+				doc, err := w.wms.Return(ctx, ret.ID)
+				require.NoError(t, err, "the WMS expects return %s", ret.ID)
+				assert.Equal(t, ret.RMANumber, doc.RMANumber, "RMA number in the WMS")
+				v := checkReturns(t, w, id)
+				require.Len(t, v.CRM.Returns, 2, "the CRM shows both returns")
+				shown := v.CRM.Returns[1]
+				assert.Equal(t, ret.ID, shown.ReturnID, "the CRM shows the ERP's return")
+				for i, l := range shown.Lines {
+					assert.True(t, l.Authorized.Equal(ret.Lines[i].Authorized), "CRM authorized of %s line %s", ret.ID, l.LineID)
+					assert.True(t, l.Received.IsZero(), "CRM received of %s line %s before receipt", ret.ID, l.LineID)
+				}
+				assert.Equal(t, 2, w.wms.Counts().ReturnAuthorizations, "WMS authorizations: one per return, the repeat is a duplicate")
+				assert.Positive(t, w.metrics.get(flow.CounterDuplicate), "the second authorization is a duplicate")
+
+				// Received in the WMS, credited in the ERP.
+				var rcs []string
+				for _, l := range ret.Lines {
+					rcs = append(rcs, l.ID+":"+l.Authorized.Value.String()+":opened:restock")
+				}
+				w.receive(t, ret.ID, rcs...)
+				w.settle(t)
+				v = checkReturns(t, w, id)
+				require.Len(t, v.CreditMemos, 1, "credit memo of %s", ret.ID)
+				assert.Equal(t, ret.ID+"/2", v.CreditMemos[0].ReturnID, "the credit memo's return is the receipt")
+			})
+		})
+	}
+}
