@@ -337,6 +337,7 @@ func (f *Flow) pollAll(ctx context.Context) (int, error) {
 // the cursor after each page. It returns how many events it appended.
 func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 	return f.poll(ctx, FeedCRMOrders, f.crm.PollOrders, func(e *canonical.Event) bool {
+		partitionReturn(e)
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
 		}
@@ -352,6 +353,7 @@ func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 // page. It returns how many events it appended.
 func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
 	return f.poll(ctx, FeedWMSEvents, f.wms.PollEvents, func(e *canonical.Event) bool {
+		partitionReturn(e)
 		if isInventory(e.Type) {
 			return true
 		}
