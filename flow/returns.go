@@ -73,8 +73,12 @@ func partitionReturn(e *canonical.Event) {
 // the order as the flow knows it and appends a return.authorized event to
 // the log, which the consumer handles as one from the CRM's feed (the WMS
 // is told to expect the goods, the CRM shows the return). The event's ID is
-// derived from the return's ID and version, so authorizing the same return
-// again changes nothing. A zero AuthorizedAt is set to the current time.
+// derived from the return's ID, version and content, and the handler
+// recognises a return it has (the same ID, RMA number, warehouse and
+// lines), so authorizing the same return again changes nothing; another
+// return under an ID already handled is refused (ErrOrderState), and when
+// the first is not handled yet, the second is dead-lettered for it. A zero
+// AuthorizedAt is set to the current time.
 //
 // The return must be valid ([canonical.Return.Validate]) with nothing
 // received yet, name a known order and lines of it in their units, and
@@ -86,17 +90,12 @@ func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error 
 	if ret.AuthorizedAt.IsZero() {
 		ret.AuthorizedAt = f.now()
 	}
-	f.mu.Lock()
-	st := f.orders[ret.OrderID]
-	var err error
-	if st == nil {
-		err = fmt.Errorf("%w: %q", ErrUnknownOrder, ret.OrderID)
-	} else {
-		_, err = checkReturnLocked(st, ret)
-	}
 	var corr string
-	if st != nil {
+	err := fmt.Errorf("%w: %q", ErrUnknownOrder, ret.OrderID)
+	f.mu.Lock()
+	if st := f.orders[ret.OrderID]; st != nil {
 		corr = st.corr
+		_, err = checkReturnLocked(st, ret)
 	}
 	f.mu.Unlock()
 	if err != nil {
@@ -106,7 +105,7 @@ func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error 
 	if err != nil {
 		return fmt.Errorf("flow: authorize return %s: %w: %w", ret.ID, ErrBadEvent, err)
 	}
-	e.ID = eventID("return.authorized", ret.ID, strconv.FormatInt(ret.Version, 10))
+	e.ID = eventID("return.authorized", ret.ID, strconv.FormatInt(ret.Version, 10), string(e.Data))
 	e.Source, e.Subject, e.PartitionKey, e.Time, e.CorrelationID = f.source, ret.ID, ret.OrderID, f.now(), corr
 	if err := f.log.Append(ctx, e); err != nil {
 		return fmt.Errorf("flow: authorize return %s: %w", ret.ID, err)

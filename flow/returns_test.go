@@ -488,3 +488,27 @@ func TestAuthorizeReturn(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorizeReturnTwiceBeforeHandled authorizes two different returns
+// under one ID before the flow handles either: the first is registered, the
+// second dead-lettered for it.
+func TestAuthorizeReturnTwiceBeforeHandled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		w := newWorld(t, nil)
+		id := shipForReturn(t, w)
+		first, second := erpReturn(id, "ERA-1", "L1:2"), erpReturn(id, "ERA-1", "L1:3")
+		require.NoError(t, w.flow.AuthorizeReturn(ctx, first), "first AuthorizeReturn")
+		require.NoError(t, w.flow.AuthorizeReturn(ctx, second), "second AuthorizeReturn, checked before the first is handled")
+		w.settle(t)
+		doc, err := w.wms.Return(ctx, "ERA-1")
+		require.NoError(t, err, "the WMS expects ERA-1")
+		assert.Equal(t, "2", doc.Lines[0].Authorized.Value.String(), "the WMS has the first authorization")
+		dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{})
+		require.NoError(t, err, "DeadLetters")
+		require.Len(t, dls, 1, "the second authorization is dead-lettered")
+		assert.Contains(t, dls[0].Error, "return ERA-1 of order ORD-000001 was authorized with other lines", "reason")
+		require.ErrorIs(t, w.flow.AuthorizeReturn(ctx, second), flow.ErrOrderState, "the second again, after the first was handled")
+		checkReturns(t, w, id)
+	})
+}
