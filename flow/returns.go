@@ -50,6 +50,7 @@ type returnPost struct {
 type returnCredit struct {
 	ret  canonical.Return
 	memo canonical.Invoice
+	seq  int // its place among the order's credit memos, from 1
 }
 
 // partitionReturn sets the partition key of a return event that has none
@@ -362,7 +363,11 @@ func (f *Flow) applyCreditLocked(st *orderState, rs *returnState, post *returnPo
 		}
 		rs.credited[l.ID] = sum
 	}
-	rs.credits = append(rs.credits, returnCredit{ret: post.ret, memo: memo})
+	seq := 1
+	for _, r := range st.returns {
+		seq += len(r.credits)
+	}
+	rs.credits = append(rs.credits, returnCredit{ret: post.ret, memo: memo, seq: seq})
 	rs.pending = nil
 	st.dirty = true
 	return nil
@@ -388,11 +393,14 @@ func (st *orderState) returnsLocked() []connector.ReturnStatus {
 
 // creditMemosLocked returns the order's credit memos in posting order.
 func (st *orderState) creditMemosLocked() []canonical.Invoice {
-	var out []canonical.Invoice
+	var cs []returnCredit
 	for _, id := range st.retOrder {
-		for _, c := range st.returns[id].credits {
-			out = append(out, c.memo)
-		}
+		cs = append(cs, st.returns[id].credits...)
+	}
+	slices.SortFunc(cs, func(a, b returnCredit) int { return a.seq - b.seq })
+	out := make([]canonical.Invoice, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.memo)
 	}
 	return out
 }

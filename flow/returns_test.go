@@ -3,7 +3,9 @@ package flow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -124,9 +126,11 @@ func checkReturns(t *testing.T, w *world, id string) flow.OrderView {
 		}
 	}
 	require.Len(t, v.CreditMemos, len(memos), "the flow's credit memos of %s are the ERP's", id)
-	var crmCredits []connector.Credit
+	crmCredits := map[string]connector.Credit{}
 	for _, r := range v.CRM.Returns {
-		crmCredits = append(crmCredits, r.Credits...)
+		for _, c := range r.Credits {
+			crmCredits[c.Number] = c
+		}
 	}
 	require.Len(t, crmCredits, len(memos), "the CRM's credits of %s are the ERP's", id)
 	byCM := map[string]canonical.Invoice{}
@@ -134,8 +138,9 @@ func checkReturns(t *testing.T, w *world, id string) flow.OrderView {
 		byCM[m.ID] = m
 		assert.Equal(t, m.ID, v.CreditMemos[i].ID, "credit memo %d of %s", i, id)
 		assert.True(t, m.Totals.Total.Equal(v.CreditMemos[i].Totals.Total), "flow's total of %s: %s, ERP %s", m.ID, v.CreditMemos[i].Totals.Total, m.Totals.Total)
-		assert.Equal(t, m.Number, crmCredits[i].Number, "CRM credit %d of %s", i, id)
-		assert.True(t, m.Totals.Total.Equal(crmCredits[i].Total), "CRM's total of %s: %s, ERP %s", m.ID, crmCredits[i].Total, m.Totals.Total)
+		c, ok := crmCredits[m.Number]
+		assert.True(t, ok, "the CRM shows credit memo %s of %s", m.Number, id)
+		assert.True(t, m.Totals.Total.Equal(c.Total), "CRM's total of %s: %s, ERP %s", m.ID, c.Total, m.Totals.Total)
 		sub := canonical.NewMoney(canonical.Decimal{}, m.Currency)
 		for _, l := range m.Lines {
 			assert.True(t, l.UnitPrice.Equal(prices[l.OrderLineID]), "credit memo %s line %s at the invoiced price %s, is %s", m.ID, l.ID, prices[l.OrderLineID], l.UnitPrice)
@@ -511,4 +516,92 @@ func TestAuthorizeReturnTwiceBeforeHandled(t *testing.T) {
 		require.ErrorIs(t, w.flow.AuthorizeReturn(ctx, second), flow.ErrOrderState, "the second again, after the first was handled")
 		checkReturns(t, w, id)
 	})
+}
+
+// TestReturnsInvariants runs generated returns (one or two per order, each
+// received in one or two receipts, restocked, quarantined or scrapped)
+// through the flow with faults on every connector, and checks the returns
+// invariants of every order: credited = received per return line, returned
+// in the flow, the ERP and the CRM = received ≤ shipped per order line, one
+// credit memo per receipt.
+func TestReturnsInvariants(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3, 4, 5} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(seed, 7))
+				fc := faults.Config{Seed: seed, Unavailable: 0.15, RateLimited: 0.05, AmbiguousTimeout: 0.1,
+					Duplicate: 0.2, Reorder: 0.2, RetryAfter: 20 * time.Millisecond}
+				w := newWorld(t, &fc)
+				var ids []string
+				for range 8 {
+					ids = append(ids, w.submit(t, "ACC-0002", fmt.Sprint("SKU-100:", 1+rng.IntN(10)), fmt.Sprint("SKU-104:", 1+rng.IntN(10))))
+				}
+				w.settle(t)
+				type pending struct {
+					ret   canonical.Return
+					lines []string
+				}
+				var rets []pending
+				for _, id := range ids {
+					v, err := w.flow.Where(context.Background(), id)
+					require.NoError(t, err, "Where %s (seed %d)", id, seed)
+					left := map[string]int{}
+					for _, l := range v.Order.Lines {
+						n, _ := l.Buckets.Get(canonical.BucketShipped).Int64()
+						left[l.ID] = int(n)
+					}
+					for range 1 + rng.IntN(2) {
+						var lines []string
+						for _, l := range v.Order.Lines {
+							if left[l.ID] > 0 && rng.IntN(3) > 0 {
+								q := 1 + rng.IntN(left[l.ID])
+								left[l.ID] -= q
+								lines = append(lines, fmt.Sprint(l.ID, ":", q))
+							}
+						}
+						if len(lines) > 0 {
+							rets = append(rets, pending{ret: w.authorize(t, id, lines...)})
+						}
+					}
+				}
+				w.settle(t)
+				dispositions := []string{"new:restock", "opened:restock", "damaged:scrap", "defective:quarantine", "opened:refurbish"}
+				receipts := 0
+				for _, p := range rets {
+					// Each line received once, in one or two receipts.
+					var first, second []string
+					for _, l := range p.ret.Lines {
+						n, _ := l.Authorized.Value.Int64()
+						rc := fmt.Sprint(l.ID, ":", 1+rng.Int64N(n), ":", dispositions[rng.IntN(len(dispositions))])
+						if rng.IntN(2) == 0 {
+							first = append(first, rc)
+						} else {
+							second = append(second, rc)
+						}
+					}
+					for _, rcs := range [][]string{first, second} {
+						if len(rcs) == 0 {
+							continue
+						}
+						w.receive(t, p.ret.ID, rcs...)
+						receipts++
+						if rng.IntN(2) == 0 {
+							w.settle(t)
+						}
+					}
+				}
+				w.settle(t)
+				for _, id := range ids {
+					checkReturns(t, w, id)
+				}
+				assert.Equal(t, receipts, w.erp.Counts().CreditMemos, "one credit memo per receipt (seed %d)", seed)
+				assert.Positive(t, w.metrics.get(flow.CounterRetried), "faults made the flow retry (seed %d)", seed)
+				t.Logf("seed %d: %d returns, %d receipts, %d retried, %d duplicates", seed, len(rets), receipts,
+					w.metrics.get(flow.CounterRetried), w.metrics.get(flow.CounterDuplicate))
+				dls, err := w.flow.DeadLetters(context.Background(), eventlog.Filter{})
+				require.NoError(t, err, "DeadLetters")
+				assert.Empty(t, dls, "dead letters (seed %d)", seed)
+			})
+		})
+	}
 }
