@@ -231,7 +231,8 @@ type OrderStatus struct {
 	Returns []ReturnStatus `json:"returns,omitempty"`
 }
 
-// ReturnStatus is what a CRM shows of one return (RMA) of an order.
+// ReturnStatus is what a CRM shows of one return (RMA) of an order. It is
+// a plain value, safe for concurrent reads.
 type ReturnStatus struct {
 	ReturnID  string `json:"returnId"`
 	RMANumber string `json:"rmaNumber"`
@@ -242,7 +243,8 @@ type ReturnStatus struct {
 	Credits []Credit `json:"credits,omitempty"`
 }
 
-// ReturnLineStatus is the customer-visible state of one return line.
+// ReturnLineStatus is the customer-visible state of one return line. It is
+// a plain value, safe for concurrent reads.
 type ReturnLineStatus struct {
 	LineID      string             `json:"lineId"`
 	OrderLineID string             `json:"orderLineId"`
@@ -250,7 +252,8 @@ type ReturnLineStatus struct {
 	Received    canonical.Quantity `json:"received"`
 }
 
-// Credit is a credit memo as a CRM shows it: its number and total.
+// Credit is a credit memo as a CRM shows it: its number and total. It is a
+// plain value, safe for concurrent reads.
 type Credit struct {
 	Number string          `json:"number"`
 	Total  canonical.Money `json:"total"`

@@ -25,7 +25,7 @@ type ReturnRequest struct {
 	Lines     []ReturnRequestLine
 }
 
-// ReturnRequestLine is one line of a [ReturnRequest].
+// ReturnRequestLine is one line of a [ReturnRequest]. It is a plain value.
 type ReturnRequestLine struct {
 	// OrderLineID is the order line the goods were shipped on ("L1").
 	OrderLineID string
