@@ -225,7 +225,10 @@ type OrderFeed interface {
 	// with an Order as data, and [canonical.EventOrderCancelRequested] with
 	// a CancelRequest as data when a user asks to cancel an order's open
 	// remainder) after cursor, at most limit of them, with the guarantees
-	// of [EventFeed.PollEvents].
+	// of [EventFeed.PollEvents]. A CRM where returns are authorized also
+	// puts [canonical.EventReturnAuthorized] events (a Return as data,
+	// partition key its order ID) on this feed; consumers skip types they
+	// do not handle.
 	PollOrders(ctx context.Context, cursor Cursor, limit int) (Page, error)
 }
 
@@ -255,6 +258,37 @@ type OrderStatus struct {
 	// Messages explain a rejection or hold to the sales rep.
 	Messages  []string  `json:"messages,omitempty"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// Returns are the order's authorized returns (RMAs), in the order
+	// they were authorized, with what came back and the credit memos.
+	Returns []ReturnStatus `json:"returns,omitempty"`
+}
+
+// ReturnStatus is what a CRM shows of one return (RMA) of an order. It is
+// a plain value, safe for concurrent reads.
+type ReturnStatus struct {
+	ReturnID  string `json:"returnId"`
+	RMANumber string `json:"rmaNumber"`
+	// Lines are the return's lines: authorized, and received so far.
+	Lines []ReturnLineStatus `json:"lines"`
+	// Credits are the credit memos the ERP posted for what was received,
+	// one per receipt.
+	Credits []Credit `json:"credits,omitempty"`
+}
+
+// ReturnLineStatus is the customer-visible state of one return line. It is
+// a plain value, safe for concurrent reads.
+type ReturnLineStatus struct {
+	LineID      string             `json:"lineId"`
+	OrderLineID string             `json:"orderLineId"`
+	Authorized  canonical.Quantity `json:"authorized"`
+	Received    canonical.Quantity `json:"received"`
+}
+
+// Credit is a credit memo as a CRM shows it: its number and total. It is a
+// plain value, safe for concurrent reads.
+type Credit struct {
+	Number string          `json:"number"`
+	Total  canonical.Money `json:"total"`
 }
 
 // StatusPublisher shows order status in the CRM.

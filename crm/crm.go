@@ -144,6 +144,8 @@ type Counts struct {
 	StatusUpdates int
 	// AvailabilityUpdates is the same for availabilities.
 	AvailabilityUpdates int
+	// Returns is how many returns were authorized with AuthorizeReturn.
+	Returns int
 }
 
 // availKey identifies an availability shown.
@@ -163,8 +165,10 @@ type state struct {
 	nextOpp  int
 	nextOrd  int
 	// Cancellation requests (crm/cancel.go).
-	seq    map[string]uint64 // cancellation requests per order
-	nextCR int
+	seq     map[string]uint64 // cancellation requests per order
+	nextCR  int
+	returns map[string]*canonical.Return // authorized by AuthorizeReturn, by ID
+	nextRet int
 }
 
 func newState(accounts []Account) (*state, error) {
@@ -577,6 +581,11 @@ func cloneStatus(s *connector.OrderStatus) connector.OrderStatus {
 	c.Holds = slices.Clone(s.Holds)
 	c.TrackingNumbers = slices.Clone(s.TrackingNumbers)
 	c.Messages = slices.Clone(s.Messages)
+	c.Returns = slices.Clone(s.Returns)
+	for i := range c.Returns {
+		c.Returns[i].Lines = slices.Clone(c.Returns[i].Lines)
+		c.Returns[i].Credits = slices.Clone(c.Returns[i].Credits)
+	}
 	return c
 }
 

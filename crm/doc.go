@@ -16,6 +16,16 @@
 // consumer may push-subscribe with [Memory.Subscribe], which runs in the
 // caller's goroutine.
 //
+// # Returns
+//
+// A sales rep authorizes the return of shipped goods with
+// [Memory.AuthorizeReturn]: the CRM checks the lines against the order and
+// what it shows as shipped, gives the return the ID "RET-000001" and the
+// RMA number "RMA-000001", and appends an [canonical.EventReturnAuthorized]
+// event carrying it to the same order feed, with the order ID as partition
+// key. The flows check it against what shipped and earlier returns, and
+// show its receipts and credit memos in the order's status.
+//
 // # What the CRM shows
 //
 // The flows publish each order's customer-visible status

@@ -89,6 +89,40 @@
 // cancelled in full completes the order: its status follows from the
 // buckets.
 //
+// # Returns
+//
+// A return (RMA) is authorized in the CRM (its order feed carries
+// return.authorized events, partitioned by the order) or by an integration
+// on the ERP's side with [Flow.AuthorizeReturn], which appends the same
+// event to the log; the handler does not care where it came from. The
+// return must name lines of a known order, in their units, and authorize
+// per order line no more than the order shipped minus what its earlier
+// returns authorized ([ErrReturnExceedsShipped], naming the line); a
+// return the flow refuses is dead-lettered with that reason. An accepted
+// one is registered with the WMS (AuthorizeReturn, idempotent by the
+// return's ID) and shown in the CRM ([connector.OrderStatus] Returns).
+//
+// [Flow.PollWarehouse] appends the WMS's return.received events,
+// partitioned by the order, so they are handled in order with the order's
+// other events. Each carries the return with what was received so far;
+// what it received and the flow has not credited yet is one receipt,
+// posted to the ERP with PostReturn under a key derived from
+// ("ordertocash", "post_return", order ID, return ID, receipt version) as
+// a return whose ID is "RETURN-ID/VERSION" and whose lines hold the
+// receipt's quantities, condition and disposition. The receipt is kept
+// until the ERP answers, so a retried or replayed event posts the same
+// receipt under the same key. The credit memo's quantities then grow the
+// returned bucket of the order lines (tagged with the memo), so billing
+// becomes "credited", and the CRM shows the returned quantities and the
+// memo's number and total. Two receipts of one return give two credit
+// memos; a duplicated or older receipt event finds nothing new and is
+// counted as a duplicate; a receipt of a return the flow never authorized
+// is dead-lettered ([ErrUnknownReturn]).
+//
+// Restocked goods reach the ERP and the CRM through inventory sync: the
+// WMS emits an inventory.adjusted event (reason return_to_stock) when it
+// puts returned goods back in stock. Scrapped goods change no stock.
+//
 // # Driving the flow
 //
 // [Flow.Run] runs the pollers, the hold watcher and the consumer until its

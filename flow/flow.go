@@ -120,6 +120,11 @@ type orderState struct {
 	// Cancellation of an open remainder (flow/cancel.go): the cancel
 	// requests seen, by source and request ID.
 	cancels map[string]*cancelState
+
+	// Returns (flow/returns.go): the order's returns by ID, in the order
+	// they were authorized.
+	returns  map[string]*returnState
+	retOrder []string
 }
 
 // Flow runs order-to-cash. Create it with New; drive it with Run or Drain.
@@ -339,6 +344,7 @@ func (f *Flow) pollAll(ctx context.Context) (int, error) {
 // the cursor after each page. It returns how many events it appended.
 func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 	return f.poll(ctx, FeedCRMOrders, inSequence(f.crm.PollOrders), func(e *canonical.Event) bool {
+		partitionReturn(e)
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
 		}
@@ -349,15 +355,16 @@ func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 
 // PollWarehouse reads the WMS's event feed from its stored cursor to its
 // end and appends the fulfilment events to the log with their order's
-// correlation ID and the inventory events for inventory sync, storing the
-// cursor after each page. Return events are not handled yet and are
-// skipped. It returns how many events it appended.
+// correlation ID, the inventory events for inventory sync and the returns
+// received (partitioned by their order), storing the cursor after each
+// page. It returns how many events it appended.
 func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
 	return f.poll(ctx, FeedWMSEvents, f.wms.PollEvents, func(e *canonical.Event) bool {
+		partitionReturn(e)
 		if isInventory(e.Type) {
 			return true
 		}
-		if strings.HasPrefix(string(e.Type), "distsync.inventory.") || strings.HasPrefix(string(e.Type), "distsync.return.") {
+		if strings.HasPrefix(string(e.Type), "distsync.inventory.") {
 			return false
 		}
 		f.mu.Lock()
@@ -563,6 +570,18 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 		return f.onCancelRequested(ctx, ev, r, bad)
 	case canonical.EventInventoryAdjusted, canonical.EventInventorySnapshot:
 		return f.onInventory(ctx, ev, bad)
+	case canonical.EventReturnAuthorized:
+		r, err := canonical.DecodeData[canonical.Return](ev)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		return f.onReturnAuthorized(ctx, r, bad)
+	case canonical.EventReturnReceived:
+		r, err := canonical.DecodeData[canonical.Return](ev)
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		return f.onReturnReceived(ctx, r, bad)
 	}
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
 }
@@ -1012,6 +1031,7 @@ func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 	for _, sh := range st.ships {
 		s.TrackingNumbers = append(s.TrackingNumbers, sh.TrackingNumbers...)
 	}
+	s.Returns = st.returnsLocked()
 	return s
 }
 

@@ -52,6 +52,10 @@ type OrderView struct {
 	// Invoices the ERP's invoices for them, in the same order where posted.
 	Shipments []canonical.Shipment
 	Invoices  []canonical.Invoice
+	// Returns are the order's returns as the flow shows them to the CRM;
+	// CreditMemos the ERP's credit memos for them, in posting order.
+	Returns     []connector.ReturnStatus
+	CreditMemos []canonical.Invoice
 	// Timeline is the order's steps, when Config.Recorder is a
 	// TimelineReader.
 	Timeline []tracing.Step
@@ -97,6 +101,7 @@ func (f *Flow) Where(ctx context.Context, orderID string) (OrderView, error) {
 	for _, id := range st.invOrder {
 		v.Invoices = append(v.Invoices, st.invoices[id])
 	}
+	v.Returns, v.CreditMemos = st.returnsLocked(), st.creditMemosLocked()
 	f.mu.Unlock()
 	if o, err := f.erp.GetOrder(ctx, orderID); err != nil {
 		v.ERPErr = err

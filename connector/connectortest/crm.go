@@ -53,6 +53,9 @@ func addOrders(t *testing.T, h CRMHarness, n int) []canonical.Order {
 		if e.Type == canonical.EventOrderCancelRequested {
 			continue // checked by checkCancelRequests
 		}
+		if e.Type == canonical.EventReturnAuthorized {
+			continue // an RMA authorized in the CRM, not an order
+		}
 		if e.Type != canonical.EventOrderSubmitted {
 			t.Errorf("PollOrders: event %v has type %q, want %q", e.Key(), e.Type, canonical.EventOrderSubmitted)
 			continue
