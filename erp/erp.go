@@ -22,6 +22,9 @@ const (
 	RefSalesOrder = "salesOrder"
 	// RefInvoice is the ref type of an invoice or credit memo number.
 	RefInvoice = "invoice"
+	// RefReturn is the ref type of a return the ERP authorized
+	// ("ERET-000001").
+	RefReturn = "return"
 )
 
 // ErrConfig is matched by the error [New] and [Config.Validate] return for
@@ -161,6 +164,7 @@ type core struct {
 	feed    eventFeed
 	cancels map[string]cancelRecord // CancelOrderLines by key
 	nextCR  int
+	nextRet int // returns authorized with RequestReturn (erp/returns.go)
 }
 
 // Counts counts the effects a [Memory] has had since it was created. It is

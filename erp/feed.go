@@ -57,7 +57,8 @@ func (m *Memory) emitLocked(t canonical.EventType, subject string, doc canonical
 // PollEvents returns the events of the ERP's feed after cursor, oldest
 // first, at most limit of them ([connector.DefaultPageSize] when limit ≤
 // 0, capped at 1000): today the cancellation requests made with
-// [Memory.RequestCancellation]. The cursor is the position in the feed;
+// [Memory.RequestCancellation] and the returns authorized with
+// [Memory.RequestReturn]. The cursor is the position in the feed;
 // cursors stay valid across [Memory.Reopen]. An unknown cursor is
 // CodeInvalid.
 func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit int) (connector.Page, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/faults"
 	"github.com/distsync/distsync/crm"
+	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
@@ -604,4 +605,34 @@ func TestReturnsInvariants(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestReturnFromERPFeed authorizes a return in the ERP: it comes through
+// the ERP's event feed, is registered with the WMS, and what the WMS
+// receives is credited once, like a return from the CRM.
+func TestReturnFromERPFeed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		w := newWorld(t, nil)
+		id := shipForReturn(t, w)
+		r, err := w.erp.RequestReturn(ctx, id, returnWH, []erp.ReturnLineRequest{
+			{LineID: "L1", Quantity: canonical.MustParseQuantity("3", "EA"), Reason: "damaged in transit"}})
+		require.NoError(t, err, "ERP RequestReturn")
+		assert.Equal(t, "ERET-000001", r.ID, "ERP return ID")
+		w.settle(t)
+		doc, err := w.wms.Return(ctx, r.ID)
+		require.NoError(t, err, "the WMS expects %s", r.ID)
+		assert.Equal(t, "3", doc.Lines[0].Authorized.Value.String(), "authorized at the WMS")
+
+		w.receive(t, r.ID, "R1:3:damaged:scrap")
+		w.settle(t)
+		v := checkReturns(t, w, id)
+		require.Len(t, v.CreditMemos, 1, "one credit memo for the ERP's return")
+		assert.Equal(t, "3", v.Order.Lines[0].Buckets.Get(canonical.BucketReturned).String(), "returned on L1")
+		assert.Equal(t, canonical.BillingCredited, v.Status.Billing, "billing after the credit")
+
+		_, err = w.erp.RequestReturn(ctx, id, returnWH, []erp.ReturnLineRequest{{LineID: "L1", Quantity: canonical.MustParseQuantity("8", "EA")}})
+		require.Equal(t, connector.CodeInvalid, connector.CodeOf(err), "more than shipped and not credited back: %v", err)
+		assert.Contains(t, err.Error(), "lines[0].quantity.value", "the error names the field")
+	})
 }
