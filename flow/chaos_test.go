@@ -1,18 +1,14 @@
 package flow_test
 
 import (
-	"context"
 	"flag"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector/faults"
 	"github.com/distsync/distsync/flow"
 )
@@ -40,74 +36,16 @@ func TestChaos(t *testing.T) {
 			Outage: faults.Outage{FromCall: int64(n / 2), UntilCall: int64(n/2 + 40)}}
 		w := newWorld(t, &fc)
 		rng := rand.New(rand.NewPCG(seed, 7))
-		ctx := context.Background()
 		var ids []string
-		skus := []string{"SKU-100", "SKU-101", "SKU-102", "SKU-103", "SKU-104", "SKU-105"}
 		for i := range n {
-			var lines []string
-			for range 1 + rng.IntN(3) {
-				lines = append(lines, fmt.Sprintf("%s:%d", skus[rng.IntN(len(skus))], 1+rng.IntN(12)))
-			}
-			if rng.IntN(20) == 0 {
-				lines = []string{"SKU-999:1"} // rejected: unknown item
-			}
-			ids = append(ids, w.submit(t, []string{"ACC-0001", "ACC-0002"}[rng.IntN(2)], lines...))
+			ids = append(ids, w.submitGenerated(t, rng))
 			if i%25 == 24 {
 				w.settle(t)
 			}
 		}
 		w.settle(t)
-		// Stock arrives for every backorder and credit holds are released,
-		// until every accepted order has shipped.
-		for round := range 10 {
-			released, open := 0, 0
-			for _, id := range ids {
-				v, err := w.flow.Where(ctx, id)
-				require.NoError(t, err, "Where %s", id)
-				if v.Phase == "released" && v.Status.Fulfillment != canonical.FulfillmentShipped {
-					open++
-				}
-				if v.Phase == "on_hold" {
-					_, err := w.erp.ReleaseHold(ctx, id, canonical.HoldCredit)
-					require.NoError(t, err, "ReleaseHold %s", id)
-					released++
-				}
-			}
-			for _, sku := range skus {
-				for _, wh := range []string{"WH-EAST", "WH-SOUTH", "WH-WEST"} {
-					w.adjust(t, fmt.Sprintf("ADJ-%d-%s-%s", round, sku, wh), sku, wh, "1000")
-				}
-			}
-			w.settle(t)
-			if released == 0 && open == 0 {
-				break
-			}
-		}
-		dls, err := w.flow.DeadLetters(ctx, eventlogFilter())
-		require.NoError(t, err, "DeadLetters")
-		for _, d := range dls {
-			t.Logf("dead letter %s %s: %s", d.Event.Type, d.Reason, d.Error)
-		}
-		require.Empty(t, dls, "dead letters after chaos")
-		fos, accepted := 0, 0
-		for _, id := range ids {
-			v := w.agree(t, id)
-			if v.Phase == "rejected" {
-				continue
-			}
-			accepted++
-			fos += len(v.FulfillmentOrders)
-			assert.Equal(t, "released", v.Phase, "phase of %s", id)
-			assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment of %s", id)
-			assert.Equal(t, canonical.BillingInvoiced, v.Status.Billing, "billing of %s", id)
-			for _, l := range v.Order.Lines {
-				open, err := l.Buckets.Open()
-				require.NoError(t, err, "open of %s line %s", id, l.ID)
-				assert.LessOrEqual(t, l.Buckets.Get(canonical.BucketShipped).Cmp(open), 0, "shipped ≤ ordered − cancelled for %s line %s", id, l.ID)
-			}
-		}
-		assert.Equal(t, accepted, w.erp.Counts().Orders, "every order accepted in the ERP exactly once")
-		assert.Equal(t, fos, w.wms.Counts().Releases, "every fulfilment order released exactly once")
+		w.finish(t, ids, func() { w.settle(t) })
+		accepted, fos := w.invariants(t, ids)
 		var injected faults.Counts
 		for _, f := range w.faults {
 			c := f.Counts()

@@ -146,6 +146,12 @@ type Flow struct {
 	orders map[string]*orderState
 
 	inv inventorySync
+
+	// Durable state (issue 7): the order states' store, and whether it is
+	// the caller's (checkpointed) or the flow's own MemoryState (written
+	// only when an order is compacted).
+	states  StateStore
+	durable bool
 }
 
 // New returns a Flow configured by cfg. The error matches ErrInvalidConfig.
@@ -159,6 +165,10 @@ func New(cfg Config) (*Flow, error) {
 		metrics: cfg.Metrics, rec: cfg.Recorder, orders: map[string]*orderState{}}
 	if f.cursors == nil {
 		f.cursors = &MemoryCursors{}
+	}
+	f.states, f.durable = cfg.State, cfg.State != nil
+	if f.states == nil {
+		f.states = &MemoryState{Now: cfg.Now}
 	}
 	if f.sourcer == nil {
 		f.sourcer = &InventorySourcer{Inventory: cfg.WMS}
@@ -353,11 +363,9 @@ func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
 		if strings.HasPrefix(string(e.Type), "distsync.inventory.") || strings.HasPrefix(string(e.Type), "distsync.return.") {
 			return false
 		}
-		f.mu.Lock()
-		if st := f.orders[e.Partition()]; st != nil {
-			e.CorrelationID = st.corr
+		if corr := f.correlationOf(ctx, e.Partition()); corr != "" {
+			e.CorrelationID = corr
 		}
-		f.mu.Unlock()
 		return true
 	})
 }
@@ -463,6 +471,9 @@ func (f *Flow) emit(ctx context.Context, t canonical.EventType, doc canonical.Do
 func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	start := f.now()
 	dup, err := f.dispatch(ctx, ev)
+	if err == nil {
+		err = f.compact(ctx, ev.Partition())
+	}
 	var ee *EventError
 	if errors.As(err, &ee) {
 		err = retry.Permanent(err)
@@ -547,11 +558,13 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
 }
 
-// state returns the order's state, or an ErrUnknownOrder error.
-func (f *Flow) state(orderID string, bad func(error) error) (*orderState, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	st := f.orders[orderID]
+// state returns the order's state, loaded from the store when it is not in
+// memory, or an ErrUnknownOrder error.
+func (f *Flow) state(ctx context.Context, orderID string, bad func(error) error) (*orderState, error) {
+	st, err := f.lookup(ctx, orderID, true)
+	if err != nil {
+		return nil, err
+	}
 	if st == nil {
 		return nil, bad(fmt.Errorf("%w: %q", ErrUnknownOrder, orderID))
 	}
@@ -559,9 +572,14 @@ func (f *Flow) state(orderID string, bad func(error) error) (*orderState, error)
 }
 
 func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.Order, bad func(error) error) (bool, error) {
-	var err error
+	st, err := f.lookup(ctx, o.ID, true)
+	if err != nil {
+		return false, err
+	}
 	f.mu.Lock()
-	st := f.orders[o.ID]
+	if st == nil {
+		st = f.orders[o.ID]
+	}
 	if st == nil {
 		if o.SubmittedAt.IsZero() {
 			err = o.Submit(ev.Time)
@@ -619,7 +637,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	f.mu.Lock()
 	st.decision = true
 	f.mu.Unlock()
-	return false, nil
+	return false, f.checkpoint(ctx, st)
 }
 
 // decide validates the order in the ERP and, unless it is rejected, accepts
@@ -756,7 +774,7 @@ func (f *Flow) foldLocked(st *orderState) error {
 }
 
 func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canonical.Order, bad func(error) error) (bool, error) {
-	st, err := f.state(erpView.ID, bad)
+	st, err := f.state(ctx, erpView.ID, bad)
 	if err != nil {
 		return false, err
 	}
@@ -805,6 +823,11 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		f.mu.Lock()
 		st.plan, plan = p, p
 		f.mu.Unlock()
+		// Saved before any release: a new plan could choose other
+		// warehouses.
+		if err := f.checkpoint(ctx, st); err != nil {
+			return false, err
+		}
 	}
 	for _, fo := range plan {
 		f.mu.Lock()
@@ -828,7 +851,7 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 	f.mu.Lock()
 	st.phase = phaseReleased
 	f.mu.Unlock()
-	return false, nil
+	return false, f.checkpoint(ctx, st)
 }
 
 // planned reports whether the order's plan has the fulfilment order.
@@ -837,7 +860,7 @@ func planned(st *orderState, foID string) bool {
 }
 
 func (f *Flow) onAllocation(ctx context.Context, u canonical.AllocationUpdate, bad func(error) error) (bool, error) {
-	st, err := f.state(u.OrderID, bad)
+	st, err := f.state(ctx, u.OrderID, bad)
 	if err != nil {
 		return false, err
 	}
@@ -867,7 +890,7 @@ func (f *Flow) onAllocation(ctx context.Context, u canonical.AllocationUpdate, b
 }
 
 func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Shipment, bad func(error) error) (bool, error) {
-	st, err := f.state(s.OrderID, bad)
+	st, err := f.state(ctx, s.OrderID, bad)
 	if err != nil {
 		return false, err
 	}
@@ -956,6 +979,11 @@ func (f *Flow) publish(ctx context.Context, st *orderState) error {
 	st.seq++
 	s := st.statusLocked(f.now())
 	f.mu.Unlock()
+	// Saved before it is published: the CRM ignores a sequence it has
+	// seen, so a sequence must never be used again for other content.
+	if err := f.checkpoint(ctx, st); err != nil {
+		return err
+	}
 	if err := f.crm.PublishStatus(ctx, s); err != nil {
 		return err
 	}
@@ -999,14 +1027,10 @@ func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 // for each whose holds the ERP has released, appends an order.accepted
 // event that resumes it. It returns how many it resumed.
 func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
-	f.mu.Lock()
-	var held []*orderState
-	for _, st := range f.orders {
-		if st.phase == phaseHeld && !st.resumed && st.decision {
-			held = append(held, st)
-		}
+	held, err := f.heldOrders(ctx)
+	if err != nil {
+		return 0, err
 	}
-	f.mu.Unlock()
 	slices.SortFunc(held, func(a, b *orderState) int { return strings.Compare(a.order.ID, b.order.ID) })
 	n := 0
 	var errs []error
@@ -1028,6 +1052,9 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 		f.mu.Lock()
 		st.resumed = true
 		f.mu.Unlock()
+		if err := f.checkpoint(ctx, st); err != nil {
+			errs = append(errs, err)
+		}
 		n++
 	}
 	return n, errors.Join(errs...)

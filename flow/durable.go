@@ -1,0 +1,181 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/distsync/distsync/canonical"
+)
+
+// This file holds the flow's use of its StateStore: lazy loading, the
+// checkpoints and compaction. See the package documentation, section
+// Durable state and crashes.
+
+// lookup returns the order's state: from memory, else loaded from the
+// store (and kept in memory when keep is set), else nil.
+func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderState, error) {
+	f.mu.Lock()
+	st := f.orders[orderID]
+	f.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	s, ok, err := f.states.LoadState(ctx, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("flow: load state of order %q: %w", orderID, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	st, err = decodeState(orderID, s.Data)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.foldLocked(st); err != nil {
+		return nil, fmt.Errorf("%w: order %q: fold: %w", ErrBadState, orderID, err)
+	}
+	if !keep {
+		return st, nil
+	}
+	if cur := f.orders[orderID]; cur != nil {
+		return cur, nil
+	}
+	f.orders[orderID] = st
+	return st, nil
+}
+
+// correlationOf returns the correlation ID of a known order, "" for an
+// unknown one; it reads a state not in memory from the store without
+// keeping it.
+func (f *Flow) correlationOf(ctx context.Context, orderID string) string {
+	f.mu.Lock()
+	st := f.orders[orderID]
+	f.mu.Unlock()
+	if st != nil {
+		return st.corr
+	}
+	s, ok, err := f.states.LoadState(ctx, orderID)
+	if err != nil || !ok {
+		// The handler loads the state again and reports the failure.
+		return ""
+	}
+	var r struct {
+		Corr string `json:"corr"`
+	}
+	if json.Unmarshal(s.Data, &r) != nil {
+		return ""
+	}
+	return r.Corr
+}
+
+// finalLocked reports whether the order is complete: rejected, cancelled,
+// or accepted and shipped and invoiced in full, with every shipment
+// invoiced and the CRM shown the latest state.
+func finalLocked(st *orderState) bool {
+	if st.dirty {
+		return false
+	}
+	switch st.phase {
+	case phaseRejected:
+		return st.decision
+	case phaseReleased:
+	default:
+		return false
+	}
+	s := st.order.Status()
+	if s.Commercial == canonical.CommercialCancelled {
+		return true
+	}
+	if s.Fulfillment != canonical.FulfillmentShipped && s.Fulfillment != canonical.FulfillmentDelivered {
+		return false
+	}
+	return s.Billing == canonical.BillingInvoiced && len(st.invoices) == len(st.ships)
+}
+
+// heldLocked reports whether the hold watcher must check the order.
+func heldLocked(st *orderState) bool {
+	return st.phase == phaseHeld && !st.resumed && st.decision
+}
+
+// checkpoint saves the order's state when the flow has a durable store
+// (Config.State); without one it does nothing. Handlers call it before an
+// effect whose input must not change when the event is handled again.
+func (f *Flow) checkpoint(ctx context.Context, st *orderState) error {
+	if !f.durable {
+		return nil
+	}
+	return f.saveState(ctx, st)
+}
+
+func (f *Flow) saveState(ctx context.Context, st *orderState) error {
+	f.mu.Lock()
+	data, err := encodeState(st)
+	s := StoredState{OrderID: st.order.ID, Data: data, Held: heldLocked(st), Final: finalLocked(st)}
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := f.states.SaveState(ctx, s); err != nil {
+		return fmt.Errorf("flow: save state of order %q: %w", s.OrderID, err)
+	}
+	return nil
+}
+
+// compact drops a final order from memory after its handler succeeded,
+// saving it first (the store then holds it for a late event or a query).
+func (f *Flow) compact(ctx context.Context, orderID string) error {
+	f.mu.Lock()
+	st := f.orders[orderID]
+	final := st != nil && finalLocked(st)
+	f.mu.Unlock()
+	if !final {
+		return nil
+	}
+	if err := f.saveState(ctx, st); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	if f.orders[orderID] == st {
+		delete(f.orders, orderID)
+	}
+	f.mu.Unlock()
+	return nil
+}
+
+// heldOrders returns the orders the hold watcher must check: those in
+// memory and those the store lists as held, loaded into memory.
+func (f *Flow) heldOrders(ctx context.Context) ([]*orderState, error) {
+	ids, err := f.states.HeldOrders(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("flow: held orders: %w", err)
+	}
+	f.mu.Lock()
+	var held []*orderState
+	seen := map[string]bool{}
+	for id, st := range f.orders {
+		if heldLocked(st) {
+			held = append(held, st)
+			seen[id] = true
+		}
+	}
+	f.mu.Unlock()
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		st, err := f.lookup(ctx, id, true)
+		if err != nil {
+			return held, err
+		}
+		f.mu.Lock()
+		ok := st != nil && heldLocked(st)
+		f.mu.Unlock()
+		if ok {
+			held = append(held, st)
+		}
+	}
+	return held, nil
+}
