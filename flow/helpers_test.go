@@ -33,6 +33,10 @@ type world struct {
 	metrics *countMetrics
 	flow    *flow.Flow
 	faults  []interface{ Counts() faults.Counts }
+	// wrapWMS and wrapCRM, when set, wrap the systems inside the
+	// decorators in connect (after the faults), as wrapERP does the ERP.
+	wrapWMS func(connector.WMS) connector.WMS
+	wrapCRM func(connector.CRM) connector.CRM
 }
 
 // countMetrics counts what the flow reports.
@@ -115,6 +119,12 @@ func (w *world) connect(t testing.TB, fc *faults.Config, cfg flow.Config, wrapER
 	}
 	for _, wrap := range wrapERP {
 		ce = wrap(ce)
+	}
+	if w.wrapWMS != nil {
+		cw = w.wrapWMS(cw)
+	}
+	if w.wrapCRM != nil {
+		cc = w.wrapCRM(cc)
 	}
 	opts := connector.Options{Recorder: w.rec, MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
 	we, err := connector.WrapERP(ce, opts)
