@@ -7,6 +7,7 @@ import (
 	"flag"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -152,6 +153,40 @@ func (m crashCRM) PublishStatus(ctx context.Context, s connector.OrderStatus) er
 	return m.c.call("PublishStatus", func() error { return m.CRM.PublishStatus(ctx, s) })
 }
 
+// processSourcer plans as a process of the given number would if the stock
+// had moved since the last one: even processes plan with the inventory,
+// odd ones send each order whole to one warehouse, a different one per
+// process. A re-plan after a restart would therefore often choose other
+// warehouses than the plan it replaces.
+type processSourcer struct {
+	inv     *flow.InventorySourcer
+	process int
+}
+
+func (s processSourcer) Plan(ctx context.Context, o canonical.Order) ([]canonical.FulfillmentOrder, error) {
+	p, err := s.inv.Plan(ctx, o)
+	if err != nil || s.process%2 == 0 || len(p) == 0 {
+		return p, err
+	}
+	wh := []string{"WH-EAST", "WH-SOUTH", "WH-WEST"}[s.process/2%3]
+	fo := p[0]
+	fo.ID, fo.Warehouse, fo.Lines = o.ID+"-"+wh, wh, nil
+	for _, q := range p {
+		for _, l := range q.Lines {
+			i := slices.IndexFunc(fo.Lines, func(m canonical.FulfillmentLine) bool { return m.OrderLineID == l.OrderLineID })
+			if i < 0 {
+				l.ID = fo.ID + ":" + l.OrderLineID
+				fo.Lines = append(fo.Lines, l)
+				continue
+			}
+			if fo.Lines[i].Quantity.Value, err = fo.Lines[i].Quantity.Value.Add(l.Quantity.Value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return []canonical.FulfillmentOrder{fo}, nil
+}
+
 // durableWorld is a world whose flow keeps everything in one SQLite file
 // and is stopped, dropped and rebuilt from that file many times, while the
 // systems (the world outside the process) live on.
@@ -185,7 +220,8 @@ func (d *durableWorld) open(t testing.TB) {
 	fc := d.fc
 	fc.Seed += uint64(d.c.crashes) * 10 // another process sees other faults
 	d.db, d.dedup = db, dedup
-	d.connect(t, &fc, flow.Config{Log: el, Dedupe: dedup, State: st, Cursors: st, Metrics: d.c, Workers: 4},
+	src := processSourcer{inv: &flow.InventorySourcer{Inventory: d.wms}, process: d.c.crashes}
+	d.connect(t, &fc, flow.Config{Log: el, Dedupe: dedup, State: st, Cursors: st, Metrics: d.c, Workers: 4, Sourcer: src},
 		func(e connector.ERP) connector.ERP { return crashERP{e, d.c} })
 }
 

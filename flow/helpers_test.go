@@ -302,7 +302,7 @@ func (w *world) invariants(t testing.TB, ids []string) (accepted, fos int) {
 	for _, d := range dls {
 		t.Logf("dead letter %s %s: %s", d.Event.Type, d.Reason, d.Error)
 	}
-	require.Empty(t, dls, "dead letters")
+	require.Zero(t, len(dls), "dead letters (listed above)")
 	for _, id := range ids {
 		v := w.agree(t, id)
 		if v.Phase == "rejected" {
