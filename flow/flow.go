@@ -562,6 +562,9 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 // memory, or an ErrUnknownOrder error.
 func (f *Flow) state(ctx context.Context, orderID string, bad func(error) error) (*orderState, error) {
 	st, err := f.lookup(ctx, orderID, true)
+	if errors.Is(err, ErrBadState) {
+		return nil, bad(err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -573,6 +576,9 @@ func (f *Flow) state(ctx context.Context, orderID string, bad func(error) error)
 
 func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.Order, bad func(error) error) (bool, error) {
 	st, err := f.lookup(ctx, o.ID, true)
+	if errors.Is(err, ErrBadState) {
+		return false, bad(err)
+	}
 	if err != nil {
 		return false, err
 	}
