@@ -31,7 +31,7 @@
 //
 // # Order state
 //
-// The flow keeps each order's state in memory: the order with its line
+// The flow keeps each open order's state in memory: the order with its line
 // buckets folded by [canonical.Ledger] from quantity events tagged with the
 // source message, its fulfilment orders, shipments and invoices. Status is
 // derived from the buckets ([canonical.Order.Status]) and published to the
@@ -39,6 +39,58 @@
 // "where is order X" from that state, from what the ERP and the CRM show and
 // from the timeline and dead letters.
 //
+// # Durable state and crashes
+//
+// With Config.State set to a [StateStore] ([SQLState] on SQLite or
+// PostgreSQL, next to an eventlog.SQL log, an idempotency.SQLStore as
+// Config.Dedupe and the same SQLState as Config.Cursors), the flow saves an
+// order's state (one versioned record, [StateVersion]) at checkpoints, and
+// a restarted flow loads it when an event, a poller's correlation lookup,
+// the hold watcher ([StateStore.HeldOrders]) or [Flow.Where] first names the
+// order. The checkpoints are chosen so that a crash at any point is safe:
+// every event whose handler did not complete is handled again (the log
+// delivers at least once), and handling it again repeats only idempotent
+// effects with the same input:
+//
+//   - the sourcing plan is saved before any fulfilment order is released,
+//     because a new plan could choose other warehouses (other fulfilment
+//     orders); releases are idempotent by fulfilment order ID;
+//   - the CRM status sequence is saved before the status is published,
+//     because the CRM ignores a sequence it has seen, so a sequence reused
+//     for other content would be lost; a status published again after a
+//     crash takes the next sequence;
+//   - the decision (order.accepted, held or rejected appended), the hold
+//     watcher's resumption and the released phase are saved after they are
+//     made; were one lost, the event appended again has the same ID and is
+//     recognised as a duplicate;
+//   - acceptance and shipment posting are idempotent by key in the ERP:
+//     after a crash between the effect and the save, the ERP returns the
+//     first result (the same ack, the same invoice);
+//   - released fulfilment orders, allocation updates, shipments and
+//     invoices are saved with the next status publication, the ERP's
+//     answers and the warehouses' events being obtained again on a repeat.
+//
+// The state of an order after a crash is therefore at most one handler
+// behind, and what that handler did is done again idempotently.
+// Without Config.State nothing survives the process.
+//
+// # Compaction
+//
+// Memory held per completed order is bounded: an order that is final
+// (rejected, cancelled, or accepted and shipped and invoiced in full with
+// the CRM up to date) is saved with [StoredState.Final] and dropped from
+// memory after the handler that completed it. A late event that names it
+// (a duplicated shipment, a return) loads it again, and it is dropped again
+// after that event. Without Config.State, final orders are kept encoded in
+// the flow's own [MemoryState] for [DefaultStateRetention] after the last
+// event that named them, then forgotten; a [MemoryState] given as
+// Config.State keeps them for its Retention, an [SQLState] until
+// [SQLState.DeleteFinal]. An event that names a forgotten order is
+// dead-lettered with [ErrUnknownOrder], and an order.submitted event of a
+// forgotten order would be taken for a new order: keep completed orders
+// for longer than the feeds may deliver an event again. [Flow.Orders]
+// lists the orders in memory and those of a [MemoryState].
+
 // # Inventory sync
 //
 // [Flow.PollWarehouse] appends the WMS's inventory.adjusted and

@@ -192,6 +192,7 @@ type MemoryState struct {
 
 	mu     sync.Mutex
 	m      map[string]memState
+	peak   int // most entries m held since it was last rebuilt
 	held   map[string]struct{}
 	expiry []memExpiry // final saves in the order of their times
 }
@@ -228,11 +229,21 @@ func (m *MemoryState) sweepLocked(now time.Time) {
 			delete(m.m, e.id)
 		}
 	}
-	if i > 0 {
-		m.expiry = slices.Delete(m.expiry, 0, i)
-		if cap(m.expiry) > 64 && len(m.expiry) < cap(m.expiry)/4 {
-			m.expiry = slices.Clip(m.expiry)
+	if i == 0 {
+		return
+	}
+	m.expiry = slices.Delete(m.expiry, 0, i)
+	if cap(m.expiry) > 64 && len(m.expiry) < cap(m.expiry)/4 {
+		m.expiry = slices.Clip(m.expiry)
+	}
+	// A map does not shrink: rebuild it once it holds a quarter of its
+	// peak, so that memory follows what is kept.
+	if m.peak > 256 && len(m.m) < m.peak/4 {
+		n := make(map[string]memState, len(m.m))
+		for id, e := range m.m {
+			n[id] = e
 		}
+		m.m, m.peak = n, len(n)
 	}
 }
 
@@ -270,6 +281,7 @@ func (m *MemoryState) SaveState(ctx context.Context, s StoredState) error {
 		m.m, m.held = map[string]memState{}, map[string]struct{}{}
 	}
 	m.m[s.OrderID] = memState{s: s, saved: now}
+	m.peak = max(m.peak, len(m.m))
 	if s.Held {
 		m.held[s.OrderID] = struct{}{}
 	} else {
