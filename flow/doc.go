@@ -59,10 +59,11 @@
 //     because the CRM ignores a sequence it has seen, so a sequence reused
 //     for other content would be lost; a status published again after a
 //     crash takes the next sequence;
-//   - the decision (order.accepted, held or rejected appended), the hold
-//     watcher's resumption and the released phase are saved after they are
-//     made; were one lost, the event appended again has the same ID and is
-//     recognised as a duplicate;
+//   - the decision (order.accepted, held or rejected) is appended before
+//     the decided state is first saved, and the hold watcher's resumption
+//     is saved after its event is appended: were one lost, the event
+//     appended again has the same ID and is recognised as a duplicate; an
+//     order whose fulfilment orders are all saved released is released;
 //   - acceptance and shipment posting are idempotent by key in the ERP:
 //     after a crash between the effect and the save, the ERP returns the
 //     first result (the same ack, the same invoice);

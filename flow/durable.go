@@ -71,13 +71,11 @@ func (f *Flow) correlationOf(ctx context.Context, orderID string) string {
 	return r.Corr
 }
 
-// finalLocked reports whether the order is complete: rejected, cancelled,
-// or accepted and shipped and invoiced in full, with every shipment
-// invoiced and the CRM shown the latest state.
-func finalLocked(st *orderState) bool {
-	if st.dirty {
-		return false
-	}
+// completeLocked reports whether the order is complete: rejected,
+// cancelled, or accepted and shipped and invoiced in full, with every
+// shipment invoiced. A complete order is final once the CRM has been shown
+// its latest state (it is not dirty).
+func completeLocked(st *orderState) bool {
 	switch st.phase {
 	case phaseRejected:
 		return st.decision
@@ -113,7 +111,7 @@ func (f *Flow) checkpoint(ctx context.Context, st *orderState) error {
 func (f *Flow) saveState(ctx context.Context, st *orderState) error {
 	f.mu.Lock()
 	data, err := encodeState(st)
-	s := StoredState{OrderID: st.order.ID, Data: data, Held: heldLocked(st), Final: finalLocked(st)}
+	s := StoredState{OrderID: st.order.ID, Data: data, Held: heldLocked(st), Final: completeLocked(st)}
 	f.mu.Unlock()
 	if err != nil {
 		return err
@@ -121,21 +119,30 @@ func (f *Flow) saveState(ctx context.Context, st *orderState) error {
 	if err := f.states.SaveState(ctx, s); err != nil {
 		return fmt.Errorf("flow: save state of order %q: %w", s.OrderID, err)
 	}
+	f.mu.Lock()
+	st.savedFinal = s.Final
+	f.mu.Unlock()
 	return nil
 }
 
-// compact drops a final order from memory after its handler succeeded,
-// saving it first (the store then holds it for a late event or a query).
+// compact drops a final order (complete, and the CRM shown its latest
+// state) from memory after its handler succeeded, saving it first unless
+// the last checkpoint stored it complete: the store then holds it for a
+// late event or a query. Only publication changes a complete order after
+// its last checkpoint, so a reloaded one at most publishes again.
 func (f *Flow) compact(ctx context.Context, orderID string) error {
 	f.mu.Lock()
 	st := f.orders[orderID]
-	final := st != nil && finalLocked(st)
+	final := st != nil && !st.dirty && completeLocked(st)
+	saved := final && f.durable && st.savedFinal
 	f.mu.Unlock()
 	if !final {
 		return nil
 	}
-	if err := f.saveState(ctx, st); err != nil {
-		return err
+	if !saved {
+		if err := f.saveState(ctx, st); err != nil {
+			return err
+		}
 	}
 	f.mu.Lock()
 	if f.orders[orderID] == st {

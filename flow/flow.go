@@ -116,6 +116,10 @@ type orderState struct {
 	ships    []canonical.Shipment
 	invoices map[string]canonical.Invoice
 	invOrder []string
+
+	// Durable state (issue 7): the last save stored this state complete
+	// (see completeLocked), so compaction need not save it again.
+	savedFinal bool
 }
 
 // Flow runs order-to-cash. Create it with New; drive it with Run or Drain.
@@ -620,9 +624,6 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 			return false, err
 		}
 	}
-	if err := f.publish(ctx, st); err != nil {
-		return false, err
-	}
 	f.mu.Lock()
 	o = st.order
 	o.Lines = slices.Clone(o.Lines)
@@ -643,7 +644,9 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	f.mu.Lock()
 	st.decision = true
 	f.mu.Unlock()
-	return false, f.checkpoint(ctx, st)
+	// Published (and saved) after the decision event is appended, so that
+	// a saved decided state always has it appended.
+	return false, f.publish(ctx, st)
 }
 
 // decide validates the order in the ERP and, unless it is rejected, accepts
@@ -857,7 +860,7 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 	f.mu.Lock()
 	st.phase = phaseReleased
 	f.mu.Unlock()
-	return false, f.checkpoint(ctx, st)
+	return false, nil
 }
 
 // planned reports whether the order's plan has the fulfilment order.

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/distsync/distsync/connector"
@@ -63,7 +65,8 @@ func (c SQLStateConfig) Validate() error {
 // says). Create the tables with [SQLState.Migrate]. Final orders are kept
 // until [SQLState.DeleteFinal] deletes them.
 //
-// An SQLState is safe for concurrent use.
+// It prepares its statements on first use; [SQLState.Close] releases
+// them. An SQLState is safe for concurrent use.
 type SQLState struct {
 	db                            *sql.DB
 	dialect                       idempotency.Dialect
@@ -71,6 +74,62 @@ type SQLState struct {
 	now                           func() time.Time
 	qLoad, qSave, qHeld, qCurLoad string
 	qCurSave, qDeleteFinal        string
+
+	prepMu sync.Mutex                      // serialises preparing
+	prep   atomic.Pointer[stateStatements] // nil until prepared
+}
+
+// stateStatements are the prepared statements of an SQLState. *sql.Stmt is
+// safe for concurrent use and prepares itself again on each connection.
+type stateStatements struct {
+	load, save, curLoad, curSave *sql.Stmt
+}
+
+// stmts returns the prepared statements, preparing them on first use.
+func (s *SQLState) stmts(ctx context.Context) (*stateStatements, error) {
+	if st := s.prep.Load(); st != nil {
+		return st, nil
+	}
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if st := s.prep.Load(); st != nil {
+		return st, nil
+	}
+	st := &stateStatements{}
+	for _, p := range []struct {
+		dst *(*sql.Stmt)
+		q   string
+	}{{&st.load, s.qLoad}, {&st.save, s.qSave}, {&st.curLoad, s.qCurLoad}, {&st.curSave, s.qCurSave}} {
+		stmt, err := s.db.PrepareContext(ctx, p.q)
+		if err != nil {
+			_ = st.close()
+			return nil, s.wrap("prepare", err)
+		}
+		*p.dst = stmt
+	}
+	s.prep.Store(st)
+	return st, nil
+}
+
+func (st *stateStatements) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{st.load, st.save, st.curLoad, st.curSave} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close releases the prepared statements; the SQLState prepares them again
+// if it is used after. It does not close the *sql.DB.
+func (s *SQLState) Close() error {
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if st := s.prep.Swap(nil); st != nil {
+		return st.close()
+	}
+	return nil
 }
 
 var (
@@ -148,6 +207,9 @@ func (s *SQLState) Migrate(ctx context.Context) error {
 
 // Drop drops the tables, for tests and tear-down.
 func (s *SQLState) Drop(ctx context.Context) error {
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("flow: drop: %w", err)
+	}
 	for _, t := range []string{"orders", "feeds"} {
 		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.p+t); err != nil {
 			return fmt.Errorf("flow: drop %s%s: %w", s.p, t, err)
@@ -179,7 +241,11 @@ func flag(b bool) int {
 func (s *SQLState) LoadState(ctx context.Context, orderID string) (StoredState, bool, error) {
 	st := StoredState{OrderID: orderID}
 	var held, final int
-	err := s.db.QueryRowContext(ctx, s.qLoad, orderID).Scan(&st.Data, &held, &final)
+	stmts, err := s.stmts(ctx)
+	if err != nil {
+		return StoredState{}, false, err
+	}
+	err = stmts.load.QueryRowContext(ctx, orderID).Scan(&st.Data, &held, &final)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return StoredState{}, false, nil
@@ -195,7 +261,11 @@ func (s *SQLState) SaveState(ctx context.Context, st StoredState) error {
 	if st.OrderID == "" {
 		return fmt.Errorf("flow: save state: %w: empty order ID", ErrBadState)
 	}
-	_, err := s.db.ExecContext(ctx, s.qSave, st.OrderID, st.Data, flag(st.Held), flag(st.Final), s.now().UnixNano())
+	stmts, err := s.stmts(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = stmts.save.ExecContext(ctx, st.OrderID, st.Data, flag(st.Held), flag(st.Final), s.now().UnixNano())
 	return s.wrap("save state of order "+strconv.Quote(st.OrderID), err)
 }
 
@@ -235,7 +305,11 @@ func (s *SQLState) DeleteFinal(ctx context.Context, t time.Time) (int, error) {
 // Load implements [CursorStore].
 func (s *SQLState) Load(ctx context.Context, feed string) (connector.Cursor, error) {
 	var c string
-	err := s.db.QueryRowContext(ctx, s.qCurLoad, feed).Scan(&c)
+	stmts, err := s.stmts(ctx)
+	if err != nil {
+		return "", err
+	}
+	err = stmts.curLoad.QueryRowContext(ctx, feed).Scan(&c)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", nil
@@ -247,6 +321,10 @@ func (s *SQLState) Load(ctx context.Context, feed string) (connector.Cursor, err
 
 // Save implements [CursorStore].
 func (s *SQLState) Save(ctx context.Context, feed string, c connector.Cursor) error {
-	_, err := s.db.ExecContext(ctx, s.qCurSave, feed, string(c))
+	stmts, err := s.stmts(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = stmts.curSave.ExecContext(ctx, feed, string(c))
 	return s.wrap("save cursor of "+feed, err)
 }

@@ -151,6 +151,14 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 	default:
 		return nil, bad("unknown phase %q", r.Phase)
 	}
+	if st.phase == phaseAccepted && len(st.plan) > 0 && !slices.ContainsFunc(st.plan, func(fo canonical.FulfillmentOrder) bool {
+		_, ok := st.released[fo.ID]
+		return !ok
+	}) {
+		// Every fulfilment order was released and the status was saved to
+		// be published: the phase was released, or is about to be.
+		st.phase = phaseReleased
+	}
 	if st.seq < 0 {
 		return nil, bad("negative status sequence %d", st.seq)
 	}
