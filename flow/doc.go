@@ -104,11 +104,13 @@
 // makes the flow re-read the key's current positions from the WMS
 // (connector.InventoryReader) and push them: to the ERP as snapshots with
 // ApplyInventory, under a key derived from ("ordertocash",
-// "apply_inventory", key, event source, event ID), and to the CRM as one
-// availability (the sum of what is available over the key's lots) with
-// PublishAvailability, whose sequence is that same WMS sequence. A retried
-// event pushes the positions it read first, so its key always carries the
-// same positions.
+// "apply_inventory", key, event source, event ID, positions), and
+// to the CRM as one availability (the sum of what is available over the
+// key's lots) with PublishAvailability, whose sequence is that same WMS
+// sequence. A retried event pushes the positions it read first, so its key
+// always carries the same positions; after a restart the positions (and
+// the inventory state) are read again, and pushing them again is safe
+// since they are absolute.
 //
 // Coalescing follows from this rule: when several events of one key are
 // pending, the first one handled pushes the newest position, and the others
