@@ -40,11 +40,17 @@ func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderSta
 	if !keep {
 		return st, nil
 	}
-	if cur := f.orders[orderID]; cur != nil {
-		return cur, nil
+	return f.keepLocked(st), nil
+}
+
+// keepLocked puts a loaded state in memory, unless another was put there
+// meanwhile, and returns the one in memory.
+func (f *Flow) keepLocked(st *orderState) *orderState {
+	if cur := f.orders[st.order.ID]; cur != nil {
+		return cur
 	}
-	f.orders[orderID] = st
-	return st, nil
+	f.orders[st.order.ID] = st
+	return st
 }
 
 // correlationOf returns the correlation ID of a known order, "" for an
@@ -145,10 +151,21 @@ func (f *Flow) compact(ctx context.Context, orderID string) error {
 		}
 	}
 	f.mu.Lock()
-	if f.orders[orderID] == st {
-		delete(f.orders, orderID)
+	defer f.mu.Unlock()
+	if f.orders[orderID] != st {
+		return nil
 	}
-	f.mu.Unlock()
+	f.peak = max(f.peak, len(f.orders))
+	delete(f.orders, orderID)
+	// A map does not shrink: rebuild it once it holds a quarter of its
+	// peak, so that memory follows the open orders.
+	if f.peak > 1024 && len(f.orders) < f.peak/4 {
+		m := make(map[string]*orderState, len(f.orders))
+		for id, st := range f.orders {
+			m[id] = st
+		}
+		f.orders, f.peak = m, len(m)
+	}
 	return nil
 }
 
@@ -173,16 +190,22 @@ func (f *Flow) heldOrders(ctx context.Context) ([]*orderState, error) {
 		if seen[id] {
 			continue
 		}
-		st, err := f.lookup(ctx, id, true)
+		// Loaded without keeping, and kept only if still held: the list
+		// may be older than an order completed and dropped meanwhile.
+		st, err := f.lookup(ctx, id, false)
 		if err != nil {
 			return held, err
 		}
-		f.mu.Lock()
-		ok := st != nil && heldLocked(st)
-		f.mu.Unlock()
-		if ok {
-			held = append(held, st)
+		if st == nil {
+			continue
 		}
+		f.mu.Lock()
+		if heldLocked(st) {
+			if st = f.keepLocked(st); heldLocked(st) {
+				held = append(held, st)
+			}
+		}
+		f.mu.Unlock()
 	}
 	return held, nil
 }

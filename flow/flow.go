@@ -156,6 +156,7 @@ type Flow struct {
 	// only when an order is compacted).
 	states  StateStore
 	durable bool
+	peak    int // most orders f.orders held since it was last rebuilt
 }
 
 // New returns a Flow configured by cfg. The error matches ErrInvalidConfig.
