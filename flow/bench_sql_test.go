@@ -25,25 +25,32 @@ import (
 // BenchmarkOrderToCashSQLite measures orders through the whole flow as
 // BenchmarkOrderToCash does, with the flow's durable state in one SQLite
 // file (WAL): the log, consumer cursors and dead letters (eventlog.SQL),
-// the dedupe keys (idempotency.SQLStore) and the order states and feed
-// cursors (flow.SQLState).
+// the order states and feed cursors (flow.SQLState) and, in sub-benchmark
+// dedupe, the consumer's dedupe keys (idempotency.SQLStore), which
+// nodedupe leaves out (the handlers recognise duplicates themselves; the
+// dedupe store saves handling an event again after a crash).
 func BenchmarkOrderToCashSQLite(b *testing.B) {
-	db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(b.TempDir(), "flow.db")))
-	require.NoError(b, err, "open SQLite")
-	b.Cleanup(func() { _ = db.Close() })
-	benchOrderToCashSQL(b, db, idempotency.SQLite, "")
+	for _, dedupe := range []bool{true, false} {
+		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
+		b.Run(name, func(b *testing.B) {
+			db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(b.TempDir(), "flow.db")))
+			require.NoError(b, err, "open SQLite")
+			b.Cleanup(func() { _ = db.Close() })
+			benchOrderToCashSQL(b, db, idempotency.SQLite, "", dedupe)
+		})
+	}
 }
 
-// BenchmarkOrderToCashPostgres is BenchmarkOrderToCashSQLite on the
+// BenchmarkOrderToCashPostgres is BenchmarkOrderToCashSQLite/dedupe on the
 // PostgreSQL test server (see pgtest.URL), under table names of its own.
 func BenchmarkOrderToCashPostgres(b *testing.B) {
 	db := pgtest.Open(b, pgtest.URL(b))
 	var r [6]byte
 	_, _ = rand.Read(r[:])
-	benchOrderToCashSQL(b, db, idempotency.Postgres, "bench_"+hex.EncodeToString(r[:])+"_")
+	benchOrderToCashSQL(b, db, idempotency.Postgres, "bench_"+hex.EncodeToString(r[:])+"_", true)
 }
 
-func benchOrderToCashSQL(b *testing.B, db *sql.DB, d idempotency.Dialect, prefix string) {
+func benchOrderToCashSQL(b *testing.B, db *sql.DB, d idempotency.Dialect, prefix string, dedupe bool) {
 	const batch = 100
 	ctx := context.Background()
 	el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: d, Prefix: prefix})
@@ -77,8 +84,11 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, d idempotency.Dialect, prefix
 	require.NoError(b, err, "wms.New")
 	c, err := crm.New(crm.Config{})
 	require.NoError(b, err, "crm.New")
-	f, err := flow.New(flow.Config{ERP: e, WMS: w, CRM: c, Log: el, Dedupe: dedup, State: st, Cursors: st,
-		PollInterval: 100 * time.Microsecond})
+	cfg := flow.Config{ERP: e, WMS: w, CRM: c, Log: el, State: st, Cursors: st, PollInterval: 100 * time.Microsecond}
+	if dedupe {
+		cfg.Dedupe = dedup
+	}
+	f, err := flow.New(cfg)
 	require.NoError(b, err, "flow.New")
 	b.ReportAllocs()
 	adj := 0

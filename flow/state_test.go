@@ -24,7 +24,10 @@ import (
 )
 
 // sqliteState returns a new migrated SQLState in a new SQLite file.
-func sqliteState(t *testing.T) *flow.SQLState {
+func sqliteState(t *testing.T) *flow.SQLState { return sqliteStateB(t) }
+
+// sqliteStateB is sqliteState for tests and benchmarks.
+func sqliteStateB(t testing.TB) *flow.SQLState {
 	t.Helper()
 	db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(t.TempDir(), "state.db")))
 	require.NoError(t, err, "open SQLite")
