@@ -75,6 +75,13 @@
 // behind, and what that handler did is done again idempotently.
 // Without Config.State nothing survives the process.
 //
+// Each save is conditional on the version the flow loaded
+// ([StoredState.Version]): when several processes run the flow over one
+// PostgreSQL database (the consumer group runs in one of them at a time),
+// a process whose copy of an order another one has made stale fails to
+// save it with [ErrStateConflict], drops its copy and handles the event
+// again from the stored state.
+//
 // # Compaction
 //
 // Memory held per completed order is bounded: an order that is final

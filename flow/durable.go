@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/distsync/distsync/canonical"
@@ -32,6 +33,7 @@ func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderSta
 	if err != nil {
 		return nil, err
 	}
+	st.version = s.Version
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.foldLocked(st); err != nil {
@@ -117,16 +119,26 @@ func (f *Flow) checkpoint(ctx context.Context, st *orderState) error {
 func (f *Flow) saveState(ctx context.Context, st *orderState) error {
 	f.mu.Lock()
 	data, err := encodeState(st)
-	s := StoredState{OrderID: st.order.ID, Data: data, Held: heldLocked(st), Final: completeLocked(st)}
+	s := StoredState{OrderID: st.order.ID, Data: data, Held: heldLocked(st), Final: completeLocked(st), Version: st.version + 1}
 	f.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	if err := f.states.SaveState(ctx, s); err != nil {
+		if errors.Is(err, ErrStateConflict) {
+			// Another flow saved the order since this one loaded it: drop
+			// this copy, so that the event is handled again from the
+			// stored state.
+			f.mu.Lock()
+			if f.orders[s.OrderID] == st {
+				delete(f.orders, s.OrderID)
+			}
+			f.mu.Unlock()
+		}
 		return fmt.Errorf("flow: save state of order %q: %w", s.OrderID, err)
 	}
 	f.mu.Lock()
-	st.savedFinal = s.Final
+	st.version, st.savedFinal = s.Version, s.Final
 	f.mu.Unlock()
 	return nil
 }

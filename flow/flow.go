@@ -117,8 +117,10 @@ type orderState struct {
 	invoices map[string]canonical.Invoice
 	invOrder []string
 
-	// Durable state (issue 7): the last save stored this state complete
+	// Durable state (issue 7): the version of the state in the store
+	// (StoredState.Version), and whether the last save stored it complete
 	// (see completeLocked), so compaction need not save it again.
+	version    int64
 	savedFinal bool
 }
 

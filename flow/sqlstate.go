@@ -68,12 +68,13 @@ func (c SQLStateConfig) Validate() error {
 // It prepares its statements on first use; [SQLState.Close] releases
 // them. An SQLState is safe for concurrent use.
 type SQLState struct {
-	db                            *sql.DB
-	dialect                       idempotency.Dialect
-	p                             string
-	now                           func() time.Time
-	qLoad, qSave, qHeld, qCurLoad string
-	qCurSave, qDeleteFinal        string
+	db                             *sql.DB
+	dialect                        idempotency.Dialect
+	p                              string
+	now                            func() time.Time
+	qLoad, qInsert, qUpdate, qHeld string
+	qCurLoad, qCurSave             string
+	qDeleteFinal                   string
 
 	prepMu sync.Mutex                      // serialises preparing
 	prep   atomic.Pointer[stateStatements] // nil until prepared
@@ -82,7 +83,7 @@ type SQLState struct {
 // stateStatements are the prepared statements of an SQLState. *sql.Stmt is
 // safe for concurrent use and prepares itself again on each connection.
 type stateStatements struct {
-	load, save, curLoad, curSave *sql.Stmt
+	load, insert, update, curLoad, curSave *sql.Stmt
 }
 
 // stmts returns the prepared statements, preparing them on first use.
@@ -99,7 +100,7 @@ func (s *SQLState) stmts(ctx context.Context) (*stateStatements, error) {
 	for _, p := range []struct {
 		dst *(*sql.Stmt)
 		q   string
-	}{{&st.load, s.qLoad}, {&st.save, s.qSave}, {&st.curLoad, s.qCurLoad}, {&st.curSave, s.qCurSave}} {
+	}{{&st.load, s.qLoad}, {&st.insert, s.qInsert}, {&st.update, s.qUpdate}, {&st.curLoad, s.qCurLoad}, {&st.curSave, s.qCurSave}} {
 		stmt, err := s.db.PrepareContext(ctx, p.q)
 		if err != nil {
 			_ = st.close()
@@ -113,7 +114,7 @@ func (s *SQLState) stmts(ctx context.Context) (*stateStatements, error) {
 
 func (st *stateStatements) close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.load, st.save, st.curLoad, st.curSave} {
+	for _, s := range []*sql.Stmt{st.load, st.insert, st.update, st.curLoad, st.curSave} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
@@ -153,10 +154,10 @@ func NewSQLState(db *sql.DB, cfg SQLStateConfig) (*SQLState, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.qLoad = s.q("SELECT state, held, final FROM {p}orders WHERE id = ?")
-	s.qSave = s.q(`INSERT INTO {p}orders (id, state, held, final, saved_ns) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET state = excluded.state, held = excluded.held, final = excluded.final,
-		saved_ns = excluded.saved_ns`)
+	s.qLoad = s.q("SELECT state, held, final, version FROM {p}orders WHERE id = ?")
+	s.qInsert = s.q(`INSERT INTO {p}orders (state, held, final, saved_ns, version, id) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`)
+	s.qUpdate = s.q(`UPDATE {p}orders SET state = ?, held = ?, final = ?, saved_ns = ?, version = ? WHERE id = ? AND version = ?`)
 	s.qHeld = s.q("SELECT id FROM {p}orders WHERE held = 1 ORDER BY id")
 	s.qCurLoad = s.q("SELECT cur FROM {p}feeds WHERE feed = ?")
 	s.qCurSave = s.q("INSERT INTO {p}feeds (feed, cur) VALUES (?, ?) ON CONFLICT (feed) DO UPDATE SET cur = excluded.cur")
@@ -193,7 +194,7 @@ func (s *SQLState) Migrate(ctx context.Context) error {
 	}
 	for _, st := range []string{
 		`CREATE TABLE IF NOT EXISTS {p}orders (id TEXT PRIMARY KEY, state ` + blob + ` NOT NULL,
-			held INTEGER NOT NULL, final INTEGER NOT NULL, saved_ns ` + big + ` NOT NULL)`,
+			held INTEGER NOT NULL, final INTEGER NOT NULL, saved_ns ` + big + ` NOT NULL, version ` + big + ` NOT NULL)`,
 		`CREATE INDEX IF NOT EXISTS {p}orders_held ON {p}orders (held)`,
 		`CREATE INDEX IF NOT EXISTS {p}orders_final ON {p}orders (final, saved_ns)`,
 		`CREATE TABLE IF NOT EXISTS {p}feeds (feed TEXT PRIMARY KEY, cur TEXT NOT NULL)`,
@@ -245,7 +246,7 @@ func (s *SQLState) LoadState(ctx context.Context, orderID string) (StoredState, 
 	if err != nil {
 		return StoredState{}, false, err
 	}
-	err = stmts.load.QueryRowContext(ctx, orderID).Scan(&st.Data, &held, &final)
+	err = stmts.load.QueryRowContext(ctx, orderID).Scan(&st.Data, &held, &final, &st.Version)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return StoredState{}, false, nil
@@ -256,17 +257,38 @@ func (s *SQLState) LoadState(ctx context.Context, orderID string) (StoredState, 
 	return st, true, nil
 }
 
-// SaveState implements [StateStore] with one upsert.
+// SaveState implements [StateStore] with one statement: an insert for
+// version 1, else an update of the row at the version before.
 func (s *SQLState) SaveState(ctx context.Context, st StoredState) error {
 	if st.OrderID == "" {
 		return fmt.Errorf("flow: save state: %w: empty order ID", ErrBadState)
+	}
+	op := "save state of order " + strconv.Quote(st.OrderID)
+	if st.Version < 1 {
+		return fmt.Errorf("flow: %s: %w: version %d", op, ErrStateConflict, st.Version)
 	}
 	stmts, err := s.stmts(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = stmts.save.ExecContext(ctx, st.OrderID, st.Data, flag(st.Held), flag(st.Final), s.now().UnixNano())
-	return s.wrap("save state of order "+strconv.Quote(st.OrderID), err)
+	args := []any{st.Data, flag(st.Held), flag(st.Final), s.now().UnixNano(), st.Version, st.OrderID}
+	var r sql.Result
+	if st.Version == 1 {
+		r, err = stmts.insert.ExecContext(ctx, args...)
+	} else {
+		r, err = stmts.update.ExecContext(ctx, append(args, st.Version-1)...)
+	}
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("flow: %s: %w: it is not at version %d", op, ErrStateConflict, st.Version-1)
+	}
+	return nil
 }
 
 // HeldOrders implements [StateStore]; the IDs are sorted.

@@ -14,6 +14,13 @@ import (
 	"github.com/distsync/distsync/canonical"
 )
 
+// ErrStateConflict is matched by the error of StateStore.SaveState when
+// the order's stored version is not the one before the state saved:
+// another flow (another process over the same database) saved the order
+// since this one loaded it. The flow then drops its copy, and the event
+// is handled again from the stored state.
+var ErrStateConflict = errors.New("flow: order state saved by another flow")
+
 // ErrBadState is matched by the error of loading an order's stored state
 // that does not decode: bad bytes, an unknown encoding version, or a state
 // that names another order or does not fold.
@@ -41,6 +48,11 @@ type StoredState struct {
 	// shipped and invoiced in full): a store may forget it after a
 	// retention.
 	Final bool
+	// Version counts the saves of the order's state: LoadState returns the
+	// stored one, and SaveState stores a state of version v only over
+	// version v−1 (over none for version 1), failing with
+	// ErrStateConflict otherwise.
+	Version int64
 }
 
 // StateStore keeps the flow's state of each order, encoded, so that the
@@ -51,7 +63,9 @@ type StateStore interface {
 	// LoadState returns the stored state of the order, and false when none
 	// is stored.
 	LoadState(ctx context.Context, orderID string) (StoredState, bool, error)
-	// SaveState stores s, replacing the order's previous state.
+	// SaveState stores s, replacing the order's previous state, if that
+	// is of version s.Version−1; else it fails with an error matching
+	// ErrStateConflict and stores nothing.
 	SaveState(ctx context.Context, s StoredState) error
 	// HeldOrders returns the IDs of the orders whose stored state has Held
 	// set.
@@ -287,6 +301,9 @@ func (m *MemoryState) SaveState(ctx context.Context, s StoredState) error {
 	m.sweepLocked(now)
 	if m.m == nil {
 		m.m, m.held = map[string]memState{}, map[string]struct{}{}
+	}
+	if cur := m.m[s.OrderID].s.Version; cur != s.Version-1 {
+		return fmt.Errorf("%w: order %q at version %d, saved at version %d", ErrStateConflict, s.OrderID, cur, s.Version)
 	}
 	m.m[s.OrderID] = memState{s: s, saved: now}
 	m.peak = max(m.peak, len(m.m))

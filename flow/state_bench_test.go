@@ -23,9 +23,9 @@ func BenchmarkSQLStateSave(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				i++
-				err := s.SaveState(ctx, flow.StoredState{OrderID: fmt.Sprintf("ORD-%06d", i%1000), Data: data})
+				err := s.SaveState(ctx, flow.StoredState{OrderID: fmt.Sprintf("ORD-%06d", i%1000), Data: data, Version: int64(i/1000 + 1)})
 				require.NoError(b, err, "SaveState")
+				i++
 			}
 		})
 	}

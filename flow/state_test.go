@@ -73,10 +73,10 @@ func TestStateStores(t *testing.T) {
 			require.NoError(t, err, "%s: load absent", name)
 			assert.False(t, ok, "%s: absent order found", name)
 			steps := []flow.StoredState{
-				{OrderID: "ORD-1", Data: []byte(`{"a":1}`), Held: true},
-				{OrderID: "ORD-2", Data: []byte(`{"b":2}`), Held: true},
-				{OrderID: "ORD-3", Data: []byte(`{"c":3}`)},
-				{OrderID: "ORD-1", Data: []byte(`{"a":2}`), Final: true},
+				{OrderID: "ORD-1", Data: []byte(`{"a":1}`), Held: true, Version: 1},
+				{OrderID: "ORD-2", Data: []byte(`{"b":2}`), Held: true, Version: 1},
+				{OrderID: "ORD-3", Data: []byte(`{"c":3}`), Version: 1},
+				{OrderID: "ORD-1", Data: []byte(`{"a":2}`), Final: true, Version: 2},
 			}
 			for _, st := range steps {
 				require.NoError(t, s.SaveState(ctx, st), "%s: save %s", name, st.OrderID)
@@ -90,7 +90,22 @@ func TestStateStores(t *testing.T) {
 			held, err := s.HeldOrders(ctx)
 			require.NoError(t, err, "%s: held", name)
 			assert.Equal(t, []string{"ORD-2"}, held, "%s: held orders after ORD-1 was saved final", name)
-			assert.Error(t, s.SaveState(ctx, flow.StoredState{Data: []byte(`{}`)}), "%s: save without an order ID", name)
+			assert.Error(t, s.SaveState(ctx, flow.StoredState{Data: []byte(`{}`), Version: 1}), "%s: save without an order ID", name)
+			for _, bad := range []flow.StoredState{
+				{OrderID: "ORD-1", Data: []byte(`{"a":3}`), Version: 2}, // another flow saved version 2 first
+				{OrderID: "ORD-1", Data: []byte(`{"a":3}`), Version: 4},
+				{OrderID: "ORD-1", Data: []byte(`{"a":3}`), Version: 1},
+				{OrderID: "ORD-1", Data: []byte(`{"a":3}`)},
+				{OrderID: "ORD-9", Data: []byte(`{"z":1}`), Version: 2},
+			} {
+				assert.ErrorIs(t, s.SaveState(ctx, bad), flow.ErrStateConflict, "%s: save %s at version %d", name, bad.OrderID, bad.Version)
+			}
+			got, _, err := s.LoadState(ctx, "ORD-1")
+			require.NoError(t, err, "%s: load after the conflicts", name)
+			assert.Equal(t, steps[3], got, "%s: state of ORD-1 after the conflicts", name)
+			_, ok, err = s.LoadState(ctx, "ORD-9")
+			require.NoError(t, err, "%s: load ORD-9", name)
+			assert.False(t, ok, "%s: ORD-9 saved at version 2 over none", name)
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
 			_, _, err = s.LoadState(cctx, "ORD-1")
@@ -116,8 +131,8 @@ func TestSQLState(t *testing.T) {
 			require.NoError(t, err, "%s: load cursor", name)
 			assert.Equal(t, connector.Cursor("25"), cur, "%s: cursor", name)
 
-			require.NoError(t, s.SaveState(ctx, flow.StoredState{OrderID: "ORD-F", Data: []byte(`{}`), Final: true}), "%s: save final", name)
-			require.NoError(t, s.SaveState(ctx, flow.StoredState{OrderID: "ORD-O", Data: []byte(`{}`)}), "%s: save open", name)
+			require.NoError(t, s.SaveState(ctx, flow.StoredState{OrderID: "ORD-F", Data: []byte(`{}`), Final: true, Version: 1}), "%s: save final", name)
+			require.NoError(t, s.SaveState(ctx, flow.StoredState{OrderID: "ORD-O", Data: []byte(`{}`), Version: 1}), "%s: save open", name)
 			n, err := s.DeleteFinal(ctx, time.Now().Add(-time.Hour))
 			require.NoError(t, err, "%s: delete final an hour ago", name)
 			assert.Zero(t, n, "%s: deleted final orders saved within the hour", name)
@@ -151,10 +166,10 @@ func TestMemoryStateRetention(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 	m := &flow.MemoryState{Retention: time.Hour, Now: clock}
-	require.NoError(t, m.SaveState(ctx, flow.StoredState{OrderID: "FINAL", Data: []byte("f"), Final: true}), "save FINAL")
-	require.NoError(t, m.SaveState(ctx, flow.StoredState{OrderID: "OPEN", Data: []byte("o")}), "save OPEN")
+	require.NoError(t, m.SaveState(ctx, flow.StoredState{OrderID: "FINAL", Data: []byte("f"), Final: true, Version: 1}), "save FINAL")
+	require.NoError(t, m.SaveState(ctx, flow.StoredState{OrderID: "OPEN", Data: []byte("o"), Version: 1}), "save OPEN")
 	advance(30 * time.Minute)
-	require.NoError(t, m.SaveState(ctx, flow.StoredState{OrderID: "LATE", Data: []byte("l"), Final: true}), "save LATE")
+	require.NoError(t, m.SaveState(ctx, flow.StoredState{OrderID: "LATE", Data: []byte("l"), Final: true, Version: 1}), "save LATE")
 	tests := []struct {
 		after time.Duration
 		want  map[string]bool
@@ -182,7 +197,7 @@ func TestBadStoredState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		state := &flow.MemoryState{}
-		require.NoError(t, state.SaveState(ctx, flow.StoredState{OrderID: "ORD-000001", Data: []byte(`{"v":1,"order":`)}), "save")
+		require.NoError(t, state.SaveState(ctx, flow.StoredState{OrderID: "ORD-000001", Data: []byte(`{"v":1,"order":`), Version: 1}), "save")
 		w := newSystems(t)
 		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
 		w.connect(t, nil, flow.Config{Log: w.log, State: state})
@@ -272,4 +287,47 @@ func lastShipped(t *testing.T, w *world, orderID string) canonical.Event {
 	}
 	require.NotEmpty(t, out.ID, "a shipment of %s in the log", orderID)
 	return out
+}
+
+// TestTwoFlowsOneStore runs one order with two flows over one SQLite file,
+// as two processes over a shared database one after the other: the first
+// keeps a copy of the order in memory that the second makes stale. The
+// first's next save fails with ErrStateConflict, it drops its copy and
+// handles the event again from the stored state, and the order completes
+// with one release and one invoice.
+func TestTwoFlowsOneStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.db")
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		w := newSystems(t)
+		db, err := sql.Open("sqlite", sqliteDSN(path))
+		require.NoError(t, err, "open SQLite")
+		defer db.Close()
+		el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite})
+		require.NoError(t, err, "eventlog.NewSQL")
+		require.NoError(t, el.Migrate(ctx), "eventlog Migrate")
+		st, err := flow.NewSQLState(db, flow.SQLStateConfig{Dialect: idempotency.SQLite})
+		require.NoError(t, err, "NewSQLState")
+		require.NoError(t, st.Migrate(ctx), "SQLState Migrate")
+		w.log = el
+		cfg := flow.Config{Log: el, State: st, Cursors: st}
+		w.connect(t, nil, cfg)
+		first, firstMetrics := w.flow, w.metrics
+		id := w.submit(t, "ACC-0002", "SKU-100:3")
+		require.NoError(t, first.Drain(ctx), "first Drain")
+		w.metrics = &countMetrics{}
+		w.connect(t, nil, cfg)
+		second := w.flow
+		_, err = w.wms.Step(ctx)
+		require.NoError(t, err, "Step")
+		require.NoError(t, second.Drain(ctx), "second Drain")
+		retried := firstMetrics.get(flow.CounterRetried)
+		w.flow = first
+		w.settle(t)
+		assert.Greater(t, firstMetrics.get(flow.CounterRetried), retried, "the first flow retried after the conflict")
+		v := w.agree(t, id)
+		assert.Equal(t, canonical.BillingInvoiced, v.Status.Billing, "billing of %s", id)
+		assert.Equal(t, 1, w.wms.Counts().Releases, "releases")
+		assert.Equal(t, 1, w.erp.InvoiceCount(id), "invoices of %s", id)
+	})
 }
