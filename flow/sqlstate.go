@@ -27,7 +27,9 @@ var ErrStateNotMigrated = errors.New("flow: state tables not migrated")
 var statePrefix = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
 
 // SQLStateConfig configures an [SQLState]. Dialect is required; the zero
-// value of Prefix is its documented default.
+// values of the other fields are their documented defaults. NewSQLState
+// reads it once; Now is called concurrently and must be safe for
+// concurrent use.
 type SQLStateConfig struct {
 	// Dialect is the database's dialect (idempotency.SQLite or
 	// idempotency.Postgres, the values eventlog.SQLite and
@@ -231,7 +233,7 @@ func (s *SQLState) wrap(op string, err error) error {
 	return fmt.Errorf("flow: %s: %w", op, err)
 }
 
-func flag(b bool) int {
+func boolInt(b bool) int {
 	if b {
 		return 1
 	}
@@ -271,7 +273,7 @@ func (s *SQLState) SaveState(ctx context.Context, st StoredState) error {
 	if err != nil {
 		return err
 	}
-	args := []any{st.Data, flag(st.Held), flag(st.Final), s.now().UnixNano(), st.Version, st.OrderID}
+	args := []any{st.Data, boolInt(st.Held), boolInt(st.Final), s.now().UnixNano(), st.Version, st.OrderID}
 	var r sql.Result
 	if st.Version == 1 {
 		r, err = stmts.insert.ExecContext(ctx, args...)

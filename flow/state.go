@@ -34,7 +34,8 @@ const StateVersion = 1
 // when its Retention is zero.
 const DefaultStateRetention = 24 * time.Hour
 
-// StoredState is one order's state as a [StateStore] keeps it.
+// StoredState is one order's state as a [StateStore] keeps it. It is a
+// plain value.
 type StoredState struct {
 	// OrderID names the order.
 	OrderID string
