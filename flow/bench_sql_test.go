@@ -28,7 +28,8 @@ import (
 // the order states and feed cursors (flow.SQLState) and, in sub-benchmark
 // dedupe, the consumer's dedupe keys (idempotency.SQLStore), which
 // nodedupe leaves out (the handlers recognise duplicates themselves; the
-// dedupe store saves handling an event again after a crash).
+// dedupe store saves handling an event again after a crash). PollInterval
+// is 1ms: the consumer polls the SQL log for replays at that rate.
 func BenchmarkOrderToCashSQLite(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
@@ -84,7 +85,7 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, d idempotency.Dialect, prefix
 	require.NoError(b, err, "wms.New")
 	c, err := crm.New(crm.Config{})
 	require.NoError(b, err, "crm.New")
-	cfg := flow.Config{ERP: e, WMS: w, CRM: c, Log: el, State: st, Cursors: st, PollInterval: 100 * time.Microsecond}
+	cfg := flow.Config{ERP: e, WMS: w, CRM: c, Log: el, State: st, Cursors: st, PollInterval: time.Millisecond}
 	if dedupe {
 		cfg.Dedupe = dedup
 	}
