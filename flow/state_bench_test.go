@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,13 +13,14 @@ import (
 )
 
 // BenchmarkSQLStateSave measures one save of an order's state in SQLite
-// (an upsert of a row over 1,000 orders), for states of 2 KB and 11 KB
-// (an order of one line in flight; one split in two shipments, invoiced).
+// (a new version of one of 1,000 orders), for states of 2 KB and 11 KB (an
+// order of one line in flight; one split in two shipments, invoiced), by
+// one saver and by parallel savers.
 func BenchmarkSQLStateSave(b *testing.B) {
 	for _, size := range []int{2 << 10, 11 << 10} {
+		data := []byte(strings.Repeat(`{"k":"value-12345"}`, size/19))
 		b.Run(fmt.Sprintf("%dKB", size>>10), func(b *testing.B) {
 			s := sqliteStateB(b)
-			data := []byte(strings.Repeat(`{"k":"value-12345"}`, size/19))
 			ctx := context.Background()
 			b.ReportAllocs()
 			i := 0
@@ -27,6 +29,20 @@ func BenchmarkSQLStateSave(b *testing.B) {
 				require.NoError(b, err, "SaveState")
 				i++
 			}
+		})
+		b.Run(fmt.Sprintf("%dKB-parallel", size>>10), func(b *testing.B) {
+			s := sqliteStateB(b)
+			ctx := context.Background()
+			var saver atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(2) // 4 savers on 2 cores, as the flow's 4 workers
+			b.RunParallel(func(pb *testing.PB) {
+				me := saver.Add(1)
+				for i := 0; pb.Next(); i++ {
+					err := s.SaveState(ctx, flow.StoredState{OrderID: fmt.Sprintf("ORD-%d-%03d", me, i%100), Data: data, Version: int64(i/100 + 1)})
+					require.NoError(b, err, "SaveState")
+				}
+			})
 		})
 	}
 }
