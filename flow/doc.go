@@ -98,7 +98,7 @@
 // forgotten order would be taken for a new order: keep completed orders
 // for longer than the feeds may deliver an event again. [Flow.Orders]
 // lists the orders in memory and those of a [MemoryState].
-
+//
 // # Inventory sync
 //
 // [Flow.PollWarehouse] appends the WMS's inventory.adjusted and
