@@ -124,7 +124,13 @@ func (f *Flow) saveState(ctx context.Context, st *orderState) error {
 	if err != nil {
 		return err
 	}
-	if err := f.states.SaveState(ctx, s); err != nil {
+	var err2 error
+	if m, ok := f.states.(*MemoryState); ok && !f.durable {
+		err2 = m.saveOwned(ctx, s) // the flow's own store: data is not shared
+	} else {
+		err2 = f.states.SaveState(ctx, s)
+	}
+	if err := err2; err != nil {
 		if errors.Is(err, ErrStateConflict) {
 			// Another flow saved the order since this one loaded it: drop
 			// this copy, so that the event is handled again from the

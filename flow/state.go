@@ -289,6 +289,13 @@ func (m *MemoryState) LoadState(ctx context.Context, orderID string) (StoredStat
 
 // SaveState implements StateStore. It keeps a copy of s.Data.
 func (m *MemoryState) SaveState(ctx context.Context, s StoredState) error {
+	s.Data = slices.Clone(s.Data)
+	return m.saveOwned(ctx, s)
+}
+
+// saveOwned is SaveState keeping s.Data itself, which the caller no longer
+// uses.
+func (m *MemoryState) saveOwned(ctx context.Context, s StoredState) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
@@ -296,7 +303,6 @@ func (m *MemoryState) SaveState(ctx context.Context, s StoredState) error {
 		return fmt.Errorf("flow: save state: %w: empty order ID", ErrBadState)
 	}
 	now := m.clock()
-	s.Data = slices.Clone(s.Data)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweepLocked(now)
