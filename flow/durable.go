@@ -124,13 +124,12 @@ func (f *Flow) saveState(ctx context.Context, st *orderState) error {
 	if err != nil {
 		return err
 	}
-	var err2 error
 	if m, ok := f.states.(*MemoryState); ok && !f.durable {
-		err2 = m.saveOwned(ctx, s) // the flow's own store: data is not shared
+		err = m.saveOwned(ctx, s) // the flow's own store: data is not shared
 	} else {
-		err2 = f.states.SaveState(ctx, s)
+		err = f.states.SaveState(ctx, s)
 	}
-	if err := err2; err != nil {
+	if err != nil {
 		if errors.Is(err, ErrStateConflict) {
 			// Another flow saved the order since this one loaded it: drop
 			// this copy, so that the event is handled again from the
