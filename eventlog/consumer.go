@@ -280,6 +280,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	st, err := c.b.Group(ctx, c.cfg.Group)
 	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
 		return fmt.Errorf("eventlog: consumer %q: load group state: %w", c.cfg.Group, err)
 	}
 	r := &run{c: c, committed: st.Cursor, readPos: st.Cursor,

@@ -101,7 +101,7 @@ func (f *Flow) onCancelRequested(ctx context.Context, ev canonical.Event, r cano
 	if p := ev.Partition(); p != r.OrderID {
 		return false, bad(fmt.Errorf("%w: cancel request %s is about order %q but its partition is %q", ErrBadEvent, r.ID, r.OrderID, p))
 	}
-	st, err := f.state(r.OrderID, bad)
+	st, err := f.state(ctx, r.OrderID, bad)
 	if err != nil {
 		return false, err
 	}

@@ -46,6 +46,12 @@ type Config struct {
 	Log eventlog.Backend
 	// Cursors keeps the feeds' cursors; nil means a new MemoryCursors.
 	Cursors CursorStore
+	// State keeps each order's state, so that a restarted flow resumes
+	// its orders (see the package documentation, section Durable state
+	// and crashes). Nil means that open orders live in memory only and
+	// completed ones are compacted into a new MemoryState (keeping them
+	// for DefaultStateRetention); nothing then survives the process.
+	State StateStore
 	// Sourcer chooses warehouses; nil means an InventorySourcer over WMS.
 	Sourcer Sourcer
 	// Policy is the error policy of the consumer.

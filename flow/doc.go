@@ -31,13 +31,73 @@
 //
 // # Order state
 //
-// The flow keeps each order's state in memory: the order with its line
+// The flow keeps each open order's state in memory: the order with its line
 // buckets folded by [canonical.Ledger] from quantity events tagged with the
 // source message, its fulfilment orders, shipments and invoices. Status is
 // derived from the buckets ([canonical.Order.Status]) and published to the
 // CRM with a sequence that grows with every publication. [Flow.Where] answers
 // "where is order X" from that state, from what the ERP and the CRM show and
 // from the timeline and dead letters.
+//
+// # Durable state and crashes
+//
+// With Config.State set to a [StateStore] ([SQLState] on SQLite or
+// PostgreSQL, next to an eventlog.SQL log, an idempotency.SQLStore as
+// Config.Dedupe and the same SQLState as Config.Cursors), the flow saves an
+// order's state (one versioned record, [StateVersion]) at checkpoints, and
+// a restarted flow loads it when an event, a poller's correlation lookup,
+// the hold watcher ([StateStore.HeldOrders]) or [Flow.Where] first names the
+// order. The checkpoints are chosen so that a crash at any point is safe:
+// every event whose handler did not complete is handled again (the log
+// delivers at least once), and handling it again repeats only idempotent
+// effects with the same input:
+//
+//   - the sourcing plan is saved before any fulfilment order is released,
+//     because a new plan could choose other warehouses (other fulfilment
+//     orders); releases are idempotent by fulfilment order ID;
+//   - the CRM status sequence is saved before the status is published,
+//     because the CRM ignores a sequence it has seen, so a sequence reused
+//     for other content would be lost; a status published again after a
+//     crash takes the next sequence;
+//   - the decision (order.accepted, held or rejected) is appended before
+//     the decided state is first saved, and the hold watcher's resumption
+//     is saved after its event is appended: were one lost, the event
+//     appended again has the same ID and is recognised as a duplicate; an
+//     order whose fulfilment orders are all saved released is released;
+//   - acceptance and shipment posting are idempotent by key in the ERP:
+//     after a crash between the effect and the save, the ERP returns the
+//     first result (the same ack, the same invoice);
+//   - released fulfilment orders, allocation updates, shipments and
+//     invoices are saved with the next status publication, the ERP's
+//     answers and the warehouses' events being obtained again on a repeat.
+//
+// The state of an order after a crash is therefore at most one handler
+// behind, and what that handler did is done again idempotently.
+// Without Config.State nothing survives the process.
+//
+// Each save is conditional on the version the flow loaded
+// ([StoredState.Version]): when several processes run the flow over one
+// PostgreSQL database (the consumer group runs in one of them at a time),
+// a process whose copy of an order another one has made stale fails to
+// save it with [ErrStateConflict], drops its copy and handles the event
+// again from the stored state.
+//
+// # Compaction
+//
+// Memory held per completed order is bounded: an order that is final
+// (rejected, cancelled, or accepted and shipped and invoiced in full with
+// the CRM up to date) is saved with [StoredState.Final] and dropped from
+// memory after the handler that completed it. A late event that names it
+// (a duplicated shipment, a return) loads it again, and it is dropped again
+// after that event. Without Config.State, final orders are kept encoded in
+// the flow's own [MemoryState] for [DefaultStateRetention] after the last
+// event that named them, then forgotten; a [MemoryState] given as
+// Config.State keeps them for its Retention, an [SQLState] until
+// [SQLState.DeleteFinal]. An event that names a forgotten order is
+// dead-lettered with [ErrUnknownOrder], and an order.submitted event of a
+// forgotten order would be taken for a new order: keep completed orders
+// for longer than the feeds may deliver an event again. [Flow.Orders]
+// lists the orders in memory and those of a [MemoryState].
 //
 // # Inventory sync
 //
@@ -51,11 +111,13 @@
 // makes the flow re-read the key's current positions from the WMS
 // (connector.InventoryReader) and push them: to the ERP as snapshots with
 // ApplyInventory, under a key derived from ("ordertocash",
-// "apply_inventory", key, event source, event ID), and to the CRM as one
-// availability (the sum of what is available over the key's lots) with
-// PublishAvailability, whose sequence is that same WMS sequence. A retried
-// event pushes the positions it read first, so its key always carries the
-// same positions.
+// "apply_inventory", key, event source, event ID, positions), and
+// to the CRM as one availability (the sum of what is available over the
+// key's lots) with PublishAvailability, whose sequence is that same WMS
+// sequence. A retried event pushes the positions it read first, so its key
+// always carries the same positions; after a restart the positions (and
+// the inventory state) are read again, and pushing them again is safe
+// since they are absolute.
 //
 // Coalescing follows from this rule: when several events of one key are
 // pending, the first one handled pushes the newest position, and the others

@@ -125,6 +125,12 @@ type orderState struct {
 	// they were authorized.
 	returns  map[string]*returnState
 	retOrder []string
+
+	// Durable state (issue 7): the version of the state in the store
+	// (StoredState.Version), and whether the last save stored it complete
+	// (see completeLocked), so compaction need not save it again.
+	version    int64
+	savedFinal bool
 }
 
 // Flow runs order-to-cash. Create it with New; drive it with Run or Drain.
@@ -156,6 +162,13 @@ type Flow struct {
 	orders map[string]*orderState
 
 	inv inventorySync
+
+	// Durable state (issue 7): the order states' store, and whether it is
+	// the caller's (checkpointed) or the flow's own MemoryState (written
+	// only when an order is compacted).
+	states  StateStore
+	durable bool
+	peak    int // most orders f.orders held since it was last rebuilt
 }
 
 // New returns a Flow configured by cfg. The error matches ErrInvalidConfig.
@@ -169,6 +182,10 @@ func New(cfg Config) (*Flow, error) {
 		metrics: cfg.Metrics, rec: cfg.Recorder, orders: map[string]*orderState{}}
 	if f.cursors == nil {
 		f.cursors = &MemoryCursors{}
+	}
+	f.states, f.durable = cfg.State, cfg.State != nil
+	if f.states == nil {
+		f.states = &MemoryState{Now: cfg.Now}
 	}
 	if f.sourcer == nil {
 		f.sourcer = &InventorySourcer{Inventory: cfg.WMS}
@@ -367,11 +384,9 @@ func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
 		if strings.HasPrefix(string(e.Type), "distsync.inventory.") {
 			return false
 		}
-		f.mu.Lock()
-		if st := f.orders[e.Partition()]; st != nil {
-			e.CorrelationID = st.corr
+		if corr := f.correlationOf(ctx, e.Partition()); corr != "" {
+			e.CorrelationID = corr
 		}
-		f.mu.Unlock()
 		return true
 	})
 }
@@ -478,6 +493,9 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	start := f.now()
 	attempt := max(eventlog.Attempt(ctx), 1)
 	dup, err := f.dispatch(ctx, ev)
+	if err == nil {
+		err = f.compact(ctx, ev.Partition())
+	}
 	var ee *EventError
 	if errors.As(err, &ee) {
 		err = retry.Permanent(err)
@@ -586,11 +604,16 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
 }
 
-// state returns the order's state, or an ErrUnknownOrder error.
-func (f *Flow) state(orderID string, bad func(error) error) (*orderState, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	st := f.orders[orderID]
+// state returns the order's state, loaded from the store when it is not in
+// memory, or an ErrUnknownOrder error.
+func (f *Flow) state(ctx context.Context, orderID string, bad func(error) error) (*orderState, error) {
+	st, err := f.lookup(ctx, orderID, true)
+	if errors.Is(err, ErrBadState) {
+		return nil, bad(err)
+	}
+	if err != nil {
+		return nil, err
+	}
 	if st == nil {
 		return nil, bad(fmt.Errorf("%w: %q", ErrUnknownOrder, orderID))
 	}
@@ -598,9 +621,17 @@ func (f *Flow) state(orderID string, bad func(error) error) (*orderState, error)
 }
 
 func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.Order, bad func(error) error) (bool, error) {
-	var err error
+	st, err := f.lookup(ctx, o.ID, true)
+	if errors.Is(err, ErrBadState) {
+		return false, bad(err)
+	}
+	if err != nil {
+		return false, err
+	}
 	f.mu.Lock()
-	st := f.orders[o.ID]
+	if st == nil {
+		st = f.orders[o.ID]
+	}
 	if st == nil {
 		if o.SubmittedAt.IsZero() {
 			err = o.Submit(ev.Time)
@@ -635,9 +666,6 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 			return false, err
 		}
 	}
-	if err := f.publish(ctx, st); err != nil {
-		return false, err
-	}
 	f.mu.Lock()
 	o = st.order
 	o.Lines = slices.Clone(o.Lines)
@@ -658,7 +686,9 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	f.mu.Lock()
 	st.decision = true
 	f.mu.Unlock()
-	return false, nil
+	// Published (and saved) after the decision event is appended, so that
+	// a saved decided state always has it appended.
+	return false, f.publish(ctx, st)
 }
 
 // decide validates the order in the ERP and, unless it is rejected, accepts
@@ -795,7 +825,7 @@ func (f *Flow) foldLocked(st *orderState) error {
 }
 
 func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canonical.Order, bad func(error) error) (bool, error) {
-	st, err := f.state(erpView.ID, bad)
+	st, err := f.state(ctx, erpView.ID, bad)
 	if err != nil {
 		return false, err
 	}
@@ -844,6 +874,11 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		f.mu.Lock()
 		st.plan, plan = p, p
 		f.mu.Unlock()
+		// Saved before any release: a new plan could choose other
+		// warehouses.
+		if err := f.checkpoint(ctx, st); err != nil {
+			return false, err
+		}
 	}
 	for _, fo := range plan {
 		f.mu.Lock()
@@ -876,7 +911,7 @@ func planned(st *orderState, foID string) bool {
 }
 
 func (f *Flow) onAllocation(ctx context.Context, u canonical.AllocationUpdate, bad func(error) error) (bool, error) {
-	st, err := f.state(u.OrderID, bad)
+	st, err := f.state(ctx, u.OrderID, bad)
 	if err != nil {
 		return false, err
 	}
@@ -906,7 +941,7 @@ func (f *Flow) onAllocation(ctx context.Context, u canonical.AllocationUpdate, b
 }
 
 func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Shipment, bad func(error) error) (bool, error) {
-	st, err := f.state(s.OrderID, bad)
+	st, err := f.state(ctx, s.OrderID, bad)
 	if err != nil {
 		return false, err
 	}
@@ -995,6 +1030,11 @@ func (f *Flow) publish(ctx context.Context, st *orderState) error {
 	st.seq++
 	s := st.statusLocked(f.now())
 	f.mu.Unlock()
+	// Saved before it is published: the CRM ignores a sequence it has
+	// seen, so a sequence must never be used again for other content.
+	if err := f.checkpoint(ctx, st); err != nil {
+		return err
+	}
 	if err := f.crm.PublishStatus(ctx, s); err != nil {
 		return err
 	}
@@ -1039,14 +1079,10 @@ func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 // for each whose holds the ERP has released, appends an order.accepted
 // event that resumes it. It returns how many it resumed.
 func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
-	f.mu.Lock()
-	var held []*orderState
-	for _, st := range f.orders {
-		if st.phase == phaseHeld && !st.resumed && st.decision {
-			held = append(held, st)
-		}
+	held, err := f.heldOrders(ctx)
+	if err != nil {
+		return 0, err
 	}
-	f.mu.Unlock()
 	slices.SortFunc(held, func(a, b *orderState) int { return strings.Compare(a.order.ID, b.order.ID) })
 	n := 0
 	var errs []error
@@ -1068,6 +1104,9 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 		f.mu.Lock()
 		st.resumed = true
 		f.mu.Unlock()
+		if err := f.checkpoint(ctx, st); err != nil {
+			errs = append(errs, err)
+		}
 		n++
 	}
 	return n, errors.Join(errs...)

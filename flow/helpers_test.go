@@ -3,11 +3,14 @@ package flow_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/canonical"
@@ -26,11 +29,15 @@ type world struct {
 	erp     *erp.Memory
 	wms     *wms.Memory
 	crm     *crm.Memory
-	log     *eventlog.Memory
+	log     eventlog.Backend
 	rec     *tracing.MemoryRecorder
 	metrics *countMetrics
 	flow    *flow.Flow
 	faults  []interface{ Counts() faults.Counts }
+	// wrapWMS and wrapCRM, when set, wrap the systems inside the
+	// decorators in connect (after the faults), as wrapERP does the ERP.
+	wrapWMS func(connector.WMS) connector.WMS
+	wrapCRM func(connector.CRM) connector.CRM
 }
 
 // countMetrics counts what the flow reports.
@@ -60,7 +67,17 @@ func (m *countMetrics) get(c flow.Counter) int {
 // faults (seeded per system from fc.Seed).
 func newWorld(t testing.TB, fc *faults.Config, wrapERP ...func(connector.ERP) connector.ERP) *world {
 	t.Helper()
-	w := &world{metrics: &countMetrics{}, log: eventlog.NewMemory(eventlog.MemoryConfig{})}
+	w := newSystems(t)
+	w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+	w.connect(t, fc, flow.Config{Log: w.log}, wrapERP...)
+	return w
+}
+
+// newSystems builds the reference systems and the recorder, without a
+// flow.
+func newSystems(t testing.TB) *world {
+	t.Helper()
+	w := &world{metrics: &countMetrics{}}
 	var err error
 	w.erp, err = erp.New(erp.Config{})
 	require.NoError(t, err, "erp.New")
@@ -74,11 +91,20 @@ func newWorld(t testing.TB, fc *faults.Config, wrapERP ...func(connector.ERP) co
 	require.NoError(t, err, "crm.New")
 	w.rec, err = tracing.NewMemoryRecorder(tracing.MemoryConfig{})
 	require.NoError(t, err, "NewMemoryRecorder")
+	return w
+}
+
+// connect builds a new flow over the systems, as a restarted process does:
+// new decorators (and, with fc, new fault wrappers) around the systems,
+// and cfg's Log and stores; the other fields of cfg are the tests'.
+func (w *world) connect(t testing.TB, fc *faults.Config, cfg flow.Config, wrapERP ...func(connector.ERP) connector.ERP) {
+	t.Helper()
 	var (
 		ce connector.ERP = w.erp
 		cw connector.WMS = w.wms
 		cc connector.CRM = w.crm
 	)
+	w.faults = nil
 	if fc != nil {
 		c := *fc
 		fe, err := faults.WrapERP(w.erp, c)
@@ -95,6 +121,12 @@ func newWorld(t testing.TB, fc *faults.Config, wrapERP ...func(connector.ERP) co
 	for _, wrap := range wrapERP {
 		ce = wrap(ce)
 	}
+	if w.wrapWMS != nil {
+		cw = w.wrapWMS(cw)
+	}
+	if w.wrapCRM != nil {
+		cc = w.wrapCRM(cc)
+	}
 	opts := connector.Options{Recorder: w.rec, MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
 	we, err := connector.WrapERP(ce, opts)
 	require.NoError(t, err, "WrapERP")
@@ -102,12 +134,15 @@ func newWorld(t testing.TB, fc *faults.Config, wrapERP ...func(connector.ERP) co
 	require.NoError(t, err, "WrapWMS")
 	wc, err := connector.WrapCRM(cc, opts)
 	require.NoError(t, err, "WrapCRM")
-	w.flow, err = flow.New(flow.Config{ERP: we, WMS: ww, CRM: wc, Log: w.log, Recorder: w.rec, Metrics: w.metrics,
-		PollInterval: 10 * time.Millisecond,
-		Policy: eventlog.ErrorPolicy{MaxAttempts: 20, InitialInterval: 10 * time.Millisecond, MaxInterval: time.Second,
-			OpenRecheck: 200 * time.Millisecond}})
+	cfg.ERP, cfg.WMS, cfg.CRM, cfg.Recorder = we, ww, wc, w.rec
+	if cfg.Metrics == nil {
+		cfg.Metrics = w.metrics
+	}
+	cfg.PollInterval = 10 * time.Millisecond
+	cfg.Policy = eventlog.ErrorPolicy{MaxAttempts: 20, InitialInterval: 10 * time.Millisecond, MaxInterval: time.Second,
+		OpenRecheck: 200 * time.Millisecond}
+	w.flow, err = flow.New(cfg)
 	require.NoError(t, err, "flow.New")
-	return w
 }
 
 // submit opens and converts an opportunity of account with lines
@@ -207,3 +242,110 @@ func (w *world) String() string {
 }
 
 func eventlogFilter() eventlog.Filter { return eventlog.Filter{} }
+
+// genSKUs are the items of generated orders.
+var genSKUs = []string{"SKU-100", "SKU-101", "SKU-102", "SKU-103", "SKU-104", "SKU-105"}
+
+// submitGenerated submits an order of one to three random lines, or one
+// in twenty for an unknown item (rejected), for a random account, and
+// returns its ID.
+func (w *world) submitGenerated(t testing.TB, rng *rand.Rand) string {
+	t.Helper()
+	var lines []string
+	for range 1 + rng.IntN(3) {
+		lines = append(lines, fmt.Sprintf("%s:%d", genSKUs[rng.IntN(len(genSKUs))], 1+rng.IntN(12)))
+	}
+	if rng.IntN(20) == 0 {
+		lines = []string{"SKU-999:1"} // rejected: unknown item
+	}
+	return w.submit(t, []string{"ACC-0001", "ACC-0002"}[rng.IntN(2)], lines...)
+}
+
+// finish releases the credit holds of the orders and brings stock for
+// every backorder, calling settle after each round, until every accepted
+// order has shipped (at most ten rounds).
+func (w *world) finish(t testing.TB, ids []string, settle func()) {
+	t.Helper()
+	ctx := context.Background()
+	for round := range 10 {
+		released, open := 0, 0
+		for _, id := range ids {
+			v, err := w.flow.Where(ctx, id)
+			require.NoError(t, err, "Where %s", id)
+			if v.Phase == "released" && v.Status.Fulfillment != canonical.FulfillmentShipped && v.Status.Commercial != canonical.CommercialCancelled {
+				open++
+			}
+			if v.Phase == "on_hold" {
+				_, err := w.erp.ReleaseHold(ctx, id, canonical.HoldCredit)
+				require.NoError(t, err, "ReleaseHold %s", id)
+				released++
+			}
+		}
+		for _, sku := range genSKUs {
+			for _, wh := range []string{"WH-EAST", "WH-SOUTH", "WH-WEST"} {
+				w.adjust(t, fmt.Sprintf("ADJ-%d-%s-%s", round, sku, wh), sku, wh, "1000")
+			}
+		}
+		settle()
+		if released == 0 && open == 0 {
+			return
+		}
+	}
+}
+
+// tally counts what invariants saw.
+type tally struct {
+	accepted, fos int
+	// cancelled counts the orders with cancelled quantity, cancelledInFull
+	// those cancelled before anything shipped.
+	cancelled, cancelledInFull int
+}
+
+// invariants checks the invariants of order-to-cash over the orders: no
+// dead letters; each order agrees across the systems (see agree) and is
+// final: rejected, cancelled in full, or released, shipped and invoiced in
+// full with shipped ≤ ordered − cancelled per line; every accepted order
+// accepted in the ERP exactly once, every fulfilment order released
+// exactly once, and one ERP cancellation per order with cancelled
+// quantity.
+func (w *world) invariants(t testing.TB, ids []string) tally {
+	var n tally
+	t.Helper()
+	ctx := context.Background()
+	dls, err := w.flow.DeadLetters(ctx, eventlogFilter())
+	require.NoError(t, err, "DeadLetters")
+	for _, d := range dls {
+		t.Logf("dead letter %s %s: %s", d.Event.Type, d.Reason, d.Error)
+	}
+	require.Zero(t, len(dls), "dead letters (listed above)")
+	for _, id := range ids {
+		v := w.agree(t, id)
+		if v.Phase == "rejected" {
+			continue
+		}
+		n.accepted++
+		n.fos += len(v.FulfillmentOrders)
+		assert.Equal(t, "released", v.Phase, "phase of %s", id)
+		if slices.ContainsFunc(v.Order.Lines, func(l canonical.OrderLine) bool { return l.Buckets.Get(canonical.BucketCancelled).IsPos() }) {
+			n.cancelled++
+		}
+		if v.Status.Commercial == canonical.CommercialCancelled {
+			// Everything was cancelled before anything shipped.
+			n.cancelledInFull++
+			assert.Equal(t, canonical.FulfillmentUnfulfilled, v.Status.Fulfillment, "fulfilment of cancelled %s", id)
+			assert.Equal(t, canonical.BillingNotInvoiced, v.Status.Billing, "billing of cancelled %s", id)
+		} else {
+			assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment of %s", id)
+			assert.Equal(t, canonical.BillingInvoiced, v.Status.Billing, "billing of %s", id)
+		}
+		for _, l := range v.Order.Lines {
+			open, err := l.Buckets.Open()
+			require.NoError(t, err, "open of %s line %s", id, l.ID)
+			assert.LessOrEqual(t, l.Buckets.Get(canonical.BucketShipped).Cmp(open), 0, "shipped ≤ ordered − cancelled for %s line %s", id, l.ID)
+		}
+	}
+	assert.Equal(t, n.accepted, w.erp.Counts().Orders, "every order accepted in the ERP exactly once")
+	assert.Equal(t, n.fos, w.wms.Counts().Releases, "every fulfilment order released exactly once")
+	assert.Equal(t, n.cancelled, w.erp.Counts().Cancellations, "one ERP cancellation per order with cancelled quantity")
+	return n
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,7 +144,10 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	if err != nil {
 		return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 	}
-	if err := f.erp.ApplyInventory(ctx, f.key("apply_inventory", key, ev.Source, ev.ID), push.positions); err != nil {
+	// The key names the positions too: a flow restarted after a crash
+	// reads them again, maybe changed, and must not reuse the key of the
+	// ones pushed before.
+	if err := f.erp.ApplyInventory(ctx, f.key("apply_inventory", key, ev.Source, ev.ID, positionsID(push.positions)), push.positions); err != nil {
 		return false, err
 	}
 	if err := f.crm.PublishAvailability(ctx, []connector.Availability{avail}); err != nil {
@@ -154,6 +158,16 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	st.pending = nil
 	f.inv.mu.Unlock()
 	return false, nil
+}
+
+// positionsID identifies the quantities of positions, for idempotency keys.
+func positionsID(ps []canonical.InventoryPosition) string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%d;", p.Lot, p.Status, p.OnHand, p.Allocated, p.Available, p.Inbound,
+			p.AsOf.UTC().Format(time.RFC3339Nano), p.Sequence)
+	}
+	return b.String()
 }
 
 // availability sums the available quantity of the positions of status

@@ -64,16 +64,22 @@ type OrderView struct {
 	DeadLetters []eventlog.DeadLetter
 }
 
-// Orders returns the IDs of the orders the flow knows, sorted.
+// Orders returns the IDs of the orders the flow holds in memory, and of
+// those its state store holds when that is a *MemoryState (the default),
+// sorted. Completed orders are compacted out of memory (see the package
+// documentation): with another store, list them from it.
 func (f *Flow) Orders() []string {
+	var ids []string
+	if m, ok := f.states.(*MemoryState); ok {
+		ids = m.ids()
+	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	ids := make([]string, 0, len(f.orders))
 	for id := range f.orders {
 		ids = append(ids, id)
 	}
+	f.mu.Unlock()
 	slices.Sort(ids)
-	return ids
+	return slices.Compact(ids)
 }
 
 // Where returns where the order with the given ID is. It reads the ERP's
@@ -82,12 +88,14 @@ func (f *Flow) Orders() []string {
 // returned. An order the flow does not know is an error matching
 // ErrUnknownOrder.
 func (f *Flow) Where(ctx context.Context, orderID string) (OrderView, error) {
-	f.mu.Lock()
-	st := f.orders[orderID]
+	st, err := f.lookup(ctx, orderID, false)
+	if err != nil {
+		return OrderView{}, err
+	}
 	if st == nil {
-		f.mu.Unlock()
 		return OrderView{}, fmt.Errorf("%w: %q", ErrUnknownOrder, orderID)
 	}
+	f.mu.Lock()
 	v := OrderView{Order: st.order, CorrelationID: st.corr, Phase: st.phase.String()}
 	v.Order.Lines = slices.Clone(st.order.Lines)
 	v.Order.Holds = slices.Clone(st.order.Holds)

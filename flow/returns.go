@@ -92,13 +92,16 @@ func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error 
 		ret.AuthorizedAt = f.now()
 	}
 	var corr string
-	err := fmt.Errorf("%w: %q", ErrUnknownOrder, ret.OrderID)
-	f.mu.Lock()
-	if st := f.orders[ret.OrderID]; st != nil {
+	st, err := f.lookup(ctx, ret.OrderID, false)
+	if err == nil && st == nil {
+		err = fmt.Errorf("%w: %q", ErrUnknownOrder, ret.OrderID)
+	}
+	if err == nil {
+		f.mu.Lock()
 		corr = st.corr
 		_, err = checkReturnLocked(st, ret)
+		f.mu.Unlock()
 	}
-	f.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("flow: authorize return %s: %w", ret.ID, err)
 	}
@@ -195,7 +198,7 @@ func authorizedLocked(st *orderState, lineID string) canonical.Decimal {
 // onReturnAuthorized registers an authorized return with the WMS (which is
 // idempotent by the return's ID) and shows it in the CRM.
 func (f *Flow) onReturnAuthorized(ctx context.Context, ret canonical.Return, bad func(error) error) (bool, error) {
-	st, err := f.state(ret.OrderID, bad)
+	st, err := f.state(ctx, ret.OrderID, bad)
 	if err != nil {
 		return false, err
 	}
@@ -234,7 +237,7 @@ func (f *Flow) onReturnReceived(ctx context.Context, doc canonical.Return, bad f
 	if doc.OrderID == "" {
 		return false, bad(fmt.Errorf("%w: return %s names no order", ErrBadEvent, doc.ID))
 	}
-	st, err := f.state(doc.OrderID, bad)
+	st, err := f.state(ctx, doc.OrderID, bad)
 	if err != nil {
 		return false, err
 	}

@@ -10,12 +10,23 @@
 // is in stock and the customer cancels the backordered remainder in the
 // CRM), and an ERP outage in the middle.
 //
-//	go run ./examples/ordertocash [-orders N] [-faults P] [-seed S]
+//	go run ./examples/ordertocash [-orders N] [-faults P] [-seed S] [-store sqlite:PATH [-restarts N]]
 //
 // -orders adds N generated orders (every tenth has its first line
 // cancelled in the ERP once released), -faults injects transient failures,
 // ambiguous timeouts and duplicated or reordered feed pages with rate P on
 // every connector, and -seed seeds the generator and the faults.
+//
+// -store sqlite:PATH keeps the flow's state in a new SQLite file: the event
+// log with the consumer's cursors and dead letters, the dedupe keys, each
+// order's state and the feeds' cursors. The simulated CRM, ERP and WMS
+// live in the process, so a killed process loses them and a run cannot be
+// resumed by starting the command again. -restarts N shows what the file
+// gives instead: the flow is stopped N times at random points (after a
+// random number of handled events), every object of it is dropped, and a
+// new flow is opened from the file in the same process, while the
+// simulated systems (the world outside the process) live on; the run ends
+// with no duplicate order, release or invoice.
 package main
 
 import (
@@ -48,6 +59,10 @@ func main() {
 	flag.IntVar(&cfg.orders, "orders", 0, "generated orders to add to the scenario")
 	flag.Float64Var(&cfg.faults, "faults", 0, "fault rate on every connector, 0 to 0.5")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated orders and the faults")
+	flag.StringVar(&cfg.store, "store", "memory", "where the flow keeps its state: memory, or sqlite:PATH for a new SQLite file "+
+		"(log, cursors, dead letters, dedupe keys, order states); the simulated systems always live in the process")
+	flag.IntVar(&cfg.restarts, "restarts", 0, "with -store sqlite:PATH, stop the flow this many times at random points and "+
+		"reopen it from the file in the process (the simulated systems live on, as the outside world would)")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ordertocash:", err)
@@ -57,9 +72,11 @@ func main() {
 
 // config is what the flags set.
 type config struct {
-	orders int
-	faults float64
-	seed   uint64
+	orders   int
+	faults   float64
+	seed     uint64
+	store    string
+	restarts int
 }
 
 // errDisagree is returned when the systems do not show the same orders.
@@ -92,6 +109,16 @@ type world struct {
 	crm  *crm.Memory
 	rec  *tracing.MemoryRecorder
 	flow *flow.Flow
+
+	// The flow's connectors and state, rebuilt by a restart.
+	ce       connector.ERP
+	cw       connector.WMS
+	cc       connector.CRM
+	store    store
+	db       *durable
+	stop     *stopper
+	restarts int // restarts left to make
+	out      io.Writer
 }
 
 func newWorld(cfg config) (*world, error) {
@@ -101,8 +128,21 @@ func newWorld(cfg config) (*world, error) {
 	if cfg.orders < 0 {
 		return nil, fmt.Errorf("-orders %d: must not be negative", cfg.orders)
 	}
-	w := &world{clk: &clock{t: wms.DemoEpoch()}}
-	var err error
+	st, err := parseStore(cfg.store)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.restarts < 0:
+		return nil, fmt.Errorf("-restarts %d: must not be negative", cfg.restarts)
+	case cfg.restarts > 0 && st.path == "":
+		return nil, fmt.Errorf("-restarts %d: needs -store sqlite:PATH (a flow in memory keeps nothing to restart from)", cfg.restarts)
+	}
+	if err := st.checkNew(); err != nil {
+		return nil, err
+	}
+	w := &world{clk: &clock{t: wms.DemoEpoch()}, store: st, restarts: cfg.restarts,
+		stop: &stopper{rng: rand.New(rand.NewPCG(cfg.seed, 3))}}
 	if w.erp, err = erp.New(erp.Config{Clock: w.clk.now}); err != nil {
 		return nil, err
 	}
@@ -150,11 +190,74 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.flow, err = flow.New(flow.Config{ERP: ce, WMS: cw, CRM: cc, Log: eventlog.NewMemory(eventlog.MemoryConfig{}),
-		Recorder: w.rec, Workers: 1, PollInterval: 2 * time.Millisecond,
+	w.ce, w.cw, w.cc = ce, cw, cc
+	return w, w.openFlow(context.Background())
+}
+
+// openFlow builds the flow over the connectors, with its state in memory
+// or opened from the SQLite file.
+func (w *world) openFlow(ctx context.Context) error {
+	cfg := flow.Config{ERP: w.ce, WMS: w.cw, CRM: w.cc, Recorder: w.rec, Metrics: w.stop, Workers: 1,
+		PollInterval: 2 * time.Millisecond,
 		Policy: eventlog.ErrorPolicy{MaxAttempts: 50, InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond,
-			OpenRecheck: 20 * time.Millisecond}})
-	return w, err
+			OpenRecheck: 20 * time.Millisecond}}
+	if w.store.path == "" {
+		cfg.Log = eventlog.NewMemory(eventlog.MemoryConfig{})
+	} else {
+		d, err := openDurable(ctx, w.store.path)
+		if err != nil {
+			return err
+		}
+		w.db = d
+		cfg.Log, cfg.Dedupe, cfg.State, cfg.Cursors = d.log, d.dedup, d.state, d.state
+	}
+	var err error
+	w.flow, err = flow.New(cfg)
+	return err
+}
+
+// restart drops the flow and everything over the database, as a killed
+// process loses them, and opens a new flow from the file.
+func (w *world) restart(ctx context.Context, handled int) error {
+	w.flow = nil
+	if err := w.db.close(); err != nil {
+		return err
+	}
+	w.db = nil
+	w.restarts--
+	fmt.Fprintf(w.out, "== the flow stopped after %d handled events; reopened from %s\n", handled, w.store.path)
+	return w.openFlow(ctx)
+}
+
+// close closes the database, if any.
+func (w *world) close() error {
+	if w.db == nil {
+		return nil
+	}
+	return w.db.close()
+}
+
+// drain drains the flow; while restarts are left, it stops the flow after
+// 1 to 25 handled events and reopens it from the file, until a drain
+// handles fewer events than that.
+func (w *world) drain(ctx context.Context) error {
+	for {
+		if w.restarts == 0 {
+			return w.flow.Drain(ctx)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		w.stop.arm(cancel, 25)
+		err := w.flow.Drain(rctx)
+		stopped := rctx.Err() != nil && ctx.Err() == nil
+		handled := w.stop.disarm()
+		cancel()
+		if !stopped {
+			return err
+		}
+		if err := w.restart(ctx, handled); err != nil {
+			return err
+		}
+	}
 }
 
 // submit opens and converts an opportunity and returns the order ID.
@@ -189,7 +292,7 @@ func cmpOr(s, def string) string {
 // settle drains the flow and steps the warehouses until nothing moves.
 func (w *world) settle(ctx context.Context) error {
 	for range 1000 {
-		if err := w.flow.Drain(ctx); err != nil {
+		if err := w.drain(ctx); err != nil {
 			return err
 		}
 		n, err := w.wms.Step(ctx)
@@ -198,7 +301,7 @@ func (w *world) settle(ctx context.Context) error {
 		}
 		w.clk.advance(time.Minute)
 		if n == 0 {
-			return w.flow.Drain(ctx)
+			return w.drain(ctx)
 		}
 	}
 	return errors.New("the warehouses did not settle in 1000 steps")
@@ -217,6 +320,8 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
+	defer w.close()
+	w.out = out
 	scenarios := []*scenario{
 		{name: "ships complete from one warehouse", account: "ACC-0002", lines: []string{"SKU-100:10", "SKU-104:20"}},
 		{name: "split across two warehouses", account: "ACC-0002", lines: []string{"SKU-101:100"}},
@@ -310,7 +415,12 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			fmt.Fprintf(out, "   invoice %s total %s\n", in.Number, in.Totals.Total)
 		}
 	}
-	ids := w.flow.Orders()
+	ids := make([]string, 0, len(scenarios)+len(generated))
+	for _, s := range scenarios {
+		ids = append(ids, s.id)
+	}
+	ids = append(ids, generated...)
+	slices.Sort(ids)
 	ok, err := compare(ctx, out, w, ids, len(ids) <= 30)
 	if err != nil {
 		return err

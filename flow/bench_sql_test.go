@@ -1,0 +1,125 @@
+package flow_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/crm"
+	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/internal/pgtest"
+	"github.com/distsync/distsync/wms"
+)
+
+// BenchmarkOrderToCashSQLite measures orders through the whole flow as
+// BenchmarkOrderToCash does, with the flow's durable state in one SQLite
+// file (WAL): the log, consumer cursors and dead letters (eventlog.SQL),
+// the order states and feed cursors (flow.SQLState) and, in sub-benchmark
+// dedupe, the consumer's dedupe keys (idempotency.SQLStore), which
+// nodedupe leaves out (the handlers recognise duplicates themselves; the
+// dedupe store saves handling an event again after a crash). PollInterval
+// is 1ms: the consumer polls the SQL log for replays at that rate.
+func BenchmarkOrderToCashSQLite(b *testing.B) {
+	for _, dedupe := range []bool{true, false} {
+		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
+		b.Run(name, func(b *testing.B) {
+			db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(b.TempDir(), "flow.db")))
+			require.NoError(b, err, "open SQLite")
+			b.Cleanup(func() { _ = db.Close() })
+			benchOrderToCashSQL(b, db, idempotency.SQLite, "", dedupe)
+		})
+	}
+}
+
+// BenchmarkOrderToCashPostgres is BenchmarkOrderToCashSQLite/dedupe on the
+// PostgreSQL test server (see pgtest.URL), under table names of its own.
+func BenchmarkOrderToCashPostgres(b *testing.B) {
+	db := pgtest.Open(b, pgtest.URL(b))
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	benchOrderToCashSQL(b, db, idempotency.Postgres, "bench_"+hex.EncodeToString(r[:])+"_", true)
+}
+
+func benchOrderToCashSQL(b *testing.B, db *sql.DB, d idempotency.Dialect, prefix string, dedupe bool) {
+	const batch = 100
+	ctx := context.Background()
+	el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: d, Prefix: prefix})
+	require.NoError(b, err, "eventlog.NewSQL")
+	require.NoError(b, el.Migrate(ctx), "eventlog Migrate")
+	table := ""
+	if prefix != "" {
+		table = prefix + "keys"
+	}
+	dedup, err := idempotency.NewSQLStore(db, idempotency.SQLConfig{Dialect: d, Table: table})
+	require.NoError(b, err, "idempotency.NewSQLStore")
+	require.NoError(b, dedup.Migrate(ctx), "idempotency Migrate")
+	st, err := flow.NewSQLState(db, flow.SQLStateConfig{Dialect: d, Prefix: prefix})
+	require.NoError(b, err, "NewSQLState")
+	require.NoError(b, st.Migrate(ctx), "SQLState Migrate")
+	b.Cleanup(func() {
+		_ = dedup.Close()
+		if prefix != "" {
+			_ = el.Drop(ctx)
+			_ = st.Drop(ctx)
+			_, _ = db.ExecContext(ctx, "DROP TABLE IF EXISTS "+table)
+		}
+	})
+	accounts := erp.DemoAccounts()
+	for i := range accounts {
+		accounts[i].Customer.CreditLimit = nil
+	}
+	e, err := erp.New(erp.Config{Accounts: accounts})
+	require.NoError(b, err, "erp.New")
+	w, err := wms.New(wms.Config{})
+	require.NoError(b, err, "wms.New")
+	c, err := crm.New(crm.Config{})
+	require.NoError(b, err, "crm.New")
+	cfg := flow.Config{ERP: e, WMS: w, CRM: c, Log: el, State: st, Cursors: st, PollInterval: time.Millisecond}
+	if dedupe {
+		cfg.Dedupe = dedup
+	}
+	f, err := flow.New(cfg)
+	require.NoError(b, err, "flow.New")
+	b.ReportAllocs()
+	adj := 0
+	orders := 0
+	start := time.Now()
+	for b.Loop() {
+		for _, wh := range []string{"WH-EAST", "WH-SOUTH", "WH-WEST"} {
+			adj++
+			_, err := w.Adjust(ctx, canonical.InventoryAdjustment{ID: fmt.Sprint("B", adj), Item: canonical.ItemRef{SKU: "SKU-100"},
+				Location: wh, Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity("1000", "EA"),
+				Reason: canonical.AdjustFound, AdjustedAt: time.Now()})
+			require.NoError(b, err, "Adjust")
+		}
+		for range batch {
+			opp, err := c.OpenOpportunity(ctx, crm.Opportunity{AccountID: "ACC-0002", Lines: []crm.OpportunityLine{{SKU: "SKU-100",
+				Quantity: canonical.MustParseQuantity("3", "EA"), UnitPrice: canonical.MustParseMoney("12.50", "USD")}}})
+			require.NoError(b, err, "OpenOpportunity")
+			_, err = c.ConvertOpportunity(ctx, opp.ID)
+			require.NoError(b, err, "ConvertOpportunity")
+		}
+		for {
+			require.NoError(b, f.Drain(ctx), "Drain")
+			n, err := w.Step(ctx)
+			require.NoError(b, err, "Step")
+			if n == 0 {
+				break
+			}
+		}
+		orders += batch
+	}
+	b.ReportMetric(float64(orders)/time.Since(start).Seconds(), "orders/s")
+	require.Equal(b, orders, e.Counts().Invoices, "one invoice per order")
+}

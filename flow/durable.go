@@ -1,0 +1,228 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/distsync/distsync/canonical"
+)
+
+// This file holds the flow's use of its StateStore: lazy loading, the
+// checkpoints and compaction. See the package documentation, section
+// Durable state and crashes.
+
+// lookup returns the order's state: from memory, else loaded from the
+// store (and kept in memory when keep is set), else nil.
+func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderState, error) {
+	f.mu.Lock()
+	st := f.orders[orderID]
+	f.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	s, ok, err := f.states.LoadState(ctx, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("flow: load state of order %q: %w", orderID, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	st, err = decodeState(orderID, s.Data)
+	if err != nil {
+		return nil, err
+	}
+	st.version = s.Version
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.foldLocked(st); err != nil {
+		return nil, fmt.Errorf("%w: order %q: fold: %w", ErrBadState, orderID, err)
+	}
+	if !keep {
+		return st, nil
+	}
+	return f.keepLocked(st), nil
+}
+
+// keepLocked puts a loaded state in memory, unless another was put there
+// meanwhile, and returns the one in memory.
+func (f *Flow) keepLocked(st *orderState) *orderState {
+	if cur := f.orders[st.order.ID]; cur != nil {
+		return cur
+	}
+	f.orders[st.order.ID] = st
+	return st
+}
+
+// correlationOf returns the correlation ID of a known order, "" for an
+// unknown one; it reads a state not in memory from the store without
+// keeping it.
+func (f *Flow) correlationOf(ctx context.Context, orderID string) string {
+	f.mu.Lock()
+	st := f.orders[orderID]
+	f.mu.Unlock()
+	if st != nil {
+		return st.corr
+	}
+	s, ok, err := f.states.LoadState(ctx, orderID)
+	if err != nil || !ok {
+		// The handler loads the state again and reports the failure.
+		return ""
+	}
+	var r struct {
+		Corr string `json:"corr"`
+	}
+	if json.Unmarshal(s.Data, &r) != nil {
+		return ""
+	}
+	return r.Corr
+}
+
+// completeLocked reports whether the order is complete: rejected,
+// cancelled, or accepted and shipped and invoiced in full, with every
+// shipment invoiced. A complete order is final once the CRM has been shown
+// its latest state (it is not dirty).
+func completeLocked(st *orderState) bool {
+	switch st.phase {
+	case phaseRejected:
+		return st.decision
+	case phaseReleased:
+	default:
+		return false
+	}
+	s := st.order.Status()
+	if s.Commercial == canonical.CommercialCancelled {
+		return true
+	}
+	if s.Fulfillment != canonical.FulfillmentShipped && s.Fulfillment != canonical.FulfillmentDelivered {
+		return false
+	}
+	return s.Billing == canonical.BillingInvoiced && len(st.invoices) == len(st.ships)
+}
+
+// heldLocked reports whether the hold watcher must check the order.
+func heldLocked(st *orderState) bool {
+	return st.phase == phaseHeld && !st.resumed && st.decision
+}
+
+// checkpoint saves the order's state when the flow has a durable store
+// (Config.State); without one it does nothing. Handlers call it before an
+// effect whose input must not change when the event is handled again.
+func (f *Flow) checkpoint(ctx context.Context, st *orderState) error {
+	if !f.durable {
+		return nil
+	}
+	return f.saveState(ctx, st)
+}
+
+func (f *Flow) saveState(ctx context.Context, st *orderState) error {
+	f.mu.Lock()
+	data, err := encodeState(st)
+	s := StoredState{OrderID: st.order.ID, Data: data, Held: heldLocked(st), Final: completeLocked(st), Version: st.version + 1}
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if m, ok := f.states.(*MemoryState); ok && !f.durable {
+		err = m.saveOwned(ctx, s) // the flow's own store: data is not shared
+	} else {
+		err = f.states.SaveState(ctx, s)
+	}
+	if err != nil {
+		if errors.Is(err, ErrStateConflict) {
+			// Another flow saved the order since this one loaded it: drop
+			// this copy, so that the event is handled again from the
+			// stored state.
+			f.mu.Lock()
+			if f.orders[s.OrderID] == st {
+				delete(f.orders, s.OrderID)
+			}
+			f.mu.Unlock()
+		}
+		return fmt.Errorf("flow: save state of order %q: %w", s.OrderID, err)
+	}
+	f.mu.Lock()
+	st.version, st.savedFinal = s.Version, s.Final
+	f.mu.Unlock()
+	return nil
+}
+
+// compact drops a final order (complete, and the CRM shown its latest
+// state) from memory after its handler succeeded, saving it first unless
+// the last checkpoint stored it complete: the store then holds it for a
+// late event or a query. Only publication changes a complete order after
+// its last checkpoint, so a reloaded one at most publishes again.
+func (f *Flow) compact(ctx context.Context, orderID string) error {
+	f.mu.Lock()
+	st := f.orders[orderID]
+	final := st != nil && !st.dirty && completeLocked(st)
+	saved := final && f.durable && st.savedFinal
+	f.mu.Unlock()
+	if !final {
+		return nil
+	}
+	if !saved {
+		if err := f.saveState(ctx, st); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.orders[orderID] != st {
+		return nil
+	}
+	f.peak = max(f.peak, len(f.orders))
+	delete(f.orders, orderID)
+	// A map does not shrink: rebuild it once it holds a quarter of its
+	// peak, so that memory follows the open orders.
+	if f.peak > 1024 && len(f.orders) < f.peak/4 {
+		m := make(map[string]*orderState, len(f.orders))
+		for id, st := range f.orders {
+			m[id] = st
+		}
+		f.orders, f.peak = m, len(m)
+	}
+	return nil
+}
+
+// heldOrders returns the orders the hold watcher must check: those in
+// memory and those the store lists as held, loaded into memory.
+func (f *Flow) heldOrders(ctx context.Context) ([]*orderState, error) {
+	ids, err := f.states.HeldOrders(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("flow: held orders: %w", err)
+	}
+	f.mu.Lock()
+	var held []*orderState
+	seen := map[string]bool{}
+	for id, st := range f.orders {
+		if heldLocked(st) {
+			held = append(held, st)
+			seen[id] = true
+		}
+	}
+	f.mu.Unlock()
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		// Loaded without keeping, and kept only if still held: the list
+		// may be older than an order completed and dropped meanwhile.
+		st, err := f.lookup(ctx, id, false)
+		if err != nil {
+			return held, err
+		}
+		if st == nil {
+			continue
+		}
+		f.mu.Lock()
+		if heldLocked(st) {
+			if st = f.keepLocked(st); heldLocked(st) {
+				held = append(held, st)
+			}
+		}
+		f.mu.Unlock()
+	}
+	return held, nil
+}

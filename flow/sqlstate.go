@@ -1,0 +1,354 @@
+package flow
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/idempotency"
+)
+
+// DefaultStatePrefix is the table name prefix of an [SQLState] when
+// SQLStateConfig.Prefix is empty.
+const DefaultStatePrefix = "flow_"
+
+// ErrStateNotMigrated is matched by the error of an [SQLState] whose
+// tables do not exist: call [SQLState.Migrate] first.
+var ErrStateNotMigrated = errors.New("flow: state tables not migrated")
+
+var statePrefix = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
+
+// SQLStateConfig configures an [SQLState]. Dialect is required; the zero
+// values of the other fields are their documented defaults. NewSQLState
+// reads it once; Now is called concurrently and must be safe for
+// concurrent use.
+type SQLStateConfig struct {
+	// Dialect is the database's dialect (idempotency.SQLite or
+	// idempotency.Postgres, the values eventlog.SQLite and
+	// eventlog.Postgres also name). Required.
+	Dialect idempotency.Dialect
+	// Prefix starts the names of the tables: PREFIXorders and
+	// PREFIXfeeds. A letter or underscore followed by up to 40 letters,
+	// digits or underscores (it is not quoted). Empty means
+	// DefaultStatePrefix.
+	Prefix string
+	// Now is the clock that stamps each saved state, for DeleteFinal.
+	// Nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate reports a configuration error, matching [ErrInvalidConfig].
+func (c SQLStateConfig) Validate() error {
+	switch {
+	case c.Dialect != idempotency.SQLite && c.Dialect != idempotency.Postgres:
+		return fmt.Errorf("%w: SQLStateConfig.Dialect %v is not SQLite or Postgres", ErrInvalidConfig, c.Dialect)
+	case c.Prefix != "" && !statePrefix.MatchString(c.Prefix):
+		return fmt.Errorf("%w: SQLStateConfig.Prefix %q is not a plain identifier of at most 41 bytes", ErrInvalidConfig, c.Prefix)
+	}
+	return nil
+}
+
+// SQLState keeps the flow's durable state in tables of an SQL database
+// reached through database/sql: each order's encoded state (a
+// [StateStore]) and the feeds' cursors (a [CursorStore]). With the
+// eventlog.SQL backend and an idempotency.SQLStore over the same database,
+// everything a restarted flow needs is in that database.
+//
+// It does not register or open drivers: it uses the *sql.DB it is given
+// (for SQLite, open it as the eventlog package's Dialect documentation
+// says). Create the tables with [SQLState.Migrate]. Final orders are kept
+// until [SQLState.DeleteFinal] deletes them.
+//
+// It prepares its statements on first use; [SQLState.Close] releases
+// them. An SQLState is safe for concurrent use.
+type SQLState struct {
+	db                             *sql.DB
+	dialect                        idempotency.Dialect
+	p                              string
+	now                            func() time.Time
+	qLoad, qInsert, qUpdate, qHeld string
+	qCurLoad, qCurSave             string
+	qDeleteFinal                   string
+
+	prepMu sync.Mutex                      // serialises preparing
+	prep   atomic.Pointer[stateStatements] // nil until prepared
+}
+
+// stateStatements are the prepared statements of an SQLState. *sql.Stmt is
+// safe for concurrent use and prepares itself again on each connection.
+type stateStatements struct {
+	load, insert, update, curLoad, curSave *sql.Stmt
+}
+
+// stmts returns the prepared statements, preparing them on first use.
+func (s *SQLState) stmts(ctx context.Context) (*stateStatements, error) {
+	if st := s.prep.Load(); st != nil {
+		return st, nil
+	}
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if st := s.prep.Load(); st != nil {
+		return st, nil
+	}
+	st := &stateStatements{}
+	for _, p := range []struct {
+		dst *(*sql.Stmt)
+		q   string
+	}{{&st.load, s.qLoad}, {&st.insert, s.qInsert}, {&st.update, s.qUpdate}, {&st.curLoad, s.qCurLoad}, {&st.curSave, s.qCurSave}} {
+		stmt, err := s.db.PrepareContext(ctx, p.q)
+		if err != nil {
+			_ = st.close()
+			return nil, s.wrap("prepare", err)
+		}
+		*p.dst = stmt
+	}
+	s.prep.Store(st)
+	return st, nil
+}
+
+func (st *stateStatements) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{st.load, st.insert, st.update, st.curLoad, st.curSave} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close releases the prepared statements; the SQLState prepares them again
+// if it is used after. It does not close the *sql.DB.
+func (s *SQLState) Close() error {
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if st := s.prep.Swap(nil); st != nil {
+		return st.close()
+	}
+	return nil
+}
+
+var (
+	_ StateStore  = (*SQLState)(nil)
+	_ CursorStore = (*SQLState)(nil)
+)
+
+// NewSQLState returns an SQLState over db. The error matches
+// [ErrInvalidConfig].
+func NewSQLState(db *sql.DB, cfg SQLStateConfig) (*SQLState, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: NewSQLState: nil *sql.DB", ErrInvalidConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &SQLState{db: db, dialect: cfg.Dialect, p: cfg.Prefix, now: cfg.Now}
+	if s.p == "" {
+		s.p = DefaultStatePrefix
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.qLoad = s.q("SELECT state, held, final, version FROM {p}orders WHERE id = ?")
+	s.qInsert = s.q(`INSERT INTO {p}orders (state, held, final, saved_ns, version, id) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`)
+	s.qUpdate = s.q(`UPDATE {p}orders SET state = ?, held = ?, final = ?, saved_ns = ?, version = ? WHERE id = ? AND version = ?`)
+	s.qHeld = s.q("SELECT id FROM {p}orders WHERE held = 1 ORDER BY id")
+	s.qCurLoad = s.q("SELECT cur FROM {p}feeds WHERE feed = ?")
+	s.qCurSave = s.q("INSERT INTO {p}feeds (feed, cur) VALUES (?, ?) ON CONFLICT (feed) DO UPDATE SET cur = excluded.cur")
+	s.qDeleteFinal = s.q("DELETE FROM {p}orders WHERE final = 1 AND saved_ns < ?")
+	return s, nil
+}
+
+// q rewrites a query written with ? placeholders and {p} for the prefix
+// into the dialect.
+func (s *SQLState) q(query string) string {
+	query = strings.ReplaceAll(query, "{p}", s.p)
+	if s.dialect != idempotency.Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Migrate creates the tables that do not exist yet. It is explicit: no
+// other method creates anything.
+func (s *SQLState) Migrate(ctx context.Context) error {
+	blob, big := "BLOB", "INTEGER"
+	if s.dialect == idempotency.Postgres {
+		blob, big = "BYTEA", "BIGINT"
+	}
+	for _, st := range []string{
+		`CREATE TABLE IF NOT EXISTS {p}orders (id TEXT PRIMARY KEY, state ` + blob + ` NOT NULL,
+			held INTEGER NOT NULL, final INTEGER NOT NULL, saved_ns ` + big + ` NOT NULL, version ` + big + ` NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS {p}orders_held ON {p}orders (held)`,
+		`CREATE INDEX IF NOT EXISTS {p}orders_final ON {p}orders (final, saved_ns)`,
+		`CREATE TABLE IF NOT EXISTS {p}feeds (feed TEXT PRIMARY KEY, cur TEXT NOT NULL)`,
+	} {
+		if _, err := s.db.ExecContext(ctx, s.q(st)); err != nil {
+			return fmt.Errorf("flow: migrate state tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// Drop drops the tables, for tests and tear-down.
+func (s *SQLState) Drop(ctx context.Context) error {
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("flow: drop: %w", err)
+	}
+	for _, t := range []string{"orders", "feeds"} {
+		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.p+t); err != nil {
+			return fmt.Errorf("flow: drop %s%s: %w", s.p, t, err)
+		}
+	}
+	return nil
+}
+
+// wrap turns a missing-table error into one matching ErrStateNotMigrated.
+func (s *SQLState) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist") && strings.Contains(msg, "relation") {
+		return fmt.Errorf("flow: %s: %w: %w", op, ErrStateNotMigrated, err)
+	}
+	return fmt.Errorf("flow: %s: %w", op, err)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// LoadState implements [StateStore].
+func (s *SQLState) LoadState(ctx context.Context, orderID string) (StoredState, bool, error) {
+	st := StoredState{OrderID: orderID}
+	var held, final int
+	stmts, err := s.stmts(ctx)
+	if err != nil {
+		return StoredState{}, false, err
+	}
+	err = stmts.load.QueryRowContext(ctx, orderID).Scan(&st.Data, &held, &final, &st.Version)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return StoredState{}, false, nil
+	case err != nil:
+		return StoredState{}, false, s.wrap("load state of order "+strconv.Quote(orderID), err)
+	}
+	st.Held, st.Final = held == 1, final == 1
+	return st, true, nil
+}
+
+// SaveState implements [StateStore] with one statement: an insert for
+// version 1, else an update of the row at the version before.
+func (s *SQLState) SaveState(ctx context.Context, st StoredState) error {
+	if st.OrderID == "" {
+		return fmt.Errorf("flow: save state: %w: empty order ID", ErrBadState)
+	}
+	op := "save state of order " + strconv.Quote(st.OrderID)
+	if st.Version < 1 {
+		return fmt.Errorf("flow: %s: %w: version %d", op, ErrStateConflict, st.Version)
+	}
+	stmts, err := s.stmts(ctx)
+	if err != nil {
+		return err
+	}
+	args := []any{st.Data, boolInt(st.Held), boolInt(st.Final), s.now().UnixNano(), st.Version, st.OrderID}
+	var r sql.Result
+	if st.Version == 1 {
+		r, err = stmts.insert.ExecContext(ctx, args...)
+	} else {
+		r, err = stmts.update.ExecContext(ctx, append(args, st.Version-1)...)
+	}
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("flow: %s: %w: it is not at version %d", op, ErrStateConflict, st.Version-1)
+	}
+	return nil
+}
+
+// HeldOrders implements [StateStore]; the IDs are sorted.
+func (s *SQLState) HeldOrders(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.qHeld)
+	if err != nil {
+		return nil, s.wrap("list held orders", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.wrap("list held orders", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, s.wrap("list held orders", rows.Err())
+}
+
+// DeleteFinal deletes the states of the final orders last saved before
+// t, and returns how many it deleted: the retention of completed orders is
+// the caller's choice. An event that names a deleted order later is
+// dead-lettered with [ErrUnknownOrder]; an order.submitted event of a
+// deleted order would be taken for a new order, so keep final orders for
+// longer than the feeds may deliver an event again.
+func (s *SQLState) DeleteFinal(ctx context.Context, t time.Time) (int, error) {
+	r, err := s.db.ExecContext(ctx, s.qDeleteFinal, t.UnixNano())
+	if err != nil {
+		return 0, s.wrap("delete final orders", err)
+	}
+	n, err := r.RowsAffected()
+	return int(n), s.wrap("delete final orders", err)
+}
+
+// Load implements [CursorStore].
+func (s *SQLState) Load(ctx context.Context, feed string) (connector.Cursor, error) {
+	var c string
+	stmts, err := s.stmts(ctx)
+	if err != nil {
+		return "", err
+	}
+	err = stmts.curLoad.QueryRowContext(ctx, feed).Scan(&c)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", nil
+	case err != nil:
+		return "", s.wrap("load cursor of "+feed, err)
+	}
+	return connector.Cursor(c), nil
+}
+
+// Save implements [CursorStore].
+func (s *SQLState) Save(ctx context.Context, feed string, c connector.Cursor) error {
+	stmts, err := s.stmts(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = stmts.curSave.ExecContext(ctx, feed, string(c))
+	return s.wrap("save cursor of "+feed, err)
+}

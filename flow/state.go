@@ -1,0 +1,449 @@
+package flow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+)
+
+// ErrStateConflict is matched by the error of StateStore.SaveState when
+// the order's stored version is not the one before the state saved:
+// another flow (another process over the same database) saved the order
+// since this one loaded it. The flow then drops its copy, and the event
+// is handled again from the stored state.
+var ErrStateConflict = errors.New("flow: order state saved by another flow")
+
+// ErrBadState is matched by the error of loading an order's stored state
+// that does not decode: bad bytes, an unknown encoding version, or a state
+// that names another order or does not fold.
+var ErrBadState = errors.New("flow: bad stored order state")
+
+// StateVersion is the version of the encoding of an order's state that the
+// flow writes in [StoredState.Data]. Decoding refuses other versions.
+const StateVersion = 1
+
+// DefaultStateRetention is how long a [MemoryState] keeps a final order
+// when its Retention is zero.
+const DefaultStateRetention = 24 * time.Hour
+
+// StoredState is one order's state as a [StateStore] keeps it. It is a
+// plain value.
+type StoredState struct {
+	// OrderID names the order.
+	OrderID string
+	// Data is the order's state in the flow's versioned encoding
+	// (StateVersion). A store keeps it as it is.
+	Data []byte
+	// Held reports that the order waits on hold for the ERP to release it:
+	// StateStore.HeldOrders lists it.
+	Held bool
+	// Final reports that the order is complete (rejected, cancelled, or
+	// shipped and invoiced in full): a store may forget it after a
+	// retention.
+	Final bool
+	// Version counts the saves of the order's state: LoadState returns the
+	// stored one, and SaveState stores a state of version v only over
+	// version v−1 (over none for version 1), failing with
+	// ErrStateConflict otherwise.
+	Version int64
+}
+
+// StateStore keeps the flow's state of each order, encoded, so that the
+// flow can drop completed orders from memory and a restarted flow resumes
+// every order where it stopped. Implementations must be safe for
+// concurrent use. [MemoryState] and [SQLState] implement it.
+type StateStore interface {
+	// LoadState returns the stored state of the order, and false when none
+	// is stored.
+	LoadState(ctx context.Context, orderID string) (StoredState, bool, error)
+	// SaveState stores s, replacing the order's previous state, if that
+	// is of version s.Version−1; else it fails with an error matching
+	// ErrStateConflict and stores nothing.
+	SaveState(ctx context.Context, s StoredState) error
+	// HeldOrders returns the IDs of the orders whose stored state has Held
+	// set.
+	HeldOrders(ctx context.Context) ([]string, error)
+}
+
+// stateRecord is the encoding of orderState, version StateVersion. Every
+// field of orderState that must survive a restart has its field here, and
+// only encodeState and decodeState convert between the two.
+type stateRecord struct {
+	V        int                                   `json:"v"`
+	Corr     string                                `json:"corr"`
+	Order    canonical.Order                       `json:"order"`
+	Phase    string                                `json:"phase"`
+	Decision bool                                  `json:"decision,omitempty"`
+	Resumed  bool                                  `json:"resumed,omitempty"`
+	QEvents  []canonical.QuantityEvent             `json:"qevents,omitempty"`
+	Seq      int64                                 `json:"seq"`
+	Dirty    bool                                  `json:"dirty,omitempty"`
+	Messages []string                              `json:"messages,omitempty"`
+	Plan     []canonical.FulfillmentOrder          `json:"plan,omitempty"`
+	Released map[string]canonical.FulfillmentOrder `json:"released,omitempty"`
+	Alloc    map[string]canonical.AllocationUpdate `json:"alloc,omitempty"`
+	Shipped  []string                              `json:"shipped,omitempty"`
+	Ships    []canonical.Shipment                  `json:"ships,omitempty"`
+	Invoices map[string]canonical.Invoice          `json:"invoices,omitempty"`
+	InvOrder []string                              `json:"invOrder,omitempty"`
+	// Cancels are the cancel requests seen, by source and request ID.
+	Cancels map[string]cancelRecord `json:"cancels,omitempty"`
+	// Returns are the order's returns in the order they were authorized.
+	Returns []returnRecord `json:"returns,omitempty"`
+}
+
+// cancelRecord is the encoding of a cancelState.
+type cancelRecord struct {
+	Folded bool                     `json:"folded,omitempty"`
+	ERP    bool                     `json:"erp,omitempty"`
+	Done   bool                     `json:"done,omitempty"`
+	Lines  []connector.LineQuantity `json:"lines,omitempty"`
+}
+
+// returnRecord is the encoding of a returnState.
+type returnRecord struct {
+	Return   canonical.Return             `json:"return"`
+	Received map[string]canonical.Decimal `json:"received,omitempty"`
+	Credited map[string]canonical.Decimal `json:"credited,omitempty"`
+	Pending  *returnPostRecord            `json:"pending,omitempty"`
+	Credits  []returnCreditRecord         `json:"credits,omitempty"`
+}
+
+// returnPostRecord is the encoding of a returnPost.
+type returnPostRecord struct {
+	Key    string           `json:"key"`
+	Return canonical.Return `json:"return"`
+}
+
+// returnCreditRecord is the encoding of a returnCredit.
+type returnCreditRecord struct {
+	Return canonical.Return  `json:"return"`
+	Memo   canonical.Invoice `json:"memo"`
+	Seq    int               `json:"seq"`
+}
+
+// encodeState encodes st; the caller holds Flow.mu (or owns st).
+func encodeState(st *orderState) ([]byte, error) {
+	r := stateRecord{V: StateVersion, Corr: st.corr, Order: st.order, Phase: st.phase.String(), Decision: st.decision,
+		Resumed: st.resumed, QEvents: st.qevents, Seq: st.seq, Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
+		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder}
+	for id, ok := range st.shipped {
+		if ok {
+			r.Shipped = append(r.Shipped, id)
+		}
+	}
+	sort.Strings(r.Shipped)
+	if len(st.cancels) > 0 {
+		r.Cancels = make(map[string]cancelRecord, len(st.cancels))
+		for k, cs := range st.cancels {
+			r.Cancels[k] = cancelRecord{Folded: cs.folded, ERP: cs.erp, Done: cs.done, Lines: cs.lines}
+		}
+	}
+	for _, id := range st.retOrder {
+		rs := st.returns[id]
+		rr := returnRecord{Return: rs.ret, Received: rs.received, Credited: rs.credited}
+		if rs.pending != nil {
+			rr.Pending = &returnPostRecord{Key: rs.pending.key, Return: rs.pending.ret}
+		}
+		for _, c := range rs.credits {
+			rr.Credits = append(rr.Credits, returnCreditRecord{Return: c.ret, Memo: c.memo, Seq: c.seq})
+		}
+		r.Returns = append(r.Returns, rr)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("flow: encode state of order %q: %w", st.order.ID, err)
+	}
+	return b, nil
+}
+
+// decodeState decodes the stored state of order orderID. The buckets of
+// its lines are as stored: the caller folds them. The error matches
+// ErrBadState and names the order.
+func decodeState(orderID string, data []byte) (*orderState, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: order %q: %s", ErrBadState, orderID, fmt.Sprintf(format, args...))
+	}
+	var head struct {
+		V *int `json:"v"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, bad("%v", err)
+	}
+	if head.V == nil || *head.V != StateVersion {
+		v := "none"
+		if head.V != nil {
+			v = fmt.Sprint(*head.V)
+		}
+		return nil, bad("encoding version %s, want %d", v, StateVersion)
+	}
+	var r stateRecord
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&r); err != nil {
+		return nil, bad("%v", err)
+	}
+	if d.More() {
+		return nil, bad("data after the state")
+	}
+	if r.Order.ID != orderID {
+		return nil, bad("the state is of order %q", r.Order.ID)
+	}
+	if len(r.Order.Lines) == 0 {
+		return nil, bad("the order has no lines")
+	}
+	st := &orderState{corr: r.Corr, order: r.Order, decision: r.Decision, resumed: r.Resumed, qevents: r.QEvents,
+		seq: r.Seq, dirty: r.Dirty, messages: r.Messages, plan: r.Plan, released: r.Released, alloc: r.Alloc,
+		shipped: make(map[string]bool, len(r.Shipped)), ships: r.Ships, invoices: r.Invoices, invOrder: r.InvOrder}
+	switch r.Phase {
+	case phaseSubmitted.String():
+		st.phase = phaseSubmitted
+	case phaseRejected.String():
+		st.phase = phaseRejected
+	case phaseHeld.String():
+		st.phase = phaseHeld
+	case phaseAccepted.String():
+		st.phase = phaseAccepted
+	case phaseReleased.String():
+		st.phase = phaseReleased
+	default:
+		return nil, bad("unknown phase %q", r.Phase)
+	}
+	if st.phase == phaseAccepted && len(st.plan) > 0 && !slices.ContainsFunc(st.plan, func(fo canonical.FulfillmentOrder) bool {
+		_, ok := st.released[fo.ID]
+		return !ok
+	}) {
+		// Every fulfilment order was released and the status was saved to
+		// be published: the phase was released, or is about to be.
+		st.phase = phaseReleased
+	}
+	if st.seq < 0 {
+		return nil, bad("negative status sequence %d", st.seq)
+	}
+	for _, id := range r.Shipped {
+		st.shipped[id] = true
+	}
+	if st.released == nil {
+		st.released = map[string]canonical.FulfillmentOrder{}
+	}
+	if st.alloc == nil {
+		st.alloc = map[string]canonical.AllocationUpdate{}
+	}
+	if st.invoices == nil {
+		st.invoices = map[string]canonical.Invoice{}
+	}
+	for _, id := range st.invOrder {
+		if _, ok := st.invoices[id]; !ok {
+			return nil, bad("invoice order names shipment %q without an invoice", id)
+		}
+	}
+	for k, cr := range r.Cancels {
+		if st.cancels == nil {
+			st.cancels = make(map[string]*cancelState, len(r.Cancels))
+		}
+		st.cancels[k] = &cancelState{folded: cr.Folded, erp: cr.ERP, done: cr.Done, lines: cr.Lines}
+	}
+	for i, rr := range r.Returns {
+		id := rr.Return.ID
+		if id == "" {
+			return nil, bad("return %d has no ID", i)
+		}
+		if st.returns == nil {
+			st.returns = make(map[string]*returnState, len(r.Returns))
+		}
+		if st.returns[id] != nil {
+			return nil, bad("return %q stored twice", id)
+		}
+		rs := &returnState{ret: rr.Return, received: rr.Received, credited: rr.Credited}
+		if rs.received == nil {
+			rs.received = map[string]canonical.Decimal{}
+		}
+		if rs.credited == nil {
+			rs.credited = map[string]canonical.Decimal{}
+		}
+		if rr.Pending != nil {
+			rs.pending = &returnPost{key: rr.Pending.Key, ret: rr.Pending.Return}
+		}
+		for _, c := range rr.Credits {
+			rs.credits = append(rs.credits, returnCredit{ret: c.Return, memo: c.Memo, seq: c.Seq})
+		}
+		st.returns[id] = rs
+		st.retOrder = append(st.retOrder, id)
+	}
+	if len(st.invOrder) != len(st.invoices) || len(slices.Compact(slices.Sorted(slices.Values(st.invOrder)))) != len(st.invOrder) {
+		return nil, bad("%d invoices in an invoice order of %d shipments", len(st.invoices), len(st.invOrder))
+	}
+	return st, nil
+}
+
+// MemoryState is a [StateStore] in memory: it keeps each order's encoded
+// state, and forgets a final order once its retention has passed since it
+// was last saved. It does not survive the process. Its zero value keeps
+// final orders for [DefaultStateRetention] by time.Now; it is safe for
+// concurrent use.
+type MemoryState struct {
+	// Retention is how long a final order is kept after it was last
+	// saved; zero means DefaultStateRetention. Set it before first use.
+	Retention time.Duration
+	// Now is the clock of the retention; nil means time.Now. Set it before
+	// first use.
+	Now func() time.Time
+
+	mu     sync.Mutex
+	m      map[string]memState
+	peak   int // most entries m held since it was last rebuilt
+	held   map[string]struct{}
+	expiry []memExpiry // final saves in the order of their times
+}
+
+type memState struct {
+	s     StoredState
+	saved time.Time
+}
+
+type memExpiry struct {
+	id    string
+	saved time.Time
+}
+
+var _ StateStore = (*MemoryState)(nil)
+
+func (m *MemoryState) clock() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// sweepLocked forgets the final orders whose retention has passed.
+func (m *MemoryState) sweepLocked(now time.Time) {
+	keep := m.Retention
+	if keep == 0 {
+		keep = DefaultStateRetention
+	}
+	i := 0
+	for ; i < len(m.expiry) && now.Sub(m.expiry[i].saved) >= keep; i++ {
+		e := m.expiry[i]
+		if cur, ok := m.m[e.id]; ok && cur.s.Final && cur.saved.Equal(e.saved) {
+			delete(m.m, e.id)
+		}
+	}
+	if i == 0 {
+		return
+	}
+	m.expiry = slices.Delete(m.expiry, 0, i)
+	if cap(m.expiry) > 64 && len(m.expiry) < cap(m.expiry)/4 {
+		m.expiry = slices.Clip(m.expiry)
+	}
+	// A map does not shrink: rebuild it once it holds a quarter of its
+	// peak, so that memory follows what is kept.
+	if m.peak > 256 && len(m.m) < m.peak/4 {
+		n := make(map[string]memState, len(m.m))
+		for id, e := range m.m {
+			n[id] = e
+		}
+		m.m, m.peak = n, len(n)
+	}
+}
+
+// LoadState implements StateStore.
+func (m *MemoryState) LoadState(ctx context.Context, orderID string) (StoredState, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return StoredState{}, false, context.Cause(ctx)
+	}
+	now := m.clock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweepLocked(now)
+	e, ok := m.m[orderID]
+	if !ok {
+		return StoredState{}, false, nil
+	}
+	e.s.Data = slices.Clone(e.s.Data)
+	return e.s, true, nil
+}
+
+// SaveState implements StateStore. It keeps a copy of s.Data.
+func (m *MemoryState) SaveState(ctx context.Context, s StoredState) error {
+	s.Data = slices.Clone(s.Data)
+	return m.saveOwned(ctx, s)
+}
+
+// saveOwned is SaveState keeping s.Data itself, which the caller no longer
+// uses.
+func (m *MemoryState) saveOwned(ctx context.Context, s StoredState) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	if s.OrderID == "" {
+		return fmt.Errorf("flow: save state: %w: empty order ID", ErrBadState)
+	}
+	now := m.clock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweepLocked(now)
+	if m.m == nil {
+		m.m, m.held = map[string]memState{}, map[string]struct{}{}
+	}
+	if cur := m.m[s.OrderID].s.Version; cur != s.Version-1 {
+		return fmt.Errorf("%w: order %q at version %d, saved at version %d", ErrStateConflict, s.OrderID, cur, s.Version)
+	}
+	m.m[s.OrderID] = memState{s: s, saved: now}
+	m.peak = max(m.peak, len(m.m))
+	if s.Held {
+		m.held[s.OrderID] = struct{}{}
+	} else {
+		delete(m.held, s.OrderID)
+	}
+	if s.Final {
+		m.expiry = append(m.expiry, memExpiry{id: s.OrderID, saved: now})
+	}
+	return nil
+}
+
+// HeldOrders implements StateStore; the IDs are sorted.
+func (m *MemoryState) HeldOrders(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]string, 0, len(m.held))
+	for id := range m.held {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// Len returns how many orders the store holds, final ones within their
+// retention included.
+func (m *MemoryState) Len() int {
+	now := m.clock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweepLocked(now)
+	return len(m.m)
+}
+
+// ids returns the IDs of the orders the store holds.
+func (m *MemoryState) ids() []string {
+	now := m.clock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweepLocked(now)
+	out := make([]string, 0, len(m.m))
+	for id := range m.m {
+		out = append(out, id)
+	}
+	return out
+}
