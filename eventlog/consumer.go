@@ -133,6 +133,7 @@ type Consumer struct {
 	log     *slog.Logger
 	now     func() time.Time
 	running atomic.Bool
+	idleReq chan chan error // WaitIdle's requests, taken by the running loop
 }
 
 // NewConsumer returns a Consumer of b configured by cfg. The error matches
@@ -159,7 +160,8 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = DefaultDrainTimeout
 	}
-	c := &Consumer{b: b, cfg: cfg, pol: cfg.Policy.withDefaults(), log: cfg.Logger, now: cfg.Now}
+	c := &Consumer{b: b, cfg: cfg, pol: cfg.Policy.withDefaults(), log: cfg.Logger, now: cfg.Now,
+		idleReq: make(chan chan error)}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -236,6 +238,10 @@ type run struct {
 	inflight  int
 	notifier  Notifier
 	notify    <-chan struct{} // from notifier, taken before the last read
+	readOK    bool            // the last read of the log succeeded
+	lastRead  int             // entries the last read returned
+	replaysOK bool            // the last poll of the replay requests succeeded
+	waiters   []chan error    // WaitIdle calls waiting for the next idle
 	freeItems []*item         // done items, reused
 	freeKeys  []*keyq         // idle key queues, reused
 }
@@ -345,9 +351,13 @@ func (r *run) loop(ctx context.Context) error {
 	r.pollReplays(ctx)
 	var drain <-chan time.Time
 	stopping := false
+	defer func() { r.release(ErrStopped) }()
 	for {
 		if !stopping {
 			r.fill(ctx)
+			if len(r.waiters) > 0 {
+				r.checkIdle(ctx)
+			}
 		}
 		var sendCh chan *item
 		var next *item
@@ -355,8 +365,12 @@ func (r *run) loop(ctx context.Context) error {
 			sendCh, next = work, r.ready[0]
 		}
 		var notify <-chan struct{}
-		if !stopping && r.caughtUp {
-			notify = r.notify
+		var idleReq chan chan error
+		if !stopping {
+			idleReq = c.idleReq
+			if r.caughtUp {
+				notify = r.notify
+			}
 		}
 		r.armTimer(timer)
 		if stopping && r.inflight == 0 {
@@ -384,10 +398,16 @@ func (r *run) loop(ctx context.Context) error {
 			r.commit(context.WithoutCancel(ctx))
 		case <-notify:
 			r.caughtUp = false
+		case w := <-idleReq:
+			// Idle is confirmed by a read and a poll of the replay
+			// requests made after the request (checkIdle).
+			r.waiters = append(r.waiters, w)
 		case <-poll.C:
+			// A Notifier may not see appends of other processes.
 			r.caughtUp = false
 			if !stopping {
 				r.pollReplays(ctx)
+				r.commit(ctx)
 			}
 		case <-ctx.Done():
 			if !stopping {
@@ -419,9 +439,10 @@ func (r *run) fill(ctx context.Context) {
 				c.log.ErrorContext(ctx, "eventlog: read failed; retrying at the next poll",
 					"group", c.cfg.Group, "after", r.readPos, "err", err)
 			}
-			r.caughtUp, r.notify = true, nil
+			r.caughtUp, r.notify, r.readOK = true, nil, false
 			return
 		}
+		r.readOK, r.lastRead = true, len(entries)
 		for i := range entries {
 			e := &entries[i]
 			it := r.newItem()
@@ -442,6 +463,72 @@ func (r *run) fill(ctx context.Context) {
 		if len(entries) < limit {
 			r.caughtUp = true
 		}
+	}
+}
+
+// quiet reports whether nothing read is pending: every entry and replay
+// queued is done and recorded, and the cursor is committed.
+func (r *run) quiet() bool {
+	return r.held() == 0 && len(r.keys) == 0 && r.inflight == 0 && len(r.ready) == 0 &&
+		len(r.parked) == 0 && r.committed == r.readPos
+}
+
+// checkIdle answers the WaitIdle requests when the run is idle: quiet, and
+// a read of the log and a poll of the replay requests made now find
+// nothing new. Reading again matters for backends without [Notifier] (and
+// for appends a handler made after the last read).
+func (r *run) checkIdle(ctx context.Context) {
+	if !r.caughtUp || !r.quiet() {
+		return
+	}
+	if r.committed != r.readPos {
+		r.commit(context.WithoutCancel(ctx))
+	}
+	r.caughtUp = false
+	r.fill(ctx)
+	if !r.readOK || r.lastRead > 0 {
+		return
+	}
+	r.pollReplays(ctx)
+	if !r.replaysOK || !r.quiet() {
+		return
+	}
+	r.release(nil)
+}
+
+// release answers the waiting WaitIdle calls with err.
+func (r *run) release(err error) {
+	for _, w := range r.waiters {
+		w <- err
+	}
+	r.waiters = nil
+}
+
+// WaitIdle waits until the running consumer is idle and returns nil: it
+// has read the log to its end and found nothing new in a read made after
+// the call, every event it read is done (handled, or dead-lettered) and
+// its cursor committed, no retry or circuit wait is pending, and no replay
+// request is pending. When the consumer is not running (or is stopping),
+// WaitIdle waits for the next Run. It returns [ErrStopped] when the Run
+// that took the call returns first, and
+// context.Cause(ctx) when ctx is done first. A dead letter being stored
+// again after a failure, or a failing read, keeps the consumer from idle.
+//
+// WaitIdle is how a driver (a test, a batch job) waits for the consumer
+// to catch up without polling the backend: the loop answers it as soon as
+// it is idle, and with a [Notifier] backend it never waits for a poll.
+func (c *Consumer) WaitIdle(ctx context.Context) error {
+	w := make(chan error, 1)
+	select {
+	case c.idleReq <- w:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	select {
+	case err := <-w:
+		return err
+	case <-ctx.Done():
+		return context.Cause(ctx)
 	}
 }
 
@@ -656,6 +743,7 @@ func (r *run) commit(ctx context.Context) {
 func (r *run) pollReplays(ctx context.Context) {
 	c := r.c
 	dls, err := c.b.List(ctx, Filter{Consumer: c.cfg.Group, State: StateReplaying, Limit: c.cfg.BatchSize})
+	r.replaysOK = err == nil
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log.ErrorContext(ctx, "eventlog: listing replays failed", "group", c.cfg.Group, "err", err)
