@@ -470,6 +470,9 @@ func eventCheckURI(s string, absolute bool) string {
 			return fmt.Sprintf("must be %s: bad percent-encoding at byte %d", what, i)
 		}
 	}
+	if eventSimpleURI(s) {
+		return ""
+	}
 	if strings.Count(s, "#") > 1 {
 		return fmt.Sprintf("must be %s: more than one '#'", what)
 	}
@@ -493,6 +496,45 @@ func eventCheckURI(s string, absolute bool) string {
 		}
 	}
 	return ""
+}
+
+// eventSimpleURI reports whether s, whose characters eventCheckURI has
+// checked, is an absolute URI of a shape url.Parse always accepts: a
+// scheme, no '%', '#', '[' or ']', and an authority (when "//" follows the
+// scheme) of unreserved characters only (no userinfo, no port). Sources
+// are such URIs ("urn:distsync:flow", "wms://WMS-1"), and checking them
+// needs no parse.
+func eventSimpleURI(s string) bool {
+	if s == "" || !('a' <= s[0] && s[0] <= 'z' || 'A' <= s[0] && s[0] <= 'Z') {
+		return false
+	}
+	i := 1
+	for i < len(s) && (eventUnreserved(s[i]) && s[i] != '_' && s[i] != '~' || s[i] == '+') {
+		i++
+	}
+	if i == len(s) || s[i] != ':' {
+		return false
+	}
+	rest := s[i+1:]
+	if strings.ContainsAny(rest, "%#[]") {
+		return false
+	}
+	if auth, ok := strings.CutPrefix(rest, "//"); ok {
+		if end := strings.IndexAny(auth, "/?"); end >= 0 {
+			auth = auth[:end]
+		}
+		for j := 0; j < len(auth); j++ {
+			if !eventUnreserved(auth[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// eventUnreserved reports whether c is an RFC 3986 unreserved character.
+func eventUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 func eventIsHex(c byte) bool {
