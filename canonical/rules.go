@@ -1,31 +1,19 @@
 package canonical
 
 // Fast checks of the struct-tag rules of the documents on the hot path of
-// order-to-cash. Each reports whether the document certainly passes its
-// tags' rules; structRules then skips the validator, whose reflection cost
-// several microseconds and dozens of allocations per document. When a
-// check says no, the validator runs and reports the violations, so the
-// messages come from one place. The checks must never say yes for a
-// document the validator refuses: rules_internal_test.go zeroes and
-// corrupts every field of each document in turn and compares.
+// order-to-cash and inventory sync. Each reports whether the document certainly passes its
+// tags' rules; the document's Validate then skips the validator, whose
+// reflection costs several microseconds and dozens of allocations per
+// document. When a check says no, the validator runs (slowRules) and
+// reports the violations, so the messages come from one place. The checks
+// must never say yes for a document the validator refuses:
+// rules_internal_test.go zeroes and corrupts every field of each document
+// in turn and compares.
 
-// rulesOK reports whether s, a pointer to a document, certainly passes
-// its struct-tag rules; false means "run the validator".
-func rulesOK(s any) bool {
-	switch d := s.(type) {
-	case *Order:
-		return orderRulesOK(d)
-	case *FulfillmentOrder:
-		return fulfillmentOrderRulesOK(d)
-	case *AllocationUpdate:
-		return allocationUpdateRulesOK(d)
-	case *Shipment:
-		return shipmentRulesOK(d)
-	case *Invoice:
-		return invoiceRulesOK(d)
-	}
-	return false
-}
+// slowRules runs the validator on a copy of d, so that the document of
+// the caller, checked by its fast check first, does not escape to the
+// heap.
+func slowRules[T any](v *violations, d T) { structRules(v, &d) }
 
 func orderRulesOK(o *Order) bool {
 	if o.ID == "" || o.Version < 0 || o.Currency.Validate() != nil || len(o.Lines) < 1 {
@@ -147,4 +135,28 @@ func invoiceRulesOK(in *Invoice) bool {
 		}
 	}
 	return chargesOK(in.Charges) && taxesOK(in.Taxes)
+}
+
+func inventoryStatusOK(s InventoryStatus) bool {
+	switch s {
+	case InventoryAvailable, InventoryQualityHold, InventoryDamaged, InventoryExpired:
+		return true
+	}
+	return false
+}
+
+func inventoryPositionRulesOK(p *InventoryPosition) bool {
+	var zero InventoryPosition
+	return p.Location != "" && inventoryStatusOK(p.Status) && p.AsOf != zero.AsOf && p.Sequence >= 0
+}
+
+func inventoryAdjustmentRulesOK(a *InventoryAdjustment) bool {
+	var zero InventoryAdjustment
+	switch a.Reason {
+	case AdjustCycleCount, AdjustDamage, AdjustShrinkage, AdjustFound, AdjustReceiptCorrection, AdjustQualityHold,
+		AdjustQualityRelease, AdjustExpiry, AdjustReturnToStock, AdjustOther:
+	default:
+		return false
+	}
+	return a.ID != "" && a.Location != "" && inventoryStatusOK(a.Status) && a.AdjustedAt != zero.AdjustedAt && a.Sequence >= 0
 }

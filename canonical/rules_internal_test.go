@@ -9,6 +9,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// rulesOK reports whether s, a pointer to a document, passes the fast
+// check of its type; false for a type without one.
+func rulesOK(s any) bool {
+	switch d := s.(type) {
+	case *Order:
+		return orderRulesOK(d)
+	case *FulfillmentOrder:
+		return fulfillmentOrderRulesOK(d)
+	case *AllocationUpdate:
+		return allocationUpdateRulesOK(d)
+	case *Shipment:
+		return shipmentRulesOK(d)
+	case *Invoice:
+		return invoiceRulesOK(d)
+	case *InventoryPosition:
+		return inventoryPositionRulesOK(d)
+	case *InventoryAdjustment:
+		return inventoryAdjustmentRulesOK(d)
+	}
+	return false
+}
+
 // rulesSeeds returns documents of each type rulesOK knows with every
 // optional list and pointer filled, all passing the struct-tag rules.
 func rulesSeeds() []any {
@@ -39,6 +61,10 @@ func rulesSeeds() []any {
 			Lines:   []InvoiceLine{{ID: "il-1", Quantity: qty, UnitPrice: usd, Amount: usd}},
 			Charges: []Charge{{Type: "freight", Amount: usd}},
 			Taxes:   []Tax{{Type: "vat", Amount: usd}}},
+		&InventoryPosition{Location: "WH-1", Lot: "A", Status: InventoryAvailable, Kind: QuantitySnapshot,
+			OnHand: qty, Allocated: qty, Available: qty, Inbound: qty, AsOf: t0, Sequence: 1},
+		&InventoryAdjustment{ID: "adj-1", Location: "WH-1", Status: InventoryDamaged, Delta: qty, Reason: AdjustOther,
+			Note: "n", AdjustedAt: t0, Sequence: 1},
 	}
 }
 

@@ -145,6 +145,13 @@ type Flow struct {
 	ledger canonical.Ledger
 	orders map[string]*orderState
 
+	// Performance: the orders CheckHolds looks at, so that it does not
+	// scan every order at every poll. applyAckLocked adds an order put on
+	// hold; CheckHolds drops the ones no longer waiting, and adds every
+	// held order of f.orders at its first call (orders restored before).
+	held        map[string]*orderState
+	heldScanned bool
+
 	inv inventorySync
 }
 
@@ -663,6 +670,7 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 		return nil
 	case canonical.AckOnHold:
 		st.phase = phaseHeld
+		f.addHeldLocked(st)
 		for _, h := range ack.Holds {
 			if !h.Active() {
 				continue
@@ -979,14 +987,33 @@ func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 	return s
 }
 
+// addHeldLocked adds an order on hold to the ones CheckHolds looks at.
+func (f *Flow) addHeldLocked(st *orderState) {
+	if f.held == nil {
+		f.held = map[string]*orderState{}
+	}
+	f.held[st.order.ID] = st
+}
+
 // CheckHolds re-reads from the ERP every order the flow holds on hold and,
 // for each whose holds the ERP has released, appends an order.accepted
 // event that resumes it. It returns how many it resumed.
 func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 	f.mu.Lock()
+	if !f.heldScanned {
+		for _, st := range f.orders {
+			if st.phase == phaseHeld {
+				f.addHeldLocked(st)
+			}
+		}
+		f.heldScanned = true
+	}
 	var held []*orderState
-	for _, st := range f.orders {
-		if st.phase == phaseHeld && !st.resumed && st.decision {
+	for id, st := range f.held {
+		switch {
+		case st.phase != phaseHeld || st.resumed:
+			delete(f.held, id)
+		case st.decision:
 			held = append(held, st)
 		}
 	}
