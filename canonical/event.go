@@ -184,7 +184,7 @@ func NewEvent(t EventType, doc Document) (Event, error) {
 		v.addErr("data", err)
 		return Event{}, v.err()
 	}
-	data, err := json.Marshal(doc)
+	data, err := encodeDocument(doc)
 	if err != nil {
 		return Event{}, fmt.Errorf("canonical: encode %s data: %w", t, err)
 	}
@@ -235,15 +235,49 @@ func DecodeData[T Document](e Event) (T, error) {
 	if err := v.err(); err != nil {
 		return zero, err
 	}
-	if err := json.Unmarshal(e.Data, &doc); err != nil {
-		eventDataError(&v, err)
-		return zero, v.err()
+	if !decodeDocumentFast(e.Data, &doc) {
+		if err := json.Unmarshal(e.Data, &doc); err != nil {
+			eventDataError(&v, err)
+			return zero, v.err()
+		}
 	}
 	if err := doc.Validate(); err != nil {
 		v.addErr("data", err)
 		return zero, v.err()
 	}
 	return doc, nil
+}
+
+// encodeDocument encodes doc as json.Marshal does, with EncodeOrder for
+// orders (the same bytes, without reflection).
+func encodeDocument(doc Document) ([]byte, error) {
+	switch d := doc.(type) {
+	case Order:
+		return EncodeOrder(d)
+	case *Order:
+		return EncodeOrder(*d)
+	}
+	return json.Marshal(doc)
+}
+
+// decodeDocumentFast decodes data into *doc, a zero document, without
+// reflection when it can: an order in the form distsync encodes it. It
+// reports false, leaving *doc zero, when encoding/json must decode it.
+func decodeDocumentFast[T Document](data []byte, doc *T) bool {
+	var o *Order
+	switch d := any(doc).(type) {
+	case *Order:
+		o = d
+	case **Order:
+		o = *d
+	default:
+		return false
+	}
+	if decodeOrderFast(data, o) {
+		return true
+	}
+	*o = Order{}
+	return false
 }
 
 // eventIsNil reports whether doc is nil or a nil pointer, on which
