@@ -377,9 +377,12 @@ func (f *Flow) poll(ctx context.Context, feed string, read func(context.Context,
 			return n, fmt.Errorf("flow: poll %s: %w", feed, err)
 		}
 		evs := make([]canonical.Event, 0, len(page.Events))
-		for _, e := range page.Events {
-			if keep(&e) {
-				evs = append(evs, e)
+		for i := range page.Events {
+			// keep edits the copy in evs: a loop variable given to it
+			// would be allocated per event.
+			evs = append(evs, page.Events[i])
+			if !keep(&evs[len(evs)-1]) {
+				evs = evs[:len(evs)-1]
 			}
 		}
 		if err := f.append(ctx, evs); err != nil {
