@@ -261,22 +261,34 @@ func encodeDocument(doc Document) ([]byte, error) {
 }
 
 // decodeDocumentFast decodes data into *doc, a zero document, without
-// reflection when it can: an order in the form distsync encodes it. It
-// reports false, leaving *doc zero, when encoding/json must decode it.
+// reflection when it can: an order, an allocation update or a shipment in
+// the form distsync encodes it. It reports false, leaving *doc zero, when
+// encoding/json must decode it.
 func decodeDocumentFast[T Document](data []byte, doc *T) bool {
-	var o *Order
 	switch d := any(doc).(type) {
 	case *Order:
-		o = d
+		return fastOrZero(data, d, decodeOrderFast)
 	case **Order:
-		o = *d
-	default:
-		return false
+		return fastOrZero(data, *d, decodeOrderFast)
+	case *AllocationUpdate:
+		return fastOrZero(data, d, decodeAllocationFast)
+	case **AllocationUpdate:
+		return fastOrZero(data, *d, decodeAllocationFast)
+	case *Shipment:
+		return fastOrZero(data, d, decodeShipmentFast)
+	case **Shipment:
+		return fastOrZero(data, *d, decodeShipmentFast)
 	}
-	if decodeOrderFast(data, o) {
+	return false
+}
+
+// fastOrZero runs a fast decoder and zeroes *d when it fails.
+func fastOrZero[D any](data []byte, d *D, decode func([]byte, *D) bool) bool {
+	if decode(data, d) {
 		return true
 	}
-	*o = Order{}
+	var zero D
+	*d = zero
 	return false
 }
 
