@@ -19,7 +19,7 @@ import (
 // (the decorator's, then the consumer's 10ms) and the order completes.
 func TestDrainWaitsOnlyForBackoff(t *testing.T) {
 	tests := []struct {
-		name  string
+		name     string
 		fails    int           // first AcceptOrder calls that fail as unavailable
 		min, max time.Duration // bubble time to settle
 	}{
