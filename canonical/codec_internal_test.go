@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -124,5 +125,59 @@ func TestFulfillmentFastPathTaken(t *testing.T) {
 		got, err := DecodeData[*Shipment](ev)
 		require.NoError(t, err, "DecodeData[*Shipment]")
 		assert.Equal(t, want, *got, "DecodeData[*Shipment] is json.Unmarshal's")
+	}
+}
+
+// FuzzEncodeFulfillment checks that the encoders of fulfilment orders,
+// allocation updates and shipments write exactly what json.Marshal
+// writes, for every document encoding/json decodes from the input.
+func FuzzEncodeFulfillment(f *testing.F) {
+	for _, s := range fulfillmentSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"id":"FO-1","version":2,"refs":[{"system":"erp","type":"fo","value":"1","version":"3"}],"orderId":"O-1","orderVersion":1,"warehouse":"WH-1","split":{"group":"g","index":1,"count":2},"shipTo":{"id":"c","name":"<Acme & Co>","address":{"lines":["1 Road"],"country":"US"}},"shipComplete":true,"requestedShipDate":"2026-11-03T00:00:00+01:00","lines":[{"id":"FL-1","orderLineId":"L-1","item":{"sku":"SKU-1"},"quantity":{"value":"3","unit":"EA"}}],"releasedAt":"2026-11-02T09:00:00Z"}`))
+	f.Add([]byte(`{"lines":[],"asOf":"0001-01-01T01:00:00+01:00","packages":[{"lines":[]}],"trackingNumbers":["\u2028<x>"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		check := func(kind string, doc any, enc func() ([]byte, error)) {
+			want, wantErr := json.Marshal(doc)
+			got, gotErr := enc()
+			require.Equal(t, wantErr == nil, gotErr == nil, "%s from %q: json.Marshal error %v, encoder error %v", kind, data, wantErr, gotErr)
+			if string(want) != string(got) {
+				t.Fatalf("%s from %q:\njson.Marshal %s\nencoder      %s", kind, data, want, got)
+			}
+		}
+		var fo FulfillmentOrder
+		if json.Unmarshal(data, &fo) == nil {
+			check("fulfillment order", fo, func() ([]byte, error) { return encodeFulfillmentOrder(&fo) })
+		}
+		var a AllocationUpdate
+		if json.Unmarshal(data, &a) == nil {
+			check("allocation update", a, func() ([]byte, error) { return encodeAllocation(&a) })
+		}
+		var sh Shipment
+		if json.Unmarshal(data, &sh) == nil {
+			check("shipment", sh, func() ([]byte, error) { return encodeShipment(&sh) })
+		}
+	})
+}
+
+func TestEncodeFulfillmentZero(t *testing.T) {
+	for _, doc := range []Document{FulfillmentOrder{}, AllocationUpdate{}, Shipment{}, &FulfillmentOrder{Lines: []FulfillmentLine{}},
+		AllocationUpdate{AsOf: time.Time{}.In(time.FixedZone("X", 3600)), Lines: []AllocationLine{{Picked: &Quantity{}}}}} {
+		want, err := json.Marshal(doc)
+		require.NoError(t, err, "json.Marshal %T", doc)
+		got, err := encodeDocument(doc)
+		require.NoError(t, err, "encodeDocument %T", doc)
+		assert.Equal(t, string(want), string(got), "encoding of %#v", doc)
+	}
+	_, err := encodeDocument(&Shipment{ShippedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	assert.Error(t, err, "a year past 9999 fails as in json.Marshal")
+}
+
+func TestEncodeNil(t *testing.T) {
+	for _, doc := range []Document{nil, (*Order)(nil), (*Shipment)(nil), (*AllocationUpdate)(nil), (*FulfillmentOrder)(nil)} {
+		got, err := Encode(doc)
+		require.NoError(t, err, "Encode(%#v)", doc)
+		assert.Equal(t, "null", string(got), "Encode(%#v) is json.Marshal's", doc)
 	}
 }

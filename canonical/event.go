@@ -248,14 +248,36 @@ func DecodeData[T Document](e Event) (T, error) {
 	return doc, nil
 }
 
-// encodeDocument encodes doc as json.Marshal does, with EncodeOrder for
-// orders (the same bytes, without reflection).
+// Encode encodes a document as JSON. The bytes are exactly those
+// json.Marshal produces; orders, fulfilment orders, allocation updates and
+// shipments are encoded without reflection, several times faster. It
+// fails only where json.Marshal fails.
+func Encode(doc Document) ([]byte, error) { return encodeDocument(doc) }
+
+// encodeDocument encodes doc as json.Marshal does, with the encoders
+// without reflection for orders, fulfilment orders, allocation updates and
+// shipments (the same bytes).
 func encodeDocument(doc Document) ([]byte, error) {
+	if eventIsNil(doc) {
+		return json.Marshal(doc)
+	}
 	switch d := doc.(type) {
 	case Order:
 		return EncodeOrder(d)
 	case *Order:
 		return EncodeOrder(*d)
+	case FulfillmentOrder:
+		return encodeFulfillmentOrder(&d)
+	case *FulfillmentOrder:
+		return encodeFulfillmentOrder(d)
+	case AllocationUpdate:
+		return encodeAllocation(&d)
+	case *AllocationUpdate:
+		return encodeAllocation(d)
+	case Shipment:
+		return encodeShipment(&d)
+	case *Shipment:
+		return encodeShipment(d)
 	}
 	return json.Marshal(doc)
 }

@@ -478,8 +478,8 @@ func taxOn(amount, rate canonical.Decimal, cur canonical.Currency) (canonical.De
 func fingerprint(v any) ([32]byte, error) {
 	var b []byte
 	var err error
-	if o, ok := v.(*canonical.Order); ok {
-		b, err = canonical.EncodeOrder(*o) // json.Marshal's bytes, faster
+	if d, ok := v.(canonical.Document); ok {
+		b, err = canonical.Encode(d) // json.Marshal's bytes, faster
 	} else {
 		b, err = json.Marshal(v)
 	}
