@@ -431,7 +431,7 @@ func (e *Event) validate(v *violations, skip eventAttr) {
 		switch {
 		case e.BinaryData != nil:
 			v.add("data", "must not be present together with data_base64")
-		case !json.Valid(e.Data):
+		case !validJSON(e.Data):
 			v.add("data", "must be valid JSON")
 		case contentTypeOK && !eventIsJSONContentType(e.DataContentType) &&
 			bytes.TrimLeft(e.Data, " \t\r\n")[0] != '"':
