@@ -13,7 +13,7 @@ import (
 
 // encodeFulfillmentOrder encodes f as json.Marshal does.
 func encodeFulfillmentOrder(f *FulfillmentOrder) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 384+192*len(f.Lines))}
+	e := orderEncoder{b: make([]byte, 0, 448+192*len(f.Lines))}
 	e.open()
 	e.str("id", f.ID)
 	e.int("version", f.Version)
@@ -73,7 +73,7 @@ func encodeAllocation(a *AllocationUpdate) ([]byte, error) {
 
 // encodeShipment encodes s as json.Marshal does.
 func encodeShipment(s *Shipment) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 384+256*len(s.Lines))}
+	e := orderEncoder{b: make([]byte, 0, 480+320*len(s.Lines))}
 	e.open()
 	e.str("id", s.ID)
 	e.int("version", s.Version)
