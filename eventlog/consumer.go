@@ -407,7 +407,6 @@ func (r *run) loop(ctx context.Context) error {
 			r.caughtUp = false
 			if !stopping {
 				r.pollReplays(ctx)
-				r.commit(ctx)
 			}
 		case <-ctx.Done():
 			if !stopping {
@@ -467,22 +466,25 @@ func (r *run) fill(ctx context.Context) {
 }
 
 // quiet reports whether nothing read is pending: every entry and replay
-// queued is done and recorded, and the cursor is committed.
+// queued is done and recorded.
 func (r *run) quiet() bool {
-	return r.held() == 0 && len(r.keys) == 0 && r.inflight == 0 && len(r.ready) == 0 &&
-		len(r.parked) == 0 && r.committed == r.readPos
+	return r.held() == 0 && len(r.keys) == 0 && r.inflight == 0 && len(r.ready) == 0 && len(r.parked) == 0
 }
 
-// checkIdle answers the WaitIdle requests when the run is idle: quiet, and
-// a read of the log and a poll of the replay requests made now find
-// nothing new. Reading again matters for backends without [Notifier] (and
-// for appends a handler made after the last read).
+// checkIdle answers the WaitIdle requests when the run is idle: quiet,
+// the cursor committed (a failed commit is tried again here, at each turn
+// of the loop), and a read of the log and a poll of the replay requests
+// made now finding nothing new. Reading again matters for backends
+// without [Notifier] (and for appends a handler made after the last read).
 func (r *run) checkIdle(ctx context.Context) {
 	if !r.caughtUp || !r.quiet() {
 		return
 	}
 	if r.committed != r.readPos {
 		r.commit(context.WithoutCancel(ctx))
+		if r.committed != r.readPos {
+			return
+		}
 	}
 	r.caughtUp = false
 	r.fill(ctx)
@@ -510,9 +512,9 @@ func (r *run) release(err error) {
 // its cursor committed, no retry or circuit wait is pending, and no replay
 // request is pending. When the consumer is not running (or is stopping),
 // WaitIdle waits for the next Run. It returns [ErrStopped] when the Run
-// that took the call returns first, and
-// context.Cause(ctx) when ctx is done first. A dead letter being stored
-// again after a failure, or a failing read, keeps the consumer from idle.
+// that took the call returns first, and context.Cause(ctx) when ctx is
+// done first. A dead letter being stored again after a failure, a failing
+// read or a failing commit keeps the consumer from idle.
 //
 // WaitIdle is how a driver (a test, a batch job) waits for the consumer
 // to catch up without polling the backend: the loop answers it as soon as
