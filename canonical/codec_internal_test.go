@@ -68,11 +68,14 @@ var fulfillmentSeeds = []string{
 	`{"id":"S-1","lines":[{"id":"a","id":"b"}]}`,
 	`{"sequence":1.5}`,
 	`{"id":"S-1"} x`,
+	`{"id":"ADJ-1","refs":[{"system":"wms","type":"adj","value":"1"}],"item":{"sku":"SKU-1"},"location":"WH-1","lot":"A","status":"available","delta":{"value":"-2","unit":"EA"},"reason":"other","note":"n","adjustedAt":"2026-11-02T09:00:00Z","sequence":3}`,
+	`{"item":{"sku":"SKU-1"},"location":"WH-1","lot":"A","status":"damaged","kind":"snapshot","onHand":{"value":"5","unit":"EA"},"allocated":{"value":"1","unit":"EA"},"available":{"value":"4","unit":"EA"},"inbound":{"value":"0","unit":"EA"},"asOf":"2026-11-02T09:00:00Z","sequence":7}`,
+	`{"kind":"sideways"}`,
 }
 
 // FuzzDecodeFulfillmentFast checks that the fast decoders of allocation
-// updates and shipments only accept valid JSON and then give exactly what
-// encoding/json gives.
+// updates, shipments and inventory adjustments and positions only accept
+// valid JSON and then give exactly what encoding/json gives.
 func FuzzDecodeFulfillmentFast(f *testing.F) {
 	for _, s := range fulfillmentSeeds {
 		f.Add([]byte(s))
@@ -96,6 +99,24 @@ func FuzzDecodeFulfillmentFast(f *testing.F) {
 				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, sh, general)
 			}
 		}
+		var adj InventoryAdjustment
+		if decodeAdjustmentFast(data, &adj) {
+			require.True(t, json.Valid(data), "the adjustment fast path accepted invalid JSON %q", data)
+			var general InventoryAdjustment
+			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
+			if !reflect.DeepEqual(general, adj) {
+				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, adj, general)
+			}
+		}
+		var pos InventoryPosition
+		if decodePositionFast(data, &pos) {
+			require.True(t, json.Valid(data), "the position fast path accepted invalid JSON %q", data)
+			var general InventoryPosition
+			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
+			if !reflect.DeepEqual(general, pos) {
+				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, pos, general)
+			}
+		}
 	})
 }
 
@@ -104,10 +125,16 @@ func TestFulfillmentFastPathTaken(t *testing.T) {
 	assert.True(t, decodeAllocationFast([]byte(fulfillmentSeeds[0]), &a), "allocation seed takes the fast path")
 	var sh Shipment
 	assert.True(t, decodeShipmentFast([]byte(fulfillmentSeeds[1]), &sh), "shipment seed takes the fast path")
-	for _, s := range fulfillmentSeeds[2:] {
+	var adj InventoryAdjustment
+	assert.True(t, decodeAdjustmentFast([]byte(fulfillmentSeeds[8]), &adj), "adjustment seed takes the fast path")
+	var pos InventoryPosition
+	assert.True(t, decodePositionFast([]byte(fulfillmentSeeds[9]), &pos), "position seed takes the fast path")
+	for _, s := range append(fulfillmentSeeds[2:8:8], fulfillmentSeeds[10]) {
 		var a AllocationUpdate
 		var sh Shipment
-		assert.False(t, decodeAllocationFast([]byte(s), &a) || decodeShipmentFast([]byte(s), &sh), "fast paths refuse %s", s)
+		var p InventoryPosition
+		assert.False(t, decodeAllocationFast([]byte(s), &a) || decodeShipmentFast([]byte(s), &sh) || decodePositionFast([]byte(s), &p),
+			"fast paths refuse %s", s)
 	}
 	// Through DecodeData, as encoding/json decodes them.
 	for i, typ := range []EventType{EventFulfillmentAllocated, EventFulfillmentShipped} {
@@ -129,8 +156,9 @@ func TestFulfillmentFastPathTaken(t *testing.T) {
 }
 
 // FuzzEncodeFulfillment checks that the encoders of fulfilment orders,
-// allocation updates and shipments write exactly what json.Marshal
-// writes, for every document encoding/json decodes from the input.
+// allocation updates, shipments and inventory adjustments and positions
+// write exactly what json.Marshal writes, for every document encoding/json
+// decodes from the input.
 func FuzzEncodeFulfillment(f *testing.F) {
 	for _, s := range fulfillmentSeeds {
 		f.Add([]byte(s))
@@ -158,11 +186,20 @@ func FuzzEncodeFulfillment(f *testing.F) {
 		if json.Unmarshal(data, &sh) == nil {
 			check("shipment", sh, func() ([]byte, error) { return encodeShipment(&sh) })
 		}
+		var adj InventoryAdjustment
+		if json.Unmarshal(data, &adj) == nil {
+			check("inventory adjustment", adj, func() ([]byte, error) { return encodeAdjustment(&adj) })
+		}
+		var pos InventoryPosition
+		if json.Unmarshal(data, &pos) == nil {
+			check("inventory position", pos, func() ([]byte, error) { return encodePosition(&pos) })
+		}
 	})
 }
 
 func TestEncodeFulfillmentZero(t *testing.T) {
 	for _, doc := range []Document{FulfillmentOrder{}, AllocationUpdate{}, Shipment{}, &FulfillmentOrder{Lines: []FulfillmentLine{}},
+		InventoryAdjustment{}, &InventoryPosition{Kind: QuantityDelta},
 		AllocationUpdate{AsOf: time.Time{}.In(time.FixedZone("X", 3600)), Lines: []AllocationLine{{Picked: &Quantity{}}}}} {
 		want, err := json.Marshal(doc)
 		require.NoError(t, err, "json.Marshal %T", doc)
@@ -172,6 +209,8 @@ func TestEncodeFulfillmentZero(t *testing.T) {
 	}
 	_, err := encodeDocument(&Shipment{ShippedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
 	assert.Error(t, err, "a year past 9999 fails as in json.Marshal")
+	_, err = Encode(InventoryPosition{})
+	assert.Error(t, err, "a position without a kind fails as in json.Marshal")
 }
 
 func TestEncodeNil(t *testing.T) {
