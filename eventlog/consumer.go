@@ -134,6 +134,11 @@ type Consumer struct {
 	now     func() time.Time
 	running atomic.Bool
 	idleReq chan chan error // WaitIdle's requests, taken by the running loop
+
+	// Done items and idle key queues kept between Runs (a driver such as
+	// flow.Drain runs the consumer once per batch); only Run uses them.
+	freeItems []*item
+	freeKeys  []*keyq
 }
 
 // NewConsumer returns a Consumer of b configured by cfg. The error matches
@@ -284,10 +289,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	r := &run{c: c, committed: st.Cursor, readPos: st.Cursor,
 		keys: make(map[string]*keyq), retries: make(map[uint64]Retry, len(st.Retries)),
-		replaying: make(map[int64]bool)}
+		replaying: make(map[int64]bool), freeItems: c.freeItems, freeKeys: c.freeKeys}
 	for _, rt := range st.Retries {
 		r.retries[rt.Offset] = rt
 	}
+	// The free items and key queues go to the next Run (Run is exclusive).
+	defer func() { c.freeItems, c.freeKeys = r.freeItems, r.freeKeys }()
 	return r.loop(ctx)
 }
 
@@ -775,7 +782,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if it.decErr != nil {
 		return it.decErr
 	}
-	ev := it.ev
+	ev := &it.ev // a copy captured by the dedupe closure would be allocated
 	if ev.CorrelationID != "" {
 		ctx = tracing.WithCorrelationID(ctx, ev.CorrelationID)
 	}
@@ -791,9 +798,9 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 		}
 	}()
 	if c.guard.Store == nil {
-		return c.cfg.Handler(ctx, ev)
+		return c.cfg.Handler(ctx, *ev)
 	}
 	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventOf(ev.Source, ev.ID),
-		func(ctx context.Context) error { return c.cfg.Handler(ctx, ev) })
+		func(ctx context.Context) error { return c.cfg.Handler(ctx, *ev) })
 	return err
 }
