@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -133,7 +135,14 @@ type Consumer struct {
 	log     *slog.Logger
 	now     func() time.Time
 	running atomic.Bool
-	idleReq chan chan error // WaitIdle's requests, taken by the running loop
+
+	// WaitIdle's requests. Channels are made by the goroutine that waits
+	// on them (WaitIdle's reply, Run's wake), never in NewConsumer, so
+	// that inside a testing/synctest bubble every wait is on a channel of
+	// the bubble even when the Consumer was made outside it.
+	idleMu      sync.Mutex
+	idlePending []chan error  // requests not taken by a Run yet
+	idleWake    chan struct{} // the running loop's wake-up, nil when not running
 
 	// Done items and idle key queues kept between Runs (a driver such as
 	// flow.Drain runs the consumer once per batch); only Run uses them.
@@ -165,8 +174,7 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = DefaultDrainTimeout
 	}
-	c := &Consumer{b: b, cfg: cfg, pol: cfg.Policy.withDefaults(), log: cfg.Logger, now: cfg.Now,
-		idleReq: make(chan chan error)}
+	c := &Consumer{b: b, cfg: cfg, pol: cfg.Policy.withDefaults(), log: cfg.Logger, now: cfg.Now}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -354,6 +362,18 @@ func (r *run) loop(ctx context.Context) error {
 	defer poll.Stop()
 	r.notifier, _ = c.b.(Notifier)
 	runCtx := ctx
+	wake := make(chan struct{}, 1)
+	c.idleMu.Lock()
+	c.idleWake = wake
+	if len(c.idlePending) > 0 {
+		wake <- struct{}{}
+	}
+	c.idleMu.Unlock()
+	defer func() {
+		c.idleMu.Lock()
+		c.idleWake = nil
+		c.idleMu.Unlock()
+	}()
 
 	r.pollReplays(ctx)
 	var drain <-chan time.Time
@@ -372,9 +392,9 @@ func (r *run) loop(ctx context.Context) error {
 			sendCh, next = work, r.ready[0]
 		}
 		var notify <-chan struct{}
-		var idleReq chan chan error
+		var idleWake chan struct{}
 		if !stopping {
-			idleReq = c.idleReq
+			idleWake = wake
 			if r.caughtUp {
 				notify = r.notify
 			}
@@ -405,10 +425,14 @@ func (r *run) loop(ctx context.Context) error {
 			r.commit(context.WithoutCancel(ctx))
 		case <-notify:
 			r.caughtUp = false
-		case w := <-idleReq:
+		case <-idleWake:
 			// Idle is confirmed by a read and a poll of the replay
 			// requests made after the request (checkIdle).
-			r.waiters = append(r.waiters, w)
+			c.idleMu.Lock()
+			r.waiters = append(r.waiters, c.idlePending...)
+			clear(c.idlePending)
+			c.idlePending = c.idlePending[:0]
+			c.idleMu.Unlock()
 		case <-poll.C:
 			// A Notifier may not see appends of other processes.
 			r.caughtUp = false
@@ -527,16 +551,25 @@ func (r *run) release(err error) {
 // to catch up without polling the backend: the loop answers it as soon as
 // it is idle, and with a [Notifier] backend it never waits for a poll.
 func (c *Consumer) WaitIdle(ctx context.Context) error {
-	w := make(chan error, 1)
-	select {
-	case c.idleReq <- w:
-	case <-ctx.Done():
-		return context.Cause(ctx)
+	w := make(chan error, 1) // the loop never blocks on it
+	c.idleMu.Lock()
+	c.idlePending = append(c.idlePending, w)
+	if c.idleWake != nil {
+		select {
+		case c.idleWake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
 	}
+	c.idleMu.Unlock()
 	select {
 	case err := <-w:
 		return err
 	case <-ctx.Done():
+		c.idleMu.Lock()
+		if i := slices.Index(c.idlePending, w); i >= 0 {
+			c.idlePending = slices.Delete(c.idlePending, i, i+1)
+		}
+		c.idleMu.Unlock()
 		return context.Cause(ctx)
 	}
 }

@@ -437,3 +437,40 @@ func TestWaitIdle(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitIdleConsumerMadeOutsideBubble checks that a Consumer made
+// outside a testing/synctest bubble and run inside it blocks only on
+// channels of the bubble, so the bubble's time advances to its retry.
+func TestWaitIdleConsumerMadeOutsideBubble(t *testing.T) {
+	b := eventlog.NewMemory(eventlog.MemoryConfig{})
+	var mu sync.Mutex
+	calls := 0
+	c, err := eventlog.NewConsumer(b, eventlog.ConsumerConfig{Group: "g", PollInterval: time.Hour,
+		Policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: time.Second, Multiplier: 1},
+		Handler: func(context.Context, canonical.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if calls == 1 {
+				return errors.New("transient")
+			}
+			return nil
+		}})
+	require.NoError(t, err, "NewConsumer")
+	synctest.Test(t, func(t *testing.T) {
+		// An append inside the bubble gives the backend a notification
+		// channel of the bubble.
+		require.NoError(t, b.Append(t.Context(), eventlogtest.Event("k", 1)), "Append")
+		ctx, cancel := context.WithCancel(t.Context())
+		errc := make(chan error, 1)
+		go func() { errc <- c.Run(ctx) }()
+		t0 := time.Now()
+		require.NoError(t, c.WaitIdle(t.Context()), "WaitIdle")
+		assert.Equal(t, time.Second, time.Since(t0), "WaitIdle returns after the retry's backoff")
+		cancel()
+		require.ErrorIs(t, <-errc, context.Canceled, "Run's error")
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 2, calls, "handler calls")
+}
