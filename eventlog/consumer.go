@@ -549,7 +549,8 @@ func (r *run) release(err error) {
 //
 // WaitIdle is how a driver (a test, a batch job) waits for the consumer
 // to catch up without polling the backend: the loop answers it as soon as
-// it is idle, and with a [Notifier] backend it never waits for a poll.
+// it is idle, reading the log again itself rather than waiting for a poll,
+// with or without a [Notifier].
 func (c *Consumer) WaitIdle(ctx context.Context) error {
 	w := make(chan error, 1) // the loop never blocks on it
 	c.idleMu.Lock()
