@@ -76,7 +76,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	case len(e.Data) > 0:
 		buf.WriteString(`,"data":`)
 		if err := json.Compact(&buf, e.Data); err != nil {
-			// Unreachable: Validate checked json.Valid.
+			// Unreachable: Validate checked validJSON (json.Valid).
 			return nil, fmt.Errorf("canonical: encode event data: %w", err)
 		}
 	case e.BinaryData != nil:
@@ -157,7 +157,7 @@ func eventParseSequence(s string) (uint64, string) {
 // reported under the attribute being read, never with a panic.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	v := violations{kind: "event"}
-	if !json.Valid(b) {
+	if !validJSON(b) {
 		field, msg := eventLocateSyntaxError(b)
 		v.add(field, "malformed JSON: "+msg)
 		return v.err()

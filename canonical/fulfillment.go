@@ -54,7 +54,9 @@ func (f FulfillmentOrder) DocumentKind() string { return KindFulfillmentOrder }
 // order line, item refs and positive quantities.
 func (f FulfillmentOrder) Validate() error {
 	v := violations{kind: "fulfillment order"}
-	structRules(&v, &f)
+	if !fulfillmentOrderRulesOK(&f) {
+		slowRules(&v, f)
+	}
 	v.addErr("refs", f.Refs.Validate())
 	if f.Split.Index > f.Split.Count && f.Split.Count >= 1 {
 		v.add("split.index", "must not exceed split.count "+strconv.Itoa(f.Split.Count)+", is "+strconv.Itoa(f.Split.Index))
@@ -107,7 +109,9 @@ func (a AllocationUpdate) DocumentKind() string { return KindAllocationUpdate }
 // per line non-negative quantities in one unit.
 func (a AllocationUpdate) Validate() error {
 	v := violations{kind: "allocation update"}
-	structRules(&v, &a)
+	if !allocationUpdateRulesOK(&a) {
+		slowRules(&v, a)
+	}
 	checkUnique(&v, "lines", a.Lines, "fulfillmentLineId", func(l *AllocationLine) string { return l.FulfillmentLineID })
 	for i := range a.Lines {
 		l := &a.Lines[i]

@@ -47,7 +47,9 @@ func (p InventoryPosition) DocumentKind() string { return KindInventoryPosition 
 // allocated and inbound are not negative.
 func (p InventoryPosition) Validate() error {
 	v := violations{kind: "inventory position"}
-	structRules(&v, &p)
+	if !inventoryPositionRulesOK(&p) {
+		slowRules(&v, p)
+	}
 	v.addErr("item", p.Item.Validate())
 	if p.Kind != QuantityDelta && p.Kind != QuantitySnapshot {
 		v.add("kind", "must be delta or snapshot")
@@ -113,7 +115,9 @@ func (a InventoryAdjustment) DocumentKind() string { return KindInventoryAdjustm
 // and a non-zero delta in a valid unit. The reason "other" needs a note.
 func (a InventoryAdjustment) Validate() error {
 	v := violations{kind: "inventory adjustment"}
-	structRules(&v, &a)
+	if !inventoryAdjustmentRulesOK(&a) {
+		slowRules(&v, a)
+	}
 	v.addErr("refs", a.Refs.Validate())
 	v.addErr("item", a.Item.Validate())
 	if err := a.Delta.Unit.Validate(); err != nil {

@@ -69,7 +69,9 @@ func (in Invoice) DocumentKind() string { return KindInvoice }
 // that the due date is not before the invoice date.
 func (in Invoice) Validate() error {
 	v := violations{kind: "invoice"}
-	structRules(&v, &in)
+	if !invoiceRulesOK(&in) {
+		slowRules(&v, in)
+	}
 	v.addErr("refs", in.Refs.Validate())
 	v.addErr("billTo", in.BillTo.Validate())
 	switch {

@@ -191,7 +191,9 @@ func (o *Order) Line(id string) *OrderLine {
 //     currency.
 func (o Order) Validate() error {
 	v := violations{kind: "order"}
-	structRules(&v, &o)
+	if !orderRulesOK(&o) {
+		slowRules(&v, o)
+	}
 	v.addErr("refs", o.Refs.Validate())
 	v.addErr("soldTo", o.SoldTo.Validate())
 	v.addErr("shipTo", o.ShipTo.Validate())

@@ -12,7 +12,7 @@ import (
 // times faster. It fails only where json.Marshal fails: a time outside the
 // years 0 to 9999.
 func EncodeOrder(o Order) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 512+256*len(o.Lines))}
+	e := orderEncoder{b: make([]byte, 0, 640+320*len(o.Lines))}
 	e.order(&o)
 	if e.err != nil {
 		return nil, fmt.Errorf("canonical: encode order: %w", e.err)

@@ -87,7 +87,9 @@ func (s Shipment) DocumentKind() string { return KindShipment }
 // that point to lines of this shipment in their unit.
 func (s Shipment) Validate() error {
 	v := violations{kind: "shipment"}
-	structRules(&v, &s)
+	if !shipmentRulesOK(&s) {
+		slowRules(&v, s)
+	}
 	v.addErr("refs", s.Refs.Validate())
 	if s.Carrier.SCAC != "" && !validSCAC(s.Carrier.SCAC) {
 		v.add("carrier.scac", "must be 2 to 4 upper-case letters, is "+quote(s.Carrier.SCAC))

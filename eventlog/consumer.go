@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -139,6 +141,19 @@ type Consumer struct {
 	log     *slog.Logger
 	now     func() time.Time
 	running atomic.Bool
+
+	// WaitIdle's requests. Channels are made by the goroutine that waits
+	// on them (WaitIdle's reply, Run's wake), never in NewConsumer, so
+	// that inside a testing/synctest bubble every wait is on a channel of
+	// the bubble even when the Consumer was made outside it.
+	idleMu      sync.Mutex
+	idlePending []chan error  // requests not taken by a Run yet
+	idleWake    chan struct{} // the running loop's wake-up, nil when not running
+
+	// Done items and idle key queues kept between Runs (a driver such as
+	// flow.Drain runs the consumer once per batch); only Run uses them.
+	freeItems []*item
+	freeKeys  []*keyq
 }
 
 // NewConsumer returns a Consumer of b configured by cfg. The error matches
@@ -242,6 +257,10 @@ type run struct {
 	inflight  int
 	notifier  Notifier
 	notify    <-chan struct{} // from notifier, taken before the last read
+	readOK    bool            // the last read of the log succeeded
+	lastRead  int             // entries the last read returned
+	replaysOK bool            // the last poll of the replay requests succeeded
+	waiters   []chan error    // WaitIdle calls waiting for the next idle
 	freeItems []*item         // done items, reused
 	freeKeys  []*keyq         // idle key queues, reused
 }
@@ -287,10 +306,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	r := &run{c: c, committed: st.Cursor, readPos: st.Cursor,
 		keys: make(map[string]*keyq), retries: make(map[uint64]Retry, len(st.Retries)),
-		replaying: make(map[int64]bool)}
+		replaying: make(map[int64]bool), freeItems: c.freeItems, freeKeys: c.freeKeys}
 	for _, rt := range st.Retries {
 		r.retries[rt.Offset] = rt
 	}
+	// The free items and key queues go to the next Run (Run is exclusive).
+	defer func() { c.freeItems, c.freeKeys = r.freeItems, r.freeKeys }()
 	return r.loop(ctx)
 }
 
@@ -350,13 +371,29 @@ func (r *run) loop(ctx context.Context) error {
 	defer poll.Stop()
 	r.notifier, _ = c.b.(Notifier)
 	runCtx := ctx
+	wake := make(chan struct{}, 1)
+	c.idleMu.Lock()
+	c.idleWake = wake
+	if len(c.idlePending) > 0 {
+		wake <- struct{}{}
+	}
+	c.idleMu.Unlock()
+	defer func() {
+		c.idleMu.Lock()
+		c.idleWake = nil
+		c.idleMu.Unlock()
+	}()
 
 	r.pollReplays(ctx)
 	var drain <-chan time.Time
 	stopping := false
+	defer func() { r.release(ErrStopped) }()
 	for {
 		if !stopping {
 			r.fill(ctx)
+			if len(r.waiters) > 0 {
+				r.checkIdle(ctx)
+			}
 		}
 		var sendCh chan *item
 		var next *item
@@ -364,8 +401,12 @@ func (r *run) loop(ctx context.Context) error {
 			sendCh, next = work, r.ready[0]
 		}
 		var notify <-chan struct{}
-		if !stopping && r.caughtUp {
-			notify = r.notify
+		var idleWake chan struct{}
+		if !stopping {
+			idleWake = wake
+			if r.caughtUp {
+				notify = r.notify
+			}
 		}
 		r.armTimer(timer)
 		if stopping && r.inflight == 0 {
@@ -393,7 +434,16 @@ func (r *run) loop(ctx context.Context) error {
 			r.commit(context.WithoutCancel(ctx))
 		case <-notify:
 			r.caughtUp = false
+		case <-idleWake:
+			// Idle is confirmed by a read and a poll of the replay
+			// requests made after the request (checkIdle).
+			c.idleMu.Lock()
+			r.waiters = append(r.waiters, c.idlePending...)
+			clear(c.idlePending)
+			c.idlePending = c.idlePending[:0]
+			c.idleMu.Unlock()
 		case <-poll.C:
+			// A Notifier may not see appends of other processes.
 			r.caughtUp = false
 			if !stopping {
 				r.pollReplays(ctx)
@@ -428,9 +478,10 @@ func (r *run) fill(ctx context.Context) {
 				c.log.ErrorContext(ctx, "eventlog: read failed; retrying at the next poll",
 					"group", c.cfg.Group, "after", r.readPos, "err", err)
 			}
-			r.caughtUp, r.notify = true, nil
+			r.caughtUp, r.notify, r.readOK = true, nil, false
 			return
 		}
+		r.readOK, r.lastRead = true, len(entries)
 		for i := range entries {
 			e := &entries[i]
 			it := r.newItem()
@@ -451,6 +502,85 @@ func (r *run) fill(ctx context.Context) {
 		if len(entries) < limit {
 			r.caughtUp = true
 		}
+	}
+}
+
+// quiet reports whether nothing read is pending: every entry and replay
+// queued is done and recorded.
+func (r *run) quiet() bool {
+	return r.held() == 0 && len(r.keys) == 0 && r.inflight == 0 && len(r.ready) == 0 && len(r.parked) == 0
+}
+
+// checkIdle answers the WaitIdle requests when the run is idle: quiet,
+// the cursor committed (a failed commit is tried again here, at each turn
+// of the loop), and a read of the log and a poll of the replay requests
+// made now finding nothing new. Reading again matters for backends
+// without [Notifier] (and for appends a handler made after the last read).
+func (r *run) checkIdle(ctx context.Context) {
+	if !r.caughtUp || !r.quiet() {
+		return
+	}
+	if r.committed != r.readPos {
+		r.commit(context.WithoutCancel(ctx))
+		if r.committed != r.readPos {
+			return
+		}
+	}
+	r.caughtUp = false
+	r.fill(ctx)
+	if !r.readOK || r.lastRead > 0 {
+		return
+	}
+	r.pollReplays(ctx)
+	if !r.replaysOK || !r.quiet() {
+		return
+	}
+	r.release(nil)
+}
+
+// release answers the waiting WaitIdle calls with err.
+func (r *run) release(err error) {
+	for _, w := range r.waiters {
+		w <- err
+	}
+	r.waiters = nil
+}
+
+// WaitIdle waits until the running consumer is idle and returns nil: it
+// has read the log to its end and found nothing new in a read made after
+// the call, every event it read is done (handled, or dead-lettered) and
+// its cursor committed, no retry or circuit wait is pending, and no replay
+// request is pending. When the consumer is not running (or is stopping),
+// WaitIdle waits for the next Run. It returns [ErrStopped] when the Run
+// that took the call returns first, and context.Cause(ctx) when ctx is
+// done first. A dead letter being stored again after a failure, a failing
+// read or a failing commit keeps the consumer from idle.
+//
+// WaitIdle is how a driver (a test, a batch job) waits for the consumer
+// to catch up without polling the backend: the loop answers it as soon as
+// it is idle, reading the log again itself rather than waiting for a poll,
+// with or without a [Notifier].
+func (c *Consumer) WaitIdle(ctx context.Context) error {
+	w := make(chan error, 1) // the loop never blocks on it
+	c.idleMu.Lock()
+	c.idlePending = append(c.idlePending, w)
+	if c.idleWake != nil {
+		select {
+		case c.idleWake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
+	c.idleMu.Unlock()
+	select {
+	case err := <-w:
+		return err
+	case <-ctx.Done():
+		c.idleMu.Lock()
+		if i := slices.Index(c.idlePending, w); i >= 0 {
+			c.idlePending = slices.Delete(c.idlePending, i, i+1)
+		}
+		c.idleMu.Unlock()
+		return context.Cause(ctx)
 	}
 }
 
@@ -633,11 +763,15 @@ func openUntil(err error) time.Time {
 	return time.Time{}
 }
 
+// maxFreeItems bounds the done items a consumer keeps for reuse, so that
+// what it holds between batches stays small (an item holds an event).
+const maxFreeItems = 1024
+
 // commit advances the low-water mark over the done items at the head of
 // the window and stores it when it moved.
 func (r *run) commit(ctx context.Context) {
 	for r.whead < len(r.window) && r.window[r.whead].done {
-		if len(r.freeItems) < r.c.cfg.MaxPending {
+		if len(r.freeItems) < min(r.c.cfg.MaxPending, maxFreeItems) {
 			*r.window[r.whead] = item{}
 			r.freeItems = append(r.freeItems, r.window[r.whead])
 		}
@@ -670,6 +804,7 @@ func (r *run) commit(ctx context.Context) {
 func (r *run) pollReplays(ctx context.Context) {
 	c := r.c
 	dls, err := c.b.List(ctx, Filter{Consumer: c.cfg.Group, State: StateReplaying, Limit: c.cfg.BatchSize})
+	r.replaysOK = err == nil
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log.ErrorContext(ctx, "eventlog: listing replays failed", "group", c.cfg.Group, "err", err)
@@ -711,7 +846,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if it.decErr != nil {
 		return it.decErr
 	}
-	ev := it.ev
+	ev := &it.ev // a copy captured by the dedupe closure would be allocated
 	ctx = context.WithValue(ctx, attemptKey{}, it.attempts+1)
 	if ev.CorrelationID != "" {
 		ctx = tracing.WithCorrelationID(ctx, ev.CorrelationID)
@@ -728,9 +863,9 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 		}
 	}()
 	if c.guard.Store == nil {
-		return c.cfg.Handler(ctx, ev)
+		return c.cfg.Handler(ctx, *ev)
 	}
 	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventOf(ev.Source, ev.ID),
-		func(ctx context.Context) error { return c.cfg.Handler(ctx, ev) })
+		func(ctx context.Context) error { return c.cfg.Handler(ctx, *ev) })
 	return err
 }

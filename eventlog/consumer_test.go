@@ -404,3 +404,98 @@ func TestRunWaitsForGroupLock(t *testing.T) {
 		assert.ErrorIs(t, runFor(t, never, cfg, time.Minute), context.Canceled, "Run waiting for a lock ends with its context")
 	})
 }
+
+func TestWaitIdle(t *testing.T) {
+	tests := []struct {
+		name     string
+		failures int           // attempts of "k-1" that fail before it succeeds
+		cancel   bool          // cancel Run while WaitIdle waits
+		want     error         // WaitIdle's error
+		elapsed  time.Duration // bubble time WaitIdle took
+	}{
+		{name: "idle at once when the log is handled", elapsed: 0},
+		{name: "waits for retries due later", failures: 2, elapsed: 3 * time.Second},
+		{name: "ErrStopped when Run returns first", failures: 100, cancel: true, want: eventlog.ErrStopped, elapsed: 10 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := eventlog.NewMemory(eventlog.MemoryConfig{})
+				require.NoError(t, b.Append(t.Context(), eventlogtest.Event("k", 1), eventlogtest.Event("k", 2)), "Append")
+				var mu sync.Mutex
+				attempts := 0
+				c, err := eventlog.NewConsumer(b, eventlog.ConsumerConfig{Group: "g", PollInterval: time.Hour,
+					Policy: eventlog.ErrorPolicy{MaxAttempts: 1000, InitialInterval: time.Second, MaxInterval: 2 * time.Second, Multiplier: 2},
+					Handler: func(_ context.Context, ev canonical.Event) error {
+						if ev.ID != "k-1" {
+							return nil
+						}
+						mu.Lock()
+						defer mu.Unlock()
+						attempts++
+						if attempts <= tt.failures {
+							return errors.New("transient")
+						}
+						return nil
+					}})
+				require.NoError(t, err, "NewConsumer")
+				ctx, cancel := context.WithCancel(t.Context())
+				errc := make(chan error, 1)
+				go func() { errc <- c.Run(ctx) }()
+				if tt.cancel {
+					time.AfterFunc(tt.elapsed, cancel)
+				}
+				t0 := time.Now()
+				err = c.WaitIdle(t.Context())
+				assert.Equal(t, tt.elapsed, time.Since(t0), "bubble time WaitIdle took")
+				if tt.want != nil {
+					require.ErrorIs(t, err, tt.want, "WaitIdle")
+				} else {
+					require.NoError(t, err, "WaitIdle")
+					st, err := b.Group(t.Context(), "g")
+					require.NoError(t, err, "Group")
+					assert.Equal(t, uint64(2), st.Cursor, "both events done when WaitIdle returns")
+				}
+				cancel()
+				require.ErrorIs(t, <-errc, context.Canceled, "Run's error")
+			})
+		})
+	}
+}
+
+// TestWaitIdleConsumerMadeOutsideBubble checks that a Consumer made
+// outside a testing/synctest bubble and run inside it blocks only on
+// channels of the bubble, so the bubble's time advances to its retry.
+func TestWaitIdleConsumerMadeOutsideBubble(t *testing.T) {
+	b := eventlog.NewMemory(eventlog.MemoryConfig{})
+	var mu sync.Mutex
+	calls := 0
+	c, err := eventlog.NewConsumer(b, eventlog.ConsumerConfig{Group: "g", PollInterval: time.Hour,
+		Policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: time.Second, Multiplier: 1},
+		Handler: func(context.Context, canonical.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if calls == 1 {
+				return errors.New("transient")
+			}
+			return nil
+		}})
+	require.NoError(t, err, "NewConsumer")
+	synctest.Test(t, func(t *testing.T) {
+		// An append inside the bubble gives the backend a notification
+		// channel of the bubble.
+		require.NoError(t, b.Append(t.Context(), eventlogtest.Event("k", 1)), "Append")
+		ctx, cancel := context.WithCancel(t.Context())
+		errc := make(chan error, 1)
+		go func() { errc <- c.Run(ctx) }()
+		t0 := time.Now()
+		require.NoError(t, c.WaitIdle(t.Context()), "WaitIdle")
+		assert.Equal(t, time.Second, time.Since(t0), "WaitIdle returns after the retry's backoff")
+		cancel()
+		require.ErrorIs(t, <-errc, context.Canceled, "Run's error")
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 2, calls, "handler calls")
+}

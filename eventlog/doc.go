@@ -21,6 +21,13 @@
 // in parallel on ConsumerConfig.Workers goroutines. An event is
 // acknowledged after its handler returned nil.
 //
+// A consumer learns of new events from the backend's [Notifier] (appends
+// in this process) and by reading the log every
+// ConsumerConfig.PollInterval (appends by other processes). A driver that
+// must know when everything appended so far is handled (a test, a batch
+// job) calls [Consumer.WaitIdle]: it returns once a read made after the
+// call finds nothing new and every event read is done, without polling.
+//
 // # Cursor and crash semantics
 //
 // The durable cursor of a group is its low-water mark: every event at or

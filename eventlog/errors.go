@@ -29,6 +29,10 @@ var (
 	// running.
 	ErrRunning = errors.New("eventlog: consumer already running")
 
+	// ErrStopped is returned by Consumer.WaitIdle when the consumer's Run
+	// returned before it was idle.
+	ErrStopped = errors.New("eventlog: consumer stopped")
+
 	// ErrNotMigrated is matched by the error of an SQL backend used before
 	// its tables exist; call SQL.Migrate first.
 	ErrNotMigrated = errors.New("eventlog: tables missing, call Migrate")

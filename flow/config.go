@@ -72,9 +72,10 @@ type Config struct {
 	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
 	PageSize int
 	// PollInterval is how often Run polls the feeds and the held orders,
-	// and how often Drain checks whether the consumer caught up; 0 means
-	// DefaultPollInterval for Run and eventlog.DefaultPollInterval for
-	// the consumer and Drain.
+	// how often the consumer polls the log and the replay requests
+	// (eventlog.ConsumerConfig.PollInterval), and how long Drain waits
+	// before it retries a failed poll; 0 means DefaultPollInterval for Run
+	// and eventlog.DefaultPollInterval for the consumer and Drain.
 	PollInterval time.Duration
 	// Recorder receives a step per handled event; when it also has a
 	// Timeline(correlationID) []tracing.Step method (as

@@ -190,6 +190,8 @@
 // [Flow.Run] runs the pollers, the hold watcher and the consumer until its
 // context is done. [Flow.Drain] is the deterministic driver of tests and
 // examples: it polls the feeds and handles everything in the log until
-// nothing is left to do, and returns. Inside a testing/synctest bubble its
-// waits take no real time.
+// nothing is left to do, and returns. It waits for the consumer with
+// [eventlog.Consumer.WaitIdle], not with timers: only backoff (of retries,
+// or of a failed poll) takes time, and inside a testing/synctest bubble no
+// real time.
 package flow

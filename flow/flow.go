@@ -271,16 +271,19 @@ var errDrained = errors.New("flow: drained")
 
 // Drain polls the feeds and the held orders and handles the log until a
 // round finds nothing new and the consumer has caught up: every event is
-// handled or dead-lettered and no replay is pending. It waits with timers
-// (Config.PollInterval), so inside a testing/synctest bubble it takes no
-// real time. Transient poll failures are retried; Drain returns the error
-// of a permanent one, or context.Cause(ctx).
+// handled or dead-lettered and no replay is pending. It waits for the
+// consumer with [eventlog.Consumer.WaitIdle], not with timers; only a
+// failed poll is retried after Config.PollInterval, and retries of the
+// handlers wait their backoff, so inside a testing/synctest bubble it
+// takes no real time. Transient poll failures are retried; Drain returns
+// the error of a permanent one, or context.Cause(ctx).
 func (f *Flow) Drain(ctx context.Context) error {
 	if !f.running.TryLock() {
 		return ErrRunning
 	}
 	defer f.running.Unlock()
 	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	done := make(chan error, 1)
 	go func() { done <- f.consumer.Run(cctx) }()
 	stop := func() error {
@@ -290,6 +293,7 @@ func (f *Flow) Drain(ctx context.Context) error {
 		}
 		return nil
 	}
+	idle := make(chan error, 1)
 	for {
 		n, err := f.pollAll(ctx)
 		if err != nil {
@@ -298,20 +302,15 @@ func (f *Flow) Drain(ctx context.Context) error {
 			}
 			n = 1 // try again after a wait
 		}
-		for {
-			idle, err := f.idle(ctx)
+		go func() { idle <- f.consumer.WaitIdle(cctx) }()
+		select {
+		case <-ctx.Done():
+			return errors.Join(context.Cause(ctx), stop())
+		case err := <-done:
+			return err
+		case err := <-idle:
 			if err != nil {
 				return errors.Join(err, stop())
-			}
-			if idle {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return errors.Join(context.Cause(ctx), stop())
-			case err := <-done:
-				return err
-			case <-time.After(f.check):
 			}
 		}
 		if n == 0 {
@@ -325,21 +324,6 @@ func (f *Flow) Drain(ctx context.Context) error {
 			}
 		}
 	}
-}
-
-// idle reports whether the consumer has handled the whole log and no replay
-// is pending.
-func (f *Flow) idle(ctx context.Context) (bool, error) {
-	gs, err := f.log.Group(ctx, f.group)
-	if err != nil {
-		return false, err
-	}
-	es, err := f.log.Read(ctx, gs.Cursor, 1)
-	if err != nil || len(es) > 0 {
-		return false, err
-	}
-	dl, err := f.log.List(ctx, eventlog.Filter{Consumer: f.group, State: eventlog.StateReplaying, Limit: 1})
-	return err == nil && len(dl) == 0, err
 }
 
 // pollAll polls both feeds and the holds once, returning how many events it
@@ -415,9 +399,12 @@ func (f *Flow) poll(ctx context.Context, feed string, read func(context.Context,
 			return n, fmt.Errorf("flow: poll %s: %w", feed, err)
 		}
 		evs := make([]canonical.Event, 0, len(page.Events))
-		for _, e := range page.Events {
-			if keep(&e) {
-				evs = append(evs, e)
+		for i := range page.Events {
+			// keep edits the copy in evs: a loop variable given to it
+			// would be allocated per event.
+			evs = append(evs, page.Events[i])
+			if !keep(&evs[len(evs)-1]) {
+				evs = evs[:len(evs)-1]
 			}
 		}
 		if err := f.append(ctx, evs); err != nil {

@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -55,7 +56,8 @@ func heldAfter(t *testing.T, n int, forget bool) (flowBytes, total uint64) {
 	require.NoError(t, err, "flow.New")
 	for done := 0; done < n; {
 		for _, wh := range []string{"WH-EAST", "WH-SOUTH", "WH-WEST"} {
-			_, err := w.Adjust(ctx, canonical.InventoryAdjustment{ID: "M" + wh + time.Now().String(), Item: canonical.ItemRef{SKU: "SKU-100"},
+			// Drain takes no bubble time: the ID must not depend on the clock.
+			_, err := w.Adjust(ctx, canonical.InventoryAdjustment{ID: "M" + wh + strconv.Itoa(done), Item: canonical.ItemRef{SKU: "SKU-100"},
 				Location: wh, Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity("1000", "EA"),
 				Reason: canonical.AdjustFound, AdjustedAt: time.Now().Add(shift)})
 			require.NoError(t, err, "Adjust")

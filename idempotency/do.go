@@ -234,8 +234,17 @@ func run(ctx context.Context, g Guard, key Key, fp Fingerprint, op func(context.
 // finishContext returns the context for completing or releasing a claim:
 // ctx's values without its cancellation, bounded by the lease.
 func (g Guard) finishContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := g.Store.(nonBlocking); ok {
+		// Its calls return at once: no deadline can pass during them,
+		// and a timer per call would be pure cost.
+		return context.WithoutCancel(ctx), func() {}
+	}
 	return context.WithTimeout(context.WithoutCancel(ctx), g.lease())
 }
+
+// nonBlocking is implemented by the stores whose calls never wait (no I/O,
+// no lock held across a wait), for which finishContext needs no deadline.
+type nonBlocking interface{ nonBlocking() }
 
 func loggerOrDiscard(l *slog.Logger) *slog.Logger {
 	if l == nil {

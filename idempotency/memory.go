@@ -231,6 +231,9 @@ func (s *MemoryStore) Release(ctx context.Context, l Lease) error {
 	return nil
 }
 
+// nonBlocking marks s as a store whose calls never wait.
+func (s *MemoryStore) nonBlocking() {}
+
 // Lookup implements [Looker.Lookup].
 func (s *MemoryStore) Lookup(ctx context.Context, key Key) (Record, error) {
 	if err := ctx.Err(); err != nil {

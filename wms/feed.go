@@ -18,7 +18,7 @@ func (m *Memory) emit(t canonical.EventType, subject, partition string, doc cano
 		return err
 	}
 	seq := w.subjSeq[subject] + 1
-	e.ID = fmt.Sprintf("EV-%010d", len(w.events)+1)
+	e.ID = fmt.Sprintf("EV-%010d", w.events.len()+1)
 	e.Source = w.source
 	e.Subject = subject
 	e.Time = m.now()
@@ -27,10 +27,46 @@ func (m *Memory) emit(t canonical.EventType, subject, partition string, doc cano
 		e.PartitionKey = partition
 	}
 	w.subjSeq[subject] = seq
-	w.events = append(w.events, e)
+	w.events.append(e)
 	close(w.grew)
 	w.grew = make(chan struct{})
 	return nil
+}
+
+// feedChunk is the number of events per chunk of an [eventFeed].
+const feedChunk = 1024
+
+// eventFeed is the append-only list of the feed's events, held in chunks
+// of feedChunk so that appending never copies the events already held. A
+// chunk's array never moves and its events never change once appended, so
+// a sub-slice of the held events stays valid after the lock is released.
+type eventFeed struct {
+	chunks [][]canonical.Event
+	n      int
+}
+
+func (f *eventFeed) len() int { return f.n }
+
+func (f *eventFeed) append(e canonical.Event) {
+	if f.n%feedChunk == 0 {
+		f.chunks = append(f.chunks, make([]canonical.Event, 0, feedChunk))
+	}
+	c := &f.chunks[len(f.chunks)-1]
+	*c = append(*c, e)
+	f.n++
+}
+
+// run returns the held events from position pos (the events before it) up
+// to end, or to the end of pos's chunk if that comes first; its capacity
+// is its length.
+func (f *eventFeed) run(pos, end int) []canonical.Event {
+	if pos >= end {
+		return nil
+	}
+	c := f.chunks[pos/feedChunk]
+	k := pos % feedChunk
+	m := min(end-pos, len(c)-k)
+	return c[k : k+m : k+m]
 }
 
 // inventorySubject is the subject and partition key of the inventory
@@ -96,15 +132,19 @@ func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit 
 	limit = min(limit, m.maxPage)
 	w := m.w
 	w.mu.Lock()
-	n := uint64(len(w.events))
+	n := uint64(w.events.len())
 	if pos > n {
 		w.mu.Unlock()
 		return connector.Page{}, connector.Errorf(connector.CodeInvalid, System, op,
 			fmt.Errorf("%w %q: past the end of the feed (%d events)", ErrCursor, cursor, n))
 	}
 	end := min(pos+uint64(limit), n)
-	evs := make([]canonical.Event, end-pos)
-	copy(evs, w.events[pos:end])
+	evs := make([]canonical.Event, 0, end-pos)
+	for p := int(pos); p < int(end); {
+		r := w.events.run(p, int(end))
+		evs = append(evs, r...)
+		p += len(r)
+	}
 	w.mu.Unlock()
 	return connector.Page{Events: evs, Next: FormatCursor(end), More: end < n}, nil
 }
@@ -127,15 +167,15 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 			return err
 		}
 		w.mu.Lock()
-		n := uint64(len(w.events))
+		n := uint64(w.events.len())
 		if pos > n {
 			w.mu.Unlock()
 			return connector.Errorf(connector.CodeInvalid, System, op,
 				fmt.Errorf("%w %q: past the end of the feed (%d events)", ErrCursor, cursor, n))
 		}
-		// The events before n never change, so the slice can be read
+		// The events before n never change, so the run can be read
 		// after the lock is released.
-		batch := w.events[pos:n:n]
+		batch := w.events.run(int(pos), int(n))
 		grew := w.grew
 		w.mu.Unlock()
 		for _, e := range batch {

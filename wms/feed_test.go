@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -255,4 +257,47 @@ func TestSubscribe(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled, "Subscribe ends with its context")
 	err = m.Subscribe(context.Background(), "bogus", nil)
 	assert.ErrorIs(t, err, wms.ErrCursor)
+}
+
+// TestFeedAcrossChunks pages through and subscribes to a feed of more
+// events than one chunk of the feed's storage holds, with page sizes that
+// straddle the chunk boundaries: no event is skipped or repeated.
+func TestFeedAcrossChunks(t *testing.T) {
+	const n = 2100
+	m := newSim(t, wms.Config{})
+	for i := range n {
+		adjust(t, m, "A-"+strconv.Itoa(i), "WH-EAST", "SKU-100", "1")
+	}
+	ctx := context.Background()
+	for _, limit := range []int{1000, 333, 1024} {
+		var ids []string
+		cur := connector.Cursor("")
+		for {
+			page, err := m.PollEvents(ctx, cur, limit)
+			require.NoError(t, err, "PollEvents(%q, %d)", cur, limit)
+			for _, e := range page.Events {
+				ids = append(ids, e.ID)
+			}
+			cur = page.Next
+			if !page.More {
+				break
+			}
+		}
+		require.Len(t, ids, n, "events read in pages of %d", limit)
+		for i, id := range ids {
+			require.Equal(t, fmt.Sprintf("EV-%010d", i+1), id, "event %d in pages of %d", i, limit)
+		}
+	}
+	var got []string
+	errEnough := errors.New("enough")
+	err := m.Subscribe(ctx, wms.FormatCursor(5), func(_ context.Context, e canonical.Event, next connector.Cursor) error {
+		got = append(got, e.ID)
+		if len(got) == n-5 {
+			return errEnough
+		}
+		return nil
+	})
+	require.ErrorIs(t, err, errEnough, "Subscribe returns the callback's error")
+	assert.Equal(t, fmt.Sprintf("EV-%010d", 6), got[0], "Subscribe starts after the cursor")
+	assert.Equal(t, fmt.Sprintf("EV-%010d", n), got[len(got)-1], "Subscribe reaches the last event")
 }

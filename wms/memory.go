@@ -134,7 +134,7 @@ func (m *Memory) Counts() Counts {
 	m.w.mu.Lock()
 	defer m.w.mu.Unlock()
 	c := m.w.counts
-	c.Events = len(m.w.events)
+	c.Events = m.w.events.len()
 	return c
 }
 

@@ -54,7 +54,7 @@ type world struct {
 	returns     map[string]*rma
 	adjustments map[string]canonical.InventoryAdjustment
 
-	events  []canonical.Event
+	events  eventFeed
 	subjSeq map[string]uint64
 	// grew is closed (and replaced) when events are appended, waking
 	// subscribers.

@@ -40,10 +40,10 @@ func (m *Memory) Step(ctx context.Context) (int, error) {
 		w.callNow = w.now
 	}
 	w.counts.Steps++
-	before := len(w.events)
+	before := w.events.len()
 	for _, f := range w.active {
 		if err := m.advance(f); err != nil {
-			return len(w.events) - before, internal(op, err)
+			return w.events.len() - before, internal(op, err)
 		}
 	}
 	// Fulfilment orders with nothing open leave the active list; nothing
@@ -54,9 +54,9 @@ func (m *Memory) Step(ctx context.Context) (int, error) {
 		return f.started && back.IsZero() && alloc.IsZero() && picked.IsZero()
 	})
 	if c.err != nil {
-		return len(w.events) - before, internal(op, c.err)
+		return w.events.len() - before, internal(op, c.err)
 	}
-	return len(w.events) - before, nil
+	return w.events.len() - before, nil
 }
 
 // Settle calls Step until a step emits no event, at most maxSteps times,

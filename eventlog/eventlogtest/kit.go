@@ -68,6 +68,7 @@ func Run(t *testing.T, newStorage Factory) {
 		{"PoisonKey", testPoisonKey},
 		{"PermanentReplay", testPermanentReplay},
 		{"ShutdownInFlight", testShutdownInFlight},
+		{"WaitIdle", testWaitIdle},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -844,4 +845,75 @@ func testShutdownInFlight(t *testing.T, open Opener) {
 	rec.wait(t, "redelivery", func(seen []string) bool { return len(seen) == 2 })
 	require.ErrorIs(t, stop(), context.Canceled, "Run's error")
 	assert.Equal(t, []string{"s-1", "s-2"}, rec.snapshot(), "interrupted events are delivered again, in order")
+}
+
+// noNotify hides the backend's optional interfaces (Notifier), as a
+// backend shared with other processes would be: appends are seen only by
+// reading.
+type noNotify struct{ eventlog.Backend }
+
+func testWaitIdle(t *testing.T, open Opener) {
+	b := open(t)
+	ctx := t.Context()
+	// A replay requested before the run.
+	_, err := b.Put(ctx, eventlog.DeadLetter{Consumer: "idle", Event: Event("replayed", 1), Reason: eventlog.ReasonPermanent,
+		Error: "boom", Attempts: 1, FirstFailure: time.Now(), LastFailure: time.Now()})
+	require.NoError(t, err, "Put")
+	n, err := b.Replay(ctx, eventlog.Filter{Consumer: "idle"}, eventlog.Audit{By: "kit"})
+	require.NoError(t, err, "Replay")
+	require.Equal(t, 1, n, "dead letters replayed")
+	appendAll(t, b, Event("w", 1), Event("w", 2), Event("x", 1))
+
+	rec := newRecorder()
+	var mu sync.Mutex
+	calls := map[string]int{}
+	c, err := eventlog.NewConsumer(noNotify{b}, eventlog.ConsumerConfig{Group: "idle", Policy: fastPolicy(3),
+		PollInterval: time.Hour, // WaitIdle must not depend on the poll
+		Handler: func(ctx context.Context, ev canonical.Event) error {
+			mu.Lock()
+			calls[ev.ID]++
+			n := calls[ev.ID]
+			mu.Unlock()
+			switch {
+			case ev.ID == "x-1" && n == 1:
+				return errors.New("first attempt fails")
+			case ev.ID == "w-1":
+				// A handler's append, which no notification announces.
+				if err := b.Append(ctx, Event("chain", 1)); err != nil {
+					return err
+				}
+			}
+			rec.add(ev.ID)
+			return nil
+		}})
+	require.NoError(t, err, "NewConsumer")
+	wctx, cancelWait := context.WithTimeout(ctx, timeout)
+	defer cancelWait()
+	// Called before Run starts: it waits for Run.
+	waited := make(chan error, 1)
+	go func() { waited <- c.WaitIdle(wctx) }()
+	rctx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- c.Run(rctx) }()
+	require.NoError(t, <-waited, "WaitIdle")
+	assert.ElementsMatch(t, []string{"replayed-1", "w-1", "w-2", "x-1", "chain-1"}, rec.snapshot(),
+		"handled when WaitIdle returns: the log, the handler's append, the retried event and the replay")
+	st, err := b.Group(ctx, "idle")
+	require.NoError(t, err, "Group")
+	assert.Equal(t, uint64(4), st.Cursor, "cursor committed when WaitIdle returns")
+	dls, err := b.List(ctx, eventlog.Filter{Consumer: "idle", State: eventlog.StateReplaying})
+	require.NoError(t, err, "List replaying")
+	assert.Empty(t, dls, "no replay pending when WaitIdle returns")
+
+	// A second call sees what was appended before it, without a poll.
+	appendAll(t, b, Event("y", 1))
+	require.NoError(t, c.WaitIdle(wctx), "second WaitIdle")
+	assert.Equal(t, 1, count(rec.snapshot(), "y-1"), "y-1 handled when the second WaitIdle returns")
+	cancel()
+	require.ErrorIs(t, <-errc, context.Canceled, "Run's error")
+
+	// Not running: WaitIdle waits for a Run until its context ends.
+	short, cancelShort := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancelShort()
+	assert.ErrorIs(t, c.WaitIdle(short), context.DeadlineExceeded, "WaitIdle without Run")
 }

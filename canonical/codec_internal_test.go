@@ -1,0 +1,222 @@
+package canonical
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestOrderEventCodec checks that NewEvent and DecodeData, which use the
+// reflection-free order codec, give what encoding/json gives, for an order
+// and a pointer to one, and that DecodeData falls back to encoding/json
+// (from a zero order) for input the fast path does not take.
+func TestOrderEventCodec(t *testing.T) {
+	var o Order
+	require.NoError(t, json.Unmarshal([]byte(orderSeeds[0]), &o), "seed order")
+	o.Lines = o.Lines[:1] // the second line is in another currency
+	require.NoError(t, o.Validate(), "seed order is valid")
+	want, err := json.Marshal(o)
+	require.NoError(t, err, "json.Marshal")
+	for name, doc := range map[string]Document{"Order": o, "*Order": &o} {
+		ev, err := NewEvent(EventOrderSubmitted, doc)
+		require.NoError(t, err, "NewEvent(%s)", name)
+		assert.Equal(t, string(want), string(ev.Data), "NewEvent(%s) data is json.Marshal's", name)
+	}
+	ev, err := NewEvent(EventOrderSubmitted, o)
+	require.NoError(t, err, "NewEvent")
+	var general Order
+	require.NoError(t, json.Unmarshal(ev.Data, &general), "json.Unmarshal")
+	var fast Order
+	require.True(t, decodeDocumentFast(ev.Data, &fast), "the fast path takes what NewEvent wrote")
+	got, err := DecodeData[Order](ev)
+	require.NoError(t, err, "DecodeData[Order]")
+	assert.Equal(t, general, got, "DecodeData[Order] is json.Unmarshal's")
+	gotp, err := DecodeData[*Order](ev)
+	require.NoError(t, err, "DecodeData[*Order]")
+	assert.Equal(t, general, *gotp, "DecodeData[*Order] is json.Unmarshal's")
+
+	// An unknown member and a member repeated: encoding/json decides.
+	for _, data := range []string{
+		`{"id":"o","extra":1,"soldTo":{"id":"c"},"shipTo":{"id":"c"},"currency":"USD","lines":[{"id":"L1","item":{"sku":"A"},"quantity":{"value":"1","unit":"EA"},"unitPrice":{"amount":"1","currency":"USD"}}]}`,
+		`{"id":"x","id":"o","soldTo":{"id":"c"},"shipTo":{"id":"c"},"currency":"USD","lines":[{"id":"L1","item":{"sku":"A"},"quantity":{"value":"1","unit":"EA"},"unitPrice":{"amount":"1","currency":"USD"}}]}`,
+	} {
+		var z Order
+		assert.False(t, decodeDocumentFast([]byte(data), &z), "fast path refuses %s", data)
+		assert.Equal(t, Order{}, z, "order left zero after the fast path refused %s", data)
+		ev := Event{Type: EventOrderSubmitted, DataContentType: "application/json", Data: json.RawMessage(data)}
+		var want Order
+		require.NoError(t, json.Unmarshal([]byte(data), &want), "json.Unmarshal %s", data)
+		got, err := DecodeData[Order](ev)
+		require.NoError(t, err, "DecodeData %s", data)
+		assert.Equal(t, want, got, "DecodeData of %s is json.Unmarshal's", data)
+	}
+}
+
+// fulfillmentSeeds are allocation updates and shipments as the WMS
+// simulator writes them, with every optional member, and variants the
+// fast decoders must refuse.
+var fulfillmentSeeds = []string{
+	`{"fulfillmentOrderId":"FO-1","orderId":"O-1","warehouse":"WH-1","asOf":"2026-11-02T09:00:00Z","sequence":2,"lines":[{"fulfillmentLineId":"FL-1","orderLineId":"L-1","item":{"sku":"SKU-1","gtin":"00012345678905","description":"d","refs":[{"system":"wms","type":"item","value":"1"}]},"allocated":{"value":"3","unit":"EA"},"backordered":{"value":"0","unit":"EA"},"picked":{"value":"1.5","unit":"EA"},"expectedDate":"2026-11-05T00:00:00-05:00"}]}`,
+	`{"id":"S-1","version":1,"refs":[{"system":"wms","type":"shipment","value":"S1"}],"orderId":"O-1","fulfillmentOrderId":"FO-1","warehouse":"WH-1","carrier":{"scac":"UPSN","name":"UPS"},"service":"ground","trackingNumbers":["1Z1","1Z2"],"shippedAt":"2026-11-02T09:00:00Z","packages":[{"sscc":"006141411234567890","trackingNumber":"1Z1","weight":{"value":"2.5","unit":"KGM"},"lines":[{"shipmentLineId":"SL-1","quantity":{"value":"3","unit":"EA"}}]}],"lines":[{"id":"SL-1","orderLineId":"L-1","fulfillmentLineId":"FL-1","item":{"sku":"SKU-1"},"quantity":{"value":"3","unit":"EA"},"lots":[{"lot":"A","quantity":{"value":"3","unit":"EA"},"expiresAt":"2027-01-01T00:00:00Z"}],"serials":["SN1"]}],"finalForFulfillment":true}`,
+	`{"fulfillmentOrderId":"FO-1","lines":[{"picked":null}]}`,
+	`{"id":"S-1","packages":[{"sscc":"123"}]}`,
+	`{"id":"S-1","ID":"S-2"}`,
+	`{"id":"S-1","lines":[{"id":"a","id":"b"}]}`,
+	`{"sequence":1.5}`,
+	`{"id":"S-1"} x`,
+	`{"id":"ADJ-1","refs":[{"system":"wms","type":"adj","value":"1"}],"item":{"sku":"SKU-1"},"location":"WH-1","lot":"A","status":"available","delta":{"value":"-2","unit":"EA"},"reason":"other","note":"n","adjustedAt":"2026-11-02T09:00:00Z","sequence":3}`,
+	`{"item":{"sku":"SKU-1"},"location":"WH-1","lot":"A","status":"damaged","kind":"snapshot","onHand":{"value":"5","unit":"EA"},"allocated":{"value":"1","unit":"EA"},"available":{"value":"4","unit":"EA"},"inbound":{"value":"0","unit":"EA"},"asOf":"2026-11-02T09:00:00Z","sequence":7}`,
+	`{"kind":"sideways"}`,
+}
+
+// FuzzDecodeFulfillmentFast checks that the fast decoders of allocation
+// updates, shipments and inventory adjustments and positions only accept
+// valid JSON and then give exactly what encoding/json gives.
+func FuzzDecodeFulfillmentFast(f *testing.F) {
+	for _, s := range fulfillmentSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a AllocationUpdate
+		if decodeAllocationFast(data, &a) {
+			require.True(t, json.Valid(data), "the allocation fast path accepted invalid JSON %q", data)
+			var general AllocationUpdate
+			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
+			if !reflect.DeepEqual(general, a) {
+				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, a, general)
+			}
+		}
+		var sh Shipment
+		if decodeShipmentFast(data, &sh) {
+			require.True(t, json.Valid(data), "the shipment fast path accepted invalid JSON %q", data)
+			var general Shipment
+			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
+			if !reflect.DeepEqual(general, sh) {
+				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, sh, general)
+			}
+		}
+		var adj InventoryAdjustment
+		if decodeAdjustmentFast(data, &adj) {
+			require.True(t, json.Valid(data), "the adjustment fast path accepted invalid JSON %q", data)
+			var general InventoryAdjustment
+			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
+			if !reflect.DeepEqual(general, adj) {
+				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, adj, general)
+			}
+		}
+		var pos InventoryPosition
+		if decodePositionFast(data, &pos) {
+			require.True(t, json.Valid(data), "the position fast path accepted invalid JSON %q", data)
+			var general InventoryPosition
+			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
+			if !reflect.DeepEqual(general, pos) {
+				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, pos, general)
+			}
+		}
+	})
+}
+
+func TestFulfillmentFastPathTaken(t *testing.T) {
+	var a AllocationUpdate
+	assert.True(t, decodeAllocationFast([]byte(fulfillmentSeeds[0]), &a), "allocation seed takes the fast path")
+	var sh Shipment
+	assert.True(t, decodeShipmentFast([]byte(fulfillmentSeeds[1]), &sh), "shipment seed takes the fast path")
+	var adj InventoryAdjustment
+	assert.True(t, decodeAdjustmentFast([]byte(fulfillmentSeeds[8]), &adj), "adjustment seed takes the fast path")
+	var pos InventoryPosition
+	assert.True(t, decodePositionFast([]byte(fulfillmentSeeds[9]), &pos), "position seed takes the fast path")
+	for _, s := range append(fulfillmentSeeds[2:8:8], fulfillmentSeeds[10]) {
+		var a AllocationUpdate
+		var sh Shipment
+		var p InventoryPosition
+		assert.False(t, decodeAllocationFast([]byte(s), &a) || decodeShipmentFast([]byte(s), &sh) || decodePositionFast([]byte(s), &p),
+			"fast paths refuse %s", s)
+	}
+	// Through DecodeData, as encoding/json decodes them.
+	for i, typ := range []EventType{EventFulfillmentAllocated, EventFulfillmentShipped} {
+		ev := Event{Type: typ, DataContentType: "application/json", Data: json.RawMessage(fulfillmentSeeds[i])}
+		if i == 0 {
+			var want AllocationUpdate
+			require.NoError(t, json.Unmarshal(ev.Data, &want), "json.Unmarshal allocation")
+			got, err := DecodeData[AllocationUpdate](ev)
+			require.NoError(t, err, "DecodeData[AllocationUpdate]")
+			assert.Equal(t, want, got, "DecodeData[AllocationUpdate] is json.Unmarshal's")
+			continue
+		}
+		var want Shipment
+		require.NoError(t, json.Unmarshal(ev.Data, &want), "json.Unmarshal shipment")
+		got, err := DecodeData[*Shipment](ev)
+		require.NoError(t, err, "DecodeData[*Shipment]")
+		assert.Equal(t, want, *got, "DecodeData[*Shipment] is json.Unmarshal's")
+	}
+}
+
+// FuzzEncodeFulfillment checks that the encoders of fulfilment orders,
+// allocation updates, shipments and inventory adjustments and positions
+// write exactly what json.Marshal writes, for every document encoding/json
+// decodes from the input.
+func FuzzEncodeFulfillment(f *testing.F) {
+	for _, s := range fulfillmentSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"id":"FO-1","version":2,"refs":[{"system":"erp","type":"fo","value":"1","version":"3"}],"orderId":"O-1","orderVersion":1,"warehouse":"WH-1","split":{"group":"g","index":1,"count":2},"shipTo":{"id":"c","name":"<Acme & Co>","address":{"lines":["1 Road"],"country":"US"}},"shipComplete":true,"requestedShipDate":"2026-11-03T00:00:00+01:00","lines":[{"id":"FL-1","orderLineId":"L-1","item":{"sku":"SKU-1"},"quantity":{"value":"3","unit":"EA"}}],"releasedAt":"2026-11-02T09:00:00Z"}`))
+	f.Add([]byte(`{"lines":[],"asOf":"0001-01-01T01:00:00+01:00","packages":[{"lines":[]}],"trackingNumbers":["\u2028<x>"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		check := func(kind string, doc any, enc func() ([]byte, error)) {
+			want, wantErr := json.Marshal(doc)
+			got, gotErr := enc()
+			require.Equal(t, wantErr == nil, gotErr == nil, "%s from %q: json.Marshal error %v, encoder error %v", kind, data, wantErr, gotErr)
+			if string(want) != string(got) {
+				t.Fatalf("%s from %q:\njson.Marshal %s\nencoder      %s", kind, data, want, got)
+			}
+		}
+		var fo FulfillmentOrder
+		if json.Unmarshal(data, &fo) == nil {
+			check("fulfillment order", fo, func() ([]byte, error) { return encodeFulfillmentOrder(&fo) })
+		}
+		var a AllocationUpdate
+		if json.Unmarshal(data, &a) == nil {
+			check("allocation update", a, func() ([]byte, error) { return encodeAllocation(&a) })
+		}
+		var sh Shipment
+		if json.Unmarshal(data, &sh) == nil {
+			check("shipment", sh, func() ([]byte, error) { return encodeShipment(&sh) })
+		}
+		var adj InventoryAdjustment
+		if json.Unmarshal(data, &adj) == nil {
+			check("inventory adjustment", adj, func() ([]byte, error) { return encodeAdjustment(&adj) })
+		}
+		var pos InventoryPosition
+		if json.Unmarshal(data, &pos) == nil {
+			check("inventory position", pos, func() ([]byte, error) { return encodePosition(&pos) })
+		}
+	})
+}
+
+func TestEncodeFulfillmentZero(t *testing.T) {
+	for _, doc := range []Document{FulfillmentOrder{}, AllocationUpdate{}, Shipment{}, &FulfillmentOrder{Lines: []FulfillmentLine{}},
+		InventoryAdjustment{}, &InventoryPosition{Kind: QuantityDelta},
+		AllocationUpdate{AsOf: time.Time{}.In(time.FixedZone("X", 3600)), Lines: []AllocationLine{{Picked: &Quantity{}}}}} {
+		want, err := json.Marshal(doc)
+		require.NoError(t, err, "json.Marshal %T", doc)
+		got, err := encodeDocument(doc)
+		require.NoError(t, err, "encodeDocument %T", doc)
+		assert.Equal(t, string(want), string(got), "encoding of %#v", doc)
+	}
+	_, err := encodeDocument(&Shipment{ShippedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	assert.Error(t, err, "a year past 9999 fails as in json.Marshal")
+	_, err = Encode(InventoryPosition{})
+	assert.Error(t, err, "a position without a kind fails as in json.Marshal")
+}
+
+func TestEncodeNil(t *testing.T) {
+	for _, doc := range []Document{nil, (*Order)(nil), (*Shipment)(nil), (*AllocationUpdate)(nil), (*FulfillmentOrder)(nil)} {
+		got, err := Encode(doc)
+		require.NoError(t, err, "Encode(%#v)", doc)
+		assert.Equal(t, "null", string(got), "Encode(%#v) is json.Marshal's", doc)
+	}
+}

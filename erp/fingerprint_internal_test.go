@@ -1,0 +1,29 @@
+package erp
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+)
+
+// TestEncodePositions checks that the fingerprint of positions is taken
+// over json.Marshal's bytes.
+func TestEncodePositions(t *testing.T) {
+	q := canonical.MustParseQuantity("3", "EA")
+	p := canonical.InventoryPosition{Item: canonical.ItemRef{SKU: "SKU-1"}, Location: "WH-1", Status: canonical.InventoryAvailable,
+		Kind: canonical.QuantitySnapshot, OnHand: q, Allocated: q, Available: q, Inbound: q, AsOf: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Sequence: 2}
+	for _, ps := range [][]canonical.InventoryPosition{nil, {}, {p}, {p, p}} {
+		want, err := json.Marshal(ps)
+		require.NoError(t, err, "json.Marshal of %d positions", len(ps))
+		got, err := encodePositions(ps)
+		require.NoError(t, err, "encodePositions of %d positions", len(ps))
+		assert.Equal(t, string(want), string(got), "encoding of %d positions", len(ps))
+	}
+	_, err := encodePositions([]canonical.InventoryPosition{{}})
+	assert.Error(t, err, "a position without a kind fails as in json.Marshal")
+}
