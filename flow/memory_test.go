@@ -1,9 +1,7 @@
 package flow_test
 
 import (
-	"context"
 	"runtime"
-	"strconv"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -11,12 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/distsync/distsync/canonical"
-	"github.com/distsync/distsync/crm"
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
-	"github.com/distsync/distsync/wms"
 )
 
 // heap returns the bytes of live heap objects after a full collection,
@@ -37,47 +32,19 @@ func heap() uint64 {
 // flow is dropped while the systems and the log are kept) and the bytes
 // the whole run holds (systems and log included).
 func heldAfter(t *testing.T, n int, forget bool) (flowBytes, total uint64) {
-	ctx := context.Background()
 	base := heap()
-	accounts := erp.DemoAccounts()
-	for i := range accounts {
-		accounts[i].Customer.CreditLimit = nil
-	}
-	e, err := erp.New(erp.Config{Accounts: accounts})
-	require.NoError(t, err, "erp.New")
 	shift := max(0, erp.DemoEpoch().Add(time.Minute).Sub(time.Now()))
-	w, err := wms.New(wms.Config{Clock: func() time.Time { return time.Now().Add(shift) }})
-	require.NoError(t, err, "wms.New")
-	c, err := crm.New(crm.Config{})
-	require.NoError(t, err, "crm.New")
 	// The log drops what the flow's consumer group committed.
 	log := eventlog.NewMemory(eventlog.MemoryConfig{TrimGroups: []string{flow.DefaultGroup}})
-	f, err := flow.New(flow.Config{ERP: e, WMS: w, CRM: c, Log: log, PollInterval: time.Millisecond})
-	require.NoError(t, err, "flow.New")
+	bw := newBenchWorld(t, flow.Config{Log: log, PollInterval: time.Millisecond}, func() time.Time { return time.Now().Add(shift) })
+	e, w, c, f := bw.erp, bw.wms, bw.crm, bw.flow
 	for done := 0; done < n; {
-		for _, wh := range []string{"WH-EAST", "WH-SOUTH", "WH-WEST"} {
-			// Drain takes no bubble time: the ID must not depend on the clock.
-			_, err := w.Adjust(ctx, canonical.InventoryAdjustment{ID: "M" + wh + strconv.Itoa(done), Item: canonical.ItemRef{SKU: "SKU-100"},
-				Location: wh, Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity("1000", "EA"),
-				Reason: canonical.AdjustFound, AdjustedAt: time.Now().Add(shift)})
-			require.NoError(t, err, "Adjust")
-		}
+		bw.stock(t, "SKU-100", "1000", "WH-EAST", "WH-SOUTH", "WH-WEST")
 		for range min(100, n-done) {
-			opp, err := c.OpenOpportunity(ctx, crm.Opportunity{AccountID: "ACC-0002", Lines: []crm.OpportunityLine{{SKU: "SKU-100",
-				Quantity: canonical.MustParseQuantity("3", "EA"), UnitPrice: canonical.MustParseMoney("12.50", "USD")}}})
-			require.NoError(t, err, "OpenOpportunity")
-			_, err = c.ConvertOpportunity(ctx, opp.ID)
-			require.NoError(t, err, "ConvertOpportunity")
+			bw.order(t, "SKU-100:3:12.50")
 			done++
 		}
-		for {
-			require.NoError(t, f.Drain(ctx), "Drain")
-			k, err := w.Step(ctx)
-			require.NoError(t, err, "Step")
-			if k == 0 {
-				break
-			}
-		}
+		bw.settle(t)
 	}
 	require.Equal(t, n, e.Counts().Invoices, "one invoice per order")
 	if forget {
