@@ -35,6 +35,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -63,7 +64,12 @@ func main() {
 		"(log, cursors, dead letters, dedupe keys, order states); the simulated systems always live in the process")
 	flag.IntVar(&cfg.restarts, "restarts", 0, "with -store sqlite:PATH, stop the flow this many times at random points and "+
 		"reopen it from the file in the process (the simulated systems live on, as the outside world would)")
+	flag.BoolVar(&cfg.verbose, "v", false, "write the flow's log records to stderr as JSON, each with the correlation and "+
+		"causation IDs of the event being handled (tracing.NewHandler)")
 	flag.Parse()
+	if cfg.verbose {
+		cfg.logs = os.Stderr
+	}
 	if err := run(context.Background(), os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ordertocash:", err)
 		os.Exit(1)
@@ -77,6 +83,8 @@ type config struct {
 	seed     uint64
 	store    string
 	restarts int
+	verbose  bool
+	logs     io.Writer // the flow's log records; nil means none
 }
 
 // errDisagree is returned when the systems do not show the same orders.
@@ -119,6 +127,7 @@ type world struct {
 	stop     *stopper
 	restarts int // restarts left to make
 	out      io.Writer
+	logger   *slog.Logger // the flow's; nil means discard
 }
 
 func newWorld(cfg config) (*world, error) {
@@ -143,6 +152,11 @@ func newWorld(cfg config) (*world, error) {
 	}
 	w := &world{clk: &clock{t: wms.DemoEpoch()}, store: st, restarts: cfg.restarts,
 		stop: &stopper{rng: rand.New(rand.NewPCG(cfg.seed, 3))}}
+	if cfg.logs != nil {
+		// Every record logged with the context of a handled event carries
+		// its correlation and causation IDs.
+		w.logger = slog.New(tracing.NewHandler(slog.NewJSONHandler(cfg.logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	}
 	if w.erp, err = erp.New(erp.Config{Clock: w.clk.now}); err != nil {
 		return nil, err
 	}
@@ -197,7 +211,7 @@ func newWorld(cfg config) (*world, error) {
 // openFlow builds the flow over the connectors, with its state in memory
 // or opened from the SQLite file.
 func (w *world) openFlow(ctx context.Context) error {
-	cfg := flow.Config{ERP: w.ce, WMS: w.cw, CRM: w.cc, Recorder: w.rec, Metrics: w.stop, Workers: 1,
+	cfg := flow.Config{ERP: w.ce, WMS: w.cw, CRM: w.cc, Recorder: w.rec, Metrics: w.stop, Workers: 1, Logger: w.logger,
 		PollInterval: 2 * time.Millisecond,
 		Policy: eventlog.ErrorPolicy{MaxAttempts: 50, InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond,
 			OpenRecheck: 20 * time.Millisecond}}

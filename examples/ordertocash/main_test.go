@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,4 +61,24 @@ func TestRunBadFlags(t *testing.T) {
 		var out bytes.Buffer
 		assert.Error(t, run(context.Background(), &out, cfg), "run %+v", cfg)
 	}
+}
+
+// TestLogsCarryCorrelation runs the scenario with the flow's log records
+// captured (the -v flag): a record logged while an event is handled
+// carries the order's correlation ID and the event's ID as causation ID.
+func TestLogsCarryCorrelation(t *testing.T) {
+	var out, logs bytes.Buffer
+	require.NoError(t, run(context.Background(), &out, config{seed: 1, logs: &logs}), "run:\n%s", out.String())
+	var found bool
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "log line %q is JSON", line)
+		if rec["msg"] == "flow: cancel request honoured" {
+			found = true
+			assert.NotEmpty(t, rec["correlation_id"], "correlation_id of %q", line)
+			assert.Equal(t, "crm-evt-000007", rec["causation_id"], "causation_id of %q: the cancel request's event", line)
+			assert.Equal(t, "ORD-000006", rec["order"], "order of %q", line)
+		}
+	}
+	assert.True(t, found, "the cancellation is logged:\n%s", logs.String())
 }
