@@ -63,14 +63,10 @@ func (m *Memory) RequestCancellation(ctx context.Context, orderID string, lines 
 		return canonical.CancelRequest{}, connector.Errorf(connector.CodeInvalid, System, op, err)
 	}
 	st.seq[orderID]++
-	e.ID = fmt.Sprintf("crm-evt-%06d", len(st.feed)+1)
-	e.Source = Source
 	e.Subject = orderID
 	e.Time = req.RequestedAt
 	e.Sequence = 1 + st.seq[orderID] // the order's submission is 1
 	e.CorrelationID = orderID
-	st.feed = append(st.feed, e)
-	close(st.wake)
-	st.wake = make(chan struct{})
+	st.appendLocked(e)
 	return req, nil
 }

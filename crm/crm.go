@@ -390,20 +390,27 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 	if err != nil { // the opportunity was checked when it was opened
 		return canonical.Order{}, connector.Errorf(connector.CodeInvalid, System, op, err)
 	}
-	e.ID = fmt.Sprintf("crm-evt-%06d", len(st.feed)+1)
-	e.Source = Source
 	e.Subject = o.ID
 	e.Time = now
 	e.Sequence = 1
 	e.CorrelationID = o.ID
 	st.nextOrd = n
-	st.feed = append(st.feed, e)
-	close(st.wake)
-	st.wake = make(chan struct{})
+	st.appendLocked(e)
 	st.orders[o.ID] = &o
 	opp.OrderID = o.ID
 	st.counts.Orders++
 	return cloneOrder(&o), nil
+}
+
+// appendLocked gives e the feed's next event ID and the CRM's source,
+// appends it to the order feed and wakes the subscribers. The caller holds
+// st.mu for writing.
+func (st *state) appendLocked(e canonical.Event) {
+	e.ID = fmt.Sprintf("crm-evt-%06d", len(st.feed)+1)
+	e.Source = Source
+	st.feed = append(st.feed, e)
+	close(st.wake)
+	st.wake = make(chan struct{})
 }
 
 func cloneOrder(o *canonical.Order) canonical.Order {

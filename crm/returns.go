@@ -110,17 +110,13 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, req ReturnRequest) (canoni
 	if err != nil {
 		return canonical.Return{}, connector.Errorf(connector.CodeInvalid, System, op, err)
 	}
-	e.ID = fmt.Sprintf("crm-evt-%06d", len(st.feed)+1)
-	e.Source = Source
 	e.Subject = r.ID
 	e.PartitionKey = o.ID
 	e.Time = now
 	e.Sequence = 1
 	e.CorrelationID = o.ID
 	st.nextRet = n
-	st.feed = append(st.feed, e)
-	close(st.wake)
-	st.wake = make(chan struct{})
+	st.appendLocked(e)
 	if st.returns == nil {
 		st.returns = map[string]*canonical.Return{}
 	}
