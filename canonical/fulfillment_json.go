@@ -45,7 +45,7 @@ func (s *lineScanner) allocationLine(l *AllocationLine) bool {
 		case "backordered":
 			return s.quantity(&l.Backordered) && once(&seen, 1<<4)
 		case "picked":
-			return scanPtr(&l.Picked, s.quantity) && once(&seen, 1<<5)
+			return scanPtr(s, &l.Picked, s.quantity) && once(&seen, 1<<5)
 		case "expectedDate":
 			return s.time(&l.ExpectedDate) && once(&seen, 1<<6)
 		}
@@ -113,7 +113,7 @@ func (s *lineScanner) shipmentPackage(p *Package) bool {
 		case "trackingNumber":
 			return scanStr(s, &p.TrackingNumber) && once(&seen, 2)
 		case "weight":
-			return scanPtr(&p.Weight, s.quantity) && once(&seen, 4)
+			return scanPtr(s, &p.Weight, s.quantity) && once(&seen, 4)
 		case "lines":
 			return scanList(s, &p.Lines, 1, s.packageLine) && once(&seen, 8)
 		}

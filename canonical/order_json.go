@@ -26,7 +26,7 @@ func decodeOrderFast(data []byte, o *Order) bool {
 		case "shipTo":
 			return s.party(&o.ShipTo) && once(&seen, 1<<5)
 		case "billTo":
-			return scanPtr(&o.BillTo, s.party) && once(&seen, 1<<6)
+			return scanPtr(&s, &o.BillTo, s.party) && once(&seen, 1<<6)
 		case "currency":
 			return scanValid(&s, &o.Currency) && once(&seen, 1<<7)
 		case "paymentTerms":
@@ -46,7 +46,7 @@ func decodeOrderFast(data []byte, o *Order) bool {
 		case "taxes":
 			return s.taxes(&o.Taxes) && once(&seen, 1<<15)
 		case "totals":
-			return scanPtr(&o.Totals, s.totals) && once(&seen, 1<<16)
+			return scanPtr(&s, &o.Totals, s.totals) && once(&seen, 1<<16)
 		case "notes":
 			return s.notes(&o.Notes) && once(&seen, 1<<17)
 		case "lines":
@@ -138,7 +138,7 @@ func (s *lineScanner) party(p *PartyRef) bool {
 		case "refs":
 			return s.refs(&p.Refs) && once(&seen, 4)
 		case "address":
-			return scanPtr(&p.Address, s.address) && once(&seen, 8)
+			return scanPtr(s, &p.Address, s.address) && once(&seen, 8)
 		}
 		return false
 	})
@@ -192,9 +192,9 @@ func (s *lineScanner) taxes(out *[]Tax) bool {
 			case "jurisdiction":
 				return scanStr(s, &t.Jurisdiction) && once(&seen, 2)
 			case "rate":
-				return scanPtr(&t.Rate, s.decimal) && once(&seen, 4)
+				return scanPtr(s, &t.Rate, s.decimal) && once(&seen, 4)
 			case "taxable":
-				return scanPtr(&t.Taxable, s.money) && once(&seen, 8)
+				return scanPtr(s, &t.Taxable, s.money) && once(&seen, 8)
 			case "amount":
 				return s.money(&t.Amount) && once(&seen, 16)
 			}

@@ -193,8 +193,11 @@ func scanValid[T interface {
 }
 
 // scanPtr decodes a member into a new T, set in *p, as encoding/json does
-// for a nil pointer; null fails in decode and is left to encoding/json.
-func scanPtr[T any](p **T, decode func(*T) bool) bool {
+// for a nil pointer; null is left to encoding/json.
+func scanPtr[T any](s *lineScanner, p **T, decode func(*T) bool) bool {
+	if s.peek('n') {
+		return false
+	}
 	var v T
 	if !decode(&v) {
 		return false
