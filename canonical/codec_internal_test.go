@@ -28,16 +28,9 @@ func TestOrderEventCodec(t *testing.T) {
 	}
 	ev, err := NewEvent(EventOrderSubmitted, o)
 	require.NoError(t, err, "NewEvent")
-	var general Order
-	require.NoError(t, json.Unmarshal(ev.Data, &general), "json.Unmarshal")
 	var fast Order
 	require.True(t, decodeDocumentFast(ev.Data, &fast), "the fast path takes what NewEvent wrote")
-	got, err := DecodeData[Order](ev)
-	require.NoError(t, err, "DecodeData[Order]")
-	assert.Equal(t, general, got, "DecodeData[Order] is json.Unmarshal's")
-	gotp, err := DecodeData[*Order](ev)
-	require.NoError(t, err, "DecodeData[*Order]")
-	assert.Equal(t, general, *gotp, "DecodeData[*Order] is json.Unmarshal's")
+	checkDecodeData[Order](t, ev)
 
 	// An unknown member and a member repeated: encoding/json decides.
 	for _, data := range []string{
@@ -47,12 +40,7 @@ func TestOrderEventCodec(t *testing.T) {
 		var z Order
 		assert.False(t, decodeDocumentFast([]byte(data), &z), "fast path refuses %s", data)
 		assert.Equal(t, Order{}, z, "order left zero after the fast path refused %s", data)
-		ev := Event{Type: EventOrderSubmitted, DataContentType: "application/json", Data: json.RawMessage(data)}
-		var want Order
-		require.NoError(t, json.Unmarshal([]byte(data), &want), "json.Unmarshal %s", data)
-		got, err := DecodeData[Order](ev)
-		require.NoError(t, err, "DecodeData %s", data)
-		assert.Equal(t, want, got, "DecodeData of %s is json.Unmarshal's", data)
+		checkDecodeData[Order](t, Event{Type: EventOrderSubmitted, DataContentType: "application/json", Data: json.RawMessage(data)})
 	}
 }
 
@@ -81,43 +69,44 @@ func FuzzDecodeFulfillmentFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var a AllocationUpdate
-		if decodeAllocationFast(data, &a) {
-			require.True(t, json.Valid(data), "the allocation fast path accepted invalid JSON %q", data)
-			var general AllocationUpdate
-			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
-			if !reflect.DeepEqual(general, a) {
-				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, a, general)
-			}
-		}
-		var sh Shipment
-		if decodeShipmentFast(data, &sh) {
-			require.True(t, json.Valid(data), "the shipment fast path accepted invalid JSON %q", data)
-			var general Shipment
-			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
-			if !reflect.DeepEqual(general, sh) {
-				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, sh, general)
-			}
-		}
-		var adj InventoryAdjustment
-		if decodeAdjustmentFast(data, &adj) {
-			require.True(t, json.Valid(data), "the adjustment fast path accepted invalid JSON %q", data)
-			var general InventoryAdjustment
-			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
-			if !reflect.DeepEqual(general, adj) {
-				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, adj, general)
-			}
-		}
-		var pos InventoryPosition
-		if decodePositionFast(data, &pos) {
-			require.True(t, json.Valid(data), "the position fast path accepted invalid JSON %q", data)
-			var general InventoryPosition
-			require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
-			if !reflect.DeepEqual(general, pos) {
-				t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, pos, general)
-			}
-		}
+		checkFastDecode(t, "allocation", data, decodeAllocationFast)
+		checkFastDecode(t, "shipment", data, decodeShipmentFast)
+		checkFastDecode(t, "adjustment", data, decodeAdjustmentFast)
+		checkFastDecode(t, "position", data, decodePositionFast)
 	})
+}
+
+// checkFastDecode checks that when the fast decoder takes data, data is
+// valid JSON and the document is exactly what encoding/json gives.
+func checkFastDecode[T any](t *testing.T, kind string, data []byte, decode func([]byte, *T) bool) {
+	t.Helper()
+	var fast T
+	if !decode(data, &fast) {
+		return
+	}
+	require.True(t, json.Valid(data), "the %s fast path accepted invalid JSON %q", kind, data)
+	var general T
+	require.NoError(t, json.Unmarshal(data, &general), "%s input %q", kind, data)
+	if !reflect.DeepEqual(general, fast) { // no testify diff: it is slow on long strings
+		t.Fatalf("%s input %q:\nfast    %#v\ngeneral %#v", kind, data, fast, general)
+	}
+}
+
+// checkDecodeData checks that DecodeData[D] and DecodeData[*D] of ev give
+// what json.Unmarshal gives.
+func checkDecodeData[D Document, P interface {
+	*D
+	Document
+}](t *testing.T, ev Event) {
+	t.Helper()
+	var want D
+	require.NoError(t, json.Unmarshal(ev.Data, &want), "json.Unmarshal %s", ev.Data)
+	got, err := DecodeData[D](ev)
+	require.NoError(t, err, "DecodeData[%T] %s", want, ev.Data)
+	assert.Equal(t, want, got, "DecodeData[%T] of %s is json.Unmarshal's", want, ev.Data)
+	gotp, err := DecodeData[P](ev)
+	require.NoError(t, err, "DecodeData[%T] %s", gotp, ev.Data)
+	assert.Equal(t, want, *gotp, "DecodeData[%T] of %s is json.Unmarshal's", gotp, ev.Data)
 }
 
 func TestFulfillmentFastPathTaken(t *testing.T) {
@@ -137,22 +126,8 @@ func TestFulfillmentFastPathTaken(t *testing.T) {
 			"fast paths refuse %s", s)
 	}
 	// Through DecodeData, as encoding/json decodes them.
-	for i, typ := range []EventType{EventFulfillmentAllocated, EventFulfillmentShipped} {
-		ev := Event{Type: typ, DataContentType: "application/json", Data: json.RawMessage(fulfillmentSeeds[i])}
-		if i == 0 {
-			var want AllocationUpdate
-			require.NoError(t, json.Unmarshal(ev.Data, &want), "json.Unmarshal allocation")
-			got, err := DecodeData[AllocationUpdate](ev)
-			require.NoError(t, err, "DecodeData[AllocationUpdate]")
-			assert.Equal(t, want, got, "DecodeData[AllocationUpdate] is json.Unmarshal's")
-			continue
-		}
-		var want Shipment
-		require.NoError(t, json.Unmarshal(ev.Data, &want), "json.Unmarshal shipment")
-		got, err := DecodeData[*Shipment](ev)
-		require.NoError(t, err, "DecodeData[*Shipment]")
-		assert.Equal(t, want, *got, "DecodeData[*Shipment] is json.Unmarshal's")
-	}
+	checkDecodeData[AllocationUpdate](t, Event{Type: EventFulfillmentAllocated, DataContentType: "application/json", Data: json.RawMessage(fulfillmentSeeds[0])})
+	checkDecodeData[Shipment](t, Event{Type: EventFulfillmentShipped, DataContentType: "application/json", Data: json.RawMessage(fulfillmentSeeds[1])})
 }
 
 // FuzzEncodeFulfillment checks that the encoders of fulfilment orders,
@@ -166,35 +141,28 @@ func FuzzEncodeFulfillment(f *testing.F) {
 	f.Add([]byte(`{"id":"FO-1","version":2,"refs":[{"system":"erp","type":"fo","value":"1","version":"3"}],"orderId":"O-1","orderVersion":1,"warehouse":"WH-1","split":{"group":"g","index":1,"count":2},"shipTo":{"id":"c","name":"<Acme & Co>","address":{"lines":["1 Road"],"country":"US"}},"shipComplete":true,"requestedShipDate":"2026-11-03T00:00:00+01:00","lines":[{"id":"FL-1","orderLineId":"L-1","item":{"sku":"SKU-1"},"quantity":{"value":"3","unit":"EA"}}],"releasedAt":"2026-11-02T09:00:00Z"}`))
 	f.Add([]byte(`{"lines":[],"asOf":"0001-01-01T01:00:00+01:00","packages":[{"lines":[]}],"trackingNumbers":["\u2028<x>"]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		check := func(kind string, doc any, enc func() ([]byte, error)) {
-			want, wantErr := json.Marshal(doc)
-			got, gotErr := enc()
-			require.Equal(t, wantErr == nil, gotErr == nil, "%s from %q: json.Marshal error %v, encoder error %v", kind, data, wantErr, gotErr)
-			if string(want) != string(got) {
-				t.Fatalf("%s from %q:\njson.Marshal %s\nencoder      %s", kind, data, want, got)
-			}
-		}
-		var fo FulfillmentOrder
-		if json.Unmarshal(data, &fo) == nil {
-			check("fulfillment order", fo, func() ([]byte, error) { return encodeFulfillmentOrder(&fo) })
-		}
-		var a AllocationUpdate
-		if json.Unmarshal(data, &a) == nil {
-			check("allocation update", a, func() ([]byte, error) { return encodeAllocation(&a) })
-		}
-		var sh Shipment
-		if json.Unmarshal(data, &sh) == nil {
-			check("shipment", sh, func() ([]byte, error) { return encodeShipment(&sh) })
-		}
-		var adj InventoryAdjustment
-		if json.Unmarshal(data, &adj) == nil {
-			check("inventory adjustment", adj, func() ([]byte, error) { return encodeAdjustment(&adj) })
-		}
-		var pos InventoryPosition
-		if json.Unmarshal(data, &pos) == nil {
-			check("inventory position", pos, func() ([]byte, error) { return encodePosition(&pos) })
-		}
+		checkEncode(t, "fulfillment order", data, encodeFulfillmentOrder)
+		checkEncode(t, "allocation update", data, encodeAllocation)
+		checkEncode(t, "shipment", data, encodeShipment)
+		checkEncode(t, "inventory adjustment", data, encodeAdjustment)
+		checkEncode(t, "inventory position", data, encodePosition)
 	})
+}
+
+// checkEncode checks that, for the document encoding/json decodes from
+// data if any, encode writes exactly what json.Marshal writes.
+func checkEncode[T any](t *testing.T, kind string, data []byte, encode func(*T) ([]byte, error)) {
+	t.Helper()
+	var doc T
+	if json.Unmarshal(data, &doc) != nil {
+		return
+	}
+	want, wantErr := json.Marshal(doc)
+	got, gotErr := encode(&doc)
+	require.Equal(t, wantErr == nil, gotErr == nil, "%s from %q: json.Marshal error %v, encoder error %v", kind, data, wantErr, gotErr)
+	if string(want) != string(got) { // no testify diff: it is slow on long strings
+		t.Fatalf("%s from %q:\njson.Marshal %s\nencoder      %s", kind, data, want, got)
+	}
 }
 
 func TestEncodeFulfillmentZero(t *testing.T) {

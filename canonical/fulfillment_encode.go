@@ -21,8 +21,7 @@ func encodeFulfillmentOrder(f *FulfillmentOrder) ([]byte, error) {
 	e.str("orderId", f.OrderID)
 	e.int("orderVersion", f.OrderVersion)
 	e.str("warehouse", f.Warehouse)
-	e.key("split")
-	e.open()
+	e.object("split")
 	e.str("group", f.Split.Group)
 	e.int("index", int64(f.Split.Index))
 	e.int("count", int64(f.Split.Count))
@@ -30,8 +29,7 @@ func encodeFulfillmentOrder(f *FulfillmentOrder) ([]byte, error) {
 	e.party("shipTo", &f.ShipTo)
 	e.boolOmit("shipComplete", f.ShipComplete)
 	e.time("requestedShipDate", f.RequestedShipDate)
-	e.listOrNull("lines", f.Lines == nil, len(f.Lines), func(i int) {
-		l := &f.Lines[i]
+	encodeListOrNull(&e, "lines", f.Lines, func(l *FulfillmentLine) {
 		e.open()
 		e.str("id", l.ID)
 		e.str("orderLineId", l.OrderLineID)
@@ -53,8 +51,7 @@ func encodeAllocation(a *AllocationUpdate) ([]byte, error) {
 	e.str("warehouse", a.Warehouse)
 	e.timeAlways("asOf", a.AsOf)
 	e.int("sequence", a.Sequence)
-	e.listOrNull("lines", a.Lines == nil, len(a.Lines), func(i int) {
-		l := &a.Lines[i]
+	encodeListOrNull(&e, "lines", a.Lines, func(l *AllocationLine) {
 		e.open()
 		e.str("fulfillmentLineId", l.FulfillmentLineID)
 		e.str("orderLineId", l.OrderLineID)
@@ -81,24 +78,21 @@ func encodeShipment(s *Shipment) ([]byte, error) {
 	e.str("orderId", s.OrderID)
 	e.str("fulfillmentOrderId", s.FulfillmentOrderID)
 	e.str("warehouse", s.Warehouse)
-	e.key("carrier")
-	e.open()
+	e.object("carrier")
 	e.str("scac", s.Carrier.SCAC)
 	e.strOmit("name", s.Carrier.Name)
 	e.close()
 	e.strOmit("service", s.Service)
 	e.strings("trackingNumbers", s.TrackingNumbers)
 	e.timeAlways("shippedAt", s.ShippedAt)
-	e.list("packages", len(s.Packages), func(i int) {
-		p := &s.Packages[i]
+	encodeList(&e, "packages", s.Packages, func(p *Package) {
 		e.open()
 		e.str("sscc", string(p.SSCC))
 		e.strOmit("trackingNumber", p.TrackingNumber)
 		if p.Weight != nil {
 			e.quantity("weight", *p.Weight)
 		}
-		e.list("lines", len(p.Lines), func(j int) {
-			l := &p.Lines[j]
+		encodeList(&e, "lines", p.Lines, func(l *PackageLine) {
 			e.open()
 			e.str("shipmentLineId", l.ShipmentLineID)
 			e.quantity("quantity", l.Quantity)
@@ -106,16 +100,14 @@ func encodeShipment(s *Shipment) ([]byte, error) {
 		})
 		e.close()
 	})
-	e.listOrNull("lines", s.Lines == nil, len(s.Lines), func(i int) {
-		l := &s.Lines[i]
+	encodeListOrNull(&e, "lines", s.Lines, func(l *ShipmentLine) {
 		e.open()
 		e.str("id", l.ID)
 		e.str("orderLineId", l.OrderLineID)
 		e.str("fulfillmentLineId", l.FulfillmentLineID)
 		e.item("item", &l.Item)
 		e.quantity("quantity", l.Quantity)
-		e.list("lots", len(l.Lots), func(j int) {
-			lot := &l.Lots[j]
+		encodeList(&e, "lots", l.Lots, func(lot *LotQuantity) {
 			e.open()
 			e.str("lot", lot.Lot)
 			e.quantity("quantity", lot.Quantity)
@@ -165,8 +157,7 @@ func (e *orderEncoder) timeAlways(name string, t time.Time) {
 }
 
 func (e *orderEncoder) item(name string, it *ItemRef) {
-	e.key(name)
-	e.open()
+	e.object(name)
 	e.str("sku", it.SKU)
 	e.strOmit("gtin", string(it.GTIN))
 	e.strOmit("description", it.Description)
@@ -175,8 +166,7 @@ func (e *orderEncoder) item(name string, it *ItemRef) {
 }
 
 func (e *orderEncoder) quantity(name string, q Quantity) {
-	e.key(name)
-	e.open()
+	e.object(name)
 	e.decimal("value", q.Value)
 	e.str("unit", string(q.Unit))
 	e.close()
@@ -184,22 +174,5 @@ func (e *orderEncoder) quantity(name string, q Quantity) {
 
 // strings appends name: [...] of strings, omitted when empty.
 func (e *orderEncoder) strings(name string, ss []string) {
-	e.list(name, len(ss), func(i int) { e.b = appendJSONString(e.b, ss[i], true) })
-}
-
-// listOrNull is list for a member without omitempty: null for a nil
-// slice, [] for an empty one.
-func (e *orderEncoder) listOrNull(name string, isNil bool, n int, elem func(i int)) {
-	switch {
-	case isNil:
-		e.key(name)
-		e.b = append(e.b, "null"...)
-		e.comma = true
-	case n == 0:
-		e.key(name)
-		e.b = append(e.b, "[]"...)
-		e.comma = true
-	default:
-		e.list(name, n, elem)
-	}
+	encodeList(e, name, ss, func(s *string) { e.b = appendJSONString(e.b, *s, true) })
 }

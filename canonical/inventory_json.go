@@ -10,36 +10,25 @@ func decodeAdjustmentFast(data []byte, a *InventoryAdjustment) bool {
 	s := lineScanner{b: data}
 	var seen uint32
 	ok := s.object(func(k []byte) bool {
-		var ok bool
 		switch string(k) {
 		case "id":
-			a.ID, ok = s.str()
-			return ok && once(&seen, 1<<0)
+			return scanStr(&s, &a.ID) && once(&seen, 1<<0)
 		case "refs":
 			return s.refs(&a.Refs) && once(&seen, 1<<1)
 		case "item":
 			return s.item(&a.Item) && once(&seen, 1<<2)
 		case "location":
-			a.Location, ok = s.str()
-			return ok && once(&seen, 1<<3)
+			return scanStr(&s, &a.Location) && once(&seen, 1<<3)
 		case "lot":
-			a.Lot, ok = s.str()
-			return ok && once(&seen, 1<<4)
+			return scanStr(&s, &a.Lot) && once(&seen, 1<<4)
 		case "status":
-			var v string
-			v, ok = s.str()
-			a.Status = InventoryStatus(v)
-			return ok && once(&seen, 1<<5)
+			return scanStr(&s, &a.Status) && once(&seen, 1<<5)
 		case "delta":
 			return s.quantity(&a.Delta) && once(&seen, 1<<6)
 		case "reason":
-			var v string
-			v, ok = s.str()
-			a.Reason = AdjustmentReason(v)
-			return ok && once(&seen, 1<<7)
+			return scanStr(&s, &a.Reason) && once(&seen, 1<<7)
 		case "note":
-			a.Note, ok = s.str()
-			return ok && once(&seen, 1<<8)
+			return scanStr(&s, &a.Note) && once(&seen, 1<<8)
 		case "adjustedAt":
 			return s.time(&a.AdjustedAt) && once(&seen, 1<<9)
 		case "sequence":
@@ -54,21 +43,15 @@ func decodePositionFast(data []byte, p *InventoryPosition) bool {
 	s := lineScanner{b: data}
 	var seen uint32
 	ok := s.object(func(k []byte) bool {
-		var ok bool
 		switch string(k) {
 		case "item":
 			return s.item(&p.Item) && once(&seen, 1<<0)
 		case "location":
-			p.Location, ok = s.str()
-			return ok && once(&seen, 1<<1)
+			return scanStr(&s, &p.Location) && once(&seen, 1<<1)
 		case "lot":
-			p.Lot, ok = s.str()
-			return ok && once(&seen, 1<<2)
+			return scanStr(&s, &p.Lot) && once(&seen, 1<<2)
 		case "status":
-			var v string
-			v, ok = s.str()
-			p.Status = InventoryStatus(v)
-			return ok && once(&seen, 1<<3)
+			return scanStr(&s, &p.Status) && once(&seen, 1<<3)
 		case "kind":
 			v, ok := s.str()
 			return ok && p.Kind.UnmarshalText([]byte(v)) == nil && once(&seen, 1<<4)

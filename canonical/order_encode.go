@@ -2,7 +2,6 @@ package canonical
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -61,17 +60,16 @@ func (e *orderEncoder) strOmit(name, v string) {
 	}
 }
 
-func (e *orderEncoder) time(name string, t time.Time) {
-	if t.IsZero() {
-		return
-	}
+// object appends "name":{ as needed; close ends it.
+func (e *orderEncoder) object(name string) {
 	e.key(name)
-	j, err := t.MarshalJSON()
-	if err != nil && e.err == nil {
-		e.err = fmt.Errorf("%s: %w", name, err)
+	e.open()
+}
+
+func (e *orderEncoder) time(name string, t time.Time) {
+	if !t.IsZero() {
+		e.timeAlways(name, t)
 	}
-	e.b = append(e.b, j...)
-	e.comma = true
 }
 
 func (e *orderEncoder) decimal(name string, d Decimal) {
@@ -86,56 +84,32 @@ func (e *orderEncoder) decimal(name string, d Decimal) {
 }
 
 func (e *orderEncoder) money(name string, m Money) {
-	e.key(name)
-	e.open()
+	e.object(name)
 	e.decimal("amount", m.Amount)
 	e.str("currency", string(m.Currency))
 	e.close()
 }
 
 func (e *orderEncoder) refs(name string, rs Refs) {
-	if len(rs) == 0 {
-		return
-	}
-	e.key(name)
-	e.b = append(e.b, '[')
-	for i, r := range rs {
-		if i > 0 {
-			e.b = append(e.b, ',')
-		}
+	encodeList(e, name, rs, func(r *ExternalRef) {
 		e.open()
 		e.str("system", r.System)
 		e.str("type", r.Type)
 		e.str("value", r.Value)
 		e.strOmit("version", r.Version)
 		e.close()
-	}
-	e.b = append(e.b, ']')
-	e.comma = true
+	})
 }
 
 func (e *orderEncoder) party(name string, p *PartyRef) {
-	e.key(name)
-	e.open()
+	e.object(name)
 	e.str("id", p.ID)
 	e.strOmit("name", p.Name)
 	e.refs("refs", p.Refs)
 	if a := p.Address; a != nil {
-		e.key("address")
-		e.open()
+		e.object("address")
 		e.strOmit("name", a.Name)
-		if len(a.Lines) > 0 {
-			e.key("lines")
-			e.b = append(e.b, '[')
-			for i, l := range a.Lines {
-				if i > 0 {
-					e.b = append(e.b, ',')
-				}
-				e.b = appendJSONString(e.b, l, true)
-			}
-			e.b = append(e.b, ']')
-			e.comma = true
-		}
+		e.strings("lines", a.Lines)
 		e.strOmit("city", a.City)
 		e.strOmit("region", a.Region)
 		e.strOmit("postalCode", a.PostalCode)
@@ -146,36 +120,43 @@ func (e *orderEncoder) party(name string, p *PartyRef) {
 }
 
 func (e *orderEncoder) notes(name string, ns []Note) {
-	if len(ns) == 0 {
-		return
-	}
-	e.key(name)
-	e.b = append(e.b, '[')
-	for i, n := range ns {
-		if i > 0 {
-			e.b = append(e.b, ',')
-		}
+	encodeList(e, name, ns, func(n *Note) {
 		e.open()
 		e.strOmit("type", n.Type)
 		e.str("text", n.Text)
 		e.close()
-	}
-	e.b = append(e.b, ']')
-	e.comma = true
+	})
 }
 
-// list appends name: [...] calling elem for each index, omitted when n is 0.
-func (e *orderEncoder) list(name string, n int, elem func(i int)) {
-	if n == 0 {
+// encodeList appends "name":[...] calling elem for each element, omitted
+// when the list is empty (omitempty).
+func encodeList[E any](e *orderEncoder, name string, list []E, elem func(*E)) {
+	if len(list) > 0 {
+		e.key(name)
+		encodeElems(e, list, elem)
+	}
+}
+
+// encodeListOrNull is encodeList for a member without omitempty: null for
+// a nil slice, [] for an empty one.
+func encodeListOrNull[E any](e *orderEncoder, name string, list []E, elem func(*E)) {
+	e.key(name)
+	if list == nil {
+		e.b = append(e.b, "null"...)
+		e.comma = true
 		return
 	}
-	e.key(name)
+	encodeElems(e, list, elem)
+}
+
+// encodeElems appends [...] calling elem for each element.
+func encodeElems[E any](e *orderEncoder, list []E, elem func(*E)) {
 	e.b = append(e.b, '[')
-	for i := range n {
+	for i := range list {
 		if i > 0 {
 			e.b = append(e.b, ',')
 		}
-		elem(i)
+		elem(&list[i])
 	}
 	e.b = append(e.b, ']')
 	e.comma = true
@@ -184,9 +165,7 @@ func (e *orderEncoder) list(name string, n int, elem func(i int)) {
 func (e *orderEncoder) order(o *Order) {
 	e.open()
 	e.str("id", o.ID)
-	e.key("version")
-	e.b = strconv.AppendInt(e.b, o.Version, 10)
-	e.comma = true
+	e.int("version", o.Version)
 	e.refs("refs", o.Refs)
 	e.strOmit("customerPO", o.CustomerPO)
 	e.party("soldTo", &o.SoldTo)
@@ -199,13 +178,8 @@ func (e *orderEncoder) order(o *Order) {
 	e.time("orderedAt", o.OrderedAt)
 	e.time("requestedShipDate", o.RequestedShipDate)
 	e.time("requestedDeliveryDate", o.RequestedDeliveryDate)
-	if o.ShipComplete {
-		e.key("shipComplete")
-		e.b = append(e.b, "true"...)
-		e.comma = true
-	}
-	e.list("holds", len(o.Holds), func(i int) {
-		h := &o.Holds[i]
+	e.boolOmit("shipComplete", o.ShipComplete)
+	encodeList(e, "holds", o.Holds, func(h *Hold) {
 		e.open()
 		e.str("kind", string(h.Kind))
 		e.strOmit("reason", h.Reason)
@@ -214,16 +188,14 @@ func (e *orderEncoder) order(o *Order) {
 		e.time("releasedAt", h.ReleasedAt)
 		e.close()
 	})
-	e.list("charges", len(o.Charges), func(i int) {
-		c := &o.Charges[i]
+	encodeList(e, "charges", o.Charges, func(c *Charge) {
 		e.open()
 		e.str("type", c.Type)
 		e.strOmit("description", c.Description)
 		e.money("amount", c.Amount)
 		e.close()
 	})
-	e.list("taxes", len(o.Taxes), func(i int) {
-		t := &o.Taxes[i]
+	encodeList(e, "taxes", o.Taxes, func(t *Tax) {
 		e.open()
 		e.str("type", t.Type)
 		e.strOmit("jurisdiction", t.Jurisdiction)
@@ -237,8 +209,7 @@ func (e *orderEncoder) order(o *Order) {
 		e.close()
 	})
 	if t := o.Totals; t != nil {
-		e.key("totals")
-		e.open()
+		e.object("totals")
 		e.money("subtotal", t.Subtotal)
 		e.money("charges", t.Charges)
 		e.money("tax", t.Tax)
@@ -246,20 +217,7 @@ func (e *orderEncoder) order(o *Order) {
 		e.close()
 	}
 	e.notes("notes", o.Notes)
-	e.key("lines")
-	if o.Lines == nil {
-		e.b = append(e.b, "null"...)
-	} else {
-		e.b = append(e.b, '[')
-		for i := range o.Lines {
-			if i > 0 {
-				e.b = append(e.b, ',')
-			}
-			e.line(&o.Lines[i])
-		}
-		e.b = append(e.b, ']')
-	}
-	e.comma = true
+	encodeListOrNull(e, "lines", o.Lines, e.line)
 	e.time("submittedAt", o.SubmittedAt)
 	e.time("acceptedAt", o.AcceptedAt)
 	e.time("rejectedAt", o.RejectedAt)
@@ -272,24 +230,13 @@ func (e *orderEncoder) line(l *OrderLine) {
 	e.open()
 	e.str("id", l.ID)
 	e.refs("refs", l.Refs)
-	e.key("item")
-	e.open()
-	e.str("sku", l.Item.SKU)
-	e.strOmit("gtin", string(l.Item.GTIN))
-	e.strOmit("description", l.Item.Description)
-	e.refs("refs", l.Item.Refs)
-	e.close()
-	e.key("quantity")
-	e.open()
-	e.decimal("value", l.Quantity.Value)
-	e.str("unit", string(l.Quantity.Unit))
-	e.close()
+	e.item("item", &l.Item)
+	e.quantity("quantity", l.Quantity)
 	e.money("unitPrice", l.UnitPrice)
 	e.time("requestedDate", l.RequestedDate)
 	e.time("promisedDate", l.PromisedDate)
 	e.notes("notes", l.Notes)
-	e.key("buckets")
-	e.open()
+	e.object("buckets")
 	for i, d := range l.Buckets.v {
 		if d != (Decimal{}) {
 			e.decimal(bucketNames[i+1], d)

@@ -12,34 +12,25 @@ func decodeOrderFast(data []byte, o *Order) bool {
 	s := lineScanner{b: data}
 	var seen uint32
 	ok := s.object(func(k []byte) bool {
-		var ok bool
 		switch string(k) {
 		case "id":
-			o.ID, ok = s.str()
-			return ok && once(&seen, 1<<0)
+			return scanStr(&s, &o.ID) && once(&seen, 1<<0)
 		case "version":
 			return s.int64(&o.Version) && once(&seen, 1<<1)
 		case "refs":
 			return s.refs(&o.Refs) && once(&seen, 1<<2)
 		case "customerPO":
-			o.CustomerPO, ok = s.str()
-			return ok && once(&seen, 1<<3)
+			return scanStr(&s, &o.CustomerPO) && once(&seen, 1<<3)
 		case "soldTo":
 			return s.party(&o.SoldTo) && once(&seen, 1<<4)
 		case "shipTo":
 			return s.party(&o.ShipTo) && once(&seen, 1<<5)
 		case "billTo":
-			var p PartyRef
-			if !s.party(&p) {
-				return false
-			}
-			o.BillTo = &p
-			return once(&seen, 1<<6)
+			return scanPtr(&s, &o.BillTo, s.party) && once(&seen, 1<<6)
 		case "currency":
-			return s.currency(&o.Currency) && once(&seen, 1<<7)
+			return scanValid(&s, &o.Currency) && once(&seen, 1<<7)
 		case "paymentTerms":
-			o.PaymentTerms, ok = s.str()
-			return ok && once(&seen, 1<<8)
+			return scanStr(&s, &o.PaymentTerms) && once(&seen, 1<<8)
 		case "orderedAt":
 			return s.time(&o.OrderedAt) && once(&seen, 1<<9)
 		case "requestedShipDate":
@@ -55,16 +46,11 @@ func decodeOrderFast(data []byte, o *Order) bool {
 		case "taxes":
 			return s.taxes(&o.Taxes) && once(&seen, 1<<15)
 		case "totals":
-			var t Totals
-			if !s.totals(&t) {
-				return false
-			}
-			o.Totals = &t
-			return once(&seen, 1<<16)
+			return scanPtr(&s, &o.Totals, s.totals) && once(&seen, 1<<16)
 		case "notes":
 			return s.notes(&o.Notes) && once(&seen, 1<<17)
 		case "lines":
-			return s.lines(&o.Lines) && once(&seen, 1<<18)
+			return scanList(&s, &o.Lines, 0, s.line) && once(&seen, 1<<18)
 		case "submittedAt":
 			return s.time(&o.SubmittedAt) && once(&seen, 1<<19)
 		case "acceptedAt":
@@ -116,51 +102,26 @@ func (s *lineScanner) bool(v *bool) bool {
 	return false
 }
 
-func (s *lineScanner) currency(c *Currency) bool {
-	v, ok := s.str()
-	if !ok || Currency(v).Validate() != nil {
-		return false
-	}
-	*c = Currency(v)
-	return true
-}
-
 func (s *lineScanner) strings(out *[]string) bool {
-	if s.peek('n') {
-		return false
-	}
-	list := make([]string, 0, 2)
-	ok := s.array(func() bool {
-		v, ok := s.str()
-		list = append(list, v)
-		return ok
-	})
-	*out = list
-	return ok
+	return scanList(s, out, 2, func(v *string) bool { return scanStr(s, v) })
 }
 
 func (s *lineScanner) address(a *Address) bool {
 	var seen uint32
 	return s.object(func(k []byte) bool {
-		var ok bool
 		switch string(k) {
 		case "name":
-			a.Name, ok = s.str()
-			return ok && once(&seen, 1)
+			return scanStr(s, &a.Name) && once(&seen, 1)
 		case "lines":
 			return s.strings(&a.Lines) && once(&seen, 2)
 		case "city":
-			a.City, ok = s.str()
-			return ok && once(&seen, 4)
+			return scanStr(s, &a.City) && once(&seen, 4)
 		case "region":
-			a.Region, ok = s.str()
-			return ok && once(&seen, 8)
+			return scanStr(s, &a.Region) && once(&seen, 8)
 		case "postalCode":
-			a.PostalCode, ok = s.str()
-			return ok && once(&seen, 16)
+			return scanStr(s, &a.PostalCode) && once(&seen, 16)
 		case "country":
-			a.Country, ok = s.str()
-			return ok && once(&seen, 32)
+			return scanStr(s, &a.Country) && once(&seen, 32)
 		}
 		return false
 	})
@@ -169,50 +130,31 @@ func (s *lineScanner) address(a *Address) bool {
 func (s *lineScanner) party(p *PartyRef) bool {
 	var seen uint32
 	return s.object(func(k []byte) bool {
-		var ok bool
 		switch string(k) {
 		case "id":
-			p.ID, ok = s.str()
-			return ok && once(&seen, 1)
+			return scanStr(s, &p.ID) && once(&seen, 1)
 		case "name":
-			p.Name, ok = s.str()
-			return ok && once(&seen, 2)
+			return scanStr(s, &p.Name) && once(&seen, 2)
 		case "refs":
 			return s.refs(&p.Refs) && once(&seen, 4)
 		case "address":
-			var a Address
-			if !s.address(&a) {
-				return false
-			}
-			p.Address = &a
-			return once(&seen, 8)
+			return scanPtr(s, &p.Address, s.address) && once(&seen, 8)
 		}
 		return false
 	})
 }
 
 func (s *lineScanner) holds(out *[]Hold) bool {
-	if s.peek('n') {
-		return false
-	}
-	list := make([]Hold, 0, 1)
-	ok := s.array(func() bool {
-		var h Hold
+	return scanList(s, out, 1, func(h *Hold) bool {
 		var seen uint32
-		ok := s.object(func(k []byte) bool {
+		return s.object(func(k []byte) bool {
 			switch string(k) {
 			case "kind":
-				v, ok := s.str()
-				h.Kind = HoldKind(v)
-				return ok && once(&seen, 1)
+				return scanStr(s, &h.Kind) && once(&seen, 1)
 			case "reason":
-				var ok bool
-				h.Reason, ok = s.str()
-				return ok && once(&seen, 2)
+				return scanStr(s, &h.Reason) && once(&seen, 2)
 			case "code":
-				var ok bool
-				h.Code, ok = s.str()
-				return ok && once(&seen, 4)
+				return scanStr(s, &h.Code) && once(&seen, 4)
 			case "placedAt":
 				return s.time(&h.PlacedAt) && once(&seen, 8)
 			case "releasedAt":
@@ -220,83 +162,45 @@ func (s *lineScanner) holds(out *[]Hold) bool {
 			}
 			return false
 		})
-		list = append(list, h)
-		return ok
 	})
-	*out = list
-	return ok
 }
 
 func (s *lineScanner) charges(out *[]Charge) bool {
-	if s.peek('n') {
-		return false
-	}
-	list := make([]Charge, 0, 1)
-	ok := s.array(func() bool {
-		var c Charge
+	return scanList(s, out, 1, func(c *Charge) bool {
 		var seen uint32
-		ok := s.object(func(k []byte) bool {
-			var ok bool
+		return s.object(func(k []byte) bool {
 			switch string(k) {
 			case "type":
-				c.Type, ok = s.str()
-				return ok && once(&seen, 1)
+				return scanStr(s, &c.Type) && once(&seen, 1)
 			case "description":
-				c.Description, ok = s.str()
-				return ok && once(&seen, 2)
+				return scanStr(s, &c.Description) && once(&seen, 2)
 			case "amount":
 				return s.money(&c.Amount) && once(&seen, 4)
 			}
 			return false
 		})
-		list = append(list, c)
-		return ok
 	})
-	*out = list
-	return ok
 }
 
 func (s *lineScanner) taxes(out *[]Tax) bool {
-	if s.peek('n') {
-		return false
-	}
-	list := make([]Tax, 0, 1)
-	ok := s.array(func() bool {
-		var t Tax
+	return scanList(s, out, 1, func(t *Tax) bool {
 		var seen uint32
-		ok := s.object(func(k []byte) bool {
-			var ok bool
+		return s.object(func(k []byte) bool {
 			switch string(k) {
 			case "type":
-				t.Type, ok = s.str()
-				return ok && once(&seen, 1)
+				return scanStr(s, &t.Type) && once(&seen, 1)
 			case "jurisdiction":
-				t.Jurisdiction, ok = s.str()
-				return ok && once(&seen, 2)
+				return scanStr(s, &t.Jurisdiction) && once(&seen, 2)
 			case "rate":
-				var d Decimal
-				if !s.decimal(&d) {
-					return false
-				}
-				t.Rate = &d
-				return once(&seen, 4)
+				return scanPtr(s, &t.Rate, s.decimal) && once(&seen, 4)
 			case "taxable":
-				var m Money
-				if !s.money(&m) {
-					return false
-				}
-				t.Taxable = &m
-				return once(&seen, 8)
+				return scanPtr(s, &t.Taxable, s.money) && once(&seen, 8)
 			case "amount":
 				return s.money(&t.Amount) && once(&seen, 16)
 			}
 			return false
 		})
-		list = append(list, t)
-		return ok
 	})
-	*out = list
-	return ok
 }
 
 func (s *lineScanner) totals(t *Totals) bool {
@@ -314,20 +218,4 @@ func (s *lineScanner) totals(t *Totals) bool {
 		}
 		return false
 	})
-}
-
-func (s *lineScanner) lines(out *[]OrderLine) bool {
-	if s.peek('n') {
-		return false
-	}
-	var list []OrderLine
-	ok := s.array(func() bool {
-		list = append(list, OrderLine{})
-		return s.line(&list[len(list)-1])
-	})
-	if list == nil {
-		list = []OrderLine{}
-	}
-	*out = list
-	return ok
 }

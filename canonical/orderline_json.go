@@ -124,15 +124,6 @@ func (s *lineScanner) object(field func(key []byte) bool) bool {
 	}
 }
 
-// once marks bit in seen and reports whether it was not set yet.
-func once(seen *uint32, bit uint32) bool {
-	if *seen&bit != 0 {
-		return false
-	}
-	*seen |= bit
-	return true
-}
-
 // array calls elem for each element of an array.
 func (s *lineScanner) array(elem func() bool) bool {
 	if !s.next('[') {
@@ -154,6 +145,67 @@ func (s *lineScanner) array(elem func() bool) bool {
 	}
 }
 
+// once marks bit in seen and reports whether it was not set yet.
+func once(seen *uint32, bit uint32) bool {
+	if *seen&bit != 0 {
+		return false
+	}
+	*seen |= bit
+	return true
+}
+
+// scanList decodes an array (not null, which encoding/json decodes
+// differently) into *out, starting with capacity n. elem decodes each
+// element in place, in the list's own memory, so that no element is
+// copied or allocated on its own.
+func scanList[S ~[]E, E any](s *lineScanner, out *S, n int, elem func(*E) bool) bool {
+	if s.peek('n') {
+		return false
+	}
+	list := make(S, 0, n)
+	var zero E
+	ok := s.array(func() bool {
+		list = append(list, zero)
+		return elem(&list[len(list)-1])
+	})
+	*out = list
+	return ok
+}
+
+// scanStr reads a string into *v.
+func scanStr[T ~string](s *lineScanner, v *T) bool {
+	x, ok := s.str()
+	*v = T(x)
+	return ok
+}
+
+// scanValid reads a string into *v when it is valid: a unit or a currency.
+func scanValid[T interface {
+	~string
+	Validate() error
+}](s *lineScanner, v *T) bool {
+	x, ok := s.str()
+	if !ok || T(x).Validate() != nil {
+		return false
+	}
+	*v = T(x)
+	return true
+}
+
+// scanPtr decodes a member into a new T, set in *p, as encoding/json does
+// for a nil pointer; null is left to encoding/json.
+func scanPtr[T any](s *lineScanner, p **T, decode func(*T) bool) bool {
+	if s.peek('n') {
+		return false
+	}
+	var v T
+	if !decode(&v) {
+		return false
+	}
+	*p = &v
+	return true
+}
+
 func (s *lineScanner) decimal(d *Decimal) bool {
 	tok, ok := s.raw()
 	if !ok {
@@ -170,46 +222,30 @@ func (s *lineScanner) time(t *time.Time) bool {
 }
 
 func (s *lineScanner) refs(rs *Refs) bool {
-	if s.peek('n') {
-		return false
-	}
-	out := make(Refs, 0, 2)
-	ok := s.array(func() bool {
-		var r ExternalRef
+	return scanList(s, rs, 2, func(r *ExternalRef) bool {
 		var seen uint32
-		ok := s.object(func(k []byte) bool {
-			var ok bool
+		return s.object(func(k []byte) bool {
 			switch string(k) {
 			case "system":
-				r.System, ok = s.str()
-				return ok && once(&seen, 1)
+				return scanStr(s, &r.System) && once(&seen, 1)
 			case "type":
-				r.Type, ok = s.str()
-				return ok && once(&seen, 2)
+				return scanStr(s, &r.Type) && once(&seen, 2)
 			case "value":
-				r.Value, ok = s.str()
-				return ok && once(&seen, 4)
+				return scanStr(s, &r.Value) && once(&seen, 4)
 			case "version":
-				r.Version, ok = s.str()
-				return ok && once(&seen, 8)
+				return scanStr(s, &r.Version) && once(&seen, 8)
 			}
 			return false
 		})
-		out = append(out, r)
-		return ok
 	})
-	*rs = out
-	return ok
 }
 
 func (s *lineScanner) line(l *OrderLine) bool {
 	var seen uint32
 	return s.object(func(k []byte) bool {
-		var ok bool
 		switch string(k) {
 		case "id":
-			l.ID, ok = s.str()
-			return ok && once(&seen, 1<<0)
+			return scanStr(s, &l.ID) && once(&seen, 1<<0)
 		case "refs":
 			return s.refs(&l.Refs) && once(&seen, 1<<1)
 		case "item":
@@ -236,9 +272,7 @@ func (s *lineScanner) item(it *ItemRef) bool {
 	return s.object(func(k []byte) bool {
 		switch string(k) {
 		case "sku":
-			var ok bool
-			it.SKU, ok = s.str()
-			return ok && once(&seen, 1)
+			return scanStr(s, &it.SKU) && once(&seen, 1)
 		case "gtin":
 			g, ok := s.str()
 			if !ok || (g != "" && GTIN(g).Validate() != nil) {
@@ -247,9 +281,7 @@ func (s *lineScanner) item(it *ItemRef) bool {
 			it.GTIN = GTIN(g)
 			return once(&seen, 2)
 		case "description":
-			var ok bool
-			it.Description, ok = s.str()
-			return ok && once(&seen, 4)
+			return scanStr(s, &it.Description) && once(&seen, 4)
 		case "refs":
 			return s.refs(&it.Refs) && once(&seen, 8)
 		}
@@ -264,12 +296,7 @@ func (s *lineScanner) quantity(q *Quantity) bool {
 		case "value":
 			return s.decimal(&q.Value) && once(&seen, 1)
 		case "unit":
-			u, ok := s.str()
-			if !ok || Unit(u).Validate() != nil {
-				return false
-			}
-			q.Unit = Unit(u)
-			return once(&seen, 2)
+			return scanValid(s, &q.Unit) && once(&seen, 2)
 		}
 		return false
 	})
@@ -282,42 +309,25 @@ func (s *lineScanner) money(m *Money) bool {
 		case "amount":
 			return s.decimal(&m.Amount) && once(&seen, 1)
 		case "currency":
-			c, ok := s.str()
-			if !ok || Currency(c).Validate() != nil {
-				return false
-			}
-			m.Currency = Currency(c)
-			return once(&seen, 2)
+			return scanValid(s, &m.Currency) && once(&seen, 2)
 		}
 		return false
 	})
 }
 
 func (s *lineScanner) notes(ns *[]Note) bool {
-	if s.peek('n') {
-		return false
-	}
-	out := make([]Note, 0, 1)
-	ok := s.array(func() bool {
-		var n Note
+	return scanList(s, ns, 1, func(n *Note) bool {
 		var seen uint32
-		ok := s.object(func(k []byte) bool {
-			var ok bool
+		return s.object(func(k []byte) bool {
 			switch string(k) {
 			case "type":
-				n.Type, ok = s.str()
-				return ok && once(&seen, 1)
+				return scanStr(s, &n.Type) && once(&seen, 1)
 			case "text":
-				n.Text, ok = s.str()
-				return ok && once(&seen, 2)
+				return scanStr(s, &n.Text) && once(&seen, 2)
 			}
 			return false
 		})
-		out = append(out, n)
-		return ok
 	})
-	*ns = out
-	return ok
 }
 
 func (s *lineScanner) buckets(bs *Buckets) bool {

@@ -85,16 +85,7 @@ func FuzzDecodeOrderFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var fast Order
-		if !decodeOrderFast(data, &fast) {
-			return
-		}
-		require.True(t, json.Valid(data), "the fast path accepted invalid JSON %q", data)
-		var general Order
-		require.NoError(t, json.Unmarshal(data, &general), "input %q", data)
-		if !reflect.DeepEqual(general, fast) {
-			t.Fatalf("input %q:\nfast    %#v\ngeneral %#v", data, fast, general)
-		}
+		checkFastDecode(t, "order", data, decodeOrderFast)
 	})
 }
 
