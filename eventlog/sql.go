@@ -264,9 +264,8 @@ func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []can
 			return err
 		}
 	}
-	const rows = 200
-	for start := 0; start < len(events); start += rows {
-		end := min(start+rows, len(events))
+	for start := 0; start < len(events); start += insertRows {
+		end := min(start+insertRows, len(events))
 		var b strings.Builder
 		b.WriteString("INSERT INTO {p}" + table + " (pkey, payload) VALUES ")
 		args := make([]any, 0, 2*(end-start))
@@ -284,7 +283,36 @@ func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []can
 	return nil
 }
 
-// Append implements [Log.Append], in one transaction.
+// insertRows is how many rows one INSERT statement writes at most.
+const insertRows = 200
+
+// insertLocked writes at most insertRows encoded events into the log on
+// PostgreSQL in one statement, outside any transaction, which takes the
+// append lock before it draws the first offset and holds it until it
+// commits: a CTE calling a volatile function is evaluated once, before
+// the join that feeds the insert yields a row, and the rows are inserted
+// (their offsets drawn) in the order of the events.
+func (s *SQL) insertLocked(ctx context.Context, events []canonical.Event, payloads [][]byte) error {
+	var b strings.Builder
+	b.WriteString("WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)) INSERT INTO " + s.p + "events (pkey, payload) " +
+		"SELECT v.pkey, v.payload FROM l, (VALUES ")
+	args := make([]any, 0, 1+2*len(events))
+	args = append(args, s.lockKey)
+	for i := range events {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "(%d, $%d::text, $%d::bytea)", i, n+1, n+2)
+		args = append(args, events[i].Partition(), payloads[i])
+	}
+	b.WriteString(") AS v(n, pkey, payload) ORDER BY v.n")
+	_, err := s.db.ExecContext(ctx, b.String(), args...)
+	return err
+}
+
+// Append implements [Log.Append], in one transaction (on PostgreSQL, one
+// statement for up to 200 events).
 func (s *SQL) Append(ctx context.Context, events ...canonical.Event) error {
 	payloads, err := encode(events)
 	if err != nil {
@@ -293,7 +321,13 @@ func (s *SQL) Append(ctx context.Context, events ...canonical.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	err = s.inTx(ctx, "append", func(tx *sql.Tx) error { return s.insert(ctx, tx, "events", events, payloads) })
+	if s.dialect == Postgres && len(events) <= insertRows {
+		// One statement, one round trip: the lock is the statement's own
+		// (implicit) transaction's.
+		err = s.wrap("append", s.insertLocked(ctx, events, payloads))
+	} else {
+		err = s.inTx(ctx, "append", func(tx *sql.Tx) error { return s.insert(ctx, tx, "events", events, payloads) })
+	}
 	if err == nil {
 		s.appended()
 	}
@@ -414,6 +448,13 @@ func (s *SQL) Commit(ctx context.Context, group string, cursor uint64) error {
 	greatest := "max"
 	if s.dialect == Postgres {
 		greatest = "GREATEST"
+	}
+	if s.dialect == Postgres {
+		// One statement, one round trip.
+		_, err := s.db.ExecContext(ctx, s.q("WITH c AS (INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
+			"GREATEST({p}cursors.cur, excluded.cur) RETURNING cur) DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM c)"),
+			group, int64(cursor), group)
+		return s.wrap("commit", err)
 	}
 	return s.inTx(ctx, "commit", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+

@@ -34,8 +34,7 @@ func BenchmarkOrderToCashSQLite(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
 		b.Run(name, func(b *testing.B) {
-			db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(b.TempDir(), "flow.db")))
-			require.NoError(b, err, "open SQLite")
+			db := openSQLite(b, filepath.Join(b.TempDir(), "flow.db"))
 			b.Cleanup(func() { _ = db.Close() })
 			benchOrderToCashSQL(b, db, idempotency.SQLite, "", dedupe)
 		})
@@ -46,6 +45,11 @@ func BenchmarkOrderToCashSQLite(b *testing.B) {
 // PostgreSQL test server (see pgtest.URL), under table names of its own.
 func BenchmarkOrderToCashPostgres(b *testing.B) {
 	db := pgtest.Open(b, pgtest.URL(b))
+	// database/sql keeps 2 idle connections by default: the flow's 4
+	// workers, its consumer and Drain would open a connection (and
+	// prepare the statements on it again) for most statements.
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
 	var r [6]byte
 	_, _ = rand.Read(r[:])
 	benchOrderToCashSQL(b, db, idempotency.Postgres, "bench_"+hex.EncodeToString(r[:])+"_", true)

@@ -197,8 +197,14 @@ func (s *SQLState) Migrate(ctx context.Context) error {
 	for _, st := range []string{
 		`CREATE TABLE IF NOT EXISTS {p}orders (id TEXT PRIMARY KEY, state ` + blob + ` NOT NULL,
 			held INTEGER NOT NULL, final INTEGER NOT NULL, saved_ns ` + big + ` NOT NULL, version ` + big + ` NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS {p}orders_held ON {p}orders (held)`,
-		`CREATE INDEX IF NOT EXISTS {p}orders_final ON {p}orders (final, saved_ns)`,
+		// Partial indexes: a save of an open order, which changes
+		// saved_ns, writes no index page; only held and final orders
+		// are indexed. They replace the full indexes of earlier
+		// versions, dropped here.
+		`CREATE INDEX IF NOT EXISTS {p}orders_held1 ON {p}orders (id) WHERE held = 1`,
+		`CREATE INDEX IF NOT EXISTS {p}orders_final1 ON {p}orders (saved_ns) WHERE final = 1`,
+		`DROP INDEX IF EXISTS {p}orders_held`,
+		`DROP INDEX IF EXISTS {p}orders_final`,
 		`CREATE TABLE IF NOT EXISTS {p}feeds (feed TEXT PRIMARY KEY, cur TEXT NOT NULL)`,
 	} {
 		if _, err := s.db.ExecContext(ctx, s.q(st)); err != nil {
