@@ -28,8 +28,9 @@ import (
 // the order states and feed cursors (flow.SQLState) and, in sub-benchmark
 // dedupe, the consumer's dedupe keys (idempotency.SQLStore), which
 // nodedupe leaves out (the handlers recognise duplicates themselves; the
-// dedupe store saves handling an event again after a crash). PollInterval
-// is 1ms: the consumer polls the SQL log for replays at that rate.
+// dedupe store saves handling an event again after a crash). The database
+// has one connection (see openSQLite). PollInterval is 1ms: the consumer
+// polls the SQL log for replays at that rate.
 func BenchmarkOrderToCashSQLite(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
@@ -42,7 +43,8 @@ func BenchmarkOrderToCashSQLite(b *testing.B) {
 }
 
 // BenchmarkOrderToCashPostgres is BenchmarkOrderToCashSQLite/dedupe on the
-// PostgreSQL test server (see pgtest.URL), under table names of its own.
+// PostgreSQL test server (see pgtest.URL), under table names of its own,
+// with a pool of 16 connections kept open.
 func BenchmarkOrderToCashPostgres(b *testing.B) {
 	db := pgtest.Open(b, pgtest.URL(b))
 	// database/sql keeps 2 idle connections by default: the flow's 4

@@ -64,7 +64,8 @@ func (c SQLStateConfig) Validate() error {
 //
 // It does not register or open drivers: it uses the *sql.DB it is given
 // (for SQLite, open it as the eventlog package's Dialect documentation
-// says). Create the tables with [SQLState.Migrate]. Final orders are kept
+// says, on one connection; for PostgreSQL, keep at least Config.Workers+3
+// idle connections). Create the tables with [SQLState.Migrate]. Final orders are kept
 // until [SQLState.DeleteFinal] deletes them.
 //
 // It prepares its statements on first use; [SQLState.Close] releases
