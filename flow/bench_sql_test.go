@@ -42,19 +42,25 @@ func BenchmarkOrderToCashSQLite(b *testing.B) {
 	}
 }
 
-// BenchmarkOrderToCashPostgres is BenchmarkOrderToCashSQLite/dedupe on the
+// BenchmarkOrderToCashPostgres is BenchmarkOrderToCashSQLite on the
 // PostgreSQL test server (see pgtest.URL), under table names of its own,
 // with a pool of 16 connections kept open.
 func BenchmarkOrderToCashPostgres(b *testing.B) {
-	db := pgtest.Open(b, pgtest.URL(b))
-	// database/sql keeps 2 idle connections by default: the flow's 4
-	// workers, its consumer and Drain would open a connection (and
-	// prepare the statements on it again) for most statements.
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(16)
-	var r [6]byte
-	_, _ = rand.Read(r[:])
-	benchOrderToCashSQL(b, db, idempotency.Postgres, "bench_"+hex.EncodeToString(r[:])+"_", true)
+	for _, dedupe := range []bool{true, false} {
+		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
+		b.Run(name, func(b *testing.B) {
+			db := pgtest.Open(b, pgtest.URL(b))
+			// database/sql keeps 2 idle connections by default: the
+			// flow's 4 workers, its consumer and Drain would open a
+			// connection (and prepare the statements on it again) for
+			// most statements.
+			db.SetMaxOpenConns(16)
+			db.SetMaxIdleConns(16)
+			var r [6]byte
+			_, _ = rand.Read(r[:])
+			benchOrderToCashSQL(b, db, idempotency.Postgres, "bench_"+hex.EncodeToString(r[:])+"_", dedupe)
+		})
+	}
 }
 
 func benchOrderToCashSQL(b *testing.B, db *sql.DB, d idempotency.Dialect, prefix string, dedupe bool) {
