@@ -92,6 +92,10 @@ func (c SQLConfig) Validate() error {
 // thereby serialised, as they are on SQLite. Times are stored as Unix
 // nanoseconds.
 //
+// It prepares the statements of its frequent operations on first use
+// (SQLite compiles a statement afresh for every unprepared query);
+// [SQL.Close] releases them.
+//
 // An SQL backend is safe for concurrent use. On PostgreSQL it is a
 // [GroupLocker]: a consumer group runs in one process at a time.
 type SQL struct {
@@ -103,6 +107,9 @@ type SQL struct {
 
 	mu     sync.Mutex
 	notify chan struct{}
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements by query template
 }
 
 var (
@@ -211,8 +218,53 @@ func (s *SQL) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Drop drops the backend's tables, for tests and tear-down.
+// prepared returns the prepared statement of query (a template for q),
+// preparing it on first use. A failed preparation is not kept.
+func (s *SQL) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st := s.stmts[query]
+	s.stmtMu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if cur := s.stmts[query]; cur != nil {
+		_ = st.Close()
+		return cur, nil
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// Close releases the prepared statements; the backend prepares them again
+// if it is used after. Call it when no operation is in progress. It does
+// not close the *sql.DB.
+func (s *SQL) Close() error {
+	s.stmtMu.Lock()
+	stmts := s.stmts
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	var errs []error
+	for _, st := range stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Drop drops the backend's tables, for tests and tear-down, after closing
+// the prepared statements.
 func (s *SQL) Drop(ctx context.Context) error {
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("eventlog: drop: %w", err)
+	}
 	for _, t := range []string{"events", "cursors", "retries", "dead", "outbox"} {
 		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.p+t); err != nil {
 			return fmt.Errorf("eventlog: drop %s%s: %w", s.p, t, err)
@@ -265,8 +317,25 @@ func encode(events []canonical.Event) ([][]byte, error) {
 	return out, nil
 }
 
-// insert writes encoded events into table within tx, in order.
-func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []canonical.Event, payloads [][]byte) error {
+// insertQuery returns the template of an insert of n rows into table.
+func insertQuery(table string, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO {p}" + table + " (pkey, payload) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+	}
+	return b.String()
+}
+
+// insert writes encoded events into table within tx, in order. prep, when
+// not nil, is the prepared insertQuery of all the events, which are at
+// most insertRows: it is prepared before the transaction begins, as
+// preparing takes a connection from the pool, which may have no other
+// than the one tx holds.
+func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []canonical.Event, payloads [][]byte, prep *sql.Stmt) error {
 	if s.dialect == Postgres {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey); err != nil {
 			return err
@@ -274,17 +343,17 @@ func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []can
 	}
 	for start := 0; start < len(events); start += insertRows {
 		end := min(start+insertRows, len(events))
-		var b strings.Builder
-		b.WriteString("INSERT INTO {p}" + table + " (pkey, payload) VALUES ")
 		args := make([]any, 0, 2*(end-start))
 		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?)")
 			args = append(args, events[i].Partition(), payloads[i])
 		}
-		if _, err := tx.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+		var err error
+		if prep != nil && start == 0 && end == len(events) {
+			_, err = tx.StmtContext(ctx, prep).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, s.q(insertQuery(table, end-start)), args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -302,7 +371,7 @@ const insertRows = 200
 // (their offsets drawn) in the order of the events.
 func (s *SQL) insertLocked(ctx context.Context, events []canonical.Event, payloads [][]byte) error {
 	var b strings.Builder
-	b.WriteString("WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)) INSERT INTO " + s.p + "events (pkey, payload) " +
+	b.WriteString("WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)) INSERT INTO {p}events (pkey, payload) " +
 		"SELECT v.pkey, v.payload FROM l, (VALUES ")
 	args := make([]any, 0, 1+2*len(events))
 	args = append(args, s.lockKey)
@@ -315,7 +384,11 @@ func (s *SQL) insertLocked(ctx context.Context, events []canonical.Event, payloa
 		args = append(args, events[i].Partition(), payloads[i])
 	}
 	b.WriteString(") AS v(n, pkey, payload) ORDER BY v.n")
-	_, err := s.db.ExecContext(ctx, b.String(), args...)
+	st, err := s.prepared(ctx, b.String())
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
 	return err
 }
 
@@ -334,7 +407,13 @@ func (s *SQL) Append(ctx context.Context, events ...canonical.Event) error {
 		// (implicit) transaction's.
 		err = s.wrap("append", s.insertLocked(ctx, events, payloads))
 	} else {
-		err = s.inTx(ctx, "append", func(tx *sql.Tx) error { return s.insert(ctx, tx, "events", events, payloads) })
+		var prep *sql.Stmt
+		if len(events) <= insertRows {
+			if prep, err = s.prepared(ctx, insertQuery("events", len(events))); err != nil {
+				return s.wrap("append", err)
+			}
+		}
+		err = s.inTx(ctx, "append", func(tx *sql.Tx) error { return s.insert(ctx, tx, "events", events, payloads, prep) })
 	}
 	if err == nil {
 		s.appended()
@@ -372,7 +451,7 @@ func (s *SQL) AppendTx(ctx context.Context, tx *sql.Tx, events ...canonical.Even
 	if len(events) == 0 {
 		return nil
 	}
-	return s.wrap("append to outbox", s.insert(ctx, tx, "outbox", events, payloads))
+	return s.wrap("append to outbox", s.insert(ctx, tx, "outbox", events, payloads, nil))
 }
 
 // decodeEntry decodes a stored payload.
@@ -391,7 +470,11 @@ func (s *SQL) Read(ctx context.Context, after uint64, limit int) ([]Entry, error
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT off, payload FROM {p}events WHERE off > ? ORDER BY off LIMIT ?"), int64(after), limit)
+	st, err := s.prepared(ctx, "SELECT off, payload FROM {p}events WHERE off > ? ORDER BY off LIMIT ?")
+	if err != nil {
+		return nil, s.wrap("read", err)
+	}
+	rows, err := st.QueryContext(ctx, int64(after), limit)
 	if err != nil {
 		return nil, s.wrap("read", err)
 	}
@@ -412,7 +495,15 @@ func (s *SQL) Read(ctx context.Context, after uint64, limit int) ([]Entry, error
 func (s *SQL) Group(ctx context.Context, group string) (GroupState, error) {
 	var st GroupState
 	var cur int64
-	err := s.db.QueryRowContext(ctx, s.q("SELECT cur FROM {p}cursors WHERE grp = ?"), group).Scan(&cur)
+	stCur, err := s.prepared(ctx, "SELECT cur FROM {p}cursors WHERE grp = ?")
+	if err != nil {
+		return st, s.wrap("load group", err)
+	}
+	stRetries, err := s.prepared(ctx, "SELECT off, attempts, first_ns, last_ns, due_ns FROM {p}retries WHERE grp = ? AND off > ? ORDER BY off")
+	if err != nil {
+		return st, s.wrap("load group", err)
+	}
+	err = stCur.QueryRowContext(ctx, group).Scan(&cur)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -420,7 +511,7 @@ func (s *SQL) Group(ctx context.Context, group string) (GroupState, error) {
 	default:
 		st.Cursor = uint64(cur)
 	}
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT off, attempts, first_ns, last_ns, due_ns FROM {p}retries WHERE grp = ? AND off > ? ORDER BY off"), group, cur)
+	rows, err := stRetries.QueryContext(ctx, group, cur)
 	if err != nil {
 		return st, s.wrap("load group", err)
 	}
@@ -459,17 +550,27 @@ func (s *SQL) Commit(ctx context.Context, group string, cursor uint64) error {
 	}
 	if s.dialect == Postgres {
 		// One statement, one round trip.
-		_, err := s.db.ExecContext(ctx, s.q("WITH c AS (INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
-			"GREATEST({p}cursors.cur, excluded.cur) RETURNING cur) DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM c)"),
-			group, int64(cursor), group)
+		st, err := s.prepared(ctx, "WITH c AS (INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
+			"GREATEST({p}cursors.cur, excluded.cur) RETURNING cur) DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM c)")
+		if err == nil {
+			_, err = st.ExecContext(ctx, group, int64(cursor), group)
+		}
+		return s.wrap("commit", err)
+	}
+	upsert, err := s.prepared(ctx, "INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
+		greatest+"({p}cursors.cur, excluded.cur)")
+	if err != nil {
+		return s.wrap("commit", err)
+	}
+	trim, err := s.prepared(ctx, "DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM {p}cursors WHERE grp = ?)")
+	if err != nil {
 		return s.wrap("commit", err)
 	}
 	return s.inTx(ctx, "commit", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
-			greatest+"({p}cursors.cur, excluded.cur)"), group, int64(cursor)); err != nil {
+		if _, err := tx.StmtContext(ctx, upsert).ExecContext(ctx, group, int64(cursor)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q("DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM {p}cursors WHERE grp = ?)"), group, group)
+		_, err := tx.StmtContext(ctx, trim).ExecContext(ctx, group, group)
 		return err
 	})
 }
@@ -589,9 +690,16 @@ func (s *SQL) List(ctx context.Context, f Filter) ([]DeadLetter, error) {
 	w, args := s.where(f)
 	query := "SELECT " + deadCols + " FROM {p}dead" + w + " ORDER BY id"
 	if f.Limit > 0 {
-		query += " LIMIT " + strconv.Itoa(f.Limit)
+		query += " LIMIT ?"
+		args = append(args, f.Limit)
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	// One statement per combination of the filter's fields: consumers
+	// poll with the same filter.
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, s.wrap("list dead letters", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, s.wrap("list dead letters", err)
 	}
