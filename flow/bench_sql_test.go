@@ -27,7 +27,8 @@ import (
 // file (WAL): the log, consumer cursors and dead letters (eventlog.SQL),
 // the order states and feed cursors (flow.SQLState) and, in sub-benchmark
 // dedupe, the consumer's dedupe keys (idempotency.SQLStore), which
-// nodedupe leaves out (the handlers recognise duplicates themselves; the
+// nodedupe leaves out (the handlers recognise duplicates themselves from
+// the stored states: TestCrashRestart passes with -crash.dedupe=false; the
 // dedupe store saves handling an event again after a crash). The database
 // has one connection (see openSQLite). PollInterval is 1ms: the consumer
 // polls the SQL log for replays at that rate.
