@@ -28,7 +28,7 @@ import (
 // the order states and feed cursors (flow.SQLState) and, in sub-benchmark
 // dedupe, the consumer's dedupe keys (idempotency.SQLStore), which
 // nodedupe leaves out (the handlers recognise duplicates themselves from
-// the stored states: TestCrashRestart passes with -crash.dedupe=false; the
+// the stored states: TestCrashRestart/nodedupe passes; the
 // dedupe store saves handling an event again after a crash). The database
 // has one connection (see openSQLite). PollInterval is 1ms: the consumer
 // polls the SQL log for replays at that rate.

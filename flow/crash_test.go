@@ -28,7 +28,6 @@ import (
 var (
 	crashSeed   = flag.Uint64("crash.seed", 1, "seed of TestCrashRestart")
 	crashOrders = flag.Int("crash.orders", 300, "orders of TestCrashRestart")
-	crashDedupe = flag.Bool("crash.dedupe", true, "TestCrashRestart gives the flow a dedupe store (false: the order states alone recognise replays)")
 )
 
 // sqliteDSN opens path in WAL mode with a busy timeout and immediate
@@ -239,6 +238,9 @@ type durableWorld struct {
 	rng  *rand.Rand
 	c    *crasher
 	max  int // crashes to make at most
+	// dedupe gives the flow the dedupe store (else the order states
+	// alone recognise events handled again).
+	dedupe bool
 
 	db    *sql.DB
 	dedup *idempotency.SQLStore
@@ -263,7 +265,7 @@ func (d *durableWorld) open(t testing.TB) {
 	d.db, d.dedup = db, dedup
 	src := processSourcer{inv: &flow.InventorySourcer{Inventory: d.wms}, process: d.c.crashes}
 	cfg := flow.Config{Log: el, State: st, Cursors: st, Metrics: d.c, Workers: 4, Sourcer: src}
-	if *crashDedupe {
+	if d.dedupe {
 		cfg.Dedupe = dedup
 	}
 	d.connect(t, &fc, cfg,
@@ -330,20 +332,29 @@ func (d *durableWorld) settle(t testing.TB) {
 // dropping every object of the flow and reopening the database each time.
 // About one order in ten is cancelled in part or in full, and some shipped
 // orders are returned in part. The invariants of order-to-cash and of
-// returns hold at the end.
+// returns hold at the end, with the consumer's dedupe store (dedupe) and
+// without it (nodedupe: the handlers recognise replays from the stored
+// order states alone).
 func TestCrashRestart(t *testing.T) {
+	for _, dedupe := range []bool{true, false} {
+		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
+		t.Run(name, func(t *testing.T) { crashRestart(t, dedupe) })
+	}
+}
+
+func crashRestart(t *testing.T, dedupe bool) {
 	seed, n := *crashSeed, *crashOrders
 	if testing.Short() {
 		n = 100
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("TestCrashRestart failed with -crash.seed=%d -crash.orders=%d -crash.dedupe=%t", seed, n, *crashDedupe)
+			t.Logf("%s failed with -crash.seed=%d -crash.orders=%d", t.Name(), seed, n)
 		}
 	})
 	path := filepath.Join(t.TempDir(), "flow.db")
 	synctest.Test(t, func(t *testing.T) {
-		d := &durableWorld{world: newSystems(t), path: path, rng: rand.New(rand.NewPCG(seed, 11)), max: 30,
+		d := &durableWorld{world: newSystems(t), path: path, rng: rand.New(rand.NewPCG(seed, 11)), max: 30, dedupe: dedupe,
 			fc: faults.Config{Seed: seed, Unavailable: 0.1, RateLimited: 0.02, AmbiguousTimeout: 0.05,
 				Duplicate: 0.1, Reorder: 0.1, RetryAfter: 20 * time.Millisecond}}
 		d.c = &crasher{rng: rand.New(rand.NewPCG(seed, 13)), points: map[string]int{}}

@@ -70,8 +70,8 @@ func (c SQLStateConfig) Validate() error {
 //
 // With an SQLState the handlers recognise an event handled again after a
 // crash from the order's stored state, so Config.Dedupe is optional:
-// TestCrashRestart holds its invariants without it (-crash.dedupe=false,
-// seeds 1 to 100), and a dedupe store costs two more writes per event
+// TestCrashRestart/nodedupe holds its invariants without it
+// (-crash.seed 1 to 100), and a dedupe store costs two more writes per event
 // (BenchmarkOrderToCashSQLite runs at about half the rate with one).
 //
 // It prepares its statements on first use; [SQLState.Close] releases
