@@ -156,7 +156,7 @@ func (s *SQL) RelayOnce(ctx context.Context, cfg RelayConfig) (int, error) {
 	removed := 0
 	err = s.inTx(ctx, "relay", func(tx *sql.Tx) error {
 		if cfg.Publish == nil && len(events) > 0 {
-			if err := s.insert(ctx, tx, "events", events, payloads); err != nil {
+			if err := s.insert(ctx, tx, "events", events, payloads, nil); err != nil {
 				return err
 			}
 		} else if s.dialect == Postgres {

@@ -24,9 +24,17 @@ import (
 // With SQLite (for example the pure-Go driver modernc.org/sqlite, driver
 // name "sqlite") there is one writer at a time: open the database in WAL
 // mode with a busy_timeout, as in
-// "file:events.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate".
+// "file:events.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate",
+// and give the *sql.DB one connection (db.SetMaxOpenConns(1)) when one
+// process writes through it from several goroutines, as a consumer's
+// workers do: writers on several connections wait for each other in
+// SQLite's busy handler, which sleeps (1ms, 2ms, 5ms...) between tries,
+// while on one connection they queue in database/sql's pool.
 // With PostgreSQL use, for example, github.com/jackc/pgx/v5/stdlib (driver
-// name "pgx").
+// name "pgx"), and keep as many idle connections as the goroutines that
+// use the database at once (db.SetMaxIdleConns; database/sql keeps 2 by
+// default): a consumer with 4 workers otherwise opens a new connection,
+// which costs milliseconds, for most of its statements.
 type Dialect = idempotency.Dialect
 
 // The supported dialects.
@@ -84,6 +92,10 @@ func (c SQLConfig) Validate() error {
 // thereby serialised, as they are on SQLite. Times are stored as Unix
 // nanoseconds.
 //
+// It prepares the statements of its frequent operations on first use
+// (SQLite compiles a statement afresh for every unprepared query);
+// [SQL.Close] releases them.
+//
 // An SQL backend is safe for concurrent use. On PostgreSQL it is a
 // [GroupLocker]: a consumer group runs in one process at a time.
 type SQL struct {
@@ -95,6 +107,9 @@ type SQL struct {
 
 	mu     sync.Mutex
 	notify chan struct{}
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements by query template
 }
 
 var (
@@ -203,8 +218,53 @@ func (s *SQL) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Drop drops the backend's tables, for tests and tear-down.
+// prepared returns the prepared statement of query (a template for q),
+// preparing it on first use. A failed preparation is not kept.
+func (s *SQL) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st := s.stmts[query]
+	s.stmtMu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if cur := s.stmts[query]; cur != nil {
+		_ = st.Close()
+		return cur, nil
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// Close releases the prepared statements; the backend prepares them again
+// if it is used after. Call it when no operation is in progress. It does
+// not close the *sql.DB.
+func (s *SQL) Close() error {
+	s.stmtMu.Lock()
+	stmts := s.stmts
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	var errs []error
+	for _, st := range stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Drop drops the backend's tables, for tests and tear-down, after closing
+// the prepared statements.
 func (s *SQL) Drop(ctx context.Context) error {
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("eventlog: drop: %w", err)
+	}
 	for _, t := range []string{"events", "cursors", "retries", "dead", "outbox"} {
 		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.p+t); err != nil {
 			return fmt.Errorf("eventlog: drop %s%s: %w", s.p, t, err)
@@ -257,34 +317,83 @@ func encode(events []canonical.Event) ([][]byte, error) {
 	return out, nil
 }
 
-// insert writes encoded events into table within tx, in order.
-func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []canonical.Event, payloads [][]byte) error {
+// insertQuery returns the template of an insert of n rows into table.
+func insertQuery(table string, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO {p}" + table + " (pkey, payload) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+	}
+	return b.String()
+}
+
+// insert writes encoded events into table within tx, in order. prep, when
+// not nil, is the prepared insertQuery of all the events, which are at
+// most insertRows: it is prepared before the transaction begins, as
+// preparing takes a connection from the pool, which may have no other
+// than the one tx holds.
+func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []canonical.Event, payloads [][]byte, prep *sql.Stmt) error {
 	if s.dialect == Postgres {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey); err != nil {
 			return err
 		}
 	}
-	const rows = 200
-	for start := 0; start < len(events); start += rows {
-		end := min(start+rows, len(events))
-		var b strings.Builder
-		b.WriteString("INSERT INTO {p}" + table + " (pkey, payload) VALUES ")
+	for start := 0; start < len(events); start += insertRows {
+		end := min(start+insertRows, len(events))
 		args := make([]any, 0, 2*(end-start))
 		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?)")
 			args = append(args, events[i].Partition(), payloads[i])
 		}
-		if _, err := tx.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+		var err error
+		if prep != nil && start == 0 && end == len(events) {
+			_, err = tx.StmtContext(ctx, prep).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, s.q(insertQuery(table, end-start)), args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Append implements [Log.Append], in one transaction.
+// insertRows is how many rows one INSERT statement writes at most.
+const insertRows = 200
+
+// insertLocked writes at most insertRows encoded events into the log on
+// PostgreSQL in one statement, outside any transaction, which takes the
+// append lock before it draws the first offset and holds it until it
+// commits: a CTE calling a volatile function is evaluated once, before
+// the join that feeds the insert yields a row, and the rows are inserted
+// (their offsets drawn) in the order of the events.
+func (s *SQL) insertLocked(ctx context.Context, events []canonical.Event, payloads [][]byte) error {
+	var b strings.Builder
+	b.WriteString("WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)) INSERT INTO {p}events (pkey, payload) " +
+		"SELECT v.pkey, v.payload FROM l, (VALUES ")
+	args := make([]any, 0, 1+2*len(events))
+	args = append(args, s.lockKey)
+	for i := range events {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "(%d, $%d::text, $%d::bytea)", i, n+1, n+2)
+		args = append(args, events[i].Partition(), payloads[i])
+	}
+	b.WriteString(") AS v(n, pkey, payload) ORDER BY v.n")
+	st, err := s.prepared(ctx, b.String())
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}
+
+// Append implements [Log.Append], in one transaction (on PostgreSQL, one
+// statement for up to 200 events).
 func (s *SQL) Append(ctx context.Context, events ...canonical.Event) error {
 	payloads, err := encode(events)
 	if err != nil {
@@ -293,7 +402,19 @@ func (s *SQL) Append(ctx context.Context, events ...canonical.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	err = s.inTx(ctx, "append", func(tx *sql.Tx) error { return s.insert(ctx, tx, "events", events, payloads) })
+	if s.dialect == Postgres && len(events) <= insertRows {
+		// One statement, one round trip: the lock is the statement's own
+		// (implicit) transaction's.
+		err = s.wrap("append", s.insertLocked(ctx, events, payloads))
+	} else {
+		var prep *sql.Stmt
+		if len(events) <= insertRows {
+			if prep, err = s.prepared(ctx, insertQuery("events", len(events))); err != nil {
+				return s.wrap("append", err)
+			}
+		}
+		err = s.inTx(ctx, "append", func(tx *sql.Tx) error { return s.insert(ctx, tx, "events", events, payloads, prep) })
+	}
 	if err == nil {
 		s.appended()
 	}
@@ -330,7 +451,7 @@ func (s *SQL) AppendTx(ctx context.Context, tx *sql.Tx, events ...canonical.Even
 	if len(events) == 0 {
 		return nil
 	}
-	return s.wrap("append to outbox", s.insert(ctx, tx, "outbox", events, payloads))
+	return s.wrap("append to outbox", s.insert(ctx, tx, "outbox", events, payloads, nil))
 }
 
 // decodeEntry decodes a stored payload.
@@ -349,7 +470,11 @@ func (s *SQL) Read(ctx context.Context, after uint64, limit int) ([]Entry, error
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT off, payload FROM {p}events WHERE off > ? ORDER BY off LIMIT ?"), int64(after), limit)
+	st, err := s.prepared(ctx, "SELECT off, payload FROM {p}events WHERE off > ? ORDER BY off LIMIT ?")
+	if err != nil {
+		return nil, s.wrap("read", err)
+	}
+	rows, err := st.QueryContext(ctx, int64(after), limit)
 	if err != nil {
 		return nil, s.wrap("read", err)
 	}
@@ -370,7 +495,15 @@ func (s *SQL) Read(ctx context.Context, after uint64, limit int) ([]Entry, error
 func (s *SQL) Group(ctx context.Context, group string) (GroupState, error) {
 	var st GroupState
 	var cur int64
-	err := s.db.QueryRowContext(ctx, s.q("SELECT cur FROM {p}cursors WHERE grp = ?"), group).Scan(&cur)
+	stCur, err := s.prepared(ctx, "SELECT cur FROM {p}cursors WHERE grp = ?")
+	if err != nil {
+		return st, s.wrap("load group", err)
+	}
+	stRetries, err := s.prepared(ctx, "SELECT off, attempts, first_ns, last_ns, due_ns FROM {p}retries WHERE grp = ? AND off > ? ORDER BY off")
+	if err != nil {
+		return st, s.wrap("load group", err)
+	}
+	err = stCur.QueryRowContext(ctx, group).Scan(&cur)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -378,7 +511,7 @@ func (s *SQL) Group(ctx context.Context, group string) (GroupState, error) {
 	default:
 		st.Cursor = uint64(cur)
 	}
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT off, attempts, first_ns, last_ns, due_ns FROM {p}retries WHERE grp = ? AND off > ? ORDER BY off"), group, cur)
+	rows, err := stRetries.QueryContext(ctx, group, cur)
 	if err != nil {
 		return st, s.wrap("load group", err)
 	}
@@ -415,12 +548,29 @@ func (s *SQL) Commit(ctx context.Context, group string, cursor uint64) error {
 	if s.dialect == Postgres {
 		greatest = "GREATEST"
 	}
+	if s.dialect == Postgres {
+		// One statement, one round trip.
+		st, err := s.prepared(ctx, "WITH c AS (INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
+			"GREATEST({p}cursors.cur, excluded.cur) RETURNING cur) DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM c)")
+		if err == nil {
+			_, err = st.ExecContext(ctx, group, int64(cursor), group)
+		}
+		return s.wrap("commit", err)
+	}
+	upsert, err := s.prepared(ctx, "INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
+		greatest+"({p}cursors.cur, excluded.cur)")
+	if err != nil {
+		return s.wrap("commit", err)
+	}
+	trim, err := s.prepared(ctx, "DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM {p}cursors WHERE grp = ?)")
+	if err != nil {
+		return s.wrap("commit", err)
+	}
 	return s.inTx(ctx, "commit", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
-			greatest+"({p}cursors.cur, excluded.cur)"), group, int64(cursor)); err != nil {
+		if _, err := tx.StmtContext(ctx, upsert).ExecContext(ctx, group, int64(cursor)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q("DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM {p}cursors WHERE grp = ?)"), group, group)
+		_, err := tx.StmtContext(ctx, trim).ExecContext(ctx, group, group)
 		return err
 	})
 }
@@ -540,9 +690,16 @@ func (s *SQL) List(ctx context.Context, f Filter) ([]DeadLetter, error) {
 	w, args := s.where(f)
 	query := "SELECT " + deadCols + " FROM {p}dead" + w + " ORDER BY id"
 	if f.Limit > 0 {
-		query += " LIMIT " + strconv.Itoa(f.Limit)
+		query += " LIMIT ?"
+		args = append(args, f.Limit)
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	// One statement per combination of the filter's fields: consumers
+	// poll with the same filter.
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, s.wrap("list dead letters", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, s.wrap("list dead letters", err)
 	}

@@ -70,6 +70,21 @@ func TestSQLiteConformance(t *testing.T) {
 	})
 }
 
+// TestSQLiteOneConnectionConformance runs the kit over a *sql.DB of one
+// connection, as the SQLite dialect's documentation recommends: no
+// operation may need a second connection while it holds one (a
+// transaction preparing a statement on the pool would wait forever).
+func TestSQLiteOneConnectionConformance(t *testing.T) {
+	eventlogtest.Run(t, func(t *testing.T) eventlogtest.Opener {
+		path := filepath.Join(t.TempDir(), "events.db")
+		return func(t *testing.T) eventlog.Backend {
+			db := openSQLite(t, path)
+			db.SetMaxOpenConns(1)
+			return newSQL(t, db, eventlog.SQLite, "")
+		}
+	})
+}
+
 func TestPostgresConformance(t *testing.T) {
 	url := postgresURL(t)
 	eventlogtest.Run(t, func(t *testing.T) eventlogtest.Opener {

@@ -25,9 +25,15 @@ const (
 	// (driver name "sqlite"). Open the database in WAL mode with a
 	// busy_timeout so that concurrent claims wait instead of failing, as
 	// in "file:keys.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)".
+	// When one process claims from several goroutines, give the *sql.DB
+	// one connection (db.SetMaxOpenConns(1)): claims on several
+	// connections wait for each other in SQLite's busy handler, which
+	// sleeps between tries, while on one they queue in the pool.
 	SQLite Dialect = iota + 1
 	// Postgres, for example through github.com/jackc/pgx/v5/stdlib (driver
-	// name "pgx").
+	// name "pgx"). Keep as many idle connections as goroutines claim at
+	// once (db.SetMaxIdleConns; database/sql keeps 2 by default), so that
+	// claims do not open a connection and prepare the statements again.
 	Postgres
 )
 

@@ -52,6 +52,9 @@ func openDurable(ctx context.Context, path string) (*durable, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One connection: the flow's workers then queue for it in the pool
+	// rather than in SQLite's busy handler, which sleeps between tries.
+	db.SetMaxOpenConns(1)
 	d := &durable{db: db}
 	if d.log, err = eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite}); err == nil {
 		err = d.log.Migrate(ctx)
