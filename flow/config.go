@@ -60,7 +60,10 @@ type Config struct {
 	// eventlog.DefaultWorkers.
 	Workers int
 	// Dedupe, when not nil, is passed to the consumer to suppress the
-	// second handling of an event delivered again after a crash.
+	// second handling of an event delivered again after a crash. It is
+	// optional with a durable State: the handlers recognise replays from
+	// the stored states (the crash test runs both ways), and on SQLite it
+	// costs about half the throughput.
 	Dedupe idempotency.Store
 	// Group is the consumer group; "" means DefaultGroup.
 	Group string
