@@ -140,12 +140,15 @@ func FuzzEncodeFulfillment(f *testing.F) {
 	}
 	f.Add([]byte(`{"id":"FO-1","version":2,"refs":[{"system":"erp","type":"fo","value":"1","version":"3"}],"orderId":"O-1","orderVersion":1,"warehouse":"WH-1","split":{"group":"g","index":1,"count":2},"shipTo":{"id":"c","name":"<Acme & Co>","address":{"lines":["1 Road"],"country":"US"}},"shipComplete":true,"requestedShipDate":"2026-11-03T00:00:00+01:00","lines":[{"id":"FL-1","orderLineId":"L-1","item":{"sku":"SKU-1"},"quantity":{"value":"3","unit":"EA"}}],"releasedAt":"2026-11-02T09:00:00Z"}`))
 	f.Add([]byte(`{"lines":[],"asOf":"0001-01-01T01:00:00+01:00","packages":[{"lines":[]}],"trackingNumbers":["\u2028<x>"]}`))
+	f.Add([]byte(`{"id":"INV-1","version":1,"refs":[{"system":"erp","type":"invoice","value":"INV-1"}],"kind":"credit_memo","number":"CM-000001","orderId":"O-1","creditsInvoiceId":"INV-0","returnId":"R-1","billTo":{"id":"C-1","name":"<A & B>"},"currency":"USD","paymentTerms":"NET30","invoiceDate":"2026-11-02T09:00:00Z","dueDate":"2026-12-02T09:00:00-05:00","lines":[{"id":"1","orderLineId":"L1","shipmentLineId":"S1:L1","item":{"sku":"SKU-1"},"quantity":{"value":"2","unit":"EA"},"unitPrice":{"amount":"12.50","currency":"USD"},"amount":{"amount":"25.00","currency":"USD"}}],"charges":[{"type":"freight","amount":{"amount":"5","currency":"USD"}}],"taxes":[{"type":"sales","jurisdiction":"CA","rate":"0.0725","taxable":{"amount":"25.00","currency":"USD"},"amount":{"amount":"1.81","currency":"USD"}}],"totals":{"subtotal":{"amount":"25.00","currency":"USD"},"charges":{"amount":"5","currency":"USD"},"tax":{"amount":"1.81","currency":"USD"},"total":{"amount":"31.81","currency":"USD"}}}`))
+	f.Add([]byte(`{"lines":null,"invoiceDate":"0001-01-01T00:00:00Z"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkEncode(t, "fulfillment order", data, encodeFulfillmentOrder)
 		checkEncode(t, "allocation update", data, encodeAllocation)
 		checkEncode(t, "shipment", data, encodeShipment)
 		checkEncode(t, "inventory adjustment", data, encodeAdjustment)
 		checkEncode(t, "inventory position", data, encodePosition)
+		checkEncode(t, "invoice", data, encodeInvoice)
 	})
 }
 
@@ -167,6 +170,7 @@ func checkEncode[T any](t *testing.T, kind string, data []byte, encode func(*T) 
 
 func TestEncodeFulfillmentZero(t *testing.T) {
 	for _, doc := range []Document{FulfillmentOrder{}, AllocationUpdate{}, Shipment{}, &FulfillmentOrder{Lines: []FulfillmentLine{}},
+		Invoice{}, &Invoice{Lines: []InvoiceLine{{}}, Taxes: []Tax{{}}},
 		InventoryAdjustment{}, &InventoryPosition{Kind: QuantityDelta},
 		AllocationUpdate{AsOf: time.Time{}.In(time.FixedZone("X", 3600)), Lines: []AllocationLine{{Picked: &Quantity{}}}}} {
 		want, err := json.Marshal(doc)

@@ -250,9 +250,9 @@ func DecodeData[T Document](e Event) (T, error) {
 
 // Encode encodes a document as JSON. The bytes are exactly those
 // json.Marshal produces; orders, fulfilment orders, allocation updates,
-// shipments and inventory adjustments and positions are encoded without
-// reflection, several times faster. It
-// fails only where json.Marshal fails.
+// shipments, invoices and inventory adjustments and positions are encoded
+// without reflection, several times faster. It fails only where
+// json.Marshal fails.
 func Encode(doc Document) ([]byte, error) { return encodeDocument(doc) }
 
 // encodeDocument encodes doc as json.Marshal does, with the encoders
@@ -286,6 +286,10 @@ func encodeDocument(doc Document) ([]byte, error) {
 		return encodePosition(&d)
 	case *InventoryPosition:
 		return encodePosition(d)
+	case Invoice:
+		return encodeInvoice(&d)
+	case *Invoice:
+		return encodeInvoice(d)
 	}
 	return json.Marshal(doc)
 }

@@ -188,14 +188,35 @@ func (e *orderEncoder) order(o *Order) {
 		e.time("releasedAt", h.ReleasedAt)
 		e.close()
 	})
-	encodeList(e, "charges", o.Charges, func(c *Charge) {
+	e.charges(o.Charges)
+	e.taxes(o.Taxes)
+	if o.Totals != nil {
+		e.totals(o.Totals)
+	}
+	e.notes("notes", o.Notes)
+	encodeListOrNull(e, "lines", o.Lines, e.line)
+	e.time("submittedAt", o.SubmittedAt)
+	e.time("acceptedAt", o.AcceptedAt)
+	e.time("rejectedAt", o.RejectedAt)
+	e.time("cancelledAt", o.CancelledAt)
+	e.time("closedAt", o.ClosedAt)
+	e.close()
+}
+
+// charges appends "charges" unless cs is empty.
+func (e *orderEncoder) charges(cs []Charge) {
+	encodeList(e, "charges", cs, func(c *Charge) {
 		e.open()
 		e.str("type", c.Type)
 		e.strOmit("description", c.Description)
 		e.money("amount", c.Amount)
 		e.close()
 	})
-	encodeList(e, "taxes", o.Taxes, func(t *Tax) {
+}
+
+// taxes appends "taxes" unless ts is empty.
+func (e *orderEncoder) taxes(ts []Tax) {
+	encodeList(e, "taxes", ts, func(t *Tax) {
 		e.open()
 		e.str("type", t.Type)
 		e.strOmit("jurisdiction", t.Jurisdiction)
@@ -208,22 +229,50 @@ func (e *orderEncoder) order(o *Order) {
 		e.money("amount", t.Amount)
 		e.close()
 	})
-	if t := o.Totals; t != nil {
-		e.object("totals")
-		e.money("subtotal", t.Subtotal)
-		e.money("charges", t.Charges)
-		e.money("tax", t.Tax)
-		e.money("total", t.Total)
-		e.close()
-	}
-	e.notes("notes", o.Notes)
-	encodeListOrNull(e, "lines", o.Lines, e.line)
-	e.time("submittedAt", o.SubmittedAt)
-	e.time("acceptedAt", o.AcceptedAt)
-	e.time("rejectedAt", o.RejectedAt)
-	e.time("cancelledAt", o.CancelledAt)
-	e.time("closedAt", o.ClosedAt)
+}
+
+func (e *orderEncoder) totals(t *Totals) {
+	e.object("totals")
+	e.money("subtotal", t.Subtotal)
+	e.money("charges", t.Charges)
+	e.money("tax", t.Tax)
+	e.money("total", t.Total)
 	e.close()
+}
+
+// encodeInvoice encodes in as json.Marshal does, without reflection.
+func encodeInvoice(in *Invoice) ([]byte, error) {
+	e := orderEncoder{b: make([]byte, 0, 640+320*len(in.Lines))}
+	e.open()
+	e.str("id", in.ID)
+	e.int("version", in.Version)
+	e.refs("refs", in.Refs)
+	e.str("kind", string(in.Kind))
+	e.str("number", in.Number)
+	e.strOmit("orderId", in.OrderID)
+	e.strOmit("creditsInvoiceId", in.CreditsInvoiceID)
+	e.strOmit("returnId", in.ReturnID)
+	e.party("billTo", &in.BillTo)
+	e.str("currency", string(in.Currency))
+	e.strOmit("paymentTerms", in.PaymentTerms)
+	e.timeAlways("invoiceDate", in.InvoiceDate)
+	e.time("dueDate", in.DueDate)
+	encodeListOrNull(&e, "lines", in.Lines, func(l *InvoiceLine) {
+		e.open()
+		e.str("id", l.ID)
+		e.strOmit("orderLineId", l.OrderLineID)
+		e.strOmit("shipmentLineId", l.ShipmentLineID)
+		e.item("item", &l.Item)
+		e.quantity("quantity", l.Quantity)
+		e.money("unitPrice", l.UnitPrice)
+		e.money("amount", l.Amount)
+		e.close()
+	})
+	e.charges(in.Charges)
+	e.taxes(in.Taxes)
+	e.totals(&in.Totals)
+	e.close()
+	return e.result(KindInvoice)
 }
 
 func (e *orderEncoder) line(l *OrderLine) {

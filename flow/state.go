@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -133,6 +135,17 @@ type returnCreditRecord struct {
 
 // encodeState encodes st; the caller holds Flow.mu (or owns st).
 func encodeState(st *orderState) ([]byte, error) {
+	r := recordOf(st)
+	b, err := r.appendJSON(make([]byte, 0, 4096))
+	if err != nil {
+		return nil, fmt.Errorf("flow: encode state of order %q: %w", st.order.ID, err)
+	}
+	return b, nil
+}
+
+// recordOf returns the record of st; the caller holds Flow.mu (or owns
+// st).
+func recordOf(st *orderState) stateRecord {
 	r := stateRecord{V: StateVersion, Corr: st.corr, Order: st.order, Phase: st.phase.String(), Decision: st.decision,
 		Resumed: st.resumed, QEvents: st.qevents, Seq: st.seq, Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
 		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder}
@@ -159,11 +172,138 @@ func encodeState(st *orderState) ([]byte, error) {
 		}
 		r.Returns = append(r.Returns, rr)
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("flow: encode state of order %q: %w", st.order.ID, err)
+	return r
+}
+
+// appendJSON appends the JSON encoding of r to b: the bytes json.Marshal
+// gives, but with the documents encoded by canonical.Encode, without
+// reflection for most of them.
+func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
+	w := jsonWriter{b: append(b, `{"v":`...)}
+	w.b = strconv.AppendInt(w.b, int64(r.V), 10)
+	w.key("corr")
+	w.value(r.Corr)
+	w.key("order")
+	w.doc(r.Order)
+	w.key("phase")
+	w.value(r.Phase)
+	if r.Decision {
+		w.key("decision")
+		w.b = append(w.b, "true"...)
 	}
-	return b, nil
+	if r.Resumed {
+		w.key("resumed")
+		w.b = append(w.b, "true"...)
+	}
+	if len(r.QEvents) > 0 {
+		w.key("qevents")
+		w.value(r.QEvents)
+	}
+	w.key("seq")
+	w.b = strconv.AppendInt(w.b, r.Seq, 10)
+	if r.Dirty {
+		w.key("dirty")
+		w.b = append(w.b, "true"...)
+	}
+	if len(r.Messages) > 0 {
+		w.key("messages")
+		w.value(r.Messages)
+	}
+	if len(r.Plan) > 0 {
+		w.key("plan")
+		docList(&w, r.Plan)
+	}
+	if len(r.Released) > 0 {
+		w.key("released")
+		docMap(&w, r.Released)
+	}
+	if len(r.Alloc) > 0 {
+		w.key("alloc")
+		docMap(&w, r.Alloc)
+	}
+	if len(r.Shipped) > 0 {
+		w.key("shipped")
+		w.value(r.Shipped)
+	}
+	if len(r.Ships) > 0 {
+		w.key("ships")
+		docList(&w, r.Ships)
+	}
+	if len(r.Invoices) > 0 {
+		w.key("invoices")
+		docMap(&w, r.Invoices)
+	}
+	if len(r.InvOrder) > 0 {
+		w.key("invOrder")
+		w.value(r.InvOrder)
+	}
+	if len(r.Cancels) > 0 {
+		w.key("cancels")
+		w.value(r.Cancels)
+	}
+	if len(r.Returns) > 0 {
+		w.key("returns")
+		w.value(r.Returns)
+	}
+	return append(w.b, '}'), w.err
+}
+
+// jsonWriter appends JSON to b; the first error sticks.
+type jsonWriter struct {
+	b   []byte
+	err error
+}
+
+// key appends ,"name": (names here need no escaping).
+func (w *jsonWriter) key(name string) {
+	w.b = append(append(append(w.b, `,"`...), name...), `":`...)
+}
+
+// value appends v as json.Marshal encodes it.
+func (w *jsonWriter) value(v any) {
+	if w.err != nil {
+		return
+	}
+	var data []byte
+	data, w.err = json.Marshal(v)
+	w.b = append(w.b, data...)
+}
+
+// doc appends d as canonical.Encode encodes it.
+func (w *jsonWriter) doc(d canonical.Document) {
+	if w.err != nil {
+		return
+	}
+	var data []byte
+	data, w.err = canonical.Encode(d)
+	w.b = append(w.b, data...)
+}
+
+// docList appends a JSON array of documents.
+func docList[D canonical.Document](w *jsonWriter, ds []D) {
+	w.b = append(w.b, '[')
+	for i, d := range ds {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.doc(d)
+	}
+	w.b = append(w.b, ']')
+}
+
+// docMap appends a JSON object of documents, keys sorted as json.Marshal
+// sorts them.
+func docMap[D canonical.Document](w *jsonWriter, m map[string]D) {
+	w.b = append(w.b, '{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.value(k)
+		w.b = append(w.b, ':')
+		w.doc(m[k])
+	}
+	w.b = append(w.b, '}')
 }
 
 // decodeState decodes the stored state of order orderID. The buckets of
