@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,7 +126,12 @@ func (f *Flow) saveState(ctx context.Context, st *orderState) error {
 		return err
 	}
 	if m, ok := f.states.(*MemoryState); ok && !f.durable {
-		err = m.saveOwned(ctx, s) // the flow's own store: data is not shared
+		// The flow's own store keeps the bytes it is given (they are not
+		// shared) for the retention: keep no spare capacity with them.
+		if cap(s.Data)-len(s.Data) > len(s.Data)/8 {
+			s.Data = bytes.Clone(s.Data)
+		}
+		err = m.saveOwned(ctx, s)
 	} else {
 		err = f.states.SaveState(ctx, s)
 	}
