@@ -14,24 +14,12 @@ import (
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
+	"github.com/distsync/distsync/internal/sqlq"
 )
 
 // placeholders rewrites ? into $n for PostgreSQL.
 func placeholders(s *eventlog.SQL, q string) string {
-	if !strings.HasPrefix(s.String(), "postgres") {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + string(rune('0'+n)))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqlq.Rebind(strings.HasPrefix(s.String(), "postgres"), q)
 }
 
 // placeOrder is the application's own write and its events, in one

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/internal/sqlq"
 )
 
 // Dialect is the SQL dialect an [SQL] backend speaks. It is the
@@ -170,21 +170,7 @@ func NewSQL(db *sql.DB, cfg SQLConfig) (*SQL, error) {
 // q rewrites a query written with ? placeholders and {p} for the prefix
 // into the dialect.
 func (s *SQL) q(query string) string {
-	query = strings.ReplaceAll(query, "{p}", s.p)
-	if s.dialect != Postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqlq.Rebind(s.dialect == Postgres, strings.ReplaceAll(query, "{p}", s.p))
 }
 
 // Migrate creates the tables and indexes that do not exist yet. It is

@@ -14,6 +14,7 @@ import (
 
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/internal/sqlq"
 )
 
 // DefaultStatePrefix is the table name prefix of an [SQLState] when
@@ -177,21 +178,7 @@ func NewSQLState(db *sql.DB, cfg SQLStateConfig) (*SQLState, error) {
 // q rewrites a query written with ? placeholders and {p} for the prefix
 // into the dialect.
 func (s *SQLState) q(query string) string {
-	query = strings.ReplaceAll(query, "{p}", s.p)
-	if s.dialect != idempotency.Postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqlq.Rebind(s.dialect == idempotency.Postgres, strings.ReplaceAll(query, "{p}", s.p))
 }
 
 // Migrate creates the tables that do not exist yet. It is explicit: no

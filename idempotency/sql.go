@@ -9,10 +9,11 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/distsync/distsync/internal/sqlq"
 )
 
 // Dialect is the SQL dialect an [SQLStore] speaks. It is a plain value,
@@ -221,20 +222,7 @@ RETURNING token`)
 
 // rebind turns ? placeholders into $n for PostgreSQL.
 func (s *SQLStore) rebind(q string) string {
-	if s.dialect != Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqlq.Rebind(s.dialect == Postgres, q)
 }
 
 // Migrate creates the table and its index if they do not exist. It is safe
