@@ -538,11 +538,7 @@ func TestReturnsInvariants(t *testing.T) {
 					ids = append(ids, w.submit(t, "ACC-0002", fmt.Sprint("SKU-100:", 1+rng.IntN(10)), fmt.Sprint("SKU-104:", 1+rng.IntN(10))))
 				}
 				w.settle(t)
-				type pending struct {
-					ret   canonical.Return
-					lines []string
-				}
-				var rets []pending
+				var rets []canonical.Return
 				for _, id := range ids {
 					v, err := w.flow.Where(context.Background(), id)
 					require.NoError(t, err, "Where %s (seed %d)", id, seed)
@@ -561,17 +557,17 @@ func TestReturnsInvariants(t *testing.T) {
 							}
 						}
 						if len(lines) > 0 {
-							rets = append(rets, pending{ret: w.authorize(t, id, lines...)})
+							rets = append(rets, w.authorize(t, id, lines...))
 						}
 					}
 				}
 				w.settle(t)
 				dispositions := []string{"new:restock", "opened:restock", "damaged:scrap", "defective:quarantine", "opened:refurbish"}
 				receipts := 0
-				for _, p := range rets {
+				for _, ret := range rets {
 					// Each line received once, in one or two receipts.
 					var first, second []string
-					for _, l := range p.ret.Lines {
+					for _, l := range ret.Lines {
 						n, _ := l.Authorized.Value.Int64()
 						rc := fmt.Sprint(l.ID, ":", 1+rng.Int64N(n), ":", dispositions[rng.IntN(len(dispositions))])
 						if rng.IntN(2) == 0 {
@@ -584,7 +580,7 @@ func TestReturnsInvariants(t *testing.T) {
 						if len(rcs) == 0 {
 							continue
 						}
-						w.receive(t, p.ret.ID, rcs...)
+						w.receive(t, ret.ID, rcs...)
 						receipts++
 						if rng.IntN(2) == 0 {
 							w.settle(t)
