@@ -84,7 +84,7 @@ func newSystems(t testing.TB) *world {
 	// Inside a synctest bubble time starts in 2000: shift the WMS's clock
 	// after the ERP's demo stock positions (as of erp.DemoEpoch), or the
 	// ERP takes the WMS's first inventory events for stale ones.
-	shift := max(0, erp.DemoEpoch().Add(time.Minute).Sub(time.Now()))
+	shift := max(0, time.Until(erp.DemoEpoch().Add(time.Minute)))
 	w.wms, err = wms.New(wms.Config{Clock: func() time.Time { return time.Now().Add(shift) }})
 	require.NoError(t, err, "wms.New")
 	w.crm, err = crm.New(crm.Config{})

@@ -332,7 +332,7 @@ func TestInventorySyncLag(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				// The WMS's clock is an hour behind the flow's, both a day
 				// after the ERP's demo stock positions.
-				off := erp.DemoEpoch().Add(24 * time.Hour).Sub(time.Now())
+				off := time.Until(erp.DemoEpoch().Add(24 * time.Hour))
 				w, err := wms.New(wms.Config{Clock: func() time.Time { return time.Now().Add(off - time.Hour) }})
 				require.NoError(t, err, "wms.New")
 				e, err := erp.New(erp.Config{})

@@ -33,7 +33,7 @@ func heap() uint64 {
 // the whole run holds (systems and log included).
 func heldAfter(t *testing.T, n int, forget bool) (flowBytes, total uint64) {
 	base := heap()
-	shift := max(0, erp.DemoEpoch().Add(time.Minute).Sub(time.Now()))
+	shift := max(0, time.Until(erp.DemoEpoch().Add(time.Minute)))
 	// The log drops what the flow's consumer group committed.
 	log := eventlog.NewMemory(eventlog.MemoryConfig{TrimGroups: []string{flow.DefaultGroup}})
 	bw := newBenchWorld(t, flow.Config{Log: log, PollInterval: time.Millisecond}, func() time.Time { return time.Now().Add(shift) })
