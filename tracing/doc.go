@@ -14,12 +14,18 @@
 // # W3C Trace Context
 //
 // [ParseTraceparent] and [ParseTraceState] implement the parsing rules of
-// the W3C Trace Context Level 1 recommendation, including what a receiver
-// must reject: wrong lengths, upper-case hex, all-zero IDs, version ff,
-// illegal characters, invalid keys, duplicated keys and more than 32
-// tracestate members. A future version is read by its first four fields;
-// unknown flag bits are kept. [SpanContext.Traceparent] and
-// [TraceState.String] format them.
+// W3C Trace Context Level 2, including what a receiver must reject: wrong
+// lengths, upper-case hex, all-zero IDs, version ff, illegal characters,
+// invalid keys and more than 32 tracestate members. A future version is
+// read by its first four fields; unknown flag bits are kept.
+// [SpanContext.Traceparent] and [TraceState.String] format them.
+//
+// A tracestate key is 1 to 256 characters: a lowercase letter or a digit,
+// then lowercase letters, digits and "_-*/@". A multi-tenant key such as
+// "tenant@system" is one of them; Level 2 no longer limits its parts. Of a
+// key that appears more than once, the first (left-most, most recently
+// updated) member is kept and the others are dropped; the rest of the list
+// is kept.
 //
 // # HTTP
 //

@@ -73,11 +73,17 @@ func ExampleParseTraceState() {
 	ts, _ = ts.Insert("congo", "ucfJifl5GOE")
 	fmt.Println(ts)
 
-	_, err = tracing.ParseTraceState("rojo=1,rojo=2")
+	// Multi-tenant keys are keys like any other; of a duplicated key the
+	// first (left-most) member is kept.
+	ts, _ = tracing.ParseTraceState("tenant@rojo=1,7congo=2,tenant@rojo=3")
+	fmt.Println(ts)
+
+	_, err = tracing.ParseTraceState("rojo=1,Congo=2")
 	fmt.Println(err)
 	// Output:
 	// congo=ucfJifl5GOE,rojo=00f067aa0ba902b7
-	// tracing: invalid tracestate at offset 7: duplicated key "rojo"
+	// tenant@rojo=1,7congo=2
+	// tracing: invalid tracestate at offset 7: key must start with a lowercase letter or a digit
 }
 
 func ExampleMemoryRecorder() {
