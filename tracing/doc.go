@@ -20,6 +20,10 @@
 // read by its first four fields; unknown flag bits are kept.
 // [SpanContext.Traceparent] and [TraceState.String] format them.
 //
+// A trace this package starts ([NewSpanContext]) has an entirely random
+// trace-id and says so with the Level 2 random trace-id flag, [FlagRandom];
+// a continued trace keeps the flag as it came, set or not.
+//
 // A tracestate key is 1 to 256 characters: a lowercase letter or a digit,
 // then lowercase letters, digits and "_-*/@". A multi-tenant key such as
 // "tenant@system" is one of them; Level 2 no longer limits its parts. Of a

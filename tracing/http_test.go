@@ -328,3 +328,66 @@ func TestDefaultHeaderNamesCanonical(t *testing.T) {
 	assert.Equal(t, "c", h.Get(tracing.DefaultCorrelationHeader), "correlation header readable with Get")
 	assert.Equal(t, "e", h.Get(tracing.DefaultCausationHeader), "causation header readable with Get")
 }
+
+// TestRandomTraceIDFlag follows the random trace-id flag over two real HTTP
+// hops: a client call, server A, A's call to server B. A trace this package
+// starts carries it; a continued trace keeps the flag as received, set or
+// not.
+func TestRandomTraceIDFlag(t *testing.T) {
+	var p tracing.Propagator
+	var mu sync.Mutex
+	var gotB string // traceparent received by B
+	srvB := httptest.NewServer(p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gotB = r.Header.Get("Traceparent")
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	defer srvB.Close()
+	clientB := &http.Client{Transport: &tracing.Transport{Base: srvB.Client().Transport}}
+	srvA := httptest.NewServer(p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, srvB.URL, nil)
+		if !assert.NoError(t, err, "request to B") {
+			return
+		}
+		resp, err := clientB.Do(req)
+		if !assert.NoError(t, err, "call to B") {
+			return
+		}
+		_ = resp.Body.Close()
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	defer srvA.Close()
+
+	tests := []struct {
+		name        string
+		traceparent string // sent to A; "" for none
+		flags       string // trace-flags B must receive
+		sameTrace   bool
+	}{
+		{"new trace is random and sampled", "", "03", false},
+		{"random flag kept", "00-" + specTraceID + "-" + specParentID + "-02", "02", true},
+		{"random and sampled kept", "00-" + specTraceID + "-" + specParentID + "-03", "03", true},
+		{"unset random flag stays unset", "00-" + specTraceID + "-" + specParentID + "-01", "01", true},
+		{"invalid traceparent restarts a random trace", "00-" + specTraceID + "-" + specParentID + "-0x", "03", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srvA.URL, nil)
+			require.NoError(t, err)
+			if tt.traceparent != "" {
+				req.Header.Set("Traceparent", tt.traceparent)
+			}
+			resp, err := srvA.Client().Do(req)
+			require.NoError(t, err, "call to A")
+			require.NoError(t, resp.Body.Close())
+			mu.Lock()
+			got := gotB
+			mu.Unlock()
+			sc, err := tracing.ParseTraceparent(got)
+			require.NoError(t, err, "traceparent received by B: %q", got)
+			assert.Equal(t, tt.flags, sc.Flags.String(), "trace-flags received by B for %q", tt.traceparent)
+			assert.Equal(t, tt.sameTrace, sc.TraceID.String() == specTraceID, "trace continued for %q", tt.traceparent)
+		})
+	}
+}
