@@ -37,7 +37,17 @@
 // [Propagator.Middleware] on the server side, [Transport] on the client side
 // (a new span ID per outgoing call). Exactly one traceparent header is
 // honoured: a duplicated one restarts the trace, as the recommendation
-// requires; several tracestate lines are combined.
+// requires; several tracestate lines are combined. Correlation and
+// causation IDs are checked both ways (1 to 256 visible ASCII characters):
+// an invalid one is ignored when it comes in and left out when it would go
+// out.
+//
+// With [Propagator].TraceContextOnly only traceparent and tracestate cross
+// the boundary, for calls to and from third parties: your correlation and
+// causation IDs are neither sent nor taken from them unless you set the
+// header on a request yourself. The span a [Transport] creates for a call
+// travels in the context of the request it sends, so the caller can log the
+// span ID the other side received (Response.Request, [Transport].OnSend).
 //
 // # Logs
 //
