@@ -17,7 +17,8 @@
 // W3C Trace Context Level 2, including what a receiver must reject: wrong
 // lengths, upper-case hex, all-zero IDs, version ff, illegal characters,
 // invalid keys and more than 32 tracestate members. A future version is
-// read by its first four fields; unknown flag bits are kept.
+// read by its first four fields. Reserved flag bits are read as they come
+// and cleared in a child span, so they are not sent on.
 // [SpanContext.Traceparent] and [TraceState.String] format them.
 //
 // A trace this package starts ([NewSpanContext]) has an entirely random

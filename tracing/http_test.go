@@ -371,6 +371,9 @@ func TestRandomTraceIDFlag(t *testing.T) {
 		{"random and sampled kept", "00-" + specTraceID + "-" + specParentID + "-03", "03", true},
 		{"unset random flag stays unset", "00-" + specTraceID + "-" + specParentID + "-01", "01", true},
 		{"invalid traceparent restarts a random trace", "00-" + specTraceID + "-" + specParentID + "-0x", "03", false},
+		{"reserved flags are not sent on", "00-" + specTraceID + "-" + specParentID + "-ff", "03", true},
+		{"reserved flag alone is not sent on", "00-" + specTraceID + "-" + specParentID + "-04", "00", true},
+		{"future version's reserved flags are not sent on", "cc-" + specTraceID + "-" + specParentID + "-fe-x", "02", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

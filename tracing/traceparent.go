@@ -115,9 +115,10 @@ func (id SpanID) String() string {
 }
 
 // TraceFlags are the trace-flags byte of a traceparent. Trace Context
-// Level 2 defines [FlagSampled] and [FlagRandom]; other bits are kept as
-// received and propagated unchanged. It is a plain value, safe for
-// concurrent use.
+// Level 2 defines [FlagSampled] and [FlagRandom]; other bits are reserved.
+// Parsing keeps them as received; [SpanContext.Child] clears them, since
+// the specification requires a vendor to send them as zero. It is a plain
+// value, safe for concurrent use.
 type TraceFlags byte
 
 const (
@@ -169,14 +170,19 @@ func NewSpanContext() SpanContext {
 // IsValid reports whether both the TraceID and the SpanID are valid.
 func (sc SpanContext) IsValid() bool { return sc.TraceID.IsValid() && sc.SpanID.IsValid() }
 
-// Child returns a SpanContext in the same trace, with the same flags
-// ([FlagRandom] included, set or not, as Level 2 requires while the trace-id
-// stays) and tracestate and a new random SpanID: the context of an
-// operation sc causes, such as an outgoing call.
+// Child returns a SpanContext in the same trace, with the same tracestate,
+// a new random SpanID and the same defined flags ([FlagSampled], and
+// [FlagRandom] set or not, as Level 2 requires while the trace-id stays);
+// reserved flag bits are cleared. It is the context of an operation sc
+// causes, such as an outgoing call.
 func (sc SpanContext) Child() SpanContext {
 	sc.SpanID = NewSpanID()
+	sc.Flags &= knownFlags
 	return sc
 }
+
+// knownFlags are the trace flags Trace Context Level 2 defines.
+const knownFlags = FlagSampled | FlagRandom
 
 // Traceparent formats the traceparent header value of sc, always at
 // version 00 (the version this package implements):

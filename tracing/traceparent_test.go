@@ -122,6 +122,10 @@ func TestIDs(t *testing.T) {
 	assert.True(t, sc.Flags.Random(), "NewSpanContext has the random trace-id flag")
 	assert.Equal(t, tracing.FlagSampled|tracing.FlagRandom, sc.Flags, "NewSpanContext sets no other flag")
 	assert.Equal(t, sc.Flags, sc.Child().Flags, "Child keeps the flags")
+	for _, tt := range []struct{ in, want tracing.TraceFlags }{{0x00, 0x00}, {0x01, 0x01}, {0x02, 0x02}, {0x03, 0x03}, {0x04, 0x00}, {0xfd, 0x01}, {0xff, 0x03}} {
+		sc.Flags = tt.in
+		assert.Equal(t, tt.want, sc.Child().Flags, "Child of flags %v", tt.in)
+	}
 	assert.False(t, tracing.TraceFlags(0x01).Random(), "flags 01 are not random")
 	assert.True(t, tracing.TraceFlags(0x02).Random(), "flags 02 are random")
 	child := sc.Child()
