@@ -43,12 +43,12 @@
 // an invalid one is ignored when it comes in and left out when it would go
 // out.
 //
-// With [Propagator].TraceContextOnly only traceparent and tracestate cross
+// With [Propagator.TraceContextOnly] only traceparent and tracestate cross
 // the boundary, for calls to and from third parties: your correlation and
 // causation IDs are neither sent nor taken from them unless you set the
 // header on a request yourself. The span a [Transport] creates for a call
 // travels in the context of the request it sends, so the caller can log the
-// span ID the other side received (Response.Request, [Transport].OnSend).
+// span ID the other side received (Response.Request, [Transport.OnSend]).
 //
 // # Logs
 //

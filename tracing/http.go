@@ -35,10 +35,9 @@ const maxIDLen = 256
 // breaks this rule is left out of the outgoing headers, not replaced, and
 // an incoming one is ignored.
 //
-// # Calls to and from third parties
-//
-// The correlation and causation IDs name your business flows; a vendor's
-// API has no use for them and should not learn them. Set TraceContextOnly
+// Calls to and from third parties: the correlation and causation IDs name
+// your business flows; a vendor's API has no use for them and should not
+// learn them. Set TraceContextOnly
 // on the Propagator of a [Transport] calling, or a [Propagator.Middleware]
 // called by, a third party: only traceparent and tracestate then cross the
 // boundary. To send a correlation ID to such a party anyway, ask for it on
