@@ -14,12 +14,23 @@
 // # W3C Trace Context
 //
 // [ParseTraceparent] and [ParseTraceState] implement the parsing rules of
-// the W3C Trace Context Level 1 recommendation, including what a receiver
-// must reject: wrong lengths, upper-case hex, all-zero IDs, version ff,
-// illegal characters, invalid keys, duplicated keys and more than 32
-// tracestate members. A future version is read by its first four fields;
-// unknown flag bits are kept. [SpanContext.Traceparent] and
-// [TraceState.String] format them.
+// W3C Trace Context Level 2, including what a receiver must reject: wrong
+// lengths, upper-case hex, all-zero IDs, version ff, illegal characters,
+// invalid keys and more than 32 tracestate members. A future version is
+// read by its first four fields. Reserved flag bits are read as they come
+// and cleared in a child span, so they are not sent on.
+// [SpanContext.Traceparent] and [TraceState.String] format them.
+//
+// A trace this package starts ([NewSpanContext]) has an entirely random
+// trace-id and says so with the Level 2 random trace-id flag, [FlagRandom];
+// a continued trace keeps the flag as it came, set or not.
+//
+// A tracestate key is 1 to 256 characters: a lowercase letter or a digit,
+// then lowercase letters, digits and "_-*/@". A multi-tenant key such as
+// "tenant@system" is one of them; Level 2 no longer limits its parts. Of a
+// key that appears more than once, the first (left-most, most recently
+// updated) member is kept and the others are dropped; the rest of the list
+// is kept.
 //
 // # HTTP
 //
@@ -27,7 +38,17 @@
 // [Propagator.Middleware] on the server side, [Transport] on the client side
 // (a new span ID per outgoing call). Exactly one traceparent header is
 // honoured: a duplicated one restarts the trace, as the recommendation
-// requires; several tracestate lines are combined.
+// requires; several tracestate lines are combined. Correlation and
+// causation IDs are checked both ways (1 to 256 visible ASCII characters):
+// an invalid one is ignored when it comes in and left out when it would go
+// out.
+//
+// With [Propagator.TraceContextOnly] only traceparent and tracestate cross
+// the boundary, for calls to and from third parties: your correlation and
+// causation IDs are neither sent nor taken from them unless you set the
+// header on a request yourself. The span a [Transport] creates for a call
+// travels in the context of the request it sends, so the caller can log the
+// span ID the other side received (Response.Request, [Transport.OnSend]).
 //
 // # Logs
 //

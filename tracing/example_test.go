@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"time"
 
@@ -73,11 +75,17 @@ func ExampleParseTraceState() {
 	ts, _ = ts.Insert("congo", "ucfJifl5GOE")
 	fmt.Println(ts)
 
-	_, err = tracing.ParseTraceState("rojo=1,rojo=2")
+	// Multi-tenant keys are keys like any other; of a duplicated key the
+	// first (left-most) member is kept.
+	ts, _ = tracing.ParseTraceState("tenant@rojo=1,7congo=2,tenant@rojo=3")
+	fmt.Println(ts)
+
+	_, err = tracing.ParseTraceState("rojo=1,Congo=2")
 	fmt.Println(err)
 	// Output:
 	// congo=ucfJifl5GOE,rojo=00f067aa0ba902b7
-	// tracing: invalid tracestate at offset 7: duplicated key "rojo"
+	// tenant@rojo=1,7congo=2
+	// tracing: invalid tracestate at offset 7: key must start with a lowercase letter or a digit
 }
 
 func ExampleMemoryRecorder() {
@@ -103,4 +111,46 @@ func ExampleMemoryRecorder() {
 	// 09:00:00.040 erp validate_order attempt 1 40ms ok
 	// 09:00:00.120 wms release attempt 1 40ms retry (deadline_exceeded)
 	// 09:00:00.200 wms release attempt 2 40ms ok
+}
+
+// A call to a third party's API sends only the W3C Trace Context, and the
+// caller learns the client span's ID, which the third party received as
+// parent-id, to log it.
+func ExampleTransport() {
+	// The third party's server.
+	var parentID string
+	vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc, _ := tracing.ParseTraceparent(r.Header.Get("Traceparent"))
+		parentID = sc.SpanID.String()
+		fmt.Printf("vendor got X-Correlation-ID %q\n", r.Header.Get("X-Correlation-ID"))
+	}))
+	defer vendor.Close()
+
+	var sent tracing.SpanContext
+	client := &http.Client{Transport: &tracing.Transport{
+		Base:       vendor.Client().Transport,
+		Propagator: tracing.Propagator{TraceContextOnly: true},
+		// OnSend sees every call, those that fail without a response too.
+		// Logging with req.Context() through tracing.NewHandler adds the
+		// client span's span_id.
+		OnSend: func(req *http.Request) { sent, _ = tracing.SpanContextFrom(req.Context()) },
+	}}
+
+	ctx := tracing.WithCorrelationID(context.Background(), "order-42")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, vendor.URL+"/orders", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp.Body.Close()
+
+	// The request that was sent carries the client span in its context.
+	span, _ := tracing.SpanContextFrom(resp.Request.Context())
+	fmt.Println("vendor's parent-id is our client span:", parentID == span.SpanID.String(), span.SpanID == sent.SpanID)
+	fmt.Println("still our flow:", tracing.CorrelationID(resp.Request.Context()))
+	// Output:
+	// vendor got X-Correlation-ID ""
+	// vendor's parent-id is our client span: true true
+	// still our flow: order-42
 }

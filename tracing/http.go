@@ -29,6 +29,20 @@ const maxIDLen = 256
 // [DefaultCorrelationHeader] and [DefaultCausationHeader]. Custom names are
 // not checked when used: call [Propagator.Validate] once after setting them.
 // It is safe for concurrent use.
+//
+// A correlation or causation ID is sent and accepted only when it is 1 to
+// 256 visible ASCII characters (0x21 to 0x7E): an ID in the context that
+// breaks this rule is left out of the outgoing headers, not replaced, and
+// an incoming one is ignored.
+//
+// Calls to and from third parties: the correlation and causation IDs name
+// your business flows; a vendor's API has no use for them and should not
+// learn them. Set TraceContextOnly
+// on the Propagator of a [Transport] calling, or a [Propagator.Middleware]
+// called by, a third party: only traceparent and tracestate then cross the
+// boundary. To send a correlation ID to such a party anyway, ask for it on
+// the request: set the header yourself (the Propagator then leaves it
+// alone), or use a second Transport with a zero Propagator for that party.
 type Propagator struct {
 	// CorrelationHeader names the correlation ID header;
 	// "" means DefaultCorrelationHeader.
@@ -36,6 +50,15 @@ type Propagator struct {
 	// CausationHeader names the causation ID header;
 	// "" means DefaultCausationHeader.
 	CausationHeader string
+	// TraceContextOnly, when true, limits the Propagator to W3C Trace
+	// Context. [Propagator.Inject] and [Transport] write only traceparent
+	// and tracestate, leaving the correlation and causation headers as the
+	// request already had them; [Propagator.Extract] reads only traceparent
+	// and tracestate, so a caller cannot choose the correlation ID your
+	// logs and timelines file its work under; [Propagator.Middleware] does
+	// not echo the correlation ID in the response. The zero value (false)
+	// sends and reads all four headers, for calls between your own services.
+	TraceContextOnly bool
 }
 
 func (p Propagator) correlationHeader() string {
@@ -114,7 +137,10 @@ func isToken(s string) bool {
 // Inject writes the span, correlation ID and causation ID of ctx into h.
 // The span is written as it is (see [Transport] for a new span per call);
 // without a valid span, traceparent and tracestate are removed from h. An
-// empty tracestate, correlation ID or causation ID removes its header.
+// empty tracestate removes its header, and so does a correlation or
+// causation ID that is empty or not a valid ID (see [Propagator]). With
+// TraceContextOnly the correlation and causation headers of h are left as
+// they are.
 func (p Propagator) Inject(ctx context.Context, h http.Header) {
 	v := valuesFrom(ctx)
 	var sc *SpanContext
@@ -127,6 +153,7 @@ func (p Propagator) Inject(ctx context.Context, h http.Header) {
 // inject writes sc (nil for none) and the IDs of v into h. The values share
 // one backing array, each sliced to capacity 1, as http.Header.Clone does.
 func (p Propagator) inject(v values, sc *SpanContext, h http.Header) {
+	correlation, causation := validID(v.correlation), validID(v.causation)
 	var vals [4]string
 	n := 0
 	if sc != nil {
@@ -137,13 +164,15 @@ func (p Propagator) inject(v values, sc *SpanContext, h http.Header) {
 			n++
 		}
 	}
-	if v.correlation != "" {
-		vals[n] = v.correlation
-		n++
-	}
-	if v.causation != "" {
-		vals[n] = v.causation
-		n++
+	if !p.TraceContextOnly {
+		if correlation {
+			vals[n] = v.correlation
+			n++
+		}
+		if causation {
+			vals[n] = v.causation
+			n++
+		}
 	}
 	backing := make([]string, n)
 	copy(backing, vals[:n])
@@ -158,8 +187,10 @@ func (p Propagator) inject(v values, sc *SpanContext, h http.Header) {
 	}
 	set("Traceparent", sc != nil)
 	set("Tracestate", sc != nil && sc.State.Len() > 0)
-	set(p.correlationKey(), v.correlation != "")
-	set(p.causationKey(), v.causation != "")
+	if !p.TraceContextOnly {
+		set(p.correlationKey(), correlation)
+		set(p.causationKey(), causation)
+	}
 }
 
 // Extract returns a copy of ctx carrying what h says about the caller:
@@ -168,7 +199,8 @@ func (p Propagator) inject(v values, sc *SpanContext, h http.Header) {
 //     with the tracestate of all tracestate lines combined, or none when
 //     they are invalid;
 //   - the correlation ID and causation ID, each from exactly one header
-//     value of 1 to 256 visible ASCII characters; other values are ignored.
+//     value of 1 to 256 visible ASCII characters; other values are ignored,
+//     and so are both headers when TraceContextOnly is set.
 //
 // Extract leaves ctx unchanged for anything it ignores.
 func (p Propagator) Extract(ctx context.Context, h http.Header) context.Context {
@@ -195,6 +227,9 @@ func (p Propagator) extract(v values, h http.Header) (_ values, _ SpanContext, f
 			found, changed = true, true
 		}
 	}
+	if p.TraceContextOnly {
+		return v, sc, found, changed
+	}
 	if id, ok := singleID(h, p.correlationKey()); ok {
 		v.correlation, changed = id, true
 	}
@@ -212,15 +247,21 @@ func singleID(h http.Header, key string) (string, bool) {
 		return "", false
 	}
 	id := strings.Trim(v[0], " \t")
+	return id, validID(id)
+}
+
+// validID reports whether id may be sent or accepted as a correlation or
+// causation ID: 1 to maxIDLen visible ASCII characters.
+func validID(id string) bool {
 	if id == "" || len(id) > maxIDLen {
-		return "", false
+		return false
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < 0x21 || id[i] > 0x7e {
-			return "", false
+			return false
 		}
 	}
-	return id, true
+	return true
 }
 
 // Middleware returns an http.Handler that runs next with a request context
@@ -228,7 +269,7 @@ func singleID(h http.Header, key string) (string, bool) {
 // [Propagator.Extract]) and a new server span: a child of the caller's span,
 // or the root of a new trace when the request brought none. A request
 // without a usable correlation ID gets a [NewCorrelationID]. The correlation
-// ID is also set on the response header.
+// ID is also set on the response header, unless TraceContextOnly is set.
 func (p Propagator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -241,25 +282,43 @@ func (p Propagator) Middleware(next http.Handler) http.Handler {
 		default:
 			sc = NewSpanContext()
 		}
-		if v.correlation == "" {
+		if !validID(v.correlation) {
 			v.correlation = NewCorrelationID()
 		}
-		w.Header()[p.correlationKey()] = []string{v.correlation}
+		if !p.TraceContextOnly {
+			w.Header()[p.correlationKey()] = []string{v.correlation}
+		}
 		next.ServeHTTP(w, r.WithContext(withSpan(ctx, v, sc)))
 	})
 }
 
 // Transport is an [http.RoundTripper] that sends the trace, correlation ID
-// and causation ID of each request's context: every request gets a new span
-// ID (a child of the context's span, or the root of a new trace when the
-// context has none). The request passed in is not modified; a clone with the
-// headers set is sent. Its zero value sends through http.DefaultTransport
-// with a zero [Propagator]. It is safe for concurrent use.
+// and causation ID of each request's context (see [Propagator] for what is
+// sent, and for calls to third parties): every request gets a new span, the
+// client span, with its own span ID (a child of the context's span, or the
+// root of a new trace when the context has none). The request passed in is
+// not modified; a clone is sent, with the headers set and a context that
+// carries the client span.
+//
+// That context is how the caller sees the client span, whose span ID the
+// server received as its parent-id: read it with [SpanContextFrom], or log
+// with it through a [Handler] to get its span_id. It is the context of
+// Response.Request (when Base keeps it there, as http.Transport does), and
+// OnSend receives the request before it is sent, which serves calls that
+// fail without a response too.
+//
+// Its zero value sends through http.DefaultTransport with a zero
+// [Propagator]. It is safe for concurrent use when OnSend is.
 type Transport struct {
 	// Base sends the requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
-	// Propagator names the headers.
+	// Propagator names the headers and says which to send.
 	Propagator Propagator
+	// OnSend, when not nil, is called with each request as it is about to
+	// go to Base, its headers set and its context carrying the client span.
+	// It runs on the goroutine that called RoundTrip and must not modify
+	// the request.
+	OnSend func(req *http.Request)
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -274,11 +333,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else {
 		sc = NewSpanContext()
 	}
-	out := req.Clone(ctx)
+	out := req.Clone(withSpan(ctx, v, sc))
 	if out.Header == nil {
 		out.Header = make(http.Header)
 	}
 	t.Propagator.inject(v, &sc, out.Header)
+	if t.OnSend != nil {
+		t.OnSend(out)
+	}
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -35,7 +36,8 @@ func TestExtract(t *testing.T) {
 		{"traceparent and tracestate", http.Header{"Traceparent": {specExample}, "Tracestate": {"rojo=1,congo=2"}}, tracing.Propagator{}, true, 1, "rojo=1,congo=2", "", ""},
 		{"duplicated traceparent restarts the trace", http.Header{"Traceparent": {specExample, specExample}, "Tracestate": {"rojo=1"}}, tracing.Propagator{}, false, 0, "", "", ""},
 		{"several tracestate lines are combined", http.Header{"Traceparent": {specExample}, "Tracestate": {"foo=1,bar=2", "rojo=1,congo=2"}}, tracing.Propagator{}, true, 1, "foo=1,bar=2,rojo=1,congo=2", "", ""},
-		{"invalid tracestate is dropped", http.Header{"Traceparent": {specExample}, "Tracestate": {"foo=1,foo=2"}}, tracing.Propagator{}, true, 1, "", "", ""},
+		{"invalid tracestate is dropped", http.Header{"Traceparent": {specExample}, "Tracestate": {"foo=1,Bar=2"}}, tracing.Propagator{}, true, 1, "", "", ""},
+		{"duplicated tracestate key keeps the first", http.Header{"Traceparent": {specExample}, "Tracestate": {"foo=1,t@sys=2", "foo=3,1x=4"}}, tracing.Propagator{}, true, 1, "foo=1,t@sys=2,1x=4", "", ""},
 		{"invalid traceparent ignores tracestate", http.Header{"Traceparent": {strings.ToUpper(specExample)}, "Tracestate": {"rojo=1"}}, tracing.Propagator{}, false, 0, "", "", ""},
 		{"reserved flag bits are kept", http.Header{"Traceparent": {"00-" + specTraceID + "-" + specParentID + "-04"}}, tracing.Propagator{}, true, 4, "", "", ""},
 		{"whitespace around traceparent", http.Header{"Traceparent": {" \t" + specExample + " "}}, tracing.Propagator{}, true, 1, "", "", ""},
@@ -326,4 +328,282 @@ func TestDefaultHeaderNamesCanonical(t *testing.T) {
 	tracing.Propagator{}.Inject(tracing.WithCausationID(tracing.WithCorrelationID(t.Context(), "c"), "e"), h)
 	assert.Equal(t, "c", h.Get(tracing.DefaultCorrelationHeader), "correlation header readable with Get")
 	assert.Equal(t, "e", h.Get(tracing.DefaultCausationHeader), "causation header readable with Get")
+}
+
+// TestRandomTraceIDFlag follows the random trace-id flag over two real HTTP
+// hops: a client call, server A, A's call to server B. A trace this package
+// starts carries it; a continued trace keeps the flag as received, set or
+// not.
+func TestRandomTraceIDFlag(t *testing.T) {
+	var p tracing.Propagator
+	var mu sync.Mutex
+	var gotB string // traceparent received by B
+	srvB := httptest.NewServer(p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gotB = r.Header.Get("Traceparent")
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	defer srvB.Close()
+	clientB := &http.Client{Transport: &tracing.Transport{Base: srvB.Client().Transport}}
+	srvA := httptest.NewServer(p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, srvB.URL, nil)
+		if !assert.NoError(t, err, "request to B") {
+			return
+		}
+		resp, err := clientB.Do(req)
+		if !assert.NoError(t, err, "call to B") {
+			return
+		}
+		_ = resp.Body.Close()
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	defer srvA.Close()
+
+	tests := []struct {
+		name        string
+		traceparent string // sent to A; "" for none
+		flags       string // trace-flags B must receive
+		sameTrace   bool
+	}{
+		{"new trace is random and sampled", "", "03", false},
+		{"random flag kept", "00-" + specTraceID + "-" + specParentID + "-02", "02", true},
+		{"random and sampled kept", "00-" + specTraceID + "-" + specParentID + "-03", "03", true},
+		{"unset random flag stays unset", "00-" + specTraceID + "-" + specParentID + "-01", "01", true},
+		{"invalid traceparent restarts a random trace", "00-" + specTraceID + "-" + specParentID + "-0x", "03", false},
+		{"reserved flags are not sent on", "00-" + specTraceID + "-" + specParentID + "-ff", "03", true},
+		{"reserved flag alone is not sent on", "00-" + specTraceID + "-" + specParentID + "-04", "00", true},
+		{"future version's reserved flags are not sent on", "cc-" + specTraceID + "-" + specParentID + "-fe-x", "02", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srvA.URL, nil)
+			require.NoError(t, err)
+			if tt.traceparent != "" {
+				req.Header.Set("Traceparent", tt.traceparent)
+			}
+			resp, err := srvA.Client().Do(req)
+			require.NoError(t, err, "call to A")
+			require.NoError(t, resp.Body.Close())
+			mu.Lock()
+			got := gotB
+			mu.Unlock()
+			sc, err := tracing.ParseTraceparent(got)
+			require.NoError(t, err, "traceparent received by B: %q", got)
+			assert.Equal(t, tt.flags, sc.Flags.String(), "trace-flags received by B for %q", tt.traceparent)
+			assert.Equal(t, tt.sameTrace, sc.TraceID.String() == specTraceID, "trace continued for %q", tt.traceparent)
+		})
+	}
+}
+
+// headerServer is a loopback server that records the headers of the last
+// request it got.
+type headerServer struct {
+	*httptest.Server
+	mu  sync.Mutex
+	got http.Header
+}
+
+func newHeaderServer(t *testing.T, h http.Handler) *headerServer {
+	s := &headerServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.got = r.Header.Clone()
+		s.mu.Unlock()
+		if h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *headerServer) header() http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got
+}
+
+// get sends a GET with ctx and extra headers through tr to url and
+// returns the response, its body closed.
+func get(t *testing.T, ctx context.Context, tr http.RoundTripper, url string, extra http.Header) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	require.NoError(t, err)
+	for k, v := range extra {
+		req.Header[k] = v
+	}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	require.NoError(t, err, "GET %s", url)
+	require.NoError(t, resp.Body.Close())
+	return resp
+}
+
+func TestTraceContextOnlyTransport(t *testing.T) {
+	srv := newHeaderServer(t, nil)
+	ctx := tracing.WithSpanContext(t.Context(), tracing.NewSpanContext())
+	ctx = tracing.WithCausationID(tracing.WithCorrelationID(ctx, "order-42"), "evt-7")
+	tests := []struct {
+		name        string
+		prop        tracing.Propagator
+		extra       http.Header // set on the request by the caller
+		correlation string      // want received, "" for none
+		causation   string
+	}{
+		{"zero Propagator sends both IDs", tracing.Propagator{}, nil, "order-42", "evt-7"},
+		{"trace context only sends neither", tracing.Propagator{TraceContextOnly: true}, nil, "", ""},
+		{"trace context only, custom names", tracing.Propagator{TraceContextOnly: true, CorrelationHeader: "X-Flow"}, nil, "", ""},
+		{"trace context only, asked for on the request", tracing.Propagator{TraceContextOnly: true}, http.Header{"X-Correlation-Id": {"order-42"}}, "order-42", ""},
+		{"zero Propagator overrides the request's own", tracing.Propagator{}, http.Header{"X-Correlation-Id": {"stale"}}, "order-42", "evt-7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			get(t, ctx, &tracing.Transport{Base: srv.Client().Transport, Propagator: tt.prop}, srv.URL, tt.extra)
+			h := srv.header()
+			_, err := tracing.ParseTraceparent(h.Get("Traceparent"))
+			assert.NoError(t, err, "traceparent received")
+			assert.Equal(t, tt.correlation, h.Get("X-Correlation-Id"), "correlation ID received")
+			assert.Equal(t, tt.causation, h.Get("X-Causation-Id"), "causation ID received")
+			assert.Empty(t, h.Get("X-Flow"), "custom correlation header received")
+		})
+	}
+}
+
+func TestTraceContextOnlyMiddleware(t *testing.T) {
+	for _, only := range []bool{false, true} {
+		p := tracing.Propagator{TraceContextOnly: only}
+		var mu sync.Mutex
+		var seen context.Context
+		srv := httptest.NewServer(p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen = r.Context()
+			mu.Unlock()
+		})))
+		resp := get(t, t.Context(), srv.Client().Transport, srv.URL, http.Header{
+			"Traceparent": {specExample}, "X-Correlation-Id": {"order-42"}, "X-Causation-Id": {"evt-7"},
+		})
+		srv.Close()
+		mu.Lock()
+		ctx := seen
+		mu.Unlock()
+		sc, ok := tracing.SpanContextFrom(ctx)
+		require.True(t, ok, "TraceContextOnly=%v: server span", only)
+		assert.Equal(t, specTraceID, sc.TraceID.String(), "TraceContextOnly=%v: trace continued", only)
+		if only {
+			id := tracing.CorrelationID(ctx)
+			_, err := uuid.Parse(id)
+			assert.NoError(t, err, "TraceContextOnly: a fresh correlation ID %q, not the caller's", id)
+			assert.Empty(t, tracing.CausationID(ctx), "TraceContextOnly: the caller's causation ID is ignored")
+			assert.Empty(t, resp.Header.Values("X-Correlation-Id"), "TraceContextOnly: correlation ID not echoed")
+		} else {
+			assert.Equal(t, "order-42", tracing.CorrelationID(ctx), "correlation ID read")
+			assert.Equal(t, "evt-7", tracing.CausationID(ctx), "causation ID read")
+			assert.Equal(t, "order-42", resp.Header.Get("X-Correlation-Id"), "correlation ID echoed")
+		}
+	}
+}
+
+func TestTransportClientSpan(t *testing.T) {
+	srv := newHeaderServer(t, nil)
+	parent := tracing.NewSpanContext()
+	ctx := tracing.WithCorrelationID(tracing.WithSpanContext(t.Context(), parent), "order-42")
+	var mu sync.Mutex
+	var sent []tracing.SpanContext
+	tr := &tracing.Transport{Base: srv.Client().Transport, OnSend: func(req *http.Request) {
+		sc, ok := tracing.SpanContextFrom(req.Context())
+		assert.True(t, ok, "OnSend: the request's context carries the client span")
+		assert.Equal(t, "order-42", tracing.CorrelationID(req.Context()), "OnSend: the correlation ID stays in the context")
+		mu.Lock()
+		sent = append(sent, sc)
+		mu.Unlock()
+	}}
+
+	resp := get(t, ctx, tr, srv.URL, nil)
+	received, err := tracing.ParseTraceparent(srv.header().Get("Traceparent"))
+	require.NoError(t, err, "traceparent received")
+	client, ok := tracing.SpanContextFrom(resp.Request.Context())
+	require.True(t, ok, "Response.Request's context carries the client span")
+	assert.Equal(t, received.SpanID, client.SpanID, "the client span is the parent-id the server got")
+	assert.Equal(t, parent.TraceID, client.TraceID, "the client span is in the caller's trace")
+	assert.NotEqual(t, parent.SpanID, client.SpanID, "the client span is a new span")
+	mu.Lock()
+	require.Len(t, sent, 1, "OnSend calls")
+	assert.Equal(t, client, sent[0], "OnSend saw the client span")
+	mu.Unlock()
+	got, _ := tracing.SpanContextFrom(ctx)
+	assert.Equal(t, parent, got, "the caller's context is unchanged")
+
+	// A call that fails without a response still shows its span to OnSend.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, dead.URL, nil)
+	require.NoError(t, err)
+	_, err = (&http.Client{Transport: tr}).Do(req)
+	require.Error(t, err, "call to a closed server")
+	mu.Lock()
+	require.Len(t, sent, 2, "OnSend calls after a failed call")
+	assert.Equal(t, parent.TraceID, sent[1].TraceID, "failed call's span in the caller's trace")
+	assert.NotEqual(t, sent[0].SpanID, sent[1].SpanID, "a new span per call")
+	mu.Unlock()
+}
+
+func TestCorrelationIDValidatedOnTheWayOut(t *testing.T) {
+	srv := newHeaderServer(t, nil)
+	tr := &tracing.Transport{Base: srv.Client().Transport}
+	tests := []struct {
+		name string
+		id   string
+		sent bool
+	}{
+		{"plain", "order-42", true},
+		{"256 characters", strings.Repeat("a", 256), true},
+		{"every visible character", "!\"#$%&'()*+,-./0-9:;<=>?@A-Z[\\]^_`a-z{|}~", true},
+		{"257 characters", strings.Repeat("a", 257), false},
+		{"space", "order 42", false},
+		{"CR LF", "order-42\r\nX-Injected: 1", false},
+		{"NUL", "order\x0042", false},
+		{"non-ASCII", "bestellung-ä", false},
+		{"DEL", "order\x7f", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := tracing.WithCausationID(tracing.WithCorrelationID(t.Context(), tt.id), tt.id)
+			get(t, ctx, tr, srv.URL, http.Header{"X-Correlation-Id": {"stale"}})
+			h := srv.header()
+			want := []string(nil)
+			if tt.sent {
+				want = []string{tt.id}
+			}
+			assert.Equal(t, want, h.Values("X-Correlation-Id"), "correlation header for %q", tt.id)
+			assert.Equal(t, want, h.Values("X-Causation-Id"), "causation header for %q", tt.id)
+			assert.Empty(t, h.Values("X-Injected"), "header injected by %q", tt.id)
+
+			inj := http.Header{"X-Correlation-Id": {"stale"}}
+			tracing.Propagator{}.Inject(ctx, inj)
+			assert.Equal(t, want, inj.Values("X-Correlation-Id"), "Inject of %q", tt.id)
+		})
+	}
+
+	// A server whose base context carries an invalid correlation ID gives
+	// the request a fresh one, and echoes that.
+	var mu sync.Mutex
+	var seen string
+	mw := httptest.NewUnstartedServer(tracing.Propagator{}.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = tracing.CorrelationID(r.Context())
+		mu.Unlock()
+	})))
+	mw.Config.BaseContext = func(net.Listener) context.Context {
+		return tracing.WithCorrelationID(context.Background(), "bad id\n")
+	}
+	mw.Start()
+	defer mw.Close()
+	resp := get(t, t.Context(), mw.Client().Transport, mw.URL, nil)
+	mu.Lock()
+	defer mu.Unlock()
+	_, err := uuid.Parse(seen)
+	assert.NoError(t, err, "correlation ID %q given by the middleware", seen)
+	assert.Equal(t, seen, resp.Header.Get("X-Correlation-Id"), "correlation ID echoed")
 }

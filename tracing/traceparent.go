@@ -69,8 +69,9 @@ func traceparentError(offset int, reason string) error {
 // It is a comparable value, safe for concurrent use.
 type TraceID [16]byte
 
-// NewTraceID returns a random, valid (non-zero) TraceID. It is safe for
-// concurrent use.
+// NewTraceID returns a random, valid (non-zero) TraceID: its 16 bytes are
+// drawn uniformly from math/rand/v2's generator, so a trace started with it
+// may carry [FlagRandom]. It is safe for concurrent use.
 func NewTraceID() TraceID {
 	var id TraceID
 	for !id.IsValid() {
@@ -113,16 +114,31 @@ func (id SpanID) String() string {
 	return string(appendHex(b[:0], id[:]))
 }
 
-// TraceFlags are the trace-flags byte of a traceparent. Only [FlagSampled] is
-// defined by Trace Context Level 1; other bits are kept as received and
-// propagated unchanged. It is a plain value, safe for concurrent use.
+// TraceFlags are the trace-flags byte of a traceparent. Trace Context
+// Level 2 defines [FlagSampled] and [FlagRandom]; other bits are reserved.
+// Parsing keeps them as received; [SpanContext.Child] clears them, since
+// the specification requires a vendor to send them as zero. It is a plain
+// value, safe for concurrent use.
 type TraceFlags byte
 
-// FlagSampled is the sampled bit: the caller may have recorded the trace.
-const FlagSampled TraceFlags = 0x01
+const (
+	// FlagSampled is the sampled bit: the caller may have recorded the trace.
+	FlagSampled TraceFlags = 0x01
+	// FlagRandom is the random trace-id bit of Trace Context Level 2: at
+	// least the right-most 7 bytes of the trace-id were drawn at random,
+	// uniformly, so a receiver may sample or shard on them. It is set on
+	// the traces this package starts ([NewSpanContext]), whose whole
+	// trace-id is random, and is kept unchanged, set or not, for as long
+	// as the trace-id is (see [SpanContext.Child]). Set it on a trace-id of
+	// your own only when its right-most 7 bytes are random.
+	FlagRandom TraceFlags = 0x02
+)
 
 // Sampled reports whether the sampled bit is set.
 func (f TraceFlags) Sampled() bool { return f&FlagSampled != 0 }
+
+// Random reports whether the random trace-id bit is set.
+func (f TraceFlags) Random() bool { return f&FlagRandom != 0 }
 
 // String returns f as 2 lowercase hex digits.
 func (f TraceFlags) String() string {
@@ -144,22 +160,29 @@ type SpanContext struct {
 	State TraceState
 }
 
-// NewSpanContext starts a new trace: a random TraceID and SpanID, sampled,
-// with an empty tracestate.
+// NewSpanContext starts a new trace: a random TraceID and SpanID, with an
+// empty tracestate and the flags [FlagSampled] and [FlagRandom] (all 16
+// bytes of the TraceID are random).
 func NewSpanContext() SpanContext {
-	return SpanContext{TraceID: NewTraceID(), SpanID: NewSpanID(), Flags: FlagSampled}
+	return SpanContext{TraceID: NewTraceID(), SpanID: NewSpanID(), Flags: FlagSampled | FlagRandom}
 }
 
 // IsValid reports whether both the TraceID and the SpanID are valid.
 func (sc SpanContext) IsValid() bool { return sc.TraceID.IsValid() && sc.SpanID.IsValid() }
 
-// Child returns a SpanContext in the same trace, with the same flags and
-// tracestate and a new random SpanID: the context of an operation sc causes,
-// such as an outgoing call.
+// Child returns a SpanContext in the same trace, with the same tracestate,
+// a new random SpanID and the same defined flags ([FlagSampled], and
+// [FlagRandom] set or not, as Level 2 requires while the trace-id stays);
+// reserved flag bits are cleared. It is the context of an operation sc
+// causes, such as an outgoing call.
 func (sc SpanContext) Child() SpanContext {
 	sc.SpanID = NewSpanID()
+	sc.Flags &= knownFlags
 	return sc
 }
+
+// knownFlags are the trace flags Trace Context Level 2 defines.
+const knownFlags = FlagSampled | FlagRandom
 
 // Traceparent formats the traceparent header value of sc, always at
 // version 00 (the version this package implements):
@@ -193,7 +216,7 @@ func (sc SpanContext) encode(b *[traceparentLen]byte) {
 }
 
 // ParseTraceparent parses a traceparent header value per W3C Trace Context
-// Level 1. The returned SpanContext has an empty State.
+// Level 2. The returned SpanContext has an empty State.
 //
 // Version 00 must be exactly 55 characters. Version ff is invalid. A higher
 // version is parsed by its first four fields, which must be followed by "-"

@@ -27,6 +27,8 @@ func TestParseTraceparentValid(t *testing.T) {
 	}{
 		{"spec example, sampled", specExample, 0x01, true, specExample},
 		{"spec example, not sampled", "00-" + specTraceID + "-" + specParentID + "-00", 0x00, false, "00-" + specTraceID + "-" + specParentID + "-00"},
+		{"random flag", "00-" + specTraceID + "-" + specParentID + "-02", 0x02, false, "00-" + specTraceID + "-" + specParentID + "-02"},
+		{"random and sampled", "00-" + specTraceID + "-" + specParentID + "-03", 0x03, true, "00-" + specTraceID + "-" + specParentID + "-03"},
 		{"unknown flag bit 04 kept", "00-" + specTraceID + "-" + specParentID + "-04", 0x04, false, "00-" + specTraceID + "-" + specParentID + "-04"},
 		{"all flag bits kept", "00-" + specTraceID + "-" + specParentID + "-ff", 0xff, true, "00-" + specTraceID + "-" + specParentID + "-ff"},
 		{"future version cc, 55 characters", "cc-" + specTraceID + "-" + specParentID + "-01", 0x01, true, specExample},
@@ -117,6 +119,15 @@ func TestIDs(t *testing.T) {
 	sc := tracing.NewSpanContext()
 	assert.True(t, sc.IsValid(), "NewSpanContext")
 	assert.True(t, sc.Flags.Sampled(), "NewSpanContext is sampled")
+	assert.True(t, sc.Flags.Random(), "NewSpanContext has the random trace-id flag")
+	assert.Equal(t, tracing.FlagSampled|tracing.FlagRandom, sc.Flags, "NewSpanContext sets no other flag")
+	assert.Equal(t, sc.Flags, sc.Child().Flags, "Child keeps the flags")
+	for _, tt := range []struct{ in, want tracing.TraceFlags }{{0x00, 0x00}, {0x01, 0x01}, {0x02, 0x02}, {0x03, 0x03}, {0x04, 0x00}, {0xfd, 0x01}, {0xff, 0x03}} {
+		sc.Flags = tt.in
+		assert.Equal(t, tt.want, sc.Child().Flags, "Child of flags %v", tt.in)
+	}
+	assert.False(t, tracing.TraceFlags(0x01).Random(), "flags 01 are not random")
+	assert.True(t, tracing.TraceFlags(0x02).Random(), "flags 02 are random")
 	child := sc.Child()
 	assert.Equal(t, sc.TraceID, child.TraceID, "Child keeps the trace")
 	assert.NotEqual(t, sc.SpanID, child.SpanID, "Child has a new span")

@@ -11,7 +11,9 @@ const MaxTraceStateMembers = 32
 // Member is one key=value list-member of a [TraceState]. It is a plain
 // value, safe for concurrent use.
 type Member struct {
-	// Key is a simple key ("rojo") or a multi-tenant key ("tenant@system").
+	// Key names the vendor: 1 to 256 characters, a lowercase letter or a
+	// digit first, then lowercase letters, digits and "_-*/@", such as
+	// "rojo" or the multi-tenant "tenant@system".
 	Key string
 	// Value is opaque vendor data: 1 to 256 printable ASCII characters
 	// other than ',' and '=', not ending with a space.
@@ -27,16 +29,24 @@ type TraceState struct {
 }
 
 // ParseTraceState parses tracestate header lines per W3C Trace Context
-// Level 1. Several lines are combined as if joined by commas, in order.
+// Level 2. Several lines are combined as if joined by commas, in order.
 // Empty and whitespace-only members are allowed and dropped; whitespace
 // (space or tab) around members is ignored.
 //
+// A key that appears more than once is kept once: the first (left-most)
+// member with that key stays in its place and the later ones are dropped.
+// The left-most is the one most recently updated, since a vendor moves the
+// member it modifies to the front. The specification lets a receiver drop
+// such duplicates; the rest of the list is kept.
+//
 // A line that breaks the rules (a bad key or value, a member without '=',
-// a duplicated key, more than 32 members in all) makes the whole value
-// invalid: the error is a [*ParseError] matching [ErrInvalidTracestate], and
-// the receiver should then propagate no tracestate at all.
+// more than 32 key=value members in all, duplicates counted) makes the
+// whole value invalid: the error is a [*ParseError] matching
+// [ErrInvalidTracestate], and the receiver should then propagate no
+// tracestate at all.
 func ParseTraceState(lines ...string) (TraceState, error) {
 	var ts TraceState
+	n := 0 // key=value members read, duplicates included
 	for line, s := range lines {
 		start := 0
 		for start <= len(s) {
@@ -62,11 +72,12 @@ func ParseTraceState(lines ...string) (TraceState, error) {
 			if at, reason := checkValue(value); reason != "" {
 				return TraceState{}, tracestateError(line, off+eq+1+at, reason)
 			}
-			if _, dup := ts.Get(key); dup {
-				return TraceState{}, tracestateError(line, off, "duplicated key "+strconv.Quote(key))
-			}
-			if len(ts.members) == MaxTraceStateMembers {
+			if n == MaxTraceStateMembers {
 				return TraceState{}, tracestateError(line, off, "more than 32 list-members")
+			}
+			n++
+			if _, dup := ts.Get(key); dup {
+				continue
 			}
 			if ts.members == nil {
 				ts.members = make([]Member, 0, estimateMembers(lines))
@@ -107,57 +118,33 @@ func trimOWS(s string, off int) (string, int) {
 func isLCAlpha(c byte) bool { return 'a' <= c && c <= 'z' }
 func isDigit(c byte) bool   { return '0' <= c && c <= '9' }
 func isKeyChar(c byte) bool {
-	return isLCAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '*' || c == '/'
+	return isLCAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '*' || c == '/' || c == '@'
 }
 
-// checkKey validates a tracestate key and returns the offset and reason of
-// the first problem, or an empty reason.
+// maxKeyLen is the longest tracestate key.
+const maxKeyLen = 256
+
+// checkKey validates a tracestate key per Trace Context Level 2 and returns
+// the offset and reason of the first problem, or an empty reason.
 //
-//	key              = simple-key / multi-tenant-key
-//	simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-//	multi-tenant-key = tenant-id "@" system-id
-//	tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-//	system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+//	key     = ( lcalpha / DIGIT ) 0*255( keychar )
+//	keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+//
+// A multi-tenant key ("tenant@system") is a key like any other: '@' may
+// appear anywhere but first, any number of times.
 func checkKey(key string) (int, string) {
 	if key == "" {
 		return 0, "empty key"
 	}
-	at := strings.IndexByte(key, '@')
-	if at < 0 {
-		if len(key) > 256 {
-			return 256, "key longer than 256 characters"
-		}
-		if !isLCAlpha(key[0]) {
-			return 0, "key must start with a lowercase letter"
-		}
-		return checkKeyChars(key, 1)
+	if len(key) > maxKeyLen {
+		return maxKeyLen, "key longer than 256 characters"
 	}
-	tenant, system := key[:at], key[at+1:]
-	switch {
-	case tenant == "":
-		return 0, "empty tenant-id before '@'"
-	case len(tenant) > 241:
-		return 241, "tenant-id longer than 241 characters"
-	case !isLCAlpha(tenant[0]) && !isDigit(tenant[0]):
-		return 0, "tenant-id must start with a lowercase letter or digit"
-	case system == "":
-		return at + 1, "empty system-id after '@'"
-	case len(system) > 14:
-		return at + 1 + 14, "system-id longer than 14 characters"
-	case !isLCAlpha(system[0]):
-		return at + 1, "system-id must start with a lowercase letter"
+	if !isLCAlpha(key[0]) && !isDigit(key[0]) {
+		return 0, "key must start with a lowercase letter or a digit"
 	}
-	if off, reason := checkKeyChars(tenant, 1); reason != "" {
-		return off, reason
-	}
-	off, reason := checkKeyChars(system, 1)
-	return at + 1 + off, reason
-}
-
-func checkKeyChars(s string, from int) (int, string) {
-	for i := from; i < len(s); i++ {
-		if !isKeyChar(s[i]) {
-			return i, "illegal character " + strconv.QuoteRune(rune(s[i])) + " in key"
+	for i := 1; i < len(key); i++ {
+		if !isKeyChar(key[i]) {
+			return i, "illegal character " + strconv.QuoteRune(rune(key[i])) + " in key"
 		}
 	}
 	return 0, ""
