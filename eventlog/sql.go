@@ -710,53 +710,54 @@ func (s *SQL) Get(ctx context.Context, id int64) (DeadLetter, error) {
 	return d, s.wrap("get dead letter", err)
 }
 
-// Replay implements [DeadLetters.Replay].
+// appendAudit returns the SQL expression of the audit column with one
+// more entry, the JSON of an [Audit] given as its placeholder: the trail
+// grows in the statement that changes the state, so that no concurrent
+// action's entry is lost (reading the trail and writing it back would
+// lose the one written in between). A trail that is not a JSON array
+// fails the statement rather than being overwritten.
+func (s *SQL) appendAudit() string {
+	if s.dialect == Postgres {
+		return "(audit::jsonb || jsonb_build_array(?::jsonb))::text"
+	}
+	return "json_insert(audit, '$[#]', json(?))"
+}
+
+// Replay implements [DeadLetters.Replay] in one statement that moves
+// only the dead letters still in [StateDead] when it runs: of two
+// concurrent replays, or a replay and a discard, of the same dead letter,
+// one moves it and the other finds it in another state and skips it.
 func (s *SQL) Replay(ctx context.Context, f Filter, a Audit) (int, error) {
 	f.State, f.Limit = StateDead, 0
 	a.Action = ActionReplay
 	if a.At.IsZero() {
 		a.At = s.now()
 	}
-	n := 0
-	err := s.inTx(ctx, "replay", func(tx *sql.Tx) error {
-		w, args := s.where(f)
-		rows, err := tx.QueryContext(ctx, s.q("SELECT id, audit FROM {p}dead"+w+" ORDER BY id"), args...)
-		if err != nil {
-			return err
-		}
-		type sel struct {
-			id    int64
-			audit string
-		}
-		var sels []sel
-		for rows.Next() {
-			var x sel
-			if err := rows.Scan(&x.id, &x.audit); err != nil {
-				rows.Close()
-				return err
-			}
-			sels = append(sels, x)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, x := range sels {
-			var trail []Audit
-			_ = json.Unmarshal([]byte(x.audit), &trail)
-			b, _ := json.Marshal(append(trail, a))
-			if _, err := tx.ExecContext(ctx, s.q("UPDATE {p}dead SET state = ?, replays = replays + 1, audit = ? WHERE id = ?"),
-				string(StateReplaying), string(b), x.id); err != nil {
-				return err
-			}
-		}
-		n = len(sels)
-		return nil
-	})
+	entry, err := json.Marshal(a)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("eventlog: replay: %w", err)
 	}
-	return n, nil
+	w, wargs := s.where(f)
+	query := "UPDATE {p}dead SET state = ?, replays = replays + 1, audit = " + s.appendAudit() + w
+	if s.dialect == Postgres {
+		// The rows are locked in ID order, so that concurrent replays of
+		// overlapping selections wait for each other instead of
+		// deadlocking; a row changed meanwhile is checked again against
+		// the selection (READ COMMITTED re-reads it) and skipped when it
+		// is no longer dead.
+		query = "UPDATE {p}dead SET state = ?, replays = replays + 1, audit = " + s.appendAudit() +
+			" WHERE state = 'dead' AND id IN (SELECT id FROM {p}dead" + w + " ORDER BY id FOR UPDATE)"
+	}
+	args := append([]any{string(StateReplaying), string(entry)}, wargs...)
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return 0, s.wrap("replay", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap("replay", err)
+	}
+	return int(n), nil
 }
 
 // Discard implements [DeadLetters.Discard].
@@ -769,30 +770,42 @@ func (s *SQL) Resolve(ctx context.Context, id int64) error {
 	return s.transition(ctx, id, StateReplaying, StateResolved, Audit{}, ActionResolved)
 }
 
+// transition moves dead letter id from state from to state to, recording
+// a, in one statement that changes the row only when it is in from (a
+// compare-and-set): the audit entry is written if and only if the state
+// changed.
 func (s *SQL) transition(ctx context.Context, id int64, from, to State, a Audit, action string) error {
 	a.Action = action
 	if a.At.IsZero() {
 		a.At = s.now()
 	}
-	return s.inTx(ctx, action, func(tx *sql.Tx) error {
-		var state, audit string
-		err := tx.QueryRowContext(ctx, s.q("SELECT state, audit FROM {p}dead WHERE id = ?"), id).Scan(&state, &audit)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if State(state) != from {
-			return fmt.Errorf("eventlog: dead letter %d is %s, not %s: %w", id, state, from, ErrState)
-		}
-		var trail []Audit
-		_ = json.Unmarshal([]byte(audit), &trail)
-		b, _ := json.Marshal(append(trail, a))
-		_, err = tx.ExecContext(ctx, s.q("UPDATE {p}dead SET state = ?, audit = ? WHERE id = ? AND state = ?"),
-			string(to), string(b), id, string(from))
-		return err
-	})
+	entry, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("eventlog: %s: %w", action, err)
+	}
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE {p}dead SET state = ?, audit = "+s.appendAudit()+" WHERE id = ? AND state = ?"),
+		string(to), string(entry), id, string(from))
+	if err != nil {
+		return s.wrap(action, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(action, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	// Nothing changed: say why. The state read here may have changed
+	// again since; it is only the error's text.
+	var state string
+	err = s.db.QueryRowContext(ctx, s.q("SELECT state FROM {p}dead WHERE id = ?"), id).Scan(&state)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
+	case err != nil:
+		return s.wrap(action, err)
+	}
+	return fmt.Errorf("eventlog: dead letter %d is %s, not %s: %w", id, state, from, ErrState)
 }
 
 // String returns the dialect's name and the table prefix, as

@@ -18,7 +18,10 @@
 // batch, concurrent appenders losing and reordering nothing (run it with
 // -race); cursors that never move back and survive a reopen, retry states;
 // dead letters stored, updated, filtered, replayed, discarded and resolved
-// with their audit trail; per-key order with parallel keys and retried
+// with their audit trail; Replay (by ID and by filter), Discard and
+// Resolve racing on the same dead letters, each changing a dead letter
+// only from the state it expects and the audit trail recording each
+// successful action exactly once; per-key order with parallel keys and retried
 // failures; at-least-once delivery after a crash between handling and
 // acknowledging, with the dedupe store suppressing the second effect; a
 // handler that fails once being redelivered and handled; a handler that

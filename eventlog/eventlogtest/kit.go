@@ -61,6 +61,7 @@ func Run(t *testing.T, newStorage Factory) {
 		{"ConcurrentAppenders", testConcurrentAppenders},
 		{"Cursors", testCursors},
 		{"DeadLetters", testDeadLetters},
+		{"DeadLetterRaces", testDeadLetterRaces},
 		{"OrderPerKey", testOrderPerKey},
 		{"CrashBeforeAck", testCrashBeforeAck},
 		{"CursorDurable", testCursorDurable},
