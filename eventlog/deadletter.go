@@ -24,6 +24,11 @@ const (
 	ReasonExhausted Reason = "exhausted"
 	// ReasonUndecodable: the stored event could not be decoded.
 	ReasonUndecodable Reason = "undecodable"
+	// ReasonRetryAfter: the handler's error asked to retry after a delay
+	// (RetryAfter(), such as an HTTP Retry-After) longer than
+	// [ErrorPolicy.MaxRetryAfter]. The dead letter's Error ends with the
+	// delay asked for; replay it once that time has passed.
+	ReasonRetryAfter Reason = "retry-after"
 )
 
 // State is the life-cycle state of a dead letter. It is a plain value, safe

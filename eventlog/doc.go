@@ -54,7 +54,12 @@
 //   - a permanent error (retry.Permanent, Retryable() false) is
 //     dead-lettered at once, as is an event the backend cannot decode;
 //   - anything else is retried with exponential backoff, at least the
-//     error's RetryAfter(), up to MaxAttempts, then dead-lettered.
+//     error's RetryAfter(), up to MaxAttempts, then dead-lettered; an
+//     error asking to wait longer than MaxRetryAfter (5 minutes by
+//     default) is dead-lettered at once, with [ReasonRetryAfter].
+//
+// Every wait is bounded: backoff by MaxInterval, a circuit or claim wait
+// and the Retry-After honoured by MaxRetryAfter.
 //
 // A parked event (waiting for its due time) holds back the later events of
 // its key, which keeps their order; other keys go on, as long as fewer than
