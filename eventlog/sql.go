@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -116,6 +117,7 @@ var (
 	_ Backend     = (*SQL)(nil)
 	_ Notifier    = (*SQL)(nil)
 	_ GroupLocker = (*SQL)(nil)
+	_ Pruner      = (*SQL)(nil)
 )
 
 // TryLockGroup implements [GroupLocker]. On PostgreSQL it takes a
@@ -195,6 +197,7 @@ func (s *SQL) Migrate(ctx context.Context) error {
 			UNIQUE (consumer, ekey))`,
 		`CREATE INDEX IF NOT EXISTS {p}dead_state ON {p}dead (consumer, state)`,
 		`CREATE TABLE IF NOT EXISTS {p}outbox (id ` + serial + `, pkey TEXT NOT NULL, payload ` + blob + ` NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS {p}trim (id INTEGER PRIMARY KEY, thru ` + big + ` NOT NULL)`,
 	}
 	for _, st := range stmts {
 		if _, err := s.db.ExecContext(ctx, s.q(st)); err != nil {
@@ -251,7 +254,7 @@ func (s *SQL) Drop(ctx context.Context) error {
 	if err := s.Close(); err != nil {
 		return fmt.Errorf("eventlog: drop: %w", err)
 	}
-	for _, t := range []string{"events", "cursors", "retries", "dead", "outbox"} {
+	for _, t := range []string{"events", "cursors", "retries", "dead", "outbox", "trim"} {
 		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.p+t); err != nil {
 			return fmt.Errorf("eventlog: drop %s%s: %w", s.p, t, err)
 		}
@@ -474,7 +477,111 @@ func (s *SQL) Read(ctx context.Context, after uint64, limit int) ([]Entry, error
 		}
 		out = append(out, decodeEntry(uint64(off), payload))
 	}
-	return out, s.wrap("read", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("read", err)
+	}
+	if len(out) > 0 && out[0].Offset > after+1 {
+		// A gap: trimmed events, or offsets an aborted append drew on
+		// PostgreSQL. TrimEvents keeps the last event, so a read that
+		// starts before the trim always finds one.
+		through, err := s.trimmed(ctx, s.db)
+		if err != nil {
+			return nil, s.wrap("read", err)
+		}
+		if after < through {
+			return nil, fmt.Errorf("eventlog: read after offset %d: offsets through %d are trimmed: %w", after, through, ErrTrimmed)
+		}
+	}
+	return out, nil
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// trimmed returns the offset through which the log is trimmed.
+func (s *SQL) trimmed(ctx context.Context, q querier) (uint64, error) {
+	var through int64
+	err := q.QueryRowContext(ctx, s.q("SELECT thru FROM {p}trim WHERE id = 1")).Scan(&through)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return uint64(through), err
+}
+
+// TrimEvents implements [Pruner.TrimEvents], in one transaction. The
+// events are deleted in one statement: trimming a long log for the first
+// time takes as long as deleting its rows.
+func (s *SQL) TrimEvents(ctx context.Context, groups ...string) (uint64, error) {
+	var through uint64
+	err := s.inTx(ctx, "trim events", func(tx *sql.Tx) error {
+		cur, err := s.trimmed(ctx, tx)
+		if err != nil {
+			return err
+		}
+		through = cur
+		distinct := slices.Compact(slices.Sorted(slices.Values(groups)))
+		if len(distinct) == 0 {
+			return nil
+		}
+		args := make([]any, len(distinct))
+		for i, g := range distinct {
+			args[i] = g
+		}
+		var n, lowest, last int64
+		if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*), COALESCE(MIN(cur), 0) FROM {p}cursors WHERE grp IN (?"+
+			strings.Repeat(", ?", len(distinct)-1)+")"), args...).Scan(&n, &lowest); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, s.q("SELECT COALESCE(MAX(off), 0) FROM {p}events")).Scan(&last); err != nil {
+			return err
+		}
+		if n < int64(len(distinct)) || last == 0 {
+			return nil
+		}
+		want := uint64(min(lowest, last-1))
+		if want <= cur {
+			return nil
+		}
+		greatest := "max"
+		if s.dialect == Postgres {
+			greatest = "GREATEST"
+		}
+		// The mark never goes back, even under a concurrent trim.
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO {p}trim (id, thru) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET thru = "+
+			greatest+"({p}trim.thru, excluded.thru)"), int64(want)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM {p}events WHERE off <= ?"), int64(want)); err != nil {
+			return err
+		}
+		through = want
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return through, nil
+}
+
+// PurgeDeadLetters implements [Pruner.PurgeDeadLetters], in one
+// statement.
+func (s *SQL) PurgeDeadLetters(ctx context.Context, olderThan time.Time, states ...State) (int, error) {
+	if len(states) == 0 {
+		states = []State{StateResolved, StateDiscarded}
+	}
+	args := make([]any, 0, len(states)+1)
+	for _, st := range states {
+		args = append(args, string(st))
+	}
+	args = append(args, nanos(olderThan))
+	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM {p}dead WHERE state IN (?"+strings.Repeat(", ?", len(states)-1)+") AND last_ns < ?"), args...)
+	if err != nil {
+		return 0, s.wrap("purge dead letters", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), s.wrap("purge dead letters", err)
 }
 
 // Group implements [Cursors.Group].

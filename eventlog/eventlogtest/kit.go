@@ -62,6 +62,8 @@ func Run(t *testing.T, newStorage Factory) {
 		{"Cursors", testCursors},
 		{"DeadLetters", testDeadLetters},
 		{"DeadLetterRaces", testDeadLetterRaces},
+		{"TrimEvents", testTrimEvents},
+		{"PurgeDeadLetters", testPurgeDeadLetters},
 		{"OrderPerKey", testOrderPerKey},
 		{"CrashBeforeAck", testCrashBeforeAck},
 		{"CursorDurable", testCursorDurable},
