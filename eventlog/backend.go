@@ -93,8 +93,9 @@ type Pruner interface {
 	// everything, and no groups trims nothing. It returns the offset
 	// through which the log is trimmed, which never goes back: from then
 	// on a Read that starts before it fails with an error matching
-	// [ErrTrimmed], so list every group that reads the log. Offsets are
-	// never reused.
+	// [ErrTrimmed], so list every group that reads the log; a group added
+	// later starts after the mark once its cursor is committed there
+	// ([Cursors.Commit]). Offsets are never reused.
 	TrimEvents(ctx context.Context, groups ...string) (through uint64, err error)
 	// PurgeDeadLetters deletes, with their audit trail, the dead letters
 	// in one of states whose LastFailure is before olderThan, and returns

@@ -57,9 +57,9 @@ type SQLConfig struct {
 	// Dialect is the database's dialect. Required.
 	Dialect Dialect
 	// Prefix starts the names of the tables: PREFIXevents, PREFIXcursors,
-	// PREFIXretries, PREFIXdead and PREFIXoutbox. A letter or underscore
-	// followed by up to 40 letters, digits or underscores (it is not
-	// quoted). Empty means [DefaultPrefix].
+	// PREFIXretries, PREFIXdead, PREFIXoutbox and PREFIXtrim. A letter or
+	// underscore followed by up to 40 letters, digits or underscores (it
+	// is not quoted). Empty means [DefaultPrefix].
 	Prefix string
 	// Now is the clock of audit entries. Nil means time.Now.
 	Now func() time.Time
