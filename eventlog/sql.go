@@ -576,7 +576,15 @@ func (s *SQL) PurgeDeadLetters(ctx context.Context, olderThan time.Time, states 
 		args = append(args, string(st))
 	}
 	args = append(args, nanos(olderThan))
-	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM {p}dead WHERE state IN (?"+strings.Repeat(", ?", len(states)-1)+") AND last_ns < ?"), args...)
+	query := "DELETE FROM {p}dead WHERE state IN (?" + strings.Repeat(", ?", len(states)-1) + ") AND last_ns < ?"
+	if s.dialect == Postgres {
+		// Rows locked in ID order, as Replay locks them, so that the two
+		// never deadlock; a row whose state changed meanwhile is checked
+		// again.
+		query = "DELETE FROM {p}dead WHERE id IN (SELECT id FROM {p}dead WHERE state IN (?" + strings.Repeat(", ?", len(states)-1) +
+			") AND last_ns < ? ORDER BY id FOR UPDATE)"
+	}
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
 	if err != nil {
 		return 0, s.wrap("purge dead letters", err)
 	}
