@@ -80,6 +80,31 @@ type Cursors interface {
 	SaveRetry(ctx context.Context, group string, r Retry) error
 }
 
+// Pruner is an optional interface of a [Backend] that deletes what is no
+// longer needed, for the size of the storage and for personal data held
+// in events and dead letters. Nothing is deleted unless it is called (or,
+// on [Memory], MemoryConfig.TrimGroups is set): call it periodically, as
+// the package documentation's Retention section describes. [Memory] and
+// [SQL] implement it. Implementations must be safe for concurrent use.
+type Pruner interface {
+	// TrimEvents deletes the events that every one of groups has
+	// committed: those at or before the lowest of their cursors, but never
+	// the last event of the log. A group that has never committed holds
+	// everything, and no groups trims nothing. It returns the offset
+	// through which the log is trimmed, which never goes back: from then
+	// on a Read that starts before it fails with an error matching
+	// [ErrTrimmed], so list every group that reads the log; a group added
+	// later starts after the mark once its cursor is committed there
+	// ([Cursors.Commit]). Offsets are never reused.
+	TrimEvents(ctx context.Context, groups ...string) (through uint64, err error)
+	// PurgeDeadLetters deletes, with their audit trail, the dead letters
+	// in one of states whose LastFailure is before olderThan, and returns
+	// how many it deleted. No states means [StateResolved] and
+	// [StateDiscarded], the dead letters an operator settled. The same
+	// event dead-lettered again later gets a new ID.
+	PurgeDeadLetters(ctx context.Context, olderThan time.Time, states ...State) (int, error)
+}
+
 // Backend is what a [Consumer] needs of a storage: the log, the group
 // cursors and the dead letters, over one storage so that a consumer
 // reopened after a crash finds all three as they were. [Memory] and [SQL]

@@ -56,7 +56,9 @@ type ConsumerConfig struct {
 	// oldest event not yet done. When it is reached, reading pauses until
 	// that event is done, so an event parked for long (its key's retry or
 	// circuit wait) eventually pauses the other keys too, once MaxPending
-	// events were read behind it. Zero means [DefaultMaxPending].
+	// events were read behind it; each such wait lasts at most
+	// ErrorPolicy.MaxRetryAfter (a backoff delay at most MaxInterval).
+	// Zero means [DefaultMaxPending].
 	MaxPending int
 	// PollInterval is how often the log and the replay requests are
 	// polled when the backend does not notify appends. Zero means
@@ -690,8 +692,11 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			it.last = now
 		}
 		it.attempts = attempts
-		if delay < 0 { // circuit open until a known time
+		if delay < 0 { // circuit open until a known time, capped
 			it.due = openUntil(it.err)
+			if limit := now.Add(c.pol.MaxRetryAfter); it.due.After(limit) {
+				it.due = limit
+			}
 		} else {
 			it.due = now.Add(delay)
 		}
@@ -707,15 +712,18 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			it.first = now
 		}
 		it.last, it.attempts = now, attempts
-		reason := ReasonExhausted
-		if v == vDead {
-			reason = ReasonPermanent
-		}
-		if it.decErr != nil {
+		reason, text := ReasonExhausted, it.err.Error()
+		switch {
+		case it.decErr != nil:
 			reason = ReasonUndecodable
+		case v == vDead:
+			reason = ReasonPermanent
+		case v == vDeadAfter:
+			reason = ReasonRetryAfter
+			text += fmt.Sprintf(" (asked to retry after %v, beyond MaxRetryAfter %v)", delay, c.pol.MaxRetryAfter)
 		}
 		d := &DeadLetter{Consumer: c.cfg.Group, Offset: it.off, Event: it.ev, Raw: it.raw, Reason: reason,
-			Error: it.err.Error(), ErrorClass: tracing.ErrorClass(it.err), Attempts: it.attempts,
+			Error: text, ErrorClass: tracing.ErrorClass(it.err), Attempts: it.attempts,
 			FirstFailure: it.first, LastFailure: it.last, CorrelationID: it.ev.CorrelationID}
 		if it.replay != nil {
 			d.Offset = it.replay.Offset

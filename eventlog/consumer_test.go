@@ -15,6 +15,7 @@ import (
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
+	"github.com/distsync/distsync/idempotency"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 )
@@ -113,6 +114,46 @@ func TestPolicyTiming(t *testing.T) {
 				return nil
 			},
 			want: []time.Duration{0, 2 * s, 4 * s}, nums: []int{1, 1, 1},
+		},
+		{
+			name:   "Retry-After at MaxRetryAfter is honoured",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s, MaxRetryAfter: 20 * s},
+			err:    func(int) error { return afterErr{20 * s} },
+			want:   []time.Duration{0, 20 * s, 40 * s}, reason: eventlog.ReasonExhausted, attempts: 3, nums: []int{1, 2, 3},
+		},
+		{
+			name:   "Retry-After beyond MaxRetryAfter is dead-lettered at once",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s, MaxRetryAfter: 20 * s},
+			err:    func(int) error { return afterErr{21 * s} },
+			want:   []time.Duration{0}, reason: eventlog.ReasonRetryAfter, attempts: 1, nums: []int{1},
+		},
+		{
+			name:   "IgnoreRetryAfter does not dead-letter a Retry-After beyond MaxRetryAfter",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 2, InitialInterval: s, MaxRetryAfter: 20 * s, IgnoreRetryAfter: true},
+			err:    func(int) error { return afterErr{1e6 * s} },
+			want:   []time.Duration{0, s}, reason: eventlog.ReasonExhausted, attempts: 2, nums: []int{1, 2},
+		},
+		{
+			name:   "circuit open beyond MaxRetryAfter is probed again at MaxRetryAfter",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 1, MaxRetryAfter: 20 * s},
+			err: func(a int) error {
+				if a <= 2 {
+					return &retry.OpenError{Name: "erp", Until: time.Now().Add(1e6 * s)}
+				}
+				return nil
+			},
+			want: []time.Duration{0, 20 * s, 40 * s}, nums: []int{1, 1, 1},
+		},
+		{
+			name:   "a claim held beyond MaxRetryAfter is tried again at MaxRetryAfter",
+			policy: eventlog.ErrorPolicy{MaxAttempts: 1, MaxRetryAfter: 20 * s},
+			err: func(a int) error {
+				if a == 1 {
+					return &idempotency.InProgressError{RetryAfter: 1e6 * s}
+				}
+				return nil
+			},
+			want: []time.Duration{0, 20 * s}, nums: []int{1, 1},
 		},
 		{
 			name:   "permanent error is dead-lettered at once",
@@ -239,6 +280,7 @@ func TestConsumerConfigValidate(t *testing.T) {
 		{"multiplier below 1", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Multiplier: 0.5}}, false},
 		{"jitter above 1", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Jitter: 1.5}}, false},
 		{"jitter", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Jitter: 0.5}}, true},
+		{"negative MaxRetryAfter", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{MaxRetryAfter: -1}}, false},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()

@@ -24,6 +24,11 @@ const (
 	ReasonExhausted Reason = "exhausted"
 	// ReasonUndecodable: the stored event could not be decoded.
 	ReasonUndecodable Reason = "undecodable"
+	// ReasonRetryAfter: the handler's error asked to retry after a delay
+	// (RetryAfter(), such as an HTTP Retry-After) longer than
+	// [ErrorPolicy.MaxRetryAfter]. The dead letter's Error ends with the
+	// delay asked for; replay it once that time has passed.
+	ReasonRetryAfter Reason = "retry-after"
 )
 
 // State is the life-cycle state of a dead letter. It is a plain value, safe
@@ -156,6 +161,14 @@ func (f Filter) Match(d *DeadLetter) bool {
 
 // DeadLetters stores dead letters and their audit trail. Implementations
 // must be safe for concurrent use.
+//
+// Replay, Discard and Resolve are atomic state changes: each changes a
+// dead letter only from the state it expects ([StateDead] for Replay and
+// Discard, [StateReplaying] for Resolve), checked and changed in one step
+// together with its audit entry. Of concurrent calls on one dead letter
+// exactly one of those expecting its state succeeds; the others find it
+// in another state. The audit trail holds one entry per successful call
+// and none for a refused one.
 type DeadLetters interface {
 	// Put records d for d.Consumer in [StateDead], adding an audit entry.
 	// A dead letter of the same consumer and event (its source and id, or
@@ -168,14 +181,18 @@ type DeadLetters interface {
 	Get(ctx context.Context, id int64) (DeadLetter, error)
 	// Replay moves the dead letters f selects that are in [StateDead] to
 	// [StateReplaying], counting the replay and recording a in their audit
-	// trail, and returns how many it moved. f.State and f.Limit are
-	// ignored.
+	// trail, and returns how many it moved. A dead letter that another
+	// call moved first (a concurrent Replay or Discard) is not moved, so
+	// concurrent replays of one filter move each dead letter once.
+	// f.State and f.Limit are ignored.
 	Replay(ctx context.Context, f Filter, a Audit) (int, error)
 	// Discard moves one dead letter from [StateDead] to [StateDiscarded],
 	// recording a. It returns an error matching [ErrNotFound] or
 	// [ErrState].
 	Discard(ctx context.Context, id int64, a Audit) error
 	// Resolve marks a dead letter in [StateReplaying] as [StateResolved]
-	// after its replay was handled. Consumers call it.
+	// after its replay was handled, recording it in the audit trail.
+	// Consumers call it. It returns an error matching [ErrNotFound] or
+	// [ErrState].
 	Resolve(ctx context.Context, id int64) error
 }

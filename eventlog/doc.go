@@ -54,7 +54,12 @@
 //   - a permanent error (retry.Permanent, Retryable() false) is
 //     dead-lettered at once, as is an event the backend cannot decode;
 //   - anything else is retried with exponential backoff, at least the
-//     error's RetryAfter(), up to MaxAttempts, then dead-lettered.
+//     error's RetryAfter(), up to MaxAttempts, then dead-lettered; an
+//     error asking to wait longer than MaxRetryAfter (5 minutes by
+//     default) is dead-lettered at once, with [ReasonRetryAfter].
+//
+// Every wait is bounded: backoff by MaxInterval, a circuit or claim wait
+// and the Retry-After honoured by MaxRetryAfter.
 //
 // A parked event (waiting for its due time) holds back the later events of
 // its key, which keeps their order; other keys go on, as long as fewer than
@@ -97,9 +102,28 @@
 // sharing a PostgreSQL database this is enforced: the SQL backend is a
 // [GroupLocker], and a second process running the group waits as a standby
 // until the first stops. The package does not spread one group's keys over
-// several instances. Events are kept until the
-// storage is dropped (there is no retention yet), and the Memory backend
-// keeps them all in memory.
+// several instances.
+//
+// # Retention
+//
+// Nothing is deleted by itself: events, dead letters and their audit
+// trails (which hold the events' data, personal data included) are kept
+// until the application deletes them through [Pruner], which [Memory] and
+// [SQL] implement. Call it periodically, for example hourly from a
+// goroutine of the application's own:
+//
+//   - [Pruner.TrimEvents] with every consumer group that reads the log
+//     deletes the events all of them have committed (the last event of the
+//     log is kept). A group left out that reads before the trim gets
+//     [ErrTrimmed] rather than missing events. [Memory] can also trim by
+//     itself as groups commit: MemoryConfig.TrimGroups.
+//   - [Pruner.PurgeDeadLetters] deletes the dead letters an operator
+//     settled (resolved or discarded) whose last failure is older than a
+//     time, 30 days say; given states, it deletes those instead (dead
+//     ones too, when personal data must go).
+//
+// The idempotency keys of ConsumerConfig.Dedupe expire after their
+// store's own retention (see package idempotency).
 //
 // # Shutdown
 //

@@ -37,6 +37,13 @@ var (
 	// its tables exist; call SQL.Migrate first.
 	ErrNotMigrated = errors.New("eventlog: tables missing, call Migrate")
 
+	// ErrTrimmed is matched by the error Read returns for a read that
+	// starts before the first event the log still holds: the events it
+	// asks for were deleted by [Pruner.TrimEvents] (or, on [Memory],
+	// MemoryConfig.TrimGroups), so that a consumer group left out of the
+	// trim finds out rather than missing events.
+	ErrTrimmed = errors.New("eventlog: events trimmed from the log")
+
 	// ErrUndecodable is matched by the error of an [Entry] whose stored
 	// payload is not a valid event, and by the Cause of its dead letter.
 	ErrUndecodable = errors.New("eventlog: undecodable event")

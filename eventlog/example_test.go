@@ -131,3 +131,29 @@ func ExampleSQL_AppendTx() {
 	// relayed 1 <nil>
 	// 1 order-9-1
 }
+
+// Retention, applied periodically by the application: trim the events
+// every consumer group has committed, and purge the dead letters settled
+// more than 30 days ago.
+func ExamplePruner() {
+	ctx := context.Background()
+	var b eventlog.Backend = eventlog.NewMemory(eventlog.MemoryConfig{})
+	_ = b.Append(ctx, eventlogtest.Event("order-42", 1), eventlogtest.Event("order-42", 2), eventlogtest.Event("order-43", 1))
+	_ = b.Commit(ctx, "billing", 3)
+	_ = b.Commit(ctx, "crm-status", 2)
+
+	p, ok := b.(eventlog.Pruner)
+	if !ok {
+		return // this backend keeps everything
+	}
+	through, err := p.TrimEvents(ctx, "billing", "crm-status")
+	fmt.Println("trimmed through", through, err)
+	_, err = b.Read(ctx, 0, 10)
+	fmt.Println("read from the start:", errors.Is(err, eventlog.ErrTrimmed))
+	n, err := p.PurgeDeadLetters(ctx, time.Now().AddDate(0, 0, -30))
+	fmt.Println("dead letters purged:", n, err)
+	// Output:
+	// trimmed through 2 <nil>
+	// read from the start: true
+	// dead letters purged: 0 <nil>
+}

@@ -2,7 +2,6 @@ package eventlog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -22,14 +21,10 @@ type MemoryConfig struct {
 	// full. A read that starts before the first event held fails with
 	// [ErrTrimmed], so a group left out of TrimGroups finds out rather
 	// than missing events. Dead letters keep their own copy of the event
-	// and are not trimmed. Empty means the log keeps every event.
+	// and are not trimmed. Empty means the log keeps every event until
+	// [Memory.TrimEvents] deletes them.
 	TrimGroups []string
 }
-
-// ErrTrimmed is matched by the error Memory.Read returns for a read that
-// starts before the first event it still holds (see
-// MemoryConfig.TrimGroups).
-var ErrTrimmed = errors.New("eventlog: events trimmed from the log")
 
 // Memory is a [Backend] held in process memory: the log, the group cursors
 // and the dead letters. It suits one process and tests; everything is lost
@@ -51,13 +46,14 @@ type Memory struct {
 	trimmed uint64              // offsets up to this one are trimmed
 	notify  chan struct{}
 	groups  map[string]*GroupState
-	dead    []*DeadLetter // ID i+1
+	dead    []*DeadLetter // ID i+1; nil when purged
 	deadKey map[string]int64
 }
 
 var (
 	_ Backend  = (*Memory)(nil)
 	_ Notifier = (*Memory)(nil)
+	_ Pruner   = (*Memory)(nil)
 )
 
 // NewMemory returns an empty Memory.
@@ -188,18 +184,72 @@ func (m *Memory) trimLocked() {
 	if len(m.trim) == 0 {
 		return
 	}
+	upTo := m.committedLocked(m.trim)
+	m.trimThroughLocked(upTo - upTo%chunk)
+}
+
+// committedLocked returns the lowest cursor of groups, at most the number
+// of events: zero when one of them has never committed or there are none.
+func (m *Memory) committedLocked(groups []string) uint64 {
+	if len(groups) == 0 {
+		return 0
+	}
 	upTo := uint64(m.n)
-	for _, name := range m.trim {
+	for _, name := range groups {
 		g := m.groups[name]
 		if g == nil {
-			return
+			return 0
 		}
 		upTo = min(upTo, g.Cursor)
 	}
-	for k := m.trimmed / chunk; (k+1)*chunk <= upTo; k++ {
-		m.chunks[k] = nil
-		m.trimmed = (k + 1) * chunk
+	return upTo
+}
+
+// trimThroughLocked makes reads before offset through fail and drops the
+// chunks that hold only offsets at or before it.
+func (m *Memory) trimThroughLocked(through uint64) {
+	if through <= m.trimmed {
+		return
 	}
+	for k := m.trimmed / chunk; (k+1)*chunk <= through; k++ {
+		m.chunks[k] = nil
+	}
+	m.trimmed = through
+}
+
+// TrimEvents implements [Pruner.TrimEvents]. Memory is freed a chunk of
+// 4,096 events at a time, once every event of the chunk is trimmed.
+func (m *Memory) TrimEvents(ctx context.Context, groups ...string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.n > 0 {
+		m.trimThroughLocked(min(m.committedLocked(groups), uint64(m.n)-1))
+	}
+	return m.trimmed, nil
+}
+
+// PurgeDeadLetters implements [Pruner.PurgeDeadLetters].
+func (m *Memory) PurgeDeadLetters(ctx context.Context, olderThan time.Time, states ...State) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, context.Cause(ctx)
+	}
+	if len(states) == 0 {
+		states = []State{StateResolved, StateDiscarded}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for i, d := range m.dead {
+		if d != nil && d.LastFailure.Before(olderThan) && slices.Contains(states, d.State) {
+			delete(m.deadKey, d.Consumer+"\x00"+d.key())
+			m.dead[i] = nil
+			n++
+		}
+	}
+	return n, nil
 }
 
 // SaveRetry implements [Cursors.SaveRetry].
@@ -271,7 +321,7 @@ func (m *Memory) List(ctx context.Context, f Filter) ([]DeadLetter, error) {
 	defer m.mu.Unlock()
 	var out []DeadLetter
 	for _, d := range m.dead {
-		if f.Match(d) {
+		if d != nil && f.Match(d) {
 			c := *d
 			c.Audit = slices.Clone(d.Audit)
 			out = append(out, c)
@@ -290,7 +340,7 @@ func (m *Memory) Get(ctx context.Context, id int64) (DeadLetter, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if id < 1 || id > int64(len(m.dead)) {
+	if id < 1 || id > int64(len(m.dead)) || m.dead[id-1] == nil {
 		return DeadLetter{}, fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
 	}
 	c := *m.dead[id-1]
@@ -312,7 +362,7 @@ func (m *Memory) Replay(ctx context.Context, f Filter, a Audit) (int, error) {
 	}
 	n := 0
 	for _, d := range m.dead {
-		if f.Match(d) {
+		if d != nil && f.Match(d) {
 			d.State = StateReplaying
 			d.Replays++
 			d.Audit = append(d.Audit, a)
@@ -338,7 +388,7 @@ func (m *Memory) transition(ctx context.Context, id int64, from, to State, a Aud
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if id < 1 || id > int64(len(m.dead)) {
+	if id < 1 || id > int64(len(m.dead)) || m.dead[id-1] == nil {
 		return fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
 	}
 	d := m.dead[id-1]

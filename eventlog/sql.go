@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,9 +57,9 @@ type SQLConfig struct {
 	// Dialect is the database's dialect. Required.
 	Dialect Dialect
 	// Prefix starts the names of the tables: PREFIXevents, PREFIXcursors,
-	// PREFIXretries, PREFIXdead and PREFIXoutbox. A letter or underscore
-	// followed by up to 40 letters, digits or underscores (it is not
-	// quoted). Empty means [DefaultPrefix].
+	// PREFIXretries, PREFIXdead, PREFIXoutbox and PREFIXtrim. A letter or
+	// underscore followed by up to 40 letters, digits or underscores (it
+	// is not quoted). Empty means [DefaultPrefix].
 	Prefix string
 	// Now is the clock of audit entries. Nil means time.Now.
 	Now func() time.Time
@@ -116,6 +117,7 @@ var (
 	_ Backend     = (*SQL)(nil)
 	_ Notifier    = (*SQL)(nil)
 	_ GroupLocker = (*SQL)(nil)
+	_ Pruner      = (*SQL)(nil)
 )
 
 // TryLockGroup implements [GroupLocker]. On PostgreSQL it takes a
@@ -195,6 +197,7 @@ func (s *SQL) Migrate(ctx context.Context) error {
 			UNIQUE (consumer, ekey))`,
 		`CREATE INDEX IF NOT EXISTS {p}dead_state ON {p}dead (consumer, state)`,
 		`CREATE TABLE IF NOT EXISTS {p}outbox (id ` + serial + `, pkey TEXT NOT NULL, payload ` + blob + ` NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS {p}trim (id INTEGER PRIMARY KEY, thru ` + big + ` NOT NULL)`,
 	}
 	for _, st := range stmts {
 		if _, err := s.db.ExecContext(ctx, s.q(st)); err != nil {
@@ -251,7 +254,7 @@ func (s *SQL) Drop(ctx context.Context) error {
 	if err := s.Close(); err != nil {
 		return fmt.Errorf("eventlog: drop: %w", err)
 	}
-	for _, t := range []string{"events", "cursors", "retries", "dead", "outbox"} {
+	for _, t := range []string{"events", "cursors", "retries", "dead", "outbox", "trim"} {
 		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.p+t); err != nil {
 			return fmt.Errorf("eventlog: drop %s%s: %w", s.p, t, err)
 		}
@@ -474,7 +477,119 @@ func (s *SQL) Read(ctx context.Context, after uint64, limit int) ([]Entry, error
 		}
 		out = append(out, decodeEntry(uint64(off), payload))
 	}
-	return out, s.wrap("read", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("read", err)
+	}
+	if len(out) > 0 && out[0].Offset > after+1 {
+		// A gap: trimmed events, or offsets an aborted append drew on
+		// PostgreSQL. TrimEvents keeps the last event, so a read that
+		// starts before the trim always finds one.
+		through, err := s.trimmed(ctx, s.db)
+		if err != nil {
+			return nil, s.wrap("read", err)
+		}
+		if after < through {
+			return nil, fmt.Errorf("eventlog: read after offset %d: offsets through %d are trimmed: %w", after, through, ErrTrimmed)
+		}
+	}
+	return out, nil
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// trimmed returns the offset through which the log is trimmed.
+func (s *SQL) trimmed(ctx context.Context, q querier) (uint64, error) {
+	var through int64
+	err := q.QueryRowContext(ctx, s.q("SELECT thru FROM {p}trim WHERE id = 1")).Scan(&through)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return uint64(through), err
+}
+
+// TrimEvents implements [Pruner.TrimEvents], in one transaction. The
+// events are deleted in one statement: trimming a long log for the first
+// time takes as long as deleting its rows.
+func (s *SQL) TrimEvents(ctx context.Context, groups ...string) (uint64, error) {
+	var through uint64
+	err := s.inTx(ctx, "trim events", func(tx *sql.Tx) error {
+		cur, err := s.trimmed(ctx, tx)
+		if err != nil {
+			return err
+		}
+		through = cur
+		distinct := slices.Compact(slices.Sorted(slices.Values(groups)))
+		if len(distinct) == 0 {
+			return nil
+		}
+		args := make([]any, len(distinct))
+		for i, g := range distinct {
+			args[i] = g
+		}
+		var n, lowest, last int64
+		if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*), COALESCE(MIN(cur), 0) FROM {p}cursors WHERE grp IN (?"+
+			strings.Repeat(", ?", len(distinct)-1)+")"), args...).Scan(&n, &lowest); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, s.q("SELECT COALESCE(MAX(off), 0) FROM {p}events")).Scan(&last); err != nil {
+			return err
+		}
+		if n < int64(len(distinct)) || last == 0 {
+			return nil
+		}
+		want := uint64(min(lowest, last-1))
+		if want <= cur {
+			return nil
+		}
+		greatest := "max"
+		if s.dialect == Postgres {
+			greatest = "GREATEST"
+		}
+		// The mark never goes back, even under a concurrent trim.
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO {p}trim (id, thru) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET thru = "+
+			greatest+"({p}trim.thru, excluded.thru)"), int64(want)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM {p}events WHERE off <= ?"), int64(want)); err != nil {
+			return err
+		}
+		through = want
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return through, nil
+}
+
+// PurgeDeadLetters implements [Pruner.PurgeDeadLetters], in one
+// statement.
+func (s *SQL) PurgeDeadLetters(ctx context.Context, olderThan time.Time, states ...State) (int, error) {
+	if len(states) == 0 {
+		states = []State{StateResolved, StateDiscarded}
+	}
+	args := make([]any, 0, len(states)+1)
+	for _, st := range states {
+		args = append(args, string(st))
+	}
+	args = append(args, nanos(olderThan))
+	query := "DELETE FROM {p}dead WHERE state IN (?" + strings.Repeat(", ?", len(states)-1) + ") AND last_ns < ?"
+	if s.dialect == Postgres {
+		// Rows locked in ID order, as Replay locks them, so that the two
+		// never deadlock; a row whose state changed meanwhile is checked
+		// again.
+		query = "DELETE FROM {p}dead WHERE id IN (SELECT id FROM {p}dead WHERE state IN (?" + strings.Repeat(", ?", len(states)-1) +
+			") AND last_ns < ? ORDER BY id FOR UPDATE)"
+	}
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return 0, s.wrap("purge dead letters", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), s.wrap("purge dead letters", err)
 }
 
 // Group implements [Cursors.Group].
@@ -710,53 +825,54 @@ func (s *SQL) Get(ctx context.Context, id int64) (DeadLetter, error) {
 	return d, s.wrap("get dead letter", err)
 }
 
-// Replay implements [DeadLetters.Replay].
+// appendAudit returns the SQL expression of the audit column with one
+// more entry, the JSON of an [Audit] given as its placeholder: the trail
+// grows in the statement that changes the state, so that no concurrent
+// action's entry is lost (reading the trail and writing it back would
+// lose the one written in between). A trail that is not a JSON array
+// fails the statement rather than being overwritten.
+func (s *SQL) appendAudit() string {
+	if s.dialect == Postgres {
+		return "(audit::jsonb || jsonb_build_array(?::jsonb))::text"
+	}
+	return "json_insert(audit, '$[#]', json(?))"
+}
+
+// Replay implements [DeadLetters.Replay] in one statement that moves
+// only the dead letters still in [StateDead] when it runs: of two
+// concurrent replays, or a replay and a discard, of the same dead letter,
+// one moves it and the other finds it in another state and skips it.
 func (s *SQL) Replay(ctx context.Context, f Filter, a Audit) (int, error) {
 	f.State, f.Limit = StateDead, 0
 	a.Action = ActionReplay
 	if a.At.IsZero() {
 		a.At = s.now()
 	}
-	n := 0
-	err := s.inTx(ctx, "replay", func(tx *sql.Tx) error {
-		w, args := s.where(f)
-		rows, err := tx.QueryContext(ctx, s.q("SELECT id, audit FROM {p}dead"+w+" ORDER BY id"), args...)
-		if err != nil {
-			return err
-		}
-		type sel struct {
-			id    int64
-			audit string
-		}
-		var sels []sel
-		for rows.Next() {
-			var x sel
-			if err := rows.Scan(&x.id, &x.audit); err != nil {
-				rows.Close()
-				return err
-			}
-			sels = append(sels, x)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, x := range sels {
-			var trail []Audit
-			_ = json.Unmarshal([]byte(x.audit), &trail)
-			b, _ := json.Marshal(append(trail, a))
-			if _, err := tx.ExecContext(ctx, s.q("UPDATE {p}dead SET state = ?, replays = replays + 1, audit = ? WHERE id = ?"),
-				string(StateReplaying), string(b), x.id); err != nil {
-				return err
-			}
-		}
-		n = len(sels)
-		return nil
-	})
+	entry, err := json.Marshal(a)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("eventlog: replay: %w", err)
 	}
-	return n, nil
+	w, wargs := s.where(f)
+	query := "UPDATE {p}dead SET state = ?, replays = replays + 1, audit = " + s.appendAudit() + w
+	if s.dialect == Postgres {
+		// The rows are locked in ID order, so that concurrent replays of
+		// overlapping selections wait for each other instead of
+		// deadlocking; a row changed meanwhile is checked again against
+		// the selection (READ COMMITTED re-reads it) and skipped when it
+		// is no longer dead.
+		query = "UPDATE {p}dead SET state = ?, replays = replays + 1, audit = " + s.appendAudit() +
+			" WHERE state = 'dead' AND id IN (SELECT id FROM {p}dead" + w + " ORDER BY id FOR UPDATE)"
+	}
+	args := append([]any{string(StateReplaying), string(entry)}, wargs...)
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return 0, s.wrap("replay", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap("replay", err)
+	}
+	return int(n), nil
 }
 
 // Discard implements [DeadLetters.Discard].
@@ -769,30 +885,42 @@ func (s *SQL) Resolve(ctx context.Context, id int64) error {
 	return s.transition(ctx, id, StateReplaying, StateResolved, Audit{}, ActionResolved)
 }
 
+// transition moves dead letter id from state from to state to, recording
+// a, in one statement that changes the row only when it is in from (a
+// compare-and-set): the audit entry is written if and only if the state
+// changed.
 func (s *SQL) transition(ctx context.Context, id int64, from, to State, a Audit, action string) error {
 	a.Action = action
 	if a.At.IsZero() {
 		a.At = s.now()
 	}
-	return s.inTx(ctx, action, func(tx *sql.Tx) error {
-		var state, audit string
-		err := tx.QueryRowContext(ctx, s.q("SELECT state, audit FROM {p}dead WHERE id = ?"), id).Scan(&state, &audit)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if State(state) != from {
-			return fmt.Errorf("eventlog: dead letter %d is %s, not %s: %w", id, state, from, ErrState)
-		}
-		var trail []Audit
-		_ = json.Unmarshal([]byte(audit), &trail)
-		b, _ := json.Marshal(append(trail, a))
-		_, err = tx.ExecContext(ctx, s.q("UPDATE {p}dead SET state = ?, audit = ? WHERE id = ? AND state = ?"),
-			string(to), string(b), id, string(from))
-		return err
-	})
+	entry, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("eventlog: %s: %w", action, err)
+	}
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE {p}dead SET state = ?, audit = "+s.appendAudit()+" WHERE id = ? AND state = ?"),
+		string(to), string(entry), id, string(from))
+	if err != nil {
+		return s.wrap(action, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(action, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	// Nothing changed: say why. The state read here may have changed
+	// again since; it is only the error's text.
+	var state string
+	err = s.db.QueryRowContext(ctx, s.q("SELECT state FROM {p}dead WHERE id = ?"), id).Scan(&state)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("eventlog: dead letter %d: %w", id, ErrNotFound)
+	case err != nil:
+		return s.wrap(action, err)
+	}
+	return fmt.Errorf("eventlog: dead letter %d is %s, not %s: %w", id, state, from, ErrState)
 }
 
 // String returns the dialect's name and the table prefix, as

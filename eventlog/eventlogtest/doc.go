@@ -18,8 +18,15 @@
 // batch, concurrent appenders losing and reordering nothing (run it with
 // -race); cursors that never move back and survive a reopen, retry states;
 // dead letters stored, updated, filtered, replayed, discarded and resolved
-// with their audit trail; per-key order with parallel keys and retried
-// failures; at-least-once delivery after a crash between handling and
+// with their audit trail; Replay (by ID and by filter), Discard and
+// Resolve racing on the same dead letters, each changing a dead letter
+// only from the state it expects and the audit trail recording each
+// successful action exactly once; for a backend that is an
+// [eventlog.Pruner] (skipped, saying so, otherwise), trimming the events
+// every listed group committed with [eventlog.ErrTrimmed] for a read
+// before the trim, and purging the settled dead letters older than a
+// time; per-key order with parallel keys and retried failures;
+// at-least-once delivery after a crash between handling and
 // acknowledging, with the dedupe store suppressing the second effect; a
 // handler that fails once being redelivered and handled; a handler that
 // always fails reaching the dead letters after its budget while other keys
