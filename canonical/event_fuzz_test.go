@@ -33,6 +33,11 @@ func FuzzEventJSON(f *testing.F) {
 		`{"specversion":"1.0","id":"1","source":"/s","type":"t","ext":2147483648}`,
 		`{`,
 		``,
+		`{"specversion":"1.0","id":"\uDEAD","source":"/s","type":"t"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","ext":"a\ud800\u0041"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":"\ud83d\ude00","ext":"\uD83D\uDE00"}`,
+		"{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"ext\":\"\xff\"}",
+		"{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"subject\":\"\xed\xa0\x80\"}",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -48,6 +53,9 @@ func FuzzEventJSON(f *testing.F) {
 		require.NoError(t, e.Validate(), "decoded event of %q validates", input)
 		enc1, err := e.MarshalJSON()
 		require.NoError(t, err, "encode event decoded from %q", input)
+		if !bytes.Contains(input, []byte("\ufffd")) && !bytes.Contains(bytes.ToLower(input), []byte(`\ufffd`)) {
+			require.NotContains(t, string(enc1), "\ufffd", "no U+FFFD made up decoding %q", input)
+		}
 		var e2 canonical.Event
 		require.NoError(t, e2.UnmarshalJSON(enc1), "decode %s (encoded from %q)", enc1, input)
 		enc2, err := e2.MarshalJSON()

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -173,12 +174,16 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	sc.i++
 	for sc.skipSpace(); sc.peek() == '"'; {
-		name := eventJSONString(sc.value())
+		rawName := sc.value()
+		name, problem := eventJSONString(rawName)
 		sc.skipSpace()
 		sc.i++ // ':'
 		sc.skipSpace()
 		raw := sc.value()
-		if attr := eventAttrByName(name); attr != 0 {
+		if problem != "" {
+			// Not a name a CloudEvent can carry: report it as written.
+			v.add(strings.ToValidUTF8(string(rawName[1:len(rawName)-1]), "\uFFFD"), "attribute name "+problem)
+		} else if attr := eventAttrByName(name); attr != 0 {
 			if seen&attr != 0 {
 				v.add(name, "duplicate attribute")
 				bad |= attr
@@ -282,18 +287,103 @@ func (s *eventScanner) skipString() {
 	}
 }
 
-// eventJSONString decodes a valid JSON string literal, without allocating
-// beyond the result when it holds no escapes.
-func eventJSONString(raw []byte) string {
+// eventJSONString decodes a JSON string literal that validJSON accepted,
+// without allocating beyond the result when it holds no escapes. Unlike
+// encoding/json, which puts U+FFFD in their place, it refuses invalid
+// UTF-8 and escapes of unpaired UTF-16 surrogates ("\uDEAD"): problem then
+// says what is wrong, for the attribute's violation.
+func eventJSONString(raw []byte) (s, problem string) {
 	inner := raw[1 : len(raw)-1]
 	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		return string(inner)
+		return string(inner), ""
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "" // unreachable: raw is a valid JSON string
+	out := make([]byte, 0, len(inner))
+	for i := 0; i < len(inner); {
+		c := inner[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(inner) {
+				return "", "malformed JSON string escape" // unreachable after validJSON
+			}
+			esc := inner[i+1]
+			if esc != 'u' {
+				out = append(out, eventUnescape(esc))
+				i += 2
+				continue
+			}
+			r, ok := eventHex4(inner[i+2:])
+			if !ok {
+				return "", "malformed JSON string escape" // unreachable after validJSON
+			}
+			n := 6
+			switch {
+			case 0xdc00 <= r && r <= 0xdfff:
+				return "", fmt.Sprintf(`must not contain the unpaired UTF-16 low surrogate escape "\u%04X"`, r)
+			case 0xd800 <= r && r <= 0xdbff:
+				lo, ok := rune(0), false
+				if i+12 <= len(inner) && inner[i+6] == '\\' && inner[i+7] == 'u' {
+					lo, ok = eventHex4(inner[i+8:])
+				}
+				if !ok || lo < 0xdc00 || lo > 0xdfff {
+					return "", fmt.Sprintf(`must not contain the unpaired UTF-16 high surrogate escape "\u%04X"`, r)
+				}
+				r = utf16.DecodeRune(r, lo)
+				n = 12
+			}
+			out = utf8.AppendRune(out, r)
+			i += n
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(inner[i:])
+			if r == utf8.RuneError && size == 1 {
+				return "", fmt.Sprintf("must be valid UTF-8 (bad byte at %d)", len(out))
+			}
+			out = append(out, inner[i:i+size]...)
+			i += size
+		}
 	}
-	return s
+	return string(out), ""
+}
+
+// eventUnescape returns the byte a JSON two-character escape \c stands for.
+func eventUnescape(c byte) byte {
+	switch c {
+	case 'b':
+		return '\b'
+	case 'f':
+		return '\f'
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	}
+	return c // '"', '\\' and '/'
+}
+
+// eventHex4 decodes the four hex digits at the start of b.
+func eventHex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // eventLocateSyntaxError describes why b is not valid JSON and names the
@@ -407,7 +497,11 @@ func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.
 		v.add(name, "must be a JSON string, got "+eventJSONKind(raw))
 		return false
 	}
-	s := eventJSONString(raw)
+	s, problem := eventJSONString(raw)
+	if problem != "" {
+		v.add(name, problem)
+		return false
+	}
 	if s == "" && attr != eventAttrDataBase64 {
 		v.add(name, "must not be empty when present")
 		return false
@@ -490,8 +584,11 @@ func (e *Event) decodeExtension(v *violations, name string, raw json.RawMessage)
 	case 'n':
 		return // null: the extension is absent
 	case '"':
-		s := eventJSONString(raw)
-		if msg := eventCheckString(s); msg != "" {
+		s, msg := eventJSONString(raw)
+		if msg == "" {
+			msg = eventCheckString(s)
+		}
+		if msg != "" {
 			v.add(name, msg)
 			return
 		}
