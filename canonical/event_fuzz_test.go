@@ -34,6 +34,8 @@ func FuzzEventJSON(f *testing.F) {
 		`{`,
 		``,
 		`{"specversion":"1.0","id":"\uDEAD","source":"/s","type":"t"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","time":"2026-01-02T3:04:05Z"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","time":"2026-01-02T03:04:05.123456789123-00:60"}`,
 		`{"specversion":"1.0","id":"1","source":"/s","type":"t","ext":"a\ud800\u0041"}`,
 		`{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":"\ud83d\ude00","ext":"\uD83D\uDE00"}`,
 		"{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"ext\":\"\xff\"}",

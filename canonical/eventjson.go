@@ -145,7 +145,11 @@ func eventParseSequence(s string) (uint64, string) {
 //     matters) and appear once.
 //   - Context attributes and distsync's extensions are JSON strings; when
 //     present they are non-empty. A null attribute is absent.
-//   - time is RFC 3339 (a "T" and "Z" in lower case are accepted).
+//   - time is strictly an RFC 3339 date-time (section 5.6): two-digit
+//     hours, an offset under 24 hours with minutes 00–59, a "T" and "Z"
+//     that may be lower case; a leap second (23:59:60 UTC) is refused,
+//     since a time.Time cannot hold it. Fraction digits below a
+//     nanosecond are dropped.
 //   - sequence is exactly 20 decimal digits, greater than zero.
 //   - data_base64 is a JSON string of padded standard Base64 (RFC 4648)
 //     without line breaks; data and data_base64 are never both present.
@@ -510,9 +514,9 @@ func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.
 	case eventAttrType:
 		e.Type = EventType(s)
 	case eventAttrTime:
-		t, err := time.Parse(time.RFC3339, strings.Map(eventUpperTZ, s))
-		if err != nil || strings.IndexByte(s, ',') >= 0 {
-			v.add(name, fmt.Sprintf("must be an RFC 3339 timestamp such as \"2026-11-27T21:07:00Z\", got %s", eventShort(s)))
+		t, problem := parseRFC3339(s)
+		if problem != "" {
+			v.add(name, fmt.Sprintf("must be an RFC 3339 timestamp such as \"2026-11-27T21:07:00Z\": %s, got %s", problem, eventShort(s)))
 			return false
 		}
 		e.Time = t
@@ -559,17 +563,6 @@ func eventCompact(raw []byte) json.RawMessage {
 		}
 	}
 	return bytes.Clone(raw)
-}
-
-// eventUpperTZ upper-cases the "t" and "z" RFC 3339 allows in lower case.
-func eventUpperTZ(r rune) rune {
-	switch r {
-	case 't':
-		return 'T'
-	case 'z':
-		return 'Z'
-	}
-	return r
 }
 
 // decodeExtension decodes the member of an extension attribute into
