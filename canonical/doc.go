@@ -35,8 +35,9 @@
 // # Events
 //
 // [Event] is a CloudEvents 1.0 envelope with distsync's extensions
-// (correlation and causation IDs, traceparent, per-subject sequence,
-// partition key). Build one with [NewEvent] and read its document with
+// (correlationid, causationid, traceparent, the per-subject sequence
+// subjectseq, partitionkey); the standard CloudEvents sequence extension,
+// which orders a source's events, is an ordinary extension. Build one with [NewEvent] and read its document with
 // [DecodeData]; [Event.Key] (source + id) deduplicates and
 // [Event.Partition] shards.
 //

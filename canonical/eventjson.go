@@ -22,7 +22,8 @@ import (
 //
 // Attributes are written in a fixed order: specversion, id, source, type,
 // subject, time, datacontenttype, dataschema, correlationid, causationid,
-// traceparent, sequence, partitionkey, the other extensions sorted by name,
+// traceparent, subjectseq, partitionkey, the other extensions (the standard
+// sequence among them) sorted by name,
 // then data or data_base64. Time keeps its offset and nanoseconds;
 // Sequence is 20 zero-padded digits; Data is written compacted.
 func (e Event) MarshalJSON() ([]byte, error) {
@@ -47,7 +48,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	eventWriteMember(&buf, "causationid", e.CausationID, false)
 	eventWriteMember(&buf, "traceparent", e.TraceParent, false)
 	if e.Sequence != 0 {
-		buf.WriteString(`,"sequence":"`)
+		buf.WriteString(`,"` + SubjectSequenceExtension + `":"`)
 		buf.Write(eventAppendSequence(buf.AvailableBuffer(), e.Sequence))
 		buf.WriteByte('"')
 	}
@@ -150,7 +151,17 @@ func eventParseSequence(s string) (uint64, string) {
 //     that may be lower case; a leap second (23:59:60 UTC) is refused,
 //     since a time.Time cannot hold it. Fraction digits below a
 //     nanosecond are dropped.
-//   - sequence is exactly 20 decimal digits, greater than zero.
+//   - subjectseq ([Event.Sequence]) is exactly 20 decimal digits, greater
+//     than zero.
+//   - sequence is the standard CloudEvents extension: it is kept in
+//     Extensions, whatever its value. Events written before subjectseq was
+//     introduced carried Sequence as "sequence", in the same 20-digit form;
+//     so that they still read, an event without subjectseq whose sequence
+//     is a string of exactly 20 decimal digits, greater than zero, and that
+//     has a subject, also gets that number as its Sequence (the value stays
+//     in Extensions too, so nothing on the wire is lost and the event
+//     encodes with both subjectseq and sequence). Any other sequence, or
+//     one beside a subjectseq, is only an extension.
 //   - data_base64 is a JSON string of padded standard Base64 (RFC 4648)
 //     without line breaks; data and data_base64 are never both present.
 //     "data": null is an explicit null payload, kept as Data "null".
@@ -213,12 +224,31 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			sc.skipSpace()
 		}
 	}
+	if seen&eventAttrSequence == 0 && out.Subject != "" {
+		out.Sequence = eventLegacySequence(out.Extensions)
+	}
 	out.validate(&v, bad)
 	if err := v.err(); err != nil {
 		return err
 	}
 	*e = out
 	return nil
+}
+
+// eventLegacySequence returns the per-subject sequence number an event
+// written before subjectseq was introduced carries in its standard
+// sequence extension: a string of exactly 20 decimal digits, greater than
+// zero. It returns 0 for any other value.
+func eventLegacySequence(ext map[string]any) uint64 {
+	s, ok := ext["sequence"].(string)
+	if !ok {
+		return 0
+	}
+	n, msg := eventParseSequence(s)
+	if msg != "" {
+		return 0
+	}
+	return n
 }
 
 // eventScanner walks JSON text that json.Valid has accepted. It checks
@@ -448,7 +478,7 @@ func eventAttrByName(name string) eventAttr {
 		return eventAttrCausationID
 	case "traceparent":
 		return eventAttrTraceParent
-	case "sequence":
+	case SubjectSequenceExtension:
 		return eventAttrSequence
 	case "partitionkey":
 		return eventAttrPartitionKey
