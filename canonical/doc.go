@@ -44,7 +44,7 @@
 // # Validation
 //
 // Every document has a Validate method. It returns nil or one
-// [*ValidationError] listing every violation with its field path in JSON
+// [*ValidationError] listing the violations with their field paths in JSON
 // naming (lines[2].quantity.value: must be > 0), up to [MaxViolations] of
 // them; the rest are counted ("... and 10,900 more"). Validation takes time
 // linear in the size of the document. Match the error with

@@ -179,7 +179,8 @@ func (o *Order) Line(id string) *OrderLine {
 }
 
 // Validate checks the order and returns one [*ValidationError] listing
-// every violation with its JSON path. Besides the presence and format of
+// the violations with their JSON paths (the first [MaxViolations], and
+// the count of the rest), in time linear in the number of lines. Besides the presence and format of
 // each field (currency and unit codes, GTIN check digits, hold kinds,
 // party and item refs), it checks that:
 //
