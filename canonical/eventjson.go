@@ -146,6 +146,10 @@ func eventParseSequence(s string) (uint64, string) {
 //     matters) and appear once.
 //   - Context attributes and distsync's extensions are JSON strings; when
 //     present they are non-empty. A null attribute is absent.
+//   - Every string, member names included, is valid UTF-8, and its \u
+//     escapes of UTF-16 surrogates come in pairs: invalid UTF-8 or an
+//     unpaired surrogate escape such as "\uDEAD" is refused under the
+//     attribute's name, never replaced by U+FFFD as encoding/json does.
 //   - time is strictly an RFC 3339 date-time (section 5.6): two-digit
 //     hours, an offset under 24 hours with minutes 00–59, a "T" and "Z"
 //     that may be lower case; a leap second (23:59:60 UTC) is refused,
