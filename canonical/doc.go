@@ -35,15 +35,18 @@
 // # Events
 //
 // [Event] is a CloudEvents 1.0 envelope with distsync's extensions
-// (correlation and causation IDs, traceparent, per-subject sequence,
-// partition key). Build one with [NewEvent] and read its document with
+// (correlationid, causationid, traceparent, the per-subject sequence
+// subjectseq, partitionkey); the standard CloudEvents sequence extension,
+// which orders a source's events, is an ordinary extension. Build one with [NewEvent] and read its document with
 // [DecodeData]; [Event.Key] (source + id) deduplicates and
 // [Event.Partition] shards.
 //
 // # Validation
 //
 // Every document has a Validate method. It returns nil or one
-// [*ValidationError] listing every violation with its field path in JSON
-// naming (lines[2].quantity.value: must be > 0). Match it with
+// [*ValidationError] listing the violations with their field paths in JSON
+// naming (lines[2].quantity.value: must be > 0), up to [MaxViolations] of
+// them; the rest are counted ("... and 10,900 more"). Validation takes time
+// linear in the size of the document. Match the error with
 // errors.Is(err, [ErrInvalid]) and inspect it with errors.As.
 package canonical

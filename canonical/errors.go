@@ -2,6 +2,7 @@ package canonical
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -28,16 +29,30 @@ func (e FieldError) String() string {
 	return e.Field + ": " + e.Message
 }
 
-// ValidationError lists every violation found in one value or document.
+// MaxViolations is the most violations a [ValidationError] built by this
+// package lists. Validation goes on past it, counting the further
+// violations in [ValidationError.Omitted] without keeping them, so a
+// document with a violation on each of its 11,000 lines costs no more than
+// one pass and yields an error of bounded size.
+const MaxViolations = 100
+
+// ValidationError lists the violations found in one value or document, at
+// most [MaxViolations] of them, and counts the rest.
 // It matches [ErrInvalid] with errors.Is.
 type ValidationError struct {
 	// Kind names what was validated, such as "order" or "event".
 	Kind string
-	// Errors holds the violations in the order they were found.
+	// Errors holds the violations in the order they were found, the first
+	// MaxViolations of them when this package built the error.
 	Errors []FieldError
+	// Omitted is the number of further violations found but not listed in
+	// Errors.
+	Omitted int
 }
 
-// Error returns "canonical: invalid KIND: f1: m1; f2: m2".
+// Error returns "canonical: invalid KIND: f1: m1; f2: m2". At most
+// [MaxViolations] violations are spelled out; the rest are summed up as
+// "; ... and 10,900 more".
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	b.WriteString("canonical: invalid ")
@@ -46,7 +61,11 @@ func (e *ValidationError) Error() string {
 	} else {
 		b.WriteString("value")
 	}
-	for i, fe := range e.Errors {
+	list := e.Errors
+	if len(list) > MaxViolations {
+		list = list[:MaxViolations]
+	}
+	for i, fe := range list {
 		if i == 0 {
 			b.WriteString(": ")
 		} else {
@@ -54,13 +73,24 @@ func (e *ValidationError) Error() string {
 		}
 		b.WriteString(fe.String())
 	}
+	if more := e.Omitted + len(e.Errors) - len(list); more > 0 {
+		if len(list) == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString("... and ")
+		b.WriteString(groupThousands(more))
+		b.WriteString(" more")
+	}
 	return b.String()
 }
 
 // Is reports whether target is [ErrInvalid].
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
-// Has reports whether the error lists a violation of field.
+// Has reports whether the error lists a violation of field. A violation
+// counted in Omitted is not listed.
 func (e *ValidationError) Has(field string) bool {
 	for _, fe := range e.Errors {
 		if fe.Field == field {
@@ -70,18 +100,67 @@ func (e *ValidationError) Has(field string) bool {
 	return false
 }
 
-// violations collects FieldErrors while a document is validated.
+// Count returns the number of violations found: those listed and those
+// omitted.
+func (e *ValidationError) Count() int { return len(e.Errors) + e.Omitted }
+
+// groupThousands formats n ≥ 0 with a comma between groups of three digits:
+// 10900 is "10,900".
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	head := len(s) % 3
+	if head == 0 {
+		head = 3
+	}
+	b.WriteString(s[:head])
+	for i := head; i < len(s); i += 3 {
+		b.WriteByte(',')
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+// violations collects FieldErrors while a document is validated: the
+// first MaxViolations of them, and the count of the rest.
 type violations struct {
-	kind string
-	list []FieldError
+	kind    string
+	list    []FieldError
+	omitted int
 }
 
 func (v *violations) add(field, msg string) {
+	if len(v.list) >= MaxViolations {
+		v.omitted++
+		return
+	}
 	v.list = append(v.list, FieldError{Field: field, Message: msg})
 }
 
+// addAt records msg at list[i].field (list[i] when field is empty),
+// building the path only when the violation is kept.
+func (v *violations) addAt(list string, i int, field, msg string) {
+	if v.full() {
+		v.omitted++
+		return
+	}
+	v.add(indexPath(list, i, field), msg)
+}
+
+// full reports whether the next violation would only be counted; a caller
+// on a hot path may then call skip instead of building the field path
+// and message that add would drop.
+func (v *violations) full() bool { return len(v.list) >= MaxViolations }
+
+// skip counts n violations without listing them. It is for callers that
+// found v full.
+func (v *violations) skip(n int) { v.omitted += n }
+
 // addErr records err under field. A *ValidationError is flattened, its
-// fields prefixed with field.
+// fields prefixed with field and its omitted violations counted.
 func (v *violations) addErr(field string, err error) {
 	if err == nil {
 		return
@@ -89,8 +168,13 @@ func (v *violations) addErr(field string, err error) {
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		for _, fe := range ve.Errors {
+			if v.full() {
+				v.omitted++
+				continue
+			}
 			v.add(joinPath(field, fe.Field), fe.Message)
 		}
+		v.omitted += ve.Omitted
 		return
 	}
 	v.add(field, errorMessage(err))
@@ -98,10 +182,10 @@ func (v *violations) addErr(field string, err error) {
 
 // err returns nil when nothing was recorded.
 func (v *violations) err() error {
-	if len(v.list) == 0 {
+	if len(v.list) == 0 && v.omitted == 0 {
 		return nil
 	}
-	return &ValidationError{Kind: v.kind, Errors: v.list}
+	return &ValidationError{Kind: v.kind, Errors: v.list, Omitted: v.omitted}
 }
 
 // joinPath joins a parent path and a child path: "lines[2]" + "quantity" is

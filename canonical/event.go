@@ -20,6 +20,13 @@ import (
 // carries in its specversion attribute.
 const EventSpecVersion = "1.0"
 
+// SubjectSequenceExtension is the name of the CloudEvents extension
+// attribute that carries [Event.Sequence], distsync's per-subject sequence
+// number. Events written before it was introduced carried Sequence under
+// "sequence", the name of the standard CloudEvents extension of another
+// meaning; see [Event.UnmarshalJSON].
+const SubjectSequenceExtension = "subjectseq"
+
 // ErrEventType is matched (with errors.Is) by the [*EventTypeError] that
 // [NewEvent] and [DecodeData] return when an event type is unknown or does
 // not carry the document kind asked for.
@@ -112,9 +119,16 @@ type Event struct {
 	// (extension traceparent).
 	TraceParent string
 	// Sequence numbers the events of one Subject from 1 upwards (extension
-	// sequence). In JSON it is a string of exactly 20 decimal digits,
-	// zero-padded, so that it sorts as a string. Zero means absent; a
-	// sequence requires a Subject.
+	// subjectseq, [SubjectSequenceExtension]). In JSON it is a string of
+	// exactly 20 decimal digits, zero-padded, so that it sorts as a
+	// string. Zero means absent; a sequence requires a Subject.
+	//
+	// It is not the standard CloudEvents sequence extension, which orders
+	// the events of a source (not of a subject) by any lexically ordered
+	// string: that one, when an event carries it, is an ordinary entry of
+	// Extensions under "sequence". See [Event.UnmarshalJSON] for how
+	// events written before the rename, which carried Sequence under the
+	// name "sequence", are read.
 	Sequence uint64
 	// PartitionKey overrides the key consumers shard by (extension
 	// partitionkey); see [Event.Partition].
@@ -374,7 +388,7 @@ func eventDataError(v *violations, err error) {
 //   - data and data_base64 are never both set; data is valid JSON, and a
 //     JSON string when datacontenttype is not JSON (*/json or */*+json).
 //   - traceparent is a W3C traceparent with non-zero trace and parent IDs.
-//   - sequence requires subject.
+//   - subjectseq (Sequence) requires subject.
 //   - extension names are lowercase a–z and 0–9, not the name of a
 //     context attribute or of distsync's extensions, and not "data"; their
 //     values are strings, bools or integers in the int32 range.
@@ -470,7 +484,7 @@ func (e *Event) validate(v *violations, skip eventAttr) {
 		}
 	}
 	if check(eventAttrSequence) && e.Sequence != 0 && e.Subject == "" {
-		v.add("sequence", "requires subject: sequences are per subject")
+		v.add(SubjectSequenceExtension, "requires subject: sequences are per subject")
 	}
 	if check(eventAttrPartitionKey) {
 		eventOptionalString(v, "partitionkey", e.PartitionKey)
@@ -735,7 +749,7 @@ func eventReservedName(name string) bool {
 	switch name {
 	case "id", "source", "specversion", "type", "subject", "time",
 		"datacontenttype", "dataschema", "data", "data_base64",
-		"correlationid", "causationid", "traceparent", "sequence", "partitionkey":
+		"correlationid", "causationid", "traceparent", SubjectSequenceExtension, "partitionkey":
 		return true
 	}
 	return false

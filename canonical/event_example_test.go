@@ -47,7 +47,7 @@ func ExampleNewEvent() {
 	fmt.Println("dedupe key:", e.Key())
 	fmt.Println("partition:", e.Partition())
 	// Output:
-	// {"specversion":"1.0","id":"evt-7","source":"urn:distsync:erp","type":"distsync.order.accepted.v1","subject":"SO-1001","time":"2026-11-27T21:07:00Z","datacontenttype":"application/json","correlationid":"corr-SO-1001","sequence":"00000000000000000003","data":{"id":"SO-1001","customer":"C-42"}}
+	// {"specversion":"1.0","id":"evt-7","source":"urn:distsync:erp","type":"distsync.order.accepted.v1","subject":"SO-1001","time":"2026-11-27T21:07:00Z","datacontenttype":"application/json","correlationid":"corr-SO-1001","subjectseq":"00000000000000000003","data":{"id":"SO-1001","customer":"C-42"}}
 	// dedupe key: urn:distsync:erp evt-7
 	// partition: SO-1001
 }
@@ -80,7 +80,7 @@ func ExampleDecodeData() {
 
 func ExampleEvent_UnmarshalJSON() {
 	const wire = `{"specversion":"1.0","id":"","source":"urn:distsync:wms","type":"distsync.fulfillment.picked.v1",
-		"sequence":"42","X-Tenant":"acme","data":{},"data_base64":"AA=="}`
+		"subjectseq":"42","X-Tenant":"acme","data":{},"data_base64":"AA=="}`
 
 	var e canonical.Event
 	err := json.Unmarshal([]byte(wire), &e)
@@ -92,7 +92,7 @@ func ExampleEvent_UnmarshalJSON() {
 	}
 	// Output:
 	// id: must not be empty when present
-	// sequence: must be exactly 20 decimal digits, zero-padded (such as "00000000000000000042")
+	// subjectseq: must be exactly 20 decimal digits, zero-padded (such as "00000000000000000042")
 	// X-Tenant: extension attribute name must consist of lowercase letters a-z and digits 0-9 only
 	// data: must not be present together with data_base64
 }

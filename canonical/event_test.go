@@ -233,14 +233,14 @@ func TestEventValidate(t *testing.T) {
 		{"traceparent zero parent-id", func(e *canonical.Event) {
 			e.TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"
 		}, []string{"traceparent"}},
-		{"sequence without subject", func(e *canonical.Event) { e.Subject = "" }, []string{"sequence"}},
+		{"sequence without subject", func(e *canonical.Event) { e.Subject = "" }, []string{"subjectseq"}},
 		{"extension name upper case", func(e *canonical.Event) { e.Extensions = map[string]any{"Tenant": "a"} }, []string{"Tenant"}},
 		{"extension name with dash", func(e *canonical.Event) { e.Extensions = map[string]any{"x-tenant": "a"} }, []string{"x-tenant"}},
 		{"extension name with underscore", func(e *canonical.Event) { e.Extensions = map[string]any{"data_base64": "a"} }, []string{"data_base64"}},
 		{"extension name empty", func(e *canonical.Event) { e.Extensions = map[string]any{"": "a"} }, []string{""}},
 		{"extension name data", func(e *canonical.Event) { e.Extensions = map[string]any{"data": "a"} }, []string{"data"}},
 		{"extension name id", func(e *canonical.Event) { e.Extensions = map[string]any{"id": "a"} }, []string{"id"}},
-		{"extension name sequence", func(e *canonical.Event) { e.Extensions = map[string]any{"sequence": "a"} }, []string{"sequence"}},
+		{"extension name subjectseq", func(e *canonical.Event) { e.Extensions = map[string]any{"subjectseq": "a"} }, []string{"subjectseq"}},
 		{"extension float value", func(e *canonical.Event) { e.Extensions = map[string]any{"weight": 1.5} }, []string{"weight"}},
 		{"extension int out of range", func(e *canonical.Event) { e.Extensions = map[string]any{"big": math.MaxInt32 + 1} }, []string{"big"}},
 		{"extension int64 out of range", func(e *canonical.Event) { e.Extensions = map[string]any{"big": int64(math.MinInt32) - 1} }, []string{"big"}},
@@ -250,7 +250,7 @@ func TestEventValidate(t *testing.T) {
 		{"every violation listed", func(e *canonical.Event) {
 			e.SpecVersion, e.ID, e.Source, e.Subject = "", "", "a b", ""
 			e.Extensions = map[string]any{"Bad": 1, "data": 2}
-		}, []string{"specversion", "id", "source", "sequence", "Bad", "data"}},
+		}, []string{"specversion", "id", "source", "subjectseq", "Bad", "data"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -322,7 +322,7 @@ func TestEventMarshalJSON(t *testing.T) {
 			`"datacontenttype":"application/json","dataschema":"https://schemas.distsync.dev/order/v1.json",` +
 			`"correlationid":"corr-1","causationid":"evt-0",` +
 			`"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",` +
-			`"sequence":"00000000000000000042","partitionkey":"SO-1001",` +
+			`"subjectseq":"00000000000000000042","partitionkey":"SO-1001",` +
 			`"priority":5,"tenant":"acme","urgent":true,` +
 			`"data":{"id":"SO-1001","lines":[{"sku":"A","qty":2}]}}`},
 		{"minimal", canonical.Event{ID: "1", Source: "/s", SpecVersion: "1.0", Type: "t"},
@@ -337,9 +337,12 @@ func TestEventMarshalJSON(t *testing.T) {
 			`{"specversion":"1.0","id":"q\"\\u2028\u2028","source":"/s","type":"t","subject":"é<>&"}`},
 		{"max sequence and UTC time", canonical.Event{ID: "1", Source: "/s", SpecVersion: "1.0", Type: "t", Subject: "s",
 			Sequence: math.MaxUint64, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
-			`{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":"s","time":"2026-01-02T03:04:05Z","sequence":"18446744073709551615"}`},
+			`{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":"s","time":"2026-01-02T03:04:05Z","subjectseq":"18446744073709551615"}`},
 		{"sequence 1", canonical.Event{ID: "1", Source: "/s", SpecVersion: "1.0", Type: "t", Subject: "s", Sequence: 1},
-			`{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":"s","sequence":"00000000000000000001"}`},
+			`{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":"s","subjectseq":"00000000000000000001"}`},
+		{"standard sequence beside subjectseq", canonical.Event{ID: "1", Source: "/s", SpecVersion: "1.0", Type: "t", Subject: "s", Sequence: 2,
+			Extensions: map[string]any{"sequence": "0000000000000000000000000017"}},
+			`{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":"s","subjectseq":"00000000000000000002","sequence":"0000000000000000000000000017"}`},
 		{"negative extension", canonical.Event{ID: "1", Source: "/s", SpecVersion: "1.0", Type: "t",
 			Extensions: map[string]any{"n": math.MinInt32, "m": int64(-7), "f": false}},
 			`{"specversion":"1.0","id":"1","source":"/s","type":"t","f":false,"m":-7,"n":-2147483648}`},
@@ -414,7 +417,7 @@ func TestEventUnmarshalJSON(t *testing.T) {
 		{`{` + head + `,"time":"2018-04-05T17:31:00-05:30"}`, with(func(e *canonical.Event) {
 			e.Time = time.Date(2018, 4, 5, 17, 31, 0, 0, time.FixedZone("", -(5*3600+1800)))
 		})},
-		{`{` + head + `,"subject":"s","sequence":"00000000000000000007"}`, with(func(e *canonical.Event) { e.Subject, e.Sequence = "s", 7 })},
+		{`{` + head + `,"subject":"s","subjectseq":"00000000000000000007"}`, with(func(e *canonical.Event) { e.Subject, e.Sequence = "s", 7 })},
 		{`{` + head + `,"data":{ "a" : 1 }}`, with(func(e *canonical.Event) { e.Data = json.RawMessage(`{"a":1}`) })},
 		{`{` + head + `,"data":null}`, with(func(e *canonical.Event) { e.Data = json.RawMessage(`null`) })},
 		{`{` + head + `,"data":"I'm just a string"}`, with(func(e *canonical.Event) { e.Data = json.RawMessage(`"I'm just a string"`) })},
@@ -472,18 +475,22 @@ func TestEventUnmarshalJSONInvalid(t *testing.T) {
 		{`{` + head + `,"time":"2018-04-05 17:31:00Z"}`, []string{"time"}, "RFC 3339"},
 		{`{` + head + `,"time":"2018-04-05T17:31:00,5Z"}`, []string{"time"}, "RFC 3339"},
 		{`{` + head + `,"time":"2018-04-05T17:31:00"}`, []string{"time"}, "RFC 3339"},
-		{`{` + head + `,"time":"2018-04-05T17:31:00+24:00"}`, []string{"time"}, "under 24 hours"},
+		{`{` + head + `,"time":"2018-04-05T17:31:00+24:00"}`, []string{"time"}, "the offset hour must be 00–23, is 24"},
 		{`{` + head + `,"time":1522949460}`, []string{"time"}, "got number"},
+		{`{` + head + `,"time":"2026-01-02T3:04:05Z"}`, []string{"time"}, "the hour must have exactly 2 digits"},
+		{`{` + head + `,"time":"2026-01-02T03:04:05+00:60"}`, []string{"time"}, "the offset minute must be 00–59, is 60"},
+		{`{` + head + `,"time":"2026-01-02T24:00:00Z"}`, []string{"time"}, "the hour must be 00–23, is 24"},
+		{`{` + head + `,"time":"2016-12-31T23:59:60Z"}`, []string{"time"}, "leap second"},
 		{`{` + head + `,"datacontenttype":"json"}`, []string{"datacontenttype"}, "type/subtype"},
 		{`{` + head + `,"dataschema":"schema.json"}`, []string{"dataschema"}, "absolute URI"},
-		{`{` + head + `,"subject":"s","sequence":"7"}`, []string{"sequence"}, "20 decimal digits"},
-		{`{` + head + `,"subject":"s","sequence":7}`, []string{"sequence"}, "got number"},
-		{`{` + head + `,"subject":"s","sequence":"0000000000000000000x"}`, []string{"sequence"}, "20 decimal digits"},
-		{`{` + head + `,"subject":"s","sequence":"+0000000000000000001"}`, []string{"sequence"}, "20 decimal digits"},
-		{`{` + head + `,"subject":"s","sequence":"00000000000000000000"}`, []string{"sequence"}, "greater than zero"},
-		{`{` + head + `,"subject":"s","sequence":"99999999999999999999"}`, []string{"sequence"}, "must not exceed"},
-		{`{` + head + `,"subject":"s","sequence":"000000000000000000001"}`, []string{"sequence"}, "20 decimal digits"},
-		{`{` + head + `,"sequence":"00000000000000000001"}`, []string{"sequence"}, "requires subject"},
+		{`{` + head + `,"subject":"s","subjectseq":"7"}`, []string{"subjectseq"}, "20 decimal digits"},
+		{`{` + head + `,"subject":"s","subjectseq":7}`, []string{"subjectseq"}, "got number"},
+		{`{` + head + `,"subject":"s","subjectseq":"0000000000000000000x"}`, []string{"subjectseq"}, "20 decimal digits"},
+		{`{` + head + `,"subject":"s","subjectseq":"+0000000000000000001"}`, []string{"subjectseq"}, "20 decimal digits"},
+		{`{` + head + `,"subject":"s","subjectseq":"00000000000000000000"}`, []string{"subjectseq"}, "greater than zero"},
+		{`{` + head + `,"subject":"s","subjectseq":"99999999999999999999"}`, []string{"subjectseq"}, "must not exceed"},
+		{`{` + head + `,"subject":"s","subjectseq":"000000000000000000001"}`, []string{"subjectseq"}, "20 decimal digits"},
+		{`{` + head + `,"subjectseq":"00000000000000000001"}`, []string{"subjectseq"}, "requires subject"},
 		{`{` + head + `,"traceparent":"00-abc"}`, []string{"traceparent"}, "W3C traceparent"},
 		{`{` + head + `,"correlationid":true}`, []string{"correlationid"}, "got boolean"},
 		{`{` + head + `,"data":{},"data_base64":"AA=="}`, []string{"data"}, "together with data_base64"},

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -21,7 +22,8 @@ import (
 //
 // Attributes are written in a fixed order: specversion, id, source, type,
 // subject, time, datacontenttype, dataschema, correlationid, causationid,
-// traceparent, sequence, partitionkey, the other extensions sorted by name,
+// traceparent, subjectseq, partitionkey, the other extensions (the standard
+// sequence among them) sorted by name,
 // then data or data_base64. Time keeps its offset and nanoseconds;
 // Sequence is 20 zero-padded digits; Data is written compacted.
 func (e Event) MarshalJSON() ([]byte, error) {
@@ -46,7 +48,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	eventWriteMember(&buf, "causationid", e.CausationID, false)
 	eventWriteMember(&buf, "traceparent", e.TraceParent, false)
 	if e.Sequence != 0 {
-		buf.WriteString(`,"sequence":"`)
+		buf.WriteString(`,"` + SubjectSequenceExtension + `":"`)
 		buf.Write(eventAppendSequence(buf.AvailableBuffer(), e.Sequence))
 		buf.WriteByte('"')
 	}
@@ -144,8 +146,26 @@ func eventParseSequence(s string) (uint64, string) {
 //     matters) and appear once.
 //   - Context attributes and distsync's extensions are JSON strings; when
 //     present they are non-empty. A null attribute is absent.
-//   - time is RFC 3339 (a "T" and "Z" in lower case are accepted).
-//   - sequence is exactly 20 decimal digits, greater than zero.
+//   - Every string, member names included, is valid UTF-8, and its \u
+//     escapes of UTF-16 surrogates come in pairs: invalid UTF-8 or an
+//     unpaired surrogate escape such as "\uDEAD" is refused under the
+//     attribute's name, never replaced by U+FFFD as encoding/json does.
+//   - time is strictly an RFC 3339 date-time (section 5.6): two-digit
+//     hours, an offset under 24 hours with minutes 00–59, a "T" and "Z"
+//     that may be lower case; a leap second (23:59:60 UTC) is refused,
+//     since a time.Time cannot hold it. Fraction digits below a
+//     nanosecond are dropped.
+//   - subjectseq ([Event.Sequence]) is exactly 20 decimal digits, greater
+//     than zero.
+//   - sequence is the standard CloudEvents extension: it is kept in
+//     Extensions, whatever its value. Events written before subjectseq was
+//     introduced carried Sequence as "sequence", in the same 20-digit form;
+//     so that they still read, an event without subjectseq whose sequence
+//     is a string of exactly 20 decimal digits, greater than zero, and that
+//     has a subject, also gets that number as its Sequence (the value stays
+//     in Extensions too, so nothing on the wire is lost and the event
+//     encodes with both subjectseq and sequence). Any other sequence, or
+//     one beside a subjectseq, is only an extension.
 //   - data_base64 is a JSON string of padded standard Base64 (RFC 4648)
 //     without line breaks; data and data_base64 are never both present.
 //     "data": null is an explicit null payload, kept as Data "null".
@@ -173,12 +193,16 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	sc.i++
 	for sc.skipSpace(); sc.peek() == '"'; {
-		name := eventJSONString(sc.value())
+		rawName := sc.value()
+		name, problem := eventJSONString(rawName)
 		sc.skipSpace()
 		sc.i++ // ':'
 		sc.skipSpace()
 		raw := sc.value()
-		if attr := eventAttrByName(name); attr != 0 {
+		if problem != "" {
+			// Not a name a CloudEvent can carry: report it as written.
+			v.add(strings.ToValidUTF8(string(rawName[1:len(rawName)-1]), "\uFFFD"), "attribute name "+problem)
+		} else if attr := eventAttrByName(name); attr != 0 {
 			if seen&attr != 0 {
 				v.add(name, "duplicate attribute")
 				bad |= attr
@@ -204,12 +228,31 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			sc.skipSpace()
 		}
 	}
+	if seen&eventAttrSequence == 0 && out.Subject != "" {
+		out.Sequence = eventLegacySequence(out.Extensions)
+	}
 	out.validate(&v, bad)
 	if err := v.err(); err != nil {
 		return err
 	}
 	*e = out
 	return nil
+}
+
+// eventLegacySequence returns the per-subject sequence number an event
+// written before subjectseq was introduced carries in its standard
+// sequence extension: a string of exactly 20 decimal digits, greater than
+// zero. It returns 0 for any other value.
+func eventLegacySequence(ext map[string]any) uint64 {
+	s, ok := ext["sequence"].(string)
+	if !ok {
+		return 0
+	}
+	n, msg := eventParseSequence(s)
+	if msg != "" {
+		return 0
+	}
+	return n
 }
 
 // eventScanner walks JSON text that json.Valid has accepted. It checks
@@ -282,18 +325,103 @@ func (s *eventScanner) skipString() {
 	}
 }
 
-// eventJSONString decodes a valid JSON string literal, without allocating
-// beyond the result when it holds no escapes.
-func eventJSONString(raw []byte) string {
+// eventJSONString decodes a JSON string literal that validJSON accepted,
+// without allocating beyond the result when it holds no escapes. Unlike
+// encoding/json, which puts U+FFFD in their place, it refuses invalid
+// UTF-8 and escapes of unpaired UTF-16 surrogates ("\uDEAD"): problem then
+// says what is wrong, for the attribute's violation.
+func eventJSONString(raw []byte) (s, problem string) {
 	inner := raw[1 : len(raw)-1]
 	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		return string(inner)
+		return string(inner), ""
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "" // unreachable: raw is a valid JSON string
+	out := make([]byte, 0, len(inner))
+	for i := 0; i < len(inner); {
+		c := inner[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(inner) {
+				return "", "malformed JSON string escape" // unreachable after validJSON
+			}
+			esc := inner[i+1]
+			if esc != 'u' {
+				out = append(out, eventUnescape(esc))
+				i += 2
+				continue
+			}
+			r, ok := eventHex4(inner[i+2:])
+			if !ok {
+				return "", "malformed JSON string escape" // unreachable after validJSON
+			}
+			n := 6
+			switch {
+			case 0xdc00 <= r && r <= 0xdfff:
+				return "", fmt.Sprintf(`must not contain the unpaired UTF-16 low surrogate escape "\u%04X"`, r)
+			case 0xd800 <= r && r <= 0xdbff:
+				lo, ok := rune(0), false
+				if i+12 <= len(inner) && inner[i+6] == '\\' && inner[i+7] == 'u' {
+					lo, ok = eventHex4(inner[i+8:])
+				}
+				if !ok || lo < 0xdc00 || lo > 0xdfff {
+					return "", fmt.Sprintf(`must not contain the unpaired UTF-16 high surrogate escape "\u%04X"`, r)
+				}
+				r = utf16.DecodeRune(r, lo)
+				n = 12
+			}
+			out = utf8.AppendRune(out, r)
+			i += n
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(inner[i:])
+			if r == utf8.RuneError && size == 1 {
+				return "", fmt.Sprintf("must be valid UTF-8 (bad byte at %d)", len(out))
+			}
+			out = append(out, inner[i:i+size]...)
+			i += size
+		}
 	}
-	return s
+	return string(out), ""
+}
+
+// eventUnescape returns the byte a JSON two-character escape \c stands for.
+func eventUnescape(c byte) byte {
+	switch c {
+	case 'b':
+		return '\b'
+	case 'f':
+		return '\f'
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	}
+	return c // '"', '\\' and '/'
+}
+
+// eventHex4 decodes the four hex digits at the start of b.
+func eventHex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // eventLocateSyntaxError describes why b is not valid JSON and names the
@@ -354,7 +482,7 @@ func eventAttrByName(name string) eventAttr {
 		return eventAttrCausationID
 	case "traceparent":
 		return eventAttrTraceParent
-	case "sequence":
+	case SubjectSequenceExtension:
 		return eventAttrSequence
 	case "partitionkey":
 		return eventAttrPartitionKey
@@ -407,7 +535,11 @@ func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.
 		v.add(name, "must be a JSON string, got "+eventJSONKind(raw))
 		return false
 	}
-	s := eventJSONString(raw)
+	s, problem := eventJSONString(raw)
+	if problem != "" {
+		v.add(name, problem)
+		return false
+	}
 	if s == "" && attr != eventAttrDataBase64 {
 		v.add(name, "must not be empty when present")
 		return false
@@ -416,9 +548,9 @@ func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.
 	case eventAttrType:
 		e.Type = EventType(s)
 	case eventAttrTime:
-		t, err := time.Parse(time.RFC3339, strings.Map(eventUpperTZ, s))
-		if err != nil || strings.IndexByte(s, ',') >= 0 {
-			v.add(name, fmt.Sprintf("must be an RFC 3339 timestamp such as \"2026-11-27T21:07:00Z\", got %s", eventShort(s)))
+		t, problem := parseRFC3339(s)
+		if problem != "" {
+			v.add(name, fmt.Sprintf("must be an RFC 3339 timestamp such as \"2026-11-27T21:07:00Z\": %s, got %s", problem, eventShort(s)))
 			return false
 		}
 		e.Time = t
@@ -467,17 +599,6 @@ func eventCompact(raw []byte) json.RawMessage {
 	return bytes.Clone(raw)
 }
 
-// eventUpperTZ upper-cases the "t" and "z" RFC 3339 allows in lower case.
-func eventUpperTZ(r rune) rune {
-	switch r {
-	case 't':
-		return 'T'
-	case 'z':
-		return 'Z'
-	}
-	return r
-}
-
 // decodeExtension decodes the member of an extension attribute into
 // e.Extensions.
 func (e *Event) decodeExtension(v *violations, name string, raw json.RawMessage) {
@@ -490,8 +611,11 @@ func (e *Event) decodeExtension(v *violations, name string, raw json.RawMessage)
 	case 'n':
 		return // null: the extension is absent
 	case '"':
-		s := eventJSONString(raw)
-		if msg := eventCheckString(s); msg != "" {
+		s, msg := eventJSONString(raw)
+		if msg == "" {
+			msg = eventCheckString(s)
+		}
+		if msg != "" {
 			v.add(name, msg)
 			return
 		}

@@ -150,6 +150,23 @@ type Ledger struct {
 	sorted  []ledgerEntry
 	counts  []int32
 	results []ledgerResult
+	// lineIndex maps a line ID to the index of its first line, built by a
+	// Fold of a long order whose events are not in line order.
+	lineIndex map[string]int
+}
+
+// indexLines fills l.lineIndex with the lines' IDs, each mapped to its
+// first line, as the scan it replaces finds them.
+func (l *Ledger) indexLines(lines []OrderLine) {
+	if l.lineIndex == nil {
+		l.lineIndex = make(map[string]int, len(lines))
+	}
+	clear(l.lineIndex)
+	for i := range lines {
+		if _, ok := l.lineIndex[lines[i].ID]; !ok {
+			l.lineIndex[lines[i].ID] = i
+		}
+	}
 }
 
 // ledgerEntry is a sort key for one event: slot is line index << 4 |
@@ -186,7 +203,7 @@ func (l *Ledger) Fold(lines []OrderLine, events []QuantityEvent) error {
 		l.counts = slices.Grow(l.counts[:0], nslots+1)[:nslots+1]
 		clear(l.counts)
 	}
-	last, maxSlot := 0, uint32(0)
+	last, maxSlot, indexed := 0, uint32(0), false
 	for i := range events {
 		e := &events[i]
 		if !e.Bucket.Valid() || (e.Kind != QuantityDelta && e.Kind != QuantitySnapshot) ||
@@ -202,10 +219,24 @@ func (l *Ledger) Fold(lines []OrderLine, events []QuantityEvent) error {
 			if n := last + 1; n < len(lines) && lines[n].ID == e.LineID {
 				li = n
 			}
-			for j := 0; li < 0 && j < len(lines); j++ {
-				if lines[j].ID == e.LineID {
+			switch {
+			case li >= 0:
+			case len(lines) > smallList:
+				// Out of line order on a long order: look the line up
+				// by ID rather than scan for every event.
+				if !indexed {
+					l.indexLines(lines)
+					indexed = true
+				}
+				if j, ok := l.lineIndex[e.LineID]; ok {
 					li = j
-					break
+				}
+			default:
+				for j := range lines {
+					if lines[j].ID == e.LineID {
+						li = j
+						break
+					}
 				}
 			}
 			if li < 0 {

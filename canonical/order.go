@@ -179,7 +179,8 @@ func (o *Order) Line(id string) *OrderLine {
 }
 
 // Validate checks the order and returns one [*ValidationError] listing
-// every violation with its JSON path. Besides the presence and format of
+// the violations with their JSON paths (the first [MaxViolations], and
+// the count of the rest), in time linear in the number of lines. Besides the presence and format of
 // each field (currency and unit codes, GTIN check digits, hold kinds,
 // party and item refs), it checks that:
 //
@@ -217,20 +218,22 @@ func (o Order) Validate() error {
 	if o.Totals != nil {
 		checkTotals(&v, "totals", o.Totals, cur)
 	}
+	ids := newDupFinder(o.Lines, func(l *OrderLine) string { return l.ID })
 	for i := range o.Lines {
 		l := &o.Lines[i]
 		if l.ID == "" {
-			v.add(indexPath("lines", i, "id"), "is required")
+			v.addAt("lines", i, "id", "is required")
 		}
 		for j := range l.Notes {
 			if l.Notes[j].Text == "" {
 				v.add(indexPath("lines", i, "notes")+"["+itoa(j)+"].text", "is required")
 			}
 		}
-		for j := range i {
-			if o.Lines[j].ID == l.ID && l.ID != "" {
+		if l.ID != "" {
+			if j, dup := ids.first(i, l.ID); dup && v.full() {
+				v.skip(1)
+			} else if dup {
 				v.add(indexPath("lines", i, "id"), "duplicate line ID "+strconv.Quote(l.ID)+" (also at lines["+strconv.Itoa(j)+"])")
-				break
 			}
 		}
 		if err := l.Item.Validate(); err != nil {
@@ -242,7 +245,7 @@ func (o Order) Validate() error {
 		checkQuantity(&v, "lines", i, "quantity", l.Quantity, true)
 		checkAmount(&v, "lines", i, "unitPrice", l.UnitPrice, cur)
 		if l.UnitPrice.Amount.IsNeg() {
-			v.add(indexPath("lines", i, "unitPrice.amount"), "must not be negative")
+			v.addAt("lines", i, "unitPrice.amount", "must not be negative")
 		}
 		bs := l.Buckets
 		if bs.v[BucketOrdered-1].IsZero() {
@@ -281,6 +284,10 @@ func checkAmount(v *violations, list string, i int, field string, m Money, cur C
 	if m.Currency == cur && cur != "" {
 		return // cur is checked once by the caller
 	}
+	if v.full() {
+		v.skip(1)
+		return
+	}
 	if err := m.Currency.Validate(); err != nil {
 		v.add(joinPath(indexPath(list, i, field), "currency"), errorMessage(err))
 		return
@@ -310,11 +317,21 @@ func checkTotals(v *violations, path string, t *Totals, cur Currency) {
 // alone when list is empty): positive when positive is set, else
 // non-negative.
 func checkQuantity(v *violations, list string, i int, field string, q Quantity, positive bool) {
-	unitErr := q.Unit.Validate()
+	_, unitOK := units[q.Unit]
 	bad := q.Value.IsNeg() || (positive && q.Value.IsZero())
-	if unitErr == nil && !bad {
+	if unitOK && !bad {
 		return
 	}
+	if v.full() {
+		if !unitOK {
+			v.skip(1)
+		}
+		if bad {
+			v.skip(1)
+		}
+		return
+	}
+	unitErr := q.Unit.Validate()
 	p := field
 	if list != "" {
 		p = indexPath(list, i, field)

@@ -80,18 +80,24 @@ func (rs Refs) With(r ExternalRef) Refs {
 // Validate checks every ref and that no (system, type) pair appears twice.
 func (rs Refs) Validate() error {
 	v := violations{kind: "refs"}
-	for i, r := range rs {
-		p := "[" + strconv.Itoa(i) + "]"
-		v.addErr(p, r.Validate())
-		for j := range i {
-			if rs[j].System == r.System && rs[j].Type == r.Type {
-				v.add(p, "duplicate ref for system "+strconv.Quote(r.System)+" and type "+strconv.Quote(r.Type)+" (also at ["+strconv.Itoa(j)+"])")
-				break
-			}
+	pairs := newDupFinder(rs, func(r *ExternalRef) refPair { return refPair{r.System, r.Type} })
+	for i := range rs {
+		r := &rs[i]
+		if err := r.Validate(); err != nil {
+			v.addErr(refIndex(i), err)
+		}
+		if j, dup := pairs.first(i, refPair{r.System, r.Type}); dup {
+			v.add(refIndex(i), "duplicate ref for system "+strconv.Quote(r.System)+" and type "+strconv.Quote(r.Type)+" (also at "+refIndex(j)+")")
 		}
 	}
 	return v.err()
 }
+
+// refPair is the (system, type) pair of which a Refs holds at most one ref.
+type refPair struct{ system, typ string }
+
+// refIndex returns "[i]", the path of the i-th ref.
+func refIndex(i int) string { return "[" + strconv.Itoa(i) + "]" }
 
 // Address is a postal address. Country is an ISO 3166-1 alpha-2 code.
 type Address struct {

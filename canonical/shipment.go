@@ -125,12 +125,14 @@ func (s Shipment) Validate() error {
 				v.add(indexPath("lines", i, "lots"), "lot quantities add up to "+sum.String()+", the line quantity is "+l.Quantity.Value.String())
 			}
 		}
+		serials := newDupFinder(l.Serials, func(s *string) string { return *s })
 		for j := range l.Serials {
-			for k := range j {
-				if l.Serials[k] == l.Serials[j] {
-					v.add(indexPath("lines", i, "serials")+"["+itoa(j)+"]", "duplicate serial "+quote(l.Serials[j]))
-					break
+			if _, dup := serials.first(j, l.Serials[j]); dup {
+				if v.full() {
+					v.skip(1)
+					continue
 				}
+				v.add(indexPath("lines", i, "serials")+"["+itoa(j)+"]", "duplicate serial "+quote(l.Serials[j]))
 			}
 		}
 	}
@@ -169,23 +171,23 @@ func (s Shipment) Validate() error {
 // ledger counts one event per message, line and bucket.
 func (s Shipment) QuantityEvents(sourceMessageID string) ([]QuantityEvent, error) {
 	out := make([]QuantityEvent, 0, len(s.Lines))
-	for _, l := range s.Lines {
-		merged := false
-		for k := range out {
-			if out[k].LineID == l.OrderLineID {
-				sum, err := out[k].Value.Add(l.Quantity.Value)
-				if err != nil {
-					return nil, err
-				}
-				out[k].Value = sum
-				merged = true
-				break
+	lines := newDupFinder(s.Lines, func(l *ShipmentLine) string { return l.OrderLineID })
+	at := make([]int, 0, len(s.Lines)) // at[j] is the index in out of the event of s.Lines[j]
+	for i := range s.Lines {
+		l := &s.Lines[i]
+		if j, dup := lines.first(i, l.OrderLineID); dup {
+			k := at[j]
+			sum, err := out[k].Value.Add(l.Quantity.Value)
+			if err != nil {
+				return nil, err
 			}
+			out[k].Value = sum
+			at = append(at, k)
+			continue
 		}
-		if !merged {
-			out = append(out, QuantityEvent{LineID: l.OrderLineID, Bucket: BucketShipped, Kind: QuantityDelta,
-				Value: l.Quantity.Value, AsOf: s.ShippedAt, SourceMessageID: sourceMessageID})
-		}
+		at = append(at, len(out))
+		out = append(out, QuantityEvent{LineID: l.OrderLineID, Bucket: BucketShipped, Kind: QuantityDelta,
+			Value: l.Quantity.Value, AsOf: s.ShippedAt, SourceMessageID: sourceMessageID})
 	}
 	return out, nil
 }

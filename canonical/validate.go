@@ -112,33 +112,61 @@ func ruleMessage(fe validator.FieldError) string {
 // checkUnique records a violation at list[i].field for every item whose
 // key (when not empty) repeats an earlier item's key.
 func checkUnique[T any](v *violations, list string, items []T, field string, key func(*T) string) {
-	if len(items) > 32 {
-		seen := make(map[string]int, len(items))
-		for i := range items {
-			k := key(&items[i])
-			if k == "" {
-				continue
-			}
-			if j, ok := seen[k]; ok {
-				v.add(indexPath(list, i, field), "duplicate "+strconv.Quote(k)+" (also at "+list+"["+strconv.Itoa(j)+"])")
-				continue
-			}
-			seen[k] = i
-		}
-		return
-	}
+	d := newDupFinder(items, key)
 	for i := range items {
 		k := key(&items[i])
 		if k == "" {
 			continue
 		}
-		for j := range i {
-			if key(&items[j]) == k {
-				v.add(indexPath(list, i, field), "duplicate "+strconv.Quote(k)+" (also at "+list+"["+strconv.Itoa(j)+"])")
-				break
+		if j, ok := d.first(i, k); ok {
+			if v.full() {
+				v.skip(1)
+				continue
 			}
+			v.add(indexPath(list, i, field), "duplicate "+strconv.Quote(k)+" (also at "+list+"["+strconv.Itoa(j)+"])")
 		}
 	}
+}
+
+// smallList is the length up to which dupFinder compares an item with the
+// earlier ones instead of building a map: cheaper for the short lists
+// that are the rule, and without allocation.
+const smallList = 32
+
+// dupFinder finds, item by item, the first earlier item of a list with the
+// same key, in time linear in the length of the list.
+type dupFinder[T any, K comparable] struct {
+	items []T
+	key   func(*T) K
+	seen  map[K]int // nil while the list is short
+}
+
+func newDupFinder[T any, K comparable](items []T, key func(*T) K) dupFinder[T, K] {
+	d := dupFinder[T, K]{items: items, key: key}
+	if len(items) > smallList {
+		d.seen = make(map[K]int, len(items))
+	}
+	return d
+}
+
+// first returns the index of the first item before i whose key is k. It
+// must be called for each i in increasing order (skipping an i leaves its
+// key out of later answers on long lists, so callers skip only keys they
+// never look up).
+func (d *dupFinder[T, K]) first(i int, k K) (int, bool) {
+	if d.seen == nil {
+		for j := range i {
+			if d.key(&d.items[j]) == k {
+				return j, true
+			}
+		}
+		return 0, false
+	}
+	if j, ok := d.seen[k]; ok {
+		return j, true
+	}
+	d.seen[k] = i
+	return 0, false
 }
 
 // checkNonNegative records a violation at path.value when q is negative
