@@ -34,6 +34,13 @@ var (
 	// ErrNotFound is returned by Lookup when the key has no live record.
 	ErrNotFound = errors.New("idempotency: key not found")
 
+	// ErrStoreFull is returned by MemoryStore.Claim for a new key when the
+	// store holds as many records or bytes as its configuration allows and
+	// none of them has expired. It is transient: the claim can succeed once
+	// records expire or are released. The HTTP middleware answers it with
+	// 503 and Retry-After.
+	ErrStoreFull = errors.New("idempotency: store is full")
+
 	// ErrInvalidConfig is matched by the error of every Validate method and
 	// constructor given a bad configuration.
 	ErrInvalidConfig = errors.New("idempotency: invalid configuration")

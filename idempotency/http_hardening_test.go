@@ -206,3 +206,19 @@ func TestMiddlewarePrincipalScoping(t *testing.T) {
 		}
 	})
 }
+
+func TestMiddlewareStoreFull(t *testing.T) {
+	store := newMemoryStore(t, idempotency.MemoryConfig{ReapInterval: -1, MaxKeys: 1})
+	mw, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: store, Principal: accountOf})
+	require.NoError(t, err, "Middleware")
+	api := &orderAPI{}
+	srv := httptest.NewServer(mw(api))
+	defer srv.Close()
+	s := &server{Server: srv, api: api}
+	assert.Equal(t, http.StatusCreated, s.mustDo(t, http.MethodPost, `"first"`, `{}`).status, "first key")
+	r := s.mustDo(t, http.MethodPost, `"second"`, `{}`)
+	requireProblem(t, r, http.StatusServiceUnavailable, idempotency.ProblemStoreUnusable, "second key, store full")
+	assert.Equal(t, "1", r.header.Get("Retry-After"), "Retry-After when the store is full")
+	assert.Equal(t, "true", s.mustDo(t, http.MethodPost, `"first"`, `{}`).header.Get(idempotency.ReplayedHeader), "the first key still replays")
+	assert.EqualValues(t, 1, api.runs.Load(), "handler runs")
+}
