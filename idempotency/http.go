@@ -63,8 +63,9 @@ const DefaultInProgressRetryAfter = time.Second
 // defaultReplayHeaders are documented on MiddlewareConfig.ReplayHeaders.
 var defaultReplayHeaders = []string{"Content-Type", "Content-Language", "Content-Location", "Location", "ETag", "Last-Modified"}
 
-// MiddlewareConfig configures [Middleware]. Store is required; the other
-// zero values are the documented defaults. Middleware copies what it needs,
+// MiddlewareConfig configures [Middleware]. Store is required, and so is
+// Principal unless AllowAnonymous is set; the other zero values are the
+// documented defaults. Middleware copies what it needs,
 // so the config may be reused; the functions in it are called concurrently
 // and must be safe for concurrent use.
 type MiddlewareConfig struct {
