@@ -129,7 +129,8 @@ func (g Guard) policy() Policy {
 // stored value, or a [*ReplayedError] carrying the stored failure. When
 // another caller holds a live lease, Do returns an [*InProgressError]
 // (matching [ErrInProgress]); when the key was used with a different
-// fingerprint, an error matching [ErrMismatch].
+// fingerprint, a [*MismatchError] (matching [ErrMismatch]) naming both
+// fingerprints.
 //
 // A failed attempt never marks the key done unless the policy says the
 // failure is permanent: a transient error, a cancelled context or a panic
@@ -144,7 +145,7 @@ func (g Guard) policy() Policy {
 // for the same reason: a retry must not repeat the effect.
 func Do[T any](ctx context.Context, g Guard, key Key, fp Fingerprint, fn func(ctx context.Context) (T, error)) (T, error) {
 	var v T
-	_, err := run(ctx, g, key, fp,
+	_, err := run(ctx, g, key, fp, nil,
 		func(ctx context.Context) ([]byte, error) {
 			var err error
 			v, err = fn(ctx)
@@ -168,16 +169,28 @@ func Do[T any](ctx context.Context, g Guard, key Key, fp Fingerprint, fn func(ct
 	return v, err
 }
 
+// eventID names the event a claim is for, in HandleEvent.
+type eventID struct{ source, id string }
+
 // run is Do without generics. op runs the operation and returns its
-// encoded result; replay decodes a stored one. It reports whether the
-// result was replayed.
-func run(ctx context.Context, g Guard, key Key, fp Fingerprint, op func(context.Context) ([]byte, error), replay func([]byte) error) (replayed bool, err error) {
+// encoded result; replay decodes a stored one. ev is set by HandleEvent.
+// It reports whether the result was replayed.
+func run(ctx context.Context, g Guard, key Key, fp Fingerprint, ev *eventID, op func(context.Context) ([]byte, error), replay func([]byte) error) (replayed bool, err error) {
 	if err := g.Validate(); err != nil {
 		return false, err
 	}
 	c, err := g.Store.Claim(ctx, key, fp, g.lease())
 	if err != nil {
 		return false, err
+	}
+	if c.Status == Mismatch && ev != nil && fp.IsZero() != c.Fingerprint.IsZero() {
+		// The content of one of the two deliveries is unknown (an event
+		// made by EventOf, or a record stored without a content
+		// fingerprint): the source and id alone decide, as they did
+		// before content was fingerprinted.
+		if c, err = g.Store.Claim(ctx, key, c.Fingerprint, g.lease()); err != nil {
+			return false, err
+		}
 	}
 	switch c.Status {
 	case Completed:
@@ -188,7 +201,11 @@ func run(ctx context.Context, g Guard, key Key, fp Fingerprint, op func(context.
 	case InProgress:
 		return false, &InProgressError{Key: key, RetryAfter: c.RetryAfter}
 	case Mismatch:
-		return false, fmt.Errorf("idempotency: key %q: %w", key.s, ErrMismatch)
+		me := &MismatchError{Key: key, Stored: c.Fingerprint, Got: fp}
+		if ev != nil {
+			me.Source, me.ID = ev.source, ev.id
+		}
+		return false, me
 	case Claimed:
 	default:
 		return false, fmt.Errorf("idempotency: claim %q: store returned unknown status %v", key.s, c.Status)
@@ -255,20 +272,44 @@ func loggerOrDiscard(l *slog.Logger) *slog.Logger {
 
 // Event is what [Guard.HandleEvent] needs of an event: its CloudEvents
 // source and id, which together identify it. Any event type with these two
-// methods fits; [EventOf] makes one from two strings. HandleEvent calls the
-// methods once, from the calling goroutine.
+// methods fits; [EventOf] makes one from two strings. An event that also
+// implements [FingerprintedEvent] has its content compared too. HandleEvent
+// calls the methods once, from the calling goroutine.
 type Event interface {
 	Source() string
 	ID() string
 }
 
-type eventRef struct{ source, id string }
+// FingerprintedEvent is an optional interface of an [Event] that knows the
+// fingerprint of its content (for example [FingerprintBytes] of its type,
+// subject and data, or [FingerprintJSON] of them). [Guard.HandleEvent]
+// stores it with the event's key, so that another event reusing a source
+// and id already seen is told apart from a redelivery. The zero
+// Fingerprint means the content is unknown. [EventWithFingerprint] makes
+// one from its parts.
+type FingerprintedEvent interface {
+	Event
+	Fingerprint() Fingerprint
+}
 
-func (e eventRef) Source() string { return e.source }
-func (e eventRef) ID() string     { return e.id }
+type eventRef struct {
+	source, id string
+	fp         Fingerprint
+}
 
-// EventOf returns an [Event] with the given source and id.
+func (e eventRef) Source() string           { return e.source }
+func (e eventRef) ID() string               { return e.id }
+func (e eventRef) Fingerprint() Fingerprint { return e.fp }
+
+// EventOf returns an [Event] with the given source and id, whose content is
+// not compared: every event with that source and id is its duplicate.
 func EventOf(source, id string) Event { return eventRef{source: source, id: id} }
+
+// EventWithFingerprint returns a [FingerprintedEvent] with the given
+// source, id and content fingerprint.
+func EventWithFingerprint(source, id string, fp Fingerprint) FingerprintedEvent {
+	return eventRef{source: source, id: id, fp: fp}
+}
 
 // EventKey returns the key under which consumer handles the event with the
 // given CloudEvents source and id. Each consumer (a handler with its own
@@ -292,6 +333,17 @@ func EventKey(consumer, source, id string) Key {
 // handled, it returns an error matching [ErrInProgress]: do not
 // acknowledge the message, let it come back. A nil event, or an empty
 // source or id, is rejected with an error matching [ErrInvalidKey].
+//
+// When ev is a [FingerprintedEvent], its content fingerprint is stored with
+// the key. An event whose source and id were already seen but whose
+// content fingerprint differs is not a duplicate: fn does not run and
+// HandleEvent returns duplicate == false with a [*MismatchError] (matching
+// [ErrMismatch]) that names the event and both fingerprints. That error is
+// permanent ([MismatchError.Permanent]), so a consumer dead-letters the
+// event instead of dropping it or retrying it. When the content of one of
+// the two is unknown (a zero fingerprint, such as an [EventOf] event or a
+// key stored before fingerprints were given), the source and id alone
+// decide.
 func (g Guard) HandleEvent(ctx context.Context, consumer string, ev Event, fn func(ctx context.Context) error) (duplicate bool, err error) {
 	if ev == nil {
 		return false, &KeyError{Input: "", Offset: -1, Reason: "nil event"}
@@ -300,7 +352,11 @@ func (g Guard) HandleEvent(ctx context.Context, consumer string, ev Event, fn fu
 	if source == "" || id == "" {
 		return false, &KeyError{Input: source + " " + id, Offset: -1, Reason: "event source and id must both be non-empty"}
 	}
-	return run(ctx, g, EventKey(consumer, source, id), Fingerprint{},
+	var fp Fingerprint
+	if fe, ok := ev.(FingerprintedEvent); ok {
+		fp = fe.Fingerprint()
+	}
+	return run(ctx, g, EventKey(consumer, source, id), fp, &eventID{source: source, id: id},
 		func(ctx context.Context) ([]byte, error) { return nil, fn(ctx) },
 		func([]byte) error { return nil })
 }

@@ -106,8 +106,14 @@ func TestDoRunsOnceAndReplays(t *testing.T) {
 	}
 	assert.EqualValues(t, 1, calls.Load(), "fn calls for 3 calls of Do(%s)", k)
 
-	_, err := idempotency.Do(ctx, f.guard, k, idempotency.FingerprintBytes([]byte("amount=99.00")), fn)
+	other := idempotency.FingerprintBytes([]byte("amount=99.00"))
+	_, err := idempotency.Do(ctx, f.guard, k, other, fn)
 	assert.ErrorIs(t, err, idempotency.ErrMismatch, "Do(%s) with another fingerprint", k)
+	var me *idempotency.MismatchError
+	if assert.ErrorAs(t, err, &me, "Do(%s) with another fingerprint", k) {
+		assert.Equal(t, idempotency.MismatchError{Key: k, Stored: fp1, Got: other}, *me, "Do(%s) with another fingerprint", k)
+	}
+	assert.True(t, retry.IsPermanent(err), "a mismatch is permanent")
 	assert.EqualValues(t, 1, calls.Load(), "fn calls after the mismatch")
 }
 

@@ -15,8 +15,8 @@
 // operation and the business identity of what the operation acts on, the
 // same in every process; [Parse] validates a key a client chose. A
 // [Fingerprint] of the request is stored with the key, so that the key
-// reused for a different request is caught ([Mismatch]) instead of
-// replaying the wrong result.
+// reused for a different request is caught ([Mismatch], a [*MismatchError]
+// naming both fingerprints) instead of replaying the wrong result.
 //
 // # Stores
 //
@@ -25,14 +25,36 @@
 // stored result), [InProgress] (someone else holds a live lease) or
 // [Mismatch]. An expired lease is taken over with a new token, and the
 // token fences the old holder: its Complete or Release fails with
-// [ErrLeaseLost]. Records expire after a retention (default 24 hours).
+// [ErrLeaseLost].
 //
-// [MemoryStore] serves one process. [SQLStore] keeps keys in SQLite (the
-// embedded default, for example with the pure-Go modernc.org/sqlite
-// driver) or PostgreSQL (shared by several processes, for example with
-// github.com/jackc/pgx/v5/stdlib); [RunReaper] deletes its expired rows.
-// The idempotencytest package is the conformance kit any Store
-// implementation runs.
+// [MemoryStore] serves one process; its memory is bounded (by default one
+// million records and 256 MiB of keys and results), and when it is full a
+// new key is refused with [ErrStoreFull] rather than a record forgotten.
+// [SQLStore] keeps keys in SQLite (the embedded default, for example with
+// the pure-Go modernc.org/sqlite driver) or PostgreSQL (shared by several
+// processes, for example with github.com/jackc/pgx/v5/stdlib). The
+// idempotencytest package is the conformance kit any Store implementation
+// runs.
+//
+// # Retention
+//
+// A record is kept for the store's retention ([DefaultRetention], 24
+// hours, unless MemoryConfig.Retention or SQLConfig.Retention says
+// otherwise) after it was completed, or after it was claimed for a claim
+// that was never completed nor released (and at least until its lease
+// ends). A released key is deleted at once. Within the retention a
+// duplicate is caught; after it the key counts as absent at once, and the
+// operation would run again: choose a retention longer than any client,
+// feed or redelivery retries. The retention is stamped on each record when
+// it is written, so a changed Retention applies to the records written
+// after the change.
+//
+// Records past their retention are deleted, which also removes the
+// responses and results they hold: a [MemoryStore] does so itself every
+// minute (MemoryConfig.ReapInterval) and when it is full; for an
+// [SQLStore] run [RunReaper] (for example every minute) in one or all of
+// the processes sharing the table, or call [SQLStore.Reap] from your own
+// scheduler. Both stores implement [Reaper].
 //
 // # Running effects
 //
@@ -42,13 +64,22 @@
 // id. What a failure does to the key is decided by a [Policy]:
 // [DefaultPolicy] stores successes and permanent failures (marked with
 // [Permanent], or any error with a Permanent() bool method) and releases
-// the key after anything else.
+// the key after anything else. An event may carry a fingerprint of its
+// content ([FingerprintedEvent], [EventWithFingerprint]): an event whose
+// source and id were already seen with other content is then refused with
+// a permanent [*MismatchError], for the consumer to dead-letter, rather
+// than dropped as a duplicate.
 //
 // # HTTP
 //
 // [Middleware] implements the Idempotency-Key header of the IETF draft
 // "The Idempotency-Key HTTP Header Field" for a server: replays completed
-// requests, refuses a key reused with another body (422) or still in
-// flight (409), and answers in RFC 9457 problem documents. A client sends
-// a key with [FormatHeader].
+// requests, refuses a key reused for another request (another method,
+// path, query string or body: 422) or still in flight (409 with a short
+// Retry-After), and answers in RFC 9457 problem documents. Keys are scoped
+// by the request's principal (MiddlewareConfig.Principal, required unless
+// AllowAnonymous is set). A response is stored up to
+// MiddlewareConfig.MaxResponseBytes (1 MiB by default); a request whose
+// client went away before anything was written releases its key. A client
+// sends a key with [FormatHeader].
 package idempotency

@@ -20,8 +20,10 @@ var (
 	// *InProgressError that says when to try again.
 	ErrInProgress = errors.New("idempotency: operation in progress")
 
-	// ErrMismatch is returned by Do when the key was already used with a
-	// different fingerprint: the same key for a different request.
+	// ErrMismatch is matched by the error Do and Guard.HandleEvent return
+	// when the key was already used with a different fingerprint: the same
+	// key for a different request, or an event id reused for different
+	// content. The error is a *MismatchError.
 	ErrMismatch = errors.New("idempotency: key reused with a different fingerprint")
 
 	// ErrLeaseLost is returned by Store.Complete and Store.Release when the
@@ -33,6 +35,13 @@ var (
 
 	// ErrNotFound is returned by Lookup when the key has no live record.
 	ErrNotFound = errors.New("idempotency: key not found")
+
+	// ErrStoreFull is returned by MemoryStore.Claim for a new key when the
+	// store holds as many records or bytes as its configuration allows and
+	// none of them has expired. It is transient: the claim can succeed once
+	// records expire or are released. The HTTP middleware answers it with
+	// 503 and Retry-After.
+	ErrStoreFull = errors.New("idempotency: store is full")
 
 	// ErrInvalidConfig is matched by the error of every Validate method and
 	// constructor given a bad configuration.
@@ -88,6 +97,44 @@ func (e *InProgressError) Error() string {
 
 // Is reports whether target is [ErrInProgress].
 func (e *InProgressError) Is(target error) bool { return target == ErrInProgress }
+
+// MismatchError is returned by [Do] and [Guard.HandleEvent] when the key
+// is held or completed with another fingerprint than the call's: the key
+// was reused for a different request, or the event's source and id for
+// different content. It matches [ErrMismatch] and is permanent
+// ([MismatchError.Permanent]): trying again with the same key and request
+// gets the same answer. It is safe to read concurrently.
+type MismatchError struct {
+	// Key is the key that was reused.
+	Key Key
+	// Source and ID are the event's CloudEvents source and id when the
+	// error comes from HandleEvent; both are empty from Do.
+	Source, ID string
+	// Stored is the fingerprint the key was first used with.
+	Stored Fingerprint
+	// Got is the fingerprint of the call that was refused.
+	Got Fingerprint
+}
+
+// Error returns, from Do, "idempotency: key reused with a different
+// fingerprint: key K: stored S, got G" and, from HandleEvent,
+// "idempotency: key reused with a different fingerprint: event source S id
+// I was already seen with content fingerprint F1, this delivery has F2".
+func (e *MismatchError) Error() string {
+	if e.Source != "" || e.ID != "" {
+		return ErrMismatch.Error() + ": event source " + strconv.Quote(e.Source) + " id " + strconv.Quote(e.ID) +
+			" was already seen with content fingerprint " + e.Stored.String() + ", this delivery has " + e.Got.String()
+	}
+	return ErrMismatch.Error() + ": key " + strconv.Quote(e.Key.String()) + ": stored " + e.Stored.String() + ", got " + e.Got.String()
+}
+
+// Is reports whether target is [ErrMismatch].
+func (e *MismatchError) Is(target error) bool { return target == ErrMismatch }
+
+// Permanent returns true: the key stays used for its first request, so
+// retrying cannot succeed. A consumer's error policy dead-letters the event
+// (eventlog, through retry.IsPermanent, reads this method).
+func (e *MismatchError) Permanent() bool { return true }
 
 // ReplayedError is the error Do returns when it replays a stored permanent
 // failure: the operation failed permanently on an earlier call and is not

@@ -107,7 +107,7 @@ func ExampleMiddleware() {
 	// Output:
 	// 201 replayed="" {"order":"SO-1"}
 	// 201 replayed="true" {"order":"SO-1"}
-	// 422 replayed="" {"type":"https://distsync.dev/problems/idempotency-key-reused","title":"Idempotency-Key is already used for a different request","status":422,"detail":"The key was first used with another request body."}
+	// 422 replayed="" {"type":"https://distsync.dev/problems/idempotency-key-reused","title":"Idempotency-Key is already used for a different request","status":422,"detail":"The key was first used with another method, path, query string or body."}
 	// orders created: 1
 }
 

@@ -3,6 +3,8 @@ package idempotency
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,7 +22,8 @@ const (
 	ProblemKeyMissing = "https://distsync.dev/problems/idempotency-key-missing"
 	// ProblemKeyInvalid: 400, the header is malformed or repeated.
 	ProblemKeyInvalid = "https://distsync.dev/problems/idempotency-key-invalid"
-	// ProblemKeyReused: 422, the key was used for a request with another body.
+	// ProblemKeyReused: 422, the key was used for another request: another
+	// method, path, query string or body.
 	ProblemKeyReused = "https://distsync.dev/problems/idempotency-key-reused"
 	// ProblemInProgress: 409, the first request with the key is still running.
 	ProblemInProgress = "https://distsync.dev/problems/idempotency-request-in-progress"
@@ -28,8 +31,17 @@ const (
 	ProblemBodyTooLarge = "https://distsync.dev/problems/idempotency-body-too-large"
 	// ProblemBodyUnread: 400, the request body could not be read.
 	ProblemBodyUnread = "https://distsync.dev/problems/idempotency-body-unreadable"
-	// ProblemStoreUnusable: 503, the store failed or holds an unreadable response.
+	// ProblemStoreUnusable: 503, the store failed, is full or holds an
+	// unreadable response.
 	ProblemStoreUnusable = "https://distsync.dev/problems/idempotency-store-unavailable"
+	// ProblemPrincipalMissing: 403, the request has no principal to scope
+	// its key and MiddlewareConfig.AllowAnonymous is false.
+	ProblemPrincipalMissing = "https://distsync.dev/problems/idempotency-principal-missing"
+	// ProblemResponseNotKept: 410, the request with the key was handled
+	// but its response was larger than MiddlewareConfig.MaxResponseBytes,
+	// so it was not kept and cannot be replayed. The problem document's
+	// "original_status" member holds the status of that response.
+	ProblemResponseNotKept = "https://distsync.dev/problems/idempotency-response-not-kept"
 )
 
 // ReplayedHeader is the response header the middleware sets to "true" on a
@@ -40,11 +52,20 @@ const ReplayedHeader = "Idempotent-Replayed"
 // MiddlewareConfig.MaxBodyBytes is zero.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultMaxResponseBytes is the largest response body stored for replay
+// when MiddlewareConfig.MaxResponseBytes is zero: 1 MiB.
+const DefaultMaxResponseBytes = 1 << 20
+
+// DefaultInProgressRetryAfter is the Retry-After of the 409 answer when
+// MiddlewareConfig.InProgressRetryAfter is zero.
+const DefaultInProgressRetryAfter = time.Second
+
 // defaultReplayHeaders are documented on MiddlewareConfig.ReplayHeaders.
 var defaultReplayHeaders = []string{"Content-Type", "Content-Language", "Content-Location", "Location", "ETag", "Last-Modified"}
 
-// MiddlewareConfig configures [Middleware]. Store is required; the other
-// zero values are the documented defaults. Middleware copies what it needs,
+// MiddlewareConfig configures [Middleware]. Store is required, and so is
+// Principal unless AllowAnonymous is set; the other zero values are the
+// documented defaults. Middleware copies what it needs,
 // so the config may be reused; the functions in it are called concurrently
 // and must be safe for concurrent use.
 type MiddlewareConfig struct {
@@ -64,18 +85,33 @@ type MiddlewareConfig struct {
 	// idempotent by definition.
 	Methods []string
 	// Principal returns who makes the request (a tenant, an account, an
-	// API key ID), which scopes the client's keys so that two clients
-	// choosing the same key never meet. Nil means every request has the
-	// same principal: set it on any server with more than one client.
+	// API key ID). It is part of every key, so two clients choosing the
+	// same key never meet. Required unless AllowAnonymous is set. A
+	// request for which it returns "" is refused with 403
+	// ([ProblemPrincipalMissing]) unless AllowAnonymous is set.
 	Principal func(*http.Request) string
-	// Route returns the operation a request targets, with the method
-	// scoping the key. Nil means the request's ServeMux pattern
-	// ([http.Request.Pattern]) when set, otherwise its URL path.
-	Route func(*http.Request) string
+	// AllowAnonymous lets requests without a principal (Principal nil, or
+	// returning "") share one anonymous key space: any client can then
+	// replay, or collide with, another client's key. Set it only when the
+	// server has a single client or its keys are unguessable and private.
+	AllowAnonymous bool
 	// MaxBodyBytes limits the request body the middleware reads to
 	// fingerprint it; a larger body gets 413 before anything is stored.
 	// Zero means [DefaultMaxBodyBytes].
 	MaxBodyBytes int64
+	// MaxResponseBytes limits the response body stored for replay. A
+	// larger response is still sent to the client in full, but only its
+	// status and ReplayHeaders are stored: the key stays completed (the
+	// handler's effect happened and must not run again) and a retry gets
+	// 410 ([ProblemResponseNotKept]) with those headers, such as Location.
+	// Zero means [DefaultMaxResponseBytes].
+	MaxResponseBytes int64
+	// InProgressRetryAfter is the Retry-After of the 409 answer to a
+	// request whose key is still being handled: how soon its client should
+	// try again. It is shortened to the time the lease has left when that
+	// is less, and sent in whole seconds, rounded up. Zero means
+	// [DefaultInProgressRetryAfter].
+	InProgressRetryAfter time.Duration
 	// ReplayHeaders are the response headers stored and replayed. Nil
 	// means Content-Type, Content-Language, Content-Location, Location,
 	// ETag and Last-Modified; cookies and other per-session headers are
@@ -99,6 +135,12 @@ func (c MiddlewareConfig) Validate() error {
 		return fmt.Errorf("idempotency: MiddlewareConfig.Lease %v is negative: %w", c.Lease, ErrInvalidConfig)
 	case c.MaxBodyBytes < 0:
 		return fmt.Errorf("idempotency: MiddlewareConfig.MaxBodyBytes %d is negative: %w", c.MaxBodyBytes, ErrInvalidConfig)
+	case c.MaxResponseBytes < 0:
+		return fmt.Errorf("idempotency: MiddlewareConfig.MaxResponseBytes %d is negative: %w", c.MaxResponseBytes, ErrInvalidConfig)
+	case c.InProgressRetryAfter < 0:
+		return fmt.Errorf("idempotency: MiddlewareConfig.InProgressRetryAfter %v is negative: %w", c.InProgressRetryAfter, ErrInvalidConfig)
+	case c.Principal == nil && !c.AllowAnonymous:
+		return fmt.Errorf("idempotency: MiddlewareConfig.Principal is nil and AllowAnonymous is false: %w", ErrInvalidConfig)
 	}
 	return nil
 }
@@ -112,25 +154,40 @@ func DefaultRetryable(status int) bool {
 // Middleware returns HTTP middleware that makes requests carrying an
 // Idempotency-Key header (IETF draft-ietf-httpapi-idempotency-key-header)
 // take effect once: the first request with a key runs the handler and its
-// response is stored; a later request with the same key, principal, method
-// and route and the same body gets the stored response again, marked with
-// "Idempotent-Replayed: true", without running the handler.
+// response is stored; a later request with the same key from the same
+// principal, and the same method, path, query string and body, gets the
+// stored response again, marked with "Idempotent-Replayed: true", without
+// running the handler.
+//
+// The key is scoped by the principal only: the request's method, its path
+// as sent (r.URL.EscapedPath(), so the path values of a route such as
+// /orders/{id}/cancel count, wherever the middleware is mounted), its raw
+// query string and its body make up the request's fingerprint. The same key
+// for a request that differs in any of them is refused with 422.
 //
 // The middleware answers itself, with an application/problem+json body
 // (RFC 9457) whose type is one of the Problem constants:
 //
 //   - 400 when the key is missing (and Required) or malformed;
+//   - 403 when the request has no principal and AllowAnonymous is false;
 //   - 413 when the body exceeds MaxBodyBytes, before anything is stored;
-//   - 422 when the key was used for a request with a different body;
-//   - 409 with Retry-After while the first request with the key is still
-//     being handled;
-//   - 503 with Retry-After when the store fails.
+//   - 422 when the key was used for a different request;
+//   - 409 with a short Retry-After (InProgressRetryAfter) while the first
+//     request with the key is still being handled;
+//   - 410 to a retry of a request whose response exceeded MaxResponseBytes
+//     and was not kept;
+//   - 503 with Retry-After when the store fails or is full.
 //
-// A response with a Retryable status, and a handler that panics, release
-// the key (the panic then continues to the server). The handler sees the
-// request body as usual: the middleware buffers it. The response is
-// written through to the client as the handler writes it and captured in
-// memory to be stored.
+// The key is released, so that the client's retry runs the handler again,
+// after a response with a Retryable status, after a handler that panics
+// (the panic then continues to the server) and after a handler that wrote
+// nothing because the request's context was cancelled (the client went
+// away): no empty response is stored for every retry to replay. The
+// handler sees the request body as usual: the middleware buffers it. The
+// response is written through to the client as the handler writes it and
+// captured in memory, up to MaxResponseBytes, to be stored; headers a
+// handler set without calling WriteHeader (an implicit 200) are captured
+// like any other.
 //
 // The error, from cfg.Validate, matches [ErrInvalidConfig].
 func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
@@ -147,6 +204,12 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 	if m.cfg.MaxBodyBytes == 0 {
 		m.cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if m.cfg.MaxResponseBytes == 0 {
+		m.cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if m.cfg.InProgressRetryAfter == 0 {
+		m.cfg.InProgressRetryAfter = DefaultInProgressRetryAfter
+	}
 	if m.cfg.ReplayHeaders == nil {
 		m.cfg.ReplayHeaders = defaultReplayHeaders
 	}
@@ -159,14 +222,6 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 	}
 	if m.cfg.Principal == nil {
 		m.cfg.Principal = func(*http.Request) string { return "" }
-	}
-	if m.cfg.Route == nil {
-		m.cfg.Route = func(r *http.Request) string {
-			if r.Pattern != "" {
-				return r.Pattern
-			}
-			return r.URL.Path
-		}
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
@@ -183,6 +238,29 @@ type storedResponse struct {
 	Status int         `json:"status"`
 	Header http.Header `json:"header,omitempty"`
 	Body   []byte      `json:"body,omitempty"`
+	// NotKept records that the body exceeded MaxResponseBytes and was
+	// dropped: the response cannot be replayed.
+	NotKept bool `json:"not_kept,omitempty"`
+}
+
+// requestFingerprint is the fingerprint of what a request asks for: its
+// method, escaped path, raw query and body, each length-prefixed so that
+// no two different requests share their concatenation.
+func requestFingerprint(r *http.Request, body []byte) Fingerprint {
+	h := sha256.New()
+	var buf [binary.MaxVarintLen64]byte
+	part := func(b []byte) {
+		h.Write(binary.AppendUvarint(buf[:0], uint64(len(b))))
+		h.Write(b)
+	}
+	part([]byte("http/v1"))
+	part([]byte(r.Method))
+	part([]byte(r.URL.EscapedPath()))
+	part([]byte(r.URL.RawQuery))
+	part(body)
+	var fp Fingerprint
+	h.Sum(fp[:0])
+	return fp
 }
 
 func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
@@ -210,6 +288,12 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		problem(w, http.StatusBadRequest, ProblemKeyInvalid, "Idempotency-Key header is invalid", err.Error(), 0)
 		return
 	}
+	principal := m.cfg.Principal(r)
+	if principal == "" && !m.cfg.AllowAnonymous {
+		problem(w, http.StatusForbidden, ProblemPrincipalMissing, "The request has no principal to scope its Idempotency-Key",
+			"Idempotency keys are kept per client; this request was not identified.", 0)
+		return
+	}
 
 	limit := m.cfg.MaxBodyBytes
 	if r.ContentLength > limit {
@@ -230,8 +314,8 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
 	ctx := r.Context()
-	key := Derive(m.cfg.Principal(r), r.Method+" "+m.cfg.Route(r), clientKey.s)
-	c, err := m.cfg.Store.Claim(ctx, key, FingerprintBytes(body), m.cfg.Lease)
+	key := Derive(principal, "http", clientKey.s)
+	c, err := m.cfg.Store.Claim(ctx, key, requestFingerprint(r, body), m.cfg.Lease)
 	if err != nil {
 		m.log.LogAttrs(ctx, slog.LevelError, "idempotency: claim failed", slog.String("key", key.s), slog.Any("error", err))
 		problem(w, http.StatusServiceUnavailable, ProblemStoreUnusable, "Idempotency store is unavailable", "", time.Second)
@@ -242,12 +326,16 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.replay(w, r, key, c.Result)
 		return
 	case InProgress:
+		wait := m.cfg.InProgressRetryAfter
+		if c.RetryAfter > 0 && c.RetryAfter < wait {
+			wait = c.RetryAfter
+		}
 		problem(w, http.StatusConflict, ProblemInProgress, "A request with this Idempotency-Key is being processed",
-			"Retry after the original request has finished.", c.RetryAfter)
+			"Retry after the original request has finished.", wait)
 		return
 	case Mismatch:
 		problem(w, http.StatusUnprocessableEntity, ProblemKeyReused, "Idempotency-Key is already used for a different request",
-			"The key was first used with another request body.", 0)
+			"The key was first used with another method, path, query string or body.", 0)
 		return
 	case Claimed:
 	default:
@@ -275,7 +363,18 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Lease)
 	defer cancel()
 	status := rec.status
+	if status == 0 && ctx.Err() != nil {
+		// The handler wrote nothing because the client went away: nothing
+		// was answered, so nothing is stored; the retry runs it again.
+		if err := m.cfg.Store.Release(fctx, c.Lease); err != nil {
+			m.log.LogAttrs(ctx, slog.LevelError, "idempotency: releasing the key of a cancelled request failed", slog.String("key", key.s), slog.Any("error", err))
+		}
+		return
+	}
 	if status == 0 {
+		// An implicit 200 with no body: net/http sends the headers the
+		// handler set once it returns, so they are the response's.
+		rec.captureHeader(http.StatusOK)
 		status = http.StatusOK
 	}
 	if m.cfg.Retryable(status) {
@@ -284,7 +383,12 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		}
 		return
 	}
-	data, err := json.Marshal(storedResponse{Status: status, Header: rec.header, Body: rec.body.Bytes()})
+	sr := storedResponse{Status: status, Header: rec.header, Body: rec.body.Bytes(), NotKept: rec.tooLarge}
+	if rec.tooLarge {
+		m.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: response too large to keep for replay",
+			slog.String("key", key.s), slog.Int64("max_response_bytes", m.cfg.MaxResponseBytes))
+	}
+	data, err := json.Marshal(sr)
 	if err == nil {
 		err = m.cfg.Store.Complete(fctx, c.Lease, Result{Data: data})
 	}
@@ -302,32 +406,48 @@ func (m *middleware) replay(w http.ResponseWriter, r *http.Request, key Key, res
 	}
 	h := w.Header()
 	for name, vs := range sr.Header {
+		if sr.NotKept && name == "Content-Type" {
+			continue // the problem document has its own
+		}
 		h[name] = vs
 	}
 	h.Set(ReplayedHeader, "true")
+	if sr.NotKept {
+		problemDocument(w, problemDoc{Type: ProblemResponseNotKept, Title: "The response to this Idempotency-Key was not kept",
+			Status: http.StatusGone, OriginalStatus: sr.Status,
+			Detail: "The request with this key was handled, but its response was too large to keep for replay."}, 0)
+		return
+	}
 	w.WriteHeader(sr.Status)
 	_, _ = w.Write(sr.Body)
 }
 
 // recorder writes through to the client and keeps the status, the
-// allow-listed headers and the body.
+// allow-listed headers and, up to MaxResponseBytes, the body.
 type recorder struct {
 	http.ResponseWriter
-	m      *middleware
-	status int
-	header http.Header
-	body   bytes.Buffer
+	m        *middleware
+	status   int
+	header   http.Header
+	body     bytes.Buffer
+	tooLarge bool // the body exceeded MaxResponseBytes and was dropped
+}
+
+// captureHeader records status and the allow-listed headers as they are
+// sent.
+func (rw *recorder) captureHeader(code int) {
+	rw.status = code
+	rw.header = http.Header{}
+	for _, name := range rw.m.cfg.ReplayHeaders {
+		if vs := rw.ResponseWriter.Header().Values(name); len(vs) > 0 {
+			rw.header[name] = slices.Clone(vs)
+		}
+	}
 }
 
 func (rw *recorder) WriteHeader(code int) {
 	if rw.status == 0 && code >= 200 {
-		rw.status = code
-		rw.header = http.Header{}
-		for _, name := range rw.m.cfg.ReplayHeaders {
-			if vs := rw.ResponseWriter.Header().Values(name); len(vs) > 0 {
-				rw.header[name] = slices.Clone(vs)
-			}
-		}
+		rw.captureHeader(code)
 	}
 	rw.ResponseWriter.WriteHeader(code)
 }
@@ -336,7 +456,14 @@ func (rw *recorder) Write(b []byte) (int, error) {
 	if rw.status == 0 {
 		rw.WriteHeader(http.StatusOK)
 	}
-	rw.body.Write(b)
+	if !rw.tooLarge {
+		if int64(rw.body.Len())+int64(len(b)) > rw.m.cfg.MaxResponseBytes {
+			rw.tooLarge = true
+			rw.body = bytes.Buffer{} // free it: only status and headers are kept
+		} else {
+			rw.body.Write(b)
+		}
+	}
 	return rw.ResponseWriter.Write(b)
 }
 
@@ -357,18 +484,26 @@ type problemDoc struct {
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
+	// OriginalStatus is the status of the response that was not kept
+	// (ProblemResponseNotKept).
+	OriginalStatus int `json:"original_status,omitempty"`
 }
 
 // problem writes an RFC 9457 problem response. A positive retryAfter sets
 // Retry-After, in whole seconds rounded up.
 func problem(w http.ResponseWriter, status int, typ, title, detail string, retryAfter time.Duration) {
-	body, _ := json.Marshal(problemDoc{Type: typ, Title: title, Status: status, Detail: detail})
+	problemDocument(w, problemDoc{Type: typ, Title: title, Status: status, Detail: detail}, retryAfter)
+}
+
+// problemDocument writes p as a problem response with p.Status.
+func problemDocument(w http.ResponseWriter, p problemDoc, retryAfter time.Duration) {
+	body, _ := json.Marshal(p)
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if retryAfter > 0 {
 		h.Set("Retry-After", strconv.FormatInt(int64((retryAfter+time.Second-1)/time.Second), 10))
 	}
-	w.WriteHeader(status)
+	w.WriteHeader(p.Status)
 	_, _ = w.Write(body)
 }

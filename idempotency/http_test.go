@@ -54,6 +54,15 @@ func (a *orderAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `"request":%s}`, body)
 }
 
+// accountOf is the test servers' principal: the X-Account header, or
+// "default" without one.
+func accountOf(r *http.Request) string {
+	if a := r.Header.Get("X-Account"); a != "" {
+		return a
+	}
+	return "default"
+}
+
 type server struct {
 	*httptest.Server
 	api   *orderAPI
@@ -65,8 +74,8 @@ func newServer(t *testing.T, cfg idempotency.MiddlewareConfig) *server {
 	api := &orderAPI{}
 	store := newMemoryStore(t, idempotency.MemoryConfig{ReapInterval: -1})
 	cfg.Store = store
-	if cfg.Principal == nil {
-		cfg.Principal = func(r *http.Request) string { return r.Header.Get("X-Account") }
+	if cfg.Principal == nil && !cfg.AllowAnonymous {
+		cfg.Principal = accountOf
 	}
 	mw, err := idempotency.Middleware(cfg)
 	require.NoError(t, err, "Middleware(%+v)", cfg)
@@ -245,7 +254,8 @@ func TestMiddlewareConcurrentDuplicates(t *testing.T) {
 			statuses[r.status]++
 			if r.status == http.StatusConflict {
 				requireProblem(t, r, http.StatusConflict, idempotency.ProblemInProgress, "duplicate while in flight")
-				assert.Equal(t, "30", r.header.Get("Retry-After"), "Retry-After of a duplicate while in flight")
+				// A short interval, not the 30s the lease has left.
+				assert.Equal(t, "1", r.header.Get("Retry-After"), "Retry-After of a duplicate while in flight")
 			}
 		})
 	}
@@ -320,7 +330,7 @@ func (failingStore) Complete(context.Context, idempotency.Lease, idempotency.Res
 func (failingStore) Release(context.Context, idempotency.Lease) error { return errStoreDown }
 
 func TestMiddlewareStoreFailure(t *testing.T) {
-	mw, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: failingStore{}})
+	mw, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: failingStore{}, AllowAnonymous: true})
 	require.NoError(t, err, "Middleware")
 	srv := httptest.NewServer(mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("handler ran although the store failed")
@@ -336,60 +346,112 @@ func TestMiddlewareStoreFailure(t *testing.T) {
 	assert.Equal(t, "1", resp.Header.Get("Retry-After"), "Retry-After on store failure")
 }
 
-func TestMiddlewareRoutePattern(t *testing.T) {
-	store := newMemoryStore(t, idempotency.MemoryConfig{ReapInterval: -1})
-	mw, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: store})
-	require.NoError(t, err, "Middleware")
-	var runs atomic.Int32
-	mux := http.NewServeMux()
-	mux.Handle("POST /orders/{id}/ship", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		runs.Add(1)
-		w.WriteHeader(http.StatusAccepted)
-	})))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	post := func(path string) *http.Response {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, nil)
-		req.Header.Set(idempotency.Header, `"ship-1"`)
-		resp, err := srv.Client().Do(req)
-		require.NoError(t, err, "POST %s", path)
-		resp.Body.Close()
-		return resp
+// TestMiddlewareFingerprintCoversRequest checks that a key reused for
+// another path (path values of one route included), query string or method
+// is refused with 422, whether the middleware wraps the route's handler
+// (r.Pattern set) or the whole mux (r.Pattern empty).
+func TestMiddlewareFingerprintCoversRequest(t *testing.T) {
+	for _, mount := range []string{"inside the mux", "around the mux"} {
+		t.Run(mount, func(t *testing.T) {
+			store := newMemoryStore(t, idempotency.MemoryConfig{ReapInterval: -1})
+			mw, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: store, Principal: accountOf})
+			require.NoError(t, err, "Middleware")
+			var runs atomic.Int32
+			cancel := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				runs.Add(1)
+				w.WriteHeader(http.StatusAccepted)
+				fmt.Fprintf(w, "cancelled %s", r.PathValue("id"))
+			})
+			mux := http.NewServeMux()
+			var h http.Handler = mux
+			if mount == "inside the mux" {
+				mux.Handle("/orders/{id}/cancel", mw(cancel))
+			} else {
+				mux.Handle("/orders/{id}/cancel", cancel)
+				h = mw(mux)
+			}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			send := func(method, path, key string) response {
+				req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(`{"reason":"customer"}`))
+				req.Header.Set(idempotency.Header, key)
+				resp, err := srv.Client().Do(req)
+				require.NoError(t, err, "%s %s", method, path)
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+			}
+			require.Equal(t, http.StatusAccepted, send(http.MethodPost, "/orders/1/cancel", `"cancel-1"`).status, "first cancel of order 1")
+			r := send(http.MethodPost, "/orders/1/cancel", `"cancel-1"`)
+			assert.Equal(t, "true", r.header.Get(idempotency.ReplayedHeader), "same key, same request: replayed")
+			for _, tc := range []struct{ method, path, what string }{
+				{http.MethodPost, "/orders/2/cancel", "another order (path value) of the same route"},
+				{http.MethodPost, "/orders/1/cancel?force=true", "another query string"},
+				{http.MethodPatch, "/orders/1/cancel", "another method"},
+			} {
+				requireProblem(t, send(tc.method, tc.path, `"cancel-1"`), http.StatusUnprocessableEntity, idempotency.ProblemKeyReused, "same key, "+tc.what)
+			}
+			assert.EqualValues(t, 1, runs.Load(), "handler runs")
+			// The second order with a key of its own is cancelled.
+			r = send(http.MethodPost, "/orders/2/cancel", `"cancel-2"`)
+			assert.Equal(t, "cancelled 2", r.body, "cancel of order 2 with its own key")
+		})
 	}
-	post("/orders/1/ship")
-	r := post("/orders/2/ship")
-	// The route is the pattern, so the key is shared across order IDs:
-	// the client is expected to pick a new key per order.
-	assert.Equal(t, "true", r.Header.Get(idempotency.ReplayedHeader), "same key, same pattern, other path")
-	assert.EqualValues(t, 1, runs.Load(), "handler runs")
 }
 
 func TestMiddlewareConfigValidate(t *testing.T) {
 	store := newMemoryStore(t, idempotency.MemoryConfig{ReapInterval: -1})
-	for _, cfg := range []idempotency.MiddlewareConfig{
-		{},
-		{Store: store, Lease: -1},
-		{Store: store, MaxBodyBytes: -1},
+	principal := func(*http.Request) string { return "p" }
+	for _, tt := range []struct {
+		cfg     idempotency.MiddlewareConfig
+		wantErr string
+	}{
+		{idempotency.MiddlewareConfig{Principal: principal}, "Store is nil"},
+		{idempotency.MiddlewareConfig{Store: store, Principal: principal, Lease: -1}, "Lease -1ns"},
+		{idempotency.MiddlewareConfig{Store: store, Principal: principal, MaxBodyBytes: -1}, "MaxBodyBytes -1"},
+		{idempotency.MiddlewareConfig{Store: store, Principal: principal, MaxResponseBytes: -1}, "MaxResponseBytes -1"},
+		{idempotency.MiddlewareConfig{Store: store, Principal: principal, InProgressRetryAfter: -time.Second}, "InProgressRetryAfter -1s"},
+		// Scoping is safe by default: no principal needs an explicit opt-in.
+		{idempotency.MiddlewareConfig{Store: store}, "Principal is nil and AllowAnonymous is false"},
 	} {
-		_, err := idempotency.Middleware(cfg)
-		assert.ErrorIs(t, err, idempotency.ErrInvalidConfig, "Middleware(%+v)", cfg)
+		_, err := idempotency.Middleware(tt.cfg)
+		assert.ErrorIs(t, err, idempotency.ErrInvalidConfig, "Middleware(%+v)", tt.cfg)
+		assert.ErrorContains(t, err, tt.wantErr, "Middleware(%+v)", tt.cfg)
 	}
+	_, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: store, AllowAnonymous: true})
+	assert.NoError(t, err, "Middleware without Principal, AllowAnonymous set")
 }
 
-func TestMiddlewareOverSQLite(t *testing.T) {
-	store := newSQLStore(t, openSQLite(t), idempotency.SQLConfig{Dialect: idempotency.SQLite})
-	mw, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: store})
-	require.NoError(t, err, "Middleware")
-	api := &orderAPI{}
-	srv := httptest.NewServer(mw(api))
-	defer srv.Close()
-	s := &server{Server: srv, api: api}
-	first := s.mustDo(t, http.MethodPost, `"sqlite-key"`, `{"sku":"A"}`)
-	require.Equal(t, http.StatusCreated, first.status, "first POST")
-	again := s.mustDo(t, http.MethodPost, `"sqlite-key"`, `{"sku":"A"}`)
-	assert.Equal(t, first.body, again.body, "replayed body from SQLite")
-	assert.Equal(t, "true", again.header.Get(idempotency.ReplayedHeader), "replay from SQLite")
-	assert.Equal(t, "/orders/1", again.header.Get("Location"), "replayed Location from SQLite")
-	requireProblem(t, s.mustDo(t, http.MethodPost, `"sqlite-key"`, `{"sku":"B"}`), http.StatusUnprocessableEntity, idempotency.ProblemKeyReused, "reuse with another body, SQLite")
-	assert.EqualValues(t, 1, api.runs.Load(), "handler runs")
+// TestMiddlewareOverSQLStores runs a real HTTP client against the
+// middleware on SQLite and PostgreSQL (the memory store is used by the
+// other tests).
+func TestMiddlewareOverSQLStores(t *testing.T) {
+	stores := map[string]func(t *testing.T) idempotency.Store{
+		"SQLite": func(t *testing.T) idempotency.Store {
+			return newSQLStore(t, openSQLite(t), idempotency.SQLConfig{Dialect: idempotency.SQLite})
+		},
+		"PostgreSQL": func(t *testing.T) idempotency.Store {
+			return newSQLStore(t, openPostgres(t), idempotency.SQLConfig{Dialect: idempotency.Postgres})
+		},
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) {
+			mw, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: newStore(t), Principal: accountOf})
+			require.NoError(t, err, "Middleware")
+			api := &orderAPI{}
+			srv := httptest.NewServer(mw(api))
+			defer srv.Close()
+			s := &server{Server: srv, api: api}
+			first := s.mustDo(t, http.MethodPost, `"sql-key"`, `{"sku":"A"}`)
+			require.Equal(t, http.StatusCreated, first.status, "first POST")
+			again := s.mustDo(t, http.MethodPost, `"sql-key"`, `{"sku":"A"}`)
+			assert.Equal(t, first.body, again.body, "replayed body")
+			assert.Equal(t, "true", again.header.Get(idempotency.ReplayedHeader), "replay")
+			assert.Equal(t, "/orders/1", again.header.Get("Location"), "replayed Location")
+			requireProblem(t, s.mustDo(t, http.MethodPost, `"sql-key"`, `{"sku":"B"}`), http.StatusUnprocessableEntity, idempotency.ProblemKeyReused, "reuse with another body")
+			other := s.mustDo(t, http.MethodPost, `"sql-key"`, `{"sku":"A"}`, "X-Account", "other")
+			assert.Empty(t, other.header.Get(idempotency.ReplayedHeader), "the same key from another principal is not a replay")
+			assert.EqualValues(t, 2, api.runs.Load(), "handler runs")
+		})
+	}
 }

@@ -21,6 +21,23 @@ type MemoryConfig struct {
 	// reaper (expired records still count as absent, and Reap deletes
 	// them on demand).
 	ReapInterval time.Duration
+	// MaxKeys is the most records the store holds, completed or in flight.
+	// When it is reached, a Claim of a new key first deletes the records
+	// whose retention has passed (at most once a second) and, if that
+	// frees no room, fails with an error matching [ErrStoreFull]. A
+	// record whose retention has not passed is never evicted to make
+	// room: a completed operation is not forgotten (and so run twice) and
+	// an in-flight claim is not lost. Claims of keys the store already
+	// holds, Complete and Release always work. Zero means
+	// [DefaultMaxKeys]; a negative value means no limit.
+	MaxKeys int
+	// MaxBytes bounds the bytes of keys and stored results the store
+	// holds, checked as MaxKeys is when a new key is claimed. Complete
+	// always stores the result of a claim the store granted (its effect
+	// happened), so the total can pass MaxBytes by the results of the
+	// claims in flight. Zero means [DefaultMaxBytes]; a negative value
+	// means no limit.
+	MaxBytes int64
 	// Shards is the number of independently locked shards, rounded up to a
 	// power of two. Zero means 64.
 	Shards int
@@ -28,6 +45,14 @@ type MemoryConfig struct {
 	// manual clock to exercise leases and retention without sleeping.
 	Now func() time.Time
 }
+
+// DefaultMaxKeys is MemoryConfig.MaxKeys when it is zero: one million
+// records.
+const DefaultMaxKeys = 1_000_000
+
+// DefaultMaxBytes is MemoryConfig.MaxBytes when it is zero: 256 MiB of keys
+// and stored results.
+const DefaultMaxBytes = 256 << 20
 
 // Validate reports a configuration error, matching [ErrInvalidConfig].
 func (c MemoryConfig) Validate() error {
@@ -43,6 +68,10 @@ func (c MemoryConfig) Validate() error {
 // MemoryStore is a [Store] held in process memory, sharded by key. It suits
 // a single process and tests; its records are lost when the process ends.
 //
+// Its memory is bounded by MemoryConfig.MaxKeys and MaxBytes: when full, a
+// claim of a new key fails with [ErrStoreFull] rather than forget a record
+// whose retention has not passed.
+//
 // A MemoryStore is safe for concurrent use. Create it with
 // [NewMemoryStore] (the zero value is not usable: it has no shards) and
 // call [MemoryStore.Close] to stop its reaper goroutine.
@@ -53,6 +82,11 @@ type MemoryStore struct {
 	retention time.Duration
 	now       func() time.Time
 	token     atomic.Uint64
+	maxKeys   int64 // 0: no limit
+	maxBytes  int64 // 0: no limit
+	keys      atomic.Int64
+	bytes     atomic.Int64
+	lastReap  atomic.Int64 // unix nanoseconds of the last reap made because the store was full
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -104,6 +138,18 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	}
 	if s.retention == 0 {
 		s.retention = DefaultRetention
+	}
+	switch {
+	case cfg.MaxKeys == 0:
+		s.maxKeys = DefaultMaxKeys
+	case cfg.MaxKeys > 0:
+		s.maxKeys = int64(cfg.MaxKeys)
+	}
+	switch {
+	case cfg.MaxBytes == 0:
+		s.maxBytes = DefaultMaxBytes
+	case cfg.MaxBytes > 0:
+		s.maxBytes = cfg.MaxBytes
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -161,6 +207,9 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 		return Claim{}, err
 	}
 	now := s.now().UnixNano()
+	if s.full(len(key.s)) {
+		s.reapWhenFull(now)
+	}
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -168,7 +217,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	if ok && rec.expires > now {
 		switch {
 		case rec.fp != fp:
-			return Claim{Status: Mismatch}, nil
+			return Claim{Status: Mismatch, Fingerprint: rec.fp}, nil
 		case rec.completed:
 			return Claim{Status: Completed, Result: Result{Data: clone(rec.data), Failed: rec.failed}}, nil
 		case rec.leaseEnd > now:
@@ -178,8 +227,14 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 		// take it over below.
 	}
 	if !ok {
+		if !s.admit(len(key.s)) {
+			return Claim{}, fmt.Errorf("idempotency: claim %q: the store holds %d records and %d bytes (limits %d and %d): %w",
+				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
+		}
 		rec = new(memRecord)
 		sh.m[key] = rec
+	} else {
+		s.bytes.Add(-int64(len(rec.data))) // the old result is dropped
 	}
 	// A new record, or one that expired or was abandoned: (re)initialise it
 	// in place.
@@ -210,6 +265,7 @@ func (s *MemoryStore) Complete(ctx context.Context, l Lease, result Result) erro
 	rec.completed = true
 	rec.failed = result.Failed
 	rec.data = data
+	s.bytes.Add(int64(len(data)))
 	rec.leaseEnd = 0
 	rec.expires = now + int64(s.retention)
 	return nil
@@ -227,8 +283,49 @@ func (s *MemoryStore) Release(ctx context.Context, l Lease) error {
 	if !ok || rec.completed || rec.token != l.Token {
 		return leaseLost(l)
 	}
-	delete(sh.m, l.Key)
+	s.forget(sh, l.Key, rec)
 	return nil
+}
+
+// full reports whether a new key of n bytes would pass a limit.
+func (s *MemoryStore) full(n int) bool {
+	return s.maxKeys > 0 && s.keys.Load() >= s.maxKeys || s.maxBytes > 0 && s.bytes.Load()+int64(n) > s.maxBytes
+}
+
+// admit counts a new key of n bytes, or reports false when a limit would
+// be passed.
+func (s *MemoryStore) admit(n int) bool {
+	if k := s.keys.Add(1); s.maxKeys > 0 && k > s.maxKeys {
+		s.keys.Add(-1)
+		return false
+	}
+	if b := s.bytes.Add(int64(n)); s.maxBytes > 0 && b > s.maxBytes {
+		s.bytes.Add(-int64(n))
+		s.keys.Add(-1)
+		return false
+	}
+	return true
+}
+
+// forget deletes rec, the record of k in sh (whose lock the caller holds),
+// and uncounts it.
+func (s *MemoryStore) forget(sh *memShard, k Key, rec *memRecord) {
+	delete(sh.m, k)
+	s.keys.Add(-1)
+	s.bytes.Add(-int64(len(k.s) + len(rec.data)))
+}
+
+// reapWhenFull deletes the expired records, at most once a second of the
+// store's clock, so that a full store does not scan itself on every claim.
+// The caller holds no shard lock.
+func (s *MemoryStore) reapWhenFull(now int64) {
+	last := s.lastReap.Load()
+	if last != 0 && now-last < int64(time.Second) {
+		return
+	}
+	if s.lastReap.CompareAndSwap(last, now) {
+		s.reap()
+	}
 }
 
 // nonBlocking marks s as a store whose calls never wait.
@@ -280,7 +377,7 @@ func (s *MemoryStore) reap() int {
 		sh.mu.Lock()
 		for k, rec := range sh.m {
 			if rec.expires <= now {
-				delete(sh.m, k)
+				s.forget(sh, k, rec)
 				n++
 			}
 		}

@@ -2,6 +2,10 @@ package idempotency_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -10,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/idempotency/idempotencytest"
 )
 
 func TestMemoryStoreReaper(t *testing.T) {
@@ -92,4 +97,92 @@ func TestMemoryConfigValidate(t *testing.T) {
 		}
 		require.NoError(t, s.Close(), "Close")
 	}
+}
+
+func TestMemoryStoreMaxKeys(t *testing.T) {
+	ctx := context.Background()
+	clock := idempotencytest.NewClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	s := newMemoryStore(t, idempotency.MemoryConfig{MaxKeys: 3, Retention: time.Hour, Now: clock.Now, ReapInterval: -1})
+	claim := func(k string) (idempotency.Claim, error) {
+		return s.Claim(ctx, idempotency.MustParse(k), idempotency.Fingerprint{}, time.Minute)
+	}
+	for _, k := range []string{"a", "b"} {
+		c, err := claim(k)
+		require.NoError(t, err, "Claim(%s)", k)
+		require.NoError(t, s.Complete(ctx, c.Lease, idempotency.Result{Data: []byte("done " + k)}), "Complete(%s)", k)
+	}
+	inFlight, err := claim("c")
+	require.NoError(t, err, "Claim(c)")
+
+	_, err = claim("d")
+	require.ErrorIs(t, err, idempotency.ErrStoreFull, "Claim of a fourth key with MaxKeys 3")
+	assert.ErrorContains(t, err, "holds 3 records", "ErrStoreFull names the count")
+	// Nothing was evicted to make room: completed keys replay, the
+	// in-flight claim still holds its key.
+	c, err := claim("a")
+	require.NoError(t, err, "Claim(a) when full")
+	assert.Equal(t, idempotency.Completed, c.Status, "completed key a when the store is full")
+	c, err = claim("c")
+	require.NoError(t, err, "Claim(c) when full")
+	assert.Equal(t, idempotency.InProgress, c.Status, "in-flight key c when the store is full")
+
+	// Releasing makes room.
+	require.NoError(t, s.Release(ctx, inFlight.Lease), "Release(c)")
+	_, err = claim("d")
+	require.NoError(t, err, "Claim(d) after c was released")
+	_, err = claim("e")
+	require.ErrorIs(t, err, idempotency.ErrStoreFull, "Claim(e), full again")
+
+	// Records whose retention passed are deleted to make room.
+	clock.Advance(time.Hour + time.Second)
+	_, err = claim("e")
+	require.NoError(t, err, "Claim(e) once the retention of a, b and d passed")
+	assert.Equal(t, 1, s.Len(), "records once the expired ones were deleted to make room")
+}
+
+func TestMemoryStoreMaxBytes(t *testing.T) {
+	ctx := context.Background()
+	clock := idempotencytest.NewClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	s := newMemoryStore(t, idempotency.MemoryConfig{MaxBytes: 100, Retention: time.Hour, Now: clock.Now, ReapInterval: -1})
+	big := make([]byte, 60)
+	c1, err := s.Claim(ctx, idempotency.MustParse("k1"), idempotency.Fingerprint{}, time.Minute)
+	require.NoError(t, err, "Claim(k1)")
+	c2, err := s.Claim(ctx, idempotency.MustParse("k2"), idempotency.Fingerprint{}, time.Minute)
+	require.NoError(t, err, "Claim(k2)")
+	require.NoError(t, s.Complete(ctx, c1.Lease, idempotency.Result{Data: big}), "Complete(k1) with 60 bytes")
+	// A granted claim always completes, even past the limit: its effect happened.
+	require.NoError(t, s.Complete(ctx, c2.Lease, idempotency.Result{Data: big}), "Complete(k2) with 60 bytes, past MaxBytes")
+	_, err = s.Claim(ctx, idempotency.MustParse("k3"), idempotency.Fingerprint{}, time.Minute)
+	require.ErrorIs(t, err, idempotency.ErrStoreFull, "Claim(k3) with 124 of 100 bytes held")
+	c, err := s.Claim(ctx, idempotency.MustParse("k1"), idempotency.Fingerprint{}, time.Minute)
+	require.NoError(t, err, "Claim(k1) when full")
+	assert.Equal(t, big, c.Result.Data, "k1's result is kept when the store is full")
+
+	clock.Advance(2 * time.Hour)
+	_, err = s.Claim(ctx, idempotency.MustParse("k3"), idempotency.Fingerprint{}, time.Minute)
+	require.NoError(t, err, "Claim(k3) once k1 and k2 expired")
+}
+
+func TestMemoryStoreMaxKeysConcurrent(t *testing.T) {
+	const limit, goroutines = 50, 200
+	s := newMemoryStore(t, idempotency.MemoryConfig{MaxKeys: limit, ReapInterval: -1})
+	var claimed, full atomic.Int32
+	var wg sync.WaitGroup
+	for i := range goroutines {
+		wg.Go(func() {
+			_, err := s.Claim(context.Background(), idempotency.MustParse(fmt.Sprint("k", i)), idempotency.Fingerprint{}, time.Minute)
+			switch {
+			case err == nil:
+				claimed.Add(1)
+			case errors.Is(err, idempotency.ErrStoreFull):
+				full.Add(1)
+			default:
+				t.Errorf("Claim(k%d): %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, limit, claimed.Load(), "claims granted by %d goroutines with MaxKeys %d", goroutines, limit)
+	assert.EqualValues(t, goroutines-limit, full.Load(), "claims refused as full")
+	assert.Equal(t, limit, s.Len(), "records held")
 }

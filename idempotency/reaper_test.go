@@ -2,6 +2,7 @@ package idempotency_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"testing"
@@ -62,31 +63,53 @@ func TestRunReaper(t *testing.T) {
 }
 
 func TestRunReaperWithSQLStore(t *testing.T) {
-	// The real thing, end to end: expired rows of an SQLite store are
-	// deleted by RunReaper. The clock is injected; the ticker is real but
-	// short, and the test waits for the rows to go, not for a duration.
-	ctx, cancel := context.WithCancel(context.Background())
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	db := openSQLite(t)
-	s := newSQLStore(t, db, idempotency.SQLConfig{Dialect: idempotency.SQLite, Retention: time.Hour, Now: clock})
-	k := idempotency.MustParse("reap-me")
-	_, err := s.Claim(ctx, k, idempotency.Fingerprint{}, time.Minute)
-	require.NoError(t, err, "Claim")
-	mu.Lock()
-	now = now.Add(2 * time.Hour)
-	mu.Unlock()
-
-	done := make(chan error, 1)
-	go func() { done <- idempotency.RunReaper(ctx, s, time.Millisecond, nil) }()
-	rows := func() int {
-		var n int
-		require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM "+s.Table()).Scan(&n), "count rows")
-		return n
+	// The real thing, end to end: rows of an SQLite or PostgreSQL store
+	// whose retention passed are deleted by RunReaper, and the others are
+	// kept. The clock is injected; the ticker is real but short, and the
+	// test waits for the rows to go, not for a duration.
+	dbs := map[string]func(t *testing.T) (*sql.DB, idempotency.Dialect){
+		"SQLite":     func(t *testing.T) (*sql.DB, idempotency.Dialect) { return openSQLite(t), idempotency.SQLite },
+		"PostgreSQL": func(t *testing.T) (*sql.DB, idempotency.Dialect) { return openPostgres(t), idempotency.Postgres },
 	}
-	require.Equal(t, 1, rows(), "rows before reaping")
-	require.Eventually(t, func() bool { return rows() == 0 }, 10*time.Second, time.Millisecond, "expired row of %s reaped by RunReaper", k)
-	cancel()
-	assert.ErrorIs(t, <-done, context.Canceled, "RunReaper after cancel")
+	for name, open := range dbs {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			var mu sync.Mutex
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+			db, dialect := open(t)
+			s := newSQLStore(t, db, idempotency.SQLConfig{Dialect: dialect, Retention: time.Hour, Now: clock})
+			claim := func(k string) idempotency.Lease {
+				c, err := s.Claim(ctx, idempotency.MustParse(k), idempotency.Fingerprint{}, time.Minute)
+				require.NoError(t, err, "Claim(%s)", k)
+				return c.Lease
+			}
+			require.NoError(t, s.Complete(ctx, claim("completed-old"), idempotency.Result{Data: []byte("v")}), "Complete(completed-old)")
+			claim("abandoned-old")
+			advance(50 * time.Minute)
+			require.NoError(t, s.Complete(ctx, claim("completed-young"), idempotency.Result{Data: []byte("v")}), "Complete(completed-young)")
+			advance(11 * time.Minute) // the old ones are 61 minutes old, the young one 11
+
+			done := make(chan error, 1)
+			go func() { done <- idempotency.RunReaper(ctx, s, time.Millisecond, nil) }()
+			keys := func() []string {
+				rows, err := db.QueryContext(ctx, "SELECT k FROM "+s.Table()+" ORDER BY k")
+				require.NoError(t, err, "list rows")
+				defer rows.Close()
+				var ks []string
+				for rows.Next() {
+					var k string
+					require.NoError(t, rows.Scan(&k), "scan")
+					ks = append(ks, k)
+				}
+				return ks
+			}
+			require.Eventually(t, func() bool { return len(keys()) == 1 }, 10*time.Second, time.Millisecond, "rows older than the retention reaped by RunReaper")
+			assert.Equal(t, []string{"completed-young"}, keys(), "rows left: the one within its retention")
+			cancel()
+			assert.ErrorIs(t, <-done, context.Canceled, "RunReaper after cancel")
+		})
+	}
 }

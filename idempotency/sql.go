@@ -299,7 +299,7 @@ func (s *SQLStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease tim
 		}
 		switch {
 		case rec.Fingerprint != fp:
-			return Claim{Status: Mismatch}, nil
+			return Claim{Status: Mismatch, Fingerprint: rec.Fingerprint}, nil
 		case rec.Status == Completed:
 			return Claim{Status: Completed, Result: rec.Result}, nil
 		case rec.LeaseExpires.UnixNano() > now:

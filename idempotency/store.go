@@ -97,6 +97,9 @@ type Claim struct {
 	// RetryAfter is how long the live lease still runs when Status is
 	// InProgress.
 	RetryAfter time.Duration
+	// Fingerprint is the fingerprint the key is held or completed with
+	// when Status is Mismatch, so that the caller can name both.
+	Fingerprint Fingerprint
 }
 
 // Lease is a claim on a key. Its Token fences it: after the lease expired and

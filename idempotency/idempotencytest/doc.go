@@ -16,7 +16,8 @@
 // The kit checks: a new key is claimed; many goroutines claiming one key at
 // once see exactly one [idempotency.Claimed] (run it with -race); a
 // completed key replays its result, including a stored failure; a different
-// fingerprint is an [idempotency.Mismatch]; a live lease answers
+// fingerprint is an [idempotency.Mismatch] that reports the stored
+// fingerprint in the Fingerprint field of [idempotency.Claim]; a live lease answers
 // [idempotency.InProgress] with the time it has left; an expired lease is
 // taken over with a new token and the old holder's Complete and Release fail
 // with [idempotency.ErrLeaseLost] without overwriting; a released key can be

@@ -210,9 +210,13 @@ func testReplayCopy(t *testing.T, e *env) {
 func testMismatch(t *testing.T, e *env) {
 	k := e.key(t)
 	l := e.mustClaim(t, k, fpA, time.Minute)
-	assert.Equal(t, idempotency.Mismatch, e.claim(t, k, fpB, time.Minute).Status, "claim of in-progress %s with another fingerprint", k)
+	c := e.claim(t, k, fpB, time.Minute)
+	assert.Equal(t, idempotency.Mismatch, c.Status, "claim of in-progress %s with another fingerprint", k)
+	assert.Equal(t, fpA, c.Fingerprint, "Claim.Fingerprint of a mismatch on in-progress %s: the stored fingerprint", k)
 	require.NoError(t, e.s.Complete(context.Background(), l, idempotency.Result{Data: []byte("ok")}), "Complete(%s)", k)
-	assert.Equal(t, idempotency.Mismatch, e.claim(t, k, fpB, time.Minute).Status, "claim of completed %s with another fingerprint", k)
+	c = e.claim(t, k, fpB, time.Minute)
+	assert.Equal(t, idempotency.Mismatch, c.Status, "claim of completed %s with another fingerprint", k)
+	assert.Equal(t, fpA, c.Fingerprint, "Claim.Fingerprint of a mismatch on completed %s: the stored fingerprint", k)
 	assert.Equal(t, idempotency.Completed, e.claim(t, k, fpA, time.Minute).Status, "claim of completed %s with its own fingerprint", k)
 	// The zero fingerprint is a fingerprint like any other.
 	k2 := e.key(t)
