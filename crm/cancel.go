@@ -38,24 +38,34 @@ func (m *Memory) RequestCancellation(ctx context.Context, orderID string, lines 
 	st.nextCR++
 	req := canonical.CancelRequest{ID: fmt.Sprintf("CCR-%06d", st.nextCR), OrderID: orderID, RequestedBy: System,
 		Lines: slices.Clone(lines), Reason: reason, RequestedAt: m.now()}
+	byID := make(map[string]int, len(o.Lines))
+	for j, ol := range o.Lines {
+		byID[ol.ID] = j
+	}
 	var fes []canonical.FieldError
 	for i, l := range lines {
 		p := "lines[" + strconv.Itoa(i) + "]"
-		j := slices.IndexFunc(o.Lines, func(ol canonical.OrderLine) bool { return ol.ID == l.LineID })
+		j, ok := byID[l.LineID]
 		switch {
-		case j < 0:
+		case !ok:
 			fes = append(fes, canonical.FieldError{Field: p + ".lineId", Message: fmt.Sprintf("order %s has no line %q", orderID, l.LineID)})
 		case l.Quantity.Unit != o.Lines[j].Quantity.Unit:
 			fes = append(fes, canonical.FieldError{Field: p + ".quantity.unit", Message: fmt.Sprintf("must be the line's unit %s, is %s", o.Lines[j].Quantity.Unit, l.Quantity.Unit)})
 		}
 	}
+	omitted := 0
 	var ve *canonical.ValidationError
 	if err := req.Validate(); errors.As(err, &ve) {
 		fes = append(fes, ve.Errors...)
+		omitted = ve.Omitted
 	}
 	if fes != nil {
 		st.nextCR--
-		return canonical.CancelRequest{}, invalid(op, canonical.KindCancelRequest, fes...)
+		if n := len(fes) - canonical.MaxViolations; n > 0 {
+			fes, omitted = fes[:canonical.MaxViolations], omitted+n
+		}
+		return canonical.CancelRequest{}, connector.Errorf(connector.CodeInvalid, System, op,
+			&canonical.ValidationError{Kind: canonical.KindCancelRequest, Errors: fes, Omitted: omitted})
 	}
 	e, err := canonical.NewEvent(canonical.EventOrderCancelRequested, req)
 	if err != nil {

@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -69,4 +70,26 @@ func canceledContext() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
+}
+
+// TestRequestCancellationManyBadLines: a request of 60,000 lines that all name
+// unknown lines is refused in one pass, listing at most
+// canonical.MaxViolations violations and counting the rest.
+func TestRequestCancellationManyBadLines(t *testing.T) {
+	ctx := context.Background()
+	m := newCRM(t)
+	o := convert(t, m)
+	unit := o.Lines[0].Quantity.Unit
+	const n = 60000
+	lines := make([]canonical.CancelLine, n)
+	for i := range lines {
+		lines[i] = canonical.CancelLine{LineID: "X" + strconv.Itoa(i), Quantity: canonical.MustParseQuantity("1", string(unit))}
+	}
+	_, err := m.RequestCancellation(ctx, o.ID, lines, "")
+	require.Equal(t, connector.CodeInvalid, connector.CodeOf(err), "code of %v", err)
+	var ve *canonical.ValidationError
+	require.ErrorAs(t, err, &ve, "a validation error")
+	assert.Len(t, ve.Errors, canonical.MaxViolations, "violations listed")
+	assert.Equal(t, n, ve.Count(), "every unknown line is counted")
+	assert.Contains(t, err.Error(), "more", "the message says how many more")
 }
