@@ -56,9 +56,15 @@ type SQLConfig struct {
 	// Dialect is the database's dialect. Required.
 	Dialect Dialect
 	// Prefix starts the names of the tables: PREFIXevents, PREFIXcursors,
-	// PREFIXretries, PREFIXdead and PREFIXoutbox. A letter or underscore
-	// followed by up to 40 letters, digits or underscores (it is not
-	// quoted). Empty means [DefaultPrefix].
+	// PREFIXgroups, PREFIXretries, PREFIXdead and PREFIXoutbox. A letter or
+	// underscore followed by up to 40 letters, digits or underscores (it
+	// is not quoted). Empty means [DefaultPrefix].
+	//
+	// The prefix is folded to lower case: both dialects treat unquoted
+	// names without regard to case, so "App_" and "app_" name the same
+	// tables, and they must then also share the locks that keep those
+	// tables consistent (the append lock and the group locks are derived
+	// from the prefix). [SQL.String] shows the folded prefix.
 	Prefix string
 	// Now is the clock of audit entries. Nil means time.Now.
 	Now func() time.Time
@@ -86,10 +92,12 @@ func (c SQLConfig) Validate() error {
 // CloudEvents JSON; a row that does not decode is read as an [Entry] with a
 // [DecodeError], which a consumer dead-letters.
 //
-// On PostgreSQL, appends to the log (and to the outbox) take a
-// transaction-scoped advisory lock, so that offsets become visible in
-// order and a reader never skips an offset committed late; appends are
-// thereby serialised, as they are on SQLite. Times are stored as Unix
+// On PostgreSQL, appends to the log take a transaction-scoped advisory
+// lock, so that offsets become visible in order and a reader never skips
+// an offset committed late; appends are thereby serialised, as they are
+// on SQLite. Writes to the outbox ([SQL.AppendTx]) take no such lock: the
+// application's transaction never holds the log's append lock, and the
+// relay takes it in its own short transactions. Times are stored as Unix
 // nanoseconds.
 //
 // It prepares the statements of its frequent operations on first use
@@ -154,7 +162,9 @@ func NewSQL(db *sql.DB, cfg SQLConfig) (*SQL, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &SQL{db: db, dialect: cfg.Dialect, p: cfg.Prefix, now: cfg.Now, notify: make(chan struct{})}
+	// Folded so that the lock keys derived from it agree with the tables,
+	// whose unquoted names the database folds (see SQLConfig.Prefix).
+	s := &SQL{db: db, dialect: cfg.Dialect, p: strings.ToLower(cfg.Prefix), now: cfg.Now, notify: make(chan struct{})}
 	if s.p == "" {
 		s.p = DefaultPrefix
 	}
@@ -322,7 +332,12 @@ func insertQuery(table string, n int) string {
 // preparing takes a connection from the pool, which may have no other
 // than the one tx holds.
 func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []canonical.Event, payloads [][]byte, prep *sql.Stmt) error {
-	if s.dialect == Postgres {
+	// Only the log needs its offsets to become visible in order. The
+	// outbox is drained by deleting what was moved, so a row committed
+	// late is moved by a later round and never skipped: an insert into the
+	// outbox, made in the application's transaction, takes no lock that
+	// an Append would wait for.
+	if s.dialect == Postgres && table == "events" {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey); err != nil {
 			return err
 		}
@@ -426,6 +441,22 @@ func (s *SQL) Appended() <-chan struct{} {
 // AppendTx appends events to the outbox within tx, the application's own
 // transaction: they are published (by [SQL.Relay]) if and only if tx
 // commits. The error matches [ErrInvalidEvent] for an invalid event.
+//
+// AppendTx only inserts into the outbox table: on PostgreSQL it takes no
+// lock that outlives the insert's row, so an open application
+// transaction never delays an [SQL.Append] or another AppendTx; the relay
+// moves committed rows into the log under the append lock in
+// transactions of its own. The relay moves rows in outbox order (the
+// order AppendTx calls drew their rows): the events of one transaction
+// keep their order, and so do those of transactions that serialise on
+// the entity they belong to (an UPDATE of its row, or SELECT ... FOR
+// UPDATE, before AppendTx). Events of one key appended by concurrent
+// transactions that do not serialise may be published in either order.
+//
+// On SQLite, which has one writer at a time, an application transaction
+// that has written holds the database's write lock until it ends, so an
+// Append waits for it (up to the busy_timeout) whatever AppendTx does;
+// keep such transactions short.
 func (s *SQL) AppendTx(ctx context.Context, tx *sql.Tx, events ...canonical.Event) error {
 	if tx == nil {
 		return fmt.Errorf("eventlog: AppendTx: nil *sql.Tx: %w", ErrInvalidConfig)

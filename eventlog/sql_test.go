@@ -229,3 +229,28 @@ func TestSQLConfigValidate(t *testing.T) {
 	_, err := eventlog.NewSQL(nil, eventlog.SQLConfig{Dialect: eventlog.SQLite})
 	assert.ErrorIs(t, err, eventlog.ErrInvalidConfig, "NewSQL with a nil db")
 }
+
+// TestSQLPrefixCase: prefixes that differ only in case name the same
+// tables (unquoted names are folded by both databases), so they must be
+// one backend, locks included.
+func TestSQLPrefixCase(t *testing.T) {
+	db := openSQLite(t, filepath.Join(t.TempDir(), "events.db"))
+	for _, prefix := range []string{"App_Events_", "APP_EVENTS_", "app_events_"} {
+		s, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite, Prefix: prefix})
+		require.NoError(t, err, "NewSQL with prefix %q", prefix)
+		assert.Equal(t, "sqlite:app_events_", s.String(), "String of the backend with prefix %q", prefix)
+	}
+
+	url := postgresURL(t)
+	prefix := uniquePrefix()
+	upper := newSQL(t, openPostgres(t, url), eventlog.Postgres, strings.ToUpper(prefix))
+	t.Cleanup(func() { _ = upper.Drop(context.Background()) })
+	lower := newSQL(t, openPostgres(t, url), eventlog.Postgres, prefix)
+	unlock, ok, err := upper.TryLockGroup(t.Context(), "g")
+	require.NoError(t, err, "TryLockGroup through the upper-case prefix")
+	require.True(t, ok, "a free group lock is taken")
+	defer unlock()
+	_, ok, err = lower.TryLockGroup(t.Context(), "g")
+	require.NoError(t, err, "TryLockGroup through the lower-case prefix")
+	assert.False(t, ok, "the same tables share the group lock, whatever the prefix's case")
+}
