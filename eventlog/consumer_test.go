@@ -379,15 +379,32 @@ type lockedFor struct {
 	unlocked bool
 }
 
-func (l *lockedFor) TryLockGroup(context.Context, string) (func(), bool, error) {
+func (l *lockedFor) TryLockGroup(context.Context, string) (eventlog.GroupLock, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.n > 0 {
 		l.n--
 		return nil, false, nil
 	}
-	return func() { l.mu.Lock(); l.unlocked = true; l.mu.Unlock() }, true, nil
+	return testLock{unlock: func() { l.mu.Lock(); l.unlocked = true; l.mu.Unlock() }}, true, nil
 }
+
+// testLock is a GroupLock that is lost when lost is closed.
+type testLock struct {
+	lost   chan struct{}
+	unlock func()
+}
+
+func (l testLock) Lost() <-chan struct{} { return l.lost }
+func (l testLock) Err() error {
+	select {
+	case <-l.lost:
+		return errors.New("connection reset")
+	default:
+		return nil
+	}
+}
+func (l testLock) Unlock() { l.unlock() }
 
 func TestRunWaitsForGroupLock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

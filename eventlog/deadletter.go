@@ -102,6 +102,12 @@ type DeadLetter struct {
 	// Audit is the trail of what happened to the dead letter, oldest
 	// first.
 	Audit []Audit
+	// Epoch, when not zero, fences Put: it is the epoch of the consumer
+	// group Consumer under which the writer runs (see [Cursors.Claim]),
+	// and Put refuses the dead letter with an error matching [ErrFenced]
+	// when it is no longer the group's current epoch. It is not stored:
+	// dead letters read back have Epoch 0.
+	Epoch uint64
 }
 
 // key is the identity of the dead letter within its consumer group: a
@@ -157,7 +163,8 @@ func (f Filter) Match(d *DeadLetter) bool {
 // DeadLetters stores dead letters and their audit trail. Implementations
 // must be safe for concurrent use.
 type DeadLetters interface {
-	// Put records d for d.Consumer in [StateDead], adding an audit entry.
+	// Put records d for d.Consumer in [StateDead], adding an audit entry,
+	// unless d.Epoch is fenced off (see [DeadLetter.Epoch]).
 	// A dead letter of the same consumer and event (its source and id, or
 	// its offset when undecodable) is updated instead of duplicated: its
 	// ID, FirstFailure, Replays and Audit are kept. Put returns the ID.

@@ -249,7 +249,7 @@ func TestSQLPrefixCase(t *testing.T) {
 	unlock, ok, err := upper.TryLockGroup(t.Context(), "g")
 	require.NoError(t, err, "TryLockGroup through the upper-case prefix")
 	require.True(t, ok, "a free group lock is taken")
-	defer unlock()
+	defer unlock.Unlock()
 	_, ok, err = lower.TryLockGroup(t.Context(), "g")
 	require.NoError(t, err, "TryLockGroup through the lower-case prefix")
 	assert.False(t, ok, "the same tables share the group lock, whatever the prefix's case")

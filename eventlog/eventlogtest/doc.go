@@ -17,6 +17,10 @@
 // The kit checks: append and read in order, atomic rejection of an invalid
 // batch, concurrent appenders losing and reordering nothing (run it with
 // -race); cursors that never move back and survive a reopen, retry states;
+// fencing: each Claim begins a later epoch, and Commit, SaveRetry and Put
+// with a superseded epoch are refused with ErrFenced and write nothing,
+// so that a second consumer of a group stops the first (on a backend
+// whose group lock does not keep the second waiting);
 // dead letters stored, updated, filtered, replayed, discarded and resolved
 // with their audit trail; per-key order with parallel keys and retried
 // failures; at-least-once delivery after a crash between handling and
