@@ -301,4 +301,3 @@ func lastLine(out string) string {
 	}
 	return out
 }
-
