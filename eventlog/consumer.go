@@ -789,6 +789,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 		if it.replay != nil {
 			d.Offset = it.replay.Offset
 			d.Raw = it.replay.Raw
+			d.ID = it.replay.ID // the same dead letter, whatever its key
 		}
 		it.dead = d
 		r.deadLetter(ctx, it)
@@ -899,8 +900,21 @@ func (r *run) pollReplays(ctx context.Context) {
 		r.replaying[d.ID] = true
 		it := &item{ev: d.Event, raw: d.Raw, replay: d}
 		if d.Event.ID == "" {
-			it.decErr = &DecodeError{Offset: d.Offset, Err: errors.New("stored payload is not a valid event")}
-			it.key = "\x00dead:" + strconv.FormatInt(d.ID, 10)
+			// Kept as raw bytes (undecodable, or invalid when it was
+			// dead-lettered): decoded again now, so that bytes an
+			// operator corrected (Put again under the same Consumer and
+			// Offset) are handled.
+			var ev canonical.Event
+			err := errors.New("stored payload is not a valid event")
+			if len(d.Raw) > 0 {
+				err = ev.UnmarshalJSON(d.Raw)
+			}
+			if err != nil {
+				it.decErr = &DecodeError{Offset: d.Offset, Err: err}
+				it.key = "\x00dead:" + strconv.FormatInt(d.ID, 10)
+			} else {
+				it.ev, it.key = ev, ev.Partition()
+			}
 		} else {
 			it.key = d.Event.Partition()
 		}

@@ -281,7 +281,14 @@ func (m *Memory) Put(ctx context.Context, d DeadLetter) (int64, error) {
 	d.Epoch = 0
 	k := d.Consumer + "\x00" + d.key()
 	audit := Audit{At: m.now(), Action: ActionDeadLettered, By: d.Consumer, Why: d.Error}
-	if id, ok := m.deadKey[k]; ok {
+	id, ok := m.deadKey[k]
+	if d.ID != 0 {
+		if d.ID < 1 || d.ID > int64(len(m.dead)) || m.dead[d.ID-1].Consumer != d.Consumer {
+			return 0, fmt.Errorf("eventlog: dead letter %d of %q: %w", d.ID, d.Consumer, ErrNotFound)
+		}
+		id, ok = d.ID, true
+	}
+	if ok {
 		old := m.dead[id-1]
 		d.ID, d.FirstFailure, d.Replays = id, old.FirstFailure, old.Replays
 		d.Audit = append(slices.Clip(old.Audit), audit)

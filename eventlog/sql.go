@@ -815,9 +815,12 @@ func (s *SQL) Put(ctx context.Context, d DeadLetter) (int64, error) {
 	if d.Event.ID != "" {
 		b, err := d.Event.MarshalJSON()
 		if err != nil {
-			// Keep what can be kept: the dead letter must be stored.
+			// An invalid event (an application dead-letters what it
+			// could not append) is kept as it is, in the same JSON form
+			// but unvalidated, so that it can be read, corrected and
+			// replayed.
 			evJSON = nil
-			d.Raw = fmt.Appendf(nil, "%+v", d.Event)
+			d.Raw = rawEventJSON(d.Event)
 		} else {
 			evJSON = b
 		}
@@ -841,8 +844,17 @@ func (s *SQL) Put(ctx context.Context, d DeadLetter) (int64, error) {
 		}
 		var auditJSON string
 		var first int64
-		err := tx.QueryRowContext(ctx, s.q("SELECT id, first_ns, audit FROM {p}dead WHERE consumer = ? AND ekey = ?"), d.Consumer, d.key()).
-			Scan(&id, &first, &auditJSON)
+		var err error
+		if d.ID != 0 {
+			err = tx.QueryRowContext(ctx, s.q("SELECT id, first_ns, audit FROM {p}dead WHERE consumer = ? AND id = ?"), d.Consumer, d.ID).
+				Scan(&id, &first, &auditJSON)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("eventlog: dead letter %d of %q: %w", d.ID, d.Consumer, ErrNotFound)
+			}
+		} else {
+			err = tx.QueryRowContext(ctx, s.q("SELECT id, first_ns, audit FROM {p}dead WHERE consumer = ? AND ekey = ?"), d.Consumer, d.key()).
+				Scan(&id, &first, &auditJSON)
+		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			a, _ := json.Marshal([]Audit{audit})
@@ -863,6 +875,55 @@ func (s *SQL) Put(ctx context.Context, d DeadLetter) (int64, error) {
 		return err
 	})
 	return id, err
+}
+
+// rawEventJSON writes e in the CloudEvents JSON form of
+// [canonical.Event.MarshalJSON] without validating it: the attributes
+// that are set, the extensions, and data (as JSON when it is valid JSON,
+// else as a string) or data_base64.
+func rawEventJSON(e canonical.Event) []byte {
+	m := map[string]any{}
+	set := func(name, v string) {
+		if v != "" {
+			m[name] = v
+		}
+	}
+	for name, v := range e.Extensions {
+		m[name] = v
+	}
+	set("specversion", e.SpecVersion)
+	set("id", e.ID)
+	set("source", e.Source)
+	set("type", string(e.Type))
+	set("subject", e.Subject)
+	if !e.Time.IsZero() {
+		m["time"] = e.Time.Format(time.RFC3339Nano)
+	}
+	set("datacontenttype", e.DataContentType)
+	set("dataschema", e.DataSchema)
+	set("correlationid", e.CorrelationID)
+	set("causationid", e.CausationID)
+	set("traceparent", e.TraceParent)
+	if e.Sequence != 0 {
+		m["sequence"] = fmt.Sprintf("%020d", e.Sequence)
+	}
+	set("partitionkey", e.PartitionKey)
+	switch {
+	case e.Data != nil && json.Valid(e.Data):
+		m["data"] = e.Data
+	case e.Data != nil:
+		m["data"] = string(e.Data)
+	case e.BinaryData != nil:
+		m["data_base64"] = e.BinaryData
+	}
+	b, err := json.Marshal(m)
+	if err != nil { // an extension value JSON cannot encode
+		for name := range e.Extensions {
+			m[name] = fmt.Sprint(e.Extensions[name])
+		}
+		b, _ = json.Marshal(m)
+	}
+	return b
 }
 
 const deadCols = "id, consumer, off, event, raw, reason, error, error_class, attempts, first_ns, last_ns, correlation_id, state, replays, audit"

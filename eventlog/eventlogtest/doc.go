@@ -22,7 +22,7 @@
 // so that a second consumer of a group stops the first (on a backend
 // whose group lock does not keep the second waiting);
 // dead letters stored, updated, filtered, replayed, discarded and resolved
-// with their audit trail; per-key order with parallel keys and retried
+// with their audit trail, and updated by ID (a correction); per-key order with parallel keys and retried
 // failures; at-least-once delivery after a crash between handling and
 // acknowledging, with the dedupe store suppressing the second effect; a
 // handler that fails once being redelivered and handled; a handler that

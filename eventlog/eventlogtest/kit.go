@@ -63,6 +63,7 @@ func Run(t *testing.T, newStorage Factory) {
 		{"Fencing", testFencing},
 		{"SecondRunFencesFirst", testSecondRunFencesFirst},
 		{"DeadLetters", testDeadLetters},
+		{"PutByID", testPutByID},
 		{"OrderPerKey", testOrderPerKey},
 		{"CrashBeforeAck", testCrashBeforeAck},
 		{"CursorDurable", testCursorDurable},
@@ -391,6 +392,35 @@ func testFencing(t *testing.T, open Opener) {
 	st, err = b.Group(ctx, "g")
 	require.NoError(t, err, "Group")
 	assert.Equal(t, uint64(4), st.Cursor, "cursor after the new epoch's commits")
+}
+
+// testPutByID: Put with an ID updates that dead letter, whatever its
+// event, keeping its ID, first failure and audit trail; an ID of another
+// consumer or of no dead letter is not found.
+func testPutByID(t *testing.T, open Opener) {
+	b := open(t)
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	id, err := b.Put(ctx, eventlog.DeadLetter{Consumer: "g", Offset: 7, Raw: []byte(`{"broken":`),
+		Reason: eventlog.ReasonUndecodable, Error: "undecodable", Attempts: 1, FirstFailure: t0, LastFailure: t0})
+	require.NoError(t, err, "Put an undecodable dead letter")
+	fixed := Event("p", 1)
+	got, err := b.Put(ctx, eventlog.DeadLetter{ID: id, Consumer: "g", Offset: 7, Event: fixed, Reason: eventlog.ReasonPermanent,
+		Error: "corrected", Attempts: 1, FirstFailure: t0.Add(time.Hour), LastFailure: t0.Add(time.Hour)})
+	require.NoError(t, err, "Put a corrected event under the dead letter's ID")
+	assert.Equal(t, id, got, "Put by ID returns the ID")
+	d, err := b.Get(ctx, id)
+	require.NoError(t, err, "Get")
+	assert.Equal(t, fixed.ID, d.Event.ID, "the corrected event replaces the stored one")
+	assert.True(t, d.FirstFailure.Equal(t0), "first failure kept: %v", d.FirstFailure)
+	assert.Len(t, d.Audit, 2, "audit trail of a dead letter put twice")
+	all, err := b.List(ctx, eventlog.Filter{Consumer: "g"})
+	require.NoError(t, err, "List")
+	assert.Len(t, all, 1, "Put by ID adds no dead letter")
+	_, err = b.Put(ctx, eventlog.DeadLetter{ID: id, Consumer: "other", Event: fixed})
+	assert.ErrorIs(t, err, eventlog.ErrNotFound, "Put by the ID of another consumer's dead letter")
+	_, err = b.Put(ctx, eventlog.DeadLetter{ID: id + 1000, Consumer: "g", Event: fixed})
+	assert.ErrorIs(t, err, eventlog.ErrNotFound, "Put by an ID that names no dead letter")
 }
 
 // testSecondRunFencesFirst: a second consumer of the same group claims
