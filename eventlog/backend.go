@@ -67,17 +67,37 @@ type GroupState struct {
 
 // Cursors keeps the durable state of consumer groups. Implementations must
 // be safe for concurrent use.
+//
+// # Fencing
+//
+// A consumer group has an epoch, a number that [Cursors.Claim] increases.
+// A consumer claims its group when it starts and passes the epoch it got
+// to every write of the group's state (Commit, SaveRetry, and Put through
+// [DeadLetter.Epoch]); a write with an epoch that is not the group's
+// current one is refused with an error matching [ErrFenced], atomically
+// with the write: once Claim returned, no write of an earlier claimant
+// lands. A consumer that lost its group lock without noticing yet (a
+// stale holder) can thus not move the cursor or write retry states and
+// dead letters. Epoch 0 writes without fencing, for tools and tests.
 type Cursors interface {
 	// Group returns the state of group; a group never seen has the zero
 	// GroupState.
 	Group(ctx context.Context, group string) (GroupState, error)
+	// Claim begins a new epoch of group and returns it (1 for a group
+	// never claimed, and one more at each claim): from then on, writes
+	// with an earlier epoch are refused with [ErrFenced]. A write of an
+	// earlier epoch that Claim overtook either landed before Claim
+	// returned or is refused.
+	Claim(ctx context.Context, group string) (epoch uint64, err error)
 	// Commit moves the cursor of group to cursor (never backwards: a lower
 	// value leaves it as it is) and deletes the retry states at or before
-	// it.
-	Commit(ctx context.Context, group string, cursor uint64) error
+	// it. It writes nothing and returns an error matching [ErrFenced] when
+	// epoch is neither 0 nor the group's current epoch.
+	Commit(ctx context.Context, group string, epoch, cursor uint64) error
 	// SaveRetry stores the retry state of one event of group, replacing
-	// the previous one.
-	SaveRetry(ctx context.Context, group string, r Retry) error
+	// the previous one. It writes nothing and returns an error matching
+	// [ErrFenced] when epoch is neither 0 nor the group's current epoch.
+	SaveRetry(ctx context.Context, group string, epoch uint64, r Retry) error
 }
 
 // Pruner is an optional interface of a [Backend] that deletes what is no

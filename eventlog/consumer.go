@@ -123,9 +123,25 @@ type Notifier interface {
 // Implementations must be safe for concurrent use.
 type GroupLocker interface {
 	// TryLockGroup takes the lock of group when it is free and returns
-	// ok == true and the function that releases it; when another holder
-	// has it, ok is false.
-	TryLockGroup(ctx context.Context, group string) (unlock func(), ok bool, err error)
+	// ok == true and the held lock; when another holder has it, ok is
+	// false.
+	TryLockGroup(ctx context.Context, group string) (lock GroupLock, ok bool, err error)
+}
+
+// GroupLock is a held group lock, as [GroupLocker.TryLockGroup] returns
+// it. A lock can be lost without Unlock (the connection that holds it
+// died): its holder must then stop, as [Consumer.Run] does, because
+// another process may take the lock. Implementations must be safe for
+// concurrent use.
+type GroupLock interface {
+	// Lost returns a channel that is closed when the lock is lost. It is
+	// nil for a lock that cannot be lost.
+	Lost() <-chan struct{}
+	// Err returns nil while the lock is held and why it was lost once
+	// Lost is closed.
+	Err() error
+	// Unlock releases the lock (if it is still held). It is called once.
+	Unlock()
 }
 
 // Consumer delivers the events of a [Backend] to a handler as one consumer
@@ -246,6 +262,9 @@ func (h *parkHeap) Pop() any {
 // run is the state of one Run, owned by its coordinating goroutine.
 type run struct {
 	c         *Consumer
+	epoch     uint64    // the group's epoch this run claimed
+	lock      GroupLock // the group's lock, nil without a GroupLocker
+	fenced    error     // a write was refused: another run claimed the group
 	committed uint64
 	readPos   uint64
 	caughtUp  bool
@@ -283,7 +302,19 @@ func (r *run) newItem() *item {
 // successes, commits the cursor and returns context.Cause(ctx). A handler failure during that drain is neither
 // retried nor dead-lettered: the event is delivered again at the next Run.
 // When the backend is a [GroupLocker], Run first waits until it holds the
-// group's lock (another process may be running the group).
+// group's lock (another process may be running the group). It then claims
+// the group ([Cursors.Claim]) and writes the group's state with the epoch
+// it got, so that the writes of an earlier run of the group that has not
+// stopped yet are refused.
+//
+// When the group lock is lost ([GroupLock.Lost]) or a write is refused
+// because another run claimed the group ([ErrFenced]), Run stops at once:
+// it cancels the context of the handlers in flight (with the error as
+// its cause), waits for them to return, records their successes, commits
+// the cursor if its epoch is still current, and returns an error matching
+// [ErrLockLost] or [ErrFenced]. The events it had not finished are
+// delivered again by the run that took over. Call Run again to wait as a
+// standby.
 // Run returns an error matching [ErrRunning] when the Consumer is already
 // running, and the backend's error when it cannot read the group's state
 // at the start; later backend failures are logged and retried.
@@ -292,12 +323,20 @@ func (c *Consumer) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer c.running.Store(false)
+	var lock GroupLock
 	if gl, ok := c.b.(GroupLocker); ok {
-		unlock, err := c.lockGroup(ctx, gl)
-		if err != nil {
+		var err error
+		if lock, err = c.lockGroup(ctx, gl); err != nil {
 			return err
 		}
-		defer unlock()
+		defer lock.Unlock()
+	}
+	epoch, err := c.b.Claim(ctx, c.cfg.Group)
+	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return fmt.Errorf("eventlog: consumer %q: claim group: %w", c.cfg.Group, err)
 	}
 	st, err := c.b.Group(ctx, c.cfg.Group)
 	if err != nil {
@@ -306,7 +345,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("eventlog: consumer %q: load group state: %w", c.cfg.Group, err)
 	}
-	r := &run{c: c, committed: st.Cursor, readPos: st.Cursor,
+	r := &run{c: c, epoch: epoch, lock: lock, committed: st.Cursor, readPos: st.Cursor,
 		keys: make(map[string]*keyq), retries: make(map[uint64]Retry, len(st.Retries)),
 		replaying: make(map[int64]bool), freeItems: c.freeItems, freeKeys: c.freeKeys}
 	for _, rt := range st.Retries {
@@ -319,10 +358,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 // lockGroup waits until it holds the group's lock, trying every
 // PollInterval; it returns the context's cause when ctx ends first.
-func (c *Consumer) lockGroup(ctx context.Context, gl GroupLocker) (func(), error) {
+func (c *Consumer) lockGroup(ctx context.Context, gl GroupLocker) (GroupLock, error) {
 	var t *time.Timer
 	for logged := false; ; logged = true {
-		unlock, ok, err := gl.TryLockGroup(ctx, c.cfg.Group)
+		lock, ok, err := gl.TryLockGroup(ctx, c.cfg.Group)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			c.log.ErrorContext(ctx, "eventlog: taking the group lock failed; will retry", "group", c.cfg.Group, "err", err)
@@ -330,7 +369,7 @@ func (c *Consumer) lockGroup(ctx context.Context, gl GroupLocker) (func(), error
 			if t != nil {
 				t.Stop()
 			}
-			return unlock, nil
+			return lock, nil
 		case !logged:
 			c.log.InfoContext(ctx, "eventlog: another consumer runs the group; waiting as a standby", "group", c.cfg.Group)
 		}
@@ -350,7 +389,8 @@ func (c *Consumer) lockGroup(ctx context.Context, gl GroupLocker) (func(), error
 
 func (r *run) loop(ctx context.Context) error {
 	c := r.c
-	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
+	hctx, hcancelCause := context.WithCancelCause(context.WithoutCancel(ctx))
+	hcancel := func() { hcancelCause(context.Canceled) }
 	defer hcancel()
 	// Items go to the workers one at a time: a slow handler never delays
 	// an event of another key that an idle worker could take.
@@ -386,11 +426,31 @@ func (r *run) loop(ctx context.Context) error {
 		c.idleMu.Unlock()
 	}()
 
-	r.pollReplays(ctx)
 	var drain <-chan time.Time
 	stopping := false
+	var lost <-chan struct{}
+	if r.lock != nil {
+		lost = r.lock.Lost()
+	}
+	var stopErr error // why the run stops other than by ctx
+	// halt stops the run at once, cancelling the handlers in flight: the
+	// group may be run by another process already.
+	halt := func(err error) {
+		stopErr = err
+		hcancelCause(err)
+		lost, drain = nil, nil
+		if !stopping {
+			stopping = true
+			ctx = context.WithoutCancel(ctx)
+		}
+	}
+
+	r.pollReplays(ctx)
 	defer func() { r.release(ErrStopped) }()
 	for {
+		if r.fenced != nil && stopErr == nil {
+			halt(fmt.Errorf("eventlog: consumer %q stopped: %w", c.cfg.Group, r.fenced))
+		}
 		if !stopping {
 			r.fill(ctx)
 			if len(r.waiters) > 0 {
@@ -450,6 +510,8 @@ func (r *run) loop(ctx context.Context) error {
 			if !stopping {
 				r.pollReplays(ctx)
 			}
+		case <-lost:
+			halt(fmt.Errorf("eventlog: consumer %q stopped: %w: %w", c.cfg.Group, ErrLockLost, r.lock.Err()))
 		case <-ctx.Done():
 			if !stopping {
 				stopping = true
@@ -462,6 +524,12 @@ func (r *run) loop(ctx context.Context) error {
 		}
 	}
 	r.commit(context.WithoutCancel(ctx))
+	if stopErr != nil {
+		return stopErr
+	}
+	if r.fenced != nil {
+		return fmt.Errorf("eventlog: consumer %q stopped: %w", c.cfg.Group, r.fenced)
+	}
 	return context.Cause(runCtx)
 }
 
@@ -702,7 +770,8 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 		}
 		if v == vRetry && it.replay == nil {
 			rt := Retry{Offset: it.off, Attempts: it.attempts, FirstFailure: it.first, LastFailure: it.last, Due: it.due}
-			if err := c.b.SaveRetry(ctx, c.cfg.Group, rt); err != nil {
+			if err := c.b.SaveRetry(ctx, c.cfg.Group, r.epoch, rt); err != nil {
+				r.noteFenced(err)
 				c.log.ErrorContext(ctx, "eventlog: saving retry state failed", "group", c.cfg.Group, "offset", it.off, "err", err)
 			}
 		}
@@ -728,6 +797,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 		if it.replay != nil {
 			d.Offset = it.replay.Offset
 			d.Raw = it.replay.Raw
+			d.ID = it.replay.ID // the same dead letter, whatever its key
 		}
 		it.dead = d
 		r.deadLetter(ctx, it)
@@ -739,8 +809,11 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 // OpenRecheck, without running the handler again.
 func (r *run) deadLetter(ctx context.Context, it *item) {
 	c := r.c
-	id, err := c.b.Put(ctx, *it.dead)
+	d := *it.dead
+	d.Epoch = r.epoch
+	id, err := c.b.Put(ctx, d)
 	if err != nil {
+		r.noteFenced(err)
 		// Without a durable dead letter the event must not count as done.
 		c.log.ErrorContext(ctx, "eventlog: dead-lettering failed; will try again",
 			"group", c.cfg.Group, "offset", it.off, "err", err)
@@ -759,6 +832,13 @@ func (r *run) deadLetter(ctx context.Context, it *item) {
 		delete(r.replaying, it.replay.ID)
 	}
 	r.finish(it)
+}
+
+// noteFenced records a write refused for its epoch: the run stops.
+func (r *run) noteFenced(err error) {
+	if r.fenced == nil && errors.Is(err, ErrFenced) {
+		r.fenced = err
+	}
 }
 
 // openUntil returns the time an open circuit lets a probe through, or the
@@ -800,7 +880,8 @@ func (r *run) commit(ctx context.Context) {
 	if lwm <= r.committed {
 		return
 	}
-	if err := r.c.b.Commit(ctx, r.c.cfg.Group, lwm); err != nil {
+	if err := r.c.b.Commit(ctx, r.c.cfg.Group, r.epoch, lwm); err != nil {
+		r.noteFenced(err)
 		r.c.log.ErrorContext(ctx, "eventlog: commit failed; will retry", "group", r.c.cfg.Group, "cursor", lwm, "err", err)
 		return
 	}
@@ -827,8 +908,21 @@ func (r *run) pollReplays(ctx context.Context) {
 		r.replaying[d.ID] = true
 		it := &item{ev: d.Event, raw: d.Raw, replay: d}
 		if d.Event.ID == "" {
-			it.decErr = &DecodeError{Offset: d.Offset, Err: errors.New("stored payload is not a valid event")}
-			it.key = "\x00dead:" + strconv.FormatInt(d.ID, 10)
+			// Kept as raw bytes (undecodable, or invalid when it was
+			// dead-lettered): decoded again now, so that bytes an
+			// operator corrected (Put again under the same Consumer and
+			// Offset) are handled.
+			var ev canonical.Event
+			err := errors.New("stored payload is not a valid event")
+			if len(d.Raw) > 0 {
+				err = ev.UnmarshalJSON(d.Raw)
+			}
+			if err != nil {
+				it.decErr = &DecodeError{Offset: d.Offset, Err: err}
+				it.key = "\x00dead:" + strconv.FormatInt(d.ID, 10)
+			} else {
+				it.ev, it.key = ev, ev.Partition()
+			}
 		} else {
 			it.key = d.Event.Partition()
 		}

@@ -421,15 +421,32 @@ type lockedFor struct {
 	unlocked bool
 }
 
-func (l *lockedFor) TryLockGroup(context.Context, string) (func(), bool, error) {
+func (l *lockedFor) TryLockGroup(context.Context, string) (eventlog.GroupLock, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.n > 0 {
 		l.n--
 		return nil, false, nil
 	}
-	return func() { l.mu.Lock(); l.unlocked = true; l.mu.Unlock() }, true, nil
+	return testLock{unlock: func() { l.mu.Lock(); l.unlocked = true; l.mu.Unlock() }}, true, nil
 }
+
+// testLock is a GroupLock that is lost when lost is closed.
+type testLock struct {
+	lost   chan struct{}
+	unlock func()
+}
+
+func (l testLock) Lost() <-chan struct{} { return l.lost }
+func (l testLock) Err() error {
+	select {
+	case <-l.lost:
+		return errors.New("connection reset")
+	default:
+		return nil
+	}
+}
+func (l testLock) Unlock() { l.unlock() }
 
 func TestRunWaitsForGroupLock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -444,6 +461,68 @@ func TestRunWaitsForGroupLock(t *testing.T) {
 
 		never := &lockedFor{Memory: eventlog.NewMemory(eventlog.MemoryConfig{}), n: 1 << 30}
 		assert.ErrorIs(t, runFor(t, never, cfg, time.Minute), context.Canceled, "Run waiting for a lock ends with its context")
+	})
+}
+
+// losableLock is a GroupLocker over Memory whose lock the test can lose.
+type losableLock struct {
+	*eventlog.Memory
+	lost     chan struct{}
+	unlocked chan struct{}
+}
+
+func (l *losableLock) TryLockGroup(context.Context, string) (eventlog.GroupLock, bool, error) {
+	return testLock{lost: l.lost, unlock: func() { close(l.unlocked) }}, true, nil
+}
+
+// TestRunStopsWhenLockLost: when the group lock is lost, Run cancels the
+// handlers in flight with ErrLockLost as the cause, waits for them, commits
+// what was done and returns an error matching ErrLockLost, handling
+// nothing more.
+func TestRunStopsWhenLockLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &losableLock{Memory: eventlog.NewMemory(eventlog.MemoryConfig{}), lost: make(chan struct{}), unlocked: make(chan struct{})}
+		ctx := t.Context()
+		require.NoError(t, b.Append(ctx, eventlogtest.Event("a", 1), eventlogtest.Event("b", 1)), "Append")
+		var mu sync.Mutex
+		var handled []string
+		var cause error
+		c, err := eventlog.NewConsumer(b, eventlog.ConsumerConfig{Group: "g", PollInterval: time.Second,
+			DrainTimeout: time.Hour, // a lost lock does not wait for the drain
+			Handler: func(ctx context.Context, ev canonical.Event) error {
+				mu.Lock()
+				handled = append(handled, ev.ID)
+				mu.Unlock()
+				if ev.ID == "b-1" { // in flight when the lock is lost
+					<-ctx.Done()
+					mu.Lock()
+					cause = context.Cause(ctx)
+					mu.Unlock()
+					return ctx.Err()
+				}
+				return nil
+			}})
+		require.NoError(t, err, "NewConsumer")
+		errc := make(chan error, 1)
+		go func() { errc <- c.Run(ctx) }()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		start := time.Now()
+		close(b.lost)
+		err = <-errc
+		assert.ErrorIs(t, err, eventlog.ErrLockLost, "Run's error after the lock was lost")
+		assert.ErrorContains(t, err, "connection reset", "Run's error says why the lock was lost")
+		assert.Zero(t, time.Since(start), "Run stopped without waiting (DrainTimeout does not apply)")
+		assert.ErrorIs(t, cause, eventlog.ErrLockLost, "cause of the cancelled handler's context")
+		<-b.unlocked
+		require.NoError(t, b.Append(ctx, eventlogtest.Event("a", 2)), "Append after the stop")
+		synctest.Wait()
+		mu.Lock()
+		assert.ElementsMatch(t, []string{"a-1", "b-1"}, handled, "handled before the lock was lost, nothing after")
+		mu.Unlock()
+		st, err := b.Group(ctx, "g")
+		require.NoError(t, err, "Group")
+		assert.Equal(t, uint64(1), st.Cursor, "a-1 was committed; b-1 is delivered again by the next holder")
 	})
 }
 

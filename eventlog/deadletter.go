@@ -84,7 +84,10 @@ type DeadLetter struct {
 	// Event is the event. It is the zero Event when Reason is
 	// [ReasonUndecodable]; Raw then holds the stored payload.
 	Event canonical.Event
-	// Raw is the stored payload of an undecodable event.
+	// Raw is the stored payload of an undecodable event, as it was read.
+	// On SQL, an event that could not be encoded (an invalid event an
+	// application dead-letters) is kept in Raw too, in CloudEvents JSON
+	// without validation, and Event is then the zero Event when read back.
 	Raw []byte
 	// Reason says why it was dead-lettered.
 	Reason Reason
@@ -107,6 +110,12 @@ type DeadLetter struct {
 	// Audit is the trail of what happened to the dead letter, oldest
 	// first.
 	Audit []Audit
+	// Epoch, when not zero, fences Put: it is the epoch of the consumer
+	// group Consumer under which the writer runs (see [Cursors.Claim]),
+	// and Put refuses the dead letter with an error matching [ErrFenced]
+	// when it is no longer the group's current epoch. It is not stored:
+	// dead letters read back have Epoch 0.
+	Epoch uint64
 }
 
 // key is the identity of the dead letter within its consumer group: a
@@ -170,10 +179,16 @@ func (f Filter) Match(d *DeadLetter) bool {
 // in another state. The audit trail holds one entry per successful call
 // and none for a refused one.
 type DeadLetters interface {
-	// Put records d for d.Consumer in [StateDead], adding an audit entry.
+	// Put records d for d.Consumer in [StateDead], adding an audit entry,
+	// unless d.Epoch is fenced off (see [DeadLetter.Epoch]).
 	// A dead letter of the same consumer and event (its source and id, or
 	// its offset when undecodable) is updated instead of duplicated: its
-	// ID, FirstFailure, Replays and Audit are kept. Put returns the ID.
+	// ID, FirstFailure, Replays and Audit are kept. When d.ID is not zero,
+	// the dead letter with that ID (of d.Consumer) is updated instead, or
+	// Put returns an error matching [ErrNotFound]: a consumer stores a
+	// failed replay so, and an operator corrects a dead letter's Event or
+	// Raw bytes so before replaying it (a dead letter without Event is
+	// decoded from Raw when replayed). Put returns the ID.
 	Put(ctx context.Context, d DeadLetter) (int64, error)
 	// List returns the dead letters f selects, oldest ID first.
 	List(ctx context.Context, f Filter) ([]DeadLetter, error)

@@ -101,7 +101,17 @@
 // A consumer group is run by one [Consumer] at a time. Across processes
 // sharing a PostgreSQL database this is enforced: the SQL backend is a
 // [GroupLocker], and a second process running the group waits as a standby
-// until the first stops. The package does not spread one group's keys over
+// until the first stops. The lock is held on one database session, which
+// can die without its holder knowing: the holder checks it every
+// SQLConfig.LockCheck (default 2s) and stops with [ErrLockLost] when it is
+// gone; a standby that takes over a lock not released cleanly waits
+// 3×LockCheck first, so that the two never handle events at the same
+// time (provided handlers return within LockCheck once cancelled). Every
+// run also claims a new epoch of its group ([Cursors.Claim]); the cursor,
+// retry states and dead letters are written with it, and a stale run's
+// writes are refused with [ErrFenced]. Within one process over [Memory]
+// or SQLite, the epoch makes a second Run of a group stop the first at its
+// next write. The package does not spread one group's keys over
 // several instances.
 //
 // # Retention

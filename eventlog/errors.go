@@ -44,6 +44,19 @@ var (
 	// trim finds out rather than missing events.
 	ErrTrimmed = errors.New("eventlog: events trimmed from the log")
 
+	// ErrLockLost is matched by the error Consumer.Run returns when the
+	// group lock it held was lost (see [GroupLock]): it stopped handling,
+	// so that the process that takes the lock over does not run the group
+	// at the same time.
+	ErrLockLost = errors.New("eventlog: consumer group lock lost")
+
+	// ErrFenced is matched by the error of a write to a consumer group's
+	// state (Commit, SaveRetry, and Put of a dead letter with an Epoch)
+	// made with an epoch that is no longer the group's current one:
+	// another consumer claimed the group since (see [Cursors.Claim]), and
+	// the write is refused. Consumer.Run stops with it.
+	ErrFenced = errors.New("eventlog: consumer group claimed by another consumer")
+
 	// ErrUndecodable is matched by the error of an [Entry] whose stored
 	// payload is not a valid event, and by the Cause of its dead letter.
 	ErrUndecodable = errors.New("eventlog: undecodable event")

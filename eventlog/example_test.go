@@ -139,8 +139,8 @@ func ExamplePruner() {
 	ctx := context.Background()
 	var b eventlog.Backend = eventlog.NewMemory(eventlog.MemoryConfig{})
 	_ = b.Append(ctx, eventlogtest.Event("order-42", 1), eventlogtest.Event("order-42", 2), eventlogtest.Event("order-43", 1))
-	_ = b.Commit(ctx, "billing", 3)
-	_ = b.Commit(ctx, "crm-status", 2)
+	_ = b.Commit(ctx, "billing", 0, 3)
+	_ = b.Commit(ctx, "crm-status", 0, 2)
 
 	p, ok := b.(eventlog.Pruner)
 	if !ok {

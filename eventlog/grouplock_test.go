@@ -31,12 +31,12 @@ func TestPostgresGroupLock(t *testing.T) {
 	unlockOther, ok, err := s2.TryLockGroup(ctx, "other")
 	require.NoError(t, err, "TryLockGroup other")
 	assert.True(t, ok, "another group's lock is independent")
-	unlockOther()
-	unlock()
+	unlockOther.Unlock()
+	unlock.Unlock()
 	unlock2, ok, err := s2.TryLockGroup(ctx, "g")
 	require.NoError(t, err, "TryLockGroup g after unlock")
 	require.True(t, ok, "a released group lock is taken")
-	unlock2()
+	unlock2.Unlock()
 
 	// Two consumers of one group: the second waits as a standby and
 	// takes over when the first stops.

@@ -46,7 +46,8 @@ type Memory struct {
 	trimmed uint64              // offsets up to this one are trimmed
 	notify  chan struct{}
 	groups  map[string]*GroupState
-	dead    []*DeadLetter // ID i+1; nil when purged
+	epochs  map[string]uint64 // the current epoch of each claimed group
+	dead    []*DeadLetter     // ID i+1; nil when purged
 	deadKey map[string]int64
 }
 
@@ -59,7 +60,7 @@ var (
 // NewMemory returns an empty Memory.
 func NewMemory(cfg MemoryConfig) *Memory {
 	m := &Memory{now: cfg.Now, trim: slices.Clone(cfg.TrimGroups), notify: make(chan struct{}),
-		groups: make(map[string]*GroupState), deadKey: make(map[string]int64)}
+		groups: make(map[string]*GroupState), epochs: make(map[string]uint64), deadKey: make(map[string]int64)}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -160,13 +161,41 @@ func (m *Memory) Group(ctx context.Context, group string) (GroupState, error) {
 	return GroupState{Cursor: g.Cursor, Retries: slices.Clone(g.Retries)}, nil
 }
 
+// Claim implements [Cursors.Claim].
+func (m *Memory) Claim(ctx context.Context, group string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.epochs[group]++
+	return m.epochs[group], nil
+}
+
+// fencedLocked returns an error matching [ErrFenced] when epoch is neither
+// 0 nor the current epoch of group.
+func (m *Memory) fencedLocked(group string, epoch uint64) error {
+	if epoch != 0 && epoch != m.epochs[group] {
+		return fenced(group, epoch)
+	}
+	return nil
+}
+
+// fenced returns the error of a write of group refused for its epoch.
+func fenced(group string, epoch uint64) error {
+	return fmt.Errorf("eventlog: write of group %q with epoch %d: %w", group, epoch, ErrFenced)
+}
+
 // Commit implements [Cursors.Commit].
-func (m *Memory) Commit(ctx context.Context, group string, cursor uint64) error {
+func (m *Memory) Commit(ctx context.Context, group string, epoch, cursor uint64) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.fencedLocked(group, epoch); err != nil {
+		return err
+	}
 	g := m.group(group)
 	if cursor > g.Cursor {
 		g.Cursor = cursor
@@ -253,12 +282,15 @@ func (m *Memory) PurgeDeadLetters(ctx context.Context, olderThan time.Time, stat
 }
 
 // SaveRetry implements [Cursors.SaveRetry].
-func (m *Memory) SaveRetry(ctx context.Context, group string, r Retry) error {
+func (m *Memory) SaveRetry(ctx context.Context, group string, epoch uint64, r Retry) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.fencedLocked(group, epoch); err != nil {
+		return err
+	}
 	g := m.group(group)
 	i, found := slices.BinarySearchFunc(g.Retries, r.Offset, func(a Retry, off uint64) int {
 		switch {
@@ -293,9 +325,20 @@ func (m *Memory) Put(ctx context.Context, d DeadLetter) (int64, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.fencedLocked(d.Consumer, d.Epoch); err != nil {
+		return 0, err
+	}
+	d.Epoch = 0
 	k := d.Consumer + "\x00" + d.key()
 	audit := Audit{At: m.now(), Action: ActionDeadLettered, By: d.Consumer, Why: d.Error}
-	if id, ok := m.deadKey[k]; ok {
+	id, ok := m.deadKey[k]
+	if d.ID != 0 {
+		if d.ID < 1 || d.ID > int64(len(m.dead)) || m.dead[d.ID-1].Consumer != d.Consumer {
+			return 0, fmt.Errorf("eventlog: dead letter %d of %q: %w", d.ID, d.Consumer, ErrNotFound)
+		}
+		id, ok = d.ID, true
+	}
+	if ok {
 		old := m.dead[id-1]
 		d.ID, d.FirstFailure, d.Replays = id, old.FirstFailure, old.Replays
 		d.Audit = append(slices.Clip(old.Audit), audit)

@@ -55,7 +55,7 @@ func TestMemoryTrim(t *testing.T) {
 			}
 			require.NoError(t, m.Append(ctx, evs...), "Append")
 			for g, c := range tt.commits {
-				require.NoError(t, m.Commit(ctx, g, c), "Commit %s %d", g, c)
+				require.NoError(t, m.Commit(ctx, g, 0, c), "Commit %s %d", g, c)
 			}
 			assert.Equal(t, len(evs), m.Len(), "Len counts trimmed events")
 			if tt.firstRead > 0 {

@@ -164,3 +164,39 @@ func TestRelayLoop(t *testing.T) {
 	assert.ErrorIs(t, <-errc, context.Canceled, "Relay's error")
 	assert.ErrorIs(t, s.Relay(t.Context(), eventlog.RelayConfig{BatchSize: -1}), eventlog.ErrInvalidConfig, "Relay with a negative batch")
 }
+
+// TestOutboxTxDoesNotBlockAppend: an open application transaction that
+// wrote to the outbox holds no lock a plain Append waits for; its events
+// reach the log once, in order, when it commits and the relay runs.
+func TestOutboxTxDoesNotBlockAppend(t *testing.T) {
+	url := postgresURL(t)
+	db := openPostgres(t, url)
+	prefix := uniquePrefix()
+	s := newSQL(t, db, eventlog.Postgres, prefix)
+	t.Cleanup(func() { _ = s.Drop(context.Background()) })
+	ctx := t.Context()
+
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err, "begin the application's transaction")
+	defer func() { _ = tx.Rollback() }()
+	require.NoError(t, s.AppendTx(ctx, tx, eventlogtest.Event("o", 1), eventlogtest.Event("o", 2)), "AppendTx o-1, o-2")
+
+	// Another writer (another goroutine, another connection) appends
+	// while the transaction is open.
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- s.Append(actx, eventlogtest.Event("p", 1)) }()
+	require.NoError(t, <-errc, "Append while an application transaction with AppendTx is open")
+	require.NoError(t, s.AppendTx(ctx, tx, eventlogtest.Event("o", 3)), "AppendTx o-3 after the Append")
+	assert.Equal(t, []string{"p-1"}, readIDs(t, s), "the log before the transaction commits")
+
+	require.NoError(t, tx.Commit(), "commit the application's transaction")
+	n, err := s.RelayOnce(ctx, eventlog.RelayConfig{})
+	require.NoError(t, err, "RelayOnce")
+	assert.Equal(t, 3, n, "rows relayed")
+	n, err = s.RelayOnce(ctx, eventlog.RelayConfig{})
+	require.NoError(t, err, "RelayOnce again")
+	assert.Zero(t, n, "nothing left to relay")
+	assert.Equal(t, []string{"p-1", "o-1", "o-2", "o-3"}, readIDs(t, s), "the log after the relay: each event once, o in order")
+}

@@ -42,7 +42,7 @@ func TestSQLReadGapIsNotTrim(t *testing.T) {
 			assert.Equal(t, uint64(5), entries[len(entries)-1].Offset, "last offset read after %d", after)
 		}
 
-		require.NoError(t, s.Commit(ctx, "g", 5), "Commit")
+		require.NoError(t, s.Commit(ctx, "g", 0, 5), "Commit")
 		require.NoError(t, s.Append(ctx, eventlogtest.Event("a", 3)), "Append a-3")
 		through, err := s.TrimEvents(ctx, "g")
 		require.NoError(t, err, "TrimEvents")

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,17 +58,35 @@ type SQLConfig struct {
 	// Dialect is the database's dialect. Required.
 	Dialect Dialect
 	// Prefix starts the names of the tables: PREFIXevents, PREFIXcursors,
-	// PREFIXretries, PREFIXdead, PREFIXoutbox and PREFIXtrim. A letter or
+	// PREFIXgroups, PREFIXretries, PREFIXdead, PREFIXoutbox and PREFIXtrim. A letter or
 	// underscore followed by up to 40 letters, digits or underscores (it
 	// is not quoted). Empty means [DefaultPrefix].
+	//
+	// The prefix is folded to lower case: both dialects treat unquoted
+	// names without regard to case, so "App_" and "app_" name the same
+	// tables, and they must then also share the locks that keep those
+	// tables consistent (the append lock and the group locks are derived
+	// from the prefix). [SQL.String] shows the folded prefix.
 	Prefix string
 	// Now is the clock of audit entries. Nil means time.Now.
 	Now func() time.Time
+	// LockCheck is how often, on PostgreSQL, a held group lock (see
+	// [SQL.TryLockGroup]) is checked on its connection; a check that
+	// fails or does not answer within LockCheck marks the lock lost, so
+	// its holder notices a lost lock within 2×LockCheck. A process that
+	// takes over a lock its previous holder did not release waits
+	// 3×LockCheck first. Zero means [DefaultLockCheck].
+	LockCheck time.Duration
 }
+
+// DefaultLockCheck is the default of SQLConfig.LockCheck.
+const DefaultLockCheck = 2 * time.Second
 
 // Validate reports a configuration error, matching [ErrInvalidConfig].
 func (c SQLConfig) Validate() error {
 	switch {
+	case c.LockCheck < 0:
+		return fmt.Errorf("eventlog: SQLConfig.LockCheck %v is negative: %w", c.LockCheck, ErrInvalidConfig)
 	case c.Dialect != SQLite && c.Dialect != Postgres:
 		return fmt.Errorf("eventlog: SQLConfig.Dialect %v is not SQLite or Postgres: %w", c.Dialect, ErrInvalidConfig)
 	case c.Prefix != "" && !prefixName.MatchString(c.Prefix):
@@ -87,10 +106,12 @@ func (c SQLConfig) Validate() error {
 // CloudEvents JSON; a row that does not decode is read as an [Entry] with a
 // [DecodeError], which a consumer dead-letters.
 //
-// On PostgreSQL, appends to the log (and to the outbox) take a
-// transaction-scoped advisory lock, so that offsets become visible in
-// order and a reader never skips an offset committed late; appends are
-// thereby serialised, as they are on SQLite. Times are stored as Unix
+// On PostgreSQL, appends to the log take a transaction-scoped advisory
+// lock, so that offsets become visible in order and a reader never skips
+// an offset committed late; appends are thereby serialised, as they are
+// on SQLite. Writes to the outbox ([SQL.AppendTx]) take no such lock: the
+// application's transaction never holds the log's append lock, and the
+// relay takes it in its own short transactions. Times are stored as Unix
 // nanoseconds.
 //
 // It prepares the statements of its frequent operations on first use
@@ -105,6 +126,7 @@ type SQL struct {
 	p       string
 	now     func() time.Time
 	lockKey int64
+	check   time.Duration // SQLConfig.LockCheck
 
 	mu     sync.Mutex
 	notify chan struct{}
@@ -121,14 +143,31 @@ var (
 )
 
 // TryLockGroup implements [GroupLocker]. On PostgreSQL it takes a
-// session-level advisory lock on a connection it keeps until unlock, so a
-// consumer group runs in one process at a time. The connection is one of
-// db's pool, held while the group runs; if it breaks, the lock is lost
-// with it. On SQLite, which one process uses, it always
-// succeeds and locks nothing.
-func (s *SQL) TryLockGroup(ctx context.Context, group string) (unlock func(), ok bool, err error) {
+// session-level advisory lock on a connection of db's pool that it keeps
+// until Unlock, so that a consumer group runs in one process at a time.
+//
+// The lock is only as good as its connection: a server restart, a
+// failover, pg_terminate_backend, an idle-session timeout or a pooler
+// that hands the session to someone else ends it without telling the
+// holder. So the lock's connection is checked every SQLConfig.LockCheck
+// (the session must still hold the advisory lock, answered within
+// LockCheck); when a check fails, the lock's Lost channel is closed and
+// the connection is discarded. The holder thus notices within
+// 2×LockCheck, and a [Consumer] then stops (see [ErrLockLost]). Because
+// the lock may already have been taken by then, TryLockGroup, when it
+// takes a lock whose previous holder did not release it by Unlock (its
+// connection died), waits 3×LockCheck before it returns, so that the
+// previous holder has noticed and stopped, provided its handlers return
+// within LockCheck once their context is cancelled. The group's epoch
+// (see [Cursors]) refuses whatever a previous holder writes after that.
+// The lock needs a real session: behind a pooler in transaction mode
+// (PgBouncer's default) it fails its first check.
+//
+// On SQLite, which one process uses, it always succeeds, locks nothing
+// and is never lost.
+func (s *SQL) TryLockGroup(ctx context.Context, group string) (GroupLock, bool, error) {
 	if s.dialect != Postgres {
-		return func() {}, true, nil
+		return noLock{}, true, nil
 	}
 	h := fnv.New64a()
 	h.Write([]byte("distsync/eventlog/group/" + s.p + "/" + group))
@@ -137,14 +176,142 @@ func (s *SQL) TryLockGroup(ctx context.Context, group string) (unlock func(), ok
 	if err != nil {
 		return nil, false, s.wrap("lock group", err)
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
-		_ = conn.Close()
+	var ok bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+		discard(conn)
 		return nil, false, s.wrap("lock group", err)
 	}
-	return func() {
-		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
+	if !ok {
 		_ = conn.Close()
-	}, true, nil
+		return nil, false, nil
+	}
+	l := &pgLock{s: s, conn: conn, group: group, key: key, stop: make(chan struct{}), done: make(chan struct{}),
+		lost: make(chan struct{})}
+	var released bool
+	err = conn.QueryRowContext(ctx, s.q("SELECT released <> 0 FROM {p}groups WHERE grp = ?"), group).Scan(&released)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		released = true // never claimed: nobody ran the group
+	case err != nil:
+		close(l.done)
+		l.Unlock()
+		return nil, false, s.wrap("lock group", err)
+	}
+	go l.watch()
+	if released {
+		return l, true, nil
+	}
+	t := time.NewTimer(3 * s.check)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return l, true, nil
+	case <-l.lost:
+		err = l.Err()
+	case <-ctx.Done():
+		err = context.Cause(ctx)
+	}
+	l.Unlock()
+	return nil, false, err
+}
+
+// noLock is the lock of a backend that one process uses.
+type noLock struct{}
+
+func (noLock) Lost() <-chan struct{} { return nil }
+func (noLock) Err() error            { return nil }
+func (noLock) Unlock()               {}
+
+// pgLock is a held session-level advisory lock on PostgreSQL.
+type pgLock struct {
+	s     *SQL
+	conn  *sql.Conn
+	group string
+	key   int64
+
+	stop chan struct{} // closed by Unlock
+	done chan struct{} // closed when watch returned
+	lost chan struct{} // closed when a check failed
+	err  error         // why it was lost, set before lost is closed
+	once sync.Once
+}
+
+// watch checks the lock every LockCheck until Unlock or a failed check.
+func (l *pgLock) watch() {
+	defer close(l.done)
+	hi, lo := int64(uint32(uint64(l.key)>>32)), int64(uint32(uint64(l.key)))
+	t := time.NewTicker(l.s.check)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.s.check)
+		var held bool
+		// A bigint advisory key shows as classid (high half), objid (low
+		// half) and objsubid 1.
+		err := l.conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "+
+			"AND pid = pg_backend_pid() AND granted AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1)", hi, lo).Scan(&held)
+		cancel()
+		if err == nil && held {
+			continue
+		}
+		if err == nil {
+			err = errors.New("the session no longer holds the advisory lock")
+		}
+		l.err = fmt.Errorf("eventlog: group %q: lock connection check failed: %w", l.group, err)
+		close(l.lost)
+		return
+	}
+}
+
+// Lost implements [GroupLock].
+func (l *pgLock) Lost() <-chan struct{} { return l.lost }
+
+// Err implements [GroupLock].
+func (l *pgLock) Err() error {
+	select {
+	case <-l.lost:
+		return l.err
+	default:
+		return nil
+	}
+}
+
+// Unlock implements [GroupLock]: it stops the checks, records that the
+// group was released cleanly (so that the next holder need not wait) and
+// releases the lock. A connection that fails any of it, or whose lock was
+// lost, is discarded rather than returned to the pool.
+func (l *pgLock) Unlock() {
+	l.once.Do(func() {
+		close(l.stop)
+		<-l.done
+		if l.Err() != nil {
+			discard(l.conn)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.s.check)
+		defer cancel()
+		_, err := l.conn.ExecContext(ctx, l.s.q("UPDATE {p}groups SET released = 1 WHERE grp = ?"), l.group)
+		var ok bool
+		if err == nil {
+			err = l.conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&ok)
+		}
+		if err != nil || !ok {
+			discard(l.conn)
+			return
+		}
+		_ = l.conn.Close()
+	})
+}
+
+// discard closes conn and keeps database/sql from reusing its session,
+// which may hold a session-level lock.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
 }
 
 // NewSQL returns an SQL backend over db. The error matches
@@ -156,12 +323,18 @@ func NewSQL(db *sql.DB, cfg SQLConfig) (*SQL, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &SQL{db: db, dialect: cfg.Dialect, p: cfg.Prefix, now: cfg.Now, notify: make(chan struct{})}
+	// Folded so that the lock keys derived from it agree with the tables,
+	// whose unquoted names the database folds (see SQLConfig.Prefix).
+	s := &SQL{db: db, dialect: cfg.Dialect, p: strings.ToLower(cfg.Prefix), now: cfg.Now, notify: make(chan struct{})}
 	if s.p == "" {
 		s.p = DefaultPrefix
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.check = cfg.LockCheck
+	if s.check == 0 {
+		s.check = DefaultLockCheck
 	}
 	h := fnv.New64a()
 	h.Write([]byte("distsync/eventlog/" + s.p))
@@ -188,6 +361,7 @@ func (s *SQL) Migrate(ctx context.Context) error {
 	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS {p}events (off ` + serial + `, pkey TEXT NOT NULL, payload ` + blob + ` NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS {p}cursors (grp TEXT PRIMARY KEY, cur ` + big + ` NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS {p}groups (grp TEXT PRIMARY KEY, epoch ` + big + ` NOT NULL, released INTEGER NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS {p}retries (grp TEXT NOT NULL, off ` + big + ` NOT NULL, attempts INTEGER NOT NULL,
 			first_ns ` + big + ` NOT NULL, last_ns ` + big + ` NOT NULL, due_ns ` + big + ` NOT NULL, PRIMARY KEY (grp, off))`,
 		`CREATE TABLE IF NOT EXISTS {p}dead (id ` + serial + `, consumer TEXT NOT NULL, ekey TEXT NOT NULL,
@@ -254,7 +428,7 @@ func (s *SQL) Drop(ctx context.Context) error {
 	if err := s.Close(); err != nil {
 		return fmt.Errorf("eventlog: drop: %w", err)
 	}
-	for _, t := range []string{"events", "cursors", "retries", "dead", "outbox", "trim"} {
+	for _, t := range []string{"events", "cursors", "groups", "retries", "dead", "outbox", "trim"} {
 		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.p+t); err != nil {
 			return fmt.Errorf("eventlog: drop %s%s: %w", s.p, t, err)
 		}
@@ -282,7 +456,7 @@ func (s *SQL) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) er
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrState) {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrState) || errors.Is(err, ErrFenced) {
 			return err
 		}
 		return s.wrap(op, err)
@@ -325,7 +499,12 @@ func insertQuery(table string, n int) string {
 // preparing takes a connection from the pool, which may have no other
 // than the one tx holds.
 func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []canonical.Event, payloads [][]byte, prep *sql.Stmt) error {
-	if s.dialect == Postgres {
+	// Only the log needs its offsets to become visible in order. The
+	// outbox is drained by deleting what was moved, so a row committed
+	// late is moved by a later round and never skipped: an insert into the
+	// outbox, made in the application's transaction, takes no lock that
+	// an Append would wait for.
+	if s.dialect == Postgres && table == "events" {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey); err != nil {
 			return err
 		}
@@ -429,6 +608,22 @@ func (s *SQL) Appended() <-chan struct{} {
 // AppendTx appends events to the outbox within tx, the application's own
 // transaction: they are published (by [SQL.Relay]) if and only if tx
 // commits. The error matches [ErrInvalidEvent] for an invalid event.
+//
+// AppendTx only inserts into the outbox table: on PostgreSQL it takes no
+// lock that outlives the insert's row, so an open application
+// transaction never delays an [SQL.Append] or another AppendTx; the relay
+// moves committed rows into the log under the append lock in
+// transactions of its own. The relay moves rows in outbox order (the
+// order AppendTx calls drew their rows): the events of one transaction
+// keep their order, and so do those of transactions that serialise on
+// the entity they belong to (an UPDATE of its row, or SELECT ... FOR
+// UPDATE, before AppendTx). Events of one key appended by concurrent
+// transactions that do not serialise may be published in either order.
+//
+// On SQLite, which has one writer at a time, an application transaction
+// that has written holds the database's write lock until it ends, so an
+// Append waits for it (up to the busy_timeout) whatever AppendTx does;
+// keep such transactions short.
 func (s *SQL) AppendTx(ctx context.Context, tx *sql.Tx, events ...canonical.Event) error {
 	if tx == nil {
 		return fmt.Errorf("eventlog: AppendTx: nil *sql.Tx: %w", ErrInvalidConfig)
@@ -643,23 +838,46 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// Commit implements [Cursors.Commit].
-func (s *SQL) Commit(ctx context.Context, group string, cursor uint64) error {
-	greatest := "max"
+// Claim implements [Cursors.Claim].
+func (s *SQL) Claim(ctx context.Context, group string) (uint64, error) {
+	var epoch int64
+	err := s.db.QueryRowContext(ctx, s.q("INSERT INTO {p}groups (grp, epoch, released) VALUES (?, 1, 0) ON CONFLICT (grp) DO UPDATE "+
+		"SET epoch = {p}groups.epoch + 1, released = 0 RETURNING epoch"), group).Scan(&epoch)
+	return uint64(epoch), s.wrap("claim group", err)
+}
+
+// epochCTE selects the group's epoch row; on PostgreSQL it is locked
+// (FOR SHARE) until the statement's transaction ends, so that a Claim
+// waits for a write it overtakes, and a write that waited for a Claim
+// sees the new epoch. SQLite serialises writers anyway.
+func (s *SQL) epochCTE() string {
 	if s.dialect == Postgres {
-		greatest = "GREATEST"
+		return "WITH f AS MATERIALIZED (SELECT epoch FROM {p}groups WHERE grp = ? FOR SHARE) "
 	}
+	return "WITH f AS (SELECT epoch FROM {p}groups WHERE grp = ?) "
+}
+
+// fenceCond is the condition of a write with epoch ? (given twice).
+const fenceCond = "CAST(? AS BIGINT) = 0 OR EXISTS (SELECT 1 FROM f WHERE epoch = ?)"
+
+// Commit implements [Cursors.Commit].
+func (s *SQL) Commit(ctx context.Context, group string, epoch, cursor uint64) error {
 	if s.dialect == Postgres {
 		// One statement, one round trip.
-		st, err := s.prepared(ctx, "WITH c AS (INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
-			"GREATEST({p}cursors.cur, excluded.cur) RETURNING cur) DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM c)")
+		st, err := s.prepared(ctx, s.epochCTE()+", c AS (INSERT INTO {p}cursors (grp, cur) SELECT CAST(? AS TEXT), CAST(? AS BIGINT) WHERE "+
+			fenceCond+" ON CONFLICT (grp) DO UPDATE SET cur = GREATEST({p}cursors.cur, excluded.cur) RETURNING cur), "+
+			"d AS (DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM c)) SELECT COUNT(*) FROM c")
+		var n int
 		if err == nil {
-			_, err = st.ExecContext(ctx, group, int64(cursor), group)
+			err = st.QueryRowContext(ctx, group, group, int64(cursor), int64(epoch), int64(epoch), group).Scan(&n)
+		}
+		if err == nil && n == 0 {
+			return fenced(group, epoch)
 		}
 		return s.wrap("commit", err)
 	}
-	upsert, err := s.prepared(ctx, "INSERT INTO {p}cursors (grp, cur) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET cur = "+
-		greatest+"({p}cursors.cur, excluded.cur)")
+	upsert, err := s.prepared(ctx, s.epochCTE()+"INSERT INTO {p}cursors (grp, cur) SELECT ?, ? WHERE "+fenceCond+
+		" ON CONFLICT (grp) DO UPDATE SET cur = max({p}cursors.cur, excluded.cur)")
 	if err != nil {
 		return s.wrap("commit", err)
 	}
@@ -668,21 +886,42 @@ func (s *SQL) Commit(ctx context.Context, group string, cursor uint64) error {
 		return s.wrap("commit", err)
 	}
 	return s.inTx(ctx, "commit", func(tx *sql.Tx) error {
-		if _, err := tx.StmtContext(ctx, upsert).ExecContext(ctx, group, int64(cursor)); err != nil {
+		res, err := tx.StmtContext(ctx, upsert).ExecContext(ctx, group, group, int64(cursor), int64(epoch), int64(epoch))
+		if err != nil {
 			return err
 		}
-		_, err := tx.StmtContext(ctx, trim).ExecContext(ctx, group, group)
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return err
+			}
+			return fenced(group, epoch)
+		}
+		_, err = tx.StmtContext(ctx, trim).ExecContext(ctx, group, group)
 		return err
 	})
 }
 
 // SaveRetry implements [Cursors.SaveRetry].
-func (s *SQL) SaveRetry(ctx context.Context, group string, r Retry) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO {p}retries (grp, off, attempts, first_ns, last_ns, due_ns) VALUES (?, ?, ?, ?, ?, ?)
+func (s *SQL) SaveRetry(ctx context.Context, group string, epoch uint64, r Retry) error {
+	st, err := s.prepared(ctx, s.epochCTE()+`INSERT INTO {p}retries (grp, off, attempts, first_ns, last_ns, due_ns)
+		SELECT CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT) WHERE `+fenceCond+`
 		ON CONFLICT (grp, off) DO UPDATE SET attempts = excluded.attempts, first_ns = excluded.first_ns,
-		last_ns = excluded.last_ns, due_ns = excluded.due_ns`),
-		group, int64(r.Offset), r.Attempts, nanos(r.FirstFailure), nanos(r.LastFailure), nanos(r.Due))
-	return s.wrap("save retry", err)
+		last_ns = excluded.last_ns, due_ns = excluded.due_ns`)
+	if err != nil {
+		return s.wrap("save retry", err)
+	}
+	res, err := st.ExecContext(ctx, group, group, int64(r.Offset), r.Attempts, nanos(r.FirstFailure), nanos(r.LastFailure), nanos(r.Due),
+		int64(epoch), int64(epoch))
+	if err != nil {
+		return s.wrap("save retry", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return s.wrap("save retry", err)
+		}
+		return fenced(group, epoch)
+	}
+	return nil
 }
 
 // Put implements [DeadLetters.Put].
@@ -691,9 +930,12 @@ func (s *SQL) Put(ctx context.Context, d DeadLetter) (int64, error) {
 	if d.Event.ID != "" {
 		b, err := d.Event.MarshalJSON()
 		if err != nil {
-			// Keep what can be kept: the dead letter must be stored.
+			// An invalid event (an application dead-letters what it
+			// could not append) is kept as it is, in the same JSON form
+			// but unvalidated, so that it can be read, corrected and
+			// replayed.
 			evJSON = nil
-			d.Raw = fmt.Appendf(nil, "%+v", d.Event)
+			d.Raw = rawEventJSON(d.Event)
 		} else {
 			evJSON = b
 		}
@@ -701,10 +943,32 @@ func (s *SQL) Put(ctx context.Context, d DeadLetter) (int64, error) {
 	audit := Audit{At: s.now(), Action: ActionDeadLettered, By: d.Consumer, Why: d.Error}
 	var id int64
 	err := s.inTx(ctx, "put dead letter", func(tx *sql.Tx) error {
-		var auditJSON string
+		if d.Epoch != 0 {
+			q := "SELECT epoch FROM {p}groups WHERE grp = ?"
+			if s.dialect == Postgres {
+				q += " FOR SHARE"
+			}
+			var cur int64
+			err := tx.QueryRowContext(ctx, s.q(q), d.Consumer).Scan(&cur)
+			if errors.Is(err, sql.ErrNoRows) || err == nil && uint64(cur) != d.Epoch {
+				return fenced(d.Consumer, d.Epoch)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		var first int64
-		err := tx.QueryRowContext(ctx, s.q("SELECT id, first_ns, audit FROM {p}dead WHERE consumer = ? AND ekey = ?"), d.Consumer, d.key()).
-			Scan(&id, &first, &auditJSON)
+		var err error
+		if d.ID != 0 {
+			err = tx.QueryRowContext(ctx, s.q("SELECT id, first_ns FROM {p}dead WHERE consumer = ? AND id = ?"), d.Consumer, d.ID).
+				Scan(&id, &first)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("eventlog: dead letter %d of %q: %w", d.ID, d.Consumer, ErrNotFound)
+			}
+		} else {
+			err = tx.QueryRowContext(ctx, s.q("SELECT id, first_ns FROM {p}dead WHERE consumer = ? AND ekey = ?"), d.Consumer, d.key()).
+				Scan(&id, &first)
+		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			a, _ := json.Marshal([]Audit{audit})
@@ -715,16 +979,75 @@ func (s *SQL) Put(ctx context.Context, d DeadLetter) (int64, error) {
 		case err != nil:
 			return err
 		}
-		var trail []Audit
-		_ = json.Unmarshal([]byte(auditJSON), &trail) // a damaged trail restarts
-		a, _ := json.Marshal(append(trail, audit))
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE {p}dead SET off = ?, event = ?, raw = ?, reason = ?, error = ?, error_class = ?,
-			attempts = ?, last_ns = ?, correlation_id = ?, state = ?, audit = ? WHERE id = ?`),
+		// The audit entry is appended in the statement itself, not read
+		// and written back, so that an action committed by another
+		// transaction since the SELECT keeps its entry; a row purged
+		// since is reported, not silently updated to nothing.
+		entry, _ := json.Marshal(audit)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE {p}dead SET off = ?, event = ?, raw = ?, reason = ?, error = ?, error_class = ?,
+			attempts = ?, last_ns = ?, correlation_id = ?, state = ?, audit = `+s.appendAudit()+` WHERE id = ?`),
 			int64(d.Offset), evJSON, d.Raw, string(d.Reason), d.Error, d.ErrorClass, d.Attempts, nanos(d.LastFailure),
-			d.CorrelationID, string(StateDead), string(a), id)
-		return err
+			d.CorrelationID, string(StateDead), string(entry), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("eventlog: dead letter %d of %q: %w", id, d.Consumer, ErrNotFound)
+		}
+		return nil
 	})
 	return id, err
+}
+
+// rawEventJSON writes e in the CloudEvents JSON form of
+// [canonical.Event.MarshalJSON] without validating it: the attributes
+// that are set, the extensions, and data (as JSON when it is valid JSON,
+// else as a string) or data_base64.
+func rawEventJSON(e canonical.Event) []byte {
+	m := map[string]any{}
+	set := func(name, v string) {
+		if v != "" {
+			m[name] = v
+		}
+	}
+	for name, v := range e.Extensions {
+		m[name] = v
+	}
+	set("specversion", e.SpecVersion)
+	set("id", e.ID)
+	set("source", e.Source)
+	set("type", string(e.Type))
+	set("subject", e.Subject)
+	if !e.Time.IsZero() {
+		m["time"] = e.Time.Format(time.RFC3339Nano)
+	}
+	set("datacontenttype", e.DataContentType)
+	set("dataschema", e.DataSchema)
+	set("correlationid", e.CorrelationID)
+	set("causationid", e.CausationID)
+	set("traceparent", e.TraceParent)
+	if e.Sequence != 0 {
+		m[canonical.SubjectSequenceExtension] = fmt.Sprintf("%020d", e.Sequence)
+	}
+	set("partitionkey", e.PartitionKey)
+	switch {
+	case e.Data != nil && json.Valid(e.Data):
+		m["data"] = e.Data
+	case e.Data != nil:
+		m["data"] = string(e.Data)
+	case e.BinaryData != nil:
+		m["data_base64"] = e.BinaryData
+	}
+	b, err := json.Marshal(m)
+	if err != nil { // an extension value JSON cannot encode
+		for name := range e.Extensions {
+			m[name] = fmt.Sprint(e.Extensions[name])
+		}
+		b, _ = json.Marshal(m)
+	}
+	return b
 }
 
 const deadCols = "id, consumer, off, event, raw, reason, error, error_class, attempts, first_ns, last_ns, correlation_id, state, replays, audit"

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -228,4 +229,121 @@ func TestSQLConfigValidate(t *testing.T) {
 	}
 	_, err := eventlog.NewSQL(nil, eventlog.SQLConfig{Dialect: eventlog.SQLite})
 	assert.ErrorIs(t, err, eventlog.ErrInvalidConfig, "NewSQL with a nil db")
+}
+
+// TestSQLPrefixCase: prefixes that differ only in case name the same
+// tables (unquoted names are folded by both databases), so they must be
+// one backend, locks included.
+func TestSQLPrefixCase(t *testing.T) {
+	db := openSQLite(t, filepath.Join(t.TempDir(), "events.db"))
+	for _, prefix := range []string{"App_Events_", "APP_EVENTS_", "app_events_"} {
+		s, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite, Prefix: prefix})
+		require.NoError(t, err, "NewSQL with prefix %q", prefix)
+		assert.Equal(t, "sqlite:app_events_", s.String(), "String of the backend with prefix %q", prefix)
+	}
+
+	url := postgresURL(t)
+	prefix := uniquePrefix()
+	upper := newSQL(t, openPostgres(t, url), eventlog.Postgres, strings.ToUpper(prefix))
+	t.Cleanup(func() { _ = upper.Drop(context.Background()) })
+	lower := newSQL(t, openPostgres(t, url), eventlog.Postgres, prefix)
+	unlock, ok, err := upper.TryLockGroup(t.Context(), "g")
+	require.NoError(t, err, "TryLockGroup through the upper-case prefix")
+	require.True(t, ok, "a free group lock is taken")
+	defer unlock.Unlock()
+	_, ok, err = lower.TryLockGroup(t.Context(), "g")
+	require.NoError(t, err, "TryLockGroup through the lower-case prefix")
+	assert.False(t, ok, "the same tables share the group lock, whatever the prefix's case")
+}
+
+// TestSQLDeadLetterKeepsRawAndReplays: a dead letter keeps the event as it
+// arrived, raw bytes for an undecodable row and unvalidated CloudEvents
+// JSON (not a Go struct dump) for an invalid event an application
+// dead-letters; an operator reads it with Get, corrects it with Put under
+// its ID, replays it, and the consumer handles it.
+func TestSQLDeadLetterKeepsRawAndReplays(t *testing.T) {
+	sqlBackends(t, func(t *testing.T, s *eventlog.SQL, db *sql.DB, prefix string) {
+		ctx := t.Context()
+		broken := []byte(`{"specversion":"1.0","id":"x-1","source":"urn:distsync:eventlogtest","type":"t",`)
+		_, err := db.ExecContext(ctx, placeholders(s, "INSERT INTO "+prefix+"events (pkey, payload) VALUES (?, ?)"), "x", broken)
+		require.NoError(t, err, "insert an undecodable row")
+		invalid := eventlogtest.Event("y", 1)
+		invalid.Type = "" // fails validation: cannot be encoded by MarshalJSON
+		invID, err := s.Put(ctx, eventlog.DeadLetter{Consumer: "g", Event: invalid, Reason: eventlog.ReasonPermanent,
+			Error: "invalid event", ErrorClass: "invalid", Attempts: 1, CorrelationID: invalid.CorrelationID})
+		require.NoError(t, err, "Put an invalid event")
+
+		var mu sync.Mutex
+		var handled []string
+		c, err := eventlog.NewConsumer(s, eventlog.ConsumerConfig{Group: "g", PollInterval: 5 * time.Millisecond,
+			Handler: func(_ context.Context, ev canonical.Event) error {
+				mu.Lock()
+				defer mu.Unlock()
+				handled = append(handled, ev.ID)
+				return nil
+			}})
+		require.NoError(t, err, "NewConsumer")
+		rctx, cancel := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { errc <- c.Run(rctx) }()
+		defer func() { cancel(); <-errc }()
+		require.NoError(t, c.WaitIdle(ctx), "WaitIdle")
+
+		dls, err := s.List(ctx, eventlog.Filter{Consumer: "g", Reason: eventlog.ReasonUndecodable})
+		require.NoError(t, err, "List undecodable")
+		require.Len(t, dls, 1, "the undecodable row is dead-lettered")
+		undecID := dls[0].ID
+		d, err := s.Get(ctx, undecID)
+		require.NoError(t, err, "Get the undecodable dead letter")
+		assert.Equal(t, broken, d.Raw, "Get shows the row's raw bytes")
+		assert.Empty(t, d.Event.ID, "an undecodable dead letter has no event")
+
+		d, err = s.Get(ctx, invID)
+		require.NoError(t, err, "Get the invalid event's dead letter")
+		var fields map[string]any
+		require.NoError(t, json.Unmarshal(d.Raw, &fields), "the invalid event is kept as JSON: %s", d.Raw)
+		assert.Equal(t, "y-1", fields["id"], "id of the kept invalid event")
+		assert.Equal(t, "corr-y", fields["correlationid"], "correlation ID of the kept invalid event")
+		assert.Equal(t, map[string]any{"n": float64(1)}, fields["data"], "data of the kept invalid event")
+		assert.NotContains(t, fields, "type", "the missing type stays missing")
+
+		// Replayed as they are, both fail again and stay dead letters.
+		n, err := s.Replay(ctx, eventlog.Filter{Consumer: "g"}, eventlog.Audit{By: "op", Why: "try as is"})
+		require.NoError(t, err, "Replay as is")
+		assert.Equal(t, 2, n, "replayed")
+		require.NoError(t, c.WaitIdle(ctx), "WaitIdle after the first replay")
+		all, err := s.List(ctx, eventlog.Filter{Consumer: "g"})
+		require.NoError(t, err, "List")
+		require.Len(t, all, 2, "a failed replay updates its dead letter, it adds none")
+		for _, d := range all {
+			assert.Equal(t, eventlog.StateDead, d.State, "state of dead letter %d after a failed replay", d.ID)
+		}
+
+		// The operator corrects both and replays them.
+		fixed := eventlogtest.Event("x", 1)
+		raw, err := fixed.MarshalJSON()
+		require.NoError(t, err, "encode the corrected x-1")
+		_, err = s.Put(ctx, eventlog.DeadLetter{ID: undecID, Consumer: "g", Offset: dls[0].Offset, Raw: raw,
+			Reason: eventlog.ReasonUndecodable, Error: "corrected by op", Attempts: 1})
+		require.NoError(t, err, "Put the corrected bytes under the dead letter's ID")
+		_, err = s.Put(ctx, eventlog.DeadLetter{ID: invID, Consumer: "g", Event: eventlogtest.Event("y", 1),
+			Reason: eventlog.ReasonPermanent, Error: "corrected by op", Attempts: 1})
+		require.NoError(t, err, "Put the corrected event under the dead letter's ID")
+		_, err = s.Put(ctx, eventlog.DeadLetter{ID: invID + undecID, Consumer: "g", Event: fixed})
+		assert.ErrorIs(t, err, eventlog.ErrNotFound, "Put under an ID that names no dead letter")
+		n, err = s.Replay(ctx, eventlog.Filter{Consumer: "g"}, eventlog.Audit{By: "op", Why: "corrected"})
+		require.NoError(t, err, "Replay the corrected")
+		assert.Equal(t, 2, n, "replayed")
+		require.NoError(t, c.WaitIdle(ctx), "WaitIdle after the second replay")
+
+		mu.Lock()
+		assert.ElementsMatch(t, []string{"x-1", "y-1"}, handled, "the corrected events are handled, once each")
+		mu.Unlock()
+		all, err = s.List(ctx, eventlog.Filter{Consumer: "g"})
+		require.NoError(t, err, "List")
+		require.Len(t, all, 2, "dead letters")
+		for _, d := range all {
+			assert.Equal(t, eventlog.StateResolved, d.State, "state of dead letter %d after the corrected replay", d.ID)
+		}
+	})
 }

@@ -17,8 +17,12 @@
 // The kit checks: append and read in order, atomic rejection of an invalid
 // batch, concurrent appenders losing and reordering nothing (run it with
 // -race); cursors that never move back and survive a reopen, retry states;
+// fencing: each Claim begins a later epoch, and Commit, SaveRetry and Put
+// with a superseded epoch are refused with ErrFenced and write nothing,
+// so that a second consumer of a group stops the first (on a backend
+// whose group lock does not keep the second waiting);
 // dead letters stored, updated, filtered, replayed, discarded and resolved
-// with their audit trail; Replay (by ID and by filter), Discard and
+// with their audit trail, and updated by ID (a correction); Replay (by ID and by filter), Discard and
 // Resolve racing on the same dead letters, each changing a dead letter
 // only from the state it expects and the audit trail recording each
 // successful action exactly once; for a backend that is an

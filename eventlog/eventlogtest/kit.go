@@ -60,10 +60,13 @@ func Run(t *testing.T, newStorage Factory) {
 		{"AppendInvalid", testAppendInvalid},
 		{"ConcurrentAppenders", testConcurrentAppenders},
 		{"Cursors", testCursors},
+		{"Fencing", testFencing},
+		{"SecondRunFencesFirst", testSecondRunFencesFirst},
 		{"DeadLetters", testDeadLetters},
 		{"DeadLetterRaces", testDeadLetterRaces},
 		{"TrimEvents", testTrimEvents},
 		{"PurgeDeadLetters", testPurgeDeadLetters},
+		{"PutByID", testPutByID},
 		{"OrderPerKey", testOrderPerKey},
 		{"CrashBeforeAck", testCrashBeforeAck},
 		{"CursorDurable", testCursorDurable},
@@ -316,11 +319,11 @@ func testCursors(t *testing.T, open Opener) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	r5 := eventlog.Retry{Offset: 5, Attempts: 2, FirstFailure: now, LastFailure: now.Add(time.Second), Due: now.Add(time.Minute)}
 	r9 := eventlog.Retry{Offset: 9, Attempts: 1, FirstFailure: now, LastFailure: now, Due: now.Add(time.Hour)}
-	require.NoError(t, b.SaveRetry(ctx, "g", r9), "SaveRetry offset 9")
-	require.NoError(t, b.SaveRetry(ctx, "g", eventlog.Retry{Offset: 5, Attempts: 1}), "SaveRetry offset 5")
-	require.NoError(t, b.SaveRetry(ctx, "g", r5), "SaveRetry offset 5 again replaces it")
-	require.NoError(t, b.Commit(ctx, "g", 3), "Commit 3")
-	require.NoError(t, b.Commit(ctx, "other", 1), "Commit 1 of another group")
+	require.NoError(t, b.SaveRetry(ctx, "g", 0, r9), "SaveRetry offset 9")
+	require.NoError(t, b.SaveRetry(ctx, "g", 0, eventlog.Retry{Offset: 5, Attempts: 1}), "SaveRetry offset 5")
+	require.NoError(t, b.SaveRetry(ctx, "g", 0, r5), "SaveRetry offset 5 again replaces it")
+	require.NoError(t, b.Commit(ctx, "g", 0, 3), "Commit 3")
+	require.NoError(t, b.Commit(ctx, "other", 0, 1), "Commit 1 of another group")
 
 	b = open(t)
 	st, err = b.Group(ctx, "g")
@@ -330,12 +333,12 @@ func testCursors(t *testing.T, open Opener) {
 	assertRetry(t, r5, st.Retries[0])
 	assertRetry(t, r9, st.Retries[1])
 
-	require.NoError(t, b.Commit(ctx, "g", 2), "Commit 2 (backwards)")
+	require.NoError(t, b.Commit(ctx, "g", 0, 2), "Commit 2 (backwards)")
 	st, err = b.Group(ctx, "g")
 	require.NoError(t, err, "Group")
 	assert.Equal(t, uint64(3), st.Cursor, "a cursor never moves back")
 
-	require.NoError(t, b.Commit(ctx, "g", 5), "Commit 5")
+	require.NoError(t, b.Commit(ctx, "g", 0, 5), "Commit 5")
 	st, err = b.Group(ctx, "g")
 	require.NoError(t, err, "Group")
 	assert.Equal(t, uint64(5), st.Cursor, "cursor after Commit 5")
@@ -345,6 +348,135 @@ func testCursors(t *testing.T, open Opener) {
 	st, err = b.Group(ctx, "other")
 	require.NoError(t, err, "Group other")
 	assert.Equal(t, eventlog.GroupState{Cursor: 1}, st, "groups are independent")
+}
+
+func testFencing(t *testing.T, open Opener) {
+	b := open(t)
+	ctx := t.Context()
+	e1, err := b.Claim(ctx, "g")
+	require.NoError(t, err, "Claim of a new group")
+	require.NotZero(t, e1, "Claim returns a non-zero epoch")
+	require.NoError(t, b.Commit(ctx, "g", e1, 2), "Commit with the current epoch")
+	require.NoError(t, b.SaveRetry(ctx, "g", e1, eventlog.Retry{Offset: 4, Attempts: 1}), "SaveRetry with the current epoch")
+	_, err = b.Put(ctx, eventlog.DeadLetter{Consumer: "g", Offset: 3, Event: Event("f", 1), Reason: eventlog.ReasonPermanent,
+		Error: "boom", Attempts: 1, Epoch: e1})
+	require.NoError(t, err, "Put with the current epoch")
+
+	b = open(t) // another process claims the group
+	e2, err := b.Claim(ctx, "g")
+	require.NoError(t, err, "second Claim")
+	require.Greater(t, e2, e1, "each Claim begins a later epoch")
+	other, err := b.Claim(ctx, "other")
+	require.NoError(t, err, "Claim of another group")
+
+	assert.ErrorIs(t, b.Commit(ctx, "g", e1, 9), eventlog.ErrFenced, "Commit with a superseded epoch")
+	assert.ErrorIs(t, b.SaveRetry(ctx, "g", e1, eventlog.Retry{Offset: 5, Attempts: 1}), eventlog.ErrFenced,
+		"SaveRetry with a superseded epoch")
+	_, err = b.Put(ctx, eventlog.DeadLetter{Consumer: "g", Offset: 6, Event: Event("f", 2), Reason: eventlog.ReasonPermanent,
+		Error: "boom", Attempts: 1, Epoch: e1})
+	assert.ErrorIs(t, err, eventlog.ErrFenced, "Put with a superseded epoch")
+	assert.ErrorIs(t, b.Commit(ctx, "g", e2+1, 9), eventlog.ErrFenced, "Commit with an epoch not claimed yet")
+	assert.ErrorIs(t, b.Commit(ctx, "never-claimed", 1, 9), eventlog.ErrFenced, "Commit with an epoch of a group never claimed")
+
+	st, err := b.Group(ctx, "g")
+	require.NoError(t, err, "Group")
+	assert.Equal(t, uint64(2), st.Cursor, "a fenced Commit leaves the cursor")
+	require.Len(t, st.Retries, 1, "a fenced SaveRetry stores nothing")
+	assert.Equal(t, uint64(4), st.Retries[0].Offset, "the retry state written with the current epoch stays")
+	dls, err := b.List(ctx, eventlog.Filter{Consumer: "g"})
+	require.NoError(t, err, "List")
+	require.Len(t, dls, 1, "a fenced Put stores nothing")
+	assert.Equal(t, "f-1", dls[0].Event.ID, "the dead letter written with the current epoch")
+	assert.Zero(t, dls[0].Epoch, "Epoch is not stored")
+
+	require.NoError(t, b.Commit(ctx, "g", e2, 3), "Commit with the new epoch")
+	require.NoError(t, b.Commit(ctx, "g", 0, 4), "Commit with epoch 0 is not fenced")
+	require.NoError(t, b.Commit(ctx, "other", other, 1), "another group's epoch is its own")
+	st, err = b.Group(ctx, "g")
+	require.NoError(t, err, "Group")
+	assert.Equal(t, uint64(4), st.Cursor, "cursor after the new epoch's commits")
+}
+
+// testPutByID: Put with an ID updates that dead letter, whatever its
+// event, keeping its ID, first failure and audit trail; an ID of another
+// consumer or of no dead letter is not found.
+func testPutByID(t *testing.T, open Opener) {
+	b := open(t)
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	id, err := b.Put(ctx, eventlog.DeadLetter{Consumer: "g", Offset: 7, Raw: []byte(`{"broken":`),
+		Reason: eventlog.ReasonUndecodable, Error: "undecodable", Attempts: 1, FirstFailure: t0, LastFailure: t0})
+	require.NoError(t, err, "Put an undecodable dead letter")
+	fixed := Event("p", 1)
+	got, err := b.Put(ctx, eventlog.DeadLetter{ID: id, Consumer: "g", Offset: 7, Event: fixed, Reason: eventlog.ReasonPermanent,
+		Error: "corrected", Attempts: 1, FirstFailure: t0.Add(time.Hour), LastFailure: t0.Add(time.Hour)})
+	require.NoError(t, err, "Put a corrected event under the dead letter's ID")
+	assert.Equal(t, id, got, "Put by ID returns the ID")
+	d, err := b.Get(ctx, id)
+	require.NoError(t, err, "Get")
+	assert.Equal(t, fixed.ID, d.Event.ID, "the corrected event replaces the stored one")
+	assert.True(t, d.FirstFailure.Equal(t0), "first failure kept: %v", d.FirstFailure)
+	assert.Len(t, d.Audit, 2, "audit trail of a dead letter put twice")
+	all, err := b.List(ctx, eventlog.Filter{Consumer: "g"})
+	require.NoError(t, err, "List")
+	assert.Len(t, all, 1, "Put by ID adds no dead letter")
+	_, err = b.Put(ctx, eventlog.DeadLetter{ID: id, Consumer: "other", Event: fixed})
+	assert.ErrorIs(t, err, eventlog.ErrNotFound, "Put by the ID of another consumer's dead letter")
+	_, err = b.Put(ctx, eventlog.DeadLetter{ID: id + 1000, Consumer: "g", Event: fixed})
+	assert.ErrorIs(t, err, eventlog.ErrNotFound, "Put by an ID that names no dead letter")
+}
+
+// testSecondRunFencesFirst: a second consumer of the same group claims
+// it; the first stops with ErrFenced at its next write instead of running
+// the group alongside it. (Backends that are a GroupLocker keep the second
+// waiting instead; the check then does not apply.)
+func testSecondRunFencesFirst(t *testing.T, open Opener) {
+	b := open(t)
+	if gl, ok := b.(eventlog.GroupLocker); ok {
+		lock, ok, err := gl.TryLockGroup(t.Context(), "fence")
+		require.NoError(t, err, "TryLockGroup")
+		require.True(t, ok, "TryLockGroup of a free group")
+		lock2, shared, err := open(t).(eventlog.GroupLocker).TryLockGroup(t.Context(), "fence")
+		require.NoError(t, err, "TryLockGroup again")
+		if shared {
+			lock2.Unlock()
+		}
+		lock.Unlock()
+		if !shared {
+			t.Skip("the backend's group lock keeps a second consumer waiting; fencing is checked by the Fencing subtest")
+		}
+	}
+	seen := newRecorder()
+	cfg := eventlog.ConsumerConfig{Group: "fence", PollInterval: time.Millisecond, Policy: fastPolicy(3),
+		Handler: func(_ context.Context, ev canonical.Event) error { seen.add(ev.ID); return nil }}
+	first, err := eventlog.NewConsumer(b, cfg)
+	require.NoError(t, err, "NewConsumer first")
+	errc := make(chan error, 1)
+	go func() { errc <- first.Run(t.Context()) }()
+	appendAll(t, b, Event("k", 1))
+	seen.wait(t, "k-1 handled by the first consumer", func(s []string) bool { return count(s, "k-1") == 1 })
+	require.NoError(t, first.WaitIdle(t.Context()), "WaitIdle first")
+
+	cfg2 := cfg
+	cfg2.Handler = func(_ context.Context, ev canonical.Event) error { seen.add("second:" + ev.ID); return nil }
+	second, err := eventlog.NewConsumer(open(t), cfg2)
+	require.NoError(t, err, "NewConsumer second")
+	ctx2, stop2 := context.WithCancel(t.Context())
+	defer stop2()
+	errc2 := make(chan error, 1)
+	go func() { errc2 <- second.Run(ctx2) }()
+	// Once it is idle, the second consumer has claimed the group.
+	require.NoError(t, second.WaitIdle(t.Context()), "WaitIdle second")
+	appendAll(t, b, Event("k", 2))
+	select {
+	case err := <-errc:
+		assert.ErrorIs(t, err, eventlog.ErrFenced, "the first consumer's Run after the second claimed the group")
+	case <-time.After(timeout):
+		t.Fatal("the first consumer kept running the group after a second one claimed it")
+	}
+	seen.wait(t, "k-2 handled by the second consumer", func(s []string) bool { return count(s, "second:k-2") == 1 })
+	stop2()
+	require.ErrorIs(t, <-errc2, context.Canceled, "the second consumer's Run")
 }
 
 func assertRetry(t *testing.T, want, got eventlog.Retry) {
@@ -551,7 +683,7 @@ func testOrderPerKey(t *testing.T, open Opener) {
 // the process died before each of them.
 type dropCommits struct{ eventlog.Backend }
 
-func (dropCommits) Commit(context.Context, string, uint64) error { return nil }
+func (dropCommits) Commit(context.Context, string, uint64, uint64) error { return nil }
 
 func testCrashBeforeAck(t *testing.T, open Opener) {
 	b := open(t)

@@ -41,11 +41,27 @@ func (b *commitGoesBack) Group(ctx context.Context, group string) (eventlog.Grou
 	return st, err
 }
 
-func (b *commitGoesBack) Commit(ctx context.Context, group string, cursor uint64) error {
+func (b *commitGoesBack) Commit(ctx context.Context, group string, epoch, cursor uint64) error {
 	b.mu.Lock()
 	b.cur[group] = cursor
 	b.mu.Unlock()
-	return b.Memory.Commit(ctx, group, cursor)
+	return b.Memory.Commit(ctx, group, epoch, cursor)
+}
+
+// ignoresEpoch writes whatever epoch it is given.
+type ignoresEpoch struct{ *eventlog.Memory }
+
+func (b ignoresEpoch) Commit(ctx context.Context, group string, _, cursor uint64) error {
+	return b.Memory.Commit(ctx, group, 0, cursor)
+}
+
+func (b ignoresEpoch) SaveRetry(ctx context.Context, group string, _ uint64, r eventlog.Retry) error {
+	return b.Memory.SaveRetry(ctx, group, 0, r)
+}
+
+func (b ignoresEpoch) Put(ctx context.Context, d eventlog.DeadLetter) (int64, error) {
+	d.Epoch = 0
+	return b.Memory.Put(ctx, d)
 }
 
 // loses skips the entry at offset 2 when reading.
@@ -112,6 +128,7 @@ var broken = map[string]struct {
 	"putDuplicates":  {func(m *eventlog.Memory) eventlog.Backend { return putDuplicates{m} }, []string{"DeadLetters"}, "AppendRead"},
 	"replayNoop":     {func(m *eventlog.Memory) eventlog.Backend { return replayNoop{m} }, []string{"DeadLetters"}, "AppendRead"},
 	"discardAnyway":  {func(m *eventlog.Memory) eventlog.Backend { return discardAnyway{m} }, []string{"DeadLetterRaces"}, "AppendRead"},
+	"ignoresEpoch":   {func(m *eventlog.Memory) eventlog.Backend { return ignoresEpoch{m} }, []string{"Fencing"}, "AppendRead"},
 	"acceptsInvalid": {func(m *eventlog.Memory) eventlog.Backend { return acceptsInvalid{m} }, []string{"AppendInvalid"}, "DeadLetters"},
 }
 

@@ -47,8 +47,8 @@ func testTrimEvents(t *testing.T, open Opener) {
 	for i := 1; i <= 10; i++ {
 		appendAll(t, b, Event("t", i))
 	}
-	require.NoError(t, b.Commit(ctx, "g1", 6), "Commit g1 6")
-	require.NoError(t, b.Commit(ctx, "g2", 4), "Commit g2 4")
+	require.NoError(t, b.Commit(ctx, "g1", 0, 6), "Commit g1 6")
+	require.NoError(t, b.Commit(ctx, "g2", 0, 4), "Commit g2 4")
 
 	steps := []struct {
 		name   string
@@ -83,8 +83,8 @@ func testTrimEvents(t *testing.T, open Opener) {
 	check(b, 6, 10, "after trimming")
 	check(open(t), 6, 10, "after reopening")
 
-	require.NoError(t, b.Commit(ctx, "g1", 10), "Commit g1 10")
-	require.NoError(t, b.Commit(ctx, "g2", 10), "Commit g2 10")
+	require.NoError(t, b.Commit(ctx, "g1", 0, 10), "Commit g1 10")
+	require.NoError(t, b.Commit(ctx, "g2", 0, 10), "Commit g2 10")
 	got, err := p.TrimEvents(ctx, "g1", "g2")
 	require.NoError(t, err, "TrimEvents of a log every group committed")
 	assert.Equal(t, uint64(9), got, "TrimEvents keeps the last event of the log")
