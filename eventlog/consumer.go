@@ -70,7 +70,13 @@ type ConsumerConfig struct {
 	// delivered twice (after a crash between handling and acknowledging):
 	// the handler runs under an idempotency claim keyed by the group and
 	// the event's source and id, completed after success and released
-	// after failure, so a failed event is handled again.
+	// after failure, so a failed event is handled again. The claim also
+	// holds a fingerprint of the event's content (type, subject, data
+	// content type and schema, per-subject sequence and data; not its
+	// tracing attributes or time): an event that reuses a source and id
+	// already handled for other content is not a duplicate but an error
+	// matching [idempotency.ErrMismatch], which the policy dead-letters
+	// as permanent, naming both fingerprints.
 	Dedupe idempotency.Store
 	// Lease is the dedupe claim's lease; choose it longer than a handler
 	// ever runs. Zero means idempotency.DefaultLease.
@@ -967,7 +973,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if c.guard.Store == nil {
 		return c.cfg.Handler(ctx, *ev)
 	}
-	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventOf(ev.Source, ev.ID),
+	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventWithFingerprint(ev.Source, ev.ID, contentFingerprint(ev)),
 		func(ctx context.Context) error { return c.cfg.Handler(ctx, *ev) })
 	return err
 }

@@ -620,3 +620,42 @@ func TestWaitIdleConsumerMadeOutsideBubble(t *testing.T) {
 	defer mu.Unlock()
 	assert.Equal(t, 2, calls, "handler calls")
 }
+
+// TestDedupeRefusesReusedEventID: with a dedupe store, a second delivery of
+// a handled event is suppressed, while an event that reuses the source and
+// id of a handled one for other content is dead-lettered as permanent,
+// naming both fingerprints, and never dropped as a duplicate.
+func TestDedupeRefusesReusedEventID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		m := eventlog.NewMemory(eventlog.MemoryConfig{})
+		store, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+		require.NoError(t, err, "NewMemoryStore")
+		defer store.Close()
+		first := eventlogtest.Event("a", 1)
+		redelivered := first
+		redelivered.CorrelationID, redelivered.TraceParent = "another-path", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+		reused := first
+		reused.Data = []byte(`{"n":99}`)
+		require.NoError(t, m.Append(ctx, first, redelivered, reused), "Append")
+		var mu sync.Mutex
+		var handled []string
+		cfg := eventlog.ConsumerConfig{Group: "g", Dedupe: store,
+			Handler: func(_ context.Context, ev canonical.Event) error {
+				mu.Lock()
+				defer mu.Unlock()
+				handled = append(handled, string(ev.Data))
+				return nil
+			}}
+		require.ErrorIs(t, runFor(t, m, cfg, time.Minute), context.Canceled, "Run")
+		assert.Equal(t, []string{`{"n":1}`}, handled, "handled once; the redelivery with other tracing attributes is a duplicate")
+		dls, err := m.List(ctx, eventlog.Filter{})
+		require.NoError(t, err, "List")
+		require.Len(t, dls, 1, "the reused ID is dead-lettered")
+		assert.Equal(t, eventlog.ReasonPermanent, dls[0].Reason, "reason")
+		assert.Equal(t, 1, dls[0].Attempts, "dead-lettered at once")
+		assert.Equal(t, uint64(3), dls[0].Offset, "the third event")
+		assert.Contains(t, dls[0].Error, "fingerprint", "the reason names the fingerprints")
+		assert.JSONEq(t, `{"n":99}`, string(dls[0].Event.Data), "the dead letter keeps the reused event")
+	})
+}

@@ -1,0 +1,50 @@
+package eventlog
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"sync"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/idempotency"
+)
+
+// hashes reuses SHA-256 states across events.
+var hashes = sync.Pool{New: func() any { return sha256.New() }}
+
+// contentFingerprint returns the fingerprint of what an event says, as
+// opposed to how it travelled: its type, subject, data content type, data
+// schema, per-subject sequence and data (JSON or binary, as stored). The
+// correlation and causation IDs, the traceparent, the time and other
+// extensions are left out, so a redelivery of the same event through
+// another path, or a dead letter replayed by an operator, has the same
+// fingerprint, while an event that reuses a seen source and id for other
+// content does not.
+func contentFingerprint(ev *canonical.Event) idempotency.Fingerprint {
+	h := hashes.Get().(hash.Hash)
+	h.Reset()
+	var n [8]byte
+	field := func(b []byte) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	str := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	str(string(ev.Type))
+	str(ev.Subject)
+	str(ev.DataContentType)
+	str(ev.DataSchema)
+	binary.BigEndian.PutUint64(n[:], ev.Sequence)
+	h.Write(n[:])
+	field(ev.Data)
+	field(ev.BinaryData)
+	var fp idempotency.Fingerprint
+	h.Sum(fp[:0])
+	hashes.Put(h)
+	return fp
+}
