@@ -76,7 +76,7 @@ func report(b *testing.B, start time.Time, cpu0 time.Duration, n int64) {
 func benchDistsync(b *testing.B, workers, batch int) {
 	b.ReportAllocs()
 	log := eventlog.NewMemory(eventlog.MemoryConfig{})
-	dedupe, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1})
+	dedupe, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1, MaxKeys: -1, MaxBytes: -1})
 	require.NoError(b, err, "NewMemoryStore")
 	defer dedupe.Close()
 	var handled atomic.Int64

@@ -39,7 +39,7 @@ var keys = func() []string {
 var result = idempotency.Result{Data: []byte(`{"posted":true}`)}
 
 func newDistsync(b *testing.B) *idempotency.MemoryStore {
-	s, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1})
+	s, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1, MaxKeys: -1, MaxBytes: -1})
 	require.NoError(b, err, "NewMemoryStore")
 	b.Cleanup(func() { _ = s.Close() })
 	return s
@@ -219,7 +219,7 @@ func TestRedeliveryAfterFailure(t *testing.T) {
 
 	t.Run("distsync runs the redelivery", func(t *testing.T) {
 		handle, effects := newHandler()
-		s, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1})
+		s, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1, MaxKeys: -1, MaxBytes: -1})
 		require.NoError(t, err, "NewMemoryStore")
 		defer s.Close()
 		g := idempotency.Guard{Store: s}

@@ -81,7 +81,7 @@ func TestFailOnce(t *testing.T) {
 	})
 	t.Run("impl=distsync", func(t *testing.T) {
 		log := eventlog.NewMemory(eventlog.MemoryConfig{})
-		dedupe, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1})
+		dedupe, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1, MaxKeys: -1, MaxBytes: -1})
 		require.NoError(t, err, "NewMemoryStore")
 		defer dedupe.Close()
 		var mu sync.Mutex

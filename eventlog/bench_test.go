@@ -33,7 +33,7 @@ func benchEvents(n int) []canonical.Event {
 func benchDispatch(b *testing.B, backend eventlog.Backend, batch int, withDedupe bool) {
 	var dedupe idempotency.Store
 	if withDedupe {
-		s, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1})
+		s, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1, MaxKeys: -1, MaxBytes: -1})
 		require.NoError(b, err, "NewMemoryStore")
 		defer s.Close()
 		dedupe = s
