@@ -39,6 +39,13 @@
 // "where is order X" from that state, from what the ERP and the CRM show and
 // from the timeline and dead letters.
 //
+// An order the ERP puts on hold keeps the ERP's decision for each line in
+// its state (and in the stored state). When the hold watcher sees the holds
+// released, the order is accepted with those decisions: a line the ERP
+// rejected (or that the ERP's view of the order shows rejected) stays
+// rejected, with its messages shown in the CRM, and is never released to a
+// warehouse; the other lines are confirmed.
+//
 // # Durable state and crashes
 //
 // With Config.State set to a [StateStore] ([SQLState] on SQLite or

@@ -106,6 +106,10 @@ type orderState struct {
 	phase    phase
 	decision bool // the decision event (accepted, held, rejected) is appended
 	resumed  bool // the hold watcher appended the resuming accepted event
+	// holdLines are the ERP's per-line decisions of an order it put on
+	// hold, kept until the hold is released: a line rejected then stays
+	// rejected when the order is accepted.
+	holdLines []canonical.AckLine
 	qevents  []canonical.QuantityEvent
 	seq      int64
 	dirty    bool // the CRM has not been shown the latest state
@@ -735,6 +739,7 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 		return nil
 	case canonical.AckOnHold:
 		st.phase = phaseHeld
+		st.holdLines = slices.Clone(ack.Lines)
 		for _, h := range ack.Holds {
 			if !h.Active() {
 				continue
@@ -829,15 +834,13 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 				}
 			}
 		}
-		ack := canonical.OrderAck{OrderID: o.ID, OrderVersion: o.Version, Refs: erpView.Refs, Outcome: canonical.AckAccepted, AckedAt: t}
-		for _, l := range erpView.Lines {
-			ack.Lines = append(ack.Lines, canonical.AckLine{LineID: l.ID, Result: canonical.LineAccepted, PromisedDate: l.PromisedDate})
-		}
+		ack := canonical.OrderAck{OrderID: o.ID, OrderVersion: o.Version, Refs: erpView.Refs, Outcome: canonical.AckAccepted, AckedAt: t,
+			Lines: releasedLines(o.Lines, st.holdLines, erpView.Lines)}
 		if err := f.applyAckLocked(st, ack); err != nil {
 			f.mu.Unlock()
 			return false, err
 		}
-		st.messages = nil
+		st.holdLines = nil
 	}
 	ph, plan := st.phase, st.plan
 	o := st.order
@@ -890,6 +893,37 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 	st.phase = phaseReleased
 	f.mu.Unlock()
 	return false, nil
+}
+
+// releasedLines returns the per-line answer of an order whose holds the
+// ERP released: each line keeps the decision the ERP made when it held the
+// order (held), and a line the ERP's view of the order (erpLines) shows
+// rejected is rejected too; the other lines are accepted, with the promised
+// date of the ERP's view, else of the held decision. A rejected line keeps
+// its messages, so the CRM still shows why.
+func releasedLines(lines []canonical.OrderLine, held []canonical.AckLine, erpLines []canonical.OrderLine) []canonical.AckLine {
+	out := make([]canonical.AckLine, 0, len(lines))
+	for _, l := range lines {
+		al := canonical.AckLine{LineID: l.ID, Result: canonical.LineAccepted}
+		if i := slices.IndexFunc(held, func(h canonical.AckLine) bool { return h.LineID == l.ID }); i >= 0 {
+			al.PromisedDate = held[i].PromisedDate
+			if held[i].Result == canonical.LineRejected {
+				al.Result, al.Messages = canonical.LineRejected, held[i].Messages
+			}
+		}
+		if i := slices.IndexFunc(erpLines, func(e canonical.OrderLine) bool { return e.ID == l.ID }); i >= 0 {
+			if el := &erpLines[i]; el.Buckets.Get(canonical.BucketRejected).IsPos() {
+				al.Result = canonical.LineRejected
+			} else if !el.PromisedDate.IsZero() {
+				al.PromisedDate = el.PromisedDate
+			}
+		}
+		if al.Result == canonical.LineRejected {
+			al.PromisedDate = time.Time{}
+		}
+		out = append(out, al)
+	}
+	return out
 }
 
 // planned reports whether the order's plan has the fulfilment order.
