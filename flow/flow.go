@@ -110,17 +110,17 @@ type orderState struct {
 	// hold, kept until the hold is released: a line rejected then stays
 	// rejected when the order is accepted.
 	holdLines []canonical.AckLine
-	qevents  []canonical.QuantityEvent
-	seq      int64
-	dirty    bool // the CRM has not been shown the latest state
-	messages []string
-	plan     []canonical.FulfillmentOrder
-	released map[string]canonical.FulfillmentOrder
-	alloc    map[string]canonical.AllocationUpdate
-	shipped  map[string]bool
-	ships    []canonical.Shipment
-	invoices map[string]canonical.Invoice
-	invOrder []string
+	qevents   []canonical.QuantityEvent
+	seq       int64
+	dirty     bool // the CRM has not been shown the latest state
+	messages  []string
+	plan      []canonical.FulfillmentOrder
+	released  map[string]canonical.FulfillmentOrder
+	alloc     map[string]canonical.AllocationUpdate
+	shipped   map[string]bool
+	ships     []canonical.Shipment
+	invoices  map[string]canonical.Invoice
+	invOrder  []string
 	// Cancellation of an open remainder (flow/cancel.go): the cancel
 	// requests seen, by source and request ID.
 	cancels map[string]*cancelState
