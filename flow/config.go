@@ -26,6 +26,10 @@ const (
 	DefaultPollInterval = time.Second
 	// DefaultSource is the CloudEvents source of the events the flow emits.
 	DefaultSource = "urn:distsync:flow"
+	// DefaultDedupeLease is the lease of the consumer's claims in
+	// Config.Dedupe: how long an event whose handler was cut short by a
+	// crash waits before a restarted flow handles it again.
+	DefaultDedupeLease = 30 * time.Second
 )
 
 // ErrInvalidConfig is matched by the error Config.Validate and New return for
@@ -65,6 +69,17 @@ type Config struct {
 	// the stored states (the crash test runs both ways), and on SQLite it
 	// costs about half the throughput.
 	Dedupe idempotency.Store
+	// DedupeLease is the lease of the consumer's claim on an event in
+	// Dedupe (eventlog.ConsumerConfig.Lease): after a crash while events
+	// were being handled, a restarted flow handles them again once their
+	// claims' leases have run out. Zero means DefaultDedupeLease, not
+	// idempotency.DefaultLease (5 minutes), for which a restarted flow
+	// would sit on those events. A handler that runs longer than the lease
+	// keeps its claim unless another consumer of the group takes the event
+	// over, which the log's group lock prevents while this one runs; keep
+	// it above the time one handler's connector calls take with their
+	// retries all the same.
+	DedupeLease time.Duration
 	// Group is the consumer group; "" means DefaultGroup.
 	Group string
 	// Scope scopes the idempotency keys; "" means DefaultScope.
@@ -116,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("PollInterval is negative: %s", c.PollInterval))
+	}
+	if c.DedupeLease < 0 {
+		errs = append(errs, fmt.Errorf("DedupeLease is negative: %s", c.DedupeLease))
 	}
 	if err := c.Policy.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("Policy: %w", err))

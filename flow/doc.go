@@ -89,6 +89,12 @@
 // save it with [ErrStateConflict], drops its copy and handles the event
 // again from the stored state.
 //
+// With Config.Dedupe, the consumer claims each event in the dedupe store
+// before its handler runs. A crash leaves the claims of the events in
+// flight held until their lease runs out (Config.DedupeLease,
+// [DefaultDedupeLease]); a restarted flow parks those events until then
+// and handles them after.
+//
 // # Compaction
 //
 // Memory held per completed order is bounded: an order that is final

@@ -212,6 +212,7 @@ func New(cfg Config) (*Flow, error) {
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
 	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: f.handle,
 		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
+		Lease:  cmp.Or(cfg.DedupeLease, DefaultDedupeLease),
 		Logger: cfg.Logger, Now: cfg.Now, OnDeadLetter: f.deadLettered})
 	if err != nil {
 		return nil, fmt.Errorf("%w: consumer: %w", ErrInvalidConfig, err)

@@ -91,6 +91,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "negative page size", modify: func(c *flow.Config) { c.PageSize = -1 }, want: "PageSize"},
 		{name: "negative poll interval", modify: func(c *flow.Config) { c.PollInterval = -1 }, want: "PollInterval"},
 		{name: "bad policy", modify: func(c *flow.Config) { c.Policy.MaxAttempts = -1 }, want: "Policy"},
+		{name: "negative dedupe lease", modify: func(c *flow.Config) { c.DedupeLease = -time.Second }, want: "DedupeLease"},
 	}
 	for _, tt := range tests {
 		c := base()
