@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -85,8 +86,18 @@ type Config struct {
 	// Scope scopes the idempotency keys; "" means DefaultScope.
 	Scope string
 	// Source is the source of the events the flow emits; "" means
-	// DefaultSource.
+	// DefaultSource. The flow handles an order.accepted event only from
+	// this source (its hold watcher emits them): keep it across restarts.
 	Source string
+	// OrderSources are the CloudEvents sources whose order.submitted
+	// events the flow accepts: its CRM's order feed, or whatever else
+	// feeds it orders. An order.submitted event of another source, or an
+	// order.accepted event not of Source, is dead-lettered with
+	// ErrForeignSource before it has any effect. Nil means the source the
+	// CRM connector reports through a Source() string method, found with
+	// connector.As through decorators (crm.Memory has one); Validate
+	// requires OrderSources when it has none. Sources must not be empty.
+	OrderSources []string
 	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
 	PageSize int
 	// PollInterval is how often Run polls the feeds and the held orders,
@@ -132,6 +143,9 @@ func (c Config) Validate() error {
 	if c.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("PollInterval is negative: %s", c.PollInterval))
 	}
+	if _, err := c.orderSources(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.DedupeLease < 0 {
 		errs = append(errs, fmt.Errorf("DedupeLease is negative: %s", c.DedupeLease))
 	}
@@ -142,6 +156,32 @@ func (c Config) Validate() error {
 		return nil
 	}
 	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// sourceReporter is the optional method of a CRM connector that reports
+// the CloudEvents source of its order feed's events.
+type sourceReporter interface{ Source() string }
+
+// orderSources returns the sources whose orders the flow accepts (see
+// Config.OrderSources).
+func (c Config) orderSources() ([]string, error) {
+	if c.OrderSources == nil {
+		if c.CRM == nil {
+			return nil, nil // reported as "CRM is required"
+		}
+		r, ok := connector.As[sourceReporter](c.CRM)
+		if !ok || r.Source() == "" {
+			return nil, errors.New("OrderSources is required: the CRM connector reports no source (Source() string)")
+		}
+		return []string{r.Source()}, nil
+	}
+	if len(c.OrderSources) == 0 {
+		return nil, errors.New("OrderSources is empty: no order would be accepted")
+	}
+	if slices.Contains(c.OrderSources, "") {
+		return nil, errors.New("OrderSources has an empty source")
+	}
+	return slices.Clone(c.OrderSources), nil
 }
 
 // Counter names a count reported to Metrics.

@@ -10,9 +10,13 @@
 // Pollers read the CRM's order feed and the WMS's event feed and append what
 // they read to an [eventlog.Backend], with the order's correlation ID; the
 // feeds' cursors are kept in a [CursorStore] after each page, so a restart
-// resumes after the last page stored. One [eventlog.Consumer] handles the
-// log, one order at a time per order ID (its partition key) and different
-// orders in parallel. Its [eventlog.ErrorPolicy] is the flow's one error
+// resumes after the last page stored. The flow takes orders only from the
+// sources it is told to (Config.OrderSources, by default its CRM's): an
+// order.submitted event of another source appended to the log, or an
+// order.accepted event not emitted by the flow itself, is dead-lettered
+// with [ErrForeignSource] before it has any effect. One [eventlog.Consumer]
+// handles the log, one order at a time per order ID (its partition key) and
+// different orders in parallel. Its [eventlog.ErrorPolicy] is the flow's one error
 // policy: transient errors are retried with backoff (honouring Retry-After)
 // without holding back other orders, work for a system whose breaker is open
 // is parked and resumed, permanent errors and spent budgets are

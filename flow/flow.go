@@ -39,6 +39,9 @@ var (
 	// ErrOrderState: the event does not fit the order's state, such as a
 	// new version of an order already decided (not supported yet).
 	ErrOrderState = errors.New("flow: event does not fit the order's state")
+	// ErrForeignSource: an order event whose source the flow does not
+	// accept for its type (see Config.OrderSources and Config.Source).
+	ErrForeignSource = errors.New("flow: event from a source not accepted for its type")
 	// ErrRunning is returned by Run and Drain when the flow is already
 	// running.
 	ErrRunning = errors.New("flow: already running")
@@ -150,6 +153,7 @@ type Flow struct {
 	group    string
 	scope    string
 	source   string
+	orderSrc []string // Config.OrderSources, defaulted
 	pageSize int
 	every    time.Duration
 	check    time.Duration
@@ -209,6 +213,7 @@ func New(cfg Config) (*Flow, error) {
 	if f.logger == nil {
 		f.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	f.orderSrc, _ = cfg.orderSources() // checked by Validate
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
 	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: f.handle,
 		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
@@ -539,6 +544,9 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	bad := func(err error) error {
 		return &EventError{Type: ev.Type, Source: ev.Source, ID: ev.ID, Err: err}
 	}
+	if err := f.checkSource(ev); err != nil {
+		return false, bad(err)
+	}
 	switch ev.Type {
 	case canonical.EventOrderSubmitted:
 		o, err := canonical.DecodeData[canonical.Order](ev)
@@ -594,6 +602,23 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 		return f.onReturnReceived(ctx, r, bad)
 	}
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
+}
+
+// checkSource refuses an order event from a source the flow does not
+// accept for its type: an order.submitted event not from
+// Config.OrderSources, an order.accepted event not from Config.Source.
+func (f *Flow) checkSource(ev canonical.Event) error {
+	switch ev.Type {
+	case canonical.EventOrderSubmitted:
+		if !slices.Contains(f.orderSrc, ev.Source) {
+			return fmt.Errorf("%w: orders are accepted from %q only (Config.OrderSources)", ErrForeignSource, f.orderSrc)
+		}
+	case canonical.EventOrderAccepted:
+		if ev.Source != f.source {
+			return fmt.Errorf("%w: order.accepted is accepted from the flow's own source %q only", ErrForeignSource, f.source)
+		}
+	}
+	return nil
 }
 
 // state returns the order's state, loaded from the store when it is not in

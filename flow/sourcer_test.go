@@ -12,6 +12,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/crm"
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
@@ -91,6 +92,12 @@ func TestConfigValidate(t *testing.T) {
 		{name: "negative page size", modify: func(c *flow.Config) { c.PageSize = -1 }, want: "PageSize"},
 		{name: "negative poll interval", modify: func(c *flow.Config) { c.PollInterval = -1 }, want: "PollInterval"},
 		{name: "bad policy", modify: func(c *flow.Config) { c.Policy.MaxAttempts = -1 }, want: "Policy"},
+		{name: "empty order sources", modify: func(c *flow.Config) { c.OrderSources = []string{} }, want: "OrderSources is empty"},
+		{name: "empty order source", modify: func(c *flow.Config) { c.OrderSources = []string{crm.Source, ""} }, want: "OrderSources has an empty source"},
+		{name: "CRM without a source", modify: func(c *flow.Config) { c.CRM = sourcelessCRM{c.CRM} }, want: "OrderSources is required"},
+		{name: "CRM without a source, OrderSources set", modify: func(c *flow.Config) {
+			c.CRM, c.OrderSources = sourcelessCRM{c.CRM}, []string{"urn:example:crm"}
+		}},
 		{name: "negative dedupe lease", modify: func(c *flow.Config) { c.DedupeLease = -time.Second }, want: "DedupeLease"},
 	}
 	for _, tt := range tests {
@@ -108,6 +115,9 @@ func TestConfigValidate(t *testing.T) {
 		assert.ErrorIs(t, nerr, flow.ErrInvalidConfig, "New %s", tt.name)
 	}
 }
+
+// sourcelessCRM hides the Source method of a CRM.
+type sourcelessCRM struct{ connector.CRM }
 
 var _ connector.InventoryReader = (*wms.Memory)(nil)
 
