@@ -27,6 +27,12 @@ const (
 	DefaultPollInterval = time.Second
 	// DefaultSource is the CloudEvents source of the events the flow emits.
 	DefaultSource = "urn:distsync:flow"
+	// DefaultMaxEventSize is the most bytes of data one event may carry
+	// (Config.MaxEventSize): 1 MiB.
+	DefaultMaxEventSize = 1 << 20
+	// DefaultMaxLines is the most lines one document of an event may carry
+	// (Config.MaxLines).
+	DefaultMaxLines = 10_000
 	// DefaultDedupeLease is the lease of the consumer's claims in
 	// Config.Dedupe: how long an event whose handler was cut short by a
 	// crash waits before a restarted flow handles it again.
@@ -81,6 +87,16 @@ type Config struct {
 	// it above the time one handler's connector calls take with their
 	// retries all the same.
 	DedupeLease time.Duration
+	// MaxEventSize bounds the data (canonical.Event.Data, in bytes) of an
+	// event the flow handles; a larger event is dead-lettered with
+	// ErrEventTooLarge before it is decoded. 0 means DefaultMaxEventSize
+	// (1 MiB: about 7,500 order lines as the CRM simulator writes them).
+	MaxEventSize int
+	// MaxLines bounds the lines of the document an event carries (an
+	// order, a cancel request, an allocation update, a shipment, a
+	// return); an event with more is dead-lettered with ErrEventTooLarge
+	// before it has any effect. 0 means DefaultMaxLines (10,000).
+	MaxLines int
 	// Group is the consumer group; "" means DefaultGroup.
 	Group string
 	// Scope scopes the idempotency keys; "" means DefaultScope.
@@ -145,6 +161,12 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.orderSources(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.MaxEventSize < 0 {
+		errs = append(errs, fmt.Errorf("MaxEventSize is negative: %d", c.MaxEventSize))
+	}
+	if c.MaxLines < 0 {
+		errs = append(errs, fmt.Errorf("MaxLines is negative: %d", c.MaxLines))
 	}
 	if c.DedupeLease < 0 {
 		errs = append(errs, fmt.Errorf("DedupeLease is negative: %s", c.DedupeLease))

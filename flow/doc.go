@@ -14,13 +14,15 @@
 // sources it is told to (Config.OrderSources, by default its CRM's): an
 // order.submitted event of another source appended to the log, or an
 // order.accepted event not emitted by the flow itself, is dead-lettered
-// with [ErrForeignSource] before it has any effect. One [eventlog.Consumer]
+// with [ErrForeignSource] before it has any effect. So is an event that
+// carries more than the flow accepts (Config.MaxEventSize bytes of data,
+// Config.MaxLines lines), with [ErrEventTooLarge]. One [eventlog.Consumer]
 // handles the log, one order at a time per order ID (its partition key) and
-// different orders in parallel. Its [eventlog.ErrorPolicy] is the flow's one error
-// policy: transient errors are retried with backoff (honouring Retry-After)
-// without holding back other orders, work for a system whose breaker is open
-// is parked and resumed, permanent errors and spent budgets are
-// dead-lettered with their reason, and a dead letter replayed after the
+// different orders in parallel. Its [eventlog.ErrorPolicy] is the flow's one
+// error policy: transient errors are retried with backoff (honouring
+// Retry-After) without holding back other orders, work for a system whose
+// breaker is open is parked and resumed, permanent errors and spent budgets
+// are dead-lettered with their reason, and a dead letter replayed after the
 // cause is fixed completes the order.
 //
 // Every effect is idempotent: AcceptOrder takes a key derived with

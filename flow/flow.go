@@ -3,6 +3,7 @@ package flow
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,9 @@ var (
 	// ErrForeignSource: an order event whose source the flow does not
 	// accept for its type (see Config.OrderSources and Config.Source).
 	ErrForeignSource = errors.New("flow: event from a source not accepted for its type")
+	// ErrEventTooLarge: an event carries more data or more lines than
+	// the flow accepts (Config.MaxEventSize, Config.MaxLines).
+	ErrEventTooLarge = errors.New("flow: event too large")
 	// ErrRunning is returned by Run and Drain when the flow is already
 	// running.
 	ErrRunning = errors.New("flow: already running")
@@ -154,6 +158,8 @@ type Flow struct {
 	scope    string
 	source   string
 	orderSrc []string // Config.OrderSources, defaulted
+	maxSize  int      // Config.MaxEventSize, defaulted
+	maxLines int      // Config.MaxLines, defaulted
 	pageSize int
 	every    time.Duration
 	check    time.Duration
@@ -214,6 +220,8 @@ func New(cfg Config) (*Flow, error) {
 		f.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	f.orderSrc, _ = cfg.orderSources() // checked by Validate
+	f.maxSize = cmp.Or(cfg.MaxEventSize, DefaultMaxEventSize)
+	f.maxLines = cmp.Or(cfg.MaxLines, DefaultMaxLines)
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
 	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: f.handle,
 		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
@@ -544,6 +552,16 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	bad := func(err error) error {
 		return &EventError{Type: ev.Type, Source: ev.Source, ID: ev.ID, Err: err}
 	}
+	if n := len(ev.Data) + len(ev.BinaryData); n > f.maxSize {
+		return false, bad(fmt.Errorf("%w: %d bytes of data, more than the %d accepted (Config.MaxEventSize)", ErrEventTooLarge, n, f.maxSize))
+	}
+	// Each line takes at least 3 bytes ("{}," ): smaller data cannot hold
+	// too many, and larger data is counted before it is decoded.
+	if len(ev.Data) > 3*f.maxLines {
+		if n := countLines(ev.Data); n > f.maxLines {
+			return false, bad(fmt.Errorf("%w: %d lines, more than the %d accepted (Config.MaxLines)", ErrEventTooLarge, n, f.maxLines))
+		}
+	}
 	if err := f.checkSource(ev); err != nil {
 		return false, bad(err)
 	}
@@ -602,6 +620,19 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 		return f.onReturnReceived(ctx, r, bad)
 	}
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
+}
+
+// countLines returns how many elements the "lines" array of the JSON
+// document data has: 0 when it has none, or data is not such a document
+// (decoding it reports that).
+func countLines(data []byte) int {
+	var d struct {
+		Lines []struct{} `json:"lines"`
+	}
+	if json.Unmarshal(data, &d) != nil {
+		return 0
+	}
+	return len(d.Lines)
 }
 
 // checkSource refuses an order event from a source the flow does not

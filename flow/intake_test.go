@@ -2,6 +2,8 @@ package flow_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"testing/synctest"
 
@@ -117,5 +119,106 @@ func TestOrderSources(t *testing.T) {
 		assert.Equal(t, crm.Source, dls[0].Event.Source, "the dead letter is the CRM feed's event")
 		assert.Contains(t, dls[0].Error, flow.ErrForeignSource.Error(), "error of the CRM feed's event")
 		assert.Contains(t, dls[0].Error, `orders are accepted from ["urn:example:gateway"] only`, "error names the accepted sources")
+	})
+}
+
+// orderEvent returns an order.submitted event of the CRM's source carrying
+// o, partitioned and correlated by its ID. Its data is encoded without
+// canonical.NewEvent's validation, which the flow's bounds must not need.
+func orderEvent(t *testing.T, o canonical.Order) canonical.Event {
+	t.Helper()
+	data, err := canonical.Encode(o)
+	require.NoError(t, err, "Encode %s", o.ID)
+	return canonical.Event{ID: "big-" + o.ID, Source: crm.Source, SpecVersion: canonical.EventSpecVersion,
+		Type: canonical.EventOrderSubmitted, Subject: o.ID, DataContentType: "application/json", Data: data,
+		PartitionKey: o.ID, CorrelationID: "corr-" + o.ID}
+}
+
+// TestEventBounds appends order events beyond the flow's bounds on what
+// one event may carry: each is dead-lettered at its first attempt with
+// ErrEventTooLarge saying which bound, before any effect, while an order
+// within the bounds next to it completes.
+func TestEventBounds(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  flow.Config
+		// order changes the template order (one line, from the CRM).
+		order func(o *canonical.Order)
+		want  string
+	}{
+		{name: "10 MB note", order: func(o *canonical.Order) {
+			o.Notes = []canonical.Note{{Type: "customer", Text: strings.Repeat("x", 10<<20)}}
+		}, want: "bytes of data, more than the 1048576 accepted (Config.MaxEventSize)"},
+		{name: "60,000 lines, over the size", order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 60_000) },
+			want: "bytes of data, more than the 1048576 accepted (Config.MaxEventSize)"},
+		{name: "60,000 lines, over the lines", cfg: flow.Config{MaxEventSize: 64 << 20}, order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 60_000) },
+			want: "60000 lines, more than the 10000 accepted (Config.MaxLines)"},
+		{name: "3 lines over a bound of 2", cfg: flow.Config{MaxLines: 2}, order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 3) },
+			want: "3 lines, more than the 2 accepted (Config.MaxLines)"},
+		{name: "a small size bound", cfg: flow.Config{MaxEventSize: 512}, order: func(o *canonical.Order) {},
+			want: "more than the 512 accepted (Config.MaxEventSize)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newSystems(t)
+				w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+				cfg := tt.cfg
+				cfg.Log = w.log
+				w.connect(t, nil, cfg)
+				ctx := context.Background()
+				tmpl := w.submit(t, "ACC-0002", "SKU-100:2")
+				o, err := canonical.DecodeData[canonical.Order](crmOrderEvent(t, w, tmpl))
+				require.NoError(t, err, "decode the CRM's order")
+				o.ID = "ORD-BIG"
+				tt.order(&o)
+				big := orderEvent(t, o)
+				require.NoError(t, w.log.Append(ctx, big), "Append %s", tt.name)
+				if tt.cfg.MaxEventSize == 0 || tt.cfg.MaxEventSize > 1024 {
+					w.settle(t)
+					v := w.agree(t, tmpl)
+					assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "order within the bounds next to %s", tt.name)
+				} else {
+					require.NoError(t, w.flow.Drain(ctx), "Drain")
+				}
+				dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{CorrelationID: big.CorrelationID})
+				require.NoError(t, err, "DeadLetters")
+				require.Len(t, dls, 1, "dead letters of %s", tt.name)
+				assert.Equal(t, eventlog.ReasonPermanent, dls[0].Reason, "reason of %s", tt.name)
+				assert.Equal(t, 1, dls[0].Attempts, "attempts of %s", tt.name)
+				assert.Contains(t, dls[0].Error, flow.ErrEventTooLarge.Error(), "error of %s", tt.name)
+				assert.Contains(t, dls[0].Error, tt.want, "error of %s", tt.name)
+				_, err = w.erp.GetOrder(ctx, o.ID)
+				assert.Error(t, err, "the ERP knows nothing of the order of %s", tt.name)
+				_, err = w.flow.Where(ctx, o.ID)
+				assert.ErrorIs(t, err, flow.ErrUnknownOrder, "the flow keeps nothing of the order of %s", tt.name)
+			})
+		})
+	}
+}
+
+// manyLines returns n copies of l with the IDs L1 to Ln.
+func manyLines(l canonical.OrderLine, n int) []canonical.OrderLine {
+	out := make([]canonical.OrderLine, n)
+	for i := range out {
+		out[i] = l
+		out[i].ID = "L" + strconv.Itoa(i+1)
+	}
+	return out
+}
+
+// TestOrderLinesPerMiB measures how many lines of a CRM order fit into
+// DefaultMaxEventSize, as Config.MaxEventSize's documentation says.
+func TestOrderLinesPerMiB(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		o, err := canonical.DecodeData[canonical.Order](crmOrderEvent(t, w, w.submit(t, "ACC-0002", "SKU-100:2")))
+		require.NoError(t, err, "decode the CRM's order")
+		small, big := orderEvent(t, o), o
+		big.Lines = manyLines(o.Lines[0], 1001)
+		per := (len(orderEvent(t, big).Data) - len(small.Data)) / 1000
+		n := (flow.DefaultMaxEventSize - len(small.Data)) / per
+		t.Logf("%d bytes per order line: %d lines in %d bytes", per, n, flow.DefaultMaxEventSize)
+		assert.InDelta(t, 7500, n, 500, "lines of a CRM order in DefaultMaxEventSize (documented as about 7,500)")
 	})
 }

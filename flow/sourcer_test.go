@@ -98,6 +98,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "CRM without a source, OrderSources set", modify: func(c *flow.Config) {
 			c.CRM, c.OrderSources = sourcelessCRM{c.CRM}, []string{"urn:example:crm"}
 		}},
+		{name: "negative max event size", modify: func(c *flow.Config) { c.MaxEventSize = -1 }, want: "MaxEventSize is negative"},
+		{name: "negative max lines", modify: func(c *flow.Config) { c.MaxLines = -1 }, want: "MaxLines is negative"},
 		{name: "negative dedupe lease", modify: func(c *flow.Config) { c.DedupeLease = -time.Second }, want: "DedupeLease"},
 	}
 	for _, tt := range tests {
