@@ -33,7 +33,9 @@
 // Handlers recognise events they have already applied (the same order
 // version, an allocation update with an older sequence, a shipment already
 // invoiced) and count them as duplicates, so duplicated or reordered feed
-// pages change nothing.
+// pages change nothing. An order version or a shipment that comes again
+// with other content is no duplicate: it is dead-lettered with
+// [ErrChangedDuplicate], naming both fingerprints, never dropped silently.
 //
 // # Order state
 //

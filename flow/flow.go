@@ -3,6 +3,8 @@ package flow
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +45,11 @@ var (
 	// ErrForeignSource: an order event whose source the flow does not
 	// accept for its type (see Config.OrderSources and Config.Source).
 	ErrForeignSource = errors.New("flow: event from a source not accepted for its type")
+	// ErrChangedDuplicate: an event names a document the flow has applied
+	// (the same order version, the same shipment ID) with other content:
+	// it is not a duplicate, and the flow cannot tell which is right. The
+	// error gives both fingerprints.
+	ErrChangedDuplicate = errors.New("flow: event repeats an applied document with other content")
 	// ErrEventTooLarge: an event carries more data or more lines than
 	// the flow accepts (Config.MaxEventSize, Config.MaxLines).
 	ErrEventTooLarge = errors.New("flow: event too large")
@@ -117,17 +124,20 @@ type orderState struct {
 	// hold, kept until the hold is released: a line rejected then stays
 	// rejected when the order is accepted.
 	holdLines []canonical.AckLine
-	qevents   []canonical.QuantityEvent
-	seq       int64
-	dirty     bool // the CRM has not been shown the latest state
-	messages  []string
-	plan      []canonical.FulfillmentOrder
-	released  map[string]canonical.FulfillmentOrder
-	alloc     map[string]canonical.AllocationUpdate
-	shipped   map[string]bool
-	ships     []canonical.Shipment
-	invoices  map[string]canonical.Invoice
-	invOrder  []string
+	// fp is the fingerprint of the order as submitted (docFingerprint),
+	// to tell a duplicate of its submission from a changed one.
+	fp       string
+	qevents  []canonical.QuantityEvent
+	seq      int64
+	dirty    bool // the CRM has not been shown the latest state
+	messages []string
+	plan     []canonical.FulfillmentOrder
+	released map[string]canonical.FulfillmentOrder
+	alloc    map[string]canonical.AllocationUpdate
+	shipped  map[string]bool
+	ships    []canonical.Shipment
+	invoices map[string]canonical.Invoice
+	invOrder []string
 	// Cancellation of an open remainder (flow/cancel.go): the cancel
 	// requests seen, by source and request ID.
 	cancels map[string]*cancelState
@@ -676,6 +686,10 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	if err != nil {
 		return false, err
 	}
+	fp, err := docFingerprint(o)
+	if err != nil {
+		return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+	}
 	f.mu.Lock()
 	if st == nil {
 		st = f.orders[o.ID]
@@ -691,7 +705,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		for i := range o.Lines {
 			o.Lines[i].Buckets = canonical.Buckets{}
 		}
-		st = &orderState{corr: ev.CorrelationID, order: o, phase: phaseSubmitted, dirty: true,
+		st = &orderState{corr: ev.CorrelationID, order: o, phase: phaseSubmitted, dirty: true, fp: fp,
 			released: map[string]canonical.FulfillmentOrder{}, alloc: map[string]canonical.AllocationUpdate{},
 			shipped: map[string]bool{}, invoices: map[string]canonical.Invoice{}}
 		if err := f.foldLocked(st); err != nil {
@@ -700,8 +714,12 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		}
 		f.orders[o.ID] = st
 	}
-	version, ph, decided := st.order.Version, st.phase, st.decision
+	version, ph, decided, seen := st.order.Version, st.phase, st.decision, st.fp
 	f.mu.Unlock()
+	if o.Version == version && seen != "" && seen != fp {
+		return false, bad(fmt.Errorf("%w: order %s version %d submitted with fingerprint %s, applied with %s",
+			ErrChangedDuplicate, o.ID, o.Version, fp, seen))
+	}
 	if o.Version > version {
 		return false, bad(fmt.Errorf("%w: order %s version %d after version %d: changing an order is not supported yet",
 			ErrOrderState, o.ID, o.Version, version))
@@ -1028,6 +1046,12 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 		f.mu.Unlock()
 		return false, bad(fmt.Errorf("%w: %q of order %s", ErrUnknownFulfillment, s.FulfillmentOrderID, s.OrderID))
 	}
+	if st.shipped[s.ID] {
+		if err := changedShipment(st, s); err != nil {
+			f.mu.Unlock()
+			return false, bad(err)
+		}
+	}
 	_, invoiced := st.invoices[s.ID]
 	if invoiced {
 		f.mu.Unlock()
@@ -1078,6 +1102,35 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 	st.dirty = true
 	f.mu.Unlock()
 	return false, f.publish(ctx, st)
+}
+
+// docFingerprint returns the fingerprint of a document: the hex SHA-256 of
+// its canonical encoding (canonical.Encode), the first 16 bytes of it.
+func docFingerprint(d canonical.Document) (string, error) {
+	b, err := canonical.Encode(d)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+// changedShipment returns an ErrChangedDuplicate error when the order has
+// applied a shipment of s's ID with other content. The caller holds f.mu.
+func changedShipment(st *orderState, s canonical.Shipment) error {
+	i := slices.IndexFunc(st.ships, func(x canonical.Shipment) bool { return x.ID == s.ID })
+	if i < 0 {
+		return nil
+	}
+	was, err1 := docFingerprint(st.ships[i])
+	now, err2 := docFingerprint(s)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("%w: shipment %s: %w", ErrBadEvent, s.ID, err)
+	}
+	if was != now {
+		return fmt.Errorf("%w: shipment %s of order %s with fingerprint %s, applied with %s", ErrChangedDuplicate, s.ID, s.OrderID, now, was)
+	}
+	return nil
 }
 
 // mergeEvents sums events of the same line, which the ledger would

@@ -103,6 +103,8 @@ type stateRecord struct {
 	Returns []returnRecord `json:"returns,omitempty"`
 	// HoldLines are the ERP's per-line decisions of an order on hold.
 	HoldLines []canonical.AckLine `json:"holdLines,omitempty"`
+	// FP is the fingerprint of the order as submitted.
+	FP string `json:"fp,omitempty"`
 }
 
 // cancelRecord is the encoding of a cancelState.
@@ -151,7 +153,7 @@ func recordOf(st *orderState) stateRecord {
 	r := stateRecord{V: StateVersion, Corr: st.corr, Order: st.order, Phase: st.phase.String(), Decision: st.decision,
 		Resumed: st.resumed, QEvents: st.qevents, Seq: st.seq, Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
 		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder,
-		HoldLines: st.holdLines}
+		HoldLines: st.holdLines, FP: st.fp}
 	for id, ok := range st.shipped {
 		if ok {
 			r.Shipped = append(r.Shipped, id)
@@ -252,6 +254,10 @@ func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
 		w.key("holdLines")
 		w.value(r.HoldLines)
 	}
+	if r.FP != "" {
+		w.key("fp")
+		w.value(r.FP)
+	}
 	return append(w.b, '}'), w.err
 }
 
@@ -351,7 +357,7 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 	st := &orderState{corr: r.Corr, order: r.Order, decision: r.Decision, resumed: r.Resumed, qevents: r.QEvents,
 		seq: r.Seq, dirty: r.Dirty, messages: r.Messages, plan: r.Plan, released: r.Released, alloc: r.Alloc,
 		shipped: make(map[string]bool, len(r.Shipped)), ships: r.Ships, invoices: r.Invoices, invOrder: r.InvOrder,
-		holdLines: r.HoldLines}
+		holdLines: r.HoldLines, fp: r.FP}
 	switch r.Phase {
 	case phaseSubmitted.String():
 		st.phase = phaseSubmitted
