@@ -823,7 +823,16 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 				return retry.Permanent(fmt.Errorf("flow: hold order %s: %w", o.ID, err))
 			}
 		}
-		return nil
+		// A line the ERP rejected is rejected while the order waits: a
+		// cancel request meanwhile finds nothing of it open.
+		src := "erp/hold/" + o.ID + "/" + strconv.FormatInt(o.Version, 10)
+		for _, al := range ack.Lines {
+			if l := o.Line(al.LineID); l != nil && al.Result == canonical.LineRejected {
+				st.qevents = append(st.qevents, canonical.QuantityEvent{LineID: l.ID, Bucket: canonical.BucketRejected,
+					Kind: canonical.QuantitySnapshot, Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
+			}
+		}
+		return f.foldLocked(st)
 	}
 	if err := o.Accept(t); err != nil {
 		return retry.Permanent(fmt.Errorf("flow: accept order %s: %w", o.ID, err))

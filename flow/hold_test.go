@@ -154,3 +154,32 @@ func TestHoldKeepsRejectedLinesRestart(t *testing.T) {
 		cancelRest(t, w, id, settle)
 	})
 }
+
+// TestHoldCancelWithRejectedLine asks the CRM to cancel an order while it
+// is on credit hold with a line the ERP rejected: the open lines are
+// cancelled, in the flow and in the ERP, and the rejected line, which has
+// nothing open, stays rejected; nothing is dead-lettered.
+func TestHoldCancelWithRejectedLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0003", "SKU-103:15", "SKU-999:1", "SKU-105:7")
+		w.settle(t)
+		v, err := w.flow.Where(ctx, id)
+		require.NoError(t, err, "Where %s", id)
+		require.Equal(t, "on_hold", v.Phase, "phase before the request")
+		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 rejected while on hold")
+		_, err = w.crm.RequestCancellation(ctx, id, nil, "")
+		require.NoError(t, err, "RequestCancellation %s", id)
+		w.settle(t)
+		v = w.agree(t, id)
+		assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+		assert.Equal(t, "15", bucket(t, v, "L1", canonical.BucketCancelled), "L1 cancelled")
+		assert.Equal(t, "0", bucket(t, v, "L2", canonical.BucketCancelled), "L2 not cancelled")
+		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 still rejected")
+		assert.Equal(t, "7", bucket(t, v, "L3", canonical.BucketCancelled), "L3 cancelled")
+		assert.Equal(t, canonical.CommercialCancelled, v.Status.Commercial, "commercial status")
+		assert.Equal(t, 1, w.erp.Counts().Cancellations, "ERP cancellations")
+		assert.Zero(t, w.wms.Counts().Releases, "WMS releases")
+	})
+}
