@@ -78,10 +78,11 @@ func TestDedupeLeaseAfterCrash(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the first flow did not call AcceptOrder within 30 s")
 	}
-	// The crash: the first flow is abandoned with its claim held. It is
-	// stopped only at the end, after its stuck handler is let go.
+	// The crash: the first flow stops polling and reading the log, but its
+	// handler never returns, so its claim is neither completed nor
+	// released. The handler is let go only at the end.
+	cancel()
 	t.Cleanup(func() {
-		cancel()
 		close(stuck.unstuck)
 		<-done
 	})
