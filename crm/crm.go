@@ -596,6 +596,11 @@ func cloneStatus(s *connector.OrderStatus) connector.OrderStatus {
 	return c
 }
 
+// Source returns [Source], the CloudEvents source of the events on the
+// CRM's order feed, so that a consumer such as flow can tell them from
+// events of other origins.
+func (m *Memory) Source() string { return Source }
+
 // ShownStatus returns the status the CRM shows for an order, and false
 // when it shows none.
 func (m *Memory) ShownStatus(orderID string) (connector.OrderStatus, bool) {

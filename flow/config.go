@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,6 +27,16 @@ const (
 	DefaultPollInterval = time.Second
 	// DefaultSource is the CloudEvents source of the events the flow emits.
 	DefaultSource = "urn:distsync:flow"
+	// DefaultMaxEventSize is the most bytes of data one event may carry
+	// (Config.MaxEventSize): 1 MiB.
+	DefaultMaxEventSize = 1 << 20
+	// DefaultMaxLines is the most lines one document of an event may carry
+	// (Config.MaxLines).
+	DefaultMaxLines = 10_000
+	// DefaultDedupeLease is the lease of the consumer's claims in
+	// Config.Dedupe: how long an event whose handler was cut short by a
+	// crash waits before a restarted flow handles it again.
+	DefaultDedupeLease = 30 * time.Second
 )
 
 // ErrInvalidConfig is matched by the error Config.Validate and New return for
@@ -65,13 +76,44 @@ type Config struct {
 	// the stored states (the crash test runs both ways), and on SQLite it
 	// costs about half the throughput.
 	Dedupe idempotency.Store
+	// DedupeLease is the lease of the consumer's claim on an event in
+	// Dedupe (eventlog.ConsumerConfig.Lease): after a crash while events
+	// were being handled, a restarted flow handles them again once their
+	// claims' leases have run out. Zero means DefaultDedupeLease, not
+	// idempotency.DefaultLease (5 minutes), for which a restarted flow
+	// would sit on those events. A handler that runs longer than the lease
+	// keeps its claim unless another consumer of the group takes the event
+	// over, which the log's group lock prevents while this one runs; keep
+	// it above the time one handler's connector calls take with their
+	// retries all the same.
+	DedupeLease time.Duration
+	// MaxEventSize bounds the data (canonical.Event.Data, in bytes) of an
+	// event the flow handles; a larger event is dead-lettered with
+	// ErrEventTooLarge before it is decoded. 0 means DefaultMaxEventSize
+	// (1 MiB: about 7,500 order lines as the CRM simulator writes them).
+	MaxEventSize int
+	// MaxLines bounds the lines of the document an event carries (an
+	// order, a cancel request, an allocation update, a shipment, a
+	// return); an event with more is dead-lettered with ErrEventTooLarge
+	// before it has any effect. 0 means DefaultMaxLines (10,000).
+	MaxLines int
 	// Group is the consumer group; "" means DefaultGroup.
 	Group string
 	// Scope scopes the idempotency keys; "" means DefaultScope.
 	Scope string
 	// Source is the source of the events the flow emits; "" means
-	// DefaultSource.
+	// DefaultSource. The flow handles an order.accepted event only from
+	// this source (its hold watcher emits them): keep it across restarts.
 	Source string
+	// OrderSources are the CloudEvents sources whose order.submitted
+	// events the flow accepts: its CRM's order feed, or whatever else
+	// feeds it orders. An order.submitted event of another source, or an
+	// order.accepted event not of Source, is dead-lettered with
+	// ErrForeignSource before it has any effect. Nil means the source the
+	// CRM connector reports through a Source() string method, found with
+	// connector.As through decorators (crm.Memory has one); Validate
+	// requires OrderSources when it has none. Sources must not be empty.
+	OrderSources []string
 	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
 	PageSize int
 	// PollInterval is how often Run polls the feeds and the held orders,
@@ -117,6 +159,18 @@ func (c Config) Validate() error {
 	if c.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("PollInterval is negative: %s", c.PollInterval))
 	}
+	if _, err := c.orderSources(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxEventSize < 0 {
+		errs = append(errs, fmt.Errorf("MaxEventSize is negative: %d", c.MaxEventSize))
+	}
+	if c.MaxLines < 0 {
+		errs = append(errs, fmt.Errorf("MaxLines is negative: %d", c.MaxLines))
+	}
+	if c.DedupeLease < 0 {
+		errs = append(errs, fmt.Errorf("DedupeLease is negative: %s", c.DedupeLease))
+	}
 	if err := c.Policy.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("Policy: %w", err))
 	}
@@ -124,6 +178,32 @@ func (c Config) Validate() error {
 		return nil
 	}
 	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// sourceReporter is the optional method of a CRM connector that reports
+// the CloudEvents source of its order feed's events.
+type sourceReporter interface{ Source() string }
+
+// orderSources returns the sources whose orders the flow accepts (see
+// Config.OrderSources).
+func (c Config) orderSources() ([]string, error) {
+	if c.OrderSources == nil {
+		if c.CRM == nil {
+			return nil, nil // reported as "CRM is required"
+		}
+		r, ok := connector.As[sourceReporter](c.CRM)
+		if !ok || r.Source() == "" {
+			return nil, errors.New("OrderSources is required: the CRM connector reports no source (Source() string)")
+		}
+		return []string{r.Source()}, nil
+	}
+	if len(c.OrderSources) == 0 {
+		return nil, errors.New("OrderSources is empty: no order would be accepted")
+	}
+	if slices.Contains(c.OrderSources, "") {
+		return nil, errors.New("OrderSources has an empty source")
+	}
+	return slices.Clone(c.OrderSources), nil
 }
 
 // Counter names a count reported to Metrics.

@@ -190,6 +190,8 @@ type crashCRM struct {
 	c *crasher
 }
 
+func (m crashCRM) Unwrap() any { return m.CRM }
+
 func (m crashCRM) PublishStatus(ctx context.Context, s connector.OrderStatus) error {
 	return m.c.call("PublishStatus", func() error { return m.CRM.PublishStatus(ctx, s) })
 }

@@ -10,13 +10,19 @@
 // Pollers read the CRM's order feed and the WMS's event feed and append what
 // they read to an [eventlog.Backend], with the order's correlation ID; the
 // feeds' cursors are kept in a [CursorStore] after each page, so a restart
-// resumes after the last page stored. One [eventlog.Consumer] handles the
-// log, one order at a time per order ID (its partition key) and different
-// orders in parallel. Its [eventlog.ErrorPolicy] is the flow's one error
-// policy: transient errors are retried with backoff (honouring Retry-After)
-// without holding back other orders, work for a system whose breaker is open
-// is parked and resumed, permanent errors and spent budgets are
-// dead-lettered with their reason, and a dead letter replayed after the
+// resumes after the last page stored. The flow takes orders only from the
+// sources it is told to (Config.OrderSources, by default its CRM's): an
+// order.submitted event of another source appended to the log, or an
+// order.accepted event not emitted by the flow itself, is dead-lettered
+// with [ErrForeignSource] before it has any effect. So is an event that
+// carries more than the flow accepts (Config.MaxEventSize bytes of data,
+// Config.MaxLines lines), with [ErrEventTooLarge]. One [eventlog.Consumer]
+// handles the log, one order at a time per order ID (its partition key) and
+// different orders in parallel. Its [eventlog.ErrorPolicy] is the flow's one
+// error policy: transient errors are retried with backoff (honouring
+// Retry-After) without holding back other orders, work for a system whose
+// breaker is open is parked and resumed, permanent errors and spent budgets
+// are dead-lettered with their reason, and a dead letter replayed after the
 // cause is fixed completes the order.
 //
 // Every effect is idempotent: AcceptOrder takes a key derived with
@@ -27,7 +33,9 @@
 // Handlers recognise events they have already applied (the same order
 // version, an allocation update with an older sequence, a shipment already
 // invoiced) and count them as duplicates, so duplicated or reordered feed
-// pages change nothing.
+// pages change nothing. An order version or a shipment that comes again
+// with other content is no duplicate: it is dead-lettered with
+// [ErrChangedDuplicate], naming both fingerprints, never dropped silently.
 //
 // # Order state
 //
@@ -38,6 +46,13 @@
 // CRM with a sequence that grows with every publication. [Flow.Where] answers
 // "where is order X" from that state, from what the ERP and the CRM show and
 // from the timeline and dead letters.
+//
+// An order the ERP puts on hold keeps the ERP's decision for each line in
+// its state (and in the stored state). When the hold watcher sees the holds
+// released, the order is accepted with those decisions: a line the ERP
+// rejected (or that the ERP's view of the order shows rejected) stays
+// rejected, with its messages shown in the CRM, and is never released to a
+// warehouse; the other lines are confirmed.
 //
 // # Durable state and crashes
 //
@@ -81,6 +96,12 @@
 // a process whose copy of an order another one has made stale fails to
 // save it with [ErrStateConflict], drops its copy and handles the event
 // again from the stored state.
+//
+// With Config.Dedupe, the consumer claims each event in the dedupe store
+// before its handler runs. A crash leaves the claims of the events in
+// flight held until their lease runs out (Config.DedupeLease,
+// [DefaultDedupeLease]); a restarted flow parks those events until then
+// and handles them after.
 //
 // # Compaction
 //

@@ -3,6 +3,9 @@ package flow
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +42,17 @@ var (
 	// ErrOrderState: the event does not fit the order's state, such as a
 	// new version of an order already decided (not supported yet).
 	ErrOrderState = errors.New("flow: event does not fit the order's state")
+	// ErrForeignSource: an order event whose source the flow does not
+	// accept for its type (see Config.OrderSources and Config.Source).
+	ErrForeignSource = errors.New("flow: event from a source not accepted for its type")
+	// ErrChangedDuplicate: an event names a document the flow has applied
+	// (the same order version, the same shipment ID) with other content:
+	// it is not a duplicate, and the flow cannot tell which is right. The
+	// error gives both fingerprints.
+	ErrChangedDuplicate = errors.New("flow: event repeats an applied document with other content")
+	// ErrEventTooLarge: an event carries more data or more lines than
+	// the flow accepts (Config.MaxEventSize, Config.MaxLines).
+	ErrEventTooLarge = errors.New("flow: event too large")
 	// ErrRunning is returned by Run and Drain when the flow is already
 	// running.
 	ErrRunning = errors.New("flow: already running")
@@ -106,6 +120,13 @@ type orderState struct {
 	phase    phase
 	decision bool // the decision event (accepted, held, rejected) is appended
 	resumed  bool // the hold watcher appended the resuming accepted event
+	// holdLines are the ERP's per-line decisions of an order it put on
+	// hold, kept until the hold is released: a line rejected then stays
+	// rejected when the order is accepted.
+	holdLines []canonical.AckLine
+	// fp is the fingerprint of the order as submitted (docFingerprint),
+	// to tell a duplicate of its submission from a changed one.
+	fp       string
 	qevents  []canonical.QuantityEvent
 	seq      int64
 	dirty    bool // the CRM has not been shown the latest state
@@ -146,6 +167,9 @@ type Flow struct {
 	group    string
 	scope    string
 	source   string
+	orderSrc []string // Config.OrderSources, defaulted
+	maxSize  int      // Config.MaxEventSize, defaulted
+	maxLines int      // Config.MaxLines, defaulted
 	pageSize int
 	every    time.Duration
 	check    time.Duration
@@ -205,9 +229,13 @@ func New(cfg Config) (*Flow, error) {
 	if f.logger == nil {
 		f.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	f.orderSrc, _ = cfg.orderSources() // checked by Validate
+	f.maxSize = cmp.Or(cfg.MaxEventSize, DefaultMaxEventSize)
+	f.maxLines = cmp.Or(cfg.MaxLines, DefaultMaxLines)
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
 	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: f.handle,
 		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
+		Lease:  cmp.Or(cfg.DedupeLease, DefaultDedupeLease),
 		Logger: cfg.Logger, Now: cfg.Now, OnDeadLetter: f.deadLettered})
 	if err != nil {
 		return nil, fmt.Errorf("%w: consumer: %w", ErrInvalidConfig, err)
@@ -534,6 +562,19 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	bad := func(err error) error {
 		return &EventError{Type: ev.Type, Source: ev.Source, ID: ev.ID, Err: err}
 	}
+	if n := len(ev.Data) + len(ev.BinaryData); n > f.maxSize {
+		return false, bad(fmt.Errorf("%w: %d bytes of data, more than the %d accepted (Config.MaxEventSize)", ErrEventTooLarge, n, f.maxSize))
+	}
+	// Each line takes at least 3 bytes ("{}," ): smaller data cannot hold
+	// too many, and larger data is counted before it is decoded.
+	if len(ev.Data) > 3*f.maxLines {
+		if n := countLines(ev.Data); n > f.maxLines {
+			return false, bad(fmt.Errorf("%w: %d lines, more than the %d accepted (Config.MaxLines)", ErrEventTooLarge, n, f.maxLines))
+		}
+	}
+	if err := f.checkSource(ev); err != nil {
+		return false, bad(err)
+	}
 	switch ev.Type {
 	case canonical.EventOrderSubmitted:
 		o, err := canonical.DecodeData[canonical.Order](ev)
@@ -591,6 +632,36 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
 }
 
+// countLines returns how many elements the "lines" array of the JSON
+// document data has: 0 when it has none, or data is not such a document
+// (decoding it reports that).
+func countLines(data []byte) int {
+	var d struct {
+		Lines []struct{} `json:"lines"`
+	}
+	if json.Unmarshal(data, &d) != nil {
+		return 0
+	}
+	return len(d.Lines)
+}
+
+// checkSource refuses an order event from a source the flow does not
+// accept for its type: an order.submitted event not from
+// Config.OrderSources, an order.accepted event not from Config.Source.
+func (f *Flow) checkSource(ev canonical.Event) error {
+	switch ev.Type {
+	case canonical.EventOrderSubmitted:
+		if !slices.Contains(f.orderSrc, ev.Source) {
+			return fmt.Errorf("%w: orders are accepted from %q only (Config.OrderSources)", ErrForeignSource, f.orderSrc)
+		}
+	case canonical.EventOrderAccepted:
+		if ev.Source != f.source {
+			return fmt.Errorf("%w: order.accepted is accepted from the flow's own source %q only", ErrForeignSource, f.source)
+		}
+	}
+	return nil
+}
+
 // state returns the order's state, loaded from the store when it is not in
 // memory, or an ErrUnknownOrder error.
 func (f *Flow) state(ctx context.Context, orderID string, bad func(error) error) (*orderState, error) {
@@ -615,6 +686,10 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	if err != nil {
 		return false, err
 	}
+	fp, err := docFingerprint(o)
+	if err != nil {
+		return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+	}
 	f.mu.Lock()
 	if st == nil {
 		st = f.orders[o.ID]
@@ -630,7 +705,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		for i := range o.Lines {
 			o.Lines[i].Buckets = canonical.Buckets{}
 		}
-		st = &orderState{corr: ev.CorrelationID, order: o, phase: phaseSubmitted, dirty: true,
+		st = &orderState{corr: ev.CorrelationID, order: o, phase: phaseSubmitted, dirty: true, fp: fp,
 			released: map[string]canonical.FulfillmentOrder{}, alloc: map[string]canonical.AllocationUpdate{},
 			shipped: map[string]bool{}, invoices: map[string]canonical.Invoice{}}
 		if err := f.foldLocked(st); err != nil {
@@ -639,8 +714,12 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		}
 		f.orders[o.ID] = st
 	}
-	version, ph, decided := st.order.Version, st.phase, st.decision
+	version, ph, decided, seen := st.order.Version, st.phase, st.decision, st.fp
 	f.mu.Unlock()
+	if o.Version == version && seen != "" && seen != fp {
+		return false, bad(fmt.Errorf("%w: order %s version %d submitted with fingerprint %s, applied with %s",
+			ErrChangedDuplicate, o.ID, o.Version, fp, seen))
+	}
 	if o.Version > version {
 		return false, bad(fmt.Errorf("%w: order %s version %d after version %d: changing an order is not supported yet",
 			ErrOrderState, o.ID, o.Version, version))
@@ -735,6 +814,7 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 		return nil
 	case canonical.AckOnHold:
 		st.phase = phaseHeld
+		st.holdLines = slices.Clone(ack.Lines)
 		for _, h := range ack.Holds {
 			if !h.Active() {
 				continue
@@ -743,7 +823,16 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 				return retry.Permanent(fmt.Errorf("flow: hold order %s: %w", o.ID, err))
 			}
 		}
-		return nil
+		// A line the ERP rejected is rejected while the order waits: a
+		// cancel request meanwhile finds nothing of it open.
+		src := "erp/hold/" + o.ID + "/" + strconv.FormatInt(o.Version, 10)
+		for _, al := range ack.Lines {
+			if l := o.Line(al.LineID); l != nil && al.Result == canonical.LineRejected {
+				st.qevents = append(st.qevents, canonical.QuantityEvent{LineID: l.ID, Bucket: canonical.BucketRejected,
+					Kind: canonical.QuantitySnapshot, Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
+			}
+		}
+		return f.foldLocked(st)
 	}
 	if err := o.Accept(t); err != nil {
 		return retry.Permanent(fmt.Errorf("flow: accept order %s: %w", o.ID, err))
@@ -829,15 +918,13 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 				}
 			}
 		}
-		ack := canonical.OrderAck{OrderID: o.ID, OrderVersion: o.Version, Refs: erpView.Refs, Outcome: canonical.AckAccepted, AckedAt: t}
-		for _, l := range erpView.Lines {
-			ack.Lines = append(ack.Lines, canonical.AckLine{LineID: l.ID, Result: canonical.LineAccepted, PromisedDate: l.PromisedDate})
-		}
+		ack := canonical.OrderAck{OrderID: o.ID, OrderVersion: o.Version, Refs: erpView.Refs, Outcome: canonical.AckAccepted, AckedAt: t,
+			Lines: releasedLines(o.Lines, st.holdLines, erpView.Lines)}
 		if err := f.applyAckLocked(st, ack); err != nil {
 			f.mu.Unlock()
 			return false, err
 		}
-		st.messages = nil
+		st.holdLines = nil
 	}
 	ph, plan := st.phase, st.plan
 	o := st.order
@@ -892,6 +979,37 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 	return false, nil
 }
 
+// releasedLines returns the per-line answer of an order whose holds the
+// ERP released: each line keeps the decision the ERP made when it held the
+// order (held), and a line the ERP's view of the order (erpLines) shows
+// rejected is rejected too; the other lines are accepted, with the promised
+// date of the ERP's view, else of the held decision. A rejected line keeps
+// its messages, so the CRM still shows why.
+func releasedLines(lines []canonical.OrderLine, held []canonical.AckLine, erpLines []canonical.OrderLine) []canonical.AckLine {
+	out := make([]canonical.AckLine, 0, len(lines))
+	for _, l := range lines {
+		al := canonical.AckLine{LineID: l.ID, Result: canonical.LineAccepted}
+		if i := slices.IndexFunc(held, func(h canonical.AckLine) bool { return h.LineID == l.ID }); i >= 0 {
+			al.PromisedDate = held[i].PromisedDate
+			if held[i].Result == canonical.LineRejected {
+				al.Result, al.Messages = canonical.LineRejected, held[i].Messages
+			}
+		}
+		if i := slices.IndexFunc(erpLines, func(e canonical.OrderLine) bool { return e.ID == l.ID }); i >= 0 {
+			if el := &erpLines[i]; el.Buckets.Get(canonical.BucketRejected).IsPos() {
+				al.Result = canonical.LineRejected
+			} else if !el.PromisedDate.IsZero() {
+				al.PromisedDate = el.PromisedDate
+			}
+		}
+		if al.Result == canonical.LineRejected {
+			al.PromisedDate = time.Time{}
+		}
+		out = append(out, al)
+	}
+	return out
+}
+
 // planned reports whether the order's plan has the fulfilment order.
 func planned(st *orderState, foID string) bool {
 	return slices.ContainsFunc(st.plan, func(fo canonical.FulfillmentOrder) bool { return fo.ID == foID })
@@ -936,6 +1054,12 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 	if !planned(st, s.FulfillmentOrderID) {
 		f.mu.Unlock()
 		return false, bad(fmt.Errorf("%w: %q of order %s", ErrUnknownFulfillment, s.FulfillmentOrderID, s.OrderID))
+	}
+	if st.shipped[s.ID] {
+		if err := changedShipment(st, s); err != nil {
+			f.mu.Unlock()
+			return false, bad(err)
+		}
 	}
 	_, invoiced := st.invoices[s.ID]
 	if invoiced {
@@ -987,6 +1111,35 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 	st.dirty = true
 	f.mu.Unlock()
 	return false, f.publish(ctx, st)
+}
+
+// docFingerprint returns the fingerprint of a document: the hex SHA-256 of
+// its canonical encoding (canonical.Encode), the first 16 bytes of it.
+func docFingerprint(d canonical.Document) (string, error) {
+	b, err := canonical.Encode(d)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+// changedShipment returns an ErrChangedDuplicate error when the order has
+// applied a shipment of s's ID with other content. The caller holds f.mu.
+func changedShipment(st *orderState, s canonical.Shipment) error {
+	i := slices.IndexFunc(st.ships, func(x canonical.Shipment) bool { return x.ID == s.ID })
+	if i < 0 {
+		return nil
+	}
+	was, err1 := docFingerprint(st.ships[i])
+	now, err2 := docFingerprint(s)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("%w: shipment %s: %w", ErrBadEvent, s.ID, err)
+	}
+	if was != now {
+		return fmt.Errorf("%w: shipment %s of order %s with fingerprint %s, applied with %s", ErrChangedDuplicate, s.ID, s.OrderID, now, was)
+	}
+	return nil
 }
 
 // mergeEvents sums events of the same line, which the ledger would

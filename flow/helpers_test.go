@@ -247,16 +247,20 @@ func eventlogFilter() eventlog.Filter { return eventlog.Filter{} }
 var genSKUs = []string{"SKU-100", "SKU-101", "SKU-102", "SKU-103", "SKU-104", "SKU-105"}
 
 // submitGenerated submits an order of one to three random lines, or one
-// in twenty for an unknown item (rejected), for a random account, and
-// returns its ID.
+// in twenty for an unknown item (rejected), and one in twenty with a line
+// of an unknown item besides (rejected line, the order accepted or held
+// with it), for a random account, and returns its ID.
 func (w *world) submitGenerated(t testing.TB, rng *rand.Rand) string {
 	t.Helper()
 	var lines []string
 	for range 1 + rng.IntN(3) {
 		lines = append(lines, fmt.Sprintf("%s:%d", genSKUs[rng.IntN(len(genSKUs))], 1+rng.IntN(12)))
 	}
-	if rng.IntN(20) == 0 {
+	switch rng.IntN(20) {
+	case 0:
 		lines = []string{"SKU-999:1"} // rejected: unknown item
+	case 1:
+		lines = append(lines, "SKU-998:1") // a rejected line
 	}
 	return w.submit(t, []string{"ACC-0001", "ACC-0002"}[rng.IntN(2)], lines...)
 }

@@ -3,12 +3,22 @@ package flow
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/retry"
 )
+
+// ErrNotStocked is matched by the error of [InventorySourcer.Plan] for an
+// order with an item no warehouse stocks: no retry can source it, so the
+// error is permanent and the flow dead-letters the order's acceptance at
+// once, naming the items. Replay it once a warehouse stocks them.
+var ErrNotStocked = errors.New("flow: no warehouse stocks the item")
 
 // Sourcer chooses the warehouses that fulfil an order: it returns the
 // fulfilment orders to release, at most one per warehouse, covering the
@@ -27,6 +37,11 @@ type Sourcer interface {
 // warehouse that can fill the most lines (its first in Warehouses on a tie),
 // where what is missing is backordered. What no warehouse has goes to the
 // warehouse with the most of it, or the first, where it is backordered.
+// An item of which no warehouse (of Warehouses, when set) has a stock
+// record at all, not even of zero or of another status, is not stocked:
+// Plan fails with an error matching [ErrNotStocked], marked permanent
+// ([retry.Permanent]), that names the items. (A reader that returns no
+// position for an item out of stock everywhere makes it look not stocked.)
 //
 // Stock is compared in the line's unit: stock kept in another unit of the
 // same dimension with a fixed factor (grams against kilograms) is converted,
@@ -80,6 +95,22 @@ func (s *InventorySourcer) Plan(ctx context.Context, o canonical.Order) ([]canon
 	pos, err := s.Inventory.Inventory(ctx, connector.InventoryQuery{SKUs: skus})
 	if err != nil {
 		return nil, err
+	}
+	stocked := make(map[string]bool, len(skus))
+	for _, p := range pos {
+		if s.Warehouses == nil || slices.Contains(s.Warehouses, p.Location) {
+			stocked[p.Item.SKU] = true
+		}
+	}
+	var missing []string
+	for _, nd := range needs {
+		if sku := nd.line.Item.SKU; !stocked[sku] {
+			stocked[sku] = true // named once
+			missing = append(missing, strconv.Quote(sku))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, retry.Permanent(fmt.Errorf("%w: order %s: %s", ErrNotStocked, o.ID, strings.Join(missing, ", ")))
 	}
 	type key struct{ sku, wh string }
 	avail := map[key]canonical.Decimal{}

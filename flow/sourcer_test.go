@@ -2,14 +2,21 @@ package flow_test
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/crm"
+	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -85,6 +92,15 @@ func TestConfigValidate(t *testing.T) {
 		{name: "negative page size", modify: func(c *flow.Config) { c.PageSize = -1 }, want: "PageSize"},
 		{name: "negative poll interval", modify: func(c *flow.Config) { c.PollInterval = -1 }, want: "PollInterval"},
 		{name: "bad policy", modify: func(c *flow.Config) { c.Policy.MaxAttempts = -1 }, want: "Policy"},
+		{name: "empty order sources", modify: func(c *flow.Config) { c.OrderSources = []string{} }, want: "OrderSources is empty"},
+		{name: "empty order source", modify: func(c *flow.Config) { c.OrderSources = []string{crm.Source, ""} }, want: "OrderSources has an empty source"},
+		{name: "CRM without a source", modify: func(c *flow.Config) { c.CRM = sourcelessCRM{c.CRM} }, want: "OrderSources is required"},
+		{name: "CRM without a source, OrderSources set", modify: func(c *flow.Config) {
+			c.CRM, c.OrderSources = sourcelessCRM{c.CRM}, []string{"urn:example:crm"}
+		}},
+		{name: "negative max event size", modify: func(c *flow.Config) { c.MaxEventSize = -1 }, want: "MaxEventSize is negative"},
+		{name: "negative max lines", modify: func(c *flow.Config) { c.MaxLines = -1 }, want: "MaxLines is negative"},
+		{name: "negative dedupe lease", modify: func(c *flow.Config) { c.DedupeLease = -time.Second }, want: "DedupeLease"},
 	}
 	for _, tt := range tests {
 		c := base()
@@ -101,6 +117,9 @@ func TestConfigValidate(t *testing.T) {
 		assert.ErrorIs(t, nerr, flow.ErrInvalidConfig, "New %s", tt.name)
 	}
 }
+
+// sourcelessCRM hides the Source method of a CRM.
+type sourcelessCRM struct{ connector.CRM }
 
 var _ connector.InventoryReader = (*wms.Memory)(nil)
 
@@ -138,4 +157,46 @@ func TestInventorySourcerConvertsUnits(t *testing.T) {
 		}
 		assert.Equal(t, tt.want, got, "plan of %s", tt.name)
 	}
+}
+
+// TestNotStockedDeadLetteredAtOnce sells an item the ERP knows but no
+// warehouse stocks (the WMS's item master lacks it): no retry can source
+// it, so the order's accepted event is dead-lettered after one attempt with
+// ErrNotStocked naming the item, and nothing is released; a plan over a
+// reader with no record of the item fails the same way.
+func TestNotStockedDeadLetteredAtOnce(t *testing.T) {
+	items := slices.DeleteFunc(wms.DemoItems(), func(it canonical.Item) bool { return it.SKU == "SKU-103" })
+	var stock []wms.Stock
+	for _, it := range items {
+		stock = append(stock, wms.Stock{Warehouse: "WH-EAST", SKU: it.SKU, Quantity: canonical.DecimalFromInt(100)})
+	}
+	synctest.Test(t, func(t *testing.T) {
+		w := newSystems(t)
+		var err error
+		w.wms, err = wms.New(wms.Config{Warehouses: wms.DemoWarehouses(), Items: items, Stock: stock,
+			Clock: func() time.Time { return time.Now().Add(max(0, time.Until(erp.DemoEpoch().Add(time.Minute)))) }})
+		require.NoError(t, err, "wms.New")
+		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+		w.connect(t, nil, flow.Config{Log: w.log})
+		id := w.submit(t, "ACC-0002", "SKU-100:2", "SKU-103:1")
+		w.settle(t)
+		v, err := w.flow.Where(context.Background(), id)
+		require.NoError(t, err, "Where %s", id)
+		require.Len(t, v.DeadLetters, 1, "dead letters of %s", id)
+		d := v.DeadLetters[0]
+		assert.Equal(t, canonical.EventOrderAccepted, d.Event.Type, "dead-lettered event")
+		assert.Equal(t, eventlog.ReasonPermanent, d.Reason, "reason")
+		assert.Equal(t, 1, d.Attempts, "attempts")
+		assert.Contains(t, d.Error, flow.ErrNotStocked.Error(), "error")
+		assert.Contains(t, d.Error, `"SKU-103"`, "error names the item")
+		assert.NotContains(t, d.Error, `"SKU-100"`, "error names only the item not stocked")
+		assert.Equal(t, "accepted", v.Phase, "phase")
+		assert.Zero(t, w.wms.Counts().Releases, "WMS releases")
+	})
+
+	s := &flow.InventorySourcer{Inventory: stockReader{}}
+	_, err := s.Plan(context.Background(), canonical.Order{ID: "O1", Version: 1, Lines: []canonical.OrderLine{{ID: "L1",
+		Item: canonical.ItemRef{SKU: "FLOUR"}, Quantity: canonical.MustParseQuantity("1", "KGM")}}})
+	require.ErrorIs(t, err, flow.ErrNotStocked, "plan of an item no warehouse stocks")
+	assert.True(t, retry.IsPermanent(err), "the error is permanent: %v", err)
 }

@@ -101,6 +101,10 @@ type stateRecord struct {
 	Cancels map[string]cancelRecord `json:"cancels,omitempty"`
 	// Returns are the order's returns in the order they were authorized.
 	Returns []returnRecord `json:"returns,omitempty"`
+	// HoldLines are the ERP's per-line decisions of an order on hold.
+	HoldLines []canonical.AckLine `json:"holdLines,omitempty"`
+	// FP is the fingerprint of the order as submitted.
+	FP string `json:"fp,omitempty"`
 }
 
 // cancelRecord is the encoding of a cancelState.
@@ -148,7 +152,8 @@ func encodeState(st *orderState) ([]byte, error) {
 func recordOf(st *orderState) stateRecord {
 	r := stateRecord{V: StateVersion, Corr: st.corr, Order: st.order, Phase: st.phase.String(), Decision: st.decision,
 		Resumed: st.resumed, QEvents: st.qevents, Seq: st.seq, Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
-		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder}
+		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder,
+		HoldLines: st.holdLines, FP: st.fp}
 	for id, ok := range st.shipped {
 		if ok {
 			r.Shipped = append(r.Shipped, id)
@@ -244,6 +249,14 @@ func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
 	if len(r.Returns) > 0 {
 		w.key("returns")
 		w.value(r.Returns)
+	}
+	if len(r.HoldLines) > 0 {
+		w.key("holdLines")
+		w.value(r.HoldLines)
+	}
+	if r.FP != "" {
+		w.key("fp")
+		w.value(r.FP)
 	}
 	return append(w.b, '}'), w.err
 }
@@ -343,7 +356,8 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 	}
 	st := &orderState{corr: r.Corr, order: r.Order, decision: r.Decision, resumed: r.Resumed, qevents: r.QEvents,
 		seq: r.Seq, dirty: r.Dirty, messages: r.Messages, plan: r.Plan, released: r.Released, alloc: r.Alloc,
-		shipped: make(map[string]bool, len(r.Shipped)), ships: r.Ships, invoices: r.Invoices, invOrder: r.InvOrder}
+		shipped: make(map[string]bool, len(r.Shipped)), ships: r.Ships, invoices: r.Invoices, invOrder: r.InvOrder,
+		holdLines: r.HoldLines, fp: r.FP}
 	switch r.Phase {
 	case phaseSubmitted.String():
 		st.phase = phaseSubmitted

@@ -10,8 +10,9 @@ import (
 
 // FuzzDecodeState decodes arbitrary bytes as the stored state of order
 // ORD-000001 (the seeds under testdata/fuzz are states a flow stored: a
-// split order shipped and invoiced, an order on hold, a rejected order, an
-// order returned in part and then asked to cancel).
+// split order shipped and invoiced, an order on hold, one on hold with a
+// line the ERP rejected, a rejected order, an order returned in part and
+// then asked to cancel).
 // Bad bytes give an error matching ErrBadState that names the order, never
 // a panic; a state that decodes folds without panicking and encodes to
 // json.Marshal's bytes of its record, which decode to the same encoding.

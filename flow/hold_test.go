@@ -1,0 +1,185 @@
+package flow_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/idempotency"
+)
+
+// heldWithRejectedLine submits an order of account ACC-0003 (credit hold)
+// with a good line that ships (L1), an unknown item the ERP rejects (L2)
+// and a line that is backordered (L3), settles it on hold and checks that
+// the hold keeps the rejection.
+func heldWithRejectedLine(t *testing.T, w *world, settle func()) string {
+	t.Helper()
+	id := w.submit(t, "ACC-0003", "SKU-103:15", "SKU-999:1", "SKU-105:7")
+	settle()
+	v, err := w.flow.Where(context.Background(), id)
+	require.NoError(t, err, "Where %s", id)
+	require.Equal(t, "on_hold", v.Phase, "phase before the release")
+	shown, ok := w.crm.ShownStatus(id)
+	require.True(t, ok, "CRM shows %s", id)
+	require.Equal(t, canonical.CommercialOnHold, shown.Status.Commercial, "CRM before the release")
+	_, err = w.erp.ReleaseHold(context.Background(), id, canonical.HoldCredit)
+	require.NoError(t, err, "ReleaseHold %s", id)
+	return id
+}
+
+// checkReleasedWithRejectedLine checks the order of heldWithRejectedLine
+// once released and settled: L1 shipped and invoiced, L2 rejected and never
+// released, L3 open (backordered), the CRM agreeing, no dead letter.
+func checkReleasedWithRejectedLine(t *testing.T, w *world, id string) flow.OrderView {
+	t.Helper()
+	v := w.agree(t, id)
+	assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+	assert.Equal(t, "released", v.Phase, "phase after the release")
+	assert.Equal(t, canonical.CommercialAccepted, v.Status.Commercial, "commercial status after the release")
+	assert.Equal(t, canonical.CommercialAccepted, v.CRM.Status.Commercial, "CRM commercial status after the release")
+	assert.Equal(t, "15", bucket(t, v, "L1", canonical.BucketShipped), "L1 shipped")
+	assert.Equal(t, "15", bucket(t, v, "L1", canonical.BucketInvoiced), "L1 invoiced")
+	assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 stays rejected")
+	assert.Equal(t, "0", bucket(t, v, "L2", canonical.BucketConfirmed), "L2 not confirmed")
+	assert.Equal(t, "0", bucket(t, v, "L3", canonical.BucketShipped), "L3 waits for stock")
+	for _, fo := range v.FulfillmentOrders {
+		for _, l := range fo.Lines {
+			assert.NotEqual(t, "L2", l.OrderLineID, "rejected L2 released in %s", fo.ID)
+		}
+	}
+	assert.Equal(t, canonical.BillingPartiallyInvoiced, v.Status.Billing, "billing while L3 waits")
+	return v
+}
+
+// cancelRest asks the CRM to cancel what is left of the order and checks
+// that it cancels the open line L3 only.
+func cancelRest(t *testing.T, w *world, id string, settle func()) {
+	t.Helper()
+	_, err := w.crm.RequestCancellation(context.Background(), id, nil, "no longer needed")
+	require.NoError(t, err, "RequestCancellation %s", id)
+	settle()
+	v := w.agree(t, id)
+	assert.Empty(t, v.DeadLetters, "dead letters of %s after the cancel request", id)
+	assert.Equal(t, "7", bucket(t, v, "L3", canonical.BucketCancelled), "L3 cancelled")
+	assert.Equal(t, "0", bucket(t, v, "L1", canonical.BucketCancelled), "L1 shipped, nothing to cancel")
+	assert.Equal(t, "0", bucket(t, v, "L2", canonical.BucketCancelled), "L2 rejected, nothing to cancel")
+	assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 still rejected")
+	assert.Equal(t, canonical.Status{Commercial: canonical.CommercialAccepted, Fulfillment: canonical.FulfillmentShipped,
+		Billing: canonical.BillingInvoiced}, v.Status, "status after the cancel request")
+	assert.Equal(t, 1, w.erp.Counts().Cancellations, "ERP cancellations")
+	assert.True(t, slices.ContainsFunc(v.CRM.Messages, func(m string) bool { return strings.Contains(m, "cancelled L3 7 EA") }),
+		"CRM messages %q say what was cancelled", v.CRM.Messages)
+}
+
+// bucketlessERP is an ERP whose view of an order (GetOrder) carries no
+// line buckets, as a vendor API that returns the lines without their
+// rejected quantities: the flow must remember which lines it rejected.
+type bucketlessERP struct{ connector.ERP }
+
+func (e bucketlessERP) GetOrder(ctx context.Context, id string) (canonical.Order, error) {
+	o, err := e.ERP.GetOrder(ctx, id)
+	o.Lines = slices.Clone(o.Lines)
+	for i := range o.Lines {
+		o.Lines[i].Buckets = canonical.Buckets{}
+	}
+	return o, err
+}
+
+func (e bucketlessERP) Unwrap() any { return e.ERP }
+
+func bucketless(e connector.ERP) connector.ERP { return bucketlessERP{e} }
+
+// TestHoldKeepsRejectedLines releases a credit hold on an order with a
+// line the ERP rejected: the rejected line stays rejected and is never
+// released to a warehouse, the others ship and are invoiced, the CRM shows
+// the order accepted, and a cancel request cancels the open line; with
+// the ERP's view of the order showing the rejected line, and without.
+func TestHoldKeepsRejectedLines(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		wrap []func(connector.ERP) connector.ERP
+	}{{name: "ERP view with buckets"}, {name: "ERP view without buckets", wrap: []func(connector.ERP) connector.ERP{bucketless}}} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t, nil, tt.wrap...)
+				settle := func() { w.settle(t) }
+				id := heldWithRejectedLine(t, w, settle)
+				settle()
+				checkReleasedWithRejectedLine(t, w, id)
+				cancelRest(t, w, id, settle)
+			})
+		})
+	}
+}
+
+// TestHoldKeepsRejectedLinesRestart is TestHoldKeepsRejectedLines with
+// the flow's log, cursors and order states in one SQLite file, and a new
+// flow built from it at each step, and an ERP whose view of the order does
+// not show the rejected line: the held order's line decisions survive in
+// the stored state.
+func TestHoldKeepsRejectedLinesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.db")
+	synctest.Test(t, func(t *testing.T) {
+		w := newSystems(t)
+		ctx := context.Background()
+		restart := func() {
+			db := openSQLite(t, path)
+			t.Cleanup(func() { _ = db.Close() })
+			el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite})
+			require.NoError(t, err, "eventlog.NewSQL")
+			require.NoError(t, el.Migrate(ctx), "eventlog Migrate")
+			st, err := flow.NewSQLState(db, flow.SQLStateConfig{Dialect: idempotency.SQLite})
+			require.NoError(t, err, "NewSQLState")
+			require.NoError(t, st.Migrate(ctx), "SQLState Migrate")
+			w.log = el
+			w.connect(t, nil, flow.Config{Log: el, State: st, Cursors: st}, bucketless)
+		}
+		settle := func() {
+			restart()
+			w.settle(t)
+		}
+		id := heldWithRejectedLine(t, w, settle)
+		settle()
+		checkReleasedWithRejectedLine(t, w, id)
+		cancelRest(t, w, id, settle)
+	})
+}
+
+// TestHoldCancelWithRejectedLine asks the CRM to cancel an order while it
+// is on credit hold with a line the ERP rejected: the open lines are
+// cancelled, in the flow and in the ERP, and the rejected line, which has
+// nothing open, stays rejected; nothing is dead-lettered.
+func TestHoldCancelWithRejectedLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0003", "SKU-103:15", "SKU-999:1", "SKU-105:7")
+		w.settle(t)
+		v, err := w.flow.Where(ctx, id)
+		require.NoError(t, err, "Where %s", id)
+		require.Equal(t, "on_hold", v.Phase, "phase before the request")
+		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 rejected while on hold")
+		_, err = w.crm.RequestCancellation(ctx, id, nil, "")
+		require.NoError(t, err, "RequestCancellation %s", id)
+		w.settle(t)
+		v = w.agree(t, id)
+		assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+		assert.Equal(t, "15", bucket(t, v, "L1", canonical.BucketCancelled), "L1 cancelled")
+		assert.Equal(t, "0", bucket(t, v, "L2", canonical.BucketCancelled), "L2 not cancelled")
+		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 still rejected")
+		assert.Equal(t, "7", bucket(t, v, "L3", canonical.BucketCancelled), "L3 cancelled")
+		assert.Equal(t, canonical.CommercialCancelled, v.Status.Commercial, "commercial status")
+		assert.Equal(t, 1, w.erp.Counts().Cancellations, "ERP cancellations")
+		assert.Zero(t, w.wms.Counts().Releases, "WMS releases")
+	})
+}

@@ -1,0 +1,224 @@
+package flow_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/crm"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/flow"
+)
+
+// crmOrderEvent returns the CRM feed's order.submitted event of order id.
+func crmOrderEvent(t *testing.T, w *world, id string) canonical.Event {
+	t.Helper()
+	page, err := w.crm.PollOrders(context.Background(), "", 1000)
+	require.NoError(t, err, "PollOrders")
+	for _, e := range page.Events {
+		if e.Type == canonical.EventOrderSubmitted && e.Subject == id {
+			return e
+		}
+	}
+	t.Fatalf("the CRM's feed has no order.submitted of %s", id)
+	return canonical.Event{}
+}
+
+// TestForeignOrderRefused appends to the log order events that did not
+// come from the CRM's feed: an order.submitted of another source (a copy
+// of a CRM order under a new ID) and an order.accepted, not the flow's
+// own, that would resume an order on credit hold. Each is dead-lettered
+// with ErrForeignSource before any effect: the ERP accepts nothing for
+// them, nothing is released, the CRM shows nothing of the foreign order,
+// and the held order stays on hold. An order from the CRM next to them
+// completes.
+func TestForeignOrderRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		ctx := context.Background()
+		held := w.submit(t, "ACC-0003", "SKU-103:15")
+		w.settle(t)
+		v, err := w.flow.Where(ctx, held)
+		require.NoError(t, err, "Where %s", held)
+		require.Equal(t, "on_hold", v.Phase, "phase of %s", held)
+
+		tmpl := w.submit(t, "ACC-0002", "SKU-100:3")
+		foreign := crmOrderEvent(t, w, tmpl)
+		o, err := canonical.DecodeData[canonical.Order](foreign)
+		require.NoError(t, err, "decode the CRM's order")
+		o.ID = "ORD-F1"
+		foreign, err = canonical.NewEvent(canonical.EventOrderSubmitted, o)
+		require.NoError(t, err, "NewEvent foreign order")
+		foreign.ID, foreign.Source, foreign.Subject, foreign.PartitionKey, foreign.CorrelationID =
+			"evil-1", "urn:example:not-the-crm", o.ID, o.ID, "corr-foreign"
+
+		erpView, err := w.erp.GetOrder(ctx, held)
+		require.NoError(t, err, "GetOrder %s", held)
+		erpView.Holds = nil
+		erpView.AcceptedAt = erpView.SubmittedAt
+		resume, err := canonical.NewEvent(canonical.EventOrderAccepted, erpView)
+		require.NoError(t, err, "NewEvent foreign order.accepted")
+		resume.ID, resume.Source, resume.Subject, resume.PartitionKey, resume.CorrelationID =
+			"evil-2", crm.Source, held, held, "corr-foreign"
+		require.NoError(t, w.log.Append(ctx, foreign, resume), "Append the foreign events")
+		w.settle(t)
+
+		dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{CorrelationID: "corr-foreign"})
+		require.NoError(t, err, "DeadLetters")
+		require.Len(t, dls, 2, "dead letters of the foreign events")
+		for _, d := range dls {
+			assert.Equal(t, eventlog.ReasonPermanent, d.Reason, "reason for %s", d.Event.ID)
+			assert.Equal(t, 1, d.Attempts, "attempts for %s", d.Event.ID)
+			assert.Contains(t, d.Error, flow.ErrForeignSource.Error(), "error of %s", d.Event.ID)
+			assert.Contains(t, d.Error, d.Event.Source+"/"+d.Event.ID, "error of %s names the event", d.Event.ID)
+		}
+		assert.Contains(t, dls[0].Error+dls[1].Error, `orders are accepted from ["urn:distsync:crm:memory"] only`, "the reason names the accepted source")
+
+		_, err = w.erp.GetOrder(ctx, "ORD-F1")
+		assert.Error(t, err, "the ERP knows nothing of the foreign order")
+		_, shown := w.crm.ShownStatus("ORD-F1")
+		assert.False(t, shown, "the CRM shows nothing of the foreign order")
+		_, err = w.flow.Where(ctx, "ORD-F1")
+		assert.ErrorIs(t, err, flow.ErrUnknownOrder, "the flow keeps nothing of the foreign order")
+		v, err = w.flow.Where(ctx, held)
+		require.NoError(t, err, "Where %s", held)
+		assert.Equal(t, "on_hold", v.Phase, "the held order stays on hold")
+		assert.Equal(t, 2, w.erp.Counts().Orders, "ERP orders: the held one and the CRM's")
+		assert.Equal(t, 1, w.wms.Counts().Releases, "WMS releases: the CRM's order only")
+		v = w.agree(t, tmpl)
+		assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "the CRM's order next to the foreign ones")
+	})
+}
+
+// TestOrderSources configures the accepted order sources to a source
+// other than the CRM's: the CRM's order appended under that source is
+// handled, and the CRM feed's own event of it, from a source no longer
+// accepted, is dead-lettered.
+func TestOrderSources(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newSystems(t)
+		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+		w.connect(t, nil, flow.Config{Log: w.log, OrderSources: []string{"urn:example:gateway"}})
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0002", "SKU-100:3")
+		ev := crmOrderEvent(t, w, id)
+		ev.ID, ev.Source, ev.PartitionKey, ev.CorrelationID = "gw-1", "urn:example:gateway", id, "corr-"+id
+		require.NoError(t, w.log.Append(ctx, ev), "Append %s", id)
+		w.settle(t)
+		v := w.agree(t, id)
+		assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "order of the configured source")
+		dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{})
+		require.NoError(t, err, "DeadLetters")
+		require.Len(t, dls, 1, "dead letters")
+		assert.Equal(t, crm.Source, dls[0].Event.Source, "the dead letter is the CRM feed's event")
+		assert.Contains(t, dls[0].Error, flow.ErrForeignSource.Error(), "error of the CRM feed's event")
+		assert.Contains(t, dls[0].Error, `orders are accepted from ["urn:example:gateway"] only`, "error names the accepted sources")
+	})
+}
+
+// orderEvent returns an order.submitted event of the CRM's source carrying
+// o, partitioned and correlated by its ID. Its data is encoded without
+// canonical.NewEvent's validation, which the flow's bounds must not need.
+func orderEvent(t *testing.T, o canonical.Order) canonical.Event {
+	t.Helper()
+	data, err := canonical.Encode(o)
+	require.NoError(t, err, "Encode %s", o.ID)
+	return canonical.Event{ID: "big-" + o.ID, Source: crm.Source, SpecVersion: canonical.EventSpecVersion,
+		Type: canonical.EventOrderSubmitted, Subject: o.ID, DataContentType: "application/json", Data: data,
+		PartitionKey: o.ID, CorrelationID: "corr-" + o.ID}
+}
+
+// TestEventBounds appends order events beyond the flow's bounds on what
+// one event may carry: each is dead-lettered at its first attempt with
+// ErrEventTooLarge saying which bound, before any effect, while an order
+// within the bounds next to it completes.
+func TestEventBounds(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  flow.Config
+		// order changes the template order (one line, from the CRM).
+		order func(o *canonical.Order)
+		want  string
+	}{
+		{name: "10 MB note", order: func(o *canonical.Order) {
+			o.Notes = []canonical.Note{{Type: "customer", Text: strings.Repeat("x", 10<<20)}}
+		}, want: "bytes of data, more than the 1048576 accepted (Config.MaxEventSize)"},
+		{name: "60,000 lines, over the size", order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 60_000) },
+			want: "bytes of data, more than the 1048576 accepted (Config.MaxEventSize)"},
+		{name: "60,000 lines, over the lines", cfg: flow.Config{MaxEventSize: 64 << 20}, order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 60_000) },
+			want: "60000 lines, more than the 10000 accepted (Config.MaxLines)"},
+		{name: "3 lines over a bound of 2", cfg: flow.Config{MaxLines: 2}, order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 3) },
+			want: "3 lines, more than the 2 accepted (Config.MaxLines)"},
+		{name: "a small size bound", cfg: flow.Config{MaxEventSize: 512}, order: func(o *canonical.Order) {},
+			want: "more than the 512 accepted (Config.MaxEventSize)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newSystems(t)
+				w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+				cfg := tt.cfg
+				cfg.Log = w.log
+				w.connect(t, nil, cfg)
+				ctx := context.Background()
+				tmpl := w.submit(t, "ACC-0002", "SKU-100:2")
+				o, err := canonical.DecodeData[canonical.Order](crmOrderEvent(t, w, tmpl))
+				require.NoError(t, err, "decode the CRM's order")
+				o.ID = "ORD-BIG"
+				tt.order(&o)
+				big := orderEvent(t, o)
+				require.NoError(t, w.log.Append(ctx, big), "Append %s", tt.name)
+				if tt.cfg.MaxEventSize == 0 || tt.cfg.MaxEventSize > 1024 {
+					w.settle(t)
+					v := w.agree(t, tmpl)
+					assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "order within the bounds next to %s", tt.name)
+				} else {
+					require.NoError(t, w.flow.Drain(ctx), "Drain")
+				}
+				dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{CorrelationID: big.CorrelationID})
+				require.NoError(t, err, "DeadLetters")
+				require.Len(t, dls, 1, "dead letters of %s", tt.name)
+				assert.Equal(t, eventlog.ReasonPermanent, dls[0].Reason, "reason of %s", tt.name)
+				assert.Equal(t, 1, dls[0].Attempts, "attempts of %s", tt.name)
+				assert.Contains(t, dls[0].Error, flow.ErrEventTooLarge.Error(), "error of %s", tt.name)
+				assert.Contains(t, dls[0].Error, tt.want, "error of %s", tt.name)
+				_, err = w.erp.GetOrder(ctx, o.ID)
+				assert.Error(t, err, "the ERP knows nothing of the order of %s", tt.name)
+				_, err = w.flow.Where(ctx, o.ID)
+				assert.ErrorIs(t, err, flow.ErrUnknownOrder, "the flow keeps nothing of the order of %s", tt.name)
+			})
+		})
+	}
+}
+
+// manyLines returns n copies of l with the IDs L1 to Ln.
+func manyLines(l canonical.OrderLine, n int) []canonical.OrderLine {
+	out := make([]canonical.OrderLine, n)
+	for i := range out {
+		out[i] = l
+		out[i].ID = "L" + strconv.Itoa(i+1)
+	}
+	return out
+}
+
+// TestOrderLinesPerMiB measures how many lines of a CRM order fit into
+// DefaultMaxEventSize, as Config.MaxEventSize's documentation says.
+func TestOrderLinesPerMiB(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		o, err := canonical.DecodeData[canonical.Order](crmOrderEvent(t, w, w.submit(t, "ACC-0002", "SKU-100:2")))
+		require.NoError(t, err, "decode the CRM's order")
+		small, big := orderEvent(t, o), o
+		big.Lines = manyLines(o.Lines[0], 1001)
+		per := (len(orderEvent(t, big).Data) - len(small.Data)) / 1000
+		n := (flow.DefaultMaxEventSize - len(small.Data)) / per
+		t.Logf("%d bytes per order line: %d lines in %d bytes", per, n, flow.DefaultMaxEventSize)
+		assert.InDelta(t, 7500, n, 500, "lines of a CRM order in DefaultMaxEventSize (documented as about 7,500)")
+	})
+}
