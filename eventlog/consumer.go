@@ -316,7 +316,8 @@ func (r *run) newItem() *item {
 // When the group lock is lost ([GroupLock.Lost]) or a write is refused
 // because another run claimed the group ([ErrFenced]), Run stops at once:
 // it cancels the context of the handlers in flight (with the error as
-// its cause), waits for them to return, records their successes, commits
+// its cause; on a lost lock at once, even while Run itself waits for a
+// backend call that does not return), waits for them to return, records their successes, commits
 // the cursor if its epoch is still current, and returns an error matching
 // [ErrLockLost] or [ErrFenced]. The events it had not finished are
 // delivered again by the run that took over. Call Run again to wait as a
@@ -437,6 +438,22 @@ func (r *run) loop(ctx context.Context) error {
 	var lost <-chan struct{}
 	if r.lock != nil {
 		lost = r.lock.Lost()
+	}
+	if lost != nil {
+		// The handlers are cancelled as soon as the lock is lost, not when
+		// the loop next selects: the loop may be blocked in a write to a
+		// backend that does not answer (the outage that killed the lock's
+		// connection), while the process that takes the lock over starts
+		// handling after its wait (see GroupLocker).
+		quit := make(chan struct{})
+		defer close(quit)
+		go func() {
+			select {
+			case <-lost:
+				hcancelCause(fmt.Errorf("eventlog: consumer %q stopped: %w: %w", c.cfg.Group, ErrLockLost, r.lock.Err()))
+			case <-quit:
+			}
+		}()
 	}
 	var stopErr error // why the run stops other than by ctx
 	// halt stops the run at once, cancelling the handlers in flight: the
