@@ -323,8 +323,11 @@ func (r *run) newItem() *item {
 // delivered again by the run that took over. Call Run again to wait as a
 // standby.
 // Run returns an error matching [ErrRunning] when the Consumer is already
-// running, and the backend's error when it cannot read the group's state
-// at the start; later backend failures are logged and retried.
+// running, the backend's error when it cannot claim or read the group's
+// state at the start, and one matching [ErrNotMigrated] when the
+// backend's tables are missing (while waiting for the group lock too);
+// other failures to take the lock and later backend failures are logged
+// and retried.
 func (c *Consumer) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return ErrRunning
@@ -364,12 +367,19 @@ func (c *Consumer) Run(ctx context.Context) error {
 }
 
 // lockGroup waits until it holds the group's lock, trying every
-// PollInterval; it returns the context's cause when ctx ends first.
+// PollInterval; it returns the context's cause when ctx ends first, and
+// an error matching [ErrNotMigrated] at once.
 func (c *Consumer) lockGroup(ctx context.Context, gl GroupLocker) (GroupLock, error) {
 	var t *time.Timer
 	for logged := false; ; logged = true {
 		lock, ok, err := gl.TryLockGroup(ctx, c.cfg.Group)
 		switch {
+		case errors.Is(err, ErrNotMigrated):
+			// No retry cures it: Run fails as it does without a lock.
+			if t != nil {
+				t.Stop()
+			}
+			return nil, fmt.Errorf("eventlog: consumer %q: lock group: %w", c.cfg.Group, err)
 		case err != nil && ctx.Err() == nil:
 			c.log.ErrorContext(ctx, "eventlog: taking the group lock failed; will retry", "group", c.cfg.Group, "err", err)
 		case ok:
