@@ -845,6 +845,16 @@ func (r *run) deadLetter(ctx context.Context, it *item) {
 	d := *it.dead
 	d.Epoch = r.epoch
 	id, err := c.b.Put(ctx, d)
+	if err != nil && it.replay != nil && errors.Is(err, ErrNotFound) {
+		// The dead letter was deleted while it was replayed (a purge of
+		// replaying letters, for personal data): it is gone on purpose,
+		// so it is not stored again, nor retried for ever.
+		c.log.WarnContext(ctx, "eventlog: a replayed dead letter failed again but was deleted meanwhile; dropped",
+			"group", c.cfg.Group, "dead_letter", it.replay.ID, "reason", string(it.dead.Reason), "err", it.err)
+		delete(r.replaying, it.replay.ID)
+		r.finish(it)
+		return
+	}
 	if err != nil {
 		r.noteFenced(err)
 		// Without a durable dead letter the event must not count as done.

@@ -66,6 +66,7 @@ func Run(t *testing.T, newStorage Factory) {
 		{"DeadLetterRaces", testDeadLetterRaces},
 		{"TrimEvents", testTrimEvents},
 		{"PurgeDeadLetters", testPurgeDeadLetters},
+		{"PurgeDuringReplay", testPurgeDuringReplay},
 		{"PutByID", testPutByID},
 		{"OrderPerKey", testOrderPerKey},
 		{"CrashBeforeAck", testCrashBeforeAck},
