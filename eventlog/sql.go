@@ -194,7 +194,7 @@ func (s *SQL) TryLockGroup(ctx context.Context, group string) (GroupLock, bool, 
 		released = true // never claimed: nobody ran the group
 	case err != nil:
 		close(l.done)
-		l.Unlock()
+		l.release(false) // whether the previous holder released it is unknown
 		return nil, false, s.wrap("lock group", err)
 	}
 	go l.watch()
@@ -211,7 +211,9 @@ func (s *SQL) TryLockGroup(ctx context.Context, group string) (GroupLock, bool, 
 	case <-ctx.Done():
 		err = context.Cause(ctx)
 	}
-	l.Unlock()
+	// Given up before the previous holder surely stopped: the group is
+	// not marked released, so that the next taker waits in turn.
+	l.release(false)
 	return nil, false, err
 }
 
@@ -284,7 +286,11 @@ func (l *pgLock) Err() error {
 // group was released cleanly (so that the next holder need not wait) and
 // releases the lock. A connection that fails any of it, or whose lock was
 // lost, is discarded rather than returned to the pool.
-func (l *pgLock) Unlock() {
+func (l *pgLock) Unlock() { l.release(true) }
+
+// release releases the lock, first recording that the group was released
+// cleanly when clean is true.
+func (l *pgLock) release(clean bool) {
 	l.once.Do(func() {
 		close(l.stop)
 		<-l.done
@@ -294,7 +300,10 @@ func (l *pgLock) Unlock() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), l.s.check)
 		defer cancel()
-		_, err := l.conn.ExecContext(ctx, l.s.q("UPDATE {p}groups SET released = 1 WHERE grp = ?"), l.group)
+		var err error
+		if clean {
+			_, err = l.conn.ExecContext(ctx, l.s.q("UPDATE {p}groups SET released = 1 WHERE grp = ?"), l.group)
+		}
 		var ok bool
 		if err == nil {
 			err = l.conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&ok)
