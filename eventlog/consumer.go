@@ -72,8 +72,9 @@ type ConsumerConfig struct {
 	// the event's source and id, completed after success and released
 	// after failure, so a failed event is handled again. The claim also
 	// holds a fingerprint of the event's content (type, subject, data
-	// content type and schema, per-subject sequence and data; not its
-	// tracing attributes or time): an event that reuses a source and id
+	// content type and schema, per-subject sequence and data, JSON data
+	// without insignificant whitespace; not its tracing attributes or
+	// time): an event that reuses a source and id
 	// already handled for other content is not a duplicate but an error
 	// matching [idempotency.ErrMismatch], which the policy dead-letters
 	// as permanent, naming both fingerprints.
