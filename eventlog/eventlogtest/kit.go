@@ -67,6 +67,7 @@ func Run(t *testing.T, newStorage Factory) {
 		{"TrimEvents", testTrimEvents},
 		{"PurgeDeadLetters", testPurgeDeadLetters},
 		{"PurgeDuringReplay", testPurgeDuringReplay},
+		{"PurgeRacesReplay", testPurgeRacesReplay},
 		{"PutByID", testPutByID},
 		{"OrderPerKey", testOrderPerKey},
 		{"CrashBeforeAck", testCrashBeforeAck},

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,4 +230,47 @@ func testPurgeDuringReplay(t *testing.T, open Opener) {
 	dls, err := b.List(ctx, eventlog.Filter{Consumer: "pr"})
 	require.NoError(t, err, "List")
 	assert.Empty(t, dls, "the purged dead letter is not stored again")
+}
+
+// testPurgeRacesReplay races PurgeDeadLetters of dead letters with
+// Replay of all of them: each dead letter is either purged or replayed
+// once (the counts the calls return add up), none is both, and a
+// replayed one is kept with one replay in its audit trail.
+func testPurgeRacesReplay(t *testing.T, open Opener) {
+	const n = 120
+	b := open(t)
+	p := pruner(t, b)
+	ctx := t.Context()
+	putLetters(t, b, "prr", "prr", n)
+	var replayed, purged atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for range 4 {
+		wg.Go(func() {
+			k, err := b.Replay(ctx, eventlog.Filter{Consumer: "prr"}, eventlog.Audit{By: "kit"})
+			replayed.Add(int64(k))
+			errs <- err
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			k, err := p.PurgeDeadLetters(ctx, time.Now(), eventlog.StateDead)
+			purged.Add(int64(k))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err, "Replay or PurgeDeadLetters")
+	}
+	left, err := b.List(ctx, eventlog.Filter{Consumer: "prr"})
+	require.NoError(t, err, "List")
+	assert.Equal(t, int64(n), replayed.Load()+purged.Load(), "replayed (%d) and purged (%d) add up to the dead letters", replayed.Load(), purged.Load())
+	assert.Len(t, left, int(replayed.Load()), "the replayed dead letters are kept, the purged ones gone")
+	for _, d := range left {
+		assert.Equal(t, eventlog.StateReplaying, d.State, "state of kept dead letter %d", d.ID)
+		assert.Equal(t, 1, d.Replays, "replays of kept dead letter %d", d.ID)
+		assert.Equal(t, []string{eventlog.ActionReplay}, since(d), "audit trail of kept dead letter %d", d.ID)
+	}
 }
