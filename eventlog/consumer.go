@@ -458,6 +458,7 @@ func (r *run) loop(ctx context.Context) error {
 		// handling after its wait (see GroupLocker).
 		quit := make(chan struct{})
 		defer close(quit)
+		lost := lost // the loop's copy is set to nil by halt
 		go func() {
 			select {
 			case <-lost:
