@@ -161,7 +161,11 @@ var (
 // within LockCheck once their context is cancelled. The group's epoch
 // (see [Cursors]) refuses whatever a previous holder writes after that.
 // The lock needs a real session: behind a pooler in transaction mode
-// (PgBouncer's default) it fails its first check.
+// (PgBouncer's default) it fails its first check. It keeps its
+// connection out of db's pool while it is held, so a pool capped with
+// db.SetMaxOpenConns needs one connection per group running in the
+// process beyond those its statements use (with a cap of 1, a [Consumer]
+// waits for ever for a connection to claim its group).
 //
 // On SQLite, which one process uses, it always succeeds, locks nothing
 // and is never lost.
