@@ -121,7 +121,10 @@ type Pruner interface {
 	// in one of states whose LastFailure is before olderThan, and returns
 	// how many it deleted. No states means [StateResolved] and
 	// [StateDiscarded], the dead letters an operator settled. The same
-	// event dead-lettered again later gets a new ID.
+	// event dead-lettered again later gets a new ID. A dead letter in
+	// [StateReplaying] deleted while a consumer handles its replay is not
+	// stored again when that replay fails: the consumer drops it, with a
+	// Warn log.
 	PurgeDeadLetters(ctx context.Context, olderThan time.Time, states ...State) (int, error)
 }
 

@@ -72,8 +72,9 @@ type ConsumerConfig struct {
 	// the event's source and id, completed after success and released
 	// after failure, so a failed event is handled again. The claim also
 	// holds a fingerprint of the event's content (type, subject, data
-	// content type and schema, per-subject sequence and data; not its
-	// tracing attributes or time): an event that reuses a source and id
+	// content type and schema, per-subject sequence and data, JSON data
+	// without insignificant whitespace; not its tracing attributes or
+	// time): an event that reuses a source and id
 	// already handled for other content is not a duplicate but an error
 	// matching [idempotency.ErrMismatch], which the policy dead-letters
 	// as permanent, naming both fingerprints.
@@ -316,14 +317,18 @@ func (r *run) newItem() *item {
 // When the group lock is lost ([GroupLock.Lost]) or a write is refused
 // because another run claimed the group ([ErrFenced]), Run stops at once:
 // it cancels the context of the handlers in flight (with the error as
-// its cause), waits for them to return, records their successes, commits
+// its cause; on a lost lock at once, even while Run itself waits for a
+// backend call that does not return), waits for them to return, records their successes, commits
 // the cursor if its epoch is still current, and returns an error matching
 // [ErrLockLost] or [ErrFenced]. The events it had not finished are
 // delivered again by the run that took over. Call Run again to wait as a
 // standby.
 // Run returns an error matching [ErrRunning] when the Consumer is already
-// running, and the backend's error when it cannot read the group's state
-// at the start; later backend failures are logged and retried.
+// running, the backend's error when it cannot claim or read the group's
+// state at the start, and one matching [ErrNotMigrated] when the
+// backend's tables are missing (while waiting for the group lock too);
+// other failures to take the lock and later backend failures are logged
+// and retried.
 func (c *Consumer) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return ErrRunning
@@ -363,12 +368,19 @@ func (c *Consumer) Run(ctx context.Context) error {
 }
 
 // lockGroup waits until it holds the group's lock, trying every
-// PollInterval; it returns the context's cause when ctx ends first.
+// PollInterval; it returns the context's cause when ctx ends first, and
+// an error matching [ErrNotMigrated] at once.
 func (c *Consumer) lockGroup(ctx context.Context, gl GroupLocker) (GroupLock, error) {
 	var t *time.Timer
 	for logged := false; ; logged = true {
 		lock, ok, err := gl.TryLockGroup(ctx, c.cfg.Group)
 		switch {
+		case errors.Is(err, ErrNotMigrated):
+			// No retry cures it: Run fails as it does without a lock.
+			if t != nil {
+				t.Stop()
+			}
+			return nil, fmt.Errorf("eventlog: consumer %q: lock group: %w", c.cfg.Group, err)
 		case err != nil && ctx.Err() == nil:
 			c.log.ErrorContext(ctx, "eventlog: taking the group lock failed; will retry", "group", c.cfg.Group, "err", err)
 		case ok:
@@ -437,6 +449,23 @@ func (r *run) loop(ctx context.Context) error {
 	var lost <-chan struct{}
 	if r.lock != nil {
 		lost = r.lock.Lost()
+	}
+	if lost != nil {
+		// The handlers are cancelled as soon as the lock is lost, not when
+		// the loop next selects: the loop may be blocked in a write to a
+		// backend that does not answer (the outage that killed the lock's
+		// connection), while the process that takes the lock over starts
+		// handling after its wait (see GroupLocker).
+		quit := make(chan struct{})
+		defer close(quit)
+		lost := lost // the loop's copy is set to nil by halt
+		go func() {
+			select {
+			case <-lost:
+				hcancelCause(fmt.Errorf("eventlog: consumer %q stopped: %w: %w", c.cfg.Group, ErrLockLost, r.lock.Err()))
+			case <-quit:
+			}
+		}()
 	}
 	var stopErr error // why the run stops other than by ctx
 	// halt stops the run at once, cancelling the handlers in flight: the
@@ -818,6 +847,16 @@ func (r *run) deadLetter(ctx context.Context, it *item) {
 	d := *it.dead
 	d.Epoch = r.epoch
 	id, err := c.b.Put(ctx, d)
+	if err != nil && it.replay != nil && errors.Is(err, ErrNotFound) {
+		// The dead letter was deleted while it was replayed (a purge of
+		// replaying letters, for personal data): it is gone on purpose,
+		// so it is not stored again, nor retried for ever.
+		c.log.WarnContext(ctx, "eventlog: a replayed dead letter failed again but was deleted meanwhile; dropped",
+			"group", c.cfg.Group, "dead_letter", it.replay.ID, "reason", string(it.dead.Reason), "err", it.err)
+		delete(r.replaying, it.replay.ID)
+		r.finish(it)
+		return
+	}
 	if err != nil {
 		r.noteFenced(err)
 		// Without a durable dead letter the event must not count as done.

@@ -635,9 +635,11 @@ func TestDedupeRefusesReusedEventID(t *testing.T) {
 		first := eventlogtest.Event("a", 1)
 		redelivered := first
 		redelivered.CorrelationID, redelivered.TraceParent = "another-path", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+		reformatted := first // as re-encoded by another path, or stored by the SQL backend
+		reformatted.Data = []byte("{ \"n\" : 1 }\n")
 		reused := first
 		reused.Data = []byte(`{"n":99}`)
-		require.NoError(t, m.Append(ctx, first, redelivered, reused), "Append")
+		require.NoError(t, m.Append(ctx, first, redelivered, reformatted, reused), "Append")
 		var mu sync.Mutex
 		var handled []string
 		cfg := eventlog.ConsumerConfig{Group: "g", Dedupe: store,
@@ -648,13 +650,15 @@ func TestDedupeRefusesReusedEventID(t *testing.T) {
 				return nil
 			}}
 		require.ErrorIs(t, runFor(t, m, cfg, time.Minute), context.Canceled, "Run")
-		assert.Equal(t, []string{`{"n":1}`}, handled, "handled once; the redelivery with other tracing attributes is a duplicate")
+		assert.Equal(t, []string{`{"n":1}`}, handled,
+			"handled once; the redeliveries with other tracing attributes or other JSON whitespace are duplicates")
 		dls, err := m.List(ctx, eventlog.Filter{})
 		require.NoError(t, err, "List")
 		require.Len(t, dls, 1, "the reused ID is dead-lettered")
 		assert.Equal(t, eventlog.ReasonPermanent, dls[0].Reason, "reason")
 		assert.Equal(t, 1, dls[0].Attempts, "dead-lettered at once")
-		assert.Equal(t, uint64(3), dls[0].Offset, "the third event")
+		assert.Equal(t, uint64(4), dls[0].Offset, "the fourth event")
+		assert.Len(t, dls[0].Audit, 1, "dead-lettered once (the reformatted event would share its dead letter)")
 		assert.Contains(t, dls[0].Error, "fingerprint", "the reason names the fingerprints")
 		assert.JSONEq(t, `{"n":99}`, string(dls[0].Event.Data), "the dead letter keeps the reused event")
 	})

@@ -1,8 +1,10 @@
 package eventlog
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"hash"
 	"sync"
 
@@ -13,9 +15,13 @@ import (
 // hashes reuses SHA-256 states across events.
 var hashes = sync.Pool{New: func() any { return sha256.New() }}
 
+// compacted reuses the buffers of compacted JSON data across events.
+var compacted = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // contentFingerprint returns the fingerprint of what an event says, as
 // opposed to how it travelled: its type, subject, data content type, data
-// schema, per-subject sequence and data (JSON or binary, as stored). The
+// schema, per-subject sequence and data (JSON without insignificant
+// whitespace, as the SQL backend stores it, or binary). The
 // correlation and causation IDs, the traceparent, the time and other
 // extensions are left out, so a redelivery of the same event through
 // another path, or a dead letter replayed by an operator, has the same
@@ -41,7 +47,20 @@ func contentFingerprint(ev *canonical.Event) idempotency.Fingerprint {
 	str(ev.DataSchema)
 	binary.BigEndian.PutUint64(n[:], ev.Sequence)
 	h.Write(n[:])
-	field(ev.Data)
+	// JSON data is compacted, so that an event redelivered with other
+	// whitespace is the same on every backend (the SQL backend stores it
+	// compacted; Memory keeps it as given). Data that is not valid JSON
+	// is taken as it is.
+	buf := compacted.Get().(*bytes.Buffer)
+	buf.Reset()
+	if len(ev.Data) > 0 && json.Compact(buf, ev.Data) == nil {
+		field(buf.Bytes())
+	} else {
+		field(ev.Data)
+	}
+	if buf.Cap() <= 64<<10 {
+		compacted.Put(buf)
+	}
 	field(ev.BinaryData)
 	var fp idempotency.Fingerprint
 	h.Sum(fp[:0])

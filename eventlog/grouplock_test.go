@@ -89,3 +89,33 @@ func TestPostgresGroupLock(t *testing.T) {
 	default:
 	}
 }
+
+// TestPostgresGroupLockGiveUpKeepsWait: a TryLockGroup that takes the lock
+// of a group whose previous holder did not release it (it crashed: its
+// claim stands, its lock is gone) and gives up during its wait (its ctx
+// ends) must not mark the group released: the next taker waits in turn,
+// since the previous holder may still be running.
+func TestPostgresGroupLockGiveUpKeepsWait(t *testing.T) {
+	url := postgresURL(t)
+	prefix := uniquePrefix()
+	db := openPostgres(t, url)
+	s, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.Postgres, Prefix: prefix, LockCheck: 2 * time.Second})
+	require.NoError(t, err, "NewSQL")
+	require.NoError(t, s.Migrate(t.Context()), "Migrate")
+	t.Cleanup(func() { _ = s.Drop(context.Background()) })
+	ctx := t.Context()
+	// A holder that crashed: it claimed the group and never unlocked.
+	_, err = s.Claim(ctx, "g")
+	require.NoError(t, err, "Claim")
+
+	for i := range 2 {
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		lock, ok, err := s.TryLockGroup(short, "g")
+		cancel()
+		if ok {
+			lock.Unlock()
+		}
+		assert.False(t, ok, "taker %d within its wait of 3×LockCheck after a crashed holder", i+1)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "taker %d gives up with its ctx", i+1)
+	}
+}

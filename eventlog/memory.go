@@ -333,7 +333,7 @@ func (m *Memory) Put(ctx context.Context, d DeadLetter) (int64, error) {
 	audit := Audit{At: m.now(), Action: ActionDeadLettered, By: d.Consumer, Why: d.Error}
 	id, ok := m.deadKey[k]
 	if d.ID != 0 {
-		if d.ID < 1 || d.ID > int64(len(m.dead)) || m.dead[d.ID-1].Consumer != d.Consumer {
+		if d.ID < 1 || d.ID > int64(len(m.dead)) || m.dead[d.ID-1] == nil || m.dead[d.ID-1].Consumer != d.Consumer {
 			return 0, fmt.Errorf("eventlog: dead letter %d of %q: %w", d.ID, d.Consumer, ErrNotFound)
 		}
 		id, ok = d.ID, true

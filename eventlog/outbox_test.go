@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -199,4 +200,111 @@ func TestOutboxTxDoesNotBlockAppend(t *testing.T) {
 	require.NoError(t, err, "RelayOnce again")
 	assert.Zero(t, n, "nothing left to relay")
 	assert.Equal(t, []string{"p-1", "o-1", "o-2", "o-3"}, readIDs(t, s), "the log after the relay: each event once, o in order")
+}
+
+// TestOutboxTwoRelays runs two relays (each over its own *sql.DB, as two
+// processes would) on one outbox while four writers append to it in
+// transactions of three events of their own key: every event reaches the
+// log exactly once, and the events of each key in the order they were
+// written.
+func TestOutboxTwoRelays(t *testing.T) {
+	const writers, txs = 4, 60
+	sqlBackends(t, func(t *testing.T, s *eventlog.SQL, db *sql.DB, prefix string) {
+		ctx := t.Context()
+		d := eventlog.SQLite
+		var other *sql.DB
+		if strings.HasPrefix(s.String(), "postgres") {
+			d, other = eventlog.Postgres, openPostgres(t, postgresURL(t))
+		} else {
+			var seq int
+			var name, path string
+			require.NoError(t, db.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &path), "the SQLite file")
+			other = openSQLite(t, path)
+		}
+		s2, err := eventlog.NewSQL(other, eventlog.SQLConfig{Dialect: d, Prefix: prefix})
+		require.NoError(t, err, "NewSQL of the second relay")
+		rctx, stop := context.WithCancel(ctx)
+		relayErr := make(chan error, 2)
+		for _, r := range []*eventlog.SQL{s, s2} {
+			go func() { relayErr <- r.Relay(rctx, eventlog.RelayConfig{BatchSize: 7, PollInterval: time.Millisecond}) }()
+		}
+		werr := make(chan error, writers)
+		for w := range writers {
+			go func() {
+				key := "w" + string(rune('a'+w))
+				for i := range txs {
+					tx, err := db.BeginTx(ctx, nil)
+					if err == nil {
+						err = s.AppendTx(ctx, tx, eventlogtest.Event(key, 3*i+1), eventlogtest.Event(key, 3*i+2),
+							eventlogtest.Event(key, 3*i+3))
+						if err == nil {
+							err = tx.Commit()
+						} else {
+							_ = tx.Rollback()
+						}
+					}
+					if err != nil {
+						werr <- err
+						return
+					}
+				}
+				werr <- nil
+			}()
+		}
+		for range writers {
+			require.NoError(t, <-werr, "writer")
+		}
+		total := writers * txs * 3
+		deadline := time.Now().Add(60 * time.Second)
+		var ids []string
+		for {
+			ids = readAllIDs(t, s)
+			if len(ids) >= total || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // a duplicate relayed late would show now
+		ids = readAllIDs(t, s)
+		stop()
+		for range 2 {
+			assert.ErrorIs(t, <-relayErr, context.Canceled, "Relay's error")
+		}
+		seen := map[string]int{}
+		last := map[string]int{}
+		for _, id := range ids {
+			seen[id]++
+			var key string
+			var n int
+			i := strings.LastIndexByte(id, '-')
+			key = id[:i]
+			_, err := fmt.Sscan(id[i+1:], &n)
+			require.NoError(t, err, "sequence of %s", id)
+			assert.Greater(t, n, last[key], "%s after %s-%d: per-key order", id, key, last[key])
+			last[key] = n
+		}
+		assert.Len(t, seen, total, "every event relayed")
+		for id, n := range seen {
+			assert.Equal(t, 1, n, "%s relayed once", id)
+		}
+	})
+}
+
+// readAllIDs reads the whole log, in pages.
+func readAllIDs(t *testing.T, s *eventlog.SQL) []string {
+	t.Helper()
+	var ids []string
+	var after uint64
+	for {
+		entries, err := s.Read(t.Context(), after, 500)
+		require.NoError(t, err, "Read after %d", after)
+		if len(entries) == 0 {
+			return ids
+		}
+		for _, e := range entries {
+			require.NoError(t, e.Err, "entry %d", e.Offset)
+			ids = append(ids, e.Event.ID)
+			after = e.Offset
+		}
+	}
 }

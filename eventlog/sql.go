@@ -161,7 +161,11 @@ var (
 // within LockCheck once their context is cancelled. The group's epoch
 // (see [Cursors]) refuses whatever a previous holder writes after that.
 // The lock needs a real session: behind a pooler in transaction mode
-// (PgBouncer's default) it fails its first check.
+// (PgBouncer's default) it fails its first check. It keeps its
+// connection out of db's pool while it is held, so a pool capped with
+// db.SetMaxOpenConns needs one connection per group running in the
+// process beyond those its statements use (with a cap of 1, a [Consumer]
+// waits for ever for a connection to claim its group).
 //
 // On SQLite, which one process uses, it always succeeds, locks nothing
 // and is never lost.
@@ -194,7 +198,7 @@ func (s *SQL) TryLockGroup(ctx context.Context, group string) (GroupLock, bool, 
 		released = true // never claimed: nobody ran the group
 	case err != nil:
 		close(l.done)
-		l.Unlock()
+		l.release(false) // whether the previous holder released it is unknown
 		return nil, false, s.wrap("lock group", err)
 	}
 	go l.watch()
@@ -211,7 +215,9 @@ func (s *SQL) TryLockGroup(ctx context.Context, group string) (GroupLock, bool, 
 	case <-ctx.Done():
 		err = context.Cause(ctx)
 	}
-	l.Unlock()
+	// Given up before the previous holder surely stopped: the group is
+	// not marked released, so that the next taker waits in turn.
+	l.release(false)
 	return nil, false, err
 }
 
@@ -284,7 +290,11 @@ func (l *pgLock) Err() error {
 // group was released cleanly (so that the next holder need not wait) and
 // releases the lock. A connection that fails any of it, or whose lock was
 // lost, is discarded rather than returned to the pool.
-func (l *pgLock) Unlock() {
+func (l *pgLock) Unlock() { l.release(true) }
+
+// release releases the lock, first recording that the group was released
+// cleanly when clean is true.
+func (l *pgLock) release(clean bool) {
 	l.once.Do(func() {
 		close(l.stop)
 		<-l.done
@@ -294,7 +304,10 @@ func (l *pgLock) Unlock() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), l.s.check)
 		defer cancel()
-		_, err := l.conn.ExecContext(ctx, l.s.q("UPDATE {p}groups SET released = 1 WHERE grp = ?"), l.group)
+		var err error
+		if clean {
+			_, err = l.conn.ExecContext(ctx, l.s.q("UPDATE {p}groups SET released = 1 WHERE grp = ?"), l.group)
+		}
 		var ok bool
 		if err == nil {
 			err = l.conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&ok)

@@ -29,7 +29,9 @@
 // [eventlog.Pruner] (skipped, saying so, otherwise), trimming the events
 // every listed group committed with [eventlog.ErrTrimmed] for a read
 // before the trim, and purging the settled dead letters older than a
-// time; per-key order with parallel keys and retried failures;
+// time (a purge racing Replay purging or replaying each dead letter once;
+// a dead letter purged while its replay runs and fails again dropped, not
+// holding back its key); per-key order with parallel keys and retried failures;
 // at-least-once delivery after a crash between handling and
 // acknowledging, with the dedupe store suppressing the second effect; a
 // handler that fails once being redelivered and handled; a handler that

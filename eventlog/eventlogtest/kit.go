@@ -66,6 +66,8 @@ func Run(t *testing.T, newStorage Factory) {
 		{"DeadLetterRaces", testDeadLetterRaces},
 		{"TrimEvents", testTrimEvents},
 		{"PurgeDeadLetters", testPurgeDeadLetters},
+		{"PurgeDuringReplay", testPurgeDuringReplay},
+		{"PurgeRacesReplay", testPurgeRacesReplay},
 		{"PutByID", testPutByID},
 		{"OrderPerKey", testOrderPerKey},
 		{"CrashBeforeAck", testCrashBeforeAck},

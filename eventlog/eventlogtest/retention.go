@@ -6,6 +6,10 @@ package eventlogtest
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +18,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/retry"
 )
 
 // pruner returns b as an eventlog.Pruner, skipping the test (saying why)
@@ -161,6 +166,12 @@ func testPurgeDeadLetters(t *testing.T, open Opener) {
 	n, err = p.PurgeDeadLetters(ctx, cutoff, eventlog.StateDead, eventlog.StateReplaying)
 	require.NoError(t, err, "PurgeDeadLetters of dead and replaying")
 	assert.Equal(t, 2, n, "PurgeDeadLetters with states deletes those states")
+	// A consumer stores a failed replay by ID: the letter may have been
+	// purged meanwhile.
+	_, err = b.Put(ctx, eventlog.DeadLetter{ID: replayingOld, Consumer: "purge", Offset: 3, Event: Event("purge", 3),
+		Reason: eventlog.ReasonPermanent, Error: "again", Attempts: 1, LastFailure: recent})
+	assert.ErrorIs(t, err, eventlog.ErrNotFound, "Put by the ID of a purged dead letter")
+	assert.ErrorIs(t, b.Resolve(ctx, replayingOld), eventlog.ErrNotFound, "Resolve of a purged dead letter")
 	n, err = p.PurgeDeadLetters(ctx, cutoff)
 	require.NoError(t, err, "PurgeDeadLetters again")
 	assert.Equal(t, 0, n, "PurgeDeadLetters again deletes nothing")
@@ -172,4 +183,94 @@ func testPurgeDeadLetters(t *testing.T, open Opener) {
 	assert.Equal(t, eventlog.StateDead, d.State, "state of the event dead-lettered again")
 	assert.Equal(t, 0, d.Replays, "its replay count starts again")
 	assert.Len(t, d.Audit, 1, "its audit trail starts again: the purged one is gone")
+}
+
+// testPurgeDuringReplay: a dead letter purged while its replay is being
+// handled (PurgeDeadLetters given StateReplaying, for personal data) whose
+// replay fails again is not stored again and does not hold its key: the
+// consumer drops it (it was deleted on purpose), handles the later events
+// of the key and becomes idle.
+func testPurgeDuringReplay(t *testing.T, open Opener) {
+	b := open(t)
+	p := pruner(t, b)
+	ctx := t.Context()
+	ev := Event("pr", 1)
+	id, err := b.Put(ctx, eventlog.DeadLetter{Consumer: "pr", Offset: 0, Event: ev, Reason: eventlog.ReasonPermanent,
+		Error: "boom", Attempts: 1, FirstFailure: time.Unix(1, 0), LastFailure: time.Unix(1, 0), CorrelationID: ev.CorrelationID})
+	require.NoError(t, err, "Put")
+	rec := newRecorder()
+	c, err := eventlog.NewConsumer(b, eventlog.ConsumerConfig{Group: "pr", Policy: fastPolicy(1), PollInterval: 5 * time.Millisecond,
+		Handler: func(ctx context.Context, ev canonical.Event) error {
+			rec.add(ev.ID)
+			if ev.ID != "pr-1" {
+				return nil
+			}
+			n, err := p.PurgeDeadLetters(ctx, time.Now(), eventlog.StateReplaying)
+			if err != nil || n != 1 {
+				return fmt.Errorf("purge during the replay: %d deleted, %w", n, err)
+			}
+			return retry.Permanent(errors.New("still failing"))
+		}})
+	require.NoError(t, err, "NewConsumer")
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- c.Run(rctx) }()
+	n, err := b.Replay(ctx, eventlog.Filter{ID: id}, eventlog.Audit{By: "kit"})
+	require.NoError(t, err, "Replay")
+	require.Equal(t, 1, n, "Replay")
+	rec.wait(t, "the replay", func(seen []string) bool { return count(seen, "pr-1") == 1 })
+	appendAll(t, b, Event("pr", 2))
+	wctx, wcancel := context.WithTimeout(ctx, timeout)
+	defer wcancel()
+	assert.NoError(t, c.WaitIdle(wctx), "WaitIdle after a purged replay failed again")
+	assert.Equal(t, 1, count(rec.snapshot(), "pr-2"), "the next event of the key is handled")
+	cancel()
+	assert.ErrorIs(t, <-errc, context.Canceled, "Run's error")
+	dls, err := b.List(ctx, eventlog.Filter{Consumer: "pr"})
+	require.NoError(t, err, "List")
+	assert.Empty(t, dls, "the purged dead letter is not stored again")
+}
+
+// testPurgeRacesReplay races PurgeDeadLetters of dead letters with
+// Replay of all of them: each dead letter is either purged or replayed
+// once (the counts the calls return add up), none is both, and a
+// replayed one is kept with one replay in its audit trail.
+func testPurgeRacesReplay(t *testing.T, open Opener) {
+	const n = 120
+	b := open(t)
+	p := pruner(t, b)
+	ctx := t.Context()
+	putLetters(t, b, "prr", "prr", n)
+	var replayed, purged atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for range 4 {
+		wg.Go(func() {
+			k, err := b.Replay(ctx, eventlog.Filter{Consumer: "prr"}, eventlog.Audit{By: "kit"})
+			replayed.Add(int64(k))
+			errs <- err
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			k, err := p.PurgeDeadLetters(ctx, time.Now(), eventlog.StateDead)
+			purged.Add(int64(k))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err, "Replay or PurgeDeadLetters")
+	}
+	left, err := b.List(ctx, eventlog.Filter{Consumer: "prr"})
+	require.NoError(t, err, "List")
+	assert.Equal(t, int64(n), replayed.Load()+purged.Load(), "replayed (%d) and purged (%d) add up to the dead letters", replayed.Load(), purged.Load())
+	assert.Len(t, left, int(replayed.Load()), "the replayed dead letters are kept, the purged ones gone")
+	for _, d := range left {
+		assert.Equal(t, eventlog.StateReplaying, d.State, "state of kept dead letter %d", d.ID)
+		assert.Equal(t, 1, d.Replays, "replays of kept dead letter %d", d.ID)
+		assert.Equal(t, []string{eventlog.ActionReplay}, since(d), "audit trail of kept dead letter %d", d.ID)
+	}
 }
