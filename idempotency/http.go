@@ -184,7 +184,10 @@ func DefaultRetryable(status int) bool {
 // after a response with a Retryable status, after a handler that panics
 // (the panic then continues to the server) and after a handler that wrote
 // nothing because the request's context was cancelled (the client went
-// away): no empty response is stored for every retry to replay. A
+// away): no empty response is stored for every retry to replay. The claim
+// itself is made even when the client goes away meanwhile (so that a
+// shared store is not left holding a key nobody will release), and the
+// handler then does not run. A
 // handler that had begun its answer when the client went away (the
 // request's context ended before it returned, or a write or flush to the
 // client failed) may have stopped early: its key stays completed, as the
@@ -328,7 +331,13 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 
 	ctx := r.Context()
 	key := Derive(principal, "http", clientKey.s)
-	c, err := m.cfg.Store.Claim(ctx, key, requestFingerprint(r, body), m.cfg.Lease)
+	// The claim is made whether or not the client stays: a claim cut off
+	// by the client going away can be written to a shared store and then
+	// reported as cancelled, leaving the key held by nobody for the
+	// whole lease. Made in full, it is released below.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Lease)
+	c, err := m.cfg.Store.Claim(cctx, key, requestFingerprint(r, body), m.cfg.Lease)
+	cancel()
 	if err != nil {
 		m.log.LogAttrs(ctx, slog.LevelError, "idempotency: claim failed", slog.String("key", key.s), slog.Any("error", err))
 		problem(w, http.StatusServiceUnavailable, ProblemStoreUnusable, "Idempotency store is unavailable", "", time.Second)
@@ -354,6 +363,16 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	default:
 		m.log.LogAttrs(ctx, slog.LevelError, "idempotency: store returned an unknown claim status", slog.String("key", key.s), slog.Int("status", int(c.Status)))
 		problem(w, http.StatusServiceUnavailable, ProblemStoreUnusable, "Idempotency store is unavailable", "", time.Second)
+		return
+	}
+	if ctx.Err() != nil {
+		// The client went away during the claim: nobody waits for the
+		// answer, so the handler does not run and the key is free again.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Lease)
+		defer cancel()
+		if err := m.cfg.Store.Release(rctx, c.Lease); err != nil {
+			m.log.LogAttrs(ctx, slog.LevelError, "idempotency: releasing the key of a cancelled request failed", slog.String("key", key.s), slog.Any("error", err))
+		}
 		return
 	}
 

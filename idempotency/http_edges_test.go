@@ -296,3 +296,68 @@ func TestMemoryStoreLimitsUnderConcurrency(t *testing.T) {
 	_, err = s.Claim(ctx, idempotency.MustParse(strings.Repeat("x", 90)), idempotency.Fingerprint{}, time.Minute)
 	require.NoError(t, err, "a 90-byte key beside 4001 bytes held (MaxBytes 4096)")
 }
+
+// committedThenCancelledStore is a Store whose Claim, like an SQL store
+// whose INSERT commits just as the client's context is cancelled, makes
+// the claim and then reports the context's error when the context ended
+// meanwhile. Its Claim waits for proceed before claiming.
+type committedThenCancelledStore struct {
+	*idempotency.MemoryStore
+	entered chan struct{}
+	proceed chan struct{}
+	once    sync.Once
+}
+
+func (s *committedThenCancelledStore) Claim(ctx context.Context, key idempotency.Key, fp idempotency.Fingerprint, lease time.Duration) (idempotency.Claim, error) {
+	first := false
+	s.once.Do(func() { first = true })
+	if first {
+		s.entered <- struct{}{}
+		<-s.proceed
+	}
+	c, err := s.MemoryStore.Claim(context.WithoutCancel(ctx), key, fp, lease)
+	if err == nil && ctx.Err() != nil {
+		return idempotency.Claim{}, context.Cause(ctx) // committed, but the driver reports the cancellation
+	}
+	return c, err
+}
+
+// TestMiddlewareClientGoneDuringClaim: a client that goes away while its
+// key is being claimed must not leave the key claimed for the whole lease
+// (every retry answered 409 for 5 minutes): the claim is made whatever
+// the client does, and then released because nothing was answered.
+func TestMiddlewareClientGoneDuringClaim(t *testing.T) {
+	store := &committedThenCancelledStore{
+		MemoryStore: newMemoryStore(t, idempotency.MemoryConfig{ReapInterval: -1}),
+		entered:     make(chan struct{}, 1),
+		proceed:     make(chan struct{}),
+	}
+	mw, err := idempotency.Middleware(idempotency.MiddlewareConfig{Store: store, Principal: accountOf})
+	require.NoError(t, err, "Middleware")
+	api := &orderAPI{}
+	requests := make(chan context.Context, 1)
+	handler, done := served(mw(api))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case requests <- r.Context():
+		default:
+		}
+		handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err, "dial")
+	fmt.Fprintf(conn, "POST /orders HTTP/1.1\r\nHost: x\r\nIdempotency-Key: \"claim-gone\"\r\nContent-Length: 2\r\n\r\n{}")
+	reqCtx := <-requests
+	waitFor(t, store.entered, "the claim to start")
+	require.NoError(t, conn.Close(), "client hangs up during the claim")
+	waitFor(t, reqCtx.Done(), "the server to see the client gone")
+	close(store.proceed)
+	waitFor(t, done, "the middleware to finish the abandoned request")
+
+	s := &server{Server: srv, api: api}
+	r := s.mustDo(t, http.MethodPost, `"claim-gone"`, `{}`)
+	assert.Equal(t, http.StatusCreated, r.status, "retry after the client went away during the claim runs the handler (body %s)", r.body)
+	assert.EqualValues(t, 1, api.runs.Load(), "handler runs: the abandoned request answered nothing")
+}
