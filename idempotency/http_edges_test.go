@@ -361,3 +361,20 @@ func TestMiddlewareClientGoneDuringClaim(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, r.status, "retry after the client went away during the claim runs the handler (body %s)", r.body)
 	assert.EqualValues(t, 1, api.runs.Load(), "handler runs: the abandoned request answered nothing")
 }
+
+// TestMiddlewarePrincipalSeparators: the principal and the client's key
+// are joined length-prefixed, so no choice of separator characters makes
+// one client's key another's: tenant "a|b" with key "c" and tenant "a"
+// with key "b|c" (and the like) are distinct requests.
+func TestMiddlewarePrincipalSeparators(t *testing.T) {
+	s := newServer(t, idempotency.MiddlewareConfig{})
+	pairs := []struct{ account, key string }{
+		{"a|b", `"c"`}, {"a", `"b|c"`}, {"a:b", `"c"`}, {"a", `"b:c"`}, {"a/http/b", `"c"`}, {"a", `"http/b/c"`}, {"ab", `"c"`}, {"a", `"bc"`},
+	}
+	for _, p := range pairs {
+		r := s.mustDo(t, http.MethodPost, p.key, `{}`, "X-Account", p.account)
+		assert.Equal(t, http.StatusCreated, r.status, "account %q key %s (body %s)", p.account, p.key, r.body)
+		assert.Empty(t, r.header.Get(idempotency.ReplayedHeader), "account %q key %s is nobody else's replay", p.account, p.key)
+	}
+	assert.EqualValues(t, len(pairs), s.api.runs.Load(), "handler runs: one per account and key")
+}
