@@ -80,6 +80,8 @@
 // by the request's principal (MiddlewareConfig.Principal, required unless
 // AllowAnonymous is set). A response is stored up to
 // MiddlewareConfig.MaxResponseBytes (1 MiB by default); a request whose
-// client went away before anything was written releases its key. A client
-// sends a key with [FormatHeader].
+// client went away before anything was written releases its key, and one
+// whose client went away while the response was being written keeps its
+// key completed but not its body: a retry gets 410, never a truncated
+// response replayed as if whole. A client sends a key with [FormatHeader].
 package idempotency

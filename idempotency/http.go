@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,7 +40,8 @@ const (
 	ProblemPrincipalMissing = "https://distsync.dev/problems/idempotency-principal-missing"
 	// ProblemResponseNotKept: 410, the request with the key was handled
 	// but its response was larger than MiddlewareConfig.MaxResponseBytes,
-	// so it was not kept and cannot be replayed. The problem document's
+	// or was cut short because its client went away while it was sent, so
+	// it was not kept and cannot be replayed. The problem document's
 	// "original_status" member holds the status of that response.
 	ProblemResponseNotKept = "https://distsync.dev/problems/idempotency-response-not-kept"
 )
@@ -174,16 +176,26 @@ func DefaultRetryable(status int) bool {
 //   - 422 when the key was used for a different request;
 //   - 409 with a short Retry-After (InProgressRetryAfter) while the first
 //     request with the key is still being handled;
-//   - 410 to a retry of a request whose response exceeded MaxResponseBytes
-//     and was not kept;
+//   - 410 to a retry of a request whose response exceeded MaxResponseBytes,
+//     or was cut short, and was not kept;
 //   - 503 with Retry-After when the store fails or is full.
 //
 // The key is released, so that the client's retry runs the handler again,
 // after a response with a Retryable status, after a handler that panics
 // (the panic then continues to the server) and after a handler that wrote
 // nothing because the request's context was cancelled (the client went
-// away): no empty response is stored for every retry to replay. The
-// handler sees the request body as usual: the middleware buffers it. The
+// away): no empty response is stored for every retry to replay. The claim
+// itself is made even when the client goes away meanwhile (so that a
+// shared store is not left holding a key nobody will release), and the
+// handler then does not run. A
+// handler that had begun its answer when the client went away (the
+// request's context ended before it returned, or a write or flush to the
+// client failed) may have stopped early: its key stays completed, as the
+// effect happened, but only its status and ReplayHeaders are kept, and a
+// retry gets 410 ([ProblemResponseNotKept]), never a truncated body
+// replayed as if it were whole.
+//
+// The handler sees the request body as usual: the middleware buffers it. The
 // response is written through to the client as the handler writes it and
 // captured in memory, up to MaxResponseBytes, to be stored; headers a
 // handler set without calling WriteHeader (an implicit 200) are captured
@@ -238,9 +250,13 @@ type storedResponse struct {
 	Status int         `json:"status"`
 	Header http.Header `json:"header,omitempty"`
 	Body   []byte      `json:"body,omitempty"`
-	// NotKept records that the body exceeded MaxResponseBytes and was
-	// dropped: the response cannot be replayed.
+	// NotKept records that the body exceeded MaxResponseBytes, or was cut
+	// short, and was dropped: the response cannot be replayed.
 	NotKept bool `json:"not_kept,omitempty"`
+	// Cut records that the response was cut short: the client went away
+	// (or a write to it failed) while the handler was answering, so what
+	// the handler wrote may be only the beginning of its answer.
+	Cut bool `json:"cut,omitempty"`
 }
 
 // requestFingerprint is the fingerprint of what a request asks for: its
@@ -315,7 +331,13 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 
 	ctx := r.Context()
 	key := Derive(principal, "http", clientKey.s)
-	c, err := m.cfg.Store.Claim(ctx, key, requestFingerprint(r, body), m.cfg.Lease)
+	// The claim is made whether or not the client stays: a claim cut off
+	// by the client going away can be written to a shared store and then
+	// reported as cancelled, leaving the key held by nobody for the
+	// whole lease. Made in full, it is released below.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Lease)
+	c, err := m.cfg.Store.Claim(cctx, key, requestFingerprint(r, body), m.cfg.Lease)
+	cancel()
 	if err != nil {
 		m.log.LogAttrs(ctx, slog.LevelError, "idempotency: claim failed", slog.String("key", key.s), slog.Any("error", err))
 		problem(w, http.StatusServiceUnavailable, ProblemStoreUnusable, "Idempotency store is unavailable", "", time.Second)
@@ -341,6 +363,16 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	default:
 		m.log.LogAttrs(ctx, slog.LevelError, "idempotency: store returned an unknown claim status", slog.String("key", key.s), slog.Int("status", int(c.Status)))
 		problem(w, http.StatusServiceUnavailable, ProblemStoreUnusable, "Idempotency store is unavailable", "", time.Second)
+		return
+	}
+	if ctx.Err() != nil {
+		// The client went away during the claim: nobody waits for the
+		// answer, so the handler does not run and the key is free again.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Lease)
+		defer cancel()
+		if err := m.cfg.Store.Release(rctx, c.Lease); err != nil {
+			m.log.LogAttrs(ctx, slog.LevelError, "idempotency: releasing the key of a cancelled request failed", slog.String("key", key.s), slog.Any("error", err))
+		}
 		return
 	}
 
@@ -383,8 +415,18 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		}
 		return
 	}
-	sr := storedResponse{Status: status, Header: rec.header, Body: rec.body.Bytes(), NotKept: rec.tooLarge}
-	if rec.tooLarge {
+	// A handler that had begun to answer when its client went away (the
+	// context is done) or a write failed may have stopped early: its body
+	// is kept as "not kept", never replayed as if it were whole.
+	cut := rec.writeFailed || ctx.Err() != nil
+	sr := storedResponse{Status: status, Header: rec.header, Body: rec.body.Bytes(), NotKept: rec.tooLarge || cut, Cut: cut}
+	if sr.NotKept {
+		sr.Body = nil
+	}
+	if cut {
+		m.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: response cut short by the client going away, not kept for replay",
+			slog.String("key", key.s), slog.Int("status", status))
+	} else if rec.tooLarge {
 		m.log.LogAttrs(ctx, slog.LevelWarn, "idempotency: response too large to keep for replay",
 			slog.String("key", key.s), slog.Int64("max_response_bytes", m.cfg.MaxResponseBytes))
 	}
@@ -413,9 +455,12 @@ func (m *middleware) replay(w http.ResponseWriter, r *http.Request, key Key, res
 	}
 	h.Set(ReplayedHeader, "true")
 	if sr.NotKept {
+		detail := "The request with this key was handled, but its response was too large to keep for replay."
+		if sr.Cut {
+			detail = "The request with this key was handled, but the client went away while its response was sent, so it was not kept for replay."
+		}
 		problemDocument(w, problemDoc{Type: ProblemResponseNotKept, Title: "The response to this Idempotency-Key was not kept",
-			Status: http.StatusGone, OriginalStatus: sr.Status,
-			Detail: "The request with this key was handled, but its response was too large to keep for replay."}, 0)
+			Status: http.StatusGone, OriginalStatus: sr.Status, Detail: detail}, 0)
 		return
 	}
 	w.WriteHeader(sr.Status)
@@ -431,6 +476,9 @@ type recorder struct {
 	header   http.Header
 	body     bytes.Buffer
 	tooLarge bool // the body exceeded MaxResponseBytes and was dropped
+	// writeFailed records that a write or flush to the client failed: the
+	// handler may have stopped answering there.
+	writeFailed bool
 }
 
 // captureHeader records status and the allow-listed headers as they are
@@ -464,16 +512,30 @@ func (rw *recorder) Write(b []byte) (int, error) {
 			rw.body.Write(b)
 		}
 	}
-	return rw.ResponseWriter.Write(b)
+	n, err := rw.ResponseWriter.Write(b)
+	if err != nil {
+		rw.writeFailed = true
+	}
+	return n, err
 }
 
 // Flush sends what was written so far to the client, for handlers that
 // stream; the captured copy is unaffected.
 func (rw *recorder) Flush() {
+	_ = rw.FlushError()
+}
+
+// FlushError is Flush reporting the error, which [http.ResponseController]
+// returns to the handler.
+func (rw *recorder) FlushError() error {
 	if rw.status == 0 {
 		rw.WriteHeader(http.StatusOK)
 	}
-	_ = http.NewResponseController(rw.ResponseWriter).Flush()
+	err := http.NewResponseController(rw.ResponseWriter).Flush()
+	if err != nil && !errors.Is(err, http.ErrNotSupported) {
+		rw.writeFailed = true
+	}
+	return err
 }
 
 // Unwrap lets [http.ResponseController] reach the underlying writer.

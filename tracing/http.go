@@ -307,6 +307,11 @@ func (p Propagator) Middleware(next http.Handler) http.Handler {
 // OnSend receives the request before it is sent, which serves calls that
 // fail without a response too.
 //
+// An [http.Client] calls RoundTrip once per hop of a redirect, so every hop
+// gets a client span of its own (OnSend sees each) and the headers the
+// Propagator sends: a Transport without TraceContextOnly sends the
+// correlation and causation IDs to a redirect target on another host too.
+//
 // Its zero value sends through http.DefaultTransport with a zero
 // [Propagator]. It is safe for concurrent use when OnSend is.
 type Transport struct {
