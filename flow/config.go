@@ -107,13 +107,28 @@ type Config struct {
 	Source string
 	// OrderSources are the CloudEvents sources whose order.submitted
 	// events the flow accepts: its CRM's order feed, or whatever else
-	// feeds it orders. An order.submitted event of another source, or an
-	// order.accepted event not of Source, is dead-lettered with
-	// ErrForeignSource before it has any effect. Nil means the source the
-	// CRM connector reports through a Source() string method, found with
-	// connector.As through decorators (crm.Memory has one); Validate
-	// requires OrderSources when it has none. Sources must not be empty.
+	// feeds it orders. Cancel requests (order.cancel_requested) and
+	// returns (return.authorized) are accepted from these sources too, as
+	// the CRM's feed carries them. An order.submitted event of another
+	// source, or an order.accepted event not of Source, is dead-lettered
+	// with ErrForeignSource before it has any effect. Nil means the
+	// source the CRM connector reports through a Source() string method,
+	// found with connector.As through decorators (crm.Memory has one);
+	// Validate requires OrderSources when it has none. Sources must not
+	// be empty.
 	OrderSources []string
+	// ERPSources are the CloudEvents sources of the ERP's event feed
+	// (Flow.PollERP): the flow accepts the cancel requests and returns
+	// requested in the ERP from these sources (and from OrderSources);
+	// one from any other source, except a return of Source (appended by
+	// Flow.AuthorizeReturn), is dead-lettered with ErrForeignSource
+	// before it has any effect. Nil means the source the ERP connector
+	// reports through a Source() string method, found with connector.As
+	// through decorators (erp.Memory has one), or none when the ERP has
+	// no event feed (connector.EventFeed); Validate requires ERPSources
+	// when the ERP has a feed and reports no source. An empty, non-nil
+	// ERPSources accepts no ERP's events. Sources must not be empty.
+	ERPSources []string
 	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
 	PageSize int
 	// PollInterval is how often Run polls the feeds and the held orders,
@@ -162,6 +177,9 @@ func (c Config) Validate() error {
 	if _, err := c.orderSources(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.erpSources(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.MaxEventSize < 0 {
 		errs = append(errs, fmt.Errorf("MaxEventSize is negative: %d", c.MaxEventSize))
 	}
@@ -204,6 +222,27 @@ func (c Config) orderSources() ([]string, error) {
 		return nil, errors.New("OrderSources has an empty source")
 	}
 	return slices.Clone(c.OrderSources), nil
+}
+
+// erpSources returns the sources of the ERP's feed whose events the flow
+// accepts (see Config.ERPSources).
+func (c Config) erpSources() ([]string, error) {
+	if c.ERPSources == nil {
+		if c.ERP == nil {
+			return nil, nil // reported as "ERP is required"
+		}
+		if r, ok := connector.As[sourceReporter](c.ERP); ok && r.Source() != "" {
+			return []string{r.Source()}, nil
+		}
+		if _, ok := connector.As[connector.EventFeed](c.ERP); ok {
+			return nil, errors.New("ERPSources is required: the ERP connector has an event feed but reports no source (Source() string)")
+		}
+		return nil, nil
+	}
+	if slices.Contains(c.ERPSources, "") {
+		return nil, errors.New("ERPSources has an empty source")
+	}
+	return slices.Clone(c.ERPSources), nil
 }
 
 // Counter names a count reported to Metrics.

@@ -14,7 +14,11 @@
 // sources it is told to (Config.OrderSources, by default its CRM's): an
 // order.submitted event of another source appended to the log, or an
 // order.accepted event not emitted by the flow itself, is dead-lettered
-// with [ErrForeignSource] before it has any effect. So is an event that
+// with [ErrForeignSource] before it has any effect. So are a cancel
+// request (order.cancel_requested) and a return (return.authorized) that
+// come neither from those sources nor from the ERP's event feed
+// (Config.ERPSources, by default its ERP's), nor, for a return, from the
+// flow's own [Flow.AuthorizeReturn]. So is an event that
 // carries more than the flow accepts (Config.MaxEventSize bytes of data,
 // Config.MaxLines lines), with [ErrEventTooLarge]. One [eventlog.Consumer]
 // handles the log, one order at a time per order ID (its partition key) and

@@ -168,6 +168,7 @@ type Flow struct {
 	scope    string
 	source   string
 	orderSrc []string // Config.OrderSources, defaulted
+	erpSrc   []string // Config.ERPSources, defaulted
 	maxSize  int      // Config.MaxEventSize, defaulted
 	maxLines int      // Config.MaxLines, defaulted
 	pageSize int
@@ -230,6 +231,7 @@ func New(cfg Config) (*Flow, error) {
 		f.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	f.orderSrc, _ = cfg.orderSources() // checked by Validate
+	f.erpSrc, _ = cfg.erpSources()
 	f.maxSize = cmp.Or(cfg.MaxEventSize, DefaultMaxEventSize)
 	f.maxLines = cmp.Or(cfg.MaxLines, DefaultMaxLines)
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
@@ -647,7 +649,10 @@ func countLines(data []byte) int {
 
 // checkSource refuses an order event from a source the flow does not
 // accept for its type: an order.submitted event not from
-// Config.OrderSources, an order.accepted event not from Config.Source.
+// Config.OrderSources, an order.accepted event not from Config.Source, a
+// cancel request not from Config.OrderSources or Config.ERPSources, a
+// return.authorized event not from those or Config.Source (returns
+// authorized with Flow.AuthorizeReturn).
 func (f *Flow) checkSource(ev canonical.Event) error {
 	switch ev.Type {
 	case canonical.EventOrderSubmitted:
@@ -657,6 +662,16 @@ func (f *Flow) checkSource(ev canonical.Event) error {
 	case canonical.EventOrderAccepted:
 		if ev.Source != f.source {
 			return fmt.Errorf("%w: order.accepted is accepted from the flow's own source %q only", ErrForeignSource, f.source)
+		}
+	case canonical.EventOrderCancelRequested:
+		if !slices.Contains(f.orderSrc, ev.Source) && !slices.Contains(f.erpSrc, ev.Source) {
+			return fmt.Errorf("%w: cancel requests are accepted from %q only (Config.OrderSources, Config.ERPSources)",
+				ErrForeignSource, slices.Concat(f.orderSrc, f.erpSrc))
+		}
+	case canonical.EventReturnAuthorized:
+		if ev.Source != f.source && !slices.Contains(f.orderSrc, ev.Source) && !slices.Contains(f.erpSrc, ev.Source) {
+			return fmt.Errorf("%w: returns are accepted from %q only (Config.OrderSources, Config.ERPSources, Config.Source)",
+				ErrForeignSource, slices.Concat(f.orderSrc, f.erpSrc, []string{f.source}))
 		}
 	}
 	return nil

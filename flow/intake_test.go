@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/crm"
+	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 )
@@ -220,5 +222,124 @@ func TestOrderLinesPerMiB(t *testing.T) {
 		n := (flow.DefaultMaxEventSize - len(small.Data)) / per
 		t.Logf("%d bytes per order line: %d lines in %d bytes", per, n, flow.DefaultMaxEventSize)
 		assert.InDelta(t, 7500, n, 500, "lines of a CRM order in DefaultMaxEventSize (documented as about 7,500)")
+	})
+}
+
+// foreignEvent returns an event of type typ carrying doc about orderID
+// from source, correlated by corr, encoded without canonical.NewEvent's
+// validation.
+func foreignEvent(t *testing.T, typ canonical.EventType, doc canonical.Document, id, source, orderID, corr string) canonical.Event {
+	t.Helper()
+	data, err := canonical.Encode(doc)
+	require.NoError(t, err, "Encode %s", id)
+	return canonical.Event{ID: id, Source: source, SpecVersion: canonical.EventSpecVersion, Type: typ,
+		Subject: orderID, DataContentType: "application/json", Data: data, PartitionKey: orderID, CorrelationID: corr}
+}
+
+// TestForeignCancelAndReturnRefused appends to the log a cancel request
+// and a return authorization that did not come from a trusted source
+// (the CRM's feed, the ERP's feed, the flow's own AuthorizeReturn): a
+// cancel request for a released order that has shipped nothing, and a
+// return of a shipped order. Each is dead-lettered with ErrForeignSource
+// at its first attempt, before any effect: no warehouse cancels or
+// expects anything, the ERP cancels nothing, the CRM is shown nothing new
+// and the flow's state has neither. The same requests from the CRM then
+// have their effects, which shows the counts would see them.
+func TestForeignCancelAndReturnRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		ctx := context.Background()
+		shipped := shipForReturn(t, w)
+		open := w.submit(t, "ACC-0002", "SKU-100:4")
+		require.NoError(t, w.flow.Drain(ctx), "Drain")
+		v, err := w.flow.Where(ctx, open)
+		require.NoError(t, err, "Where %s", open)
+		require.Equal(t, "released", v.Phase, "phase of %s before the cancel request", open)
+
+		const evil = "urn:example:not-trusted"
+		cancel := foreignEvent(t, canonical.EventOrderCancelRequested, canonical.CancelRequest{ID: "CCR-EVIL",
+			OrderID: open, RequestedBy: "evil", RequestedAt: time.Now()}, "evil-cancel", evil, open, "corr-foreign")
+		evilRet := erpReturn(shipped, "RET-EVIL", "L1:3")
+		evilRet.AuthorizedAt = time.Now()
+		require.NoError(t, evilRet.Validate(), "the foreign return is valid")
+		ret := foreignEvent(t, canonical.EventReturnAuthorized, evilRet, "evil-return", evil, shipped, "corr-foreign")
+		erpBefore, wmsBefore := w.erp.Counts(), w.wms.Counts()
+		crmOpen, _ := w.crm.ShownStatus(open)
+		crmShipped, _ := w.crm.ShownStatus(shipped)
+		require.NoError(t, w.log.Append(ctx, cancel, ret), "Append the foreign events")
+		require.NoError(t, w.flow.Drain(ctx), "Drain")
+
+		dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{CorrelationID: "corr-foreign"})
+		require.NoError(t, err, "DeadLetters")
+		require.Len(t, dls, 2, "dead letters of the foreign events")
+		for _, d := range dls {
+			assert.Equal(t, eventlog.ReasonPermanent, d.Reason, "reason for %s", d.Event.ID)
+			assert.Equal(t, 1, d.Attempts, "attempts for %s", d.Event.ID)
+			assert.Contains(t, d.Error, flow.ErrForeignSource.Error(), "error of %s", d.Event.ID)
+			assert.Contains(t, d.Error, evil+"/"+d.Event.ID, "error of %s names the event", d.Event.ID)
+		}
+		assert.Contains(t, dls[0].Error+dls[1].Error, `cancel requests are accepted from ["urn:distsync:crm:memory" "urn:distsync:erp:memory"] only`,
+			"the reason names the accepted sources")
+		assert.Contains(t, dls[0].Error+dls[1].Error, `returns are accepted from ["urn:distsync:crm:memory" "urn:distsync:erp:memory" "urn:distsync:flow"] only`,
+			"the reason names the accepted sources")
+
+		erpAfter, wmsAfter := w.erp.Counts(), w.wms.Counts()
+		assert.Equal(t, erpBefore.Cancellations, erpAfter.Cancellations, "ERP cancellations")
+		assert.Equal(t, wmsBefore.Cancellations, wmsAfter.Cancellations, "WMS cancellations")
+		assert.Equal(t, wmsBefore.ReturnAuthorizations, wmsAfter.ReturnAuthorizations, "WMS return authorizations")
+		_, err = w.wms.Return(ctx, "RET-EVIL")
+		assert.Error(t, err, "the WMS expects nothing of the foreign return")
+		now, _ := w.crm.ShownStatus(open)
+		assert.Equal(t, crmOpen, now, "the CRM's status of %s", open)
+		now, _ = w.crm.ShownStatus(shipped)
+		assert.Equal(t, crmShipped, now, "the CRM's status of %s", shipped)
+		v, err = w.flow.Where(ctx, open)
+		require.NoError(t, err, "Where %s", open)
+		assert.Equal(t, "0", bucket(t, v, "L1", canonical.BucketCancelled), "cancelled of %s", open)
+		v, err = w.flow.Where(ctx, shipped)
+		require.NoError(t, err, "Where %s", shipped)
+		assert.Empty(t, v.Returns, "returns of %s", shipped)
+
+		_, err = w.crm.RequestCancellation(ctx, open, nil, "")
+		require.NoError(t, err, "RequestCancellation %s", open)
+		w.authorize(t, shipped, "L1:3")
+		require.NoError(t, w.flow.Drain(ctx), "Drain")
+		assert.Equal(t, wmsBefore.Cancellations+1, w.wms.Counts().Cancellations, "WMS cancellations of the CRM's request")
+		assert.Equal(t, wmsBefore.ReturnAuthorizations+1, w.wms.Counts().ReturnAuthorizations, "WMS return authorizations of the CRM's return")
+	})
+}
+
+// TestERPSources configures the accepted ERP sources to a source other
+// than the ERP's: a cancel request and a return requested in the ERP,
+// read from its feed under its own source, are dead-lettered with
+// ErrForeignSource before any effect.
+func TestERPSources(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newSystems(t)
+		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+		w.connect(t, nil, flow.Config{Log: w.log, ERPSources: []string{"urn:example:erp-gateway"}})
+		ctx := context.Background()
+		shipped := shipForReturn(t, w)
+		open := w.submit(t, "ACC-0002", "SKU-100:4")
+		require.NoError(t, w.flow.Drain(ctx), "Drain")
+		erpBefore, wmsBefore := w.erp.Counts(), w.wms.Counts()
+		_, err := w.erp.RequestCancellation(ctx, open, nil, "credit risk")
+		require.NoError(t, err, "ERP RequestCancellation %s", open)
+		_, err = w.erp.RequestReturn(ctx, shipped, returnWH, []erp.ReturnLineRequest{
+			{LineID: "L1", Quantity: canonical.MustParseQuantity("3", "EA"), Reason: "damaged"}})
+		require.NoError(t, err, "ERP RequestReturn %s", shipped)
+		require.NoError(t, w.flow.Drain(ctx), "Drain")
+
+		dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{})
+		require.NoError(t, err, "DeadLetters")
+		require.Len(t, dls, 2, "dead letters")
+		for _, d := range dls {
+			assert.Equal(t, erp.Source, d.Event.Source, "the dead letter is the ERP feed's event")
+			assert.Contains(t, d.Error, flow.ErrForeignSource.Error(), "error of %s", d.Event.ID)
+			assert.Contains(t, d.Error, "urn:example:erp-gateway", "error of %s names the accepted sources", d.Event.ID)
+		}
+		assert.Equal(t, erpBefore.Cancellations, w.erp.Counts().Cancellations, "ERP cancellations")
+		assert.Equal(t, wmsBefore.Cancellations, w.wms.Counts().Cancellations, "WMS cancellations")
+		assert.Equal(t, wmsBefore.ReturnAuthorizations, w.wms.Counts().ReturnAuthorizations, "WMS return authorizations")
 	})
 }

@@ -98,6 +98,14 @@ func TestConfigValidate(t *testing.T) {
 		{name: "CRM without a source, OrderSources set", modify: func(c *flow.Config) {
 			c.CRM, c.OrderSources = sourcelessCRM{c.CRM}, []string{"urn:example:crm"}
 		}},
+		{name: "ERP with a feed, without a source", modify: func(c *flow.Config) { c.ERP = sourcelessFeedERP{c.ERP, c.ERP.(connector.EventFeed)} },
+			want: "ERPSources is required"},
+		{name: "ERP with a feed, without a source, ERPSources set", modify: func(c *flow.Config) {
+			c.ERP, c.ERPSources = sourcelessFeedERP{c.ERP, c.ERP.(connector.EventFeed)}, []string{"urn:example:erp"}
+		}},
+		{name: "ERP without a feed or a source", modify: func(c *flow.Config) { c.ERP = sourcelessERP{c.ERP} }},
+		{name: "empty ERP source", modify: func(c *flow.Config) { c.ERPSources = []string{""} }, want: "ERPSources has an empty source"},
+		{name: "empty ERP sources", modify: func(c *flow.Config) { c.ERPSources = []string{} }},
 		{name: "negative max event size", modify: func(c *flow.Config) { c.MaxEventSize = -1 }, want: "MaxEventSize is negative"},
 		{name: "negative max lines", modify: func(c *flow.Config) { c.MaxLines = -1 }, want: "MaxLines is negative"},
 		{name: "negative dedupe lease", modify: func(c *flow.Config) { c.DedupeLease = -time.Second }, want: "DedupeLease"},
@@ -120,6 +128,15 @@ func TestConfigValidate(t *testing.T) {
 
 // sourcelessCRM hides the Source method of a CRM.
 type sourcelessCRM struct{ connector.CRM }
+
+// sourcelessERP hides the Source method and the optional roles of an ERP.
+type sourcelessERP struct{ connector.ERP }
+
+// sourcelessFeedERP is an ERP with an event feed and no Source method.
+type sourcelessFeedERP struct {
+	connector.ERP
+	connector.EventFeed
+}
 
 var _ connector.InventoryReader = (*wms.Memory)(nil)
 
