@@ -94,8 +94,11 @@ type Config struct {
 	MaxEventSize int
 	// MaxLines bounds the lines of the document an event carries (an
 	// order, a cancel request, an allocation update, a shipment, a
-	// return); an event with more is dead-lettered with ErrEventTooLarge
-	// before it has any effect. 0 means DefaultMaxLines (10,000).
+	// return), and each other list in it (a shipment's packages, a
+	// package's lines, tracking numbers, an order's notes or refs); an
+	// event with a longer list is dead-lettered with ErrEventTooLarge,
+	// naming the list, before it has any effect. 0 means DefaultMaxLines
+	// (10,000).
 	MaxLines int
 	// Group is the consumer group; "" means DefaultGroup.
 	Group string

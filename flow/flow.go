@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -567,11 +566,13 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	if n := len(ev.Data) + len(ev.BinaryData); n > f.maxSize {
 		return false, bad(fmt.Errorf("%w: %d bytes of data, more than the %d accepted (Config.MaxEventSize)", ErrEventTooLarge, n, f.maxSize))
 	}
-	// Each line takes at least 3 bytes ("{}," ): smaller data cannot hold
-	// too many, and larger data is counted before it is decoded.
-	if len(ev.Data) > 3*f.maxLines {
-		if n := countLines(ev.Data); n > f.maxLines {
-			return false, bad(fmt.Errorf("%w: %d lines, more than the %d accepted (Config.MaxLines)", ErrEventTooLarge, n, f.maxLines))
+	// Each element of a list takes at least 2 bytes ("1,"): smaller data
+	// cannot hold too many, and larger data is scanned before it is
+	// decoded.
+	if len(ev.Data) > 2*f.maxLines {
+		if name, n := longestList(ev.Data); n > f.maxLines {
+			return false, bad(fmt.Errorf("%w: %d %.64s, more than the %d accepted (Config.MaxLines)",
+				ErrEventTooLarge, n, cmp.Or(name, "elements"), f.maxLines))
 		}
 	}
 	if err := f.checkSource(ev); err != nil {
@@ -632,19 +633,6 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 		return f.onReturnReceived(ctx, r, bad)
 	}
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
-}
-
-// countLines returns how many elements the "lines" array of the JSON
-// document data has: 0 when it has none, or data is not such a document
-// (decoding it reports that).
-func countLines(data []byte) int {
-	var d struct {
-		Lines []struct{} `json:"lines"`
-	}
-	if json.Unmarshal(data, &d) != nil {
-		return 0
-	}
-	return len(d.Lines)
 }
 
 // checkSource refuses an order event from a source the flow does not

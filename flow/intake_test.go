@@ -155,8 +155,14 @@ func TestEventBounds(t *testing.T) {
 			want: "bytes of data, more than the 1048576 accepted (Config.MaxEventSize)"},
 		{name: "60,000 lines, over the lines", cfg: flow.Config{MaxEventSize: 64 << 20}, order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 60_000) },
 			want: "60000 lines, more than the 10000 accepted (Config.MaxLines)"},
-		{name: "3 lines over a bound of 2", cfg: flow.Config{MaxLines: 2}, order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 3) },
-			want: "3 lines, more than the 2 accepted (Config.MaxLines)"},
+		{name: "5 lines over a bound of 4", cfg: flow.Config{MaxLines: 4}, order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 5) },
+			want: "5 lines, more than the 4 accepted (Config.MaxLines)"},
+		{name: "20,000 notes", order: func(o *canonical.Order) {
+			o.Notes = make([]canonical.Note, 20_000)
+			for i := range o.Notes {
+				o.Notes[i] = canonical.Note{Type: "c", Text: "n"}
+			}
+		}, want: "20000 notes, more than the 10000 accepted (Config.MaxLines)"},
 		{name: "a small size bound", cfg: flow.Config{MaxEventSize: 512}, order: func(o *canonical.Order) {},
 			want: "more than the 512 accepted (Config.MaxEventSize)"},
 	}
@@ -342,4 +348,61 @@ func TestERPSources(t *testing.T) {
 		assert.Equal(t, wmsBefore.Cancellations, w.wms.Counts().Cancellations, "WMS cancellations")
 		assert.Equal(t, wmsBefore.ReturnAuthorizations, w.wms.Counts().ReturnAuthorizations, "WMS return authorizations")
 	})
+}
+
+// TestShipmentBounds appends a new shipment of a shipped order's
+// fulfilment order carrying 100,000 packages, and one carrying 100,000
+// tracking numbers, within a raised MaxEventSize: each is dead-lettered
+// at its first attempt with ErrEventTooLarge naming the list, and the ERP
+// posts nothing for them.
+func TestShipmentBounds(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(s *canonical.Shipment)
+		want   string
+	}{
+		{name: "100,000 packages", change: func(s *canonical.Shipment) {
+			s.Packages = make([]canonical.Package, 100_000)
+			for i := range s.Packages {
+				s.Packages[i] = canonical.Package{TrackingNumber: strconv.Itoa(i)}
+			}
+		}, want: "100000 packages, more than the 10000 accepted (Config.MaxLines)"},
+		{name: "100,000 tracking numbers", change: func(s *canonical.Shipment) {
+			s.TrackingNumbers = make([]string, 100_000)
+			for i := range s.TrackingNumbers {
+				s.TrackingNumbers[i] = "1Z" + strconv.Itoa(i)
+			}
+		}, want: "100000 trackingNumbers, more than the 10000 accepted (Config.MaxLines)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newSystems(t)
+				w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+				w.connect(t, nil, flow.Config{Log: w.log, MaxEventSize: 64 << 20})
+				ctx := context.Background()
+				id := w.submit(t, "ACC-0002", "SKU-100:2")
+				w.settle(t)
+				ev := wmsShipmentEvent(t, w, id)
+				s, err := canonical.DecodeData[canonical.Shipment](ev)
+				require.NoError(t, err, "decode the shipment")
+				s.ID = "SHP-BIG"
+				tt.change(&s)
+				data, err := canonical.Encode(s)
+				require.NoError(t, err, "Encode %s", tt.name)
+				ev.ID, ev.Data, ev.CorrelationID = "big-ship", data, "corr-big"
+				invoices := w.erp.Counts().Invoices
+				require.NoError(t, w.log.Append(ctx, ev), "Append %s", tt.name)
+				require.NoError(t, w.flow.Drain(ctx), "Drain")
+				dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{CorrelationID: "corr-big"})
+				require.NoError(t, err, "DeadLetters")
+				require.Len(t, dls, 1, "dead letters of %s", tt.name)
+				assert.Equal(t, eventlog.ReasonPermanent, dls[0].Reason, "reason of %s", tt.name)
+				assert.Equal(t, 1, dls[0].Attempts, "attempts of %s", tt.name)
+				assert.Contains(t, dls[0].Error, flow.ErrEventTooLarge.Error(), "error of %s", tt.name)
+				assert.Contains(t, dls[0].Error, tt.want, "error of %s", tt.name)
+				assert.Equal(t, invoices, w.erp.Counts().Invoices, "ERP invoices after %s", tt.name)
+			})
+		})
+	}
 }
