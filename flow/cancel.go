@@ -43,7 +43,7 @@ func (f *Flow) PollERP(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	return f.poll(ctx, FeedERPEvents, inSequence(feed.PollEvents), func(e *canonical.Event) bool {
-		partitionReturn(e)
+		partitionByOrder(e)
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -374,7 +375,7 @@ func (f *Flow) pollAll(ctx context.Context) (int, error) {
 // the cursor after each page. It returns how many events it appended.
 func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 	return f.poll(ctx, FeedCRMOrders, inSequence(f.crm.PollOrders), func(e *canonical.Event) bool {
-		partitionReturn(e)
+		partitionByOrder(e)
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
 		}
@@ -386,11 +387,15 @@ func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 // PollWarehouse reads the WMS's event feed from its stored cursor to its
 // end and appends the fulfilment events to the log with their order's
 // correlation ID, the inventory events for inventory sync and the returns
-// received (partitioned by their order), storing the cursor after each
-// page. It returns how many events it appended.
+// received, storing the cursor after each page. The fulfilment events and
+// returns are partitioned by their order, whatever key the feed gave them
+// (the flow handles an order's events one at a time, and an order.*,
+// fulfillment.* or return.* event in another partition than its order's
+// is dead-lettered with ErrBadEvent). It returns how many events it
+// appended.
 func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
 	return f.poll(ctx, FeedWMSEvents, f.wms.PollEvents, func(e *canonical.Event) bool {
-		partitionReturn(e)
+		partitionByOrder(e)
 		if isInventory(e.Type) {
 			return true
 		}
@@ -402,6 +407,41 @@ func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
 		}
 		return true
 	})
+}
+
+// partitionByOrder sets the partition key of a fulfilment or return
+// event to the order ID its data names, replacing the one its feed set (a
+// warehouse may key its events by fulfilment order or return): the flow
+// handles one event of an order at a time only because the consumer hands
+// one partition's events to one handler at a time, so an order's events
+// must share one partition. Data that names no order is left to the
+// handler, which dead-letters it.
+func partitionByOrder(e *canonical.Event) {
+	switch e.Type {
+	case canonical.EventFulfillmentReleased, canonical.EventFulfillmentAllocated, canonical.EventFulfillmentBackordered,
+		canonical.EventFulfillmentPicked, canonical.EventFulfillmentShipped, canonical.EventFulfillmentCancelled,
+		canonical.EventReturnAuthorized, canonical.EventReturnReceived:
+	default:
+		return
+	}
+	var d struct {
+		OrderID string `json:"orderId"`
+	}
+	if json.Unmarshal(e.Data, &d) == nil && d.OrderID != "" {
+		e.PartitionKey = d.OrderID
+	}
+}
+
+// checkPartition returns an error (the caller wraps it in ErrBadEvent)
+// for an event about an order that is not in the
+// order's partition (see partitionByOrder), as one appended to the log by
+// other means than the flow's pollers may be: handled beside the order's
+// other events, it could race them.
+func checkPartition(ev canonical.Event, orderID string) error {
+	if p := ev.Partition(); p != orderID {
+		return fmt.Errorf("%s of order %q is in partition %q, not the order's", shortType(ev.Type), orderID, p)
+	}
+	return nil
 }
 
 // correlation returns the correlation ID of an order: the one it has, else
@@ -581,12 +621,18 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	switch ev.Type {
 	case canonical.EventOrderSubmitted:
 		o, err := canonical.DecodeData[canonical.Order](ev)
+		if err == nil {
+			err = checkPartition(ev, o.ID)
+		}
 		if err != nil {
 			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 		}
 		return f.onSubmitted(ctx, ev, o, bad)
 	case canonical.EventOrderAccepted:
 		o, err := canonical.DecodeData[canonical.Order](ev)
+		if err == nil {
+			err = checkPartition(ev, o.ID)
+		}
 		if err != nil {
 			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 		}
@@ -597,12 +643,18 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 		return false, nil
 	case canonical.EventFulfillmentAllocated, canonical.EventFulfillmentBackordered, canonical.EventFulfillmentPicked:
 		u, err := canonical.DecodeData[canonical.AllocationUpdate](ev)
+		if err == nil {
+			err = checkPartition(ev, u.OrderID)
+		}
 		if err != nil {
 			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 		}
 		return f.onAllocation(ctx, u, bad)
 	case canonical.EventFulfillmentShipped:
 		s, err := canonical.DecodeData[canonical.Shipment](ev)
+		if err == nil {
+			err = checkPartition(ev, s.OrderID)
+		}
 		if err != nil {
 			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 		}
@@ -621,12 +673,18 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 		return f.onInventory(ctx, ev, bad)
 	case canonical.EventReturnAuthorized:
 		r, err := canonical.DecodeData[canonical.Return](ev)
+		if err == nil {
+			err = checkPartition(ev, r.OrderID)
+		}
 		if err != nil {
 			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 		}
 		return f.onReturnAuthorized(ctx, r, bad)
 	case canonical.EventReturnReceived:
 		r, err := canonical.DecodeData[canonical.Return](ev)
+		if err == nil && r.OrderID != "" { // no order: onReturnReceived says so
+			err = checkPartition(ev, r.OrderID)
+		}
 		if err != nil {
 			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 		}

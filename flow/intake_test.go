@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/crm"
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
@@ -405,4 +407,71 @@ func TestShipmentBounds(t *testing.T) {
 			})
 		})
 	}
+}
+
+// subjectKeyedWMS is a WMS whose feed keys its events by their subject
+// (a fulfilment order, a return), not by their order, as a vendor's feed
+// may.
+type subjectKeyedWMS struct{ connector.WMS }
+
+func (w subjectKeyedWMS) PollEvents(ctx context.Context, cur connector.Cursor, limit int) (connector.Page, error) {
+	p, err := w.WMS.PollEvents(ctx, cur, limit)
+	p.Events = slices.Clone(p.Events)
+	for i := range p.Events {
+		p.Events[i].PartitionKey = p.Events[i].Subject
+	}
+	return p, err
+}
+
+func (w subjectKeyedWMS) Unwrap() any { return w.WMS }
+
+// TestOrderEventsPartitionedByOrder: the events of an order are handled
+// one at a time only when they share the order's partition. A split
+// order's fulfilment events read from a feed that keys them by fulfilment
+// order are appended to the log under the order's ID, and the order
+// completes; a shipment appended to the log under its fulfilment order's
+// key is dead-lettered with ErrBadEvent naming the partition, before any
+// effect.
+func TestOrderEventsPartitionedByOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newSystems(t)
+		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+		w.wrapWMS = func(c connector.WMS) connector.WMS { return subjectKeyedWMS{c} }
+		w.connect(t, nil, flow.Config{Log: w.log})
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0002", "SKU-101:100")
+		w.settle(t)
+		v := w.agree(t, id)
+		require.Len(t, v.FulfillmentOrders, 2, "fulfilment orders of %s", id)
+		assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment of %s", id)
+		assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+		entries, err := w.log.Read(ctx, 0, 10_000)
+		require.NoError(t, err, "Read the log")
+		fulfilment := 0
+		for _, e := range entries {
+			if strings.HasPrefix(string(e.Event.Type), "distsync.fulfillment.") {
+				fulfilment++
+				assert.Equal(t, id, e.Event.PartitionKey, "partition of %s %s (subject %s)", e.Event.Type, e.Event.ID, e.Event.Subject)
+			}
+		}
+		assert.Greater(t, fulfilment, 4, "fulfilment events in the log")
+
+		ship := wmsShipmentEvent(t, w, id)
+		s, err := canonical.DecodeData[canonical.Shipment](ship)
+		require.NoError(t, err, "decode the shipment")
+		s.ID = "SHP-OTHER"
+		ship.Data, err = canonical.Encode(s)
+		require.NoError(t, err, "Encode")
+		ship.ID, ship.PartitionKey, ship.CorrelationID = "keyed-by-fo", s.FulfillmentOrderID, "corr-fo"
+		invoices := w.erp.Counts().Invoices
+		require.NoError(t, w.log.Append(ctx, ship), "Append")
+		require.NoError(t, w.flow.Drain(ctx), "Drain")
+		dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{CorrelationID: "corr-fo"})
+		require.NoError(t, err, "DeadLetters")
+		require.Len(t, dls, 1, "dead letters")
+		assert.Equal(t, 1, dls[0].Attempts, "attempts")
+		assert.Contains(t, dls[0].Error, flow.ErrBadEvent.Error(), "error")
+		assert.Contains(t, dls[0].Error, `fulfillment.shipped of order "`+id+`" is in partition "`+s.FulfillmentOrderID+`", not the order's`, "error")
+		assert.Equal(t, invoices, w.erp.Counts().Invoices, "ERP invoices")
+	})
 }

@@ -2,7 +2,6 @@ package flow
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -51,22 +50,6 @@ type returnCredit struct {
 	ret  canonical.Return
 	memo canonical.Invoice
 	seq  int // its place among the order's credit memos, from 1
-}
-
-// partitionReturn sets the partition key of a return event that has none
-// to the return's order ID, so that it is handled in order with the
-// order's events. Data that does not decode is left to the handler, which
-// dead-letters it.
-func partitionReturn(e *canonical.Event) {
-	if e.PartitionKey != "" || (e.Type != canonical.EventReturnAuthorized && e.Type != canonical.EventReturnReceived) {
-		return
-	}
-	var d struct {
-		OrderID string `json:"orderId"`
-	}
-	if json.Unmarshal(e.Data, &d) == nil && d.OrderID != "" {
-		e.PartitionKey = d.OrderID
-	}
 }
 
 // AuthorizeReturn authorizes a return (RMA) of goods an order shipped, as
