@@ -56,7 +56,10 @@
 // released, the order is accepted with those decisions: a line the ERP
 // rejected (or that the ERP's view of the order shows rejected) stays
 // rejected, with its messages shown in the CRM, and is never released to a
-// warehouse; the other lines are confirmed.
+// warehouse; the other lines are confirmed. An order whose every line the
+// ERP rejects is rejected, whether the ERP says so when it puts the order
+// on hold (the flow then does not wait for the hold) or in its view of the
+// order when the hold is released.
 //
 // # Durable state and crashes
 //

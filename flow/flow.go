@@ -866,6 +866,11 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 		st.messages = append(st.messages, messages(al.Messages)...)
 	}
 	st.dirty = true
+	if ack.Outcome == canonical.AckOnHold && rejectsEvery(o.Lines, ack.Lines) {
+		// No release of the hold could make a line shippable: the order
+		// is rejected, as an ERP that rejects every line answers.
+		ack.Outcome = canonical.AckRejected
+	}
 	switch ack.Outcome {
 	case canonical.AckRejected:
 		st.phase = phaseRejected
@@ -918,6 +923,23 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 			Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
 	}
 	return f.foldLocked(st)
+}
+
+// rejectsEvery reports whether the ERP's per-line answer rejects every
+// line of the order.
+func rejectsEvery(lines []canonical.OrderLine, answer []canonical.AckLine) bool {
+	rejected := make(map[string]bool, len(answer))
+	for _, al := range answer {
+		if al.Result == canonical.LineRejected {
+			rejected[al.LineID] = true
+		}
+	}
+	for _, l := range lines {
+		if !rejected[l.ID] {
+			return false
+		}
+	}
+	return len(lines) > 0
 }
 
 // foldLocked recomputes the line buckets: the ledger's from the quantity
@@ -981,11 +1003,18 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		}
 		ack := canonical.OrderAck{OrderID: o.ID, OrderVersion: o.Version, Refs: erpView.Refs, Outcome: canonical.AckAccepted, AckedAt: t,
 			Lines: releasedLines(o.Lines, st.holdLines, erpView.Lines)}
+		if rejectsEvery(o.Lines, ack.Lines) {
+			ack.Outcome = canonical.AckRejected
+		}
 		if err := f.applyAckLocked(st, ack); err != nil {
 			f.mu.Unlock()
 			return false, err
 		}
 		st.holdLines = nil
+		if st.phase == phaseRejected { // the ERP's view rejects every line
+			f.mu.Unlock()
+			return false, f.publish(ctx, st)
+		}
 	}
 	ph, plan := st.phase, st.plan
 	o := st.order
