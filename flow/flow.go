@@ -892,8 +892,10 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 		// A line the ERP rejected is rejected while the order waits: a
 		// cancel request meanwhile finds nothing of it open.
 		src := "erp/hold/" + o.ID + "/" + strconv.FormatInt(o.Version, 10)
+		at := lineIndex(o.Lines, func(l canonical.OrderLine) string { return l.ID })
 		for _, al := range ack.Lines {
-			if l := o.Line(al.LineID); l != nil && al.Result == canonical.LineRejected {
+			if i, ok := at[al.LineID]; ok && al.Result == canonical.LineRejected {
+				l := &o.Lines[i]
 				st.qevents = append(st.qevents, canonical.QuantityEvent{LineID: l.ID, Bucket: canonical.BucketRejected,
 					Kind: canonical.QuantitySnapshot, Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
 			}
@@ -923,6 +925,19 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 			Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
 	}
 	return f.foldLocked(st)
+}
+
+// lineIndex returns the index in s of each ID that id gives, the first
+// one where an ID repeats: lookups by line ID in one pass, not one scan of
+// s per line (10,000 lines took a second under Flow.mu).
+func lineIndex[T any](s []T, id func(T) string) map[string]int {
+	m := make(map[string]int, len(s))
+	for i, x := range s {
+		if _, ok := m[id(x)]; !ok {
+			m[id(x)] = i
+		}
+	}
+	return m
 }
 
 // rejectsEvery reports whether the ERP's per-line answer rejects every
@@ -1077,15 +1092,17 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 // its messages, so the CRM still shows why.
 func releasedLines(lines []canonical.OrderLine, held []canonical.AckLine, erpLines []canonical.OrderLine) []canonical.AckLine {
 	out := make([]canonical.AckLine, 0, len(lines))
+	heldAt := lineIndex(held, func(h canonical.AckLine) string { return h.LineID })
+	erpAt := lineIndex(erpLines, func(e canonical.OrderLine) string { return e.ID })
 	for _, l := range lines {
 		al := canonical.AckLine{LineID: l.ID, Result: canonical.LineAccepted}
-		if i := slices.IndexFunc(held, func(h canonical.AckLine) bool { return h.LineID == l.ID }); i >= 0 {
+		if i, ok := heldAt[l.ID]; ok {
 			al.PromisedDate = held[i].PromisedDate
 			if held[i].Result == canonical.LineRejected {
 				al.Result, al.Messages = canonical.LineRejected, held[i].Messages
 			}
 		}
-		if i := slices.IndexFunc(erpLines, func(e canonical.OrderLine) bool { return e.ID == l.ID }); i >= 0 {
+		if i, ok := erpAt[l.ID]; ok {
 			if el := &erpLines[i]; el.Buckets.Get(canonical.BucketRejected).IsPos() {
 				al.Result = canonical.LineRejected
 			} else if !el.PromisedDate.IsZero() {
@@ -1236,9 +1253,11 @@ func changedShipment(st *orderState, s canonical.Shipment) error {
 // otherwise count once.
 func mergeEvents(qe []canonical.QuantityEvent) []canonical.QuantityEvent {
 	out := qe[:0]
+	at := make(map[string]int, len(qe))
 	for _, e := range qe {
-		i := slices.IndexFunc(out, func(o canonical.QuantityEvent) bool { return o.LineID == e.LineID })
-		if i < 0 {
+		i, ok := at[e.LineID]
+		if !ok {
+			at[e.LineID] = len(out)
 			out = append(out, e)
 			continue
 		}

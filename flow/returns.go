@@ -128,8 +128,12 @@ func checkReturnLocked(st *orderState, ret canonical.Return) (known bool, err er
 		return true, nil
 	}
 	asked := map[string]canonical.Decimal{}
+	at := lineIndex(o.Lines, func(l canonical.OrderLine) string { return l.ID })
 	for _, rl := range ret.Lines {
-		i := slices.IndexFunc(o.Lines, func(l canonical.OrderLine) bool { return l.ID == rl.OrderLineID })
+		i, ok := at[rl.OrderLineID]
+		if !ok {
+			i = -1
+		}
 		switch {
 		case i < 0:
 			return false, fmt.Errorf("%w: return %s line %s: order %s has no line %q", ErrBadEvent, ret.ID, rl.ID, o.ID, rl.OrderLineID)
@@ -277,12 +281,13 @@ func (f *Flow) onReturnReceived(ctx context.Context, doc canonical.Return, bad f
 // every line received is an authorized line of the same order line, in its
 // unit, received no more than authorized.
 func checkReceipt(auth, doc canonical.Return) error {
+	at := lineIndex(auth.Lines, func(a canonical.ReturnLine) string { return a.ID })
 	for _, l := range doc.Lines {
 		if !l.Received.Value.IsPos() {
 			continue
 		}
-		i := slices.IndexFunc(auth.Lines, func(a canonical.ReturnLine) bool { return a.ID == l.ID })
-		if i < 0 {
+		i, ok := at[l.ID]
+		if !ok {
 			return fmt.Errorf("%w: return %s line %s was not authorized", ErrBadEvent, doc.ID, l.ID)
 		}
 		a := auth.Lines[i]
@@ -305,6 +310,7 @@ func (f *Flow) nextCreditLocked(st *orderState, rs *returnState, doc canonical.R
 	a := rs.ret
 	c := canonical.Return{ID: a.ID + "/" + v, Version: doc.Version, Refs: slices.Clone(doc.Refs), RMANumber: a.RMANumber,
 		OrderID: a.OrderID, Customer: a.Customer, Warehouse: a.Warehouse, AuthorizedAt: a.AuthorizedAt, ReceivedAt: doc.ReceivedAt}
+	at := lineIndex(a.Lines, func(x canonical.ReturnLine) string { return x.ID })
 	for _, l := range doc.Lines {
 		d, err := l.Received.Value.Sub(rs.credited[l.ID])
 		if err != nil {
@@ -313,7 +319,11 @@ func (f *Flow) nextCreditLocked(st *orderState, rs *returnState, doc canonical.R
 		if !d.IsPos() {
 			continue
 		}
-		al := a.Lines[slices.IndexFunc(a.Lines, func(x canonical.ReturnLine) bool { return x.ID == l.ID })]
+		j, ok := at[l.ID]
+		if !ok {
+			return nil, fmt.Errorf("%w: return %s line %s was not authorized", ErrBadEvent, doc.ID, l.ID)
+		}
+		al := a.Lines[j]
 		al.Received, al.Condition, al.Disposition = canonical.NewQuantity(d, l.Received.Unit), l.Condition, l.Disposition
 		c.Lines = append(c.Lines, al)
 	}
