@@ -81,11 +81,17 @@ type Config struct {
 	// were being handled, a restarted flow handles them again once their
 	// claims' leases have run out. Zero means DefaultDedupeLease, not
 	// idempotency.DefaultLease (5 minutes), for which a restarted flow
-	// would sit on those events. A handler that runs longer than the lease
-	// keeps its claim unless another consumer of the group takes the event
-	// over, which the log's group lock prevents while this one runs; keep
-	// it above the time one handler's connector calls take with their
-	// retries all the same.
+	// would sit on those events. The claim is not renewed while the
+	// handler runs, and a handler that runs longer than the lease keeps
+	// it all the same within one flow: the consumer hands an order's
+	// events (one partition, see Flow.PollWarehouse) to one handler at a
+	// time, so no other worker claims the event meanwhile. Another
+	// process takes it over only after this one lost the log's group lock
+	// (eventlog.ErrLockLost), which cancels the handlers' contexts at
+	// once; a connector call deaf to its context may then still run when
+	// the new holder, once the lease ran out, handles the event again
+	// (the effects are idempotent by their keys). So keep the lease above
+	// the time one handler's connector calls take with their retries.
 	DedupeLease time.Duration
 	// MaxEventSize bounds the data (canonical.Event.Data, in bytes) of an
 	// event the flow handles; a larger event is dead-lettered with
