@@ -138,6 +138,16 @@ type Config struct {
 	// when the ERP has a feed and reports no source. An empty, non-nil
 	// ERPSources accepts no ERP's events. Sources must not be empty.
 	ERPSources []string
+	// WMSSources are the CloudEvents sources of the WMS's event feed
+	// (Flow.PollWarehouse): the flow accepts fulfilment events, returns
+	// received and inventory events only from these sources; one from
+	// any other source is dead-lettered with ErrForeignSource before it
+	// has any effect (a shipment would be posted and invoiced). Nil means
+	// the source the WMS connector reports through a Source() string
+	// method, found with connector.As through decorators (wms.Memory has
+	// one); Validate requires WMSSources when it has none. Sources must
+	// not be empty.
+	WMSSources []string
 	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
 	PageSize int
 	// PollInterval is how often Run polls the feeds and the held orders,
@@ -187,6 +197,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := c.erpSources(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.wmsSources(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.MaxEventSize < 0 {
@@ -252,6 +265,28 @@ func (c Config) erpSources() ([]string, error) {
 		return nil, errors.New("ERPSources has an empty source")
 	}
 	return slices.Clone(c.ERPSources), nil
+}
+
+// wmsSources returns the sources of the WMS's events the flow accepts
+// (see Config.WMSSources).
+func (c Config) wmsSources() ([]string, error) {
+	if c.WMSSources == nil {
+		if c.WMS == nil {
+			return nil, nil // reported as "WMS is required"
+		}
+		r, ok := connector.As[sourceReporter](c.WMS)
+		if !ok || r.Source() == "" {
+			return nil, errors.New("WMSSources is required: the WMS connector reports no source (Source() string)")
+		}
+		return []string{r.Source()}, nil
+	}
+	if len(c.WMSSources) == 0 {
+		return nil, errors.New("WMSSources is empty: no warehouse event would be accepted")
+	}
+	if slices.Contains(c.WMSSources, "") {
+		return nil, errors.New("WMSSources has an empty source")
+	}
+	return slices.Clone(c.WMSSources), nil
 }
 
 // Counter names a count reported to Metrics.

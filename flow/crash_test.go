@@ -171,6 +171,9 @@ type crashWMS struct {
 	c *crasher
 }
 
+// Unwrap lets connector.As find the optional capabilities under it.
+func (w crashWMS) Unwrap() any { return w.WMS }
+
 func (w crashWMS) Release(ctx context.Context, fo canonical.FulfillmentOrder) (r canonical.FulfillmentOrder, err error) {
 	err = w.c.call("Release", func() error { r, err = w.WMS.Release(ctx, fo); return err })
 	return r, err

@@ -18,7 +18,12 @@
 // request (order.cancel_requested) and a return (return.authorized) that
 // come neither from those sources nor from the ERP's event feed
 // (Config.ERPSources, by default its ERP's), nor, for a return, from the
-// flow's own [Flow.AuthorizeReturn]. So is an event that
+// flow's own [Flow.AuthorizeReturn]; and a fulfilment, return.received or
+// inventory event that does not come from the WMS's feed
+// (Config.WMSSources, by default its WMS's). An order's events are handled
+// in the order's partition only: the pollers partition an order's
+// fulfilment and return events by its ID, and an order event in another
+// partition is dead-lettered with [ErrBadEvent]. So is an event that
 // carries more than the flow accepts (Config.MaxEventSize bytes of data,
 // Config.MaxLines lines), with [ErrEventTooLarge]. One [eventlog.Consumer]
 // handles the log, one order at a time per order ID (its partition key) and

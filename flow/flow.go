@@ -169,6 +169,7 @@ type Flow struct {
 	source   string
 	orderSrc []string // Config.OrderSources, defaulted
 	erpSrc   []string // Config.ERPSources, defaulted
+	wmsSrc   []string // Config.WMSSources, defaulted
 	maxSize  int      // Config.MaxEventSize, defaulted
 	maxLines int      // Config.MaxLines, defaulted
 	pageSize int
@@ -232,6 +233,7 @@ func New(cfg Config) (*Flow, error) {
 	}
 	f.orderSrc, _ = cfg.orderSources() // checked by Validate
 	f.erpSrc, _ = cfg.erpSources()
+	f.wmsSrc, _ = cfg.wmsSources()
 	f.maxSize = cmp.Or(cfg.MaxEventSize, DefaultMaxEventSize)
 	f.maxLines = cmp.Or(cfg.MaxLines, DefaultMaxLines)
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
@@ -698,9 +700,16 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 // Config.OrderSources, an order.accepted event not from Config.Source, a
 // cancel request not from Config.OrderSources or Config.ERPSources, a
 // return.authorized event not from those or Config.Source (returns
-// authorized with Flow.AuthorizeReturn).
+// authorized with Flow.AuthorizeReturn), a fulfilment, return.received or
+// inventory event not from Config.WMSSources.
 func (f *Flow) checkSource(ev canonical.Event) error {
 	switch ev.Type {
+	case canonical.EventFulfillmentReleased, canonical.EventFulfillmentAllocated, canonical.EventFulfillmentBackordered,
+		canonical.EventFulfillmentPicked, canonical.EventFulfillmentShipped, canonical.EventFulfillmentCancelled,
+		canonical.EventReturnReceived, canonical.EventInventoryAdjusted, canonical.EventInventorySnapshot:
+		if !slices.Contains(f.wmsSrc, ev.Source) {
+			return fmt.Errorf("%w: warehouse events are accepted from %q only (Config.WMSSources)", ErrForeignSource, f.wmsSrc)
+		}
 	case canonical.EventOrderSubmitted:
 		if !slices.Contains(f.orderSrc, ev.Source) {
 			return fmt.Errorf("%w: orders are accepted from %q only (Config.OrderSources)", ErrForeignSource, f.orderSrc)

@@ -475,3 +475,46 @@ func TestOrderEventsPartitionedByOrder(t *testing.T) {
 		assert.Equal(t, invoices, w.erp.Counts().Invoices, "ERP invoices")
 	})
 }
+
+// TestForeignWarehouseEventRefused appends to the log warehouse events
+// that did not come from the WMS's feed: a second shipment of a shipped
+// order's fulfilment order and an inventory adjustment. Each is
+// dead-lettered with ErrForeignSource at its first attempt, before any
+// effect: the ERP posts and invoices nothing and applies no inventory.
+func TestForeignWarehouseEventRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0002", "SKU-101:100")
+		w.settle(t)
+		v := w.agree(t, id)
+		require.Len(t, v.FulfillmentOrders, 2, "fulfilment orders of %s", id)
+		ship := wmsShipmentEvent(t, w, id)
+		s, err := canonical.DecodeData[canonical.Shipment](ship)
+		require.NoError(t, err, "decode the shipment")
+		s.ID = "SHP-EVIL"
+		ship.Data, err = canonical.Encode(s)
+		require.NoError(t, err, "Encode")
+		const evil = "urn:example:not-the-wms"
+		ship.ID, ship.Source, ship.CorrelationID = "evil-ship", evil, "corr-foreign"
+		adj := foreignEvent(t, canonical.EventInventoryAdjusted, canonical.InventoryAdjustment{ID: "ADJ-EVIL",
+			Item: canonical.ItemRef{SKU: "SKU-100"}, Location: "WH-EAST", Status: canonical.InventoryAvailable,
+			Delta: canonical.MustParseQuantity("1000", "EA"), Reason: canonical.AdjustFound, AdjustedAt: time.Now(), Sequence: 1000},
+			"evil-adj", evil, "SKU-100@WH-EAST", "corr-foreign")
+		before := w.erp.Counts()
+		require.NoError(t, w.log.Append(ctx, ship, adj), "Append the foreign events")
+		require.NoError(t, w.flow.Drain(ctx), "Drain")
+		dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{CorrelationID: "corr-foreign"})
+		require.NoError(t, err, "DeadLetters")
+		require.Len(t, dls, 2, "dead letters of the foreign events")
+		for _, d := range dls {
+			assert.Equal(t, 1, d.Attempts, "attempts for %s", d.Event.ID)
+			assert.Contains(t, d.Error, flow.ErrForeignSource.Error(), "error of %s", d.Event.ID)
+			assert.Contains(t, d.Error, `warehouse events are accepted from ["`+w.wms.Source()+`"] only (Config.WMSSources)`, "error of %s", d.Event.ID)
+		}
+		after := w.erp.Counts()
+		assert.Equal(t, before.Invoices, after.Invoices, "ERP invoices")
+		assert.Equal(t, before.InventoryApplications, after.InventoryApplications, "ERP inventory applications")
+
+	})
+}

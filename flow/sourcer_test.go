@@ -106,6 +106,12 @@ func TestConfigValidate(t *testing.T) {
 		{name: "ERP without a feed or a source", modify: func(c *flow.Config) { c.ERP = sourcelessERP{c.ERP} }},
 		{name: "empty ERP source", modify: func(c *flow.Config) { c.ERPSources = []string{""} }, want: "ERPSources has an empty source"},
 		{name: "empty ERP sources", modify: func(c *flow.Config) { c.ERPSources = []string{} }},
+		{name: "WMS without a source", modify: func(c *flow.Config) { c.WMS = sourcelessWMS{c.WMS} }, want: "WMSSources is required"},
+		{name: "WMS without a source, WMSSources set", modify: func(c *flow.Config) {
+			c.WMS, c.WMSSources = sourcelessWMS{c.WMS}, []string{"urn:example:wms"}
+		}},
+		{name: "empty WMS sources", modify: func(c *flow.Config) { c.WMSSources = []string{} }, want: "WMSSources is empty"},
+		{name: "empty WMS source", modify: func(c *flow.Config) { c.WMSSources = []string{""} }, want: "WMSSources has an empty source"},
 		{name: "negative max event size", modify: func(c *flow.Config) { c.MaxEventSize = -1 }, want: "MaxEventSize is negative"},
 		{name: "negative max lines", modify: func(c *flow.Config) { c.MaxLines = -1 }, want: "MaxLines is negative"},
 		{name: "negative dedupe lease", modify: func(c *flow.Config) { c.DedupeLease = -time.Second }, want: "DedupeLease"},
@@ -128,6 +134,9 @@ func TestConfigValidate(t *testing.T) {
 
 // sourcelessCRM hides the Source method of a CRM.
 type sourcelessCRM struct{ connector.CRM }
+
+// sourcelessWMS hides the Source method of a WMS.
+type sourcelessWMS struct{ connector.WMS }
 
 // sourcelessERP hides the Source method and the optional roles of an ERP.
 type sourcelessERP struct{ connector.ERP }
