@@ -226,3 +226,26 @@ func TestNotStockedDeadLetteredAtOnce(t *testing.T) {
 	require.ErrorIs(t, err, flow.ErrNotStocked, "plan of an item no warehouse stocks")
 	assert.True(t, retry.IsPermanent(err), "the error is permanent: %v", err)
 }
+
+// TestOutOfStockEverywhereBackordered: an item the warehouses stock but
+// have none of (SKU-105: 0 everywhere in the demo stock) is not
+// ErrNotStocked: the in-memory WMS reports its empty positions, so the
+// order is released and backordered, and nothing is dead-lettered; stock
+// that arrives later ships it.
+func TestOutOfStockEverywhereBackordered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		id := w.submit(t, "ACC-0002", "SKU-105:3")
+		w.settle(t)
+		v, err := w.flow.Where(context.Background(), id)
+		require.NoError(t, err, "Where %s", id)
+		assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+		assert.Equal(t, "released", v.Phase, "phase")
+		assert.Equal(t, canonical.FulfillmentBackordered, v.Status.Fulfillment, "fulfilment")
+		assert.Equal(t, 1, w.wms.Counts().Releases, "WMS releases")
+		w.adjust(t, "ADJ-105", "SKU-105", v.FulfillmentOrders[0].Warehouse, "3")
+		w.settle(t)
+		v = w.agree(t, id)
+		assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment after the stock arrived")
+	})
+}
