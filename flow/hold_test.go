@@ -13,6 +13,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
@@ -264,4 +265,55 @@ func TestHoldRejectingEveryLine(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestHoldReleasedInSteps holds an order on two holds (no sales-tax rate
+// for Texas, and the credit limit) with a line the ERP rejects: released
+// from its credit hold only, the order stays on hold with the line
+// rejected, a hold check later included; released from its tax hold too,
+// it is accepted with the line still rejected, ships the rest, and the
+// CRM agrees.
+func TestHoldReleasedInSteps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newSystems(t)
+		rates := slices.DeleteFunc(erp.DemoTaxRates(), func(r erp.TaxRate) bool { return r.Region == "TX" })
+		var err error
+		w.erp, err = erp.New(erp.Config{TaxRates: rates})
+		require.NoError(t, err, "erp.New")
+		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+		w.connect(t, nil, flow.Config{Log: w.log})
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0003", "SKU-103:15", "SKU-999:1")
+		w.settle(t)
+		eo, err := w.erp.GetOrder(ctx, id)
+		require.NoError(t, err, "GetOrder %s", id)
+		kinds := map[canonical.HoldKind]bool{}
+		for _, h := range eo.Holds {
+			kinds[h.Kind] = h.Active()
+		}
+		require.Equal(t, map[canonical.HoldKind]bool{canonical.HoldCredit: true, canonical.HoldTax: true}, kinds, "holds in the ERP")
+
+		_, err = w.erp.ReleaseHold(ctx, id, canonical.HoldCredit)
+		require.NoError(t, err, "ReleaseHold credit")
+		w.settle(t)
+		n, err := w.flow.CheckHolds(ctx)
+		require.NoError(t, err, "CheckHolds")
+		assert.Zero(t, n, "orders resumed with the tax hold active")
+		v, err := w.flow.Where(ctx, id)
+		require.NoError(t, err, "Where %s", id)
+		assert.Equal(t, "on_hold", v.Phase, "phase with the tax hold active")
+		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 rejected on hold")
+		assert.Zero(t, w.wms.Counts().Releases, "WMS releases on hold")
+
+		_, err = w.erp.ReleaseHold(ctx, id, canonical.HoldTax)
+		require.NoError(t, err, "ReleaseHold tax")
+		w.settle(t)
+		v = w.agree(t, id)
+		assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+		assert.Equal(t, "released", v.Phase, "phase after both releases")
+		assert.Equal(t, canonical.CommercialAccepted, v.Status.Commercial, "commercial status")
+		assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment")
+		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 stays rejected")
+		assert.Equal(t, "15", bucket(t, v, "L1", canonical.BucketShipped), "L1 shipped")
+	})
 }
