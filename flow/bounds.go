@@ -1,8 +1,32 @@
 package flow
 
-// This file owns the bound on the lists one event may carry
-// (Config.MaxLines): a scan of the event's JSON data that finds its
-// longest list without decoding it.
+import (
+	"cmp"
+	"fmt"
+)
+
+// This file owns the bounds on what one event may carry
+// (Config.MaxEventSize, Config.MaxLines), with a scan of the event's JSON
+// data that finds its longest list without decoding it.
+
+// checkBounds returns an ErrEventTooLarge error when data (with extra
+// bytes of binary data) is larger than Config.MaxEventSize or holds a
+// list longer than Config.MaxLines.
+func (f *Flow) checkBounds(data []byte, extra int) error {
+	if n := len(data) + extra; n > f.maxSize {
+		return fmt.Errorf("%w: %d bytes of data, more than the %d accepted (Config.MaxEventSize)", ErrEventTooLarge, n, f.maxSize)
+	}
+	// Each element of a list takes at least 2 bytes ("1,"): smaller data
+	// cannot hold too many, and larger data is scanned before it is
+	// decoded.
+	if len(data) > 2*f.maxLines {
+		if name, n := longestList(data); n > f.maxLines {
+			return fmt.Errorf("%w: %d %.64s, more than the %d accepted (Config.MaxLines)",
+				ErrEventTooLarge, n, cmp.Or(name, "elements"), f.maxLines)
+		}
+	}
+	return nil
+}
 
 // longestList returns the longest array of the JSON document data, at any
 // depth, as the number of its elements and the name of the member that

@@ -116,8 +116,8 @@ func TestLongestList(t *testing.T) {
 	}
 }
 
-// BenchmarkLongestList scans an order of 7,000 lines (about 1 MiB, the
-// default MaxEventSize), as dispatch does before decoding.
+// BenchmarkLongestList scans an order of 7,000 lines (about 1.4 MB), as
+// dispatch does before decoding.
 func BenchmarkLongestList(b *testing.B) {
 	line := `{"id":"L1","item":{"sku":"SKU-100"},"quantity":{"value":"2","unit":"EA"},"unitPrice":{"amount":"12.50","currency":"USD"},"promisedDate":"2000-01-03T00:00:00Z","buckets":{"ordered":"2","confirmed":"2"}}`
 	data := []byte(`{"id":"ORD-1","refs":[{"system":"crm","type":"order","value":"1"}],"lines":[` + strings.Repeat(line+",", 6999) + line + `]}`)

@@ -28,8 +28,9 @@ const (
 	// DefaultSource is the CloudEvents source of the events the flow emits.
 	DefaultSource = "urn:distsync:flow"
 	// DefaultMaxEventSize is the most bytes of data one event may carry
-	// (Config.MaxEventSize): 1 MiB.
-	DefaultMaxEventSize = 1 << 20
+	// (Config.MaxEventSize): 4 MiB, which holds every document of an order
+	// of DefaultMaxLines lines.
+	DefaultMaxEventSize = 4 << 20
 	// DefaultMaxLines is the most lines one document of an event may carry
 	// (Config.MaxLines).
 	DefaultMaxLines = 10_000
@@ -95,8 +96,17 @@ type Config struct {
 	DedupeLease time.Duration
 	// MaxEventSize bounds the data (canonical.Event.Data, in bytes) of an
 	// event the flow handles; a larger event is dead-lettered with
-	// ErrEventTooLarge before it is decoded. 0 means DefaultMaxEventSize
-	// (1 MiB: about 7,500 order lines as the CRM simulator writes them).
+	// ErrEventTooLarge before it is decoded. 0 means DefaultMaxEventSize.
+	// Choose it to hold every document of the largest order MaxLines
+	// admits, not only the order as submitted: the warehouse's pick update
+	// of an order is about one and a half times its size (the simulators
+	// write about 140 bytes per line of an order, 210 of a pick update), so
+	// 4 MiB holds an order of 10,000 lines and its updates, where 1 MiB
+	// would refuse the pick update of an order of 5,000 lines.
+	// The flow's own events (of Source) are not bounded: they carry what
+	// it bounded when it came in, or the ERP's view of such an order,
+	// which may be twice as large; Flow.AuthorizeReturn refuses a return
+	// beyond the bounds with ErrEventTooLarge.
 	MaxEventSize int
 	// MaxLines bounds the lines of the document an event carries (an
 	// order, a cancel request, an allocation update, a shipment, a

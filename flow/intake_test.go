@@ -152,9 +152,9 @@ func TestEventBounds(t *testing.T) {
 	}{
 		{name: "10 MB note", order: func(o *canonical.Order) {
 			o.Notes = []canonical.Note{{Type: "customer", Text: strings.Repeat("x", 10<<20)}}
-		}, want: "bytes of data, more than the 1048576 accepted (Config.MaxEventSize)"},
+		}, want: "bytes of data, more than the 4194304 accepted (Config.MaxEventSize)"},
 		{name: "60,000 lines, over the size", order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 60_000) },
-			want: "bytes of data, more than the 1048576 accepted (Config.MaxEventSize)"},
+			want: "bytes of data, more than the 4194304 accepted (Config.MaxEventSize)"},
 		{name: "60,000 lines, over the lines", cfg: flow.Config{MaxEventSize: 64 << 20}, order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 60_000) },
 			want: "60000 lines, more than the 10000 accepted (Config.MaxLines)"},
 		{name: "5 lines over a bound of 4", cfg: flow.Config{MaxLines: 4}, order: func(o *canonical.Order) { o.Lines = manyLines(o.Lines[0], 5) },
@@ -217,8 +217,9 @@ func manyLines(l canonical.OrderLine, n int) []canonical.OrderLine {
 	return out
 }
 
-// TestOrderLinesPerMiB measures how many lines of a CRM order fit into
-// DefaultMaxEventSize, as Config.MaxEventSize's documentation says.
+// TestOrderLinesPerMiB measures the bytes per line of a CRM order and how
+// many lines fit into DefaultMaxEventSize, as Config.MaxEventSize's
+// documentation says.
 func TestOrderLinesPerMiB(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, nil)
@@ -229,7 +230,8 @@ func TestOrderLinesPerMiB(t *testing.T) {
 		per := (len(orderEvent(t, big).Data) - len(small.Data)) / 1000
 		n := (flow.DefaultMaxEventSize - len(small.Data)) / per
 		t.Logf("%d bytes per order line: %d lines in %d bytes", per, n, flow.DefaultMaxEventSize)
-		assert.InDelta(t, 7500, n, 500, "lines of a CRM order in DefaultMaxEventSize (documented as about 7,500)")
+		assert.InDelta(t, 140, per, 10, "bytes per line of a CRM order (documented as about 140)")
+		assert.Greater(t, n, flow.DefaultMaxLines, "lines of a CRM order in DefaultMaxEventSize: more than DefaultMaxLines")
 	})
 }
 
@@ -516,5 +518,96 @@ func TestForeignWarehouseEventRefused(t *testing.T) {
 		assert.Equal(t, before.Invoices, after.Invoices, "ERP invoices")
 		assert.Equal(t, before.InventoryApplications, after.InventoryApplications, "ERP inventory applications")
 
+	})
+}
+
+// TestHeldOrderNearTheBound: an order within Config.MaxEventSize whose
+// ERP view is larger (the ERP adds buckets, promised dates and refs to
+// every line) is held and then released: the flow's own order.accepted,
+// which carries the ERP's view, is not refused as too large, and the order
+// is released. Flow.AuthorizeReturn refuses a return beyond the bounds.
+func TestHeldOrderNearTheBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newSystems(t)
+		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+		const size = 64 << 10
+		w.connect(t, nil, flow.Config{Log: w.log, MaxEventSize: size, MaxLines: 300})
+		ctx := context.Background()
+		lines := make([]string, 250)
+		for i := range lines {
+			lines[i] = "SKU-103:1"
+		}
+		id := w.submit(t, "ACC-0003", lines...)
+		require.Less(t, len(crmOrderEvent(t, w, id).Data), size, "the order as submitted is within the bound")
+		require.NoError(t, w.flow.Drain(ctx), "Drain")
+		v, err := w.flow.Where(ctx, id)
+		require.NoError(t, err, "Where %s", id)
+		require.Equal(t, "on_hold", v.Phase, "phase before the release")
+		view, err := w.erp.ReleaseHold(ctx, id, canonical.HoldCredit)
+		require.NoError(t, err, "ReleaseHold %s", id)
+		data, err := canonical.Encode(view)
+		require.NoError(t, err, "Encode the ERP's view")
+		require.Greater(t, len(data), size, "the ERP's view is beyond the bound")
+		require.NoError(t, w.flow.Drain(ctx), "Drain") // the hold watcher resumes the order
+		v, err = w.flow.Where(ctx, id)
+		require.NoError(t, err, "Where %s", id)
+		assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+		assert.Equal(t, "released", v.Phase, "phase after the release")
+		assert.Positive(t, w.wms.Counts().Releases, "WMS releases")
+
+		ret := erpReturn(id, "RET-BIG")
+		ret.AuthorizedAt = time.Now()
+		for i := range 301 {
+			ret.Lines = append(ret.Lines, canonical.ReturnLine{ID: "R" + strconv.Itoa(i), OrderLineID: "L1", Item: canonical.ItemRef{SKU: "SKU-103"},
+				Authorized: canonical.MustParseQuantity("0", "EA"), Received: canonical.MustParseQuantity("0", "EA")})
+		}
+		before := len(mustRead(t, w.log))
+		err = w.flow.AuthorizeReturn(ctx, ret)
+		require.ErrorIs(t, err, flow.ErrEventTooLarge, "AuthorizeReturn of 301 lines")
+		assert.Contains(t, err.Error(), "301 lines, more than the 300 accepted (Config.MaxLines)", "error")
+		assert.Len(t, mustRead(t, w.log), before, "events in the log after the refused return")
+	})
+}
+
+// mustRead returns the entries of the log.
+func mustRead(t *testing.T, l eventlog.Backend) []eventlog.Entry {
+	t.Helper()
+	es, err := l.Read(context.Background(), 0, 1_000_000)
+	require.NoError(t, err, "Read the log")
+	return es
+}
+
+// TestOrderAtTheLineBound runs an order of DefaultMaxLines lines through a
+// flow with the default bounds: the order as submitted, the ERP's view of
+// it and the warehouse's allocation, pick and shipment updates of it
+// (which carry up to one and a half times the bytes per line of the order)
+// are all within DefaultMaxEventSize, so nothing is dead-lettered and
+// the order ships. (With a 1 MiB default, an order above about 7,500
+// lines was refused for its size, and one of 5,000 to 7,500 lines was
+// accepted and then had its pick update refused.)
+func TestOrderAtTheLineBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		ctx := context.Background()
+		lines := make([]string, flow.DefaultMaxLines)
+		for i := range lines {
+			lines[i] = "SKU-102:1"
+		}
+		for _, wh := range []string{"WH-EAST", "WH-SOUTH", "WH-WEST"} {
+			w.adjust(t, "ADJ-"+wh, "SKU-102", wh, "10000")
+		}
+		id := w.submit(t, "ACC-0002", lines...)
+		w.settle(t)
+		v, err := w.flow.Where(ctx, id)
+		require.NoError(t, err, "Where %s", id)
+		for _, d := range v.DeadLetters {
+			t.Errorf("dead letter %s: %.300s", d.Event.Type, d.Error)
+		}
+		assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment of %s", id)
+		largest := 0
+		for _, e := range mustRead(t, w.log) {
+			largest = max(largest, len(e.Event.Data))
+		}
+		t.Logf("largest event of an order of %d lines: %d bytes (%d per line)", flow.DefaultMaxLines, largest, largest/flow.DefaultMaxLines)
 	})
 }

@@ -69,8 +69,13 @@ type returnCredit struct {
 // authorize per order line no more than was shipped minus what the order's
 // earlier returns authorized. The error matches ErrUnknownOrder,
 // ErrBadEvent, ErrOrderState (the same return ID with other lines) or
-// ErrReturnExceedsShipped and names the line.
+// ErrReturnExceedsShipped and names the line, or ErrEventTooLarge when the
+// return is larger than Config.MaxEventSize or has more lines than
+// Config.MaxLines.
 func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error {
+	if n := len(ret.Lines); n > f.maxLines { // before any check that reads each line
+		return fmt.Errorf("flow: authorize return %s: %w: %d lines, more than the %d accepted (Config.MaxLines)", ret.ID, ErrEventTooLarge, n, f.maxLines)
+	}
 	if ret.AuthorizedAt.IsZero() {
 		ret.AuthorizedAt = f.now()
 	}
@@ -91,6 +96,9 @@ func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error 
 	e, err := canonical.NewEvent(canonical.EventReturnAuthorized, ret)
 	if err != nil {
 		return fmt.Errorf("flow: authorize return %s: %w: %w", ret.ID, ErrBadEvent, err)
+	}
+	if err := f.checkBounds(e.Data, 0); err != nil {
+		return fmt.Errorf("flow: authorize return %s: %w", ret.ID, err)
 	}
 	e.ID = eventID("return.authorized", ret.ID, strconv.FormatInt(ret.Version, 10), string(e.Data))
 	e.Source, e.Subject, e.PartitionKey, e.Time, e.CorrelationID = f.source, ret.ID, ret.OrderID, f.now(), corr
