@@ -102,7 +102,7 @@ type Config struct {
 	// of an order is about one and a half times its size (the simulators
 	// write about 140 bytes per line of an order, 210 of a pick update), so
 	// 4 MiB holds an order of 10,000 lines and its updates, where 1 MiB
-	// would refuse the pick update of an order of 5,000 lines.
+	// would refuse the pick update of an order above about 5,000 lines.
 	// The flow's own events (of Source) are not bounded: they carry what
 	// it bounded when it came in, or the ERP's view of such an order,
 	// which may be twice as large; Flow.AuthorizeReturn refuses a return
