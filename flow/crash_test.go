@@ -247,6 +247,9 @@ type durableWorld struct {
 	// after is the most handled events after which an armed drain
 	// crashes (drawn from 1 to it); 0 means 60.
 	after int
+	// crashBy: until the world has crashed this many times, every drain
+	// is armed to crash at its first handled event.
+	crashBy int
 	// dedupe gives the flow the dedupe store (else the order states
 	// alone recognise events handled again).
 	dedupe bool
@@ -299,7 +302,9 @@ func (d *durableWorld) settle(t testing.TB) {
 	for range 2000 {
 		ctx, cancel := context.WithCancelCause(context.Background())
 		var timer *time.Timer
-		if d.c.crashes < d.max && d.rng.IntN(3) > 0 {
+		if d.c.crashes < d.crashBy {
+			d.c.arm(cancel, 1, 0.05)
+		} else if d.c.crashes < d.max && d.rng.IntN(3) > 0 {
 			d.c.arm(cancel, 1+d.rng.IntN(cmp.Or(d.after, 60)), 0.05)
 			if d.rng.IntN(4) == 0 {
 				// Or at a random moment: inside a backoff or a poll wait.
@@ -401,13 +406,14 @@ func crashRestart(t *testing.T, dedupe bool) {
 
 		// Returns of one unit of the first line of some shipped orders,
 		// authorized in the CRM and received (restocked) in the WMS,
-		// with crashes during them too. A return's settle handles a few
-		// events (the authorization, the receipt, their echoes), so an
-		// armed drain crashes after 1 to 3 of them: drawn from up to
-		// 60, as for the orders, a seed could draw no crash at all.
+		// with crashes during them too: the first drain that handles an
+		// event crashes, and later armed drains crash after 1 to 3
+		// handled events, as a return's settle handles only a few (the
+		// authorization, the receipt, their echoes). Drawn from up to
+		// 60, as for the orders, a seed (3) drew no crash at all.
 		var returned []string
 		before := d.c.crashes
-		d.max, d.after = before+10, 3
+		d.max, d.after, d.crashBy = before+10, 3, before+1
 		for _, id := range ids {
 			v, err := d.flow.Where(context.Background(), id)
 			require.NoError(t, err, "Where %s", id)
