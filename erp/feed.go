@@ -54,6 +54,11 @@ func (m *Memory) emitLocked(t canonical.EventType, subject string, doc canonical
 	return e, nil
 }
 
+// Source returns [Source], the CloudEvents source of the events on the
+// ERP's event feed, so that a consumer such as flow can tell them from
+// events of other origins.
+func (m *Memory) Source() string { return Source }
+
 // PollEvents returns the events of the ERP's feed after cursor, oldest
 // first, at most limit of them ([connector.DefaultPageSize] when limit ≤
 // 0, capped at 1000): today the cancellation requests made with

@@ -47,7 +47,7 @@ func TestBadInput(t *testing.T) {
 				w := newWorld(t, nil)
 				ctx := context.Background()
 				ev := tt.event
-				ev.ID, ev.Source, ev.SpecVersion, ev.Subject, ev.PartitionKey = "bad-1", "urn:test", canonical.EventSpecVersion, "ORD-999", "ORD-999"
+				ev.ID, ev.Source, ev.SpecVersion, ev.Subject, ev.PartitionKey = "bad-1", w.wms.Source(), canonical.EventSpecVersion, "ORD-999", "ORD-999"
 				ev.CorrelationID = "corr-bad"
 				require.NoError(t, w.log.Append(ctx, ev), "Append %s", tt.name)
 				id := w.submit(t, "ACC-0002", "SKU-100:3")
@@ -59,7 +59,7 @@ func TestBadInput(t *testing.T) {
 				require.Len(t, dls, 1, "dead letters for %s", tt.name)
 				assert.Equal(t, eventlog.ReasonPermanent, dls[0].Reason, "reason for %s", tt.name)
 				assert.Contains(t, dls[0].Error, tt.want.Error(), "error of %s", tt.name)
-				assert.Contains(t, dls[0].Error, "urn:test/bad-1", "error of %s names the event", tt.name)
+				assert.Contains(t, dls[0].Error, w.wms.Source()+"/bad-1", "error of %s names the event", tt.name)
 				assert.Equal(t, 1, w.metrics.get(flow.CounterDeadLettered), "dead-lettered count for %s", tt.name)
 			})
 		})

@@ -43,7 +43,7 @@ func (f *Flow) PollERP(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	return f.poll(ctx, FeedERPEvents, inSequence(feed.PollEvents), func(e *canonical.Event) bool {
-		partitionReturn(e)
+		partitionByOrder(e)
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
 		}
@@ -196,8 +196,12 @@ func (f *Flow) onCancelRequested(ctx context.Context, ev canonical.Event, r cano
 // in their units. The caller holds f.mu.
 func checkCancelLines(o *canonical.Order, r canonical.CancelRequest) error {
 	var fes []canonical.FieldError
+	at := lineIndex(o.Lines, func(l canonical.OrderLine) string { return l.ID })
 	for i, l := range r.Lines {
-		ol := o.Line(l.LineID)
+		var ol *canonical.OrderLine
+		if j, ok := at[l.LineID]; ok {
+			ol = &o.Lines[j]
+		}
 		switch {
 		case ol == nil:
 			fes = append(fes, canonical.FieldError{Field: fmt.Sprintf("lines[%d].lineId", i), Message: fmt.Sprintf("order %s has no line %q", o.ID, l.LineID)})
@@ -217,6 +221,7 @@ func checkCancelLines(o *canonical.Order, r canonical.CancelRequest) error {
 // left out. The caller holds f.mu.
 func limits(o *canonical.Order, r canonical.CancelRequest) (map[string]canonical.Decimal, error) {
 	out := map[string]canonical.Decimal{}
+	asked := lineIndex(r.Lines, func(c canonical.CancelLine) string { return c.LineID })
 	for _, l := range o.Lines {
 		var want canonical.Decimal
 		if r.All() {
@@ -225,8 +230,8 @@ func limits(o *canonical.Order, r canonical.CancelRequest) (map[string]canonical
 				return nil, err
 			}
 		} else {
-			i := slices.IndexFunc(r.Lines, func(c canonical.CancelLine) bool { return c.LineID == l.ID })
-			if i < 0 {
+			i, ok := asked[l.ID]
+			if !ok {
 				continue
 			}
 			want = r.Lines[i].Quantity.Value

@@ -237,7 +237,7 @@ func TestCancelBadInput(t *testing.T) {
 				w.settle(t)
 				ev, err := canonical.NewEvent(canonical.EventOrderCancelRequested, tt.req)
 				require.NoError(t, err, "NewEvent %s", tt.name)
-				ev.ID, ev.Source, ev.Subject, ev.PartitionKey, ev.CorrelationID = "bad-1", "urn:test", tt.subject, tt.subject, "corr-bad"
+				ev.ID, ev.Source, ev.Subject, ev.PartitionKey, ev.CorrelationID = "bad-1", crm.Source, tt.subject, tt.subject, "corr-bad"
 				require.NoError(t, w.log.Append(ctx, ev), "Append %s", tt.name)
 				w.settle(t)
 				v := w.agree(t, id)
@@ -249,7 +249,7 @@ func TestCancelBadInput(t *testing.T) {
 				for _, s := range tt.want {
 					assert.Contains(t, dls[0].Error, s, "error of %s", tt.name)
 				}
-				assert.Contains(t, dls[0].Error, "urn:test/bad-1", "error of %s names the event", tt.name)
+				assert.Contains(t, dls[0].Error, crm.Source+"/bad-1", "error of %s names the event", tt.name)
 			})
 		})
 	}

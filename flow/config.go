@@ -28,8 +28,9 @@ const (
 	// DefaultSource is the CloudEvents source of the events the flow emits.
 	DefaultSource = "urn:distsync:flow"
 	// DefaultMaxEventSize is the most bytes of data one event may carry
-	// (Config.MaxEventSize): 1 MiB.
-	DefaultMaxEventSize = 1 << 20
+	// (Config.MaxEventSize): 4 MiB, which holds every document of an order
+	// of DefaultMaxLines lines.
+	DefaultMaxEventSize = 4 << 20
 	// DefaultMaxLines is the most lines one document of an event may carry
 	// (Config.MaxLines).
 	DefaultMaxLines = 10_000
@@ -81,21 +82,39 @@ type Config struct {
 	// were being handled, a restarted flow handles them again once their
 	// claims' leases have run out. Zero means DefaultDedupeLease, not
 	// idempotency.DefaultLease (5 minutes), for which a restarted flow
-	// would sit on those events. A handler that runs longer than the lease
-	// keeps its claim unless another consumer of the group takes the event
-	// over, which the log's group lock prevents while this one runs; keep
-	// it above the time one handler's connector calls take with their
-	// retries all the same.
+	// would sit on those events. The claim is not renewed while the
+	// handler runs, and a handler that runs longer than the lease keeps
+	// it all the same within one flow: the consumer hands an order's
+	// events (one partition, see Flow.PollWarehouse) to one handler at a
+	// time, so no other worker claims the event meanwhile. Another
+	// process takes it over only after this one lost the log's group lock
+	// (eventlog.ErrLockLost), which cancels the handlers' contexts at
+	// once; a connector call deaf to its context may then still run when
+	// the new holder, once the lease ran out, handles the event again
+	// (the effects are idempotent by their keys). So keep the lease above
+	// the time one handler's connector calls take with their retries.
 	DedupeLease time.Duration
 	// MaxEventSize bounds the data (canonical.Event.Data, in bytes) of an
 	// event the flow handles; a larger event is dead-lettered with
-	// ErrEventTooLarge before it is decoded. 0 means DefaultMaxEventSize
-	// (1 MiB: about 7,500 order lines as the CRM simulator writes them).
+	// ErrEventTooLarge before it is decoded. 0 means DefaultMaxEventSize.
+	// Choose it to hold every document of the largest order MaxLines
+	// admits, not only the order as submitted: the warehouse's pick update
+	// of an order is about one and a half times its size (the simulators
+	// write about 140 bytes per line of an order, 210 of a pick update), so
+	// 4 MiB holds an order of 10,000 lines and its updates, where 1 MiB
+	// would refuse the pick update of an order above about 5,000 lines.
+	// The flow's own events (of Source) are not bounded: they carry what
+	// it bounded when it came in, or the ERP's view of such an order,
+	// which may be twice as large; Flow.AuthorizeReturn refuses a return
+	// beyond the bounds with ErrEventTooLarge.
 	MaxEventSize int
 	// MaxLines bounds the lines of the document an event carries (an
 	// order, a cancel request, an allocation update, a shipment, a
-	// return); an event with more is dead-lettered with ErrEventTooLarge
-	// before it has any effect. 0 means DefaultMaxLines (10,000).
+	// return), and each other list in it (a shipment's packages, a
+	// package's lines, tracking numbers, an order's notes or refs); an
+	// event with a longer list is dead-lettered with ErrEventTooLarge,
+	// naming the list, before it has any effect. 0 means DefaultMaxLines
+	// (10,000).
 	MaxLines int
 	// Group is the consumer group; "" means DefaultGroup.
 	Group string
@@ -107,13 +126,38 @@ type Config struct {
 	Source string
 	// OrderSources are the CloudEvents sources whose order.submitted
 	// events the flow accepts: its CRM's order feed, or whatever else
-	// feeds it orders. An order.submitted event of another source, or an
-	// order.accepted event not of Source, is dead-lettered with
-	// ErrForeignSource before it has any effect. Nil means the source the
-	// CRM connector reports through a Source() string method, found with
-	// connector.As through decorators (crm.Memory has one); Validate
-	// requires OrderSources when it has none. Sources must not be empty.
+	// feeds it orders. Cancel requests (order.cancel_requested) and
+	// returns (return.authorized) are accepted from these sources too, as
+	// the CRM's feed carries them. An order.submitted event of another
+	// source, or an order.accepted event not of Source, is dead-lettered
+	// with ErrForeignSource before it has any effect. Nil means the
+	// source the CRM connector reports through a Source() string method,
+	// found with connector.As through decorators (crm.Memory has one);
+	// Validate requires OrderSources when it has none. Sources must not
+	// be empty.
 	OrderSources []string
+	// ERPSources are the CloudEvents sources of the ERP's event feed
+	// (Flow.PollERP): the flow accepts the cancel requests and returns
+	// requested in the ERP from these sources (and from OrderSources);
+	// one from any other source, except a return of Source (appended by
+	// Flow.AuthorizeReturn), is dead-lettered with ErrForeignSource
+	// before it has any effect. Nil means the source the ERP connector
+	// reports through a Source() string method, found with connector.As
+	// through decorators (erp.Memory has one), or none when the ERP has
+	// no event feed (connector.EventFeed); Validate requires ERPSources
+	// when the ERP has a feed and reports no source. An empty, non-nil
+	// ERPSources accepts no ERP's events. Sources must not be empty.
+	ERPSources []string
+	// WMSSources are the CloudEvents sources of the WMS's event feed
+	// (Flow.PollWarehouse): the flow accepts fulfilment events, returns
+	// received and inventory events only from these sources; one from
+	// any other source is dead-lettered with ErrForeignSource before it
+	// has any effect (a shipment would be posted and invoiced). Nil means
+	// the source the WMS connector reports through a Source() string
+	// method, found with connector.As through decorators (wms.Memory has
+	// one); Validate requires WMSSources when it has none. Sources must
+	// not be empty.
+	WMSSources []string
 	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
 	PageSize int
 	// PollInterval is how often Run polls the feeds and the held orders,
@@ -162,6 +206,12 @@ func (c Config) Validate() error {
 	if _, err := c.orderSources(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.erpSources(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.wmsSources(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.MaxEventSize < 0 {
 		errs = append(errs, fmt.Errorf("MaxEventSize is negative: %d", c.MaxEventSize))
 	}
@@ -204,6 +254,49 @@ func (c Config) orderSources() ([]string, error) {
 		return nil, errors.New("OrderSources has an empty source")
 	}
 	return slices.Clone(c.OrderSources), nil
+}
+
+// erpSources returns the sources of the ERP's feed whose events the flow
+// accepts (see Config.ERPSources).
+func (c Config) erpSources() ([]string, error) {
+	if c.ERPSources == nil {
+		if c.ERP == nil {
+			return nil, nil // reported as "ERP is required"
+		}
+		if r, ok := connector.As[sourceReporter](c.ERP); ok && r.Source() != "" {
+			return []string{r.Source()}, nil
+		}
+		if _, ok := connector.As[connector.EventFeed](c.ERP); ok {
+			return nil, errors.New("ERPSources is required: the ERP connector has an event feed but reports no source (Source() string)")
+		}
+		return nil, nil
+	}
+	if slices.Contains(c.ERPSources, "") {
+		return nil, errors.New("ERPSources has an empty source")
+	}
+	return slices.Clone(c.ERPSources), nil
+}
+
+// wmsSources returns the sources of the WMS's events the flow accepts
+// (see Config.WMSSources).
+func (c Config) wmsSources() ([]string, error) {
+	if c.WMSSources == nil {
+		if c.WMS == nil {
+			return nil, nil // reported as "WMS is required"
+		}
+		r, ok := connector.As[sourceReporter](c.WMS)
+		if !ok || r.Source() == "" {
+			return nil, errors.New("WMSSources is required: the WMS connector reports no source (Source() string)")
+		}
+		return []string{r.Source()}, nil
+	}
+	if len(c.WMSSources) == 0 {
+		return nil, errors.New("WMSSources is empty: no warehouse event would be accepted")
+	}
+	if slices.Contains(c.WMSSources, "") {
+		return nil, errors.New("WMSSources has an empty source")
+	}
+	return slices.Clone(c.WMSSources), nil
 }
 
 // Counter names a count reported to Metrics.

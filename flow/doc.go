@@ -14,7 +14,16 @@
 // sources it is told to (Config.OrderSources, by default its CRM's): an
 // order.submitted event of another source appended to the log, or an
 // order.accepted event not emitted by the flow itself, is dead-lettered
-// with [ErrForeignSource] before it has any effect. So is an event that
+// with [ErrForeignSource] before it has any effect. So are a cancel
+// request (order.cancel_requested) and a return (return.authorized) that
+// come neither from those sources nor from the ERP's event feed
+// (Config.ERPSources, by default its ERP's), nor, for a return, from the
+// flow's own [Flow.AuthorizeReturn]; and a fulfilment, return.received or
+// inventory event that does not come from the WMS's feed
+// (Config.WMSSources, by default its WMS's). An order's events are handled
+// in the order's partition only: the pollers partition an order's
+// fulfilment and return events by its ID, and an order event in another
+// partition is dead-lettered with [ErrBadEvent]. So is an event that
 // carries more than the flow accepts (Config.MaxEventSize bytes of data,
 // Config.MaxLines lines), with [ErrEventTooLarge]. One [eventlog.Consumer]
 // handles the log, one order at a time per order ID (its partition key) and
@@ -52,7 +61,10 @@
 // released, the order is accepted with those decisions: a line the ERP
 // rejected (or that the ERP's view of the order shows rejected) stays
 // rejected, with its messages shown in the CRM, and is never released to a
-// warehouse; the other lines are confirmed.
+// warehouse; the other lines are confirmed. An order whose every line the
+// ERP rejects is rejected, whether the ERP says so when it puts the order
+// on hold (the flow then does not wait for the hold) or in its view of the
+// order when the hold is released.
 //
 // # Durable state and crashes
 //

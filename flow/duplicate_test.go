@@ -2,6 +2,9 @@ package flow_test
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"path/filepath"
 	"testing"
 	"testing/synctest"
@@ -13,6 +16,7 @@ import (
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/internal/pgtest"
 )
 
 // wmsShipmentEvent returns the WMS feed's first shipment event of order id.
@@ -39,31 +43,54 @@ func wmsShipmentEvent(t *testing.T, w *world, id string) canonical.Event {
 // nothing changes) and once with other content under the same order
 // version and shipment ID (not duplicates: each dead-lettered with
 // ErrChangedDuplicate naming both fingerprints, nothing changes in the
-// systems); in memory, and with the order states in SQLite and a new flow
-// after the order completed.
+// systems); in memory, and with the log and the order states in SQLite or
+// PostgreSQL and a new flow after the order completed.
 func TestChangedDuplicate(t *testing.T) {
-	for _, durable := range []bool{false, true} {
-		t.Run(map[bool]string{false: "memory", true: "sqlite"}[durable], func(t *testing.T) {
+	for _, store := range []string{"memory", "sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "flow.db")
+			var pgURL, prefix string
+			if store == "postgres" {
+				pgURL = pgtest.URL(t)
+				var b [6]byte
+				_, _ = rand.Read(b[:])
+				prefix = "flowdup_" + hex.EncodeToString(b[:]) + "_"
+			}
 			synctest.Test(t, func(t *testing.T) {
 				w := newSystems(t)
 				ctx := context.Background()
 				restart := func() {
-					if !durable {
+					var (
+						db      *sql.DB
+						dialect = eventlog.SQLite
+						sdial   = idempotency.SQLite
+					)
+					switch store {
+					case "memory":
 						if w.flow == nil {
 							w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
 							w.connect(t, nil, flow.Config{Log: w.log})
 						}
 						return
+					case "sqlite":
+						db = openSQLite(t, path)
+						t.Cleanup(func() { _ = db.Close() })
+					case "postgres":
+						db = pgtest.Open(t, pgURL)
+						dialect, sdial = eventlog.Postgres, idempotency.Postgres
 					}
-					db := openSQLite(t, path)
-					t.Cleanup(func() { _ = db.Close() })
-					el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite})
+					el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: dialect, Prefix: prefix})
 					require.NoError(t, err, "eventlog.NewSQL")
 					require.NoError(t, el.Migrate(ctx), "eventlog Migrate")
-					st, err := flow.NewSQLState(db, flow.SQLStateConfig{Dialect: idempotency.SQLite})
+					st, err := flow.NewSQLState(db, flow.SQLStateConfig{Dialect: sdial, Prefix: prefix})
 					require.NoError(t, err, "NewSQLState")
 					require.NoError(t, st.Migrate(ctx), "SQLState Migrate")
+					if store == "postgres" && w.flow == nil { // once, first in last out
+						t.Cleanup(func() {
+							assert.NoError(t, el.Drop(context.Background()), "drop the log")
+							assert.NoError(t, st.Drop(context.Background()), "drop the states")
+						})
+					}
 					w.log = el
 					w.connect(t, nil, flow.Config{Log: el, State: st, Cursors: st})
 				}

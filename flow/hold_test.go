@@ -13,6 +13,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
@@ -181,5 +182,138 @@ func TestHoldCancelWithRejectedLine(t *testing.T) {
 		assert.Equal(t, canonical.CommercialCancelled, v.Status.Commercial, "commercial status")
 		assert.Equal(t, 1, w.erp.Counts().Cancellations, "ERP cancellations")
 		assert.Zero(t, w.wms.Counts().Releases, "WMS releases")
+	})
+}
+
+// rejectingHoldERP is an ERP that, when it puts an order on hold, rejects
+// every line of it in its answer (ValidateOrder, AcceptOrder); with view,
+// its view of an order (GetOrder) shows every line rejected too.
+type rejectingHoldERP struct {
+	connector.ERP
+	view bool
+}
+
+func (e rejectingHoldERP) rejectAll(ack canonical.OrderAck) canonical.OrderAck {
+	if ack.Outcome == canonical.AckOnHold && !e.view {
+		ack.Lines = slices.Clone(ack.Lines)
+		for i := range ack.Lines {
+			ack.Lines[i].Result = canonical.LineRejected
+		}
+	}
+	return ack
+}
+
+func (e rejectingHoldERP) ValidateOrder(ctx context.Context, o *canonical.Order) (canonical.OrderAck, error) {
+	ack, err := e.ERP.ValidateOrder(ctx, o)
+	return e.rejectAll(ack), err
+}
+
+func (e rejectingHoldERP) AcceptOrder(ctx context.Context, key string, o *canonical.Order) (canonical.OrderAck, error) {
+	ack, err := e.ERP.AcceptOrder(ctx, key, o)
+	return e.rejectAll(ack), err
+}
+
+func (e rejectingHoldERP) GetOrder(ctx context.Context, id string) (canonical.Order, error) {
+	o, err := e.ERP.GetOrder(ctx, id)
+	if e.view {
+		o.Lines = slices.Clone(o.Lines)
+		for i := range o.Lines {
+			o.Lines[i].Buckets.Set(canonical.BucketRejected, o.Lines[i].Quantity.Value)
+		}
+	}
+	return o, err
+}
+
+func (e rejectingHoldERP) Unwrap() any { return e.ERP }
+
+// TestHoldRejectingEveryLine: an order whose every line the ERP rejects is
+// rejected, whether the ERP says so when it puts the order on hold (then
+// the flow does not wait for the hold) or in its view of the order when
+// the hold is released. Nothing is released to a warehouse, the flow and
+// the CRM show the order rejected, and nothing is dead-lettered.
+func TestHoldRejectingEveryLine(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		view bool
+		// held is the phase before the ERP releases the hold.
+		held string
+	}{{name: "on hold", held: "rejected"}, {name: "on release", view: true, held: "on_hold"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t, nil, func(e connector.ERP) connector.ERP { return rejectingHoldERP{ERP: e, view: tt.view} })
+				ctx := context.Background()
+				id := w.submit(t, "ACC-0003", "SKU-103:15", "SKU-100:2")
+				w.settle(t)
+				v, err := w.flow.Where(ctx, id)
+				require.NoError(t, err, "Where %s", id)
+				assert.Equal(t, tt.held, v.Phase, "phase before the release")
+				_, err = w.erp.ReleaseHold(ctx, id, canonical.HoldCredit)
+				require.NoError(t, err, "ReleaseHold %s", id)
+				w.settle(t)
+				v, err = w.flow.Where(ctx, id)
+				require.NoError(t, err, "Where %s", id)
+				assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+				assert.Equal(t, "rejected", v.Phase, "phase after the release")
+				assert.Equal(t, canonical.CommercialRejected, v.Status.Commercial, "commercial status")
+				shown, ok := w.crm.ShownStatus(id)
+				require.True(t, ok, "CRM shows %s", id)
+				assert.Equal(t, canonical.CommercialRejected, shown.Status.Commercial, "CRM commercial status")
+				assert.Zero(t, w.wms.Counts().Releases, "WMS releases")
+				held, err := w.flow.CheckHolds(ctx)
+				require.NoError(t, err, "CheckHolds")
+				assert.Zero(t, held, "orders resumed by a later hold check")
+			})
+		})
+	}
+}
+
+// TestHoldReleasedInSteps holds an order on two holds (no sales-tax rate
+// for Texas, and the credit limit) with a line the ERP rejects: released
+// from its credit hold only, the order stays on hold with the line
+// rejected, a hold check later included; released from its tax hold too,
+// it is accepted with the line still rejected, ships the rest, and the
+// CRM agrees.
+func TestHoldReleasedInSteps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newSystems(t)
+		rates := slices.DeleteFunc(erp.DemoTaxRates(), func(r erp.TaxRate) bool { return r.Region == "TX" })
+		var err error
+		w.erp, err = erp.New(erp.Config{TaxRates: rates})
+		require.NoError(t, err, "erp.New")
+		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+		w.connect(t, nil, flow.Config{Log: w.log})
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0003", "SKU-103:15", "SKU-999:1")
+		w.settle(t)
+		eo, err := w.erp.GetOrder(ctx, id)
+		require.NoError(t, err, "GetOrder %s", id)
+		kinds := map[canonical.HoldKind]bool{}
+		for _, h := range eo.Holds {
+			kinds[h.Kind] = h.Active()
+		}
+		require.Equal(t, map[canonical.HoldKind]bool{canonical.HoldCredit: true, canonical.HoldTax: true}, kinds, "holds in the ERP")
+
+		_, err = w.erp.ReleaseHold(ctx, id, canonical.HoldCredit)
+		require.NoError(t, err, "ReleaseHold credit")
+		w.settle(t)
+		n, err := w.flow.CheckHolds(ctx)
+		require.NoError(t, err, "CheckHolds")
+		assert.Zero(t, n, "orders resumed with the tax hold active")
+		v, err := w.flow.Where(ctx, id)
+		require.NoError(t, err, "Where %s", id)
+		assert.Equal(t, "on_hold", v.Phase, "phase with the tax hold active")
+		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 rejected on hold")
+		assert.Zero(t, w.wms.Counts().Releases, "WMS releases on hold")
+
+		_, err = w.erp.ReleaseHold(ctx, id, canonical.HoldTax)
+		require.NoError(t, err, "ReleaseHold tax")
+		w.settle(t)
+		v = w.agree(t, id)
+		assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+		assert.Equal(t, "released", v.Phase, "phase after both releases")
+		assert.Equal(t, canonical.CommercialAccepted, v.Status.Commercial, "commercial status")
+		assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment")
+		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 stays rejected")
+		assert.Equal(t, "15", bucket(t, v, "L1", canonical.BucketShipped), "L1 shipped")
 	})
 }

@@ -385,7 +385,7 @@ func TestInventoryBadInput(t *testing.T) {
 				w := newWorld(t, nil)
 				ctx := context.Background()
 				ev := tt.event
-				ev.ID, ev.Source, ev.SpecVersion, ev.Subject, ev.PartitionKey = "bad-inv", "urn:test", canonical.EventSpecVersion, tt.partition, tt.partition
+				ev.ID, ev.Source, ev.SpecVersion, ev.Subject, ev.PartitionKey = "bad-inv", w.wms.Source(), canonical.EventSpecVersion, tt.partition, tt.partition
 				ev.CorrelationID = "corr-bad"
 				require.NoError(t, w.log.Append(ctx, ev), "Append %s", tt.name)
 				w.apply(t, 1, invOp{"SKU-100", "WH-EAST", "2"})
@@ -396,7 +396,7 @@ func TestInventoryBadInput(t *testing.T) {
 				require.Len(t, dls, 1, "dead letters for %s", tt.name)
 				assert.Equal(t, eventlog.ReasonPermanent, dls[0].Reason, "reason for %s", tt.name)
 				assert.Contains(t, dls[0].Error, tt.want, "error of %s", tt.name)
-				assert.Contains(t, dls[0].Error, "urn:test/bad-inv", "error of %s names the event", tt.name)
+				assert.Contains(t, dls[0].Error, w.wms.Source()+"/bad-inv", "error of %s names the event", tt.name)
 			})
 		})
 	}

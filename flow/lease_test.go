@@ -1,10 +1,12 @@
 package flow_test
 
 import (
+	"cmp"
 	"context"
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -103,4 +105,79 @@ func TestDedupeLeaseAfterCrash(t *testing.T) {
 	v = w.agree(t, id)
 	assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment of %s", id)
 	assert.Equal(t, 1, w.erp.Counts().Orders, "accepted in the ERP once")
+}
+
+// slowERP is an ERP whose AcceptOrder takes d before it reaches the ERP,
+// counting the calls and the most that ran at once.
+type slowERP struct {
+	connector.ERP
+	d                time.Duration
+	mu               sync.Mutex
+	calls, now, most int
+}
+
+func (e *slowERP) AcceptOrder(ctx context.Context, key string, o *canonical.Order) (canonical.OrderAck, error) {
+	e.mu.Lock()
+	e.calls++
+	e.now++
+	e.most = max(e.most, e.now)
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.now--
+		e.mu.Unlock()
+	}()
+	time.Sleep(e.d)
+	return e.ERP.AcceptOrder(ctx, key, o)
+}
+
+func (e *slowERP) Unwrap() any { return e.ERP }
+
+// TestDedupeLeaseSlowHandler: a handler that runs ten times longer than
+// Config.DedupeLease keeps its claim within one flow. The order's event is
+// in the log twice (a feed page read twice; the CRM's feed gives a third)
+// and the flow has four workers. In the order's partition, the consumer
+// hands the copies to one handler at a time: each waits for the first and
+// finds its claim completed. A copy in another partition would be handled
+// beside the first and take its expired claim over (two AcceptOrder calls
+// at once, before the flow checked partitions): it is dead-lettered with
+// ErrBadEvent instead. Either way the ERP is asked to accept the order
+// once, never twice at once.
+func TestDedupeLeaseSlowHandler(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		partition string // of the second copy; "" means the order's
+		dead      int
+	}{{name: "same partition"}, {name: "another partition", partition: "other", dead: 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newSystems(t)
+				w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+				dedup, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+				require.NoError(t, err, "NewMemoryStore")
+				defer func() { _ = dedup.Close() }()
+				slow := &slowERP{d: time.Second}
+				w.connect(t, nil, flow.Config{Log: w.log, Dedupe: dedup, DedupeLease: 100 * time.Millisecond, Workers: 4},
+					func(e connector.ERP) connector.ERP { slow.ERP = e; return slow })
+				ctx := context.Background()
+				id := w.submit(t, "ACC-0002", "SKU-100:3")
+				ev := crmOrderEvent(t, w, id)
+				ev.PartitionKey, ev.CorrelationID = id, "corr-"+id
+				copy2 := ev
+				copy2.PartitionKey = cmp.Or(tt.partition, id)
+				require.NoError(t, w.log.Append(ctx, ev, copy2), "Append the order twice")
+				w.settle(t)
+				v := w.agree(t, id)
+				assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment of %s", id)
+				require.Len(t, v.DeadLetters, tt.dead, "dead letters of %s", id)
+				for _, d := range v.DeadLetters {
+					assert.Contains(t, d.Error, flow.ErrBadEvent.Error(), "error of the copy in another partition")
+					assert.Contains(t, d.Error, `is in partition "other", not the order's`, "error of the copy in another partition")
+				}
+				assert.Equal(t, 1, slow.calls, "AcceptOrder calls")
+				assert.Equal(t, 1, slow.most, "AcceptOrder calls at once")
+				assert.Equal(t, 1, w.erp.Counts().Orders, "ERP orders")
+			})
+		})
+	}
 }

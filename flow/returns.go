@@ -2,7 +2,6 @@ package flow
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -53,22 +52,6 @@ type returnCredit struct {
 	seq  int // its place among the order's credit memos, from 1
 }
 
-// partitionReturn sets the partition key of a return event that has none
-// to the return's order ID, so that it is handled in order with the
-// order's events. Data that does not decode is left to the handler, which
-// dead-letters it.
-func partitionReturn(e *canonical.Event) {
-	if e.PartitionKey != "" || (e.Type != canonical.EventReturnAuthorized && e.Type != canonical.EventReturnReceived) {
-		return
-	}
-	var d struct {
-		OrderID string `json:"orderId"`
-	}
-	if json.Unmarshal(e.Data, &d) == nil && d.OrderID != "" {
-		e.PartitionKey = d.OrderID
-	}
-}
-
 // AuthorizeReturn authorizes a return (RMA) of goods an order shipped, as
 // an integration on the ERP's side calls it: it checks the return against
 // the order as the flow knows it and appends a return.authorized event to
@@ -86,8 +69,13 @@ func partitionReturn(e *canonical.Event) {
 // authorize per order line no more than was shipped minus what the order's
 // earlier returns authorized. The error matches ErrUnknownOrder,
 // ErrBadEvent, ErrOrderState (the same return ID with other lines) or
-// ErrReturnExceedsShipped and names the line.
+// ErrReturnExceedsShipped and names the line, or ErrEventTooLarge when the
+// return is larger than Config.MaxEventSize or has more lines than
+// Config.MaxLines.
 func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error {
+	if n := len(ret.Lines); n > f.maxLines { // before any check that reads each line
+		return fmt.Errorf("flow: authorize return %s: %w: %d lines, more than the %d accepted (Config.MaxLines)", ret.ID, ErrEventTooLarge, n, f.maxLines)
+	}
 	if ret.AuthorizedAt.IsZero() {
 		ret.AuthorizedAt = f.now()
 	}
@@ -108,6 +96,9 @@ func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error 
 	e, err := canonical.NewEvent(canonical.EventReturnAuthorized, ret)
 	if err != nil {
 		return fmt.Errorf("flow: authorize return %s: %w: %w", ret.ID, ErrBadEvent, err)
+	}
+	if err := f.checkBounds(e.Data, 0); err != nil {
+		return fmt.Errorf("flow: authorize return %s: %w", ret.ID, err)
 	}
 	e.ID = eventID("return.authorized", ret.ID, strconv.FormatInt(ret.Version, 10), string(e.Data))
 	e.Source, e.Subject, e.PartitionKey, e.Time, e.CorrelationID = f.source, ret.ID, ret.OrderID, f.now(), corr
@@ -145,8 +136,12 @@ func checkReturnLocked(st *orderState, ret canonical.Return) (known bool, err er
 		return true, nil
 	}
 	asked := map[string]canonical.Decimal{}
+	at := lineIndex(o.Lines, func(l canonical.OrderLine) string { return l.ID })
 	for _, rl := range ret.Lines {
-		i := slices.IndexFunc(o.Lines, func(l canonical.OrderLine) bool { return l.ID == rl.OrderLineID })
+		i, ok := at[rl.OrderLineID]
+		if !ok {
+			i = -1
+		}
 		switch {
 		case i < 0:
 			return false, fmt.Errorf("%w: return %s line %s: order %s has no line %q", ErrBadEvent, ret.ID, rl.ID, o.ID, rl.OrderLineID)
@@ -294,12 +289,13 @@ func (f *Flow) onReturnReceived(ctx context.Context, doc canonical.Return, bad f
 // every line received is an authorized line of the same order line, in its
 // unit, received no more than authorized.
 func checkReceipt(auth, doc canonical.Return) error {
+	at := lineIndex(auth.Lines, func(a canonical.ReturnLine) string { return a.ID })
 	for _, l := range doc.Lines {
 		if !l.Received.Value.IsPos() {
 			continue
 		}
-		i := slices.IndexFunc(auth.Lines, func(a canonical.ReturnLine) bool { return a.ID == l.ID })
-		if i < 0 {
+		i, ok := at[l.ID]
+		if !ok {
 			return fmt.Errorf("%w: return %s line %s was not authorized", ErrBadEvent, doc.ID, l.ID)
 		}
 		a := auth.Lines[i]
@@ -322,6 +318,7 @@ func (f *Flow) nextCreditLocked(st *orderState, rs *returnState, doc canonical.R
 	a := rs.ret
 	c := canonical.Return{ID: a.ID + "/" + v, Version: doc.Version, Refs: slices.Clone(doc.Refs), RMANumber: a.RMANumber,
 		OrderID: a.OrderID, Customer: a.Customer, Warehouse: a.Warehouse, AuthorizedAt: a.AuthorizedAt, ReceivedAt: doc.ReceivedAt}
+	at := lineIndex(a.Lines, func(x canonical.ReturnLine) string { return x.ID })
 	for _, l := range doc.Lines {
 		d, err := l.Received.Value.Sub(rs.credited[l.ID])
 		if err != nil {
@@ -330,7 +327,11 @@ func (f *Flow) nextCreditLocked(st *orderState, rs *returnState, doc canonical.R
 		if !d.IsPos() {
 			continue
 		}
-		al := a.Lines[slices.IndexFunc(a.Lines, func(x canonical.ReturnLine) bool { return x.ID == l.ID })]
+		j, ok := at[l.ID]
+		if !ok {
+			return nil, fmt.Errorf("%w: return %s line %s was not authorized", ErrBadEvent, doc.ID, l.ID)
+		}
+		al := a.Lines[j]
 		al.Received, al.Condition, al.Disposition = canonical.NewQuantity(d, l.Received.Unit), l.Condition, l.Disposition
 		c.Lines = append(c.Lines, al)
 	}

@@ -139,10 +139,10 @@ func FuzzReturnEvents(f *testing.F) {
 	f.Add(true, authJSON)
 	f.Add(true, []byte(`{"id":"RET-9","version":1,"rmaNumber":"X","orderId":"ORD-000001","customer":{"id":"C-2"},"warehouse":"WH-EAST","authorizedAt":"2026-01-01T00:00:00Z","lines":[{"id":"R1","orderLineId":"L1","item":{"sku":"SKU-100"},"authorized":{"value":"9","unit":"EA"},"received":{"value":"0","unit":"EA"}}]}`))
 	f.Fuzz(func(t *testing.T, authorize bool, data []byte) {
-		ev := canonical.Event{SpecVersion: canonical.EventSpecVersion, Type: canonical.EventReturnReceived, Source: "urn:fuzz",
+		ev := canonical.Event{SpecVersion: canonical.EventSpecVersion, Type: canonical.EventReturnReceived, Source: fl.wmsSrc[0],
 			ID: "fuzz", Subject: auth.ID, PartitionKey: auth.OrderID, Time: time.Now(), DataContentType: "application/json", Data: data}
 		if authorize {
-			ev.Type = canonical.EventReturnAuthorized
+			ev.Type, ev.Source = canonical.EventReturnAuthorized, crm.Source
 		}
 		_, _ = fl.dispatch(context.Background(), ev)
 		checkReturnState(t, fl, e, auth.OrderID)

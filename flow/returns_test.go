@@ -316,7 +316,7 @@ func TestReturns(t *testing.T) {
 					Item: canonical.ItemRef{SKU: "SKU-100"}, Authorized: canonical.MustParseQuantity("1", "EA"), Received: canonical.MustParseQuantity("0", "EA")}}}
 			e, err := canonical.NewEvent(canonical.EventReturnAuthorized, r)
 			require.NoError(t, err, "NewEvent")
-			e.ID, e.Source, e.Subject, e.PartitionKey, e.Time = "erp-1", "urn:test:erp", r.ID, r.OrderID, time.Now()
+			e.ID, e.Source, e.Subject, e.PartitionKey, e.Time = "erp-1", erp.Source, r.ID, r.OrderID, time.Now()
 			require.NoError(t, w.log.Append(context.Background(), e), "Append")
 		}, memos: 0, returned: [2]string{"0", "0"}, restocked: [2]string{"0", "0"},
 			dead: []string{`unknown order: "ORD-999999"`}},

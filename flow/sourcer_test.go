@@ -98,6 +98,20 @@ func TestConfigValidate(t *testing.T) {
 		{name: "CRM without a source, OrderSources set", modify: func(c *flow.Config) {
 			c.CRM, c.OrderSources = sourcelessCRM{c.CRM}, []string{"urn:example:crm"}
 		}},
+		{name: "ERP with a feed, without a source", modify: func(c *flow.Config) { c.ERP = sourcelessFeedERP{c.ERP, c.ERP.(connector.EventFeed)} },
+			want: "ERPSources is required"},
+		{name: "ERP with a feed, without a source, ERPSources set", modify: func(c *flow.Config) {
+			c.ERP, c.ERPSources = sourcelessFeedERP{c.ERP, c.ERP.(connector.EventFeed)}, []string{"urn:example:erp"}
+		}},
+		{name: "ERP without a feed or a source", modify: func(c *flow.Config) { c.ERP = sourcelessERP{c.ERP} }},
+		{name: "empty ERP source", modify: func(c *flow.Config) { c.ERPSources = []string{""} }, want: "ERPSources has an empty source"},
+		{name: "empty ERP sources", modify: func(c *flow.Config) { c.ERPSources = []string{} }},
+		{name: "WMS without a source", modify: func(c *flow.Config) { c.WMS = sourcelessWMS{c.WMS} }, want: "WMSSources is required"},
+		{name: "WMS without a source, WMSSources set", modify: func(c *flow.Config) {
+			c.WMS, c.WMSSources = sourcelessWMS{c.WMS}, []string{"urn:example:wms"}
+		}},
+		{name: "empty WMS sources", modify: func(c *flow.Config) { c.WMSSources = []string{} }, want: "WMSSources is empty"},
+		{name: "empty WMS source", modify: func(c *flow.Config) { c.WMSSources = []string{""} }, want: "WMSSources has an empty source"},
 		{name: "negative max event size", modify: func(c *flow.Config) { c.MaxEventSize = -1 }, want: "MaxEventSize is negative"},
 		{name: "negative max lines", modify: func(c *flow.Config) { c.MaxLines = -1 }, want: "MaxLines is negative"},
 		{name: "negative dedupe lease", modify: func(c *flow.Config) { c.DedupeLease = -time.Second }, want: "DedupeLease"},
@@ -120,6 +134,18 @@ func TestConfigValidate(t *testing.T) {
 
 // sourcelessCRM hides the Source method of a CRM.
 type sourcelessCRM struct{ connector.CRM }
+
+// sourcelessWMS hides the Source method of a WMS.
+type sourcelessWMS struct{ connector.WMS }
+
+// sourcelessERP hides the Source method and the optional roles of an ERP.
+type sourcelessERP struct{ connector.ERP }
+
+// sourcelessFeedERP is an ERP with an event feed and no Source method.
+type sourcelessFeedERP struct {
+	connector.ERP
+	connector.EventFeed
+}
 
 var _ connector.InventoryReader = (*wms.Memory)(nil)
 
@@ -199,4 +225,27 @@ func TestNotStockedDeadLetteredAtOnce(t *testing.T) {
 		Item: canonical.ItemRef{SKU: "FLOUR"}, Quantity: canonical.MustParseQuantity("1", "KGM")}}})
 	require.ErrorIs(t, err, flow.ErrNotStocked, "plan of an item no warehouse stocks")
 	assert.True(t, retry.IsPermanent(err), "the error is permanent: %v", err)
+}
+
+// TestOutOfStockEverywhereBackordered: an item the warehouses stock but
+// have none of (SKU-105: 0 everywhere in the demo stock) is not
+// ErrNotStocked: the in-memory WMS reports its empty positions, so the
+// order is released and backordered, and nothing is dead-lettered; stock
+// that arrives later ships it.
+func TestOutOfStockEverywhereBackordered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		id := w.submit(t, "ACC-0002", "SKU-105:3")
+		w.settle(t)
+		v, err := w.flow.Where(context.Background(), id)
+		require.NoError(t, err, "Where %s", id)
+		assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
+		assert.Equal(t, "released", v.Phase, "phase")
+		assert.Equal(t, canonical.FulfillmentBackordered, v.Status.Fulfillment, "fulfilment")
+		assert.Equal(t, 1, w.wms.Counts().Releases, "WMS releases")
+		w.adjust(t, "ADJ-105", "SKU-105", v.FulfillmentOrders[0].Warehouse, "3")
+		w.settle(t)
+		v = w.agree(t, id)
+		assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment after the stock arrived")
+	})
 }
