@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 Validate's errors start with the Go name of the Config field they are about.
+
 package flow
 
 import (

@@ -41,7 +41,8 @@ func ExampleConfig_seed() {
 		}
 		return s
 	}
-	fmt.Println(run(1) == run(1), run(1) == run(2))
+	first, again, other := run(1), run(1), run(2)
+	fmt.Println(first == again, first == other)
 	// Output:
 	// true false
 }
