@@ -14,10 +14,10 @@ import (
 // [Options.Timeout] is zero.
 const DefaultTimeout = 30 * time.Second
 
-// ErrInvalidOptions is matched (with errors.Is) by the error
+// ErrInvalidConfig is matched (with errors.Is) by the error
 // [Options.Validate] returns, and so by the errors of [WrapERP], [WrapWMS]
 // and [WrapCRM] for unusable options.
-var ErrInvalidOptions = errors.New("connector: invalid options")
+var ErrInvalidConfig = errors.New("connector: invalid configuration")
 
 // Options configures the decorators that [WrapERP], [WrapWMS] and [WrapCRM]
 // put around an implementation. The zero value of each field is its
@@ -65,24 +65,24 @@ type Options struct {
 }
 
 // Validate reports whether o is usable: no negative duration or count and
-// a valid Breaker. The error matches ErrInvalidOptions.
+// a valid Breaker. The error matches ErrInvalidConfig.
 func (o Options) Validate() error {
 	switch {
 	case o.Timeout < 0:
-		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidOptions, o.Timeout)
+		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidConfig, o.Timeout)
 	case o.MaxAttempts < 0:
-		return fmt.Errorf("%w: MaxAttempts %d is negative", ErrInvalidOptions, o.MaxAttempts)
+		return fmt.Errorf("%w: MaxAttempts %d is negative", ErrInvalidConfig, o.MaxAttempts)
 	case o.InitialBackoff < 0:
-		return fmt.Errorf("%w: InitialBackoff %v is negative", ErrInvalidOptions, o.InitialBackoff)
+		return fmt.Errorf("%w: InitialBackoff %v is negative", ErrInvalidConfig, o.InitialBackoff)
 	case o.MaxBackoff < 0:
-		return fmt.Errorf("%w: MaxBackoff %v is negative", ErrInvalidOptions, o.MaxBackoff)
+		return fmt.Errorf("%w: MaxBackoff %v is negative", ErrInvalidConfig, o.MaxBackoff)
 	case o.MaxElapsed < 0:
-		return fmt.Errorf("%w: MaxElapsed %v is negative", ErrInvalidOptions, o.MaxElapsed)
+		return fmt.Errorf("%w: MaxElapsed %v is negative", ErrInvalidConfig, o.MaxElapsed)
 	case o.InitialBackoff > 0 && o.MaxBackoff > 0 && o.InitialBackoff > o.MaxBackoff:
-		return fmt.Errorf("%w: InitialBackoff %v exceeds MaxBackoff %v", ErrInvalidOptions, o.InitialBackoff, o.MaxBackoff)
+		return fmt.Errorf("%w: InitialBackoff %v exceeds MaxBackoff %v", ErrInvalidConfig, o.InitialBackoff, o.MaxBackoff)
 	}
 	if err := o.Breaker.Validate(); err != nil {
-		return fmt.Errorf("%w: Breaker: %w", ErrInvalidOptions, err)
+		return fmt.Errorf("%w: Breaker: %w", ErrInvalidConfig, err)
 	}
 	return nil
 }
@@ -200,7 +200,7 @@ func newDecorator(o Options, system string) (*decorator, error) {
 		}
 		b, err := retry.NewBreaker(bc)
 		if err != nil {
-			return nil, fmt.Errorf("%w: Breaker: %w", ErrInvalidOptions, err)
+			return nil, fmt.Errorf("%w: Breaker: %w", ErrInvalidConfig, err)
 		}
 		d.breaker = b
 	}

@@ -48,7 +48,7 @@ var (
 )
 
 // New returns a simulator configured by cfg; the zero Config gives the
-// demo world. The error matches ErrConfig.
+// demo world. The error matches ErrInvalidConfig.
 func New(cfg Config) (*Memory, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
