@@ -53,10 +53,9 @@ type Policy func(err error) Outcome
 //
 //   - success (nil) is stored and replayed;
 //   - an error that [retry.IsPermanent] classifies as permanent is stored
-//     and replayed: one wrapped with [Permanent] (or any error with a
-//     Permanent() bool method that returns true), one wrapped with
-//     [retry.Permanent], and one whose Retryable() bool method reports false,
-//     such as a connector error with a permanent code;
+//     and replayed: one wrapped with [retry.Permanent], and one whose
+//     Retryable() bool method reports false, such as a connector error with
+//     a permanent code or a [*MismatchError];
 //   - everything else, context cancellation and deadlines included, is
 //     transient: the key is released so the operation runs again on the
 //     next delivery or retry.
@@ -156,7 +155,7 @@ func Do[T any](ctx context.Context, g Guard, key Key, fp Fingerprint, fn func(ct
 			if jerr != nil {
 				// The effect happened: releasing the key would let a
 				// retry repeat it. Record the failure instead.
-				return nil, Permanent(fmt.Errorf("idempotency: encode result of %q: %w", key.s, jerr))
+				return nil, retry.Permanent(fmt.Errorf("idempotency: encode result of %q: %w", key.s, jerr))
 			}
 			return data, nil
 		},
@@ -339,7 +338,7 @@ func EventKey(consumer, source, id string) Key {
 // content fingerprint differs is not a duplicate: fn does not run and
 // HandleEvent returns duplicate == false with a [*MismatchError] (matching
 // [ErrMismatch]) that names the event and both fingerprints. That error is
-// permanent ([MismatchError.Permanent]), so a consumer dead-letters the
+// permanent ([MismatchError.Retryable]), so a consumer dead-letters the
 // event instead of dropping it or retrying it. When the content of one of
 // the two is unknown (a zero fingerprint, such as an [EventOf] event or a
 // key stored before fingerprints were given), the source and id alone

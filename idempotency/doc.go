@@ -63,7 +63,8 @@
 // the same for event consumers, keyed by the event's CloudEvents source and
 // id. What a failure does to the key is decided by a [Policy]:
 // [DefaultPolicy] stores successes and permanent failures (marked with
-// [Permanent], or any error with a Permanent() bool method) and releases
+// [retry.Permanent], or any error whose Retryable() bool method reports
+// false; see [retry.IsPermanent]) and releases
 // the key after anything else. An event may carry a fingerprint of its
 // content ([FingerprintedEvent], [EventWithFingerprint]): an event whose
 // source and id were already seen with other content is then refused with

@@ -314,12 +314,11 @@ func retryable(err error, idempotent bool) bool {
 }
 
 // IsPermanent reports whether err says that retrying cannot help: its chain
-// holds a [*PermanentError] (see [Permanent]), an error whose [Retryable]
-// method reports false (a connector error with a permanent code), or an
-// error with a Permanent() bool method that reports true (the convention of
-// the idempotency package). It is the one definition of "permanent" that
-// [Do], the idempotency result policy and the event log's error policy
-// share. IsPermanent(nil) is false.
+// holds a [*PermanentError] (see [Permanent]) or an error whose [Retryable]
+// method reports false (a connector error with a permanent code, an
+// idempotency mismatch). It is the one definition of "permanent" that [Do],
+// the idempotency result policy and the event log's error policy share.
+// IsPermanent(nil) is false.
 func IsPermanent(err error) bool {
 	if err == nil {
 		return false
@@ -329,11 +328,7 @@ func IsPermanent(err error) bool {
 		return true
 	}
 	var rc Retryable
-	if errors.As(err, &rc) && !rc.Retryable() {
-		return true
-	}
-	var p interface{ Permanent() bool }
-	return errors.As(err, &p) && p.Permanent()
+	return errors.As(err, &rc) && !rc.Retryable()
 }
 
 // ParseRetryAfter parses the value of an HTTP Retry-After header (RFC 9110
