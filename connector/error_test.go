@@ -27,7 +27,7 @@ func TestCodeOf(t *testing.T) {
 		{"context", context.Canceled, connector.CodeUnknown},
 		{"direct", inner, connector.CodeRateLimited},
 		{"wrapped", fmt.Errorf("flow: accept: %w", inner), connector.CodeRateLimited},
-		{"joined", errors.Join(errors.New("x"), connector.Errorf(connector.CodeNotFound, "wms", "Release", nil)), connector.CodeNotFound},
+		{"joined", errors.Join(errors.New("x"), connector.NewError(connector.CodeNotFound, "wms", "Release", nil)), connector.CodeNotFound},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, connector.CodeOf(tt.err), tt.name)
@@ -120,4 +120,14 @@ func TestRetryHonoursCodes(t *testing.T) {
 			assert.Equal(t, tt.wantCalls, calls, "calls for %v", tt.err)
 		})
 	}
+}
+
+func TestNewError(t *testing.T) {
+	cause := errors.New("socket closed")
+	err := connector.NewError(connector.CodeUnavailable, "erp", "ValidateOrder", cause)
+	assert.Equal(t, &connector.Error{Code: connector.CodeUnavailable, System: "erp", Op: "ValidateOrder", Err: cause}, err,
+		"NewError(CodeUnavailable, erp, ValidateOrder, cause)")
+	assert.ErrorIs(t, err, cause, "NewError wraps its cause")
+	assert.Equal(t, "connector: erp ValidateOrder: unavailable", connector.NewError(connector.CodeUnavailable, "erp", "ValidateOrder", nil).Error(),
+		"NewError with a nil cause")
 }

@@ -244,12 +244,12 @@ func (m *Memory) now() time.Time { return m.clock().UTC() }
 
 // errorf returns a connector error of the CRM.
 func errorf(code connector.Code, op, format string, args ...any) *connector.Error {
-	return connector.Errorf(code, System, op, fmt.Errorf(format, args...))
+	return connector.NewError(code, System, op, fmt.Errorf(format, args...))
 }
 
 // invalid returns a CodeInvalid error wrapping a validation error of kind.
 func invalid(op, kind string, fes ...canonical.FieldError) *connector.Error {
-	return connector.Errorf(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fes})
+	return connector.NewError(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fes})
 }
 
 // ctxErr returns the cause of ctx's cancellation, or nil.
@@ -388,7 +388,7 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 	}
 	e, err := canonical.NewEvent(canonical.EventOrderSubmitted, o)
 	if err != nil { // the opportunity was checked when it was opened
-		return canonical.Order{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+		return canonical.Order{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
 	e.Subject = o.ID
 	e.Time = now

@@ -318,19 +318,19 @@ func sortPrices(ps []Price) {
 
 // errorf returns a connector error of the ERP.
 func errorf(code connector.Code, op string, format string, args ...any) *connector.Error {
-	return connector.Errorf(code, System, op, fmt.Errorf(format, args...))
+	return connector.NewError(code, System, op, fmt.Errorf(format, args...))
 }
 
 // invalid returns a CodeInvalid connector error wrapping a validation error
 // of kind listing the given violations.
 func invalid(op, kind string, fes ...canonical.FieldError) *connector.Error {
-	return connector.Errorf(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fes})
+	return connector.NewError(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fes})
 }
 
 // asInvalid wraps a document validation error as a CodeInvalid connector
 // error.
 func asInvalid(op string, err error) *connector.Error {
-	return connector.Errorf(connector.CodeInvalid, System, op, err)
+	return connector.NewError(connector.CodeInvalid, System, op, err)
 }
 
 // ctxErr returns the cause of ctx's cancellation, or nil.
