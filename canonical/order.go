@@ -265,7 +265,7 @@ func bucketsOK(bs *Buckets) bool {
 			return false
 		}
 	}
-	open, err := bs.Open()
+	open, err := bs.NetOrdered()
 	return err == nil && !open.IsNeg() && bs.Get(BucketShipped).Cmp(open) <= 0
 }
 
