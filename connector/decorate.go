@@ -147,7 +147,7 @@ func IsBreakerFailure(err error) bool {
 type decorator struct {
 	system   string
 	timeout  time.Duration
-	retry    []retry.Option
+	retry    retry.Policy
 	breaker  *retry.Breaker
 	recorder tracing.Recorder
 	metrics  Metrics
@@ -170,22 +170,11 @@ func newDecorator(o Options, system string) (*decorator, error) {
 	}
 	// Every operation of the contracts is idempotent, by key, by document
 	// ID, by sequence, or because it only reads: see roles.go.
-	d.retry = []retry.Option{retry.Idempotent()}
-	if o.MaxAttempts > 0 {
-		d.retry = append(d.retry, retry.MaxAttempts(o.MaxAttempts))
-	}
-	if o.InitialBackoff > 0 || o.MaxBackoff > 0 {
-		initial, maxInterval := o.InitialBackoff, o.MaxBackoff
-		if initial == 0 {
-			initial = min(retry.DefaultInitialInterval, maxInterval)
-		}
-		if maxInterval == 0 {
-			maxInterval = max(retry.DefaultMaxInterval, initial)
-		}
-		d.retry = append(d.retry, retry.Backoff(initial, maxInterval, retry.DefaultMultiplier, retry.DefaultJitter))
-	}
-	if o.MaxElapsed > 0 {
-		d.retry = append(d.retry, retry.MaxElapsed(o.MaxElapsed))
+	d.retry = retry.Policy{
+		MaxAttempts: o.MaxAttempts,
+		MaxElapsed:  o.MaxElapsed,
+		Backoff:     retry.Backoff{InitialInterval: o.InitialBackoff, MaxInterval: o.MaxBackoff},
+		Idempotent:  true,
 	}
 	if !o.NoBreaker {
 		bc := o.Breaker
@@ -251,11 +240,11 @@ func (c *callState) onRetry(attempt int, err error, delay time.Duration) {
 func call[T any](ctx context.Context, d *decorator, op string, effect bool, fn func(context.Context) (T, error)) (T, error) {
 	start := d.now()
 	c := &callState{d: d, ctx: ctx, op: op}
-	opts := d.retry
+	p := d.retry
 	if d.recorder != nil || d.metrics != nil {
-		opts = append(opts[:len(opts):len(opts)], retry.OnRetry(c.onRetry))
+		p.OnRetry = c.onRetry
 	}
-	v, err := retry.Do(ctx, func(ctx context.Context) (T, error) {
+	v, err := retry.Do(ctx, p, func(ctx context.Context) (T, error) {
 		c.attempts++
 		var s tracing.Step
 		if d.recorder != nil {
@@ -272,7 +261,7 @@ func call[T any](ctx context.Context, d *decorator, op string, effect bool, fn f
 			c.pending, c.hasStep = s, true
 		}
 		return v, err
-	}, opts...)
+	})
 	if c.hasStep {
 		d.recorder.Record(ctx, c.pending)
 	}

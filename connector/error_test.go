@@ -96,27 +96,27 @@ func ExampleCodeOf() {
 func TestRetryHonoursCodes(t *testing.T) {
 	tests := []struct {
 		err       *connector.Error
-		opts      []retry.Option
+		policy    retry.Policy
 		wantCalls int
 	}{
-		{&connector.Error{Code: connector.CodeInvalid}, nil, 1},
-		{&connector.Error{Code: connector.CodeNotFound}, nil, 1},
-		{&connector.Error{Code: connector.CodeInternal}, nil, 1},
-		{&connector.Error{Code: connector.CodeUnavailable}, nil, 2},
-		{&connector.Error{Code: connector.CodeRateLimited, Delay: time.Second}, nil, 2},
-		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, nil, 1},
-		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, []retry.Option{retry.Idempotent()}, 2},
+		{&connector.Error{Code: connector.CodeInvalid}, retry.Policy{}, 1},
+		{&connector.Error{Code: connector.CodeNotFound}, retry.Policy{}, 1},
+		{&connector.Error{Code: connector.CodeInternal}, retry.Policy{}, 1},
+		{&connector.Error{Code: connector.CodeUnavailable}, retry.Policy{}, 2},
+		{&connector.Error{Code: connector.CodeRateLimited, Delay: time.Second}, retry.Policy{}, 2},
+		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, retry.Policy{}, 1},
+		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, retry.Policy{Idempotent: true}, 2},
 	}
 	for _, tt := range tests {
 		synctest.Test(t, func(t *testing.T) {
 			calls := 0
-			_, _ = retry.Do(t.Context(), func(context.Context) (int, error) {
+			_, _ = retry.Do(t.Context(), tt.policy, func(context.Context) (int, error) {
 				calls++
 				if calls == 1 {
 					return 0, tt.err
 				}
 				return 1, nil
-			}, tt.opts...)
+			})
 			assert.Equal(t, tt.wantCalls, calls, "calls for %v", tt.err)
 		})
 	}
