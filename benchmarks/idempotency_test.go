@@ -223,7 +223,7 @@ func TestRedeliveryAfterFailure(t *testing.T) {
 		require.NoError(t, err, "NewMemoryStore")
 		defer s.Close()
 		g := idempotency.Guard{Store: s}
-		ev := idempotency.EventOf("//wms.example", "shipment-1001")
+		ev := idempotency.EventRef{Source: "//wms.example", ID: "shipment-1001"}
 		h := func(context.Context) error { return handle() }
 		_, err = g.HandleEvent(context.Background(), "erp", ev, h)
 		require.Error(t, err, "first delivery fails")

@@ -148,10 +148,12 @@ func (bs Buckets) Equal(o Buckets) bool {
 	return true
 }
 
-// Open returns the quantity still to be fulfilled commercially: ordered −
-// cancelled − rejected. It is negative when more was cancelled or rejected
+// NetOrdered returns the quantity the line still asks for in total:
+// ordered − cancelled − rejected. It does not subtract what has already
+// been allocated, shipped or invoiced (the quantity still to ship is
+// NetOrdered − shipped). It is negative when more was cancelled or rejected
 // than ordered, which [Buckets.Validate] reports.
-func (bs *Buckets) Open() (Decimal, error) {
+func (bs *Buckets) NetOrdered() (Decimal, error) {
 	o, err := bs.Get(BucketOrdered).Sub(bs.Get(BucketCancelled))
 	if err != nil {
 		return Decimal{}, err
@@ -175,7 +177,7 @@ func (bs *Buckets) check(v *violations, prefix string) {
 			v.add(joinPath(prefix, bucketNames[i+1]), "must not be negative, is "+d.String())
 		}
 	}
-	open, err := bs.Open()
+	open, err := bs.NetOrdered()
 	if err != nil {
 		v.add(prefix, errorMessage(err))
 		return

@@ -49,4 +49,8 @@
 // them; the rest are counted ("... and 10,900 more"). Validation takes time
 // linear in the size of the document. Match the error with
 // errors.Is(err, [ErrInvalid]) and inspect it with errors.As.
+//
+// What Validate requires is said in words in each field's doc and in the
+// Validate method's doc. The validate struct tags on document fields are
+// the package's own machinery, not part of the API: do not rely on them.
 package canonical

@@ -577,3 +577,19 @@ func TestUniqueIDsOnLongLists(t *testing.T) {
 	assert.True(t, ve.Has("lines[41].id"), "duplicate at the end: %v", err)
 	assert.Contains(t, err.Error(), `duplicate "X3" (also at lines[5])`)
 }
+
+// TestReturnLineReceivedZeroValue checks ReturnLine.Received's documented
+// zero value: a line not received yet leaves Received zero (no unit), and
+// the return validates.
+func TestReturnLineReceivedZeroValue(t *testing.T) {
+	r := returnFixture()
+	r.Lines[1].Received = canonical.Quantity{}
+	assert.NoError(t, r.Validate(), "a return line with the zero Received")
+
+	r.Lines = r.Lines[1:]
+	r.ReceivedAt = time.Time{}
+	assert.NoError(t, r.Validate(), "a return whose only line has the zero Received, nothing received yet")
+
+	r.Lines[0].Received = canonical.Quantity{Value: canonical.MustParseDecimal("1")}
+	assert.Error(t, r.Validate(), "a received quantity without a unit")
+}

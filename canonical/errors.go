@@ -32,8 +32,8 @@ func (e FieldError) String() string {
 // MaxViolations is the most violations a [ValidationError] built by this
 // package lists. Validation goes on past it, counting the further
 // violations in [ValidationError.Omitted] without keeping them, so a
-// document with a violation on each of its 11,000 lines costs no more than
-// one pass and yields an error of bounded size.
+// document with a violation on every one of thousands of lines yields an
+// error of bounded size.
 const MaxViolations = 100
 
 // ValidationError lists the violations found in one value or document, at

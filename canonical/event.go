@@ -263,10 +263,7 @@ func DecodeData[T Document](e Event) (T, error) {
 }
 
 // Encode encodes a document as JSON. The bytes are exactly those
-// json.Marshal produces; orders, fulfilment orders, allocation updates,
-// shipments, invoices and inventory adjustments and positions are encoded
-// without reflection, several times faster. It fails only where
-// json.Marshal fails.
+// json.Marshal produces. It fails only where json.Marshal fails.
 func Encode(doc Document) ([]byte, error) { return encodeDocument(doc) }
 
 // encodeDocument encodes doc as json.Marshal does, with the encoders

@@ -19,9 +19,10 @@ type SplitPosition struct {
 // order line.
 // It is a plain value, safe for concurrent reads.
 type FulfillmentLine struct {
-	ID          string  `json:"id" validate:"required"`
-	OrderLineID string  `json:"orderLineId" validate:"required"`
-	Item        ItemRef `json:"item" validate:"-"`
+	ID          string `json:"id" validate:"required"`
+	OrderLineID string `json:"orderLineId" validate:"required"`
+	// Item is the item to ship. Required: its SKU must be set.
+	Item ItemRef `json:"item" validate:"-"`
 	// Quantity is what this warehouse is asked to ship; it must be
 	// positive.
 	Quantity Quantity `json:"quantity" validate:"-"`
@@ -37,8 +38,10 @@ type FulfillmentOrder struct {
 	OrderID      string `json:"orderId" validate:"required"`
 	OrderVersion int64  `json:"orderVersion" validate:"gte=0"`
 	// Warehouse is the canonical ID of the [Location].
-	Warehouse         string            `json:"warehouse" validate:"required"`
-	Split             SplitPosition     `json:"split"`
+	Warehouse string        `json:"warehouse" validate:"required"`
+	Split     SplitPosition `json:"split"`
+	// ShipTo is where the warehouse ships the goods. Required: its ID must
+	// be set.
 	ShipTo            PartyRef          `json:"shipTo" validate:"-"`
 	ShipComplete      bool              `json:"shipComplete,omitempty" validate:"-"`
 	RequestedShipDate time.Time         `json:"requestedShipDate,omitzero" validate:"-"`

@@ -108,8 +108,9 @@ type Order struct {
 	Refs       Refs   `json:"refs,omitempty" validate:"-"`
 	CustomerPO string `json:"customerPO,omitempty" validate:"-"`
 	// SoldTo is the ordering customer; its ID is the customer's canonical
-	// ID.
+	// ID. Required: its ID must be set.
 	SoldTo PartyRef `json:"soldTo" validate:"-"`
+	// ShipTo is where the goods go. Required: its ID must be set.
 	ShipTo PartyRef `json:"shipTo" validate:"-"`
 	// BillTo defaults to SoldTo when nil.
 	BillTo *PartyRef `json:"billTo,omitempty" validate:"-"`
@@ -130,8 +131,9 @@ type Order struct {
 	Taxes        []Tax    `json:"taxes,omitempty" validate:"dive"`
 	Totals       *Totals  `json:"totals,omitempty" validate:"-"`
 	Notes        []Note   `json:"notes,omitempty" validate:"dive"`
-	// Lines are checked by hand, not by the validator: diving into them
-	// doubled the cost of validating an order.
+	// Lines are the order lines. At least one is required; line IDs must
+	// be unique within the order, and each line must pass the checks listed
+	// on [Order.Validate].
 	Lines []OrderLine `json:"lines" validate:"required,min=1"`
 
 	// Commercial facts, set by the transition methods.
@@ -147,8 +149,9 @@ type Order struct {
 // It is a plain value, safe for concurrent reads.
 type OrderLine struct {
 	// ID is the stable canonical line ID, unique within the order.
-	ID   string  `json:"id" validate:"required"`
-	Refs Refs    `json:"refs,omitempty" validate:"-"`
+	ID   string `json:"id" validate:"required"`
+	Refs Refs   `json:"refs,omitempty" validate:"-"`
+	// Item is the ordered item. Required: its SKU must be set.
 	Item ItemRef `json:"item" validate:"-"`
 	// Quantity is the ordered quantity; it must be positive.
 	Quantity Quantity `json:"quantity" validate:"-"`
@@ -180,8 +183,8 @@ func (o *Order) Line(id string) *OrderLine {
 
 // Validate checks the order and returns one [*ValidationError] listing
 // the violations with their JSON paths (the first [MaxViolations], and
-// the count of the rest), in time linear in the number of lines. Besides the presence and format of
-// each field (currency and unit codes, GTIN check digits, hold kinds,
+// the count of the rest), in time linear in the number of lines. Besides
+// the presence and format of each field (currency and unit codes, GTIN check digits, hold kinds,
 // party and item refs), it checks that:
 //
 //   - there is at least one line and line IDs are unique;
@@ -265,7 +268,7 @@ func bucketsOK(bs *Buckets) bool {
 			return false
 		}
 	}
-	open, err := bs.Open()
+	open, err := bs.NetOrdered()
 	return err == nil && !open.IsNeg() && bs.Get(BucketShipped).Cmp(open) <= 0
 }
 

@@ -7,9 +7,8 @@ import (
 )
 
 // EncodeOrder encodes o as JSON. The bytes are exactly those json.Marshal
-// produces for o; EncodeOrder writes them without reflection, several
-// times faster. It fails only where json.Marshal fails: a time outside the
-// years 0 to 9999.
+// produces for o. It fails only where json.Marshal fails: a time outside
+// the years 0 to 9999.
 func EncodeOrder(o Order) ([]byte, error) {
 	e := orderEncoder{b: make([]byte, 0, 640+320*len(o.Lines))}
 	e.order(&o)

@@ -33,11 +33,18 @@ const (
 // received.
 // It is a plain value, safe for concurrent reads.
 type ReturnLine struct {
-	ID          string   `json:"id" validate:"required"`
-	OrderLineID string   `json:"orderLineId,omitempty" validate:"-"`
-	Item        ItemRef  `json:"item" validate:"-"`
-	Authorized  Quantity `json:"authorized" validate:"-"`
-	// Received is zero until the warehouse receives the goods.
+	// ID identifies the line within the return. Required.
+	ID string `json:"id" validate:"required"`
+	// OrderLineID is the order line the goods were sold on, when known.
+	OrderLineID string `json:"orderLineId,omitempty" validate:"-"`
+	// Item is the returned item. Required: its SKU must be set.
+	Item ItemRef `json:"item" validate:"-"`
+	// Authorized is the quantity the customer may return. Required: it
+	// must be positive, with a valid unit.
+	Authorized Quantity `json:"authorized" validate:"-"`
+	// Received is what the warehouse received, in the Authorized unit and
+	// not more than Authorized. It is the zero Quantity (no value, no unit)
+	// until the warehouse receives the goods, and the zero value is valid.
 	Received Quantity `json:"received" validate:"-"`
 	// Condition and Disposition are required once something is received.
 	Condition   ReturnCondition `json:"condition,omitempty" validate:"omitempty,oneof=new opened damaged defective"`
@@ -53,9 +60,11 @@ type Return struct {
 	Version int64  `json:"version" validate:"gte=0"`
 	Refs    Refs   `json:"refs,omitempty" validate:"-"`
 	// RMANumber is the authorization number given to the customer.
-	RMANumber string   `json:"rmaNumber" validate:"required"`
-	OrderID   string   `json:"orderId,omitempty" validate:"-"`
-	Customer  PartyRef `json:"customer" validate:"-"`
+	RMANumber string `json:"rmaNumber" validate:"required"`
+	// OrderID is the order the goods were sold on, when known.
+	OrderID string `json:"orderId,omitempty" validate:"-"`
+	// Customer is the returning customer. Required: its ID must be set.
+	Customer PartyRef `json:"customer" validate:"-"`
 	// Warehouse is the canonical ID of the receiving [Location].
 	Warehouse    string       `json:"warehouse" validate:"required"`
 	AuthorizedAt time.Time    `json:"authorizedAt" validate:"required"`
@@ -83,11 +92,14 @@ func (r Return) Validate() error {
 			v.addErr(indexPath("lines", i, "item"), err)
 		}
 		checkQuantity(&v, "lines", i, "authorized", l.Authorized, true)
-		checkQuantity(&v, "lines", i, "received", l.Received, false)
-		if l.Received.Unit != l.Authorized.Unit && l.Received.Unit.Validate() == nil {
-			v.add(indexPath("lines", i, "received.unit"), "must be the authorized unit "+string(l.Authorized.Unit)+", is "+string(l.Received.Unit))
-		} else if l.Received.Value.Cmp(l.Authorized.Value) > 0 {
-			v.add(indexPath("lines", i, "received.value"), "must not exceed authorized "+l.Authorized.Value.String()+", is "+l.Received.Value.String())
+		// The zero Received (no unit, no value) is "nothing received yet".
+		if l.Received.Unit != "" || !l.Received.Value.IsZero() {
+			checkQuantity(&v, "lines", i, "received", l.Received, false)
+			if l.Received.Unit != l.Authorized.Unit && l.Received.Unit.Validate() == nil {
+				v.add(indexPath("lines", i, "received.unit"), "must be the authorized unit "+string(l.Authorized.Unit)+", is "+string(l.Received.Unit))
+			} else if l.Received.Value.Cmp(l.Authorized.Value) > 0 {
+				v.add(indexPath("lines", i, "received.value"), "must not exceed authorized "+l.Authorized.Value.String()+", is "+l.Received.Value.String())
+			}
 		}
 		if l.Received.Value.IsPos() {
 			received = true

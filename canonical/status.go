@@ -321,7 +321,7 @@ func deriveDecimals(bs *Buckets) lineFacts {
 	get := func(b Bucket) Decimal { return bs.v[b-1] }
 	f.cancelled = get(BucketCancelled).IsPos()
 	f.rejected = get(BucketRejected).IsPos()
-	open, err := bs.Open()
+	open, err := bs.NetOrdered()
 	shipped, delivered, invoiced := get(BucketShipped), get(BucketDelivered), get(BucketInvoiced)
 
 	switch {

@@ -221,3 +221,22 @@ func TestStatusText(t *testing.T) {
 	assert.ErrorIs(t, err, canonical.ErrInvalid, "zero fulfillment status")
 	assert.Equal(t, "BillingStatus(9)", canonical.BillingStatus(9).String())
 }
+
+func TestBucketsNetOrdered(t *testing.T) {
+	tests := []struct {
+		name string
+		bs   canonical.Buckets
+		want string
+	}{
+		{"nothing", bk(), "0"},
+		{"ordered only", bk("ordered", "10"), "10"},
+		{"shipping does not reduce it", bk("ordered", "10", "allocated", "10", "shipped", "6", "invoiced", "6"), "10"},
+		{"cancelled and rejected reduce it", bk("ordered", "10", "cancelled", "2", "rejected", "1", "shipped", "3"), "7"},
+		{"over-cancelled is negative", bk("ordered", "2", "cancelled", "3"), "-1"},
+	}
+	for _, tt := range tests {
+		got, err := tt.bs.NetOrdered()
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, got.String(), "NetOrdered of %s", tt.name)
+	}
+}

@@ -340,7 +340,7 @@ func (o *Order) CheckQuantityEvent(e QuantityEvent) error {
 			if before.v[BucketOrdered-1].IsZero() {
 				before.v[BucketOrdered-1] = l.Quantity.Value
 			}
-			open, _ := before.Open()
+			open, _ := before.NetOrdered()
 			open, _ = open.Sub(before.Get(BucketShipped))
 			return fail(fmt.Sprintf("%s %s%s exceeds what is open: %s%s (ordered %s − cancelled %s − rejected %s − shipped %s)",
 				e.Bucket, next, unit, open, unit, before.Get(BucketOrdered), before.Get(BucketCancelled), before.Get(BucketRejected), before.Get(BucketShipped)))

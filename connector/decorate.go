@@ -14,10 +14,10 @@ import (
 // [Options.Timeout] is zero.
 const DefaultTimeout = 30 * time.Second
 
-// ErrInvalidOptions is matched (with errors.Is) by the error
+// ErrInvalidConfig is matched (with errors.Is) by the error
 // [Options.Validate] returns, and so by the errors of [WrapERP], [WrapWMS]
 // and [WrapCRM] for unusable options.
-var ErrInvalidOptions = errors.New("connector: invalid options")
+var ErrInvalidConfig = errors.New("connector: invalid configuration")
 
 // Options configures the decorators that [WrapERP], [WrapWMS] and [WrapCRM]
 // put around an implementation. The zero value of each field is its
@@ -65,24 +65,24 @@ type Options struct {
 }
 
 // Validate reports whether o is usable: no negative duration or count and
-// a valid Breaker. The error matches ErrInvalidOptions.
+// a valid Breaker. The error matches ErrInvalidConfig.
 func (o Options) Validate() error {
 	switch {
 	case o.Timeout < 0:
-		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidOptions, o.Timeout)
+		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidConfig, o.Timeout)
 	case o.MaxAttempts < 0:
-		return fmt.Errorf("%w: MaxAttempts %d is negative", ErrInvalidOptions, o.MaxAttempts)
+		return fmt.Errorf("%w: MaxAttempts %d is negative", ErrInvalidConfig, o.MaxAttempts)
 	case o.InitialBackoff < 0:
-		return fmt.Errorf("%w: InitialBackoff %v is negative", ErrInvalidOptions, o.InitialBackoff)
+		return fmt.Errorf("%w: InitialBackoff %v is negative", ErrInvalidConfig, o.InitialBackoff)
 	case o.MaxBackoff < 0:
-		return fmt.Errorf("%w: MaxBackoff %v is negative", ErrInvalidOptions, o.MaxBackoff)
+		return fmt.Errorf("%w: MaxBackoff %v is negative", ErrInvalidConfig, o.MaxBackoff)
 	case o.MaxElapsed < 0:
-		return fmt.Errorf("%w: MaxElapsed %v is negative", ErrInvalidOptions, o.MaxElapsed)
+		return fmt.Errorf("%w: MaxElapsed %v is negative", ErrInvalidConfig, o.MaxElapsed)
 	case o.InitialBackoff > 0 && o.MaxBackoff > 0 && o.InitialBackoff > o.MaxBackoff:
-		return fmt.Errorf("%w: InitialBackoff %v exceeds MaxBackoff %v", ErrInvalidOptions, o.InitialBackoff, o.MaxBackoff)
+		return fmt.Errorf("%w: InitialBackoff %v exceeds MaxBackoff %v", ErrInvalidConfig, o.InitialBackoff, o.MaxBackoff)
 	}
 	if err := o.Breaker.Validate(); err != nil {
-		return fmt.Errorf("%w: Breaker: %w", ErrInvalidOptions, err)
+		return fmt.Errorf("%w: Breaker: %w", ErrInvalidConfig, err)
 	}
 	return nil
 }
@@ -147,7 +147,7 @@ func IsBreakerFailure(err error) bool {
 type decorator struct {
 	system   string
 	timeout  time.Duration
-	retry    []retry.Option
+	retry    retry.Policy
 	breaker  *retry.Breaker
 	recorder tracing.Recorder
 	metrics  Metrics
@@ -170,22 +170,11 @@ func newDecorator(o Options, system string) (*decorator, error) {
 	}
 	// Every operation of the contracts is idempotent, by key, by document
 	// ID, by sequence, or because it only reads: see roles.go.
-	d.retry = []retry.Option{retry.Idempotent()}
-	if o.MaxAttempts > 0 {
-		d.retry = append(d.retry, retry.MaxAttempts(o.MaxAttempts))
-	}
-	if o.InitialBackoff > 0 || o.MaxBackoff > 0 {
-		initial, maxInterval := o.InitialBackoff, o.MaxBackoff
-		if initial == 0 {
-			initial = min(retry.DefaultInitialInterval, maxInterval)
-		}
-		if maxInterval == 0 {
-			maxInterval = max(retry.DefaultMaxInterval, initial)
-		}
-		d.retry = append(d.retry, retry.Backoff(initial, maxInterval, retry.DefaultMultiplier, retry.DefaultJitter))
-	}
-	if o.MaxElapsed > 0 {
-		d.retry = append(d.retry, retry.MaxElapsed(o.MaxElapsed))
+	d.retry = retry.Policy{
+		MaxAttempts: o.MaxAttempts,
+		MaxElapsed:  o.MaxElapsed,
+		Backoff:     retry.Backoff{InitialInterval: o.InitialBackoff, MaxInterval: o.MaxBackoff},
+		Idempotent:  true,
 	}
 	if !o.NoBreaker {
 		bc := o.Breaker
@@ -200,7 +189,7 @@ func newDecorator(o Options, system string) (*decorator, error) {
 		}
 		b, err := retry.NewBreaker(bc)
 		if err != nil {
-			return nil, fmt.Errorf("%w: Breaker: %w", ErrInvalidOptions, err)
+			return nil, fmt.Errorf("%w: Breaker: %w", ErrInvalidConfig, err)
 		}
 		d.breaker = b
 	}
@@ -251,11 +240,11 @@ func (c *callState) onRetry(attempt int, err error, delay time.Duration) {
 func call[T any](ctx context.Context, d *decorator, op string, effect bool, fn func(context.Context) (T, error)) (T, error) {
 	start := d.now()
 	c := &callState{d: d, ctx: ctx, op: op}
-	opts := d.retry
+	p := d.retry
 	if d.recorder != nil || d.metrics != nil {
-		opts = append(opts[:len(opts):len(opts)], retry.OnRetry(c.onRetry))
+		p.OnRetry = c.onRetry
 	}
-	v, err := retry.Do(ctx, func(ctx context.Context) (T, error) {
+	v, err := retry.Do(ctx, p, func(ctx context.Context) (T, error) {
 		c.attempts++
 		var s tracing.Step
 		if d.recorder != nil {
@@ -272,7 +261,7 @@ func call[T any](ctx context.Context, d *decorator, op string, effect bool, fn f
 			c.pending, c.hasStep = s, true
 		}
 		return v, err
-	}, opts...)
+	})
 	if c.hasStep {
 		d.recorder.Record(ctx, c.pending)
 	}

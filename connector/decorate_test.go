@@ -119,13 +119,13 @@ func TestOptionsValidate(t *testing.T) {
 			assert.NoError(t, err, "WrapERP with %s", tt.name)
 			continue
 		}
-		assert.ErrorIs(t, err, connector.ErrInvalidOptions, tt.name)
+		assert.ErrorIs(t, err, connector.ErrInvalidConfig, tt.name)
 		_, err = connector.WrapERP(memfake.NewERP(), tt.opts)
-		assert.ErrorIs(t, err, connector.ErrInvalidOptions, "WrapERP with %s", tt.name)
+		assert.ErrorIs(t, err, connector.ErrInvalidConfig, "WrapERP with %s", tt.name)
 		_, err = connector.WrapWMS(memfake.NewWMS(), tt.opts)
-		assert.ErrorIs(t, err, connector.ErrInvalidOptions, "WrapWMS with %s", tt.name)
+		assert.ErrorIs(t, err, connector.ErrInvalidConfig, "WrapWMS with %s", tt.name)
 		_, err = connector.WrapCRM(memfake.NewCRM(), tt.opts)
-		assert.ErrorIs(t, err, connector.ErrInvalidOptions, "WrapCRM with %s", tt.name)
+		assert.ErrorIs(t, err, connector.ErrInvalidConfig, "WrapCRM with %s", tt.name)
 	}
 }
 

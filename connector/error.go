@@ -153,9 +153,10 @@ func (e *Error) Is(target error) bool {
 		(t.Op == "" || t.Op == e.Op)
 }
 
-// Errorf returns an *Error with the given code, system and operation
-// wrapping err. It is a shorthand for implementations.
-func Errorf(code Code, system, op string, err error) *Error {
+// NewError returns an *Error with the given code, system and operation
+// wrapping err: the error a connector implementation returns for a failed
+// call. err may be nil when there is no underlying cause to keep.
+func NewError(code Code, system, op string, err error) *Error {
 	return &Error{Code: code, System: system, Op: op, Err: err}
 }
 

@@ -27,7 +27,7 @@ func TestCodeOf(t *testing.T) {
 		{"context", context.Canceled, connector.CodeUnknown},
 		{"direct", inner, connector.CodeRateLimited},
 		{"wrapped", fmt.Errorf("flow: accept: %w", inner), connector.CodeRateLimited},
-		{"joined", errors.Join(errors.New("x"), connector.Errorf(connector.CodeNotFound, "wms", "Release", nil)), connector.CodeNotFound},
+		{"joined", errors.Join(errors.New("x"), connector.NewError(connector.CodeNotFound, "wms", "Release", nil)), connector.CodeNotFound},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, connector.CodeOf(tt.err), tt.name)
@@ -96,28 +96,38 @@ func ExampleCodeOf() {
 func TestRetryHonoursCodes(t *testing.T) {
 	tests := []struct {
 		err       *connector.Error
-		opts      []retry.Option
+		policy    retry.Policy
 		wantCalls int
 	}{
-		{&connector.Error{Code: connector.CodeInvalid}, nil, 1},
-		{&connector.Error{Code: connector.CodeNotFound}, nil, 1},
-		{&connector.Error{Code: connector.CodeInternal}, nil, 1},
-		{&connector.Error{Code: connector.CodeUnavailable}, nil, 2},
-		{&connector.Error{Code: connector.CodeRateLimited, Delay: time.Second}, nil, 2},
-		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, nil, 1},
-		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, []retry.Option{retry.Idempotent()}, 2},
+		{&connector.Error{Code: connector.CodeInvalid}, retry.Policy{}, 1},
+		{&connector.Error{Code: connector.CodeNotFound}, retry.Policy{}, 1},
+		{&connector.Error{Code: connector.CodeInternal}, retry.Policy{}, 1},
+		{&connector.Error{Code: connector.CodeUnavailable}, retry.Policy{}, 2},
+		{&connector.Error{Code: connector.CodeRateLimited, Delay: time.Second}, retry.Policy{}, 2},
+		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, retry.Policy{}, 1},
+		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, retry.Policy{Idempotent: true}, 2},
 	}
 	for _, tt := range tests {
 		synctest.Test(t, func(t *testing.T) {
 			calls := 0
-			_, _ = retry.Do(t.Context(), func(context.Context) (int, error) {
+			_, _ = retry.Do(t.Context(), tt.policy, func(context.Context) (int, error) {
 				calls++
 				if calls == 1 {
 					return 0, tt.err
 				}
 				return 1, nil
-			}, tt.opts...)
+			})
 			assert.Equal(t, tt.wantCalls, calls, "calls for %v", tt.err)
 		})
 	}
+}
+
+func TestNewError(t *testing.T) {
+	cause := errors.New("socket closed")
+	err := connector.NewError(connector.CodeUnavailable, "erp", "ValidateOrder", cause)
+	assert.Equal(t, &connector.Error{Code: connector.CodeUnavailable, System: "erp", Op: "ValidateOrder", Err: cause}, err,
+		"NewError(CodeUnavailable, erp, ValidateOrder, cause)")
+	assert.ErrorIs(t, err, cause, "NewError wraps its cause")
+	assert.Equal(t, "connector: erp ValidateOrder: unavailable", connector.NewError(connector.CodeUnavailable, "erp", "ValidateOrder", nil).Error(),
+		"NewError with a nil cause")
 }

@@ -27,10 +27,13 @@ func (f *flakyERP) GetOrder(_ context.Context, id string) (canonical.Order, erro
 
 func ExampleWrapERP() {
 	timeline, _ := tracing.NewMemoryRecorder(tracing.MemoryConfig{})
+	// A fixed clock advancing 10ms per reading keeps the output stable.
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	erp, err := connector.WrapERP(&flakyERP{failures: 2}, connector.Options{
 		Recorder:       timeline,
 		InitialBackoff: time.Millisecond,
 		MaxBackoff:     time.Millisecond,
+		Now:            func() time.Time { now = now.Add(10 * time.Millisecond); return now },
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -40,13 +43,13 @@ func ExampleWrapERP() {
 	o, err := erp.GetOrder(ctx, "order-1")
 	fmt.Println(o.ID, err)
 	for _, s := range timeline.Timeline("order-1") {
-		fmt.Println(s.System, s.Operation, s.Attempt, s.Outcome, s.ErrorClass)
+		fmt.Println(s)
 	}
 	// Output:
 	// order-1 <nil>
-	// erp GetOrder 1 retry unavailable
-	// erp GetOrder 2 retry unavailable
-	// erp GetOrder 3 ok
+	// 09:00:00.030 erp GetOrder attempt 1: retry (unavailable), 30ms
+	// 09:00:00.070 erp GetOrder attempt 2: retry (unavailable), 30ms
+	// 09:00:00.110 erp GetOrder attempt 3: ok, 30ms
 }
 
 func ExampleAs() {

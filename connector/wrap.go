@@ -17,7 +17,7 @@ type WrappedERP struct {
 var _ ERP = (*WrappedERP)(nil)
 
 // WrapERP returns erp decorated as opts say (see [Options]). It returns an
-// error matching [ErrInvalidOptions] when opts is invalid.
+// error matching [ErrInvalidConfig] when opts is invalid.
 //
 // The decorators run in one fixed order, the same for [WrapWMS] and
 // [WrapCRM], outermost first:
@@ -113,7 +113,7 @@ type WrappedWMS struct {
 var _ WMS = (*WrappedWMS)(nil)
 
 // WrapWMS returns wms decorated as opts say, in the fixed order of
-// [WrapERP]. It returns an error matching [ErrInvalidOptions] when opts is
+// [WrapERP]. It returns an error matching [ErrInvalidConfig] when opts is
 // invalid.
 func WrapWMS(wms WMS, opts Options) (*WrappedWMS, error) {
 	d, err := newDecorator(opts, "wms")
@@ -174,7 +174,7 @@ type WrappedCRM struct {
 var _ CRM = (*WrappedCRM)(nil)
 
 // WrapCRM returns crm decorated as opts say, in the fixed order of
-// [WrapERP]. It returns an error matching [ErrInvalidOptions] when opts is
+// [WrapERP]. It returns an error matching [ErrInvalidConfig] when opts is
 // invalid.
 func WrapCRM(crm CRM, opts Options) (*WrappedCRM, error) {
 	d, err := newDecorator(opts, "crm")

@@ -64,13 +64,13 @@ func (m *Memory) RequestCancellation(ctx context.Context, orderID string, lines 
 		if n := len(fes) - canonical.MaxViolations; n > 0 {
 			fes, omitted = fes[:canonical.MaxViolations], omitted+n
 		}
-		return canonical.CancelRequest{}, connector.Errorf(connector.CodeInvalid, System, op,
+		return canonical.CancelRequest{}, connector.NewError(connector.CodeInvalid, System, op,
 			&canonical.ValidationError{Kind: canonical.KindCancelRequest, Errors: fes, Omitted: omitted})
 	}
 	e, err := canonical.NewEvent(canonical.EventOrderCancelRequested, req)
 	if err != nil {
 		st.nextCR--
-		return canonical.CancelRequest{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+		return canonical.CancelRequest{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
 	st.seq[orderID]++
 	e.Subject = orderID

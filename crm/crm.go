@@ -35,9 +35,9 @@ const (
 // maxPageSize caps the events of one page of the order feed.
 const maxPageSize = 1000
 
-// ErrConfig is matched by the error [New] and [Config.Validate] return for
+// ErrInvalidConfig is matched by the error [New] and [Config.Validate] return for
 // a configuration that breaks a rule; the error names the entry.
-var ErrConfig = errors.New("crm: invalid configuration")
+var ErrInvalidConfig = errors.New("crm: invalid configuration")
 
 // Account is a customer account in the CRM. It is a plain value.
 type Account struct {
@@ -92,16 +92,16 @@ type Config struct {
 
 // ParseConfig decodes a JSON fixture {"accounts": [...]} strictly (an
 // unknown member or a second JSON value is an error) and validates it.
-// Errors match [ErrConfig].
+// Errors match [ErrInvalidConfig].
 func ParseConfig(data []byte) (Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var c Config
 	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("%w: fixture: %w", ErrConfig, err)
+		return Config{}, fmt.Errorf("%w: fixture: %w", ErrInvalidConfig, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%w: fixture: data after the JSON object", ErrConfig)
+		return Config{}, fmt.Errorf("%w: fixture: data after the JSON object", ErrInvalidConfig)
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -111,7 +111,7 @@ func ParseConfig(data []byte) (Config, error) {
 
 // Validate checks the configuration: every account has a unique ID, a
 // customer ID, a valid currency and a ship-to party ID. The error matches
-// [ErrConfig] and names the account.
+// [ErrInvalidConfig] and names the account.
 func (c Config) Validate() error {
 	_, err := newState(c.Accounts)
 	return err
@@ -187,19 +187,19 @@ func newState(accounts []Account) (*state, error) {
 	for i, a := range accounts {
 		switch {
 		case a.ID == "":
-			return nil, fmt.Errorf("%w: accounts[%d]: no ID", ErrConfig, i)
+			return nil, fmt.Errorf("%w: accounts[%d]: no ID", ErrInvalidConfig, i)
 		case a.CustomerID == "":
-			return nil, fmt.Errorf("%w: accounts[%d]: no customer ID", ErrConfig, i)
+			return nil, fmt.Errorf("%w: accounts[%d]: no customer ID", ErrInvalidConfig, i)
 		case a.Currency.Validate() != nil:
-			return nil, fmt.Errorf("%w: accounts[%d]: invalid currency %q", ErrConfig, i, a.Currency)
+			return nil, fmt.Errorf("%w: accounts[%d]: invalid currency %q", ErrInvalidConfig, i, a.Currency)
 		case a.ShipTo.ID == "":
-			return nil, fmt.Errorf("%w: accounts[%d]: no ship-to party ID", ErrConfig, i)
+			return nil, fmt.Errorf("%w: accounts[%d]: no ship-to party ID", ErrInvalidConfig, i)
 		}
 		if err := a.ShipTo.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: accounts[%d]: %w", ErrConfig, i, err)
+			return nil, fmt.Errorf("%w: accounts[%d]: %w", ErrInvalidConfig, i, err)
 		}
 		if _, dup := st.accounts[a.ID]; dup {
-			return nil, fmt.Errorf("%w: accounts[%d]: duplicate account ID %q", ErrConfig, i, a.ID)
+			return nil, fmt.Errorf("%w: accounts[%d]: duplicate account ID %q", ErrInvalidConfig, i, a.ID)
 		}
 		st.accounts[a.ID] = a
 	}
@@ -222,7 +222,7 @@ var (
 )
 
 // New returns a CRM configured by cfg; see [Config] for the defaults. It
-// returns an error matching [ErrConfig] for an invalid configuration.
+// returns an error matching [ErrInvalidConfig] for an invalid configuration.
 func New(cfg Config) (*Memory, error) {
 	st, err := newState(cfg.Accounts)
 	if err != nil {
@@ -244,12 +244,12 @@ func (m *Memory) now() time.Time { return m.clock().UTC() }
 
 // errorf returns a connector error of the CRM.
 func errorf(code connector.Code, op, format string, args ...any) *connector.Error {
-	return connector.Errorf(code, System, op, fmt.Errorf(format, args...))
+	return connector.NewError(code, System, op, fmt.Errorf(format, args...))
 }
 
 // invalid returns a CodeInvalid error wrapping a validation error of kind.
 func invalid(op, kind string, fes ...canonical.FieldError) *connector.Error {
-	return connector.Errorf(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fes})
+	return connector.NewError(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fes})
 }
 
 // ctxErr returns the cause of ctx's cancellation, or nil.
@@ -388,7 +388,7 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 	}
 	e, err := canonical.NewEvent(canonical.EventOrderSubmitted, o)
 	if err != nil { // the opportunity was checked when it was opened
-		return canonical.Order{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+		return canonical.Order{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
 	e.Subject = o.ID
 	e.Time = now

@@ -352,7 +352,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()
-		require.ErrorIs(t, err, crm.ErrConfig, tt.name)
+		require.ErrorIs(t, err, crm.ErrInvalidConfig, tt.name)
 		assert.Contains(t, err.Error(), tt.text, tt.name)
 	}
 	assert.NoError(t, crm.Config{}.Validate())
@@ -386,7 +386,7 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := crm.ParseConfig([]byte(tt.json))
-		require.ErrorIs(t, err, crm.ErrConfig, tt.name)
+		require.ErrorIs(t, err, crm.ErrInvalidConfig, tt.name)
 		assert.Contains(t, err.Error(), tt.text, tt.name)
 	}
 }

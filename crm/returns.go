@@ -108,7 +108,7 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, req ReturnRequest) (canoni
 	}
 	e, err := canonical.NewEvent(canonical.EventReturnAuthorized, r)
 	if err != nil {
-		return canonical.Return{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+		return canonical.Return{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
 	e.Subject = r.ID
 	e.PartitionKey = o.ID

@@ -95,7 +95,7 @@ func (m *Memory) PostShipment(ctx context.Context, key string, s canonical.Shipm
 	}
 	for j, q := range add {
 		bs := &rec.doc.Lines[j].Buckets
-		open, _ := bs.Open()
+		open, _ := bs.NetOrdered()
 		after, err := bs.Get(canonical.BucketShipped).Add(q)
 		if err != nil || after.Cmp(open) > 0 {
 			return canonical.Invoice{}, errorf(connector.CodeConflict, op, "line %s of order %s: shipping %s more would exceed the open %s", rec.doc.Lines[j].ID, s.OrderID, q, open)
@@ -138,7 +138,7 @@ func (m *Memory) PostShipment(ctx context.Context, key string, s canonical.Shipm
 			}
 		}
 		if bo := bs.Get(canonical.BucketBackordered); bo.IsPos() {
-			open, _ := bs.Open()
+			open, _ := bs.NetOrdered()
 			left, _ := open.Sub(bs.Get(canonical.BucketShipped))
 			bs.Set(canonical.BucketBackordered, bo.Min(left.Max(canonical.Decimal{})))
 		}

@@ -132,7 +132,7 @@ func (m *Memory) CancelOrderLines(ctx context.Context, key string, c connector.O
 	}
 	for j, q := range add {
 		bs := &rec.doc.Lines[j].Buckets
-		open, err := bs.Open()
+		open, err := bs.NetOrdered()
 		if err == nil {
 			open, err = open.Sub(bs.Get(canonical.BucketShipped))
 		}
@@ -168,7 +168,7 @@ func (m *Memory) CancelOrderLines(ctx context.Context, key string, c connector.O
 		v, _ := bs.Get(canonical.BucketCancelled).Add(q)
 		bs.Set(canonical.BucketCancelled, v)
 		if bo := bs.Get(canonical.BucketBackordered); bo.IsPos() {
-			open, _ := bs.Open()
+			open, _ := bs.NetOrdered()
 			left, _ := open.Sub(bs.Get(canonical.BucketShipped))
 			bs.Set(canonical.BucketBackordered, bo.Min(left.Max(canonical.Decimal{})))
 		}

@@ -27,9 +27,9 @@ const (
 	RefReturn = "return"
 )
 
-// ErrConfig is matched by the error [New] and [Config.Validate] return for
+// ErrInvalidConfig is matched by the error [New] and [Config.Validate] return for
 // a configuration that breaks a rule; the error names the entry.
-var ErrConfig = errors.New("erp: invalid configuration")
+var ErrInvalidConfig = errors.New("erp: invalid configuration")
 
 // Account is a customer as the ERP holds it: the customer master data and
 // its open balance. It is a plain value.
@@ -111,7 +111,7 @@ type Config struct {
 // Validate checks the configuration: unique customer IDs and SKUs, valid
 // customers and items, prices and positions of known items in valid
 // currencies, and non-negative rates and lead times. The error matches
-// [ErrConfig] and names the offending entry.
+// [ErrInvalidConfig] and names the offending entry.
 func (c Config) Validate() error {
 	_, err := build(c)
 	return err
@@ -195,7 +195,7 @@ func (m *Memory) Counts() Counts {
 var _ connector.ERP = (*Memory)(nil)
 
 // New returns an ERP configured by cfg; see [Config] for the defaults.
-// It returns an error matching [ErrConfig] for an invalid configuration.
+// It returns an error matching [ErrInvalidConfig] for an invalid configuration.
 func New(cfg Config) (*Memory, error) {
 	return build(cfg)
 }
@@ -249,42 +249,42 @@ func build(cfg Config) (*Memory, error) {
 		m.backorderLeadTime = 14 * 24 * time.Hour
 	}
 	if m.leadTime < 0 || m.backorderLeadTime < 0 {
-		return nil, fmt.Errorf("%w: lead times must not be negative", ErrConfig)
+		return nil, fmt.Errorf("%w: lead times must not be negative", ErrInvalidConfig)
 	}
 	for i := range cfg.Accounts {
 		a := cfg.Accounts[i]
 		if err := a.Customer.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: accounts[%d]: %w", ErrConfig, i, err)
+			return nil, fmt.Errorf("%w: accounts[%d]: %w", ErrInvalidConfig, i, err)
 		}
 		if _, dup := m.accounts[a.Customer.ID]; dup {
-			return nil, fmt.Errorf("%w: accounts[%d]: duplicate customer ID %q", ErrConfig, i, a.Customer.ID)
+			return nil, fmt.Errorf("%w: accounts[%d]: duplicate customer ID %q", ErrInvalidConfig, i, a.Customer.ID)
 		}
 		m.accounts[a.Customer.ID] = &a
 	}
 	for i := range cfg.Items {
 		it := cfg.Items[i]
 		if err := it.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: items[%d]: %w", ErrConfig, i, err)
+			return nil, fmt.Errorf("%w: items[%d]: %w", ErrInvalidConfig, i, err)
 		}
 		if _, dup := m.items[it.SKU]; dup {
-			return nil, fmt.Errorf("%w: items[%d]: duplicate SKU %q", ErrConfig, i, it.SKU)
+			return nil, fmt.Errorf("%w: items[%d]: duplicate SKU %q", ErrInvalidConfig, i, it.SKU)
 		}
 		m.items[it.SKU] = &it
 	}
 	for i, p := range cfg.Prices {
 		if _, ok := m.items[p.SKU]; !ok {
-			return nil, fmt.Errorf("%w: prices[%d]: unknown item %q", ErrConfig, i, p.SKU)
+			return nil, fmt.Errorf("%w: prices[%d]: unknown item %q", ErrInvalidConfig, i, p.SKU)
 		}
 		if p.CustomerID != "" {
 			if _, ok := m.accounts[p.CustomerID]; !ok {
-				return nil, fmt.Errorf("%w: prices[%d]: unknown customer %q", ErrConfig, i, p.CustomerID)
+				return nil, fmt.Errorf("%w: prices[%d]: unknown customer %q", ErrInvalidConfig, i, p.CustomerID)
 			}
 		}
 		if err := p.UnitPrice.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: prices[%d]: %w", ErrConfig, i, err)
+			return nil, fmt.Errorf("%w: prices[%d]: %w", ErrInvalidConfig, i, err)
 		}
 		if p.UnitPrice.Sign() < 0 || p.MinQuantity.Sign() < 0 {
-			return nil, fmt.Errorf("%w: prices[%d]: price and quantity break must not be negative", ErrConfig, i)
+			return nil, fmt.Errorf("%w: prices[%d]: price and quantity break must not be negative", ErrInvalidConfig, i)
 		}
 		m.prices[p.SKU] = append(m.prices[p.SKU], p)
 	}
@@ -293,15 +293,15 @@ func build(cfg Config) (*Memory, error) {
 	}
 	for i, r := range cfg.TaxRates {
 		if !canonical.ValidCountry(r.Country) {
-			return nil, fmt.Errorf("%w: taxRates[%d]: invalid country %q", ErrConfig, i, r.Country)
+			return nil, fmt.Errorf("%w: taxRates[%d]: invalid country %q", ErrInvalidConfig, i, r.Country)
 		}
 		if r.Rate.Sign() < 0 {
-			return nil, fmt.Errorf("%w: taxRates[%d]: negative rate", ErrConfig, i)
+			return nil, fmt.Errorf("%w: taxRates[%d]: negative rate", ErrInvalidConfig, i)
 		}
 		m.taxes[r.jurisdiction()] = r
 	}
 	if _, v := m.applyPositions(cfg.Stock, "stock"); v != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, v)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, v)
 	}
 	return m, nil
 }
@@ -318,19 +318,19 @@ func sortPrices(ps []Price) {
 
 // errorf returns a connector error of the ERP.
 func errorf(code connector.Code, op string, format string, args ...any) *connector.Error {
-	return connector.Errorf(code, System, op, fmt.Errorf(format, args...))
+	return connector.NewError(code, System, op, fmt.Errorf(format, args...))
 }
 
 // invalid returns a CodeInvalid connector error wrapping a validation error
 // of kind listing the given violations.
 func invalid(op, kind string, fes ...canonical.FieldError) *connector.Error {
-	return connector.Errorf(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fes})
+	return connector.NewError(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fes})
 }
 
 // asInvalid wraps a document validation error as a CodeInvalid connector
 // error.
 func asInvalid(op string, err error) *connector.Error {
-	return connector.Errorf(connector.CodeInvalid, System, op, err)
+	return connector.NewError(connector.CodeInvalid, System, op, err)
 }
 
 // ctxErr returns the cause of ctx's cancellation, or nil.

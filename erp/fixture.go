@@ -50,7 +50,7 @@ func (c *Config) UnmarshalJSON(data []byte) error {
 		return fixtureError(data, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: fixture: data after the JSON object", ErrConfig)
+		return fmt.Errorf("%w: fixture: data after the JSON object", ErrInvalidConfig)
 	}
 	lead, err := parseDuration("leadTime", f.LeadTime)
 	if err != nil {
@@ -66,7 +66,7 @@ func (c *Config) UnmarshalJSON(data []byte) error {
 }
 
 // ParseConfig decodes a JSON fixture (see [Config.MarshalJSON]) and
-// validates it. Errors match [ErrConfig] and name the member or the entry
+// validates it. Errors match [ErrInvalidConfig] and name the member or the entry
 // at fault.
 func ParseConfig(data []byte) (Config, error) {
 	var c Config
@@ -85,7 +85,7 @@ func parseDuration(field, s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("%w: fixture: %s: %q is not a duration such as \"48h\"", ErrConfig, field, s)
+		return 0, fmt.Errorf("%w: fixture: %s: %q is not a duration such as \"48h\"", ErrInvalidConfig, field, s)
 	}
 	return d, nil
 }
@@ -97,14 +97,14 @@ func fixtureError(data []byte, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		return fmt.Errorf("%w: fixture: %s: cannot use a JSON %s here", ErrConfig, te.Field, te.Value)
+		return fmt.Errorf("%w: fixture: %s: cannot use a JSON %s here", ErrInvalidConfig, te.Field, te.Value)
 	case errors.As(err, &se):
 		line, col := lineCol(data, se.Offset)
-		return fmt.Errorf("%w: fixture: malformed JSON at line %d, column %d: %w", ErrConfig, line, col, err)
+		return fmt.Errorf("%w: fixture: malformed JSON at line %d, column %d: %w", ErrInvalidConfig, line, col, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: fixture: unexpected end of JSON", ErrConfig)
+		return fmt.Errorf("%w: fixture: unexpected end of JSON", ErrInvalidConfig)
 	}
-	return fmt.Errorf("%w: fixture: %w", ErrConfig, err)
+	return fmt.Errorf("%w: fixture: %w", ErrInvalidConfig, err)
 }
 
 // lineCol returns the 1-based line and column of a byte offset.

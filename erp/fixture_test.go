@@ -55,7 +55,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := erp.ParseConfig([]byte(tt.json))
-		require.ErrorIs(t, err, erp.ErrConfig, tt.name)
+		require.ErrorIs(t, err, erp.ErrInvalidConfig, tt.name)
 		assert.Contains(t, err.Error(), tt.text, tt.name)
 	}
 }

@@ -654,7 +654,7 @@ func openBase(l *canonical.OrderLine, st lineState) canonical.Decimal {
 	if st.rejected {
 		return canonical.Decimal{}
 	}
-	open, err := l.Buckets.Open()
+	open, err := l.Buckets.NetOrdered()
 	if err == nil {
 		open, err = open.Sub(l.Buckets.Get(canonical.BucketShipped))
 	}

@@ -457,7 +457,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()
-		require.ErrorIs(t, err, erp.ErrConfig, tt.name)
+		require.ErrorIs(t, err, erp.ErrInvalidConfig, tt.name)
 		assert.Contains(t, err.Error(), tt.text, tt.name)
 	}
 	assert.NoError(t, erp.Config{}.Validate(), "the demo world is valid")

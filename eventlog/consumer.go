@@ -1012,7 +1012,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if c.guard.Store == nil {
 		return c.cfg.Handler(ctx, *ev)
 	}
-	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventWithFingerprint(ev.Source, ev.ID, contentFingerprint(ev)),
+	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: contentFingerprint(ev)},
 		func(ctx context.Context) error { return c.cfg.Handler(ctx, *ev) })
 	return err
 }

@@ -30,9 +30,9 @@ const (
 //     delivery of the event holds its key), until that lease ends. Either
 //     park lasts MaxRetryAfter at most: then the event is tried again
 //     (and parked again if the circuit is still open).
-//  2. An error marked with retry.Permanent or idempotency.Permanent, or
-//     whose Retryable() reports false, dead-letters the event at once
-//     ([ReasonPermanent]).
+//  2. An error that retry.IsPermanent reports permanent (marked with
+//     retry.Permanent, or whose Retryable() reports false) dead-letters
+//     the event at once ([ReasonPermanent]).
 //  3. Any other error spends an attempt. Once MaxAttempts attempts failed,
 //     the event is dead-lettered ([ReasonExhausted]); before that it is
 //     parked for the backoff delay, or the error's RetryAfter() when

@@ -74,7 +74,7 @@ type brokenERP struct {
 
 func (b *brokenERP) PostShipment(ctx context.Context, key string, s canonical.Shipment) (canonical.Invoice, error) {
 	if b.broken.Load() {
-		return canonical.Invoice{}, connector.Errorf(connector.CodeInternal, "erp", "PostShipment", errors.New("posting period closed"))
+		return canonical.Invoice{}, connector.NewError(connector.CodeInternal, "erp", "PostShipment", errors.New("posting period closed"))
 	}
 	return b.ERP.PostShipment(ctx, key, s)
 }

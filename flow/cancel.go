@@ -246,7 +246,7 @@ func limits(o *canonical.Order, r canonical.CancelRequest) (map[string]canonical
 // unshipped returns what is open and not shipped of a line: ordered −
 // cancelled − rejected − shipped, never below zero.
 func unshipped(l *canonical.OrderLine) (canonical.Decimal, error) {
-	open, err := l.Buckets.Open()
+	open, err := l.Buckets.NetOrdered()
 	if err == nil {
 		open, err = open.Sub(l.Buckets.Get(canonical.BucketShipped))
 	}
@@ -425,7 +425,7 @@ func describeCancel(lines []connector.LineQuantity) string {
 // full, so that there is nothing to release.
 func nothingOpen(o *canonical.Order) bool {
 	for i := range o.Lines {
-		if open, err := o.Lines[i].Buckets.Open(); err != nil || open.IsPos() {
+		if open, err := o.Lines[i].Buckets.NetOrdered(); err != nil || open.IsPos() {
 			return false
 		}
 	}

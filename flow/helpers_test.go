@@ -343,7 +343,7 @@ func (w *world) invariants(t testing.TB, ids []string) tally {
 			assert.Equal(t, canonical.BillingInvoiced, v.Status.Billing, "billing of %s", id)
 		}
 		for _, l := range v.Order.Lines {
-			open, err := l.Buckets.Open()
+			open, err := l.Buckets.NetOrdered()
 			require.NoError(t, err, "open of %s line %s", id, l.ID)
 			assert.LessOrEqual(t, l.Buckets.Get(canonical.BucketShipped).Cmp(open), 0, "shipped ≤ ordered − cancelled for %s line %s", id, l.ID)
 		}

@@ -21,7 +21,7 @@ import (
 type throttledERP struct{ connector.ERP }
 
 func (throttledERP) ValidateOrder(context.Context, *canonical.Order) (canonical.OrderAck, error) {
-	return canonical.OrderAck{}, connector.Errorf(connector.CodeRateLimited, "erp", "ValidateOrder", errors.New("too many requests"))
+	return canonical.OrderAck{}, connector.NewError(connector.CodeRateLimited, "erp", "ValidateOrder", errors.New("too many requests"))
 }
 
 // TestSpentBudget checks what an event whose retry budget is spent leaves

@@ -205,7 +205,7 @@ func (f *flakyReturns) PostReturn(ctx context.Context, key string, r canonical.R
 	}
 	f.keys[key] = true
 	f.mu.Unlock()
-	unavailable := connector.Errorf(connector.CodeUnavailable, "erp", "PostReturn", errors.New("test outage"))
+	unavailable := connector.NewError(connector.CodeUnavailable, "erp", "PostReturn", errors.New("test outage"))
 	if n <= f.before {
 		return canonical.Invoice{}, unavailable
 	}

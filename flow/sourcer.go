@@ -75,7 +75,7 @@ func (s *InventorySourcer) Plan(ctx context.Context, o canonical.Order) ([]canon
 	for _, l := range o.Lines {
 		q := l.Quantity.Value
 		if !l.Buckets.IsZero() {
-			open, err := l.Buckets.Open()
+			open, err := l.Buckets.NetOrdered()
 			if err != nil {
 				return nil, fmt.Errorf("flow: plan order %s line %s: %w", o.ID, l.ID, err)
 			}

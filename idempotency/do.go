@@ -53,10 +53,9 @@ type Policy func(err error) Outcome
 //
 //   - success (nil) is stored and replayed;
 //   - an error that [retry.IsPermanent] classifies as permanent is stored
-//     and replayed: one wrapped with [Permanent] (or any error with a
-//     Permanent() bool method that returns true), one wrapped with
-//     [retry.Permanent], and one whose Retryable() bool method reports false,
-//     such as a connector error with a permanent code;
+//     and replayed: one wrapped with [retry.Permanent], and one whose
+//     Retryable() bool method reports false, such as a connector error with
+//     a permanent code or a [*MismatchError];
 //   - everything else, context cancellation and deadlines included, is
 //     transient: the key is released so the operation runs again on the
 //     next delivery or retry.
@@ -156,7 +155,7 @@ func Do[T any](ctx context.Context, g Guard, key Key, fp Fingerprint, fn func(ct
 			if jerr != nil {
 				// The effect happened: releasing the key would let a
 				// retry repeat it. Record the failure instead.
-				return nil, Permanent(fmt.Errorf("idempotency: encode result of %q: %w", key.s, jerr))
+				return nil, retry.Permanent(fmt.Errorf("idempotency: encode result of %q: %w", key.s, jerr))
 			}
 			return data, nil
 		},
@@ -184,9 +183,9 @@ func run(ctx context.Context, g Guard, key Key, fp Fingerprint, ev *eventID, op 
 		return false, err
 	}
 	if c.Status == Mismatch && ev != nil && fp.IsZero() != c.Fingerprint.IsZero() {
-		// The content of one of the two deliveries is unknown (an event
-		// made by EventOf, or a record stored without a content
-		// fingerprint): the source and id alone decide, as they did
+		// The content of one of the two deliveries is unknown (an
+		// EventRef without a Fingerprint, or a record stored without a
+		// content fingerprint): the source and id alone decide, as they did
 		// before content was fingerprinted.
 		if c, err = g.Store.Claim(ctx, key, c.Fingerprint, g.lease()); err != nil {
 			return false, err
@@ -270,45 +269,24 @@ func loggerOrDiscard(l *slog.Logger) *slog.Logger {
 	return l
 }
 
-// Event is what [Guard.HandleEvent] needs of an event: its CloudEvents
-// source and id, which together identify it. Any event type with these two
-// methods fits; [EventOf] makes one from two strings. An event that also
-// implements [FingerprintedEvent] has its content compared too. HandleEvent
-// calls the methods once, from the calling goroutine.
-type Event interface {
-	Source() string
-	ID() string
-}
+// EventRef is what [Guard.HandleEvent] needs of an event: its CloudEvents
+// source and id, which together identify it, and optionally a fingerprint
+// of its content. Build it from any event type's fields, for example
+// EventRef{Source: e.Source, ID: e.ID} for a canonical.Event. It is a
+// small comparable value, safe to copy and to use concurrently.
+type EventRef struct {
+	// Source and ID are the event's CloudEvents source and id. Both are
+	// required.
+	Source, ID string
 
-// FingerprintedEvent is an optional interface of an [Event] that knows the
-// fingerprint of its content (for example [FingerprintBytes] of its type,
-// subject and data, or [FingerprintJSON] of them). [Guard.HandleEvent]
-// stores it with the event's key, so that another event reusing a source
-// and id already seen is told apart from a redelivery. The zero
-// Fingerprint means the content is unknown. [EventWithFingerprint] makes
-// one from its parts.
-type FingerprintedEvent interface {
-	Event
-	Fingerprint() Fingerprint
-}
-
-type eventRef struct {
-	source, id string
-	fp         Fingerprint
-}
-
-func (e eventRef) Source() string           { return e.source }
-func (e eventRef) ID() string               { return e.id }
-func (e eventRef) Fingerprint() Fingerprint { return e.fp }
-
-// EventOf returns an [Event] with the given source and id, whose content is
-// not compared: every event with that source and id is its duplicate.
-func EventOf(source, id string) Event { return eventRef{source: source, id: id} }
-
-// EventWithFingerprint returns a [FingerprintedEvent] with the given
-// source, id and content fingerprint.
-func EventWithFingerprint(source, id string, fp Fingerprint) FingerprintedEvent {
-	return eventRef{source: source, id: id, fp: fp}
+	// Fingerprint is a fingerprint of the event's content (for example
+	// [FingerprintBytes] of its type, subject and data, or
+	// [FingerprintJSON] of them). HandleEvent stores it with the event's
+	// key, so that another event reusing a source and id already seen is
+	// told apart from a redelivery. The zero Fingerprint, the default,
+	// means the content is unknown and not compared: every event with the
+	// same source and id is then a duplicate.
+	Fingerprint Fingerprint
 }
 
 // EventKey returns the key under which consumer handles the event with the
@@ -331,32 +309,24 @@ func EventKey(consumer, source, id string) Key {
 // fn did not run; err is then nil, or a [*ReplayedError] when the earlier
 // handling failed permanently. While another delivery of the event is being
 // handled, it returns an error matching [ErrInProgress]: do not
-// acknowledge the message, let it come back. A nil event, or an empty
-// source or id, is rejected with an error matching [ErrInvalidKey].
+// acknowledge the message, let it come back. An empty source or id is
+// rejected with an error matching [ErrInvalidKey].
 //
-// When ev is a [FingerprintedEvent], its content fingerprint is stored with
-// the key. An event whose source and id were already seen but whose
+// When ev.Fingerprint is set, it is stored with the key. An event whose source and id were already seen but whose
 // content fingerprint differs is not a duplicate: fn does not run and
 // HandleEvent returns duplicate == false with a [*MismatchError] (matching
 // [ErrMismatch]) that names the event and both fingerprints. That error is
-// permanent ([MismatchError.Permanent]), so a consumer dead-letters the
+// permanent ([MismatchError.Retryable]), so a consumer dead-letters the
 // event instead of dropping it or retrying it. When the content of one of
-// the two is unknown (a zero fingerprint, such as an [EventOf] event or a
-// key stored before fingerprints were given), the source and id alone
+// the two is unknown (a zero fingerprint, given by the caller or stored
+// before fingerprints were given), the source and id alone
 // decide.
-func (g Guard) HandleEvent(ctx context.Context, consumer string, ev Event, fn func(ctx context.Context) error) (duplicate bool, err error) {
-	if ev == nil {
-		return false, &KeyError{Input: "", Offset: -1, Reason: "nil event"}
-	}
-	source, id := ev.Source(), ev.ID()
+func (g Guard) HandleEvent(ctx context.Context, consumer string, ev EventRef, fn func(ctx context.Context) error) (duplicate bool, err error) {
+	source, id := ev.Source, ev.ID
 	if source == "" || id == "" {
 		return false, &KeyError{Input: source + " " + id, Offset: -1, Reason: "event source and id must both be non-empty"}
 	}
-	var fp Fingerprint
-	if fe, ok := ev.(FingerprintedEvent); ok {
-		fp = fe.Fingerprint()
-	}
-	return run(ctx, g, EventKey(consumer, source, id), fp, &eventID{source: source, id: id},
+	return run(ctx, g, EventKey(consumer, source, id), ev.Fingerprint, &eventID{source: source, id: id},
 		func(ctx context.Context) ([]byte, error) { return nil, fn(ctx) },
 		func([]byte) error { return nil })
 }

@@ -63,12 +63,13 @@
 // the same for event consumers, keyed by the event's CloudEvents source and
 // id. What a failure does to the key is decided by a [Policy]:
 // [DefaultPolicy] stores successes and permanent failures (marked with
-// [Permanent], or any error with a Permanent() bool method) and releases
-// the key after anything else. An event may carry a fingerprint of its
-// content ([FingerprintedEvent], [EventWithFingerprint]): an event whose
-// source and id were already seen with other content is then refused with
-// a permanent [*MismatchError], for the consumer to dead-letter, rather
-// than dropped as a duplicate.
+// [retry.Permanent], or any error whose Retryable() bool method reports
+// false; see [retry.IsPermanent]) and releases the key after anything
+// else. The event is named by an [EventRef], built from the event's fields,
+// which may carry a fingerprint of its content: an event whose source and
+// id were already seen with other content is then refused with a permanent
+// [*MismatchError], for the consumer to dead-letter, rather than dropped as
+// a duplicate.
 //
 // # HTTP
 //

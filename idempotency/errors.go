@@ -102,7 +102,7 @@ func (e *InProgressError) Is(target error) bool { return target == ErrInProgress
 // is held or completed with another fingerprint than the call's: the key
 // was reused for a different request, or the event's source and id for
 // different content. It matches [ErrMismatch] and is permanent
-// ([MismatchError.Permanent]): trying again with the same key and request
+// ([MismatchError.Retryable] reports false): trying again with the same key and request
 // gets the same answer. It is safe to read concurrently.
 type MismatchError struct {
 	// Key is the key that was reused.
@@ -131,16 +131,16 @@ func (e *MismatchError) Error() string {
 // Is reports whether target is [ErrMismatch].
 func (e *MismatchError) Is(target error) bool { return target == ErrMismatch }
 
-// Permanent returns true: the key stays used for its first request, so
-// retrying cannot succeed. A consumer's error policy dead-letters the event
-// (eventlog, through retry.IsPermanent, reads this method).
-func (e *MismatchError) Permanent() bool { return true }
+// Retryable returns false: the key stays used for its first request, so
+// retrying cannot succeed. It makes the error permanent for
+// [retry.IsPermanent], so a consumer's error policy dead-letters the event.
+func (e *MismatchError) Retryable() bool { return false }
 
 // ReplayedError is the error Do returns when it replays a stored permanent
 // failure: the operation failed permanently on an earlier call and is not
 // run again. Msg is the text of the original error; its type and chain are
-// not kept. A ReplayedError is itself permanent ([ReplayedError.Permanent]
-// returns true). It is safe to read concurrently.
+// not kept. A ReplayedError is itself permanent ([ReplayedError.Retryable]
+// reports false). It is safe to read concurrently.
 type ReplayedError struct {
 	// Msg is the Error() text of the original failure.
 	Msg string
@@ -149,22 +149,6 @@ type ReplayedError struct {
 // Error returns the original error text.
 func (e *ReplayedError) Error() string { return e.Msg }
 
-// Permanent returns true: a replayed failure will not change on retry.
-func (e *ReplayedError) Permanent() bool { return true }
-
-// permanentError marks an error as permanent for [DefaultPolicy].
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string   { return e.err.Error() }
-func (e *permanentError) Unwrap() error   { return e.err }
-func (e *permanentError) Permanent() bool { return true }
-
-// Permanent wraps err so that [DefaultPolicy] treats it as permanent: its
-// failure is stored and replayed instead of releasing the key. The result
-// still matches err with [errors.Is] and [errors.As]. Permanent(nil) is nil.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err: err}
-}
+// Retryable returns false: a replayed failure will not change on retry. It
+// makes the error permanent for [retry.IsPermanent].
+func (e *ReplayedError) Retryable() bool { return false }

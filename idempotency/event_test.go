@@ -43,14 +43,14 @@ func TestHandleEventContentReused(t *testing.T) {
 				return func(context.Context) error { effects = append(effects, what); return nil }
 			}
 
-			dup, err := g.HandleEvent(ctx, "erp", idempotency.EventWithFingerprint(source, "evt-1", five), post("post 5"))
+			dup, err := g.HandleEvent(ctx, "erp", idempotency.EventRef{Source: source, ID: "evt-1", Fingerprint: five}, post("post 5"))
 			require.NoError(t, err, "first delivery")
 			assert.False(t, dup, "first delivery")
-			dup, err = g.HandleEvent(ctx, "erp", idempotency.EventWithFingerprint(source, "evt-1", five), post("post 5 again"))
+			dup, err = g.HandleEvent(ctx, "erp", idempotency.EventRef{Source: source, ID: "evt-1", Fingerprint: five}, post("post 5 again"))
 			require.NoError(t, err, "redelivery with the same content")
 			assert.True(t, dup, "redelivery with the same content is a duplicate")
 
-			dup, err = g.HandleEvent(ctx, "erp", idempotency.EventWithFingerprint(source, "evt-1", seven), post("post 7"))
+			dup, err = g.HandleEvent(ctx, "erp", idempotency.EventRef{Source: source, ID: "evt-1", Fingerprint: seven}, post("post 7"))
 			assert.False(t, dup, "an event reusing a seen id with other content is not a duplicate")
 			require.ErrorIs(t, err, idempotency.ErrMismatch, "an event reusing a seen id with other content")
 			var me *idempotency.MismatchError
@@ -66,8 +66,8 @@ func TestHandleEventContentReused(t *testing.T) {
 			// Another content while the first delivery is still in flight
 			// is refused the same way, not answered "in progress".
 			var inner error
-			_, err = g.HandleEvent(ctx, "erp", idempotency.EventWithFingerprint(source, "evt-2", five), func(ctx context.Context) error {
-				_, inner = g.HandleEvent(ctx, "erp", idempotency.EventWithFingerprint(source, "evt-2", seven), post("post 7 for evt-2"))
+			_, err = g.HandleEvent(ctx, "erp", idempotency.EventRef{Source: source, ID: "evt-2", Fingerprint: five}, func(ctx context.Context) error {
+				_, inner = g.HandleEvent(ctx, "erp", idempotency.EventRef{Source: source, ID: "evt-2", Fingerprint: seven}, post("post 7 for evt-2"))
 				effects = append(effects, "post 5 for evt-2")
 				return nil
 			})
@@ -76,12 +76,12 @@ func TestHandleEventContentReused(t *testing.T) {
 			assert.False(t, errors.Is(inner, idempotency.ErrInProgress), "evt-2 with other content while in flight is not 'in progress'")
 
 			// Unknown content on one side: the source and id alone decide.
-			dup, err = g.HandleEvent(ctx, "erp", idempotency.EventOf(source, "evt-1"), post("post unknown"))
-			require.NoError(t, err, "EventOf delivery of a fingerprinted event")
-			assert.True(t, dup, "EventOf delivery of a fingerprinted event is a duplicate")
-			_, err = g.HandleEvent(ctx, "erp", idempotency.EventOf(source, "evt-3"), post("post evt-3"))
+			dup, err = g.HandleEvent(ctx, "erp", idempotency.EventRef{Source: source, ID: "evt-1"}, post("post unknown"))
+			require.NoError(t, err, "unfingerprinted delivery of a fingerprinted event")
+			assert.True(t, dup, "unfingerprinted delivery of a fingerprinted event is a duplicate")
+			_, err = g.HandleEvent(ctx, "erp", idempotency.EventRef{Source: source, ID: "evt-3"}, post("post evt-3"))
 			require.NoError(t, err, "evt-3 without a fingerprint")
-			dup, err = g.HandleEvent(ctx, "erp", idempotency.EventWithFingerprint(source, "evt-3", seven), post("post evt-3 again"))
+			dup, err = g.HandleEvent(ctx, "erp", idempotency.EventRef{Source: source, ID: "evt-3", Fingerprint: seven}, post("post evt-3 again"))
 			require.NoError(t, err, "fingerprinted redelivery of evt-3, stored without one")
 			assert.True(t, dup, "fingerprinted redelivery of an event stored without a fingerprint is a duplicate")
 

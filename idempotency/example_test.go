@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/idempotency"
 )
 
@@ -121,7 +122,8 @@ func ExampleGuard_HandleEvent() {
 	}
 	defer store.Close()
 	guard := idempotency.Guard{Store: store}
-	ev := idempotency.EventOf("//wms.example/warehouse/7", "shipment-confirmed-1001")
+	e := canonical.Event{Source: "//wms.example/warehouse/7", ID: "shipment-confirmed-1001", Type: canonical.EventShipmentConfirmed}
+	ev := idempotency.EventRef{Source: e.Source, ID: e.ID}
 
 	erpUp := false
 	postShipment := func(ctx context.Context) error {

@@ -22,15 +22,16 @@ func BenchmarkDo(b *testing.B) {
 	b.Run("first-attempt-succeeds", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := retry.Do(ctx, op); err != nil {
+			if _, err := retry.Do(ctx, retry.Policy{}, op); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	b.Run("first-attempt-succeeds-with-options", func(b *testing.B) {
+	b.Run("first-attempt-succeeds-with-policy", func(b *testing.B) {
 		b.ReportAllocs()
+		p := retry.Policy{MaxAttempts: 3, MaxElapsed: time.Minute}
 		for b.Loop() {
-			if _, err := retry.Do(ctx, op, retry.MaxAttempts(3), retry.MaxElapsed(time.Minute)); err != nil {
+			if _, err := retry.Do(ctx, p, op); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -39,7 +40,7 @@ func BenchmarkDo(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if _, err := retry.Do(ctx, op); err != nil {
+				if _, err := retry.Do(ctx, retry.Policy{}, op); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -298,9 +298,10 @@ func TestBreakerConfigValidate(t *testing.T) {
 func TestDoStopsOnOpenBreaker(t *testing.T) {
 	b, _ := newBreaker(t, retry.BreakerConfig{ConsecutiveFailures: 2})
 	calls := 0
-	_, err := retry.Do(t.Context(), func(ctx context.Context) (int, error) {
+	p := retry.Policy{MaxAttempts: 10, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, Jitter: retry.NoJitter}}
+	_, err := retry.Do(t.Context(), p, func(ctx context.Context) (int, error) {
 		return 0, b.Do(ctx, func(context.Context) error { calls++; return errBoom })
-	}, retry.MaxAttempts(10), retry.Backoff(0, 0, 1, 0))
+	})
 	require.ErrorIs(t, err, retry.ErrCircuitOpen, "Do through an opening breaker")
 	assert.NotErrorIs(t, err, retry.ErrExhausted, "Do through an opening breaker")
 	assert.Equal(t, 2, calls, "calls reaching the dependency")

@@ -1,12 +1,16 @@
-// Package retry is distsync's one way to retry: [Do] with options, error
+// Package retry is distsync's one way to retry: [Do] with a [Policy], error
 // classification through small interfaces, and a circuit [Breaker].
 //
 // # Retrying
 //
-// [Do] calls an operation until it succeeds, with exponential backoff and
-// jitter (computed by github.com/cenkalti/backoff/v4), a maximum number of
-// attempts, an optional elapsed-time budget and per-attempt timeout, and an
-// [OnRetry] hook for logs, metrics and timelines.
+// [Do] calls an operation until it succeeds, as its [Policy] says: a
+// maximum number of attempts, an optional elapsed-time budget and
+// per-attempt timeout, an exponential [Backoff] with jitter between
+// attempts, and an OnRetry hook for logs, metrics and timelines. Like every
+// configuration in distsync, a Policy is a struct whose zero value is the
+// documented defaults, checked by Validate:
+//
+//	v, err := retry.Do(ctx, retry.Policy{MaxAttempts: 3}, op)
 //
 // # Classification
 //
@@ -17,7 +21,7 @@
 //   - an error wrapped with [Permanent] stops at once;
 //   - an error implementing [MaybeApplied] that reports the remote may
 //     already have applied the operation stops, unless the operation is
-//     declared [Idempotent];
+//     declared idempotent ([Policy.Idempotent]);
 //   - an error implementing [RetryAfterer] (a server's Retry-After; see
 //     [ParseRetryAfter] and [WithRetryAfter]) is waited for at least that
 //     long;

@@ -21,17 +21,18 @@ func ExampleDo_retryAfter() {
 	after, _ := retry.ParseRetryAfter("120", now)
 
 	attempts := 0
-	_, err := retry.Do(context.Background(), func(context.Context) (string, error) {
-		attempts++
-		return "", &rateLimited{after: after}
-	},
+	p := retry.Policy{
 		// Waiting 2 minutes would overrun the 30s budget: Do gives up at
 		// once instead of sleeping, and the caller can park the order.
-		retry.MaxElapsed(30*time.Second),
-		retry.OnRetry(func(attempt int, err error, delay time.Duration) {
+		MaxElapsed: 30 * time.Second,
+		OnRetry: func(attempt int, err error, delay time.Duration) {
 			fmt.Println("retrying after", delay)
-		}),
-	)
+		},
+	}
+	_, err := retry.Do(context.Background(), p, func(context.Context) (string, error) {
+		attempts++
+		return "", &rateLimited{after: after}
+	})
 	var ex *retry.ExhaustedError
 	fmt.Println(attempts, errors.As(err, &ex), ex.Reason)
 	var rl *rateLimited
@@ -43,25 +44,27 @@ func ExampleDo_retryAfter() {
 
 func ExampleDo() {
 	attempts := 0
-	v, err := retry.Do(context.Background(), func(context.Context) (int, error) {
+	p := retry.Policy{
+		MaxAttempts: 5,
+		// A 1ms wait keeps the example quick; real callers keep the
+		// default backoff (the zero Backoff: 100ms, doubling, up to 10s,
+		// with jitter).
+		Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, Jitter: retry.NoJitter},
+		OnRetry: func(attempt int, err error, _ time.Duration) {
+			fmt.Printf("attempt %d failed: %v\n", attempt, err)
+		},
+	}
+	v, err := retry.Do(context.Background(), p, func(context.Context) (int, error) {
 		attempts++
 		if attempts < 3 {
 			return 0, errors.New("wms: 503 unavailable")
 		}
 		return 42, nil
-	},
-		retry.MaxAttempts(5),
-		// No waiting keeps the example instant; real callers keep the
-		// default backoff (100ms, doubling, up to 10s, with jitter).
-		retry.Backoff(0, 0, 1, 0),
-		retry.OnRetry(func(attempt int, err error, _ time.Duration) {
-			fmt.Printf("attempt %d failed: %v\n", attempt, err)
-		}),
-	)
+	})
 	fmt.Println(v, err)
 
 	// A permanent error stops at once.
-	_, err = retry.Do(context.Background(), func(context.Context) (int, error) {
+	_, err = retry.Do(context.Background(), retry.Policy{}, func(context.Context) (int, error) {
 		return 0, retry.Permanent(errors.New("erp: 400 invalid order"))
 	})
 	fmt.Println(err)

@@ -34,8 +34,8 @@ type RetryAfterer interface {
 // MaybeApplied is implemented by errors that know whether the remote may
 // already have applied the operation (say, a timeout after the request was
 // sent). When MayHaveApplied reports true, [Do] does not retry unless the
-// operation is idempotent (see [Idempotent]); an error must report false
-// only when the remote certainly did not apply the operation.
+// operation is idempotent (see [Policy.Idempotent]); an error must report
+// false only when the remote certainly did not apply the operation.
 // Implementations must be safe for concurrent use.
 type MaybeApplied interface {
 	MayHaveApplied() bool
@@ -46,8 +46,8 @@ type MaybeApplied interface {
 // can pass, a rejected document cannot. When Retryable reports false, Do
 // returns the error at once, as for [Permanent]. Reporting true does not
 // override the other rules: a [MaybeApplied] error is still not retried
-// unless the operation is [Idempotent]. Implementations must be safe for
-// concurrent use.
+// unless the operation is [Policy.Idempotent]. Implementations must be safe
+// for concurrent use.
 type Retryable interface {
 	Retryable() bool
 }
@@ -123,23 +123,7 @@ func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
 // Unwrap returns the error of the last attempt.
 func (e *ExhaustedError) Unwrap() error { return e.Err }
 
-// Option configures [Do]. Options hold no state of their own, so one Option
-// may be shared by concurrent calls.
-type Option func(*config)
-
-type config struct {
-	maxAttempts    int
-	maxElapsed     time.Duration
-	attemptTimeout time.Duration
-	initial        time.Duration
-	maxInterval    time.Duration
-	multiplier     float64
-	jitter         float64
-	idempotent     bool
-	onRetry        func(attempt int, err error, delay time.Duration)
-}
-
-// Defaults of [Do].
+// Defaults of [Policy] and [Backoff], used for their zero fields.
 const (
 	DefaultMaxAttempts     = 5
 	DefaultInitialInterval = 100 * time.Millisecond
@@ -148,59 +132,130 @@ const (
 	DefaultJitter          = 0.5
 )
 
-// MaxAttempts sets how many attempts Do makes in all, the first included;
-// values below 1 mean 1. The default is [DefaultMaxAttempts].
-func MaxAttempts(n int) Option {
-	return func(c *config) { c.maxAttempts = max(n, 1) }
+// NoJitter, as [Backoff.Jitter], turns jitter off: every delay is exactly
+// the exponential one.
+const NoJitter = -1
+
+// Backoff is an exponential backoff: the delay after the first failed
+// attempt is InitialInterval, each later one Multiplier times longer, up to
+// MaxInterval, each randomized by Jitter. The zero value is the documented
+// defaults: 100ms doubling up to 10s, with a jitter of 0.5. It is a plain
+// value, safe to copy and for concurrent use.
+type Backoff struct {
+	// InitialInterval is the delay after the first failed attempt. Zero
+	// means [DefaultInitialInterval], or MaxInterval when that is set and
+	// smaller.
+	InitialInterval time.Duration
+	// MaxInterval caps the delay before jitter (so a jittered delay is at
+	// most MaxInterval*(1+Jitter)). Zero means
+	// [DefaultMaxInterval], or InitialInterval when that is larger. When
+	// both are set, InitialInterval must not exceed MaxInterval.
+	MaxInterval time.Duration
+	// Multiplier is the growth factor, at least 1 (1 keeps the delay
+	// constant). Zero means [DefaultMultiplier].
+	Multiplier float64
+	// Jitter randomizes each delay d into a value between d*(1-Jitter) and
+	// d*(1+Jitter), so that clients that failed together do not retry
+	// together. Zero means [DefaultJitter]; at most 1; [NoJitter] (or any
+	// negative value) means none.
+	Jitter float64
 }
 
-// MaxElapsed sets a budget for the whole call: Do does not start a wait that
-// would end later than d after it was called. Zero (the default) or less
-// means no limit beyond the attempts and the context.
-func MaxElapsed(d time.Duration) Option {
-	return func(c *config) { c.maxElapsed = d }
-}
-
-// AttemptTimeout gives each attempt a context with this timeout. An attempt
-// that fails because its own timeout expired is retried like any other
-// failure. Zero (the default) or less means no per-attempt timeout.
-func AttemptTimeout(d time.Duration) Option {
-	return func(c *config) { c.attemptTimeout = d }
-}
-
-// Backoff sets the exponential backoff: the first delay, the cap on any
-// delay, the growth factor (at least 1) and the jitter (the randomization
-// factor, from 0 for none to 1: a delay d becomes a random value in
-// [d*(1-jitter), d*(1+jitter)]). The defaults are [DefaultInitialInterval],
-// [DefaultMaxInterval], [DefaultMultiplier] and [DefaultJitter]. Values out
-// of range are clamped.
-func Backoff(initial, maxInterval time.Duration, multiplier, jitter float64) Option {
-	return func(c *config) {
-		c.initial = max(initial, 0)
-		c.maxInterval = max(maxInterval, c.initial)
-		c.multiplier = max(multiplier, 1)
-		c.jitter = min(max(jitter, 0), 1)
+// Validate reports whether b is usable: no negative interval, InitialInterval
+// at most MaxInterval when both are set, Multiplier zero or at least 1 and
+// finite, Jitter at most 1 and not NaN. The error matches [ErrInvalidConfig].
+func (b Backoff) Validate() error {
+	switch {
+	case b.InitialInterval < 0:
+		return fmt.Errorf("%w: Backoff.InitialInterval %v is negative", ErrInvalidConfig, b.InitialInterval)
+	case b.MaxInterval < 0:
+		return fmt.Errorf("%w: Backoff.MaxInterval %v is negative", ErrInvalidConfig, b.MaxInterval)
+	case b.MaxInterval > 0 && b.InitialInterval > b.MaxInterval:
+		return fmt.Errorf("%w: Backoff.InitialInterval %v exceeds MaxInterval %v", ErrInvalidConfig, b.InitialInterval, b.MaxInterval)
+	case b.Multiplier != 0 && !(b.Multiplier >= 1 && !math.IsInf(b.Multiplier, 0)):
+		return fmt.Errorf("%w: Backoff.Multiplier %v is not a finite number of at least 1", ErrInvalidConfig, b.Multiplier)
+	case math.IsNaN(b.Jitter) || b.Jitter > 1:
+		return fmt.Errorf("%w: Backoff.Jitter %v is above 1", ErrInvalidConfig, b.Jitter)
 	}
+	return nil
 }
 
-// Idempotent declares that the operation is idempotent (for example, it
-// sends an idempotency key), so errors reporting that the remote may have
-// applied it ([MaybeApplied]) may be retried.
-func Idempotent() Option {
-	return func(c *config) { c.idempotent = true }
+// withDefaults returns b with its zero fields set to the defaults and a
+// negative Jitter set to 0.
+func (b Backoff) withDefaults() Backoff {
+	switch {
+	case b.InitialInterval == 0 && b.MaxInterval == 0:
+		b.InitialInterval, b.MaxInterval = DefaultInitialInterval, DefaultMaxInterval
+	case b.InitialInterval == 0:
+		b.InitialInterval = min(DefaultInitialInterval, b.MaxInterval)
+	case b.MaxInterval == 0:
+		b.MaxInterval = max(DefaultMaxInterval, b.InitialInterval)
+	}
+	if b.Multiplier == 0 {
+		b.Multiplier = DefaultMultiplier
+	}
+	switch {
+	case b.Jitter == 0:
+		b.Jitter = DefaultJitter
+	case b.Jitter < 0:
+		b.Jitter = 0
+	}
+	return b
 }
 
-// OnRetry sets a hook called after each failed attempt that will be
-// retried, before the wait, with the 1-based number of the failed attempt,
-// its error and the delay before the next attempt. It runs on the calling
-// goroutine; use it for logs, metrics and timelines.
-func OnRetry(fn func(attempt int, err error, delay time.Duration)) Option {
-	return func(c *config) { c.onRetry = fn }
+// Policy configures [Do]: how many attempts, how long in all and per
+// attempt, the backoff between attempts, whether the operation is
+// idempotent, and a hook on each retry. The zero value is the documented
+// defaults: five attempts, the zero [Backoff], no elapsed-time budget or
+// per-attempt timeout beyond the context's, not idempotent. It is a plain
+// value, safe for concurrent use when OnRetry is.
+type Policy struct {
+	// MaxAttempts is how many attempts Do makes in all, the first
+	// included; 1 disables retrying. Zero means [DefaultMaxAttempts].
+	MaxAttempts int
+	// MaxElapsed is a budget for the whole call: Do does not start a wait
+	// that would end later than MaxElapsed after it was called. Zero means
+	// no limit beyond the attempts and the context.
+	MaxElapsed time.Duration
+	// AttemptTimeout gives each attempt a context with this timeout. An
+	// attempt that fails because its own timeout expired is retried like
+	// any other failure. Zero means no per-attempt timeout.
+	AttemptTimeout time.Duration
+	// Backoff is the delay between attempts; its zero value is the
+	// defaults.
+	Backoff Backoff
+	// Idempotent declares that the operation is idempotent (for example,
+	// it sends an idempotency key), so errors reporting that the remote may
+	// have applied it ([MaybeApplied]) may be retried. By default they are
+	// not.
+	Idempotent bool
+	// OnRetry, when not nil, is called after each failed attempt that will
+	// be retried, before the wait, with the 1-based number of the failed
+	// attempt, its error and the delay before the next attempt. It runs on
+	// the calling goroutine; use it for logs, metrics and timelines.
+	OnRetry func(attempt int, err error, delay time.Duration)
+}
+
+// Validate reports whether p is usable: no negative count or duration and
+// a valid Backoff. The error matches [ErrInvalidConfig].
+func (p Policy) Validate() error {
+	switch {
+	case p.MaxAttempts < 0:
+		return fmt.Errorf("%w: Policy.MaxAttempts %d is negative", ErrInvalidConfig, p.MaxAttempts)
+	case p.MaxElapsed < 0:
+		return fmt.Errorf("%w: Policy.MaxElapsed %v is negative", ErrInvalidConfig, p.MaxElapsed)
+	case p.AttemptTimeout < 0:
+		return fmt.Errorf("%w: Policy.AttemptTimeout %v is negative", ErrInvalidConfig, p.AttemptTimeout)
+	}
+	if err := p.Backoff.Validate(); err != nil {
+		return fmt.Errorf("%w (Policy.Backoff)", err)
+	}
+	return nil
 }
 
 // Do calls op until it succeeds, an error must not be retried, or the budget
-// is spent, waiting between attempts with exponential backoff and jitter.
-// The rules, in order:
+// of p is spent, waiting between attempts with exponential backoff and
+// jitter. The rules, in order:
 //
 //   - when ctx is done (cancelled or past its deadline), Do stops and never
 //     retries; an error from op is returned as it is, and during a wait the
@@ -210,27 +265,26 @@ func OnRetry(fn func(attempt int, err error, delay time.Duration)) Option {
 //   - an error matching [ErrCircuitOpen] is returned as it is, so the
 //     caller can park the work until the dependency is back;
 //   - an error whose [MaybeApplied] reports true is returned as it is,
-//     unless [Idempotent] was given;
+//     unless p.Idempotent is set;
 //   - any other error is retried; when it implements [RetryAfterer], the
 //     wait is at least the server's delay;
 //   - when the attempts are spent, or the next wait would end past
-//     [MaxElapsed] or the context's deadline, Do returns an
+//     p.MaxElapsed or the context's deadline, Do returns an
 //     [*ExhaustedError] wrapping the last error.
 //
 // The errors are classified with errors.As and errors.Is, never by their
-// text. Do is safe for concurrent use; it starts no goroutines.
-func Do[T any](ctx context.Context, op func(context.Context) (T, error), opts ...Option) (T, error) {
-	cfg := config{
-		maxAttempts: DefaultMaxAttempts,
-		initial:     DefaultInitialInterval,
-		maxInterval: DefaultMaxInterval,
-		multiplier:  DefaultMultiplier,
-		jitter:      DefaultJitter,
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
+// text. An invalid p ([Policy.Validate]) is returned as an error matching
+// [ErrInvalidConfig] before op is called. Do is safe for concurrent use; it
+// starts no goroutines.
+func Do[T any](ctx context.Context, p Policy, op func(context.Context) (T, error)) (T, error) {
 	var zero T
+	if err := p.Validate(); err != nil {
+		return zero, err
+	}
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	bo := p.Backoff.withDefaults()
 	if ctx.Err() != nil {
 		return zero, context.Cause(ctx)
 	}
@@ -238,26 +292,26 @@ func Do[T any](ctx context.Context, op func(context.Context) (T, error), opts ..
 		start time.Time // set only when MaxElapsed needs it
 		b     *backoff.ExponentialBackOff
 	)
-	if cfg.maxElapsed > 0 {
+	if p.MaxElapsed > 0 {
 		start = time.Now()
 	}
 	for attempt := 1; ; attempt++ {
-		v, err := runAttempt(ctx, op, cfg.attemptTimeout)
+		v, err := runAttempt(ctx, op, p.AttemptTimeout)
 		if err == nil {
 			return v, nil
 		}
-		if ctx.Err() != nil || !retryable(err, cfg.idempotent) {
+		if ctx.Err() != nil || !retryable(err, p.Idempotent) {
 			return zero, err
 		}
-		if attempt >= cfg.maxAttempts {
+		if attempt >= p.MaxAttempts {
 			return zero, &ExhaustedError{Attempts: attempt, Reason: "max attempts", Err: err}
 		}
 		if b == nil {
 			b = &backoff.ExponentialBackOff{
-				InitialInterval:     cfg.initial,
-				RandomizationFactor: cfg.jitter,
-				Multiplier:          cfg.multiplier,
-				MaxInterval:         cfg.maxInterval,
+				InitialInterval:     bo.InitialInterval,
+				RandomizationFactor: bo.Jitter,
+				Multiplier:          bo.Multiplier,
+				MaxInterval:         bo.MaxInterval,
 				Stop:                backoff.Stop,
 				Clock:               backoff.SystemClock,
 			}
@@ -269,14 +323,14 @@ func Do[T any](ctx context.Context, op func(context.Context) (T, error), opts ..
 			delay = ra.RetryAfter()
 		}
 		now := time.Now()
-		if cfg.maxElapsed > 0 && now.Add(delay).Sub(start) > cfg.maxElapsed {
+		if p.MaxElapsed > 0 && now.Add(delay).Sub(start) > p.MaxElapsed {
 			return zero, &ExhaustedError{Attempts: attempt, Reason: "max elapsed time", Err: err}
 		}
 		if deadline, ok := ctx.Deadline(); ok && now.Add(delay).After(deadline) {
 			return zero, &ExhaustedError{Attempts: attempt, Reason: "context deadline", Err: err}
 		}
-		if cfg.onRetry != nil {
-			cfg.onRetry(attempt, err, delay)
+		if p.OnRetry != nil {
+			p.OnRetry(attempt, err, delay)
 		}
 		t := time.NewTimer(delay)
 		select {
@@ -314,12 +368,11 @@ func retryable(err error, idempotent bool) bool {
 }
 
 // IsPermanent reports whether err says that retrying cannot help: its chain
-// holds a [*PermanentError] (see [Permanent]), an error whose [Retryable]
-// method reports false (a connector error with a permanent code), or an
-// error with a Permanent() bool method that reports true (the convention of
-// the idempotency package). It is the one definition of "permanent" that
-// [Do], the idempotency result policy and the event log's error policy
-// share. IsPermanent(nil) is false.
+// holds a [*PermanentError] (see [Permanent]) or an error whose [Retryable]
+// method reports false (a connector error with a permanent code, an
+// idempotency mismatch). It is the one definition of "permanent" that [Do],
+// the idempotency result policy and the event log's error policy share.
+// IsPermanent(nil) is false.
 func IsPermanent(err error) bool {
 	if err == nil {
 		return false
@@ -329,11 +382,7 @@ func IsPermanent(err error) bool {
 		return true
 	}
 	var rc Retryable
-	if errors.As(err, &rc) && !rc.Retryable() {
-		return true
-	}
-	var p interface{ Permanent() bool }
-	return errors.As(err, &p) && p.Permanent()
+	return errors.As(err, &rc) && !rc.Retryable()
 }
 
 // ParseRetryAfter parses the value of an HTTP Retry-After header (RFC 9110

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -36,7 +37,7 @@ func (e codedError) Retryable() bool      { return e.retryable }
 func (e codedError) MayHaveApplied() bool { return e.applied }
 
 // noJitter makes delays exact: 100ms, 200ms, 400ms...
-var noJitter = retry.Backoff(100*time.Millisecond, time.Second, 2, 0)
+var noJitter = retry.Backoff{InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2, Jitter: retry.NoJitter}
 
 type call struct {
 	attempt int
@@ -59,37 +60,39 @@ func TestDoClassification(t *testing.T) {
 	tests := []struct {
 		name      string
 		errs      []error
-		opts      []retry.Option
+		policy    retry.Policy
 		wantCalls int
 		wantErr   error // nil means success
 		exhausted bool
 		elapsed   time.Duration
 	}{
-		{"first attempt succeeds", nil, nil, 1, nil, false, 0},
-		{"transient errors then success", []error{errBoom, errBoom}, nil, 3, nil, false, 300 * time.Millisecond},
-		{"attempts exhausted", []error{errBoom, errBoom, errBoom}, []retry.Option{retry.MaxAttempts(3)}, 3, errBoom, true, 300 * time.Millisecond},
-		{"max attempts below 1 means 1", []error{errBoom}, []retry.Option{retry.MaxAttempts(0)}, 1, errBoom, true, 0},
-		{"permanent stops at once", []error{retry.Permanent(errBoom)}, nil, 1, errBoom, false, 0},
-		{"may have applied is not retried", []error{appliedError{true}}, nil, 1, appliedError{true}, false, 0},
-		{"may have applied is retried when idempotent", []error{appliedError{true}}, []retry.Option{retry.Idempotent()}, 2, nil, false, 100 * time.Millisecond},
-		{"certainly not applied is retried", []error{appliedError{false}}, nil, 2, nil, false, 100 * time.Millisecond},
-		{"not retryable stops at once", []error{fmt.Errorf("w: %w", codedError{retryable: false})}, nil, 1, codedError{retryable: false}, false, 0},
-		{"not retryable stops even when idempotent", []error{codedError{retryable: false}}, []retry.Option{retry.Idempotent()}, 1, codedError{retryable: false}, false, 0},
-		{"retryable is retried", []error{codedError{retryable: true}}, nil, 2, nil, false, 100 * time.Millisecond},
-		{"retryable but may have applied is not retried", []error{codedError{retryable: true, applied: true}}, nil, 1, codedError{retryable: true, applied: true}, false, 0},
-		{"retryable and applied is retried when idempotent", []error{codedError{retryable: true, applied: true}}, []retry.Option{retry.Idempotent()}, 2, nil, false, 100 * time.Millisecond},
-		{"circuit open is not retried", []error{fmt.Errorf("erp: %w", retry.ErrCircuitOpen)}, nil, 1, retry.ErrCircuitOpen, false, 0},
-		{"retry-after waits at least the server's delay", []error{retry.WithRetryAfter(errBoom, 5*time.Second)}, nil, 2, nil, false, 5 * time.Second},
-		{"retry-after shorter than the backoff", []error{errBoom, retry.WithRetryAfter(errBoom, 50*time.Millisecond)}, nil, 3, nil, false, 300 * time.Millisecond},
-		{"retry-after past max elapsed gives up at once", []error{retry.WithRetryAfter(errBoom, time.Minute)}, []retry.Option{retry.MaxElapsed(30 * time.Second)}, 1, errBoom, true, 0},
-		{"max elapsed", []error{errBoom, errBoom, errBoom}, []retry.Option{retry.MaxElapsed(250 * time.Millisecond)}, 2, errBoom, true, 100 * time.Millisecond},
+		{"first attempt succeeds", nil, retry.Policy{}, 1, nil, false, 0},
+		{"transient errors then success", []error{errBoom, errBoom}, retry.Policy{}, 3, nil, false, 300 * time.Millisecond},
+		{"attempts exhausted", []error{errBoom, errBoom, errBoom}, retry.Policy{MaxAttempts: 3}, 3, errBoom, true, 300 * time.Millisecond},
+		{"max attempts 1 disables retrying", []error{errBoom}, retry.Policy{MaxAttempts: 1}, 1, errBoom, true, 0},
+		{"permanent stops at once", []error{retry.Permanent(errBoom)}, retry.Policy{}, 1, errBoom, false, 0},
+		{"may have applied is not retried", []error{appliedError{true}}, retry.Policy{}, 1, appliedError{true}, false, 0},
+		{"may have applied is retried when idempotent", []error{appliedError{true}}, retry.Policy{Idempotent: true}, 2, nil, false, 100 * time.Millisecond},
+		{"certainly not applied is retried", []error{appliedError{false}}, retry.Policy{}, 2, nil, false, 100 * time.Millisecond},
+		{"not retryable stops at once", []error{fmt.Errorf("w: %w", codedError{retryable: false})}, retry.Policy{}, 1, codedError{retryable: false}, false, 0},
+		{"not retryable stops even when idempotent", []error{codedError{retryable: false}}, retry.Policy{Idempotent: true}, 1, codedError{retryable: false}, false, 0},
+		{"retryable is retried", []error{codedError{retryable: true}}, retry.Policy{}, 2, nil, false, 100 * time.Millisecond},
+		{"retryable but may have applied is not retried", []error{codedError{retryable: true, applied: true}}, retry.Policy{}, 1, codedError{retryable: true, applied: true}, false, 0},
+		{"retryable and applied is retried when idempotent", []error{codedError{retryable: true, applied: true}}, retry.Policy{Idempotent: true}, 2, nil, false, 100 * time.Millisecond},
+		{"circuit open is not retried", []error{fmt.Errorf("erp: %w", retry.ErrCircuitOpen)}, retry.Policy{}, 1, retry.ErrCircuitOpen, false, 0},
+		{"retry-after waits at least the server's delay", []error{retry.WithRetryAfter(errBoom, 5*time.Second)}, retry.Policy{}, 2, nil, false, 5 * time.Second},
+		{"retry-after shorter than the backoff", []error{errBoom, retry.WithRetryAfter(errBoom, 50*time.Millisecond)}, retry.Policy{}, 3, nil, false, 300 * time.Millisecond},
+		{"retry-after past max elapsed gives up at once", []error{retry.WithRetryAfter(errBoom, time.Minute)}, retry.Policy{MaxElapsed: 30 * time.Second}, 1, errBoom, true, 0},
+		{"max elapsed", []error{errBoom, errBoom, errBoom}, retry.Policy{MaxElapsed: 250 * time.Millisecond}, 2, errBoom, true, 100 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				calls := 0
 				start := time.Now()
-				got, err := retry.Do(t.Context(), script(&calls, tt.errs...), append([]retry.Option{noJitter}, tt.opts...)...)
+				p := tt.policy
+				p.Backoff = noJitter
+				got, err := retry.Do(t.Context(), p, script(&calls, tt.errs...))
 				assert.Equal(t, tt.wantCalls, calls, "calls for %s", tt.name)
 				assert.Equal(t, tt.elapsed, time.Since(start), "time spent for %s", tt.name)
 				if tt.wantErr == nil {
@@ -109,11 +112,10 @@ func TestDoNotify(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var got []call
 		calls := 0
-		_, err := retry.Do(t.Context(), script(&calls, errBoom, retry.WithRetryAfter(errBoom, 2*time.Second), errBoom),
-			noJitter, retry.MaxAttempts(3),
-			retry.OnRetry(func(attempt int, err error, delay time.Duration) {
-				got = append(got, call{attempt, err, delay})
-			}))
+		p := retry.Policy{MaxAttempts: 3, Backoff: noJitter, OnRetry: func(attempt int, err error, delay time.Duration) {
+			got = append(got, call{attempt, err, delay})
+		}}
+		_, err := retry.Do(t.Context(), p, script(&calls, errBoom, retry.WithRetryAfter(errBoom, 2*time.Second), errBoom))
 		var ex *retry.ExhaustedError
 		require.ErrorAs(t, err, &ex, "Do with three failures")
 		assert.Equal(t, 3, ex.Attempts, "attempts")
@@ -132,9 +134,12 @@ func TestDoJitterBounds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var delays []time.Duration
 		calls := 0
-		_, _ = retry.Do(t.Context(), script(&calls, errBoom, errBoom, errBoom, errBoom, errBoom),
-			retry.Backoff(100*time.Millisecond, 300*time.Millisecond, 2, 0.5), retry.MaxAttempts(5),
-			retry.OnRetry(func(_ int, _ error, d time.Duration) { delays = append(delays, d) }))
+		p := retry.Policy{
+			MaxAttempts: 5,
+			Backoff:     retry.Backoff{InitialInterval: 100 * time.Millisecond, MaxInterval: 300 * time.Millisecond, Multiplier: 2, Jitter: 0.5},
+			OnRetry:     func(_ int, _ error, d time.Duration) { delays = append(delays, d) },
+		}
+		_, _ = retry.Do(t.Context(), p, script(&calls, errBoom, errBoom, errBoom, errBoom, errBoom))
 		want := []time.Duration{100, 200, 300, 300}
 		require.Len(t, delays, len(want), "delays")
 		for i, w := range want {
@@ -151,7 +156,7 @@ func TestDoContext(t *testing.T) {
 		cause := errors.New("shutting down")
 		cancel(cause)
 		calls := 0
-		_, err := retry.Do(ctx, script(&calls))
+		_, err := retry.Do(ctx, retry.Policy{}, script(&calls))
 		assert.ErrorIs(t, err, cause, "Do on a cancelled context")
 		assert.Zero(t, calls, "calls on a cancelled context")
 	})
@@ -159,7 +164,7 @@ func TestDoContext(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			calls := 0
-			_, err := retry.Do(ctx, func(ctx context.Context) (int, error) {
+			_, err := retry.Do(ctx, retry.Policy{}, func(ctx context.Context) (int, error) {
 				calls++
 				cancel()
 				return 0, ctx.Err()
@@ -173,7 +178,7 @@ func TestDoContext(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 			defer cancel()
 			calls := 0
-			_, err := retry.Do(ctx, func(ctx context.Context) (int, error) {
+			_, err := retry.Do(ctx, retry.Policy{}, func(ctx context.Context) (int, error) {
 				calls++
 				<-ctx.Done()
 				return 0, ctx.Err()
@@ -190,7 +195,7 @@ func TestDoContext(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 				cancel()
 			}()
-			_, err := retry.Do(ctx, script(&calls, errBoom, errBoom), noJitter)
+			_, err := retry.Do(ctx, retry.Policy{Backoff: noJitter}, script(&calls, errBoom, errBoom))
 			assert.ErrorIs(t, err, context.Canceled, "Do cancelled during the wait")
 			assert.ErrorIs(t, err, errBoom, "Do cancelled during the wait keeps the last error")
 			assert.NotErrorIs(t, err, retry.ErrExhausted, "Do cancelled during the wait")
@@ -203,7 +208,7 @@ func TestDoContext(t *testing.T) {
 			defer cancel()
 			calls := 0
 			start := time.Now()
-			_, err := retry.Do(ctx, script(&calls, errBoom, errBoom, errBoom), noJitter)
+			_, err := retry.Do(ctx, retry.Policy{Backoff: noJitter}, script(&calls, errBoom, errBoom, errBoom))
 			var ex *retry.ExhaustedError
 			require.ErrorAs(t, err, &ex, "Do with a short deadline")
 			assert.Equal(t, "context deadline", ex.Reason, "reason")
@@ -215,7 +220,7 @@ func TestDoContext(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			calls := 0
 			start := time.Now()
-			got, err := retry.Do(t.Context(), func(ctx context.Context) (string, error) {
+			got, err := retry.Do(t.Context(), retry.Policy{Backoff: noJitter, AttemptTimeout: time.Second}, func(ctx context.Context) (string, error) {
 				calls++
 				if calls == 1 {
 					<-ctx.Done()
@@ -224,7 +229,7 @@ func TestDoContext(t *testing.T) {
 				_, hasDeadline := ctx.Deadline()
 				assert.True(t, hasDeadline, "attempt %d has a deadline", calls)
 				return "ok", nil
-			}, noJitter, retry.AttemptTimeout(time.Second))
+			})
 			require.NoError(t, err, "Do with an attempt timeout")
 			assert.Equal(t, "ok", got, "value")
 			assert.Equal(t, 2, calls, "calls")
@@ -318,12 +323,83 @@ func TestIsPermanent(t *testing.T) {
 		{"wrapped Permanent", fmt.Errorf("w: %w", retry.Permanent(errBoom)), true},
 		{"Retryable false", fmt.Errorf("w: %w", codedError{retryable: false}), true},
 		{"Retryable true", codedError{retryable: true}, false},
-		{"Permanent() true", permanentByMethod(true), true},
-		{"Permanent() false", permanentByMethod(false), false},
+		{"a Permanent() method is not a second spelling", permanentByMethod(true), false},
 		{"circuit open", retry.ErrCircuitOpen, false},
 		{"joined", errors.Join(errBoom, retry.Permanent(errBoom)), true},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, retry.IsPermanent(tt.err), tt.name)
+	}
+}
+
+func TestPolicyValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy retry.Policy
+		ok     bool
+	}{
+		{"zero", retry.Policy{}, true},
+		{"all set", retry.Policy{MaxAttempts: 3, MaxElapsed: time.Minute, AttemptTimeout: time.Second, Idempotent: true,
+			Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: time.Second, Multiplier: 1.5, Jitter: 1}}, true},
+		{"no jitter", retry.Policy{Backoff: retry.Backoff{Jitter: retry.NoJitter}}, true},
+		{"only initial, above the default max", retry.Policy{Backoff: retry.Backoff{InitialInterval: time.Minute}}, true},
+		{"negative attempts", retry.Policy{MaxAttempts: -1}, false},
+		{"negative max elapsed", retry.Policy{MaxElapsed: -1}, false},
+		{"negative attempt timeout", retry.Policy{AttemptTimeout: -1}, false},
+		{"negative initial", retry.Policy{Backoff: retry.Backoff{InitialInterval: -1}}, false},
+		{"negative max", retry.Policy{Backoff: retry.Backoff{MaxInterval: -1}}, false},
+		{"initial above max", retry.Policy{Backoff: retry.Backoff{InitialInterval: time.Second, MaxInterval: time.Millisecond}}, false},
+		{"multiplier below 1", retry.Policy{Backoff: retry.Backoff{Multiplier: 0.5}}, false},
+		{"multiplier infinite", retry.Policy{Backoff: retry.Backoff{Multiplier: math.Inf(1)}}, false},
+		{"multiplier NaN", retry.Policy{Backoff: retry.Backoff{Multiplier: math.NaN()}}, false},
+		{"jitter above 1", retry.Policy{Backoff: retry.Backoff{Jitter: 1.5}}, false},
+		{"jitter NaN", retry.Policy{Backoff: retry.Backoff{Jitter: math.NaN()}}, false},
+	}
+	for _, tt := range tests {
+		err := tt.policy.Validate()
+		calls := 0
+		_, doErr := retry.Do(t.Context(), tt.policy, script(&calls))
+		if tt.ok {
+			assert.NoError(t, err, "Validate of %s", tt.name)
+			assert.NoError(t, doErr, "Do with %s", tt.name)
+			continue
+		}
+		assert.ErrorIs(t, err, retry.ErrInvalidConfig, "Validate of %s", tt.name)
+		assert.ErrorIs(t, doErr, retry.ErrInvalidConfig, "Do with %s", tt.name)
+		assert.Zero(t, calls, "Do with %s must not call op", tt.name)
+	}
+}
+
+// TestBackoffZeroValue checks the documented defaults of the zero Backoff
+// and of one whose intervals are only partly set.
+func TestBackoffZeroValue(t *testing.T) {
+	tests := []struct {
+		name    string
+		backoff retry.Backoff
+		want    []time.Duration // before jitter
+		jitter  float64
+	}{
+		{"zero: 100ms doubling, jitter 0.5", retry.Backoff{}, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}, 0.5},
+		{"no jitter", retry.Backoff{Jitter: retry.NoJitter}, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}, 0},
+		{"only max, below the default initial", retry.Backoff{MaxInterval: 50 * time.Millisecond, Jitter: retry.NoJitter}, []time.Duration{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}, 0},
+		{"only initial, above the default max", retry.Backoff{InitialInterval: 20 * time.Second, Jitter: retry.NoJitter}, []time.Duration{20 * time.Second, 20 * time.Second, 20 * time.Second, 20 * time.Second}, 0},
+		{"multiplier 3", retry.Backoff{Multiplier: 3, Jitter: retry.NoJitter}, []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, 900 * time.Millisecond, 2700 * time.Millisecond}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var delays []time.Duration
+				calls := 0
+				p := retry.Policy{Backoff: tt.backoff, OnRetry: func(_ int, _ error, d time.Duration) { delays = append(delays, d) }}
+				_, err := retry.Do(t.Context(), p, script(&calls, errBoom, errBoom, errBoom, errBoom, errBoom))
+				require.ErrorIs(t, err, retry.ErrExhausted, "Do with %s", tt.name)
+				assert.Equal(t, retry.DefaultMaxAttempts, calls, "the zero MaxAttempts is DefaultMaxAttempts")
+				require.Len(t, delays, len(tt.want), "delays with %s", tt.name)
+				for i, w := range tt.want {
+					lo, hi := time.Duration(float64(w)*(1-tt.jitter)), time.Duration(float64(w)*(1+tt.jitter))
+					assert.True(t, delays[i] >= lo && delays[i] <= hi, "delay %d with %s: %v not in [%v, %v]", i+1, tt.name, delays[i], lo, hi)
+				}
+			})
+		})
 	}
 }

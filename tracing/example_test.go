@@ -101,16 +101,30 @@ func ExampleMemoryRecorder() {
 	_ = timer.Time(ctx, tracing.Step{System: "wms", Operation: "release", Attempt: 2}, func(context.Context) error { return nil })
 
 	for _, s := range rec.Timeline("order-42") {
-		outcome := string(s.Outcome)
-		if s.ErrorClass != "" {
-			outcome += " (" + s.ErrorClass + ")"
-		}
-		fmt.Println(s.Start.Format("15:04:05.000"), s.System, s.Operation, "attempt", s.Attempt, s.Duration, outcome)
+		fmt.Println(s)
 	}
 	// Output:
-	// 09:00:00.040 erp validate_order attempt 1 40ms ok
-	// 09:00:00.120 wms release attempt 1 40ms retry (deadline_exceeded)
-	// 09:00:00.200 wms release attempt 2 40ms ok
+	// 09:00:00.040 erp validate_order attempt 1: ok, 40ms
+	// 09:00:00.120 wms release attempt 1: retry (deadline_exceeded), 40ms
+	// 09:00:00.200 wms release attempt 2: ok, 40ms
+}
+
+func ExampleStep_String() {
+	s := tracing.Step{
+		CorrelationID: "order-42",
+		System:        "erp",
+		Operation:     "accept_order",
+		Start:         time.Date(2026, 11, 27, 9, 0, 1, 250_000_000, time.UTC),
+		Duration:      1500 * time.Millisecond,
+		Attempt:       2,
+		Outcome:       tracing.OutcomeFailed,
+		ErrorClass:    "unavailable",
+	}
+	fmt.Println(s)
+	fmt.Println(tracing.Step{System: "wms", Operation: "release", Attempt: 1, Outcome: tracing.OutcomeOK, Duration: 1725598 * time.Nanosecond})
+	// Output:
+	// 09:00:01.250 erp accept_order attempt 2: failed (unavailable), 1.5s
+	// wms release attempt 1: ok, 1.726ms
 }
 
 // A call to a third party's API sends only the W3C Trace Context, and the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -52,6 +53,47 @@ type Step struct {
 	// ErrorClass classifies the failure, such as "rate_limited"; it is ""
 	// for a success.
 	ErrorClass string
+}
+
+// String returns the step as one line, the way every distsync example
+// prints a timeline:
+//
+//	09:00:00.120 wms release attempt 1: retry (deadline_exceeded), 40ms
+//
+// that is the start time of day (in Start's location, to the millisecond;
+// left out when Start is zero), the system, the operation, the attempt,
+// the outcome with the error class in parentheses when there is one, and
+// the duration (rounded to the microsecond, or to the millisecond from one
+// second up). The correlation ID is left out: a timeline is per
+// correlation ID.
+func (s Step) String() string {
+	b := make([]byte, 0, 80)
+	if !s.Start.IsZero() {
+		b = s.Start.AppendFormat(b, "15:04:05.000")
+		b = append(b, ' ')
+	}
+	b = append(b, s.System...)
+	b = append(b, ' ')
+	b = append(b, s.Operation...)
+	b = append(b, " attempt "...)
+	b = strconv.AppendInt(b, int64(s.Attempt), 10)
+	b = append(b, ": "...)
+	b = append(b, s.Outcome...)
+	if s.ErrorClass != "" {
+		b = append(b, " ("...)
+		b = append(b, s.ErrorClass...)
+		b = append(b, ')')
+	}
+	b = append(b, ", "...)
+	d := s.Duration
+	switch {
+	case d >= time.Second || d <= -time.Second:
+		d = d.Round(time.Millisecond)
+	case d >= time.Microsecond || d <= -time.Microsecond:
+		d = d.Round(time.Microsecond)
+	}
+	b = append(b, d.String()...)
+	return string(b)
 }
 
 // Recorder receives the steps of flows. Implementations must be safe for

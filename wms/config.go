@@ -26,9 +26,9 @@ const DefaultMaxPageSize = 500
 // erp package.
 func DemoEpoch() time.Time { return time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC) }
 
-// ErrConfig is matched (with errors.Is) by the errors New and
+// ErrInvalidConfig is matched (with errors.Is) by the errors New and
 // Config.Validate return for an invalid [Config].
-var ErrConfig = errors.New("wms: invalid configuration")
+var ErrInvalidConfig = errors.New("wms: invalid configuration")
 
 // Strategy decides how [Memory.Plan] sources an order from the
 // warehouses. The zero value is StrategyNearest. A Strategy is a plain
@@ -59,7 +59,7 @@ func (s Strategy) MarshalText() ([]byte, error) {
 	if int(s) < len(strategyNames) {
 		return []byte(strategyNames[s]), nil
 	}
-	return nil, fmt.Errorf("%w: unknown strategy %d", ErrConfig, int(s))
+	return nil, fmt.Errorf("%w: unknown strategy %d", ErrInvalidConfig, int(s))
 }
 
 // UnmarshalText parses a strategy name ("nearest", "fill_from_one",
@@ -71,7 +71,7 @@ func (s *Strategy) UnmarshalText(text []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: unknown strategy %q", ErrConfig, text)
+	return fmt.Errorf("%w: unknown strategy %q", ErrInvalidConfig, text)
 }
 
 // String returns the strategy's name, such as "fill_from_one".
@@ -172,7 +172,7 @@ func checkAmount(d canonical.Decimal) string {
 // strategy, seed, companyPrefix, carrier, packageCapacity, start), with
 // stock quantities as strings. Unknown members are an error, so a typo
 // does not silently give the demo world. It validates the result; every
-// error matches ErrConfig and names the member or problem. Encoding a
+// error matches ErrInvalidConfig and names the member or problem. Encoding a
 // Config with encoding/json gives a fixture ParseConfig reads back.
 func ParseConfig(data []byte) (Config, error) {
 	// The lists are decoded element by element so that an error names
@@ -184,7 +184,7 @@ func ParseConfig(data []byte) (Config, error) {
 		Stock      []json.RawMessage `json:"stock"`
 	}
 	if err := decodeStrict(data, &top); err != nil {
-		return Config{}, fmt.Errorf("%w: fixture: %w", ErrConfig, err)
+		return Config{}, fmt.Errorf("%w: fixture: %w", ErrInvalidConfig, err)
 	}
 	c := top.Config
 	var err error
@@ -225,14 +225,14 @@ func decodeList[T any](name string, raws []json.RawMessage) ([]T, error) {
 	out := make([]T, len(raws))
 	for i, r := range raws {
 		if err := decodeStrict(r, &out[i]); err != nil {
-			return nil, fmt.Errorf("%w: fixture: %s[%d]: %w", ErrConfig, name, i, err)
+			return nil, fmt.Errorf("%w: fixture: %s[%d]: %w", ErrInvalidConfig, name, i, err)
 		}
 	}
 	return out, nil
 }
 
 // Validate checks the configuration and returns an error matching
-// ErrConfig that names every problem.
+// ErrInvalidConfig that names every problem.
 func (c Config) Validate() error {
 	var errs []string
 	add := func(f string, a ...any) { errs = append(errs, fmt.Sprintf(f, a...)) }
@@ -316,7 +316,7 @@ func (c Config) Validate() error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s", ErrConfig, strings.Join(errs, "; "))
+	return fmt.Errorf("%w: %s", ErrInvalidConfig, strings.Join(errs, "; "))
 }
 
 func validName(s string) bool {

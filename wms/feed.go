@@ -124,7 +124,7 @@ func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit 
 	}
 	pos, err := ParseCursor(cursor)
 	if err != nil {
-		return connector.Page{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+		return connector.Page{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
 	if limit <= 0 {
 		limit = connector.DefaultPageSize
@@ -135,7 +135,7 @@ func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit 
 	n := uint64(w.events.len())
 	if pos > n {
 		w.mu.Unlock()
-		return connector.Page{}, connector.Errorf(connector.CodeInvalid, System, op,
+		return connector.Page{}, connector.NewError(connector.CodeInvalid, System, op,
 			fmt.Errorf("%w %q: past the end of the feed (%d events)", ErrCursor, cursor, n))
 	}
 	end := min(pos+uint64(limit), n)
@@ -159,7 +159,7 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 	const op = "Subscribe"
 	pos, err := ParseCursor(cursor)
 	if err != nil {
-		return connector.Errorf(connector.CodeInvalid, System, op, err)
+		return connector.NewError(connector.CodeInvalid, System, op, err)
 	}
 	w := m.w
 	for {
@@ -170,7 +170,7 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 		n := uint64(w.events.len())
 		if pos > n {
 			w.mu.Unlock()
-			return connector.Errorf(connector.CodeInvalid, System, op,
+			return connector.NewError(connector.CodeInvalid, System, op,
 				fmt.Errorf("%w %q: past the end of the feed (%d events)", ErrCursor, cursor, n))
 		}
 		// The events before n never change, so the run can be read

@@ -192,7 +192,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := wms.New(tt.cfg)
-		assert.ErrorIs(t, err, wms.ErrConfig, "New with %s", tt.name)
+		assert.ErrorIs(t, err, wms.ErrInvalidConfig, "New with %s", tt.name)
 		assert.ErrorContains(t, err, tt.want, "New with %s", tt.name)
 	}
 	assert.NoError(t, testWorld(wms.StrategySplit).Validate())

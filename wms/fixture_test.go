@@ -52,7 +52,7 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := wms.ParseConfig([]byte(tt.json))
-		assert.ErrorIs(t, err, wms.ErrConfig, "ParseConfig with %s", tt.name)
+		assert.ErrorIs(t, err, wms.ErrInvalidConfig, "ParseConfig with %s", tt.name)
 		assert.ErrorContains(t, err, tt.want, "ParseConfig with %s", tt.name)
 	}
 }
@@ -83,7 +83,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := wms.ParseConfig(data)
 		if err != nil {
-			require.ErrorIs(t, err, wms.ErrConfig, "ParseConfig(%q)", data)
+			require.ErrorIs(t, err, wms.ErrInvalidConfig, "ParseConfig(%q)", data)
 			return
 		}
 		enc, err := json.Marshal(cfg)

@@ -48,7 +48,7 @@ var (
 )
 
 // New returns a simulator configured by cfg; the zero Config gives the
-// demo world. The error matches ErrConfig.
+// demo world. The error matches ErrInvalidConfig.
 func New(cfg Config) (*Memory, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -173,15 +173,15 @@ func ctxErr(ctx context.Context, op string) error {
 }
 
 func errorf(code connector.Code, op string, sentinel error, format string, a ...any) error {
-	return connector.Errorf(code, System, op, fmt.Errorf("%w: "+format, append([]any{sentinel}, a...)...))
+	return connector.NewError(code, System, op, fmt.Errorf("%w: "+format, append([]any{sentinel}, a...)...))
 }
 
 func invalid(op, kind string, fields ...canonical.FieldError) error {
-	return connector.Errorf(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fields})
+	return connector.NewError(connector.CodeInvalid, System, op, &canonical.ValidationError{Kind: kind, Errors: fields})
 }
 
 func internal(op string, err error) error {
-	return connector.Errorf(connector.CodeInternal, System, op, err)
+	return connector.NewError(connector.CodeInternal, System, op, err)
 }
 
 // ---- Release ------------------------------------------------------------
@@ -204,7 +204,7 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 		return canonical.FulfillmentOrder{}, err
 	}
 	if err := fo.Validate(); err != nil {
-		return canonical.FulfillmentOrder{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+		return canonical.FulfillmentOrder{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
 	w := m.w
 	m.lock()
@@ -528,7 +528,7 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, ret canonical.Return) (can
 		return canonical.Return{}, err
 	}
 	if err := ret.Validate(); err != nil {
-		return canonical.Return{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+		return canonical.Return{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
 	w := m.w
 	m.lock()

@@ -128,7 +128,7 @@ func (m *Memory) Adjust(ctx context.Context, adj canonical.InventoryAdjustment) 
 		return canonical.InventoryAdjustment{}, err
 	}
 	if err := adj.Validate(); err != nil {
-		return canonical.InventoryAdjustment{}, connector.Errorf(connector.CodeInvalid, System, op, err)
+		return canonical.InventoryAdjustment{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
 	w := m.w
 	m.lock()

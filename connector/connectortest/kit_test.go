@@ -112,7 +112,7 @@ func (b *brokenERP) AcceptOrder(ctx context.Context, key string, o *canonical.Or
 	}
 	ack, err := b.ERP.AcceptOrder(ctx, key, o)
 	if b.flaw == "erp-invalid-as-internal" && connector.CodeOf(err) == connector.CodeInvalid {
-		err = connector.Errorf(connector.CodeInternal, "broken", "AcceptOrder", errors.New("something failed"))
+		err = connector.NewError(connector.CodeInternal, "broken", "AcceptOrder", errors.New("something failed"))
 	}
 	return ack, err
 }

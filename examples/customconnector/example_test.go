@@ -16,10 +16,10 @@ func Example_run() {
 	// unknown order: not_found
 	// shipment shp-1 invoiced as INV-000001: 125.00 USD
 	// timeline of order-1001:
-	//   erp ValidateOrder attempt 1: ok
-	//   erp AcceptOrder attempt 1: ok
-	//   erp AcceptOrder attempt 1: ok
-	//   erp AcceptOrder attempt 1: failed (conflict)
-	//   erp GetOrder attempt 1: failed (not_found)
-	//   erp PostShipment attempt 1: ok
+	//   09:00:03.000 erp ValidateOrder attempt 1: ok, 4s
+	//   09:00:09.000 erp AcceptOrder attempt 1: ok, 4s
+	//   09:00:15.000 erp AcceptOrder attempt 1: ok, 3s
+	//   09:00:20.000 erp AcceptOrder attempt 1: failed (conflict), 3s
+	//   09:00:25.000 erp GetOrder attempt 1: failed (not_found), 3s
+	//   09:00:31.000 erp PostShipment attempt 1: ok, 3s
 }

@@ -121,11 +121,7 @@ func run(ctx context.Context) error {
 
 	fmt.Println("timeline of order-1001:")
 	for _, s := range timeline.Timeline("order-1001") {
-		class := ""
-		if s.ErrorClass != "" {
-			class = " (" + s.ErrorClass + ")"
-		}
-		fmt.Printf("  %s %s attempt %d: %s%s\n", s.System, s.Operation, s.Attempt, s.Outcome, class)
+		fmt.Println(" ", s)
 	}
 	return nil
 }

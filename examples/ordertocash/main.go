@@ -452,23 +452,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	return nil
 }
 
-// printTimeline prints the steps, folding runs of the same operation.
+// printTimeline prints the steps one per line, as every example prints a
+// timeline: with [tracing.Step.String].
 func printTimeline(out io.Writer, steps []tracing.Step) {
-	for i := 0; i < len(steps); {
-		j := i + 1
-		for j < len(steps) && steps[j].System == steps[i].System && steps[j].Operation == steps[i].Operation {
-			j++
-		}
-		var outcomes []string
-		for _, s := range steps[i:j] {
-			o := string(s.Outcome)
-			if s.ErrorClass != "" {
-				o += "(" + s.ErrorClass + ")"
-			}
-			outcomes = append(outcomes, o)
-		}
-		fmt.Fprintf(out, "   %-5s %-28s %s\n", steps[i].System, steps[i].Operation, strings.Join(outcomes, ", "))
-		i = j
+	for _, s := range steps {
+		fmt.Fprintf(out, "   %s\n", s)
 	}
 }
 

@@ -102,7 +102,7 @@ func (c *CRM) PublishStatus(ctx context.Context, st connector.OrderStatus) error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.orders[st.OrderID] {
-		return connector.Errorf(connector.CodeNotFound, crmSystem, "PublishStatus", fmt.Errorf("order %q", st.OrderID))
+		return connector.NewError(connector.CodeNotFound, crmSystem, "PublishStatus", fmt.Errorf("order %q", st.OrderID))
 	}
 	if cur, ok := s.shown[st.OrderID]; ok && cur.Sequence >= st.Sequence {
 		return nil

@@ -81,7 +81,7 @@ func checkOrder(op string, o *canonical.Order) error {
 		return invalid(erpSystem, op, "order", "is required")
 	}
 	if err := o.Validate(); err != nil {
-		return connector.Errorf(connector.CodeInvalid, erpSystem, op, err)
+		return connector.NewError(connector.CodeInvalid, erpSystem, op, err)
 	}
 	return nil
 }
@@ -132,7 +132,7 @@ func (m *ERP) GetOrder(ctx context.Context, id string) (canonical.Order, error) 
 	defer m.mu.Unlock()
 	o, ok := m.orders[id]
 	if !ok {
-		return canonical.Order{}, connector.Errorf(connector.CodeNotFound, erpSystem, "GetOrder", fmt.Errorf("order %q", id))
+		return canonical.Order{}, connector.NewError(connector.CodeNotFound, erpSystem, "GetOrder", fmt.Errorf("order %q", id))
 	}
 	o.Lines = append([]canonical.OrderLine(nil), o.Lines...)
 	return o, nil
@@ -145,7 +145,7 @@ func (m *ERP) PostShipment(ctx context.Context, key string, s canonical.Shipment
 		return canonical.Invoice{}, err
 	}
 	if err := s.Validate(); err != nil {
-		return canonical.Invoice{}, connector.Errorf(connector.CodeInvalid, erpSystem, "PostShipment", err)
+		return canonical.Invoice{}, connector.NewError(connector.CodeInvalid, erpSystem, "PostShipment", err)
 	}
 	print := fingerprint(s)
 	m.mu.Lock()
@@ -155,7 +155,7 @@ func (m *ERP) PostShipment(ctx context.Context, key string, s canonical.Shipment
 	}
 	o, ok := m.orders[s.OrderID]
 	if !ok {
-		return canonical.Invoice{}, connector.Errorf(connector.CodeNotFound, erpSystem, "PostShipment", fmt.Errorf("order %q", s.OrderID))
+		return canonical.Invoice{}, connector.NewError(connector.CodeNotFound, erpSystem, "PostShipment", fmt.Errorf("order %q", s.OrderID))
 	}
 	in := canonical.Invoice{
 		ID:          fmt.Sprintf("inv-%d", len(m.shipments)+1),
@@ -175,7 +175,7 @@ func (m *ERP) PostShipment(ctx context.Context, key string, s canonical.Shipment
 		}
 		amount, err := price.Mul(sl.Quantity.Value)
 		if err != nil {
-			return canonical.Invoice{}, connector.Errorf(connector.CodeInvalid, erpSystem, "PostShipment", err)
+			return canonical.Invoice{}, connector.NewError(connector.CodeInvalid, erpSystem, "PostShipment", err)
 		}
 		total, _ = total.Add(amount)
 		in.Lines = append(in.Lines, canonical.InvoiceLine{
@@ -200,7 +200,7 @@ func (m *ERP) PostReturn(ctx context.Context, key string, r canonical.Return) (c
 		return canonical.Invoice{}, err
 	}
 	if err := r.Validate(); err != nil {
-		return canonical.Invoice{}, connector.Errorf(connector.CodeInvalid, erpSystem, "PostReturn", err)
+		return canonical.Invoice{}, connector.NewError(connector.CodeInvalid, erpSystem, "PostReturn", err)
 	}
 	print := fingerprint(r)
 	m.mu.Lock()
@@ -210,11 +210,11 @@ func (m *ERP) PostReturn(ctx context.Context, key string, r canonical.Return) (c
 	}
 	o, ok := m.orders[r.OrderID]
 	if !ok {
-		return canonical.Invoice{}, connector.Errorf(connector.CodeNotFound, erpSystem, "PostReturn", fmt.Errorf("order %q", r.OrderID))
+		return canonical.Invoice{}, connector.NewError(connector.CodeNotFound, erpSystem, "PostReturn", fmt.Errorf("order %q", r.OrderID))
 	}
 	credits, ok := m.invoiceOf[o.ID]
 	if !ok {
-		return canonical.Invoice{}, connector.Errorf(connector.CodeConflict, erpSystem, "PostReturn", fmt.Errorf("order %q has no invoice to credit", o.ID))
+		return canonical.Invoice{}, connector.NewError(connector.CodeConflict, erpSystem, "PostReturn", fmt.Errorf("order %q has no invoice to credit", o.ID))
 	}
 	zero := canonical.NewMoney(canonical.Decimal{}, o.Currency)
 	memo := canonical.Invoice{
@@ -245,7 +245,7 @@ func (m *ERP) ApplyInventory(ctx context.Context, key string, ps []canonical.Inv
 	}
 	for i, p := range ps {
 		if err := p.Validate(); err != nil {
-			return connector.Errorf(connector.CodeInvalid, erpSystem, "ApplyInventory", fmt.Errorf("positions[%d]: %w", i, err))
+			return connector.NewError(connector.CodeInvalid, erpSystem, "ApplyInventory", fmt.Errorf("positions[%d]: %w", i, err))
 		}
 	}
 	print := fingerprint(ps)

@@ -120,7 +120,7 @@ func done(ctx context.Context) error {
 
 // invalid returns a CodeInvalid error naming field.
 func invalid(system, op, field, msg string) error {
-	return connector.Errorf(connector.CodeInvalid, system, op, &canonical.ValidationError{
+	return connector.NewError(connector.CodeInvalid, system, op, &canonical.ValidationError{
 		Kind: "request", Errors: []canonical.FieldError{{Field: field, Message: msg}},
 	})
 }
@@ -141,7 +141,7 @@ func lookup[T any](m map[string]keyed[T], key string, print []byte, system, op s
 	}
 	if !bytes.Equal(k.print, print) {
 		var zero T
-		return zero, true, connector.Errorf(connector.CodeConflict, system, op, fmt.Errorf("key %q was used for another request", key))
+		return zero, true, connector.NewError(connector.CodeConflict, system, op, fmt.Errorf("key %q was used for another request", key))
 	}
 	return k.result, true, nil
 }

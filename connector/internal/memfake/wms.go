@@ -98,7 +98,7 @@ func (w *WMS) Release(ctx context.Context, fo canonical.FulfillmentOrder) (canon
 		return canonical.FulfillmentOrder{}, err
 	}
 	if err := fo.Validate(); err != nil {
-		return canonical.FulfillmentOrder{}, connector.Errorf(connector.CodeInvalid, wmsSystem, "Release", err)
+		return canonical.FulfillmentOrder{}, connector.NewError(connector.CodeInvalid, wmsSystem, "Release", err)
 	}
 	fo.ReleasedAt = time.Time{}
 	print := fingerprint(fo)
@@ -112,7 +112,7 @@ func (w *WMS) Release(ctx context.Context, fo canonical.FulfillmentOrder) (canon
 	fo.Refs = fo.Refs.With(canonical.ExternalRef{System: "wms", Type: "pickTicket", Value: "PT-" + fo.ID})
 	fo.Lines = slices.Clone(fo.Lines)
 	if err := s.feed.add(canonical.EventFulfillmentReleased, fo.OrderID, fo, fo.ReleasedAt); err != nil {
-		return canonical.FulfillmentOrder{}, connector.Errorf(connector.CodeInternal, wmsSystem, "Release", err)
+		return canonical.FulfillmentOrder{}, connector.NewError(connector.CodeInternal, wmsSystem, "Release", err)
 	}
 	s.releases[fo.ID] = keyed[canonical.FulfillmentOrder]{print, fo}
 	s.open = append(s.open, fo.ID)
@@ -138,7 +138,7 @@ func (w *WMS) CancelRelease(ctx context.Context, key string, req connector.Cance
 	}
 	rel, ok := s.releases[req.FulfillmentOrderID]
 	if !ok {
-		return connector.CancelResult{}, connector.Errorf(connector.CodeNotFound, wmsSystem, "CancelRelease", fmt.Errorf("fulfilment order %q", req.FulfillmentOrderID))
+		return connector.CancelResult{}, connector.NewError(connector.CodeNotFound, wmsSystem, "CancelRelease", fmt.Errorf("fulfilment order %q", req.FulfillmentOrderID))
 	}
 	res := connector.CancelResult{FulfillmentOrderID: req.FulfillmentOrderID, Cancelled: []connector.LineQuantity{}}
 	if !s.closed[req.FulfillmentOrderID] {
@@ -174,7 +174,7 @@ func (w *WMS) AuthorizeReturn(ctx context.Context, r canonical.Return) (canonica
 		return canonical.Return{}, err
 	}
 	if err := r.Validate(); err != nil {
-		return canonical.Return{}, connector.Errorf(connector.CodeInvalid, wmsSystem, "AuthorizeReturn", err)
+		return canonical.Return{}, connector.NewError(connector.CodeInvalid, wmsSystem, "AuthorizeReturn", err)
 	}
 	print := fingerprint(r)
 	s := w.s

@@ -112,7 +112,7 @@ func (e *ERP) Stats() Stats {
 
 // fail returns a connector error of this ERP.
 func fail(code connector.Code, op string, err error) error {
-	return connector.Errorf(code, System, op, err)
+	return connector.NewError(code, System, op, err)
 }
 
 // begin checks what every call checks first: the context and the
