@@ -3,6 +3,7 @@ package connectortest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -101,6 +102,9 @@ func checkFeed(t *testing.T, poll pollFunc, reopen func(t *testing.T) pollFunc, 
 		if err := e.Validate(); err != nil {
 			t.Errorf("%s: event %v is invalid: %v", what, e.Key(), err)
 		}
+		if err := checkData(e); err != nil {
+			t.Errorf("%s: event %v of type %q: %v", what, e.Key(), e.Type, err)
+		}
 	}
 	for _, limit := range []int{1, 2, 3, 7, 0} {
 		es, _ := readFeed(t, poll, "", limit, repeats, what)
@@ -186,4 +190,43 @@ func checkSubscriber(t *testing.T, feed any, poll pollFunc, caps Capabilities) {
 		t.Errorf("Subscribe: returned %v, want the callback's error", err)
 	}
 	checkSameKeys(t, got, want, "Subscribe")
+}
+
+// checkData decodes the data of e into the document its type declares
+// ([canonical.EventKind]) and validates it, so that a "shipped" event
+// carrying an order, or a document missing its required fields, fails.
+func checkData(e canonical.Event) error {
+	kind, ok := canonical.EventKind(e.Type)
+	if !ok {
+		return errors.New("the type is not one of canonical's event types, so its data cannot be checked")
+	}
+	var err error
+	switch kind {
+	case canonical.KindOrder:
+		_, err = canonical.DecodeData[canonical.Order](e)
+	case canonical.KindOrderAck:
+		_, err = canonical.DecodeData[canonical.OrderAck](e)
+	case canonical.KindCancelRequest:
+		_, err = canonical.DecodeData[canonical.CancelRequest](e)
+	case canonical.KindFulfillmentOrder:
+		_, err = canonical.DecodeData[canonical.FulfillmentOrder](e)
+	case canonical.KindAllocationUpdate:
+		_, err = canonical.DecodeData[canonical.AllocationUpdate](e)
+	case canonical.KindShipment:
+		_, err = canonical.DecodeData[canonical.Shipment](e)
+	case canonical.KindInvoice:
+		_, err = canonical.DecodeData[canonical.Invoice](e)
+	case canonical.KindInventoryAdjustment:
+		_, err = canonical.DecodeData[canonical.InventoryAdjustment](e)
+	case canonical.KindInventoryPosition:
+		_, err = canonical.DecodeData[canonical.InventoryPosition](e)
+	case canonical.KindReturn:
+		_, err = canonical.DecodeData[canonical.Return](e)
+	default:
+		return fmt.Errorf("the kit does not know the document kind %q of this type", kind)
+	}
+	if err != nil {
+		return fmt.Errorf("the data is not the %s document its type declares: %w", kind, err)
+	}
+	return nil
 }
