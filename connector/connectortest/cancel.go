@@ -1,17 +1,16 @@
 package connectortest
 
 import (
-	"testing"
-
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/kit"
 )
 
 // checkERPEvents checks the ERP's optional event feed when caps claims
 // it: paging, resuming from a stored cursor (on a reopened instance when
 // the harness can reopen), cancellation, and that every event is of a
 // known type carrying a valid document.
-func checkERPEvents(t *testing.T, h ERPHarness) {
+func checkERPEvents(t kit.T, h ERPHarness) {
 	t.Helper()
 	feed, ok := connector.As[connector.EventFeed](h.ERP)
 	if h.Capabilities.Events && !ok {
@@ -27,11 +26,11 @@ func checkERPEvents(t *testing.T, h ERPHarness) {
 	if err := h.AddEvents(t.Context(), 7); err != nil {
 		t.Fatalf("AddEvents(7): %v", err)
 	}
-	reopen := func(t *testing.T) pollFunc {
+	reopen := func(t kit.T) pollFunc {
 		if h.Reopen == nil {
 			return feed.PollEvents
 		}
-		f, ok := connector.As[connector.EventFeed](h.Reopen(t))
+		f, ok := connector.As[connector.EventFeed](h.Reopen(kit.Testing(t)))
 		if !ok {
 			t.Fatalf("a reopened ERP does not implement connector.EventFeed")
 		}
@@ -59,7 +58,7 @@ func checkERPEvents(t *testing.T, h ERPHarness) {
 // checkOrderCanceller checks the ERP's optional OrderCanceller when caps
 // claims it: the cancelled bucket grows once per key, replays and
 // concurrent duplicates have one effect, bad requests get their codes.
-func checkOrderCanceller(t *testing.T, h ERPHarness) {
+func checkOrderCanceller(t kit.T, h ERPHarness) {
 	t.Helper()
 	oc, ok := connector.As[connector.OrderCanceller](h.ERP)
 	if h.Capabilities.Cancel && !ok {
@@ -146,7 +145,7 @@ func checkOrderCanceller(t *testing.T, h ERPHarness) {
 // checkCancelRequests checks that a cancellation request made in the CRM
 // appears on its order feed as an [canonical.EventOrderCancelRequested]
 // event about the order, with a valid request.
-func checkCancelRequests(t *testing.T, h CRMHarness, orders []canonical.Order) {
+func checkCancelRequests(t kit.T, h CRMHarness, orders []canonical.Order) {
 	t.Helper()
 	if h.RequestCancellation == nil {
 		return

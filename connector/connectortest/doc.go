@@ -86,5 +86,12 @@
 // the line's quantity are refused).
 //
 // Failures are reported with t.Errorf or t.Fatalf from subtests named after
-// the check, such as "AcceptOrder/ReplaySameKey".
+// the check, such as "AcceptOrder".
+//
+// # Outside a test
+//
+// [CheckERP], [CheckWMS] and [CheckCRM] run the same checks outside a test
+// (from a program, or an example) and return what failed as one error, each
+// failure prefixed with the name of its check. There is no *testing.T
+// there: a harness's Reopen is called with nil.
 package connectortest

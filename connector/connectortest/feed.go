@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"testing"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/kit"
 )
 
 // pollFunc is the shape of EventFeed.PollEvents and OrderFeed.PollOrders.
@@ -24,7 +24,7 @@ const maxPages = 10000
 
 // readFeed reads poll from cursor to its end with pages of limit events,
 // checking each page, and returns the events and the last cursor.
-func readFeed(t *testing.T, poll pollFunc, cursor connector.Cursor, limit int, repeats bool, what string) ([]canonical.Event, connector.Cursor) {
+func readFeed(t kit.T, poll pollFunc, cursor connector.Cursor, limit int, repeats bool, what string) ([]canonical.Event, connector.Cursor) {
 	t.Helper()
 	var all []canonical.Event
 	for range maxPages {
@@ -75,7 +75,7 @@ func keysOf(es []canonical.Event) (map[canonical.EventKey]bool, int) {
 
 // checkSameKeys reports the keys of want missing from got and the keys of
 // got that are not in want.
-func checkSameKeys(t *testing.T, got, want map[canonical.EventKey]bool, what string) {
+func checkSameKeys(t kit.T, got, want map[canonical.EventKey]bool, what string) {
 	t.Helper()
 	for k := range want {
 		if !got[k] {
@@ -91,7 +91,7 @@ func checkSameKeys(t *testing.T, got, want map[canonical.EventKey]bool, what str
 
 // checkFeed checks the paging of a feed holding at least minEvents events.
 // reopen returns the same feed on a new instance over the same state.
-func checkFeed(t *testing.T, poll pollFunc, reopen func(t *testing.T) pollFunc, minEvents int, repeats bool, what string) {
+func checkFeed(t kit.T, poll pollFunc, reopen func(t kit.T) pollFunc, minEvents int, repeats bool, what string) {
 	t.Helper()
 	all, end := readFeed(t, poll, "", 1000, repeats, what+" in one read")
 	want, _ := keysOf(all)
@@ -151,7 +151,7 @@ func checkFeed(t *testing.T, poll pollFunc, reopen func(t *testing.T) pollFunc, 
 
 // checkSubscriber checks the push subscription of feed against the events
 // read by polling, when caps claims it.
-func checkSubscriber(t *testing.T, feed any, poll pollFunc, caps Capabilities) {
+func checkSubscriber(t kit.T, feed any, poll pollFunc, caps Capabilities) {
 	t.Helper()
 	sub, ok := connector.As[connector.Subscriber](feed)
 	if caps.Subscribe && !ok {

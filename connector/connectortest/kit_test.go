@@ -207,3 +207,61 @@ func (b *brokenCRM) lastShown(id string) (connector.OrderStatus, bool) {
 	s, ok := b.shown[id]
 	return s, ok
 }
+
+// The Check functions report what the kit's tests report, outside a test.
+func TestCheckCatchesBrokenSystems(t *testing.T) {
+	tests := []struct {
+		name  string
+		check func() error
+		want  string
+	}{
+		{"erp-no-dedupe", func() error {
+			return connectortest.CheckERP(func() connectortest.ERPHarness {
+				m := memfake.NewERP()
+				return connectortest.ERPHarness{ERP: &brokenERP{ERP: m, flaw: "erp-no-dedupe"}, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
+			})
+		}, "AcceptOrder: "},
+		{"wms-data-bare-id", func() error {
+			return connectortest.CheckWMS(func() connectortest.WMSHarness {
+				m := memfake.NewWMS()
+				b := &brokenWMS{WMS: m, flaw: "wms-data-bare-id"}
+				return connectortest.WMSHarness{
+					WMS: b, Reopen: func(*testing.T) connector.WMS { return b },
+					FulfillmentOrder: memfake.SampleFulfillmentOrder, Return: memfake.SampleReturn,
+					Advance: m.Advance, Effects: m.Effects,
+				}
+			})
+		}, "Feed: PollEvents: "},
+		{"crm-unknown-order-ok", func() error {
+			return connectortest.CheckCRM(func() connectortest.CRMHarness {
+				m := memfake.NewCRM()
+				b := &brokenCRM{CRM: m, flaw: "crm-unknown-order-ok", shown: map[string]connector.OrderStatus{}}
+				return connectortest.CRMHarness{
+					CRM: b, Reopen: func(*testing.T) connector.CRM { return m.Reopen() },
+					AddOrders: m.AddOrders, Shown: m.Shown, Effects: m.Effects,
+				}
+			})
+		}, "PublishStatus: PublishStatus of an unknown order: error code = ok, want not_found"},
+	}
+	for _, tt := range tests {
+		err := tt.check()
+		require.Error(t, err, "Check passed the broken system %s", tt.name)
+		assert.Contains(t, err.Error(), tt.want, "Check's report on %s", tt.name)
+	}
+}
+
+// The Check functions pass the systems the kit's tests pass.
+func TestCheckPassesMemfake(t *testing.T) {
+	assert.NoError(t, connectortest.CheckERP(func() connectortest.ERPHarness {
+		m := memfake.NewERP()
+		return connectortest.ERPHarness{ERP: m, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
+	}), "CheckERP of memfake")
+	assert.NoError(t, connectortest.CheckCRM(func() connectortest.CRMHarness {
+		m := memfake.NewCRM()
+		return connectortest.CRMHarness{
+			CRM: m, Reopen: func(*testing.T) connector.CRM { return m.Reopen() },
+			AddOrders: m.AddOrders, Shown: m.Shown, Effects: m.Effects,
+			Capabilities: connectortest.Capabilities{Health: true, StatusBatch: true},
+		}
+	}), "CheckCRM of memfake")
+}
