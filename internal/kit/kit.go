@@ -45,8 +45,9 @@ func Sub(t T, name string, check func(t T)) bool {
 }
 
 // Testing returns the *testing.T behind t, or nil when t is a recorder
-// of [Run]. A kit passes it to the callbacks of its t-based API, which
-// run only when t is a *testing.T.
+// of [Run]. A kit passes it to the harness callbacks that take a
+// *testing.T; outside a test they get nil, as the kits' Check functions
+// document.
 func Testing(t T) *testing.T {
 	tt, _ := t.(*testing.T)
 	return tt
