@@ -1,10 +1,12 @@
 package connectortest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/kit"
 )
 
 // TestCRM checks a CRM connector against the contracts of
@@ -12,36 +14,64 @@ import (
 // called once per check, from the check's subtest.
 func TestCRM(t *testing.T, newCRM func(t *testing.T) CRMHarness) {
 	t.Helper()
-	open := func(t *testing.T) CRMHarness {
-		t.Helper()
-		h := newCRM(t)
-		if h.CRM == nil || h.Reopen == nil || h.AddOrders == nil || h.Shown == nil || h.Effects == nil {
-			t.Fatalf("CRMHarness: CRM, Reopen, AddOrders, Shown and Effects are required")
-		}
-		if h.Location == "" {
-			h.Location = "WH1"
-		}
-		return h
+	for _, c := range crmChecks {
+		t.Run(c.name, func(t *testing.T) { c.run(t, openCRM(t, func(t kit.T) CRMHarness { return newCRM(kit.Testing(t)) })) })
 	}
-	t.Run("OrderFeed", func(t *testing.T) { testOrderFeed(t, open(t)) })
-	t.Run("PublishStatus", func(t *testing.T) { testPublishStatus(t, open(t)) })
-	t.Run("PublishAvailability", func(t *testing.T) { testPublishAvailability(t, open(t)) })
-	t.Run("Concurrent", func(t *testing.T) { testCRMConcurrent(t, open(t)) })
-	t.Run("Cancelled", func(t *testing.T) { testCRMCancelled(t, open(t)) })
-	t.Run("Capabilities", func(t *testing.T) {
-		h := open(t)
-		checkHealth(t, h.CRM, h.Capabilities)
-		if h.Capabilities.Subscribe {
-			addOrders(t, h, 3)
-			checkSubscriber(t, h.CRM, h.CRM.PollOrders, h.Capabilities)
-		}
-		checkStatusBatch(t, h)
-	})
+}
+
+// CheckCRM runs the checks of [TestCRM] outside a test, each on a
+// harness newHarness returns over a fresh system, and returns their
+// failures joined into one error, each prefixed with the name of its
+// check; nil means the CRM passed. Outside a test there is no
+// *testing.T: the harness's Reopen is called with nil.
+func CheckCRM(newHarness func() CRMHarness) error {
+	var errs []error
+	for _, c := range crmChecks {
+		errs = append(errs, kit.Run(c.name, func(t kit.T) { c.run(t, openCRM(t, func(kit.T) CRMHarness { return newHarness() })) }))
+	}
+	return errors.Join(errs...)
+}
+
+// openCRM returns the harness newHarness returns for the check t, after
+// checking its required fields and filling in its defaults.
+func openCRM(t kit.T, newHarness func(t kit.T) CRMHarness) CRMHarness {
+	t.Helper()
+	h := newHarness(t)
+	if h.CRM == nil || h.Reopen == nil || h.AddOrders == nil || h.Shown == nil || h.Effects == nil {
+		t.Fatalf("CRMHarness: CRM, Reopen, AddOrders, Shown and Effects are required")
+	}
+	if h.Location == "" {
+		h.Location = "WH1"
+	}
+	return h
+}
+
+// crmChecks are the checks of [TestCRM], in the order they run.
+var crmChecks = []struct {
+	name string
+	run  func(t kit.T, h CRMHarness)
+}{
+	{"OrderFeed", testOrderFeed},
+	{"PublishStatus", testPublishStatus},
+	{"PublishAvailability", testPublishAvailability},
+	{"Concurrent", testCRMConcurrent},
+	{"Cancelled", testCRMCancelled},
+	{"Capabilities", testCRMCapabilities},
+}
+
+// testCRMCapabilities checks the optional parts the harness declares.
+func testCRMCapabilities(t kit.T, h CRMHarness) {
+	checkHealth(t, h.CRM, h.Capabilities)
+	if h.Capabilities.Subscribe {
+		addOrders(t, h, 3)
+		checkSubscriber(t, h.CRM, h.CRM.PollOrders, h.Capabilities)
+	}
+	checkStatusBatch(t, h)
 }
 
 // addOrders asks the harness for n orders and returns every order on the
 // feed.
-func addOrders(t *testing.T, h CRMHarness, n int) []canonical.Order {
+func addOrders(t kit.T, h CRMHarness, n int) []canonical.Order {
 	t.Helper()
 	if err := h.AddOrders(t.Context(), n); err != nil {
 		t.Fatalf("AddOrders(%d): %v", n, err)
@@ -76,9 +106,9 @@ func addOrders(t *testing.T, h CRMHarness, n int) []canonical.Order {
 	return orders
 }
 
-func testOrderFeed(t *testing.T, h CRMHarness) {
+func testOrderFeed(t kit.T, h CRMHarness) {
 	checkCancelRequests(t, h, addOrders(t, h, 7))
-	reopen := func(t *testing.T) pollFunc { return h.Reopen(t).PollOrders }
+	reopen := func(t kit.T) pollFunc { return h.Reopen(kit.Testing(t)).PollOrders }
 	checkFeed(t, h.CRM.PollOrders, reopen, 7, h.Capabilities.RepeatsEvents, "PollOrders")
 }
 
@@ -97,7 +127,7 @@ func statusOf(o canonical.Order, seq int64) connector.OrderStatus {
 	return s
 }
 
-func testPublishStatus(t *testing.T, h CRMHarness) {
+func testPublishStatus(t kit.T, h CRMHarness) {
 	ctx := t.Context()
 	o := addOrders(t, h, 1)[0]
 	before := h.Effects()
@@ -149,7 +179,7 @@ func availabilityOf(o canonical.Order, loc string, seq int64) []connector.Availa
 	return as
 }
 
-func testPublishAvailability(t *testing.T, h CRMHarness) {
+func testPublishAvailability(t kit.T, h CRMHarness) {
 	ctx := t.Context()
 	o := addOrders(t, h, 1)[0]
 	before := h.Effects()
@@ -169,7 +199,7 @@ func testPublishAvailability(t *testing.T, h CRMHarness) {
 	checkInvalid(t, err, nil, "sku", "PublishAvailability without a SKU")
 }
 
-func testCRMConcurrent(t *testing.T, h CRMHarness) {
+func testCRMConcurrent(t kit.T, h CRMHarness) {
 	o := addOrders(t, h, 1)[0]
 	before := h.Effects()
 	next := make(chan int64, duplicates)
@@ -204,7 +234,7 @@ func testCRMConcurrent(t *testing.T, h CRMHarness) {
 	}
 }
 
-func testCRMCancelled(t *testing.T, h CRMHarness) {
+func testCRMCancelled(t kit.T, h CRMHarness) {
 	o := addOrders(t, h, 1)[0]
 	ctx := cancelled(t)
 	before := h.Effects()
@@ -220,7 +250,7 @@ func testCRMCancelled(t *testing.T, h CRMHarness) {
 }
 
 // checkStatusBatch checks the batch status capability when claimed.
-func checkStatusBatch(t *testing.T, h CRMHarness) {
+func checkStatusBatch(t kit.T, h CRMHarness) {
 	t.Helper()
 	bp, ok := connector.As[connector.StatusBatchPublisher](h.CRM)
 	if h.Capabilities.StatusBatch && !ok {

@@ -42,6 +42,11 @@
 //     an empty page, never skip an event (whatever the page size), never
 //     repeat one unless [Capabilities.RepeatsEvents] says the feed may, and
 //     resume from a stored cursor on a reopened instance;
+//   - every feed event passes [canonical.Event.Validate], has one of
+//     canonical's event types, and its data decodes ([canonical.DecodeData])
+//     into the document kind its type declares ([canonical.EventKind]) and
+//     passes that document's validation: a shipment event carrying an
+//     order, or data that is only {"id":"x"}, fails;
 //   - the optional capabilities the harness declares in [Capabilities],
 //     found with [connector.As] so that decorated systems pass too.
 //
@@ -81,5 +86,12 @@
 // the line's quantity are refused).
 //
 // Failures are reported with t.Errorf or t.Fatalf from subtests named after
-// the check, such as "AcceptOrder/ReplaySameKey".
+// the check, such as "AcceptOrder".
+//
+// # Outside a test
+//
+// [CheckERP], [CheckWMS] and [CheckCRM] run the same checks outside a test
+// (from a program, or an example) and return what failed as one error, each
+// failure prefixed with the name of its check. There is no *testing.T
+// there: a harness's Reopen is called with nil.
 package connectortest

@@ -1,10 +1,12 @@
 package connectortest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/kit"
 )
 
 // TestERP checks an ERP connector against the contracts of
@@ -12,42 +14,73 @@ import (
 // called once per check, from the check's subtest.
 func TestERP(t *testing.T, newERP func(t *testing.T) ERPHarness) {
 	t.Helper()
-	open := func(t *testing.T) ERPHarness {
-		t.Helper()
-		h := newERP(t)
-		if h.ERP == nil || h.Order == nil || h.Positions == nil || h.Effects == nil {
-			t.Fatalf("ERPHarness: ERP, Order, Positions and Effects are required")
-		}
-		if h.Shipment == nil {
-			h.Shipment = ShipAll
-		}
-		if h.Return == nil {
-			h.Return = ReturnAll
-		}
-		return h
+	for _, c := range erpChecks {
+		t.Run(c.name, func(t *testing.T) { c.run(t, openERP(t, func(t kit.T) ERPHarness { return newERP(kit.Testing(t)) })) })
 	}
-	t.Run("ValidateOrder", func(t *testing.T) { testValidateOrder(t, open(t)) })
-	t.Run("AcceptOrder", func(t *testing.T) { testAcceptOrder(t, open(t)) })
-	t.Run("GetOrder", func(t *testing.T) { testGetOrder(t, open(t)) })
-	t.Run("PostShipment", func(t *testing.T) { testPostShipment(t, open(t)) })
-	t.Run("PostReturn", func(t *testing.T) { testPostReturn(t, open(t)) })
-	t.Run("ApplyInventory", func(t *testing.T) { testApplyInventory(t, open(t)) })
-	t.Run("Concurrent", func(t *testing.T) { testERPConcurrent(t, open(t)) })
-	t.Run("Reopen", func(t *testing.T) {
-		h := open(t)
-		if h.Reopen == nil {
-			t.Log("ERPHarness.Reopen is nil: keys surviving a restart are not checked")
-			return
-		}
-		testERPReopen(t, h)
-	})
-	t.Run("Cancelled", func(t *testing.T) { testERPCancelled(t, open(t)) })
-	t.Run("Capabilities", func(t *testing.T) {
-		h := open(t)
-		checkHealth(t, h.ERP, h.Capabilities)
-	})
-	t.Run("Events", func(t *testing.T) { checkERPEvents(t, open(t)) })
-	t.Run("OrderCanceller", func(t *testing.T) { checkOrderCanceller(t, open(t)) })
+}
+
+// CheckERP runs the checks of [TestERP] outside a test, each on a
+// harness newHarness returns over a fresh system, and returns their
+// failures joined into one error, each prefixed with the name of its
+// check; nil means the ERP passed. Outside a test there is no
+// *testing.T: the harness's Reopen is called with nil.
+func CheckERP(newHarness func() ERPHarness) error {
+	var errs []error
+	for _, c := range erpChecks {
+		errs = append(errs, kit.Run(c.name, func(t kit.T) { c.run(t, openERP(t, func(kit.T) ERPHarness { return newHarness() })) }))
+	}
+	return errors.Join(errs...)
+}
+
+// openERP returns the harness newHarness returns for the check t, after
+// checking its required fields and filling in its defaults.
+func openERP(t kit.T, newHarness func(t kit.T) ERPHarness) ERPHarness {
+	t.Helper()
+	h := newHarness(t)
+	if h.ERP == nil || h.Order == nil || h.Positions == nil || h.Effects == nil {
+		t.Fatalf("ERPHarness: ERP, Order, Positions and Effects are required")
+	}
+	if h.Shipment == nil {
+		h.Shipment = ShipAll
+	}
+	if h.Return == nil {
+		h.Return = ReturnAll
+	}
+	return h
+}
+
+// erpChecks are the checks of [TestERP], in the order they run.
+var erpChecks = []struct {
+	name string
+	run  func(t kit.T, h ERPHarness)
+}{
+	{"ValidateOrder", testValidateOrder},
+	{"AcceptOrder", testAcceptOrder},
+	{"GetOrder", testGetOrder},
+	{"PostShipment", testPostShipment},
+	{"PostReturn", testPostReturn},
+	{"ApplyInventory", testApplyInventory},
+	{"Concurrent", testERPConcurrent},
+	{"Reopen", testERPReopenIfSet},
+	{"Cancelled", testERPCancelled},
+	{"Capabilities", testERPCapabilities},
+	{"Events", checkERPEvents},
+	{"OrderCanceller", checkOrderCanceller},
+}
+
+// testERPReopenIfSet checks keys surviving a restart when the harness
+// can reopen the ERP.
+func testERPReopenIfSet(t kit.T, h ERPHarness) {
+	if h.Reopen == nil {
+		t.Logf("ERPHarness.Reopen is nil: keys surviving a restart are not checked")
+		return
+	}
+	testERPReopen(t, h)
+}
+
+// testERPCapabilities checks the optional parts the harness declares.
+func testERPCapabilities(t kit.T, h ERPHarness) {
+	checkHealth(t, h.ERP, h.Capabilities)
 }
 
 // invalidOrder returns o with the quantity of its first line zeroed, and
@@ -60,7 +93,7 @@ func invalidOrder(o canonical.Order) (canonical.Order, error) {
 	return o, o.Validate()
 }
 
-func testValidateOrder(t *testing.T, h ERPHarness) {
+func testValidateOrder(t kit.T, h ERPHarness) {
 	ctx := t.Context()
 	o := h.Order(1)
 	if err := o.Validate(); err != nil {
@@ -87,7 +120,7 @@ func testValidateOrder(t *testing.T, h ERPHarness) {
 }
 
 // checkAck checks an ack for o that must not be a rejection.
-func checkAck(t *testing.T, ack canonical.OrderAck, o canonical.Order, what string) {
+func checkAck(t kit.T, ack canonical.OrderAck, o canonical.Order, what string) {
 	t.Helper()
 	if err := ack.Validate(); err != nil {
 		t.Errorf("%s(%s): the ack is invalid: %v", what, o.ID, err)
@@ -102,7 +135,7 @@ func checkAck(t *testing.T, ack canonical.OrderAck, o canonical.Order, what stri
 
 // accept accepts h.Order(n) with a key of its own and returns the order
 // and the ack.
-func accept(t *testing.T, h ERPHarness, n int) (canonical.Order, canonical.OrderAck) {
+func accept(t kit.T, h ERPHarness, n int) (canonical.Order, canonical.OrderAck) {
 	t.Helper()
 	o := h.Order(n)
 	ack, err := h.ERP.AcceptOrder(t.Context(), "kit-accept-"+o.ID, &o)
@@ -112,7 +145,7 @@ func accept(t *testing.T, h ERPHarness, n int) (canonical.Order, canonical.Order
 	return o, ack
 }
 
-func testAcceptOrder(t *testing.T, h ERPHarness) {
+func testAcceptOrder(t kit.T, h ERPHarness) {
 	ctx := t.Context()
 	o := h.Order(1)
 	key := "kit-accept-" + o.ID
@@ -151,7 +184,7 @@ func testAcceptOrder(t *testing.T, h ERPHarness) {
 	}
 }
 
-func testGetOrder(t *testing.T, h ERPHarness) {
+func testGetOrder(t kit.T, h ERPHarness) {
 	ctx := t.Context()
 	o, _ := accept(t, h, 1)
 	got, err := h.ERP.GetOrder(ctx, o.ID)
@@ -173,7 +206,7 @@ func testGetOrder(t *testing.T, h ERPHarness) {
 	checkCode(t, err, connector.CodeNotFound, "GetOrder of an unknown ID")
 }
 
-func testPostShipment(t *testing.T, h ERPHarness) {
+func testPostShipment(t kit.T, h ERPHarness) {
 	ctx := t.Context()
 	o, _ := accept(t, h, 1)
 	s := h.Shipment(o, 1)
@@ -223,7 +256,7 @@ func testPostShipment(t *testing.T, h ERPHarness) {
 }
 
 // ship accepts h.Order(n) and posts its shipment 1, returning both.
-func ship(t *testing.T, h ERPHarness, n int) (canonical.Order, canonical.Shipment) {
+func ship(t kit.T, h ERPHarness, n int) (canonical.Order, canonical.Shipment) {
 	t.Helper()
 	o, _ := accept(t, h, n)
 	s := h.Shipment(o, 1)
@@ -233,7 +266,7 @@ func ship(t *testing.T, h ERPHarness, n int) (canonical.Order, canonical.Shipmen
 	return o, s
 }
 
-func testPostReturn(t *testing.T, h ERPHarness) {
+func testPostReturn(t kit.T, h ERPHarness) {
 	ctx := t.Context()
 	o, s := ship(t, h, 1)
 	r := h.Return(o, s, 1)
@@ -277,7 +310,7 @@ func testPostReturn(t *testing.T, h ERPHarness) {
 	}
 }
 
-func testApplyInventory(t *testing.T, h ERPHarness) {
+func testApplyInventory(t kit.T, h ERPHarness) {
 	ctx := t.Context()
 	ps := h.Positions(1)
 	if len(ps) == 0 {
@@ -311,7 +344,7 @@ func testApplyInventory(t *testing.T, h ERPHarness) {
 	checkInvalid(t, err, bad[0].Validate(), "location", "ApplyInventory without a location")
 }
 
-func testERPConcurrent(t *testing.T, h ERPHarness) {
+func testERPConcurrent(t kit.T, h ERPHarness) {
 	ctx := t.Context()
 	o := h.Order(1)
 	before := h.Effects()
@@ -370,7 +403,7 @@ func testERPConcurrent(t *testing.T, h ERPHarness) {
 	}
 }
 
-func testERPReopen(t *testing.T, h ERPHarness) {
+func testERPReopen(t kit.T, h ERPHarness) {
 	ctx := t.Context()
 	o, ack := accept(t, h, 1)
 	s := h.Shipment(o, 1)
@@ -379,7 +412,7 @@ func testERPReopen(t *testing.T, h ERPHarness) {
 		t.Fatalf("PostShipment(%s): %v", s.ID, err)
 	}
 	before := h.Effects()
-	erp := h.Reopen(t)
+	erp := h.Reopen(kit.Testing(t))
 	again, err := erp.AcceptOrder(ctx, "kit-accept-"+o.ID, &o)
 	if err != nil {
 		t.Fatalf("AcceptOrder(%s) replayed on a reopened instance: %v", o.ID, err)
@@ -402,7 +435,7 @@ func testERPReopen(t *testing.T, h ERPHarness) {
 	}
 }
 
-func testERPCancelled(t *testing.T, h ERPHarness) {
+func testERPCancelled(t kit.T, h ERPHarness) {
 	ctx := cancelled(t)
 	o := h.Order(1)
 	before := h.Effects()
@@ -429,7 +462,7 @@ func testERPCancelled(t *testing.T, h ERPHarness) {
 }
 
 // checkHealth checks the health capability of c when caps claims it.
-func checkHealth(t *testing.T, c any, caps Capabilities) {
+func checkHealth(t kit.T, c any, caps Capabilities) {
 	t.Helper()
 	hc, ok := connector.As[connector.HealthChecker](c)
 	if caps.Health && !ok {

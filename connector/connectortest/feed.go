@@ -3,11 +3,12 @@ package connectortest
 import (
 	"context"
 	"errors"
-	"testing"
+	"fmt"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/kit"
 )
 
 // pollFunc is the shape of EventFeed.PollEvents and OrderFeed.PollOrders.
@@ -23,7 +24,7 @@ const maxPages = 10000
 
 // readFeed reads poll from cursor to its end with pages of limit events,
 // checking each page, and returns the events and the last cursor.
-func readFeed(t *testing.T, poll pollFunc, cursor connector.Cursor, limit int, repeats bool, what string) ([]canonical.Event, connector.Cursor) {
+func readFeed(t kit.T, poll pollFunc, cursor connector.Cursor, limit int, repeats bool, what string) ([]canonical.Event, connector.Cursor) {
 	t.Helper()
 	var all []canonical.Event
 	for range maxPages {
@@ -74,7 +75,7 @@ func keysOf(es []canonical.Event) (map[canonical.EventKey]bool, int) {
 
 // checkSameKeys reports the keys of want missing from got and the keys of
 // got that are not in want.
-func checkSameKeys(t *testing.T, got, want map[canonical.EventKey]bool, what string) {
+func checkSameKeys(t kit.T, got, want map[canonical.EventKey]bool, what string) {
 	t.Helper()
 	for k := range want {
 		if !got[k] {
@@ -90,7 +91,7 @@ func checkSameKeys(t *testing.T, got, want map[canonical.EventKey]bool, what str
 
 // checkFeed checks the paging of a feed holding at least minEvents events.
 // reopen returns the same feed on a new instance over the same state.
-func checkFeed(t *testing.T, poll pollFunc, reopen func(t *testing.T) pollFunc, minEvents int, repeats bool, what string) {
+func checkFeed(t kit.T, poll pollFunc, reopen func(t kit.T) pollFunc, minEvents int, repeats bool, what string) {
 	t.Helper()
 	all, end := readFeed(t, poll, "", 1000, repeats, what+" in one read")
 	want, _ := keysOf(all)
@@ -100,6 +101,9 @@ func checkFeed(t *testing.T, poll pollFunc, reopen func(t *testing.T) pollFunc, 
 	for _, e := range all {
 		if err := e.Validate(); err != nil {
 			t.Errorf("%s: event %v is invalid: %v", what, e.Key(), err)
+		}
+		if err := checkData(e); err != nil {
+			t.Errorf("%s: event %v of type %q: %v", what, e.Key(), e.Type, err)
 		}
 	}
 	for _, limit := range []int{1, 2, 3, 7, 0} {
@@ -147,7 +151,7 @@ func checkFeed(t *testing.T, poll pollFunc, reopen func(t *testing.T) pollFunc, 
 
 // checkSubscriber checks the push subscription of feed against the events
 // read by polling, when caps claims it.
-func checkSubscriber(t *testing.T, feed any, poll pollFunc, caps Capabilities) {
+func checkSubscriber(t kit.T, feed any, poll pollFunc, caps Capabilities) {
 	t.Helper()
 	sub, ok := connector.As[connector.Subscriber](feed)
 	if caps.Subscribe && !ok {
@@ -186,4 +190,43 @@ func checkSubscriber(t *testing.T, feed any, poll pollFunc, caps Capabilities) {
 		t.Errorf("Subscribe: returned %v, want the callback's error", err)
 	}
 	checkSameKeys(t, got, want, "Subscribe")
+}
+
+// checkData decodes the data of e into the document its type declares
+// ([canonical.EventKind]) and validates it, so that a "shipped" event
+// carrying an order, or a document missing its required fields, fails.
+func checkData(e canonical.Event) error {
+	kind, ok := canonical.EventKind(e.Type)
+	if !ok {
+		return errors.New("the type is not one of canonical's event types, so its data cannot be checked")
+	}
+	var err error
+	switch kind {
+	case canonical.KindOrder:
+		_, err = canonical.DecodeData[canonical.Order](e)
+	case canonical.KindOrderAck:
+		_, err = canonical.DecodeData[canonical.OrderAck](e)
+	case canonical.KindCancelRequest:
+		_, err = canonical.DecodeData[canonical.CancelRequest](e)
+	case canonical.KindFulfillmentOrder:
+		_, err = canonical.DecodeData[canonical.FulfillmentOrder](e)
+	case canonical.KindAllocationUpdate:
+		_, err = canonical.DecodeData[canonical.AllocationUpdate](e)
+	case canonical.KindShipment:
+		_, err = canonical.DecodeData[canonical.Shipment](e)
+	case canonical.KindInvoice:
+		_, err = canonical.DecodeData[canonical.Invoice](e)
+	case canonical.KindInventoryAdjustment:
+		_, err = canonical.DecodeData[canonical.InventoryAdjustment](e)
+	case canonical.KindInventoryPosition:
+		_, err = canonical.DecodeData[canonical.InventoryPosition](e)
+	case canonical.KindReturn:
+		_, err = canonical.DecodeData[canonical.Return](e)
+	default:
+		return fmt.Errorf("the kit does not know the document kind %q of this type", kind)
+	}
+	if err != nil {
+		return fmt.Errorf("the data is not the %s document its type declares: %w", kind, err)
+	}
+	return nil
 }

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/kit"
 )
 
 // duplicates is how many goroutines the concurrency checks start with the
@@ -78,14 +78,14 @@ func ReturnAll(order canonical.Order, shipment canonical.Shipment, n int) canoni
 }
 
 // cancelled returns a context that is already cancelled.
-func cancelled(t *testing.T) context.Context {
+func cancelled(t kit.T) context.Context {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	return ctx
 }
 
 // checkCode reports an error unless err carries code.
-func checkCode(t *testing.T, err error, want connector.Code, what string) bool {
+func checkCode(t kit.T, err error, want connector.Code, what string) bool {
 	t.Helper()
 	if got := connector.CodeOf(err); got != want {
 		t.Errorf("%s: error code = %v, want %v (error: %v)", what, got, want, err)
@@ -97,7 +97,7 @@ func checkCode(t *testing.T, err error, want connector.Code, what string) bool {
 // checkInvalid reports an error unless err carries CodeInvalid and names
 // one of the fields of want (the canonical validation error of the same
 // input), or field when want names none.
-func checkInvalid(t *testing.T, err error, want error, field, what string) {
+func checkInvalid(t kit.T, err error, want error, field, what string) {
 	t.Helper()
 	if !checkCode(t, err, connector.CodeInvalid, what) {
 		return
@@ -123,7 +123,7 @@ func checkInvalid(t *testing.T, err error, want error, field, what string) {
 }
 
 // checkCancelled reports an error unless err matches context.Canceled.
-func checkCancelled(t *testing.T, err error, what string) {
+func checkCancelled(t kit.T, err error, what string) {
 	t.Helper()
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("%s with a cancelled context: error = %v, want one matching context.Canceled", what, err)

@@ -2,9 +2,11 @@ package connectortest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -42,6 +44,8 @@ func TestKitCatchesBrokenSystems(t *testing.T) {
 		{"wms-moves-cursor-on-empty", "an empty page moved the cursor"},
 		{"wms-says-no-more", "a page said no more events were available"},
 		{"wms-subscribe-skips", "Subscribe: event"},
+		{"wms-shipment-carries-order", "the data is not the shipment document its type declares"},
+		{"wms-data-bare-id", "the data is not the fulfillment_order document its type declares"},
 		{"crm-older-status-wins", "an older status replaced a newer one"},
 		{"crm-unknown-order-ok", "want not_found"},
 	}
@@ -63,7 +67,8 @@ func runBroken(t *testing.T, name string) {
 			m := memfake.NewERP()
 			return connectortest.ERPHarness{ERP: &brokenERP{ERP: m, flaw: name}, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
 		})
-	case "wms-skips-events", "wms-repeats-events", "wms-moves-cursor-on-empty", "wms-says-no-more", "wms-subscribe-skips":
+	case "wms-skips-events", "wms-repeats-events", "wms-moves-cursor-on-empty", "wms-says-no-more", "wms-subscribe-skips",
+		"wms-shipment-carries-order", "wms-data-bare-id":
 		connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
 			m := memfake.NewWMS()
 			return connectortest.WMSHarness{
@@ -138,8 +143,29 @@ func (b *brokenWMS) PollEvents(ctx context.Context, cursor connector.Cursor, lim
 		p.Next = "0"
 	case b.flaw == "wms-says-no-more":
 		p.More = false
+	case b.flaw == "wms-shipment-carries-order", b.flaw == "wms-data-bare-id":
+		p.Events = slices.Clone(p.Events) // the fake's own events stay intact
+		for i, e := range p.Events {
+			p.Events[i].Data = b.wrongData(e)
+		}
 	}
 	return p, nil
+}
+
+// wrongData returns data that does not match the type of e, as the flaw
+// says: an order where a shipment belongs, or a bare ID for any document.
+func (b *brokenWMS) wrongData(e canonical.Event) json.RawMessage {
+	switch {
+	case b.flaw == "wms-data-bare-id":
+		return json.RawMessage(`{"id":"x"}`)
+	case e.Type == canonical.EventShipmentConfirmed:
+		data, err := canonical.Encode(memfake.SampleOrder(1))
+		if err != nil {
+			panic(err)
+		}
+		return data
+	}
+	return e.Data
 }
 
 // Subscribe skips the feed's first event when the flaw says so.
@@ -180,4 +206,62 @@ func (b *brokenCRM) lastShown(id string) (connector.OrderStatus, bool) {
 	defer b.mu.Unlock()
 	s, ok := b.shown[id]
 	return s, ok
+}
+
+// The Check functions report what the kit's tests report, outside a test.
+func TestCheckCatchesBrokenSystems(t *testing.T) {
+	tests := []struct {
+		name  string
+		check func() error
+		want  string
+	}{
+		{"erp-no-dedupe", func() error {
+			return connectortest.CheckERP(func() connectortest.ERPHarness {
+				m := memfake.NewERP()
+				return connectortest.ERPHarness{ERP: &brokenERP{ERP: m, flaw: "erp-no-dedupe"}, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
+			})
+		}, "AcceptOrder: "},
+		{"wms-data-bare-id", func() error {
+			return connectortest.CheckWMS(func() connectortest.WMSHarness {
+				m := memfake.NewWMS()
+				b := &brokenWMS{WMS: m, flaw: "wms-data-bare-id"}
+				return connectortest.WMSHarness{
+					WMS: b, Reopen: func(*testing.T) connector.WMS { return b },
+					FulfillmentOrder: memfake.SampleFulfillmentOrder, Return: memfake.SampleReturn,
+					Advance: m.Advance, Effects: m.Effects,
+				}
+			})
+		}, "Feed: PollEvents: "},
+		{"crm-unknown-order-ok", func() error {
+			return connectortest.CheckCRM(func() connectortest.CRMHarness {
+				m := memfake.NewCRM()
+				b := &brokenCRM{CRM: m, flaw: "crm-unknown-order-ok", shown: map[string]connector.OrderStatus{}}
+				return connectortest.CRMHarness{
+					CRM: b, Reopen: func(*testing.T) connector.CRM { return m.Reopen() },
+					AddOrders: m.AddOrders, Shown: m.Shown, Effects: m.Effects,
+				}
+			})
+		}, "PublishStatus: PublishStatus of an unknown order: error code = ok, want not_found"},
+	}
+	for _, tt := range tests {
+		err := tt.check()
+		require.Error(t, err, "Check passed the broken system %s", tt.name)
+		assert.Contains(t, err.Error(), tt.want, "Check's report on %s", tt.name)
+	}
+}
+
+// The Check functions pass the systems the kit's tests pass.
+func TestCheckPassesMemfake(t *testing.T) {
+	assert.NoError(t, connectortest.CheckERP(func() connectortest.ERPHarness {
+		m := memfake.NewERP()
+		return connectortest.ERPHarness{ERP: m, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
+	}), "CheckERP of memfake")
+	assert.NoError(t, connectortest.CheckCRM(func() connectortest.CRMHarness {
+		m := memfake.NewCRM()
+		return connectortest.CRMHarness{
+			CRM: m, Reopen: func(*testing.T) connector.CRM { return m.Reopen() },
+			AddOrders: m.AddOrders, Shown: m.Shown, Effects: m.Effects,
+			Capabilities: connectortest.Capabilities{Health: true, StatusBatch: true},
+		}
+	}), "CheckCRM of memfake")
 }

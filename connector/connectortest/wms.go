@@ -1,12 +1,14 @@
 package connectortest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/kit"
 )
 
 // advanceSteps is how many times the feed checks call WMSHarness.Advance
@@ -18,34 +20,62 @@ const advanceSteps = 20
 // called once per check, from the check's subtest.
 func TestWMS(t *testing.T, newWMS func(t *testing.T) WMSHarness) {
 	t.Helper()
-	open := func(t *testing.T) WMSHarness {
-		t.Helper()
-		h := newWMS(t)
-		if h.WMS == nil || h.Reopen == nil || h.FulfillmentOrder == nil || h.Return == nil || h.Advance == nil || h.Effects == nil {
-			t.Fatalf("WMSHarness: every field but Capabilities is required")
-		}
-		return h
+	for _, c := range wmsChecks {
+		t.Run(c.name, func(t *testing.T) { c.run(t, openWMS(t, func(t kit.T) WMSHarness { return newWMS(kit.Testing(t)) })) })
 	}
-	t.Run("Release", func(t *testing.T) { testRelease(t, open(t)) })
-	t.Run("CancelRelease", func(t *testing.T) { testCancelRelease(t, open(t)) })
-	t.Run("Inventory", func(t *testing.T) { testInventory(t, open(t)) })
-	t.Run("AuthorizeReturn", func(t *testing.T) { testAuthorizeReturn(t, open(t)) })
-	t.Run("Feed", func(t *testing.T) { testWMSFeed(t, open(t)) })
-	t.Run("Concurrent", func(t *testing.T) { testWMSConcurrent(t, open(t)) })
-	t.Run("Cancelled", func(t *testing.T) { testWMSCancelled(t, open(t)) })
-	t.Run("Capabilities", func(t *testing.T) {
-		h := open(t)
-		checkHealth(t, h.WMS, h.Capabilities)
-		if h.Capabilities.Subscribe {
-			release(t, h, 1)
-			advance(t, h)
-			checkSubscriber(t, h.WMS, h.WMS.PollEvents, h.Capabilities)
-		}
-	})
+}
+
+// CheckWMS runs the checks of [TestWMS] outside a test, each on a
+// harness newHarness returns over a fresh system, and returns their
+// failures joined into one error, each prefixed with the name of its
+// check; nil means the WMS passed. Outside a test there is no
+// *testing.T: the harness's Reopen is called with nil.
+func CheckWMS(newHarness func() WMSHarness) error {
+	var errs []error
+	for _, c := range wmsChecks {
+		errs = append(errs, kit.Run(c.name, func(t kit.T) { c.run(t, openWMS(t, func(kit.T) WMSHarness { return newHarness() })) }))
+	}
+	return errors.Join(errs...)
+}
+
+// openWMS returns the harness newHarness returns for the check t, after
+// checking its required fields.
+func openWMS(t kit.T, newHarness func(t kit.T) WMSHarness) WMSHarness {
+	t.Helper()
+	h := newHarness(t)
+	if h.WMS == nil || h.Reopen == nil || h.FulfillmentOrder == nil || h.Return == nil || h.Advance == nil || h.Effects == nil {
+		t.Fatalf("WMSHarness: every field but Capabilities is required")
+	}
+	return h
+}
+
+// wmsChecks are the checks of [TestWMS], in the order they run.
+var wmsChecks = []struct {
+	name string
+	run  func(t kit.T, h WMSHarness)
+}{
+	{"Release", testRelease},
+	{"CancelRelease", testCancelRelease},
+	{"Inventory", testInventory},
+	{"AuthorizeReturn", testAuthorizeReturn},
+	{"Feed", testWMSFeed},
+	{"Concurrent", testWMSConcurrent},
+	{"Cancelled", testWMSCancelled},
+	{"Capabilities", testWMSCapabilities},
+}
+
+// testWMSCapabilities checks the optional parts the harness declares.
+func testWMSCapabilities(t kit.T, h WMSHarness) {
+	checkHealth(t, h.WMS, h.Capabilities)
+	if h.Capabilities.Subscribe {
+		release(t, h, 1)
+		advance(t, h)
+		checkSubscriber(t, h.WMS, h.WMS.PollEvents, h.Capabilities)
+	}
 }
 
 // release releases h.FulfillmentOrder(n) and returns the result.
-func release(t *testing.T, h WMSHarness, n int) canonical.FulfillmentOrder {
+func release(t kit.T, h WMSHarness, n int) canonical.FulfillmentOrder {
 	t.Helper()
 	fo := h.FulfillmentOrder(n)
 	got, err := h.WMS.Release(t.Context(), fo)
@@ -56,7 +86,7 @@ func release(t *testing.T, h WMSHarness, n int) canonical.FulfillmentOrder {
 }
 
 // advance calls h.Advance advanceSteps times.
-func advance(t *testing.T, h WMSHarness) {
+func advance(t kit.T, h WMSHarness) {
 	t.Helper()
 	for i := range advanceSteps {
 		if err := h.Advance(t.Context()); err != nil {
@@ -65,7 +95,7 @@ func advance(t *testing.T, h WMSHarness) {
 	}
 }
 
-func testRelease(t *testing.T, h WMSHarness) {
+func testRelease(t kit.T, h WMSHarness) {
 	ctx := t.Context()
 	fo := h.FulfillmentOrder(1)
 	if err := fo.Validate(); err != nil {
@@ -110,7 +140,7 @@ func testRelease(t *testing.T, h WMSHarness) {
 }
 
 // doubled returns q+q.
-func doubled(t *testing.T, q canonical.Quantity) canonical.Quantity {
+func doubled(t kit.T, q canonical.Quantity) canonical.Quantity {
 	t.Helper()
 	d, err := q.Add(q)
 	if err != nil {
@@ -119,7 +149,7 @@ func doubled(t *testing.T, q canonical.Quantity) canonical.Quantity {
 	return d
 }
 
-func testCancelRelease(t *testing.T, h WMSHarness) {
+func testCancelRelease(t kit.T, h WMSHarness) {
 	ctx := t.Context()
 	fo := release(t, h, 1)
 	req := connector.CancelRequest{FulfillmentOrderID: fo.ID, Reason: "kit"}
@@ -158,7 +188,7 @@ func testCancelRelease(t *testing.T, h WMSHarness) {
 	checkInvalid(t, err, nil, "fulfillmentOrderId", "CancelRelease without a fulfilment order ID")
 }
 
-func testInventory(t *testing.T, h WMSHarness) {
+func testInventory(t kit.T, h WMSHarness) {
 	ctx := t.Context()
 	all, err := h.WMS.Inventory(ctx, connector.InventoryQuery{})
 	if err != nil {
@@ -214,7 +244,7 @@ func comparePositions(a, b canonical.InventoryPosition) int {
 	return strings.Compare(string(a.Status), string(b.Status))
 }
 
-func testAuthorizeReturn(t *testing.T, h WMSHarness) {
+func testAuthorizeReturn(t kit.T, h WMSHarness) {
 	ctx := t.Context()
 	r := h.Return(1)
 	if err := r.Validate(); err != nil {
@@ -244,16 +274,16 @@ func testAuthorizeReturn(t *testing.T, h WMSHarness) {
 	checkInvalid(t, err, bad.Validate(), "rmaNumber", "AuthorizeReturn without an RMA number")
 }
 
-func testWMSFeed(t *testing.T, h WMSHarness) {
+func testWMSFeed(t kit.T, h WMSHarness) {
 	for n := 1; n <= 3; n++ {
 		release(t, h, n)
 	}
 	advance(t, h)
-	reopen := func(t *testing.T) pollFunc { return h.Reopen(t).PollEvents }
+	reopen := func(t kit.T) pollFunc { return h.Reopen(kit.Testing(t)).PollEvents }
 	checkFeed(t, h.WMS.PollEvents, reopen, 3, h.Capabilities.RepeatsEvents, "PollEvents")
 }
 
-func testWMSConcurrent(t *testing.T, h WMSHarness) {
+func testWMSConcurrent(t kit.T, h WMSHarness) {
 	fo := h.FulfillmentOrder(1)
 	before := h.Effects()
 	got, errs := runDuplicates(func() (canonical.FulfillmentOrder, error) {
@@ -316,7 +346,7 @@ func testWMSConcurrent(t *testing.T, h WMSHarness) {
 	}
 }
 
-func testWMSCancelled(t *testing.T, h WMSHarness) {
+func testWMSCancelled(t kit.T, h WMSHarness) {
 	ctx := cancelled(t)
 	before := h.Effects()
 	fo := h.FulfillmentOrder(1)

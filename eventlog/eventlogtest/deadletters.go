@@ -9,18 +9,18 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/internal/kit"
 )
 
 // putLetters stores n dead letters of consumer (events KEY-1 ... KEY-n
 // of key) and returns their IDs; putting them again makes them dead again.
-func putLetters(t *testing.T, b eventlog.Backend, consumer, key string, n int) []int64 {
+func putLetters(t kit.T, b eventlog.Backend, consumer, key string, n int) []int64 {
 	t.Helper()
 	at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	ids := make([]int64, n)
@@ -55,7 +55,7 @@ func since(d eventlog.DeadLetter) []string {
 // from replaying), a refused Discard or Resolve matches
 // eventlog.ErrState, and the audit trail records every successful action
 // exactly once and no refused one.
-func testDeadLetterRaces(t *testing.T, open Opener) {
+func testDeadLetterRaces(t kit.T, open opener) {
 	b := open(t)
 	ctx := t.Context()
 	const letters, workers, rounds = 6, 8, 3

@@ -42,4 +42,7 @@
 //
 // The checks wait for real timers of a millisecond or so (the error
 // policy's backoff), never for fixed sleeps.
+//
+// [Check] runs the same checks outside a test (from a program, or an
+// example) and returns what failed as an error.
 package eventlogtest

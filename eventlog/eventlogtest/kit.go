@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/internal/kit"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 )
@@ -50,39 +52,71 @@ func Event(key string, n int) canonical.Event {
 // timeout bounds every wait of the kit.
 const timeout = 20 * time.Second
 
-// Run runs the conformance checks against the storage newStorage creates.
+// Run runs the conformance checks against the storage newStorage creates,
+// each as a subtest of t.
 func Run(t *testing.T, newStorage Factory) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, open Opener)
-	}{
-		{"AppendRead", testAppendRead},
-		{"AppendInvalid", testAppendInvalid},
-		{"ConcurrentAppenders", testConcurrentAppenders},
-		{"Cursors", testCursors},
-		{"Fencing", testFencing},
-		{"SecondRunFencesFirst", testSecondRunFencesFirst},
-		{"DeadLetters", testDeadLetters},
-		{"DeadLetterRaces", testDeadLetterRaces},
-		{"TrimEvents", testTrimEvents},
-		{"PurgeDeadLetters", testPurgeDeadLetters},
-		{"PurgeDuringReplay", testPurgeDuringReplay},
-		{"PurgeRacesReplay", testPurgeRacesReplay},
-		{"PutByID", testPutByID},
-		{"OrderPerKey", testOrderPerKey},
-		{"CrashBeforeAck", testCrashBeforeAck},
-		{"CursorDurable", testCursorDurable},
-		{"FailOnceRedelivered", testFailOnce},
-		{"PoisonKey", testPoisonKey},
-		{"PermanentReplay", testPermanentReplay},
-		{"ShutdownInFlight", testShutdownInFlight},
-		{"WaitIdle", testWaitIdle},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.fn(t, newStorage(t))
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			open := newStorage(t)
+			c.fn(t, func(t kit.T) eventlog.Backend { return open(kit.Testing(t)) })
 		})
 	}
+}
+
+// Check runs the checks of [Run] outside a test and returns their
+// failures joined into one error, each prefixed with the name of its
+// check; nil means the backend passed. newStorage creates a fresh, empty
+// storage for each check and returns a function opening it, as a
+// [Factory] does; every backend it opens that has a Close method (an
+// [io.Closer]) is closed when its check ends.
+func Check(newStorage func() (open func() (eventlog.Backend, error), err error)) error {
+	var errs []error
+	for _, c := range checks {
+		errs = append(errs, kit.Run(c.name, func(t kit.T) {
+			open, err := newStorage()
+			require.NoError(t, err, "creating the storage")
+			c.fn(t, func(t kit.T) eventlog.Backend {
+				b, err := open()
+				require.NoError(t, err, "opening the storage")
+				if closer, ok := b.(io.Closer); ok {
+					t.Cleanup(func() { _ = closer.Close() })
+				}
+				return b
+			})
+		}))
+	}
+	return errors.Join(errs...)
+}
+
+// opener opens the storage under test for a check, as an [Opener] does.
+type opener func(t kit.T) eventlog.Backend
+
+// checks are the checks of the kit, in the order they run.
+var checks = []struct {
+	name string
+	fn   func(t kit.T, open opener)
+}{
+	{"AppendRead", testAppendRead},
+	{"AppendInvalid", testAppendInvalid},
+	{"ConcurrentAppenders", testConcurrentAppenders},
+	{"Cursors", testCursors},
+	{"Fencing", testFencing},
+	{"SecondRunFencesFirst", testSecondRunFencesFirst},
+	{"DeadLetters", testDeadLetters},
+	{"DeadLetterRaces", testDeadLetterRaces},
+	{"TrimEvents", testTrimEvents},
+	{"PurgeDeadLetters", testPurgeDeadLetters},
+	{"PurgeDuringReplay", testPurgeDuringReplay},
+	{"PurgeRacesReplay", testPurgeRacesReplay},
+	{"PutByID", testPutByID},
+	{"OrderPerKey", testOrderPerKey},
+	{"CrashBeforeAck", testCrashBeforeAck},
+	{"CursorDurable", testCursorDurable},
+	{"FailOnceRedelivered", testFailOnce},
+	{"PoisonKey", testPoisonKey},
+	{"PermanentReplay", testPermanentReplay},
+	{"ShutdownInFlight", testShutdownInFlight},
+	{"WaitIdle", testWaitIdle},
 }
 
 // recorder records what handlers saw and lets the test wait for it.
@@ -109,7 +143,7 @@ func (r *recorder) snapshot() []string {
 }
 
 // wait waits until cond holds for what was recorded.
-func (r *recorder) wait(t *testing.T, what string, cond func(seen []string) bool) {
+func (r *recorder) wait(t kit.T, what string, cond func(seen []string) bool) {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -142,7 +176,7 @@ func count(seen []string, s string) int {
 
 // start runs a consumer over b until the returned stop is called; stop
 // returns Run's error.
-func start(t *testing.T, b eventlog.Backend, cfg eventlog.ConsumerConfig) (stop func() error) {
+func start(t kit.T, b eventlog.Backend, cfg eventlog.ConsumerConfig) (stop func() error) {
 	t.Helper()
 	c, err := eventlog.NewConsumer(b, cfg)
 	require.NoError(t, err, "NewConsumer for group %q", cfg.Group)
@@ -172,12 +206,12 @@ func fastPolicy(attempts int) eventlog.ErrorPolicy {
 		MaxInterval: 4 * time.Millisecond, OpenRecheck: time.Millisecond}
 }
 
-func appendAll(t *testing.T, b eventlog.Backend, evs ...canonical.Event) {
+func appendAll(t kit.T, b eventlog.Backend, evs ...canonical.Event) {
 	t.Helper()
 	require.NoError(t, b.Append(t.Context(), evs...), "Append %d events", len(evs))
 }
 
-func testAppendRead(t *testing.T, open Opener) {
+func testAppendRead(t kit.T, open opener) {
 	b := open(t)
 	ctx := t.Context()
 	entries, err := b.Read(ctx, 0, 10)
@@ -223,7 +257,7 @@ func testAppendRead(t *testing.T, open Opener) {
 	assert.Len(t, entries, 7, "entries after reopening")
 }
 
-func testAppendInvalid(t *testing.T, open Opener) {
+func testAppendInvalid(t kit.T, open opener) {
 	b := open(t)
 	bad := Event("k", 2)
 	bad.Source = ""
@@ -238,7 +272,7 @@ func testAppendInvalid(t *testing.T, open Opener) {
 	assert.Error(t, b.Append(ctx, Event("k", 3)), "Append with a cancelled context")
 }
 
-func testConcurrentAppenders(t *testing.T, open Opener) {
+func testConcurrentAppenders(t kit.T, open opener) {
 	b := open(t)
 	const writers, batches, per = 6, 10, 4
 	const total = writers * batches * per
@@ -296,7 +330,7 @@ func testConcurrentAppenders(t *testing.T, open Opener) {
 	select {
 	case <-tailDone:
 	case <-time.After(timeout):
-		t.Fatal("the tailing reader did not see every entry")
+		t.Fatalf("the tailing reader did not see every entry")
 	}
 	require.NoError(t, tailErr, "tailing Read")
 	for i, off := range tailed {
@@ -311,7 +345,7 @@ func testConcurrentAppenders(t *testing.T, open Opener) {
 	}
 }
 
-func testCursors(t *testing.T, open Opener) {
+func testCursors(t kit.T, open opener) {
 	b := open(t)
 	ctx := t.Context()
 	st, err := b.Group(ctx, "g")
@@ -352,7 +386,7 @@ func testCursors(t *testing.T, open Opener) {
 	assert.Equal(t, eventlog.GroupState{Cursor: 1}, st, "groups are independent")
 }
 
-func testFencing(t *testing.T, open Opener) {
+func testFencing(t kit.T, open opener) {
 	b := open(t)
 	ctx := t.Context()
 	e1, err := b.Claim(ctx, "g")
@@ -402,7 +436,7 @@ func testFencing(t *testing.T, open Opener) {
 // testPutByID: Put with an ID updates that dead letter, whatever its
 // event, keeping its ID, first failure and audit trail; an ID of another
 // consumer or of no dead letter is not found.
-func testPutByID(t *testing.T, open Opener) {
+func testPutByID(t kit.T, open opener) {
 	b := open(t)
 	ctx := t.Context()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -432,7 +466,7 @@ func testPutByID(t *testing.T, open Opener) {
 // it; the first stops with ErrFenced at its next write instead of running
 // the group alongside it. (Backends that are a GroupLocker keep the second
 // waiting instead; the check then does not apply.)
-func testSecondRunFencesFirst(t *testing.T, open Opener) {
+func testSecondRunFencesFirst(t kit.T, open opener) {
 	b := open(t)
 	if gl, ok := b.(eventlog.GroupLocker); ok {
 		lock, ok, err := gl.TryLockGroup(t.Context(), "fence")
@@ -445,7 +479,7 @@ func testSecondRunFencesFirst(t *testing.T, open Opener) {
 		}
 		lock.Unlock()
 		if !shared {
-			t.Skip("the backend's group lock keeps a second consumer waiting; fencing is checked by the Fencing subtest")
+			t.Skipf("the backend's group lock keeps a second consumer waiting; fencing is checked by the Fencing subtest")
 		}
 	}
 	seen := newRecorder()
@@ -474,14 +508,14 @@ func testSecondRunFencesFirst(t *testing.T, open Opener) {
 	case err := <-errc:
 		assert.ErrorIs(t, err, eventlog.ErrFenced, "the first consumer's Run after the second claimed the group")
 	case <-time.After(timeout):
-		t.Fatal("the first consumer kept running the group after a second one claimed it")
+		t.Fatalf("the first consumer kept running the group after a second one claimed it")
 	}
 	seen.wait(t, "k-2 handled by the second consumer", func(s []string) bool { return count(s, "second:k-2") == 1 })
 	stop2()
 	require.ErrorIs(t, <-errc2, context.Canceled, "the second consumer's Run")
 }
 
-func assertRetry(t *testing.T, want, got eventlog.Retry) {
+func assertRetry(t kit.T, want, got eventlog.Retry) {
 	t.Helper()
 	assert.Equal(t, want.Offset, got.Offset, "retry offset")
 	assert.Equal(t, want.Attempts, got.Attempts, "retry attempts of offset %d", want.Offset)
@@ -490,7 +524,7 @@ func assertRetry(t *testing.T, want, got eventlog.Retry) {
 	assert.True(t, want.Due.Equal(got.Due), "due time of offset %d: want %v, got %v", want.Offset, want.Due, got.Due)
 }
 
-func testDeadLetters(t *testing.T, open Opener) {
+func testDeadLetters(t kit.T, open opener) {
 	b := open(t)
 	ctx := t.Context()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -620,7 +654,7 @@ func testDeadLetters(t *testing.T, open Opener) {
 	assert.Equal(t, 1, d2.Replays, "replay count is kept")
 }
 
-func testOrderPerKey(t *testing.T, open Opener) {
+func testOrderPerKey(t kit.T, open opener) {
 	b := open(t)
 	const keys, per = 8, 25
 	var evs []canonical.Event
@@ -687,7 +721,7 @@ type dropCommits struct{ eventlog.Backend }
 
 func (dropCommits) Commit(context.Context, string, uint64, uint64) error { return nil }
 
-func testCrashBeforeAck(t *testing.T, open Opener) {
+func testCrashBeforeAck(t kit.T, open opener) {
 	b := open(t)
 	var evs []canonical.Event
 	for i := 1; i <= 12; i++ {
@@ -699,7 +733,7 @@ func testCrashBeforeAck(t *testing.T, open Opener) {
 	t.Cleanup(func() { _ = dedupe.Close() })
 
 	for round, withDedupe := range []bool{true, false} {
-		t.Run("dedupe="+strconv.FormatBool(withDedupe), func(t *testing.T) {
+		kit.Sub(t, "dedupe="+strconv.FormatBool(withDedupe), func(t kit.T) {
 			group := "crash-" + strconv.FormatBool(withDedupe)
 			var store idempotency.Store
 			if withDedupe {
@@ -750,7 +784,7 @@ func testCrashBeforeAck(t *testing.T, open Opener) {
 	}
 }
 
-func testCursorDurable(t *testing.T, open Opener) {
+func testCursorDurable(t kit.T, open opener) {
 	b := open(t)
 	appendAll(t, b, Event("a", 1), Event("b", 1), Event("a", 2))
 	rec := newRecorder()
@@ -770,7 +804,7 @@ func testCursorDurable(t *testing.T, open Opener) {
 	assert.Equal(t, []string{"b-2"}, rec.snapshot()[3:], "a restarted consumer continues after its cursor")
 }
 
-func testFailOnce(t *testing.T, open Opener) {
+func testFailOnce(t kit.T, open opener) {
 	b := open(t)
 	var evs []canonical.Event
 	for i := 1; i <= 6; i++ {
@@ -805,7 +839,7 @@ func testFailOnce(t *testing.T, open Opener) {
 	assert.Empty(t, dls, "an event that failed once is not dead-lettered")
 }
 
-func testPoisonKey(t *testing.T, open Opener) {
+func testPoisonKey(t kit.T, open opener) {
 	b := open(t)
 	const others = 40
 	evs := []canonical.Event{Event("poison", 1)}
@@ -900,7 +934,7 @@ func (e connectorLikeError) ErrorClass() string {
 	return "invalid"
 }
 
-func testPermanentReplay(t *testing.T, open Opener) {
+func testPermanentReplay(t kit.T, open opener) {
 	b := open(t)
 	appendAll(t, b, Event("p", 1), Event("p", 2), Event("q", 1))
 	rec := newRecorder()
@@ -951,7 +985,7 @@ func testPermanentReplay(t *testing.T, open Opener) {
 	assert.Equal(t, []string{eventlog.ActionDeadLettered, eventlog.ActionReplay, eventlog.ActionResolved}, actions, "audit trail")
 }
 
-func testShutdownInFlight(t *testing.T, open Opener) {
+func testShutdownInFlight(t kit.T, open opener) {
 	b := open(t)
 	appendAll(t, b, Event("s", 1), Event("s", 2))
 	rec := newRecorder()
@@ -967,7 +1001,7 @@ func testShutdownInFlight(t *testing.T, open Opener) {
 	select {
 	case <-started:
 	case <-time.After(timeout):
-		t.Fatal("the handler never started")
+		t.Fatalf("the handler never started")
 	}
 	require.ErrorIs(t, stop(), context.Canceled, "Run's error")
 	dls, err := b.List(t.Context(), eventlog.Filter{})
@@ -989,7 +1023,7 @@ func testShutdownInFlight(t *testing.T, open Opener) {
 // reading.
 type noNotify struct{ eventlog.Backend }
 
-func testWaitIdle(t *testing.T, open Opener) {
+func testWaitIdle(t kit.T, open opener) {
 	b := open(t)
 	ctx := t.Context()
 	// A replay requested before the run.

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -18,12 +17,13 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/internal/kit"
 	"github.com/distsync/distsync/retry"
 )
 
 // pruner returns b as an eventlog.Pruner, skipping the test (saying why)
 // when it is not one: retention is an optional ability.
-func pruner(t *testing.T, b eventlog.Backend) eventlog.Pruner {
+func pruner(t kit.T, b eventlog.Backend) eventlog.Pruner {
 	t.Helper()
 	p, ok := b.(eventlog.Pruner)
 	if !ok {
@@ -45,7 +45,7 @@ func offsets(entries []eventlog.Entry) []uint64 {
 // committed, never the last one; the mark never goes back and survives a
 // reopen; a read before it fails with ErrTrimmed rather than skipping
 // events; offsets are not reused; a consumer of a listed group goes on.
-func testTrimEvents(t *testing.T, open Opener) {
+func testTrimEvents(t kit.T, open opener) {
 	b := open(t)
 	p := pruner(t, b)
 	ctx := t.Context()
@@ -110,7 +110,7 @@ func testTrimEvents(t *testing.T, open Opener) {
 // discarded dead letters whose last failure is older than the time given
 // (or those in the states given), with their audit trail, and nothing
 // else; the same event dead-lettered again gets a new ID.
-func testPurgeDeadLetters(t *testing.T, open Opener) {
+func testPurgeDeadLetters(t kit.T, open opener) {
 	b := open(t)
 	p := pruner(t, b)
 	ctx := t.Context()
@@ -190,7 +190,7 @@ func testPurgeDeadLetters(t *testing.T, open Opener) {
 // replay fails again is not stored again and does not hold its key: the
 // consumer drops it (it was deleted on purpose), handles the later events
 // of the key and becomes idle.
-func testPurgeDuringReplay(t *testing.T, open Opener) {
+func testPurgeDuringReplay(t kit.T, open opener) {
 	b := open(t)
 	p := pruner(t, b)
 	ctx := t.Context()
@@ -236,7 +236,7 @@ func testPurgeDuringReplay(t *testing.T, open Opener) {
 // Replay of all of them: each dead letter is either purged or replayed
 // once (the counts the calls return add up), none is both, and a
 // replayed one is kept with one replay in its audit trail.
-func testPurgeRacesReplay(t *testing.T, open Opener) {
+func testPurgeRacesReplay(t kit.T, open opener) {
 	const n = 120
 	b := open(t)
 	p := pruner(t, b)

@@ -25,4 +25,7 @@
 // if the store implements [idempotency.Reaper], is reaped; a cancelled
 // context fails every method and changes nothing; invalid arguments are
 // rejected. The optional [idempotency.Looker] is checked when present.
+//
+// [Check] runs the same checks outside a test (from a program, or an
+// example) and returns what failed as an error.
 package idempotencytest

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/internal/kit"
 )
 
 // Config is what [Run] asks of each store it creates. It is a plain value;
@@ -52,6 +54,28 @@ func Run(t *testing.T, newStore Factory) {
 	}
 }
 
+// Check runs the checks of [Run] outside a test, each against a fresh
+// store from newStore, and returns their failures joined into one error,
+// each prefixed with the name of its check; nil means the store passed.
+// When a store has a Close method (an [io.Closer]), Check closes it at the
+// end of its check.
+func Check(newStore func(cfg Config) (idempotency.Store, error)) error {
+	var errs []error
+	for _, c := range cases {
+		errs = append(errs, kit.Run(c.name, func(t kit.T) {
+			clock := NewClock(start)
+			s, err := newStore(Config{Now: clock.Now, Retention: Retention})
+			require.NoError(t, err, "creating the store")
+			require.NotNil(t, s, "factory returned a nil store")
+			if closer, ok := s.(io.Closer); ok {
+				t.Cleanup(func() { _ = closer.Close() })
+			}
+			c.run(t, &env{s: s, clock: clock})
+		}))
+	}
+	return errors.Join(errs...)
+}
+
 type env struct {
 	s     idempotency.Store
 	clock *Clock
@@ -59,19 +83,19 @@ type env struct {
 }
 
 // key returns a key unique within the subtest.
-func (e *env) key(t *testing.T) idempotency.Key {
+func (e *env) key(t kit.T) idempotency.Key {
 	e.n++
 	return idempotency.Derive("idempotencytest", t.Name(), fmt.Sprint(e.n))
 }
 
-func (e *env) claim(t *testing.T, k idempotency.Key, fp idempotency.Fingerprint, lease time.Duration) idempotency.Claim {
+func (e *env) claim(t kit.T, k idempotency.Key, fp idempotency.Fingerprint, lease time.Duration) idempotency.Claim {
 	t.Helper()
 	c, err := e.s.Claim(context.Background(), k, fp, lease)
 	require.NoError(t, err, "Claim(%s, lease %v)", k, lease)
 	return c
 }
 
-func (e *env) mustClaim(t *testing.T, k idempotency.Key, fp idempotency.Fingerprint, lease time.Duration) idempotency.Lease {
+func (e *env) mustClaim(t kit.T, k idempotency.Key, fp idempotency.Fingerprint, lease time.Duration) idempotency.Lease {
 	t.Helper()
 	c := e.claim(t, k, fp, lease)
 	require.Equal(t, idempotency.Claimed, c.Status, "Claim(%s) status", k)
@@ -87,7 +111,7 @@ var (
 
 var cases = []struct {
 	name string
-	run  func(t *testing.T, e *env)
+	run  func(t kit.T, e *env)
 }{
 	{"ClaimNewKey", testClaimNew},
 	{"ConcurrentClaimsOneWinner", testConcurrentClaims},
@@ -105,7 +129,7 @@ var cases = []struct {
 	{"InvalidArguments", testInvalid},
 }
 
-func testClaimNew(t *testing.T, e *env) {
+func testClaimNew(t kit.T, e *env) {
 	k := e.key(t)
 	l := e.mustClaim(t, k, fpA, time.Minute)
 	assert.True(t, l.Expires.Equal(start.Add(time.Minute)), "lease of %s expires %v, want now+1m = %v", k, l.Expires, start.Add(time.Minute))
@@ -121,7 +145,7 @@ func testClaimNew(t *testing.T, e *env) {
 	}
 }
 
-func testConcurrentClaims(t *testing.T, e *env) {
+func testConcurrentClaims(t kit.T, e *env) {
 	for round := range 3 {
 		k := e.key(t)
 		var (
@@ -152,7 +176,7 @@ func testConcurrentClaims(t *testing.T, e *env) {
 	}
 }
 
-func testCompleteReplay(t *testing.T, e *env) {
+func testCompleteReplay(t kit.T, e *env) {
 	ctx := context.Background()
 	k := e.key(t)
 	l := e.mustClaim(t, k, fpA, time.Minute)
@@ -184,7 +208,7 @@ func testCompleteReplay(t *testing.T, e *env) {
 	assert.Empty(t, c2.Result.Data, "data of %s completed with empty result", k2)
 }
 
-func testReplayFailure(t *testing.T, e *env) {
+func testReplayFailure(t kit.T, e *env) {
 	k := e.key(t)
 	l := e.mustClaim(t, k, fpA, time.Minute)
 	require.NoError(t, e.s.Complete(context.Background(), l, idempotency.Result{Data: []byte("card declined"), Failed: true}), "Complete(%s) with failure", k)
@@ -194,7 +218,7 @@ func testReplayFailure(t *testing.T, e *env) {
 	assert.Equal(t, "card declined", string(c.Result.Data), "claim of %s: data", k)
 }
 
-func testReplayCopy(t *testing.T, e *env) {
+func testReplayCopy(t kit.T, e *env) {
 	k := e.key(t)
 	l := e.mustClaim(t, k, fpA, time.Minute)
 	data := []byte("original")
@@ -207,7 +231,7 @@ func testReplayCopy(t *testing.T, e *env) {
 	assert.Equal(t, "original", string(c.Result.Data), "stored data of %s after a replay's slice was changed", k)
 }
 
-func testMismatch(t *testing.T, e *env) {
+func testMismatch(t kit.T, e *env) {
 	k := e.key(t)
 	l := e.mustClaim(t, k, fpA, time.Minute)
 	c := e.claim(t, k, fpB, time.Minute)
@@ -225,7 +249,7 @@ func testMismatch(t *testing.T, e *env) {
 	assert.Equal(t, idempotency.InProgress, e.claim(t, k2, idempotency.Fingerprint{}, time.Minute).Status, "claim of %s held with zero fingerprint, with zero fingerprint", k2)
 }
 
-func testInProgress(t *testing.T, e *env) {
+func testInProgress(t kit.T, e *env) {
 	k := e.key(t)
 	e.mustClaim(t, k, fpA, time.Minute)
 	e.clock.Advance(20 * time.Second)
@@ -234,7 +258,7 @@ func testInProgress(t *testing.T, e *env) {
 	assert.Equal(t, 40*time.Second, c.RetryAfter, "RetryAfter of %s 20s into a 1m lease", k)
 }
 
-func testTakeover(t *testing.T, e *env) {
+func testTakeover(t kit.T, e *env) {
 	ctx := context.Background()
 	k := e.key(t)
 	old := e.mustClaim(t, k, fpA, time.Minute)
@@ -261,14 +285,14 @@ func testTakeover(t *testing.T, e *env) {
 	assert.Equal(t, idempotency.Completed, e.claim(t, k2, fpA, time.Minute).Status, "claim of %s completed late", k2)
 }
 
-func testTakeoverMismatch(t *testing.T, e *env) {
+func testTakeoverMismatch(t kit.T, e *env) {
 	k := e.key(t)
 	e.mustClaim(t, k, fpA, time.Minute)
 	e.clock.Advance(2 * time.Minute)
 	assert.Equal(t, idempotency.Mismatch, e.claim(t, k, fpB, time.Minute).Status, "claim of %s (expired lease) with another fingerprint", k)
 }
 
-func testReleaseReclaim(t *testing.T, e *env) {
+func testReleaseReclaim(t kit.T, e *env) {
 	ctx := context.Background()
 	k := e.key(t)
 	l := e.mustClaim(t, k, fpA, time.Minute)
@@ -288,7 +312,7 @@ func testReleaseReclaim(t *testing.T, e *env) {
 	assert.Equal(t, "second try", string(c.Result.Data), "data of %s after release and re-claim", k)
 }
 
-func testForeignLease(t *testing.T, e *env) {
+func testForeignLease(t kit.T, e *env) {
 	ctx := context.Background()
 	k := e.key(t)
 	l := e.mustClaim(t, k, fpA, time.Minute)
@@ -303,7 +327,7 @@ func testForeignLease(t *testing.T, e *env) {
 	require.NoError(t, e.s.Complete(ctx, l, idempotency.Result{Data: []byte("mine")}), "Complete(%s) by its holder", k)
 }
 
-func testRetention(t *testing.T, e *env) {
+func testRetention(t kit.T, e *env) {
 	ctx := context.Background()
 	done, held := e.key(t), e.key(t)
 	l := e.mustClaim(t, done, fpA, time.Minute)
@@ -335,7 +359,7 @@ func testRetention(t *testing.T, e *env) {
 	e.mustClaim(t, held, fpB, time.Minute)
 }
 
-func testCancelled(t *testing.T, e *env) {
+func testCancelled(t kit.T, e *env) {
 	k := e.key(t)
 	cause := errors.New("test cancelled the context")
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -360,7 +384,7 @@ func testCancelled(t *testing.T, e *env) {
 	assert.Equal(t, "y", string(e.claim(t, k, fpA, time.Minute).Result.Data), "data of %s", k)
 }
 
-func testInvalid(t *testing.T, e *env) {
+func testInvalid(t kit.T, e *env) {
 	ctx := context.Background()
 	_, err := e.s.Claim(ctx, idempotency.Key{}, fpA, time.Minute)
 	assert.ErrorIs(t, err, idempotency.ErrInvalidKey, "Claim of the zero Key")

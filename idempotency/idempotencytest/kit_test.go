@@ -105,3 +105,20 @@ func TestRunCatchesBrokenStores(t *testing.T) {
 		assert.True(t, strings.Contains(string(out), "--- PASS: TestBrokenStoreChild/InvalidArguments"), "the broken store %s still passes the checks it does not break", name)
 	}
 }
+
+func TestCheckCatchesBrokenStores(t *testing.T) {
+	for name, b := range broken {
+		err := idempotencytest.Check(func(cfg idempotencytest.Config) (idempotency.Store, error) {
+			m, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{Retention: cfg.Retention, Now: cfg.Now, ReapInterval: -1})
+			if err != nil {
+				return nil, err
+			}
+			return b.wrap(m), nil
+		})
+		require.Error(t, err, "Check passed the broken store %s", name)
+		for _, check := range b.mustFail {
+			assert.Contains(t, err.Error(), check+": ", "Check's report on the broken store %s", name)
+		}
+		assert.NotContains(t, err.Error(), "InvalidArguments: ", "the broken store %s still passes the checks it does not break", name)
+	}
+}

@@ -1,10 +1,12 @@
 // Package tracingtest is the conformance kit for [tracing.Recorder]
 // implementations: any recorder that can read back a flow's timeline runs
-// [TestRecorder], as [tracing.MemoryRecorder] does.
+// [TestRecorder] from its tests, as [tracing.MemoryRecorder] does, or
+// [Check] from anywhere else.
 package tracingtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/distsync/distsync/internal/kit"
 	"github.com/distsync/distsync/tracing"
 )
 
@@ -30,82 +33,112 @@ type NewFunc func(t *testing.T) (tracing.Recorder, ReadFunc)
 // fresh recorder from newRecorder.
 func TestRecorder(t *testing.T, newRecorder NewFunc) {
 	t.Helper()
-	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			rec, read := newRecorder(t)
+			c.run(t, rec, read)
+		})
+	}
+}
 
-	t.Run("fields round trip", func(t *testing.T) {
-		rec, read := newRecorder(t)
-		want := tracing.Step{
-			CorrelationID: "order-1", System: "erp", Operation: "accept_order",
-			Start: t0, Duration: 1500 * time.Millisecond, Attempt: 3,
-			Outcome: tracing.OutcomeRetry, ErrorClass: "rate_limited",
-		}
-		rec.Record(t.Context(), want)
-		got, err := read(t.Context(), "order-1")
-		require.NoError(t, err, "reading order-1")
-		require.Len(t, got, 1, "steps of order-1")
-		assert.True(t, want.Start.Equal(got[0].Start), "Start: got %v, want %v", got[0].Start, want.Start)
-		got[0].Start = want.Start
-		assert.Equal(t, want, got[0], "step of order-1")
-	})
+// Check runs the checks of [TestRecorder] outside a test, each on a fresh
+// recorder from newRecorder, and returns their failures joined into one
+// error, each prefixed with the name of its check; nil means the recorder
+// passed.
+func Check(newRecorder func() (tracing.Recorder, ReadFunc)) error {
+	var errs []error
+	for _, c := range checks {
+		errs = append(errs, kit.Run(c.name, func(t kit.T) {
+			rec, read := newRecorder()
+			c.run(t, rec, read)
+		}))
+	}
+	return errors.Join(errs...)
+}
 
-	t.Run("ordered by start then recording order", func(t *testing.T) {
-		rec, read := newRecorder(t)
-		for _, s := range []struct {
-			op  string
-			off time.Duration
-		}{{"third", 2 * time.Second}, {"first", 0}, {"second-a", time.Second}, {"second-b", time.Second}} {
-			rec.Record(t.Context(), tracing.Step{CorrelationID: "order-1", Operation: s.op, Start: t0.Add(s.off), Attempt: 1, Outcome: tracing.OutcomeOK})
-		}
-		got, err := read(t.Context(), "order-1")
-		require.NoError(t, err, "reading order-1")
+// t0 is the start of the steps the checks record.
+var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+// checks are the checks of the kit, in the order they run.
+var checks = []struct {
+	name string
+	run  func(t kit.T, rec tracing.Recorder, read ReadFunc)
+}{
+	{"fields round trip", checkRoundTrip},
+	{"ordered by start then recording order", checkOrder},
+	{"flows apart, unknown and empty IDs", checkFlows},
+	{"concurrent recording", checkConcurrent},
+}
+
+func checkRoundTrip(t kit.T, rec tracing.Recorder, read ReadFunc) {
+	want := tracing.Step{
+		CorrelationID: "order-1", System: "erp", Operation: "accept_order",
+		Start: t0, Duration: 1500 * time.Millisecond, Attempt: 3,
+		Outcome: tracing.OutcomeRetry, ErrorClass: "rate_limited",
+	}
+	rec.Record(t.Context(), want)
+	got, err := read(t.Context(), "order-1")
+	require.NoError(t, err, "reading order-1")
+	require.Len(t, got, 1, "steps of order-1")
+	assert.True(t, want.Start.Equal(got[0].Start), "Start: got %v, want %v", got[0].Start, want.Start)
+	got[0].Start = want.Start
+	assert.Equal(t, want, got[0], "step of order-1")
+}
+
+func checkOrder(t kit.T, rec tracing.Recorder, read ReadFunc) {
+	for _, s := range []struct {
+		op  string
+		off time.Duration
+	}{{"third", 2 * time.Second}, {"first", 0}, {"second-a", time.Second}, {"second-b", time.Second}} {
+		rec.Record(t.Context(), tracing.Step{CorrelationID: "order-1", Operation: s.op, Start: t0.Add(s.off), Attempt: 1, Outcome: tracing.OutcomeOK})
+	}
+	got, err := read(t.Context(), "order-1")
+	require.NoError(t, err, "reading order-1")
+	var ops []string
+	for _, s := range got {
+		ops = append(ops, s.Operation)
+	}
+	assert.Equal(t, []string{"first", "second-a", "second-b", "third"}, ops, "order of order-1")
+}
+
+func checkFlows(t kit.T, rec tracing.Recorder, read ReadFunc) {
+	rec.Record(t.Context(), tracing.Step{CorrelationID: "order-1", Operation: "a", Start: t0, Outcome: tracing.OutcomeOK})
+	rec.Record(t.Context(), tracing.Step{CorrelationID: "order-2", Operation: "b", Start: t0, Outcome: tracing.OutcomeOK})
+	rec.Record(t.Context(), tracing.Step{Operation: "no flow", Start: t0, Outcome: tracing.OutcomeOK})
+	for id, want := range map[string][]string{"order-1": {"a"}, "order-2": {"b"}, "order-3": nil, "": nil} {
+		got, err := read(t.Context(), id)
+		require.NoError(t, err, "reading %q", id)
 		var ops []string
 		for _, s := range got {
 			ops = append(ops, s.Operation)
 		}
-		assert.Equal(t, []string{"first", "second-a", "second-b", "third"}, ops, "order of order-1")
-	})
+		assert.Equal(t, want, ops, "steps of %q", id)
+	}
+}
 
-	t.Run("flows apart, unknown and empty IDs", func(t *testing.T) {
-		rec, read := newRecorder(t)
-		rec.Record(t.Context(), tracing.Step{CorrelationID: "order-1", Operation: "a", Start: t0, Outcome: tracing.OutcomeOK})
-		rec.Record(t.Context(), tracing.Step{CorrelationID: "order-2", Operation: "b", Start: t0, Outcome: tracing.OutcomeOK})
-		rec.Record(t.Context(), tracing.Step{Operation: "no flow", Start: t0, Outcome: tracing.OutcomeOK})
-		for id, want := range map[string][]string{"order-1": {"a"}, "order-2": {"b"}, "order-3": nil, "": nil} {
-			got, err := read(t.Context(), id)
-			require.NoError(t, err, "reading %q", id)
-			var ops []string
-			for _, s := range got {
-				ops = append(ops, s.Operation)
-			}
-			assert.Equal(t, want, ops, "steps of %q", id)
-		}
-	})
-
-	t.Run("concurrent recording", func(t *testing.T) {
-		rec, read := newRecorder(t)
-		const goroutines, flows, perFlow = 8, 16, 8 // 64 steps per flow
-		var wg sync.WaitGroup
-		for g := range goroutines {
-			wg.Go(func() {
-				for f := range flows {
-					for i := range perFlow {
-						rec.Record(t.Context(), tracing.Step{
-							CorrelationID: fmt.Sprintf("order-%d", f), Operation: fmt.Sprintf("g%d-%d", g, i),
-							Start: t0.Add(time.Duration(i) * time.Millisecond), Attempt: 1, Outcome: tracing.OutcomeOK,
-						})
-					}
+func checkConcurrent(t kit.T, rec tracing.Recorder, read ReadFunc) {
+	const goroutines, flows, perFlow = 8, 16, 8 // 64 steps per flow
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for f := range flows {
+				for i := range perFlow {
+					rec.Record(t.Context(), tracing.Step{
+						CorrelationID: fmt.Sprintf("order-%d", f), Operation: fmt.Sprintf("g%d-%d", g, i),
+						Start: t0.Add(time.Duration(i) * time.Millisecond), Attempt: 1, Outcome: tracing.OutcomeOK,
+					})
 				}
-			})
-		}
-		wg.Wait()
-		for f := range flows {
-			id := fmt.Sprintf("order-%d", f)
-			got, err := read(t.Context(), id)
-			require.NoError(t, err, "reading %s", id)
-			assert.Len(t, got, goroutines*perFlow, "steps of %s", id)
-			for i := 1; i < len(got); i++ {
-				assert.False(t, got[i].Start.Before(got[i-1].Start), "%s out of order at %d", id, i)
 			}
+		})
+	}
+	wg.Wait()
+	for f := range flows {
+		id := fmt.Sprintf("order-%d", f)
+		got, err := read(t.Context(), id)
+		require.NoError(t, err, "reading %s", id)
+		assert.Len(t, got, goroutines*perFlow, "steps of %s", id)
+		for i := 1; i < len(got); i++ {
+			assert.False(t, got[i].Start.Before(got[i-1].Start), "%s out of order at %d", id, i)
 		}
-	})
+	}
 }
