@@ -56,17 +56,13 @@ import (
 )
 
 func main() {
-	var cfg config
-	flag.IntVar(&cfg.orders, "orders", 0, "generated orders to add to the scenario")
-	flag.Float64Var(&cfg.faults, "faults", 0, "fault rate on every connector, 0 to 0.5")
-	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated orders and the faults")
-	flag.StringVar(&cfg.store, "store", "memory", "where the flow keeps its state: memory, or sqlite:PATH for a new SQLite file "+
-		"(log, cursors, dead letters, dedupe keys, order states); the simulated systems always live in the process")
-	flag.IntVar(&cfg.restarts, "restarts", 0, "with -store sqlite:PATH, stop the flow this many times at random points and "+
-		"reopen it from the file in the process (the simulated systems live on, as the outside world would)")
-	flag.BoolVar(&cfg.verbose, "v", false, "write the flow's log records to stderr as JSON, each with the correlation and "+
-		"causation IDs of the event being handled (tracing.NewHandler)")
-	flag.Parse()
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		os.Exit(2)
+	}
 	if cfg.verbose {
 		cfg.logs = os.Stderr
 	}
@@ -74,6 +70,32 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ordertocash:", err)
 		os.Exit(1)
 	}
+}
+
+// summary is the first line of -h: what the program does.
+const summary = "ordertocash runs the order-to-cash flow on in-memory CRM, ERP and warehouses through an ERP outage, " +
+	"prints each order's timeline and what each system shows, and exits 1 when they disagree."
+
+// parseFlags parses the command line; -h writes the summary, the usage
+// and the flags to stderr and returns [flag.ErrHelp].
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("ordertocash", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nusage: go run ./examples/ordertocash [flags]\n", summary)
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&cfg.orders, "orders", 0, "generated orders to add to the scenario")
+	fs.Float64Var(&cfg.faults, "faults", 0, "fault rate on every connector, 0 to 0.5")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated orders and the faults")
+	fs.StringVar(&cfg.store, "store", "memory", "where the flow keeps its state: memory, or sqlite:PATH for a new SQLite file "+
+		"(log, cursors, dead letters, dedupe keys, order states); the simulated systems always live in the process")
+	fs.IntVar(&cfg.restarts, "restarts", 0, "with -store sqlite:PATH, stop the flow this many times at random points and "+
+		"reopen it from the file in the process (the simulated systems live on, as the outside world would)")
+	fs.BoolVar(&cfg.verbose, "v", false, "write the flow's log records to stderr as JSON, each with the correlation and "+
+		"causation IDs of the event being handled (tracing.NewHandler)")
+	return cfg, fs.Parse(args)
 }
 
 // config is what the flags set.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,4 +82,20 @@ func TestLogsCarryCorrelation(t *testing.T) {
 		}
 	}
 	assert.True(t, found, "the cancellation is logged:\n%s", logs.String())
+}
+
+// TestHelp checks that -h starts with one line saying what the program
+// does, then lists the flags.
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseFlags([]string{"-h"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp, "-h")
+	first, rest, _ := strings.Cut(out.String(), "\n")
+	assert.Equal(t, summary, first, "first line of -h")
+	assert.True(t, strings.HasPrefix(first, "ordertocash runs "), "first line of -h says what the program does: %q", first)
+	assert.Contains(t, rest, "-seed", "-h lists the flags")
+	out.Reset()
+	_, err = parseFlags([]string{"-nosuchflag"}, &out)
+	require.Error(t, err, "an unknown flag")
+	assert.True(t, strings.HasPrefix(out.String(), "flag provided but not defined"), "an unknown flag is named first:\n%s", out.String())
 }
