@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -104,13 +105,27 @@ func (s store) checkNew() error {
 
 // stopper stops a run of the flow after a random number of handled
 // events, as a process killed at a random point would stop; it is the
-// flow's Metrics. It is safe for concurrent use.
+// flow's Metrics, and counts what the flow reports for the run's summary.
+// It is safe for concurrent use.
 type stopper struct {
 	mu      sync.Mutex
 	rng     *rand.Rand
 	cancel  context.CancelFunc // nil when disarmed
 	after   int
 	handled int
+	counts  map[flow.Counter]map[string]int // per counter and entity
+}
+
+// count returns how many times the flow reported c, in all and per
+// entity ("order", "shipment", "inventory_update", ...).
+func (s *stopper) count(c flow.Counter) (int, map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, v := range s.counts[c] {
+		n += v
+	}
+	return n, maps.Clone(s.counts[c])
 }
 
 // arm makes the run whose context cancel cancels stop after 1 to max
@@ -130,9 +145,16 @@ func (s *stopper) disarm() int {
 }
 
 // Count implements flow.Metrics.
-func (s *stopper) Count(context.Context, flow.Counter, string) {
+func (s *stopper) Count(_ context.Context, c flow.Counter, entity string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.counts == nil {
+		s.counts = map[flow.Counter]map[string]int{}
+	}
+	if s.counts[c] == nil {
+		s.counts[c] = map[string]int{}
+	}
+	s.counts[c][entity]++
 	s.handled++
 	if s.cancel != nil && s.handled >= s.after {
 		s.cancel()
