@@ -12,11 +12,10 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/sqlite"
 )
 
 // store is where the flow keeps its state: in memory (path "") or in a
@@ -48,14 +47,12 @@ type durable struct {
 
 // openDurable opens (and migrates) the SQLite file at path.
 func openDurable(ctx context.Context, path string) (*durable, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	// WAL, a busy timeout and one connection: the flow's workers queue
+	// for it in the pool rather than in SQLite's busy handler.
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	// One connection: the flow's workers then queue for it in the pool
-	// rather than in SQLite's busy handler, which sleeps between tries.
-	db.SetMaxOpenConns(1)
 	d := &durable{db: db}
 	if d.log, err = eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite}); err == nil {
 		err = d.log.Migrate(ctx)
