@@ -23,9 +23,11 @@ import (
 // idempotency package's type, so one value configures both an event log and
 // an idempotency store over the same database.
 //
-// With SQLite (for example the pure-Go driver modernc.org/sqlite, driver
-// name "sqlite") there is one writer at a time: open the database in WAL
-// mode with a busy_timeout, as in
+// With SQLite there is one writer at a time:
+// [github.com/distsync/distsync/sqlite.Open] opens a file with the settings
+// below, for the event log and an idempotency store alike. Opening it
+// yourself (for example with the pure-Go driver modernc.org/sqlite, driver
+// name "sqlite"), use WAL mode with a busy_timeout, as in
 // "file:events.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate",
 // and give the *sql.DB one connection (db.SetMaxOpenConns(1)) when one
 // process writes through it from several goroutines, as a consumer's

@@ -1343,15 +1343,19 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 	var errs []error
 	for _, st := range held {
 		id := st.order.ID
-		o, err := f.erp.GetOrder(ctx, id)
+		// The check is part of the order's flow: it carries the order's
+		// correlation ID, and the decision that held it as its cause, so
+		// the call (and its failures) shows in the order's timeline.
+		cause := canonical.Event{ID: eventID("decision", id, strconv.FormatInt(st.order.Version, 10))}
+		octx := tracing.WithCausationID(tracing.WithCorrelationID(ctx, st.corr), cause.ID)
+		o, err := f.erp.GetOrder(octx, id)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("flow: check holds of order %s: %w", id, err))
 			continue
 		}
 		if slices.ContainsFunc(o.Holds, canonical.Hold.Active) || o.AcceptedAt.IsZero() {
 			continue
 		}
-		cause := canonical.Event{ID: eventID("decision", id, strconv.FormatInt(st.order.Version, 10))}
 		if err := f.emit(ctx, canonical.EventOrderAccepted, o, id, st.corr, cause, eventID("resume", id, strconv.FormatInt(o.Version, 10))); err != nil {
 			errs = append(errs, err)
 			continue

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/tracing"
 )
 
 // heldWithRejectedLine submits an order of account ACC-0003 (credit hold)
@@ -315,5 +317,63 @@ func TestHoldReleasedInSteps(t *testing.T) {
 		assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment")
 		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected), "L2 stays rejected")
 		assert.Equal(t, "15", bucket(t, v, "L1", canonical.BucketShipped), "L1 shipped")
+	})
+}
+
+// holdCheckSpy records the correlation and causation IDs of the ERP's
+// GetOrder calls, as the connector sees them.
+type holdCheckSpy struct {
+	connector.ERP
+	mu    sync.Mutex
+	calls []string // "order correlation causation"
+}
+
+func (s *holdCheckSpy) GetOrder(ctx context.Context, id string) (canonical.Order, error) {
+	s.mu.Lock()
+	s.calls = append(s.calls, id+" "+tracing.CorrelationID(ctx)+" "+tracing.CausationID(ctx))
+	s.mu.Unlock()
+	return s.ERP.GetOrder(ctx, id)
+}
+
+// TestHoldCheckCarriesCorrelation checks that the hold watcher's call to
+// the ERP carries the held order's correlation ID, and the ID of the
+// decision that held it as causation ID, so the call (and its failures
+// while the ERP is down) appears in the order's timeline.
+func TestHoldCheckCarriesCorrelation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		spy := &holdCheckSpy{}
+		w := newWorld(t, nil, func(e connector.ERP) connector.ERP { spy.ERP = e; return spy })
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0003", "SKU-103:15")
+		w.settle(t)
+		v, err := w.flow.Where(ctx, id)
+		require.NoError(t, err, "Where %s", id)
+		require.Equal(t, "on_hold", v.Phase, "phase of %s", id)
+		require.NotEmpty(t, v.CorrelationID, "correlation ID of %s", id)
+
+		spy.mu.Lock()
+		spy.calls = nil
+		spy.mu.Unlock()
+		n, err := w.flow.CheckHolds(ctx)
+		require.NoError(t, err, "CheckHolds")
+		assert.Zero(t, n, "orders resumed while on hold")
+		spy.mu.Lock()
+		calls := slices.Clone(spy.calls)
+		spy.mu.Unlock()
+		require.Len(t, calls, 1, "GetOrder calls of one hold check")
+		fields := strings.Fields(calls[0])
+		require.Len(t, fields, 3, "GetOrder call %q has an order, a correlation and a causation ID", calls[0])
+		assert.Equal(t, id, fields[0], "order of the hold check")
+		assert.Equal(t, v.CorrelationID, fields[1], "correlation ID of the hold check")
+
+		v, err = w.flow.Where(ctx, id)
+		require.NoError(t, err, "Where %s", id)
+		var checks int
+		for _, s := range v.Timeline {
+			if s.System == "erp" && s.Operation == "GetOrder" {
+				checks++
+			}
+		}
+		assert.Positive(t, checks, "hold checks in the timeline of %s:\n%v", id, v.Timeline)
 	})
 }

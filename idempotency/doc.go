@@ -30,9 +30,10 @@
 // [MemoryStore] serves one process; its memory is bounded (by default one
 // million records and 256 MiB of keys and results), and when it is full a
 // new key is refused with [ErrStoreFull] rather than a record forgotten.
-// [SQLStore] keeps keys in SQLite (the embedded default, for example with
-// the pure-Go modernc.org/sqlite driver) or PostgreSQL (shared by several
-// processes, for example with github.com/jackc/pgx/v5/stdlib). The
+// [SQLStore] keeps keys in SQLite (the embedded default: open the file with
+// [github.com/distsync/distsync/sqlite.Open], which sets the WAL journal, a
+// busy timeout and one connection, see [SQLite]) or PostgreSQL (shared by
+// several processes, for example with github.com/jackc/pgx/v5/stdlib). The
 // idempotencytest package is the conformance kit any Store implementation
 // runs.
 //

@@ -2,7 +2,6 @@ package idempotency_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/sqlite"
 )
 
 // A payment-like call wrapped in Do: the first attempt fails transiently and
@@ -174,17 +174,18 @@ func ExampleParseHeader() {
 	// "say \"hi\""
 }
 
-// An SQLStore on SQLite through the pure-Go driver modernc.org/sqlite
-// (imported for its side effect: import _ "modernc.org/sqlite"): the
-// program opens the database (the store never registers drivers), creates
-// the table with Migrate and uses the store like any other.
+// An SQLStore on SQLite: the program opens the database with sqlite.Open,
+// which sets what the store needs (WAL, a busy timeout, one connection;
+// the store itself never registers drivers), creates the table with
+// Migrate and uses the store like any other.
 func ExampleSQLStore() {
 	dir, err := os.MkdirTemp("", "idempotency-example")
 	if err != nil {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "keys.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "keys.db"))
 	if err != nil {
 		panic(err)
 	}
@@ -194,7 +195,6 @@ func ExampleSQLStore() {
 	if err != nil {
 		panic(err)
 	}
-	ctx := context.Background()
 	if err := store.Migrate(ctx); err != nil {
 		panic(err)
 	}

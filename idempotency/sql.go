@@ -22,14 +22,17 @@ type Dialect int
 
 // The supported dialects.
 const (
-	// SQLite, for example through the pure-Go driver modernc.org/sqlite
-	// (driver name "sqlite"). Open the database in WAL mode with a
-	// busy_timeout so that concurrent claims wait instead of failing, as
-	// in "file:keys.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)".
-	// When one process claims from several goroutines, give the *sql.DB
-	// one connection (db.SetMaxOpenConns(1)): claims on several
-	// connections wait for each other in SQLite's busy handler, which
-	// sleeps between tries, while on one they queue in the pool.
+	// SQLite. [github.com/distsync/distsync/sqlite.Open] opens a file
+	// with the settings the store needs (the pure-Go driver
+	// modernc.org/sqlite, WAL, a busy timeout, one connection). Opening it
+	// yourself, use the WAL journal with a busy_timeout so that concurrent
+	// claims wait instead of failing, as in
+	// "file:keys.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// ([github.com/distsync/distsync/sqlite.DSN]), and when one process
+	// claims from several goroutines give the *sql.DB one connection
+	// (db.SetMaxOpenConns(1)): claims on several connections wait for each
+	// other in SQLite's busy handler, which sleeps between tries, while on
+	// one they queue in the pool.
 	SQLite Dialect = iota + 1
 	// Postgres, for example through github.com/jackc/pgx/v5/stdlib (driver
 	// name "pgx"). Keep as many idle connections as goroutines claim at

@@ -22,7 +22,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -34,7 +36,18 @@ import (
 	"github.com/distsync/distsync/tracing"
 )
 
+// summary is the first line of -h: what the program does.
+const summary = "customconnector shows a team's own ERP connector (package tinyerp) at work behind the SDK's decorators " +
+	"and exits 1 when it breaks a contract; go test ./examples/customconnector/... proves it with the conformance kit."
+
+// usage writes the -h text: the summary, then how to run the program.
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "%s\n\nusage: go run ./examples/customconnector\n", summary)
+}
+
 func main() {
+	flag.Usage = func() { usage(flag.CommandLine.Output()) }
+	flag.Parse()
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "customconnector:", err)
 		os.Exit(1)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,4 +59,20 @@ func TestTableDisagrees(t *testing.T) {
 	rows, err = w.table(ctx)
 	require.NoError(t, err, "table")
 	assert.False(t, rows[0].agree(), "row after the CRM was changed behind the flow's back: %+v", rows[0])
+}
+
+// TestHelp checks that -h starts with one line saying what the program
+// does, then lists the flags.
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseFlags([]string{"-h"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp, "-h")
+	first, rest, _ := strings.Cut(out.String(), "\n")
+	assert.Equal(t, summary, first, "first line of -h")
+	assert.True(t, strings.HasPrefix(first, "inventorysync syncs "), "first line of -h says what the program does: %q", first)
+	assert.Contains(t, rest, "-seed", "-h lists the flags")
+	out.Reset()
+	_, err = parseFlags([]string{"-nosuchflag"}, &out)
+	require.Error(t, err, "an unknown flag")
+	assert.True(t, strings.HasPrefix(out.String(), "flag provided but not defined"), "an unknown flag is named first:\n%s", out.String())
 }

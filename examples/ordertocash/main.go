@@ -10,10 +10,20 @@
 // is in stock and the customer cancels the backordered remainder in the
 // CRM), and an ERP outage in the middle.
 //
+// Each order's timeline lists its steps in the order they started, one
+// line per run of calls to one operation with their outcomes counted, and,
+// marked -->, what the scenario did to it (the cancel request, the hold's
+// release, the stock's arrival) where it happened. The ERP outage shows
+// there as calls retried and failed as unavailable, calls refused while the
+// ERP's breaker is open, and events parked until it is back (the hold
+// checks of the held order included); the summary counts them.
+//
 //	go run ./examples/ordertocash [-orders N] [-faults P] [-seed S] [-store sqlite:PATH [-restarts N]]
 //
 // -orders adds N generated orders (every tenth has its first line
-// cancelled in the ERP once released), -faults injects transient failures,
+// cancelled in the ERP once released); past 30 orders the table keeps the
+// scenario's rows and those the systems disagree on, and sums up the others
+// per status. -faults injects transient failures,
 // ambiguous timeouts and duplicated or reordered feed pages with rate P on
 // every connector, and -seed seeds the generator and the faults.
 //
@@ -36,6 +46,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -56,17 +67,13 @@ import (
 )
 
 func main() {
-	var cfg config
-	flag.IntVar(&cfg.orders, "orders", 0, "generated orders to add to the scenario")
-	flag.Float64Var(&cfg.faults, "faults", 0, "fault rate on every connector, 0 to 0.5")
-	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated orders and the faults")
-	flag.StringVar(&cfg.store, "store", "memory", "where the flow keeps its state: memory, or sqlite:PATH for a new SQLite file "+
-		"(log, cursors, dead letters, dedupe keys, order states); the simulated systems always live in the process")
-	flag.IntVar(&cfg.restarts, "restarts", 0, "with -store sqlite:PATH, stop the flow this many times at random points and "+
-		"reopen it from the file in the process (the simulated systems live on, as the outside world would)")
-	flag.BoolVar(&cfg.verbose, "v", false, "write the flow's log records to stderr as JSON, each with the correlation and "+
-		"causation IDs of the event being handled (tracing.NewHandler)")
-	flag.Parse()
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		os.Exit(2)
+	}
 	if cfg.verbose {
 		cfg.logs = os.Stderr
 	}
@@ -74,6 +81,32 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ordertocash:", err)
 		os.Exit(1)
 	}
+}
+
+// summary is the first line of -h: what the program does.
+const summary = "ordertocash runs the order-to-cash flow on in-memory CRM, ERP and warehouses through an ERP outage, " +
+	"prints each order's timeline and what each system shows, and exits 1 when they disagree."
+
+// parseFlags parses the command line; -h writes the summary, the usage
+// and the flags to stderr and returns [flag.ErrHelp].
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("ordertocash", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nusage: go run ./examples/ordertocash [flags]\n", summary)
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&cfg.orders, "orders", 0, "generated orders to add to the scenario")
+	fs.Float64Var(&cfg.faults, "faults", 0, "fault rate on every connector, 0 to 0.5")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated orders and the faults")
+	fs.StringVar(&cfg.store, "store", "memory", "where the flow keeps its state: memory, or sqlite:PATH for a new SQLite file "+
+		"(log, cursors, dead letters, dedupe keys, order states); the simulated systems always live in the process")
+	fs.IntVar(&cfg.restarts, "restarts", 0, "with -store sqlite:PATH, stop the flow this many times at random points and "+
+		"reopen it from the file in the process (the simulated systems live on, as the outside world would)")
+	fs.BoolVar(&cfg.verbose, "v", false, "write the flow's log records to stderr as JSON, each with the correlation and "+
+		"causation IDs of the event being handled (tracing.NewHandler)")
+	return cfg, fs.Parse(args)
 }
 
 // config is what the flags set.
@@ -128,7 +161,40 @@ type world struct {
 	restarts int // restarts left to make
 	out      io.Writer
 	logger   *slog.Logger // the flow's; nil means discard
+
+	erpFaults interface{ Counts() faults.Counts } // the ERP's fault injector, with the outage
+	notes     []note                              // what the scenario did to the systems, for the timelines
 }
+
+// note is something the scenario did to an order in a system, as a user
+// would: the timeline of the order shows it where it happened.
+type note struct {
+	at    time.Time
+	order string
+	text  string
+}
+
+// note records that the scenario did text to order now.
+func (w *world) note(order, text string) {
+	w.notes = append(w.notes, note{at: time.Now(), order: order, text: text})
+}
+
+// notesOf returns the notes of order.
+func (w *world) notesOf(order string) []note {
+	var ns []note
+	for _, n := range w.notes {
+		if n.order == order {
+			ns = append(ns, n)
+		}
+	}
+	return ns
+}
+
+// outage is the ERP's outage: its calls in this window fail as
+// unavailable. In the scenario it comes while the first shipments are
+// posted and the held order is checked: the timelines show the retries,
+// the breaker opening and the shipments parked until the ERP is back.
+var outage = faults.Outage{FromCall: 18, UntilCall: 38}
 
 func newWorld(cfg config) (*world, error) {
 	if cfg.faults < 0 || cfg.faults > 0.5 {
@@ -174,7 +240,7 @@ func newWorld(cfg config) (*world, error) {
 	ec := fc
 	// The ERP is down for calls 25 to 40: its breaker opens, the work for
 	// it is parked and resumes when it is back.
-	ec.Outage = faults.Outage{FromCall: 25, UntilCall: 40}
+	ec.Outage = outage
 	fe, err := faults.WrapERP(w.erp, ec)
 	if err != nil {
 		return nil, err
@@ -204,7 +270,7 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.ce, w.cw, w.cc = ce, cw, cc
+	w.ce, w.cw, w.cc, w.erpFaults = ce, cw, cc, fe
 	return w, w.openFlow(context.Background())
 }
 
@@ -388,7 +454,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	// The customer no longer wants what has not shipped: a user cancels
 	// the open remainder in the CRM, before any stock arrives.
 	cancelled := scenarios[5]
-	fmt.Fprintf(out, "== after the first pass: the customer cancels the open remainder of %s in the CRM\n", cancelled.id)
+	w.note(cancelled.id, "the customer cancels the open remainder in the CRM")
 	if _, err := w.crm.RequestCancellation(ctx, cancelled.id, nil, "customer no longer needs the rest"); err != nil {
 		return fmt.Errorf("request cancellation of %s: %w", cancelled.id, err)
 	}
@@ -397,10 +463,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	// The credit controller releases the hold; stock arrives for the
 	// backorders.
-	fmt.Fprintln(out, "== then the credit controller releases the hold, stock arrives")
+	w.note(scenarios[3].id, "the credit controller releases the credit hold in the ERP")
 	if _, err := w.erp.ReleaseHold(ctx, scenarios[3].id, canonical.HoldCredit); err != nil {
 		return fmt.Errorf("release hold of %s: %w", scenarios[3].id, err)
 	}
+	w.note(scenarios[2].id, "stock arrives in WH-EAST for the backorder")
 	for i, sku := range skus {
 		if _, err := w.wms.Adjust(ctx, canonical.InventoryAdjustment{ID: fmt.Sprintf("ADJ-ARRIVAL-%d", i), Item: canonical.ItemRef{SKU: sku},
 			Location: "WH-EAST", Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity("500", "EA"),
@@ -417,11 +484,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "\n== %s: %s (%s) %s\n", s.id, s.name, strings.Join(s.lines, " "), v.Status)
+		fmt.Fprintf(out, "\n== %s: %s (%s) %s%s\n", s.id, s.name, strings.Join(s.lines, " "), v.Status, notOpen(v.Order))
 		if v.CRM != nil && len(v.CRM.Messages) > 0 {
 			fmt.Fprintf(out, "   CRM shows: %s\n", strings.Join(v.CRM.Messages, "; "))
 		}
-		printTimeline(out, v.Timeline)
+		printTimeline(out, v.Timeline, w.notesOf(s.id))
 		for _, sh := range v.Shipments {
 			fmt.Fprintf(out, "   shipment %s from %s, tracking %s\n", sh.ID, sh.Warehouse, strings.Join(sh.TrackingNumbers, " "))
 		}
@@ -435,7 +502,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	ids = append(ids, generated...)
 	slices.Sort(ids)
-	ok, err := compare(ctx, out, w, ids, len(ids) <= 30)
+	ok, err := compare(ctx, out, w, ids, len(scenarios))
 	if err != nil {
 		return err
 	}
@@ -445,6 +512,9 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	fmt.Fprintf(out, "\n%d orders (%d generated) in %s; %d dead letters; erp %+v\n", len(ids), len(generated),
 		elapsed.Round(time.Millisecond), len(dls), w.erp.Counts())
+	fmt.Fprintf(out, "ERP outage: its calls %d to %d failed unavailable (%d calls); the flow retried events %s and parked them %s "+
+		"while a system's breaker was open\n", outage.FromCall, outage.UntilCall-1, w.erpFaults.Counts().Outage,
+		times(w.stop.count(flow.CounterRetried)), times(w.stop.count(flow.CounterParked)))
 	if !ok {
 		return errDisagree
 	}
@@ -452,12 +522,129 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	return nil
 }
 
-// printTimeline prints the steps one per line, as every example prints a
-// timeline: with [tracing.Step.String].
-func printTimeline(out io.Writer, steps []tracing.Step) {
-	for _, s := range steps {
-		fmt.Fprintf(out, "   %s\n", s)
+// times says how many times a counter counted, and for which entities:
+// "64 times (shipment 60, order 4)".
+func times(n int, by map[string]int) string {
+	if n == 0 {
+		return "0 times"
 	}
+	entities := slices.Sorted(maps.Keys(by))
+	parts := make([]string, len(entities))
+	for i, e := range entities {
+		parts[i] = fmt.Sprintf("%s %d", cmpOr(e, "other"), by[e])
+	}
+	unit := "times"
+	if n == 1 {
+		unit = "time"
+	}
+	return fmt.Sprintf("%d %s (%s)", n, unit, strings.Join(parts, ", "))
+}
+
+// notOpen says which quantities of o were cancelled or rejected, as
+// "; cancelled L2 6 of 6 EA": its status alone reads the same whether or
+// not part of it was cancelled.
+func notOpen(o canonical.Order) string {
+	var parts []string
+	for _, b := range []struct {
+		bucket canonical.Bucket
+		name   string
+	}{{canonical.BucketCancelled, "cancelled"}, {canonical.BucketRejected, "rejected"}} {
+		var ls []string
+		for _, l := range o.Lines {
+			if q := l.Buckets.Get(b.bucket); q.IsPos() {
+				ls = append(ls, fmt.Sprintf("%s %s of %s", l.ID, q, l.Quantity))
+			}
+		}
+		if len(ls) > 0 {
+			parts = append(parts, b.name+" "+strings.Join(ls, ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, "; ")
+}
+
+// printTimeline prints the steps in the order they started, with the notes
+// where they happened. A run of steps of one operation is one line, its
+// outcomes counted ("ok ×8, retry(unavailable) ×2"); one or two lines
+// repeated (a parked event rechecked while a breaker is open) are printed
+// once with how many times they came.
+func printTimeline(out io.Writer, steps []tracing.Step, notes []note) {
+	var lines []string
+	flush := func(run []tracing.Step) {
+		if len(run) == 0 {
+			return
+		}
+		var outcomes []string
+		for i := 0; i < len(run); {
+			o := outcome(run[i])
+			j := i + 1
+			for j < len(run) && outcome(run[j]) == o {
+				j++
+			}
+			if j-i > 1 {
+				o += fmt.Sprintf(" ×%d", j-i)
+			}
+			outcomes = append(outcomes, o)
+			i = j
+		}
+		lines = append(lines, fmt.Sprintf("%-5s %-28s %s", run[0].System, run[0].Operation, strings.Join(outcomes, ", ")))
+	}
+	var run []tracing.Step
+	for _, s := range steps {
+		for len(notes) > 0 && notes[0].at.Before(s.Start) {
+			flush(run)
+			run = nil
+			lines = append(lines, "-->   "+notes[0].text)
+			notes = notes[1:]
+		}
+		if len(run) > 0 && (s.System != run[0].System || s.Operation != run[0].Operation) {
+			flush(run)
+			run = nil
+		}
+		run = append(run, s)
+	}
+	flush(run)
+	for _, n := range notes {
+		lines = append(lines, "-->   "+n.text)
+	}
+	for i := 0; i < len(lines); {
+		k, n := repeats(lines[i:])
+		for _, l := range lines[i : i+k] {
+			fmt.Fprintf(out, "   %s\n", l)
+		}
+		switch {
+		case n > 1 && k == 1:
+			fmt.Fprintf(out, "         (the line above: %d times in all)\n", n)
+		case n > 1:
+			fmt.Fprintf(out, "         (the %d lines above: %d times in all)\n", k, n)
+		}
+		i += k * n
+	}
+}
+
+// repeats returns the shortest block (of one or two lines) at the start of
+// lines and how many times it repeats there.
+func repeats(lines []string) (k, n int) {
+	for k := 1; k <= 2 && 2*k <= len(lines); k++ {
+		n := 1
+		for (n+1)*k <= len(lines) && slices.Equal(lines[n*k:(n+1)*k], lines[:k]) {
+			n++
+		}
+		if n > 1 {
+			return k, n
+		}
+	}
+	return 1, 1
+}
+
+// outcome is how a step ended, with its error class: "retry(unavailable)".
+func outcome(s tracing.Step) string {
+	if s.ErrorClass == "" {
+		return string(s.Outcome)
+	}
+	return string(s.Outcome) + "(" + s.ErrorClass + ")"
 }
 
 // wmsFeed is what the WMS's feed shows per order: the quantity shipped
@@ -523,19 +710,29 @@ func readWMS(ctx context.Context, m *wms.Memory) (wmsFeed, error) {
 // invoice per shipment, the WMS shipped what the ERP invoiced, and the CRM
 // shows the ERP's cancelled quantities, of which the WMS cancelled what
 // it had been released (the rest was cancelled before the release).
-func compare(ctx context.Context, out io.Writer, w *world, ids []string, rows bool) (bool, error) {
+//
+// The table has a row per order when there are at most maxRows; past
+// that, the first keep orders and every order the systems disagree on
+// keep their rows, and the others are summed up in a row per status.
+func compare(ctx context.Context, out io.Writer, w *world, ids []string, keep int) (bool, error) {
 	feed, err := readWMS(ctx, w.wms)
 	if err != nil {
 		return false, err
 	}
 	shipped := feed.shipped
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-	if rows {
-		fmt.Fprintln(out)
-		fmt.Fprintln(tw, "ORDER\tFLOW\tCRM\tERP\tSHIPPED erp/wms\tCANCELLED erp/crm/wms\tINVOICES\tAGREE")
+	fmt.Fprintln(out)
+	fmt.Fprintln(tw, "ORDER\tFLOW\tCRM\tERP\tSHIPPED erp/wms\tCANCELLED erp/crm/wms\tINVOICES\tAGREE")
+	// summed is the orders summed up in one row, per status.
+	type summed struct {
+		first, row          string // the first order and its row
+		n, cancelled        int
+		invoices, shipments int
 	}
+	var statuses []canonical.Status
+	sums := map[canonical.Status]*summed{}
 	all := true
-	for _, id := range ids {
+	for i, id := range ids {
 		v, err := w.flow.Where(ctx, id)
 		if err != nil {
 			return false, err
@@ -605,9 +802,39 @@ func compare(ctx context.Context, out io.Writer, w *world, ids []string, rows bo
 			all = false
 			agree = "NO: " + strings.Join(slices.Compact(problems), ", ")
 		}
-		if rows || len(problems) > 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, v.Status, crmText, erpText, shipText, cancelText, invText, agree)
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, v.Status, crmText, erpText, shipText, cancelText, invText, agree)
+		if len(ids) <= maxRows || i < keep || len(problems) > 0 {
+			fmt.Fprint(tw, row)
+			continue
 		}
+		s := sums[v.Status]
+		if s == nil {
+			s = &summed{first: id, row: row}
+			sums[v.Status] = s
+			statuses = append(statuses, v.Status)
+		}
+		s.n++
+		if cancelText != "-" {
+			s.cancelled++
+		}
+		s.invoices += w.erp.InvoiceCount(id)
+		s.shipments += len(v.Shipments)
+	}
+	for _, st := range statuses {
+		s := sums[st]
+		if s.n == 1 {
+			fmt.Fprint(tw, s.row)
+			continue
+		}
+		orders, cancelled := fmt.Sprintf("%d more from %s", s.n, s.first), "-"
+		if s.cancelled > 0 {
+			cancelled = fmt.Sprintf("in %d of them", s.cancelled)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t%s\t%d for %d shipments\tyes\n", orders, st, st, st.Commercial, cancelled,
+			s.invoices, s.shipments)
 	}
 	return all, tw.Flush()
 }
+
+// maxRows is the most orders the comparison table shows a row each.
+const maxRows = 30

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/tracing"
 )
 
 func TestRun(t *testing.T) {
@@ -24,6 +29,7 @@ func TestRun(t *testing.T) {
 		{cfg: config{seed: 3, orders: 20, faults: 0.2}},
 		{cfg: config{seed: 4, orders: 20, store: "sqlite:" + filepath.Join(dir, "a.db")}},
 		{cfg: config{seed: 5, orders: 30, faults: 0.1, store: "sqlite:" + filepath.Join(dir, "b.db"), restarts: 8}, restarts: 8},
+		{cfg: config{seed: 6, orders: 50}},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
@@ -33,17 +39,100 @@ func TestRun(t *testing.T) {
 		assert.Contains(t, out.String(), "0 dead letters", "run %+v", tt.cfg)
 		assert.Equal(t, tt.restarts, strings.Count(out.String(), "; reopened from "), "restarts of run %+v", tt.cfg)
 		// The order cancelled in part: 8 of SKU-102 shipped, the 6
-		// backordered SKU-105 cancelled in the ERP, the CRM and the WMS.
-		// (The table lists the orders of runs of at most 30 orders.)
-		if tt.cfg.orders <= 24 {
-			assert.Regexp(t, `ORD-000006 +accepted/shipped/invoiced +accepted/shipped/invoiced +accepted +L1:8/8 L2:0/0 +L2:6/6/6 +1 for 1 shipments +yes`,
-				out.String(), "run %+v: the order cancelled in part in the table", tt.cfg)
+		// backordered SKU-105 cancelled in the ERP, the CRM and the WMS;
+		// its heading says so beside its status.
+		assert.Regexp(t, `ORD-000006 +accepted/shipped/invoiced +accepted/shipped/invoiced +accepted +L1:8/8 L2:0/0 +L2:6/6/6 +1 for 1 shipments +yes`,
+			out.String(), "run %+v: the order cancelled in part in the table", tt.cfg)
+		assert.Regexp(t, `== ORD-000006: .* accepted/shipped/invoiced; cancelled L2 6 of 6 EA\n`, out.String(),
+			"run %+v: the heading of the order cancelled in part", tt.cfg)
+		// Past 30 orders the table keeps the scenario's rows and sums up
+		// the generated orders that agree, per status.
+		if n := 6 + tt.cfg.orders; n > maxRows {
+			assert.Regexp(t, `\n\d+ more from ORD-000007 +accepted/shipped/invoiced +accepted/shipped/invoiced +accepted +(-|in \d+ of them) +\d+ for \d+ shipments +yes\n`,
+				out.String(), "run %+v: the summed-up rows", tt.cfg)
+			assert.NotContains(t, out.String(), "\nORD-000020 ", "run %+v: a generated order that agrees has no row of its own", tt.cfg)
 		}
+		// The ERP outage: its calls fail, the flow parks the work for it
+		// and says so in the summary.
+		assert.Regexp(t, `ERP outage: its calls 18 to 37 failed unavailable \(20 calls\); the flow retried events .* and parked them [1-9]\d* times? \(`,
+			out.String(), "run %+v: the outage in the summary", tt.cfg)
 		assert.Contains(t, out.String(), "cancel request CCR-000001 from crm: cancelled L2 6 EA", "run %+v: the CRM's message", tt.cfg)
 		if tt.cfg.orders > 0 && tt.cfg.store == "" {
-			assert.Contains(t, out.String(), "Cancellations:3}", "run %+v: two generated orders are cancelled in the ERP too", tt.cfg)
+			assert.Contains(t, out.String(), fmt.Sprintf("Cancellations:%d}", 1+tt.cfg.orders/10),
+				"run %+v: every tenth generated order is cancelled in the ERP too", tt.cfg)
 		}
 	}
+}
+
+// TestOutageInTimelines checks that the scenario's timelines show the ERP
+// outage (calls retried, failed and parked, then done once it is back),
+// the held order's checks, and what the scenario did to its orders where
+// it happened.
+func TestOutageInTimelines(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), &out, config{seed: 1}), "run:\n%s", out.String())
+	blocks := map[string]string{}
+	for b := range strings.SplitSeq(out.String(), "\n== ") {
+		id, _, _ := strings.Cut(b, ":")
+		blocks[id] = b
+	}
+	assert.Regexp(t, `erp +PostShipment +retry\(unavailable\)`, out.String(), "a shipment posting retried during the outage")
+	assert.Regexp(t, `flow +handle fulfillment.shipped +parked\(`, out.String(), "a shipment parked during the outage")
+	assert.Regexp(t, `\(the (2 lines|line) above: \d+ times in all\)`, out.String(), "rechecks of parked work folded")
+	assert.NotContains(t, out.String(), "\n== after", "no narration away from its order")
+	tests := []struct {
+		order string
+		want  []string // in this order in the order's timeline
+	}{
+		{"ORD-000004", []string{"handle order.held", "erp   GetOrder ", "--> ", "the credit controller releases the credit hold in the ERP",
+			"erp   GetOrder ", "handle order.accepted"}},
+		{"ORD-000006", []string{"handle fulfillment.shipped   ok", "--> ", "the customer cancels the open remainder in the CRM",
+			"handle order.cancel_requested", "erp   CancelOrderLines"}},
+		{"ORD-000003", []string{"handle fulfillment.backordered", "--> ", "stock arrives in WH-EAST for the backorder",
+			"handle fulfillment.allocated"}},
+	}
+	for _, tt := range tests {
+		b, ok := blocks[tt.order]
+		require.True(t, ok, "timeline of %s in:\n%s", tt.order, out.String())
+		rest := b
+		for _, w := range tt.want {
+			i := strings.Index(rest, w)
+			require.GreaterOrEqual(t, i, 0, "%q after the previous steps in the timeline of %s:\n%s", w, tt.order, b)
+			rest = rest[i+len(w):]
+		}
+	}
+}
+
+func TestPrintTimeline(t *testing.T) {
+	t0 := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	step := func(sec int, system, op string, o tracing.Outcome, class string) tracing.Step {
+		return tracing.Step{System: system, Operation: op, Start: t0.Add(time.Duration(sec) * time.Second), Outcome: o, ErrorClass: class}
+	}
+	steps := []tracing.Step{
+		step(1, "erp", "GetOrder", tracing.OutcomeOK, ""),
+		step(2, "erp", "GetOrder", tracing.OutcomeOK, ""),
+		step(3, "erp", "GetOrder", tracing.OutcomeRetry, "unavailable"),
+		step(4, "erp", "GetOrder", tracing.OutcomeFailed, "circuit_open"),
+		step(6, "flow", "handle x", tracing.OutcomeParked, "error"),
+		step(7, "erp", "Post", tracing.OutcomeFailed, "circuit_open"),
+		step(8, "flow", "handle x", tracing.OutcomeParked, "error"),
+		step(9, "erp", "Post", tracing.OutcomeFailed, "circuit_open"),
+		step(10, "flow", "handle x", tracing.OutcomeParked, "error"),
+		step(11, "erp", "Post", tracing.OutcomeFailed, "circuit_open"),
+		step(12, "flow", "handle x", tracing.OutcomeOK, ""),
+	}
+	notes := []note{{at: t0.Add(5 * time.Second), text: "a user acts"}, {at: t0.Add(20 * time.Second), text: "last"}}
+	var out bytes.Buffer
+	printTimeline(&out, steps, notes)
+	want := `   erp   GetOrder                     ok ×2, retry(unavailable), failed(circuit_open)
+   -->   a user acts
+   flow  handle x                     parked(error)
+   erp   Post                         failed(circuit_open)
+         (the 2 lines above: 3 times in all)
+   flow  handle x                     ok
+   -->   last
+`
+	assert.Equal(t, want, out.String(), "timeline")
 }
 
 func TestRunBadFlags(t *testing.T) {
@@ -81,4 +170,20 @@ func TestLogsCarryCorrelation(t *testing.T) {
 		}
 	}
 	assert.True(t, found, "the cancellation is logged:\n%s", logs.String())
+}
+
+// TestHelp checks that -h starts with one line saying what the program
+// does, then lists the flags.
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseFlags([]string{"-h"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp, "-h")
+	first, rest, _ := strings.Cut(out.String(), "\n")
+	assert.Equal(t, summary, first, "first line of -h")
+	assert.True(t, strings.HasPrefix(first, "ordertocash runs "), "first line of -h says what the program does: %q", first)
+	assert.Contains(t, rest, "-seed", "-h lists the flags")
+	out.Reset()
+	_, err = parseFlags([]string{"-nosuchflag"}, &out)
+	require.Error(t, err, "an unknown flag")
+	assert.True(t, strings.HasPrefix(out.String(), "flag provided but not defined"), "an unknown flag is named first:\n%s", out.String())
 }

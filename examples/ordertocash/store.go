@@ -5,17 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/sqlite"
 )
 
 // store is where the flow keeps its state: in memory (path "") or in a
@@ -47,14 +47,12 @@ type durable struct {
 
 // openDurable opens (and migrates) the SQLite file at path.
 func openDurable(ctx context.Context, path string) (*durable, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	// WAL, a busy timeout and one connection: the flow's workers queue
+	// for it in the pool rather than in SQLite's busy handler.
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	// One connection: the flow's workers then queue for it in the pool
-	// rather than in SQLite's busy handler, which sleeps between tries.
-	db.SetMaxOpenConns(1)
 	d := &durable{db: db}
 	if d.log, err = eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite}); err == nil {
 		err = d.log.Migrate(ctx)
@@ -104,13 +102,27 @@ func (s store) checkNew() error {
 
 // stopper stops a run of the flow after a random number of handled
 // events, as a process killed at a random point would stop; it is the
-// flow's Metrics. It is safe for concurrent use.
+// flow's Metrics, and counts what the flow reports for the run's summary.
+// It is safe for concurrent use.
 type stopper struct {
 	mu      sync.Mutex
 	rng     *rand.Rand
 	cancel  context.CancelFunc // nil when disarmed
 	after   int
 	handled int
+	counts  map[flow.Counter]map[string]int // per counter and entity
+}
+
+// count returns how many times the flow reported c, in all and per
+// entity ("order", "shipment", "inventory_update", ...).
+func (s *stopper) count(c flow.Counter) (int, map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, v := range s.counts[c] {
+		n += v
+	}
+	return n, maps.Clone(s.counts[c])
 }
 
 // arm makes the run whose context cancel cancels stop after 1 to max
@@ -130,9 +142,16 @@ func (s *stopper) disarm() int {
 }
 
 // Count implements flow.Metrics.
-func (s *stopper) Count(context.Context, flow.Counter, string) {
+func (s *stopper) Count(_ context.Context, c flow.Counter, entity string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.counts == nil {
+		s.counts = map[flow.Counter]map[string]int{}
+	}
+	if s.counts[c] == nil {
+		s.counts[c] = map[string]int{}
+	}
+	s.counts[c][entity]++
 	s.handled++
 	if s.cancel != nil && s.handled >= s.after {
 		s.cancel()

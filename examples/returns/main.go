@@ -35,14 +35,35 @@ import (
 )
 
 func main() {
-	var cfg config
-	flag.Float64Var(&cfg.faults, "faults", 0, "fault rate on every connector, 0 to 0.5")
-	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the faults and the warehouses")
-	flag.Parse()
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		os.Exit(2)
+	}
 	if err := run(context.Background(), os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "returns:", err)
 		os.Exit(1)
 	}
+}
+
+// summary is the first line of -h: what the program does.
+const summary = "returns runs a customer return through the flow on in-memory CRM, ERP and WMS (authorize, receive, credit memo, restock), prints what each system shows and exits 1 when they disagree."
+
+// parseFlags parses the command line; -h writes the summary, the usage
+// and the flags to stderr and returns [flag.ErrHelp].
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("returns", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nusage: go run ./examples/returns [flags]\n", summary)
+		fs.PrintDefaults()
+	}
+	fs.Float64Var(&cfg.faults, "faults", 0, "fault rate on every connector, 0 to 0.5")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the faults and the warehouses")
+	return cfg, fs.Parse(args)
 }
 
 // config is what the flags set.
