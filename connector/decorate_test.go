@@ -69,8 +69,25 @@ func (s *scriptedERP) AcceptOrder(ctx context.Context, key string, o *canonical.
 	return s.ERP.AcceptOrder(ctx, key, o)
 }
 
-// Health makes scriptedERP an ERP with an optional capability.
-func (s *scriptedERP) Health(context.Context) error { return errors.New("scripted: unhealthy") }
+// PollEvents gives scriptedERP the optional EventFeed role: an empty page.
+func (s *scriptedERP) PollEvents(ctx context.Context, cursor connector.Cursor, _ int) (connector.Page, error) {
+	if err := s.before(ctx, "PollEvents"); err != nil {
+		return connector.Page{}, err
+	}
+	return connector.Page{Next: cursor}, nil
+}
+
+// CancelOrderLines gives scriptedERP the optional OrderCanceller role: it
+// answers the order's ID.
+func (s *scriptedERP) CancelOrderLines(ctx context.Context, _ string, c connector.OrderCancellation) (canonical.Order, error) {
+	if err := s.before(ctx, "CancelOrderLines"); err != nil {
+		return canonical.Order{}, err
+	}
+	return canonical.Order{ID: c.OrderID}, nil
+}
+
+// Health gives scriptedERP the optional HealthChecker role.
+func (s *scriptedERP) Health(ctx context.Context) error { return s.before(ctx, "Health") }
 
 // countingMetrics records what a decorator reports.
 type countingMetrics struct {
@@ -343,21 +360,6 @@ func TestWrapCancelled(t *testing.T) {
 	_, err = w.GetOrder(ctx, "x")
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Zero(t, erp.count("GetOrder"), "a cancelled call does not reach the ERP")
-}
-
-func TestAsFindsCapabilities(t *testing.T) {
-	erp := newScripted(nil)
-	w, err := connector.WrapERP(erp, connector.Options{})
-	require.NoError(t, err)
-	_, direct := any(w).(connector.HealthChecker)
-	assert.False(t, direct, "the decorator does not claim the capability itself")
-	h, ok := connector.As[connector.HealthChecker](w)
-	require.True(t, ok, "As finds Health through Unwrap")
-	assert.EqualError(t, h.Health(t.Context()), "scripted: unhealthy")
-	_, ok = connector.As[connector.Subscriber](w)
-	assert.False(t, ok, "As reports a capability nobody has")
-	same, ok := connector.As[*connector.WrappedERP](w)
-	assert.True(t, ok && same == w, "As returns the value itself when it matches")
 }
 
 func TestWrapConcurrent(t *testing.T) {

@@ -8,9 +8,13 @@
 // A contract is a set of small role interfaces, in the spirit of
 // database/sql/driver: [OrderValidator], [OrderAccepter], [Releaser],
 // [EventFeed] and so on. [ERP], [WMS] and [CRM] compose the roles the
-// flows need. Optional abilities ([Subscriber], [StatusBatchPublisher],
-// [HealthChecker]) are separate interfaces found by type assertion, never
-// new methods on an existing interface.
+// flows need. Optional roles (an ERP's [EventFeed] and [OrderCanceller],
+// [Subscriber], [StatusBatchPublisher], [HealthChecker]) are separate
+// interfaces found with [As], never new methods on an existing interface.
+// The decorators of [WrapERP], [WrapWMS] and [WrapCRM] forward the
+// optional roles of their system through retry, breaker, timeouts and
+// tracing, and [As] reports a role on them only when the implementation
+// under them has it.
 //
 // Every method takes a context first and honours its cancellation. Every
 // implementation must be safe for concurrent use.

@@ -2,6 +2,7 @@ package connector_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,14 +55,21 @@ func ExampleWrapERP() {
 
 func ExampleAs() {
 	erp, _ := connector.WrapERP(&healthyERP{}, connector.Options{})
+	// The ERP has a health check: As finds it on the decorated ERP, so the
+	// call gets retry, the breaker, the timeout and the timeline.
 	if h, ok := connector.As[connector.HealthChecker](erp); ok {
-		fmt.Println("health:", h.Health(context.Background()))
+		fmt.Printf("health: %v (%T)\n", h.Health(context.Background()), h)
 	}
-	_, ok := connector.As[connector.Subscriber](erp)
-	fmt.Println("subscriber:", ok)
+	// It cannot cancel order lines: As says so, although the decorated
+	// ERP has the method, which answers ErrUnsupported.
+	_, ok := connector.As[connector.OrderCanceller](erp)
+	fmt.Println("canceller:", ok)
+	_, err := erp.CancelOrderLines(context.Background(), "k", connector.OrderCancellation{OrderID: "o1"})
+	fmt.Println("unsupported:", errors.Is(err, errors.ErrUnsupported))
 	// Output:
-	// health: <nil>
-	// subscriber: false
+	// health: <nil> (*connector.WrappedERP)
+	// canceller: false
+	// unsupported: true
 }
 
 // healthyERP is an ERP with the optional HealthChecker capability.

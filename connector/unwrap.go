@@ -7,25 +7,52 @@ type Unwrapper interface {
 	Unwrap() any
 }
 
+// RoleForwarder is implemented by decorators that have the methods of
+// optional roles whatever they wrap, and forward them to the
+// implementation they wrap, as [WrapERP], [WrapWMS], [WrapCRM] and the
+// fault injectors of package connector/faults do. [As] asks it before it
+// reports such a role on the decorator.
+type RoleForwarder interface {
+	// HasRole reports whether the decorator serves the role whose
+	// interface type is given as a nil pointer to it, such as
+	// (*connector.OrderCanceller)(nil): false when the decorator has the
+	// role's methods only to forward them and the implementation it wraps
+	// lacks the role (the methods then return an error matching
+	// errors.ErrUnsupported). It reports true for any type it does not
+	// forward.
+	HasRole(role any) bool
+}
+
 // maxUnwrap bounds the walk of [As], so that a decorator that (wrongly)
 // unwraps to itself cannot loop forever.
 const maxUnwrap = 64
 
-// As finds an optional capability of a possibly decorated implementation:
-// it returns c as a T when c implements T, else the first implementation
-// down c's chain of [Unwrapper]s that does, and false when none does.
+// As finds an optional role of a possibly decorated implementation: it
+// returns c as a T when c implements T (and, when c is a [RoleForwarder],
+// its HasRole reports the role), else the first layer down c's chain of
+// [Unwrapper]s that does, and false when none does. On a decorated
+// connector As therefore answers truthfully: the role is found exactly
+// when the implementation under the decorators has it.
 //
-// Decorators add retry, timeouts and tracing to the methods of the
-// contract only; an optional capability found through As is the wrapped
-// implementation's own and is called without them:
+// The decorators of [WrapERP], [WrapWMS] and [WrapCRM] and of package
+// connector/faults forward the optional roles of their system (an ERP's
+// [EventFeed] and [OrderCanceller], a CRM's [StatusBatchPublisher], the
+// [HealthChecker] of each), so a role found through them is called with
+// their retry, breaker, timeouts, timeline, metrics or faults:
 //
 //	if h, ok := connector.As[connector.HealthChecker](erp); ok {
-//		err := h.Health(ctx)
+//		err := h.Health(ctx) // retried, timed, on the timeline
 //	}
+//
+// A role the decorators do not forward ([Subscriber], or a role of the
+// implementation's own) is found on the layer that has it, the bare
+// implementation, and called without them.
 func As[T any](c any) (T, bool) {
 	for range maxUnwrap {
 		if t, ok := c.(T); ok {
-			return t, true
+			if f, ok := c.(RoleForwarder); !ok || f.HasRole((*T)(nil)) {
+				return t, true
+			}
 		}
 		u, ok := c.(Unwrapper)
 		if !ok {

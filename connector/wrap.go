@@ -2,19 +2,32 @@ package connector
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/distsync/distsync/canonical"
 )
 
 // WrappedERP is an [ERP] with retry, a circuit breaker, per-attempt
-// timeouts, tracing and metrics around another ERP. Create it with
-// [WrapERP]. It is safe for concurrent use when the wrapped ERP is.
+// timeouts, tracing and metrics around another ERP, its optional roles
+// included. Create it with [WrapERP]. It is safe for concurrent use when
+// the wrapped ERP is.
 type WrappedERP struct {
 	erp ERP
 	d   *decorator
+	// The wrapped ERP's optional roles, nil when it lacks them.
+	feed   EventFeed
+	cancel OrderCanceller
+	health HealthChecker
 }
 
-var _ ERP = (*WrappedERP)(nil)
+var (
+	_ RoleForwarder  = (*WrappedERP)(nil)
+	_ ERP            = (*WrappedERP)(nil)
+	_ EventFeed      = (*WrappedERP)(nil)
+	_ OrderCanceller = (*WrappedERP)(nil)
+	_ HealthChecker  = (*WrappedERP)(nil)
+)
 
 // WrapERP returns erp decorated as opts say (see [Options]). It returns an
 // error matching [ErrInvalidConfig] when opts is invalid.
@@ -41,15 +54,67 @@ var _ ERP = (*WrappedERP)(nil)
 // retries a timeout that may have been applied (MaybeApplied): the retry
 // sends the same key, and the remote returns the first result.
 //
-// Optional capabilities of the wrapped implementation ([Subscriber],
-// [StatusBatchPublisher], [HealthChecker]) are not decorated: find them
-// with [As], which looks through the decorator's Unwrap method.
+// The optional roles of the system go through the same decorators, as
+// database/sql routes a driver's optional Pinger through its pool: an
+// ERP's [EventFeed] and [OrderCanceller], a CRM's [StatusBatchPublisher],
+// and the [HealthChecker] of each. The wrapped type always has their
+// methods; when the wrapped implementation lacks a role, its method
+// returns at once, without an attempt, a step or a metric, an error that
+// matches errors.ErrUnsupported, and its HasRole ([RoleForwarder]) reports
+// false. Find a role with [As], which reports it on the wrapped type
+// exactly when the implementation under it has it, and returns the wrapped
+// type so that calls are decorated:
+//
+//	if oc, ok := connector.As[connector.OrderCanceller](wrapped); ok {
+//		order, err := oc.CancelOrderLines(ctx, key, c) // retried, timed, on the timeline
+//	}
+//
+// [Subscriber] is not decorated: a subscription runs until its context
+// ends, which a per-attempt timeout and a retry of the whole call do not
+// fit. [As] finds it on the wrapped implementation, called without the
+// decorators.
 func WrapERP(erp ERP, opts Options) (*WrappedERP, error) {
 	d, err := newDecorator(opts, "erp")
 	if err != nil {
 		return nil, err
 	}
-	return &WrappedERP{erp: erp, d: d}, nil
+	w := &WrappedERP{erp: erp, d: d}
+	w.feed, _ = As[EventFeed](erp)
+	w.cancel, _ = As[OrderCanceller](erp)
+	w.health, _ = As[HealthChecker](erp)
+	return w, nil
+}
+
+// unsupported is the error of a decorated optional role the wrapped
+// implementation lacks.
+func unsupported(system, op, role string, impl any) error {
+	return fmt.Errorf("connector: %s %s: %T does not implement connector.%s: %w", system, op, impl, role, errors.ErrUnsupported)
+}
+
+// HasRole implements [RoleForwarder]: it reports whether the wrapped ERP
+// has the optional role ([EventFeed], [OrderCanceller], [HealthChecker]),
+// and true for any other type.
+func (w *WrappedERP) HasRole(role any) bool {
+	switch role.(type) {
+	case *EventFeed:
+		return w.feed != nil
+	case *OrderCanceller:
+		return w.cancel != nil
+	case *HealthChecker:
+		return w.health != nil
+	}
+	return true
+}
+
+// health calls h's Health through the decorators of d.
+func health(ctx context.Context, d *decorator, h HealthChecker, impl any) error {
+	if h == nil {
+		return unsupported(d.system, "Health", "HealthChecker", impl)
+	}
+	_, err := call(ctx, d, "Health", false, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, h.Health(ctx)
+	})
+	return err
 }
 
 // Unwrap returns the wrapped ERP.
@@ -102,25 +167,83 @@ func (w *WrappedERP) ApplyInventory(ctx context.Context, key string, positions [
 	return err
 }
 
-// WrappedWMS is a [WMS] with retry, a circuit breaker, per-attempt
-// timeouts, tracing and metrics around another WMS. Create it with
-// [WrapWMS]. It is safe for concurrent use when the wrapped WMS is.
-type WrappedWMS struct {
-	wms WMS
-	d   *decorator
+// PollEvents calls the wrapped ERP's event feed ([EventFeed]) through the
+// decorators. It returns an error matching errors.ErrUnsupported, without
+// an attempt, when the wrapped ERP has no feed.
+func (w *WrappedERP) PollEvents(ctx context.Context, cursor Cursor, limit int) (Page, error) {
+	if w.feed == nil {
+		return Page{}, unsupported(w.d.system, "PollEvents", "EventFeed", w.erp)
+	}
+	return call(ctx, w.d, "PollEvents", false, func(ctx context.Context) (Page, error) {
+		return w.feed.PollEvents(ctx, cursor, limit)
+	})
 }
 
-var _ WMS = (*WrappedWMS)(nil)
+// CancelOrderLines calls the wrapped ERP's [OrderCanceller] through the
+// decorators, with the same key on every attempt. It returns an error
+// matching errors.ErrUnsupported, without an attempt, when the wrapped ERP
+// cannot cancel order lines.
+func (w *WrappedERP) CancelOrderLines(ctx context.Context, key string, c OrderCancellation) (canonical.Order, error) {
+	if w.cancel == nil {
+		return canonical.Order{}, unsupported(w.d.system, "CancelOrderLines", "OrderCanceller", w.erp)
+	}
+	return call(ctx, w.d, "CancelOrderLines", true, func(ctx context.Context) (canonical.Order, error) {
+		return w.cancel.CancelOrderLines(ctx, key, c)
+	})
+}
+
+// Health calls the wrapped ERP's [HealthChecker] through the decorators:
+// an open breaker answers it with a [CodeUnavailable] error. It returns an
+// error matching errors.ErrUnsupported, without an attempt, when the
+// wrapped ERP has no health check.
+func (w *WrappedERP) Health(ctx context.Context) error {
+	return health(ctx, w.d, w.health, w.erp)
+}
+
+// WrappedWMS is a [WMS] with retry, a circuit breaker, per-attempt
+// timeouts, tracing and metrics around another WMS, its optional roles
+// included. Create it with [WrapWMS]. It is safe for concurrent use when
+// the wrapped WMS is.
+type WrappedWMS struct {
+	wms    WMS
+	d      *decorator
+	health HealthChecker // nil when the wrapped WMS has none
+}
+
+var (
+	_ RoleForwarder = (*WrappedWMS)(nil)
+	_ WMS           = (*WrappedWMS)(nil)
+	_ HealthChecker = (*WrappedWMS)(nil)
+)
 
 // WrapWMS returns wms decorated as opts say, in the fixed order of
-// [WrapERP]. It returns an error matching [ErrInvalidConfig] when opts is
-// invalid.
+// [WrapERP], its optional [HealthChecker] included as [WrapERP] says. It
+// returns an error matching [ErrInvalidConfig] when opts is invalid.
 func WrapWMS(wms WMS, opts Options) (*WrappedWMS, error) {
 	d, err := newDecorator(opts, "wms")
 	if err != nil {
 		return nil, err
 	}
-	return &WrappedWMS{wms: wms, d: d}, nil
+	w := &WrappedWMS{wms: wms, d: d}
+	w.health, _ = As[HealthChecker](wms)
+	return w, nil
+}
+
+// HasRole implements [RoleForwarder]: it reports whether the wrapped WMS
+// has the optional [HealthChecker], and true for any other type.
+func (w *WrappedWMS) HasRole(role any) bool {
+	if _, ok := role.(*HealthChecker); ok {
+		return w.health != nil
+	}
+	return true
+}
+
+// Health calls the wrapped WMS's [HealthChecker] through the decorators:
+// an open breaker answers it with a [CodeUnavailable] error. It returns an
+// error matching errors.ErrUnsupported, without an attempt, when the
+// wrapped WMS has no health check.
+func (w *WrappedWMS) Health(ctx context.Context) error {
+	return health(ctx, w.d, w.health, w.wms)
 }
 
 // Unwrap returns the wrapped WMS.
@@ -164,24 +287,72 @@ func (w *WrappedWMS) PollEvents(ctx context.Context, cursor Cursor, limit int) (
 }
 
 // WrappedCRM is a [CRM] with retry, a circuit breaker, per-attempt
-// timeouts, tracing and metrics around another CRM. Create it with
-// [WrapCRM]. It is safe for concurrent use when the wrapped CRM is.
+// timeouts, tracing and metrics around another CRM, its optional roles
+// included. Create it with [WrapCRM]. It is safe for concurrent use when
+// the wrapped CRM is.
 type WrappedCRM struct {
 	crm CRM
 	d   *decorator
+	// The wrapped CRM's optional roles, nil when it lacks them.
+	batch  StatusBatchPublisher
+	health HealthChecker
 }
 
-var _ CRM = (*WrappedCRM)(nil)
+var (
+	_ RoleForwarder        = (*WrappedCRM)(nil)
+	_ CRM                  = (*WrappedCRM)(nil)
+	_ StatusBatchPublisher = (*WrappedCRM)(nil)
+	_ HealthChecker        = (*WrappedCRM)(nil)
+)
 
 // WrapCRM returns crm decorated as opts say, in the fixed order of
-// [WrapERP]. It returns an error matching [ErrInvalidConfig] when opts is
-// invalid.
+// [WrapERP], its optional [StatusBatchPublisher] and [HealthChecker]
+// included as [WrapERP] says. It returns an error matching
+// [ErrInvalidConfig] when opts is invalid.
 func WrapCRM(crm CRM, opts Options) (*WrappedCRM, error) {
 	d, err := newDecorator(opts, "crm")
 	if err != nil {
 		return nil, err
 	}
-	return &WrappedCRM{crm: crm, d: d}, nil
+	w := &WrappedCRM{crm: crm, d: d}
+	w.batch, _ = As[StatusBatchPublisher](crm)
+	w.health, _ = As[HealthChecker](crm)
+	return w, nil
+}
+
+// HasRole implements [RoleForwarder]: it reports whether the wrapped CRM
+// has the optional role ([StatusBatchPublisher], [HealthChecker]), and
+// true for any other type.
+func (w *WrappedCRM) HasRole(role any) bool {
+	switch role.(type) {
+	case *StatusBatchPublisher:
+		return w.batch != nil
+	case *HealthChecker:
+		return w.health != nil
+	}
+	return true
+}
+
+// PublishStatuses calls the wrapped CRM's [StatusBatchPublisher] through
+// the decorators: the call is retried as a whole on an error of its own;
+// the per-update errors are returned as the CRM gave them. It returns an
+// error matching errors.ErrUnsupported, without an attempt, when the
+// wrapped CRM takes no batches.
+func (w *WrappedCRM) PublishStatuses(ctx context.Context, updates []OrderStatus) ([]error, error) {
+	if w.batch == nil {
+		return nil, unsupported(w.d.system, "PublishStatuses", "StatusBatchPublisher", w.crm)
+	}
+	return call(ctx, w.d, "PublishStatuses", true, func(ctx context.Context) ([]error, error) {
+		return w.batch.PublishStatuses(ctx, updates)
+	})
+}
+
+// Health calls the wrapped CRM's [HealthChecker] through the decorators:
+// an open breaker answers it with a [CodeUnavailable] error. It returns an
+// error matching errors.ErrUnsupported, without an attempt, when the
+// wrapped CRM has no health check.
+func (w *WrappedCRM) Health(ctx context.Context) error {
+	return health(ctx, w.d, w.health, w.crm)
 }
 
 // Unwrap returns the wrapped CRM.

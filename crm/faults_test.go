@@ -49,8 +49,8 @@ func TestConformanceWithFaults(t *testing.T) {
 			return w
 		})
 		h.Capabilities.RepeatsEvents = true
-		// Subscribe is the CRM's own (faults are not injected into optional
-		// capabilities), checked by TestConformance; the subscriber check
+		// Subscribe is the CRM's own (the wrappers do not forward
+		// Subscriber), checked by TestConformance; the subscriber check
 		// compares it with polls whose pages this run shuffles.
 		h.Capabilities.Subscribe = false
 		return h

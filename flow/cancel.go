@@ -155,16 +155,13 @@ func (f *Flow) onCancelRequested(ctx context.Context, ev canonical.Event, r cano
 	}
 	f.mu.Unlock()
 	if len(lines) > 0 && !told {
+		// As finds the role on the decorated ERP (connector.WrapERP),
+		// which retries the call and puts it on the order's timeline, as
+		// it does the ERP's other calls.
 		if oc, ok := connector.As[connector.OrderCanceller](f.erp); ok {
-			// An optional capability is not decorated: time it here, so
-			// the call is on the order's timeline.
 			c := connector.OrderCancellation{OrderID: r.OrderID, Lines: lines, Reason: r.Reason}
-			err := tracing.Timer{Recorder: f.rec, Now: f.now}.Time(ctx, tracing.Step{CorrelationID: corr, System: "erp",
-				Operation: "CancelOrderLines", Attempt: 1}, func(ctx context.Context) error {
-				_, err := oc.CancelOrderLines(ctx, f.key("erp_cancel", r.OrderID, key), c)
-				return err
-			})
-			if err != nil {
+			cctx := tracing.WithCorrelationID(ctx, corr)
+			if _, err := oc.CancelOrderLines(cctx, f.key("erp_cancel", r.OrderID, key), c); err != nil {
 				return false, err
 			}
 		}

@@ -3,8 +3,11 @@ package flow_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/crm"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
@@ -268,5 +272,58 @@ func TestCancelBadInput(t *testing.T) {
 		require.Len(t, dls, 1, "dead letters for malformed data")
 		assert.Contains(t, dls[0].Error, flow.ErrBadEvent.Error(), "error of malformed data")
 		assert.Contains(t, dls[0].Error, `invalid decimal "x"`, "error of malformed data names the problem")
+	})
+}
+
+// flakyCancelERP fails the first CancelOrderLines call with
+// CodeUnavailable before it reaches the ERP under it.
+type flakyCancelERP struct {
+	connector.ERP
+	mu     sync.Mutex
+	failed bool
+}
+
+// Unwrap lets connector.As find the optional roles under it.
+func (e *flakyCancelERP) Unwrap() any { return e.ERP }
+
+func (e *flakyCancelERP) CancelOrderLines(ctx context.Context, key string, c connector.OrderCancellation) (canonical.Order, error) {
+	e.mu.Lock()
+	first := !e.failed
+	e.failed = true
+	e.mu.Unlock()
+	if first {
+		return canonical.Order{}, &connector.Error{Code: connector.CodeUnavailable, System: "erp", Op: "CancelOrderLines"}
+	}
+	oc, ok := connector.As[connector.OrderCanceller](e.ERP)
+	if !ok {
+		return canonical.Order{}, errors.New("the ERP cannot cancel order lines")
+	}
+	return oc.CancelOrderLines(ctx, key, c)
+}
+
+// TestCancelERPThroughDecorators checks that the ERP's optional
+// OrderCanceller is called through the connector decorators: a transient
+// failure is retried by the decorator within the handling of the request,
+// and both attempts are on the order's timeline.
+func TestCancelERPThroughDecorators(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil, func(e connector.ERP) connector.ERP { return &flakyCancelERP{ERP: e} })
+		id := w.submit(t, "ACC-0001", "SKU-100:5", "SKU-105:7")
+		w.settle(t)
+		_, err := w.crm.RequestCancellation(context.Background(), id, nil, "")
+		require.NoError(t, err, "RequestCancellation")
+		w.settle(t)
+		v := w.agree(t, id)
+		assert.Equal(t, 1, w.erp.Counts().Cancellations, "ERP cancellations")
+		assert.Empty(t, v.DeadLetters, "dead letters")
+		var got []string
+		for _, s := range v.Timeline {
+			if s.Operation == "CancelOrderLines" {
+				assert.Equal(t, v.CorrelationID, s.CorrelationID, "the step carries the order's correlation ID")
+				got = append(got, fmt.Sprintf("%s %s %d %s %s", s.System, s.Operation, s.Attempt, s.Outcome, s.ErrorClass))
+			}
+		}
+		assert.Equal(t, []string{"erp CancelOrderLines 1 retry unavailable", "erp CancelOrderLines 2 ok "}, got,
+			"the decorator retried the call and recorded each attempt")
 	})
 }

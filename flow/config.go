@@ -52,7 +52,9 @@ var ErrInvalidConfig = errors.New("flow: invalid configuration")
 // concurrent use.
 type Config struct {
 	// ERP, WMS and CRM are the systems, typically decorated with
-	// connector.WrapERP, WrapWMS and WrapCRM (retry, breaker, timeline).
+	// connector.WrapERP, WrapWMS and WrapCRM (retry, breaker, timeline),
+	// which also decorate the ERP's optional event feed and
+	// OrderCanceller that the flow finds with connector.As.
 	ERP connector.ERP
 	WMS connector.WMS
 	CRM connector.CRM

@@ -352,10 +352,45 @@ func (f *Flow) Drain(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
 				return errors.Join(context.Cause(ctx), stop())
-			case <-time.After(f.check):
+			case <-time.After(retryWait(err, f.check)):
 			}
 		}
 	}
+}
+
+// maxCircuitWait bounds the wait of Drain for an open circuit breaker.
+const maxCircuitWait = time.Minute
+
+// retryWait is how long Drain waits after a failed poll: wait, or, when a
+// circuit breaker of a system rejected a poll, until the last such breaker
+// lets a probe through (at most maxCircuitWait), so that Drain does not
+// poll the other systems every wait while one is known to be down. Each
+// extra round would be one more chance to trip their breakers too, and,
+// with the ERP's feed and hold checks behind one breaker, Drain could go
+// round without end.
+func retryWait(err error, wait time.Duration) time.Duration {
+	var until time.Time
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case nil:
+		case *retry.OpenError:
+			if e.Until.After(until) {
+				until = e.Until
+			}
+		case interface{ Unwrap() []error }:
+			for _, err := range e.Unwrap() {
+				walk(err)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		}
+	}
+	walk(err)
+	if d := time.Until(until); d > wait {
+		return min(d, maxCircuitWait)
+	}
+	return wait
 }
 
 // pollAll polls both feeds and the holds once, returning how many events it
@@ -364,11 +399,13 @@ func (f *Flow) Drain(ctx context.Context) error {
 func (f *Flow) pollAll(ctx context.Context) (int, error) {
 	a, err1 := f.PollOrders(ctx)
 	b, err2 := f.PollWarehouse(ctx)
+	// The ERP's feed before the hold checks: many failed checks may open
+	// the ERP's breaker, which the feed shares.
+	d, err4 := f.PollERP(ctx) // the ERP's optional feed (flow/cancel.go)
 	c, err3 := f.CheckHolds(ctx)
 	if err3 != nil && ctx.Err() == nil {
 		f.logger.WarnContext(ctx, "flow: hold check failed; will retry", "err", err3)
 	}
-	d, err4 := f.PollERP(ctx) // the ERP's optional feed (flow/cancel.go)
 	return a + b + c + d, errors.Join(err1, err2, err4)
 }
 

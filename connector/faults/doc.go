@@ -17,7 +17,7 @@
 //     instants of an injected clock, or for a range of call numbers
 //     ([Config.Outage]).
 //
-// Feeds (PollEvents, PollOrders) may besides:
+// Feeds (a WMS's or an ERP's PollEvents, a CRM's PollOrders) may besides:
 //
 //   - deliver a page again: the next poll from the page's cursor returns
 //     the same events and the same next cursor, as when an acknowledgement
@@ -38,7 +38,18 @@
 // gets the same faults for the same seed; concurrent calls get the faults
 // in the order they take the lock.
 //
-// Optional capabilities of the wrapped connector are reached with
-// [connector.As], through the wrapper's Unwrap method; faults are not
-// injected into them.
+// # Optional roles
+//
+// The wrappers forward the optional roles of their system, with faults:
+// an ERP's event feed ([connector.EventFeed], with the faults of feeds)
+// and [connector.OrderCanceller], a CRM's [connector.StatusBatchPublisher],
+// and the [connector.HealthChecker] of each. They draw from the same
+// random source and count as calls (for [Outage] by call number), so a
+// seed reproduces the faults of every role. A wrapper always has these
+// methods; when the wrapped connector lacks a role, its method returns an
+// error matching errors.ErrUnsupported and injects nothing (it draws no
+// value, so the faults of the other calls do not change).
+// [connector.As] reports a role on a wrapper only when the wrapped
+// connector has it. [connector.Subscriber] is not forwarded: [connector.As]
+// finds it on the wrapped connector, without faults.
 package faults

@@ -2,7 +2,6 @@ package faults_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -331,15 +330,6 @@ func TestConcurrentUse(t *testing.T) {
 	assert.Positive(t, codes[connector.CodeOK])
 	assert.Positive(t, codes[connector.CodeUnavailable])
 	assert.Positive(t, codes[connector.CodeTimeout])
-}
-
-func TestAsThroughFaults(t *testing.T) {
-	f, err := faults.WrapCRM(memfake.NewCRM(), faults.Config{Unavailable: 1})
-	require.NoError(t, err)
-	h, ok := connector.As[connector.HealthChecker](f)
-	require.True(t, ok, "the CRM's Health is found through Unwrap")
-	assert.NoError(t, h.Health(t.Context()), "capabilities are not faulted")
-	assert.False(t, errors.Is(h.Health(t.Context()), faults.ErrInjected))
 }
 
 func TestCountsAdd(t *testing.T) {

@@ -2,20 +2,34 @@ package faults
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 )
 
 // ERP is a [connector.ERP] that injects faults into the calls to another
-// ERP. Create it with [WrapERP]. It is safe for concurrent use when the
-// wrapped ERP is.
+// ERP, its optional roles included: its event feed ([connector.EventFeed],
+// with the faults of feeds), [connector.OrderCanceller] and
+// [connector.HealthChecker]. Create it with [WrapERP]. It is safe for
+// concurrent use when the wrapped ERP is.
 type ERP struct {
 	erp connector.ERP
 	in  *injector
+	// The wrapped ERP's optional roles, nil when it lacks them.
+	feed   connector.EventFeed
+	cancel connector.OrderCanceller
+	health connector.HealthChecker
 }
 
-var _ connector.ERP = (*ERP)(nil)
+var (
+	_ connector.RoleForwarder  = (*ERP)(nil)
+	_ connector.ERP            = (*ERP)(nil)
+	_ connector.EventFeed      = (*ERP)(nil)
+	_ connector.OrderCanceller = (*ERP)(nil)
+	_ connector.HealthChecker  = (*ERP)(nil)
+)
 
 // WrapERP returns erp with the faults cfg describes. It returns an error
 // matching [ErrInvalidConfig] when cfg is invalid.
@@ -24,7 +38,42 @@ func WrapERP(erp connector.ERP, cfg Config) (*ERP, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ERP{erp: erp, in: in}, nil
+	f := &ERP{erp: erp, in: in}
+	f.feed, _ = connector.As[connector.EventFeed](erp)
+	f.cancel, _ = connector.As[connector.OrderCanceller](erp)
+	f.health, _ = connector.As[connector.HealthChecker](erp)
+	return f, nil
+}
+
+// unsupported is the error of an optional role the wrapped connector
+// lacks.
+func unsupported(system, op, role string, impl any) error {
+	return fmt.Errorf("faults: %s %s: %T does not implement connector.%s: %w", system, op, impl, role, errors.ErrUnsupported)
+}
+
+// HasRole implements [connector.RoleForwarder]: it reports whether the
+// wrapped ERP has the optional role, and true for any other type.
+func (f *ERP) HasRole(role any) bool {
+	switch role.(type) {
+	case *connector.EventFeed:
+		return f.feed != nil
+	case *connector.OrderCanceller:
+		return f.cancel != nil
+	case *connector.HealthChecker:
+		return f.health != nil
+	}
+	return true
+}
+
+// health calls h's Health with faults.
+func health(ctx context.Context, in *injector, h connector.HealthChecker, impl any) error {
+	if h == nil {
+		return unsupported(in.system, "Health", "HealthChecker", impl)
+	}
+	_, err := do(ctx, in, "Health", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, h.Health(ctx)
+	})
+	return err
 }
 
 // Unwrap returns the wrapped ERP.
@@ -76,15 +125,51 @@ func (f *ERP) ApplyInventory(ctx context.Context, key string, positions []canoni
 	return err
 }
 
-// WMS is a [connector.WMS] that injects faults into the calls to another
-// WMS, its event feed included. Create it with [WrapWMS]. It is safe for
-// concurrent use when the wrapped WMS is.
-type WMS struct {
-	wms connector.WMS
-	in  *injector
+// PollEvents calls the wrapped ERP's event feed with faults, duplicated
+// pages and reordered events included. It returns an error matching
+// errors.ErrUnsupported, injecting nothing, when the wrapped ERP has no
+// feed.
+func (f *ERP) PollEvents(ctx context.Context, cursor connector.Cursor, limit int) (connector.Page, error) {
+	if f.feed == nil {
+		return connector.Page{}, unsupported(f.in.system, "PollEvents", "EventFeed", f.erp)
+	}
+	return f.in.poll(ctx, "PollEvents", cursor, limit, f.feed.PollEvents)
 }
 
-var _ connector.WMS = (*WMS)(nil)
+// CancelOrderLines calls the wrapped ERP's OrderCanceller with faults. It
+// returns an error matching errors.ErrUnsupported, injecting nothing, when
+// the wrapped ERP cannot cancel order lines.
+func (f *ERP) CancelOrderLines(ctx context.Context, key string, c connector.OrderCancellation) (canonical.Order, error) {
+	if f.cancel == nil {
+		return canonical.Order{}, unsupported(f.in.system, "CancelOrderLines", "OrderCanceller", f.erp)
+	}
+	return do(ctx, f.in, "CancelOrderLines", func(ctx context.Context) (canonical.Order, error) {
+		return f.cancel.CancelOrderLines(ctx, key, c)
+	})
+}
+
+// Health calls the wrapped ERP's HealthChecker with faults. It returns an
+// error matching errors.ErrUnsupported, injecting nothing, when the
+// wrapped ERP has no health check.
+func (f *ERP) Health(ctx context.Context) error {
+	return health(ctx, f.in, f.health, f.erp)
+}
+
+// WMS is a [connector.WMS] that injects faults into the calls to another
+// WMS, its event feed and its optional [connector.HealthChecker] included.
+// Create it with [WrapWMS]. It is safe for concurrent use when the wrapped
+// WMS is.
+type WMS struct {
+	wms    connector.WMS
+	in     *injector
+	health connector.HealthChecker // nil when the wrapped WMS has none
+}
+
+var (
+	_ connector.RoleForwarder = (*WMS)(nil)
+	_ connector.WMS           = (*WMS)(nil)
+	_ connector.HealthChecker = (*WMS)(nil)
+)
 
 // WrapWMS returns wms with the faults cfg describes. It returns an error
 // matching [ErrInvalidConfig] when cfg is invalid.
@@ -93,7 +178,25 @@ func WrapWMS(wms connector.WMS, cfg Config) (*WMS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &WMS{wms: wms, in: in}, nil
+	f := &WMS{wms: wms, in: in}
+	f.health, _ = connector.As[connector.HealthChecker](wms)
+	return f, nil
+}
+
+// HasRole implements [connector.RoleForwarder]: it reports whether the
+// wrapped WMS has the optional HealthChecker, and true for any other type.
+func (f *WMS) HasRole(role any) bool {
+	if _, ok := role.(*connector.HealthChecker); ok {
+		return f.health != nil
+	}
+	return true
+}
+
+// Health calls the wrapped WMS's HealthChecker with faults. It returns an
+// error matching errors.ErrUnsupported, injecting nothing, when the
+// wrapped WMS has no health check.
+func (f *WMS) Health(ctx context.Context) error {
+	return health(ctx, f.in, f.health, f.wms)
 }
 
 // Unwrap returns the wrapped WMS.
@@ -137,14 +240,24 @@ func (f *WMS) PollEvents(ctx context.Context, cursor connector.Cursor, limit int
 }
 
 // CRM is a [connector.CRM] that injects faults into the calls to another
-// CRM, its order feed included. Create it with [WrapCRM]. It is safe for
-// concurrent use when the wrapped CRM is.
+// CRM, its order feed and its optional roles
+// ([connector.StatusBatchPublisher], [connector.HealthChecker]) included.
+// Create it with [WrapCRM]. It is safe for concurrent use when the wrapped
+// CRM is.
 type CRM struct {
 	crm connector.CRM
 	in  *injector
+	// The wrapped CRM's optional roles, nil when it lacks them.
+	batch  connector.StatusBatchPublisher
+	health connector.HealthChecker
 }
 
-var _ connector.CRM = (*CRM)(nil)
+var (
+	_ connector.RoleForwarder        = (*CRM)(nil)
+	_ connector.CRM                  = (*CRM)(nil)
+	_ connector.StatusBatchPublisher = (*CRM)(nil)
+	_ connector.HealthChecker        = (*CRM)(nil)
+)
 
 // WrapCRM returns crm with the faults cfg describes. It returns an error
 // matching [ErrInvalidConfig] when cfg is invalid.
@@ -153,7 +266,42 @@ func WrapCRM(crm connector.CRM, cfg Config) (*CRM, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CRM{crm: crm, in: in}, nil
+	f := &CRM{crm: crm, in: in}
+	f.batch, _ = connector.As[connector.StatusBatchPublisher](crm)
+	f.health, _ = connector.As[connector.HealthChecker](crm)
+	return f, nil
+}
+
+// HasRole implements [connector.RoleForwarder]: it reports whether the
+// wrapped CRM has the optional role, and true for any other type.
+func (f *CRM) HasRole(role any) bool {
+	switch role.(type) {
+	case *connector.StatusBatchPublisher:
+		return f.batch != nil
+	case *connector.HealthChecker:
+		return f.health != nil
+	}
+	return true
+}
+
+// PublishStatuses calls the wrapped CRM's StatusBatchPublisher with
+// faults, which hit the batch as a whole. It returns an error matching
+// errors.ErrUnsupported, injecting nothing, when the wrapped CRM takes no
+// batches.
+func (f *CRM) PublishStatuses(ctx context.Context, updates []connector.OrderStatus) ([]error, error) {
+	if f.batch == nil {
+		return nil, unsupported(f.in.system, "PublishStatuses", "StatusBatchPublisher", f.crm)
+	}
+	return do(ctx, f.in, "PublishStatuses", func(ctx context.Context) ([]error, error) {
+		return f.batch.PublishStatuses(ctx, updates)
+	})
+}
+
+// Health calls the wrapped CRM's HealthChecker with faults. It returns an
+// error matching errors.ErrUnsupported, injecting nothing, when the
+// wrapped CRM has no health check.
+func (f *CRM) Health(ctx context.Context) error {
+	return health(ctx, f.in, f.health, f.crm)
 }
 
 // Unwrap returns the wrapped CRM.
