@@ -194,7 +194,7 @@ func (w *world) notesOf(order string) []note {
 // unavailable. In the scenario it comes while the first shipments are
 // posted and the held order is checked: the timelines show the retries,
 // the breaker opening and the shipments parked until the ERP is back.
-var outage = faults.Outage{FromCall: 18, UntilCall: 38}
+var outage = faults.Outage{FromCall: 25, UntilCall: 45}
 
 func newWorld(cfg config) (*world, error) {
 	if cfg.faults < 0 || cfg.faults > 0.5 {
