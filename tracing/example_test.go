@@ -168,3 +168,32 @@ func ExampleTransport() {
 	// vendor's parent-id is our client span: true true
 	// still our flow: order-42
 }
+
+// An order-intake endpoint behind Propagator.Middleware: its handler's
+// context carries the caller's correlation ID and trace, with a server span
+// of its own, and the response names the correlation ID.
+func ExamplePropagator_Middleware() {
+	intake := tracing.Propagator{}.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc, _ := tracing.SpanContextFrom(r.Context())
+		fmt.Println("handler: correlation", tracing.CorrelationID(r.Context()), "trace", sc.TraceID)
+		fmt.Println("handler: a server span of its own:", sc.SpanID.String() != "00f067aa0ba902b7")
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	srv := httptest.NewServer(intake)
+	defer srv.Close()
+
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/orders", nil)
+	req.Header.Set("X-Correlation-ID", "order-42")
+	req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp.Body.Close()
+	fmt.Println("client:", resp.StatusCode, resp.Header.Get("X-Correlation-ID"))
+	// Output:
+	// handler: correlation order-42 trace 4bf92f3577b34da6a3ce929d0e0e4736
+	// handler: a server span of its own: true
+	// client: 202 order-42
+}
