@@ -27,10 +27,6 @@ import (
 // the same storage, as a process restarting would.
 type Opener func(t *testing.T) eventlog.Backend
 
-// Factory creates a fresh, empty storage and returns its Opener. It
-// registers any cleanup with t.Cleanup.
-type Factory func(t *testing.T) Opener
-
 // Source is the CloudEvents source of the events the kit appends.
 const Source = "urn:distsync:eventlogtest"
 
@@ -54,10 +50,11 @@ const timeout = 20 * time.Second
 
 // Run runs the conformance checks against the storage newStorage creates,
 // each as a subtest of t named for its contract; a failure quotes the
-// contract sentence it broke. newStorage returns an [Opener] rather than a
-// Backend because the checks reopen the storage, as a restarted process
-// would.
-func Run(t *testing.T, newStorage Factory) {
+// contract sentence it broke. newStorage creates a fresh, empty storage
+// and returns its [Opener] (not a Backend, since the checks reopen the
+// storage as a restarted process would); it registers any cleanup with
+// t.Cleanup.
+func Run(t *testing.T, newStorage func(t *testing.T) Opener) {
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
 			open := newStorage(t)
@@ -70,8 +67,9 @@ func Run(t *testing.T, newStorage Factory) {
 // failures joined into one error, each prefixed with the name of its
 // check and the contract sentence it broke; nil means the backend
 // passed. newStorage creates a fresh, empty storage for each check and
-// returns a function opening it, as a [Factory] does; every backend it opens that has a Close method (an
-// [io.Closer]) is closed when its check ends.
+// returns a function opening it, as newStorage of [Run] does; every
+// backend it opens that has a Close method (an [io.Closer]) is closed
+// when its check ends.
 func Check(newStorage func() (open func() (eventlog.Backend, error), err error)) error {
 	var errs []error
 	for _, c := range checks {

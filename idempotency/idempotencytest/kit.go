@@ -25,12 +25,6 @@ type Config struct {
 	Retention time.Duration
 }
 
-// Factory returns a fresh, empty store configured with cfg. Run calls it
-// from one goroutine at a time. It is called
-// once per subtest, with the subtest's t: register clean-up (closing the
-// store, dropping its table) with t.Cleanup.
-type Factory func(t *testing.T, cfg Config) idempotency.Store
-
 // Retention is the retention [Run] configures.
 const Retention = time.Hour
 
@@ -42,9 +36,12 @@ var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // Run runs the conformance checks against stores made by newStore, each as
 // a subtest named for its contract; a failure quotes the contract sentence
-// it broke. newStore takes a [Config] beside t because the checks drive
-// the store's clock.
-func Run(t *testing.T, newStore Factory) {
+// it broke. newStore returns a fresh, empty store configured with cfg; it
+// takes a [Config] beside t because the checks drive the store's clock.
+// Run calls it once per subtest, from one goroutine at a time, with the
+// subtest's t: register clean-up (closing the store, dropping its table)
+// with t.Cleanup.
+func Run(t *testing.T, newStore func(t *testing.T, cfg Config) idempotency.Store) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
