@@ -392,13 +392,13 @@ func TestWrapConcurrent(t *testing.T) {
 
 func TestWrappedConformance(t *testing.T) {
 	opts := connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond}
-	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		m := memfake.NewERP()
 		w, err := connector.WrapERP(m, opts)
 		require.NoError(t, err)
 		return connectortest.ERPHarness{ERP: w, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
 	})
-	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
 		m := memfake.NewWMS()
 		w, err := connector.WrapWMS(m, opts)
 		require.NoError(t, err)
@@ -413,7 +413,7 @@ func TestWrappedConformance(t *testing.T) {
 			Advance: m.Advance, Effects: m.Effects,
 		}
 	})
-	connectortest.TestCRM(t, func(t *testing.T) connectortest.CRMHarness {
+	connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 		m := memfake.NewCRM()
 		w, err := connector.WrapCRM(m, opts)
 		require.NoError(t, err)

@@ -54,14 +54,14 @@ func crmHarness(t *testing.T, m *crm.Memory, wrap func(*testing.T, *crm.Memory) 
 }
 
 func TestConformance(t *testing.T) {
-	connectortest.TestCRM(t, func(t *testing.T) connectortest.CRMHarness {
+	connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 		return crmHarness(t, newCRM(t), func(_ *testing.T, m *crm.Memory) connector.CRM { return m })
 	})
 }
 
 func TestConformanceWrapped(t *testing.T) {
 	opts := connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond}
-	connectortest.TestCRM(t, func(t *testing.T) connectortest.CRMHarness {
+	connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 		return crmHarness(t, newCRM(t), func(t *testing.T, m *crm.Memory) connector.CRM {
 			w, err := connector.WrapCRM(m, opts)
 			require.NoError(t, err)

@@ -28,7 +28,7 @@ func TestConformanceWithFaults(t *testing.T) {
 	)
 	opts := connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Microsecond, MaxBackoff: 100 * time.Microsecond,
 		Breaker: retry.BreakerConfig{ConsecutiveFailures: 50}}
-	connectortest.TestCRM(t, func(t *testing.T) connectortest.CRMHarness {
+	connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 		h := crmHarness(t, newCRM(t), func(t *testing.T, m *crm.Memory) connector.CRM {
 			mu.Lock()
 			seed++

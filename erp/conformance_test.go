@@ -72,13 +72,13 @@ func addEvents(m *erp.Memory) func(ctx context.Context, n int) error {
 }
 
 func TestConformance(t *testing.T) {
-	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		return harness(t, newERP(t, erp.Config{}), func(_ *testing.T, e connector.ERP) connector.ERP { return e })
 	})
 }
 
 func TestConformanceWrapped(t *testing.T) {
-	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		return harness(t, newERP(t, erp.Config{}), func(t *testing.T, e connector.ERP) connector.ERP {
 			w, err := connector.WrapERP(e, connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond})
 			require.NoError(t, err)

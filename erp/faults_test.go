@@ -28,7 +28,7 @@ func TestConformanceWithFaults(t *testing.T) {
 	)
 	opts := connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Microsecond, MaxBackoff: 100 * time.Microsecond,
 		Breaker: retry.BreakerConfig{ConsecutiveFailures: 50}}
-	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		return harness(t, newERP(t, erp.Config{}), func(t *testing.T, e connector.ERP) connector.ERP {
 			mu.Lock()
 			seed++

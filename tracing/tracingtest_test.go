@@ -11,9 +11,9 @@ import (
 )
 
 func TestMemoryRecorderConformance(t *testing.T) {
-	tracingtest.TestRecorder(t, func(t *testing.T) (tracing.Recorder, tracingtest.ReadFunc) {
+	tracingtest.Run(t, func(t *testing.T) tracingtest.Recorder {
 		rec, err := tracing.NewMemoryRecorder(tracing.MemoryConfig{MaxFlows: 16, MaxSteps: 64})
 		require.NoError(t, err)
-		return rec, func(_ context.Context, id string) ([]tracing.Step, error) { return rec.Timeline(id), nil }
+		return tracingtest.Recorder{Recorder: rec, Read: func(_ context.Context, id string) ([]tracing.Step, error) { return rec.Timeline(id), nil }}
 	})
 }

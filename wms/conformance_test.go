@@ -77,7 +77,7 @@ func harness(t *testing.T, wrap func(t *testing.T, w connector.WMS) connector.WM
 }
 
 func TestConformance(t *testing.T) {
-	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
 		return harness(t, func(_ *testing.T, w connector.WMS) connector.WMS { return w }, connectortest.Capabilities{Health: true, Subscribe: true})
 	})
 }
@@ -88,7 +88,7 @@ var retrying = connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Micr
 	Breaker: retry.BreakerConfig{ConsecutiveFailures: 50}}
 
 func TestConformanceWrapped(t *testing.T) {
-	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
 		return harness(t, func(t *testing.T, w connector.WMS) connector.WMS {
 			d, err := connector.WrapWMS(w, retrying)
 			require.NoError(t, err)
@@ -126,7 +126,7 @@ func TestConformanceWithFaults(t *testing.T) {
 		require.NoError(t, err)
 		return d
 	}
-	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
 		return harness(t, wrap, connectortest.Capabilities{Health: true, Subscribe: true, RepeatsEvents: true})
 	})
 	assert.Positive(t, sum.Unavailable, "unavailable injected: %+v", sum)

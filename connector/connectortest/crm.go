@@ -9,34 +9,45 @@ import (
 	"github.com/distsync/distsync/internal/kit"
 )
 
-// TestCRM checks a CRM connector against the contracts of
+// RunCRM checks an CRM connector against the contracts of
 // [connector.CRM]. newCRM returns a harness over a fresh system; it is
-// called once per check, from the check's subtest.
-func TestCRM(t *testing.T, newCRM func(t *testing.T) CRMHarness) {
+// called once per check, from the check's subtest, which is named for the
+// contract it checks. A failure quotes the contract sentence it broke.
+func RunCRM(t *testing.T, newCRM func(t *testing.T) CRMHarness) {
 	t.Helper()
 	for _, c := range crmChecks {
-		t.Run(c.name, func(t *testing.T) { c.run(t, openCRM(t, func(t kit.T) CRMHarness { return newCRM(kit.Testing(t)) })) })
+		t.Run(c.name, func(t *testing.T) {
+			kt := kit.Contract(t, c.contract)
+			c.run(kt, openCRM(kt, func(kit.T) (CRMHarness, error) { return newCRM(t), nil }))
+		})
 	}
 }
 
-// CheckCRM runs the checks of [TestCRM] outside a test, each on a
+// CheckCRM runs the checks of [RunCRM] outside a test, each on a
 // harness newHarness returns over a fresh system, and returns their
 // failures joined into one error, each prefixed with the name of its
-// check; nil means the CRM passed. Outside a test there is no
-// *testing.T: the harness's Reopen is called with nil.
-func CheckCRM(newHarness func() CRMHarness) error {
+// check and the contract sentence it broke; nil means the CRM passed. An
+// error from newHarness fails the check it was called for. Outside a test
+// there is no *testing.T: the harness's Reopen is called with nil.
+func CheckCRM(newHarness func() (CRMHarness, error)) error {
 	var errs []error
 	for _, c := range crmChecks {
-		errs = append(errs, kit.Run(c.name, func(t kit.T) { c.run(t, openCRM(t, func(kit.T) CRMHarness { return newHarness() })) }))
+		errs = append(errs, kit.Run(c.name, func(t kit.T) {
+			t = kit.Contract(t, c.contract)
+			c.run(t, openCRM(t, func(kit.T) (CRMHarness, error) { return newHarness() }))
+		}))
 	}
 	return errors.Join(errs...)
 }
 
 // openCRM returns the harness newHarness returns for the check t, after
 // checking its required fields and filling in its defaults.
-func openCRM(t kit.T, newHarness func(t kit.T) CRMHarness) CRMHarness {
+func openCRM(t kit.T, newHarness func(t kit.T) (CRMHarness, error)) CRMHarness {
 	t.Helper()
-	h := newHarness(t)
+	h, err := newHarness(t)
+	if err != nil {
+		t.Fatalf("creating the harness: %v", err)
+	}
 	if h.CRM == nil || h.Reopen == nil || h.AddOrders == nil || h.Shown == nil || h.Effects == nil {
 		t.Fatalf("CRMHarness: CRM, Reopen, AddOrders, Shown and Effects are required")
 	}
@@ -46,17 +57,18 @@ func openCRM(t kit.T, newHarness func(t kit.T) CRMHarness) CRMHarness {
 	return h
 }
 
-// crmChecks are the checks of [TestCRM], in the order they run.
+// crmChecks are the checks of [RunCRM], in the order they run, each with
+// the sentence of the contract it checks.
 var crmChecks = []struct {
-	name string
-	run  func(t kit.T, h CRMHarness)
+	name, contract string
+	run            func(t kit.T, h CRMHarness)
 }{
-	{"OrderFeed", testOrderFeed},
-	{"PublishStatus", testPublishStatus},
-	{"PublishAvailability", testPublishAvailability},
-	{"Concurrent", testCRMConcurrent},
-	{"Cancelled", testCRMCancelled},
-	{"Capabilities", testCRMCapabilities},
+	{"OrderFeed", "The order feed pages, keeps its cursor on an empty page, never skips or (unless declared) repeats an event, resumes on a reopened instance, and its events are valid canonical events.", testOrderFeed},
+	{"PublishStatus", "PublishStatus shows the newest status by sequence, a repeat or an older sequence changing nothing, and refuses an unknown order with CodeNotFound and malformed input with CodeInvalid.", testPublishStatus},
+	{"PublishAvailability", "PublishAvailability publishes valid availability once per key and refuses malformed input with CodeInvalid.", testPublishAvailability},
+	{"Concurrent", "Concurrent duplicate calls have one effect.", testCRMConcurrent},
+	{"Cancelled", "A call with a cancelled context fails with an error matching context.Canceled and has no effect.", testCRMCancelled},
+	{"Capabilities", "The optional capabilities the harness declares are found with connector.As.", testCRMCapabilities},
 }
 
 // testCRMCapabilities checks the optional parts the harness declares.

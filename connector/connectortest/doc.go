@@ -1,5 +1,5 @@
 // Package connectortest is the conformance kit for implementations of the
-// connector contracts: [TestERP], [TestWMS] and [TestCRM] check any ERP,
+// connector contracts: [RunERP], [RunWMS] and [RunCRM] check any ERP,
 // WMS or CRM connector, in the way testing/fstest.TestFS checks a file
 // system. Our reference systems (packages erp, wms and crm) run it, plain and
 // behind the fault injector of package connector/faults; a team writing its
@@ -14,7 +14,7 @@
 // factory once per check, so every check starts from a fresh system:
 //
 //	func TestConformance(t *testing.T) {
-//		connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+//		connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 //			m := myerp.New(myerp.Config{})
 //			return connectortest.ERPHarness{
 //				ERP:       m,
@@ -86,12 +86,14 @@
 // the line's quantity are refused).
 //
 // Failures are reported with t.Errorf or t.Fatalf from subtests named after
-// the check, such as "AcceptOrder".
+// the contract they check, such as "AcceptOrder", and each failure quotes
+// the contract sentence it broke.
 //
 // # Outside a test
 //
 // [CheckERP], [CheckWMS] and [CheckCRM] run the same checks outside a test
 // (from a program, or an example) and return what failed as one error, each
-// failure prefixed with the name of its check. There is no *testing.T
+// failure prefixed with the name of its check and the contract sentence it
+// broke. There is no *testing.T
 // there: a harness's Reopen is called with nil.
 package connectortest

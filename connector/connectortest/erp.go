@@ -9,34 +9,45 @@ import (
 	"github.com/distsync/distsync/internal/kit"
 )
 
-// TestERP checks an ERP connector against the contracts of
+// RunERP checks an ERP connector against the contracts of
 // [connector.ERP]. newERP returns a harness over a fresh system; it is
-// called once per check, from the check's subtest.
-func TestERP(t *testing.T, newERP func(t *testing.T) ERPHarness) {
+// called once per check, from the check's subtest, which is named for the
+// contract it checks. A failure quotes the contract sentence it broke.
+func RunERP(t *testing.T, newERP func(t *testing.T) ERPHarness) {
 	t.Helper()
 	for _, c := range erpChecks {
-		t.Run(c.name, func(t *testing.T) { c.run(t, openERP(t, func(t kit.T) ERPHarness { return newERP(kit.Testing(t)) })) })
+		t.Run(c.name, func(t *testing.T) {
+			kt := kit.Contract(t, c.contract)
+			c.run(kt, openERP(kt, func(kit.T) (ERPHarness, error) { return newERP(t), nil }))
+		})
 	}
 }
 
-// CheckERP runs the checks of [TestERP] outside a test, each on a
+// CheckERP runs the checks of [RunERP] outside a test, each on a
 // harness newHarness returns over a fresh system, and returns their
 // failures joined into one error, each prefixed with the name of its
-// check; nil means the ERP passed. Outside a test there is no
-// *testing.T: the harness's Reopen is called with nil.
-func CheckERP(newHarness func() ERPHarness) error {
+// check and the contract sentence it broke; nil means the ERP passed. An
+// error from newHarness fails the check it was called for. Outside a test
+// there is no *testing.T: the harness's Reopen is called with nil.
+func CheckERP(newHarness func() (ERPHarness, error)) error {
 	var errs []error
 	for _, c := range erpChecks {
-		errs = append(errs, kit.Run(c.name, func(t kit.T) { c.run(t, openERP(t, func(kit.T) ERPHarness { return newHarness() })) }))
+		errs = append(errs, kit.Run(c.name, func(t kit.T) {
+			t = kit.Contract(t, c.contract)
+			c.run(t, openERP(t, func(kit.T) (ERPHarness, error) { return newHarness() }))
+		}))
 	}
 	return errors.Join(errs...)
 }
 
 // openERP returns the harness newHarness returns for the check t, after
 // checking its required fields and filling in its defaults.
-func openERP(t kit.T, newHarness func(t kit.T) ERPHarness) ERPHarness {
+func openERP(t kit.T, newHarness func(t kit.T) (ERPHarness, error)) ERPHarness {
 	t.Helper()
-	h := newHarness(t)
+	h, err := newHarness(t)
+	if err != nil {
+		t.Fatalf("creating the harness: %v", err)
+	}
 	if h.ERP == nil || h.Order == nil || h.Positions == nil || h.Effects == nil {
 		t.Fatalf("ERPHarness: ERP, Order, Positions and Effects are required")
 	}
@@ -49,23 +60,24 @@ func openERP(t kit.T, newHarness func(t kit.T) ERPHarness) ERPHarness {
 	return h
 }
 
-// erpChecks are the checks of [TestERP], in the order they run.
+// erpChecks are the checks of [RunERP], in the order they run, each with
+// the sentence of the contract it checks.
 var erpChecks = []struct {
-	name string
-	run  func(t kit.T, h ERPHarness)
+	name, contract string
+	run            func(t kit.T, h ERPHarness)
 }{
-	{"ValidateOrder", testValidateOrder},
-	{"AcceptOrder", testAcceptOrder},
-	{"GetOrder", testGetOrder},
-	{"PostShipment", testPostShipment},
-	{"PostReturn", testPostReturn},
-	{"ApplyInventory", testApplyInventory},
-	{"Concurrent", testERPConcurrent},
-	{"Reopen", testERPReopenIfSet},
-	{"Cancelled", testERPCancelled},
-	{"Capabilities", testERPCapabilities},
-	{"Events", checkERPEvents},
-	{"OrderCanceller", checkOrderCanceller},
+	{"ValidateOrder", "ValidateOrder accepts a valid order and refuses a malformed one with CodeInvalid naming the field.", testValidateOrder},
+	{"AcceptOrder", "AcceptOrder returns a valid result pointing back at the order; the same key replays it with one effect, and the same key with another order is a CodeConflict.", testAcceptOrder},
+	{"GetOrder", "GetOrder returns an accepted order, and CodeNotFound for an unknown ID.", testGetOrder},
+	{"PostShipment", "PostShipment posts a valid shipment once per key, refuses malformed input with CodeInvalid and unknown orders with CodeNotFound.", testPostShipment},
+	{"PostReturn", "PostReturn posts a valid return once per key, refuses malformed input with CodeInvalid and unknown orders with CodeNotFound.", testPostReturn},
+	{"ApplyInventory", "ApplyInventory applies positions once per key and refuses malformed positions with CodeInvalid.", testApplyInventory},
+	{"Concurrent", "Concurrent duplicate calls have one effect.", testERPConcurrent},
+	{"Reopen", "A reopened instance answers from the same state.", testERPReopenIfSet},
+	{"Cancelled", "A call with a cancelled context fails with an error matching context.Canceled and has no effect.", testERPCancelled},
+	{"Capabilities", "The optional capabilities the harness declares are found with connector.As.", testERPCapabilities},
+	{"Events", "An ERP claiming Events has a feed that pages, resumes and never skips, whose events are valid canonical events.", checkERPEvents},
+	{"OrderCanceller", "An ERP claiming Cancel cancels a line once per key and refuses unknown lines, unknown orders, a reused key and more than the line's quantity.", checkOrderCanceller},
 }
 
 // testERPReopenIfSet checks keys surviving a restart when the harness

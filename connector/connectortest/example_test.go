@@ -72,25 +72,26 @@ func (b shipsBareIDs) PollEvents(ctx context.Context, cursor connector.Cursor, l
 	return p, err
 }
 
-// A connector's own tests call TestWMS (or TestERP, TestCRM) with their t:
+// A connector's own tests call RunWMS (or RunERP, RunCRM) with their t:
 //
 //	func TestConformance(t *testing.T) {
-//		connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness { ... })
+//		connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness { ... })
 //	}
 //
 // CheckWMS runs the same checks anywhere and returns what failed, each
-// failure prefixed with the name of its check.
+// failure prefixed with the name of its check and the contract sentence it
+// broke.
 func ExampleCheckWMS() {
 	now := func() time.Time { return time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC) }
-	err := connectortest.CheckWMS(func() connectortest.WMSHarness {
+	err := connectortest.CheckWMS(func() (connectortest.WMSHarness, error) {
 		w := tinywms.New(tinywms.Config{Now: now})
-		return wmsHarness(w, w)
+		return wmsHarness(w, w), nil
 	})
 	fmt.Println("tinywms passes:", err == nil)
 
-	err = connectortest.CheckWMS(func() connectortest.WMSHarness {
+	err = connectortest.CheckWMS(func() (connectortest.WMSHarness, error) {
 		w := tinywms.New(tinywms.Config{Now: now})
-		return wmsHarness(w, shipsBareIDs{w})
+		return wmsHarness(w, shipsBareIDs{w}), nil
 	})
 	fmt.Println("shipsBareIDs passes:", err == nil)
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
@@ -100,5 +101,5 @@ func ExampleCheckWMS() {
 	// Output:
 	// tinywms passes: true
 	// shipsBareIDs passes: false
-	//   Feed: PollEvents: event urn:distsync:wms:tinywms evt-000004 of type "distsync.fulfillment.shipped.v1": the data is not the shipment document its type declares: canonical: invalid event: data.orderId: is required; data.fulfillmentOrderId: is required; data.warehouse: is required; data.carrier.scac: is required; data.shippedAt: is required; data.lines: is required
+	//   Feed: contract "The feed pages, keeps its cursor on an empty page, never skips or (unless declared) repeats an event, resumes on a reopened instance, and its events are valid canonical events." broken: PollEvents: event urn:distsync:wms:tinywms evt-000004 of type "distsync.fulfillment.shipped.v1": the data is not the shipment document its type declares: canonical: invalid event: data.orderId: is required; data.fulfillmentOrderId: is required; data.warehouse: is required; data.carrier.scac: is required; data.shippedAt: is required; data.lines: is required
 }

@@ -56,7 +56,7 @@ type ERPEffects struct {
 	Cancellations int
 }
 
-// ERPHarness is what [TestERP] needs to drive an ERP. The kit only reads
+// ERPHarness is what [RunERP] needs to drive an ERP. The kit only reads
 // it. Fields marked optional may be nil. The kit calls its functions from
 // several goroutines at once (the concurrency checks), so they must be
 // safe for concurrent use.
@@ -103,7 +103,7 @@ type WMSEffects struct {
 	ReturnAuthorizations int
 }
 
-// WMSHarness is what [TestWMS] needs to drive a WMS. The kit only reads
+// WMSHarness is what [RunWMS] needs to drive a WMS. The kit only reads
 // it. Fields marked optional may be nil. The kit calls its functions from
 // several goroutines at once (the concurrency checks), so they must be
 // safe for concurrent use.
@@ -143,7 +143,7 @@ type CRMEffects struct {
 	AvailabilityUpdates int
 }
 
-// CRMHarness is what [TestCRM] needs to drive a CRM. The kit only reads
+// CRMHarness is what [RunCRM] needs to drive a CRM. The kit only reads
 // it. Fields marked optional may be nil. The kit calls its functions from
 // several goroutines at once (the concurrency checks), so they must be
 // safe for concurrent use.

@@ -56,6 +56,7 @@ func TestKitCatchesBrokenSystems(t *testing.T) {
 			out, err := cmd.CombinedOutput()
 			require.Error(t, err, "the kit passed the broken system %s:\n%s", tt.name, out)
 			assert.Contains(t, string(out), tt.want, "the kit's report on %s", tt.name)
+			assert.Contains(t, string(out), "contract \"", "the kit's report on %s quotes the contract broken", tt.name)
 		})
 	}
 }
@@ -63,13 +64,13 @@ func TestKitCatchesBrokenSystems(t *testing.T) {
 func runBroken(t *testing.T, name string) {
 	switch name {
 	case "erp-no-dedupe", "erp-ignores-cancel", "erp-invalid-as-internal":
-		connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+		connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 			m := memfake.NewERP()
 			return connectortest.ERPHarness{ERP: &brokenERP{ERP: m, flaw: name}, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
 		})
 	case "wms-skips-events", "wms-repeats-events", "wms-moves-cursor-on-empty", "wms-says-no-more", "wms-subscribe-skips",
 		"wms-shipment-carries-order", "wms-data-bare-id":
-		connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+		connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
 			m := memfake.NewWMS()
 			return connectortest.WMSHarness{
 				WMS:              &brokenWMS{WMS: m, flaw: name},
@@ -80,7 +81,7 @@ func runBroken(t *testing.T, name string) {
 			}
 		})
 	case "crm-older-status-wins", "crm-unknown-order-ok":
-		connectortest.TestCRM(t, func(t *testing.T) connectortest.CRMHarness {
+		connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 			m := memfake.NewCRM()
 			b := &brokenCRM{CRM: m, flaw: name, shown: map[string]connector.OrderStatus{}}
 			shown := m.Shown
@@ -216,32 +217,32 @@ func TestCheckCatchesBrokenSystems(t *testing.T) {
 		want  string
 	}{
 		{"erp-no-dedupe", func() error {
-			return connectortest.CheckERP(func() connectortest.ERPHarness {
+			return connectortest.CheckERP(func() (connectortest.ERPHarness, error) {
 				m := memfake.NewERP()
-				return connectortest.ERPHarness{ERP: &brokenERP{ERP: m, flaw: "erp-no-dedupe"}, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
+				return connectortest.ERPHarness{ERP: &brokenERP{ERP: m, flaw: "erp-no-dedupe"}, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}, nil
 			})
-		}, "AcceptOrder: "},
+		}, "AcceptOrder: contract \"AcceptOrder returns a valid result pointing back at the order; the same key replays it with one effect, and the same key with another order is a CodeConflict.\" broken: "},
 		{"wms-data-bare-id", func() error {
-			return connectortest.CheckWMS(func() connectortest.WMSHarness {
+			return connectortest.CheckWMS(func() (connectortest.WMSHarness, error) {
 				m := memfake.NewWMS()
 				b := &brokenWMS{WMS: m, flaw: "wms-data-bare-id"}
 				return connectortest.WMSHarness{
 					WMS: b, Reopen: func(*testing.T) connector.WMS { return b },
 					FulfillmentOrder: memfake.SampleFulfillmentOrder, Return: memfake.SampleReturn,
 					Advance: m.Advance, Effects: m.Effects,
-				}
+				}, nil
 			})
-		}, "Feed: PollEvents: "},
+		}, "Feed: contract \"The feed pages, keeps its cursor on an empty page, never skips or (unless declared) repeats an event, resumes on a reopened instance, and its events are valid canonical events.\" broken: PollEvents: "},
 		{"crm-unknown-order-ok", func() error {
-			return connectortest.CheckCRM(func() connectortest.CRMHarness {
+			return connectortest.CheckCRM(func() (connectortest.CRMHarness, error) {
 				m := memfake.NewCRM()
 				b := &brokenCRM{CRM: m, flaw: "crm-unknown-order-ok", shown: map[string]connector.OrderStatus{}}
 				return connectortest.CRMHarness{
 					CRM: b, Reopen: func(*testing.T) connector.CRM { return m.Reopen() },
 					AddOrders: m.AddOrders, Shown: m.Shown, Effects: m.Effects,
-				}
+				}, nil
 			})
-		}, "PublishStatus: PublishStatus of an unknown order: error code = ok, want not_found"},
+		}, "PublishStatus: contract \"PublishStatus shows the newest status by sequence, a repeat or an older sequence changing nothing, and refuses an unknown order with CodeNotFound and malformed input with CodeInvalid.\" broken: PublishStatus of an unknown order: error code = ok, want not_found"},
 	}
 	for _, tt := range tests {
 		err := tt.check()
@@ -252,16 +253,16 @@ func TestCheckCatchesBrokenSystems(t *testing.T) {
 
 // The Check functions pass the systems the kit's tests pass.
 func TestCheckPassesMemfake(t *testing.T) {
-	assert.NoError(t, connectortest.CheckERP(func() connectortest.ERPHarness {
+	assert.NoError(t, connectortest.CheckERP(func() (connectortest.ERPHarness, error) {
 		m := memfake.NewERP()
-		return connectortest.ERPHarness{ERP: m, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}
+		return connectortest.ERPHarness{ERP: m, Order: memfake.SampleOrder, Positions: memfake.SamplePositions, Effects: m.Effects}, nil
 	}), "CheckERP of memfake")
-	assert.NoError(t, connectortest.CheckCRM(func() connectortest.CRMHarness {
+	assert.NoError(t, connectortest.CheckCRM(func() (connectortest.CRMHarness, error) {
 		m := memfake.NewCRM()
 		return connectortest.CRMHarness{
 			CRM: m, Reopen: func(*testing.T) connector.CRM { return m.Reopen() },
 			AddOrders: m.AddOrders, Shown: m.Shown, Effects: m.Effects,
 			Capabilities: connectortest.Capabilities{Health: true, StatusBatch: true},
-		}
+		}, nil
 	}), "CheckCRM of memfake")
 }

@@ -15,53 +15,65 @@ import (
 // after releasing their fulfilment orders.
 const advanceSteps = 20
 
-// TestWMS checks a WMS connector against the contracts of
+// RunWMS checks an WMS connector against the contracts of
 // [connector.WMS]. newWMS returns a harness over a fresh system; it is
-// called once per check, from the check's subtest.
-func TestWMS(t *testing.T, newWMS func(t *testing.T) WMSHarness) {
+// called once per check, from the check's subtest, which is named for the
+// contract it checks. A failure quotes the contract sentence it broke.
+func RunWMS(t *testing.T, newWMS func(t *testing.T) WMSHarness) {
 	t.Helper()
 	for _, c := range wmsChecks {
-		t.Run(c.name, func(t *testing.T) { c.run(t, openWMS(t, func(t kit.T) WMSHarness { return newWMS(kit.Testing(t)) })) })
+		t.Run(c.name, func(t *testing.T) {
+			kt := kit.Contract(t, c.contract)
+			c.run(kt, openWMS(kt, func(kit.T) (WMSHarness, error) { return newWMS(t), nil }))
+		})
 	}
 }
 
-// CheckWMS runs the checks of [TestWMS] outside a test, each on a
+// CheckWMS runs the checks of [RunWMS] outside a test, each on a
 // harness newHarness returns over a fresh system, and returns their
 // failures joined into one error, each prefixed with the name of its
-// check; nil means the WMS passed. Outside a test there is no
-// *testing.T: the harness's Reopen is called with nil.
-func CheckWMS(newHarness func() WMSHarness) error {
+// check and the contract sentence it broke; nil means the WMS passed. An
+// error from newHarness fails the check it was called for. Outside a test
+// there is no *testing.T: the harness's Reopen is called with nil.
+func CheckWMS(newHarness func() (WMSHarness, error)) error {
 	var errs []error
 	for _, c := range wmsChecks {
-		errs = append(errs, kit.Run(c.name, func(t kit.T) { c.run(t, openWMS(t, func(kit.T) WMSHarness { return newHarness() })) }))
+		errs = append(errs, kit.Run(c.name, func(t kit.T) {
+			t = kit.Contract(t, c.contract)
+			c.run(t, openWMS(t, func(kit.T) (WMSHarness, error) { return newHarness() }))
+		}))
 	}
 	return errors.Join(errs...)
 }
 
 // openWMS returns the harness newHarness returns for the check t, after
 // checking its required fields.
-func openWMS(t kit.T, newHarness func(t kit.T) WMSHarness) WMSHarness {
+func openWMS(t kit.T, newHarness func(t kit.T) (WMSHarness, error)) WMSHarness {
 	t.Helper()
-	h := newHarness(t)
+	h, err := newHarness(t)
+	if err != nil {
+		t.Fatalf("creating the harness: %v", err)
+	}
 	if h.WMS == nil || h.Reopen == nil || h.FulfillmentOrder == nil || h.Return == nil || h.Advance == nil || h.Effects == nil {
 		t.Fatalf("WMSHarness: every field but Capabilities is required")
 	}
 	return h
 }
 
-// wmsChecks are the checks of [TestWMS], in the order they run.
+// wmsChecks are the checks of [RunWMS], in the order they run, each with
+// the sentence of the contract it checks.
 var wmsChecks = []struct {
-	name string
-	run  func(t kit.T, h WMSHarness)
+	name, contract string
+	run            func(t kit.T, h WMSHarness)
 }{
-	{"Release", testRelease},
-	{"CancelRelease", testCancelRelease},
-	{"Inventory", testInventory},
-	{"AuthorizeReturn", testAuthorizeReturn},
-	{"Feed", testWMSFeed},
-	{"Concurrent", testWMSConcurrent},
-	{"Cancelled", testWMSCancelled},
-	{"Capabilities", testWMSCapabilities},
+	{"Release", "Release releases a valid fulfilment order once per key, and a released order with other lines is a CodeConflict.", testRelease},
+	{"CancelRelease", "CancelRelease cancels a released fulfilment order once per key, and CodeNotFound for an unknown one.", testCancelRelease},
+	{"Inventory", "Inventory reports the stock of the released items, and refuses malformed input.", testInventory},
+	{"AuthorizeReturn", "AuthorizeReturn authorizes a valid return once per key and refuses malformed input with CodeInvalid.", testAuthorizeReturn},
+	{"Feed", "The feed pages, keeps its cursor on an empty page, never skips or (unless declared) repeats an event, resumes on a reopened instance, and its events are valid canonical events.", testWMSFeed},
+	{"Concurrent", "Concurrent duplicate calls have one effect.", testWMSConcurrent},
+	{"Cancelled", "A call with a cancelled context fails with an error matching context.Canceled and has no effect.", testWMSCancelled},
+	{"Capabilities", "The optional capabilities the harness declares are found with connector.As.", testWMSCapabilities},
 }
 
 // testWMSCapabilities checks the optional parts the harness declares.

@@ -90,7 +90,7 @@ func (t *tally) checkAllFaults(tb testing.TB, feeds bool) {
 
 func TestERPConformanceWithFaults(t *testing.T) {
 	var all tally
-	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		m := memfake.NewERP()
 		f, err := faults.WrapERP(m, chaos(all.seed()))
 		require.NoError(t, err)
@@ -104,7 +104,7 @@ func TestERPConformanceWithFaults(t *testing.T) {
 
 func TestWMSConformanceWithFaults(t *testing.T) {
 	var all tally
-	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
 		m := memfake.NewWMS()
 		wrap := func(t *testing.T, inner connector.WMS) connector.WMS {
 			f, err := faults.WrapWMS(inner, chaos(all.seed()))
@@ -129,7 +129,7 @@ func TestWMSConformanceWithFaults(t *testing.T) {
 
 func TestCRMConformanceWithFaults(t *testing.T) {
 	var all tally
-	connectortest.TestCRM(t, func(t *testing.T) connectortest.CRMHarness {
+	connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 		m := memfake.NewCRM()
 		wrap := func(t *testing.T, inner connector.CRM) connector.CRM {
 			f, err := faults.WrapCRM(inner, chaos(all.seed()))

@@ -1,11 +1,12 @@
 // Package eventlogtest checks that an [eventlog.Backend] implementation
 // keeps the contract, and that a [eventlog.Consumer] over it keeps its
 // delivery guarantees, in the manner of [testing/fstest.TestFS]: call
-// [Run] from a test with a [Factory] that creates a fresh, empty storage
-// and returns a function opening it. Each call of that function must open
-// the same storage anew, as a restarted process would (for an SQL backend,
-// a new *sql.DB over the same database); a memory backend returns the same
-// instance each time.
+// [Run] from a test with a function that creates a fresh, empty storage
+// and returns an [Opener], a function opening it. Each call of the Opener
+// must open the same storage anew, as a restarted process would (for an
+// SQL backend, a new *sql.DB over the same database); a memory backend
+// returns the same instance each time. Each failure quotes the contract
+// sentence it broke.
 //
 //	func TestConformance(t *testing.T) {
 //		eventlogtest.Run(t, func(t *testing.T) eventlogtest.Opener {

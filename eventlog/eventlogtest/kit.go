@@ -27,10 +27,6 @@ import (
 // the same storage, as a process restarting would.
 type Opener func(t *testing.T) eventlog.Backend
 
-// Factory creates a fresh, empty storage and returns its Opener. It
-// registers any cleanup with t.Cleanup.
-type Factory func(t *testing.T) Opener
-
 // Source is the CloudEvents source of the events the kit appends.
 const Source = "urn:distsync:eventlogtest"
 
@@ -53,26 +49,32 @@ func Event(key string, n int) canonical.Event {
 const timeout = 20 * time.Second
 
 // Run runs the conformance checks against the storage newStorage creates,
-// each as a subtest of t.
-func Run(t *testing.T, newStorage Factory) {
+// each as a subtest of t named for its contract; a failure quotes the
+// contract sentence it broke. newStorage creates a fresh, empty storage
+// and returns its [Opener] (not a Backend, since the checks reopen the
+// storage as a restarted process would); it registers any cleanup with
+// t.Cleanup.
+func Run(t *testing.T, newStorage func(t *testing.T) Opener) {
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
 			open := newStorage(t)
-			c.fn(t, func(t kit.T) eventlog.Backend { return open(kit.Testing(t)) })
+			c.fn(kit.Contract(t, c.contract), func(t kit.T) eventlog.Backend { return open(kit.Testing(t)) })
 		})
 	}
 }
 
 // Check runs the checks of [Run] outside a test and returns their
 // failures joined into one error, each prefixed with the name of its
-// check; nil means the backend passed. newStorage creates a fresh, empty
-// storage for each check and returns a function opening it, as a
-// [Factory] does; every backend it opens that has a Close method (an
-// [io.Closer]) is closed when its check ends.
+// check and the contract sentence it broke; nil means the backend
+// passed. newStorage creates a fresh, empty storage for each check and
+// returns a function opening it, as newStorage of [Run] does; every
+// backend it opens that has a Close method (an [io.Closer]) is closed
+// when its check ends.
 func Check(newStorage func() (open func() (eventlog.Backend, error), err error)) error {
 	var errs []error
 	for _, c := range checks {
 		errs = append(errs, kit.Run(c.name, func(t kit.T) {
+			t = kit.Contract(t, c.contract)
 			open, err := newStorage()
 			require.NoError(t, err, "creating the storage")
 			c.fn(t, func(t kit.T) eventlog.Backend {
@@ -92,31 +94,33 @@ func Check(newStorage func() (open func() (eventlog.Backend, error), err error))
 type opener func(t kit.T) eventlog.Backend
 
 // checks are the checks of the kit, in the order they run.
+// checks are the checks of the kit, in the order they run, each with the
+// sentence of the contract it checks.
 var checks = []struct {
-	name string
-	fn   func(t kit.T, open opener)
+	name, contract string
+	fn             func(t kit.T, open opener)
 }{
-	{"AppendRead", testAppendRead},
-	{"AppendInvalid", testAppendInvalid},
-	{"ConcurrentAppenders", testConcurrentAppenders},
-	{"Cursors", testCursors},
-	{"Fencing", testFencing},
-	{"SecondRunFencesFirst", testSecondRunFencesFirst},
-	{"DeadLetters", testDeadLetters},
-	{"DeadLetterRaces", testDeadLetterRaces},
-	{"TrimEvents", testTrimEvents},
-	{"PurgeDeadLetters", testPurgeDeadLetters},
-	{"PurgeDuringReplay", testPurgeDuringReplay},
-	{"PurgeRacesReplay", testPurgeRacesReplay},
-	{"PutByID", testPutByID},
-	{"OrderPerKey", testOrderPerKey},
-	{"CrashBeforeAck", testCrashBeforeAck},
-	{"CursorDurable", testCursorDurable},
-	{"FailOnceRedelivered", testFailOnce},
-	{"PoisonKey", testPoisonKey},
-	{"PermanentReplay", testPermanentReplay},
-	{"ShutdownInFlight", testShutdownInFlight},
-	{"WaitIdle", testWaitIdle},
+	{"AppendRead", "Appended events read back in order, each with its offset.", testAppendRead},
+	{"AppendInvalid", "A batch with an invalid event is rejected whole.", testAppendInvalid},
+	{"ConcurrentAppenders", "Concurrent appenders lose and reorder nothing.", testConcurrentAppenders},
+	{"Cursors", "A group's cursor never moves back, and its retry states are saved and replaced by offset.", testCursors},
+	{"Fencing", "Each Claim begins a later epoch, and Commit, SaveRetry and Put with a superseded epoch are refused with ErrFenced and write nothing.", testFencing},
+	{"SecondRunFencesFirst", "A second consumer of a group stops the first.", testSecondRunFencesFirst},
+	{"DeadLetters", "Dead letters are stored, updated, filtered, replayed, discarded and resolved with their audit trail.", testDeadLetters},
+	{"DeadLetterRaces", "Replay, Discard and Resolve racing on a dead letter each change it only from the state they expect, and the audit trail records each successful action once.", testDeadLetterRaces},
+	{"TrimEvents", "A Pruner trims only the events every listed group committed, and a read before the trim fails with ErrTrimmed.", testTrimEvents},
+	{"PurgeDeadLetters", "A Pruner purges the settled dead letters older than a time, and only those.", testPurgeDeadLetters},
+	{"PurgeDuringReplay", "A dead letter purged while its replay runs and fails again is dropped, not holding back its key.", testPurgeDuringReplay},
+	{"PurgeRacesReplay", "A purge racing Replay purges or replays each dead letter once.", testPurgeRacesReplay},
+	{"PutByID", "Put with a dead letter's ID updates that dead letter (a correction).", testPutByID},
+	{"OrderPerKey", "Events of one key are handled in order, with parallel keys and retried failures.", testOrderPerKey},
+	{"CrashBeforeAck", "After a crash between handling and acknowledging, the event is delivered again and the dedupe store suppresses the second effect.", testCrashBeforeAck},
+	{"CursorDurable", "A committed cursor survives a reopen: a restarted consumer continues after it.", testCursorDurable},
+	{"FailOnceRedelivered", "A handler that fails once is redelivered and handled.", testFailOnce},
+	{"PoisonKey", "A handler that always fails reaches the dead letters after its budget while other keys flow and the later events of its key wait.", testPoisonKey},
+	{"PermanentReplay", "A permanent failure is dead-lettered at once and handled again after a replay.", testPermanentReplay},
+	{"ShutdownInFlight", "A shutdown never dead-letters the events in flight.", testShutdownInFlight},
+	{"WaitIdle", "WaitIdle returns once the consumer has handled the events and replays waiting for it; without Run it waits until its context ends.", testWaitIdle},
 }
 
 // recorder records what handlers saw and lets the test wait for it.

@@ -163,6 +163,7 @@ func TestRunCatchesBrokenBackends(t *testing.T) {
 		for _, sub := range b.mustFail {
 			assert.Contains(t, string(out), "--- FAIL: TestBrokenChild/"+sub+" ", "kit subtest %s on the broken backend %s", sub, name)
 		}
+		assert.Contains(t, string(out), "contract \"", "the broken backend %s: failures quote their contract", name)
 		assert.Contains(t, string(out), "--- PASS: TestBrokenChild/"+b.mustPass+" ", "the broken backend %s still passes %s, which it does not break", name, b.mustPass)
 	}
 }

@@ -40,7 +40,7 @@ func crmHarness(c *tinycrm.CRM, crm connector.CRM) connectortest.CRMHarness {
 }
 
 func TestCRMConformance(t *testing.T) {
-	connectortest.TestCRM(t, func(t *testing.T) connectortest.CRMHarness {
+	connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 		c := tinycrm.New(tinycrm.Config{Now: func() time.Time { return t0 }})
 		return crmHarness(c, c)
 	})
@@ -51,7 +51,7 @@ func TestCRMConformance(t *testing.T) {
 // availability is idempotent by its sequence, so the retries are safe.
 func TestCRMConformanceWithFaults(t *testing.T) {
 	seed := uint64(0)
-	connectortest.TestCRM(t, func(t *testing.T) connectortest.CRMHarness {
+	connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 		c := tinycrm.New(tinycrm.Config{Now: func() time.Time { return t0 }})
 		seed++
 		f, err := faults.WrapCRM(c, faults.Config{

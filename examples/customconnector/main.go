@@ -2,7 +2,7 @@
 // connectors: packages tinyerp, tinywms and tinycrm implement
 // [connector.ERP], [connector.WMS] and [connector.CRM] for tiny in-memory
 // systems; main_test.go, wms_test.go and crm_test.go prove them with the
-// conformance kit (connectortest.TestERP, TestWMS and TestCRM, plain and
+// conformance kit (connectortest.RunERP, RunWMS and RunCRM, plain and
 // behind injected faults); and this program takes one order from the CRM
 // through the ERP and the warehouse and back, with all three behind the
 // SDK's decorators. Copy the package of your system's role and replace its

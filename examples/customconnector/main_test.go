@@ -57,7 +57,7 @@ func harness(e *tinyerp.ERP, erp connector.ERP) connectortest.ERPHarness {
 }
 
 func TestConformance(t *testing.T) {
-	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		e := tinyerp.New(tinyerp.Config{Now: func() time.Time { return t0 }})
 		return harness(e, e)
 	})
@@ -68,7 +68,7 @@ func TestConformance(t *testing.T) {
 // SDK's retry decorator: idempotency keys make the retries safe.
 func TestConformanceWithFaults(t *testing.T) {
 	seed := uint64(0)
-	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		e := tinyerp.New(tinyerp.Config{Now: func() time.Time { return t0 }})
 		seed++
 		f, err := faults.WrapERP(e, faults.Config{

@@ -59,7 +59,7 @@ func wmsHarness(w *tinywms.WMS, wms connector.WMS) connectortest.WMSHarness {
 }
 
 func TestWMSConformance(t *testing.T) {
-	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
 		w := tinywms.New(tinywms.Config{Now: func() time.Time { return t0 }})
 		return wmsHarness(w, w)
 	})
@@ -70,7 +70,7 @@ func TestWMSConformance(t *testing.T) {
 // twice, so the harness declares that the feed repeats events.
 func TestWMSConformanceWithFaults(t *testing.T) {
 	seed := uint64(0)
-	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
 		w := tinywms.New(tinywms.Config{Now: func() time.Time { return t0 }})
 		seed++
 		f, err := faults.WrapWMS(w, faults.Config{

@@ -25,12 +25,6 @@ type Config struct {
 	Retention time.Duration
 }
 
-// Factory returns a fresh, empty store configured with cfg. Run calls it
-// from one goroutine at a time. It is called
-// once per subtest, with the subtest's t: register clean-up (closing the
-// store, dropping its table) with t.Cleanup.
-type Factory func(t *testing.T, cfg Config) idempotency.Store
-
 // Retention is the retention [Run] configures.
 const Retention = time.Hour
 
@@ -40,29 +34,36 @@ const Goroutines = 32
 
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// Run runs the conformance checks, each as a subtest of t, against stores
-// made by newStore.
-func Run(t *testing.T, newStore Factory) {
+// Run runs the conformance checks against stores made by newStore, each as
+// a subtest named for its contract; a failure quotes the contract sentence
+// it broke. newStore returns a fresh, empty store configured with cfg; it
+// takes a [Config] beside t because the checks drive the store's clock.
+// Run calls it once per subtest, from one goroutine at a time, with the
+// subtest's t: register clean-up (closing the store, dropping its table)
+// with t.Cleanup.
+func Run(t *testing.T, newStore func(t *testing.T, cfg Config) idempotency.Store) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			clock := NewClock(start)
 			s := newStore(t, Config{Now: clock.Now, Retention: Retention})
-			require.NotNil(t, s, "factory returned a nil store")
-			c.run(t, &env{s: s, clock: clock})
+			require.NotNil(kit.Contract(t, c.contract), s, "factory returned a nil store")
+			c.run(kit.Contract(t, c.contract), &env{s: s, clock: clock})
 		})
 	}
 }
 
 // Check runs the checks of [Run] outside a test, each against a fresh
 // store from newStore, and returns their failures joined into one error,
-// each prefixed with the name of its check; nil means the store passed.
+// each prefixed with the name of its check and the contract sentence it
+// broke; nil means the store passed.
 // When a store has a Close method (an [io.Closer]), Check closes it at the
 // end of its check.
 func Check(newStore func(cfg Config) (idempotency.Store, error)) error {
 	var errs []error
 	for _, c := range cases {
 		errs = append(errs, kit.Run(c.name, func(t kit.T) {
+			t = kit.Contract(t, c.contract)
 			clock := NewClock(start)
 			s, err := newStore(Config{Now: clock.Now, Retention: Retention})
 			require.NoError(t, err, "creating the store")
@@ -70,7 +71,7 @@ func Check(newStore func(cfg Config) (idempotency.Store, error)) error {
 			if closer, ok := s.(io.Closer); ok {
 				t.Cleanup(func() { _ = closer.Close() })
 			}
-			c.run(t, &env{s: s, clock: clock})
+			c.run(kit.Contract(t, c.contract), &env{s: s, clock: clock})
 		}))
 	}
 	return errors.Join(errs...)
@@ -109,24 +110,26 @@ var (
 	fpB = idempotency.FingerprintBytes([]byte("request B"))
 )
 
+// cases are the checks of the kit, in the order they run, each with the
+// sentence of the contract it checks.
 var cases = []struct {
-	name string
-	run  func(t kit.T, e *env)
+	name, contract string
+	run            func(t kit.T, e *env)
 }{
-	{"ClaimNewKey", testClaimNew},
-	{"ConcurrentClaimsOneWinner", testConcurrentClaims},
-	{"CompleteThenReplay", testCompleteReplay},
-	{"ReplayStoredFailure", testReplayFailure},
-	{"ReplayedDataIsACopy", testReplayCopy},
-	{"Mismatch", testMismatch},
-	{"InProgress", testInProgress},
-	{"LeaseExpiryFencedTakeover", testTakeover},
-	{"ExpiredLeaseOtherFingerprintIsMismatch", testTakeoverMismatch},
-	{"ReleaseThenReclaim", testReleaseReclaim},
-	{"ForeignLease", testForeignLease},
-	{"RetentionExpiry", testRetention},
-	{"ContextCancelled", testCancelled},
-	{"InvalidArguments", testInvalid},
+	{"ClaimNewKey", "A new key is claimed, with a lease that expires after its TTL.", testClaimNew},
+	{"ConcurrentClaimsOneWinner", "Of many goroutines claiming one key at once, exactly one sees Claimed.", testConcurrentClaims},
+	{"CompleteThenReplay", "A completed key replays its result, and a second Complete changes nothing.", testCompleteReplay},
+	{"ReplayStoredFailure", "A completed key replays a stored failure as it was stored.", testReplayFailure},
+	{"ReplayedDataIsACopy", "The stored result is a copy: neither the caller's slice nor a replay's changes it.", testReplayCopy},
+	{"Mismatch", "A different fingerprint is a Mismatch that reports the stored fingerprint.", testMismatch},
+	{"InProgress", "A live lease answers InProgress with the time it has left.", testInProgress},
+	{"LeaseExpiryFencedTakeover", "An expired lease is taken over with a new token, and the old holder's Complete and Release fail with ErrLeaseLost without overwriting.", testTakeover},
+	{"ExpiredLeaseOtherFingerprintIsMismatch", "A different fingerprint is a Mismatch even when the lease has expired.", testTakeoverMismatch},
+	{"ReleaseThenReclaim", "A released key can be claimed again.", testReleaseReclaim},
+	{"ForeignLease", "Complete and Release with a lease the store did not grant fail with ErrLeaseLost and leave the holder unaffected.", testForeignLease},
+	{"RetentionExpiry", "A record whose retention has passed counts as absent and, with a Reaper, is reaped.", testRetention},
+	{"ContextCancelled", "A cancelled context fails every method and changes nothing.", testCancelled},
+	{"InvalidArguments", "Invalid arguments are rejected.", testInvalid},
 }
 
 func testClaimNew(t kit.T, e *env) {

@@ -102,6 +102,7 @@ func TestRunCatchesBrokenStores(t *testing.T) {
 		for _, sub := range b.mustFail {
 			assert.Contains(t, string(out), "--- FAIL: TestBrokenStoreChild/"+sub+" ", "kit subtest %s on the broken store %s", sub, name)
 		}
+		assert.Contains(t, string(out), "contract \"", "the broken store %s: failures quote their contract", name)
 		assert.True(t, strings.Contains(string(out), "--- PASS: TestBrokenStoreChild/InvalidArguments"), "the broken store %s still passes the checks it does not break", name)
 	}
 }
@@ -117,7 +118,7 @@ func TestCheckCatchesBrokenStores(t *testing.T) {
 		})
 		require.Error(t, err, "Check passed the broken store %s", name)
 		for _, check := range b.mustFail {
-			assert.Contains(t, err.Error(), check+": ", "Check's report on the broken store %s", name)
+			assert.Contains(t, err.Error(), check+": contract ", "Check's report on the broken store %s", name)
 		}
 		assert.NotContains(t, err.Error(), "InvalidArguments: ", "the broken store %s still passes the checks it does not break", name)
 	}

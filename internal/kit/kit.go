@@ -37,11 +37,15 @@ var _ T = (*testing.T)(nil)
 // *testing.T, else a part of t's recorded run whose failures are prefixed
 // with name. It reports whether the subcheck passed.
 func Sub(t T, name string, check func(t T)) bool {
-	if tt, ok := t.(*testing.T); ok {
-		return tt.Run(name, func(t *testing.T) { check(t) })
+	wrap := func(s T) T { return s }
+	if c, ok := t.(*contract); ok {
+		wrap = func(s T) T { return Contract(s, c.sentence) }
 	}
-	r := t.(*recorder)
-	return r.sub(name, check)
+	if tt, ok := unwrap(t).(*testing.T); ok {
+		return tt.Run(name, func(t *testing.T) { check(wrap(t)) })
+	}
+	r := unwrap(t).(*recorder)
+	return r.sub(name, func(s T) { check(wrap(s)) })
 }
 
 // Testing returns the *testing.T behind t, or nil when t is a recorder
@@ -49,7 +53,7 @@ func Sub(t T, name string, check func(t T)) bool {
 // *testing.T; outside a test they get nil, as the kits' Check functions
 // document.
 func Testing(t T) *testing.T {
-	tt, _ := t.(*testing.T)
+	tt, _ := unwrap(t).(*testing.T)
 	return tt
 }
 
@@ -166,3 +170,43 @@ func (r *recorder) Failed() bool {
 
 // Skipf ends the check without failing it.
 func (r *recorder) Skipf(string, ...any) { runtime.Goexit() }
+
+// Contract returns t for a check of the contract sentence: every failure
+// reported through it (Errorf, Fatalf, and so testify's assert and require)
+// is prefixed with the sentence in quotes, so that a failure says which
+// promise of the contract the implementation broke, as slogtest's failures
+// do. [Sub] and [Testing] see through it; subchecks keep the sentence.
+func Contract(t T, sentence string) T {
+	if c, ok := t.(*contract); ok {
+		t = c.T
+	}
+	return &contract{T: t, sentence: sentence}
+}
+
+// contract is the T of [Contract].
+type contract struct {
+	T
+	sentence string
+}
+
+func (c *contract) prefix(format string) string {
+	return "contract %q broken: " + format
+}
+
+func (c *contract) Errorf(format string, args ...any) {
+	c.T.Helper()
+	c.T.Errorf(c.prefix(format), append([]any{c.sentence}, args...)...)
+}
+
+func (c *contract) Fatalf(format string, args ...any) {
+	c.T.Helper()
+	c.T.Fatalf(c.prefix(format), append([]any{c.sentence}, args...)...)
+}
+
+// unwrap returns the T behind a [Contract].
+func unwrap(t T) T {
+	if c, ok := t.(*contract); ok {
+		return c.T
+	}
+	return t
+}

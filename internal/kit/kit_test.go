@@ -28,6 +28,14 @@ func TestRun(t *testing.T) {
 			require.Equal(t, 1, 2, "numbers")
 			t.Errorf("not reached")
 		}, "c: \n\tError Trace:"},
+		{"contract quotes its sentence", func(t kit.T) {
+			t = kit.Contract(t, "A read returns what was written.")
+			t.Errorf("got %d", 1)
+			kit.Sub(t, "inner", func(t kit.T) { t.Fatalf("bad") })
+		}, "c: contract \"A read returns what was written.\" broken: got 1\nc/inner: contract \"A read returns what was written.\" broken: bad"},
+		{"contract through require", func(t kit.T) {
+			require.Equal(kit.Contract(t, "One is two."), 1, 2, "numbers")
+		}, "c: contract \"One is two.\" broken: \n\tError Trace:"},
 		{"panic is a failure", func(kit.T) { panic("boom") }, "c: panic: boom"},
 		{"skip is no failure", func(t kit.T) {
 			t.Skipf("not here")
@@ -47,7 +55,7 @@ func TestRun(t *testing.T) {
 			continue
 		}
 		require.Error(t, err, tt.name)
-		if tt.name == "require stops" {
+		if tt.name == "require stops" || tt.name == "contract through require" {
 			assert.Contains(t, err.Error(), tt.want, tt.name)
 			assert.NotContains(t, err.Error(), "not reached", tt.name)
 			continue

@@ -47,21 +47,18 @@ func failedChecks(err error) []string {
 	return names
 }
 
-// Run the kit against a recorder: a test calls TestRecorder with its t;
+// Run the kit against a recorder: a test calls Run with its t;
 // Check runs the same checks anywhere and returns what failed.
 func ExampleCheck() {
-	err := tracingtest.Check(func() (tracing.Recorder, tracingtest.ReadFunc) {
+	err := tracingtest.Check(func() (tracingtest.Recorder, error) {
 		rec, err := tracing.NewMemoryRecorder(tracing.MemoryConfig{})
-		if err != nil {
-			panic(err)
-		}
-		return rec, func(_ context.Context, id string) ([]tracing.Step, error) { return rec.Timeline(id), nil }
+		return tracingtest.Recorder{Recorder: rec, Read: func(_ context.Context, id string) ([]tracing.Step, error) { return rec.Timeline(id), nil }}, err
 	})
 	fmt.Println("MemoryRecorder passes:", err == nil)
 
-	err = tracingtest.Check(func() (tracing.Recorder, tracingtest.ReadFunc) {
+	err = tracingtest.Check(func() (tracingtest.Recorder, error) {
 		rec := &lastStepOnly{last: map[string]tracing.Step{}}
-		return rec, rec.read
+		return tracingtest.Recorder{Recorder: rec, Read: rec.read}, nil
 	})
 	fmt.Println("lastStepOnly passes:", err == nil)
 	for _, name := range failedChecks(err) {
@@ -70,6 +67,6 @@ func ExampleCheck() {
 	// Output:
 	// MemoryRecorder passes: true
 	// lastStepOnly passes: false
-	//   failed: ordered by start then recording order
-	//   failed: concurrent recording
+	//   failed: OrderedByStart
+	//   failed: ConcurrentRecording
 }

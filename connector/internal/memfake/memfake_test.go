@@ -14,7 +14,7 @@ import (
 )
 
 func TestERPConformance(t *testing.T) {
-	connectortest.TestERP(t, func(t *testing.T) connectortest.ERPHarness {
+	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		m := memfake.NewERP()
 		return connectortest.ERPHarness{
 			ERP: m,
@@ -28,7 +28,7 @@ func TestERPConformance(t *testing.T) {
 }
 
 func TestWMSConformance(t *testing.T) {
-	connectortest.TestWMS(t, func(t *testing.T) connectortest.WMSHarness {
+	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
 		w := memfake.NewWMS()
 		return connectortest.WMSHarness{
 			WMS:              w,
@@ -43,7 +43,7 @@ func TestWMSConformance(t *testing.T) {
 }
 
 func TestCRMConformance(t *testing.T) {
-	connectortest.TestCRM(t, func(t *testing.T) connectortest.CRMHarness {
+	connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 		c := memfake.NewCRM()
 		return connectortest.CRMHarness{
 			CRM:          c,
