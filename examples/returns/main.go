@@ -31,6 +31,7 @@ import (
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -152,8 +153,7 @@ func newWorld(cfg config) (*world, error) {
 	}
 	w.flow, err = flow.New(flow.Config{ERP: ce, WMS: cw, CRM: cc, Log: eventlog.NewMemory(eventlog.MemoryConfig{}),
 		PollInterval: 2 * time.Millisecond,
-		Policy: eventlog.ErrorPolicy{MaxAttempts: 50, InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond,
-			OpenRecheck: 20 * time.Millisecond}})
+		Policy:       eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}})
 	return w, err
 }
 
