@@ -128,7 +128,7 @@ func (w *world) connect(t testing.TB, fc *faults.Config, cfg flow.Config, wrapER
 	if w.wrapCRM != nil {
 		cc = w.wrapCRM(cc)
 	}
-	opts := connector.Options{Recorder: w.rec, MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
+	opts := connector.Options{Recorder: w.rec, MaxAttempts: 2, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond}}
 	we, err := connector.WrapERP(ce, opts)
 	require.NoError(t, err, "WrapERP")
 	ww, err := connector.WrapWMS(cw, opts)

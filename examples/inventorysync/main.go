@@ -155,7 +155,7 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := connector.Options{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 5 * time.Second}
+	opts := connector.Options{MaxAttempts: 3, Timeout: 5 * time.Second, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}}
 	// A breaker opened by a run of faults is tried again soon: the faults
 	// are random, not an outage.
 	opts.Breaker.OpenTimeout = 20 * time.Millisecond

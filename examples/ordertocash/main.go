@@ -256,8 +256,12 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := connector.Options{Recorder: w.rec, MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
-		Timeout: 5 * time.Second}
+	opts := connector.Options{
+		Recorder:    w.rec,
+		MaxAttempts: 3,
+		Timeout:     5 * time.Second,
+		Backoff:     retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
+	}
 	opts.Breaker.OpenTimeout = 20 * time.Millisecond
 	ce, err := connector.WrapERP(fe, opts)
 	if err != nil {
