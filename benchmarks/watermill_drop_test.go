@@ -18,6 +18,7 @@ import (
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/retry"
 )
 
 // TestFailOnce runs the scenario the eventlog issue names: a handler fails
@@ -88,7 +89,7 @@ func TestFailOnce(t *testing.T) {
 		calls := 0
 		handled := make(chan struct{})
 		c, err := eventlog.NewConsumer(log, eventlog.ConsumerConfig{Group: "h", Dedupe: dedupe,
-			Policy: eventlog.ErrorPolicy{InitialInterval: time.Millisecond},
+			Policy: eventlog.ErrorPolicy{Backoff: retry.Backoff{InitialInterval: time.Millisecond, Jitter: retry.NoJitter}},
 			Handler: func(context.Context, canonical.Event) error {
 				mu.Lock()
 				defer mu.Unlock()

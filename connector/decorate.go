@@ -38,12 +38,11 @@ type Options struct {
 	// MaxAttempts is how many attempts a call makes in all; 0 means
 	// retry.DefaultMaxAttempts and 1 disables retrying.
 	MaxAttempts int
-	// InitialBackoff and MaxBackoff are the first and the largest wait
-	// between attempts; 0 means retry.DefaultInitialInterval and
-	// retry.DefaultMaxInterval. A server's Retry-After is honoured when it
-	// is longer.
-	InitialBackoff time.Duration
-	MaxBackoff     time.Duration
+	// Backoff is the wait between attempts, the same value as
+	// retry.Policy's and the event log's: its zero value is 100ms doubling
+	// up to 10s, with a jitter of 0.5. A server's Retry-After is honoured
+	// when it is longer.
+	Backoff retry.Backoff
 	// MaxElapsed bounds the waits of one call; 0 means no bound beyond the
 	// attempts and the context.
 	MaxElapsed time.Duration
@@ -64,22 +63,19 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Validate reports whether o is usable: no negative duration or count and
-// a valid Breaker. The error matches ErrInvalidConfig.
+// Validate reports whether o is usable: no negative duration or count, a
+// valid Backoff and a valid Breaker. The error matches ErrInvalidConfig.
 func (o Options) Validate() error {
 	switch {
 	case o.Timeout < 0:
 		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidConfig, o.Timeout)
 	case o.MaxAttempts < 0:
 		return fmt.Errorf("%w: MaxAttempts %d is negative", ErrInvalidConfig, o.MaxAttempts)
-	case o.InitialBackoff < 0:
-		return fmt.Errorf("%w: InitialBackoff %v is negative", ErrInvalidConfig, o.InitialBackoff)
-	case o.MaxBackoff < 0:
-		return fmt.Errorf("%w: MaxBackoff %v is negative", ErrInvalidConfig, o.MaxBackoff)
 	case o.MaxElapsed < 0:
 		return fmt.Errorf("%w: MaxElapsed %v is negative", ErrInvalidConfig, o.MaxElapsed)
-	case o.InitialBackoff > 0 && o.MaxBackoff > 0 && o.InitialBackoff > o.MaxBackoff:
-		return fmt.Errorf("%w: InitialBackoff %v exceeds MaxBackoff %v", ErrInvalidConfig, o.InitialBackoff, o.MaxBackoff)
+	}
+	if err := o.Backoff.Validate(); err != nil {
+		return fmt.Errorf("%w: Backoff: %w", ErrInvalidConfig, err)
 	}
 	if err := o.Breaker.Validate(); err != nil {
 		return fmt.Errorf("%w: Breaker: %w", ErrInvalidConfig, err)
@@ -173,7 +169,7 @@ func newDecorator(o Options, system string) (*decorator, error) {
 	d.retry = retry.Policy{
 		MaxAttempts: o.MaxAttempts,
 		MaxElapsed:  o.MaxElapsed,
-		Backoff:     retry.Backoff{InitialInterval: o.InitialBackoff, MaxInterval: o.MaxBackoff},
+		Backoff:     o.Backoff,
 		Idempotent:  true,
 	}
 	if !o.NoBreaker {

@@ -119,14 +119,16 @@ func TestOptionsValidate(t *testing.T) {
 		ok   bool
 	}{
 		{"zero", connector.Options{}, true},
-		{"all set", connector.Options{System: "sap", Timeout: time.Second, MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Second, MaxElapsed: time.Minute}, true},
+		{"all set", connector.Options{System: "sap", Timeout: time.Second, MaxAttempts: 3, MaxElapsed: time.Minute, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: time.Second}}, true},
 		{"negative timeout", connector.Options{Timeout: -1}, false},
 		{"negative attempts", connector.Options{MaxAttempts: -1}, false},
-		{"negative initial backoff", connector.Options{InitialBackoff: -1}, false},
-		{"negative max backoff", connector.Options{MaxBackoff: -1}, false},
+		{"negative initial backoff", connector.Options{Backoff: retry.Backoff{InitialInterval: -1}}, false},
+		{"negative max backoff", connector.Options{Backoff: retry.Backoff{MaxInterval: -1}}, false},
 		{"negative max elapsed", connector.Options{MaxElapsed: -1}, false},
-		{"initial above max", connector.Options{InitialBackoff: time.Second, MaxBackoff: time.Millisecond}, false},
+		{"initial above max", connector.Options{Backoff: retry.Backoff{InitialInterval: time.Second, MaxInterval: time.Millisecond}}, false},
 		{"bad breaker ratio", connector.Options{Breaker: retry.BreakerConfig{FailureRatio: 2}}, false},
+		{"jitter above 1", connector.Options{Backoff: retry.Backoff{Jitter: 1.5}}, false},
+		{"no jitter", connector.Options{Backoff: retry.Backoff{Jitter: retry.NoJitter}}, true},
 	}
 	for _, tt := range tests {
 		err := tt.opts.Validate()
@@ -212,6 +214,37 @@ func TestWrapRetries(t *testing.T) {
 	}
 }
 
+// TestWrapBackoff: the waits between attempts are Options.Backoff's, the
+// same retry.Backoff value as retry.Policy's and the event log's.
+func TestWrapBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		erp := newScripted(func(op string, n int) error {
+			if n <= 4 {
+				return unavailable(op)
+			}
+			return nil
+		})
+		m := &countingMetrics{}
+		bo := retry.Backoff{InitialInterval: time.Second, MaxInterval: 5 * time.Second, Multiplier: 3, Jitter: retry.NoJitter}
+		w, err := connector.WrapERP(erp, connector.Options{Metrics: m, NoBreaker: true, Backoff: bo})
+		require.NoError(t, err)
+		o := memfake.SampleOrder(1)
+		start := time.Now()
+		_, err = w.AcceptOrder(t.Context(), "k1", &o)
+		require.NoError(t, err)
+		var delays []time.Duration
+		for _, r := range m.retries {
+			delays = append(delays, r.Delay)
+		}
+		want := []time.Duration{time.Second, 3 * time.Second, 5 * time.Second, 5 * time.Second}
+		assert.Equal(t, want, delays, "delays of Options.Backoff")
+		for i, d := range want {
+			assert.Equal(t, d, bo.Delay(i+1), "Backoff.Delay(%d)", i+1)
+		}
+		assert.Equal(t, 14*time.Second, time.Since(start), "time waited")
+	})
+}
+
 func TestWrapTimeout(t *testing.T) {
 	tests := []struct {
 		op           string
@@ -224,7 +257,7 @@ func TestWrapTimeout(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			erp := newScripted(nil)
 			erp.block = true
-			w, err := connector.WrapERP(erp, connector.Options{Timeout: 2 * time.Second, MaxAttempts: 2, InitialBackoff: time.Second, MaxBackoff: time.Second})
+			w, err := connector.WrapERP(erp, connector.Options{Timeout: 2 * time.Second, MaxAttempts: 2, Backoff: retry.Backoff{InitialInterval: time.Second, MaxInterval: time.Second}})
 			require.NoError(t, err)
 			start := time.Now()
 			o := memfake.SampleOrder(1)
@@ -344,7 +377,7 @@ func (s *seenERP) GetOrder(ctx context.Context, id string) (canonical.Order, err
 
 func TestWrapPropagatesCorrelation(t *testing.T) {
 	inner := &seenERP{}
-	w, err := connector.WrapERP(inner, connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Microsecond})
+	w, err := connector.WrapERP(inner, connector.Options{Backoff: retry.Backoff{InitialInterval: time.Microsecond, MaxInterval: time.Microsecond}})
 	require.NoError(t, err)
 	_, err = w.GetOrder(tracing.WithCorrelationID(t.Context(), "order-7"), "o7")
 	require.NoError(t, err)
@@ -372,7 +405,7 @@ func TestWrapConcurrent(t *testing.T) {
 		}
 		return nil
 	})
-	w, err := connector.WrapERP(erp, connector.Options{Recorder: rec, Metrics: m, InitialBackoff: time.Microsecond, MaxBackoff: time.Microsecond, NoBreaker: true})
+	w, err := connector.WrapERP(erp, connector.Options{Recorder: rec, Metrics: m, NoBreaker: true, Backoff: retry.Backoff{InitialInterval: time.Microsecond, MaxInterval: time.Microsecond}})
 	require.NoError(t, err)
 	o := memfake.SampleOrder(1)
 	var wg sync.WaitGroup
@@ -391,7 +424,7 @@ func TestWrapConcurrent(t *testing.T) {
 }
 
 func TestWrappedConformance(t *testing.T) {
-	opts := connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond}
+	opts := connector.Options{Backoff: retry.Backoff{InitialInterval: time.Microsecond, MaxInterval: time.Millisecond}}
 	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		m := memfake.NewERP()
 		w, err := connector.WrapERP(m, opts)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 )
 
@@ -31,10 +32,9 @@ func ExampleWrapERP() {
 	// A fixed clock advancing 10ms per reading keeps the output stable.
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	erp, err := connector.WrapERP(&flakyERP{failures: 2}, connector.Options{
-		Recorder:       timeline,
-		InitialBackoff: time.Millisecond,
-		MaxBackoff:     time.Millisecond,
-		Now:            func() time.Time { now = now.Add(10 * time.Millisecond); return now },
+		Recorder: timeline,
+		Now:      func() time.Time { now = now.Add(10 * time.Millisecond); return now },
+		Backoff:  retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: time.Millisecond},
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -225,7 +225,7 @@ func TestWrapCancelOrderLinesTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newScripted(nil)
 		s.block = true
-		w, err := connector.WrapERP(s, connector.Options{Timeout: 2 * time.Second, MaxAttempts: 2, InitialBackoff: time.Second, MaxBackoff: time.Second})
+		w, err := connector.WrapERP(s, connector.Options{Timeout: 2 * time.Second, MaxAttempts: 2, Backoff: retry.Backoff{InitialInterval: time.Second, MaxInterval: time.Second}})
 		require.NoError(t, err)
 		start := time.Now()
 		_, err = w.CancelOrderLines(t.Context(), "k", connector.OrderCancellation{OrderID: "o1"})

@@ -12,6 +12,7 @@ import (
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/connectortest"
 	"github.com/distsync/distsync/crm"
+	"github.com/distsync/distsync/retry"
 )
 
 // addOrders opens and converts n opportunities, for accounts in turn.
@@ -60,7 +61,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestConformanceWrapped(t *testing.T) {
-	opts := connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond}
+	opts := connector.Options{Backoff: retry.Backoff{InitialInterval: time.Microsecond, MaxInterval: time.Millisecond}}
 	connectortest.RunCRM(t, func(t *testing.T) connectortest.CRMHarness {
 		return crmHarness(t, newCRM(t), func(t *testing.T, m *crm.Memory) connector.CRM {
 			w, err := connector.WrapCRM(m, opts)

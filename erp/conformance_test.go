@@ -12,6 +12,7 @@ import (
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/connectortest"
 	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/retry"
 )
 
 // kitOrder returns the conformance kit's order n: two lines of demo items
@@ -80,7 +81,7 @@ func TestConformance(t *testing.T) {
 func TestConformanceWrapped(t *testing.T) {
 	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		return harness(t, newERP(t, erp.Config{}), func(t *testing.T, e connector.ERP) connector.ERP {
-			w, err := connector.WrapERP(e, connector.Options{InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond})
+			w, err := connector.WrapERP(e, connector.Options{Backoff: retry.Backoff{InitialInterval: time.Microsecond, MaxInterval: time.Millisecond}})
 			require.NoError(t, err)
 			return w
 		})

@@ -26,8 +26,11 @@ func TestConformanceWithFaults(t *testing.T) {
 		seed uint64
 		sum  faults.Counts
 	)
-	opts := connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Microsecond, MaxBackoff: 100 * time.Microsecond,
-		Breaker: retry.BreakerConfig{ConsecutiveFailures: 50}}
+	opts := connector.Options{
+		MaxAttempts: 12,
+		Breaker:     retry.BreakerConfig{ConsecutiveFailures: 50},
+		Backoff:     retry.Backoff{InitialInterval: 10 * time.Microsecond, MaxInterval: 100 * time.Microsecond},
+	}
 	connectortest.RunERP(t, func(t *testing.T) connectortest.ERPHarness {
 		return harness(t, newERP(t, erp.Config{}), func(t *testing.T, e connector.ERP) connector.ERP {
 			mu.Lock()

@@ -77,19 +77,19 @@ func TestPolicyTiming(t *testing.T) {
 	}{
 		{
 			name:   "backoff doubles up to the cap, then dead letter",
-			policy: eventlog.ErrorPolicy{MaxAttempts: 4, InitialInterval: s, MaxInterval: 3 * s, Multiplier: 2},
+			policy: eventlog.ErrorPolicy{MaxAttempts: 4, Backoff: retry.Backoff{InitialInterval: s, MaxInterval: 3 * s, Multiplier: 2, Jitter: retry.NoJitter}},
 			err:    func(int) error { return errors.New("down") },
 			want:   []time.Duration{0, s, 3 * s, 6 * s}, reason: eventlog.ReasonExhausted, attempts: 4, nums: []int{1, 2, 3, 4},
 		},
 		{
 			name:   "Retry-After longer than the backoff is honoured",
-			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s},
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, Backoff: retry.Backoff{InitialInterval: s, Jitter: retry.NoJitter}},
 			err:    func(int) error { return afterErr{10 * s} },
 			want:   []time.Duration{0, 10 * s, 20 * s}, reason: eventlog.ReasonExhausted, attempts: 3, nums: []int{1, 2, 3},
 		},
 		{
 			name:   "IgnoreRetryAfter uses the backoff",
-			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s, Multiplier: 1, IgnoreRetryAfter: true},
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, IgnoreRetryAfter: true, Backoff: retry.Backoff{InitialInterval: s, Multiplier: 1, Jitter: retry.NoJitter}},
 			err:    func(int) error { return afterErr{10 * s} },
 			want:   []time.Duration{0, s, 2 * s}, reason: eventlog.ReasonExhausted, attempts: 3, nums: []int{1, 2, 3},
 		},
@@ -117,19 +117,19 @@ func TestPolicyTiming(t *testing.T) {
 		},
 		{
 			name:   "Retry-After at MaxRetryAfter is honoured",
-			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s, MaxRetryAfter: 20 * s},
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, MaxRetryAfter: 20 * s, Backoff: retry.Backoff{InitialInterval: s, Jitter: retry.NoJitter}},
 			err:    func(int) error { return afterErr{20 * s} },
 			want:   []time.Duration{0, 20 * s, 40 * s}, reason: eventlog.ReasonExhausted, attempts: 3, nums: []int{1, 2, 3},
 		},
 		{
 			name:   "Retry-After beyond MaxRetryAfter is dead-lettered at once",
-			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s, MaxRetryAfter: 20 * s},
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, MaxRetryAfter: 20 * s, Backoff: retry.Backoff{InitialInterval: s, Jitter: retry.NoJitter}},
 			err:    func(int) error { return afterErr{21 * s} },
 			want:   []time.Duration{0}, reason: eventlog.ReasonRetryAfter, attempts: 1, nums: []int{1},
 		},
 		{
 			name:   "IgnoreRetryAfter does not dead-letter a Retry-After beyond MaxRetryAfter",
-			policy: eventlog.ErrorPolicy{MaxAttempts: 2, InitialInterval: s, MaxRetryAfter: 20 * s, IgnoreRetryAfter: true},
+			policy: eventlog.ErrorPolicy{MaxAttempts: 2, MaxRetryAfter: 20 * s, IgnoreRetryAfter: true, Backoff: retry.Backoff{InitialInterval: s, Jitter: retry.NoJitter}},
 			err:    func(int) error { return afterErr{1e6 * s} },
 			want:   []time.Duration{0, s}, reason: eventlog.ReasonExhausted, attempts: 2, nums: []int{1, 2},
 		},
@@ -157,13 +157,13 @@ func TestPolicyTiming(t *testing.T) {
 		},
 		{
 			name:   "permanent error is dead-lettered at once",
-			policy: eventlog.ErrorPolicy{MaxAttempts: 5, InitialInterval: s},
+			policy: eventlog.ErrorPolicy{MaxAttempts: 5, Backoff: retry.Backoff{InitialInterval: s, Jitter: retry.NoJitter}},
 			err:    func(int) error { return retry.Permanent(errors.New("rejected")) },
 			want:   []time.Duration{0}, reason: eventlog.ReasonPermanent, attempts: 1, nums: []int{1},
 		},
 		{
 			name:   "a panicking handler is retried",
-			policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: s, Multiplier: 1},
+			policy: eventlog.ErrorPolicy{MaxAttempts: 3, Backoff: retry.Backoff{InitialInterval: s, Multiplier: 1, Jitter: retry.NoJitter}},
 			err: func(a int) error {
 				if a == 1 {
 					panic("nil map")
@@ -237,7 +237,7 @@ func TestRetryStateSurvivesRestart(t *testing.T) {
 		require.NoError(t, m.Append(t.Context(), eventlogtest.Event("a", 1)), "Append")
 		log := newAttemptLog()
 		cfg := eventlog.ConsumerConfig{Group: "g",
-			Policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: time.Hour, MaxInterval: time.Hour, Multiplier: 1},
+			Policy: eventlog.ErrorPolicy{MaxAttempts: 3, Backoff: retry.Backoff{InitialInterval: time.Hour, MaxInterval: time.Hour, Multiplier: 1, Jitter: retry.NoJitter}},
 			Handler: func(_ context.Context, ev canonical.Event) error {
 				log.add(ev.ID)
 				return errors.New("down")
@@ -277,9 +277,11 @@ func TestConsumerConfigValidate(t *testing.T) {
 		{"negative workers", eventlog.ConsumerConfig{Group: "g", Handler: h, Workers: -1}, false},
 		{"negative poll", eventlog.ConsumerConfig{Group: "g", Handler: h, PollInterval: -1}, false},
 		{"negative attempts", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{MaxAttempts: -1}}, false},
-		{"multiplier below 1", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Multiplier: 0.5}}, false},
-		{"jitter above 1", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Jitter: 1.5}}, false},
-		{"jitter", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Jitter: 0.5}}, true},
+		{"multiplier below 1", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Backoff: retry.Backoff{Multiplier: 0.5}}}, false},
+		{"backoff initial above max", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Backoff: retry.Backoff{InitialInterval: time.Second, MaxInterval: time.Millisecond}}}, false},
+		{"no jitter", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Backoff: retry.Backoff{Jitter: retry.NoJitter}}}, true},
+		{"jitter above 1", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Backoff: retry.Backoff{Jitter: 1.5}}}, false},
+		{"jitter", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{Backoff: retry.Backoff{Jitter: 0.5}}}, true},
 		{"negative MaxRetryAfter", eventlog.ConsumerConfig{Group: "g", Handler: h, Policy: eventlog.ErrorPolicy{MaxRetryAfter: -1}}, false},
 	}
 	for _, tt := range tests {
@@ -364,7 +366,7 @@ func TestMaxPendingBoundsMemory(t *testing.T) {
 		require.NoError(t, m.Append(t.Context(), evs...), "Append")
 		log := newAttemptLog()
 		cfg := eventlog.ConsumerConfig{Group: "g", MaxPending: 4,
-			Policy: eventlog.ErrorPolicy{InitialInterval: time.Minute, MaxInterval: time.Minute},
+			Policy: eventlog.ErrorPolicy{Backoff: retry.Backoff{InitialInterval: time.Minute, MaxInterval: time.Minute, Jitter: retry.NoJitter}},
 			Handler: func(_ context.Context, ev canonical.Event) error {
 				if log.add(ev.ID) == 1 && ev.ID == "a-1" {
 					return errors.New("down")
@@ -546,7 +548,7 @@ func TestWaitIdle(t *testing.T) {
 				var mu sync.Mutex
 				attempts := 0
 				c, err := eventlog.NewConsumer(b, eventlog.ConsumerConfig{Group: "g", PollInterval: time.Hour,
-					Policy: eventlog.ErrorPolicy{MaxAttempts: 1000, InitialInterval: time.Second, MaxInterval: 2 * time.Second, Multiplier: 2},
+					Policy: eventlog.ErrorPolicy{MaxAttempts: 1000, Backoff: retry.Backoff{InitialInterval: time.Second, MaxInterval: 2 * time.Second, Multiplier: 2, Jitter: retry.NoJitter}},
 					Handler: func(_ context.Context, ev canonical.Event) error {
 						if ev.ID != "k-1" {
 							return nil
@@ -592,7 +594,7 @@ func TestWaitIdleConsumerMadeOutsideBubble(t *testing.T) {
 	var mu sync.Mutex
 	calls := 0
 	c, err := eventlog.NewConsumer(b, eventlog.ConsumerConfig{Group: "g", PollInterval: time.Hour,
-		Policy: eventlog.ErrorPolicy{MaxAttempts: 3, InitialInterval: time.Second, Multiplier: 1},
+		Policy: eventlog.ErrorPolicy{MaxAttempts: 3, Backoff: retry.Backoff{InitialInterval: time.Second, Multiplier: 1, Jitter: retry.NoJitter}},
 		Handler: func(context.Context, canonical.Event) error {
 			mu.Lock()
 			defer mu.Unlock()

@@ -58,7 +58,7 @@
 //     error asking to wait longer than MaxRetryAfter (5 minutes by
 //     default) is dead-lettered at once, with [ReasonRetryAfter].
 //
-// Every wait is bounded: backoff by MaxInterval, a circuit or claim wait
+// Every wait is bounded: backoff by Backoff.MaxInterval, a circuit or claim wait
 // and the Retry-After honoured by MaxRetryAfter.
 //
 // A parked event (waiting for its due time) holds back the later events of

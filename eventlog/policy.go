@@ -3,8 +3,6 @@ package eventlog
 import (
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/distsync/distsync/idempotency"
@@ -13,12 +11,9 @@ import (
 
 // Defaults of [ErrorPolicy].
 const (
-	DefaultMaxAttempts     = retry.DefaultMaxAttempts
-	DefaultInitialInterval = retry.DefaultInitialInterval
-	DefaultMaxInterval     = retry.DefaultMaxInterval
-	DefaultMultiplier      = retry.DefaultMultiplier
-	DefaultOpenRecheck     = 5 * time.Second
-	DefaultMaxRetryAfter   = 5 * time.Minute
+	DefaultMaxAttempts   = retry.DefaultMaxAttempts
+	DefaultOpenRecheck   = 5 * time.Second
+	DefaultMaxRetryAfter = 5 * time.Minute
 )
 
 // ErrorPolicy is what a [Consumer] does when its handler fails: one unit,
@@ -35,15 +30,15 @@ const (
 //     the event at once ([ReasonPermanent]).
 //  3. Any other error spends an attempt. Once MaxAttempts attempts failed,
 //     the event is dead-lettered ([ReasonExhausted]); before that it is
-//     parked for the backoff delay, or the error's RetryAfter() when
+//     parked for the backoff delay (Backoff.Delay), or the error's RetryAfter() when
 //     longer and IgnoreRetryAfter is false. A RetryAfter() longer than
 //     MaxRetryAfter dead-letters the event at once ([ReasonRetryAfter]):
 //     retrying sooner would go against what the remote asked, and waiting
 //     that long would hold back its key (and, once MaxPending events are
 //     read behind it, every key).
 //
-// Every wait is thereby bounded: a backoff delay by MaxInterval (jitter
-// included), every other one by MaxRetryAfter.
+// Every wait is thereby bounded: a backoff delay by Backoff.MaxInterval
+// (jitter included), every other one by MaxRetryAfter.
 //
 // A parked event holds back the later events of its key; other keys go on.
 // MayHaveApplied is not consulted: delivery is at least once, so handlers
@@ -54,18 +49,11 @@ type ErrorPolicy struct {
 	// MaxAttempts is how many attempts an event gets, the first included.
 	// Zero means [DefaultMaxAttempts].
 	MaxAttempts int
-	// InitialInterval is the delay after the first failed attempt; each
-	// later one is Multiplier times longer, up to MaxInterval. Zero means
-	// [DefaultInitialInterval].
-	InitialInterval time.Duration
-	// MaxInterval caps the delay. Zero means [DefaultMaxInterval].
-	MaxInterval time.Duration
-	// Multiplier is the growth factor, at least 1. Zero means
-	// [DefaultMultiplier].
-	Multiplier float64
-	// Jitter randomizes each delay d into [d*(1-Jitter), d*(1+Jitter)],
-	// and no more than MaxInterval. Zero means none; at most 1.
-	Jitter float64
+	// Backoff is the delay after each failed attempt, the same value as
+	// retry.Policy's: its zero value is 100ms doubling up to 10s, with a
+	// jitter of 0.5 (retry.DefaultJitter); set Backoff.Jitter to
+	// retry.NoJitter for exact delays.
+	Backoff retry.Backoff
 	// IgnoreRetryAfter, when true, ignores the delay an error asks for
 	// through RetryAfter() time.Duration. By default it is honoured.
 	IgnoreRetryAfter bool
@@ -87,12 +75,11 @@ func (p ErrorPolicy) Validate() error {
 	switch {
 	case p.MaxAttempts < 0:
 		return fmt.Errorf("eventlog: ErrorPolicy.MaxAttempts %d is negative: %w", p.MaxAttempts, ErrInvalidConfig)
-	case p.InitialInterval < 0 || p.MaxInterval < 0 || p.OpenRecheck < 0 || p.MaxRetryAfter < 0:
+	case p.OpenRecheck < 0 || p.MaxRetryAfter < 0:
 		return fmt.Errorf("eventlog: ErrorPolicy has a negative interval: %w", ErrInvalidConfig)
-	case p.Multiplier != 0 && (p.Multiplier < 1 || math.IsNaN(p.Multiplier) || math.IsInf(p.Multiplier, 0)):
-		return fmt.Errorf("eventlog: ErrorPolicy.Multiplier %v is below 1: %w", p.Multiplier, ErrInvalidConfig)
-	case p.Jitter < 0 || p.Jitter > 1 || math.IsNaN(p.Jitter):
-		return fmt.Errorf("eventlog: ErrorPolicy.Jitter %v is outside [0, 1]: %w", p.Jitter, ErrInvalidConfig)
+	}
+	if err := p.Backoff.Validate(); err != nil {
+		return fmt.Errorf("eventlog: ErrorPolicy.Backoff: %w: %w", err, ErrInvalidConfig)
 	}
 	return nil
 }
@@ -102,15 +89,6 @@ func (p ErrorPolicy) withDefaults() ErrorPolicy {
 	if p.MaxAttempts == 0 {
 		p.MaxAttempts = DefaultMaxAttempts
 	}
-	if p.InitialInterval == 0 {
-		p.InitialInterval = DefaultInitialInterval
-	}
-	if p.MaxInterval == 0 {
-		p.MaxInterval = DefaultMaxInterval
-	}
-	if p.Multiplier == 0 {
-		p.Multiplier = DefaultMultiplier
-	}
 	if p.OpenRecheck == 0 {
 		p.OpenRecheck = DefaultOpenRecheck
 	}
@@ -118,20 +96,6 @@ func (p ErrorPolicy) withDefaults() ErrorPolicy {
 		p.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	return p
-}
-
-// backoff returns the delay after the given failed attempt (from 1),
-// jittered, before Retry-After: at most MaxInterval. The policy must have
-// its defaults set.
-func (p ErrorPolicy) backoff(attempt int) time.Duration {
-	d := float64(p.InitialInterval) * math.Pow(p.Multiplier, float64(attempt-1))
-	if d > float64(p.MaxInterval) || math.IsInf(d, 0) || math.IsNaN(d) {
-		d = float64(p.MaxInterval)
-	}
-	if p.Jitter > 0 {
-		d *= 1 - p.Jitter + 2*p.Jitter*rand.Float64()
-	}
-	return min(time.Duration(d), p.MaxInterval)
 }
 
 // verdict is what the policy decides about one failure.
@@ -165,7 +129,9 @@ func (p ErrorPolicy) decide(err error, attempts int) (verdict, time.Duration, in
 	if errors.As(err, &ip) {
 		d := ip.RetryAfter
 		if d <= 0 {
-			d = p.InitialInterval
+			nj := p.Backoff
+			nj.Jitter = retry.NoJitter
+			d = nj.Delay(1) // the initial interval
 		}
 		return vPark, min(d, p.MaxRetryAfter), attempts
 	}
@@ -176,7 +142,7 @@ func (p ErrorPolicy) decide(err error, attempts int) (verdict, time.Duration, in
 	if attempts >= p.MaxAttempts {
 		return vDeadEx, 0, attempts
 	}
-	d := p.backoff(attempts)
+	d := p.Backoff.Delay(attempts)
 	var ra retry.RetryAfterer
 	if !p.IgnoreRetryAfter && errors.As(err, &ra) && ra.RetryAfter() > d {
 		d = ra.RetryAfter()

@@ -16,6 +16,7 @@ import (
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
+	"github.com/distsync/distsync/retry"
 )
 
 // TestRetryAfterBeyondCapDoesNotStallOtherKeys: one key answered with a
@@ -70,8 +71,7 @@ func TestBackoffJitterCappedAtMaxInterval(t *testing.T) {
 		const attempts = 20
 		log := newAttemptLog()
 		cfg := eventlog.ConsumerConfig{Group: "g",
-			Policy: eventlog.ErrorPolicy{MaxAttempts: attempts, InitialInterval: 10 * time.Second, MaxInterval: 10 * time.Second,
-				Multiplier: 1, Jitter: 1},
+			Policy: eventlog.ErrorPolicy{MaxAttempts: attempts, Backoff: retry.Backoff{InitialInterval: 10 * time.Second, MaxInterval: 10 * time.Second, Multiplier: 1, Jitter: 1}},
 			Handler: func(_ context.Context, ev canonical.Event) error {
 				log.add(ev.ID)
 				return afterErr{} // no Retry-After: the backoff alone

@@ -20,6 +20,7 @@ import (
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 	"github.com/distsync/distsync/wms"
 )
@@ -127,7 +128,7 @@ func (w *world) connect(t testing.TB, fc *faults.Config, cfg flow.Config, wrapER
 	if w.wrapCRM != nil {
 		cc = w.wrapCRM(cc)
 	}
-	opts := connector.Options{Recorder: w.rec, MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
+	opts := connector.Options{Recorder: w.rec, MaxAttempts: 2, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond}}
 	we, err := connector.WrapERP(ce, opts)
 	require.NoError(t, err, "WrapERP")
 	ww, err := connector.WrapWMS(cw, opts)
@@ -139,8 +140,7 @@ func (w *world) connect(t testing.TB, fc *faults.Config, cfg flow.Config, wrapER
 		cfg.Metrics = w.metrics
 	}
 	cfg.PollInterval = 10 * time.Millisecond
-	cfg.Policy = eventlog.ErrorPolicy{MaxAttempts: 20, InitialInterval: 10 * time.Millisecond, MaxInterval: time.Second,
-		OpenRecheck: 200 * time.Millisecond}
+	cfg.Policy = eventlog.ErrorPolicy{MaxAttempts: 20, OpenRecheck: 200 * time.Millisecond, Backoff: retry.Backoff{InitialInterval: 10 * time.Millisecond, MaxInterval: time.Second, Jitter: retry.NoJitter}}
 	w.flow, err = flow.New(cfg)
 	require.NoError(t, err, "flow.New")
 }

@@ -146,8 +146,8 @@ type Backoff struct {
 	// means [DefaultInitialInterval], or MaxInterval when that is set and
 	// smaller.
 	InitialInterval time.Duration
-	// MaxInterval caps the delay before jitter (so a jittered delay is at
-	// most MaxInterval*(1+Jitter)). Zero means
+	// MaxInterval caps the delay, jitter included: a jittered delay drawn
+	// above MaxInterval is cut to MaxInterval. Zero means
 	// [DefaultMaxInterval], or InitialInterval when that is larger. When
 	// both are set, InitialInterval must not exceed MaxInterval.
 	MaxInterval time.Duration
@@ -178,6 +178,37 @@ func (b Backoff) Validate() error {
 		return fmt.Errorf("%w: Backoff.Jitter %v is above 1", ErrInvalidConfig, b.Jitter)
 	}
 	return nil
+}
+
+// Delay returns the delay after the given failed attempt (from 1; a
+// smaller number counts as 1): InitialInterval times Multiplier to the
+// power attempt-1, at most MaxInterval, then randomized by Jitter and cut
+// to MaxInterval again. Zero fields are the defaults, as for the zero
+// Backoff. It is the one backoff computation of the SDK: [Do], the event
+// log's error policy and the connector decorators all use it. b should be
+// valid ([Backoff.Validate]); Delay is safe for concurrent use.
+func (b Backoff) Delay(attempt int) time.Duration {
+	b = b.withDefaults()
+	eb := &backoff.ExponentialBackOff{
+		InitialInterval: b.InitialInterval,
+		Multiplier:      b.Multiplier,
+		MaxInterval:     b.MaxInterval,
+		Stop:            backoff.Stop,
+		Clock:           backoff.SystemClock,
+	}
+	eb.Reset()
+	// Step without jitter to the attempt's interval; once at MaxInterval,
+	// or when it no longer grows, the interval stays.
+	prev := time.Duration(-1)
+	for i := 1; i < attempt; i++ {
+		d := eb.NextBackOff()
+		if d >= b.MaxInterval || d == prev {
+			break
+		}
+		prev = d
+	}
+	eb.RandomizationFactor = b.Jitter
+	return min(eb.NextBackOff(), b.MaxInterval)
 }
 
 // withDefaults returns b with its zero fields set to the defaults and a
@@ -284,14 +315,11 @@ func Do[T any](ctx context.Context, p Policy, op func(context.Context) (T, error
 	if p.MaxAttempts == 0 {
 		p.MaxAttempts = DefaultMaxAttempts
 	}
-	bo := p.Backoff.withDefaults()
+
 	if ctx.Err() != nil {
 		return zero, context.Cause(ctx)
 	}
-	var (
-		start time.Time // set only when MaxElapsed needs it
-		b     *backoff.ExponentialBackOff
-	)
+	var start time.Time // set only when MaxElapsed needs it
 	if p.MaxElapsed > 0 {
 		start = time.Now()
 	}
@@ -306,18 +334,7 @@ func Do[T any](ctx context.Context, p Policy, op func(context.Context) (T, error
 		if attempt >= p.MaxAttempts {
 			return zero, &ExhaustedError{Attempts: attempt, Reason: "max attempts", Err: err}
 		}
-		if b == nil {
-			b = &backoff.ExponentialBackOff{
-				InitialInterval:     bo.InitialInterval,
-				RandomizationFactor: bo.Jitter,
-				Multiplier:          bo.Multiplier,
-				MaxInterval:         bo.MaxInterval,
-				Stop:                backoff.Stop,
-				Clock:               backoff.SystemClock,
-			}
-			b.Reset()
-		}
-		delay := b.NextBackOff()
+		delay := p.Backoff.Delay(attempt)
 		var ra RetryAfterer
 		if errors.As(err, &ra) && ra.RetryAfter() > delay {
 			delay = ra.RetryAfter()

@@ -403,3 +403,43 @@ func TestBackoffZeroValue(t *testing.T) {
 		})
 	}
 }
+
+// TestBackoffDelay checks the one delay computation: exponential, capped at
+// MaxInterval, and a jittered delay cut to MaxInterval too.
+func TestBackoffDelay(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name    string
+		backoff retry.Backoff
+		want    []time.Duration // attempts 1, 2, ... before jitter
+		jitter  float64
+	}{
+		{"no jitter", retry.Backoff{InitialInterval: 100 * ms, MaxInterval: time.Second, Multiplier: 2, Jitter: retry.NoJitter},
+			[]time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, time.Second, time.Second}, 0},
+		{"multiplier 1", retry.Backoff{InitialInterval: 30 * ms, Multiplier: 1, Jitter: retry.NoJitter},
+			[]time.Duration{30 * ms, 30 * ms, 30 * ms}, 0},
+		{"zero value: default jitter 0.5", retry.Backoff{}, []time.Duration{100 * ms, 200 * ms, 400 * ms}, retry.DefaultJitter},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i, w := range tt.want {
+				d := tt.backoff.Delay(i + 1)
+				lo, hi := time.Duration(float64(w)*(1-tt.jitter)), time.Duration(float64(w)*(1+tt.jitter))
+				assert.True(t, d >= lo && d <= hi, "Delay(%d): %v not in [%v, %v]", i+1, d, lo, hi)
+			}
+		})
+	}
+	t.Run("far attempt", func(t *testing.T) {
+		b := retry.Backoff{InitialInterval: ms, MaxInterval: time.Minute, Jitter: retry.NoJitter}
+		assert.Equal(t, time.Minute, b.Delay(1_000_000), "Delay of attempt 1e6")
+		assert.Equal(t, ms, b.Delay(0), "Delay(0) counts as attempt 1")
+	})
+	t.Run("full jitter cut at MaxInterval", func(t *testing.T) {
+		b := retry.Backoff{InitialInterval: 10 * time.Second, MaxInterval: 10 * time.Second, Jitter: 1}
+		for range 200 {
+			d := b.Delay(3)
+			require.LessOrEqual(t, d, 10*time.Second, "jittered delay")
+			require.GreaterOrEqual(t, d, time.Duration(0), "jittered delay")
+		}
+	})
+}

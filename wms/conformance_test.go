@@ -84,8 +84,11 @@ func TestConformance(t *testing.T) {
 
 // retrying are the decorator options of the wrapped runs: quick backoff,
 // enough attempts to get through the injected faults.
-var retrying = connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Microsecond, MaxBackoff: 100 * time.Microsecond,
-	Breaker: retry.BreakerConfig{ConsecutiveFailures: 50}}
+var retrying = connector.Options{
+	MaxAttempts: 12,
+	Breaker:     retry.BreakerConfig{ConsecutiveFailures: 50},
+	Backoff:     retry.Backoff{InitialInterval: 10 * time.Microsecond, MaxInterval: 100 * time.Microsecond},
+}
 
 func TestConformanceWrapped(t *testing.T) {
 	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {

@@ -38,10 +38,9 @@ func chaos(seed uint64) faults.Config {
 // attempts that the chaos above never exhausts them, short waits, and a
 // breaker that trips only on a long run of failures.
 var retrying = connector.Options{
-	MaxAttempts:    12,
-	InitialBackoff: 10 * time.Microsecond,
-	MaxBackoff:     100 * time.Microsecond,
-	Breaker:        retry.BreakerConfig{ConsecutiveFailures: 50},
+	MaxAttempts: 12,
+	Breaker:     retry.BreakerConfig{ConsecutiveFailures: 50},
+	Backoff:     retry.Backoff{InitialInterval: 10 * time.Microsecond, MaxInterval: 100 * time.Microsecond},
 }
 
 // tally sums the faults injected by the wrappers of one run.

@@ -206,8 +206,7 @@ func start(t kit.T, b eventlog.Backend, cfg eventlog.ConsumerConfig) (stop func(
 
 // fastPolicy retries quickly so that the kit runs fast.
 func fastPolicy(attempts int) eventlog.ErrorPolicy {
-	return eventlog.ErrorPolicy{MaxAttempts: attempts, InitialInterval: time.Millisecond,
-		MaxInterval: 4 * time.Millisecond, OpenRecheck: time.Millisecond}
+	return eventlog.ErrorPolicy{MaxAttempts: attempts, OpenRecheck: time.Millisecond, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 4 * time.Millisecond, Jitter: retry.NoJitter}}
 }
 
 func appendAll(t kit.T, b eventlog.Backend, evs ...canonical.Event) {

@@ -11,6 +11,7 @@ import (
 	"github.com/distsync/distsync/connector/connectortest"
 	"github.com/distsync/distsync/connector/faults"
 	"github.com/distsync/distsync/examples/customconnector/tinycrm"
+	"github.com/distsync/distsync/retry"
 )
 
 // crmHarness adapts a tinycrm to the kit; crm is what the kit calls
@@ -59,7 +60,7 @@ func TestCRMConformanceWithFaults(t *testing.T) {
 			AmbiguousTimeout: 0.2, Outage: faults.Outage{FromCall: 5, UntilCall: 8},
 		})
 		require.NoError(t, err)
-		wrapped, err := connector.WrapCRM(f, connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Microsecond, MaxBackoff: 100 * time.Microsecond, NoBreaker: true})
+		wrapped, err := connector.WrapCRM(f, connector.Options{MaxAttempts: 12, NoBreaker: true, Backoff: retry.Backoff{InitialInterval: 10 * time.Microsecond, MaxInterval: 100 * time.Microsecond}})
 		require.NoError(t, err)
 		h := crmHarness(c, wrapped)
 		h.Capabilities.RepeatsEvents = true

@@ -14,6 +14,7 @@ import (
 	"github.com/distsync/distsync/connector/connectortest"
 	"github.com/distsync/distsync/connector/faults"
 	"github.com/distsync/distsync/examples/customconnector/tinyerp"
+	"github.com/distsync/distsync/retry"
 )
 
 var t0 = time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
@@ -76,7 +77,7 @@ func TestConformanceWithFaults(t *testing.T) {
 			AmbiguousTimeout: 0.2, Outage: faults.Outage{FromCall: 5, UntilCall: 8},
 		})
 		require.NoError(t, err)
-		w, err := connector.WrapERP(f, connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Microsecond, MaxBackoff: 100 * time.Microsecond, NoBreaker: true})
+		w, err := connector.WrapERP(f, connector.Options{MaxAttempts: 12, NoBreaker: true, Backoff: retry.Backoff{InitialInterval: 10 * time.Microsecond, MaxInterval: 100 * time.Microsecond}})
 		require.NoError(t, err)
 		return harness(e, w)
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/distsync/distsync/connector/connectortest"
 	"github.com/distsync/distsync/connector/faults"
 	"github.com/distsync/distsync/examples/customconnector/tinywms"
+	"github.com/distsync/distsync/retry"
 )
 
 // fulfillmentOrder returns a valid fulfilment order numbered n that
@@ -78,7 +79,7 @@ func TestWMSConformanceWithFaults(t *testing.T) {
 			AmbiguousTimeout: 0.2, Outage: faults.Outage{FromCall: 5, UntilCall: 8},
 		})
 		require.NoError(t, err)
-		wrapped, err := connector.WrapWMS(f, connector.Options{MaxAttempts: 12, InitialBackoff: 10 * time.Microsecond, MaxBackoff: 100 * time.Microsecond, NoBreaker: true})
+		wrapped, err := connector.WrapWMS(f, connector.Options{MaxAttempts: 12, NoBreaker: true, Backoff: retry.Backoff{InitialInterval: 10 * time.Microsecond, MaxInterval: 100 * time.Microsecond}})
 		require.NoError(t, err)
 		h := wmsHarness(w, wrapped)
 		h.Capabilities.RepeatsEvents = true

@@ -62,6 +62,7 @@ import (
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 	"github.com/distsync/distsync/wms"
 )
@@ -255,8 +256,12 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := connector.Options{Recorder: w.rec, MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
-		Timeout: 5 * time.Second}
+	opts := connector.Options{
+		Recorder:    w.rec,
+		MaxAttempts: 3,
+		Timeout:     5 * time.Second,
+		Backoff:     retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
+	}
 	opts.Breaker.OpenTimeout = 20 * time.Millisecond
 	ce, err := connector.WrapERP(fe, opts)
 	if err != nil {
@@ -279,8 +284,7 @@ func newWorld(cfg config) (*world, error) {
 func (w *world) openFlow(ctx context.Context) error {
 	cfg := flow.Config{ERP: w.ce, WMS: w.cw, CRM: w.cc, Recorder: w.rec, Metrics: w.stop, Workers: 1, Logger: w.logger,
 		PollInterval: 2 * time.Millisecond,
-		Policy: eventlog.ErrorPolicy{MaxAttempts: 50, InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond,
-			OpenRecheck: 20 * time.Millisecond}}
+		Policy:       eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}}
 	if w.store.path == "" {
 		cfg.Log = eventlog.NewMemory(eventlog.MemoryConfig{})
 	} else {

@@ -31,6 +31,7 @@ import (
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -134,7 +135,7 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := connector.Options{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 5 * time.Second}
+	opts := connector.Options{MaxAttempts: 3, Timeout: 5 * time.Second, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}}
 	// A breaker opened by a run of faults is tried again soon: the faults
 	// are random, not an outage.
 	opts.Breaker.OpenTimeout = 20 * time.Millisecond
@@ -152,8 +153,7 @@ func newWorld(cfg config) (*world, error) {
 	}
 	w.flow, err = flow.New(flow.Config{ERP: ce, WMS: cw, CRM: cc, Log: eventlog.NewMemory(eventlog.MemoryConfig{}),
 		PollInterval: 2 * time.Millisecond,
-		Policy: eventlog.ErrorPolicy{MaxAttempts: 50, InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond,
-			OpenRecheck: 20 * time.Millisecond}})
+		Policy:       eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}})
 	return w, err
 }
 
