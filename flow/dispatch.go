@@ -94,6 +94,70 @@ func shortType(t canonical.EventType) string {
 	return s
 }
 
+// route handles one event type: bad wraps an error as the event's
+// EventError. It reports whether the event was a duplicate.
+type route func(f *Flow, ctx context.Context, ev canonical.Event, bad func(error) error) (bool, error)
+
+// handler adapts fn, the handler of an event whose data is a D, to a
+// route: it decodes the event's data into a D, checks that the event is in
+// the partition of the order it names (orderOf returns the order's ID and
+// whether to check it; nil checks nothing) and calls fn. Data that does not
+// decode, or an event in another partition than its order's, is an
+// ErrBadEvent.
+func handler[D canonical.Document](orderOf func(D) (string, bool), fn func(*Flow, context.Context, canonical.Event, D, func(error) error) (bool, error)) route {
+	return func(f *Flow, ctx context.Context, ev canonical.Event, bad func(error) error) (bool, error) {
+		d, err := canonical.DecodeData[D](ev)
+		if err == nil && orderOf != nil {
+			if id, check := orderOf(d); check {
+				err = checkPartition(ev, id)
+			}
+		}
+		if err != nil {
+			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
+		}
+		return fn(f, ctx, ev, d, bad)
+	}
+}
+
+// recorded is the route of an event whose effects were made by whoever
+// emitted it: it is only recorded.
+func recorded(*Flow, context.Context, canonical.Event, func(error) error) (bool, error) {
+	return false, nil
+}
+
+// The orderOf functions of handler: every order event is checked against
+// its order's partition, except a return received that names no order,
+// which onReturnReceived dead-letters saying so.
+func orderOfOrder(o canonical.Order) (string, bool)                 { return o.ID, true }
+func orderOfAllocation(u canonical.AllocationUpdate) (string, bool) { return u.OrderID, true }
+func orderOfShipment(s canonical.Shipment) (string, bool)           { return s.OrderID, true }
+func orderOfReturn(r canonical.Return) (string, bool)               { return r.OrderID, true }
+func orderOfReturnReceived(r canonical.Return) (string, bool)       { return r.OrderID, r.OrderID != "" }
+
+// routes maps each event type the flow handles to its route.
+var routes = map[canonical.EventType]route{
+	canonical.EventOrderSubmitted: handler(orderOfOrder, (*Flow).onSubmitted),
+	canonical.EventOrderAccepted:  handler(orderOfOrder, (*Flow).onAccepted),
+	// Records of the flow's own decisions: their effects were made by
+	// the handler that emitted them.
+	canonical.EventOrderRejected:          recorded,
+	canonical.EventOrderHeld:              recorded,
+	canonical.EventOrderCancelled:         recorded,
+	canonical.EventFulfillmentAllocated:   handler(orderOfAllocation, (*Flow).onAllocation),
+	canonical.EventFulfillmentBackordered: handler(orderOfAllocation, (*Flow).onAllocation),
+	canonical.EventFulfillmentPicked:      handler(orderOfAllocation, (*Flow).onAllocation),
+	canonical.EventFulfillmentShipped:     handler(orderOfShipment, (*Flow).onShipped),
+	// The WMS's echo of a release or a cancellation the flow made (what a
+	// cancellation cancelled is folded from its result).
+	canonical.EventFulfillmentReleased:  recorded,
+	canonical.EventFulfillmentCancelled: recorded,
+	canonical.EventOrderCancelRequested: handler(nil, (*Flow).onCancelRequested),
+	canonical.EventInventoryAdjusted:    (*Flow).onInventory,
+	canonical.EventInventorySnapshot:    (*Flow).onInventory,
+	canonical.EventReturnAuthorized:     handler(orderOfReturn, (*Flow).onReturnAuthorized),
+	canonical.EventReturnReceived:       handler(orderOfReturnReceived, (*Flow).onReturnReceived),
+}
+
 func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	bad := func(err error) error {
 		return &EventError{Type: ev.Type, Source: ev.Source, ID: ev.ID, Err: err}
@@ -110,79 +174,22 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	if err := f.checkSource(ev); err != nil {
 		return false, bad(err)
 	}
-	switch ev.Type {
-	case canonical.EventOrderSubmitted:
-		o, err := canonical.DecodeData[canonical.Order](ev)
-		if err == nil {
-			err = checkPartition(ev, o.ID)
-		}
-		if err != nil {
-			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
-		}
-		return f.onSubmitted(ctx, ev, o, bad)
-	case canonical.EventOrderAccepted:
-		o, err := canonical.DecodeData[canonical.Order](ev)
-		if err == nil {
-			err = checkPartition(ev, o.ID)
-		}
-		if err != nil {
-			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
-		}
-		return f.onAccepted(ctx, ev, o, bad)
-	case canonical.EventOrderRejected, canonical.EventOrderHeld, canonical.EventOrderCancelled:
-		// Records of the flow's own decisions: their effects were made
-		// by the handler that emitted them.
-		return false, nil
-	case canonical.EventFulfillmentAllocated, canonical.EventFulfillmentBackordered, canonical.EventFulfillmentPicked:
-		u, err := canonical.DecodeData[canonical.AllocationUpdate](ev)
-		if err == nil {
-			err = checkPartition(ev, u.OrderID)
-		}
-		if err != nil {
-			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
-		}
-		return f.onAllocation(ctx, u, bad)
-	case canonical.EventFulfillmentShipped:
-		s, err := canonical.DecodeData[canonical.Shipment](ev)
-		if err == nil {
-			err = checkPartition(ev, s.OrderID)
-		}
-		if err != nil {
-			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
-		}
-		return f.onShipped(ctx, ev, s, bad)
-	case canonical.EventFulfillmentReleased, canonical.EventFulfillmentCancelled:
-		// The WMS's echo of a release or a cancellation the flow made
-		// (what a cancellation cancelled is folded from its result).
-		return false, nil
-	case canonical.EventOrderCancelRequested:
-		r, err := canonical.DecodeData[canonical.CancelRequest](ev)
-		if err != nil {
-			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
-		}
-		return f.onCancelRequested(ctx, ev, r, bad)
-	case canonical.EventInventoryAdjusted, canonical.EventInventorySnapshot:
-		return f.onInventory(ctx, ev, bad)
-	case canonical.EventReturnAuthorized:
-		r, err := canonical.DecodeData[canonical.Return](ev)
-		if err == nil {
-			err = checkPartition(ev, r.OrderID)
-		}
-		if err != nil {
-			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
-		}
-		return f.onReturnAuthorized(ctx, r, bad)
-	case canonical.EventReturnReceived:
-		r, err := canonical.DecodeData[canonical.Return](ev)
-		if err == nil && r.OrderID != "" { // no order: onReturnReceived says so
-			err = checkPartition(ev, r.OrderID)
-		}
-		if err != nil {
-			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
-		}
-		return f.onReturnReceived(ctx, r, bad)
+	if r, ok := routes[ev.Type]; ok {
+		return r(f, ctx, ev, bad)
 	}
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
+}
+
+// checkPartition returns an error (the caller wraps it in ErrBadEvent)
+// for an event about an order that is not in the
+// order's partition (see partitionByOrder), as one appended to the log by
+// other means than the flow's pollers may be: handled beside the order's
+// other events, it could race them.
+func checkPartition(ev canonical.Event, orderID string) error {
+	if p := ev.Partition(); p != orderID {
+		return fmt.Errorf("%s of order %q is in partition %q, not the order's", shortType(ev.Type), orderID, p)
+	}
+	return nil
 }
 
 // checkSource refuses an order event from a source the flow does not

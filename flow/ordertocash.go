@@ -420,7 +420,7 @@ func planned(st *orderState, foID string) bool {
 	return slices.ContainsFunc(st.plan, func(fo canonical.FulfillmentOrder) bool { return fo.ID == foID })
 }
 
-func (f *Flow) onAllocation(ctx context.Context, u canonical.AllocationUpdate, bad func(error) error) (bool, error) {
+func (f *Flow) onAllocation(ctx context.Context, _ canonical.Event, u canonical.AllocationUpdate, bad func(error) error) (bool, error) {
 	st, err := f.state(ctx, u.OrderID, bad)
 	if err != nil {
 		return false, err

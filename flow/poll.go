@@ -94,18 +94,6 @@ func partitionByOrder(e *canonical.Event) {
 	}
 }
 
-// checkPartition returns an error (the caller wraps it in ErrBadEvent)
-// for an event about an order that is not in the
-// order's partition (see partitionByOrder), as one appended to the log by
-// other means than the flow's pollers may be: handled beside the order's
-// other events, it could race them.
-func checkPartition(ev canonical.Event, orderID string) error {
-	if p := ev.Partition(); p != orderID {
-		return fmt.Errorf("%s of order %q is in partition %q, not the order's", shortType(ev.Type), orderID, p)
-	}
-	return nil
-}
-
 // correlation returns the correlation ID of an order: the one it has, else
 // a new one derived from the event that brings it, so that the same event
 // read twice gets the same ID.
