@@ -159,6 +159,10 @@ var routes = map[canonical.EventType]route{
 }
 
 func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
+	r, ok := routes[ev.Type]
+	if !ok && f.unhandled != nil {
+		return false, f.unhandled(ctx, ev)
+	}
 	bad := func(err error) error {
 		return &EventError{Type: ev.Type, Source: ev.Source, ID: ev.ID, Err: err}
 	}
@@ -174,7 +178,7 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	if err := f.checkSource(ev); err != nil {
 		return false, bad(err)
 	}
-	if r, ok := routes[ev.Type]; ok {
+	if ok {
 		return r(f, ctx, ev, bad)
 	}
 	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))

@@ -155,29 +155,30 @@ type orderState struct {
 // Flow runs order-to-cash. Create it with New; drive it with Run or Drain.
 // It is safe for concurrent use, but Run and Drain run one at a time.
 type Flow struct {
-	erp      connector.ERP
-	wms      connector.WMS
-	crm      connector.CRM
-	log      eventlog.Backend
-	cursors  CursorStore
-	sourcer  Sourcer
-	consumer *eventlog.Consumer
-	group    string
-	scope    string
-	source   string
-	orderSrc []string // Config.OrderSources, defaulted
-	erpSrc   []string // Config.ERPSources, defaulted
-	wmsSrc   []string // Config.WMSSources, defaulted
-	maxSize  int      // Config.MaxEventSize, defaulted
-	maxLines int      // Config.MaxLines, defaulted
-	pageSize int
-	every    time.Duration
-	check    time.Duration
-	now      func() time.Time
-	logger   *slog.Logger
-	metrics  Metrics
-	rec      tracing.Recorder
-	attempts int // the error policy's MaxAttempts
+	erp       connector.ERP
+	wms       connector.WMS
+	crm       connector.CRM
+	log       eventlog.Backend
+	cursors   CursorStore
+	sourcer   Sourcer
+	consumer  *eventlog.Consumer
+	group     string
+	scope     string
+	source    string
+	orderSrc  []string // Config.OrderSources, defaulted
+	erpSrc    []string // Config.ERPSources, defaulted
+	wmsSrc    []string // Config.WMSSources, defaulted
+	maxSize   int      // Config.MaxEventSize, defaulted
+	maxLines  int      // Config.MaxLines, defaulted
+	pageSize  int
+	every     time.Duration
+	check     time.Duration
+	now       func() time.Time
+	logger    *slog.Logger
+	metrics   Metrics
+	rec       tracing.Recorder
+	unhandled func(context.Context, canonical.Event) error // Config.Unhandled
+	attempts  int                                          // the error policy's MaxAttempts
 
 	running sync.Mutex
 
@@ -203,7 +204,7 @@ func New(cfg Config) (*Flow, error) {
 	f := &Flow{erp: cfg.ERP, wms: cfg.WMS, crm: cfg.CRM, log: cfg.Log, cursors: cfg.Cursors, sourcer: cfg.Sourcer,
 		group: orDefault(cfg.Group, DefaultGroup), scope: orDefault(cfg.Scope, DefaultScope), source: orDefault(cfg.Source, DefaultSource),
 		pageSize: cfg.PageSize, every: cfg.PollInterval, check: cfg.PollInterval, now: cfg.Now, logger: cfg.Logger,
-		metrics: cfg.Metrics, rec: cfg.Recorder, orders: map[string]*orderState{}}
+		metrics: cfg.Metrics, rec: cfg.Recorder, unhandled: cfg.Unhandled, orders: map[string]*orderState{}}
 	if f.cursors == nil {
 		f.cursors = &MemoryCursors{}
 	}
