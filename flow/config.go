@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/idempotency"
@@ -180,6 +181,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Unhandled, when not nil, is called with each event of a type the
+	// flow does not handle, such as another team's events on the same log
+	// (handled by that team's own consumer group), before any of the
+	// flow's checks (size, source). Its result is the flow's handler's: nil
+	// marks the event handled (counted as CounterHandled), an error is
+	// retried under Policy and dead-lettered when it is permanent
+	// (retry.Permanent) or the attempts run out. Nil means that such an
+	// event is dead-lettered with ErrUnhandledEvent.
+	Unhandled func(ctx context.Context, ev canonical.Event) error
 }
 
 // Validate reports whether c is usable. The error matches ErrInvalidConfig

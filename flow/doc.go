@@ -25,7 +25,11 @@
 // fulfilment and return events by its ID, and an order event in another
 // partition is dead-lettered with [ErrBadEvent]. So is an event that
 // carries more than the flow accepts (Config.MaxEventSize bytes of data,
-// Config.MaxLines lines), with [ErrEventTooLarge]. One [eventlog.Consumer]
+// Config.MaxLines lines), with [ErrEventTooLarge]. An event of a type the
+// flow does not handle is dead-lettered with [ErrUnhandledEvent], unless
+// Config.Unhandled takes it: a team that appends its own event types to the
+// same log handles them in its own consumer group and lets the flow skip
+// them (see the package example OwnConsumerGroup). One [eventlog.Consumer]
 // handles the log, one order at a time per order ID (its partition key) and
 // different orders in parallel. Its [eventlog.ErrorPolicy] is the flow's one
 // error policy: transient errors are retried with backoff (honouring

@@ -192,7 +192,7 @@ func authorizedLocked(st *orderState, lineID string) canonical.Decimal {
 
 // onReturnAuthorized registers an authorized return with the WMS (which is
 // idempotent by the return's ID) and shows it in the CRM.
-func (f *Flow) onReturnAuthorized(ctx context.Context, ret canonical.Return, bad func(error) error) (bool, error) {
+func (f *Flow) onReturnAuthorized(ctx context.Context, _ canonical.Event, ret canonical.Return, bad func(error) error) (bool, error) {
 	st, err := f.state(ctx, ret.OrderID, bad)
 	if err != nil {
 		return false, err
@@ -228,7 +228,7 @@ func (f *Flow) onReturnAuthorized(ctx context.Context, ret canonical.Return, bad
 // credited: one PostReturn per receipt, under a key derived from the order,
 // the return and the receipt (the version of the WMS's return), then the
 // returned bucket grows and the CRM is shown the credit.
-func (f *Flow) onReturnReceived(ctx context.Context, doc canonical.Return, bad func(error) error) (bool, error) {
+func (f *Flow) onReturnReceived(ctx context.Context, _ canonical.Event, doc canonical.Return, bad func(error) error) (bool, error) {
 	if doc.OrderID == "" {
 		return false, bad(fmt.Errorf("%w: return %s names no order", ErrBadEvent, doc.ID))
 	}

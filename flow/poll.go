@@ -1,0 +1,173 @@
+// This file owns the polling of the systems' feeds: the CRM's orders and
+// the WMS's events (the ERP's feed is in cancel.go), their partitioning
+// by order and correlation, and appending them to the log.
+
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/eventlog"
+)
+
+// pollAll polls both feeds and the holds once, returning how many events it
+// appended. A failed hold check is logged, not returned: the next round
+// checks again, and Drain need not wait for it.
+func (f *Flow) pollAll(ctx context.Context) (int, error) {
+	a, err1 := f.PollOrders(ctx)
+	b, err2 := f.PollWarehouse(ctx)
+	// The ERP's feed before the hold checks: many failed checks may open
+	// the ERP's breaker, which the feed shares.
+	d, err4 := f.PollERP(ctx) // the ERP's optional feed (flow/cancel.go)
+	c, err3 := f.CheckHolds(ctx)
+	if err3 != nil && ctx.Err() == nil {
+		f.logger.WarnContext(ctx, "flow: hold check failed; will retry", "err", err3)
+	}
+	return a + b + c + d, errors.Join(err1, err2, err4)
+}
+
+// PollOrders reads the CRM's order feed from its stored cursor to its end,
+// appends the orders to the log with a correlation ID per order, and stores
+// the cursor after each page. It returns how many events it appended.
+func (f *Flow) PollOrders(ctx context.Context) (int, error) {
+	return f.poll(ctx, FeedCRMOrders, inSequence(f.crm.PollOrders), func(e *canonical.Event) bool {
+		partitionByOrder(e)
+		if e.PartitionKey == "" {
+			e.PartitionKey = e.Subject
+		}
+		e.CorrelationID = f.correlation(e.PartitionKey, e.Key())
+		return true
+	})
+}
+
+// PollWarehouse reads the WMS's event feed from its stored cursor to its
+// end and appends the fulfilment events to the log with their order's
+// correlation ID, the inventory events for inventory sync and the returns
+// received, storing the cursor after each page. The fulfilment events and
+// returns are partitioned by their order, whatever key the feed gave them
+// (the flow handles an order's events one at a time, and an order.*,
+// fulfillment.* or return.* event in another partition than its order's
+// is dead-lettered with ErrBadEvent). It returns how many events it
+// appended.
+func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
+	return f.poll(ctx, FeedWMSEvents, f.wms.PollEvents, func(e *canonical.Event) bool {
+		partitionByOrder(e)
+		if isInventory(e.Type) {
+			return true
+		}
+		if strings.HasPrefix(string(e.Type), "distsync.inventory.") {
+			return false
+		}
+		if corr := f.correlationOf(ctx, e.Partition()); corr != "" {
+			e.CorrelationID = corr
+		}
+		return true
+	})
+}
+
+// partitionByOrder sets the partition key of a fulfilment or return
+// event to the order ID its data names, replacing the one its feed set (a
+// warehouse may key its events by fulfilment order or return): the flow
+// handles one event of an order at a time only because the consumer hands
+// one partition's events to one handler at a time, so an order's events
+// must share one partition. Data that names no order is left to the
+// handler, which dead-letters it.
+func partitionByOrder(e *canonical.Event) {
+	switch e.Type {
+	case canonical.EventFulfillmentReleased, canonical.EventFulfillmentAllocated, canonical.EventFulfillmentBackordered,
+		canonical.EventFulfillmentPicked, canonical.EventFulfillmentShipped, canonical.EventFulfillmentCancelled,
+		canonical.EventReturnAuthorized, canonical.EventReturnReceived:
+	default:
+		return
+	}
+	var d struct {
+		OrderID string `json:"orderId"`
+	}
+	if json.Unmarshal(e.Data, &d) == nil && d.OrderID != "" {
+		e.PartitionKey = d.OrderID
+	}
+}
+
+// correlation returns the correlation ID of an order: the one it has, else
+// a new one derived from the event that brings it, so that the same event
+// read twice gets the same ID.
+func (f *Flow) correlation(orderID string, k canonical.EventKey) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st := f.orders[orderID]; st != nil {
+		return st.corr
+	}
+	return eventID("correlation", k.Source, k.ID)
+}
+
+func (f *Flow) poll(ctx context.Context, feed string, read func(context.Context, connector.Cursor, int) (connector.Page, error), keep func(*canonical.Event) bool) (int, error) {
+	cur, err := f.cursors.Load(ctx, feed)
+	if err != nil {
+		return 0, fmt.Errorf("flow: load cursor of %s: %w", feed, err)
+	}
+	n := 0
+	for {
+		page, err := read(ctx, cur, f.pageSize)
+		if err != nil {
+			return n, fmt.Errorf("flow: poll %s: %w", feed, err)
+		}
+		evs := make([]canonical.Event, 0, len(page.Events))
+		for i := range page.Events {
+			// keep edits the copy in evs: a loop variable given to it
+			// would be allocated per event.
+			evs = append(evs, page.Events[i])
+			if !keep(&evs[len(evs)-1]) {
+				evs = evs[:len(evs)-1]
+			}
+		}
+		if err := f.append(ctx, evs); err != nil {
+			return n, fmt.Errorf("flow: append %s: %w", feed, err)
+		}
+		n += len(evs)
+		if page.Next != cur {
+			if err := f.cursors.Save(ctx, feed, page.Next); err != nil {
+				return n, fmt.Errorf("flow: save cursor of %s: %w", feed, err)
+			}
+			cur = page.Next
+		}
+		if !page.More || len(page.Events) == 0 {
+			return n, nil
+		}
+	}
+}
+
+// append appends evs to the log. When the log refuses the batch for an
+// invalid event, it appends the valid ones and dead-letters the invalid
+// ones with the reason, so that one bad event never blocks the others.
+func (f *Flow) append(ctx context.Context, evs []canonical.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	err := f.log.Append(ctx, evs...)
+	if !errors.Is(err, eventlog.ErrInvalidEvent) {
+		return err
+	}
+	for _, e := range evs {
+		err := f.log.Append(ctx, e)
+		if !errors.Is(err, eventlog.ErrInvalidEvent) {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		t := f.now()
+		if _, err := f.log.Put(ctx, eventlog.DeadLetter{Consumer: f.group, Event: e, Reason: eventlog.ReasonPermanent,
+			Error: err.Error(), ErrorClass: "invalid", Attempts: 1, FirstFailure: t, LastFailure: t,
+			CorrelationID: e.CorrelationID}); err != nil {
+			return err
+		}
+		f.count(ctx, CounterDeadLettered, kindOf(e.Type))
+	}
+	return nil
+}
