@@ -313,7 +313,7 @@ func (c Config) wmsSources() ([]string, error) {
 }
 
 // Counter names a count reported to Metrics. It is safe for concurrent use
-// as a value.
+// as a value. The zero value names no counter.
 type Counter string
 
 // The counters.
