@@ -5,7 +5,8 @@ import (
 )
 
 // AckOutcome is the ERP's answer to an order as a whole, from a closed set.
-// It is a comparable value, safe for concurrent use.
+// It is a comparable value, safe for concurrent use. The zero value is not
+// a valid outcome.
 type AckOutcome string
 
 // Acknowledgement outcomes.
@@ -16,8 +17,9 @@ const (
 	AckOnHold              AckOutcome = "on_hold"
 )
 
-// LineResult is the ERP's answer to one order line, from a closed set.
-// It is a comparable value, safe for concurrent use.
+// LineResult is the ERP's answer to one order line, from a closed set. It
+// is a comparable value, safe for concurrent use. The zero value is not a
+// valid result.
 type LineResult string
 
 // Line results.
@@ -31,8 +33,8 @@ const (
 	LineRejected        LineResult = "rejected"
 )
 
-// Severity grades an [AckMessage].
-// It is a comparable value, safe for concurrent use.
+// Severity grades an [AckMessage]. It is a comparable value, safe for
+// concurrent use. The zero value is not a valid severity.
 type Severity string
 
 // Severities.
@@ -43,8 +45,8 @@ const (
 )
 
 // AckMessage is one message of the ERP about an order or a line: a credit
-// check warning, a pricing error.
-// It is a plain value, safe for concurrent reads.
+// check warning, a pricing error. It is a plain value, safe for concurrent
+// reads. The zero value is an empty message.
 type AckMessage struct {
 	// Code is the ERP's message code.
 	Code     string   `json:"code,omitempty" validate:"-"`
@@ -55,8 +57,8 @@ type AckMessage struct {
 	Field string `json:"field,omitempty" validate:"-"`
 }
 
-// AckLine is the ERP's answer to one order line.
-// It is a plain value, safe for concurrent reads.
+// AckLine is the ERP's answer to one order line. It is a plain value, safe
+// for concurrent reads. The zero value is an empty line.
 type AckLine struct {
 	LineID string     `json:"lineId" validate:"required"`
 	Result LineResult `json:"result" validate:"oneof=accepted quantity_changed price_changed date_changed substituted backordered rejected"`
@@ -73,7 +75,8 @@ type AckLine struct {
 }
 
 // OrderAck is the ERP's validation or acceptance result for one version of
-// an order. An OrderAck is a plain value, safe for concurrent reads.
+// an order. An OrderAck is a plain value, safe for concurrent reads. The
+// zero value is not valid ([OrderAck.Validate] reports the missing fields).
 type OrderAck struct {
 	OrderID      string `json:"orderId" validate:"required"`
 	OrderVersion int64  `json:"orderVersion" validate:"gte=0"`

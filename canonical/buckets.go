@@ -106,9 +106,9 @@ func (b *Bucket) UnmarshalText(text []byte) error {
 // writes it at the same time.
 //
 // In JSON, Buckets is an object keyed by bucket name with string values,
-// {"ordered":"10","shipped":"4"}; buckets equal to the zero Decimal are left
-// out.
-// It is a plain value, safe for concurrent reads.
+// {"ordered":"10","shipped":"4"}; buckets equal to the zero Decimal are
+// left out. It is a plain value, safe for concurrent reads. The zero value
+// is valid: every bucket zero.
 type Buckets struct {
 	v [numBuckets]Decimal
 }

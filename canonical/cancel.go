@@ -3,7 +3,8 @@ package canonical
 import "time"
 
 // CancelLine asks to cancel at most Quantity of what is open of one order
-// line. It is a plain value, safe for concurrent reads.
+// line. It is a plain value, safe for concurrent reads. The zero value is
+// an empty line.
 type CancelLine struct {
 	// LineID is the order line's canonical ID.
 	LineID string `json:"lineId" validate:"required"`
@@ -11,13 +12,14 @@ type CancelLine struct {
 	Quantity Quantity `json:"quantity" validate:"-"`
 }
 
-// CancelRequest asks to cancel the open remainder of an order: what has
-// not shipped yet, of every line or of the given lines. It is a request,
-// not a fact: the quantity actually cancelled is what is still open when
-// the request is honoured (a warehouse may ship part of it first), and is
+// CancelRequest asks to cancel the open remainder of an order: what has not
+// shipped yet, of every line or of the given lines. It is a request, not a
+// fact: the quantity actually cancelled is what is still open when the
+// request is honoured (a warehouse may ship part of it first), and is
 // recorded in the order's [BucketCancelled]. It travels as the data of
 // [EventOrderCancelRequested]. A CancelRequest is a plain value, safe for
-// concurrent reads.
+// concurrent reads. The zero value is not valid ([CancelRequest.Validate]
+// reports the missing fields).
 type CancelRequest struct {
 	// ID identifies the request in the system that made it; with the
 	// event's source it makes a duplicate request recognisable.

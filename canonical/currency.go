@@ -7,7 +7,8 @@ import (
 // Currency is an ISO 4217 alphabetic currency code such as "USD". Its zero
 // value is not a valid currency. Use [ParseCurrency] to obtain a checked
 // value; a Currency converted from an arbitrary string is checked by
-// [Currency.Validate] and by every document's Validate.
+// [Currency.Validate] and by every document's Validate. A Currency is safe
+// for concurrent use as a value.
 type Currency string
 
 // minorUnits holds the ISO 4217 active codes with their minor units (the

@@ -9,7 +9,8 @@ import (
 // Customer is a customer account as the ERP (its system of record) holds
 // it: the sold-to party of orders. Contact details are personal data:
 // LogValue leaves them out. A Customer is a plain value, safe for
-// concurrent reads.
+// concurrent reads. The zero value is not valid ([Customer.Validate]
+// reports the missing fields).
 type Customer struct {
 	ID      string `json:"id" validate:"required"`
 	Version int64  `json:"version" validate:"gte=0"`
@@ -61,9 +62,9 @@ func (c Customer) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("id", c.ID), slog.Int64("version", c.Version), slog.String("name", c.Name))
 }
 
-// UnitConversion says how many base units of an item one Unit holds: for
-// 1 XCS = 24 EA, Unit is XCS and Factor 24.
-// It is a plain value, safe for concurrent reads.
+// UnitConversion says how many base units of an item one Unit holds: for 1
+// XCS = 24 EA, Unit is XCS and Factor 24. It is a plain value, safe for
+// concurrent reads. The zero value is an empty conversion.
 type UnitConversion struct {
 	Unit   Unit    `json:"unit" validate:"rec20"`
 	Factor Decimal `json:"factor" validate:"-"`
@@ -72,8 +73,9 @@ type UnitConversion struct {
 }
 
 // Item is a sellable item (product master data): its SKU, identifiers, base
-// unit and the conversions of its packaging units. An Item is a plain value,
-// safe for concurrent reads.
+// unit and the conversions of its packaging units. An Item is a plain
+// value, safe for concurrent reads. The zero value is not valid
+// ([Item.Validate] reports the missing fields).
 type Item struct {
 	SKU         string `json:"sku" validate:"required"`
 	Version     int64  `json:"version" validate:"gte=0"`
@@ -163,8 +165,9 @@ func (it Item) Convert(q Quantity, to Unit) (Quantity, error) {
 	return r, nil
 }
 
-// LocationKind is the kind of a [Location], from a closed set.
-// It is a comparable value, safe for concurrent use.
+// LocationKind is the kind of a [Location], from a closed set. It is a
+// comparable value, safe for concurrent use. The zero value is not a valid
+// kind.
 type LocationKind string
 
 // Location kinds.
@@ -175,9 +178,10 @@ const (
 	LocationSupplier   LocationKind = "supplier"    // drop-ship from a supplier
 )
 
-// Location is a place stock is kept and shipped from: a warehouse (the
-// unit of a fulfilment split), a store, a 3PL or a drop-ship supplier. A
-// Location is a plain value, safe for concurrent reads.
+// Location is a place stock is kept and shipped from: a warehouse (the unit
+// of a fulfilment split), a store, a 3PL or a drop-ship supplier. A
+// Location is a plain value, safe for concurrent reads. The zero value is
+// not valid ([Location.Validate] reports the missing fields).
 type Location struct {
 	ID      string       `json:"id" validate:"required"`
 	Version int64        `json:"version" validate:"gte=0"`

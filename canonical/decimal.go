@@ -29,7 +29,7 @@ var ErrInexact = errors.New("canonical: inexact: the exact result is not a decim
 // Decimal keeps the scale it was given: "12.50" stays "12.50". Two decimals
 // that differ only in trailing zeros are equal by [Decimal.Equal] and
 // [Decimal.Cmp] but not by ==. Decimal is an immutable value and safe for
-// concurrent use.
+// concurrent use. The zero value is 0.
 type Decimal struct {
 	d decimal.Decimal
 }

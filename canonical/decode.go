@@ -14,9 +14,10 @@ import (
 // DecodeError is a failure to decode a document from JSON: malformed JSON,
 // a value of the wrong JSON type, or a value its Go type rejects (an
 // unknown currency, a malformed decimal). It names the field in JSON path
-// form. It matches [ErrInvalid] and unwraps to the underlying error (such as
-// a *json.SyntaxError).
-// It is not modified after it is returned and is safe for concurrent use.
+// form. It matches [ErrInvalid] and unwraps to the underlying error (such
+// as a *json.SyntaxError). It is not modified after it is returned and is
+// safe for concurrent use. Its zero value names no field; the decoders fill
+// it in.
 type DecodeError struct {
 	// Kind is the document kind being decoded, such as "order".
 	Kind string

@@ -11,8 +11,9 @@ import (
 // digit, a missing field, an illegal status transition.
 var ErrInvalid = errors.New("canonical: invalid")
 
-// FieldError is one violation: the JSON path of the offending field and what
-// is wrong with it.
+// FieldError is one violation: the JSON path of the offending field and
+// what is wrong with it. The zero value names no field. It is a plain
+// value, safe for concurrent reads.
 type FieldError struct {
 	// Field is the path in JSON naming, such as "lines[2].quantity.value".
 	// It is empty for a violation of the document as a whole.
@@ -37,8 +38,10 @@ func (e FieldError) String() string {
 const MaxViolations = 100
 
 // ValidationError lists the violations found in one value or document, at
-// most [MaxViolations] of them, and counts the rest.
-// It matches [ErrInvalid] with errors.Is.
+// most [MaxViolations] of them, and counts the rest. It matches
+// [ErrInvalid] with errors.Is. Its zero value lists no violation; Validate
+// methods fill it in. It is not modified after it is returned and is safe
+// for concurrent use.
 type ValidationError struct {
 	// Kind names what was validated, such as "order" or "event".
 	Kind string

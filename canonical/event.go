@@ -34,7 +34,9 @@ var ErrEventType = errors.New("canonical: event type does not match the document
 
 // EventTypeError reports an event type that is unknown, or that carries a
 // different document kind than the one given or asked for. It matches
-// [ErrEventType] with errors.Is.
+// [ErrEventType] with errors.Is. Its zero value names no type; the
+// functions that return it fill it in. It is not modified after it is
+// returned and is safe for concurrent use.
 type EventTypeError struct {
 	// Type is the event's type.
 	Type EventType
@@ -78,7 +80,8 @@ func (e *EventTypeError) Is(target error) bool { return target == ErrEventType }
 //
 // An Event is a plain value: it is safe for concurrent reads, not for
 // concurrent writes. Copies share the memory of Data, BinaryData and
-// Extensions.
+// Extensions. The zero value is not valid ([Event.Validate] reports the
+// missing attributes).
 type Event struct {
 	// ID identifies the event within Source (CloudEvents id). Required.
 	ID string
@@ -144,7 +147,7 @@ type Event struct {
 
 // EventKey is the deduplication key of an [Event]: its Source and ID. It is
 // comparable, so it can key a map. It is a plain value, safe for concurrent
-// use.
+// use. The zero value names no event.
 type EventKey struct {
 	// Source is the event's source.
 	Source string

@@ -11,7 +11,8 @@ package canonical
 // (an Event is a general CloudEvents envelope), but [NewEvent] and
 // [DecodeData] accept only the known ones.
 //
-// An EventType is a string; it is safe for concurrent use.
+// An EventType is a string; it is safe for concurrent use. The zero value
+// is not a known type.
 type EventType string
 
 // Order events. Their data is the [KindOrder] document as the system of

@@ -7,8 +7,8 @@ import (
 
 // SplitPosition places a [FulfillmentOrder] in the split of its order: the
 // Index-th (1-based) of Count fulfilment orders of the split Group. An
-// order filled by one warehouse has Index 1 and Count 1.
-// It is a plain value, safe for concurrent reads.
+// order filled by one warehouse has Index 1 and Count 1. It is a plain
+// value, safe for concurrent reads. The zero value is an empty position.
 type SplitPosition struct {
 	Group string `json:"group" validate:"required"`
 	Index int    `json:"index" validate:"gte=1"`
@@ -16,8 +16,8 @@ type SplitPosition struct {
 }
 
 // FulfillmentLine is one line of a [FulfillmentOrder], pointing back to its
-// order line.
-// It is a plain value, safe for concurrent reads.
+// order line. It is a plain value, safe for concurrent reads. The zero
+// value is an empty line.
 type FulfillmentLine struct {
 	ID          string `json:"id" validate:"required"`
 	OrderLineID string `json:"orderLineId" validate:"required"`
@@ -29,8 +29,10 @@ type FulfillmentLine struct {
 }
 
 // FulfillmentOrder is what is released to one warehouse for one order: the
-// order is split into one fulfilment order per warehouse. A FulfillmentOrder
-// is a plain value, safe for concurrent reads.
+// order is split into one fulfilment order per warehouse. A
+// FulfillmentOrder is a plain value, safe for concurrent reads. The zero
+// value is not valid ([FulfillmentOrder.Validate] reports the missing
+// fields).
 type FulfillmentOrder struct {
 	ID           string `json:"id" validate:"required"`
 	Version      int64  `json:"version" validate:"gte=0"`
@@ -78,8 +80,8 @@ func (f FulfillmentOrder) Validate() error {
 }
 
 // AllocationLine is a warehouse's allocation state of one fulfilment line.
-// Its quantities are absolute as of the update's AsOf.
-// It is a plain value, safe for concurrent reads.
+// Its quantities are absolute as of the update's AsOf. It is a plain value,
+// safe for concurrent reads. The zero value is an empty line.
 type AllocationLine struct {
 	FulfillmentLineID string   `json:"fulfillmentLineId" validate:"required"`
 	OrderLineID       string   `json:"orderLineId" validate:"required"`
@@ -95,7 +97,8 @@ type AllocationLine struct {
 // AllocationUpdate is a warehouse's report of allocation, backorder and
 // picking for a fulfilment order: a snapshot as of AsOf. Sequence orders
 // updates for the same fulfilment order. An AllocationUpdate is a plain
-// value, safe for concurrent reads.
+// value, safe for concurrent reads. The zero value is not valid
+// ([AllocationUpdate.Validate] reports the missing fields).
 type AllocationUpdate struct {
 	FulfillmentOrderID string           `json:"fulfillmentOrderId" validate:"required"`
 	OrderID            string           `json:"orderId" validate:"required"`

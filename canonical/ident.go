@@ -7,7 +7,7 @@ import (
 // GTIN is a GS1 Global Trade Item Number: 8, 12, 13 or 14 digits, the last
 // a check digit (GTIN-8, UPC-A, EAN-13, GTIN-14). It is kept as the digits
 // the source sent. Its zero value means "no GTIN"; use [ParseGTIN] for a
-// checked value.
+// checked value. A GTIN is safe for concurrent use as a value.
 type GTIN string
 
 // ParseGTIN returns s as a GTIN after checking its length, its digits and
@@ -73,7 +73,8 @@ func (g *GTIN) UnmarshalText(text []byte) error {
 
 // SSCC is a GS1 Serial Shipping Container Code: 18 digits, the last a check
 // digit, identifying one package or pallet. Its zero value means "no SSCC";
-// use [ParseSSCC] for a checked value.
+// use [ParseSSCC] for a checked value. An SSCC is safe for concurrent use
+// as a value.
 type SSCC string
 
 // ParseSSCC returns s as an SSCC after checking its length, its digits and

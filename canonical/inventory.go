@@ -4,8 +4,9 @@ import (
 	"time"
 )
 
-// InventoryStatus is the status of a stock quantity, from a closed set.
-// It is a comparable value, safe for concurrent use.
+// InventoryStatus is the status of a stock quantity, from a closed set. It
+// is a comparable value, safe for concurrent use. The zero value is not a
+// valid status.
 type InventoryStatus string
 
 // Inventory statuses.
@@ -21,7 +22,8 @@ const (
 // quantities are absolute as of AsOf (a snapshot) or changes (a delta);
 // Sequence orders positions of the same item and location from one source,
 // so a consumer ignores stale ones. An InventoryPosition is a plain value,
-// safe for concurrent reads.
+// safe for concurrent reads. The zero value is not valid
+// ([InventoryPosition.Validate] reports the missing fields).
 type InventoryPosition struct {
 	Item ItemRef `json:"item" validate:"-"`
 	// Location is the canonical ID of the [Location].
@@ -72,8 +74,9 @@ func (p InventoryPosition) Validate() error {
 	return v.err()
 }
 
-// AdjustmentReason is why stock was adjusted, from a closed set.
-// It is a comparable value, safe for concurrent use.
+// AdjustmentReason is why stock was adjusted, from a closed set. It is a
+// comparable value, safe for concurrent use. The zero value is not a valid
+// reason.
 type AdjustmentReason string
 
 // Adjustment reasons.
@@ -92,7 +95,8 @@ const (
 
 // InventoryAdjustment is a signed change of the stock of one item at one
 // location, with its reason. An InventoryAdjustment is a plain value, safe
-// for concurrent reads.
+// for concurrent reads. The zero value is not valid
+// ([InventoryAdjustment.Validate] reports the missing fields).
 type InventoryAdjustment struct {
 	ID       string          `json:"id" validate:"required"`
 	Refs     Refs            `json:"refs,omitempty" validate:"-"`

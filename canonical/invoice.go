@@ -4,8 +4,9 @@ import (
 	"time"
 )
 
-// InvoiceKind says whether an [Invoice] bills or credits, from a closed set.
-// It is a comparable value, safe for concurrent use.
+// InvoiceKind says whether an [Invoice] bills or credits, from a closed
+// set. It is a comparable value, safe for concurrent use. The zero value is
+// not a valid kind.
 type InvoiceKind string
 
 // Invoice kinds.
@@ -17,8 +18,8 @@ const (
 	InvoiceCreditMemo InvoiceKind = "credit_memo"
 )
 
-// InvoiceLine is one line of an [Invoice].
-// It is a plain value, safe for concurrent reads.
+// InvoiceLine is one line of an [Invoice]. It is a plain value, safe for
+// concurrent reads. The zero value is an empty line.
 type InvoiceLine struct {
 	ID string `json:"id" validate:"required"`
 	// OrderLineID and ShipmentLineID point to what is billed, when known.
@@ -34,7 +35,8 @@ type InvoiceLine struct {
 // Invoice is an invoice or a credit memo posted by the ERP. Amounts are
 // never negative: Kind says whether they are owed or credited. Totals are
 // the ERP's numbers, not recomputed. An Invoice is a plain value, safe for
-// concurrent reads.
+// concurrent reads. The zero value is not valid ([Invoice.Validate] reports
+// the missing fields).
 type Invoice struct {
 	ID      string      `json:"id" validate:"required"`
 	Version int64       `json:"version" validate:"gte=0"`

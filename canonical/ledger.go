@@ -15,8 +15,8 @@ import (
 var ErrLedgerConflict = fmt.Errorf("%w: conflicting quantity events", ErrInvalid)
 
 // QuantityEventKind says whether a [QuantityEvent] moves a bucket by a
-// signed amount or states its absolute value.
-// It is a comparable value, safe for concurrent use.
+// signed amount or states its absolute value. It is a comparable value,
+// safe for concurrent use. The zero value is not a valid kind.
 type QuantityEventKind uint8
 
 // Kinds of quantity events.
@@ -62,7 +62,8 @@ func (k *QuantityEventKind) UnmarshalText(text []byte) error {
 // QuantityEvent is one entry of an order's quantity ledger: it moves
 // (delta) or states (snapshot) one bucket of one line, and is tagged with
 // the ID of the source message that carried it. A QuantityEvent is a plain
-// value, safe for concurrent reads.
+// value, safe for concurrent reads. The zero value is not valid
+// ([QuantityEvent.Validate] reports the missing fields).
 type QuantityEvent struct {
 	// LineID is the canonical ID of the order line.
 	LineID string `json:"lineId"`
@@ -141,11 +142,12 @@ func (e *QuantityEvent) check(v *violations) {
 //     message ID), so the result, and an [ErrOverflow] error, do not depend
 //     on input order.
 //
-// A Ledger holds scratch space that it reuses: a Ledger kept across calls
-// folds without allocating once the scratch has grown to the number of
-// events. The zero value is ready to use. A Ledger is not safe for
-// concurrent use; use one per goroutine.
+// A Ledger holds scratch space that it reuses across calls. The zero value
+// is ready to use. A Ledger is not safe for concurrent use; use one per
+// goroutine.
 type Ledger struct {
+	// A Ledger kept across calls folds without allocating once the scratch
+	// has grown to the number of events (BenchmarkFoldAndStatus).
 	entries []ledgerEntry
 	sorted  []ledgerEntry
 	counts  []int32

@@ -14,7 +14,8 @@ var ErrCurrencyMismatch = errors.New("canonical: currency mismatch")
 //
 // Unit prices keep the scale the source sent (a price of 0.1234 USD is kept
 // as is); [Money.Round] rounds to the currency's minor unit when a total is
-// needed. Money is an immutable value and safe for concurrent use.
+// needed. Money is an immutable value and safe for concurrent use. The zero
+// value has no currency and is not valid ([Money.Validate]).
 type Money struct {
 	Amount   Decimal  `json:"amount"`
 	Currency Currency `json:"currency"`

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// HoldKind is the reason class of an order hold, from a closed set.
-// It is a comparable value, safe for concurrent use.
+// HoldKind is the reason class of an order hold, from a closed set. It is a
+// comparable value, safe for concurrent use. The zero value is not a valid
+// kind.
 type HoldKind string
 
 // Hold kinds.
@@ -33,8 +34,8 @@ func (k HoldKind) Valid() bool {
 }
 
 // Hold is a hold placed on an order by the ERP (or an approver). It is
-// active until ReleasedAt is set.
-// It is a plain value, safe for concurrent reads.
+// active until ReleasedAt is set. It is a plain value, safe for concurrent
+// reads. The zero value is an empty hold.
 type Hold struct {
 	Kind HoldKind `json:"kind" validate:"oneof=credit pricing tax approval delivery_block"`
 	// Reason is the ERP's explanation, for people.
@@ -49,8 +50,8 @@ type Hold struct {
 func (h Hold) Active() bool { return h.ReleasedAt.IsZero() }
 
 // Charge is an order- or invoice-level charge (freight, handling,
-// surcharge) or, with a negative amount, an allowance.
-// It is a plain value, safe for concurrent reads.
+// surcharge) or, with a negative amount, an allowance. It is a plain value,
+// safe for concurrent reads. The zero value is an empty charge.
 type Charge struct {
 	// Type is a short code such as "freight" or "handling".
 	Type        string `json:"type" validate:"required"`
@@ -58,8 +59,8 @@ type Charge struct {
 	Amount      Money  `json:"amount" validate:"-"`
 }
 
-// Tax is one tax on an order or invoice, as the ERP computed it.
-// It is a plain value, safe for concurrent reads.
+// Tax is one tax on an order or invoice, as the ERP computed it. It is a
+// plain value, safe for concurrent reads. The zero value is an empty tax.
 type Tax struct {
 	// Type is a short code such as "vat" or "sales".
 	Type         string `json:"type" validate:"required"`
@@ -71,8 +72,8 @@ type Tax struct {
 }
 
 // Totals are a document's totals as the ERP computed them; they are not
-// recomputed from the lines.
-// It is a plain value, safe for concurrent reads.
+// recomputed from the lines. It is a plain value, safe for concurrent
+// reads. The zero value is empty totals.
 type Totals struct {
 	Subtotal Money `json:"subtotal" validate:"-"`
 	Charges  Money `json:"charges" validate:"-"`
@@ -80,8 +81,8 @@ type Totals struct {
 	Total    Money `json:"total" validate:"-"`
 }
 
-// Note is a free-text note on a document.
-// It is a plain value, safe for concurrent reads.
+// Note is a free-text note on a document. It is a plain value, safe for
+// concurrent reads. The zero value is an empty note.
 type Note struct {
 	// Type says who the note is for, such as "customer", "internal" or
 	// "warehouse".
@@ -101,7 +102,8 @@ type Note struct {
 // [Order.Submit].
 //
 // An Order is a plain value; it is safe for concurrent reads but not for a
-// read concurrent with a write.
+// read concurrent with a write. The zero value is not valid
+// ([Order.Validate] reports the missing fields).
 type Order struct {
 	ID         string `json:"id" validate:"required"`
 	Version    int64  `json:"version" validate:"gte=0"`
@@ -145,8 +147,8 @@ type Order struct {
 }
 
 // OrderLine is one line of an [Order]. Quantity is the ordered quantity;
-// every bucket is in its unit.
-// It is a plain value, safe for concurrent reads.
+// every bucket is in its unit. It is a plain value, safe for concurrent
+// reads. The zero value is an empty line.
 type OrderLine struct {
 	// ID is the stable canonical line ID, unique within the order.
 	ID   string `json:"id" validate:"required"`

@@ -12,7 +12,8 @@ var ErrUnitMismatch = errors.New("canonical: unit mismatch")
 
 // Quantity is an exact amount in a UN/ECE Rec 20 unit. In JSON it is
 // {"value":"12","unit":"EA"}, the value a string. Quantity is an immutable
-// value and safe for concurrent use.
+// value and safe for concurrent use. The zero value has no unit and is not
+// valid ([Quantity.Validate]).
 type Quantity struct {
 	Value Decimal `json:"value"`
 	Unit  Unit    `json:"unit"`

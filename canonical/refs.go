@@ -8,7 +8,8 @@ import (
 // ExternalRef is the identity of an entity in one system: the ERP's sales
 // order number, the CRM's opportunity ID, the WMS's shipment ID. Every
 // canonical entity carries the refs of each system that knows it, so
-// connectors map IDs without guessing.
+// connectors map IDs without guessing. The zero value is not valid
+// ([ExternalRef.Validate]). It is a plain value, safe for concurrent reads.
 type ExternalRef struct {
 	// System names the system, such as "erp", "crm", "wms" or "sap-prod".
 	System string `json:"system"`
@@ -45,7 +46,8 @@ func (r ExternalRef) String() string {
 }
 
 // Refs is the set of external references of one entity. At most one ref per
-// (system, type) pair is allowed.
+// (system, type) pair is allowed. The zero value (nil) is a valid empty
+// set. It is safe for concurrent reads.
 type Refs []ExternalRef
 
 // Get returns the ref of the given system and type.
@@ -99,7 +101,9 @@ type refPair struct{ system, typ string }
 // refIndex returns "[i]", the path of the i-th ref.
 func refIndex(i int) string { return "[" + strconv.Itoa(i) + "]" }
 
-// Address is a postal address. Country is an ISO 3166-1 alpha-2 code.
+// Address is a postal address. Country is an ISO 3166-1 alpha-2 code. The
+// zero value is not valid ([Address.Validate]). It is a plain value, safe
+// for concurrent reads.
 type Address struct {
 	Name       string   `json:"name,omitempty"`
 	Lines      []string `json:"lines,omitempty"`
@@ -165,7 +169,8 @@ const countryCodes = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ " +
 	"UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "
 
 // PartyRef names a business party on a document: the sold-to customer, the
-// ship-to or bill-to location.
+// ship-to or bill-to location. The zero value is not valid
+// ([PartyRef.Validate]). It is a plain value, safe for concurrent reads.
 type PartyRef struct {
 	// ID is the canonical party ID (a customer ID for sold-to).
 	ID      string   `json:"id"`
@@ -188,7 +193,8 @@ func (p PartyRef) Validate() error {
 }
 
 // ItemRef identifies a sellable item on a document line: the canonical SKU,
-// and the GTIN and system refs when known.
+// and the GTIN and system refs when known. The zero value is not valid
+// ([ItemRef.Validate]). It is a plain value, safe for concurrent reads.
 type ItemRef struct {
 	SKU         string `json:"sku"`
 	GTIN        GTIN   `json:"gtin,omitempty"`

@@ -4,8 +4,9 @@ import (
 	"time"
 )
 
-// ReturnCondition is the condition of returned goods, from a closed set.
-// It is a comparable value, safe for concurrent use.
+// ReturnCondition is the condition of returned goods, from a closed set. It
+// is a comparable value, safe for concurrent use. The zero value is not a
+// valid condition.
 type ReturnCondition string
 
 // Return conditions.
@@ -16,8 +17,9 @@ const (
 	ConditionDefective ReturnCondition = "defective"
 )
 
-// Disposition is what is done with returned goods, from a closed set.
-// It is a comparable value, safe for concurrent use.
+// Disposition is what is done with returned goods, from a closed set. It is
+// a comparable value, safe for concurrent use. The zero value is not a
+// valid disposition.
 type Disposition string
 
 // Dispositions.
@@ -30,8 +32,8 @@ const (
 )
 
 // ReturnLine is one line of a [Return]: what was authorized and what was
-// received.
-// It is a plain value, safe for concurrent reads.
+// received. It is a plain value, safe for concurrent reads. The zero value
+// is an empty line.
 type ReturnLine struct {
 	// ID identifies the line within the return. Required.
 	ID string `json:"id" validate:"required"`
@@ -54,7 +56,8 @@ type ReturnLine struct {
 
 // Return is a return merchandise authorization (RMA) and, once goods come
 // back, what was received. A Return is a plain value, safe for concurrent
-// reads.
+// reads. The zero value is not valid ([Return.Validate] reports the missing
+// fields).
 type Return struct {
 	ID      string `json:"id" validate:"required"`
 	Version int64  `json:"version" validate:"gte=0"`

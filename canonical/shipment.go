@@ -4,16 +4,17 @@ import (
 	"time"
 )
 
-// Carrier names the carrier of a shipment.
-// It is a plain value, safe for concurrent reads.
+// Carrier names the carrier of a shipment. It is a plain value, safe for
+// concurrent reads. The zero value names no carrier.
 type Carrier struct {
 	// SCAC is the Standard Carrier Alpha Code: 2 to 4 upper-case letters.
 	SCAC string `json:"scac" validate:"required"`
 	Name string `json:"name,omitempty" validate:"-"`
 }
 
-// LotQuantity is the quantity of one lot (batch) on a shipment line.
-// It is a plain value, safe for concurrent reads.
+// LotQuantity is the quantity of one lot (batch) on a shipment line. It is
+// a plain value, safe for concurrent reads. The zero value is an empty lot
+// quantity.
 type LotQuantity struct {
 	Lot      string   `json:"lot" validate:"required"`
 	Quantity Quantity `json:"quantity" validate:"-"`
@@ -21,9 +22,9 @@ type LotQuantity struct {
 	ExpiresAt time.Time `json:"expiresAt,omitzero" validate:"-"`
 }
 
-// ShipmentLine is one line of a [Shipment]: what left the warehouse for
-// one fulfilment line, and so for one order line.
-// It is a plain value, safe for concurrent reads.
+// ShipmentLine is one line of a [Shipment]: what left the warehouse for one
+// fulfilment line, and so for one order line. It is a plain value, safe for
+// concurrent reads. The zero value is an empty line.
 type ShipmentLine struct {
 	ID                string   `json:"id" validate:"required"`
 	OrderLineID       string   `json:"orderLineId" validate:"required"`
@@ -36,16 +37,17 @@ type ShipmentLine struct {
 	Serials []string `json:"serials,omitempty" validate:"dive,required"`
 }
 
-// PackageLine is the quantity of one shipment line packed in a package.
-// It is a plain value, safe for concurrent reads.
+// PackageLine is the quantity of one shipment line packed in a package. It
+// is a plain value, safe for concurrent reads. The zero value is an empty
+// package line.
 type PackageLine struct {
 	ShipmentLineID string   `json:"shipmentLineId" validate:"required"`
 	Quantity       Quantity `json:"quantity" validate:"-"`
 }
 
 // Package is one handling unit of a shipment (a parcel or a pallet),
-// identified by its SSCC.
-// It is a plain value, safe for concurrent reads.
+// identified by its SSCC. It is a plain value, safe for concurrent reads.
+// The zero value is an empty package.
 type Package struct {
 	SSCC           SSCC   `json:"sscc" validate:"sscc"`
 	TrackingNumber string `json:"trackingNumber,omitempty" validate:"-"`
@@ -54,10 +56,11 @@ type Package struct {
 	Lines  []PackageLine `json:"lines,omitempty" validate:"dive"`
 }
 
-// Shipment is a warehouse's confirmation that goods left for one
-// fulfilment order; a fulfilment order may ship in several shipments, the
-// last flagged FinalForFulfillment. A Shipment is a plain value, safe for
-// concurrent reads.
+// Shipment is a warehouse's confirmation that goods left for one fulfilment
+// order; a fulfilment order may ship in several shipments, the last flagged
+// FinalForFulfillment. A Shipment is a plain value, safe for concurrent
+// reads. The zero value is not valid ([Shipment.Validate] reports the
+// missing fields).
 type Shipment struct {
 	ID                 string `json:"id" validate:"required"`
 	Version            int64  `json:"version" validate:"gte=0"`

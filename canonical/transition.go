@@ -77,10 +77,11 @@ var actionRules = [...]struct {
 func (a Action) String() string { return enumString(actionNames, uint8(a), "Action") }
 
 // TransitionError is an illegal transition: an action the order's
-// commercial status does not allow, or a quantity change the line's
-// buckets do not allow (cancelling more than is open). It matches
-// [ErrTransition] and [ErrInvalid].
-// It is not modified after it is returned and is safe for concurrent use.
+// commercial status does not allow, or a quantity change the line's buckets
+// do not allow (cancelling more than is open). It matches [ErrTransition]
+// and [ErrInvalid]. It is not modified after it is returned and is safe for
+// concurrent use. Its zero value describes no transition; [CheckTransition]
+// fills it in.
 type TransitionError struct {
 	// Action is the attempted action.
 	Action Action

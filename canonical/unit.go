@@ -8,10 +8,11 @@ import (
 // (each), "KGM" (kilogram) or "XCS" (case). Its zero value is not a valid
 // unit. Use [ParseUnit] to obtain a checked value; a Unit converted from an
 // arbitrary string is checked by [Unit.Validate] and by every document's
-// Validate.
+// Validate. A Unit is safe for concurrent use as a value.
 type Unit string
 
 // Dimension groups units that convert into each other by a fixed factor.
+// The zero value is no dimension. It is safe for concurrent use as a value.
 type Dimension string
 
 // Dimensions of the units in the table.

@@ -96,7 +96,7 @@ type Metrics interface {
 }
 
 // CallStats describes one call through a decorator. It is a plain value,
-// safe for concurrent use.
+// safe for concurrent use. The zero value is empty.
 type CallStats struct {
 	System string
 	Op     string
@@ -110,7 +110,7 @@ type CallStats struct {
 }
 
 // RetryStats describes one failed attempt that will be retried. It is a
-// plain value, safe for concurrent use.
+// plain value, safe for concurrent use. The zero value is empty.
 type RetryStats struct {
 	System string
 	Op     string

@@ -9,8 +9,9 @@ import (
 	"github.com/distsync/distsync/retry"
 )
 
-// Code classifies a connector error. The set is closed: connectors map
-// every remote failure to one of these codes.
+// Code classifies a connector error. The set is closed: connectors map every
+// remote failure to one of these codes. The zero value is [CodeUnknown]. A
+// Code is safe for concurrent use as a value.
 type Code uint8
 
 // The codes. The comment of each says whether retrying can help.
@@ -80,7 +81,8 @@ func (c Code) Transient() bool {
 // Error implements the retry package's classification interfaces:
 // RetryAfter() (the server's delay), MayHaveApplied() and Retryable(), so
 // the retry package and the flows' error policy treat it correctly. It is
-// safe for concurrent use once created.
+// safe for concurrent use once created. The zero value is usable and reads
+// as an error of [CodeUnknown].
 type Error struct {
 	// Code classifies the failure.
 	Code Code

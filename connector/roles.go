@@ -9,10 +9,11 @@ import (
 
 // Cursor is an opaque position in a feed. The zero Cursor is the start of
 // the feed. Only the feed that returned a cursor interprets it; callers
-// store it and pass it back.
+// store it and pass it back. A Cursor is safe for concurrent use as a value.
 type Cursor string
 
-// Page is one page of a feed.
+// Page is one page of a feed. The zero value is an empty page. A Page is a
+// plain value, safe for concurrent reads.
 type Page struct {
 	// Events are the events after the cursor, oldest first, at most the
 	// requested limit.
@@ -30,7 +31,9 @@ type Page struct {
 // returning more events than asked for.
 const DefaultPageSize = 100
 
-// LineQuantity is a quantity of one document line.
+// LineQuantity is a quantity of one document line. The zero value is a zero
+// quantity of no line. A LineQuantity is a plain value, safe for concurrent
+// reads.
 type LineQuantity struct {
 	// LineID is the line's canonical ID (a fulfilment line ID when the
 	// request is about a fulfilment order).
@@ -101,7 +104,9 @@ type InventoryApplier interface {
 }
 
 // OrderCancellation tells an ERP what was cancelled of an order's open
-// remainder, so that it no longer expects to ship or invoice it.
+// remainder, so that it no longer expects to ship or invoice it. The zero
+// value names no order and is not a valid request. An OrderCancellation is a
+// plain value, safe for concurrent reads.
 type OrderCancellation struct {
 	OrderID string `json:"orderId"`
 	// Lines are the order lines (order line IDs) and the quantities
@@ -126,9 +131,11 @@ type OrderCanceller interface {
 	CancelOrderLines(ctx context.Context, key string, c OrderCancellation) (canonical.Order, error)
 }
 
-// ERP is what the flows need of an ERP. An ERP may also have an event
-// feed of its own ([EventFeed], found with [As]) on which ERP-side
-// requests appear, such as cancellations of an order's open remainder.
+// ERP is what the flows need of an ERP. An ERP may also have an event feed
+// of its own ([EventFeed], found with [As]) on which ERP-side requests
+// appear, such as cancellations of an order's open remainder. The flows call
+// an ERP from several workers at once: implementations must be safe for
+// concurrent use.
 type ERP interface {
 	OrderValidator
 	OrderAccepter
@@ -150,7 +157,9 @@ type Releaser interface {
 }
 
 // CancelRequest asks a warehouse to cancel what it has not shipped of a
-// fulfilment order.
+// fulfilment order. The zero value names no fulfilment order and is not a
+// valid request. A CancelRequest is a plain value, safe for concurrent
+// reads.
 type CancelRequest struct {
 	FulfillmentOrderID string `json:"fulfillmentOrderId"`
 	// Lines limits the cancellation to these fulfilment lines and at most
@@ -161,7 +170,8 @@ type CancelRequest struct {
 }
 
 // CancelResult is what a warehouse actually cancelled: never more than was
-// open (released and not shipped).
+// open (released and not shipped). The zero value is "nothing cancelled". A
+// CancelResult is a plain value, safe for concurrent reads.
 type CancelResult struct {
 	FulfillmentOrderID string         `json:"fulfillmentOrderId"`
 	Cancelled          []LineQuantity `json:"cancelled"`
@@ -176,7 +186,9 @@ type ReleaseCanceller interface {
 	CancelRelease(ctx context.Context, key string, req CancelRequest) (CancelResult, error)
 }
 
-// InventoryQuery selects inventory positions. Empty fields select all.
+// InventoryQuery selects inventory positions. Empty fields select all. The
+// zero value selects all positions. An InventoryQuery is a plain value, safe
+// for concurrent reads.
 type InventoryQuery struct {
 	SKUs      []string `json:"skus,omitempty"`
 	Locations []string `json:"locations,omitempty"`
@@ -208,7 +220,9 @@ type EventFeed interface {
 	PollEvents(ctx context.Context, cursor Cursor, limit int) (Page, error)
 }
 
-// WMS is what the flows need of a warehouse management system.
+// WMS is what the flows need of a warehouse management system. The flows
+// call a WMS from several workers at once: implementations must be safe for
+// concurrent use.
 type WMS interface {
 	Releaser
 	ReleaseCanceller
@@ -232,7 +246,9 @@ type OrderFeed interface {
 	PollOrders(ctx context.Context, cursor Cursor, limit int) (Page, error)
 }
 
-// LineStatus is the customer-visible state of one order line.
+// LineStatus is the customer-visible state of one order line. The zero value
+// is an empty status. A LineStatus is a plain value, safe for concurrent
+// reads.
 type LineStatus struct {
 	LineID      string             `json:"lineId"`
 	Ordered     canonical.Quantity `json:"ordered"`
@@ -242,8 +258,10 @@ type LineStatus struct {
 	Returned    canonical.Quantity `json:"returned"`
 }
 
-// OrderStatus is what a CRM shows of an order: its status on the three
-// axes, quantities per line, tracking numbers and promised dates.
+// OrderStatus is what a CRM shows of an order: its status on the three axes,
+// quantities per line, tracking numbers and promised dates. The zero value
+// is an empty status. An OrderStatus is a plain value, safe for concurrent
+// reads.
 type OrderStatus struct {
 	OrderID string `json:"orderId"`
 	// Sequence orders the status updates of one order: the CRM keeps the
@@ -263,8 +281,8 @@ type OrderStatus struct {
 	Returns []ReturnStatus `json:"returns,omitempty"`
 }
 
-// ReturnStatus is what a CRM shows of one return (RMA) of an order. It is
-// a plain value, safe for concurrent reads.
+// ReturnStatus is what a CRM shows of one return (RMA) of an order. It is a
+// plain value, safe for concurrent reads. The zero value is an empty status.
 type ReturnStatus struct {
 	ReturnID  string `json:"returnId"`
 	RMANumber string `json:"rmaNumber"`
@@ -275,8 +293,8 @@ type ReturnStatus struct {
 	Credits []Credit `json:"credits,omitempty"`
 }
 
-// ReturnLineStatus is the customer-visible state of one return line. It is
-// a plain value, safe for concurrent reads.
+// ReturnLineStatus is the customer-visible state of one return line. It is a
+// plain value, safe for concurrent reads. The zero value is an empty status.
 type ReturnLineStatus struct {
 	LineID      string             `json:"lineId"`
 	OrderLineID string             `json:"orderLineId"`
@@ -285,7 +303,7 @@ type ReturnLineStatus struct {
 }
 
 // Credit is a credit memo as a CRM shows it: its number and total. It is a
-// plain value, safe for concurrent reads.
+// plain value, safe for concurrent reads. The zero value is an empty credit.
 type Credit struct {
 	Number string          `json:"number"`
 	Total  canonical.Money `json:"total"`
@@ -300,8 +318,9 @@ type StatusPublisher interface {
 	PublishStatus(ctx context.Context, s OrderStatus) error
 }
 
-// Availability is the available quantity of one item at one location, as
-// a CRM shows it to sales.
+// Availability is the available quantity of one item at one location, as a
+// CRM shows it to sales. The zero value is a zero quantity of no item. An
+// Availability is a plain value, safe for concurrent reads.
 type Availability struct {
 	SKU       string             `json:"sku"`
 	Location  string             `json:"location"`
@@ -319,7 +338,8 @@ type AvailabilityPublisher interface {
 	PublishAvailability(ctx context.Context, items []Availability) error
 }
 
-// CRM is what the flows need of a CRM.
+// CRM is what the flows need of a CRM. The flows call a CRM from several
+// workers at once: implementations must be safe for concurrent use.
 type CRM interface {
 	OrderFeed
 	StatusPublisher

@@ -10,8 +10,8 @@ import (
 
 // WrappedERP is an [ERP] with retry, a circuit breaker, per-attempt
 // timeouts, tracing and metrics around another ERP, its optional roles
-// included. Create it with [WrapERP]. It is safe for concurrent use when
-// the wrapped ERP is.
+// included. Create it with [WrapERP]. It is safe for concurrent use when the
+// wrapped ERP is. The zero value is not usable.
 type WrappedERP struct {
 	erp ERP
 	d   *decorator
@@ -200,10 +200,10 @@ func (w *WrappedERP) Health(ctx context.Context) error {
 	return health(ctx, w.d, w.health, w.erp)
 }
 
-// WrappedWMS is a [WMS] with retry, a circuit breaker, per-attempt
-// timeouts, tracing and metrics around another WMS, its optional roles
-// included. Create it with [WrapWMS]. It is safe for concurrent use when
-// the wrapped WMS is.
+// WrappedWMS is a [WMS] with retry, a circuit breaker, per-attempt timeouts,
+// tracing and metrics around another WMS, its optional roles included.
+// Create it with [WrapWMS]. It is safe for concurrent use when the wrapped
+// WMS is. The zero value is not usable.
 type WrappedWMS struct {
 	wms    WMS
 	d      *decorator
@@ -286,10 +286,10 @@ func (w *WrappedWMS) PollEvents(ctx context.Context, cursor Cursor, limit int) (
 	})
 }
 
-// WrappedCRM is a [CRM] with retry, a circuit breaker, per-attempt
-// timeouts, tracing and metrics around another CRM, its optional roles
-// included. Create it with [WrapCRM]. It is safe for concurrent use when
-// the wrapped CRM is.
+// WrappedCRM is a [CRM] with retry, a circuit breaker, per-attempt timeouts,
+// tracing and metrics around another CRM, its optional roles included.
+// Create it with [WrapCRM]. It is safe for concurrent use when the wrapped
+// CRM is. The zero value is not usable.
 type WrappedCRM struct {
 	crm CRM
 	d   *decorator

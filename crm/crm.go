@@ -39,7 +39,8 @@ const maxPageSize = 1000
 // a configuration that breaks a rule; the error names the entry.
 var ErrInvalidConfig = errors.New("crm: invalid configuration")
 
-// Account is a customer account in the CRM. It is a plain value.
+// Account is a customer account in the CRM. It is a plain value. The zero
+// value is an empty account. It is safe for concurrent reads.
 type Account struct {
 	// ID is the CRM's account ID.
 	ID   string `json:"id"`
@@ -53,7 +54,8 @@ type Account struct {
 	ShipTo canonical.PartyRef `json:"shipTo"`
 }
 
-// OpportunityLine is one product line of an opportunity.
+// OpportunityLine is one product line of an opportunity. The zero value is
+// an empty line. It is a plain value, safe for concurrent reads.
 type OpportunityLine struct {
 	SKU      string
 	Quantity canonical.Quantity
@@ -62,6 +64,7 @@ type OpportunityLine struct {
 }
 
 // Opportunity is a sales opportunity of an account. It is a plain value.
+// The zero value is an empty opportunity. It is safe for concurrent reads.
 type Opportunity struct {
 	// ID is assigned by [Memory.OpenOpportunity] ("OPP-000001").
 	ID        string
@@ -81,7 +84,8 @@ type Opportunity struct {
 
 // Config configures a [Memory]. Its zero value is the demo world. In JSON
 // (a fixture, see [ParseConfig]) it is {"accounts": [...]}; Clock is not
-// encoded.
+// encoded. New reads it once; a Config is a plain value, safe for
+// concurrent reads, and its Clock must be safe for concurrent use.
 type Config struct {
 	// Accounts are the CRM's accounts; nil (absent in JSON) means
 	// [DemoAccounts], an empty non-nil slice none.
@@ -135,7 +139,8 @@ func DemoAccounts() []Account {
 }
 
 // Counts counts the effects a CRM has had since its state was created. It
-// is a plain value.
+// is a plain value. The zero value counts nothing. It is safe for
+// concurrent reads.
 type Counts struct {
 	// Opportunities opened and Orders converted from them.
 	Opportunities, Orders int
@@ -208,7 +213,7 @@ func newState(accounts []Account) (*state, error) {
 
 // Memory is the in-memory CRM. Create it with [New]. It is safe for
 // concurrent use; handles returned by [Memory.Reopen] share its state and
-// are safe for concurrent use with it.
+// are safe for concurrent use with it. The zero value is not usable.
 type Memory struct {
 	clock func() time.Time
 	st    *state

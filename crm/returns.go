@@ -15,7 +15,8 @@ import (
 const RefReturn = "return"
 
 // ReturnRequest is what a sales rep enters to authorize a return (RMA) of
-// goods shipped on an order. It is a plain value.
+// goods shipped on an order. It is a plain value. The zero value is an
+// empty request. It is safe for concurrent reads.
 type ReturnRequest struct {
 	// OrderID is the canonical ID of an order the CRM converted.
 	OrderID string
@@ -26,6 +27,7 @@ type ReturnRequest struct {
 }
 
 // ReturnRequestLine is one line of a [ReturnRequest]. It is a plain value.
+// The zero value is an empty line. It is safe for concurrent reads.
 type ReturnRequestLine struct {
 	// OrderLineID is the order line the goods were shipped on ("L1").
 	OrderLineID string

@@ -32,7 +32,8 @@ const (
 var ErrInvalidConfig = errors.New("erp: invalid configuration")
 
 // Account is a customer as the ERP holds it: the customer master data and
-// its open balance. It is a plain value.
+// its open balance. It is a plain value. The zero value is an empty
+// account. It is safe for concurrent reads.
 type Account struct {
 	// Customer is the master data: ID, currency, payment terms, credit
 	// limit (nil for none) and Blocked, which makes the ERP reject every
@@ -45,7 +46,8 @@ type Account struct {
 }
 
 // Price is one entry of the price list: the price of one base unit of an
-// item from a quantity on. It is a plain value.
+// item from a quantity on. It is a plain value. The zero value is an empty
+// entry. It is safe for concurrent reads.
 type Price struct {
 	SKU string `json:"sku"`
 	// CustomerID makes the entry a customer-specific price; empty is the
@@ -61,7 +63,8 @@ type Price struct {
 }
 
 // TaxRate is the sales-tax rate of a ship-to country and region. It is a
-// plain value.
+// plain value. The zero value is an empty rate. It is safe for concurrent
+// reads.
 type TaxRate struct {
 	// Country is an ISO 3166-1 alpha-2 code.
 	Country string `json:"country"`
@@ -84,7 +87,8 @@ func (r TaxRate) jurisdiction() string {
 // slice means the demo data, an empty non-nil slice means none.
 //
 // A Config can be kept as a JSON fixture: see [Config.MarshalJSON] and
-// [ParseConfig].
+// [ParseConfig]. New reads it once; a Config is a plain value, safe for
+// concurrent reads, and its Clock must be safe for concurrent use.
 type Config struct {
 	// Accounts are the customers; nil means [DemoAccounts].
 	Accounts []Account
@@ -120,7 +124,7 @@ func (c Config) Validate() error {
 // Memory is the in-memory ERP. Create it with [New]. It is safe for
 // concurrent use: every method takes one lock, and no method calls out
 // while holding it. Handles returned by [Memory.Reopen] share its state and
-// are safe for concurrent use with it.
+// are safe for concurrent use with it. The zero value is not usable.
 type Memory struct {
 	*core
 }
@@ -168,7 +172,8 @@ type core struct {
 }
 
 // Counts counts the effects a [Memory] has had since it was created. It is
-// a plain value.
+// a plain value. The zero value counts nothing. It is safe for concurrent
+// reads.
 type Counts struct {
 	// Orders is how many orders AcceptOrder recorded or updated (held
 	// orders included, rejected ones not).

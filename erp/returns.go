@@ -10,8 +10,9 @@ import (
 	"github.com/distsync/distsync/connector"
 )
 
-// ReturnLineRequest asks for the return of a quantity of one order line.
-// It is a plain value.
+// ReturnLineRequest asks for the return of a quantity of one order line. It
+// is a plain value. The zero value is an empty request. It is safe for
+// concurrent reads.
 type ReturnLineRequest struct {
 	// LineID is the order line.
 	LineID string

@@ -8,8 +8,9 @@ import (
 )
 
 // Entry is one event read from a log, with its offset. Offsets start at 1
-// and grow with each appended event; they are the order of the log.
-// An Entry is a plain value, safe for concurrent reads.
+// and grow with each appended event; they are the order of the log. An
+// Entry is a plain value, safe for concurrent reads. The zero value is not
+// an entry of any log (offsets start at 1).
 type Entry struct {
 	// Offset is the entry's position in the log, from 1.
 	Offset uint64
@@ -38,7 +39,7 @@ type Log interface {
 
 // Retry is the durable retry state of one event of a consumer group: how
 // often its handler failed and when it is due again. It is a plain value,
-// safe for concurrent reads.
+// safe for concurrent reads. The zero value is "not failed yet".
 type Retry struct {
 	// Offset is the event's offset.
 	Offset uint64
@@ -54,8 +55,9 @@ type Retry struct {
 
 // GroupState is the durable state of a consumer group: its cursor, the
 // low-water mark below which every event is done (acknowledged or
-// dead-lettered), and the retry state of events after it.
-// It is a plain value, safe for concurrent reads.
+// dead-lettered), and the retry state of events after it. It is a plain
+// value, safe for concurrent reads. The zero value is the state of a group
+// that has consumed nothing.
 type GroupState struct {
 	// Cursor is the highest offset such that every event at or before it
 	// is done. Zero means nothing is done yet.

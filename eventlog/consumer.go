@@ -157,7 +157,8 @@ type GroupLock interface {
 // with failures handled by the [ErrorPolicy]. See the package
 // documentation for the delivery guarantees.
 //
-// A Consumer is safe for concurrent use; Run runs it, once at a time.
+// A Consumer is safe for concurrent use; Run runs it, once at a time. The
+// zero value is not usable; create it with [NewConsumer].
 type Consumer struct {
 	b       Backend
 	cfg     ConsumerConfig

@@ -11,7 +11,7 @@ import (
 )
 
 // Reason says why an event was dead-lettered. It is a plain value, safe for
-// concurrent use.
+// concurrent use. The zero value is not a reason any backend records.
 type Reason string
 
 // The reasons an event is dead-lettered.
@@ -32,7 +32,7 @@ const (
 )
 
 // State is the life-cycle state of a dead letter. It is a plain value, safe
-// for concurrent use.
+// for concurrent use. The zero value is not a state any backend records.
 type State string
 
 // The states of a dead letter.
@@ -50,7 +50,8 @@ const (
 )
 
 // Audit is one entry of a dead letter's audit trail: who did what, why and
-// when. It is a plain value, safe for concurrent reads.
+// when. It is a plain value, safe for concurrent reads. The zero value is
+// an empty entry.
 type Audit struct {
 	// At is when it happened; DeadLetters methods set it from their clock
 	// when it is zero.
@@ -72,7 +73,8 @@ const (
 )
 
 // DeadLetter is an event a consumer group gave up on, with why and how
-// often it failed. It is a plain value, safe for concurrent reads.
+// often it failed. It is a plain value, safe for concurrent reads. The zero
+// value is not a dead letter of any backend; backends fill it in.
 type DeadLetter struct {
 	// ID identifies the dead letter in its store, from 1.
 	ID int64

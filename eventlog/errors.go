@@ -65,7 +65,8 @@ var (
 // DecodeError describes a stored event that cannot be decoded: the offset
 // it is stored at and why decoding failed. It matches [ErrUndecodable] and
 // unwraps to the decoder's error. It is not modified after it is returned,
-// so it is safe for concurrent use.
+// so it is safe for concurrent use. Its zero value names no offset; the
+// backends fill it in.
 type DecodeError struct {
 	// Offset is the entry's offset in the log.
 	Offset uint64

@@ -35,7 +35,8 @@ type MemoryConfig struct {
 // BinaryData or Extensions afterwards. Read returns events that share that
 // memory.
 //
-// A Memory is safe for concurrent use. Create it with [NewMemory].
+// A Memory is safe for concurrent use. Create it with [NewMemory]. The zero
+// value is not usable.
 type Memory struct {
 	now  func() time.Time
 	trim []string

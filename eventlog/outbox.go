@@ -23,7 +23,8 @@ const (
 
 // RelayConfig configures [SQL.Relay] and [SQL.RelayOnce]. The zero value is
 // valid: it moves outbox events into the backend's own log. Publish is
-// called from the relaying goroutine only.
+// called from the relaying goroutine only. It is a plain value, safe for
+// concurrent reads.
 type RelayConfig struct {
 	// Publish receives the committed outbox events, in outbox order, a
 	// batch at a time; the batch is removed from the outbox only after

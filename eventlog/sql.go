@@ -121,7 +121,8 @@ func (c SQLConfig) Validate() error {
 // [SQL.Close] releases them.
 //
 // An SQL backend is safe for concurrent use. On PostgreSQL it is a
-// [GroupLocker]: a consumer group runs in one process at a time.
+// [GroupLocker]: a consumer group runs in one process at a time. The zero
+// value is not usable; create it with [NewSQL].
 type SQL struct {
 	db      *sql.DB
 	dialect Dialect

@@ -79,8 +79,7 @@ type Config struct {
 	// Dedupe, when not nil, is passed to the consumer to suppress the
 	// second handling of an event delivered again after a crash. It is
 	// optional with a durable State: the handlers recognise replays from
-	// the stored states (the crash test runs both ways), and on SQLite it
-	// costs about half the throughput.
+	// the stored states.
 	Dedupe idempotency.Store
 	// DedupeLease is the lease of the consumer's claim on an event in
 	// Dedupe (eventlog.ConsumerConfig.Lease): after a crash while events
@@ -313,7 +312,8 @@ func (c Config) wmsSources() ([]string, error) {
 	return slices.Clone(c.WMSSources), nil
 }
 
-// Counter names a count reported to Metrics.
+// Counter names a count reported to Metrics. It is safe for concurrent use
+// as a value. The zero value names no counter.
 type Counter string
 
 // The counters.

@@ -59,7 +59,8 @@ var (
 // EventError is the error of a handler for an event it cannot apply: it
 // names the event and wraps one of the sentinel errors. The flow returns it
 // marked permanent, so the error policy dead-letters the event at once. It
-// is safe for concurrent use once created.
+// is safe for concurrent use once created. Its zero value names no event;
+// the flow's handlers fill it in.
 type EventError struct {
 	// Type, Source and ID name the event.
 	Type   canonical.EventType
@@ -153,7 +154,8 @@ type orderState struct {
 }
 
 // Flow runs order-to-cash. Create it with New; drive it with Run or Drain.
-// It is safe for concurrent use, but Run and Drain run one at a time.
+// It is safe for concurrent use, but Run and Drain run one at a time. The
+// zero value is not usable.
 type Flow struct {
 	erp       connector.ERP
 	wms       connector.WMS

@@ -27,7 +27,8 @@ type TimelineReader interface {
 // OrderView answers "where is order X": the order as the flow derives it,
 // what each system shows of it, its fulfilment orders, shipments and
 // invoices, its timeline and its dead letters. It is a plain value, a copy
-// that later changes do not touch.
+// that later changes do not touch. The zero value is an empty view. It is
+// safe for concurrent reads.
 type OrderView struct {
 	// Order is the order with its line buckets as the flow folded them.
 	Order canonical.Order

@@ -44,11 +44,12 @@ type Sourcer interface {
 // position for an item out of stock everywhere makes it look not stocked.)
 //
 // Stock is compared in the line's unit: stock kept in another unit of the
-// same dimension with a fixed factor (grams against kilograms) is converted,
-// but a line in a packaging unit the stock is not kept in (a case against
-// stock in each, whose factor is the item's) is treated as unavailable
-// everywhere, so it goes where unavailable lines go.
-// An InventorySourcer is safe for concurrent use when its reader is.
+// same dimension with a fixed factor (grams against kilograms) is
+// converted, but a line in a packaging unit the stock is not kept in (a
+// case against stock in each, whose factor is the item's) is treated as
+// unavailable everywhere, so it goes where unavailable lines go. An
+// InventorySourcer is safe for concurrent use when its reader is. Inventory
+// is required; the zero value of Warehouses is its documented default.
 type InventorySourcer struct {
 	// Inventory reads the stock. Required.
 	Inventory connector.InventoryReader

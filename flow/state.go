@@ -38,7 +38,8 @@ const StateVersion = 1
 const DefaultStateRetention = 24 * time.Hour
 
 // StoredState is one order's state as a [StateStore] keeps it. It is a
-// plain value.
+// plain value. The zero value names no order. It is safe for concurrent
+// reads.
 type StoredState struct {
 	// OrderID names the order.
 	OrderID string

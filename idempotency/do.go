@@ -16,7 +16,8 @@ import (
 const DefaultLease = 5 * time.Minute
 
 // Outcome is what a [Policy] decides to do with a key once the operation
-// returned. It is a plain value, safe for concurrent use.
+// returned. It is a plain value, safe for concurrent use. The zero value is
+// not a valid Outcome: a Policy returns [Replay] or [Retry].
 type Outcome int
 
 // The outcomes a Policy can choose.
@@ -46,7 +47,9 @@ func (o Outcome) String() string {
 //
 // A Policy is how this package learns the error classification of the rest
 // of a program without importing it: write one that asks your own
-// classifier, or mark errors for [DefaultPolicy].
+// classifier, or mark errors for [DefaultPolicy]. The nil Policy means
+// [DefaultPolicy] wherever a Policy is configured. A Policy is called
+// concurrently and must be safe for concurrent use.
 type Policy func(err error) Outcome
 
 // DefaultPolicy is the Policy used when Guard.Policy is nil:
@@ -272,8 +275,9 @@ func loggerOrDiscard(l *slog.Logger) *slog.Logger {
 // EventRef is what [Guard.HandleEvent] needs of an event: its CloudEvents
 // source and id, which together identify it, and optionally a fingerprint
 // of its content. Build it from any event type's fields, for example
-// EventRef{Source: e.Source, ID: e.ID} for a canonical.Event. It is a
-// small comparable value, safe to copy and to use concurrently.
+// EventRef{Source: e.Source, ID: e.ID} for a canonical.Event. It is a small
+// comparable value, safe to copy and to use concurrently. The zero value is
+// not valid: Source and ID are required.
 type EventRef struct {
 	// Source and ID are the event's CloudEvents source and id. Both are
 	// required.

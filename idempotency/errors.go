@@ -48,10 +48,11 @@ var (
 	ErrInvalidConfig = errors.New("idempotency: invalid configuration")
 )
 
-// KeyError describes a key that failed validation: what was given, where the
-// problem is and what it is. It matches [ErrInvalidKey]. Like other error
-// values it is not modified after it is returned, so it is safe to read
-// concurrently.
+// KeyError describes a key that failed validation: what was given, where
+// the problem is and what it is. It matches [ErrInvalidKey]. Like other
+// error values it is not modified after it is returned, so it is safe to
+// read concurrently. The zero value describes no key; [ParseKey] fills it
+// in.
 type KeyError struct {
 	// Input is the rejected text (the key, or the whole header value).
 	Input string
@@ -81,7 +82,7 @@ func (e *KeyError) Is(target error) bool { return target == ErrInvalidKey }
 
 // InProgressError is returned when a live lease held by another caller
 // blocks the key. It matches [ErrInProgress]. It is safe to read
-// concurrently.
+// concurrently. The zero value is usable.
 type InProgressError struct {
 	// Key is the blocked key.
 	Key Key
@@ -98,12 +99,13 @@ func (e *InProgressError) Error() string {
 // Is reports whether target is [ErrInProgress].
 func (e *InProgressError) Is(target error) bool { return target == ErrInProgress }
 
-// MismatchError is returned by [Do] and [Guard.HandleEvent] when the key
-// is held or completed with another fingerprint than the call's: the key
-// was reused for a different request, or the event's source and id for
+// MismatchError is returned by [Do] and [Guard.HandleEvent] when the key is
+// held or completed with another fingerprint than the call's: the key was
+// reused for a different request, or the event's source and id for
 // different content. It matches [ErrMismatch] and is permanent
-// ([MismatchError.Retryable] reports false): trying again with the same key and request
-// gets the same answer. It is safe to read concurrently.
+// ([MismatchError.Retryable] reports false): trying again with the same key
+// and request gets the same answer. It is safe to read concurrently. The
+// zero value is usable.
 type MismatchError struct {
 	// Key is the key that was reused.
 	Key Key
@@ -140,7 +142,8 @@ func (e *MismatchError) Retryable() bool { return false }
 // failure: the operation failed permanently on an earlier call and is not
 // run again. Msg is the text of the original error; its type and chain are
 // not kept. A ReplayedError is itself permanent ([ReplayedError.Retryable]
-// reports false). It is safe to read concurrently.
+// reports false). It is safe to read concurrently. The zero value is usable
+// and reads as an empty message.
 type ReplayedError struct {
 	// Msg is the Error() text of the original failure.
 	Msg string

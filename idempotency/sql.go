@@ -17,7 +17,8 @@ import (
 )
 
 // Dialect is the SQL dialect an [SQLStore] speaks. It is a plain value,
-// safe for concurrent use.
+// safe for concurrent use. The zero value is not a valid Dialect:
+// [SQLConfig] requires one.
 type Dialect int
 
 // The supported dialects.
@@ -102,7 +103,8 @@ func (c SQLConfig) Validate() error {
 // as absent; delete them with [SQLStore.Reap], or run [RunReaper] to do so
 // periodically.
 //
-// An SQLStore is safe for concurrent use by goroutines and processes.
+// An SQLStore is safe for concurrent use by goroutines and processes. The
+// zero value is not usable; create it with [NewSQLStore].
 type SQLStore struct {
 	db        *sql.DB
 	dialect   Dialect

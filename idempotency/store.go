@@ -51,7 +51,8 @@ type Reaper interface {
 }
 
 // Status is the outcome of [Store.Claim]. It is a plain value, safe for
-// concurrent use.
+// concurrent use. The zero value is not a valid Status; stores return
+// [Claimed] or another named constant.
 type Status int
 
 // The outcomes of a claim.
@@ -86,7 +87,8 @@ func (s Status) String() string {
 
 // Claim is the answer of [Store.Claim]. Which fields are set depends on
 // Status. It is a plain value owned by the caller: safe for concurrent
-// reads, not for concurrent writes.
+// reads, not for concurrent writes. The zero value is not an answer of any
+// store.
 type Claim struct {
 	// Status is the outcome.
 	Status Status
@@ -102,9 +104,10 @@ type Claim struct {
 	Fingerprint Fingerprint
 }
 
-// Lease is a claim on a key. Its Token fences it: after the lease expired and
-// another caller took the key over, the old Lease can neither complete nor
-// release it. It is a plain value, safe for concurrent use.
+// Lease is a claim on a key. Its Token fences it: after the lease expired
+// and another caller took the key over, the old Lease can neither complete
+// nor release it. It is a plain value, safe for concurrent use. The zero
+// value holds no key and is refused by every store.
 type Lease struct {
 	// Key is the claimed key.
 	Key Key
@@ -118,7 +121,7 @@ type Lease struct {
 // Result is what a completed operation left behind, replayed to later
 // callers of the same key. Stores copy Data in and out, so a Result is
 // owned by its holder: safe for concurrent reads, not for concurrent
-// writes.
+// writes. The zero value is an empty result.
 type Result struct {
 	// Data is the encoded result, or the error text when Failed. Stores
 	// keep their own copy.
@@ -130,7 +133,7 @@ type Result struct {
 
 // Record is a key's stored state, as reported by [Looker.Lookup]. It is a
 // snapshot owned by the caller: safe for concurrent reads, not for
-// concurrent writes.
+// concurrent writes. The zero value is an empty record.
 type Record struct {
 	// Key is the record's key.
 	Key Key

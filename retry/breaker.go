@@ -21,7 +21,8 @@ var ErrInvalidConfig = errors.New("retry: invalid configuration")
 
 // OpenError is returned by [Breaker.Do] when the breaker rejects a call. It
 // matches [ErrCircuitOpen] with errors.Is. It is not modified after it is
-// returned, so it is safe for concurrent use.
+// returned, so it is safe for concurrent use. Its zero value names no
+// breaker; [Breaker.Do] fills it in.
 type OpenError struct {
 	// Name is the breaker's name.
 	Name string
@@ -37,7 +38,7 @@ func (e *OpenError) Error() string { return "retry: circuit open: " + e.Name }
 func (e *OpenError) Is(target error) bool { return target == ErrCircuitOpen }
 
 // State is the state of a [Breaker]. It is a plain value, safe for
-// concurrent use.
+// concurrent use. The zero value is [StateClosed].
 type State int
 
 // The states of a [Breaker].

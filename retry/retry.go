@@ -53,7 +53,8 @@ type Retryable interface {
 }
 
 // PermanentError marks an error that must not be retried; create it with
-// [Permanent]. It is safe for concurrent use when the wrapped error is.
+// [Permanent]. It is safe for concurrent use when the wrapped error is. The
+// zero value wraps no error; use [Permanent] instead.
 type PermanentError struct {
 	// Err is the error that must not be retried.
 	Err error
@@ -101,7 +102,8 @@ func WithRetryAfter(err error, delay time.Duration) error {
 // ExhaustedError is returned by [Do] when it gives up on an error it could
 // retry because its budget is spent. It matches [ErrExhausted] with
 // errors.Is and unwraps to the last error. It is safe for concurrent use
-// when the wrapped error is.
+// when the wrapped error is. Its zero value wraps no error; [Do] fills it
+// in.
 type ExhaustedError struct {
 	// Attempts is how many attempts were made.
 	Attempts int

@@ -19,7 +19,8 @@ const (
 // leaving out those the context does not carry. The attributes are added to
 // the record, so they land inside any group opened with WithGroup, like the
 // record's other attributes. Log with the context (logger.InfoContext) for
-// them to appear. It is safe for concurrent use when the wrapped handler is.
+// them to appear. It is safe for concurrent use when the wrapped handler
+// is. The zero value is not usable; create it with [NewHandler].
 type Handler struct {
 	next slog.Handler
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // Outcome is how one step of a flow ended. It is a plain value, safe for
-// concurrent use.
+// concurrent use. The zero value is not an outcome [Time] records.
 type Outcome string
 
 // The outcomes a [Step] can have.
@@ -34,7 +34,7 @@ const (
 
 // Step is one entry of a flow's timeline: one attempt of one operation
 // against one system. It is a plain value: safe for concurrent use when not
-// modified.
+// modified. The zero value is an empty step.
 type Step struct {
 	// CorrelationID is the flow the step belongs to.
 	CorrelationID string

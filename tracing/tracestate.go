@@ -9,7 +9,7 @@ import (
 const MaxTraceStateMembers = 32
 
 // Member is one key=value list-member of a [TraceState]. It is a plain
-// value, safe for concurrent use.
+// value, safe for concurrent use. The zero value is not a valid member.
 type Member struct {
 	// Key names the vendor: 1 to 256 characters, a lowercase letter or a
 	// digit first, then lowercase letters, digits and "_-*/@", such as

@@ -82,8 +82,9 @@ func (s Strategy) String() string {
 	return fmt.Sprintf("Strategy(%d)", int(s))
 }
 
-// Stock is an initial stock quantity of one item in one warehouse, lot
-// and status. It is a plain value, safe for concurrent reads.
+// Stock is an initial stock quantity of one item in one warehouse, lot and
+// status. It is a plain value, safe for concurrent reads. The zero value is
+// an empty quantity.
 type Stock struct {
 	Warehouse string `json:"warehouse"`
 	SKU       string `json:"sku"`

@@ -33,8 +33,9 @@ var (
 // and the feed of all that as canonical events. It implements
 // [connector.WMS] and [connector.HealthChecker].
 //
-// A Memory is safe for concurrent use. Its state lives in a [State]; open
-// a second Memory over the same state to simulate a restart.
+// A Memory is safe for concurrent use. Its state lives in a [State]; open a
+// second Memory over the same state to simulate a restart. The zero value
+// is not usable; create it with [New].
 type Memory struct {
 	w       *world
 	clock   func() time.Time
@@ -106,8 +107,8 @@ func (m *Memory) Health(ctx context.Context) error {
 	return ctxErr(ctx, "Health")
 }
 
-// Counts counts what a simulator has done since its [State] was created.
-// It is a plain value, safe for concurrent use.
+// Counts counts what a simulator has done since its [State] was created. It
+// is a plain value, safe for concurrent use. The zero value counts nothing.
 type Counts struct {
 	// Releases is how many fulfilment orders were released (replays do
 	// not count).

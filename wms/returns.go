@@ -9,7 +9,8 @@ import (
 )
 
 // ReturnReceipt is what the warehouse received for one line of an
-// authorized return. It is a plain value, safe for concurrent reads.
+// authorized return. It is a plain value, safe for concurrent reads. The
+// zero value is an empty receipt.
 type ReturnReceipt struct {
 	// LineID is the return line's ID.
 	LineID string

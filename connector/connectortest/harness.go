@@ -41,6 +41,7 @@ type Capabilities struct {
 // since the state it was reopened over was created). The kit compares
 // counts before and after calls to check that replays and concurrent
 // duplicates have one effect. It is a plain value, safe for concurrent use.
+// The zero value counts nothing.
 type ERPEffects struct {
 	// Orders is how many orders were created or updated by AcceptOrder.
 	Orders int
@@ -56,10 +57,11 @@ type ERPEffects struct {
 	Cancellations int
 }
 
-// ERPHarness is what [RunERP] needs to drive an ERP. The kit only reads
-// it. Fields marked optional may be nil. The kit calls its functions from
-// several goroutines at once (the concurrency checks), so they must be
-// safe for concurrent use.
+// ERPHarness is what [RunERP] needs to drive an ERP. The kit only reads it.
+// Fields marked optional may be nil. The kit calls its functions from
+// several goroutines at once (the concurrency checks), so they must be safe
+// for concurrent use. The zero value is not usable: ERP and the fields not
+// marked optional are required.
 type ERPHarness struct {
 	// ERP is the implementation under test, possibly decorated.
 	ERP connector.ERP
@@ -93,7 +95,8 @@ type ERPHarness struct {
 }
 
 // WMSEffects counts the effects a WMS has had since its state was created.
-// It is a plain value, safe for concurrent use.
+// It is a plain value, safe for concurrent use. The zero value counts
+// nothing.
 type WMSEffects struct {
 	// Releases is how many fulfilment orders were released.
 	Releases int
@@ -103,10 +106,11 @@ type WMSEffects struct {
 	ReturnAuthorizations int
 }
 
-// WMSHarness is what [RunWMS] needs to drive a WMS. The kit only reads
-// it. Fields marked optional may be nil. The kit calls its functions from
-// several goroutines at once (the concurrency checks), so they must be
-// safe for concurrent use.
+// WMSHarness is what [RunWMS] needs to drive a WMS. The kit only reads it.
+// Fields marked optional may be nil. The kit calls its functions from
+// several goroutines at once (the concurrency checks), so they must be safe
+// for concurrent use. The zero value is not usable: WMS and the fields not
+// marked optional are required.
 type WMSHarness struct {
 	// WMS is the implementation under test, possibly decorated.
 	WMS connector.WMS
@@ -133,7 +137,8 @@ type WMSHarness struct {
 }
 
 // CRMEffects counts the effects a CRM has had since its state was created.
-// It is a plain value, safe for concurrent use.
+// It is a plain value, safe for concurrent use. The zero value counts
+// nothing.
 type CRMEffects struct {
 	// StatusUpdates is how many published statuses changed what the CRM
 	// shows (an ignored older or repeated sequence does not count).
@@ -143,10 +148,11 @@ type CRMEffects struct {
 	AvailabilityUpdates int
 }
 
-// CRMHarness is what [RunCRM] needs to drive a CRM. The kit only reads
-// it. Fields marked optional may be nil. The kit calls its functions from
-// several goroutines at once (the concurrency checks), so they must be
-// safe for concurrent use.
+// CRMHarness is what [RunCRM] needs to drive a CRM. The kit only reads it.
+// Fields marked optional may be nil. The kit calls its functions from
+// several goroutines at once (the concurrency checks), so they must be safe
+// for concurrent use. The zero value is not usable: CRM and the fields not
+// marked optional are required.
 type CRMHarness struct {
 	// CRM is the implementation under test, possibly decorated.
 	CRM connector.CRM

@@ -106,8 +106,8 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Counts says how many faults a wrapper injected. It is a plain value,
-// safe for concurrent use.
+// Counts says how many faults a wrapper injected. It is a plain value, safe
+// for concurrent use. The zero value counts nothing.
 type Counts struct {
 	// Calls is how many calls went through the wrapper.
 	Calls int64

@@ -13,7 +13,7 @@ import (
 // ERP, its optional roles included: its event feed ([connector.EventFeed],
 // with the faults of feeds), [connector.OrderCanceller] and
 // [connector.HealthChecker]. Create it with [WrapERP]. It is safe for
-// concurrent use when the wrapped ERP is.
+// concurrent use when the wrapped ERP is. The zero value is not usable.
 type ERP struct {
 	erp connector.ERP
 	in  *injector
@@ -158,7 +158,7 @@ func (f *ERP) Health(ctx context.Context) error {
 // WMS is a [connector.WMS] that injects faults into the calls to another
 // WMS, its event feed and its optional [connector.HealthChecker] included.
 // Create it with [WrapWMS]. It is safe for concurrent use when the wrapped
-// WMS is.
+// WMS is. The zero value is not usable.
 type WMS struct {
 	wms    connector.WMS
 	in     *injector
@@ -243,7 +243,7 @@ func (f *WMS) PollEvents(ctx context.Context, cursor connector.Cursor, limit int
 // CRM, its order feed and its optional roles
 // ([connector.StatusBatchPublisher], [connector.HealthChecker]) included.
 // Create it with [WrapCRM]. It is safe for concurrent use when the wrapped
-// CRM is.
+// CRM is. The zero value is not usable.
 type CRM struct {
 	crm connector.CRM
 	in  *injector

@@ -24,7 +24,8 @@ import (
 )
 
 // Opener opens the storage under test: every call returns a Backend over
-// the same storage, as a process restarting would.
+// the same storage, as a process restarting would. The nil Opener is not
+// usable.
 type Opener func(t *testing.T) eventlog.Backend
 
 // Source is the CloudEvents source of the events the kit appends.

@@ -17,7 +17,8 @@ import (
 )
 
 // Config is what [Run] asks of each store it creates. It is a plain value;
-// its Now is safe for concurrent use.
+// its Now is safe for concurrent use. [Run] fills it in; its zero value is
+// not what Run asks for.
 type Config struct {
 	// Now is the clock the store must use for leases and retention.
 	Now func() time.Time

@@ -19,13 +19,16 @@ import (
 	"github.com/distsync/distsync/tracing"
 )
 
-// ReadFunc returns the timeline of one correlation ID, as the recorder under
-// test reads it back, ordered by Start and then by recording order.
+// ReadFunc returns the timeline of one correlation ID, as the recorder
+// under test reads it back, ordered by Start and then by recording order.
+// The kit calls it from one goroutine, after recording.
 type ReadFunc func(ctx context.Context, correlationID string) ([]tracing.Step, error)
 
 // Recorder is what the kit checks: a [tracing.Recorder] and the function
-// reading its timelines back. The recorder must keep at least 16 flows
-// and 64 steps per flow.
+// reading its timelines back. The recorder must keep at least 16 flows and
+// 64 steps per flow. The zero value is not usable: both the recorder and
+// Read are required. The kit records from several goroutines at once, so
+// the recorder must be safe for concurrent use.
 type Recorder struct {
 	tracing.Recorder
 	Read ReadFunc
