@@ -2,6 +2,7 @@ package connector
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +67,35 @@ func (c Code) String() string {
 		return codeNames[c]
 	}
 	return "code(" + strconv.Itoa(int(c)) + ")"
+}
+
+// ErrUnknownCode is matched (with errors.Is) by the error
+// [Code.UnmarshalText] returns for a text that names no code, and by the
+// error [Code.MarshalText] returns for a value outside the set.
+var ErrUnknownCode = errors.New("connector: unknown code")
+
+// MarshalText returns the code's name, as [Code.String] spells it, so
+// timelines and dead letters store "rate_limited" rather than a number.
+// A value outside the set fails with an error matching [ErrUnknownCode]:
+// "code(200)" could not be read back.
+func (c Code) MarshalText() ([]byte, error) {
+	if int(c) >= len(codeNames) {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownCode, uint8(c))
+	}
+	return []byte(codeNames[c]), nil
+}
+
+// UnmarshalText sets c to the code named by text, the inverse of
+// [Code.MarshalText]. A text that names no code fails with an error
+// matching [ErrUnknownCode] and naming the text; c is then unchanged.
+func (c *Code) UnmarshalText(text []byte) error {
+	for i, name := range codeNames {
+		if name == string(text) {
+			*c = Code(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownCode, text)
 }
 
 // Transient reports whether retrying may help: rate limited, unavailable
