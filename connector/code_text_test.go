@@ -16,7 +16,6 @@ func TestCodeText(t *testing.T) {
 		text string
 	}{
 		{connector.CodeUnknown, "unknown"},
-		{connector.CodeOK, "ok"},
 		{connector.CodeInvalid, "invalid"},
 		{connector.CodeNotFound, "not_found"},
 		{connector.CodeConflict, "conflict"},
@@ -49,7 +48,7 @@ func TestCodeTextJSON(t *testing.T) {
 }
 
 func TestCodeTextInvalid(t *testing.T) {
-	for _, text := range []string{"", "OK", "Rate_Limited", "code(200)", "teapot", " timeout"} {
+	for _, text := range []string{"", "ok", "OK", "Rate_Limited", "code(200)", "teapot", " timeout"} {
 		c := connector.CodeTimeout
 		err := c.UnmarshalText([]byte(text))
 		require.ErrorIs(t, err, connector.ErrUnknownCode, "%q", text)

@@ -100,8 +100,10 @@ type Metrics interface {
 type CallStats struct {
 	System string
 	Op     string
-	// Code is CodeOK for a success, else the code of the returned error
-	// (CodeUnknown for a cancellation or another error without a code).
+	// Err is the error the call returned, nil for a success.
+	Err error
+	// Code is the code of Err (CodeUnknown for a cancellation, another
+	// error without a code, and a success: check Err first).
 	Code Code
 	// Attempts is how many attempts were made.
 	Attempts int
@@ -133,7 +135,7 @@ func IsBreakerFailure(err error) bool {
 	case CodeUnavailable, CodeTimeout, CodeInternal:
 		return true
 	case CodeUnknown:
-		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+		return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 	default:
 		return false
 	}
@@ -262,7 +264,7 @@ func call[T any](ctx context.Context, d *decorator, op string, effect bool, fn f
 		d.recorder.Record(ctx, c.pending)
 	}
 	if d.metrics != nil {
-		d.metrics.ObserveCall(ctx, CallStats{System: d.system, Op: op, Code: CodeOf(err), Attempts: c.attempts, Latency: d.now().Sub(start)})
+		d.metrics.ObserveCall(ctx, CallStats{System: d.system, Op: op, Err: err, Code: CodeOf(err), Attempts: c.attempts, Latency: d.now().Sub(start)})
 	}
 	return v, err
 }

@@ -153,11 +153,11 @@ func TestWrapRetries(t *testing.T) {
 		name      string
 		fail      error // returned by the first two calls
 		wantCalls int
-		wantCode  connector.Code
+		wantCode  connector.Code // CodeUnknown: the call succeeds
 	}{
-		{"unavailable", unavailable("AcceptOrder"), 3, connector.CodeOK},
-		{"rate limited", &connector.Error{Code: connector.CodeRateLimited, Delay: 3 * time.Second}, 3, connector.CodeOK},
-		{"timeout maybe applied", &connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, 3, connector.CodeOK},
+		{"unavailable", unavailable("AcceptOrder"), 3, connector.CodeUnknown},
+		{"rate limited", &connector.Error{Code: connector.CodeRateLimited, Delay: 3 * time.Second}, 3, connector.CodeUnknown},
+		{"timeout maybe applied", &connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, 3, connector.CodeUnknown},
 		{"invalid", &connector.Error{Code: connector.CodeInvalid}, 1, connector.CodeInvalid},
 		{"conflict", &connector.Error{Code: connector.CodeConflict}, 1, connector.CodeConflict},
 		{"internal", &connector.Error{Code: connector.CodeInternal}, 1, connector.CodeInternal},
@@ -182,7 +182,8 @@ func TestWrapRetries(t *testing.T) {
 			ack, err := w.AcceptOrder(ctx, "k1", &o)
 			assert.Equal(t, tt.wantCode, connector.CodeOf(err), "%s: error %v", tt.name, err)
 			assert.Equal(t, tt.wantCalls, erp.count("AcceptOrder"), "%s: calls", tt.name)
-			if tt.wantCode == connector.CodeOK {
+			if tt.wantCode == connector.CodeUnknown {
+				require.NoError(t, err, tt.name)
 				assert.Equal(t, o.ID, ack.OrderID, tt.name)
 				assert.Equal(t, 1, erp.Effects().Orders, "%s: one effect", tt.name)
 			}
@@ -198,7 +199,7 @@ func TestWrapRetries(t *testing.T) {
 				assert.Equal(t, "AcceptOrder", s.Operation, tt.name)
 			}
 			last := steps[len(steps)-1]
-			if tt.wantCode == connector.CodeOK {
+			if tt.wantCode == connector.CodeUnknown {
 				assert.Equal(t, tracing.OutcomeOK, last.Outcome, tt.name)
 				assert.Equal(t, tracing.OutcomeRetry, steps[0].Outcome, tt.name)
 				assert.Equal(t, connector.CodeOf(tt.fail).String(), steps[0].ErrorClass, tt.name)
@@ -208,7 +209,7 @@ func TestWrapRetries(t *testing.T) {
 			}
 
 			require.Len(t, m.calls, 1, "%s: one call observed", tt.name)
-			assert.Equal(t, connector.CallStats{System: "erp", Op: "AcceptOrder", Code: tt.wantCode, Attempts: tt.wantCalls, Latency: time.Since(start)}, m.calls[0], tt.name)
+			assert.Equal(t, connector.CallStats{System: "erp", Op: "AcceptOrder", Err: err, Code: tt.wantCode, Attempts: tt.wantCalls, Latency: time.Since(start)}, m.calls[0], tt.name)
 			assert.Len(t, m.retries, tt.wantCalls-1, "%s: retries observed", tt.name)
 		})
 	}
@@ -352,6 +353,7 @@ func TestIsBreakerFailure(t *testing.T) {
 		{&connector.Error{Code: connector.CodeUnauthorized}, false},
 		{context.Canceled, false},
 		{context.DeadlineExceeded, false},
+		{nil, false},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, connector.IsBreakerFailure(tt.err), "%v", tt.err)

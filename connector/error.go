@@ -12,15 +12,18 @@ import (
 
 // Code classifies a connector error. The set is closed: connectors map
 // every remote failure to one of these codes.
+//
+// There is no "OK" code, as connect-go's Error has none: a Code only ever
+// describes a failure, so an *Error that claims success cannot be built,
+// and a stored code (a dead letter, a timeline step) always names what
+// went wrong. Success is err == nil; ask that before asking the code.
 type Code uint8
 
 // The codes. The comment of each says whether retrying can help.
 const (
 	// CodeUnknown is what CodeOf returns for an error that carries no
-	// *Error. The error policy treats it as permanent.
+	// *Error, and for nil. The error policy treats it as permanent.
 	CodeUnknown Code = iota
-	// CodeOK is returned by CodeOf(nil).
-	CodeOK
 	// CodeInvalid: the request breaks a rule of the remote (a missing
 	// field, an unknown item, a bad code). Permanent.
 	CodeInvalid
@@ -50,7 +53,6 @@ const (
 
 var codeNames = [...]string{
 	CodeUnknown:      "unknown",
-	CodeOK:           "ok",
 	CodeInvalid:      "invalid",
 	CodeNotFound:     "not_found",
 	CodeConflict:     "conflict",
@@ -190,12 +192,11 @@ func NewError(code Code, system, op string, err error) *Error {
 	return &Error{Code: code, System: system, Op: op, Err: err}
 }
 
-// CodeOf returns the code of the first *Error in err's chain: CodeOK for
-// nil, CodeUnknown for an error that carries no *Error.
+// CodeOf returns the code of the first *Error in err's chain, and
+// CodeUnknown for an error that carries no *Error. It is safe on nil and
+// returns CodeUnknown for it too (there is no OK code, see [Code]), so
+// check err == nil first when success matters.
 func CodeOf(err error) Code {
-	if err == nil {
-		return CodeOK
-	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code

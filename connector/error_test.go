@@ -22,7 +22,7 @@ func TestCodeOf(t *testing.T) {
 		err  error
 		want connector.Code
 	}{
-		{"nil", nil, connector.CodeOK},
+		{"nil", nil, connector.CodeUnknown},
 		{"plain error", errors.New("boom"), connector.CodeUnknown},
 		{"context", context.Canceled, connector.CodeUnknown},
 		{"direct", inner, connector.CodeRateLimited},
@@ -41,7 +41,6 @@ func TestCodeClassification(t *testing.T) {
 		transient bool
 	}{
 		{connector.CodeUnknown, "unknown", false},
-		{connector.CodeOK, "ok", false},
 		{connector.CodeInvalid, "invalid", false},
 		{connector.CodeNotFound, "not_found", false},
 		{connector.CodeConflict, "conflict", false},
@@ -87,10 +86,10 @@ func ExampleCodeOf() {
 		Code: connector.CodeRateLimited, System: "erp", Op: "AcceptOrder", Delay: 2 * time.Second,
 	})
 	fmt.Println(connector.CodeOf(err), connector.CodeOf(err).Transient())
-	fmt.Println(connector.CodeOf(nil))
+	fmt.Println(connector.CodeOf(errors.New("no code")), connector.CodeOf(nil))
 	// Output:
 	// rate_limited true
-	// ok
+	// unknown unknown
 }
 
 func TestRetryHonoursCodes(t *testing.T) {
