@@ -107,7 +107,8 @@ func (c Code) Transient() bool {
 }
 
 // Error is the error every connector returns for a failed call. Match it
-// with errors.As; read its code with [CodeOf].
+// with errors.As; read its code with [CodeOf], the one way to ask it
+// (errors.Is matches only the same *Error, not another of the same code).
 //
 // Error implements the retry package's classification interfaces:
 // RetryAfter() (the server's delay), MayHaveApplied() and Retryable(), so
@@ -171,19 +172,6 @@ func (e *Error) MayHaveApplied() bool { return e.MaybeApplied }
 // Retryable reports whether retrying may help: true for the transient
 // codes ([Code.Transient]), false for the others.
 func (e *Error) Retryable() bool { return e.Code.Transient() }
-
-// Is reports whether target is an *Error with the same code and, where
-// target sets them, the same system and operation. It lets callers write
-// errors.Is(err, &connector.Error{Code: connector.CodeNotFound}).
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	if !ok {
-		return false
-	}
-	return t.Code == e.Code &&
-		(t.System == "" || t.System == e.System) &&
-		(t.Op == "" || t.Op == e.Op)
-}
 
 // NewError returns an *Error with the given code, system and operation
 // wrapping err: the error a connector implementation returns for a failed
