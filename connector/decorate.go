@@ -279,7 +279,7 @@ func attempt[T any](ctx context.Context, d *decorator, op string, effect bool, f
 		var err error
 		v, err = fn(actx)
 		if err != nil && ctx.Err() == nil && actx.Err() != nil && CodeOf(err) == CodeUnknown {
-			err = &Error{Code: CodeTimeout, System: d.system, Op: op, MaybeApplied: effect, Err: err}
+			err = NewError(CodeTimeout, d.system, op, err, WithMayHaveApplied(effect))
 		}
 		return err
 	}
@@ -287,7 +287,7 @@ func attempt[T any](ctx context.Context, d *decorator, op string, effect bool, f
 	if d.breaker != nil {
 		err = d.breaker.Do(ctx, run)
 		if err != nil && CodeOf(err) == CodeUnknown && errors.Is(err, retry.ErrCircuitOpen) {
-			err = &Error{Code: CodeUnavailable, System: d.system, Op: op, Err: err}
+			err = NewError(CodeUnavailable, d.system, op, err)
 		}
 	} else {
 		err = run(ctx)

@@ -43,7 +43,7 @@ const (
 	// connection refused). Transient.
 	CodeUnavailable
 	// CodeTimeout: no answer in time. Transient, but the remote may have
-	// applied the operation: see [Error.MaybeApplied].
+	// applied the operation: see [Error.MayHaveApplied].
 	CodeTimeout
 	// CodeInternal: the remote failed in a way it did not explain (HTTP
 	// 500), or the connector has a bug. Permanent: retrying an unexplained
@@ -106,79 +106,107 @@ func (c Code) Transient() bool {
 	return c == CodeRateLimited || c == CodeUnavailable || c == CodeTimeout
 }
 
-// Error is the error every connector returns for a failed call. Match it
-// with errors.As; read its code with [CodeOf], the one way to ask it
-// (errors.Is matches only the same *Error, not another of the same code).
+// Error is the error every connector returns for a failed call; build it
+// with [NewError]. Ask any error's code with [CodeOf], which looks through
+// wrapping and is safe on nil; errors.Is matches only the same *Error, not
+// another of the same code. An *Error's fields are unexported: each fact
+// has one accessor, Code, System, Op, MayHaveApplied and RetryAfter.
 //
 // Error implements the retry package's classification interfaces:
 // RetryAfter() (the server's delay), MayHaveApplied() and Retryable(), so
 // the retry package and the flows' error policy treat it correctly. It is
 // safe for concurrent use once created.
 type Error struct {
-	// Code classifies the failure.
-	Code Code
-	// System names the system, such as "erp" or "wms".
-	System string
-	// Op names the operation, such as "AcceptOrder".
-	Op string
-	// MaybeApplied reports that the remote may have applied the operation
-	// although the call failed (a timeout after the request was sent). A
-	// caller may retry such a call only with the same idempotency key.
-	MaybeApplied bool
-	// Delay is the server's Retry-After, zero when it gave none.
-	Delay time.Duration
-	// Err is the underlying error, such as a *canonical.ValidationError
-	// naming the fields the remote rejected. It may be nil.
-	Err error
+	code           Code
+	system         string
+	op             string
+	mayHaveApplied bool
+	retryAfter     time.Duration
+	err            error
+}
+
+// ErrorOption sets an optional fact of an [Error] built by [NewError].
+type ErrorOption func(*Error)
+
+// WithRetryAfter records the server's Retry-After, d; zero means it gave
+// none.
+func WithRetryAfter(d time.Duration) ErrorOption {
+	return func(e *Error) { e.retryAfter = d }
+}
+
+// WithMayHaveApplied records that the remote may have applied the
+// operation although the call failed (a timeout after the request was
+// sent). A caller may retry such a call only with the same idempotency
+// key.
+func WithMayHaveApplied(maybe bool) ErrorOption {
+	return func(e *Error) { e.mayHaveApplied = maybe }
+}
+
+// NewError returns an *Error with the given code, system (such as "erp")
+// and operation (such as "AcceptOrder") wrapping err: the error a
+// connector implementation returns for a failed call. err may be nil when
+// there is no underlying cause to keep, such as a
+// *canonical.ValidationError naming the fields the remote rejected.
+func NewError(code Code, system, op string, err error, opts ...ErrorOption) *Error {
+	e := &Error{code: code, system: system, op: op, err: err}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
 }
 
 // Error returns "connector: SYSTEM OP: CODE: ERR".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("connector: ")
-	if e.System != "" {
-		b.WriteString(e.System)
+	if e.system != "" {
+		b.WriteString(e.system)
 		b.WriteByte(' ')
 	}
-	if e.Op != "" {
-		b.WriteString(e.Op)
+	if e.op != "" {
+		b.WriteString(e.op)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Code.String())
-	if e.MaybeApplied {
+	b.WriteString(e.code.String())
+	if e.mayHaveApplied {
 		b.WriteString(" (may have been applied)")
 	}
-	if e.Delay > 0 {
+	if e.retryAfter > 0 {
 		b.WriteString(" (retry after ")
-		b.WriteString(e.Delay.String())
+		b.WriteString(e.retryAfter.String())
 		b.WriteByte(')')
 	}
-	if e.Err != nil {
+	if e.err != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(e.err.Error())
 	}
 	return b.String()
 }
 
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the underlying error, nil when there is none.
+func (e *Error) Unwrap() error { return e.err }
+
+// Code classifies the failure. To ask the code of any error, wrapped or
+// nil, use [CodeOf].
+func (e *Error) Code() Code { return e.code }
+
+// System names the system, such as "erp" or "wms".
+func (e *Error) System() string { return e.system }
+
+// Op names the operation, such as "AcceptOrder".
+func (e *Error) Op() string { return e.op }
 
 // RetryAfter returns the server's delay, zero when it gave none.
-func (e *Error) RetryAfter() time.Duration { return e.Delay }
+func (e *Error) RetryAfter() time.Duration { return e.retryAfter }
 
-// MayHaveApplied reports whether the remote may have applied the operation.
-func (e *Error) MayHaveApplied() bool { return e.MaybeApplied }
+// MayHaveApplied reports whether the remote may have applied the operation
+// although the call failed. A caller may retry such a call only with the
+// same idempotency key.
+func (e *Error) MayHaveApplied() bool { return e.mayHaveApplied }
 
 // Retryable reports whether retrying may help: true for the transient
 // codes ([Code.Transient]), false for the others.
-func (e *Error) Retryable() bool { return e.Code.Transient() }
-
-// NewError returns an *Error with the given code, system and operation
-// wrapping err: the error a connector implementation returns for a failed
-// call. err may be nil when there is no underlying cause to keep.
-func NewError(code Code, system, op string, err error) *Error {
-	return &Error{Code: code, System: system, Op: op, Err: err}
-}
+func (e *Error) Retryable() bool { return e.code.Transient() }
 
 // CodeOf returns the code of the first *Error in err's chain, and
 // CodeUnknown for an error that carries no *Error. It is safe on nil and
@@ -187,7 +215,7 @@ func NewError(code Code, system, op string, err error) *Error {
 func CodeOf(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Code
+		return e.code
 	}
 	return CodeUnknown
 }

@@ -128,9 +128,9 @@ func TestInjectedErrors(t *testing.T) {
 		var ce *connector.Error
 		require.ErrorAs(t, err, &ce, tt.name)
 		assert.ErrorIs(t, err, faults.ErrInjected, tt.name)
-		assert.Equal(t, tt.code, ce.Code, tt.name)
-		assert.Equal(t, "erp", ce.System, tt.name)
-		assert.Equal(t, "AcceptOrder", ce.Op, tt.name)
+		assert.Equal(t, tt.code, ce.Code(), tt.name)
+		assert.Equal(t, "erp", ce.System(), tt.name)
+		assert.Equal(t, "AcceptOrder", ce.Op(), tt.name)
 		assert.Equal(t, tt.delay, ce.RetryAfter(), tt.name)
 		assert.Equal(t, tt.maybeApplied, ce.MayHaveApplied(), tt.name)
 		assert.Equal(t, tt.effects, erp.Effects().Orders, "%s: effects", tt.name)
