@@ -32,7 +32,7 @@ type Options struct {
 	System string
 	// Timeout bounds each attempt (not the whole call, so a retry gets
 	// time of its own); 0 means DefaultTimeout. An attempt that runs out
-	// of time fails with a [CodeTimeout] error, with MaybeApplied set for
+	// of time fails with a [CodeTimeout] error, with MayHaveApplied true for
 	// operations with an effect.
 	Timeout time.Duration
 	// MaxAttempts is how many attempts a call makes in all; 0 means
@@ -233,7 +233,7 @@ func (c *callState) onRetry(attempt int, err error, delay time.Duration) {
 
 // call runs fn through the decorators, outermost first: tracing and
 // metrics, retry, circuit breaker, per-attempt timeout. effect says
-// whether the operation changes the remote, for the MaybeApplied flag of
+// whether the operation changes the remote, for the MayHaveApplied fact of
 // a timeout.
 func call[T any](ctx context.Context, d *decorator, op string, effect bool, fn func(context.Context) (T, error)) (T, error) {
 	start := d.now()

@@ -43,7 +43,7 @@ type Config struct {
 	RetryAfter time.Duration
 	// AmbiguousTimeout is the probability that a call the wrapped
 	// connector completed successfully fails with CodeTimeout and
-	// MaybeApplied set: its effect happened, its result is lost.
+	// MayHaveApplied true: its effect happened, its result is lost.
 	AmbiguousTimeout float64
 	// Latency is the largest delay added before a call; each call waits a
 	// uniformly random time in [0, Latency). 0 adds none.
