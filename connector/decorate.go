@@ -32,7 +32,7 @@ type Options struct {
 	System string
 	// Timeout bounds each attempt (not the whole call, so a retry gets
 	// time of its own); 0 means DefaultTimeout. An attempt that runs out
-	// of time fails with a [CodeTimeout] error, with MaybeApplied set for
+	// of time fails with a [CodeTimeout] error, with MayHaveApplied true for
 	// operations with an effect.
 	Timeout time.Duration
 	// MaxAttempts is how many attempts a call makes in all; 0 means
@@ -100,8 +100,10 @@ type Metrics interface {
 type CallStats struct {
 	System string
 	Op     string
-	// Code is CodeOK for a success, else the code of the returned error
-	// (CodeUnknown for a cancellation or another error without a code).
+	// Err is the error the call returned, nil for a success.
+	Err error
+	// Code is the code of Err (CodeUnknown for a cancellation, another
+	// error without a code, and a success: check Err first).
 	Code Code
 	// Attempts is how many attempts were made.
 	Attempts int
@@ -133,7 +135,7 @@ func IsBreakerFailure(err error) bool {
 	case CodeUnavailable, CodeTimeout, CodeInternal:
 		return true
 	case CodeUnknown:
-		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+		return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 	default:
 		return false
 	}
@@ -231,7 +233,7 @@ func (c *callState) onRetry(attempt int, err error, delay time.Duration) {
 
 // call runs fn through the decorators, outermost first: tracing and
 // metrics, retry, circuit breaker, per-attempt timeout. effect says
-// whether the operation changes the remote, for the MaybeApplied flag of
+// whether the operation changes the remote, for the MayHaveApplied fact of
 // a timeout.
 func call[T any](ctx context.Context, d *decorator, op string, effect bool, fn func(context.Context) (T, error)) (T, error) {
 	start := d.now()
@@ -262,7 +264,7 @@ func call[T any](ctx context.Context, d *decorator, op string, effect bool, fn f
 		d.recorder.Record(ctx, c.pending)
 	}
 	if d.metrics != nil {
-		d.metrics.ObserveCall(ctx, CallStats{System: d.system, Op: op, Code: CodeOf(err), Attempts: c.attempts, Latency: d.now().Sub(start)})
+		d.metrics.ObserveCall(ctx, CallStats{System: d.system, Op: op, Err: err, Code: CodeOf(err), Attempts: c.attempts, Latency: d.now().Sub(start)})
 	}
 	return v, err
 }
@@ -277,7 +279,7 @@ func attempt[T any](ctx context.Context, d *decorator, op string, effect bool, f
 		var err error
 		v, err = fn(actx)
 		if err != nil && ctx.Err() == nil && actx.Err() != nil && CodeOf(err) == CodeUnknown {
-			err = &Error{Code: CodeTimeout, System: d.system, Op: op, MaybeApplied: effect, Err: err}
+			err = NewError(CodeTimeout, d.system, op, err, WithMayHaveApplied(effect))
 		}
 		return err
 	}
@@ -285,7 +287,7 @@ func attempt[T any](ctx context.Context, d *decorator, op string, effect bool, f
 	if d.breaker != nil {
 		err = d.breaker.Do(ctx, run)
 		if err != nil && CodeOf(err) == CodeUnknown && errors.Is(err, retry.ErrCircuitOpen) {
-			err = &Error{Code: CodeUnavailable, System: d.system, Op: op, Err: err}
+			err = NewError(CodeUnavailable, d.system, op, err)
 		}
 	} else {
 		err = run(ctx)

@@ -109,7 +109,7 @@ func (m *countingMetrics) ObserveRetry(_ context.Context, r connector.RetryStats
 }
 
 func unavailable(op string) error {
-	return &connector.Error{Code: connector.CodeUnavailable, System: "scripted", Op: op}
+	return connector.NewError(connector.CodeUnavailable, "scripted", op, nil)
 }
 
 func TestOptionsValidate(t *testing.T) {
@@ -153,14 +153,14 @@ func TestWrapRetries(t *testing.T) {
 		name      string
 		fail      error // returned by the first two calls
 		wantCalls int
-		wantCode  connector.Code
+		wantCode  connector.Code // CodeUnknown: the call succeeds
 	}{
-		{"unavailable", unavailable("AcceptOrder"), 3, connector.CodeOK},
-		{"rate limited", &connector.Error{Code: connector.CodeRateLimited, Delay: 3 * time.Second}, 3, connector.CodeOK},
-		{"timeout maybe applied", &connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, 3, connector.CodeOK},
-		{"invalid", &connector.Error{Code: connector.CodeInvalid}, 1, connector.CodeInvalid},
-		{"conflict", &connector.Error{Code: connector.CodeConflict}, 1, connector.CodeConflict},
-		{"internal", &connector.Error{Code: connector.CodeInternal}, 1, connector.CodeInternal},
+		{"unavailable", unavailable("AcceptOrder"), 3, connector.CodeUnknown},
+		{"rate limited", connector.NewError(connector.CodeRateLimited, "", "", nil, connector.WithRetryAfter(3*time.Second)), 3, connector.CodeUnknown},
+		{"timeout maybe applied", connector.NewError(connector.CodeTimeout, "", "", nil, connector.WithMayHaveApplied(true)), 3, connector.CodeUnknown},
+		{"invalid", connector.NewError(connector.CodeInvalid, "", "", nil), 1, connector.CodeInvalid},
+		{"conflict", connector.NewError(connector.CodeConflict, "", "", nil), 1, connector.CodeConflict},
+		{"internal", connector.NewError(connector.CodeInternal, "", "", nil), 1, connector.CodeInternal},
 	}
 	for _, tt := range tests {
 		synctest.Test(t, func(t *testing.T) {
@@ -182,7 +182,8 @@ func TestWrapRetries(t *testing.T) {
 			ack, err := w.AcceptOrder(ctx, "k1", &o)
 			assert.Equal(t, tt.wantCode, connector.CodeOf(err), "%s: error %v", tt.name, err)
 			assert.Equal(t, tt.wantCalls, erp.count("AcceptOrder"), "%s: calls", tt.name)
-			if tt.wantCode == connector.CodeOK {
+			if tt.wantCode == connector.CodeUnknown {
+				require.NoError(t, err, tt.name)
 				assert.Equal(t, o.ID, ack.OrderID, tt.name)
 				assert.Equal(t, 1, erp.Effects().Orders, "%s: one effect", tt.name)
 			}
@@ -198,7 +199,7 @@ func TestWrapRetries(t *testing.T) {
 				assert.Equal(t, "AcceptOrder", s.Operation, tt.name)
 			}
 			last := steps[len(steps)-1]
-			if tt.wantCode == connector.CodeOK {
+			if tt.wantCode == connector.CodeUnknown {
 				assert.Equal(t, tracing.OutcomeOK, last.Outcome, tt.name)
 				assert.Equal(t, tracing.OutcomeRetry, steps[0].Outcome, tt.name)
 				assert.Equal(t, connector.CodeOf(tt.fail).String(), steps[0].ErrorClass, tt.name)
@@ -208,7 +209,7 @@ func TestWrapRetries(t *testing.T) {
 			}
 
 			require.Len(t, m.calls, 1, "%s: one call observed", tt.name)
-			assert.Equal(t, connector.CallStats{System: "erp", Op: "AcceptOrder", Code: tt.wantCode, Attempts: tt.wantCalls, Latency: time.Since(start)}, m.calls[0], tt.name)
+			assert.Equal(t, connector.CallStats{System: "erp", Op: "AcceptOrder", Err: err, Code: tt.wantCode, Attempts: tt.wantCalls, Latency: time.Since(start)}, m.calls[0], tt.name)
 			assert.Len(t, m.retries, tt.wantCalls-1, "%s: retries observed", tt.name)
 		})
 	}
@@ -268,9 +269,9 @@ func TestWrapTimeout(t *testing.T) {
 			}
 			var ce *connector.Error
 			require.ErrorAs(t, err, &ce, tt.op)
-			assert.Equal(t, connector.CodeTimeout, ce.Code, tt.op)
-			assert.Equal(t, tt.maybeApplied, ce.MaybeApplied, "%s: MaybeApplied", tt.op)
-			assert.Equal(t, tt.op, ce.Op, tt.op)
+			assert.Equal(t, connector.CodeTimeout, ce.Code(), tt.op)
+			assert.Equal(t, tt.maybeApplied, ce.MayHaveApplied(), "%s: MayHaveApplied", tt.op)
+			assert.Equal(t, tt.op, ce.Op(), tt.op)
 			assert.ErrorIs(t, err, context.DeadlineExceeded, tt.op)
 			assert.Equal(t, 2, erp.count(tt.op), "%s: each attempt timed out", tt.op)
 			elapsed := time.Since(start)
@@ -342,16 +343,17 @@ func TestIsBreakerFailure(t *testing.T) {
 		want bool
 	}{
 		{unavailable("x"), true},
-		{&connector.Error{Code: connector.CodeTimeout}, true},
-		{&connector.Error{Code: connector.CodeInternal}, true},
+		{connector.NewError(connector.CodeTimeout, "", "", nil), true},
+		{connector.NewError(connector.CodeInternal, "", "", nil), true},
 		{errors.New("connection reset"), true},
-		{&connector.Error{Code: connector.CodeRateLimited}, false},
-		{&connector.Error{Code: connector.CodeInvalid}, false},
-		{&connector.Error{Code: connector.CodeNotFound}, false},
-		{&connector.Error{Code: connector.CodeConflict}, false},
-		{&connector.Error{Code: connector.CodeUnauthorized}, false},
+		{connector.NewError(connector.CodeRateLimited, "", "", nil), false},
+		{connector.NewError(connector.CodeInvalid, "", "", nil), false},
+		{connector.NewError(connector.CodeNotFound, "", "", nil), false},
+		{connector.NewError(connector.CodeConflict, "", "", nil), false},
+		{connector.NewError(connector.CodeUnauthorized, "", "", nil), false},
 		{context.Canceled, false},
 		{context.DeadlineExceeded, false},
+		{nil, false},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, connector.IsBreakerFailure(tt.err), "%v", tt.err)

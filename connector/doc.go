@@ -31,9 +31,9 @@
 //
 // # Errors
 //
-// Implementations return [*Error] with a [Code] from a closed set, the
-// system and operation, whether the remote may have applied the operation,
-// and the server's Retry-After. [CodeOf] reads the code of any error. The
+// Implementations return [*Error], built with [NewError], with a [Code]
+// from a closed set, the system and operation, whether the remote may have
+// applied the operation, and the server's Retry-After. [CodeOf] reads the code of any error. The
 // retry package classifies *Error through small interfaces, so a
 // connector never decides retry policy itself.
 //

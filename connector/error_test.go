@@ -16,13 +16,13 @@ import (
 )
 
 func TestCodeOf(t *testing.T) {
-	inner := &connector.Error{Code: connector.CodeRateLimited, System: "erp", Op: "AcceptOrder", Delay: 2 * time.Second}
+	inner := connector.NewError(connector.CodeRateLimited, "erp", "AcceptOrder", nil, connector.WithRetryAfter(2*time.Second))
 	tests := []struct {
 		name string
 		err  error
 		want connector.Code
 	}{
-		{"nil", nil, connector.CodeOK},
+		{"nil", nil, connector.CodeUnknown},
 		{"plain error", errors.New("boom"), connector.CodeUnknown},
 		{"context", context.Canceled, connector.CodeUnknown},
 		{"direct", inner, connector.CodeRateLimited},
@@ -41,7 +41,6 @@ func TestCodeClassification(t *testing.T) {
 		transient bool
 	}{
 		{connector.CodeUnknown, "unknown", false},
-		{connector.CodeOK, "ok", false},
 		{connector.CodeInvalid, "invalid", false},
 		{connector.CodeNotFound, "not_found", false},
 		{connector.CodeConflict, "conflict", false},
@@ -55,42 +54,41 @@ func TestCodeClassification(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.name, tt.code.String())
 		assert.Equal(t, tt.transient, tt.code.Transient(), tt.name)
-		e := &connector.Error{Code: tt.code}
+		e := connector.NewError(tt.code, "", "", nil)
 		assert.Equal(t, tt.transient, e.Retryable(), tt.name)
 	}
 }
 
 func TestErrorMethods(t *testing.T) {
 	ve := &canonical.ValidationError{Kind: "order", Errors: []canonical.FieldError{{Field: "lines[0].item.sku", Message: "unknown item"}}}
-	err := &connector.Error{Code: connector.CodeInvalid, System: "erp", Op: "ValidateOrder", Err: ve}
+	err := connector.NewError(connector.CodeInvalid, "erp", "ValidateOrder", ve)
 	assert.Equal(t, "connector: erp ValidateOrder: invalid: canonical: invalid order: lines[0].item.sku: unknown item", err.Error())
 	assert.ErrorIs(t, err, canonical.ErrInvalid, "unwraps to the validation error")
 	var got *canonical.ValidationError
 	assert.ErrorAs(t, err, &got)
 
-	to := &connector.Error{Code: connector.CodeTimeout, System: "erp", Op: "PostShipment", MaybeApplied: true}
+	to := connector.NewError(connector.CodeTimeout, "erp", "PostShipment", nil, connector.WithMayHaveApplied(true))
 	assert.True(t, to.MayHaveApplied())
 	assert.Equal(t, "connector: erp PostShipment: timeout (may have been applied)", to.Error())
 
-	rl := &connector.Error{Code: connector.CodeRateLimited, Delay: 3 * time.Second}
+	rl := connector.NewError(connector.CodeRateLimited, "", "", nil, connector.WithRetryAfter(3*time.Second))
 	assert.Equal(t, 3*time.Second, rl.RetryAfter())
 	assert.Equal(t, "connector: rate_limited (retry after 3s)", rl.Error())
 
-	assert.ErrorIs(t, fmt.Errorf("w: %w", to), &connector.Error{Code: connector.CodeTimeout})
-	assert.ErrorIs(t, to, &connector.Error{Code: connector.CodeTimeout, System: "erp"})
-	assert.NotErrorIs(t, to, &connector.Error{Code: connector.CodeTimeout, System: "wms"})
-	assert.NotErrorIs(t, to, &connector.Error{Code: connector.CodeNotFound})
+	// CodeOf is the one way to ask the code: errors.Is does not match
+	// another *Error of the same code.
+	assert.Equal(t, connector.CodeTimeout, connector.CodeOf(fmt.Errorf("w: %w", to)))
+	assert.NotErrorIs(t, to, connector.NewError(connector.CodeTimeout, "erp", "PostShipment", nil, connector.WithMayHaveApplied(true)))
+	assert.ErrorIs(t, fmt.Errorf("w: %w", to), to, "the same *Error still matches itself")
 }
 
 func ExampleCodeOf() {
-	err := fmt.Errorf("accept order SO-1: %w", &connector.Error{
-		Code: connector.CodeRateLimited, System: "erp", Op: "AcceptOrder", Delay: 2 * time.Second,
-	})
+	err := fmt.Errorf("accept order SO-1: %w", connector.NewError(connector.CodeRateLimited, "erp", "AcceptOrder", nil, connector.WithRetryAfter(2*time.Second)))
 	fmt.Println(connector.CodeOf(err), connector.CodeOf(err).Transient())
-	fmt.Println(connector.CodeOf(nil))
+	fmt.Println(connector.CodeOf(errors.New("no code")), connector.CodeOf(nil))
 	// Output:
 	// rate_limited true
-	// ok
+	// unknown unknown
 }
 
 func TestRetryHonoursCodes(t *testing.T) {
@@ -99,13 +97,13 @@ func TestRetryHonoursCodes(t *testing.T) {
 		policy    retry.Policy
 		wantCalls int
 	}{
-		{&connector.Error{Code: connector.CodeInvalid}, retry.Policy{}, 1},
-		{&connector.Error{Code: connector.CodeNotFound}, retry.Policy{}, 1},
-		{&connector.Error{Code: connector.CodeInternal}, retry.Policy{}, 1},
-		{&connector.Error{Code: connector.CodeUnavailable}, retry.Policy{}, 2},
-		{&connector.Error{Code: connector.CodeRateLimited, Delay: time.Second}, retry.Policy{}, 2},
-		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, retry.Policy{}, 1},
-		{&connector.Error{Code: connector.CodeTimeout, MaybeApplied: true}, retry.Policy{Idempotent: true}, 2},
+		{connector.NewError(connector.CodeInvalid, "", "", nil), retry.Policy{}, 1},
+		{connector.NewError(connector.CodeNotFound, "", "", nil), retry.Policy{}, 1},
+		{connector.NewError(connector.CodeInternal, "", "", nil), retry.Policy{}, 1},
+		{connector.NewError(connector.CodeUnavailable, "", "", nil), retry.Policy{}, 2},
+		{connector.NewError(connector.CodeRateLimited, "", "", nil, connector.WithRetryAfter(time.Second)), retry.Policy{}, 2},
+		{connector.NewError(connector.CodeTimeout, "", "", nil, connector.WithMayHaveApplied(true)), retry.Policy{}, 1},
+		{connector.NewError(connector.CodeTimeout, "", "", nil, connector.WithMayHaveApplied(true)), retry.Policy{Idempotent: true}, 2},
 	}
 	for _, tt := range tests {
 		synctest.Test(t, func(t *testing.T) {
@@ -125,8 +123,20 @@ func TestRetryHonoursCodes(t *testing.T) {
 func TestNewError(t *testing.T) {
 	cause := errors.New("socket closed")
 	err := connector.NewError(connector.CodeUnavailable, "erp", "ValidateOrder", cause)
-	assert.Equal(t, &connector.Error{Code: connector.CodeUnavailable, System: "erp", Op: "ValidateOrder", Err: cause}, err,
-		"NewError(CodeUnavailable, erp, ValidateOrder, cause)")
+	assert.Equal(t, connector.CodeUnavailable, err.Code())
+	assert.Equal(t, "erp", err.System())
+	assert.Equal(t, "ValidateOrder", err.Op())
+	assert.False(t, err.MayHaveApplied())
+	assert.Zero(t, err.RetryAfter())
+	assert.Same(t, cause, err.Unwrap())
+
+	opts := connector.NewError(connector.CodeTimeout, "wms", "Release", nil,
+		connector.WithRetryAfter(2*time.Second), connector.WithMayHaveApplied(true))
+	assert.Equal(t, connector.CodeTimeout, opts.Code())
+	assert.True(t, opts.MayHaveApplied())
+	assert.Equal(t, 2*time.Second, opts.RetryAfter())
+	assert.NoError(t, opts.Unwrap())
+	assert.Equal(t, "connector: wms Release: timeout (may have been applied) (retry after 2s)", opts.Error())
 	assert.ErrorIs(t, err, cause, "NewError wraps its cause")
 	assert.Equal(t, "connector: erp ValidateOrder: unavailable", connector.NewError(connector.CodeUnavailable, "erp", "ValidateOrder", nil).Error(),
 		"NewError with a nil cause")

@@ -22,7 +22,7 @@ type flakyERP struct {
 func (f *flakyERP) GetOrder(_ context.Context, id string) (canonical.Order, error) {
 	if f.failures > 0 {
 		f.failures--
-		return canonical.Order{}, &connector.Error{Code: connector.CodeUnavailable, System: "erp", Op: "GetOrder"}
+		return canonical.Order{}, connector.NewError(connector.CodeUnavailable, "erp", "GetOrder", nil)
 	}
 	return canonical.Order{ID: id}, nil
 }

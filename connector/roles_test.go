@@ -231,8 +231,8 @@ func TestWrapCancelOrderLinesTimeout(t *testing.T) {
 		_, err = w.CancelOrderLines(t.Context(), "k", connector.OrderCancellation{OrderID: "o1"})
 		var ce *connector.Error
 		require.ErrorAs(t, err, &ce)
-		assert.Equal(t, connector.CodeTimeout, ce.Code)
-		assert.True(t, ce.MaybeApplied, "a cancellation has an effect")
+		assert.Equal(t, connector.CodeTimeout, ce.Code())
+		assert.True(t, ce.MayHaveApplied(), "a cancellation has an effect")
 		assert.Equal(t, 2, s.count("CancelOrderLines"), "each attempt timed out")
 		assert.Less(t, time.Since(start), 7*time.Second, "the timeout is per attempt")
 	})

@@ -51,7 +51,7 @@ var (
 //
 // Every operation of the contracts may be retried: each is idempotent by
 // key, by document ID or by sequence, or only reads. A decorator therefore
-// retries a timeout that may have been applied (MaybeApplied): the retry
+// retries a timeout that may have been applied (MayHaveApplied): the retry
 // sends the same key, and the remote returns the first result.
 //
 // The optional roles of the system go through the same decorators, as

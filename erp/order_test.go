@@ -178,8 +178,8 @@ func TestValidateOrderInvalid(t *testing.T) {
 			assert.Equal(t, connector.CodeInvalid, connector.CodeOf(err), "%s %s: %v", op, tt.name, err)
 			var ce *connector.Error
 			require.ErrorAs(t, err, &ce, "%s %s", op, tt.name)
-			assert.Equal(t, "erp", ce.System, "%s %s", op, tt.name)
-			assert.Equal(t, op, ce.Op, tt.name)
+			assert.Equal(t, "erp", ce.System(), "%s %s", op, tt.name)
+			assert.Equal(t, op, ce.Op(), tt.name)
 			if tt.field != "" {
 				var ve *canonical.ValidationError
 				require.ErrorAs(t, err, &ve, "%s %s", op, tt.name)

@@ -292,7 +292,7 @@ func (e *flakyCancelERP) CancelOrderLines(ctx context.Context, key string, c con
 	e.failed = true
 	e.mu.Unlock()
 	if first {
-		return canonical.Order{}, &connector.Error{Code: connector.CodeUnavailable, System: "erp", Op: "CancelOrderLines"}
+		return canonical.Order{}, connector.NewError(connector.CodeUnavailable, "erp", "CancelOrderLines", nil)
 	}
 	oc, ok := connector.As[connector.OrderCanceller](e.ERP)
 	if !ok {

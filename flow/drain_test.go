@@ -54,7 +54,7 @@ type failAccept struct {
 func (f *failAccept) AcceptOrder(ctx context.Context, key string, o *canonical.Order) (canonical.OrderAck, error) {
 	if f.n > 0 {
 		f.n--
-		return canonical.OrderAck{}, &connector.Error{Code: connector.CodeUnavailable, System: "erp", Op: "AcceptOrder"}
+		return canonical.OrderAck{}, connector.NewError(connector.CodeUnavailable, "erp", "AcceptOrder", nil)
 	}
 	return f.ERP.AcceptOrder(ctx, key, o)
 }

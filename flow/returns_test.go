@@ -211,8 +211,7 @@ func (f *flakyReturns) PostReturn(ctx context.Context, key string, r canonical.R
 	}
 	inv, err := f.ERP.PostReturn(ctx, key, r)
 	if err == nil && n <= f.before+f.after {
-		unavailable.MaybeApplied = true
-		return canonical.Invoice{}, unavailable
+		return canonical.Invoice{}, connector.NewError(connector.CodeUnavailable, "erp", "PostReturn", errors.New("test outage"), connector.WithMayHaveApplied(true))
 	}
 	return inv, err
 }

@@ -87,6 +87,10 @@ func cancelled(t kit.T) context.Context {
 // checkCode reports an error unless err carries code.
 func checkCode(t kit.T, err error, want connector.Code, what string) bool {
 	t.Helper()
+	if err == nil {
+		t.Errorf("%s: no error, want %v", what, want)
+		return false
+	}
 	if got := connector.CodeOf(err); got != want {
 		t.Errorf("%s: error code = %v, want %v (error: %v)", what, got, want, err)
 		return false

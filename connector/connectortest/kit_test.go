@@ -242,7 +242,7 @@ func TestCheckCatchesBrokenSystems(t *testing.T) {
 					AddOrders: m.AddOrders, Shown: m.Shown, Effects: m.Effects,
 				}, nil
 			})
-		}, "PublishStatus: contract \"PublishStatus shows the newest status by sequence, a repeat or an older sequence changing nothing, and refuses an unknown order with CodeNotFound and malformed input with CodeInvalid.\" broken: PublishStatus of an unknown order: error code = ok, want not_found"},
+		}, "PublishStatus: contract \"PublishStatus shows the newest status by sequence, a repeat or an older sequence changing nothing, and refuses an unknown order with CodeNotFound and malformed input with CodeInvalid.\" broken: PublishStatus of an unknown order: no error, want not_found"},
 	}
 	for _, tt := range tests {
 		err := tt.check()

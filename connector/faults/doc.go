@@ -9,7 +9,7 @@
 //     or with [connector.CodeRateLimited] carrying a Retry-After
 //     ([Config.Unavailable], [Config.RateLimited]);
 //   - fail after the wrapped system applied the call, with a
-//     [connector.CodeTimeout] error whose MaybeApplied is set: the ambiguous
+//     [connector.CodeTimeout] error whose MayHaveApplied reports true: the ambiguous
 //     case that idempotency keys exist for ([Config.AmbiguousTimeout]);
 //   - wait before the call, through an injected sleep function so that tests
 //     do not sleep ([Config.Latency], [Config.Sleep]);

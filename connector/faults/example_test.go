@@ -21,6 +21,10 @@ func ExampleOutage() {
 	wms, _ := faults.WrapWMS(stockWMS{}, faults.Config{Outage: faults.Outage{FromCall: 2, UntilCall: 4}})
 	for i := 1; i <= 5; i++ {
 		_, err := wms.Inventory(context.Background(), connector.InventoryQuery{})
+		if err == nil {
+			fmt.Println("call", i, "ok")
+			continue
+		}
 		fmt.Println("call", i, connector.CodeOf(err))
 	}
 	// Output:
@@ -37,7 +41,11 @@ func ExampleConfig_seed() {
 		s := ""
 		for range 12 {
 			_, err := wms.Inventory(context.Background(), connector.InventoryQuery{})
-			s += map[connector.Code]string{connector.CodeOK: ".", connector.CodeUnavailable: "U", connector.CodeRateLimited: "R"}[connector.CodeOf(err)]
+			if err == nil {
+				s += "."
+				continue
+			}
+			s += map[connector.Code]string{connector.CodeUnavailable: "U", connector.CodeRateLimited: "R"}[connector.CodeOf(err)]
 		}
 		return s
 	}

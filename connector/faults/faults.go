@@ -43,7 +43,7 @@ type Config struct {
 	RetryAfter time.Duration
 	// AmbiguousTimeout is the probability that a call the wrapped
 	// connector completed successfully fails with CodeTimeout and
-	// MaybeApplied set: its effect happened, its result is lost.
+	// MayHaveApplied true: its effect happened, its result is lost.
 	AmbiguousTimeout float64
 	// Latency is the largest delay added before a call; each call waits a
 	// uniformly random time in [0, Latency). 0 adds none.
@@ -204,7 +204,7 @@ type plan struct {
 
 // injected returns an injected *connector.Error.
 func (in *injector) injected(code connector.Code, op string, delay time.Duration, maybe bool, what string) error {
-	return &connector.Error{Code: code, System: in.system, Op: op, Delay: delay, MaybeApplied: maybe, Err: fmt.Errorf("%w %s", ErrInjected, what)}
+	return connector.NewError(code, in.system, op, fmt.Errorf("%w %s", ErrInjected, what), connector.WithRetryAfter(delay), connector.WithMayHaveApplied(maybe))
 }
 
 // draw decides the faults of one call. It draws the same number of values
