@@ -226,7 +226,7 @@ func CodeOf(err error) Code {
 
 // Compile-time checks that *Error classifies itself for the retry package.
 var (
-	_ retry.Retryable    = (*Error)(nil)
-	_ retry.RetryAfterer = (*Error)(nil)
-	_ retry.MaybeApplied = (*Error)(nil)
+	_ retry.Retryable      = (*Error)(nil)
+	_ retry.RetryAfterer   = (*Error)(nil)
+	_ retry.MayHaveApplied = (*Error)(nil)
 )

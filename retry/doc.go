@@ -19,7 +19,7 @@
 //
 //   - the caller's cancellation or deadline is never retried;
 //   - an error wrapped with [Permanent] stops at once;
-//   - an error implementing [MaybeApplied] that reports the remote may
+//   - an error implementing [MayHaveApplied] that reports the remote may
 //     already have applied the operation stops, unless the operation is
 //     declared idempotent ([Policy.Idempotent]);
 //   - an error implementing [RetryAfterer] (a server's Retry-After; see

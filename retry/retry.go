@@ -31,13 +31,13 @@ type RetryAfterer interface {
 	RetryAfter() time.Duration
 }
 
-// MaybeApplied is implemented by errors that know whether the remote may
+// MayHaveApplied is implemented by errors that know whether the remote may
 // already have applied the operation (say, a timeout after the request was
 // sent). When MayHaveApplied reports true, [Do] does not retry unless the
 // operation is idempotent (see [Policy.Idempotent]); an error must report
 // false only when the remote certainly did not apply the operation.
 // Implementations must be safe for concurrent use.
-type MaybeApplied interface {
+type MayHaveApplied interface {
 	MayHaveApplied() bool
 }
 
@@ -45,7 +45,7 @@ type MaybeApplied interface {
 // such as connector errors classified by a code: a rate limit or an outage
 // can pass, a rejected document cannot. When Retryable reports false, Do
 // returns the error at once, as for [Permanent]. Reporting true does not
-// override the other rules: a [MaybeApplied] error is still not retried
+// override the other rules: a [MayHaveApplied] error is still not retried
 // unless the operation is [Policy.Idempotent]. Implementations must be safe
 // for concurrent use.
 type Retryable interface {
@@ -259,7 +259,7 @@ type Policy struct {
 	Backoff Backoff
 	// Idempotent declares that the operation is idempotent (for example,
 	// it sends an idempotency key), so errors reporting that the remote may
-	// have applied it ([MaybeApplied]) may be retried. By default they are
+	// have applied it ([MayHaveApplied]) may be retried. By default they are
 	// not.
 	Idempotent bool
 	// OnRetry, when not nil, is called after each failed attempt that will
@@ -297,7 +297,7 @@ func (p Policy) Validate() error {
 //     is returned as it is;
 //   - an error matching [ErrCircuitOpen] is returned as it is, so the
 //     caller can park the work until the dependency is back;
-//   - an error whose [MaybeApplied] reports true is returned as it is,
+//   - an error whose [MayHaveApplied] reports true is returned as it is,
 //     unless p.Idempotent is set;
 //   - any other error is retried; when it implements [RetryAfterer], the
 //     wait is at least the server's delay;
@@ -379,7 +379,7 @@ func retryable(err error, idempotent bool) bool {
 	if errors.Is(err, ErrCircuitOpen) {
 		return false
 	}
-	var ma MaybeApplied
+	var ma MayHaveApplied
 	if errors.As(err, &ma) && ma.MayHaveApplied() && !idempotent {
 		return false
 	}
