@@ -36,11 +36,7 @@ func contentFingerprint(ev *canonical.Event) idempotency.Fingerprint {
 		h.Write(n[:])
 		h.Write(b)
 	}
-	str := func(s string) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
+	str := func(s string) { field([]byte(s)) }
 	str(string(ev.Type))
 	str(ev.Subject)
 	str(ev.DataContentType)
