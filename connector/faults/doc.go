@@ -52,4 +52,14 @@
 // [connector.As] reports a role on a wrapper only when the wrapped
 // connector has it. [connector.Subscriber] is not forwarded: [connector.As]
 // finds it on the wrapped connector, without faults.
+//
+// # On the wire
+//
+// [NewHTTP] injects the same kinds of failure one layer down, into the
+// requests an HTTP server answers, for connectors that speak a vendor's API
+// to an emulator: 503 and 429 (in the vendor's shape, through
+// [HTTPConfig.Reject]) and 401 before the request is handled, and, after
+// it was handled, an answer withheld until the client times out or a
+// connection closed without an answer. Those last two are what makes a
+// client mark an error "may have applied".
 package faults
