@@ -294,19 +294,22 @@ func (c *Client) Do(ctx context.Context, op string, req *http.Request) (*Respons
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
 		defer cancel()
 	}
+	req = req.Clone(ctx) // the caller's request is never modified
 	if key := IdempotencyKey(ctx); key != "" {
 		if err := c.setKey(req, key); err != nil {
 			return nil, connector.NewError(connector.CodeInvalid, c.cfg.System, op, err)
 		}
 	}
-	resp, err := c.send(ctx, req, op, false)
-	if err == nil || c.cfg.Auth == nil || connector.CodeOf(err) != connector.CodeUnauthorized || !isStatus(err, http.StatusUnauthorized) {
+	resp, sent, err := c.send(ctx, req, op, nil)
+	if err == nil || c.cfg.Auth == nil || sent == nil || Status(err) != http.StatusUnauthorized {
 		return resp, err
 	}
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return nil, err
 	}
-	return c.send(ctx, req, op, true)
+	c.cfg.Auth.Invalidate(sent)
+	resp, _, err = c.send(ctx, req, op, sent)
+	return resp, err
 }
 
 func (c *Client) setKey(req *http.Request, key string) error {
@@ -349,32 +352,27 @@ func Status(err error) int {
 	return 0
 }
 
-func isStatus(err error, status int) bool { return Status(err) == status }
-
-func (c *Client) send(ctx context.Context, orig *http.Request, op string, again bool) (*Response, error) {
+// send makes one attempt with a clone of base; after a 401, prev is the
+// attempt that got it, and the body is replayed. It returns the request
+// it sent (nil when none was sent).
+func (c *Client) send(ctx context.Context, base *http.Request, op string, prev *http.Request) (*Response, *http.Request, error) {
 	if err := c.limiter.wait(ctx); err != nil {
-		return nil, c.noAnswer(op, ctx, err, false)
+		return nil, nil, c.noAnswer(op, ctx, err, false)
 	}
-	req := orig.Clone(ctx)
-	if again && orig.GetBody != nil {
-		body, err := orig.GetBody()
+	req := base.Clone(ctx)
+	if prev != nil && base.GetBody != nil {
+		body, err := base.GetBody()
 		if err != nil {
-			return nil, connector.NewError(connector.CodeInvalid, c.cfg.System, op, fmt.Errorf("httpkit: replaying request body: %w", err))
+			return nil, nil, connector.NewError(connector.CodeInvalid, c.cfg.System, op, fmt.Errorf("httpkit: replaying request body: %w", err))
 		}
 		req.Body = body
 	}
 	if c.cfg.Auth != nil {
-		if again {
-			c.cfg.Auth.Invalidate(orig)
-		}
 		if err := c.cfg.Auth.Authorize(req); err != nil {
-			return nil, connector.NewError(connector.CodeUnauthorized, c.cfg.System, op, err)
-		}
-		if !again {
-			// Let Invalidate see which credential the first attempt carried.
-			orig.Header = req.Header
+			return nil, nil, connector.NewError(connector.CodeUnauthorized, c.cfg.System, op, err)
 		}
 	}
+	sent := req
 	var wrote atomic.Bool
 	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
@@ -383,7 +381,7 @@ func (c *Client) send(ctx context.Context, orig *http.Request, op string, again 
 	c.logRequest(ctx, req)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, c.noAnswer(op, ctx, err, wrote.Load())
+		return nil, sent, c.noAnswer(op, ctx, err, wrote.Load())
 	}
 	defer resp.Body.Close()
 	body, rerr := readLimited(resp.Body, c.cfg.MaxResponseBytes)
@@ -391,9 +389,9 @@ func (c *Client) send(ctx context.Context, orig *http.Request, op string, again 
 	pause := c.pause(resp)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if rerr != nil {
-			return nil, c.readError(op, ctx, rerr)
+			return nil, sent, c.readError(op, ctx, rerr)
 		}
-		return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, system: c.cfg.System, op: op}, nil
+		return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, system: c.cfg.System, op: op}, sent, nil
 	}
 	var detail error
 	switch {
@@ -406,7 +404,7 @@ func (c *Client) send(ctx context.Context, orig *http.Request, op string, again 
 		detail = fmt.Errorf("%q", quoteBody(body))
 	}
 	code, applied := statusCode(resp.StatusCode)
-	return nil, connector.NewError(code, c.cfg.System, op, &statusError{status: resp.StatusCode, detail: detail},
+	return nil, sent, connector.NewError(code, c.cfg.System, op, &statusError{status: resp.StatusCode, detail: detail},
 		connector.WithRetryAfter(pause), connector.WithMayHaveApplied(applied))
 }
 
