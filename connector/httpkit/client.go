@@ -352,19 +352,21 @@ func Status(err error) int {
 	return 0
 }
 
-// send makes one attempt with a clone of base; after a 401, prev is the
+// send makes one attempt with base; after a 401, prev is the
 // attempt that got it, and the body is replayed. It returns the request
 // it sent (nil when none was sent).
 func (c *Client) send(ctx context.Context, base *http.Request, op string, prev *http.Request) (*Response, *http.Request, error) {
 	if err := c.limiter.wait(ctx); err != nil {
 		return nil, nil, c.noAnswer(op, ctx, err, false)
 	}
-	req := base.Clone(ctx)
+	// base is Do's own clone: its header may be written.
+	req := base
 	if prev != nil && base.GetBody != nil {
 		body, err := base.GetBody()
 		if err != nil {
 			return nil, nil, connector.NewError(connector.CodeInvalid, c.cfg.System, op, fmt.Errorf("httpkit: replaying request body: %w", err))
 		}
+		req = base.WithContext(ctx)
 		req.Body = body
 	}
 	if c.cfg.Auth != nil {
