@@ -315,3 +315,32 @@ func TestConfigValidate(t *testing.T) {
 	}
 	assert.True(t, errors.Is(httpkit.Config{System: "x"}.Validate(), nil))
 }
+
+// A 2xx whose vendor header reports few calls left pauses the client too.
+func TestThrottleOnLowRemaining(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Sforce-Limit-Info", "api-usage=99990/100000")
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, func(c *httpkit.Config) {
+		c.Throttle = func(_ int, h http.Header) time.Duration {
+			var used, limit int
+			if _, err := fmt.Sscanf(h.Get("Sforce-Limit-Info"), "api-usage=%d/%d", &used, &limit); err == nil && limit-used < 100 {
+				return time.Minute
+			}
+			return 0
+		}
+	})
+	_, err := get(t, c, context.Background(), "/x")
+	require.NoError(t, err, "the answer itself succeeds")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = get(t, c, ctx, "/x")
+	require.Error(t, err)
+	assert.Equal(t, connector.CodeTimeout, connector.CodeOf(err))
+	assert.Contains(t, err.Error(), "paused")
+	assert.Equal(t, int32(1), calls.Load(), "the paused call reached the server")
+}
