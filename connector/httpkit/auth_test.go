@@ -104,6 +104,7 @@ func TestOAuth2Persistent401(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/token" {
 			tokens.Add(1)
+			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, `{"access_token":"t","token_type":"Bearer"}`)
 			return
 		}
@@ -116,6 +117,7 @@ func TestOAuth2Persistent401(t *testing.T) {
 	_, err = get(t, c, context.Background(), "/api")
 	require.Error(t, err)
 	assert.Equal(t, connector.CodeUnauthorized, connector.CodeOf(err))
+	assert.Equal(t, 401, httpkit.Status(err), "%v", err)
 	assert.Equal(t, int32(2), tokens.Load(), "one refresh, then the 401 is returned")
 }
 
@@ -201,4 +203,68 @@ func TestVendorIdempotencyField(t *testing.T) {
 	_, err = get(t, c, httpkit.WithIdempotencyKey(context.Background(), "bad key\n"), "/x")
 	require.Error(t, err)
 	assert.Equal(t, connector.CodeInvalid, connector.CodeOf(err), "an invalid key is refused before sending")
+}
+
+// Concurrent calls that all get a 401 fetch one new token, not one each,
+// and the caller's request is left as it was.
+func TestOAuth2Concurrent401(t *testing.T) {
+	o := &oauthServer{}
+	srv := httptest.NewServer(o.handler(t))
+	defer srv.Close()
+	auth, err := httpkit.ClientCredentials(httpkit.OAuth2Config{TokenURL: srv.URL + "/token", ClientID: "id"})
+	require.NoError(t, err)
+	c := newClient(t, srv.URL, func(c *httpkit.Config) { c.Auth = auth })
+	_, err = get(t, c, context.Background(), "/api")
+	require.NoError(t, err)
+	o.mu.Lock()
+	o.issued++ // the server no longer accepts the cached token
+	o.mu.Unlock()
+
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			req, err := c.NewRequest("Post", http.MethodPost, "/api", map[string]int{"n": i})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			_, errs[i] = c.Do(context.Background(), "Post", req)
+			if req.Header.Get("Authorization") != "" {
+				errs[i] = fmt.Errorf("the caller's request got an Authorization header")
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		assert.NoError(t, err, "call %d", i)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	assert.Len(t, o.grants, 2, "one token at the start, one after the 401s")
+}
+
+// A 401 on a request whose body cannot be replayed is returned as it is.
+func TestOAuth2NoReplayWithoutGetBody(t *testing.T) {
+	var tokens atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			tokens.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"access_token":"t","token_type":"Bearer"}`)
+			return
+		}
+		w.WriteHeader(401)
+	}))
+	defer srv.Close()
+	auth, err := httpkit.ClientCredentials(httpkit.OAuth2Config{TokenURL: srv.URL + "/token", ClientID: "id"})
+	require.NoError(t, err)
+	c := newClient(t, srv.URL, func(c *httpkit.Config) { c.Auth = auth })
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api", io.NopCloser(strings.NewReader(`{}`)))
+	require.NoError(t, err)
+	require.Nil(t, req.GetBody)
+	_, err = c.Do(context.Background(), "Post", req)
+	require.Error(t, err)
+	assert.Equal(t, 401, httpkit.Status(err), "%v", err)
+	assert.Equal(t, int32(1), tokens.Load(), "no second attempt")
 }
