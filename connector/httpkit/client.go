@@ -220,10 +220,13 @@ func (c *Client) NewRequest(op, method, ref string, body any) (*http.Request, er
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, u, rd)
+	// The URL is already parsed: build on an empty one rather than parse
+	// its text a second time.
+	req, err := http.NewRequest(method, "", rd)
 	if err != nil {
 		return nil, connector.NewError(connector.CodeInvalid, c.cfg.System, op, err)
 	}
+	req.URL, req.Host = u, u.Host
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -231,21 +234,24 @@ func (c *Client) NewRequest(op, method, ref string, body any) (*http.Request, er
 	return req, nil
 }
 
-func (c *Client) resolve(ref string) (string, error) {
+func (c *Client) resolve(ref string) (*url.URL, error) {
 	u, err := url.Parse(ref)
 	if err != nil {
-		return "", fmt.Errorf("httpkit: URL %q: %w", ref, err)
+		return nil, fmt.Errorf("httpkit: URL %q: %w", ref, err)
 	}
 	if !u.IsAbs() {
 		if c.base == nil {
-			return "", fmt.Errorf("httpkit: URL %q is relative and Config.BaseURL is not set", ref)
+			return nil, fmt.Errorf("httpkit: URL %q is relative and Config.BaseURL is not set", ref)
 		}
 		u = c.base.ResolveReference(u)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("httpkit: URL %q: scheme must be http or https", ref)
+		return nil, fmt.Errorf("httpkit: URL %q: scheme must be http or https", ref)
 	}
-	return u.String(), nil
+	if u.Host == "" {
+		return nil, fmt.Errorf("httpkit: URL %q has no host", ref)
+	}
+	return u, nil
 }
 
 // Response is a completed 2xx answer, its body read in full (at most
@@ -294,7 +300,13 @@ func (c *Client) Do(ctx context.Context, op string, req *http.Request) (*Respons
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
 		defer cancel()
 	}
-	req = req.Clone(ctx) // the caller's request is never modified
+	// The caller's request is never modified: a shallow copy with its own
+	// header map carries the key and the credential.
+	req = req.WithContext(ctx)
+	req.Header = req.Header.Clone()
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
 	if key := IdempotencyKey(ctx); key != "" {
 		if err := c.setKey(req, key); err != nil {
 			return nil, connector.NewError(connector.CodeInvalid, c.cfg.System, op, err)
@@ -386,7 +398,7 @@ func (c *Client) send(ctx context.Context, base *http.Request, op string, prev *
 		return nil, sent, c.noAnswer(op, ctx, err, wrote.Load())
 	}
 	defer resp.Body.Close()
-	body, rerr := readLimited(resp.Body, c.cfg.MaxResponseBytes)
+	body, rerr := readLimited(resp.Body, resp.ContentLength, c.cfg.MaxResponseBytes)
 	c.logResponse(ctx, req, resp, body, time.Since(start))
 	pause := c.pause(resp)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -474,8 +486,18 @@ func (c *Client) readError(op string, ctx context.Context, err error) error {
 }
 
 // readLimited reads r to its end, failing with ErrResponseTooLarge past
-// limit bytes; it never holds more than limit+1 bytes.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
+// limit bytes; it never holds more than limit+1 bytes. size is the
+// announced length, -1 when unknown.
+func readLimited(r io.Reader, size, limit int64) ([]byte, error) {
+	if size >= 0 && size <= limit {
+		// The length is known (the transport enforces it): one allocation.
+		buf := make([]byte, size)
+		n, err := io.ReadFull(r, buf)
+		return buf[:n], err
+	}
+	if size > limit {
+		return nil, fmt.Errorf("%w: %d bytes announced, over the limit of %d bytes", ErrResponseTooLarge, size, limit)
+	}
 	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -255,6 +256,14 @@ func TestResponseLimitAndJSON(t *testing.T) {
 					return
 				}
 			}
+		case "/huge-announced":
+			w.Header().Set("Content-Length", strconv.Itoa(1<<20))
+			chunk := strings.Repeat("x", 1<<10)
+			for range 1 << 10 {
+				if _, err := io.WriteString(w, chunk); err != nil {
+					return
+				}
+			}
 		case "/invalid":
 			_, _ = io.WriteString(w, `{"id": 12,}`)
 		case "/ok":
@@ -276,6 +285,7 @@ func TestResponseLimitAndJSON(t *testing.T) {
 	}{
 		{"/ok", thing{ID: "S1", Qty: 3}, 0, nil, ""},
 		{"/huge", thing{}, connector.CodeInternal, httpkit.ErrResponseTooLarge, "65536 bytes"},
+		{"/huge-announced", thing{}, connector.CodeInternal, httpkit.ErrResponseTooLarge, "65536 bytes"},
 		{"/invalid", thing{}, connector.CodeInternal, nil, "invalid JSON in response at byte 11"},
 	}
 	for _, tt := range tests {
@@ -343,4 +353,35 @@ func TestThrottleOnLowRemaining(t *testing.T) {
 	assert.Equal(t, connector.CodeTimeout, connector.CodeOf(err))
 	assert.Contains(t, err.Error(), "paused")
 	assert.Equal(t, int32(1), calls.Load(), "the paused call reached the server")
+}
+
+func TestNewRequestRefs(t *testing.T) {
+	withBase := newClient(t, "https://erp.test/api/v1/", nil)
+	noBase := newClient(t, "", nil)
+	tests := []struct {
+		c    *httpkit.Client
+		ref  string
+		want string
+		err  string
+	}{
+		{withBase, "orders?top=2", "https://erp.test/api/v1/orders?top=2", ""},
+		{withBase, "/services/data/v66.0/query/01g-500", "https://erp.test/services/data/v66.0/query/01g-500", ""},
+		{withBase, "http://other.test/x", "http://other.test/x", ""},
+		{noBase, "/orders", "", "relative and Config.BaseURL is not set"},
+		{noBase, "ftp://erp.test/x", "", "scheme must be http or https"},
+		{noBase, "http:///x", "", "has no host"},
+		{noBase, "http://erp.test/%zz", "", "invalid URL escape"},
+	}
+	for _, tt := range tests {
+		req, err := tt.c.NewRequest("Op", http.MethodGet, tt.ref, nil)
+		if tt.err != "" {
+			require.Error(t, err, tt.ref)
+			assert.Equal(t, connector.CodeInvalid, connector.CodeOf(err), tt.ref)
+			assert.Contains(t, err.Error(), tt.err, tt.ref)
+			continue
+		}
+		require.NoError(t, err, tt.ref)
+		assert.Equal(t, tt.want, req.URL.String(), tt.ref)
+		assert.Equal(t, req.URL.Host, req.Host, tt.ref)
+	}
 }
