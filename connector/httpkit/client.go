@@ -493,6 +493,11 @@ func readLimited(r io.Reader, size, limit int64) ([]byte, error) {
 		// The length is known (the transport enforces it): one allocation.
 		buf := make([]byte, size)
 		n, err := io.ReadFull(r, buf)
+		if err == io.EOF {
+			// No body at all, as for HEAD: the transport reports a short
+			// body as io.ErrUnexpectedEOF.
+			err = nil
+		}
 		return buf[:n], err
 	}
 	if size > limit {

@@ -385,3 +385,18 @@ func TestNewRequestRefs(t *testing.T) {
 		assert.Equal(t, req.URL.Host, req.Host, tt.ref)
 	}
 }
+
+func TestHead(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1234")
+		w.Header().Set("ETag", `"v7"`)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil)
+	req, err := c.NewRequest("HeadThing", http.MethodHead, "/x", nil)
+	require.NoError(t, err)
+	resp, err := c.Do(context.Background(), "HeadThing", req)
+	require.NoError(t, err)
+	assert.Empty(t, resp.Body)
+	assert.Equal(t, `"v7"`, resp.Header.Get("ETag"))
+}
