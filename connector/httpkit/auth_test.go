@@ -195,9 +195,12 @@ func TestVendorIdempotencyField(t *testing.T) {
 			return nil
 		}
 	})
-	_, err := get(t, c, httpkit.WithIdempotencyKey(context.Background(), "k-1"), "/x")
+	req, err := c.NewRequest("GetThing", http.MethodGet, "/x", nil)
+	require.NoError(t, err)
+	_, err = c.Do(httpkit.WithIdempotencyKey(context.Background(), "k-1"), "GetThing", req)
 	require.NoError(t, err)
 	assert.Equal(t, "k-1|", got)
+	assert.Empty(t, req.URL.RawQuery, "the caller's URL is left alone")
 
 	c = newClient(t, srv.URL, func(c *httpkit.Config) { c.IdempotencyHeader = "X-Request-Key" })
 	_, err = get(t, c, httpkit.WithIdempotencyKey(context.Background(), "bad key\n"), "/x")

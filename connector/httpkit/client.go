@@ -95,7 +95,10 @@ type Config struct {
 	IdempotencyHeader string
 	// SetIdempotencyKey, when set, puts the key into the request instead
 	// of IdempotencyHeader, for a vendor that wants it elsewhere (a bare
-	// header value, a query parameter). It must be safe for concurrent use.
+	// header value, a query parameter, a body field). It gets a copy of the
+	// caller's request whose header and URL it may change; one that
+	// replaces the body must set GetBody too. It must be safe for
+	// concurrent use.
 	SetIdempotencyKey func(req *http.Request, key string) error
 	// Auth authorizes each request, such as an *OAuth2; nil sends the
 	// requests as they are. After a 401 the Client invalidates the
@@ -256,6 +259,7 @@ func (c *Client) resolve(ref string) (*url.URL, error) {
 
 // Response is a completed 2xx answer, its body read in full (at most
 // Config.MaxResponseBytes). It is a plain value: safe for concurrent reads.
+// The zero value is an empty answer.
 type Response struct {
 	// Status is the HTTP status code.
 	Status int
@@ -303,6 +307,10 @@ func (c *Client) Do(ctx context.Context, op string, req *http.Request) (*Respons
 	// The caller's request is never modified: a shallow copy with its own
 	// header map carries the key and the credential.
 	req = req.WithContext(ctx)
+	if req.URL != nil {
+		u := *req.URL
+		req.URL = &u
+	}
 	req.Header = req.Header.Clone()
 	if req.Header == nil {
 		req.Header = make(http.Header)
