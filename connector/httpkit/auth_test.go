@@ -271,3 +271,29 @@ func TestOAuth2NoReplayWithoutGetBody(t *testing.T) {
 	assert.Equal(t, 401, httpkit.Status(err), "%v", err)
 	assert.Equal(t, int32(1), tokens.Load(), "no second attempt")
 }
+
+func TestOAuth2ConfigValidate(t *testing.T) {
+	tests := []struct {
+		cfg httpkit.OAuth2Config
+		msg string
+	}{
+		{httpkit.OAuth2Config{ClientID: "id"}, "TokenURL is required"},
+		{httpkit.OAuth2Config{TokenURL: "/token", ClientID: "id"}, "not an absolute URL"},
+		{httpkit.OAuth2Config{TokenURL: "https://idp.test/token"}, "ClientID is required"},
+	}
+	for _, tt := range tests {
+		_, err := httpkit.ClientCredentials(tt.cfg)
+		require.Error(t, err, tt.msg)
+		assert.ErrorIs(t, err, httpkit.ErrInvalidConfig)
+		assert.Contains(t, err.Error(), tt.msg)
+	}
+	_, err := httpkit.RefreshToken(httpkit.OAuth2Config{TokenURL: "https://idp.test/token", ClientID: "id"}, "")
+	assert.ErrorIs(t, err, httpkit.ErrInvalidConfig, "empty refresh token")
+
+	a, err := httpkit.ClientCredentials(httpkit.OAuth2Config{TokenURL: "https://idp.test/token", ClientID: "id", ClientSecret: "s3cret"})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	slog.New(slog.NewTextHandler(&out, nil)).Info("auth", "oauth2", a)
+	assert.Contains(t, out.String(), "client_id=id")
+	assert.NotContains(t, out.String(), "s3cret")
+}
