@@ -7,6 +7,7 @@ import (
 
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/faults"
+	"github.com/distsync/distsync/connector/httpkit"
 	"github.com/distsync/distsync/crm"
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
@@ -31,6 +32,7 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"eventlog", eventlog.ErrInvalidConfig},
 		{"faults", faults.ErrInvalidConfig},
 		{"flow", flow.ErrInvalidConfig},
+		{"httpkit", httpkit.ErrInvalidConfig},
 		{"idempotency", idempotency.ErrInvalidConfig},
 		{"retry", retry.ErrInvalidConfig},
 		{"tracing", tracing.ErrInvalidConfig},
