@@ -81,7 +81,7 @@ func newFixture(t testing.TB, edit func(*webhook.Config)) *fixture {
 	t.Helper()
 	f := &fixture{log: eventlog.NewMemory(eventlog.MemoryConfig{}), clock: newClock(t0), logBuf: &syncBuffer{}}
 	var err error
-	f.store, err = idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1})
+	f.store, err = idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1, Now: f.clock.Now})
 	require.NoError(t, err)
 	cfg := webhook.Config{
 		Source:   testSource,
@@ -348,20 +348,47 @@ func TestHandlerCrashBetweenClaimAndComplete(t *testing.T) {
 	body := []byte(`{"order":"SO-1"}`)
 	// The crashed process claimed the key with the same fingerprint.
 	key := idempotency.Derive(testSource, "webhook", "msg_1")
-	_, err := f.store.Claim(context.Background(), key, idempotency.FingerprintBytes(body), time.Millisecond)
+	_, err := f.store.Claim(context.Background(), key, idempotency.FingerprintBytes(body), time.Minute)
 	require.NoError(t, err)
 	h := signed("msg_1", t0, body, secretNew)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		a := f.post(t, h, body)
-		if a.status == http.StatusNoContent {
-			break
-		}
-		require.Equal(t, http.StatusConflict, a.status, a.raw)
-		require.True(t, time.Now().Before(deadline), "claim never taken over")
-		time.Sleep(time.Millisecond) // the store's lease runs on the wall clock
-	}
+	a := f.post(t, h, body)
+	require.Equal(t, http.StatusConflict, a.status, "within the crashed claim's lease: %s", a.raw)
+	assert.Equal(t, webhook.ProblemInProgress, a.problem.Type)
+	assert.Empty(t, f.events(t))
+	f.clock.Add(time.Minute + time.Second) // the lease ends
+	h = signed("msg_1", f.clock.Now(), body, secretNew)
+	a = f.post(t, h, body)
+	require.Equal(t, http.StatusNoContent, a.status, "taken over after the lease: %s", a.raw)
 	assert.Len(t, f.events(t), 1)
+}
+
+// lossyStore fails every Complete, as a process crashing between the
+// append and the completion would leave the key.
+type lossyStore struct{ idempotency.Store }
+
+func (lossyStore) Complete(context.Context, idempotency.Lease, idempotency.Result) error {
+	return errors.New("crashed before complete")
+}
+
+// TestHandlerCompleteLostAppendsSameKeys: when the completion is lost, the
+// delivery is still acknowledged (it is in the log), and the redelivery
+// after the lease appends the same event keys, for consumers to dedupe.
+func TestHandlerCompleteLostAppendsSameKeys(t *testing.T) {
+	var f *fixture
+	f = newFixture(t, func(c *webhook.Config) {
+		c.Lease = time.Minute
+		c.Dedupe = lossyStore{c.Dedupe}
+	})
+	body := []byte(`{"order":"SO-1"}`)
+	a := f.post(t, signed("msg_1", t0, body, secretNew), body)
+	require.Equal(t, http.StatusNoContent, a.status, a.raw)
+	assert.Contains(t, f.logBuf.String(), "not completed")
+	f.clock.Add(2 * time.Minute)
+	a = f.post(t, signed("msg_1", f.clock.Now(), body, secretNew), body)
+	require.Equal(t, http.StatusNoContent, a.status, a.raw)
+	evs := f.events(t)
+	require.Len(t, evs, 2)
+	assert.Equal(t, evs[0].Key(), evs[1].Key(), "a redelivery appends the same event key")
 }
 
 func TestHandlerBodyLimit(t *testing.T) {
