@@ -374,8 +374,7 @@ func (lossyStore) Complete(context.Context, idempotency.Lease, idempotency.Resul
 // delivery is still acknowledged (it is in the log), and the redelivery
 // after the lease appends the same event keys, for consumers to dedupe.
 func TestHandlerCompleteLostAppendsSameKeys(t *testing.T) {
-	var f *fixture
-	f = newFixture(t, func(c *webhook.Config) {
+	f := newFixture(t, func(c *webhook.Config) {
 		c.Lease = time.Minute
 		c.Dedupe = lossyStore{c.Dedupe}
 	})
