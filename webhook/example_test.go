@@ -21,6 +21,7 @@ func ExampleHandler() {
 	secret := webhook.MustParseSecret("whsec_c2hpcGJvYi1kZW1vLXNlY3JldA==")
 	log := eventlog.NewMemory(eventlog.MemoryConfig{})
 	store, _ := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+	defer store.Close()
 	h, err := webhook.NewHandler(webhook.Config{
 		Source:   "urn:distsync:wms:shipbob",
 		Verifier: &webhook.Standard{Secrets: []webhook.Secret{secret}},

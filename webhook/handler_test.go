@@ -83,6 +83,7 @@ func newFixture(t testing.TB, edit func(*webhook.Config)) *fixture {
 	var err error
 	f.store, err = idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1, Now: f.clock.Now})
 	require.NoError(t, err)
+	t.Cleanup(func() { f.store.Close() })
 	cfg := webhook.Config{
 		Source:   testSource,
 		Verifier: &webhook.Standard{Secrets: []webhook.Secret{secretNew, secretOld}},

@@ -172,6 +172,7 @@ func run(ctx context.Context, out io.Writer, cfg config) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer store.Close()
 	h, err := webhook.NewHandler(webhook.Config{
 		Source:   source,
 		Verifier: &webhook.Standard{Secrets: []webhook.Secret{secret}},

@@ -14,6 +14,7 @@ import (
 	"github.com/distsync/distsync/idempotency"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
+	"github.com/distsync/distsync/webhook"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -34,6 +35,7 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"idempotency", idempotency.ErrInvalidConfig},
 		{"retry", retry.ErrInvalidConfig},
 		{"tracing", tracing.ErrInvalidConfig},
+		{"webhook", webhook.ErrInvalidConfig},
 		{"wms", wms.ErrInvalidConfig},
 	}
 	for _, tt := range tests {
