@@ -515,3 +515,59 @@ func TestConfigValidate(t *testing.T) {
 		assert.ErrorIs(t, err, webhook.ErrInvalidConfig, tt.name)
 	}
 }
+
+// TestHandlerDuplicateWhileRecording: a duplicate arriving while the first
+// delivery is being mapped is told to retry (409), not acknowledged before
+// the record exists.
+func TestHandlerDuplicateWhileRecording(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	f := newFixture(t, func(c *webhook.Config) {
+		c.Map = func(ctx context.Context, d webhook.Delivery) ([]canonical.Event, error) {
+			close(entered)
+			<-release
+			return shipmentMapper(ctx, d)
+		}
+	})
+	body := []byte(`{"order":"SO-1"}`)
+	h := signed("msg_1", t0, body, secretNew)
+	first := make(chan answer, 1)
+	go func() { first <- f.post(t, h, body) }()
+	<-entered
+	a := f.post(t, h, body)
+	require.Equal(t, http.StatusConflict, a.status, a.raw)
+	assert.Equal(t, webhook.ProblemInProgress, a.problem.Type)
+	assert.Equal(t, "1", a.header.Get("Retry-After"))
+	assert.Empty(t, f.events(t), "nothing recorded yet")
+	close(release)
+	require.Equal(t, http.StatusNoContent, (<-first).status)
+	a = f.post(t, h, body)
+	require.Equal(t, http.StatusNoContent, a.status)
+	assert.Equal(t, "true", a.header.Get(idempotency.ReplayedHeader))
+	assert.Len(t, f.events(t), 1)
+}
+
+// TestHandlerShipHeroScheme runs the intake with the body-HMAC verifier
+// and ShipHero's acknowledgement body over loopback.
+func TestHandlerShipHeroScheme(t *testing.T) {
+	k := webhook.Secret("shiphero-app-secret")
+	f := newFixture(t, func(c *webhook.Config) {
+		c.Verifier = &webhook.BodyHMAC{Header: "X-Shiphero-Hmac-Sha256", IDHeader: "X-Shiphero-Message-ID", Secrets: []webhook.Secret{k}}
+		c.AckBody = []byte(`{"code":"200","Status":"Success"}`)
+	})
+	body := []byte(`{"order":"SO-7","webhook_type":"Shipment Update"}`)
+	h := http.Header{}
+	h.Set("X-Shiphero-Hmac-Sha256", webhook.SignBody(k, body))
+	h.Set("X-Shiphero-Message-ID", "sh-msg-1")
+	for i, want := range []string{"", "true"} {
+		a := f.post(t, h, body)
+		require.Equal(t, http.StatusOK, a.status, "delivery %d: %s", i, a.raw)
+		assert.JSONEq(t, `{"code":"200","Status":"Success"}`, a.raw)
+		assert.Equal(t, want, a.header.Get(idempotency.ReplayedHeader), "delivery %d", i)
+	}
+	h.Set("X-Shiphero-Hmac-Sha256", webhook.SignBody(secretBad, body))
+	a := f.post(t, h, body)
+	assert.Equal(t, http.StatusUnauthorized, a.status)
+	evs := f.events(t)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "sh-msg-1", evs[0].ID)
+}
