@@ -238,7 +238,7 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 		h := signed(fmt.Sprintf("msg_%d", i), t0, body, secretNew)
 		for range dup {
 			wg.Go(func() {
-				for {
+				for range 10_000 {
 					a := f.post(t, h, body)
 					switch a.status {
 					case http.StatusNoContent:
@@ -253,6 +253,7 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 						return
 					}
 				}
+				t.Errorf("delivery never acknowledged")
 			})
 		}
 	}
@@ -528,6 +529,9 @@ func TestHandlerDuplicateWhileRecording(t *testing.T) {
 			return shipmentMapper(ctx, d)
 		}
 	})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // before the server closes, even when the test fails
 	body := []byte(`{"order":"SO-1"}`)
 	h := signed("msg_1", t0, body, secretNew)
 	first := make(chan answer, 1)
@@ -538,7 +542,7 @@ func TestHandlerDuplicateWhileRecording(t *testing.T) {
 	assert.Equal(t, webhook.ProblemInProgress, a.problem.Type)
 	assert.Equal(t, "1", a.header.Get("Retry-After"))
 	assert.Empty(t, f.events(t), "nothing recorded yet")
-	close(release)
+	unblock()
 	require.Equal(t, http.StatusNoContent, (<-first).status)
 	a = f.post(t, h, body)
 	require.Equal(t, http.StatusNoContent, a.status)
