@@ -168,7 +168,8 @@ func (c Config) Validate() error {
 //
 //  1. reads the body up to Config.MaxBodyBytes (413 beyond);
 //  2. verifies it with Config.Verifier (400 for missing or malformed
-//     headers, 401 for a bad signature or a timestamp out of tolerance);
+//     headers, 401 for a bad signature or a timestamp out of tolerance,
+//     and for any other error of a Verifier);
 //  3. claims the delivery ID in Config.Dedupe: an ID already recorded is
 //     acknowledged again (2xx, with the Idempotent-Replayed: true header)
 //     and not recorded twice; one being recorded right now is answered 409
