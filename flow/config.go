@@ -204,6 +204,41 @@ func (c Config) Validate() error {
 	if c.CRM == nil {
 		errs = append(errs, errors.New("CRM is required"))
 	}
+	if _, err := c.orderSources(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.erpSources(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateCommon(c.roles()); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// roles returns the roles of inventory sync in c's connectors.
+func (c Config) roles() inventoryRoles {
+	r := inventoryRoles{}
+	if c.WMS != nil {
+		r.feed, r.stock = c.WMS, c.WMS
+	}
+	if c.ERP != nil {
+		r.ledger = c.ERP
+	}
+	if c.CRM != nil {
+		r.avail = c.CRM
+	}
+	return r
+}
+
+// validateCommon checks the fields of c that New and NewInventorySync
+// share, with the WMS feed whose source defaults WMSSources. The errors are
+// joined, without ErrInvalidConfig.
+func (c Config) validateCommon(roles inventoryRoles) error {
+	var errs []error
 	if c.Log == nil {
 		errs = append(errs, errors.New("Log is required"))
 	}
@@ -216,13 +251,7 @@ func (c Config) Validate() error {
 	if c.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("PollInterval is negative: %s", c.PollInterval))
 	}
-	if _, err := c.orderSources(); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := c.erpSources(); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := c.wmsSources(); err != nil {
+	if _, err := c.wmsSources(roles.feed); err != nil {
 		errs = append(errs, err)
 	}
 	if c.MaxEventSize < 0 {
@@ -237,10 +266,7 @@ func (c Config) Validate() error {
 	if err := c.Policy.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("Policy: %w", err))
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+	return errors.Join(errs...)
 }
 
 // sourceReporter is the optional method of a CRM connector that reports
@@ -291,13 +317,13 @@ func (c Config) erpSources() ([]string, error) {
 }
 
 // wmsSources returns the sources of the WMS's events the flow accepts
-// (see Config.WMSSources).
-func (c Config) wmsSources() ([]string, error) {
+// (see Config.WMSSources), defaulted from feed, the WMS's event feed.
+func (c Config) wmsSources(feed connector.EventFeed) ([]string, error) {
 	if c.WMSSources == nil {
-		if c.WMS == nil {
+		if feed == nil {
 			return nil, nil // reported as "WMS is required"
 		}
-		r, ok := connector.As[sourceReporter](c.WMS)
+		r, ok := connector.As[sourceReporter](feed)
 		if !ok || r.Source() == "" {
 			return nil, errors.New("WMSSources is required: the WMS connector reports no source (Source() string)")
 		}

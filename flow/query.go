@@ -87,8 +87,11 @@ func (f *Flow) Orders() []string {
 // and the CRM's views and the dead letters; a failure to read the ERP is
 // reported in OrderView.ERPErr, a failure to read the dead letters is
 // returned. An order the flow does not know is an error matching
-// ErrUnknownOrder.
+// ErrUnknownOrder, as is every order for a flow made by NewInventorySync.
 func (f *Flow) Where(ctx context.Context, orderID string) (OrderView, error) {
+	if !f.otc {
+		return OrderView{}, fmt.Errorf("%w: %q (inventory sync only)", ErrUnknownOrder, orderID)
+	}
 	st, err := f.lookup(ctx, orderID, false)
 	if err != nil {
 		return OrderView{}, err
