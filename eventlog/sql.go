@@ -39,6 +39,8 @@ import (
 // use the database at once (db.SetMaxIdleConns; database/sql keeps 2 by
 // default): a consumer with 4 workers otherwise opens a new connection,
 // which costs milliseconds, for most of its statements.
+// It is a plain value, safe for concurrent use; its zero value is not a
+// valid Dialect (SQLConfig requires one).
 type Dialect = idempotency.Dialect
 
 // The supported dialects.

@@ -365,6 +365,8 @@ const (
 // "shipment", ...), or "" when unknown.
 // Implementations must be safe for concurrent use and must not block; they
 // are called with no lock held.
+// The zero value, nil, is no implementation; a field of this type says what
+// nil means there.
 type Metrics interface {
 	// Count adds one to counter c for an event about entity.
 	Count(ctx context.Context, c Counter, entity string)
@@ -376,6 +378,8 @@ type Metrics interface {
 // CursorStore keeps the position of each feed the flow polls, so that a
 // restarted flow resumes after the last page it appended to the log.
 // Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation; a field of this type says what
+// nil means there.
 type CursorStore interface {
 	// Load returns the stored cursor of feed, the zero Cursor when none is.
 	Load(ctx context.Context, feed string) (connector.Cursor, error)

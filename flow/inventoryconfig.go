@@ -28,6 +28,7 @@ const DefaultInventoryGroup = "inventorysync"
 // inventory, read for the positions an event names. A connector.WMS is
 // one. Implementations must be safe for concurrent use: the flow calls
 // them from several workers at once.
+// The zero value, nil, is no implementation.
 type InventoryFeed interface {
 	connector.InventoryReader
 	connector.EventFeed
