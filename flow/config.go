@@ -47,8 +47,9 @@ const (
 // an unusable configuration.
 var ErrInvalidConfig = errors.New("flow: invalid configuration")
 
-// Config configures a Flow. ERP, WMS, CRM and Log are required; the zero
-// value of every other field is its documented default. New reads it once;
+// Config configures a Flow that runs order-to-cash and inventory sync (for
+// inventory sync alone, see InventoryConfig). ERP, WMS, CRM and Log are
+// required; the zero value of every other field is its documented default. New reads it once;
 // the interfaces it holds are called concurrently and must be safe for
 // concurrent use.
 type Config struct {
