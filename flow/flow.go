@@ -153,7 +153,8 @@ type orderState struct {
 	savedFinal bool
 }
 
-// Flow runs order-to-cash. Create it with New; drive it with Run or Drain.
+// Flow runs order-to-cash and inventory sync. Create it with New (or
+// NewInventorySync, for inventory sync alone); drive it with Run or Drain.
 // It is safe for concurrent use, but Run and Drain run one at a time. The
 // zero value is not usable.
 type Flow struct {
