@@ -115,17 +115,26 @@ type memShard struct {
 
 // get returns the record of k, whose hash is h, or nil.
 func (sh *memShard) get(h uint64, k string) *memRecord {
-	for rec := sh.m[h]; rec != nil; rec = rec.next {
-		if rec.key == k {
-			return rec
-		}
-	}
-	return nil
+	rec, _ := sh.find(h, k)
+	return rec
 }
 
-// add inserts rec, whose key hashes to h and is not held yet.
-func (sh *memShard) add(h uint64, rec *memRecord) {
-	rec.next = sh.m[h]
+// find returns the record of k, whose hash is h, or nil, and the first
+// record of the chain of h (nil when h has none), for add.
+func (sh *memShard) find(h uint64, k string) (rec, head *memRecord) {
+	head = sh.m[h]
+	for rec := head; rec != nil; rec = rec.next {
+		if rec.key == k {
+			return rec, head
+		}
+	}
+	return nil, head
+}
+
+// add inserts rec, whose key hashes to h and is not held yet, in front of
+// head, the chain of h that find returned.
+func (sh *memShard) add(h uint64, head, rec *memRecord) {
+	rec.next = head
 	sh.m[h] = rec
 	sh.n++
 }
@@ -272,7 +281,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec := sh.get(h, key.s)
+	rec, head := sh.find(h, key.s)
 	ok := rec != nil
 	if ok && rec.expires > now {
 		switch {
@@ -292,7 +301,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
 		}
 		rec = &memRecord{key: key.s}
-		sh.add(h, rec)
+		sh.add(h, head, rec)
 	} else {
 		s.bytes.Add(-int64(len(rec.data))) // the old result is dropped
 	}

@@ -29,7 +29,8 @@ func TestMemShardCollisions(t *testing.T) {
 			recs := map[string]*memRecord{}
 			for _, k := range []string{"a", "b", "c"} {
 				recs[k] = &memRecord{key: k}
-				sh.add(h, recs[k])
+				_, head := sh.find(h, k)
+				sh.add(h, head, recs[k])
 			}
 			require.Equal(t, 3, sh.n, "records after adding a, b, c")
 			require.Len(t, sh.m, 1, "one hash for a, b, c")
@@ -58,7 +59,8 @@ func TestMemoryStoreReapCollisions(t *testing.T) {
 	sh := &s.shards[0]
 	for i, k := range []string{"a", "b", "c", "d"} {
 		rec := &memRecord{key: k, completed: true, token: uint64(i + 1), expires: now.UnixNano() + int64(i%2)}
-		sh.add(7, rec)
+		_, head := sh.find(7, k)
+		sh.add(7, head, rec)
 		s.keys.Add(1)
 		s.bytes.Add(int64(len(k)))
 	}
