@@ -329,6 +329,14 @@ func (s *MemoryStore) Complete(ctx context.Context, l Lease, result Result) erro
 	if err := checkLease(ctx, l); err != nil {
 		return err
 	}
+	return s.complete(l, result)
+}
+
+// complete is Complete without a context, for [Guard]: it never waits.
+func (s *MemoryStore) complete(l Lease, result Result) error {
+	if l.Key.IsZero() || l.Token == 0 {
+		return checkLease(context.Background(), l)
+	}
 	now := s.now()
 	var data []byte
 	if len(result.Data) > maxReuse {
@@ -357,6 +365,14 @@ func (s *MemoryStore) Complete(ctx context.Context, l Lease, result Result) erro
 func (s *MemoryStore) Release(ctx context.Context, l Lease) error {
 	if err := checkLease(ctx, l); err != nil {
 		return err
+	}
+	return s.release(l)
+}
+
+// release is Release without a context, for [Guard]: it never waits.
+func (s *MemoryStore) release(l Lease) error {
+	if l.Key.IsZero() || l.Token == 0 {
+		return checkLease(context.Background(), l)
 	}
 	sh, h := s.shard(l.Key)
 	sh.mu.Lock()
@@ -409,9 +425,6 @@ func (s *MemoryStore) reapWhenFull(now int64) {
 		s.reap()
 	}
 }
-
-// nonBlocking marks s as a store whose calls never wait.
-func (s *MemoryStore) nonBlocking() {}
 
 // Lookup implements [Looker.Lookup].
 func (s *MemoryStore) Lookup(ctx context.Context, key Key) (Record, error) {
