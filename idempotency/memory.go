@@ -41,11 +41,12 @@ type MemoryConfig struct {
 	// Shards is the number of independently locked shards, rounded up to a
 	// power of two. Zero means 64.
 	Shards int
-	// Now returns the current time. Nil means the process's monotonic
-	// clock, read as wall time from the store's creation on: leases and
-	// retention then measure elapsed time, unaffected by steps of the wall
-	// clock, at half the cost of [time.Now]. Tests inject a manual clock
-	// to exercise leases and retention without sleeping.
+	// Now returns the current time. Nil means the wall time at the
+	// store's creation plus the monotonic time elapsed since: leases and
+	// retention measure elapsed time, unaffected by steps of the wall
+	// clock, and each reading costs one clock read where [time.Now] makes
+	// two. Tests inject a manual clock to exercise leases and retention
+	// without sleeping.
 	Now func() time.Time
 }
 
