@@ -269,7 +269,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.token(w, r)
 		return
 	}
-	m := pathRE.FindStringSubmatch(r.URL.Path)
+	m := pathRE.FindStringSubmatch(r.URL.EscapedPath())
 	if m == nil {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
@@ -388,6 +388,14 @@ func (s *Server) resourceLocked(ctx context.Context, method, rest string, q url.
 		return http.StatusInternalServerError, []apiError{{Message: err.Error(), ErrorCode: "UNKNOWN_EXCEPTION"}}
 	}
 	parts := strings.Split(rest, "/")
+	for i, p := range parts {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			return http.StatusNotFound, errorBody("NOT_FOUND", "The requested resource does not exist")
+		}
+		parts[i] = u
+	}
+	rest = strings.Join(parts, "/")
 	switch {
 	case method == http.MethodGet && rest == "limits":
 		return http.StatusOK, map[string]any{"DailyApiRequests": map[string]int{"Max": s.cfg.APILimit, "Remaining": max(0, s.cfg.APILimit-s.used)}}
@@ -563,8 +571,7 @@ func (s *Server) upsertAvailabilityLocked(ctx context.Context, key string, body 
 	if err := json.Unmarshal(body, &a); err != nil {
 		return http.StatusBadRequest, errorBody("JSON_PARSER_ERROR", err.Error())
 	}
-	key, err := url.PathUnescape(key)
-	if err != nil || key != a.SKU+"@"+a.Location {
+	if key != a.SKU+"@"+a.Location {
 		return http.StatusBadRequest, errorBody("FIELD_INTEGRITY_EXCEPTION", "DistSync_Key__c must be Sku__c@Location__c", "DistSync_Key__c")
 	}
 	qty, err := canonical.ParseQuantity(a.Available.String(), a.Unit)
@@ -637,7 +644,10 @@ func (s *Server) composite(w http.ResponseWriter, ctx context.Context, body []by
 	run := func(sr subRequest, apply bool) subResponse {
 		out := subResponse{HTTPHeaders: map[string]string{}, ReferenceID: sr.ReferenceID}
 		u, err := url.Parse(sr.URL)
-		m := pathRE.FindStringSubmatch(u.Path)
+		var m []string
+		if err == nil {
+			m = pathRE.FindStringSubmatch(u.EscapedPath())
+		}
 		if err != nil || m == nil {
 			out.HTTPStatusCode, out.Body = http.StatusBadRequest, errorBody("INVALID_FIELD", "sub-request url must be a /services/data/ path", "url")
 			return out

@@ -264,6 +264,16 @@ func (p *parser) expect(what string, ok bool) error {
 
 var reserved = map[string]bool{"select": true, "from": true, "where": true, "and": true, "or": true, "order": true, "by": true, "limit": true, "asc": true, "desc": true, "null": true, "true": true, "false": true}
 
+// name takes an object name, which may be a keyword (FROM Order).
+func (p *parser) name(what string) (string, error) {
+	t := p.peek()
+	if t.kind != tkIdent {
+		return "", p.expect(what, false)
+	}
+	p.i++
+	return t.text, nil
+}
+
 func (p *parser) ident(what string) (string, error) {
 	t := p.peek()
 	if t.kind != tkIdent || reserved[strings.ToLower(t.text)] {
@@ -308,7 +318,7 @@ func parseSOQL(s string) (*query, error) {
 	if err := p.expect("FROM", p.keyword("from")); err != nil {
 		return nil, err
 	}
-	if q.object, err = p.ident("an object name"); err != nil {
+	if q.object, err = p.name("an object name"); err != nil {
 		return nil, err
 	}
 	if p.keyword("where") {
