@@ -129,6 +129,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	tokens     map[string]bool
+	used1      map[string]bool // tokens used at least once
 	counts     Counts
 	windowFrom time.Time
 	used       int // API requests in the window
@@ -172,7 +173,7 @@ func New(cfg Config) (*Server, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Server{cfg: cfg, crm: cfg.CRM, clock: clock, tokens: map[string]bool{},
+	return &Server{cfg: cfg, crm: cfg.CRM, clock: clock, tokens: map[string]bool{}, used1: map[string]bool{},
 		byID: map[string]*record{}, byMem: map[string]*record{}, accounts: map[string]string{},
 		products: map[string]string{}, locators: map[string][]map[string]any{}, avail: map[string]string{}}, nil
 }
@@ -184,6 +185,7 @@ func (s *Server) RevokeTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
+	clear(s.used1)
 }
 
 // Counts returns what the emulator has served so far.
@@ -191,6 +193,24 @@ func (s *Server) Counts() Counts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.counts
+}
+
+// FirstUse reports whether r is the first request carrying its access
+// token, and records that it came. A fault injector may spare such
+// requests ([faults.HTTPConfig.Match]): a session just opened has not
+// expired, so a refreshed token's retry is not refused again.
+func (s *Server) FirstUse(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.tokens[tok] || s.used1[tok] {
+		return false
+	}
+	s.used1[tok] = true
+	return true
 }
 
 // IsTokenRequest reports whether r is for the token endpoint, so that a
