@@ -243,7 +243,7 @@ func event(r *orderRecord) (canonical.Event, error) {
 				return canonical.Event{}, err
 			}
 			ret.Lines = append(ret.Lines, canonical.ReturnLine{ID: it.ID, OrderLineID: it.OriginalOrderItemID,
-				Item: canonical.ItemRef{SKU: sku}, Authorized: q, Reason: it.Description})
+				Item: canonical.ItemRef{SKU: sku}, Authorized: q, Received: canonical.NewQuantity(canonical.Decimal{}, q.Unit), Reason: it.Description})
 		}
 		if e, err = canonical.NewEvent(canonical.EventReturnAuthorized, ret); err != nil {
 			return canonical.Event{}, fmt.Errorf("Order %s: %w", r.ID, err)

@@ -235,7 +235,7 @@ func (c *CRM) throttle(_ int, h http.Header) time.Duration {
 func parseLimitInfo(v string) (used, limit int64, ok bool) {
 	for part := range strings.FieldsFuncSeq(v, func(r rune) bool { return r == ';' || r == ',' }) {
 		name, val, found := strings.Cut(strings.TrimSpace(part), "=")
-		if !found || !strings.EqualFold(name, "api-usage") {
+		if !found || !strings.EqualFold(strings.TrimSpace(name), "api-usage") {
 			continue
 		}
 		n, m, found := strings.Cut(val, "/")
