@@ -187,7 +187,7 @@ func (c *CRM) PollOrders(ctx context.Context, cursor connector.Cursor, limit int
 		}
 		lmd, err := time.Parse(sfTime, rec.LastModifiedDate)
 		if err != nil {
-			return connector.Page{}, connector.NewError(connector.CodeInvalid, System, op, fmt.Errorf("Order %s: LastModifiedDate %q: %w", rec.ID, rec.LastModifiedDate, err))
+			return connector.Page{}, connector.NewError(connector.CodeInvalid, System, op, fmt.Errorf("order record %s: LastModifiedDate %q: %w", rec.ID, rec.LastModifiedDate, err))
 		}
 		page.Events = append(page.Events, e)
 		page.Next = encodeCursor(lmd, rec.ID)
@@ -198,7 +198,7 @@ func (c *CRM) PollOrders(ctx context.Context, cursor connector.Cursor, limit int
 
 // recordError names a record and field that cannot be mapped.
 func recordError(id, field, format string, args ...any) error {
-	return fmt.Errorf("Order %s: %s: %s", id, field, fmt.Sprintf(format, args...))
+	return fmt.Errorf("order record %s: %s: %s", id, field, fmt.Sprintf(format, args...))
 }
 
 // event maps one Order record to its canonical event.
@@ -226,7 +226,7 @@ func event(r *orderRecord) (canonical.Event, error) {
 			return canonical.Event{}, err
 		}
 		if e, err = canonical.NewEvent(canonical.EventOrderSubmitted, o); err != nil {
-			return canonical.Event{}, fmt.Errorf("Order %s: %w", r.ID, err)
+			return canonical.Event{}, fmt.Errorf("order record %s: %w", r.ID, err)
 		}
 		e.Subject, e.Sequence, e.CorrelationID = r.ID, 1, r.ID
 	case r.OriginalOrderID == "":
@@ -246,7 +246,7 @@ func event(r *orderRecord) (canonical.Event, error) {
 				Item: canonical.ItemRef{SKU: sku}, Authorized: q, Received: canonical.NewQuantity(canonical.Decimal{}, q.Unit), Reason: it.Description})
 		}
 		if e, err = canonical.NewEvent(canonical.EventReturnAuthorized, ret); err != nil {
-			return canonical.Event{}, fmt.Errorf("Order %s: %w", r.ID, err)
+			return canonical.Event{}, fmt.Errorf("order record %s: %w", r.ID, err)
 		}
 		e.Subject, e.PartitionKey, e.Sequence, e.CorrelationID = r.ID, r.OriginalOrderID, 1, r.OriginalOrderID
 	default:
@@ -259,7 +259,7 @@ func event(r *orderRecord) (canonical.Event, error) {
 			req.Lines = append(req.Lines, canonical.CancelLine{LineID: it.OriginalOrderItemID, Quantity: q})
 		}
 		if e, err = canonical.NewEvent(canonical.EventOrderCancelRequested, req); err != nil {
-			return canonical.Event{}, fmt.Errorf("Order %s: %w", r.ID, err)
+			return canonical.Event{}, fmt.Errorf("order record %s: %w", r.ID, err)
 		}
 		// Later requests about the order come later in its sequence.
 		e.Subject, e.Sequence, e.CorrelationID = r.OriginalOrderID, uint64(max(2, at.UnixMilli())), r.OriginalOrderID
@@ -303,7 +303,7 @@ func order(r *orderRecord, soldTo canonical.PartyRef, refs canonical.Refs, at ti
 		o.Lines = append(o.Lines, canonical.OrderLine{ID: it.ID, Item: canonical.ItemRef{SKU: it.Product2.ProductCode}, Quantity: q, UnitPrice: price})
 	}
 	if err := o.Validate(); err != nil {
-		return canonical.Order{}, fmt.Errorf("Order %s: %w", r.ID, err)
+		return canonical.Order{}, fmt.Errorf("order record %s: %w", r.ID, err)
 	}
 	return o, nil
 }
