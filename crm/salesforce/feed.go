@@ -77,7 +77,9 @@ func parseCursor(c connector.Cursor) (time.Time, string, error) {
 	}
 	ts, id, ok := strings.Cut(string(c), "/")
 	at, err := time.Parse("2006-01-02T15:04:05.000Z", ts)
-	if !ok || err != nil || !validID(id) {
+	// time.Parse takes variants (one-digit hours, a comma before the
+	// fraction): a cursor is only what encodeCursor writes.
+	if !ok || err != nil || !validID(id) || at.Format("2006-01-02T15:04:05.000Z") != ts {
 		return time.Time{}, "", fmt.Errorf("salesforce: cursor %q is not LASTMODIFIEDDATE/ID", c)
 	}
 	return at, id, nil

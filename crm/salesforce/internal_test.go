@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -171,3 +172,29 @@ func TestFeedQuery(t *testing.T) {
 }
 
 func connectorCursor(s string) connector.Cursor { return connector.Cursor(s) }
+
+// FuzzRecord feeds query records to the mapping: any record either maps to
+// a valid event or is refused with an error naming the record, never a
+// panic.
+func FuzzRecord(f *testing.F) {
+	f.Add(`{"Id":"801000000000001AAA","OrderNumber":"00000101","AccountId":"001000000000001AAA","Account":{"AccountNumber":"C-1","Name":"Acme"},"ActivatedDate":"2026-07-09T10:00:00.000+0000","StatusCode":"Activated","CurrencyIsoCode":"USD","IsReductionOrder":false,"ShippingAddress":{"street":"1 Dock Road","city":"Springfield","country":"US"},"DistSync_Ship_To__c":"C-1-DC","LastModifiedDate":"2026-07-09T10:00:00.000+0000","OrderItems":{"totalSize":1,"done":true,"records":[{"Id":"802000000000001AAA","Product2":{"ProductCode":"SKU-1","QuantityUnitOfMeasure":"EA"},"Quantity":3,"UnitPrice":9.80}]}}`)
+	f.Add(`{"Id":"801000000000002AAA","ActivatedDate":"2026-07-09T10:00:00.000+0000","IsReductionOrder":true,"Type":"Return","OriginalOrderId":"801000000000001AAA","DistSync_Warehouse__c":"WH1","OrderItems":{"records":[{"Id":"802000000000002AAA","OriginalOrderItemId":"802000000000001AAA","Product2":{"ProductCode":"SKU-1","QuantityUnitOfMeasure":"EA"},"Quantity":-1,"UnitPrice":9.80}]}}`)
+	f.Add(`{"Id":"801000000000003AAA","ActivatedDate":"2026-07-09T10:00:00.000+0000","IsReductionOrder":true,"OriginalOrderId":"801000000000001AAA","OrderItems":{"records":[{"Id":"802000000000003AAA","OriginalOrderItemId":"802000000000001AAA","Product2":{"ProductCode":"SKU-1","QuantityUnitOfMeasure":"EA"},"Quantity":-2}]}}`)
+	f.Add(`{"Id":"x","OrderItems":null}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var r orderRecord
+		if json.Unmarshal([]byte(s), &r) != nil {
+			return
+		}
+		e, err := event(&r)
+		if err != nil {
+			if r.ID != "" && !strings.Contains(err.Error(), r.ID) {
+				t.Fatalf("event(%s): error %q does not name the record", s, err)
+			}
+			return
+		}
+		if err := e.Validate(); err != nil {
+			t.Fatalf("event(%s) is invalid: %v", s, err)
+		}
+	})
+}
