@@ -208,3 +208,51 @@ func TestConfigValidate(t *testing.T) {
 		assert.True(t, strings.HasPrefix(err.Error(), "salesforce: invalid configuration"))
 	}
 }
+
+func TestPublishBatches(t *testing.T) {
+	ctx := t.Context()
+	o := newOrg(t, sfemu.Config{}, nil)
+	require.NoError(t, o.addOrders(ctx, 30))
+	c := o.connect(t, salesforce.Config{})
+	es, _ := readAll(t, c, "", 100)
+	require.Len(t, es, 30)
+	st := canonical.Status{Commercial: canonical.CommercialAccepted, Fulfillment: canonical.FulfillmentUnfulfilled, Billing: canonical.BillingNotInvoiced}
+	var updates []connector.OrderStatus
+	for _, e := range es {
+		updates = append(updates, connector.OrderStatus{OrderID: e.Subject, Sequence: 4, Status: st})
+	}
+	updates = append(updates, connector.OrderStatus{OrderID: "", Sequence: 1, Status: st},
+		connector.OrderStatus{OrderID: "801000000000099AAA", Sequence: 1, Status: st})
+	before := o.emu.Counts()
+	errs, err := c.PublishStatuses(ctx, updates)
+	require.NoError(t, err)
+	require.Len(t, errs, 32)
+	for i, err := range errs[:30] {
+		assert.NoError(t, err, "update %d", i)
+	}
+	assert.Equal(t, connector.CodeInvalid, connector.CodeOf(errs[30]), "%v", errs[30])
+	assert.Equal(t, connector.CodeNotFound, connector.CodeOf(errs[31]), "%v", errs[31])
+	after := o.emu.Counts()
+	assert.Equal(t, 2, after.Composite-before.Composite, "31 valid updates in composites of at most 25")
+	assert.Equal(t, 31, after.SubRequests-before.SubRequests, "the malformed update is not sent")
+
+	// Repeating the batch is harmless: the sequence rule refuses, the
+	// connector takes that as done.
+	errs, err = c.PublishStatuses(ctx, updates[:30])
+	require.NoError(t, err)
+	for i, err := range errs {
+		assert.NoError(t, err, "repeated update %d", i)
+	}
+	assert.Equal(t, 30, o.crm.Counts().StatusUpdates)
+
+	// One availability is one upsert; a newer one updates the record.
+	a := connector.Availability{SKU: "SKU-9", Location: "WH-EAST", Available: canonical.MustParseQuantity("12", "EA"), AsOf: time.Now(), Sequence: 1}
+	require.NoError(t, c.PublishAvailability(ctx, []connector.Availability{a}))
+	require.NoError(t, c.PublishAvailability(ctx, []connector.Availability{a}))
+	a.Sequence, a.Available = 2, canonical.MustParseQuantity("7", "EA")
+	require.NoError(t, c.PublishAvailability(ctx, []connector.Availability{a}))
+	shown, ok := o.crm.ShownAvailability("SKU-9", "WH-EAST")
+	require.True(t, ok)
+	assert.Equal(t, "7", shown.Available.Value.String())
+	assert.Equal(t, 2, o.crm.Counts().AvailabilityUpdates)
+}
