@@ -12,7 +12,8 @@
 // user is the last segment of the answer's id URL. A 401
 // INVALID_SESSION_ID (an expired or revoked session) drops the token, and
 // the call is sent once more with a new one; a refused token request is
-// CodeUnauthorized naming the OAuth2 error (invalid_client, ...).
+// CodeUnauthorized naming the OAuth2 error (invalid_client, ...). The
+// instance_url of the first token is kept for the connector's lifetime.
 //
 // # Order feed
 //
@@ -30,6 +31,12 @@
 // Id), "2026-07-09T10:00:00.000Z/801...": a reader restarted with a stored
 // cursor reads each record after it once, without skipping one that has
 // the same LastModifiedDate and without reading one again.
+//
+// Salesforce stamps LastModifiedDate when a transaction starts, so a
+// record committed late by a long transaction can carry a time before a
+// cursor already stored, and such a record is missed; the connector does
+// not re-read an overlap window (which would repeat events). The emulator
+// has no such transactions.
 //
 // Each record becomes one event, with the record's Id as event ID and
 // [Source] as source:
