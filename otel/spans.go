@@ -7,6 +7,7 @@ package otel
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -14,7 +15,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 )
 
@@ -204,7 +207,7 @@ func (b *Bridge) Handler(h eventlog.Handler) eventlog.Handler {
 		}
 		err := h(sctx, ev)
 		if err != nil {
-			class := tracing.ErrorClass(err)
+			class := errorClass(err)
 			sp.SetAttributes(attribute.String(AttrErrorType, class))
 			sp.SetStatus(codes.Error, err.Error())
 		}
@@ -220,4 +223,17 @@ func shortType(t canonical.EventType) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// errorClass classifies a handler's error as the connector decorators
+// classify a call's: "circuit_open", a connector code, or
+// tracing.ErrorClass.
+func errorClass(err error) string {
+	if errors.Is(err, retry.ErrCircuitOpen) {
+		return "circuit_open"
+	}
+	if c := connector.CodeOf(err); c != connector.CodeUnknown {
+		return c.String()
+	}
+	return tracing.ErrorClass(err)
 }

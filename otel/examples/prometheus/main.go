@@ -35,10 +35,10 @@ import (
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
+	dsotel "github.com/distsync/distsync/otel"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 	"github.com/distsync/distsync/wms"
-	dsotel "github.com/distsync/distsync/otel"
 )
 
 func main() {
