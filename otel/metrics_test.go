@@ -49,7 +49,7 @@ func collect(t *testing.T, r *sdkmetric.ManualReader) (map[string][]point, error
 			add := func(set attribute.Set, v float64) {
 				p := point{attrs: map[string]string{}, value: v}
 				for _, kv := range set.ToSlice() {
-					p.attrs[string(kv.Key)] = kv.Value.Emit()
+					p.attrs[string(kv.Key)] = kv.Value.String()
 				}
 				out[m.Name] = append(out[m.Name], p)
 			}

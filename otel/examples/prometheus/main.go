@@ -7,9 +7,10 @@
 //	go run ./examples/prometheus -addr 127.0.0.1:9464 -orders 3
 //	curl -s http://127.0.0.1:9464/metrics | grep distsync_
 //
-// The ERP is down for its first two calls, so the metrics show a retry,
-// a breaker that opens and closes again and an event parked meanwhile; an
-// event of a type the flow does not handle shows a dead letter.
+// The ERP is down for its first two calls, so the metrics show a retry and
+// a breaker that opens and closes again (and an event parked meanwhile when a
+// handler meets the open breaker: that depends on timing); an event of a type
+// the flow does not handle shows a dead letter.
 package main
 
 import (
