@@ -143,7 +143,8 @@ func (b *Bridge) observeBreakers(_ context.Context, o metric.Int64Observer) erro
 
 // LogReader is what ObserveLog reads of an event log backend: the log, the
 // consumer groups' state and the dead letters. An eventlog.Backend
-// (eventlog.Memory, eventlog.SQL) is one.
+// (eventlog.Memory, eventlog.SQL) is one. Implementations must be safe for
+// concurrent use: the meter's readers call them from their own goroutines.
 type LogReader interface {
 	Read(ctx context.Context, after uint64, limit int) ([]eventlog.Entry, error)
 	Group(ctx context.Context, group string) (eventlog.GroupState, error)
