@@ -98,8 +98,14 @@ func (c Currency) String() string { return string(c) }
 // decoding.
 func (c Currency) MarshalText() ([]byte, error) { return []byte(c), nil }
 
-// UnmarshalText parses text as [ParseCurrency] does.
+// UnmarshalText parses text as [ParseCurrency] does; empty text is the
+// zero Currency, which MarshalText writes for it, so that a zero [Money]
+// round-trips through JSON ([Money.Validate] still reports it).
 func (c *Currency) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*c = ""
+		return nil
+	}
 	v, err := ParseCurrency(string(text))
 	if err != nil {
 		return err

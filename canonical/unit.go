@@ -148,8 +148,14 @@ func (u Unit) String() string { return string(u) }
 // MarshalText returns the code as is.
 func (u Unit) MarshalText() ([]byte, error) { return []byte(u), nil }
 
-// UnmarshalText parses text as [ParseUnit] does.
+// UnmarshalText parses text as [ParseUnit] does; empty text is the zero
+// Unit, which MarshalText writes for it, so that a zero [Quantity]
+// round-trips through JSON ([Quantity.Validate] still reports it).
 func (u *Unit) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*u = ""
+		return nil
+	}
 	v, err := ParseUnit(string(text))
 	if err != nil {
 		return err
