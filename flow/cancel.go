@@ -60,8 +60,9 @@ func (f *Flow) PollERP(ctx context.Context) (int, error) {
 // than order submissions put in per-subject sequence order (a stable sort
 // by subject, then sequence), so that a cancel request reordered before
 // its order's submission within a page (as a feed may deliver them) is
-// appended to the log after it. Pages of submissions only are returned as
-// they are.
+// appended to the log after it, and a return's later receipt from the WMS
+// after its earlier one. Pages of submissions only are returned as they
+// are.
 func inSequence(read func(context.Context, connector.Cursor, int) (connector.Page, error)) func(context.Context, connector.Cursor, int) (connector.Page, error) {
 	return func(ctx context.Context, cur connector.Cursor, limit int) (connector.Page, error) {
 		p, err := read(ctx, cur, limit)

@@ -60,9 +60,12 @@ func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 // fulfillment.* or return.* event in another partition than its order's
 // is dead-lettered with ErrBadEvent). A flow made by NewInventorySync
 // appends the inventory events only. It returns how many events it
-// appended.
+// appended. The events of each page are appended in per-subject sequence
+// order (see inSequence): a return's receipts each carry the return as
+// received so far, so a later receipt handled before an earlier one would
+// credit both in one credit memo, and the earlier one none.
 func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
-	return f.poll(ctx, FeedWMSEvents, f.roles.feed.PollEvents, func(e *canonical.Event) bool {
+	return f.poll(ctx, FeedWMSEvents, inSequence(f.roles.feed.PollEvents), func(e *canonical.Event) bool {
 		if isInventory(e.Type) {
 			return true
 		}

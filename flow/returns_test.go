@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -629,5 +630,50 @@ func TestReturnFromERPFeed(t *testing.T) {
 		_, err = w.erp.RequestReturn(ctx, id, returnWH, []erp.ReturnLineRequest{{LineID: "L1", Quantity: canonical.MustParseQuantity("8", "EA")}})
 		require.Equal(t, connector.CodeInvalid, connector.CodeOf(err), "more than shipped and not credited back: %v", err)
 		assert.Contains(t, err.Error(), "lines[0].quantity.value", "the error names the field")
+	})
+}
+
+// reversedWMS is a WMS whose feed delivers the events of every page in
+// reverse order, as a feed may reorder them within a page (faults'
+// Config.Reorder does so at random).
+type reversedWMS struct{ connector.WMS }
+
+func (w reversedWMS) PollEvents(ctx context.Context, cur connector.Cursor, limit int) (connector.Page, error) {
+	p, err := w.WMS.PollEvents(ctx, cur, limit)
+	p.Events = slices.Clone(p.Events)
+	slices.Reverse(p.Events)
+	return p, err
+}
+
+func (w reversedWMS) Unwrap() any { return w.WMS }
+
+// TestReturnReceiptsReorderedInPage receives a return in two receipts
+// read in one page of the WMS's feed that delivers them in reverse order.
+// Each return.received event carries the return as received so far, so a
+// handler given the second receipt first would credit both receipts in one
+// credit memo and find nothing new in the first: the flow restores the
+// return's sequence within the page, and the ERP posts one credit memo per
+// receipt.
+func TestReturnReceiptsReorderedInPage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newSystems(t)
+		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+		w.wrapWMS = func(c connector.WMS) connector.WMS { return reversedWMS{c} }
+		w.connect(t, nil, flow.Config{Log: w.log})
+		id := shipForReturn(t, w)
+		ret := w.authorize(t, id, "L1:3", "L2:5")
+		w.settle(t)
+		require.Len(t, ret.Lines, 2, "lines of %s", ret.ID)
+		w.receive(t, ret.ID, ret.Lines[0].ID+":3:damaged:scrap")
+		w.receive(t, ret.ID, ret.Lines[1].ID+":5:new:restock")
+		w.settle(t)
+		v := checkReturns(t, w, id)
+		require.Len(t, v.CreditMemos, 2, "one credit memo per receipt of %s", ret.ID)
+		for i, want := range []string{"L1", "L2"} {
+			require.Len(t, v.CreditMemos[i].Lines, 1, "lines of credit memo %d", i)
+			assert.Equal(t, want, v.CreditMemos[i].Lines[0].OrderLineID, "order line of credit memo %d", i)
+		}
+		assert.Equal(t, 2, w.erp.Counts().CreditMemos, "credit memos posted")
+		assert.Empty(t, v.DeadLetters, "dead letters of %s", id)
 	})
 }
