@@ -604,3 +604,15 @@ func (b *Backend) SaveRetry(ctx context.Context, group string, epoch uint64, x e
 	})
 	return err
 }
+
+// Publish appends events, as Append does; its signature is that of
+// [eventlog.RelayConfig.Publish], so that an SQL outbox relays into the
+// JetStream log:
+//
+//	s.Relay(ctx, eventlog.RelayConfig{Publish: b.Publish})
+//
+// A batch the relay publishes again after a crash is stored once when the
+// retry comes within the stream's duplicate window (Config.DuplicateWindow).
+func (b *Backend) Publish(ctx context.Context, events []canonical.Event) error {
+	return b.Append(ctx, events...)
+}
