@@ -131,9 +131,16 @@ type Backend struct {
 	stream natsjs.Stream
 	groups natsjs.KeyValue
 	dead   natsjs.KeyValue
+	// deadStream is the stream of the dead letters bucket.
+	deadStream natsjs.Stream
 
-	mu     sync.Mutex
-	notify chan struct{}
+	mu        sync.Mutex
+	notify    chan struct{}
+	lastSeen  uint64    // the highest offset read by this Backend
+	lastCheck time.Time // when a read at the tail last asked for the stream's first offset
+	deadSeq   uint64    // the dead letters bucket's last sequence when deadCache was read
+	deadCache []deadRec
+	deadRevs  []uint64
 }
 
 var (
@@ -186,6 +193,9 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 	}
 	if b.dead, err = kv("deadletters"); err != nil {
 		return nil, err
+	}
+	if b.deadStream, err = js.Stream(ctx, "KV_"+cfg.BucketPrefix+"_deadletters"); err != nil {
+		return nil, fmt.Errorf("jetstream: stream of bucket %s_deadletters: %w", cfg.BucketPrefix, err)
 	}
 	return b, nil
 }
@@ -406,7 +416,8 @@ func ackError(data []byte) *natsjs.APIError {
 }
 
 // Read implements [eventlog.Log.Read]. Offsets are the stream's sequence
-// numbers.
+// numbers. It asks for the entries in one batched direct get (a request
+// answered by up to limit messages and an end-of-batch marker).
 func (b *Backend) Read(ctx context.Context, after uint64, limit int) ([]eventlog.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
@@ -414,19 +425,38 @@ func (b *Backend) Read(ctx context.Context, after uint64, limit int) ([]eventlog
 	if limit <= 0 {
 		return nil, nil
 	}
+	req, _ := json.Marshal(struct {
+		Seq     uint64 `json:"seq"`
+		NextFor string `json:"next_by_subj"`
+		Batch   int    `json:"batch"`
+	}{after + 1, b.cfg.Subject + ".>", limit})
+	inbox := b.nc.NewRespInbox()
+	sub, err := b.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := b.nc.PublishRequest("$JS.API.DIRECT.GET."+b.cfg.Stream, inbox, req); err != nil {
+		return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
+	}
 	var out []eventlog.Entry
-	for seq := after + 1; len(out) < limit; seq++ {
-		m, err := b.stream.GetMsg(ctx, seq)
-		if errors.Is(err, natsjs.ErrMsgNotFound) {
-			if len(out) == 0 {
-				if err := b.checkTrimmed(ctx, after); err != nil {
-					return nil, err
-				}
-			}
-			break
-		}
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("jetstream: read offset %d: %w", seq, err)
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
+			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
+		}
+		if status := m.Header.Get("Status"); status != "" {
+			if status == "204" || status == "404" { // end of batch, or nothing after
+				break
+			}
+			return nil, fmt.Errorf("jetstream: read after offset %d: status %s %s", after, status, m.Header.Get("Description"))
+		}
+		seq, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: read after offset %d: bad Nats-Sequence %q", after, m.Header.Get("Nats-Sequence"))
 		}
 		e := eventlog.Entry{Offset: seq}
 		if err := e.Event.UnmarshalJSON(m.Data); err != nil {
@@ -435,8 +465,44 @@ func (b *Backend) Read(ctx context.Context, after uint64, limit int) ([]eventlog
 			e.Err = &eventlog.DecodeError{Offset: seq, Err: err}
 		}
 		out = append(out, e)
+		if len(out) == limit {
+			// The end-of-batch marker follows; the subscription ends here.
+			break
+		}
+	}
+	if len(out) == 0 || out[0].Offset != after+1 {
+		if b.mustCheck(after, len(out) == 0) {
+			if err := b.checkTrimmed(ctx, after); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(out) > 0 {
+		b.mu.Lock()
+		b.lastSeen = max(b.lastSeen, out[len(out)-1].Offset)
+		b.mu.Unlock()
 	}
 	return out, nil
+}
+
+// tailCheck is how often a read at the tail (after the last offset this
+// Backend read, finding nothing) asks whether the events after it were
+// deleted by the stream's limits: a tailing consumer polls often.
+const tailCheck = 100 * time.Millisecond
+
+// mustCheck reports whether a read after after that found nothing (empty)
+// or a gap must ask for the stream's first offset.
+func (b *Backend) mustCheck(after uint64, empty bool) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !empty || after < b.lastSeen {
+		return true
+	}
+	if now := time.Now(); now.Sub(b.lastCheck) >= tailCheck {
+		b.lastCheck = now
+		return true
+	}
+	return false
 }
 
 // checkTrimmed returns an error matching ErrTrimmed when a read after

@@ -285,7 +285,39 @@ func (b *Backend) rollback(rec deadRec, old []byte, createdIndex bool) {
 }
 
 // all returns every dead letter record with its revision, oldest ID first.
+// It reads the bucket's last sequence first (one direct get) and answers
+// from the records it read before when no write came since, so that a
+// consumer polling for replays costs little.
 func (b *Backend) all(ctx context.Context) ([]deadRec, []uint64, error) {
+	last, err := b.deadStream.GetLastMsgForSubject(ctx, "$KV."+b.cfg.BucketPrefix+"_deadletters.>")
+	if errors.Is(err, natsjs.ErrMsgNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("jetstream: read dead letters: %w", err)
+	}
+	b.mu.Lock()
+	if b.deadSeq == last.Sequence {
+		recs, revs := slices.Clone(b.deadCache), slices.Clone(b.deadRevs)
+		b.mu.Unlock()
+		for i := range recs {
+			recs[i].Audit = slices.Clone(recs[i].Audit)
+		}
+		return recs, revs, nil
+	}
+	b.mu.Unlock()
+	recs, revs, err := b.scan(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.mu.Lock()
+	b.deadSeq, b.deadCache, b.deadRevs = last.Sequence, slices.Clone(recs), slices.Clone(revs)
+	b.mu.Unlock()
+	return recs, revs, nil
+}
+
+// scan reads every dead letter record with its revision, oldest ID first.
+func (b *Backend) scan(ctx context.Context) ([]deadRec, []uint64, error) {
 	lister, err := b.dead.ListKeysFiltered(ctx, "d.*")
 	if err != nil {
 		if errors.Is(err, natsjs.ErrNoKeysFound) {

@@ -55,8 +55,9 @@
 //
 // # Costs
 //
-// A Read fetches entries one at a time by sequence (direct get), and List
-// of dead letters reads the whole dead letters bucket: keep it small by
+// A Read is one batched direct get of the stream (no consumer on the
+// server: the cursor is the group's key), and List of dead letters reads
+// the whole dead letters bucket: keep it small by
 // purging settled dead letters. [Backend.Appended] tells of this process's
 // appends only; a consumer finds other processes' appends at its next poll
 // (ConsumerConfig.PollInterval).
