@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -141,6 +142,15 @@ type Backend struct {
 	deadSeq   uint64    // the dead letters bucket's last sequence when deadCache was read
 	deadCache []deadRec
 	deadRevs  []uint64
+	// groupCache holds the state of each group as this Backend last read
+	// or wrote it, with its revision: a write tries it first, and reads
+	// the key only when another writer came in between.
+	groupCache map[string]cachedGroup
+}
+
+type cachedGroup struct {
+	rec groupRec
+	rev uint64
 }
 
 var (
@@ -584,12 +594,23 @@ func (b *Backend) group(ctx context.Context, group string) (groupRec, uint64, er
 // on the revision read, and retried from the read when another write came
 // first.
 func (b *Backend) updateGroup(ctx context.Context, group string, epoch uint64, fn func(*groupRec)) (groupRec, error) {
+	b.mu.Lock()
+	c, cached := b.groupCache[group]
+	b.mu.Unlock()
 	for {
-		r, rev, err := b.group(ctx, group)
-		if err != nil {
-			return r, err
+		r, rev := c.rec, c.rev
+		if !cached {
+			var err error
+			if r, rev, err = b.group(ctx, group); err != nil {
+				return r, err
+			}
 		}
+		r.Retries = slices.Clone(r.Retries)
 		if epoch != 0 && epoch != r.Epoch {
+			if cached { // the cache may be stale: read the key
+				cached = false
+				continue
+			}
 			return r, fenced(group, epoch)
 		}
 		fn(&r)
@@ -597,19 +618,34 @@ func (b *Backend) updateGroup(ctx context.Context, group string, epoch uint64, f
 		if err != nil {
 			return r, fmt.Errorf("jetstream: encode group %q: %w", group, err)
 		}
+		var nrev uint64
 		if rev == 0 {
-			_, err = b.groups.Create(ctx, groupKey(group), v)
+			nrev, err = b.groups.Create(ctx, groupKey(group), v)
 		} else {
-			_, err = b.groups.Update(ctx, groupKey(group), v, rev)
+			nrev, err = b.groups.Update(ctx, groupKey(group), v, rev)
 		}
 		if casConflict(err) {
+			cached = false
 			continue
 		}
 		if err != nil {
+			b.forgetGroup(group)
 			return r, fmt.Errorf("jetstream: write group %q: %w", group, err)
 		}
+		b.mu.Lock()
+		if b.groupCache == nil {
+			b.groupCache = make(map[string]cachedGroup)
+		}
+		b.groupCache[group] = cachedGroup{rec: r, rev: nrev}
+		b.mu.Unlock()
 		return r, nil
 	}
+}
+
+func (b *Backend) forgetGroup(group string) {
+	b.mu.Lock()
+	delete(b.groupCache, group)
+	b.mu.Unlock()
 }
 
 // casConflict reports whether err is a revision-checked write refused
