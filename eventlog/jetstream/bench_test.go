@@ -116,3 +116,30 @@ func BenchmarkDispatch(b *testing.B) {
 		produce(b, be, &handled)
 	})
 }
+
+// BenchmarkAppend measures Append alone (embedded server, file storage,
+// R1): one event per Append, and batches of 100 (one atomic batch). ns/op
+// is per Append.
+func BenchmarkAppend(b *testing.B) {
+	for _, batch := range []int{1, 100} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+			srv := natstest.Start(b)
+			be, err := jetstream.Open(context.Background(), jetstream.Config{URL: srv.URL()})
+			require.NoError(b, err, "Open")
+			defer be.Close()
+			seq := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				evs := make([]canonical.Event, batch)
+				for i := range evs {
+					evs[i] = eventlogtest.Event("order-"+strconv.Itoa(seq%64), seq)
+					seq++
+				}
+				if err := be.Append(context.Background(), evs...); err != nil {
+					b.Fatalf("Append: %v", err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(seq), "ns/event")
+		})
+	}
+}

@@ -1,6 +1,10 @@
 // Package jetstream keeps distsync's durable state on NATS JetStream: an
-// [eventlog.Backend] ([Backend]), so that a cluster of processes needs
-// only NATS (PostgreSQL stays a choice). The nats.go client is compiled
+// [eventlog.Backend] ([Backend]), an [idempotency.Store]
+// ([IdempotencyStore]) and the flow's [flow.StateStore] and
+// [flow.CursorStore] ([FlowState]), so that a cluster of processes needs
+// only NATS (PostgreSQL stays a choice). The three share one package, one
+// dependency on the client and one way of writing: every change of shared
+// state is a key-value write conditional on the key's revision. The nats.go client is compiled
 // into a program only when it imports this package; the NATS server is
 // not a dependency of it at all (tests embed one).
 //
@@ -52,6 +56,17 @@
 // purges only what every listed group committed. A Read that starts
 // before the first event left fails with [eventlog.ErrTrimmed]. Dead
 // letters stay until [Backend.PurgeDeadLetters] deletes them.
+//
+// # Idempotency records and flow states
+//
+// [IdempotencyStore] keeps one key per idempotency key; a lease's token is
+// the revision of the write that claimed the key, so a holder whose lease
+// was taken over can neither complete nor release it, and each write
+// carries a per-key TTL of the record's retention (the server deletes
+// expired records by itself). [FlowState] keeps one key per order; a save
+// of version v is conditional on the revision at which version v−1 was
+// read, so of two flows saving the same version one gets
+// [flow.ErrStateConflict].
 //
 // # Costs
 //
