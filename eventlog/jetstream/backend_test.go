@@ -31,6 +31,15 @@ func openFresh(t *testing.T, srv *natstest.Server) (*jetstream.Backend, jetstrea
 	return b, cfg
 }
 
+// open opens another Backend (its own connection) over cfg.
+func open(t *testing.T, cfg jetstream.Config) *jetstream.Backend {
+	t.Helper()
+	b, err := jetstream.Open(t.Context(), cfg)
+	require.NoError(t, err, "Open")
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
 func ids(t *testing.T, b eventlog.Log) []string {
 	t.Helper()
 	entries, err := b.Read(t.Context(), 0, 10000)

@@ -285,33 +285,42 @@ func (b *Backend) rollback(rec deadRec, old []byte, createdIndex bool) {
 }
 
 // all returns every dead letter record with its revision, oldest ID first.
-// It reads the bucket's last sequence first (one direct get) and answers
-// from the records it read before when no write came since, so that a
-// consumer polling for replays costs little.
+// It asks first whether the bucket changed since its last scan (one direct
+// get of the next message after the sequence it scanned at) and answers
+// from that scan when not, so that a consumer polling for replays costs
+// little.
 func (b *Backend) all(ctx context.Context) ([]deadRec, []uint64, error) {
-	last, err := b.deadStream.GetLastMsgForSubject(ctx, "$KV."+b.cfg.BucketPrefix+"_deadletters.>")
-	if errors.Is(err, natsjs.ErrMsgNotFound) {
-		return nil, nil, nil
+	b.mu.Lock()
+	seq, scanned := b.deadSeq, b.deadCache != nil
+	b.mu.Unlock()
+	if scanned {
+		_, err := b.deadStream.GetMsg(ctx, seq+1, natsjs.WithGetMsgSubject("$KV."+b.cfg.BucketPrefix+"_deadletters.>"))
+		if errors.Is(err, natsjs.ErrMsgNotFound) { // unchanged
+			b.mu.Lock()
+			recs, revs := slices.Clone(b.deadCache), slices.Clone(b.deadRevs)
+			b.mu.Unlock()
+			for i := range recs {
+				recs[i].Audit = slices.Clone(recs[i].Audit)
+			}
+			return recs, revs, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("jetstream: read dead letters: %w", err)
+		}
 	}
+	info, err := b.deadStream.Info(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("jetstream: read dead letters: %w", err)
 	}
-	b.mu.Lock()
-	if b.deadSeq == last.Sequence {
-		recs, revs := slices.Clone(b.deadCache), slices.Clone(b.deadRevs)
-		b.mu.Unlock()
-		for i := range recs {
-			recs[i].Audit = slices.Clone(recs[i].Audit)
-		}
-		return recs, revs, nil
-	}
-	b.mu.Unlock()
 	recs, revs, err := b.scan(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	b.mu.Lock()
-	b.deadSeq, b.deadCache, b.deadRevs = last.Sequence, slices.Clone(recs), slices.Clone(revs)
+	b.deadSeq, b.deadCache, b.deadRevs = info.State.LastSeq, slices.Clone(recs), slices.Clone(revs)
+	if b.deadCache == nil {
+		b.deadCache = []deadRec{}
+	}
 	b.mu.Unlock()
 	return recs, revs, nil
 }
