@@ -1,0 +1,720 @@
+package jetstream
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/eventlog"
+)
+
+// Defaults of [Config].
+const (
+	DefaultStream          = "DISTSYNC_EVENTS"
+	DefaultSubject         = "distsync.events"
+	DefaultBucketPrefix    = "distsync"
+	DefaultDuplicateWindow = 2 * time.Minute
+	// MaxAtomicBatch is the largest batch Append writes all or none (the
+	// server's default limit of an atomic batch). A larger batch is
+	// written in chunks of this size, each all or none.
+	MaxAtomicBatch = 1000
+)
+
+// Config configures a [Backend]. The zero value is valid apart from URL.
+// It is a plain value, safe for concurrent reads.
+type Config struct {
+	// URL is the NATS server URL (several separated by commas; user and
+	// password may be given in the URL). Required.
+	URL string
+	// Stream is the name of the JetStream stream holding the events.
+	// Empty means [DefaultStream].
+	Stream string
+	// Subject is the subject prefix of the events: an event is stored on
+	// SUBJECT.p.N, N its partition (0 for now: one partition). Empty means
+	// [DefaultSubject].
+	Subject string
+	// BucketPrefix names the key-value buckets of the group states
+	// (PREFIX_groups) and dead letters (PREFIX_deadletters). Empty means
+	// [DefaultBucketPrefix].
+	BucketPrefix string
+	// Replicas is the replication factor of the stream and the buckets
+	// (1, 3 or 5 on a cluster). Zero means 1.
+	Replicas int
+	// DuplicateWindow is how long the stream remembers the dedupe key of
+	// an appended event (Nats-Msg-Id): an event appended again within it
+	// is not stored twice. Zero means [DefaultDuplicateWindow].
+	DuplicateWindow time.Duration
+	// MaxAge, MaxBytes and MaxMsgs are the retention limits of the event
+	// stream: the server deletes the oldest events beyond any of them,
+	// and a Read before the first event left fails with
+	// [eventlog.ErrTrimmed]. Zero means no limit. Set them with room:
+	// the server deletes events whether the consumer groups committed
+	// them or not; [Backend.TrimEvents] deletes only committed ones.
+	MaxAge   time.Duration
+	MaxBytes int64
+	MaxMsgs  int64
+	// Now is the clock of audit entries. Nil means time.Now.
+	Now func() time.Time
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var subjectRE = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+
+// Validate reports a configuration error, matching
+// [eventlog.ErrInvalidConfig].
+func (c Config) Validate() error {
+	bad := func(what string) error {
+		return fmt.Errorf("jetstream: Config.%s: %w", what, eventlog.ErrInvalidConfig)
+	}
+	switch {
+	case c.URL == "":
+		return bad("URL is empty")
+	case c.Stream != "" && !nameRE.MatchString(c.Stream):
+		return bad(fmt.Sprintf("Stream %q is not a stream name (letters, digits, - and _)", c.Stream))
+	case c.BucketPrefix != "" && !nameRE.MatchString(c.BucketPrefix):
+		return bad(fmt.Sprintf("BucketPrefix %q is not a bucket name (letters, digits, - and _)", c.BucketPrefix))
+	case c.Subject != "" && !subjectRE.MatchString(c.Subject):
+		return bad(fmt.Sprintf("Subject %q is not a subject without wildcards", c.Subject))
+	case c.Replicas < 0 || c.Replicas > 5:
+		return bad(fmt.Sprintf("Replicas %d is not within 0..5", c.Replicas))
+	case c.DuplicateWindow < 0 || c.MaxAge < 0 || c.MaxBytes < 0 || c.MaxMsgs < 0:
+		return bad("DuplicateWindow, MaxAge, MaxBytes or MaxMsgs is negative")
+	}
+	return nil
+}
+
+func (c *Config) defaults() {
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.Subject == "" {
+		c.Subject = DefaultSubject
+	}
+	if c.BucketPrefix == "" {
+		c.BucketPrefix = DefaultBucketPrefix
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = DefaultDuplicateWindow
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Backend is an [eventlog.Backend] on NATS JetStream: the log is a stream,
+// the group states and the dead letters are key-value buckets. Several
+// processes may open the same Backend (the same Config against the same
+// NATS system); each sees the others' appends, cursors and dead letters.
+//
+// Create it with [Open] and end it with [Close]. The zero value is not
+// usable. A Backend is safe for concurrent use.
+type Backend struct {
+	cfg    Config
+	nc     *nats.Conn
+	js     natsjs.JetStream
+	stream natsjs.Stream
+	groups natsjs.KeyValue
+	dead   natsjs.KeyValue
+	// deadStream is the stream of the dead letters bucket.
+	deadStream natsjs.Stream
+
+	mu        sync.Mutex
+	notify    chan struct{}
+	lastSeen  uint64    // the highest offset read by this Backend
+	lastCheck time.Time // when a read at the tail last asked for the stream's first offset
+	deadSeq   uint64    // the dead letters bucket's last sequence when deadCache was read
+	deadCache []deadRec
+	deadRevs  []uint64
+	// groupCache holds the state of each group as this Backend last read
+	// or wrote it, with its revision: a write tries it first, and reads
+	// the key only when another writer came in between.
+	groupCache map[string]cachedGroup
+}
+
+type cachedGroup struct {
+	rec groupRec
+	rev uint64
+}
+
+var (
+	_ eventlog.Backend  = (*Backend)(nil)
+	_ eventlog.Notifier = (*Backend)(nil)
+	_ eventlog.Pruner   = (*Backend)(nil)
+)
+
+// Open connects to NATS and creates the stream and buckets, or updates
+// their configuration when they exist.
+func Open(ctx context.Context, cfg Config) (*Backend, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	nc, err := nats.Connect(cfg.URL, nats.Name("distsync eventlog"), nats.MaxReconnects(-1))
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: connect to %s: %w", cfg.URL, err)
+	}
+	b, err := open(ctx, cfg, nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
+	js, err := natsjs.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	b := &Backend{cfg: cfg, nc: nc, js: js, notify: make(chan struct{})}
+	if err := b.ensureStream(ctx); err != nil {
+		return nil, err
+	}
+	if b.stream, err = js.Stream(ctx, cfg.Stream); err != nil {
+		return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Stream, err)
+	}
+	kv := func(name string) (natsjs.KeyValue, error) {
+		kv, err := js.CreateOrUpdateKeyValue(ctx, natsjs.KeyValueConfig{
+			Bucket: cfg.BucketPrefix + "_" + name, Storage: natsjs.FileStorage, Replicas: cfg.Replicas, History: 1})
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: bucket %s_%s: %w", cfg.BucketPrefix, name, err)
+		}
+		return kv, nil
+	}
+	if b.groups, err = kv("groups"); err != nil {
+		return nil, err
+	}
+	if b.dead, err = kv("deadletters"); err != nil {
+		return nil, err
+	}
+	if b.deadStream, err = js.Stream(ctx, "KV_"+cfg.BucketPrefix+"_deadletters"); err != nil {
+		return nil, fmt.Errorf("jetstream: stream of bucket %s_deadletters: %w", cfg.BucketPrefix, err)
+	}
+	return b, nil
+}
+
+// ensureStream creates the event stream, or updates it. It goes through
+// the JetStream API directly because the client's StreamConfig has no
+// field for atomic batch publishing.
+func (b *Backend) ensureStream(ctx context.Context) error {
+	sc := natsjs.StreamConfig{
+		Name:        b.cfg.Stream,
+		Subjects:    []string{b.cfg.Subject + ".>"},
+		Storage:     natsjs.FileStorage,
+		Replicas:    b.cfg.Replicas,
+		Retention:   natsjs.LimitsPolicy,
+		Discard:     natsjs.DiscardOld,
+		Duplicates:  b.cfg.DuplicateWindow,
+		MaxAge:      b.cfg.MaxAge,
+		MaxBytes:    orUnlimited(b.cfg.MaxBytes),
+		MaxMsgs:     orUnlimited(b.cfg.MaxMsgs),
+		AllowDirect: true,
+	}
+	raw, err := json.Marshal(sc)
+	if err != nil {
+		return fmt.Errorf("jetstream: encode stream config: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("jetstream: encode stream config: %w", err)
+	}
+	m["allow_atomic"] = true
+	req, _ := json.Marshal(m)
+	for _, op := range []string{"CREATE", "UPDATE"} {
+		resp, err := b.nc.RequestWithContext(ctx, "$JS.API.STREAM."+op+"."+b.cfg.Stream, req)
+		if err != nil {
+			return fmt.Errorf("jetstream: %s stream %s: %w", op, b.cfg.Stream, err)
+		}
+		var r struct {
+			Error *natsjs.APIError `json:"error"`
+		}
+		if err := json.Unmarshal(resp.Data, &r); err != nil {
+			return fmt.Errorf("jetstream: %s stream %s: bad response: %w", op, b.cfg.Stream, err)
+		}
+		if r.Error == nil {
+			return nil
+		}
+		if op == "CREATE" && r.Error.ErrorCode == natsjs.JSErrCodeStreamNameInUse {
+			continue
+		}
+		return fmt.Errorf("jetstream: %s stream %s: %w", op, b.cfg.Stream, r.Error)
+	}
+	return nil
+}
+
+func orUnlimited(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// Close closes the connection to NATS. The Backend is not usable after.
+func (b *Backend) Close() error {
+	b.nc.Close()
+	return nil
+}
+
+// Appended implements [eventlog.Notifier]. It tells of the appends of this
+// Backend only; a consumer finds the appends of other processes at its
+// next poll.
+func (b *Backend) Appended() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.notify
+}
+
+func (b *Backend) wake() {
+	b.mu.Lock()
+	ch := b.notify
+	b.notify = make(chan struct{})
+	b.mu.Unlock()
+	close(ch)
+}
+
+// msgID returns the Nats-Msg-Id of e: its dedupe key (source and id) when
+// that is short printable ASCII, else a digest of it.
+func msgID(e *canonical.Event) string {
+	k := e.Key().String()
+	if len(k) <= 200 && printable(k) {
+		return k
+	}
+	h := sha256.Sum256([]byte(strconv.Itoa(len(e.Source)) + ":" + e.Source + e.ID))
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// subject returns the subject of e: its partition's. There is one
+// partition for now; partitioned groups will hash e.Partition() here.
+func (b *Backend) subject(*canonical.Event) string { return b.cfg.Subject + ".p.0" }
+
+// Append implements [eventlog.Log.Append]. Each event is published with
+// its dedupe key as Nats-Msg-Id, so an event appended again within the
+// stream's duplicate window (a relay retrying a batch) is stored once. A
+// batch of up to [MaxAtomicBatch] events is one atomic batch publish: all
+// or none. When such a batch holds an event already stored, the server
+// refuses the batch whole; Append then publishes its events one at a time,
+// each deduplicated, so that the events not yet stored are stored once.
+func (b *Backend) Append(ctx context.Context, events ...canonical.Event) error {
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			return fmt.Errorf("jetstream: event %d of %d (id %q): %w: %w", i, len(events), events[i].ID, eventlog.ErrInvalidEvent, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	msgs := make([]*nats.Msg, len(events))
+	for i := range events {
+		data, err := events[i].MarshalJSON()
+		if err != nil {
+			return fmt.Errorf("jetstream: encode event %d of %d (id %q): %w: %w", i, len(events), events[i].ID, eventlog.ErrInvalidEvent, err)
+		}
+		m := nats.NewMsg(b.subject(&events[i]))
+		m.Data = data
+		m.Header.Set(natsjs.MsgIDHeader, msgID(&events[i]))
+		msgs[i] = m
+	}
+	defer b.wake()
+	for len(msgs) > 0 {
+		n := min(len(msgs), MaxAtomicBatch)
+		if err := b.publishBatch(ctx, msgs[:n]); err != nil {
+			return err
+		}
+		msgs = msgs[n:]
+	}
+	return nil
+}
+
+// publishBatch publishes msgs all or none.
+func (b *Backend) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
+	if len(msgs) == 1 {
+		return b.publishOne(ctx, msgs[0])
+	}
+	id := nuid.Next()
+	for i, m := range msgs {
+		m.Header.Set("Nats-Batch-Id", id)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		if i < len(msgs)-1 {
+			if err := b.nc.PublishMsg(m); err != nil {
+				return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), err)
+			}
+			continue
+		}
+		m.Header.Set("Nats-Batch-Commit", "1")
+		resp, err := b.nc.RequestMsgWithContext(ctx, m)
+		if err != nil {
+			return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), err)
+		}
+		apiErr := ackError(resp.Data)
+		if apiErr == nil {
+			return nil
+		}
+		if apiErr.ErrorCode != errCodeBatchDuplicate {
+			return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), apiErr)
+		}
+	}
+	// A batch holding an event stored already: publish one at a time.
+	for _, m := range msgs {
+		m.Header.Del("Nats-Batch-Id")
+		m.Header.Del("Nats-Batch-Sequence")
+		m.Header.Del("Nats-Batch-Commit")
+		if err := b.publishOne(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errCodeBatchDuplicate is the JetStream error code of an atomic batch
+// holding a message whose Nats-Msg-Id the stream has seen.
+const errCodeBatchDuplicate = 10201
+
+func (b *Backend) publishOne(ctx context.Context, m *nats.Msg) error {
+	resp, err := b.nc.RequestMsgWithContext(ctx, m)
+	if err != nil {
+		return fmt.Errorf("jetstream: append: %w", err)
+	}
+	if apiErr := ackError(resp.Data); apiErr != nil {
+		return fmt.Errorf("jetstream: append: %w", apiErr)
+	}
+	return nil
+}
+
+// ackError returns the error of a publish acknowledgement, nil for a
+// successful one.
+func ackError(data []byte) *natsjs.APIError {
+	var r struct {
+		Error *natsjs.APIError `json:"error"`
+		Seq   uint64           `json:"seq"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return &natsjs.APIError{Description: "undecodable acknowledgement: " + err.Error()}
+	}
+	if r.Error == nil && r.Seq == 0 {
+		return &natsjs.APIError{Description: "acknowledgement without sequence"}
+	}
+	return r.Error
+}
+
+// Read implements [eventlog.Log.Read]. Offsets are the stream's sequence
+// numbers. It asks for the entries in one batched direct get (a request
+// answered by up to limit messages and an end-of-batch marker).
+func (b *Backend) Read(ctx context.Context, after uint64, limit int) ([]eventlog.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	req, _ := json.Marshal(struct {
+		Seq     uint64 `json:"seq"`
+		NextFor string `json:"next_by_subj"`
+		Batch   int    `json:"batch"`
+	}{after + 1, b.cfg.Subject + ".>", limit})
+	inbox := b.nc.NewRespInbox()
+	sub, err := b.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := b.nc.PublishRequest("$JS.API.DIRECT.GET."+b.cfg.Stream, inbox, req); err != nil {
+		return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
+	}
+	var out []eventlog.Entry
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
+			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
+		}
+		if status := m.Header.Get("Status"); status != "" {
+			if status == "204" || status == "404" { // end of batch, or nothing after
+				break
+			}
+			return nil, fmt.Errorf("jetstream: read after offset %d: status %s %s", after, status, m.Header.Get("Description"))
+		}
+		seq, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: read after offset %d: bad Nats-Sequence %q", after, m.Header.Get("Nats-Sequence"))
+		}
+		e := eventlog.Entry{Offset: seq}
+		if err := e.Event.UnmarshalJSON(m.Data); err != nil {
+			e.Event = canonical.Event{}
+			e.Raw = m.Data
+			e.Err = &eventlog.DecodeError{Offset: seq, Err: err}
+		}
+		out = append(out, e)
+		if len(out) == limit {
+			// The end-of-batch marker follows; the subscription ends here.
+			break
+		}
+	}
+	if len(out) == 0 || out[0].Offset != after+1 {
+		if b.mustCheck(after, len(out) == 0) {
+			if err := b.checkTrimmed(ctx, after); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(out) > 0 {
+		b.mu.Lock()
+		b.lastSeen = max(b.lastSeen, out[len(out)-1].Offset)
+		b.mu.Unlock()
+	}
+	return out, nil
+}
+
+// tailCheck is how often a read at the tail (after the last offset this
+// Backend read, finding nothing) asks whether the events after it were
+// deleted by the stream's limits: a tailing consumer polls often.
+const tailCheck = 100 * time.Millisecond
+
+// mustCheck reports whether a read after after that found nothing (empty)
+// or a gap must ask for the stream's first offset.
+func (b *Backend) mustCheck(after uint64, empty bool) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !empty || after < b.lastSeen {
+		return true
+	}
+	if now := time.Now(); now.Sub(b.lastCheck) >= tailCheck {
+		b.lastCheck = now
+		return true
+	}
+	return false
+}
+
+// checkTrimmed returns an error matching ErrTrimmed when a read after
+// after starts before the first event the stream holds.
+func (b *Backend) checkTrimmed(ctx context.Context, after uint64) error {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("jetstream: stream info: %w", err)
+	}
+	if first := info.State.FirstSeq; first > 0 && after+1 < first {
+		return fmt.Errorf("jetstream: read after offset %d: offsets through %d are trimmed: %w", after, first-1, eventlog.ErrTrimmed)
+	}
+	return nil
+}
+
+// TrimEvents implements [eventlog.Pruner.TrimEvents] by purging the stream
+// below the lowest cursor of groups (never its last event).
+func (b *Backend) TrimEvents(ctx context.Context, groups ...string) (uint64, error) {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("jetstream: stream info: %w", err)
+	}
+	trimmed := info.State.FirstSeq
+	if trimmed > 0 {
+		trimmed--
+	}
+	if len(groups) == 0 || info.State.LastSeq == 0 {
+		return trimmed, nil
+	}
+	upTo := info.State.LastSeq - 1
+	for _, g := range groups {
+		st, _, err := b.group(ctx, g)
+		if err != nil {
+			return trimmed, err
+		}
+		upTo = min(upTo, st.Cursor)
+	}
+	if upTo <= trimmed {
+		return trimmed, nil
+	}
+	if err := b.stream.Purge(ctx, natsjs.WithPurgeSequence(upTo+1)); err != nil {
+		return trimmed, fmt.Errorf("jetstream: purge through %d: %w", upTo, err)
+	}
+	return upTo, nil
+}
+
+// groupRec is the stored state of a consumer group, fencing epoch
+// included, under one key so that one revision-checked write checks the
+// epoch and changes the state together.
+type groupRec struct {
+	Epoch   uint64           `json:"epoch"`
+	Cursor  uint64           `json:"cursor"`
+	Retries []eventlog.Retry `json:"retries,omitempty"`
+}
+
+// groupKey returns the key of group in the groups bucket.
+func groupKey(group string) string {
+	return "g_" + base64.RawURLEncoding.EncodeToString([]byte(group))
+}
+
+// group returns the stored state of group and its revision (0: none).
+func (b *Backend) group(ctx context.Context, group string) (groupRec, uint64, error) {
+	e, err := b.groups.Get(ctx, groupKey(group))
+	if errors.Is(err, natsjs.ErrKeyNotFound) {
+		return groupRec{}, 0, nil
+	}
+	if err != nil {
+		return groupRec{}, 0, fmt.Errorf("jetstream: read group %q: %w", group, err)
+	}
+	var r groupRec
+	if err := json.Unmarshal(e.Value(), &r); err != nil {
+		return groupRec{}, 0, fmt.Errorf("jetstream: group %q: undecodable state: %w", group, err)
+	}
+	return r, e.Revision(), nil
+}
+
+// updateGroup changes the state of group with fn, refusing with ErrFenced
+// when epoch is neither 0 nor the group's epoch; the write is conditional
+// on the revision read, and retried from the read when another write came
+// first.
+func (b *Backend) updateGroup(ctx context.Context, group string, epoch uint64, fn func(*groupRec)) (groupRec, error) {
+	b.mu.Lock()
+	c, cached := b.groupCache[group]
+	b.mu.Unlock()
+	for {
+		r, rev := c.rec, c.rev
+		if !cached {
+			var err error
+			if r, rev, err = b.group(ctx, group); err != nil {
+				return r, err
+			}
+		}
+		r.Retries = slices.Clone(r.Retries)
+		if epoch != 0 && epoch != r.Epoch {
+			if cached { // the cache may be stale: read the key
+				cached = false
+				continue
+			}
+			return r, fenced(group, epoch)
+		}
+		fn(&r)
+		v, err := json.Marshal(r)
+		if err != nil {
+			return r, fmt.Errorf("jetstream: encode group %q: %w", group, err)
+		}
+		var nrev uint64
+		if rev == 0 {
+			nrev, err = b.groups.Create(ctx, groupKey(group), v)
+		} else {
+			nrev, err = b.groups.Update(ctx, groupKey(group), v, rev)
+		}
+		if casConflict(err) {
+			cached = false
+			continue
+		}
+		if err != nil {
+			b.forgetGroup(group)
+			return r, fmt.Errorf("jetstream: write group %q: %w", group, err)
+		}
+		b.mu.Lock()
+		if b.groupCache == nil {
+			b.groupCache = make(map[string]cachedGroup)
+		}
+		b.groupCache[group] = cachedGroup{rec: r, rev: nrev}
+		b.mu.Unlock()
+		return r, nil
+	}
+}
+
+func (b *Backend) forgetGroup(group string) {
+	b.mu.Lock()
+	delete(b.groupCache, group)
+	b.mu.Unlock()
+}
+
+// casConflict reports whether err is a revision-checked write refused
+// because another write came first.
+func casConflict(err error) bool {
+	return errors.Is(err, natsjs.ErrKeyRevisionMismatch) || errors.Is(err, natsjs.ErrKeyExists)
+}
+
+func fenced(group string, epoch uint64) error {
+	return fmt.Errorf("jetstream: write of group %q with epoch %d: %w", group, epoch, eventlog.ErrFenced)
+}
+
+// Group implements [eventlog.Cursors.Group].
+func (b *Backend) Group(ctx context.Context, group string) (eventlog.GroupState, error) {
+	r, _, err := b.group(ctx, group)
+	if err != nil {
+		return eventlog.GroupState{}, err
+	}
+	return eventlog.GroupState{Cursor: r.Cursor, Retries: r.Retries}, nil
+}
+
+// Claim implements [eventlog.Cursors.Claim]: a revision-checked increment
+// of the epoch stored with the group's state.
+func (b *Backend) Claim(ctx context.Context, group string) (uint64, error) {
+	r, err := b.updateGroup(ctx, group, 0, func(r *groupRec) { r.Epoch++ })
+	return r.Epoch, err
+}
+
+// Commit implements [eventlog.Cursors.Commit].
+func (b *Backend) Commit(ctx context.Context, group string, epoch, cursor uint64) error {
+	_, err := b.updateGroup(ctx, group, epoch, func(r *groupRec) {
+		r.Cursor = max(r.Cursor, cursor)
+		kept := r.Retries[:0]
+		for _, x := range r.Retries {
+			if x.Offset > r.Cursor {
+				kept = append(kept, x)
+			}
+		}
+		r.Retries = kept
+	})
+	return err
+}
+
+// SaveRetry implements [eventlog.Cursors.SaveRetry].
+func (b *Backend) SaveRetry(ctx context.Context, group string, epoch uint64, x eventlog.Retry) error {
+	_, err := b.updateGroup(ctx, group, epoch, func(r *groupRec) {
+		for i := range r.Retries {
+			switch {
+			case r.Retries[i].Offset == x.Offset:
+				r.Retries[i] = x
+				return
+			case r.Retries[i].Offset > x.Offset:
+				r.Retries = append(r.Retries[:i], append([]eventlog.Retry{x}, r.Retries[i:]...)...)
+				return
+			}
+		}
+		r.Retries = append(r.Retries, x)
+	})
+	return err
+}
+
+// Publish appends events, as Append does; its signature is that of
+// [eventlog.RelayConfig.Publish], so that an SQL outbox relays into the
+// JetStream log:
+//
+//	s.Relay(ctx, eventlog.RelayConfig{Publish: b.Publish})
+//
+// A batch the relay publishes again after a crash is stored once when the
+// retry comes within the stream's duplicate window (Config.DuplicateWindow).
+func (b *Backend) Publish(ctx context.Context, events []canonical.Event) error {
+	return b.Append(ctx, events...)
+}

@@ -1,0 +1,55 @@
+package jetstream_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/eventlog/eventlogtest"
+	"github.com/distsync/distsync/eventlog/jetstream"
+	"github.com/distsync/distsync/internal/natstest"
+)
+
+// An event log on an embedded NATS server: an append stored once although
+// appended twice, and a consumer group's cursor.
+func Example() {
+	dir, err := os.MkdirTemp("", "jetstream-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	srv, err := natstest.New(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Shutdown()
+
+	ctx := context.Background()
+	b, err := jetstream.Open(ctx, jetstream.Config{URL: srv.URL()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+
+	ev := eventlogtest.Event("order-1", 1)
+	_ = b.Append(ctx, ev)
+	_ = b.Append(ctx, ev) // a retry: deduplicated by the stream
+	entries, _ := b.Read(ctx, 0, 10)
+	fmt.Println("entries:", len(entries), entries[0].Event.ID)
+
+	epoch, _ := b.Claim(ctx, "billing")
+	_ = b.Commit(ctx, "billing", epoch, 1)
+	st, _ := b.Group(ctx, "billing")
+	fmt.Println("cursor:", st.Cursor)
+	err = b.Commit(ctx, "billing", epoch+1, 1) // an epoch not the group's
+	fmt.Println("fenced:", errors.Is(err, eventlog.ErrFenced))
+	// Output:
+	// entries: 1 order-1-1
+	// cursor: 1
+	// fenced: true
+}
