@@ -112,7 +112,7 @@ func (s *Server) deliveryEntity(rec *deliveryRec) odata.OutbDelivery {
 	uri := Root + OutboundDeliveryService + "/A_OutbDeliveryHeader('" + rec.number + "')"
 	e.Metadata = &odata.Metadata{ID: uri, URI: uri, Type: "API_OUTBOUND_DELIVERY_SRV.A_OutbDeliveryHeaderType"}
 	if rec.issued {
-		e.OverallGoodsMovementStatus = "C"
+		e.OverallGoodsMovementStatus, e.BillingDocument = "C", rec.bill
 	}
 	return e
 }

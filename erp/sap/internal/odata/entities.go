@@ -95,6 +95,7 @@ type OutbDelivery struct {
 	Carrier                    string                  `json:"YY1_CarrierSCAC_DLH"`
 	TrackingNumbers            string                  `json:"YY1_TrackingNumbers_DLH,omitempty"`
 	Final                      bool                    `json:"YY1_FinalForFulfillment_DLH,omitempty"`
+	BillingDocument            string                  `json:"YY1_BillingDocument_DLH,omitempty"`
 	Items                      *List[OutbDeliveryItem] `json:"to_DeliveryDocumentItem,omitempty"`
 }
 
