@@ -58,6 +58,10 @@ type Config struct {
 	Transport http.RoundTripper
 	// Timeout bounds each HTTP call; zero means only the context does.
 	Timeout time.Duration
+	// MaxRetryAfter caps the delay a 429 or 503 asks for (Retry-After)
+	// before the Client pauses and the error carries it; zero means
+	// httpkit's default.
+	MaxRetryAfter time.Duration
 	// Logger logs requests at debug level with secrets redacted; nil logs
 	// nothing.
 	Logger *slog.Logger
@@ -69,8 +73,8 @@ func (c Config) Validate() error {
 	if c.BaseURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%w: BaseURL %q is not an http(s) URL", ErrInvalidConfig, c.BaseURL)
 	}
-	if c.Timeout < 0 {
-		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidConfig, c.Timeout)
+	if c.Timeout < 0 || c.MaxRetryAfter < 0 {
+		return fmt.Errorf("%w: Timeout %v or MaxRetryAfter %v is negative", ErrInvalidConfig, c.Timeout, c.MaxRetryAfter)
 	}
 	return nil
 }
@@ -100,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.System = "erp"
 	}
 	hc := httpkit.Config{System: cfg.System, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Transport: cfg.Transport,
-		Propagator: tracing.Propagator{TraceContextOnly: true}, Timeout: cfg.Timeout, DecodeError: decodeError, Logger: cfg.Logger,
+		Propagator: tracing.Propagator{TraceContextOnly: true}, Timeout: cfg.Timeout, MaxRetryAfter: cfg.MaxRetryAfter, DecodeError: decodeError, Logger: cfg.Logger,
 		Redact: []string{"X-CSRF-Token"}}
 	if cfg.User != "" {
 		hc.Auth = basicAuth{user: cfg.User, password: cfg.Password}
