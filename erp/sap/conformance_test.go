@@ -84,7 +84,7 @@ func harness(t *testing.T, emu *sapemu.Server, srv *httptest.Server, wrap func(*
 			return connectortest.ERPEffects{Orders: c.Orders, Invoices: c.Invoices, CreditMemos: c.CreditMemos,
 				InventoryApplications: c.InventoryApplications, Cancellations: c.Cancellations}
 		},
-		Capabilities: connectortest.Capabilities{Health: true},
+		Capabilities: connectortest.Capabilities{Health: true, Cancel: true},
 	}
 }
 

@@ -39,7 +39,7 @@ func TestConformanceWithFaults(t *testing.T) {
 			mu.Lock()
 			seed++
 			cfg := faults.HTTPConfig{Seed: seed, Unavailable: 0.05, RateLimited: 0.05, Unauthorized: 0.03, TimeoutAfterEffect: 0.04,
-				ResetAfterEffect: 0.04, RetryAfter: time.Millisecond, Hold: 50 * time.Millisecond, Reject: sapemu.Reject}
+				ResetAfterEffect: 0.04, RetryAfter: time.Millisecond, Hold: time.Second, Reject: sapemu.Reject}
 			mu.Unlock()
 			var err error
 			f, err = faults.NewHTTP(h, cfg)
@@ -79,7 +79,7 @@ func TestConformanceWithFaults(t *testing.T) {
 // answer) and that waits at most a millisecond on a 429.
 func faultClient(t testing.TB, url string) *sap.Client {
 	t.Helper()
-	c, err := sap.New(sap.Config{BaseURL: url, User: user, Password: password, Timeout: 20 * time.Millisecond, MaxRetryAfter: time.Millisecond})
+	c, err := sap.New(sap.Config{BaseURL: url, User: user, Password: password, Timeout: 250 * time.Millisecond, MaxRetryAfter: time.Millisecond})
 	require.NoError(t, err)
 	return c
 }

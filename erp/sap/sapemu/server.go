@@ -201,8 +201,8 @@ func (s *Server) route(service, resource, method string) handler {
 		return s.createSalesOrder
 	case SalesOrderService + " GET A_SalesOrder":
 		return s.getSalesOrders
-	case SalesOrderService + " PATCH A_SalesOrderItem":
-		return s.patchSalesOrderItem
+	case SalesOrderService + " PATCH A_SalesOrder":
+		return s.patchSalesOrder
 	case SimulationService + " POST A_SalesOrderSimulation":
 		return s.simulateSalesOrder
 	case OutboundDeliveryService + " POST A_OutbDeliveryHeader":
@@ -359,8 +359,4 @@ func writeConnectorError(w http.ResponseWriter, err error, paths func(string) st
 // invalid wraps a validation error as the business logic's invalid error.
 func invalid(err error) error {
 	return connector.NewError(connector.CodeInvalid, "erp", "sapemu", err)
-}
-
-func (s *Server) patchSalesOrderItem(w http.ResponseWriter, r *http.Request, resource string) {
-	writeError(w, http.StatusNotImplemented, odata.NewError("/IWBEP/CM_MGW_RT/501", "not implemented: "+resource))
 }
