@@ -1,6 +1,7 @@
 package sap_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -84,7 +85,20 @@ func harness(t *testing.T, emu *sapemu.Server, srv *httptest.Server, wrap func(*
 			return connectortest.ERPEffects{Orders: c.Orders, Invoices: c.Invoices, CreditMemos: c.CreditMemos,
 				InventoryApplications: c.InventoryApplications, Cancellations: c.Cancellations}
 		},
-		Capabilities: connectortest.Capabilities{Health: true, Cancel: true},
+		AddEvents: func(ctx context.Context, n int) error {
+			m := emu.ERP()
+			for i := range n {
+				o := kitOrder(1000 + i)
+				if _, err := m.AcceptOrder(ctx, "kit-events-"+o.ID, &o); err != nil {
+					return err
+				}
+				if _, err := m.RequestCancellation(ctx, o.ID, nil, "kit"); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Capabilities: connectortest.Capabilities{Health: true, Cancel: true, Events: true},
 	}
 }
 

@@ -219,6 +219,8 @@ func (s *Server) route(service, resource, method string) handler {
 		return s.getReturns
 	case MaterialDocumentService + " POST A_MaterialDocumentHeader":
 		return s.createMaterialDocument
+	case EventService + " GET YY1_SalesOrderEvent":
+		return s.getEvents
 	case MaterialDocumentService + " GET A_MaterialDocumentHeader":
 		return s.getMaterialDocuments
 	}

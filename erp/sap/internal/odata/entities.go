@@ -207,3 +207,13 @@ type MaterialDocumentItem struct {
 	Status              string  `json:"YY1_InventoryStatus_MDI"`
 	Kind                string  `json:"YY1_PositionKind_MDI"`
 }
+
+// Event is YY1_SalesOrderEvent, an entity of a custom CDS view that serves
+// the ERP's events: the CloudEvents-shaped canonical event as a JSON
+// string, and the feed position after it.
+type Event struct {
+	EventID   string `json:"EventID"`
+	EventType string `json:"EventType"`
+	Cursor    string `json:"Cursor"`
+	Payload   string `json:"Payload"`
+}
