@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/connector/httpkit"
 	"github.com/distsync/distsync/erp/sap/internal/odata"
 )
 
@@ -321,4 +324,28 @@ func (c *Client) GetOrder(ctx context.Context, orderID string) (canonical.Order,
 		return canonical.Order{}, connector.NewError(connector.CodeNotFound, c.system, op, fmt.Errorf("sap: no sales order for order %q", orderID))
 	}
 	return c.order(&e), nil
+}
+
+// Orders yields every sales order of the system as a canonical order, page
+// by page: it reads A_SalesOrder with $expand and follows the server's
+// __next links. The iteration stops at the first error, which it yields.
+// It is meant for reconciliation, not for the flows' hot path.
+func (c *Client) Orders(ctx context.Context) iter.Seq2[canonical.Order, error] {
+	const op = "Orders"
+	return func(yield func(canonical.Order, error) bool) {
+		pages := httpkit.PagesByLink[odata.SalesOrder](ctx, c.http, op, salesOrderService+"A_SalesOrder?$expand="+url.QueryEscape(orderExpand),
+			httpkit.Paging{Items: "/d/results", Next: "/d/__next"})
+		for e, err := range pages {
+			if err != nil {
+				if connector.CodeOf(err) == connector.CodeUnknown {
+					err = connector.NewError(connector.CodeInternal, c.system, op, err)
+				}
+				yield(canonical.Order{}, err)
+				return
+			}
+			if !yield(c.order(&e), nil) {
+				return
+			}
+		}
+	}
 }
