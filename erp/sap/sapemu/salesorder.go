@@ -63,6 +63,9 @@ func orderFromEntity(e odata.SalesOrder) (canonical.Order, map[string]canonical.
 			if l.ID == "" {
 				l.ID = itemNumber(i)
 			}
+			// Without an EDI1 condition the customer expects no price:
+			// the ERP prices the line (its PPR0).
+			l.UnitPrice = canonical.NewMoney(canonical.Decimal{}, o.Currency)
 			if it.PricingElements != nil {
 				for _, pe := range it.PricingElements.Results {
 					if pe.ConditionType == "EDI1" {
