@@ -10,7 +10,7 @@ import (
 	"github.com/distsync/distsync/erp/sap/internal/odata"
 )
 
-// Cancellation is the body of a PATCH of A_SalesOrder('N') that cancels
+// cancellation is the body of a PATCH of A_SalesOrder('N') that cancels
 // open quantities: custom fields, as a key-user extension with a
 // determination would take them (an assumption; see package sap).
 type cancellation struct {

@@ -3,7 +3,6 @@ package sapemu
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -53,13 +52,6 @@ func (rec *orderRec) lineOf(item string) string {
 		return ""
 	}
 	return rec.items[n/10-1]
-}
-
-func (rec *orderRec) itemOf(lineID string) string {
-	if i := slices.Index(rec.items, lineID); i >= 0 {
-		return itemNumber(i)
-	}
-	return ""
 }
 
 func (s *Server) createDelivery(w http.ResponseWriter, r *http.Request, _ string) {

@@ -29,7 +29,11 @@ func Example() {
 
 	fetch, _ := http.NewRequest(http.MethodGet, base, nil)
 	fetch.Header.Set("X-CSRF-Token", "Fetch")
-	resp, _ := hc.Do(fetch)
+	resp, err := hc.Do(fetch)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	resp.Body.Close()
 	token := resp.Header.Get("X-CSRF-Token")
 
@@ -40,7 +44,11 @@ func Example() {
 	post, _ := http.NewRequest(http.MethodPost, base+"A_SalesOrder", strings.NewReader(body))
 	post.Header.Set("X-CSRF-Token", token)
 	post.Header.Set("Content-Type", "application/json")
-	resp, _ = hc.Do(post)
+	resp, err = hc.Do(post)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer resp.Body.Close()
 	var out struct {
 		D struct {
