@@ -131,7 +131,8 @@ func (basicAuth) Invalidate(*http.Request) {}
 // error code, message and details. It is found with errors.As in the errors
 // the Client returns; a detail whose propertyref names a field the Client
 // sent is reported as a *canonical.ValidationError too (Unwrap). It is a
-// plain value, safe for concurrent reads.
+// plain value, safe for concurrent reads; the zero value is an error with
+// no code and no details.
 type Error struct {
 	// Status is the HTTP status.
 	Status int
@@ -145,7 +146,8 @@ type Error struct {
 	fields  *canonical.ValidationError
 }
 
-// ErrorDetail is one entry of the error's innererror.errordetails.
+// ErrorDetail is one entry of the error's innererror.errordetails. It is a
+// plain value, safe for concurrent reads; the zero value is empty.
 type ErrorDetail struct {
 	Code, Message, PropertyRef string
 }
@@ -221,7 +223,9 @@ const duplicateReference = "YY1/DUPLICATE_REFERENCE"
 
 // csrf returns the CSRF token and session cookie, fetching them with a
 // GET on the sales order service root when there are none, or when stale
-// is the token held (a write was refused with it).
+// is the token held (a write was refused with it). The fetch happens under
+// the lock, so concurrent writers wait for one fetch instead of each
+// opening a session.
 func (c *Client) csrf(ctx context.Context, op, stale string) (token, cookie string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
