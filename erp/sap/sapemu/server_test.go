@@ -65,9 +65,9 @@ func TestServerAnswers(t *testing.T) {
 		"RequestedQuantityUnit":"EA","RequestedQuantityISOUnit":"EA","YY1_CanonicalLineID_SDI":"L1"}]}}`
 	tests := []struct {
 		name, method, path, body string
-		noAuth, noToken         bool
-		status                  int
-		code, propertyRef       string
+		noAuth, noToken          bool
+		status                   int
+		code, propertyRef        string
 	}{
 		{name: "no credentials", method: "GET", path: "API_SALES_ORDER_SRV/A_SalesOrder", noAuth: true, status: 401, code: "/IWFND/CM_CONSUMER/101"},
 		{name: "unknown service", method: "GET", path: "NO_SUCH_SRV/X", status: 404, code: "/IWBEP/CM_MGW_RT/020"},
