@@ -3,6 +3,7 @@ package sap_test
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,8 @@ func TestConformanceWithFaults(t *testing.T) {
 		mu   sync.Mutex
 		seed uint64
 		sum  faults.HTTPCounts
+		// csrfRefused counts writes refused for an expired session.
+		csrfRefused atomic.Int64
 	)
 	opts := connector.Options{
 		MaxAttempts: 12,
@@ -44,7 +47,20 @@ func TestConformanceWithFaults(t *testing.T) {
 			var err error
 			f, err = faults.NewHTTP(h, cfg)
 			require.NoError(t, err)
-			return f
+			// Every 25th request finds the sessions expired, as after a
+			// session timeout: the next write gets 403 with
+			// X-CSRF-Token: Required and must refetch the token.
+			var n atomic.Int64
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1)%25 == 0 {
+					h.(*sapemu.Server).ExpireSessions()
+				}
+				sw := &statusWriter{ResponseWriter: w}
+				f.ServeHTTP(sw, r)
+				if sw.status == http.StatusForbidden && sw.Header().Get("X-CSRF-Token") == "Required" {
+					csrfRefused.Add(1)
+				}
+			})
 		})
 		t.Cleanup(func() {
 			c := f.Counts()
@@ -67,7 +83,8 @@ func TestConformanceWithFaults(t *testing.T) {
 		h.Reopen = func(t *testing.T) connector.ERP { return wrap(t, faultClient(t, srv.URL)) }
 		return h
 	})
-	t.Logf("faults injected: %+v", sum)
+	t.Logf("faults injected: %+v; CSRF refusals: %d", sum, csrfRefused.Load())
+	assert.Positive(t, csrfRefused.Load(), "writes refused with X-CSRF-Token: Required")
 	assert.Positive(t, sum.Unavailable, "503 injected: %+v", sum)
 	assert.Positive(t, sum.RateLimited, "429 injected: %+v", sum)
 	assert.Positive(t, sum.Unauthorized, "401 injected: %+v", sum)
@@ -83,3 +100,18 @@ func faultClient(t testing.TB, url string) *sap.Client {
 	require.NoError(t, err)
 	return c
 }
+
+// statusWriter records the status an http.Handler writes.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the fault
+// injector hijacks it to reset).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

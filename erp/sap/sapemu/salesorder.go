@@ -95,7 +95,7 @@ func (s *Server) simulateSalesOrder(w http.ResponseWriter, r *http.Request, _ st
 	for _, l := range o.Lines {
 		rec.items = append(rec.items, l.ID)
 	}
-	writeJSON(w, http.StatusOK, odata.Entity[odata.SalesOrder]{D: s.entity(rec, &o, "")})
+	writeJSON(w, http.StatusOK, odata.Entity[odata.SalesOrder]{D: s.entity(rec, &o)})
 }
 
 func (s *Server) createSalesOrder(w http.ResponseWriter, r *http.Request, _ string) {
@@ -145,7 +145,7 @@ func (s *Server) createSalesOrder(w http.ResponseWriter, r *http.Request, _ stri
 		cur = o
 	}
 	w.Header().Set("Location", s.orderURI(rec.number))
-	writeJSON(w, http.StatusCreated, odata.Entity[odata.SalesOrder]{D: s.entity(rec, &cur, "")})
+	writeJSON(w, http.StatusCreated, odata.Entity[odata.SalesOrder]{D: s.entity(rec, &cur)})
 }
 
 func (rec *orderRec) touch(now time.Time) {
@@ -166,7 +166,7 @@ func (s *Server) orderURI(number string) string {
 
 // entity renders the sales order of rec whose current canonical state is o.
 // The caller holds s.mu, or rec is not shared.
-func (s *Server) entity(rec *orderRec, o *canonical.Order, _ string) odata.SalesOrder {
+func (s *Server) entity(rec *orderRec, o *canonical.Order) odata.SalesOrder {
 	ack := &rec.ack
 	e := odata.SalesOrder{SalesOrder: rec.number, SalesOrderType: "OR", SalesOrganization: "1010", DistributionChannel: "10",
 		OrganizationDivision: "00", SoldToParty: o.SoldTo.ID, PurchaseOrderByCustomer: o.ID, TransactionCurrency: string(o.Currency),
@@ -324,7 +324,7 @@ func (s *Server) getSalesOrders(w http.ResponseWriter, r *http.Request, resource
 		if err != nil {
 			continue
 		}
-		out = append(out, s.entity(rec, &o, ""))
+		out = append(out, s.entity(rec, &o))
 	}
 	s.mu.Unlock()
 	if single {
