@@ -47,12 +47,12 @@ func TestConformanceWithFaults(t *testing.T) {
 			var err error
 			f, err = faults.NewHTTP(h, cfg)
 			require.NoError(t, err)
-			// Every 25th request finds the sessions expired, as after a
+			// Every 60th request finds the sessions expired, as after a
 			// session timeout: the next write gets 403 with
 			// X-CSRF-Token: Required and must refetch the token.
 			var n atomic.Int64
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if n.Add(1)%25 == 0 {
+				if n.Add(1)%60 == 0 {
 					h.(*sapemu.Server).ExpireSessions()
 				}
 				sw := &statusWriter{ResponseWriter: w}
