@@ -138,9 +138,14 @@ func (d Decimal) MarshalJSON() ([]byte, error) {
 	return json.Marshal(d.Decimal.String())
 }
 
-// UnmarshalJSON decodes a JSON string with ParseDecimal; a JSON number is
-// refused, so a decimal never passes through a float64.
+// UnmarshalJSON decodes a JSON string with ParseDecimal, and null (a
+// nullable property without a value) as zero; a JSON number is refused, so
+// a decimal never passes through a float64.
 func (d *Decimal) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		d.Decimal = canonical.Decimal{}
+		return nil
+	}
 	if len(data) == 0 || data[0] != '"' {
 		return fmt.Errorf("%w: decimal %s is not a JSON string", ErrFormat, data)
 	}

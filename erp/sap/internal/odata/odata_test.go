@@ -84,9 +84,12 @@ func TestDecimalJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`"0.1"`), &d))
 	assert.Equal(t, "0.1", d.String())
 	assert.ErrorIs(t, json.Unmarshal([]byte(`0.1`), &d), odata.ErrFormat, "a JSON number must be refused")
+	assert.ErrorIs(t, json.Unmarshal([]byte(`"1e2"`), &d), odata.ErrFormat, "an exponent must be refused")
 	b, err := json.Marshal(odata.Dec(d.Decimal))
 	require.NoError(t, err)
 	assert.JSONEq(t, `"0.1"`, string(b))
+	require.NoError(t, json.Unmarshal([]byte(`null`), &d))
+	assert.True(t, d.IsZero(), "null is zero")
 }
 
 func TestDecodeError(t *testing.T) {
