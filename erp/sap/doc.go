@@ -95,8 +95,10 @@
 // real system may hold two documents for one key in that window.
 //
 // A key of an older version of an order, replayed after a newer version
-// was accepted with another key, finds the order carrying the newer key and
-// is refused as CodeConflict rather than answered with the old ack.
+// was accepted with another key, finds the order (the emulator keeps every
+// key an order was saved with, as a multi-valued reference would) and is
+// answered with the ack read from the order's current state, not the first
+// call's ack: SAP keeps no copy of earlier answers.
 //
 // # What is assumed
 //

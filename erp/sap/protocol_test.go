@@ -261,3 +261,27 @@ func emulatorWithPageSize(t *testing.T, size int) (*sapemu.Server, *httptest.Ser
 	t.Cleanup(srv.Close)
 	return e, srv
 }
+
+// TestAcceptOrderOlderKeyAfterNewerVersion checks that a late replay of
+// the first version's key, after a second version was accepted with its own
+// key, is answered (with the order's current state) and changes nothing.
+func TestAcceptOrderOlderKeyAfterNewerVersion(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	c := newClient(t, srv.URL)
+	v1 := kitOrder(1)
+	_, err := c.AcceptOrder(t.Context(), "v1", &v1)
+	require.NoError(t, err)
+	v2 := kitOrder(1)
+	v2.Version = 2
+	v2.Lines[0].Quantity = canonical.MustParseQuantity("4", "EA")
+	ack2, err := c.AcceptOrder(t.Context(), "v2", &v2)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), ack2.OrderVersion)
+	before := emu.ERP().Counts()
+	again, err := c.AcceptOrder(t.Context(), "v1", &v1)
+	require.NoError(t, err, "the late replay of v1's key")
+	assert.Equal(t, ack2.Refs, again.Refs, "the same sales order")
+	assert.Equal(t, before, emu.ERP().Counts(), "the replay changes nothing")
+	_, err = c.AcceptOrder(t.Context(), "v1", &v2)
+	assert.Equal(t, connector.CodeConflict, connector.CodeOf(err), "v1's key with v2's order")
+}

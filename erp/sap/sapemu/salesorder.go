@@ -20,6 +20,7 @@ type orderRec struct {
 	orderID  string
 	key      string
 	hash     string
+	hashes   map[string]string // every key the order was saved with → its request hash
 	ack      canonical.OrderAck
 	expected map[string]canonical.Money // line ID → price the customer expects (EDI1)
 	items    []string                   // line IDs in item order
@@ -134,6 +135,10 @@ func (s *Server) createSalesOrder(w http.ResponseWriter, r *http.Request, _ stri
 		s.byOrder[o.ID] = rec
 	}
 	rec.key, rec.hash, rec.ack, rec.expected = e.IdempotencyKey, e.RequestHash, ack, expected
+	if rec.hashes == nil {
+		rec.hashes = map[string]string{}
+	}
+	rec.hashes[e.IdempotencyKey] = e.RequestHash
 	rec.items = rec.items[:0]
 	for _, l := range o.Lines {
 		rec.items = append(rec.items, l.ID)
@@ -319,12 +324,19 @@ func (s *Server) getSalesOrders(w http.ResponseWriter, r *http.Request, resource
 		}
 	}
 	out := make([]odata.SalesOrder, 0, len(recs))
+	_, byKey, _, _ := filterEq(r.URL.Query())
 	for _, rec := range recs {
 		o, err := s.m.GetOrder(r.Context(), rec.orderID)
 		if err != nil {
 			continue
 		}
-		out = append(out, s.entity(rec, &o))
+		e := s.entity(rec, &o)
+		if h, ok := rec.hashes[byKey]; ok {
+			// Found by an older key: show that key and its request, as a
+			// filter on a multi-valued reference would.
+			e.IdempotencyKey, e.RequestHash = byKey, h
+		}
+		out = append(out, e)
 	}
 	s.mu.Unlock()
 	if single {
