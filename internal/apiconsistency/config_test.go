@@ -9,7 +9,11 @@ import (
 	"github.com/distsync/distsync/connector/faults"
 	"github.com/distsync/distsync/connector/httpkit"
 	"github.com/distsync/distsync/crm"
+	"github.com/distsync/distsync/crm/salesforce"
+	"github.com/distsync/distsync/crm/salesforce/sfemu"
 	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/erp/sap"
+	"github.com/distsync/distsync/erp/sap/sapemu"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
@@ -36,6 +40,10 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"httpkit", httpkit.ErrInvalidConfig},
 		{"idempotency", idempotency.ErrInvalidConfig},
 		{"retry", retry.ErrInvalidConfig},
+		{"salesforce", salesforce.ErrInvalidConfig},
+		{"sap", sap.ErrInvalidConfig},
+		{"sapemu", sapemu.ErrInvalidConfig},
+		{"sfemu", sfemu.ErrInvalidConfig},
 		{"tracing", tracing.ErrInvalidConfig},
 		{"webhook", webhook.ErrInvalidConfig},
 		{"wms", wms.ErrInvalidConfig},
