@@ -428,6 +428,8 @@ func (e *Emulator) applyLocked(ev canonical.Event) error {
 		for i, l := range rr.Lines {
 			if i < len(rt.Inventory) && !l.Received.IsZero() {
 				rt.Inventory[i].ReceivedQty = whole(l.Received)
+				rt.Inventory[i].ActionTaken = actions[l.Disposition]
+				rt.Inventory[i].Condition = string(l.Condition)
 			}
 		}
 		now := e.stampLocked()
@@ -520,6 +522,13 @@ func openShipment(o *order) *wire.Shipment {
 		}
 	}
 	return nil
+}
+
+// actions maps dispositions to ShipBob's action_taken.
+var actions = map[canonical.Disposition]string{
+	canonical.DispositionRestock: "Restock", canonical.DispositionQuarantine: "Quarantine",
+	canonical.DispositionRefurbish: "Refurbish", canonical.DispositionScrap: "Dispose",
+	canonical.DispositionReturnToVendor: "ReturnToVendor",
 }
 
 // whole returns the integer value of q (ShipBob counts whole units).

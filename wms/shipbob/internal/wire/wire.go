@@ -207,6 +207,12 @@ type ReturnInventory struct {
 	Quantity        int64  `json:"quantity"`
 	RequestedAction string `json:"requested_action"`
 	ReceivedQty     int64  `json:"received_quantity,omitempty"`
+	// ActionTaken is what the warehouse did with the received goods:
+	// Restock, Quarantine, Refurbish, Dispose or ReturnToVendor.
+	ActionTaken string `json:"action_taken,omitempty"`
+	// Condition is the goods' condition as received: new, opened, damaged
+	// or defective (an assumed field; see the emulator's package doc).
+	Condition string `json:"condition,omitempty"`
 }
 
 // CreateReturn is the body of POST /{version}/return.
