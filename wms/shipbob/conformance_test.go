@@ -171,6 +171,7 @@ func TestConformanceWithFaults(t *testing.T) {
 			c.MaxRetryAfter = 5 * time.Millisecond
 		}, wrapped, connectortest.Capabilities{Health: true})
 	})
+	t.Logf("faults injected: %+v", sum)
 	assert.Positive(t, sum.Unavailable, "503 injected: %+v", sum)
 	assert.Positive(t, sum.RateLimited, "429 injected: %+v", sum)
 	assert.Positive(t, sum.Unauthorized, "401 injected: %+v", sum)

@@ -240,6 +240,14 @@ func (c *Client) AuthorizeReturn(ctx context.Context, ret canonical.Return) (can
 	body.FulfillmentCenter = wire.Location{ID: loc}
 	doc := ret
 	doc.Refs = nil
+	// A zero Quantity does not decode from its own JSON (no unit): the
+	// tag keeps nothing received as zero in the authorized unit.
+	doc.Lines = slices.Clone(ret.Lines)
+	for i, l := range doc.Lines {
+		if l.Received.Unit.String() == "" {
+			doc.Lines[i].Received = count(0, l.Authorized.Unit.String())
+		}
+	}
 	tag, err := json.Marshal(doc)
 	if err != nil {
 		return ret, connector.NewError(connector.CodeInternal, System, op, err)

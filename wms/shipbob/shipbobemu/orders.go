@@ -391,15 +391,14 @@ func (e *Emulator) applyLocked(ev canonical.Event) error {
 		for _, l := range s.Lines {
 			moved[l.FulfillmentLineID] += whole(l.Quantity)
 		}
-		rest := e.settleLocked(o, sh, moved, wire.StatusCompleted)
 		sh.Tracking = &wire.Tracking{Carrier: carrierName(s.Carrier), CarrierService: s.Service, ShippingDate: s.ShippedAt}
 		if len(s.TrackingNumbers) > 0 {
 			sh.Tracking.TrackingNumber = s.TrackingNumbers[0]
 		}
-		sh.ActualFulfillmentDate = sh.LastUpdateAt
-		shipped := *sh
+		shipped := e.settleLocked(o, sh, moved, wire.StatusCompleted)
+		shipped.ActualFulfillmentDate = shipped.LastUpdateAt
+		o.Shipments[slices.IndexFunc(o.Shipments, func(x wire.Shipment) bool { return x.ID == shipped.ID })] = shipped
 		e.enqueueLocked(wire.TopicOrderShipped, shipped)
-		_ = rest
 	case canonical.EventFulfillmentCancelled:
 		f, err := canonical.DecodeData[canonical.FulfillmentOrder](ev)
 		if err != nil {
@@ -414,8 +413,7 @@ func (e *Emulator) applyLocked(ev canonical.Event) error {
 		for _, l := range f.Lines {
 			moved[l.ID] += whole(l.Quantity)
 		}
-		e.settleLocked(o, sh, moved, wire.StatusCancelled)
-		e.enqueueLocked(wire.TopicShipmentCancel, *sh)
+		e.enqueueLocked(wire.TopicShipmentCancel, e.settleLocked(o, sh, moved, wire.StatusCancelled))
 	case canonical.EventReturnReceived:
 		rr, err := canonical.DecodeData[canonical.Return](ev)
 		if err != nil {
@@ -440,10 +438,10 @@ func (e *Emulator) applyLocked(ev canonical.Event) error {
 }
 
 // settleLocked gives shipment sh of o the final status with the quantities
-// moved (by simulator line ID); what is left of its products goes to a new
-// shipment with sh's former status, which it returns (nil when nothing is
-// left).
-func (e *Emulator) settleLocked(o *order, sh *wire.Shipment, moved map[string]int64, status string) *wire.Shipment {
+// moved (by simulator line ID) and returns it as it is then; what is left
+// of its products goes to a new shipment with sh's former status. sh must
+// not be used after the call (the shipments may move).
+func (e *Emulator) settleLocked(o *order, sh *wire.Shipment, moved map[string]int64, status string) wire.Shipment {
 	prev := sh.Status
 	var done, rest []wire.ShipmentProduct
 	for _, p := range sh.Products {
@@ -463,15 +461,13 @@ func (e *Emulator) settleLocked(o *order, sh *wire.Shipment, moved map[string]in
 	}
 	sh.Products, sh.Status, sh.StatusDetails = done, status, nil
 	e.touchLocked(o, sh)
-	shID := sh.ID
-	if len(rest) == 0 {
-		return nil
+	settled := *sh
+	if len(rest) > 0 {
+		o.Shipments = append(o.Shipments, wire.Shipment{ID: e.nextShipmentIDLocked(), OrderID: o.ID, ReferenceID: o.ReferenceID, Status: prev,
+			CreatedDate: o.LastUpdateAt, LastUpdateAt: o.LastUpdateAt, Location: settled.Location, Products: rest})
+		o.Status = orderStatus(o.Shipments)
 	}
-	n := wire.Shipment{ID: e.nextShipmentIDLocked(), OrderID: o.ID, ReferenceID: o.ReferenceID, Status: prev,
-		CreatedDate: o.LastUpdateAt, LastUpdateAt: o.LastUpdateAt, Location: sh.Location, Products: rest}
-	o.Shipments = append(o.Shipments, n)
-	_ = shID
-	return &o.Shipments[len(o.Shipments)-1]
+	return settled
 }
 
 // touchLocked stamps a change of shipment sh of order o.
