@@ -4,6 +4,9 @@ package canonical
 // the data of an [Event]. DocumentKind returns one of the Kind constants; it
 // lets [DecodeData] check that an event's type carries the requested
 // document.
+// The zero value, nil, is no document. Implementations must be safe for
+// concurrent use: events are decoded and validated on several goroutines at
+// once.
 type Document interface {
 	DocumentKind() string
 	Validate() error

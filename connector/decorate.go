@@ -87,6 +87,8 @@ func (o Options) Validate() error {
 // errors by code, retries and latency. Implementations must be safe for
 // concurrent use and must not block; they are called on the calling
 // goroutine with no lock held.
+// The zero value, nil, is no implementation; Options.Metrics says what nil
+// means there.
 type Metrics interface {
 	// ObserveCall is called once per call, after its last attempt.
 	ObserveCall(ctx context.Context, c CallStats)

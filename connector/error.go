@@ -130,6 +130,8 @@ type Error struct {
 }
 
 // ErrorOption sets an optional fact of an [Error] built by [NewError].
+// The zero value, nil, is not a valid option. The options of this package
+// only set the Error they are given and are safe for concurrent use.
 type ErrorOption func(*Error)
 
 // WithRetryAfter records the server's Retry-After, d; zero means it gave

@@ -45,6 +45,8 @@ type LineQuantity struct {
 
 // OrderValidator validates an order in the ERP: pricing, credit, tax and
 // terms.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type OrderValidator interface {
 	// ValidateOrder returns the ERP's verdict on the order without any
 	// side effect: the ack's outcome says whether the ERP would accept,
@@ -57,6 +59,8 @@ type OrderValidator interface {
 
 // OrderAccepter accepts an order into the ERP, which becomes its system of
 // record.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type OrderAccepter interface {
 	// AcceptOrder creates (or, for a later version, updates) the order in
 	// the ERP and returns the ack with the ERP's refs, prices, holds and
@@ -67,6 +71,8 @@ type OrderAccepter interface {
 }
 
 // OrderReader reads an order as the ERP sees it.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type OrderReader interface {
 	// GetOrder returns the ERP's view of the order with the given
 	// canonical ID: its lines with the ERP's buckets (confirmed, shipped,
@@ -77,6 +83,8 @@ type OrderReader interface {
 
 // ShipmentPoster posts shipments (delivery and goods issue) and invoices
 // them.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type ShipmentPoster interface {
 	// PostShipment records the shipment against the order in the ERP and
 	// returns the invoice produced for it. It is idempotent by key: a
@@ -86,6 +94,8 @@ type ShipmentPoster interface {
 }
 
 // ReturnPoster posts received returns and credits them.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type ReturnPoster interface {
 	// PostReturn records what a warehouse received for a return and
 	// returns the credit memo. It is idempotent by key. CodeNotFound when
@@ -95,6 +105,8 @@ type ReturnPoster interface {
 
 // InventoryApplier keeps the ERP's inventory ledger in step with the
 // warehouses.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type InventoryApplier interface {
 	// ApplyInventory applies positions (snapshots or deltas) to the ERP's
 	// ledger. It is idempotent by key; besides, the ERP ignores a position
@@ -119,6 +131,8 @@ type OrderCancellation struct {
 
 // OrderCanceller is an optional capability of an ERP, found with [As]:
 // it records cancelled quantities of an order.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type OrderCanceller interface {
 	// CancelOrderLines adds the quantities of c to the cancelled bucket of
 	// the order's lines and returns the ERP's view of the order after it.
@@ -136,6 +150,7 @@ type OrderCanceller interface {
 // appear, such as cancellations of an order's open remainder. The flows call
 // an ERP from several workers at once: implementations must be safe for
 // concurrent use.
+// The zero value, nil, is no implementation.
 type ERP interface {
 	OrderValidator
 	OrderAccepter
@@ -148,6 +163,8 @@ type ERP interface {
 // ---- WMS roles ----------------------------------------------------------
 
 // Releaser releases fulfilment orders to warehouses.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type Releaser interface {
 	// Release hands the fulfilment order to its warehouse and returns it
 	// with the WMS's refs and release time. It is idempotent by the
@@ -178,6 +195,8 @@ type CancelResult struct {
 }
 
 // ReleaseCanceller cancels released quantities.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type ReleaseCanceller interface {
 	// CancelRelease cancels the open (unshipped) quantities asked for and
 	// returns what was cancelled, which may be less than asked when goods
@@ -195,6 +214,8 @@ type InventoryQuery struct {
 }
 
 // InventoryReader reads stock.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type InventoryReader interface {
 	// Inventory returns the current positions (snapshots) matching q,
 	// sorted by SKU, then location, lot and status.
@@ -202,6 +223,8 @@ type InventoryReader interface {
 }
 
 // ReturnAuthorizer tells a warehouse to expect a return.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type ReturnAuthorizer interface {
 	// AuthorizeReturn registers the RMA with the warehouse and returns it
 	// with the WMS's refs. It is idempotent by the return's ID.
@@ -213,6 +236,8 @@ type ReturnAuthorizer interface {
 // snapshots, returns received. An ERP may implement it too, as an optional
 // capability, for the events that start in the ERP (such as
 // [canonical.EventOrderCancelRequested]).
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type EventFeed interface {
 	// PollEvents returns the events after cursor, at most limit of them
 	// (DefaultPageSize when limit ≤ 0). It never skips an event; it may
@@ -223,6 +248,7 @@ type EventFeed interface {
 // WMS is what the flows need of a warehouse management system. The flows
 // call a WMS from several workers at once: implementations must be safe for
 // concurrent use.
+// The zero value, nil, is no implementation.
 type WMS interface {
 	Releaser
 	ReleaseCanceller
@@ -234,6 +260,8 @@ type WMS interface {
 // ---- CRM roles ----------------------------------------------------------
 
 // OrderFeed is the CRM's feed of orders converted from opportunities.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type OrderFeed interface {
 	// PollOrders returns order events (type [canonical.EventOrderSubmitted]
 	// with an Order as data, and [canonical.EventOrderCancelRequested] with
@@ -310,6 +338,8 @@ type Credit struct {
 }
 
 // StatusPublisher shows order status in the CRM.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type StatusPublisher interface {
 	// PublishStatus shows s in the CRM. It is idempotent by (OrderID,
 	// Sequence): an update with a sequence at or below the one shown is
@@ -332,6 +362,8 @@ type Availability struct {
 }
 
 // AvailabilityPublisher shows availability in the CRM.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type AvailabilityPublisher interface {
 	// PublishAvailability shows the given availabilities. It is idempotent
 	// by (SKU, Location, Sequence).
@@ -340,6 +372,7 @@ type AvailabilityPublisher interface {
 
 // CRM is what the flows need of a CRM. The flows call a CRM from several
 // workers at once: implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation.
 type CRM interface {
 	OrderFeed
 	StatusPublisher
@@ -352,6 +385,9 @@ type CRM interface {
 // polled. Subscribe calls fn for each event after cursor, in feed order,
 // until ctx is done or fn returns an error, which Subscribe returns. An
 // event is delivered again after a restart unless its cursor was stored.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use; Subscribe calls fn from one goroutine at a time, so fn
+// need not be.
 type Subscriber interface {
 	Subscribe(ctx context.Context, cursor Cursor, fn func(ctx context.Context, e canonical.Event, next Cursor) error) error
 }
@@ -359,6 +395,8 @@ type Subscriber interface {
 // StatusBatchPublisher is implemented by CRMs that take many status
 // updates in one call, with the contract of [StatusPublisher.PublishStatus]
 // for each. The returned slice has one error (or nil) per update.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
 type StatusBatchPublisher interface {
 	PublishStatuses(ctx context.Context, updates []OrderStatus) ([]error, error)
 }
@@ -366,6 +404,9 @@ type StatusBatchPublisher interface {
 // HealthChecker is implemented by connectors that can tell whether their
 // remote is reachable. Health returns nil when it is, else an *Error with
 // CodeUnavailable or CodeUnauthorized.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: Health may be called while the connector serves other
+// calls.
 type HealthChecker interface {
 	Health(ctx context.Context) error
 }

@@ -3,6 +3,9 @@ package connector
 // Unwrapper is implemented by decorators (such as those returned by
 // [WrapERP] and the fault injectors of package connector/faults) that wrap
 // another implementation. Unwrap returns the wrapped implementation.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: As calls Unwrap from whichever goroutine asks for a
+// role.
 type Unwrapper interface {
 	Unwrap() any
 }
@@ -12,6 +15,9 @@ type Unwrapper interface {
 // implementation they wrap, as [WrapERP], [WrapWMS], [WrapCRM] and the
 // fault injectors of package connector/faults do. [As] asks it before it
 // reports such a role on the decorator.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: As calls HasRole from whichever goroutine asks for a
+// role.
 type RoleForwarder interface {
 	// HasRole reports whether the decorator serves the role whose
 	// interface type is given as a nil pointer to it, such as

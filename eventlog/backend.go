@@ -26,6 +26,7 @@ type Entry struct {
 
 // Log is the ordered, durable sequence of events. Implementations must be
 // safe for concurrent use.
+// The zero value, nil, is no implementation.
 type Log interface {
 	// Append adds events at the end of the log, in the order given, all
 	// or none. Each event must pass [canonical.Event.Validate]; otherwise
@@ -81,6 +82,7 @@ type GroupState struct {
 // lands. A consumer that lost its group lock without noticing yet (a
 // stale holder) can thus not move the cursor or write retry states and
 // dead letters. Epoch 0 writes without fencing, for tools and tests.
+// The zero value, nil, is no implementation.
 type Cursors interface {
 	// Group returns the state of group; a group never seen has the zero
 	// GroupState.
@@ -108,6 +110,7 @@ type Cursors interface {
 // on [Memory], MemoryConfig.TrimGroups is set): call it periodically, as
 // the package documentation's Retention section describes. [Memory] and
 // [SQL] implement it. Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation.
 type Pruner interface {
 	// TrimEvents deletes the events that every one of groups has
 	// committed: those at or before the lowest of their cursors, but never
@@ -135,6 +138,7 @@ type Pruner interface {
 // reopened after a crash finds all three as they were. [Memory] and [SQL]
 // implement it; the eventlogtest package is the conformance kit any
 // implementation runs. Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation.
 type Backend interface {
 	Log
 	Cursors

@@ -33,6 +33,8 @@ const (
 // span context (tracing.SpanContextFrom), so that the events and calls it
 // makes are tied to it. It is called concurrently for events of different keys, never for
 // two events of the same key at once.
+// The zero value, nil, is no implementation; a field of this type says what
+// nil means there.
 type Handler func(ctx context.Context, ev canonical.Event) error
 
 // ConsumerConfig configures a [Consumer]. Group and Handler are required;
@@ -119,6 +121,7 @@ func (c ConsumerConfig) Validate() error {
 // Notifier is an optional interface of a [Backend] that can tell, within
 // the process, when events were appended, so that a consumer does not wait
 // for its next poll. Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation.
 type Notifier interface {
 	// Appended returns a channel closed at the next append.
 	Appended() <-chan struct{}
@@ -128,6 +131,7 @@ type Notifier interface {
 // processes: [Consumer.Run] holds its group's lock while it runs, so that
 // one consumer at a time runs a group, and a second one waits as a standby.
 // Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation.
 type GroupLocker interface {
 	// TryLockGroup takes the lock of group when it is free and returns
 	// ok == true and the held lock; when another holder has it, ok is
@@ -140,6 +144,7 @@ type GroupLocker interface {
 // died): its holder must then stop, as [Consumer.Run] does, because
 // another process may take the lock. Implementations must be safe for
 // concurrent use.
+// The zero value, nil, is no implementation.
 type GroupLock interface {
 	// Lost returns a channel that is closed when the lock is lost. It is
 	// nil for a lock that cannot be lost.

@@ -180,6 +180,7 @@ func (f Filter) Match(d *DeadLetter) bool {
 // exactly one of those expecting its state succeeds; the others find it
 // in another state. The audit trail holds one entry per successful call
 // and none for a refused one.
+// The zero value, nil, is no implementation.
 type DeadLetters interface {
 	// Put records d for d.Consumer in [StateDead], adding an audit entry,
 	// unless d.Epoch is fenced off (see [DeadLetter.Epoch]).

@@ -5,18 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"hash"
 	"sync"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/idempotency"
 )
 
-// hashes reuses SHA-256 states across events.
-var hashes = sync.Pool{New: func() any { return sha256.New() }}
-
-// compacted reuses the buffers of compacted JSON data across events.
-var compacted = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// fingerprintBufs reuses the buffers a fingerprint's input is assembled
+// in across events.
+var fingerprintBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // contentFingerprint returns the fingerprint of what an event says, as
 // opposed to how it travelled: its type, subject, data content type, data
@@ -27,39 +24,39 @@ var compacted = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // another path, or a dead letter replayed by an operator, has the same
 // fingerprint, while an event that reuses a seen source and id for other
 // content does not.
+//
+// The fields are assembled in one buffer, each prefixed by its length as
+// 8 bytes big-endian (the sequence as 8 bytes alone), and hashed at once
+// with SHA-256. Stores keep these fingerprints: the layout must not change.
 func contentFingerprint(ev *canonical.Event) idempotency.Fingerprint {
-	h := hashes.Get().(hash.Hash)
-	h.Reset()
-	var n [8]byte
-	field := func(b []byte) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
+	buf := fingerprintBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	u64 := func(n uint64) { buf.Write(binary.BigEndian.AppendUint64(buf.AvailableBuffer(), n)) }
+	field := func(s string) {
+		u64(uint64(len(s)))
+		buf.WriteString(s)
 	}
-	str := func(s string) { field([]byte(s)) }
-	str(string(ev.Type))
-	str(ev.Subject)
-	str(ev.DataContentType)
-	str(ev.DataSchema)
-	binary.BigEndian.PutUint64(n[:], ev.Sequence)
-	h.Write(n[:])
+	field(string(ev.Type))
+	field(ev.Subject)
+	field(ev.DataContentType)
+	field(ev.DataSchema)
+	u64(ev.Sequence)
 	// JSON data is compacted, so that an event redelivered with other
 	// whitespace is the same on every backend (the SQL backend stores it
 	// compacted; Memory keeps it as given). Data that is not valid JSON
-	// is taken as it is.
-	buf := compacted.Get().(*bytes.Buffer)
-	buf.Reset()
-	if len(ev.Data) > 0 && json.Compact(buf, ev.Data) == nil {
-		field(buf.Bytes())
-	} else {
-		field(ev.Data)
+	// is taken as it is. Its length prefix is filled in once compacted.
+	at := buf.Len()
+	u64(0)
+	if len(ev.Data) == 0 || json.Compact(buf, ev.Data) != nil {
+		buf.Truncate(at + 8) // Compact leaves the buffer as it was on error
+		buf.Write(ev.Data)
 	}
+	binary.BigEndian.PutUint64(buf.Bytes()[at:], uint64(buf.Len()-at-8))
+	u64(uint64(len(ev.BinaryData)))
+	buf.Write(ev.BinaryData)
+	fp := idempotency.Fingerprint(sha256.Sum256(buf.Bytes()))
 	if buf.Cap() <= 64<<10 {
-		compacted.Put(buf)
+		fingerprintBufs.Put(buf)
 	}
-	field(ev.BinaryData)
-	var fp idempotency.Fingerprint
-	h.Sum(fp[:0])
-	hashes.Put(h)
 	return fp
 }

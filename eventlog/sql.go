@@ -37,8 +37,10 @@ import (
 // With PostgreSQL use, for example, github.com/jackc/pgx/v5/stdlib (driver
 // name "pgx"), and keep as many idle connections as the goroutines that
 // use the database at once (db.SetMaxIdleConns; database/sql keeps 2 by
-// default): a consumer with 4 workers otherwise opens a new connection,
-// which costs milliseconds, for most of its statements.
+// default): a consumer with 4 workers otherwise opens a new connection for
+// most of its statements.
+// It is a plain value, safe for concurrent use; its zero value is not a
+// valid Dialect (SQLConfig requires one).
 type Dialect = idempotency.Dialect
 
 // The supported dialects.
@@ -336,6 +338,9 @@ func NewSQL(db *sql.DB, cfg SQLConfig) (*SQL, error) {
 	if db == nil {
 		return nil, fmt.Errorf("eventlog: NewSQL: nil *sql.DB: %w", ErrInvalidConfig)
 	}
+	// Cost note behind Dialect's advice on idle connections: opening a
+	// PostgreSQL connection costs milliseconds, more than most of the
+	// statements run on it.
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

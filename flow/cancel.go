@@ -36,8 +36,12 @@ type cancelState struct {
 // cursor (under [FeedERPEvents]) after each page. Today the flow handles
 // the ERP's cancellation requests there; events it does not handle are
 // dead-lettered with their reason. It returns how many events it appended;
-// 0 and no error when the ERP has no feed.
+// 0 and no error when the ERP has no feed, or the flow none (a flow made
+// by NewInventorySync).
 func (f *Flow) PollERP(ctx context.Context) (int, error) {
+	if !f.otc {
+		return 0, nil
+	}
 	feed, ok := connector.As[connector.EventFeed](f.erp)
 	if !ok {
 		return 0, nil

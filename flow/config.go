@@ -47,8 +47,9 @@ const (
 // an unusable configuration.
 var ErrInvalidConfig = errors.New("flow: invalid configuration")
 
-// Config configures a Flow. ERP, WMS, CRM and Log are required; the zero
-// value of every other field is its documented default. New reads it once;
+// Config configures a Flow that runs order-to-cash and inventory sync (for
+// inventory sync alone, see InventoryConfig). ERP, WMS, CRM and Log are
+// required; the zero value of every other field is its documented default. New reads it once;
 // the interfaces it holds are called concurrently and must be safe for
 // concurrent use.
 type Config struct {
@@ -204,6 +205,41 @@ func (c Config) Validate() error {
 	if c.CRM == nil {
 		errs = append(errs, errors.New("CRM is required"))
 	}
+	if _, err := c.orderSources(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.erpSources(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateCommon(c.roles()); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// roles returns the roles of inventory sync in c's connectors.
+func (c Config) roles() inventoryRoles {
+	r := inventoryRoles{}
+	if c.WMS != nil {
+		r.feed, r.stock = c.WMS, c.WMS
+	}
+	if c.ERP != nil {
+		r.ledger = c.ERP
+	}
+	if c.CRM != nil {
+		r.avail = c.CRM
+	}
+	return r
+}
+
+// validateCommon checks the fields of c that New and NewInventorySync
+// share, with the WMS feed whose source defaults WMSSources. The errors are
+// joined, without ErrInvalidConfig.
+func (c Config) validateCommon(roles inventoryRoles) error {
+	var errs []error
 	if c.Log == nil {
 		errs = append(errs, errors.New("Log is required"))
 	}
@@ -216,13 +252,7 @@ func (c Config) Validate() error {
 	if c.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("PollInterval is negative: %s", c.PollInterval))
 	}
-	if _, err := c.orderSources(); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := c.erpSources(); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := c.wmsSources(); err != nil {
+	if _, err := c.wmsSources(roles.feed); err != nil {
 		errs = append(errs, err)
 	}
 	if c.MaxEventSize < 0 {
@@ -237,10 +267,7 @@ func (c Config) Validate() error {
 	if err := c.Policy.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("Policy: %w", err))
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+	return errors.Join(errs...)
 }
 
 // sourceReporter is the optional method of a CRM connector that reports
@@ -291,13 +318,13 @@ func (c Config) erpSources() ([]string, error) {
 }
 
 // wmsSources returns the sources of the WMS's events the flow accepts
-// (see Config.WMSSources).
-func (c Config) wmsSources() ([]string, error) {
+// (see Config.WMSSources), defaulted from feed, the WMS's event feed.
+func (c Config) wmsSources(feed connector.EventFeed) ([]string, error) {
 	if c.WMSSources == nil {
-		if c.WMS == nil {
+		if feed == nil {
 			return nil, nil // reported as "WMS is required"
 		}
-		r, ok := connector.As[sourceReporter](c.WMS)
+		r, ok := connector.As[sourceReporter](feed)
 		if !ok || r.Source() == "" {
 			return nil, errors.New("WMSSources is required: the WMS connector reports no source (Source() string)")
 		}
@@ -339,6 +366,8 @@ const (
 // "shipment", ...), or "" when unknown.
 // Implementations must be safe for concurrent use and must not block; they
 // are called with no lock held.
+// The zero value, nil, is no implementation; a field of this type says what
+// nil means there.
 type Metrics interface {
 	// Count adds one to counter c for an event about entity.
 	Count(ctx context.Context, c Counter, entity string)
@@ -350,6 +379,8 @@ type Metrics interface {
 // CursorStore keeps the position of each feed the flow polls, so that a
 // restarted flow resumes after the last page it appended to the log.
 // Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation; a field of this type says what
+// nil means there.
 type CursorStore interface {
 	// Load returns the stored cursor of feed, the zero Cursor when none is.
 	Load(ctx context.Context, feed string) (connector.Cursor, error)

@@ -160,6 +160,9 @@ var routes = map[canonical.EventType]route{
 
 func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	r, ok := routes[ev.Type]
+	if !f.otc && !isInventory(ev.Type) {
+		r, ok = nil, false // inventory sync only (NewInventorySync)
+	}
 	if !ok && f.unhandled != nil {
 		return false, f.unhandled(ctx, ev)
 	}
@@ -175,13 +178,13 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 			return false, bad(err)
 		}
 	}
+	if !ok {
+		return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
+	}
 	if err := f.checkSource(ev); err != nil {
 		return false, bad(err)
 	}
-	if ok {
-		return r(f, ctx, ev, bad)
-	}
-	return false, bad(fmt.Errorf("%w: %q", ErrUnhandledEvent, ev.Type))
+	return r(f, ctx, ev, bad)
 }
 
 // checkPartition returns an error (the caller wraps it in ErrBadEvent)

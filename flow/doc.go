@@ -167,6 +167,30 @@
 // "inventory_position". Availability that changes without an inventory event
 // (allocation of orders) reaches the CRM with the key's next inventory event.
 //
+// # Roles each sub-flow needs
+//
+// Order-to-cash and its cancellations and returns act on the same orders,
+// and each of them calls all three systems (the ERP validates, accepts,
+// posts and credits; the WMS releases, cancels and authorizes returns; the
+// CRM shows the status), so [New] takes whole connectors ([connector.ERP],
+// [connector.WMS], [connector.CRM]) and runs inventory sync beside them.
+// Inventory sync alone needs three roles only: the WMS's inventory and event
+// feed ([InventoryFeed]), the ERP's ledger ([connector.InventoryApplier])
+// and the CRM's availability ([connector.AvailabilityPublisher]).
+// [NewInventorySync] takes just those in an [InventoryConfig], so a team
+// that syncs stock does not implement order calls it never makes. A
+// separate constructor was chosen over a Config whose nil connectors
+// disable sub-flows: the order sub-flows cannot run on part of a system,
+// so their only valid subsets are "all" and "none", and a separate
+// configuration says that in its type instead of in a list of rules. A
+// role missing from either configuration is an [ErrInvalidConfig] naming
+// the field and the role. A flow made by NewInventorySync appends only the
+// inventory events of the WMS's feed; its order entry points find no orders
+// ([Flow.PollOrders], [Flow.PollERP] and [Flow.CheckHolds] return 0,
+// [Flow.Where] returns [ErrUnknownOrder], [Flow.AuthorizeReturn]
+// [ErrInvalidConfig]) and any order event on its log is a type it does not
+// handle (InventoryConfig.Unhandled).
+//
 // # Cancellation of an open remainder
 //
 // A user asks to cancel what has not shipped of an order, in full or of

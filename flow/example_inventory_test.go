@@ -13,16 +13,19 @@ import (
 	"github.com/distsync/distsync/wms"
 )
 
-// Example_inventorySync adjusts stock in the WMS three times and drains
-// the flow once: the burst is pushed once, with the newest position, to
-// the ERP's ledger and the CRM's availability.
+// Example_inventorySync adjusts stock in the WMS three times and drains an
+// inventory-only flow (NewInventorySync) once: the burst is pushed once,
+// with the newest position, to the ERP's ledger and the CRM's
+// availability.
 func Example_inventorySync() {
 	ctx := context.Background()
 	e, _ := erp.New(erp.Config{})
 	// The WMS starts an hour after the ERP's demo stock positions.
 	w, _ := wms.New(wms.Config{Start: wms.DemoEpoch().Add(time.Hour)})
 	c, _ := crm.New(crm.Config{})
-	f, err := flow.New(flow.Config{ERP: e, WMS: w, CRM: c, Log: eventlog.NewMemory(eventlog.MemoryConfig{}),
+	// Inventory sync alone: the WMS's inventory and feed, the ERP's ledger
+	// and the CRM's availability are all it takes.
+	f, err := flow.NewInventorySync(flow.InventoryConfig{WMS: w, ERP: e, CRM: c, Log: eventlog.NewMemory(eventlog.MemoryConfig{}),
 		PollInterval: time.Millisecond})
 	if err != nil {
 		fmt.Println(err)

@@ -153,13 +153,16 @@ type orderState struct {
 	savedFinal bool
 }
 
-// Flow runs order-to-cash. Create it with New; drive it with Run or Drain.
+// Flow runs order-to-cash and inventory sync. Create it with New (or
+// NewInventorySync, for inventory sync alone); drive it with Run or Drain.
 // It is safe for concurrent use, but Run and Drain run one at a time. The
 // zero value is not usable.
 type Flow struct {
 	erp       connector.ERP
 	wms       connector.WMS
 	crm       connector.CRM
+	otc       bool           // order-to-cash runs: erp, wms and crm are set (New)
+	roles     inventoryRoles // inventory sync's roles, set by New and NewInventorySync
 	log       eventlog.Backend
 	cursors   CursorStore
 	sourcer   Sourcer
@@ -198,12 +201,30 @@ type Flow struct {
 	peak    int // most orders f.orders held since it was last rebuilt
 }
 
-// New returns a Flow configured by cfg. The error matches ErrInvalidConfig.
+// inventoryRoles are the roles inventory sync uses: the WMS's event feed
+// and inventory, the ERP's ledger and the CRM's availability.
+type inventoryRoles struct {
+	feed   connector.EventFeed
+	stock  connector.InventoryReader
+	ledger connector.InventoryApplier
+	avail  connector.AvailabilityPublisher
+}
+
+// New returns a Flow configured by cfg, running order-to-cash (with its
+// cancellations and returns) and inventory sync. The error matches
+// ErrInvalidConfig.
 func New(cfg Config) (*Flow, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	f := &Flow{erp: cfg.ERP, wms: cfg.WMS, crm: cfg.CRM, log: cfg.Log, cursors: cfg.Cursors, sourcer: cfg.Sourcer,
+	return build(cfg, cfg.roles())
+}
+
+// build returns the Flow of a valid cfg with the roles of inventory sync:
+// order-to-cash runs when cfg has the three systems (New), not when it has
+// none (NewInventorySync).
+func build(cfg Config, roles inventoryRoles) (*Flow, error) {
+	f := &Flow{erp: cfg.ERP, wms: cfg.WMS, crm: cfg.CRM, otc: cfg.ERP != nil && cfg.WMS != nil && cfg.CRM != nil, roles: roles, log: cfg.Log, cursors: cfg.Cursors, sourcer: cfg.Sourcer,
 		group: orDefault(cfg.Group, DefaultGroup), scope: orDefault(cfg.Scope, DefaultScope), source: orDefault(cfg.Source, DefaultSource),
 		pageSize: cfg.PageSize, every: cfg.PollInterval, check: cfg.PollInterval, now: cfg.Now, logger: cfg.Logger,
 		metrics: cfg.Metrics, rec: cfg.Recorder, unhandled: cfg.Unhandled, orders: map[string]*orderState{}}
@@ -214,7 +235,7 @@ func New(cfg Config) (*Flow, error) {
 	if f.states == nil {
 		f.states = &MemoryState{Now: cfg.Now}
 	}
-	if f.sourcer == nil {
+	if f.sourcer == nil && f.otc {
 		f.sourcer = &InventorySourcer{Inventory: cfg.WMS}
 	}
 	if f.pageSize == 0 {
@@ -234,7 +255,7 @@ func New(cfg Config) (*Flow, error) {
 	}
 	f.orderSrc, _ = cfg.orderSources() // checked by Validate
 	f.erpSrc, _ = cfg.erpSources()
-	f.wmsSrc, _ = cfg.wmsSources()
+	f.wmsSrc, _ = cfg.wmsSources(roles.feed)
 	f.maxSize = cmp.Or(cfg.MaxEventSize, DefaultMaxEventSize)
 	f.maxLines = cmp.Or(cfg.MaxLines, DefaultMaxLines)
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)

@@ -111,7 +111,7 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 		return true, nil
 	}
 	if push == nil || push.event != ev.Key() {
-		ps, err := f.wms.Inventory(ctx, connector.InventoryQuery{SKUs: []string{sku}, Locations: []string{location}})
+		ps, err := f.roles.stock.Inventory(ctx, connector.InventoryQuery{SKUs: []string{sku}, Locations: []string{location}})
 		if err != nil {
 			return false, err
 		}
@@ -147,10 +147,10 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	// The key names the positions too: a flow restarted after a crash
 	// reads them again, maybe changed, and must not reuse the key of the
 	// ones pushed before.
-	if err := f.erp.ApplyInventory(ctx, f.key("apply_inventory", key, ev.Source, ev.ID, positionsID(push.positions)), push.positions); err != nil {
+	if err := f.roles.ledger.ApplyInventory(ctx, f.key("apply_inventory", key, ev.Source, ev.ID, positionsID(push.positions)), push.positions); err != nil {
 		return false, err
 	}
-	if err := f.crm.PublishAvailability(ctx, []connector.Availability{avail}); err != nil {
+	if err := f.roles.avail.PublishAvailability(ctx, []connector.Availability{avail}); err != nil {
 		return false, err
 	}
 	f.inv.mu.Lock()

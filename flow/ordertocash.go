@@ -624,8 +624,12 @@ func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 
 // CheckHolds re-reads from the ERP every order the flow holds on hold and,
 // for each whose holds the ERP has released, appends an order.accepted
-// event that resumes it. It returns how many it resumed.
+// event that resumes it. It returns how many it resumed: 0 for a flow made
+// by NewInventorySync, which has no orders.
 func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
+	if !f.otc {
+		return 0, nil
+	}
 	held, err := f.heldOrders(ctx)
 	if err != nil {
 		return 0, err

@@ -34,8 +34,13 @@ func (f *Flow) pollAll(ctx context.Context) (int, error) {
 
 // PollOrders reads the CRM's order feed from its stored cursor to its end,
 // appends the orders to the log with a correlation ID per order, and stores
-// the cursor after each page. It returns how many events it appended.
+// the cursor after each page. It returns how many events it appended; 0
+// and no error for a flow made by NewInventorySync, which has no CRM order
+// feed.
 func (f *Flow) PollOrders(ctx context.Context) (int, error) {
+	if !f.otc {
+		return 0, nil // no CRM order feed (NewInventorySync)
+	}
 	return f.poll(ctx, FeedCRMOrders, inSequence(f.crm.PollOrders), func(e *canonical.Event) bool {
 		partitionByOrder(e)
 		if e.PartitionKey == "" {
@@ -53,14 +58,18 @@ func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 // returns are partitioned by their order, whatever key the feed gave them
 // (the flow handles an order's events one at a time, and an order.*,
 // fulfillment.* or return.* event in another partition than its order's
-// is dead-lettered with ErrBadEvent). It returns how many events it
+// is dead-lettered with ErrBadEvent). A flow made by NewInventorySync
+// appends the inventory events only. It returns how many events it
 // appended.
 func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
-	return f.poll(ctx, FeedWMSEvents, f.wms.PollEvents, func(e *canonical.Event) bool {
-		partitionByOrder(e)
+	return f.poll(ctx, FeedWMSEvents, f.roles.feed.PollEvents, func(e *canonical.Event) bool {
 		if isInventory(e.Type) {
 			return true
 		}
+		if !f.otc {
+			return false // inventory sync only (NewInventorySync)
+		}
+		partitionByOrder(e)
 		if strings.HasPrefix(string(e.Type), "distsync.inventory.") {
 			return false
 		}

@@ -14,12 +14,17 @@ import (
 // StatusViewer is an optional capability of a CRM connector, found with
 // connector.As: it returns what the CRM shows of an order (as crm.Memory's
 // ShownStatus does), and false when it shows nothing.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: Where calls ShownStatus from whichever goroutine asks.
 type StatusViewer interface {
 	ShownStatus(orderID string) (connector.OrderStatus, bool)
 }
 
 // TimelineReader is an optional capability of a Config.Recorder: it returns
 // the steps recorded for a correlation ID, as *tracing.MemoryRecorder does.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: Where calls Timeline from whichever goroutine asks,
+// while the flow records steps.
 type TimelineReader interface {
 	Timeline(correlationID string) []tracing.Step
 }
@@ -87,8 +92,11 @@ func (f *Flow) Orders() []string {
 // and the CRM's views and the dead letters; a failure to read the ERP is
 // reported in OrderView.ERPErr, a failure to read the dead letters is
 // returned. An order the flow does not know is an error matching
-// ErrUnknownOrder.
+// ErrUnknownOrder, as is every order for a flow made by NewInventorySync.
 func (f *Flow) Where(ctx context.Context, orderID string) (OrderView, error) {
+	if !f.otc {
+		return OrderView{}, fmt.Errorf("%w: %q (inventory sync only)", ErrUnknownOrder, orderID)
+	}
 	st, err := f.lookup(ctx, orderID, false)
 	if err != nil {
 		return OrderView{}, err

@@ -73,6 +73,9 @@ type returnCredit struct {
 // return is larger than Config.MaxEventSize or has more lines than
 // Config.MaxLines.
 func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error {
+	if !f.otc {
+		return fmt.Errorf("flow: authorize return %s: %w: a flow made by NewInventorySync has no orders (no ERP return poster, WMS return authorizer or CRM status publisher)", ret.ID, ErrInvalidConfig)
+	}
 	if n := len(ret.Lines); n > f.maxLines { // before any check that reads each line
 		return fmt.Errorf("flow: authorize return %s: %w: %d lines, more than the %d accepted (Config.MaxLines)", ret.ID, ErrEventTooLarge, n, f.maxLines)
 	}

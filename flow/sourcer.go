@@ -25,6 +25,8 @@ var ErrNotStocked = errors.New("flow: no warehouse stocks the item")
 // open quantity of every line. The flow calls it once per accepted order
 // version and keeps the result, so a retried release releases the same
 // fulfilment orders. Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation; a field of this type says what
+// nil means there.
 type Sourcer interface {
 	Plan(ctx context.Context, order canonical.Order) ([]canonical.FulfillmentOrder, error)
 }

@@ -64,6 +64,8 @@ type StoredState struct {
 // flow can drop completed orders from memory and a restarted flow resumes
 // every order where it stopped. Implementations must be safe for
 // concurrent use. [MemoryState] and [SQLState] implement it.
+// The zero value, nil, is no implementation; a field of this type says what
+// nil means there.
 type StateStore interface {
 	// LoadState returns the stored state of the order, and false when none
 	// is stored.

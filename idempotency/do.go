@@ -221,9 +221,7 @@ func run(ctx context.Context, g Guard, key Key, fp Fingerprint, ev *eventID, op 
 		}
 		// fn panicked (or called runtime.Goexit): free the key for the
 		// next attempt while the panic unwinds.
-		fctx, cancel := g.finishContext(ctx)
-		defer cancel()
-		if err := g.Store.Release(fctx, l); err != nil {
+		if err := g.release(ctx, l); err != nil {
 			loggerOrDiscard(g.Logger).LogAttrs(ctx, slog.LevelError, "idempotency: releasing the key of a panicking operation failed",
 				slog.String("key", key.s), slog.Any("error", err))
 		}
@@ -231,10 +229,8 @@ func run(ctx context.Context, g Guard, key Key, fp Fingerprint, ev *eventID, op 
 	data, opErr := op(ctx)
 	finished = true
 
-	fctx, cancel := g.finishContext(ctx)
-	defer cancel()
 	if g.policy()(opErr) == Retry {
-		if err := g.Store.Release(fctx, l); err != nil {
+		if err := g.release(ctx, l); err != nil {
 			return false, errors.Join(opErr, err)
 		}
 		return false, opErr
@@ -243,27 +239,36 @@ func run(ctx context.Context, g Guard, key Key, fp Fingerprint, ev *eventID, op 
 	if opErr != nil {
 		res = Result{Data: []byte(opErr.Error()), Failed: true}
 	}
-	if err := g.Store.Complete(fctx, l, res); err != nil {
+	if err := g.complete(ctx, l, res); err != nil {
 		err = fmt.Errorf("idempotency: %q ran but its result was not stored: %w", key.s, err)
 		return false, errors.Join(opErr, err)
 	}
 	return false, opErr
 }
 
-// finishContext returns the context for completing or releasing a claim:
-// ctx's values without its cancellation, bounded by the lease.
-func (g Guard) finishContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := g.Store.(nonBlocking); ok {
-		// Its calls return at once: no deadline can pass during them,
-		// and a timer per call would be pure cost.
-		return context.WithoutCancel(ctx), func() {}
+// complete completes the claim l with res, under a context detached from
+// ctx's cancellation and bounded by the lease.
+func (g Guard) complete(ctx context.Context, l Lease, res Result) error {
+	if m, ok := g.Store.(*MemoryStore); ok {
+		// Its calls return at once and use no context value: no
+		// deadline can pass during them, and a context and a timer per
+		// call would be pure cost.
+		return m.complete(l, res)
 	}
-	return context.WithTimeout(context.WithoutCancel(ctx), g.lease())
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.lease())
+	defer cancel()
+	return g.Store.Complete(fctx, l, res)
 }
 
-// nonBlocking is implemented by the stores whose calls never wait (no I/O,
-// no lock held across a wait), for which finishContext needs no deadline.
-type nonBlocking interface{ nonBlocking() }
+// release releases the claim l as complete completes it.
+func (g Guard) release(ctx context.Context, l Lease) error {
+	if m, ok := g.Store.(*MemoryStore); ok {
+		return m.release(l)
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.lease())
+	defer cancel()
+	return g.Store.Release(fctx, l)
+}
 
 func loggerOrDiscard(l *slog.Logger) *slog.Logger {
 	if l == nil {

@@ -41,8 +41,12 @@ type MemoryConfig struct {
 	// Shards is the number of independently locked shards, rounded up to a
 	// power of two. Zero means 64.
 	Shards int
-	// Now returns the current time. Nil means [time.Now]. Tests inject a
-	// manual clock to exercise leases and retention without sleeping.
+	// Now returns the current time. Nil means the wall time at the
+	// store's creation plus the monotonic time elapsed since: leases and
+	// retention measure elapsed time, unaffected by steps of the wall
+	// clock, and each reading costs one clock read where [time.Now] makes
+	// two. Tests inject a manual clock to exercise leases and retention
+	// without sleeping.
 	Now func() time.Time
 }
 
@@ -80,7 +84,7 @@ type MemoryStore struct {
 	mask      uint64
 	seed      maphash.Seed
 	retention time.Duration
-	now       func() time.Time
+	now       func() int64 // unix nanoseconds
 	token     atomic.Uint64
 	maxKeys   int64 // 0: no limit
 	maxBytes  int64 // 0: no limit
@@ -98,13 +102,67 @@ var (
 	_ Reaper = (*MemoryStore)(nil)
 )
 
+// memShard holds the records whose key hashes to it. Its map is keyed by
+// the key's 64-bit hash, computed once per call for both the shard and the
+// map: a lookup hashes the key once, and growing the map moves 16-byte
+// slots without hashing any key again. Records of keys whose hashes
+// collide are chained through memRecord.next.
 type memShard struct {
 	mu sync.Mutex
-	m  map[Key]*memRecord
-	_  [48]byte // keep shards on separate cache lines
+	m  map[uint64]*memRecord
+	n  int      // records held, chained ones included
+	_  [40]byte // keep shards on separate cache lines
+}
+
+// get returns the record of k, whose hash is h, or nil.
+func (sh *memShard) get(h uint64, k string) *memRecord {
+	rec, _ := sh.find(h, k)
+	return rec
+}
+
+// find returns the record of k, whose hash is h, or nil, and the first
+// record of the chain of h (nil when h has none), for add.
+func (sh *memShard) find(h uint64, k string) (rec, head *memRecord) {
+	head = sh.m[h]
+	for rec := head; rec != nil; rec = rec.next {
+		if rec.key == k {
+			return rec, head
+		}
+	}
+	return nil, head
+}
+
+// add inserts rec, whose key hashes to h and is not held yet, in front of
+// head, the chain of h that find returned.
+func (sh *memShard) add(h uint64, head, rec *memRecord) {
+	rec.next = head
+	sh.m[h] = rec
+	sh.n++
+}
+
+// remove unlinks rec, whose key hashes to h.
+func (sh *memShard) remove(h uint64, rec *memRecord) {
+	head := sh.m[h]
+	switch {
+	case head == rec && rec.next == nil:
+		delete(sh.m, h)
+	case head == rec:
+		sh.m[h] = rec.next
+	default:
+		for p := head; p != nil; p = p.next {
+			if p.next == rec {
+				p.next = rec.next
+				break
+			}
+		}
+	}
+	rec.next = nil
+	sh.n--
 }
 
 type memRecord struct {
+	key       string
+	next      *memRecord // the next record whose key has the same hash
 	fp        Fingerprint
 	completed bool
 	failed    bool
@@ -132,7 +190,6 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 		mask:      uint64(n - 1),
 		seed:      maphash.MakeSeed(),
 		retention: cfg.Retention,
-		now:       cfg.Now,
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -151,11 +208,17 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	case cfg.MaxBytes > 0:
 		s.maxBytes = cfg.MaxBytes
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if now := cfg.Now; now != nil {
+		s.now = func() int64 { return now().UnixNano() }
+	} else {
+		// time.Since reads only the monotonic clock; time.Now reads the
+		// wall clock too.
+		start := time.Now()
+		base := start.UnixNano()
+		s.now = func() int64 { return base + int64(time.Since(start)) }
 	}
 	for i := range s.shards {
-		s.shards[i].m = make(map[Key]*memRecord)
+		s.shards[i].m = make(map[uint64]*memRecord)
 	}
 	interval := cfg.ReapInterval
 	if interval == 0 {
@@ -197,23 +260,30 @@ func (s *MemoryStore) Close() error {
 	return nil
 }
 
-func (s *MemoryStore) shard(k Key) *memShard {
-	return &s.shards[maphash.String(s.seed, k.s)&s.mask]
+// shard returns the shard of k and k's hash.
+func (s *MemoryStore) shard(k Key) (*memShard, uint64) {
+	h := maphash.String(s.seed, k.s)
+	return &s.shards[h&s.mask], h
 }
+
+// maxReuse bounds the result buffer a record keeps for its next result
+// when it is claimed again, so that a large result does not stay pinned.
+const maxReuse = 1 << 10
 
 // Claim implements [Store.Claim].
 func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease time.Duration) (Claim, error) {
 	if err := checkClaim(ctx, key, lease); err != nil {
 		return Claim{}, err
 	}
-	now := s.now().UnixNano()
+	now := s.now()
 	if s.full(len(key.s)) {
 		s.reapWhenFull(now)
 	}
-	sh := s.shard(key)
+	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec, ok := sh.m[key]
+	rec, head := sh.find(h, key.s)
+	ok := rec != nil
 	if ok && rec.expires > now {
 		switch {
 		case rec.fp != fp:
@@ -231,15 +301,22 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 			return Claim{}, fmt.Errorf("idempotency: claim %q: the store holds %d records and %d bytes (limits %d and %d): %w",
 				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
 		}
-		rec = new(memRecord)
-		sh.m[key] = rec
+		rec = &memRecord{key: key.s}
+		sh.add(h, head, rec)
 	} else {
 		s.bytes.Add(-int64(len(rec.data))) // the old result is dropped
 	}
 	// A new record, or one that expired or was abandoned: (re)initialise it
-	// in place.
+	// in place, keeping a small result buffer for the next result.
+	buf := rec.data[:0]
+	if cap(buf) > maxReuse {
+		buf = nil
+	}
 	end := now + int64(lease)
 	*rec = memRecord{
+		key:      rec.key,
+		next:     rec.next,
+		data:     buf,
 		fp:       fp,
 		token:    s.token.Add(1),
 		leaseEnd: end,
@@ -253,14 +330,28 @@ func (s *MemoryStore) Complete(ctx context.Context, l Lease, result Result) erro
 	if err := checkLease(ctx, l); err != nil {
 		return err
 	}
-	now := s.now().UnixNano()
-	data := clone(result.Data)
-	sh := s.shard(l.Key)
+	return s.complete(l, result)
+}
+
+// complete is Complete without a context, for [Guard]: it never waits.
+func (s *MemoryStore) complete(l Lease, result Result) error {
+	if l.Key.IsZero() || l.Token == 0 {
+		return checkLease(context.Background(), l)
+	}
+	now := s.now()
+	var data []byte
+	if len(result.Data) > maxReuse {
+		data = clone(result.Data) // copied before taking the lock
+	}
+	sh, h := s.shard(l.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec, ok := sh.m[l.Key]
-	if !ok || rec.completed || rec.token != l.Token {
+	rec := sh.get(h, l.Key.s)
+	if rec == nil || rec.completed || rec.token != l.Token {
 		return leaseLost(l)
+	}
+	if data == nil {
+		data = append(rec.data[:0], result.Data...) // into the buffer kept by Claim
 	}
 	rec.completed = true
 	rec.failed = result.Failed
@@ -276,14 +367,22 @@ func (s *MemoryStore) Release(ctx context.Context, l Lease) error {
 	if err := checkLease(ctx, l); err != nil {
 		return err
 	}
-	sh := s.shard(l.Key)
+	return s.release(l)
+}
+
+// release is Release without a context, for [Guard]: it never waits.
+func (s *MemoryStore) release(l Lease) error {
+	if l.Key.IsZero() || l.Token == 0 {
+		return checkLease(context.Background(), l)
+	}
+	sh, h := s.shard(l.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec, ok := sh.m[l.Key]
-	if !ok || rec.completed || rec.token != l.Token {
+	rec := sh.get(h, l.Key.s)
+	if rec == nil || rec.completed || rec.token != l.Token {
 		return leaseLost(l)
 	}
-	s.forget(sh, l.Key, rec)
+	s.forget(sh, h, rec)
 	return nil
 }
 
@@ -307,12 +406,12 @@ func (s *MemoryStore) admit(n int) bool {
 	return true
 }
 
-// forget deletes rec, the record of k in sh (whose lock the caller holds),
-// and uncounts it.
-func (s *MemoryStore) forget(sh *memShard, k Key, rec *memRecord) {
-	delete(sh.m, k)
+// forget deletes rec, a record of sh (whose lock the caller holds) whose
+// key hashes to h, and uncounts it.
+func (s *MemoryStore) forget(sh *memShard, h uint64, rec *memRecord) {
+	sh.remove(h, rec)
 	s.keys.Add(-1)
-	s.bytes.Add(-int64(len(k.s) + len(rec.data)))
+	s.bytes.Add(-int64(len(rec.key) + len(rec.data)))
 }
 
 // reapWhenFull deletes the expired records, at most once a second of the
@@ -328,20 +427,17 @@ func (s *MemoryStore) reapWhenFull(now int64) {
 	}
 }
 
-// nonBlocking marks s as a store whose calls never wait.
-func (s *MemoryStore) nonBlocking() {}
-
 // Lookup implements [Looker.Lookup].
 func (s *MemoryStore) Lookup(ctx context.Context, key Key) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, context.Cause(ctx)
 	}
-	now := s.now().UnixNano()
-	sh := s.shard(key)
+	now := s.now()
+	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec, ok := sh.m[key]
-	if !ok || rec.expires <= now {
+	rec := sh.get(h, key.s)
+	if rec == nil || rec.expires <= now {
 		return Record{}, fmt.Errorf("idempotency: lookup %q: %w", key.s, ErrNotFound)
 	}
 	r := Record{
@@ -373,12 +469,16 @@ func (s *MemoryStore) reap() int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
-		now := s.now().UnixNano()
+		now := s.now()
 		sh.mu.Lock()
-		for k, rec := range sh.m {
-			if rec.expires <= now {
-				s.forget(sh, k, rec)
-				n++
+		for h, rec := range sh.m {
+			for rec != nil {
+				next := rec.next
+				if rec.expires <= now {
+					s.forget(sh, h, rec)
+					n++
+				}
+				rec = next
 			}
 		}
 		sh.mu.Unlock()
@@ -392,7 +492,7 @@ func (s *MemoryStore) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.m)
+		n += sh.n
 		sh.mu.Unlock()
 	}
 	return n

@@ -15,6 +15,8 @@ import (
 // exactly one returns [Claimed]. Every method honours ctx and returns an
 // error matching ctx's cause when ctx is done. [MemoryStore] and [SQLStore]
 // implement Store; the idempotencytest package checks any implementation.
+// The zero value, nil, is no implementation; a field of this type says what
+// nil means there.
 type Store interface {
 	// Claim tries to take key for an operation whose request has
 	// fingerprint fp, holding it for lease (which must be > 0). See
@@ -36,6 +38,7 @@ type Store interface {
 // Looker is an optional interface of a [Store] that can report a key's
 // record without changing it. All stores of this package implement it.
 // Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation.
 type Looker interface {
 	// Lookup returns the live record of key, or an error matching
 	// [ErrNotFound] when there is none or its retention has passed.
@@ -45,6 +48,7 @@ type Looker interface {
 // Reaper is an optional interface of a [Store] that can delete the records
 // whose retention has passed. Expiry is checked on every read, so reaping
 // only reclaims space. Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation.
 type Reaper interface {
 	// Reap deletes expired records and returns how many it deleted.
 	Reap(ctx context.Context) (int, error)

@@ -37,6 +37,7 @@ type RetryAfterer interface {
 // operation is idempotent (see [Policy.Idempotent]); an error must report
 // false only when the remote certainly did not apply the operation.
 // Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation.
 type MayHaveApplied interface {
 	MayHaveApplied() bool
 }
@@ -48,6 +49,7 @@ type MayHaveApplied interface {
 // override the other rules: a [MayHaveApplied] error is still not retried
 // unless the operation is [Policy.Idempotent]. Implementations must be safe
 // for concurrent use.
+// The zero value, nil, is no implementation.
 type Retryable interface {
 	Retryable() bool
 }

@@ -101,6 +101,8 @@ func (s Step) String() string {
 // the conformance kit in package tracingtest. Record must not fail the business step it records: an
 // implementation that can fail (say, one writing to a database) handles its
 // own errors, for example by logging them.
+// The zero value, nil, is no implementation; a field of this type says what
+// nil means there.
 type Recorder interface {
 	Record(ctx context.Context, s Step)
 }
@@ -108,6 +110,7 @@ type Recorder interface {
 // ErrorClasser is implemented by errors that know their class for a
 // timeline, such as a connector error returning its code. [Time] finds it
 // with errors.As. Implementations must be safe for concurrent use.
+// The zero value, nil, is no implementation.
 type ErrorClasser interface {
 	ErrorClass() string
 }

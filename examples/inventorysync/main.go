@@ -171,7 +171,10 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.flow, err = flow.New(flow.Config{ERP: ce, WMS: cw, CRM: cc, Log: w.log, Metrics: w.metrics, PollInterval: 2 * time.Millisecond,
+	// Inventory sync alone needs only the WMS's inventory and feed, the
+	// ERP's ledger and the CRM's availability; the decorated connectors
+	// have those roles among others.
+	w.flow, err = flow.NewInventorySync(flow.InventoryConfig{WMS: cw, ERP: ce, CRM: cc, Log: w.log, Metrics: w.metrics, PollInterval: 2 * time.Millisecond,
 		Policy: eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}})
 	return w, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/distsync/distsync/idempotency"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
+	"github.com/distsync/distsync/webhook"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -36,6 +37,7 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"idempotency", idempotency.ErrInvalidConfig},
 		{"retry", retry.ErrInvalidConfig},
 		{"tracing", tracing.ErrInvalidConfig},
+		{"webhook", webhook.ErrInvalidConfig},
 		{"wms", wms.ErrInvalidConfig},
 	}
 	for _, tt := range tests {
