@@ -18,6 +18,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/webhook"
 	"github.com/distsync/distsync/wms/shipbob/internal/wire"
 )
 
@@ -359,9 +360,13 @@ var dispositions = map[string]canonical.Disposition{
 // the same keys, as PollEvents gives for the entity it names, so that
 // consumers deduplicate what arrives both ways. For the order topics
 // (order.shipped, order.shipment.exception, order.shipment.on_hold,
-// order.shipment.cancelled, ...) the body is a shipment; the connector
-// reads its order (one GET /order/{id}) and returns the events of that
-// shipment. For return.completed and the other return topics the body is
+// order.shipment.cancelled) the body is a shipment; the connector reads
+// its order (one GET /order/{id}) and returns the event of the topic's
+// change of that shipment (shipped, backordered, cancelled), or none when
+// the shipment has moved on since, as a later webhook brings that change
+// (order.shipment.on_hold gives none; a shipment back in Processing after
+// an exception has no topic and is seen by polling only). For
+// return.completed and the other return topics the body is
 // the return itself and no call is made. Other topics give no events. A
 // body it cannot read is an error matching ErrWebhook.
 func (c *Client) MapWebhook(ctx context.Context, topic string, body []byte) ([]canonical.Event, error) {
@@ -381,7 +386,8 @@ func (c *Client) MapWebhook(ctx context.Context, topic string, body []byte) ([]c
 			return nil, err
 		}
 		prefix := fmt.Sprintf("shipment-%d-", s.ID)
-		return slices.DeleteFunc(all, func(e canonical.Event) bool { return !strings.HasPrefix(e.ID, prefix) }), nil
+		want := topicTypes[topic]
+		return slices.DeleteFunc(all, func(e canonical.Event) bool { return !strings.HasPrefix(e.ID, prefix) || e.Type != want }), nil
 	case strings.HasPrefix(topic, "return."):
 		var r wire.Return
 		if err := json.Unmarshal(body, &r); err != nil || r.ID == 0 {
@@ -390,6 +396,15 @@ func (c *Client) MapWebhook(ctx context.Context, topic string, body []byte) ([]c
 		return c.returnEvents(r)
 	}
 	return nil, nil
+}
+
+// topicTypes are the event types the order topics map to: a webhook gives
+// the event of its own change, and none when the shipment has moved on (a
+// later webhook, or the polling feed, brings that change).
+var topicTypes = map[string]canonical.EventType{
+	wire.TopicOrderShipped:   canonical.EventFulfillmentShipped,
+	wire.TopicShipmentExcept: canonical.EventFulfillmentBackordered,
+	wire.TopicShipmentCancel: canonical.EventFulfillmentCancelled,
 }
 
 // skuOf returns a shipment product's SKU.
@@ -433,4 +448,40 @@ func scac(name string) string {
 		return "UNKN"
 	}
 	return string(b)
+}
+
+// Mapper returns the webhook.Mapper of ShipBob's webhooks for the intake
+// (webhook.Handler with a webhook.Standard verifier): MapWebhook of the
+// delivery's x-webhook-topic header and body. Its events have their own
+// IDs, the same as PollEvents gives, so the intake keeps them and consumers
+// deduplicate what arrives both by webhook and by polling.
+func (c *Client) Mapper() webhook.Mapper {
+	return func(ctx context.Context, d webhook.Delivery) ([]canonical.Event, error) {
+		return c.MapWebhook(ctx, d.Header.Get(wire.HeaderTopic), d.Body)
+	}
+}
+
+// Topics are the webhook topics MapWebhook maps.
+var Topics = []string{
+	wire.TopicOrderShipped, wire.TopicShipmentExcept, wire.TopicShipmentOnHold, wire.TopicShipmentCancel,
+	wire.TopicReturnCompleted,
+}
+
+// CreateWebhook subscribes url to topics (POST /webhook); no topics means
+// Topics. It returns the subscription's ID. ShipBob signs deliveries with
+// the Standard Webhooks scheme; verify them with webhook.Standard and the
+// secret of the subscription.
+func (c *Client) CreateWebhook(ctx context.Context, url string, topics ...string) (int64, error) {
+	const op = "CreateWebhook"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	if len(topics) == 0 {
+		topics = Topics
+	}
+	var s wire.Subscription
+	if err := c.do(ctx, op, http.MethodPost, c.path("/webhook"), wire.Subscription{Topics: topics, URL: url}, &s); err != nil {
+		return 0, err
+	}
+	return s.ID, nil
 }

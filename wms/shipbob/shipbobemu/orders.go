@@ -466,6 +466,9 @@ func (e *Emulator) settleLocked(o *order, sh *wire.Shipment, moved map[string]in
 		o.Shipments = append(o.Shipments, wire.Shipment{ID: e.nextShipmentIDLocked(), OrderID: o.ID, ReferenceID: o.ReferenceID, Status: prev,
 			CreatedDate: o.LastUpdateAt, LastUpdateAt: o.LastUpdateAt, Location: settled.Location, Products: rest})
 		o.Status = orderStatus(o.Shipments)
+		if prev == wire.StatusException {
+			e.enqueueLocked(wire.TopicShipmentExcept, o.Shipments[len(o.Shipments)-1])
+		}
 	}
 	return settled
 }

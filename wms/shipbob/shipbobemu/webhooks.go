@@ -6,9 +6,6 @@ package shipbobemu
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/distsync/distsync/webhook"
 	"github.com/distsync/distsync/wms/shipbob/internal/wire"
 )
 
@@ -175,11 +173,8 @@ func (e *Emulator) send(ctx context.Context, d *delivery, now time.Time) bool {
 	if err != nil {
 		return false
 	}
-	ts := strconv.FormatInt(now.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("webhook-id", d.id)
-	req.Header.Set("webhook-timestamp", ts)
-	req.Header.Set("webhook-signature", Sign(e.cfg.WebhookSecret, d.id, ts, d.body))
+	webhook.SetHeaders(req.Header, d.id, now, d.body, webhook.Secret(e.cfg.WebhookSecret))
 	req.Header.Set(wire.HeaderTopic, d.topic)
 	resp, err := e.cfg.HTTPClient.Do(req)
 	if err != nil {
@@ -188,14 +183,4 @@ func (e *Emulator) send(ctx context.Context, d *delivery, now time.Time) bool {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	_ = resp.Body.Close()
 	return resp.StatusCode >= 200 && resp.StatusCode < 300
-}
-
-// Sign returns the Standard Webhooks signature header value of a message:
-// "v1," followed by the base64 HMAC-SHA256 of "id.timestamp.body" under
-// secret.
-func Sign(secret []byte, id, timestamp string, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(id + "." + timestamp + "."))
-	m.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
