@@ -17,6 +17,8 @@ import (
 	"github.com/distsync/distsync/tracing"
 	"github.com/distsync/distsync/webhook"
 	"github.com/distsync/distsync/wms"
+	"github.com/distsync/distsync/wms/shipbob"
+	"github.com/distsync/distsync/wms/shipbob/shipbobemu"
 )
 
 // TestInvalidConfigSentinels checks that every package with a configuration
@@ -39,6 +41,8 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"tracing", tracing.ErrInvalidConfig},
 		{"webhook", webhook.ErrInvalidConfig},
 		{"wms", wms.ErrInvalidConfig},
+		{"shipbob", shipbob.ErrInvalidConfig},
+		{"shipbobemu", shipbobemu.ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		assert.EqualError(t, tt.err, tt.pkg+": invalid configuration", "%s.ErrInvalidConfig", tt.pkg)

@@ -131,14 +131,33 @@ type ret struct {
 	wire.Return
 }
 
+// Validate reports whether c is usable; the error matches
+// ErrInvalidConfig and names every problem.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.ContainsAny(c.Version, "/ ?#") {
+		errs = append(errs, fmt.Errorf("Version %q contains a slash, space, ? or #", c.Version))
+	}
+	if c.Window < 0 {
+		errs = append(errs, fmt.Errorf("Window %v is negative", c.Window))
+	}
+	if c.ChannelID < 0 {
+		errs = append(errs, fmt.Errorf("ChannelID %d is negative", c.ChannelID))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
 // New returns an emulator configured by cfg, or an error matching
 // ErrInvalidConfig.
 func New(cfg Config) (*Emulator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if cfg.Version == "" {
 		cfg.Version = DefaultVersion
-	}
-	if strings.ContainsAny(cfg.Version, "/ ") {
-		return nil, fmt.Errorf("%w: Version %q contains a slash or space", ErrInvalidConfig, cfg.Version)
 	}
 	if cfg.ChannelID == 0 {
 		cfg.ChannelID = DefaultChannelID
@@ -148,9 +167,6 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	if cfg.Window == 0 {
 		cfg.Window = DefaultWindow
-	}
-	if cfg.Window < 0 {
-		return nil, fmt.Errorf("%w: Window %v is negative", ErrInvalidConfig, cfg.Window)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now

@@ -59,7 +59,7 @@ func (e *Emulator) createReturn(w http.ResponseWriter, r *http.Request) {
 	}
 	now := e.stampLocked()
 	cr := canonical.Return{ID: body.ReferenceID, Version: 1, RMANumber: body.ReferenceID,
-		Customer: canonical.PartyRef{ID: "shipbob-channel-" + strconv.FormatInt(e.cfg.ChannelID, 10)},
+		Customer:  canonical.PartyRef{ID: "shipbob-channel-" + strconv.FormatInt(e.cfg.ChannelID, 10)},
 		Warehouse: loc.Name, AuthorizedAt: now}
 	for i, l := range body.Inventory {
 		cr.Lines = append(cr.Lines, canonical.ReturnLine{ID: fmt.Sprintf("%s:%d", body.ReferenceID, i+1), Item: canonical.ItemRef{SKU: l.SKU},
