@@ -95,33 +95,33 @@ type Config struct {
 func (c Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.BaseURL); err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
-		errs = append(errs, fmt.Errorf("BaseURL %q is not an absolute http(s) URL", c.BaseURL))
+		errs = append(errs, fmt.Errorf("the BaseURL %q is not an absolute http(s) URL", c.BaseURL))
 	}
 	if c.Token == "" {
-		errs = append(errs, errors.New("Token is required"))
+		errs = append(errs, errors.New("a Token is required"))
 	}
 	if c.ChannelID <= 0 {
-		errs = append(errs, fmt.Errorf("ChannelID %d is not a positive channel ID", c.ChannelID))
+		errs = append(errs, fmt.Errorf("the ChannelID %d is not a positive channel ID", c.ChannelID))
 	}
 	if strings.ContainsAny(c.Version, "/ ?#") {
-		errs = append(errs, fmt.Errorf("Version %q contains a slash, space, ? or #", c.Version))
+		errs = append(errs, fmt.Errorf("the Version %q contains a slash, space, ? or #", c.Version))
 	}
 	switch c.OrderType {
 	case "", "DTC", "B2B", "DropShip":
 	default:
-		errs = append(errs, fmt.Errorf("OrderType %q is not DTC, B2B or DropShip", c.OrderType))
+		errs = append(errs, fmt.Errorf("the OrderType %q is not DTC, B2B or DropShip", c.OrderType))
 	}
 	if c.RateLimit < 0 {
-		errs = append(errs, fmt.Errorf("RateLimit %d is negative", c.RateLimit))
+		errs = append(errs, fmt.Errorf("the RateLimit %d is negative", c.RateLimit))
 	}
 	for w, id := range c.Locations {
 		if w == "" || id <= 0 {
-			errs = append(errs, fmt.Errorf("Locations[%q] = %d: want a warehouse ID and a positive location ID", w, id))
+			errs = append(errs, fmt.Errorf("the Locations[%q] = %d: want a warehouse ID and a positive location ID", w, id))
 		}
 	}
 	if c.DefaultAddress.Country != "" || len(c.DefaultAddress.Lines) > 0 {
 		if err := c.DefaultAddress.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("DefaultAddress: %w", err))
+			errs = append(errs, fmt.Errorf("the DefaultAddress: %w", err))
 		}
 	}
 	if len(errs) == 0 {

@@ -63,6 +63,26 @@ type world struct {
 // newWorld starts an emulator (with cfg) behind wrap on loopback.
 func newWorld(t *testing.T, cfg shipbobemu.Config, wrap func(http.Handler) http.Handler) *world {
 	t.Helper()
+	return startWorld(t, cfg, wrap)
+}
+
+// newWorldB is newWorld for a benchmark.
+func newWorldB(b *testing.B, cfg shipbobemu.Config) *world {
+	b.Helper()
+	return startWorld(b, cfg, nil)
+}
+
+// clientB returns a new connector over w for a benchmark.
+func (w *world) clientB(b *testing.B) *shipbob.Client {
+	c, err := shipbob.New(w.config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func startWorld(t testing.TB, cfg shipbobemu.Config, wrap func(http.Handler) http.Handler) *world {
+	t.Helper()
 	cfg.Token = token
 	emu, err := shipbobemu.New(cfg)
 	require.NoError(t, err)

@@ -136,13 +136,13 @@ type ret struct {
 func (c Config) Validate() error {
 	var errs []error
 	if strings.ContainsAny(c.Version, "/ ?#") {
-		errs = append(errs, fmt.Errorf("Version %q contains a slash, space, ? or #", c.Version))
+		errs = append(errs, fmt.Errorf("the Version %q contains a slash, space, ? or #", c.Version))
 	}
 	if c.Window < 0 {
-		errs = append(errs, fmt.Errorf("Window %v is negative", c.Window))
+		errs = append(errs, fmt.Errorf("the Window %v is negative", c.Window))
 	}
 	if c.ChannelID < 0 {
-		errs = append(errs, fmt.Errorf("ChannelID %d is negative", c.ChannelID))
+		errs = append(errs, fmt.Errorf("the ChannelID %d is negative", c.ChannelID))
 	}
 	if len(errs) == 0 {
 		return nil
