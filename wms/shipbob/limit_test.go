@@ -62,3 +62,42 @@ func TestSlowDown(t *testing.T) {
 	require.NoError(t, c.Health(ctx))
 	assert.GreaterOrEqual(t, time.Since(start), share, "the call after x-remaining-calls 3 waited")
 }
+
+// TestRateLimitOverTheWire runs a burst of calls against the emulator's
+// real sliding window (10 calls per 500ms) through connector.WrapWMS: with
+// the slow-down the connector spreads its calls and is never refused;
+// without it, the few 429s it meets pause it for their x-retry-after and
+// every call still succeeds, without hammering the API.
+func TestRateLimitOverTheWire(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about three seconds of real time")
+	}
+	cases := []struct {
+		name   string
+		low    int
+		max429 int
+		min429 int
+	}{
+		{"slowing down on low x-remaining-calls", 10, 0, 0},
+		{"honouring x-retry-after only", -1, 4, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, shipbobemu.Config{RateLimit: 10, Window: 500 * time.Millisecond}, nil)
+			c := w.client(t, func(c *shipbob.Config) {
+				c.RateLimit = 1000 // one call's share: 60ms
+				c.LowRemaining = tc.low
+			})
+			wrapped, err := connector.WrapWMS(c, connector.Options{MaxAttempts: 5})
+			require.NoError(t, err)
+			h, ok := connector.As[connector.HealthChecker](wrapped)
+			require.True(t, ok)
+			for i := range 25 {
+				require.NoError(t, h.Health(t.Context()), "call %d", i)
+			}
+			got := w.emu.Counts().RateLimited
+			assert.LessOrEqual(t, got, tc.max429, "429s met")
+			assert.GreaterOrEqual(t, got, tc.min429, "429s met")
+		})
+	}
+}
