@@ -13,6 +13,7 @@ import (
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/wms"
 	"github.com/distsync/distsync/wms/shipbob"
+	"github.com/distsync/distsync/wms/shipbob/shipbobemu"
 )
 
 // readAll reads the whole feed from cursor with pages of limit events.
@@ -173,5 +174,32 @@ func TestCursorErrors(t *testing.T) {
 		_, err := c.PollEvents(context.Background(), cur, 1)
 		assert.Equal(t, connector.CodeInvalid, connector.CodeOf(err), "cursor %q", cur)
 		assert.ErrorIs(t, err, shipbob.ErrCursor, "cursor %q", cur)
+	}
+}
+
+// TestFeedPaging releases more orders than one list page holds (250) and
+// checks that reading the feed in small pages gives every event of one
+// big read, once.
+func TestFeedPaging(t *testing.T) {
+	var stock []wms.Stock
+	for _, sku := range []string{"SKU-100", "SKU-104"} {
+		stock = append(stock, wms.Stock{Warehouse: "WH-EAST", SKU: sku, Quantity: canonical.MustParseDecimal("100000")})
+	}
+	mem, err := wms.New(wms.Config{Warehouses: wms.DemoWarehouses(), Items: wms.DemoItems(), Stock: stock})
+	require.NoError(t, err)
+	w := newWorld(t, shipbobemu.Config{RateLimit: -1, WMS: mem}, nil)
+	c := w.client(t, nil)
+	const n = 260
+	for i := range n {
+		_, err := c.Release(t.Context(), kitFO(i+1))
+		require.NoError(t, err)
+	}
+	settle(t, w, 4)
+	all, _ := readAll(t, c, "", 1000)
+	require.GreaterOrEqual(t, len(all), 2*n, "released and shipped per order")
+	for _, limit := range []int{7, 250, 251} {
+		got, _ := readAll(t, c, "", limit)
+		assert.Equal(t, keys(all), keys(got), "limit %d", limit)
+		assert.Len(t, got, len(all), "limit %d repeats nothing", limit)
 	}
 }
