@@ -143,3 +143,65 @@ func TestRequests(t *testing.T) {
 		assert.Contains(t, string(b), c.contains, c.name)
 	}
 }
+
+// TestWebhookRetries checks the delivery schedule of a message its
+// receiver never acknowledges: retried after 1s, 2s, 4s, ... up to an
+// hour apart, and dropped once a day has passed since it was queued.
+func TestWebhookRetries(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)}
+	var got []string
+	var mu sync.Mutex
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("webhook-id")+" "+r.Header.Get("x-webhook-topic"))
+		mu.Unlock()
+		assert.NotEmpty(t, r.Header.Get("webhook-signature"))
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer receiver.Close()
+	emu, err := shipbobemu.New(shipbobemu.Config{Clock: clk.Now, RateLimit: -1, WebhookSecret: []byte("s")})
+	require.NoError(t, err)
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	post := func(path, body string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer x")
+		req.Header.Set("shipbob_channel_id", "1")
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, 201, post("/2026-07/webhook", `{"topics":["order.shipped"],"url":"`+receiver.URL+`"}`))
+	require.Equal(t, 201, post("/2026-07/order", `{"reference_id":"r1","shipping_method":"Standard","type":"B2B","recipient":{"name":"N","address":{"address1":"1 A St","city":"C","country":"US"}},"products":[{"reference_id":"SKU-100","name":"x","quantity":1}]}`))
+	for range 4 {
+		_, err := emu.Step(t.Context())
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, emu.Pending())
+	attempts := 0
+	for range 200 {
+		if emu.Pending() == 0 {
+			break
+		}
+		_, err := emu.DeliverWebhooks(t.Context())
+		require.NoError(t, err)
+		clk.Add(time.Second)
+		if n := emu.Counts().WebhooksSent; n > attempts {
+			attempts = n
+			clk.Add(shipbobemu.RetryMax) // jump to the next attempt at the latest
+		}
+	}
+	assert.Zero(t, emu.Pending(), "dropped after a day")
+	c := emu.Counts()
+	assert.Zero(t, c.WebhooksDelivered)
+	// 1s, 2s, 4s, ..., 2048s, then hourly until a day has passed.
+	assert.Greater(t, c.WebhooksSent, 12)
+	assert.Less(t, c.WebhooksSent, 40)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, g := range got {
+		assert.Equal(t, got[0], g, "every attempt has the message's webhook-id")
+	}
+	assert.Contains(t, got[0], "order.shipped")
+}
