@@ -983,6 +983,22 @@ func (r *run) pollReplays(ctx context.Context) {
 
 type attemptKey struct{}
 
+type eventKey struct{}
+
+// EventFrom returns the event that the handler called with ctx is handling,
+// and whether ctx comes from a Consumer. It lets code that sees only the
+// context, such as a tracing.Recorder or a flow's metrics, name the event
+// (its type, subject and partition key) it observes. Call it only while
+// the handler runs: once the handler has returned, the consumer may reuse
+// the memory the context refers to.
+func EventFrom(ctx context.Context) (canonical.Event, bool) {
+	ev, ok := ctx.Value(eventKey{}).(*canonical.Event)
+	if !ok {
+		return canonical.Event{}, false
+	}
+	return *ev, true
+}
+
 // Attempt returns which attempt at an event the handler called with ctx is
 // making: 1 the first time a Consumer hands it the event, n+1 after n
 // failed attempts that spent the error policy's budget (waits on an open
@@ -1001,6 +1017,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	}
 	ev := &it.ev // a copy captured by the dedupe closure would be allocated
 	ctx = context.WithValue(ctx, attemptKey{}, it.attempts+1)
+	ctx = context.WithValue(ctx, eventKey{}, ev)
 	if ev.CorrelationID != "" {
 		ctx = tracing.WithCorrelationID(ctx, ev.CorrelationID)
 	}
