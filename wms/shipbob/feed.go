@@ -144,8 +144,12 @@ func (c *Client) PollEvents(ctx context.Context, cursor connector.Cursor, limit 
 // stopped at the limit (more may follow).
 func poll[T any](ctx context.Context, c *Client, op, endpoint string, pos position, limit int, out *[]canonical.Event, next *position,
 	key func(T) (time.Time, int64), eventsOf func(T) ([]canonical.Event, error)) (bool, error) {
+	// Every entity of ours gives at least one event, and the first one
+	// listed may be the one the cursor is in: a page of limit+1 entities
+	// usually fills the events asked for.
+	size := min(limit+1, MaxPageSize)
 	for p := 1; ; p++ {
-		q := url.Values{"SortOrder": {"Oldest"}, "Page": {strconv.Itoa(p)}, "Limit": {strconv.Itoa(MaxPageSize)}}
+		q := url.Values{"SortOrder": {"Oldest"}, "Page": {strconv.Itoa(p)}, "Limit": {strconv.Itoa(size)}}
 		if !pos.at.IsZero() {
 			q.Set("LastUpdateStartDate", pos.at.Format(time.RFC3339Nano))
 		}
@@ -175,7 +179,7 @@ func poll[T any](ctx context.Context, c *Client, op, endpoint string, pos positi
 				*next = position{at: at, id: id, n: i + 1}
 			}
 		}
-		if len(items) < MaxPageSize {
+		if len(items) < size {
 			return false, nil
 		}
 	}
