@@ -54,6 +54,15 @@
 // key, as polling gives for that change, so polling is the fallback when
 // webhooks stop, and consumers deduplicate what arrives both ways.
 //
+// # Calls
+//
+// Release is one POST (and one GET /location, once per Client, when
+// Config.Locations is nil; one GET more to resolve a duplicate).
+// CancelRelease reads the order and, when something is open, cancels it:
+// two calls, one on a replay. AuthorizeReturn is one POST. Inventory is one
+// GET per 250 items. PollEvents lists orders, then returns: at least two
+// GETs. MapWebhook makes one GET for an order topic and none for a return.
+//
 // # Assumptions
 //
 // Where ShipBob's public documentation is silent, the connector assumes

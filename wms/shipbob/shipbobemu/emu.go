@@ -238,11 +238,15 @@ func (e *Emulator) Version() string { return e.cfg.Version }
 // ChannelID returns the channel ID orders must name.
 func (e *Emulator) ChannelID() int64 { return e.cfg.ChannelID }
 
-// Locations returns the fulfilment centers: one per warehouse of the
-// simulator, ID from 1 in the simulator's order, named by the warehouse's
-// canonical ID.
-func (e *Emulator) Locations() []wire.Location {
-	return append([]wire.Location(nil), e.locations...)
+// Locations returns the fulfilment centers by warehouse: one per warehouse
+// of the simulator, ID from 1 in the simulator's order, named by the
+// warehouse's canonical ID. It fits shipbob.Config.Locations.
+func (e *Emulator) Locations() map[string]int64 {
+	m := make(map[string]int64, len(e.locations))
+	for _, l := range e.locations {
+		m[l.Name] = l.ID
+	}
+	return m
 }
 
 // Counts returns what the emulator has done so far.

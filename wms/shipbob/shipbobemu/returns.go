@@ -123,7 +123,7 @@ func (e *Emulator) listReturns(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) listLocations(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, e.Locations())
+	writeJSON(w, http.StatusOK, append([]wire.Location{}, e.locations...))
 }
 
 // inventory answers GET /{version}/inventory: one item per SKU of the
