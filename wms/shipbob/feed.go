@@ -465,14 +465,21 @@ func (c *Client) Mapper() webhook.Mapper {
 	}
 }
 
-// Topics are the webhook topics MapWebhook maps.
-var Topics = []string{
-	wire.TopicOrderShipped, wire.TopicShipmentExcept, wire.TopicShipmentOnHold, wire.TopicShipmentCancel,
-	wire.TopicReturnCompleted,
+// WebhookTopics returns the webhook topics MapWebhook maps, new on every
+// call.
+func WebhookTopics() []string {
+	return []string{
+		wire.TopicOrderShipped, wire.TopicShipmentExcept, wire.TopicShipmentOnHold, wire.TopicShipmentCancel,
+		wire.TopicReturnCompleted,
+	}
 }
 
+// Source returns the CloudEvents source of the connector's events
+// (Config.Source), the one a flow lists among its WMS sources.
+func (c *Client) Source() string { return c.cfg.Source }
+
 // CreateWebhook subscribes url to topics (POST /webhook); no topics means
-// Topics. It returns the subscription's ID. ShipBob signs deliveries with
+// WebhookTopics. It returns the subscription's ID. ShipBob signs deliveries with
 // the Standard Webhooks scheme; verify them with webhook.Standard and the
 // secret of the subscription.
 func (c *Client) CreateWebhook(ctx context.Context, url string, topics ...string) (int64, error) {
@@ -481,7 +488,7 @@ func (c *Client) CreateWebhook(ctx context.Context, url string, topics ...string
 		return 0, err
 	}
 	if len(topics) == 0 {
-		topics = Topics
+		topics = WebhookTopics()
 	}
 	var s wire.Subscription
 	if err := c.do(ctx, op, http.MethodPost, c.path("/webhook"), wire.Subscription{Topics: topics, URL: url}, &s); err != nil {
