@@ -86,6 +86,12 @@ func TestRefusals(t *testing.T) {
 			_, err := c.Release(ctx, fo)
 			return err
 		}, connector.CodeInvalid, "products[0]"},
+		{"a comma in the ID", func() error {
+			fo := kitFO(2)
+			fo.ID = "a,b"
+			_, err := c.Release(ctx, fo)
+			return err
+		}, connector.CodeInvalid, "id"},
 		{"no address", func() error {
 			_, err := noAddress.Release(ctx, kitFO(2))
 			return err

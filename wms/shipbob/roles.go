@@ -43,6 +43,9 @@ func (c *Client) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 	if err := fo.Validate(); err != nil {
 		return fo, invalidDoc(op, err)
 	}
+	if strings.Contains(fo.ID, ",") {
+		return fo, invalid(op, "fulfillmentOrder", "id", "ShipBob's reference_id filter is comma-separated: an ID must not contain a comma")
+	}
 	seen := map[string]bool{}
 	for i, l := range fo.Lines {
 		if _, ok := wholeCount(l.Quantity); !ok {
@@ -220,6 +223,9 @@ func (c *Client) AuthorizeReturn(ctx context.Context, ret canonical.Return) (can
 	}
 	if err := ret.Validate(); err != nil {
 		return ret, invalidDoc(op, err)
+	}
+	if strings.Contains(ret.ID, ",") {
+		return ret, invalid(op, "return", "id", "ShipBob's reference_id filter is comma-separated: an ID must not contain a comma")
 	}
 	body := wire.CreateReturn{ReferenceID: ret.ID}
 	for i, l := range ret.Lines {
