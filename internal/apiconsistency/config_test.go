@@ -21,6 +21,8 @@ import (
 	"github.com/distsync/distsync/tracing"
 	"github.com/distsync/distsync/webhook"
 	"github.com/distsync/distsync/wms"
+	"github.com/distsync/distsync/wms/shipbob"
+	"github.com/distsync/distsync/wms/shipbob/shipbobemu"
 )
 
 // TestInvalidConfigSentinels checks that every package with a configuration
@@ -47,6 +49,8 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"tracing", tracing.ErrInvalidConfig},
 		{"webhook", webhook.ErrInvalidConfig},
 		{"wms", wms.ErrInvalidConfig},
+		{"shipbob", shipbob.ErrInvalidConfig},
+		{"shipbobemu", shipbobemu.ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		assert.EqualError(t, tt.err, tt.pkg+": invalid configuration", "%s.ErrInvalidConfig", tt.pkg)
