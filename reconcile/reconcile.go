@@ -222,13 +222,13 @@ type Reconciler struct {
 	run sync.Mutex // one run at a time; guards the fields below
 
 	feedCur    connector.Cursor
-	feedDone   bool                                  // the feed was read to its end once
-	shipEvents map[string][]shipEvent                // by order ID
-	invEvents  map[string]canonical.Event            // latest inventory event by SKU@location
-	firstSeen  map[string]time.Time                  // difference key → first run that saw it
-	appended   map[canonical.EventKey]bool           // events a repair appended
-	delivered  map[string]bool                       // exception keys delivered and still present
-	resumeFrom string                                // first order of the next run after a truncated one
+	feedDone   bool                        // the feed was read to its end once
+	shipEvents map[string][]shipEvent      // by order ID
+	invEvents  map[string]canonical.Event  // latest inventory event by SKU@location
+	firstSeen  map[string]time.Time        // difference key → first run that saw it
+	appended   map[canonical.EventKey]bool // events a repair appended
+	delivered  map[string]bool             // exception keys delivered and still present
+	resumeFrom string                      // first order of the next run after a truncated one
 	tokens     float64
 	last       time.Time
 }
