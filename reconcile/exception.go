@@ -35,8 +35,8 @@ type Rules struct {
 	// quantity past its promised date.
 	Backordered bool
 	// NotAllocated raises RuleNotAllocated for a fulfilment order
-	// released longer ago whose lines have nothing allocated, picked or
-	// shipped.
+	// released longer ago that the WMS has not answered: its lines have
+	// nothing allocated, backordered, picked, shipped or cancelled.
 	NotAllocated time.Duration
 	// NoTracking raises RuleNoTracking for a shipment with no tracking
 	// number (on it or on a package).
@@ -103,7 +103,7 @@ func (r *Reconciler) exceptions(rep *Report, v flow.OrderView, erpView *canonica
 			moved := false
 			for _, fl := range fo.Lines {
 				if l := lines[fl.OrderLineID]; l != nil {
-					for _, b := range []canonical.Bucket{canonical.BucketAllocated, canonical.BucketPicked, canonical.BucketShipped, canonical.BucketCancelled} {
+					for _, b := range []canonical.Bucket{canonical.BucketAllocated, canonical.BucketBackordered, canonical.BucketPicked, canonical.BucketShipped, canonical.BucketCancelled} {
 						moved = moved || l.Buckets.Get(b).IsPos()
 					}
 				}

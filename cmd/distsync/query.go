@@ -96,7 +96,7 @@ func lagCmd(fs *flag.FlagSet) func(*env, []string) int {
 		fmt.Fprintln(fs.Output(), "usage: distsync lag [-group G1,G2] [-max N]\n\nFor each consumer group: its cursor, how many events of the log are after it\n(counted up to -max), how many wait for a retry, and the age of the oldest\nunhandled event (by its time). Exit 0 whatever the lag.")
 		fs.PrintDefaults()
 	}
-	groups := fs.String("group", flow.DefaultGroup+","+flow.DefaultInventoryGroup, "comma-separated consumer groups")
+	groups := fs.String("group", flow.DefaultGroup, "comma-separated consumer groups (a flow made by flow.NewInventorySync consumes as "+flow.DefaultInventoryGroup+")")
 	max := fs.Int("max", 100000, "count at most N events behind per group")
 	return func(e *env, args []string) int {
 		if len(args) > 0 || *max <= 0 {
