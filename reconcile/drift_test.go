@@ -69,8 +69,13 @@ func newWorld(t *testing.T) *world {
 
 func (wd *world) order(t *testing.T, sku, qty string) string {
 	t.Helper()
+	return wd.orderFor(t, "ACC-0002", sku, qty)
+}
+
+func (wd *world) orderFor(t *testing.T, account, sku, qty string) string {
+	t.Helper()
 	ctx := context.Background()
-	opp, err := wd.c.OpenOpportunity(ctx, crm.Opportunity{AccountID: "ACC-0002", Lines: []crm.OpportunityLine{{
+	opp, err := wd.c.OpenOpportunity(ctx, crm.Opportunity{AccountID: account, Lines: []crm.OpportunityLine{{
 		SKU: sku, Quantity: canonical.MustParseQuantity(qty, "EA"), UnitPrice: canonical.MustParseMoney("12.50", "USD")}}})
 	require.NoError(t, err)
 	o, err := wd.c.ConvertOpportunity(ctx, opp.ID)

@@ -1,0 +1,85 @@
+package reconcile_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/reconcile"
+)
+
+// TestBudget: a run stops at MaxCalls and says so; the next runs go on with
+// the orders it did not reach, so every order is compared in the end.
+func TestBudget(t *testing.T) {
+	ctx := context.Background()
+	wd := newWorld(t)
+	for range 5 {
+		wd.order(t, "SKU-100", "1")
+	}
+	wd.settle(t)
+	// Per order: GetOrder and ShownStatus; plus one per fulfilment order
+	// read from the WMS: 3 calls an order here, and the WMS feed's pages.
+	full, err := reconcile.New(reconcile.Config{State: wd.st, ERP: wd.e, WMS: wd.w, CRM: wd.c})
+	require.NoError(t, err)
+	rep, err := full.Reconcile(ctx)
+	require.NoError(t, err)
+	require.False(t, rep.Cost.Truncated)
+	require.Equal(t, 5, rep.Cost.Orders)
+	feedAndInventory := rep.Cost.Calls - 5*3
+	require.Positive(t, feedAndInventory)
+
+	r, err := reconcile.New(reconcile.Config{State: wd.st, ERP: wd.e, WMS: wd.w, CRM: wd.c, MaxCalls: 7})
+	require.NoError(t, err)
+	compared := 0
+	for i := 0; i < 20 && compared < 5; i++ {
+		rep, err := r.Reconcile(ctx)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, rep.Cost.Calls, 7, "run %d", i)
+		compared += rep.Cost.Orders
+		if compared < 5 {
+			assert.True(t, rep.Cost.Truncated, "run %d", i)
+		}
+	}
+	assert.GreaterOrEqual(t, compared, 5, "every order is reached across truncated runs")
+}
+
+// TestRate: calls wait on the token bucket, and Run runs at each interval
+// until its context ends.
+func TestRate(t *testing.T) {
+	wd := newWorld(t)
+	for range 3 {
+		wd.order(t, "SKU-100", "1")
+	}
+	wd.settle(t)
+	synctest.Test(t, func(t *testing.T) {
+		var reports []reconcile.Report
+		var took []time.Duration
+		start := time.Now()
+		r, err := reconcile.New(reconcile.Config{State: wd.st, ERP: wd.e, WMS: wd.w, CRM: wd.c,
+			Rate: 10, Burst: 1, Interval: time.Minute, OnReport: func(rep reconcile.Report) {
+				reports = append(reports, rep)
+				took = append(took, time.Since(rep.At))
+			}})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- r.Run(ctx) }()
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		require.Len(t, reports, 1)
+		calls := reports[0].Cost.Calls
+		require.Greater(t, calls, 3)
+		// Burst 1 at 10 a second: the first call at once, each other after 100ms.
+		assert.Equal(t, time.Duration(calls-1)*100*time.Millisecond, took[0], "%d calls", calls)
+		assert.Equal(t, start, reports[0].At)
+		time.Sleep(3 * time.Minute)
+		synctest.Wait()
+		assert.Len(t, reports, 4, "one run at start and one a minute")
+		cancel()
+		assert.ErrorIs(t, <-done, context.Canceled)
+	})
+}
