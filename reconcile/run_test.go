@@ -2,6 +2,8 @@ package reconcile_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -56,11 +58,19 @@ func TestRate(t *testing.T) {
 	}
 	wd.settle(t)
 	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex // the reports come from Run's goroutine
 		var reports []reconcile.Report
 		var took []time.Duration
+		snapshot := func() ([]reconcile.Report, []time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(reports), slices.Clone(took)
+		}
 		start := time.Now()
 		r, err := reconcile.New(reconcile.Config{State: wd.st, ERP: wd.e, WMS: wd.w, CRM: wd.c,
 			Rate: 10, Burst: 1, Interval: time.Minute, OnReport: func(rep reconcile.Report) {
+				mu.Lock()
+				defer mu.Unlock()
 				reports = append(reports, rep)
 				took = append(took, time.Since(rep.At))
 			}})
@@ -70,15 +80,17 @@ func TestRate(t *testing.T) {
 		go func() { done <- r.Run(ctx) }()
 		time.Sleep(30 * time.Second)
 		synctest.Wait()
-		require.Len(t, reports, 1)
-		calls := reports[0].Cost.Calls
+		got, gotTook := snapshot()
+		require.Len(t, got, 1)
+		calls := got[0].Cost.Calls
 		require.Greater(t, calls, 3)
 		// Burst 1 at 10 a second: the first call at once, each other after 100ms.
-		assert.Equal(t, time.Duration(calls-1)*100*time.Millisecond, took[0], "%d calls", calls)
-		assert.Equal(t, start, reports[0].At)
+		assert.Equal(t, time.Duration(calls-1)*100*time.Millisecond, gotTook[0], "%d calls", calls)
+		assert.Equal(t, start, got[0].At)
 		time.Sleep(3 * time.Minute)
 		synctest.Wait()
-		assert.Len(t, reports, 4, "one run at start and one a minute")
+		got, _ = snapshot()
+		assert.Len(t, got, 4, "one run at start and one a minute")
 		cancel()
 		assert.ErrorIs(t, <-done, context.Canceled)
 	})
