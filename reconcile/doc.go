@@ -16,7 +16,9 @@
 //     a shipment the ERP has not invoiced ([KindMissingInvoice]);
 //   - the WMS's fulfilment orders, when the WMS has the optional
 //     [FulfillmentReader] role, and the shipments of its event feed
-//     (connector.EventFeed), read incrementally from run to run;
+//     (connector.EventFeed), read incrementally from run to run; a feed
+//     may have trimmed old events, so the WMS's shipped quantity is
+//     compared when it is above the flow's (an event the flow missed);
 //   - the CRM's shown status, when the CRM has the optional
 //     flow.StatusViewer role.
 //

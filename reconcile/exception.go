@@ -147,7 +147,7 @@ func (r *Reconciler) deliver(ctx context.Context, rep *Report) {
 			continue
 		}
 		if err := r.cfg.Hook(ctx, e); err != nil {
-			rep.HookErrors = append(rep.HookErrors, fmt.Sprintf("%s %s: %v", e.Rule, e.OrderID, err))
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", e.Rule, e.OrderID, err))
 			continue
 		}
 		r.delivered[e.key] = true

@@ -52,7 +52,7 @@ func TestExceptions(t *testing.T) {
 	want := []string{string(reconcile.RuleBackordered) + " " + back, string(reconcile.RuleOnHold) + " " + held}
 	require.Equal(t, want, rules(rep.Exceptions), "healthy order %s raises none", healthy)
 	assert.Equal(t, 1, rep.Counts["exception/"+string(reconcile.RuleOnHold)])
-	require.Len(t, rep.HookErrors, 1)
+	require.Len(t, rep.Errors, 1)
 	assert.Equal(t, []string{want[1]}, rules(got), "the failed delivery is not counted as delivered")
 	for _, e := range rep.Exceptions {
 		assert.False(t, e.Since.IsZero(), "%s has its start", e.Rule)
@@ -62,7 +62,7 @@ func TestExceptions(t *testing.T) {
 		rep, err = r.Reconcile(ctx)
 		require.NoError(t, err)
 		require.Equal(t, want, rules(rep.Exceptions))
-		assert.Empty(t, rep.HookErrors)
+		assert.Empty(t, rep.Errors)
 	}
 	assert.Equal(t, want, rules(got), "each delivered once, the failed one at the next run")
 }

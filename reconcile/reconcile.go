@@ -111,9 +111,10 @@ type Report struct {
 	// Counts counts the differences by kind and the exceptions by rule,
 	// for metrics: keys "difference/KIND" and "exception/RULE".
 	Counts map[string]int `json:"counts"`
-	// HookErrors are the errors of Config.Hook; those exceptions are
-	// delivered again at the next run.
-	HookErrors []string `json:"hookErrors,omitempty"`
+	// Errors are the reads that failed (what they would have shown is not
+	// compared) and the errors of Config.Hook (those exceptions are
+	// delivered again at the next run).
+	Errors []string `json:"errors,omitempty"`
 }
 
 // FulfillmentReader is an optional role of a WMS, found with connector.As,
@@ -277,14 +278,14 @@ func New(cfg Config) (*Reconciler, error) {
 
 // Run reconciles every Config.Interval until ctx is done, handing each
 // report to Config.OnReport; a run that fails is reported there too, with
-// the error in HookErrors. It returns context.Cause(ctx).
+// the error in Errors. It returns context.Cause(ctx).
 func (r *Reconciler) Run(ctx context.Context) error {
 	t := time.NewTicker(r.cfg.Interval)
 	defer t.Stop()
 	for {
 		rep, err := r.Reconcile(ctx)
 		if err != nil && ctx.Err() == nil {
-			rep.HookErrors = append(rep.HookErrors, err.Error())
+			rep.Errors = append(rep.Errors, err.Error())
 		}
 		if r.cfg.OnReport != nil && ctx.Err() == nil {
 			r.cfg.OnReport(rep)
@@ -475,8 +476,14 @@ func (r *Reconciler) order(ctx context.Context, rep *Report, seen map[string]boo
 		if err := r.call(ctx, rep); err != nil {
 			return err
 		}
-		if o, err := r.cfg.ERP.GetOrder(ctx, id); err == nil {
+		o, err := r.cfg.ERP.GetOrder(ctx, id)
+		switch {
+		case err == nil:
 			erpView = &o
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
+		case connector.CodeOf(err) != connector.CodeNotFound:
+			rep.Errors = append(rep.Errors, fmt.Sprintf("order %s: ERP: %v", id, err))
 		}
 	}
 	var crmView *connector.OrderStatus
@@ -507,7 +514,11 @@ func (r *Reconciler) order(ctx context.Context, rep *Report, seen map[string]boo
 			if err := r.call(ctx, rep); err != nil {
 				return err
 			}
-			if _, err := fr.FulfillmentOrder(ctx, fo.ID); connector.CodeOf(err) == connector.CodeNotFound {
+			_, err := fr.FulfillmentOrder(ctx, fo.ID)
+			if err != nil && connector.CodeOf(err) != connector.CodeNotFound {
+				rep.Errors = append(rep.Errors, fmt.Sprintf("order %s: WMS: %v", id, err))
+			}
+			if connector.CodeOf(err) == connector.CodeNotFound {
 				d := r.add(rep, seen, Difference{Kind: KindUnknownToWMS, OrderID: id, Systems: []string{SystemFlow, SystemWMS},
 					Detail: fmt.Sprintf("fulfilment order %s released by the flow, unknown to the WMS", fo.ID), Since: fo.ReleasedAt})
 				r.noRepair(d, "release it again")
@@ -534,10 +545,10 @@ func (r *Reconciler) order(ctx context.Context, rep *Report, seen map[string]boo
 		l := &v.Order.Lines[i]
 		fs := l.Buckets.Get(canonical.BucketShipped)
 		systems, vals := []string{SystemFlow}, []canonical.Decimal{fs}
-		if w, ok := wmsShipped[l.ID]; ok && r.feedDone {
+		// The WMS feed's sum is a lower bound (a feed may have trimmed
+		// old events): it is compared when it shows more than the flow.
+		if w := wmsShipped[l.ID]; r.feedDone && w.Cmp(fs) > 0 {
 			systems, vals = append(systems, SystemWMS), append(vals, w)
-		} else if r.feedDone && len(r.shipEvents[id]) > 0 {
-			systems, vals = append(systems, SystemWMS), append(vals, canonical.Decimal{})
 		}
 		el := erpLines[l.ID]
 		if el != nil {
@@ -557,7 +568,7 @@ func (r *Reconciler) order(ctx context.Context, rep *Report, seen map[string]boo
 				repairedShip = true
 				d.Repair = fmt.Sprintf("re-appended %d event(s)", n)
 			} else if r.cfg.Repair && len(lost) > 0 {
-				d.Repair = "re-appended with line " + v.Order.Lines[0].ID
+				d.Repair = "re-appended with the order's first line that differs"
 			} else {
 				r.noRepair(d, "no lost WMS event explains it")
 			}
