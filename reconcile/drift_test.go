@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -41,6 +42,21 @@ func (l *lossyWMS) setDrop(f func(canonical.Event) bool) {
 	l.mu.Lock()
 	l.drop = f
 	l.mu.Unlock()
+}
+
+// forgetfulWMS has lost the fulfilment orders of one order, as a manual
+// delete in the warehouse would.
+type forgetfulWMS struct {
+	*wms.Memory
+	order string
+}
+
+func (f forgetfulWMS) FulfillmentOrder(ctx context.Context, id string) (canonical.FulfillmentOrder, error) {
+	fo, err := f.Memory.FulfillmentOrder(ctx, id)
+	if err == nil && fo.OrderID == f.order {
+		return canonical.FulfillmentOrder{}, connector.NewError(connector.CodeNotFound, "wms", "FulfillmentOrder", errors.New("deleted"))
+	}
+	return fo, err
 }
 
 type world struct {
@@ -113,9 +129,10 @@ func kinds(ds []reconcile.Difference) []string {
 }
 
 // TestDrift drifts the simulators on purpose: a WMS shipment event lost on
-// its way to the flow, a cancellation made in the ERP by hand, and a WMS
-// inventory change whose event the CRM never heard of. Reconciliation must
-// find exactly those, repair the two a lost event explains, and a second
+// its way to the flow, a cancellation made in the ERP by hand, a WMS
+// inventory change whose event the CRM never heard of, and a fulfilment
+// order deleted in the WMS. Reconciliation must find exactly those (none on
+// the healthy order), repair the two a lost event explains, and a second
 // repair must do nothing.
 func TestDrift(t *testing.T) {
 	ctx := context.Background()
@@ -123,6 +140,7 @@ func TestDrift(t *testing.T) {
 	healthy := wd.order(t, "SKU-100", "3")
 	lostShip := wd.order(t, "SKU-100", "4")
 	edited := wd.order(t, "SKU-105", "5") // always backordered: stays open
+	deleted := wd.order(t, "SKU-100", "1")
 	// Lose the shipment event of lostShip, and hold edited in the warehouse
 	// by not letting it go further than released: settle first without loss.
 	wd.lw.setDrop(func(ev canonical.Event) bool {
@@ -158,7 +176,7 @@ func TestDrift(t *testing.T) {
 	wd.lw.setDrop(nil)
 
 	now := time.Now().Add(time.Hour) // past every grace
-	cfg := reconcile.Config{State: wd.st, ERP: wd.e, WMS: wd.w, CRM: wd.c, Log: wd.log, Now: func() time.Time { return now }}
+	cfg := reconcile.Config{State: wd.st, ERP: wd.e, WMS: forgetfulWMS{wd.w, deleted}, CRM: wd.c, Log: wd.log, Now: func() time.Time { return now }}
 	r, err := reconcile.New(cfg)
 	require.NoError(t, err)
 	rep, err := r.Reconcile(ctx)
@@ -168,9 +186,15 @@ func TestDrift(t *testing.T) {
 	for _, d := range rep.Differences {
 		require.NotEqual(t, healthy, d.OrderID, "no difference on the healthy order: %+v", d)
 	}
-	want := []string{"availability SKU-100@WH-EAST", "cancelled_quantity " + edited, "shipped_quantity " + lostShip}
+	want := []string{"availability SKU-100@WH-EAST", "cancelled_quantity " + edited, "shipped_quantity " + lostShip,
+		"unknown_to_wms " + deleted}
 	require.Equal(t, want, kinds(rep.Differences))
 	require.Equal(t, 1, rep.Counts["difference/shipped_quantity"])
+	for _, d := range rep.Differences {
+		require.False(t, d.Since.IsZero(), "%s has an age", d.Kind)
+		require.False(t, d.Since.After(rep.At), "%s began before the run", d.Kind)
+		require.Empty(t, d.Repair, "a report-only run repairs nothing")
+	}
 
 	// Repair: the lost shipment and inventory events are appended again.
 	cfg.Repair = true
@@ -186,7 +210,11 @@ func TestDrift(t *testing.T) {
 
 	rep, err = rr.Reconcile(ctx)
 	require.NoError(t, err)
-	require.Equal(t, []string{"cancelled_quantity " + edited}, kinds(rep.Differences), "after repair")
+	require.Equal(t, []string{"cancelled_quantity " + edited, "unknown_to_wms " + deleted}, kinds(rep.Differences),
+		"after repair, what no lost event explains is left to an operator")
+	for _, d := range rep.Differences {
+		require.Contains(t, d.Repair, "none: ", "%s says it was not repaired", d.Kind)
+	}
 	require.Zero(t, rep.Cost.Appended)
 	require.Equal(t, 1, wd.e.InvoiceCount(healthy))
 	require.Equal(t, 1, wd.e.InvoiceCount(lostShip), "the lost shipment is invoiced once")

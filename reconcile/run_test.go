@@ -31,8 +31,11 @@ func TestBudget(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, rep.Cost.Truncated)
 	require.Equal(t, 5, rep.Cost.Orders)
-	feedAndInventory := rep.Cost.Calls - 5*3
-	require.Positive(t, feedAndInventory)
+	// The cost the package documentation states: 2 + F calls an order of F
+	// fulfilment orders, one WMS feed page (fewer events than PageSize),
+	// one inventory read and one CRM read per position.
+	require.Positive(t, rep.Cost.Positions)
+	require.Equal(t, 5*(2+1)+1+1+rep.Cost.Positions, rep.Cost.Calls)
 
 	r, err := reconcile.New(reconcile.Config{State: wd.st, ERP: wd.e, WMS: wd.w, CRM: wd.c, MaxCalls: 7})
 	require.NoError(t, err)
