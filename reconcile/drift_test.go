@@ -69,7 +69,7 @@ type world struct {
 	log *eventlog.Memory
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	e, err := erp.New(erp.Config{})
 	require.NoError(t, err)
@@ -83,12 +83,12 @@ func newWorld(t *testing.T) *world {
 	return wd
 }
 
-func (wd *world) order(t *testing.T, sku, qty string) string {
+func (wd *world) order(t testing.TB, sku, qty string) string {
 	t.Helper()
 	return wd.orderFor(t, "ACC-0002", sku, qty)
 }
 
-func (wd *world) orderFor(t *testing.T, account, sku, qty string) string {
+func (wd *world) orderFor(t testing.TB, account, sku, qty string) string {
 	t.Helper()
 	ctx := context.Background()
 	opp, err := wd.c.OpenOpportunity(ctx, crm.Opportunity{AccountID: account, Lines: []crm.OpportunityLine{{
@@ -100,7 +100,7 @@ func (wd *world) orderFor(t *testing.T, account, sku, qty string) string {
 }
 
 // settle runs the flow and the warehouse until neither has work.
-func (wd *world) settle(t *testing.T) {
+func (wd *world) settle(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	for range 100 {
