@@ -206,6 +206,13 @@ func TestDrift(t *testing.T) {
 	rep2, err := rr.Reconcile(ctx) // before the flow handled them: nothing appended twice
 	require.NoError(t, err)
 	require.Zero(t, rep2.Cost.Appended)
+	// Another reconciler (another process) repairing before the flow caught
+	// up appends the same events again: the flow takes them as duplicates.
+	other, err := reconcile.New(cfg)
+	require.NoError(t, err)
+	rep3, err := other.Reconcile(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, rep3.Cost.Appended)
 	wd.settle(t)
 
 	rep, err = rr.Reconcile(ctx)
