@@ -138,26 +138,36 @@ func (r *Reconciler) exceptions(rep *Report, v flow.OrderView, erpView *canonica
 }
 
 // deliver hands the exceptions not delivered yet to the hook, and forgets
-// those that cleared, so that they are delivered again when they recur.
+// those that cleared, so that they are delivered again when they recur. It
+// marks an exception delivered before calling the hook, without the run
+// lock, so that a concurrent run does not deliver it too, and unmarks it when
+// the hook fails.
 func (r *Reconciler) deliver(ctx context.Context, rep *Report) {
+	r.run.Lock()
 	present := map[string]bool{}
+	var pending []Exception
 	for _, e := range rep.Exceptions {
 		present[e.key] = true
 		if r.delivered[e.key] || r.cfg.Hook == nil {
 			continue
 		}
+		r.delivered[e.key] = true
+		pending = append(pending, e)
+	}
+	if !rep.Cost.Truncated { // else the orders not reached keep their deliveries
+		for k := range r.delivered {
+			if !present[k] {
+				delete(r.delivered, k)
+			}
+		}
+	}
+	r.run.Unlock()
+	for _, e := range pending {
 		if err := r.cfg.Hook(ctx, e); err != nil {
 			rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", e.Rule, e.OrderID, err))
-			continue
-		}
-		r.delivered[e.key] = true
-	}
-	if rep.Cost.Truncated {
-		return // orders not reached keep their deliveries
-	}
-	for k := range r.delivered {
-		if !present[k] {
-			delete(r.delivered, k)
+			r.run.Lock()
+			delete(r.delivered, e.key)
+			r.run.Unlock()
 		}
 	}
 }

@@ -90,3 +90,32 @@ func TestValidate(t *testing.T) {
 	_, err := reconcile.New(reconcile.Config{State: wd.st})
 	assert.NoError(t, err, "State alone is enough")
 }
+
+// TestHookMayReconcile: the hook is called without the reconciler's lock,
+// so it may even start a run itself, and that run does not deliver the
+// exception the hook is handling a second time.
+func TestHookMayReconcile(t *testing.T) {
+	ctx := context.Background()
+	wd := newWorld(t)
+	wd.orderFor(t, "ACC-0003", "SKU-103", "15") // on credit hold
+	wd.settle(t)
+	now := time.Now().Add(48 * time.Hour)
+	var r *reconcile.Reconciler
+	calls, inner := 0, 0
+	r, err := reconcile.New(reconcile.Config{State: wd.st, ERP: wd.e, Now: func() time.Time { return now },
+		Rules: reconcile.Rules{OnHold: time.Hour},
+		Hook: func(ctx context.Context, e reconcile.Exception) error {
+			calls++
+			if calls == 1 {
+				rep, err := r.Reconcile(ctx)
+				require.NoError(t, err)
+				inner = len(rep.Exceptions)
+			}
+			return nil
+		}})
+	require.NoError(t, err)
+	_, err = r.Reconcile(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, inner, "the inner run sees the exception")
+	assert.Equal(t, 1, calls, "and does not deliver it again")
+}

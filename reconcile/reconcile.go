@@ -220,7 +220,7 @@ type Reconciler struct {
 	cfg  Config
 	list flow.StateLister
 
-	run sync.Mutex // one run at a time; guards the fields below
+	run sync.Mutex // one run at a time; guards the fields below (deliver takes it briefly)
 
 	feedCur    connector.Cursor
 	feedDone   bool                        // the feed was read to its end once
@@ -336,6 +336,19 @@ func (r *Reconciler) call(ctx context.Context, rep *Report) error {
 // differences' place as an error only when nothing else can be compared,
 // and the run goes on.
 func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
+	rep, err := r.compare(ctx)
+	if err != nil {
+		return rep, err
+	}
+	r.deliver(ctx, &rep) // without the lock: the hook may take its time
+	for _, e := range rep.Exceptions {
+		rep.Counts["exception/"+string(e.Rule)]++
+	}
+	return rep, nil
+}
+
+// compare makes the comparisons of one run, holding the run lock.
+func (r *Reconciler) compare(ctx context.Context) (Report, error) {
 	r.run.Lock()
 	defer r.run.Unlock()
 	now := r.cfg.Now()
@@ -358,10 +371,6 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
 	}
 	for _, d := range rep.Differences {
 		rep.Counts["difference/"+string(d.Kind)]++
-	}
-	r.deliver(ctx, &rep)
-	for _, e := range rep.Exceptions {
-		rep.Counts["exception/"+string(e.Rule)]++
 	}
 	return rep, nil
 }

@@ -32,8 +32,17 @@ func dlqList(fs *flag.FlagSet) func(*env, []string) int {
 			fmt.Fprintf(e.errw, "distsync dlq list: unexpected argument %q\n", args[0])
 			return exitUsage
 		}
-		if *state != "all" {
+		switch eventlog.State(*state) {
+		case eventlog.StateDead, eventlog.StateReplaying, eventlog.StateResolved, eventlog.StateDiscarded:
 			f.State = eventlog.State(*state)
+		case "all":
+		default:
+			fmt.Fprintf(e.errw, "distsync dlq list: -state %q is not dead, replaying, resolved, discarded or all\n", *state)
+			return exitUsage
+		}
+		if *limit < 0 {
+			fmt.Fprintf(e.errw, "distsync dlq list: -limit %d is negative\n", *limit)
+			return exitUsage
 		}
 		f.Limit = *limit
 		dls, err := e.log.List(e.ctx, *f)

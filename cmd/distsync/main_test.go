@@ -114,6 +114,9 @@ func testCLI(t *testing.T, db []string) {
 	with := func(args ...string) []string { return append(append([]string{}, db...), args...) }
 
 	t.Run("dlq list table", func(t *testing.T) {
+		code, _, errOut := runCLI(with("dlq", "list", "-state", "deadish")...)
+		assert.Equal(t, exitUsage, code)
+		assert.Contains(t, errOut, `-state "deadish" is not dead, replaying, resolved, discarded or all`)
 		code, out, _ := runCLI(with("dlq", "list")...)
 		assert.Equal(t, exitFindings, code, "dead letters found")
 		lines := strings.Split(strings.TrimSpace(out), "\n")
