@@ -138,7 +138,9 @@ type AvailabilityViewer interface {
 // Config configures a Reconciler. State is required; the zero values of
 // the other fields are their documented defaults. New reads it once.
 type Config struct {
-	// State is the flow's state store; it must implement
+	// State is the flow's state store, the one given to
+	// flow.Config.State (a flow without one keeps its open orders in
+	// memory, where no reconciler sees them); it must implement
 	// flow.StateLister (flow.SQLState and flow.MemoryState do). Required.
 	State flow.StateStore
 	// ERP is read with its OrderReader role; nil skips the ERP's view.
