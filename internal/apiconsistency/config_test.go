@@ -17,6 +17,7 @@ import (
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/reconcile"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 	"github.com/distsync/distsync/webhook"
@@ -41,6 +42,7 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"flow", flow.ErrInvalidConfig},
 		{"httpkit", httpkit.ErrInvalidConfig},
 		{"idempotency", idempotency.ErrInvalidConfig},
+		{"reconcile", reconcile.ErrInvalidConfig},
 		{"retry", retry.ErrInvalidConfig},
 		{"salesforce", salesforce.ErrInvalidConfig},
 		{"sap", sap.ErrInvalidConfig},
