@@ -100,6 +100,11 @@ type Config struct {
 	Orders int
 	// Seed seeds the generator.
 	Seed uint64
+	// WholeOrders fits a warehouse system that keeps one line per SKU
+	// and cancels whole orders only (ShipBob): a generated order names
+	// each SKU once (a repeated draw is left out), and every tenth is
+	// cancelled in full in the ERP rather than losing its first line.
+	WholeOrders bool
 }
 
 // Result is what a run did.
@@ -163,8 +168,10 @@ func (r *runner) crmID(orderID string) string {
 	return r.w.CRMID(orderID)
 }
 
-// submit opens and converts an opportunity and returns the CRM's order ID.
-func (r *runner) submit(ctx context.Context, account string, lines ...string) (string, error) {
+// Submit opens and converts an opportunity in the CRM for account with
+// lines "SKU:QTY" (in EA, at the demo prices) and returns the CRM's order
+// ID.
+func Submit(ctx context.Context, m *crm.Memory, account string, lines ...string) (string, error) {
 	prices := map[string]string{"SKU-100": "12.50", "SKU-101": "9.80", "SKU-102": "4.25", "SKU-103": "89.00",
 		"SKU-104": "3.10", "SKU-105": "6.40"}
 	opp := crm.Opportunity{AccountID: account, Name: strings.Join(lines, " ")}
@@ -177,11 +184,11 @@ func (r *runner) submit(ctx context.Context, account string, lines ...string) (s
 		}
 		opp.Lines = append(opp.Lines, crm.OpportunityLine{SKU: sku, Quantity: q, UnitPrice: canonical.MustParseMoney(price, "USD")})
 	}
-	opp, err := r.w.CRM.OpenOpportunity(ctx, opp)
+	opp, err := m.OpenOpportunity(ctx, opp)
 	if err != nil {
 		return "", err
 	}
-	o, err := r.w.CRM.ConvertOpportunity(ctx, opp.ID)
+	o, err := m.ConvertOpportunity(ctx, opp.ID)
 	return o.ID, err
 }
 
@@ -192,19 +199,19 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-// settle drains the flow and steps the warehouses until nothing moves.
-func (r *runner) settle(ctx context.Context) error {
+// Settle drains the flow and steps the warehouses until nothing moves.
+func Settle(ctx context.Context, w *World) error {
 	for range 1000 {
-		if err := r.w.Drain(ctx); err != nil {
+		if err := w.Drain(ctx); err != nil {
 			return err
 		}
-		n, err := r.w.Step(ctx)
+		n, err := w.Step(ctx)
 		if err != nil {
 			return err
 		}
-		r.w.Clock.Advance(time.Minute)
+		w.Clock.Advance(time.Minute)
 		if n == 0 {
-			return r.w.Drain(ctx)
+			return w.Drain(ctx)
 		}
 	}
 	return errors.New("the warehouses did not settle in 1000 steps")
@@ -235,7 +242,7 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 			lines: []string{"SKU-102:8", "SKU-105:6"}},
 	}
 	for _, s := range scenarios {
-		if s.id, err = r.submit(ctx, s.account, s.lines...); err != nil {
+		if s.id, err = Submit(ctx, w.CRM, s.account, s.lines...); err != nil {
 			return Result{}, fmt.Errorf("submit %q: %w", s.name, err)
 		}
 	}
@@ -245,9 +252,13 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 	for range cfg.Orders {
 		var lines []string
 		for range 1 + rng.IntN(3) {
-			lines = append(lines, fmt.Sprintf("%s:%d", skus[rng.IntN(len(skus))], 1+rng.IntN(10)))
+			sku, qty := skus[rng.IntN(len(skus))], 1+rng.IntN(10)
+			if cfg.WholeOrders && slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, sku+":") }) {
+				continue
+			}
+			lines = append(lines, fmt.Sprintf("%s:%d", sku, qty))
 		}
-		id, err := r.submit(ctx, []string{"ACC-0001", "ACC-0002"}[rng.IntN(2)], lines...)
+		id, err := Submit(ctx, w.CRM, []string{"ACC-0001", "ACC-0002"}[rng.IntN(2)], lines...)
 		if err != nil {
 			return Result{}, fmt.Errorf("submit generated order: %w", err)
 		}
@@ -269,24 +280,27 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 			if err != nil {
 				return Result{}, err
 			}
-			line := "L1"
-			if w.OrderID != nil {
-				// The flow's line IDs are the CRM's: read the first.
+			cancel := []canonical.CancelLine{{LineID: "L1", Quantity: canonical.MustParseQuantity("10", "EA")}}
+			if w.OrderID != nil || cfg.WholeOrders {
+				// The flow's line IDs are the CRM's: read them.
 				eo, err := w.ERP.GetOrder(ctx, id)
 				if connector.CodeOf(err) == connector.CodeNotFound {
 					continue
 				} else if err != nil {
 					return Result{}, fmt.Errorf("read %s in the ERP: %w", id, err)
 				}
-				line = eo.Lines[0].ID
+				cancel[0].LineID = eo.Lines[0].ID
+				if cfg.WholeOrders {
+					cancel = nil // every open quantity
+				}
 			}
-			_, err = w.ERP.RequestCancellation(ctx, id, []canonical.CancelLine{{LineID: line, Quantity: canonical.MustParseQuantity("10", "EA")}}, "customer service")
+			_, err = w.ERP.RequestCancellation(ctx, id, cancel, "customer service")
 			if err != nil && connector.CodeOf(err) != connector.CodeNotFound {
 				return Result{}, fmt.Errorf("request cancellation of %s in the ERP: %w", id, err)
 			}
 		}
 	}
-	if err := r.settle(ctx); err != nil {
+	if err := Settle(ctx, w); err != nil {
 		return Result{}, err
 	}
 	// The customer no longer wants what has not shipped: a user cancels
@@ -296,7 +310,7 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 	if _, err := w.CRM.RequestCancellation(ctx, cancelled.id, nil, "customer no longer needs the rest"); err != nil {
 		return Result{}, fmt.Errorf("request cancellation of %s: %w", cancelled.id, err)
 	}
-	if err := r.settle(ctx); err != nil {
+	if err := Settle(ctx, w); err != nil {
 		return Result{}, err
 	}
 	// The credit controller releases the hold; stock arrives for the
@@ -318,7 +332,7 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 			return Result{}, fmt.Errorf("adjust %s: %w", sku, err)
 		}
 	}
-	if err := r.settle(ctx); err != nil {
+	if err := Settle(ctx, w); err != nil {
 		return Result{}, err
 	}
 	elapsed := time.Since(start)

@@ -1,0 +1,411 @@
+package main
+
+// world.go owns the systems on loopback: the simulators, their emulators
+// behind fault injectors and request counters, the connectors and the flow.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/connector/faults"
+	"github.com/distsync/distsync/crm"
+	"github.com/distsync/distsync/crm/salesforce"
+	"github.com/distsync/distsync/crm/salesforce/sfemu"
+	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/erp/sap"
+	"github.com/distsync/distsync/erp/sap/sapemu"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/examples/internal/o2c"
+	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/retry"
+	"github.com/distsync/distsync/tracing"
+	"github.com/distsync/distsync/wms"
+	"github.com/distsync/distsync/wms/shipbob"
+	"github.com/distsync/distsync/wms/shipbob/shipbobemu"
+)
+
+// Credentials the emulators accept and the connectors send.
+const (
+	sfClientID, sfClientSecret = "distsync-app", "s3cret"
+	sapUser, sapPassword       = "DISTSYNC", "secret"
+	shipbobToken               = "pat-distsync"
+)
+
+// outage is SAP's outage: its HTTP requests in this window are answered
+// 503. In the scenario it comes while the first orders are accepted and
+// shipments posted: the timelines show the retries, the breaker opening
+// and the work parked until SAP is back.
+var outage = struct{ from, until int64 }{40, 60}
+
+// world is the three systems on loopback and the flow over them.
+type world struct {
+	clk *o2c.Clock
+
+	crm *crm.Memory
+	erp *erp.Memory
+	wms *wms.Memory
+
+	sf      *sfemu.Server
+	s4      *sapemu.Server
+	sb      *shipbobemu.Emulator
+	servers []*httptest.Server
+	systems []*system // salesforce, sap, shipbob
+
+	shipbobView *shipbob.Client // reads ShipBob without faults, for the table
+
+	down    atomic.Int64 // SAP requests answered 503 by the outage
+	flow    *flow.Flow
+	metrics *metrics
+	rec     *tracing.MemoryRecorder
+}
+
+// system is one emulator as the world serves it: its requests counted per
+// operation, its faults injector.
+type system struct {
+	name   string
+	faults *faults.HTTP
+
+	mu  sync.Mutex
+	ops map[string]int64 // requests per operation ("POST A_SalesOrder")
+}
+
+// count wraps h: every request is counted under its operation.
+func (s *system) count(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op := operation(r)
+		s.mu.Lock()
+		s.ops[op]++
+		s.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// requests returns the requests per operation so far.
+func (s *system) requests() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.ops)
+}
+
+// total returns the requests so far.
+func (s *system) total() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, v := range s.ops {
+		n += v
+	}
+	return n
+}
+
+// operation names a request by its method and path, with IDs and keys
+// replaced by placeholders and the API prefixes left out:
+// "POST API_OUTBOUND_DELIVERY_SRV;v=0002/PostGoodsIssue",
+// "PATCH sobjects/Order/{id}", "POST order".
+func operation(r *http.Request) string {
+	p := r.URL.Path
+	for _, prefix := range []string{sapemu.Root, "/services/data/"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			p = rest
+		}
+	}
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	if len(segs) > 1 && (strings.HasPrefix(segs[0], "v") || strings.HasPrefix(segs[0], "20")) && strings.ContainsAny(segs[0][:2], "0123456789.") {
+		segs = segs[1:] // the API version
+	}
+	for i, s := range segs {
+		if name, _, ok := strings.Cut(s, "("); ok && name != "" {
+			segs[i] = name + "(…)"
+			continue
+		}
+		if digits := strings.Count(strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return '0'
+			}
+			return -1
+		}, s), "0"); strings.Contains(s, "@") || digits >= 3 && !strings.Contains(s, "_") {
+			segs[i] = "{id}"
+		}
+	}
+	op := r.Method + " " + strings.Join(segs, "/")
+	if r.Method == http.MethodGet && r.Header.Get("X-CSRF-Token") == "Fetch" {
+		op += " (CSRF token)"
+	}
+	return op
+}
+
+// metrics counts what the flow reports. It is safe for concurrent use.
+type metrics struct {
+	mu     sync.Mutex
+	counts map[flow.Counter]map[string]int
+}
+
+// Count implements flow.Metrics.
+func (m *metrics) Count(_ context.Context, c flow.Counter, entity string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counts[c] == nil {
+		m.counts[c] = map[string]int{}
+	}
+	m.counts[c][entity]++
+}
+
+// SyncLag implements flow.Metrics.
+func (m *metrics) SyncLag(context.Context, string, time.Duration) {}
+
+// count returns how many times the flow reported c, in all and per entity.
+func (m *metrics) count(c flow.Counter) (int, map[string]int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, v := range m.counts[c] {
+		n += v
+	}
+	return n, maps.Clone(m.counts[c])
+}
+
+// serve starts s's emulator h on loopback behind its fault injector (when
+// faults > 0) and its request counter, with inner wrapped around h first.
+func (w *world) serve(s *system, h http.Handler, fc *faults.HTTPConfig) (*httptest.Server, error) {
+	if fc != nil {
+		f, err := faults.NewHTTP(h, *fc)
+		if err != nil {
+			return nil, err
+		}
+		s.faults, h = f, f
+	}
+	srv := httptest.NewServer(s.count(h))
+	w.servers = append(w.servers, srv)
+	w.systems = append(w.systems, s)
+	return srv, nil
+}
+
+func newWorld(cfg config) (_ *world, err error) {
+	switch {
+	case cfg.faults < 0 || cfg.faults > 0.5:
+		return nil, fmt.Errorf("-faults %v: must be between 0 and 0.5", cfg.faults)
+	case cfg.orders < 0:
+		return nil, fmt.Errorf("-orders %d: must not be negative", cfg.orders)
+	case cfg.workers < 1:
+		return nil, fmt.Errorf("-workers %d: must be at least 1", cfg.workers)
+	case cfg.shipbobLimit < 0:
+		return nil, fmt.Errorf("-shipbob-limit %d: must not be negative", cfg.shipbobLimit)
+	}
+	w := &world{clk: o2c.NewClock(wms.DemoEpoch()), metrics: &metrics{counts: map[flow.Counter]map[string]int{}}}
+	defer func() {
+		if err != nil {
+			w.close()
+		}
+	}()
+	if w.erp, err = erp.New(erp.Config{Clock: w.clk.Now}); err != nil {
+		return nil, err
+	}
+	if w.wms, err = wms.New(wms.Config{Clock: w.clk.Now, Seed: cfg.seed}); err != nil {
+		return nil, err
+	}
+	if w.crm, err = crm.New(crm.Config{Clock: w.clk.Now}); err != nil {
+		return nil, err
+	}
+	if w.rec, err = tracing.NewMemoryRecorder(tracing.MemoryConfig{}); err != nil {
+		return nil, err
+	}
+	// The faults: a share of each kind, the whole adding up to cfg.faults.
+	// Answers withheld after the effect are held 20 ms, waits asked for
+	// by rate limits are short, so that a run stays quick.
+	f := cfg.faults
+	faultsFor := func(seed uint64, reject func(http.ResponseWriter, *http.Request, int, time.Duration), match func(*http.Request) bool) *faults.HTTPConfig {
+		if f == 0 {
+			return nil
+		}
+		return &faults.HTTPConfig{Seed: seed, Unavailable: f * 0.3, RateLimited: f * 0.2, Unauthorized: f * 0.1,
+			TimeoutAfterEffect: f * 0.2, ResetAfterEffect: f * 0.2, RetryAfter: 5 * time.Millisecond, Hold: 20 * time.Millisecond,
+			Match: match, Reject: reject}
+	}
+
+	// Salesforce: the token endpoint is spared, and so is the first use
+	// of a token (a session just opened has not expired).
+	if w.sf, err = sfemu.New(sfemu.Config{CRM: w.crm, ClientID: sfClientID, ClientSecret: sfClientSecret, Clock: w.clk.Now}); err != nil {
+		return nil, err
+	}
+	sfSys := &system{name: "salesforce", ops: map[string]int64{}}
+	sfSrv, err := w.serve(sfSys, w.sf, faultsFor(cfg.seed, w.sf.Reject,
+		func(r *http.Request) bool { return !sfemu.IsTokenRequest(r) && !w.sf.FirstUse(r) }))
+	if err != nil {
+		return nil, err
+	}
+
+	// SAP, with its outage in front of the faults.
+	if w.s4, err = sapemu.New(sapemu.Config{ERP: w.erp, User: sapUser, Password: sapPassword, Now: w.clk.Now}); err != nil {
+		return nil, err
+	}
+	var s4Handler http.Handler = w.s4
+	if fc := faultsFor(cfg.seed+1, sapemu.Reject, nil); fc != nil {
+		if s4Handler, err = faults.NewHTTP(w.s4, *fc); err != nil {
+			return nil, err
+		}
+	}
+	s4Sys := &system{name: "sap", ops: map[string]int64{}}
+	if fh, ok := s4Handler.(*faults.HTTP); ok {
+		s4Sys.faults = fh
+	}
+	var sapRequests atomic.Int64
+	withOutage := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if n := sapRequests.Add(1); !cfg.noOutage && n >= outage.from && n < outage.until {
+			w.down.Add(1)
+			sapemu.Reject(rw, r, http.StatusServiceUnavailable, 0)
+			return
+		}
+		s4Handler.ServeHTTP(rw, r)
+	})
+	s4Srv, err := w.serve(s4Sys, withOutage, nil)
+	if err != nil {
+		return nil, err
+	}
+
+	// ShipBob over the simulated warehouses, its rate limit off unless
+	// asked for.
+	limit := -1
+	if cfg.shipbobLimit > 0 {
+		limit = cfg.shipbobLimit
+	}
+	if w.sb, err = shipbobemu.New(shipbobemu.Config{WMS: w.wms, Token: shipbobToken, RateLimit: limit}); err != nil {
+		return nil, err
+	}
+	sbSys := &system{name: "shipbob", ops: map[string]int64{}}
+	sbSrv, err := w.serve(sbSys, w.sb, faultsFor(cfg.seed+2, w.sb.Reject, nil))
+	if err != nil {
+		return nil, err
+	}
+	// The table reads ShipBob through a server without faults, as an
+	// operator's check would, and uncounted.
+	viewSrv := httptest.NewServer(w.sb)
+	w.servers = append(w.servers, viewSrv)
+
+	// The connectors, as a user builds them.
+	sfc, err := salesforce.New(salesforce.Config{LoginURL: sfSrv.URL, ClientID: sfClientID, ClientSecret: sfClientSecret,
+		LimitPause: 5 * time.Millisecond})
+	if err != nil {
+		return nil, err
+	}
+	s4c, err := sap.New(sap.Config{BaseURL: s4Srv.URL, User: sapUser, Password: sapPassword, MaxRetryAfter: 5 * time.Millisecond})
+	if err != nil {
+		return nil, err
+	}
+	sbCfg := shipbob.Config{BaseURL: sbSrv.URL, Token: shipbobToken, ChannelID: w.sb.ChannelID(), Locations: w.sb.Locations(),
+		DefaultAddress: canonical.Address{Lines: []string{"1 Commerce Way"}, City: "Columbus", Region: "OH", PostalCode: "43004", Country: "US"},
+		MaxRetryAfter:  5 * time.Millisecond}
+	if limit > 0 {
+		sbCfg.RateLimit = limit
+	} else {
+		sbCfg.LowRemaining = -1
+	}
+	sbc, err := shipbob.New(sbCfg)
+	if err != nil {
+		return nil, err
+	}
+	sbCfg.BaseURL = viewSrv.URL
+	if w.shipbobView, err = shipbob.New(sbCfg); err != nil {
+		return nil, err
+	}
+
+	opts := connector.Options{
+		Recorder:    w.rec,
+		MaxAttempts: 3,
+		Timeout:     5 * time.Second,
+		Backoff:     retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
+	}
+	opts.Breaker.OpenTimeout = 20 * time.Millisecond
+	ce, err := connector.WrapERP(s4c, opts)
+	if err != nil {
+		return nil, err
+	}
+	cw, err := connector.WrapWMS(sbc, opts)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := connector.WrapCRM(sfc, opts)
+	if err != nil {
+		return nil, err
+	}
+	w.flow, err = flow.New(flow.Config{ERP: ce, WMS: cw, CRM: cc, Recorder: w.rec, Metrics: w.metrics, Workers: cfg.workers,
+		Log:          eventlog.NewMemory(eventlog.MemoryConfig{}),
+		OrderSources: []string{salesforce.Source}, ERPSources: []string{w.erp.Source()}, WMSSources: []string{sbc.Source()},
+		PollInterval: 2 * time.Millisecond,
+		Policy: eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond,
+			Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// close stops the servers.
+func (w *world) close() {
+	for _, s := range w.servers {
+		s.Close()
+	}
+}
+
+// o2c returns the world as the scripted run sees it.
+func (w *world) o2c() *o2c.World {
+	ow := &o2c.World{Clock: w.clk, CRM: w.crm, ERP: w.erp, Feeds: []connector.EventFeed{w.shipbobView},
+		Stock: func(string) *wms.Memory { return w.wms },
+		Flow:  func() *flow.Flow { return w.flow },
+		Drain: func(ctx context.Context) error { return w.flow.Drain(ctx) },
+		Step:  w.sb.Step,
+		OrderID: func(crmID string) (string, bool) {
+			return w.sf.OrderID(crmID)
+		},
+		CRMID: func(id string) string {
+			crmID, _ := w.sf.SimulatorID(id)
+			return crmID
+		},
+		Count: w.metrics.count,
+	}
+	if outage.until > outage.from {
+		ow.Outage = func() string {
+			return fmt.Sprintf("SAP outage: its HTTP requests %d to %d answered 503 (%d requests)", outage.from, outage.until-1, w.down.Load())
+		}
+	}
+	return ow
+}
+
+// describe says what runs where.
+func (w *world) describe(out io.Writer) {
+	fmt.Fprintf(out, "emulators on loopback: salesforce %s, sap %s, shipbob %s\n", w.servers[0].URL, w.servers[1].URL, w.servers[2].URL)
+	if w.sb != nil {
+		fmt.Fprintln(out, "the ShipBob emulator's rate limit (ShipBob allows 150 requests a minute) is off unless -shipbob-limit sets one")
+	}
+}
+
+// summarize prints the HTTP requests each emulator answered, per order and
+// per operation, and the faults each injected.
+func (w *world) summarize(out io.Writer, orders int) {
+	var total int64
+	for _, s := range w.systems {
+		total += s.total()
+	}
+	fmt.Fprintf(out, "HTTP requests: %d in all, %.1f per order\n", total, float64(total)/float64(orders))
+	for _, s := range w.systems {
+		ops := s.requests()
+		parts := make([]string, 0, len(ops))
+		for _, op := range slices.Sorted(maps.Keys(ops)) {
+			parts = append(parts, fmt.Sprintf("%s %d", op, ops[op]))
+		}
+		fmt.Fprintf(out, "  %s %d (%.1f per order): %s\n", s.name, s.total(), float64(s.total())/float64(orders), strings.Join(parts, ", "))
+		if s.faults != nil {
+			fmt.Fprintf(out, "  %s faults injected: %+v\n", s.name, s.faults.Counts())
+		}
+	}
+}
