@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -64,6 +65,8 @@ type world struct {
 
 	shipbobView *shipbob.Client // reads ShipBob without faults, for the table
 
+	transport *http.Transport // the connectors'
+
 	down    atomic.Int64 // SAP requests answered 503 by the outage
 	flow    *flow.Flow
 	metrics *metrics
@@ -75,6 +78,8 @@ type world struct {
 type system struct {
 	name   string
 	faults *faults.HTTP
+
+	conns atomic.Int64 // connections opened
 
 	mu  sync.Mutex
 	ops map[string]int64 // requests per operation ("POST A_SalesOrder")
@@ -185,7 +190,13 @@ func (w *world) serve(s *system, h http.Handler, fc *faults.HTTPConfig) (*httpte
 		}
 		s.faults, h = f, f
 	}
-	srv := httptest.NewServer(s.count(h))
+	srv := httptest.NewUnstartedServer(s.count(h))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	srv.Start()
 	w.servers = append(w.servers, srv)
 	w.systems = append(w.systems, s)
 	return srv, nil
@@ -292,19 +303,25 @@ func newWorld(cfg config) (_ *world, err error) {
 	viewSrv := httptest.NewServer(w.sb)
 	w.servers = append(w.servers, viewSrv)
 
-	// The connectors, as a user builds them.
+	// The connectors, as a user builds them. They share a transport that
+	// keeps an idle connection per flow worker and system: the default
+	// transport keeps two per host and would open a new connection for
+	// most calls of more than two workers.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 4 * cfg.workers
+	w.transport = tr
 	sfc, err := salesforce.New(salesforce.Config{LoginURL: sfSrv.URL, ClientID: sfClientID, ClientSecret: sfClientSecret,
-		LimitPause: 5 * time.Millisecond})
+		LimitPause: 5 * time.Millisecond, Transport: tr})
 	if err != nil {
 		return nil, err
 	}
-	s4c, err := sap.New(sap.Config{BaseURL: s4Srv.URL, User: sapUser, Password: sapPassword, MaxRetryAfter: 5 * time.Millisecond})
+	s4c, err := sap.New(sap.Config{BaseURL: s4Srv.URL, User: sapUser, Password: sapPassword, MaxRetryAfter: 5 * time.Millisecond, Transport: tr})
 	if err != nil {
 		return nil, err
 	}
 	sbCfg := shipbob.Config{BaseURL: sbSrv.URL, Token: shipbobToken, ChannelID: w.sb.ChannelID(), Locations: w.sb.Locations(),
 		DefaultAddress: canonical.Address{Lines: []string{"1 Commerce Way"}, City: "Columbus", Region: "OH", PostalCode: "43004", Country: "US"},
-		MaxRetryAfter:  5 * time.Millisecond}
+		MaxRetryAfter:  5 * time.Millisecond, Transport: tr}
 	if limit > 0 {
 		sbCfg.RateLimit = limit
 	} else {
@@ -352,6 +369,9 @@ func newWorld(cfg config) (_ *world, err error) {
 
 // close stops the servers.
 func (w *world) close() {
+	if w.transport != nil {
+		w.transport.CloseIdleConnections()
+	}
 	for _, s := range w.servers {
 		s.Close()
 	}
