@@ -51,9 +51,9 @@ func TestScenario(t *testing.T) {
 // and invoiced, cancelled, or rejected: nothing stuck half way), that no
 // event was dead-lettered, and that each kind of fault was injected.
 func TestFaults(t *testing.T) {
-	orders := 200
-	if testing.Short() || raceEnabled {
-		orders = 100 // the race detector slows loopback HTTP several times over
+	orders := 300
+	if testing.Short() {
+		orders = 100
 	}
 	cfg := config{seed: 7, workers: 4, orders: orders, faults: 0.1}
 	w, err := newWorld(cfg)

@@ -323,7 +323,9 @@ func newWorld(cfg config) (_ *world, err error) {
 		DefaultAddress: canonical.Address{Lines: []string{"1 Commerce Way"}, City: "Columbus", Region: "OH", PostalCode: "43004", Country: "US"},
 		MaxRetryAfter:  5 * time.Millisecond, Transport: tr}
 	if limit > 0 {
-		sbCfg.RateLimit = limit
+		// The limit is on: the connector waits the x-retry-after a 429
+		// asks for, as it would with ShipBob.
+		sbCfg.RateLimit, sbCfg.MaxRetryAfter = limit, 0
 	} else {
 		sbCfg.LowRemaining = -1
 	}
