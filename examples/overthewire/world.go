@@ -4,7 +4,10 @@ package main
 // behind fault injectors and request counters, the connectors and the flow.
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
@@ -150,6 +153,73 @@ func operation(r *http.Request) string {
 	return op
 }
 
+// resend spares the request that repeats one refused 401, so that an
+// injected 401 stands for a token or session that expired once: the
+// connectors send a refused request once more (Salesforce with a new
+// token, SAP and ShipBob with their credentials), and a second 401 in a
+// row would mean credentials revoked, which the flow rightly dead-letters.
+// It is safe for concurrent use.
+type resend struct {
+	mu      sync.Mutex
+	refused map[string]bool // requests answered 401, by method and URL
+}
+
+// requestKey is the context key of a request's identity for resend.
+type requestKey struct{}
+
+// wrap notes the requests h answers 401. A request is known by its method,
+// URL and body: concurrent requests to one URL (two orders validated at
+// once) are told apart.
+func (s *resend) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.Sum256(body)
+		k := r.Method + " " + r.URL.String() + " " + hex.EncodeToString(sum[:8])
+		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, k))
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status == http.StatusUnauthorized {
+			s.mu.Lock()
+			s.refused[k] = true
+			s.mu.Unlock()
+		}
+	})
+}
+
+// spare reports whether r repeats a request answered 401, and forgets it.
+func (s *resend) spare(r *http.Request) bool {
+	k, _ := r.Context().Value(requestKey{}).(string)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused[k] {
+		delete(s.refused, k)
+		return true
+	}
+	return false
+}
+
+// statusWriter records the status of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the fault
+// injector hijacks it to reset).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // metrics counts what the flow reports. It is safe for concurrent use.
 type metrics struct {
 	mu     sync.Mutex
@@ -180,16 +250,10 @@ func (m *metrics) count(c flow.Counter) (int, map[string]int) {
 	return n, maps.Clone(m.counts[c])
 }
 
-// serve starts s's emulator h on loopback behind its fault injector (when
-// faults > 0) and its request counter, with inner wrapped around h first.
-func (w *world) serve(s *system, h http.Handler, fc *faults.HTTPConfig) (*httptest.Server, error) {
-	if fc != nil {
-		f, err := faults.NewHTTP(h, *fc)
-		if err != nil {
-			return nil, err
-		}
-		s.faults, h = f, f
-	}
+// serve starts s's handler h on loopback behind its request counter; f is
+// the fault injector inside h, if any.
+func (w *world) serve(s *system, h http.Handler, f *faults.HTTP) (*httptest.Server, error) {
+	s.faults = f
 	srv := httptest.NewUnstartedServer(s.count(h))
 	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -243,6 +307,23 @@ func newWorld(cfg config) (_ *world, err error) {
 			TimeoutAfterEffect: f * 0.2, ResetAfterEffect: f * 0.2, RetryAfter: 5 * time.Millisecond, Hold: 20 * time.Millisecond,
 			Match: match, Reject: reject}
 	}
+	// injected wraps an emulator in its fault injector (nil without
+	// faults), sparing the resend of a request refused 401 and the
+	// requests spare names.
+	injected := func(h http.Handler, seed uint64, reject func(http.ResponseWriter, *http.Request, int, time.Duration),
+		spare func(*http.Request) bool) (http.Handler, *faults.HTTP, error) {
+		if f == 0 {
+			return h, nil, nil
+		}
+		rs := &resend{refused: map[string]bool{}}
+		fh, err := faults.NewHTTP(h, *faultsFor(seed, reject, func(r *http.Request) bool {
+			return !rs.spare(r) && (spare == nil || !spare(r))
+		}))
+		if err != nil {
+			return nil, nil, err
+		}
+		return rs.wrap(fh), fh, nil
+	}
 
 	// Salesforce: the token endpoint is spared, and so is the first use
 	// of a token (a session just opened has not expired).
@@ -250,8 +331,12 @@ func newWorld(cfg config) (_ *world, err error) {
 		return nil, err
 	}
 	sfSys := &system{name: "salesforce", ops: map[string]int64{}}
-	sfSrv, err := w.serve(sfSys, w.sf, faultsFor(cfg.seed, w.sf.Reject,
-		func(r *http.Request) bool { return !sfemu.IsTokenRequest(r) && !w.sf.FirstUse(r) }))
+	sfHandler, sfFaults, err := injected(w.sf, cfg.seed, w.sf.Reject,
+		func(r *http.Request) bool { return sfemu.IsTokenRequest(r) || w.sf.FirstUse(r) })
+	if err != nil {
+		return nil, err
+	}
+	sfSrv, err := w.serve(sfSys, sfHandler, sfFaults)
 	if err != nil {
 		return nil, err
 	}
@@ -260,15 +345,9 @@ func newWorld(cfg config) (_ *world, err error) {
 	if w.s4, err = sapemu.New(sapemu.Config{ERP: w.erp, User: sapUser, Password: sapPassword, Now: w.clk.Now}); err != nil {
 		return nil, err
 	}
-	var s4Handler http.Handler = w.s4
-	if fc := faultsFor(cfg.seed+1, sapemu.Reject, nil); fc != nil {
-		if s4Handler, err = faults.NewHTTP(w.s4, *fc); err != nil {
-			return nil, err
-		}
-	}
-	s4Sys := &system{name: "sap", ops: map[string]int64{}}
-	if fh, ok := s4Handler.(*faults.HTTP); ok {
-		s4Sys.faults = fh
+	s4Handler, s4Faults, err := injected(w.s4, cfg.seed+1, sapemu.Reject, nil)
+	if err != nil {
+		return nil, err
 	}
 	var sapRequests atomic.Int64
 	withOutage := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -279,7 +358,7 @@ func newWorld(cfg config) (_ *world, err error) {
 		}
 		s4Handler.ServeHTTP(rw, r)
 	})
-	s4Srv, err := w.serve(s4Sys, withOutage, nil)
+	s4Srv, err := w.serve(&system{name: "sap", ops: map[string]int64{}}, withOutage, s4Faults)
 	if err != nil {
 		return nil, err
 	}
@@ -293,8 +372,11 @@ func newWorld(cfg config) (_ *world, err error) {
 	if w.sb, err = shipbobemu.New(shipbobemu.Config{WMS: w.wms, Token: shipbobToken, RateLimit: limit}); err != nil {
 		return nil, err
 	}
-	sbSys := &system{name: "shipbob", ops: map[string]int64{}}
-	sbSrv, err := w.serve(sbSys, w.sb, faultsFor(cfg.seed+2, w.sb.Reject, nil))
+	sbHandler, sbFaults, err := injected(w.sb, cfg.seed+2, w.sb.Reject, nil)
+	if err != nil {
+		return nil, err
+	}
+	sbSrv, err := w.serve(&system{name: "shipbob", ops: map[string]int64{}}, sbHandler, sbFaults)
 	if err != nil {
 		return nil, err
 	}
