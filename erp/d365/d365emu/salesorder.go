@@ -443,3 +443,35 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 func (r *recorder) WriteHeader(status int) { r.status = status }
 
+// simulate serves the DSyncSimulate action: the header with its lines
+// ({"salesOrder":{...,"SalesOrderLines":[...]}}) priced and checked by the
+// business logic without saving; the answer is the sales order as it
+// would be, without a number.
+func (s *Server) simulate(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		SalesOrder odata.SalesOrderHeader `json:"salesOrder"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
+		badRequest(w, "The parameters of DSyncSimulate are not valid: "+err.Error())
+		return
+	}
+	o, expected := orderFromEntity(body.SalesOrder)
+	ack, err := s.m.ValidateOrder(r.Context(), &o)
+	if err != nil {
+		status, e := connectorError(entityOf(err), err)
+		writeError(w, status, e)
+		return
+	}
+	rec := &orderRec{company: strings.ToLower(body.SalesOrder.DataAreaID), orderID: o.ID, ack: ack, expected: expected, lots: map[string]string{}, shipFrom: map[string]string{}}
+	for _, l := range o.Lines {
+		rec.lineIDs = append(rec.lineIDs, l.ID)
+	}
+	for _, h := range ack.Holds {
+		o.Holds = append(o.Holds, h)
+	}
+	s.mu.Lock()
+	e := s.entity(rec, &o)
+	s.mu.Unlock()
+	e.ETag = ""
+	writeJSON(w, http.StatusOK, e)
+}

@@ -223,6 +223,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pred = "(" + pred
 	}
 	switch r.Method + " " + set {
+	case "POST SalesOrderHeadersV2/Microsoft.Dynamics.DataEntities.DSyncSimulate":
+		s.simulate(w, r)
 	case "GET SalesOrderHeadersV2":
 		s.getOrders(w, r, pred)
 	case "PATCH SalesOrderHeadersV2":

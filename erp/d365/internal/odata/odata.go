@@ -326,3 +326,18 @@ func DecodeError(data []byte) (ErrorPayload, error) {
 	}
 	return b.Error, nil
 }
+
+// Unmarshal decodes an entity or collection body into v with
+// json.Decoder.UseNumber, so that a number reaching an untyped field stays
+// a json.Number and never becomes a float64; typed decimals use Decimal.
+func Unmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	return nil
+}
+
+// Marshal encodes an entity body.
+func Marshal(v any) ([]byte, error) { return json.Marshal(v) }
