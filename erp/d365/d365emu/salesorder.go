@@ -466,9 +466,7 @@ func (s *Server) simulate(w http.ResponseWriter, r *http.Request) {
 	for _, l := range o.Lines {
 		rec.lineIDs = append(rec.lineIDs, l.ID)
 	}
-	for _, h := range ack.Holds {
-		o.Holds = append(o.Holds, h)
-	}
+	o.Holds = append(o.Holds, ack.Holds...)
 	s.mu.Lock()
 	e := s.entity(rec, &o)
 	s.mu.Unlock()

@@ -358,19 +358,19 @@ func parseQuery(q url.Values) (query, error) {
 		for _, term := range strings.Split(f, " and ") {
 			prop, lit, ok := strings.Cut(strings.TrimSpace(term), " eq ")
 			if !ok {
-				return out, fmt.Errorf("The query specified in the URI is not valid: only 'Property eq literal' terms joined by 'and' are supported, not %q.", term)
+				return out, wireErrorf("The query specified in the URI is not valid: only 'Property eq literal' terms joined by 'and' are supported, not %q.", term)
 			}
 			prop, lit = strings.TrimSpace(prop), strings.TrimSpace(lit)
 			if typ, isEnum := enumProps[prop]; isEnum {
 				t, v, ok := odata.ParseEnum(lit)
 				if !ok || t != typ {
-					return out, fmt.Errorf("A binary operator with incompatible types was detected. Found operand types '%s%s' and 'Edm.String' for operator kind 'Equal'.", odata.EnumNamespace, typ)
+					return out, wireErrorf("A binary operator with incompatible types was detected. Found operand types '%s%s' and 'Edm.String' for operator kind 'Equal'.", odata.EnumNamespace, typ)
 				}
 				out.eq[prop] = v
 				continue
 			}
 			if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
-				return out, fmt.Errorf("The query specified in the URI is not valid: %q is not a string literal.", lit)
+				return out, wireErrorf("The query specified in the URI is not valid: %q is not a string literal.", lit)
 			}
 			out.eq[prop] = strings.ReplaceAll(lit[1:len(lit)-1], "''", "'")
 		}
@@ -382,13 +382,21 @@ func parseQuery(q url.Values) (query, error) {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
-				return out, fmt.Errorf("The query specified in the URI is not valid: %s %q is not a non-negative integer.", name, v)
+				return out, wireErrorf("The query specified in the URI is not valid: %s %q is not a non-negative integer.", name, v)
 			}
 			*dst = n
 		}
 	}
 	return out, nil
 }
+
+// wireError is an error whose text is the message the server answers, in
+// F&O's wording.
+type wireError string
+
+func (e wireError) Error() string { return string(e) }
+
+func wireErrorf(format string, args ...any) error { return wireError(fmt.Sprintf(format, args...)) }
 
 // sees reports whether a record of company is visible to q: only the
 // default company's without cross-company=true, and the filter's
