@@ -10,6 +10,8 @@ import (
 	"github.com/distsync/distsync/connector/httpkit"
 	"github.com/distsync/distsync/crm"
 	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/erp/d365"
+	"github.com/distsync/distsync/erp/d365/d365emu"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
@@ -30,6 +32,8 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"connector", connector.ErrInvalidConfig},
 		{"crm", crm.ErrInvalidConfig},
 		{"erp", erp.ErrInvalidConfig},
+		{"d365", d365.ErrInvalidConfig},
+		{"d365emu", d365emu.ErrInvalidConfig},
 		{"eventlog", eventlog.ErrInvalidConfig},
 		{"faults", faults.ErrInvalidConfig},
 		{"flow", flow.ErrInvalidConfig},
