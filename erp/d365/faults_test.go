@@ -22,8 +22,8 @@ import (
 // HTTP-level faults (503, 429 with Retry-After, 401, answers lost after
 // the effect, connection resets), written in F&O's error shape, with the
 // connector behind connector.WrapERP as a user runs it: every replay keeps
-// one effect per key. Every 50th request also finds its access token
-// expired, as after an hour: the request is answered 401 and the
+// one effect per key. The 40th request of each run also finds the access
+// tokens expired, as after an hour: the request is answered 401 and the
 // connector fetches a new token.
 func TestConformanceWithFaults(t *testing.T) {
 	var (
@@ -43,9 +43,9 @@ func TestConformanceWithFaults(t *testing.T) {
 		emu, srv := emulator(t, func(h http.Handler) http.Handler {
 			mu.Lock()
 			seed++
+			uses := &tokenUses{n: map[string]int{}}
 			cfg := faults.HTTPConfig{Seed: seed, Unavailable: 0.05, RateLimited: 0.05, Unauthorized: 0.03, TimeoutAfterEffect: 0.04,
-				ResetAfterEffect: 0.04, RetryAfter: time.Millisecond, Hold: time.Second, Reject: d365emu.Reject,
-				Match: func(r *http.Request) bool { return !d365emu.IsTokenRequest(r) }}
+				ResetAfterEffect: 0.04, RetryAfter: time.Millisecond, Hold: time.Second, Reject: d365emu.Reject, Match: uses.faultable}
 			mu.Unlock()
 			var err error
 			f, err = faults.NewHTTP(h, cfg)
@@ -54,7 +54,7 @@ func TestConformanceWithFaults(t *testing.T) {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if d365emu.IsTokenRequest(r) {
 					tokens.Add(1)
-				} else if n.Add(1)%50 == 0 {
+				} else if n.Add(1) == 40 {
 					h.(*d365emu.Server).ExpireTokens()
 					expired.Add(1)
 				}
@@ -90,6 +90,32 @@ func TestConformanceWithFaults(t *testing.T) {
 	assert.Positive(t, sum.Unauthorized, "401 injected: %+v", sum)
 	assert.Positive(t, sum.TimeoutsAfterEffect, "timeouts after the effect injected: %+v", sum)
 	assert.Positive(t, sum.ResetsAfterEffect, "resets after the effect injected: %+v", sum)
+}
+
+// tokenUses spares the token endpoint (Entra ID is another service) and
+// the first uses of each access token from the injected faults. A token
+// just issued is not refused by a real environment; two injected 401s in
+// a row (the second on the resend with a new token) would be
+// CodeUnauthorized, which is rightly not retried, since a 401 that
+// persists after a new token is a configuration error.
+type tokenUses struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// freshUses is how many uses of a new token are spared: enough for the
+// concurrent resends after one 401.
+const freshUses = 16
+
+func (u *tokenUses) faultable(r *http.Request) bool {
+	if d365emu.IsTokenRequest(r) {
+		return false
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	tok := r.Header.Get("Authorization")
+	u.n[tok]++
+	return u.n[tok] > freshUses
 }
 
 // faultClient is a connector whose calls time out fast (a withheld
