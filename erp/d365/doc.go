@@ -78,8 +78,11 @@
 //     $expand=SalesOrderLines; SalesOrderStatus (SalesStatus: Backorder =
 //     open, Delivered, Invoiced, Canceled), ReleaseStatus (WHSReleaseStatus)
 //     and SalesOrderLineStatus are read; the buckets come from the DSync
-//     quantities; ShippingWarehouseId shows the warehouse that shipped a
-//     line. Each line's ref is its InventoryLotId.
+//     quantities, and where an environment lacks them from the line status
+//     (Delivered: all shipped; Invoiced: all shipped and invoiced;
+//     Canceled: all cancelled); ShippingWarehouseId shows the warehouse
+//     that shipped a line. Each line's ref is its InventoryLotId, the
+//     order's ref carries the @odata.etag as its version.
 //   - PostShipment: a packing slip, SalesPackingSlipHeaders with
 //     SalesPackingSlipLines (InventoryLotId of the order line,
 //     DeliveredQuantity, SalesUnitSymbol, ShippingWarehouseId), then the

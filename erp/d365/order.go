@@ -183,9 +183,10 @@ func (c *Client) order(h *odata.SalesOrderHeader) canonical.Order {
 				}
 			}
 		}
-		ol.Buckets.Set(canonical.BucketShipped, dec(l.ShippedQuantity))
-		ol.Buckets.Set(canonical.BucketCancelled, dec(l.CancelledQuantity))
-		ol.Buckets.Set(canonical.BucketInvoiced, dec(l.InvoicedQuantity))
+		shipped, cancelled, invoiced := statusQuantities(l)
+		ol.Buckets.Set(canonical.BucketShipped, shipped)
+		ol.Buckets.Set(canonical.BucketCancelled, cancelled)
+		ol.Buckets.Set(canonical.BucketInvoiced, invoiced)
 		ol.Buckets.Set(canonical.BucketReturned, dec(l.ReturnedQuantity))
 		o.Lines = append(o.Lines, ol)
 	}
@@ -196,6 +197,31 @@ func (c *Client) order(h *odata.SalesOrderHeader) canonical.Order {
 		o.AcceptedAt = h.AcceptedAt.Time
 	}
 	return o
+}
+
+// statusQuantities returns a line's shipped, cancelled and invoiced
+// quantities: the DSync fields when the environment has them, else what
+// the standard SalesOrderLineStatus tells (Delivered: all shipped;
+// Invoiced: all shipped and invoiced; Canceled: all cancelled).
+func statusQuantities(l *odata.SalesOrderLine) (shipped, cancelled, invoiced canonical.Decimal) {
+	shipped, cancelled, invoiced = dec(l.ShippedQuantity), dec(l.CancelledQuantity), dec(l.InvoicedQuantity)
+	all := l.OrderedSalesQuantity.Decimal
+	switch SalesStatus(l.SalesOrderLineStatus) {
+	case StatusInvoiced:
+		if l.InvoicedQuantity == nil {
+			invoiced = all
+		}
+		fallthrough
+	case StatusDelivered:
+		if l.ShippedQuantity == nil {
+			shipped = all
+		}
+	case StatusCanceled:
+		if l.CancelledQuantity == nil && !l.Rejected {
+			cancelled = all
+		}
+	}
+	return shipped, cancelled, invoiced
 }
 
 // checkOrder validates o as the contracts ask before anything is sent.

@@ -382,3 +382,45 @@ func TestHealth(t *testing.T) {
 		})
 	}
 }
+
+// TestStandardStatuses checks that an environment without the DSync
+// quantity fields still gives the buckets its SalesOrderLineStatus tells.
+func TestStandardStatuses(t *testing.T) {
+	body := `{"value":[{"@odata.etag":"W/\"JzEsNjg3MTk0Nzk4MzUn\"","dataAreaId":"usmf","SalesOrderNumber":"000123","SalesOrderStatus":"Backorder",
+		"ReleaseStatus":"PartiallyReleased","OrderingCustomerAccountNumber":"US-001","InvoiceCustomerAccountNumber":"US-001","CurrencyCode":"USD",
+		"CustomersOrderReference":"o-1","CustomerRequisitionNumber":"k","RequestedReceiptDate":"1900-01-01T12:00:00Z","DSyncShipComplete":"No",
+		"SalesOrderLines":[
+		{"dataAreaId":"usmf","InventoryLotId":"LOT1","ItemNumber":"A","OrderedSalesQuantity":2,"SalesUnitSymbol":"EA","SalesPrice":64821.858,"SalesOrderLineStatus":"Invoiced","DSyncLineId":"L1"},
+		{"dataAreaId":"usmf","InventoryLotId":"LOT2","ItemNumber":"B","OrderedSalesQuantity":1.5,"SalesUnitSymbol":"KGM","SalesPrice":3,"SalesOrderLineStatus":"Delivered","DSyncLineId":"L2"},
+		{"dataAreaId":"usmf","InventoryLotId":"LOT3","ItemNumber":"C","OrderedSalesQuantity":4,"SalesUnitSymbol":"EA","SalesPrice":1,"SalesOrderLineStatus":"Canceled","DSyncLineId":"L3"},
+		{"dataAreaId":"usmf","InventoryLotId":"LOT4","ItemNumber":"D","OrderedSalesQuantity":1,"SalesUnitSymbol":"EA","SalesPrice":1,"SalesOrderLineStatus":"Backorder","DSyncLineId":"L4"}]}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, body)
+	}))
+	defer srv.Close()
+	c, err := d365.New(d365.Config{BaseURL: srv.URL, Company: company})
+	require.NoError(t, err)
+	o, err := c.GetOrder(t.Context(), "o-1")
+	require.NoError(t, err)
+	require.Len(t, o.Lines, 4)
+	tests := []struct {
+		line                         string
+		shipped, invoiced, cancelled string
+	}{
+		{"L1", "2", "2", "0"},
+		{"L2", "1.5", "0", "0"},
+		{"L3", "0", "0", "4"},
+		{"L4", "0", "0", "0"},
+	}
+	for _, tt := range tests {
+		b := o.Line(tt.line).Buckets
+		assert.Equal(t, tt.shipped, b.Get(canonical.BucketShipped).String(), "%s shipped", tt.line)
+		assert.Equal(t, tt.invoiced, b.Get(canonical.BucketInvoiced).String(), "%s invoiced", tt.line)
+		assert.Equal(t, tt.cancelled, b.Get(canonical.BucketCancelled).String(), "%s cancelled", tt.line)
+	}
+	assert.Equal(t, "64821.858", o.Lines[0].UnitPrice.Amount.String(), "the price, exact")
+	assert.True(t, o.RequestedDeliveryDate.IsZero(), "1900-01-01 is F&O's empty date")
+	assert.Equal(t, "usmf/000123", o.Refs[0].Value)
+	assert.Equal(t, `W/"JzEsNjg3MTk0Nzk4MzUn"`, o.Refs[0].Version, "the ETag")
+}
