@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/erp/d365/internal/odata"
@@ -15,7 +16,8 @@ const eventPageMax = 100
 
 // getEvents serves DSyncSalesOrderEvents: the events after $skiptoken (an
 // opaque feed position), at most $top of them, each with the position
-// after it; @odata.nextLink is set when more are available.
+// after it; @odata.nextLink is set when more are available, and $select
+// keeps the named properties.
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	top := connector.DefaultPageSize
@@ -59,5 +61,18 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 			out.NextLink = u.String()
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	var selected []string
+	if sel := q.Get("$select"); sel != "" {
+		selected = strings.Split(sel, ",")
+	}
+	page := odata.Collection[json.RawMessage]{Context: out.Context, NextLink: out.NextLink, Value: []json.RawMessage{}}
+	for _, e := range out.Value {
+		b, err := selectJSON(e, selected)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, odata.NewError(err.Error(), "", ""))
+			return
+		}
+		page.Value = append(page.Value, b)
+	}
+	writeJSON(w, http.StatusOK, page)
 }

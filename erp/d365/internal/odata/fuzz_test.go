@@ -80,3 +80,21 @@ func FuzzReadBatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseKey checks that ParseKey never panics, and that a key Key
+// writes, with any quotes in its values, parses back to its values.
+func FuzzParseKey(f *testing.F) {
+	f.Add("usmf", "SO-'1'", "(dataAreaId='usmf',SalesOrderNumber='x')")
+	f.Add("", "", "(a='''')")
+	f.Add("x,y", "a=b", "(")
+	f.Fuzz(func(t *testing.T, area, value, raw string) {
+		_, _ = odata.ParseKey(raw)
+		m, err := odata.ParseKey(odata.Key(area, "SalesOrderNumber", value))
+		if err != nil {
+			t.Fatalf("ParseKey(Key(%q, %q)): %v", area, value, err)
+		}
+		if m["dataAreaId"] != area || m["SalesOrderNumber"] != value || len(m) != 2 {
+			t.Fatalf("ParseKey(Key(%q, %q)) = %v", area, value, m)
+		}
+	})
+}
