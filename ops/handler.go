@@ -83,6 +83,7 @@ func New(cfg Config) (*Handler, error) {
 		"since": func(t time.Time) string { return formatAge(h.now().Sub(t)) },
 		"query": func(s string) string { return url.QueryEscape(s) },
 		"path":  func(s string) string { return url.PathEscape(s) },
+		"list":  func(s ...string) []string { return s },
 	}
 	h.tmpl, err = template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html")
 	if err != nil {

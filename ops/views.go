@@ -228,6 +228,7 @@ type DeadLetterView struct {
 	Replays       int              `json:"replays"`
 	Audit         []eventlog.Audit `json:"audit"`
 	OrderID       string           `json:"orderId,omitempty"`
+	InventoryKey  string           `json:"inventoryKey,omitempty"`
 	Dead          bool             `json:"-"`
 }
 
@@ -271,8 +272,9 @@ func (h *Handler) deadLetterView(d eventlog.DeadLetter) DeadLetterView {
 				e.Pretty = string(ev.Data)
 			}
 		}
-		if strings.HasPrefix(string(ev.Type), "order.") || strings.HasPrefix(string(ev.Type), "return.") ||
-			strings.HasPrefix(string(ev.Type), "fulfillment.") || strings.HasPrefix(string(ev.Type), "shipment.") {
+		if t := string(ev.Type); strings.HasPrefix(t, "distsync.inventory.") {
+			v.InventoryKey = ev.Partition()
+		} else if strings.HasPrefix(t, "distsync.") {
 			v.OrderID = ev.Partition()
 		}
 		v.Event = e
