@@ -80,6 +80,7 @@ func New(cfg Config) (*Handler, error) {
 		"base":  func() string { return cfg.BasePath },
 		"css":   func() template.CSS { return template.CSS(css) },
 		"when":  formatTime,
+		"clock": func(t time.Time) string { return t.UTC().Format("15:04:05.000") },
 		"since": func(t time.Time) string { return formatAge(h.now().Sub(t)) },
 		"query": func(s string) string { return url.QueryEscape(s) },
 		"path":  func(s string) string { return url.PathEscape(s) },
