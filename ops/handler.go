@@ -345,6 +345,10 @@ func (h *Handler) api(act action) http.HandlerFunc {
 			h.problem(w, r, http.StatusBadRequest, "body: "+err.Error(), "body")
 			return
 		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			h.problem(w, r, http.StatusBadRequest, "body: one JSON object expected, found more after it", "body")
+			return
+		}
 		in := actionInput{By: who, Why: strings.TrimSpace(body.Why), All: body.All}
 		if body.Filter != nil {
 			in.Filter, in.HasFilter = *body.Filter, !body.Filter.isZero()

@@ -325,6 +325,7 @@ func TestBadInput(t *testing.T) {
 		{"form content type", "POST", "/api/deadletters/" + id + "/replay", "application/x-www-form-urlencoded", "why=x", 415, "Content-Type"},
 		{"replay everything unasked", "POST", "/api/deadletters/replay", "application/json", `{}`, 400, "all"},
 		{"unknown body field", "POST", "/api/deadletters/" + id + "/replay", "application/json", `{"whom":"x"}`, 400, "body"},
+		{"trailing data", "POST", "/api/deadletters/" + id + "/replay", "application/json", `{} {}`, 400, "body"},
 		{"body not JSON", "POST", "/api/deadletters/" + id + "/replay", "application/json", `why=x`, 400, "body"},
 		{"bad filter in body", "POST", "/api/deadletters/replay", "application/json", `{"filter":{"reason":"bored"}}`, 400, "reason"},
 		{"replay unknown id", "POST", "/api/deadletters/999999/replay", "application/json", `{}`, 404, "id"},
