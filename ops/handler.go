@@ -116,7 +116,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /api/deadletters/replay", h.api(h.replayMany))
 	m.HandleFunc("GET /api/inventory", h.inventoryAPI)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		h.problem(w, r, http.StatusNotFound, "no such API route: "+r.Method+" "+r.URL.Path, "")
+		h.problem(w, r, http.StatusNotFound, ProblemNotFound, "no such API route: "+r.Method+" "+r.URL.Path, "")
 	})
 }
 
@@ -140,9 +140,39 @@ type problemDoc struct {
 	Param string `json:"param,omitempty"`
 }
 
+// Problem types of the API's RFC 9457 answers (application/problem+json).
+const (
+	// ProblemBadInput: 400, a parameter, the form or the body is not
+	// valid; param names it.
+	ProblemBadInput = "https://distsync.dev/problems/ops-bad-input"
+	// ProblemUnauthenticated: 401, an action by a request that
+	// Config.Authenticate does not authenticate.
+	ProblemUnauthenticated = "https://distsync.dev/problems/ops-unauthenticated"
+	// ProblemActionsDisabled: 403, an action while Config.Authenticate is
+	// nil.
+	ProblemActionsDisabled = "https://distsync.dev/problems/ops-actions-disabled"
+	// ProblemCrossOrigin: 403, an action from another origin.
+	ProblemCrossOrigin = "https://distsync.dev/problems/ops-cross-origin"
+	// ProblemCSRF: 403, a form without the right CSRF token.
+	ProblemCSRF = "https://distsync.dev/problems/ops-csrf-token"
+	// ProblemNotFound: 404, no such dead letter, order or route, or a
+	// page the configuration leaves out.
+	ProblemNotFound = "https://distsync.dev/problems/ops-not-found"
+	// ProblemState: 409, the dead letter is not dead (being replayed,
+	// resolved or discarded already).
+	ProblemState = "https://distsync.dev/problems/ops-dead-letter-state"
+	// ProblemMediaType: 415, an API action whose body is not
+	// application/json.
+	ProblemMediaType = "https://distsync.dev/problems/ops-unsupported-media-type"
+	// ProblemUnavailable: 503, the request was cancelled.
+	ProblemUnavailable = "https://distsync.dev/problems/ops-unavailable"
+	// ProblemInternal: 500, a store failed (the failure is logged).
+	ProblemInternal = "https://distsync.dev/problems/ops-internal"
+)
+
 // problem answers an error: problem+json on the API, an HTML page otherwise.
-func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, detail, param string) {
-	p := problemDoc{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Param: param}
+func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, typ, detail, param string) {
+	p := problemDoc{Type: typ, Title: http.StatusText(status), Status: status, Detail: detail, Param: param}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(status)
@@ -157,14 +187,14 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, de
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, what string) {
 	switch {
 	case errors.Is(err, eventlog.ErrNotFound), errors.Is(err, flow.ErrUnknownOrder):
-		h.problem(w, r, http.StatusNotFound, what+" not found", "id")
+		h.problem(w, r, http.StatusNotFound, ProblemNotFound, what+" not found", "id")
 	case errors.Is(err, eventlog.ErrState):
-		h.problem(w, r, http.StatusConflict, what+" is not dead: "+err.Error(), "id")
+		h.problem(w, r, http.StatusConflict, ProblemState, what+" is not dead: "+err.Error(), "id")
 	case errors.Is(err, context.Canceled):
-		h.problem(w, r, http.StatusServiceUnavailable, "request cancelled", "")
+		h.problem(w, r, http.StatusServiceUnavailable, ProblemUnavailable, "request cancelled", "")
 	default:
 		h.log.ErrorContext(r.Context(), "ops: reading "+what, "err", err)
-		h.problem(w, r, http.StatusInternalServerError, "reading "+what+" failed", "")
+		h.problem(w, r, http.StatusInternalServerError, ProblemInternal, "reading "+what+" failed", "")
 	}
 }
 
@@ -275,12 +305,12 @@ func badInput(param, format string, args ...any) error {
 // authorize returns the principal of r, or answers the refusal.
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if h.cfg.Authenticate == nil {
-		h.problem(w, r, http.StatusForbidden, "actions are disabled: the service configured no authentication (ops.Config.Authenticate)", "")
+		h.problem(w, r, http.StatusForbidden, ProblemActionsDisabled, "actions are disabled: the service configured no authentication (ops.Config.Authenticate)", "")
 		return "", false
 	}
 	who, ok := h.cfg.Authenticate(r)
 	if !ok || who == "" {
-		h.problem(w, r, http.StatusUnauthorized, "this action requires an authenticated principal", "")
+		h.problem(w, r, http.StatusUnauthorized, ProblemUnauthenticated, "this action requires an authenticated principal", "")
 		return "", false
 	}
 	return who, true
@@ -290,18 +320,18 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) (string, boo
 func (h *Handler) form(act action) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h.cop.Check(r); err != nil {
-			h.problem(w, r, http.StatusForbidden, "cross-origin request refused", "Origin")
+			h.problem(w, r, http.StatusForbidden, ProblemCrossOrigin, "cross-origin request refused", "Origin")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		if err := r.ParseForm(); err != nil {
-			h.problem(w, r, http.StatusBadRequest, "form: "+err.Error(), "")
+			h.problem(w, r, http.StatusBadRequest, ProblemBadInput, "form: "+err.Error(), "")
 			return
 		}
 		c, err := r.Cookie(CSRFCookie)
 		tok := r.PostForm.Get(CSRFField)
 		if err != nil || !validToken(c.Value) || subtle.ConstantTimeCompare([]byte(c.Value), []byte(tok)) != 1 {
-			h.problem(w, r, http.StatusForbidden, "missing or wrong CSRF token: reload the page and try again", CSRFField)
+			h.problem(w, r, http.StatusForbidden, ProblemCSRF, "missing or wrong CSRF token: reload the page and try again", CSRFField)
 			return
 		}
 		who, ok := h.authorize(w, r)
@@ -323,11 +353,11 @@ func (h *Handler) form(act action) http.HandlerFunc {
 func (h *Handler) api(act action) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h.cop.Check(r); err != nil {
-			h.problem(w, r, http.StatusForbidden, "cross-origin request refused", "Origin")
+			h.problem(w, r, http.StatusForbidden, ProblemCrossOrigin, "cross-origin request refused", "Origin")
 			return
 		}
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-			h.problem(w, r, http.StatusUnsupportedMediaType, "the body must be application/json", "Content-Type")
+			h.problem(w, r, http.StatusUnsupportedMediaType, ProblemMediaType, "the body must be application/json", "Content-Type")
 			return
 		}
 		who, ok := h.authorize(w, r)
@@ -342,11 +372,11 @@ func (h *Handler) api(act action) http.HandlerFunc {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-			h.problem(w, r, http.StatusBadRequest, "body: "+err.Error(), "body")
+			h.problem(w, r, http.StatusBadRequest, ProblemBadInput, "body: "+err.Error(), "body")
 			return
 		}
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			h.problem(w, r, http.StatusBadRequest, "body: one JSON object expected, found more after it", "body")
+			h.problem(w, r, http.StatusBadRequest, ProblemBadInput, "body: one JSON object expected, found more after it", "body")
 			return
 		}
 		in := actionInput{By: who, Why: strings.TrimSpace(body.Why), All: body.All}
@@ -365,7 +395,7 @@ func (h *Handler) api(act action) http.HandlerFunc {
 func (h *Handler) actionFailed(w http.ResponseWriter, r *http.Request, err error) {
 	var ie *inputError
 	if errors.As(err, &ie) {
-		h.problem(w, r, http.StatusBadRequest, ie.detail, ie.param)
+		h.problem(w, r, http.StatusBadRequest, ProblemBadInput, ie.detail, ie.param)
 		return
 	}
 	h.fail(w, r, err, "dead letter")

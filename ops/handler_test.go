@@ -155,6 +155,7 @@ func TestActionsDeniedByDefault(t *testing.T) {
 			require.Equal(t, http.StatusForbidden, resp.StatusCode, "POST %s: %s", tc.path, body)
 			assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
 			assert.Contains(t, body, "Authenticate")
+			assert.Contains(t, body, ops.ProblemActionsDisabled)
 		})
 	}
 	// The HTML form with a valid CSRF token is refused too.
@@ -229,6 +230,7 @@ func TestFormCSRF(t *testing.T) {
 			hdr := append([]string{"X-Operator", "alice"}, tc.hdr...)
 			resp, body := do(t, tc.client, "POST", action, form, tc.body, hdr...)
 			require.Equal(t, http.StatusForbidden, resp.StatusCode, "%s: %s", tc.name, body)
+			assert.Contains(t, body, "Forbidden", "%s: an HTML error page", tc.name)
 			after, err := w.log.Get(context.Background(), d.ID)
 			require.NoError(t, err)
 			require.Equal(t, eventlog.StateDead, after.State, "%s changed nothing", tc.name)
@@ -339,6 +341,7 @@ func TestBadInput(t *testing.T) {
 			var p problem
 			require.NoError(t, json.Unmarshal([]byte(body), &p), "%s %s: %s", tc.method, tc.path, body)
 			assert.Equal(t, tc.status, p.Status, "status field")
+			assert.Equal(t, map[int]string{400: ops.ProblemBadInput, 404: ops.ProblemNotFound, 415: ops.ProblemMediaType}[tc.status], p.Type, "type")
 			assert.Equal(t, tc.param, p.Param, "param of %s: %s", tc.name, p.Detail)
 			assert.NotEmpty(t, p.Detail, "detail")
 		})

@@ -445,7 +445,7 @@ func (h *Handler) overviewAPI(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) ordersPage(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Orders == nil {
-		h.problem(w, r, http.StatusNotFound, "no order pages: the service configured no Orders", "")
+		h.problem(w, r, http.StatusNotFound, ProblemNotFound, "no order pages: the service configured no Orders", "")
 		return
 	}
 	if id := strings.TrimSpace(r.URL.Query().Get("id")); id != "" {
@@ -457,7 +457,7 @@ func (h *Handler) ordersPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) ordersAPI(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Orders == nil {
-		h.problem(w, r, http.StatusNotFound, "no order API: the service configured no Orders", "")
+		h.problem(w, r, http.StatusNotFound, ProblemNotFound, "no order API: the service configured no Orders", "")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"orders": nonNil(h.cfg.Orders.Orders())})
@@ -465,12 +465,12 @@ func (h *Handler) ordersAPI(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) order(w http.ResponseWriter, r *http.Request) (OrderPage, bool) {
 	if h.cfg.Orders == nil {
-		h.problem(w, r, http.StatusNotFound, "no order pages: the service configured no Orders", "")
+		h.problem(w, r, http.StatusNotFound, ProblemNotFound, "no order pages: the service configured no Orders", "")
 		return OrderPage{}, false
 	}
 	id := r.PathValue("id")
 	if id == "" || len(id) > 200 {
-		h.problem(w, r, http.StatusBadRequest, "order id must be 1 to 200 bytes", "id")
+		h.problem(w, r, http.StatusBadRequest, ProblemBadInput, "order id must be 1 to 200 bytes", "id")
 		return OrderPage{}, false
 	}
 	p, err := h.orderView(r.Context(), id)
@@ -560,7 +560,7 @@ func (h *Handler) deadLetterAPI(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) inventory(w http.ResponseWriter, r *http.Request) (*InventoryView, bool) {
 	if h.cfg.Inventory == nil {
-		h.problem(w, r, http.StatusNotFound, "no inventory view: the service configured no Inventory", "")
+		h.problem(w, r, http.StatusNotFound, ProblemNotFound, "no inventory view: the service configured no Inventory", "")
 		return nil, false
 	}
 	if !r.URL.Query().Has("key") && !strings.HasPrefix(r.URL.Path, "/api/") {

@@ -13,6 +13,7 @@ import (
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/ops"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 	"github.com/distsync/distsync/webhook"
@@ -39,6 +40,7 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"tracing", tracing.ErrInvalidConfig},
 		{"webhook", webhook.ErrInvalidConfig},
 		{"wms", wms.ErrInvalidConfig},
+		{"ops", ops.ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		assert.EqualError(t, tt.err, tt.pkg+": invalid configuration", "%s.ErrInvalidConfig", tt.pkg)
