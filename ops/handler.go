@@ -179,7 +179,7 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, ty
 		_ = json.NewEncoder(w).Encode(p)
 		return
 	}
-	h.render(w, r, status, "error.html", "Error", p)
+	h.render(w, r, status, "error.html", p.Title, p)
 }
 
 // fail answers err of a store or the flow: 404 for what does not exist,
