@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/distsync/distsync/canonical"
-	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/tracing"
 )
 
@@ -318,21 +318,58 @@ type SystemStatus struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// DocumentView sums up one document of an order.
+type DocumentView struct {
+	// Kind is "fulfillment_order", "shipment", "invoice", "return" or
+	// "credit_memo".
+	Kind      string    `json:"kind"`
+	ID        string    `json:"id"`
+	Warehouse string    `json:"warehouse,omitempty"`
+	At        time.Time `json:"at,omitzero"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+func documents(v flow.OrderView) []DocumentView {
+	out := []DocumentView{}
+	for _, fo := range v.FulfillmentOrders {
+		out = append(out, DocumentView{Kind: "fulfillment_order", ID: fo.ID, Warehouse: fo.Warehouse, At: fo.ReleasedAt,
+			Detail: strconv.Itoa(len(fo.Lines)) + " line(s)"})
+	}
+	for _, sh := range v.Shipments {
+		d := strconv.Itoa(len(sh.Lines)) + " line(s)"
+		if len(sh.TrackingNumbers) > 0 {
+			d += ", tracking " + strings.Join(sh.TrackingNumbers, " ")
+		}
+		out = append(out, DocumentView{Kind: "shipment", ID: sh.ID, Warehouse: sh.Warehouse, At: sh.ShippedAt, Detail: d})
+	}
+	for _, in := range v.Invoices {
+		out = append(out, DocumentView{Kind: "invoice", ID: in.Number, At: in.InvoiceDate, Detail: "total " + in.Totals.Total.String()})
+	}
+	for _, r := range v.Returns {
+		out = append(out, DocumentView{Kind: "return", ID: r.RMANumber,
+			Detail: strconv.Itoa(len(r.Lines)) + " line(s), " + strconv.Itoa(len(r.Credits)) + " credit(s)"})
+	}
+	for _, cm := range v.CreditMemos {
+		out = append(out, DocumentView{Kind: "credit_memo", ID: cm.Number, At: cm.InvoiceDate, Detail: "total " + cm.Totals.Total.String()})
+	}
+	return out
+}
+
 // OrderPage is an order's page: "where is order X".
 type OrderPage struct {
-	ID                string                       `json:"id"`
-	CorrelationID     string                       `json:"correlationId"`
-	Phase             string                       `json:"phase"`
-	Status            string                       `json:"status"`
-	Systems           []SystemStatus               `json:"systems"`
-	Lines             []LineView                   `json:"lines"`
-	BucketNames       []string                     `json:"-"`
-	FulfillmentOrders []canonical.FulfillmentOrder `json:"fulfillmentOrders"`
-	Shipments         []canonical.Shipment         `json:"shipments"`
-	Invoices          []canonical.Invoice          `json:"invoices"`
-	Returns           []connector.ReturnStatus     `json:"returns"`
-	Timeline          []StepView                   `json:"timeline"`
-	DeadLetters       []DeadLetterView             `json:"deadLetters"`
+	ID            string         `json:"id"`
+	CorrelationID string         `json:"correlationId"`
+	Phase         string         `json:"phase"`
+	Status        string         `json:"status"`
+	Systems       []SystemStatus `json:"systems"`
+	Lines         []LineView     `json:"lines"`
+	BucketNames   []string       `json:"-"`
+	// Documents are the order's fulfilment orders, shipments, invoices,
+	// returns and credit memos, summed up without their parties (no
+	// addresses or names): the data a person needs to find them.
+	Documents   []DocumentView   `json:"documents"`
+	Timeline    []StepView       `json:"timeline"`
+	DeadLetters []DeadLetterView `json:"deadLetters"`
 }
 
 func (h *Handler) orderView(ctx context.Context, id string) (OrderPage, error) {
@@ -341,8 +378,7 @@ func (h *Handler) orderView(ctx context.Context, id string) (OrderPage, error) {
 		return OrderPage{}, err
 	}
 	p := OrderPage{ID: v.Order.ID, CorrelationID: v.CorrelationID, Phase: v.Phase, Status: v.Status.String(),
-		FulfillmentOrders: nonNil(v.FulfillmentOrders), Shipments: nonNil(v.Shipments), Invoices: nonNil(v.Invoices),
-		Returns: nonNil(v.Returns), Timeline: []StepView{}, DeadLetters: []DeadLetterView{}, Lines: []LineView{}}
+		Documents: documents(v), Timeline: []StepView{}, DeadLetters: []DeadLetterView{}, Lines: []LineView{}}
 	if p.ID == "" {
 		p.ID = id
 	}
