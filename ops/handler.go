@@ -339,6 +339,10 @@ func (h *Handler) form(act action) http.HandlerFunc {
 			return
 		}
 		in := actionInput{By: who, Why: strings.TrimSpace(r.PostForm.Get("why")), All: r.PostForm.Get("all") == "true"}
+		if len(in.Why) > MaxWhy {
+			h.problem(w, r, http.StatusBadRequest, ProblemBadInput, fmt.Sprintf("the reason is %d bytes; at most %d", len(in.Why), MaxWhy), "why")
+			return
+		}
 		in.Filter, in.HasFilter = filterFromValues(r.PostForm)
 		res, err := act(r.Context(), r, in)
 		if err != nil {
@@ -380,6 +384,10 @@ func (h *Handler) api(act action) http.HandlerFunc {
 			return
 		}
 		in := actionInput{By: who, Why: strings.TrimSpace(body.Why), All: body.All}
+		if len(in.Why) > MaxWhy {
+			h.problem(w, r, http.StatusBadRequest, ProblemBadInput, fmt.Sprintf("the reason is %d bytes; at most %d", len(in.Why), MaxWhy), "why")
+			return
+		}
 		if body.Filter != nil {
 			in.Filter, in.HasFilter = *body.Filter, !body.Filter.isZero()
 		}
@@ -400,6 +408,9 @@ func (h *Handler) actionFailed(w http.ResponseWriter, r *http.Request, err error
 	}
 	h.fail(w, r, err, "dead letter")
 }
+
+// MaxWhy is the most bytes of an operator's reason (why).
+const MaxWhy = 1000
 
 // DefaultReplayWhy is recorded as the reason of a replay asked for without
 // one.
@@ -463,9 +474,6 @@ func (h *Handler) discardOne(ctx context.Context, r *http.Request, in actionInpu
 	}
 	if in.Why == "" {
 		return result{}, badInput("why", "discarding dead letter %d needs a reason (why)", id)
-	}
-	if len(in.Why) > 1000 {
-		return result{}, badInput("why", "the reason is %d bytes; at most 1000", len(in.Why))
 	}
 	if err := h.cfg.DeadLetters.Discard(ctx, id, eventlog.Audit{By: in.By, Why: in.Why, At: h.now()}); err != nil {
 		return result{}, err

@@ -337,6 +337,7 @@ func TestBadInput(t *testing.T) {
 		{"bad filter in body", "POST", "/api/deadletters/replay", "application/json", `{"filter":{"reason":"bored"}}`, 400, "reason"},
 		{"replay unknown id", "POST", "/api/deadletters/999999/replay", "application/json", `{}`, 404, "id"},
 		{"discard bad id", "POST", "/api/deadletters/x/discard", "application/json", `{"why":"y"}`, 400, "id"},
+		{"long replay reason", "POST", "/api/deadletters/" + id + "/replay", "application/json", `{"why":"` + strings.Repeat("x", 1001) + `"}`, 400, "why"},
 		{"long reason", "POST", "/api/deadletters/" + id + "/discard", "application/json", `{"why":"` + strings.Repeat("x", 1001) + `"}`, 400, "why"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -435,4 +436,27 @@ func TestFindings(t *testing.T) {
 	_, body := do(t, nil, "GET", srv.URL+"/", "", "")
 	assert.Contains(t, body, "erp 40 EA, wms 38 EA")
 	assert.Contains(t, body, "Drift and exceptions")
+}
+
+func TestFormReplayFilter(t *testing.T) {
+	w := newWorld(t)
+	srv := w.server(t, w.config(headerAuth))
+	c := browserClient(t)
+	tok := csrfFrom(t, c, srv.URL+"/deadletters?reason=permanent", "X-Operator", "frank")
+	form := "application/x-www-form-urlencoded"
+	resp, body := do(t, c, "POST", srv.URL+"/deadletters/replay", form, url.Values{"csrf": {tok}}.Encode(), "X-Operator", "frank")
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "no filter, no all: %s", body)
+	assert.Contains(t, body, "all=true")
+	resp, body = do(t, c, "POST", srv.URL+"/deadletters/replay", form,
+		url.Values{"csrf": {tok}, "reason": {"exhausted"}}.Encode(), "X-Operator", "frank")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+	assert.Equal(t, "/deadletters?state=replaying&replayed=0", resp.Header.Get("Location"), "nothing exhausted")
+	resp, body = do(t, c, "POST", srv.URL+"/deadletters/replay", form,
+		url.Values{"csrf": {tok}, "reason": {"permanent"}, "why": {"warehouse fixed"}}.Encode(), "X-Operator", "frank")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+	assert.Equal(t, "/deadletters?state=replaying&replayed=1", resp.Header.Get("Location"))
+	resp, body = do(t, c, "GET", srv.URL+resp.Header.Get("Location"), "", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, "Replay requested for 1 dead letter(s)")
+	assert.Contains(t, body, `<td>replaying</td>`)
 }
