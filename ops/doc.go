@@ -59,5 +59,18 @@
 //
 // Config.Redact is applied to every event before it is shown or returned;
 // the stored bytes of an undecodable event are then withheld, since they
-// cannot be redacted.
+// cannot be redacted. The order pages show no parties at all: an order's
+// fulfilment orders, shipments, invoices, returns and credit memos are summed
+// up by number, warehouse, time, lines, tracking numbers and totals.
+//
+// # What it reads
+//
+// Config holds small interfaces that the flow and the event log already
+// satisfy: an eventlog.Backend is a DeadLetterStore, a GroupReader and an
+// eventlog.Log; a *flow.Flow is an OrderReader and an InventoryReader. Over
+// a backend alone (a tool without the flow) the overview and the dead letters
+// pages work and the order and inventory pages answer 404. Circuit breaker
+// states come from a BreakerBoard given as the OnStateChange of the
+// connectors' breakers; drift from whatever reconciliation the service runs,
+// through Config.Findings.
 package ops

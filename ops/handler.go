@@ -282,7 +282,7 @@ type actionInput struct {
 	By     string
 	Why    string `json:"why"`
 	All    bool   `json:"all"`
-	Filter filterJSON
+	Filter Query
 	// HasFilter reports that the body named a filter.
 	HasFilter bool
 }
@@ -369,9 +369,9 @@ func (h *Handler) api(act action) http.HandlerFunc {
 			return
 		}
 		var body struct {
-			Why    string      `json:"why"`
-			All    bool        `json:"all"`
-			Filter *filterJSON `json:"filter"`
+			Why    string `json:"why"`
+			All    bool   `json:"all"`
+			Filter *Query `json:"filter"`
 		}
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 		dec.DisallowUnknownFields()

@@ -20,9 +20,12 @@ import (
 	"github.com/distsync/distsync/tracing"
 )
 
-// filterJSON is a dead letter filter as the API and the query string name
-// it.
-type filterJSON struct {
+// Query is a dead letter filter as the list's query string (consumer,
+// reason, class, correlation, state, since, until, limit) and the bulk
+// replay's JSON body (its field names) give it, unparsed: the times in RFC
+// 3339, the limit from 1 to MaxLimit (DefaultLimit when empty). It is a plain
+// value, safe for concurrent reads; the zero value selects every dead letter.
+type Query struct {
 	Consumer      string `json:"consumer,omitempty"`
 	Reason        string `json:"reason,omitempty"`
 	ErrorClass    string `json:"errorClass,omitempty"`
@@ -33,12 +36,12 @@ type filterJSON struct {
 	Limit         string `json:"limit,omitempty"`
 }
 
-func (f filterJSON) isZero() bool {
+func (f Query) isZero() bool {
 	return f.Consumer == "" && f.Reason == "" && f.ErrorClass == "" && f.CorrelationID == "" && f.Since == "" && f.Until == ""
 }
 
-func filterFromValues(q url.Values) (filterJSON, bool) {
-	f := filterJSON{Consumer: q.Get("consumer"), Reason: q.Get("reason"), ErrorClass: q.Get("class"),
+func filterFromValues(q url.Values) (Query, bool) {
+	f := Query{Consumer: q.Get("consumer"), Reason: q.Get("reason"), ErrorClass: q.Get("class"),
 		CorrelationID: q.Get("correlation"), State: q.Get("state"), Since: q.Get("since"), Until: q.Get("until"), Limit: q.Get("limit")}
 	return f, !f.isZero()
 }
@@ -50,7 +53,7 @@ const (
 	MaxLimit     = 1000
 )
 
-func (f filterJSON) filter() (eventlog.Filter, error) {
+func (f Query) filter() (eventlog.Filter, error) {
 	out := eventlog.Filter{Consumer: f.Consumer, ErrorClass: f.ErrorClass, CorrelationID: f.CorrelationID, Limit: DefaultLimit}
 	switch r := eventlog.Reason(f.Reason); r {
 	case "", eventlog.ReasonPermanent, eventlog.ReasonExhausted, eventlog.ReasonUndecodable, eventlog.ReasonRetryAfter:
@@ -87,7 +90,9 @@ func (f filterJSON) filter() (eventlog.Filter, error) {
 	return out, nil
 }
 
-// GroupView is one consumer group on the overview.
+// GroupView is one consumer group on the overview: its cursor, what is
+// pending behind it and how old the oldest pending event is. It is a plain
+// value, safe for concurrent reads; the zero value names no group.
 type GroupView struct {
 	Name   string `json:"name"`
 	Cursor uint64 `json:"cursor"`
@@ -95,21 +100,27 @@ type GroupView struct {
 	// PendingCapped reports that there are more than Pending.
 	Pending       int  `json:"pending"`
 	PendingCapped bool `json:"pendingCapped,omitempty"`
-	// Oldest is the time of the oldest pending event; Lag how long ago.
-	Oldest   time.Time `json:"oldest,omitzero"`
-	LagSec   float64   `json:"lagSeconds,omitempty"`
-	Retrying int       `json:"retrying"`
-	Error    string    `json:"error,omitempty"`
+	// Oldest is the time of the oldest pending event; LagSec how many
+	// seconds ago that was, by Config.Now.
+	Oldest time.Time `json:"oldest,omitzero"`
+	LagSec float64   `json:"lagSeconds,omitempty"`
+	// Retrying is how many events after the cursor wait for a retry.
+	Retrying int `json:"retrying"`
+	// Error is why the group's state or the log could not be read.
+	Error string `json:"error,omitempty"`
 }
 
 // ReasonCount is how many dead letters of one consumer and reason are dead.
+// It is a plain value, safe for concurrent reads.
 type ReasonCount struct {
 	Consumer string `json:"consumer"`
 	Reason   string `json:"reason"`
 	Count    int    `json:"count"`
 }
 
-// Overview is the overview page's content.
+// Overview is the overview page's content, as GET /api/overview returns it.
+// It is a plain value, safe for concurrent reads. The Has fields say which
+// optional parts the configuration provides; they are not in the JSON.
 type Overview struct {
 	Groups        []GroupView   `json:"groups"`
 	Breakers      []Breaker     `json:"breakers,omitempty"`
@@ -210,7 +221,8 @@ func (h *Handler) group(ctx context.Context, name string) GroupView {
 }
 
 // DeadLetterView is a dead letter as the pages and the API show it: the
-// event redacted (Config.Redact) and its data pretty-printed.
+// event redacted (Config.Redact), OrderID or InventoryKey naming what its
+// event is about. It is a plain value, safe for concurrent reads.
 type DeadLetterView struct {
 	ID            int64            `json:"id"`
 	Consumer      string           `json:"consumer"`
@@ -232,7 +244,8 @@ type DeadLetterView struct {
 	Dead          bool             `json:"-"`
 }
 
-// EventView is an event's envelope with its data pretty-printed.
+// EventView is an event's envelope with its data, after Config.Redact.
+// It is a plain value, safe for concurrent reads.
 type EventView struct {
 	ID        string          `json:"id"`
 	Source    string          `json:"source"`
@@ -288,7 +301,9 @@ func (h *Handler) deadLetterView(d eventlog.DeadLetter) DeadLetterView {
 	return v
 }
 
-// StepView is one timeline step.
+// StepView is one step of an order's timeline: one attempt of one
+// operation against one system. It is a plain value, safe for concurrent
+// reads.
 type StepView struct {
 	System     string    `json:"system"`
 	Operation  string    `json:"operation"`
@@ -301,7 +316,9 @@ type StepView struct {
 	Failed bool `json:"-"`
 }
 
-// LineView is an order line with its quantity buckets.
+// LineView is an order line with its quantity buckets; the JSON leaves out
+// the buckets at zero (except ordered). It is a plain value, safe for
+// concurrent reads.
 type LineView struct {
 	ID      string            `json:"id"`
 	SKU     string            `json:"sku"`
@@ -311,14 +328,17 @@ type LineView struct {
 	Cells []string `json:"-"`
 }
 
-// SystemStatus is what one system shows of an order.
+// SystemStatus is what one system (the flow, the ERP, the CRM, a
+// warehouse) shows of an order. It is a plain value, safe for concurrent
+// reads.
 type SystemStatus struct {
 	System string `json:"system"`
 	Status string `json:"status,omitempty"`
 	Detail string `json:"detail,omitempty"`
 }
 
-// DocumentView sums up one document of an order.
+// DocumentView sums up one document of an order. It is a plain value, safe
+// for concurrent reads.
 type DocumentView struct {
 	// Kind is "fulfillment_order", "shipment", "invoice", "return" or
 	// "credit_memo".
@@ -355,7 +375,9 @@ func documents(v flow.OrderView) []DocumentView {
 	return out
 }
 
-// OrderPage is an order's page: "where is order X".
+// OrderPage is an order's page, "where is order X", as GET
+// /api/orders/{id} returns it. It is a plain value, safe for concurrent
+// reads.
 type OrderPage struct {
 	ID            string         `json:"id"`
 	CorrelationID string         `json:"correlationId"`
@@ -441,6 +463,7 @@ func nonNil[T any](s []T) []T {
 }
 
 // InventoryView is the inventory page's answer for one SKU@WAREHOUSE.
+// It is a plain value, safe for concurrent reads.
 type InventoryView struct {
 	SKU      string `json:"sku"`
 	Location string `json:"location"`
@@ -529,11 +552,14 @@ func (h *Handler) orderAPI(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// DeadLettersPage is the dead letters list with the filter it shows.
+// DeadLettersPage is the dead letters list with the filter that selected
+// it, as GET /api/deadletters returns it. It is a plain value, safe for
+// concurrent reads.
 type DeadLettersPage struct {
-	Filter      filterJSON       `json:"filter"`
+	Filter      Query            `json:"filter"`
 	DeadLetters []DeadLetterView `json:"deadLetters"`
-	// Query is the filter as a query string, for the bulk replay form.
+	// HasFilter reports that the filter selects by more than state and
+	// limit, for the bulk replay form.
 	HasFilter bool `json:"-"`
 }
 
