@@ -17,6 +17,7 @@ import (
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/ops"
 	"github.com/distsync/distsync/reconcile"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
@@ -51,6 +52,7 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"tracing", tracing.ErrInvalidConfig},
 		{"webhook", webhook.ErrInvalidConfig},
 		{"wms", wms.ErrInvalidConfig},
+		{"ops", ops.ErrInvalidConfig},
 		{"shipbob", shipbob.ErrInvalidConfig},
 		{"shipbobemu", shipbobemu.ErrInvalidConfig},
 	}
