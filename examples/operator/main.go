@@ -150,7 +150,8 @@ func (c config) validate() error {
 	return nil
 }
 
-// Demo thresholds, short so that a run of a minute shows them.
+// The demo's rhythm: the warehouses move every stepEvery, and stock
+// arrives for the backorders every restockEvery.
 const (
 	stepEvery    = 200 * time.Millisecond
 	restockEvery = 30 * time.Second
