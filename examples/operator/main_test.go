@@ -132,7 +132,7 @@ func TestLive(t *testing.T) {
 		path, contentType string
 		contains          []string
 	}{
-		{"/", "text/html", []string{"Drift and exceptions", "exception:on_hold_too_long", held}},
+		{"/", "text/html", []string{"Drift and exceptions", "exception:on_hold_too_long", `<a href="/orders/` + held + `">`}},
 		{"/orders/" + dead, "text/html", []string{dead, "SKU-900", "Dead letters"}},
 		{"/orders/" + held, "text/html", []string{held, "hold"}},
 		{"/deadletters", "text/html", []string{"permanent", dead}},
