@@ -36,7 +36,10 @@
 // and the overview's "Drift and exceptions" table shows its latest report
 // (Reconciler.Last) through ops.Config.Findings: a difference as its kind
 // (shipped_quantity, availability, ...), a business exception as
-// "exception:RULE" (exception:on_hold_too_long for the held order).
+// "exception:RULE" (exception:on_hold_too_long for the held order), its
+// subject linked to the order's page. Each business exception is also
+// printed once by the reconciler's Hook, where a service would open a
+// ticket.
 //
 // -duration 0 runs until interrupted (Ctrl-C); otherwise the program stops
 // after that long. Either way it stops taking new work, lets the handlers
@@ -254,6 +257,11 @@ func newDemo(cfg config, out io.Writer, token string) (*demo, error) {
 	d.rec, err = reconcile.New(reconcile.Config{State: state, ERP: ce, WMS: cw, CRM: cc,
 		Grace: 10 * time.Second, ReleaseGrace: 30 * time.Second, Interval: cfg.reconcile,
 		Rules: reconcile.Rules{OnHold: cfg.hold, Backordered: true, NotAllocated: time.Minute, NoTracking: true, InvoiceMismatch: true},
+		// Where a service would open a ticket: once per occurrence.
+		Hook: func(_ context.Context, e reconcile.Exception) error {
+			d.printf("exception hook: %s %s: %s (a ticket would be opened here)\n", e.Rule, e.OrderID, e.Detail)
+			return nil
+		},
 		OnReport: func(rep reconcile.Report) {
 			line := fmt.Sprintf("reconcile: %d differences, %d business exceptions, %d read errors", len(rep.Differences),
 				len(rep.Exceptions), len(rep.Errors))

@@ -222,6 +222,8 @@ func TestLive(t *testing.T) {
 	assert.Contains(t, out.String(), "operator page: "+base+"/")
 	assert.Contains(t, out.String(), "/login?token="+testToken)
 	assert.Contains(t, out.String(), "stopped")
+	assert.Equal(t, 1, strings.Count(out.String(), "exception hook: on_hold_too_long "+held+": credit hold for "),
+		"the hook is called once for the held order:\n%s", out.String())
 	noLeak(t, before)
 }
 
