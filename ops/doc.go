@@ -12,7 +12,8 @@
 //     of the log are pending behind it and how old the oldest is, the events
 //     waiting for a retry; the circuit breakers' states (Config.Breakers);
 //     the dead letters by consumer and reason; the drift and business
-//     exceptions a reconciliation found (Config.Findings).
+//     exceptions a reconciliation found (Config.Findings), each subject
+//     linked to its order or inventory page.
 //   - GET /orders, GET /orders/{id} — "where is order X": its status as the
 //     flow derives it and as the ERP, the CRM and each warehouse show it,
 //     the quantity buckets of each line, its dead letters, and its timeline

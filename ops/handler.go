@@ -82,9 +82,11 @@ func New(cfg Config) (*Handler, error) {
 		"when":  formatTime,
 		"clock": func(t time.Time) string { return t.UTC().Format("15:04:05.000") },
 		"since": func(t time.Time) string { return formatAge(h.now().Sub(t)) },
-		"query": func(s string) string { return url.QueryEscape(s) },
 		"path":  func(s string) string { return url.PathEscape(s) },
 		"list":  func(s ...string) []string { return s },
+		// isKey reports that a finding's subject is a SKU@WAREHOUSE key,
+		// not an order ID.
+		"isKey": func(s string) bool { return strings.Contains(s, "@") },
 	}
 	h.tmpl, err = template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html")
 	if err != nil {

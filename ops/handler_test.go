@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -427,15 +429,27 @@ func TestFindings(t *testing.T) {
 	w := newWorld(t)
 	cfg := w.config(headerAuth)
 	cfg.Findings = func(context.Context) ([]ops.Finding, error) {
-		return []ops.Finding{{Kind: "inventory_drift", Subject: "SKU-101@WH-EAST", System: "erp", Detail: "erp 40 EA, wms 38 EA"}}, nil
+		return []ops.Finding{{Kind: "inventory_drift", Subject: "SKU-101@WH-EAST", System: "erp", Detail: "erp 40 EA, wms 38 EA"},
+			{Kind: "exception:on_hold_too_long", Subject: "ORD-000007", Detail: "credit hold for 3h0m0s"},
+			{Kind: "reconcile_error", Detail: "order ORD-000008: ERP: unavailable"}}, nil
 	}
 	srv := w.server(t, cfg)
 	var ov ops.Overview
 	getJSON(t, srv.URL+"/api/overview", &ov)
-	require.Len(t, ov.Findings, 1)
+	require.Len(t, ov.Findings, 3)
 	_, body := do(t, nil, "GET", srv.URL+"/", "", "")
 	assert.Contains(t, body, "erp 40 EA, wms 38 EA")
 	assert.Contains(t, body, "Drift and exceptions")
+	// A subject links to its page: an order ID to the order, a key to the
+	// inventory; without the reader for that page, it is plain text.
+	assert.Contains(t, body, `<a href="/inventory?key=SKU-101%40WH-EAST">SKU-101@WH-EAST</a>`)
+	assert.Contains(t, body, `<a href="/orders/ORD-000007">ORD-000007</a>`)
+	assert.Contains(t, body, "<td></td><td></td><td>order ORD-000008: ERP: unavailable</td>", "no link without a subject")
+	cfg.Orders, cfg.Inventory = nil, nil
+	srv = w.server(t, cfg)
+	_, body = do(t, nil, "GET", srv.URL+"/", "", "")
+	assert.Contains(t, body, "<td>ORD-000007</td>", "no order link without Config.Orders")
+	assert.Contains(t, body, "<td>SKU-101@WH-EAST</td>", "no inventory link without Config.Inventory")
 }
 
 func TestFormReplayFilter(t *testing.T) {
@@ -459,4 +473,24 @@ func TestFormReplayFilter(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, body, "Replay requested for 1 dead letter(s)")
 	assert.Contains(t, body, `<td>replaying</td>`)
+}
+
+// TestLinksEscapedOnce: a link's query parameter is escaped once, so that
+// following it gives the value back: a SKU@WAREHOUSE key (the @ becomes
+// %40, not %2540) and a consumer or reason with a space.
+func TestLinksEscapedOnce(t *testing.T) {
+	ctx := context.Background()
+	log := eventlog.NewMemory(eventlog.MemoryConfig{})
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	id, err := log.Put(ctx, eventlog.DeadLetter{Consumer: "stock sync", Reason: eventlog.ReasonPermanent, Error: "boom", Attempts: 1,
+		FirstFailure: at, LastFailure: at, Event: canonical.Event{ID: "ev-1", Source: "urn:example", SpecVersion: "1.0",
+			Type: canonical.EventInventoryAdjusted, Time: at, PartitionKey: "SKU-101@WH-EAST"}})
+	require.NoError(t, err, "Put")
+	h, err := ops.New(ops.Config{DeadLetters: log, Groups: log, GroupNames: []string{"stock sync"}})
+	require.NoError(t, err, "New")
+	base := httptestServer(t, h)
+	_, body := do(t, nil, "GET", fmt.Sprintf("%s/deadletters/%d", base, id), "", "")
+	assert.Contains(t, body, `href="/inventory?key=SKU-101%40WH-EAST"`, "dead letter page's inventory link")
+	_, body = do(t, nil, "GET", base+"/", "", "")
+	assert.Contains(t, body, `consumer=stock%20sync&amp;reason=permanent"`, "overview's dead letters link")
 }
