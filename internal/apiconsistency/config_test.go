@@ -12,6 +12,8 @@ import (
 	"github.com/distsync/distsync/crm/salesforce"
 	"github.com/distsync/distsync/crm/salesforce/sfemu"
 	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/erp/d365"
+	"github.com/distsync/distsync/erp/d365/d365emu"
 	"github.com/distsync/distsync/erp/sap"
 	"github.com/distsync/distsync/erp/sap/sapemu"
 	"github.com/distsync/distsync/eventlog"
@@ -38,6 +40,8 @@ func TestInvalidConfigSentinels(t *testing.T) {
 		{"connector", connector.ErrInvalidConfig},
 		{"crm", crm.ErrInvalidConfig},
 		{"erp", erp.ErrInvalidConfig},
+		{"d365", d365.ErrInvalidConfig},
+		{"d365emu", d365emu.ErrInvalidConfig},
 		{"eventlog", eventlog.ErrInvalidConfig},
 		{"faults", faults.ErrInvalidConfig},
 		{"flow", flow.ErrInvalidConfig},
