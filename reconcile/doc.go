@@ -66,4 +66,11 @@
 // the order's total. Each [Exception] is in the report, counted in
 // Report.Counts, and delivered to Config.Hook once per occurrence (not per
 // run): an exception that clears and comes back is delivered again.
+//
+// # Pages and metrics
+//
+// [Reconciler.Last] returns the latest run's report, for a page or a metrics
+// collection that must not start a run of its own: the examples/operator
+// program turns it into the operator page's findings (ops.Config.Findings),
+// and the otel module's Bridge.ObserveReconcile into gauges.
 package reconcile

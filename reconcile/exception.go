@@ -79,7 +79,7 @@ func (r *Reconciler) exceptions(rep *Report, v flow.OrderView, erpView *canonica
 	if rs.OnHold > 0 && v.Phase == "on_hold" {
 		for _, h := range v.Order.Holds {
 			if h.ReleasedAt.IsZero() && !h.PlacedAt.IsZero() && now.Sub(h.PlacedAt) > rs.OnHold {
-				add(RuleOnHold, string(h.Kind)+h.PlacedAt.String(), fmt.Sprintf("%s hold for %s", h.Kind, now.Sub(h.PlacedAt).Round(time.Minute)), h.PlacedAt)
+				add(RuleOnHold, string(h.Kind)+h.PlacedAt.String(), fmt.Sprintf("%s hold for %s", h.Kind, age(now.Sub(h.PlacedAt))), h.PlacedAt)
 			}
 		}
 	}
@@ -109,7 +109,7 @@ func (r *Reconciler) exceptions(rep *Report, v flow.OrderView, erpView *canonica
 				}
 			}
 			if !moved {
-				add(RuleNotAllocated, fo.ID, fmt.Sprintf("fulfilment order %s at %s released %s ago, nothing allocated", fo.ID, fo.Warehouse, now.Sub(fo.ReleasedAt).Round(time.Minute)), fo.ReleasedAt)
+				add(RuleNotAllocated, fo.ID, fmt.Sprintf("fulfilment order %s at %s released %s ago, nothing allocated", fo.ID, fo.Warehouse, age(now.Sub(fo.ReleasedAt))), fo.ReleasedAt)
 			}
 		}
 	}
@@ -170,4 +170,13 @@ func (r *Reconciler) deliver(ctx context.Context, rep *Report) {
 			r.run.Unlock()
 		}
 	}
+}
+
+// age rounds a duration for an exception's detail: to the minute, or to
+// the second under a minute (a rule of seconds would read "0s").
+func age(d time.Duration) time.Duration {
+	if d < time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Minute)
 }

@@ -234,6 +234,12 @@ type Reconciler struct {
 	resumeFrom string                      // first order of the next run after a truncated one
 	tokens     float64
 	last       time.Time
+
+	latest struct { // the report of the latest completed run, for Last
+		sync.Mutex
+		rep Report
+		ok  bool
+	}
 }
 
 type shipEvent struct {
@@ -346,7 +352,23 @@ func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
 	for _, e := range rep.Exceptions {
 		rep.Counts["exception/"+string(e.Rule)]++
 	}
+	r.latest.Lock()
+	if !r.latest.ok || !rep.At.Before(r.latest.rep.At) {
+		r.latest.rep, r.latest.ok = rep, true
+	}
+	r.latest.Unlock()
 	return rep, nil
+}
+
+// Last returns the report of the latest run that completed (by Reconcile
+// or Run), and false when no run has completed yet. A run that failed
+// leaves the previous report in place. The report is shared: callers must
+// not modify its slices and map. Last is safe to call concurrently with a
+// run, as the operator page does on every request.
+func (r *Reconciler) Last() (Report, bool) {
+	r.latest.Lock()
+	defer r.latest.Unlock()
+	return r.latest.rep, r.latest.ok
 }
 
 // compare makes the comparisons of one run, holding the run lock.

@@ -98,3 +98,35 @@ func TestRate(t *testing.T) {
 		assert.ErrorIs(t, <-done, context.Canceled)
 	})
 }
+
+// TestLast: Last reports no run before the first, then the latest run's
+// report, and can be read while Run runs (-race checks the sharing).
+func TestLast(t *testing.T) {
+	wd := newWorld(t)
+	wd.order(t, "SKU-100", "1")
+	wd.settle(t)
+	synctest.Test(t, func(t *testing.T) {
+		r, err := reconcile.New(reconcile.Config{State: wd.st, ERP: wd.e, WMS: wd.w, CRM: wd.c, Interval: time.Minute})
+		require.NoError(t, err)
+		_, ok := r.Last()
+		require.False(t, ok, "Last before any run")
+
+		rep, err := r.Reconcile(context.Background())
+		require.NoError(t, err)
+		got, ok := r.Last()
+		require.True(t, ok, "Last after a run")
+		assert.Equal(t, rep, got, "Last returns the run's report")
+
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- r.Run(ctx) }()
+		time.Sleep(90 * time.Second) // Run's first run at once, its second a minute later
+		synctest.Wait()
+		got, ok = r.Last()
+		require.True(t, ok)
+		assert.Equal(t, rep.At.Add(time.Minute), got.At, "Last is the report of Run's latest run")
+		assert.Equal(t, 1, got.Cost.Orders, "orders compared by Run's run")
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+	})
+}
