@@ -7,12 +7,14 @@
 // examples/ordertocash through them: an order shipped complete, one split
 // across two warehouses, a backorder filled later, a credit hold released,
 // an unknown item rejected, an order cancelled in part in Salesforce, and
-// an SAP outage (its HTTP requests 40 to 59 answered 503). It ends with the
+// an ERP outage (its HTTP requests 40 to 59 answered 503). It ends with the
 // same table as the in-memory run, comparing what each system shows, and
 // exits 1 when they disagree.
 //
-//	go run ./examples/overthewire [-orders N] [-faults F] [-seed S] [-workers W] [-shipbob-limit L]
+//	go run ./examples/overthewire [-erp sap|d365] [-orders N] [-faults F] [-seed S] [-workers W] [-shipbob-limit L]
 //
+// -erp d365 puts Dynamics 365 Finance & Operations (erp/d365 against
+// d365emu) in SAP's place.
 // -orders adds N generated orders. -faults F injects HTTP faults into every
 // emulator (connector/faults.NewHTTP with the emulator's own refusals):
 // with probability F a request is answered 503, rate limited in the
@@ -55,7 +57,7 @@ func main() {
 }
 
 // summary is the first line of -h: what the program does.
-const summary = "overthewire runs the order-to-cash flow over HTTP through the Salesforce, SAP and ShipBob connectors " +
+const summary = "overthewire runs the order-to-cash flow over HTTP through the Salesforce, SAP (or Dynamics 365) and ShipBob connectors " +
 	"against their emulators on loopback, prints each order's timeline and what each system shows, and exits 1 when they disagree."
 
 // parseFlags parses the command line; -h writes the summary, the usage
@@ -72,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&cfg.faults, "faults", 0, "probability of an HTTP fault per request in every emulator "+
 		"(503, vendor-shaped rate limit, expired session, answer lost after the effect), 0 to 0.5")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated orders and the faults")
+	fs.StringVar(&cfg.erp, "erp", "sap", "the ERP: sap (SAP S/4HANA over OData v2, erp/sap) or d365 (Dynamics 365 F&O over OData v4, erp/d365)")
 	fs.IntVar(&cfg.workers, "workers", 4, "orders the flow handles at once")
 	fs.IntVar(&cfg.shipbobLimit, "shipbob-limit", 0, "requests per minute the ShipBob emulator allows (ShipBob's is 150); "+
 		"0 switches the limit off, since at 150 a minute a run of hundreds of orders takes many minutes")
@@ -84,6 +87,7 @@ type config struct {
 	faults       float64
 	seed         uint64
 	workers      int
+	erp          string // "sap" or "d365"
 	shipbobLimit int
 	noOutage     bool // for the benchmark: no SAP outage
 }

@@ -18,31 +18,33 @@ import (
 )
 
 // TestScenario runs the scripted orders over HTTP without faults, as
-// `go run ./examples/overthewire` does, and checks the table and the
-// summary.
+// `go run ./examples/overthewire` does, with each ERP, and checks the
+// table and the summary.
 func TestScenario(t *testing.T) {
-	var out bytes.Buffer
-	err := run(context.Background(), &out, config{seed: 1, workers: 4})
-	require.NoError(t, err, "run:\n%s", out.String())
-	s := out.String()
-	assert.Contains(t, s, "all systems agree", "the verdict")
-	assert.Contains(t, s, "; 0 dead letters;", "no dead letter")
-	// The order cancelled in part in Salesforce: 8 of SKU-102 shipped by
-	// ShipBob, the 6 backordered SKU-105 cancelled in SAP, Salesforce and
-	// ShipBob.
-	assert.Regexp(t, `801000000000006AAA +accepted/shipped/invoiced +accepted/shipped/invoiced +accepted +802\w+:8/8 802\w+:0/0 +802\w+:6/6/6 +1 for 1 shipments +yes`,
-		s, "the order cancelled in part in the table")
-	assert.Regexp(t, `801000000000004AAA +accepted/shipped/invoiced .* yes\n`, s, "the credit hold released and shipped")
-	assert.Regexp(t, `801000000000005AAA +rejected/unfulfilled/not_invoiced .* yes\n`, s, "the unknown item rejected")
-	// SAP's outage: the shipments posted then are retried, parked while
-	// the breaker is open, and posted once SAP is back.
-	assert.Regexp(t, `SAP outage: its HTTP requests 40 to 59 answered 503 \(20 requests\); the flow retried events .* and parked them [1-9]\d* times? \(`,
-		s, "the outage in the summary")
-	assert.Regexp(t, `erp +PostShipment +retry\(unavailable\)`, s, "a shipment posting retried during the outage")
-	for _, sys := range []string{"salesforce", "sap", "shipbob"} {
-		assert.Regexp(t, `\n  `+sys+` \d+ \(\d+\.\d per order\): `, s, "the HTTP requests of %s", sys)
+	for _, tt := range []struct{ erp, name string }{{"sap", "SAP"}, {"d365", "Dynamics 365"}} {
+		var out bytes.Buffer
+		err := run(context.Background(), &out, config{seed: 1, workers: 4, erp: tt.erp})
+		require.NoError(t, err, "run with %s:\n%s", tt.erp, out.String())
+		s := out.String()
+		assert.Contains(t, s, "all systems agree", "the verdict with %s", tt.erp)
+		assert.Contains(t, s, "; 0 dead letters;", "no dead letter with %s", tt.erp)
+		// The order cancelled in part in Salesforce: 8 of SKU-102
+		// shipped by ShipBob, the 6 backordered SKU-105 cancelled in the
+		// ERP, Salesforce and ShipBob.
+		assert.Regexp(t, `801000000000006AAA +accepted/shipped/invoiced +accepted/shipped/invoiced +accepted +802\w+:8/8 802\w+:0/0 +802\w+:6/6/6 +1 for 1 shipments +yes`,
+			s, "the order cancelled in part in the table with %s", tt.erp)
+		assert.Regexp(t, `801000000000004AAA +accepted/shipped/invoiced .* yes\n`, s, "the credit hold released and shipped with %s", tt.erp)
+		assert.Regexp(t, `801000000000005AAA +rejected/unfulfilled/not_invoiced .* yes\n`, s, "the unknown item rejected with %s", tt.erp)
+		// The ERP's outage: the shipments posted then are retried,
+		// parked while the breaker is open, and posted once it is back.
+		assert.Regexp(t, tt.name+` outage: its HTTP requests 40 to 59 answered 503 \(20 requests\); the flow retried events .* and parked them [1-9]\d* times? \(`,
+			s, "the outage in the summary with %s", tt.erp)
+		assert.Regexp(t, `erp +PostShipment +(retry\(unavailable\)|failed\(circuit_open\))`, s, "a shipment posting failed during the outage with %s", tt.erp)
+		for _, sys := range []string{"salesforce", tt.erp, "shipbob"} {
+			assert.Regexp(t, `\n  `+sys+` \d+ \(\d+\.\d per order\): `, s, "the HTTP requests of %s", sys)
+		}
+		assert.NotContains(t, s, "faults injected", "no faults without -faults")
 	}
-	assert.NotContains(t, s, "faults injected", "no faults without -faults")
 }
 
 // TestFaults runs a few hundred orders over HTTP with faults injected into
@@ -55,7 +57,15 @@ func TestFaults(t *testing.T) {
 	if testing.Short() {
 		orders = 100
 	}
-	cfg := config{seed: 7, workers: 4, orders: orders, faults: 0.1}
+	for _, erp := range []string{"sap", "d365"} {
+		t.Run(erp, func(t *testing.T) {
+			testFaults(t, config{seed: 7, workers: 4, orders: orders, faults: 0.1, erp: erp})
+		})
+	}
+}
+
+func testFaults(t *testing.T, cfg config) {
+	orders := cfg.orders
 	w, err := newWorld(cfg)
 	require.NoError(t, err, "newWorld")
 	defer w.close()
@@ -101,6 +111,7 @@ func TestBadFlags(t *testing.T) {
 		{orders: -1, workers: 1},
 		{workers: 0},
 		{workers: 1, shipbobLimit: -5},
+		{workers: 1, erp: "oracle"},
 	} {
 		assert.Error(t, run(context.Background(), io.Discard, cfg), "run %+v", cfg)
 	}
@@ -114,7 +125,7 @@ func TestHelp(t *testing.T) {
 	require.ErrorIs(t, err, flag.ErrHelp, "-h")
 	first, rest, _ := strings.Cut(out.String(), "\n")
 	assert.Equal(t, summary, first, "first line of -h")
-	for _, f := range []string{"-orders", "-faults", "-seed", "-workers", "-shipbob-limit"} {
+	for _, f := range []string{"-erp", "-orders", "-faults", "-seed", "-workers", "-shipbob-limit"} {
 		assert.Contains(t, rest, f, "-h lists %s", f)
 	}
 	assert.Contains(t, rest, "ShipBob's is 150", "-h says why the limit is off")
@@ -134,6 +145,8 @@ func TestOperation(t *testing.T) {
 		{"GET", "/sap/opu/odata/sap/API_BILLING_DOCUMENT_SRV/A_BillingDocument('90000001')", "", "GET API_BILLING_DOCUMENT_SRV/A_BillingDocument(…)"},
 		{"POST", "/2026-07/order/100000001/cancel", "", "POST order/{id}/cancel"},
 		{"GET", "/2026-07/inventory?Page=1", "", "GET inventory"},
+		{"POST", "/data/$batch", "", "POST $batch"},
+		{"GET", "/data/SalesInvoiceHeadersV2(dataAreaId='usmf',InvoiceNumber='CIV-000001')", "", "GET SalesInvoiceHeadersV2(…)"},
 	}
 	for _, tt := range tests {
 		r, err := newRequest(tt.method, tt.url, tt.csrf)

@@ -27,6 +27,8 @@ import (
 	"github.com/distsync/distsync/crm/salesforce"
 	"github.com/distsync/distsync/crm/salesforce/sfemu"
 	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/erp/d365"
+	"github.com/distsync/distsync/erp/d365/d365emu"
 	"github.com/distsync/distsync/erp/sap"
 	"github.com/distsync/distsync/erp/sap/sapemu"
 	"github.com/distsync/distsync/eventlog"
@@ -43,6 +45,8 @@ import (
 const (
 	sfClientID, sfClientSecret = "distsync-app", "s3cret"
 	sapUser, sapPassword       = "DISTSYNC", "secret"
+	d365ClientID, d365Secret   = "distsync-app", "s3cret"
+	d365Company, d365Tenant    = "usmf", "contoso"
 	shipbobToken               = "pat-distsync"
 )
 
@@ -61,7 +65,7 @@ type world struct {
 	wms *wms.Memory
 
 	sf      *sfemu.Server
-	s4      *sapemu.Server
+	erpName string // "SAP" or "Dynamics 365"
 	sb      *shipbobemu.Emulator
 	servers []*httptest.Server
 	systems []*system // salesforce, sap, shipbob
@@ -123,7 +127,7 @@ func (s *system) total() int64 {
 // "PATCH sobjects/Order/{id}", "POST order".
 func operation(r *http.Request) string {
 	p := r.URL.Path
-	for _, prefix := range []string{sapemu.Root, "/services/data/"} {
+	for _, prefix := range []string{sapemu.Root, "/services/data/", d365emu.DataRoot} {
 		if rest, ok := strings.CutPrefix(p, prefix); ok {
 			p = rest
 		}
@@ -267,6 +271,9 @@ func (w *world) serve(s *system, h http.Handler, f *faults.HTTP) (*httptest.Serv
 }
 
 func newWorld(cfg config) (_ *world, err error) {
+	if cfg.erp == "" {
+		cfg.erp = "sap"
+	}
 	switch {
 	case cfg.faults < 0 || cfg.faults > 0.5:
 		return nil, fmt.Errorf("-faults %v: must be between 0 and 0.5", cfg.faults)
@@ -274,6 +281,8 @@ func newWorld(cfg config) (_ *world, err error) {
 		return nil, fmt.Errorf("-orders %d: must not be negative", cfg.orders)
 	case cfg.workers < 1:
 		return nil, fmt.Errorf("-workers %d: must be at least 1", cfg.workers)
+	case cfg.erp != "sap" && cfg.erp != "d365":
+		return nil, fmt.Errorf("-erp %q: want sap or d365", cfg.erp)
 	case cfg.shipbobLimit < 0:
 		return nil, fmt.Errorf("-shipbob-limit %d: must not be negative", cfg.shipbobLimit)
 	}
@@ -341,24 +350,41 @@ func newWorld(cfg config) (_ *world, err error) {
 		return nil, err
 	}
 
-	// SAP, with its outage in front of the faults.
-	if w.s4, err = sapemu.New(sapemu.Config{ERP: w.erp, User: sapUser, Password: sapPassword, Now: w.clk.Now}); err != nil {
-		return nil, err
+	// The ERP, SAP or Dynamics 365, with its outage in front of the
+	// faults.
+	var (
+		erpEmu      http.Handler
+		erpReject   func(http.ResponseWriter, *http.Request, int, time.Duration)
+		erpSpare    func(*http.Request) bool
+		erpSys      = cfg.erp
+		erpRequests atomic.Int64
+	)
+	switch cfg.erp {
+	case "sap":
+		w.erpName = "SAP"
+		erpEmu, err = sapemu.New(sapemu.Config{ERP: w.erp, User: sapUser, Password: sapPassword, Now: w.clk.Now})
+		erpReject = sapemu.Reject
+	case "d365":
+		w.erpName = "Dynamics 365"
+		erpEmu, err = d365emu.New(d365emu.Config{ERP: w.erp, ClientID: d365ClientID, ClientSecret: d365Secret, Now: w.clk.Now})
+		erpReject, erpSpare = d365emu.Reject, d365emu.IsTokenRequest
 	}
-	s4Handler, s4Faults, err := injected(w.s4, cfg.seed+1, sapemu.Reject, nil)
 	if err != nil {
 		return nil, err
 	}
-	var sapRequests atomic.Int64
+	erpHandler, erpFaults, err := injected(erpEmu, cfg.seed+1, erpReject, erpSpare)
+	if err != nil {
+		return nil, err
+	}
 	withOutage := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if n := sapRequests.Add(1); !cfg.noOutage && n >= outage.from && n < outage.until {
+		if n := erpRequests.Add(1); !cfg.noOutage && n >= outage.from && n < outage.until {
 			w.down.Add(1)
-			sapemu.Reject(rw, r, http.StatusServiceUnavailable, 0)
+			erpReject(rw, r, http.StatusServiceUnavailable, 0)
 			return
 		}
-		s4Handler.ServeHTTP(rw, r)
+		erpHandler.ServeHTTP(rw, r)
 	})
-	s4Srv, err := w.serve(&system{name: "sap", ops: map[string]int64{}}, withOutage, s4Faults)
+	erpSrv, err := w.serve(&system{name: erpSys, ops: map[string]int64{}}, withOutage, erpFaults)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +423,14 @@ func newWorld(cfg config) (_ *world, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s4c, err := sap.New(sap.Config{BaseURL: s4Srv.URL, User: sapUser, Password: sapPassword, MaxRetryAfter: 5 * time.Millisecond, Transport: tr})
+	var erpc connector.ERP
+	switch cfg.erp {
+	case "sap":
+		erpc, err = sap.New(sap.Config{BaseURL: erpSrv.URL, User: sapUser, Password: sapPassword, MaxRetryAfter: 5 * time.Millisecond, Transport: tr})
+	case "d365":
+		erpc, err = d365.New(d365.Config{BaseURL: erpSrv.URL, Company: d365Company, TokenURL: erpSrv.URL + d365emu.TokenPath(d365Tenant),
+			ClientID: d365ClientID, ClientSecret: d365Secret, MaxRetryAfter: 5 * time.Millisecond, Transport: tr})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +460,7 @@ func newWorld(cfg config) (_ *world, err error) {
 		Backoff:     retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond},
 	}
 	opts.Breaker.OpenTimeout = 20 * time.Millisecond
-	ce, err := connector.WrapERP(s4c, opts)
+	ce, err := connector.WrapERP(erpc, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +512,7 @@ func (w *world) o2c() *o2c.World {
 	}
 	if outage.until > outage.from {
 		ow.Outage = func() string {
-			return fmt.Sprintf("SAP outage: its HTTP requests %d to %d answered 503 (%d requests)", outage.from, outage.until-1, w.down.Load())
+			return fmt.Sprintf("%s outage: its HTTP requests %d to %d answered 503 (%d requests)", w.erpName, outage.from, outage.until-1, w.down.Load())
 		}
 	}
 	return ow
@@ -487,7 +520,14 @@ func (w *world) o2c() *o2c.World {
 
 // describe says what runs where.
 func (w *world) describe(out io.Writer) {
-	fmt.Fprintf(out, "emulators on loopback: salesforce %s, sap %s, shipbob %s\n", w.servers[0].URL, w.servers[1].URL, w.servers[2].URL)
+	for i, s := range w.systems {
+		sep := ", "
+		if i == 0 {
+			sep = "emulators on loopback: "
+		}
+		fmt.Fprintf(out, "%s%s %s", sep, s.name, w.servers[i].URL)
+	}
+	fmt.Fprintln(out)
 	if w.sb != nil {
 		fmt.Fprintln(out, "the ShipBob emulator's rate limit (ShipBob allows 150 requests a minute) is off unless -shipbob-limit sets one")
 	}
