@@ -53,13 +53,21 @@ func TestScenario(t *testing.T) {
 // and invoiced, cancelled, or rejected: nothing stuck half way), that no
 // event was dead-lettered, and that each kind of fault was injected.
 func TestFaults(t *testing.T) {
-	orders := 300
-	if testing.Short() {
-		orders = 100
+	tests := []struct {
+		erp    string
+		orders int
+	}{{"sap", 300}, {"d365", 300}}
+	switch {
+	case testing.Short():
+		tests[0].orders, tests[1].orders = 100, 100
+	case raceEnabled:
+		// Two hundred orders in all, well under a minute on a loaded
+		// two-core machine.
+		tests[0].orders, tests[1].orders = 100, 100
 	}
-	for _, erp := range []string{"sap", "d365"} {
-		t.Run(erp, func(t *testing.T) {
-			testFaults(t, config{seed: 7, workers: 4, orders: orders, faults: 0.1, erp: erp})
+	for _, tt := range tests {
+		t.Run(tt.erp, func(t *testing.T) {
+			testFaults(t, config{seed: 7, workers: 4, orders: tt.orders, faults: 0.1, erp: tt.erp})
 		})
 	}
 }
