@@ -60,6 +60,19 @@ type Config struct {
 	ERP connector.ERP
 	WMS connector.WMS
 	CRM connector.CRM
+	// Warehouses, instead of WMS, are several WMS, each owning a set of
+	// warehouses: a distributor's own DC on one system and a 3PL on
+	// another. The default Sourcer sees the stock of all of them; each
+	// fulfilment order is released to the system that owns its warehouse,
+	// and cancelled there; a return is registered with the system of its
+	// receiving warehouse; every system's feed is polled, under a cursor
+	// of its own, into the one log; and an event about a warehouse is
+	// accepted only from the sources of the system that owns it.
+	// OrderView.Systems says which system holds which fulfilment order
+	// and return. Ownership is configuration, not state: a restarted flow
+	// routes by the Warehouses it is given. Exclusive with WMS and
+	// WMSSources; see WarehouseSystem for what each entry requires.
+	Warehouses []WarehouseSystem
 	// Log is the event log and its consumer state. Required.
 	Log eventlog.Backend
 	// Cursors keeps the feeds' cursors; nil means a new MemoryCursors.
@@ -199,8 +212,12 @@ func (c Config) Validate() error {
 	if c.ERP == nil {
 		errs = append(errs, errors.New("ERP is required"))
 	}
-	if c.WMS == nil {
-		errs = append(errs, errors.New("WMS is required"))
+	if len(c.Warehouses) > 0 {
+		if _, err := c.validateWarehouses(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.WMS == nil {
+		errs = append(errs, errors.New("WMS is required (or Warehouses)"))
 	}
 	if c.CRM == nil {
 		errs = append(errs, errors.New("CRM is required"))
@@ -252,8 +269,10 @@ func (c Config) validateCommon(roles inventoryRoles) error {
 	if c.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("PollInterval is negative: %s", c.PollInterval))
 	}
-	if _, err := c.wmsSources(roles.feed); err != nil {
-		errs = append(errs, err)
+	if len(c.Warehouses) == 0 {
+		if _, err := c.wmsSources(roles.feed); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.MaxEventSize < 0 {
 		errs = append(errs, fmt.Errorf("MaxEventSize is negative: %d", c.MaxEventSize))

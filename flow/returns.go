@@ -209,7 +209,11 @@ func (f *Flow) onReturnAuthorized(ctx context.Context, _ canonical.Event, ret ca
 	if known {
 		return true, f.publish(ctx, st)
 	}
-	r, err := f.wms.AuthorizeReturn(ctx, ret)
+	sys, err := f.systemOf(ret.Warehouse)
+	if err != nil {
+		return false, bad(err)
+	}
+	r, err := sys.wms.AuthorizeReturn(ctx, ret)
 	if err != nil {
 		return false, err
 	}
