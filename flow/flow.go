@@ -158,27 +158,27 @@ type orderState struct {
 // It is safe for concurrent use, but Run and Drain run one at a time. The
 // zero value is not usable.
 type Flow struct {
-	erp       connector.ERP
-	crm       connector.CRM
-	otc       bool           // order-to-cash runs: erp, wms and crm are set (New)
-	roles     inventoryRoles // inventory sync's roles, set by New and NewInventorySync
-	log       eventlog.Backend
-	cursors   CursorStore
-	sourcer   Sourcer
-	consumer  *eventlog.Consumer
-	group     string
-	scope     string
-	source    string
-	orderSrc  []string // Config.OrderSources, defaulted
-	erpSrc    []string // Config.ERPSources, defaulted
-	wmsSrc    []string // Config.WMSSources, defaulted; with Config.Warehouses, every system's sources
+	erp      connector.ERP
+	crm      connector.CRM
+	otc      bool           // order-to-cash runs: erp, wms and crm are set (New)
+	roles    inventoryRoles // inventory sync's roles, set by New and NewInventorySync
+	log      eventlog.Backend
+	cursors  CursorStore
+	sourcer  Sourcer
+	consumer *eventlog.Consumer
+	group    string
+	scope    string
+	source   string
+	orderSrc []string // Config.OrderSources, defaulted
+	erpSrc   []string // Config.ERPSources, defaulted
+	wmsSrc   []string // Config.WMSSources, defaulted; with Config.Warehouses, every system's sources
 	// systems are the WMS (flow/warehouses.go): the one of Config.WMS,
 	// or those of Config.Warehouses, whose owners map each warehouse to
 	// its system (nil with one system, which owns every warehouse).
-	systems []*wmsSystem
-	owner   map[string]*wmsSystem
-	maxSize   int      // Config.MaxEventSize, defaulted
-	maxLines  int      // Config.MaxLines, defaulted
+	systems   []*wmsSystem
+	owner     map[string]*wmsSystem
+	maxSize   int // Config.MaxEventSize, defaulted
+	maxLines  int // Config.MaxLines, defaulted
 	pageSize  int
 	every     time.Duration
 	check     time.Duration
