@@ -352,4 +352,3 @@ func (northSourcer) Plan(_ context.Context, o canonical.Order) ([]canonical.Fulf
 	}
 	return []canonical.FulfillmentOrder{fo}, nil
 }
-
