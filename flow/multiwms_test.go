@@ -40,6 +40,9 @@ func newTwoWMSSystems(t testing.TB) *world {
 	clock := func() time.Time { return time.Now().Add(shift) }
 	mk := func(name string, owns []string) *wms.Memory {
 		cfg := wms.Config{Name: name, Items: wms.DemoItems(), Clock: clock}
+		if name == "3pl" { // its own GS1 prefix and tracking numbers
+			cfg.CompanyPrefix, cfg.Seed = "0614142", 2
+		}
 		for _, l := range wms.DemoWarehouses() {
 			if slices.Contains(owns, l.ID) {
 				cfg.Warehouses = append(cfg.Warehouses, l)
