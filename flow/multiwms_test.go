@@ -176,6 +176,12 @@ func TestTwoWMSReturnAndInventory(t *testing.T) {
 		require.Len(t, v.CreditMemos, 1, "credit memos of %s", id)
 		assert.Equal(t, "3", v.Order.Lines[0].Buckets.Get(canonical.BucketReturned).String(), "returned of %s", id)
 		assert.Equal(t, "3pl", v.Systems[r.ID], "system of return %s", r.ID)
+		other := r
+		other.ID, other.RMANumber, other.Warehouse, other.Lines = "RET-NORTH", "RMA-NORTH", "WH-NORTH", slices.Clone(r.Lines)
+		for i := range other.Lines {
+			other.Lines[i].Received = canonical.Quantity{}
+		}
+		assert.ErrorIs(t, w.flow.AuthorizeReturn(ctx, other), flow.ErrUnownedWarehouse, "a return to a warehouse no WMS owns")
 		_, err = w.wms.FulfillmentOrder(ctx, id+"-WH-WEST")
 		assert.Equal(t, connector.CodeNotFound, connector.CodeOf(err), "the DC's WMS does not hold the 3PL's fulfilment order")
 		for _, c := range []struct {
