@@ -48,10 +48,10 @@ const (
 var ErrInvalidConfig = errors.New("flow: invalid configuration")
 
 // Config configures a Flow that runs order-to-cash and inventory sync (for
-// inventory sync alone, see InventoryConfig). ERP, WMS, CRM and Log are
-// required; the zero value of every other field is its documented default. New reads it once;
-// the interfaces it holds are called concurrently and must be safe for
-// concurrent use.
+// inventory sync alone, see InventoryConfig). ERP, WMS (or Warehouses),
+// CRM and Log are required; the zero value of every other field is its
+// documented default. New reads it once; the interfaces it holds are
+// called concurrently and must be safe for concurrent use.
 type Config struct {
 	// ERP, WMS and CRM are the systems, typically decorated with
 	// connector.WrapERP, WrapWMS and WrapCRM (retry, breaker, timeline),
@@ -167,14 +167,15 @@ type Config struct {
 	// ERPSources accepts no ERP's events. Sources must not be empty.
 	ERPSources []string
 	// WMSSources are the CloudEvents sources of the WMS's event feed
-	// (Flow.PollWarehouse): the flow accepts fulfilment events, returns
-	// received and inventory events only from these sources; one from
-	// any other source is dead-lettered with ErrForeignSource before it
-	// has any effect (a shipment would be posted and invoiced). Nil means
-	// the source the WMS connector reports through a Source() string
-	// method, found with connector.As through decorators (wms.Memory has
-	// one); Validate requires WMSSources when it has none. Sources must
-	// not be empty.
+	// (Flow.PollWarehouse), with Config.WMS (with Warehouses, each
+	// WarehouseSystem has its Sources): the flow accepts fulfilment
+	// events, returns received and inventory events only from these
+	// sources; one from any other source is dead-lettered with
+	// ErrForeignSource before it has any effect (a shipment would be
+	// posted and invoiced). Nil means the source the WMS connector
+	// reports through a Source() string method, found with connector.As
+	// through decorators (wms.Memory has one); Validate requires
+	// WMSSources when it has none. Sources must not be empty.
 	WMSSources []string
 	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
 	PageSize int

@@ -236,6 +236,20 @@ func TestTwoWMSForeignEvents(t *testing.T) {
 			e.ID, e.Source, e.Subject, e.PartitionKey, e.Time = evID, "wms://dc", "SKU-100@"+wh, "SKU-100@"+wh, time.Now()
 			return e
 		}
+		// A return authorized for the DC's WH-EAST that the 3PL says it
+		// received at WH-WEST.
+		r, err := w.crm.AuthorizeReturn(ctx, crm.ReturnRequest{OrderID: id, Warehouse: "WH-EAST",
+			Lines: []crm.ReturnRequestLine{{OrderLineID: "L1", Quantity: canonical.MustParseQuantity("1", "EA"), Reason: "test"}}})
+		require.NoError(t, err, "CRM AuthorizeReturn")
+		w.settle(t)
+		credits := w.erp.Counts().CreditMemos
+		got := r
+		got.Version, got.Warehouse, got.ReceivedAt, got.Lines = 1, "WH-WEST", time.Now(), slices.Clone(r.Lines)
+		got.Lines[0].Received, got.Lines[0].Condition, got.Lines[0].Disposition = got.Lines[0].Authorized, "opened", "restock"
+		received, err := canonical.NewEvent(canonical.EventReturnReceived, got)
+		require.NoError(t, err, "NewEvent return.received")
+		received.ID, received.Source, received.Subject, received.PartitionKey, received.Time = "F5", "wms://3pl", r.ID, id, time.Now()
+
 		tests := []struct {
 			name string
 			ev   canonical.Event
@@ -247,6 +261,7 @@ func TestTwoWMSForeignEvents(t *testing.T) {
 			{"inventory of an unowned warehouse", adjustment("F3", "WH-NORTH"), flow.ErrForeignSource, "owned by no WMS"},
 			{"shipment of the 3PL's fulfilment order at the DC's warehouse", shipment("F4", func(s *canonical.Shipment) { s.Warehouse = "WH-EAST" }),
 				flow.ErrBadEvent, `is of warehouse "WH-WEST", not "WH-EAST"`},
+			{"return of the DC's warehouse received by the 3PL", received, flow.ErrBadEvent, `authorized for warehouse "WH-EAST", received at "WH-WEST"`},
 		}
 		for _, tt := range tests {
 			require.NoError(t, w.log.Append(ctx, tt.ev), "Append %s", tt.name)
@@ -263,6 +278,7 @@ func TestTwoWMSForeignEvents(t *testing.T) {
 			assert.Contains(t, dls[i].Error, tt.text, "%s: error", tt.name)
 		}
 		assert.Equal(t, invoices, w.erp.InvoiceCount(id), "no invoice for a refused shipment of %s", id)
+		assert.Equal(t, credits, w.erp.Counts().CreditMemos, "no credit for a refused receipt")
 		_, ok := w.erp.Stock("SKU-100", "WH-NORTH")
 		assert.False(t, ok, "no stock posted for an unowned warehouse")
 	})

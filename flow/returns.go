@@ -257,6 +257,10 @@ func (f *Flow) onReturnReceived(ctx context.Context, _ canonical.Event, doc cano
 		f.mu.Unlock()
 		return false, bad(err)
 	}
+	if err := f.checkReceiptWarehouse(rs.ret, doc); err != nil { // flow/warehouses.go
+		f.mu.Unlock()
+		return false, bad(err)
+	}
 	for _, l := range doc.Lines {
 		if l.Received.Value.Cmp(rs.received[l.ID]) > 0 {
 			rs.received[l.ID] = l.Received.Value

@@ -242,3 +242,14 @@ func (f *Flow) checkWarehouseLocked(st *orderState, foID, warehouse string) erro
 	}
 	return nil
 }
+
+// checkReceiptWarehouse refuses, with several systems, a receipt of a
+// return at another warehouse than the one it was authorized for, whose
+// system was told to expect the goods (checkOwner vouched only for the
+// warehouse the receipt names).
+func (f *Flow) checkReceiptWarehouse(authorized, received canonical.Return) error {
+	if f.owner == nil || received.Warehouse == authorized.Warehouse {
+		return nil
+	}
+	return fmt.Errorf("%w: return %s was authorized for warehouse %q, received at %q", ErrBadEvent, authorized.ID, authorized.Warehouse, received.Warehouse)
+}
