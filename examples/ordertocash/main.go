@@ -18,7 +18,7 @@
 // ERP's breaker is open, and events parked until it is back (the hold
 // checks of the held order included); the summary counts them.
 //
-//	go run ./examples/ordertocash [-orders N] [-faults P] [-seed S] [-store sqlite:PATH [-restarts N]]
+//	go run ./examples/ordertocash [-orders N] [-faults P] [-seed S] [-store sqlite:PATH [-restarts N]] [-wms 2]
 //
 // -orders adds N generated orders (every tenth has its first line
 // cancelled in the ERP once released); past 30 orders the table keeps the
@@ -37,6 +37,12 @@
 // new flow is opened from the file in the same process, while the
 // simulated systems (the world outside the process) live on; the run ends
 // with no duplicate order, release or invoice.
+//
+// -wms 2 runs the warehouses on two WMS, as a distributor whose own DC
+// (WH-EAST and WH-SOUTH, WMS "dc") ships beside a 3PL (WH-WEST, WMS "3pl"):
+// the flow gets both as flow.Config.Warehouses, the split order ships from
+// both, the timelines name each WMS ("wms-dc", "wms-3pl") and each order
+// lists which system holds which of its fulfilment orders.
 package main
 
 import (
@@ -48,6 +54,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/distsync/distsync/connector"
@@ -100,6 +107,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"(log, cursors, dead letters, dedupe keys, order states); the simulated systems always live in the process")
 	fs.IntVar(&cfg.restarts, "restarts", 0, "with -store sqlite:PATH, stop the flow this many times at random points and "+
 		"reopen it from the file in the process (the simulated systems live on, as the outside world would)")
+	fs.IntVar(&cfg.systems, "wms", 1, "how many WMS run the warehouses: 1, or 2 for the own DC (WH-EAST, WH-SOUTH) "+
+		"on one and a 3PL (WH-WEST) on another")
 	fs.BoolVar(&cfg.verbose, "v", false, "write the flow's log records to stderr as JSON, each with the correlation and "+
 		"causation IDs of the event being handled (tracing.NewHandler)")
 	return cfg, fs.Parse(args)
@@ -112,6 +121,7 @@ type config struct {
 	seed     uint64
 	store    string
 	restarts int
+	systems  int // WMS systems: 0 or 1 means one, 2 the DC's and the 3PL's
 	verbose  bool
 	logs     io.Writer // the flow's log records; nil means none
 }
@@ -120,7 +130,8 @@ type config struct {
 type world struct {
 	clk  *o2c.Clock
 	erp  *erp.Memory
-	wms  *wms.Memory
+	wms  *wms.Memory // with -wms 2, the own DC's
+	tpl  *wms.Memory // with -wms 2, the 3PL's; else nil
 	crm  *crm.Memory
 	rec  *tracing.MemoryRecorder
 	flow *flow.Flow
@@ -128,6 +139,7 @@ type world struct {
 	// The flow's connectors and state, rebuilt by a restart.
 	ce       connector.ERP
 	cw       connector.WMS
+	ct       connector.WMS // the 3PL's, with -wms 2
 	cc       connector.CRM
 	store    store
 	db       *durable
@@ -162,6 +174,9 @@ func newWorld(cfg config) (*world, error) {
 	case cfg.restarts > 0 && st.path == "":
 		return nil, fmt.Errorf("-restarts %d: needs -store sqlite:PATH (a flow in memory keeps nothing to restart from)", cfg.restarts)
 	}
+	if cfg.systems < 0 || cfg.systems > 2 {
+		return nil, fmt.Errorf("-wms %d: must be 1 or 2", cfg.systems)
+	}
 	if err := st.checkNew(); err != nil {
 		return nil, err
 	}
@@ -175,7 +190,16 @@ func newWorld(cfg config) (*world, error) {
 	if w.erp, err = erp.New(erp.Config{Clock: w.clk.Now}); err != nil {
 		return nil, err
 	}
-	if w.wms, err = wms.New(wms.Config{Clock: w.clk.Now, Seed: cfg.seed}); err != nil {
+	if cfg.systems == 2 {
+		if w.wms, err = newWMS("dc", dcWarehouses, w.clk.Now, cfg.seed); err != nil {
+			return nil, err
+		}
+		// The 3PL labels its packages with its own GS1 prefix and tracking
+		// numbers of its own.
+		if w.tpl, err = newWMS("3pl", tplWarehouses, w.clk.Now, cfg.seed+1); err != nil {
+			return nil, err
+		}
+	} else if w.wms, err = wms.New(wms.Config{Clock: w.clk.Now, Seed: cfg.seed}); err != nil {
 		return nil, err
 	}
 	if w.crm, err = crm.New(crm.Config{Clock: w.clk.Now}); err != nil {
@@ -204,6 +228,13 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
+	var ftpl connector.WMS
+	if w.tpl != nil {
+		fc.Seed++
+		if ftpl, err = faults.WrapWMS(w.tpl, fc); err != nil {
+			return nil, err
+		}
+	}
 	opts := connector.Options{
 		Recorder:    w.rec,
 		MaxAttempts: 3,
@@ -215,9 +246,19 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	cw, err := connector.WrapWMS(fw, opts)
+	wopts := opts
+	if w.tpl != nil {
+		wopts.System = "wms-dc"
+	}
+	cw, err := connector.WrapWMS(fw, wopts)
 	if err != nil {
 		return nil, err
+	}
+	if w.tpl != nil {
+		wopts.System = "wms-3pl"
+		if w.ct, err = connector.WrapWMS(ftpl, wopts); err != nil {
+			return nil, err
+		}
 	}
 	cc, err := connector.WrapCRM(fcrm, opts)
 	if err != nil {
@@ -233,6 +274,13 @@ func (w *world) openFlow(ctx context.Context) error {
 	cfg := flow.Config{ERP: w.ce, WMS: w.cw, CRM: w.cc, Recorder: w.rec, Metrics: w.stop, Workers: 1, Logger: w.logger,
 		PollInterval: 2 * time.Millisecond,
 		Policy:       eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}}
+	if w.tpl != nil {
+		cfg.WMS = nil
+		cfg.Warehouses = []flow.WarehouseSystem{
+			{Name: "dc", WMS: w.cw, Locations: dcWarehouses},
+			{Name: "3pl", WMS: w.ct, Locations: tplWarehouses},
+		}
+	}
 	if w.store.path == "" {
 		cfg.Log = eventlog.NewMemory(eventlog.MemoryConfig{})
 	} else {
@@ -299,11 +347,20 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	defer w.close()
 	w.out = out
-	ow := &o2c.World{Clock: w.clk, CRM: w.crm, ERP: w.erp, Feeds: []connector.EventFeed{w.wms},
-		Stock: func(string) *wms.Memory { return w.wms },
+	feeds := []connector.EventFeed{w.wms}
+	if w.tpl != nil {
+		feeds = append(feeds, w.tpl)
+	}
+	ow := &o2c.World{Clock: w.clk, CRM: w.crm, ERP: w.erp, Feeds: feeds,
+		Stock: func(warehouse string) *wms.Memory {
+			if w.tpl != nil && slices.Contains(tplWarehouses, warehouse) {
+				return w.tpl
+			}
+			return w.wms
+		},
 		Flow:  func() *flow.Flow { return w.flow },
 		Drain: w.drain,
-		Step:  w.wms.Step,
+		Step:  w.step,
 		Count: w.stop.count,
 		Outage: func() string {
 			return fmt.Sprintf("ERP outage: its calls %d to %d failed unavailable (%d calls)", outage.FromCall, outage.UntilCall-1,
@@ -311,4 +368,41 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}}
 	_, err = o2c.Run(ctx, out, ow, o2c.Config{Orders: cfg.orders, Seed: cfg.seed})
 	return err
+}
+
+// step moves the warehouses of every WMS one step.
+func (w *world) step(ctx context.Context) (int, error) {
+	n, err := w.wms.Step(ctx)
+	if err != nil || w.tpl == nil {
+		return n, err
+	}
+	k, err := w.tpl.Step(ctx)
+	return n + k, err
+}
+
+// The warehouses of each WMS with -wms 2: the distributor's own DC runs
+// two, a 3PL the third.
+var (
+	dcWarehouses  = []string{"WH-EAST", "WH-SOUTH"}
+	tplWarehouses = []string{"WH-WEST"}
+)
+
+// newWMS returns a WMS simulator of the demo world that holds only the
+// given warehouses and their stock, named name (its source "wms://NAME").
+func newWMS(name string, owns []string, clock func() time.Time, seed uint64) (*wms.Memory, error) {
+	cfg := wms.Config{Name: name, Items: wms.DemoItems(), Clock: clock, Seed: seed}
+	if name != "dc" {
+		cfg.CompanyPrefix = "0614142"
+	}
+	for _, l := range wms.DemoWarehouses() {
+		if slices.Contains(owns, l.ID) {
+			cfg.Warehouses = append(cfg.Warehouses, l)
+		}
+	}
+	for _, st := range wms.DemoStock() {
+		if slices.Contains(owns, st.Warehouse) {
+			cfg.Stock = append(cfg.Stock, st)
+		}
+	}
+	return wms.New(cfg)
 }

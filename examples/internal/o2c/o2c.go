@@ -352,6 +352,11 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 			fmt.Fprintf(out, "   CRM shows: %s\n", strings.Join(v.CRM.Messages, "; "))
 		}
 		printTimeline(out, v.Timeline, r.notesOf(s.id))
+		for _, fo := range v.FulfillmentOrders {
+			if sys, ok := v.Systems[fo.ID]; ok {
+				fmt.Fprintf(out, "   fulfilment order %s at %s is held by WMS %s\n", fo.ID, fo.Warehouse, sys)
+			}
+		}
 		for _, sh := range v.Shipments {
 			fmt.Fprintf(out, "   shipment %s from %s, tracking %s\n", sh.ID, sh.Warehouse, strings.Join(sh.TrackingNumbers, " "))
 		}
@@ -445,6 +450,10 @@ func notOpen(o canonical.Order) string {
 // once with how many times they came.
 func printTimeline(out io.Writer, steps []tracing.Step, notes []note) {
 	var lines []string
+	width := 5 // the system column: "flow ", "erp  ", or wider for "wms-3pl"
+	for _, s := range steps {
+		width = max(width, len(s.System)+1)
+	}
 	flush := func(run []tracing.Step) {
 		if len(run) == 0 {
 			return
@@ -462,7 +471,7 @@ func printTimeline(out io.Writer, steps []tracing.Step, notes []note) {
 			outcomes = append(outcomes, o)
 			i = j
 		}
-		lines = append(lines, fmt.Sprintf("%-5s %-28s %s", run[0].System, run[0].Operation, strings.Join(outcomes, ", ")))
+		lines = append(lines, fmt.Sprintf("%-*s %-28s %s", width, run[0].System, run[0].Operation, strings.Join(outcomes, ", ")))
 	}
 	var run []tracing.Step
 	for _, s := range steps {
