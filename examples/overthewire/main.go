@@ -11,10 +11,15 @@
 // same table as the in-memory run, comparing what each system shows, and
 // exits 1 when they disagree.
 //
-//	go run ./examples/overthewire [-erp sap|d365] [-orders N] [-faults F] [-seed S] [-workers W] [-shipbob-limit L]
+//	go run ./examples/overthewire [-erp sap|d365] [-dc=false] [-orders N] [-faults F] [-seed S] [-workers W] [-shipbob-limit L]
 //
-// -erp d365 puts Dynamics 365 Finance & Operations (erp/d365 against
-// d365emu) in SAP's place.
+// By default the distributor's own DC (WH-EAST and WH-SOUTH) runs on the
+// in-memory WMS in the process and ShipBob is the 3PL (WH-WEST): the flow
+// gets both as flow.Config.Warehouses, the split order ships from both,
+// and each order lists which system holds which of its fulfilment orders.
+// -dc=false gives ShipBob all three warehouses, so that every WMS call
+// goes over HTTP. -erp d365 puts Dynamics 365 Finance & Operations
+// (erp/d365 against d365emu) in SAP's place.
 // -orders adds N generated orders. -faults F injects HTTP faults into every
 // emulator (connector/faults.NewHTTP with the emulator's own refusals):
 // with probability F a request is answered 503, rate limited in the
@@ -75,6 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"(503, vendor-shaped rate limit, expired session, answer lost after the effect), 0 to 0.5")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated orders and the faults")
 	fs.StringVar(&cfg.erp, "erp", "sap", "the ERP: sap (SAP S/4HANA over OData v2, erp/sap) or d365 (Dynamics 365 F&O over OData v4, erp/d365)")
+	fs.BoolVar(&cfg.ownDC, "dc", true, "run the own DC (WH-EAST, WH-SOUTH) on the in-memory WMS beside ShipBob as the 3PL (WH-WEST); "+
+		"-dc=false gives ShipBob all three warehouses")
 	fs.IntVar(&cfg.workers, "workers", 4, "orders the flow handles at once")
 	fs.IntVar(&cfg.shipbobLimit, "shipbob-limit", 0, "requests per minute the ShipBob emulator allows (ShipBob's is 150); "+
 		"0 switches the limit off, since at 150 a minute a run of hundreds of orders takes many minutes")
@@ -88,6 +95,7 @@ type config struct {
 	seed         uint64
 	workers      int
 	erp          string // "sap" or "d365"
+	ownDC        bool   // the own DC on the in-memory WMS beside ShipBob
 	shipbobLimit int
 	noOutage     bool // for the benchmark: no SAP outage
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -18,12 +19,15 @@ import (
 )
 
 // TestScenario runs the scripted orders over HTTP without faults, as
-// `go run ./examples/overthewire` does, with each ERP, and checks the
-// table and the summary.
+// `go run ./examples/overthewire` does, with each ERP, with and without
+// the own DC beside ShipBob, and checks the table and the summary.
 func TestScenario(t *testing.T) {
-	for _, tt := range []struct{ erp, name string }{{"sap", "SAP"}, {"d365", "Dynamics 365"}} {
+	for _, tt := range []struct {
+		erp, name string
+		dc        bool
+	}{{"sap", "SAP", true}, {"d365", "Dynamics 365", true}, {"sap", "SAP", false}} {
 		var out bytes.Buffer
-		err := run(context.Background(), &out, config{seed: 1, workers: 4, erp: tt.erp})
+		err := run(context.Background(), &out, config{seed: 1, workers: 4, erp: tt.erp, ownDC: tt.dc})
 		require.NoError(t, err, "run with %s:\n%s", tt.erp, out.String())
 		s := out.String()
 		assert.Contains(t, s, "all systems agree", "the verdict with %s", tt.erp)
@@ -44,6 +48,16 @@ func TestScenario(t *testing.T) {
 			assert.Regexp(t, `\n  `+sys+` \d+ \(\d+\.\d per order\): `, s, "the HTTP requests of %s", sys)
 		}
 		assert.NotContains(t, s, "faults injected", "no faults without -faults")
+		if tt.dc {
+			// The split order ships from both WMS: the own DC's
+			// WH-EAST and ShipBob's WH-WEST.
+			assert.Contains(t, s, "fulfilment order 801000000000002AAA-WH-EAST at WH-EAST is held by WMS dc\n", "with %s", tt.erp)
+			assert.Contains(t, s, "fulfilment order 801000000000002AAA-WH-WEST at WH-WEST is held by WMS shipbob\n", "with %s", tt.erp)
+			assert.Regexp(t, `801000000000002AAA +accepted/shipped/invoiced .* 802\w+:100/100 .* 2 for 2 shipments +yes`, s, "the split order with %s", tt.erp)
+			assert.Regexp(t, `\n   shipbob +Release +ok`, s, "ShipBob in the timelines with %s", tt.erp)
+		} else {
+			assert.NotContains(t, s, "is held by WMS", "ShipBob holds everything with %s", tt.erp)
+		}
 	}
 }
 
@@ -55,8 +69,9 @@ func TestScenario(t *testing.T) {
 func TestFaults(t *testing.T) {
 	tests := []struct {
 		erp    string
+		dc     bool
 		orders int
-	}{{"sap", 300}, {"d365", 300}}
+	}{{"sap", true, 300}, {"d365", false, 300}}
 	switch {
 	case testing.Short():
 		tests[0].orders, tests[1].orders = 100, 100
@@ -66,8 +81,8 @@ func TestFaults(t *testing.T) {
 		tests[0].orders, tests[1].orders = 100, 100
 	}
 	for _, tt := range tests {
-		t.Run(tt.erp, func(t *testing.T) {
-			testFaults(t, config{seed: 7, workers: 4, orders: tt.orders, faults: 0.1, erp: tt.erp})
+		t.Run(fmt.Sprintf("%s dc=%v", tt.erp, tt.dc), func(t *testing.T) {
+			testFaults(t, config{seed: 7, workers: 4, orders: tt.orders, faults: 0.1, erp: tt.erp, ownDC: tt.dc})
 		})
 	}
 }
@@ -133,7 +148,7 @@ func TestHelp(t *testing.T) {
 	require.ErrorIs(t, err, flag.ErrHelp, "-h")
 	first, rest, _ := strings.Cut(out.String(), "\n")
 	assert.Equal(t, summary, first, "first line of -h")
-	for _, f := range []string{"-erp", "-orders", "-faults", "-seed", "-workers", "-shipbob-limit"} {
+	for _, f := range []string{"-erp", "-dc", "-orders", "-faults", "-seed", "-workers", "-shipbob-limit"} {
 		assert.Contains(t, rest, f, "-h lists %s", f)
 	}
 	assert.Contains(t, rest, "ShipBob's is 150", "-h says why the limit is off")

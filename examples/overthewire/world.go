@@ -62,7 +62,8 @@ type world struct {
 
 	crm *crm.Memory
 	erp *erp.Memory
-	wms *wms.Memory
+	wms *wms.Memory // ShipBob's warehouses
+	dc  *wms.Memory // the own DC's WMS, in the process; nil without one
 
 	sf      *sfemu.Server
 	erpName string // "SAP" or "Dynamics 365"
@@ -295,7 +296,16 @@ func newWorld(cfg config) (_ *world, err error) {
 	if w.erp, err = erp.New(erp.Config{Clock: w.clk.Now}); err != nil {
 		return nil, err
 	}
-	if w.wms, err = wms.New(wms.Config{Clock: w.clk.Now, Seed: cfg.seed}); err != nil {
+	if cfg.ownDC {
+		// The own DC runs WH-EAST and WH-SOUTH on the in-memory WMS; the
+		// 3PL, ShipBob, runs WH-WEST.
+		if w.dc, err = newWMS("dc", dcWarehouses, w.clk.Now, cfg.seed); err != nil {
+			return nil, err
+		}
+		if w.wms, err = newWMS("3pl", tplWarehouses, w.clk.Now, cfg.seed+1); err != nil {
+			return nil, err
+		}
+	} else if w.wms, err = wms.New(wms.Config{Clock: w.clk.Now, Seed: cfg.seed}); err != nil {
 		return nil, err
 	}
 	if w.crm, err = crm.New(crm.Config{Clock: w.clk.Now}); err != nil {
@@ -464,24 +474,87 @@ func newWorld(cfg config) (_ *world, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cw, err := connector.WrapWMS(sbc, opts)
-	if err != nil {
-		return nil, err
+	fcfg := flow.Config{WMSSources: []string{sbc.Source()}}
+	if w.dc == nil {
+		if fcfg.WMS, err = connector.WrapWMS(sbc, opts); err != nil {
+			return nil, err
+		}
+	} else {
+		// The own DC's WMS is in the process: its faults are injected at
+		// its calls, as in examples/ordertocash.
+		fdc, err := faults.WrapWMS(w.dc, faults.Config{Seed: cfg.seed + 3, Unavailable: f * 0.8, RateLimited: f * 0.2,
+			AmbiguousTimeout: f / 4, Duplicate: f, Reorder: f, RetryAfter: 5 * time.Millisecond})
+		if err != nil {
+			return nil, err
+		}
+		dopts, sopts := opts, opts
+		dopts.System, sopts.System = "wms-dc", "shipbob"
+		cdc, err := connector.WrapWMS(fdc, dopts)
+		if err != nil {
+			return nil, err
+		}
+		csb, err := connector.WrapWMS(sbc, sopts)
+		if err != nil {
+			return nil, err
+		}
+		fcfg.WMSSources = nil
+		fcfg.Warehouses = []flow.WarehouseSystem{
+			{Name: "dc", WMS: cdc, Locations: dcWarehouses},
+			{Name: "shipbob", WMS: csb, Locations: tplWarehouses, Sources: []string{sbc.Source()}},
+		}
 	}
 	cc, err := connector.WrapCRM(sfc, opts)
 	if err != nil {
 		return nil, err
 	}
-	w.flow, err = flow.New(flow.Config{ERP: ce, WMS: cw, CRM: cc, Recorder: w.rec, Metrics: w.metrics, Workers: cfg.workers,
-		Log:          eventlog.NewMemory(eventlog.MemoryConfig{}),
-		OrderSources: []string{salesforce.Source}, ERPSources: []string{w.erp.Source()}, WMSSources: []string{sbc.Source()},
-		PollInterval: 2 * time.Millisecond,
-		Policy: eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond,
-			Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}})
+	fcfg.ERP, fcfg.CRM, fcfg.Recorder, fcfg.Metrics, fcfg.Workers = ce, cc, w.rec, w.metrics, cfg.workers
+	fcfg.Log = eventlog.NewMemory(eventlog.MemoryConfig{})
+	fcfg.OrderSources, fcfg.ERPSources = []string{salesforce.Source}, []string{w.erp.Source()}
+	fcfg.PollInterval = 2 * time.Millisecond
+	fcfg.Policy = eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond,
+		Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}
+	w.flow, err = flow.New(fcfg)
 	if err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// step moves the warehouses one step: ShipBob's, and the own DC's.
+func (w *world) step(ctx context.Context) (int, error) {
+	n, err := w.sb.Step(ctx)
+	if err != nil || w.dc == nil {
+		return n, err
+	}
+	k, err := w.dc.Step(ctx)
+	return n + k, err
+}
+
+// The warehouses of each WMS with the own DC: it runs two, ShipBob the
+// third.
+var (
+	dcWarehouses  = []string{"WH-EAST", "WH-SOUTH"}
+	tplWarehouses = []string{"WH-WEST"}
+)
+
+// newWMS returns a WMS simulator of the demo world that holds only the
+// given warehouses and their stock, named name (its source "wms://NAME").
+func newWMS(name string, owns []string, clock func() time.Time, seed uint64) (*wms.Memory, error) {
+	cfg := wms.Config{Name: name, Items: wms.DemoItems(), Clock: clock, Seed: seed}
+	if name != "dc" {
+		cfg.CompanyPrefix = "0614142"
+	}
+	for _, l := range wms.DemoWarehouses() {
+		if slices.Contains(owns, l.ID) {
+			cfg.Warehouses = append(cfg.Warehouses, l)
+		}
+	}
+	for _, st := range wms.DemoStock() {
+		if slices.Contains(owns, st.Warehouse) {
+			cfg.Stock = append(cfg.Stock, st)
+		}
+	}
+	return wms.New(cfg)
 }
 
 // close stops the servers.
@@ -496,11 +569,20 @@ func (w *world) close() {
 
 // o2c returns the world as the scripted run sees it.
 func (w *world) o2c() *o2c.World {
-	ow := &o2c.World{Clock: w.clk, CRM: w.crm, ERP: w.erp, Feeds: []connector.EventFeed{w.shipbobView},
-		Stock: func(string) *wms.Memory { return w.wms },
+	feeds := []connector.EventFeed{w.shipbobView}
+	if w.dc != nil {
+		feeds = append(feeds, w.dc)
+	}
+	ow := &o2c.World{Clock: w.clk, CRM: w.crm, ERP: w.erp, Feeds: feeds,
+		Stock: func(warehouse string) *wms.Memory {
+			if w.dc != nil && slices.Contains(dcWarehouses, warehouse) {
+				return w.dc
+			}
+			return w.wms
+		},
 		Flow:  func() *flow.Flow { return w.flow },
 		Drain: func(ctx context.Context) error { return w.flow.Drain(ctx) },
-		Step:  w.sb.Step,
+		Step:  w.step,
 		OrderID: func(crmID string) (string, bool) {
 			return w.sf.OrderID(crmID)
 		},
