@@ -13,23 +13,24 @@ import (
 )
 
 // BenchmarkOrderToCash runs order-to-cash over loopback HTTP through the
-// three connectors and emulators, without faults or outage: each op
+// three connectors and emulators (Salesforce, SAP or Dynamics 365, ShipBob
+// holding every warehouse), with 8 flow workers, without faults or outage: each op
 // submits a batch of orders in the CRM (one to three lines, one SKU each)
 // and settles them (accepted in SAP, released to ShipBob, shipped,
 // posted and invoiced in SAP, the status shown in Salesforce at each
 // step). It reports orders/s and the HTTP requests per order each
 // emulator answered; -v logs them per operation.
 func BenchmarkOrderToCash(b *testing.B) {
-	for _, workers := range []int{4, 8} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			benchOrderToCash(b, workers)
+	for _, erp := range []string{"sap", "d365"} {
+		b.Run("erp="+erp, func(b *testing.B) {
+			benchOrderToCash(b, erp, 8)
 		})
 	}
 }
 
-func benchOrderToCash(b *testing.B, workers int) {
+func benchOrderToCash(b *testing.B, erp string, workers int) {
 	const batch = 100
-	w, err := newWorld(config{seed: 1, workers: workers, noOutage: true})
+	w, err := newWorld(config{seed: 1, workers: workers, erp: erp, noOutage: true})
 	if err != nil {
 		b.Fatal(err)
 	}

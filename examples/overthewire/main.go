@@ -20,14 +20,16 @@
 // -dc=false gives ShipBob all three warehouses, so that every WMS call
 // goes over HTTP. -erp d365 puts Dynamics 365 Finance & Operations
 // (erp/d365 against d365emu) in SAP's place.
+//
 // -orders adds N generated orders. -faults F injects HTTP faults into every
 // emulator (connector/faults.NewHTTP with the emulator's own refusals):
 // with probability F a request is answered 503, rate limited in the
 // vendor's shape (Salesforce's 403 REQUEST_LIMIT_EXCEEDED, SAP's 429,
 // ShipBob's 429 with x-retry-after), refused as unauthorized (an expired
 // session or token), or handled and its answer lost by a reset or a
-// timeout. The summary counts the HTTP requests each emulator answered
-// and the faults it injected.
+// timeout; the own DC's WMS, in the process, gets faults at its calls as
+// in examples/ordertocash. The summary counts the HTTP requests each
+// emulator answered, per operation, and the faults it injected.
 //
 // ShipBob allows 150 requests a minute per user, and the emulator enforces
 // it; at that pace a run of hundreds of orders takes many minutes, so the
