@@ -48,6 +48,8 @@ func TestScenario(t *testing.T) {
 			assert.Regexp(t, `\n  `+sys+` \d+ \(\d+\.\d per order\): `, s, "the HTTP requests of %s", sys)
 		}
 		assert.NotContains(t, s, "faults injected", "no faults without -faults")
+		assert.Contains(t, s, "the ShipBob emulator's rate limit is off (ShipBob allows 150 requests a minute: -shipbob-limit 150 to emulate it)",
+			"the output says ShipBob's limit is off")
 		if tt.dc {
 			// The split order ships from both WMS: the own DC's
 			// WH-EAST and ShipBob's WH-WEST.

@@ -73,7 +73,8 @@ type world struct {
 
 	shipbobView *shipbob.Client // reads ShipBob without faults, for the table
 
-	transport *http.Transport // the connectors'
+	transport    *http.Transport // the connectors'
+	shipbobLimit int             // requests a minute the ShipBob emulator allows; 0 means no limit
 
 	down    atomic.Int64 // SAP requests answered 503 by the outage
 	flow    *flow.Flow
@@ -404,6 +405,7 @@ func newWorld(cfg config) (_ *world, err error) {
 	limit := -1
 	if cfg.shipbobLimit > 0 {
 		limit = cfg.shipbobLimit
+		w.shipbobLimit = limit
 	}
 	if w.sb, err = shipbobemu.New(shipbobemu.Config{WMS: w.wms, Token: shipbobToken, RateLimit: limit}); err != nil {
 		return nil, err
@@ -610,8 +612,10 @@ func (w *world) describe(out io.Writer) {
 		fmt.Fprintf(out, "%s%s %s", sep, s.name, w.servers[i].URL)
 	}
 	fmt.Fprintln(out)
-	if w.sb != nil {
-		fmt.Fprintln(out, "the ShipBob emulator's rate limit (ShipBob allows 150 requests a minute) is off unless -shipbob-limit sets one")
+	if w.shipbobLimit > 0 {
+		fmt.Fprintf(out, "the ShipBob emulator allows %d requests a minute (ShipBob allows 150); the connector paces its calls\n", w.shipbobLimit)
+	} else {
+		fmt.Fprintln(out, "the ShipBob emulator's rate limit is off (ShipBob allows 150 requests a minute: -shipbob-limit 150 to emulate it)")
 	}
 }
 
@@ -633,5 +637,8 @@ func (w *world) summarize(out io.Writer, orders int) {
 		if s.faults != nil {
 			fmt.Fprintf(out, "  %s faults injected: %+v\n", s.name, s.faults.Counts())
 		}
+	}
+	if n := w.sb.Counts().RateLimited; n > 0 {
+		fmt.Fprintf(out, "ShipBob's rate limit answered %d requests 429; the connector waited as x-retry-after asked\n", n)
 	}
 }
