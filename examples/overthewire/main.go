@@ -13,8 +13,8 @@
 //
 //	go run ./examples/overthewire [-erp sap|d365] [-dc=false] [-orders N] [-faults F] [-seed S] [-workers W] [-shipbob-limit L]
 //
-// By default the distributor's own DC (WH-EAST and WH-SOUTH) runs on the
-// in-memory WMS in the process and ShipBob is the 3PL (WH-WEST): the flow
+// By default the distributor's own DC (WH-WEST) runs on the in-memory WMS
+// in the process and ShipBob is the 3PL (WH-EAST and WH-SOUTH): the flow
 // gets both as flow.Config.Warehouses, the split order ships from both,
 // and each order lists which system holds which of its fulfilment orders.
 // -dc=false gives ShipBob all three warehouses, so that every WMS call
@@ -82,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"(503, vendor-shaped rate limit, expired session, answer lost after the effect), 0 to 0.5")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated orders and the faults")
 	fs.StringVar(&cfg.erp, "erp", "sap", "the ERP: sap (SAP S/4HANA over OData v2, erp/sap) or d365 (Dynamics 365 F&O over OData v4, erp/d365)")
-	fs.BoolVar(&cfg.ownDC, "dc", true, "run the own DC (WH-EAST, WH-SOUTH) on the in-memory WMS beside ShipBob as the 3PL (WH-WEST); "+
+	fs.BoolVar(&cfg.ownDC, "dc", true, "run the own DC (WH-WEST) on the in-memory WMS beside ShipBob as the 3PL (WH-EAST, WH-SOUTH); "+
 		"-dc=false gives ShipBob all three warehouses")
 	fs.IntVar(&cfg.workers, "workers", 4, "orders the flow handles at once")
 	fs.IntVar(&cfg.shipbobLimit, "shipbob-limit", 0, "requests per minute the ShipBob emulator allows (ShipBob's is 150); "+

@@ -51,10 +51,10 @@ func TestScenario(t *testing.T) {
 		assert.Contains(t, s, "the ShipBob emulator's rate limit is off (ShipBob allows 150 requests a minute: -shipbob-limit 150 to emulate it)",
 			"the output says ShipBob's limit is off")
 		if tt.dc {
-			// The split order ships from both WMS: the own DC's
-			// WH-EAST and ShipBob's WH-WEST.
-			assert.Contains(t, s, "fulfilment order 801000000000002AAA-WH-EAST at WH-EAST is held by WMS dc\n", "with %s", tt.erp)
-			assert.Contains(t, s, "fulfilment order 801000000000002AAA-WH-WEST at WH-WEST is held by WMS shipbob\n", "with %s", tt.erp)
+			// The split order ships from both WMS: ShipBob's WH-EAST
+			// and the own DC's WH-WEST.
+			assert.Contains(t, s, "fulfilment order 801000000000002AAA-WH-EAST at WH-EAST is held by WMS shipbob\n", "with %s", tt.erp)
+			assert.Contains(t, s, "fulfilment order 801000000000002AAA-WH-WEST at WH-WEST is held by WMS dc\n", "with %s", tt.erp)
 			assert.Regexp(t, `801000000000002AAA +accepted/shipped/invoiced .* 802\w+:100/100 .* 2 for 2 shipments +yes`, s, "the split order with %s", tt.erp)
 			assert.Regexp(t, `\n   shipbob +Release +ok`, s, "ShipBob in the timelines with %s", tt.erp)
 		} else {

@@ -298,8 +298,8 @@ func newWorld(cfg config) (_ *world, err error) {
 		return nil, err
 	}
 	if cfg.ownDC {
-		// The own DC runs WH-EAST and WH-SOUTH on the in-memory WMS; the
-		// 3PL, ShipBob, runs WH-WEST.
+		// The own DC runs WH-WEST on the in-memory WMS; the 3PL, ShipBob,
+		// runs WH-EAST and WH-SOUTH.
 		if w.dc, err = newWMS("dc", dcWarehouses, w.clk.Now, cfg.seed); err != nil {
 			return nil, err
 		}
@@ -532,11 +532,12 @@ func (w *world) step(ctx context.Context) (int, error) {
 	return n + k, err
 }
 
-// The warehouses of each WMS with the own DC: it runs two, ShipBob the
-// third.
+// The warehouses of each WMS with the own DC: ShipBob runs the two where
+// most orders are sourced, the own DC the third, so that most of the work
+// goes over the wire and the split order ships from both.
 var (
-	dcWarehouses  = []string{"WH-EAST", "WH-SOUTH"}
-	tplWarehouses = []string{"WH-WEST"}
+	dcWarehouses  = []string{"WH-WEST"}
+	tplWarehouses = []string{"WH-EAST", "WH-SOUTH"}
 )
 
 // newWMS returns a WMS simulator of the demo world that holds only the
@@ -638,7 +639,7 @@ func (w *world) summarize(out io.Writer, orders int) {
 			fmt.Fprintf(out, "  %s faults injected: %+v\n", s.name, s.faults.Counts())
 		}
 	}
-	if n := w.sb.Counts().RateLimited; n > 0 {
-		fmt.Fprintf(out, "ShipBob's rate limit answered %d requests 429; the connector waited as x-retry-after asked\n", n)
+	if n := w.sb.Counts().RateLimited; n > 0 && w.shipbobLimit > 0 {
+		fmt.Fprintf(out, "ShipBob answered %d requests 429 (its rate limit and injected faults); the connector waited as x-retry-after asked\n", n)
 	}
 }
