@@ -104,10 +104,13 @@ func testFaults(t *testing.T, cfg config) {
 	dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{})
 	require.NoError(t, err)
 	assert.Empty(t, dls, "dead letters")
-	ends := map[string]int{}
+	ends, held := map[string]int{}, map[string]int{}
 	for _, id := range res.IDs {
 		v, err := w.flow.Where(ctx, id)
 		require.NoError(t, err, "where %s", id)
+		for _, sys := range v.Systems {
+			held[sys]++
+		}
 		st := v.Status
 		switch {
 		case st.Commercial == canonical.CommercialAccepted && st.Fulfillment == canonical.FulfillmentShipped && st.Billing == canonical.BillingInvoiced,
@@ -118,7 +121,11 @@ func testFaults(t *testing.T, cfg config) {
 			t.Errorf("order %s ended %s: not shipped and invoiced, cancelled or rejected", id, st)
 		}
 	}
-	t.Logf("%d orders ended: %v", len(res.IDs), ends)
+	t.Logf("%d orders ended: %v; fulfilment orders held by %v", len(res.IDs), ends, held)
+	if cfg.ownDC {
+		assert.Positive(t, held["shipbob"], "fulfilment orders at ShipBob")
+		assert.Positive(t, held["dc"], "fulfilment orders at the own DC")
+	}
 	for _, s := range w.systems {
 		c := s.faults.Counts()
 		t.Logf("%s: %d requests, faults %+v", s.name, s.total(), c)
