@@ -204,6 +204,14 @@ type Config struct {
 	// (retry.Permanent) or the attempts run out. Nil means that such an
 	// event is dead-lettered with ErrUnhandledEvent.
 	Unhandled func(ctx context.Context, ev canonical.Event) error
+	// Middleware, when not nil, wraps the flow's event handler: the
+	// consumer calls Middleware(handler) for each event. It sees the
+	// handler's context before the flow does and its error after, so that
+	// an OpenTelemetry bridge can run the handling in a span whose children
+	// are the connector calls it makes (otel's Bridge.Handler). Its result
+	// is the handler's; it must call the handler it wraps, or return an
+	// error, and be safe for concurrent use. Nil means the handler as is.
+	Middleware func(eventlog.Handler) eventlog.Handler
 }
 
 // Validate reports whether c is usable. The error matches ErrInvalidConfig

@@ -278,7 +278,13 @@ func build(cfg Config, roles inventoryRoles) (*Flow, error) {
 	f.maxSize = cmp.Or(cfg.MaxEventSize, DefaultMaxEventSize)
 	f.maxLines = cmp.Or(cfg.MaxLines, DefaultMaxLines)
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
-	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: f.handle,
+	handler := eventlog.Handler(f.handle)
+	if cfg.Middleware != nil {
+		if handler = cfg.Middleware(handler); handler == nil {
+			return nil, fmt.Errorf("%w: Middleware returned a nil handler", ErrInvalidConfig)
+		}
+	}
+	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: handler,
 		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
 		Lease:  cmp.Or(cfg.DedupeLease, DefaultDedupeLease),
 		Logger: cfg.Logger, Now: cfg.Now, OnDeadLetter: f.deadLettered})

@@ -79,6 +79,8 @@ type InventoryConfig struct {
 	// ErrUnhandledEvent. The flow appends only the WMS feed's inventory
 	// events to the log, so such events are those others append.
 	Unhandled func(ctx context.Context, ev canonical.Event) error
+	// Middleware wraps the flow's event handler, as Config.Middleware does.
+	Middleware func(eventlog.Handler) eventlog.Handler
 }
 
 // config returns the Config of c's common fields, and c's roles.
@@ -87,7 +89,7 @@ func (c InventoryConfig) config() (Config, inventoryRoles) {
 			Group: orDefault(c.Group, DefaultInventoryGroup), Scope: c.Scope, Policy: c.Policy, Workers: c.Workers,
 			Dedupe: c.Dedupe, DedupeLease: c.DedupeLease, MaxEventSize: c.MaxEventSize, MaxLines: c.MaxLines,
 			PageSize: c.PageSize, PollInterval: c.PollInterval, Recorder: c.Recorder, Metrics: c.Metrics,
-			Logger: c.Logger, Now: c.Now, Unhandled: c.Unhandled},
+			Logger: c.Logger, Now: c.Now, Unhandled: c.Unhandled, Middleware: c.Middleware},
 		inventoryRoles{feed: c.WMS, stock: c.WMS, ledger: c.ERP, avail: c.CRM}
 }
 

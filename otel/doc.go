@@ -42,11 +42,14 @@
 // step's error class and the span status Error. The event is named from the
 // handler's context with eventlog.EventFrom.
 //
-// The flow records its handling step when the handler has returned, so a
-// handled event's span and the spans of the connector calls it made are
-// siblings under the event's producer span, not parent and child. A consumer
-// of your own wrapped with [Bridge.Handler] gets a span before the handler
+// The flow records its handling step when the handler has returned, so
+// through the Recorder alone a handled event's span and the spans of the
+// connector calls it made are siblings under the event's producer span.
+// For parent and child, give the flow [Bridge.Handler] as
+// flow.Config.Middleware (and the flow's Recorder without the bridge, so
+// that each handled event has one span): the span starts before the handler
 // runs, and the connector calls and events of the handler are its children.
+// A consumer group of your own is wrapped the same way.
 //
 // # Metrics
 //

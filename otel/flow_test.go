@@ -70,3 +70,45 @@ func TestFlowSpans(t *testing.T) {
 	require.NoError(t, err, "Where")
 	assert.NotEmpty(t, v.Timeline, "Where finds the timeline through the Recorder")
 }
+
+// With the bridge's Handler as the flow's Middleware, the connector calls
+// a handled event makes are children of its span.
+func TestFlowMiddlewareSpansParent(t *testing.T) {
+	ctx := t.Context()
+	b, sr, _ := newTraced(t)
+	mem, err := tracing.NewMemoryRecorder(tracing.MemoryConfig{})
+	require.NoError(t, err, "NewMemoryRecorder")
+	e, err := erp.New(erp.Config{})
+	require.NoError(t, err, "erp.New")
+	w, err := wms.New(wms.Config{})
+	require.NoError(t, err, "wms.New")
+	c, err := crm.New(crm.Config{})
+	require.NoError(t, err, "crm.New")
+	we, err := connector.WrapERP(e, connector.Options{Recorder: b.Recorder(mem)})
+	require.NoError(t, err, "WrapERP")
+	f, err := flow.New(flow.Config{ERP: we, WMS: w, CRM: c, Log: eventlog.NewMemory(eventlog.MemoryConfig{}),
+		Recorder: mem, Middleware: b.Handler, PollInterval: time.Millisecond})
+	require.NoError(t, err, "flow.New")
+	opp, err := c.OpenOpportunity(ctx, crm.Opportunity{AccountID: "ACC-0002", Lines: []crm.OpportunityLine{{
+		SKU: "SKU-101", Quantity: canonical.MustParseQuantity("5", "EA"), UnitPrice: canonical.MustParseMoney("9.80", "USD")}}})
+	require.NoError(t, err, "OpenOpportunity")
+	_, err = c.ConvertOpportunity(ctx, opp.ID)
+	require.NoError(t, err, "ConvertOpportunity")
+	require.NoError(t, f.Drain(ctx), "Drain")
+
+	var handle, accept []trace.SpanContext
+	var acceptParent trace.SpanContext
+	for _, s := range sr.Ended() {
+		switch s.Name() {
+		case "handle order.submitted":
+			handle = append(handle, s.SpanContext())
+		case "erp AcceptOrder":
+			accept = append(accept, s.SpanContext())
+			acceptParent = s.Parent()
+		}
+	}
+	require.Len(t, handle, 1, "one span for the handled order.submitted")
+	require.Len(t, accept, 1, "one span for the ERP's AcceptOrder")
+	assert.Equal(t, handle[0].SpanID(), acceptParent.SpanID(), "AcceptOrder's span is a child of the handled event's span")
+	assert.Equal(t, handle[0].TraceID(), accept[0].TraceID(), "one trace")
+}
