@@ -52,21 +52,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
-	"strings"
-	"sync"
-	"text/tabwriter"
 	"time"
 
-	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/faults"
 	"github.com/distsync/distsync/crm"
 	"github.com/distsync/distsync/erp"
 	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/examples/internal/o2c"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
@@ -130,31 +126,9 @@ type config struct {
 	logs     io.Writer // the flow's log records; nil means none
 }
 
-// errDisagree is returned when the systems do not show the same orders.
-var errDisagree = errors.New("the systems disagree")
-
-// clock is the simulated time of the reference systems: it moves a minute
-// per warehouse step, so documents are the same on every run.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // world is the three systems and the flow over them.
 type world struct {
-	clk  *clock
+	clk  *o2c.Clock
 	erp  *erp.Memory
 	wms  *wms.Memory // with -wms 2, the own DC's
 	tpl  *wms.Memory // with -wms 2, the 3PL's; else nil
@@ -175,31 +149,6 @@ type world struct {
 	logger   *slog.Logger // the flow's; nil means discard
 
 	erpFaults interface{ Counts() faults.Counts } // the ERP's fault injector, with the outage
-	notes     []note                              // what the scenario did to the systems, for the timelines
-}
-
-// note is something the scenario did to an order in a system, as a user
-// would: the timeline of the order shows it where it happened.
-type note struct {
-	at    time.Time
-	order string
-	text  string
-}
-
-// note records that the scenario did text to order now.
-func (w *world) note(order, text string) {
-	w.notes = append(w.notes, note{at: time.Now(), order: order, text: text})
-}
-
-// notesOf returns the notes of order.
-func (w *world) notesOf(order string) []note {
-	var ns []note
-	for _, n := range w.notes {
-		if n.order == order {
-			ns = append(ns, n)
-		}
-	}
-	return ns
 }
 
 // outage is the ERP's outage: its calls in this window fail as
@@ -231,29 +180,29 @@ func newWorld(cfg config) (*world, error) {
 	if err := st.checkNew(); err != nil {
 		return nil, err
 	}
-	w := &world{clk: &clock{t: wms.DemoEpoch()}, store: st, restarts: cfg.restarts,
+	w := &world{clk: o2c.NewClock(wms.DemoEpoch()), store: st, restarts: cfg.restarts,
 		stop: &stopper{rng: rand.New(rand.NewPCG(cfg.seed, 3))}}
 	if cfg.logs != nil {
 		// Every record logged with the context of a handled event carries
 		// its correlation and causation IDs.
 		w.logger = slog.New(tracing.NewHandler(slog.NewJSONHandler(cfg.logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	}
-	if w.erp, err = erp.New(erp.Config{Clock: w.clk.now}); err != nil {
+	if w.erp, err = erp.New(erp.Config{Clock: w.clk.Now}); err != nil {
 		return nil, err
 	}
 	if cfg.systems == 2 {
-		if w.wms, err = newWMS("dc", dcWarehouses, w.clk.now, cfg.seed); err != nil {
+		if w.wms, err = newWMS("dc", dcWarehouses, w.clk.Now, cfg.seed); err != nil {
 			return nil, err
 		}
 		// The 3PL labels its packages with its own GS1 prefix and tracking
 		// numbers of its own.
-		if w.tpl, err = newWMS("3pl", tplWarehouses, w.clk.now, cfg.seed+1); err != nil {
+		if w.tpl, err = newWMS("3pl", tplWarehouses, w.clk.Now, cfg.seed+1); err != nil {
 			return nil, err
 		}
-	} else if w.wms, err = wms.New(wms.Config{Clock: w.clk.now, Seed: cfg.seed}); err != nil {
+	} else if w.wms, err = wms.New(wms.Config{Clock: w.clk.Now, Seed: cfg.seed}); err != nil {
 		return nil, err
 	}
-	if w.crm, err = crm.New(crm.Config{Clock: w.clk.now}); err != nil {
+	if w.crm, err = crm.New(crm.Config{Clock: w.clk.Now}); err != nil {
 		return nil, err
 	}
 	if w.rec, err = tracing.NewMemoryRecorder(tracing.MemoryConfig{}); err != nil {
@@ -391,68 +340,6 @@ func (w *world) drain(ctx context.Context) error {
 	}
 }
 
-// submit opens and converts an opportunity and returns the order ID.
-func (w *world) submit(ctx context.Context, account string, lines ...string) (string, error) {
-	prices := map[string]string{"SKU-100": "12.50", "SKU-101": "9.80", "SKU-102": "4.25", "SKU-103": "89.00",
-		"SKU-104": "3.10", "SKU-105": "6.40"}
-	opp := crm.Opportunity{AccountID: account, Name: strings.Join(lines, " ")}
-	for _, l := range lines {
-		sku, qty, _ := strings.Cut(l, ":")
-		price := cmpOr(prices[sku], "1.00")
-		q, err := canonical.ParseQuantity(qty, "EA")
-		if err != nil {
-			return "", fmt.Errorf("line %q: %w", l, err)
-		}
-		opp.Lines = append(opp.Lines, crm.OpportunityLine{SKU: sku, Quantity: q, UnitPrice: canonical.MustParseMoney(price, "USD")})
-	}
-	opp, err := w.crm.OpenOpportunity(ctx, opp)
-	if err != nil {
-		return "", err
-	}
-	o, err := w.crm.ConvertOpportunity(ctx, opp.ID)
-	return o.ID, err
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-// settle drains the flow and steps the warehouses until nothing moves.
-func (w *world) settle(ctx context.Context) error {
-	for range 1000 {
-		if err := w.drain(ctx); err != nil {
-			return err
-		}
-		n, err := w.wms.Step(ctx)
-		if err != nil {
-			return err
-		}
-		if w.tpl != nil {
-			k, err := w.tpl.Step(ctx)
-			if err != nil {
-				return err
-			}
-			n += k
-		}
-		w.clk.advance(time.Minute)
-		if n == 0 {
-			return w.drain(ctx)
-		}
-	}
-	return errors.New("the warehouses did not settle in 1000 steps")
-}
-
-// scenario is one order of the scripted scenario.
-type scenario struct {
-	name    string
-	account string
-	lines   []string
-	id      string
-}
-
 func run(ctx context.Context, out io.Writer, cfg config) error {
 	w, err := newWorld(cfg)
 	if err != nil {
@@ -460,460 +347,37 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	defer w.close()
 	w.out = out
-	scenarios := []*scenario{
-		{name: "ships complete from one warehouse", account: "ACC-0002", lines: []string{"SKU-100:10", "SKU-104:20"}},
-		{name: "split across two warehouses", account: "ACC-0002", lines: []string{"SKU-101:100"}},
-		{name: "partial shipment, backorder filled later", account: "ACC-0001", lines: []string{"SKU-100:5", "SKU-105:7"}},
-		{name: "credit hold, released", account: "ACC-0003", lines: []string{"SKU-103:15"}},
-		{name: "rejected: unknown item", account: "ACC-0001", lines: []string{"SKU-999:1"}},
-		{name: "cancelled in part: ships what is in stock, the backordered remainder is cancelled", account: "ACC-0002",
-			lines: []string{"SKU-102:8", "SKU-105:6"}},
+	feeds := []connector.EventFeed{w.wms}
+	if w.tpl != nil {
+		feeds = append(feeds, w.tpl)
 	}
-	for _, s := range scenarios {
-		if s.id, err = w.submit(ctx, s.account, s.lines...); err != nil {
-			return fmt.Errorf("submit %q: %w", s.name, err)
-		}
-	}
-	rng := rand.New(rand.NewPCG(cfg.seed, 1))
-	skus := []string{"SKU-100", "SKU-101", "SKU-102", "SKU-103", "SKU-104", "SKU-105"}
-	var generated []string
-	for range cfg.orders {
-		var lines []string
-		for range 1 + rng.IntN(3) {
-			lines = append(lines, fmt.Sprintf("%s:%d", skus[rng.IntN(len(skus))], 1+rng.IntN(10)))
-		}
-		id, err := w.submit(ctx, []string{"ACC-0001", "ACC-0002"}[rng.IntN(2)], lines...)
-		if err != nil {
-			return fmt.Errorf("submit generated order: %w", err)
-		}
-		generated = append(generated, id)
-	}
-	start := time.Now()
-	if len(generated) > 0 {
-		// Every tenth generated order loses its first line: customer
-		// service cancels it in the ERP once the order is released,
-		// before the warehouse allocates it.
-		if err := w.flow.Drain(ctx); err != nil {
-			return err
-		}
-		for i, id := range generated {
-			if i%10 != 9 {
-				continue
+	ow := &o2c.World{Clock: w.clk, CRM: w.crm, ERP: w.erp, Feeds: feeds,
+		Stock: func(warehouse string) *wms.Memory {
+			if w.tpl != nil && slices.Contains(tplWarehouses, warehouse) {
+				return w.tpl
 			}
-			_, err := w.erp.RequestCancellation(ctx, id, []canonical.CancelLine{{LineID: "L1", Quantity: canonical.MustParseQuantity("10", "EA")}}, "customer service")
-			if err != nil && connector.CodeOf(err) != connector.CodeNotFound {
-				return fmt.Errorf("request cancellation of %s in the ERP: %w", id, err)
-			}
-		}
-	}
-	if err := w.settle(ctx); err != nil {
-		return err
-	}
-	// The customer no longer wants what has not shipped: a user cancels
-	// the open remainder in the CRM, before any stock arrives.
-	cancelled := scenarios[5]
-	w.note(cancelled.id, "the customer cancels the open remainder in the CRM")
-	if _, err := w.crm.RequestCancellation(ctx, cancelled.id, nil, "customer no longer needs the rest"); err != nil {
-		return fmt.Errorf("request cancellation of %s: %w", cancelled.id, err)
-	}
-	if err := w.settle(ctx); err != nil {
-		return err
-	}
-	// The credit controller releases the hold; stock arrives for the
-	// backorders.
-	w.note(scenarios[3].id, "the credit controller releases the credit hold in the ERP")
-	if _, err := w.erp.ReleaseHold(ctx, scenarios[3].id, canonical.HoldCredit); err != nil {
-		return fmt.Errorf("release hold of %s: %w", scenarios[3].id, err)
-	}
-	w.note(scenarios[2].id, "stock arrives in WH-EAST for the backorder")
-	for i, sku := range skus {
-		if _, err := w.wms.Adjust(ctx, canonical.InventoryAdjustment{ID: fmt.Sprintf("ADJ-ARRIVAL-%d", i), Item: canonical.ItemRef{SKU: sku},
-			Location: "WH-EAST", Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity("500", "EA"),
-			Reason: canonical.AdjustFound, AdjustedAt: w.clk.now()}); err != nil {
-			return fmt.Errorf("adjust %s: %w", sku, err)
-		}
-	}
-	if err := w.settle(ctx); err != nil {
-		return err
-	}
-	elapsed := time.Since(start)
-	for _, s := range scenarios {
-		v, err := w.flow.Where(ctx, s.id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "\n== %s: %s (%s) %s%s\n", s.id, s.name, strings.Join(s.lines, " "), v.Status, notOpen(v.Order))
-		if v.CRM != nil && len(v.CRM.Messages) > 0 {
-			fmt.Fprintf(out, "   CRM shows: %s\n", strings.Join(v.CRM.Messages, "; "))
-		}
-		printTimeline(out, v.Timeline, w.notesOf(s.id))
-		for _, fo := range v.FulfillmentOrders {
-			if sys, ok := v.Systems[fo.ID]; ok {
-				fmt.Fprintf(out, "   fulfilment order %s at %s is held by WMS %s\n", fo.ID, fo.Warehouse, sys)
-			}
-		}
-		for _, sh := range v.Shipments {
-			fmt.Fprintf(out, "   shipment %s from %s, tracking %s\n", sh.ID, sh.Warehouse, strings.Join(sh.TrackingNumbers, " "))
-		}
-		for _, in := range v.Invoices {
-			fmt.Fprintf(out, "   invoice %s total %s\n", in.Number, in.Totals.Total)
-		}
-	}
-	ids := make([]string, 0, len(scenarios)+len(generated))
-	for _, s := range scenarios {
-		ids = append(ids, s.id)
-	}
-	ids = append(ids, generated...)
-	slices.Sort(ids)
-	ok, err := compare(ctx, out, w, ids, len(scenarios))
-	if err != nil {
-		return err
-	}
-	dls, err := w.flow.DeadLetters(ctx, eventlog.Filter{})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\n%d orders (%d generated) in %s; %d dead letters; erp %+v\n", len(ids), len(generated),
-		elapsed.Round(time.Millisecond), len(dls), w.erp.Counts())
-	fmt.Fprintf(out, "ERP outage: its calls %d to %d failed unavailable (%d calls); the flow retried events %s and parked them %s "+
-		"while a system's breaker was open\n", outage.FromCall, outage.UntilCall-1, w.erpFaults.Counts().Outage,
-		times(w.stop.count(flow.CounterRetried)), times(w.stop.count(flow.CounterParked)))
-	if !ok {
-		return errDisagree
-	}
-	fmt.Fprintln(out, "all systems agree")
-	return nil
-}
-
-// times says how many times a counter counted, and for which entities:
-// "64 times (shipment 60, order 4)".
-func times(n int, by map[string]int) string {
-	if n == 0 {
-		return "0 times"
-	}
-	entities := slices.Sorted(maps.Keys(by))
-	parts := make([]string, len(entities))
-	for i, e := range entities {
-		parts[i] = fmt.Sprintf("%s %d", cmpOr(e, "other"), by[e])
-	}
-	unit := "times"
-	if n == 1 {
-		unit = "time"
-	}
-	return fmt.Sprintf("%d %s (%s)", n, unit, strings.Join(parts, ", "))
-}
-
-// notOpen says which quantities of o were cancelled or rejected, as
-// "; cancelled L2 6 of 6 EA": its status alone reads the same whether or
-// not part of it was cancelled.
-func notOpen(o canonical.Order) string {
-	var parts []string
-	for _, b := range []struct {
-		bucket canonical.Bucket
-		name   string
-	}{{canonical.BucketCancelled, "cancelled"}, {canonical.BucketRejected, "rejected"}} {
-		var ls []string
-		for _, l := range o.Lines {
-			if q := l.Buckets.Get(b.bucket); q.IsPos() {
-				ls = append(ls, fmt.Sprintf("%s %s of %s", l.ID, q, l.Quantity))
-			}
-		}
-		if len(ls) > 0 {
-			parts = append(parts, b.name+" "+strings.Join(ls, ", "))
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "; " + strings.Join(parts, "; ")
-}
-
-// printTimeline prints the steps in the order they started, with the notes
-// where they happened. A run of steps of one operation is one line, its
-// outcomes counted ("ok ×8, retry(unavailable) ×2"); one or two lines
-// repeated (a parked event rechecked while a breaker is open) are printed
-// once with how many times they came.
-func printTimeline(out io.Writer, steps []tracing.Step, notes []note) {
-	var lines []string
-	width := 5 // the system column: "flow ", "erp  ", or wider for "wms-3pl"
-	for _, s := range steps {
-		width = max(width, len(s.System)+1)
-	}
-	flush := func(run []tracing.Step) {
-		if len(run) == 0 {
-			return
-		}
-		var outcomes []string
-		for i := 0; i < len(run); {
-			o := outcome(run[i])
-			j := i + 1
-			for j < len(run) && outcome(run[j]) == o {
-				j++
-			}
-			if j-i > 1 {
-				o += fmt.Sprintf(" ×%d", j-i)
-			}
-			outcomes = append(outcomes, o)
-			i = j
-		}
-		lines = append(lines, fmt.Sprintf("%-*s %-28s %s", width, run[0].System, run[0].Operation, strings.Join(outcomes, ", ")))
-	}
-	var run []tracing.Step
-	for _, s := range steps {
-		for len(notes) > 0 && notes[0].at.Before(s.Start) {
-			flush(run)
-			run = nil
-			lines = append(lines, "-->   "+notes[0].text)
-			notes = notes[1:]
-		}
-		if len(run) > 0 && (s.System != run[0].System || s.Operation != run[0].Operation) {
-			flush(run)
-			run = nil
-		}
-		run = append(run, s)
-	}
-	flush(run)
-	for _, n := range notes {
-		lines = append(lines, "-->   "+n.text)
-	}
-	for i := 0; i < len(lines); {
-		k, n := repeats(lines[i:])
-		for _, l := range lines[i : i+k] {
-			fmt.Fprintf(out, "   %s\n", l)
-		}
-		switch {
-		case n > 1 && k == 1:
-			fmt.Fprintf(out, "         (the line above: %d times in all)\n", n)
-		case n > 1:
-			fmt.Fprintf(out, "         (the %d lines above: %d times in all)\n", k, n)
-		}
-		i += k * n
-	}
-}
-
-// repeats returns the shortest block (of one or two lines) at the start of
-// lines and how many times it repeats there.
-func repeats(lines []string) (k, n int) {
-	for k := 1; k <= 2 && 2*k <= len(lines); k++ {
-		n := 1
-		for (n+1)*k <= len(lines) && slices.Equal(lines[n*k:(n+1)*k], lines[:k]) {
-			n++
-		}
-		if n > 1 {
-			return k, n
-		}
-	}
-	return 1, 1
-}
-
-// outcome is how a step ended, with its error class: "retry(unavailable)".
-func outcome(s tracing.Step) string {
-	if s.ErrorClass == "" {
-		return string(s.Outcome)
-	}
-	return string(s.Outcome) + "(" + s.ErrorClass + ")"
-}
-
-// wmsFeed is what the WMS's feed shows per order: the quantity shipped
-// and cancelled per order line.
-type wmsFeed struct {
-	shipped, cancelled map[string]map[string]canonical.Decimal
-}
-
-// add adds q to m[order][line].
-func add(m map[string]map[string]canonical.Decimal, order, line string, q canonical.Decimal) error {
-	if m[order] == nil {
-		m[order] = map[string]canonical.Decimal{}
-	}
-	v, err := m[order][line].Add(q)
-	m[order][line] = v
+			return w.wms
+		},
+		Flow:  func() *flow.Flow { return w.flow },
+		Drain: w.drain,
+		Step:  w.step,
+		Count: w.stop.count,
+		Outage: func() string {
+			return fmt.Sprintf("ERP outage: its calls %d to %d failed unavailable (%d calls)", outage.FromCall, outage.UntilCall-1,
+				w.erpFaults.Counts().Outage)
+		}}
+	_, err = o2c.Run(ctx, out, ow, o2c.Config{Orders: cfg.orders, Seed: cfg.seed})
 	return err
 }
 
-// readWMS reads the whole feed of each WMS and returns what they shipped
-// and cancelled per order and line.
-func readWMS(ctx context.Context, ms ...*wms.Memory) (wmsFeed, error) {
-	f := wmsFeed{shipped: map[string]map[string]canonical.Decimal{}, cancelled: map[string]map[string]canonical.Decimal{}}
-	for _, m := range ms {
-		if m == nil {
-			continue
-		}
-		if err := f.read(ctx, m); err != nil {
-			return wmsFeed{}, err
-		}
+// step moves the warehouses of every WMS one step.
+func (w *world) step(ctx context.Context) (int, error) {
+	n, err := w.wms.Step(ctx)
+	if err != nil || w.tpl == nil {
+		return n, err
 	}
-	return f, nil
-}
-
-// read adds what m's feed shipped and cancelled to f.
-func (f wmsFeed) read(ctx context.Context, m *wms.Memory) error {
-	var cur connector.Cursor
-	for {
-		p, err := m.PollEvents(ctx, cur, 500)
-		if err != nil {
-			return err
-		}
-		for _, e := range p.Events {
-			switch e.Type {
-			case canonical.EventFulfillmentShipped:
-				s, err := canonical.DecodeData[canonical.Shipment](e)
-				if err != nil {
-					return err
-				}
-				for _, l := range s.Lines {
-					if err := add(f.shipped, s.OrderID, l.OrderLineID, l.Quantity.Value); err != nil {
-						return err
-					}
-				}
-			case canonical.EventFulfillmentCancelled:
-				fo, err := canonical.DecodeData[canonical.FulfillmentOrder](e)
-				if err != nil {
-					return err
-				}
-				for _, l := range fo.Lines {
-					if err := add(f.cancelled, fo.OrderID, l.OrderLineID, l.Quantity.Value); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		cur = p.Next
-		if !p.More {
-			return nil
-		}
-	}
-}
-
-// compare prints what each system shows of every order and reports
-// whether they agree: the CRM shows the flow's status, the ERP its
-// commercial status, shipped, invoiced and cancelled quantities and one
-// invoice per shipment, the WMS shipped what the ERP invoiced, and the CRM
-// shows the ERP's cancelled quantities, of which the WMS cancelled what
-// it had been released (the rest was cancelled before the release).
-//
-// The table has a row per order when there are at most maxRows; past
-// that, the first keep orders and every order the systems disagree on
-// keep their rows, and the others are summed up in a row per status.
-func compare(ctx context.Context, out io.Writer, w *world, ids []string, keep int) (bool, error) {
-	feed, err := readWMS(ctx, w.wms, w.tpl)
-	if err != nil {
-		return false, err
-	}
-	shipped := feed.shipped
-	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(out)
-	fmt.Fprintln(tw, "ORDER\tFLOW\tCRM\tERP\tSHIPPED erp/wms\tCANCELLED erp/crm/wms\tINVOICES\tAGREE")
-	// summed is the orders summed up in one row, per status.
-	type summed struct {
-		first, row          string // the first order and its row
-		n, cancelled        int
-		invoices, shipments int
-	}
-	var statuses []canonical.Status
-	sums := map[canonical.Status]*summed{}
-	all := true
-	for i, id := range ids {
-		v, err := w.flow.Where(ctx, id)
-		if err != nil {
-			return false, err
-		}
-		var problems []string
-		crmShown, hasCRM := w.crm.ShownStatus(id)
-		crmText := "-"
-		if !hasCRM {
-			problems = append(problems, "CRM shows nothing")
-		} else {
-			crmText = crmShown.Status.String()
-			if crmShown.Status != v.Status {
-				problems = append(problems, "CRM status")
-			}
-		}
-		erpText, shipText, cancelText, invText := "not found", "", "", ""
-		eo, erpErr := w.erp.GetOrder(ctx, id)
-		switch {
-		case erpErr != nil && v.Status.Commercial == canonical.CommercialRejected:
-		case erpErr != nil:
-			problems = append(problems, "ERP: "+erpErr.Error())
-		default:
-			erpText = eo.Status().Commercial.String()
-			if eo.Status().Commercial != v.Status.Commercial {
-				problems = append(problems, "ERP commercial status")
-			}
-			var parts []string
-			for i, l := range eo.Lines {
-				es := l.Buckets.Get(canonical.BucketShipped)
-				ws := shipped[id][l.ID]
-				parts = append(parts, l.ID+":"+es.String()+"/"+ws.String())
-				if !es.Equal(ws) || !es.Equal(v.Order.Lines[i].Buckets.Get(canonical.BucketShipped)) {
-					problems = append(problems, "shipped "+l.ID)
-				}
-				if !l.Buckets.Get(canonical.BucketInvoiced).Equal(es) {
-					problems = append(problems, "invoiced "+l.ID)
-				}
-			}
-			shipText = strings.Join(parts, " ")
-			parts = parts[:0]
-			for i, l := range eo.Lines {
-				ec := l.Buckets.Get(canonical.BucketCancelled)
-				wc := feed.cancelled[id][l.ID]
-				var cc canonical.Decimal
-				if i < len(crmShown.Lines) {
-					cc = crmShown.Lines[i].Cancelled.Value
-				}
-				if ec.IsPos() || cc.IsPos() || wc.IsPos() {
-					parts = append(parts, l.ID+":"+ec.String()+"/"+cc.String()+"/"+wc.String())
-				}
-				if !ec.Equal(cc) || !ec.Equal(v.Order.Lines[i].Buckets.Get(canonical.BucketCancelled)) || wc.Cmp(ec) > 0 {
-					problems = append(problems, "cancelled "+l.ID)
-				}
-			}
-			cancelText = strings.Join(parts, " ")
-			if cancelText == "" {
-				cancelText = "-"
-			}
-			n := w.erp.InvoiceCount(id)
-			invText = fmt.Sprintf("%d for %d shipments", n, len(v.Shipments))
-			if n != len(v.Shipments) {
-				problems = append(problems, "invoices")
-			}
-		}
-		agree := "yes"
-		if len(problems) > 0 {
-			all = false
-			agree = "NO: " + strings.Join(slices.Compact(problems), ", ")
-		}
-		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, v.Status, crmText, erpText, shipText, cancelText, invText, agree)
-		if len(ids) <= maxRows || i < keep || len(problems) > 0 {
-			fmt.Fprint(tw, row)
-			continue
-		}
-		s := sums[v.Status]
-		if s == nil {
-			s = &summed{first: id, row: row}
-			sums[v.Status] = s
-			statuses = append(statuses, v.Status)
-		}
-		s.n++
-		if cancelText != "-" {
-			s.cancelled++
-		}
-		s.invoices += w.erp.InvoiceCount(id)
-		s.shipments += len(v.Shipments)
-	}
-	for _, st := range statuses {
-		s := sums[st]
-		if s.n == 1 {
-			fmt.Fprint(tw, s.row)
-			continue
-		}
-		orders, cancelled := fmt.Sprintf("%d more from %s", s.n, s.first), "-"
-		if s.cancelled > 0 {
-			cancelled = fmt.Sprintf("in %d of them", s.cancelled)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t%s\t%d for %d shipments\tyes\n", orders, st, st, st.Commercial, cancelled,
-			s.invoices, s.shipments)
-	}
-	return all, tw.Flush()
+	k, err := w.tpl.Step(ctx)
+	return n + k, err
 }
 
 // The warehouses of each WMS with -wms 2: the distributor's own DC runs
@@ -942,6 +406,3 @@ func newWMS(name string, owns []string, clock func() time.Time, seed uint64) (*w
 	}
 	return wms.New(cfg)
 }
-
-// maxRows is the most orders the comparison table shows a row each.
-const maxRows = 30

@@ -228,14 +228,15 @@ func (c *Client) orderEvents(o wire.Order) ([]canonical.Event, error) {
 	for _, l := range fo.Lines {
 		bySKU[l.Item.SKU] = l
 	}
-	anyOpen := slices.ContainsFunc(o.Shipments, func(s wire.Shipment) bool {
-		return s.Status != wire.StatusCompleted && s.Status != wire.StatusCancelled
-	})
-	lastCompleted := int64(0)
+	// A shipment is the fulfilment order's last when no shipment came
+	// after it: a partial shipment splits the rest off into a new one,
+	// which stays on the order whether it ships or is cancelled later, so
+	// the shipped event reads the same on every poll (its key is the
+	// shipment's, and a consumer refuses a repeated key with other
+	// content).
+	lastShipment := int64(0)
 	for _, s := range o.Shipments {
-		if s.Status == wire.StatusCompleted {
-			lastCompleted = max(lastCompleted, s.ID)
-		}
+		lastShipment = max(lastShipment, s.ID)
 	}
 	for _, s := range o.Shipments {
 		qty := map[string]int64{}
@@ -270,7 +271,7 @@ func (c *Client) orderEvents(o wire.Order) ([]canonical.Event, error) {
 				ID: fmt.Sprintf("shipbob-%d", s.ID), Version: 1, OrderID: fo.OrderID, FulfillmentOrderID: fo.ID, Warehouse: fo.Warehouse,
 				Refs:                canonical.Refs{{System: System, Type: "shipment", Value: strconv.FormatInt(s.ID, 10)}},
 				ShippedAt:           firstTime(s.ActualFulfillmentDate, s.LastUpdateAt),
-				FinalForFulfillment: !anyOpen && s.ID == lastCompleted,
+				FinalForFulfillment: s.ID == lastShipment,
 				Carrier:             canonical.Carrier{SCAC: "UNKN"},
 			}
 			if t := s.Tracking; t != nil {
