@@ -53,8 +53,12 @@ type Config struct {
 	// BaseURL, when set, is the absolute URL that relative references given
 	// to Client.NewRequest (and next links in paged bodies) resolve against.
 	BaseURL string
-	// Transport sends the requests; nil means http.DefaultTransport. The
-	// Client wraps it in a tracing.Transport with Propagator.
+	// Transport sends the requests; nil means a transport shared by the
+	// Clients without one: http.DefaultTransport's settings with up to
+	// DefaultMaxIdleConnsPerHost idle connections kept per host (net/http
+	// keeps 2, so a connector called from several workers at once would
+	// open a new connection for most calls). The Client wraps it in a
+	// tracing.Transport with Propagator.
 	Transport http.RoundTripper
 	// Propagator names the tracing headers. For a vendor API set
 	// TraceContextOnly so only traceparent and tracestate are sent.
@@ -186,10 +190,29 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL != "" {
 		c.base, _ = url.Parse(cfg.BaseURL)
 	}
-	c.http = &http.Client{Transport: &tracing.Transport{Base: cfg.Transport, Propagator: cfg.Propagator}}
+	base := cfg.Transport
+	if base == nil {
+		base = sharedTransport
+	}
+	c.http = &http.Client{Transport: &tracing.Transport{Base: base, Propagator: cfg.Propagator}}
 	c.limiter = newLimiter(cfg.Rate, cfg.Burst)
 	return c, nil
 }
+
+// DefaultMaxIdleConnsPerHost is how many idle connections per host the
+// transport of Clients without Config.Transport keeps for reuse.
+const DefaultMaxIdleConnsPerHost = 64
+
+// sharedTransport is the transport of Clients without Config.Transport.
+var sharedTransport = func() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	return t
+}()
 
 type idemKey struct{}
 
