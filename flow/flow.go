@@ -187,6 +187,8 @@ type Flow struct {
 
 	running sync.Mutex
 
+	holdReaders int // Config.Workers, defaulted: CheckHolds' concurrent reads
+
 	mu     sync.Mutex
 	ledger canonical.Ledger
 	orders map[string]*orderState
@@ -259,6 +261,7 @@ func build(cfg Config, roles inventoryRoles) (*Flow, error) {
 	f.maxSize = cmp.Or(cfg.MaxEventSize, DefaultMaxEventSize)
 	f.maxLines = cmp.Or(cfg.MaxLines, DefaultMaxLines)
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
+	f.holdReaders = cmp.Or(cfg.Workers, eventlog.DefaultWorkers)
 	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: f.handle,
 		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
 		Lease:  cmp.Or(cfg.DedupeLease, DefaultDedupeLease),
