@@ -646,17 +646,23 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 	// correlation ID, and the decision that held it as its cause, so the
 	// call (and its failures) shows in the order's timeline.
 	type check struct {
+		id    string
+		corr  string
 		cause canonical.Event
 		order canonical.Order
 		err   error
 	}
 	checks := make([]check, len(held))
+	for i, st := range held {
+		c := &checks[i]
+		c.id = st.order.ID
+		c.cause = canonical.Event{ID: eventID("decision", c.id, strconv.FormatInt(st.order.Version, 10))}
+		c.corr = st.corr
+	}
 	read := func(i int) {
-		st, c := held[i], &checks[i]
-		id := st.order.ID
-		c.cause = canonical.Event{ID: eventID("decision", id, strconv.FormatInt(st.order.Version, 10))}
-		octx := tracing.WithCausationID(tracing.WithCorrelationID(ctx, st.corr), c.cause.ID)
-		c.order, c.err = f.erp.GetOrder(octx, id)
+		c := &checks[i]
+		octx := tracing.WithCausationID(tracing.WithCorrelationID(ctx, c.corr), c.cause.ID)
+		c.order, c.err = f.erp.GetOrder(octx, c.id)
 	}
 	if n := min(f.holdReaders, len(held)); n <= 1 {
 		for i := range held {
@@ -677,7 +683,7 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for i, st := range held {
-		id, c := st.order.ID, &checks[i]
+		id, c := checks[i].id, &checks[i]
 		if c.err != nil {
 			errs = append(errs, fmt.Errorf("flow: check holds of order %s: %w", id, c.err))
 			continue
@@ -686,7 +692,7 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 		if slices.ContainsFunc(o.Holds, canonical.Hold.Active) || o.AcceptedAt.IsZero() {
 			continue
 		}
-		if err := f.emit(ctx, canonical.EventOrderAccepted, o, id, st.corr, c.cause, eventID("resume", id, strconv.FormatInt(o.Version, 10))); err != nil {
+		if err := f.emit(ctx, canonical.EventOrderAccepted, o, id, c.corr, c.cause, eventID("resume", id, strconv.FormatInt(o.Version, 10))); err != nil {
 			errs = append(errs, err)
 			continue
 		}
