@@ -318,7 +318,11 @@ func (f *Flow) cancelOpen(ctx context.Context, st *orderState, key string, r can
 		if !r.All() && len(req.Lines) == 0 {
 			continue
 		}
-		res, err := f.wms.CancelRelease(ctx, f.key("cancel", r.OrderID, key, fo.ID), req)
+		sys, err := f.systemOf(fo.Warehouse)
+		if err != nil {
+			return nil, fmt.Errorf("flow: cancel request %s of fulfilment order %s: %w", r.ID, fo.ID, err)
+		}
+		res, err := sys.wms.CancelRelease(ctx, f.key("cancel", r.OrderID, key, fo.ID), req)
 		if err != nil {
 			return nil, err
 		}

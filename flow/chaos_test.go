@@ -15,6 +15,7 @@ import (
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/faults"
+	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 )
 
@@ -26,6 +27,16 @@ var (
 // TestChaos runs generated orders through the flow with faults on every
 // connector and checks the invariants of order-to-cash at the end.
 func TestChaos(t *testing.T) {
+	chaos(t, newSystems)
+}
+
+// TestChaosTwoWMS is TestChaos over two WMS (Config.Warehouses), each with
+// its own faults: the DC's owning WH-EAST and WH-SOUTH, the 3PL's WH-WEST.
+func TestChaosTwoWMS(t *testing.T) {
+	chaos(t, newTwoWMSSystems)
+}
+
+func chaos(t *testing.T, systems func(testing.TB) *world) {
 	seed, n := *chaosSeed, *chaosOrders
 	if testing.Short() {
 		n = 200
@@ -39,7 +50,9 @@ func TestChaos(t *testing.T) {
 		fc := faults.Config{Seed: seed, Unavailable: 0.15, RateLimited: 0.05, AmbiguousTimeout: 0.05,
 			Duplicate: 0.2, Reorder: 0.2, RetryAfter: 50 * time.Millisecond,
 			Outage: faults.Outage{FromCall: int64(n / 2), UntilCall: int64(n/2 + 40)}}
-		w := newWorld(t, &fc)
+		w := systems(t)
+		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+		w.connect(t, &fc, flow.Config{Log: w.log})
 		rng := rand.New(rand.NewPCG(seed, 7))
 		var ids, later []string
 		requests := 0
@@ -80,6 +93,9 @@ func TestChaos(t *testing.T) {
 			n, accepted, fos, requests, cancelledOrders, cancelledInFull, injected, w)
 		assert.Positive(t, cancelledOrders, "orders with cancelled quantity")
 		assert.Positive(t, w.wms.Counts().Cancellations, "cancellations in the warehouses")
+		if w.tpl != nil {
+			assert.Positive(t, w.tpl.Counts().Releases, "releases in the 3PL's warehouse")
+		}
 		assert.Positive(t, injected.AmbiguousTimeouts, "ambiguous timeouts injected")
 		assert.Positive(t, injected.Duplicates, "duplicated pages injected")
 		assert.Positive(t, injected.Outage, "outage injected")

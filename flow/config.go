@@ -48,10 +48,10 @@ const (
 var ErrInvalidConfig = errors.New("flow: invalid configuration")
 
 // Config configures a Flow that runs order-to-cash and inventory sync (for
-// inventory sync alone, see InventoryConfig). ERP, WMS, CRM and Log are
-// required; the zero value of every other field is its documented default. New reads it once;
-// the interfaces it holds are called concurrently and must be safe for
-// concurrent use.
+// inventory sync alone, see InventoryConfig). ERP, WMS (or Warehouses),
+// CRM and Log are required; the zero value of every other field is its
+// documented default. New reads it once; the interfaces it holds are
+// called concurrently and must be safe for concurrent use.
 type Config struct {
 	// ERP, WMS and CRM are the systems, typically decorated with
 	// connector.WrapERP, WrapWMS and WrapCRM (retry, breaker, timeline),
@@ -60,6 +60,19 @@ type Config struct {
 	ERP connector.ERP
 	WMS connector.WMS
 	CRM connector.CRM
+	// Warehouses, instead of WMS, are several WMS, each owning a set of
+	// warehouses: a distributor's own DC on one system and a 3PL on
+	// another. The default Sourcer sees the stock of all of them; each
+	// fulfilment order is released to the system that owns its warehouse,
+	// and cancelled there; a return is registered with the system of its
+	// receiving warehouse; every system's feed is polled, under a cursor
+	// of its own, into the one log; and an event about a warehouse is
+	// accepted only from the sources of the system that owns it.
+	// OrderView.Systems says which system holds which fulfilment order
+	// and return. Ownership is configuration, not state: a restarted flow
+	// routes by the Warehouses it is given. Exclusive with WMS and
+	// WMSSources; see WarehouseSystem for what each entry requires.
+	Warehouses []WarehouseSystem
 	// Log is the event log and its consumer state. Required.
 	Log eventlog.Backend
 	// Cursors keeps the feeds' cursors; nil means a new MemoryCursors.
@@ -154,14 +167,15 @@ type Config struct {
 	// ERPSources accepts no ERP's events. Sources must not be empty.
 	ERPSources []string
 	// WMSSources are the CloudEvents sources of the WMS's event feed
-	// (Flow.PollWarehouse): the flow accepts fulfilment events, returns
-	// received and inventory events only from these sources; one from
-	// any other source is dead-lettered with ErrForeignSource before it
-	// has any effect (a shipment would be posted and invoiced). Nil means
-	// the source the WMS connector reports through a Source() string
-	// method, found with connector.As through decorators (wms.Memory has
-	// one); Validate requires WMSSources when it has none. Sources must
-	// not be empty.
+	// (Flow.PollWarehouse), with Config.WMS (with Warehouses, each
+	// WarehouseSystem has its Sources): the flow accepts fulfilment
+	// events, returns received and inventory events only from these
+	// sources; one from any other source is dead-lettered with
+	// ErrForeignSource before it has any effect (a shipment would be
+	// posted and invoiced). Nil means the source the WMS connector
+	// reports through a Source() string method, found with connector.As
+	// through decorators (wms.Memory has one); Validate requires
+	// WMSSources when it has none. Sources must not be empty.
 	WMSSources []string
 	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
 	PageSize int
@@ -199,8 +213,12 @@ func (c Config) Validate() error {
 	if c.ERP == nil {
 		errs = append(errs, errors.New("ERP is required"))
 	}
-	if c.WMS == nil {
-		errs = append(errs, errors.New("WMS is required"))
+	if len(c.Warehouses) > 0 {
+		if _, err := c.validateWarehouses(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.WMS == nil {
+		errs = append(errs, errors.New("WMS is required (or Warehouses)"))
 	}
 	if c.CRM == nil {
 		errs = append(errs, errors.New("CRM is required"))
@@ -252,8 +270,10 @@ func (c Config) validateCommon(roles inventoryRoles) error {
 	if c.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("PollInterval is negative: %s", c.PollInterval))
 	}
-	if _, err := c.wmsSources(roles.feed); err != nil {
-		errs = append(errs, err)
+	if len(c.Warehouses) == 0 {
+		if _, err := c.wmsSources(roles.feed); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.MaxEventSize < 0 {
 		errs = append(errs, fmt.Errorf("MaxEventSize is negative: %d", c.MaxEventSize))

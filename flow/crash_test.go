@@ -277,6 +277,9 @@ func (d *durableWorld) open(t testing.TB) {
 	d.db, d.dedup = db, dedup
 	src := processSourcer{inv: &flow.InventorySourcer{Inventory: d.wms}, process: d.c.crashes}
 	cfg := flow.Config{Log: el, State: st, Cursors: st, Metrics: d.c, Workers: 4, Sourcer: src}
+	if d.tpl != nil {
+		cfg.Sourcer = nil // the default, over both systems' stock
+	}
 	if d.dedupe {
 		cfg.Dedupe = dedup
 	}
@@ -328,9 +331,7 @@ func (d *durableWorld) settle(t testing.TB) {
 			continue
 		}
 		require.NoError(t, err, "Drain")
-		n, err := d.wms.Step(context.Background())
-		require.NoError(t, err, "wms.Step")
-		if n == 0 {
+		if n := d.step(t); n == 0 {
 			require.NoError(t, d.flow.Drain(context.Background()), "Drain")
 			return
 		}
@@ -352,14 +353,25 @@ func (d *durableWorld) settle(t testing.TB) {
 func TestCrashRestart(t *testing.T) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
-		t.Run(name, func(t *testing.T) { crashRestart(t, dedupe) })
+		t.Run(name, func(t *testing.T) { crashRestart(t, dedupe, false) })
 	}
 }
 
-func crashRestart(t *testing.T, dedupe bool) {
+// TestCrashRestartTwoWMS is TestCrashRestart (with the dedupe store) for a
+// flow over two WMS (Config.Warehouses), whose feeds' cursors are kept
+// apart in the SQLite file: every crash and restart resumes both feeds.
+func TestCrashRestartTwoWMS(t *testing.T) {
+	crashRestart(t, true, true)
+}
+
+func crashRestart(t *testing.T, dedupe, two bool) {
 	seed, n := *crashSeed, *crashOrders
 	if testing.Short() {
 		n = 100
+	}
+	systems := newSystems
+	if two {
+		systems = newTwoWMSSystems
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -368,7 +380,7 @@ func crashRestart(t *testing.T, dedupe bool) {
 	})
 	path := filepath.Join(t.TempDir(), "flow.db")
 	synctest.Test(t, func(t *testing.T) {
-		d := &durableWorld{world: newSystems(t), path: path, rng: rand.New(rand.NewPCG(seed, 11)), max: 30, dedupe: dedupe,
+		d := &durableWorld{world: systems(t), path: path, rng: rand.New(rand.NewPCG(seed, 11)), max: 30, dedupe: dedupe,
 			fc: faults.Config{Seed: seed, Unavailable: 0.1, RateLimited: 0.02, AmbiguousTimeout: 0.05,
 				Duplicate: 0.1, Reorder: 0.1, RetryAfter: 20 * time.Millisecond}}
 		d.c = &crasher{rng: rand.New(rand.NewPCG(seed, 13)), points: map[string]int{}}
@@ -441,5 +453,8 @@ func crashRestart(t *testing.T, dedupe bool) {
 		assert.Positive(t, tl.cancelled, "orders with cancelled quantity")
 		assert.Len(t, returned, 20, "orders returned")
 		assert.Greater(t, d.c.crashes, before, "crashes during the returns")
+		if two {
+			checkTwoFeeds(t, d.db, d.world)
+		}
 	})
 }

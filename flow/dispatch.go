@@ -205,7 +205,9 @@ func checkPartition(ev canonical.Event, orderID string) error {
 // cancel request not from Config.OrderSources or Config.ERPSources, a
 // return.authorized event not from those or Config.Source (returns
 // authorized with Flow.AuthorizeReturn), a fulfilment, return.received or
-// inventory event not from Config.WMSSources.
+// inventory event not from Config.WMSSources, or, with
+// Config.Warehouses, not from the sources of the system that owns the
+// warehouse it is about.
 func (f *Flow) checkSource(ev canonical.Event) error {
 	switch ev.Type {
 	case canonical.EventFulfillmentReleased, canonical.EventFulfillmentAllocated, canonical.EventFulfillmentBackordered,
@@ -214,6 +216,7 @@ func (f *Flow) checkSource(ev canonical.Event) error {
 		if !slices.Contains(f.wmsSrc, ev.Source) {
 			return fmt.Errorf("%w: warehouse events are accepted from %q only (Config.WMSSources)", ErrForeignSource, f.wmsSrc)
 		}
+		return f.checkOwner(ev)
 	case canonical.EventOrderSubmitted:
 		if !slices.Contains(f.orderSrc, ev.Source) {
 			return fmt.Errorf("%w: orders are accepted from %q only (Config.OrderSources)", ErrForeignSource, f.orderSrc)

@@ -246,6 +246,33 @@
 // WMS emits an inventory.adjusted event (reason return_to_stock) when it
 // puts returned goods back in stock. Scrapped goods change no stock.
 //
+// # Several WMS
+//
+// A distributor may run its own DC on one WMS and ship from a 3PL on
+// another. [Config.Warehouses] then replaces Config.WMS: a list of
+// [WarehouseSystem], each a WMS with a name, the warehouses it owns (each
+// warehouse owned by exactly one) and the CloudEvents sources of its
+// events. Routing is by warehouse. The default Sourcer reads the stock of
+// every system, each for the warehouses it owns, so an order that no one
+// warehouse can fill is split across systems; each fulfilment order is
+// released to the system that owns its warehouse and cancelled there; a
+// return is registered with the system of its receiving warehouse; and
+// inventory sync reads a warehouse's positions from its owner.
+// [Flow.PollWarehouse] reads every system's feed into the one log, each
+// under its own cursor (FeedWMSEvents+"/"+name, in Config.Cursors, so a
+// restarted flow resumes each feed where it stopped), and webhooks
+// appended to the log by other means are merged the same way. A system
+// speaks only for its own warehouses: a fulfilment, return or inventory
+// event about a warehouse is accepted only from its owner's sources (an
+// event of the DC's WMS about the 3PL's warehouse is dead-lettered with
+// [ErrForeignSource], as is one about a warehouse no system owns), and a
+// fulfilment event must name the warehouse of the fulfilment order it is
+// about. [OrderView].Systems says which system holds which fulfilment
+// order and return. Ownership is configuration, not state: a restarted
+// flow routes by the Warehouses it is given. Decorate each WMS with its
+// own [connector.Options].System so timelines and metrics tell them apart.
+// Inventory sync alone ([NewInventorySync]) takes one WMS.
+//
 // # Driving the flow
 //
 // [Flow.Run] runs the pollers, the hold watcher and the consumer until its

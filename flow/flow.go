@@ -158,23 +158,27 @@ type orderState struct {
 // It is safe for concurrent use, but Run and Drain run one at a time. The
 // zero value is not usable.
 type Flow struct {
-	erp       connector.ERP
-	wms       connector.WMS
-	crm       connector.CRM
-	otc       bool           // order-to-cash runs: erp, wms and crm are set (New)
-	roles     inventoryRoles // inventory sync's roles, set by New and NewInventorySync
-	log       eventlog.Backend
-	cursors   CursorStore
-	sourcer   Sourcer
-	consumer  *eventlog.Consumer
-	group     string
-	scope     string
-	source    string
-	orderSrc  []string // Config.OrderSources, defaulted
-	erpSrc    []string // Config.ERPSources, defaulted
-	wmsSrc    []string // Config.WMSSources, defaulted
-	maxSize   int      // Config.MaxEventSize, defaulted
-	maxLines  int      // Config.MaxLines, defaulted
+	erp      connector.ERP
+	crm      connector.CRM
+	otc      bool           // order-to-cash runs: erp, wms and crm are set (New)
+	roles    inventoryRoles // inventory sync's roles, set by New and NewInventorySync
+	log      eventlog.Backend
+	cursors  CursorStore
+	sourcer  Sourcer
+	consumer *eventlog.Consumer
+	group    string
+	scope    string
+	source   string
+	orderSrc []string // Config.OrderSources, defaulted
+	erpSrc   []string // Config.ERPSources, defaulted
+	wmsSrc   []string // Config.WMSSources, defaulted; with Config.Warehouses, every system's sources
+	// systems are the WMS (flow/warehouses.go): the one of Config.WMS,
+	// or those of Config.Warehouses, whose owners map each warehouse to
+	// its system (nil with one system, which owns every warehouse).
+	systems   []*wmsSystem
+	owner     map[string]*wmsSystem
+	maxSize   int // Config.MaxEventSize, defaulted
+	maxLines  int // Config.MaxLines, defaulted
 	pageSize  int
 	every     time.Duration
 	check     time.Duration
@@ -226,7 +230,7 @@ func New(cfg Config) (*Flow, error) {
 // order-to-cash runs when cfg has the three systems (New), not when it has
 // none (NewInventorySync).
 func build(cfg Config, roles inventoryRoles) (*Flow, error) {
-	f := &Flow{erp: cfg.ERP, wms: cfg.WMS, crm: cfg.CRM, otc: cfg.ERP != nil && cfg.WMS != nil && cfg.CRM != nil, roles: roles, log: cfg.Log, cursors: cfg.Cursors, sourcer: cfg.Sourcer,
+	f := &Flow{erp: cfg.ERP, crm: cfg.CRM, otc: cfg.ERP != nil && cfg.WMS != nil && cfg.CRM != nil, roles: roles, log: cfg.Log, cursors: cfg.Cursors, sourcer: cfg.Sourcer,
 		group: orDefault(cfg.Group, DefaultGroup), scope: orDefault(cfg.Scope, DefaultScope), source: orDefault(cfg.Source, DefaultSource),
 		pageSize: cfg.PageSize, every: cfg.PollInterval, check: cfg.PollInterval, now: cfg.Now, logger: cfg.Logger,
 		metrics: cfg.Metrics, rec: cfg.Recorder, unhandled: cfg.Unhandled, orders: map[string]*orderState{}}
@@ -237,8 +241,24 @@ func build(cfg Config, roles inventoryRoles) (*Flow, error) {
 	if f.states == nil {
 		f.states = &MemoryState{Now: cfg.Now}
 	}
+	f.wmsSrc, _ = cfg.wmsSources(roles.feed) // checked by Validate
+	if len(cfg.Warehouses) > 0 {
+		f.systems, _ = cfg.validateWarehouses() // checked by Validate
+		f.owner = map[string]*wmsSystem{}
+		f.wmsSrc = nil
+		for _, s := range f.systems {
+			for _, l := range s.owns {
+				f.owner[l] = s
+			}
+			f.wmsSrc = append(f.wmsSrc, s.sources...)
+		}
+		f.roles.stock = systemsReader{systems: f.systems}
+		f.otc = cfg.ERP != nil && cfg.CRM != nil
+	} else {
+		f.systems = []*wmsSystem{{name: "", wms: cfg.WMS, feed: roles.feed, stock: roles.stock, cursor: FeedWMSEvents, sources: f.wmsSrc}}
+	}
 	if f.sourcer == nil && f.otc {
-		f.sourcer = &InventorySourcer{Inventory: cfg.WMS}
+		f.sourcer = &InventorySourcer{Inventory: f.roles.stock}
 	}
 	if f.pageSize == 0 {
 		f.pageSize = DefaultPageSize
@@ -257,7 +277,6 @@ func build(cfg Config, roles inventoryRoles) (*Flow, error) {
 	}
 	f.orderSrc, _ = cfg.orderSources() // checked by Validate
 	f.erpSrc, _ = cfg.erpSources()
-	f.wmsSrc, _ = cfg.wmsSources(roles.feed)
 	f.maxSize = cmp.Or(cfg.MaxEventSize, DefaultMaxEventSize)
 	f.maxLines = cmp.Or(cfg.MaxLines, DefaultMaxLines)
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)

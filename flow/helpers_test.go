@@ -39,6 +39,10 @@ type world struct {
 	// decorators in connect (after the faults), as wrapERP does the ERP.
 	wrapWMS func(connector.WMS) connector.WMS
 	wrapCRM func(connector.CRM) connector.CRM
+	// tpl, when set, is a second WMS, the 3PL's, that owns tplWarehouses
+	// (wms then owns the others): connect gives the flow both as
+	// Config.Warehouses, named "dc" and "3pl" (see newTwoWMSSystems).
+	tpl *wms.Memory
 }
 
 // countMetrics counts what the flow reports.
@@ -119,11 +123,23 @@ func (w *world) connect(t testing.TB, fc *faults.Config, cfg flow.Config, wrapER
 		ce, cw, cc = fe, fw, fcrm
 		w.faults = append(w.faults, fe, fw, fcrm)
 	}
+	var ct connector.WMS = w.tpl
+	if fc != nil && w.tpl != nil {
+		c := *fc
+		c.Seed += 3
+		ft, err := faults.WrapWMS(w.tpl, c)
+		require.NoError(t, err, "faults.WrapWMS 3pl")
+		ct = ft
+		w.faults = append(w.faults, ft)
+	}
 	for _, wrap := range wrapERP {
 		ce = wrap(ce)
 	}
 	if w.wrapWMS != nil {
 		cw = w.wrapWMS(cw)
+		if ct != nil {
+			ct = w.wrapWMS(ct)
+		}
 	}
 	if w.wrapCRM != nil {
 		cc = w.wrapCRM(cc)
@@ -136,6 +152,19 @@ func (w *world) connect(t testing.TB, fc *faults.Config, cfg flow.Config, wrapER
 	wc, err := connector.WrapCRM(cc, opts)
 	require.NoError(t, err, "WrapCRM")
 	cfg.ERP, cfg.WMS, cfg.CRM, cfg.Recorder = we, ww, wc, w.rec
+	if w.tpl != nil {
+		dcOpts, tplOpts := opts, opts
+		dcOpts.System, tplOpts.System = "wms-dc", "wms-3pl"
+		wd, err := connector.WrapWMS(cw, dcOpts)
+		require.NoError(t, err, "WrapWMS dc")
+		wt, err := connector.WrapWMS(ct, tplOpts)
+		require.NoError(t, err, "WrapWMS 3pl")
+		cfg.WMS = nil
+		cfg.Warehouses = []flow.WarehouseSystem{
+			{Name: "dc", WMS: wd, Locations: dcWarehouses},
+			{Name: "3pl", WMS: wt, Locations: tplWarehouses},
+		}
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = w.metrics
 	}
@@ -176,8 +205,7 @@ func (w *world) settle(t testing.TB) {
 	ctx := context.Background()
 	for range 500 {
 		require.NoError(t, w.flow.Drain(ctx), "Drain")
-		n, err := w.wms.Step(ctx)
-		require.NoError(t, err, "wms.Step")
+		n := w.step(t)
 		if n == 0 {
 			require.NoError(t, w.flow.Drain(ctx), "Drain")
 			return
@@ -186,10 +214,40 @@ func (w *world) settle(t testing.TB) {
 	t.Fatal("the world did not settle in 500 rounds")
 }
 
+// step steps the warehouses once and returns how much they did.
+func (w *world) step(t testing.TB) int {
+	t.Helper()
+	n, err := w.wms.Step(context.Background())
+	require.NoError(t, err, "wms.Step")
+	if w.tpl != nil {
+		k, err := w.tpl.Step(context.Background())
+		require.NoError(t, err, "3pl wms.Step")
+		n += k
+	}
+	return n
+}
+
+// wmsOf returns the WMS that owns a warehouse.
+func (w *world) wmsOf(wh string) *wms.Memory {
+	if w.tpl != nil && slices.Contains(tplWarehouses, wh) {
+		return w.tpl
+	}
+	return w.wms
+}
+
+// releases counts the releases in the warehouses.
+func (w *world) releases() int {
+	n := w.wms.Counts().Releases
+	if w.tpl != nil {
+		n += w.tpl.Counts().Releases
+	}
+	return n
+}
+
 // adjust adds qty of sku to a warehouse's stock.
 func (w *world) adjust(t testing.TB, id, sku, wh, qty string) {
 	t.Helper()
-	_, err := w.wms.Adjust(context.Background(), canonical.InventoryAdjustment{ID: id, Item: canonical.ItemRef{SKU: sku},
+	_, err := w.wmsOf(wh).Adjust(context.Background(), canonical.InventoryAdjustment{ID: id, Item: canonical.ItemRef{SKU: sku},
 		Location: wh, Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity(qty, "EA"),
 		Reason: canonical.AdjustFound, AdjustedAt: time.Now()})
 	require.NoError(t, err, "Adjust %s %s %s", sku, wh, qty)
@@ -238,6 +296,9 @@ func (w *world) agree(t testing.TB, id string) flow.OrderView {
 }
 
 func (w *world) String() string {
+	if w.tpl != nil {
+		return fmt.Sprintf("erp %+v wms dc %+v wms 3pl %+v crm %+v", w.erp.Counts(), w.wms.Counts(), w.tpl.Counts(), w.crm.Counts())
+	}
 	return fmt.Sprintf("erp %+v wms %+v crm %+v", w.erp.Counts(), w.wms.Counts(), w.crm.Counts())
 }
 
@@ -349,7 +410,7 @@ func (w *world) invariants(t testing.TB, ids []string) tally {
 		}
 	}
 	assert.Equal(t, n.accepted, w.erp.Counts().Orders, "every order accepted in the ERP exactly once")
-	assert.Equal(t, n.fos, w.wms.Counts().Releases, "every fulfilment order released exactly once")
+	assert.Equal(t, n.fos, w.releases(), "every fulfilment order released exactly once")
 	assert.Equal(t, n.cancelled, w.erp.Counts().Cancellations, "one ERP cancellation per order with cancelled quantity")
 	return n
 }

@@ -366,7 +366,11 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		if done {
 			continue
 		}
-		r, err := f.wms.Release(ctx, fo)
+		sys, err := f.systemOf(fo.Warehouse)
+		if err != nil {
+			return false, bad(fmt.Errorf("fulfilment order %s: %w", fo.ID, err))
+		}
+		r, err := sys.wms.Release(ctx, fo)
 		if err != nil {
 			return false, err
 		}
@@ -432,6 +436,10 @@ func (f *Flow) onAllocation(ctx context.Context, _ canonical.Event, u canonical.
 		f.mu.Unlock()
 		return false, bad(fmt.Errorf("%w: %q of order %s", ErrUnknownFulfillment, u.FulfillmentOrderID, u.OrderID))
 	}
+	if err := f.checkWarehouseLocked(st, u.FulfillmentOrderID, u.Warehouse); err != nil {
+		f.mu.Unlock()
+		return false, bad(err)
+	}
 	prev, seen := st.alloc[u.FulfillmentOrderID]
 	dup := seen && prev.Sequence >= u.Sequence
 	if !dup {
@@ -461,6 +469,10 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 	if !planned(st, s.FulfillmentOrderID) {
 		f.mu.Unlock()
 		return false, bad(fmt.Errorf("%w: %q of order %s", ErrUnknownFulfillment, s.FulfillmentOrderID, s.OrderID))
+	}
+	if err := f.checkWarehouseLocked(st, s.FulfillmentOrderID, s.Warehouse); err != nil {
+		f.mu.Unlock()
+		return false, bad(err)
 	}
 	if st.shipped[s.ID] {
 		if err := changedShipment(st, s); err != nil {

@@ -64,8 +64,26 @@ func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 // order (see inSequence): a return's receipts each carry the return as
 // received so far, so a later receipt handled before an earlier one would
 // credit both in one credit memo, and the earlier one none.
+//
+// With Config.Warehouses it reads every system's feed, each from its own
+// cursor (FeedWMSEvents+"/"+WarehouseSystem.Name), into the one log; a
+// failing system does not stop the others, and the error names it.
 func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
-	return f.poll(ctx, FeedWMSEvents, inSequence(f.roles.feed.PollEvents), func(e *canonical.Event) bool {
+	n := 0
+	var errs []error
+	for _, s := range f.systems {
+		k, err := f.pollWarehouse(ctx, s)
+		n += k
+		if err != nil && len(f.systems) > 1 {
+			err = fmt.Errorf("flow: WMS %s: %w", s.name, err)
+		}
+		errs = append(errs, err)
+	}
+	return n, errors.Join(errs...)
+}
+
+func (f *Flow) pollWarehouse(ctx context.Context, s *wmsSystem) (int, error) {
+	return f.poll(ctx, s.cursor, inSequence(s.feed.PollEvents), func(e *canonical.Event) bool {
 		if isInventory(e.Type) {
 			return true
 		}

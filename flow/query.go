@@ -62,6 +62,11 @@ type OrderView struct {
 	// CreditMemos the ERP's credit memos for them, in posting order.
 	Returns     []connector.ReturnStatus
 	CreditMemos []canonical.Invoice
+	// Systems, for a flow with Config.Warehouses, maps the ID of each
+	// released fulfilment order and each return to the name of the WMS
+	// (WarehouseSystem.Name) that holds it: the one that owns its
+	// warehouse. Nil for a flow with one WMS, which holds them all.
+	Systems map[string]string
 	// Timeline is the order's steps, when Config.Recorder is a
 	// TimelineReader.
 	Timeline []tracing.Step
@@ -119,6 +124,19 @@ func (f *Flow) Where(ctx context.Context, orderID string) (OrderView, error) {
 		v.Invoices = append(v.Invoices, st.invoices[id])
 	}
 	v.Returns, v.CreditMemos = st.returnsLocked(), st.creditMemosLocked()
+	if f.owner != nil {
+		v.Systems = map[string]string{}
+		for _, fo := range v.FulfillmentOrders {
+			if s := f.owner[fo.Warehouse]; s != nil {
+				v.Systems[fo.ID] = s.name
+			}
+		}
+		for _, id := range st.retOrder {
+			if s := f.owner[st.returns[id].ret.Warehouse]; s != nil {
+				v.Systems[id] = s.name
+			}
+		}
+	}
 	f.mu.Unlock()
 	if o, err := f.erp.GetOrder(ctx, orderID); err != nil {
 		v.ERPErr = err

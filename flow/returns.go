@@ -71,13 +71,17 @@ type returnCredit struct {
 // ErrBadEvent, ErrOrderState (the same return ID with other lines) or
 // ErrReturnExceedsShipped and names the line, or ErrEventTooLarge when the
 // return is larger than Config.MaxEventSize or has more lines than
-// Config.MaxLines.
+// Config.MaxLines, or ErrUnownedWarehouse when its warehouse is owned by
+// no WMS of Config.Warehouses.
 func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error {
 	if !f.otc {
 		return fmt.Errorf("flow: authorize return %s: %w: a flow made by NewInventorySync has no orders (no ERP return poster, WMS return authorizer or CRM status publisher)", ret.ID, ErrInvalidConfig)
 	}
 	if n := len(ret.Lines); n > f.maxLines { // before any check that reads each line
 		return fmt.Errorf("flow: authorize return %s: %w: %d lines, more than the %d accepted (Config.MaxLines)", ret.ID, ErrEventTooLarge, n, f.maxLines)
+	}
+	if _, err := f.systemOf(ret.Warehouse); err != nil {
+		return fmt.Errorf("flow: authorize return %s: %w", ret.ID, err)
 	}
 	if ret.AuthorizedAt.IsZero() {
 		ret.AuthorizedAt = f.now()
@@ -209,7 +213,11 @@ func (f *Flow) onReturnAuthorized(ctx context.Context, _ canonical.Event, ret ca
 	if known {
 		return true, f.publish(ctx, st)
 	}
-	r, err := f.wms.AuthorizeReturn(ctx, ret)
+	sys, err := f.systemOf(ret.Warehouse)
+	if err != nil {
+		return false, bad(err)
+	}
+	r, err := sys.wms.AuthorizeReturn(ctx, ret)
 	if err != nil {
 		return false, err
 	}
@@ -246,6 +254,10 @@ func (f *Flow) onReturnReceived(ctx context.Context, _ canonical.Event, doc cano
 		return false, bad(fmt.Errorf("%w: %q of order %s", ErrUnknownReturn, doc.ID, doc.OrderID))
 	}
 	if err := checkReceipt(rs.ret, doc); err != nil {
+		f.mu.Unlock()
+		return false, bad(err)
+	}
+	if err := f.checkReceiptWarehouse(rs.ret, doc); err != nil { // flow/warehouses.go
 		f.mu.Unlock()
 		return false, bad(err)
 	}

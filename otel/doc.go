@@ -1,10 +1,10 @@
 // Package otel bridges distsync's observability hooks to OpenTelemetry:
 // the steps a flow and the connector decorators record become spans, and
 // the flow's counters, the connector calls, the circuit breakers, the
-// consumer lag and the dead letters become metrics through the OpenTelemetry
-// metrics API, ready for any exporter (the examples/prometheus program serves
-// them to Prometheus). It is a module of its own, so that the core SDK does
-// not depend on OpenTelemetry.
+// consumer lag, the dead letters and the reconciliation's findings become
+// metrics through the OpenTelemetry metrics API, ready for any exporter (the
+// examples/prometheus program serves them to Prometheus). It is a module of
+// its own, so that the core SDK does not depend on OpenTelemetry.
 //
 // # Wiring
 //
@@ -18,6 +18,8 @@
 //   - [Bridge.BreakerStateChange] as connector.Options.Breaker.OnStateChange;
 //   - [Bridge.ObserveLog] with the flow's event log and consumer group, for
 //     consumer lag and dead letters;
+//   - [Bridge.ObserveReconcile] with a reconcile.Reconciler's Last method,
+//     for drift and business exceptions;
 //   - [Bridge.Handler] around the handler of a consumer group of your own.
 //
 // # Spans
@@ -67,11 +69,16 @@
 //     after a group's cursor and the age of the first of them;
 //   - distsync.dead_letters {dead_letter}: dead letters waiting for an
 //     operator (state dead), by group and reason.
+//   - distsync.reconcile.drift {difference} and distsync.business_exceptions
+//     {exception}: the differences by kind and the business exceptions by
+//     rule of the latest reconciliation ([Bridge.ObserveReconcile]).
 //
 // # Cost
 //
 // Spans and counters cost one span or one measurement per step or call.
 // The observed gauges of [Bridge.ObserveLog] read the backend at each
 // collection: per group, the group's state, up to Config.LagScan log entries
-// and up to Config.DeadLetterScan dead letters.
+// and up to Config.DeadLetterScan dead letters. Those of
+// [Bridge.ObserveReconcile] read the latest report in memory and make no
+// call: a reconciliation runs on its own schedule.
 package otel

@@ -40,6 +40,8 @@ const (
 	AttrEventType     = "distsync.event.type"
 	AttrOrderID       = "distsync.order_id"
 	AttrPartitionKey  = "distsync.partition_key"
+	AttrKind          = "distsync.kind"
+	AttrRule          = "distsync.rule"
 	// AttrErrorType is OpenTelemetry's error.type: the step's error class.
 	AttrErrorType = "error.type"
 )

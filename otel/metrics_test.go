@@ -3,6 +3,7 @@ package otel_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/distsync/distsync/eventlog/eventlogtest"
 	"github.com/distsync/distsync/flow"
 	dsotel "github.com/distsync/distsync/otel"
+	"github.com/distsync/distsync/reconcile"
 	"github.com/distsync/distsync/retry"
 )
 
@@ -261,4 +263,59 @@ func TestValidate(t *testing.T) {
 	assert.ErrorIs(t, err, dsotel.ErrInvalidConfig, "ObserveLog(nil)")
 	_, err = b.ObserveLog(eventlog.NewMemory(eventlog.MemoryConfig{}), "")
 	assert.ErrorIs(t, err, dsotel.ErrInvalidConfig, "ObserveLog with an empty group")
+}
+
+// TestObserveReconcile: the gauges report the latest report's differences
+// by kind and exceptions by rule, 0 for the kinds and rules it lacks,
+// nothing before the first report and nothing after Close.
+func TestObserveReconcile(t *testing.T) {
+	b, r := newMetered(t, dsotel.Config{})
+	_, err := b.ObserveReconcile(nil)
+	require.ErrorIs(t, err, dsotel.ErrInvalidConfig, "ObserveReconcile(nil)")
+
+	var mu sync.Mutex // last is called from the collection
+	var rep reconcile.Report
+	var ok bool
+	obs, err := b.ObserveReconcile(func() (reconcile.Report, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return rep, ok
+	})
+	require.NoError(t, err, "ObserveReconcile")
+	got, err := collect(t, r)
+	require.NoError(t, err, "Collect")
+	assert.Empty(t, got["distsync.reconcile.drift"], "no drift before the first report")
+	assert.Empty(t, got["distsync.business_exceptions"], "no exceptions before the first report")
+
+	mu.Lock()
+	rep, ok = reconcile.Report{Counts: map[string]int{"difference/shipped_quantity": 2, "difference/availability": 1,
+		"exception/on_hold_too_long": 3, "exception/some_future_rule": 1}}, true
+	mu.Unlock()
+	got, err = collect(t, r)
+	require.NoError(t, err, "Collect")
+	tests := []struct {
+		name, metric, key, value string
+		want                     float64
+	}{
+		{"shipped quantities differ", "distsync.reconcile.drift", dsotel.AttrKind, "shipped_quantity", 2},
+		{"availability differs", "distsync.reconcile.drift", dsotel.AttrKind, "availability", 1},
+		{"a kind without difference is 0", "distsync.reconcile.drift", dsotel.AttrKind, "missing_invoice", 0},
+		{"orders on hold too long", "distsync.business_exceptions", dsotel.AttrRule, "on_hold_too_long", 3},
+		{"a rule without exception is 0", "distsync.business_exceptions", dsotel.AttrRule, "shipped_without_tracking", 0},
+		{"a rule this bridge does not know", "distsync.business_exceptions", dsotel.AttrRule, "some_future_rule", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, found := find(got, tt.metric, map[string]string{tt.key: tt.value})
+			require.True(t, found, "%s{%s=%s} is reported", tt.metric, tt.key, tt.value)
+			assert.Equal(t, tt.want, v, "%s{%s=%s}", tt.metric, tt.key, tt.value)
+		})
+	}
+	assert.Len(t, got["distsync.reconcile.drift"], 5, "one point per kind")
+	assert.Len(t, got["distsync.business_exceptions"], 6, "one point per rule and the unknown one")
+
+	require.NoError(t, obs.Close(), "Close")
+	got, err = collect(t, r)
+	require.NoError(t, err, "Collect after Close")
+	assert.Empty(t, got["distsync.reconcile.drift"], "no drift after Close")
 }

@@ -415,18 +415,37 @@ func (c *Client) send(ctx context.Context, base *http.Request, op string, prev *
 		}
 		return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, system: c.cfg.System, op: op}, sent, nil
 	}
+	if rerr != nil && !errors.Is(rerr, ErrResponseTooLarge) {
+		code, applied := statusCode(resp.StatusCode)
+		return nil, sent, connector.NewError(code, c.cfg.System, op, &statusError{status: resp.StatusCode, detail: fmt.Errorf("reading error body: %w", rerr)},
+			connector.WithRetryAfter(pause), connector.WithMayHaveApplied(applied))
+	}
+	return nil, sent, c.statusErr(op, resp.StatusCode, resp.Header, body, pause)
+}
+
+// StatusError returns the error Do returns for a non-2xx answer with
+// this status, header and body (Config.DecodeError's detail, the code,
+// may-have-applied, Retry-After capped at Config.MaxRetryAfter), without
+// pausing the Client. It is for answers embedded in a 2xx response, such
+// as the parts of an OData $batch; Status reads the status back.
+func (c *Client) StatusError(op string, status int, header http.Header, body []byte) error {
+	var pause time.Duration
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		pause = RetryAfter(header.Get("Retry-After"), time.Now(), c.cfg.MaxRetryAfter)
+	}
+	return c.statusErr(op, status, header, body, pause)
+}
+
+func (c *Client) statusErr(op string, status int, header http.Header, body []byte, pause time.Duration) error {
 	var detail error
-	switch {
-	case rerr != nil && !errors.Is(rerr, ErrResponseTooLarge):
-		detail = fmt.Errorf("reading error body: %w", rerr)
-	case c.cfg.DecodeError != nil:
-		detail = c.cfg.DecodeError(resp.StatusCode, resp.Header, body)
+	if c.cfg.DecodeError != nil {
+		detail = c.cfg.DecodeError(status, header, body)
 	}
 	if detail == nil && len(body) > 0 {
 		detail = fmt.Errorf("%q", quoteBody(body))
 	}
-	code, applied := statusCode(resp.StatusCode)
-	return nil, sent, connector.NewError(code, c.cfg.System, op, &statusError{status: resp.StatusCode, detail: detail},
+	code, applied := statusCode(status)
+	return connector.NewError(code, c.cfg.System, op, &statusError{status: status, detail: detail},
 		connector.WithRetryAfter(pause), connector.WithMayHaveApplied(applied))
 }
 

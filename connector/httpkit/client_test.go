@@ -400,3 +400,31 @@ func TestHead(t *testing.T) {
 	assert.Empty(t, resp.Body)
 	assert.Equal(t, `"v7"`, resp.Header.Get("ETag"))
 }
+
+func TestStatusError(t *testing.T) {
+	c, err := httpkit.New(httpkit.Config{System: "erp", MaxRetryAfter: 2 * time.Second,
+		DecodeError: func(status int, _ http.Header, body []byte) error { return fmt.Errorf("vendor said %s", body) }})
+	require.NoError(t, err)
+	tests := []struct {
+		status  int
+		header  http.Header
+		code    connector.Code
+		applied bool
+		after   time.Duration
+	}{
+		{400, nil, connector.CodeInvalid, false, 0},
+		{412, nil, connector.CodeConflict, false, 0},
+		{429, http.Header{"Retry-After": {"30"}}, connector.CodeRateLimited, false, 2 * time.Second},
+		{500, nil, connector.CodeUnavailable, true, 0},
+	}
+	for _, tt := range tests {
+		err := c.StatusError("Op", tt.status, tt.header, []byte("boom"))
+		var ce *connector.Error
+		require.ErrorAs(t, err, &ce, "status %d", tt.status)
+		assert.Equal(t, tt.code, ce.Code(), "status %d", tt.status)
+		assert.Equal(t, tt.applied, ce.MayHaveApplied(), "status %d", tt.status)
+		assert.Equal(t, tt.after, ce.RetryAfter(), "status %d", tt.status)
+		assert.Equal(t, tt.status, httpkit.Status(err), "status %d", tt.status)
+		assert.Contains(t, err.Error(), "vendor said boom", "status %d", tt.status)
+	}
+}

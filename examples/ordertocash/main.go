@@ -18,7 +18,7 @@
 // ERP's breaker is open, and events parked until it is back (the hold
 // checks of the held order included); the summary counts them.
 //
-//	go run ./examples/ordertocash [-orders N] [-faults P] [-seed S] [-store sqlite:PATH [-restarts N]]
+//	go run ./examples/ordertocash [-orders N] [-faults P] [-seed S] [-store sqlite:PATH [-restarts N]] [-wms 2]
 //
 // -orders adds N generated orders (every tenth has its first line
 // cancelled in the ERP once released); past 30 orders the table keeps the
@@ -37,6 +37,12 @@
 // new flow is opened from the file in the same process, while the
 // simulated systems (the world outside the process) live on; the run ends
 // with no duplicate order, release or invoice.
+//
+// -wms 2 runs the warehouses on two WMS, as a distributor whose own DC
+// (WH-EAST and WH-SOUTH, WMS "dc") ships beside a 3PL (WH-WEST, WMS "3pl"):
+// the flow gets both as flow.Config.Warehouses, the split order ships from
+// both, the timelines name each WMS ("wms-dc", "wms-3pl") and each order
+// lists which system holds which of its fulfilment orders.
 package main
 
 import (
@@ -105,6 +111,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"(log, cursors, dead letters, dedupe keys, order states); the simulated systems always live in the process")
 	fs.IntVar(&cfg.restarts, "restarts", 0, "with -store sqlite:PATH, stop the flow this many times at random points and "+
 		"reopen it from the file in the process (the simulated systems live on, as the outside world would)")
+	fs.IntVar(&cfg.systems, "wms", 1, "how many WMS run the warehouses: 1, or 2 for the own DC (WH-EAST, WH-SOUTH) "+
+		"on one and a 3PL (WH-WEST) on another")
 	fs.BoolVar(&cfg.verbose, "v", false, "write the flow's log records to stderr as JSON, each with the correlation and "+
 		"causation IDs of the event being handled (tracing.NewHandler)")
 	return cfg, fs.Parse(args)
@@ -117,6 +125,7 @@ type config struct {
 	seed     uint64
 	store    string
 	restarts int
+	systems  int // WMS systems: 0 or 1 means one, 2 the DC's and the 3PL's
 	verbose  bool
 	logs     io.Writer // the flow's log records; nil means none
 }
@@ -147,7 +156,8 @@ func (c *clock) advance(d time.Duration) {
 type world struct {
 	clk  *clock
 	erp  *erp.Memory
-	wms  *wms.Memory
+	wms  *wms.Memory // with -wms 2, the own DC's
+	tpl  *wms.Memory // with -wms 2, the 3PL's; else nil
 	crm  *crm.Memory
 	rec  *tracing.MemoryRecorder
 	flow *flow.Flow
@@ -155,6 +165,7 @@ type world struct {
 	// The flow's connectors and state, rebuilt by a restart.
 	ce       connector.ERP
 	cw       connector.WMS
+	ct       connector.WMS // the 3PL's, with -wms 2
 	cc       connector.CRM
 	store    store
 	db       *durable
@@ -214,6 +225,9 @@ func newWorld(cfg config) (*world, error) {
 	case cfg.restarts > 0 && st.path == "":
 		return nil, fmt.Errorf("-restarts %d: needs -store sqlite:PATH (a flow in memory keeps nothing to restart from)", cfg.restarts)
 	}
+	if cfg.systems < 0 || cfg.systems > 2 {
+		return nil, fmt.Errorf("-wms %d: must be 1 or 2", cfg.systems)
+	}
 	if err := st.checkNew(); err != nil {
 		return nil, err
 	}
@@ -227,7 +241,16 @@ func newWorld(cfg config) (*world, error) {
 	if w.erp, err = erp.New(erp.Config{Clock: w.clk.now}); err != nil {
 		return nil, err
 	}
-	if w.wms, err = wms.New(wms.Config{Clock: w.clk.now, Seed: cfg.seed}); err != nil {
+	if cfg.systems == 2 {
+		if w.wms, err = newWMS("dc", dcWarehouses, w.clk.now, cfg.seed); err != nil {
+			return nil, err
+		}
+		// The 3PL labels its packages with its own GS1 prefix and tracking
+		// numbers of its own.
+		if w.tpl, err = newWMS("3pl", tplWarehouses, w.clk.now, cfg.seed+1); err != nil {
+			return nil, err
+		}
+	} else if w.wms, err = wms.New(wms.Config{Clock: w.clk.now, Seed: cfg.seed}); err != nil {
 		return nil, err
 	}
 	if w.crm, err = crm.New(crm.Config{Clock: w.clk.now}); err != nil {
@@ -256,6 +279,13 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
+	var ftpl connector.WMS
+	if w.tpl != nil {
+		fc.Seed++
+		if ftpl, err = faults.WrapWMS(w.tpl, fc); err != nil {
+			return nil, err
+		}
+	}
 	opts := connector.Options{
 		Recorder:    w.rec,
 		MaxAttempts: 3,
@@ -267,9 +297,19 @@ func newWorld(cfg config) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	cw, err := connector.WrapWMS(fw, opts)
+	wopts := opts
+	if w.tpl != nil {
+		wopts.System = "wms-dc"
+	}
+	cw, err := connector.WrapWMS(fw, wopts)
 	if err != nil {
 		return nil, err
+	}
+	if w.tpl != nil {
+		wopts.System = "wms-3pl"
+		if w.ct, err = connector.WrapWMS(ftpl, wopts); err != nil {
+			return nil, err
+		}
 	}
 	cc, err := connector.WrapCRM(fcrm, opts)
 	if err != nil {
@@ -285,6 +325,13 @@ func (w *world) openFlow(ctx context.Context) error {
 	cfg := flow.Config{ERP: w.ce, WMS: w.cw, CRM: w.cc, Recorder: w.rec, Metrics: w.stop, Workers: 1, Logger: w.logger,
 		PollInterval: 2 * time.Millisecond,
 		Policy:       eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond, Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}}
+	if w.tpl != nil {
+		cfg.WMS = nil
+		cfg.Warehouses = []flow.WarehouseSystem{
+			{Name: "dc", WMS: w.cw, Locations: dcWarehouses},
+			{Name: "3pl", WMS: w.ct, Locations: tplWarehouses},
+		}
+	}
 	if w.store.path == "" {
 		cfg.Log = eventlog.NewMemory(eventlog.MemoryConfig{})
 	} else {
@@ -382,6 +429,13 @@ func (w *world) settle(ctx context.Context) error {
 		n, err := w.wms.Step(ctx)
 		if err != nil {
 			return err
+		}
+		if w.tpl != nil {
+			k, err := w.tpl.Step(ctx)
+			if err != nil {
+				return err
+			}
+			n += k
 		}
 		w.clk.advance(time.Minute)
 		if n == 0 {
@@ -493,6 +547,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			fmt.Fprintf(out, "   CRM shows: %s\n", strings.Join(v.CRM.Messages, "; "))
 		}
 		printTimeline(out, v.Timeline, w.notesOf(s.id))
+		for _, fo := range v.FulfillmentOrders {
+			if sys, ok := v.Systems[fo.ID]; ok {
+				fmt.Fprintf(out, "   fulfilment order %s at %s is held by WMS %s\n", fo.ID, fo.Warehouse, sys)
+			}
+		}
 		for _, sh := range v.Shipments {
 			fmt.Fprintf(out, "   shipment %s from %s, tracking %s\n", sh.ID, sh.Warehouse, strings.Join(sh.TrackingNumbers, " "))
 		}
@@ -576,6 +635,10 @@ func notOpen(o canonical.Order) string {
 // once with how many times they came.
 func printTimeline(out io.Writer, steps []tracing.Step, notes []note) {
 	var lines []string
+	width := 5 // the system column: "flow ", "erp  ", or wider for "wms-3pl"
+	for _, s := range steps {
+		width = max(width, len(s.System)+1)
+	}
 	flush := func(run []tracing.Step) {
 		if len(run) == 0 {
 			return
@@ -593,7 +656,7 @@ func printTimeline(out io.Writer, steps []tracing.Step, notes []note) {
 			outcomes = append(outcomes, o)
 			i = j
 		}
-		lines = append(lines, fmt.Sprintf("%-5s %-28s %s", run[0].System, run[0].Operation, strings.Join(outcomes, ", ")))
+		lines = append(lines, fmt.Sprintf("%-*s %-28s %s", width, run[0].System, run[0].Operation, strings.Join(outcomes, ", ")))
 	}
 	var run []tracing.Step
 	for _, s := range steps {
@@ -667,43 +730,56 @@ func add(m map[string]map[string]canonical.Decimal, order, line string, q canoni
 	return err
 }
 
-// readWMS reads the whole WMS feed and returns what it shipped and
-// cancelled per order and line.
-func readWMS(ctx context.Context, m *wms.Memory) (wmsFeed, error) {
+// readWMS reads the whole feed of each WMS and returns what they shipped
+// and cancelled per order and line.
+func readWMS(ctx context.Context, ms ...*wms.Memory) (wmsFeed, error) {
 	f := wmsFeed{shipped: map[string]map[string]canonical.Decimal{}, cancelled: map[string]map[string]canonical.Decimal{}}
+	for _, m := range ms {
+		if m == nil {
+			continue
+		}
+		if err := f.read(ctx, m); err != nil {
+			return wmsFeed{}, err
+		}
+	}
+	return f, nil
+}
+
+// read adds what m's feed shipped and cancelled to f.
+func (f wmsFeed) read(ctx context.Context, m *wms.Memory) error {
 	var cur connector.Cursor
 	for {
 		p, err := m.PollEvents(ctx, cur, 500)
 		if err != nil {
-			return wmsFeed{}, err
+			return err
 		}
 		for _, e := range p.Events {
 			switch e.Type {
 			case canonical.EventFulfillmentShipped:
 				s, err := canonical.DecodeData[canonical.Shipment](e)
 				if err != nil {
-					return wmsFeed{}, err
+					return err
 				}
 				for _, l := range s.Lines {
 					if err := add(f.shipped, s.OrderID, l.OrderLineID, l.Quantity.Value); err != nil {
-						return wmsFeed{}, err
+						return err
 					}
 				}
 			case canonical.EventFulfillmentCancelled:
 				fo, err := canonical.DecodeData[canonical.FulfillmentOrder](e)
 				if err != nil {
-					return wmsFeed{}, err
+					return err
 				}
 				for _, l := range fo.Lines {
 					if err := add(f.cancelled, fo.OrderID, l.OrderLineID, l.Quantity.Value); err != nil {
-						return wmsFeed{}, err
+						return err
 					}
 				}
 			}
 		}
 		cur = p.Next
 		if !p.More {
-			return f, nil
+			return nil
 		}
 	}
 }
@@ -719,7 +795,7 @@ func readWMS(ctx context.Context, m *wms.Memory) (wmsFeed, error) {
 // that, the first keep orders and every order the systems disagree on
 // keep their rows, and the others are summed up in a row per status.
 func compare(ctx context.Context, out io.Writer, w *world, ids []string, keep int) (bool, error) {
-	feed, err := readWMS(ctx, w.wms)
+	feed, err := readWMS(ctx, w.wms, w.tpl)
 	if err != nil {
 		return false, err
 	}
@@ -838,6 +914,33 @@ func compare(ctx context.Context, out io.Writer, w *world, ids []string, keep in
 			s.invoices, s.shipments)
 	}
 	return all, tw.Flush()
+}
+
+// The warehouses of each WMS with -wms 2: the distributor's own DC runs
+// two, a 3PL the third.
+var (
+	dcWarehouses  = []string{"WH-EAST", "WH-SOUTH"}
+	tplWarehouses = []string{"WH-WEST"}
+)
+
+// newWMS returns a WMS simulator of the demo world that holds only the
+// given warehouses and their stock, named name (its source "wms://NAME").
+func newWMS(name string, owns []string, clock func() time.Time, seed uint64) (*wms.Memory, error) {
+	cfg := wms.Config{Name: name, Items: wms.DemoItems(), Clock: clock, Seed: seed}
+	if name != "dc" {
+		cfg.CompanyPrefix = "0614142"
+	}
+	for _, l := range wms.DemoWarehouses() {
+		if slices.Contains(owns, l.ID) {
+			cfg.Warehouses = append(cfg.Warehouses, l)
+		}
+	}
+	for _, st := range wms.DemoStock() {
+		if slices.Contains(owns, st.Warehouse) {
+			cfg.Stock = append(cfg.Stock, st)
+		}
+	}
+	return wms.New(cfg)
 }
 
 // maxRows is the most orders the comparison table shows a row each.

@@ -30,6 +30,9 @@ func TestRun(t *testing.T) {
 		{cfg: config{seed: 4, orders: 20, store: "sqlite:" + filepath.Join(dir, "a.db")}},
 		{cfg: config{seed: 5, orders: 30, faults: 0.1, store: "sqlite:" + filepath.Join(dir, "b.db"), restarts: 8}, restarts: 8},
 		{cfg: config{seed: 6, orders: 50}},
+		// Two WMS: the own DC's and the 3PL's.
+		{cfg: config{seed: 7, orders: 20, faults: 0.1, systems: 2}},
+		{cfg: config{seed: 8, orders: 30, faults: 0.1, systems: 2, store: "sqlite:" + filepath.Join(dir, "c.db"), restarts: 5}, restarts: 5},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
@@ -58,6 +61,16 @@ func TestRun(t *testing.T) {
 			outage.FromCall, outage.UntilCall-1, outage.UntilCall-outage.FromCall),
 			out.String(), "run %+v: the outage in the summary", tt.cfg)
 		assert.Contains(t, out.String(), "cancel request CCR-000001 from crm: cancelled L2 6 EA", "run %+v: the CRM's message", tt.cfg)
+		if tt.cfg.systems == 2 {
+			// The split order ships from both systems, each holding its
+			// warehouse's fulfilment order and named in the timelines.
+			assert.Contains(t, out.String(), "fulfilment order ORD-000002-WH-EAST at WH-EAST is held by WMS dc\n", "run %+v", tt.cfg)
+			assert.Contains(t, out.String(), "fulfilment order ORD-000002-WH-WEST at WH-WEST is held by WMS 3pl\n", "run %+v", tt.cfg)
+			assert.Regexp(t, `ORD-000002 +accepted/shipped/invoiced .* L1:100/100 .* 2 for 2 shipments +yes`, out.String(), "run %+v", tt.cfg)
+			assert.Regexp(t, `\n   wms-3pl +Release +`, out.String(), "run %+v: the 3PL's WMS in the timelines", tt.cfg)
+		} else {
+			assert.NotContains(t, out.String(), "is held by WMS", "run %+v: one WMS holds everything", tt.cfg)
+		}
 		if tt.cfg.orders > 0 && tt.cfg.store == "" {
 			assert.Contains(t, out.String(), fmt.Sprintf("Cancellations:%d}", 1+tt.cfg.orders/10),
 				"run %+v: every tenth generated order is cancelled in the ERP too", tt.cfg)
@@ -145,6 +158,7 @@ func TestRunBadFlags(t *testing.T) {
 		{store: "postgres:x"},
 		{store: "sqlite:"},
 		{restarts: 2},
+		{systems: 3},
 		{store: "sqlite:" + filepath.Join(t.TempDir(), "c.db"), restarts: -1},
 		{store: "sqlite:" + existing},
 	} {

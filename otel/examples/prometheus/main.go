@@ -10,7 +10,10 @@
 // The ERP is down for its first two calls, so the metrics show a retry and
 // a breaker that opens and closes again (and an event parked meanwhile when a
 // handler meets the open breaker: that depends on timing); an event of a type
-// the flow does not handle shows a dead letter.
+// the flow does not handle shows a dead letter. At the end a stock count in
+// the WMS lowers an item's availability without the flow hearing of it yet,
+// and one reconciliation finds the difference: distsync_reconcile_drift
+// shows it (kind availability), beside distsync_business_exceptions.
 package main
 
 import (
@@ -37,6 +40,7 @@ import (
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	dsotel "github.com/distsync/distsync/otel"
+	"github.com/distsync/distsync/reconcile"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 	"github.com/distsync/distsync/wms"
@@ -72,6 +76,8 @@ type demo struct {
 	registry *prometheus.Registry
 	meters   *sdkmetric.MeterProvider
 	obs      *dsotel.Observation
+	recObs   *dsotel.Observation
+	rec      *reconcile.Reconciler
 	flow     *flow.Flow
 	log      *eventlog.Memory
 	crm      *crm.Memory
@@ -131,7 +137,8 @@ func newDemo() (*demo, error) {
 		return nil, err
 	}
 	lg := eventlog.NewMemory(eventlog.MemoryConfig{})
-	f, err := flow.New(flow.Config{ERP: we, WMS: ww, CRM: wc, Log: lg, Recorder: rec,
+	state := &flow.MemoryState{}
+	f, err := flow.New(flow.Config{ERP: we, WMS: ww, CRM: wc, Log: lg, Recorder: rec, State: state,
 		Metrics: bridge.FlowMetrics(flow.DefaultGroup), PollInterval: time.Millisecond,
 		Policy: eventlog.ErrorPolicy{Backoff: retry.Backoff{InitialInterval: time.Millisecond, Jitter: retry.NoJitter},
 			OpenRecheck: 20 * time.Millisecond}})
@@ -142,7 +149,19 @@ func newDemo() (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &demo{registry: reg, meters: mp, obs: obs, flow: f, log: lg, crm: c, wms: w, timeline: timeline}, nil
+	// The reconciler reads the simulators directly (its calls stay out of
+	// the connector metrics) and reports at once (no grace for the demo).
+	r, err := reconcile.New(reconcile.Config{State: state, ERP: e, WMS: w, CRM: c, Grace: time.Nanosecond,
+		Rules: reconcile.Rules{OnHold: time.Hour, Backordered: true, NoTracking: true}})
+	if err != nil {
+		return nil, err
+	}
+	recObs, err := bridge.ObserveReconcile(r.Last)
+	if err != nil {
+		return nil, err
+	}
+	return &demo{registry: reg, meters: mp, obs: obs, recObs: recObs, rec: r, flow: f, log: lg, crm: c, wms: w,
+		timeline: timeline}, nil
 }
 
 // run converts n opportunities into orders, appends one event the flow
@@ -164,14 +183,38 @@ func (d *demo) run(ctx context.Context, n int) error {
 	if err := d.log.Append(ctx, stray); err != nil {
 		return err
 	}
+	// A receipt the flow passes on: the CRM then shows SKU-100's
+	// availability at WH-EAST.
+	if err := d.adjust(ctx, "RECEIPT-1", "5"); err != nil {
+		return err
+	}
 	for {
 		if err := d.flow.Drain(ctx); err != nil {
 			return err
 		}
-		if n, err := d.wms.Step(ctx); err != nil || n == 0 {
+		n, err := d.wms.Step(ctx)
+		if err != nil {
 			return err
 		}
+		if n == 0 {
+			break
+		}
 	}
+	// A stock count the flow has not polled yet: the CRM still shows the
+	// old availability, and the reconciliation reports the difference.
+	if err := d.adjust(ctx, "COUNT-1", "-3"); err != nil {
+		return err
+	}
+	_, err := d.rec.Reconcile(ctx)
+	return err
+}
+
+// adjust changes the available stock of SKU-100 at WH-EAST in the WMS.
+func (d *demo) adjust(ctx context.Context, id, delta string) error {
+	_, err := d.wms.Adjust(ctx, canonical.InventoryAdjustment{ID: id, Item: canonical.ItemRef{SKU: "SKU-100"},
+		Location: "WH-EAST", Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity(delta, "EA"),
+		Reason: canonical.AdjustmentReason("cycle_count"), AdjustedAt: time.Now()})
+	return err
 }
 
 // handler serves the metrics at /metrics.
@@ -183,5 +226,6 @@ func (d *demo) handler() http.Handler {
 
 func (d *demo) close(ctx context.Context) {
 	_ = d.obs.Close()
+	_ = d.recObs.Close()
 	_ = d.meters.Shutdown(ctx)
 }

@@ -69,6 +69,12 @@ func TestScrape(t *testing.T) {
 			eq(0)},
 		{"sync lag of shipments from the WMS", "distsync_sync_lag_seconds", map[string]string{"distsync_entity": "shipment", "distsync_source": "wms://sim"},
 			eq(orders)},
+		{"availability drift the reconciliation found", "distsync_reconcile_drift", map[string]string{"distsync_kind": "availability"},
+			eq(1)},
+		{"no shipped quantity drift", "distsync_reconcile_drift", map[string]string{"distsync_kind": "shipped_quantity"},
+			eq(0)},
+		{"no order on hold too long", "distsync_business_exceptions", map[string]string{"distsync_rule": "on_hold_too_long"},
+			eq(0)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
