@@ -34,9 +34,27 @@ type benchWorld struct {
 // PollInterval 100µs. wmsClock, when not nil, is the WMS's clock.
 func newBenchWorld(tb testing.TB, cfg flow.Config, wmsClock func() time.Time) *benchWorld {
 	tb.Helper()
+	return newBenchWorldWith(tb, cfg, wmsClock, benchOptions{})
+}
+
+// benchOptions are the variations of the benchmarks' world.
+type benchOptions struct {
+	// wrap, when not nil, puts the systems the flow sees behind faults or
+	// decorators; the benchmark still drives and inspects the bare ones.
+	wrap func(testing.TB, *benchWorld, *flow.Config)
+	// holds keeps the credit limit of C-3 (ACC-0003, 1,000 USD), so that
+	// its larger orders are held.
+	holds bool
+}
+
+// newBenchWorldWith is newBenchWorld with the variations of o.
+func newBenchWorldWith(tb testing.TB, cfg flow.Config, wmsClock func() time.Time, o benchOptions) *benchWorld {
+	tb.Helper()
 	accounts := erp.DemoAccounts()
 	for i := range accounts {
-		accounts[i].Customer.CreditLimit = nil
+		if !o.holds || accounts[i].Customer.ID != "C-3" {
+			accounts[i].Customer.CreditLimit = nil
+		}
 	}
 	bw := &benchWorld{now: wmsClock}
 	if bw.now == nil {
@@ -50,6 +68,9 @@ func newBenchWorld(tb testing.TB, cfg flow.Config, wmsClock func() time.Time) *b
 	bw.crm, err = crm.New(crm.Config{})
 	require.NoError(tb, err, "crm.New")
 	cfg.ERP, cfg.WMS, cfg.CRM = bw.erp, bw.wms, bw.crm
+	if o.wrap != nil {
+		o.wrap(tb, bw, &cfg)
+	}
 	if cfg.Log == nil {
 		cfg.Log = eventlog.NewMemory(eventlog.MemoryConfig{})
 	}
@@ -77,8 +98,14 @@ func (bw *benchWorld) stock(tb testing.TB, sku, qty string, warehouses ...string
 // into an order and returns its ID.
 func (bw *benchWorld) order(tb testing.TB, lines ...string) string {
 	tb.Helper()
+	return bw.orderOf(tb, "ACC-0002", lines...)
+}
+
+// orderOf is order for the CRM account account.
+func (bw *benchWorld) orderOf(tb testing.TB, account string, lines ...string) string {
+	tb.Helper()
 	ctx := context.Background()
-	opp := crm.Opportunity{AccountID: "ACC-0002"}
+	opp := crm.Opportunity{AccountID: account}
 	for _, l := range lines {
 		sku, rest, _ := strings.Cut(l, ":")
 		qty, price, _ := strings.Cut(rest, ":")
@@ -111,12 +138,16 @@ func (bw *benchWorld) settle(tb testing.TB) {
 // from the CRM to the invoice, and reports orders/s and the costs per
 // order (see meter).
 func (bw *benchWorld) orderToCash(b *testing.B) {
-	const batch = 100
+	bw.orderToCashBatch(b, 100)
+}
+
+// orderToCashBatch is orderToCash in batches of batch orders.
+func (bw *benchWorld) orderToCashBatch(b *testing.B, batch int) {
 	b.ReportAllocs()
 	orders := 0
 	m := startMeter()
 	for b.Loop() {
-		bw.stock(b, "SKU-100", "1000", "WH-EAST", "WH-SOUTH", "WH-WEST")
+		bw.stock(b, "SKU-100", strconv.Itoa(10*batch), "WH-EAST", "WH-SOUTH", "WH-WEST")
 		for range batch {
 			bw.order(b, "SKU-100:3:12.50")
 		}

@@ -191,6 +191,8 @@ type Flow struct {
 
 	running sync.Mutex
 
+	holdReaders int // Config.Workers, defaulted: CheckHolds' concurrent reads
+
 	mu     sync.Mutex
 	ledger canonical.Ledger
 	orders map[string]*orderState
@@ -278,6 +280,7 @@ func build(cfg Config, roles inventoryRoles) (*Flow, error) {
 	f.maxSize = cmp.Or(cfg.MaxEventSize, DefaultMaxEventSize)
 	f.maxLines = cmp.Or(cfg.MaxLines, DefaultMaxLines)
 	f.attempts = cmp.Or(cfg.Policy.MaxAttempts, eventlog.DefaultMaxAttempts)
+	f.holdReaders = cmp.Or(cfg.Workers, eventlog.DefaultWorkers)
 	handler := eventlog.Handler(f.handle)
 	if cfg.Middleware != nil {
 		if handler = cfg.Middleware(handler); handler == nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -375,5 +376,61 @@ func TestHoldCheckCarriesCorrelation(t *testing.T) {
 			}
 		}
 		assert.Positive(t, checks, "hold checks in the timeline of %s:\n%v", id, v.Timeline)
+	})
+}
+
+// gatedHoldERP holds the ERP's GetOrder of order first until the
+// GetOrder of order last has been called (or the call's context ends):
+// read one after the other, the check of first would wait for ever.
+type gatedHoldERP struct {
+	connector.ERP
+	first, last string
+	open        chan struct{}
+	once        sync.Once
+}
+
+func (e *gatedHoldERP) GetOrder(ctx context.Context, id string) (canonical.Order, error) {
+	switch id {
+	case e.last:
+		e.once.Do(func() { close(e.open) })
+	case e.first:
+		select {
+		case <-e.open:
+		case <-ctx.Done():
+			return canonical.Order{}, context.Cause(ctx)
+		}
+	}
+	return e.ERP.GetOrder(ctx, id)
+}
+
+func (e *gatedHoldERP) Unwrap() any { return e.ERP }
+
+// TestHoldChecksConcurrent checks that CheckHolds reads the held orders
+// from the ERP several at a time: a read that hangs (or fails and is
+// retried) costs its own order time, not every held order's. The ERP
+// answers the first held order only once the last one was read.
+func TestHoldChecksConcurrent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := &gatedHoldERP{open: make(chan struct{})}
+		w := newWorld(t, nil, func(e connector.ERP) connector.ERP { gate.ERP = e; return gate })
+		ctx := context.Background()
+		var ids []string
+		for range 3 {
+			ids = append(ids, w.submit(t, "ACC-0003", "SKU-103:15"))
+		}
+		w.settle(t)
+		slices.Sort(ids)
+		gate.first, gate.last = ids[0], ids[len(ids)-1]
+		start := time.Now()
+		n, err := w.flow.CheckHolds(ctx)
+		require.NoError(t, err, "CheckHolds of %v", ids)
+		assert.Zero(t, n, "orders resumed while on hold")
+		assert.Zero(t, time.Since(start), "CheckHolds waited for the first order's read")
+
+		_, err = w.erp.ReleaseHold(ctx, ids[1], canonical.HoldCredit)
+		require.NoError(t, err, "ReleaseHold %s", ids[1])
+		n, err = w.flow.CheckHolds(ctx)
+		require.NoError(t, err, "CheckHolds after a release")
+		assert.Equal(t, 1, n, "orders resumed after the release of %s", ids[1])
 	})
 }

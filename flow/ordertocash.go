@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
@@ -638,6 +640,11 @@ func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 // for each whose holds the ERP has released, appends an order.accepted
 // event that resumes it. It returns how many it resumed: 0 for a flow made
 // by NewInventorySync, which has no orders.
+//
+// The reads run Config.Workers at a time, so that a read the ERP fails
+// (and the decorators retry, waiting their backoff) costs its own order
+// time, not every held order's; the resuming events are appended in order
+// ID order once every read returned.
 func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 	if !f.otc {
 		return 0, nil
@@ -647,24 +654,57 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	slices.SortFunc(held, func(a, b *orderState) int { return strings.Compare(a.order.ID, b.order.ID) })
+	// The check is part of the order's flow: it carries the order's
+	// correlation ID, and the decision that held it as its cause, so the
+	// call (and its failures) shows in the order's timeline.
+	type check struct {
+		id    string
+		corr  string
+		cause canonical.Event
+		order canonical.Order
+		err   error
+	}
+	checks := make([]check, len(held))
+	for i, st := range held {
+		c := &checks[i]
+		c.id = st.order.ID
+		c.cause = canonical.Event{ID: eventID("decision", c.id, strconv.FormatInt(st.order.Version, 10))}
+		c.corr = st.corr
+	}
+	read := func(i int) {
+		c := &checks[i]
+		octx := tracing.WithCausationID(tracing.WithCorrelationID(ctx, c.corr), c.cause.ID)
+		c.order, c.err = f.erp.GetOrder(octx, c.id)
+	}
+	if n := min(f.holdReaders, len(held)); n <= 1 {
+		for i := range held {
+			read(i)
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(held); i = int(next.Add(1) - 1) {
+					read(i)
+				}
+			})
+		}
+		wg.Wait()
+	}
 	n := 0
 	var errs []error
-	for _, st := range held {
-		id := st.order.ID
-		// The check is part of the order's flow: it carries the order's
-		// correlation ID, and the decision that held it as its cause, so
-		// the call (and its failures) shows in the order's timeline.
-		cause := canonical.Event{ID: eventID("decision", id, strconv.FormatInt(st.order.Version, 10))}
-		octx := tracing.WithCausationID(tracing.WithCorrelationID(ctx, st.corr), cause.ID)
-		o, err := f.erp.GetOrder(octx, id)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("flow: check holds of order %s: %w", id, err))
+	for i, st := range held {
+		id, c := checks[i].id, &checks[i]
+		if c.err != nil {
+			errs = append(errs, fmt.Errorf("flow: check holds of order %s: %w", id, c.err))
 			continue
 		}
+		o := c.order
 		if slices.ContainsFunc(o.Holds, canonical.Hold.Active) || o.AcceptedAt.IsZero() {
 			continue
 		}
-		if err := f.emit(ctx, canonical.EventOrderAccepted, o, id, st.corr, cause, eventID("resume", id, strconv.FormatInt(o.Version, 10))); err != nil {
+		if err := f.emit(ctx, canonical.EventOrderAccepted, o, id, c.corr, c.cause, eventID("resume", id, strconv.FormatInt(o.Version, 10))); err != nil {
 			errs = append(errs, err)
 			continue
 		}
