@@ -43,7 +43,7 @@ func (k LineChangeKind) Valid() bool {
 // value is an empty change, not valid.
 type LineChange struct {
 	// LineID is the order line's canonical ID.
-	LineID string `json:"lineId"`
+	LineID string         `json:"lineId"`
 	Kind   LineChangeKind `json:"kind"`
 	// Item is the line's item (the later version's, or the removed
 	// line's).
