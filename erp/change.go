@@ -274,7 +274,10 @@ func (m *Memory) decideChange(c *canonical.OrderChange, idx []int, rec *order, a
 		if !seen {
 			avail, _ = m.onHand[sku].Sub(m.demand[sku])
 		}
-		short := shortfall(avail, add, d.factor, l.Delta.Value)
+		short := canonical.Decimal{}
+		if avail.Cmp(add) < 0 {
+			short = shortfall(avail, add, d.factor, l.Delta.Value)
+		}
 		d.applied, _ = l.Delta.Value.Sub(short)
 		if short.IsPos() {
 			d.reason = canonical.ChangeReasonStock

@@ -72,6 +72,26 @@ func TestChangeOrder(t *testing.T) {
 	assert.Equal(t, "10 EA", r.Refused.String(), "L2")
 	assert.Equal(t, canonical.ChangeReasonStock, r.Reason)
 
+	// A second order asks for 3 more drills: none left to promise; and 5
+	// more hammers, well in stock, granted in full.
+	o2 := newOrder("ord-ch2", "C-1", line{"SKU-100", "1", "EA", "12.50"}, line{"SKU-103", "1", "EA", "89.00"})
+	_, err = m.AcceptOrder(ctx, "accept-ch2", &o2)
+	require.NoError(t, err)
+	c2, err := canonical.DiffOrders(o2, changed(o2, func(n *canonical.Order) {
+		n.Lines[0].Quantity = q("6", "EA")
+		n.Lines[1].Quantity = q("4", "EA")
+	}))
+	require.NoError(t, err)
+	ack2, err := m.ChangeOrder(ctx, "change-ch2", c2)
+	require.NoError(t, err)
+	r2 := result(t, ack2, "L1", canonical.ChangeFieldQuantity)
+	assert.Equal(t, canonical.ChangeApplied, r2.Outcome, "an increase within stock")
+	assert.Equal(t, "5 EA", r2.Applied.String())
+	assert.True(t, r2.Refused.IsZero(), "nothing refused: %s", r2.Refused)
+	r2 = result(t, ack2, "L2", canonical.ChangeFieldQuantity)
+	assert.Equal(t, canonical.ChangeRefused, r2.Outcome, "no drills left")
+	assert.Equal(t, canonical.ChangeReasonStock, r2.Reason)
+
 	r = result(t, ack, "L3", canonical.ChangeFieldQuantity)
 	assert.Equal(t, canonical.ChangeApplied, r.Outcome, "L3 removed")
 	assert.Equal(t, "-2 XCS", r.Applied.String())
@@ -96,7 +116,7 @@ func TestChangeOrder(t *testing.T) {
 	require.NotNil(t, got.Line("L4"), "L4 recorded")
 	assert.Equal(t, "60", bk("L4", canonical.BucketRejected), "L4 rejected")
 	require.NoError(t, got.Validate(), "the order stays valid")
-	assert.Equal(t, 1, m.Counts().Changes)
+	assert.Equal(t, 2, m.Counts().Changes)
 
 	// The same key again: the same ack, nothing more.
 	again, err := m.ChangeOrder(ctx, "change-ch-2", c)
@@ -109,7 +129,7 @@ func TestChangeOrder(t *testing.T) {
 	for _, r := range stale.Results {
 		assert.Equal(t, canonical.ChangeReasonStale, r.Reason, "%s %s", r.LineID, r.Field)
 	}
-	assert.Equal(t, 1, m.Counts().Changes, "a stale change changes nothing")
+	assert.Equal(t, 2, m.Counts().Changes, "a stale change changes nothing")
 	after, err := m.GetOrder(ctx, "ord-ch")
 	require.NoError(t, err)
 	assert.Equal(t, got, after, "the order is as it was")
