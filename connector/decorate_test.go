@@ -86,6 +86,15 @@ func (s *scriptedERP) CancelOrderLines(ctx context.Context, _ string, c connecto
 	return canonical.Order{ID: c.OrderID}, nil
 }
 
+// ChangeOrder gives scriptedERP the optional OrderChanger role: it answers
+// the change's order and versions.
+func (s *scriptedERP) ChangeOrder(ctx context.Context, _ string, c canonical.OrderChange) (canonical.ChangeAck, error) {
+	if err := s.before(ctx, "ChangeOrder"); err != nil {
+		return canonical.ChangeAck{}, err
+	}
+	return canonical.ChangeAck{OrderID: c.OrderID, FromVersion: c.FromVersion, ToVersion: c.ToVersion, Outcome: canonical.ChangeApplied}, nil
+}
+
 // Health gives scriptedERP the optional HealthChecker role.
 func (s *scriptedERP) Health(ctx context.Context) error { return s.before(ctx, "Health") }
 

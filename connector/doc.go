@@ -8,7 +8,8 @@
 // A contract is a set of small role interfaces, in the spirit of
 // database/sql/driver: [OrderValidator], [OrderAccepter], [Releaser],
 // [EventFeed] and so on. [ERP], [WMS] and [CRM] compose the roles the
-// flows need. Optional roles (an ERP's [EventFeed] and [OrderCanceller],
+// flows need. Optional roles (an ERP's [EventFeed], [OrderCanceller] and
+// [OrderChanger], a WMS's [ReleaseChanger],
 // [Subscriber], [StatusBatchPublisher], [HealthChecker]) are separate
 // interfaces found with [As], never new methods on an existing interface.
 // The decorators of [WrapERP], [WrapWMS] and [WrapCRM] forward the

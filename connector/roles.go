@@ -145,6 +145,36 @@ type OrderCanceller interface {
 	CancelOrderLines(ctx context.Context, key string, c OrderCancellation) (canonical.Order, error)
 }
 
+// OrderChanger is an optional capability of an ERP, found with [As]: it
+// changes an order it has accepted, as the customer asks after the ERP's
+// decision (a quantity up or down, a line added or removed, a new
+// requested date, another ship-to, ship-complete switched on).
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
+type OrderChanger interface {
+	// ChangeOrder asks the ERP to take change, computed with
+	// [canonical.DiffOrders] against the version the ERP holds
+	// (change.FromVersion), and returns its decision per line and field:
+	// applied, partially applied, held or refused, with the reason. The
+	// ERP prices what is added, checks the customer's credit for the
+	// added value and the available-to-promise for the added quantity; a
+	// decrease is applied up to what is open and not shipped. What was
+	// applied is in the order's buckets afterwards ([OrderReader]): a
+	// decrease in the cancelled bucket, an increase in ordered and
+	// confirmed. A refusal is a result, not an error.
+	//
+	// It is idempotent by key: a second call with the same key returns
+	// the first call's ack and changes nothing; the same key with another
+	// change is a CodeConflict error. Versions are ordered: a change whose
+	// ToVersion the ERP already holds (or has passed) changes nothing and
+	// returns an ack with every part refused for
+	// [canonical.ChangeReasonStale]. CodeInvalid for a malformed change
+	// (naming the field); CodeNotFound for an unknown order; CodeConflict
+	// when FromVersion is not the version the ERP holds, or for an
+	// unknown line that is not added.
+	ChangeOrder(ctx context.Context, key string, change canonical.OrderChange) (canonical.ChangeAck, error)
+}
+
 // ERP is what the flows need of an ERP. An ERP may also have an event feed
 // of its own ([EventFeed], found with [As]) on which ERP-side requests
 // appear, such as cancellations of an order's open remainder. The flows call
@@ -203,6 +233,70 @@ type ReleaseCanceller interface {
 	// already shipped. It is idempotent by key. CodeNotFound for an unknown
 	// fulfilment order.
 	CancelRelease(ctx context.Context, key string, req CancelRequest) (CancelResult, error)
+}
+
+// ReleaseLineChange changes the quantity of one released fulfilment line
+// by Delta, in the line's unit: positive for more, negative for less. The
+// zero value names no line and is not valid. A ReleaseLineChange is a
+// plain value, safe for concurrent reads.
+type ReleaseLineChange struct {
+	// LineID is the fulfilment line's ID.
+	LineID string             `json:"lineId"`
+	Delta  canonical.Quantity `json:"delta"`
+}
+
+// ReleaseChange asks a warehouse to change a released fulfilment order:
+// line quantities and, when not nil, the ship-to party, ship-complete and
+// the requested ship date. Lines new to the order are released in a
+// fulfilment order of their own ([Releaser]). The zero value names no
+// fulfilment order and is not a valid request. A ReleaseChange is a plain
+// value, safe for concurrent reads.
+type ReleaseChange struct {
+	FulfillmentOrderID string              `json:"fulfillmentOrderId"`
+	Lines              []ReleaseLineChange `json:"lines,omitempty"`
+	ShipTo             *canonical.PartyRef `json:"shipTo,omitempty"`
+	ShipComplete       *bool               `json:"shipComplete,omitempty"`
+	RequestedShipDate  *time.Time          `json:"requestedShipDate,omitempty"`
+	// Reason is a short text for people.
+	Reason string `json:"reason,omitempty"`
+}
+
+// ReleaseChangeResult is what a warehouse did with a [ReleaseChange]: per
+// line and field, applied, partially applied or refused with the reason
+// (picked, packed, shipped, closed); a quantity result's LineID is the
+// fulfilment line's. The zero value is "nothing changed". A
+// ReleaseChangeResult is a plain value, safe for concurrent reads.
+type ReleaseChangeResult struct {
+	FulfillmentOrderID string `json:"fulfillmentOrderId"`
+	// Version is the fulfilment order's version after the change.
+	Version int64                    `json:"version"`
+	Results []canonical.ChangeResult `json:"results"`
+}
+
+// ReleaseChanger is an optional capability of a WMS, found with [As]: it
+// changes a released fulfilment order as far as the warehouse's work
+// allows.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
+type ReleaseChanger interface {
+	// ChangeRelease applies what it can of req and returns, per line and
+	// field, what it applied and what it refused. A warehouse changes
+	// what is neither picked nor shipped: a decrease takes away
+	// unallocated, then allocated quantity and is refused
+	// ([canonical.ChangeReasonPicked], [canonical.ChangeReasonPacked] or
+	// [canonical.ChangeReasonShipped]) for the rest; an increase, a new
+	// ship-to, ship-complete or requested date is refused once picking has
+	// started. The race between a change and a shipment is decided by the
+	// warehouse: what it reports is the truth. What changed appears on
+	// the feed ([EventFeed]) as quantity events: a decrease as a
+	// fulfilment cancellation, an increase in the next allocation update.
+	//
+	// It is idempotent by key: the same key returns the first result and
+	// changes nothing; the same key with another request is CodeConflict.
+	// CodeNotFound for an unknown fulfilment order; CodeInvalid (naming
+	// the field) for an unknown line, a zero delta or one not in the
+	// line's unit, or a repeated line.
+	ChangeRelease(ctx context.Context, key string, req ReleaseChange) (ReleaseChangeResult, error)
 }
 
 // InventoryQuery selects inventory positions. Empty fields select all. The
@@ -307,6 +401,10 @@ type OrderStatus struct {
 	// Returns are the order's authorized returns (RMAs), in the order
 	// they were authorized, with what came back and the credit memos.
 	Returns []ReturnStatus `json:"returns,omitempty"`
+	// Changes are the results of the latest change of the order after the
+	// ERP's decision, per order line and field: what was applied and what
+	// was refused, with the reason.
+	Changes []canonical.ChangeResult `json:"changes,omitempty"`
 }
 
 // ReturnStatus is what a CRM shows of one return (RMA) of an order. It is a

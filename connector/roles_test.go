@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/faults"
 	"github.com/distsync/distsync/connector/internal/memfake"
@@ -41,6 +42,15 @@ type scriptedWMS struct {
 }
 
 func (w scriptedWMS) Health(ctx context.Context) error { return w.s.before(ctx, "Health") }
+
+// ChangeRelease gives scriptedWMS the optional ReleaseChanger role: it
+// answers the fulfilment order's ID.
+func (w scriptedWMS) ChangeRelease(ctx context.Context, _ string, req connector.ReleaseChange) (connector.ReleaseChangeResult, error) {
+	if err := w.s.before(ctx, "ChangeRelease"); err != nil {
+		return connector.ReleaseChangeResult{}, err
+	}
+	return connector.ReleaseChangeResult{FulfillmentOrderID: req.FulfillmentOrderID}, nil
+}
 
 // bareWMS is a WMS without a health check (memfake.WMS has none, but say
 // so in the type).
@@ -74,6 +84,30 @@ var roleCalls = []roleCall{
 		o, err := oc.CancelOrderLines(corrCtx(t), "k", connector.OrderCancellation{OrderID: "o1"})
 		if err == nil {
 			assert.Equal(t, "o1", o.ID, "the wrapped ERP's answer")
+		}
+		return err
+	}},
+	{"erp", "ChangeOrder", func(t *testing.T, s *scriptedERP, opts connector.Options) error {
+		w, err := connector.WrapERP(s, opts)
+		require.NoError(t, err)
+		oc, ok := connector.As[connector.OrderChanger](w)
+		require.True(t, ok, "As finds the ERP's changer")
+		require.Same(t, w, oc, "As returns the decorated ERP")
+		a, err := oc.ChangeOrder(corrCtx(t), "k", canonical.OrderChange{OrderID: "o1", FromVersion: 1, ToVersion: 2})
+		if err == nil {
+			assert.Equal(t, "o1", a.OrderID, "the wrapped ERP's answer")
+		}
+		return err
+	}},
+	{"wms", "ChangeRelease", func(t *testing.T, s *scriptedERP, opts connector.Options) error {
+		w, err := connector.WrapWMS(scriptedWMS{memfake.NewWMS(), s}, opts)
+		require.NoError(t, err)
+		rc, ok := connector.As[connector.ReleaseChanger](w)
+		require.True(t, ok, "As finds the WMS's release changer")
+		require.Same(t, w, rc, "As returns the decorated WMS")
+		r, err := rc.ChangeRelease(corrCtx(t), "k", connector.ReleaseChange{FulfillmentOrderID: "fo1"})
+		if err == nil {
+			assert.Equal(t, "fo1", r.FulfillmentOrderID, "the wrapped WMS's answer")
 		}
 		return err
 	}},
@@ -207,6 +241,16 @@ func callRole(t *testing.T, w any, op string) error {
 		require.True(t, ok)
 		_, err := oc.CancelOrderLines(ctx, "k", connector.OrderCancellation{OrderID: "o1"})
 		return err
+	case "ChangeOrder":
+		oc, ok := connector.As[connector.OrderChanger](w)
+		require.True(t, ok)
+		_, err := oc.ChangeOrder(ctx, "k", canonical.OrderChange{OrderID: "o1", FromVersion: 1, ToVersion: 2})
+		return err
+	case "ChangeRelease":
+		rc, ok := connector.As[connector.ReleaseChanger](w)
+		require.True(t, ok)
+		_, err := rc.ChangeRelease(ctx, "k", connector.ReleaseChange{FulfillmentOrderID: "fo1"})
+		return err
 	case "Health":
 		h, ok := connector.As[connector.HealthChecker](w)
 		require.True(t, ok)
@@ -277,7 +321,9 @@ func TestAsDecorated(t *testing.T) {
 		without := memfake.NewERP()
 		checkAs[connector.EventFeed](t, st.name+" erp", st.erp(with), st.erp(without))
 		checkAs[connector.OrderCanceller](t, st.name+" erp", st.erp(with), st.erp(without))
+		checkAs[connector.OrderChanger](t, st.name+" erp", st.erp(with), st.erp(without))
 		checkAs[connector.HealthChecker](t, st.name+" erp", st.erp(with), st.erp(without))
+		checkAs[connector.ReleaseChanger](t, st.name+" wms", st.wms(scriptedWMS{memfake.NewWMS(), with}), st.wms(bareWMS{memfake.NewWMS()}))
 		checkAs[connector.HealthChecker](t, st.name+" wms", st.wms(scriptedWMS{memfake.NewWMS(), with}), st.wms(bareWMS{memfake.NewWMS()}))
 		checkAs[connector.StatusBatchPublisher](t, st.name+" crm", st.crm(memfake.NewCRM()), st.crm(batchlessCRM{memfake.NewCRM()}))
 		checkAs[connector.HealthChecker](t, st.name+" crm", st.crm(memfake.NewCRM()), st.crm(batchlessCRM{memfake.NewCRM()}))
@@ -337,6 +383,12 @@ func callAny(t *testing.T, r any) error {
 		return err
 	case *connector.OrderCanceller:
 		_, err := (*r).CancelOrderLines(t.Context(), "k", connector.OrderCancellation{OrderID: "o1"})
+		return err
+	case *connector.OrderChanger:
+		_, err := (*r).ChangeOrder(t.Context(), "k", canonical.OrderChange{OrderID: "o1"})
+		return err
+	case *connector.ReleaseChanger:
+		_, err := (*r).ChangeRelease(t.Context(), "k", connector.ReleaseChange{FulfillmentOrderID: "fo1"})
 		return err
 	case *connector.HealthChecker:
 		return (*r).Health(t.Context())

@@ -42,7 +42,8 @@ const maxUnwrap = 64
 //
 // The decorators of [WrapERP], [WrapWMS] and [WrapCRM] and of package
 // connector/faults forward the optional roles of their system (an ERP's
-// [EventFeed] and [OrderCanceller], a CRM's [StatusBatchPublisher], the
+// [EventFeed], [OrderCanceller] and [OrderChanger], a WMS's
+// [ReleaseChanger], a CRM's [StatusBatchPublisher], the
 // [HealthChecker] of each), so a role found through them is called with
 // their retry, breaker, timeouts, timeline, metrics or faults:
 //

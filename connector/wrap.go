@@ -18,6 +18,7 @@ type WrappedERP struct {
 	// The wrapped ERP's optional roles, nil when it lacks them.
 	feed   EventFeed
 	cancel OrderCanceller
+	change OrderChanger
 	health HealthChecker
 }
 
@@ -26,6 +27,7 @@ var (
 	_ ERP            = (*WrappedERP)(nil)
 	_ EventFeed      = (*WrappedERP)(nil)
 	_ OrderCanceller = (*WrappedERP)(nil)
+	_ OrderChanger   = (*WrappedERP)(nil)
 	_ HealthChecker  = (*WrappedERP)(nil)
 )
 
@@ -56,7 +58,8 @@ var (
 //
 // The optional roles of the system go through the same decorators, as
 // database/sql routes a driver's optional Pinger through its pool: an
-// ERP's [EventFeed] and [OrderCanceller], a CRM's [StatusBatchPublisher],
+// ERP's [EventFeed], [OrderCanceller] and [OrderChanger], a WMS's
+// [ReleaseChanger], a CRM's [StatusBatchPublisher],
 // and the [HealthChecker] of each. The wrapped type always has their
 // methods; when the wrapped implementation lacks a role, its method
 // returns at once, without an attempt, a step or a metric, an error that
@@ -81,6 +84,7 @@ func WrapERP(erp ERP, opts Options) (*WrappedERP, error) {
 	w := &WrappedERP{erp: erp, d: d}
 	w.feed, _ = As[EventFeed](erp)
 	w.cancel, _ = As[OrderCanceller](erp)
+	w.change, _ = As[OrderChanger](erp)
 	w.health, _ = As[HealthChecker](erp)
 	return w, nil
 }
@@ -92,14 +96,16 @@ func unsupported(system, op, role string, impl any) error {
 }
 
 // HasRole implements [RoleForwarder]: it reports whether the wrapped ERP
-// has the optional role ([EventFeed], [OrderCanceller], [HealthChecker]),
-// and true for any other type.
+// has the optional role ([EventFeed], [OrderCanceller], [OrderChanger],
+// [HealthChecker]), and true for any other type.
 func (w *WrappedERP) HasRole(role any) bool {
 	switch role.(type) {
 	case *EventFeed:
 		return w.feed != nil
 	case *OrderCanceller:
 		return w.cancel != nil
+	case *OrderChanger:
+		return w.change != nil
 	case *HealthChecker:
 		return w.health != nil
 	}
@@ -192,6 +198,19 @@ func (w *WrappedERP) CancelOrderLines(ctx context.Context, key string, c OrderCa
 	})
 }
 
+// ChangeOrder calls the wrapped ERP's [OrderChanger] through the
+// decorators, with the same key on every attempt. It returns an error
+// matching errors.ErrUnsupported, without an attempt, when the wrapped ERP
+// cannot change orders.
+func (w *WrappedERP) ChangeOrder(ctx context.Context, key string, change canonical.OrderChange) (canonical.ChangeAck, error) {
+	if w.change == nil {
+		return canonical.ChangeAck{}, unsupported(w.d.system, "ChangeOrder", "OrderChanger", w.erp)
+	}
+	return call(ctx, w.d, "ChangeOrder", true, func(ctx context.Context) (canonical.ChangeAck, error) {
+		return w.change.ChangeOrder(ctx, key, change)
+	})
+}
+
 // Health calls the wrapped ERP's [HealthChecker] through the decorators:
 // an open breaker answers it with a [CodeUnavailable] error. It returns an
 // error matching errors.ErrUnsupported, without an attempt, when the
@@ -205,19 +224,23 @@ func (w *WrappedERP) Health(ctx context.Context) error {
 // Create it with [WrapWMS]. It is safe for concurrent use when the wrapped
 // WMS is. The zero value is not usable.
 type WrappedWMS struct {
-	wms    WMS
-	d      *decorator
-	health HealthChecker // nil when the wrapped WMS has none
+	wms WMS
+	d   *decorator
+	// The wrapped WMS's optional roles, nil when it lacks them.
+	change ReleaseChanger
+	health HealthChecker
 }
 
 var (
-	_ RoleForwarder = (*WrappedWMS)(nil)
-	_ WMS           = (*WrappedWMS)(nil)
-	_ HealthChecker = (*WrappedWMS)(nil)
+	_ RoleForwarder  = (*WrappedWMS)(nil)
+	_ WMS            = (*WrappedWMS)(nil)
+	_ ReleaseChanger = (*WrappedWMS)(nil)
+	_ HealthChecker  = (*WrappedWMS)(nil)
 )
 
 // WrapWMS returns wms decorated as opts say, in the fixed order of
-// [WrapERP], its optional [HealthChecker] included as [WrapERP] says. It
+// [WrapERP], its optional [ReleaseChanger] and [HealthChecker] included
+// as [WrapERP] says. It
 // returns an error matching [ErrInvalidConfig] when opts is invalid.
 func WrapWMS(wms WMS, opts Options) (*WrappedWMS, error) {
 	d, err := newDecorator(opts, "wms")
@@ -225,17 +248,35 @@ func WrapWMS(wms WMS, opts Options) (*WrappedWMS, error) {
 		return nil, err
 	}
 	w := &WrappedWMS{wms: wms, d: d}
+	w.change, _ = As[ReleaseChanger](wms)
 	w.health, _ = As[HealthChecker](wms)
 	return w, nil
 }
 
 // HasRole implements [RoleForwarder]: it reports whether the wrapped WMS
-// has the optional [HealthChecker], and true for any other type.
+// has the optional role ([ReleaseChanger], [HealthChecker]), and true for
+// any other type.
 func (w *WrappedWMS) HasRole(role any) bool {
-	if _, ok := role.(*HealthChecker); ok {
+	switch role.(type) {
+	case *ReleaseChanger:
+		return w.change != nil
+	case *HealthChecker:
 		return w.health != nil
 	}
 	return true
+}
+
+// ChangeRelease calls the wrapped WMS's [ReleaseChanger] through the
+// decorators, with the same key on every attempt. It returns an error
+// matching errors.ErrUnsupported, without an attempt, when the wrapped WMS
+// cannot change releases.
+func (w *WrappedWMS) ChangeRelease(ctx context.Context, key string, req ReleaseChange) (ReleaseChangeResult, error) {
+	if w.change == nil {
+		return ReleaseChangeResult{}, unsupported(w.d.system, "ChangeRelease", "ReleaseChanger", w.wms)
+	}
+	return call(ctx, w.d, "ChangeRelease", true, func(ctx context.Context) (ReleaseChangeResult, error) {
+		return w.change.ChangeRelease(ctx, key, req)
+	})
 }
 
 // Health calls the wrapped WMS's [HealthChecker] through the decorators:

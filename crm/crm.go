@@ -598,6 +598,19 @@ func cloneStatus(s *connector.OrderStatus) connector.OrderStatus {
 		c.Returns[i].Lines = slices.Clone(c.Returns[i].Lines)
 		c.Returns[i].Credits = slices.Clone(c.Returns[i].Credits)
 	}
+	c.Changes = slices.Clone(s.Changes)
+	for i := range c.Changes {
+		r := &c.Changes[i]
+		r.Messages = slices.Clone(r.Messages)
+		if r.Applied != nil {
+			a := *r.Applied
+			r.Applied = &a
+		}
+		if r.Refused != nil {
+			f := *r.Refused
+			r.Refused = &f
+		}
+	}
 	return c
 }
 

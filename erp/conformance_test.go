@@ -48,10 +48,10 @@ func harness(t *testing.T, m *erp.Memory, wrap func(*testing.T, connector.ERP) c
 		Effects: func() connectortest.ERPEffects {
 			c := m.Counts()
 			return connectortest.ERPEffects{Orders: c.Orders, Invoices: c.Invoices, CreditMemos: c.CreditMemos, InventoryApplications: c.InventoryApplications,
-				Cancellations: c.Cancellations}
+				Cancellations: c.Cancellations, Changes: c.Changes}
 		},
 		AddEvents:    addEvents(m),
-		Capabilities: connectortest.Capabilities{Health: true, Events: true, Cancel: true},
+		Capabilities: connectortest.Capabilities{Health: true, Events: true, Cancel: true, Change: true},
 	}
 }
 

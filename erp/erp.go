@@ -167,6 +167,7 @@ type core struct {
 	// Event feed and cancellations (erp/feed.go, erp/cancel.go).
 	feed    eventFeed
 	cancels map[string]cancelRecord // CancelOrderLines by key
+	changes map[string]changeRecord // ChangeOrder by key (erp/change.go)
 	nextCR  int
 	nextRet int // returns authorized with RequestReturn (erp/returns.go)
 }
@@ -188,6 +189,9 @@ type Counts struct {
 	// Cancellations is how many CancelOrderLines calls cancelled
 	// quantities.
 	Cancellations int
+	// Changes is how many ChangeOrder calls decided a change (stale
+	// versions and replays by key do not count).
+	Changes int
 }
 
 // Counts returns the effects so far.
@@ -243,6 +247,7 @@ func build(cfg Config) (*Memory, error) {
 		demand:            make(map[string]canonical.Decimal),
 		openValue:         make(map[string]canonical.Decimal),
 		invKeys:           make(map[string]string),
+		changes:           make(map[string]changeRecord),
 	}}
 	if m.clock == nil {
 		m.clock = time.Now

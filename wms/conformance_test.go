@@ -70,7 +70,7 @@ func harness(t *testing.T, wrap func(t *testing.T, w connector.WMS) connector.WM
 		},
 		Effects: func() connectortest.WMSEffects {
 			c := m.Counts()
-			return connectortest.WMSEffects{Releases: c.Releases, Cancellations: c.Cancellations, ReturnAuthorizations: c.ReturnAuthorizations}
+			return connectortest.WMSEffects{Releases: c.Releases, Cancellations: c.Cancellations, ReturnAuthorizations: c.ReturnAuthorizations, Changes: c.Changes}
 		},
 		Capabilities: caps,
 	}
@@ -78,7 +78,7 @@ func harness(t *testing.T, wrap func(t *testing.T, w connector.WMS) connector.WM
 
 func TestConformance(t *testing.T) {
 	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
-		return harness(t, func(_ *testing.T, w connector.WMS) connector.WMS { return w }, connectortest.Capabilities{Health: true, Subscribe: true})
+		return harness(t, func(_ *testing.T, w connector.WMS) connector.WMS { return w }, connectortest.Capabilities{Health: true, Subscribe: true, ReleaseChange: true})
 	})
 }
 
@@ -96,7 +96,7 @@ func TestConformanceWrapped(t *testing.T) {
 			d, err := connector.WrapWMS(w, retrying)
 			require.NoError(t, err)
 			return d
-		}, connectortest.Capabilities{Health: true, Subscribe: true})
+		}, connectortest.Capabilities{Health: true, Subscribe: true, ReleaseChange: true})
 	})
 }
 
@@ -130,7 +130,7 @@ func TestConformanceWithFaults(t *testing.T) {
 		return d
 	}
 	connectortest.RunWMS(t, func(t *testing.T) connectortest.WMSHarness {
-		return harness(t, wrap, connectortest.Capabilities{Health: true, Subscribe: true, RepeatsEvents: true})
+		return harness(t, wrap, connectortest.Capabilities{Health: true, Subscribe: true, ReleaseChange: true, RepeatsEvents: true})
 	})
 	assert.Positive(t, sum.Unavailable, "unavailable injected: %+v", sum)
 	assert.Positive(t, sum.RateLimited, "rate limits injected: %+v", sum)

@@ -115,6 +115,8 @@ type Counts struct {
 	Releases int
 	// Cancellations is how many CancelRelease calls cancelled something.
 	Cancellations int
+	// Changes is how many ChangeRelease calls changed something.
+	Changes int
 	// ReturnAuthorizations is how many returns were authorized.
 	ReturnAuthorizations int
 	// Shipments is how many shipments left the warehouses.

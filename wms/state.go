@@ -50,6 +50,8 @@ type world struct {
 	active  []*fulfillment
 	foByID  map[string]*fulfillment
 	cancels map[string]cancelRecord
+	// releaseChanges holds the ChangeRelease calls by key.
+	releaseChanges map[string]releaseChangeRecord
 
 	returns     map[string]*rma
 	adjustments map[string]canonical.InventoryAdjustment
@@ -181,7 +183,7 @@ func newWorld(cfg Config) *world {
 		tick:     cmp.Or(cfg.Tick, time.Minute),
 		whIndex:  map[string]int{}, items: map[string]canonical.Item{},
 		stock: map[stockKey]*lot{}, lots: map[whSKU][]*lot{},
-		foByID: map[string]*fulfillment{}, cancels: map[string]cancelRecord{},
+		foByID: map[string]*fulfillment{}, cancels: map[string]cancelRecord{}, releaseChanges: map[string]releaseChangeRecord{},
 		returns: map[string]*rma{}, adjustments: map[string]canonical.InventoryAdjustment{},
 		subjSeq: map[string]uint64{}, grew: make(chan struct{}),
 	}

@@ -83,7 +83,26 @@
 // Order(1) is cancelled 1 at a time under two keys, one replayed and one
 // sent concurrently, expecting 2 cancelled and 2 effects; an unknown line,
 // an unknown order, a used key with another cancellation and more than
-// the line's quantity are refused).
+// the line's quantity are refused) and [Capabilities.Change]
+// ([connector.OrderChanger]: version 2 of Order(41) takes 1 off its last
+// line, sent with a cancelled context, then once, replayed, and again as
+// the same version under another key, expecting the decrease applied,
+// ordered − cancelled − rejected 1 lower, the ERP at version 2, one
+// effect and a stale refusal; version 3 switches ship-complete, sent
+// concurrently, for one more effect; a used key with another change, an
+// unknown order, ToVersion not above FromVersion and an empty order ID
+// are refused; then Order(42) is shipped in full with Shipment and the
+// removal of its shipped line must be refused for shipped).
+//
+// A WMS may claim [Capabilities.ReleaseChange]
+// ([connector.ReleaseChanger]): FulfillmentOrder(41) is released and its
+// first line of at least 3 units is decreased by 1 under two keys (one
+// replayed, one sent concurrently), expecting the decrease applied and 2
+// effects; a used key with another request, an unknown fulfilment order,
+// an empty ID, an unknown line and a zero delta are refused; then, after
+// Advance has run 20 times, if the feed reports a shipment of that line, a
+// decrease of the whole released quantity must refuse at least what
+// shipped, for picked, packed or shipped.
 //
 // Failures are reported with t.Errorf or t.Fatalf from subtests named after
 // the contract they check, such as "AcceptOrder", and each failure quotes

@@ -78,6 +78,7 @@ var erpChecks = []struct {
 	{"Capabilities", "The optional capabilities the harness declares are found with connector.As.", testERPCapabilities},
 	{"Events", "An ERP claiming Events has a feed that pages, resumes and never skips, whose events are valid canonical events.", checkERPEvents},
 	{"OrderCanceller", "An ERP claiming Cancel cancels a line once per key and refuses unknown lines, unknown orders, a reused key and more than the line's quantity.", checkOrderCanceller},
+	{"OrderChanger", "An ERP claiming Change applies a change once per key, changes nothing for a version it holds, refuses a reused key, unknown orders and malformed changes, and refuses to take away what has shipped.", checkOrderChanger},
 }
 
 // testERPReopenIfSet checks keys surviving a restart when the harness

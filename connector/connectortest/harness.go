@@ -35,6 +35,18 @@ type Capabilities struct {
 	// Cancel: the ERP implements [connector.OrderCanceller]; the kit
 	// checks its idempotency and error codes.
 	Cancel bool
+	// Change: the ERP implements [connector.OrderChanger]; the kit checks
+	// a decrease of an unshipped line, idempotent replay, a stale version,
+	// concurrent duplicates, error codes, and that shipped quantity is
+	// refused. ERPHarness.Order(41) needs a last line of more than one
+	// unit.
+	Change bool
+	// ReleaseChange: the WMS implements [connector.ReleaseChanger]; the
+	// kit checks a decrease right after the release, idempotent replay,
+	// concurrent duplicates, error codes, and, once the feed reports a
+	// shipment, that shipped quantity is refused. WMSHarness.FulfillmentOrder(41)
+	// needs a line of at least 3 units.
+	ReleaseChange bool
 }
 
 // ERPEffects counts the effects an ERP has had since it was created (or
@@ -55,6 +67,9 @@ type ERPEffects struct {
 	// Cancellations is how many CancelOrderLines calls cancelled
 	// quantities (for an ERP with Capabilities.Cancel).
 	Cancellations int
+	// Changes is how many ChangeOrder calls changed an order (for an ERP
+	// with Capabilities.Change; stale versions and replays do not count).
+	Changes int
 }
 
 // ERPHarness is what [RunERP] needs to drive an ERP. The kit only reads it.
@@ -104,6 +119,9 @@ type WMSEffects struct {
 	Cancellations int
 	// ReturnAuthorizations is how many returns were authorized.
 	ReturnAuthorizations int
+	// Changes is how many ChangeRelease calls changed something (for a
+	// WMS with Capabilities.ReleaseChange).
+	Changes int
 }
 
 // WMSHarness is what [RunWMS] needs to drive a WMS. The kit only reads it.

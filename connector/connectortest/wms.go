@@ -74,6 +74,7 @@ var wmsChecks = []struct {
 	{"Concurrent", "Concurrent duplicate calls have one effect.", testWMSConcurrent},
 	{"Cancelled", "A call with a cancelled context fails with an error matching context.Canceled and has no effect.", testWMSCancelled},
 	{"Capabilities", "The optional capabilities the harness declares are found with connector.As.", testWMSCapabilities},
+	{"ReleaseChanger", "A WMS claiming ReleaseChange changes an unpicked release once per key, refuses a reused key, unknown fulfilment orders and malformed changes, and refuses to take away what has shipped.", checkReleaseChanger},
 }
 
 // testWMSCapabilities checks the optional parts the harness declares.

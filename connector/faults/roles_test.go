@@ -51,6 +51,11 @@ func (e *rolesERP) CancelOrderLines(_ context.Context, _ string, c connector.Ord
 	return canonical.Order{ID: c.OrderID}, nil
 }
 
+func (e *rolesERP) ChangeOrder(_ context.Context, _ string, c canonical.OrderChange) (canonical.ChangeAck, error) {
+	e.reached("ChangeOrder")
+	return canonical.ChangeAck{OrderID: c.OrderID, Outcome: canonical.ChangeApplied}, nil
+}
+
 func (e *rolesERP) Health(context.Context) error {
 	e.reached("Health")
 	return nil
@@ -60,6 +65,10 @@ func (e *rolesERP) Health(context.Context) error {
 type healthyWMS struct{ *memfake.WMS }
 
 func (healthyWMS) Health(context.Context) error { return nil }
+
+func (healthyWMS) ChangeRelease(_ context.Context, _ string, req connector.ReleaseChange) (connector.ReleaseChangeResult, error) {
+	return connector.ReleaseChangeResult{FulfillmentOrderID: req.FulfillmentOrderID}, nil
+}
 
 // roleCalls call each optional role a wrapper forwards.
 var roleCalls = []struct {
@@ -72,6 +81,14 @@ var roleCalls = []struct {
 	}},
 	{"erp CancelOrderLines", func(ctx context.Context, erp *faults.ERP, _ *faults.WMS, _ *faults.CRM) error {
 		_, err := erp.CancelOrderLines(ctx, "k", connector.OrderCancellation{OrderID: "o1"})
+		return err
+	}},
+	{"erp ChangeOrder", func(ctx context.Context, erp *faults.ERP, _ *faults.WMS, _ *faults.CRM) error {
+		_, err := erp.ChangeOrder(ctx, "k", canonical.OrderChange{OrderID: "o1", FromVersion: 1, ToVersion: 2})
+		return err
+	}},
+	{"wms ChangeRelease", func(ctx context.Context, _ *faults.ERP, wms *faults.WMS, _ *faults.CRM) error {
+		_, err := wms.ChangeRelease(ctx, "k", connector.ReleaseChange{FulfillmentOrderID: "fo1"})
 		return err
 	}},
 	{"erp Health", func(ctx context.Context, erp *faults.ERP, _ *faults.WMS, _ *faults.CRM) error {
@@ -112,7 +129,7 @@ func TestOptionalRolesFaulted(t *testing.T) {
 		total.Add(wms.Counts())
 		total.Add(crm.Counts())
 		assert.Equal(t, faults.Counts{Calls: 1, Unavailable: 1}, total, "%s: counted", rc.name)
-		for _, op := range []string{"PollEvents", "CancelOrderLines", "Health"} {
+		for _, op := range []string{"PollEvents", "CancelOrderLines", "ChangeOrder", "Health"} {
 			assert.Zero(t, inner.count(op), "%s: the injected fault kept the call from the ERP's %s", rc.name, op)
 		}
 
@@ -204,6 +221,10 @@ func TestAsThroughFaults(t *testing.T) {
 	assert.False(t, ok, "an ERP without cancellation has none through its wrapper")
 	_, ok = connector.As[connector.EventFeed](bare)
 	assert.False(t, ok, "nor an event feed")
+	_, ok = connector.As[connector.OrderChanger](bare)
+	assert.False(t, ok, "nor order changes")
+	_, ok = connector.As[connector.ReleaseChanger](must(faults.WrapWMS(memfake.NewWMS(), faults.Config{})))
+	assert.False(t, ok, "a WMS without release changes has none through its wrapper")
 
 	sub, ok := connector.As[connector.Subscriber](must(faults.WrapWMS(memfake.NewWMS(), faults.Config{Unavailable: 1})))
 	require.True(t, ok, "Subscriber is found under the wrapper")

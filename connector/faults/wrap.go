@@ -11,8 +11,8 @@ import (
 
 // ERP is a [connector.ERP] that injects faults into the calls to another
 // ERP, its optional roles included: its event feed ([connector.EventFeed],
-// with the faults of feeds), [connector.OrderCanceller] and
-// [connector.HealthChecker]. Create it with [WrapERP]. It is safe for
+// with the faults of feeds), [connector.OrderCanceller],
+// [connector.OrderChanger] and [connector.HealthChecker]. Create it with [WrapERP]. It is safe for
 // concurrent use when the wrapped ERP is. The zero value is not usable.
 type ERP struct {
 	erp connector.ERP
@@ -20,6 +20,7 @@ type ERP struct {
 	// The wrapped ERP's optional roles, nil when it lacks them.
 	feed   connector.EventFeed
 	cancel connector.OrderCanceller
+	change connector.OrderChanger
 	health connector.HealthChecker
 }
 
@@ -28,6 +29,7 @@ var (
 	_ connector.ERP            = (*ERP)(nil)
 	_ connector.EventFeed      = (*ERP)(nil)
 	_ connector.OrderCanceller = (*ERP)(nil)
+	_ connector.OrderChanger   = (*ERP)(nil)
 	_ connector.HealthChecker  = (*ERP)(nil)
 )
 
@@ -41,6 +43,7 @@ func WrapERP(erp connector.ERP, cfg Config) (*ERP, error) {
 	f := &ERP{erp: erp, in: in}
 	f.feed, _ = connector.As[connector.EventFeed](erp)
 	f.cancel, _ = connector.As[connector.OrderCanceller](erp)
+	f.change, _ = connector.As[connector.OrderChanger](erp)
 	f.health, _ = connector.As[connector.HealthChecker](erp)
 	return f, nil
 }
@@ -59,6 +62,8 @@ func (f *ERP) HasRole(role any) bool {
 		return f.feed != nil
 	case *connector.OrderCanceller:
 		return f.cancel != nil
+	case *connector.OrderChanger:
+		return f.change != nil
 	case *connector.HealthChecker:
 		return f.health != nil
 	}
@@ -148,6 +153,18 @@ func (f *ERP) CancelOrderLines(ctx context.Context, key string, c connector.Orde
 	})
 }
 
+// ChangeOrder calls the wrapped ERP's OrderChanger with faults. It returns
+// an error matching errors.ErrUnsupported, injecting nothing, when the
+// wrapped ERP cannot change orders.
+func (f *ERP) ChangeOrder(ctx context.Context, key string, c canonical.OrderChange) (canonical.ChangeAck, error) {
+	if f.change == nil {
+		return canonical.ChangeAck{}, unsupported(f.in.system, "ChangeOrder", "OrderChanger", f.erp)
+	}
+	return do(ctx, f.in, "ChangeOrder", func(ctx context.Context) (canonical.ChangeAck, error) {
+		return f.change.ChangeOrder(ctx, key, c)
+	})
+}
+
 // Health calls the wrapped ERP's HealthChecker with faults. It returns an
 // error matching errors.ErrUnsupported, injecting nothing, when the
 // wrapped ERP has no health check.
@@ -156,19 +173,23 @@ func (f *ERP) Health(ctx context.Context) error {
 }
 
 // WMS is a [connector.WMS] that injects faults into the calls to another
-// WMS, its event feed and its optional [connector.HealthChecker] included.
+// WMS, its event feed and its optional [connector.ReleaseChanger] and
+// [connector.HealthChecker] included.
 // Create it with [WrapWMS]. It is safe for concurrent use when the wrapped
 // WMS is. The zero value is not usable.
 type WMS struct {
-	wms    connector.WMS
-	in     *injector
-	health connector.HealthChecker // nil when the wrapped WMS has none
+	wms connector.WMS
+	in  *injector
+	// The wrapped WMS's optional roles, nil when it lacks them.
+	change connector.ReleaseChanger
+	health connector.HealthChecker
 }
 
 var (
-	_ connector.RoleForwarder = (*WMS)(nil)
-	_ connector.WMS           = (*WMS)(nil)
-	_ connector.HealthChecker = (*WMS)(nil)
+	_ connector.RoleForwarder  = (*WMS)(nil)
+	_ connector.WMS            = (*WMS)(nil)
+	_ connector.ReleaseChanger = (*WMS)(nil)
+	_ connector.HealthChecker  = (*WMS)(nil)
 )
 
 // WrapWMS returns wms with the faults cfg describes. It returns an error
@@ -179,17 +200,34 @@ func WrapWMS(wms connector.WMS, cfg Config) (*WMS, error) {
 		return nil, err
 	}
 	f := &WMS{wms: wms, in: in}
+	f.change, _ = connector.As[connector.ReleaseChanger](wms)
 	f.health, _ = connector.As[connector.HealthChecker](wms)
 	return f, nil
 }
 
 // HasRole implements [connector.RoleForwarder]: it reports whether the
-// wrapped WMS has the optional HealthChecker, and true for any other type.
+// wrapped WMS has the optional role (ReleaseChanger, HealthChecker), and
+// true for any other type.
 func (f *WMS) HasRole(role any) bool {
-	if _, ok := role.(*connector.HealthChecker); ok {
+	switch role.(type) {
+	case *connector.ReleaseChanger:
+		return f.change != nil
+	case *connector.HealthChecker:
 		return f.health != nil
 	}
 	return true
+}
+
+// ChangeRelease calls the wrapped WMS's ReleaseChanger with faults. It
+// returns an error matching errors.ErrUnsupported, injecting nothing, when
+// the wrapped WMS cannot change releases.
+func (f *WMS) ChangeRelease(ctx context.Context, key string, req connector.ReleaseChange) (connector.ReleaseChangeResult, error) {
+	if f.change == nil {
+		return connector.ReleaseChangeResult{}, unsupported(f.in.system, "ChangeRelease", "ReleaseChanger", f.wms)
+	}
+	return do(ctx, f.in, "ChangeRelease", func(ctx context.Context) (connector.ReleaseChangeResult, error) {
+		return f.change.ChangeRelease(ctx, key, req)
+	})
 }
 
 // Health calls the wrapped WMS's HealthChecker with faults. It returns an
