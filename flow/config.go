@@ -404,6 +404,22 @@ type Metrics interface {
 	SyncLag(ctx context.Context, entity string, lag time.Duration)
 }
 
+// TargetSyncLagger is an optional capability of a [Metrics], found by type
+// assertion: the flow calls SyncLagTo each time an effect of the event it
+// handles lands in a target system, besides calling Metrics.SyncLag once
+// the event is handled. The zero value, nil, is no implementation.
+// Implementations must be safe for concurrent use and must not block.
+type TargetSyncLagger interface {
+	// SyncLagTo reports the time from an event's occurrence (its time) in
+	// source (its CloudEvents source) to an effect of it landing in target:
+	// "erp" (an order accepted, a shipment, return or inventory posted),
+	// "crm" (a status or availability published) or "wms" (a fulfilment
+	// order released; with Config.Warehouses, the WarehouseSystem's Name).
+	// Entity is as for Metrics. An event may report several targets, and
+	// a target once per effect.
+	SyncLagTo(ctx context.Context, entity, source, target string, lag time.Duration)
+}
+
 // CursorStore keeps the position of each feed the flow polls, so that a
 // restarted flow resumes after the last page it appended to the log.
 // Implementations must be safe for concurrent use.

@@ -28,6 +28,25 @@ func (f *Flow) count(ctx context.Context, c Counter, entity string) {
 	}
 }
 
+// Targets of TargetSyncLagger.SyncLagTo.
+const (
+	targetERP = "erp"
+	targetCRM = "crm"
+	targetWMS = "wms"
+)
+
+// landed reports to a TargetSyncLagger that an effect of the event ctx's
+// handler handles landed in target.
+func (f *Flow) landed(ctx context.Context, target string) {
+	tl, ok := f.metrics.(TargetSyncLagger)
+	if !ok {
+		return
+	}
+	if ev, ok := eventlog.EventFrom(ctx); ok && !ev.Time.IsZero() {
+		tl.SyncLagTo(ctx, kindOf(ev.Type), ev.Source, target, f.now().Sub(ev.Time))
+	}
+}
+
 // emit appends an event the flow produces, carrying doc, caused by cause.
 func (f *Flow) emit(ctx context.Context, t canonical.EventType, doc canonical.Document, orderID, corr string, cause canonical.Event, id string) error {
 	e, err := canonical.NewEvent(t, doc)

@@ -5,6 +5,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -131,6 +132,7 @@ func (f *Flow) decide(ctx context.Context, st *orderState) error {
 		if ack, err = f.erp.AcceptOrder(ctx, f.key("accept", o.ID, strconv.FormatInt(o.Version, 10)), &o); err != nil {
 			return err
 		}
+		f.landed(ctx, targetERP)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -372,6 +374,7 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		if err != nil {
 			return false, err
 		}
+		f.landed(ctx, cmp.Or(sys.name, targetWMS))
 		f.mu.Lock()
 		st.released[fo.ID] = r
 		st.dirty = true
@@ -508,6 +511,7 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 	if err != nil {
 		return false, err
 	}
+	f.landed(ctx, targetERP)
 	f.mu.Lock()
 	var qe []canonical.QuantityEvent
 	src := "erp/invoice/" + inv.ID
@@ -597,6 +601,7 @@ func (f *Flow) publish(ctx context.Context, st *orderState) error {
 	if err := f.crm.PublishStatus(ctx, s); err != nil {
 		return err
 	}
+	f.landed(ctx, targetCRM)
 	f.mu.Lock()
 	if st.seq == s.Sequence {
 		st.dirty = false
