@@ -26,6 +26,7 @@ const (
 	AttrEntity        = "distsync.entity"
 	AttrOutcome       = "distsync.outcome"
 	AttrSource        = "distsync.source"
+	AttrTarget        = "distsync.target"
 	AttrSystem        = "distsync.system"
 	AttrOperation     = "distsync.operation"
 	AttrCode          = "distsync.code"
@@ -50,8 +51,9 @@ const (
 const CodeOK = "ok"
 
 var (
-	_ connector.Metrics = (*Bridge)(nil)
-	_ flow.Metrics      = (*FlowMetrics)(nil)
+	_ connector.Metrics     = (*Bridge)(nil)
+	_ flow.Metrics          = (*FlowMetrics)(nil)
+	_ flow.TargetSyncLagger = (*FlowMetrics)(nil)
 )
 
 // FlowMetrics is a flow.Metrics reporting one consumer group's counters
@@ -87,6 +89,14 @@ func (m *FlowMetrics) SyncLag(ctx context.Context, entity string, lag time.Durat
 	}
 	m.b.syncLag.Record(ctx, lag.Seconds(), metric.WithAttributes(m.group,
 		attribute.String(AttrEntity, entity), attribute.String(AttrSource, source)))
+}
+
+// SyncLagTo implements flow.TargetSyncLagger: it records lag in
+// distsync.sync.target_lag with the group, entity, source and target
+// system ("erp", "crm", "wms" or a warehouse system's name).
+func (m *FlowMetrics) SyncLagTo(ctx context.Context, entity, source, target string, lag time.Duration) {
+	m.b.targetLag.Record(ctx, lag.Seconds(), metric.WithAttributes(m.group, attribute.String(AttrEntity, entity),
+		attribute.String(AttrSource, source), attribute.String(AttrTarget, target)))
 }
 
 // codeText is the code attribute of a call's outcome.

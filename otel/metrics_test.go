@@ -101,6 +101,9 @@ func TestMetrics(t *testing.T) {
 	fm.Count(ctx, flow.CounterHandled, "order")
 	fm.Count(ctx, flow.CounterParked, "shipment")
 	fm.SyncLag(ctx, "shipment", 2*time.Second)
+	fm.SyncLagTo(ctx, "shipment", "wms://sim", "erp", 3*time.Second)
+	fm.SyncLagTo(ctx, "shipment", "wms://sim", "crm", time.Second)
+	fm.SyncLagTo(ctx, "shipment", "wms://sim", "crm", time.Second)
 	b.ObserveCall(ctx, connector.CallStats{System: "erp", Op: "AcceptOrder", Attempts: 1, Latency: time.Millisecond})
 	down := connector.NewError(connector.CodeUnavailable, "erp", "AcceptOrder", errors.New("down"))
 	b.ObserveCall(ctx, connector.CallStats{System: "erp", Op: "AcceptOrder", Err: down, Code: connector.CodeOf(down), Attempts: 5})
@@ -119,6 +122,8 @@ func TestMetrics(t *testing.T) {
 		{"handled orders", "distsync.events", map[string]string{dsotel.AttrGroup: flow.DefaultGroup, dsotel.AttrEntity: "order", dsotel.AttrOutcome: "handled"}, 2},
 		{"parked shipments", "distsync.events", map[string]string{dsotel.AttrEntity: "shipment", dsotel.AttrOutcome: "parked"}, 1},
 		{"sync lag without a consumer's event: no source", "distsync.sync.lag", map[string]string{dsotel.AttrEntity: "shipment", dsotel.AttrSource: ""}, 1},
+		{"target lag to the ERP", "distsync.sync.target_lag", map[string]string{dsotel.AttrGroup: flow.DefaultGroup, dsotel.AttrEntity: "shipment", dsotel.AttrSource: "wms://sim", dsotel.AttrTarget: "erp"}, 1},
+		{"target lag to the CRM", "distsync.sync.target_lag", map[string]string{dsotel.AttrTarget: "crm"}, 2},
 		{"successful call", "distsync.connector.calls", map[string]string{dsotel.AttrSystem: "erp", dsotel.AttrOperation: "AcceptOrder", dsotel.AttrCode: dsotel.CodeOK}, 1},
 		{"failed call by code", "distsync.connector.calls", map[string]string{dsotel.AttrCode: "unavailable"}, 1},
 		{"cancelled call", "distsync.connector.calls", map[string]string{dsotel.AttrCode: "unknown"}, 1},
