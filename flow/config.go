@@ -404,6 +404,18 @@ type Metrics interface {
 	SyncLag(ctx context.Context, entity string, lag time.Duration)
 }
 
+// EventCounter is an optional capability of a [Metrics], found by type
+// assertion: when the Metrics implements it, the flow calls CountEvent
+// instead of Metrics.Count, naming the event's type too. The zero value,
+// nil, is no implementation. Implementations must be safe for concurrent
+// use and must not block.
+type EventCounter interface {
+	// CountEvent adds one to counter c for an event of type t about
+	// entity (as for Metrics.Count; t's kind). An event of a type the
+	// flow could not read (undecodable data) has the empty type.
+	CountEvent(ctx context.Context, c Counter, entity string, t canonical.EventType)
+}
+
 // TargetSyncLagger is an optional capability of a [Metrics], found by type
 // assertion: the flow calls SyncLagTo each time an effect of the event it
 // handles lands in a target system, besides calling Metrics.SyncLag once

@@ -22,9 +22,12 @@ func kindOf(t canonical.EventType) string {
 	return k
 }
 
-func (f *Flow) count(ctx context.Context, c Counter, entity string) {
-	if f.metrics != nil {
-		f.metrics.Count(ctx, c, entity)
+// count adds one to counter c for an event of type t.
+func (f *Flow) count(ctx context.Context, c Counter, t canonical.EventType) {
+	if ec, ok := f.metrics.(EventCounter); ok {
+		ec.CountEvent(ctx, c, kindOf(t), t)
+	} else if f.metrics != nil {
+		f.metrics.Count(ctx, c, kindOf(t))
 	}
 }
 
@@ -75,21 +78,21 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	switch {
 	case err == nil && dup:
 		outcome = tracing.OutcomeDuplicate
-		f.count(ctx, CounterDuplicate, entity)
+		f.count(ctx, CounterDuplicate, ev.Type)
 	case err == nil:
-		f.count(ctx, CounterHandled, entity)
+		f.count(ctx, CounterHandled, ev.Type)
 		if f.metrics != nil && !ev.Time.IsZero() {
 			f.metrics.SyncLag(ctx, entity, f.now().Sub(ev.Time))
 		}
 	case errors.Is(err, retry.ErrCircuitOpen):
 		outcome = tracing.OutcomeParked
-		f.count(ctx, CounterParked, entity)
+		f.count(ctx, CounterParked, ev.Type)
 	case retry.IsPermanent(err) || attempt >= f.attempts:
 		// The consumer dead-letters it; deadLettered counts it.
 		outcome = tracing.OutcomeFailed
 	default:
 		outcome = tracing.OutcomeRetry
-		f.count(ctx, CounterRetried, entity)
+		f.count(ctx, CounterRetried, ev.Type)
 	}
 	if f.rec != nil {
 		f.rec.Record(ctx, tracing.Step{CorrelationID: ev.CorrelationID, System: "flow",
@@ -101,7 +104,7 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 
 // deadLettered is the consumer's OnDeadLetter hook.
 func (f *Flow) deadLettered(ctx context.Context, d eventlog.DeadLetter) {
-	f.count(ctx, CounterDeadLettered, kindOf(d.Event.Type))
+	f.count(ctx, CounterDeadLettered, d.Event.Type)
 }
 
 // shortType returns "order.submitted" for "distsync.order.submitted.v1".

@@ -37,10 +37,11 @@ func (m *targetLags) SyncLagTo(_ context.Context, entity, source, target string,
 	m.srcs[source] = true
 }
 
-// TestTargetSyncLag runs one order from the CRM to shipped and invoiced
-// and checks that each effect reports its target: the ERP's accept and
-// shipment posting, the WMS's release and the CRM's status.
-func TestTargetSyncLag(t *testing.T) {
+// runOrder runs one order from the CRM to shipped and invoiced with
+// metrics m, and the events extra appended to the log first. It returns
+// the CRM's and the WMS's sources.
+func runOrder(t *testing.T, m flow.Metrics, extra ...canonical.Event) (crmSource, wmsSource string) {
+	t.Helper()
 	ctx := context.Background()
 	e, err := erp.New(erp.Config{})
 	require.NoError(t, err)
@@ -48,9 +49,10 @@ func TestTargetSyncLag(t *testing.T) {
 	require.NoError(t, err)
 	c, err := crm.New(crm.Config{})
 	require.NoError(t, err)
-	m := &targetLags{lags: map[[2]string][]time.Duration{}, srcs: map[string]bool{}}
-	f, err := flow.New(flow.Config{ERP: e, WMS: w, CRM: c, Log: eventlog.NewMemory(eventlog.MemoryConfig{}), Metrics: m, PollInterval: time.Millisecond})
+	log := eventlog.NewMemory(eventlog.MemoryConfig{})
+	f, err := flow.New(flow.Config{ERP: e, WMS: w, CRM: c, Log: log, Metrics: m, PollInterval: time.Millisecond})
 	require.NoError(t, err)
+	require.NoError(t, log.Append(ctx, extra...))
 	opp, err := c.OpenOpportunity(ctx, crm.Opportunity{AccountID: "ACC-0002", Lines: []crm.OpportunityLine{{
 		SKU: "SKU-100", Quantity: canonical.MustParseQuantity("3", "EA"), UnitPrice: canonical.MustParseMoney("12.50", "USD")}}})
 	require.NoError(t, err)
@@ -65,7 +67,15 @@ func TestTargetSyncLag(t *testing.T) {
 		}
 	}
 	require.NoError(t, f.Drain(ctx))
+	return c.Source(), w.Source()
+}
 
+// TestTargetSyncLag runs one order from the CRM to shipped and invoiced
+// and checks that each effect reports its target: the ERP's accept and
+// shipment posting, the WMS's release and the CRM's status.
+func TestTargetSyncLag(t *testing.T) {
+	m := &targetLags{lags: map[[2]string][]time.Duration{}, srcs: map[string]bool{}}
+	crmSrc, wmsSrc := runOrder(t, m)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, tc := range []struct{ entity, target string }{
@@ -83,5 +93,59 @@ func TestTargetSyncLag(t *testing.T) {
 	for k := range m.lags {
 		assert.Contains(t, []string{"erp", "wms", "crm"}, k[1], "target of entity %s", k[0])
 	}
-	assert.True(t, m.srcs[c.Source()] && m.srcs[w.Source()], "sources name the CRM and the WMS: %v", m.srcs)
+	assert.True(t, m.srcs[crmSrc] && m.srcs[wmsSrc], "sources name the CRM and the WMS: %v", m.srcs)
+}
+
+// typeCounts is a flow.Metrics and flow.EventCounter counting per counter
+// and event type.
+type typeCounts struct {
+	mu      sync.Mutex
+	byType  map[flow.Counter]map[canonical.EventType]int
+	entity  map[canonical.EventType]string
+	counted int // calls of Count
+}
+
+var _ flow.EventCounter = (*typeCounts)(nil)
+
+func (m *typeCounts) Count(context.Context, flow.Counter, string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.counted++
+}
+
+func (m *typeCounts) SyncLag(context.Context, string, time.Duration) {}
+
+func (m *typeCounts) CountEvent(_ context.Context, c flow.Counter, entity string, typ canonical.EventType) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.byType[c] == nil {
+		m.byType[c] = map[canonical.EventType]int{}
+	}
+	m.byType[c][typ]++
+	m.entity[typ] = entity
+}
+
+// TestEventCounter checks that a Metrics implementing flow.EventCounter
+// gets each count with the event's type, and no Count call.
+func TestEventCounter(t *testing.T) {
+	m := &typeCounts{byType: map[flow.Counter]map[canonical.EventType]int{}, entity: map[canonical.EventType]string{}}
+	intruder := canonical.Event{ID: "intruder-1", Source: "urn:test:intruder", SpecVersion: canonical.EventSpecVersion,
+		Type: canonical.EventOrderSubmitted, Subject: "ORD-X", Time: time.Now(), DataContentType: "application/json",
+		Data: []byte(`{"id":"ORD-X"}`), PartitionKey: "ORD-X"}
+	runOrder(t, m, intruder)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	assert.Zero(t, m.counted, "Count is not called besides CountEvent")
+	for _, tc := range []struct {
+		c    flow.Counter
+		typ  canonical.EventType
+		want int
+	}{
+		{flow.CounterHandled, canonical.EventOrderSubmitted, 1},
+		{flow.CounterDeadLettered, canonical.EventOrderSubmitted, 1},
+		{flow.CounterHandled, canonical.EventFulfillmentShipped, 1},
+	} {
+		assert.Equal(t, tc.want, m.byType[tc.c][tc.typ], "%s %s; counted: %v", tc.c, tc.typ, m.byType)
+	}
+	assert.Equal(t, canonical.KindOrder, m.entity[canonical.EventOrderSubmitted], "entity of order.submitted")
 }
