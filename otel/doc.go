@@ -57,8 +57,9 @@
 // turns the dots into underscores and adds the unit and "_total" suffixes
 // (distsync.events becomes distsync_events_total):
 //
-//   - distsync.events {event}: events by group, entity and outcome
-//     (handled, retried, parked, dead_lettered, duplicate);
+//   - distsync.events {event}: events by group, entity, outcome (handled,
+//     retried, parked, dead_lettered, duplicate) and, counted by a flow
+//     (flow.EventCounter), event type (distsync.event.type);
 //   - distsync.sync.lag (s): time from an event's occurrence at its source to
 //     its effect in the target systems, by group, entity and source, once
 //     per handled event;

@@ -54,6 +54,7 @@ var (
 	_ connector.Metrics     = (*Bridge)(nil)
 	_ flow.Metrics          = (*FlowMetrics)(nil)
 	_ flow.TargetSyncLagger = (*FlowMetrics)(nil)
+	_ flow.EventCounter     = (*FlowMetrics)(nil)
 )
 
 // FlowMetrics is a flow.Metrics reporting one consumer group's counters
@@ -78,6 +79,15 @@ func (b *Bridge) FlowMetrics(group string) *FlowMetrics {
 func (m *FlowMetrics) Count(ctx context.Context, c flow.Counter, entity string) {
 	m.b.events.Add(ctx, 1, metric.WithAttributes(m.group,
 		attribute.String(AttrEntity, entity), attribute.String(AttrOutcome, string(c))))
+}
+
+// CountEvent implements flow.EventCounter: it adds one to distsync.events
+// with the group, entity, counter (as the outcome) and event type
+// (distsync.event.type, "" when the flow could not read it). A flow calls
+// it instead of Count.
+func (m *FlowMetrics) CountEvent(ctx context.Context, c flow.Counter, entity string, t canonical.EventType) {
+	m.b.events.Add(ctx, 1, metric.WithAttributes(m.group, attribute.String(AttrEntity, entity),
+		attribute.String(AttrOutcome, string(c)), attribute.String(AttrEventType, string(t))))
 }
 
 // SyncLag records lag in distsync.sync.lag with the group and entity and,

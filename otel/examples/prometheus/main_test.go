@@ -39,6 +39,8 @@ func TestScrape(t *testing.T) {
 	}{
 		{"orders handled", "distsync_events_total", map[string]string{"distsync_group": "ordertocash", "distsync_entity": "order", "distsync_outcome": "handled"},
 			eq(2 * orders)}, // order.submitted and the flow's order.accepted
+		{"submissions handled, by type", "distsync_events_total", map[string]string{"distsync_event_type": "distsync.order.submitted.v1", "distsync_outcome": "handled"},
+			eq(orders)},
 		{"shipments handled", "distsync_events_total", map[string]string{"distsync_entity": "shipment", "distsync_outcome": "handled"},
 			eq(orders)},
 		{"stray event dead-lettered", "distsync_events_total", map[string]string{"distsync_entity": "", "distsync_outcome": "dead_lettered"},
