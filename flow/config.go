@@ -404,6 +404,34 @@ type Metrics interface {
 	SyncLag(ctx context.Context, entity string, lag time.Duration)
 }
 
+// EventCounter is an optional capability of a [Metrics], found by type
+// assertion: when the Metrics implements it, the flow calls CountEvent
+// instead of Metrics.Count, naming the event's type too. The zero value,
+// nil, is no implementation. Implementations must be safe for concurrent
+// use and must not block.
+type EventCounter interface {
+	// CountEvent adds one to counter c for an event of type t about
+	// entity (as for Metrics.Count; t's kind). An event of a type the
+	// flow could not read (undecodable data) has the empty type.
+	CountEvent(ctx context.Context, c Counter, entity string, t canonical.EventType)
+}
+
+// TargetSyncLagger is an optional capability of a [Metrics], found by type
+// assertion: the flow calls SyncLagTo each time an effect of the event it
+// handles lands in a target system, besides calling Metrics.SyncLag once
+// the event is handled. The zero value, nil, is no implementation.
+// Implementations must be safe for concurrent use and must not block.
+type TargetSyncLagger interface {
+	// SyncLagTo reports the time from an event's occurrence (its time) in
+	// source (its CloudEvents source) to an effect of it landing in target:
+	// "erp" (an order accepted, a shipment, return or inventory posted),
+	// "crm" (a status or availability published) or "wms" (a fulfilment
+	// order released; with Config.Warehouses, the WarehouseSystem's Name).
+	// Entity is as for Metrics. An event may report several targets, and
+	// a target once per effect.
+	SyncLagTo(ctx context.Context, entity, source, target string, lag time.Duration)
+}
+
 // CursorStore keeps the position of each feed the flow polls, so that a
 // restarted flow resumes after the last page it appended to the log.
 // Implementations must be safe for concurrent use.

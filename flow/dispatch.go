@@ -22,9 +22,31 @@ func kindOf(t canonical.EventType) string {
 	return k
 }
 
-func (f *Flow) count(ctx context.Context, c Counter, entity string) {
-	if f.metrics != nil {
-		f.metrics.Count(ctx, c, entity)
+// count adds one to counter c for an event of type t.
+func (f *Flow) count(ctx context.Context, c Counter, t canonical.EventType) {
+	if ec, ok := f.metrics.(EventCounter); ok {
+		ec.CountEvent(ctx, c, kindOf(t), t)
+	} else if f.metrics != nil {
+		f.metrics.Count(ctx, c, kindOf(t))
+	}
+}
+
+// Targets of TargetSyncLagger.SyncLagTo.
+const (
+	targetERP = "erp"
+	targetCRM = "crm"
+	targetWMS = "wms"
+)
+
+// landed reports to a TargetSyncLagger that an effect of the event ctx's
+// handler handles landed in target.
+func (f *Flow) landed(ctx context.Context, target string) {
+	tl, ok := f.metrics.(TargetSyncLagger)
+	if !ok {
+		return
+	}
+	if ev, ok := eventlog.EventFrom(ctx); ok && !ev.Time.IsZero() {
+		tl.SyncLagTo(ctx, kindOf(ev.Type), ev.Source, target, f.now().Sub(ev.Time))
 	}
 }
 
@@ -56,21 +78,21 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	switch {
 	case err == nil && dup:
 		outcome = tracing.OutcomeDuplicate
-		f.count(ctx, CounterDuplicate, entity)
+		f.count(ctx, CounterDuplicate, ev.Type)
 	case err == nil:
-		f.count(ctx, CounterHandled, entity)
+		f.count(ctx, CounterHandled, ev.Type)
 		if f.metrics != nil && !ev.Time.IsZero() {
 			f.metrics.SyncLag(ctx, entity, f.now().Sub(ev.Time))
 		}
 	case errors.Is(err, retry.ErrCircuitOpen):
 		outcome = tracing.OutcomeParked
-		f.count(ctx, CounterParked, entity)
+		f.count(ctx, CounterParked, ev.Type)
 	case retry.IsPermanent(err) || attempt >= f.attempts:
 		// The consumer dead-letters it; deadLettered counts it.
 		outcome = tracing.OutcomeFailed
 	default:
 		outcome = tracing.OutcomeRetry
-		f.count(ctx, CounterRetried, entity)
+		f.count(ctx, CounterRetried, ev.Type)
 	}
 	if f.rec != nil {
 		f.rec.Record(ctx, tracing.Step{CorrelationID: ev.CorrelationID, System: "flow",
@@ -82,7 +104,7 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 
 // deadLettered is the consumer's OnDeadLetter hook.
 func (f *Flow) deadLettered(ctx context.Context, d eventlog.DeadLetter) {
-	f.count(ctx, CounterDeadLettered, kindOf(d.Event.Type))
+	f.count(ctx, CounterDeadLettered, d.Event.Type)
 }
 
 // shortType returns "order.submitted" for "distsync.order.submitted.v1".

@@ -150,9 +150,11 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	if err := f.roles.ledger.ApplyInventory(ctx, f.key("apply_inventory", key, ev.Source, ev.ID, positionsID(push.positions)), push.positions); err != nil {
 		return false, err
 	}
+	f.landed(ctx, targetERP)
 	if err := f.roles.avail.PublishAvailability(ctx, []connector.Availability{avail}); err != nil {
 		return false, err
 	}
+	f.landed(ctx, targetCRM)
 	f.inv.mu.Lock()
 	st.seq = max(st.seq, push.seq)
 	st.pending = nil

@@ -5,6 +5,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -133,6 +134,7 @@ func (f *Flow) decide(ctx context.Context, st *orderState) error {
 		if ack, err = f.erp.AcceptOrder(ctx, f.key("accept", o.ID, strconv.FormatInt(o.Version, 10)), &o); err != nil {
 			return err
 		}
+		f.landed(ctx, targetERP)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -374,6 +376,7 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		if err != nil {
 			return false, err
 		}
+		f.landed(ctx, cmp.Or(sys.name, targetWMS))
 		f.mu.Lock()
 		st.released[fo.ID] = r
 		st.dirty = true
@@ -510,6 +513,7 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 	if err != nil {
 		return false, err
 	}
+	f.landed(ctx, targetERP)
 	f.mu.Lock()
 	var qe []canonical.QuantityEvent
 	src := "erp/invoice/" + inv.ID
@@ -599,6 +603,7 @@ func (f *Flow) publish(ctx context.Context, st *orderState) error {
 	if err := f.crm.PublishStatus(ctx, s); err != nil {
 		return err
 	}
+	f.landed(ctx, targetCRM)
 	f.mu.Lock()
 	if st.seq == s.Sequence {
 		st.dirty = false

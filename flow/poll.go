@@ -197,7 +197,7 @@ func (f *Flow) append(ctx context.Context, evs []canonical.Event) error {
 			CorrelationID: e.CorrelationID}); err != nil {
 			return err
 		}
-		f.count(ctx, CounterDeadLettered, kindOf(e.Type))
+		f.count(ctx, CounterDeadLettered, e.Type)
 	}
 	return nil
 }

@@ -289,6 +289,7 @@ func (f *Flow) onReturnReceived(ctx context.Context, _ canonical.Event, doc cano
 		if err != nil {
 			return false, err
 		}
+		f.landed(ctx, targetERP)
 		f.mu.Lock()
 		err = f.applyCreditLocked(st, rs, post, memo)
 		f.mu.Unlock()

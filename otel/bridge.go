@@ -79,6 +79,7 @@ type Bridge struct {
 
 	events      metric.Int64Counter
 	syncLag     metric.Float64Histogram
+	targetLag   metric.Float64Histogram
 	calls       metric.Int64Counter
 	callTime    metric.Float64Histogram
 	retries     metric.Int64Counter
@@ -119,11 +120,13 @@ func New(cfg Config) (*Bridge, error) {
 	// Latency buckets from 1ms to about 5 minutes: connector calls and sync
 	// lags both span that range.
 	buckets := metric.WithExplicitBucketBoundaries(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
-	var errs [7]error
+	var errs [8]error
 	b.events, errs[0] = b.meter.Int64Counter("distsync.events", metric.WithUnit("{event}"),
 		metric.WithDescription("Events a consumer group handled, by entity and outcome."))
 	b.syncLag, errs[1] = b.meter.Float64Histogram("distsync.sync.lag", metric.WithUnit("s"), buckets,
 		metric.WithDescription("Time from an event's occurrence at its source to its effect in the target systems."))
+	b.targetLag, errs[7] = b.meter.Float64Histogram("distsync.sync.target_lag", metric.WithUnit("s"), buckets,
+		metric.WithDescription("Time from an event's occurrence at its source to each of its effects landing in a target system."))
 	b.calls, errs[2] = b.meter.Int64Counter("distsync.connector.calls", metric.WithUnit("{call}"),
 		metric.WithDescription("Connector calls by system, operation and code."))
 	b.callTime, errs[3] = b.meter.Float64Histogram("distsync.connector.duration", metric.WithUnit("s"), buckets,

@@ -57,10 +57,16 @@
 // turns the dots into underscores and adds the unit and "_total" suffixes
 // (distsync.events becomes distsync_events_total):
 //
-//   - distsync.events {event}: events by group, entity and outcome
-//     (handled, retried, parked, dead_lettered, duplicate);
+//   - distsync.events {event}: events by group, entity, outcome (handled,
+//     retried, parked, dead_lettered, duplicate) and, counted by a flow
+//     (flow.EventCounter), event type (distsync.event.type);
 //   - distsync.sync.lag (s): time from an event's occurrence at its source to
-//     its effect in the target systems, by group, entity and source;
+//     its effect in the target systems, by group, entity and source, once
+//     per handled event;
+//   - distsync.sync.target_lag (s): the same, to each effect landing in a
+//     target system, by group, entity, source and target (distsync.target:
+//     "erp", "crm", "wms", or a warehouse system's name), as the flow reports
+//     it through flow.TargetSyncLagger;
 //   - distsync.connector.calls {call} and distsync.connector.duration (s):
 //     connector calls by system, operation and code ("ok" for a success),
 //     the duration including retries and waits;

@@ -26,6 +26,7 @@ const (
 	AttrEntity        = "distsync.entity"
 	AttrOutcome       = "distsync.outcome"
 	AttrSource        = "distsync.source"
+	AttrTarget        = "distsync.target"
 	AttrSystem        = "distsync.system"
 	AttrOperation     = "distsync.operation"
 	AttrCode          = "distsync.code"
@@ -50,8 +51,10 @@ const (
 const CodeOK = "ok"
 
 var (
-	_ connector.Metrics = (*Bridge)(nil)
-	_ flow.Metrics      = (*FlowMetrics)(nil)
+	_ connector.Metrics     = (*Bridge)(nil)
+	_ flow.Metrics          = (*FlowMetrics)(nil)
+	_ flow.TargetSyncLagger = (*FlowMetrics)(nil)
+	_ flow.EventCounter     = (*FlowMetrics)(nil)
 )
 
 // FlowMetrics is a flow.Metrics reporting one consumer group's counters
@@ -78,6 +81,15 @@ func (m *FlowMetrics) Count(ctx context.Context, c flow.Counter, entity string) 
 		attribute.String(AttrEntity, entity), attribute.String(AttrOutcome, string(c))))
 }
 
+// CountEvent implements flow.EventCounter: it adds one to distsync.events
+// with the group, entity, counter (as the outcome) and event type
+// (distsync.event.type, "" when the flow could not read it). A flow calls
+// it instead of Count.
+func (m *FlowMetrics) CountEvent(ctx context.Context, c flow.Counter, entity string, t canonical.EventType) {
+	m.b.events.Add(ctx, 1, metric.WithAttributes(m.group, attribute.String(AttrEntity, entity),
+		attribute.String(AttrOutcome, string(c)), attribute.String(AttrEventType, string(t))))
+}
+
 // SyncLag records lag in distsync.sync.lag with the group and entity and,
 // when ctx is a consumer's handler context, the event's source.
 func (m *FlowMetrics) SyncLag(ctx context.Context, entity string, lag time.Duration) {
@@ -87,6 +99,14 @@ func (m *FlowMetrics) SyncLag(ctx context.Context, entity string, lag time.Durat
 	}
 	m.b.syncLag.Record(ctx, lag.Seconds(), metric.WithAttributes(m.group,
 		attribute.String(AttrEntity, entity), attribute.String(AttrSource, source)))
+}
+
+// SyncLagTo implements flow.TargetSyncLagger: it records lag in
+// distsync.sync.target_lag with the group, entity, source and target
+// system ("erp", "crm", "wms" or a warehouse system's name).
+func (m *FlowMetrics) SyncLagTo(ctx context.Context, entity, source, target string, lag time.Duration) {
+	m.b.targetLag.Record(ctx, lag.Seconds(), metric.WithAttributes(m.group, attribute.String(AttrEntity, entity),
+		attribute.String(AttrSource, source), attribute.String(AttrTarget, target)))
 }
 
 // codeText is the code attribute of a call's outcome.

@@ -13,6 +13,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
@@ -100,7 +101,12 @@ func TestMetrics(t *testing.T) {
 	fm.Count(ctx, flow.CounterHandled, "order")
 	fm.Count(ctx, flow.CounterHandled, "order")
 	fm.Count(ctx, flow.CounterParked, "shipment")
+	fm.CountEvent(ctx, flow.CounterDeadLettered, "order", canonical.EventOrderSubmitted)
+	fm.CountEvent(ctx, flow.CounterRetried, "order", canonical.EventOrderCancelled)
 	fm.SyncLag(ctx, "shipment", 2*time.Second)
+	fm.SyncLagTo(ctx, "shipment", "wms://sim", "erp", 3*time.Second)
+	fm.SyncLagTo(ctx, "shipment", "wms://sim", "crm", time.Second)
+	fm.SyncLagTo(ctx, "shipment", "wms://sim", "crm", time.Second)
 	b.ObserveCall(ctx, connector.CallStats{System: "erp", Op: "AcceptOrder", Attempts: 1, Latency: time.Millisecond})
 	down := connector.NewError(connector.CodeUnavailable, "erp", "AcceptOrder", errors.New("down"))
 	b.ObserveCall(ctx, connector.CallStats{System: "erp", Op: "AcceptOrder", Err: down, Code: connector.CodeOf(down), Attempts: 5})
@@ -117,8 +123,12 @@ func TestMetrics(t *testing.T) {
 		want   float64
 	}{
 		{"handled orders", "distsync.events", map[string]string{dsotel.AttrGroup: flow.DefaultGroup, dsotel.AttrEntity: "order", dsotel.AttrOutcome: "handled"}, 2},
+		{"dead-lettered submissions by type", "distsync.events", map[string]string{dsotel.AttrEntity: "order", dsotel.AttrOutcome: "dead_lettered", dsotel.AttrEventType: string(canonical.EventOrderSubmitted)}, 1},
+		{"retried cancellations by type", "distsync.events", map[string]string{dsotel.AttrOutcome: "retried", dsotel.AttrEventType: string(canonical.EventOrderCancelled)}, 1},
 		{"parked shipments", "distsync.events", map[string]string{dsotel.AttrEntity: "shipment", dsotel.AttrOutcome: "parked"}, 1},
 		{"sync lag without a consumer's event: no source", "distsync.sync.lag", map[string]string{dsotel.AttrEntity: "shipment", dsotel.AttrSource: ""}, 1},
+		{"target lag to the ERP", "distsync.sync.target_lag", map[string]string{dsotel.AttrGroup: flow.DefaultGroup, dsotel.AttrEntity: "shipment", dsotel.AttrSource: "wms://sim", dsotel.AttrTarget: "erp"}, 1},
+		{"target lag to the CRM", "distsync.sync.target_lag", map[string]string{dsotel.AttrTarget: "crm"}, 2},
 		{"successful call", "distsync.connector.calls", map[string]string{dsotel.AttrSystem: "erp", dsotel.AttrOperation: "AcceptOrder", dsotel.AttrCode: dsotel.CodeOK}, 1},
 		{"failed call by code", "distsync.connector.calls", map[string]string{dsotel.AttrCode: "unavailable"}, 1},
 		{"cancelled call", "distsync.connector.calls", map[string]string{dsotel.AttrCode: "unknown"}, 1},

@@ -1,11 +1,15 @@
 // Command distsync is the operator's command line: it lists, shows,
 // replays and discards dead letters, shows where an order is, the consumer
-// groups' lag, and reconciles, working on the SQLite file or PostgreSQL
-// database that a flow keeps its event log and state in.
+// groups' lag, and reconciles, working on the SQLite file, PostgreSQL
+// database or NATS JetStream server that a flow keeps its event log and
+// state in.
 //
 // Usage:
 //
 //	distsync -db FILE|URL [-json] COMMAND [flags] [args]
+//
+// On JetStream (-db nats://host:port) it opens the stream and buckets the
+// flow made and neither creates them nor changes their configuration.
 //
 // Run "distsync -help" or "distsync COMMAND -help" for each command.
 //
@@ -23,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -31,6 +36,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/eventlog/jetstream"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
 	"github.com/distsync/distsync/sqlite"
@@ -47,8 +53,9 @@ const (
 const usage = `usage: distsync -db FILE|URL [-json] COMMAND [flags] [args]
 
 distsync reads and repairs what a flow keeps in its store: a SQLite file
-(-db events.db) or a PostgreSQL URL (-db postgres://...). -db defaults to
-$DISTSYNC_DB. Output is a table for people; -json prints JSON for scripts.
+(-db events.db), a PostgreSQL URL (-db postgres://...) or a NATS server with
+JetStream (-db nats://host:4222; eventlog/jetstream's Backend and FlowState).
+-db defaults to $DISTSYNC_DB. Output is a table for people; -json prints JSON for scripts.
 
 Commands:
   dlq list      list dead letters (flags: -group, -state, -reason, -limit)
@@ -65,6 +72,10 @@ Global flags:
   -json          JSON output
   -log-prefix P  the event log's table prefix (default eventlog_)
   -state-prefix P the flow state's table prefix (default flow_)
+  -stream S      JetStream: the event stream (default DISTSYNC_EVENTS)
+  -kv-prefix P   JetStream: the prefix of the groups and dead letters
+                 buckets (default distsync)
+  -flow-bucket B JetStream: the flow state's bucket (default distsync_flow)
 
 Exit codes: 0 ok; 1 findings (dead letters listed, exceptions or drift found,
 unknown order); 2 usage error; 3 store unreachable.
@@ -80,9 +91,9 @@ type env struct {
 	out     io.Writer
 	errw    io.Writer
 	json    bool
-	log     *eventlog.SQL
-	state   *flow.SQLState
-	db      *sql.DB
+	log     eventlog.Backend
+	state   flow.StateStore
+	closers []func() error // in the order opened
 	defUser string
 }
 
@@ -95,6 +106,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	jsonOut := fs.Bool("json", false, "")
 	logPrefix := fs.String("log-prefix", "", "")
 	statePrefix := fs.String("state-prefix", "", "")
+	var names jsNames
+	fs.StringVar(&names.stream, "stream", jetstream.DefaultStream, "")
+	fs.StringVar(&names.kvPrefix, "kv-prefix", jetstream.DefaultBucketPrefix, "")
+	fs.StringVar(&names.flowBucket, "flow-bucket", jetstream.DefaultFlowBucket, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -136,27 +151,41 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *dbFlag == "" {
-		fmt.Fprintln(stderr, "distsync: -db is required (a SQLite file or a postgres:// URL)")
+		fmt.Fprintln(stderr, "distsync: -db is required (a SQLite file, a postgres:// URL or a nats:// URL)")
 		return exitUsage
 	}
 	ctx := context.Background()
 	e := &env{ctx: ctx, out: stdout, errw: stderr, json: *jsonOut, defUser: os.Getenv("USER")}
-	if err := e.open(*dbFlag, *logPrefix, *statePrefix); err != nil {
+	defer e.close()
+	var err error
+	if isNATS(*dbFlag) {
+		err = e.openJetStream(*dbFlag, names)
+	} else {
+		err = e.open(*dbFlag, *logPrefix, *statePrefix)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "distsync: %v\n", err)
 		return exitUnreachable
 	}
-	defer e.db.Close()
 	return do(e, cfs.Args())
+}
+
+// close closes what open or openJetStream opened, last first.
+func (e *env) close() {
+	for _, c := range slices.Backward(e.closers) {
+		_ = c()
+	}
 }
 
 // open opens the store read-write (replay and discard write) without
 // creating or migrating anything.
 func (e *env) open(dsn, logPrefix, statePrefix string) error {
 	var dialect idempotency.Dialect
+	var db *sql.DB
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		dialect = idempotency.Postgres
-		e.db, err = sql.Open("pgx", dsn)
+		db, err = sql.Open("pgx", dsn)
 		if err != nil {
 			return fmt.Errorf("open %s: %w", redact(dsn), err)
 		}
@@ -165,20 +194,18 @@ func (e *env) open(dsn, logPrefix, statePrefix string) error {
 		if _, err := os.Stat(dsn); err != nil {
 			return fmt.Errorf("open %s: %w", dsn, err)
 		}
-		if e.db, err = sqlite.Open(e.ctx, dsn); err != nil {
+		if db, err = sqlite.Open(e.ctx, dsn); err != nil {
 			return err
 		}
 	}
-	if err := e.db.PingContext(e.ctx); err != nil {
-		_ = e.db.Close()
+	e.closers = append(e.closers, db.Close)
+	if err := db.PingContext(e.ctx); err != nil {
 		return fmt.Errorf("connect to %s: %w", redact(dsn), err)
 	}
-	if e.log, err = eventlog.NewSQL(e.db, eventlog.SQLConfig{Dialect: dialect, Prefix: logPrefix}); err != nil {
-		_ = e.db.Close()
+	if e.log, err = eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: dialect, Prefix: logPrefix}); err != nil {
 		return err
 	}
-	if e.state, err = flow.NewSQLState(e.db, flow.SQLStateConfig{Dialect: dialect, Prefix: statePrefix}); err != nil {
-		_ = e.db.Close()
+	if e.state, err = flow.NewSQLState(db, flow.SQLStateConfig{Dialect: dialect, Prefix: statePrefix}); err != nil {
 		return err
 	}
 	return nil

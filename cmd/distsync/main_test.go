@@ -41,6 +41,16 @@ func populate(t *testing.T, db *sql.DB, dialect idempotency.Dialect, logPrefix, 
 	require.NoError(t, log.Migrate(ctx))
 	require.NoError(t, state.Migrate(ctx))
 	t.Cleanup(func() { _ = log.Close(); _ = state.Close() })
+	return runFlow(t, log, state)
+}
+
+// runFlow runs the flow of populate over log and state.
+func runFlow(t *testing.T, log eventlog.Backend, state interface {
+	flow.StateStore
+	flow.CursorStore
+}) []string {
+	t.Helper()
+	ctx := context.Background()
 	e, err := erp.New(erp.Config{})
 	require.NoError(t, err)
 	w, err := wms.New(wms.Config{})

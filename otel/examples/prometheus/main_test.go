@@ -39,6 +39,8 @@ func TestScrape(t *testing.T) {
 	}{
 		{"orders handled", "distsync_events_total", map[string]string{"distsync_group": "ordertocash", "distsync_entity": "order", "distsync_outcome": "handled"},
 			eq(2 * orders)}, // order.submitted and the flow's order.accepted
+		{"submissions handled, by type", "distsync_events_total", map[string]string{"distsync_event_type": "distsync.order.submitted.v1", "distsync_outcome": "handled"},
+			eq(orders)},
 		{"shipments handled", "distsync_events_total", map[string]string{"distsync_entity": "shipment", "distsync_outcome": "handled"},
 			eq(orders)},
 		{"stray event dead-lettered", "distsync_events_total", map[string]string{"distsync_entity": "", "distsync_outcome": "dead_lettered"},
@@ -69,6 +71,12 @@ func TestScrape(t *testing.T) {
 			eq(0)},
 		{"sync lag of shipments from the WMS", "distsync_sync_lag_seconds", map[string]string{"distsync_entity": "shipment", "distsync_source": "wms://sim"},
 			eq(orders)},
+		{"shipments from the WMS posted in the ERP", "distsync_sync_target_lag_seconds", map[string]string{"distsync_entity": "shipment", "distsync_source": "wms://sim", "distsync_target": "erp"},
+			atLeast(orders)},
+		{"shipments from the WMS shown in the CRM", "distsync_sync_target_lag_seconds", map[string]string{"distsync_entity": "shipment", "distsync_source": "wms://sim", "distsync_target": "crm"},
+			atLeast(orders)},
+		{"orders released to the WMS", "distsync_sync_target_lag_seconds", map[string]string{"distsync_target": "wms"},
+			atLeast(1)},
 		{"availability drift the reconciliation found", "distsync_reconcile_drift", map[string]string{"distsync_kind": "availability"},
 			eq(1)},
 		{"no shipped quantity drift", "distsync_reconcile_drift", map[string]string{"distsync_kind": "shipped_quantity"},
