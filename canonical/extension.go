@@ -559,3 +559,15 @@ func checkLineExtensions[T any](v *violations, lines []T, exts func(*T) Extensio
 		}
 	}
 }
+
+// SetExt sets the extension named name in x to v, typed as
+// [NewExtension] types it, replacing one of the same name. It returns a
+// [*ValidationError] and leaves x unchanged when the name or value is bad
+// or x is full.
+func SetExt[T ExtensionValue](x *Extensions, name string, v T) error {
+	e, err := NewExtension(name, v)
+	if err != nil {
+		return err
+	}
+	return x.Set(e)
+}
