@@ -345,6 +345,9 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		if err != nil {
 			return false, err
 		}
+		for i := range p {
+			p[i] = carryExtensions(p[i], &o)
+		}
 		if len(p) == 0 && !nothingOpen(&o) { // everything cancelled: nothing to release
 			return false, bad(fmt.Errorf("%w: order %s: the sourcer planned no fulfilment order", ErrOrderState, o.ID))
 		}
