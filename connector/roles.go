@@ -307,6 +307,10 @@ type OrderStatus struct {
 	// Returns are the order's authorized returns (RMAs), in the order
 	// they were authorized, with what came back and the credit memos.
 	Returns []ReturnStatus `json:"returns,omitempty"`
+	// Extensions are the order's extension attributes, for a CRM that
+	// shows or writes some of them back (a connector maps them by its
+	// configuration); nil when the order has none.
+	Extensions canonical.Extensions `json:"extensions,omitempty"`
 }
 
 // ReturnStatus is what a CRM shows of one return (RMA) of an order. It is a

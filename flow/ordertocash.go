@@ -600,6 +600,7 @@ func (f *Flow) publish(ctx context.Context, st *orderState) error {
 func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 	o := &st.order
 	s := connector.OrderStatus{OrderID: o.ID, Sequence: st.seq, Status: o.Status(), Messages: slices.Clone(st.messages), UpdatedAt: now}
+	s.Extensions = o.Extensions.Clone()
 	for _, h := range o.Holds {
 		if h.Active() {
 			s.Holds = append(s.Holds, h)
