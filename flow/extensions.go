@@ -25,3 +25,25 @@ func carryExtensions(fo canonical.FulfillmentOrder, o *canonical.Order) canonica
 	fo.Lines = lines
 	return fo
 }
+
+// carryInvoiceExtensions adds the order's extension attributes to the
+// invoice and each order line's to the invoice lines that bill it, for an
+// ERP whose invoices do not carry them; what the ERP set wins. The result
+// shares no extensions with o.
+func carryInvoiceExtensions(inv canonical.Invoice, o *canonical.Order) canonical.Invoice {
+	inv.Extensions = o.Extensions.Merge(inv.Extensions)
+	if len(inv.Lines) == 0 {
+		return inv
+	}
+	lines := make([]canonical.InvoiceLine, len(inv.Lines))
+	copy(lines, inv.Lines)
+	for i := range lines {
+		if ol := o.Line(lines[i].OrderLineID); ol != nil && lines[i].OrderLineID != "" {
+			lines[i].Extensions = ol.Extensions.Merge(lines[i].Extensions)
+		} else {
+			lines[i].Extensions = lines[i].Extensions.Clone()
+		}
+	}
+	inv.Lines = lines
+	return inv
+}

@@ -47,3 +47,16 @@ func TestStateKeepsExtensions(t *testing.T) {
 	assert.Equal(t, x, back.invoices["S"].Lines[0].Extensions)
 	assert.Equal(t, x, back.ships[0].Extensions)
 }
+
+func TestCarryInvoiceExtensions(t *testing.T) {
+	x := canonical.Extensions{{Name: "crm:a", Type: canonical.ExtString, Value: "order"}}
+	o := canonical.Order{ID: "O", Extensions: x, Lines: []canonical.OrderLine{{ID: "L1", Extensions: x}}}
+	erpOwn := canonical.Extensions{{Name: "crm:a", Type: canonical.ExtString, Value: "erp"}}
+	inv := canonical.Invoice{ID: "I", Lines: []canonical.InvoiceLine{{ID: "1", OrderLineID: "L1"}, {ID: "2", OrderLineID: "L1", Extensions: erpOwn}, {ID: "3"}}}
+	got := carryInvoiceExtensions(inv, &o)
+	assert.Equal(t, x, got.Extensions)
+	assert.Equal(t, x, got.Lines[0].Extensions)
+	assert.Equal(t, erpOwn, got.Lines[1].Extensions, "the ERP's own wins")
+	assert.Nil(t, got.Lines[2].Extensions, "a line for no order line")
+	assert.Nil(t, inv.Lines[0].Extensions, "the ERP's invoice is not changed")
+}

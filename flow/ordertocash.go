@@ -372,7 +372,7 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 			return false, err
 		}
 		f.mu.Lock()
-		st.released[fo.ID] = r
+		st.released[fo.ID] = carryExtensions(r, &o) // for a WMS that does not keep them
 		st.dirty = true
 		f.mu.Unlock()
 	}
@@ -514,7 +514,7 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 		f.mu.Unlock()
 		return false, retry.Permanent(fmt.Errorf("flow: invoice %s of shipment %s: %w", inv.Number, s.ID, err))
 	}
-	st.invoices[s.ID] = inv
+	st.invoices[s.ID] = carryInvoiceExtensions(inv, &st.order)
 	st.invOrder = append(st.invOrder, s.ID)
 	st.dirty = true
 	f.mu.Unlock()
