@@ -475,13 +475,13 @@ func (x *Extensions) UnmarshalJSON(data []byte) error {
 		name, _ := tok.(string)
 		var m extensionJSON
 		if err := dec.Decode(&m); err != nil {
-			return fmt.Errorf("canonical: extensions[%s]: %w", quoteShort(name), err)
+			return fmt.Errorf("canonical: extension %s: %w", quoteShort(name), err)
 		}
 		if m.Type == nil || m.Value == nil {
-			return fmt.Errorf("canonical: extensions[%s]: type and value are required", quoteShort(name))
+			return fmt.Errorf("canonical: extension %s: type and value are required", quoteShort(name))
 		}
 		if _, dup := out.Get(name); dup {
-			return fmt.Errorf("canonical: extensions[%s]: name given twice", quoteShort(name))
+			return fmt.Errorf("canonical: extension %s: name given twice", quoteShort(name))
 		}
 		out = append(out, Extension{Name: name, Type: ExtensionType(*m.Type), Value: *m.Value})
 	}

@@ -198,3 +198,57 @@ func TestExtensionsLimit(t *testing.T) {
 	assert.Len(t, x, canonical.MaxExtensions)
 	require.NoError(t, canonical.SetExt(&x, "crm:f", false), "replacing is allowed at the limit")
 }
+
+// TestExtensionsThroughEvents checks that every document kind keeps its
+// extensions through an event's data and back.
+func TestExtensionsThroughEvents(t *testing.T) {
+	x := canonical.Extensions{{Name: "crm:costCentre", Type: canonical.ExtString, Value: "CC-12"}, {Name: "sap:ZZ1_Qty", Type: canonical.ExtInteger, Value: "3"}}
+	o := sampleOrder(2)
+	o.Extensions, o.Lines[1].Extensions = x, x
+	ev, err := canonical.NewEvent(canonical.EventOrderSubmitted, o)
+	require.NoError(t, err)
+	assert.Contains(t, string(ev.Data), `"extensions":{"crm:costCentre":{"type":"string","value":"CC-12"},"sap:ZZ1_Qty":{"type":"integer","value":"3"}}`)
+	got, err := canonical.DecodeData[canonical.Order](ev)
+	require.NoError(t, err)
+	assert.Equal(t, x, got.Extensions)
+	assert.Equal(t, x, got.Lines[1].Extensions)
+	assert.Nil(t, got.Lines[0].Extensions)
+
+	check := func(doc canonical.Document, get func(canonical.Document) canonical.Extensions) {
+		t.Helper()
+		b, err := canonical.Encode(doc)
+		require.NoError(t, err)
+		var back canonical.Document
+		switch doc.(type) {
+		case canonical.Return:
+			back, err = canonical.Decode[canonical.Return](b)
+		case canonical.Customer:
+			back, err = canonical.Decode[canonical.Customer](b)
+		case canonical.Item:
+			back, err = canonical.Decode[canonical.Item](b)
+		case canonical.Shipment:
+			back, err = canonical.Decode[canonical.Shipment](b)
+		case canonical.FulfillmentOrder:
+			back, err = canonical.Decode[canonical.FulfillmentOrder](b)
+		case canonical.Invoice:
+			back, err = canonical.Decode[canonical.Invoice](b)
+		}
+		require.NoError(t, err, "%T %s", doc, b)
+		assert.Equal(t, x, get(back), "%T %s", doc, b)
+	}
+	check(canonical.Return{ID: "R", Extensions: x}, func(d canonical.Document) canonical.Extensions { return d.(canonical.Return).Extensions })
+	check(canonical.Customer{ID: "C", Extensions: x}, func(d canonical.Document) canonical.Extensions { return d.(canonical.Customer).Extensions })
+	check(canonical.Item{SKU: "S", Extensions: x}, func(d canonical.Document) canonical.Extensions { return d.(canonical.Item).Extensions })
+	check(canonical.Shipment{ID: "S", Extensions: x}, func(d canonical.Document) canonical.Extensions { return d.(canonical.Shipment).Extensions })
+	check(canonical.FulfillmentOrder{ID: "F", Lines: []canonical.FulfillmentLine{{ID: "1", Extensions: x}}, Extensions: x},
+		func(d canonical.Document) canonical.Extensions { return d.(canonical.FulfillmentOrder).Lines[0].Extensions })
+	check(canonical.Invoice{ID: "I", Lines: []canonical.InvoiceLine{{ID: "1", Extensions: x}}, Extensions: x},
+		func(d canonical.Document) canonical.Extensions { return d.(canonical.Invoice).Lines[0].Extensions })
+
+	// A bad extensions member is a DecodeError naming the field.
+	_, err = canonical.DecodeOrder([]byte(`{"id":"o","extensions":{"crm:a":{"type":"string","value":1}}}`))
+	var de *canonical.DecodeError
+	require.ErrorAs(t, err, &de)
+	assert.ErrorIs(t, err, canonical.ErrInvalid)
+	assert.Contains(t, err.Error(), "extensions")
+}
