@@ -241,7 +241,9 @@ func TestExtensionsThroughEvents(t *testing.T) {
 	check(canonical.Item{SKU: "S", Extensions: x}, func(d canonical.Document) canonical.Extensions { return d.(canonical.Item).Extensions })
 	check(canonical.Shipment{ID: "S", Extensions: x}, func(d canonical.Document) canonical.Extensions { return d.(canonical.Shipment).Extensions })
 	check(canonical.FulfillmentOrder{ID: "F", Lines: []canonical.FulfillmentLine{{ID: "1", Extensions: x}}, Extensions: x},
-		func(d canonical.Document) canonical.Extensions { return d.(canonical.FulfillmentOrder).Lines[0].Extensions })
+		func(d canonical.Document) canonical.Extensions {
+			return d.(canonical.FulfillmentOrder).Lines[0].Extensions
+		})
 	check(canonical.Invoice{ID: "I", Lines: []canonical.InvoiceLine{{ID: "1", Extensions: x}}, Extensions: x},
 		func(d canonical.Document) canonical.Extensions { return d.(canonical.Invoice).Lines[0].Extensions })
 
