@@ -55,6 +55,11 @@ func TestExtensionsReachReleaseAndInvoice(t *testing.T) {
 		assert.NoError(t, err)
 	}
 
+	require.NotEmpty(t, v.Shipments)
+	for _, s := range v.Shipments {
+		assert.Equal(t, head, s.Extensions, "shipment %s carries its release's extensions", s.ID)
+	}
+
 	invoices := w.erp.Invoices(o.ID)
 	require.NotEmpty(t, invoices, "the ERP invoiced the order")
 	for _, in := range invoices {
