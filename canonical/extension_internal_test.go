@@ -97,6 +97,13 @@ func FuzzExtensionsJSON(f *testing.F) {
 		checkEncode(t, "fulfillment order", data, encodeFulfillmentOrder)
 		checkEncode(t, "shipment", data, encodeShipment)
 		checkEncode(t, "invoice", data, encodeInvoice)
+		if o, err := DecodeOrder(data); err == nil {
+			want, wantErr := json.Marshal(o)
+			got, gotErr := EncodeOrder(o)
+			if (wantErr == nil) != (gotErr == nil) || string(want) != string(got) {
+				t.Fatalf("order from %q:\njson.Marshal %s (%v)\nEncodeOrder  %s (%v)", data, want, wantErr, got, gotErr)
+			}
+		}
 		var x Extensions
 		if json.Unmarshal(data, &x) != nil {
 			return
