@@ -331,12 +331,16 @@ func (x Extensions) Get(name string) (Extension, bool) {
 }
 
 // Set validates e and adds it to x, replacing the extension of the same
-// name, keeping x sorted by name. It returns a [*ValidationError] and
+// name, keeping x sorted by name (sorting it first when it was built
+// unsorted by hand). It returns a [*ValidationError] and
 // leaves x unchanged when e is invalid or x already holds
 // [MaxExtensions] others.
 func (x *Extensions) Set(e Extension) error {
 	if err := e.Validate(); err != nil {
 		return err
+	}
+	if !slices.IsSortedFunc(*x, cmpExtension) { // built by hand
+		slices.SortStableFunc(*x, cmpExtension)
 	}
 	i, found := slices.BinarySearchFunc(*x, e.Name, func(a Extension, n string) int { return strings.Compare(a.Name, n) })
 	if found {
@@ -398,16 +402,27 @@ func checkExtensions(v *violations, path string, x Extensions) {
 	if len(x) > MaxExtensions {
 		v.add(path, "must hold at most "+strconv.Itoa(MaxExtensions)+" extensions, holds "+strconv.Itoa(len(x)))
 	}
+	var first map[string]int // for long lists: validation stays linear
+	if len(x) > 8 {
+		first = make(map[string]int, len(x))
+	}
 	for i := range x {
 		e := &x[i]
 		at := path + "[" + strconv.Itoa(i) + "]"
 		if extensionNameProblem(e.Name) == "" {
 			at = path + "[" + strconv.Quote(e.Name) + "]"
-			for j := range i {
-				if x[j].Name == e.Name {
-					v.add(at, "duplicate name (also at "+path+"["+strconv.Itoa(j)+"])")
-					break
+			j := -1
+			if first != nil {
+				if k, ok := first[e.Name]; ok {
+					j = k
+				} else {
+					first[e.Name] = i
 				}
+			} else {
+				j = slices.IndexFunc(x[:i], func(o Extension) bool { return o.Name == e.Name })
+			}
+			if j >= 0 {
+				v.add(at, "duplicate name (also at "+path+"["+strconv.Itoa(j)+"])")
 			}
 		}
 		e.check(v, at+".")

@@ -254,3 +254,23 @@ func TestExtensionsThroughEvents(t *testing.T) {
 	assert.ErrorIs(t, err, canonical.ErrInvalid)
 	assert.Contains(t, err.Error(), "extensions")
 }
+
+func TestExtensionsDuplicatesAndUnsorted(t *testing.T) {
+	// Long and short lists report a duplicate at its first occurrence.
+	for _, n := range []int{3, 20} {
+		x := make(canonical.Extensions, n)
+		for i := range x {
+			x[i] = canonical.Extension{Name: "crm:f" + strings.Repeat("x", i), Type: canonical.ExtBool, Value: "true"}
+		}
+		x[n-1].Name = x[1].Name
+		var ve *canonical.ValidationError
+		require.ErrorAs(t, x.Validate(), &ve, "n=%d", n)
+		require.Len(t, ve.Errors, 1, "n=%d", n)
+		assert.Equal(t, canonical.FieldError{Field: `["crm:fx"]`, Message: "duplicate name (also at [1])"}, ve.Errors[0], "n=%d", n)
+	}
+	// Set sorts a list built by hand before it inserts.
+	x := canonical.Extensions{{Name: "crm:c", Type: canonical.ExtString}, {Name: "crm:a", Type: canonical.ExtString}}
+	require.NoError(t, canonical.SetExt(&x, "crm:b", "v"))
+	require.NoError(t, canonical.SetExt(&x, "crm:c", "w"))
+	assert.Equal(t, canonical.Extensions{{Name: "crm:a", Type: canonical.ExtString}, {Name: "crm:b", Type: canonical.ExtString, Value: "v"}, {Name: "crm:c", Type: canonical.ExtString, Value: "w"}}, x)
+}
