@@ -29,6 +29,8 @@ type Customer struct {
 	Phone   string     `json:"phone,omitempty" validate:"-"`
 	BillTo  *Address   `json:"billTo,omitempty" validate:"-"`
 	ShipTo  []PartyRef `json:"shipTo,omitempty" validate:"-"`
+	// Extensions are the custom fields the systems carry (see [Extensions]).
+	Extensions Extensions `json:"extensions,omitempty" validate:"-"`
 }
 
 // DocumentKind returns [KindCustomer].
@@ -53,6 +55,7 @@ func (c Customer) Validate() error {
 		}
 	}
 	checkUnique(&v, "shipTo", c.ShipTo, "id", func(p *PartyRef) string { return p.ID })
+	checkExtensions(&v, "extensions", c.Extensions)
 	return v.err()
 }
 
@@ -86,6 +89,8 @@ type Item struct {
 	BaseUnit Unit `json:"baseUnit" validate:"rec20"`
 	// Conversions lists the other units the item is sold or shipped in.
 	Conversions []UnitConversion `json:"conversions,omitempty" validate:"dive"`
+	// Extensions are the custom fields the systems carry (see [Extensions]).
+	Extensions Extensions `json:"extensions,omitempty" validate:"-"`
 }
 
 // DocumentKind returns [KindItem].
@@ -108,6 +113,7 @@ func (it Item) Validate() error {
 		}
 	}
 	checkUnique(&v, "conversions", it.Conversions, "unit", func(c *UnitConversion) string { return string(c.Unit) })
+	checkExtensions(&v, "extensions", it.Extensions)
 	return v.err()
 }
 

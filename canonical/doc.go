@@ -21,6 +21,33 @@
 // from authorization to receipt. Every entity carries [Refs], the IDs each
 // system knows it by, beside its stable canonical ID.
 //
+// # Extension attributes
+//
+// Custom fields the canonical model has no place for (a Salesforce __c
+// field, an SAP extension field: a cost centre, a delivery instruction, a
+// promotion code) travel as [Extensions] on the order and its lines, the
+// fulfilment order and its lines, the shipment, the invoice and its lines,
+// the return, the customer and the item. Each [Extension] has a name
+// namespaced by the system that owns it ("crm:costCentre",
+// "salesforce:Cost_Centre__c"), an [ExtensionType] (string, decimal,
+// integer, bool, date, timestamp) and its value as text. Read one with the
+// Go type you want, [Ext]; write one with [SetExt], which validates:
+//
+//	cc, ok, err := canonical.Ext[string](o.Extensions, "crm:costCentre")
+//	err = canonical.SetExt(&o.Lines[0].Extensions, "crm:discount", canonical.MustParseDecimal("2.50"))
+//
+// The value is text, as amounts are, so that a decimal keeps its scale and
+// nothing is lost through JSON; the type says how it reads. Extensions are a
+// slice sorted by name rather than a map so that their order is
+// deterministic and a document has one encoding, and the JSON is an object
+// keyed by name ("extensions":{"crm:promo":{"type":"string","value":"X"}}),
+// omitted when empty, so documents without extensions encode as before.
+// The limits ([MaxExtensions] per document or line, [MaxExtensionName],
+// [MaxExtensionNamespace], [MaxExtensionValue]) keep documents and events
+// small; each document's Validate names a bad extension by its path,
+// lines[2].extensions["crm:promo"].value. Extensions are facts about the
+// document, not quantities: the [Ledger] does not carry them.
+//
 // # Quantities and status
 //
 // Quantities are the truth and status is derived. Each order line has

@@ -26,6 +26,8 @@ type FulfillmentLine struct {
 	// Quantity is what this warehouse is asked to ship; it must be
 	// positive.
 	Quantity Quantity `json:"quantity" validate:"-"`
+	// Extensions are copied from the order line.
+	Extensions Extensions `json:"extensions,omitempty" validate:"-"`
 }
 
 // FulfillmentOrder is what is released to one warehouse for one order: the
@@ -44,11 +46,13 @@ type FulfillmentOrder struct {
 	Split     SplitPosition `json:"split"`
 	// ShipTo is where the warehouse ships the goods. Required: its ID must
 	// be set.
-	ShipTo            PartyRef          `json:"shipTo" validate:"-"`
-	ShipComplete      bool              `json:"shipComplete,omitempty" validate:"-"`
-	RequestedShipDate time.Time         `json:"requestedShipDate,omitzero" validate:"-"`
-	Lines             []FulfillmentLine `json:"lines" validate:"required,min=1,dive"`
-	ReleasedAt        time.Time         `json:"releasedAt,omitzero" validate:"-"`
+	ShipTo            PartyRef  `json:"shipTo" validate:"-"`
+	ShipComplete      bool      `json:"shipComplete,omitempty" validate:"-"`
+	RequestedShipDate time.Time `json:"requestedShipDate,omitzero" validate:"-"`
+	// Extensions are copied from the order when it is released.
+	Extensions Extensions        `json:"extensions,omitempty" validate:"-"`
+	Lines      []FulfillmentLine `json:"lines" validate:"required,min=1,dive"`
+	ReleasedAt time.Time         `json:"releasedAt,omitzero" validate:"-"`
 }
 
 // DocumentKind returns [KindFulfillmentOrder].
@@ -76,6 +80,8 @@ func (f FulfillmentOrder) Validate() error {
 		}
 		checkQuantity(&v, "lines", i, "quantity", l.Quantity, true)
 	}
+	checkExtensions(&v, "extensions", f.Extensions)
+	checkLineExtensions(&v, f.Lines, func(l *FulfillmentLine) Extensions { return l.Extensions })
 	return v.err()
 }
 

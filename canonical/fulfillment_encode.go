@@ -29,12 +29,14 @@ func encodeFulfillmentOrder(f *FulfillmentOrder) ([]byte, error) {
 	e.party("shipTo", &f.ShipTo)
 	e.boolOmit("shipComplete", f.ShipComplete)
 	e.time("requestedShipDate", f.RequestedShipDate)
+	e.extensions("extensions", f.Extensions)
 	encodeListOrNull(&e, "lines", f.Lines, func(l *FulfillmentLine) {
 		e.open()
 		e.str("id", l.ID)
 		e.str("orderLineId", l.OrderLineID)
 		e.item("item", &l.Item)
 		e.quantity("quantity", l.Quantity)
+		e.extensions("extensions", l.Extensions)
 		e.close()
 	})
 	e.time("releasedAt", f.ReleasedAt)
@@ -118,6 +120,7 @@ func encodeShipment(s *Shipment) ([]byte, error) {
 		e.close()
 	})
 	e.boolOmit("finalForFulfillment", s.FinalForFulfillment)
+	e.extensions("extensions", s.Extensions)
 	e.close()
 	return e.result("shipment")
 }

@@ -84,6 +84,8 @@ func decodeShipmentFast(data []byte, sh *Shipment) bool {
 			return scanList(&s, &sh.Lines, 2, s.shipmentLine) && once(&seen, 1<<11)
 		case "finalForFulfillment":
 			return s.bool(&sh.FinalForFulfillment) && once(&seen, 1<<12)
+		case "extensions":
+			return s.extensions(&sh.Extensions) && once(&seen, 1<<13)
 		}
 		return false
 	})

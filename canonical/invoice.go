@@ -30,6 +30,8 @@ type InvoiceLine struct {
 	UnitPrice      Money    `json:"unitPrice" validate:"-"`
 	// Amount is the line amount as the ERP computed it.
 	Amount Money `json:"amount" validate:"-"`
+	// Extensions are copied from the order line when known.
+	Extensions Extensions `json:"extensions,omitempty" validate:"-"`
 }
 
 // Invoice is an invoice or a credit memo posted by the ERP. Amounts are
@@ -59,6 +61,8 @@ type Invoice struct {
 	Charges      []Charge      `json:"charges,omitempty" validate:"dive"`
 	Taxes        []Tax         `json:"taxes,omitempty" validate:"dive"`
 	Totals       Totals        `json:"totals" validate:"-"`
+	// Extensions are copied from the order when known.
+	Extensions Extensions `json:"extensions,omitempty" validate:"-"`
 }
 
 // DocumentKind returns [KindInvoice].
@@ -112,5 +116,7 @@ func (in Invoice) Validate() error {
 	if in.Totals.Total.Sign() < 0 {
 		v.add("totals.total.amount", "must not be negative; a credit is a credit_memo")
 	}
+	checkExtensions(&v, "extensions", in.Extensions)
+	checkLineExtensions(&v, in.Lines, func(l *InvoiceLine) Extensions { return l.Extensions })
 	return v.err()
 }

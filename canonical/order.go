@@ -133,6 +133,8 @@ type Order struct {
 	Taxes        []Tax    `json:"taxes,omitempty" validate:"dive"`
 	Totals       *Totals  `json:"totals,omitempty" validate:"-"`
 	Notes        []Note   `json:"notes,omitempty" validate:"dive"`
+	// Extensions are the custom fields the systems carry (see [Extensions]).
+	Extensions Extensions `json:"extensions,omitempty" validate:"-"`
 	// Lines are the order lines. At least one is required; line IDs must
 	// be unique within the order, and each line must pass the checks listed
 	// on [Order.Validate].
@@ -164,6 +166,8 @@ type OrderLine struct {
 	// PromisedDate is the date the ERP promised, when it did.
 	PromisedDate time.Time `json:"promisedDate,omitzero" validate:"-"`
 	Notes        []Note    `json:"notes,omitempty" validate:"dive"`
+	// Extensions are the custom fields the systems carry (see [Extensions]).
+	Extensions Extensions `json:"extensions,omitempty" validate:"-"`
 	// Buckets are folded from the quantity ledger by [Ledger.Fold]. A
 	// zero ordered bucket means "not folded yet": [Order.Status] then uses
 	// Quantity.Value.
@@ -260,6 +264,8 @@ func (o Order) Validate() error {
 			bs.check(&v, indexPath("lines", i, "buckets"))
 		}
 	}
+	checkExtensions(&v, "extensions", o.Extensions)
+	checkLineExtensions(&v, o.Lines, func(l *OrderLine) Extensions { return l.Extensions })
 	return v.err()
 }
 

@@ -193,6 +193,7 @@ func (e *orderEncoder) order(o *Order) {
 		e.totals(o.Totals)
 	}
 	e.notes("notes", o.Notes)
+	e.extensions("extensions", o.Extensions)
 	encodeListOrNull(e, "lines", o.Lines, e.line)
 	e.time("submittedAt", o.SubmittedAt)
 	e.time("acceptedAt", o.AcceptedAt)
@@ -265,11 +266,13 @@ func encodeInvoice(in *Invoice) ([]byte, error) {
 		e.quantity("quantity", l.Quantity)
 		e.money("unitPrice", l.UnitPrice)
 		e.money("amount", l.Amount)
+		e.extensions("extensions", l.Extensions)
 		e.close()
 	})
 	e.charges(in.Charges)
 	e.taxes(in.Taxes)
 	e.totals(&in.Totals)
+	e.extensions("extensions", in.Extensions)
 	e.close()
 	return e.result(KindInvoice)
 }
@@ -284,6 +287,7 @@ func (e *orderEncoder) line(l *OrderLine) {
 	e.time("requestedDate", l.RequestedDate)
 	e.time("promisedDate", l.PromisedDate)
 	e.notes("notes", l.Notes)
+	e.extensions("extensions", l.Extensions)
 	e.object("buckets")
 	for i, d := range l.Buckets.v {
 		if d != (Decimal{}) {

@@ -61,6 +61,8 @@ func decodeOrderFast(data []byte, o *Order) bool {
 			return s.time(&o.CancelledAt) && once(&seen, 1<<22)
 		case "closedAt":
 			return s.time(&o.ClosedAt) && once(&seen, 1<<23)
+		case "extensions":
+			return s.extensions(&o.Extensions) && once(&seen, 1<<24)
 		}
 		return false
 	})

@@ -262,6 +262,8 @@ func (s *lineScanner) line(l *OrderLine) bool {
 			return s.notes(&l.Notes) && once(&seen, 1<<7)
 		case "buckets":
 			return s.buckets(&l.Buckets) && once(&seen, 1<<8)
+		case "extensions":
+			return s.extensions(&l.Extensions) && once(&seen, 1<<9)
 		}
 		return false
 	})

@@ -73,6 +73,8 @@ type Return struct {
 	AuthorizedAt time.Time    `json:"authorizedAt" validate:"required"`
 	ReceivedAt   time.Time    `json:"receivedAt,omitzero" validate:"-"`
 	Lines        []ReturnLine `json:"lines" validate:"required,min=1,dive"`
+	// Extensions are the custom fields the systems carry (see [Extensions]).
+	Extensions Extensions `json:"extensions,omitempty" validate:"-"`
 }
 
 // DocumentKind returns [KindReturn].
@@ -117,5 +119,6 @@ func (r Return) Validate() error {
 	if received && r.ReceivedAt.IsZero() {
 		v.add("receivedAt", "is required once goods are received")
 	}
+	checkExtensions(&v, "extensions", r.Extensions)
 	return v.err()
 }

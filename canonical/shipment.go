@@ -78,6 +78,8 @@ type Shipment struct {
 	// FinalForFulfillment is set on the last shipment of the fulfilment
 	// order: nothing more will ship from it.
 	FinalForFulfillment bool `json:"finalForFulfillment,omitempty" validate:"-"`
+	// Extensions are the custom fields the systems carry (see [Extensions]).
+	Extensions Extensions `json:"extensions,omitempty" validate:"-"`
 }
 
 // DocumentKind returns [KindShipment].
@@ -162,6 +164,7 @@ func (s Shipment) Validate() error {
 			}
 		}
 	}
+	checkExtensions(&v, "extensions", s.Extensions)
 	return v.err()
 }
 

@@ -405,6 +405,10 @@ type OrderStatus struct {
 	// ERP's decision, per order line and field: what was applied and what
 	// was refused, with the reason.
 	Changes []canonical.ChangeResult `json:"changes,omitempty"`
+	// Extensions are the order's extension attributes, for a CRM that
+	// shows or writes some of them back (a connector maps them by its
+	// configuration); nil when the order has none.
+	Extensions canonical.Extensions `json:"extensions,omitempty"`
 }
 
 // ReturnStatus is what a CRM shows of one return (RMA) of an order. It is a

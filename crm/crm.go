@@ -61,6 +61,9 @@ type OpportunityLine struct {
 	Quantity canonical.Quantity
 	// UnitPrice is the price the rep quoted; the ERP may change it.
 	UnitPrice canonical.Money
+	// Extensions are the line's custom fields; they become the order
+	// line's extensions.
+	Extensions canonical.Extensions
 }
 
 // Opportunity is a sales opportunity of an account. It is a plain value.
@@ -77,6 +80,9 @@ type Opportunity struct {
 	// RequestedDeliveryDate is the customer's wish, if any.
 	RequestedDeliveryDate time.Time
 	Lines                 []OpportunityLine
+	// Extensions are the opportunity's custom fields (a cost centre, a
+	// promotion code); they become the order's extensions.
+	Extensions canonical.Extensions
 	// OrderID is the canonical ID of the order it was converted into,
 	// empty while it is open.
 	OrderID string
@@ -307,7 +313,9 @@ func (m *Memory) OpenOpportunity(ctx context.Context, opp Opportunity) (Opportun
 		if l.UnitPrice.Sign() < 0 {
 			add(p+".unitPrice.amount", "must not be negative")
 		}
+		addExtensionErrors(add, p+".extensions", l.Extensions)
 	}
+	addExtensionErrors(add, "extensions", opp.Extensions)
 	if opp.ShipTo.ID != "" {
 		if err := opp.ShipTo.Validate(); err != nil {
 			add("shipTo", err.Error())
@@ -321,6 +329,10 @@ func (m *Memory) OpenOpportunity(ctx context.Context, opp Opportunity) (Opportun
 	o.ID = fmt.Sprintf("OPP-%06d", st.nextOpp)
 	o.OrderID = ""
 	o.Lines = slices.Clone(opp.Lines)
+	o.Extensions = opp.Extensions.Clone()
+	for i := range o.Lines {
+		o.Lines[i].Extensions = o.Lines[i].Extensions.Clone()
+	}
 	st.opps[o.ID] = &o
 	st.counts.Opportunities++
 	return cloneOpp(&o), nil
@@ -329,7 +341,21 @@ func (m *Memory) OpenOpportunity(ctx context.Context, opp Opportunity) (Opportun
 func cloneOpp(o *Opportunity) Opportunity {
 	c := *o
 	c.Lines = slices.Clone(o.Lines)
+	c.Extensions = o.Extensions.Clone()
+	for i := range c.Lines {
+		c.Lines[i].Extensions = c.Lines[i].Extensions.Clone()
+	}
 	return c
+}
+
+// addExtensionErrors reports the violations of x under path.
+func addExtensionErrors(add func(field, msg string), path string, x canonical.Extensions) {
+	var ve *canonical.ValidationError
+	if errors.As(x.Validate(), &ve) {
+		for _, fe := range ve.Errors {
+			add(path+fe.Field, fe.Message)
+		}
+	}
 }
 
 // Opportunity returns the opportunity with the given ID.
@@ -382,6 +408,7 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 		OrderedAt:             now,
 		RequestedDeliveryDate: opp.RequestedDeliveryDate,
 		SubmittedAt:           now,
+		Extensions:            opp.Extensions.Clone(),
 	}
 	if opp.ShipTo.ID != "" {
 		o.ShipTo = opp.ShipTo
@@ -389,6 +416,7 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 	for i, l := range opp.Lines {
 		o.Lines = append(o.Lines, canonical.OrderLine{
 			ID: "L" + strconv.Itoa(i+1), Item: canonical.ItemRef{SKU: l.SKU}, Quantity: l.Quantity, UnitPrice: l.UnitPrice,
+			Extensions: l.Extensions.Clone(),
 		})
 	}
 	e, err := canonical.NewEvent(canonical.EventOrderSubmitted, o)
@@ -422,6 +450,10 @@ func cloneOrder(o *canonical.Order) canonical.Order {
 	c := *o
 	c.Lines = slices.Clone(o.Lines)
 	c.Refs = slices.Clone(o.Refs)
+	c.Extensions = o.Extensions.Clone()
+	for i := range c.Lines {
+		c.Lines[i].Extensions = c.Lines[i].Extensions.Clone()
+	}
 	return c
 }
 

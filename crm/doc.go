@@ -12,7 +12,9 @@
 // ("ORD-000001") and its own order number, and appends an
 // [canonical.EventOrderSubmitted] event carrying the order to the feed that
 // [Memory.PollOrders] pages through. Converting the same opportunity again
-// returns the same order and appends nothing. Instead of polling, a
+// returns the same order and appends nothing. The extension attributes of
+// the opportunity and its lines (custom fields such as a cost centre),
+// validated when it is opened, become the order's and its lines'. Instead of polling, a
 // consumer may push-subscribe with [Memory.Subscribe], which runs in the
 // caller's goroutine.
 //

@@ -314,6 +314,7 @@ func (m *Memory) newInvoice(rec *order, kind canonical.InvoiceKind, number strin
 	inv := canonical.Invoice{
 		ID: number, Version: 1, Kind: kind, Number: number, OrderID: rec.doc.ID,
 		BillTo: billTo, Currency: rec.doc.Currency, PaymentTerms: rec.doc.PaymentTerms, InvoiceDate: now,
+		Extensions: rec.doc.Extensions.Clone(),
 	}
 	if number != "" {
 		inv.Refs = canonical.Refs{{System: System, Type: RefInvoice, Value: number}}
@@ -330,7 +331,8 @@ func invoiceLine(id string, ol *canonical.OrderLine, q canonical.Quantity) (cano
 	if err != nil {
 		return canonical.InvoiceLine{}, err
 	}
-	return canonical.InvoiceLine{ID: id, OrderLineID: ol.ID, Item: ol.Item, Quantity: q, UnitPrice: ol.UnitPrice, Amount: amt.Round()}, nil
+	return canonical.InvoiceLine{ID: id, OrderLineID: ol.ID, Item: ol.Item, Quantity: q, UnitPrice: ol.UnitPrice, Amount: amt.Round(),
+		Extensions: ol.Extensions.Clone()}, nil
 }
 
 // total sets the taxes and totals of inv from its lines and charges, and
@@ -402,6 +404,10 @@ func cloneInvoice(in *canonical.Invoice) canonical.Invoice {
 	c.Charges = slices.Clone(in.Charges)
 	c.Taxes = slices.Clone(in.Taxes)
 	c.Refs = slices.Clone(in.Refs)
+	c.Extensions = in.Extensions.Clone()
+	for i := range c.Lines {
+		c.Lines[i].Extensions = c.Lines[i].Extensions.Clone()
+	}
 	return c
 }
 

@@ -45,7 +45,9 @@
 // invoice per shipment ("INV-000001"), with the order's prices, the tax of
 // its ship-to region and totals rounded to the currency's minor unit.
 // [Memory.PostReturn] credits what a warehouse received back with a credit
-// memo ("CM-000001") that points to the invoice it credits.
+// memo ("CM-000001") that points to the invoice it credits. The order's
+// extension attributes are kept with it and copied onto its invoices, each
+// order line's onto the invoice lines that bill it.
 //
 // # Time and determinism
 //

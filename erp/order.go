@@ -614,6 +614,7 @@ func (m *Memory) record(o *canonical.Order, v *verdict, number string, now time.
 		d.PaymentTerms = v.customer.Customer.PaymentTerms
 	}
 	d.Lines = slices.Clone(o.Lines)
+	d.Extensions = o.Extensions.Clone()
 	d.Holds = slices.Clone(v.ack.Holds)
 	d.Taxes = v.taxes
 	tot := v.totals
@@ -627,6 +628,7 @@ func (m *Memory) record(o *canonical.Order, v *verdict, number string, now time.
 	}
 	for i := range d.Lines {
 		l := &d.Lines[i]
+		l.Extensions = l.Extensions.Clone()
 		lv := &v.lines[i]
 		al := &v.ack.Lines[i]
 		rec.lines[i] = lineState{sku: l.Item.SKU, factor: lv.factor, rejected: lv.rejected}
@@ -759,6 +761,10 @@ func cloneOrder(o *canonical.Order) canonical.Order {
 	c := *o
 	c.Lines = slices.Clone(o.Lines)
 	c.Holds = slices.Clone(o.Holds)
+	c.Extensions = o.Extensions.Clone()
+	for i := range c.Lines {
+		c.Lines[i].Extensions = c.Lines[i].Extensions.Clone()
+	}
 	if o.Totals != nil {
 		t := *o.Totals
 		c.Totals = &t

@@ -349,6 +349,9 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		if err != nil {
 			return false, err
 		}
+		for i := range p {
+			p[i] = carryExtensions(p[i], &o)
+		}
 		if len(p) == 0 && !nothingOpen(&o) { // everything cancelled: nothing to release
 			return false, bad(fmt.Errorf("%w: order %s: the sourcer planned no fulfilment order", ErrOrderState, o.ID))
 		}
@@ -378,7 +381,7 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		}
 		f.landed(ctx, cmp.Or(sys.name, targetWMS))
 		f.mu.Lock()
-		st.released[fo.ID] = r
+		st.released[fo.ID] = carryExtensions(r, &o) // for a WMS that does not keep them
 		st.dirty = true
 		f.mu.Unlock()
 	}
@@ -529,7 +532,7 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 		f.mu.Unlock()
 		return false, retry.Permanent(fmt.Errorf("flow: invoice %s of shipment %s: %w", inv.Number, s.ID, err))
 	}
-	st.invoices[s.ID] = inv
+	st.invoices[s.ID] = carryInvoiceExtensions(inv, &st.order)
 	st.invOrder = append(st.invOrder, s.ID)
 	st.dirty = true
 	f.mu.Unlock()
@@ -616,6 +619,7 @@ func (f *Flow) publish(ctx context.Context, st *orderState) error {
 func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 	o := &st.order
 	s := connector.OrderStatus{OrderID: o.ID, Sequence: st.seq, Status: o.Status(), Messages: slices.Clone(st.messages), UpdatedAt: now}
+	s.Extensions = o.Extensions.Clone()
 	for _, h := range o.Holds {
 		if h.Active() {
 			s.Holds = append(s.Holds, h)

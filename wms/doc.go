@@ -35,7 +35,9 @@
 // number from the seeded random source. [Memory.CancelRelease] cancels
 // what has not shipped. Returns are authorized with
 // [Memory.AuthorizeReturn] and received with [Memory.ReceiveReturn], whose
-// disposition decides whether the goods go back to stock.
+// disposition decides whether the goods go back to stock. A released
+// fulfilment order keeps its extension attributes, and its shipments
+// carry the fulfilment order's.
 //
 // # The feed
 //

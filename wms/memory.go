@@ -331,6 +331,10 @@ func sameRelease(a, b canonical.FulfillmentOrder) bool {
 func cloneFO(f canonical.FulfillmentOrder) canonical.FulfillmentOrder {
 	f.Refs = slices.Clone(f.Refs)
 	f.Lines = slices.Clone(f.Lines)
+	f.Extensions = f.Extensions.Clone()
+	for i := range f.Lines {
+		f.Lines[i].Extensions = f.Lines[i].Extensions.Clone()
+	}
 	return f
 }
 

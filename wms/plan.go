@@ -115,7 +115,7 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 			plan[wh] = make([]canonical.FulfillmentLine, 0, len(needs))
 		}
 		plan[wh] = append(plan[wh], canonical.FulfillmentLine{OrderLineID: l.ID, Item: canonical.ItemRef{SKU: l.Item.SKU, GTIN: l.Item.GTIN},
-			Quantity: canonical.NewQuantity(q, l.Quantity.Unit)})
+			Quantity: canonical.NewQuantity(q, l.Quantity.Unit), Extensions: l.Extensions.Clone()})
 	}
 	// units returns how much of need i warehouse wh has left, in whole
 	// line units unless the line is in the base unit.
@@ -199,7 +199,8 @@ func (m *Memory) Plan(ctx context.Context, order canonical.Order) ([]canonical.F
 				lines[i].ID = id + ":" + lines[i].OrderLineID
 			}
 			out = append(out, canonical.FulfillmentOrder{ID: id, Version: 1, OrderID: order.ID, OrderVersion: order.Version,
-				Warehouse: whID, ShipTo: order.ShipTo, ShipComplete: order.ShipComplete, RequestedShipDate: order.RequestedShipDate, Lines: lines})
+				Warehouse: whID, ShipTo: order.ShipTo, ShipComplete: order.ShipComplete, RequestedShipDate: order.RequestedShipDate, Lines: lines,
+				Extensions: order.Extensions.Clone()})
 		}
 	}
 	for i := range out {

@@ -195,7 +195,7 @@ func (m *Memory) ship(f *fulfillment, c *calc) error {
 	id := fmt.Sprintf("%s-S%d", f.doc.ID, f.shipments)
 	s := canonical.Shipment{ID: id, Version: 1, OrderID: f.doc.OrderID, FulfillmentOrderID: f.doc.ID, Warehouse: f.doc.Warehouse,
 		Refs:    canonical.Refs{{System: System, Type: "shipment", Value: fmt.Sprintf("SHP-%06d", w.nextShipment)}},
-		Carrier: w.carrier, Service: "GROUND", ShippedAt: m.now()}
+		Carrier: w.carrier, Service: "GROUND", ShippedAt: m.now(), Extensions: f.doc.Extensions.Clone()}
 	for _, l := range f.lines {
 		picked := l.picked(c)
 		if !picked.IsPos() {

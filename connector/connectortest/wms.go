@@ -66,7 +66,7 @@ var wmsChecks = []struct {
 	name, contract string
 	run            func(t kit.T, h WMSHarness)
 }{
-	{"Release", "Release releases a valid fulfilment order once per key, and a released order with other lines is a CodeConflict.", testRelease},
+	{"Release", "Release releases a valid fulfilment order once per key, keeping its extension attributes, and a released order with other lines is a CodeConflict.", testRelease},
 	{"CancelRelease", "CancelRelease cancels a released fulfilment order once per key, and CodeNotFound for an unknown one.", testCancelRelease},
 	{"Inventory", "Inventory reports the stock of the released items, and refuses malformed input.", testInventory},
 	{"AuthorizeReturn", "AuthorizeReturn authorizes a valid return once per key and refuses malformed input with CodeInvalid.", testAuthorizeReturn},
@@ -114,6 +114,10 @@ func testRelease(t kit.T, h WMSHarness) {
 	if err := fo.Validate(); err != nil {
 		t.Fatalf("harness FulfillmentOrder(1) is invalid: %v", err)
 	}
+	// Extension attributes travel with the release.
+	fo.Extensions = fo.Extensions.Merge(canonical.Extensions{{Name: "kit:costCentre", Type: canonical.ExtString, Value: "CC-12"}})
+	fo.Lines = append([]canonical.FulfillmentLine(nil), fo.Lines...)
+	fo.Lines[0].Extensions = fo.Lines[0].Extensions.Merge(canonical.Extensions{{Name: "kit:promo", Type: canonical.ExtString, Value: "XMAS26"}})
 	before := h.Effects()
 	got, err := h.WMS.Release(ctx, fo)
 	if err != nil {
@@ -121,6 +125,9 @@ func testRelease(t kit.T, h WMSHarness) {
 	}
 	if err := got.Validate(); err != nil {
 		t.Errorf("Release(%s): the result is invalid: %v", fo.ID, err)
+	}
+	if !sameJSON(got.Extensions, fo.Extensions) || len(got.Lines) == 0 || !sameJSON(got.Lines[0].Extensions, fo.Lines[0].Extensions) {
+		t.Errorf("Release(%s) dropped extension attributes: got %v and line %v, want %v and %v", fo.ID, got.Extensions, got.Lines, fo.Extensions, fo.Lines[0].Extensions)
 	}
 	if got.ID != fo.ID || got.ReleasedAt.IsZero() || len(got.Lines) != len(fo.Lines) {
 		t.Errorf("Release(%s) = ID %q, %d lines, released at %v; want the same ID and lines and a release time", fo.ID, got.ID, len(got.Lines), got.ReleasedAt)

@@ -61,6 +61,22 @@
 // the record and field; once someone fixes it in Salesforce its
 // LastModifiedDate moves it later in the feed and the feed goes on.
 //
+// # Custom fields
+//
+// [Config].Extensions maps fields of Order and OrderItem, usually custom
+// fields, to canonical extension attributes ([ExtensionField]). The feed
+// adds the mapped fields to its query and sets the extension of the order
+// (an Order field) or of each line (an OrderItem field); a null field
+// sets nothing, and a value that does not read as the extension's type
+// fails the poll with CodeInvalid naming the record and field, as any
+// unmappable record does. An Order field marked WriteBack is written by
+// [CRM.PublishStatus] and [CRM.PublishStatuses], in the same PATCH as the
+// status, from the extension of that name in
+// [connector.OrderStatus].Extensions (the flow puts the order's
+// extensions there); a status without it leaves the field alone. The
+// status document in DistSync_Status__c does not repeat the extensions.
+// Fields of other objects (Account, Product2) are not mapped.
+//
 // # Writing back, idempotency and the echo
 //
 // [CRM.PublishStatus] PATCHes the Order's DistSync_Sequence__c,

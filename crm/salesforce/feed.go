@@ -45,9 +45,10 @@ const (
 // feedQuery returns the SOQL of one feed read: activated orders not last
 // modified by the integration user, after the cursor position, in
 // (LastModifiedDate, Id) order.
-func feedQuery(after time.Time, afterID, user string, limit int) string {
+// orderExtra and itemExtra are ", Field" lists of mapped custom fields.
+func feedQuery(after time.Time, afterID, user string, limit int, orderExtra, itemExtra string) string {
 	var b strings.Builder
-	b.WriteString("SELECT " + orderFields + ", (SELECT " + itemFields + " FROM OrderItems) FROM Order WHERE StatusCode = 'Activated'")
+	b.WriteString("SELECT " + orderFields + orderExtra + ", (SELECT " + itemFields + itemExtra + " FROM OrderItems) FROM Order WHERE StatusCode = 'Activated'")
 	if user != "" {
 		b.WriteString(" AND LastModifiedById != " + quote(user))
 	}
@@ -131,6 +132,21 @@ type orderRecord struct {
 	OrderItems       *struct {
 		Records []itemRecord `json:"records"`
 	}
+	// raw is the record as the query answered it, for the mapped
+	// custom fields.
+	raw json.RawMessage
+}
+
+// orderRecordJSON is orderRecord without its UnmarshalJSON method.
+type orderRecordJSON orderRecord
+
+// UnmarshalJSON decodes the record and keeps a copy of its bytes.
+func (r *orderRecord) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, (*orderRecordJSON)(r)); err != nil {
+		return err
+	}
+	r.raw = append(json.RawMessage(nil), b...)
+	return nil
 }
 
 // itemRecord is an OrderItem record of an orderRecord.
@@ -175,15 +191,19 @@ func (c *CRM) PollOrders(ctx context.Context, cursor connector.Cursor, limit int
 	if err != nil {
 		return connector.Page{}, err
 	}
-	first := c.path("query?q=" + url.QueryEscape(feedQuery(after, afterID, user, limit)))
+	first := c.path("query?q=" + url.QueryEscape(feedQuery(after, afterID, user, limit, c.extraFields("Order"), c.extraFields("OrderItem"))))
 	page := connector.Page{Next: cursor}
 	n := 0
+	var ext func(*orderRecord, *canonical.Order) error
+	if len(c.cfg.Extensions) > 0 {
+		ext = func(r *orderRecord, o *canonical.Order) error { return c.readExtensions(r.ID, r.raw, o) }
+	}
 	for rec, err := range httpkit.PagesByLink[orderRecord](ctx, hc, op, first, httpkit.Paging{Items: "/records", Next: "/nextRecordsUrl"}) {
 		if err != nil {
 			return connector.Page{}, recode(op, err)
 		}
 		n++
-		e, err := event(&rec)
+		e, err := event(&rec, ext)
 		if err != nil {
 			return connector.Page{}, connector.NewError(connector.CodeInvalid, System, op, err)
 		}
@@ -203,8 +223,9 @@ func recordError(id, field, format string, args ...any) error {
 	return fmt.Errorf("order record %s: %s: %s", id, field, fmt.Sprintf(format, args...))
 }
 
-// event maps one Order record to its canonical event.
-func event(r *orderRecord) (canonical.Event, error) {
+// event maps one Order record to its canonical event; ext, when not nil,
+// sets the extensions of an original order from the record.
+func event(r *orderRecord, ext func(*orderRecord, *canonical.Order) error) (canonical.Event, error) {
 	at, err := time.Parse(sfTime, r.ActivatedDate)
 	if err != nil {
 		return canonical.Event{}, recordError(r.ID, "ActivatedDate", "%q is not a datetime", r.ActivatedDate)
@@ -226,6 +247,11 @@ func event(r *orderRecord) (canonical.Event, error) {
 		o, err := order(r, soldTo, refs, at)
 		if err != nil {
 			return canonical.Event{}, err
+		}
+		if ext != nil {
+			if err := ext(r, &o); err != nil {
+				return canonical.Event{}, err
+			}
 		}
 		if e, err = canonical.NewEvent(canonical.EventOrderSubmitted, o); err != nil {
 			return canonical.Event{}, fmt.Errorf("order record %s: %w", r.ID, err)

@@ -164,9 +164,9 @@ func FuzzCursor(f *testing.F) {
 }
 
 func TestFeedQuery(t *testing.T) {
-	q := feedQuery(time.Time{}, "", "005000000000002AAA", 10)
+	q := feedQuery(time.Time{}, "", "005000000000002AAA", 10, "", "")
 	assert.Contains(t, q, "FROM Order WHERE StatusCode = 'Activated' AND LastModifiedById != '005000000000002AAA' ORDER BY LastModifiedDate, Id LIMIT 10")
-	q = feedQuery(time.Date(2026, 7, 9, 10, 0, 0, 0, time.UTC), "801000000000001AAA", "", 5)
+	q = feedQuery(time.Date(2026, 7, 9, 10, 0, 0, 0, time.UTC), "801000000000001AAA", "", 5, "", "")
 	assert.Contains(t, q, "AND (LastModifiedDate > 2026-07-09T10:00:00.000Z OR (LastModifiedDate = 2026-07-09T10:00:00.000Z AND Id > '801000000000001AAA')) ORDER BY")
 	assert.Equal(t, `'O\'Brien \\ x'`, quote(`O'Brien \ x`))
 }
@@ -186,7 +186,7 @@ func FuzzRecord(f *testing.F) {
 		if json.Unmarshal([]byte(s), &r) != nil {
 			return
 		}
-		e, err := event(&r)
+		e, err := event(&r, nil)
 		if err != nil {
 			if r.ID != "" && !strings.Contains(err.Error(), r.ID) {
 				t.Fatalf("event(%s): error %q does not name the record", s, err)

@@ -93,8 +93,9 @@ func unitless(q *canonical.Quantity, u canonical.Unit) {
 }
 
 // statusBody returns the Order fields that show s.
-func statusBody(op string, s *connector.OrderStatus) (map[string]any, error) {
+func (c *CRM) statusBody(op string, s *connector.OrderStatus) (map[string]any, error) {
 	doc := *s
+	doc.Extensions = nil // mapped to fields by Config.Extensions, not kept in the status document
 	doc.Lines = slices.Clone(s.Lines)
 	for i := range doc.Lines {
 		l := &doc.Lines[i]
@@ -110,7 +111,11 @@ func statusBody(op string, s *connector.OrderStatus) (map[string]any, error) {
 			unitless(&r.Lines[j].Received, r.Lines[j].Authorized.Unit)
 		}
 	}
-	return statusFields(op, &doc)
+	body, err := statusFields(op, &doc)
+	if err != nil {
+		return nil, err
+	}
+	return body, c.writeExtensions(op, s, body)
 }
 
 func statusFields(op string, s *connector.OrderStatus) (map[string]any, error) {
@@ -136,7 +141,7 @@ func (c *CRM) PublishStatus(ctx context.Context, s connector.OrderStatus) error 
 	if err := checkStatus(op, &s); err != nil {
 		return err
 	}
-	body, err := statusBody(op, &s)
+	body, err := c.statusBody(op, &s)
 	if err != nil {
 		return err
 	}
@@ -236,7 +241,7 @@ func (c *CRM) PublishStatuses(ctx context.Context, updates []connector.OrderStat
 		if errs[i] = checkStatus(op, s); errs[i] != nil {
 			continue
 		}
-		body, err := statusBody(op, s)
+		body, err := c.statusBody(op, s)
 		if err != nil {
 			errs[i] = err
 			continue

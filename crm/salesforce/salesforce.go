@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,6 +84,10 @@ type Config struct {
 	// Logger logs each request at debug level, secrets redacted; nil logs
 	// nothing.
 	Logger *slog.Logger
+	// Extensions map the org's custom fields of Order and OrderItem to
+	// canonical extension attributes, read by the feed and, for Order
+	// fields marked WriteBack, written by PublishStatus; nil maps none.
+	Extensions []ExtensionField
 }
 
 // Validate reports whether c is usable; the error matches
@@ -100,6 +105,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: SlowDownAt %v must be in [0, 1)", ErrInvalidConfig, c.SlowDownAt)
 	case c.LimitPause < 0 || c.Timeout < 0:
 		return fmt.Errorf("%w: LimitPause and Timeout must not be negative", ErrInvalidConfig)
+	}
+	seen := map[string]bool{}
+	for i, f := range c.Extensions {
+		if err := f.validate(i, seen); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -142,6 +153,7 @@ func New(cfg Config) (*CRM, error) {
 	}
 	s := &session{tokenURL: strings.TrimSuffix(cfg.LoginURL, "/") + TokenPath, id: cfg.ClientID, secret: cfg.ClientSecret,
 		http: &http.Client{Transport: transport, Timeout: cfg.Timeout}}
+	cfg.Extensions = slices.Clone(cfg.Extensions)
 	return &CRM{cfg: cfg, sess: s}, nil
 }
 

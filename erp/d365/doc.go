@@ -165,4 +165,11 @@
 //     stale one (OData v4; unverified for F&O).
 //   - Hold codes DLV (delivery block), PRICE, TAX, APPROVAL.
 //   - Ack messages have no place in the entities and are not returned.
+//
+// # Extension attributes
+//
+// The connector maps no extension attributes ([canonical.Extensions]) to
+// F&O fields yet: AcceptOrder does not send an order's extensions, and the
+// orders and invoices it reads carry none. The flow keeps the order's
+// extensions on the invoices it records for the order.
 package d365

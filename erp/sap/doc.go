@@ -137,4 +137,12 @@
 //     entity and are not returned.
 //   - The CSRF token of one service is accepted by the others of the system
 //     (one session), and HEAD is not used for the fetch.
+//
+// # Extension attributes
+//
+// The connector maps no extension attributes ([canonical.Extensions]) to
+// SAP extension fields (YY1_ custom fields) yet: AcceptOrder does not
+// send an order's extensions, and the orders and invoices it reads carry
+// none. The flow keeps the order's extensions on the invoices it records
+// for the order, so they still reach the CRM and the events.
 package sap

@@ -74,4 +74,12 @@
 // warehouses by name unless [Config.Locations] maps them. ShipBob cancels
 // whole orders, so a cancellation of part of the open quantity is refused
 // (CodeInvalid); lines are whole quantities, one per SKU.
+//
+// # Extension attributes
+//
+// A fulfilment order's extension attributes ([canonical.Extensions])
+// travel inside the fulfilment-order tag with the rest of the document,
+// so Release returns them and a re-read release keeps them; none is
+// mapped to a ShipBob field (gift message, order notes), and shipments
+// read from ShipBob carry none.
 package shipbob

@@ -34,7 +34,8 @@
 //     (/services/data/vXX.X/query/01g...-N) until done is true.
 //   - PATCH /services/data/vXX.X/sobjects/Order/ID: the fields
 //     DistSync_Sequence__c, DistSync_Status__c (a connector.OrderStatus as
-//     JSON) and DistSync_Tracking__c only; 204. The record's
+//     JSON) and DistSync_Tracking__c, and the Order fields of
+//     Config.CustomFields (a string, number, boolean or null each); 204. The record's
 //     LastModifiedDate and LastModifiedById (the integration user) change.
 //   - PATCH /services/data/vXX.X/sobjects/Product_Availability__c/DistSync_Key__c/SKU@LOC:
 //     an upsert; 201 {"id","success","errors","created":true} when it
@@ -54,6 +55,14 @@
 // availability whose DistSync_Sequence__c is not above the one shown is
 // refused with 400 FIELD_CUSTOM_VALIDATION_EXCEPTION on that field: the
 // validation rule the connector assumes in a real org.
+//
+// # Custom fields
+//
+// Config.CustomFields declares custom fields of Order and OrderItem
+// ([CustomField]). A query may select them; on the records made from a
+// simulator order each holds the value of the simulator's extension it
+// names (of the order, or of the line), typed by the extension, and null
+// otherwise. [Server.Field] reads what a record holds, for tests.
 //
 // # The SOQL subset
 //

@@ -49,11 +49,6 @@ func fieldIndex(names []string) map[string]string {
 	return m
 }
 
-var (
-	orderFields = fieldIndex(orderFieldNames)
-	itemFields  = fieldIndex(itemFieldNames)
-)
-
 // record is one Order (an original order or a reduction order) with its
 // OrderItems.
 type record struct {
@@ -167,6 +162,7 @@ func (s *Server) newRecordLocked(memID string, kind canonical.EventType, at time
 	r.fields["CreatedDate"] = stamp
 	r.fields["LastModifiedDate"] = stamp
 	r.fields["LastModifiedById"] = repUserID
+	s.fillCustom("Order", r.fields, nil)
 	return r
 }
 
@@ -185,6 +181,7 @@ func (s *Server) itemLocked(r *record, sku string, q canonical.Quantity, price c
 	if total, err := q.Value.Mul(price.Amount); err == nil {
 		it["TotalPrice"] = total
 	}
+	s.fillCustom("OrderItem", it, nil)
 	r.items = append(r.items, it)
 	return it
 }
@@ -212,6 +209,7 @@ func (s *Server) addLocked(e canonical.Event) error {
 			}
 		}
 		r.fields["CurrencyIsoCode"] = string(o.Currency)
+		s.fillCustom("Order", r.fields, o.Extensions)
 		if o.CustomerPO != "" {
 			r.fields["PoNumber"] = o.CustomerPO
 		}
@@ -223,6 +221,7 @@ func (s *Server) addLocked(e canonical.Event) error {
 		total := canonical.Decimal{}
 		for _, l := range o.Lines {
 			it := s.itemLocked(r, l.Item.SKU, l.Quantity, l.UnitPrice)
+			s.fillCustom("OrderItem", it, l.Extensions)
 			r.lines[it["Id"].(string)] = l.ID
 			if t, ok := it["TotalPrice"].(canonical.Decimal); ok {
 				total, _ = total.Add(t)
@@ -326,7 +325,7 @@ func (s *Server) runLocked(q *query) ([]map[string]any, error) {
 	if !strings.EqualFold(q.object, "Order") {
 		return nil, &soqlError{"INVALID_TYPE", fmt.Sprintf("sObject type '%s' is not supported.", q.object)}
 	}
-	fields, err := canon(q.fields, orderFields, "Order")
+	fields, err := canon(q.fields, s.orderIdx, "Order")
 	if err != nil {
 		return nil, err
 	}
@@ -335,16 +334,16 @@ func (s *Server) runLocked(q *query) ([]map[string]any, error) {
 		if !strings.EqualFold(q.child.relation, "OrderItems") {
 			return nil, &soqlError{"INVALID_TYPE", fmt.Sprintf("Didn't understand relationship '%s' in FROM part of query call.", q.child.relation)}
 		}
-		if childFields, err = canon(q.child.fields, itemFields, "OrderItem"); err != nil {
+		if childFields, err = canon(q.child.fields, s.itemIdx, "OrderItem"); err != nil {
 			return nil, err
 		}
 	}
-	if err := canonCond(q.where); err != nil {
+	if err := canonCond(q.where, s.orderIdx); err != nil {
 		return nil, err
 	}
 	var order []orderKey
 	for _, k := range q.orderBy {
-		f, ok := orderFields[strings.ToLower(k.field)]
+		f, ok := s.orderIdx[strings.ToLower(k.field)]
 		if !ok {
 			return nil, invalidField(k.field, "Order")
 		}
@@ -411,17 +410,17 @@ func canon(fs []string, known map[string]string, object string) ([]string, error
 }
 
 // canonCond respells the fields of a condition, in place.
-func canonCond(c cond) error {
+func canonCond(c cond, orderFields map[string]string) error {
 	switch x := c.(type) {
 	case andCond:
 		for _, y := range x {
-			if err := canonCond(y); err != nil {
+			if err := canonCond(y, orderFields); err != nil {
 				return err
 			}
 		}
 	case orCond:
 		for _, y := range x {
-			if err := canonCond(y); err != nil {
+			if err := canonCond(y, orderFields); err != nil {
 				return err
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,6 +87,9 @@ type Config struct {
 	// Clock returns the current time (LastModifiedDate, the limit
 	// window); nil means time.Now. It must be safe for concurrent use.
 	Clock func() time.Time
+	// CustomFields declares the org's custom fields of Order and
+	// OrderItem beyond the DistSync ones; nil declares none.
+	CustomFields []CustomField
 }
 
 // Validate reports whether c is usable; the error matches
@@ -101,7 +105,8 @@ func (c Config) Validate() error {
 	case c.Version != "" && !versionRE.MatchString(c.Version):
 		return fmt.Errorf("%w: Version %q is not of the form v62.0", ErrInvalidConfig, c.Version)
 	}
-	return nil
+	_, _, err := fieldIndexes(c.CustomFields)
+	return err
 }
 
 // Counts says what the emulator has served. It is a plain value, safe for
@@ -146,6 +151,9 @@ type Server struct {
 	locOrder   []string
 	nextLoc    int
 	avail      map[string]string // availability key -> record ID
+	// orderIdx and itemIdx map a lower-case field name of Order and
+	// OrderItem, custom fields included, to its spelling.
+	orderIdx, itemIdx map[string]string
 }
 
 // New returns an emulator for cfg, or an error matching
@@ -173,7 +181,9 @@ func New(cfg Config) (*Server, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Server{cfg: cfg, crm: cfg.CRM, clock: clock, tokens: map[string]bool{}, used1: map[string]bool{},
+	cfg.CustomFields = slices.Clone(cfg.CustomFields)
+	orderIdx, itemIdx, _ := fieldIndexes(cfg.CustomFields)
+	return &Server{cfg: cfg, crm: cfg.CRM, clock: clock, tokens: map[string]bool{}, used1: map[string]bool{}, orderIdx: orderIdx, itemIdx: itemIdx,
 		byID: map[string]*record{}, byMem: map[string]*record{}, accounts: map[string]string{},
 		products: map[string]string{}, locators: map[string][]map[string]any{}, avail: map[string]string{}}, nil
 }
@@ -519,7 +529,7 @@ func (s *Server) patchOrderLocked(ctx context.Context, id string, body []byte, a
 	if !ok {
 		return http.StatusNotFound, errorBody("NOT_FOUND", "Provided external ID field does not exist or is not accessible: "+id)
 	}
-	m, bad := decodeFields(body, "DistSync_Sequence__c", "DistSync_Status__c", "DistSync_Tracking__c")
+	m, bad := decodeFields(body, append([]string{"DistSync_Sequence__c", "DistSync_Status__c", "DistSync_Tracking__c"}, s.customNames("Order")...)...)
 	if bad != nil {
 		return http.StatusBadRequest, bad
 	}
@@ -541,6 +551,16 @@ func (s *Server) patchOrderLocked(ctx context.Context, id string, body []byte, a
 	if cur, ok := s.crm.ShownStatus(r.memID); ok && seq <= cur.Sequence {
 		return http.StatusBadRequest, errorBody("FIELD_CUSTOM_VALIDATION_EXCEPTION", fmt.Sprintf("DistSync sequence %d is not after the %d shown", seq, cur.Sequence), "DistSync_Sequence__c")
 	}
+	custom := map[string]any{}
+	for _, f := range s.customNames("Order") {
+		if raw, ok := m[f]; ok {
+			v, ok := customValue(raw)
+			if !ok {
+				return http.StatusBadRequest, errorBody("INVALID_TYPE_ON_FIELD_IN_RECORD", f+": value not of required type", f)
+			}
+			custom[f] = v
+		}
+	}
 	if !apply {
 		return http.StatusNoContent, nil
 	}
@@ -553,6 +573,9 @@ func (s *Server) patchOrderLocked(ctx context.Context, id string, body []byte, a
 		var v string
 		_ = json.Unmarshal(t, &v)
 		r.fields["DistSync_Tracking__c"] = v
+	}
+	for f, v := range custom {
+		r.fields[f] = v
 	}
 	r.fields["LastModifiedDate"] = s.stampLocked()
 	r.fields["LastModifiedById"] = s.cfg.IntegrationUserID
