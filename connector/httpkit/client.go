@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -553,16 +554,31 @@ func readLimited(r io.Reader, size, limit int64) ([]byte, error) {
 	if size > limit {
 		return nil, fmt.Errorf("%w: %d bytes announced, over the limit of %d bytes", ErrResponseTooLarge, size, limit)
 	}
-	var buf bytes.Buffer
+	// The length is unknown (a chunked answer): read into a pooled
+	// buffer, which grows once for many answers, and return an exact copy.
+	buf := readBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			readBufs.Put(buf)
+		}
+	}()
+	buf.Reset()
 	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {
-		return buf.Bytes(), err
+		return bytes.Clone(buf.Bytes()), err
 	}
 	if n > limit {
-		return buf.Bytes()[:limit], fmt.Errorf("%w: over the limit of %d bytes", ErrResponseTooLarge, limit)
+		return bytes.Clone(buf.Bytes()[:limit]), fmt.Errorf("%w: over the limit of %d bytes", ErrResponseTooLarge, limit)
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil
 }
+
+// readBufs holds the buffers readLimited reads answers of unknown length
+// into; one larger than maxPooledBuffer is left to the garbage collector.
+var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBuffer = 1 << 20
 
 // pause reads the delay the response asks for, capped, and pauses the
 // client for it. A 429 that gives no valid delay pauses for

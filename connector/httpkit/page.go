@@ -219,24 +219,29 @@ func fetchPage[T any](ctx context.Context, c *Client, op string, req *http.Reque
 	return items, next, nil
 }
 
-// splitPage finds the items and the continuation of a page body.
+// splitPage finds the items and the continuation of a page body. The
+// body is scanned once to validate it; the items are slices of it.
 func splitPage(body []byte, p Paging) ([]json.RawMessage, string, error) {
-	raw, found, err := pointer(body, p.Items)
+	if !json.Valid(body) {
+		return nil, "", errNotJSON
+	}
+	raw, found, err := lookup(body, p.Items)
 	if err != nil {
 		return nil, "", err
 	}
 	var items []json.RawMessage
 	if found && !isNull(raw) {
-		if err := json.Unmarshal(raw, &items); err != nil {
+		if bytes.TrimSpace(raw)[0] != '[' {
 			return nil, "", fmt.Errorf("%w: %q is not an array", ErrPaging, p.Items)
 		}
+		items = elements(raw)
 	} else if !found {
 		return nil, "", fmt.Errorf("%w: no items at %q", ErrPaging, p.Items)
 	}
 	if p.Next == "" {
 		return items, "", nil
 	}
-	raw, found, err = pointer(body, p.Next)
+	raw, found, err = lookup(body, p.Next)
 	if err != nil || !found || isNull(raw) {
 		return items, "", err
 	}
@@ -253,46 +258,164 @@ func splitPage(body []byte, p Paging) ([]json.RawMessage, string, error) {
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
+var errNotJSON = fmt.Errorf("%w: the body is not valid JSON", ErrPaging)
+
 // pointer returns the JSON value ptr points to in doc (RFC 6901), and
 // whether it exists. A body that is not a JSON document is an error.
 func pointer(doc []byte, ptr string) (json.RawMessage, bool, error) {
-	cur := json.RawMessage(doc)
 	if !json.Valid(doc) {
-		return nil, false, fmt.Errorf("%w: the body is not valid JSON", ErrPaging)
+		return nil, false, errNotJSON
 	}
+	return lookup(doc, ptr)
+}
+
+// lookup is pointer for a doc known to be valid JSON. It walks the
+// document without decoding it: the value returned is a slice of doc.
+// As encoding/json does, it takes the last of duplicate object keys.
+func lookup(doc []byte, ptr string) (json.RawMessage, bool, error) {
 	if ptr == "" {
-		return cur, true, nil
+		return doc, true, nil
 	}
 	if !strings.HasPrefix(ptr, "/") {
 		return nil, false, fmt.Errorf("%w: JSON pointer %q does not start with /", ErrPaging, ptr)
 	}
-	for _, tok := range strings.Split(ptr[1:], "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		t := bytes.TrimSpace(cur)
-		switch {
-		case len(t) > 0 && t[0] == '{':
-			var m map[string]json.RawMessage
-			if err := json.Unmarshal(t, &m); err != nil {
-				return nil, false, fmt.Errorf("%w: at %q: %v", ErrPaging, ptr, err)
-			}
-			v, ok := m[tok]
+	cur := doc
+	for tok := range strings.SplitSeq(ptr[1:], "/") {
+		if strings.Contains(tok, "~") {
+			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		}
+		i := skipSpace(cur, 0)
+		if i == len(cur) {
+			return nil, false, nil
+		}
+		switch cur[i] {
+		case '{':
+			v, ok := member(cur, i, tok)
 			if !ok {
 				return nil, false, nil
 			}
 			cur = v
-		case len(t) > 0 && t[0] == '[':
-			var a []json.RawMessage
-			if err := json.Unmarshal(t, &a); err != nil {
-				return nil, false, fmt.Errorf("%w: at %q: %v", ErrPaging, ptr, err)
-			}
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(a) || (len(tok) > 1 && tok[0] == '0') {
+		case '[':
+			n, err := strconv.Atoi(tok)
+			if err != nil || n < 0 || (len(tok) > 1 && tok[0] == '0') {
 				return nil, false, nil
 			}
-			cur = a[i]
+			el := elements(cur[i:])
+			if n >= len(el) {
+				return nil, false, nil
+			}
+			cur = el[n]
 		default:
 			return nil, false, nil
 		}
 	}
 	return cur, true, nil
+}
+
+// member returns the value of the last member named name of the valid
+// JSON object starting at b[i].
+func member(b []byte, i int, name string) ([]byte, bool) {
+	var found []byte
+	ok := false
+	i = skipSpace(b, i+1)
+	for i < len(b) && b[i] == '"' {
+		kend := stringEnd(b, i)
+		key := b[i+1 : kend-1]
+		match := string(key) == name
+		if !match && needsUnquote(key) {
+			var k string
+			match = json.Unmarshal(b[i:kend], &k) == nil && k == name
+		}
+		i = skipSpace(b, kend)
+		i = skipSpace(b, i+1) // the colon
+		vend := valueEnd(b, i)
+		if match {
+			found, ok = b[i:vend], true
+		}
+		i = skipSpace(b, vend)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return found, ok
+}
+
+// elements returns the elements of the valid JSON array a, as slices of it.
+func elements(a []byte) []json.RawMessage {
+	i := skipSpace(a, 0)
+	i = skipSpace(a, i+1)
+	var out []json.RawMessage
+	for i < len(a) && a[i] != ']' {
+		end := valueEnd(a, i)
+		out = append(out, a[i:end:end])
+		i = skipSpace(a, end)
+		if i < len(a) && a[i] == ',' {
+			i = skipSpace(a, i+1)
+		}
+	}
+	if out == nil {
+		out = []json.RawMessage{}
+	}
+	return out
+}
+
+// needsUnquote reports whether a raw key may differ from its decoded
+// text: it holds an escape or a byte outside ASCII (invalid UTF-8 decodes
+// to U+FFFD).
+func needsUnquote(key []byte) bool {
+	for _, c := range key {
+		if c == '\\' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index past the JSON string starting at b[i].
+func stringEnd(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd returns the index past the valid JSON value starting at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	default:
+		for i < len(b) && !strings.ContainsRune(" \t\n\r,]}", rune(b[i])) {
+			i++
+		}
+		return i
+	}
 }

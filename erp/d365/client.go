@@ -193,11 +193,11 @@ func duplicate(err error) bool { return strings.Contains(infolog(err), "is alrea
 
 // get reads one JSON document.
 func (c *Client) get(ctx context.Context, op, ref string, v any) error {
+	// NewRequest asks for application/json.
 	req, err := c.http.NewRequest(op, http.MethodGet, ref, nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(ctx, op, req)
 	if err != nil {
 		return err

@@ -276,7 +276,6 @@ func (c *Client) write(ctx context.Context, op, method, ref string, body any, he
 		if cookie != "" {
 			req.Header.Set("Cookie", cookie)
 		}
-		req.Header.Set("Accept", "application/json")
 		resp, err := c.http.Do(ctx, op, req)
 		if err != nil && attempt == 0 && errors.Is(err, errCSRFRequired) {
 			stale = tok
@@ -288,11 +287,11 @@ func (c *Client) write(ctx context.Context, op, method, ref string, body any, he
 
 // get reads one JSON document.
 func (c *Client) get(ctx context.Context, op, ref string, v any) error {
+	// NewRequest asks for application/json.
 	req, err := c.http.NewRequest(op, http.MethodGet, ref, nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(ctx, op, req)
 	if err != nil {
 		return err

@@ -350,8 +350,13 @@ func (s *Server) runLocked(q *query) ([]map[string]any, error) {
 		order = append(order, orderKey{f, k.desc})
 	}
 	var hits []*record
+	// One getter for the scan: the method value r.get would allocate a
+	// closure per record.
+	var cur *record
+	get := func(field string) any { return cur.get(field) }
 	for _, r := range s.records {
-		if q.where == nil || q.where.eval(r.get) {
+		cur = r
+		if q.where == nil || q.where.eval(get) {
 			hits = append(hits, r)
 		}
 	}

@@ -90,10 +90,8 @@ func (s *Server) createSlip(r *http.Request, body []byte) (any, []any, *odata.Er
 
 // addBill records an invoice or credit note; the caller holds s.mu.
 func (s *Server) addBill(inv canonical.Invoice, order *orderRec) string {
-	for _, b := range s.bills {
-		if b.inv.ID == inv.ID {
-			return b.number
-		}
+	if b := s.billByID[inv.ID]; b != nil {
+		return b.number
 	}
 	prefix := "CIV"
 	if inv.Kind == canonical.InvoiceCreditMemo {
@@ -102,6 +100,7 @@ func (s *Server) addBill(inv canonical.Invoice, order *orderRec) string {
 	b := &billRec{number: fmt.Sprintf("%s-%06d", prefix, s.nextBill), order: order, inv: inv}
 	s.nextBill++
 	s.bills[b.number] = b
+	s.billByID[inv.ID] = b
 	return b.number
 }
 
@@ -120,10 +119,8 @@ func (s *Server) billEntity(b *billRec) odata.InvoiceHeader {
 		PaymentTermsName: inv.PaymentTerms, TotalInvoiceAmount: sign(inv.Totals.Total.Amount), TotalTaxAmount: sign(inv.Totals.Tax.Amount),
 		TotalChargeAmount: sign(inv.Totals.Charges.Amount), DueDate: odata.Date{Time: inv.DueDate}}
 	if inv.Kind == canonical.InvoiceCreditMemo {
-		for _, o := range s.bills {
-			if o.inv.ID == inv.CreditsInvoiceID {
-				e.CreditedInvoiceNumber = o.number
-			}
+		if o := s.billByID[inv.CreditsInvoiceID]; o != nil {
+			e.CreditedInvoiceNumber = o.number
 		}
 	}
 	if len(inv.Taxes) > 0 {

@@ -107,6 +107,7 @@ type Server struct {
 	slips    map[string]*slipRec // by key
 	nextSlip int
 	bills    map[string]*billRec // by invoice number
+	billByID map[string]*billRec // by canonical invoice ID
 	nextBill int
 	rets     map[string]*odata.ReturnOrderHeader // by key
 	nextRet  int
@@ -141,7 +142,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	return &Server{cfg: cfg, m: cfg.ERP, tokens: map[string]token{}, calls: map[string][]time.Time{},
 		orders: map[string]*orderRec{}, byOrder: map[string]*orderRec{}, byKey: map[string]*orderRec{}, lots: map[string]*orderRec{},
-		nextSO: 1000, nextLot: 1, slips: map[string]*slipRec{}, nextSlip: 1, bills: map[string]*billRec{}, nextBill: 1,
+		nextSO: 1000, nextLot: 1, slips: map[string]*slipRec{}, nextSlip: 1, bills: map[string]*billRec{}, billByID: map[string]*billRec{}, nextBill: 1,
 		rets: map[string]*odata.ReturnOrderHeader{}, nextRet: 1, journals: map[string]odata.CountingJournalHeader{}, nextJour: 1}, nil
 }
 

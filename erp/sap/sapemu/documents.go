@@ -155,10 +155,8 @@ func (s *Server) postGoodsIssue(w http.ResponseWriter, r *http.Request, _ string
 
 // addBill records a billing document for inv; the caller holds s.mu.
 func (s *Server) addBill(inv canonical.Invoice, reference string, order *orderRec) string {
-	for _, b := range s.bills {
-		if b.inv.ID == inv.ID {
-			return b.number
-		}
+	if b := s.billByID[inv.ID]; b != nil {
+		return b.number
 	}
 	b := &billRec{number: strconv.Itoa(s.nextBill), reference: reference, inv: inv}
 	if order != nil {
@@ -166,6 +164,7 @@ func (s *Server) addBill(inv canonical.Invoice, reference string, order *orderRe
 	}
 	s.nextBill++
 	s.bills[b.number] = b
+	s.billByID[inv.ID] = b
 	return b.number
 }
 
@@ -179,10 +178,8 @@ func (s *Server) billEntity(b *billRec) odata.BillingDocument {
 		TotalChargeAmount: odata.Dec(inv.Totals.Charges.Amount), NetDueDate: odata.Date{Time: inv.DueDate}, ReferenceDocument: b.reference}
 	if inv.Kind == canonical.InvoiceCreditMemo {
 		e.BillingDocumentType, e.SDDocumentCategory = "G2", "O"
-		for _, o := range s.bills {
-			if o.inv.ID == inv.CreditsInvoiceID {
-				e.CreditedInvoice = o.number
-			}
+		if o := s.billByID[inv.CreditsInvoiceID]; o != nil {
+			e.CreditedInvoice = o.number
 		}
 	}
 	if len(inv.Taxes) > 0 {

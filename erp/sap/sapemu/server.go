@@ -89,6 +89,7 @@ type Server struct {
 	dlvByKey map[string]*deliveryRec
 	nextDLV  int
 	bills    map[string]*billRec
+	billByID map[string]*billRec // canonical invoice ID
 	nextBill int
 	rets     map[string]*returnRec
 	retByKey map[string]*returnRec
@@ -111,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, m: cfg.ERP, sessions: map[string]string{}, orders: map[string]*orderRec{},
 		byOrder: map[string]*orderRec{}, byKey: map[string]*orderRec{}, nextSO: 1000000,
 		dlv: map[string]*deliveryRec{}, dlvByKey: map[string]*deliveryRec{}, nextDLV: 80000000,
-		bills: map[string]*billRec{}, nextBill: 90000000, rets: map[string]*returnRec{},
+		bills: map[string]*billRec{}, billByID: map[string]*billRec{}, nextBill: 90000000, rets: map[string]*returnRec{},
 		retByKey: map[string]*returnRec{}, nextRet: 60000000, mats: map[string]odata.MaterialDocument{}, nextMat: 4900000000}, nil
 }
 

@@ -88,7 +88,16 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
-	return json.Marshal(FormatDate(d.Time))
+	// FormatDate writes only ASCII that JSON needs no escape for.
+	return quote(FormatDate(d.Time)), nil
+}
+
+// quote returns s, which holds nothing JSON escapes, as a JSON string.
+func quote(s string) []byte {
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON decodes a JSON string with ParseDate, or null as the zero
@@ -98,9 +107,11 @@ func (d *Date) UnmarshalJSON(data []byte) error {
 		d.Time = time.Time{}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("%w: date %s is not a JSON string", ErrFormat, data)
+	s, ok := plainString(data)
+	if !ok {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return fmt.Errorf("%w: date %s is not a JSON string", ErrFormat, data)
+		}
 	}
 	t, err := ParseDate(s)
 	if err != nil {
@@ -108,6 +119,31 @@ func (d *Date) UnmarshalJSON(data []byte) error {
 	}
 	d.Time = t
 	return nil
+}
+
+// plainString returns the text of the JSON string data when it is
+// printable ASCII whose only escapes are \/ (as OData v2 writes
+// "\/Date(...)\/"), without the reflection of encoding/json; false sends
+// the caller to json.Unmarshal.
+func plainString(data []byte) (string, bool) {
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
+		return "", false
+	}
+	in := data[1 : len(data)-1]
+	var buf [64]byte
+	out := buf[:0]
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		switch {
+		case c == '\\' && i+1 < len(in) && in[i+1] == '/':
+			i++
+			c = '/'
+		case c < 0x20 || c >= 0x7f || c == '"' || c == '\\':
+			return "", false
+		}
+		out = append(out, c)
+	}
+	return string(out), true
 }
 
 // ParseDecimal parses an Edm.Decimal as OData v2 JSON writes it inside a
@@ -135,7 +171,8 @@ func Dec(d canonical.Decimal) Decimal { return Decimal{d} }
 
 // MarshalJSON encodes d as a JSON string.
 func (d Decimal) MarshalJSON() ([]byte, error) {
-	return json.Marshal(d.Decimal.String())
+	// A decimal's text is a sign, digits and a point.
+	return quote(d.Decimal.String()), nil
 }
 
 // UnmarshalJSON decodes a JSON string with ParseDecimal, and null (a
@@ -149,9 +186,11 @@ func (d *Decimal) UnmarshalJSON(data []byte) error {
 	if len(data) == 0 || data[0] != '"' {
 		return fmt.Errorf("%w: decimal %s is not a JSON string", ErrFormat, data)
 	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("%w: decimal %s: %v", ErrFormat, data, err)
+	s, ok := plainString(data)
+	if !ok {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return fmt.Errorf("%w: decimal %s: %v", ErrFormat, data, err)
+		}
 	}
 	v, err := ParseDecimal(s)
 	if err != nil {
