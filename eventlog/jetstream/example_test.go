@@ -72,6 +72,7 @@ func ExampleBackend_NewGroup() {
 	defer srv.Shutdown()
 
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	b, err := jetstream.Open(ctx, jetstream.Config{URL: srv.URL(), Partitions: 4})
 	if err != nil {
 		fmt.Println(err)
