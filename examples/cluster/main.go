@@ -48,6 +48,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,7 +84,6 @@ var steps = []string{"submitted", "accepted", "released", "shipped", "invoiced"}
 
 const (
 	partitions   = 12
-	workers      = 3
 	ordersBucket = "cluster_orders"
 	idemBucket   = "cluster_idempotency"
 	group        = "orders"
@@ -123,6 +123,15 @@ type config struct {
 	faults  float64
 	seed    uint64
 	timeout time.Duration
+	// workers and nodes are the worker processes and NATS nodes; zero
+	// means 3. chaos, when set, kills a worker and a node mid-run.
+	workers, nodes int
+	chaos          bool
+	// work is how long a handler works before its effect.
+	work time.Duration
+	// rate, when not nil, receives the orders per second from the first
+	// append until every order was through.
+	rate *float64
 	// exe and env start a worker: the program and its extra environment
 	// (a test runs its own binary with an environment variable).
 	exe string
@@ -137,11 +146,16 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.faults, "faults", 0.1, "probability that a handler fails before, and again after, its effect")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the faults and of the kill points")
 	fs.DurationVar(&c.timeout, "timeout", 3*time.Minute, "give up when the orders are not through by then")
+	fs.IntVar(&c.workers, "workers", 3, "worker processes")
+	fs.IntVar(&c.nodes, "nodes", 3, "NATS nodes (1 or 3; streams and buckets are R3 on 3)")
+	fs.BoolVar(&c.chaos, "chaos", true, "SIGKILL a worker and shut down a NATS node mid-run (needs 2 workers and 3 nodes)")
+	fs.DurationVar(&c.work, "work", 5*time.Millisecond, "how long a handler works before its effect")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if c.orders < 1 || c.faults < 0 || c.faults >= 1 {
-		err := fmt.Errorf("cluster: -orders must be at least 1 and -faults within [0, 1)")
+	if c.orders < 1 || c.faults < 0 || c.faults >= 1 || c.workers < 1 || (c.nodes != 1 && c.nodes != 3) ||
+		c.chaos && (c.workers < 2 || c.nodes != 3) || c.work < 0 {
+		err := fmt.Errorf("cluster: -orders and -workers must be at least 1, -faults within [0, 1), -nodes 1 or 3, -work not negative, and -chaos needs 2 workers and 3 nodes")
 		fmt.Fprintln(stderr, err)
 		return c, err
 	}
@@ -182,6 +196,8 @@ type coordinator struct {
 	lines   sync.WaitGroup
 }
 
+// run runs the coordinator: the cluster, the workers, the orders and the
+// faults, and prints the agreement table.
 func run(ctx context.Context, out io.Writer, cfg config) error {
 	if cfg.exe == "" {
 		exe, err := os.Executable()
@@ -193,20 +209,22 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if cfg.timeout == 0 {
 		cfg.timeout = 3 * time.Minute
 	}
+	cfg.workers, cfg.nodes = cmp.Or(cfg.workers, 3), cmp.Or(cfg.nodes, 3)
+	replicas := min(cfg.nodes, 3)
 	rng := rand.New(rand.NewPCG(cfg.seed, 0x5eed))
 	dir, err := os.MkdirTemp("", "distsync-cluster")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cl, err := natstest.NewCluster(dir, 3)
+	cl, err := natstest.NewCluster(dir, cfg.nodes)
 	if err != nil {
 		return err
 	}
 	defer cl.Shutdown()
-	fmt.Fprintf(out, "NATS cluster of 3 nodes: %s\n", cl.URL())
+	fmt.Fprintf(out, "NATS cluster of %d nodes: %s\n", cfg.nodes, cl.URL())
 
-	b, err := jetstream.Open(ctx, jetstream.Config{URL: cl.URL(), Replicas: 3, Partitions: partitions})
+	b, err := jetstream.Open(ctx, jetstream.Config{URL: cl.URL(), Replicas: replicas, Partitions: partitions})
 	if err != nil {
 		return err
 	}
@@ -220,20 +238,20 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, natsjs.KeyValueConfig{Bucket: ordersBucket, Storage: natsjs.FileStorage, Replicas: 3})
+	kv, err := js.CreateOrUpdateKeyValue(ctx, natsjs.KeyValueConfig{Bucket: ordersBucket, Storage: natsjs.FileStorage, Replicas: replicas})
 	if err != nil {
 		return err
 	}
 
 	// The buckets the workers share exist before they start.
-	idem, err := jetstream.NewIdempotencyStore(ctx, jetstream.IdempotencyConfig{URL: cl.URL(), Bucket: idemBucket, Replicas: 3})
+	idem, err := jetstream.NewIdempotencyStore(ctx, jetstream.IdempotencyConfig{URL: cl.URL(), Bucket: idemBucket, Replicas: replicas})
 	if err != nil {
 		return err
 	}
 	_ = idem.Close()
 
 	c := &coordinator{cfg: cfg, urls: cl.URL(), out: out, open: map[string]handling{}, ready: map[string]bool{}}
-	procs := make([]*proc, workers)
+	procs := make([]*proc, cfg.workers)
 	for i := range procs {
 		if procs[i], err = c.start(fmt.Sprintf("w%d", i+1), cfg.faults, cfg.seed+uint64(i)); err != nil {
 			return err
@@ -252,7 +270,8 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err := c.waitReady(procs, 60*time.Second); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "3 workers own their partitions; %d orders, %d steps each, faults %.2f\n", cfg.orders, len(steps), cfg.faults)
+	fmt.Fprintf(out, "%d workers own their partitions; %d orders, %d steps each, faults %.2f\n", cfg.workers, cfg.orders, len(steps), cfg.faults)
+	began := time.Now()
 
 	// The faults, at random points of the run (counted in effects
 	// applied): a worker SIGKILLed and started again half a second later,
@@ -260,9 +279,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	total := cfg.orders * len(steps)
 	killAt := int(float64(total) * (0.1 + 0.4*rng.Float64()))
 	nodeAt := int(float64(total) * (0.1 + 0.5*rng.Float64()))
-	victim, node := rng.IntN(workers), rng.IntN(len(cl.Nodes))
+	victim, node := rng.IntN(cfg.workers), rng.IntN(len(cl.Nodes))
 	faultsDone := make(chan error, 1)
-	go func() { faultsDone <- c.inject(ctx, cl, procs, victim, node, killAt, nodeAt) }()
+	if cfg.chaos {
+		go func() { faultsDone <- c.inject(ctx, cl, procs, victim, node, killAt, nodeAt) }()
+	} else {
+		faultsDone <- nil
+	}
 
 	// The orders: one round per step, the next round once half of this
 	// one is applied, so that the rounds overlap the faults.
@@ -278,6 +301,13 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	recs, err := waitDone(ctx, kv, cfg.orders, cfg.timeout)
 	if err != nil {
 		fmt.Fprintln(out, "waiting for the orders:", err)
+	} else {
+		took := time.Since(began)
+		rate := float64(cfg.orders) / took.Seconds()
+		if cfg.rate != nil {
+			*cfg.rate = rate
+		}
+		fmt.Fprintf(out, "%d orders through 5 steps in %v: %.1f orders/s\n", cfg.orders, took.Round(time.Millisecond), rate)
 	}
 	c.mu.Lock()
 	procs = slices.Clone(procs)
@@ -446,7 +476,8 @@ func waitDone(ctx context.Context, kv natsjs.KeyValue, orders int, within time.D
 // start starts a worker process and reads its report lines.
 func (c *coordinator) start(name string, faults float64, seed uint64) (*proc, error) {
 	cmd := exec.Command(c.cfg.exe, "-worker", "-url", c.urls, "-name", name,
-		"-faults", strconv.FormatFloat(faults, 'g', -1, 64), "-seed", strconv.FormatUint(seed, 10))
+		"-faults", strconv.FormatFloat(faults, 'g', -1, 64), "-seed", strconv.FormatUint(seed, 10),
+		"-replicas", strconv.Itoa(min(c.cfg.nodes, 3)), "-work", c.cfg.work.String())
 	cmd.Env = append(os.Environ(), c.cfg.env...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
@@ -590,17 +621,19 @@ func workerMain(args []string) (err error) {
 	name := fs.String("name", "", "member name")
 	faults := fs.Float64("faults", 0, "fault probability")
 	seed := fs.Uint64("seed", 1, "fault seed")
+	replicas := fs.Int("replicas", 3, "replicas of the stream and buckets")
+	work := fs.Duration("work", 5*time.Millisecond, "how long a handler works before its effect")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	b, err := jetstream.Open(ctx, jetstream.Config{URL: *url, Replicas: 3, Partitions: partitions})
+	b, err := jetstream.Open(ctx, jetstream.Config{URL: *url, Replicas: *replicas, Partitions: partitions})
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	idem, err := jetstream.NewIdempotencyStore(ctx, jetstream.IdempotencyConfig{URL: *url, Bucket: idemBucket, Replicas: 3})
+	idem, err := jetstream.NewIdempotencyStore(ctx, jetstream.IdempotencyConfig{URL: *url, Bucket: idemBucket, Replicas: *replicas})
 	if err != nil {
 		return err
 	}
@@ -618,7 +651,7 @@ func workerMain(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	w := &worker{name: *name, kv: kv, faults: *faults, rng: rand.New(rand.NewPCG(*seed, 7))}
+	w := &worker{name: *name, kv: kv, faults: *faults, work: *work, rng: rand.New(rand.NewPCG(*seed, 7))}
 	g, err := b.NewGroup(jetstream.GroupConfig{Member: *name, LeaseTTL: leaseTTL, Renew: renew,
 		Consumer: eventlog.ConsumerConfig{Group: group, Handler: w.handle, Dedupe: idem, Lease: 3 * time.Second,
 			PollInterval: 50 * time.Millisecond, DrainTimeout: 5 * time.Second,
@@ -648,6 +681,7 @@ type worker struct {
 	name   string
 	kv     natsjs.KeyValue
 	faults float64
+	work   time.Duration
 	mu     sync.Mutex
 	rng    *rand.Rand
 	outMu  sync.Mutex
@@ -681,10 +715,12 @@ func (w *worker) handle(ctx context.Context, ev canonical.Event) (err error) {
 		}
 		w.report("E %s %d %d %s", id, d.Step, time.Now().UnixNano(), outcome)
 	}()
-	select { // some work
-	case <-time.After(5 * time.Millisecond):
-	case <-ctx.Done():
-		return context.Cause(ctx)
+	if w.work > 0 {
+		select { // some work
+		case <-time.After(w.work):
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
 	}
 	if w.fault() {
 		return errInjected

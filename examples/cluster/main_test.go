@@ -40,7 +40,8 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 	for _, seed := range []uint64{1, 2} {
 		var out bytes.Buffer
-		err := run(t.Context(), &out, config{orders: 8, faults: 0.1, seed: seed, timeout: 2 * time.Minute, exe: exe, env: []string{workerEnv}})
+		err := run(t.Context(), &out, config{orders: 8, faults: 0.1, seed: seed, timeout: 2 * time.Minute,
+			chaos: true, work: 5 * time.Millisecond, exe: exe, env: []string{workerEnv}})
 		require.NoError(t, err, "run with seed %d:\n%s", seed, out.String())
 		s := out.String()
 		assert.Contains(t, s, "SIGKILLed worker", "seed %d: a worker was killed", seed)
@@ -62,6 +63,9 @@ func TestParse(t *testing.T) {
 		{[]string{"-faults", "1"}, false},
 		{[]string{"-faults", "-0.1"}, false},
 		{[]string{"-nope"}, false},
+		{[]string{"-workers", "1"}, false}, // chaos needs two
+		{[]string{"-workers", "1", "-chaos=false", "-nodes", "1"}, true},
+		{[]string{"-nodes", "2"}, false},
 	}
 	for _, tt := range tests {
 		_, err := parse(tt.args, io.Discard)
@@ -105,5 +109,31 @@ func TestReportFindsProblems(t *testing.T) {
 		}
 		assert.Error(t, err, "%s:\n%s", tt.name, out.String())
 		assert.Contains(t, out.String(), tt.want, tt.name)
+	}
+}
+
+// BenchmarkWorkers runs 200 orders through their five steps with 1, 2
+// and 3 worker processes on one NATS server (R1), without faults or
+// work in the handler, and reports orders per second from the first
+// append to the last effect (the cluster's and processes' start is not
+// counted).
+func BenchmarkWorkers(b *testing.B) {
+	exe, err := os.Executable()
+	require.NoError(b, err)
+	for _, workers := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			var sum float64
+			n := 0
+			for b.Loop() {
+				var rate float64
+				var out bytes.Buffer
+				err := run(context.Background(), &out, config{orders: 200, seed: 1, workers: workers, nodes: 1,
+					exe: exe, env: []string{workerEnv}, rate: &rate})
+				require.NoError(b, err, "%s", out.String())
+				sum += rate
+				n++
+			}
+			b.ReportMetric(sum/float64(n), "orders/s")
+		})
 	}
 }

@@ -131,7 +131,9 @@ func StartCluster(t testing.TB, n int) *Cluster {
 // NewCluster starts a cluster of n (at least 1) servers storing their
 // files in subdirectories of dir, each on its own random ports of
 // 127.0.0.1 and routed to every other, and waits up to 30s until the
-// cluster has a JetStream meta leader. Call Shutdown when done.
+// cluster has a JetStream meta leader. A cluster of one is a single
+// server without routes (JetStream not clustered). Call Shutdown when
+// done.
 func NewCluster(dir string, n int) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("natstest: cluster of %d servers", n)
@@ -148,6 +150,9 @@ func NewCluster(dir string, n int) (*Cluster, error) {
 	for i := range n {
 		c.Nodes = append(c.Nodes, &Server{dir: filepath.Join(dir, "n"+strconv.Itoa(i)), port: ports[i],
 			name: "n" + strconv.Itoa(i), cluster: "distsync-test", clusterPort: ports[n+i], routes: routes})
+	}
+	if n == 1 { // one server: no routes, JetStream not clustered
+		c.Nodes[0].cluster = ""
 	}
 	for _, s := range c.Nodes {
 		if err := s.start(); err != nil {
@@ -192,7 +197,7 @@ func (c *Cluster) WaitReady(within time.Duration) error {
 		for _, s := range c.Nodes {
 			if s.srv != nil {
 				running++
-				leader = leader || s.srv.JetStreamIsLeader()
+				leader = leader || s.srv.JetStreamIsLeader() || !s.srv.JetStreamIsClustered() && s.srv.JetStreamEnabled()
 			}
 		}
 		for _, s := range c.Nodes {
