@@ -44,9 +44,9 @@ type GroupConfig struct {
 	Member string
 	// LeaseTTL is how long a partition lease, and a member's
 	// announcement, live without renewal: a crashed member's partitions
-	// are taken over within about LeaseTTL + 2s + Renew (the server
-	// expires keys with a one-second granularity). Zero means
-	// [DefaultLeaseTTL]; at least 1s.
+	// are taken over within about LeaseTTL + 3s + Renew (the server
+	// rounds a key's TTL to the second, adds one, and expires keys on a
+	// timer of its own). Zero means [DefaultLeaseTTL]; at least 1s.
 	LeaseTTL time.Duration
 	// Renew is how often a member renews its leases and announcement
 	// and balances the partitions. Zero means LeaseTTL/4; less than
@@ -214,12 +214,12 @@ func (g *Group) balance(ctx context.Context, annRev uint64, wg *sync.WaitGroup) 
 		return 0
 	}
 	annRev = rev
-	members, err := g.b.leases.keys(octx, g.memberFilter())
-	if err != nil || len(members) == 0 {
+	members, err := g.liveMembers(octx)
+	if err != nil || members == 0 {
 		return annRev
 	}
 	parts := g.b.cfg.Partitions
-	target := (parts + len(members) - 1) / len(members)
+	target := (parts + members - 1) / members
 	g.mu.Lock()
 	owned := make([]int, 0, len(g.owned))
 	for n := range g.owned {
@@ -251,6 +251,27 @@ func (g *Group) balance(ctx context.Context, annRev uint64, wg *sync.WaitGroup) 
 		g.start(ctx, n, l, wg)
 	}
 	return annRev
+}
+
+// liveMembers counts the announced members. The key listing shows an
+// expired announcement until the server's marker of its expiry goes too,
+// so each listed key is read: a marker is no member.
+func (g *Group) liveMembers(ctx context.Context) (int, error) {
+	keys, err := g.b.leases.keys(ctx, g.memberFilter())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range keys {
+		v, _, err := g.b.leases.get(ctx, k)
+		if err != nil {
+			return 0, err
+		}
+		if v != nil {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // leaseVal is the value of a lease or announcement key: the member and,
@@ -335,7 +356,8 @@ func (v *partView) TryLockGroup(context.Context, string) (eventlog.GroupLock, bo
 // revision-checked writes every renew, lost when a renewal finds the key
 // taken by another member or when no renewal succeeded for ttl - renew
 // since the last successful one was sent, which is before the server
-// expires the key (at least ttl + 1s after that write).
+// expires the key (at least ttl + 0.5s after that write: casKV.put
+// rounds the TTL to the second and adds one).
 type lease struct {
 	kv         *casKV
 	key        string

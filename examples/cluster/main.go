@@ -308,6 +308,12 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			*cfg.rate = rate
 		}
 		fmt.Fprintf(out, "%d orders through 5 steps in %v: %.1f orders/s\n", cfg.orders, took.Round(time.Millisecond), rate)
+		if st, err := js.Stream(ctx, jetstream.DefaultStream); err == nil {
+			if info, err := st.Info(ctx); err == nil && info.State.Msgs > 0 {
+				fmt.Fprintf(out, "event stream: %d events, %d bytes stored, %d bytes per event\n",
+					info.State.Msgs, info.State.Bytes, info.State.Bytes/info.State.Msgs)
+			}
+		}
 	}
 	c.mu.Lock()
 	procs = slices.Clone(procs)
