@@ -425,28 +425,39 @@ func restartNode(cl *natstest.Cluster, node int) error {
 	return cl.WaitReady(30 * time.Second)
 }
 
-// appendStep appends step s of every order, retrying what is not
-// acknowledged (a node down); the stream stores a retried event once.
+// appendStep appends step s of every order, in batches of 100 events,
+// retrying a batch that is not acknowledged (a node down); the stream
+// stores a retried event once.
 func appendStep(ctx context.Context, b *jetstream.Backend, orders, s int) error {
-	for o := 1; o <= orders; o++ {
-		id := fmt.Sprintf("SO-%04d", o)
-		ev := canonical.Event{ID: id + "-" + steps[s], Source: source, SpecVersion: canonical.EventSpecVersion,
-			Type: canonical.EventType("dev.distsync.example.order." + steps[s]), Subject: id, PartitionKey: id, CorrelationID: id,
-			Data: json.RawMessage(`{"step":` + strconv.Itoa(s+1) + `}`)}
-		for attempt := 0; ; attempt++ {
-			actx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			err := b.Append(actx, ev)
+	var batch []canonical.Event
+	flush := func() error {
+		for attempt := 0; len(batch) > 0; attempt++ {
+			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := b.Append(actx, batch...)
 			cancel()
 			if err == nil {
 				break
 			}
 			if ctx.Err() != nil || attempt == 50 {
-				return fmt.Errorf("append %s: %w", ev.ID, err)
+				return fmt.Errorf("append step %s: %w", steps[s], err)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
+		batch = batch[:0]
+		return nil
 	}
-	return nil
+	for o := 1; o <= orders; o++ {
+		id := fmt.Sprintf("SO-%04d", o)
+		batch = append(batch, canonical.Event{ID: id + "-" + steps[s], Source: source, SpecVersion: canonical.EventSpecVersion,
+			Type: canonical.EventType("dev.distsync.example.order." + steps[s]), Subject: id, PartitionKey: id, CorrelationID: id,
+			Data: json.RawMessage(`{"step":` + strconv.Itoa(s+1) + `}`)})
+		if len(batch) == 100 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
 // waitDone waits until every order is at the last step.

@@ -112,7 +112,7 @@ func TestReportFindsProblems(t *testing.T) {
 	}
 }
 
-// BenchmarkWorkers runs 200 orders through their five steps with 1, 2
+// BenchmarkWorkers runs 300 orders through their five steps with 1, 2
 // and 3 worker processes on one NATS server (R1), without faults or
 // work in the handler, and reports orders per second from the first
 // append to the last effect (the cluster's and processes' start is not
@@ -127,7 +127,7 @@ func BenchmarkWorkers(b *testing.B) {
 			for b.Loop() {
 				var rate float64
 				var out bytes.Buffer
-				err := run(context.Background(), &out, config{orders: 200, seed: 1, workers: workers, nodes: 1,
+				err := run(context.Background(), &out, config{orders: 300, seed: 1, workers: workers, nodes: 1,
 					exe: exe, env: []string{workerEnv}, rate: &rate})
 				require.NoError(b, err, "%s", out.String())
 				sum += rate
