@@ -30,8 +30,9 @@ func TestClusterNodeDown(t *testing.T) {
 	appender := open(t, cfg)
 	const keys, perKey = 8, 40
 	chk := newChecker(keys * perKey)
+	var ms []*member
 	for j := range 2 {
-		startMember(t, cfg, "cluster_idem", fmt.Sprintf("m%d", j), chk.handle)
+		ms = append(ms, startMember(t, cfg, "cluster_idem", fmt.Sprintf("m%d", j), chk.handle))
 	}
 	ctx := t.Context()
 
@@ -93,7 +94,15 @@ func TestClusterNodeDown(t *testing.T) {
 	}
 	handled, violations := chk.state()
 	assert.Empty(t, violations, "no key handled twice at once, none out of order")
-	assert.Equal(t, keys*perKey, handled, "every acknowledged event handled with a node down")
+	if !assert.Equal(t, keys*perKey, handled, "every acknowledged event handled with a node down") {
+		for _, m := range ms {
+			t.Logf("member %s owns %v", m.g.Member(), m.g.Owned())
+		}
+		for n := range appender.Partitions() {
+			st, err := appender.Group(ctx, jetstream.PartitionGroup("orders", n))
+			t.Logf("partition %d: %+v %v", n, st, err)
+		}
+	}
 
 	require.NoError(t, down.Restart(), "restart the node")
 	require.NoError(t, c.WaitReady(30*time.Second), "the cluster is whole again")

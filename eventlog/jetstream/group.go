@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nuid"
@@ -69,6 +70,8 @@ func (c GroupConfig) Validate() error {
 		return fmt.Errorf("jetstream: GroupConfig.LeaseTTL %v is below 1s: %w", c.LeaseTTL, eventlog.ErrInvalidConfig)
 	case c.Renew < 0 || c.Renew*2 >= ttl:
 		return fmt.Errorf("jetstream: GroupConfig.Renew %v is negative or not below LeaseTTL/2: %w", c.Renew, eventlog.ErrInvalidConfig)
+	case len(PartitionGroup(c.Consumer.Group, 1023)) > 200:
+		return fmt.Errorf("jetstream: GroupConfig.Consumer.Group %q is too long: with the partition suffix it must be at most 200 bytes: %w", c.Consumer.Group, eventlog.ErrInvalidConfig)
 	case len(c.Member) > 200:
 		return fmt.Errorf("jetstream: GroupConfig.Member is longer than 200 bytes: %w", eventlog.ErrInvalidConfig)
 	}
@@ -97,8 +100,9 @@ type Group struct {
 	member string
 	gk     string // the group's part of the lease keys
 
-	mu    sync.Mutex
-	owned map[int]*ownedPart
+	running atomic.Bool
+	mu      sync.Mutex
+	owned   map[int]*ownedPart
 }
 
 type ownedPart struct {
@@ -158,8 +162,13 @@ func (g *Group) opTimeout() time.Duration { return g.cfg.Renew }
 // other members take them over at their next balance, and returns
 // context.Cause(ctx). Failures to reach NATS are logged and tried again
 // at the next Renew; a partition whose lease was lost or whose writes
-// were fenced is stopped and may be taken again later.
+// were fenced is stopped and may be taken again later. Run returns
+// [eventlog.ErrRunning] when the Group is running already.
 func (g *Group) Run(ctx context.Context) error {
+	if !g.running.CompareAndSwap(false, true) {
+		return eventlog.ErrRunning
+	}
+	defer g.running.Store(false)
 	t := time.NewTicker(g.cfg.Renew)
 	defer t.Stop()
 	var annRev uint64

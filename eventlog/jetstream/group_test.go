@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +35,8 @@ func TestGroupConfigValidate(t *testing.T) {
 		{"lease below 1s", jetstream.GroupConfig{Consumer: c, LeaseTTL: 500 * time.Millisecond}, false},
 		{"renew not below half the lease", jetstream.GroupConfig{Consumer: c, LeaseTTL: 2 * time.Second, Renew: time.Second}, false},
 		{"negative renew", jetstream.GroupConfig{Consumer: c, Renew: -1}, false},
+		{"group too long for the partition suffix", jetstream.GroupConfig{Consumer: eventlog.ConsumerConfig{Group: strings.Repeat("g", 196), Handler: h}}, false},
+		{"member too long", jetstream.GroupConfig{Consumer: c, Member: strings.Repeat("m", 201)}, false},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()
@@ -125,6 +130,14 @@ const (
 	renew    = 250 * time.Millisecond
 )
 
+// debugLogger logs to stderr when DISTSYNC_TEST_DEBUG is set.
+func debugLogger(name string) *slog.Logger {
+	if os.Getenv("DISTSYNC_TEST_DEBUG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("member", name)
+}
+
 // member is one member of a group over its own connections, as a process
 // would be.
 type member struct {
@@ -139,12 +152,12 @@ func startMember(t *testing.T, cfg jetstream.Config, idemBucket string, name str
 	t.Helper()
 	b, err := jetstream.Open(t.Context(), cfg)
 	require.NoError(t, err, "Open for %s", name)
-	idem, err := jetstream.NewIdempotencyStore(t.Context(), jetstream.IdempotencyConfig{URL: cfg.URL, Bucket: idemBucket})
+	idem, err := jetstream.NewIdempotencyStore(t.Context(), jetstream.IdempotencyConfig{URL: cfg.URL, Bucket: idemBucket, Replicas: cfg.Replicas})
 	require.NoError(t, err, "NewIdempotencyStore for %s", name)
 	g, err := b.NewGroup(jetstream.GroupConfig{
 		Consumer: eventlog.ConsumerConfig{Group: "orders", Handler: h, Dedupe: idem, Lease: 2 * time.Second,
 			PollInterval: 20 * time.Millisecond, DrainTimeout: 5 * time.Second,
-			Policy: eventlog.ErrorPolicy{MaxAttempts: 1000}},
+			Policy: eventlog.ErrorPolicy{MaxAttempts: 1000}, Logger: debugLogger(name)},
 		Member: name, LeaseTTL: leaseTTL, Renew: renew,
 	})
 	require.NoError(t, err, "NewGroup for %s", name)
