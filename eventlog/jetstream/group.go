@@ -153,7 +153,7 @@ func (g *Group) memberKey() string {
 	return "m." + g.gk + "." + base64.RawURLEncoding.EncodeToString([]byte(g.member))
 }
 func (g *Group) memberFilter() string     { return "m." + g.gk + ".*" }
-func (g *Group) opTimeout() time.Duration { return g.cfg.Renew }
+func (g *Group) opTimeout() time.Duration { return g.cfg.LeaseTTL / 2 }
 
 // Run announces the member, takes its share of the partitions and
 // consumes them until ctx is done; then it withdraws the announcement,
@@ -466,7 +466,7 @@ func (l *lease) Unlock() {
 		l.mu.Lock()
 		rev := l.rev
 		l.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), l.renew)
+		ctx, cancel := context.WithTimeout(context.Background(), l.ttl)
 		defer cancel()
 		_ = l.kv.del(ctx, l.key, rev)
 	})

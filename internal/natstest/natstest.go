@@ -188,16 +188,21 @@ func freePorts(n int) ([]int, error) {
 }
 
 // WaitReady waits until a running node is the JetStream meta leader and
-// every running node is routed to the other running ones, or returns an
-// error after within.
+// knows every running node as a JetStream peer (so that a replicated
+// stream can be placed), and every running node is routed to the other
+// running ones, or returns an error after within.
 func (c *Cluster) WaitReady(within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for {
-		running, leader, routed := 0, false, true
+		running, peers, leader, routed := 0, 0, false, true
 		for _, s := range c.Nodes {
 			if s.srv != nil {
 				running++
-				leader = leader || s.srv.JetStreamIsLeader() || !s.srv.JetStreamIsClustered() && s.srv.JetStreamEnabled()
+				if !s.srv.JetStreamIsClustered() && s.srv.JetStreamEnabled() {
+					leader, peers = true, 1
+				} else if s.srv.JetStreamIsLeader() {
+					leader, peers = true, len(s.srv.JetStreamClusterPeers())
+				}
 			}
 		}
 		for _, s := range c.Nodes {
@@ -205,7 +210,7 @@ func (c *Cluster) WaitReady(within time.Duration) error {
 				routed = false
 			}
 		}
-		if leader && routed {
+		if leader && routed && peers >= running {
 			return nil
 		}
 		if time.Now().After(deadline) {
