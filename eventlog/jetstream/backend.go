@@ -259,7 +259,9 @@ func (b *Backend) ensureStream(ctx context.Context) error {
 	m["allow_atomic"] = true
 	req, _ := json.Marshal(m)
 	for _, op := range []string{"CREATE", "UPDATE"} {
-		resp, err := b.nc.RequestWithContext(ctx, "$JS.API.STREAM."+op+"."+b.cfg.Stream, req)
+		rctx, cancel := requestCtx(ctx)
+		resp, err := b.nc.RequestWithContext(rctx, "$JS.API.STREAM."+op+"."+b.cfg.Stream, req)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("jetstream: %s stream %s: %w", op, b.cfg.Stream, err)
 		}
@@ -407,7 +409,9 @@ func (b *Backend) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
 			continue
 		}
 		m.Header.Set("Nats-Batch-Commit", "1")
-		resp, err := b.nc.RequestMsgWithContext(ctx, m)
+		rctx, cancel := requestCtx(ctx)
+		resp, err := b.nc.RequestMsgWithContext(rctx, m)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), err)
 		}
@@ -431,11 +435,28 @@ func (b *Backend) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
 	return nil
 }
 
+// requestTimeout bounds a request this package makes on its own
+// connection when the caller's context has no deadline, as the client's
+// JetStream API calls are bounded: an answer lost with a server that went
+// down must not block a consumer for ever.
+const requestTimeout = 5 * time.Second
+
+// requestCtx returns ctx, bounded by requestTimeout when it has no
+// deadline.
+func requestCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, requestTimeout)
+}
+
 // errCodeBatchDuplicate is the JetStream error code of an atomic batch
 // holding a message whose Nats-Msg-Id the stream has seen.
 const errCodeBatchDuplicate = 10201
 
 func (b *Backend) publishOne(ctx context.Context, m *nats.Msg) error {
+	ctx, cancel := requestCtx(ctx)
+	defer cancel()
 	resp, err := b.nc.RequestMsgWithContext(ctx, m)
 	if err != nil {
 		return fmt.Errorf("jetstream: append: %w", err)
@@ -475,6 +496,8 @@ func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) (
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
+	ctx, cancel := requestCtx(ctx)
+	defer cancel()
 	if limit <= 0 {
 		return nil, nil
 	}

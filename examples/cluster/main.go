@@ -645,29 +645,27 @@ func workerMain(args []string) (err error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	b, err := jetstream.Open(ctx, jetstream.Config{URL: *url, Replicas: *replicas, Partitions: partitions})
+	// A worker started while a NATS node is down may find the cluster
+	// busy electing leaders: it tries again for a minute, as a process
+	// supervisor restarting it would.
+	var (
+		b    *jetstream.Backend
+		idem *jetstream.IdempotencyStore
+		nc   *nats.Conn
+		kv   natsjs.KeyValue
+	)
+	for attempt := 0; ; attempt++ {
+		if err = connect(ctx, *url, *replicas, &b, &idem, &nc, &kv); err == nil || attempt == 60 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Second)
+	}
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	idem, err := jetstream.NewIdempotencyStore(ctx, jetstream.IdempotencyConfig{URL: *url, Bucket: idemBucket, Replicas: *replicas})
-	if err != nil {
-		return err
-	}
 	defer idem.Close()
-	nc, err := nats.Connect(*url, nats.MaxReconnects(-1))
-	if err != nil {
-		return err
-	}
 	defer nc.Close()
-	js, err := natsjs.New(nc)
-	if err != nil {
-		return err
-	}
-	kv, err := js.KeyValue(ctx, ordersBucket)
-	if err != nil {
-		return err
-	}
 	w := &worker{name: *name, kv: kv, faults: *faults, work: *work, rng: rand.New(rand.NewPCG(*seed, 7))}
 	g, err := b.NewGroup(jetstream.GroupConfig{Member: *name, LeaseTTL: leaseTTL, Renew: renew,
 		Consumer: eventlog.ConsumerConfig{Group: group, Handler: w.handle, Dedupe: idem, Lease: 3 * time.Second,
@@ -692,6 +690,36 @@ func workerMain(args []string) (err error) {
 		}
 	}()
 	return g.Run(ctx)
+}
+
+// connect opens what a worker needs; on failure it closes what it opened.
+func connect(ctx context.Context, url string, replicas int, b **jetstream.Backend, idem **jetstream.IdempotencyStore, nc **nats.Conn, kv *natsjs.KeyValue) (err error) {
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for _, c := range closers {
+				_ = c()
+			}
+		}
+	}()
+	if *b, err = jetstream.Open(ctx, jetstream.Config{URL: url, Replicas: replicas, Partitions: partitions}); err != nil {
+		return err
+	}
+	closers = append(closers, (*b).Close)
+	if *idem, err = jetstream.NewIdempotencyStore(ctx, jetstream.IdempotencyConfig{URL: url, Bucket: idemBucket, Replicas: replicas}); err != nil {
+		return err
+	}
+	closers = append(closers, (*idem).Close)
+	if *nc, err = nats.Connect(url, nats.MaxReconnects(-1)); err != nil {
+		return err
+	}
+	closers = append(closers, func() error { (*nc).Close(); return nil })
+	js, err := natsjs.New(*nc)
+	if err != nil {
+		return err
+	}
+	*kv, err = js.KeyValue(ctx, ordersBucket)
+	return err
 }
 
 type worker struct {
