@@ -7,6 +7,14 @@
 //
 //	go run ./examples/cluster -orders 50 -faults 0.1
 //
+// Flags: -orders N and -faults F as above; -seed S chooses the faults and
+// the kill points; -workers W (3) and -nodes 1 or 3 (3; R3 streams and
+// buckets on 3) size the run; -chaos=false runs without killing anything
+// (it needs 2 workers and 3 nodes); -work D is how long a handler works
+// before its effect (5ms); -timeout (3m) gives up on orders not through.
+// The last lines give the orders per second from the first append and
+// the stored bytes per event.
+//
 // # Design
 //
 // The coordinator (this program without -worker) starts the cluster in a
@@ -21,7 +29,8 @@
 // order's ID, one round per step (the next once half of the previous one
 // is applied). At random points of the run, counted in effects applied, it
 // SIGKILLs one worker and starts it again half a second later, and shuts
-// one NATS node down and restarts it two seconds later; appends that fail
+// one NATS node down and restarts it two seconds later (the worker is
+// killed while it handles an event, when it does within 5s); appends that fail
 // meanwhile are retried (the stream stores a retried event once).
 //
 // A step's effect is the one thing every system call of the real flow
@@ -364,8 +373,24 @@ func (c *coordinator) waitApplied(n int, within time.Duration) {
 	}
 }
 
-// inject SIGKILLs worker victim once killAt effects were applied and
-// starts it again half a second later, and shuts NATS node node down once
+// waitHandling waits until worker has a handling open, or within.
+func (c *coordinator) waitHandling(worker string, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		for _, h := range c.open {
+			if h.worker == worker {
+				c.mu.Unlock()
+				return
+			}
+		}
+		c.mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// inject SIGKILLs worker victim once killAt effects were applied, at a
+// moment it is handling an event (within 5s), and starts it again half a second later, and shuts NATS node node down once
 // nodeAt were applied and restarts it two seconds later.
 func (c *coordinator) inject(ctx context.Context, cl *natstest.Cluster, procs []*proc, victim, node, killAt, nodeAt int) error {
 	var wg sync.WaitGroup
@@ -377,13 +402,14 @@ func (c *coordinator) inject(ctx context.Context, cl *natstest.Cluster, procs []
 		c.mu.Lock()
 		p := procs[victim]
 		c.mu.Unlock()
+		c.waitHandling(p.name, 5*time.Second) // kill it while it handles
 		at := time.Now().UnixNano()
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
 		<-p.done
 		c.mu.Lock()
-		c.closeOpen(p.name, at)
+		inFlight := c.closeOpen(p.name, at)
 		c.mu.Unlock()
-		c.say("after %d effects: SIGKILLed worker %s", killAt, p.name)
+		c.say("after %d effects: SIGKILLed worker %s while it handled %d event(s)", killAt, p.name, inFlight)
 		time.Sleep(500 * time.Millisecond)
 		np, err := c.start(p.name, c.cfg.faults, c.cfg.seed+100)
 		if err != nil {
@@ -550,15 +576,19 @@ func (c *coordinator) line(worker, l string) {
 	}
 }
 
-// closeOpen ends the open handlings of a killed worker at its kill.
-func (c *coordinator) closeOpen(worker string, at int64) {
+// closeOpen ends the open handlings of a killed worker at its kill and
+// returns how many there were.
+func (c *coordinator) closeOpen(worker string, at int64) int {
+	n := 0
 	for k, h := range c.open {
 		if h.worker == worker {
 			h.end, h.outcome = at, "killed"
 			c.runs = append(c.runs, h)
 			delete(c.open, k)
+			n++
 		}
 	}
+	return n
 }
 
 // report prints the agreement table and returns an error when the store
