@@ -112,7 +112,8 @@
 // writes are refused with [ErrFenced]. Within one process over [Memory]
 // or SQLite, the epoch makes a second Run of a group stop the first at its
 // next write. The package does not spread one group's keys over
-// several instances.
+// several instances; the Group of package eventlog/jetstream does, with
+// one Consumer per partition and a lease per partition.
 //
 // # Retention
 //

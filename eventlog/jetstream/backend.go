@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,6 +29,9 @@ const (
 	DefaultSubject         = "distsync.events"
 	DefaultBucketPrefix    = "distsync"
 	DefaultDuplicateWindow = 2 * time.Minute
+	// DefaultPartitions is the number of partitions of the log when
+	// Config.Partitions is zero.
+	DefaultPartitions = 16
 	// MaxAtomicBatch is the largest batch Append writes all or none (the
 	// server's default limit of an atomic batch). A larger batch is
 	// written in chunks of this size, each all or none.
@@ -44,9 +48,16 @@ type Config struct {
 	// Empty means [DefaultStream].
 	Stream string
 	// Subject is the subject prefix of the events: an event is stored on
-	// SUBJECT.p.N, N its partition (0 for now: one partition). Empty means
+	// SUBJECT.p.N, N its partition ([Backend.PartitionOf]). Empty means
 	// [DefaultSubject].
 	Subject string
+	// Partitions is the number of partitions P the events are spread over
+	// by their partition key ([canonical.Event.Partition]): the unit of
+	// ownership of a [Group]. Every process appending to the stream must
+	// use the same P; changing it moves keys to other partitions, so
+	// change it only while no group has events in flight. Zero means
+	// [DefaultPartitions]; at most 1024.
+	Partitions int
 	// BucketPrefix names the key-value buckets of the group states
 	// (PREFIX_groups) and dead letters (PREFIX_deadletters). Empty means
 	// [DefaultBucketPrefix].
@@ -91,6 +102,8 @@ func (c Config) Validate() error {
 		return bad(fmt.Sprintf("Subject %q is not a subject without wildcards", c.Subject))
 	case c.Replicas < 0 || c.Replicas > 5:
 		return bad(fmt.Sprintf("Replicas %d is not within 0..5", c.Replicas))
+	case c.Partitions < 0 || c.Partitions > 1024:
+		return bad(fmt.Sprintf("Partitions %d is not within 0..1024", c.Partitions))
 	case c.DuplicateWindow < 0 || c.MaxAge < 0 || c.MaxBytes < 0 || c.MaxMsgs < 0:
 		return bad("DuplicateWindow, MaxAge, MaxBytes or MaxMsgs is negative")
 	}
@@ -109,6 +122,9 @@ func (c *Config) defaults() {
 	}
 	if c.Replicas == 0 {
 		c.Replicas = 1
+	}
+	if c.Partitions == 0 {
+		c.Partitions = DefaultPartitions
 	}
 	if c.DuplicateWindow == 0 {
 		c.DuplicateWindow = DefaultDuplicateWindow
@@ -132,6 +148,8 @@ type Backend struct {
 	stream natsjs.Stream
 	groups natsjs.KeyValue
 	dead   natsjs.KeyValue
+	// leases holds the partition leases and members of Groups.
+	leases *casKV
 	// deadStream is the stream of the dead letters bucket.
 	deadStream natsjs.Stream
 
@@ -204,6 +222,9 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 	if b.dead, err = kv("deadletters"); err != nil {
 		return nil, err
 	}
+	if b.leases, err = openCASKV(ctx, js, cfg.BucketPrefix+"_leases", cfg.Replicas); err != nil {
+		return nil, err
+	}
 	if b.deadStream, err = js.Stream(ctx, "KV_"+cfg.BucketPrefix+"_deadletters"); err != nil {
 		return nil, fmt.Errorf("jetstream: stream of bucket %s_deadletters: %w", cfg.BucketPrefix, err)
 	}
@@ -238,7 +259,9 @@ func (b *Backend) ensureStream(ctx context.Context) error {
 	m["allow_atomic"] = true
 	req, _ := json.Marshal(m)
 	for _, op := range []string{"CREATE", "UPDATE"} {
-		resp, err := b.nc.RequestWithContext(ctx, "$JS.API.STREAM."+op+"."+b.cfg.Stream, req)
+		rctx, cancel := requestCtx(ctx)
+		resp, err := b.nc.RequestWithContext(rctx, "$JS.API.STREAM."+op+"."+b.cfg.Stream, req)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("jetstream: %s stream %s: %w", op, b.cfg.Stream, err)
 		}
@@ -309,9 +332,25 @@ func printable(s string) bool {
 	return true
 }
 
-// subject returns the subject of e: its partition's. There is one
-// partition for now; partitioned groups will hash e.Partition() here.
-func (b *Backend) subject(*canonical.Event) string { return b.cfg.Subject + ".p.0" }
+// subject returns the subject of e: its partition's.
+func (b *Backend) subject(e *canonical.Event) string {
+	return b.partSubject(b.PartitionOf(e.Partition()))
+}
+
+// partSubject returns the subject of partition n.
+func (b *Backend) partSubject(n int) string { return b.cfg.Subject + ".p." + strconv.Itoa(n) }
+
+// Partitions returns the number of partitions of the log (Config.Partitions).
+func (b *Backend) Partitions() int { return b.cfg.Partitions }
+
+// PartitionOf returns the partition, 0 to Partitions()-1, of the events
+// whose partition key ([canonical.Event.Partition]) is key: the 32-bit
+// FNV-1a hash of key modulo the number of partitions.
+func (b *Backend) PartitionOf(key string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % uint32(b.cfg.Partitions))
+}
 
 // Append implements [eventlog.Log.Append]. Each event is published with
 // its dedupe key as Nats-Msg-Id, so an event appended again within the
@@ -370,7 +409,9 @@ func (b *Backend) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
 			continue
 		}
 		m.Header.Set("Nats-Batch-Commit", "1")
-		resp, err := b.nc.RequestMsgWithContext(ctx, m)
+		rctx, cancel := requestCtx(ctx)
+		resp, err := b.nc.RequestMsgWithContext(rctx, m)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), err)
 		}
@@ -394,11 +435,28 @@ func (b *Backend) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
 	return nil
 }
 
+// requestTimeout bounds a request this package makes on its own
+// connection when the caller's context has no deadline, as the client's
+// JetStream API calls are bounded: an answer lost with a server that went
+// down must not block a consumer for ever.
+const requestTimeout = 5 * time.Second
+
+// requestCtx returns ctx, bounded by requestTimeout when it has no
+// deadline.
+func requestCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, requestTimeout)
+}
+
 // errCodeBatchDuplicate is the JetStream error code of an atomic batch
 // holding a message whose Nats-Msg-Id the stream has seen.
 const errCodeBatchDuplicate = 10201
 
 func (b *Backend) publishOne(ctx context.Context, m *nats.Msg) error {
+	ctx, cancel := requestCtx(ctx)
+	defer cancel()
 	resp, err := b.nc.RequestMsgWithContext(ctx, m)
 	if err != nil {
 		return fmt.Errorf("jetstream: append: %w", err)
@@ -429,17 +487,29 @@ func ackError(data []byte) *natsjs.APIError {
 // numbers. It asks for the entries in one batched direct get (a request
 // answered by up to limit messages and an end-of-batch marker).
 func (b *Backend) Read(ctx context.Context, after uint64, limit int) ([]eventlog.Entry, error) {
+	return b.read(ctx, after, limit, -1)
+}
+
+// read reads the entries after after of partition part, or of every
+// partition when part < 0.
+func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) ([]eventlog.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
+	ctx, cancel := requestCtx(ctx)
+	defer cancel()
 	if limit <= 0 {
 		return nil, nil
+	}
+	filter := b.cfg.Subject + ".>"
+	if part >= 0 {
+		filter = b.partSubject(part)
 	}
 	req, _ := json.Marshal(struct {
 		Seq     uint64 `json:"seq"`
 		NextFor string `json:"next_by_subj"`
 		Batch   int    `json:"batch"`
-	}{after + 1, b.cfg.Subject + ".>", limit})
+	}{after + 1, filter, limit})
 	inbox := b.nc.NewRespInbox()
 	sub, err := b.nc.SubscribeSync(inbox)
 	if err != nil {
@@ -480,6 +550,9 @@ func (b *Backend) Read(ctx context.Context, after uint64, limit int) ([]eventlog
 			break
 		}
 	}
+	// A read of one partition finds a gap whenever other partitions'
+	// events come between: it asks for the stream's first offset only
+	// when its first entry is not the next offset of the stream.
 	if len(out) == 0 || out[0].Offset != after+1 {
 		if b.mustCheck(after, len(out) == 0) {
 			if err := b.checkTrimmed(ctx, after); err != nil {

@@ -65,8 +65,10 @@ func produce(b *testing.B, be *jetstream.Backend, handled *atomic.Int64) {
 // server (file storage, R1): through an eventlog.Consumer over the
 // Backend (1 and 4 workers, cursor committed to the KV bucket), and
 // through a bare nats.go pull consumer (durable, explicit acks) acking
-// each message, the broker's own floor. Producer and server run in the
-// process, so cpu-ns/event counts them in both arms.
+// each message, the broker's own floor; and through a partitioned Group
+// (4 partitions, 4 workers per partition) of 1 and 2 members in this
+// process, each on its own connection. Producer and server run in the
+// process, so cpu-ns/event counts them in every arm.
 func BenchmarkDispatch(b *testing.B) {
 	for _, workers := range []int{1, 4} {
 		b.Run("eventlog/workers="+strconv.Itoa(workers), func(b *testing.B) {
@@ -82,6 +84,49 @@ func BenchmarkDispatch(b *testing.B) {
 			errc := make(chan error, 1)
 			go func() { errc <- c.Run(ctx) }()
 			defer func() { cancel(); <-errc }()
+			b.ReportAllocs()
+			produce(b, be, &handled)
+		})
+	}
+	for _, members := range []int{1, 2} {
+		b.Run("group/members="+strconv.Itoa(members), func(b *testing.B) {
+			srv := natstest.Start(b)
+			cfg := jetstream.Config{URL: srv.URL(), Partitions: 4}
+			be, err := jetstream.Open(context.Background(), cfg)
+			require.NoError(b, err, "Open")
+			defer be.Close()
+			var handled atomic.Int64
+			ctx, cancel := context.WithCancel(context.Background())
+			var groups []*jetstream.Group
+			errc := make(chan error, members)
+			for i := range members {
+				mb, err := jetstream.Open(context.Background(), cfg)
+				require.NoError(b, err, "Open")
+				defer mb.Close()
+				g, err := mb.NewGroup(jetstream.GroupConfig{Member: "m" + strconv.Itoa(i), LeaseTTL: 2 * time.Second,
+					Consumer: eventlog.ConsumerConfig{Group: "bench", Workers: 4, PollInterval: time.Millisecond,
+						Handler: func(context.Context, canonical.Event) error { handled.Add(1); return nil }}})
+				require.NoError(b, err, "NewGroup")
+				groups = append(groups, g)
+				go func() { errc <- g.Run(ctx) }()
+			}
+			defer func() {
+				cancel()
+				for range members {
+					<-errc
+				}
+			}()
+			for deadline := time.Now().Add(10 * time.Second); ; {
+				owned := 0
+				for _, g := range groups {
+					owned += len(g.Owned())
+				}
+				if owned == cfg.Partitions {
+					break
+				}
+				require.True(b, time.Now().Before(deadline), "partitions owned within 10s")
+				time.Sleep(10 * time.Millisecond)
+			}
 			b.ReportAllocs()
 			produce(b, be, &handled)
 		})

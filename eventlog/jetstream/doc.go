@@ -11,18 +11,19 @@
 // # Layout
 //
 // The log is one stream (Config.Stream, file storage, Config.Replicas
-// replicas) on the subjects SUBJECT.p.N, N an event's partition. There is
-// one partition today (N is 0); partitioned consumer groups will hash
-// [canonical.Event.Partition] into N, so a partition is a subject filter
-// of the same stream and offsets stay the stream's sequence numbers. An
-// entry's offset is its stream sequence: offsets grow by one per stored
-// event and are never reused.
+// replicas) on the subjects SUBJECT.p.N, N an event's partition: the
+// FNV-1a hash of [canonical.Event.Partition] modulo Config.Partitions
+// ([Backend.PartitionOf]). A partition is a subject filter of the same
+// stream, so offsets stay the stream's sequence numbers whether a consumer
+// reads the whole log or one partition. An entry's offset is its stream
+// sequence: offsets grow by one per stored event and are never reused.
 //
-// Two key-value buckets hold the rest: PREFIX_groups holds one key per
+// Three key-value buckets hold the rest: PREFIX_groups holds one key per
 // consumer group (its fencing epoch, cursor and retry states, in one
-// value) and PREFIX_deadletters holds the dead letters (one key per dead
+// value), PREFIX_deadletters holds the dead letters (one key per dead
 // letter, its audit trail inside, an index key per consumer and event, and
-// a counter of IDs).
+// a counter of IDs) and PREFIX_leases the partition leases and member
+// announcements of partitioned groups (keys with a per-key TTL).
 //
 // # Appends
 //
@@ -45,35 +46,87 @@
 // fenced [Backend.Put] of a dead letter checks the epoch before writing
 // and confirms it after with a conditional rewrite of the group's key; if
 // a Claim came in between it undoes its write and returns ErrFenced (a
-// reader may see that dead letter until then). The epoch is the fencing
-// token that partition leases will reuse, one key per group and partition.
+// reader may see that dead letter until then).
 //
-// # Retention
+// # Partitioned groups
 //
-// The stream's limits (Config.MaxAge, MaxBytes, MaxMsgs) bound the log:
-// the server deletes the oldest events beyond them whether or not every
-// group has committed them, so size them with room. [Backend.TrimEvents]
-// purges only what every listed group committed. A Read that starts
-// before the first event left fails with [eventlog.ErrTrimmed]. Dead
-// letters stay until [Backend.PurgeDeadLetters] deletes them.
+// A plain [eventlog.Consumer] over a Backend reads every partition and is
+// one process at a time. A [Group] is the scale-out path: every process
+// runs a Group of the same name (a member), and the Config.Partitions
+// partitions are shared among the members. The API is one type beside
+// the eventlog's own: a Group's GroupConfig.Consumer is an ordinary
+// [eventlog.ConsumerConfig], and each partition a member owns is consumed
+// by an ordinary [eventlog.Consumer] reading only that partition, as the
+// consumer group [PartitionGroup](GROUP, N), so per-key order, the error
+// policy, dead letters and replay are the eventlog's, unchanged.
 //
-// # Idempotency records and flow states
+// Ownership is JetStream KV, with revision-checked writes, not a broker
+// consumer feature:
 //
-// [IdempotencyStore] keeps one key per idempotency key; a lease's token is
-// the revision of the write that claimed the key, so a holder whose lease
-// was taken over can neither complete nor release it, and each write
-// carries a per-key TTL of the record's retention (the server deletes
-// expired records by itself). [FlowState] keeps one key per order; a save
-// of version v is conditional on the revision at which version v−1 was
-// read, so of two flows saving the same version one gets
-// [flow.ErrStateConflict].
+//   - A member announces itself with a key that lives GroupConfig.LeaseTTL
+//     and renews it every GroupConfig.Renew. At each renewal it counts the
+//     announced members M and owns at most ceil(P/M) partitions: it
+//     releases the surplus (highest first) and takes free ones.
+//   - A partition has one lease key, written only when it is absent (a
+//     revision-checked create) and renewed with writes conditional on its
+//     revision, each with a TTL of LeaseTTL. A holder that has not renewed
+//     for LeaseTTL − Renew since the last successful renewal was sent
+//     declares the lease lost, before the server can expire it; its
+//     consumer then stops at once (handlers' contexts cancelled) and it
+//     writes nothing more.
+//   - Taking a partition is a Claim of its consumer group: a new epoch,
+//     the fencing token. The former owner's cursor commits, retry states
+//     and dead letters carry its older epoch and are refused with
+//     [eventlog.ErrFenced], even if it has not noticed the loss yet.
+//
+// Partitions move within a bound: on leave (Run's context done) the member
+// withdraws its announcement, drains and commits each partition and
+// deletes its leases, and the others take them at their next renewal (a
+// Renew after the drain); on join the others release their surplus within
+// a Renew plus a drain; on a crash the leases and the announcement expire
+// on the server (it rounds a TTL to the second, adds one, and expires
+// keys on a timer of its own) and the partitions are taken within about
+// LeaseTTL + 3s + Renew (8s with the defaults; the tests measured 2.2s to
+// 2.4s with a 1s lease and 3.1s to 4.4s with a 2s lease). Order per key
+// holds across a move: the new owner starts after the partition's
+// committed cursor, and events the former owner handled after it are
+// delivered again; set ConsumerConfig.Dedupe to one shared
+// [IdempotencyStore] so that their effects are not repeated. A handler
+// that ignores its context's cancellation can outlive its owner's lease;
+// its writes to the group's state are fenced, its other effects are not:
+// make them conditional or idempotent.
+//
+// # Capacity
+//
+// A partition is consumed by one member at a time (its keys in parallel
+// on ConsumerConfig.Workers handlers), so P partitions on N machines keep
+// at most min(P, N) machines busy; choose P several times the largest N
+// (P = 4N, say) so that each member's ceil(P/N) share stays even and a
+// member that leaves does not double one machine's work. Per event the
+// backend makes one stream write to append it (its encoded size: the
+// envelope and data), a share of a batched read and of a stream state
+// query per read of a partition, a share of a cursor commit (one KV
+// write for the events done together) and, with Dedupe, a claim and a
+// completion (two KV writes); the handler's own effects come on top. A
+// deployment of N machines thus handles about min(P, N) × Workers / t
+// events per second, t the time one handler takes with those writes, up
+// to what the stream's leader server (one per stream, however many
+// members) writes; orders per second are that divided by the events per
+// order. examples/cluster measures it for its five-step orders, whose
+// events are stored at 344 bytes each: on a 2-core VM shared with other
+// work (load average 17), one NATS server and no work in the handler,
+// 300 orders took 110, 117 and 133 orders/s (550 to 670 events/s) with 1,
+// 2 and 3 worker processes, which share those two cores with the server:
+// there the server's CPU, not the members, is the limit.
 //
 // # Costs
 //
 // A Read is one batched direct get of the stream (no consumer on the
 // server: the cursor is the group's key), and List of dead letters reads
 // the whole dead letters bucket: keep it small by
-// purging settled dead letters. [Backend.Appended] tells of this process's
+// purging settled dead letters. A Read of one partition whose first entry
+// is not the stream's next offset (other partitions' events in between)
+// also asks for the stream's state, to find out whether it was trimmed. [Backend.Appended] tells of this process's
 // appends only; a consumer finds other processes' appends at its next poll
 // (ConsumerConfig.PollInterval).
 package jetstream

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
 	"github.com/distsync/distsync/eventlog/jetstream"
@@ -52,4 +53,51 @@ func Example() {
 	// entries: 1 order-1-1
 	// cursor: 1
 	// fenced: true
+}
+
+// A partitioned group of one member: it owns every partition until
+// another member (another process running the same group) joins.
+func ExampleBackend_NewGroup() {
+	dir, err := os.MkdirTemp("", "jetstream-group")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	srv, err := natstest.New(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Shutdown()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b, err := jetstream.Open(ctx, jetstream.Config{URL: srv.URL(), Partitions: 4})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+	handled := make(chan string, 1)
+	g, err := b.NewGroup(jetstream.GroupConfig{Member: "worker-1", Consumer: eventlog.ConsumerConfig{
+		Group: "billing",
+		Handler: func(_ context.Context, ev canonical.Event) error {
+			handled <- ev.ID
+			return nil
+		}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	_ = b.Append(ctx, eventlogtest.Event("order-1", 1))
+	fmt.Println("handled:", <-handled)
+	fmt.Println("partition of order-1:", b.PartitionOf("order-1"), "of", b.Partitions())
+	cancel()
+	<-done
+	// Output:
+	// handled: order-1-1
+	// partition of order-1: 1 of 4
 }

@@ -1,0 +1,473 @@
+package jetstream
+
+// This file owns partitioned consumer groups: Group, its partition
+// leases and membership, and the per-partition view of the Backend its
+// consumers read.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nuid"
+
+	"github.com/distsync/distsync/eventlog"
+)
+
+// Defaults of [GroupConfig].
+const (
+	DefaultLeaseTTL = 4 * time.Second
+)
+
+// GroupConfig configures a [Group]. Consumer.Group and Consumer.Handler
+// are required; the zero values of the other fields are the documented
+// defaults. It is a plain value, safe for concurrent reads.
+type GroupConfig struct {
+	// Consumer configures the consumer of each partition this member
+	// owns; Consumer.Group names the partitioned group. Each partition is
+	// consumed as the eventlog consumer group [PartitionGroup](Group, N):
+	// its cursor, retry states, epoch and dead letters are kept under
+	// that name. Use one Dedupe store for every member, so that an event
+	// redelivered after a partition moved is not handled twice.
+	Consumer eventlog.ConsumerConfig
+	// Member names this process among the members of the group; two
+	// running members must not share a name. Empty means a random name.
+	Member string
+	// LeaseTTL is how long a partition lease, and a member's
+	// announcement, live without renewal: a crashed member's partitions
+	// are taken over within about LeaseTTL + 3s + Renew (the server
+	// rounds a key's TTL to the second, adds one, and expires keys on a
+	// timer of its own). Zero means [DefaultLeaseTTL]; at least 1s.
+	LeaseTTL time.Duration
+	// Renew is how often a member renews its leases and announcement
+	// and balances the partitions. Zero means LeaseTTL/4; less than
+	// LeaseTTL/2.
+	Renew time.Duration
+}
+
+// Validate reports a configuration error, matching
+// [eventlog.ErrInvalidConfig].
+func (c GroupConfig) Validate() error {
+	if err := c.Consumer.Validate(); err != nil {
+		return err
+	}
+	ttl := c.LeaseTTL
+	if ttl == 0 {
+		ttl = DefaultLeaseTTL
+	}
+	switch {
+	case ttl < time.Second:
+		return fmt.Errorf("jetstream: GroupConfig.LeaseTTL %v is below 1s: %w", c.LeaseTTL, eventlog.ErrInvalidConfig)
+	case c.Renew < 0 || c.Renew*2 >= ttl:
+		return fmt.Errorf("jetstream: GroupConfig.Renew %v is negative or not below LeaseTTL/2: %w", c.Renew, eventlog.ErrInvalidConfig)
+	case len(PartitionGroup(c.Consumer.Group, 1023)) > 200:
+		return fmt.Errorf("jetstream: GroupConfig.Consumer.Group %q is too long: with the partition suffix it must be at most 200 bytes: %w", c.Consumer.Group, eventlog.ErrInvalidConfig)
+	case len(c.Member) > 200:
+		return fmt.Errorf("jetstream: GroupConfig.Member is longer than 200 bytes: %w", eventlog.ErrInvalidConfig)
+	}
+	return nil
+}
+
+// PartitionGroup returns the name of the eventlog consumer group that
+// consumes partition n of the partitioned group group: "GROUP/pN". Its
+// cursor, epoch and retry states ([Backend.Group]) and its dead letters
+// (Filter.Consumer) are kept under that name.
+func PartitionGroup(group string, n int) string { return group + "/p" + strconv.Itoa(n) }
+
+// Group is one member of a partitioned consumer group: several
+// processes (members) run a Group of the same name, and the partitions
+// of the log are shared among them, each partition owned by one member at
+// a time and consumed there by an [eventlog.Consumer] (in order per key,
+// with the error policy and dead letters of that package). See the
+// package documentation, section Partitioned groups, for the guarantees.
+//
+// Create it with [Backend.NewGroup]. A Group is safe for concurrent use;
+// Run runs it, once at a time. The zero value is not usable.
+type Group struct {
+	b      *Backend
+	cfg    GroupConfig
+	log    *slog.Logger
+	member string
+	gk     string // the group's part of the lease keys
+
+	running atomic.Bool
+	mu      sync.Mutex
+	owned   map[int]*ownedPart
+}
+
+type ownedPart struct {
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// NewGroup returns a member of the partitioned group cfg.Consumer.Group
+// over b. The error matches [eventlog.ErrInvalidConfig].
+func (b *Backend) NewGroup(cfg GroupConfig) (*Group, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.Renew == 0 {
+		cfg.Renew = cfg.LeaseTTL / 4
+	}
+	if cfg.Member == "" {
+		cfg.Member = nuid.Next()
+	}
+	g := &Group{b: b, cfg: cfg, log: cfg.Consumer.Logger, member: cfg.Member,
+		gk: base64.RawURLEncoding.EncodeToString([]byte(cfg.Consumer.Group)), owned: make(map[int]*ownedPart)}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	return g, nil
+}
+
+// Member returns the name of this member.
+func (g *Group) Member() string { return g.member }
+
+// Owned returns the partitions this member owns now, in increasing order.
+func (g *Group) Owned() []int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]int, 0, len(g.owned))
+	for n := range g.owned {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (g *Group) leaseKey(n int) string { return "l." + g.gk + "." + strconv.Itoa(n) }
+func (g *Group) memberKey() string {
+	return "m." + g.gk + "." + base64.RawURLEncoding.EncodeToString([]byte(g.member))
+}
+func (g *Group) memberFilter() string     { return "m." + g.gk + ".*" }
+func (g *Group) opTimeout() time.Duration { return g.cfg.LeaseTTL / 2 }
+
+// Run announces the member, takes its share of the partitions and
+// consumes them until ctx is done; then it withdraws the announcement,
+// stops the consumers of its partitions (each drains and commits, as
+// [eventlog.Consumer.Run] does) and releases their leases, so that the
+// other members take them over at their next balance, and returns
+// context.Cause(ctx). Failures to reach NATS are logged and tried again
+// at the next Renew; a partition whose lease was lost or whose writes
+// were fenced is stopped and may be taken again later. Run returns
+// [eventlog.ErrRunning] when the Group is running already.
+func (g *Group) Run(ctx context.Context) error {
+	if !g.running.CompareAndSwap(false, true) {
+		return eventlog.ErrRunning
+	}
+	defer g.running.Store(false)
+	t := time.NewTicker(g.cfg.Renew)
+	defer t.Stop()
+	var annRev uint64
+	var wg sync.WaitGroup
+	for {
+		annRev = g.balance(ctx, annRev, &wg)
+		select {
+		case <-ctx.Done():
+			g.leave(annRev, &wg)
+			return context.Cause(ctx)
+		case <-t.C:
+		}
+	}
+}
+
+// leave withdraws the announcement, then stops every partition and waits
+// for their consumers, which release the leases.
+func (g *Group) leave(annRev uint64, wg *sync.WaitGroup) {
+	ctx, cancel := context.WithTimeout(context.Background(), g.opTimeout())
+	if annRev != 0 {
+		_ = g.b.leases.del(ctx, g.memberKey(), annRev)
+	}
+	cancel()
+	g.mu.Lock()
+	for _, p := range g.owned {
+		p.stop()
+	}
+	g.mu.Unlock()
+	wg.Wait()
+}
+
+// balance renews the announcement, counts the members and takes or
+// releases partitions so that this member owns at most
+// ceil(partitions/members) of them. It returns the announcement's
+// revision (0 when it could not be written).
+func (g *Group) balance(ctx context.Context, annRev uint64, wg *sync.WaitGroup) uint64 {
+	octx, cancel := context.WithTimeout(ctx, g.opTimeout())
+	defer cancel()
+	val, _ := json.Marshal(leaseVal{Member: g.member})
+	rev, err := g.b.leases.put(octx, g.memberKey(), val, annRev, g.cfg.LeaseTTL)
+	if errors.Is(err, errConflict) { // written before by a member of this name, or expired
+		_, cur, gerr := g.b.leases.get(octx, g.memberKey())
+		if gerr == nil {
+			rev, err = g.b.leases.put(octx, g.memberKey(), val, cur, g.cfg.LeaseTTL)
+		}
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			g.log.ErrorContext(ctx, "jetstream: announcing the group member failed; trying again",
+				"group", g.cfg.Consumer.Group, "member", g.member, "err", err)
+		}
+		return 0
+	}
+	annRev = rev
+	members, err := g.liveMembers(octx)
+	if err != nil || members == 0 {
+		return annRev
+	}
+	parts := g.b.cfg.Partitions
+	target := (parts + members - 1) / members
+	g.mu.Lock()
+	owned := make([]int, 0, len(g.owned))
+	for n := range g.owned {
+		owned = append(owned, n)
+	}
+	g.mu.Unlock()
+	slices.Sort(owned)
+	if len(owned) > target {
+		g.mu.Lock()
+		for _, n := range owned[target:] {
+			g.owned[n].stop()
+		}
+		g.mu.Unlock()
+		return annRev
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(g.member))
+	start := int(h.Sum32() % uint32(parts))
+	for i := 0; i < parts && len(owned) < target && ctx.Err() == nil; i++ {
+		n := (start + i) % parts
+		if slices.Contains(owned, n) {
+			continue
+		}
+		l, ok := g.acquire(octx, n)
+		if !ok {
+			continue
+		}
+		owned = append(owned, n)
+		g.start(ctx, n, l, wg)
+	}
+	return annRev
+}
+
+// liveMembers counts the announced members. The key listing shows an
+// expired announcement until the server's marker of its expiry goes too,
+// so each listed key is read: a marker is no member.
+func (g *Group) liveMembers(ctx context.Context) (int, error) {
+	keys, err := g.b.leases.keys(ctx, g.memberFilter())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range keys {
+		v, _, err := g.b.leases.get(ctx, k)
+		if err != nil {
+			return 0, err
+		}
+		if v != nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// leaseVal is the value of a lease or announcement key: the member and,
+// for a lease, a nonce of this holding.
+type leaseVal struct {
+	Member string `json:"member"`
+	Nonce  string `json:"nonce,omitempty"`
+}
+
+// acquire takes the lease of partition n when no one holds it.
+func (g *Group) acquire(ctx context.Context, n int) (*lease, bool) {
+	key := g.leaseKey(n)
+	v, rev, err := g.b.leases.get(ctx, key)
+	if err != nil || v != nil {
+		return nil, false
+	}
+	val, _ := json.Marshal(leaseVal{Member: g.member, Nonce: nuid.Next()})
+	sent := time.Now()
+	nrev, err := g.b.leases.put(ctx, key, val, rev, g.cfg.LeaseTTL)
+	if err != nil {
+		return nil, false
+	}
+	return &lease{kv: g.b.leases, key: key, val: val, rev: nrev, okAt: sent, ttl: g.cfg.LeaseTTL,
+		renew: g.cfg.Renew, lost: make(chan struct{}), stop: make(chan struct{}), stopped: make(chan struct{})}, true
+}
+
+// start runs the consumer of partition n, which holds l, until it stops
+// or is stopped.
+func (g *Group) start(ctx context.Context, n int, l *lease, wg *sync.WaitGroup) {
+	pctx, stop := context.WithCancel(ctx)
+	p := &ownedPart{stop: stop, done: make(chan struct{})}
+	g.mu.Lock()
+	g.owned[n] = p
+	g.mu.Unlock()
+	go l.keep()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(p.done)
+		defer func() {
+			g.mu.Lock()
+			delete(g.owned, n)
+			g.mu.Unlock()
+			stop()
+		}()
+		cfg := g.cfg.Consumer
+		cfg.Group = PartitionGroup(cfg.Group, n)
+		c, err := eventlog.NewConsumer(&partView{Backend: g.b, n: n, lock: l}, cfg)
+		if err != nil { // validated in NewGroup
+			l.Unlock()
+			g.log.ErrorContext(ctx, "jetstream: partition consumer", "group", cfg.Group, "err", err)
+			return
+		}
+		err = c.Run(pctx)
+		if err != nil && pctx.Err() == nil {
+			g.log.WarnContext(ctx, "jetstream: partition consumer stopped; the partition is released",
+				"group", cfg.Group, "member", g.member, "err", err)
+		}
+	}()
+}
+
+// partView is the Backend as the consumer of one partition sees it: Read
+// returns that partition's events only, and the group lock is the
+// partition's lease, held already.
+type partView struct {
+	*Backend
+	n    int
+	lock *lease
+}
+
+var _ eventlog.GroupLocker = (*partView)(nil)
+
+func (v *partView) Read(ctx context.Context, after uint64, limit int) ([]eventlog.Entry, error) {
+	return v.Backend.read(ctx, after, limit, v.n)
+}
+
+func (v *partView) TryLockGroup(context.Context, string) (eventlog.GroupLock, bool, error) {
+	return v.lock, true, nil
+}
+
+// lease is a held partition lease: an [eventlog.GroupLock] renewed with
+// revision-checked writes every renew, lost when a renewal finds the key
+// taken by another member or when no renewal succeeded for ttl - renew
+// since the last successful one was sent, which is before the server
+// expires the key (at least ttl + 0.5s after that write: casKV.put
+// rounds the TTL to the second and adds one).
+type lease struct {
+	kv         *casKV
+	key        string
+	val        []byte
+	ttl, renew time.Duration
+
+	mu      sync.Mutex
+	rev     uint64
+	okAt    time.Time // when the last successful write was sent
+	err     error
+	lost    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+}
+
+var _ eventlog.GroupLock = (*lease)(nil)
+
+// keep renews the lease until it is unlocked or lost. A renewal may
+// take until the lease's local deadline (ttl - renew after the last
+// successful write was sent); a renewal refused because the key's
+// revision changed adopts the new revision when the key still holds this
+// lease's value (a renewal whose answer was lost had landed), and
+// declares the lease lost otherwise.
+func (l *lease) keep() {
+	defer close(l.stopped)
+	t := time.NewTicker(l.renew)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		l.mu.Lock()
+		rev, okAt := l.rev, l.okAt
+		l.mu.Unlock()
+		left := l.ttl - l.renew - time.Since(okAt)
+		if left <= 0 {
+			l.lose(fmt.Errorf("jetstream: lease %s not renewed for %v: %w", l.key, time.Since(okAt).Round(time.Millisecond), eventlog.ErrLockLost))
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), left)
+		sent := time.Now()
+		nrev, err := l.kv.put(ctx, l.key, l.val, rev, l.ttl)
+		if errors.Is(err, errConflict) {
+			var v []byte
+			if v, nrev, err = l.kv.get(ctx, l.key); err == nil && !bytes.Equal(v, l.val) {
+				err = errConflict
+			}
+			if err == nil { // our renewal landed: renew again on its revision
+				nrev, err = l.kv.put(ctx, l.key, l.val, nrev, l.ttl)
+			}
+		}
+		cancel()
+		switch {
+		case err == nil:
+			l.mu.Lock()
+			l.rev, l.okAt = nrev, sent
+			l.mu.Unlock()
+		case errors.Is(err, errConflict):
+			l.lose(fmt.Errorf("jetstream: lease %s taken by another member: %w", l.key, eventlog.ErrLockLost))
+			return
+		}
+	}
+}
+
+func (l *lease) lose(err error) {
+	l.mu.Lock()
+	l.err = err
+	l.mu.Unlock()
+	close(l.lost)
+}
+
+// Lost implements [eventlog.GroupLock].
+func (l *lease) Lost() <-chan struct{} { return l.lost }
+
+// Err implements [eventlog.GroupLock].
+func (l *lease) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Unlock implements [eventlog.GroupLock]: it stops the renewals and
+// deletes the lease, when still held, so that another member may take
+// the partition at once.
+func (l *lease) Unlock() {
+	l.once.Do(func() {
+		close(l.stop)
+		<-l.stopped
+		select {
+		case <-l.lost:
+			return
+		default:
+		}
+		l.mu.Lock()
+		rev := l.rev
+		l.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), l.ttl)
+		defer cancel()
+		_ = l.kv.del(ctx, l.key, rev)
+	})
+}
