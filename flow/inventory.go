@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 
@@ -160,14 +160,31 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	return false, nil
 }
 
-// positionsID identifies the quantities of positions, for idempotency keys.
+// positionsID identifies the quantities of positions, for idempotency keys:
+// per position "lot|status|onHand|allocated|available|inbound|asOf|seq;",
+// each quantity as "value unit" and asOf in RFC 3339 with nanoseconds, in
+// UTC. The text must not change between releases: a flow restarted after a
+// crash derives the key of a push it may have made before.
 func positionsID(ps []canonical.InventoryPosition) string {
-	var b strings.Builder
-	for _, p := range ps {
-		fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%d;", p.Lot, p.Status, p.OnHand, p.Allocated, p.Available, p.Inbound,
-			p.AsOf.UTC().Format(time.RFC3339Nano), p.Sequence)
+	b := make([]byte, 0, 160*len(ps))
+	for i := range ps {
+		p := &ps[i]
+		b = append(b, p.Lot...)
+		b = append(b, '|')
+		b = append(b, p.Status...)
+		for _, q := range [...]*canonical.Quantity{&p.OnHand, &p.Allocated, &p.Available, &p.Inbound} {
+			b = append(b, '|')
+			b, _ = q.Value.AppendText(b) // never fails
+			b = append(b, ' ')
+			b = append(b, q.Unit...)
+		}
+		b = append(b, '|')
+		b = p.AsOf.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '|')
+		b = strconv.AppendInt(b, p.Sequence, 10)
+		b = append(b, ';')
 	}
-	return b.String()
+	return string(b)
 }
 
 // availability sums the available quantity of the positions of status
