@@ -47,9 +47,13 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	if err == nil {
 		err = f.compact(ctx, ev.Partition())
 	}
-	var ee *EventError
-	if errors.As(err, &ee) {
-		err = retry.Permanent(err)
+	if err != nil {
+		// Declared here: errors.As moves ee to the heap, for every event
+		// were it declared outside.
+		var ee *EventError
+		if errors.As(err, &ee) {
+			err = retry.Permanent(err)
+		}
 	}
 	entity := kindOf(ev.Type)
 	outcome := tracing.OutcomeOK

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,9 +98,10 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	if sku == "" {
 		return false, bad(fmt.Errorf("%w: data.item.sku: required", ErrBadEvent))
 	}
-	key := inventoryKey(sku, location)
-	if p := ev.Partition(); p != key {
-		return false, bad(fmt.Errorf("%w: partition key %q is not the data's %q", ErrBadEvent, p, key))
+	// The partition key is the key (compared without building it).
+	key := ev.Partition()
+	if len(key) != len(sku)+1+len(location) || !strings.HasPrefix(key, sku) || key[len(sku)] != '@' || !strings.HasSuffix(key, location) {
+		return false, bad(fmt.Errorf("%w: partition key %q is not the data's %q", ErrBadEvent, key, inventoryKey(sku, location)))
 	}
 	st := f.inv.state(key)
 	f.inv.mu.Lock()
@@ -111,7 +113,8 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 		return true, nil
 	}
 	if push == nil || push.event != ev.Key() {
-		ps, err := f.roles.stock.Inventory(ctx, connector.InventoryQuery{SKUs: []string{sku}, Locations: []string{location}})
+		q := [2]string{sku, location} // one allocation for both lists
+		ps, err := f.roles.stock.Inventory(ctx, connector.InventoryQuery{SKUs: q[0:1:1], Locations: q[1:2:2]})
 		if err != nil {
 			return false, err
 		}
