@@ -181,7 +181,7 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 	}
 	w.nextAdj++
 	doc := adj
-	doc.Refs = slices.Clone(adj.Refs).With(canonical.ExternalRef{System: System, Type: "adjustment", Value: fmt.Sprintf("ADJ-%06d", w.nextAdj)})
+	doc.Refs = adj.Refs.With(canonical.ExternalRef{System: System, Type: "adjustment", Value: seqID("ADJ-", w.nextAdj, 6)}) // a copy
 	subj := inventorySubject(adj.Item.SKU, adj.Location)
 	doc.Sequence = int64(w.subjSeq[subj] + 1)
 	if err := m.emit(canonical.EventInventoryAdjusted, subj, subj, doc); err != nil {
