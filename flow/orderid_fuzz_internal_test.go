@@ -31,8 +31,10 @@ var orderIDSeeds = []string{
 // TestOrderIDOf checks orderIDOf against json.Unmarshal on the seeds.
 func TestOrderIDOf(t *testing.T) {
 	for _, s := range orderIDSeeds {
-		if got, want := orderIDOf([]byte(s)), orderIDReference([]byte(s)); got != want {
-			t.Errorf("orderIDOf(%s) = %q, json.Unmarshal reads %q", s, got, want)
+		for _, have := range []string{"", "SO-1", "outer"} {
+			if got, want := orderIDOf([]byte(s), have), orderIDReference([]byte(s)); got != want {
+				t.Errorf("orderIDOf(%s, %q) = %q, json.Unmarshal reads %q", s, have, got, want)
+			}
 		}
 	}
 }
@@ -41,11 +43,11 @@ func TestOrderIDOf(t *testing.T) {
 // any bytes, and never panics.
 func FuzzOrderIDOf(f *testing.F) {
 	for _, s := range orderIDSeeds {
-		f.Add([]byte(s))
+		f.Add([]byte(s), "SO-1")
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if got, want := orderIDOf(data), orderIDReference(data); got != want {
-			t.Fatalf("orderIDOf(%q) = %q, json.Unmarshal reads %q", data, got, want)
+	f.Fuzz(func(t *testing.T, data []byte, have string) {
+		if got, want := orderIDOf(data, have), orderIDReference(data); got != want {
+			t.Fatalf("orderIDOf(%q, %q) = %q, json.Unmarshal reads %q", data, have, got, want)
 		}
 	})
 }

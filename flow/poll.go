@@ -116,7 +116,7 @@ func partitionByOrder(e *canonical.Event) {
 	default:
 		return
 	}
-	if id := orderIDOf(e.Data); id != "" {
+	if id := orderIDOf(e.Data, e.PartitionKey); id != "" {
 		e.PartitionKey = id
 	}
 }
@@ -126,8 +126,9 @@ func partitionByOrder(e *canonical.Event) {
 // case, the last match winning), or "" when data does not decode so. Plain
 // data, whose keys and order ID have no escapes or non-ASCII bytes, is
 // scanned without decoding it; anything else is left to json.Unmarshal.
-func orderIDOf(data []byte) string {
-	id, ok := scanOrderID(data)
+// When the order ID is have, have is returned (not a copy).
+func orderIDOf(data []byte, have string) string {
+	id, ok := scanOrderID(data, have)
 	if ok {
 		return id
 	}
@@ -142,7 +143,7 @@ func orderIDOf(data []byte) string {
 
 // scanOrderID is the fast path of orderIDOf; ok is false when the data is
 // not plain and json.Unmarshal must decide.
-func scanOrderID(data []byte) (id string, ok bool) {
+func scanOrderID(data []byte, have string) (id string, ok bool) {
 	if !json.Valid(data) {
 		return "", true // json.Unmarshal fails too
 	}
@@ -176,7 +177,11 @@ func scanOrderID(data []byte) (id string, ok bool) {
 						return "", false
 					}
 				}
-				id = string(v)
+				if string(v) == have {
+					id = have // the feed's key is the order's already
+				} else {
+					id = string(v)
+				}
 			case 'n': // null leaves the field as it is
 			default:
 				return "", true // json.Unmarshal reports a type error
