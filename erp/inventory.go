@@ -77,7 +77,7 @@ func (m *Memory) applyPositions(positions []canonical.InventoryPosition, prefix 
 		onHand canonical.Decimal
 	}
 	var small [4]conv // most pushes are one position per status
-	convs := small[:0]
+	var convs []conv
 	if len(positions) > len(small) {
 		convs = make([]conv, len(positions))
 	} else {
