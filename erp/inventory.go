@@ -76,29 +76,36 @@ func (m *Memory) applyPositions(positions []canonical.InventoryPosition, prefix 
 		key    stockKey
 		onHand canonical.Decimal
 	}
-	convs := make([]conv, len(positions))
+	var small [4]conv // most pushes are one position per status
+	var convs []conv
+	if len(positions) > len(small) {
+		convs = make([]conv, len(positions))
+	} else {
+		convs = small[:len(positions)]
+	}
 	var fes []canonical.FieldError
 	for i := range positions {
 		p := &positions[i]
-		at := prefix + "[" + strconv.Itoa(i) + "]"
+		// The path is built for an error only: most positions are valid.
+		at := func() string { return prefix + "[" + strconv.Itoa(i) + "]" }
 		if err := p.Validate(); err != nil {
 			if ve, ok := err.(*canonical.ValidationError); ok {
 				for _, fe := range ve.Errors {
-					fes = append(fes, canonical.FieldError{Field: strings.TrimSuffix(at+"."+fe.Field, "."), Message: fe.Message})
+					fes = append(fes, canonical.FieldError{Field: strings.TrimSuffix(at()+"."+fe.Field, "."), Message: fe.Message})
 				}
 			} else {
-				fes = append(fes, canonical.FieldError{Field: at, Message: err.Error()})
+				fes = append(fes, canonical.FieldError{Field: at(), Message: err.Error()})
 			}
 			continue
 		}
 		item := m.items[p.Item.SKU]
 		if item == nil {
-			fes = append(fes, canonical.FieldError{Field: at + ".item.sku", Message: "unknown item " + strconv.Quote(p.Item.SKU)})
+			fes = append(fes, canonical.FieldError{Field: at() + ".item.sku", Message: "unknown item " + strconv.Quote(p.Item.SKU)})
 			continue
 		}
 		q, err := item.ToBase(p.OnHand)
 		if err != nil || q.Unit != item.BaseUnit {
-			fes = append(fes, canonical.FieldError{Field: at + ".onHand.unit", Message: "item " + item.SKU + " is not kept in " + string(p.OnHand.Unit)})
+			fes = append(fes, canonical.FieldError{Field: at() + ".onHand.unit", Message: "item " + item.SKU + " is not kept in " + string(p.OnHand.Unit)})
 			continue
 		}
 		convs[i] = conv{key: stockKey{sku: p.Item.SKU, location: p.Location, lot: p.Lot, status: p.Status}, onHand: q.Value}

@@ -1018,10 +1018,11 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	ev := &it.ev // a copy captured by the dedupe closure would be allocated
 	ctx = context.WithValue(ctx, attemptKey{}, it.attempts+1)
 	ctx = context.WithValue(ctx, eventKey{}, ev)
-	if ev.CorrelationID != "" {
-		ctx = tracing.WithCorrelationID(ctx, ev.CorrelationID)
+	corr := ev.CorrelationID
+	if corr == "" {
+		corr = tracing.CorrelationID(ctx) // kept, as WithCorrelationID was not called
 	}
-	ctx = tracing.WithCausationID(ctx, ev.ID)
+	ctx = tracing.WithIDs(ctx, corr, ev.ID)
 	if ev.TraceParent != "" {
 		if sc, err := tracing.ParseTraceparent(ev.TraceParent); err == nil {
 			ctx = tracing.WithSpanContext(ctx, sc)

@@ -69,9 +69,13 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	if err == nil {
 		err = f.compact(ctx, ev.Partition())
 	}
-	var ee *EventError
-	if errors.As(err, &ee) {
-		err = retry.Permanent(err)
+	if err != nil {
+		// Declared here: errors.As moves ee to the heap, for every event
+		// were it declared outside.
+		var ee *EventError
+		if errors.As(err, &ee) {
+			err = retry.Permanent(err)
+		}
 	}
 	entity := kindOf(ev.Type)
 	outcome := tracing.OutcomeOK
@@ -188,8 +192,11 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	if !ok && f.unhandled != nil {
 		return false, f.unhandled(ctx, ev)
 	}
+	// bad captures the event's identity only: capturing ev would move
+	// the whole event to the heap for every event handled.
+	t, src, id := ev.Type, ev.Source, ev.ID
 	bad := func(err error) error {
-		return &EventError{Type: ev.Type, Source: ev.Source, ID: ev.ID, Err: err}
+		return &EventError{Type: t, Source: src, ID: id, Err: err}
 	}
 	// The flow's own events carry documents it bounded when they came
 	// in (AuthorizeReturn bounds its returns), or the ERP's view of such

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -97,9 +98,10 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	if sku == "" {
 		return false, bad(fmt.Errorf("%w: data.item.sku: required", ErrBadEvent))
 	}
-	key := inventoryKey(sku, location)
-	if p := ev.Partition(); p != key {
-		return false, bad(fmt.Errorf("%w: partition key %q is not the data's %q", ErrBadEvent, p, key))
+	// The partition key is the key (compared without building it).
+	key := ev.Partition()
+	if len(key) != len(sku)+1+len(location) || !strings.HasPrefix(key, sku) || key[len(sku)] != '@' || !strings.HasSuffix(key, location) {
+		return false, bad(fmt.Errorf("%w: partition key %q is not the data's %q", ErrBadEvent, key, inventoryKey(sku, location)))
 	}
 	st := f.inv.state(key)
 	f.inv.mu.Lock()
@@ -111,7 +113,8 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 		return true, nil
 	}
 	if push == nil || push.event != ev.Key() {
-		ps, err := f.roles.stock.Inventory(ctx, connector.InventoryQuery{SKUs: []string{sku}, Locations: []string{location}})
+		q := [2]string{sku, location} // one allocation for both lists
+		ps, err := f.roles.stock.Inventory(ctx, connector.InventoryQuery{SKUs: q[0:1:1], Locations: q[1:2:2]})
 		if err != nil {
 			return false, err
 		}
@@ -162,14 +165,31 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	return false, nil
 }
 
-// positionsID identifies the quantities of positions, for idempotency keys.
+// positionsID identifies the quantities of positions, for idempotency keys:
+// per position "lot|status|onHand|allocated|available|inbound|asOf|seq;",
+// each quantity as "value unit" and asOf in RFC 3339 with nanoseconds, in
+// UTC. The text must not change between releases: a flow restarted after a
+// crash derives the key of a push it may have made before.
 func positionsID(ps []canonical.InventoryPosition) string {
-	var b strings.Builder
-	for _, p := range ps {
-		fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%d;", p.Lot, p.Status, p.OnHand, p.Allocated, p.Available, p.Inbound,
-			p.AsOf.UTC().Format(time.RFC3339Nano), p.Sequence)
+	b := make([]byte, 0, 160*len(ps))
+	for i := range ps {
+		p := &ps[i]
+		b = append(b, p.Lot...)
+		b = append(b, '|')
+		b = append(b, p.Status...)
+		for _, q := range [...]*canonical.Quantity{&p.OnHand, &p.Allocated, &p.Available, &p.Inbound} {
+			b = append(b, '|')
+			b, _ = q.Value.AppendText(b) // never fails
+			b = append(b, ' ')
+			b = append(b, q.Unit...)
+		}
+		b = append(b, '|')
+		b = p.AsOf.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '|')
+		b = strconv.AppendInt(b, p.Sequence, 10)
+		b = append(b, ';')
 	}
-	return b.String()
+	return string(b)
 }
 
 // availability sums the available quantity of the positions of status

@@ -116,12 +116,147 @@ func partitionByOrder(e *canonical.Event) {
 	default:
 		return
 	}
+	if id := orderIDOf(e.Data, e.PartitionKey); id != "" {
+		e.PartitionKey = id
+	}
+}
+
+// orderIDOf returns the top-level "orderId" of data as json.Unmarshal into
+// a struct with that one field reads it (keys matched without regard to
+// case, the last match winning), or "" when data does not decode so. Plain
+// data, whose keys and order ID have no escapes or non-ASCII bytes, is
+// scanned without decoding it; anything else is left to json.Unmarshal.
+// When the order ID is have, have is returned (not a copy).
+func orderIDOf(data []byte, have string) string {
+	id, ok := scanOrderID(data, have)
+	if ok {
+		return id
+	}
 	var d struct {
 		OrderID string `json:"orderId"`
 	}
-	if json.Unmarshal(e.Data, &d) == nil && d.OrderID != "" {
-		e.PartitionKey = d.OrderID
+	if json.Unmarshal(data, &d) != nil {
+		return ""
 	}
+	return d.OrderID
+}
+
+// scanOrderID is the fast path of orderIDOf; ok is false when the data is
+// not plain and json.Unmarshal must decide.
+func scanOrderID(data []byte, have string) (id string, ok bool) {
+	if !json.Valid(data) {
+		return "", true // json.Unmarshal fails too
+	}
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return "", false // null, or not an object: an error or nothing
+	}
+	i = skipSpace(data, i+1)
+	if data[i] == '}' {
+		return "", true
+	}
+	for {
+		// data[i] is the '"' of a key: data is valid JSON.
+		end := i + 1
+		for data[end] != '"' {
+			if data[end] == '\\' || data[end] >= 0x80 {
+				return "", false
+			}
+			end++
+		}
+		match := asciiEqualFold(data[i+1:end], "orderid")
+		i = skipSpace(data, end+1) // at ':'
+		i = skipSpace(data, i+1)   // at the value
+		vend := skipValue(data, i)
+		if match {
+			switch data[i] {
+			case '"':
+				v := data[i+1 : vend-1]
+				for _, c := range v {
+					if c == '\\' || c >= 0x80 {
+						return "", false
+					}
+				}
+				if string(v) == have {
+					id = have // the feed's key is the order's already
+				} else {
+					id = string(v)
+				}
+			case 'n': // null leaves the field as it is
+			default:
+				return "", true // json.Unmarshal reports a type error
+			}
+		}
+		i = skipSpace(data, vend)
+		if data[i] == '}' {
+			return id, true
+		}
+		i = skipSpace(data, i+1) // after ','
+	}
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just after the JSON value starting at
+// data[i], which is valid JSON.
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for ; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '"':
+			for i++; data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of a scalar before its container's end
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		case ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
+}
+
+// asciiEqualFold reports whether b equals lower, which is lower-case
+// ASCII, ignoring ASCII case.
+func asciiEqualFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // correlation returns the correlation ID of an order: the one it has, else

@@ -80,6 +80,16 @@ func WithCausationID(ctx context.Context, id string) context.Context {
 	return withValues(ctx, v)
 }
 
+// WithIDs returns a copy of ctx carrying correlationID and causationID, as
+// WithCausationID(WithCorrelationID(ctx, correlationID), causationID) does,
+// in one step: a consumer calls it for every event it handles. An empty ID
+// removes that ID.
+func WithIDs(ctx context.Context, correlationID, causationID string) context.Context {
+	v := valuesFrom(ctx)
+	v.correlation, v.causation = correlationID, causationID
+	return withValues(ctx, v)
+}
+
 // CausationID returns the causation ID carried by ctx, or "".
 func CausationID(ctx context.Context) string { return valuesFrom(ctx).causation }
 

@@ -55,3 +55,32 @@ func TestFields(t *testing.T) {
 	got = tracing.FieldsFrom(bad.Context(context.Background()))
 	assert.Equal(t, tracing.Fields{Traceparent: specExample}, got, "invalid tracestate dropped")
 }
+
+// TestWithIDs checks that WithIDs is WithCorrelationID then
+// WithCausationID in one step, keeping the span, and that it allocates as
+// one of them does.
+func TestWithIDs(t *testing.T) {
+	sc, err := tracing.ParseTraceparent(specExample)
+	require.NoError(t, err)
+	base := tracing.WithSpanContext(tracing.WithCausationID(tracing.WithCorrelationID(t.Context(), "order-1"), "evt-0"), sc)
+	for _, tc := range []struct {
+		name, corr, cause string
+	}{
+		{"both", "order-42", "evt-1"},
+		{"no correlation", "", "evt-1"},
+		{"no causation", "order-42", ""},
+		{"none", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tracing.FieldsFrom(tracing.WithCausationID(tracing.WithCorrelationID(base, tc.corr), tc.cause))
+			got := tracing.WithIDs(base, tc.corr, tc.cause)
+			assert.Equal(t, want, tracing.FieldsFrom(got), "fields")
+			assert.Equal(t, tc.corr, tracing.CorrelationID(got), "correlation ID")
+			assert.Equal(t, tc.cause, tracing.CausationID(got), "causation ID")
+		})
+	}
+	ctx := t.Context()
+	one := testing.AllocsPerRun(100, func() { _ = tracing.WithCausationID(ctx, "evt-1") })
+	both := testing.AllocsPerRun(100, func() { _ = tracing.WithIDs(ctx, "order-42", "evt-1") })
+	assert.Equal(t, one, both, "WithIDs allocates as WithCausationID alone")
+}

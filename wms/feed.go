@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
@@ -18,7 +19,7 @@ func (m *Memory) emit(t canonical.EventType, subject, partition string, doc cano
 		return err
 	}
 	seq := w.subjSeq[subject] + 1
-	e.ID = fmt.Sprintf("EV-%010d", w.events.len()+1)
+	e.ID = seqID("EV-", int64(w.events.len()+1), 10)
 	e.Source = w.source
 	e.Subject = subject
 	e.Time = m.now()
@@ -192,4 +193,19 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 		case <-grew:
 		}
 	}
+}
+
+// seqID returns prefix and n in decimal, zero-padded to width digits, as
+// fmt.Sprintf(prefix+"%0*d", width, n) does for n >= 0, in one allocation.
+func seqID(prefix string, n int64, width int) string {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], n, 10)
+	var b strings.Builder
+	b.Grow(len(prefix) + max(width, len(d)))
+	b.WriteString(prefix)
+	for range width - len(d) {
+		b.WriteByte('0')
+	}
+	b.Write(d)
+	return b.String()
 }

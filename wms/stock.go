@@ -61,11 +61,20 @@ func (m *Memory) positions(q connector.InventoryQuery) ([]canonical.InventoryPos
 	now := m.now()
 	var out []canonical.InventoryPosition
 	var c calc
-	for _, sku := range sortedKeys(w.items) {
-		if len(q.SKUs) > 0 && !slices.Contains(q.SKUs, sku) {
+	// The order comes from the sort at the end (by SKU, location, lot and
+	// status, which identify a position): a query for some SKUs looks up
+	// those only, and the lots are not sorted on their own.
+	skus := q.SKUs
+	if len(skus) == 0 {
+		skus = sortedKeys(w.items)
+	} else if len(skus) > 1 {
+		skus = slices.Compact(slices.Sorted(slices.Values(skus)))
+	}
+	for _, sku := range skus {
+		it, ok := w.items[sku]
+		if !ok {
 			continue
 		}
-		it := w.items[sku]
 		ref := canonical.ItemRef{SKU: sku, GTIN: it.GTIN}
 		zero := canonical.NewQuantity(canonical.Decimal{}, it.BaseUnit)
 		for _, wh := range w.warehouses {
@@ -73,15 +82,12 @@ func (m *Memory) positions(q connector.InventoryQuery) ([]canonical.InventoryPos
 				continue
 			}
 			seq := int64(w.subjSeq[inventorySubject(sku, wh.ID)])
-			lots := slices.Clone(w.lots[whSKU{wh.ID, sku}])
+			lots := w.lots[whSKU{wh.ID, sku}]
 			if len(lots) == 0 {
 				out = append(out, canonical.InventoryPosition{Item: ref, Location: wh.ID, Status: canonical.InventoryAvailable,
 					Kind: canonical.QuantitySnapshot, OnHand: zero, Allocated: zero, Available: zero, Inbound: zero, AsOf: now, Sequence: seq})
 				continue
 			}
-			slices.SortFunc(lots, func(a, b *lot) int {
-				return cmp.Or(cmp.Compare(a.key.lot, b.key.lot), cmp.Compare(a.key.status, b.key.status))
-			})
 			for _, l := range lots {
 				avail := canonical.Decimal{}
 				if l.key.status == canonical.InventoryAvailable {
@@ -181,7 +187,7 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 	}
 	w.nextAdj++
 	doc := adj
-	doc.Refs = slices.Clone(adj.Refs).With(canonical.ExternalRef{System: System, Type: "adjustment", Value: fmt.Sprintf("ADJ-%06d", w.nextAdj)})
+	doc.Refs = adj.Refs.With(canonical.ExternalRef{System: System, Type: "adjustment", Value: seqID("ADJ-", w.nextAdj, 6)}) // a copy
 	subj := inventorySubject(adj.Item.SKU, adj.Location)
 	doc.Sequence = int64(w.subjSeq[subj] + 1)
 	if err := m.emit(canonical.EventInventoryAdjusted, subj, subj, doc); err != nil {
