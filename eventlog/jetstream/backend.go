@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,6 +81,13 @@ type Config struct {
 	MaxMsgs  int64
 	// Now is the clock of audit entries. Nil means time.Now.
 	Now func() time.Time
+	// Existing makes Open open the stream and buckets as they are, for
+	// tools that read a store a flow keeps: it creates nothing, changes
+	// no setting (Replicas, DuplicateWindow and the limits are ignored),
+	// and fails with a [*NotFoundError] naming the stream or bucket that
+	// is not there. An empty Subject is then the stream's own; another
+	// than the stream's is an error matching [eventlog.ErrInvalidConfig].
+	Existing bool
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -114,7 +122,7 @@ func (c *Config) defaults() {
 	if c.Stream == "" {
 		c.Stream = DefaultStream
 	}
-	if c.Subject == "" {
+	if c.Subject == "" && !c.Existing {
 		c.Subject = DefaultSubject
 	}
 	if c.BucketPrefix == "" {
@@ -178,7 +186,8 @@ var (
 )
 
 // Open connects to NATS and creates the stream and buckets, or updates
-// their configuration when they exist.
+// their configuration when they exist; with Config.Existing it only opens
+// them.
 func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -202,19 +211,31 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	b := &Backend{cfg: cfg, nc: nc, js: js, notify: make(chan struct{})}
-	if err := b.ensureStream(ctx); err != nil {
-		return nil, err
+	if !cfg.Existing {
+		if err := b.ensureStream(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if b.stream, err = js.Stream(ctx, cfg.Stream); err != nil {
+		if cfg.Existing && errors.Is(err, natsjs.ErrStreamNotFound) {
+			return nil, &NotFoundError{Kind: "stream", Name: cfg.Stream, Err: err}
+		}
 		return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Stream, err)
 	}
-	kv := func(name string) (natsjs.KeyValue, error) {
-		kv, err := js.CreateOrUpdateKeyValue(ctx, natsjs.KeyValueConfig{
-			Bucket: cfg.BucketPrefix + "_" + name, Storage: natsjs.FileStorage, Replicas: cfg.Replicas, History: 1})
-		if err != nil {
-			return nil, fmt.Errorf("jetstream: bucket %s_%s: %w", cfg.BucketPrefix, name, err)
+	if cfg.Existing {
+		subj := b.stream.CachedInfo().Config.Subjects
+		switch {
+		case len(subj) != 1 || !strings.HasSuffix(subj[0], ".>"):
+			return nil, fmt.Errorf("jetstream: stream %s has subjects %q, not one SUBJECT.>: %w", cfg.Stream, subj, eventlog.ErrInvalidConfig)
+		case cfg.Subject == "":
+			b.cfg.Subject = strings.TrimSuffix(subj[0], ".>")
+		case subj[0] != cfg.Subject+".>":
+			return nil, fmt.Errorf("jetstream: stream %s has subject %s, not Config.Subject %s.>: %w", cfg.Stream, subj[0], cfg.Subject, eventlog.ErrInvalidConfig)
 		}
-		return kv, nil
+	}
+	kv := func(name string) (natsjs.KeyValue, error) {
+		return openKV(ctx, js, natsjs.KeyValueConfig{
+			Bucket: cfg.BucketPrefix + "_" + name, Storage: natsjs.FileStorage, Replicas: cfg.Replicas, History: 1}, cfg.Existing)
 	}
 	if b.groups, err = kv("groups"); err != nil {
 		return nil, err
@@ -222,7 +243,7 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 	if b.dead, err = kv("deadletters"); err != nil {
 		return nil, err
 	}
-	if b.leases, err = openCASKV(ctx, js, cfg.BucketPrefix+"_leases", cfg.Replicas); err != nil {
+	if b.leases, err = openCASKV(ctx, js, cfg.BucketPrefix+"_leases", cfg.Replicas, cfg.Existing); err != nil {
 		return nil, err
 	}
 	if b.deadStream, err = js.Stream(ctx, "KV_"+cfg.BucketPrefix+"_deadletters"); err != nil {

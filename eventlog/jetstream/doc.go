@@ -25,6 +25,12 @@
 // a counter of IDs) and PREFIX_leases the partition leases and member
 // announcements of partitioned groups (keys with a per-key TTL).
 //
+// [Open] and [NewFlowState] create the stream and buckets, or update their
+// settings to the Config's. A tool that reads a store a flow keeps sets
+// Config.Existing (FlowStateConfig.Existing): it then opens them as they
+// are, creates and changes nothing, and fails with a [*NotFoundError]
+// naming a stream or bucket that is not there.
+//
 // # Appends
 //
 // Each event is published with its dedupe key (source and id) as

@@ -32,9 +32,14 @@ type FlowStateConfig struct {
 	Bucket string
 	// Replicas is the bucket's replication factor. Zero means 1.
 	Replicas int
-	// Now is the clock of the save times DeleteFinal compares. Nil means
-	// time.Now.
+	// Now is the clock of the save times DeleteFinal and ListOrders
+	// compare. Nil means time.Now.
 	Now func() time.Time
+	// Existing makes NewFlowState open the bucket as it is, for tools
+	// that read a store a flow keeps: it creates nothing, changes no
+	// setting (Replicas is ignored), and fails with a [*NotFoundError]
+	// naming the bucket when it is not there.
+	Existing bool
 }
 
 // Validate reports a configuration error, matching flow.ErrInvalidConfig.
@@ -58,7 +63,7 @@ func (c FlowStateConfig) Validate() error {
 // [flow.ErrStateConflict]. Feed cursors are keys of the same bucket,
 // written last-writer-wins as on SQL.
 //
-// HeldOrders and DeleteFinal read every order state of the bucket: call
+// HeldOrders, ListOrders and DeleteFinal read every order state of the bucket: call
 // DeleteFinal periodically to keep that quick.
 //
 // Create it with [NewFlowState] and end it with Close. The zero value is
@@ -72,9 +77,11 @@ type FlowState struct {
 var (
 	_ flow.StateStore  = (*FlowState)(nil)
 	_ flow.CursorStore = (*FlowState)(nil)
+	_ flow.StateLister = (*FlowState)(nil)
 )
 
-// NewFlowState connects to NATS and creates or updates the bucket.
+// NewFlowState connects to NATS and creates or updates the bucket; with
+// FlowStateConfig.Existing it only opens it.
 func NewFlowState(ctx context.Context, cfg FlowStateConfig) (*FlowState, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -97,7 +104,7 @@ func NewFlowState(ctx context.Context, cfg FlowStateConfig) (*FlowState, error) 
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	kv, err := openCASKV(ctx, js, cfg.Bucket, cfg.Replicas)
+	kv, err := openCASKV(ctx, js, cfg.Bucket, cfg.Replicas, cfg.Existing)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -220,6 +227,25 @@ func (s *FlowState) HeldOrders(ctx context.Context) ([]string, error) {
 	})
 	slices.Sort(ids)
 	return ids, err
+}
+
+// ListOrders implements [flow.StateLister] as [flow.SQLState] does: the
+// IDs, sorted, of the open orders and of the final ones last saved (by the
+// clock of FlowStateConfig.Now) at or after since; the zero since lists
+// every order. It reads every order state of the bucket.
+func (s *FlowState) ListOrders(ctx context.Context, since time.Time) ([]string, error) {
+	var ids []string
+	err := s.states(ctx, func(id, _ string, r *stateRec, _ uint64) error {
+		if !r.Final || since.IsZero() || r.Saved >= since.UnixNano() {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // DeleteFinal deletes the states of the final orders last saved before t

@@ -103,7 +103,7 @@ func NewIdempotencyStore(ctx context.Context, cfg IdempotencyConfig) (*Idempoten
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	kv, err := openCASKV(ctx, js, cfg.Bucket, cfg.Replicas)
+	kv, err := openCASKV(ctx, js, cfg.Bucket, cfg.Replicas, false)
 	if err != nil {
 		nc.Close()
 		return nil, err

@@ -21,12 +21,14 @@ type casKV struct {
 	prefix string // $KV.BUCKET.
 }
 
-// openCASKV creates or updates bucket, with per-key TTLs allowed.
-func openCASKV(ctx context.Context, js natsjs.JetStream, bucket string, replicas int) (*casKV, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, natsjs.KeyValueConfig{
-		Bucket: bucket, Storage: natsjs.FileStorage, Replicas: replicas, History: 1, LimitMarkerTTL: time.Second})
+// openCASKV creates or updates bucket, with per-key TTLs allowed; or,
+// when existing is set, opens it as it is (a [*NotFoundError] when it is
+// not there).
+func openCASKV(ctx context.Context, js natsjs.JetStream, bucket string, replicas int, existing bool) (*casKV, error) {
+	kv, err := openKV(ctx, js, natsjs.KeyValueConfig{
+		Bucket: bucket, Storage: natsjs.FileStorage, Replicas: replicas, History: 1, LimitMarkerTTL: time.Second}, existing)
 	if err != nil {
-		return nil, fmt.Errorf("jetstream: bucket %s: %w", bucket, err)
+		return nil, err
 	}
 	st, err := js.Stream(ctx, "KV_"+bucket)
 	if err != nil {
@@ -34,6 +36,48 @@ func openCASKV(ctx context.Context, js natsjs.JetStream, bucket string, replicas
 	}
 	return &casKV{js: js, stream: st, kv: kv, prefix: "$KV." + bucket + "."}, nil
 }
+
+// openKV creates or updates the bucket of cfg, or, when existing is set,
+// opens it without changing its configuration.
+func openKV(ctx context.Context, js natsjs.JetStream, cfg natsjs.KeyValueConfig, existing bool) (natsjs.KeyValue, error) {
+	if existing {
+		kv, err := js.KeyValue(ctx, cfg.Bucket)
+		if errors.Is(err, natsjs.ErrBucketNotFound) {
+			return nil, &NotFoundError{Kind: "bucket", Name: cfg.Bucket, Err: err}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: bucket %s: %w", cfg.Bucket, err)
+		}
+		return kv, nil
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
+// NotFoundError is the error of [Open] and [NewFlowState] with Existing
+// set when the stream or a bucket they would open is not there. It wraps
+// the client's error (jetstream.ErrStreamNotFound or ErrBucketNotFound).
+// The zero value is not meaningful; it is a plain value, safe for
+// concurrent reads.
+type NotFoundError struct {
+	// Kind is "stream" or "bucket".
+	Kind string
+	// Name is the name of the stream or bucket.
+	Name string
+	// Err is the client's error.
+	Err error
+}
+
+// Error names the stream or bucket that is not there.
+func (e *NotFoundError) Error() string {
+	return "jetstream: " + e.Kind + " " + e.Name + " does not exist (opened with Existing): " + e.Err.Error()
+}
+
+// Unwrap returns Err.
+func (e *NotFoundError) Unwrap() error { return e.Err }
 
 // get returns the value of key and the revision a write must name: value
 // nil and rev 0 for a key never written, value nil and the marker's
