@@ -44,7 +44,9 @@ func (s *fakeStock) Inventory(_ context.Context, q connector.InventoryQuery) ([]
 // nopLedger accepts every inventory application.
 type nopLedger struct{}
 
-func (nopLedger) ApplyInventory(context.Context, string, []canonical.InventoryPosition) error { return nil }
+func (nopLedger) ApplyInventory(context.Context, string, []canonical.InventoryPosition) error {
+	return nil
+}
 
 // holdingCRM holds the publish of an inventory event's read (a sequence
 // that is a multiple of AvailabilityStride) while hold is set: entered is
