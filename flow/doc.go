@@ -150,8 +150,8 @@
 // ApplyInventory, under a key derived from ("ordertocash",
 // "apply_inventory", key, event source, event ID, positions), and
 // to the CRM as one availability (the sum of what is available over the
-// key's lots) with PublishAvailability, whose sequence is that same WMS
-// sequence. A retried event pushes the positions it read first, so its key
+// key's lots) with PublishAvailability, whose sequence is that WMS
+// sequence times [AvailabilityStride]. A retried event pushes the positions it read first, so its key
 // always carries the same positions; after a restart the positions (and
 // the inventory state) are read again, and pushing them again is safe
 // since they are absolute.
@@ -164,8 +164,25 @@
 // reordered feed events never move them backwards. The sync lag (from the
 // event's time to the push) is reported through [Metrics.SyncLag] for the
 // event that pushed, with entity "inventory_adjustment" or
-// "inventory_position". Availability that changes without an inventory event
-// (allocation of orders) reaches the CRM with the key's next inventory event.
+// "inventory_position".
+//
+// Availability also changes without an inventory event: allocation,
+// backorder, a short pick and deallocation after a cancellation move the
+// WMS's allocated quantity but no inventory sequence. The order-to-cash
+// flow, on each fulfilment allocation update (allocated, backordered,
+// picked, and the one the WMS sends after a cancellation), re-reads the
+// positions of each of its items at its warehouse and publishes their
+// availability to the CRM; the ERP's ledger is left alone, since on hand
+// did not move. Reads of a key are made one at a time and each is given
+// the next availability sequence: the WMS sequence times
+// AvailabilityStride, or one more than the last given when that is not
+// less. So the CRM keeps the newest read whatever order the publishes
+// land in: an older snapshot's read never overtakes an allocation's
+// refresh, and the key's next inventory event overtakes every refresh
+// before it. The last sequence given is held in memory: after a restart,
+// refreshes at a WMS sequence the CRM already shows refreshes of are
+// ignored by it until the key's next inventory event (or as many refreshes
+// as before).
 //
 // # Roles each sub-flow needs
 //

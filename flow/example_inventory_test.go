@@ -48,10 +48,10 @@ func Example_inventorySync() {
 	shown, _ := c.ShownAvailability("SKU-100", "WH-WEST")
 	seq, _ := f.InventorySeq("SKU-100", "WH-WEST")
 	fmt.Println("erp on hand:", stock)
-	fmt.Println("crm available:", shown.Available, "sequence", shown.Sequence)
+	fmt.Println("crm available:", shown.Available, "sequence", shown.Sequence, "(WMS sequence", shown.Sequence/flow.AvailabilityStride, "× stride)")
 	fmt.Println("flow pushed sequence", seq, "in", e.Counts().InventoryApplications, "ERP application")
 	// Output:
 	// erp on hand: 91 EA
-	// crm available: 91 EA sequence 3
+	// crm available: 91 EA sequence 3000000 (WMS sequence 3 × stride)
 	// flow pushed sequence 3 in 1 ERP application
 }

@@ -33,13 +33,33 @@ type invState struct {
 	// completed, so that a retry pushes the same positions under the same
 	// idempotency key.
 	pending *invPush
+	// avail is the last availability sequence assigned to a read of the
+	// key (see AvailabilityStride); reads assign them one at a time, in
+	// the order they read, holding gate.
+	avail int64
+	// gate, a semaphore of one, is held across a read of the key's
+	// positions and the assignment of its availability sequence.
+	gate chan struct{}
 }
+
+// AvailabilityStride scales the WMS's inventory sequence into the sequence
+// of the availability the flow publishes to the CRM: a read of an item's
+// positions at a warehouse whose WMS sequence is s is published with
+// sequence s×AvailabilityStride, or, when the flow already published that
+// or more for them (a refresh after an allocation, which moves no WMS
+// sequence), one more than the last. So the CRM, which ignores an
+// availability at or below the sequence it shows, keeps the newest read:
+// an allocation's refresh is never overtaken by an older snapshot, and an
+// inventory event at a higher WMS sequence overtakes any refresh before it.
+const AvailabilityStride = 1_000_000
 
 // invPush is one push of a key's positions, for one source event.
 type invPush struct {
 	event     canonical.EventKey
 	positions []canonical.InventoryPosition
 	seq       int64
+	// avail is the sequence of the availability published for it.
+	avail int64
 }
 
 // inventorySync is the flow's state of inventory sync. Its zero value is
@@ -57,7 +77,7 @@ func (s *inventorySync) state(key string) *invState {
 	}
 	st := s.keys[key]
 	if st == nil {
-		st = &invState{}
+		st = &invState{gate: make(chan struct{}, 1)}
 		s.keys[key] = st
 	}
 	return st
@@ -113,23 +133,11 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 		return true, nil
 	}
 	if push == nil || push.event != ev.Key() {
-		q := [2]string{sku, location} // one allocation for both lists
-		ps, err := f.roles.stock.Inventory(ctx, connector.InventoryQuery{SKUs: q[0:1:1], Locations: q[1:2:2]})
-		if err != nil {
+		var err error
+		if push, err = f.readInventory(ctx, st, sku, location, key, bad); err != nil {
 			return false, err
 		}
-		ps = slices.DeleteFunc(ps, func(p canonical.InventoryPosition) bool { return p.Item.SKU != sku || p.Location != location })
-		if len(ps) == 0 {
-			return false, bad(fmt.Errorf("%w: the WMS has no inventory of %s", ErrBadEvent, key))
-		}
-		agg, err := aggregate(ps)
-		if err != nil {
-			return false, bad(fmt.Errorf("%w: inventory of %s: %w", ErrBadEvent, key, err))
-		}
-		push = &invPush{event: ev.Key(), positions: agg}
-		for _, p := range agg {
-			push.seq = max(push.seq, p.Sequence)
-		}
+		push.event = ev.Key()
 		if push.seq < seq {
 			return false, fmt.Errorf("%w: %s at sequence %d, event %s at %d", ErrInventoryBehind, key, push.seq, ev.ID, seq)
 		}
@@ -165,6 +173,78 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	return false, nil
 }
 
+// readInventory reads the positions of sku at location (key, their
+// SKU@WAREHOUSE), sums them over lots and assigns the read its
+// availability sequence (see AvailabilityStride), holding st.gate so that
+// reads of the key are assigned sequences in the order they read. The
+// returned push has no event.
+func (f *Flow) readInventory(ctx context.Context, st *invState, sku, location, key string, bad func(error) error) (*invPush, error) {
+	select {
+	case st.gate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	defer func() { <-st.gate }()
+	q := [2]string{sku, location} // one allocation for both lists
+	ps, err := f.roles.stock.Inventory(ctx, connector.InventoryQuery{SKUs: q[0:1:1], Locations: q[1:2:2]})
+	if err != nil {
+		return nil, err
+	}
+	ps = slices.DeleteFunc(ps, func(p canonical.InventoryPosition) bool { return p.Item.SKU != sku || p.Location != location })
+	if len(ps) == 0 {
+		return nil, bad(fmt.Errorf("%w: the WMS has no inventory of %s", ErrBadEvent, key))
+	}
+	agg, err := aggregate(ps)
+	if err != nil {
+		return nil, bad(fmt.Errorf("%w: inventory of %s: %w", ErrBadEvent, key, err))
+	}
+	push := &invPush{positions: agg}
+	for _, p := range agg {
+		push.seq = max(push.seq, p.Sequence)
+	}
+	f.inv.mu.Lock()
+	st.avail = max(push.seq*AvailabilityStride, st.avail+1)
+	push.avail = st.avail
+	f.inv.mu.Unlock()
+	return push, nil
+}
+
+// refreshAvailability publishes the availability of each of skus at
+// location from a fresh read of the WMS, for a change of the WMS that moves
+// no inventory sequence (an allocation, a deallocation). The ERP's ledger
+// is left alone: allocation changes no quantity on hand.
+//
+// A read the flow cannot publish (the WMS has no inventory of the item, or
+// units that do not add up) is logged and skipped: it is no fault of the
+// event that caused the refresh, whose own effects are made.
+func (f *Flow) refreshAvailability(ctx context.Context, location string, skus []string) error {
+	bad := func(err error) error { return &EventError{Err: err} }
+	for i, sku := range skus {
+		if sku == "" || slices.Contains(skus[:i], sku) {
+			continue
+		}
+		key := inventoryKey(sku, location)
+		push, err := f.readInventory(ctx, f.inv.state(key), sku, location, key, bad)
+		var avail connector.Availability
+		if err == nil {
+			avail, err = availability(sku, location, push)
+		}
+		var ee *EventError
+		if errors.As(err, &ee) || (err != nil && push != nil) {
+			f.logger.WarnContext(ctx, "flow: availability not refreshed", "key", key, "error", err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := f.roles.avail.PublishAvailability(ctx, []connector.Availability{avail}); err != nil {
+			return err
+		}
+		f.landed(ctx, targetCRM)
+	}
+	return nil
+}
+
 // positionsID identifies the quantities of positions, for idempotency keys:
 // per position "lot|status|onHand|allocated|available|inbound|asOf|seq;",
 // each quantity as "value unit" and asOf in RFC 3339 with nanoseconds, in
@@ -193,9 +273,9 @@ func positionsID(ps []canonical.InventoryPosition) string {
 }
 
 // availability sums the available quantity of the positions of status
-// available, as the CRM shows it, with the push's sequence.
+// available, as the CRM shows it, with the push's availability sequence.
 func availability(sku, location string, push *invPush) (connector.Availability, error) {
-	a := connector.Availability{SKU: sku, Location: location, Sequence: push.seq}
+	a := connector.Availability{SKU: sku, Location: location, Sequence: push.avail}
 	var sum canonical.Decimal
 	var unit canonical.Unit
 	var asOf time.Time

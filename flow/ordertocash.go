@@ -463,7 +463,18 @@ func (f *Flow) onAllocation(ctx context.Context, _ canonical.Event, u canonical.
 		st.dirty = true
 	}
 	f.mu.Unlock()
-	return dup, f.publish(ctx, st)
+	if err := f.publish(ctx, st); err != nil {
+		return dup, err
+	}
+	// Allocation, backorder, a short pick and the update that follows a
+	// cancellation move available stock but no inventory sequence: the
+	// CRM learns of them from a fresh read (a duplicate too: the refresh
+	// of its first delivery may not have been made).
+	skus := make([]string, len(u.Lines))
+	for i, l := range u.Lines {
+		skus[i] = l.Item.SKU
+	}
+	return dup, f.refreshAvailability(ctx, u.Warehouse, skus)
 }
 
 func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Shipment, bad func(error) error) (bool, error) {

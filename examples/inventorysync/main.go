@@ -236,7 +236,8 @@ func (w *world) table(ctx context.Context) ([]row, error) {
 		q, ok := w.erp.Stock(r.sku, r.wh)
 		r.erpOnHand, r.erpFound = q.Value, ok
 		a, ok := w.crm.ShownAvailability(r.sku, r.wh)
-		r.crmAvl, r.crmSeq, r.crmFound = a.Available.Value, a.Sequence, ok
+		// The CRM orders by the WMS sequence × flow.AvailabilityStride.
+		r.crmAvl, r.crmSeq, r.crmFound = a.Available.Value, a.Sequence/flow.AvailabilityStride, ok
 	}
 	return rows, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/flow"
 )
 
 func TestRun(t *testing.T) {
@@ -55,7 +56,7 @@ func TestTableDisagrees(t *testing.T) {
 	require.Len(t, rows, 1, "rows after one adjustment")
 	require.True(t, rows[0].agree(), "row after the flow: %+v", rows[0])
 	require.NoError(t, w.crm.PublishAvailability(ctx, []connector.Availability{{SKU: "SKU-100", Location: "WH-EAST",
-		Available: canonical.MustParseQuantity("1", "EA"), Sequence: 9}}), "PublishAvailability")
+		Available: canonical.MustParseQuantity("1", "EA"), Sequence: 9 * flow.AvailabilityStride}}), "PublishAvailability")
 	rows, err = w.table(ctx)
 	require.NoError(t, err, "table")
 	assert.False(t, rows[0].agree(), "row after the CRM was changed behind the flow's back: %+v", rows[0])

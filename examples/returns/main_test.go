@@ -12,6 +12,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/flow"
 )
 
 func TestRun(t *testing.T) {
@@ -73,7 +74,7 @@ func TestReportDisagrees(t *testing.T) {
 		}, want: "the CRM shows 0 credits of RET-000001, the ERP has 1"},
 		{name: "availability", tamper: func(t *testing.T, w *world, sc scene) {
 			require.NoError(t, w.crm.PublishAvailability(context.Background(), []connector.Availability{{SKU: "SKU-104", Location: sc.wh,
-				Available: canonical.MustParseQuantity("1", "EA"), Sequence: 1000}}), "PublishAvailability")
+				Available: canonical.MustParseQuantity("1", "EA"), Sequence: 1000 * flow.AvailabilityStride}}), "PublishAvailability")
 		}, want: "stock of SKU-104"},
 	}
 	for _, tt := range tests {
