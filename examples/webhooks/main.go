@@ -190,17 +190,18 @@ func run(ctx context.Context, out io.Writer, cfg config) (*report, error) {
 
 	rep := &report{}
 	// send posts one attempt and counts its answer; it reports whether the
-	// message was acknowledged.
-	send := func(id string, ts time.Time, body []byte, key webhook.Secret) (bool, error) {
+	// message was acknowledged, and whether the intake answered that the
+	// same message is being recorded by another attempt right now.
+	send := func(id string, ts time.Time, body []byte, key webhook.Secret) (ok, busy bool, err error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, bytes.NewReader(body))
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		req.Header.Set("Content-Type", "application/json")
 		webhook.SetHeaders(req.Header, id, ts, body, key)
 		resp, err := client.Do(req)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		var p struct{ Type string }
 		_ = json.NewDecoder(resp.Body).Decode(&p)
@@ -224,19 +225,26 @@ func run(ctx context.Context, out io.Writer, cfg config) (*report, error) {
 		default:
 			t.other++
 		}
-		return resp.StatusCode/100 == 2, nil
+		return resp.StatusCode/100 == 2, p.Type == webhook.ProblemInProgress, nil
 	}
 	// deliver is the vendor's delivery loop: the first attempt signed at
 	// first (maybe long ago), every retry signed now.
 	deliver := func(id string, first time.Time, body []byte) error {
 		ts := first
 		for attempt := 1; ; attempt++ {
-			ok, err := send(id, ts, body, secret)
+			ok, busy, err := send(id, ts, body, secret)
 			if err != nil || ok {
 				return err
 			}
 			if attempt == 10 {
 				return fmt.Errorf("message %s: not acknowledged after %d attempts", id, attempt)
+			}
+			if busy {
+				// Another attempt of this message is being recorded: the
+				// answer depends on it finishing, which takes real time,
+				// so this backoff is real (1 ms doubling, about 0.5 s in
+				// all), not simulated.
+				time.Sleep(time.Millisecond << (attempt - 1))
 			}
 			clk.add(time.Second) // the vendor's backoff, in simulated time
 			ts = clk.Now()
@@ -258,7 +266,7 @@ func run(ctx context.Context, out io.Writer, cfg config) (*report, error) {
 		switch r := rnd.Float64(); {
 		case r < 0.08: // an attacker's message, signed with a guessed key
 			forged++
-			if _, err := send(id+"-forged", clk.Now(), body, webhook.Secret("guessed")); err != nil {
+			if _, _, err := send(id+"-forged", clk.Now(), body, webhook.Secret("guessed")); err != nil {
 				return nil, err
 			}
 			continue
@@ -293,7 +301,7 @@ func run(ctx context.Context, out io.Writer, cfg config) (*report, error) {
 	// The attacker replays captured requests verbatim, ten minutes later.
 	clk.add(10 * time.Minute)
 	for _, c := range replays {
-		if _, err := send(c.id, c.ts, c.body, secret); err != nil {
+		if _, _, err := send(c.id, c.ts, c.body, secret); err != nil {
 			return nil, err
 		}
 	}
@@ -303,7 +311,7 @@ func run(ctx context.Context, out io.Writer, cfg config) (*report, error) {
 		id := genuine[len(genuine)-1]
 		n := 0
 		fmt.Sscanf(id, "msg_%d", &n)
-		if _, err := send(id, clk.Now(), shipmentBody(n), secret); err != nil {
+		if _, _, err := send(id, clk.Now(), shipmentBody(n), secret); err != nil {
 			return nil, err
 		}
 	}
