@@ -165,7 +165,7 @@ type Flow struct {
 	log      eventlog.Backend
 	cursors  CursorStore
 	sourcer  Sourcer
-	consumer *eventlog.Consumer
+	consumer Consumer
 	group    string
 	scope    string
 	source   string
@@ -287,10 +287,22 @@ func build(cfg Config, roles inventoryRoles) (*Flow, error) {
 			return nil, fmt.Errorf("%w: Middleware returned a nil handler", ErrInvalidConfig)
 		}
 	}
-	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: handler,
+	ccfg := eventlog.ConsumerConfig{Group: f.group, Handler: handler,
 		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
 		Lease:  cmp.Or(cfg.DedupeLease, DefaultDedupeLease),
-		Logger: cfg.Logger, Now: cfg.Now, OnDeadLetter: f.deadLettered})
+		Logger: cfg.Logger, Now: cfg.Now, OnDeadLetter: f.deadLettered}
+	if cfg.NewConsumer != nil {
+		c, err := cfg.NewConsumer(ccfg)
+		if err != nil {
+			return nil, fmt.Errorf("%w: NewConsumer: %w", ErrInvalidConfig, err)
+		}
+		if c == nil {
+			return nil, fmt.Errorf("%w: NewConsumer returned a nil Consumer", ErrInvalidConfig)
+		}
+		f.consumer = c
+		return f, nil
+	}
+	c, err := eventlog.NewConsumer(cfg.Log, ccfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: consumer: %w", ErrInvalidConfig, err)
 	}
