@@ -204,6 +204,9 @@ type Flow struct {
 	// only when an order is compacted).
 	states  StateStore
 	durable bool
+	// shared: the handler runs on a Consumer of Config.NewConsumer, and
+	// other processes may handle the flow's orders (flow/consumer.go).
+	shared bool
 	peak    int // most orders f.orders held since it was last rebuilt
 }
 
@@ -299,7 +302,7 @@ func build(cfg Config, roles inventoryRoles) (*Flow, error) {
 		if c == nil {
 			return nil, fmt.Errorf("%w: NewConsumer returned a nil Consumer", ErrInvalidConfig)
 		}
-		f.consumer = c
+		f.consumer, f.shared = c, true
 		return f, nil
 	}
 	c, err := eventlog.NewConsumer(cfg.Log, ccfg)
