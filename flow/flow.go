@@ -207,7 +207,7 @@ type Flow struct {
 	// shared: the handler runs on a Consumer of Config.NewConsumer, and
 	// other processes may handle the flow's orders (flow/consumer.go).
 	shared bool
-	peak    int // most orders f.orders held since it was last rebuilt
+	peak   int // most orders f.orders held since it was last rebuilt
 }
 
 // inventoryRoles are the roles inventory sync uses: the WMS's event feed

@@ -151,6 +151,10 @@ type stats struct {
 	coordinatorCPU time.Duration // NATS, the emulators, the coordinator
 	ledger         ledger
 	overlaps       int
+	requests       int64 // HTTP requests the emulators answered
+	// killedInFlight is how many events the SIGKILLed worker was
+	// handling when it was killed; -1 when none was killed.
+	killedInFlight int
 }
 
 func (s stats) rate() float64 { return float64(s.orders) / s.elapsed.Seconds() }
@@ -202,7 +206,10 @@ type coordinator struct {
 	open  map[string]handling // worker+key+id → started
 	ready map[string]bool
 	cpu   time.Duration // of the workers that ended
-	lines sync.WaitGroup
+	// killedInFlight is how many events the SIGKILLed worker was
+	// handling; -1 until one is killed.
+	killedInFlight int
+	lines          sync.WaitGroup
 }
 
 // observer is the coordinator's consumer: it handles nothing and waits
@@ -271,7 +278,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 
-	c := &coordinator{cfg: cfg, out: out, open: map[string]handling{}, ready: map[string]bool{},
+	c := &coordinator{cfg: cfg, out: out, open: map[string]handling{}, ready: map[string]bool{}, killedInFlight: -1,
 		wf: workerFlags{nats: cl.URL(), replicas: replicas, urls: sys.urls}}
 	procs := make([]*proc, cfg.workers)
 	for i := range procs {
@@ -297,9 +304,9 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	// the emulators answered: a worker SIGKILLed (while it handles an
 	// event) and started again half a second later, a NATS node shut
 	// down and restarted two seconds later.
-	est := int64(cfg.orders+6) * 15
-	killAt := int64(float64(est) * (0.1 + 0.3*rng.Float64()))
-	nodeAt := int64(float64(est) * (0.1 + 0.4*rng.Float64()))
+	est := int64(cfg.orders+6) * 40 // about the requests of a run
+	killAt := int64(float64(est) * (0.15 + 0.35*rng.Float64()))
+	nodeAt := int64(float64(est) * (0.15 + 0.45*rng.Float64()))
 	victim, node := rng.IntN(cfg.workers), rng.IntN(len(cl.Nodes))
 	fctx, stopFaults := context.WithCancel(ctx)
 	faultsDone := make(chan []string, 1)
@@ -341,9 +348,10 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 	}
 	c.lines.Wait()
-	s := stats{orders: len(res.IDs), elapsed: res.Elapsed, events: events, bytes: bytes, coordinatorCPU: coordCPU, ledger: led}
+	s := stats{orders: len(res.IDs), elapsed: res.Elapsed, events: events, bytes: bytes, coordinatorCPU: coordCPU, ledger: led,
+		requests: sys.requests.Load()}
 	c.mu.Lock()
-	s.workerCPU = c.cpu
+	s.workerCPU, s.killedInFlight = c.cpu, c.killedInFlight
 	c.mu.Unlock()
 	problems := c.report(&s, missed)
 	if cfg.stats != nil {
@@ -441,6 +449,7 @@ func (c *coordinator) inject(ctx context.Context, sys *systems, cl *natstest.Clu
 		<-p.done
 		c.mu.Lock()
 		inFlight := c.closeOpen(p.name, at)
+		c.killedInFlight = inFlight
 		c.mu.Unlock()
 		c.say("after %d HTTP requests: SIGKILLed worker %s while it handled %d event(s)", killAt, p.name, inFlight)
 		time.Sleep(500 * time.Millisecond)
@@ -612,7 +621,8 @@ func (c *coordinator) report(s *stats, missed []string) []string {
 		fmt.Fprintln(out, "  -", p)
 	}
 	if s.orders > 0 && s.elapsed > 0 {
-		fmt.Fprintf(out, "%d orders in %v: %.1f orders/s", s.orders, s.elapsed.Round(time.Millisecond), s.rate())
+		fmt.Fprintf(out, "%d orders in %v: %.1f orders/s, %.1f HTTP requests per order", s.orders, s.elapsed.Round(time.Millisecond), s.rate(),
+			float64(s.requests)/float64(s.orders))
 		if s.events > 0 {
 			fmt.Fprintf(out, "; %.1f events per order, %d bytes per event stored", float64(s.events)/float64(s.orders), s.bytes/s.events)
 		}
