@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,16 +60,13 @@ type systems struct {
 	urls    endpoints
 
 	requests atomic.Int64 // HTTP requests the emulators answered
-
-	mu     sync.Mutex
-	effect map[string]int // effect requests answered 2xx, per operation
 }
 
 // newSystems starts the emulators, each behind a fault injector that
 // answers a share f of the requests 503, rate limited in the vendor's
 // shape, or applies them and loses the answer (a reset or a timeout).
 func newSystems(f float64, seed uint64) (_ *systems, err error) {
-	s := &systems{clk: o2c.NewClock(wms.DemoEpoch()), effect: map[string]int{}}
+	s := &systems{clk: o2c.NewClock(wms.DemoEpoch())}
 	defer func() {
 		if err != nil {
 			s.close()
