@@ -102,6 +102,30 @@
 // its writes to the group's state are fenced, its other effects are not:
 // make them conditional or idempotent.
 //
+// # Flows across processes
+//
+// [Backend.GroupConsumer] returns the constructor of
+// flow.Config.NewConsumer: every process runs the flow (flow.Run) with
+// its handler on a member of the partitioned group of the flow's
+// Config.Group, one [FlowState] as its State and Cursors and one
+// [IdempotencyStore] as its Dedupe. An order's events carry its ID as
+// their partition key, so the member that owns the order's partition
+// handles it, and an order moves with its partition as above. The
+// order's state is saved with writes conditional on the key's revision
+// (the version the flow loaded), so a member that handled the order
+// before the move cannot overwrite what the new owner saved: its save
+// fails with flow.ErrStateConflict and it reloads.
+//
+// Every process polls the systems' feeds into the log (package flow,
+// section Across processes): an event appended by two processes is one
+// message, its dedupe key being the Nats-Msg-Id, within
+// Config.DuplicateWindow. [Group.WaitIdle] waits until the whole group has
+// caught up, read from the partitions' cursors and the stream, so that any
+// process can wait for the others, running a member or not (flow.Drain
+// uses it; examples/cluster's coordinator runs no member). The flow lists
+// and replays the dead letters of every partition through
+// [Group.ConsumerGroups].
+//
 // # Capacity
 //
 // A partition is consumed by one member at a time (its keys in parallel
