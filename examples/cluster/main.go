@@ -206,6 +206,8 @@ type coordinator struct {
 	open  map[string]handling // worker+key+id → started
 	ready map[string]bool
 	cpu   time.Duration // of the workers that ended
+	// started counts the handlings the workers started.
+	started int
 	// killedInFlight is how many events the SIGKILLed worker was
 	// handling; -1 until one is killed.
 	killedInFlight int
@@ -300,18 +302,18 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	fmt.Fprintf(out, "%d workers own their partitions; %d orders beside the scripted ones, faults %.2f\n", cfg.workers, cfg.orders, cfg.faults)
 
-	// The faults, at random points of the run, counted in HTTP requests
-	// the emulators answered: a worker SIGKILLed (while it handles an
-	// event) and started again half a second later, a NATS node shut
-	// down and restarted two seconds later.
-	est := int64(cfg.orders+6) * 40 // about the requests of a run
-	killAt := int64(float64(est) * (0.15 + 0.35*rng.Float64()))
-	nodeAt := int64(float64(est) * (0.15 + 0.45*rng.Float64()))
+	// The faults, at random points of the run, counted in handlings the
+	// workers started: a worker SIGKILLed (while it handles an event)
+	// and started again half a second later, a NATS node shut down and
+	// restarted two seconds later.
+	est := (cfg.orders + 6) * 6 // about the handlings of a run
+	killAt := int(float64(est) * (0.15 + 0.35*rng.Float64()))
+	nodeAt := int(float64(est) * (0.15 + 0.45*rng.Float64()))
 	victim, node := rng.IntN(cfg.workers), rng.IntN(len(cl.Nodes))
 	fctx, stopFaults := context.WithCancel(ctx)
 	faultsDone := make(chan []string, 1)
 	if cfg.chaos {
-		go func() { faultsDone <- c.inject(fctx, sys, cl, procs, victim, node, killAt, nodeAt) }()
+		go func() { faultsDone <- c.inject(fctx, cl, procs, victim, node, killAt, nodeAt) }()
 	} else {
 		faultsDone <- nil
 	}
@@ -391,16 +393,21 @@ func (c *coordinator) waitReady(ctx context.Context, n int) error {
 	}
 }
 
-// waitRequests waits until the emulators answered n requests.
-func waitRequests(ctx context.Context, sys *systems, n int64) bool {
-	for sys.requests.Load() < n {
+// waitStarted waits until the workers started n handlings.
+func (c *coordinator) waitStarted(ctx context.Context, n int) bool {
+	for {
+		c.mu.Lock()
+		k := c.started
+		c.mu.Unlock()
+		if k >= n {
+			return true
+		}
 		select {
 		case <-ctx.Done():
 			return false
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	return true
 }
 
 // waitHandling waits until worker has a handling open, or within.
@@ -419,12 +426,12 @@ func (c *coordinator) waitHandling(worker string, within time.Duration) {
 	}
 }
 
-// inject SIGKILLs worker victim once the emulators answered killAt
-// requests, at a moment it is handling an event (within 5s), and starts
-// it again half a second later; with cfg.nodeDown it shuts NATS node
-// node down once they answered nodeAt and restarts it two seconds later.
-// It returns the faults that did not happen before ctx was done.
-func (c *coordinator) inject(ctx context.Context, sys *systems, cl *natstest.Cluster, procs []*proc, victim, node int, killAt, nodeAt int64) []string {
+// inject SIGKILLs worker victim once the workers started killAt
+// handlings, at a moment it is handling an event (within 30s), and
+// starts it again half a second later; with cfg.nodeDown it shuts NATS
+// node node down once they started nodeAt and restarts it two seconds
+// later. It returns the faults that did not happen before ctx was done.
+func (c *coordinator) inject(ctx context.Context, cl *natstest.Cluster, procs []*proc, victim, node int, killAt, nodeAt int) []string {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var missed []string
@@ -436,14 +443,14 @@ func (c *coordinator) inject(ctx context.Context, sys *systems, cl *natstest.Clu
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if !waitRequests(ctx, sys, killAt) {
+		if !c.waitStarted(ctx, killAt) {
 			miss("the worker was not killed: the run ended first")
 			return
 		}
 		c.mu.Lock()
 		p := procs[victim]
 		c.mu.Unlock()
-		c.waitHandling(p.name, 5*time.Second) // kill it while it handles
+		c.waitHandling(p.name, 30*time.Second) // kill it while it handles
 		at := time.Now().UnixNano()
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
 		<-p.done
@@ -451,7 +458,7 @@ func (c *coordinator) inject(ctx context.Context, sys *systems, cl *natstest.Clu
 		inFlight := c.closeOpen(p.name, at)
 		c.killedInFlight = inFlight
 		c.mu.Unlock()
-		c.say("after %d HTTP requests: SIGKILLed worker %s while it handled %d event(s)", killAt, p.name, inFlight)
+		c.say("after %d handlings: SIGKILLed worker %s while it handled %d event(s)", killAt, p.name, inFlight)
 		time.Sleep(500 * time.Millisecond)
 		np, err := c.start(p.name)
 		if err != nil {
@@ -467,12 +474,12 @@ func (c *coordinator) inject(ctx context.Context, sys *systems, cl *natstest.Clu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !waitRequests(ctx, sys, nodeAt) {
+			if !c.waitStarted(ctx, nodeAt) {
 				miss("no NATS node was shut down: the run ended first")
 				return
 			}
 			cl.Nodes[node].Shutdown()
-			c.say("after %d HTTP requests: shut down NATS node n%d", nodeAt, node)
+			c.say("after %d handlings: shut down NATS node n%d", nodeAt, node)
 			time.Sleep(2 * time.Second)
 			if err := cl.Nodes[node].Restart(); err != nil {
 				miss(fmt.Sprintf("restarting NATS node n%d: %v", node, err))
@@ -539,6 +546,7 @@ func (c *coordinator) line(worker, l string) {
 	case len(f) == 4 && f[0] == "S":
 		t, _ := strconv.ParseInt(f[3], 10, 64)
 		c.open[worker+" "+f[1]+" "+f[2]] = handling{key: f[1], id: f[2], worker: worker, start: t}
+		c.started++
 	case len(f) == 5 && f[0] == "E":
 		k := worker + " " + f[1] + " " + f[2]
 		h, ok := c.open[k]

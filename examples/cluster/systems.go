@@ -189,7 +189,7 @@ func flowConfig(u endpoints) (flow.Config, error) {
 		Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}}
 	opts.Breaker.OpenTimeout = 20 * time.Millisecond
 	cfg := flow.Config{OrderSources: []string{salesforce.Source}, ERPSources: []string{erp.Source}, WMSSources: []string{sbc.Source()},
-		PollInterval: 50 * time.Millisecond, Workers: 4, DedupeLease: 5 * time.Second,
+		PollInterval: 100 * time.Millisecond, Workers: 4, DedupeLease: 5 * time.Second,
 		Policy: eventlog.ErrorPolicy{MaxAttempts: 50, OpenRecheck: 20 * time.Millisecond,
 			Backoff: retry.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, Jitter: retry.NoJitter}}}
 	if cfg.ERP, err = connector.WrapERP(sapc, opts); err != nil {
