@@ -208,6 +208,10 @@ type coordinator struct {
 	cpu   time.Duration // of the workers that ended
 	// started counts the handlings the workers started.
 	started int
+	// kill is the SIGKILL to send at the next handling of its worker;
+	// killTime is when it was sent.
+	kill     *pendingKill
+	killTime int64
 	// killedInFlight is how many events the SIGKILLed worker was
 	// handling; -1 until one is killed.
 	killedInFlight int
@@ -410,20 +414,19 @@ func (c *coordinator) waitStarted(ctx context.Context, n int) bool {
 	}
 }
 
-// waitHandling waits until worker has a handling open, or within.
-func (c *coordinator) waitHandling(worker string, within time.Duration) {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		c.mu.Lock()
-		for _, h := range c.open {
-			if h.worker == worker {
-				c.mu.Unlock()
-				return
-			}
-		}
-		c.mu.Unlock()
-		time.Sleep(time.Millisecond)
-	}
+// pendingKill is a SIGKILL the line reader sends when its worker starts
+// a handling.
+type pendingKill struct {
+	p    *proc
+	at   int64
+	done chan struct{}
+}
+
+// fire sends the signal and records when.
+func (k *pendingKill) fire() {
+	k.at = time.Now().UnixNano()
+	_ = k.p.cmd.Process.Signal(syscall.SIGKILL)
+	close(k.done)
 }
 
 // inject SIGKILLs worker victim once the workers started killAt
@@ -447,15 +450,26 @@ func (c *coordinator) inject(ctx context.Context, cl *natstest.Cluster, procs []
 			miss("the worker was not killed: the run ended first")
 			return
 		}
+		// Killed while it handles: the line reader sends the signal as
+		// it reads the victim's next handling start (or after 30s).
 		c.mu.Lock()
 		p := procs[victim]
+		killed := make(chan struct{})
+		c.kill = &pendingKill{p: p, done: killed}
 		c.mu.Unlock()
-		c.waitHandling(p.name, 30*time.Second) // kill it while it handles
-		at := time.Now().UnixNano()
-		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		select {
+		case <-killed:
+		case <-time.After(30 * time.Second):
+			c.mu.Lock()
+			if c.kill != nil {
+				c.kill.fire()
+				c.kill, c.killTime = nil, c.kill.at
+			}
+			c.mu.Unlock()
+		}
 		<-p.done
 		c.mu.Lock()
-		inFlight := c.closeOpen(p.name, at)
+		inFlight := c.closeOpen(p.name, c.killTime)
 		c.killedInFlight = inFlight
 		c.mu.Unlock()
 		c.say("after %d handlings: SIGKILLed worker %s while it handled %d event(s)", killAt, p.name, inFlight)
@@ -547,6 +561,10 @@ func (c *coordinator) line(worker, l string) {
 		t, _ := strconv.ParseInt(f[3], 10, 64)
 		c.open[worker+" "+f[1]+" "+f[2]] = handling{key: f[1], id: f[2], worker: worker, start: t}
 		c.started++
+		if k := c.kill; k != nil && k.p.name == worker {
+			k.fire()
+			c.kill, c.killTime = nil, k.at
+		}
 	case len(f) == 5 && f[0] == "E":
 		k := worker + " " + f[1] + " " + f[2]
 		h, ok := c.open[k]
