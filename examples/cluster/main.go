@@ -94,6 +94,9 @@ const (
 	idemBucket = "cluster_idempotency"
 	leaseTTL   = 2 * time.Second
 	renew      = 250 * time.Millisecond
+	// consumerPoll is how often a worker's partition consumers read the
+	// log (the feeds are polled every flowConfig's PollInterval).
+	consumerPoll = 25 * time.Millisecond
 )
 
 func main() {

@@ -123,6 +123,10 @@ func workerMain(args []string) (err error) {
 	cfg.Log, cfg.State, cfg.Cursors, cfg.Dedupe, cfg.Logger = st.log, st.state, st.state, st.idem, logger
 	var g *jetstream.Group
 	cfg.NewConsumer = func(cc eventlog.ConsumerConfig) (flow.Consumer, error) {
+		// The consumers find the appends of other processes (the feeds'
+		// events another worker or the coordinator polled) at their next
+		// poll of the log: poll it more often than the feeds.
+		cc.PollInterval = consumerPoll
 		g, err = st.log.NewGroup(jetstream.GroupConfig{Member: wf.name, LeaseTTL: leaseTTL, Renew: renew, Consumer: cc})
 		return g, err
 	}
