@@ -168,10 +168,10 @@
 // and N machines N times that up to the stream leader's S / 6.2. The
 // orders per second measured on the shared 2-core VM (load average about
 // 35: the run's processes got about a third of a core) were 4.7 to 5.8,
-// 3.3 to 4.0 and 5.8 to 7.1 with 1, 2 and 3 workers (106 orders) and 4.3
-// and 4.0 with 1 and 3 workers (306 orders): contention's figures, not
-// the design's, and flat in N because the workers share those cores with
-// the server and the emulators.
+// 3.3 to 4.0 and 5.8 to 7.1 with 1, 2 and 3 workers (106 orders) and 4.3,
+// 2.7 and 4.0 (306 orders): contention's figures, not the design's, and
+// flat in N because the workers share those cores with the server and the
+// emulators.
 //
 // # Costs
 //
