@@ -160,9 +160,11 @@ func TestFlowOnGroup(t *testing.T) {
 		ids = append(ids, o.ID)
 	}
 	watcher := b0Watcher(t, cfg)
-	deadline := time.Now().Add(2 * time.Minute)
+	// Generous bounds: on a loaded machine a round of the two members
+	// may take many seconds.
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
+		wctx, wcancel := context.WithDeadline(t.Context(), deadline)
 		require.NoError(t, watcher.WaitIdle(wctx), "the group catches up")
 		wcancel()
 		n, err := w.Step(t.Context())
@@ -170,7 +172,7 @@ func TestFlowOnGroup(t *testing.T) {
 		if n == 0 && invoiced(t, members[0].f, ids) {
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "the orders are invoiced within 2 minutes")
+		require.True(t, time.Now().Before(deadline), "the orders are invoiced within 3 minutes")
 		time.Sleep(50 * time.Millisecond) // the members' next poll of the feeds
 	}
 	fos := 0
