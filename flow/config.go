@@ -212,6 +212,17 @@ type Config struct {
 	// is the handler's; it must call the handler it wraps, or return an
 	// error, and be safe for concurrent use. Nil means the handler as is.
 	Middleware func(eventlog.Handler) eventlog.Handler
+	// NewConsumer, when not nil, builds what runs the flow's handler over
+	// Log, from the configuration the flow would give its own
+	// eventlog.Consumer (Group, Handler, Workers, PollInterval, Policy,
+	// Dedupe, Lease, Logger, Now, OnDeadLetter): a member of a
+	// partitioned consumer group, so that several processes run the flow
+	// over one log, each handling the orders of the partitions it owns
+	// (with package eventlog/jetstream, Backend.GroupConsumer returns
+	// one). Its error is returned by New, wrapped in ErrInvalidConfig.
+	// See the package documentation, section Across processes. Nil means
+	// an eventlog.Consumer of its own over Log, one process at a time.
+	NewConsumer func(eventlog.ConsumerConfig) (Consumer, error)
 }
 
 // Validate reports whether c is usable. The error matches ErrInvalidConfig

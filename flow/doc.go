@@ -119,6 +119,47 @@
 // [DefaultDedupeLease]); a restarted flow parks those events until then
 // and handles them after.
 //
+// # Across processes
+//
+// Several processes run one flow when Config.NewConsumer gives each a
+// member of a partitioned consumer group (package eventlog/jetstream:
+// Backend.GroupConsumer): every process runs [Flow.Run] with the same
+// Group, Scope and Source, over the same Log, State (and Cursors) and
+// Dedupe. The log's partition key of an order's events is its order ID,
+// so each order is handled by the process that owns its partition, one
+// event at a time and in order; when a partition moves (a process joins,
+// leaves or crashes), its new owner starts after the last committed event
+// and the events the former owner had in flight are delivered again (see
+// the group's own documentation for the bound and the fencing).
+//
+// The state of an order is shared, not owned: each save is conditional
+// on the version loaded, as above, so a process whose copy another has
+// made stale (it owned the order's partition before) fails the save with
+// [ErrStateConflict], drops its copy and handles the event again from the
+// store. Queries ([Flow.Where]) read the store and take its state when it
+// is newer than the copy in memory, and the hold watcher keeps in memory
+// only the orders its process handles.
+//
+// Every process polls every feed and checks the held orders, each
+// Config.PollInterval, from the cursors in the shared Config.Cursors:
+// there is no elected poller to fail over. Two processes that read the
+// same page append the same events; the log stores an event once per
+// dedupe key (source and ID: with JetStream, the stream's duplicate
+// window), and the events the flow emits itself (decisions, resumptions
+// of held orders) have IDs derived from their content, so they too are
+// stored once. A process that saves a cursor after a faster one may move
+// it back a page; that page is read and appended again, stored once
+// within the log's duplicate window, and beyond it recognised by the
+// handlers as documents already applied, as any redelivery is. The cost
+// is one read of each feed per process and interval: with N processes,
+// choose PollInterval N times longer than one process would poll.
+//
+// [Flow.DeadLetters], [Flow.Replay] and [Flow.Where] cover the consumer
+// groups of every partition when the Consumer reports them
+// ([ConsumerGroups]). [Flow.Drain] waits with the Consumer's WaitIdle; a
+// jetstream Group's waits for the whole group, whichever process owns
+// each partition.
+//
 // # Compaction
 //
 // Memory held per completed order is bounded: an order that is final

@@ -15,24 +15,35 @@ import (
 // Durable state and crashes.
 
 // lookup returns the order's state: from memory, else loaded from the
-// store (and kept in memory when keep is set), else nil.
+// store (and kept in memory when keep is set), else nil. A query (keep not
+// set) of a flow whose state other processes share (Config.NewConsumer)
+// reads the store too, and takes the stored state when its version is
+// newer than the one in memory (another process handled the order since),
+// dropping the stale copy from memory.
 func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderState, error) {
 	f.mu.Lock()
-	st := f.orders[orderID]
+	mem := f.orders[orderID]
 	f.mu.Unlock()
-	if st != nil {
-		return st, nil
+	if mem != nil && (keep || !f.shared) {
+		return mem, nil
 	}
 	s, ok, err := f.states.LoadState(ctx, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("flow: load state of order %q: %w", orderID, err)
 	}
-	if !ok {
-		return nil, nil
+	if !ok || mem != nil && s.Version <= mem.version {
+		return mem, nil
 	}
-	st, err = decodeState(orderID, s.Data)
+	st, err := decodeState(orderID, s.Data)
 	if err != nil {
 		return nil, err
+	}
+	if mem != nil {
+		f.mu.Lock()
+		if f.orders[orderID] == mem {
+			delete(f.orders, orderID)
+		}
+		f.mu.Unlock()
 	}
 	st.version = s.Version
 	f.mu.Lock()
@@ -224,7 +235,13 @@ func (f *Flow) heldOrders(ctx context.Context) ([]*orderState, error) {
 		}
 		f.mu.Lock()
 		if heldLocked(st) {
-			if st = f.keepLocked(st); heldLocked(st) {
+			// A flow whose state other processes share keeps in memory
+			// only the orders it handles: another process may handle
+			// this one next.
+			if !f.shared {
+				st = f.keepLocked(st)
+			}
+			if heldLocked(st) {
 				held = append(held, st)
 			}
 		}

@@ -165,7 +165,7 @@ type Flow struct {
 	log      eventlog.Backend
 	cursors  CursorStore
 	sourcer  Sourcer
-	consumer *eventlog.Consumer
+	consumer Consumer
 	group    string
 	scope    string
 	source   string
@@ -204,7 +204,10 @@ type Flow struct {
 	// only when an order is compacted).
 	states  StateStore
 	durable bool
-	peak    int // most orders f.orders held since it was last rebuilt
+	// shared: the handler runs on a Consumer of Config.NewConsumer, and
+	// other processes may handle the flow's orders (flow/consumer.go).
+	shared bool
+	peak   int // most orders f.orders held since it was last rebuilt
 }
 
 // inventoryRoles are the roles inventory sync uses: the WMS's event feed
@@ -287,10 +290,22 @@ func build(cfg Config, roles inventoryRoles) (*Flow, error) {
 			return nil, fmt.Errorf("%w: Middleware returned a nil handler", ErrInvalidConfig)
 		}
 	}
-	c, err := eventlog.NewConsumer(cfg.Log, eventlog.ConsumerConfig{Group: f.group, Handler: handler,
+	ccfg := eventlog.ConsumerConfig{Group: f.group, Handler: handler,
 		Workers: cfg.Workers, PollInterval: cfg.PollInterval, Policy: cfg.Policy, Dedupe: cfg.Dedupe,
 		Lease:  cmp.Or(cfg.DedupeLease, DefaultDedupeLease),
-		Logger: cfg.Logger, Now: cfg.Now, OnDeadLetter: f.deadLettered})
+		Logger: cfg.Logger, Now: cfg.Now, OnDeadLetter: f.deadLettered}
+	if cfg.NewConsumer != nil {
+		c, err := cfg.NewConsumer(ccfg)
+		if err != nil {
+			return nil, fmt.Errorf("%w: NewConsumer: %w", ErrInvalidConfig, err)
+		}
+		if c == nil {
+			return nil, fmt.Errorf("%w: NewConsumer returned a nil Consumer", ErrInvalidConfig)
+		}
+		f.consumer, f.shared = c, true
+		return f, nil
+	}
+	c, err := eventlog.NewConsumer(cfg.Log, ccfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: consumer: %w", ErrInvalidConfig, err)
 	}

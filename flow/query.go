@@ -152,7 +152,7 @@ func (f *Flow) Where(ctx context.Context, orderID string) (OrderView, error) {
 		v.Timeline = tr.Timeline(v.CorrelationID)
 	}
 	if v.CorrelationID != "" {
-		dl, err := f.log.List(ctx, eventlog.Filter{Consumer: f.group, CorrelationID: v.CorrelationID})
+		dl, err := f.listDeadLetters(ctx, eventlog.Filter{CorrelationID: v.CorrelationID})
 		if err != nil {
 			return v, fmt.Errorf("flow: dead letters of order %s: %w", orderID, err)
 		}
@@ -161,17 +161,27 @@ func (f *Flow) Where(ctx context.Context, orderID string) (OrderView, error) {
 	return v, nil
 }
 
-// DeadLetters returns the dead letters of the flow's consumer group that f
-// selects (its Consumer is set to the group).
+// DeadLetters returns the dead letters of the flow's consumer group that
+// filter selects (its Consumer is set to the group; with a Consumer that
+// reports ConsumerGroups, to each of those groups too).
 func (f *Flow) DeadLetters(ctx context.Context, filter eventlog.Filter) ([]eventlog.DeadLetter, error) {
-	filter.Consumer = f.group
-	return f.log.List(ctx, filter)
+	return f.listDeadLetters(ctx, filter)
 }
 
-// Replay asks for the dead letters of the flow's group that filter selects
-// to be handled again, recording by and why in their audit trail, and
-// returns how many. The next Run or Drain handles them.
+// Replay asks for the dead letters of the flow's group (and those of the
+// Consumer's ConsumerGroups) that filter selects to be handled again,
+// recording by and why in their audit trail, and returns how many. The
+// next Run or Drain handles them.
 func (f *Flow) Replay(ctx context.Context, filter eventlog.Filter, by, why string) (int, error) {
-	filter.Consumer = f.group
-	return f.log.Replay(ctx, filter, eventlog.Audit{At: f.now(), Action: eventlog.ActionReplay, By: by, Why: why})
+	a := eventlog.Audit{At: f.now(), Action: eventlog.ActionReplay, By: by, Why: why}
+	n := 0
+	for _, g := range f.deadLetterGroups() {
+		filter.Consumer = g
+		k, err := f.log.Replay(ctx, filter, a)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

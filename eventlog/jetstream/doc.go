@@ -102,6 +102,30 @@
 // its writes to the group's state are fenced, its other effects are not:
 // make them conditional or idempotent.
 //
+// # Flows across processes
+//
+// [Backend.GroupConsumer] returns the constructor of
+// flow.Config.NewConsumer: every process runs the flow (flow.Run) with
+// its handler on a member of the partitioned group of the flow's
+// Config.Group, one [FlowState] as its State and Cursors and one
+// [IdempotencyStore] as its Dedupe. An order's events carry its ID as
+// their partition key, so the member that owns the order's partition
+// handles it, and an order moves with its partition as above. The
+// order's state is saved with writes conditional on the key's revision
+// (the version the flow loaded), so a member that handled the order
+// before the move cannot overwrite what the new owner saved: its save
+// fails with flow.ErrStateConflict and it reloads.
+//
+// Every process polls the systems' feeds into the log (package flow,
+// section Across processes): an event appended by two processes is one
+// message, its dedupe key being the Nats-Msg-Id, within
+// Config.DuplicateWindow. [Group.WaitIdle] waits until the whole group has
+// caught up, read from the partitions' cursors and the stream, so that any
+// process can wait for the others, running a member or not (flow.Drain
+// uses it; examples/cluster's coordinator runs no member). The flow lists
+// and replays the dead letters of every partition through
+// [Group.ConsumerGroups].
+//
 // # Capacity
 //
 // A partition is consumed by one member at a time (its keys in parallel
@@ -113,17 +137,41 @@
 // envelope and data), a share of a batched read and of a stream state
 // query per read of a partition, a share of a cursor commit (one KV
 // write for the events done together) and, with Dedupe, a claim and a
-// completion (two KV writes); the handler's own effects come on top. A
-// deployment of N machines thus handles about min(P, N) × Workers / t
-// events per second, t the time one handler takes with those writes, up
-// to what the stream's leader server (one per stream, however many
-// members) writes; orders per second are that divided by the events per
-// order. examples/cluster measures it for its five-step orders, whose
-// events are stored at 344 bytes each: on a 2-core VM shared with other
-// work (load average 17), one NATS server and no work in the handler,
-// 300 orders took 110, 117 and 133 orders/s (550 to 670 events/s) with 1,
-// 2 and 3 worker processes, which share those two cores with the server:
-// there the server's CPU, not the members, is the limit.
+// completion (two KV writes); the handler's own effects come on top.
+//
+// The model, for the order-to-cash flow on N machines, each running one
+// member with W handlers per partition it owns:
+//
+//	orders/s ≈ min( N × (C − I) / c,  W × P / (e × t),  S / e )
+//
+// where C is a machine's cores, I the member's idle cost (it reads each
+// owned partition every ConsumerConfig.PollInterval and every feed every
+// flow PollInterval, whether or not anything comes), c the CPU one order
+// takes in the member (the flow, its connectors, the JetStream client), e
+// the events per order, t the time one handler takes (its connector calls
+// and the four or so KV writes above), and S the events per second the
+// stream's leader server appends with the buckets' writes (about three
+// KV writes per event: see the dispatch benchmark of this package for
+// the server's cost per event). Only the first term grows with N, and
+// only while N ≤ P.
+//
+// examples/cluster measures the inputs for its run of the order-to-cash
+// script (SAP, Salesforce and ShipBob emulators over loopback HTTP, 306
+// orders, one NATS server, P = 12, W = 4, partitions polled every 25ms and
+// feeds every 100ms): e = 6.2 events per order, stored at 1,257 bytes each
+// (7.8 KB of stream per order). Fitted from 1 and 3 worker processes at
+// the same order rate, c ≈ 4 ms of CPU per order (the in-process run,
+// examples/overthewire, spends 3 ms) and I ≈ 0.14 core per member, mostly
+// partition reads; the coordinator process (NATS, the three emulators,
+// the script) spent 36 to 60 ms per order. So, on CPU, one 2-core
+// machine's member would handle about (2 − 0.14) / 4 ms ≈ 460 orders/s,
+// and N machines N times that up to the stream leader's S / 6.2. The
+// orders per second measured on the shared 2-core VM (load average about
+// 35: the run's processes got about a third of a core) were 4.7 to 5.8,
+// 3.3 to 4.0 and 5.8 to 7.1 with 1, 2 and 3 workers (106 orders) and 4.3,
+// 2.7 and 4.0 (306 orders): contention's figures, not the design's, and
+// flat in N because the workers share those cores with the server and the
+// emulators.
 //
 // # Costs
 //

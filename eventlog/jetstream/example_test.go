@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
 	"github.com/distsync/distsync/eventlog/jetstream"
+	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/internal/natstest"
 )
 
@@ -100,4 +102,58 @@ func ExampleBackend_NewGroup() {
 	// Output:
 	// handled: order-1-1
 	// partition of order-1: 1 of 4
+}
+
+// The constructor a flow takes as flow.Config.NewConsumer, called here as
+// the flow calls it: a member of the partitioned group, waited for with
+// WaitIdle, its dead letters kept under a consumer group per partition.
+func ExampleBackend_GroupConsumer() {
+	dir, err := os.MkdirTemp("", "jetstream-flow")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	srv, err := natstest.New(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Shutdown()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b, err := jetstream.Open(ctx, jetstream.Config{URL: srv.URL(), Partitions: 4})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+	var handled atomic.Int64
+	newConsumer := b.GroupConsumer(jetstream.GroupConfig{Member: "worker-1"})
+	c, err := newConsumer(eventlog.ConsumerConfig{Group: "ordertocash",
+		Handler: func(context.Context, canonical.Event) error {
+			handled.Add(1)
+			return nil
+		}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	for i := range 3 {
+		_ = b.Append(ctx, eventlogtest.Event(fmt.Sprintf("order-%d", i), 1))
+	}
+	if err := c.WaitIdle(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("handled:", handled.Load())
+	fmt.Println("dead letters under:", c.(flow.ConsumerGroups).ConsumerGroups())
+	cancel()
+	<-done
+	// Output:
+	// handled: 3
+	// dead letters under: [ordertocash/p0 ordertocash/p1 ordertocash/p2 ordertocash/p3]
 }

@@ -1,70 +1,72 @@
-// Command cluster runs a partitioned consumer group across real
-// processes on an embedded 3-node NATS JetStream cluster, kills a worker
-// with SIGKILL and shuts a NATS node down at random points, restarts
-// both, and ends with an agreement table: exit status 0 when every order
-// went through every step exactly once, in order, and no order was
-// handled by two workers at once; 1 otherwise.
+// Command cluster runs distsync's order-to-cash flow across real
+// processes on an embedded 3-node NATS JetStream cluster: three worker
+// processes run the flow (package flow) over the vendor emulators, each
+// handling the orders of the partitions it owns in a partitioned consumer
+// group (package eventlog/jetstream). At random points one worker is
+// killed with SIGKILL and one NATS node is shut down; both are restarted.
+// The run ends with the agreement table and exit status of
+// examples/ordertocash (exit 1 when the systems disagree), followed by the
+// cluster's own checks: no order got a second ERP acceptance, release,
+// posting or invoice, and no key was handled by two workers at once.
 //
 //	go run ./examples/cluster -orders 50 -faults 0.1
 //
-// Flags: -orders N and -faults F as above; -seed S chooses the faults and
-// the kill points; -workers W (3) and -nodes 1 or 3 (3; R3 streams and
-// buckets on 3) size the run; -chaos=false runs without killing anything
-// (it needs 2 workers and 3 nodes); -work D is how long a handler works
-// before its effect (5ms); -timeout (3m) gives up on orders not through.
-// The last lines give the orders per second from the first append and
-// the stored bytes per event.
+// Flags: -orders N generated orders beside the scripted ones; -faults F,
+// the share of HTTP requests each emulator answers 503, rate limited, or
+// applies and loses the answer of; -seed S chooses the orders, the faults
+// and the kill points; -workers W (3) and -nodes 1 or 3 (3; R3 streams and
+// buckets on 3) size the run; -chaos=false kills nothing (it needs 2
+// workers and 3 nodes otherwise); -timeout (5m) gives up. The last lines
+// give orders per second, events per order, bytes per event and CPU per
+// order of the workers and of the coordinator (NATS and the emulators).
 //
 // # Design
 //
-// The coordinator (this program without -worker) starts the cluster in a
-// temporary directory, creates the event stream (R3, Partitions
-// partitions) and starts three workers by running its own executable
-// again with -worker. Each worker is a member of the partitioned group
-// "orders" (package eventlog/jetstream's Group): it owns its share of the
-// partitions, announced and leased on JetStream KV, and handles their
-// events. The coordinator waits until every worker owns partitions, then
-// appends, for each order, its five order-to-cash steps (submitted,
-// accepted, released, shipped, invoiced) as events partitioned by the
-// order's ID, one round per step (the next once half of the previous one
-// is applied). At random points of the run, counted in effects applied, it
-// SIGKILLs one worker and starts it again half a second later, and shuts
-// one NATS node down and restarts it two seconds later (the worker is
-// killed while it handles an event, when it does within 5s); appends that fail
-// meanwhile are retried (the stream stores a retried event once).
+// The coordinator (this program without -worker) starts the NATS cluster
+// in a temporary directory, creates the event stream (12 partitions), the
+// flow's state and cursor bucket and the dedupe bucket, and serves the
+// emulators on loopback over the in-memory simulators: Salesforce
+// (crm/salesforce/sfemu), SAP S/4HANA (erp/sap/sapemu) and ShipBob
+// (wms/shipbob/shipbobemu, all three warehouses). It starts the workers by
+// running its own executable again with -worker and the URLs. Each
+// worker builds the HTTP connectors (crm/salesforce, erp/sap,
+// wms/shipbob) and runs flow.Run with Config.NewConsumer set to a member
+// of the jetstream Group "ordertocash", Config.State and Config.Cursors
+// set to one jetstream.FlowState and Config.Dedupe to one
+// jetstream.IdempotencyStore: an order's events (partition key: its ID)
+// are handled by the owner of its partition, its state saves are
+// conditional on the version loaded, and every worker polls the feeds,
+// the appends deduplicated by the stream (see package flow, section
+// Across processes).
 //
-// A step's effect is the one thing every system call of the real flow
-// must be: idempotent and conditional. The order's record in the KV bucket
-// cluster_orders names the last step applied; a worker applies step s only
-// with a write conditional on the revision at which it read step s−1 (a
-// record already at s or beyond is a duplicate and changes nothing; one
-// before s−1 is an order violation, reported). So the store itself says
-// whether any step was applied twice or out of order. With probability
-// -faults a handler fails before its effect, and with the same
-// probability after it (an answer lost): the consumer retries both.
+// The coordinator then plays examples/ordertocash's script
+// (examples/internal/o2c) on the simulators, as the systems' users would,
+// and settles the run with a flow of its own that handles nothing: it
+// polls the feeds and the holds like the workers and waits with
+// jetstream.Group.WaitIdle until every partition's committed cursor is at
+// its last event, whoever owns it. It reads the results from the same
+// stores (Flow.Where loads an order's state from the FlowState).
 //
-// Each worker prints, per handling, the order, the step, its name and the
+// Each worker prints, per handling, the partition key, the event and the
 // start and end time (one clock: the processes share the machine); the
-// coordinator checks that no two workers' handlings of one order overlap
-// (a SIGKILLed worker's open handling ends at its kill).
-//
-// This is the cluster machinery, not examples/ordertocash across
-// processes: the order-to-cash flow (package flow) runs one consumer of
-// its own and its simulators live in one process; running it on a Group
-// needs the flow to take a partitioned consumer and connectors that reach
-// shared systems (the HTTP emulators), which this example does not do.
+// coordinator checks that no two workers' handlings of one key overlap (a
+// SIGKILLed worker's open handlings end at its kill). It checks the
+// simulators' records: the acceptances the ERP recorded against the
+// orders it holds, the fulfilment orders the WMS released against those
+// the flow released, and per order the invoices (one per posting) against
+// the shipments.
 package main
 
 import (
 	"bufio"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -75,30 +77,26 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
-	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/jetstream"
+	"github.com/distsync/distsync/examples/internal/o2c"
+	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/internal/natstest"
-	"github.com/distsync/distsync/retry"
 )
 
-// steps are the order-to-cash steps, in order.
-var steps = []string{"submitted", "accepted", "released", "shipped", "invoiced"}
-
 const (
-	partitions   = 12
-	ordersBucket = "cluster_orders"
-	idemBucket   = "cluster_idempotency"
-	group        = "orders"
-	source       = "urn:distsync:example:cluster"
-	leaseTTL     = 2 * time.Second
-	renew        = 250 * time.Millisecond
+	partitions = 12
+	idemBucket = "cluster_idempotency"
+	leaseTTL   = 2 * time.Second
+	renew      = 250 * time.Millisecond
+	// consumerPoll is how often a worker's partition consumers read the
+	// log (the feeds are polled every flowConfig's PollInterval).
+	consumerPoll = 25 * time.Millisecond
 )
 
 func main() {
@@ -136,53 +134,63 @@ type config struct {
 	// means 3. chaos, when set, kills a worker and a node mid-run.
 	workers, nodes int
 	chaos          bool
-	// work is how long a handler works before its effect.
-	work time.Duration
-	// rate, when not nil, receives the orders per second from the first
-	// append until every order was through.
-	rate *float64
+	// nodeDown, with chaos, shuts a NATS node down besides killing a
+	// worker (the flag sets it with chaos).
+	nodeDown bool
+	// stats, when not nil, receives what the run measured.
+	stats *stats
 	// exe and env start a worker: the program and its extra environment
 	// (a test runs its own binary with an environment variable).
 	exe string
 	env []string
 }
 
+// stats is what a run measured.
+type stats struct {
+	orders         int
+	elapsed        time.Duration
+	events, bytes  uint64
+	workerCPU      time.Duration // all worker processes
+	coordinatorCPU time.Duration // NATS, the emulators, the coordinator
+	ledger         ledger
+	overlaps       int
+	requests       int64 // HTTP requests the emulators answered
+	// killedInFlight is how many events the SIGKILLed worker was
+	// handling when it was killed; -1 when none was killed.
+	killedInFlight int
+}
+
+func (s stats) rate() float64 { return float64(s.orders) / s.elapsed.Seconds() }
+
 func parse(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
-	fs.IntVar(&c.orders, "orders", 50, "orders to run through the five steps")
-	fs.Float64Var(&c.faults, "faults", 0.1, "probability that a handler fails before, and again after, its effect")
-	fs.Uint64Var(&c.seed, "seed", 1, "seed of the faults and of the kill points")
-	fs.DurationVar(&c.timeout, "timeout", 3*time.Minute, "give up when the orders are not through by then")
+	fs.IntVar(&c.orders, "orders", 20, "generated orders beside the scripted ones")
+	fs.Float64Var(&c.faults, "faults", 0.05, "share of HTTP requests each emulator fails (503, rate limited, answer lost after the effect), 0 to 0.5")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the orders, the faults and the kill points")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up when the run is not through by then")
 	fs.IntVar(&c.workers, "workers", 3, "worker processes")
 	fs.IntVar(&c.nodes, "nodes", 3, "NATS nodes (1 or 3; streams and buckets are R3 on 3)")
 	fs.BoolVar(&c.chaos, "chaos", true, "SIGKILL a worker and shut down a NATS node mid-run (needs 2 workers and 3 nodes)")
-	fs.DurationVar(&c.work, "work", 5*time.Millisecond, "how long a handler works before its effect")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if c.orders < 1 || c.faults < 0 || c.faults >= 1 || c.workers < 1 || (c.nodes != 1 && c.nodes != 3) ||
-		c.chaos && (c.workers < 2 || c.nodes != 3) || c.work < 0 {
-		err := fmt.Errorf("cluster: -orders and -workers must be at least 1, -faults within [0, 1), -nodes 1 or 3, -work not negative, and -chaos needs 2 workers and 3 nodes")
+	if c.orders < 0 || c.faults < 0 || c.faults > 0.5 || c.workers < 1 || (c.nodes != 1 && c.nodes != 3) ||
+		c.chaos && (c.workers < 2 || c.nodes != 3) {
+		err := fmt.Errorf("cluster: -orders must not be negative, -workers at least 1, -faults within [0, 0.5], -nodes 1 or 3, and -chaos needs 2 workers and 3 nodes")
 		fmt.Fprintln(stderr, err)
 		return c, err
 	}
+	c.nodeDown = c.chaos
 	return c, nil
-}
-
-// orderRec is an order's record in the orders bucket.
-type orderRec struct {
-	Step    int      `json:"step"`
-	Applied []string `json:"applied"` // per step applied: the worker
 }
 
 // handling is one handler run as a worker reported it.
 type handling struct {
-	order, worker string
-	step          int
-	start, end    int64
-	outcome       string
+	key, id, worker string
+	start, end      int64
+	outcome         string
 }
 
 // proc is a running worker process.
@@ -193,20 +201,38 @@ type proc struct {
 }
 
 type coordinator struct {
-	cfg     config
-	urls    string
-	out     io.Writer
-	mu      sync.Mutex
-	runs    []handling
-	open    map[string]handling // worker+order+step → started
-	errs    []string
-	ready   map[string]bool
-	applied int
-	lines   sync.WaitGroup
+	cfg   config
+	out   io.Writer
+	wf    workerFlags // the flags of every worker but its name
+	mu    sync.Mutex
+	runs  []handling
+	open  map[string]handling // worker+key+id → started
+	ready map[string]bool
+	cpu   time.Duration // of the workers that ended
+	// started counts the handlings the workers started.
+	started int
+	// kill is the SIGKILL to send at the next handling of its worker;
+	// killTime is when it was sent.
+	kill     *pendingKill
+	killTime int64
+	// killedInFlight is how many events the SIGKILLed worker was
+	// handling; -1 until one is killed.
+	killedInFlight int
+	lines          sync.WaitGroup
 }
 
-// run runs the coordinator: the cluster, the workers, the orders and the
-// faults, and prints the agreement table.
+// observer is the coordinator's consumer: it handles nothing and waits
+// for the group's members, in the workers, with Group.WaitIdle.
+type observer struct{ *jetstream.Group }
+
+// Run waits until ctx is done: the coordinator is no member.
+func (observer) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return context.Cause(ctx)
+}
+
+// run runs the coordinator: the cluster, the emulators, the workers, the
+// script and the faults, and prints the tables.
 func run(ctx context.Context, out io.Writer, cfg config) error {
 	if cfg.exe == "" {
 		exe, err := os.Executable()
@@ -215,11 +241,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		cfg.exe = exe
 	}
-	if cfg.timeout == 0 {
-		cfg.timeout = 3 * time.Minute
-	}
+	cfg.timeout = cmp.Or(cfg.timeout, 5*time.Minute)
 	cfg.workers, cfg.nodes = cmp.Or(cfg.workers, 3), cmp.Or(cfg.nodes, 3)
 	replicas := min(cfg.nodes, 3)
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
 	rng := rand.New(rand.NewPCG(cfg.seed, 0x5eed))
 	dir, err := os.MkdirTemp("", "distsync-cluster")
 	if err != nil {
@@ -231,38 +257,41 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	defer cl.Shutdown()
-	fmt.Fprintf(out, "NATS cluster of %d nodes: %s\n", cfg.nodes, cl.URL())
+	st, err := openStores(ctx, cl.URL(), replicas)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	sys, err := newSystems(cfg.faults, cfg.seed)
+	if err != nil {
+		return err
+	}
+	defer sys.close()
+	fmt.Fprintf(out, "NATS cluster of %d nodes: %s\nemulators on loopback: salesforce %s, sap %s, shipbob %s\n",
+		cfg.nodes, cl.URL(), sys.urls.sf, sys.urls.sap, sys.urls.shipbob)
 
-	b, err := jetstream.Open(ctx, jetstream.Config{URL: cl.URL(), Replicas: replicas, Partitions: partitions})
+	// The coordinator's flow: the same configuration as the workers',
+	// on a consumer that handles nothing.
+	fcfg, err := flowConfig(sys.urls)
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	nc, err := nats.Connect(cl.URL(), nats.MaxReconnects(-1))
-	if err != nil {
-		return err
+	fcfg.Log, fcfg.State, fcfg.Cursors, fcfg.Dedupe = st.log, st.state, st.state, st.idem
+	fcfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("worker", "coordinator")
+	fcfg.NewConsumer = func(cc eventlog.ConsumerConfig) (flow.Consumer, error) {
+		g, err := st.log.NewGroup(jetstream.GroupConfig{Consumer: cc})
+		return observer{g}, err
 	}
-	defer nc.Close()
-	js, err := natsjs.New(nc)
-	if err != nil {
-		return err
-	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, natsjs.KeyValueConfig{Bucket: ordersBucket, Storage: natsjs.FileStorage, Replicas: replicas})
+	f, err := flow.New(fcfg)
 	if err != nil {
 		return err
 	}
 
-	// The buckets the workers share exist before they start.
-	idem, err := jetstream.NewIdempotencyStore(ctx, jetstream.IdempotencyConfig{URL: cl.URL(), Bucket: idemBucket, Replicas: replicas})
-	if err != nil {
-		return err
-	}
-	_ = idem.Close()
-
-	c := &coordinator{cfg: cfg, urls: cl.URL(), out: out, open: map[string]handling{}, ready: map[string]bool{}}
+	c := &coordinator{cfg: cfg, out: out, open: map[string]handling{}, ready: map[string]bool{}, killedInFlight: -1,
+		wf: workerFlags{nats: cl.URL(), replicas: replicas, urls: sys.urls}}
 	procs := make([]*proc, cfg.workers)
 	for i := range procs {
-		if procs[i], err = c.start(fmt.Sprintf("w%d", i+1), cfg.faults, cfg.seed+uint64(i)); err != nil {
+		if procs[i], err = c.start(fmt.Sprintf("w%d", i+1)); err != nil {
 			return err
 		}
 	}
@@ -275,54 +304,43 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			<-p.done
 		}
 	}()
-
-	if err := c.waitReady(procs, 60*time.Second); err != nil {
+	if err := c.waitReady(ctx, cfg.workers); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%d workers own their partitions; %d orders, %d steps each, faults %.2f\n", cfg.workers, cfg.orders, len(steps), cfg.faults)
-	began := time.Now()
+	fmt.Fprintf(out, "%d workers own their partitions; %d orders beside the scripted ones, faults %.2f\n", cfg.workers, cfg.orders, cfg.faults)
 
-	// The faults, at random points of the run (counted in effects
-	// applied): a worker SIGKILLed and started again half a second later,
-	// a NATS node shut down and restarted two seconds later.
-	total := cfg.orders * len(steps)
-	killAt := int(float64(total) * (0.1 + 0.4*rng.Float64()))
-	nodeAt := int(float64(total) * (0.1 + 0.5*rng.Float64()))
+	// The faults, at random points of the run, counted in handlings the
+	// workers started: a worker SIGKILLed (while it handles an event)
+	// and started again half a second later, a NATS node shut down and
+	// restarted two seconds later.
+	est := (cfg.orders + 6) * 6 // about the handlings of a run
+	killAt := int(float64(est) * (0.15 + 0.35*rng.Float64()))
+	nodeAt := int(float64(est) * (0.15 + 0.45*rng.Float64()))
 	victim, node := rng.IntN(cfg.workers), rng.IntN(len(cl.Nodes))
-	faultsDone := make(chan error, 1)
+	fctx, stopFaults := context.WithCancel(ctx)
+	faultsDone := make(chan []string, 1)
 	if cfg.chaos {
-		go func() { faultsDone <- c.inject(ctx, cl, procs, victim, node, killAt, nodeAt) }()
+		go func() { faultsDone <- c.inject(fctx, cl, procs, victim, node, killAt, nodeAt) }()
 	} else {
 		faultsDone <- nil
 	}
-
-	// The orders: one round per step, the next round once half of this
-	// one is applied, so that the rounds overlap the faults.
-	for s := range steps {
-		if err := appendStep(ctx, b, cfg.orders, s); err != nil {
-			return err
-		}
-		c.waitApplied(s*cfg.orders+cfg.orders/2, 60*time.Second)
+	cpu0 := selfCPU()
+	res, runErr := o2c.Run(ctx, out, sys.o2c(f), o2c.Config{Orders: cfg.orders, Seed: cfg.seed, WholeOrders: true})
+	coordCPU := selfCPU() - cpu0
+	stopFaults()
+	missed := <-faultsDone
+	if runErr != nil && !errors.Is(runErr, o2c.ErrDisagree) {
+		return runErr
 	}
-	if err := <-faultsDone; err != nil {
+
+	// The cluster's own checks.
+	led, err := sys.check(ctx, f, res.IDs)
+	if err != nil {
 		return err
 	}
-	recs, err := waitDone(ctx, kv, cfg.orders, cfg.timeout)
-	if err != nil {
-		fmt.Fprintln(out, "waiting for the orders:", err)
-	} else {
-		took := time.Since(began)
-		rate := float64(cfg.orders) / took.Seconds()
-		if cfg.rate != nil {
-			*cfg.rate = rate
-		}
-		fmt.Fprintf(out, "%d orders through 5 steps in %v: %.1f orders/s\n", cfg.orders, took.Round(time.Millisecond), rate)
-		if st, err := js.Stream(ctx, jetstream.DefaultStream); err == nil {
-			if info, err := st.Info(ctx); err == nil && info.State.Msgs > 0 {
-				fmt.Fprintf(out, "event stream: %d events, %d bytes stored, %d bytes per event\n",
-					info.State.Msgs, info.State.Bytes, info.State.Bytes/info.State.Msgs)
-			}
-		}
+	var events, bytes uint64
+	if info, err := streamInfo(ctx, cl.URL()); err == nil {
+		events, bytes = info.Msgs, info.Bytes
 	}
 	c.mu.Lock()
 	procs = slices.Clone(procs)
@@ -339,81 +357,129 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 	}
 	c.lines.Wait()
-	return c.report(recs)
+	s := stats{orders: len(res.IDs), elapsed: res.Elapsed, events: events, bytes: bytes, coordinatorCPU: coordCPU, ledger: led,
+		requests: sys.requests.Load()}
+	c.mu.Lock()
+	s.workerCPU, s.killedInFlight = c.cpu, c.killedInFlight
+	c.mu.Unlock()
+	problems := c.report(&s, missed)
+	if cfg.stats != nil {
+		*cfg.stats = s
+	}
+	if runErr != nil || len(problems) > 0 {
+		fmt.Fprintln(out, "the cluster DISAGREES")
+		return errors.Join(runErr, errors.New("the cluster disagrees: "+strings.Join(problems, "; ")))
+	}
+	fmt.Fprintln(out, "the cluster agrees: every effect once, every key handled by one worker at a time")
+	return nil
 }
 
-// waitReady waits until every worker reported that it owns partitions.
-func (c *coordinator) waitReady(procs []*proc, within time.Duration) error {
-	deadline := time.Now().Add(within)
+// selfCPU returns the CPU time this process used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// waitReady waits until n workers reported that they own partitions.
+func (c *coordinator) waitReady(ctx context.Context, n int) error {
 	for {
 		c.mu.Lock()
-		n := len(c.ready)
+		k := len(c.ready)
 		c.mu.Unlock()
-		if n == len(procs) {
+		if k >= n {
 			return nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d workers ready within %v", n, len(procs), within)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d workers ready: %w", k, n, context.Cause(ctx))
+		case <-time.After(20 * time.Millisecond):
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// waitApplied waits until n effects were reported applied, or within.
-func (c *coordinator) waitApplied(n int, within time.Duration) {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
+// waitStarted waits until the workers started n handlings.
+func (c *coordinator) waitStarted(ctx context.Context, n int) bool {
+	for {
 		c.mu.Lock()
-		done := c.applied >= n
+		k := c.started
 		c.mu.Unlock()
-		if done {
-			return
+		if k >= n {
+			return true
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }
 
-// waitHandling waits until worker has a handling open, or within.
-func (c *coordinator) waitHandling(worker string, within time.Duration) {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		c.mu.Lock()
-		for _, h := range c.open {
-			if h.worker == worker {
-				c.mu.Unlock()
-				return
-			}
-		}
-		c.mu.Unlock()
-		time.Sleep(time.Millisecond)
-	}
+// pendingKill is a SIGKILL the line reader sends when its worker starts
+// a handling.
+type pendingKill struct {
+	p    *proc
+	at   int64
+	done chan struct{}
 }
 
-// inject SIGKILLs worker victim once killAt effects were applied, at a
-// moment it is handling an event (within 5s), and starts it again half a second later, and shuts NATS node node down once
-// nodeAt were applied and restarts it two seconds later.
-func (c *coordinator) inject(ctx context.Context, cl *natstest.Cluster, procs []*proc, victim, node, killAt, nodeAt int) error {
+// fire sends the signal and records when.
+func (k *pendingKill) fire() {
+	k.at = time.Now().UnixNano()
+	_ = k.p.cmd.Process.Signal(syscall.SIGKILL)
+	close(k.done)
+}
+
+// inject SIGKILLs worker victim once the workers started killAt
+// handlings, at a moment it is handling an event (within 30s), and
+// starts it again half a second later; with cfg.nodeDown it shuts NATS
+// node node down once they started nodeAt and restarts it two seconds
+// later. It returns the faults that did not happen before ctx was done.
+func (c *coordinator) inject(ctx context.Context, cl *natstest.Cluster, procs []*proc, victim, node int, killAt, nodeAt int) []string {
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	wg.Add(2)
+	var mu sync.Mutex
+	var missed []string
+	miss := func(s string) {
+		mu.Lock()
+		missed = append(missed, s)
+		mu.Unlock()
+	}
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.waitApplied(killAt, 2*time.Minute)
+		if !c.waitStarted(ctx, killAt) {
+			miss("the worker was not killed: the run ended first")
+			return
+		}
+		// Killed while it handles: the line reader sends the signal as
+		// it reads the victim's next handling start (or after 30s).
 		c.mu.Lock()
 		p := procs[victim]
+		killed := make(chan struct{})
+		c.kill = &pendingKill{p: p, done: killed}
 		c.mu.Unlock()
-		c.waitHandling(p.name, 5*time.Second) // kill it while it handles
-		at := time.Now().UnixNano()
-		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		select {
+		case <-killed:
+		case <-time.After(30 * time.Second):
+			c.mu.Lock()
+			if c.kill != nil {
+				c.kill.fire()
+				c.kill, c.killTime = nil, c.kill.at
+			}
+			c.mu.Unlock()
+		}
 		<-p.done
 		c.mu.Lock()
-		inFlight := c.closeOpen(p.name, at)
+		inFlight := c.closeOpen(p.name, c.killTime)
+		c.killedInFlight = inFlight
 		c.mu.Unlock()
-		c.say("after %d effects: SIGKILLed worker %s while it handled %d event(s)", killAt, p.name, inFlight)
+		c.say("after %d handlings: SIGKILLed worker %s while it handled %d event(s)", killAt, p.name, inFlight)
 		time.Sleep(500 * time.Millisecond)
-		np, err := c.start(p.name, c.cfg.faults, c.cfg.seed+100)
+		np, err := c.start(p.name)
 		if err != nil {
-			errs <- err
+			miss("restarting worker " + p.name + ": " + err.Error())
 			return
 		}
 		c.mu.Lock()
@@ -421,21 +487,30 @@ func (c *coordinator) inject(ctx context.Context, cl *natstest.Cluster, procs []
 		c.mu.Unlock()
 		c.say("restarted worker %s", p.name)
 	}()
-	go func() {
-		defer wg.Done()
-		c.waitApplied(nodeAt, 2*time.Minute)
-		cl.Nodes[node].Shutdown()
-		c.say("after %d effects: shut down NATS node n%d", nodeAt, node)
-		time.Sleep(2 * time.Second)
-		if err := restartNode(cl, node); err != nil {
-			errs <- err
-			return
-		}
-		c.say("restarted NATS node n%d", node)
-	}()
+	if c.cfg.nodeDown {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !c.waitStarted(ctx, nodeAt) {
+				miss("no NATS node was shut down: the run ended first")
+				return
+			}
+			cl.Nodes[node].Shutdown()
+			c.say("after %d handlings: shut down NATS node n%d", nodeAt, node)
+			time.Sleep(2 * time.Second)
+			if err := cl.Nodes[node].Restart(); err != nil {
+				miss(fmt.Sprintf("restarting NATS node n%d: %v", node, err))
+				return
+			}
+			if err := cl.WaitReady(30 * time.Second); err != nil {
+				miss(fmt.Sprintf("NATS node n%d not ready: %v", node, err))
+				return
+			}
+			c.say("restarted NATS node n%d", node)
+		}()
+	}
 	wg.Wait()
-	close(errs)
-	return <-errs
+	return missed
 }
 
 func (c *coordinator) say(format string, args ...any) {
@@ -444,83 +519,11 @@ func (c *coordinator) say(format string, args ...any) {
 	fmt.Fprintf(c.out, format+"\n", args...)
 }
 
-func restartNode(cl *natstest.Cluster, node int) error {
-	if err := cl.Nodes[node].Restart(); err != nil {
-		return err
-	}
-	return cl.WaitReady(30 * time.Second)
-}
-
-// appendStep appends step s of every order, in batches of 100 events,
-// retrying a batch that is not acknowledged (a node down); the stream
-// stores a retried event once.
-func appendStep(ctx context.Context, b *jetstream.Backend, orders, s int) error {
-	var batch []canonical.Event
-	flush := func() error {
-		for attempt := 0; len(batch) > 0; attempt++ {
-			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			err := b.Append(actx, batch...)
-			cancel()
-			if err == nil {
-				break
-			}
-			if ctx.Err() != nil || attempt == 50 {
-				return fmt.Errorf("append step %s: %w", steps[s], err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		batch = batch[:0]
-		return nil
-	}
-	for o := 1; o <= orders; o++ {
-		id := fmt.Sprintf("SO-%04d", o)
-		batch = append(batch, canonical.Event{ID: id + "-" + steps[s], Source: source, SpecVersion: canonical.EventSpecVersion,
-			Type: canonical.EventType("dev.distsync.example.order." + steps[s]), Subject: id, PartitionKey: id, CorrelationID: id,
-			Data: json.RawMessage(`{"step":` + strconv.Itoa(s+1) + `}`)})
-		if len(batch) == 100 {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
-}
-
-// waitDone waits until every order is at the last step.
-func waitDone(ctx context.Context, kv natsjs.KeyValue, orders int, within time.Duration) (map[string]orderRec, error) {
-	deadline := time.Now().Add(within)
-	for {
-		recs := map[string]orderRec{}
-		complete := 0
-		for o := 1; o <= orders; o++ {
-			id := fmt.Sprintf("SO-%04d", o)
-			e, err := kv.Get(ctx, id)
-			if err != nil {
-				continue
-			}
-			var r orderRec
-			if json.Unmarshal(e.Value(), &r) == nil {
-				recs[id] = r
-				if r.Step == len(steps) {
-					complete++
-				}
-			}
-		}
-		if complete == orders {
-			return recs, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return recs, fmt.Errorf("%d of %d orders complete after %v", complete, orders, within)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // start starts a worker process and reads its report lines.
-func (c *coordinator) start(name string, faults float64, seed uint64) (*proc, error) {
-	cmd := exec.Command(c.cfg.exe, "-worker", "-url", c.urls, "-name", name,
-		"-faults", strconv.FormatFloat(faults, 'g', -1, 64), "-seed", strconv.FormatUint(seed, 10),
-		"-replicas", strconv.Itoa(min(c.cfg.nodes, 3)), "-work", c.cfg.work.String())
+func (c *coordinator) start(name string) (*proc, error) {
+	wf := c.wf
+	wf.name = name
+	cmd := exec.Command(c.cfg.exe, wf.args()...)
 	cmd.Env = append(os.Environ(), c.cfg.env...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
@@ -539,23 +542,32 @@ func (c *coordinator) start(name string, faults float64, seed uint64) (*proc, er
 			c.line(name, sc.Text())
 		}
 		_ = cmd.Wait()
+		if ps := cmd.ProcessState; ps != nil {
+			c.mu.Lock()
+			c.cpu += ps.UserTime() + ps.SystemTime()
+			c.mu.Unlock()
+		}
 		close(p.done)
 	}()
 	return p, nil
 }
 
-// line records one report line of a worker: "S ORDER STEP UNIXNANO" when
-// a handling starts, "E ORDER STEP UNIXNANO OUTCOME" when it ends, "X
-// TEXT" for a violation the worker saw.
+// line records one report line of a worker: "S KEY ID UNIXNANO" when a
+// handling starts, "E KEY ID UNIXNANO OUTCOME" when it ends, "R" once it
+// owns partitions.
 func (c *coordinator) line(worker, l string) {
 	f := strings.Fields(l)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
 	case len(f) == 4 && f[0] == "S":
-		step, _ := strconv.Atoi(f[2])
 		t, _ := strconv.ParseInt(f[3], 10, 64)
-		c.open[worker+" "+f[1]+" "+f[2]] = handling{order: f[1], worker: worker, step: step, start: t}
+		c.open[worker+" "+f[1]+" "+f[2]] = handling{key: f[1], id: f[2], worker: worker, start: t}
+		c.started++
+		if k := c.kill; k != nil && k.p.name == worker {
+			k.fire()
+			c.kill, c.killTime = nil, k.at
+		}
 	case len(f) == 5 && f[0] == "E":
 		k := worker + " " + f[1] + " " + f[2]
 		h, ok := c.open[k]
@@ -566,13 +578,8 @@ func (c *coordinator) line(worker, l string) {
 		h.end, _ = strconv.ParseInt(f[3], 10, 64)
 		h.outcome = f[4]
 		c.runs = append(c.runs, h)
-		if h.outcome == "applied" {
-			c.applied++
-		}
 	case len(f) == 1 && f[0] == "R":
 		c.ready[worker] = true
-	case len(f) > 1 && f[0] == "X":
-		c.errs = append(c.errs, worker+": "+strings.Join(f[1:], " "))
 	}
 }
 
@@ -591,255 +598,87 @@ func (c *coordinator) closeOpen(worker string, at int64) int {
 	return n
 }
 
-// report prints the agreement table and returns an error when the store
-// or the handlings show a problem.
-func (c *coordinator) report(recs map[string]orderRec) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	// Overlaps: two workers handling one order at the same time.
-	byOrder := map[string][]handling{}
-	perWorker := map[string]map[string]int{}
+// overlaps returns the keys handled by two workers at once.
+func (c *coordinator) overlaps() []string {
+	byKey := map[string][]handling{}
 	for _, h := range c.runs {
-		byOrder[h.order] = append(byOrder[h.order], h)
-		if perWorker[h.worker] == nil {
-			perWorker[h.worker] = map[string]int{}
-		}
-		perWorker[h.worker][h.outcome]++
+		byKey[h.key] = append(byKey[h.key], h)
 	}
-	overlaps := 0
-	for _, hs := range byOrder {
+	var out []string
+	for key, hs := range byKey {
 		sort.Slice(hs, func(i, j int) bool { return hs[i].start < hs[j].start })
 		for i := range hs {
 			for j := i + 1; j < len(hs) && hs[j].start < hs[i].end; j++ {
 				if hs[j].worker != hs[i].worker {
-					overlaps++
-					c.errs = append(c.errs, fmt.Sprintf("order %s handled by %s and %s at once", hs[i].order, hs[i].worker, hs[j].worker))
+					out = append(out, fmt.Sprintf("key %s handled by %s and %s at once", key, hs[i].worker, hs[j].worker))
 				}
 			}
 		}
 	}
-	complete, twice := 0, 0
-	for id, r := range recs {
-		if r.Step == len(steps) {
-			complete++
-		}
-		if len(r.Applied) != r.Step {
-			twice++
-			c.errs = append(c.errs, fmt.Sprintf("order %s: %d effects for %d steps", id, len(r.Applied), r.Step))
-		}
-	}
-	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "worker\tapplied\tduplicate\tfailed\tkilled\tcancelled")
-	names := make([]string, 0, len(perWorker))
-	for w := range perWorker {
-		names = append(names, w)
-	}
-	slices.Sort(names)
-	for _, w := range names {
-		m := perWorker[w]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", w, m["applied"], m["duplicate"], m["failed"], m["killed"], m["cancelled"])
-	}
-	_ = tw.Flush()
-	orders := c.cfg.orders
-	fmt.Fprintf(c.out, "\n%-34s %d of %d\n", "orders through all 5 steps:", complete, orders)
-	fmt.Fprintf(c.out, "%-34s %d\n", "orders with a step applied twice:", twice)
-	fmt.Fprintf(c.out, "%-34s %d\n", "orders handled by two at once:", overlaps)
-	fmt.Fprintf(c.out, "%-34s %d\n", "violations reported by workers:", len(c.errs)-overlaps-twice)
-	for _, e := range c.errs {
-		fmt.Fprintln(c.out, "  -", e)
-	}
-	if complete != orders || len(c.errs) > 0 {
-		fmt.Fprintln(c.out, "the cluster DISAGREES with the orders")
-		return errors.New("the cluster disagrees with the orders")
-	}
-	fmt.Fprintln(c.out, "all orders agree: every step applied once, in order, by one worker at a time")
-	return nil
+	slices.Sort(out)
+	return out
 }
 
-// errInjected is a fault the worker injects.
-var errInjected = errors.New("injected fault")
-
-// workerMain runs one worker: a member of the partitioned group until
-// SIGTERM.
-func workerMain(args []string) (err error) {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.Bool("worker", true, "run as a worker")
-	url := fs.String("url", "", "NATS URLs")
-	name := fs.String("name", "", "member name")
-	faults := fs.Float64("faults", 0, "fault probability")
-	seed := fs.Uint64("seed", 1, "fault seed")
-	replicas := fs.Int("replicas", 3, "replicas of the stream and buckets")
-	work := fs.Duration("work", 5*time.Millisecond, "how long a handler works before its effect")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	// A worker started while a NATS node is down may find the cluster
-	// busy electing leaders: it tries again for a minute, as a process
-	// supervisor restarting it would.
-	var (
-		b    *jetstream.Backend
-		idem *jetstream.IdempotencyStore
-		nc   *nats.Conn
-		kv   natsjs.KeyValue
-	)
-	for attempt := 0; ; attempt++ {
-		if err = connect(ctx, *url, *replicas, &b, &idem, &nc, &kv); err == nil || attempt == 60 || ctx.Err() != nil {
-			break
+// report prints the cluster's table and checks, and returns the
+// problems found: handlings that overlapped, effects the systems
+// recorded twice, faults that did not happen.
+func (c *coordinator) report(s *stats, missed []string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	per := map[string]map[string]int{}
+	for _, h := range c.runs {
+		if per[h.worker] == nil {
+			per[h.worker] = map[string]int{}
 		}
-		time.Sleep(time.Second)
+		per[h.worker][h.outcome]++
 	}
+	out := c.out
+	fmt.Fprintln(out, "\nhandlings per worker (ok / failed, retried / killed by SIGKILL):")
+	for _, w := range slices.Sorted(maps.Keys(per)) {
+		m := per[w]
+		fmt.Fprintf(out, "  %s  %d / %d / %d\n", w, m["ok"], m["failed"], m["killed"])
+	}
+	ov := c.overlaps()
+	s.overlaps = len(ov)
+	l := s.ledger
+	fmt.Fprintf(out, "%-44s %d recorded for %d orders\n", "ERP acceptances:", l.acceptances, l.erpOrders)
+	fmt.Fprintf(out, "%-44s %d released for %d planned\n", "WMS fulfilment orders:", l.releases, l.released)
+	fmt.Fprintf(out, "%-44s %d for %d shipments\n", "ERP postings (invoices):", l.invoices, l.shipments)
+	fmt.Fprintf(out, "%-44s %d\n", "keys handled by two workers at once:", len(ov))
+	problems := slices.Concat(l.problems, ov, missed)
+	for _, p := range problems {
+		fmt.Fprintln(out, "  -", p)
+	}
+	if s.orders > 0 && s.elapsed > 0 {
+		fmt.Fprintf(out, "%d orders in %v: %.1f orders/s, %.1f HTTP requests per order", s.orders, s.elapsed.Round(time.Millisecond), s.rate(),
+			float64(s.requests)/float64(s.orders))
+		if s.events > 0 {
+			fmt.Fprintf(out, "; %.1f events per order, %d bytes per event stored", float64(s.events)/float64(s.orders), s.bytes/s.events)
+		}
+		fmt.Fprintf(out, "; CPU per order: workers %v, coordinator (NATS, emulators) %v\n",
+			(s.workerCPU / time.Duration(s.orders)).Round(time.Microsecond), (s.coordinatorCPU / time.Duration(s.orders)).Round(time.Microsecond))
+	}
+	return problems
+}
+
+// streamInfo returns the state of the event stream.
+func streamInfo(ctx context.Context, url string) (natsjs.StreamState, error) {
+	nc, err := nats.Connect(url)
 	if err != nil {
-		return err
+		return natsjs.StreamState{}, err
 	}
-	defer b.Close()
-	defer idem.Close()
 	defer nc.Close()
-	w := &worker{name: *name, kv: kv, faults: *faults, work: *work, rng: rand.New(rand.NewPCG(*seed, 7))}
-	g, err := b.NewGroup(jetstream.GroupConfig{Member: *name, LeaseTTL: leaseTTL, Renew: renew,
-		Consumer: eventlog.ConsumerConfig{Group: group, Handler: w.handle, Dedupe: idem, Lease: 3 * time.Second,
-			PollInterval: 50 * time.Millisecond, DrainTimeout: 5 * time.Second,
-			Policy: eventlog.ErrorPolicy{MaxAttempts: 1000, Backoff: retry.Backoff{InitialInterval: 20 * time.Millisecond, MaxInterval: 500 * time.Millisecond}},
-			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("worker", *name)}})
+	js, err := natsjs.New(nc)
 	if err != nil {
-		return err
+		return natsjs.StreamState{}, err
 	}
-	defer func() {
-		if ctx.Err() != nil { // SIGTERM: a clean stop
-			err = nil
-		}
-	}()
-	go func() { // tell the coordinator once this member owns partitions
-		for ctx.Err() == nil {
-			if len(g.Owned()) > 0 {
-				w.report("R")
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}()
-	return g.Run(ctx)
-}
-
-// connect opens what a worker needs; on failure it closes what it opened.
-func connect(ctx context.Context, url string, replicas int, b **jetstream.Backend, idem **jetstream.IdempotencyStore, nc **nats.Conn, kv *natsjs.KeyValue) (err error) {
-	var closers []func() error
-	defer func() {
-		if err != nil {
-			for _, c := range closers {
-				_ = c()
-			}
-		}
-	}()
-	if *b, err = jetstream.Open(ctx, jetstream.Config{URL: url, Replicas: replicas, Partitions: partitions}); err != nil {
-		return err
-	}
-	closers = append(closers, (*b).Close)
-	if *idem, err = jetstream.NewIdempotencyStore(ctx, jetstream.IdempotencyConfig{URL: url, Bucket: idemBucket, Replicas: replicas}); err != nil {
-		return err
-	}
-	closers = append(closers, (*idem).Close)
-	if *nc, err = nats.Connect(url, nats.MaxReconnects(-1)); err != nil {
-		return err
-	}
-	closers = append(closers, func() error { (*nc).Close(); return nil })
-	js, err := natsjs.New(*nc)
+	st, err := js.Stream(ctx, jetstream.DefaultStream)
 	if err != nil {
-		return err
+		return natsjs.StreamState{}, err
 	}
-	*kv, err = js.KeyValue(ctx, ordersBucket)
-	return err
-}
-
-type worker struct {
-	name   string
-	kv     natsjs.KeyValue
-	faults float64
-	work   time.Duration
-	mu     sync.Mutex
-	rng    *rand.Rand
-	outMu  sync.Mutex
-}
-
-func (w *worker) report(format string, args ...any) {
-	w.outMu.Lock()
-	defer w.outMu.Unlock()
-	fmt.Printf(format+"\n", args...)
-}
-
-func (w *worker) fault() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.rng.Float64() < w.faults
-}
-
-// handle applies one step of an order: conditionally on the record being
-// at the step before.
-func (w *worker) handle(ctx context.Context, ev canonical.Event) (err error) {
-	var d struct{ Step int }
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
-		return retry.Permanent(err)
+	info, err := st.Info(ctx)
+	if err != nil {
+		return natsjs.StreamState{}, err
 	}
-	id := ev.PartitionKey
-	w.report("S %s %d %d", id, d.Step, time.Now().UnixNano())
-	outcome := "failed"
-	defer func() {
-		if ctx.Err() != nil && err != nil {
-			outcome = "cancelled"
-		}
-		w.report("E %s %d %d %s", id, d.Step, time.Now().UnixNano(), outcome)
-	}()
-	if w.work > 0 {
-		select { // some work
-		case <-time.After(w.work):
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
-	if w.fault() {
-		return errInjected
-	}
-	for {
-		var r orderRec
-		var rev uint64
-		e, err := w.kv.Get(ctx, id)
-		switch {
-		case errors.Is(err, natsjs.ErrKeyNotFound):
-		case err != nil:
-			return err
-		default:
-			rev = e.Revision()
-			if err := json.Unmarshal(e.Value(), &r); err != nil {
-				return retry.Permanent(err)
-			}
-		}
-		switch {
-		case r.Step >= d.Step:
-			outcome = "duplicate"
-			return nil
-		case r.Step < d.Step-1:
-			w.report("X order %s: step %d handled before step %d", id, d.Step, r.Step+1)
-			return fmt.Errorf("order %s: step %d before step %d", id, d.Step, r.Step+1)
-		}
-		r.Step = d.Step
-		r.Applied = append(r.Applied, w.name)
-		v, _ := json.Marshal(r)
-		if rev == 0 {
-			_, err = w.kv.Create(ctx, id, v)
-		} else {
-			_, err = w.kv.Update(ctx, id, v, rev)
-		}
-		if errors.Is(err, natsjs.ErrKeyExists) || errors.Is(err, natsjs.ErrKeyRevisionMismatch) {
-			continue // another write came first: read again
-		}
-		if err != nil {
-			return err
-		}
-		outcome = "applied"
-		if w.fault() {
-			return errInjected // the effect happened; its answer is lost
-		}
-		return nil
-	}
+	return info.State, nil
 }

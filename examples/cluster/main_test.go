@@ -28,27 +28,55 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestRun runs the example small: three worker processes on a 3-node
-// cluster, one worker SIGKILLed and one node shut down mid-run, both
-// restarted; every order goes through its steps once, in order, one
-// worker at a time.
+// TestRun runs the example small: three worker processes running the
+// order-to-cash flow over the emulators on a 3-node cluster, with HTTP
+// faults, one worker SIGKILLed and one node shut down mid-run, both
+// restarted; the systems agree and the cluster's checks pass.
 func TestRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster and three processes")
 	}
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	for _, seed := range []uint64{1, 2} {
+	var out bytes.Buffer
+	var st stats
+	err = run(t.Context(), &out, config{orders: 4, faults: 0.05, seed: 1, timeout: 4 * time.Minute,
+		chaos: true, nodeDown: true, exe: exe, env: []string{workerEnv}, stats: &st})
+	require.NoError(t, err, "run:\n%s", out.String())
+	s := out.String()
+	assert.Contains(t, s, "SIGKILLed worker", "a worker was killed")
+	assert.Contains(t, s, "shut down NATS node", "a node was shut down")
+	assert.Contains(t, s, "all systems agree")
+	assert.Contains(t, s, "the cluster agrees")
+	assert.Equal(t, 10, st.orders, "6 scripted and 4 generated orders")
+	t.Logf("\n%s", s)
+}
+
+// TestSIGKILL runs two workers and SIGKILLs one while it handles
+// events: from the simulators' records behind the emulators, no order got
+// a second ERP acceptance, WMS release, shipment posting or invoice, and
+// no key was handled by both workers at once.
+func TestSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and two processes")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	for _, seed := range []uint64{4} {
 		var out bytes.Buffer
-		err := run(t.Context(), &out, config{orders: 8, faults: 0.1, seed: seed, timeout: 2 * time.Minute,
-			chaos: true, work: 5 * time.Millisecond, exe: exe, env: []string{workerEnv}})
-		require.NoError(t, err, "run with seed %d:\n%s", seed, out.String())
-		s := out.String()
-		assert.Contains(t, s, "SIGKILLed worker", "seed %d: a worker was killed", seed)
-		assert.Contains(t, s, "shut down NATS node", "seed %d: a node was shut down", seed)
-		assert.Contains(t, s, "orders through all 5 steps:        8 of 8", "seed %d", seed)
-		assert.Contains(t, s, "all orders agree", "seed %d", seed)
-		t.Logf("seed %d:\n%s", seed, s)
+		var st stats
+		err = run(t.Context(), &out, config{orders: 6, faults: 0.05, seed: seed, timeout: 4 * time.Minute,
+			workers: 2, nodes: 1, chaos: true, exe: exe, env: []string{workerEnv}, stats: &st})
+		require.NoError(t, err, "seed %d:\n%s", seed, out.String())
+		l := st.ledger
+		assert.Positive(t, st.killedInFlight, "seed %d: the worker was killed while it handled events:\n%s", seed, out.String())
+		assert.Empty(t, l.problems, "seed %d", seed)
+		assert.Equal(t, l.erpOrders, l.acceptances, "seed %d: one ERP acceptance per order", seed)
+		assert.Equal(t, l.released, l.releases, "seed %d: one WMS release per fulfilment order", seed)
+		assert.Equal(t, l.shipments, l.invoices, "seed %d: one posting and invoice per shipment", seed)
+		assert.Zero(t, st.overlaps, "seed %d: no key handled by two workers at once", seed)
+		assert.Positive(t, l.invoices, "seed %d: something was invoiced", seed)
+		t.Logf("seed %d:\n%s", seed, out.String())
 	}
 }
 
@@ -59,8 +87,9 @@ func TestParse(t *testing.T) {
 	}{
 		{nil, true},
 		{[]string{"-orders", "10", "-faults", "0.2"}, true},
-		{[]string{"-orders", "0"}, false},
-		{[]string{"-faults", "1"}, false},
+		{[]string{"-orders", "0"}, true},
+		{[]string{"-orders", "-1"}, false},
+		{[]string{"-faults", "0.6"}, false},
 		{[]string{"-faults", "-0.1"}, false},
 		{[]string{"-nope"}, false},
 		{[]string{"-workers", "1"}, false}, // chaos needs two
@@ -78,62 +107,78 @@ func TestParse(t *testing.T) {
 }
 
 // TestReportFindsProblems feeds the coordinator handlings that overlap
-// across workers, a step applied twice and an incomplete order: the
-// report says so and fails.
+// across workers, a killed worker's open handling and effects recorded
+// twice: the report names each.
 func TestReportFindsProblems(t *testing.T) {
 	tests := []struct {
-		name  string
-		lines [][2]string
-		recs  map[string]orderRec
-		want  string
+		name   string
+		lines  [][2]string
+		killed string // a worker killed at time 260
+		ledger ledger
+		want   string
 	}{
-		{"all well", [][2]string{{"w1", "S SO-1 1 100"}, {"w1", "E SO-1 1 200 applied"}, {"w2", "S SO-1 2 300"}, {"w2", "E SO-1 2 400 applied"}},
-			map[string]orderRec{"SO-1": {Step: 5, Applied: []string{"w1", "w2", "w1", "w1", "w1"}}}, ""},
-		{"overlap", [][2]string{{"w1", "S SO-1 1 100"}, {"w2", "S SO-1 1 150"}, {"w1", "E SO-1 1 200 applied"}, {"w2", "E SO-1 1 250 duplicate"}},
-			map[string]orderRec{"SO-1": {Step: 5, Applied: []string{"w1", "w1", "w1", "w1", "w1"}}}, "handled by w1 and w2 at once"},
-		{"applied twice", nil, map[string]orderRec{"SO-1": {Step: 5, Applied: []string{"w1", "w1", "w1", "w1", "w1", "w2"}}}, "6 effects for 5 steps"},
-		{"incomplete", nil, map[string]orderRec{"SO-1": {Step: 4, Applied: []string{"w1", "w1", "w1", "w1"}}}, "0 of 1"},
-		{"worker violation", [][2]string{{"w1", "X order SO-1: step 3 handled before step 2"}},
-			map[string]orderRec{"SO-1": {Step: 5, Applied: []string{"w1", "w1", "w1", "w1", "w1"}}}, "step 3 handled before step 2"},
+		{name: "all well", lines: [][2]string{{"w1", "S O-1 e1 100"}, {"w1", "E O-1 e1 200 ok"}, {"w2", "S O-1 e2 300"}, {"w2", "E O-1 e2 400 ok"}}},
+		{name: "overlap", lines: [][2]string{{"w1", "S O-1 e1 100"}, {"w2", "S O-1 e1 150"}, {"w1", "E O-1 e1 200 ok"}, {"w2", "E O-1 e1 250 ok"}},
+			want: "key O-1 handled by w1 and w2 at once"},
+		{name: "killed while the other starts", lines: [][2]string{{"w1", "S O-1 e1 100"}, {"w2", "S O-1 e1 250"}, {"w2", "E O-1 e1 300 ok"}},
+			killed: "w1", want: "key O-1 handled by w1 and w2 at once"},
+		{name: "killed before the other starts", lines: [][2]string{{"w1", "S O-1 e1 100"}, {"w2", "S O-1 e1 270"}, {"w2", "E O-1 e1 300 ok"}},
+			killed: "w1"},
+		{name: "same worker twice", lines: [][2]string{{"w1", "S O-1 e1 100"}, {"w1", "S O-1 e2 150"}, {"w1", "E O-1 e1 200 ok"}, {"w1", "E O-1 e2 250 ok"}}},
+		{name: "recorded twice", ledger: ledger{problems: []string{"the ERP recorded 2 acceptances for 1 orders"}}, want: "2 acceptances"},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
-		c := &coordinator{cfg: config{orders: 1}, out: &out, open: map[string]handling{}, ready: map[string]bool{}}
+		c := &coordinator{out: &out, open: map[string]handling{}, ready: map[string]bool{}}
 		for _, l := range tt.lines {
 			c.line(l[0], l[1])
 		}
-		err := c.report(tt.recs)
+		if tt.killed != "" {
+			c.closeOpen(tt.killed, 260)
+		}
+		st := stats{ledger: tt.ledger}
+		problems := c.report(&st, nil)
 		if tt.want == "" {
-			assert.NoError(t, err, "%s:\n%s", tt.name, out.String())
+			assert.Empty(t, problems, "%s:\n%s", tt.name, out.String())
 			continue
 		}
-		assert.Error(t, err, "%s:\n%s", tt.name, out.String())
+		assert.Contains(t, fmt.Sprint(problems), tt.want, tt.name)
 		assert.Contains(t, out.String(), tt.want, tt.name)
 	}
 }
 
-// BenchmarkWorkers runs 300 orders through their five steps with 1, 2
-// and 3 worker processes on one NATS server (R1), without faults or
-// work in the handler, and reports orders per second from the first
-// append to the last effect (the cluster's and processes' start is not
-// counted).
+// BenchmarkWorkers runs the order-to-cash script with 100 generated
+// orders through 1, 2 and 3 worker processes on one NATS server (R1),
+// without faults or kills, and reports orders per second (from the first
+// drain to the settled end, as examples/ordertocash counts), events per
+// order, bytes per event, and CPU per order in the workers and in the
+// coordinator (the NATS server, the emulators and the script).
 func BenchmarkWorkers(b *testing.B) {
 	exe, err := os.Executable()
 	require.NoError(b, err)
 	for _, workers := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			var sum float64
+			var sum stats
 			n := 0
 			for b.Loop() {
-				var rate float64
+				var st stats
 				var out bytes.Buffer
-				err := run(context.Background(), &out, config{orders: 300, seed: 1, workers: workers, nodes: 1,
-					exe: exe, env: []string{workerEnv}, rate: &rate})
+				err := run(context.Background(), &out, config{orders: 100, seed: 1, workers: workers, nodes: 1,
+					exe: exe, env: []string{workerEnv}, stats: &st})
 				require.NoError(b, err, "%s", out.String())
-				sum += rate
+				sum.orders += st.orders
+				sum.elapsed += st.elapsed
+				sum.events += st.events
+				sum.bytes += st.bytes
+				sum.workerCPU += st.workerCPU
+				sum.coordinatorCPU += st.coordinatorCPU
 				n++
 			}
-			b.ReportMetric(sum/float64(n), "orders/s")
+			b.ReportMetric(sum.rate(), "orders/s")
+			b.ReportMetric(float64(sum.events)/float64(sum.orders), "events/order")
+			b.ReportMetric(float64(sum.bytes)/float64(sum.events), "B/event")
+			b.ReportMetric(float64(sum.workerCPU.Microseconds())/float64(sum.orders), "worker-CPU-us/order")
+			b.ReportMetric(float64(sum.coordinatorCPU.Microseconds())/float64(sum.orders), "coord-CPU-us/order")
 		})
 	}
 }
