@@ -178,9 +178,9 @@ type Backend struct {
 	partNotify []chan struct{} // per partition: closed at its next append
 	lastSeen   []uint64        // the highest offset read, of the whole log (0) and of each partition (1+N)
 	lastCheck  time.Time       // when a read at the tail last asked for the stream's first offset
-	deadSeq   uint64    // the dead letters bucket's last sequence when deadCache was read
-	deadCache []deadRec
-	deadRevs  []uint64
+	deadSeq    uint64          // the dead letters bucket's last sequence when deadCache was read
+	deadCache  []deadRec
+	deadRevs   []uint64
 	// groupCache holds the state of each group as this Backend last read
 	// or wrote it, with its revision: a write tries it first, and reads
 	// the key only when another writer came in between.
