@@ -185,6 +185,10 @@ type Backend struct {
 	// or wrote it, with its revision: a write tries it first, and reads
 	// the key only when another writer came in between.
 	groupCache map[string]cachedGroup
+
+	// beforeFencedWrite, when set (by tests), runs before each write
+	// checked against an epoch, after the epoch was read.
+	beforeFencedWrite func()
 }
 
 type cachedGroup struct {
@@ -265,7 +269,7 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 	if b.groups, err = kv("groups"); err != nil {
 		return nil, err
 	}
-	if b.dead, err = kv("deadletters"); err != nil {
+	if b.dead, err = b.openDeadLetters(ctx, kv); err != nil {
 		return nil, err
 	}
 	if b.leases, err = openCASKV(ctx, js, cfg.BucketPrefix+"_leases", cfg.Replicas, cfg.Existing); err != nil {
@@ -481,30 +485,13 @@ func (b *Backend) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
 	if len(msgs) == 1 {
 		return b.publishOne(ctx, msgs[0])
 	}
-	id := nuid.Next()
-	for i, m := range msgs {
-		m.Header.Set("Nats-Batch-Id", id)
-		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
-		if i < len(msgs)-1 {
-			if err := b.nc.PublishMsg(m); err != nil {
-				return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), err)
-			}
-			continue
-		}
-		m.Header.Set("Nats-Batch-Commit", "1")
-		rctx, cancel := requestCtx(ctx)
-		resp, err := b.nc.RequestMsgWithContext(rctx, m)
-		cancel()
+	err := b.atomicBatch(ctx, msgs)
+	var apiErr *natsjs.APIError
+	if err == nil || !errors.As(err, &apiErr) || apiErr.ErrorCode != errCodeBatchDuplicate {
 		if err != nil {
 			return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), err)
 		}
-		apiErr := ackError(resp.Data)
-		if apiErr == nil {
-			return nil
-		}
-		if apiErr.ErrorCode != errCodeBatchDuplicate {
-			return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), apiErr)
-		}
+		return nil
 	}
 	// A batch holding an event stored already: publish one at a time.
 	for _, m := range msgs {
@@ -516,6 +503,69 @@ func (b *Backend) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
 		}
 	}
 	return nil
+}
+
+// atomicBatch publishes msgs, to one stream that allows atomic batches,
+// as one atomic batch: the server stores all of them or none. An error
+// the server gave wraps its *natsjs.APIError.
+func (b *Backend) atomicBatch(ctx context.Context, msgs []*nats.Msg) error {
+	id := nuid.Next()
+	for i, m := range msgs {
+		m.Header.Set("Nats-Batch-Id", id)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		if i < len(msgs)-1 {
+			if err := b.nc.PublishMsg(m); err != nil {
+				return err
+			}
+			continue
+		}
+		m.Header.Set("Nats-Batch-Commit", "1")
+	}
+	rctx, cancel := requestCtx(ctx)
+	defer cancel()
+	resp, err := b.nc.RequestMsgWithContext(rctx, msgs[len(msgs)-1])
+	if err != nil {
+		return err
+	}
+	if apiErr := ackError(resp.Data); apiErr != nil {
+		return apiErr
+	}
+	return nil
+}
+
+// openDeadLetters opens the dead letters bucket, creating or updating it
+// unless Config.Existing is set, and makes its stream allow atomic
+// batches (fenced Puts are one). A bucket that has its settings already
+// is left as it is, so that opening a Backend does not turn atomic
+// batches off for a moment under another process's Puts.
+func (b *Backend) openDeadLetters(ctx context.Context, kv func(string) (natsjs.KeyValue, error)) (natsjs.KeyValue, error) {
+	name := b.cfg.BucketPrefix + "_deadletters"
+	if !b.cfg.Existing {
+		if st, err := b.js.Stream(ctx, "KV_"+name); err == nil {
+			if c := st.CachedInfo().Config; c.AllowAtomicPublish && c.Replicas == b.cfg.Replicas {
+				d, err := b.js.KeyValue(ctx, name)
+				if err != nil {
+					return nil, fmt.Errorf("jetstream: bucket %s: %w", name, err)
+				}
+				return d, nil
+			}
+		}
+	}
+	d, err := kv("deadletters")
+	if err != nil || b.cfg.Existing {
+		return d, err
+	}
+	st, err := b.js.Stream(ctx, "KV_"+name)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: stream of bucket %s: %w", name, err)
+	}
+	if c := st.CachedInfo().Config; !c.AllowAtomicPublish {
+		c.AllowAtomicPublish = true
+		if _, err := b.js.UpdateStream(ctx, c); err != nil {
+			return nil, fmt.Errorf("jetstream: allow atomic batches in bucket %s: %w", name, err)
+		}
+	}
+	return d, nil
 }
 
 // requestTimeout bounds a request this package makes on its own
@@ -816,6 +866,9 @@ func (b *Backend) updateGroup(ctx context.Context, group string, epoch uint64, f
 		if err != nil {
 			return r, fmt.Errorf("jetstream: encode group %q: %w", group, err)
 		}
+		if epoch != 0 && b.beforeFencedWrite != nil {
+			b.beforeFencedWrite()
+		}
 		var nrev uint64
 		if rev == 0 {
 			nrev, err = b.groups.Create(ctx, groupKey(group), v)
@@ -866,10 +919,19 @@ func (b *Backend) Group(ctx context.Context, group string) (eventlog.GroupState,
 }
 
 // Claim implements [eventlog.Cursors.Claim]: a revision-checked increment
-// of the epoch stored with the group's state.
+// of the epoch stored with the group's state, then of the group's fence
+// in the dead letters bucket (see [Backend.Put]). When the second write
+// fails, Claim returns the error: the former owner's commits are refused
+// already, its dead letters once a Claim succeeds.
 func (b *Backend) Claim(ctx context.Context, group string) (uint64, error) {
 	r, err := b.updateGroup(ctx, group, 0, func(r *groupRec) { r.Epoch++ })
-	return r.Epoch, err
+	if err != nil {
+		return 0, err
+	}
+	if err := b.raiseFence(ctx, group, r.Epoch); err != nil {
+		return 0, err
+	}
+	return r.Epoch, nil
 }
 
 // Commit implements [eventlog.Cursors.Commit].
