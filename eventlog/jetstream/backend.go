@@ -171,6 +171,8 @@ type Backend struct {
 	respSub    *nats.Subscription
 	wakeSub    *nats.Subscription
 	respN      atomic.Uint64
+	closed     chan struct{} // closed by Close: reads waiting for replies stop
+	closeOnce  sync.Once
 
 	mu         sync.Mutex
 	resps      map[string]*pendingRead
@@ -229,7 +231,7 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 	}
 	b := &Backend{cfg: cfg, nc: nc, js: js, id: nuid.Next(), notify: make(chan struct{}),
 		partNotify: make([]chan struct{}, cfg.Partitions), lastSeen: make([]uint64, cfg.Partitions+1),
-		resps: make(map[string]*pendingRead)}
+		resps: make(map[string]*pendingRead), closed: make(chan struct{})}
 	for i := range b.partNotify {
 		b.partNotify[i] = make(chan struct{})
 	}
@@ -341,6 +343,7 @@ func orUnlimited(n int64) int64 {
 
 // Close closes the connection to NATS. The Backend is not usable after.
 func (b *Backend) Close() error {
+	b.closeOnce.Do(func() { close(b.closed) })
 	b.nc.Close()
 	return nil
 }
@@ -678,6 +681,8 @@ func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) (
 		case m = <-p.ch:
 		case <-ctx.Done():
 			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, context.Cause(ctx))
+		case <-b.closed:
+			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, nats.ErrConnectionClosed)
 		}
 		if status := m.Header.Get("Status"); status != "" {
 			if status == "204" || status == "404" { // end of batch, or nothing after
