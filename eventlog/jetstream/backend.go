@@ -698,13 +698,21 @@ func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) (
 			anchored = true
 			continue
 		}
-		e := eventlog.Entry{Offset: seq}
+		if out == nil {
+			// Each message of a batch tells how many follow it.
+			n := limit
+			if np, err := strconv.Atoi(m.Header.Get("Nats-Num-Pending")); err == nil && np >= 0 {
+				n = min(n, np+1)
+			}
+			out = make([]eventlog.Entry, 0, n)
+		}
+		out = append(out, eventlog.Entry{Offset: seq})
+		e := &out[len(out)-1]
 		if err := e.Event.UnmarshalJSON(m.Data); err != nil {
 			e.Event = canonical.Event{}
 			e.Raw = m.Data
 			e.Err = &eventlog.DecodeError{Offset: seq, Err: err}
 		}
-		out = append(out, e)
 		if len(out) == limit {
 			// The rest of the batch is dropped with the reply token.
 			break
