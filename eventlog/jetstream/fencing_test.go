@@ -118,6 +118,16 @@ func TestStaleOwnerRefusedAtTheWrite(t *testing.T) {
 			n, err := jetstream.RecordWrites(t.Context(), b)
 			require.NoError(t, err, "RecordWrites")
 			require.Zero(t, n, "no dead letter record was ever written")
+
+			// The new owner's dead letter is written, and counted.
+			epoch, err := other.Claim(t.Context(), g)
+			require.NoError(t, err, "Claim")
+			_, err = other.Put(t.Context(), eventlog.DeadLetter{Consumer: g, Epoch: epoch, Offset: 8,
+				Event: eventlogtest.Event("k", 8), Reason: eventlog.ReasonPermanent, Error: "current"})
+			require.NoError(t, err, "the current owner's dead letter")
+			n, err = jetstream.RecordWrites(t.Context(), b)
+			require.NoError(t, err, "RecordWrites")
+			require.Equal(t, uint64(1), n, "the current owner's dead letter record is written once")
 		})
 	}
 }
