@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -161,17 +162,35 @@ type Backend struct {
 	// deadStream is the stream of the dead letters bucket.
 	deadStream natsjs.Stream
 
-	mu        sync.Mutex
-	notify    chan struct{}
-	lastSeen  uint64    // the highest offset read by this Backend
-	lastCheck time.Time // when a read at the tail last asked for the stream's first offset
-	deadSeq   uint64    // the dead letters bucket's last sequence when deadCache was read
-	deadCache []deadRec
-	deadRevs  []uint64
+	// id tells this Backend's wake-up messages from other processes'.
+	id string
+	// respPrefix is the prefix of the reply subjects of reads, answered
+	// on one wildcard subscription (respSub) and routed by their last
+	// token to the read waiting for them (resps).
+	respPrefix string
+	respSub    *nats.Subscription
+	wakeSub    *nats.Subscription
+	respN      atomic.Uint64
+	closed     chan struct{} // closed by Close: reads waiting for replies stop
+	closeOnce  sync.Once
+
+	mu         sync.Mutex
+	resps      map[string]*pendingRead
+	notify     chan struct{}
+	partNotify []chan struct{} // per partition: closed at its next append
+	lastSeen   []uint64        // the highest offset read, of the whole log (0) and of each partition (1+N)
+	lastCheck  time.Time       // when a read at the tail last asked for the stream's first offset
+	deadSeq    uint64          // the dead letters bucket's last sequence when deadCache was read
+	deadCache  []deadRec
+	deadRevs   []uint64
 	// groupCache holds the state of each group as this Backend last read
 	// or wrote it, with its revision: a write tries it first, and reads
 	// the key only when another writer came in between.
 	groupCache map[string]cachedGroup
+
+	// beforeFencedWrite, when set (by tests), runs before each write
+	// checked against an epoch, after the epoch was read.
+	beforeFencedWrite func()
 }
 
 type cachedGroup struct {
@@ -210,7 +229,19 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	b := &Backend{cfg: cfg, nc: nc, js: js, notify: make(chan struct{})}
+	b := &Backend{cfg: cfg, nc: nc, js: js, id: nuid.Next(), notify: make(chan struct{}),
+		partNotify: make([]chan struct{}, cfg.Partitions), lastSeen: make([]uint64, cfg.Partitions+1),
+		resps: make(map[string]*pendingRead), closed: make(chan struct{})}
+	for i := range b.partNotify {
+		b.partNotify[i] = make(chan struct{})
+	}
+	b.respPrefix = nc.NewInbox() + "."
+	if b.respSub, err = nc.Subscribe(b.respPrefix+"*", b.onResp); err != nil {
+		return nil, fmt.Errorf("jetstream: subscribe to read replies: %w", err)
+	}
+	if b.wakeSub, err = nc.Subscribe(b.wakeSubject(), b.onWake); err != nil {
+		return nil, fmt.Errorf("jetstream: subscribe to append notices: %w", err)
+	}
 	if !cfg.Existing {
 		if err := b.ensureStream(ctx); err != nil {
 			return nil, err
@@ -240,7 +271,7 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 	if b.groups, err = kv("groups"); err != nil {
 		return nil, err
 	}
-	if b.dead, err = kv("deadletters"); err != nil {
+	if b.dead, err = b.openDeadLetters(ctx, kv); err != nil {
 		return nil, err
 	}
 	if b.leases, err = openCASKV(ctx, js, cfg.BucketPrefix+"_leases", cfg.Replicas, cfg.Existing); err != nil {
@@ -312,25 +343,58 @@ func orUnlimited(n int64) int64 {
 
 // Close closes the connection to NATS. The Backend is not usable after.
 func (b *Backend) Close() error {
+	b.closeOnce.Do(func() { close(b.closed) })
 	b.nc.Close()
 	return nil
 }
 
-// Appended implements [eventlog.Notifier]. It tells of the appends of this
-// Backend only; a consumer finds the appends of other processes at its
-// next poll.
+// Appended implements [eventlog.Notifier]: the channel is closed at the
+// next append of any process appending through a Backend of the same
+// stream, this one at once and another within the time a NATS message
+// takes to come (see [Backend.Append]).
 func (b *Backend) Appended() <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.notify
 }
 
-func (b *Backend) wake() {
+// partAppended is Appended for the appends to partition n only.
+func (b *Backend) partAppended(n int) <-chan struct{} {
 	b.mu.Lock()
-	ch := b.notify
+	defer b.mu.Unlock()
+	return b.partNotify[n]
+}
+
+// wake closes the channels of Appended and of the partitions whose bit
+// is set in parts; every partition's when parts is nil.
+func (b *Backend) wake(parts []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.notify)
 	b.notify = make(chan struct{})
-	b.mu.Unlock()
-	close(ch)
+	for n := range b.partNotify {
+		if parts == nil || parts[n/8]&(1<<(n%8)) != 0 {
+			close(b.partNotify[n])
+			b.partNotify[n] = make(chan struct{})
+		}
+	}
+}
+
+// wakeSubject is the subject of the append notices of the stream: a core
+// NATS subject outside the stream's, so that the notices are not stored.
+func (b *Backend) wakeSubject() string { return "_DISTSYNC.appended." + b.cfg.Stream }
+
+// onWake handles an append notice: the appending Backend's id and the
+// bitmap of the partitions appended to.
+func (b *Backend) onWake(m *nats.Msg) {
+	if len(m.Data) < len(b.id) || string(m.Data[:len(b.id)]) == b.id {
+		return // this Backend's own notice: it woke its readers already
+	}
+	parts := m.Data[len(b.id):]
+	if len(parts) != (b.cfg.Partitions+7)/8 {
+		parts = nil // another partition count: wake every partition
+	}
+	b.wake(parts)
 }
 
 // msgID returns the Nats-Msg-Id of e: its dedupe key (source and id) when
@@ -351,11 +415,6 @@ func printable(s string) bool {
 		}
 	}
 	return true
-}
-
-// subject returns the subject of e: its partition's.
-func (b *Backend) subject(e *canonical.Event) string {
-	return b.partSubject(b.PartitionOf(e.Partition()))
 }
 
 // partSubject returns the subject of partition n.
@@ -393,17 +452,27 @@ func (b *Backend) Append(ctx context.Context, events ...canonical.Event) error {
 		return nil
 	}
 	msgs := make([]*nats.Msg, len(events))
+	notice := make([]byte, len(b.id)+(b.cfg.Partitions+7)/8)
+	copy(notice, b.id)
+	parts := notice[len(b.id):]
 	for i := range events {
 		data, err := events[i].MarshalJSON()
 		if err != nil {
 			return fmt.Errorf("jetstream: encode event %d of %d (id %q): %w: %w", i, len(events), events[i].ID, eventlog.ErrInvalidEvent, err)
 		}
-		m := nats.NewMsg(b.subject(&events[i]))
+		n := b.PartitionOf(events[i].Partition())
+		parts[n/8] |= 1 << (n % 8)
+		m := nats.NewMsg(b.partSubject(n))
 		m.Data = data
 		m.Header.Set(natsjs.MsgIDHeader, msgID(&events[i]))
 		msgs[i] = m
 	}
-	defer b.wake()
+	defer func() {
+		// Readers of this Backend wake at once, other processes' when the
+		// notice comes (a notice lost leaves them to their next poll).
+		b.wake(parts)
+		_ = b.nc.Publish(b.wakeSubject(), notice)
+	}()
 	for len(msgs) > 0 {
 		n := min(len(msgs), MaxAtomicBatch)
 		if err := b.publishBatch(ctx, msgs[:n]); err != nil {
@@ -419,30 +488,13 @@ func (b *Backend) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
 	if len(msgs) == 1 {
 		return b.publishOne(ctx, msgs[0])
 	}
-	id := nuid.Next()
-	for i, m := range msgs {
-		m.Header.Set("Nats-Batch-Id", id)
-		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
-		if i < len(msgs)-1 {
-			if err := b.nc.PublishMsg(m); err != nil {
-				return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), err)
-			}
-			continue
-		}
-		m.Header.Set("Nats-Batch-Commit", "1")
-		rctx, cancel := requestCtx(ctx)
-		resp, err := b.nc.RequestMsgWithContext(rctx, m)
-		cancel()
+	err := b.atomicBatch(ctx, msgs)
+	var apiErr *natsjs.APIError
+	if err == nil || !errors.As(err, &apiErr) || apiErr.ErrorCode != errCodeBatchDuplicate {
 		if err != nil {
 			return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), err)
 		}
-		apiErr := ackError(resp.Data)
-		if apiErr == nil {
-			return nil
-		}
-		if apiErr.ErrorCode != errCodeBatchDuplicate {
-			return fmt.Errorf("jetstream: append batch of %d: %w", len(msgs), apiErr)
-		}
+		return nil
 	}
 	// A batch holding an event stored already: publish one at a time.
 	for _, m := range msgs {
@@ -454,6 +506,69 @@ func (b *Backend) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
 		}
 	}
 	return nil
+}
+
+// atomicBatch publishes msgs, to one stream that allows atomic batches,
+// as one atomic batch: the server stores all of them or none. An error
+// the server gave wraps its *natsjs.APIError.
+func (b *Backend) atomicBatch(ctx context.Context, msgs []*nats.Msg) error {
+	id := nuid.Next()
+	for i, m := range msgs {
+		m.Header.Set("Nats-Batch-Id", id)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		if i < len(msgs)-1 {
+			if err := b.nc.PublishMsg(m); err != nil {
+				return err
+			}
+			continue
+		}
+		m.Header.Set("Nats-Batch-Commit", "1")
+	}
+	rctx, cancel := requestCtx(ctx)
+	defer cancel()
+	resp, err := b.nc.RequestMsgWithContext(rctx, msgs[len(msgs)-1])
+	if err != nil {
+		return err
+	}
+	if apiErr := ackError(resp.Data); apiErr != nil {
+		return apiErr
+	}
+	return nil
+}
+
+// openDeadLetters opens the dead letters bucket, creating or updating it
+// unless Config.Existing is set, and makes its stream allow atomic
+// batches (fenced Puts are one). A bucket that has its settings already
+// is left as it is, so that opening a Backend does not turn atomic
+// batches off for a moment under another process's Puts.
+func (b *Backend) openDeadLetters(ctx context.Context, kv func(string) (natsjs.KeyValue, error)) (natsjs.KeyValue, error) {
+	name := b.cfg.BucketPrefix + "_deadletters"
+	if !b.cfg.Existing {
+		if st, err := b.js.Stream(ctx, "KV_"+name); err == nil {
+			if c := st.CachedInfo().Config; c.AllowAtomicPublish && c.Replicas == b.cfg.Replicas {
+				d, err := b.js.KeyValue(ctx, name)
+				if err != nil {
+					return nil, fmt.Errorf("jetstream: bucket %s: %w", name, err)
+				}
+				return d, nil
+			}
+		}
+	}
+	d, err := kv("deadletters")
+	if err != nil || b.cfg.Existing {
+		return d, err
+	}
+	st, err := b.js.Stream(ctx, "KV_"+name)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: stream of bucket %s: %w", name, err)
+	}
+	if c := st.CachedInfo().Config; !c.AllowAtomicPublish {
+		c.AllowAtomicPublish = true
+		if _, err := b.js.UpdateStream(ctx, c); err != nil {
+			return nil, fmt.Errorf("jetstream: allow atomic batches in bucket %s: %w", name, err)
+		}
+	}
+	return d, nil
 }
 
 // requestTimeout bounds a request this package makes on its own
@@ -513,41 +628,61 @@ func (b *Backend) Read(ctx context.Context, after uint64, limit int) ([]eventlog
 
 // read reads the entries after after of partition part, or of every
 // partition when part < 0.
+//
+// A read of one partition finds a gap before its first entry whenever
+// other partitions' events come between, which does not tell whether the
+// stream's limits deleted events of the partition there. So it asks from
+// after itself (the entry the caller read last, of the same partition as
+// a rule): when that entry is still stored, nothing after it was trimmed
+// (the stream deletes its oldest events first), and the read needs no
+// query of the stream's state.
 func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) ([]eventlog.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
-	ctx, cancel := requestCtx(ctx)
-	defer cancel()
 	if limit <= 0 {
 		return nil, nil
 	}
-	filter := b.cfg.Subject + ".>"
+	ctx, cancel := requestCtx(ctx)
+	defer cancel()
+	filter := "" // the whole stream, whose subjects are the log's only
 	if part >= 0 {
 		filter = b.partSubject(part)
 	}
+	anchor := part >= 0 && after > 0
+	start, batch := after+1, limit
+	if anchor {
+		start, batch = after, limit+1
+	}
 	req, _ := json.Marshal(struct {
 		Seq     uint64 `json:"seq"`
-		NextFor string `json:"next_by_subj"`
+		NextFor string `json:"next_by_subj,omitempty"`
 		Batch   int    `json:"batch"`
-	}{after + 1, filter, limit})
-	inbox := b.nc.NewRespInbox()
-	sub, err := b.nc.SubscribeSync(inbox)
-	if err != nil {
-		return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	if err := b.nc.PublishRequest("$JS.API.DIRECT.GET."+b.cfg.Stream, inbox, req); err != nil {
+	}{start, filter, batch})
+	p := &pendingRead{ch: make(chan *nats.Msg, 64), done: make(chan struct{})}
+	tok := strconv.FormatUint(b.respN.Add(1), 36)
+	b.mu.Lock()
+	b.resps[tok] = p
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.resps, tok)
+		b.mu.Unlock()
+		close(p.done)
+	}()
+	if err := b.nc.PublishRequest("$JS.API.DIRECT.GET."+b.cfg.Stream, b.respPrefix+tok, req); err != nil {
 		return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
 	}
 	var out []eventlog.Entry
-	for {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, context.Cause(ctx)
-			}
-			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
+	anchored := false
+	for first := true; ; first = false {
+		var m *nats.Msg
+		select {
+		case m = <-p.ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, context.Cause(ctx))
+		case <-b.closed:
+			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, nats.ErrConnectionClosed)
 		}
 		if status := m.Header.Get("Status"); status != "" {
 			if status == "204" || status == "404" { // end of batch, or nothing after
@@ -559,23 +694,32 @@ func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) (
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: read after offset %d: bad Nats-Sequence %q", after, m.Header.Get("Nats-Sequence"))
 		}
-		e := eventlog.Entry{Offset: seq}
+		if first && anchor && seq == after {
+			anchored = true
+			continue
+		}
+		if out == nil {
+			// Each message of a batch tells how many follow it.
+			n := limit
+			if np, err := strconv.Atoi(m.Header.Get("Nats-Num-Pending")); err == nil && np >= 0 {
+				n = min(n, np+1)
+			}
+			out = make([]eventlog.Entry, 0, n)
+		}
+		out = append(out, eventlog.Entry{Offset: seq})
+		e := &out[len(out)-1]
 		if err := e.Event.UnmarshalJSON(m.Data); err != nil {
 			e.Event = canonical.Event{}
 			e.Raw = m.Data
 			e.Err = &eventlog.DecodeError{Offset: seq, Err: err}
 		}
-		out = append(out, e)
 		if len(out) == limit {
-			// The end-of-batch marker follows; the subscription ends here.
+			// The rest of the batch is dropped with the reply token.
 			break
 		}
 	}
-	// A read of one partition finds a gap whenever other partitions'
-	// events come between: it asks for the stream's first offset only
-	// when its first entry is not the next offset of the stream.
-	if len(out) == 0 || out[0].Offset != after+1 {
-		if b.mustCheck(after, len(out) == 0) {
+	if !anchored && (len(out) == 0 || out[0].Offset != after+1) {
+		if b.mustCheck(part, after, len(out) == 0) {
 			if err := b.checkTrimmed(ctx, after); err != nil {
 				return nil, err
 			}
@@ -583,10 +727,32 @@ func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) (
 	}
 	if len(out) > 0 {
 		b.mu.Lock()
-		b.lastSeen = max(b.lastSeen, out[len(out)-1].Offset)
+		b.lastSeen[part+1] = max(b.lastSeen[part+1], out[len(out)-1].Offset)
 		b.mu.Unlock()
 	}
 	return out, nil
+}
+
+// pendingRead is a read waiting for the messages of its reply.
+type pendingRead struct {
+	ch   chan *nats.Msg
+	done chan struct{} // closed when the read stops waiting
+}
+
+// onResp routes a reply message to the read waiting for it; a reply of a
+// read that stopped waiting is dropped.
+func (b *Backend) onResp(m *nats.Msg) {
+	tok := strings.TrimPrefix(m.Subject, b.respPrefix)
+	b.mu.Lock()
+	p := b.resps[tok]
+	b.mu.Unlock()
+	if p == nil {
+		return
+	}
+	select {
+	case p.ch <- m:
+	case <-p.done:
+	}
 }
 
 // tailCheck is how often a read at the tail (after the last offset this
@@ -594,12 +760,13 @@ func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) (
 // deleted by the stream's limits: a tailing consumer polls often.
 const tailCheck = 100 * time.Millisecond
 
-// mustCheck reports whether a read after after that found nothing (empty)
-// or a gap must ask for the stream's first offset.
-func (b *Backend) mustCheck(after uint64, empty bool) bool {
+// mustCheck reports whether a read of partition part (-1: the whole log)
+// after after that found nothing (empty) or a gap must ask for the
+// stream's first offset.
+func (b *Backend) mustCheck(part int, after uint64, empty bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !empty || after < b.lastSeen {
+	if !empty || after < b.lastSeen[part+1] {
 		return true
 	}
 	if now := time.Now(); now.Sub(b.lastCheck) >= tailCheck {
@@ -712,6 +879,9 @@ func (b *Backend) updateGroup(ctx context.Context, group string, epoch uint64, f
 		if err != nil {
 			return r, fmt.Errorf("jetstream: encode group %q: %w", group, err)
 		}
+		if epoch != 0 && b.beforeFencedWrite != nil {
+			b.beforeFencedWrite()
+		}
 		var nrev uint64
 		if rev == 0 {
 			nrev, err = b.groups.Create(ctx, groupKey(group), v)
@@ -762,10 +932,19 @@ func (b *Backend) Group(ctx context.Context, group string) (eventlog.GroupState,
 }
 
 // Claim implements [eventlog.Cursors.Claim]: a revision-checked increment
-// of the epoch stored with the group's state.
+// of the epoch stored with the group's state, then of the group's fence
+// in the dead letters bucket (see [Backend.Put]). When the second write
+// fails, Claim returns the error: the former owner's commits are refused
+// already, its dead letters once a Claim succeeds.
 func (b *Backend) Claim(ctx context.Context, group string) (uint64, error) {
 	r, err := b.updateGroup(ctx, group, 0, func(r *groupRec) { r.Epoch++ })
-	return r.Epoch, err
+	if err != nil {
+		return 0, err
+	}
+	if err := b.raiseFence(ctx, group, r.Epoch); err != nil {
+		return 0, err
+	}
+	return r.Epoch, nil
 }
 
 // Commit implements [eventlog.Cursors.Commit].

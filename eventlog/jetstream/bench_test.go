@@ -68,7 +68,9 @@ func produce(b *testing.B, be *jetstream.Backend, handled *atomic.Int64) {
 // each message, the broker's own floor; and through a partitioned Group
 // (4 partitions, 4 workers per partition) of 1 and 2 members in this
 // process, each on its own connection. Producer and server run in the
-// process, so cpu-ns/event counts them in every arm.
+// process, so cpu-ns/event counts them in every arm. The consumers run
+// with the default PollInterval: appends wake them, the members on other
+// connections too (the append notices).
 func BenchmarkDispatch(b *testing.B) {
 	for _, workers := range []int{1, 4} {
 		b.Run("eventlog/workers="+strconv.Itoa(workers), func(b *testing.B) {
@@ -77,7 +79,7 @@ func BenchmarkDispatch(b *testing.B) {
 			require.NoError(b, err, "Open")
 			defer be.Close()
 			var handled atomic.Int64
-			c, err := eventlog.NewConsumer(be, eventlog.ConsumerConfig{Group: "bench", Workers: workers, PollInterval: time.Millisecond,
+			c, err := eventlog.NewConsumer(be, eventlog.ConsumerConfig{Group: "bench", Workers: workers,
 				Handler: func(context.Context, canonical.Event) error { handled.Add(1); return nil }})
 			require.NoError(b, err, "NewConsumer")
 			ctx, cancel := context.WithCancel(context.Background())
@@ -104,7 +106,7 @@ func BenchmarkDispatch(b *testing.B) {
 				require.NoError(b, err, "Open")
 				defer mb.Close()
 				g, err := mb.NewGroup(jetstream.GroupConfig{Member: "m" + strconv.Itoa(i), LeaseTTL: 2 * time.Second,
-					Consumer: eventlog.ConsumerConfig{Group: "bench", Workers: 4, PollInterval: time.Millisecond,
+					Consumer: eventlog.ConsumerConfig{Group: "bench", Workers: 4,
 						Handler: func(context.Context, canonical.Event) error { handled.Add(1); return nil }}})
 				require.NoError(b, err, "NewGroup")
 				groups = append(groups, g)

@@ -3,6 +3,7 @@ package jetstream
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/distsync/distsync/eventlog"
@@ -125,26 +127,24 @@ func (b *Backend) nextID(ctx context.Context) (int64, error) {
 
 // Put implements [eventlog.DeadLetters.Put].
 //
-// With an Epoch, Put reads the group's epoch before writing and, after
-// writing, rewrites the group's state unchanged conditional on the
-// revision it read: that write succeeds only when no Claim came in
-// between, so the dead letter landed before any later Claim returned.
-// When a Claim came in between, Put restores what it overwrote and
-// returns an error matching [eventlog.ErrFenced]; a reader may see the
-// refused dead letter until then.
+// With an Epoch, the dead letter's record is written in one JetStream
+// atomic batch with its group's fence, a key of the dead letters bucket
+// holding the group's epoch that [Backend.Claim] raises: the batch
+// rewrites the fence conditional on the revision Put read it at, with
+// the record, so the record is stored only if no Claim raised the fence
+// in between; else nothing is, and Put returns an error matching
+// [eventlog.ErrFenced]. (The fence is a key of the dead letters bucket,
+// not the group's key itself, because an atomic batch writes one stream.)
+// The index key and the ID counter written before are no dead letter: a
+// refused Put leaves none for List or Get to see.
 func (b *Backend) Put(ctx context.Context, d eventlog.DeadLetter) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, context.Cause(ctx)
 	}
-	var grp groupRec
-	var grpRev uint64
 	if d.Epoch != 0 {
-		var err error
-		if grp, grpRev, err = b.group(ctx, d.Consumer); err != nil {
+		// Refuse a stale epoch before writing anything.
+		if _, _, err := b.checkFence(ctx, d.Consumer, d.Epoch); err != nil {
 			return 0, err
-		}
-		if grp.Epoch != d.Epoch {
-			return 0, fenced(d.Consumer, d.Epoch)
 		}
 	}
 	var ev json.RawMessage
@@ -160,7 +160,6 @@ func (b *Backend) Put(ctx context.Context, d eventlog.DeadLetter) (int64, error)
 		rec := deadRec{Consumer: d.Consumer, Offset: d.Offset, Event: ev, Raw: d.Raw, Reason: d.Reason, Error: d.Error,
 			ErrorClass: d.ErrorClass, Attempts: d.Attempts, FirstFailure: d.FirstFailure, LastFailure: d.LastFailure,
 			CorrelationID: d.CorrelationID, State: eventlog.StateDead, Index: ik}
-		var old []byte // the record overwritten, for a rollback
 		var rev uint64
 		var createdIndex bool
 		if d.ID != 0 {
@@ -172,7 +171,6 @@ func (b *Backend) Put(ctx context.Context, d eventlog.DeadLetter) (int64, error)
 				return 0, fmt.Errorf("jetstream: dead letter %d of %q: %w", d.ID, d.Consumer, eventlog.ErrNotFound)
 			}
 			rec.ID, rec.FirstFailure, rec.Replays, rec.Audit, rec.Index = o.ID, o.FirstFailure, o.Replays, append(o.Audit, audit), o.Index
-			old, _ = json.Marshal(o)
 			rev = r
 		} else {
 			ie, err := b.dead.Get(ctx, ik)
@@ -187,11 +185,11 @@ func (b *Backend) Put(ctx context.Context, d eventlog.DeadLetter) (int64, error)
 				o, r, err := b.getDead(ctx, id)
 				if err == nil {
 					rec.ID, rec.FirstFailure, rec.Replays, rec.Audit = o.ID, o.FirstFailure, o.Replays, append(o.Audit, audit)
-					old, _ = json.Marshal(o)
 					rev = r
 				} else if !errors.Is(err, eventlog.ErrNotFound) {
 					return 0, err
 				}
+				// An index naming no record: a refused or purged Put's.
 			}
 			if rec.ID == 0 { // a new dead letter
 				id, err := b.nextID(ctx)
@@ -217,70 +215,132 @@ func (b *Backend) Put(ctx context.Context, d eventlog.DeadLetter) (int64, error)
 		if err != nil {
 			return 0, fmt.Errorf("jetstream: encode dead letter: %w", err)
 		}
-		if rev == 0 {
+		switch {
+		case d.Epoch != 0:
+			err = b.fencedWrite(ctx, d.Consumer, d.Epoch, deadKey(rec.ID), v, rev)
+		case rev == 0:
 			_, err = b.dead.Create(ctx, deadKey(rec.ID), v)
-		} else {
+		default:
 			_, err = b.dead.Update(ctx, deadKey(rec.ID), v, rev)
 		}
-		if casConflict(err) {
+		if casConflict(err) || errors.Is(err, errConflict) {
 			if d.ID != 0 || !createdIndex {
 				continue
 			}
 			return 0, fmt.Errorf("jetstream: write dead letter %d: %w", rec.ID, err)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("jetstream: write dead letter %d: %w", rec.ID, err)
-		}
-		if d.Epoch != 0 {
-			if err := b.confirmEpoch(ctx, d.Consumer, d.Epoch, grp, grpRev); err != nil {
-				b.rollback(rec, old, createdIndex)
-				return 0, err
-			}
+			return 0, err
 		}
 		return rec.ID, nil
 	}
 }
 
-// confirmEpoch rewrites the state of group unchanged, conditional on its
-// revision: it fails with ErrFenced when a Claim changed the epoch since.
-func (b *Backend) confirmEpoch(ctx context.Context, group string, epoch uint64, r groupRec, rev uint64) error {
+// fenceKey returns the key of group's fence in the dead letters bucket.
+func fenceKey(group string) string {
+	return "f." + base64.RawURLEncoding.EncodeToString([]byte(group))
+}
+
+// fence returns the epoch in group's fence and the fence's revision; a
+// group without a fence (one claimed before fences existed) has its
+// group key's epoch, and revision 0.
+func (b *Backend) fence(ctx context.Context, group string) (uint64, uint64, error) {
+	e, err := b.dead.Get(ctx, fenceKey(group))
+	if errors.Is(err, natsjs.ErrKeyNotFound) {
+		r, _, err := b.group(ctx, group)
+		return r.Epoch, 0, err
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("jetstream: read fence of group %q: %w", group, err)
+	}
+	epoch, err := strconv.ParseUint(string(e.Value()), 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("jetstream: fence of group %q: undecodable epoch %q", group, e.Value())
+	}
+	return epoch, e.Revision(), nil
+}
+
+// checkFence returns the fence of group and its revision, or an error
+// matching ErrFenced when a Claim raised it above epoch.
+func (b *Backend) checkFence(ctx context.Context, group string, epoch uint64) (uint64, uint64, error) {
+	f, rev, err := b.fence(ctx, group)
+	if err != nil {
+		return 0, 0, err
+	}
+	if f > epoch || (rev == 0 && f != epoch) {
+		return 0, 0, fenced(group, epoch)
+	}
+	return f, rev, nil
+}
+
+// raiseFence sets group's fence to epoch unless it is there or above.
+func (b *Backend) raiseFence(ctx context.Context, group string, epoch uint64) error {
 	for {
-		v, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("jetstream: encode group %q: %w", group, err)
+		e, err := b.dead.Get(ctx, fenceKey(group))
+		var rev uint64
+		switch {
+		case errors.Is(err, natsjs.ErrKeyNotFound):
+		case err != nil:
+			return fmt.Errorf("jetstream: read fence of group %q: %w", group, err)
+		default:
+			rev = e.Revision()
+			if f, err := strconv.ParseUint(string(e.Value()), 10, 64); err == nil && f >= epoch {
+				return nil
+			}
 		}
+		v := []byte(strconv.FormatUint(epoch, 10))
 		if rev == 0 {
-			_, err = b.groups.Create(ctx, groupKey(group), v)
+			_, err = b.dead.Create(ctx, fenceKey(group), v)
 		} else {
-			_, err = b.groups.Update(ctx, groupKey(group), v, rev)
+			_, err = b.dead.Update(ctx, fenceKey(group), v, rev)
 		}
-		if err == nil {
-			return nil
+		if casConflict(err) {
+			continue
 		}
-		if !casConflict(err) {
-			return fmt.Errorf("jetstream: confirm epoch of group %q: %w", group, err)
+		if err != nil {
+			return fmt.Errorf("jetstream: raise fence of group %q to epoch %d: %w", group, epoch, err)
 		}
-		if r, rev, err = b.group(ctx, group); err != nil {
-			return err
-		}
-		if r.Epoch != epoch {
-			return fenced(group, epoch)
-		}
+		return nil
 	}
 }
 
-// rollback restores what a fenced Put overwrote, with a fresh context so
-// that a cancelled caller does not leave the refused write in place.
-func (b *Backend) rollback(rec deadRec, old []byte, createdIndex bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if old != nil {
-		_, _ = b.dead.Put(ctx, deadKey(rec.ID), old)
-		return
-	}
-	_ = b.dead.Delete(ctx, deadKey(rec.ID))
-	if createdIndex {
-		_ = b.dead.Delete(ctx, rec.Index)
+// fencedWrite writes value to key (revision rev, 0: new) and group's
+// fence, unchanged at epoch, in one atomic batch conditional on the
+// revisions of both: it returns an error matching ErrFenced when a Claim
+// raised the fence, errConflict when key changed, and writes nothing in
+// either case.
+func (b *Backend) fencedWrite(ctx context.Context, group string, epoch uint64, key string, value []byte, rev uint64) error {
+	prefix := "$KV." + b.cfg.BucketPrefix + "_deadletters."
+	for {
+		_, frev, err := b.checkFence(ctx, group, epoch)
+		if err != nil {
+			return err
+		}
+		f := nats.NewMsg(prefix + fenceKey(group))
+		f.Data = []byte(strconv.FormatUint(epoch, 10))
+		f.Header.Set(natsjs.ExpectedLastSubjSeqHeader, strconv.FormatUint(frev, 10))
+		m := nats.NewMsg(prefix + key)
+		m.Data = value
+		m.Header.Set(natsjs.ExpectedLastSubjSeqHeader, strconv.FormatUint(rev, 10))
+		if b.beforeFencedWrite != nil {
+			b.beforeFencedWrite()
+		}
+		err = b.atomicBatch(ctx, []*nats.Msg{f, m})
+		if err == nil {
+			return nil
+		}
+		if !isWrongLast(err) {
+			return fmt.Errorf("jetstream: write dead letter %s of group %q: %w", key, group, err)
+		}
+		// Either the fence moved (a Claim, or a Put of the same epoch) or
+		// the record did: read the fence again to tell.
+		_, nrev, err := b.checkFence(ctx, group, epoch)
+		if err != nil {
+			return err
+		}
+		if nrev == frev {
+			return errConflict
+		}
 	}
 }
 

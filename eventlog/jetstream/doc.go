@@ -49,10 +49,14 @@
 // read, and Commit and SaveRetry check the epoch and write the state in
 // one conditional write, so a stale owner's write is refused with
 // [eventlog.ErrFenced] or lands before the Claim that superseded it. A
-// fenced [Backend.Put] of a dead letter checks the epoch before writing
-// and confirms it after with a conditional rewrite of the group's key; if
-// a Claim came in between it undoes its write and returns ErrFenced (a
-// reader may see that dead letter until then).
+// dead letter lives in another bucket, and a JetStream atomic batch
+// writes one stream only, so each group also has a fence in the dead
+// letters bucket: a key holding its epoch, which Claim raises after the
+// epoch and before it returns. A fenced [Backend.Put] writes the dead
+// letter's record and rewrites the fence, conditional on the revision it
+// read, in one atomic batch: the record is stored only if no Claim came
+// in between, and a refused Put stores nothing that List or Get could
+// see, not even for a moment.
 //
 // # Partitioned groups
 //
@@ -85,18 +89,32 @@
 //     and dead letters carry its older epoch and are refused with
 //     [eventlog.ErrFenced], even if it has not noticed the loss yet.
 //
-// Partitions move within a bound: on leave (Run's context done) the member
-// withdraws its announcement, drains and commits each partition and
-// deletes its leases, and the others take them at their next renewal (a
-// Renew after the drain); on join the others release their surplus within
-// a Renew plus a drain; on a crash the leases and the announcement expire
-// on the server (it rounds a TTL to the second, adds one, and expires
-// keys on a timer of its own) and the partitions are taken within about
-// LeaseTTL + 3s + Renew (8s with the defaults; the tests measured 2.2s to
-// 2.4s with a 1s lease and 3.1s to 4.4s with a 2s lease). Order per key
-// holds across a move: the new owner starts after the partition's
-// committed cursor, and events the former owner handled after it are
-// delivered again; set ConsumerConfig.Dedupe to one shared
+// Partitions move within bounds (R the Renew, T the LeaseTTL, D the
+// consumer's DrainTimeout):
+//
+//   - on leave (Run's context done) the member withdraws its
+//     announcement, drains and commits each partition within D and
+//     deletes its leases; the others take them at their next renewal:
+//     within D + R;
+//   - on join the others release their surplus at their next renewal
+//     and hand it over after the drain: within R + D + R;
+//   - on a crash the leases and the announcement expire on the server
+//     (it rounds a TTL to the second, adds one, and expires keys on a
+//     timer of its own) and the partitions are taken within about
+//     T + 3s + R (8s with the defaults; the tests measured 2.2s to 2.4s
+//     with a 1s lease and 3.1s to 4.4s with a 2s lease);
+//   - an owner that cannot reach NATS stops its consumers once it has
+//     not renewed for T − R, before the server can expire its lease;
+//   - a NATS node lost from a cluster (R3) stops appends, reads and
+//     renewals until the stream's and buckets' new leaders are elected
+//     (a few seconds); an owner that could not renew for T − R meanwhile
+//     releases its partitions, which are then taken as after a crash. An
+//     acknowledged append is on a majority of the replicas and is not
+//     lost.
+//
+// Order per key holds across a move: the new owner starts after the
+// partition's committed cursor, and events the former owner handled
+// after it are delivered again; set ConsumerConfig.Dedupe to one shared
 // [IdempotencyStore] so that their effects are not repeated. A handler
 // that ignores its context's cancellation can outlive its owner's lease;
 // its writes to the group's state are fenced, its other effects are not:
@@ -134,8 +152,8 @@
 // (P = 4N, say) so that each member's ceil(P/N) share stays even and a
 // member that leaves does not double one machine's work. Per event the
 // backend makes one stream write to append it (its encoded size: the
-// envelope and data), a share of a batched read and of a stream state
-// query per read of a partition, a share of a cursor commit (one KV
+// envelope and data), a share of a batched read of its partition, a
+// share of a cursor commit (one KV
 // write for the events done together) and, with Dedupe, a claim and a
 // completion (two KV writes); the handler's own effects come on top.
 //
@@ -176,11 +194,23 @@
 // # Costs
 //
 // A Read is one batched direct get of the stream (no consumer on the
-// server: the cursor is the group's key), and List of dead letters reads
-// the whole dead letters bucket: keep it small by
-// purging settled dead letters. A Read of one partition whose first entry
-// is not the stream's next offset (other partitions' events in between)
-// also asks for the stream's state, to find out whether it was trimmed. [Backend.Appended] tells of this process's
-// appends only; a consumer finds other processes' appends at its next poll
-// (ConsumerConfig.PollInterval).
+// server: the cursor is the group's key), its replies routed from one
+// subscription per Backend. A read of one partition asks from the entry
+// its consumer read last: when that entry is still stored nothing after
+// it was trimmed, and only when it is not (the first read, or the
+// stream's limits deleted it) does the read ask for the stream's state
+// as well. List of dead letters reads the whole dead letters bucket:
+// keep it small by purging settled dead letters.
+//
+// # Wake-ups
+//
+// An Append publishes, once acknowledged, a notice on the core NATS
+// subject _DISTSYNC.appended.STREAM (outside the stream, so not stored)
+// naming the partitions it appended to. Every Backend of the stream
+// subscribes to it and wakes its consumers ([Backend.Appended]), and a
+// [Group]'s consumer of a partition only for appends to its partition,
+// so another process's append is read within a NATS round trip rather
+// than at the next ConsumerConfig.PollInterval. A notice is at most
+// once: one lost (a slow subscriber, a reconnect) leaves the append to
+// the next poll.
 package jetstream

@@ -351,11 +351,18 @@ type partView struct {
 	lock *lease
 }
 
-var _ eventlog.GroupLocker = (*partView)(nil)
+var (
+	_ eventlog.GroupLocker = (*partView)(nil)
+	_ eventlog.Notifier    = (*partView)(nil)
+)
 
 func (v *partView) Read(ctx context.Context, after uint64, limit int) ([]eventlog.Entry, error) {
 	return v.Backend.read(ctx, after, limit, v.n)
 }
+
+// Appended implements [eventlog.Notifier] for the appends to this
+// partition only, so that an append wakes the one consumer it concerns.
+func (v *partView) Appended() <-chan struct{} { return v.Backend.partAppended(v.n) }
 
 func (v *partView) TryLockGroup(context.Context, string) (eventlog.GroupLock, bool, error) {
 	return v.lock, true, nil
