@@ -345,11 +345,41 @@ func (g *Group) balance(ctx context.Context, ob *observer, wg *sync.WaitGroup) e
 	return nil
 }
 
-// survey renews this member's announcement, counts the live members,
-// deletes the announcements of members found dead, and returns the lease
-// rows by partition, creating them on first use.
+// survey reads the lease rows by partition, creating them on first use
+// and checking their number before anything else (a member configured
+// with another number does not announce itself); then it renews this
+// member's announcement, counts the live members and deletes the
+// announcements of members found dead.
 func (g *Group) survey(ctx context.Context, ob *observer) (members int, leases []leaseRow, err error) {
 	s, grp := g.s, g.cfg.Consumer.Group
+	for range 2 {
+		if leases, err = g.leaseRows(ctx); err != nil || len(leases) > 0 {
+			break
+		}
+		// A new group: create its lease rows, all free, in one statement
+		// (members starting at once create them together).
+		var b strings.Builder
+		b.WriteString("INSERT INTO {p}leases (grp, part, holder, token, ver) VALUES ")
+		args := make([]any, 0, g.cfg.Partitions)
+		for n := range g.cfg.Partitions {
+			if n > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, " + strconv.Itoa(n) + ", '', '', 0)")
+			args = append(args, grp)
+		}
+		b.WriteString(" ON CONFLICT (grp, part) DO NOTHING")
+		if _, err = s.db.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+			return 0, nil, s.wrap("create partition leases", err)
+		}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(leases) != g.cfg.Partitions || leases[len(leases)-1].part != g.cfg.Partitions-1 {
+		return 0, nil, fmt.Errorf("eventlog: partitioned group %q has %d partitions in the database, GroupConfig.Partitions is %d: %w",
+			grp, len(leases), g.cfg.Partitions, ErrInvalidConfig)
+	}
 	if _, err := s.db.ExecContext(ctx, s.q("INSERT INTO {p}members (grp, member, ver) VALUES (?, ?, 1) "+
 		"ON CONFLICT (grp, member) DO UPDATE SET ver = {p}members.ver + 1"), grp, g.member); err != nil {
 		return 0, nil, s.wrap("announce group member", err)
@@ -392,34 +422,6 @@ func (g *Group) survey(ctx context.Context, ob *observer) (members int, leases [
 		}
 	}
 	members = max(len(live), 1)
-	for range 2 {
-		if leases, err = g.leaseRows(ctx); err != nil || len(leases) > 0 {
-			break
-		}
-		// A new group: create its lease rows, all free, in one statement
-		// (members starting at once create them together).
-		var b strings.Builder
-		b.WriteString("INSERT INTO {p}leases (grp, part, holder, token, ver) VALUES ")
-		args := make([]any, 0, g.cfg.Partitions)
-		for n := range g.cfg.Partitions {
-			if n > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, " + strconv.Itoa(n) + ", '', '', 0)")
-			args = append(args, grp)
-		}
-		b.WriteString(" ON CONFLICT (grp, part) DO NOTHING")
-		if _, err = s.db.ExecContext(ctx, s.q(b.String()), args...); err != nil {
-			return 0, nil, s.wrap("create partition leases", err)
-		}
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	if len(leases) != g.cfg.Partitions || leases[len(leases)-1].part != g.cfg.Partitions-1 {
-		return 0, nil, fmt.Errorf("eventlog: partitioned group %q has %d partitions in the database, GroupConfig.Partitions is %d: %w",
-			grp, len(leases), g.cfg.Partitions, ErrInvalidConfig)
-	}
 	return members, leases, nil
 }
 

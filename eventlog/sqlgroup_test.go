@@ -10,9 +10,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -469,4 +471,115 @@ func TestGroupNotMigrated(t *testing.T) {
 		Handler: func(context.Context, canonical.Event) error { return nil }}})
 	require.NoError(t, err, "NewGroup")
 	require.ErrorIs(t, g.Run(t.Context()), eventlog.ErrNotMigrated, "Run before Migrate")
+}
+
+// TestGroupCutOffMember runs two members over one SQLite file in a
+// synctest bubble, with the default lease, and cuts one off its database
+// (its *sql.DB closed while it runs, so that every statement it makes
+// fails and it releases nothing). It checks, on the bubble's exact clock,
+// that each of its partitions is stopped there within LeaseTTL − Renew
+// of the cut, taken by the other member at least Renew after that and
+// within LeaseTTL + 2×Renew of the cut, and that every event is handled
+// in order per key, none by two members at once.
+func TestGroupCutOffMember(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const (
+			parts = 4
+			keys  = 8
+			ttl   = eventlog.DefaultLeaseTTL
+			renew = ttl / 4
+			step  = 10 * time.Millisecond // how often ownership is sampled
+		)
+		path := filepath.Join(t.TempDir(), "events.db")
+		open := func() (*sql.DB, *eventlog.SQL) {
+			db, err := sql.Open("sqlite", sqliteDSN(path))
+			require.NoError(t, err, "open SQLite")
+			db.SetMaxOpenConns(1)
+			s, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite})
+			require.NoError(t, err, "NewSQL")
+			require.NoError(t, s.Migrate(context.Background()), "Migrate")
+			return db, s
+		}
+		chk := newGroupChecker(keys * 6)
+		type running struct {
+			db   *sql.DB
+			s    *eventlog.SQL
+			g    *eventlog.Group
+			stop context.CancelFunc
+			done chan error
+		}
+		start := func(name string) *running {
+			db, s := open()
+			g, err := s.NewGroup(eventlog.GroupConfig{Consumer: eventlog.ConsumerConfig{Group: "orders", Handler: chk.handle,
+				Policy: eventlog.ErrorPolicy{MaxAttempts: 1000}, Logger: groupLogger(name)}, Partitions: parts, Member: name})
+			require.NoError(t, err, "NewGroup %s", name)
+			ctx, stop := context.WithCancel(context.Background())
+			r := &running{db: db, s: s, g: g, stop: stop, done: make(chan error, 1)}
+			go func() { r.done <- g.Run(ctx) }()
+			return r
+		}
+		a := start("a")
+		time.Sleep(step)
+		require.Equal(t, []int{0, 1, 2, 3}, a.g.Owned(), "a lone member takes every partition at once")
+		b := start("b")
+		for i := 0; len(a.g.Owned()) != 2 || len(b.g.Owned()) != 2; i++ {
+			require.Less(t, i, 1000, "two members share the partitions within 10s: a owns %v, b %v", a.g.Owned(), b.g.Owned())
+			time.Sleep(step)
+		}
+		appendRound := func(n int) {
+			var evs []canonical.Event
+			for k := range keys {
+				evs = append(evs, eventlogtest.Event(fmt.Sprintf("k%d", k), n))
+			}
+			require.NoError(t, b.s.Append(context.Background(), evs...), "Append round %d", n)
+		}
+		for n := 1; n <= 3; n++ {
+			appendRound(n)
+		}
+		for i := 0; ; i++ {
+			if n, _ := chk.state(); n == keys*3 {
+				break
+			}
+			require.Less(t, i, 1000, "the first rounds handled within 10s")
+			time.Sleep(step)
+		}
+		aOwned := a.g.Owned()
+		cut := time.Now()
+		require.NoError(t, a.db.Close(), "cut a off")
+		for n := 4; n <= 6; n++ { // to be handled by b alone
+			appendRound(n)
+		}
+		lost, taken := map[int]time.Duration{}, map[int]time.Duration{}
+		for len(taken) < len(aOwned) {
+			require.Less(t, time.Since(cut), 30*time.Second, "b takes a's partitions %v; lost %v, taken %v", aOwned, lost, taken)
+			time.Sleep(step)
+			own, bOwn := a.g.Owned(), b.g.Owned()
+			for _, n := range aOwned {
+				if _, ok := lost[n]; !ok && !slices.Contains(own, n) {
+					lost[n] = time.Since(cut)
+				}
+				if _, ok := taken[n]; !ok && slices.Contains(bOwn, n) {
+					taken[n] = time.Since(cut)
+				}
+			}
+		}
+		t.Logf("a's partitions %v: stopped at a %v, taken by b %v after the cut", aOwned, lost, taken)
+		for _, n := range aOwned {
+			assert.LessOrEqual(t, lost[n], ttl-renew+step, "partition %d stopped at a within LeaseTTL − Renew", n)
+			assert.GreaterOrEqual(t, taken[n]-lost[n], renew-step, "partition %d taken by b at least Renew after a stopped it", n)
+			assert.LessOrEqual(t, taken[n], ttl+2*renew+step, "partition %d taken by b within LeaseTTL + 2×Renew", n)
+		}
+		select {
+		case <-chk.all:
+		case <-time.After(time.Minute):
+		}
+		handled, violations := chk.state()
+		assert.Empty(t, violations, "no key handled twice at once, none out of order")
+		assert.Equal(t, keys*6, handled, "every event handled")
+		a.stop()
+		b.stop()
+		<-a.done
+		<-b.done
+		require.NoError(t, b.db.Close(), "close b's database")
+	})
 }
