@@ -182,9 +182,13 @@
 // consumer reads the log's rows in offset order and keeps those of its
 // partition (it remembers how far it scanned, so an idle partition is
 // not scanned again at each poll). A member owning k partitions thus
-// reads each row k times, the group P times, and decodes it once.
-// Besides, each member makes four to five statements per Renew to
-// balance and one per owned partition to renew. For [Pruner.TrimEvents],
+// reads each row k times, the group P times, and decodes it once, and
+// each owned partition polls the log every ConsumerConfig.PollInterval
+// (BenchmarkGroupDispatch: one member owning 1, 4 or 16 partitions
+// spends about 1×, 2× and 4.5× the CPU per event of a plain Consumer on
+// PostgreSQL). Besides, each member makes three statements per Renew to
+// balance (more when it takes partitions or finds a member dead) and one
+// per owned partition to renew. For [Pruner.TrimEvents],
 // list the P partition groups; a partition with no new events holds the
 // trim back at its cursor.
 //
