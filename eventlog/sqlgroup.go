@@ -7,6 +7,7 @@ package eventlog
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -165,6 +166,14 @@ func randomToken() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// randomVersion returns a random version in [1, 2^40), far from the
+// largest value of a BIGINT however often it is incremented.
+func randomVersion() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.BigEndian.Uint64(b[:])>>24) | 1
 }
 
 // Member returns the name of this member.
@@ -380,8 +389,10 @@ func (g *Group) survey(ctx context.Context, ob *observer) (members int, leases [
 		return 0, nil, fmt.Errorf("eventlog: partitioned group %q has %d partitions in the database, GroupConfig.Partitions is %d: %w",
 			grp, len(leases), g.cfg.Partitions, ErrInvalidConfig)
 	}
-	if _, err := s.db.ExecContext(ctx, s.q("INSERT INTO {p}members (grp, member, ver) VALUES (?, ?, 1) "+
-		"ON CONFLICT (grp, member) DO UPDATE SET ver = {p}members.ver + 1"), grp, g.member); err != nil {
+	// A new row starts at a random version, so that a member seen at
+	// version v, removed and announced again is not taken for unchanged.
+	if _, err := s.db.ExecContext(ctx, s.q("INSERT INTO {p}members (grp, member, ver) VALUES (?, ?, ?) "+
+		"ON CONFLICT (grp, member) DO UPDATE SET ver = {p}members.ver + 1"), grp, g.member, randomVersion()); err != nil {
 		return 0, nil, s.wrap("announce group member", err)
 	}
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT member, ver FROM {p}members WHERE grp = ?"), grp)
