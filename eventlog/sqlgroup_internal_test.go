@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
@@ -30,24 +31,32 @@ func TestPartViewRead(t *testing.T) {
 	require.NoError(t, s.Migrate(ctx), "Migrate")
 	want := map[int][]uint64{}
 	off := uint64(0)
-	appendRound := func(keys, round int) {
+	appendRounds := func(keys, from, to int) {
 		var evs []canonical.Event
-		for k := range keys {
-			e := partEvent(fmt.Sprintf("k%d", k), round)
-			evs = append(evs, e)
-			off++
-			want[PartitionOf(e.Partition(), parts)] = append(want[PartitionOf(e.Partition(), parts)], off)
+		for round := from; round <= to; round++ {
+			for k := range keys {
+				e := partEvent(fmt.Sprintf("k%d", k), round)
+				evs = append(evs, e)
+				off++
+				want[PartitionOf(e.Partition(), parts)] = append(want[PartitionOf(e.Partition(), parts)], off)
+			}
 		}
-		require.NoError(t, s.Append(ctx, evs...), "Append round %d", round)
+		for len(evs) > 0 {
+			n := min(len(evs), 1000)
+			require.NoError(t, s.Append(ctx, evs[:n]...), "Append rounds %d to %d", from, to)
+			evs = evs[n:]
+		}
 	}
-	// Enough rows that a partition's read scans more than one query's
-	// worth (scanRows) before it fills a large limit.
-	for round := 1; round <= 150; round++ {
-		appendRound(10, round)
-	}
-	for _, limit := range []int{1, 7, 256, 2000} {
+	appendRound := func(keys, round int) { appendRounds(keys, round, round) }
+	// More rows than a member's tail holds, so that a partition that
+	// starts at the beginning reads the database alone until it reaches
+	// the tail, and its reads scan more than one query's worth
+	// (scanRows) before they fill a large limit.
+	appendRounds(10, 1, tailRows/10+100)
+	for _, limit := range []int{3, 256, 2000} {
+		tl := &tail{} // shared by the partitions, as a member's is
 		for n := range parts {
-			v := &partView{SQL: s, n: n, parts: parts}
+			v := &partView{SQL: s, n: n, parts: parts, tail: tl, poll: time.Hour}
 			var got []uint64
 			after := uint64(0)
 			for {
@@ -87,7 +96,7 @@ func TestPartViewRead(t *testing.T) {
 	through, err = s.TrimEvents(ctx, PartitionGroup("g", 0))
 	require.NoError(t, err, "TrimEvents")
 	require.Equal(t, uint64(100), through, "trimmed through the cursor")
-	v := &partView{SQL: s, n: 0, parts: parts}
+	v := &partView{SQL: s, n: 0, parts: parts, tail: &tail{}, poll: time.Hour}
 	_, err = v.Read(ctx, 10, 5)
 	require.ErrorIs(t, err, ErrTrimmed, "a read of a partition before the trim")
 	es, err := v.Read(ctx, 100, 5)
