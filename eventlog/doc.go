@@ -178,19 +178,22 @@
 // idempotent.
 //
 // The partition is computed from the partition key stored with each
-// event, not stored itself: appends are unchanged, and each partition's
+// event, not stored itself, so appends are unchanged: each partition's
 // consumer reads the log's rows in offset order and keeps those of its
-// partition (it remembers how far it scanned, so an idle partition is
-// not scanned again at each poll). A member owning k partitions thus
-// reads each row k times, the group P times, and decodes it once, and
-// each owned partition polls the log every ConsumerConfig.PollInterval
-// (BenchmarkGroupDispatch: one member owning 1, 4 or 16 partitions
-// spends about 1×, 2× and 4.5× the CPU per event of a plain Consumer on
-// PostgreSQL). Besides, each member makes three statements per Renew to
-// balance (more when it takes partitions or finds a member dead) and one
-// per owned partition to renew. For [Pruner.TrimEvents],
-// list the P partition groups; a partition with no new events holds the
-// trim back at its cursor.
+// partition. A member's partitions share one tail of the log (its last
+// 8,192 rows at most): while they keep up, a row is fetched once per
+// member and decoded once, and a poll that found the end of the log
+// serves the partitions polling within half a PollInterval after it
+// (unless this process appended since); a partition behind the tail
+// (just taken over, say) reads the database alone until it reaches it,
+// remembering how far it scanned. Each partition's consumer still polls
+// the replay requests every PollInterval. BenchmarkGroupDispatch on
+// PostgreSQL: one member owning 1, 4 or 16 partitions spends about 1×,
+// 1.3× and 3× the CPU per event of a plain Consumer. Besides, each member
+// makes three statements per Renew to balance (more when it takes
+// partitions or finds a member dead) and one per owned partition to
+// renew. For [Pruner.TrimEvents], list the P partition groups; a
+// partition with no new events holds the trim back at its cursor.
 //
 // # Retention
 //
