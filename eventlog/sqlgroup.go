@@ -58,7 +58,7 @@ type GroupConfig struct {
 	// announcement, count as held without renewal, as each other member
 	// measures it on its own clock from when it saw the last renewal: a
 	// crashed member's partitions are taken over within LeaseTTL +
-	// 2×Renew. Zero means [DefaultLeaseTTL].
+	// 2×Renew. Zero means [DefaultLeaseTTL]; at least 10ms.
 	LeaseTTL time.Duration
 	// Renew is how often a member renews its leases and announcement and
 	// balances the partitions. Zero means LeaseTTL/4; less than
@@ -78,8 +78,8 @@ func (c GroupConfig) Validate() error {
 	switch {
 	case c.Partitions < 0 || c.Partitions > MaxPartitions:
 		return fmt.Errorf("eventlog: GroupConfig.Partitions %d is not within 0..%d: %w", c.Partitions, MaxPartitions, ErrInvalidConfig)
-	case ttl < 0:
-		return fmt.Errorf("eventlog: GroupConfig.LeaseTTL %v is negative: %w", c.LeaseTTL, ErrInvalidConfig)
+	case ttl < 10*time.Millisecond:
+		return fmt.Errorf("eventlog: GroupConfig.LeaseTTL %v is below 10ms: %w", c.LeaseTTL, ErrInvalidConfig)
 	case c.Renew < 0 || c.Renew*2 >= ttl:
 		return fmt.Errorf("eventlog: GroupConfig.Renew %v is negative or not below LeaseTTL/2: %w", c.Renew, ErrInvalidConfig)
 	case len(PartitionGroup(c.Consumer.Group, MaxPartitions-1)) > 200:

@@ -41,6 +41,7 @@ func TestGroupConfigValidate(t *testing.T) {
 		{"too many partitions", eventlog.GroupConfig{Consumer: c, Partitions: eventlog.MaxPartitions + 1}, false},
 		{"negative partitions", eventlog.GroupConfig{Consumer: c, Partitions: -1}, false},
 		{"negative lease", eventlog.GroupConfig{Consumer: c, LeaseTTL: -time.Second}, false},
+		{"lease below 10ms", eventlog.GroupConfig{Consumer: c, LeaseTTL: 3 * time.Nanosecond}, false},
 		{"renew not below half the lease", eventlog.GroupConfig{Consumer: c, LeaseTTL: 2 * time.Second, Renew: time.Second}, false},
 		{"renew not below half the default lease", eventlog.GroupConfig{Consumer: c, Renew: eventlog.DefaultLeaseTTL / 2}, false},
 		{"negative renew", eventlog.GroupConfig{Consumer: c, Renew: -1}, false},
