@@ -330,7 +330,7 @@ func TestGroupMembers(t *testing.T) {
 				appender := newSQL(t, d.open(t, "appender"), d.dialect, d.prefix)
 				chk := newGroupChecker(keys * perKey)
 				ms := []*groupMember{startGroupMember(t, d, "m0", parts, chk.handle), startGroupMember(t, d, "m1", parts, chk.handle)}
-				took := waitGroupBalanced(t, parts, ms, 10*time.Second)
+				took := waitGroupBalanced(t, parts, ms, 20*time.Second)
 				t.Logf("balanced over 2 members in %v", took)
 				appendRange := func(from, to int) error {
 					for n := from; n <= to; n++ {
@@ -378,9 +378,11 @@ func TestGroupMembers(t *testing.T) {
 					require.Positive(t, killed, "m0 had sessions to terminate")
 					rest = ms
 				}
-				// A member joining mid-run gets its share.
+				// A member joining mid-run gets its share (20s: a join waits
+				// for the others to drain their surplus, slow under -race on
+				// a loaded machine; no bound is claimed beyond Renew + drain).
 				late := startGroupMember(t, d, "late", parts, chk.handle)
-				took = waitGroupBalanced(t, parts, append(rest, late), 10*time.Second)
+				took = waitGroupBalanced(t, parts, append(rest, late), 20*time.Second)
 				t.Logf("a joining member got its share in %v", took)
 				require.NoError(t, <-appended, "Append the second half")
 				select {
