@@ -62,7 +62,8 @@ type SQLConfig struct {
 	// Dialect is the database's dialect. Required.
 	Dialect Dialect
 	// Prefix starts the names of the tables: PREFIXevents, PREFIXcursors,
-	// PREFIXgroups, PREFIXretries, PREFIXdead, PREFIXoutbox and PREFIXtrim. A letter or
+	// PREFIXgroups, PREFIXretries, PREFIXdead, PREFIXoutbox, PREFIXtrim,
+	// and PREFIXleases and PREFIXmembers of partitioned groups ([Group]). A letter or
 	// underscore followed by up to 40 letters, digits or underscores (it
 	// is not quoted). Empty means [DefaultPrefix].
 	//
@@ -394,6 +395,7 @@ func (s *SQL) Migrate(ctx context.Context) error {
 		`CREATE TABLE IF NOT EXISTS {p}outbox (id ` + serial + `, pkey TEXT NOT NULL, payload ` + blob + ` NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS {p}trim (id INTEGER PRIMARY KEY, thru ` + big + ` NOT NULL)`,
 	}
+	stmts = append(stmts, groupTables(big)...)
 	for _, st := range stmts {
 		if _, err := s.db.ExecContext(ctx, s.q(st)); err != nil {
 			return fmt.Errorf("eventlog: migrate: %w", err)
@@ -449,7 +451,7 @@ func (s *SQL) Drop(ctx context.Context) error {
 	if err := s.Close(); err != nil {
 		return fmt.Errorf("eventlog: drop: %w", err)
 	}
-	for _, t := range []string{"events", "cursors", "groups", "retries", "dead", "outbox", "trim"} {
+	for _, t := range []string{"events", "cursors", "groups", "retries", "dead", "outbox", "trim", "leases", "members"} {
 		if _, err := s.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+s.p+t); err != nil {
 			return fmt.Errorf("eventlog: drop %s%s: %w", s.p, t, err)
 		}
