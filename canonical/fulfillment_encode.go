@@ -2,8 +2,9 @@ package canonical
 
 import (
 	"fmt"
-	"strconv"
-	"time"
+	"slices"
+
+	"github.com/distsync/distsync/internal/jsonfast"
 )
 
 // Encoders of the warehouse documents of order-to-cash (fulfilment orders,
@@ -11,171 +12,151 @@ import (
 // exactly those json.Marshal produces (FuzzEncodeFulfillment checks it),
 // without reflection. NewEvent uses them.
 
-// encodeFulfillmentOrder encodes f as json.Marshal does.
-func encodeFulfillmentOrder(f *FulfillmentOrder) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 448+192*len(f.Lines))}
-	e.open()
-	e.str("id", f.ID)
-	e.int("version", f.Version)
+// appendFulfillmentOrder appends the encoding of f to b.
+func appendFulfillmentOrder(b []byte, f *FulfillmentOrder) ([]byte, error) {
+	e := orderEncoder{jsonfast.Writer{B: slices.Grow(b, 448+192*len(f.Lines))}}
+	e.Open()
+	e.Str("id", f.ID)
+	e.Int("version", f.Version)
 	e.refs("refs", f.Refs)
-	e.str("orderId", f.OrderID)
-	e.int("orderVersion", f.OrderVersion)
-	e.str("warehouse", f.Warehouse)
-	e.object("split")
-	e.str("group", f.Split.Group)
-	e.int("index", int64(f.Split.Index))
-	e.int("count", int64(f.Split.Count))
-	e.close()
+	e.Str("orderId", f.OrderID)
+	e.Int("orderVersion", f.OrderVersion)
+	e.Str("warehouse", f.Warehouse)
+	e.Object("split")
+	e.Str("group", f.Split.Group)
+	e.Int("index", int64(f.Split.Index))
+	e.Int("count", int64(f.Split.Count))
+	e.Close()
 	e.party("shipTo", &f.ShipTo)
-	e.boolOmit("shipComplete", f.ShipComplete)
-	e.time("requestedShipDate", f.RequestedShipDate)
+	e.BoolOmit("shipComplete", f.ShipComplete)
+	e.Time("requestedShipDate", f.RequestedShipDate)
 	e.extensions("extensions", f.Extensions)
-	encodeListOrNull(&e, "lines", f.Lines, func(l *FulfillmentLine) {
-		e.open()
-		e.str("id", l.ID)
-		e.str("orderLineId", l.OrderLineID)
+	jsonfast.ListOrNull(&e.Writer, "lines", f.Lines, func(l *FulfillmentLine) {
+		e.Open()
+		e.Str("id", l.ID)
+		e.Str("orderLineId", l.OrderLineID)
 		e.item("item", &l.Item)
 		e.quantity("quantity", l.Quantity)
 		e.extensions("extensions", l.Extensions)
-		e.close()
+		e.Close()
 	})
-	e.time("releasedAt", f.ReleasedAt)
-	e.close()
+	e.Time("releasedAt", f.ReleasedAt)
+	e.Close()
 	return e.result("fulfillment order")
 }
 
-// encodeAllocation encodes a as json.Marshal does.
-func encodeAllocation(a *AllocationUpdate) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 192+320*len(a.Lines))}
-	e.open()
-	e.str("fulfillmentOrderId", a.FulfillmentOrderID)
-	e.str("orderId", a.OrderID)
-	e.str("warehouse", a.Warehouse)
-	e.timeAlways("asOf", a.AsOf)
-	e.int("sequence", a.Sequence)
-	encodeListOrNull(&e, "lines", a.Lines, func(l *AllocationLine) {
-		e.open()
-		e.str("fulfillmentLineId", l.FulfillmentLineID)
-		e.str("orderLineId", l.OrderLineID)
+// appendAllocation appends the encoding of a to b.
+func appendAllocation(b []byte, a *AllocationUpdate) ([]byte, error) {
+	e := orderEncoder{jsonfast.Writer{B: slices.Grow(b, 192+320*len(a.Lines))}}
+	e.Open()
+	e.Str("fulfillmentOrderId", a.FulfillmentOrderID)
+	e.Str("orderId", a.OrderID)
+	e.Str("warehouse", a.Warehouse)
+	e.TimeAlways("asOf", a.AsOf)
+	e.Int("sequence", a.Sequence)
+	jsonfast.ListOrNull(&e.Writer, "lines", a.Lines, func(l *AllocationLine) {
+		e.Open()
+		e.Str("fulfillmentLineId", l.FulfillmentLineID)
+		e.Str("orderLineId", l.OrderLineID)
 		e.item("item", &l.Item)
 		e.quantity("allocated", l.Allocated)
 		e.quantity("backordered", l.Backordered)
 		if l.Picked != nil {
 			e.quantity("picked", *l.Picked)
 		}
-		e.time("expectedDate", l.ExpectedDate)
-		e.close()
+		e.Time("expectedDate", l.ExpectedDate)
+		e.Close()
 	})
-	e.close()
+	e.Close()
 	return e.result("allocation update")
 }
 
-// encodeShipment encodes s as json.Marshal does.
-func encodeShipment(s *Shipment) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 480+320*len(s.Lines))}
-	e.open()
-	e.str("id", s.ID)
-	e.int("version", s.Version)
+// appendShipment appends the encoding of s to b.
+func appendShipment(b []byte, s *Shipment) ([]byte, error) {
+	e := orderEncoder{jsonfast.Writer{B: slices.Grow(b, 480+320*len(s.Lines))}}
+	e.Open()
+	e.Str("id", s.ID)
+	e.Int("version", s.Version)
 	e.refs("refs", s.Refs)
-	e.str("orderId", s.OrderID)
-	e.str("fulfillmentOrderId", s.FulfillmentOrderID)
-	e.str("warehouse", s.Warehouse)
-	e.object("carrier")
-	e.str("scac", s.Carrier.SCAC)
-	e.strOmit("name", s.Carrier.Name)
-	e.close()
-	e.strOmit("service", s.Service)
-	e.strings("trackingNumbers", s.TrackingNumbers)
-	e.timeAlways("shippedAt", s.ShippedAt)
-	encodeList(&e, "packages", s.Packages, func(p *Package) {
-		e.open()
-		e.str("sscc", string(p.SSCC))
-		e.strOmit("trackingNumber", p.TrackingNumber)
+	e.Str("orderId", s.OrderID)
+	e.Str("fulfillmentOrderId", s.FulfillmentOrderID)
+	e.Str("warehouse", s.Warehouse)
+	e.Object("carrier")
+	e.Str("scac", s.Carrier.SCAC)
+	e.StrOmit("name", s.Carrier.Name)
+	e.Close()
+	e.StrOmit("service", s.Service)
+	e.Strings("trackingNumbers", s.TrackingNumbers)
+	e.TimeAlways("shippedAt", s.ShippedAt)
+	jsonfast.List(&e.Writer, "packages", s.Packages, func(p *Package) {
+		e.Open()
+		e.Str("sscc", string(p.SSCC))
+		e.StrOmit("trackingNumber", p.TrackingNumber)
 		if p.Weight != nil {
 			e.quantity("weight", *p.Weight)
 		}
-		encodeList(&e, "lines", p.Lines, func(l *PackageLine) {
-			e.open()
-			e.str("shipmentLineId", l.ShipmentLineID)
+		jsonfast.List(&e.Writer, "lines", p.Lines, func(l *PackageLine) {
+			e.Open()
+			e.Str("shipmentLineId", l.ShipmentLineID)
 			e.quantity("quantity", l.Quantity)
-			e.close()
+			e.Close()
 		})
-		e.close()
+		e.Close()
 	})
-	encodeListOrNull(&e, "lines", s.Lines, func(l *ShipmentLine) {
-		e.open()
-		e.str("id", l.ID)
-		e.str("orderLineId", l.OrderLineID)
-		e.str("fulfillmentLineId", l.FulfillmentLineID)
+	jsonfast.ListOrNull(&e.Writer, "lines", s.Lines, func(l *ShipmentLine) {
+		e.Open()
+		e.Str("id", l.ID)
+		e.Str("orderLineId", l.OrderLineID)
+		e.Str("fulfillmentLineId", l.FulfillmentLineID)
 		e.item("item", &l.Item)
 		e.quantity("quantity", l.Quantity)
-		encodeList(&e, "lots", l.Lots, func(lot *LotQuantity) {
-			e.open()
-			e.str("lot", lot.Lot)
+		jsonfast.List(&e.Writer, "lots", l.Lots, func(lot *LotQuantity) {
+			e.Open()
+			e.Str("lot", lot.Lot)
 			e.quantity("quantity", lot.Quantity)
-			e.time("expiresAt", lot.ExpiresAt)
-			e.close()
+			e.Time("expiresAt", lot.ExpiresAt)
+			e.Close()
 		})
-		e.strings("serials", l.Serials)
-		e.close()
+		e.Strings("serials", l.Serials)
+		e.Close()
 	})
-	e.boolOmit("finalForFulfillment", s.FinalForFulfillment)
+	e.BoolOmit("finalForFulfillment", s.FinalForFulfillment)
 	e.extensions("extensions", s.Extensions)
-	e.close()
+	e.Close()
 	return e.result("shipment")
 }
 
 // result returns the bytes, or the first error naming the document kind.
 func (e *orderEncoder) result(kind string) ([]byte, error) {
-	if e.err != nil {
-		return nil, fmt.Errorf("canonical: encode %s: %w", kind, e.err)
+	if e.Err != nil {
+		return nil, fmt.Errorf("canonical: encode %s: %w", kind, e.Err)
 	}
-	return e.b, nil
-}
-
-func (e *orderEncoder) int(name string, v int64) {
-	e.key(name)
-	e.b = strconv.AppendInt(e.b, v, 10)
-	e.comma = true
-}
-
-func (e *orderEncoder) boolOmit(name string, v bool) {
-	if v {
-		e.key(name)
-		e.b = append(e.b, "true"...)
-		e.comma = true
-	}
-}
-
-// timeAlways appends a time of a member without omitzero: the zero time
-// too.
-func (e *orderEncoder) timeAlways(name string, t time.Time) {
-	e.key(name)
-	j, err := t.MarshalJSON()
-	if err != nil && e.err == nil {
-		e.err = fmt.Errorf("%s: %w", name, err)
-	}
-	e.b = append(e.b, j...)
-	e.comma = true
+	return e.B, nil
 }
 
 func (e *orderEncoder) item(name string, it *ItemRef) {
-	e.object(name)
-	e.str("sku", it.SKU)
-	e.strOmit("gtin", string(it.GTIN))
-	e.strOmit("description", it.Description)
+	e.Object(name)
+	e.Str("sku", it.SKU)
+	e.StrOmit("gtin", string(it.GTIN))
+	e.StrOmit("description", it.Description)
 	e.refs("refs", it.Refs)
-	e.close()
+	e.Close()
 }
 
 func (e *orderEncoder) quantity(name string, q Quantity) {
-	e.object(name)
+	e.Object(name)
 	e.decimal("value", q.Value)
-	e.str("unit", string(q.Unit))
-	e.close()
+	e.Str("unit", string(q.Unit))
+	e.Close()
 }
 
-// strings appends name: [...] of strings, omitted when empty.
-func (e *orderEncoder) strings(name string, ss []string) {
-	encodeList(e, name, ss, func(s *string) { e.b = appendJSONString(e.b, *s, true) })
+// encodeFulfillmentOrder encodes f as json.Marshal does.
+func encodeFulfillmentOrder(f *FulfillmentOrder) ([]byte, error) {
+	return appendFulfillmentOrder(nil, f)
 }
+
+// encodeAllocation encodes a as json.Marshal does.
+func encodeAllocation(a *AllocationUpdate) ([]byte, error) { return appendAllocation(nil, a) }
+
+// encodeShipment encodes s as json.Marshal does.
+func encodeShipment(s *Shipment) ([]byte, error) { return appendShipment(nil, s) }

@@ -2,190 +2,113 @@ package canonical
 
 import (
 	"fmt"
-	"time"
-	"unicode/utf8"
+	"slices"
+
+	"github.com/distsync/distsync/internal/jsonfast"
 )
 
 // EncodeOrder encodes o as JSON. The bytes are exactly those json.Marshal
 // produces for o. It fails only where json.Marshal fails: a time outside
 // the years 0 to 9999.
-func EncodeOrder(o Order) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 640+320*len(o.Lines))}
-	e.order(&o)
-	if e.err != nil {
-		return nil, fmt.Errorf("canonical: encode order: %w", e.err)
+func EncodeOrder(o Order) ([]byte, error) { return appendOrder(nil, &o) }
+
+// appendOrder appends the encoding of o to b.
+func appendOrder(b []byte, o *Order) ([]byte, error) {
+	e := orderEncoder{jsonfast.Writer{B: slices.Grow(b, 640+320*len(o.Lines))}}
+	e.order(o)
+	if e.Err != nil {
+		return nil, fmt.Errorf("canonical: encode order: %w", e.Err)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
-// orderEncoder appends JSON to b; the first error sticks.
+// orderEncoder writes canonical's documents with a jsonfast.Writer: the
+// methods here know the shapes of the values that documents share (money,
+// references, parties, lines); the Writer writes the bytes.
 type orderEncoder struct {
-	b   []byte
-	err error
-	// comma is set when the current object already has a member.
-	comma bool
-}
-
-func (e *orderEncoder) open() {
-	e.b = append(e.b, '{')
-	e.comma = false
-}
-
-func (e *orderEncoder) close() {
-	e.b = append(e.b, '}')
-	e.comma = true
-}
-
-// key appends ,"name": as needed.
-func (e *orderEncoder) key(name string) {
-	if e.comma {
-		e.b = append(e.b, ',')
-	}
-	e.b = append(e.b, '"')
-	e.b = append(e.b, name...)
-	e.b = append(e.b, '"', ':')
-	e.comma = false
-}
-
-func (e *orderEncoder) str(name, v string) {
-	e.key(name)
-	e.b = appendJSONString(e.b, v, true)
-	e.comma = true
-}
-
-func (e *orderEncoder) strOmit(name, v string) {
-	if v != "" {
-		e.str(name, v)
-	}
-}
-
-// object appends "name":{ as needed; close ends it.
-func (e *orderEncoder) object(name string) {
-	e.key(name)
-	e.open()
-}
-
-func (e *orderEncoder) time(name string, t time.Time) {
-	if !t.IsZero() {
-		e.timeAlways(name, t)
-	}
+	jsonfast.Writer
 }
 
 func (e *orderEncoder) decimal(name string, d Decimal) {
-	e.key(name)
-	e.b = append(e.b, '"')
+	e.Key(name)
+	e.B = append(e.B, '"')
 	var err error
-	if e.b, err = d.AppendText(e.b); err != nil && e.err == nil {
-		e.err = err
+	if e.B, err = d.AppendText(e.B); err != nil {
+		e.Fail(err)
 	}
-	e.b = append(e.b, '"')
-	e.comma = true
+	e.B = append(e.B, '"')
 }
 
 func (e *orderEncoder) money(name string, m Money) {
-	e.object(name)
+	e.Object(name)
 	e.decimal("amount", m.Amount)
-	e.str("currency", string(m.Currency))
-	e.close()
+	e.Str("currency", string(m.Currency))
+	e.Close()
 }
 
 func (e *orderEncoder) refs(name string, rs Refs) {
-	encodeList(e, name, rs, func(r *ExternalRef) {
-		e.open()
-		e.str("system", r.System)
-		e.str("type", r.Type)
-		e.str("value", r.Value)
-		e.strOmit("version", r.Version)
-		e.close()
+	jsonfast.List(&e.Writer, name, rs, func(r *ExternalRef) {
+		e.Open()
+		e.Str("system", r.System)
+		e.Str("type", r.Type)
+		e.Str("value", r.Value)
+		e.StrOmit("version", r.Version)
+		e.Close()
 	})
 }
 
 func (e *orderEncoder) party(name string, p *PartyRef) {
-	e.object(name)
-	e.str("id", p.ID)
-	e.strOmit("name", p.Name)
+	e.Object(name)
+	e.Str("id", p.ID)
+	e.StrOmit("name", p.Name)
 	e.refs("refs", p.Refs)
 	if a := p.Address; a != nil {
-		e.object("address")
-		e.strOmit("name", a.Name)
-		e.strings("lines", a.Lines)
-		e.strOmit("city", a.City)
-		e.strOmit("region", a.Region)
-		e.strOmit("postalCode", a.PostalCode)
-		e.str("country", a.Country)
-		e.close()
+		e.Object("address")
+		e.StrOmit("name", a.Name)
+		e.Strings("lines", a.Lines)
+		e.StrOmit("city", a.City)
+		e.StrOmit("region", a.Region)
+		e.StrOmit("postalCode", a.PostalCode)
+		e.Str("country", a.Country)
+		e.Close()
 	}
-	e.close()
+	e.Close()
 }
 
 func (e *orderEncoder) notes(name string, ns []Note) {
-	encodeList(e, name, ns, func(n *Note) {
-		e.open()
-		e.strOmit("type", n.Type)
-		e.str("text", n.Text)
-		e.close()
+	jsonfast.List(&e.Writer, name, ns, func(n *Note) {
+		e.Open()
+		e.StrOmit("type", n.Type)
+		e.Str("text", n.Text)
+		e.Close()
 	})
 }
 
-// encodeList appends "name":[...] calling elem for each element, omitted
-// when the list is empty (omitempty).
-func encodeList[E any](e *orderEncoder, name string, list []E, elem func(*E)) {
-	if len(list) > 0 {
-		e.key(name)
-		encodeElems(e, list, elem)
-	}
-}
-
-// encodeListOrNull is encodeList for a member without omitempty: null for
-// a nil slice, [] for an empty one.
-func encodeListOrNull[E any](e *orderEncoder, name string, list []E, elem func(*E)) {
-	e.key(name)
-	if list == nil {
-		e.b = append(e.b, "null"...)
-		e.comma = true
-		return
-	}
-	encodeElems(e, list, elem)
-}
-
-// encodeElems appends [...] calling elem for each element.
-func encodeElems[E any](e *orderEncoder, list []E, elem func(*E)) {
-	e.b = append(e.b, '[')
-	for i := range list {
-		if i > 0 {
-			e.b = append(e.b, ',')
-		}
-		elem(&list[i])
-	}
-	e.b = append(e.b, ']')
-	e.comma = true
-}
-
 func (e *orderEncoder) order(o *Order) {
-	e.open()
-	e.str("id", o.ID)
-	e.int("version", o.Version)
+	e.Open()
+	e.Str("id", o.ID)
+	e.Int("version", o.Version)
 	e.refs("refs", o.Refs)
-	e.strOmit("customerPO", o.CustomerPO)
+	e.StrOmit("customerPO", o.CustomerPO)
 	e.party("soldTo", &o.SoldTo)
 	e.party("shipTo", &o.ShipTo)
 	if o.BillTo != nil {
 		e.party("billTo", o.BillTo)
 	}
-	e.str("currency", string(o.Currency))
-	e.strOmit("paymentTerms", o.PaymentTerms)
-	e.time("orderedAt", o.OrderedAt)
-	e.time("requestedShipDate", o.RequestedShipDate)
-	e.time("requestedDeliveryDate", o.RequestedDeliveryDate)
-	e.boolOmit("shipComplete", o.ShipComplete)
-	encodeList(e, "holds", o.Holds, func(h *Hold) {
-		e.open()
-		e.str("kind", string(h.Kind))
-		e.strOmit("reason", h.Reason)
-		e.strOmit("code", h.Code)
-		e.time("placedAt", h.PlacedAt)
-		e.time("releasedAt", h.ReleasedAt)
-		e.close()
+	e.Str("currency", string(o.Currency))
+	e.StrOmit("paymentTerms", o.PaymentTerms)
+	e.Time("orderedAt", o.OrderedAt)
+	e.Time("requestedShipDate", o.RequestedShipDate)
+	e.Time("requestedDeliveryDate", o.RequestedDeliveryDate)
+	e.BoolOmit("shipComplete", o.ShipComplete)
+	jsonfast.List(&e.Writer, "holds", o.Holds, func(h *Hold) {
+		e.Open()
+		e.Str("kind", string(h.Kind))
+		e.StrOmit("reason", h.Reason)
+		e.StrOmit("code", h.Code)
+		e.Time("placedAt", h.PlacedAt)
+		e.Time("releasedAt", h.ReleasedAt)
+		e.Close()
 	})
 	e.charges(o.Charges)
 	e.taxes(o.Taxes)
@@ -194,32 +117,32 @@ func (e *orderEncoder) order(o *Order) {
 	}
 	e.notes("notes", o.Notes)
 	e.extensions("extensions", o.Extensions)
-	encodeListOrNull(e, "lines", o.Lines, e.line)
-	e.time("submittedAt", o.SubmittedAt)
-	e.time("acceptedAt", o.AcceptedAt)
-	e.time("rejectedAt", o.RejectedAt)
-	e.time("cancelledAt", o.CancelledAt)
-	e.time("closedAt", o.ClosedAt)
-	e.close()
+	jsonfast.ListOrNull(&e.Writer, "lines", o.Lines, e.line)
+	e.Time("submittedAt", o.SubmittedAt)
+	e.Time("acceptedAt", o.AcceptedAt)
+	e.Time("rejectedAt", o.RejectedAt)
+	e.Time("cancelledAt", o.CancelledAt)
+	e.Time("closedAt", o.ClosedAt)
+	e.Close()
 }
 
 // charges appends "charges" unless cs is empty.
 func (e *orderEncoder) charges(cs []Charge) {
-	encodeList(e, "charges", cs, func(c *Charge) {
-		e.open()
-		e.str("type", c.Type)
-		e.strOmit("description", c.Description)
+	jsonfast.List(&e.Writer, "charges", cs, func(c *Charge) {
+		e.Open()
+		e.Str("type", c.Type)
+		e.StrOmit("description", c.Description)
 		e.money("amount", c.Amount)
-		e.close()
+		e.Close()
 	})
 }
 
 // taxes appends "taxes" unless ts is empty.
 func (e *orderEncoder) taxes(ts []Tax) {
-	encodeList(e, "taxes", ts, func(t *Tax) {
-		e.open()
-		e.str("type", t.Type)
-		e.strOmit("jurisdiction", t.Jurisdiction)
+	jsonfast.List(&e.Writer, "taxes", ts, func(t *Tax) {
+		e.Open()
+		e.Str("type", t.Type)
+		e.StrOmit("jurisdiction", t.Jurisdiction)
 		if t.Rate != nil {
 			e.decimal("rate", *t.Rate)
 		}
@@ -227,132 +150,76 @@ func (e *orderEncoder) taxes(ts []Tax) {
 			e.money("taxable", *t.Taxable)
 		}
 		e.money("amount", t.Amount)
-		e.close()
+		e.Close()
 	})
 }
 
 func (e *orderEncoder) totals(t *Totals) {
-	e.object("totals")
+	e.Object("totals")
 	e.money("subtotal", t.Subtotal)
 	e.money("charges", t.Charges)
 	e.money("tax", t.Tax)
 	e.money("total", t.Total)
-	e.close()
+	e.Close()
 }
 
-// encodeInvoice encodes in as json.Marshal does, without reflection.
-func encodeInvoice(in *Invoice) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 640+320*len(in.Lines))}
-	e.open()
-	e.str("id", in.ID)
-	e.int("version", in.Version)
+// appendInvoice appends the encoding of in to b.
+func appendInvoice(b []byte, in *Invoice) ([]byte, error) {
+	e := orderEncoder{jsonfast.Writer{B: slices.Grow(b, 640+320*len(in.Lines))}}
+	e.Open()
+	e.Str("id", in.ID)
+	e.Int("version", in.Version)
 	e.refs("refs", in.Refs)
-	e.str("kind", string(in.Kind))
-	e.str("number", in.Number)
-	e.strOmit("orderId", in.OrderID)
-	e.strOmit("creditsInvoiceId", in.CreditsInvoiceID)
-	e.strOmit("returnId", in.ReturnID)
+	e.Str("kind", string(in.Kind))
+	e.Str("number", in.Number)
+	e.StrOmit("orderId", in.OrderID)
+	e.StrOmit("creditsInvoiceId", in.CreditsInvoiceID)
+	e.StrOmit("returnId", in.ReturnID)
 	e.party("billTo", &in.BillTo)
-	e.str("currency", string(in.Currency))
-	e.strOmit("paymentTerms", in.PaymentTerms)
-	e.timeAlways("invoiceDate", in.InvoiceDate)
-	e.time("dueDate", in.DueDate)
-	encodeListOrNull(&e, "lines", in.Lines, func(l *InvoiceLine) {
-		e.open()
-		e.str("id", l.ID)
-		e.strOmit("orderLineId", l.OrderLineID)
-		e.strOmit("shipmentLineId", l.ShipmentLineID)
+	e.Str("currency", string(in.Currency))
+	e.StrOmit("paymentTerms", in.PaymentTerms)
+	e.TimeAlways("invoiceDate", in.InvoiceDate)
+	e.Time("dueDate", in.DueDate)
+	jsonfast.ListOrNull(&e.Writer, "lines", in.Lines, func(l *InvoiceLine) {
+		e.Open()
+		e.Str("id", l.ID)
+		e.StrOmit("orderLineId", l.OrderLineID)
+		e.StrOmit("shipmentLineId", l.ShipmentLineID)
 		e.item("item", &l.Item)
 		e.quantity("quantity", l.Quantity)
 		e.money("unitPrice", l.UnitPrice)
 		e.money("amount", l.Amount)
 		e.extensions("extensions", l.Extensions)
-		e.close()
+		e.Close()
 	})
 	e.charges(in.Charges)
 	e.taxes(in.Taxes)
 	e.totals(&in.Totals)
 	e.extensions("extensions", in.Extensions)
-	e.close()
+	e.Close()
 	return e.result(KindInvoice)
 }
 
 func (e *orderEncoder) line(l *OrderLine) {
-	e.open()
-	e.str("id", l.ID)
+	e.Open()
+	e.Str("id", l.ID)
 	e.refs("refs", l.Refs)
 	e.item("item", &l.Item)
 	e.quantity("quantity", l.Quantity)
 	e.money("unitPrice", l.UnitPrice)
-	e.time("requestedDate", l.RequestedDate)
-	e.time("promisedDate", l.PromisedDate)
+	e.Time("requestedDate", l.RequestedDate)
+	e.Time("promisedDate", l.PromisedDate)
 	e.notes("notes", l.Notes)
 	e.extensions("extensions", l.Extensions)
-	e.object("buckets")
+	e.Object("buckets")
 	for i, d := range l.Buckets.v {
 		if d != (Decimal{}) {
 			e.decimal(bucketNames[i+1], d)
 		}
 	}
-	e.close()
-	e.close()
+	e.Close()
+	e.Close()
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string, escaping what JSON requires
-// and, as encoding/json does, replacing invalid UTF-8 with U+FFFD and
-// escaping U+2028 and U+2029. With escapeHTML it also escapes <, > and &,
-// which makes the bytes exactly those of json.Marshal (the order encoder);
-// without, it writes them as they are (the event encoder).
-func appendJSONString(b []byte, s string, escapeHTML bool) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || (c != '<' && c != '>' && c != '&')) {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// encodeInvoice encodes in as json.Marshal does.
+func encodeInvoice(in *Invoice) ([]byte, error) { return appendInvoice(nil, in) }

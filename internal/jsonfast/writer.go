@@ -1,0 +1,232 @@
+package jsonfast
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Writer appends JSON to B, member by member, the bytes json.Marshal
+// produces for the same values: the caller says which members there are,
+// in the order of their struct's fields, and which are omitted when empty.
+// The first error sticks in Err. Its zero value writes to a nil buffer; it
+// is not safe for concurrent use.
+type Writer struct {
+	// B is the JSON written so far.
+	B []byte
+	// Err is the first error, such as a time outside the years 0 to 9999.
+	Err error
+	// comma is set when the current object or array already has a member.
+	comma bool
+}
+
+// Fail records err unless an error is already recorded.
+func (w *Writer) Fail(err error) {
+	if w.Err == nil {
+		w.Err = err
+	}
+}
+
+// Open appends '{' and starts an object's members.
+func (w *Writer) Open() {
+	w.B = append(w.B, '{')
+	w.comma = false
+}
+
+// Close appends '}' and ends the object.
+func (w *Writer) Close() {
+	w.B = append(w.B, '}')
+	w.comma = true
+}
+
+// Key appends "name": after a comma where one is needed; the caller
+// appends the value. Names are written as they are: they need no
+// escaping.
+func (w *Writer) Key(name string) {
+	if w.comma {
+		w.B = append(w.B, ',')
+	}
+	w.B = append(w.B, '"')
+	w.B = append(w.B, name...)
+	w.B = append(w.B, '"', ':')
+	w.comma = true
+}
+
+// Object appends "name":{ ; Close ends it.
+func (w *Writer) Object(name string) {
+	w.Key(name)
+	w.Open()
+}
+
+// Str appends a string member.
+func (w *Writer) Str(name, v string) {
+	w.Key(name)
+	w.B = AppendString(w.B, v, true)
+}
+
+// StrOmit appends a string member unless v is empty (omitempty).
+func (w *Writer) StrOmit(name, v string) {
+	if v != "" {
+		w.Str(name, v)
+	}
+}
+
+// Int appends an integer member.
+func (w *Writer) Int(name string, v int64) {
+	w.Key(name)
+	w.B = strconv.AppendInt(w.B, v, 10)
+}
+
+// Bool appends a boolean member.
+func (w *Writer) Bool(name string, v bool) {
+	w.Key(name)
+	w.B = strconv.AppendBool(w.B, v)
+}
+
+// BoolOmit appends a boolean member unless v is false (omitempty).
+func (w *Writer) BoolOmit(name string, v bool) {
+	if v {
+		w.Bool(name, v)
+	}
+}
+
+// Time appends a time member unless t is zero (omitzero).
+func (w *Writer) Time(name string, t time.Time) {
+	if !t.IsZero() {
+		w.TimeAlways(name, t)
+	}
+}
+
+// TimeAlways appends a time member, the zero time too, as
+// time.Time.MarshalJSON writes it: RFC 3339 with nanoseconds. A year
+// outside 0 to 9999 is an error naming the member.
+func (w *Writer) TimeAlways(name string, t time.Time) {
+	w.Key(name)
+	b, err := t.AppendText(append(w.B, '"'))
+	if err != nil {
+		w.Fail(fmt.Errorf("%s: %w", name, err))
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+	}
+	w.B = b
+}
+
+// Text appends a member whose value is text appended by appendText, such
+// as a decimal's AppendText method, quoted (the text needs no escaping).
+func (w *Writer) Text(name string, appendText func([]byte) ([]byte, error)) {
+	w.Key(name)
+	b, err := appendText(append(w.B, '"'))
+	if err != nil {
+		w.Fail(err)
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+	}
+	w.B = b
+}
+
+// Strings appends a member of strings unless ss is empty (omitempty).
+func (w *Writer) Strings(name string, ss []string) {
+	List(w, name, ss, func(s *string) { w.B = AppendString(w.B, *s, true) })
+}
+
+// StringsOrNull appends a member of strings without omitempty: null for a
+// nil slice.
+func (w *Writer) StringsOrNull(name string, ss []string) {
+	ListOrNull(w, name, ss, func(s *string) { w.B = AppendString(w.B, *s, true) })
+}
+
+// List appends "name":[...] calling elem for each element to append it,
+// unless list is empty (omitempty).
+func List[E any](w *Writer, name string, list []E, elem func(*E)) {
+	if len(list) > 0 {
+		w.Key(name)
+		Elems(w, list, elem)
+	}
+}
+
+// ListOrNull is List for a member without omitempty: null for a nil slice,
+// [] for an empty one.
+func ListOrNull[E any](w *Writer, name string, list []E, elem func(*E)) {
+	w.Key(name)
+	if list == nil {
+		w.B = append(w.B, "null"...)
+		return
+	}
+	Elems(w, list, elem)
+}
+
+// Elems appends [...] calling elem for each element.
+func Elems[E any](w *Writer, list []E, elem func(*E)) {
+	w.B = append(w.B, '[')
+	for i := range list {
+		if i > 0 {
+			w.B = append(w.B, ',')
+		}
+		w.comma = false
+		elem(&list[i])
+	}
+	w.B = append(w.B, ']')
+	w.comma = true
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string, escaping what JSON requires
+// and, as encoding/json does, replacing invalid UTF-8 with U+FFFD and
+// escaping U+2028 and U+2029. With escapeHTML it also escapes <, > and &,
+// which makes the bytes exactly those of json.Marshal; without, it writes
+// them as they are (as an Encoder with SetEscapeHTML(false) does).
+func AppendString(b []byte, s string, escapeHTML bool) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || (c != '<' && c != '>' && c != '&')) {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
