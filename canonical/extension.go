@@ -563,6 +563,7 @@ func (e *orderEncoder) extensions(name string, x Extensions) {
 	if len(x) > 0 {
 		e.Key(name)
 		e.B = appendExtensions(e.B, x)
+		e.EndValue()
 	}
 }
 

@@ -31,15 +31,19 @@ func appendFulfillmentOrder(b []byte, f *FulfillmentOrder) ([]byte, error) {
 	e.BoolOmit("shipComplete", f.ShipComplete)
 	e.Time("requestedShipDate", f.RequestedShipDate)
 	e.extensions("extensions", f.Extensions)
-	jsonfast.ListOrNull(&e.Writer, "lines", f.Lines, func(l *FulfillmentLine) {
-		e.Open()
-		e.Str("id", l.ID)
-		e.Str("orderLineId", l.OrderLineID)
-		e.item("item", &l.Item)
-		e.quantity("quantity", l.Quantity)
-		e.extensions("extensions", l.Extensions)
-		e.Close()
-	})
+	if e.ArrayOrNull("lines", f.Lines == nil) {
+		for i := range f.Lines {
+			l := &f.Lines[i]
+			e.Open()
+			e.Str("id", l.ID)
+			e.Str("orderLineId", l.OrderLineID)
+			e.item("item", &l.Item)
+			e.quantity("quantity", l.Quantity)
+			e.extensions("extensions", l.Extensions)
+			e.Close()
+		}
+		e.CloseArray()
+	}
 	e.Time("releasedAt", f.ReleasedAt)
 	e.Close()
 	return e.result("fulfillment order")
@@ -54,19 +58,23 @@ func appendAllocation(b []byte, a *AllocationUpdate) ([]byte, error) {
 	e.Str("warehouse", a.Warehouse)
 	e.TimeAlways("asOf", a.AsOf)
 	e.Int("sequence", a.Sequence)
-	jsonfast.ListOrNull(&e.Writer, "lines", a.Lines, func(l *AllocationLine) {
-		e.Open()
-		e.Str("fulfillmentLineId", l.FulfillmentLineID)
-		e.Str("orderLineId", l.OrderLineID)
-		e.item("item", &l.Item)
-		e.quantity("allocated", l.Allocated)
-		e.quantity("backordered", l.Backordered)
-		if l.Picked != nil {
-			e.quantity("picked", *l.Picked)
+	if e.ArrayOrNull("lines", a.Lines == nil) {
+		for i := range a.Lines {
+			l := &a.Lines[i]
+			e.Open()
+			e.Str("fulfillmentLineId", l.FulfillmentLineID)
+			e.Str("orderLineId", l.OrderLineID)
+			e.item("item", &l.Item)
+			e.quantity("allocated", l.Allocated)
+			e.quantity("backordered", l.Backordered)
+			if l.Picked != nil {
+				e.quantity("picked", *l.Picked)
+			}
+			e.Time("expectedDate", l.ExpectedDate)
+			e.Close()
 		}
-		e.Time("expectedDate", l.ExpectedDate)
-		e.Close()
-	})
+		e.CloseArray()
+	}
 	e.Close()
 	return e.result("allocation update")
 }
@@ -88,38 +96,54 @@ func appendShipment(b []byte, s *Shipment) ([]byte, error) {
 	e.StrOmit("service", s.Service)
 	e.Strings("trackingNumbers", s.TrackingNumbers)
 	e.TimeAlways("shippedAt", s.ShippedAt)
-	jsonfast.List(&e.Writer, "packages", s.Packages, func(p *Package) {
-		e.Open()
-		e.Str("sscc", string(p.SSCC))
-		e.StrOmit("trackingNumber", p.TrackingNumber)
-		if p.Weight != nil {
-			e.quantity("weight", *p.Weight)
+	if e.ArrayOmit("packages", len(s.Packages)) {
+		for i := range s.Packages {
+			p := &s.Packages[i]
+			e.Open()
+			e.Str("sscc", string(p.SSCC))
+			e.StrOmit("trackingNumber", p.TrackingNumber)
+			if p.Weight != nil {
+				e.quantity("weight", *p.Weight)
+			}
+			if e.ArrayOmit("lines", len(p.Lines)) {
+				for j := range p.Lines {
+					l := &p.Lines[j]
+					e.Open()
+					e.Str("shipmentLineId", l.ShipmentLineID)
+					e.quantity("quantity", l.Quantity)
+					e.Close()
+				}
+				e.CloseArray()
+			}
+			e.Close()
 		}
-		jsonfast.List(&e.Writer, "lines", p.Lines, func(l *PackageLine) {
+		e.CloseArray()
+	}
+	if e.ArrayOrNull("lines", s.Lines == nil) {
+		for i := range s.Lines {
+			l := &s.Lines[i]
 			e.Open()
-			e.Str("shipmentLineId", l.ShipmentLineID)
+			e.Str("id", l.ID)
+			e.Str("orderLineId", l.OrderLineID)
+			e.Str("fulfillmentLineId", l.FulfillmentLineID)
+			e.item("item", &l.Item)
 			e.quantity("quantity", l.Quantity)
+			if e.ArrayOmit("lots", len(l.Lots)) {
+				for j := range l.Lots {
+					lot := &l.Lots[j]
+					e.Open()
+					e.Str("lot", lot.Lot)
+					e.quantity("quantity", lot.Quantity)
+					e.Time("expiresAt", lot.ExpiresAt)
+					e.Close()
+				}
+				e.CloseArray()
+			}
+			e.Strings("serials", l.Serials)
 			e.Close()
-		})
-		e.Close()
-	})
-	jsonfast.ListOrNull(&e.Writer, "lines", s.Lines, func(l *ShipmentLine) {
-		e.Open()
-		e.Str("id", l.ID)
-		e.Str("orderLineId", l.OrderLineID)
-		e.Str("fulfillmentLineId", l.FulfillmentLineID)
-		e.item("item", &l.Item)
-		e.quantity("quantity", l.Quantity)
-		jsonfast.List(&e.Writer, "lots", l.Lots, func(lot *LotQuantity) {
-			e.Open()
-			e.Str("lot", lot.Lot)
-			e.quantity("quantity", lot.Quantity)
-			e.Time("expiresAt", lot.ExpiresAt)
-			e.Close()
-		})
-		e.Strings("serials", l.Serials)
-		e.Close()
-	})
+		}
+		e.CloseArray()
+	}
 	e.BoolOmit("finalForFulfillment", s.FinalForFulfillment)
 	e.extensions("extensions", s.Extensions)
 	e.Close()

@@ -30,13 +30,7 @@ type orderEncoder struct {
 }
 
 func (e *orderEncoder) decimal(name string, d Decimal) {
-	e.Key(name)
-	e.B = append(e.B, '"')
-	var err error
-	if e.B, err = d.AppendText(e.B); err != nil {
-		e.Fail(err)
-	}
-	e.B = append(e.B, '"')
+	e.Text(name, d.AppendText)
 }
 
 func (e *orderEncoder) money(name string, m Money) {
@@ -47,14 +41,18 @@ func (e *orderEncoder) money(name string, m Money) {
 }
 
 func (e *orderEncoder) refs(name string, rs Refs) {
-	jsonfast.List(&e.Writer, name, rs, func(r *ExternalRef) {
-		e.Open()
-		e.Str("system", r.System)
-		e.Str("type", r.Type)
-		e.Str("value", r.Value)
-		e.StrOmit("version", r.Version)
-		e.Close()
-	})
+	if e.ArrayOmit(name, len(rs)) {
+		for i := range rs {
+			r := &rs[i]
+			e.Open()
+			e.Str("system", r.System)
+			e.Str("type", r.Type)
+			e.Str("value", r.Value)
+			e.StrOmit("version", r.Version)
+			e.Close()
+		}
+		e.CloseArray()
+	}
 }
 
 func (e *orderEncoder) party(name string, p *PartyRef) {
@@ -76,12 +74,16 @@ func (e *orderEncoder) party(name string, p *PartyRef) {
 }
 
 func (e *orderEncoder) notes(name string, ns []Note) {
-	jsonfast.List(&e.Writer, name, ns, func(n *Note) {
-		e.Open()
-		e.StrOmit("type", n.Type)
-		e.Str("text", n.Text)
-		e.Close()
-	})
+	if e.ArrayOmit(name, len(ns)) {
+		for i := range ns {
+			n := &ns[i]
+			e.Open()
+			e.StrOmit("type", n.Type)
+			e.Str("text", n.Text)
+			e.Close()
+		}
+		e.CloseArray()
+	}
 }
 
 func (e *orderEncoder) order(o *Order) {
@@ -101,15 +103,19 @@ func (e *orderEncoder) order(o *Order) {
 	e.Time("requestedShipDate", o.RequestedShipDate)
 	e.Time("requestedDeliveryDate", o.RequestedDeliveryDate)
 	e.BoolOmit("shipComplete", o.ShipComplete)
-	jsonfast.List(&e.Writer, "holds", o.Holds, func(h *Hold) {
-		e.Open()
-		e.Str("kind", string(h.Kind))
-		e.StrOmit("reason", h.Reason)
-		e.StrOmit("code", h.Code)
-		e.Time("placedAt", h.PlacedAt)
-		e.Time("releasedAt", h.ReleasedAt)
-		e.Close()
-	})
+	if e.ArrayOmit("holds", len(o.Holds)) {
+		for i := range o.Holds {
+			h := &o.Holds[i]
+			e.Open()
+			e.Str("kind", string(h.Kind))
+			e.StrOmit("reason", h.Reason)
+			e.StrOmit("code", h.Code)
+			e.Time("placedAt", h.PlacedAt)
+			e.Time("releasedAt", h.ReleasedAt)
+			e.Close()
+		}
+		e.CloseArray()
+	}
 	e.charges(o.Charges)
 	e.taxes(o.Taxes)
 	if o.Totals != nil {
@@ -117,7 +123,12 @@ func (e *orderEncoder) order(o *Order) {
 	}
 	e.notes("notes", o.Notes)
 	e.extensions("extensions", o.Extensions)
-	jsonfast.ListOrNull(&e.Writer, "lines", o.Lines, e.line)
+	if e.ArrayOrNull("lines", o.Lines == nil) {
+		for i := range o.Lines {
+			e.line(&o.Lines[i])
+		}
+		e.CloseArray()
+	}
 	e.Time("submittedAt", o.SubmittedAt)
 	e.Time("acceptedAt", o.AcceptedAt)
 	e.Time("rejectedAt", o.RejectedAt)
@@ -128,30 +139,38 @@ func (e *orderEncoder) order(o *Order) {
 
 // charges appends "charges" unless cs is empty.
 func (e *orderEncoder) charges(cs []Charge) {
-	jsonfast.List(&e.Writer, "charges", cs, func(c *Charge) {
-		e.Open()
-		e.Str("type", c.Type)
-		e.StrOmit("description", c.Description)
-		e.money("amount", c.Amount)
-		e.Close()
-	})
+	if e.ArrayOmit("charges", len(cs)) {
+		for i := range cs {
+			c := &cs[i]
+			e.Open()
+			e.Str("type", c.Type)
+			e.StrOmit("description", c.Description)
+			e.money("amount", c.Amount)
+			e.Close()
+		}
+		e.CloseArray()
+	}
 }
 
 // taxes appends "taxes" unless ts is empty.
 func (e *orderEncoder) taxes(ts []Tax) {
-	jsonfast.List(&e.Writer, "taxes", ts, func(t *Tax) {
-		e.Open()
-		e.Str("type", t.Type)
-		e.StrOmit("jurisdiction", t.Jurisdiction)
-		if t.Rate != nil {
-			e.decimal("rate", *t.Rate)
+	if e.ArrayOmit("taxes", len(ts)) {
+		for i := range ts {
+			t := &ts[i]
+			e.Open()
+			e.Str("type", t.Type)
+			e.StrOmit("jurisdiction", t.Jurisdiction)
+			if t.Rate != nil {
+				e.decimal("rate", *t.Rate)
+			}
+			if t.Taxable != nil {
+				e.money("taxable", *t.Taxable)
+			}
+			e.money("amount", t.Amount)
+			e.Close()
 		}
-		if t.Taxable != nil {
-			e.money("taxable", *t.Taxable)
-		}
-		e.money("amount", t.Amount)
-		e.Close()
-	})
+		e.CloseArray()
+	}
 }
 
 func (e *orderEncoder) totals(t *Totals) {
@@ -180,18 +199,22 @@ func appendInvoice(b []byte, in *Invoice) ([]byte, error) {
 	e.StrOmit("paymentTerms", in.PaymentTerms)
 	e.TimeAlways("invoiceDate", in.InvoiceDate)
 	e.Time("dueDate", in.DueDate)
-	jsonfast.ListOrNull(&e.Writer, "lines", in.Lines, func(l *InvoiceLine) {
-		e.Open()
-		e.Str("id", l.ID)
-		e.StrOmit("orderLineId", l.OrderLineID)
-		e.StrOmit("shipmentLineId", l.ShipmentLineID)
-		e.item("item", &l.Item)
-		e.quantity("quantity", l.Quantity)
-		e.money("unitPrice", l.UnitPrice)
-		e.money("amount", l.Amount)
-		e.extensions("extensions", l.Extensions)
-		e.Close()
-	})
+	if e.ArrayOrNull("lines", in.Lines == nil) {
+		for i := range in.Lines {
+			l := &in.Lines[i]
+			e.Open()
+			e.Str("id", l.ID)
+			e.StrOmit("orderLineId", l.OrderLineID)
+			e.StrOmit("shipmentLineId", l.ShipmentLineID)
+			e.item("item", &l.Item)
+			e.quantity("quantity", l.Quantity)
+			e.money("unitPrice", l.UnitPrice)
+			e.money("amount", l.Amount)
+			e.extensions("extensions", l.Extensions)
+			e.Close()
+		}
+		e.CloseArray()
+	}
 	e.charges(in.Charges)
 	e.taxes(in.Taxes)
 	e.totals(&in.Totals)

@@ -7,17 +7,20 @@ import (
 	"unicode/utf8"
 )
 
-// Writer appends JSON to B, member by member, the bytes json.Marshal
+// Writer appends JSON to B, value by value, the bytes json.Marshal
 // produces for the same values: the caller says which members there are,
-// in the order of their struct's fields, and which are omitted when empty.
-// The first error sticks in Err. Its zero value writes to a nil buffer; it
-// is not safe for concurrent use.
+// in the order of their struct's fields, and which are omitted when empty;
+// the Writer puts the commas. Lists are written with a loop between
+// ArrayOmit or ArrayOrNull and CloseArray (no callbacks: a function value
+// passed to a generic helper would escape, one allocation per list). The
+// first error sticks in Err. Its zero value writes to a nil buffer; it is
+// not safe for concurrent use.
 type Writer struct {
 	// B is the JSON written so far.
 	B []byte
 	// Err is the first error, such as a time outside the years 0 to 9999.
 	Err error
-	// comma is set when the current object or array already has a member.
+	// comma is set when the next value or member needs a comma before it.
 	comma bool
 }
 
@@ -28,8 +31,21 @@ func (w *Writer) Fail(err error) {
 	}
 }
 
+// BeginValue appends the comma a value in a list needs, if any: the
+// caller then appends the value to B itself and calls EndValue. After a
+// Key no comma is needed.
+func (w *Writer) BeginValue() {
+	if w.comma {
+		w.B = append(w.B, ',')
+	}
+}
+
+// EndValue records that a value was appended.
+func (w *Writer) EndValue() { w.comma = true }
+
 // Open appends '{' and starts an object's members.
 func (w *Writer) Open() {
+	w.BeginValue()
 	w.B = append(w.B, '{')
 	w.comma = false
 }
@@ -40,17 +56,22 @@ func (w *Writer) Close() {
 	w.comma = true
 }
 
-// Key appends "name": after a comma where one is needed; the caller
-// appends the value. Names are written as they are: they need no
-// escaping.
+// Key appends "name": after a comma where one is needed; a value
+// follows. Names are written as they are: they need no escaping.
 func (w *Writer) Key(name string) {
-	if w.comma {
-		w.B = append(w.B, ',')
-	}
+	w.BeginValue()
 	w.B = append(w.B, '"')
 	w.B = append(w.B, name...)
 	w.B = append(w.B, '"', ':')
-	w.comma = true
+	w.comma = false
+}
+
+// MapKey is Key for the key of a map's member, escaped as json.Marshal
+// escapes it.
+func (w *Writer) MapKey(key string) {
+	w.BeginValue()
+	w.B = append(AppendString(w.B, key, true), ':')
+	w.comma = false
 }
 
 // Object appends "name":{ ; Close ends it.
@@ -59,10 +80,56 @@ func (w *Writer) Object(name string) {
 	w.Open()
 }
 
+// OpenArray appends '[' and starts a list's values.
+func (w *Writer) OpenArray() {
+	w.BeginValue()
+	w.B = append(w.B, '[')
+	w.comma = false
+}
+
+// CloseArray appends ']' and ends the list.
+func (w *Writer) CloseArray() {
+	w.B = append(w.B, ']')
+	w.comma = true
+}
+
+// ArrayOmit appends "name":[ and reports true when n, the length of the
+// list, is not zero; else it appends nothing (omitempty). After true the
+// caller appends the n values and calls CloseArray.
+func (w *Writer) ArrayOmit(name string, n int) bool {
+	if n == 0 {
+		return false
+	}
+	w.Key(name)
+	w.OpenArray()
+	return true
+}
+
+// ArrayOrNull is ArrayOmit for a member without omitempty: it appends
+// "name":null and reports false when isNil (a nil slice), else appends
+// "name":[ and reports true.
+func (w *Writer) ArrayOrNull(name string, isNil bool) bool {
+	w.Key(name)
+	if isNil {
+		w.B = append(w.B, "null"...)
+		w.comma = true
+		return false
+	}
+	w.OpenArray()
+	return true
+}
+
+// String appends a string value (of a list).
+func (w *Writer) String(v string) {
+	w.BeginValue()
+	w.B = AppendString(w.B, v, true)
+	w.comma = true
+}
+
 // Str appends a string member.
 func (w *Writer) Str(name, v string) {
 	w.Key(name)
-	w.B = AppendString(w.B, v, true)
+	w.String(v)
 }
 
 // StrOmit appends a string member unless v is empty (omitempty).
@@ -76,12 +143,14 @@ func (w *Writer) StrOmit(name, v string) {
 func (w *Writer) Int(name string, v int64) {
 	w.Key(name)
 	w.B = strconv.AppendInt(w.B, v, 10)
+	w.comma = true
 }
 
 // Bool appends a boolean member.
 func (w *Writer) Bool(name string, v bool) {
 	w.Key(name)
 	w.B = strconv.AppendBool(w.B, v)
+	w.comma = true
 }
 
 // BoolOmit appends a boolean member unless v is false (omitempty).
@@ -111,9 +180,10 @@ func (w *Writer) TimeAlways(name string, t time.Time) {
 		b = append(b, '"')
 	}
 	w.B = b
+	w.comma = true
 }
 
-// Text appends a member whose value is text appended by appendText, such
+// Text appends a member whose value is the text appendText appends, such
 // as a decimal's AppendText method, quoted (the text needs no escaping).
 func (w *Writer) Text(name string, appendText func([]byte) ([]byte, error)) {
 	w.Key(name)
@@ -125,51 +195,17 @@ func (w *Writer) Text(name string, appendText func([]byte) ([]byte, error)) {
 		b = append(b, '"')
 	}
 	w.B = b
+	w.comma = true
 }
 
 // Strings appends a member of strings unless ss is empty (omitempty).
 func (w *Writer) Strings(name string, ss []string) {
-	List(w, name, ss, func(s *string) { w.B = AppendString(w.B, *s, true) })
-}
-
-// StringsOrNull appends a member of strings without omitempty: null for a
-// nil slice.
-func (w *Writer) StringsOrNull(name string, ss []string) {
-	ListOrNull(w, name, ss, func(s *string) { w.B = AppendString(w.B, *s, true) })
-}
-
-// List appends "name":[...] calling elem for each element to append it,
-// unless list is empty (omitempty).
-func List[E any](w *Writer, name string, list []E, elem func(*E)) {
-	if len(list) > 0 {
-		w.Key(name)
-		Elems(w, list, elem)
-	}
-}
-
-// ListOrNull is List for a member without omitempty: null for a nil slice,
-// [] for an empty one.
-func ListOrNull[E any](w *Writer, name string, list []E, elem func(*E)) {
-	w.Key(name)
-	if list == nil {
-		w.B = append(w.B, "null"...)
-		return
-	}
-	Elems(w, list, elem)
-}
-
-// Elems appends [...] calling elem for each element.
-func Elems[E any](w *Writer, list []E, elem func(*E)) {
-	w.B = append(w.B, '[')
-	for i := range list {
-		if i > 0 {
-			w.B = append(w.B, ',')
+	if w.ArrayOmit(name, len(ss)) {
+		for _, s := range ss {
+			w.String(s)
 		}
-		w.comma = false
-		elem(&list[i])
+		w.CloseArray()
 	}
-	w.B = append(w.B, ']')
-	w.comma = true
 }
 
 const hexDigits = "0123456789abcdef"
