@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -322,8 +323,30 @@ func appendMarshal(b []byte, doc Document) ([]byte, error) {
 }
 
 // encodeDocument encodes doc as json.Marshal does, with the encoders
-// without reflection where there is one (the same bytes).
-func encodeDocument(doc Document) ([]byte, error) { return AppendEncode(nil, doc) }
+// without reflection where there is one (the same bytes). It writes in a
+// pooled buffer and returns the bytes in one allocation of their size.
+func encodeDocument(doc Document) ([]byte, error) {
+	bp := encodeBuffers.Get().(*[]byte)
+	b, err := AppendEncode((*bp)[:0], doc)
+	var out []byte
+	if err == nil {
+		out = bytes.Clone(b)
+	}
+	if b != nil && cap(b) <= maxPooledEncode {
+		*bp = b
+	}
+	encodeBuffers.Put(bp)
+	return out, err
+}
+
+// encodeBuffers holds the buffers encodeDocument writes in (*[]byte).
+var encodeBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 4096)
+	return &b
+}}
+
+// maxPooledEncode is the largest buffer encodeDocument keeps for reuse.
+const maxPooledEncode = 64 << 10
 
 // decodeDocumentFast decodes data into *doc, a zero document, without
 // reflection when it can: an order, an allocation update, a shipment, an
