@@ -558,15 +558,6 @@ func (s *lineScanner) extensions(x *Extensions) bool {
 	return true
 }
 
-// extensions appends "name":{...} unless x is empty (omitempty).
-func (e *orderEncoder) extensions(name string, x Extensions) {
-	if len(x) > 0 {
-		e.Key(name)
-		e.B = appendExtensions(e.B, x)
-		e.EndValue()
-	}
-}
-
 // checkLineExtensions records the violations of the extensions of each
 // line under "lines[i].extensions".
 func checkLineExtensions[T any](v *violations, lines []T, exts func(*T) Extensions) {

@@ -1,16 +1,10 @@
 package canonical
 
-import (
-	"slices"
-
-	"github.com/distsync/distsync/internal/jsonfast"
-)
-
-// Fast decoders and encoders of the inventory documents (adjustments and
-// positions), written like those of the warehouse documents of
-// order-to-cash: the decoders take the form distsync encodes and leave
-// anything else to encoding/json, the encoders write json.Marshal's bytes.
-// FuzzDecodeFulfillmentFast and FuzzEncodeFulfillment check them too.
+// Fast decoders of the inventory documents (adjustments and positions),
+// written like those of the warehouse documents of order-to-cash: they
+// take the form distsync encodes and leave anything else to encoding/json.
+// FuzzDecodeFulfillmentFast checks them too. The encoders are generated
+// (codec_gen.go).
 
 func decodeAdjustmentFast(data []byte, a *InventoryAdjustment) bool {
 	s := lineScanner{b: data}
@@ -78,51 +72,3 @@ func decodePositionFast(data []byte, p *InventoryPosition) bool {
 	})
 	return ok && s.end()
 }
-
-// appendAdjustment appends the encoding of a to b.
-func appendAdjustment(b []byte, a *InventoryAdjustment) ([]byte, error) {
-	e := orderEncoder{jsonfast.Writer{B: slices.Grow(b, 384)}}
-	e.Open()
-	e.Str("id", a.ID)
-	e.refs("refs", a.Refs)
-	e.item("item", &a.Item)
-	e.Str("location", a.Location)
-	e.StrOmit("lot", a.Lot)
-	e.Str("status", string(a.Status))
-	e.quantity("delta", a.Delta)
-	e.Str("reason", string(a.Reason))
-	e.StrOmit("note", a.Note)
-	e.TimeAlways("adjustedAt", a.AdjustedAt)
-	e.Int("sequence", a.Sequence)
-	e.Close()
-	return e.result("inventory adjustment")
-}
-
-// appendPosition appends the encoding of p to b.
-func appendPosition(b []byte, p *InventoryPosition) ([]byte, error) {
-	e := orderEncoder{jsonfast.Writer{B: slices.Grow(b, 448)}}
-	e.Open()
-	e.item("item", &p.Item)
-	e.Str("location", p.Location)
-	e.StrOmit("lot", p.Lot)
-	e.Str("status", string(p.Status))
-	kind, err := p.Kind.MarshalText()
-	if err != nil {
-		return nil, err
-	}
-	e.Str("kind", string(kind))
-	e.quantity("onHand", p.OnHand)
-	e.quantity("allocated", p.Allocated)
-	e.quantity("available", p.Available)
-	e.quantity("inbound", p.Inbound)
-	e.TimeAlways("asOf", p.AsOf)
-	e.Int("sequence", p.Sequence)
-	e.Close()
-	return e.result("inventory position")
-}
-
-// encodeAdjustment encodes a as json.Marshal does.
-func encodeAdjustment(a *InventoryAdjustment) ([]byte, error) { return appendAdjustment(nil, a) }
-
-// encodePosition encodes p as json.Marshal does.
-func encodePosition(p *InventoryPosition) ([]byte, error) { return appendPosition(nil, p) }

@@ -22,6 +22,8 @@ type Writer struct {
 	Err error
 	// comma is set when the next value or member needs a comma before it.
 	comma bool
+	// key is the name of the last member begun, for errors.
+	key string
 }
 
 // Fail records err unless an error is already recorded.
@@ -64,6 +66,7 @@ func (w *Writer) Key(name string) {
 	w.B = append(w.B, name...)
 	w.B = append(w.B, '"', ':')
 	w.comma = false
+	w.key = name
 }
 
 // MapKey is Key for the key of a map's member, escaped as json.Marshal
@@ -123,6 +126,58 @@ func (w *Writer) ArrayOrNull(name string, isNil bool) bool {
 func (w *Writer) String(v string) {
 	w.BeginValue()
 	w.B = AppendString(w.B, v, true)
+	w.comma = true
+}
+
+// Null appends null.
+func (w *Writer) Null() {
+	w.BeginValue()
+	w.B = append(w.B, "null"...)
+	w.comma = true
+}
+
+// IntValue appends an integer value.
+func (w *Writer) IntValue(v int64) {
+	w.BeginValue()
+	w.B = strconv.AppendInt(w.B, v, 10)
+	w.comma = true
+}
+
+// BoolValue appends a boolean value.
+func (w *Writer) BoolValue(v bool) {
+	w.BeginValue()
+	w.B = strconv.AppendBool(w.B, v)
+	w.comma = true
+}
+
+// TimeValue appends a time value as time.Time.MarshalJSON writes it:
+// RFC 3339 with nanoseconds. A year outside 0 to 9999 is an error naming
+// the member.
+func (w *Writer) TimeValue(t time.Time) {
+	w.BeginValue()
+	b, err := t.AppendText(append(w.B, '"'))
+	if err != nil {
+		w.Fail(fmt.Errorf("%s: %w", w.key, err))
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+	}
+	w.B = b
+	w.comma = true
+}
+
+// TextValue appends the text appendText appends, quoted (the text needs
+// no escaping), such as a decimal's AppendText method's.
+func (w *Writer) TextValue(appendText func([]byte) ([]byte, error)) {
+	w.BeginValue()
+	b, err := appendText(append(w.B, '"'))
+	if err != nil {
+		w.Fail(err)
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+	}
+	w.B = b
 	w.comma = true
 }
 
