@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/distsync/distsync/internal/jsonfast"
 )
 
 // MarshalJSON encodes the event in the CloudEvents JSON structured format
@@ -61,7 +63,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 			b := buf.AvailableBuffer()
 			switch x := e.Extensions[name].(type) {
 			case string:
-				b = appendJSONString(b, x, false)
+				b = jsonfast.AppendString(b, x, false)
 			case bool:
 				b = strconv.AppendBool(b, x)
 			case int32:
@@ -103,7 +105,7 @@ func eventWriteMember(buf *bytes.Buffer, name, value string, first bool) {
 	}
 	buf.WriteString(name)
 	buf.WriteString(`":`)
-	buf.Write(appendJSONString(buf.AvailableBuffer(), value, false))
+	buf.Write(jsonfast.AppendString(buf.AvailableBuffer(), value, false))
 }
 
 // eventAppendSequence appends n as exactly 20 decimal digits.

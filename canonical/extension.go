@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/distsync/distsync/internal/jsonfast"
 )
 
 // Limits of extension attributes, checked by [Extensions.Validate] (and so
@@ -449,11 +451,11 @@ func appendExtensions(b []byte, x Extensions) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, x[i].Name, true)
+		b = jsonfast.AppendString(b, x[i].Name, true)
 		b = append(b, `:{"type":`...)
-		b = appendJSONString(b, string(x[i].Type), true)
+		b = jsonfast.AppendString(b, string(x[i].Type), true)
 		b = append(b, `,"value":`...)
-		b = appendJSONString(b, x[i].Value, true)
+		b = jsonfast.AppendString(b, x[i].Value, true)
 		b = append(b, '}')
 	}
 	return append(b, '}')
@@ -554,15 +556,6 @@ func (s *lineScanner) extensions(x *Extensions) bool {
 	slices.SortStableFunc(out, cmpExtension)
 	*x = out
 	return true
-}
-
-// extensions appends "name":{...} unless x is empty (omitempty).
-func (e *orderEncoder) extensions(name string, x Extensions) {
-	if len(x) > 0 {
-		e.key(name)
-		e.b = appendExtensions(e.b, x)
-		e.comma = true
-	}
 }
 
 // checkLineExtensions records the violations of the extensions of each

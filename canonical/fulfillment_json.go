@@ -111,7 +111,17 @@ func (s *lineScanner) shipmentPackage(p *Package) bool {
 		switch string(k) {
 		case "sscc":
 			v, ok := s.str()
-			return ok && p.SSCC.UnmarshalText([]byte(v)) == nil && once(&seen, 1)
+			if !ok {
+				return false
+			}
+			if v != "" { // UnmarshalText's empty SSCC is the zero one
+				c, err := ParseSSCC(v) // v shares the document's string
+				if err != nil {
+					return false
+				}
+				p.SSCC = c
+			}
+			return once(&seen, 1)
 		case "trackingNumber":
 			return scanStr(s, &p.TrackingNumber) && once(&seen, 2)
 		case "weight":

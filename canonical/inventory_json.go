@@ -1,10 +1,10 @@
 package canonical
 
-// Fast decoders and encoders of the inventory documents (adjustments and
-// positions), written like those of the warehouse documents of
-// order-to-cash: the decoders take the form distsync encodes and leave
-// anything else to encoding/json, the encoders write json.Marshal's bytes.
-// FuzzDecodeFulfillmentFast and FuzzEncodeFulfillment check them too.
+// Fast decoders of the inventory documents (adjustments and positions),
+// written like those of the warehouse documents of order-to-cash: they
+// take the form distsync encodes and leave anything else to encoding/json.
+// FuzzDecodeFulfillmentFast checks them too. The encoders are generated
+// (codec_gen.go).
 
 func decodeAdjustmentFast(data []byte, a *InventoryAdjustment) bool {
 	s := lineScanner{b: data}
@@ -71,46 +71,4 @@ func decodePositionFast(data []byte, p *InventoryPosition) bool {
 		return false
 	})
 	return ok && s.end()
-}
-
-// encodeAdjustment encodes a as json.Marshal does.
-func encodeAdjustment(a *InventoryAdjustment) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 384)}
-	e.open()
-	e.str("id", a.ID)
-	e.refs("refs", a.Refs)
-	e.item("item", &a.Item)
-	e.str("location", a.Location)
-	e.strOmit("lot", a.Lot)
-	e.str("status", string(a.Status))
-	e.quantity("delta", a.Delta)
-	e.str("reason", string(a.Reason))
-	e.strOmit("note", a.Note)
-	e.timeAlways("adjustedAt", a.AdjustedAt)
-	e.int("sequence", a.Sequence)
-	e.close()
-	return e.result("inventory adjustment")
-}
-
-// encodePosition encodes p as json.Marshal does.
-func encodePosition(p *InventoryPosition) ([]byte, error) {
-	e := orderEncoder{b: make([]byte, 0, 448)}
-	e.open()
-	e.item("item", &p.Item)
-	e.str("location", p.Location)
-	e.strOmit("lot", p.Lot)
-	e.str("status", string(p.Status))
-	kind, err := p.Kind.MarshalText()
-	if err != nil {
-		return nil, err
-	}
-	e.str("kind", string(kind))
-	e.quantity("onHand", p.OnHand)
-	e.quantity("allocated", p.Allocated)
-	e.quantity("available", p.Available)
-	e.quantity("inbound", p.Inbound)
-	e.timeAlways("asOf", p.AsOf)
-	e.int("sequence", p.Sequence)
-	e.close()
-	return e.result("inventory position")
 }

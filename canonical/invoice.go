@@ -96,17 +96,17 @@ func (in Invoice) Validate() error {
 			v.addErr(indexPath("lines", i, "item"), err)
 		}
 		checkQuantity(&v, "lines", i, "quantity", l.Quantity, true)
-		checkMoney(&v, indexPath("lines", i, "unitPrice"), l.UnitPrice, in.Currency, false)
-		checkMoney(&v, indexPath("lines", i, "amount"), l.Amount, in.Currency, false)
+		checkMoneyAt(&v, "lines", i, "unitPrice", l.UnitPrice, in.Currency, false)
+		checkMoneyAt(&v, "lines", i, "amount", l.Amount, in.Currency, false)
 	}
 	for i := range in.Charges {
-		checkMoney(&v, indexPath("charges", i, "amount"), in.Charges[i].Amount, in.Currency, true)
+		checkMoneyAt(&v, "charges", i, "amount", in.Charges[i].Amount, in.Currency, true)
 	}
 	for i := range in.Taxes {
 		t := &in.Taxes[i]
-		checkMoney(&v, indexPath("taxes", i, "amount"), t.Amount, in.Currency, false)
+		checkMoneyAt(&v, "taxes", i, "amount", t.Amount, in.Currency, false)
 		if t.Taxable != nil {
-			checkMoney(&v, indexPath("taxes", i, "taxable"), *t.Taxable, in.Currency, false)
+			checkMoneyAt(&v, "taxes", i, "taxable", *t.Taxable, in.Currency, false)
 		}
 		if t.Rate != nil && t.Rate.IsNeg() {
 			v.add(indexPath("taxes", i, "rate"), "must not be negative")

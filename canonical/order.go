@@ -324,15 +324,21 @@ func checkTotals(v *violations, path string, t *Totals, cur Currency) {
 	}
 }
 
+// quantityOK reports whether checkQuantity would record nothing.
+func quantityOK(q Quantity, positive bool) bool {
+	_, unitOK := units[q.Unit]
+	return unitOK && !q.Value.IsNeg() && (!positive || !q.Value.IsZero())
+}
+
 // checkQuantity checks q's unit and sign under list[i].field (or field
 // alone when list is empty): positive when positive is set, else
 // non-negative.
 func checkQuantity(v *violations, list string, i int, field string, q Quantity, positive bool) {
-	_, unitOK := units[q.Unit]
-	bad := q.Value.IsNeg() || (positive && q.Value.IsZero())
-	if unitOK && !bad {
+	if quantityOK(q, positive) {
 		return
 	}
+	_, unitOK := units[q.Unit]
+	bad := q.Value.IsNeg() || (positive && q.Value.IsZero())
 	if v.full() {
 		if !unitOK {
 			v.skip(1)

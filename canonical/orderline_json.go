@@ -31,6 +31,10 @@ func (l *OrderLine) UnmarshalJSON(data []byte) error {
 type lineScanner struct {
 	b []byte
 	i int
+	// src is b as a string, made on the first str: the strings a scan
+	// returns share it, one allocation per document instead of one per
+	// string.
+	src string
 }
 
 func (s *lineScanner) ws() {
@@ -98,7 +102,14 @@ func (s *lineScanner) str() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return string(tok[1 : len(tok)-1]), true
+	if len(tok) == 2 {
+		return "", true
+	}
+	if s.src == "" {
+		s.src = string(s.b)
+	}
+	end := s.i - 1 // the closing quote
+	return s.src[end-(len(tok)-2) : end], true
 }
 
 // object calls field for each key of an object. field returns false for a

@@ -152,9 +152,12 @@ func (s Shipment) Validate() error {
 		}
 		for j := range p.Lines {
 			pl := &p.Lines[j]
+			u, ok := lineUnit[pl.ShipmentLineID]
+			if quantityOK(pl.Quantity, true) && (pl.ShipmentLineID == "" || ok && u == pl.Quantity.Unit) {
+				continue
+			}
 			path := indexPath("packages", i, "lines") + "[" + itoa(j) + "]"
 			checkPositive(&v, path+".quantity", pl.Quantity)
-			u, ok := lineUnit[pl.ShipmentLineID]
 			switch {
 			case pl.ShipmentLineID == "":
 			case !ok:

@@ -90,6 +90,10 @@ func (s CommercialStatus) String() string {
 	return enumString(commercialNames, uint8(s), "CommercialStatus")
 }
 
+// Valid reports whether s is one of the CommercialStatus constants: whether
+// MarshalText accepts it.
+func (s CommercialStatus) Valid() bool { return s != 0 && int(s) < len(commercialNames) }
+
 // MarshalText returns the status name; an invalid status is an error.
 func (s CommercialStatus) MarshalText() ([]byte, error) {
 	return enumMarshal(commercialNames, uint8(s), "commercial status")
@@ -105,6 +109,10 @@ func (s FulfillmentStatus) String() string {
 	return enumString(fulfillmentNames, uint8(s), "FulfillmentStatus")
 }
 
+// Valid reports whether s is one of the FulfillmentStatus constants: whether
+// MarshalText accepts it.
+func (s FulfillmentStatus) Valid() bool { return s != 0 && int(s) < len(fulfillmentNames) }
+
 // MarshalText returns the status name; an invalid status is an error.
 func (s FulfillmentStatus) MarshalText() ([]byte, error) {
 	return enumMarshal(fulfillmentNames, uint8(s), "fulfillment status")
@@ -117,6 +125,10 @@ func (s *FulfillmentStatus) UnmarshalText(text []byte) error {
 
 // String returns the status name ("partially_invoiced").
 func (s BillingStatus) String() string { return enumString(billingNames, uint8(s), "BillingStatus") }
+
+// Valid reports whether s is one of the BillingStatus constants: whether
+// MarshalText accepts it.
+func (s BillingStatus) Valid() bool { return s != 0 && int(s) < len(billingNames) }
 
 // MarshalText returns the status name; an invalid status is an error.
 func (s BillingStatus) MarshalText() ([]byte, error) {

@@ -240,3 +240,31 @@ func TestBucketsNetOrdered(t *testing.T) {
 		assert.Equal(t, tt.want, got.String(), "NetOrdered of %s", tt.name)
 	}
 }
+
+// TestStatusValid checks that Valid accepts exactly what MarshalText
+// encodes, on every axis.
+func TestStatusValid(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		valid   func(uint8) bool
+		marshal func(uint8) error
+	}{
+		{"commercial", func(v uint8) bool { return canonical.CommercialStatus(v).Valid() },
+			func(v uint8) error { _, err := canonical.CommercialStatus(v).MarshalText(); return err }},
+		{"fulfillment", func(v uint8) bool { return canonical.FulfillmentStatus(v).Valid() },
+			func(v uint8) error { _, err := canonical.FulfillmentStatus(v).MarshalText(); return err }},
+		{"billing", func(v uint8) bool { return canonical.BillingStatus(v).Valid() },
+			func(v uint8) error { _, err := canonical.BillingStatus(v).MarshalText(); return err }},
+	} {
+		valid := 0
+		for v := range 256 {
+			err := tc.marshal(uint8(v))
+			assert.Equal(t, err == nil, tc.valid(uint8(v)), "%s status %d: Valid agrees with MarshalText (%v)", tc.name, v, err)
+			if err == nil {
+				valid++
+			}
+		}
+		assert.Greater(t, valid, 2, "%s: some statuses are valid", tc.name)
+		assert.False(t, tc.valid(0), "%s: the zero status is invalid", tc.name)
+	}
+}

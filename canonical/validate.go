@@ -196,6 +196,19 @@ func checkMoney(v *violations, path string, m Money, cur Currency, negative bool
 	}
 }
 
+// moneyOK reports whether checkMoney would record nothing.
+func moneyOK(m Money, cur Currency, negative bool) bool {
+	return m.Currency == cur && cur != "" && (negative || !m.Amount.IsNeg())
+}
+
+// checkMoneyAt is checkMoney under list[i].field, a path made only for a
+// violation.
+func checkMoneyAt(v *violations, list string, i int, field string, m Money, cur Currency, negative bool) {
+	if !moneyOK(m, cur, negative) {
+		checkMoney(v, indexPath(list, i, field), m, cur, negative)
+	}
+}
+
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func quote(s string) string { return strconv.Quote(s) }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -395,11 +396,11 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 	now := m.now()
 	n := st.nextOrd + 1
 	o := canonical.Order{
-		ID:      fmt.Sprintf("ORD-%06d", n),
+		ID:      padded("ORD-", n, 6),
 		Version: 1,
 		Refs: canonical.Refs{
 			{System: System, Type: RefOpportunity, Value: opp.ID},
-			{System: System, Type: RefOrder, Value: fmt.Sprintf("%08d", 100+n)},
+			{System: System, Type: RefOrder, Value: padded("", 100+n, 8)},
 		},
 		CustomerPO:            opp.CustomerPO,
 		SoldTo:                canonical.PartyRef{ID: acct.CustomerID, Name: acct.Name, Refs: canonical.Refs{{System: System, Type: RefAccount, Value: acct.ID}}},
@@ -439,7 +440,7 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 // appends it to the order feed and wakes the subscribers. The caller holds
 // st.mu for writing.
 func (st *state) appendLocked(e canonical.Event) {
-	e.ID = fmt.Sprintf("crm-evt-%06d", len(st.feed)+1)
+	e.ID = padded("crm-evt-", len(st.feed)+1, 6)
 	e.Source = Source
 	st.feed = append(st.feed, e)
 	close(st.wake)
@@ -558,13 +559,13 @@ func checkStatus(s *connector.OrderStatus) []canonical.FieldError {
 	if s.Sequence < 0 {
 		fes = append(fes, canonical.FieldError{Field: "sequence", Message: "must be ≥ 0"})
 	}
-	if _, err := s.Status.Commercial.MarshalText(); err != nil {
+	if !s.Status.Commercial.Valid() {
 		fes = append(fes, canonical.FieldError{Field: "status.commercial", Message: "invalid status"})
 	}
-	if _, err := s.Status.Fulfillment.MarshalText(); err != nil {
+	if !s.Status.Fulfillment.Valid() {
 		fes = append(fes, canonical.FieldError{Field: "status.fulfillment", Message: "invalid status"})
 	}
-	if _, err := s.Status.Billing.MarshalText(); err != nil {
+	if !s.Status.Billing.Valid() {
 		fes = append(fes, canonical.FieldError{Field: "status.billing", Message: "invalid status"})
 	}
 	return fes
@@ -720,4 +721,20 @@ func (m *Memory) Counts() Counts {
 	m.st.mu.RLock()
 	defer m.st.mu.RUnlock()
 	return m.st.counts
+}
+
+// padded returns prefix and n ≥ 0 in decimal, zero-padded to width
+// digits, as fmt.Sprintf(prefix+"%0*d", width, n) does, in one
+// allocation.
+func padded(prefix string, n, width int) string {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], int64(n), 10)
+	var b strings.Builder
+	b.Grow(len(prefix) + max(width, len(d)))
+	b.WriteString(prefix)
+	for range width - len(d) {
+		b.WriteByte('0')
+	}
+	b.Write(d)
+	return b.String()
 }

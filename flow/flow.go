@@ -6,11 +6,11 @@ package flow
 import (
 	"cmp"
 	"context"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -327,8 +327,23 @@ func (f *Flow) key(step string, identity ...string) string {
 
 // eventID derives the ID of an event the flow emits, the same for the same
 // arguments, so that an event appended twice is recognised.
+// It is uuid.NewSHA1(uuid.NameSpaceURL, parts joined by NUL): the name is
+// hashed from a stack buffer when it fits, one allocation in all.
 func eventID(parts ...string) string {
-	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(strings.Join(parts, "\x00"))).String()
+	var buf [256]byte
+	b := append(buf[:0], uuid.NameSpaceURL[:]...)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	sum := sha1.Sum(b)
+	var id uuid.UUID
+	copy(id[:], sum[:])
+	id[6] = id[6]&0x0f | 0x50 // version 5
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id.String()
 }
 
 // Run polls the feeds and the held orders every Config.PollInterval and

@@ -9,12 +9,12 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/jsonfast"
 )
 
 // ErrStateConflict is matched by the error of StateStore.SaveState when
@@ -140,15 +140,36 @@ type returnCreditRecord struct {
 	Seq    int               `json:"seq"`
 }
 
-// encodeState encodes st; the caller holds Flow.mu (or owns st).
+// encodeState encodes st; the caller holds Flow.mu (or owns st). The
+// bytes are json.Marshal's of recordOf(st) (FuzzDecodeState checks it),
+// written in a pooled buffer and returned in one allocation of their size.
 func encodeState(st *orderState) ([]byte, error) {
 	r := recordOf(st)
-	b, err := r.appendJSON(make([]byte, 0, 4096))
+	bp := stateBuffers.Get().(*[]byte)
+	b, err := r.appendJSON((*bp)[:0])
+	var out []byte
+	if err == nil {
+		out = bytes.Clone(b)
+	}
+	if cap(b) <= maxPooledState {
+		*bp = b
+		stateBuffers.Put(bp)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("flow: encode state of order %q: %w", st.order.ID, err)
 	}
-	return b, nil
+	return out, nil
 }
+
+// stateBuffers holds the buffers encodeState writes in (*[]byte), so that
+// the states of most orders encode without growing one; one that grew
+// beyond maxPooledState is left to the collector.
+var stateBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 8192)
+	return &b
+}}
+
+const maxPooledState = 64 << 10
 
 // recordOf returns the record of st; the caller holds Flow.mu (or owns
 // st).
@@ -184,142 +205,151 @@ func recordOf(st *orderState) stateRecord {
 }
 
 // appendJSON appends the JSON encoding of r to b: the bytes json.Marshal
-// gives, but with the documents encoded by canonical.Encode, without
-// reflection for most of them.
+// gives, but with the documents encoded by canonical.AppendEncode and the
+// other members by a jsonfast.Writer, without reflection for most of them.
 func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
-	w := jsonWriter{b: append(b, `{"v":`...)}
-	w.b = strconv.AppendInt(w.b, int64(r.V), 10)
-	w.key("corr")
-	w.value(r.Corr)
-	w.key("order")
-	w.doc(r.Order)
-	w.key("phase")
-	w.value(r.Phase)
-	if r.Decision {
-		w.key("decision")
-		w.b = append(w.b, "true"...)
-	}
-	if r.Resumed {
-		w.key("resumed")
-		w.b = append(w.b, "true"...)
-	}
+	w := jsonfast.Writer{B: b}
+	w.Open()
+	w.Int("v", int64(r.V))
+	w.Str("corr", r.Corr)
+	w.Key("order")
+	doc(&w, &r.Order)
+	w.Str("phase", r.Phase)
+	w.BoolOmit("decision", r.Decision)
+	w.BoolOmit("resumed", r.Resumed)
 	if len(r.QEvents) > 0 {
-		w.key("qevents")
-		w.value(r.QEvents)
+		w.Key("qevents")
+		qevents(&w, r.QEvents)
 	}
-	w.key("seq")
-	w.b = strconv.AppendInt(w.b, r.Seq, 10)
-	if r.Dirty {
-		w.key("dirty")
-		w.b = append(w.b, "true"...)
-	}
-	if len(r.Messages) > 0 {
-		w.key("messages")
-		w.value(r.Messages)
-	}
+	w.Int("seq", r.Seq)
+	w.BoolOmit("dirty", r.Dirty)
+	w.Strings("messages", r.Messages)
 	if len(r.Plan) > 0 {
-		w.key("plan")
+		w.Key("plan")
 		docList(&w, r.Plan)
 	}
 	if len(r.Released) > 0 {
-		w.key("released")
+		w.Key("released")
 		docMap(&w, r.Released)
 	}
 	if len(r.Alloc) > 0 {
-		w.key("alloc")
+		w.Key("alloc")
 		docMap(&w, r.Alloc)
 	}
-	if len(r.Shipped) > 0 {
-		w.key("shipped")
-		w.value(r.Shipped)
-	}
+	w.Strings("shipped", r.Shipped)
 	if len(r.Ships) > 0 {
-		w.key("ships")
+		w.Key("ships")
 		docList(&w, r.Ships)
 	}
 	if len(r.Invoices) > 0 {
-		w.key("invoices")
+		w.Key("invoices")
 		docMap(&w, r.Invoices)
 	}
-	if len(r.InvOrder) > 0 {
-		w.key("invOrder")
-		w.value(r.InvOrder)
-	}
+	w.Strings("invOrder", r.InvOrder)
 	if len(r.Cancels) > 0 {
-		w.key("cancels")
-		w.value(r.Cancels)
+		w.Key("cancels")
+		marshal(&w, r.Cancels)
 	}
 	if len(r.Returns) > 0 {
-		w.key("returns")
-		w.value(r.Returns)
+		w.Key("returns")
+		marshal(&w, r.Returns)
 	}
 	if len(r.HoldLines) > 0 {
-		w.key("holdLines")
-		w.value(r.HoldLines)
+		w.Key("holdLines")
+		marshal(&w, r.HoldLines)
 	}
-	if r.FP != "" {
-		w.key("fp")
-		w.value(r.FP)
-	}
-	return append(w.b, '}'), w.err
+	w.StrOmit("fp", r.FP)
+	w.Close()
+	return w.B, w.Err
 }
 
-// jsonWriter appends JSON to b; the first error sticks.
-type jsonWriter struct {
-	b   []byte
-	err error
-}
-
-// key appends ,"name": (names here need no escaping).
-func (w *jsonWriter) key(name string) {
-	w.b = append(append(append(w.b, `,"`...), name...), `":`...)
-}
-
-// value appends v as json.Marshal encodes it.
-func (w *jsonWriter) value(v any) {
-	if w.err != nil {
+// marshal appends v as json.Marshal encodes it: the members the flow
+// rarely stores (cancels, returns, holds).
+func marshal(w *jsonfast.Writer, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		w.Fail(err)
 		return
 	}
-	var data []byte
-	data, w.err = json.Marshal(v)
-	w.b = append(w.b, data...)
+	w.BeginValue()
+	w.B = append(w.B, data...)
+	w.EndValue()
 }
 
-// doc appends d as canonical.Encode encodes it.
-func (w *jsonWriter) doc(d canonical.Document) {
-	if w.err != nil {
+// doc appends d as canonical.AppendEncode encodes it.
+func doc[D any, P interface {
+	*D
+	canonical.Document
+}](w *jsonfast.Writer, d P) {
+	if w.Err != nil {
 		return
 	}
-	var data []byte
-	data, w.err = canonical.Encode(d)
-	w.b = append(w.b, data...)
+	w.BeginValue()
+	b, err := canonical.AppendEncode(w.B, d)
+	if err != nil {
+		w.Fail(err)
+		return
+	}
+	w.B = b
+	w.EndValue()
 }
 
 // docList appends a JSON array of documents.
-func docList[D canonical.Document](w *jsonWriter, ds []D) {
-	w.b = append(w.b, '[')
-	for i, d := range ds {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.doc(d)
+func docList[D any, P interface {
+	*D
+	canonical.Document
+}](w *jsonfast.Writer, ds []D) {
+	w.OpenArray()
+	for i := range ds {
+		doc[D, P](w, &ds[i])
 	}
-	w.b = append(w.b, ']')
+	w.CloseArray()
 }
 
 // docMap appends a JSON object of documents, keys sorted as json.Marshal
 // sorts them.
-func docMap[D canonical.Document](w *jsonWriter, m map[string]D) {
-	w.b = append(w.b, '{')
-	for i, k := range slices.Sorted(maps.Keys(m)) {
-		if i > 0 {
-			w.b = append(w.b, ',')
+func docMap[D any, P interface {
+	*D
+	canonical.Document
+}](w *jsonfast.Writer, m map[string]D) {
+	w.Open()
+	if len(m) == 1 {
+		for k, d := range m {
+			w.MapKey(k)
+			doc[D, P](w, &d)
 		}
-		w.value(k)
-		w.b = append(w.b, ':')
-		w.doc(m[k])
+	} else {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			d := m[k]
+			w.MapKey(k)
+			doc[D, P](w, &d)
+		}
 	}
-	w.b = append(w.b, '}')
+	w.Close()
+}
+
+// qevents appends the ledger as json.Marshal encodes it; an event of an
+// invalid bucket or kind is json.Marshal's error.
+func qevents(w *jsonfast.Writer, qs []canonical.QuantityEvent) {
+	for i := range qs {
+		if !qs[i].Bucket.Valid() || qs[i].Kind != canonical.QuantityDelta && qs[i].Kind != canonical.QuantitySnapshot {
+			marshal(w, qs)
+			return
+		}
+	}
+	w.OpenArray()
+	for i := range qs {
+		q := &qs[i]
+		w.Open()
+		w.Str("lineId", q.LineID)
+		w.Str("bucket", q.Bucket.String())
+		w.Str("kind", q.Kind.String())
+		w.Text("value", q.Value.AppendText)
+		w.TimeAlways("asOf", q.AsOf)
+		w.Str("sourceMessageId", q.SourceMessageID)
+		w.Close()
+	}
+	w.CloseArray()
 }
 
 // decodeState decodes the stored state of order orderID. The buckets of

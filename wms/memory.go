@@ -231,7 +231,7 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 	}
 	w.nextOB++
 	doc := cloneFO(fo)
-	doc.Refs = doc.Refs.With(canonical.ExternalRef{System: System, Type: "outboundOrder", Value: fmt.Sprintf("OB-%06d", w.nextOB)})
+	doc.Refs = doc.Refs.With(canonical.ExternalRef{System: System, Type: "outboundOrder", Value: seqID("OB-", w.nextOB, 6)})
 	doc.ReleasedAt = m.now()
 	f := &fulfillment{doc: doc, version: doc.Version}
 	for _, l := range doc.Lines {

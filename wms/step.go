@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/distsync/distsync/canonical"
@@ -192,16 +193,16 @@ func (m *Memory) ship(f *fulfillment, c *calc) error {
 	f.shipments++
 	w.nextShipment++
 	w.counts.Shipments++
-	id := fmt.Sprintf("%s-S%d", f.doc.ID, f.shipments)
+	id := f.doc.ID + "-S" + strconv.Itoa(f.shipments)
 	s := canonical.Shipment{ID: id, Version: 1, OrderID: f.doc.OrderID, FulfillmentOrderID: f.doc.ID, Warehouse: f.doc.Warehouse,
-		Refs:    canonical.Refs{{System: System, Type: "shipment", Value: fmt.Sprintf("SHP-%06d", w.nextShipment)}},
+		Refs:    canonical.Refs{{System: System, Type: "shipment", Value: seqID("SHP-", w.nextShipment, 6)}},
 		Carrier: w.carrier, Service: "GROUND", ShippedAt: m.now(), Extensions: f.doc.Extensions.Clone()}
 	for _, l := range f.lines {
 		picked := l.picked(c)
 		if !picked.IsPos() {
 			continue
 		}
-		sl := canonical.ShipmentLine{ID: fmt.Sprintf("%s-%d", id, len(s.Lines)+1), OrderLineID: l.doc.OrderLineID,
+		sl := canonical.ShipmentLine{ID: id + "-" + strconv.Itoa(len(s.Lines)+1), OrderLineID: l.doc.OrderLineID,
 			FulfillmentLineID: l.doc.ID, Item: l.doc.Item, Quantity: canonical.NewQuantity(picked, l.doc.Quantity.Unit)}
 		lots := true
 		for _, r := range l.res {
