@@ -290,13 +290,14 @@ type run struct {
 	ready     []*item
 	inflight  int
 	notifier  Notifier
-	notify    <-chan struct{} // from notifier, taken before the last read
-	readOK    bool            // the last read of the log succeeded
-	lastRead  int             // entries the last read returned
-	replaysOK bool            // the last poll of the replay requests succeeded
-	waiters   []chan error    // WaitIdle calls waiting for the next idle
-	freeItems []*item         // done items, reused
-	freeKeys  []*keyq         // idle key queues, reused
+	notify    <-chan struct{}    // from notifier, taken before the last read
+	readOK    bool               // the last read of the log succeeded
+	lastRead  int                // entries the last read returned
+	replaysOK bool               // the last poll of the replay requests succeeded
+	waiters   []chan error       // WaitIdle calls waiting for the next idle
+	freeItems []*item            // done items, reused
+	freeKeys  []*keyq            // idle key queues, reused
+	lent      []*canonical.Event // the events a Memory lent, reused
 }
 
 // newItem returns a zeroed item, reused when one is free.
@@ -416,19 +417,16 @@ func (r *run) loop(ctx context.Context) error {
 	hctx, hcancelCause := context.WithCancelCause(context.WithoutCancel(ctx))
 	hcancel := func() { hcancelCause(context.Canceled) }
 	defer hcancel()
-	// Items go to the workers one at a time: a slow handler never delays
-	// an event of another key that an idle worker could take.
-	work := make(chan *item, c.cfg.Workers)
-	done := make(chan *item, c.cfg.Workers)
+	// Every ready item is queued for the workers at once and every outcome
+	// collected at once, but each worker takes one item at a time: a slow
+	// handler never delays an event of another key that an idle worker
+	// could take.
+	q := newWorkQueue()
 	for range c.cfg.Workers {
-		go func() {
-			for it := range work {
-				it.err = c.handle(hctx, it)
-				done <- it
-			}
-		}()
+		go q.work(func(it *item) error { return c.handle(hctx, it) })
 	}
-	defer close(work)
+	defer q.close()
+	var outcomes []*item // the last batch of outcomes, reused
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -498,10 +496,14 @@ func (r *run) loop(ctx context.Context) error {
 				r.checkIdle(ctx)
 			}
 		}
-		var sendCh chan *item
-		var next *item
-		if !stopping && len(r.ready) > 0 {
-			sendCh, next = work, r.ready[0]
+		if stopping {
+			// Items queued but not taken by a worker are not started.
+			r.inflight -= q.takeBack()
+		} else if len(r.ready) > 0 {
+			q.push(r.ready)
+			r.inflight += len(r.ready)
+			clear(r.ready)
+			r.ready = r.ready[:0]
 		}
 		var notify <-chan struct{}
 		var idleWake chan struct{}
@@ -516,20 +518,14 @@ func (r *run) loop(ctx context.Context) error {
 			break
 		}
 		select {
-		case sendCh <- next:
-			r.ready[0] = nil
-			r.ready = r.ready[1:]
-			r.inflight++
-		case it := <-done:
+		case <-q.handled:
 			// Outcomes are recorded even when ctx ends meanwhile.
 			wctx := context.WithoutCancel(ctx)
-			for {
+			outcomes = q.collect(outcomes)
+			for i, it := range outcomes {
+				outcomes[i] = nil
 				r.inflight--
 				r.complete(wctx, it, stopping)
-				if len(done) == 0 {
-					break
-				}
-				it = <-done
 			}
 			r.commit(wctx)
 		case <-timer.C:
@@ -583,7 +579,7 @@ func (r *run) fill(ctx context.Context) {
 		if r.notifier != nil {
 			r.notify = r.notifier.Appended()
 		}
-		entries, err := c.b.Read(ctx, r.readPos, limit)
+		n, err := r.read(ctx, limit)
 		if err != nil {
 			if ctx.Err() == nil {
 				c.log.ErrorContext(ctx, "eventlog: read failed; retrying at the next poll",
@@ -592,28 +588,60 @@ func (r *run) fill(ctx context.Context) {
 			r.caughtUp, r.notify, r.readOK = true, nil, false
 			return
 		}
-		r.readOK, r.lastRead = true, len(entries)
-		for i := range entries {
-			e := &entries[i]
-			it := r.newItem()
-			it.off, it.ev, it.raw, it.decErr = e.Offset, e.Event, e.Raw, e.Err
-			if e.Err != nil {
-				it.key = "\x00offset:" + strconv.FormatUint(e.Offset, 10)
-			} else {
-				it.key = e.Event.Partition()
-			}
-			if rt, ok := r.retries[e.Offset]; ok {
-				it.attempts, it.first, it.last, it.due = rt.Attempts, rt.FirstFailure, rt.LastFailure, rt.Due
-				delete(r.retries, e.Offset)
-			}
-			r.window = append(r.window, it)
-			r.enqueue(it)
-			r.readPos = e.Offset
-		}
-		if len(entries) < limit {
+		r.readOK, r.lastRead = true, n
+		if n < limit {
 			r.caughtUp = true
 		}
 	}
+}
+
+// read reads at most limit entries after readPos and queues them,
+// returning how many it read. A [Memory] lends its events: they are
+// copied once, into the items, rather than into entries first.
+func (r *run) read(ctx context.Context, limit int) (int, error) {
+	if m, ok := r.c.b.(*Memory); ok {
+		evs, err := m.lend(ctx, r.readPos, limit, r.lent)
+		if err != nil {
+			return 0, err
+		}
+		for i, ev := range evs {
+			evs[i] = nil
+			it := r.newItem()
+			it.off, it.ev = r.readPos+1, *ev
+			r.add(it)
+		}
+		r.lent = evs[:0]
+		return len(evs), nil
+	}
+	entries, err := r.c.b.Read(ctx, r.readPos, limit)
+	if err != nil {
+		return 0, err
+	}
+	for i := range entries {
+		e := &entries[i]
+		it := r.newItem()
+		it.off, it.ev, it.raw, it.decErr = e.Offset, e.Event, e.Raw, e.Err
+		r.add(it)
+	}
+	return len(entries), nil
+}
+
+// add queues it, an entry of the log read after readPos, behind its key.
+func (r *run) add(it *item) {
+	if it.decErr != nil {
+		it.key = "\x00offset:" + strconv.FormatUint(it.off, 10)
+	} else {
+		it.key = it.ev.Partition()
+	}
+	if len(r.retries) > 0 {
+		if rt, ok := r.retries[it.off]; ok {
+			it.attempts, it.first, it.last, it.due = rt.Attempts, rt.FirstFailure, rt.LastFailure, rt.Due
+			delete(r.retries, it.off)
+		}
+	}
+	r.window = append(r.window, it)
+	r.enqueue(it)
+	r.readPos = it.off
 }
 
 // quiet reports whether nothing read is pending: every entry and replay
@@ -985,6 +1013,26 @@ type attemptKey struct{}
 
 type eventKey struct{}
 
+// handlerContext is the context of one handler call: it carries the
+// attempt and the event for [Attempt] and [EventFrom] in one allocation,
+// where two context.WithValue layers would take two.
+type handlerContext struct {
+	context.Context
+	attempt int
+	ev      *canonical.Event
+}
+
+// Value implements [context.Context].
+func (c *handlerContext) Value(key any) any {
+	switch key.(type) {
+	case attemptKey:
+		return c.attempt
+	case eventKey:
+		return c.ev
+	}
+	return c.Context.Value(key)
+}
+
 // EventFrom returns the event that the handler called with ctx is handling,
 // and whether ctx comes from a Consumer. It lets code that sees only the
 // context, such as a tracing.Recorder or a flow's metrics, name the event
@@ -1016,8 +1064,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 		return it.decErr
 	}
 	ev := &it.ev // a copy captured by the dedupe closure would be allocated
-	ctx = context.WithValue(ctx, attemptKey{}, it.attempts+1)
-	ctx = context.WithValue(ctx, eventKey{}, ev)
+	ctx = &handlerContext{Context: ctx, attempt: it.attempts + 1, ev: ev}
 	corr := ev.CorrelationID
 	if corr == "" {
 		corr = tracing.CorrelationID(ctx) // kept, as WithCorrelationID was not called

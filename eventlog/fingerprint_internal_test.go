@@ -1,6 +1,10 @@
 package eventlog
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -55,4 +59,37 @@ func BenchmarkContentFingerprint(b *testing.B) {
 	for b.Loop() {
 		_ = contentFingerprint(&ev)
 	}
+}
+
+// referenceFingerprint is contentFingerprint as first written, compacting
+// every JSON data: the shortcut for data without whitespace must agree.
+func referenceFingerprint(ev *canonical.Event) string {
+	var buf bytes.Buffer
+	u64 := func(n uint64) { buf.Write(binary.BigEndian.AppendUint64(nil, n)) }
+	field := func(s string) { u64(uint64(len(s))); buf.WriteString(s) }
+	field(string(ev.Type))
+	field(ev.Subject)
+	field(ev.DataContentType)
+	field(ev.DataSchema)
+	u64(ev.Sequence)
+	var data bytes.Buffer
+	if len(ev.Data) == 0 || json.Compact(&data, ev.Data) != nil {
+		data.Reset()
+		data.Write(ev.Data)
+	}
+	u64(uint64(data.Len()))
+	buf.Write(data.Bytes())
+	u64(uint64(len(ev.BinaryData)))
+	buf.Write(ev.BinaryData)
+	return hex.EncodeToString(func() []byte { s := sha256.Sum256(buf.Bytes()); return s[:] }())
+}
+
+func FuzzContentFingerprint(f *testing.F) {
+	for _, d := range []string{`{"n":1}`, `{ "n": 1 }`, `{"a":`, "not json", `"x y"`, "[1,\t2]", "", "\x00"} {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		ev := canonical.Event{Type: "t", Subject: "s", Data: json.RawMessage(data)}
+		assert.Equal(t, referenceFingerprint(&ev), contentFingerprint(&ev).String(), "fingerprint of data %q", data)
+	})
 }

@@ -148,6 +148,36 @@ func (m *Memory) Read(ctx context.Context, after uint64, limit int) ([]Entry, er
 	return out, nil
 }
 
+// lend is Read for a [Consumer] in this package: it appends to buf
+// pointers to the events after offset after (at most limit of them, in
+// order; the first has offset after+1) rather than copies. The events are
+// never written again once appended (a chunk is never reallocated, and
+// trimming drops a chunk without touching its events), so the pointers
+// stay valid and may be read without the lock.
+func (m *Memory) lend(ctx context.Context, after uint64, limit int, buf []*canonical.Event) ([]*canonical.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return buf, context.Cause(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if after < m.trimmed {
+		return buf, fmt.Errorf("eventlog: read after offset %d: offsets through %d are trimmed: %w", after, m.trimmed, ErrTrimmed)
+	}
+	if after >= uint64(m.n) || limit <= 0 {
+		return buf, nil
+	}
+	end := min(uint64(m.n), after+uint64(limit))
+	for off := after; off < end; {
+		c := m.chunks[off/chunk]
+		k := min(end-off, chunk-off%chunk)
+		for i := range k {
+			buf = append(buf, &c[off%chunk+i])
+		}
+		off += k
+	}
+	return buf, nil
+}
+
 // Group implements [Cursors.Group].
 func (m *Memory) Group(ctx context.Context, group string) (GroupState, error) {
 	if err := ctx.Err(); err != nil {

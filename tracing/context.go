@@ -41,8 +41,26 @@ func valuesFrom(ctx context.Context) values {
 	return values{}
 }
 
+// valuesContext is a context carrying values in its own node: one
+// allocation where context.WithValue with a pointer to values takes two.
+type valuesContext struct {
+	context.Context
+	v values
+}
+
+// Value implements [context.Context].
+func (c *valuesContext) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return &c.v
+	}
+	return c.Context.Value(key)
+}
+
 func withValues(ctx context.Context, v values) context.Context {
-	return context.WithValue(ctx, ctxKey{}, &v)
+	if ctx == nil {
+		panic("tracing: nil parent context") // as context.WithValue does
+	}
+	return &valuesContext{Context: ctx, v: v}
 }
 
 // NewCorrelationID returns a new random correlation ID: a version 4 UUID in
@@ -106,12 +124,15 @@ func withSpan(ctx context.Context, v values, sc SpanContext) context.Context {
 		v.span = nil
 		return withValues(ctx, v)
 	}
+	if ctx == nil {
+		panic("tracing: nil parent context") // as context.WithValue does
+	}
 	p := &struct {
-		v values
+		valuesContext
 		e spanEntry
-	}{v: v, e: spanEntry{sc: sc}}
+	}{valuesContext: valuesContext{Context: ctx, v: v}, e: spanEntry{sc: sc}}
 	p.v.span = &p.e
-	return context.WithValue(ctx, ctxKey{}, &p.v)
+	return &p.valuesContext
 }
 
 // SpanContextFrom returns the current span carried by ctx and whether there
