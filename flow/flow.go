@@ -146,6 +146,10 @@ type orderState struct {
 	returns  map[string]*returnState
 	retOrder []string
 
+	// Changes after the ERP's decision (flow/change.go): the latest
+	// change and what the systems hold; nil before the first.
+	change *changeState
+
 	// Durable state (issue 7): the version of the state in the store
 	// (StoredState.Version), and whether the last save stored it complete
 	// (see completeLocked), so compaction need not save it again.

@@ -83,8 +83,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 			ErrChangedDuplicate, o.ID, o.Version, fp, seen))
 	}
 	if o.Version > version {
-		return false, bad(fmt.Errorf("%w: order %s version %d after version %d: changing an order is not supported yet",
-			ErrOrderState, o.ID, o.Version, version))
+		return f.onChanged(ctx, ev, o, fp, st, bad) // flow/change.go
 	}
 	if o.Version < version || decided {
 		return true, f.publish(ctx, st)
@@ -653,6 +652,9 @@ func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 		s.TrackingNumbers = append(s.TrackingNumbers, sh.TrackingNumbers...)
 	}
 	s.Returns = st.returnsLocked()
+	if st.change != nil {
+		s.Changes = slices.Clone(st.change.results)
+	}
 	return s
 }
 
