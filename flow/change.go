@@ -70,6 +70,9 @@ type changeState struct {
 	// held are the increases the ERP held (for credit), sent again once
 	// it releases the hold.
 	held []canonical.LineChange
+	// resend is the change of held increases being sent again (tag
+	// "r<ERP version>"), kept until it is done.
+	resend *canonical.OrderChange
 }
 
 // onChanged handles a new version o of an order the ERP has decided (the
@@ -985,6 +988,7 @@ type changeRecord struct {
 	Header     map[string][]canonical.ChangeResult `json:"header,omitempty"`
 	Results    []canonical.ChangeResult            `json:"results,omitempty"`
 	Held       []canonical.LineChange              `json:"held,omitempty"`
+	Resend     *canonical.OrderChange              `json:"resend,omitempty"`
 }
 
 // changeRecordOf returns the record of cs, nil for nil. The caller holds
@@ -995,7 +999,7 @@ func changeRecordOf(cs *changeState) *changeRecord {
 	}
 	return &changeRecord{Version: cs.version, FP: cs.fp, Tag: cs.tag, Done: cs.done, Step: cs.step, Base: cs.base,
 		ERPVersion: cs.erpVersion, Taken: cs.taken, Why: cs.why, Ack: cs.ack, Plan: cs.plan, Header: cs.header,
-		Results: cs.results, Held: cs.held}
+		Results: cs.results, Held: cs.held, Resend: cs.resend}
 }
 
 // state returns the changeState of r, nil for nil.
@@ -1005,5 +1009,91 @@ func (r *changeRecord) state() *changeState {
 	}
 	return &changeState{version: r.Version, fp: r.FP, tag: r.Tag, done: r.Done, step: r.Step, base: r.Base,
 		erpVersion: r.ERPVersion, taken: r.Taken, why: r.Why, ack: r.Ack, plan: r.Plan, header: r.Header,
-		results: r.Results, held: r.Held}
+		results: r.Results, held: r.Held, resend: r.Resend}
+}
+
+// changeHeldLocked reports whether the order has increases the ERP held
+// for credit that wait for the hold's release: the hold watcher checks it
+// (heldLocked). The caller holds f.mu.
+func changeHeldLocked(st *orderState) bool {
+	cs := st.change
+	return cs != nil && cs.done && len(cs.held) > 0 && !st.resumed &&
+		(st.phase == phaseReleased || st.phase == phaseAccepted)
+}
+
+// resumeChange sends again the increases the ERP held for credit, once
+// the hold watcher saw the ERP release the hold (the order.accepted event
+// it appends carries the ERP's view, erpView): the flow's holds are
+// released, and the held lines go through the change's steps again, from
+// what the systems hold, as a change from the ERP's version to the next
+// (tag "r<ERP version>"); the ERP decides them again (it may hold them
+// again). It reports whether it handled the event: false when the order
+// has no held increases or erpView is not of the version the ERP holds
+// after the change (a stale resume, handled as a duplicate).
+func (f *Flow) resumeChange(ctx context.Context, erpView canonical.Order, st *orderState) (bool, error) {
+	f.mu.Lock()
+	cs := st.change
+	switch {
+	case cs == nil || (st.phase != phaseReleased && st.phase != phaseAccepted):
+		f.mu.Unlock()
+		return false, nil
+	case cs.done && (len(cs.held) == 0 || erpView.Version != cs.erpVersion || slices.ContainsFunc(erpView.Holds, canonical.Hold.Active)):
+		f.mu.Unlock()
+		return false, nil
+	case !cs.done && cs.resend == nil:
+		f.mu.Unlock()
+		return false, nil
+	}
+	if cs.done {
+		c := canonical.OrderChange{OrderID: st.order.ID, FromVersion: cs.erpVersion, ToVersion: cs.erpVersion + 1}
+		for _, l := range cs.held {
+			l.Kind, l.From.Value = canonical.LineChangeAdded, canonical.Decimal{}
+			if i := slices.IndexFunc(cs.base.Lines, func(b canonical.OrderLine) bool { return b.ID == l.LineID }); i >= 0 {
+				l.Kind, l.From = canonical.LineChangeUpdated, cs.base.Lines[i].Quantity
+			}
+			l.To.Value, _ = l.From.Value.Add(l.Delta.Value)
+			l.FromRequestedDate, l.ToRequestedDate = time.Time{}, time.Time{}
+			c.Lines = append(c.Lines, l)
+		}
+		cs.tag, cs.done, cs.step, cs.resend = "r"+strconv.FormatInt(cs.erpVersion, 10), false, changeStarted, &c
+		cs.taken, cs.why, cs.ack, cs.plan, cs.header = nil, nil, nil, nil, nil
+		t := f.now()
+		for _, h := range st.order.Holds {
+			if h.Active() {
+				if err := st.order.ReleaseHold(h.Kind, t); err != nil {
+					f.mu.Unlock()
+					return true, retry.Permanent(fmt.Errorf("flow: release the holds of order %s: %w", st.order.ID, err))
+				}
+			}
+		}
+		st.dirty = true
+	}
+	c := *cs.resend
+	released := len(st.released) > 0
+	f.mu.Unlock()
+	results, err := f.applyChange(ctx, st, cs, c, released)
+	if err != nil {
+		return true, err
+	}
+	f.mu.Lock()
+	if st.phase == phaseAccepted && !released {
+		st.plan = nil
+	}
+	cs.results = results
+	cs.base = nextBase(cs.base, c, results)
+	cs.base.Version = st.order.Version
+	cs.done, cs.resend = true, nil
+	if len(cs.held) == 0 {
+		st.resumed = false
+	}
+	st.messages = append(st.messages, describeResend(results))
+	st.dirty = true
+	f.mu.Unlock()
+	return true, f.publish(ctx, st)
+}
+
+// describeResend returns the message the CRM shows of held increases sent
+// again.
+func describeResend(results []canonical.ChangeResult) string {
+	return strings.Replace(describeChange("", 0, results, ""), "change to version 0", "held increases sent again", 1)
 }

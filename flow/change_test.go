@@ -12,6 +12,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 )
 
@@ -198,5 +199,234 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-var _ = connector.OrderStatus{}
-var _ = flow.CounterDeadLettered
+// noChangeERP is an ERP without the optional roles: connector.As finds no
+// OrderChanger in it.
+type noChangeERP struct{ connector.ERP }
+
+// noChangeWMS is a WMS without the optional roles.
+type noChangeWMS struct{ connector.WMS }
+
+// Source returns the source of the WMS's events.
+func (w noChangeWMS) Source() string { return w.WMS.(interface{ Source() string }).Source() }
+
+// TestChangeRefused checks that a change the systems cannot make is
+// refused in full with its reason, shown in the CRM, and changes nothing:
+// of a rejected order, with an ERP without OrderChanger, with a WMS without
+// ReleaseChanger.
+func TestChangeRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		lines   []string
+		wrapERP bool
+		wrapWMS bool
+		reason  canonical.ChangeReason
+		message string
+	}{
+		{name: "rejected order", lines: []string{"SKU-999:1"}, reason: canonical.ChangeReasonClosed, message: "the order is rejected"},
+		{name: "ERP without the role", lines: []string{"SKU-100:10"}, wrapERP: true, reason: canonical.ChangeReasonUnsupported,
+			message: "the ERP cannot change an order it decided (no connector.OrderChanger)"},
+		{name: "WMS without the role", lines: []string{"SKU-100:10"}, wrapWMS: true, reason: canonical.ChangeReasonUnsupported,
+			message: "the WMS of WH-EAST cannot change a release (no connector.ReleaseChanger)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newSystems(t)
+				w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
+				if tt.wrapWMS {
+					w.wrapWMS = func(x connector.WMS) connector.WMS { return noChangeWMS{x} }
+				}
+				var wraps []func(connector.ERP) connector.ERP
+				if tt.wrapERP {
+					wraps = append(wraps, func(x connector.ERP) connector.ERP { return noChangeERP{x} })
+				}
+				w.connect(t, nil, flow.Config{Log: w.log}, wraps...)
+				id := w.submit(t, "ACC-0001", tt.lines...)
+				w.steps(t, 1)
+				w.revise(t, id, "L1:4")
+				w.settle(t)
+				v := w.agree(t, id)
+				want := "refused 0/" + map[bool]string{true: "3", false: "-6"}[tt.lines[0] == "SKU-999:1"] + " " + string(tt.reason)
+				assert.Equal(t, want, changeResult(v.CRM.Changes, "L1", canonical.ChangeFieldQuantity), "CRM's change result")
+				assert.Equal(t, "0", bucket(t, v, "L1", canonical.BucketCancelled), "cancelled")
+				assert.True(t, slices.ContainsFunc(v.CRM.Messages, func(m string) bool { return strings.Contains(m, tt.message) }),
+					"CRM messages %q say %q", v.CRM.Messages, tt.message)
+				assert.Equal(t, int64(2), v.Order.Version, "order version")
+				assert.Empty(t, v.DeadLetters, "dead letters")
+			})
+		})
+	}
+}
+
+// TestChangeHeldIncreaseResent checks that an increase the ERP held for
+// credit is sent again once the ERP releases the hold, and applied then.
+func TestChangeHeldIncreaseResent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0003", "SKU-100:10") // C-3: credit limit 1000 USD
+		w.settle(t)
+		w.revise(t, id, "L1:80")
+		w.settle(t)
+		v := w.agree(t, id)
+		require.Equal(t, "held 0/70 credit", changeResult(v.CRM.Changes, "L1", canonical.ChangeFieldQuantity), "held first")
+		require.Equal(t, canonical.CommercialOnHold, v.Status.Commercial, "on hold")
+		// The customer pays its open invoice; the credit controller
+		// releases the hold; the hold watcher resumes the change.
+		acct, ok := w.erp.Account("C-3")
+		require.True(t, ok, "account C-3")
+		require.NoError(t, w.erp.RecordPayment(ctx, "C-3", canonical.NewMoney(acct.OpenBalance, "USD")), "RecordPayment")
+		_, err := w.erp.ReleaseHold(ctx, id, canonical.HoldCredit)
+		require.NoError(t, err, "ReleaseHold")
+		w.settle(t)
+		v = w.agree(t, id)
+		assert.Equal(t, "applied 70/0", changeResult(v.CRM.Changes, "L1", canonical.ChangeFieldQuantity), "applied once the hold is released")
+		assert.Equal(t, "80", bucket(t, v, "L1", canonical.BucketOrdered), "ordered")
+		assert.Equal(t, "80", bucket(t, v, "L1", canonical.BucketShipped), "shipped")
+		assert.Equal(t, canonical.Status{Commercial: canonical.CommercialAccepted, Fulfillment: canonical.FulfillmentShipped, Billing: canonical.BillingInvoiced}, v.Status)
+		assert.Len(t, v.FulfillmentOrders, 2, "the increase in a fulfilment order of its own (the first one shipped)")
+		assert.Empty(t, v.DeadLetters, "dead letters")
+	})
+}
+
+// TestChangeDuplicateAndOutOfOrder delivers a change twice and the
+// earlier version after it: nothing changes more. A version delivered
+// again with other content is dead-lettered.
+func TestChangeDuplicateAndOutOfOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0001", "SKU-100:5", "SKU-105:7")
+		w.settle(t)
+		w.revise(t, id, "L2:4")
+		w.settle(t)
+		before := w.agree(t, id)
+		require.Equal(t, "3", bucket(t, before, "L2", canonical.BucketCancelled), "cancelled by the change")
+		page, err := w.crm.PollOrders(ctx, "", 100)
+		require.NoError(t, err, "PollOrders")
+		var v1, v2 canonical.Event
+		for _, e := range page.Events {
+			o, err := canonical.DecodeData[canonical.Order](e)
+			require.NoError(t, err, "decode %s", e.ID)
+			if o.ID == id && o.Version == 1 {
+				v1 = e
+			}
+			if o.ID == id && o.Version == 2 {
+				v2 = e
+			}
+		}
+		changes := w.wms.Counts().Changes
+		dups := w.metrics.get(flow.CounterDuplicate)
+		for _, e := range []canonical.Event{v2, v1} { // twice, and out of order
+			e.PartitionKey, e.CorrelationID = e.Subject, before.CorrelationID
+			e.ID += "-again"
+			require.NoError(t, w.log.Append(ctx, e), "append %s again", e.ID)
+		}
+		w.settle(t)
+		v := w.agree(t, id)
+		assert.Equal(t, dups+2, w.metrics.get(flow.CounterDuplicate), "both are duplicates")
+		assert.Equal(t, "3", bucket(t, v, "L2", canonical.BucketCancelled), "cancelled after the duplicates")
+		assert.Equal(t, changes, w.wms.Counts().Changes, "no change in the warehouse")
+		assert.Equal(t, 1, w.erp.Counts().Changes, "one change in the ERP")
+
+		// Version 2 again with other content.
+		o, err := canonical.DecodeData[canonical.Order](v2)
+		require.NoError(t, err)
+		o.Lines[1].Quantity = canonical.MustParseQuantity("2", "EA")
+		e, err := canonical.NewEvent(canonical.EventOrderSubmitted, o)
+		require.NoError(t, err)
+		e.ID, e.Source, e.Subject, e.PartitionKey, e.CorrelationID = "changed-v2", v2.Source, id, id, before.CorrelationID
+		require.NoError(t, w.log.Append(ctx, e), "append changed version 2")
+		w.settle(t)
+		dls, err := w.flow.DeadLetters(ctx, eventlogFilter())
+		require.NoError(t, err)
+		require.Len(t, dls, 1, "the changed duplicate is dead-lettered")
+		assert.Contains(t, dls[0].Error, flow.ErrChangedDuplicate.Error(), "error of the changed duplicate")
+	})
+}
+
+// TestChangeRacesShipment changes an order while the warehouse ships it:
+// what the warehouse reports decides.
+func TestChangeRacesShipment(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		ctx := context.Background()
+		id := w.submit(t, "ACC-0001", "SKU-100:10")
+		w.steps(t, 1) // allocated
+		w.revise(t, id, "L1:4")
+		_, err := w.wms.Settle(ctx, 20) // the warehouse ships before the flow sees the change
+		require.NoError(t, err, "wms.Settle")
+		w.settle(t)
+		v := w.agree(t, id)
+		assert.Equal(t, "refused 0/-6 shipped", changeResult(v.CRM.Changes, "L1", canonical.ChangeFieldQuantity))
+		assert.Equal(t, "10", bucket(t, v, "L1", canonical.BucketShipped))
+		assert.Equal(t, "0", bucket(t, v, "L1", canonical.BucketCancelled))
+	})
+}
+
+// TestChangeTwice changes an order twice: the second change is computed
+// against what the systems hold after the first, not against the first
+// version asked for.
+func TestChangeTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, nil)
+		id := w.submit(t, "ACC-0001", "SKU-100:10", "SKU-105:6")
+		w.steps(t, 2) // L1 allocated and picked, L2 backordered
+		w.revise(t, id, "L1:4", "L2:2")
+		w.settle(t)
+		v := w.agree(t, id)
+		require.Equal(t, "refused 0/-6 picked", changeResult(v.CRM.Changes, "L1", canonical.ChangeFieldQuantity))
+		require.Equal(t, "applied -4/0", changeResult(v.CRM.Changes, "L2", canonical.ChangeFieldQuantity))
+		// The systems hold L1 10 and L2 2: version 3 asks L1 4 (unchanged
+		// from version 2, but still 6 less than held: shipped, refused)
+		// and L2 3 (one more, which the ERP cannot promise: SKU-105 has
+		// no stock).
+		w.revise(t, id, "L2:3")
+		w.settle(t)
+		w.adjust(t, "ADJ-1", "SKU-105", "WH-EAST", "3")
+		w.settle(t)
+		v = w.agree(t, id)
+		assert.Equal(t, "refused 0/-6 shipped", changeResult(v.CRM.Changes, "L1", canonical.ChangeFieldQuantity))
+		assert.Equal(t, "refused 0/1 stock", changeResult(v.CRM.Changes, "L2", canonical.ChangeFieldQuantity))
+		assert.Equal(t, "2", bucket(t, v, "L2", canonical.BucketShipped))
+		assert.Equal(t, "7", bucket(t, v, "L2", canonical.BucketOrdered))
+		assert.Equal(t, "1", bucket(t, v, "L2", canonical.BucketRejected))
+		assert.Equal(t, "10", bucket(t, v, "L1", canonical.BucketShipped))
+		assert.Equal(t, int64(3), v.Order.Version)
+	})
+}
+
+// TestChangeShipTo changes the ship-to address before picking (applied in
+// the ERP and the warehouse) and after shipping (refused).
+func TestChangeShipTo(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		steps int
+		want  string
+	}{
+		{"before picking", 1, "applied"},
+		{"after shipping", 5, "refused shipped"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t, nil)
+				id := w.submit(t, "ACC-0001", "SKU-100:10")
+				w.steps(t, tt.steps)
+				_, err := w.crm.ReviseOrder(context.Background(), id, func(o *canonical.Order) error {
+					o.ShipTo = canonical.PartyRef{ID: "C-1-STORE", Name: "Acme Hardware Store"}
+					return nil
+				})
+				require.NoError(t, err)
+				w.settle(t)
+				v := w.agree(t, id)
+				assert.Equal(t, tt.want, changeResult(v.CRM.Changes, "", canonical.ChangeFieldShipTo))
+				if tt.want == "applied" {
+					assert.Equal(t, "C-1-STORE", v.Order.ShipTo.ID, "the flow's order")
+					fo, err := w.wms.FulfillmentOrder(context.Background(), v.FulfillmentOrders[0].ID)
+					require.NoError(t, err)
+					assert.Equal(t, "C-1-STORE", fo.ShipTo.ID, "the warehouse's fulfilment order")
+				}
+			})
+		})
+	}
+}

@@ -304,6 +304,9 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 	if err != nil {
 		return false, err
 	}
+	if resumed, err := f.resumeChange(ctx, erpView, st); resumed || err != nil {
+		return false, err // held increases of a change sent again (flow/change.go)
+	}
 	f.mu.Lock()
 	if st.phase == phaseHeld {
 		// The hold watcher saw the holds released in the ERP.
