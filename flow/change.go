@@ -73,6 +73,8 @@ type changeState struct {
 	// resend is the change of held increases being sent again (tag
 	// "r<ERP version>"), kept until it is done.
 	resend *canonical.OrderChange
+	// known are the IDs of the order's lines when the change started.
+	known []string
 }
 
 // onChanged handles a new version o of an order the ERP has decided (the
@@ -133,6 +135,10 @@ func (f *Flow) onChanged(ctx context.Context, ev canonical.Event, o canonical.Or
 	if cs.done {
 		cs.version, cs.fp, cs.tag, cs.done, cs.step = o.Version, fp, "v"+strconv.FormatInt(o.Version, 10), false, changeStarted
 		cs.taken, cs.why, cs.ack, cs.plan, cs.header = nil, nil, nil, nil, nil
+		cs.known = make([]string, len(st.order.Lines))
+		for i, l := range st.order.Lines {
+			cs.known[i] = l.ID
+		}
 	}
 	base := cs.base
 	ph := st.phase
@@ -143,7 +149,7 @@ func (f *Flow) onChanged(ctx context.Context, ev canonical.Event, o canonical.Or
 	if err != nil {
 		return false, bad(fmt.Errorf("%w: order %s version %d: %w", ErrBadEvent, o.ID, o.Version, err))
 	}
-	c, gone := dropGoneLines(c, &st.order, f)
+	c, gone := dropGoneLines(c, cs.known)
 	var results []canonical.ChangeResult
 	var note string
 	switch {
@@ -187,17 +193,15 @@ func baseOf(o *canonical.Order) canonical.Order {
 	return b
 }
 
-// dropGoneLines takes out of c the lines it adds that the order has
-// already (a line removed, or added and refused in full, before): the
-// systems keep such a line closed, and a line is added under a new ID. It
-// returns their refusals for canonical.ChangeReasonClosed.
-func dropGoneLines(c canonical.OrderChange, o *canonical.Order, f *Flow) (canonical.OrderChange, []canonical.ChangeResult) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	at := lineIndex(o.Lines, func(l canonical.OrderLine) string { return l.ID })
+// dropGoneLines takes out of c the lines it adds that the order had
+// already when the change started (known: a line removed, or added and
+// refused in full, before): the systems keep such a line closed, and a
+// line is added under a new ID. It returns their refusals for
+// canonical.ChangeReasonClosed.
+func dropGoneLines(c canonical.OrderChange, known []string) (canonical.OrderChange, []canonical.ChangeResult) {
 	var gone []canonical.ChangeResult
 	c.Lines = slices.DeleteFunc(slices.Clone(c.Lines), func(l canonical.LineChange) bool {
-		if _, ok := at[l.LineID]; !ok || l.Kind != canonical.LineChangeAdded {
+		if l.Kind != canonical.LineChangeAdded || !slices.Contains(known, l.LineID) {
 			return false
 		}
 		gone = append(gone, refuseLine(l, canonical.ChangeReasonClosed)...)
@@ -591,7 +595,7 @@ func (f *Flow) decideChange(ctx context.Context, st *orderState, cs *changeState
 		o.Refs = o.Refs.With(r)
 	}
 	for _, h := range ack.Holds {
-		if h.Active() {
+		if h.Active() && !slices.ContainsFunc(o.Holds, func(x canonical.Hold) bool { return x.Kind == h.Kind && x.Active() }) {
 			if err := o.PlaceHold(h); err != nil {
 				return retry.Permanent(fmt.Errorf("flow: hold order %s: %w", o.ID, err))
 			}
@@ -989,6 +993,7 @@ type changeRecord struct {
 	Results    []canonical.ChangeResult            `json:"results,omitempty"`
 	Held       []canonical.LineChange              `json:"held,omitempty"`
 	Resend     *canonical.OrderChange              `json:"resend,omitempty"`
+	Known      []string                            `json:"known,omitempty"`
 }
 
 // changeRecordOf returns the record of cs, nil for nil. The caller holds
@@ -999,7 +1004,7 @@ func changeRecordOf(cs *changeState) *changeRecord {
 	}
 	return &changeRecord{Version: cs.version, FP: cs.fp, Tag: cs.tag, Done: cs.done, Step: cs.step, Base: cs.base,
 		ERPVersion: cs.erpVersion, Taken: cs.taken, Why: cs.why, Ack: cs.ack, Plan: cs.plan, Header: cs.header,
-		Results: cs.results, Held: cs.held, Resend: cs.resend}
+		Results: cs.results, Held: cs.held, Resend: cs.resend, Known: cs.known}
 }
 
 // state returns the changeState of r, nil for nil.
@@ -1009,7 +1014,7 @@ func (r *changeRecord) state() *changeState {
 	}
 	return &changeState{version: r.Version, fp: r.FP, tag: r.Tag, done: r.Done, step: r.Step, base: r.Base,
 		erpVersion: r.ERPVersion, taken: r.Taken, why: r.Why, ack: r.Ack, plan: r.Plan, header: r.Header,
-		results: r.Results, held: r.Held, resend: r.Resend}
+		results: r.Results, held: r.Held, resend: r.Resend, known: r.Known}
 }
 
 // changeHeldLocked reports whether the order has increases the ERP held

@@ -366,7 +366,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			return fmt.Sprintf("ERP outage: its calls %d to %d failed unavailable (%d calls)", outage.FromCall, outage.UntilCall-1,
 				w.erpFaults.Counts().Outage)
 		}}
-	_, err = o2c.Run(ctx, out, ow, o2c.Config{Orders: cfg.orders, Seed: cfg.seed})
+	_, err = o2c.Run(ctx, out, ow, o2c.Config{Orders: cfg.orders, Seed: cfg.seed, Changes: true})
 	return err
 }
 
