@@ -386,6 +386,8 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 		for _, fo := range v.FulfillmentOrders {
 			if sys, ok := v.Systems[fo.ID]; ok {
 				fmt.Fprintf(out, "   fulfilment order %s at %s is held by WMS %s\n", fo.ID, fo.Warehouse, sys)
+			} else if strings.HasPrefix(s.name, "changed:") {
+				fmt.Fprintf(out, "   fulfilment order %s at %s\n", fo.ID, fo.Warehouse)
 			}
 		}
 		for _, sh := range v.Shipments {
