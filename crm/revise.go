@@ -25,23 +25,34 @@ import (
 // The ID, version, refs, sold-to and currency of the order are the CRM's:
 // revise may not change them. CodeNotFound for an order the CRM did not
 // convert; CodeInvalid, naming the fields, for a revision that is not a
-// valid order or changes those fields. A revise that returns an error
-// records nothing.
+// valid order or changes those fields; CodeConflict when another revision
+// of the order was recorded while revise ran (revise runs without the
+// CRM's lock, and may be called again on the new version). A revise that
+// returns an error records nothing.
 func (m *Memory) ReviseOrder(ctx context.Context, orderID string, revise func(*canonical.Order) error) (canonical.Order, error) {
 	const op = "ReviseOrder"
 	if err := ctxErr(ctx); err != nil {
 		return canonical.Order{}, err
 	}
 	st := m.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	st.mu.RLock()
 	cur, ok := st.orders[orderID]
+	var o canonical.Order
+	if ok {
+		o = cloneOrder(cur)
+	}
+	st.mu.RUnlock()
 	if !ok {
 		return canonical.Order{}, errorf(connector.CodeNotFound, op, "order %q", orderID)
 	}
-	o := cloneOrder(cur)
+	// revise is the caller's: called without the lock.
 	if err := revise(&o); err != nil {
 		return canonical.Order{}, connector.NewError(connector.CodeInvalid, System, op, err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.orders[orderID] != cur {
+		return canonical.Order{}, errorf(connector.CodeConflict, op, "order %s was revised meanwhile", orderID)
 	}
 	var fes []canonical.FieldError
 	if o.ID != cur.ID {
