@@ -170,6 +170,11 @@ func (f *Flow) onChanged(ctx context.Context, ev canonical.Event, o canonical.Or
 		// The release plans what is open now.
 		st.plan = nil
 	}
+	if st.phase == phaseHeld && nothingOpen(&st.order) {
+		// Nothing is left to accept and release: the order is done, as
+		// one cancelled in full while on hold is (onCancelRequested).
+		st.phase = phaseReleased
+	}
 	st.order.Version, st.fp = o.Version, fp
 	cs.results = results
 	cs.base = nextBase(cs.base, c, results)
@@ -1019,11 +1024,11 @@ func (r *changeRecord) state() *changeState {
 
 // changeHeldLocked reports whether the order has increases the ERP held
 // for credit that wait for the hold's release: the hold watcher checks it
-// (heldLocked). The caller holds f.mu.
+// (heldLocked). Only a released order is watched so (see resumeChange).
+// The caller holds f.mu.
 func changeHeldLocked(st *orderState) bool {
 	cs := st.change
-	return cs != nil && cs.done && len(cs.held) > 0 && !st.resumed &&
-		(st.phase == phaseReleased || st.phase == phaseAccepted)
+	return cs != nil && cs.done && len(cs.held) > 0 && !st.resumed && st.phase == phaseReleased
 }
 
 // resumeChange sends again the increases the ERP held for credit, once
@@ -1039,7 +1044,9 @@ func (f *Flow) resumeChange(ctx context.Context, erpView canonical.Order, st *or
 	f.mu.Lock()
 	cs := st.change
 	switch {
-	case cs == nil || (st.phase != phaseReleased && st.phase != phaseAccepted):
+	case cs == nil || st.phase != phaseReleased:
+		// An order not released yet is released by this event's
+		// onAccepted; its held increases are sent again after.
 		f.mu.Unlock()
 		return false, nil
 	case cs.done && (len(cs.held) == 0 || erpView.Version != cs.erpVersion || slices.ContainsFunc(erpView.Holds, canonical.Hold.Active)):
@@ -1081,9 +1088,6 @@ func (f *Flow) resumeChange(ctx context.Context, erpView canonical.Order, st *or
 		return true, err
 	}
 	f.mu.Lock()
-	if st.phase == phaseAccepted && !released {
-		st.plan = nil
-	}
 	cs.results = results
 	cs.base = nextBase(cs.base, c, results)
 	cs.base.Version = st.order.Version
@@ -1101,4 +1105,23 @@ func (f *Flow) resumeChange(ctx context.Context, erpView canonical.Order, st *or
 // again.
 func describeResend(results []canonical.ChangeResult) string {
 	return strings.Replace(describeChange("", 0, results, ""), "change to version 0", "held increases sent again", 1)
+}
+
+// orderedNow returns what is ordered of a line as folded: its quantity as
+// submitted, moved by the changes after the ERP's decision (ordered
+// events). The ERP's decision on an order held before a change confirms or
+// rejects that, not the quantity first submitted.
+func orderedNow(l *canonical.OrderLine) canonical.Decimal {
+	if v := l.Buckets.Get(canonical.BucketOrdered); v.IsPos() {
+		return v
+	}
+	return l.Quantity.Value
+}
+
+// rejectedInFull reports whether the ERP's view of a line rejects all of
+// it: a change after the decision may have rejected part of an increase
+// (for stock), which leaves the rest of the line accepted.
+func rejectedInFull(l *canonical.OrderLine) bool {
+	r := l.Buckets.Get(canonical.BucketRejected)
+	return r.IsPos() && r.Cmp(l.Quantity.Value) >= 0
 }

@@ -420,15 +420,6 @@ func (w *world) invariants(t testing.TB, ids []string) tally {
 			assert.Equal(t, canonical.BillingNotInvoiced, v.Status.Billing, "billing of cancelled %s", id)
 		} else {
 			assert.Equal(t, canonical.FulfillmentShipped, v.Status.Fulfillment, "fulfilment of %s", id)
-			if v.Status.Fulfillment != canonical.FulfillmentShipped { // DEBUG
-				for _, l := range v.Order.Lines {
-					t.Logf("DEBUG %s %s %s %s", id, l.ID, l.Item.SKU, l.Buckets)
-				}
-				for _, fo := range v.FulfillmentOrders {
-					t.Logf("DEBUG fo %s %s %+v", fo.ID, fo.Warehouse, fo.Lines)
-				}
-				t.Logf("DEBUG msgs %q phase %s", v.CRM.Messages, v.Phase)
-			}
 			assert.Equal(t, canonical.BillingInvoiced, v.Status.Billing, "billing of %s", id)
 		}
 		for _, l := range v.Order.Lines {

@@ -198,7 +198,7 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 			if i, ok := at[al.LineID]; ok && al.Result == canonical.LineRejected {
 				l := &o.Lines[i]
 				st.qevents = append(st.qevents, canonical.QuantityEvent{LineID: l.ID, Bucket: canonical.BucketRejected,
-					Kind: canonical.QuantitySnapshot, Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
+					Kind: canonical.QuantitySnapshot, Value: orderedNow(l), AsOf: t, SourceMessageID: src})
 			}
 		}
 		return f.foldLocked(st)
@@ -223,7 +223,7 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 			b = canonical.BucketRejected
 		}
 		st.qevents = append(st.qevents, canonical.QuantityEvent{LineID: l.ID, Bucket: b, Kind: canonical.QuantitySnapshot,
-			Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
+			Value: orderedNow(l), AsOf: t, SourceMessageID: src})
 	}
 	return f.foldLocked(st)
 }
@@ -415,7 +415,7 @@ func releasedLines(lines []canonical.OrderLine, held []canonical.AckLine, erpLin
 			}
 		}
 		if i, ok := erpAt[l.ID]; ok {
-			if el := &erpLines[i]; el.Buckets.Get(canonical.BucketRejected).IsPos() {
+			if el := &erpLines[i]; rejectedInFull(el) { // flow/change.go
 				al.Result = canonical.LineRejected
 			} else if !el.PromisedDate.IsZero() {
 				al.PromisedDate = el.PromisedDate
