@@ -38,7 +38,7 @@ var (
 	// ErrUnhandledEvent: the flow does not handle events of this type.
 	ErrUnhandledEvent = errors.New("flow: unhandled event type")
 	// ErrOrderState: the event does not fit the order's state, such as a
-	// new version of an order already decided (not supported yet).
+	// new version of an order while its earlier change is incomplete.
 	ErrOrderState = errors.New("flow: event does not fit the order's state")
 	// ErrForeignSource: an order event whose source the flow does not
 	// accept for its type (see Config.OrderSources and Config.Source).
