@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -179,7 +180,7 @@ func (f *Flow) onChanged(ctx context.Context, ev canonical.Event, o canonical.Or
 	cs.results = results
 	cs.base = nextBase(cs.base, c, results)
 	cs.done = true
-	st.messages = append(st.messages, describeChange(o.ID, o.Version, results, note))
+	st.messages = append(st.messages, describeChange(o.Version, results, note))
 	st.dirty = true
 	f.mu.Unlock()
 	f.logger.InfoContext(ctx, "flow: order changed", "order", o.ID, "version", o.Version,
@@ -230,7 +231,7 @@ func (f *Flow) missingRoles(st *orderState, released bool) string {
 			whs[fo.Warehouse] = true
 		}
 		f.mu.Unlock()
-		for _, wh := range slices.Sorted(mapKeys(whs)) {
+		for _, wh := range slices.Sorted(maps.Keys(whs)) {
 			sys, err := f.systemOf(wh)
 			if err != nil {
 				missing = append(missing, err.Error())
@@ -242,16 +243,6 @@ func (f *Flow) missingRoles(st *orderState, released bool) string {
 		}
 	}
 	return strings.Join(missing, "; ")
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // refuseLine returns the refusal of a line's change for reason.
@@ -514,7 +505,7 @@ func (f *Flow) decideChange(ctx context.Context, st *orderState, cs *changeState
 	tag := cs.tag
 	f.mu.Unlock()
 	var ack canonical.ChangeAck
-	if len(ec.Lines) > 0 || !ec.Empty() {
+	if !ec.Empty() {
 		oc, ok := connector.As[connector.OrderChanger](f.erp)
 		if !ok {
 			return retry.Permanent(errors.New("flow: the ERP cannot change an order"))
@@ -609,7 +600,7 @@ func (f *Flow) decideChange(ctx context.Context, st *orderState, cs *changeState
 	for _, m := range ack.Messages {
 		st.messages = append(st.messages, "change "+tag+": "+m.Text)
 	}
-	if !ec.Empty() || len(ec.Lines) > 0 {
+	if !ec.Empty() {
 		cs.erpVersion = ec.ToVersion
 	}
 	cs.ack, cs.held, cs.step = &ack, held, changeDecided
@@ -819,8 +810,8 @@ func changeResults(cs *changeState, c canonical.OrderChange, released bool) []ca
 			if released && l.Delta.Value.IsNeg() {
 				n := cs.taken[l.LineID]
 				r, _ = canonical.QuantityResult(l.LineID, l.Delta, canonical.NewQuantity(n.Neg(), l.Delta.Unit), cmpReason(cs.why[l.LineID]), false)
-				if ok := ok; ok && r.Applied != nil {
-					// The ERP's messages (a price) go with the warehouses' answer.
+				if ok {
+					// The ERP's messages go with the warehouses' answer.
 					r.Messages = byKey[l.LineID+"\x00"+canonical.ChangeFieldQuantity].Messages
 				}
 			} else if !ok {
@@ -943,7 +934,7 @@ func nextBase(base canonical.Order, c canonical.OrderChange, results []canonical
 
 // describeChange returns the message the CRM shows of a change:
 // "change to version 3: L1 quantity applied; L2 quantity refused (picked)".
-func describeChange(orderID string, version int64, results []canonical.ChangeResult, note string) string {
+func describeChange(version int64, results []canonical.ChangeResult, note string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "change to version %d", version)
 	if len(results) == 0 {
@@ -969,7 +960,6 @@ func describeChange(orderID string, version int64, results []canonical.ChangeRes
 	if note != "" {
 		b.WriteString(": " + note)
 	}
-	_ = orderID
 	return b.String()
 }
 
@@ -1104,7 +1094,7 @@ func (f *Flow) resumeChange(ctx context.Context, erpView canonical.Order, st *or
 // describeResend returns the message the CRM shows of held increases sent
 // again.
 func describeResend(results []canonical.ChangeResult) string {
-	return strings.Replace(describeChange("", 0, results, ""), "change to version 0", "held increases sent again", 1)
+	return strings.Replace(describeChange(0, results, ""), "change to version 0", "held increases sent again", 1)
 }
 
 // orderedNow returns what is ordered of a line as folded: its quantity as

@@ -91,6 +91,9 @@ func TestChangeScenarios(t *testing.T) {
 		status     canonical.Status
 		warehouses []string // of the fulfilment orders, in plan order
 		held       bool
+		// accepted: the ERP's acceptance after the change (of an order
+		// on hold) replaces the CRM's messages with its own.
+		accepted bool
 	}{
 		{name: "increase applied in the same warehouse", lines: []string{"SKU-102:10"},
 			before:  func(t *testing.T, w *world) { w.steps(t, 1) }, // allocated
@@ -146,6 +149,16 @@ func TestChangeScenarios(t *testing.T) {
 			buckets:    map[string]string{"L1/ordered": "10", "L1/shipped": "10"},
 			status:     canonical.Status{Commercial: canonical.CommercialOnHold, Fulfillment: canonical.FulfillmentShipped, Billing: canonical.BillingInvoiced},
 			warehouses: []string{"WH-EAST"}, held: true},
+		{name: "reduced while on credit hold, shipped once released", account: "ACC-0003", lines: []string{"SKU-103:15"},
+			before: func(t *testing.T, w *world) { w.settle(t) }, // on hold
+			change: []string{"L1:5"},
+			after: func(t *testing.T, w *world) {
+				_, err := w.erp.ReleaseHold(context.Background(), w.crmOrder(t), canonical.HoldCredit)
+				require.NoError(t, err, "ReleaseHold")
+			},
+			results: map[string]string{"L1/quantity": "applied -10/0"},
+			buckets: map[string]string{"L1/ordered": "15", "L1/cancelled": "10", "L1/shipped": "5"},
+			status:  shipped, warehouses: []string{"WH-EAST"}, accepted: true},
 		{name: "change before the release", lines: []string{"SKU-100:10"},
 			change:  []string{"L1:12"},
 			results: map[string]string{"L1/quantity": "applied 2/0"},
@@ -184,12 +197,23 @@ func TestChangeScenarios(t *testing.T) {
 				}
 				assert.Equal(t, tt.warehouses, whs, "warehouses of the fulfilment orders")
 				assert.Equal(t, int64(2), v.Order.Version, "order version")
+				assert.Equal(t, tt.held, slices.ContainsFunc(v.Order.Holds, canonical.Hold.Active), "an active hold")
 				assert.Empty(t, v.DeadLetters, "dead letters")
-				assert.True(t, slices.ContainsFunc(v.CRM.Messages, func(m string) bool { return strings.HasPrefix(m, "change to version 2") }),
-					"CRM messages %q tell of the change", v.CRM.Messages)
+				if !tt.accepted {
+					assert.True(t, slices.ContainsFunc(v.CRM.Messages, func(m string) bool { return strings.HasPrefix(m, "change to version 2") }),
+						"CRM messages %q tell of the change", v.CRM.Messages)
+				}
 			})
 		})
 	}
+}
+
+// crmOrder returns the ID of the only order the CRM converted.
+func (w *world) crmOrder(t testing.TB) string {
+	t.Helper()
+	o, ok := w.crm.Order("ORD-000001")
+	require.True(t, ok, "the CRM has order ORD-000001")
+	return o.ID
 }
 
 func cmpOr(a, b string) string {
