@@ -350,13 +350,16 @@ const (
 	// ChangeReasonStale: the change is for a version the system already
 	// holds or has passed.
 	ChangeReasonStale ChangeReason = "stale"
+	// ChangeReasonUnsupported: a system that holds the order cannot
+	// change it after the ERP's decision (its connector lacks the role).
+	ChangeReasonUnsupported ChangeReason = "unsupported"
 )
 
 // Valid reports whether r is "" or one of the ChangeReason constants.
 func (r ChangeReason) Valid() bool {
 	switch r {
 	case "", ChangeReasonPicked, ChangeReasonPacked, ChangeReasonShipped, ChangeReasonCredit,
-		ChangeReasonStock, ChangeReasonItem, ChangeReasonCustomer, ChangeReasonClosed, ChangeReasonStale:
+		ChangeReasonStock, ChangeReasonItem, ChangeReasonCustomer, ChangeReasonClosed, ChangeReasonStale, ChangeReasonUnsupported:
 		return true
 	}
 	return false

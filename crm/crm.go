@@ -459,7 +459,7 @@ func cloneOrder(o *canonical.Order) canonical.Order {
 }
 
 // Order returns the order the CRM converted with the given canonical ID,
-// as it was converted.
+// as it was converted or last revised ([Memory.ReviseOrder]).
 func (m *Memory) Order(orderID string) (canonical.Order, bool) {
 	m.st.mu.RLock()
 	defer m.st.mu.RUnlock()

@@ -54,8 +54,12 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
 		w.connect(t, &fc, flow.Config{Log: w.log})
 		rng := rand.New(rand.NewPCG(seed, 7))
-		var ids, later []string
+		var ids, later, midway []string
 		requests := 0
+		// Changes are drawn from their own generator, so that the orders
+		// and cancellations stay those of the seed without changes.
+		cg := rand.New(rand.NewPCG(seed, 19))
+		w.changed = map[string]bool{}
 		for i := range n {
 			id := w.submitGenerated(t, rng)
 			ids = append(ids, id)
@@ -67,7 +71,21 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 			case 1:
 				later = append(later, id)
 			}
+			// About one order in eight is changed: before its decision
+			// is handled, or while the warehouse works on it.
+			switch cg.IntN(16) {
+			case 0:
+				w.reviseRandom(t, cg, id)
+			case 1:
+				midway = append(midway, id)
+			}
 			if i%25 == 24 {
+				require.NoError(t, w.flow.Drain(context.Background()), "Drain")
+				w.step(t)
+				for _, id := range midway {
+					w.reviseRandom(t, cg, id)
+				}
+				midway = midway[:0]
 				w.settle(t)
 				for _, id := range later {
 					requests += w.requestCancel(t, rng, id)
@@ -89,8 +107,10 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 			injected.Reorders += c.Reorders
 			injected.Outage += c.Outage
 		}
-		t.Logf("%d orders (%d accepted, %d fulfilment orders, %d cancel requests, %d orders with cancelled quantity, %d cancelled in full); faults: %+v; %s",
-			n, accepted, fos, requests, cancelledOrders, cancelledInFull, injected, w)
+		t.Logf("%d orders (%d accepted, %d fulfilment orders, %d cancel requests, %d orders with cancelled quantity, %d cancelled in full, %d changed); faults: %+v; %s",
+			n, accepted, fos, requests, cancelledOrders, cancelledInFull, len(w.changed), injected, w)
+		assert.Positive(t, w.erp.Counts().Changes, "changes in the ERP")
+		assert.Positive(t, w.wms.Counts().Changes, "changes in the warehouses")
 		assert.Positive(t, cancelledOrders, "orders with cancelled quantity")
 		assert.Positive(t, w.wms.Counts().Cancellations, "cancellations in the warehouses")
 		if w.tpl != nil {
@@ -118,7 +138,9 @@ func (w *world) requestCancel(t testing.TB, rng *rand.Rand, id string) int {
 	nlines := len(o.Lines)
 	var lines []canonical.CancelLine
 	if rng.IntN(2) == 0 {
-		lines = []canonical.CancelLine{{LineID: fmt.Sprintf("L%d", 1+rng.IntN(nlines)),
+		// A line of the order's latest version: a change may have
+		// removed or added lines.
+		lines = []canonical.CancelLine{{LineID: o.Lines[rng.IntN(nlines)].ID,
 			Quantity: canonical.NewQuantity(canonical.DecimalFromInt(int64(1+rng.IntN(6))), "EA")}}
 	}
 	var err error
@@ -130,6 +152,34 @@ func (w *world) requestCancel(t testing.TB, rng *rand.Rand, id string) int {
 	if connector.CodeOf(err) == connector.CodeNotFound {
 		return 0
 	}
+	if connector.CodeOf(err) == connector.CodeInvalid && w.changed[id] {
+		return 0 // a line the changed order has in the CRM, not in the ERP (refused, or held)
+	}
 	require.NoError(t, err, "RequestCancellation %s %v", id, lines)
 	return 1
+}
+
+// reviseRandom has the CRM deliver a new version of an order with one
+// random change: a line removed (of an order of several lines), a line
+// added, or a line's quantity set anew; it records the order in
+// w.changed.
+func (w *world) reviseRandom(t testing.TB, rng *rand.Rand, id string) {
+	t.Helper()
+	_, err := w.crm.ReviseOrder(context.Background(), id, func(o *canonical.Order) error {
+		switch k := rng.IntN(4); {
+		case k == 0 && len(o.Lines) > 1:
+			i := rng.IntN(len(o.Lines))
+			o.Lines = append(o.Lines[:i], o.Lines[i+1:]...)
+		case k == 1:
+			o.Lines = append(o.Lines, canonical.OrderLine{ID: fmt.Sprintf("X%d", o.Version+1),
+				Item:     canonical.ItemRef{SKU: genSKUs[rng.IntN(len(genSKUs))]},
+				Quantity: canonical.NewQuantity(canonical.DecimalFromInt(int64(1+rng.IntN(12))), "EA"), UnitPrice: canonical.MustParseMoney("5.00", "USD")})
+		default:
+			i := rng.IntN(len(o.Lines))
+			o.Lines[i].Quantity = canonical.NewQuantity(canonical.DecimalFromInt(int64(1+rng.IntN(20))), "EA")
+		}
+		return nil
+	})
+	require.NoError(t, err, "ReviseOrder %s", id)
+	w.changed[id] = true
 }

@@ -156,6 +156,15 @@ func (e crashERP) CancelOrderLines(ctx context.Context, key string, c connector.
 	return o, err
 }
 
+func (e crashERP) ChangeOrder(ctx context.Context, key string, c canonical.OrderChange) (ack canonical.ChangeAck, err error) {
+	oc, ok := connector.As[connector.OrderChanger](e.ERP)
+	if !ok {
+		return canonical.ChangeAck{}, errors.New("the ERP cannot change orders")
+	}
+	err = e.c.call("ChangeOrder", func() error { ack, err = oc.ChangeOrder(ctx, key, c); return err })
+	return ack, err
+}
+
 func (e crashERP) PostReturn(ctx context.Context, key string, r canonical.Return) (inv canonical.Invoice, err error) {
 	err = e.c.call("PostReturn", func() error { inv, err = e.ERP.PostReturn(ctx, key, r); return err })
 	return inv, err
@@ -181,6 +190,15 @@ func (w crashWMS) Release(ctx context.Context, fo canonical.FulfillmentOrder) (r
 
 func (w crashWMS) CancelRelease(ctx context.Context, key string, req connector.CancelRequest) (r connector.CancelResult, err error) {
 	err = w.c.call("CancelRelease", func() error { r, err = w.WMS.CancelRelease(ctx, key, req); return err })
+	return r, err
+}
+
+func (w crashWMS) ChangeRelease(ctx context.Context, key string, req connector.ReleaseChange) (r connector.ReleaseChangeResult, err error) {
+	rc, ok := connector.As[connector.ReleaseChanger](w.WMS)
+	if !ok {
+		return connector.ReleaseChangeResult{}, errors.New("the WMS cannot change releases")
+	}
+	err = w.c.call("ChangeRelease", func() error { r, err = rc.ChangeRelease(ctx, key, req); return err })
 	return r, err
 }
 
@@ -394,7 +412,9 @@ func crashRestart(t *testing.T, dedupe, two bool) {
 		}()
 		gen := rand.New(rand.NewPCG(seed, 7))
 		cg := rand.New(rand.NewPCG(seed, 17))
-		var ids, later []string
+		chg := rand.New(rand.NewPCG(seed, 23))
+		d.changed = map[string]bool{}
+		var ids, later, midway []string
 		for i := range n {
 			id := d.submitGenerated(t, gen)
 			ids = append(ids, id)
@@ -404,7 +424,21 @@ func crashRestart(t *testing.T, dedupe, two bool) {
 			case 1:
 				later = append(later, id)
 			}
+			// About one order in eight is changed after the ERP's
+			// decision: at once, or while the warehouse works on it.
+			switch chg.IntN(16) {
+			case 0:
+				d.reviseRandom(t, chg, id)
+			case 1:
+				midway = append(midway, id)
+			}
 			if i%25 == 24 {
+				require.NoError(t, d.flow.Drain(context.Background()), "Drain")
+				d.step(t)
+				for _, id := range midway {
+					d.reviseRandom(t, chg, id)
+				}
+				midway = midway[:0]
 				d.settle(t)
 				for _, id := range later {
 					d.requestCancel(t, cg, id)
@@ -446,11 +480,13 @@ func crashRestart(t *testing.T, dedupe, two bool) {
 		dls, err := d.flow.DeadLetters(context.Background(), eventlogFilter())
 		require.NoError(t, err, "DeadLetters")
 		require.Empty(t, dls, "dead letters after the returns")
-		t.Logf("%d orders (%d accepted, %d fulfilment orders, %d with cancelled quantity, %d returned), %d crashes %v; %s",
-			n, tl.accepted, tl.fos, tl.cancelled, len(returned), d.c.crashes, d.c.points, d.world)
+		t.Logf("%d orders (%d accepted, %d fulfilment orders, %d with cancelled quantity, %d returned, %d changed), %d crashes %v; %s",
+			n, tl.accepted, tl.fos, tl.cancelled, len(returned), len(d.changed), d.c.crashes, d.c.points, d.world)
 		assert.GreaterOrEqual(t, d.c.crashes, 20, "crashes made")
 		assert.Less(t, tl.accepted, n, "some orders rejected")
 		assert.Positive(t, tl.cancelled, "orders with cancelled quantity")
+		assert.Positive(t, d.erp.Counts().Changes, "changes in the ERP")
+		assert.Positive(t, len(d.changed), "orders changed")
 		assert.Len(t, returned, 20, "orders returned")
 		assert.Greater(t, d.c.crashes, before, "crashes during the returns")
 		if two {

@@ -270,6 +270,52 @@
 // cancelled in full completes the order: its status follows from the
 // buckets.
 //
+// # Changes after the ERP's decision
+//
+// A customer changes an accepted order (a quantity up or down, a line
+// added or removed, a new requested date, another ship-to, ship-complete):
+// the CRM's feed delivers a new version of it (order.submitted with a
+// higher version; crm.Memory.ReviseOrder in the simulator). The flow
+// computes the change against what the systems hold
+// ([canonical.DiffOrders]: the quantities, dates and fields as applied by
+// earlier changes, not as asked) and, for an order released to the
+// warehouses, first asks each fulfilment order's WMS
+// ([connector.ReleaseChanger], found with [connector.As]) to take away
+// what it can of the decreases: it refuses what is picked or shipped, and
+// its answer decides a change that races a shipment. The ERP
+// ([connector.OrderChanger]) then decides the change with the decreases
+// the warehouses made: it applies, holds (credit) or refuses (stock, item,
+// customer, closed) each part. The increases it accepted go where the
+// Sourcer plans them: onto the line of a fulfilment order of that
+// warehouse that is still open, else into a new fulfilment order
+// ("<planned ID>-v<version>"), so an increase is re-sourced when its
+// warehouse has no more; a new ship-to, ship-complete or requested ship
+// date goes to every fulfilment order released before. An order not
+// released yet (or on hold) is changed in the ERP alone, and its release
+// plans what is open then. Every quantity is a quantity event: a decrease
+// in the cancelled bucket, an increase in ordered, confirmed and rejected
+// as the ERP decided, so status, invoices and returns follow. The CRM is
+// shown per line and field what was applied and what was refused, with the
+// reason ([connector.OrderStatus.Changes]), and a message.
+//
+// Each call has a key derived from (step, order ID, version, fulfilment
+// order), the state is saved before the releases that depend on the
+// Sourcer's plan, and each step records what it did, so a retried or
+// replayed change repeats no effect. A version at or below the one the
+// flow holds is a duplicate; the same version with other content is an
+// [ErrChangedDuplicate]; a new version while an earlier change is
+// incomplete (dead-lettered) is an [ErrOrderState]: replay the earlier one
+// first. A change of a rejected order is refused for
+// [canonical.ChangeReasonClosed]; when the ERP lacks OrderChanger, or the
+// WMS of a released fulfilment order lacks ReleaseChanger, the whole change
+// is refused for [canonical.ChangeReasonUnsupported], naming the system and
+// the role in the CRM's message, and nothing changes but the version.
+// Increases the ERP held for credit are kept: the hold watcher checks the
+// released order ([Flow.CheckHolds]) and, once the ERP has released the
+// hold, sends them again as a change from the ERP's version to the next
+// (the ERP decides them anew and may hold them again). Held increases of
+// an order that was itself on hold when changed are not sent again.
+//
 // # Returns
 //
 // A return (RMA) is authorized in the CRM (its order feed carries

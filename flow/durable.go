@@ -115,7 +115,7 @@ func completeLocked(st *orderState) bool {
 
 // heldLocked reports whether the hold watcher must check the order.
 func heldLocked(st *orderState) bool {
-	return st.phase == phaseHeld && !st.resumed && st.decision
+	return st.phase == phaseHeld && !st.resumed && st.decision || changeHeldLocked(st)
 }
 
 // checkpoint saves the order's state when the flow has a durable store

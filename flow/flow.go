@@ -38,7 +38,7 @@ var (
 	// ErrUnhandledEvent: the flow does not handle events of this type.
 	ErrUnhandledEvent = errors.New("flow: unhandled event type")
 	// ErrOrderState: the event does not fit the order's state, such as a
-	// new version of an order already decided (not supported yet).
+	// new version of an order while its earlier change is incomplete.
 	ErrOrderState = errors.New("flow: event does not fit the order's state")
 	// ErrForeignSource: an order event whose source the flow does not
 	// accept for its type (see Config.OrderSources and Config.Source).
@@ -145,6 +145,10 @@ type orderState struct {
 	// they were authorized.
 	returns  map[string]*returnState
 	retOrder []string
+
+	// Changes after the ERP's decision (flow/change.go): the latest
+	// change and what the systems hold; nil before the first.
+	change *changeState
 
 	// Durable state (issue 7): the version of the state in the store
 	// (StoredState.Version), and whether the last save stored it complete

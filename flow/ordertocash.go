@@ -83,8 +83,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 			ErrChangedDuplicate, o.ID, o.Version, fp, seen))
 	}
 	if o.Version > version {
-		return false, bad(fmt.Errorf("%w: order %s version %d after version %d: changing an order is not supported yet",
-			ErrOrderState, o.ID, o.Version, version))
+		return f.onChanged(ctx, ev, o, fp, st, bad) // flow/change.go
 	}
 	if o.Version < version || decided {
 		return true, f.publish(ctx, st)
@@ -199,7 +198,7 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 			if i, ok := at[al.LineID]; ok && al.Result == canonical.LineRejected {
 				l := &o.Lines[i]
 				st.qevents = append(st.qevents, canonical.QuantityEvent{LineID: l.ID, Bucket: canonical.BucketRejected,
-					Kind: canonical.QuantitySnapshot, Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
+					Kind: canonical.QuantitySnapshot, Value: orderedNow(l), AsOf: t, SourceMessageID: src})
 			}
 		}
 		return f.foldLocked(st)
@@ -224,7 +223,7 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 			b = canonical.BucketRejected
 		}
 		st.qevents = append(st.qevents, canonical.QuantityEvent{LineID: l.ID, Bucket: b, Kind: canonical.QuantitySnapshot,
-			Value: l.Quantity.Value, AsOf: t, SourceMessageID: src})
+			Value: orderedNow(l), AsOf: t, SourceMessageID: src})
 	}
 	return f.foldLocked(st)
 }
@@ -304,6 +303,9 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 	st, err := f.state(ctx, erpView.ID, bad)
 	if err != nil {
 		return false, err
+	}
+	if resumed, err := f.resumeChange(ctx, erpView, st); resumed || err != nil {
+		return false, err // held increases of a change sent again (flow/change.go)
 	}
 	f.mu.Lock()
 	if st.phase == phaseHeld {
@@ -413,7 +415,7 @@ func releasedLines(lines []canonical.OrderLine, held []canonical.AckLine, erpLin
 			}
 		}
 		if i, ok := erpAt[l.ID]; ok {
-			if el := &erpLines[i]; el.Buckets.Get(canonical.BucketRejected).IsPos() {
+			if el := &erpLines[i]; rejectedInFull(el) { // flow/change.go
 				al.Result = canonical.LineRejected
 			} else if !el.PromisedDate.IsZero() {
 				al.PromisedDate = el.PromisedDate
@@ -653,6 +655,9 @@ func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 		s.TrackingNumbers = append(s.TrackingNumbers, sh.TrackingNumbers...)
 	}
 	s.Returns = st.returnsLocked()
+	if st.change != nil {
+		s.Changes = slices.Clone(st.change.results)
+	}
 	return s
 }
 

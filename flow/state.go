@@ -108,6 +108,8 @@ type stateRecord struct {
 	HoldLines []canonical.AckLine `json:"holdLines,omitempty"`
 	// FP is the fingerprint of the order as submitted.
 	FP string `json:"fp,omitempty"`
+	// Change is the order's latest change after the ERP's decision.
+	Change *changeRecord `json:"change,omitempty"`
 }
 
 // cancelRecord is the encoding of a cancelState.
@@ -177,7 +179,7 @@ func recordOf(st *orderState) stateRecord {
 	r := stateRecord{V: StateVersion, Corr: st.corr, Order: st.order, Phase: st.phase.String(), Decision: st.decision,
 		Resumed: st.resumed, QEvents: st.qevents, Seq: st.seq, Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
 		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder,
-		HoldLines: st.holdLines, FP: st.fp}
+		HoldLines: st.holdLines, FP: st.fp, Change: changeRecordOf(st.change)}
 	for id, ok := range st.shipped {
 		if ok {
 			r.Shipped = append(r.Shipped, id)
@@ -259,6 +261,10 @@ func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
 		marshal(&w, r.HoldLines)
 	}
 	w.StrOmit("fp", r.FP)
+	if r.Change != nil {
+		w.Key("change")
+		marshal(&w, r.Change)
+	}
 	w.Close()
 	return w.B, w.Err
 }
@@ -390,7 +396,7 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 	st := &orderState{corr: r.Corr, order: r.Order, decision: r.Decision, resumed: r.Resumed, qevents: r.QEvents,
 		seq: r.Seq, dirty: r.Dirty, messages: r.Messages, plan: r.Plan, released: r.Released, alloc: r.Alloc,
 		shipped: make(map[string]bool, len(r.Shipped)), ships: r.Ships, invoices: r.Invoices, invOrder: r.InvOrder,
-		holdLines: r.HoldLines, fp: r.FP}
+		holdLines: r.HoldLines, fp: r.FP, change: r.Change.state()}
 	switch r.Phase {
 	case phaseSubmitted.String():
 		st.phase = phaseSubmitted

@@ -155,7 +155,7 @@ type world struct {
 // unavailable. In the scenario it comes while the first shipments are
 // posted and the held order is checked: the timelines show the retries,
 // the breaker opening and the shipments parked until the ERP is back.
-var outage = faults.Outage{FromCall: 25, UntilCall: 45}
+var outage = faults.Outage{FromCall: 45, UntilCall: 65}
 
 func newWorld(cfg config) (*world, error) {
 	if cfg.faults < 0 || cfg.faults > 0.5 {
@@ -211,7 +211,7 @@ func newWorld(cfg config) (*world, error) {
 	fc := faults.Config{Seed: cfg.seed, Unavailable: cfg.faults * 0.8, RateLimited: cfg.faults * 0.2,
 		AmbiguousTimeout: cfg.faults / 4, Duplicate: cfg.faults, Reorder: cfg.faults, RetryAfter: 5 * time.Millisecond}
 	ec := fc
-	// The ERP is down for calls 25 to 40: its breaker opens, the work for
+	// The ERP is down for calls 45 to 64 (outage): its breaker opens, the work for
 	// it is parked and resumes when it is back.
 	ec.Outage = outage
 	fe, err := faults.WrapERP(w.erp, ec)
@@ -366,7 +366,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 			return fmt.Sprintf("ERP outage: its calls %d to %d failed unavailable (%d calls)", outage.FromCall, outage.UntilCall-1,
 				w.erpFaults.Counts().Outage)
 		}}
-	_, err = o2c.Run(ctx, out, ow, o2c.Config{Orders: cfg.orders, Seed: cfg.seed})
+	_, err = o2c.Run(ctx, out, ow, o2c.Config{Orders: cfg.orders, Seed: cfg.seed, Changes: true})
 	return err
 }
 

@@ -105,6 +105,13 @@ type Config struct {
 	// each SKU once (a repeated draw is left out), and every tenth is
 	// cancelled in full in the ERP rather than losing its first line.
 	WholeOrders bool
+	// Changes adds the scenario's orders changed after the ERP's
+	// decision (a new version from the CRM): one increased and
+	// re-sourced to another warehouse, one reduced after a partial
+	// shipment, one whose reduction is refused because the goods were
+	// picked. It needs an ERP and WMS with the change roles
+	// (connector.OrderChanger, connector.ReleaseChanger).
+	Changes bool
 }
 
 // Result is what a run did.
@@ -241,6 +248,14 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 		{name: "cancelled in part: ships what is in stock, the backordered remainder is cancelled", account: "ACC-0002",
 			lines: []string{"SKU-102:8", "SKU-105:6"}},
 	}
+	// The orders changed after the ERP's decision (Config.Changes).
+	var increased, reduced, picked *scenario
+	if cfg.Changes {
+		increased = &scenario{name: "changed: increased, the increase re-sourced to another warehouse", account: "ACC-0002", lines: []string{"SKU-100:100"}}
+		reduced = &scenario{name: "changed: reduced after a partial shipment", account: "ACC-0001", lines: []string{"SKU-102:6", "SKU-105:8"}}
+		picked = &scenario{name: "changed: the reduction refused, the goods are picked", account: "ACC-0002", lines: []string{"SKU-104:30"}}
+		scenarios = append(scenarios, increased, reduced, picked)
+	}
 	for _, s := range scenarios {
 		if s.id, err = Submit(ctx, w.CRM, s.account, s.lines...); err != nil {
 			return Result{}, fmt.Errorf("submit %q: %w", s.name, err)
@@ -300,8 +315,21 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 			}
 		}
 	}
+	if cfg.Changes {
+		if err := r.changeMidway(ctx, increased, picked); err != nil {
+			return Result{}, err
+		}
+	}
 	if err := Settle(ctx, w); err != nil {
 		return Result{}, err
+	}
+	if cfg.Changes {
+		// The partial shipment left the backorder of SKU-105: the
+		// customer wants 3 of the 8 now.
+		r.note(reduced.id, "the customer reduces L2 from 8 to 3 in the CRM (version 2)")
+		if err := revise(ctx, w.CRM, reduced.id, "L2", "3"); err != nil {
+			return Result{}, err
+		}
 	}
 	// The customer no longer wants what has not shipped: a user cancels
 	// the open remainder in the CRM, before any stock arrives.
@@ -351,10 +379,15 @@ func Run(ctx context.Context, out io.Writer, w *World, cfg Config) (Result, erro
 		if v.CRM != nil && len(v.CRM.Messages) > 0 {
 			fmt.Fprintf(out, "   CRM shows: %s\n", strings.Join(v.CRM.Messages, "; "))
 		}
+		if v.CRM != nil && len(v.CRM.Changes) > 0 {
+			fmt.Fprintf(out, "   CRM shows the change: %s\n", describeChanges(v.CRM.Changes))
+		}
 		printTimeline(out, v.Timeline, r.notesOf(s.id))
 		for _, fo := range v.FulfillmentOrders {
 			if sys, ok := v.Systems[fo.ID]; ok {
 				fmt.Fprintf(out, "   fulfilment order %s at %s is held by WMS %s\n", fo.ID, fo.Warehouse, sys)
+			} else if strings.HasPrefix(s.name, "changed:") {
+				fmt.Fprintf(out, "   fulfilment order %s at %s\n", fo.ID, fo.Warehouse)
 			}
 		}
 		for _, sh := range v.Shipments {
@@ -731,3 +764,83 @@ func compare(ctx context.Context, out io.Writer, r *runner, ids []string, keep i
 
 // MaxRows is the most orders the comparison table shows a row each.
 const MaxRows = 30
+
+// changeMidway changes two orders while the warehouses work on them: the
+// warehouses allocate, the customer increases the first (its warehouse
+// has no more, so the increase goes to another), the warehouses pick, the
+// customer reduces the second, which is picked.
+func (r *runner) changeMidway(ctx context.Context, increased, picked *scenario) error {
+	w := r.w
+	step := func() error {
+		if err := w.Drain(ctx); err != nil {
+			return err
+		}
+		if _, err := w.Step(ctx); err != nil {
+			return err
+		}
+		w.Clock.Advance(time.Minute)
+		return w.Drain(ctx)
+	}
+	if err := step(); err != nil { // allocated
+		return err
+	}
+	r.note(increased.id, "the customer increases L1 from 100 to 150 in the CRM (version 2)")
+	if err := revise(ctx, w.CRM, increased.id, "L1", "150"); err != nil {
+		return err
+	}
+	if err := step(); err != nil { // picked
+		return err
+	}
+	r.note(picked.id, "the customer reduces L1 from 30 to 10 in the CRM (version 2), after picking")
+	return revise(ctx, w.CRM, picked.id, "L1", "10")
+}
+
+// revise has the CRM deliver a new version of an order with a line's new
+// quantity, in EA.
+func revise(ctx context.Context, m *crm.Memory, orderID, line, qty string) error {
+	q, err := canonical.ParseQuantity(qty, "EA")
+	if err != nil {
+		return err
+	}
+	_, err = m.ReviseOrder(ctx, orderID, func(o *canonical.Order) error {
+		for i := range o.Lines {
+			if o.Lines[i].ID == line {
+				o.Lines[i].Quantity = q
+				return nil
+			}
+		}
+		return fmt.Errorf("order %s has no line %s", orderID, line)
+	})
+	if err != nil {
+		return fmt.Errorf("revise %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// describeChanges returns the change results as the CRM shows them:
+// "L1 quantity applied +50 EA; L2 quantity refused -20 EA (picked)".
+func describeChanges(rs []canonical.ChangeResult) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		s := strings.TrimSpace(r.LineID+" "+r.Field) + " " + string(r.Outcome)
+		if r.Applied != nil && !r.Applied.IsZero() {
+			s += " " + signed(*r.Applied)
+		}
+		if r.Refused != nil && !r.Refused.IsZero() {
+			s += ", not " + signed(*r.Refused)
+		}
+		if r.Reason != "" {
+			s += " (" + string(r.Reason) + ")"
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, "; ")
+}
+
+// signed returns "+50 EA" or "-20 EA".
+func signed(q canonical.Quantity) string {
+	if q.Value.IsPos() {
+		return "+" + q.String()
+	}
+	return q.String()
+}
