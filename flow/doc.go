@@ -175,14 +175,15 @@
 // availability to the CRM; the ERP's ledger is left alone, since on hand
 // did not move. Reads of a key are made one at a time and each is given
 // the next availability sequence: the WMS sequence times
-// AvailabilityStride, or one more than the last given when that is not
-// less. So the CRM keeps the newest read whatever order the publishes
-// land in: an older snapshot's read never overtakes an allocation's
-// refresh, and the key's next inventory event overtakes every refresh
-// before it. The last sequence given is held in memory: after a restart,
-// refreshes at a WMS sequence the CRM already shows refreshes of are
-// ignored by it until the key's next inventory event (or as many refreshes
-// as before).
+// AvailabilityStride (plus one for a refresh), or one more than the last
+// given when that is not less. So the CRM keeps the newest read whatever
+// order the publishes land in: an older snapshot's read never overtakes an
+// allocation's refresh, and the key's next inventory event overtakes every
+// refresh before it. A sequence above the WMS sequence times the stride,
+// which no later read could derive, is stored in the [CursorStore] (under
+// [FeedCRMAvailability]) before it is published, and a restarted flow
+// loads it on its first read of the key: its refreshes go on above the
+// ones the CRM shows.
 //
 // # Roles each sub-flow needs
 //
