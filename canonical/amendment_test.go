@@ -31,7 +31,10 @@ func TestOrderAmendment(t *testing.T) {
 		{"unique lines", func(a *A) { a.Lines[1].LineID = "L1" }, "lines[1].lineId", `duplicate "L1"`},
 		{"amends nothing", func(a *A) { a.Lines[0] = canonical.AmendedLine{LineID: "L1"} }, "lines[0]", "amends nothing"},
 		{"rejected negative", func(a *A) { q := qty("-1", "EA"); a.Lines[0].Rejected = &q }, "lines[0].rejected.value", "-1"},
-		{"confirmed unit", func(a *A) { q := canonical.Quantity{Value: canonical.MustParseDecimal("1"), Unit: "CS"}; a.Lines[1].Confirmed = &q }, "lines[1].confirmed.unit", "CS"},
+		{"confirmed unit", func(a *A) {
+			q := canonical.Quantity{Value: canonical.MustParseDecimal("1"), Unit: "CS"}
+			a.Lines[1].Confirmed = &q
+		}, "lines[1].confirmed.unit", "CS"},
 		{"price negative", func(a *A) { m := canonical.MustParseMoney("-1", "USD"); a.Lines[0].UnitPrice = &m }, "lines[0].unitPrice.amount", "must not be negative"},
 	})
 	checkJSONRoundTrip(t, "order amendment", amendmentFixture())
