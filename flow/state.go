@@ -108,6 +108,8 @@ type stateRecord struct {
 	HoldLines []canonical.AckLine `json:"holdLines,omitempty"`
 	// FP is the fingerprint of the order as submitted.
 	FP string `json:"fp,omitempty"`
+	// Amend is the ERP's latest amendment taken up.
+	Amend *amendState `json:"amend,omitempty"`
 }
 
 // cancelRecord is the encoding of a cancelState.
@@ -156,7 +158,7 @@ func recordOf(st *orderState) stateRecord {
 	r := stateRecord{V: StateVersion, Corr: st.corr, Order: st.order, Phase: st.phase.String(), Decision: st.decision,
 		Resumed: st.resumed, QEvents: st.qevents, Seq: st.seq, Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
 		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder,
-		HoldLines: st.holdLines, FP: st.fp}
+		HoldLines: st.holdLines, FP: st.fp, Amend: st.amend}
 	for id, ok := range st.shipped {
 		if ok {
 			r.Shipped = append(r.Shipped, id)
@@ -261,6 +263,10 @@ func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
 		w.key("fp")
 		w.value(r.FP)
 	}
+	if r.Amend != nil {
+		w.key("amend")
+		w.value(r.Amend)
+	}
 	return append(w.b, '}'), w.err
 }
 
@@ -360,7 +366,7 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 	st := &orderState{corr: r.Corr, order: r.Order, decision: r.Decision, resumed: r.Resumed, qevents: r.QEvents,
 		seq: r.Seq, dirty: r.Dirty, messages: r.Messages, plan: r.Plan, released: r.Released, alloc: r.Alloc,
 		shipped: make(map[string]bool, len(r.Shipped)), ships: r.Ships, invoices: r.Invoices, invOrder: r.InvOrder,
-		holdLines: r.HoldLines, fp: r.FP}
+		holdLines: r.HoldLines, fp: r.FP, amend: r.Amend}
 	switch r.Phase {
 	case phaseSubmitted.String():
 		st.phase = phaseSubmitted
