@@ -244,7 +244,9 @@ func planAmendment(st *orderState, a canonical.OrderAmendment) ([]amendLine, err
 		}
 		net1 := c.sub(net0, p.rejAsked)
 		open1 := c.sub(net1, shipped).Max(canonical.Decimal{})
-		w1 := w0.Min(open1)
+		// Without a new confirmation, a rejection takes what is withheld
+		// first: what ships stays the confirmed quantity.
+		w1 := c.sub(net1, p.curConf).Max(canonical.Decimal{}).Min(w0).Min(open1)
 		if al.Confirmed != nil {
 			w1 = c.sub(net1, al.Confirmed.Value).Max(canonical.Decimal{}).Min(open1)
 		}

@@ -235,3 +235,52 @@ func TestAmendmentBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestAmendmentRestart checks that what the flow took up of the ERP's
+// amendments survives a restart over the same stores: the amendment
+// delivered again after the restart is a duplicate, and the next
+// revision goes on from the withheld quantity and the rejection stored.
+func TestAmendmentRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		w := newWorld(t, nil)
+		state, cursors := &flow.MemoryState{}, &flow.MemoryCursors{}
+		restart := func() { w.connect(t, nil, flow.Config{Log: w.log, State: state, Cursors: cursors}) }
+		restart()
+		id := w.submit(t, "ACC-0001", "SKU-100:5", "SKU-105:7")
+		w.settle(t)
+		_, err := w.erp.AmendOrder(ctx, id, []canonical.AmendedLine{amended("L2", func(l *canonical.AmendedLine) {
+			l.Rejected, l.Confirmed = eaPtr("1"), eaPtr("4")
+		})}, "first")
+		require.NoError(t, err, "AmendOrder 1")
+		w.settle(t)
+		before := w.agree(t, id)
+		require.Equal(t, "1", bucket(t, before, "L2", canonical.BucketRejected), "rejected before the restart")
+		require.Equal(t, "4", bucket(t, before, "L2", canonical.BucketConfirmed), "confirmed before the restart")
+		changes := w.wms.Counts().Changes
+
+		restart()
+		page, err := w.erp.PollEvents(ctx, "", 100)
+		require.NoError(t, err, "erp PollEvents")
+		e := page.Events[len(page.Events)-1]
+		e.PartitionKey, e.CorrelationID = e.Subject, before.CorrelationID
+		dups := w.metrics.get(flow.CounterDuplicate)
+		require.NoError(t, w.log.Append(ctx, e), "append the amendment again")
+		w.settle(t)
+		assert.Equal(t, dups+1, w.metrics.get(flow.CounterDuplicate), "the amendment again after the restart is a duplicate")
+		assert.Equal(t, changes, w.wms.Counts().Changes, "no WMS change for the duplicate")
+
+		// Revision 2 rejects 2 in total: 1 more, taken from what is
+		// withheld (4 confirmed of 6 open), so the warehouse keeps 4.
+		_, err = w.erp.AmendOrder(ctx, id, []canonical.AmendedLine{amended("L2", func(l *canonical.AmendedLine) { l.Rejected = eaPtr("2") })}, "second")
+		require.NoError(t, err, "AmendOrder 2")
+		w.settle(t)
+		w.adjust(t, "ADJ-R1", "SKU-105", "WH-EAST", "9")
+		w.settle(t)
+		v := w.agree(t, id)
+		assert.Equal(t, "2", bucket(t, v, "L2", canonical.BucketRejected), "rejected after revision 2")
+		assert.Equal(t, "4", bucket(t, v, "L2", canonical.BucketShipped), "shipped: the confirmed 4")
+		assert.Equal(t, changes, w.wms.Counts().Changes, "revision 2 takes nothing more from the warehouse")
+		assert.Empty(t, v.DeadLetters, "dead letters")
+	})
+}
