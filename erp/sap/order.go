@@ -15,6 +15,7 @@ import (
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/httpkit"
+	"github.com/distsync/distsync/erp/internal/ackoutcome"
 	"github.com/distsync/distsync/erp/sap/internal/odata"
 )
 
@@ -162,16 +163,7 @@ func (c *Client) ack(e *odata.SalesOrder) canonical.OrderAck {
 			a.Lines = append(a.Lines, l)
 		}
 	}
-	switch {
-	case e.OverallSDDocumentRejectionSts == "C" || (rejected > 0 && rejected == len(a.Lines)):
-		a.Outcome = canonical.AckRejected
-	case len(a.Holds) > 0:
-		a.Outcome = canonical.AckOnHold
-	case changed+rejected > 0:
-		a.Outcome = canonical.AckAcceptedWithChanges
-	default:
-		a.Outcome = canonical.AckAccepted
-	}
+	a.Outcome = ackoutcome.Of(e.OverallSDDocumentRejectionSts == "C", len(a.Lines), rejected, changed, len(a.Holds) > 0)
 	return a
 }
 
