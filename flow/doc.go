@@ -230,6 +230,28 @@
 // cancelled in full completes the order: its status follows from the
 // buckets.
 //
+// # The ERP's own changes
+//
+// The ERP may change an order it has accepted on its own: correct a price,
+// reject (part of) a line later, confirm less than is open, promise
+// another date. It puts an order.amended event ([canonical.OrderAmendment])
+// on its event feed, accepted from [Config.ERPSources] only, with each
+// amended line's new totals and a revision per order. The flow takes up an
+// amendment once: one at or below the revision it took up is a duplicate
+// (the revision is kept in the order's state, so across restarts too). A
+// higher rejected total is booked as a rejected quantity delta; a confirmed
+// total below what is open withholds the rest. On a released order, what
+// no longer ships is taken away from the fulfilment orders, with
+// [connector.ReleaseChanger] when the WMS has it (else CancelRelease),
+// under keys derived from ("erp_amend", order ID, revision, fulfilment
+// order). What a warehouse refuses because it is picked, packed or
+// shipped stays to ship: only what it took away is booked, the ERP is told
+// what was kept with [connector.AmendmentReporter] (when it has it), and
+// the CRM's messages give the reason. Prices and promised dates are set on
+// the order and shown. A withholding on an order not released yet is
+// dead-lettered with [ErrOrderState], to replay once it is released; a
+// higher confirmation releases nothing more.
+//
 // # Returns
 //
 // A return (RMA) is authorized in the CRM (its order feed carries
