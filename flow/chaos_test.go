@@ -54,8 +54,8 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
 		w.connect(t, &fc, flow.Config{Log: w.log})
 		rng := rand.New(rand.NewPCG(seed, 7))
-		var ids, later []string
-		requests := 0
+		var ids, later, amend []string
+		requests, amendments := 0, 0
 		for i := range n {
 			id := w.submitGenerated(t, rng)
 			ids = append(ids, id)
@@ -66,6 +66,8 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 				requests += w.requestCancel(t, rng, id)
 			case 1:
 				later = append(later, id)
+			case 2:
+				amend = append(amend, id)
 			}
 			if i%25 == 24 {
 				w.settle(t)
@@ -73,6 +75,12 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 					requests += w.requestCancel(t, rng, id)
 				}
 				later = later[:0]
+				// About one order in twenty is amended by the ERP once
+				// released: a line rejected in part, or a price corrected.
+				for _, id := range amend {
+					amendments += w.amendInERP(t, rng, id)
+				}
+				amend = amend[:0]
 			}
 		}
 		w.settle(t)
@@ -89,8 +97,9 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 			injected.Reorders += c.Reorders
 			injected.Outage += c.Outage
 		}
-		t.Logf("%d orders (%d accepted, %d fulfilment orders, %d cancel requests, %d orders with cancelled quantity, %d cancelled in full); faults: %+v; %s",
-			n, accepted, fos, requests, cancelledOrders, cancelledInFull, injected, w)
+		t.Logf("%d orders (%d accepted, %d fulfilment orders, %d cancel requests, %d orders with cancelled quantity, %d cancelled in full, %d ERP amendments); faults: %+v; %s",
+			n, accepted, fos, requests, cancelledOrders, cancelledInFull, amendments, injected, w)
+		assert.Positive(t, amendments, "ERP amendments")
 		assert.Positive(t, cancelledOrders, "orders with cancelled quantity")
 		assert.Positive(t, w.wms.Counts().Cancellations, "cancellations in the warehouses")
 		if w.tpl != nil {
@@ -131,5 +140,45 @@ func (w *world) requestCancel(t testing.TB, rng *rand.Rand, id string) int {
 		return 0
 	}
 	require.NoError(t, err, "RequestCancellation %s %v", id, lines)
+	return 1
+}
+
+// amendInERP has the ERP amend a released order of its own accord: reject
+// part of a line's open, unshipped quantity (leaving at least one to ship)
+// or correct a line's price. It returns how many amendments it made: 0
+// when the order is not released (rejected, on hold) or nothing is left
+// to reject.
+func (w *world) amendInERP(t testing.TB, rng *rand.Rand, id string) int {
+	t.Helper()
+	ctx := context.Background()
+	v, err := w.flow.Where(ctx, id)
+	require.NoError(t, err, "Where %s", id)
+	if v.Phase != "released" {
+		return 0
+	}
+	eo, err := w.erp.GetOrder(ctx, id)
+	require.NoError(t, err, "ERP GetOrder %s", id)
+	l := eo.Lines[rng.IntN(len(eo.Lines))]
+	al := canonical.AmendedLine{LineID: l.ID}
+	if rng.IntN(2) == 0 {
+		p := canonical.NewMoney(canonical.DecimalFromInt(int64(1+rng.IntN(50))), l.UnitPrice.Currency)
+		al.UnitPrice = &p
+	} else {
+		bs := l.Buckets
+		open, err := bs.NetOrdered()
+		require.NoError(t, err, "open of %s %s", id, l.ID)
+		open, err = open.Sub(bs.Get(canonical.BucketShipped))
+		require.NoError(t, err, "unshipped of %s %s", id, l.ID)
+		if open.Cmp(canonical.DecimalFromInt(2)) < 0 {
+			return 0
+		}
+		k := canonical.DecimalFromInt(1)
+		total, err := bs.Get(canonical.BucketRejected).Add(k)
+		require.NoError(t, err, "rejected of %s %s", id, l.ID)
+		q := canonical.NewQuantity(total, l.Quantity.Unit)
+		al.Rejected = &q
+	}
+	_, err = w.erp.AmendOrder(ctx, id, []canonical.AmendedLine{al}, "chaos")
+	require.NoError(t, err, "AmendOrder %s %+v", id, al)
 	return 1
 }
