@@ -26,4 +26,5 @@ const (
 	KindCustomer            = "customer"
 	KindItem                = "item"
 	KindCancelRequest       = "cancel_request"
+	KindOrderAmendment      = "order_amendment"
 )

@@ -501,6 +501,7 @@ func TestDocumentsImplementDocument(t *testing.T) {
 		canonical.KindCustomer:            customerFixture(),
 		canonical.KindItem:                itemFixture(),
 		canonical.KindCancelRequest:       cancelFixture(),
+		canonical.KindOrderAmendment:      amendmentFixture(),
 	}
 	for kind, d := range docs {
 		assert.Equal(t, kind, d.DocumentKind(), "%s", reflect.TypeOf(d))

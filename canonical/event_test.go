@@ -112,6 +112,7 @@ func TestEventTypes(t *testing.T) {
 		canonical.EventOrderHeld:              canonical.KindOrder,
 		canonical.EventOrderCancelled:         canonical.KindOrder,
 		canonical.EventOrderCancelRequested:   canonical.KindCancelRequest,
+		canonical.EventOrderAmended:           canonical.KindOrderAmendment,
 		canonical.EventFulfillmentReleased:    canonical.KindFulfillmentOrder,
 		canonical.EventFulfillmentAllocated:   canonical.KindAllocationUpdate,
 		canonical.EventFulfillmentBackordered: canonical.KindAllocationUpdate,

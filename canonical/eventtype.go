@@ -44,6 +44,11 @@ const (
 	// [KindCancelRequest]. What was actually cancelled shows in the order's
 	// cancelled bucket.
 	EventOrderCancelRequested EventType = "distsync.order.cancel_requested.v1"
+	// EventOrderAmended is emitted when the ERP changes on its own an
+	// order it has accepted (a price correction, a line rejected later, a
+	// reduced confirmed quantity, a new promised date); its data is a
+	// [KindOrderAmendment].
+	EventOrderAmended EventType = "distsync.order.amended.v1"
 )
 
 // Fulfilment events, one stream per fulfilment order (one per warehouse).
@@ -103,6 +108,7 @@ func EventTypes() []EventType {
 		EventOrderHeld,
 		EventOrderCancelled,
 		EventOrderCancelRequested,
+		EventOrderAmended,
 		EventFulfillmentReleased,
 		EventFulfillmentAllocated,
 		EventFulfillmentBackordered,
@@ -126,6 +132,7 @@ func EventTypes() []EventType {
 //	order.submitted, accepted, rejected, held, cancelled  order
 //	order.validated                                       order_ack
 //	order.cancel_requested                                cancel_request
+//	order.amended                                         order_amendment
 //	fulfillment.released, cancelled                       fulfillment_order
 //	fulfillment.allocated, backordered, picked            allocation_update
 //	fulfillment.shipped, shipment.confirmed               shipment
@@ -143,6 +150,8 @@ func EventKind(t EventType) (kind string, ok bool) {
 		return KindOrderAck, true
 	case EventOrderCancelRequested:
 		return KindCancelRequest, true
+	case EventOrderAmended:
+		return KindOrderAmendment, true
 	case EventFulfillmentReleased, EventFulfillmentCancelled:
 		return KindFulfillmentOrder, true
 	case EventFulfillmentAllocated, EventFulfillmentBackordered, EventFulfillmentPicked:

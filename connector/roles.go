@@ -175,6 +175,41 @@ type OrderChanger interface {
 	ChangeOrder(ctx context.Context, key string, change canonical.OrderChange) (canonical.ChangeAck, error)
 }
 
+// AmendmentReport tells an ERP what the warehouses kept of one of its
+// amendments ([canonical.OrderAmendment]): rejected quantities that were
+// picked or shipped before the amendment reached them, and so will ship
+// after all. The zero value names no order and is not a valid report. An
+// AmendmentReport is a plain value, safe for concurrent reads.
+type AmendmentReport struct {
+	OrderID string `json:"orderId"`
+	// AmendmentID and Revision name the amendment.
+	AmendmentID string `json:"amendmentId"`
+	Revision    int64  `json:"revision"`
+	// Kept are the order lines (order line IDs) and the quantities of
+	// their amended rejected total that the warehouses did not take away,
+	// in the lines' units.
+	Kept []LineQuantity `json:"kept"`
+	// Reason is a short text for people, such as "picked".
+	Reason string `json:"reason,omitempty"`
+}
+
+// AmendmentReporter is an optional capability of an ERP whose event feed
+// carries amendments ([canonical.EventOrderAmended]), found with [As]: it
+// takes back the part of a rejection the warehouses could not honour.
+// The zero value, nil, is no implementation. Implementations must be safe
+// for concurrent use: the flows call them from several workers at once.
+type AmendmentReporter interface {
+	// ReportAmendment takes the kept quantities of r out of the rejected
+	// bucket of the order's lines, so that the ERP expects to ship and
+	// invoice them, and returns the ERP's view of the order after it. It
+	// is idempotent by key: a second call with the same key changes
+	// nothing more; the same key with another report is a CodeConflict
+	// error. CodeNotFound for an unknown order; CodeInvalid for an unknown
+	// line, a quantity that is not positive or not in the line's unit;
+	// CodeConflict when a quantity exceeds the line's rejected bucket.
+	ReportAmendment(ctx context.Context, key string, r AmendmentReport) (canonical.Order, error)
+}
+
 // ERP is what the flows need of an ERP. An ERP may also have an event feed
 // of its own ([EventFeed], found with [As]) on which ERP-side requests
 // appear, such as cancellations of an order's open remainder. The flows call

@@ -322,6 +322,7 @@ func TestAsDecorated(t *testing.T) {
 		checkAs[connector.EventFeed](t, st.name+" erp", st.erp(with), st.erp(without))
 		checkAs[connector.OrderCanceller](t, st.name+" erp", st.erp(with), st.erp(without))
 		checkAs[connector.OrderChanger](t, st.name+" erp", st.erp(with), st.erp(without))
+		checkAs[connector.AmendmentReporter](t, st.name+" erp", st.erp(with), st.erp(without))
 		checkAs[connector.HealthChecker](t, st.name+" erp", st.erp(with), st.erp(without))
 		checkAs[connector.ReleaseChanger](t, st.name+" wms", st.wms(scriptedWMS{memfake.NewWMS(), with}), st.wms(bareWMS{memfake.NewWMS()}))
 		checkAs[connector.HealthChecker](t, st.name+" wms", st.wms(scriptedWMS{memfake.NewWMS(), with}), st.wms(bareWMS{memfake.NewWMS()}))
@@ -386,6 +387,9 @@ func callAny(t *testing.T, r any) error {
 		return err
 	case *connector.OrderChanger:
 		_, err := (*r).ChangeOrder(t.Context(), "k", canonical.OrderChange{OrderID: "o1"})
+		return err
+	case *connector.AmendmentReporter:
+		_, err := (*r).ReportAmendment(t.Context(), "k", connector.AmendmentReport{OrderID: "o1"})
 		return err
 	case *connector.ReleaseChanger:
 		_, err := (*r).ChangeRelease(t.Context(), "k", connector.ReleaseChange{FulfillmentOrderID: "fo1"})

@@ -19,16 +19,18 @@ type WrappedERP struct {
 	feed   EventFeed
 	cancel OrderCanceller
 	change OrderChanger
+	amend  AmendmentReporter
 	health HealthChecker
 }
 
 var (
-	_ RoleForwarder  = (*WrappedERP)(nil)
-	_ ERP            = (*WrappedERP)(nil)
-	_ EventFeed      = (*WrappedERP)(nil)
-	_ OrderCanceller = (*WrappedERP)(nil)
-	_ OrderChanger   = (*WrappedERP)(nil)
-	_ HealthChecker  = (*WrappedERP)(nil)
+	_ AmendmentReporter = (*WrappedERP)(nil)
+	_ RoleForwarder     = (*WrappedERP)(nil)
+	_ ERP               = (*WrappedERP)(nil)
+	_ EventFeed         = (*WrappedERP)(nil)
+	_ OrderCanceller    = (*WrappedERP)(nil)
+	_ OrderChanger      = (*WrappedERP)(nil)
+	_ HealthChecker     = (*WrappedERP)(nil)
 )
 
 // WrapERP returns erp decorated as opts say (see [Options]). It returns an
@@ -58,7 +60,7 @@ var (
 //
 // The optional roles of the system go through the same decorators, as
 // database/sql routes a driver's optional Pinger through its pool: an
-// ERP's [EventFeed], [OrderCanceller] and [OrderChanger], a WMS's
+// ERP's [EventFeed], [OrderCanceller], [OrderChanger] and [AmendmentReporter], a WMS's
 // [ReleaseChanger], a CRM's [StatusBatchPublisher],
 // and the [HealthChecker] of each. The wrapped type always has their
 // methods; when the wrapped implementation lacks a role, its method
@@ -85,6 +87,7 @@ func WrapERP(erp ERP, opts Options) (*WrappedERP, error) {
 	w.feed, _ = As[EventFeed](erp)
 	w.cancel, _ = As[OrderCanceller](erp)
 	w.change, _ = As[OrderChanger](erp)
+	w.amend, _ = As[AmendmentReporter](erp)
 	w.health, _ = As[HealthChecker](erp)
 	return w, nil
 }
@@ -97,9 +100,11 @@ func unsupported(system, op, role string, impl any) error {
 
 // HasRole implements [RoleForwarder]: it reports whether the wrapped ERP
 // has the optional role ([EventFeed], [OrderCanceller], [OrderChanger],
-// [HealthChecker]), and true for any other type.
+// [AmendmentReporter], [HealthChecker]), and true for any other type.
 func (w *WrappedERP) HasRole(role any) bool {
 	switch role.(type) {
+	case *AmendmentReporter:
+		return w.amend != nil
 	case *EventFeed:
 		return w.feed != nil
 	case *OrderCanceller:
@@ -195,6 +200,19 @@ func (w *WrappedERP) CancelOrderLines(ctx context.Context, key string, c OrderCa
 	}
 	return call(ctx, w.d, "CancelOrderLines", true, func(ctx context.Context) (canonical.Order, error) {
 		return w.cancel.CancelOrderLines(ctx, key, c)
+	})
+}
+
+// ReportAmendment calls the wrapped ERP's [AmendmentReporter] through the
+// decorators, with the same key on every attempt. It returns an error
+// matching errors.ErrUnsupported, without an attempt, when the wrapped ERP
+// takes no amendment reports.
+func (w *WrappedERP) ReportAmendment(ctx context.Context, key string, r AmendmentReport) (canonical.Order, error) {
+	if w.amend == nil {
+		return canonical.Order{}, unsupported(w.d.system, "ReportAmendment", "AmendmentReporter", w.erp)
+	}
+	return call(ctx, w.d, "ReportAmendment", true, func(ctx context.Context) (canonical.Order, error) {
+		return w.amend.ReportAmendment(ctx, key, r)
 	})
 }
 

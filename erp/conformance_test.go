@@ -55,14 +55,22 @@ func harness(t *testing.T, m *erp.Memory, wrap func(*testing.T, connector.ERP) c
 	}
 }
 
-// addEvents accepts n orders of their own and requests the cancellation
-// of each in the ERP, which puts n cancellation requests on its feed.
+// addEvents accepts n orders of their own and, in turn, requests the
+// cancellation of one in the ERP or corrects its first line's price, which
+// puts n cancellation requests and amendments on its feed.
 func addEvents(m *erp.Memory) func(ctx context.Context, n int) error {
 	return func(ctx context.Context, n int) error {
 		for i := range n {
 			o := kitOrder(1000 + i)
 			if _, err := m.AcceptOrder(ctx, "kit-events-"+o.ID, &o); err != nil {
 				return err
+			}
+			if i%2 == 1 {
+				price := canonical.MustParseMoney("9.99", string(o.Currency))
+				if _, err := m.AmendOrder(ctx, o.ID, []canonical.AmendedLine{{LineID: o.Lines[0].ID, UnitPrice: &price}}, "kit"); err != nil {
+					return err
+				}
+				continue
 			}
 			if _, err := m.RequestCancellation(ctx, o.ID, nil, "kit"); err != nil {
 				return err

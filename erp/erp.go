@@ -170,6 +170,10 @@ type core struct {
 	changes map[string]changeRecord // ChangeOrder by key (erp/change.go)
 	nextCR  int
 	nextRet int // returns authorized with RequestReturn (erp/returns.go)
+	// Amendments (erp/amend.go).
+	amendRev  map[string]int64    // last revision per order ID
+	amendKeys map[string][32]byte // ReportAmendment by key
+	nextAM    int
 }
 
 // Counts counts the effects a [Memory] has had since it was created. It is

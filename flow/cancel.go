@@ -33,8 +33,9 @@ type cancelState struct {
 // ([connector.EventFeed], found with [connector.As]), from its stored
 // cursor to its end, and appends the events to the log partitioned by
 // their subject (an order ID) with the order's correlation ID, storing the
-// cursor (under [FeedERPEvents]) after each page. Today the flow handles
-// the ERP's cancellation requests there; events it does not handle are
+// cursor (under [FeedERPEvents]) after each page. The flow handles the
+// ERP's cancellation requests, returns and amendments (order.amended, see
+// flow/erpchange.go) there; events it does not handle are
 // dead-lettered with their reason. It returns how many events it appended;
 // 0 and no error when the ERP has no feed, or the flow none (a flow made
 // by NewInventorySync).

@@ -54,8 +54,8 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 		w.log = eventlog.NewMemory(eventlog.MemoryConfig{})
 		w.connect(t, &fc, flow.Config{Log: w.log})
 		rng := rand.New(rand.NewPCG(seed, 7))
-		var ids, later, midway []string
-		requests := 0
+		var ids, later, midway, amend []string
+		requests, amendments := 0, 0
 		// Changes are drawn from their own generator, so that the orders
 		// and cancellations stay those of the seed without changes.
 		cg := rand.New(rand.NewPCG(seed, 19))
@@ -70,6 +70,8 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 				requests += w.requestCancel(t, rng, id)
 			case 1:
 				later = append(later, id)
+			case 2:
+				amend = append(amend, id)
 			}
 			// About one order in eight is changed: before its decision
 			// is handled, or while the warehouse works on it.
@@ -91,6 +93,12 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 					requests += w.requestCancel(t, rng, id)
 				}
 				later = later[:0]
+				// About one order in twenty is amended by the ERP once
+				// released: a line rejected in part, or a price corrected.
+				for _, id := range amend {
+					amendments += w.amendInERP(t, rng, id)
+				}
+				amend = amend[:0]
 			}
 		}
 		w.settle(t)
@@ -107,10 +115,11 @@ func chaos(t *testing.T, systems func(testing.TB) *world) {
 			injected.Reorders += c.Reorders
 			injected.Outage += c.Outage
 		}
-		t.Logf("%d orders (%d accepted, %d fulfilment orders, %d cancel requests, %d orders with cancelled quantity, %d cancelled in full, %d changed); faults: %+v; %s",
-			n, accepted, fos, requests, cancelledOrders, cancelledInFull, len(w.changed), injected, w)
+		t.Logf("%d orders (%d accepted, %d fulfilment orders, %d cancel requests, %d orders with cancelled quantity, %d cancelled in full, %d changed, %d ERP amendments); faults: %+v; %s",
+			n, accepted, fos, requests, cancelledOrders, cancelledInFull, len(w.changed), amendments, injected, w)
 		assert.Positive(t, w.erp.Counts().Changes, "changes in the ERP")
 		assert.Positive(t, w.wms.Counts().Changes, "changes in the warehouses")
+		assert.Positive(t, amendments, "ERP amendments")
 		assert.Positive(t, cancelledOrders, "orders with cancelled quantity")
 		assert.Positive(t, w.wms.Counts().Cancellations, "cancellations in the warehouses")
 		if w.tpl != nil {
@@ -182,4 +191,44 @@ func (w *world) reviseRandom(t testing.TB, rng *rand.Rand, id string) {
 	})
 	require.NoError(t, err, "ReviseOrder %s", id)
 	w.changed[id] = true
+}
+
+// amendInERP has the ERP amend a released order of its own accord: reject
+// part of a line's open, unshipped quantity (leaving at least one to ship)
+// or correct a line's price. It returns how many amendments it made: 0
+// when the order is not released (rejected, on hold) or nothing is left
+// to reject.
+func (w *world) amendInERP(t testing.TB, rng *rand.Rand, id string) int {
+	t.Helper()
+	ctx := context.Background()
+	v, err := w.flow.Where(ctx, id)
+	require.NoError(t, err, "Where %s", id)
+	if v.Phase != "released" {
+		return 0
+	}
+	eo, err := w.erp.GetOrder(ctx, id)
+	require.NoError(t, err, "ERP GetOrder %s", id)
+	l := eo.Lines[rng.IntN(len(eo.Lines))]
+	al := canonical.AmendedLine{LineID: l.ID}
+	if rng.IntN(2) == 0 {
+		p := canonical.NewMoney(canonical.DecimalFromInt(int64(1+rng.IntN(50))), l.UnitPrice.Currency)
+		al.UnitPrice = &p
+	} else {
+		bs := l.Buckets
+		open, err := bs.NetOrdered()
+		require.NoError(t, err, "open of %s %s", id, l.ID)
+		open, err = open.Sub(bs.Get(canonical.BucketShipped))
+		require.NoError(t, err, "unshipped of %s %s", id, l.ID)
+		if open.Cmp(canonical.DecimalFromInt(2)) < 0 {
+			return 0
+		}
+		k := canonical.DecimalFromInt(1)
+		total, err := bs.Get(canonical.BucketRejected).Add(k)
+		require.NoError(t, err, "rejected of %s %s", id, l.ID)
+		q := canonical.NewQuantity(total, l.Quantity.Unit)
+		al.Rejected = &q
+	}
+	_, err = w.erp.AmendOrder(ctx, id, []canonical.AmendedLine{al}, "chaos")
+	require.NoError(t, err, "AmendOrder %s %+v", id, al)
+	return 1
 }

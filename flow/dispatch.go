@@ -178,6 +178,7 @@ var routes = map[canonical.EventType]route{
 	canonical.EventFulfillmentReleased:  recorded,
 	canonical.EventFulfillmentCancelled: recorded,
 	canonical.EventOrderCancelRequested: handler(nil, (*Flow).onCancelRequested),
+	canonical.EventOrderAmended:         handler(orderOfAmendment, (*Flow).onAmended),
 	canonical.EventInventoryAdjusted:    (*Flow).onInventory,
 	canonical.EventInventorySnapshot:    (*Flow).onInventory,
 	canonical.EventReturnAuthorized:     handler(orderOfReturn, (*Flow).onReturnAuthorized),
@@ -231,7 +232,8 @@ func checkPartition(ev canonical.Event, orderID string) error {
 // checkSource refuses an order event from a source the flow does not
 // accept for its type: an order.submitted event not from
 // Config.OrderSources, an order.accepted event not from Config.Source, a
-// cancel request not from Config.OrderSources or Config.ERPSources, a
+// cancel request not from Config.OrderSources or Config.ERPSources, an
+// amendment not from Config.ERPSources, a
 // return.authorized event not from those or Config.Source (returns
 // authorized with Flow.AuthorizeReturn), a fulfilment, return.received or
 // inventory event not from Config.WMSSources, or, with
@@ -258,6 +260,10 @@ func (f *Flow) checkSource(ev canonical.Event) error {
 		if !slices.Contains(f.orderSrc, ev.Source) && !slices.Contains(f.erpSrc, ev.Source) {
 			return fmt.Errorf("%w: cancel requests are accepted from %q only (Config.OrderSources, Config.ERPSources)",
 				ErrForeignSource, slices.Concat(f.orderSrc, f.erpSrc))
+		}
+	case canonical.EventOrderAmended:
+		if !slices.Contains(f.erpSrc, ev.Source) {
+			return fmt.Errorf("%w: amendments are accepted from %q only (Config.ERPSources)", ErrForeignSource, f.erpSrc)
 		}
 	case canonical.EventReturnAuthorized:
 		if ev.Source != f.source && !slices.Contains(f.orderSrc, ev.Source) && !slices.Contains(f.erpSrc, ev.Source) {

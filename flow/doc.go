@@ -216,14 +216,15 @@
 // availability to the CRM; the ERP's ledger is left alone, since on hand
 // did not move. Reads of a key are made one at a time and each is given
 // the next availability sequence: the WMS sequence times
-// AvailabilityStride, or one more than the last given when that is not
-// less. So the CRM keeps the newest read whatever order the publishes
-// land in: an older snapshot's read never overtakes an allocation's
-// refresh, and the key's next inventory event overtakes every refresh
-// before it. The last sequence given is held in memory: after a restart,
-// refreshes at a WMS sequence the CRM already shows refreshes of are
-// ignored by it until the key's next inventory event (or as many refreshes
-// as before).
+// AvailabilityStride (plus one for a refresh), or one more than the last
+// given when that is not less. So the CRM keeps the newest read whatever
+// order the publishes land in: an older snapshot's read never overtakes an
+// allocation's refresh, and the key's next inventory event overtakes every
+// refresh before it. A sequence above the WMS sequence times the stride,
+// which no later read could derive, is stored in the [CursorStore] (under
+// [FeedCRMAvailability]) before it is published, and a restarted flow
+// loads it on its first read of the key: its refreshes go on above the
+// ones the CRM shows.
 //
 // # Roles each sub-flow needs
 //
@@ -315,6 +316,28 @@
 // hold, sends them again as a change from the ERP's version to the next
 // (the ERP decides them anew and may hold them again). Held increases of
 // an order that was itself on hold when changed are not sent again.
+//
+// # The ERP's own changes
+//
+// The ERP may change an order it has accepted on its own: correct a price,
+// reject (part of) a line later, confirm less than is open, promise
+// another date. It puts an order.amended event ([canonical.OrderAmendment])
+// on its event feed, accepted from [Config.ERPSources] only, with each
+// amended line's new totals and a revision per order. The flow takes up an
+// amendment once: one at or below the revision it took up is a duplicate
+// (the revision is kept in the order's state, so across restarts too). A
+// higher rejected total is booked as a rejected quantity delta; a confirmed
+// total below what is open withholds the rest. On a released order, what
+// no longer ships is taken away from the fulfilment orders, with
+// [connector.ReleaseChanger] when the WMS has it (else CancelRelease),
+// under keys derived from ("erp_amend", order ID, revision, fulfilment
+// order). What a warehouse refuses because it is picked, packed or
+// shipped stays to ship: only what it took away is booked, the ERP is told
+// what was kept with [connector.AmendmentReporter] (when it has it), and
+// the CRM's messages give the reason. Prices and promised dates are set on
+// the order and shown. A withholding on an order not released yet is
+// dead-lettered with [ErrOrderState], to replay once it is released; a
+// higher confirmation releases nothing more.
 //
 // # Returns
 //

@@ -140,6 +140,8 @@ type orderState struct {
 	// Cancellation of an open remainder (flow/cancel.go): the cancel
 	// requests seen, by source and request ID.
 	cancels map[string]*cancelState
+	// The ERP's amendments (flow/erpchange.go): the latest taken up.
+	amend *amendState
 
 	// Returns (flow/returns.go): the order's returns by ID, in the order
 	// they were authorized.

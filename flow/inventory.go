@@ -40,6 +40,9 @@ type invState struct {
 	// gate, a semaphore of one, is held across a read of the key's
 	// positions and the assignment of its availability sequence.
 	gate chan struct{}
+	// loaded reports that avail includes the sequence stored for the key
+	// (flow/availseq.go).
+	loaded bool
 }
 
 // AvailabilityStride scales the WMS's inventory sequence into the sequence
@@ -134,7 +137,7 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 	}
 	if push == nil || push.event != ev.Key() {
 		var err error
-		if push, err = f.readInventory(ctx, st, sku, location, key, bad); err != nil {
+		if push, err = f.readInventory(ctx, st, sku, location, key, false, bad); err != nil {
 			return false, err
 		}
 		push.event = ev.Key()
@@ -176,15 +179,22 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 // readInventory reads the positions of sku at location (key, their
 // SKU@WAREHOUSE), sums them over lots and assigns the read its
 // availability sequence (see AvailabilityStride), holding st.gate so that
-// reads of the key are assigned sequences in the order they read. The
-// returned push has no event.
-func (f *Flow) readInventory(ctx context.Context, st *invState, sku, location, key string, bad func(error) error) (*invPush, error) {
+// reads of the key are assigned sequences in the order they read. A
+// refresh (a read for an allocation update, not for an inventory event) is
+// given at least one more than the WMS sequence times the stride: an
+// inventory event's read at that sequence may have been published before a
+// restart. A sequence no read could derive again is stored before it is
+// returned (flow/availseq.go). The returned push has no event.
+func (f *Flow) readInventory(ctx context.Context, st *invState, sku, location, key string, refresh bool, bad func(error) error) (*invPush, error) {
 	select {
 	case st.gate <- struct{}{}:
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	}
 	defer func() { <-st.gate }()
+	if err := f.loadAvailability(ctx, st, key); err != nil {
+		return nil, err
+	}
 	q := [2]string{sku, location} // one allocation for both lists
 	ps, err := f.roles.stock.Inventory(ctx, connector.InventoryQuery{SKUs: q[0:1:1], Locations: q[1:2:2]})
 	if err != nil {
@@ -202,10 +212,17 @@ func (f *Flow) readInventory(ctx context.Context, st *invState, sku, location, k
 	for _, p := range agg {
 		push.seq = max(push.seq, p.Sequence)
 	}
+	floor := push.seq * AvailabilityStride
+	if refresh {
+		floor++
+	}
 	f.inv.mu.Lock()
-	st.avail = max(push.seq*AvailabilityStride, st.avail+1)
+	st.avail = max(floor, st.avail+1)
 	push.avail = st.avail
 	f.inv.mu.Unlock()
+	if err := f.saveAvailability(ctx, key, push.seq, push.avail); err != nil {
+		return nil, err
+	}
 	return push, nil
 }
 
@@ -224,7 +241,7 @@ func (f *Flow) refreshAvailability(ctx context.Context, location string, skus []
 			continue
 		}
 		key := inventoryKey(sku, location)
-		push, err := f.readInventory(ctx, f.inv.state(key), sku, location, key, bad)
+		push, err := f.readInventory(ctx, f.inv.state(key), sku, location, key, true, bad)
 		var avail connector.Availability
 		if err == nil {
 			avail, err = availability(sku, location, push)

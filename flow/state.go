@@ -110,6 +110,8 @@ type stateRecord struct {
 	FP string `json:"fp,omitempty"`
 	// Change is the order's latest change after the ERP's decision.
 	Change *changeRecord `json:"change,omitempty"`
+	// Amend is the ERP's latest amendment taken up.
+	Amend *amendState `json:"amend,omitempty"`
 }
 
 // cancelRecord is the encoding of a cancelState.
@@ -179,7 +181,7 @@ func recordOf(st *orderState) stateRecord {
 	r := stateRecord{V: StateVersion, Corr: st.corr, Order: st.order, Phase: st.phase.String(), Decision: st.decision,
 		Resumed: st.resumed, QEvents: st.qevents, Seq: st.seq, Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
 		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder,
-		HoldLines: st.holdLines, FP: st.fp, Change: changeRecordOf(st.change)}
+		HoldLines: st.holdLines, FP: st.fp, Change: changeRecordOf(st.change), Amend: st.amend}
 	for id, ok := range st.shipped {
 		if ok {
 			r.Shipped = append(r.Shipped, id)
@@ -264,6 +266,10 @@ func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
 	if r.Change != nil {
 		w.Key("change")
 		marshal(&w, r.Change)
+	}
+	if r.Amend != nil {
+		w.Key("amend")
+		marshal(&w, r.Amend)
 	}
 	w.Close()
 	return w.B, w.Err
@@ -396,7 +402,7 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 	st := &orderState{corr: r.Corr, order: r.Order, decision: r.Decision, resumed: r.Resumed, qevents: r.QEvents,
 		seq: r.Seq, dirty: r.Dirty, messages: r.Messages, plan: r.Plan, released: r.Released, alloc: r.Alloc,
 		shipped: make(map[string]bool, len(r.Shipped)), ships: r.Ships, invoices: r.Invoices, invOrder: r.InvOrder,
-		holdLines: r.HoldLines, fp: r.FP, change: r.Change.state()}
+		holdLines: r.HoldLines, fp: r.FP, change: r.Change.state(), amend: r.Amend}
 	switch r.Phase {
 	case phaseSubmitted.String():
 		st.phase = phaseSubmitted

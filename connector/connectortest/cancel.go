@@ -41,9 +41,15 @@ func checkERPEvents(t kit.T, h ERPHarness) {
 	for _, e := range es {
 		// checkFeed checked every event's type and data; a cancel
 		// request must also be about the order its subject names.
-		if kind, _ := canonical.EventKind(e.Type); kind == canonical.KindCancelRequest {
+		// So must an amendment.
+		switch kind, _ := canonical.EventKind(e.Type); kind {
+		case canonical.KindCancelRequest:
 			if r, err := canonical.DecodeData[canonical.CancelRequest](e); err == nil && r.OrderID != e.Subject {
 				t.Errorf("ERP PollEvents: event %v is about order %q but its subject is %q", e.Key(), r.OrderID, e.Subject)
+			}
+		case canonical.KindOrderAmendment:
+			if a, err := canonical.DecodeData[canonical.OrderAmendment](e); err == nil && a.OrderID != e.Subject {
+				t.Errorf("ERP PollEvents: event %v is about order %q but its subject is %q", e.Key(), a.OrderID, e.Subject)
 			}
 		}
 	}

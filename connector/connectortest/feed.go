@@ -208,6 +208,8 @@ func checkData(e canonical.Event) error {
 		_, err = canonical.DecodeData[canonical.OrderAck](e)
 	case canonical.KindCancelRequest:
 		_, err = canonical.DecodeData[canonical.CancelRequest](e)
+	case canonical.KindOrderAmendment:
+		_, err = canonical.DecodeData[canonical.OrderAmendment](e)
 	case canonical.KindFulfillmentOrder:
 		_, err = canonical.DecodeData[canonical.FulfillmentOrder](e)
 	case canonical.KindAllocationUpdate:

@@ -12,7 +12,7 @@ import (
 // ERP is a [connector.ERP] that injects faults into the calls to another
 // ERP, its optional roles included: its event feed ([connector.EventFeed],
 // with the faults of feeds), [connector.OrderCanceller],
-// [connector.OrderChanger] and [connector.HealthChecker]. Create it with [WrapERP]. It is safe for
+// [connector.OrderChanger], [connector.AmendmentReporter] and [connector.HealthChecker]. Create it with [WrapERP]. It is safe for
 // concurrent use when the wrapped ERP is. The zero value is not usable.
 type ERP struct {
 	erp connector.ERP
@@ -21,16 +21,18 @@ type ERP struct {
 	feed   connector.EventFeed
 	cancel connector.OrderCanceller
 	change connector.OrderChanger
+	amend  connector.AmendmentReporter
 	health connector.HealthChecker
 }
 
 var (
-	_ connector.RoleForwarder  = (*ERP)(nil)
-	_ connector.ERP            = (*ERP)(nil)
-	_ connector.EventFeed      = (*ERP)(nil)
-	_ connector.OrderCanceller = (*ERP)(nil)
-	_ connector.OrderChanger   = (*ERP)(nil)
-	_ connector.HealthChecker  = (*ERP)(nil)
+	_ connector.AmendmentReporter = (*ERP)(nil)
+	_ connector.RoleForwarder     = (*ERP)(nil)
+	_ connector.ERP               = (*ERP)(nil)
+	_ connector.EventFeed         = (*ERP)(nil)
+	_ connector.OrderCanceller    = (*ERP)(nil)
+	_ connector.OrderChanger      = (*ERP)(nil)
+	_ connector.HealthChecker     = (*ERP)(nil)
 )
 
 // WrapERP returns erp with the faults cfg describes. It returns an error
@@ -44,6 +46,7 @@ func WrapERP(erp connector.ERP, cfg Config) (*ERP, error) {
 	f.feed, _ = connector.As[connector.EventFeed](erp)
 	f.cancel, _ = connector.As[connector.OrderCanceller](erp)
 	f.change, _ = connector.As[connector.OrderChanger](erp)
+	f.amend, _ = connector.As[connector.AmendmentReporter](erp)
 	f.health, _ = connector.As[connector.HealthChecker](erp)
 	return f, nil
 }
@@ -58,6 +61,8 @@ func unsupported(system, op, role string, impl any) error {
 // wrapped ERP has the optional role, and true for any other type.
 func (f *ERP) HasRole(role any) bool {
 	switch role.(type) {
+	case *connector.AmendmentReporter:
+		return f.amend != nil
 	case *connector.EventFeed:
 		return f.feed != nil
 	case *connector.OrderCanceller:
@@ -150,6 +155,18 @@ func (f *ERP) CancelOrderLines(ctx context.Context, key string, c connector.Orde
 	}
 	return do(ctx, f.in, "CancelOrderLines", func(ctx context.Context) (canonical.Order, error) {
 		return f.cancel.CancelOrderLines(ctx, key, c)
+	})
+}
+
+// ReportAmendment calls the wrapped ERP's AmendmentReporter with faults.
+// It returns an error matching errors.ErrUnsupported, injecting nothing,
+// when the wrapped ERP takes no amendment reports.
+func (f *ERP) ReportAmendment(ctx context.Context, key string, r connector.AmendmentReport) (canonical.Order, error) {
+	if f.amend == nil {
+		return canonical.Order{}, unsupported(f.in.system, "ReportAmendment", "AmendmentReporter", f.erp)
+	}
+	return do(ctx, f.in, "ReportAmendment", func(ctx context.Context) (canonical.Order, error) {
+		return f.amend.ReportAmendment(ctx, key, r)
 	})
 }
 

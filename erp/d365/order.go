@@ -14,6 +14,7 @@ import (
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/httpkit"
 	"github.com/distsync/distsync/erp/d365/internal/odata"
+	"github.com/distsync/distsync/erp/internal/ackoutcome"
 )
 
 // Entity sets and navigations of the sales order.
@@ -141,16 +142,7 @@ func (c *Client) ack(h *odata.SalesOrderHeader) canonical.OrderAck {
 		}
 		a.Lines = append(a.Lines, al)
 	}
-	switch {
-	case rejected > 0 && rejected == len(a.Lines):
-		a.Outcome = canonical.AckRejected
-	case len(a.Holds) > 0:
-		a.Outcome = canonical.AckOnHold
-	case changed+rejected > 0:
-		a.Outcome = canonical.AckAcceptedWithChanges
-	default:
-		a.Outcome = canonical.AckAccepted
-	}
+	a.Outcome = ackoutcome.Of(false, len(a.Lines), rejected, changed, len(a.Holds) > 0)
 	return a
 }
 

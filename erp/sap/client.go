@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,10 @@ type Config struct {
 	// Logger logs requests at debug level with secrets redacted; nil logs
 	// nothing.
 	Logger *slog.Logger
+	// Extensions map custom fields (YY1_ properties) of the sales order
+	// and its items to extension attributes of the order and its lines,
+	// both ways; nil maps none. Each must be valid and map its own field.
+	Extensions []ExtensionField
 }
 
 // Validate reports whether c is usable; the error matches ErrInvalidConfig.
@@ -76,6 +81,12 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 || c.MaxRetryAfter < 0 {
 		return fmt.Errorf("%w: Timeout %v or MaxRetryAfter %v is negative", ErrInvalidConfig, c.Timeout, c.MaxRetryAfter)
 	}
+	seen := map[string]bool{}
+	for i, f := range c.Extensions {
+		if err := f.validate(i, seen); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -84,6 +95,7 @@ func (c Config) Validate() error {
 type Client struct {
 	http   *httpkit.Client
 	system string
+	ext    []ExtensionField // Config.Extensions
 
 	mu     sync.Mutex
 	token  string
@@ -113,7 +125,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
-	return &Client{http: h, system: cfg.System}, nil
+	return &Client{http: h, system: cfg.System, ext: slices.Clone(cfg.Extensions)}, nil
 }
 
 // basicAuth is an httpkit.Authorizer with fixed Basic credentials: a 401

@@ -15,6 +15,7 @@ import (
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/connector/httpkit"
+	"github.com/distsync/distsync/erp/internal/ackoutcome"
 	"github.com/distsync/distsync/erp/sap/internal/odata"
 )
 
@@ -162,16 +163,7 @@ func (c *Client) ack(e *odata.SalesOrder) canonical.OrderAck {
 			a.Lines = append(a.Lines, l)
 		}
 	}
-	switch {
-	case e.OverallSDDocumentRejectionSts == "C" || (rejected > 0 && rejected == len(a.Lines)):
-		a.Outcome = canonical.AckRejected
-	case len(a.Holds) > 0:
-		a.Outcome = canonical.AckOnHold
-	case changed+rejected > 0:
-		a.Outcome = canonical.AckAcceptedWithChanges
-	default:
-		a.Outcome = canonical.AckAccepted
-	}
+	a.Outcome = ackoutcome.Of(e.OverallSDDocumentRejectionSts == "C", len(a.Lines), rejected, changed, len(a.Holds) > 0)
 	return a
 }
 
@@ -256,7 +248,11 @@ func (c *Client) ValidateOrder(ctx context.Context, o *canonical.Order) (canonic
 	if err := c.checkOrder(op, o); err != nil {
 		return canonical.OrderAck{}, err
 	}
-	resp, err := c.write(ctx, op, "POST", simulationService+"A_SalesOrderSimulation", salesOrder(o, "", ""), nil)
+	body := salesOrder(o, "", "")
+	if err := c.writeExtensions(op, o, &body); err != nil {
+		return canonical.OrderAck{}, err
+	}
+	resp, err := c.write(ctx, op, "POST", simulationService+"A_SalesOrderSimulation", body, nil)
 	if err != nil {
 		return canonical.OrderAck{}, err
 	}
@@ -297,7 +293,11 @@ func (c *Client) AcceptOrder(ctx context.Context, key string, o *canonical.Order
 			}
 			return c.ack(&found), nil
 		}
-		resp, err := c.write(ctx, op, "POST", salesOrderService+"A_SalesOrder", salesOrder(o, key, hash), nil)
+		body := salesOrder(o, key, hash)
+		if err := c.writeExtensions(op, o, &body); err != nil {
+			return canonical.OrderAck{}, err
+		}
+		resp, err := c.write(ctx, op, "POST", salesOrderService+"A_SalesOrder", body, nil)
 		if err != nil {
 			if attempt == 0 && sapCode(err) == duplicateReference {
 				continue // created concurrently: read it
@@ -323,7 +323,11 @@ func (c *Client) GetOrder(ctx context.Context, orderID string) (canonical.Order,
 	if !ok {
 		return canonical.Order{}, connector.NewError(connector.CodeNotFound, c.system, op, fmt.Errorf("sap: no sales order for order %q", orderID))
 	}
-	return c.order(&e), nil
+	o := c.order(&e)
+	if err := c.readExtensions(op, &e, &o); err != nil {
+		return canonical.Order{}, err
+	}
+	return o, nil
 }
 
 // Orders yields every sales order of the system as a canonical order, page
@@ -343,7 +347,12 @@ func (c *Client) Orders(ctx context.Context) iter.Seq2[canonical.Order, error] {
 				yield(canonical.Order{}, err)
 				return
 			}
-			if !yield(c.order(&e), nil) {
+			o := c.order(&e)
+			if err := c.readExtensions(op, &e, &o); err != nil {
+				yield(canonical.Order{}, err)
+				return
+			}
+			if !yield(o, nil) {
 				return
 			}
 		}

@@ -1,6 +1,7 @@
 package sapemu
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -24,9 +25,14 @@ type orderRec struct {
 	ack      canonical.OrderAck
 	expected map[string]canonical.Money // line ID → price the customer expects (EDI1)
 	items    []string                   // line IDs in item order
-	created  time.Time
-	changed  time.Time
-	changes  int
+	// custom and itemCustom are the custom (YY1_) properties the order
+	// and its items (by line ID) were created with, served back as they
+	// came.
+	custom     map[string]json.RawMessage
+	itemCustom map[string]map[string]json.RawMessage
+	created    time.Time
+	changed    time.Time
+	changes    int
 }
 
 // Rejection and block codes the emulator writes.
@@ -143,6 +149,18 @@ func (s *Server) createSalesOrder(w http.ResponseWriter, r *http.Request, _ stri
 	for _, l := range o.Lines {
 		rec.items = append(rec.items, l.ID)
 	}
+	rec.custom, rec.itemCustom = e.Custom, nil
+	if e.Items != nil {
+		for i, it := range e.Items.Results {
+			if len(it.Custom) == 0 || i >= len(o.Lines) {
+				continue
+			}
+			if rec.itemCustom == nil {
+				rec.itemCustom = map[string]map[string]json.RawMessage{}
+			}
+			rec.itemCustom[o.Lines[i].ID] = it.Custom
+		}
+	}
 	rec.touch(now)
 	s.byKey[e.IdempotencyKey] = rec
 	cur, err := s.m.GetOrder(r.Context(), o.ID)
@@ -179,7 +197,8 @@ func (s *Server) entity(rec *orderRec, o *canonical.Order) odata.SalesOrder {
 		CompleteDeliveryIsDefined: o.ShipComplete, CreationDate: odata.Date{Time: ack.AckedAt},
 		LastChangeDateTime: odata.Date{Time: rec.changed}, IdempotencyKey: rec.key, RequestHash: rec.hash,
 		OrderVersion: strconv.FormatInt(ack.OrderVersion, 10), TotalCreditCheckStatus: "A",
-		Partners: &odata.List[odata.Partner]{Results: []odata.Partner{{PartnerFunction: "SH", Customer: o.ShipTo.ID}}}}
+		Partners: &odata.List[odata.Partner]{Results: []odata.Partner{{PartnerFunction: "SH", Customer: o.ShipTo.ID}}},
+		Custom:   rec.custom}
 	if rec.number != "" {
 		e.Metadata = &odata.Metadata{ID: s.orderURI(rec.number), URI: s.orderURI(rec.number), Type: "API_SALES_ORDER_SRV.A_SalesOrderType", ETag: rec.etag()}
 	}
@@ -211,7 +230,7 @@ func (s *Server) entity(rec *orderRec, o *canonical.Order) odata.SalesOrder {
 		bs := &l.Buckets
 		it := odata.SalesOrderItem{SalesOrder: rec.number, SalesOrderItem: itemNumber(i), Material: l.Item.SKU,
 			RequestedQuantity: odata.Dec(l.Quantity.Value), RequestedQuantityUnit: string(l.Quantity.Unit),
-			RequestedQuantityISOUnit: string(l.Quantity.Unit), LineID: l.ID, SDProcessStatus: "A"}
+			RequestedQuantityISOUnit: string(l.Quantity.Unit), LineID: l.ID, SDProcessStatus: "A", Custom: rec.itemCustom[l.ID]}
 		price := l.UnitPrice
 		if al, ok := results[l.ID]; ok && al.UnitPrice != nil {
 			price = *al.UnitPrice

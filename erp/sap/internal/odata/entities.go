@@ -1,5 +1,12 @@
 package odata
 
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+)
+
 // The entity shapes below follow the S/4HANA Cloud APIs' property names.
 // Properties named YY1_... are custom fields (key-user extensibility) that
 // carry the canonical IDs SAP has no standard field for; see package sap's
@@ -34,6 +41,9 @@ type SalesOrder struct {
 	TotalChargeAmount             *Decimal              `json:"YY1_TotalChargeAmount_SDH,omitempty"`
 	Partners                      *List[Partner]        `json:"to_Partner,omitempty"`
 	Items                         *List[SalesOrderItem] `json:"to_Item,omitempty"`
+	// Custom are the YY1_ properties of the entity that no field above
+	// holds (key-user custom fields a configuration maps), by name.
+	Custom map[string]json.RawMessage `json:"-"`
 }
 
 // Partner is A_SalesOrderHeaderPartner.
@@ -61,6 +71,8 @@ type SalesOrderItem struct {
 	ReturnedQty              *Decimal              `json:"YY1_ReturnedQty_SDI,omitempty"`
 	PricingElements          *List[PricingElement] `json:"to_PricingElement,omitempty"`
 	ScheduleLines            *List[ScheduleLine]   `json:"to_ScheduleLine,omitempty"`
+	// Custom are the YY1_ properties no field above holds, by name.
+	Custom map[string]json.RawMessage `json:"-"`
 }
 
 // PricingElement is A_SalesOrderItemPrElement (and the billing document
@@ -216,4 +228,83 @@ type Event struct {
 	EventType string `json:"EventType"`
 	Cursor    string `json:"Cursor"`
 	Payload   string `json:"Payload"`
+}
+
+// MarshalJSON encodes e with its Custom properties.
+func (e SalesOrder) MarshalJSON() ([]byte, error) {
+	type plain SalesOrder
+	return withCustom(plain(e), e.Custom)
+}
+
+// UnmarshalJSON decodes e and keeps its unknown YY1_ properties in Custom.
+func (e *SalesOrder) UnmarshalJSON(data []byte) error {
+	type plain SalesOrder
+	if err := json.Unmarshal(data, (*plain)(e)); err != nil {
+		return err
+	}
+	var err error
+	e.Custom, err = customOf(data, reflect.TypeFor[plain]())
+	return err
+}
+
+// MarshalJSON encodes it with its Custom properties.
+func (it SalesOrderItem) MarshalJSON() ([]byte, error) {
+	type plain SalesOrderItem
+	return withCustom(plain(it), it.Custom)
+}
+
+// UnmarshalJSON decodes it and keeps its unknown YY1_ properties in
+// Custom.
+func (it *SalesOrderItem) UnmarshalJSON(data []byte) error {
+	type plain SalesOrderItem
+	if err := json.Unmarshal(data, (*plain)(it)); err != nil {
+		return err
+	}
+	var err error
+	it.Custom, err = customOf(data, reflect.TypeFor[plain]())
+	return err
+}
+
+// withCustom encodes v (a struct) and adds the custom properties, in name
+// order.
+func withCustom(v any, custom map[string]json.RawMessage) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || len(custom) == 0 {
+		return b, err
+	}
+	extra, err := json.Marshal(custom) // sorted by name
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(b, []byte("{}")) {
+		return extra, nil
+	}
+	return append(append(b[:len(b)-1], ','), extra[1:]...), nil
+}
+
+// customOf returns the YY1_ properties of the JSON object data that no
+// field of t names, or nil.
+func customOf(data []byte, t reflect.Type) (map[string]json.RawMessage, error) {
+	if !bytes.Contains(data, []byte(`"YY1_`)) {
+		return nil, nil
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		known[name] = true
+	}
+	var out map[string]json.RawMessage
+	for k, v := range all {
+		if strings.HasPrefix(k, "YY1_") && !known[k] {
+			if out == nil {
+				out = map[string]json.RawMessage{}
+			}
+			out[k] = v
+		}
+	}
+	return out, nil
 }
