@@ -19,6 +19,7 @@ import (
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
 	"github.com/distsync/distsync/internal/pgtest"
+	"github.com/distsync/distsync/internal/sqlspy"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -35,8 +36,8 @@ import (
 // BenchmarkOrderToCash (orders/s, cpu-ns/order: the PostgreSQL server's
 // CPU is not in it) it reports commits/order, the transactions committed
 // per order (explicit commits and writing statements outside a
-// transaction, counted by a wrapper of the driver's connections, see
-// commitCounter), and stmts/order, the statements run per order.
+// transaction, counted by a wrapper of the driver's connections,
+// internal/sqlspy), and stmts/order, the statements run per order.
 func BenchmarkOrderToCashSQLite(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
@@ -44,8 +45,10 @@ func BenchmarkOrderToCashSQLite(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "flow.db")
 			raw := openSQLite(b, path)
 			b.Cleanup(func() { _ = raw.Close() })
-			var n commitCounter
-			db := countingDB(b, raw, sqliteDSN(path), &n)
+			var n sqlspy.Spy
+			db, err := sqlspy.Open(raw, sqliteDSN(path), &n)
+			require.NoError(b, err, "sqlspy.Open")
+			b.Cleanup(func() { _ = db.Close() })
 			db.SetMaxOpenConns(1)
 			benchOrderToCashSQL(b, db, &n, idempotency.SQLite, "", dedupe)
 		})
@@ -60,8 +63,10 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
 		b.Run(name, func(b *testing.B) {
 			url := pgtest.URL(b)
-			var n commitCounter
-			db := countingDB(b, pgtest.Open(b, url), url, &n)
+			var n sqlspy.Spy
+			db, err := sqlspy.Open(pgtest.Open(b, url), url, &n)
+			require.NoError(b, err, "sqlspy.Open")
+			b.Cleanup(func() { _ = db.Close() })
 			// database/sql keeps 2 idle connections by default: the
 			// flow's 4 workers, its consumer and Drain would open a
 			// connection (and prepare the statements on it again) for
@@ -75,7 +80,7 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 	}
 }
 
-func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *commitCounter, d idempotency.Dialect, prefix string, dedupe bool) {
+func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *sqlspy.Spy, d idempotency.Dialect, prefix string, dedupe bool) {
 	const batch = 100
 	ctx := context.Background()
 	el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: d, Prefix: prefix})
@@ -119,7 +124,7 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *commitCounter, d idempoten
 	adj := 0
 	orders := 0
 	m := startMeter()
-	commits, stmts := n.commits.Load(), n.stmts.Load()
+	commits, stmts := n.Commits.Load(), n.Stmts.Load()
 	for b.Loop() {
 		for _, wh := range []string{"WH-EAST", "WH-SOUTH", "WH-WEST"} {
 			adj++
@@ -147,8 +152,8 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *commitCounter, d idempoten
 	}
 	m.report(b, orders, "order")
 	if orders > 0 {
-		b.ReportMetric(float64(n.commits.Load()-commits)/float64(orders), "commits/order")
-		b.ReportMetric(float64(n.stmts.Load()-stmts)/float64(orders), "stmts/order")
+		b.ReportMetric(float64(n.Commits.Load()-commits)/float64(orders), "commits/order")
+		b.ReportMetric(float64(n.Stmts.Load()-stmts)/float64(orders), "stmts/order")
 	}
 	require.Equal(b, orders, e.Counts().Invoices, "one invoice per order")
 }

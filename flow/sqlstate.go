@@ -264,6 +264,11 @@ func (s *SQLState) LoadState(ctx context.Context, orderID string) (StoredState, 
 // SaveState implements [StateStore] with one statement: an insert for
 // version 1, else an update of the row at the version before.
 func (s *SQLState) SaveState(ctx context.Context, st StoredState) error {
+	return s.saveIn(ctx, nil, st)
+}
+
+// saveIn is SaveState in tx when it is not nil.
+func (s *SQLState) saveIn(ctx context.Context, tx *sql.Tx, st StoredState) error {
 	if st.OrderID == "" {
 		return fmt.Errorf("flow: save state: %w: empty order ID", ErrBadState)
 	}
@@ -276,11 +281,19 @@ func (s *SQLState) SaveState(ctx context.Context, st StoredState) error {
 		return err
 	}
 	args := []any{st.Data, boolInt(st.Held), boolInt(st.Final), s.now().UnixNano(), st.Version, st.OrderID}
+	insert, update := stmts.insert, stmts.update
+	if tx != nil {
+		if st.Version == 1 {
+			insert = tx.StmtContext(ctx, insert)
+		} else {
+			update = tx.StmtContext(ctx, update)
+		}
+	}
 	var r sql.Result
 	if st.Version == 1 {
-		r, err = stmts.insert.ExecContext(ctx, args...)
+		r, err = insert.ExecContext(ctx, args...)
 	} else {
-		r, err = stmts.update.ExecContext(ctx, append(args, st.Version-1)...)
+		r, err = update.ExecContext(ctx, append(args, st.Version-1)...)
 	}
 	if err != nil {
 		return s.wrap(op, err)

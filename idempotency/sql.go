@@ -176,9 +176,10 @@ func (s *SQLStore) Close() error {
 }
 
 var (
-	_ Store  = (*SQLStore)(nil)
-	_ Looker = (*SQLStore)(nil)
-	_ Reaper = (*SQLStore)(nil)
+	_ Store       = (*SQLStore)(nil)
+	_ Looker      = (*SQLStore)(nil)
+	_ Reaper      = (*SQLStore)(nil)
+	_ TxCompleter = (*SQLStore)(nil)
 )
 
 // Record states in the state column.
@@ -358,6 +359,25 @@ func (s *SQLStore) read(ctx context.Context, st *statements, key Key) (Record, b
 
 // Complete implements [Store.Complete].
 func (s *SQLStore) Complete(ctx context.Context, l Lease, result Result) error {
+	return s.complete(ctx, nil, l, result)
+}
+
+// Uses implements [TxCompleter]: it reports whether db is the *sql.DB the
+// store was made with.
+func (s *SQLStore) Uses(db *sql.DB) bool { return db != nil && db == s.db }
+
+// CompleteTx implements [TxCompleter]: Complete in tx, a transaction on
+// the store's database, so that the completion commits or rolls back with
+// the caller's other writes.
+func (s *SQLStore) CompleteTx(ctx context.Context, tx *sql.Tx, l Lease, result Result) error {
+	if tx == nil {
+		return fmt.Errorf("idempotency: CompleteTx %q: nil *sql.Tx: %w", l.Key.s, ErrInvalidConfig)
+	}
+	return s.complete(ctx, tx, l, result)
+}
+
+// complete completes l's claim, in tx when it is not nil.
+func (s *SQLStore) complete(ctx context.Context, tx *sql.Tx, l Lease, result Result) error {
 	if err := checkLease(ctx, l); err != nil {
 		return err
 	}
@@ -369,12 +389,24 @@ func (s *SQLStore) Complete(ctx context.Context, l Lease, result Result) error {
 	if data == nil {
 		data = []byte{}
 	}
-	st, err := s.statements(ctx)
+	var st *statements
+	var err error
+	if tx == nil {
+		st, err = s.statements(ctx)
+	} else if st = s.prep.Load(); st == nil {
+		// Preparing on the database inside tx would wait for ever for
+		// SQLite's one connection, which tx holds.
+		err = errors.New("statements not prepared: claim before completing in a transaction")
+	}
 	if err != nil {
 		return s.dbErr(ctx, "complete", l.Key, err)
 	}
+	stmt := st.complete
+	if tx != nil {
+		stmt = tx.StmtContext(ctx, stmt)
+	}
 	expires := s.now().UnixNano() + int64(s.retention)
-	res, err := st.complete.ExecContext(ctx, failed, data, expires, l.Key.s, int64(l.Token))
+	res, err := stmt.ExecContext(ctx, failed, data, expires, l.Key.s, int64(l.Token))
 	return s.affected(ctx, "complete", l, res, err)
 }
 

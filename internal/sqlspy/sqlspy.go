@@ -1,4 +1,8 @@
-package flow_test
+// Package sqlspy wraps the connections of a database/sql driver for tests
+// and benchmarks: it counts the transactions committed and the statements
+// run, and can make every call fail, as the calls of a process that died
+// would never reach the database.
+package sqlspy
 
 import (
 	"context"
@@ -6,35 +10,40 @@ import (
 	"database/sql/driver"
 	"strings"
 	"sync/atomic"
-	"testing"
-
-	"github.com/stretchr/testify/require"
 )
 
-// commitCounter counts what reaches a database through a countingDB: the
-// transactions committed (explicit commits, and statements that write
-// outside a transaction, each its own commit) and the statements run. It
-// is what the SQL benchmarks report per order: durable paths are bound by
-// their commits (a WAL append on SQLite, a round trip and a WAL flush on
-// PostgreSQL).
-type commitCounter struct {
-	commits atomic.Int64
-	stmts   atomic.Int64
+// Spy counts what reaches a database through [Open]: the transactions
+// committed (explicit commits, and statements that write outside a
+// transaction, each its own commit) and the statements run. When Fail is
+// set and returns an error, every call fails with it before it reaches the
+// database. Its counters are safe for concurrent use; set Fail before
+// Open.
+type Spy struct {
+	Commits atomic.Int64
+	Stmts   atomic.Int64
+	// Fail, when not nil, is called before every call; a non-nil error
+	// fails the call.
+	Fail func() error
 }
 
-// countingDB returns a *sql.DB over db's driver, opened with dsn, whose
-// connections count into n. It is closed at the end of the test.
-func countingDB(tb testing.TB, db *sql.DB, dsn string, n *commitCounter) *sql.DB {
-	tb.Helper()
+// Open returns a *sql.DB over db's driver, opened with dsn, whose
+// connections report to n. The caller closes it.
+func Open(db *sql.DB, dsn string, n *Spy) (*sql.DB, error) {
 	var c driver.Connector = dsnConnector{d: db.Driver(), dsn: dsn}
 	if dc, ok := db.Driver().(driver.DriverContext); ok {
 		var err error
-		c, err = dc.OpenConnector(dsn)
-		require.NoError(tb, err, "OpenConnector")
+		if c, err = dc.OpenConnector(dsn); err != nil {
+			return nil, err
+		}
 	}
-	cdb := sql.OpenDB(countConnector{c: c, n: n})
-	tb.Cleanup(func() { _ = cdb.Close() })
-	return cdb
+	return sql.OpenDB(countConnector{c: c, n: n}), nil
+}
+
+func (n *Spy) fail() error {
+	if n.Fail == nil {
+		return nil
+	}
+	return n.Fail()
 }
 
 // dsnConnector is the connector of a driver without one of its own.
@@ -48,7 +57,7 @@ func (c dsnConnector) Driver() driver.Driver                        { return c.d
 
 type countConnector struct {
 	c driver.Connector
-	n *commitCounter
+	n *Spy
 }
 
 func (c countConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -72,15 +81,19 @@ func isWrite(query string) bool {
 // from one goroutine at a time, so inTx needs no lock.
 type countConn struct {
 	driver.Conn
-	n    *commitCounter
+	n    *Spy
 	inTx bool
 }
 
-func (c *countConn) count(query string) {
-	c.n.stmts.Add(1)
-	if !c.inTx && isWrite(query) {
-		c.n.commits.Add(1)
+func (c *countConn) count(query string) error {
+	if err := c.n.fail(); err != nil {
+		return err
 	}
+	c.n.Stmts.Add(1)
+	if !c.inTx && isWrite(query) {
+		c.n.Commits.Add(1)
+	}
+	return nil
 }
 
 func (c *countConn) Prepare(query string) (driver.Stmt, error) {
@@ -106,6 +119,9 @@ func (c *countConn) Begin() (driver.Tx, error) {
 }
 
 func (c *countConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if err := c.n.fail(); err != nil {
+		return nil, err
+	}
 	var tx driver.Tx
 	var err error
 	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
@@ -125,11 +141,10 @@ func (c *countConn) ExecContext(ctx context.Context, query string, args []driver
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	r, err := e.ExecContext(ctx, query, args)
-	if err != driver.ErrSkip {
-		c.count(query)
+	if err := c.count(query); err != nil {
+		return nil, err
 	}
-	return r, err
+	return e.ExecContext(ctx, query, args)
 }
 
 func (c *countConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -137,11 +152,10 @@ func (c *countConn) QueryContext(ctx context.Context, query string, args []drive
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	r, err := q.QueryContext(ctx, query, args)
-	if err != driver.ErrSkip {
-		c.count(query)
+	if err := c.count(query); err != nil {
+		return nil, err
 	}
-	return r, err
+	return q.QueryContext(ctx, query, args)
 }
 
 func (c *countConn) CheckNamedValue(nv *driver.NamedValue) error {
@@ -172,9 +186,13 @@ type countTx struct {
 
 func (t countTx) Commit() error {
 	t.c.inTx = false
+	if err := t.c.n.fail(); err != nil {
+		_ = t.tx.Rollback()
+		return err
+	}
 	err := t.tx.Commit()
 	if err == nil {
-		t.c.n.commits.Add(1)
+		t.c.n.Commits.Add(1)
 	}
 	return err
 }
@@ -191,12 +209,16 @@ type countStmt struct {
 }
 
 func (s *countStmt) Exec(args []driver.Value) (driver.Result, error) {
-	s.c.count(s.query)
+	if err := s.c.count(s.query); err != nil {
+		return nil, err
+	}
 	return s.Stmt.Exec(args) //nolint:staticcheck // the fallback of a driver without StmtExecContext
 }
 
 func (s *countStmt) Query(args []driver.Value) (driver.Rows, error) {
-	s.c.count(s.query)
+	if err := s.c.count(s.query); err != nil {
+		return nil, err
+	}
 	return s.Stmt.Query(args) //nolint:staticcheck // the fallback of a driver without StmtQueryContext
 }
 
@@ -209,7 +231,9 @@ func (s *countStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (
 		}
 		return s.Exec(vs)
 	}
-	s.c.count(s.query)
+	if err := s.c.count(s.query); err != nil {
+		return nil, err
+	}
 	return e.ExecContext(ctx, args)
 }
 
@@ -222,7 +246,9 @@ func (s *countStmt) QueryContext(ctx context.Context, args []driver.NamedValue) 
 		}
 		return s.Query(vs)
 	}
-	s.c.count(s.query)
+	if err := s.c.count(s.query); err != nil {
+		return nil, err
+	}
 	return q.QueryContext(ctx, args)
 }
 
