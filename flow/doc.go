@@ -106,6 +106,21 @@
 // behind, and what that handler did is done again idempotently.
 // Without Config.State nothing survives the process.
 //
+// When Config.State is an [SQLState] on the database of an eventlog.SQL
+// log, the consumer commits in groups (see eventlog.Defer): at the end of
+// each handler the order's state, when it changed since its last save, is
+// saved in the transaction that also completes the events' dedupe claims
+// and commits the consumer's cursor for the events handled together, and
+// the order's next event is handled only after that commit. A crash
+// before it loses the saves and the acknowledgements together: those
+// events are handled again from the state saved before them, still at
+// most one handler behind for each order. The status sequence is then
+// not saved before each publication: a save reserves the next 8 sequences
+// (the state stores the last one reserved, and a restarted flow publishes
+// above it), and a publication beyond them is saved first. The sourcing
+// plan is still saved before any release, as are the hold watcher's
+// resumptions, outside handlers.
+//
 // Each save is conditional on the version the flow loaded
 // ([StoredState.Version]): when several processes run the flow over one
 // PostgreSQL database (the consumer group runs in one of them at a time),
