@@ -67,7 +67,7 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	attempt := max(eventlog.Attempt(ctx), 1)
 	dup, err := f.dispatch(ctx, ev)
 	if err == nil && f.defers(ctx) {
-		err = f.deferSave(ctx, ev.Partition())
+		err = f.deferSave(ctx, ev.Partition(), ev.Type)
 	} else if err == nil {
 		err = f.compact(ctx, ev.Partition())
 	}

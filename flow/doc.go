@@ -90,8 +90,10 @@
 //     because the CRM ignores a sequence it has seen, so a sequence reused
 //     for other content would be lost; a status published again after a
 //     crash takes the next sequence;
-//   - the decision (order.accepted, held or rejected) is appended before
-//     the decided state is first saved, and the hold watcher's resumption
+//   - the decision (order.accepted or held) is appended before the
+//     decided state is first saved (a rejection, whose validation in the
+//     ERP is not idempotent, is saved first and appended from the saved
+//     state), and the hold watcher's resumption
 //     is saved after its event is appended: were one lost, the event
 //     appended again has the same ID and is recognised as a duplicate; an
 //     order whose fulfilment orders are all saved released is released;

@@ -176,7 +176,7 @@ func (f *Flow) defers(ctx context.Context) bool {
 // loses both, and the event is handled again from the state saved
 // before). A final order is dropped from memory once saved, as compact
 // does. The handler's checkpoints before effects are saved at once.
-func (f *Flow) deferSave(ctx context.Context, orderID string) error {
+func (f *Flow) deferSave(ctx context.Context, orderID string, evType canonical.EventType) error {
 	f.mu.Lock()
 	st := f.orders[orderID]
 	if st == nil {
@@ -207,12 +207,16 @@ func (f *Flow) deferSave(ctx context.Context, orderID string) error {
 		err := f.sqlst.saveIn(ctx, tx, s)
 		if errors.Is(err, ErrStateConflict) {
 			// As in saveState: the event is handled again from the
-			// stored state.
+			// stored state (the consumer retries it).
 			f.mu.Lock()
-			if f.orders[orderID] == st {
+			dropped := f.orders[orderID] == st
+			if dropped {
 				delete(f.orders, orderID)
 			}
 			f.mu.Unlock()
+			if dropped {
+				f.count(ctx, CounterRetried, evType)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("flow: save state of order %q: %w", orderID, err)

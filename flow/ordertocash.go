@@ -93,6 +93,18 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		if err := f.decide(ctx, st); err != nil {
 			return false, err
 		}
+		f.mu.Lock()
+		rejected := st.phase == phaseRejected
+		f.mu.Unlock()
+		if rejected {
+			// Saved before the rejection is appended: the ERP's
+			// validation is not idempotent (its answer's time differs),
+			// so a handler run again after a crash must append the
+			// rejection it saved, not a new one under the same ID.
+			if err := f.checkpoint(ctx, st); err != nil {
+				return false, err
+			}
+		}
 	}
 	f.mu.Lock()
 	o = st.order
