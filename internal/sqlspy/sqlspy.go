@@ -16,11 +16,13 @@ import (
 // committed (explicit commits, and statements that write outside a
 // transaction, each its own commit) and the statements run. When Fail is
 // set and returns an error, every call fails with it before it reaches the
-// database. Its counters are safe for concurrent use; set Fail before
-// Open.
+// database. The zero value counts and never fails. Its counters are safe
+// for concurrent use; set Fail before Open.
 type Spy struct {
+	// Commits counts the transactions committed.
 	Commits atomic.Int64
-	Stmts   atomic.Int64
+	// Stmts counts the statements run, reads too.
+	Stmts atomic.Int64
 	// Fail, when not nil, is called before every call; a non-nil error
 	// fails the call.
 	Fail func() error
@@ -127,7 +129,8 @@ func (c *countConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
 		tx, err = b.BeginTx(ctx, opts)
 	} else {
-		tx, err = c.Conn.Begin() //nolint:staticcheck // the fallback of a driver without BeginTx
+		//lint:ignore SA1019 the fallback of a driver without BeginTx
+		tx, err = c.Conn.Begin()
 	}
 	if err != nil {
 		return nil, err
@@ -212,14 +215,16 @@ func (s *countStmt) Exec(args []driver.Value) (driver.Result, error) {
 	if err := s.c.count(s.query); err != nil {
 		return nil, err
 	}
-	return s.Stmt.Exec(args) //nolint:staticcheck // the fallback of a driver without StmtExecContext
+	//lint:ignore SA1019 the fallback of a driver without StmtExecContext
+	return s.Stmt.Exec(args)
 }
 
 func (s *countStmt) Query(args []driver.Value) (driver.Rows, error) {
 	if err := s.c.count(s.query); err != nil {
 		return nil, err
 	}
-	return s.Stmt.Query(args) //nolint:staticcheck // the fallback of a driver without StmtQueryContext
+	//lint:ignore SA1019 the fallback of a driver without StmtQueryContext
+	return s.Stmt.Query(args)
 }
 
 func (s *countStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
