@@ -3,6 +3,7 @@ package eventlog
 import (
 	"container/heap"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -172,6 +173,7 @@ type Consumer struct {
 	log     *slog.Logger
 	now     func() time.Time
 	running atomic.Bool
+	batch   batchCommitter // the backend's group commit, nil without one
 
 	// WaitIdle's requests. Channels are made by the goroutine that waits
 	// on them (WaitIdle's reply, Run's wake), never in NewConsumer, so
@@ -218,10 +220,17 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	var db *sql.DB
+	c.batch, db = batching(b)
 	if cfg.Dedupe != nil {
+		store := cfg.Dedupe
+		if txc, ok := store.(idempotency.TxCompleter); ok && c.batch != nil && txc.Uses(db) {
+			// Completed in the group's transaction (see Defer).
+			store = deferredStore{Store: store, txc: txc, db: db}
+		}
 		// The consumer decides what a failure means; the key is released
 		// after every failure so that a retry or a replay runs again.
-		c.guard = idempotency.Guard{Store: cfg.Dedupe, Lease: cfg.Lease, Logger: cfg.Logger,
+		c.guard = idempotency.Guard{Store: store, Lease: cfg.Lease, Logger: cfg.Logger,
 			Policy: func(err error) idempotency.Outcome {
 				if err == nil {
 					return idempotency.Replay
@@ -248,6 +257,11 @@ type item struct {
 	dead     *DeadLetter // set while its dead letter could not be stored
 	done     bool
 	hidx     int
+	// Set while the handler runs when the consumer commits in batches
+	// (see Defer): the writes and after functions it deferred.
+	batch  batchCommitter
+	writes []TxWrite
+	afters []func()
 }
 
 // keyq holds the items of one key that are not done, oldest first; the
@@ -298,6 +312,8 @@ type run struct {
 	freeItems []*item            // done items, reused
 	freeKeys  []*keyq            // idle key queues, reused
 	lent      []*canonical.Event // the events a Memory lent, reused
+	unflushed []*item            // handled, their deferred writes not committed yet
+	stopping  bool               // the loop stops: failures are left for the next Run
 }
 
 // newItem returns a zeroed item, reused when one is free.
@@ -487,6 +503,7 @@ func (r *run) loop(ctx context.Context) error {
 	r.pollReplays(ctx)
 	defer func() { r.release(ErrStopped) }()
 	for {
+		r.stopping = stopping
 		if r.fenced != nil && stopErr == nil {
 			halt(fmt.Errorf("eventlog: consumer %q stopped: %w", c.cfg.Group, r.fenced))
 		}
@@ -560,6 +577,7 @@ func (r *run) loop(ctx context.Context) error {
 			drain = nil
 		}
 	}
+	r.stopping = true
 	r.commit(context.WithoutCancel(ctx))
 	if stopErr != nil {
 		return stopErr
@@ -812,9 +830,17 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			}
 			delete(r.replaying, it.replay.ID)
 		}
+		if len(it.writes) > 0 || len(it.afters) > 0 {
+			// Finished once its writes commit (flush).
+			r.unflushed = append(r.unflushed, it)
+			return
+		}
 		r.finish(it)
 		return
 	}
+	// What a failed attempt deferred is dropped: the next attempt
+	// defers its own.
+	it.writes, it.afters = nil, nil
 	if stopping {
 		return
 	}
@@ -937,6 +963,9 @@ const maxFreeItems = 1024
 // commit advances the low-water mark over the done items at the head of
 // the window and stores it when it moved.
 func (r *run) commit(ctx context.Context) {
+	if len(r.unflushed) > 0 {
+		r.flush(ctx, r.stopping)
+	}
 	for r.whead < len(r.window) && r.window[r.whead].done {
 		if len(r.freeItems) < min(r.c.cfg.MaxPending, maxFreeItems) {
 			*r.window[r.whead] = item{}
@@ -1070,6 +1099,10 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 		corr = tracing.CorrelationID(ctx) // kept, as WithCorrelationID was not called
 	}
 	ctx = tracing.WithIDs(ctx, corr, ev.ID)
+	if c.batch != nil && it.replay == nil {
+		it.batch = c.batch
+		ctx = context.WithValue(ctx, batchKey{}, it)
+	}
 	if ev.TraceParent != "" {
 		if sc, err := tracing.ParseTraceparent(ev.TraceParent); err == nil {
 			ctx = tracing.WithSpanContext(ctx, sc)

@@ -43,6 +43,19 @@
 // group and the event's source and id, completed after success and
 // released after failure, so a failed event is always handled again.
 //
+// # Group commit
+//
+// A consumer over an [SQL] backend commits in groups: the writes its
+// handlers deferred with [Defer], the completions of the dedupe claims
+// (when ConsumerConfig.Dedupe is an [idempotency.TxCompleter] on the same
+// database, as an idempotency.SQLStore is) and the cursor go into one
+// transaction for the events done since its last commit, so that a
+// handler's state and its event's acknowledgement are durable together,
+// with one commit for many events. A key's next event is handed to a
+// handler only after that commit. A crash before it leaves every one of
+// those events to be delivered again, with their dedupe claims held until
+// their lease ends, as for a crash inside a handler.
+//
 // # Error policy
 //
 // A handler's error is classified once, by [ErrorPolicy], through the

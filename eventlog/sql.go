@@ -885,43 +885,70 @@ const fenceCond = "CAST(? AS BIGINT) = 0 OR EXISTS (SELECT 1 FROM f WHERE epoch 
 
 // Commit implements [Cursors.Commit].
 func (s *SQL) Commit(ctx context.Context, group string, epoch, cursor uint64) error {
+	cs, err := s.cursorStmts(ctx)
+	if err != nil {
+		return s.wrap("commit", err)
+	}
 	if s.dialect == Postgres {
 		// One statement, one round trip.
+		return s.commitIn(ctx, nil, cs, group, epoch, cursor)
+	}
+	return s.inTx(ctx, "commit", func(tx *sql.Tx) error { return s.commitIn(ctx, tx, cs, group, epoch, cursor) })
+}
+
+// cursorStatements are the prepared statements of a cursor commit.
+type cursorStatements struct {
+	upsert, trim *sql.Stmt // trim is nil on PostgreSQL: upsert trims
+}
+
+// cursorStmts returns the statements of a cursor commit, prepared. It is
+// called before a transaction begins: on SQLite, with one connection,
+// preparing waits for the connection a transaction holds.
+func (s *SQL) cursorStmts(ctx context.Context) (cursorStatements, error) {
+	if s.dialect == Postgres {
 		st, err := s.prepared(ctx, s.epochCTE()+", c AS (INSERT INTO {p}cursors (grp, cur) SELECT CAST(? AS TEXT), CAST(? AS BIGINT) WHERE "+
 			fenceCond+" ON CONFLICT (grp) DO UPDATE SET cur = GREATEST({p}cursors.cur, excluded.cur) RETURNING cur), "+
 			"d AS (DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM c)) SELECT COUNT(*) FROM c")
-		var n int
-		if err == nil {
-			err = st.QueryRowContext(ctx, group, group, int64(cursor), int64(epoch), int64(epoch), group).Scan(&n)
+		return cursorStatements{upsert: st}, err
+	}
+	upsert, err := s.prepared(ctx, s.epochCTE()+"INSERT INTO {p}cursors (grp, cur) SELECT ?, ? WHERE "+fenceCond+
+		" ON CONFLICT (grp) DO UPDATE SET cur = max({p}cursors.cur, excluded.cur)")
+	if err != nil {
+		return cursorStatements{}, err
+	}
+	trim, err := s.prepared(ctx, "DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM {p}cursors WHERE grp = ?)")
+	return cursorStatements{upsert: upsert, trim: trim}, err
+}
+
+// commitIn commits the group's cursor with the statements cs in tx, which
+// on SQLite must not be nil; on PostgreSQL a nil tx commits it in a
+// statement of its own. The error is not wrapped on SQLite (inTx wraps
+// it).
+func (s *SQL) commitIn(ctx context.Context, tx *sql.Tx, cs cursorStatements, group string, epoch, cursor uint64) error {
+	if s.dialect == Postgres {
+		st := cs.upsert
+		if tx != nil {
+			st = tx.StmtContext(ctx, st)
 		}
+		var n int
+		err := st.QueryRowContext(ctx, group, group, int64(cursor), int64(epoch), int64(epoch), group).Scan(&n)
 		if err == nil && n == 0 {
 			return fenced(group, epoch)
 		}
 		return s.wrap("commit", err)
 	}
-	upsert, err := s.prepared(ctx, s.epochCTE()+"INSERT INTO {p}cursors (grp, cur) SELECT ?, ? WHERE "+fenceCond+
-		" ON CONFLICT (grp) DO UPDATE SET cur = max({p}cursors.cur, excluded.cur)")
+	res, err := tx.StmtContext(ctx, cs.upsert).ExecContext(ctx, group, group, int64(cursor), int64(epoch), int64(epoch))
 	if err != nil {
-		return s.wrap("commit", err)
+		return err
 	}
-	trim, err := s.prepared(ctx, "DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM {p}cursors WHERE grp = ?)")
-	if err != nil {
-		return s.wrap("commit", err)
-	}
-	return s.inTx(ctx, "commit", func(tx *sql.Tx) error {
-		res, err := tx.StmtContext(ctx, upsert).ExecContext(ctx, group, group, int64(cursor), int64(epoch), int64(epoch))
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err != nil {
-				return err
-			}
-			return fenced(group, epoch)
-		}
-		_, err = tx.StmtContext(ctx, trim).ExecContext(ctx, group, group)
-		return err
-	})
+		return fenced(group, epoch)
+	}
+	_, err = tx.StmtContext(ctx, cs.trim).ExecContext(ctx, group, group)
+	return err
 }
 
 // SaveRetry implements [Cursors.SaveRetry].

@@ -19,6 +19,7 @@ import (
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
 	"github.com/distsync/distsync/internal/pgtest"
+	"github.com/distsync/distsync/internal/sqlspy"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -31,14 +32,25 @@ import (
 // the stored states: TestCrashRestart/nodedupe passes; the
 // dedupe store saves handling an event again after a crash). The database
 // has one connection (see openSQLite). PollInterval is 1ms: the consumer
-// polls the SQL log for replays at that rate.
+// polls the SQL log for replays at that rate. Besides the metrics of
+// BenchmarkOrderToCash (orders/s, cpu-ns/order: the PostgreSQL server's
+// CPU is not in it) it reports commits/order, the transactions committed
+// per order (explicit commits and writing statements outside a
+// transaction, counted by a wrapper of the driver's connections,
+// internal/sqlspy), and stmts/order, the statements run per order.
 func BenchmarkOrderToCashSQLite(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
 		b.Run(name, func(b *testing.B) {
-			db := openSQLite(b, filepath.Join(b.TempDir(), "flow.db"))
+			path := filepath.Join(b.TempDir(), "flow.db")
+			raw := openSQLite(b, path)
+			b.Cleanup(func() { _ = raw.Close() })
+			var n sqlspy.Spy
+			db, err := sqlspy.Open(raw, sqliteDSN(path), &n)
+			require.NoError(b, err, "sqlspy.Open")
 			b.Cleanup(func() { _ = db.Close() })
-			benchOrderToCashSQL(b, db, idempotency.SQLite, "", dedupe)
+			db.SetMaxOpenConns(1)
+			benchOrderToCashSQL(b, db, &n, idempotency.SQLite, "", dedupe)
 		})
 	}
 }
@@ -50,7 +62,11 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
 		b.Run(name, func(b *testing.B) {
-			db := pgtest.Open(b, pgtest.URL(b))
+			url := pgtest.URL(b)
+			var n sqlspy.Spy
+			db, err := sqlspy.Open(pgtest.Open(b, url), url, &n)
+			require.NoError(b, err, "sqlspy.Open")
+			b.Cleanup(func() { _ = db.Close() })
 			// database/sql keeps 2 idle connections by default: the
 			// flow's 4 workers, its consumer and Drain would open a
 			// connection (and prepare the statements on it again) for
@@ -59,12 +75,12 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 			db.SetMaxIdleConns(16)
 			var r [6]byte
 			_, _ = rand.Read(r[:])
-			benchOrderToCashSQL(b, db, idempotency.Postgres, "bench_"+hex.EncodeToString(r[:])+"_", dedupe)
+			benchOrderToCashSQL(b, db, &n, idempotency.Postgres, "bench_"+hex.EncodeToString(r[:])+"_", dedupe)
 		})
 	}
 }
 
-func benchOrderToCashSQL(b *testing.B, db *sql.DB, d idempotency.Dialect, prefix string, dedupe bool) {
+func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *sqlspy.Spy, d idempotency.Dialect, prefix string, dedupe bool) {
 	const batch = 100
 	ctx := context.Background()
 	el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: d, Prefix: prefix})
@@ -107,7 +123,8 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, d idempotency.Dialect, prefix
 	b.ReportAllocs()
 	adj := 0
 	orders := 0
-	start := time.Now()
+	m := startMeter()
+	commits, stmts := n.Commits.Load(), n.Stmts.Load()
 	for b.Loop() {
 		for _, wh := range []string{"WH-EAST", "WH-SOUTH", "WH-WEST"} {
 			adj++
@@ -133,6 +150,10 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, d idempotency.Dialect, prefix
 		}
 		orders += batch
 	}
-	b.ReportMetric(float64(orders)/time.Since(start).Seconds(), "orders/s")
+	m.report(b, orders, "order")
+	if orders > 0 {
+		b.ReportMetric(float64(n.Commits.Load()-commits)/float64(orders), "commits/order")
+		b.ReportMetric(float64(n.Stmts.Load()-stmts)/float64(orders), "stmts/order")
+	}
 	require.Equal(b, orders, e.Counts().Invoices, "one invoice per order")
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/internal/sqlspy"
 )
 
 var (
@@ -273,6 +274,7 @@ type durableWorld struct {
 	dedupe bool
 
 	db    *sql.DB
+	raw   *sql.DB // under db, which fails every call of a crashed run
 	dedup *idempotency.SQLStore
 }
 
@@ -280,7 +282,21 @@ type durableWorld struct {
 func (d *durableWorld) open(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
-	db := openSQLite(t, d.path)
+	// A crashed run reaches the database no more than the systems: its
+	// consumer's last group commit, dead letters and cursor commits fail
+	// as a killed process would never make them, so the events handled
+	// but not committed when it crashed are delivered again.
+	raw := openSQLite(t, d.path)
+	db, err := sqlspy.Open(raw, sqliteDSN(d.path), &sqlspy.Spy{Fail: func() error {
+		d.c.mu.Lock()
+		defer d.c.mu.Unlock()
+		if d.c.dead {
+			return errCrash
+		}
+		return nil
+	}})
+	require.NoError(t, err, "sqlspy.Open")
+	db.SetMaxOpenConns(1)
 	el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite})
 	require.NoError(t, err, "eventlog.NewSQL")
 	require.NoError(t, el.Migrate(ctx), "eventlog Migrate")
@@ -292,7 +308,7 @@ func (d *durableWorld) open(t testing.TB) {
 	require.NoError(t, st.Migrate(ctx), "SQLState Migrate")
 	fc := d.fc
 	fc.Seed += uint64(d.c.crashes) * 10 // another process sees other faults
-	d.db, d.dedup = db, dedup
+	d.db, d.raw, d.dedup = db, raw, dedup
 	src := processSourcer{inv: &flow.InventorySourcer{Inventory: d.wms}, process: d.c.crashes}
 	cfg := flow.Config{Log: el, State: st, Cursors: st, Metrics: d.c, Workers: 4, Sourcer: src}
 	if d.tpl != nil {
@@ -311,7 +327,8 @@ func (d *durableWorld) drop(t testing.TB) {
 	d.flow = nil
 	require.NoError(t, d.dedup.Close(), "close idempotency store")
 	require.NoError(t, d.db.Close(), "close SQLite")
-	d.db, d.dedup = nil, nil
+	require.NoError(t, d.raw.Close(), "close SQLite")
+	d.db, d.raw, d.dedup = nil, nil, nil
 }
 
 // settle drains the flow and steps the warehouses until neither has

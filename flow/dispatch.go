@@ -66,7 +66,9 @@ func (f *Flow) handle(ctx context.Context, ev canonical.Event) error {
 	start := f.now()
 	attempt := max(eventlog.Attempt(ctx), 1)
 	dup, err := f.dispatch(ctx, ev)
-	if err == nil {
+	if err == nil && f.defers(ctx) {
+		err = f.deferSave(ctx, ev.Partition(), ev.Type)
+	} else if err == nil {
 		err = f.compact(ctx, ev.Partition())
 	}
 	if err != nil {

@@ -90,8 +90,10 @@
 //     because the CRM ignores a sequence it has seen, so a sequence reused
 //     for other content would be lost; a status published again after a
 //     crash takes the next sequence;
-//   - the decision (order.accepted, held or rejected) is appended before
-//     the decided state is first saved, and the hold watcher's resumption
+//   - the decision (order.accepted or held) is appended before the
+//     decided state is first saved (a rejection, whose validation in the
+//     ERP is not idempotent, is saved first and appended from the saved
+//     state), and the hold watcher's resumption
 //     is saved after its event is appended: were one lost, the event
 //     appended again has the same ID and is recognised as a duplicate; an
 //     order whose fulfilment orders are all saved released is released;
@@ -105,6 +107,21 @@
 // The state of an order after a crash is therefore at most one handler
 // behind, and what that handler did is done again idempotently.
 // Without Config.State nothing survives the process.
+//
+// When Config.State is an [SQLState] on the database of an eventlog.SQL
+// log, the consumer commits in groups (see eventlog.Defer): at the end of
+// each handler the order's state, when it changed since its last save, is
+// saved in the transaction that also completes the events' dedupe claims
+// and commits the consumer's cursor for the events handled together, and
+// the order's next event is handled only after that commit. A crash
+// before it loses the saves and the acknowledgements together: those
+// events are handled again from the state saved before them, still at
+// most one handler behind for each order. The status sequence is then
+// not saved before each publication: a save reserves the next 8 sequences
+// (the state stores the last one reserved, and a restarted flow publishes
+// above it), and a publication beyond them is saved first. The sourcing
+// plan is still saved before any release, as are the hold watcher's
+// resumptions, outside handlers.
 //
 // Each save is conditional on the version the flow loaded
 // ([StoredState.Version]): when several processes run the flow over one

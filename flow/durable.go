@@ -3,11 +3,14 @@ package flow
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/eventlog"
 )
 
 // This file holds the flow's use of its StateStore: lazy loading, the
@@ -160,8 +163,88 @@ func (f *Flow) saveState(ctx context.Context, st *orderState) error {
 		return fmt.Errorf("flow: save state of order %q: %w", s.OrderID, err)
 	}
 	f.mu.Lock()
-	st.version, st.savedFinal = s.Version, s.Final
+	st.version, st.savedFinal, st.savedSum = s.Version, s.Final, maphash.Bytes(f.seed, s.Data)
 	f.mu.Unlock()
+	return nil
+}
+
+// seqReserve is how many status sequences a save reserves when the
+// state is saved in the consumer's group commit (see publish): enough for
+// an order's publications from submission to invoice, so that an order
+// is saved before a publication once.
+const seqReserve = 8
+
+// defers reports whether the order states are saved in the group commit
+// of the consumer whose handler ctx belongs to: an SQLState on the
+// database of an eventlog.SQL log (see eventlog.Defer).
+func (f *Flow) defers(ctx context.Context) bool {
+	return f.sqlst != nil && eventlog.Defers(ctx, f.sqlst.db)
+}
+
+// deferSave saves the order's state, when it changed since its last save,
+// in the group commit of the consumer whose handler ctx belongs to, so
+// that it is durable with the event's acknowledgement (a crash before
+// loses both, and the event is handled again from the state saved
+// before). A final order is dropped from memory once saved, as compact
+// does. The handler's checkpoints before effects are saved at once.
+func (f *Flow) deferSave(ctx context.Context, orderID string, evType canonical.EventType) error {
+	f.mu.Lock()
+	st := f.orders[orderID]
+	if st == nil {
+		f.mu.Unlock()
+		return nil
+	}
+	data, err := encodeState(st)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	sum := maphash.Bytes(f.seed, data)
+	if st.version > 0 && sum == st.savedSum {
+		// Unchanged since it was saved.
+		f.dropFinalLocked(orderID, st)
+		f.mu.Unlock()
+		return nil
+	}
+	v := st.version
+	s := StoredState{OrderID: orderID, Data: data, Held: heldLocked(st), Final: completeLocked(st), Version: v + 1}
+	f.mu.Unlock()
+	// Prepared now: on SQLite, preparing inside the transaction would
+	// wait for the one connection it holds.
+	if _, err := f.sqlst.stmts(ctx); err != nil {
+		return err
+	}
+	write := func(ctx context.Context, tx *sql.Tx) error {
+		err := f.sqlst.saveIn(ctx, tx, s)
+		if errors.Is(err, ErrStateConflict) {
+			// As in saveState: the event is handled again from the
+			// stored state (the consumer retries it).
+			f.mu.Lock()
+			dropped := f.orders[orderID] == st
+			if dropped {
+				delete(f.orders, orderID)
+			}
+			f.mu.Unlock()
+			if dropped {
+				f.count(ctx, CounterRetried, evType)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("flow: save state of order %q: %w", orderID, err)
+		}
+		return nil
+	}
+	after := func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if st.version == v {
+			st.version, st.savedFinal, st.savedSum = s.Version, s.Final, sum
+		}
+		f.dropFinalLocked(orderID, st)
+	}
+	if !eventlog.Defer(ctx, f.sqlst.db, write, after) {
+		return f.compact(ctx, orderID)
+	}
 	return nil
 }
 
@@ -186,8 +269,23 @@ func (f *Flow) compact(ctx context.Context, orderID string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.dropLocked(orderID, st)
+	return nil
+}
+
+// dropFinalLocked drops the order from memory when it is final and its
+// last save stored it so (see compact).
+func (f *Flow) dropFinalLocked(orderID string, st *orderState) {
+	if !st.dirty && st.savedFinal && completeLocked(st) {
+		f.dropLocked(orderID, st)
+	}
+}
+
+// dropLocked drops st, the state of the order, from memory, unless
+// another state of the order was put there meanwhile.
+func (f *Flow) dropLocked(orderID string, st *orderState) {
 	if f.orders[orderID] != st {
-		return nil
+		return
 	}
 	f.peak = max(f.peak, len(f.orders))
 	delete(f.orders, orderID)
@@ -200,7 +298,6 @@ func (f *Flow) compact(ctx context.Context, orderID string) error {
 		}
 		f.orders, f.peak = m, len(m)
 	}
-	return nil
 }
 
 // heldOrders returns the orders the hold watcher must check: those in

@@ -9,6 +9,7 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"sync"
@@ -157,6 +158,13 @@ type orderState struct {
 	// (see completeLocked), so compaction need not save it again.
 	version    int64
 	savedFinal bool
+	// Group commit (flow/durable.go): the status sequences reserved up to
+	// seqMark by a save (a save stores the greater of seq and seqMark, so
+	// a restarted flow publishes above every sequence used), and the sum
+	// of the last encoding saved, so an unchanged state is not saved
+	// again.
+	seqMark  int64
+	savedSum uint64
 }
 
 // Flow runs order-to-cash and inventory sync. Create it with New (or
@@ -213,6 +221,8 @@ type Flow struct {
 	// shared: the handler runs on a Consumer of Config.NewConsumer, and
 	// other processes may handle the flow's orders (flow/consumer.go).
 	shared bool
+	sqlst  *SQLState // states, when it is one: its saves join the consumer's group commit
+	seed   maphash.Seed
 	peak   int // most orders f.orders held since it was last rebuilt
 }
 
@@ -247,6 +257,8 @@ func build(cfg Config, roles inventoryRoles) (*Flow, error) {
 		f.cursors = &MemoryCursors{}
 	}
 	f.states, f.durable = cfg.State, cfg.State != nil
+	f.sqlst, _ = cfg.State.(*SQLState)
+	f.seed = maphash.MakeSeed()
 	if f.states == nil {
 		f.states = &MemoryState{Now: cfg.Now}
 	}

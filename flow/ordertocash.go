@@ -92,6 +92,18 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		if err := f.decide(ctx, st); err != nil {
 			return false, err
 		}
+		f.mu.Lock()
+		rejected := st.phase == phaseRejected
+		f.mu.Unlock()
+		if rejected {
+			// Saved before the rejection is appended: the ERP's
+			// validation is not idempotent (its answer's time differs),
+			// so a handler run again after a crash must append the
+			// rejection it saved, not a new one under the same ID.
+			if err := f.checkpoint(ctx, st); err != nil {
+				return false, err
+			}
+		}
 	}
 	f.mu.Lock()
 	o = st.order
@@ -610,11 +622,28 @@ func (f *Flow) publish(ctx context.Context, st *orderState) error {
 	}
 	st.seq++
 	s := st.statusLocked(f.now())
-	f.mu.Unlock()
 	// Saved before it is published: the CRM ignores a sequence it has
 	// seen, so a sequence must never be used again for other content.
-	if err := f.checkpoint(ctx, st); err != nil {
-		return err
+	// When the state is saved in the consumer's group commit, a save
+	// reserves seqReserve sequences and the publications within them need
+	// no save before (the state is saved after the handler, see
+	// deferSave): a restarted flow publishes above them.
+	save, mark := true, st.seqMark
+	if f.defers(ctx) {
+		if st.seq <= st.seqMark {
+			save = false
+		} else {
+			st.seqMark = st.seq + seqReserve - 1
+		}
+	}
+	f.mu.Unlock()
+	if save {
+		if err := f.checkpoint(ctx, st); err != nil {
+			f.mu.Lock()
+			st.seqMark = mark // not reserved
+			f.mu.Unlock()
+			return err
+		}
 	}
 	if err := f.crm.PublishStatus(ctx, s); err != nil {
 		return err

@@ -179,7 +179,7 @@ const maxPooledState = 64 << 10
 // st).
 func recordOf(st *orderState) stateRecord {
 	r := stateRecord{V: StateVersion, Corr: st.corr, Order: st.order, Phase: st.phase.String(), Decision: st.decision,
-		Resumed: st.resumed, QEvents: st.qevents, Seq: st.seq, Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
+		Resumed: st.resumed, QEvents: st.qevents, Seq: max(st.seq, st.seqMark), Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
 		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder,
 		HoldLines: st.holdLines, FP: st.fp, Change: changeRecordOf(st.change), Amend: st.amend}
 	for id, ok := range st.shipped {
@@ -402,7 +402,7 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 	st := &orderState{corr: r.Corr, order: r.Order, decision: r.Decision, resumed: r.Resumed, qevents: r.QEvents,
 		seq: r.Seq, dirty: r.Dirty, messages: r.Messages, plan: r.Plan, released: r.Released, alloc: r.Alloc,
 		shipped: make(map[string]bool, len(r.Shipped)), ships: r.Ships, invoices: r.Invoices, invOrder: r.InvOrder,
-		holdLines: r.HoldLines, fp: r.FP, change: r.Change.state(), amend: r.Amend}
+		holdLines: r.HoldLines, fp: r.FP, change: r.Change.state(), amend: r.Amend, seqMark: r.Seq}
 	switch r.Phase {
 	case phaseSubmitted.String():
 		st.phase = phaseSubmitted

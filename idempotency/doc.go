@@ -35,7 +35,12 @@
 // busy timeout and one connection, see [SQLite]) or PostgreSQL (shared by
 // several processes, for example with github.com/jackc/pgx/v5/stdlib). The
 // idempotencytest package is the conformance kit any Store implementation
-// runs.
+// runs. An SQLStore commits the claims made at the same time by several
+// goroutines in one transaction (each Claim returns once its claim is
+// committed), and as a [TxCompleter] it completes a claim inside a
+// transaction of the caller's on the same database: an eventlog consumer
+// over that database completes its claims in the transaction that commits
+// its cursor.
 //
 // # Retention
 //

@@ -116,6 +116,11 @@ type SQLStore struct {
 
 	prepMu sync.Mutex                 // serialises preparing
 	prep   atomic.Pointer[statements] // nil until prepared
+
+	// Group commit of concurrent claims (claimGrouped).
+	cmu     sync.Mutex
+	cqueue  []*claimReq // claims waiting for the leader
+	leading bool        // a Claim commits the queued claims
 }
 
 // statements are the store's prepared statements. *sql.Stmt is safe for
@@ -176,9 +181,10 @@ func (s *SQLStore) Close() error {
 }
 
 var (
-	_ Store  = (*SQLStore)(nil)
-	_ Looker = (*SQLStore)(nil)
-	_ Reaper = (*SQLStore)(nil)
+	_ Store       = (*SQLStore)(nil)
+	_ Looker      = (*SQLStore)(nil)
+	_ Reaper      = (*SQLStore)(nil)
+	_ TxCompleter = (*SQLStore)(nil)
 )
 
 // Record states in the state column.
@@ -283,6 +289,9 @@ func (s *SQLStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease tim
 	if err != nil {
 		return Claim{}, s.dbErr(ctx, "claim", key, err)
 	}
+	if c, ok := s.claimGrouped(ctx, st, key, fp, lease); ok {
+		return c, nil
+	}
 	for range 8 {
 		now := s.now().UnixNano()
 		end := now + int64(lease)
@@ -312,6 +321,92 @@ func (s *SQLStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease tim
 		}
 	}
 	return Claim{}, fmt.Errorf("idempotency: claim %q: the record kept changing under the claim; try again", key.s)
+}
+
+// claimReq is a claim waiting in an SQLStore's queue.
+type claimReq struct {
+	key   Key
+	fp    Fingerprint
+	lease time.Duration
+	claim Claim // the claim made, when ok
+	ok    bool
+	done  chan struct{}
+}
+
+// claimGrouped claims key with the claims other goroutines make at the
+// same time, in one transaction: the first to come commits those queued
+// while it runs, and each returns once its claim is committed. It reports
+// false when the key was not claimed so (a record is in the way, or the
+// transaction failed): Claim then goes the way of a claim alone, which
+// reads the record to tell why.
+func (s *SQLStore) claimGrouped(ctx context.Context, st *statements, key Key, fp Fingerprint, lease time.Duration) (Claim, bool) {
+	req := &claimReq{key: key, fp: fp, lease: lease, done: make(chan struct{})}
+	s.cmu.Lock()
+	s.cqueue = append(s.cqueue, req)
+	if s.leading {
+		s.cmu.Unlock()
+		<-req.done // the leader's statements end with its context at most
+		return req.claim, req.ok
+	}
+	s.leading = true
+	for len(s.cqueue) > 0 {
+		batch := s.cqueue
+		s.cqueue = nil
+		s.cmu.Unlock()
+		s.claimBatch(ctx, st, batch)
+		s.cmu.Lock()
+	}
+	s.leading = false
+	s.cmu.Unlock()
+	return req.claim, req.ok
+}
+
+// claimBatch makes the claims of batch, one statement each, in one
+// transaction when there are several, and closes their done channels.
+func (s *SQLStore) claimBatch(ctx context.Context, st *statements, batch []*claimReq) {
+	defer func() {
+		for _, r := range batch {
+			close(r.done)
+		}
+	}()
+	claim := func(stmt *sql.Stmt, r *claimReq) error {
+		now := s.now().UnixNano()
+		end := now + int64(r.lease)
+		token := newToken()
+		var got int64
+		err := stmt.QueryRowContext(ctx, r.key.s, r.fp[:], int64(token), end, max(end, now+int64(s.retention)), now, now).Scan(&got)
+		if err == nil {
+			r.claim, r.ok = Claim{Status: Claimed, Lease: Lease{Key: r.key, Token: token, Expires: time.Unix(0, end)}}, true
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // in the way of a record: Claim reads it
+		}
+		return err
+	}
+	if len(batch) == 1 {
+		_ = claim(st.claim, batch[0]) // a failure is met again by Claim
+		return
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return
+	}
+	stmt := tx.StmtContext(ctx, st.claim)
+	for _, r := range batch {
+		if err = claim(stmt, r); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = tx.Commit()
+	} else {
+		_ = tx.Rollback()
+	}
+	if err != nil {
+		for _, r := range batch {
+			r.claim, r.ok = Claim{}, false
+		}
+	}
 }
 
 // dbErr wraps a database error, preferring the context's cause when the
@@ -358,6 +453,25 @@ func (s *SQLStore) read(ctx context.Context, st *statements, key Key) (Record, b
 
 // Complete implements [Store.Complete].
 func (s *SQLStore) Complete(ctx context.Context, l Lease, result Result) error {
+	return s.complete(ctx, nil, l, result)
+}
+
+// Uses implements [TxCompleter]: it reports whether db is the *sql.DB the
+// store was made with.
+func (s *SQLStore) Uses(db *sql.DB) bool { return db != nil && db == s.db }
+
+// CompleteTx implements [TxCompleter]: Complete in tx, a transaction on
+// the store's database, so that the completion commits or rolls back with
+// the caller's other writes.
+func (s *SQLStore) CompleteTx(ctx context.Context, tx *sql.Tx, l Lease, result Result) error {
+	if tx == nil {
+		return fmt.Errorf("idempotency: CompleteTx %q: nil *sql.Tx: %w", l.Key.s, ErrInvalidConfig)
+	}
+	return s.complete(ctx, tx, l, result)
+}
+
+// complete completes l's claim, in tx when it is not nil.
+func (s *SQLStore) complete(ctx context.Context, tx *sql.Tx, l Lease, result Result) error {
 	if err := checkLease(ctx, l); err != nil {
 		return err
 	}
@@ -369,12 +483,24 @@ func (s *SQLStore) Complete(ctx context.Context, l Lease, result Result) error {
 	if data == nil {
 		data = []byte{}
 	}
-	st, err := s.statements(ctx)
+	var st *statements
+	var err error
+	if tx == nil {
+		st, err = s.statements(ctx)
+	} else if st = s.prep.Load(); st == nil {
+		// Preparing on the database inside tx would wait for ever for
+		// SQLite's one connection, which tx holds.
+		err = errors.New("statements not prepared: claim before completing in a transaction")
+	}
 	if err != nil {
 		return s.dbErr(ctx, "complete", l.Key, err)
 	}
+	stmt := st.complete
+	if tx != nil {
+		stmt = tx.StmtContext(ctx, stmt)
+	}
 	expires := s.now().UnixNano() + int64(s.retention)
-	res, err := st.complete.ExecContext(ctx, failed, data, expires, l.Key.s, int64(l.Token))
+	res, err := stmt.ExecContext(ctx, failed, data, expires, l.Key.s, int64(l.Token))
 	return s.affected(ctx, "complete", l, res, err)
 }
 

@@ -2,6 +2,7 @@ package idempotency
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -43,6 +44,23 @@ type Looker interface {
 	// Lookup returns the live record of key, or an error matching
 	// [ErrNotFound] when there is none or its retention has passed.
 	Lookup(ctx context.Context, key Key) (Record, error)
+}
+
+// TxCompleter is an optional interface of a [Store] kept in an SQL
+// database: it completes a claim inside a transaction of the caller's on
+// that database, so that the completion commits, or rolls back, with the
+// caller's other writes (an event log's consumer completes the claims of
+// the events it handled in the transaction that commits its cursor).
+// [SQLStore] implements it. Implementations must be safe for concurrent
+// use. The zero value, nil, is no implementation.
+type TxCompleter interface {
+	// Uses reports whether db is the database the store keeps its
+	// records in: CompleteTx takes transactions of that database only.
+	Uses(db *sql.DB) bool
+	// CompleteTx is [Store.Complete] within tx, a transaction on the
+	// store's database: the record is completed when tx commits. If l no
+	// longer holds the key it returns an error matching [ErrLeaseLost].
+	CompleteTx(ctx context.Context, tx *sql.Tx, l Lease, result Result) error
 }
 
 // Reaper is an optional interface of a [Store] that can delete the records
