@@ -1,6 +1,7 @@
 package canonical_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -23,4 +24,33 @@ func ExampleEncode() {
 	// Output:
 	// {"fulfillmentOrderId":"FO-1","orderId":"ord-1001","warehouse":"WH-EAST","asOf":"2026-11-02T09:00:00Z","sequence":1,"lines":[{"fulfillmentLineId":"FL-1","orderLineId":"L1","item":{"sku":"HAM-16"},"allocated":{"value":"20","unit":"EA"},"backordered":{"value":"4","unit":"EA"}}]}
 	// true
+}
+
+func ExampleAppendEncode() {
+	// Two positions in one buffer, as a JSON array: one allocation for
+	// the buffer instead of one per document.
+	asOf := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	positions := []canonical.InventoryPosition{
+		{Item: canonical.ItemRef{SKU: "HAM-16"}, Location: "WH-EAST", Status: canonical.InventoryAvailable,
+			Kind: canonical.QuantitySnapshot, OnHand: canonical.MustParseQuantity("24", "EA"), AsOf: asOf, Sequence: 7},
+		{Item: canonical.ItemRef{SKU: "SAW-2"}, Location: "WH-EAST", Status: canonical.InventoryAvailable,
+			Kind: canonical.QuantitySnapshot, OnHand: canonical.MustParseQuantity("3", "EA"), AsOf: asOf, Sequence: 8},
+	}
+	b := make([]byte, 0, 1024)
+	b = append(b, '[')
+	for i := range positions {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = canonical.AppendEncode(b, &positions[i]); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	b = append(b, ']')
+	var back []canonical.InventoryPosition
+	fmt.Println(json.Unmarshal(b, &back) == nil, len(back), back[1].Item.SKU, back[1].OnHand)
+	// Output:
+	// true 2 SAW-2 3 EA
 }
