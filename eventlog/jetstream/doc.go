@@ -173,23 +173,23 @@
 // the server's cost per event). Only the first term grows with N, and
 // only while N ≤ P.
 //
-// examples/cluster measures the inputs for its run of the order-to-cash
-// script (SAP, Salesforce and ShipBob emulators over loopback HTTP, 306
-// orders, one NATS server, P = 12, W = 4, partitions polled every 25ms and
-// feeds every 100ms): e = 6.2 events per order, stored at 1,257 bytes each
-// (7.8 KB of stream per order). Fitted from 1 and 3 worker processes at
-// the same order rate, c ≈ 4 ms of CPU per order (the in-process run,
-// examples/overthewire, spends 3 ms) and I ≈ 0.14 core per member, mostly
-// partition reads; the coordinator process (NATS, the three emulators,
-// the script) spent 36 to 60 ms per order. So, on CPU, one 2-core
-// machine's member would handle about (2 − 0.14) / 4 ms ≈ 460 orders/s,
-// and N machines N times that up to the stream leader's S / 6.2. The
-// orders per second measured on the shared 2-core VM (load average about
-// 35: the run's processes got about a third of a core) were 4.7 to 5.8,
-// 3.3 to 4.0 and 5.8 to 7.1 with 1, 2 and 3 workers (106 orders) and 4.3,
-// 2.7 and 4.0 (306 orders): contention's figures, not the design's, and
-// flat in N because the workers share those cores with the server and the
-// emulators.
+// examples/cluster measures the inputs (BenchmarkWorkers: the
+// order-to-cash script with 106 orders over the SAP, Salesforce and
+// ShipBob emulators on loopback HTTP, one NATS server, P = 12, W = 4,
+// partitions read every 25ms and feeds every 100ms): e = 6.3 events per
+// order, stored at 1,264 bytes each (8 KB of stream per order). On a
+// quiet 2-core VM (load average 3 to 5), 1, 2 and 3 worker processes did
+// 17.6, 15.2 and 12.5 orders/s, with 32, 60 and 81 ms of worker CPU per
+// order and 25 to 35 ms in the coordinator process (the NATS server, the
+// three emulators, the script): the two cores are the limit, and each
+// member adds its idle cost. Fitting the model to the 1- and 3-worker
+// runs gives c ≈ 16 ms per order and I ≈ 0.27 core per member (a run of
+// 306 orders on the VM loaded to an average of 35 gave 4 ms and 0.14
+// core: the fit is rough). So a member on a 2-core machine would handle
+// about (2 − 0.27) / 16 ms ≈ 110 orders/s on CPU, and N machines N times
+// that while N ≤ P, up to the stream leader's S / 6.3. Loaded to an
+// average of 35, the same runs did 3 to 7 orders/s whatever the workers:
+// the processes then got about a third of a core.
 //
 // # Costs
 //

@@ -92,8 +92,12 @@ import (
 const (
 	partitions = 12
 	idemBucket = "cluster_idempotency"
-	leaseTTL   = 2 * time.Second
-	renew      = 250 * time.Millisecond
+	// The partition leases: the defaults' TTL, renewed twice as often. A
+	// shorter TTL moves partitions faster after a kill, but renewals late
+	// on a loaded machine then lose leases and partitions move back and
+	// forth.
+	leaseTTL = jetstream.DefaultLeaseTTL
+	renew    = 500 * time.Millisecond
 	// consumerPoll is how often a worker's partition consumers read the
 	// log (the feeds are polled every flowConfig's PollInterval).
 	consumerPoll = 25 * time.Millisecond

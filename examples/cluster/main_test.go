@@ -40,7 +40,7 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 	var out bytes.Buffer
 	var st stats
-	err = run(t.Context(), &out, config{orders: 4, faults: 0.05, seed: 1, timeout: 4 * time.Minute,
+	err = run(t.Context(), &out, config{orders: 4, faults: 0.05, seed: 1, timeout: 6 * time.Minute,
 		chaos: true, nodeDown: true, exe: exe, env: []string{workerEnv}, stats: &st})
 	require.NoError(t, err, "run:\n%s", out.String())
 	s := out.String()
@@ -65,7 +65,7 @@ func TestSIGKILL(t *testing.T) {
 	for _, seed := range []uint64{4} {
 		var out bytes.Buffer
 		var st stats
-		err = run(t.Context(), &out, config{orders: 6, faults: 0.05, seed: seed, timeout: 4 * time.Minute,
+		err = run(t.Context(), &out, config{orders: 6, faults: 0.05, seed: seed, timeout: 3 * time.Minute,
 			workers: 2, nodes: 1, chaos: true, exe: exe, env: []string{workerEnv}, stats: &st})
 		require.NoError(t, err, "seed %d:\n%s", seed, out.String())
 		l := st.ledger
