@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"regexp"
 	"slices"
 	"strconv"
@@ -425,12 +424,9 @@ func (b *Backend) Partitions() int { return b.cfg.Partitions }
 
 // PartitionOf returns the partition, 0 to Partitions()-1, of the events
 // whose partition key ([canonical.Event.Partition]) is key: the 32-bit
-// FNV-1a hash of key modulo the number of partitions.
-func (b *Backend) PartitionOf(key string) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	return int(h.Sum32() % uint32(b.cfg.Partitions))
-}
+// FNV-1a hash of key modulo the number of partitions, as
+// [eventlog.PartitionOf] computes it for the SQL backend's groups.
+func (b *Backend) PartitionOf(key string) int { return eventlog.PartitionOf(key, b.cfg.Partitions) }
 
 // Append implements [eventlog.Log.Append]. Each event is published with
 // its dedupe key as Nats-Msg-Id, so an event appended again within the

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/eventlog/eventlogtest"
 	"github.com/distsync/distsync/eventlog/jetstream"
 	"github.com/distsync/distsync/internal/natstest"
@@ -99,7 +100,7 @@ func TestClusterNodeDown(t *testing.T) {
 			t.Logf("member %s owns %v", m.g.Member(), m.g.Owned())
 		}
 		for n := range appender.Partitions() {
-			st, err := appender.Group(ctx, jetstream.PartitionGroup("orders", n))
+			st, err := appender.Group(ctx, eventlog.PartitionGroup("orders", n))
 			t.Logf("partition %d: %+v %v", n, st, err)
 		}
 	}

@@ -67,7 +67,7 @@
 // the eventlog's own: a Group's GroupConfig.Consumer is an ordinary
 // [eventlog.ConsumerConfig], and each partition a member owns is consumed
 // by an ordinary [eventlog.Consumer] reading only that partition, as the
-// consumer group [PartitionGroup](GROUP, N), so per-key order, the error
+// consumer group [eventlog.PartitionGroup](GROUP, N), so per-key order, the error
 // policy, dead letters and replay are the eventlog's, unchanged.
 //
 // Ownership is JetStream KV, with revision-checked writes, not a broker

@@ -42,13 +42,13 @@ func (b *Backend) GroupConsumer(cfg GroupConfig) func(eventlog.ConsumerConfig) (
 }
 
 // ConsumerGroups returns the eventlog consumer groups of the partitions,
-// [PartitionGroup](group, n) for each n: the groups under which the
+// [eventlog.PartitionGroup](group, n) for each n: the groups under which the
 // partitions' cursors and dead letters are kept. It implements
 // flow.ConsumerGroups.
 func (g *Group) ConsumerGroups() []string {
 	gs := make([]string, g.b.cfg.Partitions)
 	for n := range gs {
-		gs[n] = PartitionGroup(g.cfg.Consumer.Group, n)
+		gs[n] = eventlog.PartitionGroup(g.cfg.Consumer.Group, n)
 	}
 	return gs
 }
@@ -94,7 +94,7 @@ func (g *Group) idle(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	for n, last := range before {
-		rec, _, err := g.b.group(ctx, PartitionGroup(g.cfg.Consumer.Group, n))
+		rec, _, err := g.b.group(ctx, eventlog.PartitionGroup(g.cfg.Consumer.Group, n))
 		if err != nil {
 			return false, err
 		}

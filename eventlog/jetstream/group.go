@@ -35,7 +35,7 @@ const (
 type GroupConfig struct {
 	// Consumer configures the consumer of each partition this member
 	// owns; Consumer.Group names the partitioned group. Each partition is
-	// consumed as the eventlog consumer group [PartitionGroup](Group, N):
+	// consumed as the eventlog consumer group [eventlog.PartitionGroup](Group, N):
 	// its cursor, retry states, epoch and dead letters are kept under
 	// that name. Use one Dedupe store for every member, so that an event
 	// redelivered after a partition moved is not handled twice.
@@ -70,19 +70,13 @@ func (c GroupConfig) Validate() error {
 		return fmt.Errorf("jetstream: GroupConfig.LeaseTTL %v is below 1s: %w", c.LeaseTTL, eventlog.ErrInvalidConfig)
 	case c.Renew < 0 || c.Renew*2 >= ttl:
 		return fmt.Errorf("jetstream: GroupConfig.Renew %v is negative or not below LeaseTTL/2: %w", c.Renew, eventlog.ErrInvalidConfig)
-	case len(PartitionGroup(c.Consumer.Group, 1023)) > 200:
+	case len(eventlog.PartitionGroup(c.Consumer.Group, 1023)) > 200:
 		return fmt.Errorf("jetstream: GroupConfig.Consumer.Group %q is too long: with the partition suffix it must be at most 200 bytes: %w", c.Consumer.Group, eventlog.ErrInvalidConfig)
 	case len(c.Member) > 200:
 		return fmt.Errorf("jetstream: GroupConfig.Member is longer than 200 bytes: %w", eventlog.ErrInvalidConfig)
 	}
 	return nil
 }
-
-// PartitionGroup returns the name of the eventlog consumer group that
-// consumes partition n of the partitioned group group: "GROUP/pN". Its
-// cursor, epoch and retry states ([Backend.Group]) and its dead letters
-// (Filter.Consumer) are kept under that name.
-func PartitionGroup(group string, n int) string { return group + "/p" + strconv.Itoa(n) }
 
 // Group is one member of a partitioned consumer group: several
 // processes (members) run a Group of the same name, and the partitions
@@ -327,7 +321,7 @@ func (g *Group) start(ctx context.Context, n int, l *lease, wg *sync.WaitGroup) 
 			stop()
 		}()
 		cfg := g.cfg.Consumer
-		cfg.Group = PartitionGroup(cfg.Group, n)
+		cfg.Group = eventlog.PartitionGroup(cfg.Group, n)
 		c, err := eventlog.NewConsumer(&partView{Backend: g.b, n: n, lock: l}, cfg)
 		if err != nil { // validated in NewGroup
 			l.Unlock()

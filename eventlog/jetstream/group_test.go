@@ -308,7 +308,7 @@ func TestGroupMembers(t *testing.T) {
 func TestGroupFencesStaleOwner(t *testing.T) {
 	srv := natstest.Start(t)
 	b, cfg := openFresh(t, srv)
-	stale, err := b.Claim(t.Context(), jetstream.PartitionGroup("orders", 0))
+	stale, err := b.Claim(t.Context(), eventlog.PartitionGroup("orders", 0))
 	require.NoError(t, err, "Claim as the former owner")
 	chk := newChecker(4)
 	m := startMember(t, cfg, "stale_idem", "m", chk.handle)
@@ -325,7 +325,7 @@ func TestGroupFencesStaleOwner(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("events of partition 0 not handled")
 	}
-	g := jetstream.PartitionGroup("orders", 0)
+	g := eventlog.PartitionGroup("orders", 0)
 	var before eventlog.GroupState
 	for deadline := time.Now().Add(10 * time.Second); before.Cursor < 4; {
 		require.True(t, time.Now().Before(deadline), "the new owner commits its cursor")
