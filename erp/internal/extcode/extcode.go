@@ -45,8 +45,13 @@ func (c Codec) Encode(e canonical.Extension) (json.RawMessage, error) {
 	case canonical.ExtInteger:
 		v = json.Number(e.Value)
 	case canonical.ExtDecimal:
+		d, err := canonical.ParseDecimal(e.Value)
+		if err != nil {
+			return nil, fmt.Errorf("extension %s: %w", e.Name, err)
+		}
+		v = d.String() // "00" is a decimal, not a JSON number
 		if !c.DecimalString {
-			v = json.Number(e.Value)
+			v = json.Number(d.String())
 		}
 	case canonical.ExtBool:
 		v = e.Value == "true"
@@ -99,6 +104,13 @@ func (c Codec) Decode(t canonical.ExtensionType, raw json.RawMessage) (value str
 				return "", false, fmt.Errorf("%s is not a number", raw)
 			}
 			n = json.Number(s)
+		}
+		if t == canonical.ExtDecimal {
+			d, err := canonical.ParseDecimal(n.String())
+			if err != nil {
+				return "", false, fmt.Errorf("%s is not a decimal", raw)
+			}
+			return d.String(), true, nil
 		}
 		return n.String(), true, nil
 	}
