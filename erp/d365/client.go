@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +66,10 @@ type Config struct {
 	// Logger logs requests at debug level with secrets redacted; nil logs
 	// nothing.
 	Logger *slog.Logger
+	// Extensions map custom fields of the sales order header and its
+	// lines to extension attributes of the order and its lines, both
+	// ways; nil maps none. Each must be valid and map its own field.
+	Extensions []ExtensionField
 }
 
 // Validate reports whether c is usable; the error matches ErrInvalidConfig.
@@ -80,6 +85,12 @@ func (c Config) Validate() error {
 	case c.Timeout < 0 || c.MaxRetryAfter < 0:
 		return fmt.Errorf("%w: Timeout %v or MaxRetryAfter %v is negative", ErrInvalidConfig, c.Timeout, c.MaxRetryAfter)
 	}
+	seen := map[string]bool{}
+	for i, f := range c.Extensions {
+		if err := f.validate(i, seen); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -90,6 +101,7 @@ type Client struct {
 	http    *httpkit.Client
 	system  string
 	company string
+	ext     []ExtensionField // Config.Extensions
 }
 
 var (
@@ -129,7 +141,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
-	return &Client{http: h, system: cfg.System, company: cfg.Company}, nil
+	return &Client{http: h, system: cfg.System, company: cfg.Company, ext: slices.Clone(cfg.Extensions)}, nil
 }
 
 // Error is the detail of an error F&O answered. F&O leaves the OData error

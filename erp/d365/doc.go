@@ -168,8 +168,20 @@
 //
 // # Extension attributes
 //
-// The connector maps no extension attributes ([canonical.Extensions]) to
-// F&O fields yet: AcceptOrder does not send an order's extensions, and the
-// orders and invoices it reads carry none. The flow keeps the order's
-// extensions on the invoices it records for the order.
+// Config.Extensions maps custom fields of SalesOrderHeadersV2 and
+// SalesOrderLines (see [ExtensionField]) to extension attributes
+// ([canonical.Extensions]) of the order and of its lines: AcceptOrder and
+// ValidateOrder write them, GetOrder and Orders read them back. The
+// research notes say nothing of how F&O names the fields a table and
+// entity extension adds; the connector takes the publisher-suffix
+// convention, a name with an underscore before the publisher's suffix
+// (CostCentre_Custom, DockDate_Contoso), and keeps only such properties
+// of the entities it reads; standard fields and the DSync fields have no
+// underscore. Values are coded as F&O writes them: decimals and integers
+// as JSON numbers, bools as NoYes ("Yes"/"No"), dates and timestamps as
+// Edm.DateTimeOffset, 1900-01-01 being no date. An extension whose type
+// is not the field's is CodeInvalid before anything is sent; a field that
+// does not read as its type is CodeInternal. Extensions of unmapped names
+// are not sent. The invoices the connector reads carry none; the flow
+// keeps the order's extensions on the invoices it records for the order.
 package d365

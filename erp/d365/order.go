@@ -49,12 +49,12 @@ func fingerprint(o *canonical.Order) string {
 }
 
 // salesOrder returns the header and lines of o for company.
-func salesOrder(company string, o *canonical.Order, key, hash string) (odata.SalesOrderHeader, []any) {
+func salesOrder(company string, o *canonical.Order, key, hash string) (odata.SalesOrderHeader, []odata.SalesOrderLine) {
 	h := odata.SalesOrderHeader{DataAreaID: company, OrderingCustomerAccountNumber: o.SoldTo.ID, InvoiceCustomerAccountNumber: o.SoldTo.ID,
 		CurrencyCode: string(o.Currency), CustomersOrderReference: o.ID, CustomerRequisitionNumber: key, PaymentTermsName: o.PaymentTerms,
 		RequestedReceiptDate: odata.Date{Time: o.RequestedDeliveryDate}, DeliveryAddressLocationID: o.ShipTo.ID,
 		ShipComplete: odata.NoYes(o.ShipComplete), OrderVersion: o.Version, RequestHash: hash}
-	lines := make([]any, 0, len(o.Lines))
+	lines := make([]odata.SalesOrderLine, 0, len(o.Lines))
 	for i, l := range o.Lines {
 		lines = append(lines, odata.SalesOrderLine{DataAreaID: company, LineCreationSequenceNumber: i + 1, ItemNumber: l.Item.SKU,
 			OrderedSalesQuantity: odata.Dec(l.Quantity.Value), SalesUnitSymbol: string(l.Quantity.Unit),
@@ -247,9 +247,10 @@ func (c *Client) ValidateOrder(ctx context.Context, o *canonical.Order) (canonic
 		return canonical.OrderAck{}, err
 	}
 	h, lines := salesOrder(c.company, o, "", "")
-	for _, l := range lines {
-		h.Lines = append(h.Lines, l.(odata.SalesOrderLine))
+	if err := c.writeExtensions(op, o, &h, lines); err != nil {
+		return canonical.OrderAck{}, err
 	}
+	h.Lines = lines
 	req, err := c.http.NewRequest(op, "POST", SimulateAction, map[string]any{"salesOrder": h})
 	if err != nil {
 		return canonical.OrderAck{}, err
@@ -267,9 +268,8 @@ func (c *Client) ValidateOrder(ctx context.Context, o *canonical.Order) (canonic
 
 // createOrder sends the header and its lines as one $batch changeset and
 // returns the sales order created.
-func (c *Client) createOrder(ctx context.Context, op string, o *canonical.Order, key, hash string) (odata.SalesOrderHeader, error) {
-	h, lines := salesOrder(c.company, o, key, hash)
-	parts, err := changeset(headerSet, linesNav, h, lines)
+func (c *Client) createOrder(ctx context.Context, op string, h odata.SalesOrderHeader, lines []odata.SalesOrderLine) (odata.SalesOrderHeader, error) {
+	parts, err := changeset(headerSet, linesNav, h, anys(lines))
 	if err != nil {
 		return h, connector.NewError(connector.CodeInternal, c.system, op, err)
 	}
@@ -304,6 +304,10 @@ func (c *Client) AcceptOrder(ctx context.Context, key string, o *canonical.Order
 		return canonical.OrderAck{}, c.invalid(op, errors.New("d365: idempotency key is empty"))
 	}
 	hash := fingerprint(o)
+	h, lines := salesOrder(c.company, o, key, hash)
+	if err := c.writeExtensions(op, o, &h, lines); err != nil {
+		return canonical.OrderAck{}, err
+	}
 	for attempt := 0; ; attempt++ {
 		found, ok, err := c.findOrder(ctx, op, "CustomerRequisitionNumber", key)
 		if err != nil {
@@ -316,7 +320,7 @@ func (c *Client) AcceptOrder(ctx context.Context, key string, o *canonical.Order
 			}
 			return c.ack(&found), nil
 		}
-		created, err := c.createOrder(ctx, op, o, key, hash)
+		created, err := c.createOrder(ctx, op, h, lines)
 		if err != nil {
 			if attempt == 0 && duplicate(err) {
 				continue // created concurrently: read it
@@ -335,7 +339,26 @@ func (c *Client) GetOrder(ctx context.Context, orderID string) (canonical.Order,
 	if err != nil {
 		return canonical.Order{}, err
 	}
-	return c.order(&h), nil
+	return c.orderWithExtensions(op, &h)
+}
+
+// orderWithExtensions reads the canonical order of h with the extensions
+// of its mapped custom fields.
+func (c *Client) orderWithExtensions(op string, h *odata.SalesOrderHeader) (canonical.Order, error) {
+	o := c.order(h)
+	if err := c.readExtensions(op, h, &o); err != nil {
+		return canonical.Order{}, err
+	}
+	return o, nil
+}
+
+// anys returns the elements of s as a []any.
+func anys[T any](s []T) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }
 
 // orderFor finds the sales order of a canonical order ID for op:
@@ -370,7 +393,12 @@ func (c *Client) Orders(ctx context.Context, status SalesStatus) iter.Seq2[canon
 				yield(canonical.Order{}, err)
 				return
 			}
-			if !yield(c.order(&h), nil) {
+			o, err := c.orderWithExtensions(op, &h)
+			if err != nil {
+				yield(canonical.Order{}, err)
+				return
+			}
+			if !yield(o, nil) {
 				return
 			}
 		}

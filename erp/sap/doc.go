@@ -140,9 +140,11 @@
 //
 // # Extension attributes
 //
-// The connector maps no extension attributes ([canonical.Extensions]) to
-// SAP extension fields (YY1_ custom fields) yet: AcceptOrder does not
-// send an order's extensions, and the orders and invoices it reads carry
-// none. The flow keeps the order's extensions on the invoices it records
-// for the order, so they still reach the CRM and the events.
+// Config.Extensions maps YY1_ custom fields of A_SalesOrder and
+// A_SalesOrderItem (see [ExtensionField]) to extension attributes
+// ([canonical.Extensions]) of the order and of its lines: AcceptOrder and
+// ValidateOrder write them, GetOrder and Orders read them back.
+// Extensions of unmapped names are not sent. The invoices the connector
+// reads carry none; the flow keeps the order's extensions on the invoices
+// it records for the order, so they still reach the CRM and the events.
 package sap

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/erp/internal/extcode"
 	"github.com/distsync/distsync/erp/sap/internal/odata"
 )
 
@@ -129,31 +129,9 @@ func (c *Client) setCustom(op string, custom *map[string]json.RawMessage, f Exte
 	if ext.Type != f.Type {
 		return c.invalid(op, fmt.Errorf("sap: %s: extension %s is %s, the field %s takes %s", path, f.Name, ext.Type, f.Property, f.Type))
 	}
-	if err := ext.Validate(); err != nil {
-		return c.invalid(op, fmt.Errorf("sap: %s: %w", path, err))
-	}
-	var v any = ext.Value
-	switch ext.Type {
-	case canonical.ExtInteger:
-		v = json.Number(ext.Value)
-	case canonical.ExtBool:
-		v = ext.Value == "true"
-	case canonical.ExtDate:
-		t, err := time.Parse(time.DateOnly, ext.Value)
-		if err != nil {
-			return c.invalid(op, fmt.Errorf("sap: %s: extension %s: %w", path, f.Name, err))
-		}
-		v = odata.FormatDate(t)
-	case canonical.ExtTimestamp:
-		t, err := time.Parse(time.RFC3339Nano, ext.Value)
-		if err != nil {
-			return c.invalid(op, fmt.Errorf("sap: %s: extension %s: %w", path, f.Name, err))
-		}
-		v = odata.FormatDate(t)
-	}
-	raw, err := json.Marshal(v)
+	raw, err := codec.Encode(ext)
 	if err != nil {
-		return c.invalid(op, fmt.Errorf("sap: %s: extension %s: %w", path, f.Name, err))
+		return c.invalid(op, fmt.Errorf("sap: %s: field %s: %w", path, f.Property, err))
 	}
 	if *custom == nil {
 		*custom = map[string]json.RawMessage{}
@@ -191,48 +169,16 @@ func (c *Client) readExtensions(op string, e *odata.SalesOrder, o *canonical.Ord
 }
 
 func (c *Client) getCustom(op string, raw json.RawMessage, f ExtensionField, x *canonical.Extensions, number, field string) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
+	text, ok, err := codec.Decode(f.Type, raw)
+	if err == nil && ok {
+		err = x.Set(canonical.Extension{Name: f.Name, Type: f.Type, Value: text})
 	}
-	bad := func(format string, args ...any) error {
-		return connector.NewError(connector.CodeInternal, c.system, op, fmt.Errorf("sap: sales order %s: %s: "+format, append([]any{number, field}, args...)...))
-	}
-	var text string
-	switch f.Type {
-	case canonical.ExtBool:
-		var b bool
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return bad("%s is not a bool", raw)
-		}
-		text = strconv.FormatBool(b)
-	case canonical.ExtInteger:
-		var n json.Number
-		if err := json.Unmarshal(raw, &n); err != nil {
-			var s string
-			if json.Unmarshal(raw, &s) != nil {
-				return bad("%s is not an integer", raw)
-			}
-			n = json.Number(s)
-		}
-		text = n.String()
-	default:
-		if err := json.Unmarshal(raw, &text); err != nil {
-			return bad("%s is not a string", raw)
-		}
-		switch f.Type {
-		case canonical.ExtDate, canonical.ExtTimestamp:
-			t, err := odata.ParseDate(text)
-			if err != nil {
-				return bad("%v", err)
-			}
-			text = t.UTC().Format(time.RFC3339Nano)
-			if f.Type == canonical.ExtDate {
-				text = t.UTC().Format(time.DateOnly)
-			}
-		}
-	}
-	if err := x.Set(canonical.Extension{Name: f.Name, Type: f.Type, Value: text}); err != nil {
-		return bad("extension %s: %v", f.Name, err)
+	if err != nil {
+		return connector.NewError(connector.CodeInternal, c.system, op, fmt.Errorf("sap: sales order %s: %s: extension %s: %w", number, field, f.Name, err))
 	}
 	return nil
 }
+
+// codec is the OData v2 coding of custom field values: decimals as
+// strings, bools as JSON booleans, dates and timestamps as "/Date(ms)/".
+var codec = extcode.Codec{DecimalString: true, FormatDate: odata.FormatDate, FormatTime: odata.FormatDate, ParseTime: odata.ParseDate}

@@ -61,5 +61,7 @@
 //
 // What package d365's documentation lists as assumed holds for the
 // emulator: DSync extension fields, posting entities that post on create,
-// invoicing at the packing slip, returns credited at once.
+// invoicing at the packing slip, returns credited at once. The custom
+// fields (Name_Suffix) a sales order header and its lines are created
+// with are kept as they came and served back on every read.
 package d365emu

@@ -35,7 +35,27 @@ type orderRec struct {
 	lineIDs  []string                   // canonical line IDs in line order
 	lots     map[string]string          // canonical line ID → InventoryLotId
 	shipFrom map[string]string          // canonical line ID → warehouse that shipped it
-	changes  int
+	// custom and lineCustom are the custom fields (odata.IsCustom) the
+	// header and its lines (by canonical line ID) were saved with, served
+	// back as they came.
+	custom     map[string]json.RawMessage
+	lineCustom map[string]map[string]json.RawMessage
+	changes    int
+}
+
+// keepCustom keeps the custom fields of h and its lines, whose canonical
+// lines are lines, in rec.
+func (rec *orderRec) keepCustom(h *odata.SalesOrderHeader, lines []canonical.OrderLine) {
+	rec.custom, rec.lineCustom = h.Custom, nil
+	for i := range min(len(h.Lines), len(lines)) {
+		if len(h.Lines[i].Custom) == 0 {
+			continue
+		}
+		if rec.lineCustom == nil {
+			rec.lineCustom = map[string]map[string]json.RawMessage{}
+		}
+		rec.lineCustom[lines[i].ID] = h.Lines[i].Custom
+	}
 }
 
 // holdCodes maps hold kinds other than credit to DSyncHoldCode.
@@ -129,6 +149,7 @@ func (s *Server) createOrder(r *http.Request, body []byte) (any, []any, *odata.E
 	}
 	rec.key, rec.hash, rec.ack, rec.expected = h.CustomerRequisitionNumber, h.RequestHash, ack, expected
 	rec.hashes[h.CustomerRequisitionNumber] = h.RequestHash
+	rec.keepCustom(&h, o.Lines)
 	rec.lineIDs = rec.lineIDs[:0]
 	for _, l := range o.Lines {
 		rec.lineIDs = append(rec.lineIDs, l.ID)
@@ -172,7 +193,7 @@ func (s *Server) entity(rec *orderRec, o *canonical.Order) odata.SalesOrderHeade
 		InvoiceCustomerAccountNumber: o.SoldTo.ID, CurrencyCode: string(o.Currency), CustomersOrderReference: o.ID,
 		CustomerRequisitionNumber: rec.key, PaymentTermsName: o.PaymentTerms, RequestedReceiptDate: odata.Date{Time: o.RequestedDeliveryDate},
 		DeliveryAddressLocationID: o.ShipTo.ID, ShipComplete: odata.NoYes(o.ShipComplete), OrderVersion: ack.OrderVersion,
-		RequestHash: rec.hash, AcceptedAt: odata.Date{Time: ack.AckedAt}}
+		RequestHash: rec.hash, AcceptedAt: odata.Date{Time: ack.AckedAt}, Custom: rec.custom}
 	if ack.Totals != nil {
 		net, tax, ch := odata.Dec(ack.Totals.Subtotal.Amount), odata.Dec(ack.Totals.Tax.Amount), odata.Dec(ack.Totals.Charges.Amount)
 		e.NetAmount, e.TaxAmount, e.ChargeAmount = &net, &tax, &ch
@@ -201,7 +222,8 @@ func (s *Server) entity(rec *orderRec, o *canonical.Order) odata.SalesOrderHeade
 		ln := odata.SalesOrderLine{DataAreaID: rec.company, SalesOrderNumber: rec.number, InventoryLotID: rec.lots[l.ID],
 			LineCreationSequenceNumber: i + 1, ItemNumber: l.Item.SKU, OrderedSalesQuantity: odata.Dec(l.Quantity.Value),
 			SalesUnitSymbol: string(l.Quantity.Unit), SalesPrice: odata.Dec(price.Amount), ShippingWarehouseID: rec.shipFrom[l.ID],
-			SalesOrderLineStatus: odata.StatusBackorder, ConfirmedShippingDate: odata.Date{Time: results[l.ID].PromisedDate}, LineID: l.ID}
+			SalesOrderLineStatus: odata.StatusBackorder, ConfirmedShippingDate: odata.Date{Time: results[l.ID].PromisedDate}, LineID: l.ID,
+			Custom: rec.lineCustom[l.ID]}
 		ln.ETag = rec.etag()
 		if net, err := l.Quantity.Value.Mul(price.Amount); err == nil {
 			n := odata.Dec(net.Round(2))
@@ -466,6 +488,7 @@ func (s *Server) simulate(w http.ResponseWriter, r *http.Request) {
 	for _, l := range o.Lines {
 		rec.lineIDs = append(rec.lineIDs, l.ID)
 	}
+	rec.keepCustom(&body.SalesOrder, o.Lines)
 	o.Holds = append(o.Holds, ack.Holds...)
 	s.mu.Lock()
 	e := s.entity(rec, &o)

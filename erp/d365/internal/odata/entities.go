@@ -3,7 +3,11 @@ package odata
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
+
+	"github.com/distsync/distsync/erp/internal/extcode"
 )
 
 // The entity shapes below follow the F&O data entities' public property
@@ -85,6 +89,9 @@ type SalesOrderHeader struct {
 	TaxAmount                     *Decimal         `json:"DSyncTaxAmount,omitempty"`
 	ChargeAmount                  *Decimal         `json:"DSyncChargeAmount,omitempty"`
 	Lines                         []SalesOrderLine `json:"SalesOrderLines,omitempty"`
+	// Custom are the custom fields of the header (see IsCustom) that no
+	// field above holds, by name.
+	Custom map[string]json.RawMessage `json:"-"`
 }
 
 // SalesOrderLine is SalesOrderLines (SalesOrderLineV2Entity), keyed by
@@ -111,6 +118,9 @@ type SalesOrderLine struct {
 	CancelledQuantity          *Decimal `json:"DSyncCancelledQuantity,omitempty"`
 	InvoicedQuantity           *Decimal `json:"DSyncInvoicedQuantity,omitempty"`
 	ReturnedQuantity           *Decimal `json:"DSyncReturnedQuantity,omitempty"`
+	// Custom are the custom fields of the line (see IsCustom) that no
+	// field above holds, by name.
+	Custom map[string]json.RawMessage `json:"-"`
 }
 
 // Cancellation is the body of a PATCH of a sales order header that
@@ -249,4 +259,50 @@ type Event struct {
 	EventType string `json:"EventType"`
 	Cursor    string `json:"Cursor"`
 	Payload   string `json:"Payload"`
+}
+
+// IsCustom reports whether name is the name of a custom field as package
+// d365 recognises one: a property added by an extension, named with an
+// underscore before the publisher's suffix (CostCentre_Custom,
+// DockDate_Contoso). Standard properties and the DSync fields have no
+// underscore.
+func IsCustom(name string) bool {
+	i := strings.IndexByte(name, '_')
+	return i > 0 && i < len(name)-1 && !strings.HasPrefix(name, "@")
+}
+
+// MarshalJSON encodes h with its Custom properties.
+func (h SalesOrderHeader) MarshalJSON() ([]byte, error) {
+	type plain SalesOrderHeader
+	return extcode.Marshal(plain(h), h.Custom)
+}
+
+// UnmarshalJSON decodes h and keeps its unknown custom properties in
+// Custom.
+func (h *SalesOrderHeader) UnmarshalJSON(data []byte) error {
+	type plain SalesOrderHeader
+	if err := json.Unmarshal(data, (*plain)(h)); err != nil {
+		return err
+	}
+	var err error
+	h.Custom, err = extcode.Unknown(data, reflect.TypeFor[plain](), "_", IsCustom)
+	return err
+}
+
+// MarshalJSON encodes l with its Custom properties.
+func (l SalesOrderLine) MarshalJSON() ([]byte, error) {
+	type plain SalesOrderLine
+	return extcode.Marshal(plain(l), l.Custom)
+}
+
+// UnmarshalJSON decodes l and keeps its unknown custom properties in
+// Custom.
+func (l *SalesOrderLine) UnmarshalJSON(data []byte) error {
+	type plain SalesOrderLine
+	if err := json.Unmarshal(data, (*plain)(l)); err != nil {
+		return err
+	}
+	var err error
+	l.Custom, err = extcode.Unknown(data, reflect.TypeFor[plain](), "_", IsCustom)
+	return err
 }

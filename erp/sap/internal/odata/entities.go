@@ -1,10 +1,11 @@
 package odata
 
 import (
-	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/distsync/distsync/erp/internal/extcode"
 )
 
 // The entity shapes below follow the S/4HANA Cloud APIs' property names.
@@ -233,7 +234,7 @@ type Event struct {
 // MarshalJSON encodes e with its Custom properties.
 func (e SalesOrder) MarshalJSON() ([]byte, error) {
 	type plain SalesOrder
-	return withCustom(plain(e), e.Custom)
+	return extcode.Marshal(plain(e), e.Custom)
 }
 
 // UnmarshalJSON decodes e and keeps its unknown YY1_ properties in Custom.
@@ -243,14 +244,14 @@ func (e *SalesOrder) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	var err error
-	e.Custom, err = customOf(data, reflect.TypeFor[plain]())
+	e.Custom, err = extcode.Unknown(data, reflect.TypeFor[plain](), "YY1_", custom)
 	return err
 }
 
 // MarshalJSON encodes it with its Custom properties.
 func (it SalesOrderItem) MarshalJSON() ([]byte, error) {
 	type plain SalesOrderItem
-	return withCustom(plain(it), it.Custom)
+	return extcode.Marshal(plain(it), it.Custom)
 }
 
 // UnmarshalJSON decodes it and keeps its unknown YY1_ properties in
@@ -261,50 +262,9 @@ func (it *SalesOrderItem) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	var err error
-	it.Custom, err = customOf(data, reflect.TypeFor[plain]())
+	it.Custom, err = extcode.Unknown(data, reflect.TypeFor[plain](), "YY1_", custom)
 	return err
 }
 
-// withCustom encodes v (a struct) and adds the custom properties, in name
-// order.
-func withCustom(v any, custom map[string]json.RawMessage) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil || len(custom) == 0 {
-		return b, err
-	}
-	extra, err := json.Marshal(custom) // sorted by name
-	if err != nil {
-		return nil, err
-	}
-	if bytes.Equal(b, []byte("{}")) {
-		return extra, nil
-	}
-	return append(append(b[:len(b)-1], ','), extra[1:]...), nil
-}
-
-// customOf returns the YY1_ properties of the JSON object data that no
-// field of t names, or nil.
-func customOf(data []byte, t reflect.Type) (map[string]json.RawMessage, error) {
-	if !bytes.Contains(data, []byte(`"YY1_`)) {
-		return nil, nil
-	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(data, &all); err != nil {
-		return nil, err
-	}
-	known := map[string]bool{}
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		known[name] = true
-	}
-	var out map[string]json.RawMessage
-	for k, v := range all {
-		if strings.HasPrefix(k, "YY1_") && !known[k] {
-			if out == nil {
-				out = map[string]json.RawMessage{}
-			}
-			out[k] = v
-		}
-	}
-	return out, nil
-}
+// custom reports whether name is a key-user custom field.
+func custom(name string) bool { return strings.HasPrefix(name, "YY1_") }
