@@ -707,6 +707,9 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A handler may change an order's version meanwhile (onChanged): what
+	// the checks need of the states is read under f.mu.
+	f.mu.Lock()
 	slices.SortFunc(held, func(a, b *orderState) int { return strings.Compare(a.order.ID, b.order.ID) })
 	// The check is part of the order's flow: it carries the order's
 	// correlation ID, and the decision that held it as its cause, so the
@@ -725,6 +728,7 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 		c.cause = canonical.Event{ID: eventID("decision", c.id, strconv.FormatInt(st.order.Version, 10))}
 		c.corr = st.corr
 	}
+	f.mu.Unlock()
 	read := func(i int) {
 		c := &checks[i]
 		octx := tracing.WithCausationID(tracing.WithCorrelationID(ctx, c.corr), c.cause.ID)
