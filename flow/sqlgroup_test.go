@@ -25,6 +25,11 @@ import (
 	"github.com/distsync/distsync/wms"
 )
 
+var (
+	_ flow.Consumer       = (*eventlog.Group)(nil)
+	_ flow.ConsumerGroups = (*eventlog.Group)(nil)
+)
+
 // TestFlowOnSQLGroup runs the order-to-cash flow as two members of one
 // partitioned group of an SQL log (eventlog.SQL.GroupConsumer), as two
 // processes would (each over its own *sql.DB), sharing one database for
