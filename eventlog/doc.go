@@ -208,6 +208,15 @@
 // renew. For [Pruner.TrimEvents], list the P partition groups; a
 // partition with no new events holds the trim back at its cursor.
 //
+// A Group runs a flow's handler across processes (package flow,
+// Config.NewConsumer, with the constructor of [SQL.GroupConsumer]).
+// [Group.WaitIdle] waits for the whole group, whichever process owns each
+// partition: it reads from the database every partition's committed
+// cursor, pending retries and replays, and the last event of each
+// partition (the offsets and partition keys of the events it has not seen
+// yet, once), so a process that runs no member can wait too.
+// [Group.ConsumerGroups] lists the P partition groups.
+//
 // # Retention
 //
 // Nothing is deleted by itself: events, dead letters and their audit

@@ -133,6 +133,7 @@ type Group struct {
 	mu      sync.Mutex
 	owned   map[int]*ownedPart
 	tail    tail
+	scan    idleScan // WaitIdle's
 }
 
 type ownedPart struct {

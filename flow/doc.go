@@ -139,7 +139,8 @@
 // # Across processes
 //
 // Several processes run one flow when Config.NewConsumer gives each a
-// member of a partitioned consumer group (package eventlog/jetstream:
+// member of a partitioned consumer group (package eventlog:
+// SQL.GroupConsumer, over one database; package eventlog/jetstream:
 // Backend.GroupConsumer): every process runs [Flow.Run] with the same
 // Group, Scope and Source, over the same Log, State (and Cursors) and
 // Dedupe. The log's partition key of an order's events is its order ID,
@@ -173,9 +174,9 @@
 //
 // [Flow.DeadLetters], [Flow.Replay] and [Flow.Where] cover the consumer
 // groups of every partition when the Consumer reports them
-// ([ConsumerGroups]). [Flow.Drain] waits with the Consumer's WaitIdle; a
-// jetstream Group's waits for the whole group, whichever process owns
-// each partition.
+// ([ConsumerGroups]). [Flow.Drain] waits with the Consumer's WaitIdle; an
+// eventlog or jetstream Group's waits for the whole group, whichever
+// process owns each partition.
 //
 // # Compaction
 //

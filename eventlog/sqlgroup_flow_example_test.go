@@ -1,0 +1,71 @@
+package eventlog_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/eventlog/eventlogtest"
+)
+
+// GroupConsumer builds a member of a partitioned group from the consumer
+// configuration a flow passes to flow.Config.NewConsumer (here given by
+// hand); WaitIdle then returns once the whole group has handled the log.
+func ExampleSQL_GroupConsumer() {
+	dir, err := os.MkdirTemp("", "group-consumer-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "events.db")+
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate")
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	log, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite})
+	if err != nil {
+		panic(err)
+	}
+	if err := log.Migrate(ctx); err != nil {
+		panic(err)
+	}
+
+	// In a flow: flow.Config{..., NewConsumer: func(cc eventlog.ConsumerConfig) (flow.Consumer, error) { return mk(cc) }}.
+	mk := log.GroupConsumer(eventlog.GroupConfig{Partitions: 4, Member: "worker-1"})
+	var handled atomic.Int64
+	g, err := mk(eventlog.ConsumerConfig{Group: "order-to-cash", Handler: func(context.Context, canonical.Event) error {
+		handled.Add(1)
+		return nil
+	}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(g.ConsumerGroups())
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- g.Run(runCtx) }()
+	for _, key := range []string{"order-1", "order-2", "order-3"} {
+		if err := log.Append(ctx, eventlogtest.Event(key, 1)); err != nil {
+			panic(err)
+		}
+	}
+	if err := g.WaitIdle(ctx); err != nil {
+		panic(err)
+	}
+	fmt.Println("handled", handled.Load())
+	stop()
+	fmt.Println(<-done)
+	// Output:
+	// [order-to-cash/p0 order-to-cash/p1 order-to-cash/p2 order-to-cash/p3]
+	// handled 3
+	// context canceled
+}
