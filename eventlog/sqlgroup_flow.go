@@ -18,8 +18,8 @@ import (
 // replaced by the consumer configuration it is given: the flow package's
 // Config.NewConsumer calls such a constructor with the flow's consumer
 // configuration, and the *Group it returns is a flow.Consumer and a
-// flow.ConsumerGroups (wrap it in a func returning flow.Consumer, as Go
-// function types do not convert). Every process that runs the flow over
+// flow.ConsumerGroups (pass it through flow.ConsumerOf, as Go function
+// types do not convert). Every process that runs the flow over
 // one database runs such a member; each order (partition key: its order
 // ID) is handled by the member that owns its partition. It is the
 // spelling of the eventlog/jetstream package's Backend.GroupConsumer. The

@@ -38,7 +38,7 @@ func ExampleSQL_GroupConsumer() {
 		panic(err)
 	}
 
-	// In a flow: flow.Config{..., NewConsumer: func(cc eventlog.ConsumerConfig) (flow.Consumer, error) { return mk(cc) }}.
+	// In a flow: flow.Config{..., NewConsumer: flow.ConsumerOf(mk)}.
 	mk := log.GroupConsumer(eventlog.GroupConfig{Partitions: 4, Member: "worker-1"})
 	var handled atomic.Int64
 	g, err := mk(eventlog.ConsumerConfig{Group: "order-to-cash", Handler: func(context.Context, canonical.Event) error {

@@ -78,3 +78,25 @@ func (f *Flow) listDeadLetters(ctx context.Context, filter eventlog.Filter) ([]e
 	}
 	return out, nil
 }
+
+// ConsumerOf adapts a constructor of any Consumer type, such as the one
+// (*eventlog.SQL).GroupConsumer returns (package eventlog cannot name this
+// interface), to Config.NewConsumer:
+//
+//	NewConsumer: flow.ConsumerOf(log.GroupConsumer(eventlog.GroupConfig{Partitions: 16}))
+//
+// Go's function types do not convert from one result type to another;
+// ConsumerOf returns a func that calls mk and returns its value as a
+// Consumer. A nil mk gives nil, which Config reads as no NewConsumer.
+func ConsumerOf[C Consumer](mk func(eventlog.ConsumerConfig) (C, error)) func(eventlog.ConsumerConfig) (Consumer, error) {
+	if mk == nil {
+		return nil
+	}
+	return func(cc eventlog.ConsumerConfig) (Consumer, error) {
+		c, err := mk(cc)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}
