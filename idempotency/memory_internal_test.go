@@ -24,7 +24,7 @@ func TestMemShardCollisions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sh := memShard{m: map[uint64]*memRecord{}}
+			var sh memShard
 			const h = 42
 			recs := map[string]*memRecord{}
 			for _, k := range []string{"a", "b", "c"} {
@@ -33,7 +33,7 @@ func TestMemShardCollisions(t *testing.T) {
 				sh.add(h, head, recs[k])
 			}
 			require.Equal(t, 3, sh.n, "records after adding a, b, c")
-			require.Len(t, sh.m, 1, "one hash for a, b, c")
+			require.Equal(t, 1, sh.used, "slots for a, b, c (one hash)")
 			left := map[string]bool{"a": true, "b": true, "c": true}
 			for _, k := range tt.remove {
 				sh.remove(h, recs[k])
@@ -44,7 +44,7 @@ func TestMemShardCollisions(t *testing.T) {
 				}
 				assert.Equal(t, len(left), sh.n, "records after removing %q", k)
 			}
-			assert.Empty(t, sh.m, "map after removing every record")
+			assert.Equal(t, 0, sh.used, "slots after removing every record")
 		})
 	}
 }
