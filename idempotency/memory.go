@@ -102,16 +102,46 @@ var (
 	_ Reaper = (*MemoryStore)(nil)
 )
 
-// memShard holds the records whose key hashes to it. Its map is keyed by
-// the key's 64-bit hash, computed once per call for both the shard and the
-// map: a lookup hashes the key once, and growing the map moves 16-byte
-// slots without hashing any key again. Records of keys whose hashes
-// collide are chained through memRecord.next.
+// memShard holds the records whose key hashes to it, in an open-addressing
+// table of slots indexed by the high bits of the key's 64-bit hash (the low
+// bits pick the shard), probed linearly. A lookup hashes the key once and
+// usually reads one slot: the table is kept at most half full. Records of
+// keys whose hashes collide share a slot and are chained through
+// memRecord.next. The zero value is an empty shard.
 type memShard struct {
-	mu sync.Mutex
-	m  map[uint64]*memRecord
-	n  int      // records held, chained ones included
-	_  [40]byte // keep shards on separate cache lines
+	mu    sync.Mutex
+	slots []memSlot // len is 0 or a power of two
+	used  int       // slots in use
+	n     int       // records held, chained ones included
+	_     [16]byte  // keep shards on separate cache lines
+}
+
+// memSlot is a slot of a memShard's table: rec is nil when it is free.
+type memSlot struct {
+	h   uint64
+	rec *memRecord
+}
+
+// home returns the slot where a probe for h starts.
+func (sh *memShard) home(h uint64) int {
+	return int((h >> 32) & uint64(len(sh.slots)-1))
+}
+
+// slot returns the index of the slot of h, or -1.
+func (sh *memShard) slot(h uint64) int {
+	if len(sh.slots) == 0 {
+		return -1
+	}
+	mask := len(sh.slots) - 1
+	for i := sh.home(h); ; i = (i + 1) & mask {
+		s := &sh.slots[i]
+		if s.rec == nil {
+			return -1
+		}
+		if s.h == h {
+			return i
+		}
+	}
 }
 
 // get returns the record of k, whose hash is h, or nil.
@@ -123,7 +153,11 @@ func (sh *memShard) get(h uint64, k string) *memRecord {
 // find returns the record of k, whose hash is h, or nil, and the first
 // record of the chain of h (nil when h has none), for add.
 func (sh *memShard) find(h uint64, k string) (rec, head *memRecord) {
-	head = sh.m[h]
+	i := sh.slot(h)
+	if i < 0 {
+		return nil, nil
+	}
+	head = sh.slots[i].rec
 	for rec := head; rec != nil; rec = rec.next {
 		if rec.key == k {
 			return rec, head
@@ -136,18 +170,49 @@ func (sh *memShard) find(h uint64, k string) (rec, head *memRecord) {
 // head, the chain of h that find returned.
 func (sh *memShard) add(h uint64, head, rec *memRecord) {
 	rec.next = head
-	sh.m[h] = rec
 	sh.n++
+	if head != nil {
+		sh.slots[sh.slot(h)].rec = rec
+		return
+	}
+	if 2*(sh.used+1) > len(sh.slots) {
+		sh.grow()
+	}
+	sh.put(h, rec)
+	sh.used++
+}
+
+// put stores the chain rec of h in the first free slot of its probe; h
+// has no slot yet and the table has a free one.
+func (sh *memShard) put(h uint64, rec *memRecord) {
+	mask := len(sh.slots) - 1
+	i := sh.home(h)
+	for sh.slots[i].rec != nil {
+		i = (i + 1) & mask
+	}
+	sh.slots[i] = memSlot{h: h, rec: rec}
+}
+
+// grow doubles the table (8 slots at first) and moves the chains into it.
+func (sh *memShard) grow() {
+	old := sh.slots
+	sh.slots = make([]memSlot, max(8, 2*len(old)))
+	for _, s := range old {
+		if s.rec != nil {
+			sh.put(s.h, s.rec)
+		}
+	}
 }
 
 // remove unlinks rec, whose key hashes to h.
 func (sh *memShard) remove(h uint64, rec *memRecord) {
-	head := sh.m[h]
+	i := sh.slot(h)
+	head := sh.slots[i].rec
 	switch {
 	case head == rec && rec.next == nil:
-		delete(sh.m, h)
+		sh.free(i)
 	case head == rec:
-		sh.m[h] = rec.next
+		sh.slots[i].rec = rec.next
 	default:
 		for p := head; p != nil; p = p.next {
 			if p.next == rec {
@@ -158,6 +223,23 @@ func (sh *memShard) remove(h uint64, rec *memRecord) {
 	}
 	rec.next = nil
 	sh.n--
+}
+
+// free empties slot i, moving back the later slots of the probe run that
+// would no longer be found past the gap (so no tombstones are needed).
+func (sh *memShard) free(i int) {
+	mask := len(sh.slots) - 1
+	for j := (i + 1) & mask; sh.slots[j].rec != nil; j = (j + 1) & mask {
+		// The entry at j may move to the gap at i unless its home lies
+		// cyclically in (i, j].
+		k := sh.home(sh.slots[j].h)
+		if (j > i && (k <= i || k > j)) || (j < i && k <= i && k > j) {
+			sh.slots[i] = sh.slots[j]
+			i = j
+		}
+	}
+	sh.slots[i] = memSlot{}
+	sh.used--
 }
 
 type memRecord struct {
@@ -216,9 +298,6 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 		start := time.Now()
 		base := start.UnixNano()
 		s.now = func() int64 { return base + int64(time.Since(start)) }
-	}
-	for i := range s.shards {
-		s.shards[i].m = make(map[uint64]*memRecord)
 	}
 	interval := cfg.ReapInterval
 	if interval == 0 {
@@ -471,14 +550,22 @@ func (s *MemoryStore) reap() int {
 		sh := &s.shards[i]
 		now := s.now()
 		sh.mu.Lock()
-		for h, rec := range sh.m {
-			for rec != nil {
+		// Freeing a slot may move a later entry into it: look at the
+		// same slot again until it is free or unchanged. An entry moved
+		// back across the end of the table is looked at twice, which is
+		// harmless.
+		for i := 0; i < len(sh.slots); {
+			slot := sh.slots[i]
+			for rec := slot.rec; rec != nil; {
 				next := rec.next
 				if rec.expires <= now {
-					s.forget(sh, h, rec)
+					s.forget(sh, slot.h, rec)
 					n++
 				}
 				rec = next
+			}
+			if cur := sh.slots[i]; cur.rec == nil || cur == slot {
+				i++
 			}
 		}
 		sh.mu.Unlock()

@@ -2,6 +2,8 @@ package idempotency
 
 import (
 	"context"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -24,7 +26,7 @@ func TestMemShardCollisions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sh := memShard{m: map[uint64]*memRecord{}}
+			var sh memShard
 			const h = 42
 			recs := map[string]*memRecord{}
 			for _, k := range []string{"a", "b", "c"} {
@@ -33,7 +35,7 @@ func TestMemShardCollisions(t *testing.T) {
 				sh.add(h, head, recs[k])
 			}
 			require.Equal(t, 3, sh.n, "records after adding a, b, c")
-			require.Len(t, sh.m, 1, "one hash for a, b, c")
+			require.Equal(t, 1, sh.used, "slots for a, b, c (one hash)")
 			left := map[string]bool{"a": true, "b": true, "c": true}
 			for _, k := range tt.remove {
 				sh.remove(h, recs[k])
@@ -44,7 +46,7 @@ func TestMemShardCollisions(t *testing.T) {
 				}
 				assert.Equal(t, len(left), sh.n, "records after removing %q", k)
 			}
-			assert.Empty(t, sh.m, "map after removing every record")
+			assert.Equal(t, 0, sh.used, "slots after removing every record")
 		})
 	}
 }
@@ -74,4 +76,100 @@ func TestMemoryStoreReapCollisions(t *testing.T) {
 	assert.NotNil(t, sh.get(7, "d"), "d kept")
 	assert.Equal(t, int64(2), s.keys.Load(), "keys counted")
 	assert.Equal(t, int64(2), s.bytes.Load(), "bytes counted")
+}
+
+// clusteredHash returns distinct hashes whose table homes crowd the last and
+// first slots of any table size, so that probe runs wrap around the end of
+// the table.
+func clusteredHash(rng *rand.Rand, i int) uint64 {
+	hi := uint64(rng.IntN(4))
+	if rng.IntN(2) == 0 {
+		hi = 0xFFFF_FFFF - hi
+	}
+	return hi<<32 | uint64(i)
+}
+
+// TestMemShardProbeRuns adds records whose hashes crowd a few table slots
+// and removes them in random orders, checking after each removal that
+// every other record is still found: freeing a slot must not cut a probe
+// run.
+func TestMemShardProbeRuns(t *testing.T) {
+	tests := []struct {
+		name string
+		seed uint64
+		n    int
+	}{
+		{"few", 1, 5},
+		{"one growth", 2, 9},
+		{"many", 3, 300},
+		{"many again", 4, 300},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(tt.seed, 0))
+			var sh memShard
+			hashes := make([]uint64, tt.n)
+			recs := make([]*memRecord, tt.n)
+			for i := range recs {
+				hashes[i] = clusteredHash(rng, i)
+				recs[i] = &memRecord{key: strconv.Itoa(i)}
+				_, head := sh.find(hashes[i], recs[i].key)
+				sh.add(hashes[i], head, recs[i])
+			}
+			require.Equal(t, tt.n, sh.used, "slots in use")
+			left := map[int]bool{}
+			for i := range recs {
+				left[i] = true
+			}
+			for _, i := range rng.Perm(tt.n) {
+				sh.remove(hashes[i], recs[i])
+				delete(left, i)
+				require.Nil(t, sh.get(hashes[i], recs[i].key), "record %d after removing it", i)
+				for j := range left {
+					require.Same(t, recs[j], sh.get(hashes[j], recs[j].key), "record %d after removing %d", j, i)
+				}
+				require.Equal(t, len(left), sh.used, "slots in use after removing %d", i)
+				require.Equal(t, len(left), sh.n, "records after removing %d", i)
+			}
+		})
+	}
+}
+
+// TestMemoryStoreReapProbeRuns reaps a shard whose hashes crowd a few table
+// slots (so freeing a slot moves later entries back, across the end of the
+// table too) and checks that exactly the expired records went.
+func TestMemoryStoreReapProbeRuns(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s, err := NewMemoryStore(MemoryConfig{ReapInterval: -1, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	sh := &s.shards[0]
+	rng := rand.New(rand.NewPCG(5, 0))
+	const n = 500
+	hashes := make([]uint64, n)
+	recs := make([]*memRecord, n)
+	expired := 0
+	for i := range recs {
+		hashes[i] = clusteredHash(rng, i)
+		exp := now.UnixNano() + 1
+		if rng.IntN(3) > 0 {
+			exp = now.UnixNano()
+			expired++
+		}
+		recs[i] = &memRecord{key: strconv.Itoa(i), completed: true, token: uint64(i + 1), expires: exp}
+		_, head := sh.find(hashes[i], recs[i].key)
+		sh.add(hashes[i], head, recs[i])
+		s.keys.Add(1)
+	}
+	got, err := s.Reap(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, expired, got, "records reaped")
+	assert.Equal(t, n-expired, s.Len(), "records left")
+	assert.Equal(t, n-expired, sh.used, "slots in use")
+	for i, rec := range recs {
+		if rec.expires <= now.UnixNano() {
+			assert.Nil(t, sh.get(hashes[i], rec.key), "record %d reaped", i)
+		} else {
+			assert.Same(t, rec, sh.get(hashes[i], rec.key), "record %d kept", i)
+		}
+	}
 }
