@@ -199,9 +199,10 @@ type handling struct {
 
 // proc is a running worker process.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
+	name  string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	done  chan struct{}
 }
 
 type coordinator struct {
@@ -457,13 +458,15 @@ func (c *coordinator) inject(ctx context.Context, cl *natstest.Cluster, procs []
 			miss("the worker was not killed: the run ended first")
 			return
 		}
-		// Killed while it handles: the line reader sends the signal as
-		// it reads the victim's next handling start (or after 30s).
+		// Killed while it handles: the victim holds its next handling
+		// after the effects, before the acknowledgement, and the line
+		// reader sends the signal as it reads that (or after 30s).
 		c.mu.Lock()
 		p := procs[victim]
 		killed := make(chan struct{})
 		c.kill = &pendingKill{p: p, done: killed}
 		c.mu.Unlock()
+		_, _ = io.WriteString(p.stdin, "hold\n")
 		select {
 		case <-killed:
 		case <-time.After(30 * time.Second):
@@ -534,10 +537,14 @@ func (c *coordinator) start(name string) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start worker %s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, stdin: stdin, done: make(chan struct{})}
 	c.lines.Add(1)
 	go func() {
 		defer c.lines.Done()
@@ -557,8 +564,8 @@ func (c *coordinator) start(name string) (*proc, error) {
 }
 
 // line records one report line of a worker: "S KEY ID UNIXNANO" when a
-// handling starts, "E KEY ID UNIXNANO OUTCOME" when it ends, "R" once it
-// owns partitions.
+// handling starts, "E KEY ID UNIXNANO OUTCOME" when it ends, "H KEY ID"
+// when it holds a handling to be killed, "R" once it owns partitions.
 func (c *coordinator) line(worker, l string) {
 	f := strings.Fields(l)
 	c.mu.Lock()
@@ -568,6 +575,9 @@ func (c *coordinator) line(worker, l string) {
 		t, _ := strconv.ParseInt(f[3], 10, 64)
 		c.open[worker+" "+f[1]+" "+f[2]] = handling{key: f[1], id: f[2], worker: worker, start: t}
 		c.started++
+	case len(f) == 3 && f[0] == "H":
+		// The worker holds this handling, its effects applied and the
+		// event not acknowledged, until it is killed.
 		if k := c.kill; k != nil && k.p.name == worker {
 			k.fire()
 			c.kill, c.killTime = nil, k.at

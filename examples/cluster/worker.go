@@ -5,15 +5,18 @@ package main
 // coordinator on its standard output.
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -131,6 +134,7 @@ func workerMain(args []string) (err error) {
 		return g, err
 	}
 	w := &worker{}
+	go w.listen(os.Stdin)
 	cfg.Middleware = w.track
 	f, err := flow.New(cfg)
 	if err != nil {
@@ -155,6 +159,21 @@ func workerMain(args []string) (err error) {
 // worker reports its handlings.
 type worker struct {
 	mu sync.Mutex
+	// hold is set when the coordinator writes "hold" on the worker's
+	// standard input: the next handling to finish its effects stops
+	// before its acknowledgement, reports "H KEY ID" and waits there for
+	// the SIGKILL the coordinator sends on reading it.
+	hold atomic.Bool
+}
+
+// listen sets w.hold on each "hold" line of r, until r ends.
+func (w *worker) listen(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if sc.Text() == "hold" {
+			w.hold.Store(true)
+		}
+	}
 }
 
 func (w *worker) report(format string, args ...any) {
@@ -165,12 +184,19 @@ func (w *worker) report(format string, args ...any) {
 
 // track reports the start and the end of each handling with the event's
 // partition key (its order), its ID and the time: "S KEY ID UNIXNANO",
-// "E KEY ID UNIXNANO OUTCOME".
+// "E KEY ID UNIXNANO OUTCOME". A handling told to hold stops after its
+// effects, before the event is acknowledged: the coordinator's SIGKILL
+// then lands mid-handling, the case where the next owner must not apply
+// the effects a second time.
 func (w *worker) track(next eventlog.Handler) eventlog.Handler {
 	return func(ctx context.Context, ev canonical.Event) error {
 		key, id := strings.Join(strings.Fields(ev.Partition()), "_"), strings.Join(strings.Fields(ev.ID), "_")
 		w.report("S %s %s %d", key, id, time.Now().UnixNano())
 		err := next(ctx, ev)
+		if w.hold.CompareAndSwap(true, false) {
+			w.report("H %s %s", key, id)
+			<-ctx.Done()
+		}
 		outcome := "ok"
 		if err != nil {
 			outcome = "failed"
