@@ -435,6 +435,15 @@ func (f *Flow) Drain(ctx context.Context) error {
 		go func() { idle <- f.consumer.WaitIdle(cctx) }()
 		select {
 		case <-ctx.Done():
+			// WaitIdle's answer names what the flow was waiting for.
+			var waited error
+			select {
+			case waited = <-idle:
+			case <-time.After(time.Second):
+			}
+			if errors.Is(waited, context.Cause(ctx)) {
+				return errors.Join(waited, stop())
+			}
 			return errors.Join(context.Cause(ctx), stop())
 		case err := <-done:
 			return err

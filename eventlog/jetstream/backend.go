@@ -246,12 +246,14 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 			return nil, err
 		}
 	}
-	if b.stream, err = js.Stream(ctx, cfg.Stream); err != nil {
+	st, err := js.Stream(ctx, cfg.Stream)
+	if err != nil {
 		if cfg.Existing && errors.Is(err, natsjs.ErrStreamNotFound) {
 			return nil, &NotFoundError{Kind: "stream", Name: cfg.Stream, Err: err}
 		}
 		return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Stream, err)
 	}
+	b.stream = boundedStream{st}
 	if cfg.Existing {
 		subj := b.stream.CachedInfo().Config.Subjects
 		switch {
@@ -276,9 +278,11 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 	if b.leases, err = openCASKV(ctx, js, cfg.BucketPrefix+"_leases", cfg.Replicas, cfg.Existing); err != nil {
 		return nil, err
 	}
-	if b.deadStream, err = js.Stream(ctx, "KV_"+cfg.BucketPrefix+"_deadletters"); err != nil {
+	dst, err := js.Stream(ctx, "KV_"+cfg.BucketPrefix+"_deadletters")
+	if err != nil {
 		return nil, fmt.Errorf("jetstream: stream of bucket %s_deadletters: %w", cfg.BucketPrefix, err)
 	}
+	b.deadStream = boundedStream{dst}
 	return b, nil
 }
 
@@ -565,21 +569,6 @@ func (b *Backend) openDeadLetters(ctx context.Context, kv func(string) (natsjs.K
 		}
 	}
 	return d, nil
-}
-
-// requestTimeout bounds a request this package makes on its own
-// connection when the caller's context has no deadline, as the client's
-// JetStream API calls are bounded: an answer lost with a server that went
-// down must not block a consumer for ever.
-const requestTimeout = 5 * time.Second
-
-// requestCtx returns ctx, bounded by requestTimeout when it has no
-// deadline.
-func requestCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, requestTimeout)
 }
 
 // errCodeBatchDuplicate is the JetStream error code of an atomic batch

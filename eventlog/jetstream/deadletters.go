@@ -387,7 +387,9 @@ func (b *Backend) all(ctx context.Context) ([]deadRec, []uint64, error) {
 
 // scan reads every dead letter record with its revision, oldest ID first.
 func (b *Backend) scan(ctx context.Context) ([]deadRec, []uint64, error) {
-	lister, err := b.dead.ListKeysFiltered(ctx, "d.*")
+	lctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	lister, err := b.dead.ListKeysFiltered(lctx, "d.*")
 	if err != nil {
 		if errors.Is(err, natsjs.ErrNoKeysFound) {
 			return nil, nil, nil
@@ -401,6 +403,9 @@ func (b *Backend) scan(ctx context.Context) ([]deadRec, []uint64, error) {
 		}
 	}
 	_ = lister.Stop()
+	if err := lctx.Err(); err != nil { // the listing ended early: not every key came
+		return nil, nil, fmt.Errorf("jetstream: list dead letters: %w", context.Cause(lctx))
+	}
 	slices.Sort(ids)
 	recs := make([]deadRec, 0, len(ids))
 	revs := make([]uint64, 0, len(ids))

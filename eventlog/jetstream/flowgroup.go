@@ -6,6 +6,7 @@ package jetstream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,63 +66,85 @@ const idlePoll = 20 * time.Millisecond
 // appended meanwhile). It reads the state from JetStream every 20ms and
 // needs no running member, so a coordinator that runs none may wait for
 // the members of other processes; a partition that no member consumes
-// keeps it waiting. It returns context.Cause(ctx) when ctx is done first.
+// keeps it waiting. When ctx is done first it returns an error naming
+// what it was waiting for, wrapping context.Cause(ctx).
 // It implements flow.Consumer.WaitIdle.
 func (g *Group) WaitIdle(ctx context.Context) error {
 	t := time.NewTicker(idlePoll)
 	defer t.Stop()
+	waiting := "its state not read yet" // what the last full reading found
 	for {
-		idle, err := g.idle(ctx)
-		if err != nil && ctx.Err() == nil {
+		busy, err := g.busy(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
 			g.log.DebugContext(ctx, "jetstream: reading the group's state failed; trying again",
 				"group", g.cfg.Consumer.Group, "err", err)
-		}
-		if idle {
+		case err == nil && busy == "":
 			return nil
+		case err == nil:
+			waiting = busy
 		}
 		select {
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return fmt.Errorf("jetstream: group %s not idle: %s: %w", g.cfg.Consumer.Group, waiting, context.Cause(ctx))
 		case <-t.C:
 		}
 	}
 }
 
-// idle reads the group's state once and reports whether it is idle.
-func (g *Group) idle(ctx context.Context) (bool, error) {
+// busy reads the group's state once and returns what keeps it from being
+// idle, "" when it is idle.
+func (g *Group) busy(ctx context.Context) (string, error) {
 	before, err := g.lastSeqs(ctx)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	for n, last := range before {
 		rec, _, err := g.b.group(ctx, eventlog.PartitionGroup(g.cfg.Consumer.Group, n))
 		if err != nil {
-			return false, err
+			return "", err
 		}
 		if rec.Cursor < last || len(rec.Retries) > 0 {
-			return false, nil
+			return fmt.Sprintf("partition %d (%s): cursor %d, last event %d, %d retries pending",
+				n, g.holder(ctx, n), rec.Cursor, last, len(rec.Retries)), nil
 		}
 	}
 	dls, err := g.b.List(ctx, eventlog.Filter{State: eventlog.StateReplaying})
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	prefix := g.cfg.Consumer.Group + "/p"
 	for _, d := range dls {
 		if strings.HasPrefix(d.Consumer, prefix) {
-			return false, nil
+			return fmt.Sprintf("dead letter %d of %s waits for its replay", d.ID, d.Consumer), nil
 		}
 	}
 	after, err := g.lastSeqs(ctx)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	for n := range after {
 		if after[n] != before[n] {
-			return false, nil
+			return fmt.Sprintf("partition %d: event %d appended meanwhile", n, after[n]), nil
 		}
 	}
-	return true, nil
+	return "", nil
+}
+
+// holder names the member holding partition n's lease, as far as a
+// reading of the lease tells.
+func (g *Group) holder(ctx context.Context, n int) string {
+	v, _, err := g.b.leases.get(ctx, g.leaseKey(n))
+	var lv leaseVal
+	switch {
+	case err != nil:
+		return "holder unknown: " + err.Error()
+	case v == nil:
+		return "no holder"
+	case json.Unmarshal(v, &lv) != nil:
+		return "holder unreadable"
+	}
+	return "held by " + lv.Member
 }
 
 // lastSeqs returns the offset of each partition's last event, 0 for a

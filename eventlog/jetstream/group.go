@@ -223,6 +223,10 @@ func (g *Group) balance(ctx context.Context, annRev uint64, wg *sync.WaitGroup) 
 	}
 	parts := g.b.cfg.Partitions
 	target := (parts + members - 1) / members
+	if g.log.Enabled(ctx, slog.LevelDebug) {
+		g.log.DebugContext(ctx, "jetstream: balance", "group", g.cfg.Consumer.Group, "member", g.member,
+			"members", members, "target", target, "owned", g.Owned())
+	}
 	g.mu.Lock()
 	owned := make([]int, 0, len(g.owned))
 	for n := range g.owned {
@@ -289,12 +293,16 @@ func (g *Group) acquire(ctx context.Context, n int) (*lease, bool) {
 	key := g.leaseKey(n)
 	v, rev, err := g.b.leases.get(ctx, key)
 	if err != nil || v != nil {
+		g.log.DebugContext(ctx, "jetstream: partition lease not free", "group", g.cfg.Consumer.Group, "member", g.member,
+			"partition", n, "holder", string(v), "err", err)
 		return nil, false
 	}
 	val, _ := json.Marshal(leaseVal{Member: g.member, Nonce: nuid.Next()})
 	sent := time.Now()
 	nrev, err := g.b.leases.put(ctx, key, val, rev, g.cfg.LeaseTTL)
 	if err != nil {
+		g.log.DebugContext(ctx, "jetstream: taking a partition lease failed", "group", g.cfg.Consumer.Group, "member", g.member,
+			"partition", n, "revision", rev, "err", err)
 		return nil, false
 	}
 	return &lease{kv: g.b.leases, key: key, val: val, rev: nrev, okAt: sent, ttl: g.cfg.LeaseTTL,

@@ -34,7 +34,7 @@ func openCASKV(ctx context.Context, js natsjs.JetStream, bucket string, replicas
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: stream of bucket %s: %w", bucket, err)
 	}
-	return &casKV{js: js, stream: st, kv: kv, prefix: "$KV." + bucket + "."}, nil
+	return &casKV{js: js, stream: boundedStream{st}, kv: kv, prefix: "$KV." + bucket + "."}, nil
 }
 
 // openKV creates or updates the bucket of cfg, or, when existing is set,
@@ -48,13 +48,13 @@ func openKV(ctx context.Context, js natsjs.JetStream, cfg natsjs.KeyValueConfig,
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: bucket %s: %w", cfg.Bucket, err)
 		}
-		return kv, nil
+		return boundedKV{kv}, nil
 	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: bucket %s: %w", cfg.Bucket, err)
 	}
-	return kv, nil
+	return boundedKV{kv}, nil
 }
 
 // NotFoundError is the error of [Open] and [NewFlowState] with Existing
@@ -108,7 +108,9 @@ func (c *casKV) put(ctx context.Context, key string, value []byte, rev uint64, t
 	if ttl > 0 {
 		opts = append(opts, natsjs.WithMsgTTL(max(ttl, time.Second).Round(time.Second)+time.Second))
 	}
-	ack, err := c.js.PublishMsg(ctx, m, opts...)
+	rctx, cancel := requestCtx(ctx)
+	defer cancel()
+	ack, err := c.js.PublishMsg(rctx, m, opts...)
 	if err != nil {
 		if isWrongLast(err) {
 			return 0, errConflict
@@ -132,6 +134,8 @@ func (c *casKV) del(ctx context.Context, key string, rev uint64) error {
 
 // keys returns the keys of the bucket matching filter.
 func (c *casKV) keys(ctx context.Context, filter string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
 	l, err := c.kv.ListKeysFiltered(ctx, filter)
 	if err != nil {
 		if errors.Is(err, natsjs.ErrNoKeysFound) {
@@ -144,6 +148,9 @@ func (c *casKV) keys(ctx context.Context, filter string) ([]string, error) {
 		out = append(out, k)
 	}
 	_ = l.Stop()
+	if err := ctx.Err(); err != nil { // the listing ended early: not every key came
+		return nil, fmt.Errorf("jetstream: list keys: %w", context.Cause(ctx))
+	}
 	return out, nil
 }
 

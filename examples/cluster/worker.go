@@ -122,7 +122,11 @@ func workerMain(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("worker", wf.name)
+	// DISTSYNC_CLUSTER_LOG=debug (or info, warn) shows more of what the
+	// worker does: its group's balancing, released partitions.
+	level := slog.LevelError
+	_ = level.UnmarshalText([]byte(os.Getenv("DISTSYNC_CLUSTER_LOG")))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("worker", wf.name)
 	cfg.Log, cfg.State, cfg.Cursors, cfg.Dedupe, cfg.Logger = st.log, st.state, st.state, st.idem, logger
 	var g *jetstream.Group
 	cfg.NewConsumer = func(cc eventlog.ConsumerConfig) (flow.Consumer, error) {
