@@ -3,7 +3,9 @@
 // processes run the flow (package flow) over the vendor emulators, each
 // handling the orders of the partitions it owns in a partitioned consumer
 // group (package eventlog/jetstream). At random points one worker is
-// killed with SIGKILL and one NATS node is shut down; both are restarted.
+// killed with SIGKILL inside a handling (after its effects, before the
+// event is acknowledged) and one NATS node is shut down; both are
+// restarted.
 // The run ends with the agreement table and exit status of
 // examples/ordertocash (exit 1 when the systems disagree), followed by the
 // cluster's own checks: no order got a second ERP acceptance, release,
