@@ -77,7 +77,7 @@ func TestLease(t *testing.T) {
 			},
 			lostAt: 3 * time.Second, err: "test lease taken by another member: test: lock lost"},
 		{name: "a wrapped ErrTaken",
-			renew: func(int, context.Context) error { return errors.Join(errDown, lease.ErrTaken) },
+			renew:  func(int, context.Context) error { return errors.Join(errDown, lease.ErrTaken) },
 			lostAt: time.Second, err: "test lease taken by another member: test: lock lost"},
 		{name: "every renewal fails: lost at TTL − Renew",
 			renew:  func(int, context.Context) error { return errDown },
