@@ -21,6 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/distsync/distsync/internal/lease"
 )
 
 // Defaults of [GroupConfig].
@@ -130,14 +132,9 @@ type Group struct {
 	member string
 
 	running atomic.Bool
-	mu      sync.Mutex
-	owned   map[int]*ownedPart
+	owned   lease.Owned
 	tail    tail
 	scan    idleScan // WaitIdle's
-}
-
-type ownedPart struct {
-	stop context.CancelFunc
 }
 
 // NewGroup returns a member of the partitioned group cfg.Consumer.Group
@@ -158,7 +155,7 @@ func (s *SQL) NewGroup(cfg GroupConfig) (*Group, error) {
 	if cfg.Member == "" {
 		cfg.Member = randomToken()
 	}
-	g := &Group{s: s, cfg: cfg, log: cfg.Consumer.Logger, member: cfg.Member, owned: make(map[int]*ownedPart)}
+	g := &Group{s: s, cfg: cfg, log: cfg.Consumer.Logger, member: cfg.Member}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -184,16 +181,7 @@ func randomVersion() int64 {
 func (g *Group) Member() string { return g.member }
 
 // Owned returns the partitions this member owns now, in increasing order.
-func (g *Group) Owned() []int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := make([]int, 0, len(g.owned))
-	for n := range g.owned {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
-}
+func (g *Group) Owned() []int { return g.owned.List() }
 
 // Run announces the member, takes its share of the partitions and
 // consumes them until ctx is done; then it withdraws the announcement,
@@ -237,11 +225,7 @@ func (g *Group) leave(wg *sync.WaitGroup) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.LeaseTTL)
 	_, _ = g.s.db.ExecContext(ctx, g.s.q("DELETE FROM {p}members WHERE grp = ? AND member = ?"), g.cfg.Consumer.Group, g.member)
 	cancel()
-	g.mu.Lock()
-	for _, p := range g.owned {
-		p.stop()
-	}
-	g.mu.Unlock()
+	g.owned.StopAll()
 	wg.Wait()
 }
 
@@ -302,7 +286,7 @@ func (g *Group) balance(ctx context.Context, ob *observer, wg *sync.WaitGroup) e
 		return nil
 	}
 	parts := g.cfg.Partitions
-	target := (parts + members - 1) / members
+	target := lease.Target(parts, members)
 	owned := g.Owned()
 	// Every lease row is observed at every balance, so that one whose
 	// holder stopped renewing is found free LeaseTTL after its last
@@ -322,20 +306,13 @@ func (g *Group) balance(ctx context.Context, ob *observer, wg *sync.WaitGroup) e
 		}
 	}
 	if len(owned) > target {
-		g.mu.Lock()
-		for _, n := range owned[target:] {
-			if p := g.owned[n]; p != nil {
-				p.stop()
-			}
-		}
-		g.mu.Unlock()
+		g.owned.Stop(owned[target:]...)
 		return nil
 	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(g.member))
-	start := int(h.Sum32() % uint32(parts))
-	for i := 0; i < parts && len(owned) < target && ctx.Err() == nil; i++ {
-		n := (start + i) % parts
+	for _, n := range lease.Order(g.member, parts) {
+		if len(owned) >= target || ctx.Err() != nil {
+			break
+		}
 		if slices.Contains(owned, n) || !free[n] {
 			continue
 		}
@@ -461,7 +438,7 @@ func (g *Group) leaseRows(ctx context.Context) ([]leaseRow, error) {
 
 // acquire takes the lease of r's partition when its row is still at the
 // version read (a compare-and-set); it returns nil when it is not.
-func (g *Group) acquire(ctx context.Context, r leaseRow) (*partLease, error) {
+func (g *Group) acquire(ctx context.Context, r leaseRow) (*lease.Lease, error) {
 	token := randomToken()
 	sent := time.Now()
 	res, err := g.s.db.ExecContext(ctx, g.s.q("UPDATE {p}leases SET holder = ?, token = ?, ver = ver + 1 WHERE grp = ? AND part = ? AND ver = ?"),
@@ -472,25 +449,22 @@ func (g *Group) acquire(ctx context.Context, r leaseRow) (*partLease, error) {
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return nil, g.s.wrap("take partition lease", err)
 	}
-	return &partLease{s: g.s, grp: g.cfg.Consumer.Group, part: r.part, token: token, okAt: sent,
-		ttl: g.cfg.LeaseTTL, renew: g.cfg.Renew, lost: make(chan struct{}), stop: make(chan struct{}), stopped: make(chan struct{})}, nil
+	return lease.New(lease.Config{Name: fmt.Sprintf("eventlog: lease of partition %d of group %q", r.part, g.cfg.Consumer.Group),
+		Lost: ErrLockLost, TTL: g.cfg.LeaseTTL, Renew: g.cfg.Renew, Acquired: sent},
+		sqlLease{s: g.s, grp: g.cfg.Consumer.Group, part: r.part, token: token}), nil
 }
 
 // start runs the consumer of partition n, which holds l, until it stops
 // or is stopped.
-func (g *Group) start(ctx context.Context, n int, l *partLease, wg *sync.WaitGroup) {
+func (g *Group) start(ctx context.Context, n int, l *lease.Lease, wg *sync.WaitGroup) {
 	pctx, stop := context.WithCancel(ctx)
-	g.mu.Lock()
-	g.owned[n] = &ownedPart{stop: stop}
-	g.mu.Unlock()
-	go l.keep()
+	g.owned.Add(n, stop)
+	go l.Keep()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer func() {
-			g.mu.Lock()
-			delete(g.owned, n)
-			g.mu.Unlock()
+			g.owned.Remove(n)
 			stop()
 		}()
 		cfg := g.cfg.Consumer
@@ -510,107 +484,47 @@ func (g *Group) start(ctx context.Context, n int, l *partLease, wg *sync.WaitGro
 	}()
 }
 
-// partLease is a held partition lease: a [GroupLock] whose row is
-// renewed every renew by an increment of its version conditional on the
-// lease's token, lost when a renewal finds the token changed (another
-// member took the partition) or when no renewal succeeded for ttl − renew
-// since the last successful one was sent. Another member takes the
-// partition only once it saw the row's version unchanged for ttl, and the
-// last version it saw was written after that renewal was sent: the holder
-// gives up at least renew before.
-type partLease struct {
-	s          *SQL
-	grp        string
-	part       int
-	token      string
-	ttl, renew time.Duration
-
-	okAt    time.Time // when the last successful write was sent; keep's
-	mu      sync.Mutex
-	err     error
-	lost    chan struct{}
-	stop    chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+// sqlLease writes a held partition lease (a [lease.Lease]): its row,
+// renewed by an increment of its version conditional on the lease's
+// token. Another member takes the partition only once it saw the row's
+// version unchanged for LeaseTTL, and the last version it saw was written
+// after the holder's last successful renewal was sent: the holder, which
+// gives up LeaseTTL − Renew after that, stops at least Renew before.
+type sqlLease struct {
+	s     *SQL
+	grp   string
+	part  int
+	token string
 }
 
-var _ GroupLock = (*partLease)(nil)
+var (
+	_ lease.Store = sqlLease{}
+	_ GroupLock   = (*lease.Lease)(nil)
+)
 
-// keep renews the lease until it is unlocked or lost.
-func (l *partLease) keep() {
-	defer close(l.stopped)
-	t := time.NewTicker(l.renew)
-	defer t.Stop()
-	deadline := time.NewTimer(l.ttl - l.renew - time.Since(l.okAt))
-	defer deadline.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-deadline.C:
-			l.lose(fmt.Errorf("eventlog: lease of partition %d of group %q not renewed for %v: %w",
-				l.part, l.grp, time.Since(l.okAt).Round(time.Millisecond), ErrLockLost))
-			return
-		case <-t.C:
-		}
-		left := l.ttl - l.renew - time.Since(l.okAt)
-		if left <= 0 {
-			continue // the deadline fires
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), left)
-		sent := time.Now()
-		res, err := l.s.db.ExecContext(ctx, l.s.q("UPDATE {p}leases SET ver = ver + 1 WHERE grp = ? AND part = ? AND token = ?"),
-			l.grp, l.part, l.token)
-		var n int64
-		if err == nil {
-			n, err = res.RowsAffected()
-		}
-		cancel()
-		switch {
-		case err == nil && n == 1:
-			l.okAt = sent
-			deadline.Reset(l.ttl - l.renew - time.Since(sent))
-		case err == nil:
-			l.lose(fmt.Errorf("eventlog: lease of partition %d of group %q taken by another member: %w", l.part, l.grp, ErrLockLost))
-			return
-		}
+// Renew implements [lease.Store].
+func (l sqlLease) Renew(ctx context.Context) error {
+	res, err := l.s.db.ExecContext(ctx, l.s.q("UPDATE {p}leases SET ver = ver + 1 WHERE grp = ? AND part = ? AND token = ?"),
+		l.grp, l.part, l.token)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
 	}
+	switch {
+	case err != nil:
+		return err
+	case n != 1:
+		return lease.ErrTaken
+	}
+	return nil
 }
 
-func (l *partLease) lose(err error) {
-	l.mu.Lock()
-	l.err = err
-	l.mu.Unlock()
-	close(l.lost)
-}
-
-// Lost implements [GroupLock].
-func (l *partLease) Lost() <-chan struct{} { return l.lost }
-
-// Err implements [GroupLock].
-func (l *partLease) Err() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.err
-}
-
-// Unlock implements [GroupLock]: it stops the renewals and frees the
-// lease row, when still held, so that another member may take the
-// partition at once.
-func (l *partLease) Unlock() {
-	l.once.Do(func() {
-		close(l.stop)
-		<-l.stopped
-		select {
-		case <-l.lost:
-			return
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), l.ttl)
-		defer cancel()
-		_, _ = l.s.db.ExecContext(ctx, l.s.q("UPDATE {p}leases SET holder = '', token = '', ver = ver + 1 WHERE grp = ? AND part = ? AND token = ?"),
-			l.grp, l.part, l.token)
-	})
+// Release implements [lease.Store]: it frees the lease row, when still
+// held, so that another member may take the partition at once.
+func (l sqlLease) Release(ctx context.Context) error {
+	_, err := l.s.db.ExecContext(ctx, l.s.q("UPDATE {p}leases SET holder = '', token = '', ver = ver + 1 WHERE grp = ? AND part = ? AND token = ?"),
+		l.grp, l.part, l.token)
+	return err
 }
 
 // groupTables returns the statements of [SQL.Migrate] that create the

@@ -16,23 +16,20 @@ import (
 	"github.com/distsync/distsync/eventlog/eventlogtest"
 )
 
-// Every process runs a member of the partitioned group "orders" over the
-// shared database; here one member owns all four partitions and handles
-// each order's events in order.
-func ExampleSQL_NewGroup() {
+// openExampleLog returns a migrated SQL log over a new SQLite file in a
+// temporary directory, and a function that closes it and removes the
+// directory.
+func openExampleLog(ctx context.Context) (*eventlog.SQL, func()) {
 	dir, err := os.MkdirTemp("", "group-example")
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(dir)
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "events.db")+
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate")
 	if err != nil {
 		panic(err)
 	}
-	defer db.Close()
 	db.SetMaxOpenConns(1)
-	ctx := context.Background()
 	log, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite})
 	if err != nil {
 		panic(err)
@@ -40,6 +37,16 @@ func ExampleSQL_NewGroup() {
 	if err := log.Migrate(ctx); err != nil {
 		panic(err)
 	}
+	return log, func() { _ = db.Close(); _ = os.RemoveAll(dir) }
+}
+
+// Every process runs a member of the partitioned group "orders" over the
+// shared database; here one member owns all four partitions and handles
+// each order's events in order.
+func ExampleSQL_NewGroup() {
+	ctx := context.Background()
+	log, closeLog := openExampleLog(ctx)
+	defer closeLog()
 
 	var mu sync.Mutex
 	seen := map[string][]int{}

@@ -2,10 +2,7 @@ package eventlog_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 
 	"github.com/distsync/distsync/canonical"
@@ -17,26 +14,9 @@ import (
 // configuration a flow passes to flow.Config.NewConsumer (here given by
 // hand); WaitIdle then returns once the whole group has handled the log.
 func ExampleSQL_GroupConsumer() {
-	dir, err := os.MkdirTemp("", "group-consumer-example")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(dir)
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "events.db")+
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate")
-	if err != nil {
-		panic(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
 	ctx := context.Background()
-	log, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: eventlog.SQLite})
-	if err != nil {
-		panic(err)
-	}
-	if err := log.Migrate(ctx); err != nil {
-		panic(err)
-	}
+	log, closeLog := openExampleLog(ctx)
+	defer closeLog()
 
 	// In a flow: flow.Config{..., NewConsumer: flow.ConsumerOf(mk)}.
 	mk := log.GroupConsumer(eventlog.GroupConfig{Partitions: 4, Member: "worker-1"})

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/distsync/distsync/internal/lease"
 )
 
 // partView is the backend as the consumer of one partition sees it: Read
@@ -20,7 +22,7 @@ import (
 type partView struct {
 	*SQL
 	n, parts int
-	lock     *partLease
+	lock     *lease.Lease
 	tail     *tail         // the member's, shared by its partitions
 	poll     time.Duration // the consumer's PollInterval
 

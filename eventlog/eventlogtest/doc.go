@@ -44,6 +44,19 @@
 // The checks wait for real timers of a millisecond or so (the error
 // policy's backoff), never for fixed sleeps.
 //
+// [RunGroups] checks partitioned consumer groups the same way: call it
+// with a function that creates a fresh store of groups and returns a
+// [GroupStore], whose Open opens the store anew as one process would (its
+// own connections) and returns a [GroupConn] from which the kit makes and
+// runs members ([GroupMember]). It checks members leaving, crashing and
+// joining mid-run (every event handled, in order per key, no key by two
+// members at once, a crashed member's partitions taken over within the
+// store's bound), ways of disturbing a member the store adds
+// (GroupStore.Disrupt), the fencing of a partition's former owner, and
+// WaitIdle over the whole group from a member that does not run.
+// [KeyChecker], the handler it checks order with, is exported for a
+// backend's own group tests.
+//
 // [Check] runs the same checks outside a test (from a program, or an
 // example) and returns what failed as an error.
 package eventlogtest

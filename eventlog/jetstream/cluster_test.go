@@ -30,10 +30,10 @@ func TestClusterNodeDown(t *testing.T) {
 	cfg := jetstream.Config{URL: c.URL(), Replicas: 3, Partitions: 4}
 	appender := open(t, cfg)
 	const keys, perKey = 8, 40
-	chk := newChecker(keys * perKey)
+	chk := eventlogtest.NewKeyChecker(keys * perKey)
 	var ms []*member
 	for j := range 2 {
-		ms = append(ms, startMember(t, cfg, "cluster_idem", fmt.Sprintf("m%d", j), chk.handle))
+		ms = append(ms, startMember(t, cfg, "cluster_idem", fmt.Sprintf("m%d", j), chk.Handle))
 	}
 	ctx := t.Context()
 
@@ -90,10 +90,10 @@ func TestClusterNodeDown(t *testing.T) {
 
 	require.NoError(t, <-appended, "every append acknowledged in the end")
 	select {
-	case <-chk.all:
+	case <-chk.All():
 	case <-time.After(60 * time.Second):
 	}
-	handled, violations := chk.state()
+	handled, violations := chk.State()
 	assert.Empty(t, violations, "no key handled twice at once, none out of order")
 	if !assert.Equal(t, keys*perKey, handled, "every acknowledged event handled with a node down") {
 		for _, m := range ms {

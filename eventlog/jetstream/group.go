@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/distsync/distsync/eventlog"
+	"github.com/distsync/distsync/internal/lease"
 )
 
 // Defaults of [GroupConfig].
@@ -95,13 +95,7 @@ type Group struct {
 	gk     string // the group's part of the lease keys
 
 	running atomic.Bool
-	mu      sync.Mutex
-	owned   map[int]*ownedPart
-}
-
-type ownedPart struct {
-	stop context.CancelFunc
-	done chan struct{}
+	owned   lease.Owned
 }
 
 // NewGroup returns a member of the partitioned group cfg.Consumer.Group
@@ -120,7 +114,7 @@ func (b *Backend) NewGroup(cfg GroupConfig) (*Group, error) {
 		cfg.Member = nuid.Next()
 	}
 	g := &Group{b: b, cfg: cfg, log: cfg.Consumer.Logger, member: cfg.Member,
-		gk: base64.RawURLEncoding.EncodeToString([]byte(cfg.Consumer.Group)), owned: make(map[int]*ownedPart)}
+		gk: base64.RawURLEncoding.EncodeToString([]byte(cfg.Consumer.Group))}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -131,16 +125,7 @@ func (b *Backend) NewGroup(cfg GroupConfig) (*Group, error) {
 func (g *Group) Member() string { return g.member }
 
 // Owned returns the partitions this member owns now, in increasing order.
-func (g *Group) Owned() []int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := make([]int, 0, len(g.owned))
-	for n := range g.owned {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
-}
+func (g *Group) Owned() []int { return g.owned.List() }
 
 func (g *Group) leaseKey(n int) string { return "l." + g.gk + "." + strconv.Itoa(n) }
 func (g *Group) memberKey() string {
@@ -186,11 +171,7 @@ func (g *Group) leave(annRev uint64, wg *sync.WaitGroup) {
 		_ = g.b.leases.del(ctx, g.memberKey(), annRev)
 	}
 	cancel()
-	g.mu.Lock()
-	for _, p := range g.owned {
-		p.stop()
-	}
-	g.mu.Unlock()
+	g.owned.StopAll()
 	wg.Wait()
 }
 
@@ -222,31 +203,20 @@ func (g *Group) balance(ctx context.Context, annRev uint64, wg *sync.WaitGroup) 
 		return annRev
 	}
 	parts := g.b.cfg.Partitions
-	target := (parts + members - 1) / members
+	target := lease.Target(parts, members)
+	owned := g.Owned()
 	if g.log.Enabled(ctx, slog.LevelDebug) {
 		g.log.DebugContext(ctx, "jetstream: balance", "group", g.cfg.Consumer.Group, "member", g.member,
-			"members", members, "target", target, "owned", g.Owned())
+			"members", members, "target", target, "owned", owned)
 	}
-	g.mu.Lock()
-	owned := make([]int, 0, len(g.owned))
-	for n := range g.owned {
-		owned = append(owned, n)
-	}
-	g.mu.Unlock()
-	slices.Sort(owned)
 	if len(owned) > target {
-		g.mu.Lock()
-		for _, n := range owned[target:] {
-			g.owned[n].stop()
-		}
-		g.mu.Unlock()
+		g.owned.Stop(owned[target:]...)
 		return annRev
 	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(g.member))
-	start := int(h.Sum32() % uint32(parts))
-	for i := 0; i < parts && len(owned) < target && ctx.Err() == nil; i++ {
-		n := (start + i) % parts
+	for _, n := range lease.Order(g.member, parts) {
+		if len(owned) >= target || ctx.Err() != nil {
+			break
+		}
 		if slices.Contains(owned, n) {
 			continue
 		}
@@ -289,7 +259,7 @@ type leaseVal struct {
 }
 
 // acquire takes the lease of partition n when no one holds it.
-func (g *Group) acquire(ctx context.Context, n int) (*lease, bool) {
+func (g *Group) acquire(ctx context.Context, n int) (*lease.Lease, bool) {
 	key := g.leaseKey(n)
 	v, rev, err := g.b.leases.get(ctx, key)
 	if err != nil || v != nil {
@@ -305,27 +275,22 @@ func (g *Group) acquire(ctx context.Context, n int) (*lease, bool) {
 			"partition", n, "revision", rev, "err", err)
 		return nil, false
 	}
-	return &lease{kv: g.b.leases, key: key, val: val, rev: nrev, okAt: sent, ttl: g.cfg.LeaseTTL,
-		renew: g.cfg.Renew, lost: make(chan struct{}), stop: make(chan struct{}), stopped: make(chan struct{})}, true
+	return lease.New(lease.Config{Name: "jetstream: lease " + key, Lost: eventlog.ErrLockLost,
+		TTL: g.cfg.LeaseTTL, Renew: g.cfg.Renew, Acquired: sent},
+		&kvLease{kv: g.b.leases, key: key, val: val, rev: nrev, ttl: g.cfg.LeaseTTL}), true
 }
 
 // start runs the consumer of partition n, which holds l, until it stops
 // or is stopped.
-func (g *Group) start(ctx context.Context, n int, l *lease, wg *sync.WaitGroup) {
+func (g *Group) start(ctx context.Context, n int, l *lease.Lease, wg *sync.WaitGroup) {
 	pctx, stop := context.WithCancel(ctx)
-	p := &ownedPart{stop: stop, done: make(chan struct{})}
-	g.mu.Lock()
-	g.owned[n] = p
-	g.mu.Unlock()
-	go l.keep()
+	g.owned.Add(n, stop)
+	go l.Keep()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer close(p.done)
 		defer func() {
-			g.mu.Lock()
-			delete(g.owned, n)
-			g.mu.Unlock()
+			g.owned.Remove(n)
 			stop()
 		}()
 		cfg := g.cfg.Consumer
@@ -350,7 +315,7 @@ func (g *Group) start(ctx context.Context, n int, l *lease, wg *sync.WaitGroup) 
 type partView struct {
 	*Backend
 	n    int
-	lock *lease
+	lock *lease.Lease
 }
 
 var (
@@ -370,113 +335,52 @@ func (v *partView) TryLockGroup(context.Context, string) (eventlog.GroupLock, bo
 	return v.lock, true, nil
 }
 
-// lease is a held partition lease: an [eventlog.GroupLock] renewed with
-// revision-checked writes every renew, lost when a renewal finds the key
-// taken by another member or when no renewal succeeded for ttl - renew
-// since the last successful one was sent, which is before the server
-// expires the key (at least ttl + 0.5s after that write: casKV.put
-// rounds the TTL to the second and adds one).
-type lease struct {
-	kv         *casKV
-	key        string
-	val        []byte
-	ttl, renew time.Duration
-
-	mu      sync.Mutex
-	rev     uint64
-	okAt    time.Time // when the last successful write was sent
-	err     error
-	lost    chan struct{}
-	stop    chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+// kvLease writes a held partition lease (a [lease.Lease]): its key,
+// renewed with revision-checked writes. The holder gives up when no
+// renewal succeeded for LeaseTTL − Renew since the last successful one
+// was sent, which is before the server expires the key (at least
+// LeaseTTL + 0.5s after that write: casKV.put rounds the TTL to the
+// second and adds one).
+type kvLease struct {
+	kv  *casKV
+	key string
+	val []byte
+	ttl time.Duration
+	rev uint64 // of the last successful write; Renew's, then Release's
 }
 
-var _ eventlog.GroupLock = (*lease)(nil)
+var (
+	_ lease.Store        = (*kvLease)(nil)
+	_ eventlog.GroupLock = (*lease.Lease)(nil)
+)
 
-// keep renews the lease until it is unlocked or lost. A renewal may
-// take until the lease's local deadline (ttl - renew after the last
-// successful write was sent); a renewal refused because the key's
+// Renew implements [lease.Store]. A renewal refused because the key's
 // revision changed adopts the new revision when the key still holds this
-// lease's value (a renewal whose answer was lost had landed), and
-// declares the lease lost otherwise.
-func (l *lease) keep() {
-	defer close(l.stopped)
-	t := time.NewTicker(l.renew)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-t.C:
+// lease's value (a renewal whose answer was lost had landed), and reports
+// the lease taken otherwise.
+func (l *kvLease) Renew(ctx context.Context) error {
+	nrev, err := l.kv.put(ctx, l.key, l.val, l.rev, l.ttl)
+	if errors.Is(err, errConflict) {
+		var v []byte
+		if v, nrev, err = l.kv.get(ctx, l.key); err == nil && !bytes.Equal(v, l.val) {
+			err = errConflict
 		}
-		l.mu.Lock()
-		rev, okAt := l.rev, l.okAt
-		l.mu.Unlock()
-		left := l.ttl - l.renew - time.Since(okAt)
-		if left <= 0 {
-			l.lose(fmt.Errorf("jetstream: lease %s not renewed for %v: %w", l.key, time.Since(okAt).Round(time.Millisecond), eventlog.ErrLockLost))
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), left)
-		sent := time.Now()
-		nrev, err := l.kv.put(ctx, l.key, l.val, rev, l.ttl)
-		if errors.Is(err, errConflict) {
-			var v []byte
-			if v, nrev, err = l.kv.get(ctx, l.key); err == nil && !bytes.Equal(v, l.val) {
-				err = errConflict
-			}
-			if err == nil { // our renewal landed: renew again on its revision
-				nrev, err = l.kv.put(ctx, l.key, l.val, nrev, l.ttl)
-			}
-		}
-		cancel()
-		switch {
-		case err == nil:
-			l.mu.Lock()
-			l.rev, l.okAt = nrev, sent
-			l.mu.Unlock()
-		case errors.Is(err, errConflict):
-			l.lose(fmt.Errorf("jetstream: lease %s taken by another member: %w", l.key, eventlog.ErrLockLost))
-			return
+		if err == nil { // our renewal landed: renew again on its revision
+			nrev, err = l.kv.put(ctx, l.key, l.val, nrev, l.ttl)
 		}
 	}
+	switch {
+	case err == nil:
+		l.rev = nrev
+		return nil
+	case errors.Is(err, errConflict):
+		return fmt.Errorf("%w: %w", lease.ErrTaken, err)
+	}
+	return err
 }
 
-func (l *lease) lose(err error) {
-	l.mu.Lock()
-	l.err = err
-	l.mu.Unlock()
-	close(l.lost)
-}
-
-// Lost implements [eventlog.GroupLock].
-func (l *lease) Lost() <-chan struct{} { return l.lost }
-
-// Err implements [eventlog.GroupLock].
-func (l *lease) Err() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.err
-}
-
-// Unlock implements [eventlog.GroupLock]: it stops the renewals and
-// deletes the lease, when still held, so that another member may take
-// the partition at once.
-func (l *lease) Unlock() {
-	l.once.Do(func() {
-		close(l.stop)
-		<-l.stopped
-		select {
-		case <-l.lost:
-			return
-		default:
-		}
-		l.mu.Lock()
-		rev := l.rev
-		l.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), l.ttl)
-		defer cancel()
-		_ = l.kv.del(ctx, l.key, rev)
-	})
+// Release implements [lease.Store]: it deletes the lease, when still
+// held, so that another member may take the partition at once.
+func (l *kvLease) Release(ctx context.Context) error {
+	return l.kv.del(ctx, l.key, l.rev)
 }
