@@ -80,7 +80,11 @@ type ConsumerConfig struct {
 	// time): an event that reuses a source and id
 	// already handled for other content is not a duplicate but an error
 	// matching [idempotency.ErrMismatch], which the policy dead-letters
-	// as permanent, naming both fingerprints.
+	// as permanent, naming both fingerprints. The fingerprint is a
+	// SHA-256, the same in every process; in an
+	// [*idempotency.MemoryStore], whose records end with the process, it
+	// is a 128-bit hash keyed at random once per process, which is
+	// cheaper to compute.
 	Dedupe idempotency.Store
 	// Lease is the dedupe claim's lease; choose it longer than a handler
 	// ever runs. Zero means idempotency.DefaultLease.
@@ -170,6 +174,8 @@ type Consumer struct {
 	cfg     ConsumerConfig
 	pol     ErrorPolicy
 	guard   idempotency.Guard
+	// fingerprint fingerprints an event's content for guard's store.
+	fingerprint func(*canonical.Event) idempotency.Fingerprint
 	log     *slog.Logger
 	now     func() time.Time
 	running atomic.Bool
@@ -224,6 +230,10 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 	c.batch, db = batching(b)
 	if cfg.Dedupe != nil {
 		store := cfg.Dedupe
+		c.fingerprint = contentFingerprint
+		if _, ok := store.(*idempotency.MemoryStore); ok {
+			c.fingerprint = processFingerprint
+		}
 		if txc, ok := store.(idempotency.TxCompleter); ok && c.batch != nil && txc.Uses(db) {
 			// Completed in the group's transaction (see Defer).
 			store = deferredStore{Store: store, txc: txc, db: db}
@@ -1116,7 +1126,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if c.guard.Store == nil {
 		return c.cfg.Handler(ctx, *ev)
 	}
-	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: contentFingerprint(ev)},
+	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: c.fingerprint(ev)},
 		func(ctx context.Context) error { return c.cfg.Handler(ctx, *ev) })
 	return err
 }
