@@ -170,16 +170,16 @@ type GroupLock interface {
 // A Consumer is safe for concurrent use; Run runs it, once at a time. The
 // zero value is not usable; create it with [NewConsumer].
 type Consumer struct {
-	b       Backend
-	cfg     ConsumerConfig
-	pol     ErrorPolicy
-	guard   idempotency.Guard
+	b     Backend
+	cfg   ConsumerConfig
+	pol   ErrorPolicy
+	guard idempotency.Guard
 	// fingerprint fingerprints an event's content for guard's store.
 	fingerprint func(*canonical.Event) idempotency.Fingerprint
-	log     *slog.Logger
-	now     func() time.Time
-	running atomic.Bool
-	batch   batchCommitter // the backend's group commit, nil without one
+	log         *slog.Logger
+	now         func() time.Time
+	running     atomic.Bool
+	batch       batchCommitter // the backend's group commit, nil without one
 
 	// WaitIdle's requests. Channels are made by the goroutine that waits
 	// on them (WaitIdle's reply, Run's wake), never in NewConsumer, so
