@@ -254,7 +254,7 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 // item is one delivery: an entry of the log or a replayed dead letter.
 type item struct {
 	off      uint64 // 0 for a replay
-	ev       canonical.Event
+	ev       *canonical.Event // never nil; the log's own copy when a Memory lent it
 	raw      []byte
 	decErr   error
 	key      string
@@ -624,8 +624,9 @@ func (r *run) fill(ctx context.Context) {
 }
 
 // read reads at most limit entries after readPos and queues them,
-// returning how many it read. A [Memory] lends its events: they are
-// copied once, into the items, rather than into entries first.
+// returning how many it read. A [Memory] lends its events: the items
+// point to the log's own copies, which are never written again, rather
+// than hold copies.
 func (r *run) read(ctx context.Context, limit int) (int, error) {
 	if m, ok := r.c.b.(*Memory); ok {
 		evs, err := m.lend(ctx, r.readPos, limit, r.lent)
@@ -635,7 +636,7 @@ func (r *run) read(ctx context.Context, limit int) (int, error) {
 		for i, ev := range evs {
 			evs[i] = nil
 			it := r.newItem()
-			it.off, it.ev = r.readPos+1, *ev
+			it.off, it.ev = r.readPos+1, ev
 			r.add(it)
 		}
 		r.lent = evs[:0]
@@ -648,7 +649,7 @@ func (r *run) read(ctx context.Context, limit int) (int, error) {
 	for i := range entries {
 		e := &entries[i]
 		it := r.newItem()
-		it.off, it.ev, it.raw, it.decErr = e.Offset, e.Event, e.Raw, e.Err
+		it.off, it.ev, it.raw, it.decErr = e.Offset, &e.Event, e.Raw, e.Err
 		r.add(it)
 	}
 	return len(entries), nil
@@ -896,7 +897,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			reason = ReasonRetryAfter
 			text += fmt.Sprintf(" (asked to retry after %v, beyond MaxRetryAfter %v)", delay, c.pol.MaxRetryAfter)
 		}
-		d := &DeadLetter{Consumer: c.cfg.Group, Offset: it.off, Event: it.ev, Raw: it.raw, Reason: reason,
+		d := &DeadLetter{Consumer: c.cfg.Group, Offset: it.off, Event: *it.ev, Raw: it.raw, Reason: reason,
 			Error: text, ErrorClass: tracing.ErrorClass(it.err), Attempts: it.attempts,
 			FirstFailure: it.first, LastFailure: it.last, CorrelationID: it.ev.CorrelationID}
 		if it.replay != nil {
@@ -1024,7 +1025,7 @@ func (r *run) pollReplays(ctx context.Context) {
 			continue
 		}
 		r.replaying[d.ID] = true
-		it := &item{ev: d.Event, raw: d.Raw, replay: d}
+		it := &item{ev: &d.Event, raw: d.Raw, replay: d}
 		if d.Event.ID == "" {
 			// Kept as raw bytes (undecodable, or invalid when it was
 			// dead-lettered): decoded again now, so that bytes an
@@ -1039,7 +1040,7 @@ func (r *run) pollReplays(ctx context.Context) {
 				it.decErr = &DecodeError{Offset: d.Offset, Err: err}
 				it.key = "\x00dead:" + strconv.FormatInt(d.ID, 10)
 			} else {
-				it.ev, it.key = ev, ev.Partition()
+				it.ev, it.key = &ev, ev.Partition()
 			}
 		} else {
 			it.key = d.Event.Partition()
@@ -1102,7 +1103,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if it.decErr != nil {
 		return it.decErr
 	}
-	ev := &it.ev // a copy captured by the dedupe closure would be allocated
+	ev := it.ev
 	ctx = &handlerContext{Context: ctx, attempt: it.attempts + 1, ev: ev}
 	corr := ev.CorrelationID
 	if corr == "" {
