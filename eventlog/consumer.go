@@ -253,7 +253,7 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 
 // item is one delivery: an entry of the log or a replayed dead letter.
 type item struct {
-	off      uint64 // 0 for a replay
+	off      uint64           // 0 for a replay
 	ev       *canonical.Event // never nil; the log's own copy when a Memory lent it
 	raw      []byte
 	decErr   error
