@@ -80,7 +80,11 @@ type ConsumerConfig struct {
 	// time): an event that reuses a source and id
 	// already handled for other content is not a duplicate but an error
 	// matching [idempotency.ErrMismatch], which the policy dead-letters
-	// as permanent, naming both fingerprints.
+	// as permanent, naming both fingerprints. The fingerprint is a
+	// SHA-256, the same in every process; in an
+	// [*idempotency.MemoryStore], whose records end with the process, it
+	// is a 128-bit hash keyed at random once per process, which is
+	// cheaper to compute.
 	Dedupe idempotency.Store
 	// Lease is the dedupe claim's lease; choose it longer than a handler
 	// ever runs. Zero means idempotency.DefaultLease.
@@ -166,14 +170,16 @@ type GroupLock interface {
 // A Consumer is safe for concurrent use; Run runs it, once at a time. The
 // zero value is not usable; create it with [NewConsumer].
 type Consumer struct {
-	b       Backend
-	cfg     ConsumerConfig
-	pol     ErrorPolicy
-	guard   idempotency.Guard
-	log     *slog.Logger
-	now     func() time.Time
-	running atomic.Bool
-	batch   batchCommitter // the backend's group commit, nil without one
+	b     Backend
+	cfg   ConsumerConfig
+	pol   ErrorPolicy
+	guard idempotency.Guard
+	// fingerprint fingerprints an event's content for guard's store.
+	fingerprint func(*canonical.Event) idempotency.Fingerprint
+	log         *slog.Logger
+	now         func() time.Time
+	running     atomic.Bool
+	batch       batchCommitter // the backend's group commit, nil without one
 
 	// WaitIdle's requests. Channels are made by the goroutine that waits
 	// on them (WaitIdle's reply, Run's wake), never in NewConsumer, so
@@ -224,6 +230,10 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 	c.batch, db = batching(b)
 	if cfg.Dedupe != nil {
 		store := cfg.Dedupe
+		c.fingerprint = contentFingerprint
+		if _, ok := store.(*idempotency.MemoryStore); ok {
+			c.fingerprint = processFingerprint
+		}
 		if txc, ok := store.(idempotency.TxCompleter); ok && c.batch != nil && txc.Uses(db) {
 			// Completed in the group's transaction (see Defer).
 			store = deferredStore{Store: store, txc: txc, db: db}
@@ -243,8 +253,8 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 
 // item is one delivery: an entry of the log or a replayed dead letter.
 type item struct {
-	off      uint64 // 0 for a replay
-	ev       canonical.Event
+	off      uint64           // 0 for a replay
+	ev       *canonical.Event // never nil; the log's own copy when a Memory lent it
 	raw      []byte
 	decErr   error
 	key      string
@@ -614,8 +624,9 @@ func (r *run) fill(ctx context.Context) {
 }
 
 // read reads at most limit entries after readPos and queues them,
-// returning how many it read. A [Memory] lends its events: they are
-// copied once, into the items, rather than into entries first.
+// returning how many it read. A [Memory] lends its events: the items
+// point to the log's own copies, which are never written again, rather
+// than hold copies.
 func (r *run) read(ctx context.Context, limit int) (int, error) {
 	if m, ok := r.c.b.(*Memory); ok {
 		evs, err := m.lend(ctx, r.readPos, limit, r.lent)
@@ -625,7 +636,7 @@ func (r *run) read(ctx context.Context, limit int) (int, error) {
 		for i, ev := range evs {
 			evs[i] = nil
 			it := r.newItem()
-			it.off, it.ev = r.readPos+1, *ev
+			it.off, it.ev = r.readPos+1, ev
 			r.add(it)
 		}
 		r.lent = evs[:0]
@@ -638,7 +649,7 @@ func (r *run) read(ctx context.Context, limit int) (int, error) {
 	for i := range entries {
 		e := &entries[i]
 		it := r.newItem()
-		it.off, it.ev, it.raw, it.decErr = e.Offset, e.Event, e.Raw, e.Err
+		it.off, it.ev, it.raw, it.decErr = e.Offset, &e.Event, e.Raw, e.Err
 		r.add(it)
 	}
 	return len(entries), nil
@@ -886,7 +897,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			reason = ReasonRetryAfter
 			text += fmt.Sprintf(" (asked to retry after %v, beyond MaxRetryAfter %v)", delay, c.pol.MaxRetryAfter)
 		}
-		d := &DeadLetter{Consumer: c.cfg.Group, Offset: it.off, Event: it.ev, Raw: it.raw, Reason: reason,
+		d := &DeadLetter{Consumer: c.cfg.Group, Offset: it.off, Event: *it.ev, Raw: it.raw, Reason: reason,
 			Error: text, ErrorClass: tracing.ErrorClass(it.err), Attempts: it.attempts,
 			FirstFailure: it.first, LastFailure: it.last, CorrelationID: it.ev.CorrelationID}
 		if it.replay != nil {
@@ -1014,7 +1025,7 @@ func (r *run) pollReplays(ctx context.Context) {
 			continue
 		}
 		r.replaying[d.ID] = true
-		it := &item{ev: d.Event, raw: d.Raw, replay: d}
+		it := &item{ev: &d.Event, raw: d.Raw, replay: d}
 		if d.Event.ID == "" {
 			// Kept as raw bytes (undecodable, or invalid when it was
 			// dead-lettered): decoded again now, so that bytes an
@@ -1029,7 +1040,7 @@ func (r *run) pollReplays(ctx context.Context) {
 				it.decErr = &DecodeError{Offset: d.Offset, Err: err}
 				it.key = "\x00dead:" + strconv.FormatInt(d.ID, 10)
 			} else {
-				it.ev, it.key = ev, ev.Partition()
+				it.ev, it.key = &ev, ev.Partition()
 			}
 		} else {
 			it.key = d.Event.Partition()
@@ -1092,7 +1103,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if it.decErr != nil {
 		return it.decErr
 	}
-	ev := &it.ev // a copy captured by the dedupe closure would be allocated
+	ev := it.ev
 	ctx = &handlerContext{Context: ctx, attempt: it.attempts + 1, ev: ev}
 	corr := ev.CorrelationID
 	if corr == "" {
@@ -1116,7 +1127,7 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if c.guard.Store == nil {
 		return c.cfg.Handler(ctx, *ev)
 	}
-	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: contentFingerprint(ev)},
+	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: c.fingerprint(ev)},
 		func(ctx context.Context) error { return c.cfg.Handler(ctx, *ev) })
 	return err
 }

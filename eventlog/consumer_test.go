@@ -627,13 +627,33 @@ func TestWaitIdleConsumerMadeOutsideBubble(t *testing.T) {
 // a handled event is suppressed, while an event that reuses the source and
 // id of a handled one for other content is dead-lettered as permanent,
 // naming both fingerprints, and never dropped as a duplicate.
+//
+// It runs with an idempotency.MemoryStore, which gets the per-process
+// fingerprint, and with the same store behind a wrapper the consumer does
+// not recognise, which gets the SHA-256 one.
 func TestDedupeRefusesReusedEventID(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		wrap func(*idempotency.MemoryStore) idempotency.Store
+	}{
+		{"memory store", func(s *idempotency.MemoryStore) idempotency.Store { return s }},
+		{"other store", func(s *idempotency.MemoryStore) idempotency.Store { return opaqueStore{s} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testDedupeRefusesReusedEventID(t, tt.wrap) })
+	}
+}
+
+// opaqueStore hides the type of the store it holds.
+type opaqueStore struct{ idempotency.Store }
+
+func testDedupeRefusesReusedEventID(t *testing.T, wrap func(*idempotency.MemoryStore) idempotency.Store) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		m := eventlog.NewMemory(eventlog.MemoryConfig{})
-		store, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+		mem, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 		require.NoError(t, err, "NewMemoryStore")
-		defer store.Close()
+		defer mem.Close()
+		store := wrap(mem)
 		first := eventlogtest.Event("a", 1)
 		redelivered := first
 		redelivered.CorrelationID, redelivered.TraceParent = "another-path", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

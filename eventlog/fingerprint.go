@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"hash/maphash"
 	"sync"
 
 	"github.com/distsync/distsync/canonical"
@@ -29,6 +30,44 @@ var fingerprintBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // 8 bytes big-endian (the sequence as 8 bytes alone), and hashed at once
 // with SHA-256. Stores keep these fingerprints: the layout must not change.
 func contentFingerprint(ev *canonical.Event) idempotency.Fingerprint {
+	buf := fingerprintInput(ev)
+	fp := idempotency.Fingerprint(sha256.Sum256(buf.Bytes()))
+	putFingerprintBuf(buf)
+	return fp
+}
+
+// processSeeds key [processFingerprint]. They are drawn once per process
+// and never change.
+var processSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// processFingerprint fingerprints the same content as [contentFingerprint],
+// for a store whose records live no longer than the process (an
+// [idempotency.MemoryStore]): two 64-bit [maphash] sums of the same input
+// under two seeds drawn at random once per process, and a tag byte so that
+// it is never the zero Fingerprint (which means "content unknown").
+//
+// Collision resistance is needed here only between the contents delivered
+// under one source and id within one process, and only against content
+// chosen without knowledge of the seeds, which never leave the process:
+// what an attacker could aim for with SHA-256's published function, it
+// cannot aim for here, and an accidental collision of two 128-bit keyed
+// sums is beyond any workload. A SHA-256 of the input costs several times
+// as much. Values differ between processes, so they must never be
+// stored where another process, or a later one, compares them: a durable
+// store gets [contentFingerprint].
+func processFingerprint(ev *canonical.Event) idempotency.Fingerprint {
+	buf := fingerprintInput(ev)
+	var fp idempotency.Fingerprint
+	binary.BigEndian.PutUint64(fp[0:], maphash.Bytes(processSeeds[0], buf.Bytes()))
+	binary.BigEndian.PutUint64(fp[8:], maphash.Bytes(processSeeds[1], buf.Bytes()))
+	fp[len(fp)-1] = 'p' // never zero; tells it apart from a SHA-256 at a glance
+	putFingerprintBuf(buf)
+	return fp
+}
+
+// fingerprintInput assembles the input of a content fingerprint in a
+// pooled buffer; the caller returns it with putFingerprintBuf.
+func fingerprintInput(ev *canonical.Event) *bytes.Buffer {
 	buf := fingerprintBufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	u64 := func(n uint64) { buf.Write(binary.BigEndian.AppendUint64(buf.AvailableBuffer(), n)) }
@@ -57,11 +96,14 @@ func contentFingerprint(ev *canonical.Event) idempotency.Fingerprint {
 	binary.BigEndian.PutUint64(buf.Bytes()[at:], uint64(buf.Len()-at-8))
 	u64(uint64(len(ev.BinaryData)))
 	buf.Write(ev.BinaryData)
-	fp := idempotency.Fingerprint(sha256.Sum256(buf.Bytes()))
+	return buf
+}
+
+// putFingerprintBuf returns buf to the pool unless it grew large.
+func putFingerprintBuf(buf *bytes.Buffer) {
 	if buf.Cap() <= 64<<10 {
 		fingerprintBufs.Put(buf)
 	}
-	return fp
 }
 
 // hasSpace reports whether b holds a JSON whitespace byte.

@@ -93,3 +93,72 @@ func FuzzContentFingerprint(f *testing.F) {
 		assert.Equal(t, referenceFingerprint(&ev), contentFingerprint(&ev).String(), "fingerprint of data %q", data)
 	})
 }
+
+// TestProcessFingerprint checks the fingerprint given to an in-process
+// store: stable within the process, equal for the same content with other
+// JSON whitespace, distinct for every other content, never the zero
+// Fingerprint (which means "content unknown"), and not mistaken for the
+// SHA-256 one.
+func TestProcessFingerprint(t *testing.T) {
+	seen := make(map[string]string)
+	for _, c := range fingerprintCases {
+		t.Run(c.name, func(t *testing.T) {
+			ev := c.ev
+			fp := processFingerprint(&ev)
+			assert.False(t, fp.IsZero(), "fingerprint of %s is zero", c.name)
+			assert.Equal(t, fp, processFingerprint(&ev), "second fingerprint of %s", c.name)
+			assert.NotEqual(t, contentFingerprint(&ev), fp, "SHA-256 and process fingerprints of %s", c.name)
+			name := c.name
+			if name == "json with whitespace" {
+				name = "json" // the same content
+			}
+			if other, ok := seen[fp.String()]; ok {
+				assert.Equal(t, name, other, "%s has the fingerprint of %s", c.name, other)
+			}
+			seen[fp.String()] = name
+		})
+	}
+	assert.Len(t, seen, len(fingerprintCases)-1, "distinct fingerprints")
+}
+
+// TestProcessFingerprintFields changes one field at a time and checks that
+// each changes the fingerprint, and that what the fingerprint leaves out
+// (tracing attributes, time, ID) does not.
+func TestProcessFingerprintFields(t *testing.T) {
+	base := fingerprintCases[1].ev
+	for _, tt := range []struct {
+		name   string
+		change func(*canonical.Event)
+		same   bool
+	}{
+		{"type", func(e *canonical.Event) { e.Type += "x" }, false},
+		{"subject", func(e *canonical.Event) { e.Subject += "x" }, false},
+		{"data content type", func(e *canonical.Event) { e.DataContentType = "text/json" }, false},
+		{"data schema", func(e *canonical.Event) { e.DataSchema = "https://example.com/s" }, false},
+		{"sequence", func(e *canonical.Event) { e.Sequence++ }, false},
+		{"data", func(e *canonical.Event) { e.Data = json.RawMessage(`{"n":2}`) }, false},
+		{"binary data", func(e *canonical.Event) { e.Data, e.BinaryData = nil, []byte(`{"n":1}`) }, false},
+		{"field boundary", func(e *canonical.Event) { e.Type, e.Subject = e.Type+"o", e.Subject[1:] }, false},
+		{"correlation ID", func(e *canonical.Event) { e.CorrelationID = "other" }, true},
+		{"traceparent", func(e *canonical.Event) { e.TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" }, true},
+		{"ID", func(e *canonical.Event) { e.ID = "other" }, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := base
+			tt.change(&ev)
+			if tt.same {
+				assert.Equal(t, processFingerprint(&base), processFingerprint(&ev), "a change of %s", tt.name)
+			} else {
+				assert.NotEqual(t, processFingerprint(&base), processFingerprint(&ev), "a change of %s", tt.name)
+			}
+		})
+	}
+}
+
+func BenchmarkProcessFingerprint(b *testing.B) {
+	ev := fingerprintCases[1].ev
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = processFingerprint(&ev)
+	}
+}

@@ -85,12 +85,15 @@ type MemoryStore struct {
 	seed      maphash.Seed
 	retention time.Duration
 	now       func() int64 // unix nanoseconds
-	token     atomic.Uint64
-	maxKeys   int64 // 0: no limit
-	maxBytes  int64 // 0: no limit
+	maxKeys   int64        // 0: no limit
+	maxBytes  int64        // 0: no limit
+	// The counters every claim of a new key writes are kept off the
+	// cache line of the fields above, which every call reads.
+	_         [64]byte
 	keys      atomic.Int64
 	bytes     atomic.Int64
 	lastReap  atomic.Int64 // unix nanoseconds of the last reap made because the store was full
+	_         [64 - 24]byte
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -113,13 +116,22 @@ type memShard struct {
 	slots []memSlot // len is 0 or a power of two
 	used  int       // slots in use
 	n     int       // records held, chained ones included
-	_     [16]byte  // keep shards on separate cache lines
+	// token numbers the claims of the shard's keys, from 1: a key always
+	// hashes to the same shard, so each of its claims gets another token.
+	token uint64
+	_     [8]byte // keep shards on separate cache lines
 }
 
 // memSlot is a slot of a memShard's table: rec is nil when it is free.
 type memSlot struct {
 	h   uint64
 	rec *memRecord
+}
+
+// nextToken returns the token of a new claim; the caller holds sh.mu.
+func (sh *memShard) nextToken() uint64 {
+	sh.token++
+	return sh.token
 }
 
 // home returns the slot where a probe for h starts.
@@ -382,8 +394,8 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 		}
 		rec = &memRecord{key: key.s}
 		sh.add(h, head, rec)
-	} else {
-		s.bytes.Add(-int64(len(rec.data))) // the old result is dropped
+	} else if n := len(rec.data); n > 0 {
+		s.bytes.Add(-int64(n)) // the old result is dropped
 	}
 	// A new record, or one that expired or was abandoned: (re)initialise it
 	// in place, keeping a small result buffer for the next result.
@@ -397,7 +409,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 		next:     rec.next,
 		data:     buf,
 		fp:       fp,
-		token:    s.token.Add(1),
+		token:    sh.nextToken(),
 		leaseEnd: end,
 		expires:  max(end, now+int64(s.retention)),
 	}
@@ -435,7 +447,9 @@ func (s *MemoryStore) complete(l Lease, result Result) error {
 	rec.completed = true
 	rec.failed = result.Failed
 	rec.data = data
-	s.bytes.Add(int64(len(data)))
+	if len(data) > 0 {
+		s.bytes.Add(int64(len(data)))
+	}
 	rec.leaseEnd = 0
 	rec.expires = now + int64(s.retention)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -172,4 +173,14 @@ func TestMemoryStoreReapProbeRuns(t *testing.T) {
 			assert.Same(t, rec, sh.get(hashes[i], rec.key), "record %d kept", i)
 		}
 	}
+}
+
+// TestMemoryStoreLayout checks that the shards fill whole cache lines and
+// that the counters a claim of a new key writes do not share a cache line
+// with the fields every call reads.
+func TestMemoryStoreLayout(t *testing.T) {
+	var s MemoryStore
+	assert.Zero(t, unsafe.Sizeof(memShard{})%64, "size of memShard, %d bytes, is a multiple of a cache line", unsafe.Sizeof(memShard{}))
+	assert.GreaterOrEqual(t, unsafe.Offsetof(s.keys)-unsafe.Offsetof(s.maxBytes), uintptr(64), "keys is a cache line past maxBytes")
+	assert.GreaterOrEqual(t, unsafe.Offsetof(s.stop)-unsafe.Offsetof(s.keys), uintptr(64), "stop is a cache line past keys")
 }
