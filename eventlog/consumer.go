@@ -173,7 +173,8 @@ type Consumer struct {
 	log     *slog.Logger
 	now     func() time.Time
 	running atomic.Bool
-	batch   batchCommitter // the backend's group commit, nil without one
+	batch   batchCommitter           // the backend's group commit, nil without one
+	claimer idempotency.BatchClaimer // claims the ready items' keys together, nil without
 
 	// WaitIdle's requests. Channels are made by the goroutine that waits
 	// on them (WaitIdle's reply, Run's wake), never in NewConsumer, so
@@ -223,11 +224,7 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 	var db *sql.DB
 	c.batch, db = batching(b)
 	if cfg.Dedupe != nil {
-		store := cfg.Dedupe
-		if txc, ok := store.(idempotency.TxCompleter); ok && c.batch != nil && txc.Uses(db) {
-			// Completed in the group's transaction (see Defer).
-			store = deferredStore{Store: store, txc: txc, db: db}
-		}
+		store := c.batchStore(cfg.Dedupe, db)
 		// The consumer decides what a failure means; the key is released
 		// after every failure so that a retry or a replay runs again.
 		c.guard = idempotency.Guard{Store: store, Lease: cfg.Lease, Logger: cfg.Logger,
@@ -262,6 +259,10 @@ type item struct {
 	batch  batchCommitter
 	writes []TxWrite
 	afters []func()
+	// The dedupe claim made for it with those of the other ready items
+	// (claimReady), and the lease whose completion its handler deferred.
+	pre    preClaim
+	dedupe idempotency.Lease
 }
 
 // keyq holds the items of one key that are not done, oldest first; the
@@ -517,6 +518,7 @@ func (r *run) loop(ctx context.Context) error {
 			// Items queued but not taken by a worker are not started.
 			r.inflight -= q.takeBack()
 		} else if len(r.ready) > 0 {
+			r.claimReady(ctx)
 			q.push(r.ready)
 			r.inflight += len(r.ready)
 			clear(r.ready)
@@ -579,6 +581,7 @@ func (r *run) loop(ctx context.Context) error {
 	}
 	r.stopping = true
 	r.commit(context.WithoutCancel(ctx))
+	r.releaseUnstarted(context.WithoutCancel(ctx))
 	if stopErr != nil {
 		return stopErr
 	}
@@ -1116,7 +1119,11 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if c.guard.Store == nil {
 		return c.cfg.Handler(ctx, *ev)
 	}
-	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: contentFingerprint(ev)},
+	fp := it.pre.fp // computed when its key was claimed with others
+	if !it.pre.set {
+		fp = contentFingerprint(ev)
+	}
+	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: fp},
 		func(ctx context.Context) error { return c.cfg.Handler(ctx, *ev) })
 	return err
 }
