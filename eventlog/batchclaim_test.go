@@ -295,3 +295,46 @@ func TestConsumerReleasesClaimWhenDeferredWritesFail(t *testing.T) {
 		}
 	})
 }
+
+// TestConsumerDefersHandlerAppends: the events a handler appends to its
+// consumer's SQL backend are appended in the transaction that commits the
+// event it handles: those of an attempt that failed are not appended, those
+// of the attempt that succeeded are, once, and are then delivered.
+func TestConsumerDefersHandlerAppends(t *testing.T) {
+	sqlBackends(t, func(t *testing.T, s *eventlog.SQL, db *sql.DB, prefix string) {
+		ctx := t.Context()
+		require.NoError(t, s.Append(ctx, eventlogtest.Event("a", 1)), "Append")
+		var mu sync.Mutex
+		handled := map[string]int{}
+		c, err := eventlog.NewConsumer(s, eventlog.ConsumerConfig{Group: "g", PollInterval: time.Millisecond,
+			Policy: eventlog.ErrorPolicy{Backoff: retry.Backoff{InitialInterval: time.Millisecond, Jitter: retry.NoJitter}},
+			Handler: func(ctx context.Context, ev canonical.Event) error {
+				mu.Lock()
+				handled[ev.ID]++
+				mu.Unlock()
+				if ev.ID != "a-1" {
+					return nil
+				}
+				attempt := eventlog.Attempt(ctx)
+				follow := eventlogtest.Event("follow", attempt)
+				if err := s.Append(ctx, follow); err != nil {
+					return err
+				}
+				if attempt == 1 {
+					return errors.New("test: the first attempt fails after its append")
+				}
+				return nil
+			}})
+		require.NoError(t, err, "NewConsumer")
+		runConsumerUntilIdle(t, c)
+		entries, err := s.Read(ctx, 0, 10)
+		require.NoError(t, err, "Read")
+		var ids []string
+		for _, e := range entries {
+			ids = append(ids, e.Event.ID)
+		}
+		assert.Equal(t, []string{"a-1", "follow-2"}, ids, "events in the log")
+		assert.Equal(t, 2, handled["a-1"], "handlings of a-1")
+		assert.Equal(t, 1, handled["follow-2"], "handlings of the event its successful attempt appended")
+	})
+}
