@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -396,6 +398,9 @@ func (s *SQLStore) claimBatch(ctx context.Context, st *statements, batch []*clai
 		_ = claim(st.claim, batch[0]) // a failure is met again by Claim
 		return
 	}
+	// In key order, as ClaimBatch takes its rows: two transactions that
+	// take rows in opposite orders would deadlock on PostgreSQL.
+	slices.SortFunc(batch, func(a, b *claimReq) int { return strings.Compare(a.key.s, b.key.s) })
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return
