@@ -5,10 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/idempotency"
 )
 
@@ -34,16 +32,16 @@ type batchCommitter interface {
 	// usesDB reports whether db is the backend's database.
 	usesDB(db *sql.DB) bool
 	// commitBatch runs writes in one transaction on the backend's
-	// database, appends there the events of appends, commits there the
-	// group's cursor too when cursor is not 0, and commits it.
-	commitBatch(ctx context.Context, group string, epoch, cursor uint64, writes []TxWrite, appends []pendingAppend) error
+	// database, committing there the group's cursor too when cursor is not
+	// 0, and commits it.
+	commitBatch(ctx context.Context, group string, epoch, cursor uint64, writes []TxWrite) error
 }
 
 var _ batchCommitter = (*SQL)(nil)
 
 func (s *SQL) usesDB(db *sql.DB) bool { return db != nil && db == s.db }
 
-func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint64, writes []TxWrite, appends []pendingAppend) error {
+func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint64, writes []TxWrite) error {
 	var cs cursorStatements
 	if cursor != 0 {
 		var err error
@@ -51,22 +49,10 @@ func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint6
 			return s.wrap("commit batch", err)
 		}
 	}
-	err := s.inTx(ctx, "commit batch", func(tx *sql.Tx) error {
+	return s.inTx(ctx, "commit batch", func(tx *sql.Tx) error {
 		for _, w := range writes {
 			if err := w(ctx, tx); err != nil {
 				return err
-			}
-		}
-		if len(appends) > 0 {
-			// The append lock, taken once, last but for the cursor, so
-			// that other appends wait for as short a time as can be.
-			if err := s.lockLog(ctx, tx); err != nil {
-				return err
-			}
-			for _, a := range appends {
-				if err := s.insertRows(ctx, tx, "events", a.events, a.payloads, a.prep); err != nil {
-					return err
-				}
 			}
 		}
 		if cursor == 0 {
@@ -74,34 +60,6 @@ func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint6
 		}
 		return s.commitIn(ctx, tx, cs, group, epoch, cursor)
 	})
-	if err == nil && len(appends) > 0 {
-		s.appended()
-	}
-	return err
-}
-
-// pendingAppend is an append a handler deferred (SQL.Append): the events,
-// encoded, and the statement prepared to insert them, if any.
-type pendingAppend struct {
-	events   []canonical.Event
-	payloads [][]byte
-	prep     *sql.Stmt
-}
-
-// deferAppend defers the append of events, encoded as payloads, to the
-// transaction that commits it, the item whose handler appends.
-func (s *SQL) deferAppend(ctx context.Context, it *item, events []canonical.Event, payloads [][]byte) error {
-	var prep *sql.Stmt
-	if len(events) <= insertRows {
-		// Prepared now: inside the group's transaction, preparing on
-		// SQLite's one connection would wait for the transaction.
-		var err error
-		if prep, err = s.prepared(ctx, insertQuery("events", len(events))); err != nil {
-			return s.wrap("append", err)
-		}
-	}
-	it.appends = append(it.appends, pendingAppend{events: slices.Clone(events), payloads: payloads, prep: prep})
-	return nil
 }
 
 // Defer registers write to run in the transaction that commits the event
@@ -124,9 +82,6 @@ func (s *SQL) deferAppend(ctx context.Context, it *item, events []canonical.Even
 // writes are tried again in a transaction of their own, and an event whose
 // writes fail there is handled as if its handler had failed with that
 // error (the error policy retries it).
-//
-// The same holds for the events such a handler appends to the consumer's
-// own backend ([SQL.Append]): they are appended in that transaction.
 //
 // Call Defer only while the handler runs, from its goroutine. after is
 // called from the consumer's loop: it must be quick and must not block.
@@ -331,15 +286,13 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 		cursor = lwm
 	}
 	var writes []TxWrite
-	var appends []pendingAppend
 	for _, it := range items {
 		writes = append(writes, it.writes...)
-		appends = append(appends, it.appends...)
 	}
 	for _, it := range items {
 		it.done = false
 	}
-	err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, cursor, writes, appends)
+	err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, cursor, writes)
 	if err == nil {
 		if cursor != 0 {
 			r.committed = cursor
@@ -358,12 +311,12 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 	c.log.ErrorContext(ctx, "eventlog: group commit failed; committing each event's writes alone",
 		"group", c.cfg.Group, "events", len(items), "err", err)
 	for _, it := range items {
-		err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, 0, it.writes, it.appends)
+		err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, 0, it.writes)
 		if err == nil {
 			r.flushed(it)
 			continue
 		}
-		it.writes, it.afters, it.appends = nil, nil, nil
+		it.writes, it.afters = nil, nil
 		if l := it.dedupe; l.Token != 0 {
 			// Its completion rolled back: the event is handled again, and
 			// its retry must find the key free, as after a handler's
@@ -380,7 +333,7 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 // after functions.
 func (r *run) flushed(it *item) {
 	afters := it.afters
-	it.writes, it.afters, it.appends, it.dedupe = nil, nil, nil, idempotency.Lease{}
+	it.writes, it.afters, it.dedupe = nil, nil, idempotency.Lease{}
 	r.finish(it)
 	for _, f := range afters {
 		f()

@@ -256,10 +256,9 @@ type item struct {
 	hidx     int
 	// Set while the handler runs when the consumer commits in batches
 	// (see Defer): the writes and after functions it deferred.
-	batch   batchCommitter
-	writes  []TxWrite
-	afters  []func()
-	appends []pendingAppend
+	batch  batchCommitter
+	writes []TxWrite
+	afters []func()
 	// The dedupe claim made for it with those of the other ready items
 	// (claimReady), and the lease whose completion its handler deferred.
 	pre    preClaim
@@ -834,7 +833,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			}
 			delete(r.replaying, it.replay.ID)
 		}
-		if len(it.writes) > 0 || len(it.afters) > 0 || len(it.appends) > 0 {
+		if len(it.writes) > 0 || len(it.afters) > 0 {
 			// Finished once its writes commit (flush).
 			r.unflushed = append(r.unflushed, it)
 			return
@@ -844,7 +843,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 	}
 	// What a failed attempt deferred is dropped: the next attempt
 	// defers its own.
-	it.writes, it.afters, it.appends = nil, nil, nil
+	it.writes, it.afters = nil, nil
 	if stopping {
 		return
 	}

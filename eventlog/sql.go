@@ -527,27 +527,11 @@ func (s *SQL) insert(ctx context.Context, tx *sql.Tx, table string, events []can
 	// late is moved by a later round and never skipped: an insert into the
 	// outbox, made in the application's transaction, takes no lock that
 	// an Append would wait for.
-	if table == "events" {
-		if err := s.lockLog(ctx, tx); err != nil {
+	if s.dialect == Postgres && table == "events" {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey); err != nil {
 			return err
 		}
 	}
-	return s.insertRows(ctx, tx, table, events, payloads, prep)
-}
-
-// lockLog takes, on PostgreSQL, the append lock in tx, before tx draws
-// offsets of the log: it is held until tx ends.
-func (s *SQL) lockLog(ctx context.Context, tx *sql.Tx) error {
-	if s.dialect != Postgres {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey)
-	return err
-}
-
-// insertRows inserts events into table in tx, which holds the append
-// lock when table is the log's; see insert.
-func (s *SQL) insertRows(ctx context.Context, tx *sql.Tx, table string, events []canonical.Event, payloads [][]byte, prep *sql.Stmt) error {
 	for start := 0; start < len(events); start += insertRows {
 		end := min(start+insertRows, len(events))
 		args := make([]any, 0, 2*(end-start))
@@ -600,10 +584,7 @@ func (s *SQL) insertLocked(ctx context.Context, events []canonical.Event, payloa
 }
 
 // Append implements [Log.Append], in one transaction (on PostgreSQL, one
-// statement for up to 200 events). Called by the handler of a [Consumer]
-// over s, for an event of the log, it defers the append to the transaction
-// that commits that event (see [Defer]): the events are appended when,
-// and only if, the event's handling commits.
+// statement for up to 200 events).
 func (s *SQL) Append(ctx context.Context, events ...canonical.Event) error {
 	payloads, err := encode(events)
 	if err != nil {
@@ -611,9 +592,6 @@ func (s *SQL) Append(ctx context.Context, events ...canonical.Event) error {
 	}
 	if len(events) == 0 {
 		return nil
-	}
-	if it, ok := ctx.Value(batchKey{}).(*item); ok && it.batch == batchCommitter(s) {
-		return s.deferAppend(ctx, it, events, payloads)
 	}
 	if s.dialect == Postgres && len(events) <= insertRows {
 		// One statement, one round trip: the lock is the statement's own
