@@ -80,7 +80,12 @@ type ConsumerConfig struct {
 	// time): an event that reuses a source and id
 	// already handled for other content is not a duplicate but an error
 	// matching [idempotency.ErrMismatch], which the policy dead-letters
-	// as permanent, naming both fingerprints.
+	// as permanent, naming both fingerprints. Over an [SQL] backend, a
+	// store that is an [idempotency.BatchClaimer] claims the keys of the
+	// events handed to the handlers together in one transaction, and one
+	// that is an [idempotency.TxCompleter] on the backend's database
+	// completes them in the group's commit (see the package
+	// documentation).
 	Dedupe idempotency.Store
 	// Lease is the dedupe claim's lease; choose it longer than a handler
 	// ever runs. Zero means idempotency.DefaultLease.
