@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/distsync/distsync/idempotency"
 )
@@ -103,21 +104,156 @@ func Defers(ctx context.Context, db *sql.DB) bool {
 	return ok && it.batch != nil && it.batch.usesDB(db)
 }
 
-// deferredStore is a consumer's dedupe store whose completions the
-// consumer commits with its cursor (see Defer).
+// deferredStore is a consumer's dedupe store over an SQL backend: its
+// completions are committed with the group's cursor (see Defer) when it is
+// a TxCompleter on the backend's database, and a handler's claim is the
+// one made for its event with those of the other ready events (see
+// claimReady) when it is a BatchClaimer.
 type deferredStore struct {
 	idempotency.Store
-	txc idempotency.TxCompleter
+	txc idempotency.TxCompleter // nil: completions are not deferred
 	db  *sql.DB
+}
+
+// batchStore returns the dedupe store the consumer's guard uses: store,
+// wrapped in a deferredStore when the backend commits in batches and store
+// can complete in its transactions or claim in batches. It sets c.claimer.
+func (c *Consumer) batchStore(store idempotency.Store, db *sql.DB) idempotency.Store {
+	if c.batch == nil {
+		return store
+	}
+	ds := deferredStore{Store: store, db: db}
+	if txc, ok := store.(idempotency.TxCompleter); ok && txc.Uses(db) {
+		ds.txc = txc // completed in the group's transaction
+	}
+	c.claimer, _ = store.(idempotency.BatchClaimer)
+	if ds.txc == nil && c.claimer == nil {
+		return store
+	}
+	return ds
+}
+
+// Claim returns the claim made for the handler's event with those of the
+// other ready events (claimReady), the first time the handler claims its
+// key, and claims alone otherwise.
+func (s deferredStore) Claim(ctx context.Context, key idempotency.Key, fp idempotency.Fingerprint, lease time.Duration) (idempotency.Claim, error) {
+	if it, ok := ctx.Value(batchKey{}).(*item); ok && it.pre.set && !it.pre.used && it.pre.key == key && it.pre.fp == fp {
+		it.pre.used = true
+		return it.pre.claim, nil
+	}
+	return s.Store.Claim(ctx, key, fp, lease)
 }
 
 // Complete defers the completion to the group's transaction when the
 // handler's consumer commits in batches.
 func (s deferredStore) Complete(ctx context.Context, l idempotency.Lease, res idempotency.Result) error {
-	if Defer(ctx, s.db, func(ctx context.Context, tx *sql.Tx) error { return s.txc.CompleteTx(ctx, tx, l, res) }, nil) {
-		return nil
+	if s.txc != nil {
+		if it, ok := ctx.Value(batchKey{}).(*item); ok &&
+			Defer(ctx, s.db, func(ctx context.Context, tx *sql.Tx) error { return s.txc.CompleteTx(ctx, tx, l, res) }, nil) {
+			it.dedupe = l // released if the group's commit fails for it (flush)
+			return nil
+		}
 	}
 	return s.Store.Complete(ctx, l, res)
+}
+
+// preClaim is the dedupe claim of an item made with those of the other
+// ready items, before its handler runs (claimReady).
+type preClaim struct {
+	key   idempotency.Key
+	fp    idempotency.Fingerprint
+	claim idempotency.Claim
+	// set is written by the loop before the item is queued; used by the
+	// handler's goroutine, when its claim took the claim, and read by the
+	// loop once the item's outcome was collected or it was taken back.
+	set, used bool
+}
+
+// claimReady claims the dedupe keys of the ready items that are about to
+// be queued for the workers (the first BatchSize of them) in one call of
+// the store's BatchClaimer, so that they cost one transaction together
+// rather than one each; their handlers' claims take these (see
+// deferredStore.Claim). A claim made so is one like any other: it fences
+// its key, is completed in the group's commit or released after a failure,
+// and is left to expire by its lease after a crash; an event whose key is
+// found completed is skipped, one found in progress parked. When the batch
+// claim fails, each handler claims alone.
+func (r *run) claimReady(ctx context.Context) {
+	c := r.c
+	if c.claimer == nil {
+		return
+	}
+	var reqs []idempotency.ClaimRequest
+	var its []*item
+	for _, it := range r.ready {
+		it.pre = preClaim{}
+		if len(its) == c.cfg.BatchSize || it.replay != nil || it.decErr != nil || it.ev.Source == "" || it.ev.ID == "" {
+			continue
+		}
+		if its == nil {
+			n := min(len(r.ready), c.cfg.BatchSize)
+			reqs, its = make([]idempotency.ClaimRequest, 0, n), make([]*item, 0, n)
+		}
+		it.pre.key = idempotency.EventKey(c.cfg.Group, it.ev.Source, it.ev.ID)
+		it.pre.fp = c.fingerprint(it.ev)
+		reqs = append(reqs, idempotency.ClaimRequest{Key: it.pre.key, Fingerprint: it.pre.fp})
+		its = append(its, it)
+	}
+	if len(reqs) == 0 {
+		return
+	}
+	claims, err := c.claimer.ClaimBatch(ctx, reqs, c.lease())
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.ErrorContext(ctx, "eventlog: claiming the dedupe keys of ready events together failed; each handler claims alone",
+				"group", c.cfg.Group, "events", len(reqs), "err", err)
+		}
+		return
+	}
+	for i, it := range its {
+		it.pre.claim, it.pre.set = claims[i], true
+	}
+}
+
+// lease returns the dedupe claims' lease.
+func (c *Consumer) lease() time.Duration {
+	if c.cfg.Lease == 0 {
+		return idempotency.DefaultLease
+	}
+	return c.cfg.Lease
+}
+
+// releaseUnstarted releases, once the loop has stopped, the claims made
+// (claimReady) for items whose handlers never ran: those a stopping run
+// took back from its workers, each the head of its key. Otherwise the next
+// Run would find their keys in progress until the leases end.
+func (r *run) releaseUnstarted(ctx context.Context) {
+	if r.c.claimer == nil {
+		return
+	}
+	for _, q := range r.keys {
+		if len(q.items) == 0 {
+			continue
+		}
+		it := q.items[0]
+		if it.pre.set && !it.pre.used && it.pre.claim.Status == idempotency.Claimed {
+			r.releaseDedupe(ctx, it.pre.claim.Lease, "a claim made for an event not handled")
+		}
+		it.pre = preClaim{}
+	}
+}
+
+// releaseDedupe releases the dedupe claim l, so that its event is handled
+// again at once rather than when its lease ends; what is the claim of
+// says which, in the log of a failure.
+func (r *run) releaseDedupe(ctx context.Context, l idempotency.Lease, what string) {
+	c := r.c
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.lease())
+	defer cancel()
+	if err := c.cfg.Dedupe.Release(rctx, l); err != nil && !errors.Is(err, idempotency.ErrLeaseLost) {
+		c.log.ErrorContext(ctx, "eventlog: releasing "+what+" failed; it is free once its lease ends",
+			"group", c.cfg.Group, "key", l.Key.String(), "err", err)
+	}
 }
 
 // sqlDB returns the database of an SQL backend.
@@ -181,6 +317,13 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 			continue
 		}
 		it.writes, it.afters = nil, nil
+		if l := it.dedupe; l.Token != 0 {
+			// Its completion rolled back: the event is handled again, and
+			// its retry must find the key free, as after a handler's
+			// failure, not in progress until the lease ends.
+			it.dedupe = idempotency.Lease{}
+			r.releaseDedupe(ctx, l, "the dedupe claim of an event whose writes failed")
+		}
 		it.err = fmt.Errorf("eventlog: the writes deferred by the handler failed: %w", err)
 		r.complete(ctx, it, stopping)
 	}
@@ -190,7 +333,7 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 // after functions.
 func (r *run) flushed(it *item) {
 	afters := it.afters
-	it.writes, it.afters = nil, nil
+	it.writes, it.afters, it.dedupe = nil, nil, idempotency.Lease{}
 	r.finish(it)
 	for _, f := range afters {
 		f()

@@ -84,7 +84,11 @@ type ConsumerConfig struct {
 	// SHA-256, the same in every process; in an
 	// [*idempotency.MemoryStore], whose records end with the process, it
 	// is a 128-bit hash keyed at random once per process, which is
-	// cheaper to compute.
+	// cheaper to compute. Over an [SQL] backend, a store that is an
+	// [idempotency.BatchClaimer] claims the keys of the events handed to
+	// the handlers together in one transaction, and one that is an
+	// [idempotency.TxCompleter] on the backend's database completes them
+	// in the group's commit (see the package documentation).
 	Dedupe idempotency.Store
 	// Lease is the dedupe claim's lease; choose it longer than a handler
 	// ever runs. Zero means idempotency.DefaultLease.
@@ -179,7 +183,8 @@ type Consumer struct {
 	log         *slog.Logger
 	now         func() time.Time
 	running     atomic.Bool
-	batch       batchCommitter // the backend's group commit, nil without one
+	batch       batchCommitter           // the backend's group commit, nil without one
+	claimer     idempotency.BatchClaimer // claims the ready items' keys together, nil without
 
 	// WaitIdle's requests. Channels are made by the goroutine that waits
 	// on them (WaitIdle's reply, Run's wake), never in NewConsumer, so
@@ -229,15 +234,11 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 	var db *sql.DB
 	c.batch, db = batching(b)
 	if cfg.Dedupe != nil {
-		store := cfg.Dedupe
 		c.fingerprint = contentFingerprint
-		if _, ok := store.(*idempotency.MemoryStore); ok {
+		if _, ok := cfg.Dedupe.(*idempotency.MemoryStore); ok {
 			c.fingerprint = processFingerprint
 		}
-		if txc, ok := store.(idempotency.TxCompleter); ok && c.batch != nil && txc.Uses(db) {
-			// Completed in the group's transaction (see Defer).
-			store = deferredStore{Store: store, txc: txc, db: db}
-		}
+		store := c.batchStore(cfg.Dedupe, db)
 		// The consumer decides what a failure means; the key is released
 		// after every failure so that a retry or a replay runs again.
 		c.guard = idempotency.Guard{Store: store, Lease: cfg.Lease, Logger: cfg.Logger,
@@ -272,6 +273,10 @@ type item struct {
 	batch  batchCommitter
 	writes []TxWrite
 	afters []func()
+	// The dedupe claim made for it with those of the other ready items
+	// (claimReady), and the lease whose completion its handler deferred.
+	pre    preClaim
+	dedupe idempotency.Lease
 }
 
 // keyq holds the items of one key that are not done, oldest first; the
@@ -527,6 +532,7 @@ func (r *run) loop(ctx context.Context) error {
 			// Items queued but not taken by a worker are not started.
 			r.inflight -= q.takeBack()
 		} else if len(r.ready) > 0 {
+			r.claimReady(ctx)
 			q.push(r.ready)
 			r.inflight += len(r.ready)
 			clear(r.ready)
@@ -589,6 +595,7 @@ func (r *run) loop(ctx context.Context) error {
 	}
 	r.stopping = true
 	r.commit(context.WithoutCancel(ctx))
+	r.releaseUnstarted(context.WithoutCancel(ctx))
 	if stopErr != nil {
 		return stopErr
 	}
@@ -1127,7 +1134,11 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if c.guard.Store == nil {
 		return c.cfg.Handler(ctx, *ev)
 	}
-	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: c.fingerprint(ev)},
+	fp := it.pre.fp // computed when its key was claimed with others
+	if !it.pre.set {
+		fp = c.fingerprint(ev)
+	}
+	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: fp},
 		func(ctx context.Context) error { return c.cfg.Handler(ctx, *ev) })
 	return err
 }

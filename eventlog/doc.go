@@ -54,7 +54,21 @@
 // with one commit for many events. A key's next event is handed to a
 // handler only after that commit. A crash before it leaves every one of
 // those events to be delivered again, with their dedupe claims held until
-// their lease ends, as for a crash inside a handler.
+// their lease ends, as for a crash inside a handler. When the writes of an
+// event fail (alone, after its group's transaction failed), the event is
+// handled again as after a handler's failure, and its dedupe claim, whose
+// completion rolled back with them, is released, so that the retry does
+// not wait for the lease.
+//
+// The claims are batched too: when ConsumerConfig.Dedupe is an
+// [idempotency.BatchClaimer] (as an idempotency.SQLStore is), the events
+// about to be handed to the handlers together have their keys claimed in
+// one transaction (on PostgreSQL, one statement) before their handlers
+// run, rather than one each. Such a claim is one like any other: it fences
+// its key, an event whose key is found completed is skipped and one found
+// in progress parked, and a crash leaves it to expire by its lease. The
+// claims of events a stopping Run took back unhandled are released when
+// it returns.
 //
 // # Error policy
 //

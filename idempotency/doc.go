@@ -40,7 +40,9 @@
 // committed), and as a [TxCompleter] it completes a claim inside a
 // transaction of the caller's on the same database: an eventlog consumer
 // over that database completes its claims in the transaction that commits
-// its cursor.
+// its cursor. As a [BatchClaimer] it claims many keys in one transaction
+// (on PostgreSQL in one statement): that consumer claims the keys of the
+// events it hands to its handlers together.
 //
 // # Retention
 //

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +115,7 @@ type SQLStore struct {
 	now       func() time.Time
 
 	qClaim, qSelect, qComplete, qRelease, qReap string
+	qClaimBatch                                 string // PostgreSQL only
 
 	prepMu sync.Mutex                 // serialises preparing
 	prep   atomic.Pointer[statements] // nil until prepared
@@ -228,6 +231,14 @@ RETURNING token`)
 	s.qComplete = s.rebind(`UPDATE ` + t + ` SET state = 2, failed = ?, result = ?, lease_until = 0, expires_at = ? WHERE k = ? AND token = ? AND state = 1`)
 	s.qRelease = s.rebind(`DELETE FROM ` + t + ` WHERE k = ? AND token = ? AND state = 1`)
 	s.qReap = s.rebind(`DELETE FROM ` + t + ` WHERE expires_at <= ?`)
+	// The batch claim (ClaimBatch) reads its rows, key, hex fingerprint
+	// and token, from a JSON array.
+	s.qClaimBatch = `INSERT INTO ` + t + ` AS r (k, fingerprint, state, token, lease_until, expires_at, failed, result)
+SELECT u.k, decode(u.f, 'hex'), 1, u.t, $2, $3, 0, NULL FROM json_to_recordset($1::json) AS u(k text, f text, t bigint)
+ON CONFLICT (k) DO UPDATE SET fingerprint = excluded.fingerprint, state = 1, token = excluded.token,
+	lease_until = excluded.lease_until, expires_at = excluded.expires_at, failed = 0, result = NULL
+WHERE r.expires_at <= $4 OR (r.state = 1 AND r.lease_until <= $4 AND r.fingerprint = excluded.fingerprint)
+RETURNING k, token`
 	return s, nil
 }
 
@@ -387,6 +398,9 @@ func (s *SQLStore) claimBatch(ctx context.Context, st *statements, batch []*clai
 		_ = claim(st.claim, batch[0]) // a failure is met again by Claim
 		return
 	}
+	// In key order, as ClaimBatch takes its rows: two transactions that
+	// take rows in opposite orders would deadlock on PostgreSQL.
+	slices.SortFunc(batch, func(a, b *claimReq) int { return strings.Compare(a.key.s, b.key.s) })
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return
@@ -420,13 +434,18 @@ func (s *SQLStore) dbErr(ctx context.Context, op string, key Key, err error) err
 
 // read returns the row of key, expired or not.
 func (s *SQLStore) read(ctx context.Context, st *statements, key Key) (Record, bool, error) {
+	return s.readWith(ctx, st.sel, key)
+}
+
+// readWith is read with sel, the select statement (of a transaction).
+func (s *SQLStore) readWith(ctx context.Context, sel *sql.Stmt, key Key) (Record, bool, error) {
 	var (
 		fp                           []byte
 		state, failed                int
 		token, leaseUntil, expiresAt int64
 		result                       []byte
 	)
-	err := st.sel.QueryRowContext(ctx, key.s).Scan(&fp, &state, &token, &leaseUntil, &expiresAt, &failed, &result)
+	err := sel.QueryRowContext(ctx, key.s).Scan(&fp, &state, &token, &leaseUntil, &expiresAt, &failed, &result)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, false, nil
 	}

@@ -63,6 +63,37 @@ type TxCompleter interface {
 	CompleteTx(ctx context.Context, tx *sql.Tx, l Lease, result Result) error
 }
 
+// BatchClaimer is an optional interface of a [Store] that makes many
+// claims in one transaction of its database, so that claiming a batch of
+// keys costs one commit rather than one per key (an event log's consumer
+// claims together the events it is about to hand to its handlers).
+// [SQLStore] implements it. Implementations must be safe for concurrent
+// use. The zero value, nil, is no implementation.
+type BatchClaimer interface {
+	// ClaimBatch claims the key of each request with its fingerprint for
+	// lease, as [Store.Claim] of each would, one after the other, and
+	// returns their answers in the order of reqs. The claims that hold
+	// their key (Claimed) are durable together, when the call returns;
+	// each is then completed or released on its own. It is all or
+	// nothing: when it returns an error, no key was claimed. A key given
+	// twice is claimed by its first request; a later one answers as a
+	// claim of a held key does (InProgress, or Mismatch for another
+	// fingerprint).
+	ClaimBatch(ctx context.Context, reqs []ClaimRequest, lease time.Duration) ([]Claim, error)
+}
+
+// ClaimRequest is one claim of [BatchClaimer.ClaimBatch]: a key and the
+// fingerprint of its request, as [Store.Claim] takes them. It is a plain
+// comparable value, safe for concurrent use. The zero value is not a valid
+// request: its Key is zero.
+type ClaimRequest struct {
+	// Key is the key to claim. Required.
+	Key Key
+	// Fingerprint is the fingerprint of the request; the zero value is a
+	// fingerprint like any other.
+	Fingerprint Fingerprint
+}
+
 // Reaper is an optional interface of a [Store] that can delete the records
 // whose retention has passed. Expiry is checked on every read, so reaping
 // only reclaims space. Implementations must be safe for concurrent use.

@@ -24,7 +24,11 @@
 // claimed again; a record whose retention has passed counts as absent and,
 // if the store implements [idempotency.Reaper], is reaped; a cancelled
 // context fails every method and changes nothing; invalid arguments are
-// rejected. The optional [idempotency.Looker] is checked when present.
+// rejected. The optional [idempotency.Looker] is checked when present, and
+// so is [idempotency.BatchClaimer]: each request of a batch is answered as
+// a claim of it alone would be (a key given twice is held by its first
+// request), the claims made are durable and fence their keys, and a batch
+// that fails (a cancelled context, an invalid request) claims nothing.
 //
 // [Check] runs the same checks outside a test (from a program, or an
 // example) and returns what failed as an error.

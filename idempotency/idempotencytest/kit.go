@@ -131,6 +131,7 @@ var cases = []struct {
 	{"RetentionExpiry", "A record whose retention has passed counts as absent and, with a Reaper, is reaped.", testRetention},
 	{"ContextCancelled", "A cancelled context fails every method and changes nothing.", testCancelled},
 	{"InvalidArguments", "Invalid arguments are rejected.", testInvalid},
+	{"BatchClaim", "A BatchClaimer answers each request of a batch as Claim would one after the other, and claims nothing when it fails.", testBatchClaim},
 }
 
 func testClaimNew(t kit.T, e *env) {
@@ -398,4 +399,103 @@ func testInvalid(t kit.T, e *env) {
 		assert.Error(t, err, "Claim(%s) with lease %v", k, lease)
 	}
 	e.mustClaim(t, k, fpA, time.Minute) // the rejected claims left nothing behind
+}
+
+func testBatchClaim(t kit.T, e *env) {
+	bc, ok := e.s.(idempotency.BatchClaimer)
+	if !ok {
+		return // the optional interface is checked when present
+	}
+	ctx := context.Background()
+	fresh, done, held, other, expired, stale := e.key(t), e.key(t), e.key(t), e.key(t), e.key(t), e.key(t)
+	l := e.mustClaim(t, done, fpA, time.Minute)
+	require.NoError(t, e.s.Complete(ctx, l, idempotency.Result{Data: []byte("done")}), "Complete(%s)", done)
+	e.mustClaim(t, stale, fpB, time.Minute) // its retention ends below
+	e.clock.Advance(Retention)
+	l = e.mustClaim(t, done, fpA, time.Minute)
+	require.NoError(t, e.s.Complete(ctx, l, idempotency.Result{Data: []byte("done")}), "Complete(%s) again", done)
+	e.mustClaim(t, other, fpB, time.Minute)
+	oldExpired := e.mustClaim(t, expired, fpA, time.Minute)
+	e.clock.Advance(time.Minute) // the lease of expired ends exactly now
+	e.mustClaim(t, held, fpA, time.Minute)
+	e.clock.Advance(20 * time.Second)
+
+	reqs := []idempotency.ClaimRequest{
+		{Key: fresh, Fingerprint: fpA},
+		{Key: done, Fingerprint: fpA},
+		{Key: held, Fingerprint: fpA},
+		{Key: other, Fingerprint: fpA},
+		{Key: expired, Fingerprint: fpA},
+		{Key: stale, Fingerprint: fpA},
+		{Key: fresh, Fingerprint: fpA}, // given twice: held by the first
+		{Key: fresh, Fingerprint: fpB},
+		{Key: done, Fingerprint: fpB},
+	}
+	got, err := bc.ClaimBatch(ctx, reqs, 2*time.Minute)
+	require.NoError(t, err, "ClaimBatch")
+	require.Len(t, got, len(reqs), "answers of ClaimBatch")
+	now := e.clock.Now()
+	for _, tc := range []struct {
+		i      int
+		status idempotency.Status
+		name   string
+	}{
+		{0, idempotency.Claimed, "new key"},
+		{1, idempotency.Completed, "completed key"},
+		{2, idempotency.InProgress, "key held by a live lease"},
+		{3, idempotency.Mismatch, "key held with another fingerprint"},
+		{4, idempotency.Claimed, "key whose lease ended"},
+		{5, idempotency.Claimed, "key whose retention ended"},
+		{6, idempotency.InProgress, "key claimed earlier in the batch"},
+		{7, idempotency.Mismatch, "key claimed earlier in the batch, another fingerprint"},
+		{8, idempotency.Mismatch, "completed key, another fingerprint"},
+	} {
+		c := got[tc.i]
+		require.Equal(t, tc.status, c.Status, "ClaimBatch answer %d (%s, %s)", tc.i, tc.name, reqs[tc.i].Key)
+		switch c.Status {
+		case idempotency.Claimed:
+			assert.Equal(t, reqs[tc.i].Key, c.Lease.Key, "lease key of answer %d (%s)", tc.i, tc.name)
+			assert.NotZero(t, c.Lease.Token, "lease token of answer %d (%s)", tc.i, tc.name)
+			assert.True(t, c.Lease.Expires.Equal(now.Add(2*time.Minute)), "lease of answer %d (%s) expires %v", tc.i, tc.name, c.Lease.Expires)
+		case idempotency.Completed:
+			assert.Equal(t, "done", string(c.Result.Data), "result of answer %d (%s)", tc.i, tc.name)
+		case idempotency.InProgress:
+			assert.Positive(t, c.RetryAfter, "RetryAfter of answer %d (%s)", tc.i, tc.name)
+		case idempotency.Mismatch:
+			stored := fpB
+			if tc.i >= 7 {
+				stored = fpA
+			}
+			assert.Equal(t, stored, c.Fingerprint, "stored fingerprint of answer %d (%s)", tc.i, tc.name)
+		}
+	}
+	assert.Equal(t, 40*time.Second, got[2].RetryAfter, "RetryAfter of %s 20s into a 1m lease", held)
+	assert.Equal(t, 2*time.Minute, got[6].RetryAfter, "RetryAfter of %s claimed by the batch for 2m", fresh)
+	assert.NotEqual(t, oldExpired.Token, got[4].Lease.Token, "token of the takeover of %s", expired)
+
+	// The claims are durable and fence their keys like any other.
+	assert.Equal(t, idempotency.InProgress, e.claim(t, fresh, fpA, time.Minute).Status, "claim of %s after the batch claimed it", fresh)
+	assert.ErrorIs(t, e.s.Complete(ctx, oldExpired, idempotency.Result{}), idempotency.ErrLeaseLost, "Complete(%s) by the holder the batch took over from", expired)
+	require.NoError(t, e.s.Complete(ctx, got[0].Lease, idempotency.Result{Data: []byte("batch")}), "Complete(%s) with the batch's lease", fresh)
+	assert.Equal(t, "batch", string(e.claim(t, fresh, fpA, time.Minute).Result.Data), "data of %s completed with the batch's lease", fresh)
+	require.NoError(t, e.s.Release(ctx, got[4].Lease), "Release(%s) with the batch's lease", expired)
+	e.mustClaim(t, expired, fpB, time.Minute)
+
+	// An empty batch answers nothing.
+	got, err = bc.ClaimBatch(ctx, nil, time.Minute)
+	require.NoError(t, err, "ClaimBatch of no request")
+	assert.Empty(t, got, "answers of ClaimBatch of no request")
+
+	// A failing batch claims nothing.
+	free := e.key(t)
+	cause := errors.New("test cancelled the context")
+	cctx, cancel := context.WithCancelCause(context.Background())
+	cancel(cause)
+	_, err = bc.ClaimBatch(cctx, []idempotency.ClaimRequest{{Key: free, Fingerprint: fpA}}, time.Minute)
+	assert.ErrorIs(t, err, cause, "ClaimBatch(%s) with a cancelled context", free)
+	_, err = bc.ClaimBatch(ctx, []idempotency.ClaimRequest{{Key: free, Fingerprint: fpA}, {}}, time.Minute)
+	assert.ErrorIs(t, err, idempotency.ErrInvalidKey, "ClaimBatch of %s and the zero Key", free)
+	_, err = bc.ClaimBatch(ctx, []idempotency.ClaimRequest{{Key: free, Fingerprint: fpA}}, 0)
+	assert.Error(t, err, "ClaimBatch(%s) with lease 0", free)
+	e.mustClaim(t, free, fpA, time.Minute) // the failed batches left nothing behind
 }

@@ -64,6 +64,22 @@ func (s ignoresFingerprint) Claim(ctx context.Context, k idempotency.Key, _ idem
 	return s.MemoryStore.Claim(ctx, k, idempotency.Fingerprint{}, lease)
 }
 
+// batchNotAtomic claims a batch one key after the other and stops at the
+// first failure, leaving the keys claimed before it held.
+type batchNotAtomic struct{ *idempotency.MemoryStore }
+
+func (s batchNotAtomic) ClaimBatch(ctx context.Context, reqs []idempotency.ClaimRequest, lease time.Duration) ([]idempotency.Claim, error) {
+	var out []idempotency.Claim
+	for _, r := range reqs {
+		c, err := s.MemoryStore.Claim(ctx, r.Key, r.Fingerprint, lease)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 var broken = map[string]struct {
 	wrap     func(*idempotency.MemoryStore) idempotency.Store
 	mustFail []string // subtests that must catch it
@@ -72,6 +88,7 @@ var broken = map[string]struct {
 	"ignoresContext":     {func(m *idempotency.MemoryStore) idempotency.Store { return ignoresContext{m} }, []string{"ContextCancelled"}},
 	"releaseIsNoop":      {func(m *idempotency.MemoryStore) idempotency.Store { return releaseIsNoop{m} }, []string{"ReleaseThenReclaim", "ForeignLease"}},
 	"ignoresFingerprint": {func(m *idempotency.MemoryStore) idempotency.Store { return ignoresFingerprint{m} }, []string{"Mismatch", "ExpiredLeaseOtherFingerprintIsMismatch"}},
+	"batchNotAtomic":     {func(m *idempotency.MemoryStore) idempotency.Store { return batchNotAtomic{m} }, []string{"BatchClaim"}},
 }
 
 const brokenEnv = "IDEMPOTENCYTEST_BROKEN_STORE"
