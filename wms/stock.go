@@ -196,10 +196,14 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 	}
 	w.nextAdj++
 	// The stored adjustment, one allocation: it is the event's document
-	// too, and the refs of the copy returned are a copy.
+	// too. Its refs and those of the copy returned are the two halves of
+	// one array, each capped at its length so that neither appends into
+	// the other.
 	doc := new(canonical.InventoryAdjustment)
 	*doc = adj
-	doc.Refs = adj.Refs.With(canonical.ExternalRef{System: System, Type: "adjustment", Value: seqID("ADJ-", w.nextAdj, 6)}) // a copy
+	refs := withRef(make(canonical.Refs, 0, 2*(len(adj.Refs)+1)), adj.Refs,
+		canonical.ExternalRef{System: System, Type: "adjustment", Value: seqID("ADJ-", w.nextAdj, 6)})
+	doc.Refs = refs[:len(refs):len(refs)]
 	subj := w.invSubject(adj.Location, adj.Item.SKU)
 	doc.Sequence = int64(w.subjSeq[subj] + 1)
 	if err := m.emit(canonical.EventInventoryAdjusted, subj, subj, doc); err != nil {
@@ -209,8 +213,25 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 	w.counts.Adjustments++
 	w.adjustments[doc.ID] = doc
 	out := *doc
-	out.Refs = slices.Clone(doc.Refs)
+	out.Refs = append(refs[len(refs):len(refs)], doc.Refs...)
+	out.Refs = out.Refs[:len(out.Refs):len(out.Refs)]
 	return out, nil
+}
+
+// withRef appends rs with r to dst as [canonical.Refs.With] returns them:
+// r replaces the ref of its system and type, or is added at the end.
+func withRef(dst, rs canonical.Refs, r canonical.ExternalRef) canonical.Refs {
+	replaced := false
+	for _, x := range rs {
+		if x.System == r.System && x.Type == r.Type {
+			x, replaced = r, true
+		}
+		dst = append(dst, x)
+	}
+	if !replaced {
+		dst = append(dst, r)
+	}
+	return dst
 }
 
 // invSubject returns inventorySubject(sku, wh), made once for each pair.
