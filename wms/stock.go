@@ -213,7 +213,7 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 	w.counts.Adjustments++
 	w.adjustments[doc.ID] = doc
 	out := *doc
-	out.Refs = append(refs[len(refs):len(refs)], doc.Refs...)
+	out.Refs = append(refs[len(refs):], doc.Refs...)
 	out.Refs = out.Refs[:len(out.Refs):len(out.Refs)]
 	return out, nil
 }
