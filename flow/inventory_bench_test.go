@@ -44,15 +44,21 @@ func BenchmarkInventorySync(b *testing.B) {
 	}
 }
 
-// handledCounter counts the events the flow handled or recognised as
-// duplicates, and signals each count on tick without blocking.
+// handledCounter counts the events the flow is done with (handled,
+// recognised as duplicates or dead-lettered, so that a dead letter fails
+// the benchmark rather than hanging it), and signals each count on tick
+// without blocking.
 type handledCounter struct {
-	n    atomic.Int64
-	tick chan struct{}
+	n, dead atomic.Int64
+	tick    chan struct{}
 }
 
 func (c *handledCounter) Count(_ context.Context, k flow.Counter, _ string) {
-	if k != flow.CounterHandled && k != flow.CounterDuplicate {
+	switch k {
+	case flow.CounterHandled, flow.CounterDuplicate:
+	case flow.CounterDeadLettered:
+		c.dead.Add(1)
+	default:
 		return
 	}
 	c.n.Add(1)
@@ -121,6 +127,7 @@ func benchInventorySync(b *testing.B, keys int, run bool) {
 		stop()
 		require.True(b, errors.Is(<-done, context.Canceled), "Run ends with the cancellation")
 	}
+	require.Zero(b, handled.dead.Load(), "events dead-lettered")
 	seq, ok := f.InventorySeq("SKU-100", "WH-EAST")
 	require.True(b, ok, "SKU-100@WH-EAST pushed")
 	require.Equal(b, int64(n/keys), seq, "the last event of SKU-100@WH-EAST is pushed")
