@@ -1,6 +1,7 @@
 package erp
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"testing"
 	"time"
@@ -23,7 +24,12 @@ func TestEncodePositions(t *testing.T) {
 		got, err := encodePositions(ps)
 		require.NoError(t, err, "encodePositions of %d positions", len(ps))
 		assert.Equal(t, string(want), string(got), "encoding of %d positions", len(ps))
+		fp, err := positionsFingerprint(ps)
+		require.NoError(t, err, "positionsFingerprint of %d positions", len(ps))
+		assert.Equal(t, sha256.Sum256(want), fp, "fingerprint of %d positions", len(ps))
 	}
 	_, err := encodePositions([]canonical.InventoryPosition{{}})
 	assert.Error(t, err, "a position without a kind fails as in json.Marshal")
+	_, err = positionsFingerprint([]canonical.InventoryPosition{p, {}})
+	assert.Error(t, err, "positionsFingerprint of a position without a kind")
 }

@@ -2,9 +2,11 @@ package erp
 
 import (
 	"context"
+	"crypto/sha256"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
@@ -45,14 +47,14 @@ func (m *Memory) ApplyInventory(ctx context.Context, key string, positions []can
 	if key == "" {
 		return invalid(op, "request", canonical.FieldError{Field: "key", Message: "required"})
 	}
-	fp, err := fingerprint(positions)
+	fp, err := positionsFingerprint(positions)
 	if err != nil {
 		return asInvalid(op, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if prev, ok := m.invKeys[key]; ok {
-		if prev != string(fp[:]) {
+		if prev != fp {
 			return errorf(connector.CodeConflict, op, "key %q was used for other positions", key)
 		}
 		return nil
@@ -64,8 +66,53 @@ func (m *Memory) ApplyInventory(ctx context.Context, key string, positions []can
 	if changed {
 		m.counts.InventoryApplications++
 	}
-	m.invKeys[key] = string(fp[:])
+	m.invKeys[key] = fp
 	return nil
+}
+
+// positionsFingerprint returns fingerprint(ps), the SHA-256 of ps encoded
+// as json.Marshal does, encoded in a pooled buffer.
+func positionsFingerprint(ps []canonical.InventoryPosition) ([32]byte, error) {
+	if ps == nil {
+		return sha256.Sum256([]byte("null")), nil
+	}
+	bp := positionBuffers.Get().(*[]byte)
+	b, err := appendPositions((*bp)[:0], ps)
+	var fp [32]byte
+	if err == nil {
+		fp = sha256.Sum256(b)
+		if cap(b) <= maxPooledPositions {
+			*bp = b
+		}
+	}
+	positionBuffers.Put(bp)
+	return fp, err
+}
+
+// positionBuffers holds the buffers positionsFingerprint encodes in
+// (*[]byte).
+var positionBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2048)
+	return &b
+}}
+
+// maxPooledPositions is the largest buffer positionsFingerprint keeps.
+const maxPooledPositions = 64 << 10
+
+// appendPositions appends the non-nil ps encoded as json.Marshal does,
+// with canonical.AppendEncode for each.
+func appendPositions(b []byte, ps []canonical.InventoryPosition) ([]byte, error) {
+	b = append(b, '[')
+	for i := range ps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = canonical.AppendEncode(b, &ps[i]); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
 }
 
 // applyPositions checks every position and, when all are valid, applies

@@ -492,25 +492,12 @@ func fingerprint(v any) ([32]byte, error) {
 	return sha256.Sum256(b), nil
 }
 
-// encodePositions encodes ps as json.Marshal does, with canonical.Encode
-// for each.
+// encodePositions encodes ps as json.Marshal does (appendPositions).
 func encodePositions(ps []canonical.InventoryPosition) ([]byte, error) {
 	if ps == nil {
 		return []byte("null"), nil
 	}
-	b := make([]byte, 0, 2+448*len(ps))
-	b = append(b, '[')
-	for i := range ps {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		p, err := canonical.Encode(&ps[i])
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, p...)
-	}
-	return append(b, ']'), nil
+	return appendPositions(make([]byte, 0, 2+448*len(ps)), ps)
 }
 
 // AcceptOrder judges the order as [Memory.ValidateOrder] does and, unless

@@ -268,25 +268,28 @@ func (f *Flow) refreshAvailability(ctx context.Context, location string, skus []
 // UTC. The text must not change between releases: a flow restarted after a
 // crash derives the key of a push it may have made before.
 func positionsID(ps []canonical.InventoryPosition) string {
-	b := make([]byte, 0, 160*len(ps))
+	var sb strings.Builder // one allocation: String does not copy
+	sb.Grow(160 * len(ps))
+	var buf [64]byte // each value, appended on the stack
 	for i := range ps {
 		p := &ps[i]
-		b = append(b, p.Lot...)
-		b = append(b, '|')
-		b = append(b, p.Status...)
+		sb.WriteString(p.Lot)
+		sb.WriteByte('|')
+		sb.WriteString(string(p.Status))
 		for _, q := range [...]*canonical.Quantity{&p.OnHand, &p.Allocated, &p.Available, &p.Inbound} {
-			b = append(b, '|')
-			b, _ = q.Value.AppendText(b) // never fails
-			b = append(b, ' ')
-			b = append(b, q.Unit...)
+			sb.WriteByte('|')
+			b, _ := q.Value.AppendText(buf[:0]) // never fails
+			sb.Write(b)
+			sb.WriteByte(' ')
+			sb.WriteString(string(q.Unit))
 		}
-		b = append(b, '|')
-		b = p.AsOf.UTC().AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '|')
-		b = strconv.AppendInt(b, p.Sequence, 10)
-		b = append(b, ';')
+		sb.WriteByte('|')
+		sb.Write(p.AsOf.UTC().AppendFormat(buf[:0], time.RFC3339Nano))
+		sb.WriteByte('|')
+		sb.Write(strconv.AppendInt(buf[:0], p.Sequence, 10))
+		sb.WriteByte(';')
 	}
-	return string(b)
+	return sb.String()
 }
 
 // availability sums the available quantity of the positions of status
@@ -321,9 +324,12 @@ func availability(sku, location string, push *invPush) (connector.Availability, 
 // aggregate sums positions of the same item, location and status over
 // their lots: the ERP's ledger is kept per item, warehouse and status, and
 // lots stay in the WMS. The sums are snapshots with the newest sequence and
-// as-of of their lots, in the order of the first lot of each status.
+// as-of of their lots, in the order of the first lot of each status. It
+// writes them over ps, whose positions are then lost.
 func aggregate(ps []canonical.InventoryPosition) ([]canonical.InventoryPosition, error) {
-	var out []canonical.InventoryPosition
+	// The sums are written over ps, in place: the i-th sum is written
+	// after the i-th position is read.
+	out := ps[:0]
 	for _, p := range ps {
 		i := slices.IndexFunc(out, func(o canonical.InventoryPosition) bool {
 			return o.Item.SKU == p.Item.SKU && o.Location == p.Location && o.Status == p.Status
@@ -334,7 +340,7 @@ func aggregate(ps []canonical.InventoryPosition) ([]canonical.InventoryPosition,
 			continue
 		}
 		o := &out[i]
-		for _, q := range []struct {
+		for _, q := range [...]struct {
 			sum  *canonical.Quantity
 			add  canonical.Quantity
 			name string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -388,6 +389,26 @@ func TestAdjust(t *testing.T) {
 	again, err := m.Adjust(ctx, adj("A-1", "SKU-100", "WH-SOUTH", "-4", canonical.AdjustDamage))
 	require.NoError(t, err)
 	assert.Equal(t, first, again, "replay by ID")
+	// The refs returned are the caller's: changing them, or appending to
+	// them, changes neither a replay's nor another call's.
+	want := slices.Clone(first.Refs)
+	first.Refs[0].Value = "changed"
+	_ = append(first.Refs, canonical.ExternalRef{System: "x", Type: "y", Value: "z"})
+	again.Refs = append(again.Refs[:0], canonical.ExternalRef{System: "x", Type: "y", Value: "z"})
+	third, err := m.Adjust(ctx, adj("A-1", "SKU-100", "WH-SOUTH", "-4", canonical.AdjustDamage))
+	require.NoError(t, err)
+	assert.Equal(t, want, third.Refs, "replay by ID after the caller changed the refs returned")
+	// The WMS's ref replaces one of its system and type in place, after
+	// the caller's other refs (canonical.Refs.With).
+	withRefs := adj("A-9", "SKU-100", "WH-SOUTH", "1", canonical.AdjustFound)
+	withRefs.Refs = canonical.Refs{{System: "wms", Type: "adjustment", Value: "OLD"}, {System: "crm", Type: "case", Value: "C-1"}}
+	got, err := newSim(t, wms.Config{}).Adjust(ctx, withRefs)
+	require.NoError(t, err)
+	if assert.Len(t, got.Refs, 2, "refs of an adjustment with a WMS ref of its own") {
+		assert.Equal(t, "wms", got.Refs[0].System, "the WMS's ref stays first")
+		assert.NotEqual(t, "OLD", got.Refs[0].Value, "the WMS's ref is replaced")
+		assert.Equal(t, withRefs.Refs[1], got.Refs[1], "the caller's other ref is kept")
+	}
 	tests := []struct {
 		name  string
 		adj   canonical.InventoryAdjustment

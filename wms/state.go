@@ -54,12 +54,16 @@ type world struct {
 	releaseChanges map[string]releaseChangeRecord
 
 	returns     map[string]*rma
-	adjustments map[string]canonical.InventoryAdjustment
+	adjustments map[string]*canonical.InventoryAdjustment
 
 	events  eventFeed
 	subjSeq map[string]uint64
-	// grew is closed (and replaced) when events are appended, waking
-	// subscribers.
+	// invSubjects holds the inventory subject of each warehouse and SKU
+	// (inventorySubject), made once; nil until the first.
+	invSubjects map[whSKU]string
+	// grew, when not nil, is closed (and set to nil) when events are
+	// appended, waking subscribers; a subscriber makes it when it finds
+	// it nil, so that appending makes no channel while nobody waits.
 	grew chan struct{}
 
 	// counters of the WMS's own IDs.
@@ -184,7 +188,7 @@ func newWorld(cfg Config) *world {
 		whIndex:  map[string]int{}, items: map[string]canonical.Item{},
 		stock: map[stockKey]*lot{}, lots: map[whSKU][]*lot{},
 		foByID: map[string]*fulfillment{}, cancels: map[string]cancelRecord{}, releaseChanges: map[string]releaseChangeRecord{},
-		returns: map[string]*rma{}, adjustments: map[string]canonical.InventoryAdjustment{},
+		returns: map[string]*rma{}, adjustments: map[string]*canonical.InventoryAdjustment{},
 		subjSeq: map[string]uint64{}, grew: make(chan struct{}),
 	}
 	w.source = "wms://" + w.name

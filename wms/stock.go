@@ -47,7 +47,7 @@ func (m *Memory) Snapshot(ctx context.Context, q connector.InventoryQuery) ([]ca
 		return nil, internal(op, err)
 	}
 	for i := range ps {
-		subj := inventorySubject(ps[i].Item.SKU, ps[i].Location)
+		subj := m.w.invSubject(ps[i].Location, ps[i].Item.SKU)
 		ps[i].Sequence = int64(m.w.subjSeq[subj] + 1)
 		if err := m.emit(canonical.EventInventorySnapshot, subj, subj, ps[i]); err != nil {
 			return nil, internal(op, err)
@@ -59,7 +59,6 @@ func (m *Memory) Snapshot(ctx context.Context, q connector.InventoryQuery) ([]ca
 func (m *Memory) positions(q connector.InventoryQuery) ([]canonical.InventoryPosition, error) {
 	w := m.w
 	now := m.now()
-	var out []canonical.InventoryPosition
 	var c calc
 	// The order comes from the sort at the end (by SKU, location, lot and
 	// status, which identify a position): a query for some SKUs looks up
@@ -70,6 +69,12 @@ func (m *Memory) positions(q connector.InventoryQuery) ([]canonical.InventoryPos
 	} else if len(skus) > 1 {
 		skus = slices.Compact(slices.Sorted(slices.Values(skus)))
 	}
+	// At least one position for each SKU and warehouse.
+	locs := len(w.warehouses)
+	if len(q.Locations) > 0 {
+		locs = min(locs, len(q.Locations))
+	}
+	out := make([]canonical.InventoryPosition, 0, len(skus)*locs)
 	for _, sku := range skus {
 		it, ok := w.items[sku]
 		if !ok {
@@ -81,7 +86,7 @@ func (m *Memory) positions(q connector.InventoryQuery) ([]canonical.InventoryPos
 			if len(q.Locations) > 0 && !slices.Contains(q.Locations, wh.ID) {
 				continue
 			}
-			seq := int64(w.subjSeq[inventorySubject(sku, wh.ID)])
+			seq := int64(w.subjSeq[w.invSubject(wh.ID, sku)])
 			lots := w.lots[whSKU{wh.ID, sku}]
 			if len(lots) == 0 {
 				out = append(out, canonical.InventoryPosition{Item: ref, Location: wh.ID, Status: canonical.InventoryAvailable,
@@ -103,6 +108,9 @@ func (m *Memory) positions(q connector.InventoryQuery) ([]canonical.InventoryPos
 	slices.SortStableFunc(out, func(a, b canonical.InventoryPosition) int {
 		return cmp.Or(cmp.Compare(a.Item.SKU, b.Item.SKU), cmp.Compare(a.Location, b.Location), cmp.Compare(a.Lot, b.Lot), cmp.Compare(a.Status, b.Status))
 	})
+	if len(out) == 0 {
+		out = nil // none is nil, as it always was
+	}
 	return out, c.err
 }
 
@@ -144,8 +152,9 @@ func (m *Memory) Adjust(ctx context.Context, adj canonical.InventoryAdjustment) 
 			!prev.Delta.Equal(adj.Delta) || prev.Reason != adj.Reason {
 			return canonical.InventoryAdjustment{}, errorf(connector.CodeConflict, op, ErrConflict, "adjustment %q was applied with another change", adj.ID)
 		}
-		prev.Refs = slices.Clone(prev.Refs)
-		return prev, nil
+		doc := *prev
+		doc.Refs = slices.Clone(prev.Refs)
+		return doc, nil
 	}
 	var bad []canonical.FieldError
 	if _, ok := w.whIndex[adj.Location]; !ok {
@@ -186,9 +195,16 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 		l = w.lot(k, time.Time{})
 	}
 	w.nextAdj++
-	doc := adj
-	doc.Refs = adj.Refs.With(canonical.ExternalRef{System: System, Type: "adjustment", Value: seqID("ADJ-", w.nextAdj, 6)}) // a copy
-	subj := inventorySubject(adj.Item.SKU, adj.Location)
+	// The stored adjustment, one allocation: it is the event's document
+	// too. Its refs and those of the copy returned are the two halves of
+	// one array, each capped at its length so that neither appends into
+	// the other.
+	doc := new(canonical.InventoryAdjustment)
+	*doc = adj
+	refs := withRef(make(canonical.Refs, 0, 2*(len(adj.Refs)+1)), adj.Refs,
+		canonical.ExternalRef{System: System, Type: "adjustment", Value: seqID("ADJ-", w.nextAdj, 6)})
+	doc.Refs = refs[:len(refs):len(refs)]
+	subj := w.invSubject(adj.Location, adj.Item.SKU)
 	doc.Sequence = int64(w.subjSeq[subj] + 1)
 	if err := m.emit(canonical.EventInventoryAdjusted, subj, subj, doc); err != nil {
 		return canonical.InventoryAdjustment{}, internal(op, err)
@@ -196,6 +212,39 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 	l.onHand = after
 	w.counts.Adjustments++
 	w.adjustments[doc.ID] = doc
-	doc.Refs = slices.Clone(doc.Refs)
-	return doc, nil
+	out := *doc
+	out.Refs = append(refs[len(refs):], doc.Refs...)
+	out.Refs = out.Refs[:len(out.Refs):len(out.Refs)]
+	return out, nil
+}
+
+// withRef appends rs with r to dst as [canonical.Refs.With] returns them:
+// r replaces the ref of its system and type, or is added at the end.
+func withRef(dst, rs canonical.Refs, r canonical.ExternalRef) canonical.Refs {
+	replaced := false
+	for _, x := range rs {
+		if x.System == r.System && x.Type == r.Type {
+			x, replaced = r, true
+		}
+		dst = append(dst, x)
+	}
+	if !replaced {
+		dst = append(dst, r)
+	}
+	return dst
+}
+
+// invSubject returns inventorySubject(sku, wh), made once for each pair.
+// The caller holds the lock.
+func (w *world) invSubject(wh, sku string) string {
+	k := whSKU{wh, sku}
+	if s, ok := w.invSubjects[k]; ok {
+		return s
+	}
+	if w.invSubjects == nil {
+		w.invSubjects = map[whSKU]string{}
+	}
+	s := inventorySubject(sku, wh)
+	w.invSubjects[k] = s
+	return s
 }
