@@ -97,3 +97,55 @@ func TestAvailabilityBadStoredSequence(t *testing.T) {
 		})
 	}
 }
+
+// countingCursors counts the saves of a CursorStore.
+type countingCursors struct {
+	MemoryCursors
+	saves int
+}
+
+func (c *countingCursors) Save(ctx context.Context, feed string, cur connector.Cursor) error {
+	c.saves++
+	return c.MemoryCursors.Save(ctx, feed, cur)
+}
+
+// TestAvailabilityReserve checks that a save of an availability sequence
+// reserves the next ones: refreshes at one WMS sequence store once per
+// availReserve of them, each before it is published, and a flow
+// restarted after them publishes above the reservation.
+func TestAvailabilityReserve(t *testing.T) {
+	for _, tc := range []struct {
+		refreshes, saves int
+	}{{1, 1}, {availReserve, 1}, {availReserve + 1, 2}, {3 * availReserve, 3}} {
+		t.Run(strconv.Itoa(tc.refreshes), func(t *testing.T) {
+			ctx := context.Background()
+			mem, err := crm.New(crm.Config{})
+			require.NoError(t, err, "crm.New")
+			stock := &fakeStock{available: "20", seq: 3}
+			cursors := &countingCursors{}
+			newFlow := func() *Flow {
+				return &Flow{roles: inventoryRoles{stock: stock, ledger: nopLedger{}, avail: mem}, cursors: cursors,
+					scope: "test", now: time.Now, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			}
+			f := newFlow()
+			for i := range tc.refreshes {
+				require.NoError(t, f.refreshAvailability(ctx, "WH-1", []string{"SKU-1"}), "refresh %d", i)
+				a, ok := mem.ShownAvailability("SKU-1", "WH-1")
+				require.True(t, ok, "refresh %d shown", i)
+				stored, err := cursors.Load(ctx, availabilityFeed("SKU-1@WH-1"))
+				require.NoError(t, err, "Load")
+				n, err := strconv.ParseInt(string(stored), 10, 64)
+				require.NoError(t, err, "stored sequence %q", stored)
+				require.LessOrEqual(t, a.Sequence, n, "refresh %d published at or below the stored sequence", i)
+			}
+			assert.Equal(t, tc.saves, cursors.saves, "saves of %d refreshes", tc.refreshes)
+			before, _ := mem.ShownAvailability("SKU-1", "WH-1")
+
+			f = newFlow() // restarted: nothing in memory
+			require.NoError(t, f.refreshAvailability(ctx, "WH-1", []string{"SKU-1"}), "refresh after the restart")
+			a, _ := mem.ShownAvailability("SKU-1", "WH-1")
+			assert.Greater(t, a.Sequence, before.Sequence, "sequence after the restart")
+			assert.Less(t, a.Sequence, int64(4*AvailabilityStride), "below the next WMS sequence's")
+		})
+	}
+}

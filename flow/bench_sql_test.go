@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,7 +39,10 @@ import (
 // CPU is not in it) it reports commits/order, the transactions committed
 // per order (explicit commits and writing statements outside a
 // transaction, counted by a wrapper of the driver's connections,
-// internal/sqlspy), and stmts/order, the statements run per order.
+// internal/sqlspy), stmts/order, the statements run per order, and
+// state-stmts/order, those on the tables of the flow.SQLState (order
+// states and cursors): the statements of the log's polls depend on how
+// long a run takes, these do not.
 func BenchmarkOrderToCashSQLite(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
@@ -45,12 +50,12 @@ func BenchmarkOrderToCashSQLite(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "flow.db")
 			raw := openSQLite(b, path)
 			b.Cleanup(func() { _ = raw.Close() })
-			var n sqlspy.Spy
-			db, err := sqlspy.Open(raw, sqliteDSN(path), &n)
+			n := stateSpy(flow.DefaultStatePrefix)
+			db, err := sqlspy.Open(raw, sqliteDSN(path), &n.Spy)
 			require.NoError(b, err, "sqlspy.Open")
 			b.Cleanup(func() { _ = db.Close() })
 			db.SetMaxOpenConns(1)
-			benchOrderToCashSQL(b, db, &n, idempotency.SQLite, "", dedupe)
+			benchOrderToCashSQL(b, db, n, idempotency.SQLite, "", dedupe)
 		})
 	}
 }
@@ -63,8 +68,11 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
 		b.Run(name, func(b *testing.B) {
 			url := pgtest.URL(b)
-			var n sqlspy.Spy
-			db, err := sqlspy.Open(pgtest.Open(b, url), url, &n)
+			var r [6]byte
+			_, _ = rand.Read(r[:])
+			prefix := "bench_" + hex.EncodeToString(r[:]) + "_"
+			n := stateSpy(prefix)
+			db, err := sqlspy.Open(pgtest.Open(b, url), url, &n.Spy)
 			require.NoError(b, err, "sqlspy.Open")
 			b.Cleanup(func() { _ = db.Close() })
 			// database/sql keeps 2 idle connections by default: the
@@ -73,14 +81,31 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 			// most statements.
 			db.SetMaxOpenConns(16)
 			db.SetMaxIdleConns(16)
-			var r [6]byte
-			_, _ = rand.Read(r[:])
-			benchOrderToCashSQL(b, db, &n, idempotency.Postgres, "bench_"+hex.EncodeToString(r[:])+"_", dedupe)
+			benchOrderToCashSQL(b, db, n, idempotency.Postgres, prefix, dedupe)
 		})
 	}
 }
 
-func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *sqlspy.Spy, d idempotency.Dialect, prefix string, dedupe bool) {
+// spyState is an sqlspy.Spy that also counts the statements on the
+// tables of a flow.SQLState.
+type spyState struct {
+	sqlspy.Spy
+	state atomic.Int64
+}
+
+// stateSpy returns a spyState counting the statements on the tables of
+// the SQLState of table prefix p (its orders and feeds).
+func stateSpy(p string) *spyState {
+	n := &spyState{}
+	n.OnStmt = func(q string) {
+		if strings.Contains(q, " "+p+"orders ") || strings.Contains(q, " "+p+"feeds ") {
+			n.state.Add(1)
+		}
+	}
+	return n
+}
+
+func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *spyState, d idempotency.Dialect, prefix string, dedupe bool) {
 	const batch = 100
 	ctx := context.Background()
 	el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: d, Prefix: prefix})
@@ -124,7 +149,7 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *sqlspy.Spy, d idempotency.
 	adj := 0
 	orders := 0
 	m := startMeter()
-	commits, stmts := n.Commits.Load(), n.Stmts.Load()
+	commits, stmts, state := n.Commits.Load(), n.Stmts.Load(), n.state.Load()
 	for b.Loop() {
 		for _, wh := range []string{"WH-EAST", "WH-SOUTH", "WH-WEST"} {
 			adj++
@@ -154,6 +179,7 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *sqlspy.Spy, d idempotency.
 	if orders > 0 {
 		b.ReportMetric(float64(n.Commits.Load()-commits)/float64(orders), "commits/order")
 		b.ReportMetric(float64(n.Stmts.Load()-stmts)/float64(orders), "stmts/order")
+		b.ReportMetric(float64(n.state.Load()-state)/float64(orders), "state-stmts/order")
 	}
 	require.Equal(b, orders, e.Counts().Invoices, "one invoice per order")
 }

@@ -240,9 +240,9 @@
 // allocation's refresh, and the key's next inventory event overtakes every
 // refresh before it. A sequence above the WMS sequence times the stride,
 // which no later read could derive, is stored in the [CursorStore] (under
-// [FeedCRMAvailability]) before it is published, and a restarted flow
-// loads it on its first read of the key: its refreshes go on above the
-// ones the CRM shows.
+// [FeedCRMAvailability]) before it is published, with the next 63 reserved
+// by the same save, and a restarted flow loads it on its first read of the
+// key: its refreshes go on above the ones the CRM shows.
 //
 // # Roles each sub-flow needs
 //

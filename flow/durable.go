@@ -28,6 +28,11 @@ func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderSta
 	mem := f.orders[orderID]
 	f.mu.Unlock()
 	if mem != nil && (keep || !f.shared) {
+		if keep {
+			f.mu.Lock()
+			mem.changed = true // the caller is a handler: see deferSave
+			f.mu.Unlock()
+		}
 		return mem, nil
 	}
 	s, ok, err := f.states.LoadState(ctx, orderID)
@@ -35,6 +40,11 @@ func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderSta
 		return nil, fmt.Errorf("flow: load state of order %q: %w", orderID, err)
 	}
 	if !ok || mem != nil && s.Version <= mem.version {
+		if mem != nil && keep {
+			f.mu.Lock()
+			mem.changed = true
+			f.mu.Unlock()
+		}
 		return mem, nil
 	}
 	st, err := decodeState(orderID, s.Data)
@@ -48,7 +58,9 @@ func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderSta
 		}
 		f.mu.Unlock()
 	}
-	st.version = s.Version
+	// A decoded state may encode to other bytes than those stored (an
+	// older encoding, the phase it is folded to): deferSave encodes it.
+	st.version, st.changed = s.Version, true
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.foldLocked(st); err != nil {
@@ -64,6 +76,7 @@ func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderSta
 // meanwhile, and returns the one in memory.
 func (f *Flow) keepLocked(st *orderState) *orderState {
 	if cur := f.orders[st.order.ID]; cur != nil {
+		cur.changed = true // lookup's caller may change it
 		return cur
 	}
 	f.orders[st.order.ID] = st
@@ -194,12 +207,26 @@ func (f *Flow) deferSave(ctx context.Context, orderID string, evType canonical.E
 		f.mu.Unlock()
 		return nil
 	}
+	if !st.changed {
+		// No handler got the state since deferSave last encoded it (a
+		// record of the flow's own decision, an echo of a release): it
+		// is as that save left it.
+		if checkUnchanged != nil {
+			if err := f.checkUnchangedLocked(st, evType); err != nil {
+				checkUnchanged(err)
+			}
+		}
+		f.dropFinalLocked(orderID, st)
+		f.mu.Unlock()
+		return nil
+	}
 	data, err := encodeState(st)
 	if err != nil {
 		f.mu.Unlock()
 		return err
 	}
 	sum := maphash.Bytes(f.seed, data)
+	st.changed, st.snapSum = false, sum
 	if st.version > 0 && sum == st.savedSum {
 		// Unchanged since it was saved.
 		f.dropFinalLocked(orderID, st)
@@ -216,6 +243,13 @@ func (f *Flow) deferSave(ctx context.Context, orderID string, evType canonical.E
 	}
 	write := func(ctx context.Context, tx *sql.Tx) error {
 		err := f.sqlst.saveIn(ctx, tx, s)
+		if err != nil {
+			// Encoded again by the next deferSave, as the save may not
+			// commit.
+			f.mu.Lock()
+			st.changed = true
+			f.mu.Unlock()
+		}
 		if errors.Is(err, ErrStateConflict) {
 			// As in saveState: the event is handled again from the
 			// stored state (the consumer retries it).
@@ -243,7 +277,32 @@ func (f *Flow) deferSave(ctx context.Context, orderID string, evType canonical.E
 		f.dropFinalLocked(orderID, st)
 	}
 	if !eventlog.Defer(ctx, f.sqlst.db, write, after) {
+		f.mu.Lock()
+		st.changed = true
+		f.mu.Unlock()
 		return f.compact(ctx, orderID)
+	}
+	return nil
+}
+
+// checkUnchanged, when set, makes deferSave check, for a state it does not
+// encode because no handler got it since its last encoding, that it
+// encodes to the same bytes still, and call it with the error when not: a
+// path that changes a state without marking it changed would lose that
+// change from the store. Set by the package's tests only (they stop the
+// test binary: the consumer recovers a handler's panic).
+var checkUnchanged func(error)
+
+// checkUnchangedLocked returns an error when st, not marked changed, does
+// not encode to the sum deferSave took of it last (see checkUnchanged).
+func (f *Flow) checkUnchangedLocked(st *orderState, evType canonical.EventType) error {
+	data, err := encodeState(st)
+	if err != nil {
+		return fmt.Errorf("flow: check of order %q unchanged after %s: %w", st.order.ID, evType, err)
+	}
+	if maphash.Bytes(f.seed, data) != st.snapSum {
+		return fmt.Errorf("flow: order %q changed without being marked changed (after %s): the change would not be saved",
+			st.order.ID, evType)
 	}
 	return nil
 }

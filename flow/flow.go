@@ -165,6 +165,14 @@ type orderState struct {
 	// again.
 	seqMark  int64
 	savedSum uint64
+	// changed reports that the state may differ from what deferSave last
+	// encoded: a handler got it (Flow.lookup with keep, or onSubmitted
+	// creating it), it was loaded from the store, or the hold watcher
+	// marked it resumed. deferSave encodes only a changed state, and
+	// clears the flag; in tests (checkUnchanged) it checks that a state
+	// not changed still encodes to snapSum, the sum of that encoding.
+	changed bool
+	snapSum uint64
 }
 
 // Flow runs order-to-cash and inventory sync. Create it with New (or

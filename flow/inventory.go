@@ -43,6 +43,9 @@ type invState struct {
 	// loaded reports that avail includes the sequence stored for the key
 	// (flow/availseq.go).
 	loaded bool
+	// mark is the highest availability sequence stored for the key: the
+	// sequences up to it were reserved by a save (flow/availseq.go).
+	mark int64
 }
 
 // AvailabilityStride scales the WMS's inventory sequence into the sequence
@@ -220,7 +223,7 @@ func (f *Flow) readInventory(ctx context.Context, st *invState, sku, location, k
 	st.avail = max(floor, st.avail+1)
 	push.avail = st.avail
 	f.inv.mu.Unlock()
-	if err := f.saveAvailability(ctx, key, push.seq, push.avail); err != nil {
+	if err := f.saveAvailability(ctx, st, key, push.seq, push.avail); err != nil {
 		return nil, err
 	}
 	return push, nil

@@ -76,6 +76,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		}
 		f.orders[o.ID] = st
 	}
+	st.changed = true // see deferSave
 	version, ph, decided, seen := st.order.Version, st.phase, st.decision, st.fp
 	f.mu.Unlock()
 	if o.Version == version && seen != "" && seen != fp {
@@ -767,7 +768,7 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 			continue
 		}
 		f.mu.Lock()
-		st.resumed = true
+		st.resumed, st.changed = true, true
 		f.mu.Unlock()
 		if err := f.checkpoint(ctx, st); err != nil {
 			errs = append(errs, err)

@@ -26,6 +26,10 @@ type Spy struct {
 	// Fail, when not nil, is called before every call; a non-nil error
 	// fails the call.
 	Fail func() error
+	// OnStmt, when not nil, is called with the text of each statement
+	// counted in Stmts, from the goroutine that runs it: it must be safe
+	// for concurrent use. Set it before Open.
+	OnStmt func(query string)
 }
 
 // Open returns a *sql.DB over db's driver, opened with dsn, whose
@@ -92,6 +96,9 @@ func (c *countConn) count(query string) error {
 		return err
 	}
 	c.n.Stmts.Add(1)
+	if c.n.OnStmt != nil {
+		c.n.OnStmt(query)
+	}
 	if !c.inTx && isWrite(query) {
 		c.n.Commits.Add(1)
 	}
