@@ -7,6 +7,7 @@ package eventlog
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -71,31 +72,36 @@ type idleScan struct {
 // the database every 20ms and needs no running member, so a coordinator
 // that runs none may wait for the members of other processes; a
 // partition that no member consumes keeps it waiting. A failing reading
-// is logged (at debug level) and tried again. It returns
-// context.Cause(ctx) when ctx is done first. It implements the flow
+// is logged (at debug level) and tried again. When ctx is done first it
+// returns an error naming what it was waiting for, wrapping
+// context.Cause(ctx). It implements the flow
 // package's Consumer.WaitIdle.
 func (g *Group) WaitIdle(ctx context.Context) error {
 	t := time.NewTicker(idlePoll)
 	defer t.Stop()
+	waiting := "its state not read yet" // what the last full reading found
 	for {
-		idle, err := g.idle(ctx)
-		if err != nil && ctx.Err() == nil {
+		busy, err := g.busy(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
 			g.log.DebugContext(ctx, "eventlog: reading the group's state failed; trying again",
 				"group", g.cfg.Consumer.Group, "err", err)
-		}
-		if idle {
+		case err == nil && busy == "":
 			return nil
+		case err == nil:
+			waiting = busy
 		}
 		select {
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return fmt.Errorf("eventlog: group %s not idle: %s: %w", g.cfg.Consumer.Group, waiting, context.Cause(ctx))
 		case <-t.C:
 		}
 	}
 }
 
-// idle reads the group's state once and reports whether it is idle.
-func (g *Group) idle(ctx context.Context) (bool, error) {
+// busy reads the group's state once and returns what keeps it from being
+// idle, "" when it is idle.
+func (g *Group) busy(ctx context.Context) (string, error) {
 	sc := &g.scan
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
@@ -110,7 +116,7 @@ func (g *Group) idle(ctx context.Context) (bool, error) {
 		// handled, the cursors only grow: the first reading starts there.
 		cur, err := g.cursors(ctx, groups, in, args)
 		if err != nil {
-			return false, err
+			return "", err
 		}
 		sc.thru, sc.last, sc.ok = cur[0], make([]uint64, len(groups)), true
 		for _, c := range cur {
@@ -119,38 +125,41 @@ func (g *Group) idle(ctx context.Context) (bool, error) {
 	}
 	before, err := g.readLast(ctx, sc)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	cur, err := g.cursors(ctx, groups, in, args)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	for n, c := range cur {
 		if c < sc.last[n] {
-			return false, nil
+			return fmt.Sprintf("partition %d: cursor %d, last event %d", n, c, sc.last[n]), nil
 		}
 	}
 	s := g.s
 	var pending int
 	if err := s.db.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM {p}retries r WHERE r.grp IN "+in+
 		" AND r.off > COALESCE((SELECT c.cur FROM {p}cursors c WHERE c.grp = r.grp), 0)"), args...).Scan(&pending); err != nil {
-		return false, s.wrap("read the group's retries", err)
+		return "", s.wrap("read the group's retries", err)
 	}
 	if pending > 0 {
-		return false, nil
+		return fmt.Sprintf("%d retries pending", pending), nil
 	}
 	if err := s.db.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM {p}dead WHERE consumer IN "+in+" AND state = ?"),
 		append(args, string(StateReplaying))...).Scan(&pending); err != nil {
-		return false, s.wrap("read the group's replays", err)
+		return "", s.wrap("read the group's replays", err)
 	}
 	if pending > 0 {
-		return false, nil
+		return fmt.Sprintf("%d dead letters wait for their replay", pending), nil
 	}
 	after, err := g.readLast(ctx, sc)
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	return after == before, nil
+	if after != before {
+		return fmt.Sprintf("events appended meanwhile, through %d", after), nil
+	}
+	return "", nil
 }
 
 // cursors returns the committed cursor of each of groups, 0 for a group

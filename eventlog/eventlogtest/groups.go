@@ -371,7 +371,9 @@ func testGroupWaitIdle(t kit.T, newStore func(t *testing.T, partitions int) Grou
 		require.NoError(t, ws.Append(t.Context(), Event("order-"+strconv.Itoa(i), 1)), "append %d", i)
 	}
 	require.NoError(t, ws.Append(t.Context(), Event("poison", 1)), "append the poison event")
-	require.ErrorIs(t, wait(300*time.Millisecond), context.DeadlineExceeded, "not idle while no member consumes")
+	err = wait(300 * time.Millisecond)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "not idle while no member consumes")
+	assert.Regexp(t, `partition \d+.*cursor 0, last event \d+`, err.Error(), "WaitIdle's error names the partition it waited for")
 
 	var mu sync.Mutex
 	handled := map[string]bool{}
