@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
@@ -170,7 +171,10 @@ type state struct {
 	opps     map[string]*Opportunity
 	orders   map[string]*canonical.Order
 	feed     []canonical.Event
-	wake     chan struct{} // closed and replaced when the feed grows
+	wake     chan struct{} // closed and replaced when the feed grows and waited reports a waiter
+	// waited is set by a subscriber that took wake to wait on (it holds
+	// mu for reading): an append nobody waits for replaces no channel.
+	waited   atomic.Bool
 	statuses map[string]connector.OrderStatus
 	avail    map[availKey]connector.Availability
 	counts   Counts
@@ -327,7 +331,7 @@ func (m *Memory) OpenOpportunity(ctx context.Context, opp Opportunity) (Opportun
 	}
 	st.nextOpp++
 	o := opp
-	o.ID = fmt.Sprintf("OPP-%06d", st.nextOpp)
+	o.ID = padded("OPP-", st.nextOpp, 6)
 	o.OrderID = ""
 	o.Lines = slices.Clone(opp.Lines)
 	o.Extensions = opp.Extensions.Clone()
@@ -443,8 +447,10 @@ func (st *state) appendLocked(e canonical.Event) {
 	e.ID = padded("crm-evt-", len(st.feed)+1, 6)
 	e.Source = Source
 	st.feed = append(st.feed, e)
-	close(st.wake)
-	st.wake = make(chan struct{})
+	if st.waited.Swap(false) {
+		close(st.wake)
+		st.wake = make(chan struct{})
+	}
 }
 
 func cloneOrder(o *canonical.Order) canonical.Order {
@@ -532,6 +538,9 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 		st.mu.RLock()
 		events := slices.Clone(st.feed[pos:])
 		wake := st.wake
+		if len(events) == 0 {
+			st.waited.Store(true)
+		}
 		st.mu.RUnlock()
 		for _, e := range events {
 			pos++

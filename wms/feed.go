@@ -29,8 +29,10 @@ func (m *Memory) emit(t canonical.EventType, subject, partition string, doc cano
 	}
 	w.subjSeq[subject] = seq
 	w.events.append(e)
-	close(w.grew)
-	w.grew = make(chan struct{})
+	if w.grew != nil { // a subscriber waits for it
+		close(w.grew)
+		w.grew = nil
+	}
 	return nil
 }
 
@@ -177,7 +179,13 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 		// The events before n never change, so the run can be read
 		// after the lock is released.
 		batch := w.events.run(int(pos), int(n))
-		grew := w.grew
+		var grew chan struct{}
+		if len(batch) == 0 {
+			if w.grew == nil {
+				w.grew = make(chan struct{})
+			}
+			grew = w.grew
+		}
 		w.mu.Unlock()
 		for _, e := range batch {
 			pos++

@@ -58,8 +58,9 @@ type world struct {
 
 	events  eventFeed
 	subjSeq map[string]uint64
-	// grew is closed (and replaced) when events are appended, waking
-	// subscribers.
+	// grew, made by a subscriber that waits for events, is closed (and
+	// set to nil) when events are appended, waking the subscribers: an
+	// append nobody waits for makes no channel.
 	grew chan struct{}
 
 	// counters of the WMS's own IDs.
@@ -185,7 +186,7 @@ func newWorld(cfg Config) *world {
 		stock: map[stockKey]*lot{}, lots: map[whSKU][]*lot{},
 		foByID: map[string]*fulfillment{}, cancels: map[string]cancelRecord{}, releaseChanges: map[string]releaseChangeRecord{},
 		returns: map[string]*rma{}, adjustments: map[string]canonical.InventoryAdjustment{},
-		subjSeq: map[string]uint64{}, grew: make(chan struct{}),
+		subjSeq: map[string]uint64{},
 	}
 	w.source = "wms://" + w.name
 	if w.carrier == (canonical.Carrier{}) {
