@@ -424,7 +424,7 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 			Extensions: l.Extensions.Clone(),
 		})
 	}
-	e, err := canonical.NewEvent(canonical.EventOrderSubmitted, o)
+	e, err := canonical.NewEvent(canonical.EventOrderSubmitted, &o)
 	if err != nil { // the opportunity was checked when it was opened
 		return canonical.Order{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}

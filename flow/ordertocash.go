@@ -48,7 +48,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	if err != nil {
 		return false, err
 	}
-	fp, err := docFingerprint(o)
+	fp, err := docFingerprint(&o)
 	if err != nil {
 		return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 	}
@@ -119,7 +119,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	default:
 		t = canonical.EventOrderAccepted
 	}
-	if err := f.emit(ctx, t, o, o.ID, st.corr, ev, eventID("decision", o.ID, strconv.FormatInt(o.Version, 10))); err != nil {
+	if err := f.emit(ctx, t, &o, o.ID, st.corr, ev, eventID("decision", o.ID, strconv.FormatInt(o.Version, 10))); err != nil {
 		return false, err
 	}
 	f.mu.Lock()
@@ -284,23 +284,18 @@ func (f *Flow) foldLocked(st *orderState) error {
 	// for an order of a few lines, looked up by line ID in a map beyond
 	// (and for a line ID the order does not have, whose sums are checked
 	// for overflow but not applied).
-	type agg struct {
-		alloc, back, picked canonical.Decimal
-		set                 bool
-	}
 	lines := st.order.Lines
-	var small [8]agg
-	var sums []agg
+	var small [8]lineSums
+	var sums []lineSums
 	if len(lines) <= len(small) {
 		sums = small[:len(lines)]
 	} else {
-		sums = make([]agg, len(lines))
+		sums = make([]lineSums, len(lines))
 	}
 	var index map[string]int
-	var stray map[string]*agg
+	var stray map[string]lineSums
 	for _, u := range st.alloc {
 		for _, l := range u.Lines {
-			var a *agg
 			i := -1
 			if len(lines) <= len(small) {
 				for j := range lines {
@@ -318,29 +313,19 @@ func (f *Flow) foldLocked(st *orderState) error {
 				}
 			}
 			if i >= 0 {
-				a = &sums[i]
-			} else {
-				if stray == nil {
-					stray = map[string]*agg{}
-				}
-				if a = stray[l.OrderLineID]; a == nil {
-					a = &agg{}
-					stray[l.OrderLineID] = a
-				}
-			}
-			a.set = true
-			var err error
-			if a.alloc, err = a.alloc.Add(l.Allocated.Value); err != nil {
-				return err
-			}
-			if a.back, err = a.back.Add(l.Backordered.Value); err != nil {
-				return err
-			}
-			if l.Picked != nil {
-				if a.picked, err = a.picked.Add(l.Picked.Value); err != nil {
+				if err := sums[i].add(&l); err != nil {
 					return err
 				}
+				continue
 			}
+			if stray == nil {
+				stray = map[string]lineSums{}
+			}
+			a := stray[l.OrderLineID]
+			if err := a.add(&l); err != nil {
+				return err
+			}
+			stray[l.OrderLineID] = a
 		}
 	}
 	for i := range lines {
@@ -349,6 +334,31 @@ func (f *Flow) foldLocked(st *orderState) error {
 			bs.Set(canonical.BucketAllocated, a.alloc)
 			bs.Set(canonical.BucketBackordered, a.back)
 			bs.Set(canonical.BucketPicked, a.picked)
+		}
+	}
+	return nil
+}
+
+// lineSums are the allocated, backordered and picked quantities of an
+// order line summed over its fulfilment orders' latest allocation updates.
+type lineSums struct {
+	alloc, back, picked canonical.Decimal
+	set                 bool
+}
+
+// add adds the quantities of an allocation line to a.
+func (a *lineSums) add(l *canonical.AllocationLine) error {
+	var err error
+	a.set = true
+	if a.alloc, err = a.alloc.Add(l.Allocated.Value); err != nil {
+		return err
+	}
+	if a.back, err = a.back.Add(l.Backordered.Value); err != nil {
+		return err
+	}
+	if l.Picked != nil {
+		if a.picked, err = a.picked.Add(l.Picked.Value); err != nil {
+			return err
 		}
 	}
 	return nil
