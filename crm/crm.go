@@ -355,8 +355,14 @@ func cloneOpp(o *Opportunity) Opportunity {
 
 // addExtensionErrors reports the violations of x under path.
 func addExtensionErrors(add func(field, msg string), path string, x canonical.Extensions) {
+	err := x.Validate()
+	if err == nil {
+		return
+	}
+	// Declared here: errors.As moves ve to the heap, for every call were
+	// it declared before the check.
 	var ve *canonical.ValidationError
-	if errors.As(x.Validate(), &ve) {
+	if errors.As(err, &ve) {
 		for _, fe := range ve.Errors {
 			add(path+fe.Field, fe.Message)
 		}

@@ -731,6 +731,9 @@ func (f *Flow) publish(ctx context.Context, st *orderState) error {
 func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 	o := &st.order
 	s := connector.OrderStatus{OrderID: o.ID, Sequence: st.seq, Status: o.Status(), Messages: slices.Clone(st.messages), UpdatedAt: now}
+	if len(o.Lines) > 0 {
+		s.Lines = make([]connector.LineStatus, 0, len(o.Lines))
+	}
 	s.Extensions = o.Extensions.Clone()
 	for _, h := range o.Holds {
 		if h.Active() {
