@@ -170,7 +170,7 @@ type state struct {
 	accounts map[string]Account
 	opps     map[string]*Opportunity
 	orders   map[string]*canonical.Order
-	feed     []canonical.Event
+	feed     eventFeed
 	wake     chan struct{} // closed and replaced when the feed grows and waited reports a waiter
 	// waited is set by a subscriber that took wake to wait on (it holds
 	// mu for reading): an append nobody waits for replaces no channel.
@@ -450,9 +450,9 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 // appends it to the order feed and wakes the subscribers. The caller holds
 // st.mu for writing.
 func (st *state) appendLocked(e canonical.Event) {
-	e.ID = padded("crm-evt-", len(st.feed)+1, 6)
+	e.ID = padded("crm-evt-", st.feed.len()+1, 6)
 	e.Source = Source
-	st.feed = append(st.feed, e)
+	st.feed.append(e)
 	if st.waited.Swap(false) {
 		close(st.wake)
 		st.wake = make(chan struct{})
@@ -502,10 +502,10 @@ func (m *Memory) PollOrders(ctx context.Context, cursor connector.Cursor, limit 
 	if err != nil {
 		return connector.Page{}, err
 	}
-	end := min(pos+limit, len(st.feed))
-	p := connector.Page{Next: cursor, More: end < len(st.feed)}
+	end := min(pos+limit, st.feed.len())
+	p := connector.Page{Next: cursor, More: end < st.feed.len()}
 	if end > pos {
-		p.Events = slices.Clone(st.feed[pos:end])
+		p.Events = st.feed.copy(pos, end)
 		p.Next = connector.Cursor(strconv.Itoa(end))
 	}
 	return p, nil
@@ -517,7 +517,7 @@ func (st *state) position(op string, cursor connector.Cursor) (int, error) {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(string(cursor))
-	if err != nil || n < 0 || n > len(st.feed) || strconv.Itoa(n) != string(cursor) {
+	if err != nil || n < 0 || n > st.feed.len() || strconv.Itoa(n) != string(cursor) {
 		return 0, invalid(op, "request", canonical.FieldError{Field: "cursor", Message: "unknown cursor " + strconv.Quote(string(cursor))})
 	}
 	return n, nil
@@ -542,7 +542,7 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 			return err
 		}
 		st.mu.RLock()
-		events := slices.Clone(st.feed[pos:])
+		events := st.feed.copy(pos, st.feed.len())
 		wake := st.wake
 		if len(events) == 0 {
 			st.waited.Store(true)
@@ -752,4 +752,48 @@ func padded(prefix string, n, width int) string {
 	}
 	b.Write(d)
 	return b.String()
+}
+
+// feedChunk is the number of events per chunk of an [eventFeed].
+const feedChunk = 1024
+
+// eventFeed is the append-only order feed, held in chunks of feedChunk
+// events so that appending copies no event already held beyond the first
+// chunk, which grows as a slice does (a CRM with a few orders keeps no
+// full chunk).
+type eventFeed struct {
+	chunks [][]canonical.Event
+	n      int
+}
+
+func (f *eventFeed) len() int { return f.n }
+
+func (f *eventFeed) append(e canonical.Event) {
+	if f.n%feedChunk == 0 {
+		var c []canonical.Event
+		if f.n > 0 {
+			c = make([]canonical.Event, 0, feedChunk)
+		}
+		f.chunks = append(f.chunks, c)
+	}
+	c := &f.chunks[len(f.chunks)-1]
+	*c = append(*c, e)
+	f.n++
+}
+
+// copy returns a copy of the events from position pos (the number of
+// events before it) up to end, nil when there are none.
+func (f *eventFeed) copy(pos, end int) []canonical.Event {
+	if pos >= end {
+		return nil
+	}
+	out := make([]canonical.Event, 0, end-pos)
+	for pos < end {
+		c := f.chunks[pos/feedChunk]
+		k := pos % feedChunk
+		r := c[k:min(len(c), k+end-pos)]
+		out = append(out, r...)
+		pos += len(r)
+	}
+	return out
 }
