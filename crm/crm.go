@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
@@ -169,8 +170,11 @@ type state struct {
 	accounts map[string]Account
 	opps     map[string]*Opportunity
 	orders   map[string]*canonical.Order
-	feed     []canonical.Event
-	wake     chan struct{} // closed and replaced when the feed grows
+	feed     eventFeed
+	wake     chan struct{} // closed and replaced when the feed grows and waited reports a waiter
+	// waited is set by a subscriber that took wake to wait on (it holds
+	// mu for reading): an append nobody waits for replaces no channel.
+	waited   atomic.Bool
 	statuses map[string]connector.OrderStatus
 	avail    map[availKey]connector.Availability
 	counts   Counts
@@ -327,7 +331,7 @@ func (m *Memory) OpenOpportunity(ctx context.Context, opp Opportunity) (Opportun
 	}
 	st.nextOpp++
 	o := opp
-	o.ID = fmt.Sprintf("OPP-%06d", st.nextOpp)
+	o.ID = padded("OPP-", st.nextOpp, 6)
 	o.OrderID = ""
 	o.Lines = slices.Clone(opp.Lines)
 	o.Extensions = opp.Extensions.Clone()
@@ -351,8 +355,14 @@ func cloneOpp(o *Opportunity) Opportunity {
 
 // addExtensionErrors reports the violations of x under path.
 func addExtensionErrors(add func(field, msg string), path string, x canonical.Extensions) {
+	err := x.Validate()
+	if err == nil {
+		return
+	}
+	// Declared here: errors.As moves ve to the heap, for every call were
+	// it declared before the check.
 	var ve *canonical.ValidationError
-	if errors.As(x.Validate(), &ve) {
+	if errors.As(err, &ve) {
 		for _, fe := range ve.Errors {
 			add(path+fe.Field, fe.Message)
 		}
@@ -420,7 +430,7 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 			Extensions: l.Extensions.Clone(),
 		})
 	}
-	e, err := canonical.NewEvent(canonical.EventOrderSubmitted, o)
+	e, err := canonical.NewEvent(canonical.EventOrderSubmitted, &o)
 	if err != nil { // the opportunity was checked when it was opened
 		return canonical.Order{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
@@ -440,11 +450,13 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 // appends it to the order feed and wakes the subscribers. The caller holds
 // st.mu for writing.
 func (st *state) appendLocked(e canonical.Event) {
-	e.ID = padded("crm-evt-", len(st.feed)+1, 6)
+	e.ID = padded("crm-evt-", st.feed.len()+1, 6)
 	e.Source = Source
-	st.feed = append(st.feed, e)
-	close(st.wake)
-	st.wake = make(chan struct{})
+	st.feed.append(e)
+	if st.waited.Swap(false) {
+		close(st.wake)
+		st.wake = make(chan struct{})
+	}
 }
 
 func cloneOrder(o *canonical.Order) canonical.Order {
@@ -490,10 +502,10 @@ func (m *Memory) PollOrders(ctx context.Context, cursor connector.Cursor, limit 
 	if err != nil {
 		return connector.Page{}, err
 	}
-	end := min(pos+limit, len(st.feed))
-	p := connector.Page{Next: cursor, More: end < len(st.feed)}
+	end := min(pos+limit, st.feed.len())
+	p := connector.Page{Next: cursor, More: end < st.feed.len()}
 	if end > pos {
-		p.Events = slices.Clone(st.feed[pos:end])
+		p.Events = st.feed.copy(pos, end)
 		p.Next = connector.Cursor(strconv.Itoa(end))
 	}
 	return p, nil
@@ -505,7 +517,7 @@ func (st *state) position(op string, cursor connector.Cursor) (int, error) {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(string(cursor))
-	if err != nil || n < 0 || n > len(st.feed) || strconv.Itoa(n) != string(cursor) {
+	if err != nil || n < 0 || n > st.feed.len() || strconv.Itoa(n) != string(cursor) {
 		return 0, invalid(op, "request", canonical.FieldError{Field: "cursor", Message: "unknown cursor " + strconv.Quote(string(cursor))})
 	}
 	return n, nil
@@ -530,8 +542,11 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 			return err
 		}
 		st.mu.RLock()
-		events := slices.Clone(st.feed[pos:])
+		events := st.feed.copy(pos, st.feed.len())
 		wake := st.wake
+		if len(events) == 0 {
+			st.waited.Store(true)
+		}
 		st.mu.RUnlock()
 		for _, e := range events {
 			pos++
@@ -737,4 +752,48 @@ func padded(prefix string, n, width int) string {
 	}
 	b.Write(d)
 	return b.String()
+}
+
+// feedChunk is the number of events per chunk of an [eventFeed].
+const feedChunk = 1024
+
+// eventFeed is the append-only order feed, held in chunks of feedChunk
+// events so that appending copies no event already held beyond the first
+// chunk, which grows as a slice does (a CRM with a few orders keeps no
+// full chunk).
+type eventFeed struct {
+	chunks [][]canonical.Event
+	n      int
+}
+
+func (f *eventFeed) len() int { return f.n }
+
+func (f *eventFeed) append(e canonical.Event) {
+	if f.n%feedChunk == 0 {
+		var c []canonical.Event
+		if f.n > 0 {
+			c = make([]canonical.Event, 0, feedChunk)
+		}
+		f.chunks = append(f.chunks, c)
+	}
+	c := &f.chunks[len(f.chunks)-1]
+	*c = append(*c, e)
+	f.n++
+}
+
+// copy returns a copy of the events from position pos (the number of
+// events before it) up to end, nil when there are none.
+func (f *eventFeed) copy(pos, end int) []canonical.Event {
+	if pos >= end {
+		return nil
+	}
+	out := make([]canonical.Event, 0, end-pos)
+	for pos < end {
+		c := f.chunks[pos/feedChunk]
+		k := pos % feedChunk
+		r := c[k:min(len(c), k+end-pos)]
+		out = append(out, r...)
+		pos += len(r)
+	}
+	return out
 }

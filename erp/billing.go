@@ -104,7 +104,7 @@ func (m *Memory) PostShipment(ctx context.Context, key string, s canonical.Shipm
 
 	now := m.now()
 	m.nextInv++
-	number := fmt.Sprintf("INV-%06d", m.nextInv)
+	number := padded("INV-", int64(m.nextInv), 6)
 	inv := m.newInvoice(rec, canonical.InvoiceStandard, number, now)
 	for i := range s.Lines {
 		sl := &s.Lines[i]
@@ -264,7 +264,7 @@ func (m *Memory) PostReturn(ctx context.Context, key string, r canonical.Return)
 	}
 	memo.CreditsInvoiceID = m.invoiceFor(rec, rec.doc.Lines[first].ID)
 	m.nextCM++
-	number := fmt.Sprintf("CM-%06d", m.nextCM)
+	number := padded("CM-", int64(m.nextCM), 6)
 	memo.ID, memo.Number = number, number
 	memo.Refs = canonical.Refs{{System: System, Type: RefInvoice, Value: number}}
 	if err := m.total(&memo, rec); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -362,3 +364,18 @@ var _ connector.HealthChecker = (*Memory)(nil)
 
 // Health reports that the ERP is reachable: nil, or the context's error.
 func (m *Memory) Health(ctx context.Context) error { return ctxErr(ctx) }
+
+// padded returns prefix and n in decimal, zero-padded to width digits, as
+// fmt.Sprintf(prefix+"%0*d", width, n) does for n >= 0, in one allocation.
+func padded(prefix string, n int64, width int) string {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], n, 10)
+	var b strings.Builder
+	b.Grow(len(prefix) + max(width, len(d)))
+	b.WriteString(prefix)
+	for range width - len(d) {
+		b.WriteByte('0')
+	}
+	b.Write(d)
+	return b.String()
+}

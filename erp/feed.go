@@ -2,7 +2,6 @@ package erp
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 
@@ -44,7 +43,7 @@ func (m *Memory) emitLocked(t canonical.EventType, subject string, doc canonical
 		fd.seq = map[string]uint64{}
 	}
 	fd.seq[subject]++
-	e.ID = fmt.Sprintf("erp-evt-%06d", len(fd.events)+1)
+	e.ID = padded("erp-evt-", int64(len(fd.events)+1), 6)
 	e.Source = Source
 	e.Subject = subject
 	e.PartitionKey = subject

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/distsync/distsync/canonical"
@@ -55,6 +56,9 @@ type verdict struct {
 	taxRate   canonical.Decimal
 	taxable   canonical.Money
 	tax       [1]canonical.Tax
+	// The lines of an order of a few lines.
+	fewLines [2]lineVerdict
+	fewAcks  [2]canonical.AckLine
 }
 
 // lineVerdict is the judgement of one line.
@@ -161,10 +165,14 @@ func (m *Memory) ValidateOrder(ctx context.Context, o *canonical.Order) (canonic
 // judge prices, taxes and credit-checks o as of now. The caller holds mu
 // (for reading at least) and has checked o with checkOrder.
 func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
-	v := &verdict{lines: make([]lineVerdict, len(o.Lines))}
+	v := &verdict{}
 	ack := &v.ack
 	ack.OrderID, ack.OrderVersion, ack.Currency, ack.AckedAt = o.ID, o.Version, o.Currency, now
-	ack.Lines = make([]canonical.AckLine, len(o.Lines))
+	if n := len(o.Lines); n <= len(v.fewLines) {
+		v.lines, ack.Lines = v.fewLines[:n:n], v.fewAcks[:n:n]
+	} else {
+		v.lines, ack.Lines = make([]lineVerdict, n), make([]canonical.AckLine, n)
+	}
 
 	acct := m.accounts[o.SoldTo.ID]
 	rejectAll := ""
@@ -186,16 +194,27 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 	v.customer = acct
 
 	// Available to promise per SKU, consumed line by line.
-	atp := make([]avail, 0, len(o.Lines)) // consumed line by line; orders have few SKUs
+	var atpFew [4]avail
+	atp := atpFew[:0] // consumed line by line; orders have few SKUs
 	minor, ok := o.Currency.MinorUnits()
 	if !ok {
 		minor = 2 // as Money.Round does for an unknown currency
 	}
 	own := m.orders[o.ID] // nil when judged for acceptance: AcceptOrder takes it out first
-	extra := make([]lineExtra, len(o.Lines))
-	// The messages of every line share one array: a line's messages are
-	// added while it is judged and sliced off when the next line starts.
-	msgs := make([]canonical.AckMessage, 0, len(o.Lines)+2)
+	// extra is made when a line first needs it (a price changed, a
+	// backorder).
+	var extra []lineExtra
+	extraOf := func(i int) *lineExtra {
+		if extra == nil {
+			extra = make([]lineExtra, len(o.Lines))
+		}
+		return &extra[i]
+	}
+	// The messages of every line share one array, made with the first
+	// message: a line's messages are added while it is judged and sliced
+	// off when the next line starts.
+	var msgs []canonical.AckMessage
+	room := len(o.Lines) + 2
 	mstart := 0
 	finish := func(k int) {
 		if len(msgs) > mstart {
@@ -216,7 +235,7 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		al.Result = canonical.LineAccepted
 		item := m.items[l.Item.SKU]
 		if item == nil {
-			msgs = reject(msgs, lv, al, at(i, ".item.sku"), "ITEM", fmt.Sprintf("unknown item %q", l.Item.SKU))
+			msgs = reject(withRoom(msgs, room), lv, al, at(i, ".item.sku"), "ITEM", fmt.Sprintf("unknown item %q", l.Item.SKU))
 			rejected++
 			continue
 		}
@@ -224,7 +243,7 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		if l.Quantity.Unit != item.BaseUnit {
 			b, err := item.ToBase(canonical.NewQuantity(one, l.Quantity.Unit))
 			if err != nil || b.Unit != item.BaseUnit {
-				msgs = reject(msgs, lv, al, at(i, ".quantity.unit"), "UOM", fmt.Sprintf("item %s is not sold in %s", item.SKU, l.Quantity.Unit))
+				msgs = reject(withRoom(msgs, room), lv, al, at(i, ".quantity.unit"), "UOM", fmt.Sprintf("item %s is not sold in %s", item.SKU, l.Quantity.Unit))
 				rejected++
 				continue
 			}
@@ -232,20 +251,20 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		}
 		base, err := l.Quantity.Value.Mul(lv.factor)
 		if err != nil {
-			msgs = reject(msgs, lv, al, at(i, ".quantity.value"), "QTY", "quantity too large")
+			msgs = reject(withRoom(msgs, room), lv, al, at(i, ".quantity.value"), "QTY", "quantity too large")
 			rejected++
 			continue
 		}
 		lv.base = base
 		entry, ok := m.price(item.SKU, acct.Customer.ID, o.Currency, base)
 		if !ok {
-			msgs = reject(msgs, lv, al, at(i, ".unitPrice"), "PRICE", fmt.Sprintf("no price for %s in %s", item.SKU, o.Currency))
+			msgs = reject(withRoom(msgs, room), lv, al, at(i, ".unitPrice"), "PRICE", fmt.Sprintf("no price for %s in %s", item.SKU, o.Currency))
 			rejected++
 			continue
 		}
 		price, err := entry.UnitPrice.Mul(lv.factor)
 		if err != nil {
-			msgs = reject(msgs, lv, al, at(i, ".unitPrice"), "PRICE", "price overflow")
+			msgs = reject(withRoom(msgs, room), lv, al, at(i, ".unitPrice"), "PRICE", "price overflow")
 			rejected++
 			continue
 		}
@@ -259,9 +278,9 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		}
 		if !l.UnitPrice.Amount.Equal(price.Amount) {
 			al.Result = canonical.LinePriceChanged
-			extra[i].price = price
-			al.UnitPrice = &extra[i].price
-			msgs = append(msgs, canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityInfo,
+			extraOf(i).price = price
+			al.UnitPrice = &extraOf(i).price
+			msgs = append(withRoom(msgs, room), canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityInfo,
 				Text: "price " + price.String() + " replaces " + l.UnitPrice.String(), Field: at(i, ".unitPrice")})
 		}
 		// Available to promise.
@@ -286,15 +305,15 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 			short := shortfall(avail, base, lv.factor, l.Quantity.Value)
 			lv.backordered = short
 			if al.Result == canonical.LinePriceChanged {
-				msgs = append(msgs, canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityWarning,
+				msgs = append(withRoom(msgs, room), canonical.AckMessage{Code: "PRICE", Severity: canonical.SeverityWarning,
 					Text: "backordered line repriced to " + price.String(), Field: at(i, ".unitPrice")})
 			}
 			al.Result = canonical.LineBackordered
-			extra[i].back = canonical.NewQuantity(short, l.Quantity.Unit)
-			q := extra[i].back
-			al.Quantity = &extra[i].back
+			extraOf(i).back = canonical.NewQuantity(short, l.Quantity.Unit)
+			q := extraOf(i).back
+			al.Quantity = &extraOf(i).back
 			al.PromisedDate = promised(now, m.backorderLeadTime)
-			msgs = append(msgs, canonical.AckMessage{Code: "ATP", Severity: canonical.SeverityWarning,
+			msgs = append(withRoom(msgs, room), canonical.AckMessage{Code: "ATP", Severity: canonical.SeverityWarning,
 				Text: q.String() + " backordered", Field: at(i, ".quantity")})
 			avail = canonical.Decimal{}
 		}
@@ -379,6 +398,15 @@ func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
 		ack.Outcome = canonical.AckAccepted
 	}
 	return v, nil
+}
+
+// withRoom returns msgs, or when it is nil an empty slice of capacity n:
+// the array the messages of an ack's lines share is made with the first.
+func withRoom(msgs []canonical.AckMessage, n int) []canonical.AckMessage {
+	if msgs == nil {
+		return make([]canonical.AckMessage, 0, n)
+	}
+	return msgs
 }
 
 // reject marks a line rejected and appends its message to msgs.
@@ -480,7 +508,18 @@ func fingerprint(v any) ([32]byte, error) {
 	var err error
 	switch d := v.(type) {
 	case canonical.Document:
-		b, err = canonical.Encode(d) // json.Marshal's bytes, faster
+		// json.Marshal's bytes, faster, in a pooled buffer.
+		bp := encodeBuffers.Get().(*[]byte)
+		b, err = canonical.AppendEncode((*bp)[:0], d)
+		var sum [32]byte
+		if err == nil {
+			sum = sha256.Sum256(b)
+			if cap(b) <= maxPooledEncoding {
+				*bp = b
+			}
+		}
+		encodeBuffers.Put(bp)
+		return sum, err
 	case []canonical.InventoryPosition:
 		b, err = encodePositions(d)
 	default:
@@ -491,6 +530,15 @@ func fingerprint(v any) ([32]byte, error) {
 	}
 	return sha256.Sum256(b), nil
 }
+
+// encodeBuffers holds the buffers fingerprint encodes documents in
+// (*[]byte); one grown beyond maxPooledEncoding is left to the collector.
+var encodeBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 4096)
+	return &b
+}}
+
+const maxPooledEncoding = 64 << 10
 
 // encodePositions encodes ps as json.Marshal does (appendPositions).
 func encodePositions(ps []canonical.InventoryPosition) ([]byte, error) {
@@ -579,7 +627,7 @@ func (m *Memory) AcceptOrder(ctx context.Context, key string, o *canonical.Order
 		number = prev.number
 	} else {
 		m.nextSO++
-		number = fmt.Sprintf("SO-%06d", m.nextSO)
+		number = padded("SO-", int64(m.nextSO), 6)
 	}
 	rec := m.record(o, v, number, now)
 	v.ack.Refs = canonical.Refs{{System: System, Type: RefSalesOrder, Value: number, Version: strconv.FormatInt(o.Version, 10)}}

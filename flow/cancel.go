@@ -47,7 +47,7 @@ func (f *Flow) PollERP(ctx context.Context) (int, error) {
 	if !ok {
 		return 0, nil
 	}
-	return f.poll(ctx, FeedERPEvents, inSequence(feed.PollEvents), func(e *canonical.Event) bool {
+	return f.poll(ctx, FeedERPEvents, feed.PollEvents, func(e *canonical.Event) bool {
 		partitionByOrder(e)
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
@@ -57,34 +57,27 @@ func (f *Flow) PollERP(ctx context.Context) (int, error) {
 	})
 }
 
-// inSequence returns read with the events of each page that holds more
-// than order submissions put in per-subject sequence order (a stable sort
-// by subject, then sequence), so that a cancel request reordered before
-// its order's submission within a page (as a feed may deliver them) is
-// appended to the log after it, and a return's later receipt from the WMS
-// after its earlier one. Pages of submissions only are returned as they
-// are.
-func inSequence(read func(context.Context, connector.Cursor, int) (connector.Page, error)) func(context.Context, connector.Cursor, int) (connector.Page, error) {
-	return func(ctx context.Context, cur connector.Cursor, limit int) (connector.Page, error) {
-		p, err := read(ctx, cur, limit)
-		if err != nil || !slices.ContainsFunc(p.Events, func(e canonical.Event) bool { return e.Type != canonical.EventOrderSubmitted }) {
-			return p, err
+// inSequence puts the events of a page that holds more than order
+// submissions (submissions reports whether it holds only those) in
+// per-subject sequence order (a stable sort by subject, then sequence), so
+// that a cancel request reordered before its order's submission within a
+// page (as a feed may deliver them) is appended to the log after it, and a
+// return's later receipt from the WMS after its earlier one. It sorts evs,
+// poll's own copy of the page's events (which the sort leaves in the
+// relative order it gives the whole page), in place; events in order
+// already are left as they are.
+func inSequence(evs []canonical.Event, submissions bool) {
+	if submissions {
+		return
+	}
+	bySubject := func(a, b canonical.Event) int {
+		if c := strings.Compare(a.Subject, b.Subject); c != 0 {
+			return c
 		}
-		bySubject := func(a, b canonical.Event) int {
-			if c := strings.Compare(a.Subject, b.Subject); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.Sequence, b.Sequence)
-		}
-		// A page in order already (one subject, or its subjects in turn) is
-		// kept as it is: sorting it would change nothing, and the clone
-		// was one of the largest allocations of inventory sync.
-		if slices.IsSortedFunc(p.Events, bySubject) {
-			return p, nil
-		}
-		p.Events = slices.Clone(p.Events)
-		slices.SortStableFunc(p.Events, bySubject)
-		return p, nil
+		return cmp.Compare(a.Sequence, b.Sequence)
+	}
+	if !slices.IsSortedFunc(evs, bySubject) {
+		slices.SortStableFunc(evs, bySubject)
 	}
 }
 

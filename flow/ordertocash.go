@@ -48,7 +48,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	if err != nil {
 		return false, err
 	}
-	fp, err := docFingerprint(o)
+	fp, err := docFingerprint(&o)
 	if err != nil {
 		return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 	}
@@ -120,7 +120,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	default:
 		t = canonical.EventOrderAccepted
 	}
-	if err := f.emit(ctx, t, o, o.ID, st.corr, ev, eventID("decision", o.ID, strconv.FormatInt(o.Version, 10))); err != nil {
+	if err := f.emit(ctx, t, &o, o.ID, st.corr, ev, eventID("decision", o.ID, strconv.FormatInt(o.Version, 10))); err != nil {
 		return false, err
 	}
 	f.mu.Lock()
@@ -278,35 +278,88 @@ func (f *Flow) foldLocked(st *orderState) error {
 	if err := f.ledger.Fold(st.order.Lines, st.qevents); err != nil {
 		return err
 	}
-	type agg struct{ alloc, back, picked canonical.Decimal }
-	sums := map[string]*agg{}
+	if len(st.alloc) == 0 {
+		return nil
+	}
+	// The sums per order line, in the order's line order: on the stack
+	// for an order of a few lines, looked up by line ID in a map beyond
+	// (and for a line ID the order does not have, whose sums are checked
+	// for overflow but not applied).
+	lines := st.order.Lines
+	var small [8]lineSums
+	var sums []lineSums
+	if len(lines) <= len(small) {
+		sums = small[:len(lines)]
+	} else {
+		sums = make([]lineSums, len(lines))
+	}
+	var index map[string]int
+	var stray map[string]lineSums
 	for _, u := range st.alloc {
 		for _, l := range u.Lines {
-			a := sums[l.OrderLineID]
-			if a == nil {
-				a = &agg{}
-				sums[l.OrderLineID] = a
-			}
-			var err error
-			if a.alloc, err = a.alloc.Add(l.Allocated.Value); err != nil {
-				return err
-			}
-			if a.back, err = a.back.Add(l.Backordered.Value); err != nil {
-				return err
-			}
-			if l.Picked != nil {
-				if a.picked, err = a.picked.Add(l.Picked.Value); err != nil {
-					return err
+			i := -1
+			if len(lines) <= len(small) {
+				for j := range lines {
+					if lines[j].ID == l.OrderLineID {
+						i = j
+						break
+					}
+				}
+			} else {
+				if index == nil {
+					index = lineIndex(lines, func(l canonical.OrderLine) string { return l.ID })
+				}
+				if j, ok := index[l.OrderLineID]; ok {
+					i = j
 				}
 			}
+			if i >= 0 {
+				if err := sums[i].add(&l); err != nil {
+					return err
+				}
+				continue
+			}
+			if stray == nil {
+				stray = map[string]lineSums{}
+			}
+			a := stray[l.OrderLineID]
+			if err := a.add(&l); err != nil {
+				return err
+			}
+			stray[l.OrderLineID] = a
 		}
 	}
-	for i := range st.order.Lines {
-		if a := sums[st.order.Lines[i].ID]; a != nil {
-			bs := &st.order.Lines[i].Buckets
+	for i := range lines {
+		if a := &sums[i]; a.set {
+			bs := &lines[i].Buckets
 			bs.Set(canonical.BucketAllocated, a.alloc)
 			bs.Set(canonical.BucketBackordered, a.back)
 			bs.Set(canonical.BucketPicked, a.picked)
+		}
+	}
+	return nil
+}
+
+// lineSums are the allocated, backordered and picked quantities of an
+// order line summed over its fulfilment orders' latest allocation updates.
+type lineSums struct {
+	alloc, back, picked canonical.Decimal
+	set                 bool
+}
+
+// add adds the quantities of an allocation line to a.
+func (a *lineSums) add(l *canonical.AllocationLine) error {
+	var err error
+	a.set = true
+	if a.alloc, err = a.alloc.Add(l.Allocated.Value); err != nil {
+		return err
+	}
+	if a.back, err = a.back.Add(l.Backordered.Value); err != nil {
+		return err
+	}
+	if l.Picked != nil {
+		if a.picked, err = a.picked.Add(l.Picked.Value); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -520,22 +573,22 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 	if !st.shipped[s.ID] {
 		qe, err := s.QuantityEvents("wms/shipment/" + s.ID)
 		if err == nil {
-			lines := slices.Clone(st.order.Lines)
-			err = f.ledger.Fold(lines, append(slices.Clone(st.qevents), qe...))
+			// Folded in place; a shipment the ledger refuses is taken
+			// out again and the order folded as it was.
+			n := len(st.qevents)
+			st.qevents = append(st.qevents, qe...)
+			if err = f.foldLocked(st); err != nil {
+				st.qevents = st.qevents[:n]
+			}
 		}
 		if err != nil {
 			_ = f.foldLocked(st)
 			f.mu.Unlock()
 			return false, bad(fmt.Errorf("%w: shipment %s: %w", ErrBadEvent, s.ID, err))
 		}
-		st.qevents = append(st.qevents, qe...)
 		st.shipped[s.ID] = true
 		st.ships = append(st.ships, s)
 		st.dirty = true
-		if err := f.foldLocked(st); err != nil {
-			f.mu.Unlock()
-			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
-		}
 	}
 	f.mu.Unlock()
 	inv, err := f.erp.PostShipment(ctx, f.key("post_shipment", s.OrderID, s.ID), s)
@@ -568,13 +621,30 @@ func (f *Flow) onShipped(ctx context.Context, ev canonical.Event, s canonical.Sh
 // docFingerprint returns the fingerprint of a document: the hex SHA-256 of
 // its canonical encoding (canonical.Encode), the first 16 bytes of it.
 func docFingerprint(d canonical.Document) (string, error) {
-	b, err := canonical.Encode(d)
+	bp := docBuffers.Get().(*[]byte)
+	b, err := canonical.AppendEncode((*bp)[:0], d)
+	var sum [sha256.Size]byte
+	if err == nil {
+		sum = sha256.Sum256(b)
+		if cap(b) <= maxPooledDoc {
+			*bp = b
+		}
+	}
+	docBuffers.Put(bp)
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16]), nil
 }
+
+// docBuffers holds the buffers docFingerprint encodes in (*[]byte); one
+// grown beyond maxPooledDoc is left to the collector.
+var docBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 4096)
+	return &b
+}}
+
+const maxPooledDoc = 64 << 10
 
 // changedShipment returns an ErrChangedDuplicate error when the order has
 // applied a shipment of s's ID with other content. The caller holds f.mu.
@@ -662,6 +732,9 @@ func (f *Flow) publish(ctx context.Context, st *orderState) error {
 func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 	o := &st.order
 	s := connector.OrderStatus{OrderID: o.ID, Sequence: st.seq, Status: o.Status(), Messages: slices.Clone(st.messages), UpdatedAt: now}
+	if len(o.Lines) > 0 {
+		s.Lines = make([]connector.LineStatus, 0, len(o.Lines))
+	}
 	s.Extensions = o.Extensions.Clone()
 	for _, h := range o.Holds {
 		if h.Active() {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/distsync/distsync/canonical"
@@ -41,7 +42,7 @@ func (f *Flow) PollOrders(ctx context.Context) (int, error) {
 	if !f.otc {
 		return 0, nil // no CRM order feed (NewInventorySync)
 	}
-	return f.poll(ctx, FeedCRMOrders, inSequence(f.crm.PollOrders), func(e *canonical.Event) bool {
+	return f.poll(ctx, FeedCRMOrders, f.crm.PollOrders, func(e *canonical.Event) bool {
 		partitionByOrder(e)
 		if e.PartitionKey == "" {
 			e.PartitionKey = e.Subject
@@ -83,7 +84,7 @@ func (f *Flow) PollWarehouse(ctx context.Context) (int, error) {
 }
 
 func (f *Flow) pollWarehouse(ctx context.Context, s *wmsSystem) (int, error) {
-	return f.poll(ctx, s.cursor, inSequence(s.feed.PollEvents), func(e *canonical.Event) bool {
+	return f.poll(ctx, s.cursor, s.feed.PollEvents, func(e *canonical.Event) bool {
 		if isInventory(e.Type) {
 			return true
 		}
@@ -291,6 +292,7 @@ func (f *Flow) poll(ctx context.Context, feed string, read func(context.Context,
 				evs = evs[:len(evs)-1]
 			}
 		}
+		inSequence(evs, !slices.ContainsFunc(page.Events, func(e canonical.Event) bool { return e.Type != canonical.EventOrderSubmitted }))
 		if err := f.append(ctx, evs); err != nil {
 			return n, fmt.Errorf("flow: append %s: %w", feed, err)
 		}

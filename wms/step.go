@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/distsync/distsync/canonical"
 )
@@ -288,17 +287,23 @@ func (m *Memory) nextSSCC() (canonical.SSCC, error) {
 		return "", fmt.Errorf("wms: SSCC serial references of company prefix %s exhausted", w.prefix)
 	}
 	w.nextSerial++
-	return canonical.NewSSCC(fmt.Sprintf("0%s%0*d", w.prefix, digits, w.nextSerial))
+	// "0", the company prefix and the serial reference, zero-padded.
+	var b, serial [20]byte
+	d := strconv.AppendInt(serial[:0], w.nextSerial, 10)
+	s := append(append(b[:0], '0'), w.prefix...)
+	for range digits - len(d) {
+		s = append(s, '0')
+	}
+	return canonical.NewSSCC(string(append(s, d...)))
 }
 
 // trackingNumber returns a UPS-style tracking number, "1Z" and 16
 // upper-case letters and digits, from the seeded random source.
 func (m *Memory) trackingNumber() string {
 	const alphabet = "0123456789ABCDEFGHJKLMNPRSTUVWXY"
-	var b strings.Builder
-	b.WriteString("1Z")
-	for range 16 {
-		b.WriteByte(alphabet[m.w.rng.IntN(len(alphabet))])
+	b := [18]byte{'1', 'Z'}
+	for i := 2; i < len(b); i++ {
+		b[i] = alphabet[m.w.rng.IntN(len(alphabet))]
 	}
-	return b.String()
+	return string(b[:])
 }
