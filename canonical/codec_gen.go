@@ -912,7 +912,7 @@ func readAddress(r *jsonfast.Reader, v *Address) bool {
 			if !jsonfast.Once(&seen, 1<<1) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]string, 0, 2)
+			l1 := make([]string, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, "")
 				if !jsonfast.ReadString(r, &l1[len(l1)-1]) {
@@ -1026,7 +1026,7 @@ func readAllocationUpdate(r *jsonfast.Reader, v *AllocationUpdate) bool {
 			if !jsonfast.Once(&seen, 1<<5) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]AllocationLine, 0, 2)
+			l1 := make([]AllocationLine, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, AllocationLine{})
 				if !readAllocationLine(r, &l1[len(l1)-1]) {
@@ -1180,7 +1180,7 @@ func readFulfillmentOrder(r *jsonfast.Reader, v *FulfillmentOrder) bool {
 			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make(Refs, 0, 2)
+			l1 := make(Refs, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, ExternalRef{})
 				if !readExternalRef(r, &l1[len(l1)-1]) {
@@ -1227,7 +1227,7 @@ func readFulfillmentOrder(r *jsonfast.Reader, v *FulfillmentOrder) bool {
 			if !jsonfast.Once(&seen, 1<<11) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]FulfillmentLine, 0, 1)
+			l1 := make([]FulfillmentLine, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, FulfillmentLine{})
 				if !readFulfillmentLine(r, &l1[len(l1)-1]) {
@@ -1300,7 +1300,7 @@ func readInventoryAdjustment(r *jsonfast.Reader, v *InventoryAdjustment) bool {
 			if !jsonfast.Once(&seen, 1<<1) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make(Refs, 0, 2)
+			l1 := make(Refs, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, ExternalRef{})
 				if !readExternalRef(r, &l1[len(l1)-1]) {
@@ -1433,7 +1433,7 @@ func readInvoice(r *jsonfast.Reader, v *Invoice) bool {
 			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make(Refs, 0, 2)
+			l1 := make(Refs, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, ExternalRef{})
 				if !readExternalRef(r, &l1[len(l1)-1]) {
@@ -1488,7 +1488,7 @@ func readInvoice(r *jsonfast.Reader, v *Invoice) bool {
 			if !jsonfast.Once(&seen, 1<<13) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]InvoiceLine, 0, 1)
+			l1 := make([]InvoiceLine, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, InvoiceLine{})
 				if !readInvoiceLine(r, &l1[len(l1)-1]) {
@@ -1503,7 +1503,7 @@ func readInvoice(r *jsonfast.Reader, v *Invoice) bool {
 			if !jsonfast.Once(&seen, 1<<14) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]Charge, 0, 1)
+			l1 := make([]Charge, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, Charge{})
 				if !readCharge(r, &l1[len(l1)-1]) {
@@ -1518,7 +1518,7 @@ func readInvoice(r *jsonfast.Reader, v *Invoice) bool {
 			if !jsonfast.Once(&seen, 1<<15) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]Tax, 0, 1)
+			l1 := make([]Tax, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, Tax{})
 				if !readTax(r, &l1[len(l1)-1]) {
@@ -1615,7 +1615,7 @@ func readItemRef(r *jsonfast.Reader, v *ItemRef) bool {
 			if !jsonfast.Once(&seen, 1<<3) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make(Refs, 0, 2)
+			l1 := make(Refs, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, ExternalRef{})
 				if !readExternalRef(r, &l1[len(l1)-1]) {
@@ -1726,7 +1726,7 @@ func readOrder(r *jsonfast.Reader, v *Order) bool {
 			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make(Refs, 0, 2)
+			l1 := make(Refs, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, ExternalRef{})
 				if !readExternalRef(r, &l1[len(l1)-1]) {
@@ -1786,7 +1786,7 @@ func readOrder(r *jsonfast.Reader, v *Order) bool {
 			if !jsonfast.Once(&seen, 1<<13) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]Hold, 0, 1)
+			l1 := make([]Hold, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, Hold{})
 				if !readHold(r, &l1[len(l1)-1]) {
@@ -1801,7 +1801,7 @@ func readOrder(r *jsonfast.Reader, v *Order) bool {
 			if !jsonfast.Once(&seen, 1<<14) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]Charge, 0, 1)
+			l1 := make([]Charge, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, Charge{})
 				if !readCharge(r, &l1[len(l1)-1]) {
@@ -1816,7 +1816,7 @@ func readOrder(r *jsonfast.Reader, v *Order) bool {
 			if !jsonfast.Once(&seen, 1<<15) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]Tax, 0, 1)
+			l1 := make([]Tax, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, Tax{})
 				if !readTax(r, &l1[len(l1)-1]) {
@@ -1840,7 +1840,7 @@ func readOrder(r *jsonfast.Reader, v *Order) bool {
 			if !jsonfast.Once(&seen, 1<<17) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]Note, 0, 1)
+			l1 := make([]Note, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, Note{})
 				if !readNote(r, &l1[len(l1)-1]) {
@@ -1859,7 +1859,7 @@ func readOrder(r *jsonfast.Reader, v *Order) bool {
 			if !jsonfast.Once(&seen, 1<<19) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]OrderLine, 0, 0)
+			l1 := make([]OrderLine, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, OrderLine{})
 				if !readOrderLine(r, &l1[len(l1)-1]) {
@@ -1913,7 +1913,7 @@ func readOrderLine(r *jsonfast.Reader, v *OrderLine) bool {
 			if !jsonfast.Once(&seen, 1<<1) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make(Refs, 0, 2)
+			l1 := make(Refs, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, ExternalRef{})
 				if !readExternalRef(r, &l1[len(l1)-1]) {
@@ -1948,7 +1948,7 @@ func readOrderLine(r *jsonfast.Reader, v *OrderLine) bool {
 			if !jsonfast.Once(&seen, 1<<7) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]Note, 0, 1)
+			l1 := make([]Note, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, Note{})
 				if !readNote(r, &l1[len(l1)-1]) {
@@ -2003,7 +2003,7 @@ func readPackage(r *jsonfast.Reader, v *Package) bool {
 			if !jsonfast.Once(&seen, 1<<3) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]PackageLine, 0, 1)
+			l1 := make([]PackageLine, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, PackageLine{})
 				if !readPackageLine(r, &l1[len(l1)-1]) {
@@ -2064,7 +2064,7 @@ func readPartyRef(r *jsonfast.Reader, v *PartyRef) bool {
 			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make(Refs, 0, 2)
+			l1 := make(Refs, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, ExternalRef{})
 				if !readExternalRef(r, &l1[len(l1)-1]) {
@@ -2134,7 +2134,7 @@ func readShipment(r *jsonfast.Reader, v *Shipment) bool {
 			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make(Refs, 0, 2)
+			l1 := make(Refs, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, ExternalRef{})
 				if !readExternalRef(r, &l1[len(l1)-1]) {
@@ -2169,7 +2169,7 @@ func readShipment(r *jsonfast.Reader, v *Shipment) bool {
 			if !jsonfast.Once(&seen, 1<<8) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]string, 0, 2)
+			l1 := make([]string, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, "")
 				if !jsonfast.ReadString(r, &l1[len(l1)-1]) {
@@ -2188,7 +2188,7 @@ func readShipment(r *jsonfast.Reader, v *Shipment) bool {
 			if !jsonfast.Once(&seen, 1<<10) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]Package, 0, 1)
+			l1 := make([]Package, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, Package{})
 				if !readPackage(r, &l1[len(l1)-1]) {
@@ -2203,7 +2203,7 @@ func readShipment(r *jsonfast.Reader, v *Shipment) bool {
 			if !jsonfast.Once(&seen, 1<<11) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]ShipmentLine, 0, 2)
+			l1 := make([]ShipmentLine, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, ShipmentLine{})
 				if !readShipmentLine(r, &l1[len(l1)-1]) {
@@ -2261,7 +2261,7 @@ func readShipmentLine(r *jsonfast.Reader, v *ShipmentLine) bool {
 			if !jsonfast.Once(&seen, 1<<5) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]LotQuantity, 0, 1)
+			l1 := make([]LotQuantity, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, LotQuantity{})
 				if !readLotQuantity(r, &l1[len(l1)-1]) {
@@ -2276,7 +2276,7 @@ func readShipmentLine(r *jsonfast.Reader, v *ShipmentLine) bool {
 			if !jsonfast.Once(&seen, 1<<6) || r.Null() || !r.OpenArray() {
 				return false
 			}
-			l1 := make([]string, 0, 2)
+			l1 := make([]string, 0, r.Len())
 			for r.NextElem() {
 				l1 = append(l1, "")
 				if !jsonfast.ReadString(r, &l1[len(l1)-1]) {

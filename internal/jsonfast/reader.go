@@ -127,6 +127,43 @@ func (r *Reader) OpenArray() bool {
 	return true
 }
 
+// Len returns the number of elements of the array OpenArray just opened,
+// without consuming anything, so that its reader allocates the list once
+// at its size. It counts the commas outside strings and nested values up
+// to the closing bracket; on input outside the form (which the reading
+// then refuses) the count is only bounded by the input's length.
+func (r *Reader) Len() int {
+	n, depth, empty := 0, 0, true
+	for i := r.i; i < len(r.b); i++ {
+		switch c := r.b[i]; c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			for i++; i < len(r.b) && r.b[i] != '"'; i++ {
+				if r.b[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth == 0 {
+				if empty {
+					return 0
+				}
+				return n + 1
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				n++
+			}
+		}
+		empty = false
+	}
+	return n + 1
+}
+
 // NextElem reports whether the array has another element, consuming the
 // comma before it. It returns false at the closing ']', which it consumes,
 // and on anything else, after which Ok reports false.

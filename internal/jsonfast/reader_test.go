@@ -3,6 +3,7 @@ package jsonfast_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -53,6 +54,7 @@ func TestReaderValues(t *testing.T) {
 		{`[ ]`, array, []any{}},
 		{`["x",]`, array, nil},
 		{`["x" "y"]`, array, nil},
+		{`[["a,b",{"c":[1,2]}],"]",3]`, array, []any{[]any{"a,b", map[string]any{"c": []any{int64(1), int64(2)}}}, "]", int64(3)}},
 		{`["x"`, array, nil},
 	} {
 		r := jsonfast.NewReader([]byte(tc.in))
@@ -121,11 +123,13 @@ func object(r *jsonfast.Reader) (any, bool) {
 	return m, r.Ok()
 }
 
-// array reads an array of values.
+// array reads an array of values. When Len does not count them right, it
+// returns a string saying so, which no decoding of the input equals.
 func array(r *jsonfast.Reader) (any, bool) {
 	if !r.OpenArray() {
 		return nil, false
 	}
+	n := r.Len()
 	l := []any{}
 	for r.NextElem() {
 		v, ok := value(r)
@@ -133,6 +137,9 @@ func array(r *jsonfast.Reader) (any, bool) {
 			return nil, false
 		}
 		l = append(l, v)
+	}
+	if r.Ok() && n != len(l) {
+		return fmt.Sprintf("Len counted %d elements, read %d", n, len(l)), true
 	}
 	return l, r.Ok()
 }

@@ -209,13 +209,9 @@ func (d *dec) value(t reflect.Type, place string, depth int) error {
 		if err != nil {
 			return err
 		}
-		c, ok := d.g.c.Caps[t]
-		if !ok {
-			c = 1
-		}
 		l := fmt.Sprintf("l%d", depth)
 		d.fail("r.Null() || !r.OpenArray()")
-		fmt.Fprintf(&d.b, "%s := make(%s, 0, %d)\nfor r.NextElem() {\n%s = append(%s, %s)\n", l, st, c, l, l, zero)
+		fmt.Fprintf(&d.b, "%s := make(%s, 0, r.Len())\nfor r.NextElem() {\n%s = append(%s, %s)\n", l, st, l, l, zero)
 		if err := d.value(t.Elem(), fmt.Sprintf("%s[len(%s)-1]", l, l), depth+1); err != nil {
 			return err
 		}

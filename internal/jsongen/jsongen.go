@@ -58,9 +58,6 @@ type Config struct {
 	// Fields are struct types whose UnmarshalJSON is built on their
 	// generated reader: they are read member by member.
 	Fields []reflect.Type
-	// Caps maps a slice type to the capacity its reader allocates first
-	// (1 when not listed).
-	Caps map[reflect.Type]int
 }
 
 // jsonfastPath is the import path of the generated code's machinery.

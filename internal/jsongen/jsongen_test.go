@@ -102,7 +102,6 @@ func TestGenerateDecoders(t *testing.T) {
 	src, err := jsongen.Generate(jsongen.Config{Package: "p", Generator: "test",
 		Decoders: map[reflect.Type]string{reflect.TypeFor[decodeDoc](): "decodeDocFast"},
 		Readers:  map[reflect.Type]string{reflect.TypeFor[code](): "readCode"},
-		Caps:     map[reflect.Type]int{reflect.TypeFor[[]string](): 4},
 	})
 	require.NoError(t, err, "generate")
 	s := string(src)
@@ -119,8 +118,8 @@ func TestGenerateDecoders(t *testing.T) {
 		"!readleaf(r, &v.Leaf)",
 		"p1 := new(leaf)",
 		"v.Ptr = p1",
-		"l1 := make([]leaf, 0, 1)",
-		"l1 := make([]string, 0, 4)",
+		"l1 := make([]leaf, 0, r.Len())",
+		"l1 := make([]string, 0, r.Len())",
 		"!readCode(r, &v.C)",
 		"default:\n\t\t\treturn false",
 	} {

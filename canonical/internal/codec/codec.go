@@ -62,14 +62,6 @@ func Config() jsongen.Config {
 		// OrderLine's UnmarshalJSON is its generated reader, then
 		// encoding/json.
 		Fields: []reflect.Type{reflect.TypeFor[canonical.OrderLine]()},
-		// The first capacity of the lists the documents usually carry.
-		Caps: map[reflect.Type]int{
-			reflect.TypeFor[canonical.Refs]():             2,
-			reflect.TypeFor[[]string]():                   2,
-			reflect.TypeFor[[]canonical.OrderLine]():      0,
-			reflect.TypeFor[[]canonical.AllocationLine](): 2,
-			reflect.TypeFor[[]canonical.ShipmentLine]():   2,
-		},
 	}
 }
 
