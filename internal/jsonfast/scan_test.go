@@ -47,7 +47,7 @@ func FuzzScan(f *testing.F) {
 			return
 		}
 		var members map[string]json.RawMessage
-		if json.Unmarshal(b, &members) != nil {
+		if trimmed := bytes.TrimSpace(b); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(b, &members) != nil {
 			return // not an object
 		}
 		sc := jsonfast.Scanner{B: b}
