@@ -2,6 +2,64 @@
 
 package canonical
 
+import "github.com/distsync/distsync/internal/jsonfast"
+
+// decodeAdjustmentFast decodes data into *v, a zero InventoryAdjustment, when data has the form
+// canonical's encoders write; it reports false otherwise, and the caller
+// then decodes data with encoding/json.
+func decodeAdjustmentFast(data []byte, v *InventoryAdjustment) bool {
+	r := jsonfast.NewReader(data)
+	return readInventoryAdjustment(&r, v) && r.End()
+}
+
+// decodeAllocationFast decodes data into *v, a zero AllocationUpdate, when data has the form
+// canonical's encoders write; it reports false otherwise, and the caller
+// then decodes data with encoding/json.
+func decodeAllocationFast(data []byte, v *AllocationUpdate) bool {
+	r := jsonfast.NewReader(data)
+	return readAllocationUpdate(&r, v) && r.End()
+}
+
+// decodeFulfillmentOrderFast decodes data into *v, a zero FulfillmentOrder, when data has the form
+// canonical's encoders write; it reports false otherwise, and the caller
+// then decodes data with encoding/json.
+func decodeFulfillmentOrderFast(data []byte, v *FulfillmentOrder) bool {
+	r := jsonfast.NewReader(data)
+	return readFulfillmentOrder(&r, v) && r.End()
+}
+
+// decodeInvoiceFast decodes data into *v, a zero Invoice, when data has the form
+// canonical's encoders write; it reports false otherwise, and the caller
+// then decodes data with encoding/json.
+func decodeInvoiceFast(data []byte, v *Invoice) bool {
+	r := jsonfast.NewReader(data)
+	return readInvoice(&r, v) && r.End()
+}
+
+// decodeOrderFast decodes data into *v, a zero Order, when data has the form
+// canonical's encoders write; it reports false otherwise, and the caller
+// then decodes data with encoding/json.
+func decodeOrderFast(data []byte, v *Order) bool {
+	r := jsonfast.NewReader(data)
+	return readOrder(&r, v) && r.End()
+}
+
+// decodePositionFast decodes data into *v, a zero InventoryPosition, when data has the form
+// canonical's encoders write; it reports false otherwise, and the caller
+// then decodes data with encoding/json.
+func decodePositionFast(data []byte, v *InventoryPosition) bool {
+	r := jsonfast.NewReader(data)
+	return readInventoryPosition(&r, v) && r.End()
+}
+
+// decodeShipmentFast decodes data into *v, a zero Shipment, when data has the form
+// canonical's encoders write; it reports false otherwise, and the caller
+// then decodes data with encoding/json.
+func decodeShipmentFast(data []byte, v *Shipment) bool {
+	r := jsonfast.NewReader(data)
+	return readShipment(&r, v) && r.End()
+}
+
 // encodeAddress writes v as json.Marshal does.
 func (e *orderEncoder) encodeAddress(v *Address) {
 	e.Open()
@@ -836,4 +894,1505 @@ func (e *orderEncoder) encodeTotals(v *Totals) {
 	e.Key("total")
 	e.encodeMoney(&v.Total)
 	e.Close()
+}
+
+// readAddress reads v in the form the encoders write; false on anything else.
+func readAddress(r *jsonfast.Reader, v *Address) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "name":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.Name) {
+				return false
+			}
+		case "lines":
+			if !jsonfast.Once(&seen, 1<<1) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]string, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, "")
+				if !jsonfast.ReadString(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Lines = l1
+		case "city":
+			if !jsonfast.Once(&seen, 1<<2) || !jsonfast.ReadString(r, &v.City) {
+				return false
+			}
+		case "region":
+			if !jsonfast.Once(&seen, 1<<3) || !jsonfast.ReadString(r, &v.Region) {
+				return false
+			}
+		case "postalCode":
+			if !jsonfast.Once(&seen, 1<<4) || !jsonfast.ReadString(r, &v.PostalCode) {
+				return false
+			}
+		case "country":
+			if !jsonfast.Once(&seen, 1<<5) || !jsonfast.ReadString(r, &v.Country) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readAllocationLine reads v in the form the encoders write; false on anything else.
+func readAllocationLine(r *jsonfast.Reader, v *AllocationLine) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "fulfillmentLineId":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.FulfillmentLineID) {
+				return false
+			}
+		case "orderLineId":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.OrderLineID) {
+				return false
+			}
+		case "item":
+			if !jsonfast.Once(&seen, 1<<2) || !readItemRef(r, &v.Item) {
+				return false
+			}
+		case "allocated":
+			if !jsonfast.Once(&seen, 1<<3) || !readQuantity(r, &v.Allocated) {
+				return false
+			}
+		case "backordered":
+			if !jsonfast.Once(&seen, 1<<4) || !readQuantity(r, &v.Backordered) {
+				return false
+			}
+		case "picked":
+			if !jsonfast.Once(&seen, 1<<5) || r.Null() {
+				return false
+			}
+			p1 := new(Quantity)
+			if !readQuantity(r, p1) {
+				return false
+			}
+			v.Picked = p1
+		case "expectedDate":
+			if !jsonfast.Once(&seen, 1<<6) || !r.Time(&v.ExpectedDate) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readAllocationUpdate reads v in the form the encoders write; false on anything else.
+func readAllocationUpdate(r *jsonfast.Reader, v *AllocationUpdate) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "fulfillmentOrderId":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.FulfillmentOrderID) {
+				return false
+			}
+		case "orderId":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.OrderID) {
+				return false
+			}
+		case "warehouse":
+			if !jsonfast.Once(&seen, 1<<2) || !jsonfast.ReadString(r, &v.Warehouse) {
+				return false
+			}
+		case "asOf":
+			if !jsonfast.Once(&seen, 1<<3) || !r.Time(&v.AsOf) {
+				return false
+			}
+		case "sequence":
+			if !jsonfast.Once(&seen, 1<<4) || !jsonfast.ReadInt(r, &v.Sequence) {
+				return false
+			}
+		case "lines":
+			if !jsonfast.Once(&seen, 1<<5) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]AllocationLine, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, AllocationLine{})
+				if !readAllocationLine(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Lines = l1
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readCarrier reads v in the form the encoders write; false on anything else.
+func readCarrier(r *jsonfast.Reader, v *Carrier) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "scac":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.SCAC) {
+				return false
+			}
+		case "name":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.Name) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readCharge reads v in the form the encoders write; false on anything else.
+func readCharge(r *jsonfast.Reader, v *Charge) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "type":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.Type) {
+				return false
+			}
+		case "description":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.Description) {
+				return false
+			}
+		case "amount":
+			if !jsonfast.Once(&seen, 1<<2) || !readMoney(r, &v.Amount) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readExternalRef reads v in the form the encoders write; false on anything else.
+func readExternalRef(r *jsonfast.Reader, v *ExternalRef) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "system":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.System) {
+				return false
+			}
+		case "type":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.Type) {
+				return false
+			}
+		case "value":
+			if !jsonfast.Once(&seen, 1<<2) || !jsonfast.ReadString(r, &v.Value) {
+				return false
+			}
+		case "version":
+			if !jsonfast.Once(&seen, 1<<3) || !jsonfast.ReadString(r, &v.Version) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readFulfillmentLine reads v in the form the encoders write; false on anything else.
+func readFulfillmentLine(r *jsonfast.Reader, v *FulfillmentLine) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "orderLineId":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.OrderLineID) {
+				return false
+			}
+		case "item":
+			if !jsonfast.Once(&seen, 1<<2) || !readItemRef(r, &v.Item) {
+				return false
+			}
+		case "quantity":
+			if !jsonfast.Once(&seen, 1<<3) || !readQuantity(r, &v.Quantity) {
+				return false
+			}
+		case "extensions":
+			if !jsonfast.Once(&seen, 1<<4) || !readExtensions(r, &v.Extensions) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readFulfillmentOrder reads v in the form the encoders write; false on anything else.
+func readFulfillmentOrder(r *jsonfast.Reader, v *FulfillmentOrder) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "version":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadInt(r, &v.Version) {
+				return false
+			}
+		case "refs":
+			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make(Refs, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, ExternalRef{})
+				if !readExternalRef(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Refs = l1
+		case "orderId":
+			if !jsonfast.Once(&seen, 1<<3) || !jsonfast.ReadString(r, &v.OrderID) {
+				return false
+			}
+		case "orderVersion":
+			if !jsonfast.Once(&seen, 1<<4) || !jsonfast.ReadInt(r, &v.OrderVersion) {
+				return false
+			}
+		case "warehouse":
+			if !jsonfast.Once(&seen, 1<<5) || !jsonfast.ReadString(r, &v.Warehouse) {
+				return false
+			}
+		case "split":
+			if !jsonfast.Once(&seen, 1<<6) || !readSplitPosition(r, &v.Split) {
+				return false
+			}
+		case "shipTo":
+			if !jsonfast.Once(&seen, 1<<7) || !readPartyRef(r, &v.ShipTo) {
+				return false
+			}
+		case "shipComplete":
+			if !jsonfast.Once(&seen, 1<<8) || !r.Bool(&v.ShipComplete) {
+				return false
+			}
+		case "requestedShipDate":
+			if !jsonfast.Once(&seen, 1<<9) || !r.Time(&v.RequestedShipDate) {
+				return false
+			}
+		case "extensions":
+			if !jsonfast.Once(&seen, 1<<10) || !readExtensions(r, &v.Extensions) {
+				return false
+			}
+		case "lines":
+			if !jsonfast.Once(&seen, 1<<11) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]FulfillmentLine, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, FulfillmentLine{})
+				if !readFulfillmentLine(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Lines = l1
+		case "releasedAt":
+			if !jsonfast.Once(&seen, 1<<12) || !r.Time(&v.ReleasedAt) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readHold reads v in the form the encoders write; false on anything else.
+func readHold(r *jsonfast.Reader, v *Hold) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "kind":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.Kind) {
+				return false
+			}
+		case "reason":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.Reason) {
+				return false
+			}
+		case "code":
+			if !jsonfast.Once(&seen, 1<<2) || !jsonfast.ReadString(r, &v.Code) {
+				return false
+			}
+		case "placedAt":
+			if !jsonfast.Once(&seen, 1<<3) || !r.Time(&v.PlacedAt) {
+				return false
+			}
+		case "releasedAt":
+			if !jsonfast.Once(&seen, 1<<4) || !r.Time(&v.ReleasedAt) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readInventoryAdjustment reads v in the form the encoders write; false on anything else.
+func readInventoryAdjustment(r *jsonfast.Reader, v *InventoryAdjustment) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "refs":
+			if !jsonfast.Once(&seen, 1<<1) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make(Refs, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, ExternalRef{})
+				if !readExternalRef(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Refs = l1
+		case "item":
+			if !jsonfast.Once(&seen, 1<<2) || !readItemRef(r, &v.Item) {
+				return false
+			}
+		case "location":
+			if !jsonfast.Once(&seen, 1<<3) || !jsonfast.ReadString(r, &v.Location) {
+				return false
+			}
+		case "lot":
+			if !jsonfast.Once(&seen, 1<<4) || !jsonfast.ReadString(r, &v.Lot) {
+				return false
+			}
+		case "status":
+			if !jsonfast.Once(&seen, 1<<5) || !jsonfast.ReadString(r, &v.Status) {
+				return false
+			}
+		case "delta":
+			if !jsonfast.Once(&seen, 1<<6) || !readQuantity(r, &v.Delta) {
+				return false
+			}
+		case "reason":
+			if !jsonfast.Once(&seen, 1<<7) || !jsonfast.ReadString(r, &v.Reason) {
+				return false
+			}
+		case "note":
+			if !jsonfast.Once(&seen, 1<<8) || !jsonfast.ReadString(r, &v.Note) {
+				return false
+			}
+		case "adjustedAt":
+			if !jsonfast.Once(&seen, 1<<9) || !r.Time(&v.AdjustedAt) {
+				return false
+			}
+		case "sequence":
+			if !jsonfast.Once(&seen, 1<<10) || !jsonfast.ReadInt(r, &v.Sequence) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readInventoryPosition reads v in the form the encoders write; false on anything else.
+func readInventoryPosition(r *jsonfast.Reader, v *InventoryPosition) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "item":
+			if !jsonfast.Once(&seen, 1<<0) || !readItemRef(r, &v.Item) {
+				return false
+			}
+		case "location":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.Location) {
+				return false
+			}
+		case "lot":
+			if !jsonfast.Once(&seen, 1<<2) || !jsonfast.ReadString(r, &v.Lot) {
+				return false
+			}
+		case "status":
+			if !jsonfast.Once(&seen, 1<<3) || !jsonfast.ReadString(r, &v.Status) {
+				return false
+			}
+		case "kind":
+			if !jsonfast.Once(&seen, 1<<4) || !readQuantityKind(r, &v.Kind) {
+				return false
+			}
+		case "onHand":
+			if !jsonfast.Once(&seen, 1<<5) || !readQuantity(r, &v.OnHand) {
+				return false
+			}
+		case "allocated":
+			if !jsonfast.Once(&seen, 1<<6) || !readQuantity(r, &v.Allocated) {
+				return false
+			}
+		case "available":
+			if !jsonfast.Once(&seen, 1<<7) || !readQuantity(r, &v.Available) {
+				return false
+			}
+		case "inbound":
+			if !jsonfast.Once(&seen, 1<<8) || !readQuantity(r, &v.Inbound) {
+				return false
+			}
+		case "asOf":
+			if !jsonfast.Once(&seen, 1<<9) || !r.Time(&v.AsOf) {
+				return false
+			}
+		case "sequence":
+			if !jsonfast.Once(&seen, 1<<10) || !jsonfast.ReadInt(r, &v.Sequence) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readInvoice reads v in the form the encoders write; false on anything else.
+func readInvoice(r *jsonfast.Reader, v *Invoice) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "version":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadInt(r, &v.Version) {
+				return false
+			}
+		case "refs":
+			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make(Refs, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, ExternalRef{})
+				if !readExternalRef(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Refs = l1
+		case "kind":
+			if !jsonfast.Once(&seen, 1<<3) || !jsonfast.ReadString(r, &v.Kind) {
+				return false
+			}
+		case "number":
+			if !jsonfast.Once(&seen, 1<<4) || !jsonfast.ReadString(r, &v.Number) {
+				return false
+			}
+		case "orderId":
+			if !jsonfast.Once(&seen, 1<<5) || !jsonfast.ReadString(r, &v.OrderID) {
+				return false
+			}
+		case "creditsInvoiceId":
+			if !jsonfast.Once(&seen, 1<<6) || !jsonfast.ReadString(r, &v.CreditsInvoiceID) {
+				return false
+			}
+		case "returnId":
+			if !jsonfast.Once(&seen, 1<<7) || !jsonfast.ReadString(r, &v.ReturnID) {
+				return false
+			}
+		case "billTo":
+			if !jsonfast.Once(&seen, 1<<8) || !readPartyRef(r, &v.BillTo) {
+				return false
+			}
+		case "currency":
+			if !jsonfast.Once(&seen, 1<<9) || !readCurrency(r, &v.Currency) {
+				return false
+			}
+		case "paymentTerms":
+			if !jsonfast.Once(&seen, 1<<10) || !jsonfast.ReadString(r, &v.PaymentTerms) {
+				return false
+			}
+		case "invoiceDate":
+			if !jsonfast.Once(&seen, 1<<11) || !r.Time(&v.InvoiceDate) {
+				return false
+			}
+		case "dueDate":
+			if !jsonfast.Once(&seen, 1<<12) || !r.Time(&v.DueDate) {
+				return false
+			}
+		case "lines":
+			if !jsonfast.Once(&seen, 1<<13) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]InvoiceLine, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, InvoiceLine{})
+				if !readInvoiceLine(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Lines = l1
+		case "charges":
+			if !jsonfast.Once(&seen, 1<<14) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]Charge, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, Charge{})
+				if !readCharge(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Charges = l1
+		case "taxes":
+			if !jsonfast.Once(&seen, 1<<15) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]Tax, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, Tax{})
+				if !readTax(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Taxes = l1
+		case "totals":
+			if !jsonfast.Once(&seen, 1<<16) || !readTotals(r, &v.Totals) {
+				return false
+			}
+		case "extensions":
+			if !jsonfast.Once(&seen, 1<<17) || !readExtensions(r, &v.Extensions) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readInvoiceLine reads v in the form the encoders write; false on anything else.
+func readInvoiceLine(r *jsonfast.Reader, v *InvoiceLine) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "orderLineId":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.OrderLineID) {
+				return false
+			}
+		case "shipmentLineId":
+			if !jsonfast.Once(&seen, 1<<2) || !jsonfast.ReadString(r, &v.ShipmentLineID) {
+				return false
+			}
+		case "item":
+			if !jsonfast.Once(&seen, 1<<3) || !readItemRef(r, &v.Item) {
+				return false
+			}
+		case "quantity":
+			if !jsonfast.Once(&seen, 1<<4) || !readQuantity(r, &v.Quantity) {
+				return false
+			}
+		case "unitPrice":
+			if !jsonfast.Once(&seen, 1<<5) || !readMoney(r, &v.UnitPrice) {
+				return false
+			}
+		case "amount":
+			if !jsonfast.Once(&seen, 1<<6) || !readMoney(r, &v.Amount) {
+				return false
+			}
+		case "extensions":
+			if !jsonfast.Once(&seen, 1<<7) || !readExtensions(r, &v.Extensions) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readItemRef reads v in the form the encoders write; false on anything else.
+func readItemRef(r *jsonfast.Reader, v *ItemRef) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "sku":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.SKU) {
+				return false
+			}
+		case "gtin":
+			if !jsonfast.Once(&seen, 1<<1) || !readGTIN(r, &v.GTIN) {
+				return false
+			}
+		case "description":
+			if !jsonfast.Once(&seen, 1<<2) || !jsonfast.ReadString(r, &v.Description) {
+				return false
+			}
+		case "refs":
+			if !jsonfast.Once(&seen, 1<<3) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make(Refs, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, ExternalRef{})
+				if !readExternalRef(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Refs = l1
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readLotQuantity reads v in the form the encoders write; false on anything else.
+func readLotQuantity(r *jsonfast.Reader, v *LotQuantity) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "lot":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.Lot) {
+				return false
+			}
+		case "quantity":
+			if !jsonfast.Once(&seen, 1<<1) || !readQuantity(r, &v.Quantity) {
+				return false
+			}
+		case "expiresAt":
+			if !jsonfast.Once(&seen, 1<<2) || !r.Time(&v.ExpiresAt) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readMoney reads v in the form the encoders write; false on anything else.
+func readMoney(r *jsonfast.Reader, v *Money) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "amount":
+			if !jsonfast.Once(&seen, 1<<0) || !readDecimal(r, &v.Amount) {
+				return false
+			}
+		case "currency":
+			if !jsonfast.Once(&seen, 1<<1) || !readCurrency(r, &v.Currency) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readNote reads v in the form the encoders write; false on anything else.
+func readNote(r *jsonfast.Reader, v *Note) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "type":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.Type) {
+				return false
+			}
+		case "text":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.Text) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readOrder reads v in the form the encoders write; false on anything else.
+func readOrder(r *jsonfast.Reader, v *Order) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "version":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadInt(r, &v.Version) {
+				return false
+			}
+		case "refs":
+			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make(Refs, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, ExternalRef{})
+				if !readExternalRef(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Refs = l1
+		case "customerPO":
+			if !jsonfast.Once(&seen, 1<<3) || !jsonfast.ReadString(r, &v.CustomerPO) {
+				return false
+			}
+		case "soldTo":
+			if !jsonfast.Once(&seen, 1<<4) || !readPartyRef(r, &v.SoldTo) {
+				return false
+			}
+		case "shipTo":
+			if !jsonfast.Once(&seen, 1<<5) || !readPartyRef(r, &v.ShipTo) {
+				return false
+			}
+		case "billTo":
+			if !jsonfast.Once(&seen, 1<<6) || r.Null() {
+				return false
+			}
+			p1 := new(PartyRef)
+			if !readPartyRef(r, p1) {
+				return false
+			}
+			v.BillTo = p1
+		case "currency":
+			if !jsonfast.Once(&seen, 1<<7) || !readCurrency(r, &v.Currency) {
+				return false
+			}
+		case "paymentTerms":
+			if !jsonfast.Once(&seen, 1<<8) || !jsonfast.ReadString(r, &v.PaymentTerms) {
+				return false
+			}
+		case "orderedAt":
+			if !jsonfast.Once(&seen, 1<<9) || !r.Time(&v.OrderedAt) {
+				return false
+			}
+		case "requestedShipDate":
+			if !jsonfast.Once(&seen, 1<<10) || !r.Time(&v.RequestedShipDate) {
+				return false
+			}
+		case "requestedDeliveryDate":
+			if !jsonfast.Once(&seen, 1<<11) || !r.Time(&v.RequestedDeliveryDate) {
+				return false
+			}
+		case "shipComplete":
+			if !jsonfast.Once(&seen, 1<<12) || !r.Bool(&v.ShipComplete) {
+				return false
+			}
+		case "holds":
+			if !jsonfast.Once(&seen, 1<<13) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]Hold, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, Hold{})
+				if !readHold(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Holds = l1
+		case "charges":
+			if !jsonfast.Once(&seen, 1<<14) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]Charge, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, Charge{})
+				if !readCharge(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Charges = l1
+		case "taxes":
+			if !jsonfast.Once(&seen, 1<<15) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]Tax, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, Tax{})
+				if !readTax(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Taxes = l1
+		case "totals":
+			if !jsonfast.Once(&seen, 1<<16) || r.Null() {
+				return false
+			}
+			p1 := new(Totals)
+			if !readTotals(r, p1) {
+				return false
+			}
+			v.Totals = p1
+		case "notes":
+			if !jsonfast.Once(&seen, 1<<17) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]Note, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, Note{})
+				if !readNote(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Notes = l1
+		case "extensions":
+			if !jsonfast.Once(&seen, 1<<18) || !readExtensions(r, &v.Extensions) {
+				return false
+			}
+		case "lines":
+			if !jsonfast.Once(&seen, 1<<19) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]OrderLine, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, OrderLine{})
+				if !readOrderLine(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Lines = l1
+		case "submittedAt":
+			if !jsonfast.Once(&seen, 1<<20) || !r.Time(&v.SubmittedAt) {
+				return false
+			}
+		case "acceptedAt":
+			if !jsonfast.Once(&seen, 1<<21) || !r.Time(&v.AcceptedAt) {
+				return false
+			}
+		case "rejectedAt":
+			if !jsonfast.Once(&seen, 1<<22) || !r.Time(&v.RejectedAt) {
+				return false
+			}
+		case "cancelledAt":
+			if !jsonfast.Once(&seen, 1<<23) || !r.Time(&v.CancelledAt) {
+				return false
+			}
+		case "closedAt":
+			if !jsonfast.Once(&seen, 1<<24) || !r.Time(&v.ClosedAt) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readOrderLine reads v in the form the encoders write; false on anything else.
+func readOrderLine(r *jsonfast.Reader, v *OrderLine) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "refs":
+			if !jsonfast.Once(&seen, 1<<1) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make(Refs, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, ExternalRef{})
+				if !readExternalRef(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Refs = l1
+		case "item":
+			if !jsonfast.Once(&seen, 1<<2) || !readItemRef(r, &v.Item) {
+				return false
+			}
+		case "quantity":
+			if !jsonfast.Once(&seen, 1<<3) || !readQuantity(r, &v.Quantity) {
+				return false
+			}
+		case "unitPrice":
+			if !jsonfast.Once(&seen, 1<<4) || !readMoney(r, &v.UnitPrice) {
+				return false
+			}
+		case "requestedDate":
+			if !jsonfast.Once(&seen, 1<<5) || !r.Time(&v.RequestedDate) {
+				return false
+			}
+		case "promisedDate":
+			if !jsonfast.Once(&seen, 1<<6) || !r.Time(&v.PromisedDate) {
+				return false
+			}
+		case "notes":
+			if !jsonfast.Once(&seen, 1<<7) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]Note, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, Note{})
+				if !readNote(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Notes = l1
+		case "extensions":
+			if !jsonfast.Once(&seen, 1<<8) || !readExtensions(r, &v.Extensions) {
+				return false
+			}
+		case "buckets":
+			if !jsonfast.Once(&seen, 1<<9) || !readBuckets(r, &v.Buckets) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readPackage reads v in the form the encoders write; false on anything else.
+func readPackage(r *jsonfast.Reader, v *Package) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "sscc":
+			if !jsonfast.Once(&seen, 1<<0) || !readSSCC(r, &v.SSCC) {
+				return false
+			}
+		case "trackingNumber":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.TrackingNumber) {
+				return false
+			}
+		case "weight":
+			if !jsonfast.Once(&seen, 1<<2) || r.Null() {
+				return false
+			}
+			p1 := new(Quantity)
+			if !readQuantity(r, p1) {
+				return false
+			}
+			v.Weight = p1
+		case "lines":
+			if !jsonfast.Once(&seen, 1<<3) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]PackageLine, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, PackageLine{})
+				if !readPackageLine(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Lines = l1
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readPackageLine reads v in the form the encoders write; false on anything else.
+func readPackageLine(r *jsonfast.Reader, v *PackageLine) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "shipmentLineId":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ShipmentLineID) {
+				return false
+			}
+		case "quantity":
+			if !jsonfast.Once(&seen, 1<<1) || !readQuantity(r, &v.Quantity) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readPartyRef reads v in the form the encoders write; false on anything else.
+func readPartyRef(r *jsonfast.Reader, v *PartyRef) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "name":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.Name) {
+				return false
+			}
+		case "refs":
+			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make(Refs, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, ExternalRef{})
+				if !readExternalRef(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Refs = l1
+		case "address":
+			if !jsonfast.Once(&seen, 1<<3) || r.Null() {
+				return false
+			}
+			p1 := new(Address)
+			if !readAddress(r, p1) {
+				return false
+			}
+			v.Address = p1
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readQuantity reads v in the form the encoders write; false on anything else.
+func readQuantity(r *jsonfast.Reader, v *Quantity) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "value":
+			if !jsonfast.Once(&seen, 1<<0) || !readDecimal(r, &v.Value) {
+				return false
+			}
+		case "unit":
+			if !jsonfast.Once(&seen, 1<<1) || !readUnit(r, &v.Unit) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readShipment reads v in the form the encoders write; false on anything else.
+func readShipment(r *jsonfast.Reader, v *Shipment) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "version":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadInt(r, &v.Version) {
+				return false
+			}
+		case "refs":
+			if !jsonfast.Once(&seen, 1<<2) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make(Refs, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, ExternalRef{})
+				if !readExternalRef(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Refs = l1
+		case "orderId":
+			if !jsonfast.Once(&seen, 1<<3) || !jsonfast.ReadString(r, &v.OrderID) {
+				return false
+			}
+		case "fulfillmentOrderId":
+			if !jsonfast.Once(&seen, 1<<4) || !jsonfast.ReadString(r, &v.FulfillmentOrderID) {
+				return false
+			}
+		case "warehouse":
+			if !jsonfast.Once(&seen, 1<<5) || !jsonfast.ReadString(r, &v.Warehouse) {
+				return false
+			}
+		case "carrier":
+			if !jsonfast.Once(&seen, 1<<6) || !readCarrier(r, &v.Carrier) {
+				return false
+			}
+		case "service":
+			if !jsonfast.Once(&seen, 1<<7) || !jsonfast.ReadString(r, &v.Service) {
+				return false
+			}
+		case "trackingNumbers":
+			if !jsonfast.Once(&seen, 1<<8) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]string, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, "")
+				if !jsonfast.ReadString(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.TrackingNumbers = l1
+		case "shippedAt":
+			if !jsonfast.Once(&seen, 1<<9) || !r.Time(&v.ShippedAt) {
+				return false
+			}
+		case "packages":
+			if !jsonfast.Once(&seen, 1<<10) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]Package, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, Package{})
+				if !readPackage(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Packages = l1
+		case "lines":
+			if !jsonfast.Once(&seen, 1<<11) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]ShipmentLine, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, ShipmentLine{})
+				if !readShipmentLine(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Lines = l1
+		case "finalForFulfillment":
+			if !jsonfast.Once(&seen, 1<<12) || !r.Bool(&v.FinalForFulfillment) {
+				return false
+			}
+		case "extensions":
+			if !jsonfast.Once(&seen, 1<<13) || !readExtensions(r, &v.Extensions) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readShipmentLine reads v in the form the encoders write; false on anything else.
+func readShipmentLine(r *jsonfast.Reader, v *ShipmentLine) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "id":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {
+				return false
+			}
+		case "orderLineId":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.OrderLineID) {
+				return false
+			}
+		case "fulfillmentLineId":
+			if !jsonfast.Once(&seen, 1<<2) || !jsonfast.ReadString(r, &v.FulfillmentLineID) {
+				return false
+			}
+		case "item":
+			if !jsonfast.Once(&seen, 1<<3) || !readItemRef(r, &v.Item) {
+				return false
+			}
+		case "quantity":
+			if !jsonfast.Once(&seen, 1<<4) || !readQuantity(r, &v.Quantity) {
+				return false
+			}
+		case "lots":
+			if !jsonfast.Once(&seen, 1<<5) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]LotQuantity, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, LotQuantity{})
+				if !readLotQuantity(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Lots = l1
+		case "serials":
+			if !jsonfast.Once(&seen, 1<<6) || r.Null() || !r.OpenArray() {
+				return false
+			}
+			l1 := make([]string, 0, r.Len())
+			for r.NextElem() {
+				l1 = append(l1, "")
+				if !jsonfast.ReadString(r, &l1[len(l1)-1]) {
+					return false
+				}
+			}
+			if !r.Ok() {
+				return false
+			}
+			v.Serials = l1
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readSplitPosition reads v in the form the encoders write; false on anything else.
+func readSplitPosition(r *jsonfast.Reader, v *SplitPosition) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "group":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.Group) {
+				return false
+			}
+		case "index":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadInt(r, &v.Index) {
+				return false
+			}
+		case "count":
+			if !jsonfast.Once(&seen, 1<<2) || !jsonfast.ReadInt(r, &v.Count) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readTax reads v in the form the encoders write; false on anything else.
+func readTax(r *jsonfast.Reader, v *Tax) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "type":
+			if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.Type) {
+				return false
+			}
+		case "jurisdiction":
+			if !jsonfast.Once(&seen, 1<<1) || !jsonfast.ReadString(r, &v.Jurisdiction) {
+				return false
+			}
+		case "rate":
+			if !jsonfast.Once(&seen, 1<<2) || r.Null() {
+				return false
+			}
+			p1 := new(Decimal)
+			if !readDecimal(r, p1) {
+				return false
+			}
+			v.Rate = p1
+		case "taxable":
+			if !jsonfast.Once(&seen, 1<<3) || r.Null() {
+				return false
+			}
+			p1 := new(Money)
+			if !readMoney(r, p1) {
+				return false
+			}
+			v.Taxable = p1
+		case "amount":
+			if !jsonfast.Once(&seen, 1<<4) || !readMoney(r, &v.Amount) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
+}
+
+// readTotals reads v in the form the encoders write; false on anything else.
+func readTotals(r *jsonfast.Reader, v *Totals) bool {
+	if !r.Open() {
+		return false
+	}
+	var seen uint64
+	for r.Next() {
+		switch string(r.Key()) {
+		case "subtotal":
+			if !jsonfast.Once(&seen, 1<<0) || !readMoney(r, &v.Subtotal) {
+				return false
+			}
+		case "charges":
+			if !jsonfast.Once(&seen, 1<<1) || !readMoney(r, &v.Charges) {
+				return false
+			}
+		case "tax":
+			if !jsonfast.Once(&seen, 1<<2) || !readMoney(r, &v.Tax) {
+				return false
+			}
+		case "total":
+			if !jsonfast.Once(&seen, 1<<3) || !readMoney(r, &v.Total) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return r.Ok()
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/distsync/distsync/internal/jsonfast"
 )
 
 // DecodeError is a failure to decode a document from JSON: malformed JSON,
@@ -248,4 +250,106 @@ func leaf(data []byte, t reflect.Type, path string) (string, error, bool) {
 		return path, err, true
 	}
 	return "", nil, false
+}
+
+// The fast decoders of the documents are generated (codec_gen.go, by go
+// generate): each reads the form canonical's encoders write and reports
+// false on anything else, and the caller then decodes with encoding/json,
+// which decides the result and the errors. The functions below read the
+// values that unmarshal themselves, as their UnmarshalJSON or
+// UnmarshalText would.
+
+// readDecimal reads a decimal written as a string.
+func readDecimal(r *jsonfast.Reader, d *Decimal) bool {
+	tok, ok := r.Raw()
+	if !ok {
+		return false
+	}
+	v, err := ParseDecimal(string(tok[1 : len(tok)-1]))
+	*d = v
+	return err == nil
+}
+
+// readCode reads a code that is valid: a currency or a unit.
+func readCode[T interface {
+	~string
+	Validate() error
+}](r *jsonfast.Reader, v *T) bool {
+	x, ok := r.Str()
+	if !ok || T(x).Validate() != nil {
+		return false
+	}
+	*v = T(x)
+	return true
+}
+
+func readCurrency(r *jsonfast.Reader, c *Currency) bool { return readCode(r, c) }
+
+func readUnit(r *jsonfast.Reader, u *Unit) bool { return readCode(r, u) }
+
+// readGTIN reads a GTIN that is empty or valid.
+func readGTIN(r *jsonfast.Reader, g *GTIN) bool {
+	x, ok := r.Str()
+	if !ok || (x != "" && GTIN(x).Validate() != nil) {
+		return false
+	}
+	*g = GTIN(x)
+	return true
+}
+
+// readSSCC reads an SSCC as UnmarshalText does: empty is the zero one.
+func readSSCC(r *jsonfast.Reader, c *SSCC) bool {
+	x, ok := r.Str()
+	if !ok {
+		return false
+	}
+	if x == "" {
+		return true
+	}
+	v, err := ParseSSCC(x) // x shares the document's string
+	*c = v
+	return err == nil
+}
+
+// readQuantityKind reads "delta" or "snapshot".
+func readQuantityKind(r *jsonfast.Reader, k *QuantityEventKind) bool {
+	x, ok := r.Str()
+	switch {
+	case !ok:
+		return false
+	case x == "delta":
+		*k = QuantityDelta
+	case x == "snapshot":
+		*k = QuantitySnapshot
+	default:
+		return false
+	}
+	return true
+}
+
+// readBuckets reads the buckets by name, each once.
+func readBuckets(r *jsonfast.Reader, bs *Buckets) bool {
+	if !r.Open() {
+		return false
+	}
+	var out Buckets
+	var seen uint64
+	for r.Next() {
+		b := bucketByName(r.Key())
+		if b == 0 || !jsonfast.Once(&seen, 1<<b) || !readDecimal(r, &out.v[b-1]) {
+			return false
+		}
+	}
+	*bs = out
+	return r.Ok()
+}
+
+// bucketByName returns the bucket named name, or 0.
+func bucketByName(name []byte) Bucket {
+	for b := BucketOrdered; b <= BucketReturned; b++ {
+		if string(name) == bucketNames[b] {
+			return b
+		}
+	}
+	return 0
 }

@@ -349,15 +349,24 @@ var encodeBuffers = sync.Pool{New: func() any {
 const maxPooledEncode = 64 << 10
 
 // decodeDocumentFast decodes data into *doc, a zero document, without
-// reflection when it can: an order, an allocation update, a shipment, an
-// inventory adjustment or position in the form distsync encodes it. It reports false, leaving *doc zero, when
-// encoding/json must decode it.
+// reflection when it can: an order, a fulfilment order, an invoice, an
+// allocation update, a shipment, an inventory adjustment or position in
+// the form distsync encodes it (the decoders are generated, codec_gen.go).
+// It reports false, leaving *doc zero, when encoding/json must decode it.
 func decodeDocumentFast[T Document](data []byte, doc *T) bool {
 	switch d := any(doc).(type) {
 	case *Order:
 		return fastOrZero(data, d, decodeOrderFast)
 	case **Order:
 		return fastOrZero(data, *d, decodeOrderFast)
+	case *FulfillmentOrder:
+		return fastOrZero(data, d, decodeFulfillmentOrderFast)
+	case **FulfillmentOrder:
+		return fastOrZero(data, *d, decodeFulfillmentOrderFast)
+	case *Invoice:
+		return fastOrZero(data, d, decodeInvoiceFast)
+	case **Invoice:
+		return fastOrZero(data, *d, decodeInvoiceFast)
 	case *AllocationUpdate:
 		return fastOrZero(data, d, decodeAllocationFast)
 	case **AllocationUpdate:

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/distsync/distsync/internal/jsonfast"
@@ -187,20 +186,20 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	var out Event
 	var seen, bad eventAttr
 	var seenExt map[string]struct{}
-	sc := eventScanner{b: b}
-	sc.skipSpace()
-	if sc.peek() != '{' {
+	sc := jsonfast.Scanner{B: b}
+	sc.SkipSpace()
+	if sc.Peek() != '{' {
 		v.add("", "must be a JSON object")
 		return v.err()
 	}
-	sc.i++
-	for sc.skipSpace(); sc.peek() == '"'; {
-		rawName := sc.value()
+	sc.I++
+	for sc.SkipSpace(); sc.Peek() == '"'; {
+		rawName := sc.Value()
 		name, problem := eventJSONString(rawName)
-		sc.skipSpace()
-		sc.i++ // ':'
-		sc.skipSpace()
-		raw := sc.value()
+		sc.SkipSpace()
+		sc.I++ // ':'
+		sc.SkipSpace()
+		raw := sc.Value()
 		if problem != "" {
 			// Not a name a CloudEvent can carry: report it as written.
 			v.add(strings.ToValidUTF8(string(rawName[1:len(rawName)-1]), "\uFFFD"), "attribute name "+problem)
@@ -224,10 +223,10 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			seenExt[name] = struct{}{}
 			out.decodeExtension(&v, name, raw)
 		}
-		sc.skipSpace()
-		if sc.peek() == ',' {
-			sc.i++
-			sc.skipSpace()
+		sc.SkipSpace()
+		if sc.Peek() == ',' {
+			sc.I++
+			sc.SkipSpace()
 		}
 	}
 	if seen&eventAttrSequence == 0 && out.Subject != "" {
@@ -257,174 +256,27 @@ func eventLegacySequence(ext map[string]any) uint64 {
 	return n
 }
 
-// eventScanner walks JSON text that json.Valid has accepted. It checks
-// bounds anyway, so that a bug cannot turn into a panic.
-type eventScanner struct {
-	b []byte
-	i int
-}
-
-func (s *eventScanner) peek() byte {
-	if s.i < len(s.b) {
-		return s.b[s.i]
-	}
-	return 0
-}
-
-func (s *eventScanner) skipSpace() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// value returns the JSON value starting at the current position and moves
-// past it.
-func (s *eventScanner) value() []byte {
-	start := s.i
-	switch s.peek() {
-	case '"':
-		s.skipString()
-	case '{', '[':
-		depth := 0
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
-			case '"':
-				s.skipString()
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			}
-			s.i++
-			if depth == 0 {
-				break
-			}
-		}
-	default:
-		for s.i < len(s.b) && strings.IndexByte(",}] \t\n\r", s.b[s.i]) < 0 {
-			s.i++
-		}
-	}
-	return s.b[start:s.i]
-}
-
-// skipString moves past the string starting at the current '"'.
-func (s *eventScanner) skipString() {
-	for s.i++; s.i < len(s.b); s.i++ {
-		switch s.b[s.i] {
-		case '\\':
-			s.i++
-		case '"':
-			s.i++
-			return
-		}
-	}
-}
-
-// eventJSONString decodes a JSON string literal that validJSON accepted,
-// without allocating beyond the result when it holds no escapes. Unlike
-// encoding/json, which puts U+FFFD in their place, it refuses invalid
-// UTF-8 and escapes of unpaired UTF-16 surrogates ("\uDEAD"): problem then
-// says what is wrong, for the attribute's violation.
+// eventJSONString decodes a JSON string literal that validJSON accepted.
+// Unlike encoding/json, which puts U+FFFD in their place, it refuses
+// invalid UTF-8 and escapes of unpaired UTF-16 surrogates ("\uDEAD"):
+// problem then says what is wrong, for the attribute's violation.
 func eventJSONString(raw []byte) (s, problem string) {
-	inner := raw[1 : len(raw)-1]
-	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		return string(inner), ""
+	s, p, detail := jsonfast.Unquote(raw)
+	switch p {
+	case jsonfast.StringOK:
+		return s, ""
+	case jsonfast.StringLowSurrogate:
+		return "", fmt.Sprintf(`must not contain the unpaired UTF-16 low surrogate escape "\u%04X"`, detail)
+	case jsonfast.StringHighSurrogate:
+		return "", fmt.Sprintf(`must not contain the unpaired UTF-16 high surrogate escape "\u%04X"`, detail)
+	case jsonfast.StringBadUTF8:
+		return "", fmt.Sprintf("must be valid UTF-8 (bad byte at %d)", detail)
 	}
-	out := make([]byte, 0, len(inner))
-	for i := 0; i < len(inner); {
-		c := inner[i]
-		switch {
-		case c == '\\':
-			if i+1 >= len(inner) {
-				return "", "malformed JSON string escape" // unreachable after validJSON
-			}
-			esc := inner[i+1]
-			if esc != 'u' {
-				out = append(out, eventUnescape(esc))
-				i += 2
-				continue
-			}
-			r, ok := eventHex4(inner[i+2:])
-			if !ok {
-				return "", "malformed JSON string escape" // unreachable after validJSON
-			}
-			n := 6
-			switch {
-			case 0xdc00 <= r && r <= 0xdfff:
-				return "", fmt.Sprintf(`must not contain the unpaired UTF-16 low surrogate escape "\u%04X"`, r)
-			case 0xd800 <= r && r <= 0xdbff:
-				lo, ok := rune(0), false
-				if i+12 <= len(inner) && inner[i+6] == '\\' && inner[i+7] == 'u' {
-					lo, ok = eventHex4(inner[i+8:])
-				}
-				if !ok || lo < 0xdc00 || lo > 0xdfff {
-					return "", fmt.Sprintf(`must not contain the unpaired UTF-16 high surrogate escape "\u%04X"`, r)
-				}
-				r = utf16.DecodeRune(r, lo)
-				n = 12
-			}
-			out = utf8.AppendRune(out, r)
-			i += n
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			i++
-		default:
-			r, size := utf8.DecodeRune(inner[i:])
-			if r == utf8.RuneError && size == 1 {
-				return "", fmt.Sprintf("must be valid UTF-8 (bad byte at %d)", len(out))
-			}
-			out = append(out, inner[i:i+size]...)
-			i += size
-		}
-	}
-	return string(out), ""
+	return "", "malformed JSON string escape" // unreachable after validJSON
 }
 
-// eventUnescape returns the byte a JSON two-character escape \c stands for.
-func eventUnescape(c byte) byte {
-	switch c {
-	case 'b':
-		return '\b'
-	case 'f':
-		return '\f'
-	case 'n':
-		return '\n'
-	case 'r':
-		return '\r'
-	case 't':
-		return '\t'
-	}
-	return c // '"', '\\' and '/'
-}
-
-// eventHex4 decodes the four hex digits at the start of b.
-func eventHex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
-}
+// validJSON reports whether b is valid JSON exactly as json.Valid does.
+func validJSON(b []byte) bool { return jsonfast.Valid(b) }
 
 // eventLocateSyntaxError describes why b is not valid JSON and names the
 // top-level member whose value is malformed, if any.
@@ -527,14 +379,14 @@ func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.
 			e.Data = json.RawMessage("null") // an explicit null payload
 			return true
 		}
-		e.Data = eventCompact(raw)
+		e.Data = json.RawMessage(jsonfast.Compact(raw))
 		return true
 	}
 	if raw[0] == 'n' {
 		return true // null: the attribute is absent
 	}
 	if raw[0] != '"' {
-		v.add(name, "must be a JSON string, got "+eventJSONKind(raw))
+		v.add(name, "must be a JSON string, got "+jsonfast.Kind(raw))
 		return false
 	}
 	s, problem := eventJSONString(raw)
@@ -580,27 +432,6 @@ func (e *Event) decodeAttr(v *violations, attr eventAttr, name string, raw json.
 	return true
 }
 
-// eventCompact returns a compacted copy of the valid JSON value raw.
-func eventCompact(raw []byte) json.RawMessage {
-	inString := false
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; {
-		case inString && c == '\\':
-			i++
-		case c == '"':
-			inString = !inString
-		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			var buf bytes.Buffer
-			buf.Grow(len(raw))
-			if err := json.Compact(&buf, raw); err != nil {
-				return bytes.Clone(raw) // unreachable: raw is valid JSON
-			}
-			return buf.Bytes()
-		}
-	}
-	return bytes.Clone(raw)
-}
-
 // decodeExtension decodes the member of an extension attribute into
 // e.Extensions.
 func (e *Event) decodeExtension(v *violations, name string, raw json.RawMessage) {
@@ -625,7 +456,7 @@ func (e *Event) decodeExtension(v *violations, name string, raw json.RawMessage)
 	case 't', 'f':
 		value = raw[0] == 't'
 	case '{', '[':
-		v.add(name, "must be a JSON string, number or boolean (CloudEvents types), got "+eventJSONKind(raw))
+		v.add(name, "must be a JSON string, number or boolean (CloudEvents types), got "+jsonfast.Kind(raw))
 		return
 	default:
 		n, err := strconv.ParseInt(string(raw), 10, 32)
@@ -639,23 +470,6 @@ func (e *Event) decodeExtension(v *violations, name string, raw json.RawMessage)
 		e.Extensions = make(map[string]any)
 	}
 	e.Extensions[name] = value
-}
-
-// eventJSONKind names the JSON type of a raw value.
-func eventJSONKind(raw json.RawMessage) string {
-	switch raw[0] {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case '"':
-		return "string"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	}
-	return "number"
 }
 
 // eventJSONError describes a JSON decoding error without the "json: "

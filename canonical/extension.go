@@ -524,33 +524,40 @@ func jsonKindOf(tok json.Token) string {
 	return "null"
 }
 
-// extensions reads the object appendExtensions writes: names without
+// readExtensions reads the object appendExtensions writes: names without
 // escapes, each once, and members type and value once each.
-func (s *lineScanner) extensions(x *Extensions) bool {
+func readExtensions(r *jsonfast.Reader, x *Extensions) bool {
+	if !r.Open() {
+		return false
+	}
 	out := Extensions{}
-	ok := s.object(func(k []byte) bool {
-		name := string(k)
-		if _, dup := out.Get(name); dup {
+	for r.Next() {
+		name := string(r.Key())
+		if _, dup := out.Get(name); dup || !r.Open() {
 			return false
 		}
-		var e Extension
-		e.Name = name
-		var seen uint32
-		if !s.object(func(k []byte) bool {
-			switch string(k) {
+		e := Extension{Name: name}
+		var seen uint64
+		for r.Next() {
+			switch string(r.Key()) {
 			case "type":
-				return scanStr(s, &e.Type) && once(&seen, 1)
+				if !jsonfast.Once(&seen, 1) || !jsonfast.ReadString(r, &e.Type) {
+					return false
+				}
 			case "value":
-				return scanStr(s, &e.Value) && once(&seen, 2)
+				if !jsonfast.Once(&seen, 2) || !jsonfast.ReadString(r, &e.Value) {
+					return false
+				}
+			default:
+				return false
 			}
-			return false
-		}) || seen != 3 {
+		}
+		if !r.Ok() || seen != 3 {
 			return false
 		}
 		out = append(out, e)
-		return true
-	})
-	if !ok {
+	}
+	if !r.Ok() {
 		return false
 	}
 	slices.SortStableFunc(out, cmpExtension)

@@ -77,3 +77,70 @@ func TestGenerateRefuses(t *testing.T) {
 		assert.True(t, strings.Contains(err.Error(), tc.want), "%s: error %q says %q", tc.name, err, tc.want)
 	}
 }
+
+type code string
+
+func (c *code) UnmarshalText([]byte) error { return nil }
+
+type withCode struct {
+	C code `json:"c"`
+}
+
+type decodeDoc struct {
+	ID     string   `json:"id"`
+	N      int32    `json:"n,omitempty"`
+	OK     bool     `json:"ok"`
+	Leaf   leaf     `json:"leaf"`
+	Ptr    *leaf    `json:"ptr,omitempty"`
+	Leaves []leaf   `json:"leaves"`
+	Tags   []string `json:"tags"`
+	C      code     `json:"c"`
+	Skip   string   `json:"-"`
+}
+
+func TestGenerateDecoders(t *testing.T) {
+	src, err := jsongen.Generate(jsongen.Config{Package: "p", Generator: "test",
+		Decoders: map[reflect.Type]string{reflect.TypeFor[decodeDoc](): "decodeDocFast"},
+		Readers:  map[reflect.Type]string{reflect.TypeFor[code](): "readCode"},
+	})
+	require.NoError(t, err, "generate")
+	s := string(src)
+	for _, want := range []string{
+		`import "github.com/distsync/distsync/internal/jsonfast"`,
+		"func decodeDocFast(data []byte, v *decodeDoc) bool {",
+		"return readdecodeDoc(&r, v) && r.End()",
+		"func readdecodeDoc(r *jsonfast.Reader, v *decodeDoc) bool {",
+		"func readleaf(r *jsonfast.Reader, v *leaf) bool {",
+		`case "id":`,
+		"if !jsonfast.Once(&seen, 1<<0) || !jsonfast.ReadString(r, &v.ID) {",
+		"!jsonfast.ReadInt(r, &v.N)",
+		"!r.Bool(&v.OK)",
+		"!readleaf(r, &v.Leaf)",
+		"p1 := new(leaf)",
+		"v.Ptr = p1",
+		"l1 := make([]leaf, 0, r.Len())",
+		"l1 := make([]string, 0, r.Len())",
+		"!readCode(r, &v.C)",
+		"default:\n\t\t\treturn false",
+	} {
+		assert.Contains(t, s, want, "the generated source")
+	}
+	assert.NotContains(t, s, `"-"`, "a field tagged - is skipped")
+}
+
+func TestGenerateDecodersRefuse(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		t    reflect.Type
+		want string
+	}{
+		{"map", reflect.TypeFor[withMap](), "not supported"},
+		{"unmarshaler not listed", reflect.TypeFor[withCode](), "unmarshals itself"},
+		{"not a struct", reflect.TypeFor[string](), "not a struct"},
+	} {
+		_, err := jsongen.Generate(jsongen.Config{Package: "p", Generator: "test",
+			Decoders: map[reflect.Type]string{tc.t: "decodeFast"}})
+		require.Error(t, err, tc.name)
+		assert.True(t, strings.Contains(err.Error(), tc.want), "%s: error %q says %q", tc.name, err, tc.want)
+	}
+}

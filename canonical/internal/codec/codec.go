@@ -1,5 +1,5 @@
 // Package codec says which of canonical's types get generated JSON
-// encoders (codec_gen.go in canonical) and generates them with
+// encoders and decoders (codec_gen.go in canonical) and generates them with
 // internal/jsongen. Run go generate in canonical after changing a
 // document; TestCodecGenerated fails while the checked-in file is not
 // current.
@@ -40,6 +40,28 @@ func Config() jsongen.Config {
 			reflect.TypeFor[canonical.GTIN](),
 			reflect.TypeFor[canonical.SSCC](),
 		},
+		Decoders: map[reflect.Type]string{
+			reflect.TypeFor[canonical.Order]():               "decodeOrderFast",
+			reflect.TypeFor[canonical.FulfillmentOrder]():    "decodeFulfillmentOrderFast",
+			reflect.TypeFor[canonical.AllocationUpdate]():    "decodeAllocationFast",
+			reflect.TypeFor[canonical.Shipment]():            "decodeShipmentFast",
+			reflect.TypeFor[canonical.InventoryAdjustment](): "decodeAdjustmentFast",
+			reflect.TypeFor[canonical.InventoryPosition]():   "decodePositionFast",
+			reflect.TypeFor[canonical.Invoice]():             "decodeInvoiceFast",
+		},
+		Readers: map[reflect.Type]string{
+			reflect.TypeFor[canonical.Decimal]():           "readDecimal",
+			reflect.TypeFor[canonical.Currency]():          "readCurrency",
+			reflect.TypeFor[canonical.Unit]():              "readUnit",
+			reflect.TypeFor[canonical.GTIN]():              "readGTIN",
+			reflect.TypeFor[canonical.SSCC]():              "readSSCC",
+			reflect.TypeFor[canonical.Buckets]():           "readBuckets",
+			reflect.TypeFor[canonical.Extensions]():        "readExtensions",
+			reflect.TypeFor[canonical.QuantityEventKind](): "readQuantityKind",
+		},
+		// OrderLine's UnmarshalJSON is its generated reader, then
+		// encoding/json.
+		Fields: []reflect.Type{reflect.TypeFor[canonical.OrderLine]()},
 	}
 }
 

@@ -1,11 +1,10 @@
-package canonical
+package jsonfast
 
-// validJSON reports whether b is valid JSON exactly as json.Valid does
+// Valid reports whether b is valid JSON exactly as json.Valid does
 // (RFC 8259, bytes of 0x80 and above taken as they are in strings, at most
 // 10000 nested arrays and objects), without encoding/json's scanner state
-// machine, which costs a function call per byte. Every appended event's
-// data goes through it. FuzzValidJSON compares it with json.Valid.
-func validJSON(b []byte) bool {
+// machine, which costs a function call per byte.
+func Valid(b []byte) bool {
 	const maxDepth = 10000 // encoding/json's maxNestingDepth
 	var buf [32]byte
 	stack := buf[:0] // '{' or '[' per open container
@@ -128,7 +127,7 @@ func scanString(b []byte, i int) (int, bool) {
 					return i, false
 				}
 				for _, h := range b[i+1 : i+5] {
-					if !eventIsHex(h) {
+					if !isHex(h) {
 						return i, false
 					}
 				}
@@ -189,4 +188,8 @@ func scanLiteral(b []byte, i int, lit string) (int, bool) {
 		return i, false
 	}
 	return i + len(lit), true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
