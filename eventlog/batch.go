@@ -84,7 +84,8 @@ func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint6
 // error (the error policy retries it).
 //
 // Call Defer only while the handler runs, from its goroutine. after is
-// called from the consumer's loop: it must be quick and must not block.
+// called from the consumer's loop once the writes committed, before the
+// key's next event starts: it must be quick and must not block.
 func Defer(ctx context.Context, db *sql.DB, write TxWrite, after func()) bool {
 	it, ok := ctx.Value(batchKey{}).(*item)
 	if !ok || it.batch == nil || !it.batch.usesDB(db) || write == nil {
@@ -329,15 +330,15 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 	}
 }
 
-// flushed finishes an item whose deferred writes committed and calls its
-// after functions.
+// flushed calls the after functions of an item whose deferred writes
+// committed, then finishes it: the key's next event, which finishing may
+// start, finds what they record (a saved state's new version).
 func (r *run) flushed(it *item) {
-	afters := it.afters
-	it.writes, it.afters, it.dedupe = nil, nil, idempotency.Lease{}
-	r.finish(it)
-	for _, f := range afters {
+	for _, f := range it.afters {
 		f()
 	}
+	it.writes, it.afters, it.dedupe = nil, nil, idempotency.Lease{}
+	r.finish(it)
 }
 
 // lowWater returns the offset below which every item read is done.

@@ -298,3 +298,38 @@ func TestConsumerReleasesClaimWhenDeferredWritesFail(t *testing.T) {
 		}
 	})
 }
+
+// TestDeferAfterRunsBeforeTheKeysNextEvent defers a write for each of
+// three events of one key with an after function that records the write
+// as applied, in a plain variable, as the flow records a saved state's
+// version: each event's handler must find the previous event's after
+// done. Run under -race, an after called once the next event had started
+// is a data race as well as a wrong count.
+func TestDeferAfterRunsBeforeTheKeysNextEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		db, s, _ := openSQLiteClaims(t)
+		_, err := db.ExecContext(ctx, "CREATE TABLE applied (id TEXT PRIMARY KEY)")
+		require.NoError(t, err, "create applied")
+		evs := []canonical.Event{eventlogtest.Event("k", 1), eventlogtest.Event("k", 2), eventlogtest.Event("k", 3)}
+		require.NoError(t, s.Append(ctx, evs...), "Append")
+		applied := 0 // written by the after functions, read by the handlers: no lock
+		var seen []int
+		c, err := eventlog.NewConsumer(s, eventlog.ConsumerConfig{Group: "g", PollInterval: time.Second,
+			Handler: func(hctx context.Context, ev canonical.Event) error {
+				seen = append(seen, applied)
+				id := ev.ID
+				if !eventlog.Defer(hctx, db, func(ctx context.Context, tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, "INSERT INTO applied (id) VALUES (?)", id)
+					return err
+				}, func() { applied++ }) {
+					return errors.New("Defer did not defer")
+				}
+				return nil
+			}})
+		require.NoError(t, err, "NewConsumer")
+		runConsumerUntilIdle(t, c)
+		assert.Equal(t, []int{0, 1, 2}, seen, "writes recorded as applied when each of the key's events started")
+		assert.Equal(t, 3, applied, "after functions called")
+	})
+}
