@@ -10,7 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
+
+	"github.com/distsync/distsync/internal/lease"
 )
 
 // GroupConsumer returns a constructor of members of the partitioned group
@@ -48,9 +49,6 @@ func (g *Group) ConsumerGroups() []string {
 	return gs
 }
 
-// idlePoll is how often WaitIdle reads the group's state.
-const idlePoll = 20 * time.Millisecond
-
 // idleScan is what WaitIdle learnt of the log: the offset of the last
 // event of each partition among the events through thru. Events are
 // appended in offset order (on PostgreSQL under the append lock), so what
@@ -77,26 +75,7 @@ type idleScan struct {
 // context.Cause(ctx). It implements the flow
 // package's Consumer.WaitIdle.
 func (g *Group) WaitIdle(ctx context.Context) error {
-	t := time.NewTicker(idlePoll)
-	defer t.Stop()
-	waiting := "its state not read yet" // what the last full reading found
-	for {
-		busy, err := g.busy(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			g.log.DebugContext(ctx, "eventlog: reading the group's state failed; trying again",
-				"group", g.cfg.Consumer.Group, "err", err)
-		case err == nil && busy == "":
-			return nil
-		case err == nil:
-			waiting = busy
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("eventlog: group %s not idle: %s: %w", g.cfg.Consumer.Group, waiting, context.Cause(ctx))
-		case <-t.C:
-		}
-	}
+	return lease.WaitIdle(ctx, "eventlog", g.cfg.Consumer.Group, g.log, g.busy)
 }
 
 // busy reads the group's state once and returns what keeps it from being

@@ -10,12 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/internal/lease"
 )
 
 var (
@@ -54,9 +54,6 @@ func (g *Group) ConsumerGroups() []string {
 	return gs
 }
 
-// idlePoll is how often WaitIdle reads the group's state.
-const idlePoll = 20 * time.Millisecond
-
 // WaitIdle waits until the whole partitioned group is idle, whichever
 // members own its partitions, and returns nil: for every partition, the
 // committed cursor of its consumer group is at or after the partition's
@@ -70,26 +67,7 @@ const idlePoll = 20 * time.Millisecond
 // what it was waiting for, wrapping context.Cause(ctx).
 // It implements flow.Consumer.WaitIdle.
 func (g *Group) WaitIdle(ctx context.Context) error {
-	t := time.NewTicker(idlePoll)
-	defer t.Stop()
-	waiting := "its state not read yet" // what the last full reading found
-	for {
-		busy, err := g.busy(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			g.log.DebugContext(ctx, "jetstream: reading the group's state failed; trying again",
-				"group", g.cfg.Consumer.Group, "err", err)
-		case err == nil && busy == "":
-			return nil
-		case err == nil:
-			waiting = busy
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("jetstream: group %s not idle: %s: %w", g.cfg.Consumer.Group, waiting, context.Cause(ctx))
-		case <-t.C:
-		}
-	}
+	return lease.WaitIdle(ctx, "jetstream", g.cfg.Consumer.Group, g.log, g.busy)
 }
 
 // busy reads the group's state once and returns what keeps it from being

@@ -2,8 +2,9 @@
 // groups of eventlog (SQL) and eventlog/jetstream share: a held partition
 // lease, renewed on a ticker until it is unlocked or lost ([Lease]), the
 // set of partitions a member owns ([Owned]), and how a member picks its
-// share ([Target], [Order]). What a renewal or a release writes is the
-// backend's, behind [Store].
+// share ([Target], [Order]); and the wait for a whole group to be idle
+// ([WaitIdle]). What a renewal or a release writes is the backend's,
+// behind [Store]; what keeps a group busy is the backend's reading.
 package lease
 
 import (
