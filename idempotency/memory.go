@@ -106,26 +106,40 @@ var (
 )
 
 // memShard holds the records whose key hashes to it, in an open-addressing
-// table of slots indexed by the high bits of the key's 64-bit hash (the low
-// bits pick the shard), probed linearly. A lookup hashes the key once and
-// usually reads one slot: the table is kept at most half full. Records of
-// keys whose hashes collide share a slot and are chained through
-// memRecord.next. The zero value is an empty shard.
+// table of slots probed linearly from the slot picked by the high 32 bits
+// of the key's 64-bit hash (the low bits pick the shard). A slot is 8
+// bytes: those 32 bits, as a tag compared before the record's key, and the
+// record's reference; the table is kept at most half full, so a lookup
+// usually reads one slot, and one record. The records lie in slabs of
+// slabSize (the first grows to it), reused through a free list, so a claim
+// of a new key allocates nothing of its own but the table's and a slab's
+// growth, and the records are not objects the garbage collector tracks one
+// by one. The zero value is an empty shard.
 type memShard struct {
 	mu    sync.Mutex
 	slots []memSlot // len is 0 or a power of two
-	used  int       // slots in use
-	n     int       // records held, chained ones included
+	used  int       // slots in use: the records held
+	slabs [][]memRecord
+	// made counts the records made in the slabs; free is the reference of
+	// the first free one (its chain runs through memRecord.nextFree), 0 if
+	// none.
+	made int
+	free uint32
 	// token numbers the claims of the shard's keys, from 1: a key always
 	// hashes to the same shard, so each of its claims gets another token.
 	token uint64
-	_     [8]byte // keep shards on separate cache lines
+	_     [40]byte // keep shards on separate cache lines
 }
 
-// memSlot is a slot of a memShard's table: rec is nil when it is free.
+// slabSize is the number of records of a full slab.
+const slabSize = 256
+
+// memSlot is a slot of a memShard's table: ref is 0 when it is free, else
+// the record's index in the slabs plus one; tag is the high 32 bits of the
+// record key's hash.
 type memSlot struct {
-	h   uint64
-	rec *memRecord
+	tag uint32
+	ref uint32
 }
 
 // nextToken returns the token of a new claim; the caller holds sh.mu.
@@ -134,117 +148,119 @@ func (sh *memShard) nextToken() uint64 {
 	return sh.token
 }
 
-// home returns the slot where a probe for h starts.
-func (sh *memShard) home(h uint64) int {
-	return int((h >> 32) & uint64(len(sh.slots)-1))
+// tagOf returns the tag of the hash h.
+func tagOf(h uint64) uint32 { return uint32(h >> 32) }
+
+// rec returns the record of a slot's ref.
+func (sh *memShard) rec(ref uint32) *memRecord {
+	i := ref - 1
+	return &sh.slabs[i/slabSize][i%slabSize]
 }
 
-// slot returns the index of the slot of h, or -1.
-func (sh *memShard) slot(h uint64) int {
+// find returns the slot of k, whose hash is h, and its record, or -1 and
+// nil.
+func (sh *memShard) find(h uint64, k string) (int, *memRecord) {
 	if len(sh.slots) == 0 {
-		return -1
+		return -1, nil
 	}
+	tag := tagOf(h)
 	mask := len(sh.slots) - 1
-	for i := sh.home(h); ; i = (i + 1) & mask {
-		s := &sh.slots[i]
-		if s.rec == nil {
-			return -1
+	for i := int(tag) & mask; ; i = (i + 1) & mask {
+		s := sh.slots[i]
+		if s.ref == 0 {
+			return -1, nil
 		}
-		if s.h == h {
-			return i
+		if s.tag == tag {
+			if rec := sh.rec(s.ref); rec.key == k {
+				return i, rec
+			}
 		}
 	}
 }
 
 // get returns the record of k, whose hash is h, or nil.
 func (sh *memShard) get(h uint64, k string) *memRecord {
-	rec, _ := sh.find(h, k)
+	_, rec := sh.find(h, k)
 	return rec
 }
 
-// find returns the record of k, whose hash is h, or nil, and the first
-// record of the chain of h (nil when h has none), for add.
-func (sh *memShard) find(h uint64, k string) (rec, head *memRecord) {
-	i := sh.slot(h)
-	if i < 0 {
-		return nil, nil
-	}
-	head = sh.slots[i].rec
-	for rec := head; rec != nil; rec = rec.next {
-		if rec.key == k {
-			return rec, head
-		}
-	}
-	return nil, head
-}
-
-// add inserts rec, whose key hashes to h and is not held yet, in front of
-// head, the chain of h that find returned.
-func (sh *memShard) add(h uint64, head, rec *memRecord) {
-	rec.next = head
-	sh.n++
-	if head != nil {
-		sh.slots[sh.slot(h)].rec = rec
-		return
-	}
+// add makes a record for k, whose hash is h and which the shard does not
+// hold, and returns it: zero but for its key. The pointer is valid until
+// the next add.
+func (sh *memShard) add(h uint64, k string) *memRecord {
 	if 2*(sh.used+1) > len(sh.slots) {
 		sh.grow()
 	}
-	sh.put(h, rec)
+	ref := sh.alloc()
+	sh.put(memSlot{tag: tagOf(h), ref: ref})
 	sh.used++
+	rec := sh.rec(ref)
+	rec.key = k
+	return rec
 }
 
-// put stores the chain rec of h in the first free slot of its probe; h
-// has no slot yet and the table has a free one.
-func (sh *memShard) put(h uint64, rec *memRecord) {
+// alloc returns the reference of a zero record, free or new.
+func (sh *memShard) alloc() uint32 {
+	if ref := sh.free; ref != 0 {
+		rec := sh.rec(ref)
+		sh.free, rec.nextFree = rec.nextFree, 0
+		return ref
+	}
+	i := sh.made
+	switch n := len(sh.slabs); {
+	case n == 0:
+		sh.slabs = append(sh.slabs, make([]memRecord, 0, 8))
+	case i%slabSize == 0:
+		sh.slabs = append(sh.slabs, make([]memRecord, 0, slabSize))
+	}
+	// The first slab grows to slabSize as a slice does (records are
+	// referred to by index, so moving them is harmless); the others are
+	// made full.
+	last := &sh.slabs[len(sh.slabs)-1]
+	*last = append(*last, memRecord{})
+	sh.made++
+	return uint32(i + 1)
+}
+
+// put stores s in the first free slot of its probe; its record has no
+// slot yet and the table has a free one.
+func (sh *memShard) put(s memSlot) {
 	mask := len(sh.slots) - 1
-	i := sh.home(h)
-	for sh.slots[i].rec != nil {
+	i := int(s.tag) & mask
+	for sh.slots[i].ref != 0 {
 		i = (i + 1) & mask
 	}
-	sh.slots[i] = memSlot{h: h, rec: rec}
+	sh.slots[i] = s
 }
 
-// grow doubles the table (8 slots at first) and moves the chains into it.
+// grow doubles the table (8 slots at first) and moves the slots into it.
 func (sh *memShard) grow() {
 	old := sh.slots
 	sh.slots = make([]memSlot, max(8, 2*len(old)))
 	for _, s := range old {
-		if s.rec != nil {
-			sh.put(s.h, s.rec)
+		if s.ref != 0 {
+			sh.put(s)
 		}
 	}
 }
 
-// remove unlinks rec, whose key hashes to h.
-func (sh *memShard) remove(h uint64, rec *memRecord) {
-	i := sh.slot(h)
-	head := sh.slots[i].rec
-	switch {
-	case head == rec && rec.next == nil:
-		sh.free(i)
-	case head == rec:
-		sh.slots[i].rec = rec.next
-	default:
-		for p := head; p != nil; p = p.next {
-			if p.next == rec {
-				p.next = rec.next
-				break
-			}
-		}
-	}
-	rec.next = nil
-	sh.n--
+// remove deletes the record of slot i and frees both.
+func (sh *memShard) remove(i int) {
+	ref := sh.slots[i].ref
+	rec := sh.rec(ref)
+	*rec = memRecord{nextFree: sh.free} // drops its key and result
+	sh.free = ref
+	sh.clear(i)
 }
 
-// free empties slot i, moving back the later slots of the probe run that
+// clear empties slot i, moving back the later slots of the probe run that
 // would no longer be found past the gap (so no tombstones are needed).
-func (sh *memShard) free(i int) {
+func (sh *memShard) clear(i int) {
 	mask := len(sh.slots) - 1
-	for j := (i + 1) & mask; sh.slots[j].rec != nil; j = (j + 1) & mask {
+	for j := (i + 1) & mask; sh.slots[j].ref != 0; j = (j + 1) & mask {
 		// The entry at j may move to the gap at i unless its home lies
 		// cyclically in (i, j].
-		k := sh.home(sh.slots[j].h)
+		k := int(sh.slots[j].tag) & mask
 		if (j > i && (k <= i || k > j)) || (j < i && k <= i && k > j) {
 			sh.slots[i] = sh.slots[j]
 			i = j
@@ -256,14 +272,14 @@ func (sh *memShard) free(i int) {
 
 type memRecord struct {
 	key       string
-	next      *memRecord // the next record whose key has the same hash
 	fp        Fingerprint
-	completed bool
-	failed    bool
 	token     uint64
 	leaseEnd  int64 // unix nanoseconds
 	expires   int64 // unix nanoseconds
 	data      []byte
+	nextFree  uint32 // the next free record's reference, while free
+	completed bool
+	failed    bool
 }
 
 // NewMemoryStore returns a MemoryStore configured by cfg and starts its
@@ -373,7 +389,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec, head := sh.find(h, key.s)
+	_, rec := sh.find(h, key.s)
 	ok := rec != nil
 	if ok && rec.expires > now {
 		switch {
@@ -392,8 +408,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 			return Claim{}, fmt.Errorf("idempotency: claim %q: the store holds %d records and %d bytes (limits %d and %d): %w",
 				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
 		}
-		rec = &memRecord{key: key.s}
-		sh.add(h, head, rec)
+		rec = sh.add(h, key.s)
 	} else if n := len(rec.data); n > 0 {
 		s.bytes.Add(-int64(n)) // the old result is dropped
 	}
@@ -406,7 +421,6 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	end := now + int64(lease)
 	*rec = memRecord{
 		key:      rec.key,
-		next:     rec.next,
 		data:     buf,
 		fp:       fp,
 		token:    sh.nextToken(),
@@ -471,11 +485,11 @@ func (s *MemoryStore) release(l Lease) error {
 	sh, h := s.shard(l.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec := sh.get(h, l.Key.s)
+	i, rec := sh.find(h, l.Key.s)
 	if rec == nil || rec.completed || rec.token != l.Token {
 		return leaseLost(l)
 	}
-	s.forget(sh, h, rec)
+	s.forget(sh, i)
 	return nil
 }
 
@@ -499,12 +513,14 @@ func (s *MemoryStore) admit(n int) bool {
 	return true
 }
 
-// forget deletes rec, a record of sh (whose lock the caller holds) whose
-// key hashes to h, and uncounts it.
-func (s *MemoryStore) forget(sh *memShard, h uint64, rec *memRecord) {
-	sh.remove(h, rec)
+// forget deletes the record of slot i of sh (whose lock the caller
+// holds) and uncounts it.
+func (s *MemoryStore) forget(sh *memShard, i int) {
+	rec := sh.rec(sh.slots[i].ref)
+	n := len(rec.key) + len(rec.data)
+	sh.remove(i)
 	s.keys.Add(-1)
-	s.bytes.Add(-int64(len(rec.key) + len(rec.data)))
+	s.bytes.Add(-int64(n))
 }
 
 // reapWhenFull deletes the expired records, at most once a second of the
@@ -570,15 +586,11 @@ func (s *MemoryStore) reap() int {
 		// harmless.
 		for i := 0; i < len(sh.slots); {
 			slot := sh.slots[i]
-			for rec := slot.rec; rec != nil; {
-				next := rec.next
-				if rec.expires <= now {
-					s.forget(sh, slot.h, rec)
-					n++
-				}
-				rec = next
+			if slot.ref != 0 && sh.rec(slot.ref).expires <= now {
+				s.forget(sh, i)
+				n++
 			}
-			if cur := sh.slots[i]; cur.rec == nil || cur == slot {
+			if cur := sh.slots[i]; cur.ref == 0 || cur == slot {
 				i++
 			}
 		}
@@ -593,7 +605,7 @@ func (s *MemoryStore) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += sh.n
+		n += sh.used
 		sh.mu.Unlock()
 	}
 	return n

@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMemShardCollisions checks the chains of records whose keys share a
-// hash: every record is found by its own key, removed alone, and reaped
-// alone. Real collisions of the 64-bit hash are too rare to provoke, so
-// the records are put under one hash by hand.
+// TestMemShardCollisions checks records whose keys share a hash (and so a
+// tag and a probe run): every record is found by its own key, removed
+// alone, and reaped alone. Real collisions of the 64-bit hash are too rare
+// to provoke, so the records are put under one hash by hand.
 func TestMemShardCollisions(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -29,25 +29,30 @@ func TestMemShardCollisions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var sh memShard
 			const h = 42
-			recs := map[string]*memRecord{}
-			for _, k := range []string{"a", "b", "c"} {
-				recs[k] = &memRecord{key: k}
-				_, head := sh.find(h, k)
-				sh.add(h, head, recs[k])
+			for i, k := range []string{"a", "b", "c"} {
+				require.Nil(t, sh.get(h, k), "get(%q) before adding it", k)
+				sh.add(h, k).token = uint64(i + 1)
 			}
-			require.Equal(t, 3, sh.n, "records after adding a, b, c")
-			require.Equal(t, 1, sh.used, "slots for a, b, c (one hash)")
+			require.Equal(t, 3, sh.used, "records after adding a, b, c")
+			tokens := map[string]uint64{"a": 1, "b": 2, "c": 3}
 			left := map[string]bool{"a": true, "b": true, "c": true}
 			for _, k := range tt.remove {
-				sh.remove(h, recs[k])
+				i, rec := sh.find(h, k)
+				require.NotNil(t, rec, "find(%q) before removing it", k)
+				sh.remove(i)
 				delete(left, k)
 				assert.Nil(t, sh.get(h, k), "get(%q) after removing it", k)
 				for other := range left {
-					assert.Same(t, recs[other], sh.get(h, other), "get(%q) after removing %q", other, k)
+					rec := sh.get(h, other)
+					if assert.NotNil(t, rec, "get(%q) after removing %q", other, k) {
+						assert.Equal(t, other, rec.key, "key of get(%q) after removing %q", other, k)
+						assert.Equal(t, tokens[other], rec.token, "token of get(%q) after removing %q", other, k)
+					}
 				}
-				assert.Equal(t, len(left), sh.n, "records after removing %q", k)
+				assert.Equal(t, len(left), sh.used, "records after removing %q", k)
 			}
 			assert.Equal(t, 0, sh.used, "slots after removing every record")
+			assert.NotZero(t, sh.free, "removed records are free for reuse")
 		})
 	}
 }
@@ -61,9 +66,8 @@ func TestMemoryStoreReapCollisions(t *testing.T) {
 	ctx := context.Background()
 	sh := &s.shards[0]
 	for i, k := range []string{"a", "b", "c", "d"} {
-		rec := &memRecord{key: k, completed: true, token: uint64(i + 1), expires: now.UnixNano() + int64(i%2)}
-		_, head := sh.find(7, k)
-		sh.add(7, head, rec)
+		rec := sh.add(7, k)
+		rec.completed, rec.token, rec.expires = true, uint64(i+1), now.UnixNano()+int64(i%2)
 		s.keys.Add(1)
 		s.bytes.Add(int64(len(k)))
 	}
@@ -110,28 +114,34 @@ func TestMemShardProbeRuns(t *testing.T) {
 			rng := rand.New(rand.NewPCG(tt.seed, 0))
 			var sh memShard
 			hashes := make([]uint64, tt.n)
-			recs := make([]*memRecord, tt.n)
-			for i := range recs {
+			for i := range hashes {
 				hashes[i] = clusteredHash(rng, i)
-				recs[i] = &memRecord{key: strconv.Itoa(i)}
-				_, head := sh.find(hashes[i], recs[i].key)
-				sh.add(hashes[i], head, recs[i])
+				sh.add(hashes[i], strconv.Itoa(i)).token = uint64(i + 1)
 			}
 			require.Equal(t, tt.n, sh.used, "slots in use")
 			left := map[int]bool{}
-			for i := range recs {
+			for i := range hashes {
 				left[i] = true
 			}
 			for _, i := range rng.Perm(tt.n) {
-				sh.remove(hashes[i], recs[i])
+				slot, rec := sh.find(hashes[i], strconv.Itoa(i))
+				require.NotNil(t, rec, "record %d before removing it", i)
+				sh.remove(slot)
 				delete(left, i)
-				require.Nil(t, sh.get(hashes[i], recs[i].key), "record %d after removing it", i)
+				require.Nil(t, sh.get(hashes[i], strconv.Itoa(i)), "record %d after removing it", i)
 				for j := range left {
-					require.Same(t, recs[j], sh.get(hashes[j], recs[j].key), "record %d after removing %d", j, i)
+					rec := sh.get(hashes[j], strconv.Itoa(j))
+					require.NotNil(t, rec, "record %d after removing %d", j, i)
+					require.Equal(t, uint64(j+1), rec.token, "token of record %d after removing %d", j, i)
 				}
 				require.Equal(t, len(left), sh.used, "slots in use after removing %d", i)
-				require.Equal(t, len(left), sh.n, "records after removing %d", i)
 			}
+			// The freed records are reused before new ones are made.
+			made := sh.made
+			for i := range tt.n {
+				sh.add(hashes[i], strconv.Itoa(i))
+			}
+			require.Equal(t, made, sh.made, "records made after adding %d keys again", tt.n)
 		})
 	}
 }
@@ -147,18 +157,17 @@ func TestMemoryStoreReapProbeRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 0))
 	const n = 500
 	hashes := make([]uint64, n)
-	recs := make([]*memRecord, n)
+	exps := make([]int64, n)
 	expired := 0
-	for i := range recs {
+	for i := range hashes {
 		hashes[i] = clusteredHash(rng, i)
-		exp := now.UnixNano() + 1
+		exps[i] = now.UnixNano() + 1
 		if rng.IntN(3) > 0 {
-			exp = now.UnixNano()
+			exps[i] = now.UnixNano()
 			expired++
 		}
-		recs[i] = &memRecord{key: strconv.Itoa(i), completed: true, token: uint64(i + 1), expires: exp}
-		_, head := sh.find(hashes[i], recs[i].key)
-		sh.add(hashes[i], head, recs[i])
+		rec := sh.add(hashes[i], strconv.Itoa(i))
+		rec.completed, rec.token, rec.expires = true, uint64(i+1), exps[i]
 		s.keys.Add(1)
 	}
 	got, err := s.Reap(context.Background())
@@ -166,11 +175,12 @@ func TestMemoryStoreReapProbeRuns(t *testing.T) {
 	assert.Equal(t, expired, got, "records reaped")
 	assert.Equal(t, n-expired, s.Len(), "records left")
 	assert.Equal(t, n-expired, sh.used, "slots in use")
-	for i, rec := range recs {
-		if rec.expires <= now.UnixNano() {
-			assert.Nil(t, sh.get(hashes[i], rec.key), "record %d reaped", i)
-		} else {
-			assert.Same(t, rec, sh.get(hashes[i], rec.key), "record %d kept", i)
+	for i, exp := range exps {
+		rec := sh.get(hashes[i], strconv.Itoa(i))
+		if exp <= now.UnixNano() {
+			assert.Nil(t, rec, "record %d reaped", i)
+		} else if assert.NotNil(t, rec, "record %d kept", i) {
+			assert.Equal(t, uint64(i+1), rec.token, "token of record %d", i)
 		}
 	}
 }
