@@ -113,8 +113,10 @@ var (
 // usually reads one slot, and one record. The records lie in slabs of
 // slabSize (the first grows to it), reused through a free list, so a claim
 // of a new key allocates nothing of its own but the table's and a slab's
-// growth, and the records are not objects the garbage collector tracks one
-// by one. The zero value is an empty shard.
+// growth. A record holds no pointer (its key is in it, up to keyInline
+// bytes; a longer key and a stored result are kept in the shard's maps),
+// so the garbage collector never scans the slabs and the caller's key is
+// not kept. The zero value is an empty shard.
 type memShard struct {
 	mu    sync.Mutex
 	slots []memSlot // len is 0 or a power of two
@@ -125,10 +127,14 @@ type memShard struct {
 	// none.
 	made int
 	free uint32
+	// long holds the keys longer than keyInline, data the results (or the
+	// buffer kept for the next one), by record reference.
+	long map[uint32]string
+	data map[uint32][]byte
 	// token numbers the claims of the shard's keys, from 1: a key always
 	// hashes to the same shard, so each of its claims gets another token.
 	token uint64
-	_     [40]byte // keep shards on separate cache lines
+	_     [24]byte // keep shards on separate cache lines
 }
 
 // slabSize is the number of records of a full slab.
@@ -171,11 +177,30 @@ func (sh *memShard) find(h uint64, k string) (int, *memRecord) {
 			return -1, nil
 		}
 		if s.tag == tag {
-			if rec := sh.rec(s.ref); rec.key == k {
+			if rec := sh.rec(s.ref); int(rec.keyLen) == len(k) && sh.keyIs(s.ref, rec, k) {
 				return i, rec
 			}
 		}
 	}
+}
+
+// keyIs reports whether the key of rec, whose reference is ref and whose
+// length is len(k), is k.
+func (sh *memShard) keyIs(ref uint32, rec *memRecord, k string) bool {
+	if len(k) <= keyInline {
+		return string(rec.key[:len(k)]) == k
+	}
+	return sh.long[ref] == k
+}
+
+// keyAt returns the key of the record in slot i.
+func (sh *memShard) keyAt(i int) string {
+	ref := sh.slots[i].ref
+	rec := sh.rec(ref)
+	if rec.keyLen <= keyInline {
+		return string(rec.key[:rec.keyLen])
+	}
+	return sh.long[ref]
 }
 
 // get returns the record of k, whose hash is h, or nil.
@@ -185,9 +210,9 @@ func (sh *memShard) get(h uint64, k string) *memRecord {
 }
 
 // add makes a record for k, whose hash is h and which the shard does not
-// hold, and returns it: zero but for its key. The pointer is valid until
-// the next add.
-func (sh *memShard) add(h uint64, k string) *memRecord {
+// hold, and returns its reference and the record: zero but for its key.
+// The pointer is valid until the next add.
+func (sh *memShard) add(h uint64, k string) (uint32, *memRecord) {
 	if 2*(sh.used+1) > len(sh.slots) {
 		sh.grow()
 	}
@@ -195,8 +220,16 @@ func (sh *memShard) add(h uint64, k string) *memRecord {
 	sh.put(memSlot{tag: tagOf(h), ref: ref})
 	sh.used++
 	rec := sh.rec(ref)
-	rec.key = k
-	return rec
+	rec.keyLen = uint8(len(k)) // at most MaxKeyLen
+	if len(k) <= keyInline {
+		copy(rec.key[:], k)
+	} else {
+		if sh.long == nil {
+			sh.long = make(map[uint32]string)
+		}
+		sh.long[ref] = k
+	}
+	return ref, rec
 }
 
 // alloc returns the reference of a zero record, free or new.
@@ -248,7 +281,13 @@ func (sh *memShard) grow() {
 func (sh *memShard) remove(i int) {
 	ref := sh.slots[i].ref
 	rec := sh.rec(ref)
-	*rec = memRecord{nextFree: sh.free} // drops its key and result
+	if rec.keyLen > keyInline {
+		delete(sh.long, ref)
+	}
+	if len(sh.data) > 0 {
+		delete(sh.data, ref)
+	}
+	*rec = memRecord{nextFree: sh.free}
 	sh.free = ref
 	sh.clear(i)
 }
@@ -270,16 +309,33 @@ func (sh *memShard) clear(i int) {
 	sh.used--
 }
 
+// keyInline is the longest key a record holds in itself: a derived key
+// (46 bytes) fits.
+const keyInline = 48
+
+// memRecord is a record of a memShard. It holds no pointer.
 type memRecord struct {
-	key       string
 	fp        Fingerprint
 	token     uint64
 	leaseEnd  int64 // unix nanoseconds
 	expires   int64 // unix nanoseconds
-	data      []byte
-	nextFree  uint32 // the next free record's reference, while free
+	key       [keyInline]byte
+	keyLen    uint8
 	completed bool
 	failed    bool
+	nextFree  uint32 // the next free record's reference, while free
+}
+
+// result returns the result stored for the record ref, or nil.
+func (sh *memShard) result(ref uint32) []byte { return sh.data[ref] }
+
+// setResult stores b as the result of the record ref (b may be empty: a
+// buffer kept for the next result).
+func (sh *memShard) setResult(ref uint32, b []byte) {
+	if sh.data == nil {
+		sh.data = make(map[uint32][]byte)
+	}
+	sh.data[ref] = b
 }
 
 // NewMemoryStore returns a MemoryStore configured by cfg and starts its
@@ -389,14 +445,14 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	_, rec := sh.find(h, key.s)
+	i, rec := sh.find(h, key.s)
 	ok := rec != nil
 	if ok && rec.expires > now {
 		switch {
 		case rec.fp != fp:
 			return Claim{Status: Mismatch, Fingerprint: rec.fp}, nil
 		case rec.completed:
-			return Claim{Status: Completed, Result: Result{Data: clone(rec.data), Failed: rec.failed}}, nil
+			return Claim{Status: Completed, Result: Result{Data: clone(sh.result(sh.slots[i].ref)), Failed: rec.failed}}, nil
 		case rec.leaseEnd > now:
 			return Claim{Status: InProgress, RetryAfter: time.Duration(rec.leaseEnd - now)}, nil
 		}
@@ -408,25 +464,26 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 			return Claim{}, fmt.Errorf("idempotency: claim %q: the store holds %d records and %d bytes (limits %d and %d): %w",
 				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
 		}
-		rec = sh.add(h, key.s)
-	} else if n := len(rec.data); n > 0 {
-		s.bytes.Add(-int64(n)) // the old result is dropped
+		_, rec = sh.add(h, key.s)
+	} else if old, kept := sh.data[sh.slots[i].ref]; kept {
+		// The old result is dropped; a small buffer is kept for the
+		// next result.
+		ref := sh.slots[i].ref
+		s.bytes.Add(-int64(len(old)))
+		if cap(old) > maxReuse {
+			delete(sh.data, ref)
+		} else {
+			sh.data[ref] = old[:0]
+		}
 	}
 	// A new record, or one that expired or was abandoned: (re)initialise it
-	// in place, keeping a small result buffer for the next result.
-	buf := rec.data[:0]
-	if cap(buf) > maxReuse {
-		buf = nil
-	}
+	// in place.
 	end := now + int64(lease)
-	*rec = memRecord{
-		key:      rec.key,
-		data:     buf,
-		fp:       fp,
-		token:    sh.nextToken(),
-		leaseEnd: end,
-		expires:  max(end, now+int64(s.retention)),
-	}
+	rec.completed, rec.failed = false, false
+	rec.fp = fp
+	rec.token = sh.nextToken()
+	rec.leaseEnd = end
+	rec.expires = max(end, now+int64(s.retention))
 	return Claim{Status: Claimed, Lease: Lease{Key: key, Token: rec.token, Expires: time.Unix(0, end)}}, nil
 }
 
@@ -451,17 +508,18 @@ func (s *MemoryStore) complete(l Lease, result Result) error {
 	sh, h := s.shard(l.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec := sh.get(h, l.Key.s)
+	i, rec := sh.find(h, l.Key.s)
 	if rec == nil || rec.completed || rec.token != l.Token {
 		return leaseLost(l)
 	}
-	if data == nil {
-		data = append(rec.data[:0], result.Data...) // into the buffer kept by Claim
+	ref := sh.slots[i].ref
+	if data == nil && len(result.Data) > 0 {
+		data = append(sh.result(ref)[:0], result.Data...) // into the buffer kept by Claim
 	}
 	rec.completed = true
 	rec.failed = result.Failed
-	rec.data = data
 	if len(data) > 0 {
+		sh.setResult(ref, data)
 		s.bytes.Add(int64(len(data)))
 	}
 	rec.leaseEnd = 0
@@ -516,8 +574,8 @@ func (s *MemoryStore) admit(n int) bool {
 // forget deletes the record of slot i of sh (whose lock the caller
 // holds) and uncounts it.
 func (s *MemoryStore) forget(sh *memShard, i int) {
-	rec := sh.rec(sh.slots[i].ref)
-	n := len(rec.key) + len(rec.data)
+	ref := sh.slots[i].ref
+	n := int(sh.rec(ref).keyLen) + len(sh.result(ref))
 	sh.remove(i)
 	s.keys.Add(-1)
 	s.bytes.Add(-int64(n))
@@ -545,7 +603,7 @@ func (s *MemoryStore) Lookup(ctx context.Context, key Key) (Record, error) {
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec := sh.get(h, key.s)
+	i, rec := sh.find(h, key.s)
 	if rec == nil || rec.expires <= now {
 		return Record{}, fmt.Errorf("idempotency: lookup %q: %w", key.s, ErrNotFound)
 	}
@@ -558,7 +616,7 @@ func (s *MemoryStore) Lookup(ctx context.Context, key Key) (Record, error) {
 	}
 	if rec.completed {
 		r.Status = Completed
-		r.Result = Result{Data: clone(rec.data), Failed: rec.failed}
+		r.Result = Result{Data: clone(sh.result(sh.slots[i].ref)), Failed: rec.failed}
 	} else {
 		r.LeaseExpires = time.Unix(0, rec.leaseEnd)
 	}

@@ -3,7 +3,9 @@ package idempotency
 import (
 	"context"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -31,7 +33,8 @@ func TestMemShardCollisions(t *testing.T) {
 			const h = 42
 			for i, k := range []string{"a", "b", "c"} {
 				require.Nil(t, sh.get(h, k), "get(%q) before adding it", k)
-				sh.add(h, k).token = uint64(i + 1)
+				_, rec := sh.add(h, k)
+				rec.token = uint64(i + 1)
 			}
 			require.Equal(t, 3, sh.used, "records after adding a, b, c")
 			tokens := map[string]uint64{"a": 1, "b": 2, "c": 3}
@@ -43,9 +46,9 @@ func TestMemShardCollisions(t *testing.T) {
 				delete(left, k)
 				assert.Nil(t, sh.get(h, k), "get(%q) after removing it", k)
 				for other := range left {
-					rec := sh.get(h, other)
+					i, rec := sh.find(h, other)
 					if assert.NotNil(t, rec, "get(%q) after removing %q", other, k) {
-						assert.Equal(t, other, rec.key, "key of get(%q) after removing %q", other, k)
+						assert.Equal(t, other, sh.keyAt(i), "key of get(%q) after removing %q", other, k)
 						assert.Equal(t, tokens[other], rec.token, "token of get(%q) after removing %q", other, k)
 					}
 				}
@@ -66,7 +69,7 @@ func TestMemoryStoreReapCollisions(t *testing.T) {
 	ctx := context.Background()
 	sh := &s.shards[0]
 	for i, k := range []string{"a", "b", "c", "d"} {
-		rec := sh.add(7, k)
+		_, rec := sh.add(7, k)
 		rec.completed, rec.token, rec.expires = true, uint64(i+1), now.UnixNano()+int64(i%2)
 		s.keys.Add(1)
 		s.bytes.Add(int64(len(k)))
@@ -116,7 +119,8 @@ func TestMemShardProbeRuns(t *testing.T) {
 			hashes := make([]uint64, tt.n)
 			for i := range hashes {
 				hashes[i] = clusteredHash(rng, i)
-				sh.add(hashes[i], strconv.Itoa(i)).token = uint64(i + 1)
+				_, rec := sh.add(hashes[i], strconv.Itoa(i))
+				rec.token = uint64(i + 1)
 			}
 			require.Equal(t, tt.n, sh.used, "slots in use")
 			left := map[int]bool{}
@@ -166,7 +170,7 @@ func TestMemoryStoreReapProbeRuns(t *testing.T) {
 			exps[i] = now.UnixNano()
 			expired++
 		}
-		rec := sh.add(hashes[i], strconv.Itoa(i))
+		_, rec := sh.add(hashes[i], strconv.Itoa(i))
 		rec.completed, rec.token, rec.expires = true, uint64(i+1), exps[i]
 		s.keys.Add(1)
 	}
@@ -193,4 +197,75 @@ func TestMemoryStoreLayout(t *testing.T) {
 	assert.Zero(t, unsafe.Sizeof(memShard{})%64, "size of memShard, %d bytes, is a multiple of a cache line", unsafe.Sizeof(memShard{}))
 	assert.GreaterOrEqual(t, unsafe.Offsetof(s.keys)-unsafe.Offsetof(s.maxBytes), uintptr(64), "keys is a cache line past maxBytes")
 	assert.GreaterOrEqual(t, unsafe.Offsetof(s.stop)-unsafe.Offsetof(s.keys), uintptr(64), "stop is a cache line past keys")
+}
+
+// TestMemoryStoreLongKeys checks keys longer than a record holds in itself
+// beside inline ones that share their first bytes: each is claimed,
+// completed with its result, found, released and reaped as its own, and
+// counted in bytes.
+func TestMemoryStoreLongKeys(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s, err := NewMemoryStore(MemoryConfig{ReapInterval: -1, Shards: 1, Retention: time.Minute, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	ctx := context.Background()
+	base := strings.Repeat("k", keyInline)
+	keys := []string{base, base + "1", base + "2", strings.Repeat("x", MaxKeyLen), base[:keyInline-1]}
+	total := 0
+	for i, k := range keys {
+		c, err := s.Claim(ctx, MustParse(k), Fingerprint{}, time.Second)
+		require.NoError(t, err, "claim %d", i)
+		require.Equal(t, Claimed, c.Status, "claim %d", i)
+		require.NoError(t, s.Complete(ctx, c.Lease, Result{Data: []byte(strconv.Itoa(i))}), "complete %d", i)
+		total += len(k) + 1
+	}
+	assert.Equal(t, int64(total), s.bytes.Load(), "bytes of the keys and results")
+	for i, k := range keys {
+		c, err := s.Claim(ctx, MustParse(k), Fingerprint{}, time.Second)
+		require.NoError(t, err, "claim %d again", i)
+		assert.Equal(t, Completed, c.Status, "claim %d again", i)
+		assert.Equal(t, strconv.Itoa(i), string(c.Result.Data), "result of key %d", i)
+		r, err := s.Lookup(ctx, MustParse(k))
+		require.NoError(t, err, "lookup %d", i)
+		assert.Equal(t, strconv.Itoa(i), string(r.Result.Data), "looked-up result of key %d", i)
+	}
+	// A released long key is gone, the others stay.
+	long := MustParse(keys[1] + "x")
+	c, err := s.Claim(ctx, long, Fingerprint{}, time.Second)
+	require.NoError(t, err)
+	require.NoError(t, s.Release(ctx, c.Lease))
+	_, err = s.Lookup(ctx, long)
+	assert.ErrorIs(t, err, ErrNotFound, "released long key")
+	assert.Len(t, s.shards[0].long, 3, "long keys held")
+	now = now.Add(2 * time.Minute)
+	n, err := s.Reap(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, len(keys), n, "records reaped")
+	assert.Empty(t, s.shards[0].long, "long keys after the reap")
+	assert.Empty(t, s.shards[0].data, "results after the reap")
+	assert.Zero(t, s.bytes.Load(), "bytes after the reap")
+}
+
+// TestMemRecordHoldsNoPointer checks that a record holds no pointer, so
+// that the garbage collector never scans the slabs of a MemoryStore (its
+// keys and results are in the shards' maps).
+func TestMemRecordHoldsNoPointer(t *testing.T) {
+	var walk func(reflect.Type) bool
+	walk = func(ty reflect.Type) bool {
+		switch ty.Kind() {
+		case reflect.Array:
+			return walk(ty.Elem())
+		case reflect.Struct:
+			for f := range ty.Fields() {
+				if !walk(f.Type) {
+					t.Errorf("memRecord.%s, of type %s, holds a pointer", f.Name, f.Type)
+				}
+			}
+			return true
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			return true
+		}
+		return false
+	}
+	walk(reflect.TypeFor[memRecord]())
 }
