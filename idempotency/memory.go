@@ -244,13 +244,14 @@ func (sh *memShard) alloc() uint32 {
 	case n == 0:
 		sh.slabs = append(sh.slabs, make([]memRecord, 0, 8))
 	case i%slabSize == 0:
-		sh.slabs = append(sh.slabs, make([]memRecord, 0, slabSize))
+		sh.slabs = append(sh.slabs, make([]memRecord, slabSize))
 	}
 	// The first slab grows to slabSize as a slice does (records are
 	// referred to by index, so moving them is harmless); the others are
-	// made full.
-	last := &sh.slabs[len(sh.slabs)-1]
-	*last = append(*last, memRecord{})
+	// made full, and zero.
+	if last := &sh.slabs[len(sh.slabs)-1]; i < slabSize {
+		*last = append(*last, memRecord{})
+	}
 	sh.made++
 	return uint32(i + 1)
 }
