@@ -81,6 +81,7 @@ func (c MemoryConfig) Validate() error {
 // call [MemoryStore.Close] to stop its reaper goroutine.
 type MemoryStore struct {
 	shards    []memShard
+	arena     *memArena // the shards' records
 	mask      uint64
 	seed      maphash.Seed
 	retention time.Duration
@@ -110,35 +111,78 @@ var (
 // of the key's 64-bit hash (the low bits pick the shard). A slot is 8
 // bytes: those 32 bits, as a tag compared before the record's key, and the
 // record's reference; the table is kept at most half full, so a lookup
-// usually reads one slot, and one record. The records lie in slabs of
-// slabSize (the first grows to it), reused through a free list, so a claim
-// of a new key allocates nothing of its own but the table's and a slab's
-// growth. A record holds no pointer (its key is in it, up to keyInline
-// bytes; a longer key and a stored result are kept in the shard's maps),
-// so the garbage collector never scans the slabs and the caller's key is
-// not kept. The zero value is an empty shard.
+// usually reads one slot, and one record. The records are taken from the
+// store's arena and reused through the shard's free list, so a claim of a
+// new key allocates nothing of its own but the table's and the arena's
+// growth. A record holds its key (up to keyInline bytes; a longer key is
+// kept in the shard's map), so the caller's key is not kept, and no
+// pointer but its result's, so the garbage collector scans one word of
+// it. A shard is usable once its arena is set.
 type memShard struct {
 	mu    sync.Mutex
 	slots []memSlot // len is 0 or a power of two
 	used  int       // slots in use: the records held
-	slabs [][]memRecord
-	// made counts the records made in the slabs; free is the reference of
-	// the first free one (its chain runs through memRecord.nextFree), 0 if
-	// none.
-	made int
+	arena *memArena
+	// free is the reference of the shard's first free record (their chain
+	// runs through memRecord.nextFree), 0 if none.
 	free uint32
-	// long holds the keys longer than keyInline, data the results (or the
-	// buffer kept for the next one), by record reference.
+	// long holds the keys longer than keyInline by record reference.
 	long map[uint32]string
-	data map[uint32][]byte
 	// token numbers the claims of the shard's keys, from 1: a key always
 	// hashes to the same shard, so each of its claims gets another token.
 	token uint64
-	_     [24]byte // keep shards on separate cache lines
+	_     [56]byte // keep shards on separate cache lines
 }
 
-// slabSize is the number of records of a full slab.
+// slabSize is the number of records of a slab of a memArena.
 const slabSize = 256
+
+// memArena holds the records of a MemoryStore's shards, in slabs of
+// slabSize that never move, handed out in the order the shards take them
+// (new keys claimed one after the other lie side by side, as individually
+// allocated records did), each then owned by the shard that took it for
+// good. Reading a record needs no lock: the directory of slabs is
+// replaced, never changed, when a slab is added. The zero value is an
+// empty arena; it is safe for concurrent use.
+type memArena struct {
+	dir  atomic.Pointer[[]*[slabSize]memRecord]
+	next atomic.Uint32 // records handed out
+	mu   sync.Mutex    // held to add a slab
+}
+
+// take returns the reference of a zero record no shard has taken yet.
+func (a *memArena) take() uint32 {
+	i := a.next.Add(1) - 1
+	if d := a.dir.Load(); d == nil || int(i/slabSize) >= len(*d) {
+		a.grow(int(i / slabSize))
+	}
+	return i + 1
+}
+
+// grow adds slabs until slab k exists.
+func (a *memArena) grow(k int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var old []*[slabSize]memRecord
+	if d := a.dir.Load(); d != nil {
+		old = *d
+	}
+	if k < len(old) {
+		return
+	}
+	d := make([]*[slabSize]memRecord, k+1, max(k+1, 2*len(old)))
+	copy(d, old)
+	for j := len(old); j <= k; j++ {
+		d[j] = new([slabSize]memRecord)
+	}
+	a.dir.Store(&d)
+}
+
+// rec returns the record of a reference take returned.
+func (a *memArena) rec(ref uint32) *memRecord {
+	i := ref - 1
+	return &(*a.dir.Load())[i/slabSize][i%slabSize]
+}
 
 // memSlot is a slot of a memShard's table: ref is 0 when it is free, else
 // the record's index in the slabs plus one; tag is the high 32 bits of the
@@ -158,10 +202,7 @@ func (sh *memShard) nextToken() uint64 {
 func tagOf(h uint64) uint32 { return uint32(h >> 32) }
 
 // rec returns the record of a slot's ref.
-func (sh *memShard) rec(ref uint32) *memRecord {
-	i := ref - 1
-	return &sh.slabs[i/slabSize][i%slabSize]
-}
+func (sh *memShard) rec(ref uint32) *memRecord { return sh.arena.rec(ref) }
 
 // find returns the slot of k, whose hash is h, and its record, or -1 and
 // nil.
@@ -239,21 +280,7 @@ func (sh *memShard) alloc() uint32 {
 		sh.free, rec.nextFree = rec.nextFree, 0
 		return ref
 	}
-	i := sh.made
-	switch n := len(sh.slabs); {
-	case n == 0:
-		sh.slabs = append(sh.slabs, make([]memRecord, 0, 8))
-	case i%slabSize == 0:
-		sh.slabs = append(sh.slabs, make([]memRecord, slabSize))
-	}
-	// The first slab grows to slabSize as a slice does (records are
-	// referred to by index, so moving them is harmless); the others are
-	// made full, and zero.
-	if last := &sh.slabs[len(sh.slabs)-1]; i < slabSize {
-		*last = append(*last, memRecord{})
-	}
-	sh.made++
-	return uint32(i + 1)
+	return sh.arena.take()
 }
 
 // put stores s in the first free slot of its probe; its record has no
@@ -285,9 +312,6 @@ func (sh *memShard) remove(i int) {
 	if rec.keyLen > keyInline {
 		delete(sh.long, ref)
 	}
-	if len(sh.data) > 0 {
-		delete(sh.data, ref)
-	}
 	*rec = memRecord{nextFree: sh.free}
 	sh.free = ref
 	sh.clear(i)
@@ -314,8 +338,9 @@ func (sh *memShard) clear(i int) {
 // (46 bytes) fits.
 const keyInline = 48
 
-// memRecord is a record of a memShard. It holds no pointer.
+// memRecord is a record of a memShard. Its only pointer is data's.
 type memRecord struct {
+	data      []byte
 	fp        Fingerprint
 	token     uint64
 	leaseEnd  int64 // unix nanoseconds
@@ -325,18 +350,6 @@ type memRecord struct {
 	completed bool
 	failed    bool
 	nextFree  uint32 // the next free record's reference, while free
-}
-
-// result returns the result stored for the record ref, or nil.
-func (sh *memShard) result(ref uint32) []byte { return sh.data[ref] }
-
-// setResult stores b as the result of the record ref (b may be empty: a
-// buffer kept for the next result).
-func (sh *memShard) setResult(ref uint32, b []byte) {
-	if sh.data == nil {
-		sh.data = make(map[uint32][]byte)
-	}
-	sh.data[ref] = b
 }
 
 // NewMemoryStore returns a MemoryStore configured by cfg and starts its
@@ -354,11 +367,15 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	}
 	s := &MemoryStore{
 		shards:    make([]memShard, n),
+		arena:     new(memArena),
 		mask:      uint64(n - 1),
 		seed:      maphash.MakeSeed(),
 		retention: cfg.Retention,
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
+	}
+	for i := range s.shards {
+		s.shards[i].arena = s.arena
 	}
 	if s.retention == 0 {
 		s.retention = DefaultRetention
@@ -446,14 +463,14 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i, rec := sh.find(h, key.s)
+	_, rec := sh.find(h, key.s)
 	ok := rec != nil
 	if ok && rec.expires > now {
 		switch {
 		case rec.fp != fp:
 			return Claim{Status: Mismatch, Fingerprint: rec.fp}, nil
 		case rec.completed:
-			return Claim{Status: Completed, Result: Result{Data: clone(sh.result(sh.slots[i].ref)), Failed: rec.failed}}, nil
+			return Claim{Status: Completed, Result: Result{Data: clone(rec.data), Failed: rec.failed}}, nil
 		case rec.leaseEnd > now:
 			return Claim{Status: InProgress, RetryAfter: time.Duration(rec.leaseEnd - now)}, nil
 		}
@@ -466,19 +483,15 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
 		}
 		_, rec = sh.add(h, key.s)
-	} else if old, kept := sh.data[sh.slots[i].ref]; kept {
-		// The old result is dropped; a small buffer is kept for the
-		// next result.
-		ref := sh.slots[i].ref
-		s.bytes.Add(-int64(len(old)))
-		if cap(old) > maxReuse {
-			delete(sh.data, ref)
-		} else {
-			sh.data[ref] = old[:0]
-		}
+	} else if n := len(rec.data); n > 0 {
+		s.bytes.Add(-int64(n)) // the old result is dropped
 	}
 	// A new record, or one that expired or was abandoned: (re)initialise it
-	// in place.
+	// in place, keeping a small result buffer for the next result.
+	rec.data = rec.data[:0]
+	if cap(rec.data) > maxReuse {
+		rec.data = nil
+	}
 	end := now + int64(lease)
 	rec.completed, rec.failed = false, false
 	rec.fp = fp
@@ -509,18 +522,17 @@ func (s *MemoryStore) complete(l Lease, result Result) error {
 	sh, h := s.shard(l.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i, rec := sh.find(h, l.Key.s)
+	rec := sh.get(h, l.Key.s)
 	if rec == nil || rec.completed || rec.token != l.Token {
 		return leaseLost(l)
 	}
-	ref := sh.slots[i].ref
-	if data == nil && len(result.Data) > 0 {
-		data = append(sh.result(ref)[:0], result.Data...) // into the buffer kept by Claim
+	if data == nil {
+		data = append(rec.data[:0], result.Data...) // into the buffer kept by Claim
 	}
 	rec.completed = true
 	rec.failed = result.Failed
+	rec.data = data
 	if len(data) > 0 {
-		sh.setResult(ref, data)
 		s.bytes.Add(int64(len(data)))
 	}
 	rec.leaseEnd = 0
@@ -575,8 +587,8 @@ func (s *MemoryStore) admit(n int) bool {
 // forget deletes the record of slot i of sh (whose lock the caller
 // holds) and uncounts it.
 func (s *MemoryStore) forget(sh *memShard, i int) {
-	ref := sh.slots[i].ref
-	n := int(sh.rec(ref).keyLen) + len(sh.result(ref))
+	rec := sh.rec(sh.slots[i].ref)
+	n := int(rec.keyLen) + len(rec.data)
 	sh.remove(i)
 	s.keys.Add(-1)
 	s.bytes.Add(-int64(n))
@@ -604,7 +616,7 @@ func (s *MemoryStore) Lookup(ctx context.Context, key Key) (Record, error) {
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i, rec := sh.find(h, key.s)
+	rec := sh.get(h, key.s)
 	if rec == nil || rec.expires <= now {
 		return Record{}, fmt.Errorf("idempotency: lookup %q: %w", key.s, ErrNotFound)
 	}
@@ -617,7 +629,7 @@ func (s *MemoryStore) Lookup(ctx context.Context, key Key) (Record, error) {
 	}
 	if rec.completed {
 		r.Status = Completed
-		r.Result = Result{Data: clone(sh.result(sh.slots[i].ref)), Failed: rec.failed}
+		r.Result = Result{Data: clone(rec.data), Failed: rec.failed}
 	} else {
 		r.LeaseExpires = time.Unix(0, rec.leaseEnd)
 	}

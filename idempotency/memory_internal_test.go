@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -29,7 +30,7 @@ func TestMemShardCollisions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var sh memShard
+			sh := &memShard{arena: new(memArena)}
 			const h = 42
 			for i, k := range []string{"a", "b", "c"} {
 				require.Nil(t, sh.get(h, k), "get(%q) before adding it", k)
@@ -115,7 +116,7 @@ func TestMemShardProbeRuns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(tt.seed, 0))
-			var sh memShard
+			sh := &memShard{arena: new(memArena)}
 			hashes := make([]uint64, tt.n)
 			for i := range hashes {
 				hashes[i] = clusteredHash(rng, i)
@@ -140,12 +141,12 @@ func TestMemShardProbeRuns(t *testing.T) {
 				}
 				require.Equal(t, len(left), sh.used, "slots in use after removing %d", i)
 			}
-			// The freed records are reused before new ones are made.
-			made := sh.made
+			// The freed records are reused before new ones are taken.
+			taken := sh.arena.next.Load()
 			for i := range tt.n {
 				sh.add(hashes[i], strconv.Itoa(i))
 			}
-			require.Equal(t, made, sh.made, "records made after adding %d keys again", tt.n)
+			require.Equal(t, taken, sh.arena.next.Load(), "records taken after adding %d keys again", tt.n)
 		})
 	}
 }
@@ -241,31 +242,59 @@ func TestMemoryStoreLongKeys(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, len(keys), n, "records reaped")
 	assert.Empty(t, s.shards[0].long, "long keys after the reap")
-	assert.Empty(t, s.shards[0].data, "results after the reap")
 	assert.Zero(t, s.bytes.Load(), "bytes after the reap")
 }
 
-// TestMemRecordHoldsNoPointer checks that a record holds no pointer, so
-// that the garbage collector never scans the slabs of a MemoryStore (its
-// keys and results are in the shards' maps).
-func TestMemRecordHoldsNoPointer(t *testing.T) {
-	var walk func(reflect.Type) bool
-	walk = func(ty reflect.Type) bool {
+// TestMemRecordPointers checks that a record's only pointer is its
+// result's: it holds its key itself (the caller's key is not kept), and
+// the garbage collector scans one word of it.
+func TestMemRecordPointers(t *testing.T) {
+	var walk func(name string, ty reflect.Type)
+	walk = func(name string, ty reflect.Type) {
 		switch ty.Kind() {
 		case reflect.Array:
-			return walk(ty.Elem())
+			walk(name, ty.Elem())
 		case reflect.Struct:
 			for f := range ty.Fields() {
-				if !walk(f.Type) {
-					t.Errorf("memRecord.%s, of type %s, holds a pointer", f.Name, f.Type)
-				}
+				walk(name+"."+f.Name, f.Type)
 			}
-			return true
 		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			return true
+		default:
+			if name != "memRecord.data" {
+				t.Errorf("%s, of type %s, holds a pointer", name, ty)
+			}
 		}
-		return false
 	}
-	walk(reflect.TypeFor[memRecord]())
+	walk("memRecord", reflect.TypeFor[memRecord]())
+}
+
+// TestMemArenaConcurrentTakes takes records from several goroutines at
+// once, across slab boundaries: every reference is handed out once, and
+// each record is the taker's to write (run with -race).
+func TestMemArenaConcurrentTakes(t *testing.T) {
+	var a memArena
+	const takers, each = 8, 3 * slabSize
+	refs := make([][]uint32, takers)
+	var wg sync.WaitGroup
+	for g := range takers {
+		wg.Go(func() {
+			for range each {
+				ref := a.take()
+				a.rec(ref).token = uint64(g + 1)
+				refs[g] = append(refs[g], ref)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[uint32]bool{}
+	for g, rs := range refs {
+		for _, ref := range rs {
+			require.False(t, seen[ref], "reference %d handed out twice", ref)
+			seen[ref] = true
+			require.Equal(t, uint64(g+1), a.rec(ref).token, "record %d as its taker wrote it", ref)
+		}
+	}
+	assert.Len(t, seen, takers*each, "references handed out")
+	assert.Len(t, *a.dir.Load(), takers*each/slabSize, "slabs")
 }
