@@ -74,7 +74,10 @@ func (c MemoryConfig) Validate() error {
 //
 // Its memory is bounded by MemoryConfig.MaxKeys and MaxBytes: when full, a
 // claim of a new key fails with [ErrStoreFull] rather than forget a record
-// whose retention has not passed.
+// whose retention has not passed. The memory of deleted records is kept
+// for the records of new keys: what the store holds stays at the most
+// records it held at once (about 140 bytes each, a longer key or a result
+// besides).
 //
 // A MemoryStore is safe for concurrent use. Create it with
 // [NewMemoryStore] (the zero value is not usable: it has no shards) and
