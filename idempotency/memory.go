@@ -153,7 +153,9 @@ type memArena struct {
 	mu   sync.Mutex    // held to add a slab
 }
 
-// take returns the reference of a zero record no shard has taken yet.
+// take returns the reference of a zero record no shard has taken yet: its
+// index plus one (a store holds fewer than 2³² records: their memory alone
+// would pass 500 GiB).
 func (a *memArena) take() uint32 {
 	i := a.next.Add(1) - 1
 	if d := a.dir.Load(); d == nil || int(i/slabSize) >= len(*d) {
@@ -188,7 +190,7 @@ func (a *memArena) rec(ref uint32) *memRecord {
 }
 
 // memSlot is a slot of a memShard's table: ref is 0 when it is free, else
-// the record's index in the slabs plus one; tag is the high 32 bits of the
+// the record's reference in the arena; tag is the high 32 bits of the
 // record key's hash.
 type memSlot struct {
 	tag uint32
@@ -254,9 +256,8 @@ func (sh *memShard) get(h uint64, k string) *memRecord {
 }
 
 // add makes a record for k, whose hash is h and which the shard does not
-// hold, and returns its reference and the record: zero but for its key.
-// The pointer is valid until the next add.
-func (sh *memShard) add(h uint64, k string) (uint32, *memRecord) {
+// hold, and returns it: zero but for its key.
+func (sh *memShard) add(h uint64, k string) *memRecord {
 	if 2*(sh.used+1) > len(sh.slots) {
 		sh.grow()
 	}
@@ -273,7 +274,7 @@ func (sh *memShard) add(h uint64, k string) (uint32, *memRecord) {
 		}
 		sh.long[ref] = k
 	}
-	return ref, rec
+	return rec
 }
 
 // alloc returns the reference of a zero record, free or new.
@@ -485,7 +486,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 			return Claim{}, fmt.Errorf("idempotency: claim %q: the store holds %d records and %d bytes (limits %d and %d): %w",
 				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
 		}
-		_, rec = sh.add(h, key.s)
+		rec = sh.add(h, key.s)
 	} else if n := len(rec.data); n > 0 {
 		s.bytes.Add(-int64(n)) // the old result is dropped
 	}

@@ -34,7 +34,7 @@ func TestMemShardCollisions(t *testing.T) {
 			const h = 42
 			for i, k := range []string{"a", "b", "c"} {
 				require.Nil(t, sh.get(h, k), "get(%q) before adding it", k)
-				_, rec := sh.add(h, k)
+				rec := sh.add(h, k)
 				rec.token = uint64(i + 1)
 			}
 			require.Equal(t, 3, sh.used, "records after adding a, b, c")
@@ -70,7 +70,7 @@ func TestMemoryStoreReapCollisions(t *testing.T) {
 	ctx := context.Background()
 	sh := &s.shards[0]
 	for i, k := range []string{"a", "b", "c", "d"} {
-		_, rec := sh.add(7, k)
+		rec := sh.add(7, k)
 		rec.completed, rec.token, rec.expires = true, uint64(i+1), now.UnixNano()+int64(i%2)
 		s.keys.Add(1)
 		s.bytes.Add(int64(len(k)))
@@ -120,7 +120,7 @@ func TestMemShardProbeRuns(t *testing.T) {
 			hashes := make([]uint64, tt.n)
 			for i := range hashes {
 				hashes[i] = clusteredHash(rng, i)
-				_, rec := sh.add(hashes[i], strconv.Itoa(i))
+				rec := sh.add(hashes[i], strconv.Itoa(i))
 				rec.token = uint64(i + 1)
 			}
 			require.Equal(t, tt.n, sh.used, "slots in use")
@@ -171,7 +171,7 @@ func TestMemoryStoreReapProbeRuns(t *testing.T) {
 			exps[i] = now.UnixNano()
 			expired++
 		}
-		_, rec := sh.add(hashes[i], strconv.Itoa(i))
+		rec := sh.add(hashes[i], strconv.Itoa(i))
 		rec.completed, rec.token, rec.expires = true, uint64(i+1), exps[i]
 		s.keys.Add(1)
 	}
