@@ -1065,8 +1065,8 @@ type eventKey struct{}
 // attempt and the event for [Attempt] and [EventFrom], the event's
 // correlation and causation IDs for package tracing and, when the
 // consumer commits in batches, the item for [Defer], in one allocation,
-// where a context.WithValue layer each, and tracing.WithIDs, would take
-// four.
+// where a node of its own, tracing.WithIDs and a context.WithValue would
+// take three.
 type handlerContext struct {
 	context.Context
 	attempt int
