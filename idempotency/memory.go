@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // MemoryConfig configures a [MemoryStore]. The zero value is valid and gives
@@ -137,8 +138,10 @@ type memShard struct {
 	_     [56]byte // keep shards on separate cache lines
 }
 
-// slabSize is the number of records of a slab of a memArena.
-const slabSize = 256
+// slabSize is the number of records of a slab of a memArena: as many as
+// fit in 32 KiB, the largest size class of small objects (a larger slab
+// is rounded up to whole 8 KiB pages, which a record size rarely fills).
+const slabSize = int(32 << 10 / unsafe.Sizeof(memRecord{}))
 
 // memArena holds the records of a MemoryStore's shards, in slabs of
 // slabSize that never move, handed out in the order the shards take them
@@ -158,8 +161,9 @@ type memArena struct {
 // would pass 500 GiB).
 func (a *memArena) take() uint32 {
 	i := a.next.Add(1) - 1
-	if d := a.dir.Load(); d == nil || int(i/slabSize) >= len(*d) {
-		a.grow(int(i / slabSize))
+	k := int(i) / slabSize
+	if d := a.dir.Load(); d == nil || k >= len(*d) {
+		a.grow(k)
 	}
 	return i + 1
 }
@@ -185,7 +189,7 @@ func (a *memArena) grow(k int) {
 
 // rec returns the record of a reference take returned.
 func (a *memArena) rec(ref uint32) *memRecord {
-	i := ref - 1
+	i := int(ref - 1)
 	return &(*a.dir.Load())[i/slabSize][i%slabSize]
 }
 

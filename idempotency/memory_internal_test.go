@@ -298,3 +298,11 @@ func TestMemArenaConcurrentTakes(t *testing.T) {
 	assert.Len(t, seen, takers*each, "references handed out")
 	assert.Len(t, *a.dir.Load(), takers*each/slabSize, "slabs")
 }
+
+// TestMemArenaSlabSize checks that a slab fills its 32 KiB size class:
+// the memory of a store's records is what they need.
+func TestMemArenaSlabSize(t *testing.T) {
+	size := unsafe.Sizeof([slabSize]memRecord{})
+	assert.LessOrEqual(t, size, uintptr(32<<10), "bytes of a slab of %d records", slabSize)
+	assert.Greater(t, size+unsafe.Sizeof(memRecord{}), uintptr(32<<10), "bytes of a slab of one record more")
+}
