@@ -15,6 +15,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/internal/tracectx"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 )
@@ -1061,12 +1062,17 @@ type attemptKey struct{}
 type eventKey struct{}
 
 // handlerContext is the context of one handler call: it carries the
-// attempt and the event for [Attempt] and [EventFrom] in one allocation,
-// where two context.WithValue layers would take two.
+// attempt and the event for [Attempt] and [EventFrom], the event's
+// correlation and causation IDs for package tracing and, when the
+// consumer commits in batches, the item for [Defer], in one allocation,
+// where a node of its own, tracing.WithIDs and a context.WithValue would
+// take three.
 type handlerContext struct {
 	context.Context
 	attempt int
 	ev      *canonical.Event
+	batch   *item // nil unless its writes are deferred to the group's commit
+	ids     tracectx.IDs
 }
 
 // Value implements [context.Context].
@@ -1076,6 +1082,12 @@ func (c *handlerContext) Value(key any) any {
 		return c.attempt
 	case eventKey:
 		return c.ev
+	case tracectx.Key:
+		return &c.ids
+	case batchKey:
+		if c.batch != nil {
+			return c.batch
+		}
 	}
 	return c.Context.Value(key)
 }
@@ -1111,16 +1123,17 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 		return it.decErr
 	}
 	ev := it.ev
-	ctx = &handlerContext{Context: ctx, attempt: it.attempts + 1, ev: ev}
 	corr := ev.CorrelationID
 	if corr == "" {
 		corr = tracing.CorrelationID(ctx) // kept, as WithCorrelationID was not called
 	}
-	ctx = tracing.WithIDs(ctx, corr, ev.ID)
+	hc := &handlerContext{Context: ctx, attempt: it.attempts + 1, ev: ev,
+		ids: tracectx.IDs{Correlation: corr, Causation: ev.ID, Parent: ctx}}
 	if c.batch != nil && it.replay == nil {
 		it.batch = c.batch
-		ctx = context.WithValue(ctx, batchKey{}, it)
+		hc.batch = it
 	}
+	ctx = hc
 	if ev.TraceParent != "" {
 		if sc, err := tracing.ParseTraceparent(ev.TraceParent); err == nil {
 			ctx = tracing.WithSpanContext(ctx, sc)

@@ -12,9 +12,9 @@ import (
 	"github.com/distsync/distsync/idempotency"
 )
 
-// fingerprintBufs reuses the buffers a fingerprint's input is assembled
+// compactBufs reuses the buffers JSON data with whitespace is compacted
 // in across events.
-var fingerprintBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var compactBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // contentFingerprint returns the fingerprint of what an event says, as
 // opposed to how it travelled: its type, subject, data content type, data
@@ -30,11 +30,14 @@ var fingerprintBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // 8 bytes big-endian (the sequence as 8 bytes alone), and hashed at once
 // with SHA-256. Stores keep these fingerprints: the layout must not change.
 func contentFingerprint(ev *canonical.Event) idempotency.Fingerprint {
-	buf := fingerprintInput(ev)
-	fp := idempotency.Fingerprint(sha256.Sum256(buf.Bytes()))
-	putFingerprintBuf(buf)
-	return fp
+	var in [fingerprintStack]byte
+	return sha256.Sum256(appendFingerprintInput(in[:0], ev))
 }
+
+// fingerprintStack is the size of the buffer on the stack a fingerprint's
+// input is assembled in: an event whose input is larger takes one
+// allocation.
+const fingerprintStack = 512
 
 // processSeeds key [processFingerprint]. They are drawn once per process
 // and never change.
@@ -56,54 +59,50 @@ var processSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 // stored where another process, or a later one, compares them: a durable
 // store gets [contentFingerprint].
 func processFingerprint(ev *canonical.Event) idempotency.Fingerprint {
-	buf := fingerprintInput(ev)
+	var in [fingerprintStack]byte
+	b := appendFingerprintInput(in[:0], ev)
 	var fp idempotency.Fingerprint
-	binary.BigEndian.PutUint64(fp[0:], maphash.Bytes(processSeeds[0], buf.Bytes()))
-	binary.BigEndian.PutUint64(fp[8:], maphash.Bytes(processSeeds[1], buf.Bytes()))
+	binary.BigEndian.PutUint64(fp[0:], maphash.Bytes(processSeeds[0], b))
+	binary.BigEndian.PutUint64(fp[8:], maphash.Bytes(processSeeds[1], b))
 	fp[len(fp)-1] = 'p' // never zero; tells it apart from a SHA-256 at a glance
-	putFingerprintBuf(buf)
 	return fp
 }
 
-// fingerprintInput assembles the input of a content fingerprint in a
-// pooled buffer; the caller returns it with putFingerprintBuf.
-func fingerprintInput(ev *canonical.Event) *bytes.Buffer {
-	buf := fingerprintBufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	u64 := func(n uint64) { buf.Write(binary.BigEndian.AppendUint64(buf.AvailableBuffer(), n)) }
-	field := func(s string) {
-		u64(uint64(len(s)))
-		buf.WriteString(s)
-	}
-	field(string(ev.Type))
-	field(ev.Subject)
-	field(ev.DataContentType)
-	field(ev.DataSchema)
-	u64(ev.Sequence)
+// appendFingerprintInput appends the input of a content fingerprint to b.
+func appendFingerprintInput(b []byte, ev *canonical.Event) []byte {
+	b = appendField(b, string(ev.Type))
+	b = appendField(b, ev.Subject)
+	b = appendField(b, ev.DataContentType)
+	b = appendField(b, ev.DataSchema)
+	b = binary.BigEndian.AppendUint64(b, ev.Sequence)
 	// JSON data is compacted, so that an event redelivered with other
 	// whitespace is the same on every backend (the SQL backend stores it
 	// compacted; Memory keeps it as given). Data that is not valid JSON
-	// is taken as it is. Its length prefix is filled in once compacted.
-	// Data without any whitespace byte is its own compact form (and,
-	// when it is not valid JSON, taken as it is all the same): the
-	// common case of data encoded by a program skips the scan.
-	at := buf.Len()
-	u64(0)
-	if !hasSpace(ev.Data) || json.Compact(buf, ev.Data) != nil {
-		buf.Truncate(at + 8) // Compact leaves the buffer as it was on error
-		buf.Write(ev.Data)
+	// is taken as it is. Data without any whitespace byte is its own
+	// compact form (and, when it is not valid JSON, taken as it is all
+	// the same): the common case of data encoded by a program skips the
+	// scan.
+	data := []byte(ev.Data)
+	if hasSpace(data) {
+		buf := compactBufs.Get().(*bytes.Buffer)
+		buf.Reset()
+		if json.Compact(buf, data) == nil {
+			data = buf.Bytes()
+		}
+		b = appendField(b, data)
+		if buf.Cap() <= 64<<10 {
+			compactBufs.Put(buf)
+		}
+	} else {
+		b = appendField(b, data)
 	}
-	binary.BigEndian.PutUint64(buf.Bytes()[at:], uint64(buf.Len()-at-8))
-	u64(uint64(len(ev.BinaryData)))
-	buf.Write(ev.BinaryData)
-	return buf
+	return appendField(b, ev.BinaryData)
 }
 
-// putFingerprintBuf returns buf to the pool unless it grew large.
-func putFingerprintBuf(buf *bytes.Buffer) {
-	if buf.Cap() <= 64<<10 {
-		fingerprintBufs.Put(buf)
-	}
+// appendField appends s prefixed by its length, 8 bytes big-endian.
+func appendField[S string | []byte](b []byte, s S) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 // hasSpace reports whether b holds a JSON whitespace byte.

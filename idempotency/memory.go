@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // MemoryConfig configures a [MemoryStore]. The zero value is valid and gives
@@ -74,13 +75,17 @@ func (c MemoryConfig) Validate() error {
 //
 // Its memory is bounded by MemoryConfig.MaxKeys and MaxBytes: when full, a
 // claim of a new key fails with [ErrStoreFull] rather than forget a record
-// whose retention has not passed.
+// whose retention has not passed. The memory of deleted records is kept
+// for the records of new keys: what the store holds stays at the most
+// records it held at once (about 140 bytes each, a longer key or a result
+// besides).
 //
 // A MemoryStore is safe for concurrent use. Create it with
 // [NewMemoryStore] (the zero value is not usable: it has no shards) and
 // call [MemoryStore.Close] to stop its reaper goroutine.
 type MemoryStore struct {
 	shards    []memShard
+	arena     *memArena // the shards' records
 	mask      uint64
 	seed      maphash.Seed
 	retention time.Duration
@@ -106,26 +111,94 @@ var (
 )
 
 // memShard holds the records whose key hashes to it, in an open-addressing
-// table of slots indexed by the high bits of the key's 64-bit hash (the low
-// bits pick the shard), probed linearly. A lookup hashes the key once and
-// usually reads one slot: the table is kept at most half full. Records of
-// keys whose hashes collide share a slot and are chained through
-// memRecord.next. The zero value is an empty shard.
+// table of slots probed linearly from the slot picked by the high 32 bits
+// of the key's 64-bit hash (the low bits pick the shard). A slot is 8
+// bytes: those 32 bits, as a tag compared before the record's key, and the
+// record's reference; the table is kept at most half full, so a lookup
+// usually reads one slot, and one record. The records are taken from the
+// store's arena and reused through the shard's free list, so a claim of a
+// new key allocates nothing of its own but the table's and the arena's
+// growth. A record holds its key (up to keyInline bytes; a longer key is
+// kept in the shard's map), so the caller's key is not kept, and no
+// pointer but its result's, so the garbage collector scans one word of
+// it. A shard is usable once its arena is set.
 type memShard struct {
 	mu    sync.Mutex
 	slots []memSlot // len is 0 or a power of two
-	used  int       // slots in use
-	n     int       // records held, chained ones included
+	used  int       // slots in use: the records held
+	arena *memArena
+	// free is the reference of the shard's first free record (their chain
+	// runs through memRecord.nextFree), 0 if none.
+	free uint32
+	// long holds the keys longer than keyInline by record reference.
+	long map[uint32]string
 	// token numbers the claims of the shard's keys, from 1: a key always
 	// hashes to the same shard, so each of its claims gets another token.
 	token uint64
-	_     [8]byte // keep shards on separate cache lines
+	_     [56]byte // keep shards on separate cache lines
 }
 
-// memSlot is a slot of a memShard's table: rec is nil when it is free.
+// slabSize is the number of records of a slab of a memArena: as many as
+// fit in 32 KiB, the largest size class of small objects (a larger slab
+// is rounded up to whole 8 KiB pages, which a record size rarely fills).
+const slabSize = int(32 << 10 / unsafe.Sizeof(memRecord{}))
+
+// memArena holds the records of a MemoryStore's shards, in slabs of
+// slabSize that never move, handed out in the order the shards take them
+// (new keys claimed one after the other lie side by side, as individually
+// allocated records did), each then owned by the shard that took it for
+// good. Reading a record needs no lock: the directory of slabs is
+// replaced, never changed, when a slab is added. The zero value is an
+// empty arena; it is safe for concurrent use.
+type memArena struct {
+	dir  atomic.Pointer[[]*[slabSize]memRecord]
+	next atomic.Uint32 // records handed out
+	mu   sync.Mutex    // held to add a slab
+}
+
+// take returns the reference of a zero record no shard has taken yet: its
+// index plus one (a store holds fewer than 2³² records: their memory alone
+// would pass 500 GiB).
+func (a *memArena) take() uint32 {
+	i := a.next.Add(1) - 1
+	k := int(i) / slabSize
+	if d := a.dir.Load(); d == nil || k >= len(*d) {
+		a.grow(k)
+	}
+	return i + 1
+}
+
+// grow adds slabs until slab k exists.
+func (a *memArena) grow(k int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var old []*[slabSize]memRecord
+	if d := a.dir.Load(); d != nil {
+		old = *d
+	}
+	if k < len(old) {
+		return
+	}
+	d := make([]*[slabSize]memRecord, k+1, max(k+1, 2*len(old)))
+	copy(d, old)
+	for j := len(old); j <= k; j++ {
+		d[j] = new([slabSize]memRecord)
+	}
+	a.dir.Store(&d)
+}
+
+// rec returns the record of a reference take returned.
+func (a *memArena) rec(ref uint32) *memRecord {
+	i := int(ref - 1)
+	return &(*a.dir.Load())[i/slabSize][i%slabSize]
+}
+
+// memSlot is a slot of a memShard's table: ref is 0 when it is free, else
+// the record's reference in the arena; tag is the high 32 bits of the
+// record key's hash.
 type memSlot struct {
-	h   uint64
-	rec *memRecord
+	tag uint32
+	ref uint32
 }
 
 // nextToken returns the token of a new claim; the caller holds sh.mu.
@@ -134,117 +207,132 @@ func (sh *memShard) nextToken() uint64 {
 	return sh.token
 }
 
-// home returns the slot where a probe for h starts.
-func (sh *memShard) home(h uint64) int {
-	return int((h >> 32) & uint64(len(sh.slots)-1))
+// tagOf returns the tag of the hash h.
+func tagOf(h uint64) uint32 { return uint32(h >> 32) }
+
+// rec returns the record of a slot's ref.
+func (sh *memShard) rec(ref uint32) *memRecord { return sh.arena.rec(ref) }
+
+// find returns the slot of k, whose hash is h, and its record, or -1 and
+// nil.
+func (sh *memShard) find(h uint64, k string) (int, *memRecord) {
+	if len(sh.slots) == 0 {
+		return -1, nil
+	}
+	tag := tagOf(h)
+	mask := len(sh.slots) - 1
+	for i := int(tag) & mask; ; i = (i + 1) & mask {
+		s := sh.slots[i]
+		if s.ref == 0 {
+			return -1, nil
+		}
+		if s.tag == tag {
+			if rec := sh.rec(s.ref); int(rec.keyLen) == len(k) && sh.keyIs(s.ref, rec, k) {
+				return i, rec
+			}
+		}
+	}
 }
 
-// slot returns the index of the slot of h, or -1.
-func (sh *memShard) slot(h uint64) int {
-	if len(sh.slots) == 0 {
-		return -1
+// keyIs reports whether the key of rec, whose reference is ref and whose
+// length is len(k), is k.
+func (sh *memShard) keyIs(ref uint32, rec *memRecord, k string) bool {
+	if len(k) <= keyInline {
+		return string(rec.key[:len(k)]) == k
 	}
-	mask := len(sh.slots) - 1
-	for i := sh.home(h); ; i = (i + 1) & mask {
-		s := &sh.slots[i]
-		if s.rec == nil {
-			return -1
-		}
-		if s.h == h {
-			return i
-		}
+	return sh.long[ref] == k
+}
+
+// keyAt returns the key of the record in slot i.
+func (sh *memShard) keyAt(i int) string {
+	ref := sh.slots[i].ref
+	rec := sh.rec(ref)
+	if rec.keyLen <= keyInline {
+		return string(rec.key[:rec.keyLen])
 	}
+	return sh.long[ref]
 }
 
 // get returns the record of k, whose hash is h, or nil.
 func (sh *memShard) get(h uint64, k string) *memRecord {
-	rec, _ := sh.find(h, k)
+	_, rec := sh.find(h, k)
 	return rec
 }
 
-// find returns the record of k, whose hash is h, or nil, and the first
-// record of the chain of h (nil when h has none), for add.
-func (sh *memShard) find(h uint64, k string) (rec, head *memRecord) {
-	i := sh.slot(h)
-	if i < 0 {
-		return nil, nil
-	}
-	head = sh.slots[i].rec
-	for rec := head; rec != nil; rec = rec.next {
-		if rec.key == k {
-			return rec, head
-		}
-	}
-	return nil, head
-}
-
-// add inserts rec, whose key hashes to h and is not held yet, in front of
-// head, the chain of h that find returned.
-func (sh *memShard) add(h uint64, head, rec *memRecord) {
-	rec.next = head
-	sh.n++
-	if head != nil {
-		sh.slots[sh.slot(h)].rec = rec
-		return
-	}
+// add makes a record for k, whose hash is h and which the shard does not
+// hold, and returns it: zero but for its key.
+func (sh *memShard) add(h uint64, k string) *memRecord {
 	if 2*(sh.used+1) > len(sh.slots) {
 		sh.grow()
 	}
-	sh.put(h, rec)
+	ref := sh.alloc()
+	sh.put(memSlot{tag: tagOf(h), ref: ref})
 	sh.used++
+	rec := sh.rec(ref)
+	rec.keyLen = uint8(len(k)) // at most MaxKeyLen
+	if len(k) <= keyInline {
+		copy(rec.key[:], k)
+	} else {
+		if sh.long == nil {
+			sh.long = make(map[uint32]string)
+		}
+		sh.long[ref] = k
+	}
+	return rec
 }
 
-// put stores the chain rec of h in the first free slot of its probe; h
-// has no slot yet and the table has a free one.
-func (sh *memShard) put(h uint64, rec *memRecord) {
+// alloc returns the reference of a zero record, free or new.
+func (sh *memShard) alloc() uint32 {
+	if ref := sh.free; ref != 0 {
+		rec := sh.rec(ref)
+		sh.free, rec.nextFree = rec.nextFree, 0
+		return ref
+	}
+	return sh.arena.take()
+}
+
+// put stores s in the first free slot of its probe; its record has no
+// slot yet and the table has a free one.
+func (sh *memShard) put(s memSlot) {
 	mask := len(sh.slots) - 1
-	i := sh.home(h)
-	for sh.slots[i].rec != nil {
+	i := int(s.tag) & mask
+	for sh.slots[i].ref != 0 {
 		i = (i + 1) & mask
 	}
-	sh.slots[i] = memSlot{h: h, rec: rec}
+	sh.slots[i] = s
 }
 
-// grow doubles the table (8 slots at first) and moves the chains into it.
+// grow doubles the table (8 slots at first) and moves the slots into it.
 func (sh *memShard) grow() {
 	old := sh.slots
 	sh.slots = make([]memSlot, max(8, 2*len(old)))
 	for _, s := range old {
-		if s.rec != nil {
-			sh.put(s.h, s.rec)
+		if s.ref != 0 {
+			sh.put(s)
 		}
 	}
 }
 
-// remove unlinks rec, whose key hashes to h.
-func (sh *memShard) remove(h uint64, rec *memRecord) {
-	i := sh.slot(h)
-	head := sh.slots[i].rec
-	switch {
-	case head == rec && rec.next == nil:
-		sh.free(i)
-	case head == rec:
-		sh.slots[i].rec = rec.next
-	default:
-		for p := head; p != nil; p = p.next {
-			if p.next == rec {
-				p.next = rec.next
-				break
-			}
-		}
+// remove deletes the record of slot i and frees both.
+func (sh *memShard) remove(i int) {
+	ref := sh.slots[i].ref
+	rec := sh.rec(ref)
+	if rec.keyLen > keyInline {
+		delete(sh.long, ref)
 	}
-	rec.next = nil
-	sh.n--
+	*rec = memRecord{nextFree: sh.free}
+	sh.free = ref
+	sh.clear(i)
 }
 
-// free empties slot i, moving back the later slots of the probe run that
+// clear empties slot i, moving back the later slots of the probe run that
 // would no longer be found past the gap (so no tombstones are needed).
-func (sh *memShard) free(i int) {
+func (sh *memShard) clear(i int) {
 	mask := len(sh.slots) - 1
-	for j := (i + 1) & mask; sh.slots[j].rec != nil; j = (j + 1) & mask {
+	for j := (i + 1) & mask; sh.slots[j].ref != 0; j = (j + 1) & mask {
 		// The entry at j may move to the gap at i unless its home lies
 		// cyclically in (i, j].
-		k := sh.home(sh.slots[j].h)
+		k := int(sh.slots[j].tag) & mask
 		if (j > i && (k <= i || k > j)) || (j < i && k <= i && k > j) {
 			sh.slots[i] = sh.slots[j]
 			i = j
@@ -254,16 +342,22 @@ func (sh *memShard) free(i int) {
 	sh.used--
 }
 
+// keyInline is the longest key a record holds in itself: a derived key
+// (46 bytes) fits.
+const keyInline = 48
+
+// memRecord is a record of a memShard. Its only pointer is data's.
 type memRecord struct {
-	key       string
-	next      *memRecord // the next record whose key has the same hash
+	data      []byte
 	fp        Fingerprint
-	completed bool
-	failed    bool
 	token     uint64
 	leaseEnd  int64 // unix nanoseconds
 	expires   int64 // unix nanoseconds
-	data      []byte
+	key       [keyInline]byte
+	keyLen    uint8
+	completed bool
+	failed    bool
+	nextFree  uint32 // the next free record's reference, while free
 }
 
 // NewMemoryStore returns a MemoryStore configured by cfg and starts its
@@ -281,11 +375,15 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	}
 	s := &MemoryStore{
 		shards:    make([]memShard, n),
+		arena:     new(memArena),
 		mask:      uint64(n - 1),
 		seed:      maphash.MakeSeed(),
 		retention: cfg.Retention,
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
+	}
+	for i := range s.shards {
+		s.shards[i].arena = s.arena
 	}
 	if s.retention == 0 {
 		s.retention = DefaultRetention
@@ -373,7 +471,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec, head := sh.find(h, key.s)
+	_, rec := sh.find(h, key.s)
 	ok := rec != nil
 	if ok && rec.expires > now {
 		switch {
@@ -392,27 +490,22 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 			return Claim{}, fmt.Errorf("idempotency: claim %q: the store holds %d records and %d bytes (limits %d and %d): %w",
 				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
 		}
-		rec = &memRecord{key: key.s}
-		sh.add(h, head, rec)
+		rec = sh.add(h, key.s)
 	} else if n := len(rec.data); n > 0 {
 		s.bytes.Add(-int64(n)) // the old result is dropped
 	}
 	// A new record, or one that expired or was abandoned: (re)initialise it
 	// in place, keeping a small result buffer for the next result.
-	buf := rec.data[:0]
-	if cap(buf) > maxReuse {
-		buf = nil
+	rec.data = rec.data[:0]
+	if cap(rec.data) > maxReuse {
+		rec.data = nil
 	}
 	end := now + int64(lease)
-	*rec = memRecord{
-		key:      rec.key,
-		next:     rec.next,
-		data:     buf,
-		fp:       fp,
-		token:    sh.nextToken(),
-		leaseEnd: end,
-		expires:  max(end, now+int64(s.retention)),
-	}
+	rec.completed, rec.failed = false, false
+	rec.fp = fp
+	rec.token = sh.nextToken()
+	rec.leaseEnd = end
+	rec.expires = max(end, now+int64(s.retention))
 	return Claim{Status: Claimed, Lease: Lease{Key: key, Token: rec.token, Expires: time.Unix(0, end)}}, nil
 }
 
@@ -471,11 +564,11 @@ func (s *MemoryStore) release(l Lease) error {
 	sh, h := s.shard(l.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	rec := sh.get(h, l.Key.s)
+	i, rec := sh.find(h, l.Key.s)
 	if rec == nil || rec.completed || rec.token != l.Token {
 		return leaseLost(l)
 	}
-	s.forget(sh, h, rec)
+	s.forget(sh, i)
 	return nil
 }
 
@@ -499,12 +592,14 @@ func (s *MemoryStore) admit(n int) bool {
 	return true
 }
 
-// forget deletes rec, a record of sh (whose lock the caller holds) whose
-// key hashes to h, and uncounts it.
-func (s *MemoryStore) forget(sh *memShard, h uint64, rec *memRecord) {
-	sh.remove(h, rec)
+// forget deletes the record of slot i of sh (whose lock the caller
+// holds) and uncounts it.
+func (s *MemoryStore) forget(sh *memShard, i int) {
+	rec := sh.rec(sh.slots[i].ref)
+	n := int(rec.keyLen) + len(rec.data)
+	sh.remove(i)
 	s.keys.Add(-1)
-	s.bytes.Add(-int64(len(rec.key) + len(rec.data)))
+	s.bytes.Add(-int64(n))
 }
 
 // reapWhenFull deletes the expired records, at most once a second of the
@@ -570,15 +665,11 @@ func (s *MemoryStore) reap() int {
 		// harmless.
 		for i := 0; i < len(sh.slots); {
 			slot := sh.slots[i]
-			for rec := slot.rec; rec != nil; {
-				next := rec.next
-				if rec.expires <= now {
-					s.forget(sh, slot.h, rec)
-					n++
-				}
-				rec = next
+			if slot.ref != 0 && sh.rec(slot.ref).expires <= now {
+				s.forget(sh, i)
+				n++
 			}
-			if cur := sh.slots[i]; cur.rec == nil || cur == slot {
+			if cur := sh.slots[i]; cur.ref == 0 || cur == slot {
 				i++
 			}
 		}
@@ -593,7 +684,7 @@ func (s *MemoryStore) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += sh.n
+		n += sh.used
 		sh.mu.Unlock()
 	}
 	return n

@@ -5,11 +5,15 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/distsync/distsync/internal/tracectx"
 )
 
-// ctxKey is the unexported type of this package's context key, so no other
-// package can read or overwrite what it stores.
-type ctxKey struct{}
+// ctxKey is the type of this package's context key, internal to the module,
+// so no other module can read or overwrite what it stores; a package of
+// the module may answer it with a [*tracectx.IDs] from a context node of
+// its own.
+type ctxKey = tracectx.Key
 
 // values is what this package keeps in a context, under one key so that
 // reading all of it (as the slog Handler does per record) is one lookup.
@@ -35,8 +39,14 @@ func (e *spanEntry) hex() (traceID, spanID string) {
 }
 
 func valuesFrom(ctx context.Context) values {
-	if v, ok := ctx.Value(ctxKey{}).(*values); ok {
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *values:
 		return *v
+	case *tracectx.IDs:
+		// Set on v.Parent as WithIDs sets them.
+		pv := valuesFrom(v.Parent)
+		pv.correlation, pv.causation = v.Correlation, v.Causation
+		return pv
 	}
 	return values{}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/distsync/distsync/internal/tracectx"
 	"github.com/distsync/distsync/tracing"
 )
 
@@ -83,4 +84,48 @@ func TestWithIDs(t *testing.T) {
 	one := testing.AllocsPerRun(100, func() { _ = tracing.WithCausationID(ctx, "evt-1") })
 	both := testing.AllocsPerRun(100, func() { _ = tracing.WithIDs(ctx, "order-42", "evt-1") })
 	assert.Equal(t, one, both, "WithIDs allocates as WithCausationID alone")
+}
+
+// idsNode is a context node of another package of the module that carries
+// tracing's IDs itself, as eventlog's handler context does.
+type idsNode struct {
+	context.Context
+	ids tracectx.IDs
+}
+
+func (n *idsNode) Value(key any) any {
+	if _, ok := key.(tracectx.Key); ok {
+		return &n.ids
+	}
+	return n.Context.Value(key)
+}
+
+// TestTracectxIDs checks that a context node answering tracectx.Key with
+// IDs reads as tracing.WithIDs on its parent: the IDs its own (an empty one
+// absent), the span its parent's, and what is set on top of it wins.
+func TestTracectxIDs(t *testing.T) {
+	sc, err := tracing.ParseTraceparent(specExample)
+	require.NoError(t, err)
+	base := tracing.WithSpanContext(tracing.WithIDs(t.Context(), "order-1", "evt-0"), sc)
+	for _, tc := range []struct {
+		name, corr, cause string
+	}{
+		{"both", "order-42", "evt-1"},
+		{"no correlation", "", "evt-1"},
+		{"none", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tracing.WithIDs(base, tc.corr, tc.cause)
+			got := &idsNode{Context: base, ids: tracectx.IDs{Correlation: tc.corr, Causation: tc.cause, Parent: base}}
+			assert.Equal(t, tracing.FieldsFrom(want), tracing.FieldsFrom(got), "fields")
+			assert.Equal(t, tc.corr, tracing.CorrelationID(got), "correlation ID")
+			assert.Equal(t, tc.cause, tracing.CausationID(got), "causation ID")
+			gotSC, ok := tracing.SpanContextFrom(got)
+			assert.True(t, ok, "span inherited from the parent")
+			assert.Equal(t, sc, gotSC, "span")
+			over := tracing.WithCausationID(got, "evt-2")
+			assert.Equal(t, "evt-2", tracing.CausationID(over), "causation ID set on top")
+			assert.Equal(t, tc.corr, tracing.CorrelationID(over), "correlation ID under it")
+		})
+	}
 }

@@ -1,0 +1,55 @@
+package eventlog
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/idempotency"
+	"github.com/distsync/distsync/tracing"
+)
+
+// TestHandleAllocations checks what handling one new event under consumer
+// dedupe in an idempotency.MemoryStore allocates: its context (one node
+// for the attempt, the event and tracing's IDs) and its dedupe key's text,
+// nothing per record of the store. The handler sees the event's IDs.
+func TestHandleAllocations(t *testing.T) {
+	store, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{ReapInterval: -1})
+	require.NoError(t, err, "NewMemoryStore")
+	defer store.Close()
+	const runs = 2000
+	evs := make([]canonical.Event, runs+1)
+	for i := range evs {
+		evs[i] = canonical.Event{ID: "evt-" + strconv.Itoa(i), Source: "/test", SpecVersion: canonical.EventSpecVersion,
+			Type: "dev.distsync.test.v1", Subject: "order-1", CorrelationID: "order-1", Data: []byte(`{"n":1}`)}
+	}
+	var bad int
+	c, err := NewConsumer(NewMemory(MemoryConfig{}), ConsumerConfig{Group: "g", Dedupe: store,
+		Handler: func(ctx context.Context, ev canonical.Event) error {
+			if tracing.CausationID(ctx) != ev.ID || tracing.CorrelationID(ctx) != "order-1" || Attempt(ctx) != 1 {
+				bad++
+			}
+			if got, ok := EventFrom(ctx); !ok || got.ID != ev.ID {
+				bad++
+			}
+			return nil
+		}})
+	require.NoError(t, err, "NewConsumer")
+	ctx := t.Context()
+	n := 0
+	var it item
+	allocs := testing.AllocsPerRun(runs, func() {
+		it = item{ev: &evs[n]}
+		n++
+		if err := c.handle(ctx, &it); err != nil {
+			t.Errorf("handle %s: %v", it.ev.ID, err)
+		}
+	})
+	assert.Zero(t, bad, "handler calls that did not see their event's IDs, attempt and event")
+	assert.LessOrEqual(t, allocs, 2.0, "allocations per handled event (context and key)")
+	assert.Equal(t, n, store.Len(), "keys stored")
+}
