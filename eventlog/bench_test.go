@@ -119,6 +119,14 @@ func BenchmarkDispatch(b *testing.B) {
 		b.ReportAllocs()
 		benchDispatch(b, eventlog.NewMemory(eventlog.MemoryConfig{}), 100, true)
 	})
+	// A log that drops what the group committed (TrimGroups), as a long
+	// run keeps its memory bounded: the other memory cases keep every
+	// event, and much of their cost is the kernel handing the process
+	// fresh pages for them.
+	b.Run("memory/trimmed/batch=100", func(b *testing.B) {
+		b.ReportAllocs()
+		benchDispatch(b, eventlog.NewMemory(eventlog.MemoryConfig{TrimGroups: []string{"bench"}}), 100, true)
+	})
 	// Without consumer dedupe: the consumer's own cost.
 	b.Run("memory/nodedupe/batch=100", func(b *testing.B) {
 		b.ReportAllocs()
