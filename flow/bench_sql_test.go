@@ -1,12 +1,15 @@
 package flow_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -62,7 +65,12 @@ func BenchmarkOrderToCashSQLite(b *testing.B) {
 
 // BenchmarkOrderToCashPostgres is BenchmarkOrderToCashSQLite on the
 // PostgreSQL test server (see pgtest.URL), under table names of its own,
-// with a pool of 16 connections kept open.
+// with a pool of 16 connections kept open. When the server runs on this
+// machine and /proc is readable, it reports server-cpu-ns/order too: the
+// CPU time (user and system, in /proc/PID/stat's clock ticks of 10ms)
+// that the processes named postgres spent during the run, per order, the
+// server's part of the cost that cpu-ns/order leaves out. It counts every
+// postgres process, so another client's load on the server counts too.
 func BenchmarkOrderToCashPostgres(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
@@ -148,6 +156,10 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *spyState, d idempotency.Di
 	b.ReportAllocs()
 	adj := 0
 	orders := 0
+	var server map[int]time.Duration
+	if d == idempotency.Postgres {
+		server = serverCPU()
+	}
 	m := startMeter()
 	commits, stmts, state := n.Commits.Load(), n.Stmts.Load(), n.state.Load()
 	for b.Loop() {
@@ -180,6 +192,55 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *spyState, d idempotency.Di
 		b.ReportMetric(float64(n.Commits.Load()-commits)/float64(orders), "commits/order")
 		b.ReportMetric(float64(n.Stmts.Load()-stmts)/float64(orders), "stmts/order")
 		b.ReportMetric(float64(n.state.Load()-state)/float64(orders), "state-stmts/order")
+		if len(server) > 0 {
+			var spent time.Duration
+			for pid, t := range serverCPU() {
+				spent += t - server[pid] // a process started during the run counts from 0
+			}
+			b.ReportMetric(float64(spent.Nanoseconds())/float64(orders), "server-cpu-ns/order")
+		}
 	}
 	require.Equal(b, orders, e.Counts().Invoices, "one invoice per order")
+}
+
+// serverCPU returns the CPU time, user and system, that each process whose
+// command is postgres has spent, by process ID, read from /proc/PID/stat;
+// nil when none is readable (another operating system, a remote server).
+func serverCPU() map[int]time.Duration {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out map[int]time.Duration
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue // ended, or not ours to read
+		}
+		// pid (comm) state ppid ...: utime and stime are the 14th and
+		// 15th fields, the 11th and 12th after the command's ")".
+		open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+		if open < 0 || end < open || string(stat[open+1:end]) != "postgres" {
+			continue
+		}
+		f := strings.Fields(string(stat[end+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		utime, err1 := strconv.ParseInt(f[11], 10, 64)
+		stime, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if out == nil {
+			out = map[int]time.Duration{}
+		}
+		// Linux reports these in USER_HZ ticks, 100 a second.
+		out[pid] = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return out
 }
