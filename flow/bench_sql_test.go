@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -68,19 +69,27 @@ func BenchmarkOrderToCashSQLite(b *testing.B) {
 // with a pool of 16 connections kept open. When the server runs on this
 // machine and /proc is readable, it reports server-cpu-ns/order too: the
 // CPU time (user and system, in /proc/PID/stat's clock ticks of 10ms)
-// that the processes named postgres spent during the run, per order, the
-// server's part of the cost that cpu-ns/order leaves out. It counts every
-// postgres process, so another client's load on the server counts too.
+// that the server's processes (those named postgres) spent during the run,
+// per order, the server's part of the cost that cpu-ns/order leaves out.
+// The backends of other clients of the benchmark's user (other
+// application_name, read from pg_stat_activity at the end) are left out;
+// the server's shared processes (WAL writer, checkpointer, autovacuum,
+// postmaster) serve every client and count whole.
 func BenchmarkOrderToCashPostgres(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
 		b.Run(name, func(b *testing.B) {
-			url := pgtest.URL(b)
 			var r [6]byte
 			_, _ = rand.Read(r[:])
 			prefix := "bench_" + hex.EncodeToString(r[:]) + "_"
+			u, err := url.Parse(pgtest.URL(b))
+			require.NoError(b, err, "parse the PostgreSQL URL")
+			q := u.Query()
+			q.Set("application_name", prefix) // its backends, for serverMeter
+			u.RawQuery = q.Encode()
+			raw := pgtest.Open(b, u.String())
 			n := stateSpy(prefix)
-			db, err := sqlspy.Open(pgtest.Open(b, url), url, &n.Spy)
+			db, err := sqlspy.Open(raw, u.String(), &n.Spy)
 			require.NoError(b, err, "sqlspy.Open")
 			b.Cleanup(func() { _ = db.Close() })
 			// database/sql keeps 2 idle connections by default: the
@@ -89,6 +98,7 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 			// most statements.
 			db.SetMaxOpenConns(16)
 			db.SetMaxIdleConns(16)
+			n.server = &serverMeter{db: raw, app: prefix}
 			benchOrderToCashSQL(b, db, n, idempotency.Postgres, prefix, dedupe)
 		})
 	}
@@ -98,7 +108,8 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 // tables of a flow.SQLState.
 type spyState struct {
 	sqlspy.Spy
-	state atomic.Int64
+	state  atomic.Int64
+	server *serverMeter // nil: the server's CPU is not measured
 }
 
 // stateSpy returns a spyState counting the statements on the tables of
@@ -156,9 +167,8 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *spyState, d idempotency.Di
 	b.ReportAllocs()
 	adj := 0
 	orders := 0
-	var server map[int]time.Duration
-	if d == idempotency.Postgres {
-		server = serverCPU()
+	if n.server != nil {
+		n.server.start()
 	}
 	m := startMeter()
 	commits, stmts, state := n.Commits.Load(), n.Stmts.Load(), n.state.Load()
@@ -192,15 +202,47 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *spyState, d idempotency.Di
 		b.ReportMetric(float64(n.Commits.Load()-commits)/float64(orders), "commits/order")
 		b.ReportMetric(float64(n.Stmts.Load()-stmts)/float64(orders), "stmts/order")
 		b.ReportMetric(float64(n.state.Load()-state)/float64(orders), "state-stmts/order")
-		if len(server) > 0 {
-			var spent time.Duration
-			for pid, t := range serverCPU() {
-				spent += t - server[pid] // a process started during the run counts from 0
-			}
-			b.ReportMetric(float64(spent.Nanoseconds())/float64(orders), "server-cpu-ns/order")
+		if n.server != nil {
+			n.server.report(b, orders)
 		}
 	}
 	require.Equal(b, orders, e.Counts().Invoices, "one invoice per order")
+}
+
+// serverMeter measures the CPU time the PostgreSQL server spends for a
+// benchmark whose connections set application_name to app.
+type serverMeter struct {
+	db    *sql.DB // a connection to the server outside the benchmark's counts
+	app   string
+	begin map[int]time.Duration // nil: not readable
+}
+
+// start takes the processes' CPU times at the start of the run.
+func (m *serverMeter) start() { m.begin = serverCPU() }
+
+// report reports server-cpu-ns/order: the CPU time spent since start by
+// the server's processes, but for the backends of other applications, per
+// order; nothing when /proc did not show the server's processes.
+func (m *serverMeter) report(b *testing.B, orders int) {
+	if len(m.begin) == 0 || orders == 0 {
+		return
+	}
+	end := serverCPU()
+	rows, err := m.db.QueryContext(context.Background(),
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name <> $1", m.app)
+	require.NoError(b, err, "list the server's other backends")
+	defer rows.Close()
+	for rows.Next() {
+		var pid int
+		require.NoError(b, rows.Scan(&pid), "list the server's other backends")
+		delete(end, pid)
+	}
+	require.NoError(b, rows.Err(), "list the server's other backends")
+	var spent time.Duration
+	for pid, t := range end {
+		spent += t - m.begin[pid] // a process started during the run counts from 0
+	}
+	b.ReportMetric(float64(spent.Nanoseconds())/float64(orders), "server-cpu-ns/order")
 }
 
 // serverCPU returns the CPU time, user and system, that each process whose
