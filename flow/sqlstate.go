@@ -3,7 +3,6 @@ package flow
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -89,7 +88,6 @@ type SQLState struct {
 	qLoad, qInsert, qUpdate, qHeld string
 	qCurLoad, qCurSave             string
 	qDeleteFinal                   string
-	qInsertRows, qUpdateRows       string // PostgreSQL: the saves of many orders
 
 	// saves writes the saves deferred to a consumer's group commit
 	// (Flow.deferSave), many in one statement.
@@ -103,8 +101,7 @@ type SQLState struct {
 // safe for concurrent use and prepares itself again on each connection.
 type stateStatements struct {
 	load, insert, update, curLoad, curSave *sql.Stmt
-	// On SQLite, insertRows[i] and updateRows[i] save 2<<i orders
-	// (saveRows).
+	// insertRows[i] and updateRows[i] save 2<<i orders (saveRows).
 	insertRows, updateRows []*sql.Stmt
 }
 
@@ -130,19 +127,17 @@ func (s *SQLState) stmts(ctx context.Context) (*stateStatements, error) {
 		}
 		*p.dst = stmt
 	}
-	if s.dialect == idempotency.SQLite {
-		for n := 2; n <= maxSaveRows; n *= 2 {
-			for _, p := range []struct {
-				dst *[]*sql.Stmt
-				q   string
-			}{{&st.insertRows, s.insertRowsQuery(n)}, {&st.updateRows, s.updateRowsQuery(n)}} {
-				stmt, err := s.db.PrepareContext(ctx, p.q)
-				if err != nil {
-					_ = st.close()
-					return nil, s.wrap("prepare", err)
-				}
-				*p.dst = append(*p.dst, stmt)
+	for n := 2; n <= maxSaveRows; n *= 2 {
+		for _, p := range []struct {
+			dst *[]*sql.Stmt
+			q   string
+		}{{&st.insertRows, s.rowsQuery(false, n)}, {&st.updateRows, s.rowsQuery(true, n)}} {
+			stmt, err := s.db.PrepareContext(ctx, p.q)
+			if err != nil {
+				_ = st.close()
+				return nil, s.wrap("prepare", err)
 			}
+			*p.dst = append(*p.dst, stmt)
 		}
 	}
 	s.prep.Store(st)
@@ -206,13 +201,6 @@ func NewSQLState(db *sql.DB, cfg SQLStateConfig) (*SQLState, error) {
 	s.qCurLoad = s.q("SELECT cur FROM {p}feeds WHERE feed = ?")
 	s.qCurSave = s.q("INSERT INTO {p}feeds (feed, cur) VALUES (?, ?) ON CONFLICT (feed) DO UPDATE SET cur = excluded.cur")
 	s.qDeleteFinal = s.q("DELETE FROM {p}orders WHERE final = 1 AND saved_ns < ?")
-	// The saves of many orders (saveRows) read each one's ID, base64
-	// state, held, final and version from a JSON array.
-	s.qInsertRows = s.q(`INSERT INTO {p}orders (state, held, final, saved_ns, version, id)
-		SELECT decode(u.d, 'base64'), u.h, u.f, $2, u.v, u.id FROM json_to_recordset($1::json) AS u(id text, d text, h int, f int, v bigint)
-		ON CONFLICT (id) DO NOTHING`)
-	s.qUpdateRows = s.q(`UPDATE {p}orders AS o SET state = decode(u.d, 'base64'), held = u.h, final = u.f, saved_ns = $2, version = u.v
-		FROM json_to_recordset($1::json) AS u(id text, d text, h int, f int, v bigint) WHERE o.id = u.id AND o.version = u.v - 1`)
 	s.saves = eventlog.NewTxBatch(s.writeSaves)
 	return s, nil
 }
@@ -371,63 +359,68 @@ func (s *SQLState) writeSaves(ctx context.Context, tx *sql.Tx, saves []stateSave
 	return s.saveRows(ctx, tx, saves)
 }
 
-// maxSaveRows is the most orders one statement of saveRows saves on
-// SQLite, whose prepared statements save 2, 4, ..., maxSaveRows orders: a
-// batch takes one statement per bit of its size.
+// maxSaveRows is the most orders one statement of saveRows saves: its
+// prepared statements save 2, 4, ..., maxSaveRows orders.
 const maxSaveRows = 32
 
-// insertRowsQuery returns the SQLite statement that inserts the version-1
-// states of n orders, saved at its first argument.
-func (s *SQLState) insertRowsQuery(n int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + s.p + "orders (id, state, held, final, version, saved_ns) VALUES ")
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
+// rowsQuery returns the statement that inserts the version-1 states of n
+// orders, or, when update is set, updates the states of n orders from
+// their versions before, reading them from a VALUES list of parameters
+// (id, state, held, final, version for each; a row of NULLs matches no
+// order), saved at its first parameter. PostgreSQL gets the bytes of the
+// states as they are, where a JSON document would need them encoded and
+// cost the server more to read (BenchmarkSQLStateWriteSaves).
+func (s *SQLState) rowsQuery(update bool, n int) string {
+	pg := s.dialect == idempotency.Postgres
+	param := func(b *strings.Builder, i int, typ string) {
+		if pg {
+			b.WriteString("$" + strconv.Itoa(i) + "::" + typ)
+		} else {
+			b.WriteString("?" + strconv.Itoa(i))
 		}
-		writeParams(&b, i)
-		b.WriteString(", ?1)")
 	}
-	b.WriteString(" ON CONFLICT (id) DO NOTHING")
-	return b.String()
-}
-
-// updateRowsQuery returns the SQLite statement that updates the states of
-// n orders from their versions before, saved at its first argument.
-func (s *SQLState) updateRowsQuery(n int) string {
+	types := []string{"text", "bytea", "integer", "integer", "bigint"}
 	var b strings.Builder
-	b.WriteString("UPDATE " + s.p + "orders AS o SET state = v.column2, held = v.column3, final = v.column4, version = v.column5, saved_ns = ?1 FROM (VALUES ")
+	if update {
+		b.WriteString("UPDATE " + s.p + "orders AS o SET state = v.column2, held = v.column3, final = v.column4, version = v.column5, saved_ns = ")
+		param(&b, 1, "bigint")
+		b.WriteString(" FROM (VALUES ")
+	} else {
+		b.WriteString("INSERT INTO " + s.p + "orders (id, state, held, final, version, saved_ns) VALUES ")
+	}
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		writeParams(&b, i)
+		b.WriteString("(")
+		for j, typ := range types {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			param(&b, 2+5*i+j, typ)
+		}
+		if !update {
+			b.WriteString(", ")
+			param(&b, 1, "bigint")
+		}
 		b.WriteString(")")
 	}
-	b.WriteString(") AS v WHERE o.id = v.column1 AND o.version = v.column5 - 1")
+	if update {
+		b.WriteString(") AS v WHERE o.id = v.column1 AND o.version = v.column5 - 1")
+	} else {
+		b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	}
 	return b.String()
 }
 
-// writeParams writes the parameters of the i-th row of a multi-row SQLite
-// statement, which takes one argument before the rows and 5 for each:
-// "(?2, ?3, ?4, ?5, ?6" for row 0, without the closing parenthesis.
-func writeParams(b *strings.Builder, i int) {
-	for j := range 5 {
-		if j == 0 {
-			b.WriteString("(?")
-		} else {
-			b.WriteString(", ?")
-		}
-		b.WriteString(strconv.Itoa(2 + 5*i + j))
-	}
-}
-
-// saveRows saves the states of many orders in tx: on PostgreSQL with one
-// statement for the version-1 states (inserts) and one for the others
-// (updates); on SQLite with one of each per bit of their counts. It
-// fails, matching [ErrStateConflict], when fewer rows were written than
-// saves (an order not at the version before, or one saved twice), without
-// saying which: saved alone, each save reports its own error.
+// saveRows saves the states of many orders in tx: the updates with one
+// statement for up to maxSaveRows of them (its VALUES list filled up with
+// rows of NULLs), the inserts of version-1 states (rare: a handler saves
+// an order's first state at once, before its effects) with one statement
+// per bit of their count. It fails, matching [ErrStateConflict], when
+// fewer rows were written than saves (an order not at the version before,
+// or one saved twice), without saying which: saved alone, each save
+// reports its own error.
 func (s *SQLState) saveRows(ctx context.Context, tx *sql.Tx, saves []stateSave) error {
 	var ins, upd []*StoredState
 	for i := range saves {
@@ -449,27 +442,14 @@ func (s *SQLState) saveRows(ctx context.Context, tx *sql.Tx, saves []stateSave) 
 		return err
 	}
 	now := s.now().UnixNano()
-	var n int64
-	for _, w := range []struct {
-		rows       []*StoredState
-		one        *sql.Stmt
-		many       []*sql.Stmt
-		pg         string
-		oneVersion bool
-	}{{ins, stmts.insert, stmts.insertRows, s.qInsertRows, false}, {upd, stmts.update, stmts.updateRows, s.qUpdateRows, true}} {
+	n, err := saveRowsIn(ctx, tx, ins, stmts.insert, stmts.insertRows, now, false)
+	if err == nil {
 		var m int64
-		switch {
-		case len(w.rows) == 0:
-			continue
-		case s.dialect == idempotency.Postgres:
-			m, err = execRows(tx.ExecContext(ctx, w.pg, stateRowsJSON(w.rows), now))
-		default:
-			m, err = saveRowsSQLite(ctx, tx, w.rows, w.one, w.many, now, w.oneVersion)
-		}
-		if err != nil {
-			return s.wrap(op, err)
-		}
+		m, err = saveRowsIn(ctx, tx, upd, stmts.update, stmts.updateRows, now, true)
 		n += m
+	}
+	if err != nil {
+		return s.wrap(op, err)
 	}
 	if n != int64(len(saves)) {
 		return fmt.Errorf("flow: %s: %w: %d saved, the others not at the version before theirs", op, ErrStateConflict, n)
@@ -485,28 +465,37 @@ func execRows(r sql.Result, err error) (int64, error) {
 	return r.RowsAffected()
 }
 
-// saveRowsSQLite saves rows with the statements one (of one row, as
-// saveIn uses it, which takes the version before as its last argument
-// when update is set) and many (of 2<<i rows), the largest first, saved at
-// now, and returns the rows they changed.
-func saveRowsSQLite(ctx context.Context, tx *sql.Tx, rows []*StoredState, one *sql.Stmt, many []*sql.Stmt, now int64, update bool) (int64, error) {
+// saveRowsIn saves rows in tx, saved at now, with the statements one (of
+// one row, as saveIn uses it) and many (of 2<<i rows), and returns the
+// rows they changed. For updates (update set; one then takes the version
+// before as its last argument), a statement of the next size up takes up
+// to maxSaveRows rows, the rest of its VALUES list NULLs; for inserts,
+// the largest statement that they fill, until none is left.
+func saveRowsIn(ctx context.Context, tx *sql.Tx, rows []*StoredState, one *sql.Stmt, many []*sql.Stmt, now int64, update bool) (int64, error) {
 	var total int64
-	args := make([]any, 0, 1+5*min(len(rows), maxSaveRows))
+	args := make([]any, 0, 1+5*maxSaveRows)
 	for len(rows) > 0 {
-		k := min(1<<(bits.Len(uint(len(rows)))-1), maxSaveRows)
+		k := min(1<<(bits.Len(uint(len(rows)))-1), maxSaveRows) // rows taken
+		size := k                                               // rows of the statement
+		if update && k < len(rows) && k < maxSaveRows {
+			k, size = len(rows), 2*k
+		}
 		args = args[:0]
 		stmt := one
-		if k == 1 {
+		if size == 1 {
 			st := rows[0]
 			args = append(args, st.Data, boolInt(st.Held), boolInt(st.Final), now, st.Version, st.OrderID)
 			if update {
 				args = append(args, st.Version-1)
 			}
 		} else {
-			stmt = many[bits.Len(uint(k))-2]
+			stmt = many[bits.Len(uint(size))-2]
 			args = append(args, now)
 			for _, st := range rows[:k] {
 				args = append(args, st.OrderID, st.Data, boolInt(st.Held), boolInt(st.Final), st.Version)
+			}
+			for range size - k {
+				args = append(args, nil, nil, nil, nil, nil)
 			}
 		}
 		m, err := execRows(tx.StmtContext(ctx, stmt).ExecContext(ctx, args...))
@@ -517,53 +506,6 @@ func saveRowsSQLite(ctx context.Context, tx *sql.Tx, rows []*StoredState, one *s
 		rows = rows[k:]
 	}
 	return total, nil
-}
-
-// stateRowsJSON returns the JSON array of rows that PostgreSQL's
-// qInsertRows and qUpdateRows read.
-func stateRowsJSON(rows []*StoredState) string {
-	size := 2
-	for _, st := range rows {
-		size += len(st.OrderID) + base64.StdEncoding.EncodedLen(len(st.Data)) + 60
-	}
-	b := make([]byte, 0, size)
-	b = append(b, '[')
-	for i, st := range rows {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"id":`...)
-		b = appendJSONString(b, st.OrderID)
-		b = append(b, `,"d":"`...)
-		b = base64.StdEncoding.AppendEncode(b, st.Data)
-		b = append(b, `","h":`...)
-		b = strconv.AppendInt(b, int64(boolInt(st.Held)), 10)
-		b = append(b, `,"f":`...)
-		b = strconv.AppendInt(b, int64(boolInt(st.Final)), 10)
-		b = append(b, `,"v":`...)
-		b = strconv.AppendInt(b, st.Version, 10)
-		b = append(b, '}')
-	}
-	return string(append(b, ']'))
-}
-
-// appendJSONString appends s to b as a JSON string: quotes, backslashes
-// and control characters escaped, other bytes as they are (PostgreSQL
-// refuses text that is not UTF-8 in any case).
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }
 
 // HeldOrders implements [StateStore]; the IDs are sorted.
