@@ -115,7 +115,7 @@ type SQLStore struct {
 	now       func() time.Time
 
 	qClaim, qSelect, qComplete, qRelease, qReap string
-	qClaimBatch, qCompleteBatch                 string // PostgreSQL only
+	qClaimBatch                                 string // PostgreSQL only
 
 	prepMu sync.Mutex                 // serialises preparing
 	prep   atomic.Pointer[statements] // nil until prepared
@@ -130,7 +130,7 @@ type SQLStore struct {
 // concurrent use and re-prepares itself on each connection it runs on.
 type statements struct {
 	claim, sel, complete, release, reap *sql.Stmt
-	// completeRows[i] completes 2<<i rows, on SQLite (CompleteTxBatch).
+	// completeRows[i] completes 2<<i rows (CompleteTxBatch).
 	completeRows []*sql.Stmt
 }
 
@@ -168,15 +168,13 @@ func (s *SQLStore) statements(ctx context.Context) (*statements, error) {
 		}
 		*p.dst = stmt
 	}
-	if s.dialect == SQLite {
-		for n := 2; n <= maxCompleteRows; n *= 2 {
-			stmt, err := s.db.PrepareContext(ctx, s.completeRowsQuery(n))
-			if err != nil {
-				_ = st.close()
-				return nil, fmt.Errorf("prepare statements (has Migrate run?): %w", err)
-			}
-			st.completeRows = append(st.completeRows, stmt)
+	for n := 2; n <= maxCompleteRows; n *= 2 {
+		stmt, err := s.db.PrepareContext(ctx, s.completeRowsQuery(n))
+		if err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("prepare statements (has Migrate run?): %w", err)
 		}
+		st.completeRows = append(st.completeRows, stmt)
 	}
 	s.prep.Store(st)
 	return st, nil
@@ -253,11 +251,6 @@ ON CONFLICT (k) DO UPDATE SET fingerprint = excluded.fingerprint, state = 1, tok
 	lease_until = excluded.lease_until, expires_at = excluded.expires_at, failed = 0, result = NULL
 WHERE r.expires_at <= $4 OR (r.state = 1 AND r.lease_until <= $4 AND r.fingerprint = excluded.fingerprint)
 RETURNING k, token`
-	// The batch completion (CompleteTxBatch) reads its rows, key, token,
-	// failed and base64 result, from a JSON array.
-	s.qCompleteBatch = `UPDATE ` + t + ` AS r SET state = 2, failed = u.f, result = decode(u.d, 'base64'), lease_until = 0, expires_at = $2
-FROM json_to_recordset($1::json) AS u(k text, t bigint, f smallint, d text)
-WHERE r.k = u.k AND r.token = u.t AND r.state = 1`
 	return s, nil
 }
 

@@ -3,7 +3,6 @@ package idempotency
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,7 +16,7 @@ import (
 // This file owns SQLStore's batch claims (BatchClaimer): the claims of many
 // keys in one transaction, in one statement on PostgreSQL; and its batch
 // completions (TxBatchCompleter): the completions of many claims in one
-// statement, a few on SQLite.
+// statement.
 
 var _ BatchClaimer = (*SQLStore)(nil)
 
@@ -198,32 +197,51 @@ func (s *SQLStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // maxCompleteRows is the most rows one statement of CompleteTxBatch
-// completes on SQLite, whose prepared statements complete 2, 4, ...,
-// maxCompleteRows rows: a batch takes one statement per bit of its size.
+// completes: its prepared statements complete 2, 4, ..., maxCompleteRows
+// rows.
 const maxCompleteRows = 32
 
-// completeRowsQuery returns the SQLite statement that completes n rows,
-// reading each one's key, token, failed and result from a VALUES list,
-// after the expiry of them all.
+// completeRowsQuery returns the statement that completes n rows, reading
+// each one's key, token, failed and result from a VALUES list of
+// parameters (a row of NULLs matches no record), after the expiry of them
+// all. PostgreSQL gets the results' bytes as they are, where a JSON
+// document would need them encoded and cost the server more to read.
 func (s *SQLStore) completeRowsQuery(n int) string {
 	var b strings.Builder
-	b.WriteString(`UPDATE ` + s.table + ` AS r SET state = 2, failed = v.column3, result = v.column4, lease_until = 0, expires_at = ?
-FROM (VALUES `)
+	b.WriteString(`UPDATE ` + s.table + ` AS r SET state = 2, failed = v.column3, result = v.column4, lease_until = 0, expires_at = `)
+	param := func(i int, typ string) {
+		if s.dialect == Postgres {
+			b.WriteString("$" + strconv.Itoa(i) + "::" + typ)
+		} else {
+			b.WriteString("?" + strconv.Itoa(i))
+		}
+	}
+	param(1, "bigint")
+	b.WriteString(" FROM (VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?)")
+		for j, typ := range []string{"text", "bigint", "smallint", "bytea"} {
+			if j == 0 {
+				b.WriteString("(")
+			} else {
+				b.WriteString(", ")
+			}
+			param(2+4*i+j, typ)
+		}
+		b.WriteString(")")
 	}
 	b.WriteString(`) AS v WHERE r.k = v.column1 AND r.token = v.column2 AND r.state = 1`)
 	return b.String()
 }
 
 // CompleteTxBatch implements [TxBatchCompleter]: the completions are made
-// by one statement on PostgreSQL, by one per bit of len(cs) (at most
-// maxCompleteRows rows each) on SQLite, and by CompleteTx when there is
-// one. The keys of cs must be distinct: a key given twice is completed
-// once, and the call fails as if a lease were lost.
+// by one statement for up to maxCompleteRows of them (its VALUES list
+// filled up with rows of NULLs to the next of its sizes), and by
+// CompleteTx when there is one. The keys of cs must be distinct: a key
+// given twice is completed once, and the call fails as if a lease were
+// lost.
 func (s *SQLStore) CompleteTxBatch(ctx context.Context, tx *sql.Tx, cs []Completion) error {
 	switch len(cs) {
 	case 0:
@@ -247,13 +265,7 @@ func (s *SQLStore) CompleteTxBatch(ctx context.Context, tx *sql.Tx, cs []Complet
 		return s.dbErr(ctx, "complete batch from", first, errors.New("statements not prepared: claim before completing in a transaction"))
 	}
 	expires := s.now().UnixNano() + int64(s.retention)
-	var n int64
-	var err error
-	if s.dialect == Postgres {
-		n, err = s.completeRowsPostgres(ctx, tx, cs, expires)
-	} else {
-		n, err = s.completeRowsSQLite(ctx, tx, st, cs, expires)
-	}
+	n, err := s.completeRows(ctx, tx, st, cs, expires)
 	if err != nil {
 		return s.dbErr(ctx, "complete batch from", first, err)
 	}
@@ -264,61 +276,20 @@ func (s *SQLStore) CompleteTxBatch(ctx context.Context, tx *sql.Tx, cs []Complet
 	return nil
 }
 
-// completeRowsPostgres completes cs in one statement, which reads them
-// from a JSON array, and returns how many rows it completed.
-func (s *SQLStore) completeRowsPostgres(ctx context.Context, tx *sql.Tx, cs []Completion, expires int64) (int64, error) {
-	size := 0
-	for _, c := range cs {
-		size += len(c.Lease.Key.s) + base64.StdEncoding.EncodedLen(len(c.Result.Data)) + 60
-	}
-	b := make([]byte, 0, size+2)
-	b = append(b, '[')
-	for i, c := range cs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		// The keys are printable ASCII (see Parse), safe in a JSON string
-		// once quotes and backslashes are escaped.
-		b = append(b, `{"k":"`...)
-		k := c.Lease.Key.s
-		for j := 0; j < len(k); j++ {
-			if k[j] == '"' || k[j] == '\\' {
-				b = append(b, '\\')
-			}
-			b = append(b, k[j])
-		}
-		b = append(b, `","t":`...)
-		b = strconv.AppendInt(b, int64(c.Lease.Token), 10)
-		if c.Result.Failed {
-			b = append(b, `,"f":1,"d":"`...)
-		} else {
-			b = append(b, `,"f":0,"d":"`...)
-		}
-		b = base64.StdEncoding.AppendEncode(b, c.Result.Data)
-		b = append(b, `"}`...)
-	}
-	b = append(b, ']')
-	res, err := tx.ExecContext(ctx, s.qCompleteBatch, string(b), expires)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-// completeRowsSQLite completes cs with the prepared statements of st, the
-// largest first, and returns how many rows they completed.
-func (s *SQLStore) completeRowsSQLite(ctx context.Context, tx *sql.Tx, st *statements, cs []Completion, expires int64) (int64, error) {
+// completeRows completes cs, more than one, with the prepared statements
+// of st, at most maxCompleteRows at a time, and returns how many rows
+// they completed.
+func (s *SQLStore) completeRows(ctx context.Context, tx *sql.Tx, st *statements, cs []Completion, expires int64) (int64, error) {
 	var total int64
-	args := make([]any, 0, 1+4*min(len(cs), maxCompleteRows))
+	args := make([]any, 0, 1+4*maxCompleteRows)
 	for len(cs) > 0 {
-		n := min(1<<(bits.Len(uint(len(cs)))-1), maxCompleteRows)
-		stmt := st.complete
-		args = args[:0]
-		if n > 1 {
-			stmt = st.completeRows[bits.Len(uint(n))-2]
-			args = append(args, expires)
+		k := min(len(cs), maxCompleteRows)
+		size := 2 // the last of more than maxCompleteRows: a row of NULLs beside it
+		if k > 1 {
+			size = 2 << (bits.Len(uint(k-1)) - 1) // the next size up
 		}
-		for _, c := range cs[:n] {
+		args = append(args[:0], expires)
+		for _, c := range cs[:k] {
 			failed := 0
 			if c.Result.Failed {
 				failed = 1
@@ -327,15 +298,12 @@ func (s *SQLStore) completeRowsSQLite(ctx context.Context, tx *sql.Tx, st *state
 			if data == nil {
 				data = []byte{}
 			}
-			if n == 1 {
-				args = append(args, failed, data, expires)
-			}
-			args = append(args, c.Lease.Key.s, int64(c.Lease.Token))
-			if n > 1 {
-				args = append(args, failed, data)
-			}
+			args = append(args, c.Lease.Key.s, int64(c.Lease.Token), failed, data)
 		}
-		res, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+		for range size - k {
+			args = append(args, nil, nil, nil, nil)
+		}
+		res, err := tx.StmtContext(ctx, st.completeRows[bits.Len(uint(size))-2]).ExecContext(ctx, args...)
 		if err != nil {
 			return total, err
 		}
@@ -344,7 +312,7 @@ func (s *SQLStore) completeRowsSQLite(ctx context.Context, tx *sql.Tx, st *state
 			return total, err
 		}
 		total += m
-		cs = cs[n:]
+		cs = cs[k:]
 	}
 	return total, nil
 }

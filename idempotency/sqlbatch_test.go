@@ -91,13 +91,13 @@ func TestSQLStoreConcurrentClaimBatches(t *testing.T) {
 }
 
 // TestSQLStoreCompleteTxBatch completes the claims of many keys in one
-// transaction with CompleteTxBatch: on PostgreSQL one statement completes
-// them all, on SQLite one per bit of their count; each key then replays
-// its own result. With one lease among them lost, the call fails matching
+// transaction with CompleteTxBatch: 33 completions take two statements
+// (32, then one beside a row of NULLs); each key then replays its own
+// result. With one lease among them lost, the call fails matching
 // ErrLeaseLost and, rolled back, completes none; alone, that completion
 // fails naming its key, while the others complete.
 func TestSQLStoreCompleteTxBatch(t *testing.T) {
-	const keys = 21 // 16 + 4 + 1: three statements on SQLite
+	const keys = 33 // two statements
 	for _, tc := range []struct {
 		name  string
 		open  func(t *testing.T, spy *sqlspy.Spy) (*sql.DB, *idempotency.SQLStore)
@@ -113,14 +113,14 @@ func TestSQLStoreCompleteTxBatch(t *testing.T) {
 			t.Cleanup(func() { _ = db.Close() })
 			db.SetMaxOpenConns(1)
 			return db, newSQLStore(t, db, idempotency.SQLConfig{Dialect: idempotency.SQLite})
-		}, 3},
+		}, 2},
 		{"postgres", func(t *testing.T, spy *sqlspy.Spy) (*sql.DB, *idempotency.SQLStore) {
 			url := pgtest.URL(t)
 			db, err := sqlspy.Open(pgtest.Open(t, url), url, spy)
 			require.NoError(t, err, "sqlspy.Open")
 			t.Cleanup(func() { _ = db.Close() })
 			return db, newSQLStore(t, db, idempotency.SQLConfig{Dialect: idempotency.Postgres})
-		}, 1},
+		}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
