@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/distsync/distsync/idempotency"
@@ -85,7 +86,10 @@ func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint6
 //
 // Call Defer only while the handler runs, from its goroutine. after is
 // called from the consumer's loop once the writes committed, before the
-// key's next event starts: it must be quick and must not block.
+// key's next event starts: it must be quick and must not block. A write
+// that many handlers make alike (a row of the same table each) is cheaper
+// deferred as a row of a [TxBatch]: one statement writes the rows of all
+// the events of a group.
 func Defer(ctx context.Context, db *sql.DB, write TxWrite, after func()) bool {
 	it, ok := ctx.Value(batchKey{}).(*item)
 	if !ok || it.batch == nil || !it.batch.usesDB(db) || write == nil {
@@ -98,6 +102,104 @@ func Defer(ctx context.Context, db *sql.DB, write TxWrite, after func()) bool {
 	return true
 }
 
+// TxBatch is a kind of row that handlers defer one at a time to the
+// transaction that commits their events (see [TxBatch.Defer]), and that
+// one call of its write function writes for all the events of a group
+// commit: many handlers' rows in one statement rather than one each.
+//
+// A TxBatch is safe for concurrent use, by the handlers of any number of
+// consumers: it holds no rows, only its write function. The zero value is
+// not usable; create one with [NewTxBatch].
+type TxBatch[T any] struct {
+	write func(ctx context.Context, tx *sql.Tx, rows []T) error
+}
+
+// NewTxBatch returns a TxBatch whose rows write writes, in a transaction
+// of the consumer's, as a [TxWrite] does: it must use only tx (with
+// statements prepared before it began) and must not commit or roll it
+// back.
+//
+// write is given the rows of one group commit, in the order their events
+// were done; the events of a group have distinct keys, so its rows are of
+// distinct keys too, but two of them may still name the same record (two
+// keys' handlers saving one record): write must then not report both
+// applied. An error rolls the group's transaction back, and each event's
+// writes are tried again in a transaction of their own, where write is
+// called once for each of its rows with that row alone: the error of a
+// call with many rows need not say which row failed (a count of the rows
+// a statement changed short of len(rows) is enough), the error of a call
+// with one row is the event's (see [Defer]).
+func NewTxBatch[T any](write func(ctx context.Context, tx *sql.Tx, rows []T) error) *TxBatch[T] {
+	return &TxBatch[T]{write: write}
+}
+
+// Defer registers row to be written by b in the transaction that commits
+// the event handled by the handler called with ctx, and after, when not
+// nil, to be called once that transaction committed, and reports true, as
+// [Defer] does for a [TxWrite] and under the same conditions; otherwise
+// it registers nothing and reports false, and the caller writes at once.
+// The rows of the events committed together are written by one call of
+// b's write function; the order in which the group's TxWrites and the
+// calls of its batches run is not specified, so none of an event's writes
+// may depend on another of its writes having run.
+func (b *TxBatch[T]) Defer(ctx context.Context, db *sql.DB, row T, after func()) bool {
+	it, ok := ctx.Value(batchKey{}).(*item)
+	if !ok || it.batch == nil || !it.batch.usesDB(db) || b == nil || b.write == nil {
+		return false
+	}
+	it.rows = append(it.rows, batchRow[T]{b: b, row: row})
+	if after != nil {
+		it.afters = append(it.afters, after)
+	}
+	return true
+}
+
+// deferredRow is a row deferred to a TxBatch, seen by the flush without
+// its type.
+type deferredRow interface {
+	// gather adds the row to the rows of its batch in gs, or to a new
+	// group appended to gs, and returns gs.
+	gather(gs []rowGroup) []rowGroup
+	// writeAlone writes the row by itself in tx.
+	writeAlone(ctx context.Context, tx *sql.Tx) error
+}
+
+// rowGroup is the rows of one TxBatch in a group commit.
+type rowGroup interface {
+	// write writes the rows in tx: a TxWrite.
+	write(ctx context.Context, tx *sql.Tx) error
+}
+
+// batchRow is a row of type T deferred to b.
+type batchRow[T any] struct {
+	b   *TxBatch[T]
+	row T
+}
+
+func (r batchRow[T]) gather(gs []rowGroup) []rowGroup {
+	for _, g := range gs {
+		if g, ok := g.(*batchRows[T]); ok && g.b == r.b {
+			g.rows = append(g.rows, r.row)
+			return gs
+		}
+	}
+	return append(gs, &batchRows[T]{b: r.b, rows: []T{r.row}})
+}
+
+func (r batchRow[T]) writeAlone(ctx context.Context, tx *sql.Tx) error {
+	return r.b.write(ctx, tx, []T{r.row})
+}
+
+// batchRows is the rows of b in a group commit.
+type batchRows[T any] struct {
+	b    *TxBatch[T]
+	rows []T
+}
+
+func (g *batchRows[T]) write(ctx context.Context, tx *sql.Tx) error {
+	return g.b.write(ctx, tx, g.rows)
+}
+
 // Defers reports whether [Defer] would defer a write to db for the handler
 // called with ctx.
 func Defers(ctx context.Context, db *sql.DB) bool {
@@ -107,13 +209,18 @@ func Defers(ctx context.Context, db *sql.DB) bool {
 
 // deferredStore is a consumer's dedupe store over an SQL backend: its
 // completions are committed with the group's cursor (see Defer) when it is
-// a TxCompleter on the backend's database, and a handler's claim is the
+// a TxCompleter on the backend's database, by one call for the group when
+// it is a TxBatchCompleter too, and a handler's claim is the
 // one made for its event with those of the other ready events (see
 // claimReady) when it is a BatchClaimer.
 type deferredStore struct {
 	idempotency.Store
 	txc idempotency.TxCompleter // nil: completions are not deferred
-	db  *sql.DB
+	// completions writes the deferred completions of a group commit
+	// together, when txc is an idempotency.TxBatchCompleter; nil: one by
+	// one.
+	completions *TxBatch[idempotency.Completion]
+	db          *sql.DB
 }
 
 // batchStore returns the dedupe store the consumer's guard uses: store,
@@ -126,6 +233,9 @@ func (c *Consumer) batchStore(store idempotency.Store, db *sql.DB) idempotency.S
 	ds := deferredStore{Store: store, db: db}
 	if txc, ok := store.(idempotency.TxCompleter); ok && txc.Uses(db) {
 		ds.txc = txc // completed in the group's transaction
+		if bc, ok := store.(idempotency.TxBatchCompleter); ok {
+			ds.completions = NewTxBatch(bc.CompleteTxBatch) // by one statement
+		}
 	}
 	c.claimer, _ = store.(idempotency.BatchClaimer)
 	if ds.txc == nil && c.claimer == nil {
@@ -149,10 +259,17 @@ func (s deferredStore) Claim(ctx context.Context, key idempotency.Key, fp idempo
 // handler's consumer commits in batches.
 func (s deferredStore) Complete(ctx context.Context, l idempotency.Lease, res idempotency.Result) error {
 	if s.txc != nil {
-		if it, ok := ctx.Value(batchKey{}).(*item); ok &&
-			Defer(ctx, s.db, func(ctx context.Context, tx *sql.Tx) error { return s.txc.CompleteTx(ctx, tx, l, res) }, nil) {
-			it.dedupe = l // released if the group's commit fails for it (flush)
-			return nil
+		if it, ok := ctx.Value(batchKey{}).(*item); ok {
+			deferred := false
+			if s.completions != nil {
+				deferred = s.completions.Defer(ctx, s.db, idempotency.Completion{Lease: l, Result: res}, nil)
+			} else {
+				deferred = Defer(ctx, s.db, func(ctx context.Context, tx *sql.Tx) error { return s.txc.CompleteTx(ctx, tx, l, res) }, nil)
+			}
+			if deferred {
+				it.dedupe = l // released if the group's commit fails for it (flush)
+				return nil
+			}
 		}
 	}
 	return s.Store.Complete(ctx, l, res)
@@ -287,8 +404,15 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 		cursor = lwm
 	}
 	var writes []TxWrite
+	var groups []rowGroup
 	for _, it := range items {
 		writes = append(writes, it.writes...)
+		for _, row := range it.rows {
+			groups = row.gather(groups)
+		}
+	}
+	for _, g := range groups {
+		writes = append(writes, g.write)
 	}
 	for _, it := range items {
 		it.done = false
@@ -312,12 +436,16 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 	c.log.ErrorContext(ctx, "eventlog: group commit failed; committing each event's writes alone",
 		"group", c.cfg.Group, "events", len(items), "err", err)
 	for _, it := range items {
-		err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, 0, it.writes)
+		writes := slices.Clip(it.writes) // its rows appended, each alone
+		for _, row := range it.rows {
+			writes = append(writes, row.writeAlone)
+		}
+		err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, 0, writes)
 		if err == nil {
 			r.flushed(it)
 			continue
 		}
-		it.writes, it.afters = nil, nil
+		it.writes, it.rows, it.afters = nil, nil, nil
 		if l := it.dedupe; l.Token != 0 {
 			// Its completion rolled back: the event is handled again, and
 			// its retry must find the key free, as after a handler's
@@ -337,7 +465,7 @@ func (r *run) flushed(it *item) {
 	for _, f := range it.afters {
 		f()
 	}
-	it.writes, it.afters, it.dedupe = nil, nil, idempotency.Lease{}
+	it.writes, it.rows, it.afters, it.dedupe = nil, nil, nil, idempotency.Lease{}
 	r.finish(it)
 }
 

@@ -270,9 +270,11 @@ type item struct {
 	done     bool
 	hidx     int
 	// Set while the handler runs when the consumer commits in batches
-	// (see Defer): the writes and after functions it deferred.
+	// (see Defer): the writes, rows (TxBatch.Defer) and after functions
+	// it deferred.
 	batch  batchCommitter
 	writes []TxWrite
+	rows   []deferredRow
 	afters []func()
 	// The dedupe claim made for it with those of the other ready items
 	// (claimReady), and the lease whose completion its handler deferred.
@@ -849,7 +851,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			}
 			delete(r.replaying, it.replay.ID)
 		}
-		if len(it.writes) > 0 || len(it.afters) > 0 {
+		if len(it.writes) > 0 || len(it.rows) > 0 || len(it.afters) > 0 {
 			// Finished once its writes commit (flush).
 			r.unflushed = append(r.unflushed, it)
 			return
@@ -859,7 +861,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 	}
 	// What a failed attempt deferred is dropped: the next attempt
 	// defers its own.
-	it.writes, it.afters = nil, nil
+	it.writes, it.rows, it.afters = nil, nil, nil
 	if stopping {
 		return
 	}

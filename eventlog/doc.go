@@ -46,9 +46,12 @@
 // # Group commit
 //
 // A consumer over an [SQL] backend commits in groups: the writes its
-// handlers deferred with [Defer], the completions of the dedupe claims
-// (when ConsumerConfig.Dedupe is an [idempotency.TxCompleter] on the same
-// database, as an idempotency.SQLStore is) and the cursor go into one
+// handlers deferred with [Defer] (and the rows deferred with
+// [TxBatch.Defer], each batch's rows written by one call), the
+// completions of the dedupe claims (when ConsumerConfig.Dedupe is an
+// [idempotency.TxCompleter] on the same database, as an
+// idempotency.SQLStore is; in one statement when it is an
+// [idempotency.TxBatchCompleter] too) and the cursor go into one
 // transaction for the events done since its last commit, so that a
 // handler's state and its event's acknowledgement are durable together,
 // with one commit for many events. A key's next event is handed to a

@@ -1,12 +1,16 @@
 package flow_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -62,17 +66,30 @@ func BenchmarkOrderToCashSQLite(b *testing.B) {
 
 // BenchmarkOrderToCashPostgres is BenchmarkOrderToCashSQLite on the
 // PostgreSQL test server (see pgtest.URL), under table names of its own,
-// with a pool of 16 connections kept open.
+// with a pool of 16 connections kept open. When the server runs on this
+// machine and /proc is readable, it reports server-cpu-ns/order too: the
+// CPU time (user and system, in /proc/PID/stat's clock ticks of 10ms)
+// that the server's processes (those named postgres) spent during the run,
+// per order, the server's part of the cost that cpu-ns/order leaves out.
+// The backends of other clients of the benchmark's user (other
+// application_name, read from pg_stat_activity at the end) are left out;
+// the server's shared processes (WAL writer, checkpointer, autovacuum,
+// postmaster) serve every client and count whole.
 func BenchmarkOrderToCashPostgres(b *testing.B) {
 	for _, dedupe := range []bool{true, false} {
 		name := map[bool]string{true: "dedupe", false: "nodedupe"}[dedupe]
 		b.Run(name, func(b *testing.B) {
-			url := pgtest.URL(b)
 			var r [6]byte
 			_, _ = rand.Read(r[:])
 			prefix := "bench_" + hex.EncodeToString(r[:]) + "_"
+			u, err := url.Parse(pgtest.URL(b))
+			require.NoError(b, err, "parse the PostgreSQL URL")
+			q := u.Query()
+			q.Set("application_name", prefix) // its backends, for serverMeter
+			u.RawQuery = q.Encode()
+			raw := pgtest.Open(b, u.String())
 			n := stateSpy(prefix)
-			db, err := sqlspy.Open(pgtest.Open(b, url), url, &n.Spy)
+			db, err := sqlspy.Open(raw, u.String(), &n.Spy)
 			require.NoError(b, err, "sqlspy.Open")
 			b.Cleanup(func() { _ = db.Close() })
 			// database/sql keeps 2 idle connections by default: the
@@ -81,6 +98,7 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 			// most statements.
 			db.SetMaxOpenConns(16)
 			db.SetMaxIdleConns(16)
+			n.server = &serverMeter{db: raw, app: prefix}
 			benchOrderToCashSQL(b, db, n, idempotency.Postgres, prefix, dedupe)
 		})
 	}
@@ -90,7 +108,8 @@ func BenchmarkOrderToCashPostgres(b *testing.B) {
 // tables of a flow.SQLState.
 type spyState struct {
 	sqlspy.Spy
-	state atomic.Int64
+	state  atomic.Int64
+	server *serverMeter // nil: the server's CPU is not measured
 }
 
 // stateSpy returns a spyState counting the statements on the tables of
@@ -148,6 +167,9 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *spyState, d idempotency.Di
 	b.ReportAllocs()
 	adj := 0
 	orders := 0
+	if n.server != nil {
+		n.server.start()
+	}
 	m := startMeter()
 	commits, stmts, state := n.Commits.Load(), n.Stmts.Load(), n.state.Load()
 	for b.Loop() {
@@ -180,6 +202,87 @@ func benchOrderToCashSQL(b *testing.B, db *sql.DB, n *spyState, d idempotency.Di
 		b.ReportMetric(float64(n.Commits.Load()-commits)/float64(orders), "commits/order")
 		b.ReportMetric(float64(n.Stmts.Load()-stmts)/float64(orders), "stmts/order")
 		b.ReportMetric(float64(n.state.Load()-state)/float64(orders), "state-stmts/order")
+		if n.server != nil {
+			n.server.report(b, orders)
+		}
 	}
 	require.Equal(b, orders, e.Counts().Invoices, "one invoice per order")
+}
+
+// serverMeter measures the CPU time the PostgreSQL server spends for a
+// benchmark whose connections set application_name to app.
+type serverMeter struct {
+	db    *sql.DB // a connection to the server outside the benchmark's counts
+	app   string
+	begin map[int]time.Duration // nil: not readable
+}
+
+// start takes the processes' CPU times at the start of the run.
+func (m *serverMeter) start() { m.begin = serverCPU() }
+
+// report reports server-cpu-ns/order: the CPU time spent since start by
+// the server's processes, but for the backends of other applications, per
+// order; nothing when /proc did not show the server's processes.
+func (m *serverMeter) report(b *testing.B, orders int) {
+	if len(m.begin) == 0 || orders == 0 {
+		return
+	}
+	end := serverCPU()
+	rows, err := m.db.QueryContext(context.Background(),
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name <> $1", m.app)
+	require.NoError(b, err, "list the server's other backends")
+	defer rows.Close()
+	for rows.Next() {
+		var pid int
+		require.NoError(b, rows.Scan(&pid), "list the server's other backends")
+		delete(end, pid)
+	}
+	require.NoError(b, rows.Err(), "list the server's other backends")
+	var spent time.Duration
+	for pid, t := range end {
+		spent += t - m.begin[pid] // a process started during the run counts from 0
+	}
+	b.ReportMetric(float64(spent.Nanoseconds())/float64(orders), "server-cpu-ns/order")
+}
+
+// serverCPU returns the CPU time, user and system, that each process whose
+// command is postgres has spent, by process ID, read from /proc/PID/stat;
+// nil when none is readable (another operating system, a remote server).
+func serverCPU() map[int]time.Duration {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out map[int]time.Duration
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue // ended, or not ours to read
+		}
+		// pid (comm) state ppid ...: utime and stime are the 14th and
+		// 15th fields, the 11th and 12th after the command's ")".
+		open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+		if open < 0 || end < open || string(stat[open+1:end]) != "postgres" {
+			continue
+		}
+		f := strings.Fields(string(stat[end+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		utime, err1 := strconv.ParseInt(f[11], 10, 64)
+		stime, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if out == nil {
+			out = map[int]time.Duration{}
+		}
+		// Linux reports these in USER_HZ ticks, 100 a second.
+		out[pid] = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return out
 }

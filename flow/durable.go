@@ -3,7 +3,6 @@ package flow
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -241,15 +240,14 @@ func (f *Flow) deferSave(ctx context.Context, orderID string, evType canonical.E
 	if _, err := f.sqlst.stmts(ctx); err != nil {
 		return err
 	}
-	write := func(ctx context.Context, tx *sql.Tx) error {
-		err := f.sqlst.saveIn(ctx, tx, s)
-		if err != nil {
-			// Encoded again by the next deferSave, as the save may not
-			// commit.
-			f.mu.Lock()
-			st.changed = true
-			f.mu.Unlock()
-		}
+	// Saved with the other orders' states of the group commit; when that
+	// fails, alone, where failed sees the save's own error.
+	failed := func(ctx context.Context, err error) {
+		// Encoded again by the next deferSave, as the save does not
+		// commit.
+		f.mu.Lock()
+		st.changed = true
+		f.mu.Unlock()
 		if errors.Is(err, ErrStateConflict) {
 			// As in saveState: the event is handled again from the
 			// stored state (the consumer retries it).
@@ -263,10 +261,6 @@ func (f *Flow) deferSave(ctx context.Context, orderID string, evType canonical.E
 				f.count(ctx, CounterRetried, evType)
 			}
 		}
-		if err != nil {
-			return fmt.Errorf("flow: save state of order %q: %w", orderID, err)
-		}
-		return nil
 	}
 	after := func() {
 		f.mu.Lock()
@@ -276,7 +270,7 @@ func (f *Flow) deferSave(ctx context.Context, orderID string, evType canonical.E
 		}
 		f.dropFinalLocked(orderID, st)
 	}
-	if !eventlog.Defer(ctx, f.sqlst.db, write, after) {
+	if !f.sqlst.saves.Defer(ctx, f.sqlst.db, stateSave{st: s, failed: failed}, after) {
 		f.mu.Lock()
 		st.changed = true
 		f.mu.Unlock()

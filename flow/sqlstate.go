@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/bits"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/idempotency"
 	"github.com/distsync/distsync/internal/sqlq"
 )
@@ -87,6 +89,10 @@ type SQLState struct {
 	qCurLoad, qCurSave             string
 	qDeleteFinal                   string
 
+	// saves writes the saves deferred to a consumer's group commit
+	// (Flow.deferSave), many in one statement.
+	saves *eventlog.TxBatch[stateSave]
+
 	prepMu sync.Mutex                      // serialises preparing
 	prep   atomic.Pointer[stateStatements] // nil until prepared
 }
@@ -95,6 +101,8 @@ type SQLState struct {
 // safe for concurrent use and prepares itself again on each connection.
 type stateStatements struct {
 	load, insert, update, curLoad, curSave *sql.Stmt
+	// insertRows[i] and updateRows[i] save 2<<i orders (saveRows).
+	insertRows, updateRows []*sql.Stmt
 }
 
 // stmts returns the prepared statements, preparing them on first use.
@@ -119,13 +127,27 @@ func (s *SQLState) stmts(ctx context.Context) (*stateStatements, error) {
 		}
 		*p.dst = stmt
 	}
+	for n := 2; n <= maxSaveRows; n *= 2 {
+		for _, p := range []struct {
+			dst *[]*sql.Stmt
+			q   string
+		}{{&st.insertRows, s.rowsQuery(false, n)}, {&st.updateRows, s.rowsQuery(true, n)}} {
+			stmt, err := s.db.PrepareContext(ctx, p.q)
+			if err != nil {
+				_ = st.close()
+				return nil, s.wrap("prepare", err)
+			}
+			*p.dst = append(*p.dst, stmt)
+		}
+	}
 	s.prep.Store(st)
 	return st, nil
 }
 
 func (st *stateStatements) close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.load, st.insert, st.update, st.curLoad, st.curSave} {
+	all := append([]*sql.Stmt{st.load, st.insert, st.update, st.curLoad, st.curSave}, st.insertRows...)
+	for _, s := range append(all, st.updateRows...) {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
@@ -179,6 +201,7 @@ func NewSQLState(db *sql.DB, cfg SQLStateConfig) (*SQLState, error) {
 	s.qCurLoad = s.q("SELECT cur FROM {p}feeds WHERE feed = ?")
 	s.qCurSave = s.q("INSERT INTO {p}feeds (feed, cur) VALUES (?, ?) ON CONFLICT (feed) DO UPDATE SET cur = excluded.cur")
 	s.qDeleteFinal = s.q("DELETE FROM {p}orders WHERE final = 1 AND saved_ns < ?")
+	s.saves = eventlog.NewTxBatch(s.writeSaves)
 	return s, nil
 }
 
@@ -311,6 +334,178 @@ func (s *SQLState) saveIn(ctx context.Context, tx *sql.Tx, st StoredState) error
 		return fmt.Errorf("flow: %s: %w: it is not at version %d", op, ErrStateConflict, st.Version-1)
 	}
 	return nil
+}
+
+// stateSave is a save of an order's state deferred to a consumer's group
+// commit (Flow.deferSave).
+type stateSave struct {
+	st StoredState
+	// failed, when not nil, is called with the error of the save written
+	// alone (in a transaction that then rolls back).
+	failed func(ctx context.Context, err error)
+}
+
+// writeSaves writes saves in tx: the write of the SQLState's TxBatch. A
+// save alone is written as SaveState writes it, with its error; many are
+// written by saveRows, whose error does not say which failed.
+func (s *SQLState) writeSaves(ctx context.Context, tx *sql.Tx, saves []stateSave) error {
+	if len(saves) == 1 {
+		err := s.saveIn(ctx, tx, saves[0].st)
+		if err != nil && saves[0].failed != nil {
+			saves[0].failed(ctx, err)
+		}
+		return err
+	}
+	return s.saveRows(ctx, tx, saves)
+}
+
+// maxSaveRows is the most orders one statement of saveRows saves: its
+// prepared statements save 2, 4, ..., maxSaveRows orders.
+const maxSaveRows = 32
+
+// rowsQuery returns the statement that inserts the version-1 states of n
+// orders, or, when update is set, updates the states of n orders from
+// their versions before, reading them from a VALUES list of parameters
+// (id, state, held, final, version for each; a row of NULLs matches no
+// order), saved at its first parameter. PostgreSQL gets the bytes of the
+// states as they are, where a JSON document would need them encoded and
+// cost the server more to read (BenchmarkSQLStateWriteSaves).
+func (s *SQLState) rowsQuery(update bool, n int) string {
+	pg := s.dialect == idempotency.Postgres
+	param := func(b *strings.Builder, i int, typ string) {
+		if pg {
+			b.WriteString("$" + strconv.Itoa(i) + "::" + typ)
+		} else {
+			b.WriteString("?" + strconv.Itoa(i))
+		}
+	}
+	types := []string{"text", "bytea", "integer", "integer", "bigint"}
+	var b strings.Builder
+	if update {
+		b.WriteString("UPDATE " + s.p + "orders AS o SET state = v.column2, held = v.column3, final = v.column4, version = v.column5, saved_ns = ")
+		param(&b, 1, "bigint")
+		b.WriteString(" FROM (VALUES ")
+	} else {
+		b.WriteString("INSERT INTO " + s.p + "orders (id, state, held, final, version, saved_ns) VALUES ")
+	}
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(")
+		for j, typ := range types {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			param(&b, 2+5*i+j, typ)
+		}
+		if !update {
+			b.WriteString(", ")
+			param(&b, 1, "bigint")
+		}
+		b.WriteString(")")
+	}
+	if update {
+		b.WriteString(") AS v WHERE o.id = v.column1 AND o.version = v.column5 - 1")
+	} else {
+		b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	}
+	return b.String()
+}
+
+// saveRows saves the states of many orders in tx: the updates with one
+// statement for up to maxSaveRows of them (its VALUES list filled up with
+// rows of NULLs), the inserts of version-1 states (rare: a handler saves
+// an order's first state at once, before its effects) with one statement
+// per bit of their count. It fails, matching [ErrStateConflict], when
+// fewer rows were written than saves (an order not at the version before,
+// or one saved twice), without saying which: saved alone, each save
+// reports its own error.
+func (s *SQLState) saveRows(ctx context.Context, tx *sql.Tx, saves []stateSave) error {
+	var ins, upd []*StoredState
+	for i := range saves {
+		st := &saves[i].st
+		switch {
+		case st.OrderID == "":
+			return fmt.Errorf("flow: save state: %w: empty order ID", ErrBadState)
+		case st.Version < 1:
+			return fmt.Errorf("flow: save state of order %q: %w: version %d", st.OrderID, ErrStateConflict, st.Version)
+		case st.Version == 1:
+			ins = append(ins, st)
+		default:
+			upd = append(upd, st)
+		}
+	}
+	op := fmt.Sprintf("save states of %d orders (the first %q)", len(saves), saves[0].st.OrderID)
+	stmts, err := s.stmts(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now().UnixNano()
+	n, err := saveRowsIn(ctx, tx, ins, stmts.insert, stmts.insertRows, now, false)
+	if err == nil {
+		var m int64
+		m, err = saveRowsIn(ctx, tx, upd, stmts.update, stmts.updateRows, now, true)
+		n += m
+	}
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	if n != int64(len(saves)) {
+		return fmt.Errorf("flow: %s: %w: %d saved, the others not at the version before theirs", op, ErrStateConflict, n)
+	}
+	return nil
+}
+
+// execRows returns the rows an Exec changed.
+func execRows(r sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// saveRowsIn saves rows in tx, saved at now, with the statements one (of
+// one row, as saveIn uses it) and many (of 2<<i rows), and returns the
+// rows they changed. For updates (update set; one then takes the version
+// before as its last argument), a statement of the next size up takes up
+// to maxSaveRows rows, the rest of its VALUES list NULLs; for inserts,
+// the largest statement that they fill, until none is left.
+func saveRowsIn(ctx context.Context, tx *sql.Tx, rows []*StoredState, one *sql.Stmt, many []*sql.Stmt, now int64, update bool) (int64, error) {
+	var total int64
+	args := make([]any, 0, 1+5*maxSaveRows)
+	for len(rows) > 0 {
+		k := min(1<<(bits.Len(uint(len(rows)))-1), maxSaveRows) // rows taken
+		size := k                                               // rows of the statement
+		if update && k < len(rows) && k < maxSaveRows {
+			k, size = len(rows), 2*k
+		}
+		args = args[:0]
+		stmt := one
+		if size == 1 {
+			st := rows[0]
+			args = append(args, st.Data, boolInt(st.Held), boolInt(st.Final), now, st.Version, st.OrderID)
+			if update {
+				args = append(args, st.Version-1)
+			}
+		} else {
+			stmt = many[bits.Len(uint(size))-2]
+			args = append(args, now)
+			for _, st := range rows[:k] {
+				args = append(args, st.OrderID, st.Data, boolInt(st.Held), boolInt(st.Final), st.Version)
+			}
+			for range size - k {
+				args = append(args, nil, nil, nil, nil, nil)
+			}
+		}
+		m, err := execRows(tx.StmtContext(ctx, stmt).ExecContext(ctx, args...))
+		if err != nil {
+			return total, err
+		}
+		total += m
+		rows = rows[k:]
+	}
+	return total, nil
 }
 
 // HeldOrders implements [StateStore]; the IDs are sorted.

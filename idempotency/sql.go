@@ -130,11 +130,13 @@ type SQLStore struct {
 // concurrent use and re-prepares itself on each connection it runs on.
 type statements struct {
 	claim, sel, complete, release, reap *sql.Stmt
+	// completeRows[i] completes 2<<i rows (CompleteTxBatch).
+	completeRows []*sql.Stmt
 }
 
 func (st *statements) close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.claim, st.sel, st.complete, st.release, st.reap} {
+	for _, s := range append([]*sql.Stmt{st.claim, st.sel, st.complete, st.release, st.reap}, st.completeRows...) {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
@@ -166,6 +168,14 @@ func (s *SQLStore) statements(ctx context.Context) (*statements, error) {
 		}
 		*p.dst = stmt
 	}
+	for n := 2; n <= maxCompleteRows; n *= 2 {
+		stmt, err := s.db.PrepareContext(ctx, s.completeRowsQuery(n))
+		if err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("prepare statements (has Migrate run?): %w", err)
+		}
+		st.completeRows = append(st.completeRows, stmt)
+	}
 	s.prep.Store(st)
 	return st, nil
 }
@@ -188,6 +198,8 @@ var (
 	_ Looker      = (*SQLStore)(nil)
 	_ Reaper      = (*SQLStore)(nil)
 	_ TxCompleter = (*SQLStore)(nil)
+
+	_ TxBatchCompleter = (*SQLStore)(nil)
 )
 
 // Record states in the state column.

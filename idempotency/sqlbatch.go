@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +14,9 @@ import (
 )
 
 // This file owns SQLStore's batch claims (BatchClaimer): the claims of many
-// keys in one transaction, in one statement on PostgreSQL.
+// keys in one transaction, in one statement on PostgreSQL; and its batch
+// completions (TxBatchCompleter): the completions of many claims in one
+// statement.
 
 var _ BatchClaimer = (*SQLStore)(nil)
 
@@ -191,4 +194,125 @@ func (s *SQLStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// maxCompleteRows is the most rows one statement of CompleteTxBatch
+// completes: its prepared statements complete 2, 4, ..., maxCompleteRows
+// rows.
+const maxCompleteRows = 32
+
+// completeRowsQuery returns the statement that completes n rows, reading
+// each one's key, token, failed and result from a VALUES list of
+// parameters (a row of NULLs matches no record), after the expiry of them
+// all. PostgreSQL gets the results' bytes as they are, where a JSON
+// document would need them encoded and cost the server more to read.
+func (s *SQLStore) completeRowsQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`UPDATE ` + s.table + ` AS r SET state = 2, failed = v.column3, result = v.column4, lease_until = 0, expires_at = `)
+	param := func(i int, typ string) {
+		if s.dialect == Postgres {
+			b.WriteString("$" + strconv.Itoa(i) + "::" + typ)
+		} else {
+			b.WriteString("?" + strconv.Itoa(i))
+		}
+	}
+	param(1, "bigint")
+	b.WriteString(" FROM (VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		for j, typ := range []string{"text", "bigint", "smallint", "bytea"} {
+			if j == 0 {
+				b.WriteString("(")
+			} else {
+				b.WriteString(", ")
+			}
+			param(2+4*i+j, typ)
+		}
+		b.WriteString(")")
+	}
+	b.WriteString(`) AS v WHERE r.k = v.column1 AND r.token = v.column2 AND r.state = 1`)
+	return b.String()
+}
+
+// CompleteTxBatch implements [TxBatchCompleter]: the completions are made
+// by one statement for up to maxCompleteRows of them (its VALUES list
+// filled up with rows of NULLs to the next of its sizes), and by
+// CompleteTx when there is one. The keys of cs must be distinct: a key
+// given twice is completed once, and the call fails as if a lease were
+// lost.
+func (s *SQLStore) CompleteTxBatch(ctx context.Context, tx *sql.Tx, cs []Completion) error {
+	switch len(cs) {
+	case 0:
+		return nil
+	case 1:
+		return s.CompleteTx(ctx, tx, cs[0].Lease, cs[0].Result)
+	}
+	first := cs[0].Lease.Key
+	if tx == nil {
+		return fmt.Errorf("idempotency: CompleteTxBatch of %d keys (the first %q): nil *sql.Tx: %w", len(cs), first.s, ErrInvalidConfig)
+	}
+	for _, c := range cs {
+		if err := checkLease(ctx, c.Lease); err != nil {
+			return err
+		}
+	}
+	st := s.prep.Load()
+	if st == nil {
+		// Preparing on the database inside tx would wait for ever for
+		// SQLite's one connection, which tx holds.
+		return s.dbErr(ctx, "complete batch from", first, errors.New("statements not prepared: claim before completing in a transaction"))
+	}
+	expires := s.now().UnixNano() + int64(s.retention)
+	n, err := s.completeRows(ctx, tx, st, cs, expires)
+	if err != nil {
+		return s.dbErr(ctx, "complete batch from", first, err)
+	}
+	if n != int64(len(cs)) {
+		return fmt.Errorf("idempotency: complete batch of %d keys (the first %q) in table %s: %d completed, the others' leases no longer hold their keys: %w",
+			len(cs), first.s, s.table, n, ErrLeaseLost)
+	}
+	return nil
+}
+
+// completeRows completes cs, more than one, with the prepared statements
+// of st, at most maxCompleteRows at a time, and returns how many rows
+// they completed.
+func (s *SQLStore) completeRows(ctx context.Context, tx *sql.Tx, st *statements, cs []Completion, expires int64) (int64, error) {
+	var total int64
+	args := make([]any, 0, 1+4*maxCompleteRows)
+	for len(cs) > 0 {
+		k := min(len(cs), maxCompleteRows)
+		size := 2 // the last of more than maxCompleteRows: a row of NULLs beside it
+		if k > 1 {
+			size = 2 << (bits.Len(uint(k-1)) - 1) // the next size up
+		}
+		args = append(args[:0], expires)
+		for _, c := range cs[:k] {
+			failed := 0
+			if c.Result.Failed {
+				failed = 1
+			}
+			data := c.Result.Data
+			if data == nil {
+				data = []byte{}
+			}
+			args = append(args, c.Lease.Key.s, int64(c.Lease.Token), failed, data)
+		}
+		for range size - k {
+			args = append(args, nil, nil, nil, nil)
+		}
+		res, err := tx.StmtContext(ctx, st.completeRows[bits.Len(uint(size))-2]).ExecContext(ctx, args...)
+		if err != nil {
+			return total, err
+		}
+		m, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += m
+		cs = cs[k:]
+	}
+	return total, nil
 }

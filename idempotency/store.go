@@ -63,6 +63,32 @@ type TxCompleter interface {
 	CompleteTx(ctx context.Context, tx *sql.Tx, l Lease, result Result) error
 }
 
+// TxBatchCompleter is an optional interface of a [TxCompleter] that
+// completes many claims in one statement of a transaction of the
+// caller's (an event log's consumer completes so the claims of all the
+// events of its group commit). [SQLStore] implements it. Implementations
+// must be safe for concurrent use. The zero value, nil, is no
+// implementation.
+type TxBatchCompleter interface {
+	// CompleteTxBatch is [TxCompleter.CompleteTx] of each completion of
+	// cs within tx, whose keys must be distinct. When one of the leases no
+	// longer holds its key it returns an error matching [ErrLeaseLost],
+	// which names the key only when cs holds one completion: the caller
+	// rolls tx back, and completes one by one to learn which.
+	CompleteTxBatch(ctx context.Context, tx *sql.Tx, cs []Completion) error
+}
+
+// Completion is one completion of [TxBatchCompleter.CompleteTxBatch]: the
+// lease of a claim and the result to store, as [Store.Complete] takes
+// them. It is safe for concurrent use when its Result.Data is not
+// changed. The zero value is not a valid completion: its lease is zero.
+type Completion struct {
+	// Lease is the lease of the claim to complete.
+	Lease Lease
+	// Result is the result to store.
+	Result Result
+}
+
 // BatchClaimer is an optional interface of a [Store] that makes many
 // claims in one transaction of its database, so that claiming a batch of
 // keys costs one commit rather than one per key (an event log's consumer
