@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -147,30 +146,46 @@ type returnCreditRecord struct {
 // encodeState encodes st; the caller holds Flow.mu (or owns st). The
 // bytes are json.Marshal's of recordOf(st) (FuzzDecodeState checks it),
 // written in a pooled buffer and returned in one allocation of their size.
+// The record and the copies of the documents its maps hold are made in a
+// pooled stateScratch too: the encoders take documents by pointer, as an
+// interface that escapes, so each would otherwise be an allocation.
 func encodeState(st *orderState) ([]byte, error) {
-	r := recordOf(st)
-	bp := stateBuffers.Get().(*[]byte)
-	b, err := r.appendJSON((*bp)[:0])
+	s := stateScratches.Get().(*stateScratch)
+	s.r = recordOf(st)
+	b, err := s.appendJSON(s.buf[:0])
 	var out []byte
 	if err == nil {
 		out = bytes.Clone(b)
 	}
+	// Cleared so that the pool keeps no order alive.
+	*s = stateScratch{buf: s.buf}
 	if cap(b) <= maxPooledState {
-		*bp = b
-		stateBuffers.Put(bp)
+		s.buf = b
 	}
+	stateScratches.Put(s)
 	if err != nil {
 		return nil, fmt.Errorf("flow: encode state of order %q: %w", st.order.ID, err)
 	}
 	return out, nil
 }
 
-// stateBuffers holds the buffers encodeState writes in (*[]byte), so that
-// the states of most orders encode without growing one; one that grew
-// beyond maxPooledState is left to the collector.
-var stateBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 0, 8192)
-	return &b
+// stateScratch is what encodeState works in: the record, a copy of each
+// kind of document a map of the record holds (a map's value has no
+// address), and the buffer the JSON is written in.
+type stateScratch struct {
+	r     stateRecord
+	fo    canonical.FulfillmentOrder
+	alloc canonical.AllocationUpdate
+	inv   canonical.Invoice
+	buf   []byte
+}
+
+// stateScratches holds the stateScratch values encodeState works in, so
+// that the states of most orders encode without allocating but the
+// result; a buffer that grew beyond maxPooledState is left to the
+// collector.
+var stateScratches = sync.Pool{New: func() any {
+	return &stateScratch{buf: make([]byte, 0, 8192)}
 }}
 
 const maxPooledState = 64 << 10
@@ -182,6 +197,9 @@ func recordOf(st *orderState) stateRecord {
 		Resumed: st.resumed, QEvents: st.qevents, Seq: max(st.seq, st.seqMark), Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
 		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder,
 		HoldLines: st.holdLines, FP: st.fp, Change: changeRecordOf(st.change), Amend: st.amend}
+	if len(st.shipped) > 0 {
+		r.Shipped = make([]string, 0, len(st.shipped))
+	}
 	for id, ok := range st.shipped {
 		if ok {
 			r.Shipped = append(r.Shipped, id)
@@ -208,10 +226,12 @@ func recordOf(st *orderState) stateRecord {
 	return r
 }
 
-// appendJSON appends the JSON encoding of r to b: the bytes json.Marshal
+// appendJSON appends the JSON encoding of s.r to b: the bytes json.Marshal
 // gives, but with the documents encoded by canonical.AppendEncode and the
 // other members by a jsonfast.Writer, without reflection for most of them.
-func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
+// The documents of the record's maps are copied into s to be encoded.
+func (s *stateScratch) appendJSON(b []byte) ([]byte, error) {
+	r := &s.r
 	w := jsonfast.Writer{B: b}
 	w.Open()
 	w.Int("v", int64(r.V))
@@ -234,11 +254,11 @@ func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
 	}
 	if len(r.Released) > 0 {
 		w.Key("released")
-		docMap(&w, r.Released)
+		docMap(&w, r.Released, &s.fo)
 	}
 	if len(r.Alloc) > 0 {
 		w.Key("alloc")
-		docMap(&w, r.Alloc)
+		docMap(&w, r.Alloc, &s.alloc)
 	}
 	w.Strings("shipped", r.Shipped)
 	if len(r.Ships) > 0 {
@@ -247,7 +267,7 @@ func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
 	}
 	if len(r.Invoices) > 0 {
 		w.Key("invoices")
-		docMap(&w, r.Invoices)
+		docMap(&w, r.Invoices, &s.inv)
 	}
 	w.Strings("invOrder", r.InvOrder)
 	if len(r.Cancels) > 0 {
@@ -319,22 +339,31 @@ func docList[D any, P interface {
 }
 
 // docMap appends a JSON object of documents, keys sorted as json.Marshal
-// sorts them.
+// sorts them. Each document is copied into *d to be encoded.
 func docMap[D any, P interface {
 	*D
 	canonical.Document
-}](w *jsonfast.Writer, m map[string]D) {
+}](w *jsonfast.Writer, m map[string]D, d P) {
 	w.Open()
 	if len(m) == 1 {
-		for k, d := range m {
+		for k, v := range m {
 			w.MapKey(k)
-			doc[D, P](w, &d)
+			*d = v
+			doc[D, P](w, d)
 		}
 	} else {
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			d := m[k]
+		// Sorted in an array on the stack for a map of a few: the
+		// iterator of slices.Sorted(maps.Keys(m)) costs allocations.
+		var small [8]string
+		keys := small[:0]
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			*d = m[k]
 			w.MapKey(k)
-			doc[D, P](w, &d)
+			doc[D, P](w, d)
 		}
 	}
 	w.Close()
