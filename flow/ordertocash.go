@@ -74,7 +74,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		}
 		st = nst
 		st.corr, st.phase, st.dirty, st.fp = ev.CorrelationID, phaseSubmitted, true, fp
-		st.released, st.alloc = map[string]canonical.FulfillmentOrder{}, map[string]canonical.AllocationUpdate{}
+		st.released, st.alloc = map[string]canonical.FulfillmentOrder{}, map[string]*canonical.AllocationUpdate{}
 		st.shipped, st.invoices = map[string]bool{}, map[string]canonical.Invoice{}
 		if err := f.foldLocked(st); err != nil {
 			f.mu.Unlock()
@@ -526,7 +526,9 @@ func (f *Flow) onAllocation(ctx context.Context, _ canonical.Event, u canonical.
 	prev, seen := st.alloc[u.FulfillmentOrderID]
 	dup := seen && prev.Sequence >= u.Sequence
 	if !dup {
-		st.alloc[u.FulfillmentOrderID] = u
+		nu := new(canonical.AllocationUpdate)
+		*nu = u
+		st.alloc[u.FulfillmentOrderID] = nu
 		if err := f.foldLocked(st); err != nil {
 			if seen {
 				st.alloc[u.FulfillmentOrderID] = prev

@@ -82,23 +82,23 @@ type StateStore interface {
 // field of orderState that must survive a restart has its field here, and
 // only encodeState and decodeState convert between the two.
 type stateRecord struct {
-	V        int                                   `json:"v"`
-	Corr     string                                `json:"corr"`
-	Order    canonical.Order                       `json:"order"`
-	Phase    string                                `json:"phase"`
-	Decision bool                                  `json:"decision,omitempty"`
-	Resumed  bool                                  `json:"resumed,omitempty"`
-	QEvents  []canonical.QuantityEvent             `json:"qevents,omitempty"`
-	Seq      int64                                 `json:"seq"`
-	Dirty    bool                                  `json:"dirty,omitempty"`
-	Messages []string                              `json:"messages,omitempty"`
-	Plan     []canonical.FulfillmentOrder          `json:"plan,omitempty"`
-	Released map[string]canonical.FulfillmentOrder `json:"released,omitempty"`
-	Alloc    map[string]canonical.AllocationUpdate `json:"alloc,omitempty"`
-	Shipped  []string                              `json:"shipped,omitempty"`
-	Ships    []canonical.Shipment                  `json:"ships,omitempty"`
-	Invoices map[string]canonical.Invoice          `json:"invoices,omitempty"`
-	InvOrder []string                              `json:"invOrder,omitempty"`
+	V        int                                    `json:"v"`
+	Corr     string                                 `json:"corr"`
+	Order    canonical.Order                        `json:"order"`
+	Phase    string                                 `json:"phase"`
+	Decision bool                                   `json:"decision,omitempty"`
+	Resumed  bool                                   `json:"resumed,omitempty"`
+	QEvents  []canonical.QuantityEvent              `json:"qevents,omitempty"`
+	Seq      int64                                  `json:"seq"`
+	Dirty    bool                                   `json:"dirty,omitempty"`
+	Messages []string                               `json:"messages,omitempty"`
+	Plan     []canonical.FulfillmentOrder           `json:"plan,omitempty"`
+	Released map[string]canonical.FulfillmentOrder  `json:"released,omitempty"`
+	Alloc    map[string]*canonical.AllocationUpdate `json:"alloc,omitempty"`
+	Shipped  []string                               `json:"shipped,omitempty"`
+	Ships    []canonical.Shipment                   `json:"ships,omitempty"`
+	Invoices map[string]canonical.Invoice           `json:"invoices,omitempty"`
+	InvOrder []string                               `json:"invOrder,omitempty"`
 	// Cancels are the cancel requests seen, by source and request ID.
 	Cancels map[string]cancelRecord `json:"cancels,omitempty"`
 	// Returns are the order's returns in the order they were authorized.
@@ -173,11 +173,10 @@ func encodeState(st *orderState) ([]byte, error) {
 // kind of document a map of the record holds (a map's value has no
 // address), and the buffer the JSON is written in.
 type stateScratch struct {
-	r     stateRecord
-	fo    canonical.FulfillmentOrder
-	alloc canonical.AllocationUpdate
-	inv   canonical.Invoice
-	buf   []byte
+	r   stateRecord
+	fo  canonical.FulfillmentOrder
+	inv canonical.Invoice
+	buf []byte
 }
 
 // stateScratches holds the stateScratch values encodeState works in, so
@@ -258,7 +257,7 @@ func (s *stateScratch) appendJSON(b []byte) ([]byte, error) {
 	}
 	if len(r.Alloc) > 0 {
 		w.Key("alloc")
-		docMap(&w, r.Alloc, &s.alloc)
+		docPtrMap(&w, r.Alloc)
 	}
 	w.Strings("shipped", r.Shipped)
 	if len(r.Ships) > 0 {
@@ -369,6 +368,31 @@ func docMap[D any, P interface {
 	w.Close()
 }
 
+// docPtrMap is docMap for a map of documents held by pointer, which are
+// encoded where they are. A nil pointer is encoded as null, as
+// json.Marshal does (decodeState reads none back).
+func docPtrMap[D any, P interface {
+	*D
+	canonical.Document
+}](w *jsonfast.Writer, m map[string]P) {
+	w.Open()
+	var small [8]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w.MapKey(k)
+		if m[k] == nil {
+			w.Null()
+			continue
+		}
+		doc[D, P](w, m[k])
+	}
+	w.Close()
+}
+
 // qevents appends the ledger as json.Marshal encodes it; an event of an
 // invalid bucket or kind is json.Marshal's error.
 func qevents(w *jsonfast.Writer, qs []canonical.QuantityEvent) {
@@ -464,7 +488,14 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 		st.released = map[string]canonical.FulfillmentOrder{}
 	}
 	if st.alloc == nil {
-		st.alloc = map[string]canonical.AllocationUpdate{}
+		st.alloc = map[string]*canonical.AllocationUpdate{}
+	}
+	for k, u := range st.alloc {
+		if u == nil {
+			// "alloc":{"FO":null}: the zero update, as decoding into a map
+			// of updates held in place read it.
+			st.alloc[k] = &canonical.AllocationUpdate{}
+		}
 	}
 	if st.invoices == nil {
 		st.invoices = map[string]canonical.Invoice{}
