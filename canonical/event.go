@@ -254,10 +254,16 @@ func DecodeData[T Document](e Event) (T, error) {
 		return zero, err
 	}
 	if !decodeDocumentFast(e.Data, &doc) {
-		if err := json.Unmarshal(e.Data, &doc); err != nil {
+		// Decoded in a value of its own, so that doc, which the fast path
+		// decodes into, stays off the heap: json.Unmarshal's argument
+		// escapes.
+		p := new(T)
+		*p = doc
+		if err := json.Unmarshal(e.Data, p); err != nil {
 			eventDataError(&v, err)
 			return zero, v.err()
 		}
+		doc = *p
 	}
 	if err := doc.Validate(); err != nil {
 		v.addErr("data", err)

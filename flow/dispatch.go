@@ -52,13 +52,24 @@ func (f *Flow) landed(ctx context.Context, target string) {
 
 // emit appends an event the flow produces, carrying doc, caused by cause.
 func (f *Flow) emit(ctx context.Context, t canonical.EventType, doc canonical.Document, orderID, corr string, cause canonical.Event, id string) error {
+	e, err := f.event(t, doc, orderID, corr, cause, id)
+	if err != nil {
+		return err
+	}
+	return f.log.Append(ctx, e)
+}
+
+// event returns the event emit appends, without appending it: a caller
+// that holds f.mu makes it from the state's own document and appends it
+// after unlocking.
+func (f *Flow) event(t canonical.EventType, doc canonical.Document, orderID, corr string, cause canonical.Event, id string) (canonical.Event, error) {
 	e, err := canonical.NewEvent(t, doc)
 	if err != nil {
-		return retry.Permanent(fmt.Errorf("flow: emit %s for order %s: %w", t, orderID, err))
+		return canonical.Event{}, retry.Permanent(fmt.Errorf("flow: emit %s for order %s: %w", t, orderID, err))
 	}
 	e.ID, e.Source, e.Subject, e.PartitionKey, e.Time = id, f.source, orderID, orderID, f.now()
 	e.CorrelationID, e.CausationID = corr, cause.ID
-	return f.log.Append(ctx, e)
+	return e, nil
 }
 
 // handle is the consumer's handler: it applies one event and reports it.

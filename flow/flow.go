@@ -133,7 +133,10 @@ type orderState struct {
 	messages []string
 	plan     []canonical.FulfillmentOrder
 	released map[string]canonical.FulfillmentOrder
-	alloc    map[string]canonical.AllocationUpdate
+	// alloc holds each fulfilment order's latest allocation update by
+	// pointer: a map of a few entries has room for eight, which for the
+	// 104-byte update held in place is a kilobyte per order.
+	alloc    map[string]*canonical.AllocationUpdate
 	shipped  map[string]bool
 	ships    []canonical.Shipment
 	invoices map[string]canonical.Invoice

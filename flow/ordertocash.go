@@ -48,7 +48,11 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	if err != nil {
 		return false, err
 	}
-	fp, err := docFingerprint(&o)
+	// The order is fingerprinted in the state it becomes if it is new:
+	// the encoder takes it as an interface, which would move o to the heap
+	// too.
+	nst := &orderState{order: o}
+	fp, err := docFingerprint(&nst.order)
 	if err != nil {
 		return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
 	}
@@ -57,19 +61,21 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		st = f.orders[o.ID]
 	}
 	if st == nil {
-		if o.SubmittedAt.IsZero() {
-			err = o.Submit(ev.Time)
+		no := &nst.order
+		if no.SubmittedAt.IsZero() {
+			err = no.Submit(ev.Time)
 		}
 		if err != nil {
 			f.mu.Unlock()
 			return false, bad(fmt.Errorf("%w: %w", ErrOrderState, err))
 		}
-		for i := range o.Lines {
-			o.Lines[i].Buckets = canonical.Buckets{}
+		for i := range no.Lines {
+			no.Lines[i].Buckets = canonical.Buckets{}
 		}
-		st = &orderState{corr: ev.CorrelationID, order: o, phase: phaseSubmitted, dirty: true, fp: fp,
-			released: map[string]canonical.FulfillmentOrder{}, alloc: map[string]canonical.AllocationUpdate{},
-			shipped: map[string]bool{}, invoices: map[string]canonical.Invoice{}}
+		st = nst
+		st.corr, st.phase, st.dirty, st.fp = ev.CorrelationID, phaseSubmitted, true, fp
+		st.released, st.alloc = map[string]canonical.FulfillmentOrder{}, map[string]*canonical.AllocationUpdate{}
+		st.shipped, st.invoices = map[string]bool{}, map[string]canonical.Invoice{}
 		if err := f.foldLocked(st); err != nil {
 			f.mu.Unlock()
 			return false, bad(fmt.Errorf("%w: %w", ErrBadEvent, err))
@@ -106,13 +112,11 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 			}
 		}
 	}
+	// The decision event is made under f.mu, from the state itself: a
+	// copy of the order to encode outside would cost its lines' copy.
 	f.mu.Lock()
-	o = st.order
-	o.Lines = slices.Clone(o.Lines)
-	ph = st.phase
-	f.mu.Unlock()
 	var t canonical.EventType
-	switch ph {
+	switch st.phase {
 	case phaseRejected:
 		t = canonical.EventOrderRejected
 	case phaseHeld:
@@ -120,7 +124,12 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	default:
 		t = canonical.EventOrderAccepted
 	}
-	if err := f.emit(ctx, t, &o, o.ID, st.corr, ev, eventID("decision", o.ID, strconv.FormatInt(o.Version, 10))); err != nil {
+	e, err := f.event(t, &st.order, st.order.ID, st.corr, ev, eventID("decision", st.order.ID, strconv.FormatInt(st.order.Version, 10)))
+	f.mu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	if err := f.log.Append(ctx, e); err != nil {
 		return false, err
 	}
 	f.mu.Lock()
@@ -517,7 +526,9 @@ func (f *Flow) onAllocation(ctx context.Context, _ canonical.Event, u canonical.
 	prev, seen := st.alloc[u.FulfillmentOrderID]
 	dup := seen && prev.Sequence >= u.Sequence
 	if !dup {
-		st.alloc[u.FulfillmentOrderID] = u
+		nu := new(canonical.AllocationUpdate)
+		*nu = u
+		st.alloc[u.FulfillmentOrderID] = nu
 		if err := f.foldLocked(st); err != nil {
 			if seen {
 				st.alloc[u.FulfillmentOrderID] = prev

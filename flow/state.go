@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -83,23 +82,23 @@ type StateStore interface {
 // field of orderState that must survive a restart has its field here, and
 // only encodeState and decodeState convert between the two.
 type stateRecord struct {
-	V        int                                   `json:"v"`
-	Corr     string                                `json:"corr"`
-	Order    canonical.Order                       `json:"order"`
-	Phase    string                                `json:"phase"`
-	Decision bool                                  `json:"decision,omitempty"`
-	Resumed  bool                                  `json:"resumed,omitempty"`
-	QEvents  []canonical.QuantityEvent             `json:"qevents,omitempty"`
-	Seq      int64                                 `json:"seq"`
-	Dirty    bool                                  `json:"dirty,omitempty"`
-	Messages []string                              `json:"messages,omitempty"`
-	Plan     []canonical.FulfillmentOrder          `json:"plan,omitempty"`
-	Released map[string]canonical.FulfillmentOrder `json:"released,omitempty"`
-	Alloc    map[string]canonical.AllocationUpdate `json:"alloc,omitempty"`
-	Shipped  []string                              `json:"shipped,omitempty"`
-	Ships    []canonical.Shipment                  `json:"ships,omitempty"`
-	Invoices map[string]canonical.Invoice          `json:"invoices,omitempty"`
-	InvOrder []string                              `json:"invOrder,omitempty"`
+	V        int                                    `json:"v"`
+	Corr     string                                 `json:"corr"`
+	Order    canonical.Order                        `json:"order"`
+	Phase    string                                 `json:"phase"`
+	Decision bool                                   `json:"decision,omitempty"`
+	Resumed  bool                                   `json:"resumed,omitempty"`
+	QEvents  []canonical.QuantityEvent              `json:"qevents,omitempty"`
+	Seq      int64                                  `json:"seq"`
+	Dirty    bool                                   `json:"dirty,omitempty"`
+	Messages []string                               `json:"messages,omitempty"`
+	Plan     []canonical.FulfillmentOrder           `json:"plan,omitempty"`
+	Released map[string]canonical.FulfillmentOrder  `json:"released,omitempty"`
+	Alloc    map[string]*canonical.AllocationUpdate `json:"alloc,omitempty"`
+	Shipped  []string                               `json:"shipped,omitempty"`
+	Ships    []canonical.Shipment                   `json:"ships,omitempty"`
+	Invoices map[string]canonical.Invoice           `json:"invoices,omitempty"`
+	InvOrder []string                               `json:"invOrder,omitempty"`
 	// Cancels are the cancel requests seen, by source and request ID.
 	Cancels map[string]cancelRecord `json:"cancels,omitempty"`
 	// Returns are the order's returns in the order they were authorized.
@@ -147,30 +146,45 @@ type returnCreditRecord struct {
 // encodeState encodes st; the caller holds Flow.mu (or owns st). The
 // bytes are json.Marshal's of recordOf(st) (FuzzDecodeState checks it),
 // written in a pooled buffer and returned in one allocation of their size.
+// The record and the copies of the documents its maps hold are made in a
+// pooled stateScratch too: the encoders take documents by pointer, as an
+// interface that escapes, so each would otherwise be an allocation.
 func encodeState(st *orderState) ([]byte, error) {
-	r := recordOf(st)
-	bp := stateBuffers.Get().(*[]byte)
-	b, err := r.appendJSON((*bp)[:0])
+	s := stateScratches.Get().(*stateScratch)
+	s.r = recordOf(st)
+	b, err := s.appendJSON(s.buf[:0])
 	var out []byte
 	if err == nil {
 		out = bytes.Clone(b)
 	}
+	// Cleared so that the pool keeps no order alive.
+	*s = stateScratch{buf: s.buf}
 	if cap(b) <= maxPooledState {
-		*bp = b
-		stateBuffers.Put(bp)
+		s.buf = b
 	}
+	stateScratches.Put(s)
 	if err != nil {
 		return nil, fmt.Errorf("flow: encode state of order %q: %w", st.order.ID, err)
 	}
 	return out, nil
 }
 
-// stateBuffers holds the buffers encodeState writes in (*[]byte), so that
-// the states of most orders encode without growing one; one that grew
-// beyond maxPooledState is left to the collector.
-var stateBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 0, 8192)
-	return &b
+// stateScratch is what encodeState works in: the record, a copy of each
+// kind of document a map of the record holds (a map's value has no
+// address), and the buffer the JSON is written in.
+type stateScratch struct {
+	r   stateRecord
+	fo  canonical.FulfillmentOrder
+	inv canonical.Invoice
+	buf []byte
+}
+
+// stateScratches holds the stateScratch values encodeState works in, so
+// that the states of most orders encode without allocating but the
+// result; a buffer that grew beyond maxPooledState is left to the
+// collector.
+var stateScratches = sync.Pool{New: func() any {
+	return &stateScratch{buf: make([]byte, 0, 8192)}
 }}
 
 const maxPooledState = 64 << 10
@@ -182,6 +196,9 @@ func recordOf(st *orderState) stateRecord {
 		Resumed: st.resumed, QEvents: st.qevents, Seq: max(st.seq, st.seqMark), Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
 		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder,
 		HoldLines: st.holdLines, FP: st.fp, Change: changeRecordOf(st.change), Amend: st.amend}
+	if len(st.shipped) > 0 {
+		r.Shipped = make([]string, 0, len(st.shipped))
+	}
 	for id, ok := range st.shipped {
 		if ok {
 			r.Shipped = append(r.Shipped, id)
@@ -208,10 +225,12 @@ func recordOf(st *orderState) stateRecord {
 	return r
 }
 
-// appendJSON appends the JSON encoding of r to b: the bytes json.Marshal
+// appendJSON appends the JSON encoding of s.r to b: the bytes json.Marshal
 // gives, but with the documents encoded by canonical.AppendEncode and the
 // other members by a jsonfast.Writer, without reflection for most of them.
-func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
+// The documents of the record's maps are copied into s to be encoded.
+func (s *stateScratch) appendJSON(b []byte) ([]byte, error) {
+	r := &s.r
 	w := jsonfast.Writer{B: b}
 	w.Open()
 	w.Int("v", int64(r.V))
@@ -234,11 +253,11 @@ func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
 	}
 	if len(r.Released) > 0 {
 		w.Key("released")
-		docMap(&w, r.Released)
+		docMap(&w, r.Released, &s.fo)
 	}
 	if len(r.Alloc) > 0 {
 		w.Key("alloc")
-		docMap(&w, r.Alloc)
+		docPtrMap(&w, r.Alloc)
 	}
 	w.Strings("shipped", r.Shipped)
 	if len(r.Ships) > 0 {
@@ -247,7 +266,7 @@ func (r *stateRecord) appendJSON(b []byte) ([]byte, error) {
 	}
 	if len(r.Invoices) > 0 {
 		w.Key("invoices")
-		docMap(&w, r.Invoices)
+		docMap(&w, r.Invoices, &s.inv)
 	}
 	w.Strings("invOrder", r.InvOrder)
 	if len(r.Cancels) > 0 {
@@ -319,23 +338,57 @@ func docList[D any, P interface {
 }
 
 // docMap appends a JSON object of documents, keys sorted as json.Marshal
-// sorts them.
+// sorts them. Each document is copied into *d to be encoded.
 func docMap[D any, P interface {
 	*D
 	canonical.Document
-}](w *jsonfast.Writer, m map[string]D) {
+}](w *jsonfast.Writer, m map[string]D, d P) {
 	w.Open()
 	if len(m) == 1 {
-		for k, d := range m {
+		for k, v := range m {
 			w.MapKey(k)
-			doc[D, P](w, &d)
+			*d = v
+			doc[D, P](w, d)
 		}
 	} else {
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			d := m[k]
-			w.MapKey(k)
-			doc[D, P](w, &d)
+		// Sorted in an array on the stack for a map of a few: the
+		// iterator of slices.Sorted(maps.Keys(m)) costs allocations.
+		var small [8]string
+		keys := small[:0]
+		for k := range m {
+			keys = append(keys, k)
 		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			*d = m[k]
+			w.MapKey(k)
+			doc[D, P](w, d)
+		}
+	}
+	w.Close()
+}
+
+// docPtrMap is docMap for a map of documents held by pointer, which are
+// encoded where they are. A nil pointer is encoded as null, as
+// json.Marshal does (decodeState reads none back).
+func docPtrMap[D any, P interface {
+	*D
+	canonical.Document
+}](w *jsonfast.Writer, m map[string]P) {
+	w.Open()
+	var small [8]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w.MapKey(k)
+		if m[k] == nil {
+			w.Null()
+			continue
+		}
+		doc[D, P](w, m[k])
 	}
 	w.Close()
 }
@@ -435,7 +488,14 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 		st.released = map[string]canonical.FulfillmentOrder{}
 	}
 	if st.alloc == nil {
-		st.alloc = map[string]canonical.AllocationUpdate{}
+		st.alloc = map[string]*canonical.AllocationUpdate{}
+	}
+	for k, u := range st.alloc {
+		if u == nil {
+			// "alloc":{"FO":null}: the zero update, as decoding into a map
+			// of updates held in place read it.
+			st.alloc[k] = &canonical.AllocationUpdate{}
+		}
 	}
 	if st.invoices == nil {
 		st.invoices = map[string]canonical.Invoice{}

@@ -265,6 +265,17 @@ func (w *Writer) Strings(name string, ss []string) {
 
 const hexDigits = "0123456789abcdef"
 
+// asciiSafe and asciiHTMLSafe report, for each ASCII byte, whether
+// AppendString writes it as it is, without and with HTML escaping: one
+// lookup per byte instead of six comparisons.
+var asciiSafe, asciiHTMLSafe = func() (plain, html [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		plain[c] = c >= 0x20 && c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}()
+
 // AppendString appends s as a JSON string, escaping what JSON requires
 // and, as encoding/json does, replacing invalid UTF-8 with U+FFFD and
 // escaping U+2028 and U+2029. With escapeHTML it also escapes <, > and &,
@@ -272,11 +283,15 @@ const hexDigits = "0123456789abcdef"
 // them as they are (as an Encoder with SetEscapeHTML(false) does).
 func AppendString(b []byte, s string, escapeHTML bool) []byte {
 	b = append(b, '"')
+	safe := &asciiSafe
+	if escapeHTML {
+		safe = &asciiHTMLSafe
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || (c != '<' && c != '>' && c != '&')) {
+			if safe[c] {
 				i++
 				continue
 			}

@@ -121,3 +121,24 @@ func FuzzAppendString(f *testing.F) {
 		assert.Equal(t, back, got, "unescaped %q decodes to what json.Marshal's does", s)
 	})
 }
+
+// BenchmarkAppendString appends strings of the kinds the documents hold
+// (IDs, names, addresses, times as text, source message IDs), none of which
+// needs escaping.
+func BenchmarkAppendString(b *testing.B) {
+	ss := []string{"ORD-000123", "Borealis Supply", "900 NW Front Ave", "Portland", "crm", "opportunity", "SKU-100",
+		"2026-12-07T12:17:59.856184053Z", "wms/shipment/ORD-000001-WH-EAST-S1"}
+	n := 0
+	for _, s := range ss {
+		n += len(s)
+	}
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	b.SetBytes(int64(n))
+	for b.Loop() {
+		buf = buf[:0]
+		for _, s := range ss {
+			buf = jsonfast.AppendString(buf, s, true)
+		}
+	}
+}
