@@ -36,6 +36,9 @@ type heldContext struct {
 	context.Context
 	h       Held
 	claimed atomic.Bool
+	// outer is the heldContext ctx was made under, if any: a handler's
+	// worker place around a lock the handler takes, say.
+	outer *heldContext
 }
 
 // Value returns the heldContext itself for heldKey, else the parent's
@@ -58,22 +61,63 @@ func (c *heldContext) Value(key any) any {
 // retry with Do, such as the connector decorators, need no change. A nil h
 // returns ctx.
 //
+// Under a ctx of ReleaseWhileWaiting already, Do gives up both (and so on
+// outwards): the inner h first, and it takes the outer one back first, so
+// that they are taken in the order their holders took them.
+//
 // Pass the returned context only to calls that may wait, not to work that
 // must stay under h from start to end.
 func ReleaseWhileWaiting(ctx context.Context, h Held) context.Context {
 	if h == nil {
 		return ctx
 	}
-	return &heldContext{Context: ctx, h: h}
+	outer, _ := ctx.Value(heldKey{}).(*heldContext)
+	return &heldContext{Context: ctx, h: h, outer: outer}
 }
 
-// claimHeld returns the heldContext of ctx, claimed, or nil when ctx has
-// none or another Do has claimed it; the caller unclaims it when it
-// returns.
-func claimHeld(ctx context.Context) *heldContext {
+// maxHeld bounds how many nested Helds one Do gives up.
+const maxHeld = 4
+
+// heldSet is what one Do claimed: the Helds of its context not claimed by
+// another Do, innermost first.
+type heldSet struct {
+	n int
+	c [maxHeld]*heldContext
+}
+
+// claimHeld claims the heldContexts of ctx that no other Do has claimed.
+func claimHeld(ctx context.Context) heldSet {
+	var s heldSet
 	v, _ := ctx.Value(heldKey{}).(*heldContext)
-	if v == nil || !v.claimed.CompareAndSwap(false, true) {
-		return nil
+	for ; v != nil && s.n < maxHeld; v = v.outer {
+		if v.claimed.CompareAndSwap(false, true) {
+			s.c[s.n] = v
+			s.n++
+		}
 	}
-	return v
+	return s
+}
+
+// unclaim lets a later Do claim them again.
+func (s *heldSet) unclaim() {
+	for _, v := range s.c[:s.n] {
+		v.claimed.Store(false)
+	}
+}
+
+// release gives the Helds up, innermost first.
+func (s *heldSet) release() {
+	for _, v := range s.c[:s.n] {
+		v.h.Release()
+	}
+}
+
+// acquire takes them back, outermost first, stopping at an error.
+func (s *heldSet) acquire(ctx context.Context) error {
+	for i := s.n - 1; i >= 0; i-- {
+		if err := s.c[i].h.Acquire(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -138,3 +138,31 @@ func TestReleaseWhileWaitingEnds(t *testing.T) {
 		assert.False(t, p.held, "the place is not held after a failed Acquire")
 	})
 }
+
+// namedHeld records its Release and Acquire calls in a shared list.
+type namedHeld struct {
+	name string
+	log  *[]string
+}
+
+func (h namedHeld) Release() { *h.log = append(*h.log, "release "+h.name) }
+
+func (h namedHeld) Acquire(context.Context) error {
+	*h.log = append(*h.log, "acquire "+h.name)
+	return nil
+}
+
+// TestReleaseWhileWaitingNested checks that Do gives up every Held of its
+// context, the inner one first, and takes the outer one back first: the
+// order in which their holders took them (a worker's place, then a lock).
+func TestReleaseWhileWaitingNested(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var log []string
+		ctx := retry.ReleaseWhileWaiting(t.Context(), namedHeld{"outer", &log})
+		ctx = retry.ReleaseWhileWaiting(ctx, namedHeld{"inner", &log})
+		calls := 0
+		_, err := retry.Do(ctx, retry.Policy{Backoff: noJitter}, script(&calls, errBoom))
+		require.NoError(t, err, "Do")
+		assert.Equal(t, []string{"release inner", "release outer", "acquire outer", "acquire inner"}, log, "calls")
+	})
+}

@@ -331,8 +331,8 @@ func Do[T any](ctx context.Context, p Policy, op func(context.Context) (T, error
 		start = time.Now()
 	}
 	held := claimHeld(ctx)
-	if held != nil {
-		defer held.claimed.Store(false)
+	if held.n > 0 {
+		defer held.unclaim()
 	}
 	for attempt := 1; ; attempt++ {
 		v, err := runAttempt(ctx, op, p.AttemptTimeout)
@@ -360,9 +360,7 @@ func Do[T any](ctx context.Context, p Policy, op func(context.Context) (T, error
 		if p.OnRetry != nil {
 			p.OnRetry(attempt, err, delay)
 		}
-		if held != nil {
-			held.h.Release()
-		}
+		held.release()
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -370,10 +368,8 @@ func Do[T any](ctx context.Context, p Policy, op func(context.Context) (T, error
 			return zero, fmt.Errorf("retry: stopped after %d attempts: %w; last error: %w", attempt, context.Cause(ctx), err)
 		case <-t.C:
 		}
-		if held != nil {
-			if aerr := held.h.Acquire(ctx); aerr != nil {
-				return zero, fmt.Errorf("retry: stopped after %d attempts: %w; last error: %w", attempt, aerr, err)
-			}
+		if aerr := held.acquire(ctx); aerr != nil {
+			return zero, fmt.Errorf("retry: stopped after %d attempts: %w; last error: %w", attempt, aerr, err)
 		}
 	}
 }
