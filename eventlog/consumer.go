@@ -50,8 +50,10 @@ type ConsumerConfig struct {
 	Group string
 	// Handler handles the events. Required.
 	Handler Handler
-	// Workers is how many handlers run at once. Zero means
-	// [DefaultWorkers].
+	// Workers is how many handlers run at once. A handler waiting between
+	// the attempts of a call retried with retry.Do (a connector
+	// decorator's) does not count: another event takes its place. Zero
+	// means [DefaultWorkers].
 	Workers int
 	// BatchSize is how many entries one read of the log returns at most.
 	// Zero means [DefaultBatchSize].
@@ -455,9 +457,9 @@ func (r *run) loop(ctx context.Context) error {
 	// collected at once, but each worker takes one item at a time: a slow
 	// handler never delays an event of another key that an idle worker
 	// could take.
-	q := newWorkQueue()
+	q := newWorkQueue(hctx, c.cfg.Workers, c.handle)
 	for range c.cfg.Workers {
-		go q.work(func(it *item) error { return c.handle(hctx, it) })
+		go q.work(false)
 	}
 	defer q.close()
 	var outcomes []*item // the last batch of outcomes, reused

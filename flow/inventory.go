@@ -12,6 +12,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/retry"
 )
 
 // ErrInventoryBehind: the WMS's inventory of an item and warehouse is
@@ -182,24 +183,28 @@ func (f *Flow) onInventory(ctx context.Context, ev canonical.Event, bad func(err
 // readInventory reads the positions of sku at location (key, their
 // SKU@WAREHOUSE), sums them over lots and assigns the read its
 // availability sequence (see AvailabilityStride), holding st.gate so that
-// reads of the key are assigned sequences in the order they read. A
+// reads of the key are assigned sequences in the order they read (a read
+// that failed gives it up while it waits to be retried). A
 // refresh (a read for an allocation update, not for an inventory event) is
 // given at least one more than the WMS sequence times the stride: an
 // inventory event's read at that sequence may have been published before a
 // restart. A sequence no read could derive again is stored before it is
 // returned (flow/availseq.go). The returned push has no event.
 func (f *Flow) readInventory(ctx context.Context, st *invState, sku, location, key string, refresh bool, bad func(error) error) (*invPush, error) {
-	select {
-	case st.gate <- struct{}{}:
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
+	gate := &slot{sem: st.gate}
+	if err := gate.Acquire(ctx); err != nil {
+		return nil, err
 	}
-	defer func() { <-st.gate }()
+	defer gate.Release()
 	if err := f.loadAvailability(ctx, st, key); err != nil {
 		return nil, err
 	}
 	q := [2]string{sku, location} // one allocation for both lists
-	ps, err := f.roles.stock.Inventory(ctx, connector.InventoryQuery{SKUs: q[0:1:1], Locations: q[1:2:2]})
+	// A read the decorators retry gives the gate up while it waits, so that
+	// a failing read costs its own event time, not the time of every read
+	// of the key queued behind it; the read that succeeds holds the gate
+	// until its sequence is assigned.
+	ps, err := f.roles.stock.Inventory(retry.ReleaseWhileWaiting(ctx, gate), connector.InventoryQuery{SKUs: q[0:1:1], Locations: q[1:2:2]})
 	if err != nil {
 		return nil, err
 	}

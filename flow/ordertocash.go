@@ -780,10 +780,11 @@ func (st *orderState) statusLocked(now time.Time) connector.OrderStatus {
 // event that resumes it. It returns how many it resumed: 0 for a flow made
 // by NewInventorySync, which has no orders.
 //
-// The reads run Config.Workers at a time, so that a read the ERP fails
-// (and the decorators retry, waiting their backoff) costs its own order
-// time, not every held order's; the resuming events are appended in order
-// ID order once every read returned.
+// The reads run Config.Workers at a time, and a read the ERP fails gives
+// its place up while the decorators wait to retry it
+// (retry.ReleaseWhileWaiting), so that it costs its own order time, not
+// every held order's; the resuming events are appended in order ID order
+// once every read returned.
 func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 	if !f.otc {
 		return 0, nil
@@ -805,6 +806,7 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 		cause canonical.Event
 		order canonical.Order
 		err   error
+		read  bool // the ERP was asked
 	}
 	checks := make([]check, len(held))
 	for i, st := range held {
@@ -814,26 +816,44 @@ func (f *Flow) CheckHolds(ctx context.Context) (int, error) {
 		c.corr = st.corr
 	}
 	f.mu.Unlock()
-	read := func(i int) {
-		c := &checks[i]
-		octx := tracing.WithCausationID(tracing.WithCorrelationID(ctx, c.corr), c.cause.ID)
-		c.order, c.err = f.erp.GetOrder(octx, c.id)
+	// A reader holds a place of sem while it calls, not while the
+	// decorators wait to retry a call: then a spare reader takes the place,
+	// so that Config.Workers reads are under way while there are orders
+	// to read, however many wait.
+	sem := make(chan struct{}, max(f.holdReaders, 1))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var reader func()
+	spare := func() {
+		if int(next.Load()) < len(checks) {
+			wg.Go(reader)
+		}
 	}
-	if n := min(f.holdReaders, len(held)); n <= 1 {
-		for i := range held {
-			read(i)
+	reader = func() {
+		place := &readerPlace{slot: slot{sem: sem}, spare: spare}
+		if place.Acquire(ctx) != nil {
+			return
 		}
-	} else {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range n {
-			wg.Go(func() {
-				for i := int(next.Add(1) - 1); i < len(held); i = int(next.Add(1) - 1) {
-					read(i)
-				}
-			})
+		defer place.slot.Release()
+		rctx := retry.ReleaseWhileWaiting(ctx, place)
+		for i := int(next.Add(1) - 1); i < len(checks); i = int(next.Add(1) - 1) {
+			c := &checks[i]
+			octx := tracing.WithCausationID(tracing.WithCorrelationID(rctx, c.corr), c.cause.ID)
+			c.order, c.err = f.erp.GetOrder(octx, c.id)
+			c.read = true
+			if !place.held {
+				return // ctx ended while the call waited
+			}
 		}
-		wg.Wait()
+	}
+	for range min(f.holdReaders, len(checks)) {
+		wg.Go(reader)
+	}
+	wg.Wait()
+	for i := range checks {
+		if !checks[i].read {
+			checks[i].err = context.Cause(ctx) // not read: ctx ended
+		}
 	}
 	n := 0
 	var errs []error

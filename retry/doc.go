@@ -30,6 +30,16 @@
 // Connector errors implement these interfaces; nothing here imports the
 // connector package.
 //
+// # Waiting without holding
+//
+// A caller that holds a resource while it calls, such as a place in a
+// bounded set of concurrent calls or a lock that orders the calls of one
+// key, passes the call a context of [ReleaseWhileWaiting]: the Do under it
+// (a connector decorator's, say) gives the resource up while it waits
+// between attempts and takes it back before the next one, so that a
+// failing call costs its own time, not the time of everyone queued for
+// the resource.
+//
 // # Circuit breaker
 //
 // A [Breaker] protects a dependency: it opens after a number of consecutive

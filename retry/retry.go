@@ -307,6 +307,9 @@ func (p Policy) Validate() error {
 //     p.MaxElapsed or the context's deadline, Do returns an
 //     [*ExhaustedError] wrapping the last error.
 //
+// Under a context of [ReleaseWhileWaiting], Do gives the caller's
+// resource up while it waits between attempts.
+//
 // The errors are classified with errors.As and errors.Is, never by their
 // text. An invalid p ([Policy.Validate]) is returned as an error matching
 // [ErrInvalidConfig] before op is called. Do is safe for concurrent use; it
@@ -326,6 +329,10 @@ func Do[T any](ctx context.Context, p Policy, op func(context.Context) (T, error
 	var start time.Time // set only when MaxElapsed needs it
 	if p.MaxElapsed > 0 {
 		start = time.Now()
+	}
+	held := claimHeld(ctx)
+	if held.n > 0 {
+		defer held.unclaim()
 	}
 	for attempt := 1; ; attempt++ {
 		v, err := runAttempt(ctx, op, p.AttemptTimeout)
@@ -353,12 +360,16 @@ func Do[T any](ctx context.Context, p Policy, op func(context.Context) (T, error
 		if p.OnRetry != nil {
 			p.OnRetry(attempt, err, delay)
 		}
+		held.release()
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return zero, fmt.Errorf("retry: stopped after %d attempts: %w; last error: %w", attempt, context.Cause(ctx), err)
 		case <-t.C:
+		}
+		if aerr := held.acquire(ctx); aerr != nil {
+			return zero, fmt.Errorf("retry: stopped after %d attempts: %w; last error: %w", attempt, aerr, err)
 		}
 	}
 }
