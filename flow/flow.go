@@ -391,7 +391,8 @@ func (f *Flow) Run(ctx context.Context) error {
 	t := time.NewTicker(f.every)
 	defer t.Stop()
 	waker := f.startWaker(ctx) // nil: no WMS feed pushes (flow/wake.go)
-	var wake chan struct{}     // nil: never ready
+	defer waker.close()
+	var wake chan struct{} // nil: never ready
 	if waker != nil {
 		wake = waker.wake
 	}
@@ -404,7 +405,7 @@ func (f *Flow) Run(ctx context.Context) error {
 			_, err = f.PollWarehouse(ctx)
 		}
 		if waker != nil {
-			waker.signal()
+			waker.polled()
 		}
 		if err != nil && ctx.Err() == nil {
 			f.logger.WarnContext(ctx, "flow: poll failed; will retry", "err", err)

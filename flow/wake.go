@@ -7,6 +7,7 @@ package flow
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
@@ -15,17 +16,20 @@ import (
 // errFeedGrew ends a subscription of watchFeed at its first event.
 var errFeedGrew = errors.New("flow: feed grew")
 
-// feedWaker wakes Run when a WMS feed has events after its stored cursor.
-// Run polls on wake and reports each poll of the WMS feeds on polled.
+// feedWaker wakes Run when a WMS feed has events after its stored cursor:
+// one watcher per feed that implements [connector.Subscriber]. Run polls
+// the WMS feeds on wake and then calls polled.
 type feedWaker struct {
-	wake   chan struct{} // one pending wake-up at most
-	polled chan struct{} // one pending report at most
+	wake    chan struct{}   // one pending wake-up at most
+	polls   []chan struct{} // per watcher, one pending report of a poll at most
+	stop    context.CancelFunc
+	stopped sync.WaitGroup
 }
 
 // startWaker starts one watcher per WMS feed that implements
-// [connector.Subscriber] (found with [connector.As], so under decorators
-// too), and returns nil when none does: Run then polls on its ticker only.
-// The watchers end with ctx.
+// [connector.Subscriber] (found with [connector.As], so under the
+// decorators too), and returns nil when none does: Run then polls on its
+// ticker only. The watchers end with ctx or close.
 func (f *Flow) startWaker(ctx context.Context) *feedWaker {
 	var w *feedWaker
 	for _, s := range f.systems {
@@ -34,55 +38,74 @@ func (f *Flow) startWaker(ctx context.Context) *feedWaker {
 			continue
 		}
 		if w == nil {
-			w = &feedWaker{wake: make(chan struct{}, 1), polled: make(chan struct{}, 1)}
+			w = &feedWaker{wake: make(chan struct{}, 1)}
+			ctx, w.stop = context.WithCancel(ctx)
 		}
-		go f.watchFeed(ctx, s.cursor, sub, w)
+		polls := make(chan struct{}, 1)
+		w.polls = append(w.polls, polls)
+		w.stopped.Go(func() { f.watchFeed(ctx, s.cursor, sub, w.wake, polls) })
 	}
 	return w
 }
 
-// watchFeed subscribes to the feed from the stored cursor named cursor
-// until its first event, wakes Run, waits until Run has polled, and
-// subscribes again from the cursor that poll stored. The subscription is a
-// hint only: the events are read by the poll, through the decorators. It
-// ends, leaving Run to its ticker, when ctx is done or the cursor cannot be
-// loaded or the subscription fails.
-func (f *Flow) watchFeed(ctx context.Context, cursor string, sub connector.Subscriber, w *feedWaker) {
-	for {
-		cur, err := f.cursors.Load(ctx, cursor)
-		if err != nil {
-			return
-		}
-		err = sub.Subscribe(ctx, cur, func(context.Context, canonical.Event, connector.Cursor) error {
-			return errFeedGrew
-		})
-		if !errors.Is(err, errFeedGrew) {
-			if ctx.Err() == nil {
-				f.logger.WarnContext(ctx, "flow: subscription to the WMS feed failed; polling on the interval only",
-					"feed", cursor, "err", err)
-			}
-			return
-		}
-		select { // a report of an earlier poll says nothing of this event
-		case <-w.polled:
-		default:
-		}
+// close stops the watchers and waits until they have ended. A nil
+// feedWaker has none.
+func (w *feedWaker) close() {
+	if w == nil {
+		return
+	}
+	w.stop()
+	w.stopped.Wait()
+}
+
+// polled tells the watchers that Run has polled the WMS feeds.
+func (w *feedWaker) polled() {
+	for _, c := range w.polls {
 		select {
-		case w.wake <- struct{}{}:
+		case c <- struct{}{}:
 		default:
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.polled:
 		}
 	}
 }
 
-// signal wakes the watchers waiting for a poll of the WMS feeds.
-func (w *feedWaker) signal() {
-	select {
-	case w.polled <- struct{}{}:
-	default:
+// watchFeed subscribes to the feed from the stored cursor named cursor
+// until its first event, sends on wake, waits until Run has polled (a
+// report on polls), and subscribes again from the cursor that poll
+// stored. The subscription is a hint only: the events are read by the
+// poll, through the decorators. When the cursor cannot be loaded or the
+// subscription fails, it logs that (once in a row of failures) and tries
+// again after Run's next poll, which its ticker brings. It ends with ctx.
+func (f *Flow) watchFeed(ctx context.Context, cursor string, sub connector.Subscriber, wake chan<- struct{}, polls chan struct{}) {
+	failing := false
+	for {
+		cur, err := f.cursors.Load(ctx, cursor)
+		if err == nil {
+			err = sub.Subscribe(ctx, cur, func(context.Context, canonical.Event, connector.Cursor) error {
+				return errFeedGrew
+			})
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		select { // a report of an earlier poll says nothing of this event
+		case <-polls:
+		default:
+		}
+		if errors.Is(err, errFeedGrew) {
+			failing = false
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		} else if !failing {
+			failing = true
+			f.logger.WarnContext(ctx, "flow: subscription to the WMS feed failed; polling on the interval until it works again",
+				"feed", cursor, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-polls:
+		}
 	}
 }
