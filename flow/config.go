@@ -179,8 +179,9 @@ type Config struct {
 	WMSSources []string
 	// PageSize is the page size of feed polls; 0 means DefaultPageSize.
 	PageSize int
-	// PollInterval is how often Run polls the feeds and the held orders,
-	// how often the consumer polls the log and the replay requests
+	// PollInterval is how often Run polls the feeds and the held orders
+	// (a WMS feed that implements connector.Subscriber is also polled as
+	// soon as it has new events), how often the consumer polls the log and the replay requests
 	// (eventlog.ConsumerConfig.PollInterval), and how long Drain waits
 	// before it retries a failed poll; 0 means DefaultPollInterval for Run
 	// and eventlog.DefaultPollInterval for the consumer and Drain.

@@ -170,7 +170,9 @@
 // within the log's duplicate window, and beyond it recognised by the
 // handlers as documents already applied, as any redelivery is. The cost
 // is one read of each feed per process and interval: with N processes,
-// choose PollInterval N times longer than one process would poll.
+// choose PollInterval N times longer than one process would poll. A WMS
+// feed that implements [connector.Subscriber] wakes every process when it
+// grows, and each reads the new events: N reads of each new page.
 //
 // [Flow.DeadLetters], [Flow.Replay] and [Flow.Where] cover the consumer
 // groups of every partition when the Consumer reports them

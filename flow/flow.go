@@ -377,7 +377,9 @@ func eventID(parts ...string) string {
 
 // Run polls the feeds and the held orders every Config.PollInterval and
 // handles the log with the consumer until ctx is done, then lets the
-// handlers in flight finish and returns context.Cause(ctx). Poll failures
+// handlers in flight finish and returns context.Cause(ctx). A WMS feed
+// that implements [connector.Subscriber] is also polled as soon as it has
+// new events, without waiting for the interval. Poll failures
 // are logged and retried at the next poll; nothing in flight is
 // dead-lettered by the shutdown.
 func (f *Flow) Run(ctx context.Context) error {
@@ -391,8 +393,24 @@ func (f *Flow) Run(ctx context.Context) error {
 	go func() { done <- f.consumer.Run(ctx) }()
 	t := time.NewTicker(f.every)
 	defer t.Stop()
+	waker := f.startWaker(ctx) // nil: no WMS feed pushes (flow/wake.go)
+	defer waker.close()
+	var wake chan struct{} // nil: never ready
+	if waker != nil {
+		wake = waker.wake
+	}
+	all := true
 	for {
-		if _, err := f.pollAll(ctx); err != nil && ctx.Err() == nil {
+		var err error
+		if all {
+			_, err = f.pollAll(ctx)
+		} else {
+			_, err = f.PollWarehouse(ctx)
+		}
+		if waker != nil {
+			waker.polled()
+		}
+		if err != nil && ctx.Err() == nil {
 			f.logger.WarnContext(ctx, "flow: poll failed; will retry", "err", err)
 		}
 		select {
@@ -403,6 +421,9 @@ func (f *Flow) Run(ctx context.Context) error {
 			cancel(err)
 			return err
 		case <-t.C:
+			all = true
+		case <-wake:
+			all = false
 		}
 	}
 }
