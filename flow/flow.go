@@ -379,7 +379,8 @@ func eventID(parts ...string) string {
 // handles the log with the consumer until ctx is done, then lets the
 // handlers in flight finish and returns context.Cause(ctx). A WMS feed
 // that implements [connector.Subscriber] is also polled as soon as it has
-// new events, without waiting for the interval. Poll failures
+// new events, without waiting for the interval, unless the last poll
+// failed: then the next one waits for the interval. Poll failures
 // are logged and retried at the next poll; nothing in flight is
 // dead-lettered by the shutdown.
 func (f *Flow) Run(ctx context.Context) error {
@@ -410,8 +411,13 @@ func (f *Flow) Run(ctx context.Context) error {
 		if waker != nil {
 			waker.polled()
 		}
+		woken := wake
 		if err != nil && ctx.Err() == nil {
 			f.logger.WarnContext(ctx, "flow: poll failed; will retry", "err", err)
+			// The next poll waits for the ticker: a subscription sees the
+			// events the failed poll could not read, and would wake Run
+			// at once, again and again, while the feed's reads fail.
+			woken = nil
 		}
 		select {
 		case <-ctx.Done():
@@ -422,7 +428,7 @@ func (f *Flow) Run(ctx context.Context) error {
 			return err
 		case <-t.C:
 			all = true
-		case <-wake:
+		case <-woken:
 			all = false
 		}
 	}

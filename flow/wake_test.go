@@ -3,6 +3,8 @@ package flow_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -75,4 +77,50 @@ func TestRunWakesOnWMSFeed(t *testing.T) {
 			})
 		})
 	}
+}
+
+// failingFeed is a WMS whose feed can be subscribed to but whose polls
+// fail: a WMS that pushes while its API for reads is down. After 100
+// polls it cancels the Run it serves, so that a Run polling without pause
+// ends.
+type failingFeed struct {
+	*wms.Memory
+	polls  atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (f *failingFeed) PollEvents(context.Context, connector.Cursor, int) (connector.Page, error) {
+	if f.polls.Add(1) > 100 {
+		f.cancel()
+	}
+	return connector.Page{}, connector.NewError(connector.CodeUnavailable, "wms", "poll events", errors.New("feed reads are down"))
+}
+
+// TestRunWakeWaitsAfterFailedPoll checks that a wake-up of a subscribed
+// WMS feed does not make Run poll again at once after a failed poll: the
+// subscription sees the events the failed poll could not read, and would
+// wake Run at once, again and again; Run polls on its interval until a
+// poll succeeds.
+func TestRunWakeWaitsAfterFailedPoll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		w := newTwoWMSSystems(t)
+		_, err := w.wms.Adjust(ctx, canonical.InventoryAdjustment{ID: "A1", Item: canonical.ItemRef{SKU: "SKU-100"},
+			Location: "WH-EAST", Status: canonical.InventoryAvailable, Delta: canonical.MustParseQuantity("1", "EA"),
+			Reason: canonical.AdjustFound, AdjustedAt: time.Now()})
+		require.NoError(t, err, "Adjust")
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		feed := &failingFeed{Memory: w.wms, cancel: cancel}
+		f, err := flow.New(flow.Config{ERP: w.erp, CRM: w.crm, WMS: feed, Log: eventlog.NewMemory(eventlog.MemoryConfig{}),
+			PollInterval: time.Minute, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err, "flow.New")
+		done := make(chan error, 1)
+		go func() { done <- f.Run(rctx) }()
+		time.Sleep(10*time.Minute + time.Second)
+		cancel()
+		<-done
+		// One poll at the start and one a minute for ten minutes.
+		assert.LessOrEqual(t, feed.polls.Load(), int64(11), "polls of the failing feed in ten minutes")
+	})
 }
