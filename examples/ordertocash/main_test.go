@@ -78,7 +78,12 @@ func TestRun(t *testing.T) {
 			// warehouse's fulfilment order and named in the timelines.
 			assert.Contains(t, out.String(), "fulfilment order ORD-000002-WH-EAST at WH-EAST is held by WMS dc\n", "run %+v", tt.cfg)
 			assert.Contains(t, out.String(), "fulfilment order ORD-000002-WH-WEST at WH-WEST is held by WMS 3pl\n", "run %+v", tt.cfg)
-			assert.Regexp(t, `ORD-000002 +accepted/shipped/invoiced .* L1:100/100 .* 2 for 2 shipments +yes`, out.String(), "run %+v", tt.cfg)
+			// A generated order may take SKU-101 at WH-EAST between the
+			// split order's inventory read and its release: WH-EAST then
+			// backorders the rest and ships it once restocked, a third
+			// shipment (more likely since a handler waiting for a retry
+			// gives its worker's place to a spare).
+			assert.Regexp(t, `ORD-000002 +accepted/shipped/invoiced .* L1:100/100 .* (2 for 2|3 for 3) shipments +yes`, out.String(), "run %+v", tt.cfg)
 			assert.Regexp(t, `\n   wms-3pl +Release +`, out.String(), "run %+v: the 3PL's WMS in the timelines", tt.cfg)
 		} else {
 			assert.NotContains(t, out.String(), "is held by WMS", "run %+v: one WMS holds everything", tt.cfg)
