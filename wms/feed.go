@@ -120,10 +120,6 @@ func ParseCursor(c connector.Cursor) (uint64, error) {
 // a partition key: the fulfilment order ID as subject with the order ID as
 // partition key for fulfilment events, "SKU@WAREHOUSE" for inventory
 // events, the return ID for returns.
-//
-// The page's events share the feed's memory, as their Data always did: do
-// not modify them; copy an event to change it. The page's capacity is its
-// length, so appending to it copies.
 func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit int) (connector.Page, error) {
 	const op = "PollEvents"
 	if err := ctxErr(ctx, op); err != nil {
@@ -146,16 +142,11 @@ func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit 
 			fmt.Errorf("%w %q: past the end of the feed (%d events)", ErrCursor, cursor, n))
 	}
 	end := min(pos+uint64(limit), n)
-	// The events before n never change: a page within one chunk is that
-	// chunk's run, not a copy.
-	evs := w.events.run(int(pos), int(end))
-	if len(evs) < int(end-pos) {
-		evs = make([]canonical.Event, 0, end-pos)
-		for p := int(pos); p < int(end); {
-			r := w.events.run(p, int(end))
-			evs = append(evs, r...)
-			p += len(r)
-		}
+	evs := make([]canonical.Event, 0, end-pos)
+	for p := int(pos); p < int(end); {
+		r := w.events.run(p, int(end))
+		evs = append(evs, r...)
+		p += len(r)
 	}
 	w.mu.Unlock()
 	return connector.Page{Events: evs, Next: FormatCursor(end), More: end < n}, nil

@@ -301,30 +301,3 @@ func TestFeedAcrossChunks(t *testing.T) {
 	assert.Equal(t, fmt.Sprintf("EV-%010d", 6), got[0], "Subscribe starts after the cursor")
 	assert.Equal(t, fmt.Sprintf("EV-%010d", n), got[len(got)-1], "Subscribe reaches the last event")
 }
-
-// TestPollEventsSharesFeed checks that a page within one chunk of the
-// feed's storage is not copied (one allocation, the next cursor), and that
-// appending to a page copies it rather than writing into the feed.
-func TestPollEventsSharesFeed(t *testing.T) {
-	m := newSim(t, wms.Config{})
-	for i := range 10 {
-		adjust(t, m, "A-"+strconv.Itoa(i), "WH-EAST", "SKU-100", "1")
-	}
-	ctx := context.Background()
-	cur := wms.FormatCursor(2)
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := m.PollEvents(ctx, cur, 5); err != nil {
-			t.Fatal(err)
-		}
-	})
-	assert.LessOrEqual(t, allocs, 1.0, "allocations of PollEvents of 5 events")
-	page, err := m.PollEvents(ctx, wms.FormatCursor(2), 5)
-	require.NoError(t, err, "PollEvents(p2, 5)")
-	grown := append(page.Events, canonical.Event{ID: "X"})
-	grown[0].ID = "Y"
-	again, err := m.PollEvents(ctx, wms.FormatCursor(2), 6)
-	require.NoError(t, err, "PollEvents(p2, 6)")
-	for i, e := range again.Events {
-		assert.Equal(t, fmt.Sprintf("EV-%010d", i+3), e.ID, "event %d after appending to a page", i)
-	}
-}
