@@ -59,6 +59,9 @@ func (f *eventFeed) append(e canonical.Event) {
 	f.n++
 }
 
+// at returns the event at position pos (the events before it).
+func (f *eventFeed) at(pos int) canonical.Event { return f.chunks[pos/feedChunk][pos%feedChunk] }
+
 // run returns the held events from position pos (the events before it) up
 // to end, or to the end of pos's chunk if that comes first; its capacity
 // is its length.

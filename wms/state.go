@@ -53,8 +53,11 @@ type world struct {
 	// releaseChanges holds the ChangeRelease calls by key.
 	releaseChanges map[string]releaseChangeRecord
 
-	returns     map[string]*rma
-	adjustments map[string]*canonical.InventoryAdjustment
+	returns map[string]*rma
+	// adjustments holds where the event of each adjustment applied is in
+	// events, by adjustment ID: the event's data is the adjustment, so
+	// the world keeps it once (wms/stock.go, Adjust).
+	adjustments map[string]adjustmentRecord
 
 	events  eventFeed
 	subjSeq map[string]uint64
@@ -188,7 +191,7 @@ func newWorld(cfg Config) *world {
 		whIndex:  map[string]int{}, items: map[string]canonical.Item{},
 		stock: map[stockKey]*lot{}, lots: map[whSKU][]*lot{},
 		foByID: map[string]*fulfillment{}, cancels: map[string]cancelRecord{}, releaseChanges: map[string]releaseChangeRecord{},
-		returns: map[string]*rma{}, adjustments: map[string]*canonical.InventoryAdjustment{},
+		returns: map[string]*rma{}, adjustments: map[string]adjustmentRecord{},
 		subjSeq: map[string]uint64{}, grew: make(chan struct{}),
 	}
 	w.source = "wms://" + w.name

@@ -147,14 +147,16 @@ func (m *Memory) Adjust(ctx context.Context, adj canonical.InventoryAdjustment) 
 	w := m.w
 	m.lock()
 	defer w.mu.Unlock()
-	if prev, ok := w.adjustments[adj.ID]; ok {
+	if rec, ok := w.adjustments[adj.ID]; ok {
+		prev, err := w.adjustment(rec)
+		if err != nil {
+			return canonical.InventoryAdjustment{}, internal(op, err)
+		}
 		if prev.Item.SKU != adj.Item.SKU || prev.Location != adj.Location || prev.Lot != adj.Lot || prev.Status != adj.Status ||
 			!prev.Delta.Equal(adj.Delta) || prev.Reason != adj.Reason {
 			return canonical.InventoryAdjustment{}, errorf(connector.CodeConflict, op, ErrConflict, "adjustment %q was applied with another change", adj.ID)
 		}
-		doc := *prev
-		doc.Refs = slices.Clone(prev.Refs)
-		return doc, nil
+		return prev, nil
 	}
 	var bad []canonical.FieldError
 	if _, ok := w.whIndex[adj.Location]; !ok {
@@ -195,27 +197,41 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 		l = w.lot(k, time.Time{})
 	}
 	w.nextAdj++
-	// The stored adjustment, one allocation: it is the event's document
-	// too. Its refs and those of the copy returned are the two halves of
-	// one array, each capped at its length so that neither appends into
-	// the other.
-	doc := new(canonical.InventoryAdjustment)
-	*doc = adj
-	refs := withRef(make(canonical.Refs, 0, 2*(len(adj.Refs)+1)), adj.Refs,
+	// The adjustment returned is the event's document: the world keeps
+	// the event only, and the refs, encoded in it, are the caller's.
+	doc := adj
+	doc.Refs = withRef(make(canonical.Refs, 0, len(adj.Refs)+1), adj.Refs,
 		canonical.ExternalRef{System: System, Type: "adjustment", Value: seqID("ADJ-", w.nextAdj, 6)})
-	doc.Refs = refs[:len(refs):len(refs)]
 	subj := w.invSubject(adj.Location, adj.Item.SKU)
 	doc.Sequence = int64(w.subjSeq[subj] + 1)
-	if err := m.emit(canonical.EventInventoryAdjusted, subj, subj, doc); err != nil {
+	pos := w.events.len()
+	if err := m.emit(canonical.EventInventoryAdjusted, subj, subj, &doc); err != nil {
 		return canonical.InventoryAdjustment{}, internal(op, err)
 	}
 	l.onHand = after
 	w.counts.Adjustments++
-	w.adjustments[doc.ID] = doc
-	out := *doc
-	out.Refs = append(refs[len(refs):], doc.Refs...)
-	out.Refs = out.Refs[:len(out.Refs):len(out.Refs)]
-	return out, nil
+	w.adjustments[doc.ID] = adjustmentRecord{pos: pos, at: doc.AdjustedAt}
+	return doc, nil
+}
+
+// adjustmentRecord is where an applied adjustment is: its event, at
+// position pos of the feed, carries it as data. at is its AdjustedAt as
+// given, which the event's text does not keep exactly (the location, the
+// monotonic reading).
+type adjustmentRecord struct {
+	pos int
+	at  time.Time
+}
+
+// adjustment returns the adjustment applied at rec, decoded from its
+// event. The caller holds the lock.
+func (w *world) adjustment(rec adjustmentRecord) (canonical.InventoryAdjustment, error) {
+	doc, err := canonical.DecodeData[canonical.InventoryAdjustment](w.events.at(rec.pos))
+	if err != nil {
+		return canonical.InventoryAdjustment{}, fmt.Errorf("adjustment event at feed position %d: %w", rec.pos, err)
+	}
+	doc.AdjustedAt = rec.at
+	return doc, nil
 }
 
 // withRef appends rs with r to dst as [canonical.Refs.With] returns them:
