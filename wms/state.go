@@ -64,6 +64,10 @@ type world struct {
 	// invSubjects holds the inventory subject of each warehouse and SKU
 	// (inventorySubject), made once; nil until the first.
 	invSubjects map[whSKU]string
+	// adjDoc is the document applyAdjustment hands to emit, which does not
+	// keep it: one for the world, as emit runs under the lock, rather than
+	// one allocation per adjustment.
+	adjDoc canonical.InventoryAdjustment
 	// grew, when not nil, is closed (and set to nil) when events are
 	// appended, waking subscribers; a subscriber makes it when it finds
 	// it nil, so that appending makes no channel while nobody waits.

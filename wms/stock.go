@@ -205,7 +205,10 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 	subj := w.invSubject(adj.Location, adj.Item.SKU)
 	doc.Sequence = int64(w.subjSeq[subj] + 1)
 	pos := w.events.len()
-	if err := m.emit(canonical.EventInventoryAdjusted, subj, subj, &doc); err != nil {
+	w.adjDoc = doc
+	err := m.emit(canonical.EventInventoryAdjusted, subj, subj, &w.adjDoc)
+	w.adjDoc = canonical.InventoryAdjustment{} // keeps nothing of the caller's alive
+	if err != nil {
 		return canonical.InventoryAdjustment{}, internal(op, err)
 	}
 	l.onHand = after
