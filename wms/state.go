@@ -55,9 +55,16 @@ type world struct {
 
 	returns map[string]*rma
 	// adjustments holds where the event of each adjustment applied is in
-	// events, by adjustment ID: the event's data is the adjustment, so
-	// the world keeps it once (wms/stock.go, Adjust).
-	adjustments map[string]adjustmentRecord
+	// events, by the hash of its ID (adjustmentSeed): the event's data is
+	// the adjustment, so the world keeps it once, and the map holds no
+	// strings to scan or to read again as it grows (wms/stock.go, Adjust).
+	// An ID whose hash an earlier ID has is in adjustmentsByID, nil
+	// until one is.
+	adjustments     map[uint64]adjustmentRecord
+	adjustmentsByID map[string]adjustmentRecord
+	// hashAdjustmentID, when not nil, replaces the hash of adjustment IDs
+	// (tests make IDs collide with it).
+	hashAdjustmentID func(string) uint64
 
 	events  eventFeed
 	subjSeq map[string]uint64
@@ -195,7 +202,7 @@ func newWorld(cfg Config) *world {
 		whIndex:  map[string]int{}, items: map[string]canonical.Item{},
 		stock: map[stockKey]*lot{}, lots: map[whSKU][]*lot{},
 		foByID: map[string]*fulfillment{}, cancels: map[string]cancelRecord{}, releaseChanges: map[string]releaseChangeRecord{},
-		returns: map[string]*rma{}, adjustments: map[string]adjustmentRecord{},
+		returns: map[string]*rma{}, adjustments: map[uint64]adjustmentRecord{},
 		subjSeq: map[string]uint64{}, grew: make(chan struct{}),
 	}
 	w.source = "wms://" + w.name

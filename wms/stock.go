@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"time"
 
@@ -147,11 +148,9 @@ func (m *Memory) Adjust(ctx context.Context, adj canonical.InventoryAdjustment) 
 	w := m.w
 	m.lock()
 	defer w.mu.Unlock()
-	if rec, ok := w.adjustments[adj.ID]; ok {
-		prev, err := w.adjustment(rec)
-		if err != nil {
-			return canonical.InventoryAdjustment{}, internal(op, err)
-		}
+	if prev, ok, err := w.findAdjustment(adj.ID); err != nil {
+		return canonical.InventoryAdjustment{}, internal(op, err)
+	} else if ok {
 		if prev.Item.SKU != adj.Item.SKU || prev.Location != adj.Location || prev.Lot != adj.Lot || prev.Status != adj.Status ||
 			!prev.Delta.Equal(adj.Delta) || prev.Reason != adj.Reason {
 			return canonical.InventoryAdjustment{}, errorf(connector.CodeConflict, op, ErrConflict, "adjustment %q was applied with another change", adj.ID)
@@ -213,8 +212,54 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 	}
 	l.onHand = after
 	w.counts.Adjustments++
-	w.adjustments[doc.ID] = adjustmentRecord{pos: pos, at: doc.AdjustedAt}
+	rec := adjustmentRecord{pos: pos, at: doc.AdjustedAt}
+	if h := w.adjustmentHash(doc.ID); !w.hasAdjustmentHash(h) {
+		w.adjustments[h] = rec
+	} else { // another adjustment's ID has the hash
+		if w.adjustmentsByID == nil {
+			w.adjustmentsByID = map[string]adjustmentRecord{}
+		}
+		w.adjustmentsByID[doc.ID] = rec
+	}
 	return doc, nil
+}
+
+// adjustmentSeed is the seed of the hashes of adjustment IDs that key
+// world.adjustments.
+var adjustmentSeed = maphash.MakeSeed()
+
+// adjustmentHash returns the hash of the adjustment ID id.
+func (w *world) adjustmentHash(id string) uint64 {
+	if w.hashAdjustmentID != nil {
+		return w.hashAdjustmentID(id)
+	}
+	return maphash.String(adjustmentSeed, id)
+}
+
+// hasAdjustmentHash reports whether an adjustment whose ID has the hash h
+// was applied. The caller holds the lock.
+func (w *world) hasAdjustmentHash(h uint64) bool {
+	_, ok := w.adjustments[h]
+	return ok
+}
+
+// findAdjustment returns the adjustment applied with ID id, if any. The
+// caller holds the lock.
+func (w *world) findAdjustment(id string) (canonical.InventoryAdjustment, bool, error) {
+	rec, ok := w.adjustments[w.adjustmentHash(id)]
+	if !ok {
+		// An ID is kept by its hash unless an earlier ID had the hash.
+		return canonical.InventoryAdjustment{}, false, nil
+	}
+	doc, err := w.adjustment(rec)
+	if err != nil || doc.ID == id {
+		return doc, err == nil, err
+	}
+	if rec, ok = w.adjustmentsByID[id]; !ok {
+		return canonical.InventoryAdjustment{}, false, nil
+	}
+	doc, err = w.adjustment(rec)
+	return doc, err == nil, err
 }
 
 // adjustmentRecord is where an applied adjustment is: its event, at
