@@ -161,7 +161,7 @@ type core struct {
 	onHand    map[string]canonical.Decimal // available on hand per SKU, base unit
 	demand    map[string]canonical.Decimal // open accepted demand per SKU, base unit
 	openValue map[string]canonical.Decimal // uninvoiced value of open orders per customer
-	invKeys   map[string][32]byte          // ApplyInventory key → fingerprint
+	invKeys   map[invKey]positionsFP       // ApplyInventory key → fingerprint
 	nextSO    int
 	nextInv   int
 	nextCM    int
@@ -252,7 +252,7 @@ func build(cfg Config) (*Memory, error) {
 		onHand:            make(map[string]canonical.Decimal),
 		demand:            make(map[string]canonical.Decimal),
 		openValue:         make(map[string]canonical.Decimal),
-		invKeys:           make(map[string][32]byte),
+		invKeys:           make(map[invKey]positionsFP),
 		changes:           make(map[string]changeRecord),
 	}}
 	if m.clock == nil {

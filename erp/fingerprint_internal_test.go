@@ -1,7 +1,6 @@
 package erp
 
 import (
-	"crypto/sha256"
 	"encoding/json"
 	"testing"
 	"time"
@@ -13,7 +12,8 @@ import (
 )
 
 // TestEncodePositions checks that the fingerprint of positions is taken
-// over json.Marshal's bytes.
+// over json.Marshal's bytes, and tells positions that encode differently
+// apart.
 func TestEncodePositions(t *testing.T) {
 	q := canonical.MustParseQuantity("3", "EA")
 	p := canonical.InventoryPosition{Item: canonical.ItemRef{SKU: "SKU-1"}, Location: "WH-1", Status: canonical.InventoryAvailable,
@@ -26,7 +26,20 @@ func TestEncodePositions(t *testing.T) {
 		assert.Equal(t, string(want), string(got), "encoding of %d positions", len(ps))
 		fp, err := positionsFingerprint(ps)
 		require.NoError(t, err, "positionsFingerprint of %d positions", len(ps))
-		assert.Equal(t, sha256.Sum256(want), fp, "fingerprint of %d positions", len(ps))
+		assert.Equal(t, fingerprintBytes(want), fp, "fingerprint of %d positions", len(ps))
+	}
+	// Positions that encode differently have different fingerprints.
+	seen := map[positionsFP]string{}
+	other := p
+	other.OnHand = canonical.MustParseQuantity("3.0", "EA")
+	for _, ps := range [][]canonical.InventoryPosition{nil, {}, {p}, {p, p}, {other}, {p, other}} {
+		enc, err := encodePositions(ps)
+		require.NoError(t, err, "encodePositions")
+		fp, err := positionsFingerprint(ps)
+		require.NoError(t, err, "positionsFingerprint")
+		prev, dup := seen[fp]
+		assert.False(t, dup, "fingerprint of %s equals that of %s", enc, prev)
+		seen[fp] = string(enc)
 	}
 	_, err := encodePositions([]canonical.InventoryPosition{{}})
 	assert.Error(t, err, "a position without a kind fails as in json.Marshal")

@@ -2,9 +2,11 @@ package wms
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
@@ -18,22 +20,56 @@ func (m *Memory) emit(t canonical.EventType, subject, partition string, doc cano
 	if err != nil {
 		return err
 	}
+	if !keepable(&e) {
+		return fmt.Errorf("event %s: the feed keeps no attribute but those emit sets", t)
+	}
 	seq := w.subjSeq[subject] + 1
-	e.ID = seqID("EV-", int64(w.events.len()+1), 10)
-	e.Source = w.source
-	e.Subject = subject
-	e.Time = m.now()
-	e.Sequence = seq
+	fe := feedEvent{id: seqID("EV-", int64(w.events.len()+1), 10), typ: t, subject: subject, time: m.now(), seq: seq, data: e.Data}
 	if partition != subject {
-		e.PartitionKey = partition
+		fe.partition = partition
 	}
 	w.subjSeq[subject] = seq
-	w.events.append(e)
+	w.events.append(fe)
 	if w.grew != nil {
 		close(w.grew)
 		w.grew = nil
 	}
 	return nil
+}
+
+// keepable reports whether a [feedEvent] keeps e, as canonical.NewEvent
+// made it: the attributes it sets are the spec version, the type, the
+// JSON data and its content type.
+func keepable(e *canonical.Event) bool {
+	return e.SpecVersion == canonical.EventSpecVersion && e.DataContentType == feedContentType && e.BinaryData == nil &&
+		e.ID == "" && e.Source == "" && e.Subject == "" && e.Time.IsZero() && e.DataSchema == "" && e.CorrelationID == "" &&
+		e.CausationID == "" && e.TraceParent == "" && e.Sequence == 0 && e.PartitionKey == "" && e.Extensions == nil
+}
+
+// feedContentType is the data content type of every event of the feed.
+const feedContentType = "application/json"
+
+// feedEvent is an event of the feed as the world keeps it: the attributes
+// that differ between its events. The others (source, spec version, data
+// content type) are the same for all, and a canonical.Event, with room
+// for every attribute, would take more than twice the memory and give the
+// garbage collector twice the pointers to follow, for every event the
+// simulator ever emitted.
+type feedEvent struct {
+	id, subject string
+	// partition is the partition key when it is not the subject.
+	partition string
+	typ       canonical.EventType
+	time      time.Time
+	seq       uint64
+	data      json.RawMessage
+}
+
+// event returns the event of the feed of source that fe keeps. Its data
+// is the feed's: a canonical.Event's data is read-only once emitted.
+func (fe *feedEvent) event(source string) canonical.Event {
+	return canonical.Event{ID: fe.id, Source: source, SpecVersion: canonical.EventSpecVersion, Type: fe.typ, Subject: fe.subject,
+		Time: fe.time, DataContentType: feedContentType, Data: fe.data, Sequence: fe.seq, PartitionKey: fe.partition}
 }
 
 // feedChunk is the number of events per chunk of an [eventFeed].
@@ -44,25 +80,28 @@ const feedChunk = 1024
 // chunk's array never moves and its events never change once appended, so
 // a sub-slice of the held events stays valid after the lock is released.
 type eventFeed struct {
-	chunks [][]canonical.Event
+	chunks [][]feedEvent
 	n      int
 }
 
 func (f *eventFeed) len() int { return f.n }
 
-func (f *eventFeed) append(e canonical.Event) {
+func (f *eventFeed) append(e feedEvent) {
 	if f.n%feedChunk == 0 {
-		f.chunks = append(f.chunks, make([]canonical.Event, 0, feedChunk))
+		f.chunks = append(f.chunks, make([]feedEvent, 0, feedChunk))
 	}
 	c := &f.chunks[len(f.chunks)-1]
 	*c = append(*c, e)
 	f.n++
 }
 
+// at returns the event at position pos (the events before it).
+func (f *eventFeed) at(pos int) *feedEvent { return &f.chunks[pos/feedChunk][pos%feedChunk] }
+
 // run returns the held events from position pos (the events before it) up
 // to end, or to the end of pos's chunk if that comes first; its capacity
 // is its length.
-func (f *eventFeed) run(pos, end int) []canonical.Event {
+func (f *eventFeed) run(pos, end int) []feedEvent {
 	if pos >= end {
 		return nil
 	}
@@ -145,7 +184,9 @@ func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit 
 	evs := make([]canonical.Event, 0, end-pos)
 	for p := int(pos); p < int(end); {
 		r := w.events.run(p, int(end))
-		evs = append(evs, r...)
+		for i := range r {
+			evs = append(evs, r[i].event(w.source))
+		}
 		p += len(r)
 	}
 	w.mu.Unlock()
@@ -187,9 +228,9 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 			grew = w.grew
 		}
 		w.mu.Unlock()
-		for _, e := range batch {
+		for i := range batch {
 			pos++
-			if err := fn(ctx, e, FormatCursor(pos)); err != nil {
+			if err := fn(ctx, batch[i].event(w.source), FormatCursor(pos)); err != nil {
 				return err
 			}
 		}

@@ -53,14 +53,28 @@ type world struct {
 	// releaseChanges holds the ChangeRelease calls by key.
 	releaseChanges map[string]releaseChangeRecord
 
-	returns     map[string]*rma
-	adjustments map[string]*canonical.InventoryAdjustment
+	returns map[string]*rma
+	// adjustments holds where the event of each adjustment applied is in
+	// events, by the hash of its ID (adjustmentSeed): the event's data is
+	// the adjustment, so the world keeps it once, and the map holds no
+	// strings to scan or to read again as it grows (wms/stock.go, Adjust).
+	// An ID whose hash an earlier ID has is in adjustmentsByID, nil
+	// until one is.
+	adjustments     map[uint64]adjustmentRecord
+	adjustmentsByID map[string]adjustmentRecord
+	// hashAdjustmentID, when not nil, replaces the hash of adjustment IDs
+	// (tests make IDs collide with it).
+	hashAdjustmentID func(string) uint64
 
 	events  eventFeed
 	subjSeq map[string]uint64
 	// invSubjects holds the inventory subject of each warehouse and SKU
 	// (inventorySubject), made once; nil until the first.
 	invSubjects map[whSKU]string
+	// adjDoc is the document applyAdjustment hands to emit, which does not
+	// keep it: one for the world, as emit runs under the lock, rather than
+	// one allocation per adjustment.
+	adjDoc canonical.InventoryAdjustment
 	// grew, when not nil, is closed (and set to nil) when events are
 	// appended, waking subscribers; a subscriber makes it when it finds
 	// it nil, so that appending makes no channel while nobody waits.
@@ -188,7 +202,7 @@ func newWorld(cfg Config) *world {
 		whIndex:  map[string]int{}, items: map[string]canonical.Item{},
 		stock: map[stockKey]*lot{}, lots: map[whSKU][]*lot{},
 		foByID: map[string]*fulfillment{}, cancels: map[string]cancelRecord{}, releaseChanges: map[string]releaseChangeRecord{},
-		returns: map[string]*rma{}, adjustments: map[string]*canonical.InventoryAdjustment{},
+		returns: map[string]*rma{}, adjustments: map[uint64]adjustmentRecord{},
 		subjSeq: map[string]uint64{}, grew: make(chan struct{}),
 	}
 	w.source = "wms://" + w.name

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"time"
 
@@ -147,14 +148,14 @@ func (m *Memory) Adjust(ctx context.Context, adj canonical.InventoryAdjustment) 
 	w := m.w
 	m.lock()
 	defer w.mu.Unlock()
-	if prev, ok := w.adjustments[adj.ID]; ok {
+	if prev, ok, err := w.findAdjustment(adj.ID); err != nil {
+		return canonical.InventoryAdjustment{}, internal(op, err)
+	} else if ok {
 		if prev.Item.SKU != adj.Item.SKU || prev.Location != adj.Location || prev.Lot != adj.Lot || prev.Status != adj.Status ||
 			!prev.Delta.Equal(adj.Delta) || prev.Reason != adj.Reason {
 			return canonical.InventoryAdjustment{}, errorf(connector.CodeConflict, op, ErrConflict, "adjustment %q was applied with another change", adj.ID)
 		}
-		doc := *prev
-		doc.Refs = slices.Clone(prev.Refs)
-		return doc, nil
+		return prev, nil
 	}
 	var bad []canonical.FieldError
 	if _, ok := w.whIndex[adj.Location]; !ok {
@@ -195,27 +196,90 @@ func (m *Memory) applyAdjustment(op string, adj canonical.InventoryAdjustment) (
 		l = w.lot(k, time.Time{})
 	}
 	w.nextAdj++
-	// The stored adjustment, one allocation: it is the event's document
-	// too. Its refs and those of the copy returned are the two halves of
-	// one array, each capped at its length so that neither appends into
-	// the other.
-	doc := new(canonical.InventoryAdjustment)
-	*doc = adj
-	refs := withRef(make(canonical.Refs, 0, 2*(len(adj.Refs)+1)), adj.Refs,
+	// The adjustment returned is the event's document: the world keeps
+	// the event only, and the refs, encoded in it, are the caller's.
+	doc := adj
+	doc.Refs = withRef(make(canonical.Refs, 0, len(adj.Refs)+1), adj.Refs,
 		canonical.ExternalRef{System: System, Type: "adjustment", Value: seqID("ADJ-", w.nextAdj, 6)})
-	doc.Refs = refs[:len(refs):len(refs)]
 	subj := w.invSubject(adj.Location, adj.Item.SKU)
 	doc.Sequence = int64(w.subjSeq[subj] + 1)
-	if err := m.emit(canonical.EventInventoryAdjusted, subj, subj, doc); err != nil {
+	pos := w.events.len()
+	w.adjDoc = doc
+	err := m.emit(canonical.EventInventoryAdjusted, subj, subj, &w.adjDoc)
+	w.adjDoc = canonical.InventoryAdjustment{} // keeps nothing of the caller's alive
+	if err != nil {
 		return canonical.InventoryAdjustment{}, internal(op, err)
 	}
 	l.onHand = after
 	w.counts.Adjustments++
-	w.adjustments[doc.ID] = doc
-	out := *doc
-	out.Refs = append(refs[len(refs):], doc.Refs...)
-	out.Refs = out.Refs[:len(out.Refs):len(out.Refs)]
-	return out, nil
+	rec := adjustmentRecord{pos: pos, at: doc.AdjustedAt}
+	if h := w.adjustmentHash(doc.ID); !w.hasAdjustmentHash(h) {
+		w.adjustments[h] = rec
+	} else { // another adjustment's ID has the hash
+		if w.adjustmentsByID == nil {
+			w.adjustmentsByID = map[string]adjustmentRecord{}
+		}
+		w.adjustmentsByID[doc.ID] = rec
+	}
+	return doc, nil
+}
+
+// adjustmentSeed is the seed of the hashes of adjustment IDs that key
+// world.adjustments.
+var adjustmentSeed = maphash.MakeSeed()
+
+// adjustmentHash returns the hash of the adjustment ID id.
+func (w *world) adjustmentHash(id string) uint64 {
+	if w.hashAdjustmentID != nil {
+		return w.hashAdjustmentID(id)
+	}
+	return maphash.String(adjustmentSeed, id)
+}
+
+// hasAdjustmentHash reports whether an adjustment whose ID has the hash h
+// was applied. The caller holds the lock.
+func (w *world) hasAdjustmentHash(h uint64) bool {
+	_, ok := w.adjustments[h]
+	return ok
+}
+
+// findAdjustment returns the adjustment applied with ID id, if any. The
+// caller holds the lock.
+func (w *world) findAdjustment(id string) (canonical.InventoryAdjustment, bool, error) {
+	rec, ok := w.adjustments[w.adjustmentHash(id)]
+	if !ok {
+		// An ID is kept by its hash unless an earlier ID had the hash.
+		return canonical.InventoryAdjustment{}, false, nil
+	}
+	doc, err := w.adjustment(rec)
+	if err != nil || doc.ID == id {
+		return doc, err == nil, err
+	}
+	if rec, ok = w.adjustmentsByID[id]; !ok {
+		return canonical.InventoryAdjustment{}, false, nil
+	}
+	doc, err = w.adjustment(rec)
+	return doc, err == nil, err
+}
+
+// adjustmentRecord is where an applied adjustment is: its event, at
+// position pos of the feed, carries it as data. at is its AdjustedAt as
+// given, which the event's text does not keep exactly (the location, the
+// monotonic reading).
+type adjustmentRecord struct {
+	pos int
+	at  time.Time
+}
+
+// adjustment returns the adjustment applied at rec, decoded from its
+// event. The caller holds the lock.
+func (w *world) adjustment(rec adjustmentRecord) (canonical.InventoryAdjustment, error) {
+	doc, err := canonical.DecodeData[canonical.InventoryAdjustment](w.events.at(rec.pos).event(w.source))
+	if err != nil {
+		return canonical.InventoryAdjustment{}, fmt.Errorf("adjustment event at feed position %d: %w", rec.pos, err)
+	}
+	doc.AdjustedAt = rec.at
+	return doc, nil
 }
 
 // withRef appends rs with r to dst as [canonical.Refs.With] returns them:
