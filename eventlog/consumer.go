@@ -257,29 +257,32 @@ func NewConsumer(b Backend, cfg ConsumerConfig) (*Consumer, error) {
 
 // item is one delivery: an entry of the log or a replayed dead letter.
 type item struct {
+	// The fields every delivery reads or writes come first, in two cache
+	// lines: the loop and a worker pass each item between their cores.
 	off      uint64           // 0 for a replay
 	ev       *canonical.Event // never nil; the log's own copy when a Memory lent it
-	raw      []byte
-	decErr   error
 	key      string
-	replay   *DeadLetter
-	attempts int
-	first    time.Time
-	last     time.Time
-	due      time.Time
+	decErr   error
 	err      error
-	dead     *DeadLetter // set while its dead letter could not be stored
+	replay   *DeadLetter
+	batch    batchCommitter // see writes
+	attempts int
+	due      time.Time
 	done     bool
 	hidx     int
+	raw      []byte
+	first    time.Time
+	last     time.Time
+	dead     *DeadLetter // set while its dead letter could not be stored
 	// Set while the handler runs when the consumer commits in batches
-	// (see Defer): the writes, rows (TxBatch.Defer) and after functions
-	// it deferred.
-	batch  batchCommitter
+	// (see Defer): the batch committer, and the writes, rows
+	// (TxBatch.Defer) and after functions it deferred.
 	writes []TxWrite
 	rows   []deferredRow
 	afters []func()
 	// The dedupe claim made for it with those of the other ready items
-	// (claimReady), and the lease whose completion its handler deferred.
+	// (claimReady, only with a batch claimer), and the lease whose
+	// completion its handler deferred.
 	pre    preClaim
 	dedupe idempotency.Lease
 }
@@ -1151,9 +1154,11 @@ func (c *Consumer) handle(ctx context.Context, it *item) (err error) {
 	if c.guard.Store == nil {
 		return c.cfg.Handler(ctx, *ev)
 	}
-	fp := it.pre.fp // computed when its key was claimed with others
-	if !it.pre.set {
-		fp = c.fingerprint(ev)
+	var fp idempotency.Fingerprint
+	if c.claimer != nil && it.pre.set {
+		fp = it.pre.fp // computed when its key was claimed with others
+	} else {
+		fp = c.fingerprint(ev) // pre is never set without a claimer
 	}
 	_, err = c.guard.HandleEvent(ctx, c.cfg.Group, idempotency.EventRef{Source: ev.Source, ID: ev.ID, Fingerprint: fp},
 		func(ctx context.Context) error { return c.cfg.Handler(ctx, *ev) })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,4 +53,23 @@ func TestHandleAllocations(t *testing.T) {
 	assert.Zero(t, bad, "handler calls that did not see their event's IDs, attempt and event")
 	assert.LessOrEqual(t, allocs, 2.0, "allocations per handled event (context and key)")
 	assert.Equal(t, n, store.Len(), "keys stored")
+}
+
+// TestItemHotFields checks that the fields of an item that every
+// delivery reads or writes, on the loop's core and on a worker's, lie in
+// its first two cache lines, so that passing an item between cores moves
+// two lines, not every line of it (its dedupe pre-claim alone spans
+// several).
+func TestItemHotFields(t *testing.T) {
+	var it item
+	hot := map[string]uintptr{
+		"off": unsafe.Offsetof(it.off) + unsafe.Sizeof(it.off), "ev": unsafe.Offsetof(it.ev) + unsafe.Sizeof(it.ev),
+		"key": unsafe.Offsetof(it.key) + unsafe.Sizeof(it.key), "decErr": unsafe.Offsetof(it.decErr) + unsafe.Sizeof(it.decErr),
+		"err": unsafe.Offsetof(it.err) + unsafe.Sizeof(it.err), "replay": unsafe.Offsetof(it.replay) + unsafe.Sizeof(it.replay),
+		"batch": unsafe.Offsetof(it.batch) + unsafe.Sizeof(it.batch), "attempts": unsafe.Offsetof(it.attempts) + unsafe.Sizeof(it.attempts),
+		"due": unsafe.Offsetof(it.due) + unsafe.Sizeof(it.due), "done": unsafe.Offsetof(it.done) + unsafe.Sizeof(it.done),
+	}
+	for name, end := range hot {
+		assert.LessOrEqual(t, end, uintptr(128), "end of item.%s", name)
+	}
 }
