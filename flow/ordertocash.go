@@ -129,7 +129,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	if err != nil {
 		return false, err
 	}
-	if err := f.log.Append(ctx, e); err != nil {
+	if err := f.appendOne(ctx, e); err != nil {
 		return false, err
 	}
 	f.mu.Lock()
