@@ -234,6 +234,12 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 		results[al.LineID] = al
 	}
 	src := "erp/ack/" + o.ID + "/" + strconv.FormatInt(o.Version, 10)
+	if st.qevents == nil {
+		// Room for the three events of a line shipped and invoiced in
+		// one go (confirmed, shipped, invoiced): made once, not grown
+		// twice.
+		st.qevents = make([]canonical.QuantityEvent, 0, 3*len(o.Lines))
+	}
 	for i := range o.Lines {
 		l := &o.Lines[i]
 		al := results[l.ID]
