@@ -609,10 +609,11 @@ func (st *state) publish(op string, s *connector.OrderStatus) error {
 	if _, ok := st.orders[s.OrderID]; !ok {
 		return errorf(connector.CodeNotFound, op, "order %q", s.OrderID)
 	}
-	if cur, ok := st.statuses[s.OrderID]; ok && s.Sequence <= cur.Sequence {
+	cur, ok := st.statuses[s.OrderID]
+	if ok && s.Sequence <= cur.Sequence {
 		return nil
 	}
-	st.statuses[s.OrderID] = cloneStatus(s)
+	st.statuses[s.OrderID] = cloneStatus(s, cur.Lines)
 	st.counts.StatusUpdates++
 	return nil
 }
@@ -635,9 +636,17 @@ func (m *Memory) PublishStatuses(ctx context.Context, updates []connector.OrderS
 	return errs, nil
 }
 
-func cloneStatus(s *connector.OrderStatus) connector.OrderStatus {
+// cloneStatus returns a copy of s that shares no slice with it. Its lines
+// are copied into lines (the lines of the status it replaces, which nobody
+// else holds: ShownStatus returns copies) when they fit, else into a new
+// slice.
+func cloneStatus(s *connector.OrderStatus, lines []connector.LineStatus) connector.OrderStatus {
 	c := *s
-	c.Lines = slices.Clone(s.Lines)
+	if lines != nil && s.Lines != nil && len(s.Lines) <= cap(lines) {
+		c.Lines = append(lines[:0], s.Lines...)
+	} else {
+		c.Lines = slices.Clone(s.Lines)
+	}
 	c.Holds = slices.Clone(s.Holds)
 	c.TrackingNumbers = slices.Clone(s.TrackingNumbers)
 	c.Messages = slices.Clone(s.Messages)
@@ -676,7 +685,7 @@ func (m *Memory) ShownStatus(orderID string) (connector.OrderStatus, bool) {
 	if !ok {
 		return connector.OrderStatus{}, false
 	}
-	return cloneStatus(&s), true
+	return cloneStatus(&s, nil), true
 }
 
 // PublishAvailability shows the given availabilities. It is idempotent by

@@ -41,7 +41,10 @@ type acceptRecord struct {
 	ack canonical.OrderAck
 }
 
-// verdict is the ERP's judgement of an order.
+// verdict is the ERP's judgement of an order. It is a scratch value of
+// judge's callers, taken from verdicts and given back (putVerdict) once
+// what they keep of it is copied out (cloneAck, keepTaxes): a verdict
+// referenced from a kept ack would keep its 1 KB alive with the order.
 type verdict struct {
 	ack      canonical.OrderAck
 	lines    []lineVerdict
@@ -68,6 +71,50 @@ type lineVerdict struct {
 	base        canonical.Decimal // quantity in base units
 	price       canonical.Money   // ERP price per line unit
 	backordered canonical.Decimal // in the line unit
+}
+
+// verdicts holds the verdicts judge fills.
+var verdicts = sync.Pool{New: func() any { return new(verdict) }}
+
+// putVerdict gives v back to verdicts, cleared so that the pool keeps no
+// order's values alive. The caller no longer uses v nor anything that
+// points into it.
+func putVerdict(v *verdict) {
+	*v = verdict{}
+	verdicts.Put(v)
+}
+
+// keepTaxes returns a copy of ts sharing no memory with ts (nor with the
+// verdict its rates and taxable amounts point into), in one allocation for
+// the one tax judge computes.
+func keepTaxes(ts []canonical.Tax) []canonical.Tax {
+	if len(ts) != 1 {
+		out := slices.Clone(ts)
+		for i := range out {
+			t := &out[i]
+			if t.Rate != nil {
+				r := *t.Rate
+				t.Rate = &r
+			}
+			if t.Taxable != nil {
+				m := *t.Taxable
+				t.Taxable = &m
+			}
+		}
+		return out
+	}
+	k := &struct {
+		tax     [1]canonical.Tax
+		rate    canonical.Decimal
+		taxable canonical.Money
+	}{tax: [1]canonical.Tax{ts[0]}}
+	if t := &k.tax[0]; t.Rate != nil {
+		k.rate, t.Rate = *t.Rate, &k.rate
+	}
+	if t := &k.tax[0]; t.Taxable != nil {
+		k.taxable, t.Taxable = *t.Taxable, &k.taxable
+	}
+	return k.tax[:]
 }
 
 var one = canonical.DecimalFromInt(1)
@@ -159,13 +206,17 @@ func (m *Memory) ValidateOrder(ctx context.Context, o *canonical.Order) (canonic
 	if err != nil {
 		return canonical.OrderAck{}, err
 	}
-	return v.ack, nil
+	ack := cloneAck(v.ack)
+	putVerdict(v)
+	return ack, nil
 }
 
 // judge prices, taxes and credit-checks o as of now. The caller holds mu
-// (for reading at least) and has checked o with checkOrder.
+// (for reading at least) and has checked o with checkOrder. The verdict is
+// from verdicts: the caller gives it back with putVerdict when it has
+// copied out what it keeps (an error leaves it to the collector).
 func (m *Memory) judge(o *canonical.Order, now time.Time) (*verdict, error) {
-	v := &verdict{}
+	v := verdicts.Get().(*verdict)
 	ack := &v.ack
 	ack.OrderID, ack.OrderVersion, ack.Currency, ack.AckedAt = o.ID, o.Version, o.Currency, now
 	if n := len(o.Lines); n <= len(v.fewLines) {
@@ -619,8 +670,10 @@ func (m *Memory) AcceptOrder(ctx context.Context, key string, o *canonical.Order
 			m.orders[o.ID] = prev
 			m.addDemand(prev)
 		}
-		m.accepts[key] = acceptRecord{fp: fp, ack: v.ack}
-		return cloneAck(v.ack), nil
+		ack := cloneAck(v.ack)
+		putVerdict(v)
+		m.accepts[key] = acceptRecord{fp: fp, ack: ack}
+		return cloneAck(ack), nil
 	}
 	number := ""
 	if prev != nil {
@@ -631,12 +684,14 @@ func (m *Memory) AcceptOrder(ctx context.Context, key string, o *canonical.Order
 	}
 	rec := m.record(o, v, number, now)
 	v.ack.Refs = canonical.Refs{{System: System, Type: RefSalesOrder, Value: number, Version: strconv.FormatInt(o.Version, 10)}}
-	rec.ack = v.ack
+	ack := cloneAck(v.ack)
+	putVerdict(v)
+	rec.ack = ack
 	m.orders[o.ID] = rec
 	m.addDemand(rec)
 	m.counts.Orders++
-	m.accepts[key] = acceptRecord{fp: fp, ack: v.ack}
-	return cloneAck(v.ack), nil
+	m.accepts[key] = acceptRecord{fp: fp, ack: ack}
+	return cloneAck(ack), nil
 }
 
 // record builds the ERP's record of an order it accepts or holds.
@@ -651,7 +706,7 @@ func (m *Memory) record(o *canonical.Order, v *verdict, number string, now time.
 	d.Lines = slices.Clone(o.Lines)
 	d.Extensions = o.Extensions.Clone()
 	d.Holds = slices.Clone(v.ack.Holds)
-	d.Taxes = v.taxes
+	d.Taxes = keepTaxes(v.taxes)
 	tot := v.totals
 	d.Totals = &tot
 	if d.SubmittedAt.IsZero() {

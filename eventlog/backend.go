@@ -31,6 +31,8 @@ type Log interface {
 	// Append adds events at the end of the log, in the order given, all
 	// or none. Each event must pass [canonical.Event.Validate]; otherwise
 	// nothing is appended and the error matches [ErrInvalidEvent].
+	// Append must not keep the slice events once it returns
+	// (it copies what it keeps): the caller may reuse it.
 	Append(ctx context.Context, events ...canonical.Event) error
 	// Read returns up to limit entries with offsets greater than after,
 	// in offset order. No entry is ever skipped: an entry not yet visible

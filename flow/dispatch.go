@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/eventlog"
@@ -56,8 +57,23 @@ func (f *Flow) emit(ctx context.Context, t canonical.EventType, doc canonical.Do
 	if err != nil {
 		return err
 	}
-	return f.log.Append(ctx, e)
+	return f.appendOne(ctx, e)
 }
+
+// appendOne appends e to the log in a pooled one-event slice: the slice
+// of a variadic call through the Log interface is made on the heap, and
+// Log.Append keeps none.
+func (f *Flow) appendOne(ctx context.Context, e canonical.Event) error {
+	p := oneEvents.Get().(*[1]canonical.Event)
+	p[0] = e
+	err := f.log.Append(ctx, p[:]...)
+	p[0] = canonical.Event{} // so that the pool keeps no event alive
+	oneEvents.Put(p)
+	return err
+}
+
+// oneEvents holds the slices appendOne appends from.
+var oneEvents = sync.Pool{New: func() any { return new([1]canonical.Event) }}
 
 // event returns the event emit appends, without appending it: a caller
 // that holds f.mu makes it from the state's own document and appends it

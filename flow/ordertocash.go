@@ -129,7 +129,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	if err != nil {
 		return false, err
 	}
-	if err := f.log.Append(ctx, e); err != nil {
+	if err := f.appendOne(ctx, e); err != nil {
 		return false, err
 	}
 	f.mu.Lock()
@@ -234,6 +234,12 @@ func (f *Flow) applyAckLocked(st *orderState, ack canonical.OrderAck) error {
 		results[al.LineID] = al
 	}
 	src := "erp/ack/" + o.ID + "/" + strconv.FormatInt(o.Version, 10)
+	if st.qevents == nil {
+		// Room for the three events of a line shipped and invoiced in
+		// one go (confirmed, shipped, invoiced): made once, not grown
+		// twice.
+		st.qevents = make([]canonical.QuantityEvent, 0, 3*len(o.Lines))
+	}
 	for i := range o.Lines {
 		l := &o.Lines[i]
 		al := results[l.ID]

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
@@ -284,20 +285,28 @@ func (f *Flow) poll(ctx context.Context, feed string, read func(context.Context,
 		if err != nil {
 			return n, fmt.Errorf("flow: poll %s: %w", feed, err)
 		}
-		evs := make([]canonical.Event, 0, len(page.Events))
-		for i := range page.Events {
-			// keep edits the copy in evs: a loop variable given to it
-			// would be allocated per event.
-			evs = append(evs, page.Events[i])
-			if !keep(&evs[len(evs)-1]) {
-				evs = evs[:len(evs)-1]
+		// keep edits a copy of the page's events (the page may share its
+		// feed's memory), made in a pooled buffer: Log.Append keeps no
+		// slice it is given.
+		buf := pageBufs.Get().(*[]canonical.Event)
+		evs := append((*buf)[:0], page.Events...)
+		k := 0
+		for i := range evs {
+			if keep(&evs[i]) {
+				if k != i {
+					evs[k] = evs[i]
+				}
+				k++
 			}
 		}
+		evs = evs[:k]
 		inSequence(evs, !slices.ContainsFunc(page.Events, func(e canonical.Event) bool { return e.Type != canonical.EventOrderSubmitted }))
-		if err := f.append(ctx, evs); err != nil {
+		err, kept := f.append(ctx, evs), len(evs)
+		putPageBuf(buf, evs[:len(page.Events)])
+		if err != nil {
 			return n, fmt.Errorf("flow: append %s: %w", feed, err)
 		}
-		n += len(evs)
+		n += kept
 		if page.Next != cur {
 			if err := f.cursors.Save(ctx, feed, page.Next); err != nil {
 				return n, fmt.Errorf("flow: save cursor of %s: %w", feed, err)
@@ -308,6 +317,25 @@ func (f *Flow) poll(ctx context.Context, feed string, read func(context.Context,
 			return n, nil
 		}
 	}
+}
+
+// pageBufs holds the buffers poll copies a page's events into.
+var pageBufs = sync.Pool{New: func() any { return new([]canonical.Event) }}
+
+// maxPooledPage is the most events a pooled page buffer keeps room for:
+// a larger one (a caller's large Config.PageSize) is left to the
+// collector.
+const maxPooledPage = 1024
+
+// putPageBuf gives the buffer back to pageBufs once its events, used, are
+// cleared, so that the pool keeps no event alive.
+func putPageBuf(buf *[]canonical.Event, used []canonical.Event) {
+	clear(used)
+	if cap(used) > maxPooledPage {
+		return
+	}
+	*buf = used[:0]
+	pageBufs.Put(buf)
 }
 
 // append appends evs to the log. When the log refuses the batch for an

@@ -109,7 +109,7 @@ func (f *Flow) AuthorizeReturn(ctx context.Context, ret canonical.Return) error 
 	}
 	e.ID = eventID("return.authorized", ret.ID, strconv.FormatInt(ret.Version, 10), string(e.Data))
 	e.Source, e.Subject, e.PartitionKey, e.Time, e.CorrelationID = f.source, ret.ID, ret.OrderID, f.now(), corr
-	if err := f.log.Append(ctx, e); err != nil {
+	if err := f.appendOne(ctx, e); err != nil {
 		return fmt.Errorf("flow: authorize return %s: %w", ret.ID, err)
 	}
 	return nil

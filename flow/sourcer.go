@@ -69,13 +69,16 @@ func (s *InventorySourcer) Plan(ctx context.Context, o canonical.Order) ([]canon
 	if s.Inventory == nil {
 		return nil, fmt.Errorf("%w: InventorySourcer.Inventory is nil", ErrInvalidConfig)
 	}
+	// A need points to its line in o.Lines: a copy of the line (448
+	// bytes) per need and per call of have cost more than the plan.
 	type need struct {
-		line canonical.OrderLine
+		line *canonical.OrderLine
 		qty  canonical.Decimal
 	}
 	var needs []need
 	skus := make([]string, 0, len(o.Lines))
-	for _, l := range o.Lines {
+	for i := range o.Lines {
+		l := &o.Lines[i]
 		q := l.Quantity.Value
 		if !l.Buckets.IsZero() {
 			open, err := l.Buckets.NetOrdered()
@@ -149,7 +152,7 @@ func (s *InventorySourcer) Plan(ctx context.Context, o canonical.Order) ([]canon
 	for _, p := range pos {
 		units[p.Item.SKU] = p.Available.Unit
 	}
-	have := func(l canonical.OrderLine, wh string) canonical.Decimal {
+	have := func(l *canonical.OrderLine, wh string) canonical.Decimal {
 		v := avail[key{l.Item.SKU, wh}]
 		if u, ok := units[l.Item.SKU]; ok && u != l.Quantity.Unit {
 			q, err := canonical.NewQuantity(v, u).ConvertTo(l.Quantity.Unit)
@@ -170,7 +173,7 @@ func (s *InventorySourcer) Plan(ctx context.Context, o canonical.Order) ([]canon
 		return n
 	}
 	assign := map[string][]canonical.FulfillmentLine{}
-	add := func(wh string, l canonical.OrderLine, q canonical.Decimal) {
+	add := func(wh string, l *canonical.OrderLine, q canonical.Decimal) {
 		assign[wh] = append(assign[wh], canonical.FulfillmentLine{
 			ID: o.ID + "-" + wh + ":" + l.ID, OrderLineID: l.ID, Item: l.Item,
 			Quantity: canonical.NewQuantity(q, l.Quantity.Unit)})

@@ -29,8 +29,10 @@ var ErrStateConflict = errors.New("flow: order state saved by another flow")
 var ErrBadState = errors.New("flow: bad stored order state")
 
 // StateVersion is the version of the encoding of an order's state that the
-// flow writes in [StoredState.Data]. Decoding refuses other versions.
-const StateVersion = 1
+// flow writes in [StoredState.Data]. Decoding reads it and version 1 (which
+// stores every planned fulfilment order whole, even when it is stored
+// again as released), and refuses other versions.
+const StateVersion = 2
 
 // DefaultStateRetention is how long a [MemoryState] keeps a final order
 // when its Retention is zero.
@@ -82,17 +84,23 @@ type StateStore interface {
 // field of orderState that must survive a restart has its field here, and
 // only encodeState and decodeState convert between the two.
 type stateRecord struct {
-	V        int                                    `json:"v"`
-	Corr     string                                 `json:"corr"`
-	Order    canonical.Order                        `json:"order"`
-	Phase    string                                 `json:"phase"`
-	Decision bool                                   `json:"decision,omitempty"`
-	Resumed  bool                                   `json:"resumed,omitempty"`
-	QEvents  []canonical.QuantityEvent              `json:"qevents,omitempty"`
-	Seq      int64                                  `json:"seq"`
-	Dirty    bool                                   `json:"dirty,omitempty"`
-	Messages []string                               `json:"messages,omitempty"`
-	Plan     []canonical.FulfillmentOrder           `json:"plan,omitempty"`
+	V        int                          `json:"v"`
+	Corr     string                       `json:"corr"`
+	Order    canonical.Order              `json:"order"`
+	Phase    string                       `json:"phase"`
+	Decision bool                         `json:"decision,omitempty"`
+	Resumed  bool                         `json:"resumed,omitempty"`
+	QEvents  []canonical.QuantityEvent    `json:"qevents,omitempty"`
+	Seq      int64                        `json:"seq"`
+	Dirty    bool                         `json:"dirty,omitempty"`
+	Messages []string                     `json:"messages,omitempty"`
+	Plan     []canonical.FulfillmentOrder `json:"plan,omitempty"`
+	// PlanIDs (version 2) are the IDs of the plan's fulfilment orders in
+	// plan order, when Plan holds only those that Released does not hold
+	// as planned: a fulfilment order whose released copy, without its
+	// Refs and ReleasedAt, encodes as the planned one is stored once.
+	// Without PlanIDs, Plan is the whole plan.
+	PlanIDs  []string                               `json:"planIds,omitempty"`
 	Released map[string]canonical.FulfillmentOrder  `json:"released,omitempty"`
 	Alloc    map[string]*canonical.AllocationUpdate `json:"alloc,omitempty"`
 	Shipped  []string                               `json:"shipped,omitempty"`
@@ -151,14 +159,14 @@ type returnCreditRecord struct {
 // interface that escapes, so each would otherwise be an allocation.
 func encodeState(st *orderState) ([]byte, error) {
 	s := stateScratches.Get().(*stateScratch)
-	s.r = recordOf(st)
+	s.r = recordOf(st, s)
 	b, err := s.appendJSON(s.buf[:0])
 	var out []byte
 	if err == nil {
 		out = bytes.Clone(b)
 	}
 	// Cleared so that the pool keeps no order alive.
-	*s = stateScratch{buf: s.buf}
+	*s = stateScratch{buf: s.buf, planned: s.planned[:0], released: s.released[:0]}
 	if cap(b) <= maxPooledState {
 		s.buf = b
 	}
@@ -177,6 +185,12 @@ type stateScratch struct {
 	fo  canonical.FulfillmentOrder
 	inv canonical.Invoice
 	buf []byte
+	// The record's compacted plan (see compactPlan): its IDs, the
+	// fulfilment orders stored whole, and the buffers the planned and
+	// released ones are encoded in to be compared.
+	ids               [8]string
+	plan              [4]canonical.FulfillmentOrder
+	planned, released []byte
 }
 
 // stateScratches holds the stateScratch values encodeState works in, so
@@ -190,12 +204,14 @@ var stateScratches = sync.Pool{New: func() any {
 const maxPooledState = 64 << 10
 
 // recordOf returns the record of st; the caller holds Flow.mu (or owns
-// st).
-func recordOf(st *orderState) stateRecord {
+// st). Its compacted plan is made in s when s is not nil (encodeState's
+// scratch, which the record then points into).
+func recordOf(st *orderState, s *stateScratch) stateRecord {
 	r := stateRecord{V: StateVersion, Corr: st.corr, Order: st.order, Phase: st.phase.String(), Decision: st.decision,
 		Resumed: st.resumed, QEvents: st.qevents, Seq: max(st.seq, st.seqMark), Dirty: st.dirty, Messages: st.messages, Plan: st.plan,
 		Released: st.released, Alloc: st.alloc, Ships: st.ships, Invoices: st.invoices, InvOrder: st.invOrder,
 		HoldLines: st.holdLines, FP: st.fp, Change: changeRecordOf(st.change), Amend: st.amend}
+	compactPlan(&r, st, s)
 	if len(st.shipped) > 0 {
 		r.Shipped = make([]string, 0, len(st.shipped))
 	}
@@ -225,6 +241,88 @@ func recordOf(st *orderState) stateRecord {
 	return r
 }
 
+// compactPlan sets r.Plan to the fulfilment orders of st's plan that
+// st.released does not hold as planned, and r.PlanIDs to the plan's IDs,
+// when that leaves any out: a planned fulfilment order is left out when
+// its released copy without its Refs and ReleasedAt (which the WMS sets)
+// encodes to the same bytes, so that decoding either gives the same
+// document (decodeState decodes it from the released copy's encoding). A
+// plan whose IDs repeat is stored whole. The buffers and arrays are s's
+// when s is not nil.
+func compactPlan(r *stateRecord, st *orderState, s *stateScratch) {
+	if len(st.plan) == 0 || len(st.released) == 0 {
+		return
+	}
+	for i := range st.plan {
+		for j := range i {
+			if st.plan[j].ID == st.plan[i].ID {
+				return
+			}
+		}
+	}
+	if s == nil {
+		s = &stateScratch{}
+	}
+	ids, plan := s.ids[:0], s.plan[:0]
+	for i := range st.plan {
+		fo := &st.plan[i]
+		ids = append(ids, fo.ID)
+		if rel, ok := st.released[fo.ID]; !ok || !s.asPlanned(fo, rel) {
+			plan = append(plan, *fo)
+		}
+	}
+	if len(plan) < len(st.plan) {
+		r.Plan, r.PlanIDs = plan, ids
+	}
+}
+
+// asPlanned reports whether rel, a released fulfilment order, encodes as
+// fo, the planned one, once its Refs and ReleasedAt are cleared. rel is
+// copied into s.fo (on the heap already) to be encoded.
+func (s *stateScratch) asPlanned(fo *canonical.FulfillmentOrder, rel canonical.FulfillmentOrder) bool {
+	rel.Refs, rel.ReleasedAt = nil, time.Time{}
+	s.fo = rel
+	var err1, err2 error
+	s.planned, err1 = canonical.AppendEncode(s.planned[:0], fo)
+	s.released, err2 = canonical.AppendEncode(s.released[:0], &s.fo)
+	s.fo = canonical.FulfillmentOrder{}
+	return err1 == nil && err2 == nil && bytes.Equal(s.planned, s.released)
+}
+
+// expandPlan returns the plan of a record whose plan is compacted (see
+// compactPlan): each fulfilment order of r.PlanIDs from r.Plan, where it
+// is next, else decoded from the encoding of its released copy without its
+// Refs and ReleasedAt, as a plan stored whole was decoded.
+func expandPlan(r *stateRecord) ([]canonical.FulfillmentOrder, error) {
+	out := make([]canonical.FulfillmentOrder, 0, len(r.PlanIDs))
+	k := 0
+	for _, id := range r.PlanIDs {
+		if k < len(r.Plan) && r.Plan[k].ID == id {
+			out = append(out, r.Plan[k])
+			k++
+			continue
+		}
+		rel, ok := r.Released[id]
+		if !ok {
+			return nil, fmt.Errorf("the plan names fulfilment order %q, neither stored nor released", id)
+		}
+		rel.Refs, rel.ReleasedAt = nil, time.Time{}
+		b, err := canonical.AppendEncode(nil, &rel)
+		if err != nil {
+			return nil, fmt.Errorf("fulfilment order %q: %w", id, err)
+		}
+		var fo canonical.FulfillmentOrder
+		if err := json.Unmarshal(b, &fo); err != nil {
+			return nil, fmt.Errorf("fulfilment order %q: %w", id, err)
+		}
+		out = append(out, fo)
+	}
+	if k != len(r.Plan) {
+		return nil, fmt.Errorf("%d planned fulfilment orders are not in the plan's IDs", len(r.Plan)-k)
+	}
+	return out, nil
+}
+
 // appendJSON appends the JSON encoding of s.r to b: the bytes json.Marshal
 // gives, but with the documents encoded by canonical.AppendEncode and the
 // other members by a jsonfast.Writer, without reflection for most of them.
@@ -251,6 +349,7 @@ func (s *stateScratch) appendJSON(b []byte) ([]byte, error) {
 		w.Key("plan")
 		docList(&w, r.Plan)
 	}
+	w.Strings("planIds", r.PlanIDs)
 	if len(r.Released) > 0 {
 		w.Key("released")
 		docMap(&w, r.Released, &s.fo)
@@ -430,12 +529,12 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, bad("%v", err)
 	}
-	if head.V == nil || *head.V != StateVersion {
+	if head.V == nil || *head.V != StateVersion && *head.V != 1 {
 		v := "none"
 		if head.V != nil {
 			v = fmt.Sprint(*head.V)
 		}
-		return nil, bad("encoding version %s, want %d", v, StateVersion)
+		return nil, bad("encoding version %s, want %d or 1", v, StateVersion)
 	}
 	var r stateRecord
 	d := json.NewDecoder(bytes.NewReader(data))
@@ -451,6 +550,16 @@ func decodeState(orderID string, data []byte) (*orderState, error) {
 	}
 	if len(r.Order.Lines) == 0 {
 		return nil, bad("the order has no lines")
+	}
+	if r.PlanIDs != nil {
+		if *head.V == 1 {
+			return nil, bad("plan IDs in a version 1 state")
+		}
+		plan, err := expandPlan(&r)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		r.Plan, r.PlanIDs = plan, nil
 	}
 	st := &orderState{corr: r.Corr, order: r.Order, decision: r.Decision, resumed: r.Resumed, qevents: r.QEvents,
 		seq: r.Seq, dirty: r.Dirty, messages: r.Messages, plan: r.Plan, released: r.Released, alloc: r.Alloc,

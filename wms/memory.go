@@ -241,7 +241,9 @@ func (m *Memory) Release(ctx context.Context, fo canonical.FulfillmentOrder) (ca
 		}
 		f.lines = append(f.lines, &foLine{doc: l, factor: fac, backordered: l.Quantity.Value})
 	}
-	if err := m.emit(canonical.EventFulfillmentReleased, doc.ID, doc.OrderID, doc); err != nil {
+	// &f.doc, which is on the heap already: doc as an interface would be
+	// a copy there.
+	if err := m.emit(canonical.EventFulfillmentReleased, doc.ID, doc.OrderID, &f.doc); err != nil {
 		return canonical.FulfillmentOrder{}, internal(op, err)
 	}
 	w.counts.Releases++

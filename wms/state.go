@@ -36,6 +36,12 @@ type world struct {
 	tick         time.Duration
 	counts       Counts
 
+	// The documents emitAllocation and ship build and emit, reused under
+	// mu: NewEvent encodes a document and keeps nothing of it, and a
+	// document given as an interface would be copied to the heap.
+	allocDoc canonical.AllocationUpdate
+	shipDoc  canonical.Shipment
+
 	warehouses []canonical.Location
 	whIndex    map[string]int
 	items      map[string]canonical.Item

@@ -159,8 +159,10 @@ func (m *Memory) allocate(f *fulfillment, c *calc) bool {
 // quantity once picking has started.
 func (m *Memory) emitAllocation(f *fulfillment, picking bool, c *calc) error {
 	f.updates++
-	u := canonical.AllocationUpdate{FulfillmentOrderID: f.doc.ID, OrderID: f.doc.OrderID, Warehouse: f.doc.Warehouse,
-		AsOf: m.now(), Sequence: f.updates, Lines: make([]canonical.AllocationLine, 0, len(f.lines))}
+	u := &m.w.allocDoc
+	*u = canonical.AllocationUpdate{FulfillmentOrderID: f.doc.ID, OrderID: f.doc.OrderID, Warehouse: f.doc.Warehouse,
+		AsOf: m.now(), Sequence: f.updates, Lines: slices.Grow(u.Lines[:0], len(f.lines))}
+	defer func() { clear(u.Lines); *u = canonical.AllocationUpdate{Lines: u.Lines[:0]} }()
 	t := canonical.EventFulfillmentAllocated
 	for _, l := range f.lines {
 		unit := l.doc.Quantity.Unit
@@ -193,9 +195,11 @@ func (m *Memory) ship(f *fulfillment, c *calc) error {
 	w.nextShipment++
 	w.counts.Shipments++
 	id := f.doc.ID + "-S" + strconv.Itoa(f.shipments)
-	s := canonical.Shipment{ID: id, Version: 1, OrderID: f.doc.OrderID, FulfillmentOrderID: f.doc.ID, Warehouse: f.doc.Warehouse,
+	s := &w.shipDoc
+	*s = canonical.Shipment{ID: id, Version: 1, OrderID: f.doc.OrderID, FulfillmentOrderID: f.doc.ID, Warehouse: f.doc.Warehouse,
 		Refs:    canonical.Refs{{System: System, Type: "shipment", Value: seqID("SHP-", w.nextShipment, 6)}},
-		Carrier: w.carrier, Service: "GROUND", ShippedAt: m.now(), Extensions: f.doc.Extensions.Clone()}
+		Carrier: w.carrier, Service: "GROUND", ShippedAt: m.now(), Extensions: f.doc.Extensions.Clone(), Lines: s.Lines[:0]}
+	defer func() { clear(s.Lines); *s = canonical.Shipment{Lines: s.Lines[:0]} }()
 	for _, l := range f.lines {
 		picked := l.picked(c)
 		if !picked.IsPos() {
@@ -225,7 +229,7 @@ func (m *Memory) ship(f *fulfillment, c *calc) error {
 		l.shipped = c.add(l.shipped, picked)
 		s.Lines = append(s.Lines, sl)
 	}
-	if err := m.pack(&s, c); err != nil {
+	if err := m.pack(s, c); err != nil {
 		return err
 	}
 	back, alloc, _ := f.totals(c)

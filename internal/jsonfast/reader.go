@@ -24,8 +24,10 @@ import (
 type Reader struct {
 	b []byte
 	i int
-	// src is b as a string, made on the first Str.
-	src string
+	// arena holds the bytes of the strings Str read, copied from b: each
+	// string is appended and never changed after, and a full arena is
+	// replaced by a new one, never written over.
+	arena []byte
 	// key is the key of the member Next read, without its quotes.
 	key []byte
 	// first is set between Open (or OpenArray) and the first Next (or
@@ -211,20 +213,27 @@ func (r *Reader) Raw() ([]byte, bool) {
 	return nil, false
 }
 
-// Str reads a string. The result shares the Reader's copy of the input.
+// Str reads a string. The result shares memory with the other strings the
+// Reader read (not with its input): their bytes are copied into an arena
+// made for a third of the input left, about what the strings of a
+// canonical document take of it, so that a document's strings cost an
+// allocation or two and keep no more than their own bytes alive.
 func (r *Reader) Str() (string, bool) {
 	tok, ok := r.Raw()
 	if !ok {
 		return "", false
 	}
-	if len(tok) == 2 {
+	v := tok[1 : len(tok)-1]
+	if len(v) == 0 {
 		return "", true
 	}
-	if r.src == "" {
-		r.src = string(r.b)
+	if cap(r.arena)-len(r.arena) < len(v) {
+		r.arena = make([]byte, 0, len(v)+(len(r.b)-r.i)/3)
 	}
-	end := r.i - 1 // the closing quote
-	return r.src[end-(len(tok)-2) : end], true
+	start := len(r.arena)
+	r.arena = append(r.arena, v...)
+	// The arena's bytes from start on are never written again.
+	return unsafe.String(&r.arena[start], len(v)), true
 }
 
 // Bool reads true or false.

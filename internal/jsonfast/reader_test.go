@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,4 +211,35 @@ func normalize(v any) any {
 		}
 	}
 	return v
+}
+
+// TestReaderStrings: the strings a Reader reads keep their values while
+// it reads more, within one arena and across the new ones made when one
+// is full (an array of strings the arena's third of the input cannot hold),
+// and do not change when the input does.
+func TestReaderStrings(t *testing.T) {
+	var want []string
+	in := []byte("[")
+	for i := range 40 {
+		s := strings.Repeat(string(rune('a'+i%26)), 1+i%7*5)
+		want = append(want, s)
+		if i > 0 {
+			in = append(in, ',')
+		}
+		in = append(in, '"')
+		in = append(in, s...)
+		in = append(in, '"')
+	}
+	in = append(in, ']')
+	r := jsonfast.NewReader(in)
+	require.True(t, r.OpenArray(), "open")
+	var got []string
+	for r.NextElem() {
+		s, ok := r.Str()
+		require.True(t, ok, "string %d", len(got))
+		got = append(got, s)
+	}
+	require.True(t, r.End(), "end")
+	clear(in)
+	assert.Equal(t, want, got, "the strings read")
 }
