@@ -274,10 +274,11 @@ type item struct {
 	// Set while the handler runs when the consumer commits in batches
 	// (see Defer): the writes, rows (TxBatch.Defer) and after functions
 	// it deferred.
-	batch  batchCommitter
-	writes []TxWrite
-	rows   []deferredRow
-	afters []func()
+	batch   batchCommitter
+	writes  []TxWrite
+	rows    []deferredRow
+	appends []deferredAppend // SQL.DeferAppend
+	afters  []func()
 	// The dedupe claim made for it with those of the other ready items
 	// (claimReady), and the lease whose completion its handler deferred.
 	pre    preClaim
@@ -853,7 +854,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			}
 			delete(r.replaying, it.replay.ID)
 		}
-		if len(it.writes) > 0 || len(it.rows) > 0 || len(it.afters) > 0 {
+		if len(it.writes) > 0 || len(it.rows) > 0 || len(it.appends) > 0 || len(it.afters) > 0 {
 			// Finished once its writes commit (flush).
 			r.unflushed = append(r.unflushed, it)
 			return
@@ -863,7 +864,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 	}
 	// What a failed attempt deferred is dropped: the next attempt
 	// defers its own.
-	it.writes, it.rows, it.afters = nil, nil, nil
+	it.writes, it.rows, it.appends, it.afters = nil, nil, nil, nil
 	if stopping {
 		return
 	}
