@@ -71,7 +71,7 @@ func (s *statusLog) checkSequences(t *testing.T, orderID string) {
 // handled.
 type handledHook struct{ fn func(t canonical.EventType) }
 
-func (h handledHook) Count(context.Context, flow.Counter, string)      {}
+func (h handledHook) Count(context.Context, flow.Counter, string)    {}
 func (h handledHook) SyncLag(context.Context, string, time.Duration) {}
 func (h handledHook) CountEvent(_ context.Context, c flow.Counter, _ string, t canonical.EventType) {
 	if c == flow.CounterHandled {
