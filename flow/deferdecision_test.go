@@ -115,9 +115,11 @@ func openDeferDB(t *testing.T, dialect idempotency.Dialect) *deferDB {
 // stores returns the log and the state store over db, migrated.
 func (d *deferDB) stores(t *testing.T, db *sql.DB) (*eventlog.SQL, *flow.SQLState) {
 	ctx := context.Background()
-	// A short LockCheck: a restarted flow takes the crashed one's group
-	// lock over after 3×LockCheck.
-	el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: d.dialect, Prefix: d.prefix, LockCheck: 20 * time.Millisecond})
+	// A shorter LockCheck than the default: a restarted flow takes the
+	// crashed one's group lock over after 3×LockCheck. Not much shorter:
+	// a check that does not answer within LockCheck (under the race
+	// detector) loses the lock.
+	el, err := eventlog.NewSQL(db, eventlog.SQLConfig{Dialect: d.dialect, Prefix: d.prefix, LockCheck: 300 * time.Millisecond})
 	require.NoError(t, err, "eventlog.NewSQL")
 	require.NoError(t, el.Migrate(ctx), "eventlog Migrate")
 	st, err := flow.NewSQLState(db, flow.SQLStateConfig{Dialect: d.dialect, Prefix: d.prefix})
