@@ -145,7 +145,11 @@ func (d *deferDB) open(t *testing.T, spy *sqlspy.Spy, sys deferSystems, m flow.M
 		db.SetMaxIdleConns(16)
 	}
 	el, st := d.stores(t, db)
-	cfg := flow.Config{ERP: sys.erp, WMS: sys.wms, CRM: sys.crm, Log: el, State: st, Cursors: st, Metrics: m,
+	var w connector.WMS = sys.wms
+	if sys.wrapWMS != nil {
+		w = sys.wrapWMS(w)
+	}
+	cfg := flow.Config{ERP: sys.erp, WMS: w, CRM: sys.crm, Log: el, State: st, Cursors: st, Metrics: m,
 		PollInterval: time.Millisecond}
 	if dedupe {
 		table := ""
@@ -194,6 +198,8 @@ type deferSystems struct {
 	wms *wms.Memory
 	crm *statusLog
 	raw *crm.Memory
+	// wrapWMS, when set, wraps the WMS the flows are given.
+	wrapWMS func(connector.WMS) connector.WMS
 }
 
 func newDeferSystems(t *testing.T) deferSystems {
@@ -367,4 +373,51 @@ func TestDecisionGroupCommitFails(t *testing.T) {
 		require.True(t, ok, "the CRM shows the order")
 		assert.Equal(t, v.Status, shown.Status, "the CRM shows the order's status")
 	})
+}
+
+// releaseWatch is a WMS that calls before ahead of each release.
+type releaseWatch struct {
+	connector.WMS
+	before func(fo canonical.FulfillmentOrder)
+}
+
+func (w releaseWatch) Unwrap() any { return w.WMS }
+
+func (w releaseWatch) Release(ctx context.Context, fo canonical.FulfillmentOrder) (canonical.FulfillmentOrder, error) {
+	w.before(fo)
+	return w.WMS.Release(ctx, fo)
+}
+
+// TestAcceptedShownBeforeRelease: the CRM is shown an order the ERP
+// accepted before its fulfilment orders are released, on SQL as in
+// memory, although the decision is appended in the group commit and not
+// published before it: a WMS that fails its releases for a while does not
+// keep the acceptance from the CRM.
+func TestAcceptedShownBeforeRelease(t *testing.T) {
+	for _, dialect := range []idempotency.Dialect{idempotency.SQLite, idempotency.Postgres} {
+		t.Run(dialect.String(), func(t *testing.T) {
+			d := openDeferDB(t, dialect)
+			sys := newDeferSystems(t)
+			var mu sync.Mutex
+			var shown []connector.OrderStatus // what the CRM showed at each release
+			var releases int
+			sys.wrapWMS = func(w connector.WMS) connector.WMS {
+				return releaseWatch{WMS: w, before: func(fo canonical.FulfillmentOrder) {
+					st, _ := sys.raw.ShownStatus(fo.OrderID)
+					mu.Lock()
+					defer mu.Unlock()
+					releases++
+					shown = append(shown, st)
+				}}
+			}
+			f, _ := d.open(t, &sqlspy.Spy{}, sys, nil, true)
+			id := sys.submit(t, "ACC-0002", "SKU-100", "2")
+			sys.settle(t, f)
+			mu.Lock()
+			defer mu.Unlock()
+			require.Positive(t, releases, "releases")
+			assert.Equal(t, id, shown[0].OrderID, "the CRM shows the order at its first release")
+			assert.Equal(t, canonical.CommercialAccepted, shown[0].Status.Commercial, "the CRM shows the order accepted at its first release")
+		})
+	}
 }

@@ -128,8 +128,9 @@
 //     ERP again (acceptance is idempotent by key; no system has seen the
 //     lost answer). Nothing is published to the CRM before that commit:
 //     the decided status is published by the handler of the decision
-//     event (order.accepted releases and publishes; order.held and
-//     order.rejected publish). When that commit fails and the event's
+//     event (order.accepted publishes it before the releases, within the
+//     sequences reserved by the decision's save; order.held and
+//     order.rejected publish it). When that commit fails and the event's
 //     writes fail again alone, the event is handled again, and the
 //     handler does not trust its copy of the order in memory (decided
 //     without the decision appended): it loads the order from the store;

@@ -398,7 +398,8 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		return false, err // held increases of a change sent again (flow/change.go)
 	}
 	f.mu.Lock()
-	if st.phase == phaseHeld {
+	resumed := st.phase == phaseHeld
+	if resumed {
 		// The hold watcher saw the holds released in the ERP.
 		o := &st.order
 		t := f.now()
@@ -425,7 +426,7 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 			return false, f.publish(ctx, st)
 		}
 	}
-	ph, plan := st.phase, st.plan
+	ph, plan, first := st.phase, st.plan, len(st.released) == 0
 	o := st.order
 	o.Lines = slices.Clone(o.Lines)
 	f.mu.Unlock()
@@ -435,6 +436,16 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 	case phaseAccepted:
 	default:
 		return false, bad(fmt.Errorf("%w: order %s is %s, not accepted", ErrOrderState, o.ID, ph))
+	}
+	if first && !resumed && f.defers(ctx) {
+		// The decision was appended in the group commit, and not
+		// published before it (see deferDecision): the CRM is shown the
+		// accepted order before its releases, as when onSubmitted
+		// publishes it. The sequence is one the decision's save
+		// reserved.
+		if err := f.publish(ctx, st); err != nil {
+			return false, err
+		}
 	}
 	if plan == nil {
 		p, ok, err := f.newPlan(ctx, &o)
@@ -548,8 +559,8 @@ func (f *Flow) planEarly(ctx context.Context, st *orderState) error {
 // state saved reserves the next seqReserve status sequences, and nothing
 // is published before the commit (a publication made before could be
 // repeated with other content after a crash): the handler of the decision
-// event publishes (onAccepted, or recordedDecision for a hold or a
-// rejection). Until the commit, st.deciding is set: a handler that
+// event publishes (onAccepted, before its releases, or recordedDecision
+// for a hold or a rejection). Until the commit, st.deciding is set: a handler that
 // finds it set (the commit failed, the event is handled again) loads the
 // order from the store, which does not hold the decision.
 func (f *Flow) deferDecision(ctx context.Context, dl *eventlog.SQL, st *orderState, e canonical.Event) (bool, error) {
