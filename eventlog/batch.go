@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/idempotency"
 )
 
@@ -34,15 +35,16 @@ type batchCommitter interface {
 	usesDB(db *sql.DB) bool
 	// commitBatch runs writes in one transaction on the backend's
 	// database, committing there the group's cursor too when cursor is not
-	// 0, and commits it.
-	commitBatch(ctx context.Context, group string, epoch, cursor uint64, writes []TxWrite) error
+	// 0, then appends the events of appends (last, so that on PostgreSQL
+	// the append lock is held only until the commit), and commits it.
+	commitBatch(ctx context.Context, group string, epoch, cursor uint64, writes []TxWrite, appends []deferredAppend) error
 }
 
 var _ batchCommitter = (*SQL)(nil)
 
 func (s *SQL) usesDB(db *sql.DB) bool { return db != nil && db == s.db }
 
-func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint64, writes []TxWrite) error {
+func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint64, writes []TxWrite, appends []deferredAppend) error {
 	var cs cursorStatements
 	if cursor != 0 {
 		var err error
@@ -50,17 +52,122 @@ func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint6
 			return s.wrap("commit batch", err)
 		}
 	}
-	return s.inTx(ctx, "commit batch", func(tx *sql.Tx) error {
+	// The events to append, merged per log in the order of the items
+	// (usually one log: the consumer's own), with the statements SQLite
+	// needs prepared before the transaction takes the one connection.
+	appends = mergeAppends(appends)
+	preps := make([]*sql.Stmt, len(appends))
+	for i, a := range appends {
+		if a.s.dialect != Postgres && len(a.events) <= insertRows {
+			var err error
+			if preps[i], err = a.s.prepared(ctx, insertQuery("events", len(a.events))); err != nil {
+				return s.wrap("commit batch", err)
+			}
+		}
+	}
+	err := s.inTx(ctx, "commit batch", func(tx *sql.Tx) error {
 		for _, w := range writes {
 			if err := w(ctx, tx); err != nil {
 				return err
 			}
 		}
-		if cursor == 0 {
-			return nil
+		if cursor != 0 {
+			if err := s.commitIn(ctx, tx, cs, group, epoch, cursor); err != nil {
+				return err
+			}
 		}
-		return s.commitIn(ctx, tx, cs, group, epoch, cursor)
+		// Appended last: on PostgreSQL the append lock is taken by the
+		// last statement before the commit, and held only until it.
+		for i, a := range appends {
+			if err := a.s.insertIn(ctx, tx, a.events, a.payloads, preps[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	if err == nil {
+		for _, a := range appends {
+			a.s.appended()
+		}
+	}
+	return err
+}
+
+// deferredAppend is an append to the log of s deferred to a group commit
+// (SQL.DeferAppend): events and their encodings.
+type deferredAppend struct {
+	s        *SQL
+	events   []canonical.Event
+	payloads [][]byte
+}
+
+// mergeAppends merges the appends of the same log, keeping their order.
+func mergeAppends(as []deferredAppend) []deferredAppend {
+	if len(as) <= 1 {
+		return as
+	}
+	out := make([]deferredAppend, 0, 1)
+	for _, a := range as {
+		i := slices.IndexFunc(out, func(o deferredAppend) bool { return o.s == a.s })
+		if i < 0 {
+			out = append(out, deferredAppend{s: a.s, events: slices.Clone(a.events), payloads: slices.Clone(a.payloads)})
+			continue
+		}
+		out[i].events = append(out[i].events, a.events...)
+		out[i].payloads = append(out[i].payloads, a.payloads...)
+	}
+	return out
+}
+
+// DeferAppend appends events to the log in the transaction that commits
+// the event handled by the handler called with ctx, as [Defer] defers a
+// write, and calls after, when not nil, once that transaction committed;
+// it reports true. It does so only when [SQL.Defers] reports true for
+// ctx; otherwise it appends nothing and reports false, and the caller
+// appends at once (with [SQL.Append]). The error matches
+// [ErrInvalidEvent] for an invalid event, and nothing is deferred.
+//
+// The events are appended as [SQL.Append] appends them, in the order
+// given, after the events appended by the handlers of the events committed
+// before in the group, and they are durable (and delivered) if and only if
+// the transaction commits, together with the handler's other deferred
+// writes and its event's acknowledgement: a crash before the commit
+// loses them with the rest, and the handler runs again. They are appended
+// by the last statement of the transaction: on PostgreSQL it takes the
+// append lock (as every append does, so that offsets become visible in
+// order), which is held only until the commit. Consumers waiting on
+// [SQL.Appended] are woken once the transaction committed. When the
+// group's transaction fails and the event's writes are tried again alone,
+// its appends are too; when those fail, the events are not appended and the
+// handler is handled as failed (see [Defer]): it must not take them for
+// appended before after was called.
+//
+// Call DeferAppend only while the handler runs, from its goroutine.
+func (s *SQL) DeferAppend(ctx context.Context, after func(), events ...canonical.Event) (bool, error) {
+	it, ok := ctx.Value(batchKey{}).(*item)
+	if !ok || it.batch == nil || !it.batch.usesDB(s.db) {
+		return false, nil
+	}
+	payloads, err := encode(events)
+	if err != nil {
+		return false, err
+	}
+	if len(events) == 0 {
+		return false, nil
+	}
+	it.appends = append(it.appends, deferredAppend{s: s, events: slices.Clone(events), payloads: payloads})
+	if after != nil {
+		it.afters = append(it.afters, after)
+	}
+	return true, nil
+}
+
+// Defers reports whether [SQL.DeferAppend] would defer an append for the
+// handler called with ctx: whether its [Consumer] commits in groups on
+// s's database (a consumer over an SQL backend on that database, for an
+// event of the log, not a replayed dead letter).
+func (s *SQL) Defers(ctx context.Context) bool {
+	return Defers(ctx, s.db)
 }
 
 // Defer registers write to run in the transaction that commits the event
@@ -417,7 +524,11 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 	for _, it := range items {
 		it.done = false
 	}
-	err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, cursor, writes)
+	var appends []deferredAppend
+	for _, it := range items {
+		appends = append(appends, it.appends...)
+	}
+	err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, cursor, writes, appends)
 	if err == nil {
 		if cursor != 0 {
 			r.committed = cursor
@@ -440,12 +551,12 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 		for _, row := range it.rows {
 			writes = append(writes, row.writeAlone)
 		}
-		err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, 0, writes)
+		err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, 0, writes, it.appends)
 		if err == nil {
 			r.flushed(it)
 			continue
 		}
-		it.writes, it.rows, it.afters = nil, nil, nil
+		it.writes, it.rows, it.appends, it.afters = nil, nil, nil, nil
 		if l := it.dedupe; l.Token != 0 {
 			// Its completion rolled back: the event is handled again, and
 			// its retry must find the key free, as after a handler's
@@ -465,7 +576,7 @@ func (r *run) flushed(it *item) {
 	for _, f := range it.afters {
 		f()
 	}
-	it.writes, it.rows, it.afters, it.dedupe = nil, nil, nil, idempotency.Lease{}
+	it.writes, it.rows, it.appends, it.afters, it.dedupe = nil, nil, nil, nil, idempotency.Lease{}
 	r.finish(it)
 }
 

@@ -276,10 +276,12 @@ type item struct {
 	dead     *DeadLetter // set while its dead letter could not be stored
 	// Set while the handler runs when the consumer commits in batches
 	// (see Defer): the batch committer, and the writes, rows
-	// (TxBatch.Defer) and after functions it deferred.
-	writes []TxWrite
-	rows   []deferredRow
-	afters []func()
+	// (TxBatch.Defer), appends (SQL.DeferAppend) and after functions it
+	// deferred.
+	writes  []TxWrite
+	rows    []deferredRow
+	appends []deferredAppend
+	afters  []func()
 	// The dedupe claim made for it with those of the other ready items
 	// (claimReady, only with a batch claimer), and the lease whose
 	// completion its handler deferred.
@@ -856,7 +858,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			}
 			delete(r.replaying, it.replay.ID)
 		}
-		if len(it.writes) > 0 || len(it.rows) > 0 || len(it.afters) > 0 {
+		if len(it.writes) > 0 || len(it.rows) > 0 || len(it.appends) > 0 || len(it.afters) > 0 {
 			// Finished once its writes commit (flush).
 			r.unflushed = append(r.unflushed, it)
 			return
@@ -866,7 +868,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 	}
 	// What a failed attempt deferred is dropped: the next attempt
 	// defers its own.
-	it.writes, it.rows, it.afters = nil, nil, nil
+	it.writes, it.rows, it.appends, it.afters = nil, nil, nil, nil
 	if stopping {
 		return
 	}

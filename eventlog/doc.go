@@ -51,10 +51,14 @@
 // completions of the dedupe claims (when ConsumerConfig.Dedupe is an
 // [idempotency.TxCompleter] on the same database, as an
 // idempotency.SQLStore is; in one statement when it is an
-// [idempotency.TxBatchCompleter] too) and the cursor go into one
-// transaction for the events done since its last commit, so that a
-// handler's state and its event's acknowledgement are durable together,
-// with one commit for many events. A key's next event is handed to a
+// [idempotency.TxBatchCompleter] too), the cursor and, last, the events
+// its handlers appended with [SQL.DeferAppend] go into one transaction
+// for the events done since its last commit, so that a handler's state,
+// the events it appended and its event's acknowledgement are durable
+// together, with one commit for many events. The deferred appends are
+// made by the transaction's last statements (on PostgreSQL each takes the
+// append lock, held until the commit, so that offsets still become
+// visible in order), and [SQL.Appended] is notified once it committed. A key's next event is handed to a
 // handler only after that commit. A crash before it leaves every one of
 // those events to be delivered again, with their dedupe claims held until
 // their lease ends, as for a crash inside a handler. When the writes of an

@@ -561,6 +561,18 @@ const insertRows = 200
 // the join that feeds the insert yields a row, and the rows are inserted
 // (their offsets drawn) in the order of the events.
 func (s *SQL) insertLocked(ctx context.Context, events []canonical.Event, payloads [][]byte) error {
+	query, args := s.lockedInsert(events, payloads)
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}
+
+// lockedInsert returns the template and arguments of insertLocked's
+// statement.
+func (s *SQL) lockedInsert(events []canonical.Event, payloads [][]byte) (string, []any) {
 	var b strings.Builder
 	b.WriteString("WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)) INSERT INTO {p}events (pkey, payload) " +
 		"SELECT v.pkey, v.payload FROM l, (VALUES ")
@@ -575,12 +587,29 @@ func (s *SQL) insertLocked(ctx context.Context, events []canonical.Event, payloa
 		args = append(args, events[i].Partition(), payloads[i])
 	}
 	b.WriteString(") AS v(n, pkey, payload) ORDER BY v.n")
-	st, err := s.prepared(ctx, b.String())
-	if err != nil {
-		return err
+	return b.String(), args
+}
+
+// insertIn writes encoded events into the log within tx, in order, as
+// Append does: on PostgreSQL by statements of at most insertRows events
+// that take the append lock themselves (held until tx ends), on SQLite
+// with prep, when not nil, the prepared insertQuery of all the events
+// (see insert).
+func (s *SQL) insertIn(ctx context.Context, tx *sql.Tx, events []canonical.Event, payloads [][]byte, prep *sql.Stmt) error {
+	if s.dialect != Postgres {
+		return s.insert(ctx, tx, "events", events, payloads, prep)
 	}
-	_, err = st.ExecContext(ctx, args...)
-	return err
+	for start := 0; start < len(events); start += insertRows {
+		end := min(start+insertRows, len(events))
+		// Not prepared on the database: preparing there would take
+		// another connection; the driver keeps the statement of each
+		// text it runs on its connection.
+		query, args := s.lockedInsert(events[start:end], payloads[start:end])
+		if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Append implements [Log.Append], in one transaction (on PostgreSQL, one

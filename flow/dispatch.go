@@ -194,9 +194,10 @@ var routes = map[canonical.EventType]route{
 	canonical.EventOrderSubmitted: handler(orderOfOrder, (*Flow).onSubmitted),
 	canonical.EventOrderAccepted:  handler(orderOfOrder, (*Flow).onAccepted),
 	// Records of the flow's own decisions: their effects were made by
-	// the handler that emitted them.
-	canonical.EventOrderRejected:          recorded,
-	canonical.EventOrderHeld:              recorded,
+	// the handler that emitted them (a deferred one's publication aside:
+	// recordedDecision).
+	canonical.EventOrderRejected:          recordedDecision,
+	canonical.EventOrderHeld:              recordedDecision,
 	canonical.EventOrderCancelled:         recorded,
 	canonical.EventFulfillmentAllocated:   handler(orderOfAllocation, (*Flow).onAllocation),
 	canonical.EventFulfillmentBackordered: handler(orderOfAllocation, (*Flow).onAllocation),

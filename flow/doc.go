@@ -116,12 +116,38 @@
 // the order's next event is handled only after that commit. A crash
 // before it loses the saves and the acknowledgements together: those
 // events are handled again from the state saved before them, still at
-// most one handler behind for each order. The status sequence is then
-// not saved before each publication: a save reserves the next 8 sequences
-// (the state stores the last one reserved, and a restarted flow publishes
-// above it), and a publication beyond them is saved first. The sourcing
-// plan is still saved before any release, as are the hold watcher's
-// resumptions, outside handlers.
+// most one handler behind for each order. On that path, when Config.Log
+// is that eventlog.SQL itself, the guarantees above are kept with no
+// commit of their own:
+//
+//   - the decision event (order.accepted, held or rejected) is appended in
+//     that same transaction (eventlog.SQL.DeferAppend), with the decided
+//     state: a decided state is saved if and only if its decision is
+//     appended, a rejection's as any other. A crash before the commit
+//     loses both, and the order.submitted event handled again asks the
+//     ERP again (acceptance is idempotent by key; no system has seen the
+//     lost answer). Nothing is published to the CRM before that commit:
+//     the decided status is published by the handler of the decision
+//     event (order.accepted publishes it before the releases, within the
+//     sequences reserved by the decision's save; order.held and
+//     order.rejected publish it). When that commit fails and the event's
+//     writes fail again alone, the event is handled again, and the
+//     handler does not trust its copy of the order in memory (decided
+//     without the decision appended): it loads the order from the store;
+//   - the status sequence is not saved before each publication: a save
+//     (the decision's first) reserves the next 8 sequences (the state
+//     stores the last one reserved, and a restarted flow publishes above
+//     it), and a publication beyond them is saved first;
+//   - the sourcing plan of an order the ERP accepts at once is made
+//     before the decision's commit and saved by it, so its releases need
+//     no save before; a plan made later (an order released from hold, or
+//     planned again after a change or cancellation) is saved before any
+//     release, and the hold watcher's resumptions are saved after their
+//     event is appended, outside handlers, as above.
+//
+// A flow whose Config.Log is another log (or an eventlog.SQL wrapped in
+// another Backend), a replayed dead letter, and a flow without an
+// [SQLState] keep the checkpoints of the list above.
 //
 // Each save is conditional on the version the flow loaded
 // ([StoredState.Version]): when several processes run the flow over one

@@ -25,6 +25,14 @@ import (
 func (f *Flow) lookup(ctx context.Context, orderID string, keep bool) (*orderState, error) {
 	f.mu.Lock()
 	mem := f.orders[orderID]
+	if mem != nil && mem.deciding && keep {
+		// A handler deferred the order's decision to a group commit
+		// that did not commit (see deferDecision): the copy in memory
+		// is ahead of the store, decided without the decision appended.
+		// The handler goes on from the stored state.
+		delete(f.orders, orderID)
+		mem = nil
+	}
 	f.mu.Unlock()
 	if mem != nil && (keep || !f.shared) {
 		if keep {
@@ -364,7 +372,9 @@ func (f *Flow) heldOrders(ctx context.Context) ([]*orderState, error) {
 	var held []*orderState
 	seen := map[string]bool{}
 	for id, st := range f.orders {
-		if heldLocked(st) {
+		// An order whose decision is not committed yet is not checked:
+		// its hold may never be durable (see deferDecision).
+		if heldLocked(st) && !st.deciding {
 			held = append(held, st)
 			seen[id] = true
 		}
@@ -391,7 +401,7 @@ func (f *Flow) heldOrders(ctx context.Context) ([]*orderState, error) {
 			if !f.shared {
 				st = f.keepLocked(st)
 			}
-			if heldLocked(st) {
+			if heldLocked(st) && !st.deciding {
 				held = append(held, st)
 			}
 		}

@@ -119,6 +119,12 @@ type orderState struct {
 	order    canonical.Order
 	phase    phase
 	decision bool // the decision event (accepted, held, rejected) is appended
+	// deciding reports that decision was set by a handler that deferred
+	// the decision's append to its consumer's group commit (see
+	// Flow.deferDecision), which has not committed yet: a handler that
+	// finds it set finds a state the store may never hold (that commit
+	// failed) and loads the order again (Flow.lookup).
+	deciding bool
 	resumed  bool // the hold watcher appended the resuming accepted event
 	// holdLines are the ERP's per-line decisions of an order it put on
 	// hold, kept until the hold is released: a line rejected then stays

@@ -20,6 +20,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/retry"
 	"github.com/distsync/distsync/tracing"
 )
@@ -95,6 +96,10 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	if o.Version < version || decided {
 		return true, f.publish(ctx, st)
 	}
+	// With the state saved in the consumer's group commit on the log's
+	// database, the decision is appended in that commit too (see
+	// deferDecision).
+	dl := f.deferLog(ctx)
 	if ph == phaseSubmitted {
 		if err := f.decide(ctx, st); err != nil {
 			return false, err
@@ -102,7 +107,7 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 		f.mu.Lock()
 		rejected := st.phase == phaseRejected
 		f.mu.Unlock()
-		if rejected {
+		if rejected && dl == nil {
 			// Saved before the rejection is appended: the ERP's
 			// validation is not idempotent (its answer's time differs),
 			// so a handler run again after a crash must append the
@@ -110,6 +115,11 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 			if err := f.checkpoint(ctx, st); err != nil {
 				return false, err
 			}
+		}
+	}
+	if dl != nil {
+		if err := f.planEarly(ctx, st); err != nil {
+			return false, err
 		}
 	}
 	// The decision event is made under f.mu, from the state itself: a
@@ -128,6 +138,11 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	f.mu.Unlock()
 	if err != nil {
 		return false, err
+	}
+	if dl != nil {
+		if deferred, err := f.deferDecision(ctx, dl, st, e); deferred || err != nil {
+			return false, err
+		}
 	}
 	if err := f.appendOne(ctx, e); err != nil {
 		return false, err
@@ -389,7 +404,8 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 		return false, err // held increases of a change sent again (flow/change.go)
 	}
 	f.mu.Lock()
-	if st.phase == phaseHeld {
+	resumed := st.phase == phaseHeld
+	if resumed {
 		// The hold watcher saw the holds released in the ERP.
 		o := &st.order
 		t := f.now()
@@ -416,7 +432,7 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 			return false, f.publish(ctx, st)
 		}
 	}
-	ph, plan := st.phase, st.plan
+	ph, plan, first := st.phase, st.plan, len(st.released) == 0
 	o := st.order
 	o.Lines = slices.Clone(o.Lines)
 	f.mu.Unlock()
@@ -427,15 +443,22 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 	default:
 		return false, bad(fmt.Errorf("%w: order %s is %s, not accepted", ErrOrderState, o.ID, ph))
 	}
+	if first && !resumed && f.defers(ctx) {
+		// The decision was appended in the group commit, and not
+		// published before it (see deferDecision): the CRM is shown the
+		// accepted order before its releases, as when onSubmitted
+		// publishes it. The sequence is one the decision's save
+		// reserved.
+		if err := f.publish(ctx, st); err != nil {
+			return false, err
+		}
+	}
 	if plan == nil {
-		p, err := f.sourcer.Plan(ctx, o)
+		p, ok, err := f.newPlan(ctx, &o)
 		if err != nil {
 			return false, err
 		}
-		for i := range p {
-			p[i] = carryExtensions(p[i], &o)
-		}
-		if len(p) == 0 && !nothingOpen(&o) { // everything cancelled: nothing to release
+		if !ok {
 			return false, bad(fmt.Errorf("%w: order %s: the sourcer planned no fulfilment order", ErrOrderState, o.ID))
 		}
 		f.mu.Lock()
@@ -475,6 +498,113 @@ func (f *Flow) onAccepted(ctx context.Context, ev canonical.Event, erpView canon
 	st.phase = phaseReleased
 	f.mu.Unlock()
 	return false, nil
+}
+
+// newPlan returns the sourcing plan of the order o, and false when the
+// sourcer planned no fulfilment order for an order with lines open (the
+// caller reports it).
+func (f *Flow) newPlan(ctx context.Context, o *canonical.Order) ([]canonical.FulfillmentOrder, bool, error) {
+	p, err := f.sourcer.Plan(ctx, *o)
+	if err != nil {
+		return nil, false, err
+	}
+	for i := range p {
+		p[i] = carryExtensions(p[i], o)
+	}
+	if len(p) == 0 && !nothingOpen(o) { // everything cancelled: nothing to release
+		return nil, false, nil
+	}
+	return p, true, nil
+}
+
+// deferLog returns the flow's log when the decision of the order whose
+// event the handler called with ctx handles is appended in the consumer's
+// group commit, with the order's state (see deferDecision): an
+// eventlog.SQL log whose database is the SQLState's, that the consumer
+// commits in groups on; nil otherwise.
+func (f *Flow) deferLog(ctx context.Context) *eventlog.SQL {
+	if !f.defers(ctx) {
+		return nil
+	}
+	if dl, ok := f.log.(*eventlog.SQL); ok && dl.Defers(ctx) {
+		return dl
+	}
+	return nil
+}
+
+// planEarly makes the sourcing plan of an accepted order that has none,
+// so that the group commit that appends its decision saves the plan with
+// it (see deferDecision): onAccepted then releases it without saving
+// first. An order the sourcer plans nothing for keeps no plan, and
+// onAccepted reports it.
+func (f *Flow) planEarly(ctx context.Context, st *orderState) error {
+	f.mu.Lock()
+	if st.phase != phaseAccepted || st.plan != nil {
+		f.mu.Unlock()
+		return nil
+	}
+	o := st.order
+	o.Lines = slices.Clone(o.Lines)
+	f.mu.Unlock()
+	p, ok, err := f.newPlan(ctx, &o)
+	if err != nil || !ok {
+		return err
+	}
+	f.mu.Lock()
+	st.plan = p
+	f.mu.Unlock()
+	return nil
+}
+
+// deferDecision defers the append of e, the order's decision, to the
+// group commit that saves the order's state after the handler (deferSave),
+// and reports whether it did: the decision and the decided state are
+// durable together or not at all, so a saved decided state always has its
+// decision appended, and a rejection (whose validation in the ERP is not
+// idempotent) is never appended but from the state saved with it. The
+// state saved reserves the next seqReserve status sequences, and nothing
+// is published before the commit (a publication made before could be
+// repeated with other content after a crash): the handler of the decision
+// event publishes (onAccepted, before its releases, or recordedDecision
+// for a hold or a rejection). Until the commit, st.deciding is set: a handler that
+// finds it set (the commit failed, the event is handled again) loads the
+// order from the store, which does not hold the decision.
+func (f *Flow) deferDecision(ctx context.Context, dl *eventlog.SQL, st *orderState, e canonical.Event) (bool, error) {
+	f.mu.Lock()
+	mark := st.seqMark
+	st.decision, st.deciding = true, true
+	st.seqMark = max(st.seqMark, st.seq+seqReserve)
+	f.mu.Unlock()
+	deferred, err := dl.DeferAppend(ctx, func() {
+		f.mu.Lock()
+		st.deciding = false
+		f.mu.Unlock()
+	}, e)
+	if !deferred {
+		f.mu.Lock()
+		st.decision, st.deciding, st.seqMark = false, false, mark
+		f.mu.Unlock()
+	}
+	return deferred, err
+}
+
+// recordedDecision is the route of the flow's own order.held and
+// order.rejected events: their effects were made by the handler that
+// emitted them, but when it deferred their append to the group commit
+// (deferDecision) it did not publish the decided status, which this
+// handler does.
+func recordedDecision(f *Flow, ctx context.Context, ev canonical.Event, bad func(error) error) (bool, error) {
+	if ev.Source != f.source || !f.defers(ctx) {
+		return false, nil
+	}
+	st, err := f.lookup(ctx, ev.Partition(), true)
+	if errors.Is(err, ErrBadState) {
+		return false, bad(err)
+	}
+	if err != nil || st == nil {
+		return false, err
+	}
+	return false, f.publish(ctx, st)
 }
 
 // releasedLines returns the per-line answer of an order whose holds the

@@ -74,8 +74,9 @@ func (c SQLStateConfig) Validate() error {
 // With an SQLState the handlers recognise an event handled again after a
 // crash from the order's stored state, so Config.Dedupe is optional. Over
 // the database of the flow's eventlog.SQL log, an order's state is saved
-// after each handler in the consumer's group commit (see the package
-// documentation, section Durable state and crashes).
+// after each handler in the consumer's group commit, and the ERP's
+// decision on a new order is appended to the log in that commit too (see
+// the package documentation, section Durable state and crashes).
 //
 // It prepares its statements on first use; [SQLState.Close] releases them.
 // An SQLState is safe for concurrent use. The zero value is not usable;

@@ -30,6 +30,12 @@ type Spy struct {
 	// counted in Stmts, from the goroutine that runs it: it must be safe
 	// for concurrent use. Set it before Open.
 	OnStmt func(query string)
+	// FailCommit, when not nil, is called before each commit of a
+	// transaction with the texts of the statements run in it; a non-nil
+	// error rolls the transaction back and fails the commit with it, as a
+	// commit the database refused. It must be safe for concurrent use.
+	// Set it before Open.
+	FailCommit func(stmts []string) error
 }
 
 // Open returns a *sql.DB over db's driver, opened with dsn, whose
@@ -89,6 +95,7 @@ type countConn struct {
 	driver.Conn
 	n    *Spy
 	inTx bool
+	txq  []string // the statements of the transaction, for FailCommit
 }
 
 func (c *countConn) count(query string) error {
@@ -96,6 +103,9 @@ func (c *countConn) count(query string) error {
 		return err
 	}
 	c.n.Stmts.Add(1)
+	if c.inTx && c.n.FailCommit != nil {
+		c.txq = append(c.txq, query)
+	}
 	if c.n.OnStmt != nil {
 		c.n.OnStmt(query)
 	}
@@ -142,7 +152,7 @@ func (c *countConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 	if err != nil {
 		return nil, err
 	}
-	c.inTx = true
+	c.inTx, c.txq = true, c.txq[:0]
 	return countTx{tx: tx, c: c}, nil
 }
 
@@ -196,11 +206,15 @@ type countTx struct {
 
 func (t countTx) Commit() error {
 	t.c.inTx = false
-	if err := t.c.n.fail(); err != nil {
+	err := t.c.n.fail()
+	if err == nil && t.c.n.FailCommit != nil {
+		err = t.c.n.FailCommit(t.c.txq)
+	}
+	if err != nil {
 		_ = t.tx.Rollback()
 		return err
 	}
-	err := t.tx.Commit()
+	err = t.tx.Commit()
 	if err == nil {
 		t.c.n.Commits.Add(1)
 	}
