@@ -286,38 +286,72 @@ func AppendEncode(b []byte, doc Document) ([]byte, error) {
 	switch d := doc.(type) {
 	case Order:
 		return appendOrder(b, &d)
-	case *Order:
-		return appendOrder(b, d)
 	case FulfillmentOrder:
 		return appendFulfillmentOrder(b, &d)
-	case *FulfillmentOrder:
-		return appendFulfillmentOrder(b, d)
 	case AllocationUpdate:
 		return appendAllocation(b, &d)
-	case *AllocationUpdate:
-		return appendAllocation(b, d)
 	case Shipment:
 		return appendShipment(b, &d)
-	case *Shipment:
-		return appendShipment(b, d)
 	case InventoryAdjustment:
 		return appendAdjustment(b, &d)
-	case *InventoryAdjustment:
-		return appendAdjustment(b, d)
 	case InventoryPosition:
 		return appendPosition(b, &d)
-	case *InventoryPosition:
-		return appendPosition(b, d)
 	case Invoice:
 		return appendInvoice(b, &d)
-	case *Invoice:
-		return appendInvoice(b, d)
+	}
+	if out, ok, err := appendFast(b, doc); ok {
+		return out, err
 	}
 	return appendMarshal(b, doc)
 }
 
+// AppendEncodeOf is [AppendEncode] for a document given by a pointer that
+// it does not keep: the encoding of *doc (json.Marshal's of doc) appended
+// to b. Where AppendEncode's argument escapes to the heap, so that a
+// document held in a variable is copied there to be encoded, the
+// documents canonical encodes without reflection (orders, fulfilment
+// orders, allocation updates, shipments, inventory adjustments and
+// positions, invoices) are encoded in place; another document is copied
+// once, as AppendEncode's caller would have. A nil doc encodes as null.
+func AppendEncodeOf[D Document](b []byte, doc *D) ([]byte, error) {
+	if doc == nil {
+		return appendMarshal(b, nil)
+	}
+	if out, ok, err := appendFast(b, doc); ok {
+		return out, err
+	}
+	v := *doc
+	return appendMarshal(b, &v)
+}
+
+// appendFast appends the encoding of doc, a non-nil pointer to a document,
+// when canonical encodes its type without reflection, and reports whether
+// it did. It does not keep doc.
+func appendFast(b []byte, doc any) ([]byte, bool, error) {
+	var err error
+	switch d := doc.(type) {
+	case *Order:
+		b, err = appendOrder(b, d)
+	case *FulfillmentOrder:
+		b, err = appendFulfillmentOrder(b, d)
+	case *AllocationUpdate:
+		b, err = appendAllocation(b, d)
+	case *Shipment:
+		b, err = appendShipment(b, d)
+	case *InventoryAdjustment:
+		b, err = appendAdjustment(b, d)
+	case *InventoryPosition:
+		b, err = appendPosition(b, d)
+	case *Invoice:
+		b, err = appendInvoice(b, d)
+	default:
+		return b, false, nil
+	}
+	return b, true, err
+}
+
 // appendMarshal appends json.Marshal's encoding of doc to b.
-func appendMarshal(b []byte, doc Document) ([]byte, error) {
+func appendMarshal(b []byte, doc any) ([]byte, error) {
 	data, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err

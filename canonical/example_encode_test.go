@@ -54,3 +54,24 @@ func ExampleAppendEncode() {
 	// Output:
 	// true 2 SAW-2 3 EA
 }
+
+func ExampleAppendEncodeOf() {
+	// A shipment held in a variable, encoded where it is (AppendEncode
+	// would copy it to the heap) in a buffer the caller reuses.
+	s := canonical.Shipment{ID: "SHP-1", Version: 1, OrderID: "ord-1001", FulfillmentOrderID: "FO-1", Warehouse: "WH-EAST",
+		Carrier: canonical.Carrier{SCAC: "UPSN"}, ShippedAt: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC),
+		Lines: []canonical.ShipmentLine{{ID: "SL-1", OrderLineID: "L1", FulfillmentLineID: "FL-1", Item: canonical.ItemRef{SKU: "HAM-16"},
+			Quantity: canonical.MustParseQuantity("20", "EA")}}}
+	buf := make([]byte, 0, 1024)
+	buf, err := canonical.AppendEncodeOf(buf[:0], &s)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(buf))
+	marshalled, _ := json.Marshal(s)
+	fmt.Println(string(marshalled) == string(buf))
+	// Output:
+	// {"id":"SHP-1","version":1,"orderId":"ord-1001","fulfillmentOrderId":"FO-1","warehouse":"WH-EAST","carrier":{"scac":"UPSN"},"shippedAt":"2026-11-02T09:00:00Z","lines":[{"id":"SL-1","orderLineId":"L1","fulfillmentLineId":"FL-1","item":{"sku":"HAM-16"},"quantity":{"value":"20","unit":"EA"}}]}
+	// true
+}

@@ -452,7 +452,7 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 func (st *state) appendLocked(e canonical.Event) {
 	e.ID = padded("crm-evt-", st.feed.len()+1, 6)
 	e.Source = Source
-	st.feed.append(e)
+	st.feed.append(keep(e))
 	if st.waited.Swap(false) {
 		close(st.wake)
 		st.wake = make(chan struct{})
@@ -771,17 +771,47 @@ const feedChunk = 1024
 // chunk, which grows as a slice does (a CRM with a few orders keeps no
 // full chunk).
 type eventFeed struct {
-	chunks [][]canonical.Event
+	chunks [][]feedEvent
 	n      int
 }
 
+// feedEvent is what the feed keeps of one of its events: the attributes
+// the CRM sets (appendLocked, NewEvent), half of a canonical.Event's size.
+// The others are the same for every event of the feed.
+type feedEvent struct {
+	id, subject, correlation, partition string
+	typ                                 canonical.EventType
+	time                                time.Time
+	seq                                 uint64
+	data                                json.RawMessage
+}
+
+// keep returns what the feed keeps of e, an event of the CRM's source made
+// with canonical.NewEvent, whose other attributes the CRM does not set.
+func keep(e canonical.Event) feedEvent {
+	return feedEvent{id: e.ID, subject: e.Subject, correlation: e.CorrelationID, partition: e.PartitionKey,
+		typ: e.Type, time: e.Time, seq: e.Sequence, data: e.Data}
+}
+
+// event returns the feed's event fe keeps. Its data is the feed's: a
+// canonical.Event's data is read-only once emitted.
+func (fe *feedEvent) event() canonical.Event {
+	return canonical.Event{ID: fe.id, Source: Source, SpecVersion: canonical.EventSpecVersion, Type: fe.typ,
+		Subject: fe.subject, Time: fe.time, DataContentType: feedContentType, Data: fe.data,
+		CorrelationID: fe.correlation, Sequence: fe.seq, PartitionKey: fe.partition}
+}
+
+// feedContentType is the content type of every event of the feed, the
+// one canonical.NewEvent gives.
+const feedContentType = "application/json"
+
 func (f *eventFeed) len() int { return f.n }
 
-func (f *eventFeed) append(e canonical.Event) {
+func (f *eventFeed) append(e feedEvent) {
 	if f.n%feedChunk == 0 {
-		var c []canonical.Event
+		var c []feedEvent
 		if f.n > 0 {
-			c = make([]canonical.Event, 0, feedChunk)
+			c = make([]feedEvent, 0, feedChunk)
 		}
 		f.chunks = append(f.chunks, c)
 	}
@@ -801,7 +831,9 @@ func (f *eventFeed) copy(pos, end int) []canonical.Event {
 		c := f.chunks[pos/feedChunk]
 		k := pos % feedChunk
 		r := c[k:min(len(c), k+end-pos)]
-		out = append(out, r...)
+		for i := range r {
+			out = append(out, r[i].event())
+		}
 		pos += len(r)
 	}
 	return out

@@ -45,7 +45,7 @@ func (m *Memory) PostShipment(ctx context.Context, key string, s canonical.Shipm
 	if err := s.Validate(); err != nil {
 		return canonical.Invoice{}, asInvalid(op, err)
 	}
-	fp, err := fingerprint(s)
+	fp, err := fingerprintOf(&s)
 	if err != nil {
 		return canonical.Invoice{}, asInvalid(op, err)
 	}

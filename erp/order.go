@@ -562,15 +562,7 @@ func fingerprint(v any) ([32]byte, error) {
 		// json.Marshal's bytes, faster, in a pooled buffer.
 		bp := encodeBuffers.Get().(*[]byte)
 		b, err = canonical.AppendEncode((*bp)[:0], d)
-		var sum [32]byte
-		if err == nil {
-			sum = sha256.Sum256(b)
-			if cap(b) <= maxPooledEncoding {
-				*bp = b
-			}
-		}
-		encodeBuffers.Put(bp)
-		return sum, err
+		return sumEncoded(bp, b, err)
 	case []canonical.InventoryPosition:
 		b, err = encodePositions(d)
 	default:
@@ -580,6 +572,28 @@ func fingerprint(v any) ([32]byte, error) {
 		return [32]byte{}, err
 	}
 	return sha256.Sum256(b), nil
+}
+
+// fingerprintOf is fingerprint of the document *d, which it does not keep:
+// a document passed by value to fingerprint is copied to the heap.
+func fingerprintOf[D canonical.Document](d *D) ([32]byte, error) {
+	bp := encodeBuffers.Get().(*[]byte)
+	b, err := canonical.AppendEncodeOf((*bp)[:0], d)
+	return sumEncoded(bp, b, err)
+}
+
+// sumEncoded returns the hash of b, a document encoded in *bp, and puts bp
+// back in encodeBuffers, keeping b's array in it unless it grew too large.
+func sumEncoded(bp *[]byte, b []byte, err error) ([32]byte, error) {
+	var sum [32]byte
+	if err == nil {
+		sum = sha256.Sum256(b)
+		if cap(b) <= maxPooledEncoding {
+			*bp = b
+		}
+	}
+	encodeBuffers.Put(bp)
+	return sum, err
 }
 
 // encodeBuffers holds the buffers fingerprint encodes documents in

@@ -149,8 +149,9 @@ func shortType(t canonical.EventType) string {
 	return s
 }
 
-// route handles one event type: bad wraps an error as the event's
-// EventError. It reports whether the event was a duplicate.
+// route handles one event type: bad wraps an error as an EventError, which
+// dispatch names after the event. It reports whether the event was a
+// duplicate.
 type route func(f *Flow, ctx context.Context, ev canonical.Event, bad func(error) error) (bool, error)
 
 // handler adapts fn, the handler of an event whose data is a D, to a
@@ -223,11 +224,10 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	if !ok && f.unhandled != nil {
 		return false, f.unhandled(ctx, ev)
 	}
-	// bad captures the event's identity only: capturing ev would move
-	// the whole event to the heap for every event handled.
-	t, src, id := ev.Type, ev.Source, ev.ID
+	// bad names the event in dispatch's own errors (called here only, it
+	// moves nothing to the heap).
 	bad := func(err error) error {
-		return &EventError{Type: t, Source: src, ID: id, Err: err}
+		return &EventError{Type: ev.Type, Source: ev.Source, ID: ev.ID, Err: err}
 	}
 	// The flow's own events carry documents it bounded when they came
 	// in (AuthorizeReturn bounds its returns), or the ERP's view of such
@@ -244,7 +244,42 @@ func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {
 	if err := f.checkSource(ev); err != nil {
 		return false, bad(err)
 	}
-	return r(f, ctx, ev, bad)
+	// The route's errors name no event (badEvent, which captures nothing:
+	// a closure capturing the event's identity was allocated for every
+	// event handled); they are named here, before anyone else sees them.
+	dup, err := r(f, ctx, ev, badEvent)
+	if err != nil {
+		nameEvent(err, ev.Type, ev.Source, ev.ID)
+	}
+	return dup, err
+}
+
+// badEvent wraps err as an EventError that names no event yet: dispatch
+// names it (nameEvent) when the route returns it.
+func badEvent(err error) error { return &EventError{Err: err} }
+
+// nameEvent gives each EventError of err's tree that names no event (one
+// badEvent made while the event was handled) the event's type, source and
+// ID.
+func nameEvent(err error, t canonical.EventType, src, id string) {
+	for err != nil {
+		switch e := err.(type) {
+		case *EventError:
+			if e.Type == "" && e.Source == "" && e.ID == "" {
+				e.Type, e.Source, e.ID = t, src, id
+			}
+			err = e.Err
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				nameEvent(x, t, src, id)
+			}
+			return
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		default:
+			return
+		}
+	}
 }
 
 // checkPartition returns an error (the caller wraps it in ErrBadEvent)
