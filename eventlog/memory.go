@@ -104,10 +104,8 @@ const chunk = 4096
 
 // validate checks every event of a batch to be appended.
 func validate(events []canonical.Event) error {
-	for i := range events {
-		if err := events[i].Validate(); err != nil {
-			return fmt.Errorf("eventlog: event %d of %d (id %q): %w: %w", i, len(events), events[i].ID, ErrInvalidEvent, err)
-		}
+	if i, err := canonical.ValidateEvents(events); err != nil {
+		return fmt.Errorf("eventlog: event %d of %d (id %q): %w: %w", i, len(events), events[i].ID, ErrInvalidEvent, err)
 	}
 	return nil
 }

@@ -179,10 +179,18 @@ func (a *memArena) grow(k int) {
 	if k < len(old) {
 		return
 	}
-	d := make([]*[slabSize]memRecord, k+1, max(k+1, 2*len(old)))
-	copy(d, old)
+	// The slabs are added past the end of the directory readers hold, in
+	// its spare capacity when it has some: those readers never look there,
+	// and the longer directory is published only once the slabs are set.
+	// The directory is copied only when its capacity doubles, so adding
+	// slab after slab costs no copy of the whole directory each time.
+	d := old
+	if k >= cap(old) {
+		d = make([]*[slabSize]memRecord, len(old), max(k+1, 2*cap(old)))
+		copy(d, old)
+	}
 	for j := len(old); j <= k; j++ {
-		d[j] = new([slabSize]memRecord)
+		d = append(d, new([slabSize]memRecord))
 	}
 	a.dir.Store(&d)
 }

@@ -306,3 +306,28 @@ func TestMemArenaSlabSize(t *testing.T) {
 	assert.LessOrEqual(t, size, uintptr(32<<10), "bytes of a slab of %d records", slabSize)
 	assert.Greater(t, size+unsafe.Sizeof(memRecord{}), uintptr(32<<10), "bytes of a slab of one record more")
 }
+
+// TestMemArenaDirectoryCopies checks that adding slab after slab copies
+// the directory of slabs only when its capacity doubles, not once per
+// slab (which made a store of a million fresh keys copy some 4,000
+// pointers per slab added), and that every record stays where it was.
+func TestMemArenaDirectoryCopies(t *testing.T) {
+	var a memArena
+	const slabs = 256
+	copies := 0
+	var first *memRecord
+	var last **[slabSize]memRecord
+	for range slabs * slabSize {
+		ref := a.take()
+		if first == nil {
+			first = a.rec(ref)
+		}
+		if d := *a.dir.Load(); &d[0] != last {
+			copies++
+			last = &d[0]
+		}
+	}
+	assert.Len(t, *a.dir.Load(), slabs, "slabs")
+	assert.LessOrEqual(t, copies, 10, "directories made for %d slabs", slabs)
+	assert.Same(t, first, a.rec(1), "the first record has not moved")
+}
