@@ -193,7 +193,7 @@ func orderOfReturnReceived(r canonical.Return) (string, bool)       { return r.O
 // routes maps each event type the flow handles to its route.
 var routes = map[canonical.EventType]route{
 	canonical.EventOrderSubmitted: handler(orderOfOrder, (*Flow).onSubmitted),
-	canonical.EventOrderAccepted:  handler(orderOfOrder, (*Flow).onAccepted),
+	canonical.EventOrderAccepted:  routeAccepted,
 	// Records of the flow's own decisions: their effects were made by
 	// the handler that emitted them (a deferred one's publication aside:
 	// recordedDecision).
@@ -214,6 +214,44 @@ var routes = map[canonical.EventType]route{
 	canonical.EventInventorySnapshot:    (*Flow).onInventory,
 	canonical.EventReturnAuthorized:     handler(orderOfReturn, (*Flow).onReturnAuthorized),
 	canonical.EventReturnReceived:       handler(orderOfReturnReceived, (*Flow).onReturnReceived),
+}
+
+// decodeAccepted is the route of an order.accepted event whose order is
+// decoded from its data.
+var decodeAccepted = handler(orderOfOrder, (*Flow).onAccepted)
+
+// routeAccepted is the route of order.accepted: the flow's own decision,
+// appended by this process from the state it still holds in memory, is
+// handled without decoding its data again (ownAcceptance); any other
+// (another process's, one appended before a restart, the hold watcher's
+// resuming event with the ERP's view) is decoded.
+func routeAccepted(f *Flow, ctx context.Context, ev canonical.Event, bad func(error) error) (bool, error) {
+	if o, ok := f.ownAcceptance(ev); ok {
+		return f.onAccepted(ctx, ev, o, bad)
+	}
+	return decodeAccepted(f, ctx, ev, bad)
+}
+
+// ownAcceptance returns the order an order.accepted event carries without
+// decoding it, when the event is the decision this process appended from
+// the state in memory of the order of its partition (orderState.accepted)
+// and that state is still where the decision left it: accepted, not
+// released, no change under way, not deferred to a group commit, the
+// order at the version decided. Then onAccepted reads the order from the
+// state and, of the event's order, its ID and version only, which are
+// returned.
+func (f *Flow) ownAcceptance(ev canonical.Event) (canonical.Order, bool) {
+	if ev.Source != f.source || ev.ID == "" {
+		return canonical.Order{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.orders[ev.Partition()]
+	if st == nil || st.accepted != ev.ID || st.deciding || st.phase != phaseAccepted || st.change != nil ||
+		st.order.Version != st.acceptedVersion || st.order.ID != ev.Partition() {
+		return canonical.Order{}, false
+	}
+	return canonical.Order{ID: st.order.ID, Version: st.acceptedVersion}, true
 }
 
 func (f *Flow) dispatch(ctx context.Context, ev canonical.Event) (bool, error) {

@@ -126,6 +126,14 @@ type orderState struct {
 	// failed) and loads the order again (Flow.lookup).
 	deciding bool
 	resumed  bool // the hold watcher appended the resuming accepted event
+	// accepted is the ID of the order.accepted decision event this
+	// process appended from this state, and acceptedVersion the order's
+	// version it carries: its data is the order as decided, so that
+	// onAccepted takes the order from the state rather than decoding the
+	// event again (see ownAcceptance). A state loaded from the store has
+	// none, and its event is decoded.
+	accepted        string
+	acceptedVersion int64
 	// holdLines are the ERP's per-line decisions of an order it put on
 	// hold, kept until the hold is released: a line rejected then stays
 	// rejected when the order is accepted.

@@ -149,6 +149,9 @@ func (f *Flow) onSubmitted(ctx context.Context, ev canonical.Event, o canonical.
 	}
 	f.mu.Lock()
 	st.decision = true
+	if t == canonical.EventOrderAccepted {
+		st.accepted, st.acceptedVersion = e.ID, st.order.Version
+	}
 	f.mu.Unlock()
 	// Published (and saved) after the decision event is appended, so that
 	// a saved decided state always has it appended.
