@@ -31,7 +31,10 @@ var ErrBadState = errors.New("flow: bad stored order state")
 // StateVersion is the version of the encoding of an order's state that the
 // flow writes in [StoredState.Data]. Decoding reads it and version 1 (which
 // stores every planned fulfilment order whole, even when it is stored
-// again as released), and refuses other versions.
+// again as released), and refuses other versions. A build that knows
+// only version 1 refuses the states this one saves (ErrBadState): when
+// several processes share one store, stop the older ones before the
+// newer ones handle orders, not one process at a time while both run.
 const StateVersion = 2
 
 // DefaultStateRetention is how long a [MemoryState] keeps a final order
