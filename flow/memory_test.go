@@ -67,7 +67,7 @@ func heldAfter(t *testing.T, n int, forget bool) (flowBytes, total uint64) {
 // holds them encoded (a few KB each) until DefaultStateRetention has
 // passed, and then nothing is left of them but a constant.
 func TestMemoryPerCompletedOrder(t *testing.T) {
-	const small, large = 200, 1400
+	const small, large = 200, 800
 	synctest.Test(t, func(t *testing.T) {
 		type figure struct{ flow, total uint64 }
 		got := map[bool][2]figure{}

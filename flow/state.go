@@ -713,7 +713,9 @@ func (m *MemoryState) sweepLocked(now time.Time) {
 	}
 	m.expiry = slices.Delete(m.expiry, 0, i)
 	if cap(m.expiry) > 64 && len(m.expiry) < cap(m.expiry)/4 {
-		m.expiry = slices.Clip(m.expiry)
+		// A new array: slicing (slices.Clip too) keeps the old one,
+		// with room for the peak, alive.
+		m.expiry = slices.Clone(m.expiry)
 	}
 	// A map does not shrink: rebuild it once it holds a quarter of its
 	// peak, so that memory follows what is kept.
