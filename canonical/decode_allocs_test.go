@@ -2,7 +2,6 @@ package canonical_test
 
 import (
 	"encoding/json"
-	"runtime"
 	"testing"
 	"unsafe"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/canonical"
+	"github.com/distsync/distsync/internal/memtest"
 )
 
 // TestDecodeDataAllocs: DecodeData decodes a document the generated
@@ -51,13 +51,12 @@ func TestDecodeDataStringBytes(t *testing.T) {
 	}
 	decode()
 	const runs = 50
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		decode()
-	}
-	runtime.ReadMemStats(&after)
-	perDecode := int(after.TotalAlloc-before.TotalAlloc) / runs
+	allocated := memtest.Allocated(func() {
+		for range runs {
+			decode()
+		}
+	})
+	perDecode := int(allocated) / runs
 	lines := 3 * int(unsafe.Sizeof(canonical.OrderLine{}))
 	t.Logf("%d bytes per decode of a %d-byte order, %d of them its lines", perDecode, len(ev.Data), lines)
 	assert.Less(t, perDecode-lines, len(ev.Data), "bytes per decode of a 3-line order, besides its lines")

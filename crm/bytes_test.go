@@ -5,11 +5,12 @@
 package crm_test
 
 import (
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/distsync/distsync/internal/memtest"
 )
 
 // TestConvertBytesPerOrder bounds what converting an opportunity allocates
@@ -29,14 +30,13 @@ func TestConvertBytesPerOrder(t *testing.T) {
 		require.NoError(t, err)
 		ids[i] = o.ID
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for _, id := range ids {
-		_, err := m.ConvertOpportunity(t.Context(), id)
-		require.NoError(t, err)
-	}
-	runtime.ReadMemStats(&after)
-	perOrder := float64(after.TotalAlloc-before.TotalAlloc) / n
+	allocated := memtest.Allocated(func() {
+		for _, id := range ids {
+			_, err := m.ConvertOpportunity(t.Context(), id)
+			require.NoError(t, err)
+		}
+	})
+	perOrder := float64(allocated) / n
 	t.Logf("%.0f bytes per order", perOrder)
 	assert.LessOrEqual(t, perOrder, 2_920.0, "bytes per order, %d orders", n)
 }

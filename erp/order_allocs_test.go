@@ -14,6 +14,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/erp"
+	"github.com/distsync/distsync/internal/memtest"
 )
 
 // TestValidateOrderBytes bounds the bytes ValidateOrder allocates for a
@@ -23,15 +24,14 @@ func TestValidateOrderBytes(t *testing.T) {
 	m := newERP(t, erp.Config{})
 	o := newOrder("ORD-1", "C-1", line{"SKU-100", "3", "EA", "12.50"})
 	const runs = 200
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		ack, err := m.ValidateOrder(t.Context(), &o)
-		require.NoError(t, err, "ValidateOrder")
-		require.Equal(t, canonical.AckAccepted, ack.Outcome, "outcome")
-	}
-	runtime.ReadMemStats(&after)
-	perCall := float64(after.TotalAlloc-before.TotalAlloc) / runs
+	allocated := memtest.Allocated(func() {
+		for range runs {
+			ack, err := m.ValidateOrder(t.Context(), &o)
+			require.NoError(t, err, "ValidateOrder")
+			require.Equal(t, canonical.AckAccepted, ack.Outcome, "outcome")
+		}
+	})
+	perCall := float64(allocated) / runs
 	t.Logf("%.0f bytes per ValidateOrder", perCall)
 	assert.LessOrEqual(t, perCall, 512.0, "bytes per ValidateOrder of a one-line order")
 }
@@ -78,15 +78,14 @@ func TestPostShipmentReplayBytes(t *testing.T) {
 	first, err := m.PostShipment(t.Context(), "post", s)
 	require.NoError(t, err, "PostShipment")
 	const runs = 200
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		inv, err := m.PostShipment(t.Context(), "post", s)
-		require.NoError(t, err, "PostShipment replayed")
-		require.Equal(t, first.Number, inv.Number, "the same invoice")
-	}
-	runtime.ReadMemStats(&after)
-	perCall := float64(after.TotalAlloc-before.TotalAlloc) / runs
+	allocated := memtest.Allocated(func() {
+		for range runs {
+			inv, err := m.PostShipment(t.Context(), "post", s)
+			require.NoError(t, err, "PostShipment replayed")
+			require.Equal(t, first.Number, inv.Number, "the same invoice")
+		}
+	})
+	perCall := float64(allocated) / runs
 	t.Logf("%.0f bytes per replayed PostShipment", perCall)
 	assert.LessOrEqual(t, perCall, 512.0, "bytes per replayed PostShipment")
 }

@@ -5,7 +5,6 @@
 package flow_test
 
 import (
-	"runtime"
 	"strconv"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/internal/memtest"
 )
 
 // TestBytesPerOrder bounds the bytes allocated per order of
@@ -33,14 +33,13 @@ func TestBytesPerOrder(t *testing.T) {
 	}
 	batch() // the pools and the systems' maps warm up
 	const batches = 3
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range batches {
-		batch()
-	}
-	runtime.ReadMemStats(&after)
+	allocated := memtest.Allocated(func() {
+		for range batches {
+			batch()
+		}
+	})
 	require.Equal(t, 100*(1+batches), bw.erp.Counts().Invoices, "one invoice per order")
-	perOrder := float64(after.TotalAlloc-before.TotalAlloc) / (100 * batches)
+	perOrder := float64(allocated) / (100 * batches)
 	t.Logf("%.0f bytes per order", perOrder)
 	assert.LessOrEqual(t, perOrder, 35_700.0, "bytes per order, "+strconv.Itoa(100*batches)+" orders")
 }

@@ -6,7 +6,6 @@ package flow
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/memtest"
 )
 
 // fixedStock is an InventoryReader whose positions never change.
@@ -46,13 +46,12 @@ func TestPlanBytes(t *testing.T) {
 	}
 	plan()
 	const runs = 100
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		plan()
-	}
-	runtime.ReadMemStats(&after)
-	perPlan := float64(after.TotalAlloc-before.TotalAlloc) / runs
+	allocated := memtest.Allocated(func() {
+		for range runs {
+			plan()
+		}
+	})
+	perPlan := float64(allocated) / runs
 	t.Logf("%.0f bytes per Plan", perPlan)
 	require.Positive(t, perPlan, "Plan allocates its result")
 	assert.LessOrEqual(t, perPlan, 800.0, "bytes per Plan of a one-line order")

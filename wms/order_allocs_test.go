@@ -7,11 +7,11 @@ package wms_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/distsync/distsync/internal/memtest"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -38,13 +38,12 @@ func TestReleaseAndStepBytes(t *testing.T) {
 		run()
 	}
 	const runs = 500
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		run()
-	}
-	runtime.ReadMemStats(&after)
-	perOrder := float64(after.TotalAlloc-before.TotalAlloc) / runs
+	allocated := memtest.Allocated(func() {
+		for range runs {
+			run()
+		}
+	})
+	perOrder := float64(allocated) / runs
 	t.Logf("%.0f bytes per fulfilment order", perOrder)
 	assert.LessOrEqual(t, perOrder, 5200.0, "bytes per one-line fulfilment order, release to shipment")
 }
