@@ -24,9 +24,6 @@ func liveHeap() uint64 {
 // orders have all passed their retention holds no memory sized by how
 // many it once held: neither its map nor its list of expiries.
 func TestMemoryStateForgetsItsPeak(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills a store with 50,000 orders")
-	}
 	const n = 50_000
 	ctx := context.Background()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
