@@ -72,11 +72,14 @@ func (m *Memory) RequestCancellation(ctx context.Context, orderID string, lines 
 		st.nextCR--
 		return canonical.CancelRequest{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
-	st.seq[orderID]++
 	e.Subject = orderID
 	e.Time = req.RequestedAt
-	e.Sequence = 1 + st.seq[orderID] // the order's submission is 1
+	e.Sequence = 2 + st.seq[orderID] // the order's submission is 1
 	e.CorrelationID = orderID
-	st.appendLocked(e)
+	if err := st.appendLocked(op, e); err != nil {
+		st.nextCR--
+		return canonical.CancelRequest{}, err
+	}
+	st.seq[orderID]++
 	return req, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/feedevent"
 )
 
 // System is the system name the CRM uses in its refs ("crm") and errors.
@@ -438,8 +439,10 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 	e.Time = now
 	e.Sequence = 1
 	e.CorrelationID = o.ID
+	if err := st.appendLocked(op, e); err != nil {
+		return canonical.Order{}, err
+	}
 	st.nextOrd = n
-	st.appendLocked(e)
 	st.orders[o.ID] = &o
 	opp.OrderID = o.ID
 	st.counts.Orders++
@@ -448,15 +451,21 @@ func (m *Memory) ConvertOpportunity(ctx context.Context, oppID string) (canonica
 
 // appendLocked gives e the feed's next event ID and the CRM's source,
 // appends it to the order feed and wakes the subscribers. The caller holds
-// st.mu for writing.
-func (st *state) appendLocked(e canonical.Event) {
+// st.mu for writing. It fails, appending nothing, only when e has an
+// attribute the feed does not keep (feedevent.Keep): the CRM sets none.
+func (st *state) appendLocked(op string, e canonical.Event) error {
 	e.ID = padded("crm-evt-", st.feed.len()+1, 6)
 	e.Source = Source
-	st.feed.append(keep(e))
+	fe, err := feedevent.Keep(e, Source)
+	if err != nil {
+		return connector.NewError(connector.CodeInternal, System, op, err)
+	}
+	st.feed.append(fe)
 	if st.waited.Swap(false) {
 		close(st.wake)
 		st.wake = make(chan struct{})
 	}
+	return nil
 }
 
 func cloneOrder(o *canonical.Order) canonical.Order {
@@ -771,47 +780,17 @@ const feedChunk = 1024
 // chunk, which grows as a slice does (a CRM with a few orders keeps no
 // full chunk).
 type eventFeed struct {
-	chunks [][]feedEvent
+	chunks [][]feedevent.Event
 	n      int
 }
 
-// feedEvent is what the feed keeps of one of its events: the attributes
-// the CRM sets (appendLocked, NewEvent), half of a canonical.Event's size.
-// The others are the same for every event of the feed.
-type feedEvent struct {
-	id, subject, correlation, partition string
-	typ                                 canonical.EventType
-	time                                time.Time
-	seq                                 uint64
-	data                                json.RawMessage
-}
-
-// keep returns what the feed keeps of e, an event of the CRM's source made
-// with canonical.NewEvent, whose other attributes the CRM does not set.
-func keep(e canonical.Event) feedEvent {
-	return feedEvent{id: e.ID, subject: e.Subject, correlation: e.CorrelationID, partition: e.PartitionKey,
-		typ: e.Type, time: e.Time, seq: e.Sequence, data: e.Data}
-}
-
-// event returns the feed's event fe keeps. Its data is the feed's: a
-// canonical.Event's data is read-only once emitted.
-func (fe *feedEvent) event() canonical.Event {
-	return canonical.Event{ID: fe.id, Source: Source, SpecVersion: canonical.EventSpecVersion, Type: fe.typ,
-		Subject: fe.subject, Time: fe.time, DataContentType: feedContentType, Data: fe.data,
-		CorrelationID: fe.correlation, Sequence: fe.seq, PartitionKey: fe.partition}
-}
-
-// feedContentType is the content type of every event of the feed, the
-// one canonical.NewEvent gives.
-const feedContentType = "application/json"
-
 func (f *eventFeed) len() int { return f.n }
 
-func (f *eventFeed) append(e feedEvent) {
+func (f *eventFeed) append(e feedevent.Event) {
 	if f.n%feedChunk == 0 {
-		var c []feedEvent
+		var c []feedevent.Event
 		if f.n > 0 {
-			c = make([]feedEvent, 0, feedChunk)
+			c = make([]feedevent.Event, 0, feedChunk)
 		}
 		f.chunks = append(f.chunks, c)
 	}
@@ -832,7 +811,7 @@ func (f *eventFeed) copy(pos, end int) []canonical.Event {
 		k := pos % feedChunk
 		r := c[k:min(len(c), k+end-pos)]
 		for i := range r {
-			out = append(out, r[i].event())
+			out = append(out, r[i].Event(Source))
 		}
 		pos += len(r)
 	}

@@ -117,8 +117,10 @@ func (m *Memory) AuthorizeReturn(ctx context.Context, req ReturnRequest) (canoni
 	e.Time = now
 	e.Sequence = 1
 	e.CorrelationID = o.ID
+	if err := st.appendLocked(op, e); err != nil {
+		return canonical.Return{}, err
+	}
 	st.nextRet = n
-	st.appendLocked(e)
 	if st.returns == nil {
 		st.returns = map[string]*canonical.Return{}
 	}

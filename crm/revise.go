@@ -76,12 +76,14 @@ func (m *Memory) ReviseOrder(ctx context.Context, orderID string, revise func(*c
 	if err != nil {
 		return canonical.Order{}, connector.NewError(connector.CodeInvalid, System, op, err)
 	}
-	st.seq[orderID]++
 	e.Subject = orderID
 	e.Time = m.now()
-	e.Sequence = 1 + st.seq[orderID] // the order's submission is 1
+	e.Sequence = 2 + st.seq[orderID] // the order's submission is 1
 	e.CorrelationID = orderID
-	st.appendLocked(e)
+	if err := st.appendLocked(op, e); err != nil {
+		return canonical.Order{}, err
+	}
+	st.seq[orderID]++
 	st.orders[orderID] = &o
 	return cloneOrder(&o), nil
 }

@@ -2,14 +2,13 @@ package wms
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/connector"
+	"github.com/distsync/distsync/internal/feedevent"
 )
 
 // emit appends an event of type t about subject carrying doc to the feed.
@@ -20,13 +19,14 @@ func (m *Memory) emit(t canonical.EventType, subject, partition string, doc cano
 	if err != nil {
 		return err
 	}
-	if !keepable(&e) {
-		return fmt.Errorf("event %s: the feed keeps no attribute but those emit sets", t)
-	}
 	seq := w.subjSeq[subject] + 1
-	fe := feedEvent{id: seqID("EV-", int64(w.events.len()+1), 10), typ: t, subject: subject, time: m.now(), seq: seq, data: e.Data}
+	e.ID, e.Source, e.Subject, e.Time, e.Sequence = seqID("EV-", int64(w.events.len()+1), 10), w.source, subject, m.now(), seq
 	if partition != subject {
-		fe.partition = partition
+		e.PartitionKey = partition
+	}
+	fe, err := feedevent.Keep(e, w.source)
+	if err != nil {
+		return err
 	}
 	w.subjSeq[subject] = seq
 	w.events.append(fe)
@@ -37,41 +37,6 @@ func (m *Memory) emit(t canonical.EventType, subject, partition string, doc cano
 	return nil
 }
 
-// keepable reports whether a [feedEvent] keeps e, as canonical.NewEvent
-// made it: the attributes it sets are the spec version, the type, the
-// JSON data and its content type.
-func keepable(e *canonical.Event) bool {
-	return e.SpecVersion == canonical.EventSpecVersion && e.DataContentType == feedContentType && e.BinaryData == nil &&
-		e.ID == "" && e.Source == "" && e.Subject == "" && e.Time.IsZero() && e.DataSchema == "" && e.CorrelationID == "" &&
-		e.CausationID == "" && e.TraceParent == "" && e.Sequence == 0 && e.PartitionKey == "" && e.Extensions == nil
-}
-
-// feedContentType is the data content type of every event of the feed.
-const feedContentType = "application/json"
-
-// feedEvent is an event of the feed as the world keeps it: the attributes
-// that differ between its events. The others (source, spec version, data
-// content type) are the same for all, and a canonical.Event, with room
-// for every attribute, would take more than twice the memory and give the
-// garbage collector twice the pointers to follow, for every event the
-// simulator ever emitted.
-type feedEvent struct {
-	id, subject string
-	// partition is the partition key when it is not the subject.
-	partition string
-	typ       canonical.EventType
-	time      time.Time
-	seq       uint64
-	data      json.RawMessage
-}
-
-// event returns the event of the feed of source that fe keeps. Its data
-// is the feed's: a canonical.Event's data is read-only once emitted.
-func (fe *feedEvent) event(source string) canonical.Event {
-	return canonical.Event{ID: fe.id, Source: source, SpecVersion: canonical.EventSpecVersion, Type: fe.typ, Subject: fe.subject,
-		Time: fe.time, DataContentType: feedContentType, Data: fe.data, Sequence: fe.seq, PartitionKey: fe.partition}
-}
-
 // feedChunk is the number of events per chunk of an [eventFeed].
 const feedChunk = 1024
 
@@ -80,15 +45,15 @@ const feedChunk = 1024
 // chunk's array never moves and its events never change once appended, so
 // a sub-slice of the held events stays valid after the lock is released.
 type eventFeed struct {
-	chunks [][]feedEvent
+	chunks [][]feedevent.Event
 	n      int
 }
 
 func (f *eventFeed) len() int { return f.n }
 
-func (f *eventFeed) append(e feedEvent) {
+func (f *eventFeed) append(e feedevent.Event) {
 	if f.n%feedChunk == 0 {
-		f.chunks = append(f.chunks, make([]feedEvent, 0, feedChunk))
+		f.chunks = append(f.chunks, make([]feedevent.Event, 0, feedChunk))
 	}
 	c := &f.chunks[len(f.chunks)-1]
 	*c = append(*c, e)
@@ -96,12 +61,12 @@ func (f *eventFeed) append(e feedEvent) {
 }
 
 // at returns the event at position pos (the events before it).
-func (f *eventFeed) at(pos int) *feedEvent { return &f.chunks[pos/feedChunk][pos%feedChunk] }
+func (f *eventFeed) at(pos int) *feedevent.Event { return &f.chunks[pos/feedChunk][pos%feedChunk] }
 
 // run returns the held events from position pos (the events before it) up
 // to end, or to the end of pos's chunk if that comes first; its capacity
 // is its length.
-func (f *eventFeed) run(pos, end int) []feedEvent {
+func (f *eventFeed) run(pos, end int) []feedevent.Event {
 	if pos >= end {
 		return nil
 	}
@@ -185,7 +150,7 @@ func (m *Memory) PollEvents(ctx context.Context, cursor connector.Cursor, limit 
 	for p := int(pos); p < int(end); {
 		r := w.events.run(p, int(end))
 		for i := range r {
-			evs = append(evs, r[i].event(w.source))
+			evs = append(evs, r[i].Event(w.source))
 		}
 		p += len(r)
 	}
@@ -230,7 +195,7 @@ func (m *Memory) Subscribe(ctx context.Context, cursor connector.Cursor, fn func
 		w.mu.Unlock()
 		for i := range batch {
 			pos++
-			if err := fn(ctx, batch[i].event(w.source), FormatCursor(pos)); err != nil {
+			if err := fn(ctx, batch[i].Event(w.source), FormatCursor(pos)); err != nil {
 				return err
 			}
 		}

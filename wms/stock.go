@@ -274,7 +274,7 @@ type adjustmentRecord struct {
 // adjustment returns the adjustment applied at rec, decoded from its
 // event. The caller holds the lock.
 func (w *world) adjustment(rec adjustmentRecord) (canonical.InventoryAdjustment, error) {
-	doc, err := canonical.DecodeData[canonical.InventoryAdjustment](w.events.at(rec.pos).event(w.source))
+	doc, err := canonical.DecodeData[canonical.InventoryAdjustment](w.events.at(rec.pos).Event(w.source))
 	if err != nil {
 		return canonical.InventoryAdjustment{}, fmt.Errorf("adjustment event at feed position %d: %w", rec.pos, err)
 	}
