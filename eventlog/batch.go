@@ -534,7 +534,7 @@ func (r *run) commitGroup(ctx context.Context) {
 	if lwm > r.committed {
 		cursor = lwm
 	}
-	if len(items) == 0 && (cursor == 0 || r.c.now().Before(r.commitRetry)) {
+	if len(items) == 0 && (cursor == 0 || time.Now().Before(r.commitRetry)) {
 		return
 	}
 	r.unflushed = nil
@@ -603,7 +603,7 @@ func (r *run) landed(ctx context.Context, j *commitJob) {
 		return
 	case len(j.items) == 0:
 		r.noteFenced(j.err)
-		r.commitRetry = c.now().Add(c.cfg.PollInterval)
+		r.commitRetry = time.Now().Add(c.cfg.PollInterval) // the time of the ticker, not c.now
 		c.log.ErrorContext(ctx, "eventlog: commit failed; will retry", "group", c.cfg.Group, "cursor", j.cursor, "err", j.err)
 		return
 	}

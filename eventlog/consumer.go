@@ -66,9 +66,11 @@ type ConsumerConfig struct {
 	// ErrorPolicy.MaxRetryAfter (a backoff delay at most MaxInterval).
 	// Zero means [DefaultMaxPending].
 	MaxPending int
-	// PollInterval is how often the log and the replay requests are
-	// polled when the backend does not notify appends. Zero means
-	// [DefaultPollInterval].
+	// PollInterval is how often the replay requests are polled, and the
+	// log for the appends the backend does not notify (those of other
+	// processes): at each interval the log is read unless it was read in
+	// the last half interval, so at least every one and a half intervals.
+	// Zero means [DefaultPollInterval].
 	PollInterval time.Duration
 	// Policy is the error policy.
 	Policy ErrorPolicy
@@ -332,6 +334,7 @@ type run struct {
 	notify    <-chan struct{}    // from notifier, taken before the last read
 	readOK    bool               // the last read of the log succeeded
 	lastRead  int                // entries the last read returned
+	readAt    time.Time          // when the log was last read, by time.Now as the poll ticker
 	replaysOK bool               // the last poll of the replay requests succeeded
 	waiters   []chan error       // WaitIdle calls waiting for the next idle
 	freeItems []*item            // done items, reused
@@ -599,8 +602,13 @@ func (r *run) loop(ctx context.Context) error {
 			c.idlePending = c.idlePending[:0]
 			c.idleMu.Unlock()
 		case <-poll.C:
-			// A Notifier may not see appends of other processes.
-			r.caughtUp = false
+			// A Notifier may not see appends of other processes: the
+			// log is read again, unless a read made in the last half
+			// interval did (a busy consumer reads often), so that it is
+			// read at least every one and a half intervals.
+			if time.Since(r.readAt) >= c.cfg.PollInterval/2 {
+				r.caughtUp = false
+			}
 			if !stopping {
 				r.pollReplays(ctx)
 			}
@@ -647,7 +655,7 @@ func (r *run) fill(ctx context.Context) {
 			r.caughtUp, r.notify, r.readOK = true, nil, false
 			return
 		}
-		r.readOK, r.lastRead = true, n
+		r.readOK, r.lastRead, r.readAt = true, n, time.Now()
 		if n < limit {
 			r.caughtUp = true
 		}
