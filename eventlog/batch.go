@@ -261,7 +261,7 @@ func (b *TxBatch[T]) Defer(ctx context.Context, db *sql.DB, row T, after func())
 	return true
 }
 
-// deferredRow is a row deferred to a TxBatch, seen by the flush without
+// deferredRow is a row deferred to a TxBatch, seen by the group commit without
 // its type.
 type deferredRow interface {
 	// gather adds the row to the rows of its batch in gs, or to a new
@@ -374,7 +374,7 @@ func (s deferredStore) Complete(ctx context.Context, l idempotency.Lease, res id
 				deferred = Defer(ctx, s.db, func(ctx context.Context, tx *sql.Tx) error { return s.txc.CompleteTx(ctx, tx, l, res) }, nil)
 			}
 			if deferred {
-				it.dedupe = l // released if the group's commit fails for it (flush)
+				it.dedupe = l // released if the group's commit fails for it (landed)
 				return nil
 			}
 		}
@@ -493,65 +493,122 @@ func batching(b Backend) (batchCommitter, *sql.DB) {
 	return nil, nil
 }
 
-// flush commits the writes deferred by the items done since the last
-// commit (r.unflushed) and the group's cursor in one transaction, and
-// finishes those items. When that fails other than by fencing, each
-// item's writes are tried in a transaction of their own; an item whose
-// writes fail is handled as a failure of its handler.
-func (r *run) flush(ctx context.Context, stopping bool) {
-	c := r.c
+// commitJob is a commit of the group's run handed to its committer
+// goroutine (see run.commitGroup): the items done since the last commit,
+// whose deferred writes it commits, and the cursor, 0 for none; then what
+// came of it.
+type commitJob struct {
+	items  []*item
+	cursor uint64
+	// err is the error of the group's transaction. When it failed other
+	// than by fencing, each item's writes were tried in a transaction of
+	// their own, and alone holds the error of each item's.
+	err   error
+	alone []error
+}
+
+// commitGroup hands the writes deferred by the items done since the last
+// commit (r.unflushed) and the group's cursor, when it moved, to a
+// goroutine that commits them in one transaction (runCommit), and returns
+// at once: the loop goes on claiming, reading and handling the events of
+// the other keys, and finishes those items when the result comes back
+// (landed), so that the next event of their keys starts only after the
+// commit. One commit is in flight at a time, so that cursors and appends
+// commit in order: the items done meanwhile wait for the next one. A
+// commit of the cursor alone that failed is tried again after
+// PollInterval, not at once.
+func (r *run) commitGroup(ctx context.Context) {
+	r.advance()
+	if r.committing || r.fenced != nil {
+		return // a fenced run's writes are refused: it stops
+	}
 	items := r.unflushed
-	r.unflushed = nil
 	for _, it := range items {
-		it.done = true // for the low-water mark, undone below unless committed
+		it.done = true // for the low-water mark, undone below: not committed yet
 	}
 	lwm := r.lowWater()
+	for _, it := range items {
+		it.done = false
+	}
 	cursor := uint64(0)
 	if lwm > r.committed {
 		cursor = lwm
 	}
+	if len(items) == 0 && (cursor == 0 || time.Now().Before(r.commitRetry)) {
+		return
+	}
+	r.unflushed = nil
+	r.committing = true
+	go r.runCommit(ctx, &commitJob{items: items, cursor: cursor})
+}
+
+// runCommit commits j, on the committer goroutine, and sends it back to
+// the loop. It reads the items' deferred writes, which nothing else
+// touches while the commit is in flight, and writes only j.
+func (r *run) runCommit(ctx context.Context, j *commitJob) {
+	c := r.c
+	defer func() { r.commits <- j }()
+	if len(j.items) == 0 {
+		j.err = c.b.Commit(ctx, c.cfg.Group, r.epoch, j.cursor)
+		return
+	}
 	var writes []TxWrite
 	var groups []rowGroup
-	for _, it := range items {
+	var appends []deferredAppend
+	for _, it := range j.items {
 		writes = append(writes, it.writes...)
 		for _, row := range it.rows {
 			groups = row.gather(groups)
 		}
+		appends = append(appends, it.appends...)
 	}
 	for _, g := range groups {
 		writes = append(writes, g.write)
 	}
-	for _, it := range items {
-		it.done = false
-	}
-	var appends []deferredAppend
-	for _, it := range items {
-		appends = append(appends, it.appends...)
-	}
-	err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, cursor, writes, appends)
-	if err == nil {
-		if cursor != 0 {
-			r.committed = cursor
-		}
-		for _, it := range items {
-			r.flushed(it)
-		}
-		return
-	}
-	if r.noteFenced(err); errors.Is(err, ErrFenced) {
-		// The run stops: another run of the group delivers these events
-		// again.
-		c.log.ErrorContext(ctx, "eventlog: group commit refused", "group", c.cfg.Group, "err", err)
+	j.err = c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, j.cursor, writes, appends)
+	if j.err == nil || errors.Is(j.err, ErrFenced) {
 		return
 	}
 	c.log.ErrorContext(ctx, "eventlog: group commit failed; committing each event's writes alone",
-		"group", c.cfg.Group, "events", len(items), "err", err)
-	for _, it := range items {
+		"group", c.cfg.Group, "events", len(j.items), "err", j.err)
+	j.alone = make([]error, len(j.items))
+	for i, it := range j.items {
 		writes := slices.Clip(it.writes) // its rows appended, each alone
 		for _, row := range it.rows {
 			writes = append(writes, row.writeAlone)
 		}
-		err := c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, 0, writes, it.appends)
+		j.alone[i] = c.batch.commitBatch(ctx, c.cfg.Group, r.epoch, 0, writes, it.appends)
+	}
+}
+
+// landed applies the result of the commit j on the loop: it finishes the
+// items whose writes committed, and handles an item whose writes failed
+// alone as a failure of its handler. A fenced commit stops the run
+// (another run of the group delivers its events again).
+func (r *run) landed(ctx context.Context, j *commitJob) {
+	c := r.c
+	r.committing = false
+	switch {
+	case j.err == nil:
+		if j.cursor > r.committed {
+			r.committed = j.cursor
+		}
+		for _, it := range j.items {
+			r.flushed(it)
+		}
+		return
+	case errors.Is(j.err, ErrFenced):
+		r.noteFenced(j.err)
+		c.log.ErrorContext(ctx, "eventlog: group commit refused", "group", c.cfg.Group, "err", j.err)
+		return
+	case len(j.items) == 0:
+		r.noteFenced(j.err)
+		r.commitRetry = time.Now().Add(c.cfg.PollInterval) // the time of the ticker, not c.now
+		c.log.ErrorContext(ctx, "eventlog: commit failed; will retry", "group", c.cfg.Group, "cursor", j.cursor, "err", j.err)
+		return
+	}
+	for i, it := range j.items {
+		err := j.alone[i]
 		if err == nil {
 			r.flushed(it)
 			continue
@@ -565,8 +622,25 @@ func (r *run) flush(ctx context.Context, stopping bool) {
 			r.releaseDedupe(ctx, l, "the dedupe claim of an event whose writes failed")
 		}
 		it.err = fmt.Errorf("eventlog: the writes deferred by the handler failed: %w", err)
-		r.complete(ctx, it, stopping)
+		r.complete(ctx, it, r.stopping)
 	}
+}
+
+// commitLast commits what the run leaves once its loop stopped: it waits
+// for the commit in flight, then commits the items done since and the
+// cursor, trying a failed cursor commit once more at once.
+func (r *run) commitLast(ctx context.Context) {
+	for range 3 {
+		if r.committing {
+			r.landed(ctx, <-r.commits)
+		}
+		r.commitRetry = time.Time{}
+		r.commit(ctx)
+		if !r.committing {
+			return
+		}
+	}
+	r.landed(ctx, <-r.commits)
 }
 
 // flushed calls the after functions of an item whose deferred writes

@@ -66,9 +66,11 @@ type ConsumerConfig struct {
 	// ErrorPolicy.MaxRetryAfter (a backoff delay at most MaxInterval).
 	// Zero means [DefaultMaxPending].
 	MaxPending int
-	// PollInterval is how often the log and the replay requests are
-	// polled when the backend does not notify appends. Zero means
-	// [DefaultPollInterval].
+	// PollInterval is how often the replay requests are polled, and the
+	// log for the appends the backend does not notify (those of other
+	// processes): at each interval the log is read unless it was read in
+	// the last half interval, so at least every one and a half intervals.
+	// Zero means [DefaultPollInterval].
 	PollInterval time.Duration
 	// Policy is the error policy.
 	Policy ErrorPolicy
@@ -332,6 +334,7 @@ type run struct {
 	notify    <-chan struct{}    // from notifier, taken before the last read
 	readOK    bool               // the last read of the log succeeded
 	lastRead  int                // entries the last read returned
+	readAt    time.Time          // when the log was last read, by time.Now as the poll ticker
 	replaysOK bool               // the last poll of the replay requests succeeded
 	waiters   []chan error       // WaitIdle calls waiting for the next idle
 	freeItems []*item            // done items, reused
@@ -339,6 +342,13 @@ type run struct {
 	lent      []*canonical.Event // the events a Memory lent, reused
 	unflushed []*item            // handled, their deferred writes not committed yet
 	stopping  bool               // the loop stops: failures are left for the next Run
+	// With a batch committer, the group's commits run on a goroutine of
+	// their own, one at a time (commitGroup): committing is set while one
+	// is in flight, whose result comes back on commits; commitRetry is
+	// when a failed commit of the cursor alone is tried again.
+	commits     chan *commitJob
+	committing  bool
+	commitRetry time.Time
 }
 
 // newItem returns a zeroed item, reused when one is free.
@@ -407,6 +417,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	r := &run{c: c, epoch: epoch, lock: lock, committed: st.Cursor, readPos: st.Cursor,
 		keys: make(map[string]*keyq), retries: make(map[uint64]Retry, len(st.Retries)),
 		replaying: make(map[int64]bool), freeItems: c.freeItems, freeKeys: c.freeKeys}
+	if c.batch != nil {
+		r.commits = make(chan *commitJob, 1)
+	}
 	for _, rt := range st.Retries {
 		r.retries[rt.Offset] = rt
 	}
@@ -557,10 +570,14 @@ func (r *run) loop(ctx context.Context) error {
 			}
 		}
 		r.armTimer(timer)
-		if stopping && r.inflight == 0 {
+		if stopping && r.inflight == 0 && !r.committing {
 			break
 		}
 		select {
+		case j := <-r.commits:
+			wctx := context.WithoutCancel(ctx)
+			r.landed(wctx, j)
+			r.commit(wctx)
 		case <-q.handled:
 			// Outcomes are recorded even when ctx ends meanwhile.
 			wctx := context.WithoutCancel(ctx)
@@ -585,8 +602,13 @@ func (r *run) loop(ctx context.Context) error {
 			c.idlePending = c.idlePending[:0]
 			c.idleMu.Unlock()
 		case <-poll.C:
-			// A Notifier may not see appends of other processes.
-			r.caughtUp = false
+			// A Notifier may not see appends of other processes: the
+			// log is read again, unless a read made in the last half
+			// interval did (a busy consumer reads often), so that it is
+			// read at least every one and a half intervals.
+			if time.Since(r.readAt) >= c.cfg.PollInterval/2 {
+				r.caughtUp = false
+			}
 			if !stopping {
 				r.pollReplays(ctx)
 			}
@@ -604,7 +626,7 @@ func (r *run) loop(ctx context.Context) error {
 		}
 	}
 	r.stopping = true
-	r.commit(context.WithoutCancel(ctx))
+	r.commitLast(context.WithoutCancel(ctx))
 	r.releaseUnstarted(context.WithoutCancel(ctx))
 	if stopErr != nil {
 		return stopErr
@@ -633,7 +655,7 @@ func (r *run) fill(ctx context.Context) {
 			r.caughtUp, r.notify, r.readOK = true, nil, false
 			return
 		}
-		r.readOK, r.lastRead = true, n
+		r.readOK, r.lastRead, r.readAt = true, n, time.Now()
 		if n < limit {
 			r.caughtUp = true
 		}
@@ -859,7 +881,7 @@ func (r *run) complete(ctx context.Context, it *item, stopping bool) {
 			delete(r.replaying, it.replay.ID)
 		}
 		if len(it.writes) > 0 || len(it.rows) > 0 || len(it.appends) > 0 || len(it.afters) > 0 {
-			// Finished once its writes commit (flush).
+			// Finished once its writes commit (landed).
 			r.unflushed = append(r.unflushed, it)
 			return
 		}
@@ -989,11 +1011,32 @@ func openUntil(err error) time.Time {
 const maxFreeItems = 1024
 
 // commit advances the low-water mark over the done items at the head of
-// the window and stores it when it moved.
+// the window and stores it when it moved. With a batch committer it
+// starts the group's commit and returns at once (commitGroup).
 func (r *run) commit(ctx context.Context) {
-	if len(r.unflushed) > 0 {
-		r.flush(ctx, r.stopping)
+	if r.commits != nil {
+		r.commitGroup(ctx)
+		return
 	}
+	r.advance()
+	lwm := r.readPos
+	if r.whead < len(r.window) {
+		lwm = r.window[r.whead].off - 1
+	}
+	if lwm <= r.committed {
+		return
+	}
+	if err := r.c.b.Commit(ctx, r.c.cfg.Group, r.epoch, lwm); err != nil {
+		r.noteFenced(err)
+		r.c.log.ErrorContext(ctx, "eventlog: commit failed; will retry", "group", r.c.cfg.Group, "cursor", lwm, "err", err)
+		return
+	}
+	r.committed = lwm
+}
+
+// advance moves the head of the window over the done items, keeping them
+// for reuse.
+func (r *run) advance() {
 	for r.whead < len(r.window) && r.window[r.whead].done {
 		if len(r.freeItems) < min(r.c.cfg.MaxPending, maxFreeItems) {
 			*r.window[r.whead] = item{}
@@ -1009,19 +1052,6 @@ func (r *run) commit(ctx context.Context) {
 		clear(r.window[n:])
 		r.window, r.whead = r.window[:n], 0
 	}
-	lwm := r.readPos
-	if r.whead < len(r.window) {
-		lwm = r.window[r.whead].off - 1
-	}
-	if lwm <= r.committed {
-		return
-	}
-	if err := r.c.b.Commit(ctx, r.c.cfg.Group, r.epoch, lwm); err != nil {
-		r.noteFenced(err)
-		r.c.log.ErrorContext(ctx, "eventlog: commit failed; will retry", "group", r.c.cfg.Group, "cursor", lwm, "err", err)
-		return
-	}
-	r.committed = lwm
 }
 
 // pollReplays queues the dead letters of the group an operator asked to

@@ -59,7 +59,10 @@
 // made by the transaction's last statements (on PostgreSQL each takes the
 // append lock, held until the commit, so that offsets still become
 // visible in order), and [SQL.Appended] is notified once it committed. A key's next event is handed to a
-// handler only after that commit. A crash before it leaves every one of
+// handler only after that commit. The transaction runs beside the
+// consumer's loop, one at a time: while it commits, the consumer goes on
+// reading, claiming and handing out the events of the other keys, and the
+// events done meanwhile go into the next one. A crash before it leaves every one of
 // those events to be delivered again, with their dedupe claims held until
 // their lease ends, as for a crash inside a handler. When the writes of an
 // event fail (alone, after its group's transaction failed), the event is
