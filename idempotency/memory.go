@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -284,7 +285,7 @@ func (sh *memShard) add(h uint64, k string) *memRecord {
 		if sh.long == nil {
 			sh.long = make(map[uint32]string)
 		}
-		sh.long[ref] = k
+		sh.long[ref] = strings.Clone(k) // k may be held on the caller's stack
 	}
 	return rec
 }
@@ -472,6 +473,14 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	if err := checkClaim(ctx, key, lease); err != nil {
 		return Claim{}, err
 	}
+	return s.claim(key, fp, lease)
+}
+
+// claim is Claim once its arguments are checked. key flows only into the
+// Claim returned, and what outlives the call (a long key kept, an error) holds
+// a copy of it, so that a key whose text is on the caller's stack stays there
+// (see handleEvent).
+func (s *MemoryStore) claim(key Key, fp Fingerprint, lease time.Duration) (Claim, error) {
 	now := s.now()
 	if s.full(len(key.s)) {
 		s.reapWhenFull(now)
@@ -496,7 +505,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	if !ok {
 		if !s.admit(len(key.s)) {
 			return Claim{}, fmt.Errorf("idempotency: claim %q: the store holds %d records and %d bytes (limits %d and %d): %w",
-				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
+				strings.Clone(key.s), s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
 		}
 		rec = sh.add(h, key.s)
 	} else if n := len(rec.data); n > 0 {
@@ -525,10 +534,11 @@ func (s *MemoryStore) Complete(ctx context.Context, l Lease, result Result) erro
 	return s.complete(l, result)
 }
 
-// complete is Complete without a context, for [Guard]: it never waits.
+// complete is Complete without a context, for [Guard]: it never waits. Like
+// claim, it keeps nothing of l's key.
 func (s *MemoryStore) complete(l Lease, result Result) error {
 	if l.Key.IsZero() || l.Token == 0 {
-		return checkLease(context.Background(), l)
+		return checkLease(context.Background(), ownedLease(l))
 	}
 	now := s.now()
 	var data []byte
@@ -540,7 +550,7 @@ func (s *MemoryStore) complete(l Lease, result Result) error {
 	defer sh.mu.Unlock()
 	rec := sh.get(h, l.Key.s)
 	if rec == nil || rec.completed || rec.token != l.Token {
-		return leaseLost(l)
+		return leaseLost(ownedLease(l))
 	}
 	if data == nil {
 		data = append(rec.data[:0], result.Data...) // into the buffer kept by Claim
@@ -564,20 +574,27 @@ func (s *MemoryStore) Release(ctx context.Context, l Lease) error {
 	return s.release(l)
 }
 
-// release is Release without a context, for [Guard]: it never waits.
+// release is Release without a context, for [Guard]: it never waits. Like
+// claim, it keeps nothing of l's key.
 func (s *MemoryStore) release(l Lease) error {
 	if l.Key.IsZero() || l.Token == 0 {
-		return checkLease(context.Background(), l)
+		return checkLease(context.Background(), ownedLease(l))
 	}
 	sh, h := s.shard(l.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	i, rec := sh.find(h, l.Key.s)
 	if rec == nil || rec.completed || rec.token != l.Token {
-		return leaseLost(l)
+		return leaseLost(ownedLease(l))
 	}
 	s.forget(sh, i)
 	return nil
+}
+
+// ownedLease returns the key, with its own copy of the text, and the token
+// of l, for an error that outlives the call.
+func ownedLease(l Lease) Lease {
+	return Lease{Key: Key{s: strings.Clone(l.Key.s)}, Token: l.Token}
 }
 
 // full reports whether a new key of n bytes would pass a limit.
