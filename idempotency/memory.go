@@ -483,17 +483,12 @@ const maxReuse = 1 << 10
 
 // Claim implements [Store.Claim].
 func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease time.Duration) (Claim, error) {
-	if err := checkClaim(ctx, key, lease); err != nil {
-		return Claim{}, err
+	// key flows only into the Claim returned: what outlives the call (an
+	// error, a long key kept) holds a copy of it, so that a key whose text
+	// is on the caller's stack stays there (see handleEvent).
+	if ctx.Err() != nil || key.IsZero() || lease <= 0 {
+		return Claim{}, checkClaim(ctx, Key{s: strings.Clone(key.s)}, lease)
 	}
-	return s.claim(key, fp, lease)
-}
-
-// claim is Claim once its arguments are checked. key flows only into the
-// Claim returned, and what outlives the call (a long key kept, an error) holds
-// a copy of it, so that a key whose text is on the caller's stack stays there
-// (see handleEvent).
-func (s *MemoryStore) claim(key Key, fp Fingerprint, lease time.Duration) (Claim, error) {
 	now := s.now()
 	if s.full(len(key.s)) {
 		s.reapWhenFull(now)

@@ -19,9 +19,6 @@ func (s *MemoryStore) handleEvent(ctx context.Context, g Guard, consumer string,
 	if err := g.Validate(); err != nil {
 		return false, err
 	}
-	if err := ctx.Err(); err != nil {
-		return false, context.Cause(ctx) // as checkClaim
-	}
 	var text [derivedLen]byte
 	deriveInto(&text, consumer, "cloudevents", ev.Source, ev.ID)
 	// The key's text is text: nothing below keeps key beyond the call but
@@ -31,14 +28,14 @@ func (s *MemoryStore) handleEvent(ctx context.Context, g Guard, consumer string,
 	lease := g.lease()
 
 	fp := ev.Fingerprint
-	c, err := s.claim(key, fp, lease)
+	c, err := s.Claim(ctx, key, fp, lease)
 	if err != nil {
 		return false, err
 	}
 	if c.Status == Mismatch && fp.IsZero() != c.Fingerprint.IsZero() {
 		// The content of one of the two deliveries is unknown: the source
 		// and id alone decide (see run).
-		if c, err = s.claim(key, c.Fingerprint, lease); err != nil {
+		if c, err = s.Claim(ctx, key, c.Fingerprint, lease); err != nil {
 			return false, err
 		}
 	}
