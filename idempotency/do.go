@@ -335,6 +335,9 @@ func (g Guard) HandleEvent(ctx context.Context, consumer string, ev EventRef, fn
 	if source == "" || id == "" {
 		return false, &KeyError{Input: source + " " + id, Offset: -1, Reason: "event source and id must both be non-empty"}
 	}
+	if m, ok := g.Store.(*MemoryStore); ok {
+		return m.handleEvent(ctx, g, consumer, ev, fn) // without allocating the key
+	}
 	return run(ctx, g, EventKey(consumer, source, id), ev.Fingerprint, &eventID{source: source, id: id},
 		func(ctx context.Context) ([]byte, error) { return nil, fn(ctx) },
 		func([]byte) error { return nil })

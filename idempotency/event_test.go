@@ -3,6 +3,7 @@ package idempotency_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,6 +18,11 @@ import (
 var eventStores = map[string]func(t *testing.T) idempotency.Store{
 	"memory": func(t *testing.T) idempotency.Store {
 		return newMemoryStore(t, idempotency.MemoryConfig{ReapInterval: -1})
+	},
+	// The memory store behind the Store interface alone: HandleEvent takes
+	// its general path, where a *MemoryStore takes one of its own.
+	"memory/interface": func(t *testing.T) idempotency.Store {
+		return struct{ idempotency.Store }{newMemoryStore(t, idempotency.MemoryConfig{ReapInterval: -1})}
 	},
 	"SQLite": func(t *testing.T) idempotency.Store {
 		return newSQLStore(t, openSQLite(t), idempotency.SQLConfig{Dialect: idempotency.SQLite})
@@ -88,4 +94,39 @@ func TestHandleEventContentReused(t *testing.T) {
 			assert.Equal(t, []string{"post 5", "post 5 for evt-2", "post evt-3"}, effects, "effects")
 		})
 	}
+}
+
+// TestHandleEventAllocations checks that HandleEvent on a MemoryStore
+// allocates nothing per new event handled successfully: the event's key is
+// derived on the stack and the record keeps its own copy. (The store's
+// table and records grow now and then; that is less than one allocation
+// per event.)
+func TestHandleEventAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's allocations vary")
+	}
+	g := idempotency.Guard{Store: newMemoryStore(t, idempotency.MemoryConfig{ReapInterval: -1}), Lease: time.Minute}
+	const runs = 4000
+	refs := make([]idempotency.EventRef, runs+1)
+	for i := range refs {
+		refs[i] = idempotency.EventRef{Source: "//wms.example/warehouse/7", ID: "evt-" + strconv.Itoa(i),
+			Fingerprint: idempotency.FingerprintBytes([]byte(strconv.Itoa(i)))}
+	}
+	ctx := context.Background()
+	ran := 0
+	fn := func(context.Context) error { ran++; return nil }
+	n := 0
+	allocs := testing.AllocsPerRun(runs, func() {
+		dup, err := g.HandleEvent(ctx, "erp", refs[n], fn)
+		if err != nil || dup {
+			t.Errorf("HandleEvent(%s) = %v, %v; want a first handling", refs[n].ID, dup, err)
+		}
+		n++
+	})
+	assert.Equal(t, n, ran, "handler runs")
+	assert.Zero(t, allocs, "allocations per new event")
+	// The keys were stored: a redelivery is a duplicate.
+	dup, err := g.HandleEvent(ctx, "erp", refs[7], fn)
+	require.NoError(t, err, "redelivery")
+	assert.True(t, dup, "redelivery is a duplicate")
 }

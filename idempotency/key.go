@@ -35,6 +35,18 @@ type Key struct {
 // length-prefixed, so ("ab", "c") and ("a", "bc") differ). The key is
 // "v1." followed by the unpadded base64url SHA-256 of the parts, 46 bytes.
 func Derive(scope, operation string, identity ...string) Key {
+	var out [derivedLen]byte
+	deriveInto(&out, scope, operation, identity...)
+	return Key{s: string(out[:])}
+}
+
+// derivedLen is the length of a key made by [Derive].
+const derivedLen = len(derivedPrefix) + 43
+
+// deriveInto writes the text of the key Derive returns for the same
+// arguments to out, so that a caller that needs the key only while it runs
+// can keep it on its stack.
+func deriveInto(out *[derivedLen]byte, scope, operation string, identity ...string) {
 	var buf [256]byte
 	b := appendPart(buf[:0], scope)
 	b = appendPart(b, operation)
@@ -42,10 +54,8 @@ func Derive(scope, operation string, identity ...string) Key {
 		b = appendPart(b, s)
 	}
 	sum := sha256.Sum256(b)
-	var out [len(derivedPrefix) + 43]byte
 	copy(out[:], derivedPrefix)
 	base64.RawURLEncoding.Encode(out[len(derivedPrefix):], sum[:])
-	return Key{s: string(out[:])}
 }
 
 // Parse validates s as a key: 1 to [MaxKeyLen] bytes, each printable ASCII

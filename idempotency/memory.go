@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,7 +129,7 @@ type memShard struct {
 	used  int       // slots in use: the records held
 	arena *memArena
 	// free is the reference of the shard's first free record (their chain
-	// runs through memRecord.nextFree), 0 if none.
+	// runs through the free records' token), 0 if none.
 	free uint32
 	// long holds the keys longer than keyInline by record reference.
 	long map[uint32]string
@@ -284,7 +285,7 @@ func (sh *memShard) add(h uint64, k string) *memRecord {
 		if sh.long == nil {
 			sh.long = make(map[uint32]string)
 		}
-		sh.long[ref] = k
+		sh.long[ref] = strings.Clone(k) // k may be held on the caller's stack
 	}
 	return rec
 }
@@ -293,7 +294,7 @@ func (sh *memShard) add(h uint64, k string) *memRecord {
 func (sh *memShard) alloc() uint32 {
 	if ref := sh.free; ref != 0 {
 		rec := sh.rec(ref)
-		sh.free, rec.nextFree = rec.nextFree, 0
+		sh.free, rec.token = uint32(rec.token), 0
 		return ref
 	}
 	return sh.arena.take()
@@ -328,7 +329,7 @@ func (sh *memShard) remove(i int) {
 	if rec.keyLen > keyInline {
 		delete(sh.long, ref)
 	}
-	*rec = memRecord{nextFree: sh.free}
+	*rec = memRecord{token: uint64(sh.free)} // the free chain
 	sh.free = ref
 	sh.clear(i)
 }
@@ -351,22 +352,35 @@ func (sh *memShard) clear(i int) {
 }
 
 // keyInline is the longest key a record holds in itself: a derived key
-// (46 bytes) fits.
-const keyInline = 48
+// (46 bytes) fits, exactly.
+const keyInline = 46
 
-// memRecord is a record of a memShard. Its only pointer is data's.
+// memRecord is a record of a memShard. Its only pointer is data's. It is
+// 128 bytes: a slab's records each fill two cache lines of their own
+// (a slab is a 32 KiB size class, aligned to its size), where records of
+// 136 bytes spanned three lines one time in two.
 type memRecord struct {
-	data      []byte
-	fp        Fingerprint
-	token     uint64
-	leaseEnd  int64 // unix nanoseconds
-	expires   int64 // unix nanoseconds
-	key       [keyInline]byte
-	keyLen    uint8
-	completed bool
-	failed    bool
-	nextFree  uint32 // the next free record's reference, while free
+	data     []byte
+	fp       Fingerprint
+	token    uint64 // while the record is free: the next free record's reference
+	leaseEnd int64  // unix nanoseconds
+	expires  int64  // unix nanoseconds
+	key      [keyInline]byte
+	keyLen   uint8
+	state    recState
 }
+
+// recState is whether a record's operation completed, and failed.
+type recState uint8
+
+const (
+	recClaimed recState = iota
+	recCompleted
+	recFailed // completed with a failure
+)
+
+// completed reports whether the record's operation completed.
+func (r *memRecord) completed() bool { return r.state != recClaimed }
 
 // NewMemoryStore returns a MemoryStore configured by cfg and starts its
 // reaper goroutine (unless disabled). The error matches [ErrInvalidConfig].
@@ -469,8 +483,11 @@ const maxReuse = 1 << 10
 
 // Claim implements [Store.Claim].
 func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease time.Duration) (Claim, error) {
-	if err := checkClaim(ctx, key, lease); err != nil {
-		return Claim{}, err
+	// key flows only into the Claim returned: what outlives the call (an
+	// error, a long key kept) holds a copy of it, so that a key whose text
+	// is on the caller's stack stays there (see handleEvent).
+	if ctx.Err() != nil || key.IsZero() || lease <= 0 {
+		return Claim{}, checkClaim(ctx, Key{s: strings.Clone(key.s)}, lease)
 	}
 	now := s.now()
 	if s.full(len(key.s)) {
@@ -485,8 +502,8 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 		switch {
 		case rec.fp != fp:
 			return Claim{Status: Mismatch, Fingerprint: rec.fp}, nil
-		case rec.completed:
-			return Claim{Status: Completed, Result: Result{Data: clone(rec.data), Failed: rec.failed}}, nil
+		case rec.completed():
+			return Claim{Status: Completed, Result: Result{Data: clone(rec.data), Failed: rec.state == recFailed}}, nil
 		case rec.leaseEnd > now:
 			return Claim{Status: InProgress, RetryAfter: time.Duration(rec.leaseEnd - now)}, nil
 		}
@@ -496,7 +513,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 	if !ok {
 		if !s.admit(len(key.s)) {
 			return Claim{}, fmt.Errorf("idempotency: claim %q: the store holds %d records and %d bytes (limits %d and %d): %w",
-				key.s, s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
+				strings.Clone(key.s), s.keys.Load(), s.bytes.Load(), s.maxKeys, s.maxBytes, ErrStoreFull)
 		}
 		rec = sh.add(h, key.s)
 	} else if n := len(rec.data); n > 0 {
@@ -509,7 +526,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key Key, fp Fingerprint, lease 
 		rec.data = nil
 	}
 	end := now + int64(lease)
-	rec.completed, rec.failed = false, false
+	rec.state = recClaimed
 	rec.fp = fp
 	rec.token = sh.nextToken()
 	rec.leaseEnd = end
@@ -525,10 +542,11 @@ func (s *MemoryStore) Complete(ctx context.Context, l Lease, result Result) erro
 	return s.complete(l, result)
 }
 
-// complete is Complete without a context, for [Guard]: it never waits.
+// complete is Complete without a context, for [Guard]: it never waits. Like
+// claim, it keeps nothing of l's key.
 func (s *MemoryStore) complete(l Lease, result Result) error {
 	if l.Key.IsZero() || l.Token == 0 {
-		return checkLease(context.Background(), l)
+		return checkLease(context.Background(), ownedLease(l))
 	}
 	now := s.now()
 	var data []byte
@@ -539,14 +557,16 @@ func (s *MemoryStore) complete(l Lease, result Result) error {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	rec := sh.get(h, l.Key.s)
-	if rec == nil || rec.completed || rec.token != l.Token {
-		return leaseLost(l)
+	if rec == nil || rec.completed() || rec.token != l.Token {
+		return leaseLost(ownedLease(l))
 	}
 	if data == nil {
 		data = append(rec.data[:0], result.Data...) // into the buffer kept by Claim
 	}
-	rec.completed = true
-	rec.failed = result.Failed
+	rec.state = recCompleted
+	if result.Failed {
+		rec.state = recFailed
+	}
 	rec.data = data
 	if len(data) > 0 {
 		s.bytes.Add(int64(len(data)))
@@ -564,20 +584,27 @@ func (s *MemoryStore) Release(ctx context.Context, l Lease) error {
 	return s.release(l)
 }
 
-// release is Release without a context, for [Guard]: it never waits.
+// release is Release without a context, for [Guard]: it never waits. Like
+// claim, it keeps nothing of l's key.
 func (s *MemoryStore) release(l Lease) error {
 	if l.Key.IsZero() || l.Token == 0 {
-		return checkLease(context.Background(), l)
+		return checkLease(context.Background(), ownedLease(l))
 	}
 	sh, h := s.shard(l.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	i, rec := sh.find(h, l.Key.s)
-	if rec == nil || rec.completed || rec.token != l.Token {
-		return leaseLost(l)
+	if rec == nil || rec.completed() || rec.token != l.Token {
+		return leaseLost(ownedLease(l))
 	}
 	s.forget(sh, i)
 	return nil
+}
+
+// ownedLease returns the key, with its own copy of the text, and the token
+// of l, for an error that outlives the call.
+func ownedLease(l Lease) Lease {
+	return Lease{Key: Key{s: strings.Clone(l.Key.s)}, Token: l.Token}
 }
 
 // full reports whether a new key of n bytes would pass a limit.
@@ -643,9 +670,9 @@ func (s *MemoryStore) Lookup(ctx context.Context, key Key) (Record, error) {
 		Token:       rec.token,
 		Expires:     time.Unix(0, rec.expires),
 	}
-	if rec.completed {
+	if rec.completed() {
 		r.Status = Completed
-		r.Result = Result{Data: clone(rec.data), Failed: rec.failed}
+		r.Result = Result{Data: clone(rec.data), Failed: rec.state == recFailed}
 	} else {
 		r.LeaseExpires = time.Unix(0, rec.leaseEnd)
 	}

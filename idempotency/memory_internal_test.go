@@ -71,7 +71,7 @@ func TestMemoryStoreReapCollisions(t *testing.T) {
 	sh := &s.shards[0]
 	for i, k := range []string{"a", "b", "c", "d"} {
 		rec := sh.add(7, k)
-		rec.completed, rec.token, rec.expires = true, uint64(i+1), now.UnixNano()+int64(i%2)
+		rec.state, rec.token, rec.expires = recCompleted, uint64(i+1), now.UnixNano()+int64(i%2)
 		s.keys.Add(1)
 		s.bytes.Add(int64(len(k)))
 	}
@@ -172,7 +172,7 @@ func TestMemoryStoreReapProbeRuns(t *testing.T) {
 			expired++
 		}
 		rec := sh.add(hashes[i], strconv.Itoa(i))
-		rec.completed, rec.token, rec.expires = true, uint64(i+1), exps[i]
+		rec.state, rec.token, rec.expires = recCompleted, uint64(i+1), exps[i]
 		s.keys.Add(1)
 	}
 	got, err := s.Reap(context.Background())
@@ -297,6 +297,13 @@ func TestMemArenaConcurrentTakes(t *testing.T) {
 	}
 	assert.Len(t, seen, takers*each, "references handed out")
 	assert.Len(t, *a.dir.Load(), takers*each/slabSize, "slabs")
+}
+
+// TestMemRecordSize checks that a record is 128 bytes, two cache lines,
+// and holds a derived key in itself.
+func TestMemRecordSize(t *testing.T) {
+	assert.Equal(t, uintptr(128), unsafe.Sizeof(memRecord{}), "bytes of a record")
+	assert.LessOrEqual(t, len(Derive("tenant", "op", "id").String()), keyInline, "a derived key is held inline")
 }
 
 // TestMemArenaSlabSize checks that a slab fills its 32 KiB size class:
