@@ -382,12 +382,13 @@ func (s *SQLState) rowsQuery(update bool, n int) string {
 	}
 	types := []string{"text", "bytea", "integer", "integer", "bigint"}
 	var b strings.Builder
+	// On SQLite, OR FAIL spares a statement journal (see orFail).
 	if update {
-		b.WriteString("UPDATE " + s.p + "orders AS o SET state = v.column2, held = v.column3, final = v.column4, version = v.column5, saved_ns = ")
+		b.WriteString("UPDATE " + s.orFail() + s.p + "orders AS o SET state = v.column2, held = v.column3, final = v.column4, version = v.column5, saved_ns = ")
 		param(&b, 1, "bigint")
 		b.WriteString(" FROM (VALUES ")
 	} else {
-		b.WriteString("INSERT INTO " + s.p + "orders (id, state, held, final, version, saved_ns) VALUES ")
+		b.WriteString("INSERT " + s.orFail() + "INTO " + s.p + "orders (id, state, held, final, version, saved_ns) VALUES ")
 	}
 	for i := range n {
 		if i > 0 {
@@ -412,6 +413,24 @@ func (s *SQLState) rowsQuery(update bool, n int) string {
 		b.WriteString(" ON CONFLICT (id) DO NOTHING")
 	}
 	return b.String()
+}
+
+// orFail returns "OR FAIL " on SQLite, "" on PostgreSQL: the conflict
+// clause of the statements that save many orders. Within a transaction,
+// SQLite keeps a statement journal for a statement that writes many rows
+// and may abort (the default, OR ABORT, of a NOT NULL column), so that it
+// can undo the statement alone: it copies there every page the statement
+// changes, and opens a temporary file when the copies pass 64 KB, which
+// a group commit's states do. A statement that fails with OR FAIL keeps
+// what it wrote before the failure; that is no loss here, since the
+// transaction is then rolled back whole (an error of a TxBatch's write
+// rolls the group's transaction back), and the statements bind no NULL to
+// a NOT NULL column anyway.
+func (s *SQLState) orFail() string {
+	if s.dialect == idempotency.Postgres {
+		return ""
+	}
+	return "OR FAIL "
 }
 
 // saveRows saves the states of many orders in tx: the updates with one
