@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -994,6 +995,43 @@ func (s *SQL) commitIn(ctx context.Context, tx *sql.Tx, cs cursorStatements, gro
 	}
 	_, err = tx.StmtContext(ctx, cs.trim).ExecContext(ctx, group, group)
 	return err
+}
+
+// commitAppendIn commits the group's cursor and appends events (at most
+// insertRows, encoded as payloads) to the log in tx on PostgreSQL, with one
+// statement: commitIn's, whose upsert and trim of the retries are
+// followed by insertLocked's append, which takes the append lock (held
+// until tx ends) and draws the offsets in the order of the events. It
+// fails, matching [ErrFenced], when the epoch is not the group's: the
+// events are inserted anyway, and tx must then be rolled back, as commitIn's
+// caller rolls back its other writes.
+func (s *SQL) commitAppendIn(ctx context.Context, tx *sql.Tx, group string, epoch, cursor uint64, events []canonical.Event, payloads [][]byte) error {
+	var b strings.Builder
+	b.WriteString(s.epochCTE() + ", c AS (INSERT INTO {p}cursors (grp, cur) SELECT CAST(? AS TEXT), CAST(? AS BIGINT) WHERE " +
+		fenceCond + " ON CONFLICT (grp) DO UPDATE SET cur = GREATEST({p}cursors.cur, excluded.cur) RETURNING cur), " +
+		"d AS (DELETE FROM {p}retries WHERE grp = ? AND off <= (SELECT cur FROM c)), " +
+		"l AS MATERIALIZED (SELECT pg_advisory_xact_lock(CAST(? AS BIGINT))), " +
+		"e AS (INSERT INTO {p}events (pkey, payload) SELECT v.pkey, v.payload FROM l, (VALUES ")
+	args := make([]any, 0, 7+2*len(events))
+	args = append(args, group, group, int64(cursor), int64(epoch), int64(epoch), group, s.lockKey)
+	for i := range events {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + strconv.Itoa(i) + ", CAST(? AS TEXT), CAST(? AS BYTEA))")
+		args = append(args, events[i].Partition(), payloads[i])
+	}
+	b.WriteString(") AS v(n, pkey, payload) ORDER BY v.n) SELECT COUNT(*) FROM c")
+	// Not prepared on the database (see insertIn): the driver keeps the
+	// statement of each text it runs on its connection.
+	var n int
+	if err := tx.QueryRowContext(ctx, s.q(b.String()), args...).Scan(&n); err != nil {
+		return s.wrap("commit", err)
+	}
+	if n == 0 {
+		return fenced(group, epoch)
+	}
+	return nil
 }
 
 // SaveRetry implements [Cursors.SaveRetry].
