@@ -199,7 +199,10 @@ func (s *SQL) TryLockGroup(ctx context.Context, group string) (GroupLock, bool, 
 	l := &pgLock{s: s, conn: conn, group: group, key: key, stop: make(chan struct{}), done: make(chan struct{}),
 		lost: make(chan struct{})}
 	var released bool
-	err = conn.QueryRowContext(ctx, s.q("SELECT released <> 0 FROM {p}groups WHERE grp = ?"), group).Scan(&released)
+	// FOR SHARE: a previous holder's Unlock marks the group released and
+	// releases the lock in one statement, which may not have committed
+	// yet; this read waits for it.
+	err = conn.QueryRowContext(ctx, s.q("SELECT released <> 0 FROM {p}groups WHERE grp = ? FOR SHARE"), group).Scan(&released)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		released = true // never claimed: nobody ran the group
@@ -311,12 +314,17 @@ func (l *pgLock) release(clean bool) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), l.s.check)
 		defer cancel()
+		var ok bool
 		var err error
 		if clean {
-			_, err = l.conn.ExecContext(ctx, l.s.q("UPDATE {p}groups SET released = 1 WHERE grp = ?"), l.group)
-		}
-		var ok bool
-		if err == nil {
+			// One statement, one round trip: the unlock reads the
+			// count of the rows updated, so the row is updated (and
+			// locked until the statement commits) before the lock is
+			// released; a next holder's read of released (FOR SHARE, see
+			// TryLockGroup) waits for that commit.
+			err = l.conn.QueryRowContext(ctx, l.s.q("WITH u AS (UPDATE {p}groups SET released = 1 WHERE grp = ? RETURNING 1) "+
+				"SELECT pg_advisory_unlock(CAST(? AS BIGINT)) FROM (SELECT COUNT(*) FROM u) AS n"), l.group, l.key).Scan(&ok)
+		} else {
 			err = l.conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&ok)
 		}
 		if err != nil || !ok {
@@ -856,36 +864,31 @@ func (s *SQL) PurgeDeadLetters(ctx context.Context, olderThan time.Time, states 
 	return int(n), s.wrap("purge dead letters", err)
 }
 
-// Group implements [Cursors.Group].
+// Group implements [Cursors.Group], with one query (one round trip on
+// PostgreSQL), which reads the cursor and the retries after it in one
+// snapshot.
 func (s *SQL) Group(ctx context.Context, group string) (GroupState, error) {
 	var st GroupState
-	var cur int64
-	stCur, err := s.prepared(ctx, "SELECT cur FROM {p}cursors WHERE grp = ?")
+	q, err := s.prepared(ctx, "SELECT 0, cur, 0, 0, 0, 0 FROM {p}cursors WHERE grp = ? UNION ALL "+
+		"SELECT 1, r.off, r.attempts, r.first_ns, r.last_ns, r.due_ns FROM {p}retries r "+
+		"WHERE r.grp = ? AND r.off > COALESCE((SELECT c.cur FROM {p}cursors c WHERE c.grp = ?), 0) ORDER BY 1, 2")
 	if err != nil {
 		return st, s.wrap("load group", err)
 	}
-	stRetries, err := s.prepared(ctx, "SELECT off, attempts, first_ns, last_ns, due_ns FROM {p}retries WHERE grp = ? AND off > ? ORDER BY off")
-	if err != nil {
-		return st, s.wrap("load group", err)
-	}
-	err = stCur.QueryRowContext(ctx, group).Scan(&cur)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return st, s.wrap("load group", err)
-	default:
-		st.Cursor = uint64(cur)
-	}
-	rows, err := stRetries.QueryContext(ctx, group, cur)
+	rows, err := q.QueryContext(ctx, group, group, group)
 	if err != nil {
 		return st, s.wrap("load group", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r Retry
-		var off, first, last, due int64
-		if err := rows.Scan(&off, &r.Attempts, &first, &last, &due); err != nil {
+		var kind, off, first, last, due int64
+		if err := rows.Scan(&kind, &off, &r.Attempts, &first, &last, &due); err != nil {
 			return st, s.wrap("load group", err)
+		}
+		if kind == 0 {
+			st.Cursor = uint64(off)
+			continue
 		}
 		r.Offset, r.FirstFailure, r.LastFailure, r.Due = uint64(off), fromNanos(first), fromNanos(last), fromNanos(due)
 		st.Retries = append(st.Retries, r)
