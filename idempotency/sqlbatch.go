@@ -229,8 +229,7 @@ const maxClaimRows = 256
 // key (qClaim) does.
 func (s *SQLStore) claimRowsQuery(n int) string {
 	var b strings.Builder
-	// OR FAIL spares a statement journal (see orFail).
-	b.WriteString(`INSERT OR FAIL INTO ` + s.table + ` AS r (k, fingerprint, state, token, lease_until, expires_at, failed, result)
+	b.WriteString(`INSERT INTO ` + s.table + ` AS r (k, fingerprint, state, token, lease_until, expires_at, failed, result)
 SELECT column1, column2, 1, column3, ?1, ?2, 0, NULL FROM (VALUES `)
 	for i := range n {
 		if i > 0 {
@@ -258,8 +257,7 @@ RETURNING k, token`)
 // time: the consumer's batch claims (about 6 keys per order in the
 // order-to-cash flow) held SQLite's one connection for a statement per
 // key. A statement on its own needs no statement journal either (see
-// orFail: the claim's DO UPDATE aborts on a NOT NULL column whatever the
-// INSERT's conflict clause).
+// orFail).
 func (s *SQLStore) claimRowsSQLite(ctx context.Context, tx *sql.Tx, st *statements, rows []batchRow, claimed []bool, now, end, expires int64) error {
 	stmt := func(st *sql.Stmt) *sql.Stmt {
 		if tx != nil {
@@ -375,17 +373,19 @@ func (s *SQLStore) completeRowsQuery(n int) string {
 }
 
 // orFail returns "OR FAIL " on SQLite, "" on PostgreSQL: the conflict
-// clause of the statements that claim or complete many keys in a
-// transaction. Within a transaction, SQLite keeps a statement journal for
+// clause of the statement that completes many keys in a transaction
+// (the batch claim's statement usually runs on its own, where SQLite
+// keeps no statement journal, and its DO UPDATE would abort whatever the
+// INSERT's conflict clause). Within a transaction, SQLite keeps a statement journal for
 // a statement that writes many rows and may abort (the default, OR ABORT,
 // of a NOT NULL column), so that it can undo the statement alone: it
 // copies there the pages the statement changes that the transaction had
 // changed before, and opens a temporary file when the copies pass 64 KB.
 // A statement that fails with OR FAIL keeps what it wrote before the
-// failure: the transaction is then rolled back whole (ClaimBatch's own,
-// and CompleteTxBatch's caller's, which must roll back on its error, as
-// it must when the error says a lease was lost), and the statements bind
-// no NULL to a NOT NULL column anyway.
+// failure: the transaction is then rolled back whole (by CompleteTxBatch's
+// caller, which must roll back on its error, as it must when the error
+// says a lease was lost), and the statement binds no NULL to a NOT NULL
+// column anyway.
 func (s *SQLStore) orFail() string {
 	if s.dialect == Postgres {
 		return ""
