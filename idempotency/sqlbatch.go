@@ -75,13 +75,12 @@ func (s *SQLStore) ClaimBatch(ctx context.Context, reqs []ClaimRequest, lease ti
 	end := now + int64(lease)
 	expires := max(end, now+int64(s.retention))
 	claimed := make([]bool, len(rows))
-	rest := rows // the rows the transaction below claims
+	var rest []batchRow // the rows the transaction below claims
 	if s.dialect == Postgres || len(rows) <= maxClaimRows {
 		if err := s.claimRows(ctx, nil, st, rows, claimed, now, end, expires); err != nil {
 			// One statement: it claimed all or nothing.
 			return nil, s.dbErr(ctx, "claim batch of", rows[0].key, err)
 		}
-		rest = nil
 		for i := range rows {
 			if claimed[i] {
 				rows[i].rec = Record{Key: rows[i].key, Fingerprint: rows[i].fp, Status: Claimed, Token: rows[i].token, LeaseExpires: time.Unix(0, end)}
@@ -90,6 +89,8 @@ func (s *SQLStore) ClaimBatch(ctx context.Context, reqs []ClaimRequest, lease ti
 				rest = append(rest, rows[i])
 			}
 		}
+	} else {
+		rest = slices.Clone(rows)
 	}
 	if len(rest) > 0 {
 		err = s.inTx(ctx, func(tx *sql.Tx) error {

@@ -195,8 +195,9 @@ func TestSQLStoreCompleteTxBatch(t *testing.T) {
 // of them in the way of a record (held, completed, or held with another
 // fingerprint), take that statement, then one transaction for the ten,
 // which offers them again and reads each; every answer is the one a claim
-// alone would give. When that transaction fails, the batch fails and the
-// keys it claimed are free again.
+// alone would give. 300 keys take one transaction (on SQLite, of two
+// statements). When that transaction fails, the batch fails and the keys
+// it claimed are free again.
 func TestSQLStoreClaimBatchStatements(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -302,6 +303,30 @@ func TestSQLStoreClaimBatchStatements(t *testing.T) {
 				require.NoError(t, err, "claim %s again", reqs[i].Key)
 				assert.Equal(t, idempotency.InProgress, again.Status, "claim %s again", reqs[i].Key)
 				require.NoError(t, s.Complete(ctx, c.Lease, idempotency.Result{Data: []byte("batch")}), "complete %s with the batch's lease", reqs[i].Key)
+			}
+
+			// More keys than one SQLite statement offers (256): on SQLite
+			// they are claimed in one transaction, by two statements.
+			reqs = batch("big", 300)
+			for _, i := range []int{0, 150, 299} {
+				_, err := s.Claim(ctx, reqs[i].Key, other, time.Minute)
+				require.NoError(t, err, "claim %s", reqs[i].Key)
+			}
+			stmts, _, transactions = count(func() {
+				var err error
+				got, err = s.ClaimBatch(ctx, reqs, time.Minute)
+				require.NoError(t, err, "ClaimBatch of %d keys", len(reqs))
+			})
+			for i, c := range got {
+				want := idempotency.Claimed
+				if i == 0 || i == 150 || i == 299 {
+					want = idempotency.Mismatch
+				}
+				require.Equal(t, want, c.Status, "answer to %s", reqs[i].Key)
+			}
+			assert.Equal(t, int64(1), transactions, "transactions of ClaimBatch of %d keys", len(reqs))
+			if tc.name == "sqlite" {
+				assert.Equal(t, int64(2+3), stmts, "statements of ClaimBatch of %d keys on SQLite, 3 in the way", len(reqs))
 			}
 
 			// The transaction for the keys in the way fails: nothing stays
