@@ -71,7 +71,17 @@ func (s *SQL) commitBatch(ctx context.Context, group string, epoch, cursor uint6
 				return err
 			}
 		}
-		if cursor != 0 {
+		appends := appends
+		switch {
+		case cursor != 0 && s.dialect == Postgres && len(appends) == 1 && appends[0].s == s && len(appends[0].events) <= insertRows:
+			// The cursor and the events of the log's own appends in one
+			// statement: one round trip fewer.
+			a := appends[0]
+			appends = nil
+			if err := s.commitAppendIn(ctx, tx, group, epoch, cursor, a.events, a.payloads); err != nil {
+				return err
+			}
+		case cursor != 0:
 			if err := s.commitIn(ctx, tx, cs, group, epoch, cursor); err != nil {
 				return err
 			}

@@ -102,8 +102,10 @@ type SQLState struct {
 // safe for concurrent use and prepares itself again on each connection.
 type stateStatements struct {
 	load, insert, update, curLoad, curSave *sql.Stmt
-	// insertRows[i] and updateRows[i] save 2<<i orders (saveRows).
-	insertRows, updateRows []*sql.Stmt
+	// insertRows[i] and updateRows[i] save 2<<i orders (saveRows), on
+	// SQLite; on PostgreSQL saveRows[i] saves 2<<i orders, inserts and
+	// updates together.
+	insertRows, updateRows, saveRows []*sql.Stmt
 }
 
 // stmts returns the prepared statements, preparing them on first use.
@@ -129,10 +131,15 @@ func (s *SQLState) stmts(ctx context.Context) (*stateStatements, error) {
 		*p.dst = stmt
 	}
 	for n := 2; n <= maxSaveRows; n *= 2 {
-		for _, p := range []struct {
+		type prep struct {
 			dst *[]*sql.Stmt
 			q   string
-		}{{&st.insertRows, s.rowsQuery(false, n)}, {&st.updateRows, s.rowsQuery(true, n)}} {
+		}
+		ps := []prep{{&st.insertRows, s.rowsQuery(false, n)}, {&st.updateRows, s.rowsQuery(true, n)}}
+		if s.dialect == idempotency.Postgres {
+			ps = []prep{{&st.saveRows, s.saveRowsQuery(n)}}
+		}
+		for _, p := range ps {
 			stmt, err := s.db.PrepareContext(ctx, p.q)
 			if err != nil {
 				_ = st.close()
@@ -148,6 +155,7 @@ func (s *SQLState) stmts(ctx context.Context) (*stateStatements, error) {
 func (st *stateStatements) close() error {
 	var errs []error
 	all := append([]*sql.Stmt{st.load, st.insert, st.update, st.curLoad, st.curSave}, st.insertRows...)
+	all = append(all, st.saveRows...)
 	for _, s := range append(all, st.updateRows...) {
 		if s != nil {
 			errs = append(errs, s.Close())
@@ -382,12 +390,13 @@ func (s *SQLState) rowsQuery(update bool, n int) string {
 	}
 	types := []string{"text", "bytea", "integer", "integer", "bigint"}
 	var b strings.Builder
+	// On SQLite, OR FAIL spares a statement journal (see orFail).
 	if update {
-		b.WriteString("UPDATE " + s.p + "orders AS o SET state = v.column2, held = v.column3, final = v.column4, version = v.column5, saved_ns = ")
+		b.WriteString("UPDATE " + s.orFail() + s.p + "orders AS o SET state = v.column2, held = v.column3, final = v.column4, version = v.column5, saved_ns = ")
 		param(&b, 1, "bigint")
 		b.WriteString(" FROM (VALUES ")
 	} else {
-		b.WriteString("INSERT INTO " + s.p + "orders (id, state, held, final, version, saved_ns) VALUES ")
+		b.WriteString("INSERT " + s.orFail() + "INTO " + s.p + "orders (id, state, held, final, version, saved_ns) VALUES ")
 	}
 	for i := range n {
 		if i > 0 {
@@ -412,6 +421,59 @@ func (s *SQLState) rowsQuery(update bool, n int) string {
 		b.WriteString(" ON CONFLICT (id) DO NOTHING")
 	}
 	return b.String()
+}
+
+// saveRowsQuery returns the PostgreSQL statement that saves the states of
+// n orders, inserting those at version 1 and updating the others from
+// their versions before, reading them from a VALUES list of parameters
+// (id, state, held, final, version for each; a row of NULLs saves
+// nothing), saved at its first parameter, and returns how many rows it
+// wrote: one statement, one round trip, where an update and an insert
+// took two. Its two parts see the table as it was before the statement,
+// so a group that saves one order twice, first at version 1, finds the
+// second save in conflict (and its saves are then written one by one).
+func (s *SQLState) saveRowsQuery(n int) string {
+	var b strings.Builder
+	b.WriteString("WITH v AS MATERIALIZED (SELECT * FROM (VALUES ")
+	types := []string{"text", "bytea", "integer", "integer", "bigint"}
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(")
+		for j, typ := range types {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("$" + strconv.Itoa(2+5*i+j) + "::" + typ)
+		}
+		b.WriteString(")")
+	}
+	b.WriteString(") AS t (id, state, held, final, version) WHERE id IS NOT NULL), " +
+		"u AS (UPDATE " + s.p + "orders AS o SET state = v.state, held = v.held, final = v.final, version = v.version, saved_ns = $1::bigint " +
+		"FROM v WHERE v.version > 1 AND o.id = v.id AND o.version = v.version - 1 RETURNING 1), " +
+		"i AS (INSERT INTO " + s.p + "orders (id, state, held, final, version, saved_ns) " +
+		"SELECT id, state, held, final, version, $1::bigint FROM v WHERE version = 1 ON CONFLICT (id) DO NOTHING RETURNING 1) " +
+		"SELECT (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM i)")
+	return b.String()
+}
+
+// orFail returns "OR FAIL " on SQLite, "" on PostgreSQL: the conflict
+// clause of the statements that save many orders. Within a transaction,
+// SQLite keeps a statement journal for a statement that writes many rows
+// and may abort (the default, OR ABORT, of a NOT NULL column), so that it
+// can undo the statement alone: it copies there every page the statement
+// changes, and opens a temporary file when the copies pass 64 KB, which
+// a group commit's states do. A statement that fails with OR FAIL keeps
+// what it wrote before the failure; that is no loss here, since the
+// transaction is then rolled back whole (an error of a TxBatch's write
+// rolls the group's transaction back), and the statements bind no NULL to
+// a NOT NULL column anyway.
+func (s *SQLState) orFail() string {
+	if s.dialect == idempotency.Postgres {
+		return ""
+	}
+	return "OR FAIL "
 }
 
 // saveRows saves the states of many orders in tx: the updates with one
@@ -443,6 +505,16 @@ func (s *SQLState) saveRows(ctx context.Context, tx *sql.Tx, saves []stateSave) 
 		return err
 	}
 	now := s.now().UnixNano()
+	if s.dialect == idempotency.Postgres {
+		n, err := saveMixedRows(ctx, tx, saves, stmts.saveRows, now)
+		if err != nil {
+			return s.wrap(op, err)
+		}
+		if n != int64(len(saves)) {
+			return fmt.Errorf("flow: %s: %w: %d saved, the others not at the version before theirs", op, ErrStateConflict, n)
+		}
+		return nil
+	}
 	n, err := saveRowsIn(ctx, tx, ins, stmts.insert, stmts.insertRows, now, false)
 	if err == nil {
 		var m int64
@@ -505,6 +577,36 @@ func saveRowsIn(ctx context.Context, tx *sql.Tx, rows []*StoredState, one *sql.S
 		}
 		total += m
 		rows = rows[k:]
+	}
+	return total, nil
+}
+
+// saveMixedRows saves saves, more than one, in tx on PostgreSQL with the
+// statements many (of 2<<i rows, saveRowsQuery), up to maxSaveRows at a
+// time, and returns the rows they wrote.
+func saveMixedRows(ctx context.Context, tx *sql.Tx, saves []stateSave, many []*sql.Stmt, now int64) (int64, error) {
+	var total int64
+	args := make([]any, 0, 1+5*maxSaveRows)
+	for len(saves) > 0 {
+		k := min(len(saves), maxSaveRows)
+		size := 2 // the last of more than maxSaveRows: a row of NULLs beside it
+		if k > 1 {
+			size = 2 << (bits.Len(uint(k-1)) - 1) // the next size up
+		}
+		args = append(args[:0], now)
+		for i := range saves[:k] {
+			st := &saves[i].st
+			args = append(args, st.OrderID, st.Data, boolInt(st.Held), boolInt(st.Final), st.Version)
+		}
+		for range size - k {
+			args = append(args, nil, nil, nil, nil, nil)
+		}
+		var n int64
+		if err := tx.StmtContext(ctx, many[bits.Len(uint(size))-2]).QueryRowContext(ctx, args...).Scan(&n); err != nil {
+			return total, err
+		}
+		total += n
+		saves = saves[k:]
 	}
 	return total, nil
 }

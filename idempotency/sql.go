@@ -132,11 +132,15 @@ type statements struct {
 	claim, sel, complete, release, reap *sql.Stmt
 	// completeRows[i] completes 2<<i rows (CompleteTxBatch).
 	completeRows []*sql.Stmt
+	// claimRows[i] offers the claims of 2<<i rows (ClaimBatch); SQLite
+	// only.
+	claimRows []*sql.Stmt
 }
 
 func (st *statements) close() error {
 	var errs []error
-	for _, s := range append([]*sql.Stmt{st.claim, st.sel, st.complete, st.release, st.reap}, st.completeRows...) {
+	all := append([]*sql.Stmt{st.claim, st.sel, st.complete, st.release, st.reap}, st.completeRows...)
+	for _, s := range append(all, st.claimRows...) {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
@@ -175,6 +179,14 @@ func (s *SQLStore) statements(ctx context.Context) (*statements, error) {
 			return nil, fmt.Errorf("prepare statements (has Migrate run?): %w", err)
 		}
 		st.completeRows = append(st.completeRows, stmt)
+	}
+	for n := 2; n <= maxClaimRows && s.dialect == SQLite; n *= 2 {
+		stmt, err := s.db.PrepareContext(ctx, s.claimRowsQuery(n))
+		if err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("prepare statements (has Migrate run?): %w", err)
+		}
+		st.claimRows = append(st.claimRows, stmt)
 	}
 	s.prep.Store(st)
 	return st, nil

@@ -30,12 +30,20 @@ type batchRow struct {
 	made  bool        // the batch claimed it: rec is its claim
 }
 
-// ClaimBatch implements [BatchClaimer]: the claims are made in one
-// transaction (on PostgreSQL in one statement, which takes the rows in the
-// order of their keys, so that two batches over the same keys do not
-// deadlock). A key whose record is in the way is read in the same
-// transaction, which the claim's statement locked it for, so that its
-// answer is final (Completed, InProgress or Mismatch) without trying again.
+// ClaimBatch implements [BatchClaimer]. The claims are offered by one
+// statement, in its own transaction, which takes the rows in the order of
+// their keys (so that two batches over the same keys do not deadlock on
+// PostgreSQL): on PostgreSQL for any number of keys, on SQLite for up to
+// maxClaimRows. That is all it takes when it claims every key, as it
+// usually does: one round trip, where a transaction of its own took three
+// on PostgreSQL (BEGIN, the statement, COMMIT). The keys whose records
+// were in the way are then claimed again in one transaction (more on
+// SQLite), which reads each record still in the way after its claim's
+// statement locked it, so that its answer is final (Completed,
+// InProgress or Mismatch) without trying again. When that transaction
+// fails, the claims the first statement made are released before the
+// error is returned, so that no key is left claimed (a release that
+// fails too leaves its claim to end with its lease, as after a crash).
 func (s *SQLStore) ClaimBatch(ctx context.Context, reqs []ClaimRequest, lease time.Duration) ([]Claim, error) {
 	for _, r := range reqs {
 		if err := checkClaim(ctx, r.Key, lease); err != nil {
@@ -66,53 +74,62 @@ func (s *SQLStore) ClaimBatch(ctx context.Context, reqs []ClaimRequest, lease ti
 	now := s.now().UnixNano()
 	end := now + int64(lease)
 	expires := max(end, now+int64(s.retention))
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		claimed := make([]bool, len(rows))
-		if s.dialect == Postgres {
-			if err := s.claimRowsPostgres(ctx, tx, rows, claimed, now, end, expires); err != nil {
+	claimed := make([]bool, len(rows))
+	var rest []batchRow // the rows the transaction below claims
+	if s.dialect == Postgres || len(rows) <= maxClaimRows {
+		if err := s.claimRows(ctx, nil, st, rows, claimed, now, end, expires); err != nil {
+			// One statement: it claimed all or nothing.
+			return nil, s.dbErr(ctx, "claim batch of", rows[0].key, err)
+		}
+		for i := range rows {
+			if claimed[i] {
+				rows[i].rec = Record{Key: rows[i].key, Fingerprint: rows[i].fp, Status: Claimed, Token: rows[i].token, LeaseExpires: time.Unix(0, end)}
+				rows[i].made = true
+			} else {
+				rest = append(rest, rows[i])
+			}
+		}
+	} else {
+		rest = slices.Clone(rows)
+	}
+	if len(rest) > 0 {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			claimed := make([]bool, len(rest))
+			if err := s.claimRows(ctx, tx, st, rest, claimed, now, end, expires); err != nil {
 				return err
 			}
-		} else {
-			stmt := tx.StmtContext(ctx, st.claim)
-			for i := range rows {
-				r := &rows[i]
-				var got int64
-				err := stmt.QueryRowContext(ctx, r.key.s, r.fp[:], int64(r.token), end, expires, now, now).Scan(&got)
-				switch {
-				case err == nil:
-					claimed[i] = true
-				case !errors.Is(err, sql.ErrNoRows):
+			var sel *sql.Stmt
+			for i := range rest {
+				r := &rest[i]
+				if claimed[i] {
+					r.rec = Record{Key: r.key, Fingerprint: r.fp, Status: Claimed, Token: r.token, LeaseExpires: time.Unix(0, end)}
+					r.made = true
+					continue
+				}
+				// The claim's statement left a live record in place and
+				// locked it: it cannot change before the commit.
+				if sel == nil {
+					sel = tx.StmtContext(ctx, st.sel)
+				}
+				rec, found, err := s.readWith(ctx, sel, r.key)
+				if err != nil {
 					return err
 				}
+				if !found || rec.Expires.UnixNano() <= now ||
+					(rec.Status == Claimed && rec.LeaseExpires.UnixNano() <= now && rec.Fingerprint == r.fp) {
+					return fmt.Errorf("the record of %q is one the claim should have taken", r.key.s)
+				}
+				r.rec = rec
 			}
+			return nil
+		})
+		if err != nil {
+			s.releaseMade(ctx, st, rows)
+			return nil, s.dbErr(ctx, "claim batch of", rows[0].key, err)
 		}
-		var sel *sql.Stmt
-		for i := range rows {
-			r := &rows[i]
-			if claimed[i] {
-				r.rec = Record{Key: r.key, Fingerprint: r.fp, Status: Claimed, Token: r.token, LeaseExpires: time.Unix(0, end)}
-				r.made = true
-				continue
-			}
-			// The claim's statement left a live record in place and
-			// locked it: it cannot change before the commit.
-			if sel == nil {
-				sel = tx.StmtContext(ctx, st.sel)
-			}
-			rec, found, err := s.readWith(ctx, sel, r.key)
-			if err != nil {
-				return err
-			}
-			if !found || rec.Expires.UnixNano() <= now ||
-				(rec.Status == Claimed && rec.LeaseExpires.UnixNano() <= now && rec.Fingerprint == r.fp) {
-				return fmt.Errorf("the record of %q is one the claim should have taken", r.key.s)
-			}
-			r.rec = rec
+		for _, r := range rest {
+			rows[byKey[r.key.s]] = r
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, s.dbErr(ctx, "claim batch of", rows[0].key, err)
 	}
 	out := make([]Claim, len(reqs))
 	for i, req := range reqs {
@@ -120,6 +137,30 @@ func (s *SQLStore) ClaimBatch(ctx context.Context, reqs []ClaimRequest, lease ti
 		out[i] = answer(r.rec, r.made && i == r.first, req.Fingerprint, now)
 	}
 	return out, nil
+}
+
+// releaseMade releases the claims of rows that the batch made (made),
+// after the batch failed, so that their keys are free again at once
+// rather than when their leases end; a failed release is left to its
+// lease.
+func (s *SQLStore) releaseMade(ctx context.Context, st *statements, rows []batchRow) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, r := range rows {
+		if r.made {
+			_, _ = st.release.ExecContext(ctx, r.key.s, int64(r.token))
+		}
+	}
+}
+
+// claimRows offers the claims of rows, in tx or, when tx is nil, by one
+// statement on its own (rows are then at most maxClaimRows on SQLite), and
+// marks those it made in claimed.
+func (s *SQLStore) claimRows(ctx context.Context, tx *sql.Tx, st *statements, rows []batchRow, claimed []bool, now, end, expires int64) error {
+	if s.dialect == Postgres {
+		return s.claimRowsPostgres(ctx, tx, rows, claimed, now, end, expires)
+	}
+	return s.claimRowsSQLite(ctx, tx, st, rows, claimed, now, end, expires)
 }
 
 // answer returns the answer to a claim with fingerprint fp of a key whose
@@ -137,7 +178,8 @@ func answer(rec Record, mine bool, fp Fingerprint, now int64) Claim {
 }
 
 // claimRowsPostgres offers the claims of rows in one statement, which
-// reads them from a JSON array, and marks those it made in claimed.
+// reads them from a JSON array, in tx or, when tx is nil, on its own, and
+// marks those it made in claimed.
 func (s *SQLStore) claimRowsPostgres(ctx context.Context, tx *sql.Tx, rows []batchRow, claimed []bool, now, end, expires int64) error {
 	// The keys are printable ASCII (see Parse), safe in a JSON string
 	// once quotes and backslashes are escaped.
@@ -162,10 +204,105 @@ func (s *SQLStore) claimRowsPostgres(ctx context.Context, tx *sql.Tx, rows []bat
 		b = append(b, '}')
 	}
 	b = append(b, ']')
-	res, err := tx.QueryContext(ctx, s.qClaimBatch, string(b), end, expires, now)
+	var res *sql.Rows
+	var err error
+	if tx != nil {
+		res, err = tx.QueryContext(ctx, s.qClaimBatch, string(b), end, expires, now)
+	} else {
+		res, err = s.db.QueryContext(ctx, s.qClaimBatch, string(b), end, expires, now)
+	}
 	if err != nil {
 		return err
 	}
+	return s.markClaimed(res, rows, claimed)
+}
+
+// maxClaimRows is the most rows one statement of claimRowsSQLite offers:
+// its prepared statements offer 2, 4, ..., maxClaimRows rows. It is an
+// event log consumer's default batch (eventlog.DefaultBatchSize).
+const maxClaimRows = 256
+
+// claimRowsQuery returns the SQLite statement that offers the claims of n
+// rows, reading each one's key, fingerprint and token from a VALUES list
+// of parameters (a row of NULLs offers nothing), with the lease end, the
+// expiry and the time now of them all as its first three parameters, and
+// returns the key and token of each row it claimed, as the claim of one
+// key (qClaim) does.
+func (s *SQLStore) claimRowsQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO ` + s.table + ` AS r (k, fingerprint, state, token, lease_until, expires_at, failed, result)
+SELECT column1, column2, 1, column3, ?1, ?2, 0, NULL FROM (VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		p := 4 + 3*i
+		fmt.Fprintf(&b, "(?%d, ?%d, ?%d)", p, p+1, p+2)
+	}
+	// The WHERE clause skips the rows of NULLs, and is required anyway:
+	// without one, SQLite would read ON CONFLICT as the start of a join.
+	b.WriteString(`) WHERE column1 IS NOT NULL
+ON CONFLICT (k) DO UPDATE SET fingerprint = excluded.fingerprint, state = 1, token = excluded.token,
+	lease_until = excluded.lease_until, expires_at = excluded.expires_at, failed = 0, result = NULL
+WHERE r.expires_at <= ?3 OR (r.state = 1 AND r.lease_until <= ?3 AND r.fingerprint = excluded.fingerprint)
+RETURNING k, token`)
+	return b.String()
+}
+
+// claimRowsSQLite offers the claims of rows on SQLite, in tx or, when tx
+// is nil (rows are then at most maxClaimRows), by one statement on its
+// own: by one statement for up to maxClaimRows of them (its VALUES list
+// filled up with rows of NULLs to the next of its sizes), and by the
+// claim of one key for a row alone, and marks those it made in claimed.
+// One statement for many rows, rather than one each, is what saves the
+// time: the consumer's batch claims (about 6 keys per order in the
+// order-to-cash flow) held SQLite's one connection for a statement per
+// key. A statement on its own needs no statement journal either (see
+// orFail).
+func (s *SQLStore) claimRowsSQLite(ctx context.Context, tx *sql.Tx, st *statements, rows []batchRow, claimed []bool, now, end, expires int64) error {
+	stmt := func(st *sql.Stmt) *sql.Stmt {
+		if tx != nil {
+			return tx.StmtContext(ctx, st)
+		}
+		return st
+	}
+	args := make([]any, 0, 3+3*maxClaimRows)
+	for start := 0; start < len(rows); start += maxClaimRows {
+		part := rows[start:min(start+maxClaimRows, len(rows))]
+		if len(part) == 1 {
+			r := &part[0]
+			var got int64
+			err := stmt(st.claim).QueryRowContext(ctx, r.key.s, r.fp[:], int64(r.token), end, expires, now, now).Scan(&got)
+			switch {
+			case err == nil:
+				claimed[start] = true
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+			continue
+		}
+		size := 2 << (bits.Len(uint(len(part)-1)) - 1) // the next size up
+		args = append(args[:0], end, expires, now)
+		for i := range part {
+			args = append(args, part[i].key.s, part[i].fp[:], int64(part[i].token))
+		}
+		for range size - len(part) {
+			args = append(args, nil, nil, nil)
+		}
+		res, err := stmt(st.claimRows[bits.Len(uint(size))-2]).QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		if err := s.markClaimed(res, rows, claimed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markClaimed reads the key and token of each row a claim statement
+// returned, which claimed it, and marks it in claimed; it closes res.
+func (s *SQLStore) markClaimed(res *sql.Rows, rows []batchRow, claimed []bool) error {
 	defer res.Close()
 	for res.Next() {
 		var k string
@@ -208,7 +345,7 @@ const maxCompleteRows = 32
 // document would need them encoded and cost the server more to read.
 func (s *SQLStore) completeRowsQuery(n int) string {
 	var b strings.Builder
-	b.WriteString(`UPDATE ` + s.table + ` AS r SET state = 2, failed = v.column3, result = v.column4, lease_until = 0, expires_at = `)
+	b.WriteString(`UPDATE ` + s.orFail() + s.table + ` AS r SET state = 2, failed = v.column3, result = v.column4, lease_until = 0, expires_at = `)
 	param := func(i int, typ string) {
 		if s.dialect == Postgres {
 			b.WriteString("$" + strconv.Itoa(i) + "::" + typ)
@@ -236,12 +373,34 @@ func (s *SQLStore) completeRowsQuery(n int) string {
 	return b.String()
 }
 
+// orFail returns "OR FAIL " on SQLite, "" on PostgreSQL: the conflict
+// clause of the statement that completes many keys in a transaction
+// (the batch claim's statement usually runs on its own, where SQLite
+// keeps no statement journal, and its DO UPDATE would abort whatever the
+// INSERT's conflict clause). Within a transaction, SQLite keeps a statement journal for
+// a statement that writes many rows and may abort (the default, OR ABORT,
+// of a NOT NULL column), so that it can undo the statement alone: it
+// copies there the pages the statement changes that the transaction had
+// changed before, and opens a temporary file when the copies pass 64 KB.
+// A statement that fails with OR FAIL keeps what it wrote before the
+// failure: the transaction is then rolled back whole (by CompleteTxBatch's
+// caller, which must roll back on its error, as it must when the error
+// says a lease was lost), and the statement binds no NULL to a NOT NULL
+// column anyway.
+func (s *SQLStore) orFail() string {
+	if s.dialect == Postgres {
+		return ""
+	}
+	return "OR FAIL "
+}
+
 // CompleteTxBatch implements [TxBatchCompleter]: the completions are made
 // by one statement for up to maxCompleteRows of them (its VALUES list
 // filled up with rows of NULLs to the next of its sizes), and by
 // CompleteTx when there is one. The keys of cs must be distinct: a key
 // given twice is completed once, and the call fails as if a lease were
-// lost.
+// lost. On any error, roll tx back: on SQLite a statement that failed may
+// have completed some of its rows in tx (see orFail).
 func (s *SQLStore) CompleteTxBatch(ctx context.Context, tx *sql.Tx, cs []Completion) error {
 	switch len(cs) {
 	case 0:

@@ -3,9 +3,11 @@ package idempotency_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,6 +183,167 @@ func TestSQLStoreCompleteTxBatch(t *testing.T) {
 				rec, err := s.Lookup(ctx, c.Lease.Key)
 				require.NoError(t, err, "lookup %s", c.Lease.Key)
 				assert.Equal(t, idempotency.Completed, rec.Status, "%s completed alone", c.Lease.Key)
+			}
+		})
+	}
+}
+
+// TestSQLStoreClaimBatchStatements claims batches of keys and counts what
+// reaches the database. 120 new keys take one statement on its own and no
+// transaction (on SQLite they took a statement per key, on PostgreSQL a
+// transaction: BEGIN and COMMIT are two more round trips). 130 keys, ten
+// of them in the way of a record (held, completed, or held with another
+// fingerprint), take that statement, then one transaction for the ten,
+// which offers them again and reads each; every answer is the one a claim
+// alone would give. 300 keys take one transaction (on SQLite, of two
+// statements). When that transaction fails, the batch fails and the keys
+// it claimed are free again.
+func TestSQLStoreClaimBatchStatements(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T, spy *sqlspy.Spy) *idempotency.SQLStore
+	}{
+		{"sqlite", func(t *testing.T, spy *sqlspy.Spy) *idempotency.SQLStore {
+			path := filepath.Join(t.TempDir(), "idem.db")
+			dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+			raw, err := sql.Open("sqlite", dsn)
+			require.NoError(t, err, "open SQLite %s", path)
+			t.Cleanup(func() { _ = raw.Close() })
+			db, err := sqlspy.Open(raw, dsn, spy)
+			require.NoError(t, err, "sqlspy.Open")
+			t.Cleanup(func() { _ = db.Close() })
+			db.SetMaxOpenConns(1)
+			return newSQLStore(t, db, idempotency.SQLConfig{Dialect: idempotency.SQLite})
+		}},
+		{"postgres", func(t *testing.T, spy *sqlspy.Spy) *idempotency.SQLStore {
+			url := pgtest.URL(t)
+			db, err := sqlspy.Open(pgtest.Open(t, url), url, spy)
+			require.NoError(t, err, "sqlspy.Open")
+			t.Cleanup(func() { _ = db.Close() })
+			return newSQLStore(t, db, idempotency.SQLConfig{Dialect: idempotency.Postgres})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var spy sqlspy.Spy
+			var txs atomic.Int64   // transactions that came to their commit
+			var failTx atomic.Bool // fail them
+			spy.FailCommit = func([]string) error {
+				txs.Add(1)
+				if failTx.Load() {
+					return errors.New("the test failed the commit")
+				}
+				return nil
+			}
+			s := tc.open(t, &spy)
+			ctx := t.Context()
+			fp, other := idempotency.FingerprintBytes([]byte("fp")), idempotency.FingerprintBytes([]byte("other"))
+			batch := func(prefix string, n int) []idempotency.ClaimRequest {
+				reqs := make([]idempotency.ClaimRequest, n)
+				for i := range reqs {
+					reqs[i] = idempotency.ClaimRequest{Key: idempotency.Derive("test", prefix, fmt.Sprint(i)), Fingerprint: fp}
+				}
+				return reqs
+			}
+			count := func(f func()) (stmts, commits, transactions int64) {
+				s0, c0, t0 := spy.Stmts.Load(), spy.Commits.Load(), txs.Load()
+				f()
+				return spy.Stmts.Load() - s0, spy.Commits.Load() - c0, txs.Load() - t0
+			}
+
+			reqs := batch("fresh", 120)
+			var got []idempotency.Claim
+			stmts, commits, transactions := count(func() {
+				var err error
+				got, err = s.ClaimBatch(ctx, reqs, time.Minute)
+				require.NoError(t, err, "ClaimBatch of %d new keys", len(reqs))
+			})
+			for i, c := range got {
+				require.Equal(t, idempotency.Claimed, c.Status, "answer to %s", reqs[i].Key)
+			}
+			assert.Equal(t, [3]int64{1, 1, 0}, [3]int64{stmts, commits, transactions},
+				"statements, commits and transactions of ClaimBatch of %d new keys", len(reqs))
+
+			reqs = batch("mixed", 130)
+			want := make([]idempotency.Status, len(reqs))
+			for i := range reqs {
+				want[i] = idempotency.Claimed
+				if i%13 != 5 {
+					continue
+				}
+				switch i % 3 {
+				case 0: // held
+					c, err := s.Claim(ctx, reqs[i].Key, fp, time.Minute)
+					require.NoError(t, err, "claim %s", reqs[i].Key)
+					require.Equal(t, idempotency.Claimed, c.Status, "claim %s", reqs[i].Key)
+					want[i] = idempotency.InProgress
+				case 1: // completed
+					c, err := s.Claim(ctx, reqs[i].Key, fp, time.Minute)
+					require.NoError(t, err, "claim %s", reqs[i].Key)
+					require.NoError(t, s.Complete(ctx, c.Lease, idempotency.Result{Data: []byte("done")}), "complete %s", reqs[i].Key)
+					want[i] = idempotency.Completed
+				case 2: // held with another fingerprint
+					_, err := s.Claim(ctx, reqs[i].Key, other, time.Minute)
+					require.NoError(t, err, "claim %s", reqs[i].Key)
+					want[i] = idempotency.Mismatch
+				}
+			}
+			stmts, commits, transactions = count(func() {
+				var err error
+				got, err = s.ClaimBatch(ctx, reqs, time.Minute)
+				require.NoError(t, err, "ClaimBatch of %d keys", len(reqs))
+			})
+			assert.Equal(t, [3]int64{1 + 1 + 10, 2, 1}, [3]int64{stmts, commits, transactions},
+				"statements, commits and transactions of ClaimBatch of %d keys, 10 of them in the way", len(reqs))
+			for i, c := range got {
+				require.Equal(t, want[i], c.Status, "answer to %s", reqs[i].Key)
+				if c.Status != idempotency.Claimed {
+					continue
+				}
+				again, err := s.Claim(ctx, reqs[i].Key, fp, time.Minute)
+				require.NoError(t, err, "claim %s again", reqs[i].Key)
+				assert.Equal(t, idempotency.InProgress, again.Status, "claim %s again", reqs[i].Key)
+				require.NoError(t, s.Complete(ctx, c.Lease, idempotency.Result{Data: []byte("batch")}), "complete %s with the batch's lease", reqs[i].Key)
+			}
+
+			// More keys than one SQLite statement offers (256): on SQLite
+			// they are claimed in one transaction, by two statements.
+			reqs = batch("big", 300)
+			for _, i := range []int{0, 150, 299} {
+				_, err := s.Claim(ctx, reqs[i].Key, other, time.Minute)
+				require.NoError(t, err, "claim %s", reqs[i].Key)
+			}
+			stmts, _, transactions = count(func() {
+				var err error
+				got, err = s.ClaimBatch(ctx, reqs, time.Minute)
+				require.NoError(t, err, "ClaimBatch of %d keys", len(reqs))
+			})
+			for i, c := range got {
+				want := idempotency.Claimed
+				if i == 0 || i == 150 || i == 299 {
+					want = idempotency.Mismatch
+				}
+				require.Equal(t, want, c.Status, "answer to %s", reqs[i].Key)
+			}
+			assert.Equal(t, int64(1), transactions, "transactions of ClaimBatch of %d keys", len(reqs))
+			if tc.name == "sqlite" {
+				assert.Equal(t, int64(2+3), stmts, "statements of ClaimBatch of %d keys on SQLite, 3 in the way", len(reqs))
+			}
+
+			// The transaction for the keys in the way fails: nothing stays
+			// claimed.
+			reqs = batch("failing", 20)
+			_, err := s.Claim(ctx, reqs[3].Key, other, time.Minute)
+			require.NoError(t, err, "claim %s", reqs[3].Key)
+			failTx.Store(true)
+			_, err = s.ClaimBatch(ctx, reqs, time.Minute)
+			failTx.Store(false)
+			require.Error(t, err, "ClaimBatch whose transaction fails")
+			for i, r := range reqs {
+				if i == 3 {
+					continue
+				}
+				_, err := s.Lookup(ctx, r.Key)
+				assert.ErrorIs(t, err, idempotency.ErrNotFound, "%s after the batch failed", r.Key)
 			}
 		})
 	}
