@@ -2,9 +2,7 @@ package eventlog_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -31,15 +29,7 @@ func TestDeferAppend(t *testing.T) {
 	for _, d := range []eventlog.Dialect{eventlog.SQLite, eventlog.Postgres} {
 		t.Run(d.String(), func(t *testing.T) {
 			ctx := context.Background()
-			var raw *sql.DB
-			var dsn, prefix string
-			if d == eventlog.SQLite {
-				path := filepath.Join(t.TempDir(), "log.db")
-				raw, dsn = openSQLite(t, path), sqliteDSN(path)
-			} else {
-				dsn = postgresURL(t)
-				raw, prefix = openPostgres(t, dsn), uniquePrefix()
-			}
+			raw, dsn, prefix := openDialect(t, d)
 			var armed atomic.Bool
 			var fails atomic.Int32
 			spy := &sqlspy.Spy{FailCommit: func(stmts []string) error {

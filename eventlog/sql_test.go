@@ -46,6 +46,20 @@ func postgresURL(t testing.TB) string { return pgtest.URL(t) }
 // openPostgres opens a new *sql.DB, closed at the end of the test.
 func openPostgres(t testing.TB, url string) *sql.DB { return pgtest.Open(t, url) }
 
+// openDialect opens a new database of dialect d, closed at the end of the
+// test: a new SQLite file, or the PostgreSQL test server with a table
+// prefix no other test uses ("" on SQLite); it returns the *sql.DB, its
+// data source name and the prefix.
+func openDialect(t testing.TB, d eventlog.Dialect) (*sql.DB, string, string) {
+	t.Helper()
+	if d == eventlog.SQLite {
+		path := filepath.Join(t.TempDir(), "log.db")
+		return openSQLite(t, path), sqliteDSN(path), ""
+	}
+	dsn := postgresURL(t)
+	return openPostgres(t, dsn), dsn, uniquePrefix()
+}
+
 // uniquePrefix returns a table prefix no other test uses.
 func uniquePrefix() string {
 	var b [6]byte

@@ -1,18 +1,13 @@
 package eventlog
 
 import (
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/canonical"
-	"github.com/distsync/distsync/internal/pgtest"
 	"github.com/distsync/distsync/internal/sqlspy"
 )
 
@@ -31,27 +26,8 @@ func TestCommitBatchCursorAndAppend(t *testing.T) {
 		t.Run(tc.d.String(), func(t *testing.T) {
 			ctx := t.Context()
 			var spy sqlspy.Spy
-			var db *sql.DB
+			db, prefix := openSpied(t, tc.d, &spy, "cab_")
 			var err error
-			prefix := ""
-			if tc.d == SQLite {
-				path := filepath.Join(t.TempDir(), "log.db")
-				dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
-				raw, err := sql.Open("sqlite", dsn)
-				require.NoError(t, err, "open SQLite")
-				t.Cleanup(func() { _ = raw.Close() })
-				db, err = sqlspy.Open(raw, dsn, &spy)
-				require.NoError(t, err, "sqlspy.Open")
-				db.SetMaxOpenConns(1)
-			} else {
-				url := pgtest.URL(t)
-				db, err = sqlspy.Open(pgtest.Open(t, url), url, &spy)
-				require.NoError(t, err, "sqlspy.Open")
-				var r [6]byte
-				_, _ = rand.Read(r[:])
-				prefix = "cab_" + hex.EncodeToString(r[:]) + "_"
-			}
-			t.Cleanup(func() { _ = db.Close() })
 			s, err := NewSQL(db, SQLConfig{Dialect: tc.d, Prefix: prefix})
 			require.NoError(t, err, "NewSQL")
 			require.NoError(t, s.Migrate(ctx), "Migrate")

@@ -1,8 +1,6 @@
 package eventlog_test
 
 import (
-	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,15 +22,7 @@ func TestSQLRunStartStatements(t *testing.T) {
 	for _, d := range []eventlog.Dialect{eventlog.SQLite, eventlog.Postgres} {
 		t.Run(d.String(), func(t *testing.T) {
 			ctx := t.Context()
-			var raw *sql.DB
-			var dsn, prefix string
-			if d == eventlog.SQLite {
-				path := filepath.Join(t.TempDir(), "log.db")
-				raw, dsn = openSQLite(t, path), sqliteDSN(path)
-			} else {
-				dsn = postgresURL(t)
-				raw, prefix = openPostgres(t, dsn), uniquePrefix()
-			}
+			raw, dsn, prefix := openDialect(t, d)
 			var spy sqlspy.Spy
 			db, err := sqlspy.Open(raw, dsn, &spy)
 			require.NoError(t, err, "sqlspy.Open")

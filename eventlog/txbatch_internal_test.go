@@ -2,12 +2,9 @@ package eventlog
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +14,6 @@ import (
 
 	"github.com/distsync/distsync/canonical"
 	"github.com/distsync/distsync/idempotency"
-	"github.com/distsync/distsync/internal/pgtest"
 	"github.com/distsync/distsync/internal/sqlspy"
 )
 
@@ -40,27 +36,8 @@ func TestFlushTxBatch(t *testing.T) {
 		t.Run(d.String(), func(t *testing.T) {
 			ctx := t.Context()
 			var spy sqlspy.Spy
-			var db *sql.DB
+			db, prefix := openSpied(t, d, &spy, "txb_")
 			var err error
-			prefix := ""
-			if d == SQLite {
-				path := filepath.Join(t.TempDir(), "log.db")
-				dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
-				raw, err := sql.Open("sqlite", dsn)
-				require.NoError(t, err, "open SQLite")
-				t.Cleanup(func() { _ = raw.Close() })
-				db, err = sqlspy.Open(raw, dsn, &spy)
-				require.NoError(t, err, "sqlspy.Open")
-				db.SetMaxOpenConns(1)
-			} else {
-				url := pgtest.URL(t)
-				db, err = sqlspy.Open(pgtest.Open(t, url), url, &spy)
-				require.NoError(t, err, "sqlspy.Open")
-				var r [6]byte
-				_, _ = rand.Read(r[:])
-				prefix = "txb_" + hex.EncodeToString(r[:]) + "_"
-			}
-			t.Cleanup(func() { _ = db.Close() })
 			s, err := NewSQL(db, SQLConfig{Dialect: d, Prefix: prefix})
 			require.NoError(t, err, "NewSQL")
 			require.NoError(t, s.Migrate(ctx), "Migrate")
