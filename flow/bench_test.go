@@ -1,10 +1,14 @@
 package flow_test
 
 import (
+	"context"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/distsync/distsync/flow"
 )
@@ -55,4 +59,58 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkOrderToCashRunning is BenchmarkOrderToCash with the flow running
+// as a service runs it (Run, polling its sources every 100 µs) while the
+// benchmark opens batches of 100 orders and steps the warehouses, at most
+// two batches ahead of the invoices: no Drain ends between the steps of
+// the orders, waiting for the slowest of them.
+func BenchmarkOrderToCashRunning(b *testing.B) {
+	const batch = 100
+	bw := newBenchWorld(b, flow.Config{}, nil)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- bw.flow.Run(ctx) }()
+	b.ReportAllocs()
+	orders := 0
+	m := startMeter()
+	for b.Loop() {
+		bw.stock(b, "SKU-100", strconv.Itoa(10*batch), "WH-EAST", "WH-SOUTH", "WH-WEST")
+		for range batch {
+			bw.order(b, "SKU-100:3:12.50")
+		}
+		orders += batch
+		bw.stepUntil(b, orders-2*batch)
+	}
+	bw.stepUntil(b, orders)
+	m.report(b, orders, "order")
+	stop()
+	require.ErrorIs(b, <-done, context.Canceled, "Run ends with the cancellation")
+	require.Equal(b, orders, bw.erp.Counts().Invoices, "one invoice per order")
+}
+
+// stepUntil steps the warehouses of bw's running flow until the ERP has
+// invoiced n orders, sleeping briefly when they have nothing to do. It
+// fails when no order is invoiced for 30 s.
+func (bw *benchWorld) stepUntil(tb testing.TB, n int) {
+	tb.Helper()
+	last, since := -1, time.Now()
+	for {
+		got := bw.erp.Counts().Invoices
+		if got >= n {
+			return
+		}
+		if got != last {
+			last, since = got, time.Now()
+		} else if time.Since(since) > 30*time.Second {
+			tb.Fatalf("%d of %d orders invoiced, none for 30 s", got, n)
+		}
+		k, err := bw.wms.Step(context.Background())
+		require.NoError(tb, err, "Step")
+		if k == 0 {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
 }
