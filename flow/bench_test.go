@@ -3,7 +3,6 @@ package flow_test
 import (
 	"context"
 	"runtime"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -77,10 +76,7 @@ func BenchmarkOrderToCashRunning(b *testing.B) {
 	orders := 0
 	m := startMeter()
 	for b.Loop() {
-		bw.stock(b, "SKU-100", strconv.Itoa(10*batch), "WH-EAST", "WH-SOUTH", "WH-WEST")
-		for range batch {
-			bw.order(b, "SKU-100:3:12.50")
-		}
+		bw.openBatch(b, batch)
 		orders += batch
 		bw.stepUntil(b, orders-2*batch)
 	}

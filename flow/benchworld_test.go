@@ -147,13 +147,20 @@ func (bw *benchWorld) orderToCashBatch(b *testing.B, batch int) {
 	orders := 0
 	m := startMeter()
 	for b.Loop() {
-		bw.stock(b, "SKU-100", strconv.Itoa(10*batch), "WH-EAST", "WH-SOUTH", "WH-WEST")
-		for range batch {
-			bw.order(b, "SKU-100:3:12.50")
-		}
+		bw.openBatch(b, batch)
 		bw.settle(b)
 		orders += batch
 	}
 	m.report(b, orders, "order")
 	require.Equal(b, orders, bw.erp.Counts().Invoices, "one invoice per order")
+}
+
+// openBatch stocks the warehouses for batch orders of 3 SKU-100 and opens
+// them in the CRM.
+func (bw *benchWorld) openBatch(tb testing.TB, batch int) {
+	tb.Helper()
+	bw.stock(tb, "SKU-100", strconv.Itoa(10*batch), "WH-EAST", "WH-SOUTH", "WH-WEST")
+	for range batch {
+		bw.order(tb, "SKU-100:3:12.50")
+	}
 }
