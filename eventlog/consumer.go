@@ -141,6 +141,19 @@ type Notifier interface {
 	Appended() <-chan struct{}
 }
 
+// skipper is an optional interface of a [Backend] whose Read returns
+// only some of the log's entries (the view of one partition of a
+// [Group]), so that a consumer whose entries are rare can still move its
+// cursor as the log grows and not hold back [Pruner.TrimEvents].
+type skipper interface {
+	// skippedTo returns the offset through which the last Read, which
+	// returned its last entry at after (or none after after), found no
+	// entry of the reader: every event at or before it is visible and
+	// none after after is the reader's. It returns after when it knows
+	// of none.
+	skippedTo(after uint64) uint64
+}
+
 // GroupLocker is an optional interface of a [Backend] shared by several
 // processes: [Consumer.Run] holds its group's lock while it runs, so that
 // one consumer at a time runs a group, and a second one waits as a standby.
@@ -321,6 +334,7 @@ type run struct {
 	fenced    error     // a write was refused: another run claimed the group
 	committed uint64
 	readPos   uint64
+	skipped   uint64 // no entry of the run in (readPos, skipped] (a skipper's)
 	caughtUp  bool
 	window    []*item // log items not done, in offset order (head at whead)
 	whead     int
@@ -610,6 +624,7 @@ func (r *run) loop(ctx context.Context) error {
 				r.caughtUp = false
 			}
 			if !stopping {
+				r.skip(context.WithoutCancel(ctx))
 				r.pollReplays(ctx)
 			}
 		case <-lost:
@@ -691,7 +706,27 @@ func (r *run) read(ctx context.Context, limit int) (int, error) {
 		it.off, it.ev, it.raw, it.decErr = e.Offset, &e.Event, e.Raw, e.Err
 		r.add(it)
 	}
+	if s, ok := r.c.b.(skipper); ok {
+		r.skipped = s.skippedTo(r.readPos)
+	}
 	return len(entries), nil
+}
+
+// skip moves the read position, and the cursor, over the entries in
+// which a skipper's reads found none of the run's, when the run is quiet
+// (so the cursor would be the read position) and not stopping: the
+// cursor of a consumer whose entries are rare follows the log, so that
+// it does not hold back [Pruner.TrimEvents]. It is called at each poll:
+// the cursor is written at most once per PollInterval, and only when it
+// moves (a failed write is tried again at the next poll). An entry of
+// the run read later is after skipped, so the cursor never passes one
+// not done; the commit is fenced by the run's epoch as any other.
+func (r *run) skip(ctx context.Context) {
+	if r.skipped <= r.committed || r.stopping || r.committing || !r.quiet() {
+		return
+	}
+	r.readPos = max(r.readPos, r.skipped)
+	r.commit(ctx)
 }
 
 // add queues it, an entry of the log read after readPos, behind its key.

@@ -229,8 +229,16 @@
 // 1.3× and 3× the CPU per event of a plain Consumer. Besides, each member
 // makes three statements per Renew to balance (more when it takes
 // partitions or finds a member dead) and one per owned partition to
-// renew. For [Pruner.TrimEvents], list the P partition groups; a
-// partition with no new events holds the trim back at its cursor.
+// renew. For [Pruner.TrimEvents], list the P partition groups
+// ([Group.ConsumerGroups]). A partition that receives no events does not
+// hold the trim back: once its consumer has handled every event of its
+// partition that it read, and its reads of the log found none of its
+// own up to a later offset, its cursor moves to that offset (appends
+// take offsets in commit order, so no event can still appear below a
+// row a read saw). It commits that cursor at a poll, at most once per
+// PollInterval and only when it moves, fenced by its epoch as any other
+// commit. A partition with an event not yet done still holds the trim
+// before that event.
 //
 // A Group runs a flow's handler across processes (package flow,
 // Config.NewConsumer, with the constructor of [SQL.GroupConsumer]).

@@ -39,8 +39,9 @@ func (s *SQL) GroupConsumer(cfg GroupConfig) func(ConsumerConfig) (*Group, error
 
 // ConsumerGroups returns the consumer groups of the partitions,
 // [PartitionGroup](group, n) for each n, in partition order: the groups
-// under which the partitions' cursors and dead letters are kept. It
-// implements the flow package's ConsumerGroups.
+// under which the partitions' cursors and dead letters are kept, and
+// those to list to [Pruner.TrimEvents]. It implements the flow package's
+// ConsumerGroups.
 func (g *Group) ConsumerGroups() []string {
 	gs := make([]string, g.cfg.Partitions)
 	for n := range gs {

@@ -33,7 +33,10 @@ type partView struct {
 	lo, hi uint64
 }
 
-var _ GroupLocker = (*partView)(nil)
+var (
+	_ GroupLocker = (*partView)(nil)
+	_ skipper     = (*partView)(nil)
+)
 
 // scanRows is how many rows one query of a partition's Read scans at
 // least.
@@ -262,6 +265,20 @@ func (v *partView) scan(ctx context.Context, after, from uint64, limit int) ([]E
 		}
 		from = last
 	}
+}
+
+// skippedTo implements skipper: the rows the last Read scanned past
+// after after (the offset of the last entry it returned, or the offset
+// it read after) hold no entry of the partition. Every event at or
+// before the returned offset is visible to the reads made since: the
+// view scans the log in offset order, and appends take offsets in the
+// order they commit (on PostgreSQL under the append lock, on SQLite
+// as its one writer), so no event can appear below a row a read saw.
+func (v *partView) skippedTo(after uint64) uint64 {
+	if v.lo <= after && after < v.hi {
+		return v.hi
+	}
+	return after
 }
 
 // TryLockGroup implements [GroupLocker]: the partition's lease, held
