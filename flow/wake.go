@@ -73,8 +73,13 @@ func (w *feedWaker) polled() {
 // report on polls), and subscribes again from the cursor that poll
 // stored. The subscription is a hint only: the events are read by the
 // poll, through the decorators. When the cursor cannot be loaded or the
-// subscription fails, it logs that (once in a row of failures) and tries
-// again after Run's next poll, which its ticker brings. It ends with ctx.
+// subscription fails, it logs a warning (once in a row of failures) and
+// tries again after Run's next poll, which its ticker brings. A
+// subscription that ends without an error before ctx is done (the feed
+// closed it, or it ran to its end) is no failure: it is logged at debug
+// level, leaves a row of failures as it is, and is subscribed again after
+// Run's next poll too, so a feed that ends every subscription at once is
+// subscribed to once a poll, not in a loop. It ends with ctx.
 func (f *Flow) watchFeed(ctx context.Context, cursor string, sub connector.Subscriber, wake chan<- struct{}, polls chan struct{}) {
 	failing := false
 	for {
@@ -91,13 +96,17 @@ func (f *Flow) watchFeed(ctx context.Context, cursor string, sub connector.Subsc
 		case <-polls:
 		default:
 		}
-		if errors.Is(err, errFeedGrew) {
+		switch {
+		case errors.Is(err, errFeedGrew):
 			failing = false
 			select {
 			case wake <- struct{}{}:
 			default:
 			}
-		} else if !failing {
+		case err == nil:
+			f.logger.DebugContext(ctx, "flow: subscription to the WMS feed ended; subscribing again after the next poll",
+				"feed", cursor)
+		case !failing:
 			failing = true
 			f.logger.WarnContext(ctx, "flow: subscription to the WMS feed failed; polling on the interval until it works again",
 				"feed", cursor, "err", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/distsync/distsync/connector"
 	"github.com/distsync/distsync/eventlog"
 	"github.com/distsync/distsync/flow"
+	"github.com/distsync/distsync/internal/logtest"
 	"github.com/distsync/distsync/wms"
 )
 
@@ -123,4 +124,77 @@ func TestRunWakeWaitsAfterFailedPoll(t *testing.T) {
 		// One poll at the start and one a minute for ten minutes.
 		assert.LessOrEqual(t, feed.polls.Load(), int64(11), "polls of the failing feed in ten minutes")
 	})
+}
+
+// endingFeed is a WMS whose Subscribe returns err at once, without
+// calling fn, and counts its subscriptions and its polls.
+type endingFeed struct {
+	*wms.Memory
+	err         error
+	subscribes  atomic.Int64
+	pollsOfFeed atomic.Int64
+}
+
+func (f *endingFeed) Subscribe(context.Context, connector.Cursor, func(context.Context, canonical.Event, connector.Cursor) error) error {
+	f.subscribes.Add(1)
+	return f.err
+}
+
+func (f *endingFeed) PollEvents(ctx context.Context, cursor connector.Cursor, limit int) (connector.Page, error) {
+	f.pollsOfFeed.Add(1)
+	return f.Memory.PollEvents(ctx, cursor, limit)
+}
+
+// TestRunWMSSubscriptionEnds checks what Run logs of a WMS feed whose
+// subscriptions end at once, ten minutes long with a poll a minute: one
+// that ends without an error (the feed closed it) is no failure and logs
+// no warning; one that fails logs one warning for the whole run of
+// failures. Either way the feed is subscribed to again once a poll, not
+// in a loop.
+func TestRunWMSSubscriptionEnds(t *testing.T) {
+	const failed = "flow: subscription to the WMS feed failed; polling on the interval until it works again"
+	for _, tc := range []struct {
+		name         string
+		err          error
+		wantWarnings []string
+	}{
+		{"ends without an error", nil, nil},
+		{"fails", connector.NewError(connector.CodeUnavailable, "wms", "subscribe", errors.New("push is down")), []string{failed}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newTwoWMSSystems(t)
+				feed := &endingFeed{Memory: w.wms, err: tc.err}
+				logs := &logtest.Recorder{Level: slog.LevelWarn}
+				f, err := flow.New(flow.Config{ERP: w.erp, CRM: w.crm, WMS: feed, Log: eventlog.NewMemory(eventlog.MemoryConfig{}),
+					PollInterval: time.Minute, Logger: slog.New(logs)})
+				require.NoError(t, err, "flow.New")
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- f.Run(ctx) }()
+				time.Sleep(10*time.Minute + time.Second)
+				cancel()
+				assert.True(t, errors.Is(<-done, context.Canceled), "Run ends with the cancellation")
+				var got []string
+				for _, r := range logs.Records() {
+					got = append(got, r.Message)
+					if r.Message == failed {
+						r.Attrs(func(a slog.Attr) bool {
+							if a.Key == "err" {
+								assert.Equal(t, tc.err, a.Value.Any(), "err of the warning")
+							}
+							return true
+						})
+					}
+				}
+				assert.Equal(t, tc.wantWarnings, got, "warnings logged")
+				// One poll at the start and one a minute; one subscription
+				// at the start and one after each poll.
+				polls := feed.pollsOfFeed.Load()
+				assert.Equal(t, int64(11), polls, "polls of the feed in ten minutes")
+				assert.LessOrEqual(t, feed.subscribes.Load(), polls+1, "subscriptions in ten minutes")
+				assert.GreaterOrEqual(t, feed.subscribes.Load(), polls, "subscriptions in ten minutes")
+			})
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strconv"
@@ -81,6 +82,13 @@ type Config struct {
 	MaxMsgs  int64
 	// Now is the clock of audit entries. Nil means time.Now.
 	Now func() time.Time
+	// Logger receives a Warn, once per Backend for the subscription and
+	// once for the publishes, when the server refuses the NATS user the
+	// subject of the append notices, _DISTSYNC.appended.STREAM (see
+	// Wake-ups in the package doc): consumers then wake only on their
+	// poll interval. Nil leaves those refusals to the NATS client's
+	// default error handler, which prints each to stderr.
+	Logger *slog.Logger
 	// Existing makes Open open the stream and buckets as they are, for
 	// tools that read a store a flow keeps: it creates nothing, changes
 	// no setting (Replicas, DuplicateWindow and the limits are ignored),
@@ -170,8 +178,12 @@ type Backend struct {
 	respSub    *nats.Subscription
 	wakeSub    *nats.Subscription
 	respN      atomic.Uint64
-	closed     chan struct{} // closed by Close: reads waiting for replies stop
-	closeOnce  sync.Once
+	// wakeSubDenied and wakePubDenied are set once the server refused
+	// the subscription to, or a publish of, the append notices.
+	wakeSubDenied atomic.Bool
+	wakePubDenied atomic.Bool
+	closed        chan struct{} // closed by Close: reads waiting for replies stop
+	closeOnce     sync.Once
 
 	mu         sync.Mutex
 	resps      map[string]*pendingRead
@@ -234,6 +246,7 @@ func open(ctx context.Context, cfg Config, nc *nats.Conn) (*Backend, error) {
 	for i := range b.partNotify {
 		b.partNotify[i] = make(chan struct{})
 	}
+	b.catchWakeDenials()
 	b.respPrefix = nc.NewInbox() + "."
 	if b.respSub, err = nc.Subscribe(b.respPrefix+"*", b.onResp); err != nil {
 		return nil, fmt.Errorf("jetstream: subscribe to read replies: %w", err)
@@ -386,6 +399,40 @@ func (b *Backend) wake(parts []byte) {
 // wakeSubject is the subject of the append notices of the stream: a core
 // NATS subject outside the stream's, so that the notices are not stored.
 func (b *Backend) wakeSubject() string { return "_DISTSYNC.appended." + b.cfg.Stream }
+
+// catchWakeDenials makes the connection's error handler log through
+// Config.Logger, once for the subscription and once for the publishes,
+// that the server refused the append notices' subject to the NATS user
+// (a permissions violation, which the server reports asynchronously, to
+// the error handler, not to Subscribe or Publish). Every other error, and
+// those too when Config.Logger is nil, goes to the handler the connection
+// had.
+func (b *Backend) catchWakeDenials() {
+	prev := b.nc.ErrorHandler()
+	subj := strconv.Quote(b.wakeSubject()) // the server quotes it with %q
+	b.nc.SetErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
+		var denied *atomic.Bool
+		var msg string
+		if b.cfg.Logger != nil && errors.Is(err, nats.ErrPermissionViolation) {
+			switch e := err.Error(); {
+			case strings.Contains(e, "Subscription to "+subj):
+				denied, msg = &b.wakeSubDenied, "jetstream: the NATS user may not subscribe to the append notices; "+
+					"this Backend's consumers wake for other processes' appends only on their poll interval"
+			case strings.Contains(e, "Publish to "+subj):
+				denied, msg = &b.wakePubDenied, "jetstream: the NATS user may not publish the append notices; "+
+					"other processes' consumers wake for this Backend's appends only on their poll interval"
+			}
+		}
+		switch {
+		case denied == nil:
+			if prev != nil {
+				prev(nc, sub, err)
+			}
+		case denied.CompareAndSwap(false, true):
+			b.cfg.Logger.WarnContext(context.Background(), msg, "stream", b.cfg.Stream, "subject", b.wakeSubject(), "err", err)
+		}
+	})
+}
 
 // onWake handles an append notice: the appending Backend's id and the
 // bitmap of the partitions appended to.

@@ -213,4 +213,12 @@
 // than at the next ConsumerConfig.PollInterval. A notice is at most
 // once: one lost (a slow subscriber, a reconnect) leaves the append to
 // the next poll.
+//
+// The wake-ups need the NATS user of every Backend to be allowed to
+// publish on and subscribe to _DISTSYNC.appended.STREAM (or _DISTSYNC.>).
+// Without that permission the server refuses the subscription or the
+// notices:
+// appends are still read and handled, but only at the consumers' next
+// ConsumerConfig.PollInterval. The Backend logs such a refusal once
+// through Config.Logger.
 package jetstream

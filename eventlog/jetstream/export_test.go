@@ -40,3 +40,7 @@ func RecordWrites(ctx context.Context, b *Backend) (uint64, error) {
 	}
 	return n, nil
 }
+
+// Flush makes a round trip to the server on b's connection: every error
+// the server sent b before is read when it returns.
+func Flush(b *Backend) error { return b.nc.Flush() }
