@@ -141,17 +141,22 @@ type Notifier interface {
 	Appended() <-chan struct{}
 }
 
-// skipper is an optional interface of a [Backend] whose Read returns
+// Skipper is an optional interface of a [Backend] whose Read returns
 // only some of the log's entries (the view of one partition of a
-// [Group]), so that a consumer whose entries are rare can still move its
-// cursor as the log grows and not hold back [Pruner.TrimEvents].
-type skipper interface {
-	// skippedTo returns the offset through which the last Read, which
+// partitioned group), so that a consumer whose entries are rare can
+// still move its cursor as the log grows and not hold back
+// [Pruner.TrimEvents]. The consumer calls SkippedTo after each Read that
+// did not fail, from the goroutine that read; it moves its cursor over
+// the offsets reported only when it has nothing read and not done, and
+// commits that cursor, fenced by its epoch, at most once per
+// PollInterval and only when it moves.
+type Skipper interface {
+	// SkippedTo returns the offset through which the last Read, which
 	// returned its last entry at after (or none after after), found no
 	// entry of the reader: every event at or before it is visible and
 	// none after after is the reader's. It returns after when it knows
 	// of none.
-	skippedTo(after uint64) uint64
+	SkippedTo(after uint64) uint64
 }
 
 // GroupLocker is an optional interface of a [Backend] shared by several
@@ -334,7 +339,7 @@ type run struct {
 	fenced    error     // a write was refused: another run claimed the group
 	committed uint64
 	readPos   uint64
-	skipped   uint64 // no entry of the run in (readPos, skipped] (a skipper's)
+	skipped   uint64 // no entry of the run in (readPos, skipped] (a Skipper's)
 	caughtUp  bool
 	window    []*item // log items not done, in offset order (head at whead)
 	whead     int
@@ -706,14 +711,14 @@ func (r *run) read(ctx context.Context, limit int) (int, error) {
 		it.off, it.ev, it.raw, it.decErr = e.Offset, &e.Event, e.Raw, e.Err
 		r.add(it)
 	}
-	if s, ok := r.c.b.(skipper); ok {
-		r.skipped = s.skippedTo(r.readPos)
+	if s, ok := r.c.b.(Skipper); ok {
+		r.skipped = s.SkippedTo(r.readPos)
 	}
 	return len(entries), nil
 }
 
 // skip moves the read position, and the cursor, over the entries in
-// which a skipper's reads found none of the run's, when the run is quiet
+// which a Skipper's reads found none of the run's, when the run is quiet
 // (so the cursor would be the read position) and not stopping: the
 // cursor of a consumer whose entries are rare follows the log, so that
 // it does not hold back [Pruner.TrimEvents]. It is called at each poll:

@@ -238,7 +238,9 @@
 // row a read saw). It commits that cursor at a poll, at most once per
 // PollInterval and only when it moves, fenced by its epoch as any other
 // commit. A partition with an event not yet done still holds the trim
-// before that event.
+// before that event. A backend of another package whose partition view
+// reads only its partition's entries takes part the same way by
+// implementing [Skipper] (package eventlog/jetstream does).
 //
 // A Group runs a flow's handler across processes (package flow,
 // Config.NewConsumer, with the constructor of [SQL.GroupConsumer]).

@@ -35,7 +35,7 @@ type partView struct {
 
 var (
 	_ GroupLocker = (*partView)(nil)
-	_ skipper     = (*partView)(nil)
+	_ Skipper     = (*partView)(nil)
 )
 
 // scanRows is how many rows one query of a partition's Read scans at
@@ -267,14 +267,14 @@ func (v *partView) scan(ctx context.Context, after, from uint64, limit int) ([]E
 	}
 }
 
-// skippedTo implements skipper: the rows the last Read scanned past
+// SkippedTo implements [Skipper]: the rows the last Read scanned past
 // after after (the offset of the last entry it returned, or the offset
 // it read after) hold no entry of the partition. Every event at or
 // before the returned offset is visible to the reads made since: the
 // view scans the log in offset order, and appends take offsets in the
 // order they commit (on PostgreSQL under the append lock, on SQLite
 // as its one writer), so no event can appear below a row a read saw.
-func (v *partView) skippedTo(after uint64) uint64 {
+func (v *partView) SkippedTo(after uint64) uint64 {
 	if v.lo <= after && after < v.hi {
 		return v.hi
 	}

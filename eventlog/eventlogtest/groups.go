@@ -121,7 +121,11 @@ const (
 // member took it over, nothing written; and WaitIdle of a member that
 // does not run: idle on an empty log, not idle while no member consumes,
 // idle only once every event, every event a handler appended and every
-// retry is handled, and not idle while a replayed dead letter waits.
+// retry is handled, and not idle while a replayed dead letter waits; and,
+// when the Backend is an [eventlog.Pruner], TrimEvents over the
+// partitions' consumer groups trims through the events handled (but the
+// log's last) while some partitions receive none, an event not handled
+// holds it, and a stale run moves no quiet partition's cursor.
 func RunGroups(t *testing.T, newStore func(t *testing.T, partitions int) GroupStore) {
 	for _, c := range groupChecks {
 		t.Run(c.name, func(t *testing.T) {
@@ -138,6 +142,9 @@ var groupChecks = []struct {
 	{"Members", "Members leave, crash and join while every event is handled in order per key, no key by two members at once, and a crashed member's partitions are taken over within the bound.", testGroupMembers},
 	{"FencesStaleOwner", "Once a member took a partition over, its former owner's cursor commit, retry state and dead letter are refused with ErrFenced and write nothing.", testGroupFencesStaleOwner},
 	{"WaitIdle", "WaitIdle of a group returns once every partition handled its events, the events handlers appended, the retries and the replays, whichever members run them.", testGroupWaitIdle},
+	{"TrimsQuietPartitions", "Once a group handled its events, TrimEvents over its partitions' consumer groups trims through them (but the log's last), partitions that received no events included, and the group goes on after the trim.", testGroupTrimsQuietPartitions},
+	{"TrimHeldByUnhandled", "An event whose handler has not returned holds TrimEvents over the partitions' groups before it, while the other partitions, quiet ones included, move past it; once it is handled, the trim goes on.", testGroupTrimHeldByUnhandled},
+	{"TrimFencedQuietPartition", "The stale run of a quiet partition, another run having claimed its group, does not move its cursor as the log grows: its commit is refused and its consumer stops.", testGroupTrimFencedQuietPartition},
 }
 
 // running is a member the kit runs.

@@ -691,30 +691,17 @@ func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) (
 		NextFor string `json:"next_by_subj,omitempty"`
 		Batch   int    `json:"batch"`
 	}{start, filter, batch})
-	p := &pendingRead{ch: make(chan *nats.Msg, 64), done: make(chan struct{})}
-	tok := strconv.FormatUint(b.respN.Add(1), 36)
-	b.mu.Lock()
-	b.resps[tok] = p
-	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		delete(b.resps, tok)
-		b.mu.Unlock()
-		close(p.done)
-	}()
-	if err := b.nc.PublishRequest("$JS.API.DIRECT.GET."+b.cfg.Stream, b.respPrefix+tok, req); err != nil {
+	p, err := b.directGet(req)
+	if err != nil {
 		return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
 	}
+	defer p.stop()
 	var out []eventlog.Entry
 	anchored := false
 	for first := true; ; first = false {
-		var m *nats.Msg
-		select {
-		case m = <-p.ch:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, context.Cause(ctx))
-		case <-b.closed:
-			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, nats.ErrConnectionClosed)
+		m, err := p.next(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: read after offset %d: %w", after, err)
 		}
 		if status := m.Header.Get("Status"); status != "" {
 			if status == "204" || status == "404" { // end of batch, or nothing after
@@ -765,10 +752,99 @@ func (b *Backend) read(ctx context.Context, after uint64, limit int, part int) (
 	return out, nil
 }
 
+// probe asks, in one multi-last direct get, for the last event stored
+// after after of each partition, and learns the stream's last sequence
+// as the server that answered stored it: the reply is one point in time
+// of that server's store, which holds every event up to that sequence
+// (the stream's leader assigns sequences in order, and each server
+// stores them in order, so no event can appear later below it). news
+// reports an event of partition part after after, or a reply that does
+// not tell (cut short, or a server without multi-last gets); otherwise
+// no event of part is stored in (after, last]. last is after when the
+// stream holds no event.
+func (b *Backend) probe(ctx context.Context, after uint64, part int) (last uint64, news bool, err error) {
+	ctx, cancel := requestCtx(ctx)
+	defer cancel()
+	req, _ := json.Marshal(struct {
+		Seq       uint64   `json:"seq"`
+		MultiLast []string `json:"multi_last"`
+	}{after + 1, []string{b.cfg.Subject + ".>"}})
+	p, err := b.directGet(req)
+	if err != nil {
+		return 0, false, fmt.Errorf("jetstream: probe after offset %d: %w", after, err)
+	}
+	defer p.stop()
+	subj := b.partSubject(part)
+	for {
+		m, err := p.next(ctx)
+		if err != nil {
+			return 0, false, fmt.Errorf("jetstream: probe after offset %d: %w", after, err)
+		}
+		switch status := m.Header.Get("Status"); status {
+		case "":
+			// A multi-last reply tells the messages pending after each.
+			if m.Header.Get("Nats-Subject") == subj || m.Header.Get("Nats-Num-Pending") == "" {
+				return after, true, nil
+			}
+		case "204":
+			upTo, err := strconv.ParseUint(m.Header.Get("Nats-UpTo-Sequence"), 10, 64)
+			if err != nil || m.Header.Get("Nats-Num-Pending") != "0" {
+				return after, true, nil
+			}
+			return max(after, upTo), false, nil
+		case "404":
+			// No Results: the stream holds no event up to its last.
+			return after, m.Header.Get("Description") != "No Results", nil
+		case "413": // more subjects than a reply holds: read instead
+			return after, true, nil
+		default:
+			return 0, false, fmt.Errorf("jetstream: probe after offset %d: status %s %s", after, status, m.Header.Get("Description"))
+		}
+	}
+}
+
+// directGet sends req to the stream's direct get API; the reply's
+// messages come through the returned pendingRead, whose stop must be
+// called.
+func (b *Backend) directGet(req []byte) (*pendingRead, error) {
+	p := &pendingRead{b: b, tok: strconv.FormatUint(b.respN.Add(1), 36),
+		ch: make(chan *nats.Msg, 64), done: make(chan struct{})}
+	b.mu.Lock()
+	b.resps[p.tok] = p
+	b.mu.Unlock()
+	if err := b.nc.PublishRequest("$JS.API.DIRECT.GET."+b.cfg.Stream, b.respPrefix+p.tok, req); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
 // pendingRead is a read waiting for the messages of its reply.
 type pendingRead struct {
+	b    *Backend
+	tok  string // the last token of the reply subject
 	ch   chan *nats.Msg
 	done chan struct{} // closed when the read stops waiting
+}
+
+// next returns the reply's next message.
+func (p *pendingRead) next(ctx context.Context) (*nats.Msg, error) {
+	select {
+	case m := <-p.ch:
+		return m, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	case <-p.b.closed:
+		return nil, nats.ErrConnectionClosed
+	}
+}
+
+// stop ends the wait: the rest of the reply is dropped.
+func (p *pendingRead) stop() {
+	p.b.mu.Lock()
+	delete(p.b.resps, p.tok)
+	p.b.mu.Unlock()
+	close(p.done)
 }
 
 // onResp routes a reply message to the read waiting for it; a reply of a

@@ -124,3 +124,42 @@ func streamLeader(t *testing.T, b *jetstream.Backend) string {
 	require.NoError(t, err, "stream leader")
 	return name
 }
+
+// TestClusterQuietPartitionsTrim runs a partitioned group of two members
+// on a 3-node cluster with R3 stream and buckets, direct gets answered by
+// any replica, while events go to partitions 0 and 1 only: the quiet
+// partitions' cursors follow the stream without passing any event (every
+// event handled, in order per key), and TrimEvents over the partitions'
+// groups trims through the stream but its last event.
+func TestClusterQuietPartitionsTrim(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a cluster test takes several seconds")
+	}
+	c := natstest.StartCluster(t, 3)
+	cfg := jetstream.Config{URL: c.URL(), Replicas: 3, Partitions: trimParts}
+	appender := open(t, cfg)
+	keys := append(keysOf(t, appender, 0, 4), keysOf(t, appender, 1, 4)...)
+	const rounds = 25
+	chk := eventlogtest.NewKeyChecker(len(keys) * rounds)
+	var ms []*member
+	for j := range 2 {
+		ms = append(ms, startMember(t, cfg, "cluster_trim_idem", fmt.Sprintf("m%d", j), chk.Handle))
+	}
+	ctx := t.Context()
+	for n := 1; n <= rounds; n++ {
+		for _, k := range keys {
+			require.NoError(t, appender.Append(ctx, eventlogtest.Event(k, n)), "Append %s #%d", k, n)
+		}
+		time.Sleep(5 * time.Millisecond) // the quiet partitions probe between rounds
+	}
+	require.NoError(t, ms[0].g.WaitIdle(ctx), "WaitIdle")
+	handled, violations := chk.State()
+	assert.Empty(t, violations, "no key handled twice at once, none out of order")
+	assert.Equal(t, len(keys)*rounds, handled, "every event handled")
+	last := uint64(len(keys) * rounds) // offsets 1 to last, nothing trimmed yet
+	require.Eventually(t, func() bool {
+		through, err := appender.TrimEvents(ctx, ms[0].g.ConsumerGroups()...)
+		require.NoError(t, err, "TrimEvents")
+		return through == last-1
+	}, 20*time.Second, 20*time.Millisecond, "TrimEvents over the partitions' groups trims through %d", last-1)
+}

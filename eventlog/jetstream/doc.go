@@ -144,6 +144,31 @@
 // and replays the dead letters of every partition through
 // [Group.ConsumerGroups].
 //
+// # Trimming a partitioned group's log
+//
+// For [Backend.TrimEvents], list the P partition groups
+// ([Group.ConsumerGroups]): it purges the stream through their lowest
+// cursor (never its last event). A partition that receives no events
+// does not hold the trim back. Once a read of the partition found
+// nothing, its consumer's next read (at most every 100ms; the reads
+// between are ordinary) is a probe of the stream instead: one
+// multi-last direct get, which returns the last event stored after the
+// consumer's position of each partition that has one, and the stream's
+// last sequence on the server that answered, in one snapshot of its
+// store. When no event of the partition is among them, the server holds
+// none of it up to that sequence, and can hold no other below it (the
+// stream's leader assigns sequences in order, and each server stores
+// them in order), so the consumer, having handled every event of its
+// partition it read, moves its cursor to that sequence
+// ([eventlog.Skipper]) and commits it at a poll, at most once per
+// PollInterval and only when it moves, fenced by its epoch as any other
+// commit. Before it moves, a stream info checks that the stream deleted
+// no event after the consumer's position (by its limits, or a trim over
+// other groups): then the read fails with [eventlog.ErrTrimmed], as a
+// read of the partition there does, rather than pass over the events
+// deleted. A partition with an event not yet done still holds the trim
+// before that event.
+//
 // # Capacity
 //
 // A partition is consumed by one member at a time (its keys in parallel
@@ -199,8 +224,15 @@
 // its consumer read last: when that entry is still stored nothing after
 // it was trimmed, and only when it is not (the first read, or the
 // stream's limits deleted it) does the read ask for the stream's state
-// as well. List of dead letters reads the whole dead letters bucket:
-// keep it small by purging settled dead letters.
+// as well. A partition that found nothing probes the stream instead of
+// reading it, at most every 100ms (see Trimming a partitioned group's
+// log): the probe's reply holds the last new event of each partition
+// that has one; when one is the partition's, the read follows (a second
+// round trip), and when the stream grew without it, a stream info does;
+// a read that finds the partition's first event after its cursor moved
+// so asks for the stream's state too (the entry it reads from is
+// another partition's). List of dead letters reads the whole dead
+// letters bucket: keep it small by purging settled dead letters.
 //
 // # Wake-ups
 //

@@ -7,6 +7,9 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 )
 
+// TailCheck is how often a quiet partition's read probes the stream.
+const TailCheck = tailCheck
+
 // StreamLeader returns the name of the server leading the event stream,
 // for tests that shut that server down.
 func StreamLeader(ctx context.Context, b *Backend) (string, error) {

@@ -311,20 +311,69 @@ func (g *Group) start(ctx context.Context, n int, l *lease.Lease, wg *sync.WaitG
 
 // partView is the Backend as the consumer of one partition sees it: Read
 // returns that partition's events only, and the group lock is the
-// partition's lease, held already.
+// partition's lease, held already. Its consumer reads it from one
+// goroutine.
 type partView struct {
 	*Backend
 	n    int
 	lock *lease.Lease
+	// quiet is set when the last read of the partition found nothing,
+	// probed when a probe of the stream (Backend.probe) last replaced a
+	// read.
+	quiet  bool
+	probed time.Time
+	// No event of the partition is in (lo, hi], and every event through
+	// hi is stored (SkippedTo).
+	lo, hi uint64
 }
 
 var (
 	_ eventlog.GroupLocker = (*partView)(nil)
 	_ eventlog.Notifier    = (*partView)(nil)
+	_ eventlog.Skipper     = (*partView)(nil)
 )
 
+// Read reads the partition's events after after. Once a read found
+// nothing, the next one, at most every tailCheck, is a probe of the
+// stream instead: it reads the partition only when the probe finds an
+// event of it, and otherwise learns how far the stream has no event of
+// the partition (SkippedTo), checking then that no event after after was
+// trimmed.
 func (v *partView) Read(ctx context.Context, after uint64, limit int) ([]eventlog.Entry, error) {
-	return v.Backend.read(ctx, after, limit, v.n)
+	if now := time.Now(); v.quiet && limit > 0 && now.Sub(v.probed) >= tailCheck {
+		v.probed = now
+		last, news, err := v.Backend.probe(ctx, after, v.n)
+		if err != nil {
+			return nil, err
+		}
+		if !news {
+			if last > after || v.Backend.mustCheck(v.n, after, true) {
+				// A skip would pass any event of the partition the
+				// stream's limits deleted after after: ErrTrimmed.
+				if err := v.Backend.checkTrimmed(ctx, after); err != nil {
+					return nil, err
+				}
+			}
+			if last > after {
+				v.lo, v.hi = after, last
+			}
+			return nil, nil
+		}
+	}
+	out, err := v.Backend.read(ctx, after, limit, v.n)
+	v.quiet = err == nil && len(out) == 0
+	return out, err
+}
+
+// SkippedTo implements [eventlog.Skipper]: the last probe found no event
+// of the partition stored after after, through the stream's last
+// sequence on the server that answered, whose store holds every event
+// through it.
+func (v *partView) SkippedTo(after uint64) uint64 {
+	if v.lo <= after && after < v.hi {
+		return v.hi
+	}
+	return after
 }
 
 // Appended implements [eventlog.Notifier] for the appends to this
