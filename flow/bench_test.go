@@ -78,9 +78,9 @@ func BenchmarkOrderToCashRunning(b *testing.B) {
 	for b.Loop() {
 		bw.openBatch(b, batch)
 		orders += batch
-		bw.stepUntil(b, orders-2*batch)
+		bw.stepUntil(b, orders-2*batch, done)
 	}
-	bw.stepUntil(b, orders)
+	bw.stepUntil(b, orders, done)
 	m.report(b, orders, "order")
 	stop()
 	require.ErrorIs(b, <-done, context.Canceled, "Run ends with the cancellation")
@@ -89,14 +89,20 @@ func BenchmarkOrderToCashRunning(b *testing.B) {
 
 // stepUntil steps the warehouses of bw's running flow until the ERP has
 // invoiced n orders, sleeping briefly when they have nothing to do. It
-// fails when no order is invoiced for 30 s.
-func (bw *benchWorld) stepUntil(tb testing.TB, n int) {
+// fails when the flow's Run ended (done gives its error) or no order is
+// invoiced for 30 s.
+func (bw *benchWorld) stepUntil(tb testing.TB, n int, done <-chan error) {
 	tb.Helper()
 	last, since := -1, time.Now()
 	for {
 		got := bw.erp.Counts().Invoices
 		if got >= n {
 			return
+		}
+		select {
+		case err := <-done:
+			tb.Fatalf("Run ended with %d of %d orders invoiced: %v", got, n, err)
+		default:
 		}
 		if got != last {
 			last, since = got, time.Now()
